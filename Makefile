@@ -1,0 +1,51 @@
+# custval — two commands on a fresh machine: `make reproduce` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell sha256sum requirements.lock pyproject.toml | sha256sum | cut -c1-12)
+NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+JOBS ?= 2
+
+.PHONY: venv reproduce processed notebooks test test-fast lint bench lab golden clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "custval needs Python >= 3.11")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (custval)" > /dev/null
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+## The main job: data/processed from data/raw, then every notebook executed into reports/.
+reproduce: venv
+	$(BIN)/python -m custval.pipeline processed
+	$(BIN)/python -m custval.pipeline notebooks
+
+processed: venv
+	$(BIN)/python -m custval.pipeline processed
+
+## The whole suite: unit, golden, doctests, then every notebook under nbval.
+test: venv
+	$(BIN)/ruff check custval tests benchmarks
+	$(BIN)/python -m pytest -q -n $(JOBS) tests custval
+	@if [ -n "$(NOTEBOOKS)" ]; then $(BIN)/python -m pytest -q -n $(JOBS) --nbval --sanitize-with notebooks/nbval_sanitize.cfg -p no:doctest $(NOTEBOOKS); fi
+
+lint: venv
+	$(BIN)/ruff check custval tests benchmarks
+
+## Speed: every benchmarks/bench_*.py; R rows run when Rscript is installed.
+bench: venv
+	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+## Regenerate tests/golden from tests/r/*.R (needs R; see README).
+golden:
+	@for f in tests/r/*.R; do echo "== $$f"; Rscript $$f || exit 1; done
+
+lab: venv
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+clean:
+	rm -rf $(VENV) reports .pytest_cache

@@ -1,0 +1,71 @@
+"""custval: build and validate customer-value and customer-wisdom survey instruments.
+
+The public API lives in this namespace and follows a researcher's workflow:
+codebook → ingest → screening → items → reliability → efa → cfa → validity →
+gaps → report.  Submodules are imported on first use, so ``import custval`` is
+fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("custval")
+except PackageNotFoundError:  # a source checkout that is not installed
+    __version__ = "0.1.0"
+
+from . import exceptions  # noqa: E402  (cheap, and needed for warning filters)
+from .exceptions import CodebookError, DataValidationError  # noqa: E402
+
+# public name -> module that defines it.  One line per name; keep grouped by module.
+_EXPORTS: dict[str, str] = {
+    # codebook
+    "Instrument": "custval.codebook",
+    "Construct": "custval.codebook",
+    "Item": "custval.codebook",
+    "load_instrument": "custval.codebook",
+    "list_instruments": "custval.codebook",
+    # scoring
+    "ScoreResult": "custval.scoring",
+    # ingest / processed data / datasets
+    "read_survey": "custval.ingest",
+    "write_processed": "custval.processed",
+    "read_processed": "custval.processed",
+    "load_dataset": "custval.datasets",
+    "list_datasets": "custval.datasets",
+    # screening / items / reliability
+    "screen": "custval.screening",
+    "item_analysis": "custval.items",
+    "cronbach_alpha": "custval.reliability",
+    "guttman_lambda6": "custval.reliability",
+    "split_half": "custval.reliability",
+    "omega": "custval.reliability",
+    "reliability": "custval.reliability",
+    # dimensionality / efa
+    "kmo": "custval.dimensionality",
+    "bartlett": "custval.dimensionality",
+    "parallel_analysis": "custval.dimensionality",
+    "velicer_map": "custval.dimensionality",
+    "harman_single_factor": "custval.dimensionality",
+    "polychoric": "custval.correlation",
+    "EFA": "custval.efa",
+    # cfa
+    "CFA": "custval.cfa",
+}
+
+__all__ = ["CodebookError", "DataValidationError", "__version__", "exceptions", *_EXPORTS]
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'custval' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

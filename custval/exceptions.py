@@ -1,0 +1,158 @@
+"""Errors and typed warnings raised by custval.
+
+Every error is a :class:`CustvalError`; errors about bad input are also
+:class:`ValueError` so that generic handlers keep working.  Every warning is a
+:class:`CustvalWarning` (a :class:`UserWarning`), so that a user can silence or
+escalate all of custval's warnings at once::
+
+    import warnings, custval
+    warnings.simplefilter("error", custval.exceptions.CustvalWarning)
+
+Repairs (something custval changed to be able to go on) always warn with a
+:class:`RepairWarning` subclass and are also recorded in the result.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CodebookError",
+    "ConvergenceWarning",
+    "CustvalError",
+    "CustvalWarning",
+    "DataValidationError",
+    "DatasetNotFoundError",
+    "FewItemsWarning",
+    "HeywoodWarning",
+    "IdentificationError",
+    "InsufficientDataError",
+    "InvarianceWarning",
+    "ItemKeyingWarning",
+    "MissingDataWarning",
+    "ModelSyntaxError",
+    "NegativeCovarianceWarning",
+    "NotPositiveDefiniteError",
+    "NotPositiveDefiniteWarning",
+    "PersonalDataWarning",
+    "RepairWarning",
+    "SingularMatrixError",
+    "ConstantItemError",
+    "ConstantItemWarning",
+    "SpecificationError",
+]
+
+
+# --------------------------------------------------------------------------- errors
+class CustvalError(Exception):
+    """Base class of every error custval raises on purpose."""
+
+
+class DataValidationError(CustvalError, ValueError):
+    """A survey file or frame does not satisfy its instrument.
+
+    All problems found are collected and reported at once.  ``problems`` holds
+    one record per problem (a dict with at least ``rule``, ``column``,
+    ``rows``, ``row_counting``, ``values``, ``n`` and ``allowed``), ``path`` the
+    file (or ``None`` for an in-memory frame).
+    """
+
+    def __init__(self, message: str, problems: list[dict] | None = None, path=None):
+        super().__init__(message)
+        self.problems = list(problems or [])
+        self.path = path
+
+
+class CodebookError(CustvalError, ValueError):
+    """An instrument codebook (YAML or dict) is faulty.
+
+    ``path``, ``key`` and ``line`` (1-based, ``None`` for a dict) locate the problem.
+    """
+
+    def __init__(self, message: str, *, path=None, key: str | None = None, line: int | None = None):
+        super().__init__(message)
+        self.path = path
+        self.key = key
+        self.line = line
+
+
+class DatasetNotFoundError(CustvalError, KeyError):
+    """An unknown dataset or instrument name; the message lists the valid names."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class InsufficientDataError(CustvalError, ValueError):
+    """Too few respondents, items or valid values for the requested statistic."""
+
+
+class ConstantItemError(CustvalError, ValueError):
+    """An item has zero variance (or no valid values), so the statistic is undefined."""
+
+
+class SingularMatrixError(CustvalError, ValueError):
+    """A covariance or correlation matrix is singular (e.g. perfectly collinear items)."""
+
+
+class NotPositiveDefiniteError(CustvalError, ValueError):
+    """A matrix that must be positive definite is not."""
+
+
+class SpecificationError(CustvalError, ValueError):
+    """A model or argument specification is invalid (unknown option, item not in data, ...)."""
+
+
+class ModelSyntaxError(SpecificationError):
+    """lavaan-style model syntax cannot be parsed; the message quotes the line."""
+
+
+class IdentificationError(SpecificationError):
+    """A model is not identified."""
+
+
+# --------------------------------------------------------------------------- warnings
+class CustvalWarning(UserWarning):
+    """Base class of every warning custval issues."""
+
+
+class RepairWarning(CustvalWarning):
+    """custval changed something to be able to go on; the change is recorded in the result."""
+
+
+class ItemKeyingWarning(CustvalWarning):
+    """An item's correlation with its scale contradicts its declared keying."""
+
+
+class FewItemsWarning(CustvalWarning):
+    """A scale has fewer items than a coefficient needs to be informative (e.g. < 3)."""
+
+
+class NegativeCovarianceWarning(CustvalWarning):
+    """The average inter-item covariance is negative: check the item keying."""
+
+
+class ConstantItemWarning(CustvalWarning):
+    """An item has zero variance in the data used."""
+
+
+class MissingDataWarning(CustvalWarning):
+    """Missing data affects a result in a way the user should know about."""
+
+
+class PersonalDataWarning(CustvalWarning):
+    """Columns that look like personal data were found (named, values never shown)."""
+
+
+class HeywoodWarning(CustvalWarning):
+    """A Heywood case: a negative (or > 1 standardized) residual variance / communality."""
+
+
+class ConvergenceWarning(CustvalWarning):
+    """An iterative estimator did not converge."""
+
+
+class NotPositiveDefiniteWarning(CustvalWarning):
+    """A matrix was not positive definite; what was done about it is stated."""
+
+
+class InvarianceWarning(CustvalWarning):
+    """A comparison across groups or forms is made without the invariance it needs."""
