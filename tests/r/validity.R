@@ -1,0 +1,225 @@
+# Golden values for custval.validity and custval.invariance.
+#
+# Run from the repository root:  Rscript tests/r/validity.R
+# Writes tests/golden/validity/*.json (jsonlite, digits = NA = full precision).
+#
+# References: lavaan 0.6-14, semTools 0.5-6 (Debian r-cran-* packages).
+#
+# Missing-data rule (stated, because it changes the numbers):
+#   * mobi and Holzinger-Swineford have no missing values in the items used.
+#   * corp_rep codes missing as -99.  We turn -99 into NA and use LISTWISE
+#     deletion (lavaan's default, semTools::htmt(missing = "listwise")), i.e.
+#     the 336 cases complete on COMP/LIKE/CUSL.  Hair et al. (2017) and seminr
+#     use mean replacement instead; custval does not impute silently, so the
+#     golden values follow lavaan.
+suppressPackageStartupMessages({
+  library(lavaan)
+  library(semTools)
+  library(jsonlite)
+})
+
+out_dir <- file.path("tests", "golden", "validity")
+dir.create(out_dir, recursive = TRUE, showWarnings = FALSE)
+raw <- function(name) read.csv(file.path("data", "raw", name, paste0(name, ".csv")))
+save <- function(x, name) {
+  write_json(x, file.path(out_dir, paste0(name, ".json")), digits = NA,
+             auto_unbox = TRUE, pretty = TRUE, na = "null")
+}
+mat <- function(m) {
+  m <- unclass(m)
+  list(names = rownames(m), values = unname(lapply(seq_len(nrow(m)), function(i) unname(m[i, ]))))
+}
+vec <- function(v) as.list(setNames(as.numeric(v), names(v)))
+
+# ----------------------------------------------------------------- data
+mobi <- raw("mobi")
+corp <- raw("corp_rep")
+corp[corp == -99] <- NA
+hs <- raw("holzinger_swineford1939")
+
+ecsi_model <- "
+  IMAG =~ IMAG1 + IMAG2 + IMAG3 + IMAG4 + IMAG5
+  CUEX =~ CUEX1 + CUEX2 + CUEX3
+  PERQ =~ PERQ1 + PERQ2 + PERQ3 + PERQ4 + PERQ5 + PERQ6 + PERQ7
+  PERV =~ PERV1 + PERV2
+  CUSA =~ CUSA1 + CUSA2 + CUSA3
+  CUSL =~ CUSL1 + CUSL2 + CUSL3
+"
+corp_model <- "
+  COMP =~ comp_1 + comp_2 + comp_3
+  LIKE =~ like_1 + like_2 + like_3
+  CUSL =~ cusl_1 + cusl_2 + cusl_3
+"
+hs_model <- "
+  visual  =~ x1 + x2 + x3
+  textual =~ x4 + x5 + x6
+  speed   =~ x7 + x8 + x9
+"
+# the same with one residual covariance, so that obs.var and the
+# Fornell-Larcker formula (which ignores residual covariances) differ
+hs_model_rc <- paste(hs_model, "x7 ~~ x8", sep = "\n")
+
+# ----------------------------------------------------------------- HTMT
+htmt_case <- function(model, data) {
+  list(
+    model = model,
+    n_complete = sum(complete.cases(data[, lavNames(lavaanify(model), "ov")])),
+    htmt = mat(htmt(model, data = data, htmt2 = FALSE)),
+    htmt2 = mat(htmt(model, data = data, htmt2 = TRUE)),
+    r_call_htmt = "semTools::htmt(model, data, missing = 'listwise', absolute = TRUE, htmt2 = FALSE)",
+    r_call_htmt2 = "semTools::htmt(model, data, missing = 'listwise', absolute = TRUE, htmt2 = TRUE)"
+  )
+}
+save(list(mobi_ecsi = htmt_case(ecsi_model, mobi),
+          corp_rep = htmt_case(corp_model, corp),
+          hs39 = htmt_case(hs_model, hs)), "htmt")
+
+# ----------------------------------------------------------------- CR / AVE
+cfa_case <- function(model, data) {
+  fit <- cfa(model, data = data, estimator = "ML")
+  std <- standardizedSolution(fit)
+  std <- std[std$op == "=~", c("lhs", "rhs", "est.std")]
+  list(
+    model = model,
+    n = lavInspect(fit, "nobs"),
+    fit = vec(fitMeasures(fit, c("chisq", "df", "cfi", "rmsea", "srmr"))),
+    std_loadings = std,
+    cr_obs = vec(compRelSEM(fit, obs.var = TRUE)),
+    cr_implied = vec(compRelSEM(fit, obs.var = FALSE)),
+    ave_obs = vec(AVE(fit, obs.var = TRUE)),
+    ave_implied = vec(AVE(fit, obs.var = FALSE)),
+    cov_lv = mat(lavInspect(fit, "cor.lv")),
+    r_call = "semTools::compRelSEM(fit, obs.var = TRUE/FALSE); semTools::AVE(fit, obs.var = TRUE/FALSE)"
+  )
+}
+save(list(hs39 = cfa_case(hs_model, hs),
+          hs39_rc = cfa_case(hs_model_rc, hs),
+          mobi_ecsi = cfa_case(ecsi_model, mobi)), "reliability")
+
+# ----------------------------------------------------------------- common method factor
+# unmeasured latent method construct (Podsakoff et al., 2003; Williams et al., 1989):
+# one extra factor loading on every item with equal loadings, orthogonal to the traits.
+cmf_model <- paste(hs_model,
+  "CMF =~ m*x1 + m*x2 + m*x3 + m*x4 + m*x5 + m*x6 + m*x7 + m*x8 + m*x9",
+  "CMF ~~ 0*visual + 0*textual + 0*speed", sep = "\n")
+fit0 <- cfa(hs_model, data = hs, estimator = "ML")
+fit_cmf <- cfa(cmf_model, data = hs, estimator = "ML")
+std_cmf <- standardizedSolution(fit_cmf)
+std_cmf <- std_cmf[std_cmf$op == "=~", c("lhs", "rhs", "est.std")]
+save(list(model = cmf_model,
+          fit_base = vec(fitMeasures(fit0, c("chisq", "df", "cfi", "rmsea", "srmr"))),
+          fit_cmf = vec(fitMeasures(fit_cmf, c("chisq", "df", "cfi", "rmsea", "srmr"))),
+          std_loadings_cmf = std_cmf), "common_method")
+
+# ----------------------------------------------------------------- invariance
+levels_eq <- list(configural = "",
+                  metric = c("loadings"),
+                  scalar = c("loadings", "intercepts"),
+                  strict = c("loadings", "intercepts", "residuals"))
+fm_names <- c("npar", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr")
+fm_scaled <- c("chisq.scaled", "df.scaled", "pvalue.scaled", "chisq.scaling.factor",
+               "cfi.scaled", "tli.scaled", "rmsea.scaled", "cfi.robust", "tli.robust",
+               "rmsea.robust")
+
+latent_means <- function(fit) {
+  pe <- parameterEstimates(fit)
+  lv <- lavNames(fit, "lv")
+  pe <- pe[pe$op == "~1" & pe$lhs %in% lv, c("lhs", "group", "est", "se", "z", "pvalue")]
+  pe$group_label <- lavInspect(fit, "group.label")[pe$group]
+  pe
+}
+
+run_sequence <- function(model, data, group, estimator, partial = character(0),
+                         partial_level = NULL) {
+  fits <- list()
+  for (lev in names(levels_eq)) {
+    gp <- if (!is.null(partial_level) && lev %in% partial_level) partial else ""
+    fits[[lev]] <- cfa(model, data = data, group = group, estimator = estimator,
+                       group.equal = levels_eq[[lev]], group.partial = gp)
+  }
+  fm <- if (estimator == "MLR") c(fm_names, fm_scaled) else fm_names
+  rows <- lapply(names(fits), function(lev) c(list(level = lev), vec(fitMeasures(fits[[lev]], fm))))
+  lrt <- lavTestLRT(fits$configural, fits$metric, fits$scalar, fits$strict,
+                    model.names = names(fits))
+  lrt <- as.data.frame(lrt)
+  lrt$model <- rownames(lrt)
+  list(
+    group_labels = lavInspect(fits[[1]], "group.label"),
+    n_per_group = lavInspect(fits[[1]], "nobs"),
+    fits = rows,
+    lrt = lrt,
+    lrt_method = if (estimator == "MLR") "satorra.bentler.2001" else "standard",
+    latent_means_scalar = latent_means(fits[["scalar"]]),
+    fits_obj = fits
+  )
+}
+
+strip <- function(x) { x$fits_obj <- NULL; x }
+
+hs_ml <- run_sequence(hs_model, hs, "school", "ML")
+hs_mlr <- run_sequence(hs_model, hs, "school", "MLR")
+# partial scalar: free the intercept of x3 in every group
+hs_partial <- cfa(hs_model, data = hs, group = "school", estimator = "ML",
+                  group.equal = c("loadings", "intercepts"), group.partial = c("x3 ~ 1"))
+hs_partial_mlr <- cfa(hs_model, data = hs, group = "school", estimator = "MLR",
+                      group.equal = c("loadings", "intercepts"), group.partial = c("x3 ~ 1"))
+lrt_partial <- as.data.frame(lavTestLRT(hs_ml$fits_obj$metric, hs_partial,
+                                        model.names = c("metric", "partial_scalar")))
+lrt_partial_mlr <- as.data.frame(lavTestLRT(hs_mlr$fits_obj$metric, hs_partial_mlr,
+                                            model.names = c("metric", "partial_scalar")))
+lrt_partial$model <- rownames(lrt_partial)
+lrt_partial_mlr$model <- rownames(lrt_partial_mlr)
+
+# univariate score tests for releasing each equality constraint of the scalar model
+score_table <- function(fit) {
+  st <- lavTestScore(fit)$uni
+  pt <- parTable(fit)
+  gl <- lavInspect(fit, "group.label")
+  lab <- function(p) {
+    i <- match(p, pt$plabel)
+    paste0(pt$lhs[i], " ", pt$op[i], " ", pt$rhs[i], " [", gl[pt$group[i]], "]")
+  }
+  data.frame(lhs = lab(st$lhs), rhs = lab(st$rhs), X2 = st$X2, df = st$df, p_value = st$p.value)
+}
+
+save(list(
+  model = hs_model, group = "school",
+  ml = strip(hs_ml), mlr = strip(hs_mlr),
+  partial = list(free = "x3 ~ 1",
+                 ml = list(fit = vec(fitMeasures(hs_partial, fm_names)), lrt_vs_metric = lrt_partial,
+                           latent_means = latent_means(hs_partial)),
+                 mlr = list(fit = vec(fitMeasures(hs_partial_mlr, c(fm_names, fm_scaled))),
+                            lrt_vs_metric = lrt_partial_mlr,
+                            latent_means = latent_means(hs_partial_mlr))),
+  score_scalar_ml = score_table(hs_ml$fits_obj$scalar)
+), "invariance_hs39")
+
+# ----------------------------------------------------------------- simulated two-group set
+# Two factors, four items each, n = 400 per group.  Everything is invariant except the
+# loading of y3 on F1: 0.8 in group "A", 0.3 in group "B" (non-invariant by design).
+set.seed(20261123)
+sim_group <- function(n, l3) {
+  lam1 <- c(0.8, 0.7, l3, 0.75)
+  lam2 <- c(0.8, 0.7, 0.65, 0.75)
+  phi <- matrix(c(1, 0.4, 0.4, 1), 2)
+  eta <- matrix(rnorm(n * 2), n) %*% chol(phi)
+  y <- cbind(eta[, 1] %o% lam1, eta[, 2] %o% lam2)
+  y <- y + matrix(rnorm(n * 8, sd = 0.6), n)
+  y <- sweep(y, 2, c(3, 3.2, 2.8, 3.1, 3, 2.9, 3.3, 3.1), "+")
+  colnames(y) <- paste0("y", 1:8)
+  as.data.frame(y)
+}
+sim <- rbind(cbind(sim_group(400, 0.8), grp = "A"), cbind(sim_group(400, 0.3), grp = "B"))
+sim_model <- "
+  F1 =~ y1 + y2 + y3 + y4
+  F2 =~ y5 + y6 + y7 + y8
+"
+sim_seq <- run_sequence(sim_model, sim, "grp", "ML")
+save(list(
+  model = sim_model, group = "grp", design = "loading of y3 on F1: 0.8 in A, 0.3 in B",
+  data = sim,
+  ml = strip(sim_seq),
+  score_metric_ml = score_table(sim_seq$fits_obj$metric)
+), "invariance_sim")
+
+cat("golden values written to", out_dir, "\n")
