@@ -21,6 +21,7 @@ __all__ = [
     "CustvalWarning",
     "DataValidationError",
     "DatasetNotFoundError",
+    "DatasetIntegrityError",
     "FewItemsWarning",
     "HeywoodWarning",
     "IdentificationError",
@@ -79,6 +80,21 @@ class DatasetNotFoundError(CustvalError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else ""
+
+
+class DatasetIntegrityError(CustvalError, ValueError):
+    """A shipped data file does not match the SHA-256 recorded in its README.
+
+    ``path`` is the data file, ``expected`` the hash from the README (``None`` if the
+    README has no valid hash line) and ``actual`` the hash of the file's bytes.
+    """
+
+    def __init__(self, message: str, *, path=None, expected: str | None = None,
+                 actual: str | None = None):
+        super().__init__(message)
+        self.path = path
+        self.expected = expected
+        self.actual = actual
 
 
 class InsufficientDataError(CustvalError, ValueError):
