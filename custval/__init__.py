@@ -53,6 +53,16 @@ _EXPORTS: dict[str, str] = {
     "EFA": "custval.efa",
     # cfa
     "CFA": "custval.cfa",
+    # validity / invariance
+    "htmt": "custval.validity",
+    "cross_loadings": "custval.validity",
+    "composite_reliability": "custval.validity",
+    "ave": "custval.validity",
+    "fornell_larcker": "custval.validity",
+    "common_method_cfa": "custval.validity",
+    "measurement_table": "custval.validity",
+    "invariance": "custval.invariance",
+    "rank_invariance_candidates": "custval.invariance",
 }
 
 __all__ = ["CodebookError", "DataValidationError", "__version__", "exceptions", *_EXPORTS]

@@ -74,6 +74,20 @@ save(list(mobi_ecsi = htmt_case(ecsi_model, mobi),
           corp_rep = htmt_case(corp_model, corp),
           hs39 = htmt_case(hs_model, hs)), "htmt")
 
+# ----------------------------------------------------------------- cross-loadings
+# item correlations with unit-weighted construct mean scores (own score includes the item)
+cross_case <- function(model, data) {
+  pt <- lavaanify(model)
+  pt <- pt[pt$op == "=~", ]
+  f <- unique(pt$lhs)
+  items <- pt$rhs
+  d <- data[complete.cases(data[, items]), items]
+  scores <- sapply(f, function(fn) rowMeans(d[, pt$rhs[pt$lhs == fn], drop = FALSE]))
+  mat(cor(d, scores))
+}
+save(list(mobi_ecsi = cross_case(ecsi_model, mobi), corp_rep = cross_case(corp_model, corp)),
+     "cross_loadings")
+
 # ----------------------------------------------------------------- CR / AVE
 cfa_case <- function(model, data) {
   fit <- cfa(model, data = data, estimator = "ML")

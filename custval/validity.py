@@ -1,0 +1,539 @@
+"""Construct validity: HTMT, cross-loadings, composite reliability, AVE,
+Fornell-Larcker, a common-method factor check and a measurement table.
+
+Every coefficient names its convention and the equivalent R call.  The
+closed forms follow semTools (``htmt``, ``compRelSEM``, ``AVE``) to machine
+precision; see ``tests/r/validity.R`` for the golden values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import warnings
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from ._htmt import htmt_from_correlations, multinomial_weights, weighted_correlations
+from ._results import ResultMixin
+from .exceptions import (
+    ConstantItemError,
+    DataValidationError,
+    FewItemsWarning,
+    InsufficientDataError,
+    MissingDataWarning,
+    SpecificationError,
+)
+
+__all__ = [
+    "CrossLoadingsResult",
+    "HTMTResult",
+    "cross_loadings",
+    "htmt",
+]
+
+#: Henseler, Ringle & Sarstedt (2015) thresholds: strict HTMT.85, liberal HTMT.90.
+HTMT_THRESHOLDS = (0.85, 0.90)
+
+
+# --------------------------------------------------------------------------- blocks
+def _parse_measurement(syntax: str) -> dict[str, tuple[str, ...]]:
+    """The ``=~`` lines of lavaan syntax as ``{factor: items}`` (modifiers like ``1*x`` dropped)."""
+    blocks: dict[str, list[str]] = {}
+    for raw_line in re.split(r"[\n;]", syntax):
+        line = re.split(r"[#!]", raw_line, maxsplit=1)[0].strip()
+        if "=~" not in line:
+            continue
+        lhs, rhs = line.split("=~", 1)
+        lhs = lhs.strip()
+        if not re.fullmatch(r"[A-Za-z_.][A-Za-z0-9_.]*", lhs):
+            raise SpecificationError(f"cannot read the factor name in the model line {raw_line.strip()!r}")
+        for term in rhs.split("+"):
+            name = term.strip().rsplit("*", 1)[-1].strip()
+            if not name:
+                raise SpecificationError(f"empty indicator in the model line {raw_line.strip()!r}")
+            blocks.setdefault(lhs, []).append(name)
+    if not blocks:
+        raise SpecificationError("the model syntax has no measurement ('=~') lines")
+    return {k: tuple(v) for k, v in blocks.items()}
+
+
+def _blocks(spec) -> dict[str, tuple[str, ...]]:
+    """Constructs -> items from an Instrument, lavaan syntax or a mapping."""
+    if isinstance(spec, str):
+        blocks = _parse_measurement(spec)
+    elif isinstance(spec, Mapping):
+        blocks = {str(k): tuple(v) for k, v in spec.items()}
+    elif hasattr(spec, "constructs"):
+        blocks = {str(k): tuple(v) for k, v in dict(spec.constructs).items()}
+    else:
+        raise SpecificationError(
+            "instrument_or_model must be an Instrument, lavaan model syntax ('F =~ a + b + c') "
+            f"or a mapping {{construct: [items]}}; got {type(spec).__name__}"
+        )
+    seen: dict[str, str] = {}
+    for construct, items in blocks.items():
+        if len(items) == 0:
+            raise SpecificationError(f"construct {construct!r} has no items")
+        for item in items:
+            if item in seen and seen[item] != construct:
+                raise SpecificationError(
+                    f"item {item!r} is listed under both {seen[item]!r} and {construct!r}; "
+                    "HTMT and cross-loadings need each item in exactly one construct"
+                )
+            seen[item] = construct
+    if len(blocks) < 2:
+        raise SpecificationError(
+            f"at least two constructs are needed; got {len(blocks)} ({', '.join(blocks)})"
+        )
+    return blocks
+
+
+@dataclasses.dataclass(frozen=True)
+class _Data:
+    x: np.ndarray
+    items: tuple[str, ...]
+    n_rows: int
+    n_used: int
+    n_excluded: int
+
+
+def _prepare(data, items: tuple[str, ...], spec, *, missing: str, what: str) -> _Data:
+    """Validated complete-case item matrix; never recodes or imputes."""
+    if missing != "listwise":
+        raise SpecificationError(f"missing must be 'listwise' (the semTools default); got {missing!r}")
+    if not isinstance(data, pd.DataFrame):
+        raise SpecificationError(f"data must be a pandas DataFrame; got {type(data).__name__}")
+    absent = [c for c in items if c not in data.columns]
+    if absent:
+        raise SpecificationError(
+            f"{len(absent)} item(s) of the model are not columns of the data: {', '.join(absent)}"
+        )
+    frame = data.loc[:, list(items)]
+    bad = [c for c in items if not pd.api.types.is_numeric_dtype(frame[c])]
+    if bad:
+        raise DataValidationError(
+            f"{what} needs numeric items; non-numeric column(s): {', '.join(bad)} "
+            f"(dtypes: {', '.join(str(frame[c].dtype) for c in bad)})",
+            problems=[{"rule": "numeric", "column": c, "rows": None, "row_counting": None,
+                       "values": None, "n": None, "allowed": "numbers"} for c in bad],
+        )
+    x = frame.to_numpy(dtype=float)
+    if np.isinf(x).any():
+        cols = [items[j] for j in np.flatnonzero(np.isinf(x).any(axis=0))]
+        raise DataValidationError(f"infinite values in item(s) {', '.join(cols)}; allowed: finite numbers or NaN")
+    codes = tuple(getattr(spec, "missing_codes", ()) or ()) + tuple(getattr(spec, "dont_know_codes", ()) or ())
+    if codes:
+        hits = [c for j, c in enumerate(items) if np.isin(x[:, j], codes).any()]
+        if hits:
+            raise DataValidationError(
+                f"item(s) {', '.join(hits)} contain the declared missing/don't-know code(s) "
+                f"{', '.join(map(str, codes))}; convert them to NaN first (custval.read_survey does) - "
+                "they are not numbers to correlate"
+            )
+    complete = ~np.isnan(x).any(axis=1)
+    n_rows = x.shape[0]
+    n_used = int(complete.sum())
+    if n_used < n_rows:
+        per_item = {c: int(np.isnan(x[:, j]).sum()) for j, c in enumerate(items) if np.isnan(x[:, j]).any()}
+        warnings.warn(
+            f"{what}: listwise deletion drops {n_rows - n_used} of {n_rows} rows with a missing item "
+            f"(missing per item: {per_item}); {n_used} rows used",
+            MissingDataWarning,
+            stacklevel=3,
+        )
+    x = x[complete]
+    if n_used < 3:
+        raise InsufficientDataError(f"{what} needs at least 3 complete rows; {n_used} of {n_rows} are complete")
+    sd = x.std(axis=0)
+    const = [c for j, c in enumerate(items) if not sd[j] > 0]
+    if const:
+        raise ConstantItemError(
+            f"item(s) {', '.join(const)} are constant in the {n_used} complete rows; "
+            "their correlations are undefined"
+        )
+    return _Data(x=x, items=items, n_rows=n_rows, n_used=n_used, n_excluded=n_rows - n_used)
+
+
+def _keyed(data: pd.DataFrame, spec) -> pd.DataFrame:
+    """Reverse-key items when an Instrument declares them (documented, not silent)."""
+    if hasattr(spec, "keyed") and getattr(spec, "reverse_items", None):
+        return spec.keyed(data)
+    return data
+
+
+# --------------------------------------------------------------------------- HTMT
+def _percentile(boot: np.ndarray, q) -> np.ndarray:
+    """Percentile of bootstrap draws along axis 0 ignoring failed (NaN) draws.
+
+    numpy's default (linear) interpolation; ``custval._bootstrap`` did not
+    exist when this was written, so this small helper is kept private here.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanquantile(boot, q, axis=0)
+
+
+def _htmt_verdict(bound: float, thresholds: tuple[float, float]) -> str:
+    strict, liberal = thresholds
+    if not np.isfinite(bound):
+        return "undefined"
+    if bound < strict:
+        return f"established (< {strict:g})"
+    if bound < liberal:
+        return f"established only at the liberal {liberal:g} threshold"
+    return f"not established (>= {liberal:g})"
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class HTMTResult(ResultMixin):
+    """Heterotrait-monotrait ratios with bootstrap intervals.
+
+    ``matrix`` is the k × k HTMT matrix (as semTools::htmt); ``table`` has one
+    row per construct pair with ``estimate, se, ci_low, ci_high`` (two-sided
+    percentile interval at ``ci``), ``upper_bound`` (the one-sided percentile
+    bound at ``ci``, Franke & Sarstedt, 2019), ``n`` and ``verdict``.
+    """
+
+    matrix: pd.DataFrame
+    table: pd.DataFrame
+    kind: str
+    absolute: bool
+    ci: float
+    n_boot: int
+    n_boot_failed: int
+    seed: int
+    n: int
+    n_excluded: int
+    thresholds: tuple[float, float]
+    verdict: str
+    convention: str
+    r_call: str
+    boot: np.ndarray | None = dataclasses.field(default=None, repr=False)
+
+    _title = "HTMT (discriminant validity)"
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table
+
+    @property
+    def established(self) -> bool:
+        """True when every pair's upper bound is below the strict threshold."""
+        return bool((self.table["upper_bound"] < self.thresholds[0]).all())
+
+
+def htmt(
+    data: pd.DataFrame,
+    instrument_or_model,
+    *,
+    kind: str = "htmt",
+    ci: float = 0.95,
+    n_boot: int = 2000,
+    seed: int = 0,
+    absolute: bool = True,
+    missing: str = "listwise",
+    thresholds: tuple[float, float] = HTMT_THRESHOLDS,
+    progress: bool = False,
+) -> HTMTResult:
+    r"""Heterotrait-monotrait ratio of correlations with bootstrap intervals.
+
+    For constructs :math:`a, b` with items :math:`i \in a, j \in b`,
+
+    .. math:: \mathrm{HTMT}_{ab} = \frac{\bar r_{ab}}{\sqrt{\bar r_{aa}\,\bar r_{bb}}}
+
+    where :math:`\bar r_{ab}` is the mean of the :math:`|r_{ij}|` between the
+    two blocks and :math:`\bar r_{aa}` the mean of the off-diagonal
+    correlations within block :math:`a`.  ``kind="htmt"`` uses arithmetic
+    means (Henseler, Ringle & Sarstedt, 2015); ``kind="htmt2"`` geometric
+    means (Roemer, Schuberth & Henseler, 2021), which do not assume
+    tau-equivalent items.  Correlations are Pearson's on the complete cases
+    (listwise deletion, as ``semTools::htmt(missing = "listwise")``), and
+    their absolute values are used (semTools' ``absolute = TRUE`` default;
+    ``kind="htmt2"`` always uses absolute values).  A construct with a
+    single item has no monotrait correlation: its row is NaN (with a
+    :class:`~custval.exceptions.FewItemsWarning`), as in semTools.
+
+    Intervals: ``n_boot`` ordinary nonparametric bootstrap resamples of the
+    complete rows (``numpy.random.default_rng(seed)``), computed all at
+    once as weighted correlation matrices.  ``ci_low``/``ci_high`` are the
+    two-sided percentile interval at level ``ci``; ``upper_bound`` is the
+    one-sided percentile bound (the ``ci`` quantile, the 95th percentile by
+    default), which Franke & Sarstedt (2019) compare with the thresholds
+    0.85 (strict) and 0.90 (liberal).  ``se`` is the bootstrap standard
+    deviation.  With ``n_boot=0`` the verdict uses the point estimate.
+
+    Parameters
+    ----------
+    data : DataFrame of numeric items (missing as NaN).
+    instrument_or_model : Instrument, lavaan syntax (``=~`` lines) or ``{construct: items}``.
+    kind : ``"htmt"`` or ``"htmt2"``.
+    ci : interval level in (0, 1).
+    n_boot : number of bootstrap resamples (0 = none).
+    seed : seed of the resampling.
+    absolute : use absolute correlations (semTools default) for ``kind="htmt"``.
+    missing : only ``"listwise"``.
+    thresholds : (strict, liberal) thresholds.
+    progress : show a progress bar over resample chunks.
+
+    Returns
+    -------
+    HTMTResult
+
+    References
+    ----------
+    Henseler, J., Ringle, C. M., & Sarstedt, M. (2015). A new criterion for assessing
+    discriminant validity in variance-based structural equation modeling. *Journal of the
+    Academy of Marketing Science, 43*(1), 115-135. https://doi.org/10.1007/s11747-014-0403-8
+
+    Franke, G., & Sarstedt, M. (2019). Heuristics versus statistics in discriminant validity
+    testing: A comparison of four procedures. *Internet Research, 29*(3), 430-447.
+    https://doi.org/10.1108/IntR-12-2017-0515
+
+    Roemer, E., Schuberth, F., & Henseler, J. (2021). HTMT2 - an improved criterion for
+    assessing discriminant validity in structural equation modeling. *Industrial Management
+    & Data Systems, 121*(12), 2637-2650. https://doi.org/10.1108/IMDS-02-2021-0082
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from custval._paths import RAW_DATA_DIR
+    >>> from custval.validity import htmt
+    >>> mobi = pd.read_csv(RAW_DATA_DIR / "mobi" / "mobi.csv")
+    >>> blocks = {"IMAG": ["IMAG1", "IMAG2", "IMAG3", "IMAG4", "IMAG5"],
+    ...           "CUSA": ["CUSA1", "CUSA2", "CUSA3"],
+    ...           "CUSL": ["CUSL1", "CUSL2", "CUSL3"]}
+    >>> res = htmt(mobi, blocks, n_boot=500, seed=1)
+    >>> print(res.matrix.round(3))
+           IMAG   CUSA   CUSL
+    IMAG  1.000  0.910  0.867
+    CUSA  0.910  1.000  0.957
+    CUSL  0.867  0.957  1.000
+    >>> cols = ["construct_a", "construct_b", "upper_bound", "verdict"]
+    >>> print(res.table[cols].round(3).to_string(index=False))
+    construct_a construct_b  upper_bound                  verdict
+           IMAG        CUSA        0.967 not established (>= 0.9)
+           IMAG        CUSL        1.020 not established (>= 0.9)
+           CUSA        CUSL        1.095 not established (>= 0.9)
+
+    In R: ``semTools::htmt(model, data = mobi, htmt2 = FALSE)`` (point estimates).
+    """
+    if kind not in ("htmt", "htmt2"):
+        raise SpecificationError(f"kind must be 'htmt' or 'htmt2'; got {kind!r}")
+    if not (0 < ci < 1):
+        raise SpecificationError(f"ci must be in (0, 1); got {ci!r}")
+    if int(n_boot) != n_boot or n_boot < 0:
+        raise SpecificationError(f"n_boot must be a non-negative integer; got {n_boot!r}")
+    n_boot = int(n_boot)
+    strict, liberal = (float(t) for t in thresholds)
+    blocks = _blocks(instrument_or_model)
+    single = [c for c, its in blocks.items() if len(its) < 2]
+    if single:
+        warnings.warn(
+            f"construct(s) {', '.join(single)} have a single item: no monotrait correlation, "
+            "so their HTMT values are NaN (as in semTools::htmt)",
+            FewItemsWarning,
+            stacklevel=2,
+        )
+    items = tuple(i for its in blocks.values() for i in its)
+    prep = _prepare(data, items, instrument_or_model, missing=missing, what="htmt")
+    names = list(blocks)
+    pos = {it: j for j, it in enumerate(items)}
+    index = [np.array([pos[i] for i in its]) for its in blocks.values()]
+
+    ones = np.ones((1, prep.n_used))
+    r0 = weighted_correlations(prep.x, ones)
+    est = htmt_from_correlations(r0, index, kind=kind, absolute=absolute)[0]
+    matrix = pd.DataFrame(est, index=names, columns=names)
+
+    iu, ju = np.triu_indices(len(names), k=1)
+    boot = None
+    n_failed = 0
+    if n_boot > 0:
+        rng = np.random.default_rng(seed)
+        chunks = range(0, n_boot, 500)
+        if progress:
+            from tqdm.auto import tqdm
+
+            chunks = tqdm(chunks, desc="HTMT bootstrap", unit="chunk")
+        parts = []
+        for start in chunks:
+            w = multinomial_weights(rng, prep.n_used, min(500, n_boot - start))
+            rb = weighted_correlations(prep.x, w)
+            parts.append(htmt_from_correlations(rb, index, kind=kind, absolute=absolute)[:, iu, ju])
+        boot = np.concatenate(parts, axis=0)
+        finite = np.isfinite(boot).all(axis=1)
+        n_failed = int((~finite & np.isfinite(est[iu, ju]).all()).sum())
+        lo, hi = _percentile(boot, [(1 - ci) / 2, (1 + ci) / 2])
+        upper = _percentile(boot, ci)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            se = np.nanstd(boot, axis=0, ddof=1)
+    else:
+        lo = hi = se = np.full(len(iu), np.nan)
+        upper = est[iu, ju]
+    table = pd.DataFrame(
+        {
+            "construct_a": [names[i] for i in iu],
+            "construct_b": [names[j] for j in ju],
+            "estimate": est[iu, ju],
+            "se": se,
+            "ci_low": lo,
+            "ci_high": hi,
+            "upper_bound": upper,
+            "n": prep.n_used,
+        }
+    )
+    table["verdict"] = [_htmt_verdict(b, (strict, liberal)) for b in table["upper_bound"]]
+    finite_b = table["upper_bound"][np.isfinite(table["upper_bound"])]
+    if finite_b.empty:
+        overall = "undefined"
+    else:
+        worst = float(finite_b.max())
+        overall = _htmt_verdict(worst, (strict, liberal)) + " for every pair" if worst < liberal else (
+            f"not established for {int((finite_b >= liberal).sum())} of {len(finite_b)} pairs"
+        )
+    basis = "one-sided bootstrap upper bound" if n_boot else "point estimate (no bootstrap)"
+    convention = (
+        f"{'HTMT2 (geometric means)' if kind == 'htmt2' else 'HTMT (arithmetic means)'} of "
+        f"{'absolute ' if absolute or kind == 'htmt2' else ''}Pearson correlations, listwise; "
+        f"verdict from the {basis} at {ci:g} against {strict:g}/{liberal:g} "
+        "(Henseler et al., 2015; Franke & Sarstedt, 2019)"
+    )
+    r_call = f"semTools::htmt(model, data, missing = 'listwise', absolute = {str(absolute).upper()}, htmt2 = {str(kind == 'htmt2').upper()})"
+    return HTMTResult(
+        matrix=matrix, table=table, kind=kind, absolute=absolute, ci=ci, n_boot=n_boot,
+        n_boot_failed=n_failed, seed=seed, n=prep.n_used, n_excluded=prep.n_excluded,
+        thresholds=(strict, liberal), verdict=overall, convention=convention, r_call=r_call,
+        boot=boot,
+    )
+
+
+# --------------------------------------------------------------------------- cross-loadings
+@dataclasses.dataclass(frozen=True)
+class CrossLoadingsResult(ResultMixin):
+    """Item-construct correlations.
+
+    ``loadings``: items × constructs correlations; ``table``: per item its
+    construct, the own correlation, the largest other one and whether the own
+    one is the largest (``ok``).
+    """
+
+    loadings: pd.DataFrame
+    table: pd.DataFrame
+    corrected: bool
+    n: int
+    n_excluded: int
+    verdict: str
+    convention: str
+    r_call: str
+
+    _title = "Cross-loadings (item-construct correlations)"
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.loadings.join(self.table.set_index("item")[["construct", "max_other", "ok"]])
+
+
+def cross_loadings(
+    data: pd.DataFrame, instrument, *, corrected: bool = False, missing: str = "listwise"
+) -> CrossLoadingsResult:
+    r"""Correlations of every item with every construct's unit-weighted mean score.
+
+    The construct score is the mean of the construct's items (after reverse
+    keying when ``instrument`` is an Instrument with reverse items).  The
+    correlation of an item with its own construct includes the item in the
+    score (``corrected=False``, the usual cross-loading table) or leaves it
+    out (``corrected=True``: the item-rest correlation).  An item passes when
+    its own correlation exceeds every other one (Chin, 1998).  These are
+    *mean-score* cross-loadings, not PLS or factor-score cross-loadings,
+    so they differ from SmartPLS output.
+
+    Parameters
+    ----------
+    data : DataFrame of numeric items (missing as NaN; listwise deletion).
+    instrument : Instrument, lavaan syntax or ``{construct: items}``.
+    corrected : leave the item out of its own construct's score.
+    missing : only ``"listwise"``.
+
+    Returns
+    -------
+    CrossLoadingsResult
+
+    References
+    ----------
+    Chin, W. W. (1998). The partial least squares approach to structural equation modeling.
+    In G. A. Marcoulides (Ed.), *Modern methods for business research* (pp. 295-336). Erlbaum.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from custval._paths import RAW_DATA_DIR
+    >>> from custval.validity import cross_loadings
+    >>> hs = pd.read_csv(RAW_DATA_DIR / "holzinger_swineford1939" / "holzinger_swineford1939.csv")
+    >>> res = cross_loadings(hs, {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"]})
+    >>> print(res.loadings.round(3))
+          visual  textual
+    item
+    x1     0.767    0.376
+    x2     0.726    0.178
+    x3     0.778    0.156
+    x4     0.302    0.900
+    x5     0.226    0.916
+    x6     0.330    0.888
+
+    In R: ``cor(items, sapply(blocks, function(b) rowMeans(items[, b])))``.
+    """
+    blocks = _blocks(instrument)
+    items = tuple(i for its in blocks.values() for i in its)
+    data = _keyed(data, instrument)
+    prep = _prepare(data, items, instrument, missing=missing, what="cross_loadings")
+    pos = {it: j for j, it in enumerate(items)}
+    x = prep.x
+    names = list(blocks)
+    out = np.empty((len(items), len(names)))
+    for k, its in enumerate(blocks.values()):
+        idx = [pos[i] for i in its]
+        score = x[:, idx].mean(axis=1)
+        for j, item in enumerate(items):
+            s = score
+            if corrected and item in its:
+                rest = [pos[i] for i in its if i != item]
+                if not rest:
+                    out[j, k] = np.nan
+                    continue
+                s = x[:, rest].mean(axis=1)
+            out[j, k] = np.corrcoef(x[:, j], s)[0, 1]
+    loadings = pd.DataFrame(out, index=pd.Index(items, name="item"), columns=names)
+    owner = {i: c for c, its in blocks.items() for i in its}
+    rows = []
+    for item in items:
+        own = loadings.at[item, owner[item]]
+        others = loadings.loc[item].drop(owner[item])
+        rows.append(
+            {
+                "item": item,
+                "construct": owner[item],
+                "own": own,
+                "max_other": float(others.abs().max()),
+                "max_other_construct": str(others.abs().idxmax()),
+                "ok": bool(abs(own) > others.abs().max()),
+            }
+        )
+    table = pd.DataFrame(rows)
+    failing = table.loc[~table["ok"], "item"].tolist()
+    verdict = (
+        "every item correlates most with its own construct"
+        if not failing
+        else f"{len(failing)} item(s) correlate more with another construct: {', '.join(failing)}"
+    )
+    convention = (
+        "Pearson correlation of each item with unit-weighted construct mean scores"
+        + (" (own construct: item-rest score)" if corrected else " (own construct score includes the item)")
+        + "; listwise"
+    )
+    return CrossLoadingsResult(
+        loadings=loadings, table=table, corrected=corrected, n=prep.n_used,
+        n_excluded=prep.n_excluded, verdict=verdict, convention=convention,
+        r_call="cor(items, sapply(blocks, function(b) rowMeans(items[, b])))",
+    )

@@ -1,0 +1,181 @@
+"""custval.validity against semTools/lavaan golden values (tests/r/validity.R)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from custval._htmt import htmt_from_correlations, multinomial_weights, weighted_correlations
+from custval._paths import RAW_DATA_DIR
+from custval.exceptions import (
+    ConstantItemError,
+    DataValidationError,
+    FewItemsWarning,
+    MissingDataWarning,
+    SpecificationError,
+)
+from custval.validity import _parse_measurement, cross_loadings, htmt
+from tests.conftest import load_golden
+
+
+def _read(name: str) -> pd.DataFrame:
+    return pd.read_csv(RAW_DATA_DIR / name / f"{name}.csv")
+
+
+@pytest.fixture(scope="module")
+def mobi():
+    return _read("mobi")
+
+
+@pytest.fixture(scope="module")
+def corp():
+    # declared missing rule (tests/r/validity.R): -99 -> NaN, listwise deletion
+    return _read("corp_rep").replace(-99, np.nan)
+
+
+@pytest.fixture(scope="module")
+def hs():
+    return _read("holzinger_swineford1939")
+
+
+def _data(name, mobi, corp, hs):
+    return {"mobi_ecsi": mobi, "corp_rep": corp, "hs39": hs}[name]
+
+
+# --------------------------------------------------------------------------- HTMT
+@pytest.mark.parametrize("case", ["mobi_ecsi", "corp_rep", "hs39"])
+@pytest.mark.parametrize("kind", ["htmt", "htmt2"])
+def test_htmt_matches_semtools(case, kind, mobi, corp, hs):
+    gold = load_golden("validity", "htmt")[case]
+    data = _data(case, mobi, corp, hs)
+    if case == "corp_rep":
+        with pytest.warns(MissingDataWarning, match="listwise deletion drops 8 of 344"):
+            res = htmt(data, gold["model"], kind=kind, n_boot=0)
+    else:
+        res = htmt(data, gold["model"], kind=kind, n_boot=0)
+    ref = pd.DataFrame(gold[kind]["values"], index=gold[kind]["names"], columns=gold[kind]["names"])
+    assert list(res.matrix.index) == gold[kind]["names"]
+    np.testing.assert_allclose(res.matrix.to_numpy(), ref.to_numpy(), rtol=0, atol=1e-10)
+    assert res.n == gold["n_complete"]
+    assert res.n + res.n_excluded == len(data)
+    assert ("htmt2 = TRUE" in res.r_call) == (kind == "htmt2")
+
+
+def test_weighted_correlations_equal_explicit_resamples(mobi):
+    x = mobi.to_numpy(dtype=float)
+    rng = np.random.default_rng(5)
+    w = multinomial_weights(rng, len(x), 7)
+    assert (w.sum(axis=1) == len(x)).all()
+    r = weighted_correlations(x, w)
+    for b in range(7):
+        rows = np.repeat(np.arange(len(x)), w[b].astype(int))
+        np.testing.assert_allclose(r[b], np.corrcoef(x[rows], rowvar=False), atol=1e-12)
+
+
+def test_htmt_engine_matches_a_loop_definition():
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((6, 6))
+    r = np.corrcoef(rng.standard_normal((50, 6)) @ a, rowvar=False)
+    blocks = [np.array([0, 1, 2]), np.array([3, 4, 5])]
+    out = htmt_from_correlations(r, blocks, kind="htmt")
+    ar = np.abs(r)
+    within = [ar[np.ix_(b, b)][~np.eye(len(b), dtype=bool)].mean() for b in blocks]
+    between = ar[np.ix_(blocks[0], blocks[1])].mean()
+    assert out[0, 1] == pytest.approx(between / np.sqrt(within[0] * within[1]), abs=1e-14)
+    out2 = htmt_from_correlations(r, blocks, kind="htmt2")
+    gw = [np.exp(np.log(ar[np.ix_(b, b)][~np.eye(len(b), dtype=bool)]).mean()) for b in blocks]
+    gb = np.exp(np.log(ar[np.ix_(blocks[0], blocks[1])]).mean())
+    assert out2[0, 1] == pytest.approx(gb / np.sqrt(gw[0] * gw[1]), abs=1e-14)
+
+
+def test_htmt_bootstrap_is_seeded_and_bounds_are_ordered(hs):
+    model = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
+    a = htmt(hs, model, n_boot=300, seed=3)
+    b = htmt(hs, model, n_boot=300, seed=3)
+    c = htmt(hs, model, n_boot=300, seed=4)
+    pd.testing.assert_frame_equal(a.table, b.table)
+    assert not np.allclose(a.table["ci_low"], c.table["ci_low"])
+    t = a.table
+    assert (t["ci_low"] < t["estimate"]).all() and (t["estimate"] < t["ci_high"]).all()
+    # the one-sided 95% bound lies between the median and the two-sided 97.5% bound
+    assert (t["upper_bound"] < t["ci_high"]).all()
+    assert (t["upper_bound"] > np.median(a.boot, axis=0)).all()
+    np.testing.assert_allclose(t["upper_bound"], np.quantile(a.boot, 0.95, axis=0), rtol=1e-14)
+    assert a.boot.shape == (300, 3)
+    assert a.established and "established" in a.verdict
+
+
+def test_htmt_verdict_flags_ecsi_pairs(mobi):
+    gold = load_golden("validity", "htmt")["mobi_ecsi"]
+    res = htmt(mobi, gold["model"], n_boot=200, seed=0)
+    t = res.table.set_index(["construct_a", "construct_b"])
+    # PERQ-CUSA HTMT is about 1: not established at either threshold
+    assert t.loc[("PERQ", "CUSA"), "verdict"].startswith("not established")
+    assert not res.established
+    assert res.verdict.startswith("not established for")
+
+
+def test_htmt_single_item_construct_warns_and_is_nan(mobi):
+    model = {"CUSA": ["CUSA1", "CUSA2", "CUSA3"], "CUSCO": ["CUSCO"], "CUSL": ["CUSL1", "CUSL3"]}
+    with pytest.warns(FewItemsWarning, match="CUSCO"):
+        res = htmt(mobi, model, n_boot=0)
+    assert np.isnan(res.matrix.loc["CUSCO"]).all()
+    assert np.isfinite(res.matrix.loc["CUSA", "CUSL"])
+
+
+def test_htmt_bad_input(mobi):
+    with pytest.raises(SpecificationError, match="NOPE"):
+        htmt(mobi, {"A": ["CUSA1", "CUSA2"], "B": ["CUSL1", "NOPE"]}, n_boot=0)
+    with pytest.raises(SpecificationError, match="kind"):
+        htmt(mobi, {"A": ["CUSA1", "CUSA2"], "B": ["CUSL1", "CUSL3"]}, kind="htmt3")
+    with pytest.raises(SpecificationError, match="two constructs"):
+        htmt(mobi, "A =~ CUSA1 + CUSA2", n_boot=0)
+    bad = mobi.assign(CUSA1=mobi["CUSA1"].astype(str))
+    with pytest.raises(DataValidationError, match="CUSA1"):
+        htmt(bad, {"A": ["CUSA1", "CUSA2"], "B": ["CUSL1", "CUSL3"]}, n_boot=0)
+    const = mobi.assign(CUSL3=5)
+    with pytest.raises(ConstantItemError, match="CUSL3"):
+        htmt(const, {"A": ["CUSA1", "CUSA2"], "B": ["CUSL1", "CUSL3"]}, n_boot=0)
+
+
+def test_htmt_refuses_declared_missing_codes():
+    class Inst:  # the part of the Instrument contract htmt reads
+        constructs = {"COMP": ("comp_1", "comp_2", "comp_3"), "CUSL": ("cusl_1", "cusl_2", "cusl_3")}
+        missing_codes = (-99,)
+        dont_know_codes = ()
+
+    raw = _read("corp_rep")
+    with pytest.raises(DataValidationError, match="cusl_1, cusl_2, cusl_3.*-99"):
+        htmt(raw, Inst(), n_boot=0)
+
+
+def test_parse_measurement_drops_modifiers_and_comments():
+    blocks = _parse_measurement("F =~ 1*a + l2*b + c  # note\nG =~ d + e; G =~ f\nF ~~ G")
+    assert blocks == {"F": ("a", "b", "c"), "G": ("d", "e", "f")}
+
+
+# --------------------------------------------------------------------------- cross-loadings
+@pytest.mark.parametrize("case", ["mobi_ecsi", "corp_rep"])
+def test_cross_loadings_match_r(case, mobi, corp):
+    gold = load_golden("validity", "cross_loadings")[case]
+    model = load_golden("validity", "htmt")[case]["model"]
+    data = {"mobi_ecsi": mobi, "corp_rep": corp}[case]
+    if case == "corp_rep":
+        with pytest.warns(MissingDataWarning):
+            res = cross_loadings(data, model)
+    else:
+        res = cross_loadings(data, model)
+    np.testing.assert_allclose(res.loadings.to_numpy(), np.array(gold["values"]), atol=1e-10)
+    assert list(res.loadings.index) == gold["names"]
+
+
+def test_cross_loadings_corrected_and_verdict(mobi):
+    model = {"CUSA": ["CUSA1", "CUSA2", "CUSA3"], "CUSL": ["CUSL1", "CUSL2", "CUSL3"]}
+    res = cross_loadings(mobi, model, corrected=True)
+    rest = mobi[["CUSA2", "CUSA3"]].mean(axis=1)
+    assert res.loadings.at["CUSA1", "CUSA"] == pytest.approx(mobi["CUSA1"].corr(rest), abs=1e-12)
+    # CUSL2 (price tolerance) correlates weakly with its own construct
+    row = res.table.set_index("item").loc["CUSL2"]
+    assert not row["ok"] and "CUSL2" in res.verdict
+    assert res.n == 250 and "item-rest" in res.convention
