@@ -1,0 +1,316 @@
+"""Private numerical core shared by items, reliability, omega and the bootstrap.
+
+Everything here works on *stacks* of covariance matrices (shape ``(..., p, p)``)
+so that the same code computes a point estimate (a stack of one) and a
+bootstrap distribution (a stack of thousands) without Python loops.
+
+Data preparation (``prepare_items``) validates the input once and reports
+exactly which rows are used and why the others are excluded.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+
+from .exceptions import (
+    ConstantItemError,
+    DataValidationError,
+    FewItemsWarning,
+    InsufficientDataError,
+    NegativeCovarianceWarning,
+    SingularMatrixError,
+    SpecificationError,
+)
+
+NAN_POLICIES = ("listwise", "pairwise", "raise")
+
+
+# --------------------------------------------------------------------------- input
+@dataclass(frozen=True)
+class Prepared:
+    """Validated item data: ``x`` (rows used × items, float, NaN = missing)."""
+
+    x: np.ndarray
+    names: tuple[str, ...]
+    n_rows: int  # rows given
+    n_used: int  # rows that enter the statistic
+    n_excluded: int  # rows dropped (listwise: incomplete; pairwise: all items missing)
+    nan_policy: str
+    has_missing: bool
+
+
+def as_frame(items, names=None) -> pd.DataFrame:
+    """``items`` as a DataFrame (an array gets the names ``item1..itemp``)."""
+    if isinstance(items, pd.DataFrame):
+        return items
+    arr = np.asarray(items)
+    if arr.ndim != 2:
+        raise SpecificationError(
+            f"items must be a 2-D table (respondents × items); got an array with {arr.ndim} dimension(s)"
+        )
+    cols = list(names) if names is not None else [f"item{i + 1}" for i in range(arr.shape[1])]
+    return pd.DataFrame(arr, columns=cols)
+
+
+def prepare_items(
+    items,
+    *,
+    nan_policy: str = "listwise",
+    min_items: int = 2,
+    check_constant: bool = True,
+    require_n_gt_p: bool = True,
+) -> Prepared:
+    """Validate a respondents × items table and apply ``nan_policy``.
+
+    Raises a custval error that names the offending item(s) for: non-numeric
+    columns, an item without valid values, a constant item, too few rows.
+    """
+    if nan_policy not in NAN_POLICIES:
+        raise SpecificationError(f"nan_policy must be one of {NAN_POLICIES}; got {nan_policy!r}")
+    df = as_frame(items)
+    names = tuple(str(c) for c in df.columns)
+    if len(set(names)) != len(names):
+        dup = sorted({c for c in names if names.count(c) > 1})
+        raise SpecificationError(f"item names must be unique; duplicated: {dup}")
+    if len(names) < min_items:
+        raise InsufficientDataError(
+            f"at least {min_items} items are needed; got {len(names)} ({', '.join(names) or 'none'})"
+        )
+    bad = [c for c in df.columns if not (pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]))]
+    if bad:
+        problems = [
+            {"rule": "numeric", "column": str(c), "rows": None, "row_counting": None,
+             "values": str(df[c].dtype), "n": int(len(df)), "allowed": "numeric dtype"}
+            for c in bad
+        ]
+        raise DataValidationError(
+            "items must be numeric; non-numeric column(s): "
+            + ", ".join(f"{c} (dtype {df[c].dtype})" for c in bad),
+            problems=problems,
+        )
+    x = df.to_numpy(dtype=float, na_value=np.nan)
+    if np.isinf(x).any():
+        cols = [names[j] for j in np.flatnonzero(np.isinf(x).any(axis=0))]
+        raise DataValidationError(f"items contain infinite values: {', '.join(cols)}")
+    n_rows = x.shape[0]
+    miss = np.isnan(x)
+    n_valid = (~miss).sum(axis=0)
+    empty = [names[j] for j in np.flatnonzero(n_valid == 0)]
+    if empty:
+        raise InsufficientDataError(
+            f"item(s) without any valid value (0 of {n_rows} rows): {', '.join(empty)}"
+        )
+    has_missing = bool(miss.any())
+    if nan_policy == "raise" and has_missing:
+        counts = {names[j]: int(miss[:, j].sum()) for j in np.flatnonzero(miss.any(axis=0))}
+        rows = np.flatnonzero(miss.any(axis=1))
+        raise DataValidationError(
+            f"missing values with nan_policy='raise': {len(rows)} row(s) (0-based positions, first: "
+            f"{rows[:5].tolist()}) have NaN; per item: {counts}. Use nan_policy='listwise' or 'pairwise'.",
+            problems=[{"rule": "no_missing", "column": k, "rows": None, "row_counting": "0-based position",
+                       "values": "NaN", "n": v, "allowed": "no missing values"} for k, v in counts.items()],
+        )
+    if nan_policy == "listwise":
+        keep = ~miss.any(axis=1)
+    else:
+        keep = ~miss.all(axis=1)
+    xu = x[keep]
+    n_used = int(keep.sum())
+    if require_n_gt_p and n_used <= len(names):
+        raise InsufficientDataError(
+            f"{n_used} respondent(s) ({nan_policy} use) but {len(names)} items: need more respondents "
+            "than items for this statistic"
+        )
+    if check_constant:
+        check_constant_items(xu, names)
+    if n_used < 2:
+        raise InsufficientDataError(f"{n_used} usable respondent(s); at least 2 are needed")
+    return Prepared(
+        x=xu, names=names, n_rows=n_rows, n_used=n_used, n_excluded=n_rows - n_used,
+        nan_policy=nan_policy, has_missing=bool(np.isnan(xu).any()),
+    )
+
+
+def check_constant_items(x: np.ndarray, names) -> None:
+    """Raise :class:`ConstantItemError` naming every item with zero variance."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        lo = np.nanmin(x, axis=0)
+        hi = np.nanmax(x, axis=0)
+    const = np.flatnonzero(lo == hi)
+    if const.size:
+        detail = ", ".join(f"{names[j]} (every valid answer = {lo[j]:g})" for j in const)
+        raise ConstantItemError(f"constant item(s) have zero variance, the statistic is undefined: {detail}")
+
+
+# --------------------------------------------------------------------------- covariances
+def covariance(x: np.ndarray, *, pairwise: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Covariance matrix (n − 1 denominator) and the pairwise counts.
+
+    With missing values and ``pairwise``, each entry uses the rows where both
+    items are observed, with means over those same rows — exactly R's
+    ``cov(x, use = "pairwise")``.
+    """
+    miss = np.isnan(x)
+    if pairwise is None:
+        pairwise = bool(miss.any())
+    n, p = x.shape
+    if not miss.any():
+        xc = x - x.mean(axis=0)
+        return (xc.T @ xc) / (n - 1), np.full((p, p), n, dtype=float)
+    if not pairwise:
+        raise ValueError("covariance: missing values need pairwise=True")
+    m = (~miss).astype(float)
+    shift = np.nanmean(x, axis=0)
+    x0 = np.where(miss, 0.0, x - shift)
+    nij = m.T @ m
+    sxy = x0.T @ x0
+    sx = x0.T @ m  # sx[i, j]: sum of x_i over rows where i and j are observed
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = (sxy - sx * sx.T / nij) / (nij - 1)
+    return cov, nij
+
+
+def check_pair_counts(nij: np.ndarray, names) -> None:
+    p = nij.shape[0]
+    bad = [(names[i], names[j], int(nij[i, j])) for i in range(p) for j in range(i + 1, p) if nij[i, j] < 2]
+    if bad:
+        detail = ", ".join(f"{a}–{b} (n = {k})" for a, b, k in bad[:10])
+        raise InsufficientDataError(
+            f"pairwise covariance undefined: item pair(s) observed together in fewer than 2 rows: {detail}"
+        )
+
+
+def cov2cor(c: np.ndarray) -> np.ndarray:
+    d = np.sqrt(np.diagonal(c, axis1=-2, axis2=-1))
+    return c / (d[..., :, None] * d[..., None, :])
+
+
+# --------------------------------------------------------------------------- coefficients (stacked)
+def _tr(c):
+    return np.trace(c, axis1=-2, axis2=-1)
+
+
+def _sum(c):
+    return c.sum(axis=(-2, -1))
+
+
+def alpha_raw(c: np.ndarray) -> np.ndarray:
+    """Cronbach's alpha from covariance matrices: k/(k−1)·(1 − tr C / 1'C1)."""
+    k = c.shape[-1]
+    return (1.0 - _tr(c) / _sum(c)) * (k / (k - 1))
+
+
+def alpha_std(r: np.ndarray) -> np.ndarray:
+    """Standardised alpha from correlation matrices: k/(k−1)·(1 − k / 1'R1)."""
+    k = r.shape[-1]
+    return (1.0 - k / _sum(r)) * (k / (k - 1))
+
+
+def average_r(r: np.ndarray) -> np.ndarray:
+    k = r.shape[-1]
+    return (_sum(r) - k) / (k * (k - 1))
+
+
+def smc(r: np.ndarray) -> np.ndarray:
+    """Squared multiple correlations 1 − 1/diag(R⁻¹), clipped to [0, 1] as psych::smc.
+
+    psych uses a pseudo-inverse (``Pinv``); for a non-singular R that is the
+    inverse.  Singular matrices are rejected earlier (``check_singular``).
+    """
+    inv = np.linalg.inv(r)
+    s = 1.0 - 1.0 / np.diagonal(inv, axis1=-2, axis2=-1)
+    return np.clip(s, 0.0, 1.0)
+
+
+def lambda6(r: np.ndarray) -> np.ndarray:
+    """Guttman's lambda-6 (psych ``G6(smc)``): 1 − (k − Σ smc) / 1'R1."""
+    k = r.shape[-1]
+    return 1.0 - (k - smc(r).sum(axis=-1)) / _sum(r)
+
+
+def duhachek_q(c: np.ndarray) -> np.ndarray:
+    """Duhachek & Iacobucci (2004) asymptotic variance term Q (psych ``alpha``):
+
+    Q = 2k²/((k−1)²(1'C1)³) · [1'C1 (tr C² + (tr C)²) − 2 tr C · 1'C²1]
+    and se(alpha) = sqrt(Q / n).
+    """
+    k = c.shape[-1]
+    s = _sum(c)
+    c2 = c @ c
+    return (2 * k**2 / ((k - 1) ** 2 * s**3)) * (s * (_tr(c2) + _tr(c) ** 2) - 2 * _tr(c) * _sum(c2))
+
+
+def check_singular(r: np.ndarray, names, *, what: str = "this statistic", tol: float = 1e-10) -> None:
+    """Raise :class:`SingularMatrixError` naming collinear items (never a LinAlgError)."""
+    p = r.shape[0]
+    if not np.isfinite(r).all():
+        raise SingularMatrixError(f"the correlation matrix has undefined entries; {what} cannot be computed")
+    pairs = [
+        (names[i], names[j], r[i, j]) for i in range(p) for j in range(i + 1, p) if abs(r[i, j]) > 1 - 1e-12
+    ]
+    if pairs:
+        detail = ", ".join(f"{a} and {b} (r = {v:.12g})" for a, b, v in pairs)
+        raise SingularMatrixError(f"perfectly collinear items, {what} needs R⁻¹: {detail}")
+    w, v = np.linalg.eigh(r)
+    if w[0] < tol:
+        vec = v[:, 0]
+        involved = [names[j] for j in np.flatnonzero(np.abs(vec) > 1e-6)]
+        raise SingularMatrixError(
+            f"the item correlation matrix is singular (smallest eigenvalue {w[0]:.3g} < {tol:g}); "
+            f"{what} needs R⁻¹. Items in the linear dependency: {', '.join(involved)}"
+        )
+
+
+def warn_scale(c: np.ndarray, names, label: str = "the scale") -> None:
+    """Typed warnings for fewer than 3 items and a negative average covariance."""
+    k = c.shape[0]
+    if k < 3:
+        warnings.warn(
+            f"{label} has {k} items ({', '.join(names)}); alpha and omega are weakly informative "
+            "for fewer than 3 items",
+            FewItemsWarning,
+            stacklevel=3,
+        )
+    avg = (c.sum() - np.trace(c)) / (k * (k - 1))
+    if avg < 0:
+        warnings.warn(
+            f"{label}: the average inter-item covariance is negative ({avg:.4g}), so alpha is "
+            "negative or meaningless; check the item keying",
+            NegativeCovarianceWarning,
+            stacklevel=3,
+        )
+
+
+# --------------------------------------------------------------------------- split halves
+def split_half_values(r: np.ndarray, splits: str = "all") -> np.ndarray:
+    """Split-half reliabilities 4·r_AB / 1'R1 (Rulon/Flanagan in correlation metric), per split.
+
+    ``splits="all"`` uses every distinct split into ⌊k/2⌋ and ⌈k/2⌉ items;
+    ``splits="psych"`` reproduces psych::splitHalf's enumeration, which for an
+    odd number of items visits only the first half (lexicographic order) of the
+    ``choose(k, ⌊k/2⌋)`` splits — it then depends on the order of the items.
+    """
+    k = r.shape[-1]
+    m = k // 2
+    combos = list(combinations(range(k), m))
+    if splits == "all":
+        if k % 2 == 0:  # every split appears twice (A and its complement)
+            combos = [c for c in combos if 0 in c]
+    elif splits == "psych":
+        count = round(len(combos)) / 2
+        combos = combos[: int(np.ceil(count))]
+    else:
+        raise SpecificationError(f"splits must be 'all' or 'psych'; got {splits!r}")
+    a = np.zeros((len(combos), k))
+    for i, c in enumerate(combos):
+        a[i, list(c)] = 1.0
+    b = 1.0 - a
+    rab = np.einsum("si,...ij,sj->...s", a, r, b)
+    out = 4.0 * rab / _sum(r)[..., None]
+    return out

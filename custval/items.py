@@ -1,0 +1,213 @@
+"""Item analysis: descriptive statistics, item-total correlations and alpha if deleted.
+
+One row per item, the numbers of ``psych::describe`` and ``psych::alpha``
+(``tests/r/reliability.R`` holds the reference calls).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from . import _relcore as core
+from .exceptions import ConstantItemWarning, ItemKeyingWarning, SpecificationError
+
+__all__ = ["item_analysis"]
+
+COLUMNS = (
+    "construct", "n", "mean", "sd", "median", "min", "max", "skew", "kurtosis",
+    "pct_floor", "pct_ceiling", "raw_r", "r_cor", "r_drop", "alpha_if_deleted", "mean_r",
+)
+
+
+def _describe(x: np.ndarray) -> dict[str, np.ndarray]:
+    """psych::describe (type = 3) per column, ignoring NaN."""
+    n = (~np.isnan(x)).sum(axis=0).astype(float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(x, axis=0)
+        dev = x - mean
+        sd = np.sqrt(np.nansum(dev**2, axis=0) / (n - 1))
+        skew = np.nansum(dev**3, axis=0) / (n * sd**3)
+        kurt = np.nansum(dev**4, axis=0) / (n * sd**4) - 3.0
+        out = {
+            "n": n, "mean": mean, "sd": sd, "median": np.nanmedian(x, axis=0),
+            "min": np.nanmin(x, axis=0), "max": np.nanmax(x, axis=0), "skew": skew, "kurtosis": kurt,
+        }
+    return out
+
+
+def _scale_block(x: np.ndarray, names, nan_policy: str) -> dict[str, np.ndarray]:
+    """Item-total statistics of one scale (psych::alpha ``item.stats`` / ``alpha.drop``)."""
+    k = x.shape[1]
+    nan = np.full(k, np.nan)
+    if k < 2:
+        return {"raw_r": nan, "r_cor": nan, "r_drop": nan, "alpha_if_deleted": nan, "mean_r": nan}
+    if nan_policy == "listwise":
+        x = x[~np.isnan(x).any(axis=1)]
+    pairwise = bool(np.isnan(x).any())
+    c, nij = core.covariance(x, pairwise=pairwise)
+    if pairwise:
+        core.check_pair_counts(nij, names)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = core.cov2cor(c)
+        csum = c.sum()
+        colsum = c.sum(axis=0)
+        diag = np.diag(c)
+        # r.drop: covariance of item with the sum of the others over sqrt(var_i * var(rest))
+        v_rest = csum - 2 * colsum + diag
+        r_drop = (colsum - diag) / np.sqrt(diag * v_rest)
+        # alpha if deleted (raw alpha of C[-i, -i])
+        tr = np.trace(c)
+        alpha_del = (1 - (tr - diag) / v_rest) * ((k - 1) / (k - 2)) if k > 2 else nan.copy()
+        # r.cor: colSums(RC)/sqrt(sum(RC)) with RC = R, diag(RC) = smc(R)
+        try:
+            rc = r.copy()
+            np.fill_diagonal(rc, core.smc(r))
+            r_cor = rc.sum(axis=0) / np.sqrt(rc.sum())
+        except np.linalg.LinAlgError:
+            r_cor = nan.copy()
+        # raw.r: cor(rowMeans(x, na.rm = TRUE), x, use = "pairwise")
+        total = np.nanmean(x, axis=1)
+        raw_r = np.array([_pair_cor(total, x[:, j]) for j in range(k)])
+        mean_r = (r.sum(axis=0) - 1.0) / (k - 1)
+    return {"raw_r": raw_r, "r_cor": r_cor, "r_drop": r_drop, "alpha_if_deleted": alpha_del, "mean_r": mean_r}
+
+
+def _pair_cor(a, b) -> float:
+    ok = ~(np.isnan(a) | np.isnan(b))
+    a, b = a[ok] - a[ok].mean(), b[ok] - b[ok].mean()
+    return float((a @ b) / np.sqrt((a @ a) * (b @ b)))
+
+
+def item_analysis(data, instrument=None, *, items=None, nan_policy: str = "pairwise") -> pd.DataFrame:
+    r"""Item statistics, item-total correlations and alpha if an item is deleted.
+
+    One row per item (indexed by item id) with the columns
+
+    * ``n, mean, sd, median, min, max``: valid answers and their statistics
+      (sd with the n − 1 denominator);
+    * ``skew, kurtosis``: psych::describe's default ``type = 3``,
+      :math:`b_1 = m_3/s^3` and :math:`b_2 = m_4/s^4 - 3` with central moments
+      :math:`m_r = \sum (x-\bar x)^r/n` and the sample sd *s* (n − 1);
+    * ``pct_floor, pct_ceiling``: percent of valid answers at the instrument's
+      ``scale_min`` / ``scale_max`` (without an instrument: at the observed
+      minimum / maximum of all items);
+    * ``raw_r``: correlation of the item with the scale mean (psych ``raw.r``);
+    * ``r_cor``: item-total correlation corrected for item overlap and
+      reliability (psych ``r.cor``: R with the SMCs on its diagonal);
+    * ``r_drop``: corrected item-total correlation, item vs. the sum of the other
+      items, from the covariance matrix (psych ``r.drop``);
+    * ``alpha_if_deleted``: raw alpha of the scale without the item (psych
+      ``alpha.drop$raw_alpha``); NaN for a two-item scale, where one item is
+      left (psych then reports the ratio C12/C22, which is not an alpha);
+    * ``mean_r``: the item's mean correlation with the other items of its scale.
+
+    With an ``instrument``, reverse items are recoded by ``instrument.keyed`` and
+    the scale statistics are computed within each construct (column
+    ``construct``); without one, ``items`` (or all columns) form one scale named
+    ``"scale"``.  Rows follow the instrument's codebook order, otherwise the
+    order given; no value depends on the order of the items.
+
+    ``nan_policy="pairwise"`` (psych's default) uses pairwise covariances;
+    ``"listwise"`` uses the rows complete on each construct's items.
+
+    Warnings: :class:`~custval.exceptions.ItemKeyingWarning` when an item
+    correlates negatively with the rest of its scale (``r_drop < 0``) but is not
+    declared reverse-keyed, or when a declared reverse item does so after
+    keying (it looks reversed already in the data);
+    :class:`~custval.exceptions.ConstantItemWarning` for a constant item (its
+    correlations are then NaN).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from custval._paths import RAW_DATA_DIR
+    >>> from custval.items import item_analysis
+    >>> bfi = pd.read_csv(RAW_DATA_DIR / "bfi" / "bfi.csv")
+    >>> ia = item_analysis(bfi, items=["N1", "N2", "N3", "N4", "N5"])
+    >>> print(ia[["mean", "skew", "r_drop", "alpha_if_deleted"]].round(3))
+           mean   skew  r_drop  alpha_if_deleted
+    item
+    N1    2.929  0.371   0.667             0.758
+    N2    3.508 -0.077   0.653             0.763
+    N3    3.217  0.151   0.675             0.755
+    N4    3.186  0.197   0.543             0.795
+    N5    2.970  0.374   0.486             0.813
+    >>> # In R: psych::describe(x); psych::alpha(x)$item.stats; psych::alpha(x)$alpha.drop
+    """
+    if nan_policy not in ("pairwise", "listwise"):
+        raise SpecificationError(f"nan_policy must be 'pairwise' or 'listwise'; got {nan_policy!r}")
+    df = core.as_frame(data)
+    if instrument is not None:
+        constructs = {str(c): tuple(v) for c, v in instrument.constructs.items()}
+        if items is not None:
+            wanted = set(items)
+            constructs = {c: tuple(i for i in v if i in wanted) for c, v in constructs.items()}
+            constructs = {c: v for c, v in constructs.items() if v}
+        reverse = frozenset(instrument.reverse_items)
+        floor, ceiling = instrument.scale_min, instrument.scale_max
+    else:
+        cols = list(items) if items is not None else [str(c) for c in df.columns]
+        constructs = {"scale": tuple(cols)}
+        reverse = frozenset()
+        floor = ceiling = None
+    all_items = [i for v in constructs.values() for i in v]
+    missing_cols = [i for i in all_items if i not in df.columns]
+    if missing_cols:
+        raise SpecificationError(f"item(s) not in the data: {', '.join(missing_cols)}")
+    sub = df[all_items]
+    if instrument is not None:
+        sub = instrument.keyed(sub)[all_items]
+    core.prepare_items(sub, nan_policy="pairwise", min_items=1, check_constant=False, require_n_gt_p=False)
+    x_all = sub.to_numpy(dtype=float, na_value=np.nan)
+    if floor is None:
+        floor, ceiling = np.nanmin(x_all), np.nanmax(x_all)
+    frames = []
+    pos = 0
+    for cid, its in constructs.items():
+        k = len(its)
+        xb = x_all[:, pos : pos + k]
+        pos += k
+        if nan_policy == "listwise":
+            xb = xb[~np.isnan(xb).any(axis=1)]
+        desc = _describe(xb)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            valid = (~np.isnan(xb)).sum(axis=0)
+            pct_floor = 100.0 * (xb == floor).sum(axis=0) / valid
+            pct_ceiling = 100.0 * (xb == ceiling).sum(axis=0) / valid
+        const = desc["min"] == desc["max"]
+        for j in np.flatnonzero(const):
+            warnings.warn(
+                f"item {its[j]} is constant (every valid answer = {desc['min'][j]:g}); its "
+                "correlations and alpha-if-deleted are undefined (NaN)",
+                ConstantItemWarning, stacklevel=2,
+            )
+        block = {key: np.full(k, np.nan) for key in ("raw_r", "r_cor", "r_drop", "alpha_if_deleted", "mean_r")}
+        ok = ~const
+        if ok.sum() >= 2:
+            sel = np.flatnonzero(ok)
+            res = _scale_block(xb[:, sel], [its[j] for j in sel], nan_policy)
+            for key, val in res.items():
+                block[key][ok] = val
+        frame = pd.DataFrame({"construct": cid, **desc}, index=list(its))
+        frame["pct_floor"] = pct_floor
+        frame["pct_ceiling"] = pct_ceiling
+        for key, val in block.items():
+            frame[key] = val
+        frames.append(frame)
+        for item, rd in zip(its, block["r_drop"]):
+            if np.isfinite(rd) and rd < 0:
+                if item in reverse:
+                    msg = (f"item {item} is declared reverse-keyed but, after reverse-scoring, it correlates "
+                           f"{rd:.3f} with the rest of {cid}: it may already be reversed in the data")
+                else:
+                    msg = (f"item {item} correlates {rd:.3f} with the rest of {cid} but is not declared "
+                           "reverse-keyed")
+                warnings.warn(msg, ItemKeyingWarning, stacklevel=2)
+    out = pd.concat(frames)
+    out.index.name = "item"
+    out["n"] = out["n"].astype(int)
+    return out[list(COLUMNS)]
