@@ -69,9 +69,8 @@ def have_r(*packages: str) -> bool:
         return False
     if not packages:
         return True
-    code = "q(status = as.integer(!all(sapply(c(%s), requireNamespace, quietly = TRUE))))" % ", ".join(
-        f'"{p}"' for p in packages
-    )
+    pkgs = ", ".join(f'"{p}"' for p in packages)
+    code = f"q(status = as.integer(!all(sapply(c({pkgs}), requireNamespace, quietly = TRUE))))"
     return subprocess.run(["Rscript", "-e", code], capture_output=True).returncode == 0
 
 
