@@ -35,6 +35,7 @@ _EXPORTS: dict[str, str] = {
     "read_processed": "custval.processed",
     "load_dataset": "custval.datasets",
     "list_datasets": "custval.datasets",
+    "Dataset": "custval.datasets",
     # screening / items / reliability
     "screen": "custval.screening",
     "item_analysis": "custval.items",
