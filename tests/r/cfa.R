@@ -1,0 +1,183 @@
+# Golden values for custval.cfa (lavaan CFA: ML, MLR, FIML, multi-group).
+#
+# Run from the repository root:  Rscript tests/r/cfa.R
+# Writes tests/golden/cfa/*.json (jsonlite, digits = NA = full precision).
+#
+# Reference: lavaan 0.6-14 (Debian r-cran-lavaan).  Every fit uses lavaan's
+# defaults for cfa() unless stated (ML: expected information, N in the
+# denominator of the sample covariance; MLR: observed information, Huber-White
+# sandwich, Yuan-Bentler-Mplus scaled test; missing = "ml" is FIML).
+suppressPackageStartupMessages({
+  library(lavaan)
+  library(jsonlite)
+})
+
+out_dir <- file.path("tests", "golden", "cfa")
+dir.create(out_dir, recursive = TRUE, showWarnings = FALSE)
+raw <- function(name) read.csv(file.path("data", "raw", name, paste0(name, ".csv")))
+save <- function(x, name) {
+  write_json(x, file.path(out_dir, paste0(name, ".json")), digits = NA,
+             auto_unbox = TRUE, pretty = FALSE, na = "null")
+}
+cols <- function(df) {
+  df <- as.data.frame(df)
+  out <- lapply(df, function(v) if (is.factor(v)) as.character(v) else unclass(v))
+  lapply(out, function(v) { attributes(v) <- NULL; v })
+}
+mat <- function(m) {
+  m <- unclass(m)
+  list(names = rownames(m), values = unname(lapply(seq_len(nrow(m)), function(i) unname(m[i, ]))))
+}
+case <- function(model, data, ..., mi = TRUE) {
+  fit <- cfa(model, data = data, ...)
+  ng <- lavInspect(fit, "ngroups")
+  pe <- parameterEstimates(fit, standardized = TRUE, remove.eq = FALSE, remove.ineq = FALSE,
+                           remove.def = FALSE)
+  fm <- fitMeasures(fit)
+  fm <- as.list(setNames(as.numeric(fm), names(fm)))
+  implied <- lavInspect(fit, "implied")
+  samp <- lavInspect(fit, "sampstat")
+  if (ng == 1) { implied <- list(implied); samp <- list(samp) }
+  groups <- lapply(seq_len(ng), function(g) {
+    out <- list(implied_cov = mat(implied[[g]]$cov),
+                sample_cov = mat(samp[[g]]$cov))
+    if (!is.null(implied[[g]]$mean)) out$implied_mean <- as.list(implied[[g]]$mean)
+    if (!is.null(samp[[g]]$mean)) out$sample_mean <- as.list(samp[[g]]$mean)
+    out
+  })
+  r2 <- lavInspect(fit, "r2")
+  if (ng == 1) r2 <- list(r2)
+  res_cor <- residuals(fit, type = "cor.bollen")
+  res_raw <- residuals(fit, type = "raw")
+  lres <- lavResiduals(fit)
+  if (ng == 1) { res_cor <- list(res_cor); res_raw <- list(res_raw); lres <- list(lres) }
+  out <- list(
+    call = list(...),
+    model = model,
+    lavaan_version = as.character(packageVersion("lavaan")),
+    nobs = as.list(lavInspect(fit, "nobs")),
+    group_labels = as.list(lavInspect(fit, "group.label")),
+    converged = lavInspect(fit, "converged"),
+    options = list(information = lavInspect(fit, "options")$information,
+                   se = lavInspect(fit, "options")$se,
+                   test = lavInspect(fit, "options")$test),
+    partable = cols(parTable(fit)),
+    pe = cols(pe),
+    fit = fm,
+    groups = groups,
+    r2 = lapply(r2, function(v) as.list(v)),
+    resid_raw = lapply(res_raw, function(r) mat(r$cov)),
+    resid_raw_mean = lapply(res_raw, function(r) if (is.null(r$mean)) NULL else as.list(r$mean)),
+    resid_cor = lapply(res_cor, function(r) mat(r$cov)),
+    resid_cor_mean = lapply(res_cor, function(r) if (is.null(r$mean)) NULL else as.list(r$mean)),
+    lavres_cor = lapply(lres, function(r) mat(r$cov)),
+    lavres_cor_z = lapply(lres, function(r) mat(r$cov.z)),
+    lavres_summary = lapply(lres, function(r) cols(r$summary))
+  )
+  if (mi) {
+    m <- modindices(fit, sort. = FALSE)
+    out$mi <- cols(m)
+  }
+  out
+}
+
+# ----------------------------------------------------------------- data
+hs <- raw("holzinger_swineford1939")
+mobi <- raw("mobi")
+bfi <- raw("bfi")
+
+hs_model <- "
+  visual  =~ x1 + x2 + x3
+  textual =~ x4 + x5 + x6
+  speed   =~ x7 + x8 + x9
+"
+ecsi_model <- "
+  IMAG =~ IMAG1 + IMAG2 + IMAG3 + IMAG4 + IMAG5
+  CUEX =~ CUEX1 + CUEX2 + CUEX3
+  PERQ =~ PERQ1 + PERQ2 + PERQ3 + PERQ4 + PERQ5 + PERQ6 + PERQ7
+  PERV =~ PERV1 + PERV2
+  CUSA =~ CUSA1 + CUSA2 + CUSA3
+  CUSL =~ CUSL1 + CUSL2 + CUSL3
+"
+bfi_model <- "
+  A =~ A1 + A2 + A3 + A4 + A5
+  C =~ C1 + C2 + C3 + C4 + C5
+  E =~ E1 + E2 + E3 + E4 + E5
+  N =~ N1 + N2 + N3 + N4 + N5
+  O =~ O1 + O2 + O3 + O4 + O5
+"
+
+# ----------------------------------------------------------------- HS39
+save(list(
+  ml = case(hs_model, hs, estimator = "ML"),
+  ml_stdlv = case(hs_model, hs, estimator = "ML", std.lv = TRUE, mi = FALSE),
+  mlr = case(hs_model, hs, estimator = "MLR"),
+  ml_mean = case(hs_model, hs, estimator = "ML", meanstructure = TRUE),
+  labels = case("
+    visual  =~ x1 + a*x2 + a*x3
+    textual =~ x4 + x5 + x6
+    speed   =~ x7 + x8 + x9
+    x7 ~~ x8
+    textual ~ visual
+    speed ~ textual
+  ", hs, estimator = "ML", mi = FALSE)
+), "hs39")
+
+save(list(
+  ml = case(hs_model, hs, estimator = "ML", group = "school"),
+  mlr = case(hs_model, hs, estimator = "MLR", group = "school", mi = FALSE),
+  metric = case(hs_model, hs, estimator = "ML", group = "school", group.equal = "loadings"),
+  scalar = case(hs_model, hs, estimator = "ML", group = "school",
+                group.equal = c("loadings", "intercepts")),
+  scalar_mlr = case(hs_model, hs, estimator = "MLR", group = "school",
+                    group.equal = c("loadings", "intercepts"), mi = FALSE),
+  partial = case(hs_model, hs, estimator = "ML", group = "school",
+                 group.equal = c("loadings", "intercepts", "residuals"),
+                 group.partial = c("visual=~x2", "x3~1"), mi = FALSE)
+), "hs39_school")
+
+# ----------------------------------------------------------------- mobi ECSI
+save(list(ml = case(ecsi_model, mobi, estimator = "ML"),
+          mlr = case(ecsi_model, mobi, estimator = "MLR", mi = FALSE)), "mobi")
+
+# ----------------------------------------------------------------- bfi FIML
+# lavaan missing = "ml" keeps every case with at least one observed item.
+save(list(
+  n_rows = nrow(bfi),
+  ml = case(bfi_model, bfi, estimator = "ML", missing = "ml", mi = FALSE),
+  mlr = case(bfi_model, bfi, estimator = "MLR", missing = "ml", mi = FALSE)
+), "bfi_fiml")
+
+# ----------------------------------------------------------------- simulated
+# Simulated (seeded) data: two correlated factors, one omitted cross-loading
+# (y5 on f1) and one omitted residual covariance (y2 ~~ y7): a misspecified model.
+set.seed(20240611)
+n <- 400
+pop <- "
+  f1 =~ 0.8*y1 + 0.7*y2 + 0.6*y3 + 0.7*y4 + 0.4*y5
+  f2 =~ 0.7*y5 + 0.6*y6 + 0.8*y7 + 0.5*y8
+  f1 ~~ 0.4*f2
+  f1 ~~ 1*f1
+  f2 ~~ 1*f2
+  y1 ~~ 0.36*y1
+  y2 ~~ 0.51*y2
+  y3 ~~ 0.64*y3
+  y4 ~~ 0.51*y4
+  y5 ~~ 0.45*y5
+  y6 ~~ 0.64*y6
+  y7 ~~ 0.36*y7
+  y8 ~~ 0.75*y8
+  y2 ~~ 0.2*y7
+"
+sim <- simulateData(pop, sample.nobs = n)
+sim <- round(sim, 6)
+sim_model <- "
+  f1 =~ y1 + y2 + y3 + y4
+  f2 =~ y5 + y6 + y7 + y8
+"
+save(list(
+  data = cols(sim),
+  ml = case(sim_model, sim, estimator = "ML"),
+  mlr = case(sim_model, sim, estimator = "MLR", mi = FALSE)
+), "sim")
+cat("done\n")
