@@ -176,6 +176,27 @@ def covariance(x: np.ndarray, *, pairwise: bool | None = None) -> tuple[np.ndarr
     return cov, nij
 
 
+def pairwise_cor(x: np.ndarray) -> np.ndarray:
+    """R's ``cor(x, use = "pairwise")``: each r_ij from the rows where both items are observed
+    (means *and* standard deviations over those rows).  Differs from ``cov2cor`` of the
+    pairwise covariance, which uses each item's variance over all its valid rows."""
+    miss = np.isnan(x)
+    if not miss.any():
+        return cov2cor(covariance(x)[0])
+    m = (~miss).astype(float)
+    x0 = np.where(miss, 0.0, x - np.nanmean(x, axis=0))
+    nij = m.T @ m
+    sx = x0.T @ m
+    sxx = (x0**2).T @ m
+    sxy = x0.T @ x0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cxy = sxy - sx * sx.T / nij
+        vx = sxx - sx**2 / nij
+        r = cxy / np.sqrt(vx * vx.T)
+    np.fill_diagonal(r, 1.0)
+    return r
+
+
 def check_pair_counts(nij: np.ndarray, names) -> None:
     p = nij.shape[0]
     bad = [(names[i], names[j], int(nij[i, j])) for i in range(p) for j in range(i + 1, p) if nij[i, j] < 2]

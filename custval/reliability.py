@@ -29,7 +29,7 @@ from . import _relcore as core
 from ._results import ResultMixin
 from .exceptions import SpecificationError
 
-__all__ = ["AlphaResult", "SplitHalfResult", "cronbach_alpha", "guttman_lambda6", "split_half"]
+__all__ = ["AlphaResult", "OmegaResult", "SplitHalfResult", "cronbach_alpha", "guttman_lambda6", "omega", "split_half"]
 
 CI_METHODS = ("feldt", "duhachek", "bootstrap", "bca", None)
 
@@ -321,4 +321,218 @@ def split_half(items, *, nan_policy: str = "listwise", splits: str = "all") -> S
         max=float(vals.max()), mean=mean, min=float(vals.min()), n_splits=int(vals.size), splits=splits,
         n=prep.n_used, n_items=k, items=prep.names,
         r_call=f"psych::splitHalf({_r_data(nan_policy)}, check.keys = FALSE)",
+    )
+
+
+# --------------------------------------------------------------------------- omega
+@dataclass(frozen=True)
+class OmegaResult(ResultMixin):
+    """McDonald's omega (one-factor) or omega hierarchical / total via Schmid-Leiman.
+
+    Denominators: ``omega_total`` and ``omega_h`` divide by the *observed* total
+    variance V_t = 1'R1 (psych::omega's ``omega.tot`` and ``omega_h``);
+    ``omega_total_implied`` and ``omega_h_implied`` divide by the *model-implied*
+    total variance (Σg)² + Σ_k(Σ_i s_ik)² + Σu² (for one factor:
+    (Σλ)² / ((Σλ)² + Σψ), McDonald's 1999 formula).  All in the correlation
+    metric (standardised items), as psych's default.
+    """
+
+    omega_total: float
+    omega_h: float
+    omega_total_implied: float
+    omega_h_implied: float
+    omega_lim: float
+    ecv: float
+    ci_low: float
+    ci_high: float
+    omega_h_ci_low: float
+    omega_h_ci_high: float
+    n: int
+    n_items: int
+    n_factors: int
+    method: str
+    ci: float
+    nan_policy: str
+    converged: bool
+    items: tuple[str, ...]
+    loadings: pd.DataFrame = dataclasses.field(repr=False, compare=False)
+    r_call: str = ""
+    convention: str = (
+        "omega_total = (1'R1 - sum u2)/1'R1, omega_h = (sum g)^2/1'R1 (observed variance); "
+        "*_implied use the model-implied total variance; minres factors, oblimin, Schmid-Leiman"
+    )
+    boot: dict | None = dataclasses.field(default=None, repr=False, compare=False)
+
+    _title = "McDonald's omega"
+
+    @property
+    def estimate(self) -> float:
+        """omega total (observed-variance denominator)."""
+        return self.omega_total
+
+    def to_frame(self) -> pd.DataFrame:
+        nan = float("nan")
+        rows = [
+            ("omega_total", self.omega_total, self.ci_low, self.ci_high, "observed 1'R1"),
+            ("omega_h", self.omega_h, self.omega_h_ci_low, self.omega_h_ci_high, "observed 1'R1"),
+            ("omega_total_implied", self.omega_total_implied, nan, nan, "model-implied"),
+            ("omega_h_implied", self.omega_h_implied, nan, nan, "model-implied"),
+            ("omega_lim", self.omega_lim, nan, nan, "common variance 1'R1 - sum u2"),
+            ("ecv", self.ecv, nan, nan, "explained common variance of g"),
+        ]
+        frame = pd.DataFrame(rows, columns=["coefficient", "estimate", "ci_low", "ci_high", "denominator"])
+        frame["n"] = self.n
+        return frame.set_index("coefficient")
+
+
+def _omega_r(x_used: np.ndarray, pairwise: bool) -> np.ndarray:
+    if pairwise:
+        return core.pairwise_cor(x_used)
+    return core.cov2cor(core.covariance(x_used)[0])
+
+
+def omega(
+    items,
+    *,
+    n_factors: int = 1,
+    nan_policy: str = "listwise",
+    ci: float = 0.95,
+    ci_method: str | None = "bootstrap",
+    n_boot: int = 1000,
+    seed: int = 0,
+    progress: bool = False,
+) -> OmegaResult:
+    r"""McDonald's omega from a minres factor analysis, as ``psych::omega``.
+
+    ``n_factors = 1``: a one-factor minres model with loadings λ and
+    uniquenesses u² = 1 − λ² gives
+
+    .. math:: \omega_t = \frac{\mathbf 1'R\mathbf 1 - \sum u_i^2}{\mathbf 1'R\mathbf 1}
+        \quad\text{(psych ``omega.tot``)},\qquad
+        \omega_t^{implied} = \frac{(\sum\lambda_i)^2}{(\sum\lambda_i)^2 + \sum u_i^2}.
+
+    ``n_factors > 1``: minres factors, varimax then oblimin rotation, a
+    second-order factor of the factor correlations (for two factors psych's
+    ``option = "equal"``), and the Schmid-Leiman transformation into general
+    loadings g and group loadings s; then
+    :math:`\omega_h = (\sum g_i)^2 / \mathbf 1'R\mathbf 1` and ω_t as above.
+    ``*_implied`` use the model-implied total variance instead of 1'R1.
+
+    Bootstrap intervals (``ci_method="bootstrap"`` percentile or ``"bca"``)
+    refit the model on each resample; for one factor this is vectorised
+    (Gauss-Newton minres on all resamples at once), otherwise a loop with a
+    progress bar.  psych's own ``n.iter`` intervals (Fisher-z normal) differ by
+    design.
+
+    Parameters
+    ----------
+    items : DataFrame
+        Respondents × items, keyed.
+    n_factors : int
+    nan_policy : {"listwise", "pairwise", "raise"}
+        ``"pairwise"`` uses R's ``cor(x, use = "pairwise")`` as psych::omega.
+
+    References
+    ----------
+    McDonald, R. P. (1999). *Test theory: A unified treatment*. Erlbaum.
+    Zinbarg, R. E., Revelle, W., Yovel, I., & Li, W. (2005). Cronbach's α,
+    Revelle's β, and McDonald's ω_H. *Psychometrika, 70*(1), 123–133.
+    Schmid, J., & Leiman, J. M. (1957). The development of hierarchical factor
+    solutions. *Psychometrika, 22*(1), 53–61.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from custval._paths import RAW_DATA_DIR
+    >>> from custval.reliability import omega
+    >>> bfi = pd.read_csv(RAW_DATA_DIR / "bfi" / "bfi.csv")
+    >>> res = omega(bfi[["N1", "N2", "N3", "N4", "N5"]], n_boot=200)
+    >>> print(round(res.omega_total, 4), round(res.omega_total_implied, 4))
+    0.8... 0.8...
+    >>> # In R: psych::omega(na.omit(bfi[c("N1","N2","N3","N4","N5")]), nfactors = 1)
+    """
+    from . import _omega
+
+    _check_ci(ci, ci_method)
+    if ci_method in ("feldt", "duhachek"):
+        raise SpecificationError("omega has bootstrap intervals only: ci_method='bootstrap', 'bca' or None")
+    if not isinstance(n_factors, (int, np.integer)) or n_factors < 1:
+        raise SpecificationError(f"n_factors must be a positive integer; got {n_factors!r}")
+    prep = core.prepare_items(items, nan_policy=nan_policy, min_items=3 if n_factors == 1 else 2 * n_factors)
+    k = len(prep.names)
+    if n_factors > 1 and k < 3 * n_factors:
+        warnings.warn(
+            f"{k} items for {n_factors} group factors: fewer than 3 items per factor; the "
+            "Schmid-Leiman solution is weakly identified",
+            core.FewItemsWarning, stacklevel=2,
+        )
+    pairwise = prep.nan_policy == "pairwise" and prep.has_missing
+    r = _omega_r(prep.x, pairwise)
+    core.check_singular(r, prep.names, what="omega (minres needs SMCs)")
+    sl = _omega.schmid_leiman(r, n_factors)
+    co = _omega.omega_from_sl(r, sl)
+    if not sl["converged"]:
+        from .exceptions import ConvergenceWarning
+
+        warnings.warn("omega: the minres fit or the oblimin rotation did not converge", ConvergenceWarning,
+                      stacklevel=2)
+    if len(sl["heywood"]):
+        from .exceptions import HeywoodWarning
+
+        names = ", ".join(prep.names[j] for j in sl["heywood"])
+        u2s = ", ".join(f"{sl['u2'][j]:.4g}" for j in sl["heywood"])
+        warnings.warn(
+            f"omega: Heywood case, the uniqueness of {names} reached psych's lower bound 0.005 "
+            f"(u2 = {u2s}); the solution sits on the "
+            "boundary, where custval and psych agree only to about 1e-3",
+            HeywoodWarning, stacklevel=2,
+        )
+    key = co["key"]  # psych (flip = TRUE) reverses items with negative general loadings
+    cols = {"g": sl["g"] * key}
+    if n_factors > 1:
+        cols.update({f"F{j + 1}*": sl["group"][:, j] * key for j in range(n_factors)})
+    cols.update({"h2": sl["h2"], "u2": sl["u2"], "flipped": key < 0})
+    loadings = pd.DataFrame(cols, index=pd.Index(prep.names, name="item"))
+    lo = hi = hlo = hhi = float("nan")
+    boot = None
+    method = "none"
+    if ci_method is not None:
+        from ._bootstrap import bootstrap_blocks, interval
+
+        kind = "bca" if ci_method == "bca" else "percentile"
+        if n_factors == 1:
+            def fn(c, rr):
+                o = _omega.omega1_batch(rr)
+                return {"omega_total": o["omega_total"], "omega_h": o["omega_h"]}
+        else:
+            def fn(c, rr):
+                tot, hh = [], []
+                for m in rr:
+                    try:
+                        o = _omega.omega_from_sl(m, _omega.schmid_leiman(m, n_factors))
+                        tot.append(o["omega_total"])
+                        hh.append(o["omega_h"])
+                    except (np.linalg.LinAlgError, ValueError):
+                        tot.append(np.nan)
+                        hh.append(np.nan)
+                return {"omega_total": np.array(tot), "omega_h": np.array(hh)}
+        bt = bootstrap_blocks(prep.x, [list(range(k))], fn, n_boot=n_boot, seed=seed, pairwise=pairwise,
+                              progress=progress, jackknife=kind == "bca" and n_factors == 1)
+        boot = {name: v[0] for name, v in bt.values.items()}
+        if kind == "bca" and n_factors > 1:
+            raise SpecificationError("BCa intervals for Schmid-Leiman omega are not available; use 'bootstrap'")
+        jk = bt.jack
+        lo, hi = interval(boot["omega_total"], co["omega_total"], ci=ci, method=kind,
+                          jack=None if jk is None else jk["omega_total"][0])
+        hlo, hhi = interval(boot["omega_h"], co["omega_h"], ci=ci, method=kind,
+                            jack=None if jk is None else jk["omega_h"][0])
+        method = f"{kind} bootstrap ({n_boot} resamples, seed {seed})"
+    return OmegaResult(
+        omega_total=float(co["omega_total"]), omega_h=float(co["omega_h"]),
+        omega_total_implied=float(co["omega_total_implied"]), omega_h_implied=float(co["omega_h_implied"]),
+        omega_lim=float(co["omega_lim"]), ecv=float(co["ecv"]), ci_low=lo, ci_high=hi,
+        omega_h_ci_low=hlo, omega_h_ci_high=hhi, n=prep.n_used, n_items=k, n_factors=int(n_factors),
+        method=method, ci=ci, nan_policy=nan_policy, converged=sl["converged"], items=prep.names,
+        loadings=loadings, r_call=f"psych::omega({_r_data(nan_policy)}, nfactors = {int(n_factors)})",
+        boot=boot,
     )
