@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._bootstrap import resample_counts
+
 #: rows of W handled per matrix product (bounds memory at about chunk × p² doubles)
 _CHUNK = 500
 
@@ -94,7 +96,8 @@ def htmt_from_correlations(
 
 
 def multinomial_weights(rng: np.random.Generator, n: int, n_boot: int) -> np.ndarray:
-    """(n_boot, n) counts of an ordinary nonparametric bootstrap (Efron, 1979)."""
-    draws = rng.integers(0, n, size=(n_boot, n))
-    flat = (draws + (np.arange(n_boot) * n)[:, None]).ravel()
-    return np.bincount(flat, minlength=n_boot * n).reshape(n_boot, n).astype(float)
+    """(n_boot, n) counts of an ordinary nonparametric bootstrap (Efron, 1979).
+
+    The shared engine's ``custval._bootstrap.resample_counts`` (same stream).
+    """
+    return resample_counts(rng, n_boot, n)

@@ -537,3 +537,311 @@ def cross_loadings(
         n_excluded=prep.n_excluded, verdict=verdict, convention=convention,
         r_call="cor(items, sapply(blocks, function(b) rowMeans(items[, b])))",
     )
+
+
+# --------------------------------------------------------------------------- CFA-based: CR, AVE
+def _square(m, names) -> pd.DataFrame:
+    if isinstance(m, pd.DataFrame):
+        return m.loc[list(names), list(names)].astype(float)
+    arr = np.asarray(m, dtype=float)
+    return pd.DataFrame(arr, index=list(names), columns=list(names)).loc[list(names), list(names)]
+
+
+def _group_item(obj, key, pos):
+    if isinstance(obj, Mapping):
+        if key in obj:
+            return obj[key]
+        return list(obj.values())[pos]
+    if isinstance(obj, (list, tuple)):
+        return obj[pos]
+    return obj
+
+
+@dataclasses.dataclass(frozen=True)
+class _Parts:
+    group: object
+    lam: pd.DataFrame  # items × factors (unstandardised)
+    std: pd.DataFrame  # items × factors (std.all)
+    phi: pd.DataFrame  # factors × factors
+    theta: pd.DataFrame  # items × items residual covariances
+    sample: pd.DataFrame
+    implied: pd.DataFrame
+    n: int
+
+
+def _cfa_parts(cfa) -> list[_Parts]:
+    """Per-group Lambda, Phi, Theta, sample and implied covariance from a fitted CFA."""
+    pe = getattr(cfa, "params_", None)
+    if pe is None:
+        raise SpecificationError("a fitted custval.cfa.CFA is needed (call .fit(data) first)")
+    pe = pe.copy()
+    if "group" not in pe.columns:
+        pe["group"] = 1
+    factors = list(dict.fromkeys(pe.loc[pe["op"] == "=~", "lhs"]))
+    items = list(dict.fromkeys(pe.loc[pe["op"] == "=~", "rhs"]))
+    groups = list(dict.fromkeys(pe["group"]))
+    n_obs = getattr(cfa, "n_obs_", None)
+    out = []
+    for pos, g in enumerate(groups):
+        sub = pe[pe["group"] == g]
+        lam = pd.DataFrame(0.0, index=items, columns=factors)
+        std = lam.copy()
+        for r in sub[sub["op"] == "=~"].itertuples():
+            lam.at[r.rhs, r.lhs] = float(r.est)
+            std.at[r.rhs, r.lhs] = float(getattr(r, "std_all", np.nan))
+        phi = pd.DataFrame(0.0, index=factors, columns=factors)
+        theta = pd.DataFrame(0.0, index=items, columns=items)
+        for r in sub[sub["op"] == "~~"].itertuples():
+            if r.lhs in factors and r.rhs in factors:
+                phi.at[r.lhs, r.rhs] = phi.at[r.rhs, r.lhs] = float(r.est)
+            elif r.lhs in items and r.rhs in items:
+                theta.at[r.lhs, r.rhs] = theta.at[r.rhs, r.lhs] = float(r.est)
+        sample = _square(_group_item(cfa.sample_cov_, g, pos), items)
+        implied = _square(_group_item(cfa.implied_cov_, g, pos), items)
+        n = _group_item(n_obs, g, pos) if n_obs is not None else np.nan
+        out.append(_Parts(g, lam, std, phi, theta, sample, implied, int(n) if np.isfinite(n) else -1))
+    return out
+
+
+_CONVENTIONS = {
+    "semtools_observed": (
+        "semTools::compRelSEM/AVE with obs.var = TRUE: common variance over the *observed* (sample) "
+        "total variance of the items",
+        "semTools::{fn}(fit, obs.var = TRUE)",
+    ),
+    "semtools_implied": (
+        "semTools::compRelSEM/AVE with obs.var = FALSE: common variance over the *model-implied* total "
+        "variance (includes residual covariances)",
+        "semTools::{fn}(fit, obs.var = FALSE)",
+    ),
+    "fornell_larcker": (
+        "Fornell & Larcker (1981) / SmartPLS formula from standardized loadings; ignores residual "
+        "covariances: CR = (sum l)^2 / ((sum l)^2 + sum(1 - l^2)), AVE = mean(l^2)",
+        "(sum(l))^2 / ((sum(l))^2 + sum(1 - l^2)) with l = standardizedSolution(fit) loadings",
+    ),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class ConstructReliabilityResult(ResultMixin):
+    """CR or AVE per construct in several conventions (long ``table``)."""
+
+    table: pd.DataFrame
+    statistic: str
+    conventions: dict
+    verdict: str
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table
+
+    def wide(self) -> pd.DataFrame:
+        """Constructs × conventions (one column per convention; extra index level per group)."""
+        idx = ["group", "construct"] if self.table["group"].nunique() > 1 else ["construct"]
+        return self.table.pivot_table(index=idx, columns="convention", values="estimate", sort=False,
+                                     dropna=False)
+
+    def _display_frame(self) -> pd.DataFrame:
+        return self.wide()
+
+    def _notes(self) -> list[str]:
+        return [f"{k}: {v}" for k, v in self.conventions.items()] + [self.verdict]
+
+    @property
+    def _title(self) -> str:  # type: ignore[override]
+        return {"cr": "Composite reliability", "ave": "Average variance extracted"}[self.statistic]
+
+
+def _construct_stat(cfa, statistic: str, conventions) -> ConstructReliabilityResult:
+    if isinstance(conventions, str):
+        conventions = (conventions,)
+    conventions = tuple(conventions)
+    bad = [c for c in conventions if c not in _CONVENTIONS]
+    if bad or not conventions:
+        raise SpecificationError(f"unknown convention(s) {bad}; choose from {', '.join(_CONVENTIONS)}")
+    rows = []
+    single: list[str] = []
+    xload: list[str] = []
+    for part in _cfa_parts(cfa):
+        lam, std, phi = part.lam, part.std, part.phi
+        for f in lam.columns:
+            idx = [i for i in lam.index if lam.at[i, f] != 0]
+            if len(idx) < 2:
+                single.append(f)
+            multi = [i for i in idx if (lam.loc[i].round(5) != 0).sum() > 1]
+            for conv in conventions:
+                if len(idx) < 2:
+                    val = np.nan
+                elif conv == "fornell_larcker":
+                    lstd = std.loc[idx, f].to_numpy()
+                    if statistic == "cr":
+                        s = lstd.sum() ** 2
+                        val = s / (s + (1 - lstd**2).sum())
+                    else:
+                        val = float(np.mean(lstd**2))
+                else:
+                    sigma = part.sample if conv == "semtools_observed" else part.implied
+                    lf = lam.loc[idx, f].to_numpy()
+                    if statistic == "cr":
+                        # all of the factor's indicators; only this factor's common variance
+                        val = float(lf.sum() ** 2 * phi.at[f, f] / sigma.loc[idx, idx].to_numpy().sum())
+                    elif multi:
+                        val = np.nan  # semTools::AVE is undefined with cross-loading indicators
+                    else:
+                        val = float((lf**2).sum() * phi.at[f, f] / np.trace(sigma.loc[idx, idx].to_numpy()))
+                if statistic == "ave" and multi and conv != "fornell_larcker":
+                    xload.append(f)
+                rows.append({"group": part.group, "construct": f, "convention": conv, "estimate": val,
+                             "n_items": len(idx), "n": part.n,
+                             "r_call": _CONVENTIONS[conv][1].format(fn="compRelSEM" if statistic == "cr" else "AVE")})
+    if single:
+        warnings.warn(
+            f"construct(s) {', '.join(dict.fromkeys(single))} have fewer than two items: "
+            f"{statistic.upper()} is not reported (NaN), as semTools (dropSingle = TRUE)",
+            FewItemsWarning,
+            stacklevel=3,
+        )
+    table = pd.DataFrame(rows)
+    cut = 0.7 if statistic == "cr" else 0.5
+    main = table[table["convention"] == conventions[0]]
+    low = main.loc[main["estimate"] < cut, "construct"].unique().tolist()
+    name = "CR" if statistic == "cr" else "AVE"
+    verdict = (
+        f"every {name} ({conventions[0]}) reaches {cut}"
+        if not low
+        else f"{name} ({conventions[0]}) below {cut} for: {', '.join(low)}"
+    )
+    if xload:
+        verdict += f"; AVE undefined for {', '.join(dict.fromkeys(xload))} (cross-loading indicators)"
+    return ConstructReliabilityResult(
+        table=table, statistic=statistic, conventions={c: _CONVENTIONS[c][0] for c in conventions},
+        verdict=verdict,
+    )
+
+
+def composite_reliability(
+    cfa, *, conventions=("semtools_observed", "semtools_implied", "fornell_larcker")
+) -> ConstructReliabilityResult:
+    r"""Composite (construct) reliability of every factor of a fitted CFA, in labelled conventions.
+
+    ``semtools_observed`` / ``semtools_implied`` (``semTools::compRelSEM``):
+
+    .. math:: \omega_f = \frac{(\sum_i \lambda_{if})^2 \phi_{ff}}{\mathbf 1'\Sigma_f \mathbf 1}
+
+    with :math:`\Sigma_f` the sample (``obs.var = TRUE``; the ML sample
+    covariance with N in the denominator) or model-implied (``obs.var =
+    FALSE``, which includes residual covariances) covariance of the
+    factor's indicators.  ``fornell_larcker`` is the formula of Fornell &
+    Larcker (1981) used by SmartPLS, from standardized loadings
+    :math:`l_i`: :math:`(\sum l_i)^2 / ((\sum l_i)^2 + \sum (1 - l_i^2))`;
+    it ignores residual covariances.  The verdict compares the first
+    convention with 0.70 (Hair et al., 2017).  Factors with one indicator
+    are NaN with a :class:`~custval.exceptions.FewItemsWarning`.
+
+    References
+    ----------
+    Fornell, C., & Larcker, D. F. (1981). Evaluating structural equation models with
+    unobservable variables and measurement error. *Journal of Marketing Research, 18*(1), 39-50.
+
+    Raykov, T. (1997). Estimation of composite reliability for congeneric measures.
+    *Applied Psychological Measurement, 21*(2), 173-184.
+
+    Examples
+    --------
+    >>> from custval.cfa import CFA                                  # doctest: +SKIP
+    >>> fit = CFA("visual =~ x1 + x2 + x3").fit(hs)                  # doctest: +SKIP
+    >>> composite_reliability(fit).wide()                            # doctest: +SKIP
+
+    In R: ``semTools::compRelSEM(fit, obs.var = TRUE)`` and ``obs.var = FALSE``.
+    """
+    return _construct_stat(cfa, "cr", conventions)
+
+
+def ave(
+    cfa, *, conventions=("semtools_observed", "semtools_implied", "fornell_larcker")
+) -> ConstructReliabilityResult:
+    r"""Average variance extracted of every factor of a fitted CFA, in labelled conventions.
+
+    ``semtools_*`` (``semTools::AVE``):
+    :math:`\mathrm{AVE}_f = \phi_{ff}\sum_i \lambda_{if}^2 / \operatorname{tr}\Sigma_f`
+    with :math:`\Sigma_f` sample (``obs.var = TRUE``) or model-implied
+    (``obs.var = FALSE``); undefined (NaN) when an indicator loads on more
+    than one factor, as in semTools.  ``fornell_larcker``: the mean squared
+    standardized loading (Fornell & Larcker, 1981; SmartPLS).  The verdict
+    compares the first convention with 0.50.
+
+    References
+    ----------
+    Fornell, C., & Larcker, D. F. (1981). Evaluating structural equation models with
+    unobservable variables and measurement error. *Journal of Marketing Research, 18*(1), 39-50.
+
+    Examples
+    --------
+    >>> ave(fit).wide()                                              # doctest: +SKIP
+
+    In R: ``semTools::AVE(fit, obs.var = TRUE)`` and ``obs.var = FALSE``.
+    """
+    return _construct_stat(cfa, "ave", conventions)
+
+
+@dataclasses.dataclass(frozen=True)
+class FornellLarckerResult(ResultMixin):
+    """sqrt(AVE) on the diagonal, latent correlations below it."""
+
+    matrix: pd.DataFrame
+    table: pd.DataFrame
+    convention: str
+    verdict: str
+    r_call: str
+
+    _title = "Fornell-Larcker criterion"
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table
+
+    def _display_frame(self) -> pd.DataFrame:
+        return self.matrix
+
+
+def fornell_larcker(cfa, *, convention: str = "fornell_larcker") -> FornellLarckerResult:
+    r"""Fornell-Larcker criterion: :math:`\sqrt{\mathrm{AVE}_f}` against the latent correlations.
+
+    Discriminant validity holds for factor :math:`f` when
+    :math:`\sqrt{\mathrm{AVE}_f} > |\rho_{fg}|` for every other factor
+    :math:`g` (Fornell & Larcker, 1981), with :math:`\rho` the model's latent
+    correlations.  ``convention`` picks the AVE (see :func:`ave`).  Henseler
+    et al. (2015) show the criterion misses many violations; report
+    :func:`htmt` too.  Single-group fits only use their one group; with
+    several groups ``table`` has a row per group.
+
+    Examples
+    --------
+    >>> fornell_larcker(fit).matrix                                  # doctest: +SKIP
+
+    In R: ``sqrt(semTools::AVE(fit))`` beside ``lavInspect(fit, "cor.lv")``.
+    """
+    av = ave(cfa, conventions=(convention,)).table
+    rows = []
+    mats = []
+    for part in _cfa_parts(cfa):
+        phi = part.phi.to_numpy()
+        sd = np.sqrt(np.diag(phi))
+        cor = pd.DataFrame(phi / np.outer(sd, sd), index=part.phi.index, columns=part.phi.columns)
+        a = av[av["group"] == part.group].set_index("construct")["estimate"]
+        m = cor.copy()
+        for f in m.index:
+            m.at[f, f] = np.sqrt(a.get(f, np.nan))
+            others = cor.loc[f].drop(f).abs()
+            rows.append({"group": part.group, "construct": f, "sqrt_ave": m.at[f, f],
+                         "max_abs_correlation": float(others.max()) if len(others) else np.nan,
+                         "with": str(others.idxmax()) if len(others) else "",
+                         "ok": bool(m.at[f, f] > others.max()) if len(others) else True})
+        mats.append(m)
+    table = pd.DataFrame(rows)
+    bad = table.loc[~table["ok"], "construct"].unique().tolist()
+    verdict = ("established: every sqrt(AVE) exceeds the construct's latent correlations" if not bad
+               else f"not established for: {', '.join(bad)}")
+    return FornellLarckerResult(
+        matrix=mats[0] if len(mats) == 1 else pd.concat(mats, keys=[p.group for p in _cfa_parts(cfa)]),
+        table=table, convention=_CONVENTIONS[convention][0], verdict=verdict,
+        r_call="sqrt(semTools::AVE(fit)); lavInspect(fit, 'cor.lv')",
+    )

@@ -179,3 +179,77 @@ def test_cross_loadings_corrected_and_verdict(mobi):
     row = res.table.set_index("item").loc["CUSL2"]
     assert not row["ok"] and "CUSL2" in res.verdict
     assert res.n == 250 and "item-rest" in res.convention
+
+
+# --------------------------------------------------------------------------- CR / AVE / Fornell-Larcker
+class LavaanFit:
+    """A stand-in exposing the CFA interface (params_, sample_cov_, implied_cov_, n_obs_)
+    filled with lavaan's own estimates, so the CR/AVE formulas are checked on their own."""
+
+    def __init__(self, case: dict):
+        pe = pd.DataFrame(case["params"]).rename(columns={"std.all": "std_all"})
+        pe["group"] = 1
+        self.params_ = pe
+        names = case["sample_cov"]["names"]
+        self.sample_cov_ = pd.DataFrame(case["sample_cov"]["values"], index=names, columns=names)
+        self.implied_cov_ = pd.DataFrame(case["implied_cov"]["values"], index=names, columns=names)
+        self.n_obs_ = case["n"]
+
+
+@pytest.mark.parametrize("case", ["hs39", "hs39_rc", "mobi_ecsi"])
+def test_cr_and_ave_formulas_match_semtools(case):
+    from custval.validity import ave, composite_reliability
+
+    gold = load_golden("validity", "reliability")[case]
+    fit = LavaanFit(gold)
+    cr = composite_reliability(fit).wide()
+    av = ave(fit).wide()
+    for col, key in [("semtools_observed", "obs"), ("semtools_implied", "implied")]:
+        ref_cr = pd.Series(gold[f"cr_{key}"])
+        ref_av = pd.Series(gold[f"ave_{key}"])
+        np.testing.assert_allclose(cr.loc[ref_cr.index, col], ref_cr, rtol=1e-8)
+        np.testing.assert_allclose(av.loc[ref_av.index, col], ref_av, rtol=1e-8)
+    std = pd.DataFrame(gold["std_loadings"])
+    for f, grp in std.groupby("lhs"):
+        lam = grp["est.std"].to_numpy()
+        fl_cr = lam.sum() ** 2 / (lam.sum() ** 2 + (1 - lam**2).sum())
+        assert cr.at[f, "fornell_larcker"] == pytest.approx(fl_cr, rel=1e-10)
+        assert av.at[f, "fornell_larcker"] == pytest.approx(np.mean(lam**2), rel=1e-10)
+
+
+def test_residual_covariance_separates_the_conventions():
+    from custval.validity import composite_reliability
+
+    cr = composite_reliability(LavaanFit(load_golden("validity", "reliability")["hs39_rc"])).wide()
+    # x7 ~~ x8 enters the implied total variance of speed but not the Fornell-Larcker formula
+    assert abs(cr.at["speed", "semtools_implied"] - cr.at["speed", "fornell_larcker"]) > 1e-3
+
+
+def test_fornell_larcker_on_lavaan_estimates():
+    from custval.validity import ave, fornell_larcker
+
+    gold = load_golden("validity", "reliability")["mobi_ecsi"]
+    fit = LavaanFit(gold)
+    res = fornell_larcker(fit, convention="semtools_implied")
+    cor = pd.DataFrame(gold["cov_lv"]["values"], index=gold["cov_lv"]["names"], columns=gold["cov_lv"]["names"])
+    av = ave(fit, conventions="semtools_implied").wide()["semtools_implied"]
+    for f in cor.index:
+        assert res.matrix.at[f, f] == pytest.approx(np.sqrt(av[f]), rel=1e-12)
+        for g in cor.columns:
+            if f != g:
+                assert res.matrix.at[f, g] == pytest.approx(cor.at[f, g], abs=1e-8)
+    # PERQ and CUSA correlate .96 > sqrt(AVE): the criterion flags them
+    assert "PERQ" in res.verdict and "CUSA" in res.verdict
+
+
+def test_single_indicator_factor_warns():
+    from custval.validity import composite_reliability
+
+    gold = load_golden("validity", "reliability")["hs39"]
+    fit = LavaanFit(gold)
+    pe = fit.params_
+    keep = ~((pe["op"] == "=~") & (pe["lhs"] == "speed") & pe["rhs"].isin(["x8", "x9"]))
+    fit.params_ = pe[keep]
+    with pytest.warns(FewItemsWarning, match="speed"):
+        res = composite_reliability(fit)
+    assert np.isnan(res.wide().at["speed", "semtools_observed"])

@@ -103,6 +103,10 @@ cfa_case <- function(model, data) {
     ave_obs = vec(AVE(fit, obs.var = TRUE)),
     ave_implied = vec(AVE(fit, obs.var = FALSE)),
     cov_lv = mat(lavInspect(fit, "cor.lv")),
+    params = {pe <- parameterEstimates(fit, standardized = TRUE)
+              pe[, c("lhs", "op", "rhs", "est", "se", "std.all")]},
+    sample_cov = mat(lavInspect(fit, "sampstat")$cov),
+    implied_cov = mat(lavInspect(fit, "implied")$cov),
     r_call = "semTools::compRelSEM(fit, obs.var = TRUE/FALSE); semTools::AVE(fit, obs.var = TRUE/FALSE)"
   )
 }

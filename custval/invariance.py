@@ -1,0 +1,617 @@
+"""Measurement invariance across groups: the guided configural → metric →
+scalar → strict sequence, partial invariance and latent mean differences.
+
+Each level is a multi-group :class:`custval.cfa.CFA` with lavaan's
+``group.equal`` constraints; adjacent levels are compared with the
+likelihood-ratio (chi-square difference) test of ``lavaan::lavTestLRT`` --
+for ``estimator="MLR"`` the Satorra-Bentler (2001) scaled difference -- and
+with the changes in CFI, RMSEA and SRMR judged by stated criteria.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import warnings
+from collections.abc import Callable, Mapping
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ._results import ResultMixin
+from .exceptions import (
+    ConvergenceWarning,
+    FewItemsWarning,
+    InsufficientDataError,
+    InvarianceWarning,
+    MissingDataWarning,
+    SpecificationError,
+)
+
+__all__ = [
+    "CRITERIA",
+    "InvarianceResult",
+    "invariance",
+    "rank_invariance_candidates",
+    "scaled_difference_test",
+]
+
+#: constraints added level by level (lavaan ``group.equal`` names)
+LEVELS: dict[str, tuple[str, ...]] = {
+    "configural": (),
+    "metric": ("loadings",),
+    "scalar": ("loadings", "intercepts"),
+    "strict": ("loadings", "intercepts", "residuals"),
+}
+_NEW_TYPE = {"metric": "loadings", "scalar": "intercepts", "strict": "residuals"}
+
+#: the decision rules on offer; ``criteria=`` takes one name or a tuple (all must pass)
+CRITERIA: dict[str, str] = {
+    "chen2007": (
+        "Chen (2007), N > 300: non-invariance when CFI drops by >= .010 together with RMSEA rising by "
+        ">= .015 or SRMR rising by >= .030 (metric) / >= .010 (scalar, strict)"
+    ),
+    "cheung_rensvold2002": "Cheung & Rensvold (2002): non-invariance when CFI drops by more than .01",
+    "chisq": "chi-square difference test (scaled for MLR): non-invariance when p < alpha",
+}
+
+_REFERENCES = (
+    "Chen, F. F. (2007). Sensitivity of goodness of fit indexes to lack of measurement invariance. "
+    "Structural Equation Modeling, 14(3), 464-504. https://doi.org/10.1080/10705510701301834; "
+    "Cheung, G. W., & Rensvold, R. B. (2002). Evaluating goodness-of-fit indexes for testing "
+    "measurement invariance. Structural Equation Modeling, 9(2), 233-255. "
+    "https://doi.org/10.1207/S15328007SEM0902_5"
+)
+
+
+# --------------------------------------------------------------------------- helpers
+def _model_syntax(model) -> str:
+    if isinstance(model, str):
+        return model
+    if isinstance(model, Mapping):
+        return "\n".join(f"{k} =~ {' + '.join(v)}" for k, v in model.items())
+    if hasattr(model, "model_syntax"):
+        return model.model_syntax()
+    raise SpecificationError(
+        f"model must be lavaan syntax, an Instrument or {{construct: items}}; got {type(model).__name__}"
+    )
+
+
+def _normalize_free(free) -> tuple[str, ...]:
+    """``free`` entries as ``'lhs op rhs'`` (``'x3 ~ 1'``, ``'visual =~ x2'``, ``'x3 ~~ x3'``)."""
+    if isinstance(free, str):
+        free = (free,)
+    out = []
+    for entry in free:
+        if not isinstance(entry, str):
+            raise SpecificationError(
+                f"free= takes parameter strings such as 'x3 ~ 1' or 'visual =~ x2'; got {entry!r}"
+            )
+        m = re.fullmatch(r"\s*([A-Za-z_.][\w.]*)\s*(=~|~~|~)\s*([A-Za-z_.0-9][\w.]*)\s*", entry)
+        if not m:
+            raise SpecificationError(
+                f"cannot read the parameter {entry!r} in free=; use 'item ~ 1' (intercept), "
+                "'factor =~ item' (loading) or 'item ~~ item' (residual variance)"
+            )
+        lhs, op, rhs = m.groups()
+        if op == "~" and rhs != "1":
+            raise SpecificationError(f"{entry!r}: only intercepts ('item ~ 1') can be freed with '~'")
+        out.append(f"{lhs} {op} {rhs}")
+    return tuple(out)
+
+
+def scaled_difference_test(chisq0, df0, c0, chisq1, df1, c1) -> tuple[float, float]:
+    r"""Satorra-Bentler (2001) scaled chi-square difference.
+
+    Model 0 is the less restricted (smaller df).  With the scaling factors
+    :math:`c = T/T_{\mathrm{scaled}}` (lavaan's ``chisq.scaling.factor``),
+
+    .. math:: c_d = \frac{df_1 c_1 - df_0 c_0}{df_1 - df_0},\quad
+              T_d = \frac{T_1 - T_0}{c_d}
+
+    as ``lavaan::lavTestLRT(method = "satorra.bentler.2001")``.  Returns
+    ``(T_d, c_d)``; a negative :math:`c_d` makes the test undefined (NaN).
+
+    Examples
+    --------
+    >>> t, cd = scaled_difference_test(100.0, 48, 1.10, 110.0, 54, 1.08)
+    >>> print(round(t, 4), round(cd, 4))
+    10.8696 0.92
+
+    In R: ``lavaan::lavTestLRT(fit0, fit1, method = "satorra.bentler.2001")``.
+    """
+    cd = (df1 * c1 - df0 * c0) / (df1 - df0)
+    if not cd > 0:
+        return float("nan"), float(cd)
+    return float((chisq1 - chisq0) / cd), float(cd)
+
+
+def _get(fm, *names):
+    for name in names:
+        if name in fm.index and pd.notna(fm[name]):
+            return float(fm[name])
+    return float("nan")
+
+
+def _fit_row(level: str, cfa, estimator: str) -> dict:
+    fm = cfa.fit_measures_
+    row = {
+        "level": level,
+        "npar": _get(fm, "npar"),
+        "chisq": _get(fm, "chisq"),
+        "df": _get(fm, "df"),
+        "pvalue": _get(fm, "pvalue"),
+        "cfi": _get(fm, "cfi"),
+        "tli": _get(fm, "tli"),
+        "rmsea": _get(fm, "rmsea"),
+        "srmr": _get(fm, "srmr"),
+    }
+    if estimator == "MLR":
+        row.update(
+            chisq_scaled=_get(fm, "chisq.scaled"),
+            scaling_factor=_get(fm, "chisq.scaling.factor"),
+            pvalue_scaled=_get(fm, "pvalue.scaled"),
+            cfi_robust=_get(fm, "cfi.robust"),
+            tli_robust=_get(fm, "tli.robust"),
+            rmsea_robust=_get(fm, "rmsea.robust"),
+            cfi_scaled=_get(fm, "cfi.scaled"),
+            rmsea_scaled=_get(fm, "rmsea.scaled"),
+        )
+    return row
+
+
+def _difference(prev: dict, cur: dict, estimator: str) -> dict:
+    ddf = cur["df"] - prev["df"]
+    if estimator == "MLR":
+        d, _ = scaled_difference_test(prev["chisq"], prev["df"], prev["scaling_factor"],
+                                      cur["chisq"], cur["df"], cur["scaling_factor"])
+        cfi_key = "cfi_robust" if np.isfinite(cur["cfi_robust"]) else "cfi_scaled"
+        rmsea_key = "rmsea_robust" if np.isfinite(cur["rmsea_robust"]) else "rmsea_scaled"
+    else:
+        d = cur["chisq"] - prev["chisq"]
+        cfi_key, rmsea_key = "cfi", "rmsea"
+    p = float(stats.chi2.sf(d, ddf)) if ddf > 0 and np.isfinite(d) else float("nan")
+    return {
+        "delta_chisq": d,
+        "delta_df": ddf,
+        "p_value": p,
+        "delta_cfi": cur[cfi_key] - prev[cfi_key],
+        "delta_rmsea": cur[rmsea_key] - prev[rmsea_key],
+        "delta_srmr": cur["srmr"] - prev["srmr"],
+    }
+
+
+def _passes(level: str, diff: dict, criteria, alpha: float) -> tuple[bool, str]:
+    if callable(criteria):
+        ok = bool(criteria(level, diff))
+        return ok, "user criterion"
+    names = (criteria,) if isinstance(criteria, str) else tuple(criteria)
+    reasons = []
+    ok_all = True
+    for name in names:
+        if name == "chen2007":
+            srmr_cut = 0.030 if level == "metric" else 0.010
+            fail = diff["delta_cfi"] <= -0.010 and (
+                diff["delta_rmsea"] >= 0.015 or diff["delta_srmr"] >= srmr_cut
+            )
+            reasons.append(
+                f"Chen 2007: dCFI {diff['delta_cfi']:+.4f}, dRMSEA {diff['delta_rmsea']:+.4f}, "
+                f"dSRMR {diff['delta_srmr']:+.4f} (SRMR cut {srmr_cut:.3f})"
+            )
+        elif name == "cheung_rensvold2002":
+            fail = diff["delta_cfi"] < -0.01
+            reasons.append(f"Cheung & Rensvold 2002: dCFI {diff['delta_cfi']:+.4f}")
+        elif name == "chisq":
+            fail = diff["p_value"] < alpha
+            reasons.append(f"chi-square difference p = {diff['p_value']:.4g} (alpha {alpha:g})")
+        else:
+            raise SpecificationError(
+                f"unknown criterion {name!r}; choose from {', '.join(CRITERIA)} or pass a callable"
+            )
+        ok_all = ok_all and not fail
+    return ok_all, "; ".join(reasons)
+
+
+def _blocks(syntax: str) -> dict[str, tuple[str, ...]]:
+    from .validity import _parse_measurement
+
+    return _parse_measurement(syntax)
+
+
+def _check_groups(data: pd.DataFrame, group: str, syntax: str):
+    if not isinstance(data, pd.DataFrame):
+        raise SpecificationError(f"data must be a pandas DataFrame; got {type(data).__name__}")
+    if group not in data.columns:
+        raise SpecificationError(f"group column {group!r} is not in the data")
+    missing_g = data[group].isna()
+    if missing_g.any():
+        rows = list(np.flatnonzero(missing_g.to_numpy())[:10])
+        warnings.warn(
+            f"{int(missing_g.sum())} of {len(data)} rows have no value in the group column {group!r} "
+            f"and are excluded (0-based positions, first 10: {rows})",
+            MissingDataWarning,
+            stacklevel=3,
+        )
+        data = data.loc[~missing_g]
+    blocks = _blocks(syntax)
+    for construct, items in blocks.items():
+        if len(items) < 2:
+            warnings.warn(
+                f"construct {construct!r} has a single item ({items[0]}): its loading is fixed, so "
+                "metric invariance says nothing about it",
+                FewItemsWarning,
+                stacklevel=3,
+            )
+    items = list(dict.fromkeys(i for its in blocks.values() for i in its))
+    absent = [i for i in items if i not in data.columns]
+    if absent:
+        raise SpecificationError(f"item(s) of the model are not columns of the data: {', '.join(absent)}")
+    p = len(items)
+    k = len(blocks)
+    n_load = sum(len(v) - 1 for v in blocks.values())
+    npar_group = p + p + n_load + k * (k + 1) // 2  # configural, per group
+    counts = data[group].value_counts(sort=False)
+    if len(counts) < 2:
+        raise InsufficientDataError(f"the group column {group!r} has {len(counts)} group(s); need >= 2")
+    small = {str(g): int(n) for g, n in counts.items() if n <= max(npar_group, p)}
+    if small:
+        raise InsufficientDataError(
+            f"group(s) {small} (n per group) have no more respondents than the {npar_group} free "
+            f"parameters the configural model estimates in each group ({p} items, {k} factors); "
+            "merge or drop these groups"
+        )
+    return data, blocks, counts
+
+
+def _fit(syntax, data, group, estimator, equal, partial):
+    from .cfa import CFA
+
+    return CFA(
+        syntax, estimator=estimator, group=group, group_equal=tuple(equal), group_partial=tuple(partial)
+    ).fit(data)
+
+
+def _converged(cfa) -> bool:
+    return bool(getattr(cfa, "converged_", True))
+
+
+def _latent_means(cfa, ci: float) -> pd.DataFrame:
+    """Latent means of the non-reference groups (reference group fixed at 0) with Wald SEs."""
+    pe = cfa.params_
+    lv = list(dict.fromkeys(pe.loc[pe["op"] == "=~", "lhs"]))
+    rows = pe[(pe["op"] == "~1") & (pe["lhs"].isin(lv))].copy()
+    groups = list(dict.fromkeys(pe["group"]))
+    ref = groups[0]
+    rows = rows[rows["group"] != ref]
+    z = stats.norm.ppf(0.5 + ci / 2)
+    out = pd.DataFrame(
+        {
+            "construct": rows["lhs"].to_numpy(),
+            "group": rows["group"].to_numpy(),
+            "reference": ref,
+            "estimate": rows["est"].to_numpy(dtype=float),
+            "se": rows["se"].to_numpy(dtype=float),
+        }
+    )
+    out["ci_low"] = out["estimate"] - z * out["se"]
+    out["ci_high"] = out["estimate"] + z * out["se"]
+    out["p_value"] = 2 * stats.norm.sf(np.abs(out["estimate"] / out["se"]))
+    # standardised by the reference group's latent SD (a latent Cohen's d)
+    var = pe[(pe["op"] == "~~") & (pe["lhs"] == pe["rhs"]) & (pe["group"] == ref)].set_index("lhs")["est"]
+    out["std"] = out["estimate"] / np.sqrt(out["construct"].map(var).astype(float))
+    return out.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- result
+@dataclasses.dataclass(frozen=True, eq=False)
+class InvarianceResult(ResultMixin):
+    """The invariance sequence: one row per level in ``table``."""
+
+    table: pd.DataFrame
+    fits: dict
+    highest: str | None
+    verdict: str
+    latent_means: pd.DataFrame | None
+    latent_means_level: str | None
+    estimator: str
+    group: str
+    n_per_group: dict
+    free: tuple[str, ...]
+    criteria: str
+    difference_test: str
+    convention: str
+    r_call: str
+
+    _title = "Measurement invariance"
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table
+
+    def _display_frame(self) -> pd.DataFrame:
+        cols = ["level", "chisq", "df", "cfi", "rmsea", "srmr", "delta_chisq", "delta_df", "p_value",
+                "delta_cfi", "delta_rmsea", "delta_srmr", "verdict"]
+        return self.table[[c for c in cols if c in self.table.columns]].set_index("level")
+
+
+def invariance(
+    data: pd.DataFrame,
+    model,
+    group: str,
+    *,
+    levels: tuple[str, ...] = ("configural", "metric", "scalar", "strict"),
+    estimator: str = "ML",
+    free=(),
+    criteria: str | tuple[str, ...] | Callable = "chen2007",
+    alpha: float = 0.05,
+    stop: bool = True,
+    ci: float = 0.95,
+) -> InvarianceResult:
+    r"""Test configural, metric, scalar and strict invariance in sequence.
+
+    Level :math:`m` adds lavaan ``group.equal`` constraints (metric:
+    loadings; scalar: + intercepts; strict: + residual variances) and is
+    compared with the previous level by
+
+    * the chi-square difference :math:`\Delta\chi^2 = \chi^2_m - \chi^2_{m-1}`
+      on :math:`\Delta df` (``estimator="ML"``), or the Satorra-Bentler (2001)
+      scaled difference (``estimator="MLR"``), as ``lavaan::lavTestLRT``;
+    * :math:`\Delta\mathrm{CFI}`, :math:`\Delta\mathrm{RMSEA}`,
+      :math:`\Delta\mathrm{SRMR}` (for MLR the robust CFI/RMSEA of
+      Brosseau-Liard & Savalei when available, else the scaled ones).
+
+    A level *holds* when ``criteria`` are met (default ``"chen2007"``; see
+    :data:`CRITERIA`).  The sequence stops at the first level that fails
+    unless ``stop=False``.  ``free=`` releases parameters in every group
+    (lavaan ``group.partial``: ``"x3 ~ 1"`` an intercept, ``"visual =~ x2"`` a
+    loading, ``"x3 ~~ x3"`` a residual variance) for partial invariance;
+    :func:`rank_invariance_candidates` suggests which.  Groups can be
+    segments, firms or informant types (managers, operational staff,
+    customers).  Latent mean differences (reference = first group, whose
+    means are fixed at 0) are reported from the highest level from scalar on
+    that holds.
+
+    Parameters
+    ----------
+    data : DataFrame with the items and the group column.
+    model : lavaan measurement syntax, an Instrument or ``{construct: items}``.
+    group : name of the grouping column.
+    levels : levels to fit, in order.
+    estimator : ``"ML"`` or ``"MLR"``.
+    free : parameters released across groups (partial invariance).
+    criteria : a name in :data:`CRITERIA`, a tuple of names (all must pass) or
+        ``callable(level, diff) -> bool``.
+    alpha : level of the chi-square difference test when ``"chisq"`` is a criterion.
+    stop : stop at the first level that fails.
+    ci : level of the latent-mean Wald intervals.
+
+    Returns
+    -------
+    InvarianceResult
+
+    References
+    ----------
+    Chen, F. F. (2007). Sensitivity of goodness of fit indexes to lack of measurement invariance.
+    *Structural Equation Modeling, 14*(3), 464-504.
+
+    Cheung, G. W., & Rensvold, R. B. (2002). Evaluating goodness-of-fit indexes for testing
+    measurement invariance. *Structural Equation Modeling, 9*(2), 233-255.
+
+    Satorra, A., & Bentler, P. M. (2001). A scaled difference chi-square test statistic for
+    moment structure analysis. *Psychometrika, 66*(4), 507-514.
+
+    Vandenberg, R. J., & Lance, C. E. (2000). A review and synthesis of the measurement
+    invariance literature. *Organizational Research Methods, 3*(1), 4-70.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from custval._paths import RAW_DATA_DIR
+    >>> from custval.invariance import invariance
+    >>> hs = pd.read_csv(RAW_DATA_DIR / "holzinger_swineford1939" / "holzinger_swineford1939.csv")
+    >>> model = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"],
+    ...          "speed": ["x7", "x8", "x9"]}
+    >>> res = invariance(hs, model, "school")                       # doctest: +SKIP
+    >>> print(res.table[["level", "chisq", "df", "verdict"]].round(3))  # doctest: +SKIP
+
+    In R: ``lavaan::cfa(model, data, group = "school", group.equal = ...)`` per level and
+    ``lavaan::lavTestLRT(configural, metric, scalar, strict)``.
+    """
+    if estimator not in ("ML", "MLR"):
+        raise SpecificationError(f"estimator must be 'ML' or 'MLR'; got {estimator!r}")
+    levels = tuple(levels)
+    unknown = [lv for lv in levels if lv not in LEVELS]
+    if unknown or not levels:
+        raise SpecificationError(f"unknown level(s) {unknown}; choose from {', '.join(LEVELS)}")
+    order = list(LEVELS)
+    if [order.index(lv) for lv in levels] != sorted(order.index(lv) for lv in levels):
+        raise SpecificationError(f"levels must be in the order {', '.join(LEVELS)}; got {levels}")
+    if not callable(criteria):
+        for name in (criteria,) if isinstance(criteria, str) else criteria:
+            if name not in CRITERIA:
+                raise SpecificationError(f"unknown criterion {name!r}; choose from {', '.join(CRITERIA)}")
+    free = _normalize_free(free)
+    syntax = _model_syntax(model)
+    data, _blocks_, counts = _check_groups(data, group, syntax)
+
+    rows: list[dict] = []
+    fits: dict = {}
+    highest = None
+    stopped = None
+    for i, level in enumerate(levels):
+        fit = _fit(syntax, data, group, estimator, LEVELS[level], free)
+        fits[level] = fit
+        if not _converged(fit):
+            culprit = _diagnose_groups(syntax, data, group, estimator) if level == "configural" else ""
+            warnings.warn(
+                f"the {level} model did not converge{culprit}; the sequence stops here",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+            row = _fit_row(level, fit, estimator)
+            row["verdict"] = "did not converge"
+            rows.append(row)
+            stopped = level
+            break
+        row = _fit_row(level, fit, estimator)
+        if i == 0:
+            row.update(delta_chisq=np.nan, delta_df=np.nan, p_value=np.nan, delta_cfi=np.nan,
+                       delta_rmsea=np.nan, delta_srmr=np.nan)
+            row["verdict"] = "baseline"
+            row["reason"] = "first level: judged by its own fit"
+            highest = level
+        else:
+            diff = _difference(rows[-1], row, estimator)
+            row.update(diff)
+            ok, reason = _passes(level, diff, criteria, alpha)
+            row["verdict"] = "holds" if ok else "fails"
+            row["reason"] = reason
+            if ok and stopped is None:
+                highest = level
+            if not ok and stopped is None:
+                stopped = level
+        rows.append(row)
+        if stopped is not None and stop:
+            break
+    table = pd.DataFrame(rows)
+
+    lm_level = None
+    latent = None
+    for level in ("strict", "scalar"):
+        if highest is not None and order.index(highest) >= order.index(level) and level in fits:
+            lm_level = level
+            break
+    if lm_level is not None:
+        latent = _latent_means(fits[lm_level], ci)
+    crit_text = (
+        "user criterion" if callable(criteria)
+        else "; ".join(CRITERIA[c] for c in ((criteria,) if isinstance(criteria, str) else criteria))
+    )
+    partial = f" with {', '.join(free)} free across groups (partial invariance)" if free else ""
+    if highest is None:
+        verdict = "configural model did not converge"
+    elif stopped is None:
+        verdict = f"{highest} invariance holds{partial}"
+    else:
+        verdict = f"{highest} invariance holds{partial}; {stopped} fails"
+    if latent is None and highest in ("configural", "metric"):
+        verdict += "; latent means are not compared (needs scalar invariance)"
+    test = "Satorra-Bentler (2001) scaled difference" if estimator == "MLR" else "chi-square difference (LRT)"
+    return InvarianceResult(
+        table=table, fits=fits, highest=highest, verdict=verdict, latent_means=latent,
+        latent_means_level=lm_level, estimator=estimator, group=group,
+        n_per_group={str(k): int(v) for k, v in counts.items()}, free=free, criteria=crit_text,
+        difference_test=test,
+        convention=f"{test}; dCFI/dRMSEA " + ("robust (scaled if unavailable)" if estimator == "MLR" else "ML")
+        + f"; criteria: {crit_text}",
+        r_call=(
+            f"lavaan::cfa(model, data, group = '{group}', estimator = '{estimator}', group.equal = ...); "
+            "lavaan::lavTestLRT(configural, metric, scalar, strict)"
+        ),
+    )
+
+
+def _diagnose_groups(syntax, data, group, estimator) -> str:
+    """Fit each group alone to name the group(s) where the model fails."""
+    from .cfa import CFA
+
+    bad = []
+    for g, sub in data.groupby(group, sort=False):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                fit = CFA(syntax, estimator=estimator).fit(sub.drop(columns=[group]))
+                if not _converged(fit):
+                    bad.append(str(g))
+            except Exception as exc:
+                bad.append(f"{g} ({type(exc).__name__}: {exc})")
+    return f" (fitted alone, the model fails in group(s): {', '.join(bad)})" if bad else ""
+
+
+# --------------------------------------------------------------------------- candidates
+def _candidates(blocks: dict, kind: str, free: tuple[str, ...]) -> list[str]:
+    items = list(dict.fromkeys(i for its in blocks.values() for i in its))
+    if kind == "loadings":
+        cands = [f"{f} =~ {i}" for f, its in blocks.items() for i in its[1:]]
+    elif kind == "intercepts":
+        cands = [f"{i} ~ 1" for i in items]
+    elif kind == "residuals":
+        cands = [f"{i} ~~ {i}" for i in items]
+    else:
+        raise SpecificationError(f"unknown parameter type {kind!r}")
+    return [c for c in cands if c not in free]
+
+
+def rank_invariance_candidates(
+    data: pd.DataFrame,
+    model,
+    group: str,
+    *,
+    level: str = "scalar",
+    estimator: str = "ML",
+    free=(),
+    progress: bool = False,
+) -> pd.DataFrame:
+    r"""Rank the equality constraints of ``level`` by how much releasing each improves fit.
+
+    For every parameter constrained at ``level`` (metric: non-marker loadings;
+    scalar: intercepts; strict: residual variances) not yet in ``free``, the
+    ``level`` model is refitted with that parameter free across groups and
+    compared with the constrained model by the likelihood-ratio test
+    (Satorra-Bentler scaled for MLR).  Rows are sorted by the difference
+    statistic, largest first: the top row is the first candidate for partial
+    invariance (Byrne, Shavelson & Muthén, 1989).  The refit LR statistic is
+    asymptotically equivalent to lavaan's univariate score test
+    (``lavTestScore``), which ranks the same candidates without refitting;
+    the two statistics are close but not identical.
+
+    Returns
+    -------
+    DataFrame with ``parameter, delta_chisq, delta_df, p_value, delta_cfi, rank``.
+
+    References
+    ----------
+    Byrne, B. M., Shavelson, R. J., & Muthén, B. (1989). Testing for the equivalence of factor
+    covariance and mean structures: The issue of partial measurement invariance.
+    *Psychological Bulletin, 105*(3), 456-466.
+
+    In R: ``lavaan::lavTestScore(fit)`` (score tests) or refits with ``group.partial``.
+    """
+    if level not in _NEW_TYPE:
+        raise SpecificationError(f"level must be one of {', '.join(_NEW_TYPE)}; got {level!r}")
+    if estimator not in ("ML", "MLR"):
+        raise SpecificationError(f"estimator must be 'ML' or 'MLR'; got {estimator!r}")
+    free = _normalize_free(free)
+    syntax = _model_syntax(model)
+    data, blocks, _ = _check_groups(data, group, syntax)
+    base = _fit(syntax, data, group, estimator, LEVELS[level], free)
+    if not _converged(base):
+        raise InsufficientDataError(f"the {level} model did not converge; cannot rank candidates")
+    base_row = _fit_row(level, base, estimator)
+    cands = _candidates(blocks, _NEW_TYPE[level], free)
+    it = cands
+    if progress:
+        from tqdm.auto import tqdm
+
+        it = tqdm(cands, desc="candidates", unit="refit")
+    out = []
+    for cand in it:
+        fit = _fit(syntax, data, group, estimator, LEVELS[level], (*free, cand))
+        row = _fit_row(level, fit, estimator)
+        diff = _difference(row, base_row, estimator)  # released model is the less restricted one
+        out.append(
+            {
+                "parameter": cand,
+                "delta_chisq": diff["delta_chisq"],
+                "delta_df": diff["delta_df"],
+                "p_value": diff["p_value"],
+                "delta_cfi": -diff["delta_cfi"],
+                "converged": _converged(fit),
+            }
+        )
+    if not out:
+        warnings.warn(f"no {level} constraints left to release", InvarianceWarning, stacklevel=2)
+        return pd.DataFrame(columns=["parameter", "delta_chisq", "delta_df", "p_value", "delta_cfi", "rank"])
+    res = pd.DataFrame(out).sort_values("delta_chisq", ascending=False, ignore_index=True)
+    res["rank"] = np.arange(1, len(res) + 1)
+    return res
