@@ -29,7 +29,10 @@ from . import _relcore as core
 from ._results import ResultMixin
 from .exceptions import SpecificationError
 
-__all__ = ["AlphaResult", "OmegaResult", "SplitHalfResult", "cronbach_alpha", "guttman_lambda6", "omega", "split_half"]
+__all__ = [
+    "AlphaResult", "OmegaResult", "SplitHalfResult", "cronbach_alpha", "guttman_lambda6", "omega",
+    "reliability", "split_half",
+]
 
 CI_METHODS = ("feldt", "duhachek", "bootstrap", "bca", None)
 
@@ -536,3 +539,183 @@ def omega(
         loadings=loadings, r_call=f"psych::omega({_r_data(nan_policy)}, nfactors = {int(n_factors)})",
         boot=boot,
     )
+
+
+# --------------------------------------------------------------------------- reliability table
+RELIABILITY_COLUMNS = (
+    "n", "n_items", "alpha", "alpha_ci_low", "alpha_ci_high", "std_alpha", "omega_total",
+    "omega_ci_low", "omega_ci_high", "omega_total_implied", "lambda6", "average_r",
+    "composite_reliability", "ave", "note",
+)
+
+
+def _cfa_columns(cfa, constructs) -> pd.DataFrame:
+    """Hook for CFA-based composite reliability and AVE.
+
+    ``cfa`` is a fitted estimator that offers ``reliability_table()`` returning a
+    frame indexed by construct with ``composite_reliability`` and ``ave``.
+    Without ``cfa`` both columns are NaN (not computed).
+    """
+    if cfa is None:
+        return pd.DataFrame({"composite_reliability": np.nan, "ave": np.nan}, index=list(constructs))
+    table = cfa.reliability_table()
+    return table.reindex(list(constructs))[["composite_reliability", "ave"]]
+
+
+def reliability(
+    data,
+    instrument,
+    *,
+    nan_policy: str = "listwise",
+    ci: float = 0.95,
+    ci_method: str | None = "bootstrap",
+    n_boot: int = 1000,
+    seed: int = 0,
+    progress: bool | None = None,
+    cfa=None,
+) -> pd.DataFrame:
+    r"""Reliability of every construct of an instrument: one row per construct.
+
+    Columns: ``n`` (rows used), ``n_items``, ``alpha`` with ``alpha_ci_low`` /
+    ``alpha_ci_high``, ``std_alpha``, ``omega_total`` (one-factor minres, observed
+    variance 1'R1, as ``psych::omega(x, nfactors = 1)$omega.tot``) with
+    ``omega_ci_low`` / ``omega_ci_high``, ``omega_total_implied`` (model-implied
+    denominator, McDonald's formula), ``lambda6`` (Guttman, psych ``G6(smc)``),
+    ``average_r`` (mean inter-item correlation), ``composite_reliability`` and
+    ``ave`` (from a fitted CFA passed as ``cfa``; NaN otherwise) and ``note``.
+    See :func:`cronbach_alpha` and :func:`omega` for formulas and references.
+
+    Reverse keys come from ``instrument.keyed(data)`` and apply identically to
+    every coefficient.  Intervals: ``ci_method="bootstrap"`` (percentile) or
+    ``"bca"`` bootstrap both alpha and omega from the same ``n_boot`` seeded
+    resamples (all constructs at once, vectorised); ``"feldt"`` / ``"duhachek"``
+    give analytic alpha intervals and no omega interval; ``None`` none.
+    ``nan_policy="listwise"`` uses, per construct, the rows complete on its
+    items; ``"pairwise"`` uses pairwise covariances (psych's default).
+
+    Constructs with one item get NaN coefficients; with two items omega is not
+    identified (NaN) — both are explained in ``note`` and warned about
+    (:class:`~custval.exceptions.FewItemsWarning`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from custval._paths import RAW_DATA_DIR
+    >>> from custval.reliability import reliability
+    >>> class Bfi:  # any object with the Instrument attributes used here
+    ...     constructs = {"N": ("N1", "N2", "N3", "N4", "N5"), "C": ("C1", "C2", "C3", "C4", "C5")}
+    ...     reverse_items = frozenset({"C4", "C5"})
+    ...     def keyed(self, df):
+    ...         out = df.copy(); out[["C4", "C5"]] = 7 - out[["C4", "C5"]]; return out
+    >>> bfi = pd.read_csv(RAW_DATA_DIR / "bfi" / "bfi.csv")
+    >>> table = reliability(bfi, Bfi(), n_boot=200)
+    >>> print(table[["n", "alpha", "omega_total"]].round(3))
+                  n  alpha  omega_total
+    construct
+    N          2694  0.813        0.818
+    C          2707  0.729        0.734
+    >>> # In R: psych::alpha(na.omit(x)); psych::omega(na.omit(x), nfactors = 1)
+    """
+    from . import _omega
+    from ._bootstrap import bootstrap_blocks, interval
+
+    _check_ci(ci, ci_method)
+    if nan_policy not in core.NAN_POLICIES:
+        raise SpecificationError(f"nan_policy must be one of {core.NAN_POLICIES}; got {nan_policy!r}")
+    constructs = {str(c): tuple(v) for c, v in instrument.constructs.items()}
+    all_items = [i for v in constructs.values() for i in v]
+    df = core.as_frame(data)
+    missing_cols = [i for i in all_items if i not in df.columns]
+    if missing_cols:
+        raise SpecificationError(f"item(s) of the instrument not in the data: {', '.join(missing_cols)}")
+    keyed = instrument.keyed(df[all_items])[all_items]
+    core.prepare_items(keyed, nan_policy="raise" if nan_policy == "raise" else "pairwise", min_items=1,
+                       check_constant=False, require_n_gt_p=False)
+    x_all = keyed.to_numpy(dtype=float, na_value=np.nan)
+    miss = np.isnan(x_all)
+    rows: dict[str, dict] = {}
+    groups: dict[bytes, list] = {}  # constructs sharing the same rows -> one bootstrap
+    pos = 0
+    for cid, its in constructs.items():
+        k = len(its)
+        cols = np.arange(pos, pos + k)
+        pos += k
+        row = dict.fromkeys(RELIABILITY_COLUMNS, np.nan)
+        row.update(n_items=k, note="")
+        keep = ~miss[:, cols].any(axis=1) if nan_policy != "pairwise" else ~miss[:, cols].all(axis=1)
+        row["n"] = int(keep.sum())
+        rows[cid] = row
+        if k < 2:
+            row["note"] = "single item: internal consistency undefined"
+            warnings.warn(f"construct {cid} has 1 item ({its[0]}); alpha and omega are undefined",
+                          core.FewItemsWarning, stacklevel=2)
+            continue
+        xb = x_all[np.ix_(keep, cols)]
+        prep = core.prepare_items(pd.DataFrame(xb, columns=list(its)), nan_policy="pairwise")
+        c, r = _cov_and_cor(prep)
+        core.warn_scale(c, prep.names, label=f"construct {cid}")
+        row["alpha"] = float(core.alpha_raw(c))
+        row["std_alpha"] = float(core.alpha_std(r))
+        row["average_r"] = float(core.average_r(r))
+        if _invertible(r):
+            row["lambda6"] = float(core.lambda6(r))
+        else:
+            row["note"] = "singular correlation matrix: lambda6 and omega undefined"
+        if ci_method == "feldt":
+            row["alpha_ci_low"], row["alpha_ci_high"] = feldt_ci(row["alpha"], row["n"], k, ci)
+        elif ci_method == "duhachek":
+            z = stats.norm.ppf(0.5 + ci / 2)
+            se = float(np.sqrt(core.duhachek_q(c) / row["n"]))
+            row["alpha_ci_low"], row["alpha_ci_high"] = row["alpha"] - z * se, row["alpha"] + z * se
+        if k < 3:
+            row["note"] = "2 items: one-factor omega not identified"
+            continue
+        if not row["note"]:
+            ro = _omega_r(prep.x, prep.has_missing)
+            sl = _omega.schmid_leiman(ro, 1)
+            co = _omega.omega_from_sl(ro, sl)
+            row["omega_total"] = float(co["omega_total"])
+            row["omega_total_implied"] = float(co["omega_total_implied"])
+            if len(sl["heywood"]):
+                row["note"] = "Heywood case in the one-factor model: " + ", ".join(
+                    its[j] for j in sl["heywood"])
+            groups.setdefault(keep.tobytes(), []).append((cid, cols))
+    if ci_method in ("bootstrap", "bca"):
+        kind = "bca" if ci_method == "bca" else "percentile"
+        total = sum(len(v) for v in groups.values())
+        show = progress if progress is not None else n_boot * total * len(x_all) > 5e8
+
+        def fn(c, r):
+            o = _omega.omega1_batch(r)
+            return {"alpha": core.alpha_raw(c), "omega": o["omega_total"]}
+
+        for mask_bytes, members in groups.items():
+            keep = np.frombuffer(mask_bytes, dtype=bool)
+            cols = np.concatenate([cc for _, cc in members])
+            xb = x_all[np.ix_(keep, cols)]
+            blocks, start = [], 0
+            for _, cc in members:
+                blocks.append(list(range(start, start + len(cc))))
+                start += len(cc)
+            bt = bootstrap_blocks(xb, blocks, fn, n_boot=n_boot, seed=seed, pairwise=nan_policy == "pairwise",
+                                  progress=show, jackknife=kind == "bca")
+            for j, (cid, _) in enumerate(members):
+                row = rows[cid]
+                for name, est, lo, hi in (("alpha", "alpha", "alpha_ci_low", "alpha_ci_high"),
+                                          ("omega", "omega_total", "omega_ci_low", "omega_ci_high")):
+                    row[lo], row[hi] = interval(
+                        bt.values[name][j], row[est], ci=ci, method=kind,
+                        jack=None if bt.jack is None else bt.jack[name][j])
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    extra = _cfa_columns(cfa, constructs)
+    out["composite_reliability"] = extra["composite_reliability"].to_numpy(dtype=float)
+    out["ave"] = extra["ave"].to_numpy(dtype=float)
+    out.index.name = "construct"
+    out["n"] = out["n"].astype(int)
+    out["n_items"] = out["n_items"].astype(int)
+    out.attrs.update(
+        ci=ci, ci_method=ci_method, n_boot=n_boot, seed=seed, nan_policy=nan_policy,
+        r_call="psych::alpha(x); psych::omega(x, nfactors = 1)  # per construct",
+        convention="omega_total: observed-variance denominator 1'R1; omega_total_implied: model-implied",
+    )
+    return out[list(RELIABILITY_COLUMNS)]

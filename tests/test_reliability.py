@@ -255,3 +255,67 @@ def test_omega_collinear_items_named():
     x["A6"] = x["A5"]
     with pytest.raises(ex.SingularMatrixError, match="A5 and A6"):
         omega(x, ci_method=None)
+
+
+# --------------------------------------------------------------------------- reliability table
+from _relhelp import StubInstrument, bfi_instrument  # noqa: E402
+
+from custval.reliability import reliability  # noqa: E402
+
+
+@pytest.mark.parametrize("policy", ["listwise", "pairwise"])
+def test_reliability_table_matches_psych(policy):
+    g = load_golden("reliability", "bfi")
+    table = reliability(bfi(keyed=False), bfi_instrument(), nan_policy=policy, ci_method="feldt")
+    assert list(table.index) == list(BFI_SCALES)
+    for s in BFI_SCALES:
+        ref, ro = g[policy][s], g[f"omega1_{policy}"][s]
+        row = table.loc[s]
+        assert row["n"] == ref["n"] and row["n_items"] == 5
+        np.testing.assert_allclose(row[["alpha", "std_alpha", "lambda6", "average_r"]].to_numpy(float),
+                                   [ref["alpha"], ref["std_alpha"], ref["G6"], ref["average_r"]], rtol=RTOL)
+        np.testing.assert_allclose(row[["alpha_ci_low", "alpha_ci_high"]].to_numpy(float),
+                                   [ref["feldt_low"], ref["feldt_high"]], rtol=RTOL)
+        np.testing.assert_allclose(row[["omega_total", "omega_total_implied"]].to_numpy(float),
+                                   [ro["omega_total"], ro["omega_total_implied"]], rtol=OM_RTOL)
+    assert table["composite_reliability"].isna().all()
+
+
+def test_reliability_bootstrap_all_constructs_reproducible():
+    inst = bfi_instrument()
+    a = reliability(bfi(keyed=False), inst, n_boot=300, seed=2)
+    b = reliability(bfi(keyed=False), inst, n_boot=300, seed=2)
+    pd.testing.assert_frame_equal(a, b)
+    assert ((a["alpha_ci_low"] < a["alpha"]) & (a["alpha"] < a["alpha_ci_high"])).all()
+    assert ((a["omega_ci_low"] < a["omega_total"]) & (a["omega_total"] < a["omega_ci_high"])).all()
+    # same resamples as cronbach_alpha on one construct (listwise rows of that construct)
+    one = cronbach_alpha(bfi()[BFI_SCALES["E"]], ci_method="bootstrap", n_boot=300, seed=2)
+    np.testing.assert_allclose([one.ci_low, one.ci_high], a.loc["E", ["alpha_ci_low", "alpha_ci_high"]].to_numpy(float),
+                               rtol=1e-12)
+
+
+def test_reliability_bca_pairwise_runs():
+    t = reliability(bfi(keyed=False), bfi_instrument(), nan_policy="pairwise", ci_method="bca", n_boot=200)
+    assert ((t["alpha_ci_low"] < t["alpha"]) & (t["alpha"] < t["alpha_ci_high"])).all()
+
+
+def test_reliability_mobi_single_and_two_item_constructs():
+    blocks = {**MOBI_BLOCKS, "CUSCO": ["CUSCO"]}
+    inst = StubInstrument(blocks, (), (1, 10))
+    with pytest.warns(ex.FewItemsWarning) as rec:
+        t = reliability(mobi(), inst, ci_method=None)
+    msgs = " ".join(str(w.message) for w in rec)
+    assert "CUSCO" in msgs and "PERV" in msgs
+    assert np.isnan(t.loc["CUSCO", "alpha"]) and "single item" in t.loc["CUSCO", "note"]
+    assert np.isnan(t.loc["PERV", "omega_total"]) and np.isfinite(t.loc["PERV", "alpha"])
+    ref = load_golden("reliability", "mobi")["listwise"]["PERQ"]
+    np.testing.assert_allclose(t.loc["PERQ", "alpha"], ref["alpha"], rtol=RTOL)
+
+
+def test_reliability_keys_apply_to_every_coefficient():
+    raw = bfi(keyed=False)
+    t = reliability(raw, StubInstrument({"C": BFI_SCALES["C"]}, ["C4", "C5"]), ci_method=None)
+    a = cronbach_alpha(bfi()[BFI_SCALES["C"]], ci_method=None)
+    o = omega(bfi()[BFI_SCALES["C"]], ci_method=None)
+    np.testing.assert_allclose(t.loc["C", ["alpha", "std_alpha", "lambda6", "omega_total"]].to_numpy(float),
+                               [a.estimate, a.std_alpha, a.lambda6, o.omega_total], rtol=1e-12)
