@@ -1,0 +1,848 @@
+"""Instrument codebooks: constructs, items, keying, scale, languages.
+
+An :class:`Instrument` is the machine-readable codebook of a survey
+instrument: which items measure which construct, the item wording in each
+language, which items are reverse-keyed, the response scale and the codes
+that mean "missing" or "don't know".  Instruments are immutable.  They come
+from a YAML codebook (:func:`load_instrument`; the format is documented in
+``custval/instruments/README.md``) or from a plain mapping
+(:meth:`Instrument.from_dict`).
+
+Shipped instruments: ``bfi`` (25 IPIP Big-Five items of psychTools::bfi),
+``ecsi`` (the ECSI mobile-phone survey, data ``mobi``), ``corp_rep`` (the
+corporate-reputation survey of Hair et al.) and ``cwi`` (Customer Wisdom
+Instrument); :func:`list_instruments` lists them.
+
+Examples
+--------
+>>> import custval
+>>> bfi = custval.load_instrument("bfi")
+>>> bfi
+<Instrument bfi 1.0: 5 constructs, 25 items (7 reverse-keyed), scale 1..6, languages en>
+>>> bfi.constructs["A"]
+('A1', 'A2', 'A3', 'A4', 'A5')
+>>> sorted(bfi.reverse_items)
+['A1', 'C4', 'C5', 'E1', 'E2', 'O2', 'O5']
+>>> print(bfi.model_syntax(constructs=["A", "C"]))
+A =~ A1 + A2 + A3 + A4 + A5
+C =~ C1 + C2 + C3 + C4 + C5
+>>> # In R: psych::make.keys(psychTools::bfi, psychTools::bfi.keys) and
+>>> # lavaan syntax 'A =~ A1 + A2 + A3 + A4 + A5'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from pydantic import ValidationError
+
+from . import _codebook_schema as schema
+from ._paths import INSTRUMENTS_DIR
+from ._yaml import LineMap, YamlSyntaxError, format_key, load_yaml
+from .exceptions import CodebookError, DatasetNotFoundError, SpecificationError
+
+__all__ = ["Construct", "Instrument", "Item", "list_instruments", "load_instrument"]
+
+
+# --------------------------------------------------------------------------- helpers
+class FrozenMap(Mapping):
+    """A read-only, hashable mapping (keeps insertion order)."""
+
+    __slots__ = ("_d", "_h")
+
+    def __init__(self, data: Mapping | Iterable = ()):
+        self._d = dict(data)
+        self._h = None
+
+    def __getitem__(self, key):
+        return self._d[key]
+
+    def __iter__(self) -> Iterator:
+        return iter(self._d)
+
+    def __len__(self) -> int:
+        return len(self._d)
+
+    def __hash__(self) -> int:
+        if self._h is None:
+            self._h = hash(tuple(self._d.items()))
+        return self._h
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, Mapping):
+            return dict(self._d) == dict(other)
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return repr(self._d)
+
+
+def _num(value):
+    """Integral floats become ints so that scale codes print as 1..7, not 1.0..7.0."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# --------------------------------------------------------------------------- records
+@dataclasses.dataclass(frozen=True)
+class Item:
+    """One survey item.
+
+    ``text`` maps a language code to the item wording; ``perspective`` is
+    ``"provider"``/``"customer"`` for instruments with two forms (else
+    ``None``); ``pair`` is the id of the twin item in the other form.
+    """
+
+    id: str
+    construct: str
+    text: Mapping[str, str]
+    reverse: bool = False
+    perspective: str | None = None
+    pair: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Construct:
+    """One construct (scale): its id, label and definition per language, and item ids."""
+
+    id: str
+    label: Mapping[str, str]
+    definition: Mapping[str, str] | None
+    items: tuple[str, ...]
+    perspective: str | None = None
+
+
+# --------------------------------------------------------------------------- instrument
+@dataclasses.dataclass(frozen=True)
+class Instrument:
+    """An immutable instrument codebook.
+
+    Build one with :func:`load_instrument` (YAML) or :meth:`from_dict`;
+    the constructor itself does not validate.
+
+    Attributes
+    ----------
+    name, version : str
+    citation : str
+        APA citation of the instrument or its source.
+    description : str or None
+    languages : tuple of str
+        Languages every text of the codebook is given in (``en`` first).
+    dataset : str or None
+        The shipped dataset (``custval.load_dataset``) the instrument belongs to.
+    scale_min, scale_max : int or float
+        The response scale; reverse keying maps ``x`` to ``scale_min + scale_max - x``.
+    missing_codes, dont_know_codes : tuple of numbers
+        Codes that mean "missing" / "don't know"; both become missing on ingest.
+    dont_know_labels : mapping of language -> tuple of str
+    forms : mapping of perspective -> {"label": {lang: str}, "respondents": str}
+    perspective : str or None
+        Set on a sub-instrument made by :meth:`form`.
+    source : str or None
+        The YAML file the instrument was read from.
+    """
+
+    name: str
+    version: str
+    titles: Mapping[str, str]
+    citation: str
+    description: str | None
+    languages: tuple[str, ...]
+    dataset: str | None
+    scale_min: int | float
+    scale_max: int | float
+    labels: Mapping[str, Mapping[int, str]]
+    missing_codes: tuple
+    dont_know_codes: tuple
+    dont_know_labels: Mapping[str, tuple[str, ...]]
+    forms: Mapping[str, Mapping[str, Any]]
+    construct_defs: tuple[Construct, ...]
+    item_defs: tuple[Item, ...]
+    perspective: str | None = None
+    source: str | None = dataclasses.field(default=None, compare=False)
+
+    # ------------------------------------------------------------------ building
+    @classmethod
+    def from_dict(
+        cls,
+        mapping: Mapping[str, Sequence[str]],
+        *,
+        scale: tuple[float, float],
+        reverse: Iterable[str] = (),
+        name: str = "custom",
+        version: str = "1.0",
+        title: str | Mapping[str, str] | None = None,
+        citation: str = "",
+        description: str | None = None,
+        texts: Mapping[str, str | Mapping[str, str]] | None = None,
+        labels: Mapping | None = None,
+        missing_codes: Iterable[float] = (),
+        dont_know_codes: Iterable[float] = (),
+        languages: Sequence[str] = ("en",),
+        dataset: str | None = None,
+    ) -> Instrument:
+        """An instrument from ``{construct: [item, ...]}``.
+
+        Parameters
+        ----------
+        mapping : mapping of construct id -> sequence of item ids (= data columns)
+        scale : (min, max)
+            The response scale, e.g. ``(1, 7)``.
+        reverse : iterable of item ids
+            Reverse-keyed items; each must be an item of ``mapping``.
+        name, version, title, citation, description, dataset : optional metadata
+        texts : mapping of item id -> text (str = English, or {lang: str}); optional.
+            Items without a text get their id as English text.
+        labels : scale labels, ``{code: label}`` (English) or ``{lang: {code: label}}``.
+        missing_codes, dont_know_codes : numeric codes meaning missing / don't know.
+        languages : languages of the texts (``en`` is required).
+
+        The same rules as for a YAML codebook apply; an error raises
+        :class:`~custval.CodebookError` whose ``key`` names the offending
+        argument (``line`` is ``None``).
+
+        Examples
+        --------
+        >>> from custval import Instrument
+        >>> inst = Instrument.from_dict({"VAL": ["VAL1", "VAL2", "VAL3"]}, scale=(1, 7),
+        ...                             reverse=["VAL3"])
+        >>> inst.constructs, sorted(inst.reverse_items), inst.scale_max
+        ({'VAL': ('VAL1', 'VAL2', 'VAL3')}, ['VAL3'], 7)
+        >>> Instrument.from_dict({"VAL": ["VAL1"]}, scale=(7, 1))
+        Traceback (most recent call last):
+        ...
+        custval.exceptions.CodebookError: scale[1]: scale max (1) must be greater than min (7)
+        >>> # In R: psych::make.keys(3, list(VAL = c("VAL1", "VAL2", "-VAL3")))
+        """
+        if not isinstance(mapping, Mapping) or not mapping:
+            raise CodebookError("mapping must be a non-empty {construct: [items]} mapping",
+                                key="mapping")
+        try:
+            lo, hi = scale
+        except (TypeError, ValueError):
+            raise CodebookError(f"scale must be a (min, max) pair; got {scale!r}", key="scale") from None
+        reverse = [reverse] if isinstance(reverse, str) else list(reverse)
+        texts = dict(texts or {})
+        constructs = []
+        all_items: list[str] = []
+        for cid, items in mapping.items():
+            if isinstance(items, str) or not isinstance(items, Iterable):
+                raise CodebookError(
+                    f"the items of construct {cid!r} must be a list of item ids; got {items!r}",
+                    key=f"mapping[{cid!r}]",
+                )
+            item_list = []
+            for iid in items:
+                all_items.append(iid)
+                text = texts.get(iid, iid)
+                item_list.append({"id": iid, "text": text, "reverse": iid in reverse})
+            constructs.append({"id": cid, "label": {lang: str(cid) for lang in languages},
+                               "items": item_list})
+        known = set(all_items)
+        unknown_rev = [r for r in reverse if r not in known]
+        if unknown_rev:
+            raise CodebookError(
+                f"reverse item(s) {', '.join(map(repr, unknown_rev))} are not items of the instrument "
+                f"(items: {', '.join(all_items)})",
+                key="reverse",
+            )
+        unknown_txt = [t for t in texts if t not in known]
+        if unknown_txt:
+            raise CodebookError(f"texts given for unknown item(s) {', '.join(map(repr, unknown_txt))}",
+                                key="texts")
+        if labels is not None and labels and all(not isinstance(v, Mapping) for v in labels.values()):
+            labels = {"en": dict(labels)}
+        if title is None:
+            title = {lang: name for lang in languages}
+        data: dict[str, Any] = {
+            "format": schema.FORMAT,
+            "name": name,
+            "version": version,
+            "title": title,
+            "citation": citation,
+            "languages": list(languages),
+            "scale": {"min": lo, "max": hi},
+            "constructs": constructs,
+        }
+        if description is not None:
+            data["description"] = description
+        if dataset is not None:
+            data["dataset"] = dataset
+        if labels:
+            data["scale"]["labels"] = labels
+        missing: dict[str, Any] = {}
+        if list(missing_codes):
+            missing["codes"] = list(missing_codes)
+        if list(dont_know_codes):
+            missing["dont_know"] = {"codes": list(dont_know_codes)}
+        if missing:
+            data["missing"] = missing
+        return _build(data, path=None, linemap=None, keyname=_dict_keyname(data))
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> Instrument:
+        """Read and validate a YAML codebook file (see :func:`load_instrument`)."""
+        return load_instrument(Path(path))
+
+    # ------------------------------------------------------------------ structure
+    @property
+    def items(self) -> tuple[str, ...]:
+        """Item ids in codebook order."""
+        return tuple(i.id for i in self.item_defs)
+
+    @property
+    def constructs(self) -> dict[str, tuple[str, ...]]:
+        """Construct id -> its item ids, in codebook order (a new dict on each call)."""
+        return {c.id: c.items for c in self.construct_defs}
+
+    @property
+    def reverse_items(self) -> frozenset[str]:
+        """Ids of the reverse-keyed items."""
+        return frozenset(i.id for i in self.item_defs if i.reverse)
+
+    def construct(self, cid: str) -> Construct:
+        """The :class:`Construct` ``cid``."""
+        for c in self.construct_defs:
+            if c.id == cid:
+                return c
+        raise SpecificationError(
+            f"{cid!r} is not a construct of instrument {self.name!r}; "
+            f"constructs: {', '.join(c.id for c in self.construct_defs)}"
+        )
+
+    def item(self, iid: str) -> Item:
+        """The :class:`Item` ``iid``."""
+        for i in self.item_defs:
+            if i.id == iid:
+                return i
+        raise SpecificationError(
+            f"{iid!r} is not an item of instrument {self.name!r}; items: {', '.join(self.items)}"
+        )
+
+    def _lang(self, lang: str) -> str:
+        if lang not in self.languages:
+            raise SpecificationError(
+                f"language {lang!r} is not in instrument {self.name!r}; languages: "
+                f"{', '.join(self.languages)}"
+            )
+        return lang
+
+    def title(self, lang: str = "en") -> str:
+        """The instrument's title in ``lang``."""
+        return self.titles[self._lang(lang)]
+
+    def scale_labels(self, lang: str = "en") -> dict[int, str]:
+        """Scale code -> label in ``lang`` (empty when the codebook declares no labels)."""
+        self._lang(lang)
+        return dict(self.labels.get(lang, {}))
+
+    # ------------------------------------------------------------------ data
+    def keyed(self, data: pd.DataFrame) -> pd.DataFrame:
+        """A copy of ``data`` with reverse items recoded as ``scale_min + scale_max - x``.
+
+        Only the instrument's item columns present in ``data`` are checked
+        (numeric, within ``scale_min..scale_max``; NaN allowed) and only the
+        reverse items are recoded; other columns are returned unchanged, NaN
+        stays NaN.  Nothing is coerced: a non-numeric item column, or a value
+        outside the scale (e.g. an unconverted missing code such as -99), raises
+        :class:`~custval.DataValidationError` naming the column, the rows (index
+        labels of ``data``) and the values.  Keying twice gives back the data.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from custval import Instrument
+        >>> inst = Instrument.from_dict({"VAL": ["V1", "V2"]}, scale=(1, 7), reverse=["V2"])
+        >>> inst.keyed(pd.DataFrame({"V1": [1, 7], "V2": [2, None]}))
+           V1   V2
+        0   1  6.0
+        1   7  NaN
+        >>> # In R: psych::reverse.code(c(1, -1), x, mini = 1, maxi = 7)
+        """
+        from .scoring import keyed
+
+        return keyed(self, data)
+
+    def score(self, data: pd.DataFrame, method: str = "mean", min_items=None, *,
+              constructs: Iterable[str] | None = None):
+        """Construct scores; see :func:`custval.scoring.score` (returns a ScoreResult)."""
+        from .scoring import score
+
+        return score(self, data, method=method, min_items=min_items, constructs=constructs)
+
+    # ------------------------------------------------------------------ models and forms
+    def model_syntax(self, constructs: Iterable[str] | None = None) -> str:
+        """lavaan measurement syntax, one ``F =~ x1 + x2`` line per construct.
+
+        Examples
+        --------
+        >>> from custval import Instrument
+        >>> inst = Instrument.from_dict({"A": ["a1", "a2"], "B": ["b1", "b2", "b3"]}, scale=(1, 5))
+        >>> print(inst.model_syntax())
+        A =~ a1 + a2
+        B =~ b1 + b2 + b3
+        >>> # In R: lavaan::cfa("A =~ a1 + a2\\nB =~ b1 + b2 + b3", data = x)
+        """
+        wanted = self._select(constructs)
+        return "\n".join(f"{c} =~ {' + '.join(self.constructs[c])}" for c in wanted)
+
+    def _select(self, constructs: Iterable[str] | None) -> list[str]:
+        own = self.constructs
+        if constructs is None:
+            return list(own)
+        wanted = [constructs] if isinstance(constructs, str) else list(constructs)
+        bad = [c for c in wanted if c not in own]
+        if bad:
+            raise SpecificationError(
+                f"construct(s) {', '.join(map(repr, bad))} not in instrument {self.name!r}; "
+                f"constructs: {', '.join(own)}"
+            )
+        if not wanted:
+            raise SpecificationError("constructs is empty; name at least one construct")
+        return wanted
+
+    def form(self, perspective: str) -> Instrument:
+        """The sub-instrument with the items of one perspective (``provider``/``customer``).
+
+        Constructs without items in that form are left out; ``pair`` still names
+        the twin item in the other form.
+        """
+        present = sorted({i.perspective for i in self.item_defs if i.perspective})
+        if perspective not in present:
+            raise SpecificationError(
+                f"instrument {self.name!r} has no {perspective!r} form; "
+                + (f"forms: {', '.join(present)}" if present else "it has no forms (no item has a perspective)")
+            )
+        keep = [i for i in self.item_defs if i.perspective == perspective]
+        kept_ids = {i.id for i in keep}
+        cons = tuple(
+            dataclasses.replace(c, items=tuple(i for i in c.items if i in kept_ids))
+            for c in self.construct_defs
+            if any(i in kept_ids for i in c.items)
+        )
+        forms = FrozenMap({k: v for k, v in self.forms.items() if k == perspective})
+        return dataclasses.replace(self, construct_defs=cons, item_defs=tuple(keep), forms=forms,
+                                   perspective=perspective)
+
+    def pairs(self) -> pd.DataFrame:
+        """Paired (twin) items of the provider and customer forms.
+
+        One row per pair, in the provider items' codebook order: ``construct``
+        (of the provider item), ``provider_item``, ``customer_item``.
+        """
+        by_id = {i.id: i for i in self.item_defs}
+        rows = [
+            {"construct": i.construct, "provider_item": i.id, "customer_item": i.pair}
+            for i in self.item_defs
+            if i.perspective == "provider" and i.pair is not None and i.pair in by_id
+        ]
+        return pd.DataFrame(rows, columns=["construct", "provider_item", "customer_item"])
+
+    # ------------------------------------------------------------------ display
+    def to_frame(self) -> pd.DataFrame:
+        """One row per item: construct, item, reverse, perspective, pair, text_en."""
+        rows = [
+            {"construct": i.construct, "item": i.id, "reverse": i.reverse,
+             "perspective": i.perspective, "pair": i.pair, "text_en": i.text.get("en")}
+            for i in self.item_defs
+        ]
+        return pd.DataFrame(rows, columns=["construct", "item", "reverse", "perspective", "pair",
+                                           "text_en"])
+
+    def _header(self) -> str:
+        form = f" ({self.perspective} form)" if self.perspective else ""
+        n_rev = len(self.reverse_items)
+        return (
+            f"{self.name} {self.version}{form}: {len(self.construct_defs)} constructs, "
+            f"{len(self.item_defs)} items ({n_rev} reverse-keyed), scale "
+            f"{self.scale_min}..{self.scale_max}, languages {', '.join(self.languages)}"
+        )
+
+    def __repr__(self) -> str:
+        return f"<Instrument {self._header()}>"
+
+    def summary(self) -> str:
+        """Plain-text overview: title, citation, scale, constructs with their items."""
+        lines = [f"{self.title()} — {self._header()}"]
+        if self.dataset:
+            lines.append(f"Dataset: {self.dataset}")
+        lines.append(f"Citation: {self.citation}")
+        labels = self.labels.get("en", {})
+        if labels:
+            lines.append("Scale labels: " + "; ".join(f"{k} = {v}" for k, v in labels.items()))
+        if self.missing_codes:
+            lines.append(f"Missing codes: {', '.join(map(str, self.missing_codes))}")
+        if self.dont_know_codes:
+            lines.append(f"Don't-know codes: {', '.join(map(str, self.dont_know_codes))}")
+        for c in self.construct_defs:
+            label = c.label.get("en", "") if c.label else ""
+            lines.append(f"{c.id} ({label}): "
+                         + ", ".join(i + ("(R)" if i in self.reverse_items else "") for i in c.items))
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        head = html.escape(f"{self.title()} — {self._header()}")
+        table = self.to_frame().to_html(index=False, na_rep="")
+        cite = html.escape(self.citation)
+        return f"<div><strong>{head}</strong><br><small>{cite}</small>{table}</div>"
+
+
+# --------------------------------------------------------------------------- validation
+def _dict_keyname(data: dict):
+    """Key names for from_dict errors: the argument that caused them."""
+    cids = [c["id"] for c in data["constructs"]]
+
+    def keyname(loc: tuple) -> str:
+        if not loc:
+            return "mapping"
+        head = loc[0]
+        if head == "constructs" and len(loc) >= 2:
+            cid = cids[loc[1]] if isinstance(loc[1], int) and loc[1] < len(cids) else loc[1]
+            if len(loc) >= 4 and loc[2] == "items":
+                item = data["constructs"][loc[1]]["items"][loc[3]]["id"] if isinstance(loc[3], int) else loc[3]
+                if len(loc) >= 5 and loc[4] == "text":
+                    return f"texts[{item!r}]"
+                if len(loc) >= 5 and loc[4] == "reverse":
+                    return "reverse"
+                return f"mapping[{cid!r}][{loc[3]}]"
+            return f"mapping[{cid!r}]"
+        if head == "scale" and len(loc) >= 2:
+            return {"min": "scale[0]", "max": "scale[1]"}.get(loc[1], "labels")
+        if head == "missing":
+            return "dont_know_codes" if "dont_know" in loc else "missing_codes"
+        return format_key(loc)
+
+    return keyname
+
+
+class _Problems:
+    """Collects (message, loc) pairs and raises one CodebookError for all of them."""
+
+    def __init__(self, path, linemap: LineMap | None, keyname):
+        self.path = path
+        self.linemap = linemap
+        self.keyname = keyname
+        self.found: list[tuple[str, str, int | None]] = []
+
+    def add(self, message: str, loc: tuple, *, missing_key: bool = False) -> None:
+        if self.linemap is not None:
+            key, line = self.linemap.locate(loc, missing_key=missing_key)
+        else:
+            key, line = (self.keyname(tuple(loc)) if self.keyname else format_key(loc)), None
+        if (key, message) not in {(k, m) for m, k, _ in self.found}:
+            self.found.append((message, key, line))
+
+    def raise_if_any(self) -> None:
+        if not self.found:
+            return
+        self.found.sort(key=lambda f: f[2] if f[2] is not None else 0)
+        texts = [_where(self.path, key, line) + msg for msg, key, line in self.found]
+        _, key, line = self.found[0]
+        if len(texts) == 1:
+            message = texts[0]
+        else:
+            message = f"{len(texts)} problems in the codebook:\n  " + "\n  ".join(texts)
+        err = CodebookError(message, path=self.path, key=key, line=line)
+        err.problems = [{"message": m, "key": k, "line": ln} for m, k, ln in self.found]
+        raise err
+
+
+def _where(path, key: str | None, line: int | None) -> str:
+    parts = []
+    if path is not None:
+        parts.append(f"{path}" + (f", line {line}" if line is not None else ""))
+    if key:
+        parts.append(key)
+    return (": ".join(parts) + ": ") if parts else ""
+
+
+def _pydantic_message(err: dict) -> str:
+    kind = err.get("type", "")
+    if kind == "extra_forbidden":
+        return "unknown key (not part of the custval-codebook/1 format; check the spelling)"
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "literal_error" and err.get("loc", ("",))[0] == "format":
+        return f"format must be {schema.FORMAT!r}"
+    if kind == "string_pattern_mismatch":
+        pattern = (err.get("ctx") or {}).get("pattern", "")
+        return f"{err.get('input')!r} is not a valid identifier (must match {pattern})"
+    msg = err.get("msg", "invalid value")
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    return msg
+
+
+def _build(data: Any, *, path, linemap: LineMap | None, keyname=None) -> Instrument:
+    problems = _Problems(path, linemap, keyname)
+    if not isinstance(data, dict):
+        problems.add(f"a codebook must be a YAML mapping at the top level; got {type(data).__name__}", ())
+        problems.raise_if_any()
+    try:
+        model = schema.CodebookModel.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            problems.add(_pydantic_message(err), tuple(err["loc"]), missing_key=err["type"] == "missing")
+        problems.raise_if_any()
+        raise  # pragma: no cover - unreachable
+    _cross_check(model, problems)
+    problems.raise_if_any()
+    return _instrument(model, path)
+
+
+def _cross_check(m: schema.CodebookModel, problems: _Problems) -> None:
+    """Referential rules that pydantic's per-field checks cannot see."""
+    langs = list(m.languages)
+    if "en" not in langs:
+        problems.add("languages must include 'en'", ("languages",))
+    seen_lang = set()
+    for k, lang in enumerate(langs):
+        if lang in seen_lang:
+            problems.add(f"language {lang!r} is listed twice", ("languages", k))
+        seen_lang.add(lang)
+
+    def text(value, loc, what):
+        if value is None:
+            return
+        if "en" not in value:
+            problems.add(f"{what} has no 'en' text (English is always required)", loc)
+        for lang in langs:
+            if lang != "en" and lang not in value:
+                problems.add(f"{what} has no {lang!r} text (every text needs every language "
+                             f"in languages: {', '.join(langs)})", loc)
+        for lang in value:
+            if lang not in langs:
+                problems.add(f"{what} has a {lang!r} text but {lang!r} is not in languages "
+                             f"({', '.join(langs)})", loc + (lang,))
+
+    text(m.title, ("title",), "title")
+    lo, hi = m.scale.min, m.scale.max
+    if not lo < hi:
+        problems.add(f"scale max ({_num(hi)}) must be greater than min ({_num(lo)})", ("scale", "max"))
+    if m.scale.labels is not None:
+        text(m.scale.labels, ("scale", "labels"), "scale labels")
+        for lang, labs in m.scale.labels.items():
+            for code in labs:
+                if not lo <= code <= hi:
+                    problems.add(f"label code {code} is outside the scale {_num(lo)}..{_num(hi)}",
+                                 ("scale", "labels", lang, code))
+    dk_codes: list = []
+    if m.missing is not None:
+        for k, code in enumerate(m.missing.codes):
+            if lo <= code <= hi:
+                problems.add(f"missing code {_num(code)} lies inside the scale {_num(lo)}..{_num(hi)}; "
+                             "a missing code must not be a valid answer", ("missing", "codes", k))
+        if m.missing.dont_know is not None:
+            dk = m.missing.dont_know
+            dk_codes = list(dk.codes)
+            for k, code in enumerate(dk.codes):
+                if lo <= code <= hi:
+                    problems.add(f"don't-know code {_num(code)} lies inside the scale "
+                                 f"{_num(lo)}..{_num(hi)}", ("missing", "dont_know", "codes", k))
+                if code in m.missing.codes:
+                    problems.add(f"code {_num(code)} is declared both as missing and as don't know",
+                                 ("missing", "dont_know", "codes", k))
+            if dk.labels is not None:
+                text(dk.labels, ("missing", "dont_know", "labels"), "don't-know labels")
+    del dk_codes
+    if m.forms is not None:
+        for p, form in m.forms.items():
+            text(form.label, ("forms", p, "label"), f"label of form {p!r}")
+
+    # ids, membership, perspectives, pairs
+    construct_at: dict[str, int] = {}
+    item_at: dict[str, tuple[int, int]] = {}
+    for ci, c in enumerate(m.constructs):
+        cloc = ("constructs", ci)
+        if c.id in construct_at:
+            problems.add(f"duplicate construct id {c.id!r} (first at constructs[{construct_at[c.id]}])",
+                         cloc + ("id",))
+        else:
+            construct_at[c.id] = ci
+        text(c.label, cloc + ("label",), f"label of construct {c.id!r}")
+        text(c.definition, cloc + ("definition",), f"definition of construct {c.id!r}")
+        if c.perspective is not None and (m.forms is None or c.perspective not in m.forms):
+            problems.add(f"perspective {c.perspective!r} is not declared under forms",
+                         cloc + ("perspective",))
+        for ii, it in enumerate(c.items):
+            iloc = cloc + ("items", ii)
+            if it.id in item_at:
+                pci, pii = item_at[it.id]
+                if pci == ci:
+                    problems.add(f"duplicate item id {it.id!r} (first at constructs[{pci}].items[{pii}])",
+                                 iloc + ("id",))
+                else:
+                    problems.add(
+                        f"item {it.id!r} is listed in two constructs: {m.constructs[pci].id!r} "
+                        f"(constructs[{pci}].items[{pii}]) and {c.id!r}; an item measures one construct",
+                        iloc + ("id",),
+                    )
+            else:
+                item_at[it.id] = (ci, ii)
+            text(it.text, iloc + ("text",), f"text of item {it.id!r}")
+            if it.perspective is not None and (m.forms is None or it.perspective not in m.forms):
+                problems.add(f"perspective {it.perspective!r} is not declared under forms",
+                             iloc + ("perspective",))
+    clash = sorted(set(construct_at) & set(item_at))
+    for cid in clash:
+        ci, ii = item_at[cid]
+        problems.add(f"item id {cid!r} is also a construct id; lavaan needs distinct names",
+                     ("constructs", ci, "items", ii, "id"))
+
+    def persp(ci, ii):
+        c = m.constructs[ci]
+        return c.items[ii].perspective or c.perspective
+
+    for ci, c in enumerate(m.constructs):
+        for ii, it in enumerate(c.items):
+            if it.pair is None:
+                continue
+            loc = ("constructs", ci, "items", ii, "pair")
+            if it.pair not in item_at:
+                problems.add(f"pair {it.pair!r} of item {it.id!r} is not an item of the instrument", loc)
+                continue
+            if it.pair == it.id:
+                problems.add(f"item {it.id!r} is paired with itself", loc)
+                continue
+            pci, pii = item_at[it.pair]
+            twin = m.constructs[pci].items[pii]
+            mine, theirs = persp(ci, ii), persp(pci, pii)
+            if mine is None or theirs is None or mine == theirs:
+                problems.add(
+                    f"paired items must have different perspectives (provider/customer); "
+                    f"{it.id!r} has {mine!r}, {twin.id!r} has {theirs!r}", loc)
+            if twin.pair != it.id:
+                problems.add(
+                    f"pairing is not mutual: {it.id!r} names {twin.id!r} as its pair but {twin.id!r} "
+                    f"names {twin.pair!r} (at constructs[{pci}].items[{pii}])", loc)
+
+
+def _instrument(m: schema.CodebookModel, path) -> Instrument:
+    items: list[Item] = []
+    cons: list[Construct] = []
+    for c in m.constructs:
+        for it in c.items:
+            items.append(Item(id=it.id, construct=c.id, text=FrozenMap(it.text), reverse=it.reverse,
+                              perspective=it.perspective or c.perspective, pair=it.pair))
+        cons.append(Construct(
+            id=c.id,
+            label=FrozenMap(c.label if c.label is not None else {lang: c.id for lang in m.languages}),
+            definition=FrozenMap(c.definition) if c.definition is not None else None,
+            items=tuple(it.id for it in c.items),
+            perspective=c.perspective,
+        ))
+    labels = FrozenMap({lang: FrozenMap(sorted(v.items())) for lang, v in (m.scale.labels or {}).items()})
+    missing_codes: tuple = ()
+    dk_codes: tuple = ()
+    dk_labels: dict = {}
+    if m.missing is not None:
+        missing_codes = tuple(_num(x) for x in m.missing.codes)
+        if m.missing.dont_know is not None:
+            dk_codes = tuple(_num(x) for x in m.missing.dont_know.codes)
+            dk_labels = {k: tuple(v) for k, v in (m.missing.dont_know.labels or {}).items()}
+    forms = FrozenMap({
+        p: FrozenMap({"label": FrozenMap(f.label) if f.label else None, "respondents": f.respondents})
+        for p, f in (m.forms or {}).items()
+    })
+    langs = tuple(["en"] + [lang for lang in m.languages if lang != "en"])
+    return Instrument(
+        name=m.name, version=m.version, titles=FrozenMap(m.title), citation=m.citation,
+        description=m.description, languages=langs, dataset=m.dataset,
+        scale_min=_num(m.scale.min), scale_max=_num(m.scale.max), labels=labels,
+        missing_codes=missing_codes, dont_know_codes=dk_codes, dont_know_labels=FrozenMap(dk_labels),
+        forms=forms, construct_defs=tuple(cons), item_defs=tuple(items),
+        source=str(path) if path is not None else None,
+    )
+
+
+# --------------------------------------------------------------------------- loading
+_CACHE: dict[tuple, Instrument] = {}
+
+
+def list_instruments() -> list[str]:
+    """Names of the shipped instruments (``custval/instruments/<name>.yaml``).
+
+    Examples
+    --------
+    >>> from custval import list_instruments
+    >>> "bfi" in list_instruments()
+    True
+    """
+    return sorted(p.stem for p in INSTRUMENTS_DIR.glob("*.yaml"))
+
+
+def _is_path(spec) -> bool:
+    if isinstance(spec, Path):
+        return True
+    s = str(spec)
+    return "/" in s or "\\" in s or s.endswith((".yaml", ".yml"))
+
+
+def load_instrument(name_or_path: str | Path) -> Instrument:
+    """Load and validate an instrument codebook.
+
+    Parameters
+    ----------
+    name_or_path : str or pathlib.Path
+        A shipped instrument's name (see :func:`list_instruments`) or the path
+        of a YAML codebook file.
+
+    Returns
+    -------
+    Instrument
+
+    Raises
+    ------
+    DatasetNotFoundError
+        Unknown instrument name (the message lists the shipped names).
+    CodebookError
+        The file cannot be read, is not valid YAML, or breaks a rule of the
+        format; ``path``, ``key`` (e.g. ``constructs[2].items[0].pair``) and
+        the 1-based ``line`` locate the problem.
+
+    Examples
+    --------
+    >>> from custval import load_instrument
+    >>> ecsi = load_instrument("ecsi")
+    >>> ecsi.constructs["CUSA"], ecsi.scale_min, ecsi.scale_max
+    (('CUSA1', 'CUSA2', 'CUSA3'), 1, 10)
+    >>> load_instrument("nope")
+    Traceback (most recent call last):
+    ...
+    custval.exceptions.DatasetNotFoundError: unknown instrument 'nope'; shipped instruments: ...
+    """
+    if _is_path(name_or_path):
+        path = Path(name_or_path).expanduser().resolve()
+    else:
+        name = str(name_or_path)
+        path = INSTRUMENTS_DIR / f"{name}.yaml"
+        if not path.is_file():
+            raise DatasetNotFoundError(
+                f"unknown instrument {name!r}; shipped instruments: {', '.join(list_instruments())} "
+                "(or give the path of a YAML codebook)"
+            )
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise CodebookError(f"{path}: cannot read the codebook file ({exc.strerror})", path=path) from None
+    cache_key = (str(path), stat.st_mtime_ns, stat.st_size)
+    if cache_key in _CACHE:
+        return _CACHE[cache_key]
+    try:
+        data, linemap = load_yaml(path)
+    except YamlSyntaxError as exc:
+        raise CodebookError(_where(path, None, exc.line) + str(exc), path=path, line=exc.line) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CodebookError(f"{path}: cannot read the codebook file ({exc})", path=path) from None
+    inst = _build(data, path=path, linemap=linemap)
+    _CACHE[cache_key] = inst
+    return inst
