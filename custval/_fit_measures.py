@@ -1,0 +1,374 @@
+"""Fit measures with lavaan's formulas (private).
+
+Each function follows the lavaan 0.6 function named in its docstring.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+_EPS = np.finfo(float).eps
+
+
+def r_uniroot(f, lower: float, upper: float, tol: float = _EPS**0.25, maxiter: int = 1000) -> float:
+    """R's ``uniroot()`` (Brent's ``R_zeroin2``), ported step for step.
+
+    lavaan computes the RMSEA confidence limits with ``uniroot`` at its default
+    tolerance (``.Machine$double.eps^0.25``); the limits are only as precise as
+    that, so the same algorithm is used here to report the same numbers.
+    """
+    a, b = lower, upper
+    fa, fb = f(a), f(b)
+    c, fc = a, fa
+    if fa == 0.0:
+        return a
+    if fb == 0.0:
+        return b
+    for _ in range(maxiter + 1):
+        prev_step = b - a
+        if abs(fc) < abs(fb):
+            a, b, c = b, c, b
+            fa, fb, fc = fb, fc, fb
+        tol_act = 2 * _EPS * abs(b) + tol / 2
+        new_step = (c - b) / 2
+        if abs(new_step) <= tol_act or fb == 0.0:
+            return b
+        if abs(prev_step) >= tol_act and abs(fa) > abs(fb):
+            cb = c - b
+            if a == c:
+                t1 = fb / fa
+                p = cb * t1
+                q = 1.0 - t1
+            else:
+                q = fa / fc
+                t1 = fb / fc
+                t2 = fb / fa
+                p = t2 * (cb * q * (q - t1) - (b - a) * (t1 - 1.0))
+                q = (q - 1.0) * (t1 - 1.0) * (t2 - 1.0)
+            if p > 0:
+                q = -q
+            else:
+                p = -p
+            if p < (0.75 * cb * q - abs(tol_act * q) / 2) and p < abs(prev_step * q / 2):
+                new_step = p / q
+        if abs(new_step) < tol_act:
+            new_step = tol_act if new_step > 0 else -tol_act
+        a, fa = b, fb
+        b += new_step
+        fb = f(b)
+        if (fb > 0 and fc > 0) or (fb < 0 and fc < 0):
+            c, fc = a, fa
+    return b
+
+
+def _pchisq(x, df, ncp):
+    if ncp == 0:
+        return stats.chi2.cdf(x, df)
+    return stats.ncx2.cdf(x, df, ncp)
+
+
+def cfi(x2, df, x2_null, df_null, c_hat=1.0, c_hat_null=1.0) -> float:
+    """``lavaan:::lav_fit_cfi`` (robust version when both c.hat differ from 1)."""
+    if np.any(np.isnan([x2, df, x2_null, df_null, c_hat, c_hat_null])):
+        return np.nan
+    if df > 0 and c_hat != 1 and c_hat_null != 1:
+        t1 = max(x2 - c_hat * df, 0.0)
+        t2 = max(x2 - c_hat * df, x2_null - c_hat_null * df_null, 0.0)
+    else:
+        t1 = max(x2 - df, 0.0)
+        t2 = max(x2 - df, x2_null - df_null, 0.0)
+    if np.isclose(t1, 0, atol=1.5e-8, rtol=0) and np.isclose(t2, 0, atol=1.5e-8, rtol=0):
+        return 1.0
+    return 1.0 - t1 / t2
+
+
+def tli(x2, df, x2_null, df_null, c_hat=1.0, c_hat_null=1.0) -> float:
+    """``lavaan:::lav_fit_tli``."""
+    if np.any(np.isnan([x2, df, x2_null, df_null, c_hat, c_hat_null])):
+        return np.nan
+    if df > 0 and c_hat != 1 and c_hat_null != 1:
+        t1 = (x2 - c_hat * df) * df_null
+        t2 = (x2_null - c_hat_null * df_null) * df
+    else:
+        t1 = (x2 - df) * df_null
+        t2 = (x2_null - df_null) * df
+    if df > 0 and abs(t2) > 0:
+        return 1.0 - t1 / t2
+    return 1.0
+
+
+def rmsea(x2, df, n, g=1, c_hat=1.0) -> float:
+    """``lavaan:::lav_fit_rmsea``: sqrt(max(X2/(N df) - c/N, 0)) * sqrt(G)."""
+    if not df > 0:
+        return 0.0
+    return float(np.sqrt(max(x2 / n / df - c_hat / n, 0.0)) * np.sqrt(g))
+
+
+def rmsea_ci(x2, df, n, g=1, c_hat=1.0, level=0.9) -> tuple[float, float]:
+    """``lavaan:::lav_fit_rmsea_ci`` (non-central chi-square limits via uniroot)."""
+    if not (np.isfinite(x2) and np.isfinite(df) and np.isfinite(n)):
+        return np.nan, np.nan
+    upper_perc = 1 - (1 - level) / 2
+    lower_perc = (1 - level) / 2
+
+    def lower_lambda(lam):
+        return _pchisq(x2, df, lam) - upper_perc
+
+    def upper_lambda(lam):
+        return _pchisq(x2, df, lam) - lower_perc
+
+    if df < 1 or lower_lambda(0) < 0:
+        lo = 0.0
+    else:
+        lam = r_uniroot(lower_lambda, 0.0, x2)
+        lo = np.sqrt(c_hat * lam / (n * df)) * (np.sqrt(g) if g > 1 else 1.0)
+    n_rmsea = max(n, x2 * 4)
+    if df < 1 or upper_lambda(n_rmsea) > 0 or upper_lambda(0) < 0:
+        hi = 0.0
+    else:
+        lam = r_uniroot(upper_lambda, 0.0, n_rmsea)
+        hi = np.sqrt(c_hat * lam / (n * df)) * (np.sqrt(g) if g > 1 else 1.0)
+    return float(lo), float(hi)
+
+
+def rmsea_pvalue(x2, df, n, g=1, c_hat=1.0, h0=0.05) -> float:
+    """``lavaan:::lav_fit_rmsea_closefit``: P(X2 > x2 | ncp = N df h0^2 / (c G))."""
+    if not df > 0:
+        return np.nan
+    ncp = (n * df / c_hat * h0**2) / g
+    return float(1.0 - _pchisq(x2, df, ncp))
+
+
+def rmsea_notclose_pvalue(x2, df, n, g=1, c_hat=1.0, h0=0.08) -> float:
+    """``lavaan:::lav_fit_rmsea_notclosefit``: P(X2 < x2 | ncp = N df h0^2 / (c G))."""
+    if not df > 0:
+        return np.nan
+    ncp = (n * df / c_hat * h0**2) / g
+    return float(_pchisq(x2, df, ncp))
+
+
+def _rescale(mat: np.ndarray, diag: np.ndarray) -> np.ndarray:
+    d = np.where(diag < _EPS, np.nan, diag)
+    scale = np.outer(1 / np.sqrt(d), 1 / np.sqrt(d))
+    scale = np.where(np.abs(mat) < 1e-5, 1.0, scale)
+    return mat * scale
+
+
+def _rescale_mean(vec: np.ndarray, diag: np.ndarray) -> np.ndarray:
+    d = np.where(diag < _EPS, np.nan, diag)
+    scale = np.where(np.abs(vec) < 1e-5, 1.0, 1 / np.sqrt(d))
+    return vec * scale
+
+
+def residuals(s, m, sigma, mu, kind: str):
+    """``lavaan:::lav_residuals`` for one group: 'raw', 'cor.bentler' or 'cor.bollen'."""
+    if kind == "raw":
+        return s - sigma, (None if mu is None else m - mu)
+    var_obs = np.diag(s)
+    obs_c = _rescale(s, var_obs)
+    obs_m = None if mu is None else _rescale_mean(m, var_obs)
+    if kind == "cor.bentler":
+        est_c = _rescale(sigma, var_obs)
+        est_m = None if mu is None else _rescale_mean(mu, var_obs)
+    else:
+        est_c = _rescale(sigma, np.diag(sigma))
+        est_m = None if mu is None else _rescale_mean(mu, var_obs)
+    return obs_c - est_c, (None if mu is None else obs_m - est_m)
+
+
+def rms_residual(s, m, sigma, mu, kind: str, meanstructure: bool) -> dict:
+    """Per-group RMR/SRMR/CRMR as ``lavaan:::lav_residuals_summary`` (no SE)."""
+    rc, rm = residuals(s, m, sigma, mu, kind)
+    p = s.shape[0]
+    iu = np.tril_indices(p)
+    stats_cov = rc[iu]
+    pstar = len(stats_cov) - (p if kind == "cor.bollen" else 0)
+    cov = np.sqrt(np.sum(stats_cov**2) / pstar) if pstar > 0 else 0.0
+    if meanstructure and rm is not None:
+        allv = np.concatenate([rm, stats_cov])
+        pstar_t = len(allv) - (p if kind == "cor.bollen" else 0)
+        total = np.sqrt(np.sum(allv**2) / pstar_t)
+    else:
+        total = cov
+    return {"cov": float(cov), "total": float(total)}
+
+
+# --------------------------------------------------------------------------- all measures
+def _linear_info_scores(gd, sigma, mu, ds, dm, means):
+    """Observed information (summed over cases) and casewise scores for a model
+    that is linear in its parameters (saturated or independence model)."""
+    from ._ml import _inv_logdet
+
+    k = ds.shape[0]
+    hess = np.zeros((k, k))
+    rows = []
+    for pt in gd.patterns:
+        o = pt.obs
+        si, _ = _inv_logdet(sigma[np.ix_(o, o)])
+        center = mu[o] if means else pt.mean
+        d = pt.mean - center
+        w = pt.cov + np.outer(d, d)
+        aaa = si @ (2 * w - sigma[np.ix_(o, o)]) @ si
+        dso = ds[:, o][:, :, o]
+        hess += 0.5 * pt.n * np.einsum("kij,jl,mli->km", si @ dso, aaa, dso, optimize=True)
+        z = (pt.y - center) @ si
+        quad = np.einsum("ni,kij,nj->nk", z, dso, z, optimize=True)
+        tr = np.einsum("ij,kij->k", si, dso)
+        sc = 0.5 * (quad - tr)
+        if means:
+            dmo = dm[:, o]
+            hess += pt.n * dmo @ si @ dmo.T
+            cross = pt.n * dmo @ si @ np.einsum("kij,j->ki", dso, si @ d).T
+            hess += cross + cross.T
+            sc = sc + z @ dmo.T
+        rows.append(sc)
+    return hess, np.vstack(rows)
+
+
+def _baseline(fit):
+    """Independence model per group: logl, and its (E, B0) for the scaled test."""
+    groups, means = fit._groups, fit._meanstructure
+    p = len(fit.observed_)
+    logl = 0.0
+    parts = []
+    for gd in groups:
+        if gd.complete:
+            var = np.diag(gd.sample_cov).copy()
+            mean = gd.sample_mean.copy()
+        else:
+            y = gd.extra["y"]
+            mean = np.nanmean(y, axis=0)
+            var = np.nanmean((y - mean) ** 2, axis=0)
+        sigma = np.diag(var)
+        from ._ml import loglik_group
+
+        logl += loglik_group(gd, sigma, mean if means else None)
+        parts.append((sigma, mean))
+    return logl, parts, p
+
+
+def compute_fit_measures(fit) -> pd.Series:
+    """All fit measures of a fitted :class:`custval.cfa.CFA` with lavaan's names."""
+    from ._ml import loglik_group
+    from ._robust import yb_trace
+
+    problem, model, groups = fit._problem, fit._model, fit._groups
+    means = fit._meanstructure
+    x = fit.x_
+    ntotal = problem.ntotal
+    ng = len(groups)
+    p = len(fit.observed_)
+    npar = model.nx
+    logl = problem.loglik(x)
+    h1 = []
+    for gd in groups:
+        if gd.complete:
+            _, ld = np.linalg.slogdet(gd.sample_cov)
+            h1.append(-0.5 * gd.n * (p * np.log(2 * np.pi) + ld + p))
+        else:
+            h1.append(loglik_group(gd, gd.sample_cov, gd.sample_mean))
+    logl_h1 = float(sum(h1))
+    chisq = 2 * (logl_h1 - logl)
+    n_moments = ng * (p * (p + 1) // 2 + (p if means else 0))
+    df = n_moments - npar
+    out: dict[str, float] = {"npar": npar, "fmin": chisq / (2 * ntotal), "chisq": chisq, "df": df,
+                             "pvalue": float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan}
+    logl_b, base_parts, _ = _baseline(fit)
+    chisq_b = 2 * (logl_h1 - logl_b)
+    df_b = n_moments - ng * (p + (p if means else 0))
+    out.update({"baseline.chisq": chisq_b, "baseline.df": df_b, "baseline.pvalue": float(stats.chi2.sf(chisq_b, df_b))})
+
+    robust = fit._estimator == "MLR"
+    if robust:
+        h1_moments = [(gd.sample_cov, gd.sample_mean) for gd in groups]
+        trace, t_h1, t_h0 = yb_trace(groups, h1_moments, means, fit._b0, fit._e_inv, ntotal)
+        c = trace / df if df > 0 else np.nan
+        chisq_s = chisq / c
+        # baseline (independence) model, Yuan-Bentler scaled the same way
+        nb = p + (p if means else 0)
+        hess_b = np.zeros((ng * nb, ng * nb))
+        b0_b = []
+        for g, (gd, (sig_b, mu_b)) in enumerate(zip(groups, base_parts)):
+            ds = np.zeros((nb, p, p))
+            dm = np.zeros((nb, p))
+            for j in range(p):
+                ds[j, j, j] = 1.0
+                if means:
+                    dm[p + j, j] = 1.0
+            hb, scb = _linear_info_scores(gd, sig_b, mu_b, ds, dm, means)
+            sl = slice(g * nb, (g + 1) * nb)
+            hess_b[sl, sl] = hb / ntotal
+            full = np.zeros((gd.n, ng * nb))
+            full[:, sl] = scb
+            b0_b.append(full.T @ full / gd.n)
+        eb_inv = np.linalg.inv(hess_b)
+        trace_b = sum(t_h1) - sum(gd.n / ntotal * np.sum(b * eb_inv.T) for gd, b in zip(groups, b0_b))
+        c_b = trace_b / df_b
+        chisq_b_s = chisq_b / c_b
+        ndat = sum(p * (p + 1) // 2 + (p if means else 0) for _ in groups)
+        out.update({
+            "chisq.scaled": chisq_s, "df.scaled": df, "pvalue.scaled": float(stats.chi2.sf(chisq_s, df)),
+            "chisq.scaling.factor": c,
+            "baseline.chisq.scaled": chisq_b_s, "baseline.df.scaled": df_b,
+            "baseline.pvalue.scaled": float(stats.chi2.sf(chisq_b_s, df_b)),
+            "baseline.chisq.scaling.factor": c_b,
+        })
+    out["cfi"] = cfi(chisq, df, chisq_b, df_b)
+    out["tli"] = tli(chisq, df, chisq_b, df_b)
+    if robust:
+        out["cfi.scaled"] = cfi(chisq_s, df, chisq_b_s, df_b)
+        out["tli.scaled"] = tli(chisq_s, df, chisq_b_s, df_b)
+        if fit._missing == "fiml":
+            out["cfi.robust"] = out["tli.robust"] = np.nan
+        else:
+            out["cfi.robust"] = cfi(chisq, df, chisq_b, df_b, c, c_b)
+            out["tli.robust"] = tli(chisq, df, chisq_b, df_b, c, c_b)
+    out["nnfi"] = out["tli"]
+    out["nfi"] = (chisq_b - chisq) / chisq_b
+    out["pnfi"] = (df / df_b) * out["nfi"]
+    out["ifi"] = (chisq_b - chisq) / (chisq_b - df)
+    out["rni"] = 1 - (chisq - df) / (chisq_b - df_b)
+    out["logl"] = logl
+    out["unrestricted.logl"] = logl_h1
+    out["aic"] = -2 * logl + 2 * npar
+    out["bic"] = -2 * logl + npar * np.log(ntotal)
+    out["ntotal"] = ntotal
+    out["bic2"] = -2 * logl + npar * np.log((ntotal + 2) / 24)
+    if robust:
+        out["scaling.factor.h1"] = sum(t_h1) / ndat
+        out["scaling.factor.h0"] = sum(t_h0) / npar
+    out["rmsea"] = rmsea(chisq, df, ntotal, ng)
+    lo, hi = rmsea_ci(chisq, df, ntotal, ng)
+    out.update({"rmsea.ci.lower": lo, "rmsea.ci.upper": hi, "rmsea.ci.level": 0.9,
+                "rmsea.pvalue": rmsea_pvalue(chisq, df, ntotal, ng), "rmsea.close.h0": 0.05,
+                "rmsea.notclose.pvalue": rmsea_notclose_pvalue(chisq, df, ntotal, ng), "rmsea.notclose.h0": 0.08})
+    if robust:
+        out["rmsea.scaled"] = rmsea(chisq, trace, ntotal, ng)
+        lo, hi = rmsea_ci(chisq, trace, ntotal, ng)
+        out["rmsea.ci.lower.scaled"], out["rmsea.ci.upper.scaled"] = lo, hi
+        out["rmsea.pvalue.scaled"] = rmsea_pvalue(chisq, trace, ntotal, ng)
+        out["rmsea.notclose.pvalue.scaled"] = rmsea_notclose_pvalue(chisq, trace, ntotal, ng)
+        if fit._missing == "fiml":
+            for k in ("rmsea.robust", "rmsea.ci.lower.robust", "rmsea.ci.upper.robust",
+                      "rmsea.pvalue.robust", "rmsea.notclose.pvalue.robust"):
+                out[k] = np.nan
+        else:
+            out["rmsea.robust"] = rmsea(chisq, df, ntotal, ng, c)
+            lo, hi = rmsea_ci(chisq_s, df, ntotal, ng, c)
+            out["rmsea.ci.lower.robust"], out["rmsea.ci.upper.robust"] = lo, hi
+            out["rmsea.pvalue.robust"] = rmsea_pvalue(chisq_s, df, ntotal, ng, c)
+            out["rmsea.notclose.pvalue.robust"] = rmsea_notclose_pvalue(chisq_s, df, ntotal, ng, c)
+    # residual-based
+    acc = {k: 0.0 for k in ("rmr", "rmr_nomean", "srmr_bentler", "srmr_bentler_nomean", "crmr", "crmr_nomean")}
+    for gd, (sigma, mu) in zip(groups, fit._implied):
+        w = gd.n / ntotal
+        for kind, name in (("raw", "rmr"), ("cor.bentler", "srmr_bentler"), ("cor.bollen", "crmr")):
+            r = rms_residual(gd.sample_cov, gd.sample_mean, sigma, mu if means else None, kind, means)
+            acc[name] += w * r["total"]
+            acc[name + "_nomean"] += w * r["cov"]
+    out["rmr"], out["rmr_nomean"] = acc["rmr"], acc["rmr_nomean"]
+    out["srmr"] = acc["srmr_bentler"]
+    out.update(acc)
+    return pd.Series(out, dtype=float, name="fit_measures")

@@ -1,0 +1,460 @@
+"""lavaan model syntax -> parameter table (private).
+
+Parses the subset of lavaan's model syntax that confirmatory factor models
+need and builds a parameter table with lavaan's ``cfa()`` defaults
+(``lavaan::lavaanify(model, auto.fix.first = TRUE, auto.var = TRUE,
+auto.cov.lv.x = TRUE, int.ov.free = TRUE, int.lv.free = FALSE)``).
+
+Supported operators: ``=~`` (measurement; a latent on the right-hand side
+makes a second-order factor), ``~~`` (variances and covariances), ``~``
+(regressions between latent variables), ``~ 1`` (intercepts / latent means),
+``==`` (equality of two labels, or a label fixed to a number).  Modifiers:
+a number (``1*x``: fixed), ``NA*x`` (free), a label (``a*x``; equal labels
+mean equal parameters), ``start(0.5)*x``, ``equal("f=~x2")*x`` and
+per-group vectors ``c(a, b)*x`` / ``c(1, NA)*x``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .exceptions import ModelSyntaxError, SpecificationError
+
+OPERATORS = ("=~", "~~", "==", ":=", "<", ">", "~")
+GROUP_EQUAL_TYPES = (
+    "loadings",
+    "intercepts",
+    "means",
+    "residuals",
+    "residual.covariances",
+    "lv.variances",
+    "lv.covariances",
+    "regressions",
+)
+_IDENT = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
+_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+
+
+@dataclass
+class Modifier:
+    """Per-group modifier values (``None`` entries mean 'not given')."""
+
+    fixed: list = field(default_factory=list)  # float | "NA" | None
+    label: list = field(default_factory=list)  # str | None
+    start: list = field(default_factory=list)  # float | None
+
+
+@dataclass
+class Statement:
+    lhs: str
+    op: str
+    rhs: str
+    mod: Modifier
+    line: str
+    lineno: int
+
+
+# --------------------------------------------------------------------------- parsing
+def _split_statements(text: str) -> list[tuple[str, int]]:
+    """Strip comments, split on newlines/';', join continuation lines."""
+    out: list[tuple[str, int]] = []
+    pending = ""
+    start_no = 0
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        line = re.split(r"[#!]", raw, maxsplit=1)[0]
+        for part in line.split(";"):
+            part = part.strip()
+            if not part:
+                continue
+            if pending:
+                pending = f"{pending} {part}"
+            else:
+                pending, start_no = part, lineno
+            if re.search(r"(\+|\*|=~|~~|~|==)\s*$", pending):
+                continue  # the statement goes on on the next line
+            out.append((pending, start_no))
+            pending = ""
+    if pending:
+        out.append((pending, start_no))
+    return out
+
+
+def _syntax_error(line: str, lineno: int, expected: str) -> ModelSyntaxError:
+    return ModelSyntaxError(f"model syntax error in line {lineno}: {line!r}: {expected}")
+
+
+def _split_top(text: str, sep: str) -> list[str]:
+    """Split on ``sep`` outside parentheses and quotes."""
+    parts, depth, quote, cur = [], 0, None, []
+    for ch in text:
+        if quote:
+            cur.append(ch)
+            if ch == quote:
+                quote = None
+            continue
+        if ch in "\"'":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch == sep and depth == 0:
+            parts.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    parts.append("".join(cur))
+    return [p.strip() for p in parts]
+
+
+def _parse_value(tok: str, line: str, lineno: int):
+    tok = tok.strip()
+    if tok == "NA":
+        return ("free", "NA")
+    if _NUMBER.match(tok):
+        return ("fixed", float(tok))
+    m = re.match(r"^(start|label|equal)\((.*)\)$", tok)
+    if m:
+        kind, arg = m.groups()
+        arg = arg.strip()
+        if kind == "start":
+            if not _NUMBER.match(arg):
+                raise _syntax_error(line, lineno, f"start() needs a number, got {arg!r}")
+            return ("start", float(arg))
+        arg = arg.strip("\"'")
+        if kind == "label":
+            return ("label", arg)
+        return ("equal", arg)
+    if (tok.startswith('"') and tok.endswith('"')) or (tok.startswith("'") and tok.endswith("'")):
+        return ("label", tok[1:-1])
+    if _IDENT.match(tok):
+        return ("label", tok)
+    raise _syntax_error(
+        line, lineno, f"cannot read modifier {tok!r}; expected a number, NA, a label, start(...) or c(...)"
+    )
+
+
+def _parse_modifier(text: str, line: str, lineno: int, mod: Modifier) -> None:
+    text = text.strip()
+    m = re.match(r"^c\((.*)\)$", text)
+    values = [_parse_value(t, line, lineno) for t in _split_top(m.group(1), ",")] if m else None
+    if values is None:
+        values = [_parse_value(text, line, lineno)]
+        vector = False
+    else:
+        vector = True
+    kinds = {k for k, _ in values}
+    if len(kinds) != 1 and not kinds <= {"fixed", "free"}:
+        raise _syntax_error(line, lineno, f"c(...) mixes labels and numbers: {text!r}")
+    kind = kinds.pop() if len(kinds) == 1 else "fixed"
+    vals = [v for _, v in values]
+    target = {"fixed": mod.fixed, "free": mod.fixed, "label": mod.label, "start": mod.start, "equal": mod.label}[
+        kind
+    ]
+    if target:
+        raise _syntax_error(line, lineno, f"modifier {text!r} given twice for the same term")
+    target.extend(vals)
+    if not vector:
+        target.append("__recycle__")
+
+
+def parse(text: str) -> list[Statement]:
+    """Parse lavaan model syntax into flat statements (one per lhs-op-rhs)."""
+    if not isinstance(text, str) or not text.strip():
+        raise ModelSyntaxError("the model syntax is empty; expected lines like 'F =~ x1 + x2 + x3'")
+    statements: list[Statement] = []
+    for line, lineno in _split_statements(text):
+        op = None
+        for cand in OPERATORS:
+            idx = line.find(cand)
+            if idx >= 0 and (op is None or idx < op[1] or (idx == op[1] and len(cand) > len(op[0]))):
+                op = (cand, idx)
+        if op is None:
+            raise _syntax_error(
+                line, lineno, "no operator found; expected one of '=~', '~~', '~', '==' (e.g. 'F =~ x1 + x2')"
+            )
+        opname, idx = op
+        lhs, rhs = line[:idx].strip(), line[idx + len(opname) :].strip()
+        if opname in (":=", "<", ">"):
+            raise _syntax_error(
+                line, lineno, f"operator {opname!r} is not supported by custval's CFA; use '==' or labels"
+            )
+        if opname == "==":
+            if not lhs or not rhs:
+                raise _syntax_error(line, lineno, "expected 'label1 == label2' or 'label == number'")
+            statements.append(Statement(lhs, "==", rhs, Modifier(), line, lineno))
+            continue
+        lhs_names = [s.strip() for s in lhs.split("+")]
+        for name in lhs_names:
+            if not _IDENT.match(name):
+                raise _syntax_error(line, lineno, f"left-hand side {name!r} is not a variable name")
+        if not rhs:
+            raise _syntax_error(line, lineno, f"nothing after {opname!r}; expected variable names joined by '+'")
+        for term in _split_top(rhs, "+"):
+            if not term:
+                raise _syntax_error(line, lineno, "empty term (two '+' in a row or a trailing '+')")
+            pieces = _split_top(term, "*")
+            var = pieces[-1]
+            mod = Modifier()
+            for piece in pieces[:-1]:
+                _parse_modifier(piece, line, lineno, mod)
+            if var == "1" and opname == "~":
+                op2, var = "~1", ""
+            elif not _IDENT.match(var):
+                raise _syntax_error(line, lineno, f"{var!r} is not a variable name")
+            else:
+                op2 = opname
+            for name in lhs_names:
+                statements.append(Statement(name, op2, var, mod, line, lineno))
+    return statements
+
+
+# --------------------------------------------------------------------------- partable
+def _mod_value(values: list, g: int, ngroups: int, stmt: Statement):
+    if not values:
+        return None
+    if values[-1] == "__recycle__":
+        return values[0]
+    if len(values) != ngroups:
+        raise ModelSyntaxError(
+            f"model syntax error in line {stmt.lineno}: {stmt.line!r}: c(...) has {len(values)} "
+            f"values but the data have {ngroups} groups"
+        )
+    return values[g]
+
+
+def build_partable(
+    text: str,
+    *,
+    ngroups: int = 1,
+    std_lv: bool = False,
+    meanstructure: bool = False,
+    group_equal: tuple[str, ...] = (),
+    group_partial: tuple[str, ...] = (),
+) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """Build a lavaan-like parameter table.
+
+    Returns ``(partable, observed, latent)``.  Columns: ``id, lhs, op, rhs,
+    user, group, free, ustart, label, plabel, start, eq`` where ``free`` is
+    the 1-based index of the estimated parameter (0 = fixed), shared by rows
+    that are constrained equal (lavaan numbers them apart and adds ``==``
+    rows; the estimates and standard errors are the same).
+    """
+    stmts = parse(text)
+    for ge in group_equal:
+        if ge not in GROUP_EQUAL_TYPES:
+            raise SpecificationError(f"group_equal: unknown type {ge!r}; allowed: {', '.join(GROUP_EQUAL_TYPES)}")
+    # ---- variables
+    latent: list[str] = []
+    for s in stmts:
+        if s.op == "=~" and s.lhs not in latent:
+            latent.append(s.lhs)
+    if not latent:
+        raise ModelSyntaxError(
+            "the model defines no latent variable; expected at least one line like 'F =~ x1 + x2 + x3'"
+        )
+    observed: list[str] = []
+
+    def add_ov(name):
+        if name not in latent and name not in observed:
+            observed.append(name)
+
+    for s in stmts:
+        if s.op == "=~":
+            add_ov(s.rhs)
+    for s in stmts:
+        if s.op == "~":
+            for name in (s.lhs, s.rhs):
+                if name not in latent:
+                    raise SpecificationError(
+                        f"line {s.lineno}: {s.line!r}: regressions ('~') are supported between latent "
+                        f"variables only; {name!r} is not a latent variable (defined with '=~')"
+                    )
+        if s.op in ("~~", "~1"):
+            for name in (s.lhs, s.rhs):
+                if name:
+                    add_ov(name)
+        if s.op == "~~" and ((s.lhs in latent) != (s.rhs in latent)):
+            raise SpecificationError(
+                f"line {s.lineno}: {s.line!r}: a covariance between a latent and an observed variable is not supported"
+            )
+    endogenous = {s.lhs for s in stmts if s.op == "~"} | {s.rhs for s in stmts if s.op == "=~" and s.rhs in latent}
+    exo_lv = [f for f in latent if f not in endogenous]
+
+    rows: list[dict] = []
+
+    def key(lhs, op, rhs):
+        if op == "~~" and lhs != rhs:
+            return (op, frozenset((lhs, rhs)))
+        return (op, lhs, rhs)
+
+    for g in range(ngroups):
+        seen: dict = {}
+        first_done: set[str] = set()
+        grows: list[dict] = []
+        for s in stmts:
+            if s.op == "==":
+                continue
+            fixed = _mod_value(s.mod.fixed, g, ngroups, s)
+            label = _mod_value(s.mod.label, g, ngroups, s)
+            start = _mod_value(s.mod.start, g, ngroups, s)
+            row = dict(lhs=s.lhs, op=s.op, rhs=s.rhs, user=1, group=g + 1, ustart=np.nan, fixed=False,
+                       label=label or "", start=start, _line=s)
+            if fixed is not None and fixed != "NA":
+                row.update(ustart=float(fixed), fixed=True)
+            if s.op == "=~" and s.lhs not in first_done:
+                first_done.add(s.lhs)
+                if not std_lv and fixed is None:
+                    row.update(ustart=1.0, fixed=True)
+            k = key(s.lhs, s.op, s.rhs)
+            if k in seen:
+                raise _syntax_error(s.line, s.lineno, f"parameter '{s.lhs} {s.op} {s.rhs}' is specified twice")
+            seen[k] = row
+            grows.append(row)
+
+        def default(lhs, op, rhs, ustart=np.nan, grows=grows, seen=seen, g=g):
+            k = key(lhs, op, rhs)
+            if k in seen:
+                return
+            row = dict(lhs=lhs, op=op, rhs=rhs, user=0, group=g + 1, ustart=ustart,
+                       fixed=not np.isnan(ustart), label="", start=None, _line=None)
+            seen[k] = row
+            grows.append(row)
+
+        for v in observed:
+            default(v, "~~", v)
+        for f in latent:
+            default(f, "~~", f, 1.0 if (std_lv and f in exo_lv) or (std_lv and f in endogenous) else np.nan)
+        for i, f1 in enumerate(exo_lv):
+            for f2 in exo_lv[i + 1 :]:
+                default(f1, "~~", f2)
+        if meanstructure:
+            for v in observed:
+                default(v, "~1", "")
+            for f in latent:
+                default(f, "~1", "", 0.0)
+        rows.extend(grows)
+
+    pt = pd.DataFrame(rows)
+    pt.insert(0, "id", np.arange(1, len(pt) + 1))
+    pt["plabel"] = [f".p{i}." for i in pt["id"]]
+
+    # ---- group.equal / group.partial: free latent means when intercepts are equal
+    partial = set()
+    for item in group_partial:
+        m = re.match(r"^\s*([A-Za-z_.][\w.]*)\s*(=~|~~|~1|~)\s*([A-Za-z_.][\w.]*|1)?\s*$", item)
+        if not m:
+            raise SpecificationError(f"group_partial: cannot read {item!r}; expected e.g. 'f1=~x2' or 'x3~1'")
+        lhs, op, rhs = m.group(1), m.group(2), m.group(3) or ""
+        if op == "~" and rhs == "1":
+            op, rhs = "~1", ""
+        partial.add(key(lhs, op, rhs))
+    if ngroups > 1 and "intercepts" in group_equal and "means" not in group_equal:
+        sel = (pt["op"] == "~1") & pt["lhs"].isin(latent) & (pt["group"] > 1) & (pt["user"] == 0)
+        pt.loc[sel, "fixed"] = False
+        pt.loc[sel, "ustart"] = np.nan
+
+    def eq_type(r) -> str | None:
+        op, lhs, rhs = r["op"], r["lhs"], r["rhs"]
+        if op == "=~":
+            return "loadings"
+        if op == "~":
+            return "regressions"
+        if op == "~1":
+            return "intercepts" if lhs in observed else "means"
+        if op == "~~":
+            if lhs in latent:
+                return "lv.variances" if lhs == rhs else "lv.covariances"
+            return "residuals" if lhs == rhs else "residual.covariances"
+        return None
+
+    # ---- assign parameter numbers (union-find over equal rows)
+    n = len(pt)
+    parent = list(range(n))
+
+    def find(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def union(i, j):
+        ri, rj = find(i), find(j)
+        if ri != rj:
+            parent[max(ri, rj)] = min(ri, rj)
+
+    free_mask = ~pt["fixed"].to_numpy(bool)
+    by_label: dict[str, list[int]] = {}
+    for i, lab in enumerate(pt["label"]):
+        if lab:
+            by_label.setdefault(lab, []).append(i)
+    # labels that name a parameter by 'lhs op rhs' (equal("f=~x2"))
+    for idx in by_label.values():
+        fr = [i for i in idx if free_mask[i]]
+        for i in fr[1:]:
+            union(fr[0], i)
+        fixed_vals = {pt.at[i, "ustart"] for i in idx if not free_mask[i]}
+        if fr and fixed_vals:
+            # a label shared by a fixed and a free row: lavaan fixes all of them
+            for i in fr:
+                pt.at[i, "fixed"] = True
+                pt.at[i, "ustart"] = next(iter(fixed_vals))
+            free_mask = ~pt["fixed"].to_numpy(bool)
+    if ngroups > 1 and group_equal:
+        keyed = {}
+        for i in range(n):
+            r = pt.iloc[i]
+            keyed.setdefault((r["group"], key(r["lhs"], r["op"], r["rhs"])), i)
+        for i in range(n):
+            r = pt.iloc[i]
+            if r["group"] != 1 or not free_mask[i] or r["label"]:
+                continue
+            t = eq_type(r)
+            k = key(r["lhs"], r["op"], r["rhs"])
+            if t not in group_equal or k in partial:
+                continue
+            for g in range(2, ngroups + 1):
+                j = keyed.get((g, k))
+                if j is not None and free_mask[j] and not pt.at[j, "label"]:
+                    union(i, j)
+                    pt.at[i, "label"] = pt.at[i, "plabel"]
+                    pt.at[j, "label"] = pt.at[i, "plabel"]
+    # ---- '==' statements
+    for s in stmts:
+        if s.op != "==":
+            continue
+        lab_rows = {lab: idx for lab, idx in by_label.items()}
+        lab_rows.update({pl: [i] for i, pl in enumerate(pt["plabel"])})
+        left = lab_rows.get(s.lhs)
+        if left is None:
+            raise _syntax_error(s.line, s.lineno, f"{s.lhs!r} is not a label used in the model")
+        if _NUMBER.match(s.rhs):
+            for i in left:
+                pt.at[i, "fixed"] = True
+                pt.at[i, "ustart"] = float(s.rhs)
+            free_mask = ~pt["fixed"].to_numpy(bool)
+            continue
+        right = lab_rows.get(s.rhs)
+        if right is None:
+            raise _syntax_error(
+                s.line, s.lineno,
+                f"{s.rhs!r} is not a label used in the model; custval supports 'label == label' and 'label == number' only",
+            )
+        union(left[0], right[0])
+    free_mask = ~pt["fixed"].to_numpy(bool)
+    roots: dict[int, int] = {}
+    free = np.zeros(n, dtype=int)
+    for i in range(n):
+        if free_mask[i]:
+            r = find(i)
+            if r not in roots:
+                roots[r] = len(roots) + 1
+            free[i] = roots[r]
+    pt["free"] = free
+    pt["ustart"] = pt["ustart"].where(~free_mask, np.nan)
+    pt = pt.drop(columns=["fixed"])
+    return pt, observed, latent

@@ -1,0 +1,293 @@
+"""Normal-theory ML and FIML for CFA: objective, gradient, information (private).
+
+Data are stored per group as missing-data *patterns* (complete data are one
+pattern).  For a pattern with observed variables ``o``, ``n_p`` cases, mean
+``ybar_p`` and ``N``-denominator covariance ``S_p``::
+
+    -2 logl_p = n_p [p_o log(2 pi) + log|Sigma_oo| + tr(Sigma_oo^-1 (S_p + d d'))],
+    d = ybar_p - mu_o.
+
+The objective is ``f(x) = -logl(x) / N``; for complete data this equals
+lavaan's ``fmin = sum_g (n_g / N) F_ML,g / 2`` up to a constant, so the
+gradient and Hessian are lavaan's.  Without a mean structure (single group,
+complete data) ``mu`` is the sample mean.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .exceptions import ConvergenceWarning, NotPositiveDefiniteError
+
+LOG2PI = np.log(2.0 * np.pi)
+
+
+@dataclass
+class Pattern:
+    obs: np.ndarray  # int indices of observed variables
+    n: int
+    mean: np.ndarray
+    cov: np.ndarray  # N-denominator
+    y: np.ndarray  # raw rows (n x p_o)
+
+
+@dataclass
+class GroupData:
+    n: int
+    patterns: list[Pattern]
+    complete: bool
+    sample_cov: np.ndarray  # complete data: S (N); FIML: EM estimate
+    sample_mean: np.ndarray
+    n_rows_empty: int = 0
+    extra: dict = field(default_factory=dict)
+
+
+def make_group_data(y: np.ndarray, fiml: bool) -> GroupData:
+    """Split a data matrix (NaN = missing) into patterns."""
+    n_all, p = y.shape
+    miss = np.isnan(y)
+    empty = miss.all(axis=1)
+    y = y[~empty]
+    miss = miss[~empty]
+    n = y.shape[0]
+    if not miss.any():
+        mean = y.mean(axis=0)
+        yc = y - mean
+        cov = yc.T @ yc / n
+        pat = Pattern(np.arange(p), n, mean, cov, y)
+        return GroupData(n, [pat], True, cov, mean, int(empty.sum()))
+    codes, inverse = np.unique(miss, axis=0, return_inverse=True)
+    inverse = np.asarray(inverse).ravel()
+    patterns = []
+    for k, code in enumerate(codes):
+        rows = y[inverse == k][:, ~code]
+        obs = np.flatnonzero(~code)
+        m = rows.mean(axis=0)
+        rc = rows - m
+        patterns.append(Pattern(obs, rows.shape[0], m, rc.T @ rc / rows.shape[0], rows))
+    gd = GroupData(n, patterns, False, np.full((p, p), np.nan), np.full(p, np.nan), int(empty.sum()))
+    gd.extra["y"] = y
+    return gd
+
+
+# --------------------------------------------------------------------------- moments
+def _inv_logdet(sigma: np.ndarray) -> tuple[np.ndarray, float]:
+    try:
+        c = np.linalg.cholesky(sigma)
+    except np.linalg.LinAlgError as exc:
+        raise NotPositiveDefiniteError("model-implied covariance matrix is not positive definite") from exc
+    ci = np.linalg.inv(c)
+    return ci.T @ ci, 2.0 * np.log(np.diag(c)).sum()
+
+
+def loglik_group(gd: GroupData, sigma: np.ndarray, mu: np.ndarray | None) -> float:
+    total = 0.0
+    for pt in gd.patterns:
+        o = pt.obs
+        si, ld = _inv_logdet(sigma[np.ix_(o, o)])
+        d = pt.mean - (mu[o] if mu is not None else pt.mean)
+        w = pt.cov + np.outer(d, d)
+        total += -0.5 * pt.n * (len(o) * LOG2PI + ld + np.sum(si * w))
+    return total
+
+
+def grad_moments(gd: GroupData, sigma: np.ndarray, mu: np.ndarray | None):
+    """d(-logl)/dSigma (full symmetric p x p, entries treated as distinct) and d(-logl)/dmu."""
+    p = sigma.shape[0]
+    gs = np.zeros((p, p))
+    gm = np.zeros(p)
+    for pt in gd.patterns:
+        o = pt.obs
+        si, _ = _inv_logdet(sigma[np.ix_(o, o)])
+        d = pt.mean - (mu[o] if mu is not None else pt.mean)
+        w = pt.cov + np.outer(d, d)
+        gs[np.ix_(o, o)] += 0.5 * pt.n * (si - si @ w @ si)
+        gm[o] += -pt.n * (si @ d)
+    return gs, gm
+
+
+class MLProblem:
+    """Objective ``-logl(x)/N`` over all groups, with analytic derivatives."""
+
+    def __init__(self, model, groups: list[GroupData]):
+        self.model = model
+        self.groups = groups
+        self.ntotal = sum(g.n for g in groups)
+        self.means = model.meanstructure
+
+    def loglik(self, x: np.ndarray) -> float:
+        total = 0.0
+        for gd, (sigma, mu) in zip(self.groups, self.model.implied(x)):
+            total += loglik_group(gd, sigma, mu if self.means else None)
+        return total
+
+    def objective(self, x: np.ndarray) -> float:
+        return -self.loglik(x) / self.ntotal
+
+    def gradient(self, x: np.ndarray) -> np.ndarray:
+        g = np.zeros(self.model.nx)
+        implied = self.model.implied(x)
+        deltas = self.model.delta(x)
+        for gd, (sigma, mu), (ds, dm) in zip(self.groups, implied, deltas):
+            gs, gm = grad_moments(gd, sigma, mu if self.means else None)
+            g += np.einsum("kij,ij->k", ds, gs)
+            if self.means:
+                g += dm @ gm
+        return g / self.ntotal
+
+    def expected_information(self, x: np.ndarray) -> np.ndarray:
+        """Expected (per-N) information; for FIML the pattern-wise expected information."""
+        nx = self.model.nx
+        info = np.zeros((nx, nx))
+        implied = self.model.implied(x)
+        deltas = self.model.delta(x)
+        for gd, (sigma, _mu), (ds, dm) in zip(self.groups, implied, deltas):
+            for pt in gd.patterns:
+                o = pt.obs
+                si, _ = _inv_logdet(sigma[np.ix_(o, o)])
+                d = ds[:, o][:, :, o]
+                mm = si @ d @ si
+                info += pt.n * 0.5 * np.einsum("kij,lij->kl", mm, d)
+                if self.means:
+                    dmo = dm[:, o]
+                    info += pt.n * dmo @ si @ dmo.T
+        return info / self.ntotal
+
+    def observed_information(self, x: np.ndarray, h: float = 1e-6) -> np.ndarray:
+        """Hessian of the objective by a 4-point difference of the analytic gradient.
+
+        Same rule as ``lavaan:::lav_model_hessian`` (step 1e-6, symmetrised).
+        """
+        nx = len(x)
+        hess = np.zeros((nx, nx))
+        for j in range(nx):
+            e = np.zeros(nx)
+            e[j] = h
+            g_l2 = self.gradient(x - 2 * e)
+            g_l = self.gradient(x - e)
+            g_r = self.gradient(x + e)
+            g_r2 = self.gradient(x + 2 * e)
+            hess[:, j] = (g_l2 - 8 * g_l + 8 * g_r - g_r2) / (12 * h)
+        return (hess + hess.T) / 2
+
+    def casewise_scores(self, x: np.ndarray) -> list[np.ndarray]:
+        """Per group: (n_g x nx) derivatives of each case's log-likelihood."""
+        implied = self.model.implied(x)
+        deltas = self.model.delta(x)
+        out = []
+        for gd, (sigma, mu), (ds, dm) in zip(self.groups, implied, deltas):
+            rows = []
+            for pt in gd.patterns:
+                o = pt.obs
+                si, _ = _inv_logdet(sigma[np.ix_(o, o)])
+                center = mu[o] if self.means else pt.mean
+                z = (pt.y - center) @ si
+                d = ds[:, o][:, :, o]
+                quad = np.einsum("ni,kij,nj->nk", z, d, z, optimize=True)
+                tr = np.einsum("ij,kij->k", si, d)
+                sc = 0.5 * (quad - tr)
+                if self.means:
+                    sc = sc + z @ dm[:, o].T
+                rows.append(sc)
+            out.append(np.vstack(rows))
+        return out
+
+    # ------------------------------------------------------------------ optimizer
+    def fit(self, x0: np.ndarray, max_iter: int = 1000, tol: float = 1e-11) -> tuple[np.ndarray, bool, int]:
+        """Fisher scoring with step halving, then Newton polishing if needed."""
+        x = np.asarray(x0, float).copy()
+        try:
+            f = self.objective(x)
+        except NotPositiveDefiniteError:
+            f = np.inf
+        converged = False
+        it = 0
+        while it < max_iter:
+            it += 1
+            g = self.gradient(x)
+            info = self.expected_information(x)
+            try:
+                step = np.linalg.solve(info, g)
+            except np.linalg.LinAlgError:
+                step = np.linalg.lstsq(info, g, rcond=None)[0]
+            t = 1.0
+            while True:
+                xn = x - t * step
+                try:
+                    fn = self.objective(xn)
+                except NotPositiveDefiniteError:
+                    fn = np.inf
+                if np.isfinite(fn) and fn <= f + 1e-15 * max(1.0, abs(f)):
+                    break
+                t /= 2
+                if t < 1e-10:
+                    break
+            if t < 1e-10:
+                # no descent possible: converged if the gradient is already tiny
+                converged = bool(np.max(np.abs(g)) < 1e-7)
+                break
+            x, f = xn, fn
+            if np.max(np.abs(t * step)) < tol * max(1.0, np.max(np.abs(x))):
+                converged = True
+                break
+        return x, converged, it
+
+
+def warn_not_converged(what: str, iterations: int) -> None:
+    warnings.warn(
+        f"{what} did not converge after {iterations} iterations; estimates are not reliable",
+        ConvergenceWarning,
+        stacklevel=3,
+    )
+
+
+# --------------------------------------------------------------------------- FIML h1
+def em_saturated(gd: GroupData, max_iter: int = 500, tol: float = 1e-5) -> tuple[np.ndarray, np.ndarray]:
+    """Saturated mean/covariance under missing data by EM.
+
+    Mirrors ``lavaan:::lav_mvnorm_missing_h1_estimate_moments`` (start: means
+    and N-denominator variances of the observed values, diagonal covariance;
+    stop when the largest change in (mu, vech(Sigma)) is below ``tol`` = 1e-5,
+    at most 500 iterations), so that the h1 log-likelihood and chi-square
+    equal lavaan's.
+    """
+    y = gd.extra["y"]
+    n, p = y.shape
+    mu0 = np.nanmean(y, axis=0)
+    var0 = np.nanmean((y - mu0) ** 2, axis=0)
+    var0[~np.isfinite(var0) | (var0 == 0)] = 1.0
+    sigma0 = np.diag(var0)
+    mu, sigma = mu0.copy(), sigma0.copy()
+    iu = np.triu_indices(p)
+    for _ in range(max_iter):
+        t1 = np.zeros(p)
+        t2 = np.zeros((p, p))
+        for pt in gd.patterns:
+            o = pt.obs
+            mis = np.setdiff1d(np.arange(p), o)
+            if len(mis) == 0:
+                t1 += pt.y.sum(axis=0)
+                t2 += pt.y.T @ pt.y
+                continue
+            soo_inv = np.linalg.inv(sigma[np.ix_(o, o)])
+            beta = sigma[np.ix_(mis, o)] @ soo_inv
+            yhat = np.empty((pt.n, p))
+            yhat[:, o] = pt.y
+            yhat[:, mis] = mu[mis] + (pt.y - mu[o]) @ beta.T
+            cmis = sigma[np.ix_(mis, mis)] - beta @ sigma[np.ix_(o, mis)]
+            t1 += yhat.sum(axis=0)
+            t2 += yhat.T @ yhat
+            t2[np.ix_(mis, mis)] += pt.n * cmis
+        mu = t1 / n
+        sigma = t2 / n - np.outer(mu, mu)
+        ev = np.linalg.eigvalsh(sigma)
+        if np.any(ev < 1e-6):
+            sigma[np.diag_indices(p)] += np.max(np.diag(sigma)) * 1e-8
+        delta = np.max(np.abs(np.concatenate([mu - mu0, sigma[iu] - sigma0[iu]])))
+        if delta < tol:
+            break
+        mu0, sigma0 = mu, sigma
+    return mu, sigma

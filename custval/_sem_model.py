@@ -1,0 +1,222 @@
+"""Matrix representation of a CFA/SEM (LISREL 'all-y', private).
+
+Per group::
+
+    eta   = alpha + B eta + zeta,       cov(zeta) = Psi
+    y     = nu + Lambda eta + eps,      cov(eps)  = Theta
+    Sigma = Lambda A Psi A' Lambda' + Theta,   A = (I - B)^-1
+    mu    = nu + Lambda A alpha
+
+``x`` is the vector of distinct free parameters (rows constrained equal share
+one entry).  :meth:`SemModel.delta` returns the analytic Jacobians
+``d vec(Sigma) / d x`` and ``d mu / d x``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .exceptions import IdentificationError, SingularMatrixError
+
+
+@dataclass
+class GroupMatrices:
+    lam: np.ndarray
+    theta: np.ndarray
+    psi: np.ndarray
+    beta: np.ndarray
+    nu: np.ndarray
+    alpha: np.ndarray
+
+
+class SemModel:
+    """Maps the parameter table onto per-group matrices."""
+
+    def __init__(self, partable: pd.DataFrame, observed: list[str], latent: list[str], ngroups: int):
+        self.pt = partable
+        self.observed = list(observed)
+        self.latent = list(latent)
+        self.p = len(observed)
+        self.m = len(latent)
+        self.ngroups = ngroups
+        self.nx = int(partable["free"].max()) if len(partable) else 0
+        ov = {v: i for i, v in enumerate(observed)}
+        lv = {f: i for i, f in enumerate(latent)}
+        # per row: (group0, matrix, i, j)
+        self.rows = []
+        for r in partable.itertuples(index=False):
+            g = r.group - 1
+            if r.op == "=~":
+                if r.rhs in lv:
+                    self.rows.append((g, "beta", lv[r.rhs], lv[r.lhs]))
+                else:
+                    self.rows.append((g, "lam", ov[r.rhs], lv[r.lhs]))
+            elif r.op == "~":
+                self.rows.append((g, "beta", lv[r.lhs], lv[r.rhs]))
+            elif r.op == "~~":
+                if r.lhs in lv:
+                    self.rows.append((g, "psi", lv[r.lhs], lv[r.rhs]))
+                else:
+                    self.rows.append((g, "theta", ov[r.lhs], ov[r.rhs]))
+            elif r.op == "~1":
+                if r.lhs in lv:
+                    self.rows.append((g, "alpha", lv[r.lhs], 0))
+                else:
+                    self.rows.append((g, "nu", ov[r.lhs], 0))
+        self.free = partable["free"].to_numpy(int)
+        self.ustart = partable["ustart"].to_numpy(float)
+        self.meanstructure = bool((partable["op"] == "~1").any())
+
+    # ------------------------------------------------------------------ matrices
+    def row_values(self, x: np.ndarray) -> np.ndarray:
+        vals = self.ustart.copy()
+        sel = self.free > 0
+        vals[sel] = x[self.free[sel] - 1]
+        return vals
+
+    def matrices(self, x: np.ndarray) -> list[GroupMatrices]:
+        p, m = self.p, self.m
+        mats = [
+            GroupMatrices(np.zeros((p, m)), np.zeros((p, p)), np.zeros((m, m)), np.zeros((m, m)),
+                          np.zeros(p), np.zeros(m))
+            for _ in range(self.ngroups)
+        ]
+        vals = self.row_values(x)
+        for (g, name, i, j), v in zip(self.rows, vals):
+            gm = mats[g]
+            if name in ("nu", "alpha"):
+                getattr(gm, name)[i] = v
+            else:
+                mat = getattr(gm, name)
+                mat[i, j] = v
+                if name in ("theta", "psi"):
+                    mat[j, i] = v
+        return mats
+
+    @staticmethod
+    def _a(gm: GroupMatrices) -> np.ndarray:
+        m = gm.beta.shape[0]
+        if not gm.beta.any():
+            return np.eye(m)
+        try:
+            return np.linalg.inv(np.eye(m) - gm.beta)
+        except np.linalg.LinAlgError as exc:  # pragma: no cover - pathological input
+            raise SingularMatrixError("I - B (latent regressions) is singular: the model has a loop") from exc
+
+    def implied(self, x: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        out = []
+        for gm in self.matrices(x):
+            a = self._a(gm)
+            la = gm.lam @ a
+            sigma = la @ gm.psi @ la.T + gm.theta
+            mu = gm.nu + la @ gm.alpha
+            out.append((sigma, mu))
+        return out
+
+    def lv_moments(self, x: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Model-implied covariance and mean of the latent variables per group."""
+        out = []
+        for gm in self.matrices(x):
+            a = self._a(gm)
+            out.append((a @ gm.psi @ a.T, a @ gm.alpha))
+        return out
+
+    # ------------------------------------------------------------------ derivatives
+    def delta(self, x: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per group ``(dSigma, dmu)``: arrays of shape (nx, p, p) and (nx, p)."""
+        p, nx = self.p, self.nx
+        mats = self.matrices(x)
+        out = [(np.zeros((nx, p, p)), np.zeros((nx, p))) for _ in range(self.ngroups)]
+        cache = []
+        for gm in mats:
+            a = self._a(gm)
+            la = gm.lam @ a
+            phi = a @ gm.psi @ a.T
+            lphi = gm.lam @ phi  # p x m
+            ealpha = a @ gm.alpha
+            cache.append((la, lphi, ealpha))
+        for (g, name, i, j), f in zip(self.rows, self.free):
+            if f == 0:
+                continue
+            k = f - 1
+            ds, dm = out[g]
+            la, lphi, ealpha = cache[g]
+            if name == "lam":
+                v = lphi[:, j]
+                ds[k, i, :] += v
+                ds[k, :, i] += v
+                dm[k, i] += ealpha[j]
+            elif name == "theta":
+                ds[k, i, j] += 1.0
+                if i != j:
+                    ds[k, j, i] += 1.0
+            elif name == "psi":
+                t = np.outer(la[:, i], la[:, j])
+                ds[k] += t
+                if i != j:
+                    ds[k] += t.T
+            elif name == "beta":
+                t = np.outer(la[:, i], lphi[:, j])
+                ds[k] += t + t.T
+                dm[k] += la[:, i] * ealpha[j]
+            elif name == "nu":
+                dm[k, i] += 1.0
+            elif name == "alpha":
+                dm[k] += la[:, i]
+        return out
+
+    def check_identification_counts(self, n_moments: int) -> None:
+        if self.nx > n_moments:
+            raise IdentificationError(
+                f"the model has {self.nx} free parameters but the data give only {n_moments} "
+                "sample moments: the model is not identified (negative degrees of freedom)"
+            )
+
+
+def start_values(model: SemModel, sample: list[tuple[np.ndarray, np.ndarray]], std_lv: bool) -> np.ndarray:
+    """Simple starting values (lavaan-like): half the observed variance as residual
+    variance, loadings from covariances with the marker, zero covariances."""
+    pt = model.pt
+    vals = np.zeros(len(pt))
+    counts = np.zeros(model.nx)
+    x0 = np.zeros(model.nx)
+    ov = {v: i for i, v in enumerate(model.observed)}
+    for g in range(model.ngroups):
+        s, m = sample[g]
+        sel = pt["group"].to_numpy() == g + 1
+        sub = pt[sel]
+        # marker of each latent: first indicator that is observed
+        marker = {}
+        for r in sub.itertuples():
+            if r.op == "=~" and r.rhs in ov and r.lhs not in marker:
+                marker[r.lhs] = ov[r.rhs]
+        psi0 = {}
+        for f, k in marker.items():
+            psi0[f] = 1.0 if std_lv else max(0.5 * s[k, k], 0.05)
+        for idx, r in zip(np.flatnonzero(sel), sub.itertuples()):
+            v = 0.0
+            if r.op == "=~":
+                if r.rhs in ov and r.lhs in marker:
+                    k, i = marker[r.lhs], ov[r.rhs]
+                    if std_lv:
+                        sgn = 1.0 if (i == k or s[i, k] >= 0) else -1.0
+                        v = sgn * np.sqrt(max(0.5 * s[i, i], 1e-4))
+                    else:
+                        v = s[i, k] / psi0[r.lhs] if i != k else 1.0
+                else:
+                    v = 1.0
+            elif r.op == "~~" and r.lhs == r.rhs:
+                v = 0.5 * s[ov[r.lhs], ov[r.lhs]] if r.lhs in ov else psi0.get(r.lhs, 0.05)
+            elif r.op == "~1":
+                v = m[ov[r.lhs]] if r.lhs in ov else 0.0
+            if isinstance(r.start, float) and not np.isnan(r.start):
+                v = r.start
+            vals[idx] = v
+    for f, v in zip(model.free, vals):
+        if f > 0:
+            x0[f - 1] += v
+            counts[f - 1] += 1
+    return x0 / np.maximum(counts, 1)

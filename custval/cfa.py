@@ -1,0 +1,459 @@
+"""Confirmatory factor analysis with lavaan's numbers.
+
+:class:`CFA` fits a confirmatory factor model written in lavaan syntax by
+maximum likelihood (ML), robust ML (MLR: Huber-White standard errors and the
+Yuan-Bentler scaled test) and full-information ML for incomplete data
+(``missing="fiml"``, lavaan's ``missing = "ml"``), in one or several groups.
+It reports what ``lavaan::cfa()`` reports: the parameter table of
+``parameterEstimates(fit, standardized = TRUE)``, ``fitMeasures(fit)``,
+``modindices(fit)``, ``residuals(fit)`` and ``lavInspect(fit, "r2")``.
+
+The parser, the matrix model, the estimator, robust corrections, fit measures,
+standardization and modification indices live in private modules
+(``_lavaan_syntax``, ``_sem_model``, ``_ml``, ``_robust``, ``_fit_measures``,
+``_standardize``, ``_modindices``).
+"""
+
+from __future__ import annotations
+
+import html
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from . import _fit_measures as fm
+from ._lavaan_syntax import build_partable
+from ._ml import MLProblem, em_saturated, loglik_group, make_group_data, warn_not_converged
+from ._robust import first_order_groups, sandwich, yb_trace
+from ._sem_model import SemModel, start_values
+from ._standardize import standardize
+from .exceptions import (
+    DataValidationError,
+    HeywoodWarning,
+    IdentificationError,
+    InsufficientDataError,
+    MissingDataWarning,
+    NotPositiveDefiniteError,
+    SpecificationError,
+)
+
+__all__ = ["CFA"]
+
+_ESTIMATORS = ("ML", "MLR")
+_MISSING = ("listwise", "fiml")
+
+
+class CFA:
+    """Confirmatory factor analysis (lavaan-compatible ML / MLR / FIML).
+
+    Parameters
+    ----------
+    model : str or Instrument
+        lavaan model syntax (``=~``, ``~~``, ``~`` between latent variables,
+        ``~ 1``, fixed values ``1*x``, ``NA*x``, labels, ``start()``,
+        ``c(...)`` per group, ``==`` between labels), or any object with a
+        ``model_syntax()`` method such as :class:`custval.Instrument`.
+    estimator : {"ML", "MLR"}
+        ``"ML"``: standard errors from the expected information (observed
+        information under FIML), as lavaan.  ``"MLR"``: Huber-White sandwich
+        standard errors with the observed information and the Yuan-Bentler
+        (Mplus variant) scaled chi-square, as lavaan's ``estimator = "MLR"``.
+    missing : {"listwise", "fiml"}
+        ``"listwise"`` drops incomplete rows (reported in ``n_excluded_`` with
+        a :class:`~custval.exceptions.MissingDataWarning`); ``"fiml"`` uses
+        every case with at least one observed item (lavaan ``missing = "ml"``).
+    group : str, optional
+        Column defining groups (ordered by first appearance, as lavaan).
+    std_lv : bool
+        Identify the latent scales by unit variances instead of fixing the
+        first loading to 1 (lavaan ``std.lv``).
+    group_equal : tuple of str
+        lavaan ``group.equal``: any of "loadings", "intercepts", "means",
+        "residuals", "residual.covariances", "lv.variances", "lv.covariances",
+        "regressions".  With equal intercepts the latent means are free in
+        every group but the first.
+    group_partial : tuple of str
+        lavaan ``group.partial``: parameters exempt from ``group_equal``,
+        e.g. ``("visual=~x2", "x3~1")``.
+    meanstructure : bool
+        Add intercepts in a single-group complete-data fit (automatic with
+        groups or FIML).
+
+    Attributes
+    ----------
+    params_ : DataFrame
+        lhs, op, rhs, group (1-based), label, free, est, se, z, p_value,
+        ci_low, ci_high, std_lv, std_all: ``parameterEstimates(fit,
+        standardized = TRUE)`` without the ``==`` rows.
+    fit_measures_ : Series
+        lavaan's ``fitMeasures(fit)`` names (chisq, df, pvalue, cfi, tli,
+        rmsea, rmsea.ci.lower, rmsea.ci.upper, rmsea.pvalue, srmr, aic, bic,
+        logl, ntotal, ...; with MLR also chisq.scaled,
+        chisq.scaling.factor, cfi.robust, tli.robust, rmsea.robust, ...).
+    implied_cov_, implied_mean_, sample_cov_, sample_mean_ :
+        Labelled DataFrame / Series (a dict keyed by group label when there
+        are several groups).  Under FIML the "sample" moments are the EM
+        estimates of the saturated model, as lavaan's ``sampstat``.
+    n_obs_ : dict
+        Cases used per group label; ``n_excluded_`` rows dropped (listwise).
+    r2_ : DataFrame
+        R² per item (and per endogenous latent), one column per group.
+    vcov_ : ndarray
+        Covariance matrix of the distinct free parameters (``free`` column).
+
+    Notes
+    -----
+    ML minimises ``F = sum_g (n_g/N) [log|Sigma_g| + tr(S_g Sigma_g^-1)
+    - log|S_g| - p + (ybar_g - mu_g)' Sigma_g^-1 (ybar_g - mu_g)] / 2`` with
+    ``S_g`` the covariance with denominator ``n_g`` (not ``n_g - 1``), by
+    Fisher scoring to a relative step of 1e-11; ``chisq = 2 N F``.  RMSEA is
+    ``sqrt(max(chisq/(N df) - 1/N, 0)) sqrt(G)`` with ``N`` (lavaan), SRMR is
+    lavaan's default ``srmr`` (Bentler's, with the mean residuals when there is
+    a mean structure).  Robust CFI/TLI/RMSEA follow Brosseau-Liard & Savalei
+    (2014) and Brosseau-Liard, Savalei & Li (2012) as lavaan's ``*.robust``.
+
+    References
+    ----------
+    Rosseel, Y. (2012). lavaan: An R package for structural equation modeling.
+    *Journal of Statistical Software, 48*(2), 1-36.
+    Yuan, K.-H., & Bentler, P. M. (2000). Three likelihood-based methods for
+    mean and covariance structure analysis with nonnormal missing data.
+    *Sociological Methodology, 30*, 165-200.
+    Brosseau-Liard, P. E., & Savalei, V. (2014). Adjusting incremental fit
+    indices for nonnormality. *Multivariate Behavioral Research, 49*(5), 460-470.
+
+    Examples
+    --------
+    The Holzinger & Swineford (1939) three-factor model of the lavaan tutorial:
+
+    >>> import pandas as pd
+    >>> from custval._paths import RAW_DATA_DIR
+    >>> from custval.cfa import CFA
+    >>> hs = pd.read_csv(RAW_DATA_DIR / "holzinger_swineford1939" / "holzinger_swineford1939.csv")
+    >>> model = '''
+    ...   visual  =~ x1 + x2 + x3
+    ...   textual =~ x4 + x5 + x6
+    ...   speed   =~ x7 + x8 + x9
+    ... '''
+    >>> fit = CFA(model).fit(hs)
+    >>> print(fit.fit_measures_[["chisq", "df", "cfi", "tli", "rmsea", "srmr"]].round(3).to_string())
+    chisq    85.306
+    df       24.000
+    cfi       0.931
+    tli       0.896
+    rmsea     0.092
+    srmr      0.065
+    >>> print(fit.params_.loc[1, ["lhs", "op", "rhs", "est", "se"]].to_string())
+    lhs      visual
+    op           =~
+    rhs          x2
+    est    0.553500...
+    se     0.099665...
+
+    # In R: fit <- lavaan::cfa(model, data = HolzingerSwineford1939)
+    #       fitMeasures(fit, c("chisq", "df", "cfi", "tli", "rmsea", "srmr"))
+    """
+
+    r_call = "lavaan::cfa(model, data, estimator = 'ML')"
+
+    def __init__(
+        self,
+        model,
+        *,
+        estimator: str = "ML",
+        missing: str = "listwise",
+        group: str | None = None,
+        std_lv: bool = False,
+        group_equal: tuple[str, ...] | list[str] = (),
+        group_partial: tuple[str, ...] | list[str] = (),
+        meanstructure: bool = False,
+        max_iter: int = 1000,
+    ):
+        self.model = model
+        self.estimator = estimator
+        self.missing = missing
+        self.group = group
+        self.std_lv = std_lv
+        self.group_equal = group_equal
+        self.group_partial = group_partial
+        self.meanstructure = meanstructure
+        self.max_iter = max_iter
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, data: pd.DataFrame) -> CFA:
+        """Fit the model to ``data`` (one row per respondent); returns ``self``."""
+        estimator = str(self.estimator).upper()
+        if estimator not in _ESTIMATORS:
+            raise SpecificationError(f"estimator={self.estimator!r} is not supported; allowed: 'ML', 'MLR'")
+        missing = {"ml": "fiml"}.get(self.missing, self.missing)
+        if missing not in _MISSING:
+            raise SpecificationError(f"missing={self.missing!r} is not supported; allowed: 'listwise', 'fiml'")
+        syntax = self.model.model_syntax() if hasattr(self.model, "model_syntax") else self.model
+        if not isinstance(data, pd.DataFrame):
+            raise DataValidationError("data must be a pandas DataFrame with one column per item")
+        group_equal = (self.group_equal,) if isinstance(self.group_equal, str) else tuple(self.group_equal)
+        group_partial = (self.group_partial,) if isinstance(self.group_partial, str) else tuple(self.group_partial)
+
+        # ---- groups
+        if self.group is not None:
+            if self.group not in data.columns:
+                raise SpecificationError(f"group column {self.group!r} is not in the data")
+            gcol = data[self.group]
+            if gcol.isna().any():
+                rows = list(np.flatnonzero(gcol.isna().to_numpy())[:10])
+                raise DataValidationError(
+                    f"group column {self.group!r} has missing values in rows {rows} (0-based positions)"
+                )
+            labels = list(pd.unique(gcol))
+        else:
+            labels = [None]
+        ngroups = len(labels)
+        meanstructure = bool(self.meanstructure or ngroups > 1 or missing == "fiml")
+        pt, observed, latent = build_partable(
+            syntax, ngroups=ngroups, std_lv=self.std_lv, meanstructure=meanstructure,
+            group_equal=group_equal, group_partial=group_partial,
+        )
+        absent = [v for v in observed if v not in data.columns]
+        if absent:
+            raise SpecificationError(
+                f"item(s) {absent} are in the model but not in the data; data columns: {list(data.columns)}"
+            )
+        items = data[observed]
+        bad = [c for c in observed if not pd.api.types.is_numeric_dtype(items[c])]
+        if bad:
+            raise DataValidationError(f"item(s) {bad} are not numeric; CFA needs numeric item scores")
+        model = SemModel(pt, observed, latent, ngroups)
+        self.partable_ = pt
+        self.observed_, self.latent_ = observed, latent
+
+        # ---- data per group
+        n_excluded = 0
+        groups = []
+        for lab in labels:
+            sub = items if lab is None else items[data[self.group] == lab]
+            y = sub.to_numpy(dtype=float)
+            if missing == "listwise":
+                keep = ~np.isnan(y).any(axis=1)
+                n_excluded += int((~keep).sum())
+                y = y[keep]
+            gd = make_group_data(y, fiml=missing == "fiml")
+            n_excluded += gd.n_rows_empty
+            if gd.n < model.nx / ngroups or gd.n < 2:
+                raise InsufficientDataError(
+                    f"group {lab!r} has {gd.n} usable cases, fewer than the model's free parameters "
+                    f"({model.nx}); collect more data or simplify the model"
+                )
+            if missing == "fiml" and not gd.complete:
+                mu, sig = em_saturated(gd)
+                gd.sample_cov, gd.sample_mean = sig, mu
+            groups.append(gd)
+        if n_excluded:
+            warnings.warn(
+                f"{n_excluded} row(s) with missing item values were excluded "
+                f"({'listwise deletion' if missing == 'listwise' else 'no observed item'}); "
+                "use missing='fiml' to keep incomplete rows",
+                MissingDataWarning,
+                stacklevel=2,
+            )
+        for lab, gd in zip(labels, groups):
+            ev = np.linalg.eigvalsh(gd.sample_cov)
+            if not ev.min() > 1e-10 * max(ev.max(), 1e-300):
+                raise NotPositiveDefiniteError(
+                    f"the sample covariance matrix of the items{'' if lab is None else f' in group {lab!r}'} "
+                    f"is not positive definite (smallest eigenvalue {ev.min():.3g}); check for constant "
+                    "or perfectly collinear items"
+                )
+        p = len(observed)
+        n_moments = ngroups * (p * (p + 1) // 2 + (p if meanstructure else 0))
+        model.check_identification_counts(n_moments)
+        problem = MLProblem(model, groups)
+        ntotal = problem.ntotal
+
+        # ---- estimate
+        x0 = start_values(model, [(gd.sample_cov, gd.sample_mean) for gd in groups], self.std_lv)
+        info0 = problem.expected_information(x0)
+        self._check_identified(info0, model)
+        x, converged, iters = problem.fit(x0, max_iter=self.max_iter)
+        if not converged:
+            warn_not_converged("CFA (ML)", iters)
+        self.converged_, self.n_iter_ = converged, iters
+        self.x_ = x
+
+        # ---- standard errors
+        e_info = problem.expected_information(x)
+        use_observed = estimator == "MLR" or missing == "fiml"
+        info = problem.observed_information(x) if use_observed else e_info
+        try:
+            e_inv = np.linalg.inv(info)
+        except np.linalg.LinAlgError as exc:
+            raise IdentificationError("the information matrix is singular: the model is not identified") from exc
+        scores = first_order_groups(problem.casewise_scores(x)) if estimator == "MLR" else None
+        vcov = sandwich(e_inv, scores, groups, ntotal) if estimator == "MLR" else e_inv / ntotal
+        self.vcov_ = vcov
+        self.information_ = info
+
+        # ---- tables
+        self._problem, self._model, self._groups, self._labels = problem, model, groups, labels
+        self._estimator, self._missing, self._meanstructure = estimator, missing, meanstructure
+        self._e_info, self._e_inv, self._b0 = e_info, e_inv, scores
+        est = model.row_values(x)
+        se = np.zeros(len(pt))
+        free = pt["free"].to_numpy()
+        se[free > 0] = np.sqrt(np.clip(np.diag(vcov), 0, None))[free[free > 0] - 1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.where(free > 0, est / se, np.nan)
+        pval = 2 * stats.norm.sf(np.abs(z))
+        crit = stats.norm.ppf(0.975)
+        std_lv_col, std_all_col = standardize(model, x, est)
+        self.params_ = pd.DataFrame(
+            {
+                "lhs": pt["lhs"], "op": pt["op"], "rhs": pt["rhs"], "group": pt["group"],
+                "label": pt["label"], "free": pt["free"], "est": est, "se": se, "z": z,
+                "p_value": pval, "ci_low": est - crit * se, "ci_high": est + crit * se,
+                "std_lv": std_lv_col, "std_all": std_all_col,
+            }
+        )
+        implied = model.implied(x)
+        self._implied = implied
+        names = observed
+
+        def per_group(values):
+            return values[0] if ngroups == 1 else dict(zip(labels, values))
+
+        self.implied_cov_ = per_group([pd.DataFrame(s, index=names, columns=names) for s, _ in implied])
+        self.implied_mean_ = per_group([pd.Series(m if meanstructure else gd.sample_mean, index=names)
+                                        for (_, m), gd in zip(implied, groups)])
+        self.sample_cov_ = per_group([pd.DataFrame(gd.sample_cov, index=names, columns=names) for gd in groups])
+        self.sample_mean_ = per_group([pd.Series(gd.sample_mean, index=names) for gd in groups])
+        self.n_obs_ = {("all" if lab is None else lab): gd.n for lab, gd in zip(labels, groups)}
+        self.n_excluded_ = n_excluded
+        self.group_labels_ = [("all" if lab is None else lab) for lab in labels]
+        self.fit_measures_ = self._fit_measures()
+        self.r2_ = self._r2()
+        self._heywood()
+        return self
+
+    # ------------------------------------------------------------------ helpers
+    @staticmethod
+    def _check_identified(info: np.ndarray, model: SemModel) -> None:
+        ev, vec = np.linalg.eigh(info)
+        if ev[0] < 1e-9 * max(ev[-1], 1e-300):
+            v = np.abs(vec[:, 0])
+            pars = np.flatnonzero(v > 0.1 * v.max()) + 1
+            pt = model.pt
+            names = sorted({f"{r.lhs}{r.op}{r.rhs} (group {r.group})" for r in pt.itertuples() if r.free in pars})
+            raise IdentificationError(
+                "the model is not identified: the information matrix is singular; parameters involved: "
+                + ", ".join(names)
+                + " (fix a loading or a latent variance per factor, or add constraints)"
+            )
+
+    def _heywood(self) -> None:
+        p = self.params_
+        neg = p[(p["op"] == "~~") & (p["lhs"] == p["rhs"]) & (p["est"] < 0)]
+        for r in neg.itertuples():
+            kind = "residual variance" if r.lhs in self.observed_ else "latent variance"
+            where = "" if self._model.ngroups == 1 else f" in group {self.group_labels_[r.group - 1]!r}"
+            warnings.warn(
+                f"Heywood case: negative {kind} of {r.lhs!r}{where}: {r.est:.6g}; results are returned "
+                "but the solution is improper",
+                HeywoodWarning,
+                stacklevel=3,
+            )
+
+    def _r2(self) -> pd.DataFrame:
+        p = self.params_
+        cols = {}
+        for g, lab in enumerate(self.group_labels_):
+            sigma, _ = self._implied[g]
+            phi, _ = self._model.lv_moments(self.x_)[g]
+            sub = p[(p["group"] == g + 1) & (p["op"] == "~~") & (p["lhs"] == p["rhs"])]
+            vals = {}
+            for r in sub.itertuples():
+                if r.lhs in self.observed_:
+                    i = self.observed_.index(r.lhs)
+                    if (self.partable_.query("op == '=~' and rhs == @r.lhs and group == @g + 1")).shape[0]:
+                        vals[r.lhs] = 1 - r.est / sigma[i, i]
+                else:
+                    k = self.latent_.index(r.lhs)
+                    endo = ((p["op"] == "~") & (p["lhs"] == r.lhs)).any() or (
+                        (p["op"] == "=~") & (p["rhs"] == r.lhs)
+                    ).any()
+                    if endo:
+                        vals[r.lhs] = 1 - r.est / phi[k, k]
+            cols[lab] = pd.Series(vals, dtype=float)
+        out = pd.DataFrame(cols)
+        out.index.name = "variable"
+        return out
+
+    # ------------------------------------------------------------------ fit measures
+    def _fit_measures(self) -> pd.Series:
+        from ._fit_measures import compute_fit_measures
+
+        return compute_fit_measures(self)
+
+    # ------------------------------------------------------------------ public extras
+    def modification_indices(self, *, minimum_value: float = 0.0, sort: bool = False) -> pd.DataFrame:
+        """Modification indices as ``lavaan::modindices(fit)``.
+
+        Columns lhs, op, rhs, group, mi, epc, sepc_lv, sepc_all (expected
+        information, as lavaan's default ``information = "expected"``).
+        """
+        from ._modindices import modification_indices
+
+        out = modification_indices(self)
+        out = out[out["mi"] >= minimum_value] if minimum_value > 0 else out
+        return out.sort_values("mi", ascending=False) if sort else out
+
+    def residuals(self, type: str = "cor") -> dict:
+        """Residual moments per group, as ``lavaan::residuals(fit, type)``.
+
+        ``type``: "raw" (S - Sigma), "cor" / "cor.bollen" (observed minus
+        implied correlations), "cor.bentler" (both rescaled by the observed
+        variances; the residuals behind SRMR).  Returns ``{"cov": DataFrame,
+        "mean": Series or None}`` (a dict of those keyed by group label when
+        there are several groups).
+        """
+        kind = {"cor": "cor.bollen"}.get(type, type)
+        if kind not in ("raw", "cor.bollen", "cor.bentler"):
+            raise SpecificationError(f"type={type!r}; allowed: 'raw', 'cor', 'cor.bollen', 'cor.bentler'")
+        out = {}
+        for g, lab in enumerate(self.group_labels_):
+            gd = self._groups[g]
+            sigma, mu = self._implied[g]
+            rc, rm = fm.residuals(gd.sample_cov, gd.sample_mean, sigma, mu if self._meanstructure else None, kind)
+            out[lab] = {
+                "cov": pd.DataFrame(rc, index=self.observed_, columns=self.observed_),
+                "mean": None if rm is None else pd.Series(rm, index=self.observed_),
+            }
+        return out[self.group_labels_[0]] if len(out) == 1 else out
+
+    # ------------------------------------------------------------------ display
+    def summary(self, digits: int = 3) -> str:
+        """Text output in lavaan's ``summary(fit, fit.measures = TRUE, standardized = TRUE)`` layout."""
+        from ._cfa_report import summary_text
+
+        return summary_text(self, digits)
+
+    def __str__(self) -> str:
+        return self.summary() if hasattr(self, "params_") else repr(self)
+
+    def __repr__(self) -> str:
+        return f"CFA(estimator={self.estimator!r}, missing={self.missing!r}, group={self.group!r})"
+
+    def _repr_html_(self) -> str:
+        if not hasattr(self, "params_"):
+            return f"<pre>{html.escape(repr(self))}</pre>"
+        from ._cfa_report import summary_html
+
+        return summary_html(self)
+
+    def _row_loglik(self) -> float:  # pragma: no cover - used by reports
+        return sum(
+            loglik_group(gd, s, m if self._meanstructure else None) for gd, (s, m) in zip(self._groups, self._implied)
+        )
+
+    def _yb(self, x, groups, h1_moments, means, b0_groups, e_inv):
+        return yb_trace(groups, h1_moments, means, b0_groups, e_inv, self._problem.ntotal)
