@@ -148,3 +148,26 @@ for (policy in c("pairwise", "listwise")) {
 res$omega_sl <- list(nf3_listwise = omega_sl(sk[unlist(sscales, use.names = FALSE)], 3, "listwise"))
 wj(res, "sim")
 cat("golden reliability values written to", out_dir, "\n")
+
+# ---------------------------------------------------------------- screening indices (base R, independent code)
+# longstring: longest run of identical consecutive answers, NA ends a run; irv: sd over answered items;
+# Mahalanobis on answered items with item means (all valid answers) and cov(x, use = "pairwise").
+items25 <- unlist(scales, use.names = FALSE)
+X <- as.matrix(bfi[items25])
+ls_fun <- function(v) { best <- 0; run <- 0; prev <- NA
+  for (a in v) { if (is.na(a)) run <- 0 else if (!is.na(prev) && a == prev) run <- run + 1 else run <- 1
+    best <- max(best, run); prev <- a }
+  best }
+mu <- colMeans(X, na.rm = TRUE)
+S <- cov(X, use = "pairwise")
+d2 <- apply(X, 1, function(v) { o <- !is.na(v); if (!any(o)) return(NA)
+  d <- v[o] - mu[o]; drop(t(d) %*% solve(S[o, o, drop = FALSE], d)) })
+dfree <- rowSums(!is.na(X))
+Xc <- X[complete.cases(X), ]
+res <- list(versions = versions, items = items25, id = bfi$id,
+            longstring = apply(X, 1, ls_fun),
+            irv = apply(X, 1, function(v) if (sum(!is.na(v)) < 2) NA else sd(v, na.rm = TRUE)),
+            mahalanobis = unname(d2), mahalanobis_p = pchisq(unname(d2), dfree, lower.tail = FALSE),
+            complete_id = bfi$id[complete.cases(X)],
+            mahalanobis_complete = unname(mahalanobis(Xc, colMeans(Xc), cov(Xc))))
+wj(res, "screen")
