@@ -68,7 +68,7 @@ class ItemModel(_Model):
 
 class ConstructModel(_Model):
     id: Identifier
-    label: LangText | None = None
+    label: LangText
     definition: LangText | None = None
     perspective: Perspective | None = None
     items: list[ItemModel] = Field(min_length=1)

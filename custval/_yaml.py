@@ -17,6 +17,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.scalarbool import ScalarBoolean
 
 __all__ = ["LineMap", "YamlSyntaxError", "format_key", "load_yaml"]
 
@@ -137,7 +138,7 @@ def _plain(node: Any, loc: Loc, lines: dict[Loc, int]) -> Any:
         return out_list
     if isinstance(node, str):
         return str(node)  # ruamel scalar string subclasses -> str
-    if isinstance(node, bool):
+    if isinstance(node, (bool, ScalarBoolean)):  # ScalarBoolean (anchored true) is an int
         return bool(node)
     if isinstance(node, int):
         return int(node)

@@ -721,9 +721,10 @@ def _cross_check(m: schema.CodebookModel, problems: _Problems) -> None:
                     f"paired items must have different perspectives (provider/customer); "
                     f"{it.id!r} has {mine!r}, {twin.id!r} has {theirs!r}", loc)
             if twin.pair != it.id:
+                theirs_txt = f"names {twin.pair!r}" if twin.pair is not None else "has no pair"
                 problems.add(
                     f"pairing is not mutual: {it.id!r} names {twin.id!r} as its pair but {twin.id!r} "
-                    f"names {twin.pair!r} (at constructs[{pci}].items[{pii}])", loc)
+                    f"{theirs_txt} (at constructs[{pci}].items[{pii}])", loc)
 
 
 def _instrument(m: schema.CodebookModel, path) -> Instrument:
@@ -735,7 +736,7 @@ def _instrument(m: schema.CodebookModel, path) -> Instrument:
                               perspective=it.perspective or c.perspective, pair=it.pair))
         cons.append(Construct(
             id=c.id,
-            label=FrozenMap(c.label if c.label is not None else {lang: c.id for lang in m.languages}),
+            label=FrozenMap(c.label),
             definition=FrozenMap(c.definition) if c.definition is not None else None,
             items=tuple(it.id for it in c.items),
             perspective=c.perspective,
@@ -776,6 +777,7 @@ def list_instruments() -> list[str]:
     >>> from custval import list_instruments
     >>> "bfi" in list_instruments()
     True
+    >>> # In R: no equivalent; psychTools ships bfi.keys and bfi.dictionary for one instrument
     """
     return sorted(p.stem for p in INSTRUMENTS_DIR.glob("*.yaml"))
 
@@ -819,6 +821,7 @@ def load_instrument(name_or_path: str | Path) -> Instrument:
     Traceback (most recent call last):
     ...
     custval.exceptions.DatasetNotFoundError: unknown instrument 'nope'; shipped instruments: ...
+    >>> # In R: keys <- psych::make.keys(mobi, list(CUSA = c("CUSA1", "CUSA2", "CUSA3")))
     """
     if _is_path(name_or_path):
         path = Path(name_or_path).expanduser().resolve()
