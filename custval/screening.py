@@ -63,10 +63,10 @@ __all__ = ["ScreenResult", "screen"]
 
 @dataclass(frozen=True)
 class ScreenResult(ResultMixin):
-    """``flags``: one row per respondent (same index as the data); ``summary``: one row per index."""
+    """``flags``: one row per respondent (same index as the data); ``summary_table``: one row per rule."""
 
     flags: pd.DataFrame = field(repr=False)
-    summary: pd.DataFrame = field(repr=False)
+    summary_table: pd.DataFrame = field(repr=False)
     n: int = 0
     n_flagged: int = 0
     cutoffs: dict = field(default_factory=dict)
@@ -79,7 +79,7 @@ class ScreenResult(ResultMixin):
         return self.flags
 
     def _display_frame(self) -> pd.DataFrame:
-        return self.summary
+        return self.summary_table
 
 
 def longstring(x: np.ndarray) -> np.ndarray:
@@ -177,7 +177,7 @@ def screen(
     -------
     ScreenResult
         ``flags`` (indices, one boolean ``flag_*`` column per rule and
-        ``n_flags``) and ``summary`` (per rule: definition, cutoff, number and
+        ``n_flags``) and ``summary_table`` (per rule: definition, cutoff, number and
         percent flagged).  See the module docstring for each definition.
 
     Examples
@@ -189,7 +189,7 @@ def screen(
     ...     constructs = {s: tuple(f"{s}{i}" for i in range(1, 6)) for s in "ACENO"}
     >>> bfi = pd.read_csv(RAW_DATA_DIR / "bfi" / "bfi.csv")
     >>> res = screen(bfi, Bfi())
-    >>> print(res.summary[["n_flagged"]])
+    >>> print(res.summary_table[["n_flagged"]])
                      n_flagged
     rule
     longstring               4
@@ -285,7 +285,7 @@ def screen(
     summary.loc["any"] = ["flagged by at least one rule", "", int((out["n_flags"] > 0).sum()),
                           100.0 * (out["n_flags"] > 0).sum() / n]
     return ScreenResult(
-        flags=out, summary=summary, n=n, n_flagged=int((out["n_flags"] > 0).sum()),
+        flags=out, summary_table=summary, n=n, n_flagged=int((out["n_flags"] > 0).sum()),
         cutoffs={"longstring": cutoff, "straight_min_constructs": s_cut, "mahalanobis_alpha": mahalanobis_alpha, "max_missing": max_missing,
                  "speed_fraction": speed_fraction},
     )

@@ -42,7 +42,7 @@ def test_complete_data_mahalanobis_equals_stats_mahalanobis():
 
 
 def test_nobody_deleted_and_summary_counts(bfi_screen):
-    f, s = bfi_screen.flags, bfi_screen.summary
+    f, s = bfi_screen.flags, bfi_screen.summary_table
     assert len(f) == 2800 and f.index.equals(bfi(keyed=False).index)
     for rule in ("longstring", "straight_lining", "mahalanobis", "missing"):
         assert s.loc[rule, "n_flagged"] == f[f"flag_{rule}"].sum()
@@ -70,7 +70,7 @@ def test_hand_example_longstring_straightlining_speeders():
     assert f.loc[1, "share_missing"] == pytest.approx(1 / 6)
     assert f.loc[1, "mahalanobis_df"] == 5
     assert bool(f.loc[2, "speeder"]) and not bool(f.loc[3, "speeder"])
-    assert res.summary.loc["speeder", "n_flagged"] == 1
+    assert res.summary_table.loc["speeder", "n_flagged"] == 1
 
 
 def test_bad_duration_and_missing_items():
