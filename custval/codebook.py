@@ -18,7 +18,7 @@ Examples
 >>> import custval
 >>> bfi = custval.load_instrument("bfi")
 >>> bfi
-<Instrument bfi 1.0: 5 constructs, 25 items (7 reverse-keyed), scale 1..6, languages en>
+<Instrument bfi 1.0: 5 constructs, 25 items (7 reverse-keyed), scale 1..6, languages en, fi>
 >>> bfi.constructs["A"]
 ('A1', 'A2', 'A3', 'A4', 'A5')
 >>> sorted(bfi.reverse_items)
