@@ -338,7 +338,15 @@ class Instrument:
         return self.titles[self._lang(lang)]
 
     def scale_labels(self, lang: str = "en") -> dict[int, str]:
-        """Scale code -> label in ``lang`` (empty when the codebook declares no labels)."""
+        """Scale code -> label in ``lang`` (empty when the codebook declares no labels).
+
+        Examples
+        --------
+        >>> from custval import load_instrument
+        >>> load_instrument("bfi").scale_labels("fi")[6]
+        'Kuvaa minua erittäin hyvin'
+        >>> # In R: no equivalent (psychTools documents the labels in ?bfi)
+        """
         self._lang(lang)
         return dict(self.labels.get(lang, {}))
 
@@ -412,6 +420,17 @@ class Instrument:
 
         Constructs without items in that form are left out; ``pair`` still names
         the twin item in the other form.
+
+        Examples
+        --------
+        >>> from custval import load_instrument
+        >>> cwi = load_instrument("cwi")
+        >>> customer = cwi.form("customer")
+        >>> customer.perspective, len(customer.items), list(customer.constructs)[:3]
+        ('customer', 29, ['CPROC', 'CQUAL', 'MGMT'])
+        >>> print(customer.item("CPROC_C1").text["fi"])
+        Tämä toimittaja ymmärtää päivittäiset liiketoimintaprosessimme.
+        >>> # In R: no equivalent; select the columns, e.g. x[, grepl("_C[0-9]$", names(x))]
         """
         present = sorted({i.perspective for i in self.item_defs if i.perspective})
         if perspective not in present:
@@ -435,6 +454,16 @@ class Instrument:
 
         One row per pair, in the provider items' codebook order: ``construct``
         (of the provider item), ``provider_item``, ``customer_item``.
+
+        Examples
+        --------
+        >>> from custval import load_instrument
+        >>> print(load_instrument("cwi").pairs().head(3))
+          construct provider_item customer_item
+        0     CPROC      CPROC_P1      CPROC_C1
+        1     CPROC      CPROC_P2      CPROC_C2
+        2     CPROC      CPROC_P3      CPROC_C3
+        >>> # In R: no equivalent (a data frame of the twin columns' names)
         """
         by_id = {i.id: i for i in self.item_defs}
         rows = [
