@@ -1,0 +1,442 @@
+"""Format detection and parsing for :func:`custval.read_survey` (private).
+
+Every reader returns a :class:`RawTable`: the column names found in the file,
+an iterator of chunks and the facts needed to name rows in messages.  Text
+formats (CSV/TSV, Excel) are returned as *strings* -- nothing is converted
+here, so no pandas NA coercion can happen (``dtype=str``, ``na_filter=False``,
+``skip_blank_lines=False``).  Typed formats (SPSS ``.sav``, Parquet) keep their
+column types; SPSS user-missing codes are kept as values (``user_missing=True``)
+and handed on with the value labels, so that the caller decides and reports.
+
+Files are opened read-only and never written, renamed or added to.
+
+Row counting (used in every message):
+
+* CSV/TSV: ``file line`` -- the 1-based line in the file, header and title
+  lines included.  When a quoted field spans several lines this is not
+  well defined, and rows are named as ``data record`` (1-based, counted after
+  the column-name header row) instead.
+* Excel: ``Excel row`` -- the row number shown by Excel.
+* SPSS: ``SPSS case`` -- 1-based case number in SPSS's Data View.
+* Parquet and in-memory frames: ``data row`` -- 1-based position.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import hashlib
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .exceptions import DataValidationError
+
+__all__ = ["RawTable", "RowCounting", "file_sha256", "open_table"]
+
+CHUNK_ROWS = 200_000
+_SAMPLE_BYTES = 256 * 1024
+_HEADER_SEARCH_ROWS = 20
+_DELIMITERS = (",", ";", "\t", "|")
+_NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
+
+
+# --------------------------------------------------------------------------- row naming
+@dataclass
+class RowCounting:
+    """How the rows of one source are numbered in messages.
+
+    ``number(p)`` turns the 0-based position ``p`` of a record after the
+    column-name header into the number a user finds in the file.
+    """
+
+    kind: str  # "file line" | "data record" | "Excel row" | "SPSS case" | "data row"
+    first: int  # number of the record at position 0
+    explanation: str
+
+    def number(self, p):
+        return np.asarray(p, dtype=np.int64) + self.first
+
+    def plural(self) -> str:
+        return self.kind + "s"
+
+
+def frame_counting() -> RowCounting:
+    return RowCounting("data row", 1, "data rows are 1-based positions in the frame")
+
+
+# --------------------------------------------------------------------------- raw table
+@dataclass
+class RawTable:
+    format: str
+    columns: list[str]
+    chunks: Iterator[tuple[pd.DataFrame, int]]
+    counting: RowCounting
+    info: dict = field(default_factory=dict)
+    # rows above the column-name header: list of (number, reason), numbered like `counting`
+    preamble: list[tuple[int, str]] = field(default_factory=list)
+    value_labels: dict = field(default_factory=dict)  # SPSS: column -> {code: label}
+    user_missing: dict = field(default_factory=dict)  # SPSS: column -> [(lo, hi), ...]
+    finish: object = None  # callable(n_records) run after the last chunk (CSV line check)
+
+
+# --------------------------------------------------------------------------- hashing
+def file_sha256(path: Path) -> tuple[str, int]:
+    """SHA-256 hex digest and size in bytes, read in 1 MiB blocks."""
+    h = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            h.update(block)
+            size += len(block)
+    return h.hexdigest(), size
+
+
+# --------------------------------------------------------------------------- detection
+def detect_format(path: Path) -> tuple[str, str | None]:
+    """(format, compression) from the magic bytes, falling back to the suffix."""
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    suffixes = [s.lower() for s in path.suffixes]
+    if head[:2] == b"\x1f\x8b":
+        return "csv", "gzip"
+    if head[:4] == b"PK\x03\x04":
+        if suffixes and suffixes[-1] in (".xlsx", ".xlsm"):
+            return "xlsx", None
+        raise DataValidationError(
+            f"{path.name}: a ZIP archive that is not an .xlsx workbook; unzip it and pass the "
+            "file inside.", path=path)
+    if head[:4] in (b"$FL2", b"$FL3"):
+        return "sav", None
+    if head[:4] == b"PAR1":
+        return "parquet", None
+    if head[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise DataValidationError(
+            f"{path.name}: a legacy Excel .xls workbook, which custval does not read; save it "
+            "as .xlsx (File > Save As) and read that.", path=path)
+    return "csv", None
+
+
+def _open_binary(path: Path, compression: str | None):
+    return gzip.open(path, "rb") if compression == "gzip" else open(path, "rb")
+
+
+def sniff_encoding(sample: bytes) -> str:
+    """Encoding of a text sample: BOMs, UTF-16 without BOM, UTF-8, else cp1252/latin-1."""
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if len(sample) >= 4:
+        even_nul = sample[0:200:2].count(0)
+        odd_nul = sample[1:200:2].count(0)
+        n = len(sample[0:200:2])
+        if odd_nul > 0.6 * n and even_nul == 0:
+            return "utf-16-le"
+        if even_nul > 0.6 * n and odd_nul == 0:
+            return "utf-16-be"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    # bytes that cp1252 leaves undefined are only valid in latin-1
+    if any(b in sample for b in (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")):
+        return "latin-1"
+    return "cp1252"
+
+
+def _decode_sample(sample: bytes, encoding: str) -> str:
+    return codecs.getincrementaldecoder(encoding)(errors="replace").decode(sample, final=False)
+
+
+def _rows_of(text: str, delimiter: str, limit: int) -> list[list[str]]:
+    rows = []
+    lines = text.splitlines()
+    if lines and not text.endswith(("\n", "\r")):
+        lines = lines[:-1]  # the sample may cut the last line
+    for row in csv.reader(lines[: limit * 3], delimiter=delimiter):
+        rows.append(row)
+        if len(rows) >= limit:
+            break
+    return rows
+
+
+def find_header(rows: list[list], wanted: set[str]) -> tuple[int, int]:
+    """Index of the header row among `rows` (the one naming most wanted columns) and that count."""
+    best, best_hits = 0, 0
+    for i, row in enumerate(rows[:_HEADER_SEARCH_ROWS]):
+        cells = {str(c).strip() for c in row if c is not None}
+        hits = len(cells & wanted)
+        if hits > best_hits:
+            best, best_hits = i, hits
+    return best, best_hits
+
+
+def sniff_csv(text: str, wanted: set[str]) -> tuple[str, int, list[list[str]]]:
+    """(delimiter, header row index, parsed sample rows) for a decoded text sample."""
+    best = None
+    for delim in _DELIMITERS:
+        rows = _rows_of(text, delim, _HEADER_SEARCH_ROWS + 5)
+        if not rows:
+            continue
+        h, hits = find_header(rows, wanted)
+        width = len(rows[h])
+        body = [r for r in rows[h + 1:] if r]
+        consistent = sum(len(r) == width for r in body)
+        score = (hits, width > 1, consistent, width)
+        if best is None or score > best[0]:
+            best = (score, delim, h, rows)
+    if best is None:
+        return ",", 0, []
+    return best[1], best[2], best[3]
+
+
+def sniff_decimal(rows: list[list[str]], delimiter: str) -> str:
+    """',' when numbers with a decimal comma appear (only possible when ',' is not the delimiter)."""
+    if delimiter == ",":
+        return "."
+    comma = dot = 0
+    for row in rows:
+        for cell in row:
+            c = cell.strip()
+            if re.fullmatch(r"[+-]?\d+,\d+", c):
+                comma += 1
+            elif re.fullmatch(r"[+-]?\d+\.\d+", c):
+                dot += 1
+    return "," if comma > dot else "."
+
+
+def count_lines(path: Path, compression: str | None, encoding: str) -> int:
+    """Number of lines in the file (a last line without newline counts)."""
+    n = 0
+    last = b""
+    if encoding.lower().replace("_", "-").startswith("utf-16"):
+        with _open_binary(path, compression) as fh:
+            text = io.TextIOWrapper(fh, encoding=encoding, newline="")
+            last_c = ""
+            while block := text.read(1 << 20):
+                n += block.count("\n")
+                last_c = block[-1]
+            return n + (1 if last_c and last_c != "\n" else 0)
+    with _open_binary(path, compression) as fh:
+        while block := fh.read(1 << 20):
+            n += block.count(b"\n")
+            last = block[-1:]
+    return n + (1 if last and last != b"\n" else 0)
+
+
+# --------------------------------------------------------------------------- CSV
+def read_csv_table(path: Path, compression: str | None, wanted: set[str], *,
+                   encoding: str | None, delimiter: str | None, decimal: str | None,
+                   header_row: int | None, chunksize: int) -> RawTable:
+    with _open_binary(path, compression) as fh:
+        sample = fh.read(_SAMPLE_BYTES)
+    enc_given = encoding is not None
+    enc = encoding or sniff_encoding(sample)
+    text = _decode_sample(sample, enc)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if delimiter is None:
+        delim, h, rows = sniff_csv(text, wanted)
+    else:
+        delim = delimiter
+        rows = _rows_of(text, delim, _HEADER_SEARCH_ROWS + 5)
+        h, _ = find_header(rows, wanted)
+    if header_row is not None:  # 1-based file line of the column names
+        h = header_row - 1
+    if not rows or h >= len(rows):
+        raise DataValidationError(f"{path.name}: no header row found (the file is empty or not "
+                                  "a delimited text file).", path=path)
+    header = [c.strip() for c in rows[h]]
+    dec = decimal or sniff_decimal(rows[h + 1:], delim)
+    preamble = [(i + 1, "title or note line above the column-name header")
+                for i in range(h) if any(c.strip() for c in rows[i])]
+    preamble_blank = [(i + 1, "blank line above the column-name header")
+                      for i in range(h) if not any(c.strip() for c in rows[i])]
+    info = {"encoding": enc, "encoding_source": "given" if enc_given else "detected",
+            "delimiter": delim, "decimal": dec, "compression": compression,
+            "header_line": h + 1}
+    counting = RowCounting("file line", h + 2,
+                           "file lines are 1-based and count the header and any title lines")
+    names = [f"__c{i}" for i in range(len(header))]
+
+    def chunks():
+        nonlocal enc
+        tried_fallback = False
+        while True:
+            start = 0
+            try:
+                reader = pd.read_csv(
+                    path, sep=delim, header=None, names=names, skiprows=h + 1, dtype=str,
+                    keep_default_na=False, na_filter=False, skip_blank_lines=False,
+                    encoding=enc, compression=compression, engine="c", chunksize=chunksize,
+                    quotechar='"', index_col=False)
+                with reader:
+                    for chunk in reader:
+                        chunk.columns = range(len(names))
+                        yield chunk, start
+                        start += len(chunk)
+                return
+            except UnicodeDecodeError as err:
+                if enc_given or tried_fallback or enc != "utf-8" or start > 0:
+                    raise DataValidationError(
+                        f"{path.name}: cannot be decoded as {enc} ({err.reason} at byte "
+                        f"{err.start} of a block); pass encoding= (e.g. 'utf-8', 'cp1252', "
+                        "'utf-16').", path=path) from None
+                tried_fallback = True
+                enc = "cp1252"
+                info["encoding"] = enc
+                info["encoding_note"] = "not valid UTF-8 after the first 256 KiB; read as cp1252"
+            except pd.errors.ParserError as err:
+                raise DataValidationError(
+                    f"{path.name}: the file cannot be split into columns with delimiter "
+                    f"{delim!r}: {err} (pandas counts file lines from 1). Check the delimiter "
+                    "(delimiter=) or the quoting of that line.", path=path) from None
+
+    table = RawTable("csv", header, chunks(), counting, info,
+                     preamble=sorted(preamble + preamble_blank))
+
+    def finish(n_records: int) -> None:
+        n_lines = count_lines(path, compression, table.info["encoding"])
+        table.info["n_lines"] = n_lines
+        if n_lines != h + 1 + n_records:
+            # a quoted field spans lines (or old Mac \r line ends): line numbers are not exact
+            table.counting = RowCounting(
+                "data record", 1,
+                "data records are 1-based and counted after the column-name header row "
+                "(file lines are not exact: a quoted field spans several lines)")
+
+    table.finish = finish
+    return table
+
+
+# --------------------------------------------------------------------------- Excel
+def _cell_text(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if np.isfinite(v) and v == int(v) and abs(v) < 2**53:
+            return str(int(v))
+        return repr(v)
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    return str(v)
+
+
+def read_xlsx_table(path: Path, wanted: set[str], *, sheet, header_row: int | None) -> RawTable:
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        if sheet is None:
+            ws = wb.worksheets[0]
+        elif isinstance(sheet, int):
+            ws = wb.worksheets[sheet]
+        else:
+            if sheet not in wb.sheetnames:
+                raise DataValidationError(
+                    f"{path.name}: no sheet {sheet!r}; the sheets are {wb.sheetnames}.", path=path)
+            ws = wb[sheet]
+        rows = [[_cell_text(v) for v in r] for r in ws.iter_rows(min_row=1, values_only=True)]
+        sheet_name = ws.title
+    finally:
+        wb.close()
+    if not rows:
+        raise DataValidationError(f"{path.name}: sheet {sheet_name!r} is empty.", path=path)
+    h = header_row - 1 if header_row is not None else find_header(rows, wanted)[0]
+    header = [c.strip() for c in rows[h]]
+    while header and header[-1] == "":
+        header.pop()
+    width = len(header)
+    body = [(r + [""] * width)[:width] for r in rows[h + 1:]]
+    extra = [i for i, r in enumerate(rows[h + 1:]) if any(c != "" for c in r[width:])]
+    preamble = [(i + 1, "title or note row above the column-name header" if any(rows[i])
+                 else "blank row above the column-name header") for i in range(h)]
+    frame = pd.DataFrame(body, columns=range(width), dtype="str") if body else \
+        pd.DataFrame({i: pd.Series([], dtype="str") for i in range(width)})
+    info = {"sheet": sheet_name, "header_row": h + 1}
+    if extra:
+        info["cells_right_of_header"] = [h + 2 + i for i in extra]
+    counting = RowCounting("Excel row", h + 2, "Excel rows are the row numbers Excel shows")
+    return RawTable("xlsx", header, iter([(frame, 0)]), counting, info, preamble=preamble)
+
+
+# --------------------------------------------------------------------------- SPSS
+def read_sav_table(path: Path, *, encoding: str | None) -> RawTable:
+    import pyreadstat
+
+    kwargs = {"user_missing": True, "apply_value_formats": False}
+    if encoding:
+        kwargs["encoding"] = encoding
+    df, meta = pyreadstat.read_sav(str(path), **kwargs)
+    columns = [str(c) for c in df.columns]
+    df.columns = range(len(columns))
+    user_missing: dict[str, list[tuple[float, float]]] = {}
+    for col, vals in (meta.missing_user_values or {}).items():
+        user_missing.setdefault(col, []).extend((float(v), float(v)) for v in vals
+                                                if isinstance(v, (int, float)))
+    for col, ranges in (meta.missing_ranges or {}).items():
+        for r in ranges:
+            lo, hi = r["lo"], r["hi"]
+            if isinstance(lo, (int, float)) and isinstance(hi, (int, float)):
+                pair = (float(lo), float(hi))
+                if pair not in user_missing.setdefault(col, []):
+                    user_missing[col].append(pair)
+    info = {"file_encoding": meta.file_encoding, "file_label": meta.file_label}
+    counting = RowCounting("SPSS case", 1, "SPSS cases are 1-based, as in SPSS's Data View")
+    labels = {str(k): {float(c): str(lab) for c, lab in v.items()}
+              for k, v in (meta.variable_value_labels or {}).items()}
+    return RawTable("sav", columns, iter([(df, 0)]), counting, info,
+                    value_labels=labels, user_missing=user_missing)
+
+
+# --------------------------------------------------------------------------- Parquet
+def read_parquet_table(path: Path, *, chunksize: int) -> RawTable:
+    import pyarrow.parquet as pq
+
+    pf = pq.ParquetFile(path)
+    columns = [str(c) for c in pf.schema_arrow.names if not str(c).startswith("__index_level_")]
+
+    def chunks():
+        start = 0
+        for batch in pf.iter_batches(batch_size=chunksize, columns=columns):
+            frame = batch.to_pandas()
+            frame.columns = range(len(columns))
+            yield frame, start
+            start += len(frame)
+        pf.close()
+
+    counting = RowCounting("data row", 1, "data rows are 1-based positions in the file")
+    return RawTable("parquet", columns, chunks(), counting, {"num_rows": pf.metadata.num_rows})
+
+
+# --------------------------------------------------------------------------- entry
+def open_table(path: Path, wanted: set[str], *, encoding=None, delimiter=None, decimal=None,
+               sheet=None, header_row=None, chunksize: int = CHUNK_ROWS) -> RawTable:
+    """Open `path` in whatever survey format it is; `wanted` are column names to find the header."""
+    fmt, compression = detect_format(path)
+    if fmt == "csv":
+        table = read_csv_table(path, compression, wanted, encoding=encoding, delimiter=delimiter,
+                               decimal=decimal, header_row=header_row, chunksize=chunksize)
+    elif fmt == "xlsx":
+        table = read_xlsx_table(path, wanted, sheet=sheet, header_row=header_row)
+    elif fmt == "sav":
+        table = read_sav_table(path, encoding=encoding)
+    else:
+        table = read_parquet_table(path, chunksize=chunksize)
+    return table
+
+
+def looks_like_number(s: str) -> bool:
+    return bool(_NUMBER.match(s.strip()))

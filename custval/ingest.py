@@ -1,0 +1,819 @@
+"""Read survey exports into validated frames: :func:`read_survey` and :func:`validate_frame`.
+
+What comes in
+    CSV/TSV (comma, semicolon, tab or pipe; decimal point or comma; UTF-8 with
+    or without BOM, UTF-16 as in Qualtrics' TSV, cp1252/latin-1 as in older
+    Finnish Excel; gzip-compressed too), Excel ``.xlsx`` (also with title rows
+    and several header rows), SPSS ``.sav`` (value labels, user-missing codes),
+    Parquet, and the exports of Qualtrics, LimeSurvey, Webropol and Google Forms
+    (answers as codes or as label text).
+
+What goes out
+    A :class:`pandas.DataFrame` with the item columns as ``float64`` (codes,
+    ``NaN`` for missing) and every other column as read (text stays text;
+    columns whose every non-empty cell is a number become ``Int64`` or
+    ``float64``, and this is reported).  ``df.attrs["custval"]`` holds the
+    provenance: source path, SHA-256, format details, rows read / returned /
+    excluded (with reasons and row numbers), every rule applied with its
+    counts per column, the columns that look like personal data, and the
+    instrument's name and version.
+
+The rules
+    * The file is only read (byte-identical afterwards).
+    * Everything is first read as text (no pandas NA strings: ``"NA"``,
+      ``"null"``, ``"-"`` ... are *values*), then item columns are converted
+      under explicit rules, each counted: empty cell -> missing; declared
+      missing codes, "don't know" codes and labels -> missing; label text ->
+      code *only* through the codebook's scale labels; SPSS user-missing ->
+      missing; decimal comma.  Nothing is clipped, rounded or recoded.
+    * rows read = rows returned + rows excluded.  Rows that are not answers
+      (title lines, extra header rows such as Qualtrics' question-text and
+      ``ImportId`` rows, blank rows, totals rows) are always excluded and
+      reported.  Preview, test, spam and unfinished responses are flagged and
+      reported but *kept* unless named in ``exclude=``.
+    * Every problem (missing item columns, out-of-range, non-integer and
+      unmapped values, undeclared codes that look like missing codes,
+      duplicate or missing ids, duplicate columns) is collected and raised at
+      once as one :class:`custval.DataValidationError`.
+    * Rows are named the way the file numbers them: ``file line`` (CSV, 1-based,
+      header included), ``Excel row``, ``SPSS case``, ``data row`` (Parquet and
+      frames, 1-based); every message says which.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import warnings
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import _readers
+from ._pii import detect_personal_columns, mask_value
+from ._readers import RowCounting
+from .exceptions import DataValidationError, PersonalDataWarning, SpecificationError
+
+__all__ = ["EXCLUDABLE", "read_survey", "validate_frame"]
+
+#: Reasons a caller may name in ``exclude=``.
+EXCLUDABLE = ("preview", "test", "spam", "unfinished")
+
+_SHOW = 10  # offending values / rows shown per problem in the message
+_KEEP = 50  # offending values / rows kept per problem in ``problems``
+_ROWS_IN_ATTRS = 1000  # excluded / flagged row numbers kept per reason in df.attrs
+_TOTAL_WORDS = {"total", "totals", "sum", "summa", "yhteensä", "grand total", "average",
+                "mean", "keskiarvo", "kaikki yhteensä"}
+# codes survey tools and analysts use for missing / don't know
+_MISSING_LOOKING = (-1.0, -2.0, -3.0, -7.0, -8.0, -9.0, -77.0, -88.0, -98.0, -99.0, -999.0,
+                    9.0, 77.0, 88.0, 98.0, 99.0, 999.0, 9999.0)
+
+
+# --------------------------------------------------------------------------- helpers
+def _norm(text: str) -> str:
+    t = unicodedata.normalize("NFC", str(text)).replace("\u2019", "'").replace("\u2018", "'")
+    return " ".join(t.split()).casefold()
+
+
+def _number_regex(decimal: str) -> str:
+    d = r"[.,]" if decimal == "," else r"\."
+    return rf"[+-]?(\d+({d}\d*)?|{d}\d+)([eE][+-]?\d+)?"
+
+
+def _as_float_list(codes) -> list[float]:
+    out = []
+    for c in codes or ():
+        if isinstance(c, (bool, np.bool_)):
+            continue
+        if isinstance(c, (int, float, np.integer, np.floating)):
+            out.append(float(c))
+    return out
+
+
+@dataclass
+class _Spec:
+    """What the validation needs from an Instrument (read once)."""
+
+    name: str
+    version: str
+    items: tuple[str, ...]
+    smin: float
+    smax: float
+    labels: dict[str, float]
+    ambiguous: set[str]
+    dk_labels: set[str]
+    missing: set[float]
+    dk_codes: set[float]
+    caller_codes: set[float]
+    caller_text: set[str]
+
+
+def _spec(instrument, missing_codes) -> _Spec:
+    if isinstance(instrument, (str, Path)):
+        from .codebook import load_instrument
+
+        instrument = load_instrument(instrument)
+    items = tuple(instrument.items)
+    langs = list(getattr(instrument, "languages", None) or ())
+    dkl = getattr(instrument, "dont_know_labels", None) or {}
+    for lang in ("en", "fi", *dkl):
+        if lang not in langs:
+            langs.append(lang)
+    labels: dict[str, float] = {}
+    ambiguous: set[str] = set()
+    for lang in langs:
+        try:
+            lab = instrument.scale_labels(lang) or {}
+        except Exception:  # a language the codebook does not have
+            continue
+        for code, text in lab.items():
+            key = _norm(text)
+            if key in labels and labels[key] != float(code):
+                ambiguous.add(key)
+            labels[key] = float(code)
+    dk_labels = {_norm(t) for texts in dkl.values() for t in texts}
+    caller_codes, caller_text = set(), set()
+    for c in missing_codes or ():
+        if isinstance(c, str):
+            caller_text.add(_norm(c))
+        else:
+            caller_codes.update(_as_float_list([c]))
+    return _Spec(
+        name=str(getattr(instrument, "name", "")), version=str(getattr(instrument, "version", "")),
+        items=items, smin=float(instrument.scale_min), smax=float(instrument.scale_max),
+        labels={k: v for k, v in labels.items() if k not in ambiguous}, ambiguous=ambiguous,
+        dk_labels=dk_labels, missing=set(_as_float_list(instrument.missing_codes)),
+        dk_codes=set(_as_float_list(instrument.dont_know_codes)),
+        caller_codes=caller_codes, caller_text=caller_text)
+
+
+class _Log:
+    """Problems (errors) and rules (reported conversions), accumulated over chunks."""
+
+    def __init__(self):
+        self.problems: dict[tuple[str, str], dict] = {}
+        self.rules: dict[str, dict] = {}
+
+    def problem(self, rule, column, positions, values, allowed, what):
+        key = (rule, column)
+        rec = self.problems.setdefault(key, {"rule": rule, "column": column, "positions": [],
+                                             "values": [], "n": 0, "allowed": allowed,
+                                             "what": what})
+        positions = list(positions)
+        values = list(values)
+        room = _KEEP - len(rec["positions"])
+        if room > 0:
+            rec["positions"].extend(int(p) for p in positions[:room])
+            rec["values"].extend(values[:room])
+        rec["n"] += len(positions) if positions else max(1, len(values))
+
+    def rule(self, rule, column, n, description, **detail):
+        if n == 0:
+            return
+        rec = self.rules.setdefault(rule, {"rule": rule, "description": description,
+                                           "n": 0, "columns": {}})
+        rec["n"] += int(n)
+        rec["columns"][str(column)] = rec["columns"].get(str(column), 0) + int(n)
+        for k, v in detail.items():
+            rec.setdefault(k, v)
+
+
+# --------------------------------------------------------------------------- conversion
+def _empty_mask(s: pd.Series) -> np.ndarray:
+    if s.dtype.kind in "biufc":
+        return s.isna().to_numpy()
+    if s.dtype.kind in "mM":
+        return s.isna().to_numpy()
+    t = _as_text(s)
+    return (t.str.strip() == "").to_numpy(dtype=bool)
+
+
+def _as_text(s: pd.Series) -> pd.Series:
+    """Text view of a column: missing values as ''."""
+    if isinstance(s.dtype, pd.StringDtype) or s.dtype == "str":
+        return s.fillna("")
+    return s.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else
+                 str(v)).astype("str")
+
+
+def _convert_item(s: pd.Series, column: str, positions: np.ndarray, spec: _Spec, log: _Log,
+                  decimal: str, integer_codes: bool, user_missing, value_labels) -> np.ndarray:
+    """Codes of one item column as float64 (NaN = missing); every conversion is logged."""
+    n = len(s)
+    vals = np.full(n, np.nan)
+    if s.dtype.kind in "biuf":
+        vals = s.to_numpy(dtype=float, na_value=np.nan).copy()
+        empty = np.isnan(vals)
+        log.rule("empty_cell", column, int(empty.sum()),
+                 "empty cells (system-missing) are missing")
+    else:
+        t = _as_text(s).str.strip()
+        empty = (t == "").to_numpy(dtype=bool)
+        log.rule("empty_cell", column, int(empty.sum()), "empty cells are missing")
+        is_num = t.str.fullmatch(_number_regex(decimal)).to_numpy(dtype=bool)
+        if is_num.any():
+            tt = t[is_num]
+            if decimal == ",":
+                has_comma = tt.str.contains(",", regex=False)
+                log.rule("decimal_comma", column, int(has_comma.sum()),
+                         "numbers written with a decimal comma were read as numbers")
+                tt = tt.str.replace(",", ".", regex=False)
+            vals[is_num] = pd.to_numeric(tt).to_numpy(dtype=float)
+        other = ~empty & ~is_num
+        if other.any():
+            texts = t[other]
+            uniq = pd.unique(texts.to_numpy(dtype=object))
+            kind, code = {}, {}
+            for u in uniq:
+                k = _norm(u)
+                if k in spec.caller_text:
+                    kind[u] = "caller_missing_text"
+                elif k in spec.dk_labels:
+                    kind[u] = "dont_know_label"
+                elif k in spec.labels:
+                    kind[u], code[u] = "label_to_code", spec.labels[k]
+                elif k in spec.ambiguous:
+                    kind[u] = "ambiguous_label"
+                else:
+                    kind[u] = "unmapped"
+            kinds = texts.map(kind).to_numpy(dtype=object)
+            idx = np.flatnonzero(other)
+            lab = kinds == "label_to_code"
+            if lab.any():
+                vals[idx[lab]] = texts[lab].map(code).to_numpy(dtype=float)
+                log.rule("label_to_code", column, int(lab.sum()),
+                         "label text mapped to its code through the codebook's scale labels")
+            log.rule("dont_know_label", column, int((kinds == "dont_know_label").sum()),
+                     "\"don't know\" labels declared in the codebook are missing")
+            log.rule("caller_missing_text", column, int((kinds == "caller_missing_text").sum()),
+                     "text declared missing by the caller (missing_codes=) is missing")
+            for bad, what, allowed in (
+                ("unmapped", "text that is neither a number nor a label of the codebook",
+                 "numbers, the codebook's scale labels and \"don't know\" labels, or text "
+                 "passed in missing_codes="),
+                ("ambiguous_label", "label text that means different codes in different "
+                 "languages of the codebook", "labels that name a single code")):
+                m = kinds == bad
+                if m.any():
+                    log.problem(bad, column, positions[idx[m]], texts[m].tolist(), allowed, what)
+    # numeric rules
+    finite = ~np.isnan(vals)
+    if user_missing:
+        um = np.zeros(n, dtype=bool)
+        for lo, hi in user_missing:
+            um |= finite & (vals >= lo) & (vals <= hi)
+        vals[um] = np.nan
+        log.rule("spss_user_missing", column, int(um.sum()),
+                 "codes the SPSS file declares user-missing are missing")
+        finite &= ~um
+    for codes, rule, desc in (
+        (spec.caller_codes, "caller_missing_code", "codes declared missing by the caller "
+         "(missing_codes=) are missing"),
+        (spec.missing, "declared_missing_code", "missing codes declared in the codebook are "
+         "missing"),
+        (spec.dk_codes, "dont_know_code", "\"don't know\" codes declared in the codebook are "
+         "missing")):
+        if codes:
+            m = finite & np.isin(vals, list(codes))
+            if m.any():
+                log.rule(rule, column, int(m.sum()), desc, codes=sorted(codes))
+                vals[m] = np.nan
+                finite &= ~m
+    out = finite & ((vals < spec.smin) | (vals > spec.smax))
+    if out.any():
+        looks = out & (np.isin(vals, _MISSING_LOOKING) | (vals == spec.smax + 1))
+        plain = out & ~looks
+        allowed = (f"codes {spec.smin:g}..{spec.smax:g}" +
+                   (f"; declared missing codes {sorted(spec.missing | spec.dk_codes)}"
+                    if spec.missing | spec.dk_codes else ""))
+        if looks.any():
+            log.problem("undeclared_missing_code", column, positions[looks],
+                        [_num(v) for v in vals[looks]],
+                        allowed + ". If these codes mean missing or \"don't know\", declare "
+                        "them (codebook missing.codes / dont_know.codes, or missing_codes=)",
+                        "codes outside the scale that look like undeclared missing codes")
+        if plain.any():
+            log.problem("out_of_range", column, positions[plain],
+                        [_num(v) for v in vals[plain]], allowed, "values outside the scale")
+    if integer_codes:
+        frac = finite & ~out & (vals != np.round(vals))
+        if frac.any():
+            log.problem("non_integer", column, positions[frac], [_num(v) for v in vals[frac]],
+                        f"whole-number codes {spec.smin:g}..{spec.smax:g} (pass "
+                        "integer_codes=False for continuous scores)", "non-integer values")
+    if value_labels:
+        _check_value_labels(column, value_labels, spec, log)
+    return vals
+
+
+def _num(v: float):
+    return int(v) if np.isfinite(v) and v == int(v) else float(v)
+
+
+def _check_value_labels(column, value_labels, spec: _Spec, log: _Log) -> None:
+    """SPSS value labels that name a different code than the codebook does (reversed coding)."""
+    for code, text in value_labels.items():
+        k = _norm(text)
+        if k in spec.labels and spec.labels[k] != float(code):
+            log.problem("value_label_mismatch", column, [],
+                        [f"{_num(float(code))} = {text!r}"],
+                        f"the codebook gives {text!r} the code {_num(spec.labels[k])}",
+                        "SPSS value labels that disagree with the codebook's scale labels")
+
+
+# --------------------------------------------------------------------------- row classes
+def _leading_header_rows(chunk: pd.DataFrame, item_pos: list[int], spec: _Spec,
+                         decimal: str) -> int:
+    """How many rows at the top of the first chunk are extra header rows (not answers)."""
+    k = 0
+    numre = re.compile(_number_regex(decimal))
+    for r in range(min(len(chunk), 5)):
+        row = chunk.iloc[r]
+        cells = ["" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip()
+                 for v in row.tolist()]
+        if any(c.startswith('{"ImportId"') or c.startswith("{'ImportId'") for c in cells):
+            k += 1
+            continue
+        items = [cells[i] for i in item_pos]
+        if items and all(c != "" for c in items) and not any(
+                numre.fullmatch(c) or _norm(c) in spec.labels or _norm(c) in spec.dk_labels
+                or _norm(c) in spec.caller_text for c in items):
+            k += 1
+            continue
+        break
+    return k
+
+
+def _status_rules(columns: list[str]):
+    """Flaggers for survey-tool status columns present: list of (reason, column, function)."""
+    lower = {c.lower(): i for i, c in enumerate(columns)}
+    rules = []
+    qualtrics = "status" in lower and ("finished" in lower or "responseid" in lower)
+    if qualtrics:
+        def status(kind):
+            vals = {"preview": {"survey preview", "1", "preview"},
+                    "test": {"survey test", "2", "test"},
+                    "spam": {"spam", "8", "9", "preview spam", "survey preview spam"}}[kind]
+            return lambda t: t.str.strip().str.casefold().isin(vals)
+        for kind in ("preview", "test", "spam"):
+            rules.append((kind, lower["status"], status(kind)))
+    if "distributionchannel" in lower:
+        rules.append(("preview", lower["distributionchannel"],
+                      lambda t: t.str.strip().str.casefold() == "preview"))
+        rules.append(("test", lower["distributionchannel"],
+                      lambda t: t.str.strip().str.casefold() == "test"))
+    if "finished" in lower:
+        rules.append(("unfinished", lower["finished"],
+                      lambda t: t.str.strip().str.casefold().isin({"0", "false"})))
+    elif "submitdate" in lower and ("lastpage" in lower or "startlanguage" in lower):
+        # LimeSurvey: an incomplete response has no submit date
+        rules.append(("unfinished", lower["submitdate"], lambda t: t.str.strip() == ""))
+    return rules
+
+
+# --------------------------------------------------------------------------- core
+@dataclass
+class _Source:
+    name: str
+    path: Path | None
+    columns: list[str]
+    counting: RowCounting
+    decimal: str = "."
+    string_table: bool = True
+    user_missing: dict = field(default_factory=dict)
+    value_labels: dict = field(default_factory=dict)
+
+
+def _rows_text(counting: RowCounting, positions) -> str:
+    nums = counting.number(positions)
+    return ", ".join(str(int(x)) for x in nums)
+
+
+def _validate(chunks, src: _Source, spec: _Spec, *, id_column, columns, exclude, integer_codes,
+              convert_other, finish=None, preamble=()):
+    """Run every rule over the chunks; return (frame, provenance) or raise DataValidationError."""
+    log = _Log()
+    exclude = tuple(exclude or ())
+    bad = [e for e in exclude if e not in EXCLUDABLE]
+    if bad:
+        raise SpecificationError(f"exclude={exclude!r}: unknown reason(s) {bad}; allowed are "
+                                 f"{EXCLUDABLE}.")
+    # ---- columns
+    names = [str(c).strip() for c in src.columns]
+    if columns:
+        unknown = [k for k in columns if k not in names]
+        if unknown:
+            log.problem("missing_column", ", ".join(map(str, unknown)), [], unknown,
+                        f"columns of the file: {names}",
+                        "columns named in columns= that the file does not have")
+        names = [columns.get(c, c) for c in names]
+        log.rule("renamed_column", "", len([c for c in src.columns if c in columns]),
+                 "columns renamed by the caller (columns=)", mapping=dict(columns))
+    unnamed = [i for i, c in enumerate(names) if c == ""]
+    for i in unnamed:
+        names[i] = f"unnamed_{i + 1}"
+    if unnamed:
+        log.rule("unnamed_column", "", len(unnamed),
+                 "columns without a header name were named unnamed_<1-based column number>",
+                 names=[names[i] for i in unnamed])
+    seen: dict[str, list[int]] = {}
+    for i, c in enumerate(names):
+        seen.setdefault(c, []).append(i + 1)
+    for c, where in seen.items():
+        if len(where) > 1:
+            log.problem("duplicate_column", c, [], [f"column {w}" for w in where],
+                        "each column name once", "a column name that occurs more than once")
+    missing_items = [it for it in spec.items if it not in seen]
+    if missing_items:
+        import difflib
+
+        hints = {}
+        for it in missing_items:
+            close = difflib.get_close_matches(it, names, n=1, cutoff=0.6)
+            ci = [c for c in names if c.casefold() == it.casefold()]
+            if ci or close:
+                hints[it] = (ci or close)[0]
+        hint = ("; similar columns in the file: " + ", ".join(f"{k} ~ {v!r}" for k, v in
+                                                              hints.items())
+                + " (rename with columns={file_name: item_id})") if hints else ""
+        log.problem("missing_item_column", ", ".join(missing_items), [], missing_items,
+                    "every item of the instrument as a column" + hint,
+                    "item columns of the instrument that the data does not have")
+    if id_column is not None and id_column not in seen:
+        log.problem("missing_id_column", str(id_column), [], [id_column],
+                    f"a column named {id_column!r}", "the id column is not in the data")
+    item_pos = [seen[it][0] - 1 for it in spec.items if it in seen]
+    item_of = {seen[it][0] - 1: it for it in spec.items if it in seen}
+    statuses = _status_rules(names)
+    first_col = 0
+    id_pos = seen[id_column][0] - 1 if id_column is not None and id_column in seen else None
+
+    excluded: dict[str, list[int]] = {}
+    flagged: dict[str, list[int]] = {}
+    kept_parts: list[pd.DataFrame] = []
+    rows_read = 0
+    first = True
+    for chunk, start in chunks:
+        m = len(chunk)
+        rows_read += m
+        positions = start + np.arange(m)
+        drop = np.zeros(m, dtype=bool)
+        reason = np.full(m, "", dtype=object)
+        if first and src.string_table and item_pos:
+            k = _leading_header_rows(chunk, item_pos, spec, src.decimal)
+            drop[:k] = True
+            reason[:k] = "extra header row (question text or ImportId row)"
+        first = False
+        empties = np.column_stack([_empty_mask(chunk.iloc[:, j]) for j in range(chunk.shape[1])]) \
+            if chunk.shape[1] else np.ones((m, 1), dtype=bool)
+        blank = empties.all(axis=1) & ~drop
+        drop |= blank
+        reason[blank] = "blank row"
+        if src.string_table:
+            for j in {first_col, id_pos} - {None}:
+                if j in item_of:
+                    continue
+                tot = _as_text(chunk.iloc[:, j]).str.strip().str.casefold().isin(
+                    _TOTAL_WORDS).to_numpy(dtype=bool) & ~drop
+                drop |= tot
+                reason[tot] = "totals row"
+        for why, j, fn in statuses:
+            f = fn(_as_text(chunk.iloc[:, j])).to_numpy(dtype=bool) & ~drop
+            if f.any():
+                if why in exclude:
+                    drop |= f
+                    reason[f] = why
+                else:
+                    flagged.setdefault(why, []).extend(positions[f].tolist())
+        for p, r in zip(positions[drop], reason[drop]):
+            excluded.setdefault(r, []).append(int(p))
+        keep = ~drop
+        part = chunk.loc[keep].copy() if not keep.all() else chunk.copy()
+        kpos = positions[keep]
+        for j, it in item_of.items():
+            part.isetitem(j, _convert_item(
+                part.iloc[:, j], it, kpos, spec, log, src.decimal, integer_codes,
+                src.user_missing.get(src.columns[j]), src.value_labels.get(src.columns[j])))
+        part.index = kpos
+        kept_parts.append(part)
+    if finish is not None:
+        finish(rows_read)
+    # ---- assemble
+    if kept_parts:
+        df = pd.concat(kept_parts, axis=0) if len(kept_parts) > 1 else kept_parts[0]
+    else:
+        df = pd.DataFrame({j: pd.Series([], dtype=float) for j in range(len(names))})
+    kept_positions = df.index.to_numpy()
+    df.columns = names
+    df = df.reset_index(drop=True)
+    for it in spec.items:
+        if it in seen and len(seen[it]) == 1:
+            df[it] = df[it].astype("float64")
+    # ---- other columns
+    for j, c in enumerate(names):
+        if c in spec.items or len(seen[c]) > 1:
+            continue
+        orig = src.columns[j]
+        s = df.iloc[:, j]
+        um = src.user_missing.get(orig)
+        if um and s.dtype.kind in "iuf":
+            v = s.to_numpy(dtype=float, na_value=np.nan)
+            mask = np.zeros(len(v), dtype=bool)
+            for lo, hi in um:
+                mask |= (v >= lo) & (v <= hi)
+            if mask.any():
+                s = s.where(~mask)
+                log.rule("spss_user_missing", c, int(mask.sum()),
+                         "codes the SPSS file declares user-missing are missing")
+        if convert_other:
+            s = _convert_other(s, c, src.decimal, log, is_id=(c == id_column))
+        df.isetitem(j, s)
+    # ---- ids
+    if id_column is not None and id_column in seen and len(seen[id_column]) == 1:
+        ids = df[id_column]
+        miss = ids.isna().to_numpy() | (_as_text(ids).str.strip() == "").to_numpy(dtype=bool)
+        if miss.any():
+            log.problem("missing_id", id_column, kept_positions[miss], [""] * int(miss.sum()),
+                        "a non-empty id in every row", "rows without an id")
+        dup = ids.duplicated(keep=False).to_numpy() & ~miss
+        if dup.any():
+            order = np.argsort(_as_text(ids[dup]).to_numpy(dtype=object), kind="stable")
+            vals = ids[dup].tolist()
+            log.problem("duplicate_id", id_column, kept_positions[dup][order],
+                        [mask_value(vals[i]) for i in order],
+                        "each id once", "ids that occur in more than one row")
+    # ---- personal data
+    personal = detect_personal_columns(df, skip=[c for c in spec.items if c in seen])
+    n_excluded = sum(len(v) for v in excluded.values())
+    prov = {
+        "instrument": {"name": spec.name, "version": spec.version},
+        "items": [it for it in spec.items if it in seen],
+        "row_counting": src.counting.kind,
+        "row_counting_explained": src.counting.explanation,
+        "rows_read": int(rows_read),
+        "rows_returned": int(len(df)),
+        "rows_excluded": int(n_excluded),
+        "excluded": [{"reason": r, "n": len(p), "rows": _numbers(src.counting, p)}
+                     for r, p in excluded.items()],
+        "flagged_kept": [{"reason": r, "n": len(p), "rows": _numbers(src.counting, p)}
+                         for r, p in flagged.items()],
+        "preamble": [{"row": int(n), "reason": r} for n, r in preamble],
+        "rules": list(log.rules.values()),
+        "personal_data_columns": personal,
+        "id_column": id_column,
+        "item_dtype": "float64 (NaN = missing)",
+    }
+    if log.problems:
+        raise _error(log, src, spec, prov)
+    return df, prov
+
+
+def _numbers(counting: RowCounting, positions: list[int]) -> list[int]:
+    return [int(x) for x in counting.number(positions[:_ROWS_IN_ATTRS])]
+
+
+def _convert_other(s: pd.Series, column: str, decimal: str, log: _Log, is_id: bool) -> pd.Series:
+    """Non-item column: numbers become Int64/float64 (reported); text stays text."""
+    kind = s.dtype.kind
+    if kind in "iu":  # numpy integers -> nullable Int64, as whole-number text columns become
+        return s.astype("Int64")
+    if kind == "b":
+        return s
+    if kind == "f":
+        v = s.to_numpy(dtype=float, na_value=np.nan)
+        fin = ~np.isnan(v)
+        if fin.any() and np.all(v[fin] == np.round(v[fin])) and np.all(np.abs(v[fin]) < 2**53):
+            log.rule("whole_numbers_to_Int64", column, int(fin.sum()),
+                     "a non-item column of whole numbers stored as floats became Int64")
+            out = pd.Series(pd.NA, index=s.index, dtype="Int64")
+            out[fin] = v[fin].astype(np.int64)
+            return out
+        return s
+    if not (isinstance(s.dtype, pd.StringDtype) or s.dtype == "str" or kind == "O"):
+        return s
+    t = _as_text(s).str.strip()
+    nonempty = t != ""
+    if not nonempty.any():
+        return s
+    tt = t[nonempty]
+    if not tt.str.fullmatch(_number_regex(decimal)).all():
+        return s
+    if tt.str.match(r"[+-]?0\d").any():  # leading zeros: a code or id, keep as text
+        return s
+    if decimal == ",":
+        tt = tt.str.replace(",", ".", regex=False)
+    nums = pd.to_numeric(tt).to_numpy(dtype=float)
+    n_empty = int((~nonempty).sum())
+    if np.all(nums == np.round(nums)) and np.all(np.abs(nums) < 2**53):
+        out = pd.Series(pd.NA, index=s.index, dtype="Int64")
+        out[nonempty.to_numpy()] = nums.astype(np.int64)
+        dtype = "Int64"
+    else:
+        out = pd.Series(np.nan, index=s.index, dtype="float64")
+        out[nonempty.to_numpy()] = nums
+        dtype = "float64"
+    log.rule("numeric_column", column, int(nonempty.sum()),
+             "a non-item column whose every non-empty cell is a number was read as numbers",
+             dtypes={})
+    log.rules["numeric_column"].setdefault("dtypes", {})[column] = dtype
+    log.rule("empty_cell_other", column, n_empty,
+             "empty cells of a numeric non-item column are missing")
+    return out
+
+
+def _error(log: _Log, src: _Source, spec: _Spec, prov: dict) -> DataValidationError:
+    problems = []
+    lines = []
+    for rec in log.problems.values():
+        nums = [int(x) for x in src.counting.number(rec["positions"])] if rec["positions"] else []
+        vals = [mask_value(v) for v in rec["values"]]
+        problem = {"rule": rec["rule"], "file": src.name, "column": rec["column"],
+                   "rows": nums, "row_counting": src.counting.kind if nums else None,
+                   "values": vals, "n": rec["n"], "allowed": rec["allowed"]}
+        problems.append(problem)
+        shown = min(_SHOW, rec["n"])
+        where = ""
+        if nums:
+            where = (f" at {src.counting.plural()} {', '.join(map(str, nums[:_SHOW]))}"
+                     f"{' ...' if rec['n'] > _SHOW else ''}")
+        more = f" (first {shown} of {rec['n']})" if rec["n"] > _SHOW else ""
+        col = f"column {rec['column']!r}" if rec["rule"] not in (
+            "missing_item_column",) else "columns"
+        lines.append(f"- [{rec['rule']}] {col}: {rec['n']} {rec['what']}{where}; "
+                     f"values {vals[:_SHOW]}{more}. Allowed: {rec['allowed']}.")
+    head = (f"{src.name}: {len(problems)} problem(s) reading it with instrument "
+            f"{spec.name!r} (version {spec.version}); {src.counting.explanation}.")
+    msg = "\n".join([head, *lines])
+    err = DataValidationError(msg, problems, path=src.path)
+    err.provenance = prov
+    return err
+
+
+# --------------------------------------------------------------------------- public
+def read_survey(path, instrument, *, id_column: str | None = None, sheet=None,
+                missing_codes: Iterable | None = None, encoding: str | None = None,
+                delimiter: str | None = None, decimal: str | None = None,
+                header_row: int | None = None, columns: Mapping[str, str] | None = None,
+                exclude: Iterable[str] = (), integer_codes: bool = True,
+                convert_other: bool = True, chunksize: int = _readers.CHUNK_ROWS
+                ) -> pd.DataFrame:
+    """Read a survey export and validate it against an instrument.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV/TSV (optionally ``.gz``), ``.xlsx``, ``.sav`` or ``.parquet``; the
+        format is recognised from the file's first bytes.  The file is only read.
+    instrument : Instrument, str or Path
+        The codebook (an :class:`custval.Instrument`, a shipped name or a YAML path).
+    id_column : str, optional
+        Respondent id column; ids must be present and unique.
+    sheet : str or int, optional
+        Excel sheet (name or 0-based index); default the first sheet.
+    missing_codes : iterable, optional
+        Extra codes (numbers) or texts (e.g. ``"NA"``, ``"."``) that mean
+        missing in this file, on top of those the codebook declares.  Counted.
+    encoding, delimiter, decimal : str, optional
+        Override detection (detected values are recorded in the provenance).
+    header_row : int, optional
+        1-based file line / Excel row holding the column names; by default the
+        row (among the first 20) that names most items.
+    columns : mapping, optional
+        Rename file columns to item ids, ``{"Q5_1": "VAL1", ...}``.
+    exclude : iterable of {"preview", "test", "spam", "unfinished"}
+        Flagged responses to exclude (reported either way; kept by default).
+    integer_codes : bool, default True
+        Require whole-number codes (``False`` for continuous scores).
+    convert_other : bool, default True
+        Non-item columns whose every non-empty cell is a number become
+        ``Int64`` (whole numbers) or ``float64`` (reported).  Leading-zero
+        numbers stay text.
+    chunksize : int
+        Rows per chunk for CSV and Parquet (bounded memory for big files).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Items as ``float64`` codes (``NaN`` = missing), other columns as read.
+        ``df.attrs["custval"]`` holds the provenance (see module docstring).
+
+    Raises
+    ------
+    DataValidationError
+        Every problem at once, each naming the file, column, rows and values.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import custval
+    >>> inst = custval.Instrument.from_dict(
+    ...     {"A": ["A1", "A2", "A3"]}, scale=(1, 5),
+    ...     labels={1: "Strongly disagree", 5: "Strongly agree"},
+    ...     missing_codes=[-99], dont_know_codes=[6])
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "s.csv").write_text("id;A1;A2;A3;paino;kunta\\n1;5;4;-99;1,5;Jyväskylä\\n"
+    ...                              "2;Strongly agree;6;3;2;Espoo\\n", encoding="cp1252")
+    >>> df = custval.read_survey(d / "s.csv", inst, id_column="id")
+    >>> df[["A1", "A2", "A3", "paino"]].to_numpy().tolist()
+    [[5.0, 4.0, nan, 1.5], [5.0, nan, 3.0, 2.0]]
+    >>> df["kunta"].tolist()
+    ['Jyväskylä', 'Espoo']
+    >>> prov = df.attrs["custval"]
+    >>> prov["delimiter"], prov["decimal"], prov["encoding"], prov["rows_read"]
+    (';', ',', 'cp1252', 2)
+    >>> sorted(r["rule"] for r in prov["rules"])
+    ['declared_missing_code', 'dont_know_code', 'label_to_code', 'numeric_column']
+    >>> # In R: read.csv2(..., fileEncoding = "latin1") plus hand-written recoding
+    """
+    path = Path(path)
+    spec = _spec(instrument, missing_codes)
+    sha, size = _readers.file_sha256(path)
+    wanted = set(spec.items) | set(columns or {}) | ({id_column} if id_column else set())
+    table = _readers.open_table(path, wanted, encoding=encoding, delimiter=delimiter,
+                                decimal=decimal, sheet=sheet, header_row=header_row,
+                                chunksize=chunksize)
+    src = _Source(name=path.name, path=path, columns=table.columns, counting=table.counting,
+                  decimal=table.info.get("decimal", "."), string_table=table.format in
+                  ("csv", "xlsx"), user_missing=table.user_missing,
+                  value_labels=table.value_labels)
+
+    def finish(n):
+        if table.finish is not None:
+            table.finish(n)
+        src.counting = table.counting
+
+    try:
+        df, prov = _validate(table.chunks, src, spec, id_column=id_column, columns=columns,
+                             exclude=exclude, integer_codes=integer_codes,
+                             convert_other=convert_other, finish=finish,
+                             preamble=table.preamble)
+    finally:
+        close = getattr(table.chunks, "close", None)
+        if close is not None:
+            close()
+    sha_after, _ = _readers.file_sha256(path)
+    if sha_after != sha:  # someone else changed the file while we read it
+        raise DataValidationError(f"{path.name}: the file changed while it was read "
+                                  "(SHA-256 differs); read it again.", path=path)
+    from . import __version__
+
+    source = {"path": str(path.resolve()), "sha256": sha, "size_bytes": size,
+              "format": table.format, **{k: v for k, v in table.info.items()}}
+    if table.value_labels:
+        source["value_labels"] = {k: {str(_num(c)): lab for c, lab in v.items()}
+                                  for k, v in table.value_labels.items()}
+    if table.user_missing:
+        source["user_missing"] = {k: [list(p) for p in v] for k, v in table.user_missing.items()}
+    prov = {"source": source, **{k: v for k, v in table.info.items()
+                                 if k in ("encoding", "delimiter", "decimal")}, **prov,
+            "custval_version": __version__}
+    df.attrs["custval"] = prov
+    if prov["personal_data_columns"]:
+        cols = [p["column"] for p in prov["personal_data_columns"]]
+        warnings.warn(f"{path.name}: columns that look like personal data: {cols} (values not "
+                      "shown). They are kept in this frame but left out of write_processed() "
+                      "unless personal_data=True.", PersonalDataWarning, stacklevel=2)
+    return df
+
+
+def validate_frame(df: pd.DataFrame, instrument, *, id_column: str | None = None,
+                   missing_codes: Iterable | None = None, columns: Mapping[str, str] | None = None,
+                   exclude: Iterable[str] = (), integer_codes: bool = True,
+                   convert_other: bool = False, decimal: str = ".") -> pd.DataFrame:
+    """Apply the checks of :func:`read_survey` to an in-memory frame.
+
+    Rows are named as ``data row`` (1-based position in `df`).  Non-item columns
+    are left as they are unless ``convert_other=True``.  The input is not changed.
+
+    Examples
+    --------
+    >>> import pandas as pd, custval
+    >>> from custval.ingest import validate_frame
+    >>> inst = custval.Instrument.from_dict({"A": ["A1", "A2"]}, scale=(1, 5),
+    ...                                     labels={1: "Strongly disagree", 5: "Strongly agree"})
+    >>> raw = pd.DataFrame({"A1": ["1", "Strongly agree"], "A2": [2, 9]})
+    >>> validate_frame(raw, inst.__class__.from_dict({"A": ["A1"]}, scale=(1, 5),
+    ...                labels={5: "Strongly agree"}))["A1"].tolist()
+    [1.0, 5.0]
+    >>> try:
+    ...     validate_frame(raw, inst)
+    ... except custval.DataValidationError as err:
+    ...     print(err.problems[0]["rule"], err.problems[0]["rows"], err.problems[0]["values"])
+    undeclared_missing_code [2] [9]
+    """
+    spec = _spec(instrument, missing_codes)
+    frame = df.copy()
+    cols = [str(c) for c in frame.columns]
+    frame.columns = range(frame.shape[1])
+    src = _Source(name="<frame>", path=None, columns=cols,
+                  counting=_readers.frame_counting(), decimal=decimal, string_table=True)
+    out, prov = _validate(iter([(frame, 0)]), src, spec, id_column=id_column, columns=columns,
+                          exclude=exclude, integer_codes=integer_codes,
+                          convert_other=convert_other)
+    from . import __version__
+
+    out.attrs["custval"] = {"source": None, **prov, "custval_version": __version__}
+    return out
