@@ -284,12 +284,14 @@ def _latent_means(cfa, ci: float) -> pd.DataFrame:
     groups = list(dict.fromkeys(pe["group"]))
     ref = groups[0]
     rows = rows[rows["group"] != ref]
+    labels = list(getattr(cfa, "group_labels_", groups))
+    label_of = dict(zip(groups, labels))
     z = stats.norm.ppf(0.5 + ci / 2)
     out = pd.DataFrame(
         {
             "construct": rows["lhs"].to_numpy(),
-            "group": rows["group"].to_numpy(),
-            "reference": ref,
+            "group": [label_of.get(g, g) for g in rows["group"]],
+            "reference": label_of.get(ref, ref),
             "estimate": rows["est"].to_numpy(dtype=float),
             "se": rows["se"].to_numpy(dtype=float),
         }

@@ -28,10 +28,20 @@ from .exceptions import (
 )
 
 __all__ = [
+    "CommonMethodResult",
+    "ConstructReliabilityResult",
     "CrossLoadingsResult",
+    "FornellLarckerResult",
     "HTMTResult",
+    "MeasurementTable",
+    "ave",
+    "common_method_cfa",
+    "composite_reliability",
     "cross_loadings",
+    "fornell_larcker",
     "htmt",
+    "measurement_table",
+    "reliability_table",
 ]
 
 #: Henseler, Ringle & Sarstedt (2015) thresholds: strict HTMT.85, liberal HTMT.90.
@@ -844,4 +854,284 @@ def fornell_larcker(cfa, *, convention: str = "fornell_larcker") -> FornellLarck
         matrix=mats[0] if len(mats) == 1 else pd.concat(mats, keys=[p.group for p in _cfa_parts(cfa)]),
         table=table, convention=_CONVENTIONS[convention][0], verdict=verdict,
         r_call="sqrt(semTools::AVE(fit)); lavInspect(fit, 'cor.lv')",
+    )
+
+
+# --------------------------------------------------------------------------- common method factor
+def _fit_table(fits: dict) -> pd.DataFrame:
+    names = ["npar", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr"]
+    rows = []
+    for label, fit in fits.items():
+        fm = fit.fit_measures_
+        rows.append({"model": label, **{k: float(fm[k]) if k in fm.index else np.nan for k in names}})
+    return pd.DataFrame(rows).set_index("model")
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class CommonMethodResult(ResultMixin):
+    """Trait model vs the same model with an unmeasured common method factor."""
+
+    fit: pd.DataFrame
+    loadings: pd.DataFrame
+    delta_cfi: float
+    delta_chisq: float
+    delta_df: float
+    p_value: float
+    method_variance: float
+    max_loading_change: float
+    equal_loadings: bool
+    verdict: str
+    convention: str
+    r_call: str
+    model_syntax: str
+    fits: dict = dataclasses.field(repr=False, default_factory=dict)
+
+    _title = "Common method factor (unmeasured latent method construct)"
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.loadings
+
+    def _display_frame(self) -> pd.DataFrame:
+        return self.fit
+
+
+def common_method_cfa(
+    data: pd.DataFrame,
+    model,
+    *,
+    estimator: str = "ML",
+    equal_loadings: bool = True,
+    method_factor: str = "CMF",
+    loading_change: float = 0.20,
+    method_variance_cut: float = 0.25,
+) -> CommonMethodResult:
+    r"""Common-latent-factor check: refit the CFA with an added method factor.
+
+    The method factor loads on every item, is **orthogonal** to all trait
+    factors, and by default has **equal loadings** (one label for all: the
+    unmeasured latent method construct, ULMC, of Williams, Cote & Buckley,
+    1989, and Podsakoff et al., 2003).  Reported: both fits and their
+    :math:`\Delta\mathrm{CFI}` and chi-square difference, the change of every
+    standardized trait loading, and the method variance (mean squared
+    standardized method loading).  The verdict uses heuristics, stated as
+    such: a standardized loading change above ``loading_change`` (0.20) or a
+    method variance above ``method_variance_cut`` (0.25; Williams et al.,
+    1989, report a median of 25% in their review) signal that common method
+    variance may bias the estimates.  Neither is a test; Podsakoff et al.
+    (2003) recommend procedural remedies first.
+
+    Parameters
+    ----------
+    data : DataFrame of items.
+    model : lavaan measurement syntax, an Instrument or ``{construct: items}``.
+    estimator : ``"ML"`` or ``"MLR"``.
+    equal_loadings : constrain the method loadings to be equal (``False``: free, first fixed at 1).
+    method_factor : name of the added factor.
+
+    References
+    ----------
+    Podsakoff, P. M., MacKenzie, S. B., Lee, J.-Y., & Podsakoff, N. P. (2003). Common method
+    biases in behavioral research. *Journal of Applied Psychology, 88*(5), 879-903.
+
+    Williams, L. J., Cote, J. A., & Buckley, M. R. (1989). Lack of method variance in
+    self-reported affect and perceptions at work: Reality or artifact? *Journal of Applied
+    Psychology, 74*(3), 462-468.
+
+    Examples
+    --------
+    >>> res = common_method_cfa(hs, model)                           # doctest: +SKIP
+    >>> res.fit[["chisq", "df", "cfi"]]                              # doctest: +SKIP
+
+    In R: ``lavaan::cfa(paste(model, "CMF =~ m*x1 + m*x2 + ...", "CMF ~~ 0*F1 + 0*F2"), data)``.
+    """
+    from .cfa import CFA
+    from .invariance import _model_syntax
+
+    syntax = _model_syntax(model)
+    blocks = _parse_measurement(syntax)
+    if method_factor in blocks:
+        raise SpecificationError(f"method_factor name {method_factor!r} is already a factor of the model")
+    items = list(dict.fromkeys(i for its in blocks.values() for i in its))
+    terms = [f"m*{i}" if equal_loadings else i for i in items]
+    cmf_syntax = "\n".join(
+        [syntax.strip(), f"{method_factor} =~ {' + '.join(terms)}",
+         f"{method_factor} ~~ {' + '.join('0*' + f for f in blocks)}"]
+    )
+    base = CFA(syntax, estimator=estimator).fit(data)
+    cmf = CFA(cmf_syntax, estimator=estimator).fit(data)
+    fit = _fit_table({"traits": base, "traits + method": cmf})
+    fb, fc = fit.loc["traits"], fit.loc["traits + method"]
+    d_chi = float(fb["chisq"] - fc["chisq"])
+    d_df = float(fb["df"] - fc["df"])
+    from scipy import stats
+
+    p = float(stats.chi2.sf(d_chi, d_df)) if d_df > 0 else np.nan
+
+    def std_loadings(f):
+        pe = f.params_
+        pe = pe[pe["op"] == "=~"]
+        return pe.set_index(["lhs", "rhs"])["std_all"].astype(float)
+
+    sb, sc = std_loadings(base), std_loadings(cmf)
+    rows = []
+    for f, its in blocks.items():
+        for i in its:
+            rows.append({"item": i, "construct": f, "std_base": sb[(f, i)], "std_with_method": sc[(f, i)],
+                         "method_loading": sc[(method_factor, i)]})
+    loadings = pd.DataFrame(rows)
+    loadings["change"] = loadings["std_with_method"] - loadings["std_base"]
+    mv = float(np.mean(loadings["method_loading"] ** 2))
+    max_change = float(loadings["change"].abs().max())
+    flags = []
+    if max_change > loading_change:
+        big = loadings.loc[loadings["change"].abs() > loading_change, "item"].tolist()
+        flags.append(f"standardized loadings change by more than {loading_change:g} for {', '.join(big)}")
+    if mv > method_variance_cut:
+        flags.append(f"method variance {mv:.3f} exceeds {method_variance_cut:g}")
+    verdict = ("no sign of substantial common method variance (heuristics: "
+               f"max loading change {max_change:.3f} <= {loading_change:g}, method variance {mv:.3f} <= "
+               f"{method_variance_cut:g})") if not flags else "possible common method variance: " + "; ".join(flags)
+    return CommonMethodResult(
+        fit=fit, loadings=loadings, delta_cfi=float(fc["cfi"] - fb["cfi"]), delta_chisq=d_chi,
+        delta_df=d_df, p_value=p, method_variance=mv, max_loading_change=max_change,
+        equal_loadings=equal_loadings, verdict=verdict,
+        convention=("method factor on all items, orthogonal to the traits, "
+                    + ("equal loadings (ULMC)" if equal_loadings else "free loadings")
+                    + "; method variance = mean squared standardized method loading"),
+        r_call="lavaan::cfa(cmf_model, data); lavTestLRT(traits, traits_method)",
+        model_syntax=cmf_syntax, fits={"traits": base, "traits + method": cmf},
+    )
+
+
+# --------------------------------------------------------------------------- measurement table
+@dataclasses.dataclass(frozen=True, eq=False)
+class MeasurementTable(ResultMixin):
+    """The frames of a paper's measurement section (``frames`` keeps them in order)."""
+
+    loadings: pd.DataFrame
+    constructs: pd.DataFrame
+    htmt: pd.DataFrame
+    fornell_larcker: pd.DataFrame
+    fit: pd.Series
+    notes: tuple[str, ...]
+
+    _title = "Measurement model"
+
+    @property
+    def frames(self) -> dict:
+        return {"Standardized loadings": self.loadings, "Reliability and convergent validity": self.constructs,
+                "HTMT": self.htmt, "Fornell-Larcker": self.fornell_larcker, "Fit": self.fit.to_frame("value")}
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.constructs
+
+    def summary(self, digits: int = 3) -> str:
+        parts = [self._title, "=" * len(self._title)]
+        with pd.option_context("display.width", 140, "display.max_columns", 50):
+            for name, frame in self.frames.items():
+                parts += ["", name, "-" * len(name), frame.round(digits).to_string()]
+        parts += ["", *self.notes]
+        return "\n".join(parts)
+
+    def _repr_html_(self) -> str:
+        import html as _html
+
+        body = "".join(
+            f"<h4>{_html.escape(k)}</h4>" + v.to_html(float_format=lambda x: f"{x:.3f}", na_rep="")
+            for k, v in self.frames.items()
+        )
+        notes = "".join(f"<br><small>{_html.escape(n)}</small>" for n in self.notes)
+        return f"<div><strong>{self._title}</strong>{body}{notes}</div>"
+
+
+def _alpha(x: np.ndarray) -> float:
+    """Raw Cronbach's alpha of complete data (psych::alpha raw_alpha)."""
+    k = x.shape[1]
+    c = np.cov(x, rowvar=False)
+    return float(k / (k - 1) * (1 - np.trace(c) / c.sum()))
+
+
+def measurement_table(cfa, data: pd.DataFrame, *, n_boot: int = 2000, seed: int = 0) -> MeasurementTable:
+    r"""Everything a paper's measurement section reports, as labelled frames.
+
+    * ``loadings``: standardized loadings (``std_all``) with SE and p of the
+      unstandardized estimates, per item;
+    * ``constructs``: items, Cronbach's alpha (raw, complete cases), CR and
+      AVE (semTools observed-variance convention and Fornell-Larcker formula),
+      sqrt(AVE);
+    * ``htmt``: the HTMT matrix (arithmetic, absolute correlations) with the
+      one-sided bootstrap upper bounds below the diagonal;
+    * ``fornell_larcker``: sqrt(AVE) on the diagonal, latent correlations off it;
+    * ``fit``: chi-square, df, p, CFI, TLI, RMSEA, SRMR (+ scaled for MLR).
+
+    Examples
+    --------
+    >>> print(measurement_table(fit, hs).summary())                  # doctest: +SKIP
+
+    In R: ``standardizedSolution(fit)``, ``psych::alpha``, ``semTools::compRelSEM``,
+    ``semTools::AVE``, ``semTools::htmt``, ``fitMeasures(fit)``.
+    """
+    pe = cfa.params_
+    lo = pe[pe["op"] == "=~"]
+    blocks: dict[str, list[str]] = {}
+    for r in lo.itertuples():
+        if r.rhs not in blocks.setdefault(r.lhs, []):
+            blocks[r.lhs].append(r.rhs)
+    cols = [c for c in ("lhs", "rhs", "group", "est", "se", "p_value", "std_all") if c in lo.columns]
+    loadings = lo[cols].rename(columns={"lhs": "construct", "rhs": "item", "est": "estimate"}).reset_index(drop=True)
+    cr = composite_reliability(cfa, conventions=("semtools_observed", "fornell_larcker")).wide()
+    av = ave(cfa, conventions=("semtools_observed", "fornell_larcker")).wide()
+    rows = []
+    for f, its in blocks.items():
+        sub = data[its].dropna()
+        rows.append({
+            "construct": f, "n_items": len(its),
+            "alpha": _alpha(sub.to_numpy(float)) if len(its) > 1 else np.nan,
+            "cr_semtools": cr["semtools_observed"].get(f, np.nan),
+            "cr_fornell_larcker": cr["fornell_larcker"].get(f, np.nan),
+            "ave_semtools": av["semtools_observed"].get(f, np.nan),
+            "ave_fornell_larcker": av["fornell_larcker"].get(f, np.nan),
+        })
+    constructs = pd.DataFrame(rows).set_index("construct")
+    constructs["sqrt_ave"] = np.sqrt(constructs["ave_fornell_larcker"])
+    multi = {f: its for f, its in blocks.items() if len(its) > 1}
+    notes = []
+    if len(multi) >= 2:
+        h = htmt(data, multi, n_boot=n_boot, seed=seed)
+        hm = h.matrix.copy()
+        for r in h.table.itertuples():
+            hm.at[r.construct_b, r.construct_a] = r.upper_bound
+        notes.append("HTMT: point estimates above the diagonal, one-sided bootstrap upper bounds below; "
+                     + h.verdict)
+    else:
+        hm = pd.DataFrame()
+    fl = fornell_larcker(cfa)
+    fm = cfa.fit_measures_
+    keys = ["chisq", "df", "pvalue", "chisq.scaled", "pvalue.scaled", "cfi", "tli", "rmsea", "srmr",
+            "cfi.robust", "rmsea.robust"]
+    fit = pd.Series({k: float(fm[k]) for k in keys if k in fm.index}, name="value")
+    notes += ["alpha: raw Cronbach's alpha on complete cases (psych::alpha raw_alpha)",
+              "CR/AVE semtools: semTools obs.var = TRUE; fornell_larcker: standardized-loading formula",
+              "Fornell-Larcker: " + fl.verdict]
+    return MeasurementTable(loadings=loadings, constructs=constructs, htmt=hm, fornell_larcker=fl.matrix,
+                            fit=fit, notes=tuple(notes))
+
+
+def reliability_table(cfa, *, convention: str = "semtools_observed") -> pd.DataFrame:
+    """Construct-indexed ``composite_reliability`` and ``ave`` of a fitted single-group CFA.
+
+    The shape ``custval.reliability.reliability(..., cfa=fit)`` joins as its
+    CR/AVE columns.  ``convention`` is one of ``semtools_observed`` (default,
+    ``semTools::compRelSEM(fit)``/``AVE(fit)``), ``semtools_implied`` or
+    ``fornell_larcker`` (see :func:`composite_reliability`).
+
+    In R: ``semTools::compRelSEM(fit); semTools::AVE(fit)``.
+    """
+    cr = composite_reliability(cfa, conventions=(convention,)).table
+    av = ave(cfa, conventions=(convention,)).table
+    if cr["group"].nunique() > 1:
+        raise SpecificationError("reliability_table needs a single-group CFA; use composite_reliability()")
+    return pd.DataFrame(
+        {"composite_reliability": cr.set_index("construct")["estimate"],
+         "ave": av.set_index("construct")["estimate"]}
     )

@@ -1,0 +1,210 @@
+"""custval.invariance against lavaan (tests/r/validity.R: HS39 by school, ML and MLR,
+a partial model freeing the x3 intercept, and a simulated two-group set in which the
+loading of y3 differs by design)."""
+
+from __future__ import annotations
+
+import importlib.util
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from custval._paths import RAW_DATA_DIR
+from custval.exceptions import InsufficientDataError, MissingDataWarning, SpecificationError
+from custval.invariance import (
+    _difference,
+    _normalize_free,
+    _passes,
+    invariance,
+    rank_invariance_candidates,
+    scaled_difference_test,
+)
+from tests.conftest import load_golden
+
+HS_MODEL = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
+LEVELS = ["configural", "metric", "scalar", "strict"]
+
+needs_cfa = pytest.mark.skipif(
+    importlib.util.find_spec("custval.cfa") is None, reason="custval.cfa (multi-group CFA) not available yet"
+)
+
+
+def _rows(fits: list[dict], estimator: str) -> list[dict]:
+    """lavaan fitMeasures rows in the shape invariance() builds from CFA.fit_measures_."""
+    out = []
+    for f in fits:
+        row = {k: f[k] for k in ("chisq", "df", "cfi", "rmsea", "srmr")}
+        if estimator == "MLR":
+            row.update(scaling_factor=f["chisq.scaling.factor"], cfi_robust=f["cfi.robust"],
+                       rmsea_robust=f["rmsea.robust"], cfi_scaled=f["cfi.scaled"],
+                       rmsea_scaled=f["rmsea.scaled"])
+        out.append(row)
+    return out
+
+
+@pytest.fixture(scope="module")
+def hs():
+    return pd.read_csv(RAW_DATA_DIR / "holzinger_swineford1939" / "holzinger_swineford1939.csv")
+
+
+# --------------------------------------------------------------------------- arithmetic vs lavTestLRT
+@pytest.mark.parametrize("estimator", ["ML", "MLR"])
+def test_difference_tests_reproduce_lavtestlrt(estimator):
+    gold = load_golden("validity", "invariance_hs39")[estimator.lower()]
+    rows = _rows(gold["fits"], estimator)
+    for i in range(1, 4):
+        diff = _difference(rows[i - 1], rows[i], estimator)
+        ref = gold["lrt"][i]
+        assert diff["delta_chisq"] == pytest.approx(ref["Chisq diff"], rel=1e-9)
+        assert diff["delta_df"] == ref["Df diff"]
+        assert diff["p_value"] == pytest.approx(ref["Pr(>Chisq)"], rel=1e-8)
+
+
+def test_partial_scalar_difference_mlr():
+    gold = load_golden("validity", "invariance_hs39")
+    metric = gold["mlr"]["fits"][1]
+    partial = dict(gold["partial"]["mlr"]["fit"])
+    t, cd = scaled_difference_test(metric["chisq"], metric["df"], metric["chisq.scaling.factor"],
+                                   partial["chisq"], partial["df"], partial["chisq.scaling.factor"])
+    assert t == pytest.approx(gold["partial"]["mlr"]["lrt_vs_metric"][1]["Chisq diff"], rel=1e-9)
+    assert cd > 0
+
+
+def test_scaled_difference_undefined_when_cd_negative():
+    t, cd = scaled_difference_test(100.0, 48, 1.5, 101.0, 50, 1.0)
+    assert np.isnan(t) and cd < 0
+
+
+def test_chen_criteria_on_hs39_and_simulated_sequences():
+    hs_rows = _rows(load_golden("validity", "invariance_hs39")["ml"]["fits"], "ML")
+    verdicts = [_passes(lv, _difference(a, b, "ML"), "chen2007", 0.05)[0]
+                for lv, a, b in zip(LEVELS[1:], hs_rows[:-1], hs_rows[1:])]
+    # HS39 by school: metric holds, scalar fails (dCFI -.039 with dSRMR +.011 >= .010)
+    assert verdicts[:2] == [True, False]
+    sim_rows = _rows(load_golden("validity", "invariance_sim")["ml"]["fits"], "ML")
+    ok, reason = _passes("metric", _difference(sim_rows[0], sim_rows[1], "ML"), "chen2007", 0.05)
+    assert not ok and "Chen 2007" in reason
+    ok, _ = _passes("metric", _difference(sim_rows[0], sim_rows[1], "ML"), "chisq", 0.05)
+    assert not ok
+    ok, _ = _passes("metric", _difference(hs_rows[0], hs_rows[1], "ML"), ("chisq", "cheung_rensvold2002"), 0.05)
+    assert ok
+
+
+def test_free_and_argument_validation(hs):
+    assert _normalize_free(["x3~1", "visual=~x2", " x3 ~~ x3 "]) == ("x3 ~ 1", "visual =~ x2", "x3 ~~ x3")
+    with pytest.raises(SpecificationError, match="only intercepts"):
+        _normalize_free("x3 ~ x2")
+    with pytest.raises(SpecificationError, match="estimator"):
+        invariance(hs, HS_MODEL, "school", estimator="WLS")
+    with pytest.raises(SpecificationError, match="order"):
+        invariance(hs, HS_MODEL, "school", levels=("metric", "configural"))
+    with pytest.raises(SpecificationError, match="criterion"):
+        invariance(hs, HS_MODEL, "school", criteria="fancy")
+    with pytest.raises(SpecificationError, match="'nope'"):
+        invariance(hs, HS_MODEL, "nope")
+
+
+def test_small_group_is_named(hs):
+    tiny = pd.concat([hs, hs.head(12).assign(school="Tiny")], ignore_index=True)
+    with pytest.raises(InsufficientDataError, match="Tiny.*12"):
+        invariance(tiny, HS_MODEL, "school")
+
+
+# --------------------------------------------------------------------------- with the CFA estimator
+_SCALED = [("chisq_scaled", "chisq.scaled"), ("scaling_factor", "chisq.scaling.factor"),
+           ("cfi_robust", "cfi.robust"), ("tli_robust", "tli.robust"), ("rmsea_robust", "rmsea.robust"),
+           ("cfi_scaled", "cfi.scaled"), ("rmsea_scaled", "rmsea.scaled")]
+
+
+def _table_vs_gold(res, fits, lrt, estimator, rel):
+    """Fit rows and lavTestLRT differences.  ``rel`` is 1e-6 against the polished lavaan
+    solutions and 1e-5 against lavaan's defaults (see tests/r/validity.R: lavaan's nlminb
+    leaves first-order quantities such as SRMR and the MLR scaling factor ~1e-6 off)."""
+    t = res.table.set_index("level")
+    for f in fits:
+        lv = f["level"]
+        pairs = [("chisq", "chisq"), ("df", "df"), ("cfi", "cfi"), ("tli", "tli"), ("rmsea", "rmsea"),
+                 ("srmr", "srmr")]
+        for ours, theirs in pairs + (_SCALED if estimator == "MLR" else []):
+            assert t.at[lv, ours] == pytest.approx(f[theirs], rel=rel), (lv, ours)
+    for ref in lrt[1:]:
+        assert t.at[ref["model"], "delta_chisq"] == pytest.approx(ref["Chisq diff"], rel=rel)
+        assert t.at[ref["model"], "delta_df"] == ref["Df diff"]
+        assert t.at[ref["model"], "p_value"] == pytest.approx(ref["Pr(>Chisq)"], rel=10 * rel)
+
+
+@needs_cfa
+@pytest.mark.parametrize("estimator", ["ML", "MLR"])
+def test_hs39_sequence_matches_lavaan(hs, estimator):
+    gold = load_golden("validity", "invariance_hs39")[estimator.lower()]
+    res = invariance(hs, HS_MODEL, "school", estimator=estimator, stop=False)
+    _table_vs_gold(res, gold["fits_polished"], gold["lrt_polished"], estimator, rel=1e-6)
+    _table_vs_gold(res, gold["fits"], gold["lrt"], estimator, rel=1e-5)
+    assert res.highest == "metric"
+    assert list(res.table["verdict"]) == ["baseline", "holds", "fails", "holds"]
+    assert res.latent_means is None
+    stopped = invariance(hs, HS_MODEL, "school", estimator=estimator)
+    assert list(stopped.table["level"]) == ["configural", "metric", "scalar"]
+
+
+@needs_cfa
+@pytest.mark.parametrize("estimator", ["ML", "MLR"])
+def test_partial_scalar_and_latent_means(hs, estimator):
+    gold = load_golden("validity", "invariance_hs39")["partial"][estimator.lower()]
+    res = invariance(hs, HS_MODEL, "school", estimator=estimator, free=("x3 ~ 1",),
+                     levels=("configural", "metric", "scalar"), criteria="chisq", stop=False)
+    row = res.table.set_index("level").loc["scalar"]
+    assert row["chisq"] == pytest.approx(gold["fit_polished"]["chisq"], rel=1e-6)
+    assert row["srmr"] == pytest.approx(gold["fit_polished"]["srmr"], rel=1e-6)
+    assert row["delta_chisq"] == pytest.approx(gold["lrt_vs_metric_polished"][1]["Chisq diff"], rel=1e-6)
+    assert row["delta_chisq"] == pytest.approx(gold["lrt_vs_metric"][1]["Chisq diff"], rel=1e-5)
+    # latent means from the partial scalar model, whatever the verdict: compare with lavaan
+    from custval.invariance import _latent_means
+
+    lm = _latent_means(res.fits["scalar"], 0.95).set_index("construct")
+    assert (lm["group"] == "Grant-White").all() and (lm["reference"] == "Pasteur").all()
+    for ref in gold["latent_means"] + gold["latent_means_polished"]:
+        if ref["group"] == 2:
+            assert lm.at[ref["lhs"], "estimate"] == pytest.approx(ref["est"], abs=1e-5)
+            assert lm.at[ref["lhs"], "se"] == pytest.approx(ref["se"], abs=1e-5)
+
+
+@needs_cfa
+def test_scalar_latent_means_match_lavaan(hs):
+    g = load_golden("validity", "invariance_hs39")["ml"]
+    gold = g["latent_means_scalar"] + g["latent_means_scalar_polished"]
+    from custval.invariance import _fit, _latent_means
+
+    fit = _fit(HS_MODEL, hs, "school", "ML", ("loadings", "intercepts"), ())
+    lm = _latent_means(fit, 0.95).set_index("construct")
+    for ref in gold:
+        if ref["group"] == 2:
+            assert lm.at[ref["lhs"], "estimate"] == pytest.approx(ref["est"], abs=1e-5)
+            assert lm.at[ref["lhs"], "se"] == pytest.approx(ref["se"], abs=1e-5)
+
+
+@needs_cfa
+def test_simulation_finds_the_non_invariant_loading():
+    gold = load_golden("validity", "invariance_sim")
+    data = pd.DataFrame(gold["data"])
+    res = invariance(data, gold["model"], "grp")
+    _table_vs_gold(res, gold["ml"]["fits_polished"][:2], gold["ml"]["lrt_polished"][:2], "ML", rel=1e-6)
+    assert res.highest == "configural" and "metric fails" in res.verdict
+    ranked = rank_invariance_candidates(data, gold["model"], "grp", level="metric")
+    assert ranked.iloc[0]["parameter"] == "F1 =~ y3"
+    # lavTestScore ranks the same constraint first
+    score = max(gold["score_metric_ml"], key=lambda r: r["X2"])
+    assert score["lhs"].startswith("F1 =~ y3")
+    partial = invariance(data, gold["model"], "grp", free=("F1 =~ y3",), levels=("configural", "metric"))
+    assert partial.highest == "metric"
+
+
+@needs_cfa
+def test_missing_group_rows_are_reported(hs):
+    data = hs.copy()
+    data.loc[[0, 5], "school"] = np.nan
+    with pytest.warns(MissingDataWarning, match="2 of 301"), warnings.catch_warnings():
+        res = invariance(data, HS_MODEL, "school", levels=("configural",))
+    assert sum(res.n_per_group.values()) == 299
