@@ -115,8 +115,8 @@ class _Design:
 
 def resample_counts(rng: np.random.Generator, b: int, n: int) -> np.ndarray:
     """(b × n) resampling counts: row sums n, drawn as b·n uniform indices."""
-    idx = rng.integers(0, n, size=(b, n))
-    idx += (np.arange(b) * n)[:, None]
+    idx = rng.integers(0, n, size=(b, n), dtype=np.int64)
+    idx += (np.arange(b, dtype=np.int64) * n)[:, None]
     return np.bincount(idx.ravel(), minlength=b * n).reshape(b, n).astype(float)
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import optimize
 
-from ._relcore import smc
+from ._relcore import single_thread_blas, smc
 
 LOWER_PSI = 0.005  # psych's lower bound for uniquenesses in fa(fm = "minres")
 
@@ -51,6 +51,11 @@ def minres(r: np.ndarray, nf: int) -> tuple[np.ndarray, np.ndarray, bool]:
 
     Returns (unrotated loadings with psych's column signs, uniquenesses, converged).
     """
+    with single_thread_blas():
+        return _minres(r, nf)
+
+
+def _minres(r, nf):
     start = np.diag(r) - smc(r)
     upper = max(float(np.max(smc(r))), 1.0)
     # R: optim(method = "L-BFGS-B", control = list(parscale = rep(0.01, p))) with optim's defaults
@@ -216,6 +221,12 @@ def omega_from_sl(r: np.ndarray, sl: dict) -> dict:
 
 # --------------------------------------------------------------------------- one factor, batched
 def omega1_batch(r: np.ndarray, *, tol: float = 1e-12, maxit: int = 200) -> dict:
+    """One-factor minres on a stack of correlation matrices (B, p, p), vectorised (see ``_omega1``)."""
+    with single_thread_blas():
+        return _omega1(r, tol=tol, maxit=maxit)
+
+
+def _omega1(r: np.ndarray, *, tol: float = 1e-12, maxit: int = 200) -> dict:
     """One-factor minres on a stack of correlation matrices (B, p, p), vectorised.
 
     Gauss-Newton on the loadings for Σ_{i<j} (r_ij − λ_i λ_j)², started from the
@@ -230,8 +241,13 @@ def omega1_batch(r: np.ndarray, *, tol: float = 1e-12, maxit: int = 200) -> dict
     s = r.copy()
     idx = np.arange(p)
     s[:, idx, idx] = smc(r)
-    w, v = np.linalg.eigh(s)
-    lam = v[:, :, -1] * np.sqrt(np.maximum(w[:, -1:], 1e-12))
+    # first principal axis by power iteration (cheaper than a batched eigh; only a start value)
+    v = np.ones((b, p)) / np.sqrt(p)
+    for _ in range(30):
+        v = np.einsum("bij,bj->bi", s, v)
+        v /= np.linalg.norm(v, axis=1, keepdims=True)
+    ev = np.einsum("bi,bij,bj->b", v, s, v)
+    lam = v * np.sqrt(np.maximum(ev, 1e-12))[:, None]
     off = 1.0 - np.eye(p)
     bound = np.sqrt(1 - LOWER_PSI)
     eye = np.eye(p)
@@ -239,15 +255,19 @@ def omega1_batch(r: np.ndarray, *, tol: float = 1e-12, maxit: int = 200) -> dict
         res = (r - lam[:, :, None] * lam[:, None, :]) * off  # (B, p, p), zero diagonal
         grad = np.einsum("bij,bj->bi", res, lam)  # descent direction −J'res
         l2 = lam**2
-        jtj = lam[:, :, None] * lam[:, None, :] * off
-        jtj[:, idx, idx] = l2.sum(axis=1)[:, None] - l2
         # projected Gauss-Newton: loadings at the bound that would move outwards stay fixed
         active = (np.abs(lam) >= bound - 1e-12) & (np.sign(lam) * grad > 0)
-        if active.any():
-            grad = np.where(active, 0.0, grad)
-            keep = ~active
-            jtj = jtj * (keep[:, :, None] & keep[:, None, :]) + eye * active[:, :, None]
-        step = np.linalg.solve(jtj, grad[..., None])[..., 0]
+        # J'J = D + t t' with D = diag(Σλ² − 2λ_i²), t = λ (active rows: D_i = 1, t_i = 0);
+        # solved by Sherman-Morrison, elementwise over the whole stack
+        dvec = np.where(active, 1.0, l2.sum(axis=1, keepdims=True) - 2 * l2)
+        t = np.where(active, 0.0, lam)
+        g = np.where(active, 0.0, grad)
+        if np.min(np.abs(dvec)) > 1e-8:
+            dg, dt = g / dvec, t / dvec
+            step = dg - dt * (np.sum(t * dg, axis=1) / (1 + np.sum(t * dt, axis=1)))[:, None]
+        else:  # a dominant loading makes D singular: general solve
+            jtj = dvec[:, :, None] * eye + t[:, :, None] * t[:, None, :]
+            step = np.linalg.solve(jtj, g[..., None])[..., 0]
         lam = np.clip(lam + step, -bound, bound)
         if np.max(np.abs(step)) < tol:
             break

@@ -29,6 +29,28 @@ from .exceptions import (
 
 NAN_POLICIES = ("listwise", "pairwise", "raise")
 
+_CONTROLLER = None
+
+
+def single_thread_blas():
+    """Context manager limiting BLAS to one thread.
+
+    Many tiny matrix operations (5 × 5 eigen-decompositions, L-BFGS-B's vector
+    updates) are several times slower with multi-threaded BLAS on a busy
+    machine; large products are left alone.
+    """
+    global _CONTROLLER
+    try:
+        if _CONTROLLER is None:
+            from threadpoolctl import ThreadpoolController
+
+            _CONTROLLER = ThreadpoolController()
+        return _CONTROLLER.limit(limits=1, user_api="blas")
+    except Exception:  # threadpoolctl missing or unsupported: run as is
+        import contextlib
+
+        return contextlib.nullcontext()
+
 
 # --------------------------------------------------------------------------- input
 @dataclass(frozen=True)
@@ -119,7 +141,7 @@ def prepare_items(
         keep = ~miss.any(axis=1)
     else:
         keep = ~miss.all(axis=1)
-    xu = x[keep]
+    xu = x if keep.all() else x[keep]  # no copy of complete data
     n_used = int(keep.sum())
     if require_n_gt_p and n_used <= len(names):
         raise InsufficientDataError(
@@ -161,8 +183,7 @@ def covariance(x: np.ndarray, *, pairwise: bool | None = None) -> tuple[np.ndarr
         pairwise = bool(miss.any())
     n, p = x.shape
     if not miss.any():
-        xc = x - x.mean(axis=0)
-        return (xc.T @ xc) / (n - 1), np.full((p, p), n, dtype=float)
+        return complete_moments(x)["cov"], np.full((p, p), n, dtype=float)
     if not pairwise:
         raise ValueError("covariance: missing values need pairwise=True")
     m = (~miss).astype(float)
@@ -174,6 +195,42 @@ def covariance(x: np.ndarray, *, pairwise: bool | None = None) -> tuple[np.ndarr
     with np.errstate(invalid="ignore", divide="ignore"):
         cov = (sxy - sx * sx.T / nij) / (nij - 1)
     return cov, nij
+
+
+def complete_moments(x: np.ndarray, chunk: int = 1 << 15) -> dict:
+    """Means, covariance and central power sums of complete data in one chunked pass.
+
+    Rows are processed in chunks around a fixed shift (the mean of the first
+    rows), so memory stays at one chunk beyond the data and cancellation is
+    negligible.  Returns n, mean, cov (n − 1), m2, m3, m4 (central sums
+    Σ(x − x̄)^r per column), min, max.
+    """
+    n, p = x.shape
+    shift = x[: min(n, 4096)].mean(axis=0)
+    xtx = np.zeros((p, p))
+    s1 = np.zeros(p)
+    s2 = np.zeros(p)
+    s3 = np.zeros(p)
+    s4 = np.zeros(p)
+    lo = np.full(p, np.inf)
+    hi = np.full(p, -np.inf)
+    for start in range(0, n, chunk):
+        c = x[start: start + chunk] - shift
+        xtx += c.T @ c
+        c2 = c * c
+        s1 += c.sum(axis=0)
+        s2 += c2.sum(axis=0)
+        s3 += (c2 * c).sum(axis=0)
+        s4 += (c2 * c2).sum(axis=0)
+        lo = np.minimum(lo, c.min(axis=0))
+        hi = np.maximum(hi, c.max(axis=0))
+    m1 = s1 / n
+    cov = (xtx - np.outer(s1, s1) / n) / (n - 1)
+    m2 = s2 - s1 * m1
+    m3 = s3 - 3 * m1 * s2 + 2 * n * m1**3
+    m4 = s4 - 4 * m1 * s3 + 6 * m1**2 * s2 - 3 * n * m1**4
+    return {"n": n, "mean": shift + m1, "cov": cov, "m2": m2, "m3": m3, "m4": m4,
+            "min": lo + shift, "max": hi + shift}
 
 
 def pairwise_cor(x: np.ndarray) -> np.ndarray:

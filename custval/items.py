@@ -22,8 +22,19 @@ COLUMNS = (
 )
 
 
-def _describe(x: np.ndarray) -> dict[str, np.ndarray]:
-    """psych::describe (type = 3) per column, ignoring NaN."""
+def _describe(x: np.ndarray, mom: dict | None = None) -> dict[str, np.ndarray]:
+    """psych::describe (type = 3) per column, ignoring NaN (``mom``: complete-data moments)."""
+    if mom is not None:  # complete data: one chunked pass (no full-size temporaries)
+        n = float(mom["n"])
+        sd = np.sqrt(mom["m2"] / (n - 1))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            skew = mom["m3"] / (n * sd**3)
+            kurt = mom["m4"] / (n * sd**4) - 3.0
+        return {
+            "n": np.full(x.shape[1], n), "mean": mom["mean"], "sd": sd,
+            "median": np.array([np.median(x[:, j]) for j in range(x.shape[1])]),
+            "min": mom["min"], "max": mom["max"], "skew": skew, "kurtosis": kurt,
+        }
     n = (~np.isnan(x)).sum(axis=0).astype(float)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -39,18 +50,21 @@ def _describe(x: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
-def _scale_block(x: np.ndarray, names, nan_policy: str) -> dict[str, np.ndarray]:
+def _scale_block(x: np.ndarray, names, nan_policy: str, cov: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Item-total statistics of one scale (psych::alpha ``item.stats`` / ``alpha.drop``)."""
     k = x.shape[1]
     nan = np.full(k, np.nan)
     if k < 2:
         return {"raw_r": nan, "r_cor": nan, "r_drop": nan, "alpha_if_deleted": nan, "mean_r": nan}
-    if nan_policy == "listwise":
-        x = x[~np.isnan(x).any(axis=1)]
-    pairwise = bool(np.isnan(x).any())
-    c, nij = core.covariance(x, pairwise=pairwise)
-    if pairwise:
-        core.check_pair_counts(nij, names)
+    if cov is not None:  # complete data: everything follows from C
+        c, pairwise = cov, False
+    else:
+        if nan_policy == "listwise":
+            x = x[~np.isnan(x).any(axis=1)]
+        pairwise = bool(np.isnan(x).any())
+        c, nij = core.covariance(x, pairwise=pairwise)
+        if pairwise:
+            core.check_pair_counts(nij, names)
     with np.errstate(invalid="ignore", divide="ignore"):
         r = core.cov2cor(c)
         csum = c.sum()
@@ -69,9 +83,13 @@ def _scale_block(x: np.ndarray, names, nan_policy: str) -> dict[str, np.ndarray]
             r_cor = rc.sum(axis=0) / np.sqrt(rc.sum())
         except np.linalg.LinAlgError:
             r_cor = nan.copy()
-        # raw.r: cor(rowMeans(x, na.rm = TRUE), x, use = "pairwise")
-        total = np.nanmean(x, axis=1)
-        raw_r = np.array([_pair_cor(total, x[:, j]) for j in range(k)])
+        # raw.r: cor(rowMeans(x, na.rm = TRUE), x, use = "pairwise"); with complete data
+        # cov(x_j, mean) = colSum_j(C)/k and var(mean) = 1'C1/k², so raw.r = colSum_j(C)/sqrt(C_jj 1'C1)
+        if pairwise:
+            total = np.nanmean(x, axis=1)
+            raw_r = np.array([_pair_cor(total, x[:, j]) for j in range(k)])
+        else:
+            raw_r = colsum / np.sqrt(diag * csum)
         mean_r = (r.sum(axis=0) - 1.0) / (k - 1)
     return {"raw_r": raw_r, "r_cor": r_cor, "r_drop": r_drop, "alpha_if_deleted": alpha_del, "mean_r": mean_r}
 
@@ -162,7 +180,7 @@ def item_analysis(data, instrument=None, *, items=None, nan_policy: str = "pairw
     if instrument is not None:
         sub = instrument.keyed(sub)[all_items]
     core.prepare_items(sub, nan_policy="pairwise", min_items=1, check_constant=False, require_n_gt_p=False)
-    x_all = sub.to_numpy(dtype=float, na_value=np.nan)
+    x_all = sub.to_numpy(dtype=float, na_value=np.nan)  # a view for a float frame
     if floor is None:
         floor, ceiling = np.nanmin(x_all), np.nanmax(x_all)
     frames = []
@@ -171,11 +189,14 @@ def item_analysis(data, instrument=None, *, items=None, nan_policy: str = "pairw
         k = len(its)
         xb = x_all[:, pos : pos + k]
         pos += k
-        if nan_policy == "listwise":
+        has_nan = bool(np.isnan(xb).any())
+        if nan_policy == "listwise" and has_nan:
             xb = xb[~np.isnan(xb).any(axis=1)]
-        desc = _describe(xb)
+            has_nan = False
+        mom = None if has_nan else core.complete_moments(xb)
+        desc = _describe(xb, mom)
         with np.errstate(invalid="ignore", divide="ignore"):
-            valid = (~np.isnan(xb)).sum(axis=0)
+            valid = desc["n"]
             pct_floor = 100.0 * (xb == floor).sum(axis=0) / valid
             pct_ceiling = 100.0 * (xb == ceiling).sum(axis=0) / valid
         const = desc["min"] == desc["max"]
@@ -189,7 +210,8 @@ def item_analysis(data, instrument=None, *, items=None, nan_policy: str = "pairw
         ok = ~const
         if ok.sum() >= 2:
             sel = np.flatnonzero(ok)
-            res = _scale_block(xb[:, sel], [its[j] for j in sel], nan_policy)
+            cov = None if mom is None else mom["cov"][np.ix_(sel, sel)]
+            res = _scale_block(xb[:, sel], [its[j] for j in sel], nan_policy, cov)
             for key, val in res.items():
                 block[key][ok] = val
         frame = pd.DataFrame({"construct": cid, **desc}, index=list(its))
