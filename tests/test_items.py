@@ -105,3 +105,11 @@ def test_all_missing_item_is_an_error():
 def test_unknown_item_is_an_error():
     with pytest.raises(ex.SpecificationError, match="Z9"):
         item_analysis(bfi(), items=["A1", "Z9"])
+
+
+def test_with_shipped_bfi_codebook():
+    custval = pytest.importorskip("custval.codebook")
+    inst = custval.load_instrument("bfi")
+    g = load_golden("reliability", "bfi")
+    table = item_analysis(bfi(keyed=False), inst)
+    _check(table, g["pairwise"])

@@ -351,3 +351,14 @@ def test_alpha_ci_coverage(lam, method):
     coverage = hits / reps
     print(f"coverage {method}: {coverage:.3f}")
     assert 0.93 <= coverage <= 0.97, coverage
+
+
+def test_reliability_with_shipped_bfi_codebook():
+    codebook = pytest.importorskip("custval.codebook")
+    g = load_golden("reliability", "bfi")
+    t = reliability(bfi(keyed=False), codebook.load_instrument("bfi"), ci_method="duhachek")
+    for s in BFI_SCALES:
+        np.testing.assert_allclose(t.loc[s, "alpha"], g["listwise"][s]["alpha"], rtol=RTOL)
+        np.testing.assert_allclose([t.loc[s, "alpha_ci_low"], t.loc[s, "alpha_ci_high"]],
+                                   [g["listwise"][s]["duhachek_low"], g["listwise"][s]["duhachek_high"]],
+                                   rtol=RTOL)
