@@ -255,5 +255,21 @@ def test_build_processed_reads_every_instrumented_dataset(monkeypatch):
     assert out == [f"<{n}>" for n in WITH_INSTRUMENT]
     for name in WITH_INSTRUMENT:
         assert len(written[name]) == SHAPES[name][0]
-    corp_items = load_dataset("corp_rep").instrument.items
-    assert not (written["corp_rep"][list(corp_items)] == -99).to_numpy().any()
+    # corp_rep: the declared -99 codes of the instrument items become missing (11 cells:
+    # cusl_1 3, cusl_2 4, cusl_3 3, cusa 1); non-item columns are not recoded.
+    corp_items = list(load_dataset("corp_rep").instrument.items)
+    corp = written["corp_rep"]
+    assert not (corp[corp_items] == -99).to_numpy().any()
+    assert corp[corp_items].isna().sum()[lambda s: s > 0].to_dict() == {
+        "cusa": 1, "cusl_1": 3, "cusl_2": 4, "cusl_3": 3,
+    }
+    # bfi: 508 empty item cells stay missing, ids kept in order.
+    bfi = load_dataset("bfi")
+    bfi_items = list(bfi.instrument.items)
+    assert int(written["bfi"][bfi_items].isna().to_numpy().sum()) == 508
+    assert written["bfi"]["id"].astype("int64").tolist() == bfi.data["id"].tolist()
+    # item values themselves are unchanged
+    for name in ("mobi", "bank_satisfaction", "service_quality_sq"):
+        ds = load_dataset(name)
+        items = list(ds.instrument.items)
+        assert (written[name][items].to_numpy() == ds.data[items].to_numpy()).all()
