@@ -412,6 +412,9 @@ def load_dataset(name: str, *, with_instrument: bool = True) -> Dataset:
     {'IMAG1': 7.64, 'CUSA1': 7.988}
     >>> int((load_dataset("corp_rep", with_instrument=False).data["cusl_2"] == -99).sum())
     4
+    >>> corp = load_dataset("corp_rep")
+    >>> corp.instrument.name, corp.instrument.missing_codes
+    ('corp_rep', (-99,))
 
     # In R: data(mobi, package = "seminr"); colMeans(mobi[, c("IMAG1", "CUSA1")])
     """
