@@ -77,17 +77,17 @@ def have_r(*packages: str) -> bool:
 def run_r(code: str, *, timeout: float = 3600) -> dict | None:
     """Run R ``code`` that prints one JSON object on its last stdout line; ``None`` without Rscript.
 
-    Helper available inside ``code``: ``timed(expr, repeat)`` returns the median
-    elapsed seconds of ``repeat`` evaluations and the value of the last one::
+    Helper available inside ``code``: ``timed(expr, times)`` returns the median
+    elapsed seconds of ``times`` evaluations and the value of the last one::
 
         t <- timed(psych::alpha(x), 5); cat(jsonlite::toJSON(list(sec = t$sec), auto_unbox = TRUE, digits = NA))
     """
     if shutil.which("Rscript") is None:
         return None
     prelude = (
-        "timed <- function(expr, repeat = 3) { e <- substitute(expr); env <- parent.frame();\n"
-        "  v <- NULL; s <- numeric(repeat)\n"
-        "  for (i in seq_len(repeat)) s[i] <- system.time(v <- eval(e, env))[['elapsed']]\n"
+        "timed <- function(expr, times = 3) { e <- substitute(expr); env <- parent.frame();\n"
+        "  v <- NULL; s <- numeric(times)\n"
+        "  for (i in seq_len(times)) s[i] <- system.time(v <- eval(e, env))[['elapsed']]\n"
         "  list(sec = median(s), value = v) }\n"
     )
     with tempfile.NamedTemporaryFile("w", suffix=".R", delete=False) as fh:
