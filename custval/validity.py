@@ -1078,6 +1078,8 @@ def measurement_table(cfa, data: pd.DataFrame, *, n_boot: int = 2000, seed: int 
         if r.rhs not in blocks.setdefault(r.lhs, []):
             blocks[r.lhs].append(r.rhs)
     cols = [c for c in ("lhs", "rhs", "group", "est", "se", "p_value", "std_all") if c in lo.columns]
+    if "group" in cols and lo["group"].nunique() == 1:
+        cols.remove("group")
     loadings = lo[cols].rename(columns={"lhs": "construct", "rhs": "item", "est": "estimate"}).reset_index(drop=True)
     cr = composite_reliability(cfa, conventions=("semtools_observed", "fornell_larcker")).wide()
     av = ave(cfa, conventions=("semtools_observed", "fornell_larcker")).wide()

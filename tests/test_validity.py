@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -253,3 +255,87 @@ def test_single_indicator_factor_warns():
     with pytest.warns(FewItemsWarning, match="speed"):
         res = composite_reliability(fit)
     assert np.isnan(res.wide().at["speed", "semtools_observed"])
+
+
+# --------------------------------------------------------------------------- with the CFA estimator
+needs_cfa = pytest.mark.skipif(
+    importlib.util.find_spec("custval.cfa") is None, reason="custval.cfa not available yet"
+)
+HS_MODEL = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
+
+# custval's CFA against lavaan: the formulas are checked at 1e-8 above on lavaan's own
+# estimates; here the whole chain is compared with the *polished* lavaan solution
+# (tests/r/validity.R).  lavaan's default nlminb leaves |gradient| ~1e-6 (mobi 5e-6), so
+# CR/AVE from its default fit are only ~1e-6 accurate; even polished, mobi's BFGS stops
+# at |gradient| 2e-7.  Tolerances follow what lavaan itself achieves.
+_CFA_TOL = {"hs39": 1e-7, "hs39_rc": 2e-7, "mobi_ecsi": 1e-6}
+
+
+@needs_cfa
+@pytest.mark.parametrize("case", ["hs39", "hs39_rc", "mobi_ecsi"])
+def test_cr_ave_from_custval_cfa_match_semtools(case, hs, mobi):
+    from custval.cfa import CFA
+    from custval.validity import ave, composite_reliability, reliability_table
+
+    gold = load_golden("validity", "reliability")[case]
+    data = mobi if case == "mobi_ecsi" else hs
+    fit = CFA(gold["model"]).fit(data)
+    cr, av = composite_reliability(fit).wide(), ave(fit).wide()
+    pol = gold["polished"]
+    for col, key in [("semtools_observed", "obs"), ("semtools_implied", "implied")]:
+        for res, name in [(cr, "cr"), (av, "ave")]:
+            ref = pd.Series(pol[f"{name}_{key}"])
+            np.testing.assert_allclose(res.loc[ref.index, col], ref, rtol=_CFA_TOL[case])
+            ref = pd.Series(gold[f"{name}_{key}"])
+            np.testing.assert_allclose(res.loc[ref.index, col], ref, rtol=1e-5)
+    std = pd.DataFrame(pol["std_loadings"])
+    for f, grp in std.groupby("lhs"):
+        lam = grp["est.std"].to_numpy()
+        assert cr.at[f, "fornell_larcker"] == pytest.approx(
+            lam.sum() ** 2 / (lam.sum() ** 2 + (1 - lam**2).sum()), rel=_CFA_TOL[case])
+    table = reliability_table(fit)
+    assert list(table.columns) == ["composite_reliability", "ave"]
+    np.testing.assert_allclose(table["composite_reliability"], cr.loc[table.index, "semtools_observed"])
+
+
+@needs_cfa
+def test_common_method_factor_matches_lavaan(hs):
+    from custval.validity import common_method_cfa
+
+    gold = load_golden("validity", "common_method")
+    res = common_method_cfa(hs, HS_MODEL)
+    for label, key in [("traits", "fit_base"), ("traits + method", "fit_cmf")]:
+        for k, v in gold[key].items():
+            assert res.fit.at[label, k] == pytest.approx(v, rel=1e-6), (label, k)
+    assert res.delta_cfi == pytest.approx(gold["fit_cmf"]["cfi"] - gold["fit_base"]["cfi"], rel=1e-6)
+    ref = pd.DataFrame(gold["std_loadings_cmf"]).set_index(["lhs", "rhs"])["est.std"]
+    got = res.loadings.set_index("item")
+    for item, row in got.iterrows():
+        assert row["std_with_method"] == pytest.approx(ref[(row["construct"], item)], abs=1e-6)
+        assert row["method_loading"] == pytest.approx(ref[("CMF", item)], abs=1e-6)
+    # an equal-loading method factor absorbs much of visual in HS39: the heuristic flags it
+    assert res.verdict.startswith("possible common method variance")
+    assert "m*x1" in res.model_syntax and "CMF ~~ 0*visual" in res.model_syntax
+
+
+@needs_cfa
+def test_measurement_table_gathers_the_frames(hs):
+    from custval.cfa import CFA
+    from custval.validity import composite_reliability, measurement_table
+
+    fit = CFA(HS_MODEL).fit(hs)
+    mt = measurement_table(fit, hs, n_boot=100)
+    assert list(mt.frames) == ["Standardized loadings", "Reliability and convergent validity", "HTMT",
+                               "Fornell-Larcker", "Fit"]
+    c = mt.constructs
+    items = hs[["x1", "x2", "x3"]]
+    k = 3
+    alpha = k / (k - 1) * (1 - items.var().sum() / items.sum(axis=1).var())
+    assert c.at["visual", "alpha"] == pytest.approx(alpha, rel=1e-12)
+    cr = composite_reliability(fit).wide()
+    assert c.at["speed", "cr_semtools"] == cr.at["speed", "semtools_observed"]
+    gold = load_golden("validity", "htmt")["hs39"]["htmt"]
+    assert mt.htmt.at["visual", "textual"] == pytest.approx(gold["values"][0][1], abs=1e-10)
+    assert mt.htmt.at["textual", "visual"] > mt.htmt.at["visual", "textual"]  # upper bound below
+    assert mt.fit["chisq"] == fit.fit_measures_["chisq"]
+    assert "Fornell-Larcker" in mt.summary() and "<h4>HTMT</h4>" in mt._repr_html_()
