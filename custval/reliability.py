@@ -234,9 +234,18 @@ def cronbach_alpha(
         lo, hi = interval(boot, est, ci=ci, method="bca" if ci_method == "bca" else "percentile",
                           jack=None if bt.jack is None else bt.jack["alpha"][0])
         method = f"{'bca' if ci_method == 'bca' else 'percentile'} bootstrap ({n_boot} resamples, seed {seed})"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        l6 = float(core.lambda6(r)) if _invertible(r) else float("nan")
+    if _invertible(r):
+        l6 = float(core.lambda6(r))
+    else:
+        l6 = float("nan")
+        try:
+            core.check_singular(r, prep.names, what="lambda-6")
+            reason = "the correlation matrix is numerically singular"
+        except core.SingularMatrixError as err:
+            reason = str(err)
+        from .exceptions import NotPositiveDefiniteWarning
+
+        warnings.warn(f"lambda6 is undefined (NaN): {reason}", NotPositiveDefiniteWarning, stacklevel=2)
     r_call = f"psych::alpha({_r_data(nan_policy)})"
     if ci_method in ("bootstrap", "bca"):
         r_call = f"psych::alpha({_r_data(nan_policy)}, n.iter = {n_boot})"

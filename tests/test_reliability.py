@@ -128,8 +128,9 @@ def test_collinear_items_named_in_lambda6():
     x["A6"] = x["A2"] + x["A3"]
     with pytest.raises(ex.SingularMatrixError, match="smallest eigenvalue"):
         guttman_lambda6(x)
-    res = cronbach_alpha(x)  # alpha itself is defined; lambda6 reported as NaN
-    assert np.isnan(res.lambda6)
+    with pytest.warns(ex.NotPositiveDefiniteWarning, match="lambda6 is undefined"):
+        res = cronbach_alpha(x)  # alpha itself is defined; lambda6 is NaN, with the reason
+    assert np.isnan(res.lambda6) and np.isfinite(res.estimate)
 
 
 def test_two_items_warn_few_items():
