@@ -16,8 +16,8 @@ try:
 except PackageNotFoundError:  # a source checkout that is not installed
     __version__ = "0.1.0"
 
-from . import exceptions  # noqa: E402  (cheap, and needed for warning filters)
-from .exceptions import CodebookError, DataValidationError  # noqa: E402
+from . import exceptions  # cheap, and needed for warning filters
+from .exceptions import CodebookError, DataValidationError
 
 # public name -> module that defines it.  One line per name; keep grouped by module.
 _EXPORTS: dict[str, str] = {
