@@ -71,13 +71,13 @@ def detect_personal_columns(df: pd.DataFrame, skip=()) -> list[dict]:
     """
     skip = set(skip)
     found = []
-    for col in df.columns:
+    for j, col in enumerate(df.columns):
         if col in skip:
             continue
         name = str(col).strip().lower()
         reason = next((r for pat, r in _NAME_PATTERNS if re.search(pat, name)), None)
         if reason is None:
-            series = df[col]
+            series = df.iloc[:, j]
             if series.dtype.kind in "biufcmM":
                 continue
             reason = _value_reason(series)

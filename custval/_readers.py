@@ -40,7 +40,7 @@ from .exceptions import DataValidationError
 
 __all__ = ["RawTable", "RowCounting", "file_sha256", "open_table"]
 
-CHUNK_ROWS = 200_000
+CHUNK_ROWS = 100_000
 _SAMPLE_BYTES = 256 * 1024
 _HEADER_SEARCH_ROWS = 20
 _DELIMITERS = (",", ";", "\t", "|")
@@ -266,44 +266,64 @@ def read_csv_table(path: Path, compression: str | None, wanted: set[str], *,
     counting = RowCounting("file line", h + 2,
                            "file lines are 1-based and count the header and any title lines")
     names = [f"__c{i}" for i in range(len(header))]
+    avg_line = max(8, len(text.encode("utf-8")) // max(1, len(text.splitlines())))
+    block = int(min(64 << 20, max(1 << 16, chunksize * avg_line)))
+    bad_rows: list[dict] = []
+    info["bad_rows"] = bad_rows
+
+    def on_bad_row(row):
+        first_field = row.text.split(delim, 1)[0][:40] if row.text else ""
+        bad_rows.append({"line": row.number, "fields": row.actual_columns,
+                         "expected": row.expected_columns, "first_field": first_field})
+        return "skip"
 
     def chunks():
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+
         nonlocal enc
-        tried_fallback = False
-        while True:
+        for attempt in (0, 1):
             start = 0
             try:
-                reader = pd.read_csv(
-                    path, sep=delim, header=None, names=names, skiprows=h + 1, dtype=str,
-                    keep_default_na=False, na_filter=False, skip_blank_lines=False,
-                    encoding=enc, compression=compression, engine="c", chunksize=chunksize,
-                    quotechar='"', index_col=False)
-                with reader:
-                    for chunk in reader:
-                        chunk.columns = range(len(names))
-                        yield chunk, start
-                        start += len(chunk)
+                stream = pa.input_stream(str(path), compression=compression)
+                reader = pacsv.open_csv(
+                    stream,
+                    read_options=pacsv.ReadOptions(
+                        skip_rows=h + 1, column_names=names, block_size=block,
+                        encoding="utf8" if enc == "utf-8" else enc),
+                    parse_options=pacsv.ParseOptions(
+                        delimiter=delim, quote_char='"', double_quote=True,
+                        newlines_in_values=True, ignore_empty_lines=False,
+                        invalid_row_handler=on_bad_row),
+                    convert_options=pacsv.ConvertOptions(
+                        column_types={c: pa.string() for c in names}, null_values=[],
+                        strings_can_be_null=False, quoted_strings_can_be_null=False))
+                with stream:
+                    for batch in reader:
+                        frame = batch.to_pandas()
+                        frame.columns = range(len(names))
+                        yield frame, start
+                        start += len(frame)
                 return
-            except UnicodeDecodeError as err:
-                if enc_given or tried_fallback or enc != "utf-8" or start > 0:
-                    raise DataValidationError(
-                        f"{path.name}: cannot be decoded as {enc} ({err.reason} at byte "
-                        f"{err.start} of a block); pass encoding= (e.g. 'utf-8', 'cp1252', "
-                        "'utf-16').", path=path) from None
-                tried_fallback = True
-                enc = "cp1252"
-                info["encoding"] = enc
-                info["encoding_note"] = "not valid UTF-8 after the first 256 KiB; read as cp1252"
-            except pd.errors.ParserError as err:
+            except (pa.ArrowInvalid, UnicodeDecodeError) as err:
+                utf8_problem = isinstance(err, UnicodeDecodeError) or "utf8" in str(err).lower()
+                if utf8_problem and not enc_given and attempt == 0 and start == 0 \
+                        and enc == "utf-8":
+                    enc = "cp1252"
+                    info["encoding"] = enc
+                    info["encoding_note"] = ("not valid UTF-8 after the first 256 KiB; "
+                                             "read as cp1252")
+                    bad_rows.clear()
+                    continue
                 raise DataValidationError(
-                    f"{path.name}: the file cannot be split into columns with delimiter "
-                    f"{delim!r}: {err} (pandas counts file lines from 1). Check the delimiter "
-                    "(delimiter=) or the quoting of that line.", path=path) from None
+                    f"{path.name}: cannot be read as {enc} text with delimiter {delim!r}: "
+                    f"{err}. Pass encoding= (e.g. 'utf-8', 'cp1252', 'utf-16') or "
+                    "delimiter=.", path=path) from None
 
     table = RawTable("csv", header, chunks(), counting, info,
                      preamble=sorted(preamble + preamble_blank))
 
-    def finish(n_records: int) -> None:
+    def finish(n_records: int) -> list:
         n_lines = count_lines(path, compression, table.info["encoding"])
         table.info["n_lines"] = n_lines
         if n_lines != h + 1 + n_records:
@@ -312,6 +332,15 @@ def read_csv_table(path: Path, compression: str | None, wanted: set[str], *,
                 "data record", 1,
                 "data records are 1-based and counted after the column-name header row "
                 "(file lines are not exact: a quoted field spans several lines)")
+        bad = table.info.pop("bad_rows", [])
+        if not bad:
+            return []
+        return [("wrong_field_count", "(whole record)", [],
+                 [f"{b['fields']} fields, first field {b['first_field']!r}" for b in bad],
+                 f"{len(header)} fields per record, as in the header (check the delimiter "
+                 "and the quoting)",
+                 "records with a different number of fields than the header; they cannot be "
+                 "read")]
 
     table.finish = finish
     return table
@@ -366,10 +395,14 @@ def read_xlsx_table(path: Path, wanted: set[str], *, sheet, header_row: int | No
     frame = pd.DataFrame(body, columns=range(width), dtype="str") if body else \
         pd.DataFrame({i: pd.Series([], dtype="str") for i in range(width)})
     info = {"sheet": sheet_name, "header_row": h + 1}
-    if extra:
-        info["cells_right_of_header"] = [h + 2 + i for i in extra]
     counting = RowCounting("Excel row", h + 2, "Excel rows are the row numbers Excel shows")
-    return RawTable("xlsx", header, iter([(frame, 0)]), counting, info, preamble=preamble)
+    table = RawTable("xlsx", header, iter([(frame, 0)]), counting, info, preamble=preamble)
+    if extra:
+        table.finish = lambda n: [(
+            "cells_without_header", "(right of the last named column)", extra,
+            ["" for _ in extra], f"data only in the {width} named columns",
+            "rows with values in columns that have no header name")]
+    return table
 
 
 # --------------------------------------------------------------------------- SPSS

@@ -209,6 +209,9 @@ def _convert_item(s: pd.Series, column: str, positions: np.ndarray, spec: _Spec,
         empty = np.isnan(vals)
         log.rule("empty_cell", column, int(empty.sum()),
                  "empty cells (system-missing) are missing")
+    elif (fast := _fast_integers(s)) is not None:
+        vals, empty = fast
+        log.rule("empty_cell", column, int(empty.sum()), "empty cells are missing")
     else:
         t = _as_text(s).str.strip()
         empty = (t == "").to_numpy(dtype=bool)
@@ -221,7 +224,7 @@ def _convert_item(s: pd.Series, column: str, positions: np.ndarray, spec: _Spec,
                 log.rule("decimal_comma", column, int(has_comma.sum()),
                          "numbers written with a decimal comma were read as numbers")
                 tt = tt.str.replace(",", ".", regex=False)
-            vals[is_num] = pd.to_numeric(tt).to_numpy(dtype=float)
+            vals[is_num] = _parse_numbers(tt)
         other = ~empty & ~is_num
         if other.any():
             texts = t[other]
@@ -307,6 +310,37 @@ def _convert_item(s: pd.Series, column: str, positions: np.ndarray, spec: _Spec,
     if value_labels:
         _check_value_labels(column, value_labels, spec, log)
     return vals
+
+
+def _fast_integers(s: pd.Series):
+    """(codes, empty) when every cell is '' or a plain integer (strict pyarrow cast), else None."""
+    if not (isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow"):
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(s.array)
+    empty = pc.equal(arr, "")
+    try:
+        ints = pc.cast(pc.if_else(empty, "0", arr), pa.int64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    e = empty.to_numpy(zero_copy_only=False).astype(bool)
+    vals = ints.to_numpy(zero_copy_only=False).astype(float)
+    vals[e] = np.nan
+    return vals, e
+
+
+def _parse_numbers(t: pd.Series) -> np.ndarray:
+    """Numbers of strings already matched against the number pattern (pyarrow cast; fast)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        arr = pa.array(t.to_numpy(dtype=object) if t.dtype.kind == "O" else t, type=pa.string())
+        return pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False).astype(float, copy=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        return pd.to_numeric(t).to_numpy(dtype=float)
 
 
 def _num(v: float):
@@ -453,7 +487,8 @@ def _validate(chunks, src: _Source, spec: _Spec, *, id_column, columns, exclude,
 
     excluded: dict[str, list[int]] = {}
     flagged: dict[str, list[int]] = {}
-    kept_parts: list[pd.DataFrame] = []
+    acc: list[list] = [[] for _ in names]
+    kpos_acc: list[np.ndarray] = []
     rows_read = 0
     first = True
     for chunk, start in chunks:
@@ -476,12 +511,15 @@ def _validate(chunks, src: _Source, spec: _Spec, *, id_column, columns, exclude,
             for j in {first_col, id_pos} - {None}:
                 if j in item_of:
                     continue
-                tot = _as_text(chunk.iloc[:, j]).str.strip().str.casefold().isin(
+                tot = _as_text(chunk.iloc[:, j]).str.strip().str.lower().isin(
                     _TOTAL_WORDS).to_numpy(dtype=bool) & ~drop
                 drop |= tot
                 reason[tot] = "totals row"
+        done: dict[str, np.ndarray] = {}
         for why, j, fn in statuses:
             f = fn(_as_text(chunk.iloc[:, j])).to_numpy(dtype=bool) & ~drop
+            f &= ~done.get(why, np.zeros(m, dtype=bool))
+            done[why] = done.get(why, np.zeros(m, dtype=bool)) | f
             if f.any():
                 if why in exclude:
                     drop |= f
@@ -491,27 +529,35 @@ def _validate(chunks, src: _Source, spec: _Spec, *, id_column, columns, exclude,
         for p, r in zip(positions[drop], reason[drop]):
             excluded.setdefault(r, []).append(int(p))
         keep = ~drop
-        part = chunk.loc[keep].copy() if not keep.all() else chunk.copy()
+        part = chunk.loc[keep] if not keep.all() else chunk
         kpos = positions[keep]
-        for j, it in item_of.items():
-            part.isetitem(j, _convert_item(
-                part.iloc[:, j], it, kpos, spec, log, src.decimal, integer_codes,
-                src.user_missing.get(src.columns[j]), src.value_labels.get(src.columns[j])))
-        part.index = kpos
-        kept_parts.append(part)
+        for j in range(len(names)):
+            if j in item_of:
+                col = _convert_item(
+                    part.iloc[:, j], item_of[j], kpos, spec, log, src.decimal, integer_codes,
+                    src.user_missing.get(src.columns[j]), src.value_labels.get(src.columns[j]))
+            else:
+                col = part.iloc[:, j].reset_index(drop=True)
+            acc[j].append(col)
+        kpos_acc.append(kpos)
     if finish is not None:
-        finish(rows_read)
-    # ---- assemble
-    if kept_parts:
-        df = pd.concat(kept_parts, axis=0) if len(kept_parts) > 1 else kept_parts[0]
-    else:
-        df = pd.DataFrame({j: pd.Series([], dtype=float) for j in range(len(names))})
-    kept_positions = df.index.to_numpy()
+        for rule, column, pos, values, allowed, what in finish(rows_read) or ():
+            log.problem(rule, column, pos, values, allowed, what)
+    # ---- assemble column by column (peak memory: the result plus one column)
+    kept_positions = np.concatenate(kpos_acc) if kpos_acc else np.empty(0, dtype=np.int64)
+    data = {}
+    for j in range(len(names)):
+        pieces, acc[j] = acc[j], []
+        if j in item_of:
+            data[j] = pd.Series(np.concatenate(pieces) if pieces else np.empty(0), dtype="float64")
+        elif not pieces:
+            data[j] = pd.Series([], dtype="str")
+        else:
+            data[j] = pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0]
+        del pieces
+    df = pd.DataFrame(data, copy=False)
+    del data
     df.columns = names
-    df = df.reset_index(drop=True)
-    for it in spec.items:
-        if it in seen and len(seen[it]) == 1:
-            df[it] = df[it].astype("float64")
     # ---- other columns
     for j, c in enumerate(names):
         if c in spec.items or len(seen[c]) > 1:
@@ -534,7 +580,9 @@ def _validate(chunks, src: _Source, spec: _Spec, *, id_column, columns, exclude,
     # ---- ids
     if id_column is not None and id_column in seen and len(seen[id_column]) == 1:
         ids = df[id_column]
-        miss = ids.isna().to_numpy() | (_as_text(ids).str.strip() == "").to_numpy(dtype=bool)
+        miss = ids.isna().to_numpy().copy()
+        if ids.dtype.kind not in "biufc":
+            miss |= (_as_text(ids).str.strip() == "").to_numpy(dtype=bool)
         if miss.any():
             log.problem("missing_id", id_column, kept_positions[miss], [""] * int(miss.sum()),
                         "a non-empty id in every row", "rows without an id")
@@ -594,6 +642,19 @@ def _convert_other(s: pd.Series, column: str, decimal: str, log: _Log, is_id: bo
         return s
     if not (isinstance(s.dtype, pd.StringDtype) or s.dtype == "str" or kind == "O"):
         return s
+    fast = _fast_integers(s)
+    if fast is not None and not fast[1].all():
+        vals, empty = fast
+        if not s.str.match(r"[+-]?0\d").fillna(False).any():
+            out = pd.Series(pd.NA, index=s.index, dtype="Int64")
+            out[~empty] = vals[~empty].astype(np.int64)
+            log.rule("numeric_column", column, int((~empty).sum()),
+                     "a non-item column whose every non-empty cell is a number was read as "
+                     "numbers")
+            log.rules["numeric_column"].setdefault("dtypes", {})[column] = "Int64"
+            log.rule("empty_cell_other", column, int(empty.sum()),
+                     "empty cells of a numeric non-item column are missing")
+            return out
     t = _as_text(s).str.strip()
     nonempty = t != ""
     if not nonempty.any():
@@ -605,7 +666,7 @@ def _convert_other(s: pd.Series, column: str, decimal: str, log: _Log, is_id: bo
         return s
     if decimal == ",":
         tt = tt.str.replace(",", ".", regex=False)
-    nums = pd.to_numeric(tt).to_numpy(dtype=float)
+    nums = _parse_numbers(tt)
     n_empty = int((~nonempty).sum())
     if np.all(nums == np.round(nums)) and np.all(np.abs(nums) < 2**53):
         out = pd.Series(pd.NA, index=s.index, dtype="Int64")
@@ -616,8 +677,7 @@ def _convert_other(s: pd.Series, column: str, decimal: str, log: _Log, is_id: bo
         out[nonempty.to_numpy()] = nums
         dtype = "float64"
     log.rule("numeric_column", column, int(nonempty.sum()),
-             "a non-item column whose every non-empty cell is a number was read as numbers",
-             dtypes={})
+             "a non-item column whose every non-empty cell is a number was read as numbers")
     log.rules["numeric_column"].setdefault("dtypes", {})[column] = dtype
     log.rule("empty_cell_other", column, n_empty,
              "empty cells of a numeric non-item column are missing")
@@ -741,9 +801,9 @@ def read_survey(path, instrument, *, id_column: str | None = None, sheet=None,
                   value_labels=table.value_labels)
 
     def finish(n):
-        if table.finish is not None:
-            table.finish(n)
+        extra = table.finish(n) if table.finish is not None else []
         src.counting = table.counting
+        return extra
 
     try:
         df, prov = _validate(table.chunks, src, spec, id_column=id_column, columns=columns,
