@@ -78,6 +78,30 @@ def _model_syntax(model) -> str:
     )
 
 
+def _split_free(free) -> tuple[tuple[str, ...], dict[str, tuple]]:
+    """``free`` as (parameters free in every group, {parameter: groups it is free in})."""
+    if isinstance(free, str):
+        free = (free,)
+    everywhere: list[str] = []
+    named: dict[str, tuple] = {}
+    items = free.items() if isinstance(free, Mapping) else [
+        (e, None) if isinstance(e, str) else tuple(e) for e in free
+    ]
+    for entry in items:
+        if len(entry) != 2:
+            raise SpecificationError(f"free= entries are 'param' or ('param', [groups]); got {entry!r}")
+        param, groups = entry
+        (norm,) = _normalize_free((param,))
+        if groups is None:
+            everywhere.append(norm)
+        else:
+            groups = (groups,) if isinstance(groups, str) else tuple(groups)
+            if not groups:
+                raise SpecificationError(f"free={{{param!r}: ...}} names no group")
+            named[norm] = groups
+    return tuple(everywhere), named
+
+
 def _normalize_free(free) -> tuple[str, ...]:
     """``free`` entries as ``'lhs op rhs'`` (``'x3 ~ 1'``, ``'visual =~ x2'``, ``'x3 ~~ x3'``)."""
     if isinstance(free, str):
@@ -99,6 +123,58 @@ def _normalize_free(free) -> tuple[str, ...]:
             raise SpecificationError(f"{entry!r}: only intercepts ('item ~ 1') can be freed with '~'")
         out.append(f"{lhs} {op} {rhs}")
     return tuple(out)
+
+
+def _group_specific(syntax: str, blocks: dict, named: dict, labels: list) -> str:
+    """Rewrite ``syntax`` so that each parameter in ``named`` is free in the named groups and
+    equal across the others, through per-group labels (lavaan ``c(a, a, b)*x``)."""
+    if not named:
+        return syntax
+    lines = syntax.split("\n")
+    str_labels = [str(g) for g in labels]
+    for n, (param, groups) in enumerate(named.items()):
+        unknown = [g for g in groups if str(g) not in str_labels]
+        if unknown:
+            raise SpecificationError(
+                f"free={{{param!r}: {list(groups)}}}: unknown group(s) {unknown}; groups are {str_labels}"
+            )
+        names = {str(g) for g in groups}
+        mods = [f"cv{n}g{k}" if lab in names else f"cv{n}eq" for k, lab in enumerate(str_labels)]
+        mod = f"c({', '.join(mods)})"
+        lhs, op, rhs = param.split(" ")
+        if op == "~":
+            lines.append(f"{lhs} ~ {mod}*1")
+        elif op == "~~":
+            if lhs != rhs:
+                raise SpecificationError(f"{param!r}: only residual variances ('x ~~ x') can be freed per group")
+            lines.append(f"{lhs} ~~ {mod}*{lhs}")
+        else:
+            if lhs not in blocks or rhs not in blocks[lhs]:
+                raise SpecificationError(f"{param!r} is not a loading of the model")
+            if blocks[lhs][0] == rhs:
+                raise SpecificationError(
+                    f"{param!r} is the marker loading (fixed at 1 in every group); free another loading"
+                )
+            done = False
+            for i, line in enumerate(lines):
+                code = line.split("#", 1)[0]
+                if "=~" not in code or code.split("=~", 1)[0].strip() != lhs:
+                    continue
+                left, right = code.split("=~", 1)
+                terms = right.split("+")
+                for j, term in enumerate(terms):
+                    if term.strip() == rhs:
+                        terms[j] = f" {mod}*{rhs} "
+                        done = True
+                    elif term.strip().endswith(f"*{rhs}"):
+                        raise SpecificationError(
+                            f"{param!r} already has a modifier in the model ({term.strip()!r}); "
+                            "label it per group in the syntax instead"
+                        )
+                lines[i] = f"{left}=~{'+'.join(terms)}"
+            if not done:
+                raise SpecificationError(f"could not find {param!r} in the model syntax")
+    return "\n".join(lines)
 
 
 def scaled_difference_test(chisq0, df0, c0, chisq1, df1, c1) -> tuple[float, float]:
@@ -380,7 +456,11 @@ def invariance(
     group : name of the grouping column.
     levels : levels to fit, in order.
     estimator : ``"ML"`` or ``"MLR"``.
-    free : parameters released across groups (partial invariance).
+    free : parameters released for partial invariance: a string or a tuple of strings
+        (free in every group, lavaan ``group.partial``), or a mapping
+        ``{"x3 ~ 1": ["Grant-White"]}`` / pairs ``("x3 ~ 1", ["managers"])`` that free the
+        parameter in the named groups only while it stays equal across the others
+        (per-group labels, lavaan ``x3 ~ c(a, a, b)*1``).
     criteria : a name in :data:`CRITERIA`, a tuple of names (all must pass) or
         ``callable(level, diff) -> bool``.
     alpha : level of the chi-square difference test when ``"chisq"`` is a criterion.
@@ -432,9 +512,11 @@ def invariance(
         for name in (criteria,) if isinstance(criteria, str) else criteria:
             if name not in CRITERIA:
                 raise SpecificationError(f"unknown criterion {name!r}; choose from {', '.join(CRITERIA)}")
-    free = _normalize_free(free)
+    free_all, free_named = _split_free(free)
     syntax = _model_syntax(model)
-    data, _blocks_, counts = _check_groups(data, group, syntax)
+    data, blocks, counts = _check_groups(data, group, syntax)
+    syntax = _group_specific(syntax, blocks, free_named, list(pd.unique(data[group])))
+    free = (*free_all, *free_named)  # lavaan group.partial: exempt from group.equal
 
     rows: list[dict] = []
     fits: dict = {}
@@ -489,7 +571,8 @@ def invariance(
         "user criterion" if callable(criteria)
         else "; ".join(CRITERIA[c] for c in ((criteria,) if isinstance(criteria, str) else criteria))
     )
-    partial = f" with {', '.join(free)} free across groups (partial invariance)" if free else ""
+    released = [*free_all, *(f"{p} in {', '.join(map(str, g))}" for p, g in free_named.items())]
+    partial = f" with {'; '.join(released)} free (partial invariance)" if released else ""
     if highest is None:
         verdict = "configural model did not converge"
     elif stopped is None:
@@ -583,9 +666,11 @@ def rank_invariance_candidates(
         raise SpecificationError(f"level must be one of {', '.join(_NEW_TYPE)}; got {level!r}")
     if estimator not in ("ML", "MLR"):
         raise SpecificationError(f"estimator must be 'ML' or 'MLR'; got {estimator!r}")
-    free = _normalize_free(free)
+    free_all, free_named = _split_free(free)
     syntax = _model_syntax(model)
     data, blocks, _ = _check_groups(data, group, syntax)
+    syntax = _group_specific(syntax, blocks, free_named, list(pd.unique(data[group])))
+    free = (*free_all, *free_named)
     base = _fit(syntax, data, group, estimator, LEVELS[level], free)
     if not _converged(base):
         raise InsufficientDataError(f"the {level} model did not converge; cannot rank candidates")

@@ -261,3 +261,35 @@ def test_single_item_construct_warns(hs):
     model = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8\nextra =~ x9"
     with pytest.warns(FewItemsWarning, match="'extra'.*x9"), pytest.raises(IdentificationError, match="extra"):
         invariance(hs, model, "school", levels=("configural",))
+
+
+@needs_cfa
+@pytest.mark.parametrize(
+    ("free", "level", "key"),
+    [({"x3 ~ 1": ["Grant-White_1"]}, "scalar", "free_x3_intercept_in_grant_white_1"),
+     ([("visual =~ x2", "Pasteur_2")], "metric", "free_x2_loading_in_pasteur_2")],
+)
+def test_free_in_named_groups_only(hs, free, level, key):
+    gold = load_golden("validity", "invariance_hs39_4groups")[key]
+    data = hs.assign(school_sex=hs["school"] + "_" + hs["sex"].astype(str))
+    levels = tuple(LEVELS[: LEVELS.index(level) + 1])
+    res = invariance(data, HS_MODEL, "school_sex", levels=levels, free=free, stop=False)
+    row = res.table.set_index("level").loc[level]
+    for k in ("chisq", "df", "cfi", "rmsea"):
+        assert row[k] == pytest.approx(gold[k], rel=1e-6), k
+    assert "free (partial invariance)" in res.verdict
+
+
+def test_free_in_named_groups_bad_input(hs):
+    from custval.invariance import _group_specific, _split_free
+
+    blocks = {"visual": ("x1", "x2", "x3")}
+    syntax = "visual =~ x1 + x2 + x3"
+    _, named = _split_free({"visual =~ x1": ["A"]})
+    with pytest.raises(SpecificationError, match="marker"):
+        _group_specific(syntax, blocks, named, ["A", "B"])
+    _, named = _split_free({"x3 ~ 1": ["C"]})
+    with pytest.raises(SpecificationError, match=r"unknown group\(s\) \['C'\]"):
+        _group_specific(syntax, blocks, named, ["A", "B"])
+    _, named = _split_free({"visual =~ x2": ["B"]})
+    assert _group_specific(syntax, blocks, named, ["A", "B", "C"]) == "visual =~ x1 + c(cv0eq, cv0g1, cv0eq)*x2 + x3"

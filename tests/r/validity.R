@@ -276,8 +276,16 @@ save(list(
 hs4 <- hs
 hs4$school_sex <- paste(hs4$school, hs4$sex, sep = "_")
 hs4_seq <- run_sequence(hs_model, hs4, "school_sex", "ML")
+# partial invariance in named groups only: the x3 intercept free in Grant-White_1 (the others
+# stay equal), and the x2 loading free in Pasteur_2, through per-group labels
+gs_int <- cfa(paste(hs_model, "x3 ~ c(i3a, i3a, i3b, i3a)*1", sep = "\n"), data = hs4,
+              group = "school_sex", group.equal = c("loadings", "intercepts"), group.partial = "x3 ~ 1")
+gs_load <- cfa("visual =~ x1 + c(l2a, l2b, l2a, l2a)*x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9",
+               data = hs4, group = "school_sex", group.equal = "loadings", group.partial = "visual =~ x2")
 save(list(model = hs_model, group = "school_sex", ml = strip(hs4_seq),
-          latent_means_scalar_polished = latent_means(hs4_seq$pol_obj$scalar)),
+          latent_means_scalar_polished = latent_means(hs4_seq$pol_obj$scalar),
+          free_x3_intercept_in_grant_white_1 = vec(fitMeasures(gs_int, fm_names)),
+          free_x2_loading_in_pasteur_2 = vec(fitMeasures(gs_load, fm_names))),
      "invariance_hs39_4groups")
 
 # ----------------------------------------------------------------- simulated two-group set
