@@ -524,6 +524,10 @@ def _wide_loadings(loadings) -> pd.DataFrame:
     if not isinstance(loadings, pd.DataFrame):
         raise SpecificationError(f"loadings must be a DataFrame; got {type(loadings).__name__}.")
     cols = {str(c).lower(): c for c in loadings.columns}
+    if "op" in cols and "lhs" in cols and "rhs" in cols:  # a parameter table (CFA.params_)
+        loadings = loadings[loadings[cols["op"]].astype(str) == "=~"].rename(
+            columns={cols["lhs"]: "construct", cols["rhs"]: "item"})
+        cols = {str(c).lower(): c for c in loadings.columns}
     if "construct" in cols and "item" in cols:
         value = next((cols[c] for c in ("std_estimate", "std_all", "est_std", "std_loading", "loading",
                                         "estimate") if c in cols), None)
@@ -639,6 +643,8 @@ def htmt_heatmap(htmt: pd.DataFrame, *, threshold: float = 0.85, digits: int = 2
     1
     >>> # In R: semTools::htmt(model, data)  (values only; no plot)
     """
+    if not isinstance(htmt, pd.DataFrame) and isinstance(getattr(htmt, "matrix", None), pd.DataFrame):
+        htmt = htmt.matrix  # custval.validity.HTMTResult
     if not isinstance(htmt, pd.DataFrame) or htmt.shape[0] != htmt.shape[1] or \
             list(map(str, htmt.index)) != list(map(str, htmt.columns)):
         raise SpecificationError("htmt must be a square DataFrame with the same constructs on rows and columns.")
@@ -684,7 +690,7 @@ def htmt_heatmap(htmt: pd.DataFrame, *, threshold: float = 0.85, digits: int = 2
             ax.set_title(title, loc="left")
         thr = format_number(threshold, 2, bounded=True)
         handle = Patch(facecolor="none", edgecolor=OKABE_ITO["vermilion"], linewidth=2.0,
-                       label=f"HTMT > {thr} ({n_out} pair{'s' if n_out != 1 else ''})")
+                       label=f"HTMT > {thr}: " + (f"{n_out} pair{'s' if n_out != 1 else ''}" if n_out else "none"))
         ax.legend(handles=[handle], loc="upper right", bbox_to_anchor=(1.0, 1.0), borderaxespad=0.2)
     return ax
 
@@ -710,9 +716,10 @@ def invariance_plot(invariance: pd.DataFrame, *, cfi_criterion: float = -0.010,
         ``delta_cfi`` and optionally ``delta_rmsea`` (change from the previous,
         less constrained model; the first level's NaN is not drawn).
     cfi_criterion, rmsea_criterion : float
-        A ΔCFI below −.010 (with ΔRMSEA above .015) indicates non-invariance
-        (Chen, 2007).  Bars beyond a criterion are drawn in vermilion and
-        hatched (readable in greyscale).
+        Chen (2007): a ΔCFI of −.010 or less together with a ΔRMSEA of .015 or
+        more (or a ΔSRMR of .030 for metric, .010 for scalar invariance)
+        indicates non-invariance.  Each panel marks its own criterion; bars
+        beyond it are drawn in vermilion and hatched (readable in greyscale).
 
     Returns
     -------
@@ -737,6 +744,8 @@ def invariance_plot(invariance: pd.DataFrame, *, cfi_criterion: float = -0.010,
     [2, 2]
     >>> # In R: no direct equivalent (semTools::compareFit gives the numbers)
     """
+    if not isinstance(invariance, pd.DataFrame) and hasattr(invariance, "to_frame"):
+        invariance = invariance.to_frame()  # e.g. custval.invariance.InvarianceResult
     if not isinstance(invariance, pd.DataFrame):
         raise SpecificationError(f"invariance_plot needs a DataFrame; got {type(invariance).__name__}.")
     frame = invariance
@@ -763,7 +772,10 @@ def invariance_plot(invariance: pd.DataFrame, *, cfi_criterion: float = -0.010,
                 ax.bar(x, v, width=0.6, color=OKABE_ITO["vermilion"] if bad else OKABE_ITO["blue"],
                        hatch="//" if bad else None, edgecolor="white" if not bad else "#7a2e00",
                        linewidth=0.8)
-                ax.annotate(format_number(v, 3, bounded=True), (x, v), xytext=(0, 3 if v >= 0 else -3),
+                label = format_number(v, 3, bounded=True)
+                if label == format_number(crit, 3, bounded=True) and v != crit:
+                    label = format_number(v, 4, bounded=True)  # do not print a value as its criterion
+                ax.annotate(label, (x, v), xytext=(0, 3 if v >= 0 else -3),
                             textcoords="offset points", ha="center", va="bottom" if v >= 0 else "top",
                             fontsize=8.5)
             for x in xs[~keep]:
@@ -779,9 +791,10 @@ def invariance_plot(invariance: pd.DataFrame, *, cfi_criterion: float = -0.010,
             hi = max(0.0, crit, float(finite.max()) if finite.size else 0.0)
             span = max(hi - lo, 0.01)
             ax.set_ylim(lo - 0.22 * span, hi + 0.22 * span)
-            ax.text(len(levels) - 0.45, crit, f"criterion {crit_txt}", ha="right",
-                    va="bottom" if side == "above" else "top", fontsize=8, color="#333333",
-                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0, "alpha": 0.85})
+            # the criterion label goes over the first level's slot (the baseline, no bar)
+            ax.annotate(f"criterion {crit_txt}", (-0.55, crit), xytext=(0, 2 if side == "above" else -2),
+                        textcoords="offset points", ha="left", va="bottom" if side == "above" else "top",
+                        fontsize=8, color="#333333")
             ax.set_xlim(-0.6, len(levels) - 0.4)
             ax.set_ylabel(f"{label} (vs. previous level)")
             ax.yaxis.set_major_formatter(mpl.ticker.FuncFormatter(_delta_tick))

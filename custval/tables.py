@@ -661,13 +661,15 @@ def _normalise(frame: pd.DataFrame, aliases: Mapping[str, str], known) -> pd.Dat
     their names.
     """
     known = set(known) | set(aliases.values())
+    keys = {col: re.sub(r"[.\s]+", "_", str(col).strip().lower()) for col in frame.columns}
+    exact = {k for k in keys.values() if k in known}  # a column with the canonical name wins
     rename = {}
     taken: dict[str, object] = {}
-    for col in frame.columns:
-        key = re.sub(r"[.\s]+", "_", str(col).strip().lower())
-        key = aliases.get(key, key)
-        if key not in known:
-            continue
+    for col, key in keys.items():
+        if key not in exact:
+            key = aliases.get(key, key)
+            if key not in known or key in exact:
+                continue  # unknown, or an alias of a statistic that is present by name (nnfi/tli)
         if key in taken:
             raise SpecificationError(
                 f"columns {taken[key]!r} and {col!r} name the same statistic {key!r}; keep one."
@@ -826,7 +828,7 @@ def _grouped(rows: pd.DataFrame, groups: list[str], labels: Mapping[str, str] | 
 _LOADING_ALIASES = {
     "factor": "construct", "lhs": "construct", "latent": "construct", "rhs": "item",
     "indicator": "item", "variable": "item", "pvalue": "p_value", "p": "p_value",
-    "ci_lower": "ci_low", "ci_upper": "ci_high", "std_err": "se",
+    "ci_lower": "ci_low", "ci_upper": "ci_high", "std_err": "se", "est": "estimate",
 }
 _LOADING_VALUE = ("std_estimate", "std_all", "est_std", "std_loading", "loading", "estimate")
 
@@ -898,9 +900,23 @@ def loadings_table(
     if isinstance(frame.index, pd.MultiIndex) and frame.index.nlevels == 2:
         frame = frame.reset_index()
         frame = frame.rename(columns={frame.columns[0]: "construct", frame.columns[1]: "item"})
-    long = _normalise(frame, _LOADING_ALIASES, ["construct", "item", "se", "p_value", "ci_low", "ci_high", *_LOADING_VALUE])
+    long = _normalise(
+        frame, _LOADING_ALIASES, ["construct", "item", "se", "p_value", "ci_low", "ci_high", "op", "group",
+                                  "free", *_LOADING_VALUE]
+    )
     if {"construct", "item"} <= set(long.columns):
         frame = long
+        if "op" in frame.columns:  # a parameter table (lavaan parameterEstimates / CFA.params_)
+            frame = frame[frame["op"].astype(str) == "=~"].drop(columns="op").reset_index(drop=True)
+            if frame.empty:
+                raise SpecificationError("loadings_table: the parameter table has no '=~' (loading) rows.")
+        if "group" in frame.columns:
+            if frame["group"].nunique() > 1:
+                raise SpecificationError(
+                    "loadings_table: the loadings come from several groups "
+                    f"({sorted(map(str, frame['group'].unique()))}); pass one group's rows."
+                )
+            frame = frame.drop(columns="group")
     cr_map, ave_map = _mapping(cr, "cr"), _mapping(ave, "ave")
     prop = f"prop:{digits}"
     if {"construct", "item"} <= set(frame.columns):
@@ -930,15 +946,32 @@ def _long_loadings(frame, cr_map, ave_map, prop, labels, title, number, notes):
     out = frame.copy()
     out["cr"] = [cr_map.get(c, np.nan) for c in constructs]
     out["ave"] = [ave_map.get(c, np.nan) for c in constructs]
-    body = {"Loading": _format_column(frame[value], prop, value)}
-    formats = {value: prop}
+    fixed = np.zeros(len(frame), dtype=bool)
+    if "free" in frame.columns:  # lavaan: free == 0 marks a fixed parameter (SE 0, no test)
+        fixed = (pd.to_numeric(frame["free"], errors="coerce").fillna(0) == 0).to_numpy()
+        inf = [c for c in ("se", "p_value", "ci_low", "ci_high", "z") if c in frame.columns]
+        frame = frame.copy()
+        frame.loc[fixed, inf] = np.nan
+    # With an unstandardized estimate next to a standardized column, SE/p/CI belong to the
+    # unstandardized estimate (as in lavaan's parameterEstimates): show B, SE, beta, p.
+    both = value != "estimate" and "estimate" in frame.columns
+    body: dict[str, list[str]] = {}
+    formats: dict[str, str] = {}
+    if both:
+        body["*B*"] = _format_column(frame["estimate"], "num:2", "estimate")
+        formats["estimate"] = "num:2"
     if "se" in frame.columns:
-        body["*SE*"] = _format_column(frame["se"], "num:3", "se")
-        formats["se"] = "num:3"
+        body["*SE*"] = _format_column(frame["se"], "num:3" if not both else "num:2", "se")
+        formats["se"] = "num:3" if not both else "num:2"
+    if both and {"ci_low", "ci_high"} <= set(frame.columns):
+        body["95% CI"] = [_bracket(lo, hi, "num:2") for lo, hi in zip(frame["ci_low"], frame["ci_high"])]
+        formats["ci_low"] = formats["ci_high"] = "num:2"
+    body["β" if both else "Loading"] = _format_column(frame[value], prop, value)
+    formats[value] = prop
     if "p_value" in frame.columns:
         body["*p*"] = _format_column(frame["p_value"], "p", "p_value")
         formats["p_value"] = "p"
-    if {"ci_low", "ci_high"} <= set(frame.columns):
+    if not both and {"ci_low", "ci_high"} <= set(frame.columns):
         body["95% CI"] = [_bracket(lo, hi, prop) for lo, hi in zip(frame["ci_low"], frame["ci_high"])]
         formats["ci_low"] = formats["ci_high"] = prop
     show_cr, show_ave = bool(cr_map), bool(ave_map)
@@ -955,7 +988,14 @@ def _long_loadings(frame, cr_map, ave_map, prop, labels, title, number, notes):
             rows.iloc[pos, rows.columns.get_loc("CR")] = _format_value(cr_map.get(c), prop)
         if show_ave:
             rows.iloc[pos, rows.columns.get_loc("AVE")] = _format_value(ave_map.get(c), prop)
-    default = ["Loadings are standardized."]
+    if both:
+        default = ["*B* = unstandardized loading; β = standardized loading (std.all)."]
+        if "se" in frame.columns or "p_value" in frame.columns:
+            default.append("*SE*, *p* and CI refer to *B*.")
+        if fixed.any() or ("se" in frame.columns and frame["se"].isna().any()):
+            default.append("Loadings without *SE* are fixed for identification.")
+    else:
+        default = ["Loadings are standardized."]
     if show_cr or show_ave:
         default.append("CR = composite reliability; AVE = average variance extracted.")
     if "95% CI" in body:
@@ -1083,6 +1123,11 @@ def discriminant_table(
     'The Fornell–Larcker criterion is not met for: B–C.'
     >>> # In R: semTools::discriminantValidity(fit)  (table layout: no direct equivalent)
     """
+    upper_note = None
+    if not isinstance(matrix, pd.DataFrame) and isinstance(getattr(matrix, "matrix", None), pd.DataFrame):
+        matrix, kind, diag, ci_high, ci_level, threshold, upper_note = _from_result(
+            matrix, kind, diag, ci_high, ci_level, threshold
+        )
     if kind not in ("fornell_larcker", "htmt"):
         raise SpecificationError(f"kind must be 'fornell_larcker' or 'htmt'; got {kind!r}.")
     m = _square(matrix, "discriminant_table: matrix")
@@ -1138,7 +1183,9 @@ def discriminant_table(
     else:
         default = ["Heterotrait–monotrait ratios of correlations (HTMT; Henseler et al., 2015)."]
         if ci_high is not None:
-            default.append(f"In brackets: upper bound of the {round(ci_level * 100)}% bootstrap confidence interval.")
+            default.append(upper_note or (
+                f"In brackets: upper bound of the {round(ci_level * 100)}% bootstrap confidence interval."
+            ))
         above = [f"{names[j]}–{names[i]}" for i in range(k) for j in range(i) if vals[i, j] > threshold]
         thr = format_number(threshold, 2, bounded=True)
         default.append(
@@ -1150,6 +1197,32 @@ def discriminant_table(
         frame=out, cells=rows, title=title, number=number,
         notes=_as_notes(default if notes is None else notes), formats={c: spec for c in names},
         stub_label="Construct",
+    )
+
+
+def _from_result(result, kind, diag, ci_high, ci_level, threshold):
+    """Matrix and options from a custval.validity HTMTResult or FornellLarckerResult."""
+    table = getattr(result, "table", None)
+    m = result.matrix
+    if isinstance(table, pd.DataFrame) and "upper_bound" in table.columns:  # HTMTResult
+        names = [str(c) for c in m.columns]
+        up = pd.DataFrame(np.nan, index=names, columns=names)
+        for a, b, u in zip(table["construct_a"], table["construct_b"], table["upper_bound"]):
+            up.loc[str(a), str(b)] = up.loc[str(b), str(a)] = u
+        has_boot = bool(getattr(result, "n_boot", 0))
+        level = float(getattr(result, "ci", ci_level))
+        thresholds = getattr(result, "thresholds", (threshold,))
+        note = (f"In brackets: one-sided {round(level * 100)}% percentile bootstrap upper bound "
+                f"({getattr(result, 'n_boot', '')} resamples; Franke & Sarstedt, 2019).")
+        return (m, "htmt", None, up if has_boot and ci_high is None else ci_high, level,
+                float(thresholds[0]), note)
+    if isinstance(table, pd.DataFrame) and "sqrt_ave" in table.columns:  # FornellLarckerResult
+        if isinstance(m.index, pd.MultiIndex):
+            raise SpecificationError("discriminant_table: pass one group's Fornell–Larcker matrix.")
+        d = pd.Series(np.diag(m.to_numpy(dtype=float)), index=[str(c) for c in m.columns])
+        return m, "fornell_larcker", d if diag is None else diag, ci_high, ci_level, threshold, None
+    raise SpecificationError(
+        f"discriminant_table: cannot read a {type(result).__name__}; pass the matrix as a DataFrame."
     )
 
 
@@ -1250,6 +1323,7 @@ def fit_table(
 # --------------------------------------------------------------------------- invariance
 _INV_ALIASES = {
     **_FIT_ALIASES,
+    "pvalue": "model_pvalue",  # the model's chi-square p, not the difference test's
     "d_chisq": "delta_chisq", "chisq_diff": "delta_chisq", "delta_chi2": "delta_chisq",
     "d_df": "delta_df", "df_diff": "delta_df", "delta_p": "p_value", "p_diff": "p_value",
     "pr_>chisq": "p_value", "pr(>chisq)": "p_value",
@@ -1301,7 +1375,7 @@ def invariance_table(
     >>> # In R: semTools::compareFit(configural, metric, scalar)  (layout: no direct equivalent)
     """
     frame = _normalise(
-        _as_frame(invariance, "invariance_table"), _INV_ALIASES, [*_INV_FIT, *_INV_DELTA, "verdict", "level"]
+        _as_frame(invariance, "invariance_table"), _INV_ALIASES, [*_INV_FIT, *_INV_DELTA, "verdict", "level", "model_pvalue"]
     )
     if "level" in frame.columns:
         frame = frame.set_index("level")
@@ -1334,8 +1408,8 @@ def invariance_table(
         ]
     default = [
         "Δ = change from the previous, less constrained model; *p* refers to the χ² difference test.",
-        "A decrease in CFI of more than .010, together with an increase in RMSEA of more than .015, "
-        "indicates non-invariance (Chen, 2007).",
+        "Non-invariance is indicated by ΔCFI ≤ −.010 together with ΔRMSEA ≥ .015 or ΔSRMR ≥ .030 "
+        "(metric) / .010 (scalar, strict) (Chen, 2007).",
     ]
     return APATable(
         frame=frame.copy(), cells=rows, title=title, number=number,
@@ -1351,6 +1425,7 @@ _REL_ALIASES = {
     "alpha_lower": "alpha_ci_low", "alpha_upper": "alpha_ci_high", "omega_t": "omega_total",
     "omega": "omega_total", "omega_hierarchical": "omega_h", "g6": "lambda6", "g6_smc": "lambda6",
     "composite_reliability": "cr", "rho_c": "cr", "mean_r": "average_r",
+    "omega_ci_lower": "omega_ci_low", "omega_ci_upper": "omega_ci_high",
 }
 _REL_COLUMNS = {
     "n": ("*n*", "int"), "n_items": ("*k*", "int"), "alpha": ("α", "prop:2"),
@@ -1363,6 +1438,7 @@ _REL_COLUMNS = {
 def reliability_table(
     reliability: pd.DataFrame,
     *,
+    columns: Sequence[str] | None = None,
     ci_level: float = 0.95,
     construct_labels: Mapping[str, str] | None = None,
     title: str = "Reliability and Convergent Validity of the Scales",
@@ -1376,8 +1452,13 @@ def reliability_table(
     reliability : DataFrame
         Rows = constructs; columns, any subset of ``n_items, n, alpha,
         alpha_ci_low, alpha_ci_high, std_alpha, lambda6, omega_total, omega_h,
-        cr, ave, average_r`` (``raw_alpha``, ``k``, ``omega`` ... accepted).
-        With the CI bounds, alpha is shown as ``.85 [.82, .88]``.
+        cr, ave, average_r`` (``raw_alpha``, ``k``, ``omega``,
+        ``composite_reliability`` ... accepted), e.g. the frame of
+        :func:`custval.reliability.reliability`.  With ``alpha_ci_low`` /
+        ``alpha_ci_high`` (``omega_ci_low`` / ``omega_ci_high``) alpha (omega)
+        is shown as ``.85 [.82, .88]``.
+    columns : sequence, optional
+        Coefficients to show, in order (default: every known one present).
 
     Examples
     --------
@@ -1397,8 +1478,17 @@ def reliability_table(
     >>> # In R: papaja::apa_table(psych::alpha(x)$total)  (no direct equivalent)
     """
     frame = _normalise(
-        _as_frame(reliability, "reliability_table"), _REL_ALIASES, [*_REL_COLUMNS, "alpha_ci_low", "alpha_ci_high"]
+        _as_frame(reliability, "reliability_table"), _REL_ALIASES,
+        [*_REL_COLUMNS, "alpha_ci_low", "alpha_ci_high", "omega_ci_low", "omega_ci_high"],
     )
+    if columns is not None:
+        wanted = [_REL_ALIASES.get(c, c) for c in columns]
+        unknown = [c for c in wanted if c not in frame.columns or c not in _REL_COLUMNS]
+        if unknown:
+            raise SpecificationError(
+                f"reliability_table: cannot show {unknown}; known coefficients present: "
+                f"{[c for c in _REL_COLUMNS if c in frame.columns]}."
+            )
     shown = [c for c in _REL_COLUMNS if c in frame.columns]
     if not shown:
         raise SpecificationError(
@@ -1406,9 +1496,10 @@ def reliability_table(
             f"(columns: {list(frame.columns)})."
         )
     order = ["n_items", "n"] + [c for c in _REL_COLUMNS if c not in ("n_items", "n")]
-    shown = [c for c in order if c in shown]
+    shown = [c for c in order if c in shown] if columns is None else wanted
     labels = dict(construct_labels or {})
     has_ci = {"alpha_ci_low", "alpha_ci_high"} <= set(frame.columns)
+    has_omega_ci = {"omega_ci_low", "omega_ci_high"} <= set(frame.columns)
     body, formats = {}, {}
     for c in shown:
         head, spec = _REL_COLUMNS[c]
@@ -1421,6 +1512,13 @@ def reliability_table(
                 for t, lo, hi in zip(text, frame["alpha_ci_low"], frame["alpha_ci_high"])
             ]
             formats["alpha_ci_low"] = formats["alpha_ci_high"] = spec
+        if c == "omega_total" and has_omega_ci:
+            head = f"ω total [{round(ci_level * 100)}% CI]"
+            text = [
+                f"{t} {_bracket(lo, hi, spec)}".strip()
+                for t, lo, hi in zip(text, frame["omega_ci_low"], frame["omega_ci_high"])
+            ]
+            formats["omega_ci_low"] = formats["omega_ci_high"] = spec
         body[head] = text
     rows = pd.DataFrame(body, index=[labels.get(str(i), str(i)) for i in frame.index])
     abbrev = {
@@ -1431,7 +1529,7 @@ def reliability_table(
         "average_r": "Mean *r* = mean inter-item correlation",
     }
     parts = [abbrev[c] for c in shown if c in abbrev]
-    if has_ci and "alpha" in shown:
+    if (has_ci and "alpha" in shown) or (has_omega_ci and "omega_total" in shown):
         parts.append("CI = confidence interval")
     default = ["; ".join(parts) + "."] if parts else []
     return APATable(

@@ -361,3 +361,72 @@ def test_apatable_is_a_result():
     t = apa_table(pd.DataFrame({"a": [0.5]}), "T")
     assert isinstance(t, APATable)
     assert "T" in str(t) and "0.50" in str(t)
+
+
+# --------------------------------------------------------------------------- results of other custval modules
+def test_loadings_table_from_parameter_table():
+    """A lavaan parameterEstimates-like frame (values of lavaan's HS39 three-factor model)."""
+    pe = pd.DataFrame({
+        "lhs": ["visual", "visual", "visual", "visual"], "op": ["=~", "=~", "=~", "~~"],
+        "rhs": ["x1", "x2", "x3", "x1"], "free": [0, 1, 2, 3], "est": [1.0, 0.554, 0.729, 0.549],
+        "se": [0.0, 0.100, 0.109, 0.114], "p_value": [np.nan, 2.9e-8, 2.7e-11, 1e-6],
+        "ci_low": [1.0, 0.358, 0.516, 0.3], "ci_high": [1.0, 0.749, 0.943, 0.8],
+        "std_all": [0.772, 0.424, 0.581, 0.404],
+    })
+    t = loadings_table(pe, cr={"visual": 0.61}, ave={"visual": 0.37})
+    assert list(t.cells.columns) == ["*B*", "*SE*", "95% CI", "β", "*p*", "CR", "AVE"]
+    assert t.cells.index.tolist() == ["visual", "x1", "x2", "x3"]  # the ~~ row is not a loading
+    assert t.cells.loc["x1", "*SE*"] == "" and t.cells.loc["x1", "95% CI"] == ""  # fixed marker
+    assert t.cells.loc["x2", "*B*"] == "0.55" and t.cells.loc["x2", "β"] == ".42"
+    assert t.cells.loc["x2", "95% CI"] == "[0.36, 0.75]"  # unstandardized: leading zero kept
+    assert "fixed for identification" in " ".join(t.notes)
+    assert t.to_frame().loc[0, "se"] == 0.0  # the frame keeps lavaan's values
+
+
+def test_fit_table_with_lavaan_duplicates():
+    fm = pd.Series({"chisq": 85.306, "df": 24.0, "pvalue": 8.5e-9, "cfi": 0.931, "tli": 0.896,
+                    "nnfi": 0.896, "rmsea": 0.092, "srmr": 0.065}, name="HS")
+    t = fit_table(fm)
+    assert t.cells.loc["HS", "TLI"] == ".896"
+
+
+def test_discriminant_table_from_result_objects():
+    from types import SimpleNamespace
+
+    names = ["visual", "textual", "speed"]
+    m = pd.DataFrame([[1, 0.42, 0.47], [0.42, 1, 0.29], [0.47, 0.29, 1]], index=names, columns=names)
+    tab = pd.DataFrame({"construct_a": ["visual", "visual", "textual"],
+                        "construct_b": ["textual", "speed", "speed"],
+                        "estimate": [0.42, 0.47, 0.29], "upper_bound": [0.55, 0.58, 0.40]})
+    res = SimpleNamespace(matrix=m, table=tab, n_boot=200, ci=0.95, thresholds=(0.85, 0.90))
+    t = discriminant_table(res)
+    assert t.cells.iloc[2, 1] == "0.29 [0.40]"
+    assert "one-sided 95%" in " ".join(t.notes)
+    fl_m = pd.DataFrame([[0.61, 0.46, 0.63], [0.46, 0.85, 0.28], [0.63, 0.28, 0.66]],
+                        index=names, columns=names)
+    fl = SimpleNamespace(matrix=fl_m, table=pd.DataFrame({"construct": names, "sqrt_ave": [0.61, 0.85, 0.66]}))
+    t = discriminant_table(fl)
+    assert [t.cells.iloc[i, i] for i in range(3)] == ["**.61**", "**.85**", "**.66**"]
+    assert t.notes[-1] == "The Fornell–Larcker criterion is not met for: visual–speed."
+
+
+def test_invariance_table_model_p_and_difference_p():
+    inv = pd.DataFrame({"level": ["configural", "metric"], "chisq": [115.9, 124.0], "df": [48, 54],
+                        "pvalue": [1e-7, 2e-7], "p_value": [np.nan, 0.224], "delta_cfi": [np.nan, -0.002],
+                        "verdict": ["baseline", "holds"]})
+    t = invariance_table(inv)
+    assert t.cells.loc["metric", "*p*"] == ".224"
+    assert t.cells.loc["metric", "Decision"] == "holds"
+
+
+def test_reliability_table_omega_ci_and_columns():
+    rel = pd.DataFrame({"n": [2432], "n_items": [5], "alpha": [0.814], "omega_total": [0.819],
+                        "omega_ci_low": [0.80], "omega_ci_high": [0.83], "std_alpha": [0.815]},
+                       index=["N"])
+    t = reliability_table(rel)
+    assert t.cells.loc["N", "ω total [95% CI]"] == ".82 [.80, .83]"
+    assert t.cells.loc["N", "*n*"] == "2,432"
+    t2 = reliability_table(rel, columns=["omega_total", "alpha"])
+    assert list(t2.cells.columns) == ["ω total [95% CI]", "α"]
+    with pytest.raises(SpecificationError, match="cannot show"):
+        reliability_table(rel, columns=["cr"])
