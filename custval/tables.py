@@ -58,6 +58,7 @@ __all__ = [
     "MINUS",
     "APATable",
     "apa_table",
+    "construct_label_map",
     "discriminant_table",
     "fit_table",
     "format_number",
@@ -720,7 +721,7 @@ def item_table(
     item_stats: pd.DataFrame,
     *,
     columns: Sequence[str] | None = None,
-    construct_labels: Mapping[str, str] | None = None,
+    construct_labels=None,
     title: str = "Item Descriptive Statistics and Item–Total Correlations",
     number: int | None = None,
     notes: Sequence[str] | str | None = None,
@@ -742,8 +743,8 @@ def item_table(
         r_drop, alpha_if_deleted`` that are present; other columns stay in
         ``to_frame()``.  Unknown columns may be named here and are shown with
         two decimals.
-    construct_labels : mapping, optional
-        Construct id -> label for the group rows.
+    construct_labels : mapping or Instrument, optional
+        Construct id -> label for the group rows (see :func:`construct_label_map`).
 
     Examples
     --------
@@ -810,9 +811,38 @@ def item_table(
     )
 
 
-def _grouped(rows: pd.DataFrame, groups: list[str], labels: Mapping[str, str] | None):
+def construct_label_map(labels, lang: str = "en") -> dict[str, str]:
+    """Construct id -> display label from a mapping or an Instrument.
+
+    ``labels`` may be a mapping of id -> text, a mapping of id -> {language:
+    text} (the codebook's form), or an Instrument (duck-typed:
+    ``constructs`` and ``construct(id).label``).  Language dictionaries give
+    the ``lang`` entry, else their first one.
+
+    Examples
+    --------
+    >>> construct_label_map({"IMAG": {"en": "Image", "fi": "Imago"}, "CUEX": "Expectations"})
+    {'IMAG': 'Image', 'CUEX': 'Expectations'}
+    """
+    if labels is None:
+        return {}
+    if hasattr(labels, "constructs") and hasattr(labels, "construct"):
+        labels = {cid: getattr(labels.construct(cid), "label", cid) for cid in labels.constructs}
+    if not isinstance(labels, Mapping):
+        raise SpecificationError(
+            f"construct_labels must be a mapping or an Instrument; got {type(labels).__name__}."
+        )
+    out = {}
+    for key, value in labels.items():
+        if isinstance(value, Mapping):
+            value = value.get(lang) or next(iter(value.values()), key)
+        out[str(key)] = str(value)
+    return out
+
+
+def _grouped(rows: pd.DataFrame, groups: list[str], labels):
     """Insert a group row before each run of equal group ids (order of first appearance)."""
-    labels = dict(labels or {})
+    labels = construct_label_map(labels)
     order = list(dict.fromkeys(groups))
     blocks, positions, pos = [], [], 0
     for g in order:
@@ -853,7 +883,7 @@ def loadings_table(
     ave=None,
     *,
     blank_below: float | None = None,
-    construct_labels: Mapping[str, str] | None = None,
+    construct_labels=None,
     digits: int = 2,
     title: str = "Standardized Factor Loadings, Composite Reliability, and Average Variance Extracted",
     number: int | None = None,
@@ -1014,7 +1044,7 @@ def _wide_loadings(frame, cr_map, ave_map, prop, blank_below, labels, title, num
             f"loadings_table: a wide loading matrix must be all numeric; columns {nonnum} are not. "
             "For a long frame give 'construct' and 'item' columns."
         )
-    labels = dict(labels or {})
+    labels = construct_label_map(labels)
     factors = [c for c in frame.columns if c not in ("h2", "u2", "com")]
     extra = sorted((set(cr_map) | set(ave_map)) - set(map(str, factors)))
     if extra:
@@ -1076,7 +1106,7 @@ def discriminant_table(
     ci_level: float = 0.95,
     threshold: float = 0.85,
     digits: int = 2,
-    construct_labels: Mapping[str, str] | None = None,
+    construct_labels=None,
     title: str | None = None,
     number: int | None = None,
     notes: Sequence[str] | str | None = None,
@@ -1132,7 +1162,7 @@ def discriminant_table(
         raise SpecificationError(f"kind must be 'fornell_larcker' or 'htmt'; got {kind!r}.")
     m = _square(matrix, "discriminant_table: matrix")
     names = [str(c) for c in m.columns]
-    labels = dict(construct_labels or {})
+    labels = construct_label_map(construct_labels)
     k = len(names)
     vals = m.to_numpy(dtype=float)
     if diag is not None and ave is not None:
@@ -1440,7 +1470,7 @@ def reliability_table(
     *,
     columns: Sequence[str] | None = None,
     ci_level: float = 0.95,
-    construct_labels: Mapping[str, str] | None = None,
+    construct_labels=None,
     title: str = "Reliability and Convergent Validity of the Scales",
     number: int | None = None,
     notes: Sequence[str] | str | None = None,
@@ -1497,7 +1527,7 @@ def reliability_table(
         )
     order = ["n_items", "n"] + [c for c in _REL_COLUMNS if c not in ("n_items", "n")]
     shown = [c for c in order if c in shown] if columns is None else wanted
-    labels = dict(construct_labels or {})
+    labels = construct_label_map(construct_labels)
     has_ci = {"alpha_ci_low", "alpha_ci_high"} <= set(frame.columns)
     has_omega_ci = {"omega_ci_low", "omega_ci_high"} <= set(frame.columns)
     body, formats = {}, {}

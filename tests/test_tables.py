@@ -430,3 +430,21 @@ def test_reliability_table_omega_ci_and_columns():
     assert list(t2.cells.columns) == ["ω total [95% CI]", "α"]
     with pytest.raises(SpecificationError, match="cannot show"):
         reliability_table(rel, columns=["cr"])
+
+
+def test_construct_labels_from_codebook_shapes():
+    from types import SimpleNamespace
+
+    from custval.tables import construct_label_map
+
+    inst = SimpleNamespace(
+        constructs={"IMAG": ("IMAG1",), "CUEX": ("CUEX1",)},
+        construct=lambda cid: SimpleNamespace(label={"en": {"IMAG": "Image", "CUEX": "Expectation"}[cid],
+                                                     "fi": "x"}),
+    )
+    assert construct_label_map(inst) == {"IMAG": "Image", "CUEX": "Expectation"}
+    assert construct_label_map(inst, lang="fi") == {"IMAG": "x", "CUEX": "x"}
+    stats = pd.DataFrame({"construct": ["IMAG", "CUEX"], "mean": [7.6, 7.5]}, index=["IMAG1", "CUEX1"])
+    assert item_table(stats, construct_labels=inst).cells.index.tolist() == ["Image", "IMAG1", "Expectation", "CUEX1"]
+    with pytest.raises(SpecificationError, match="construct_labels"):
+        construct_label_map(["IMAG"])
