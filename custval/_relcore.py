@@ -229,6 +229,10 @@ def complete_moments(x: np.ndarray, chunk: int = 1 << 15) -> dict:
     m2 = s2 - s1 * m1
     m3 = s3 - 3 * m1 * s2 + 2 * n * m1**3
     m4 = s4 - 4 * m1 * s3 + 6 * m1**2 * s2 - 3 * n * m1**4
+    if x.size <= 1 << 22:  # small data: exact two-pass central moments (no expansion error)
+        dev = x - (shift + m1)
+        d2 = dev * dev
+        m2, m3, m4 = d2.sum(axis=0), (d2 * dev).sum(axis=0), (d2 * d2).sum(axis=0)
     return {"n": n, "mean": shift + m1, "cov": cov, "m2": m2, "m3": m3, "m4": m4,
             "min": lo + shift, "max": hi + shift}
 
