@@ -338,7 +338,8 @@ def compute_fit_measures(fit) -> pd.Series:
     out["bic2"] = -2 * logl + npar * np.log((ntotal + 2) / 24)
     if robust:
         out["scaling.factor.h1"] = sum(t_h1) / ndat
-        out["scaling.factor.h0"] = sum(t_h0) / npar
+        # lavaan divides by the number of free rows (before equality constraints)
+        out["scaling.factor.h0"] = sum(t_h0) / int((model.pt["free"] > 0).sum())
     out["rmsea"] = rmsea(chisq, df, ntotal, ng)
     lo, hi = rmsea_ci(chisq, df, ntotal, ng)
     out.update({"rmsea.ci.lower": lo, "rmsea.ci.upper": hi, "rmsea.ci.level": 0.9,

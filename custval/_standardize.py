@@ -14,6 +14,7 @@ def standardize(model, x: np.ndarray, est: np.ndarray) -> tuple[np.ndarray, np.n
     """Return (std_lv, std_all) for every row of the parameter table."""
     implied = model.implied(x)
     lvm = model.lv_moments(x)
+    mats = model.matrices(x)
     std_lv = np.full(len(est), np.nan)
     std_all = np.full(len(est), np.nan)
     for r, ((g, name, i, j), value) in enumerate(zip(model.rows, est)):
@@ -29,11 +30,19 @@ def standardize(model, x: np.ndarray, est: np.ndarray) -> tuple[np.ndarray, np.n
                 std_lv[r] = value * sd_lv[j] / sd_lv[i]
                 std_all[r] = std_lv[r]
             elif name == "psi":
-                std_lv[r] = value / (sd_lv[i] * sd_lv[j])
+                if i == j:
+                    std_lv[r] = value / phi[i, i]
+                else:  # covariances are scaled by the (residual) variances (cov.std = TRUE)
+                    psi = mats[g].psi
+                    std_lv[r] = value / np.sqrt(psi[i, i] * psi[j, j])
                 std_all[r] = std_lv[r]
             elif name == "theta":
                 std_lv[r] = value
-                std_all[r] = value / (sd_ov[i] * sd_ov[j])
+                if i == j:
+                    std_all[r] = value / sigma[i, i]
+                else:
+                    th = mats[g].theta
+                    std_all[r] = value / np.sqrt(th[i, i] * th[j, j])
             elif name == "nu":
                 std_lv[r] = value
                 std_all[r] = value / sd_ov[i]

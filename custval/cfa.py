@@ -41,6 +41,16 @@ from .exceptions import (
 
 __all__ = ["CFA"]
 
+
+def _single_thread_blas():
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
+        import contextlib
+
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
 _ESTIMATORS = ("ML", "MLR")
 _MISSING = ("listwise", "fiml")
 
@@ -184,6 +194,12 @@ class CFA:
     # ------------------------------------------------------------------ fit
     def fit(self, data: pd.DataFrame) -> CFA:
         """Fit the model to ``data`` (one row per respondent); returns ``self``."""
+        # The matrices are small: multi-threaded BLAS only adds overhead (and
+        # slows down by an order of magnitude on a busy machine).
+        with _single_thread_blas():
+            return self._fit(data)
+
+    def _fit(self, data: pd.DataFrame) -> CFA:
         estimator = str(self.estimator).upper()
         if estimator not in _ESTIMATORS:
             raise SpecificationError(f"estimator={self.estimator!r} is not supported; allowed: 'ML', 'MLR'")
@@ -273,8 +289,6 @@ class CFA:
 
         # ---- estimate
         x0 = start_values(model, [(gd.sample_cov, gd.sample_mean) for gd in groups], self.std_lv)
-        info0 = problem.expected_information(x0)
-        self._check_identified(info0, model)
         x, converged, iters = problem.fit(x0, max_iter=self.max_iter)
         if not converged:
             warn_not_converged("CFA (ML)", iters)
@@ -283,6 +297,7 @@ class CFA:
 
         # ---- standard errors
         e_info = problem.expected_information(x)
+        self._check_identified(e_info, model)
         use_observed = estimator == "MLR" or missing == "fiml"
         info = problem.observed_information(x) if use_observed else e_info
         try:
@@ -297,6 +312,7 @@ class CFA:
         # ---- tables
         self._problem, self._model, self._groups, self._labels = problem, model, groups, labels
         self._estimator, self._missing, self._meanstructure = estimator, missing, meanstructure
+        self._group_equal = group_equal
         self._e_info, self._e_inv, self._b0 = e_info, e_inv, scores
         est = model.row_values(x)
         se = np.zeros(len(pt))
