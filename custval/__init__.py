@@ -31,6 +31,7 @@ _EXPORTS: dict[str, str] = {
     "ScoreResult": "custval.scoring",
     # ingest / processed data / datasets
     "read_survey": "custval.ingest",
+    "validate_frame": "custval.ingest",
     "write_processed": "custval.processed",
     "read_processed": "custval.processed",
     "load_dataset": "custval.datasets",
