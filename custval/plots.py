@@ -182,10 +182,13 @@ def _likert_counts(data: pd.DataFrame, items, lo, hi) -> tuple[pd.DataFrame, pd.
     counts = {}
     n = {}
     for item in items:
-        col = pd.to_numeric(data[item], errors="coerce")
-        bad_type = data[item].notna() & col.isna()
-        bad_val = col.notna() & ~col.isin(codes)
-        bad = bad_type | bad_val
+        if not pd.api.types.is_numeric_dtype(data[item]) or pd.api.types.is_bool_dtype(data[item]):
+            raise DataValidationError(
+                f"item {item!r} has dtype {data[item].dtype}; likert_bars needs numeric response codes "
+                f"{lo}..{hi} (read the survey with custval.read_survey, which converts and checks them)."
+            )
+        col = data[item]
+        bad = col.notna() & ~col.isin(codes)
         if bad.any():
             pos = np.flatnonzero(bad.to_numpy())
             vals = sorted({str(v) for v in data[item][bad].tolist()})
@@ -478,6 +481,8 @@ def scree_plot(
             ax.axhline(1, color="#777777", linestyle="--", linewidth=1.0, label="Eigenvalue = 1 (Kaiser)")
         if obs.min() < 0:
             ax.axhline(0, color="#999999", linewidth=0.7)
+        if n_suggested == 0:
+            ax.text(0.02, 0.04, f"No {unit} exceeds the reference", transform=ax.transAxes, fontsize=9)
         if n_suggested:
             yv = obs[n_suggested - 1]
             ax.plot([n_suggested], [yv], "o", markersize=11, markerfacecolor="none",

@@ -238,3 +238,17 @@ def test_style_does_not_leak():
     before = dict(matplotlib.rcParams)
     plots.scree_plot([2.0, 1.0, 0.5], [1.1, 1.0, 0.9])
     assert dict(matplotlib.rcParams) == before
+
+
+def test_likert_bars_rejects_text_codes():
+    df = pd.DataFrame({"a": ["1", "2", "3"]})
+    with pytest.raises(DataValidationError, match="numeric response codes"):
+        plots.likert_bars(df, ["a"], scale=(1, 5))
+    half = pd.DataFrame({"a": [1.0, 2.5, 3.0]})
+    with pytest.raises(DataValidationError, match=r"rows \(0-based positions\) \[1\]"):
+        plots.likert_bars(half, ["a"], scale=(1, 5))
+
+
+def test_scree_plot_none_suggested():
+    ax = plots.scree_plot([0.9, 0.5, 0.2], [1.0, 0.9, 0.8], kind="pca")
+    assert [t.get_text() for t in ax.texts] == ["No component exceeds the reference"]
