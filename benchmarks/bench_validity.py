@@ -16,11 +16,7 @@ Run: ``.venv/bin/python benchmarks/bench_validity.py``.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import sys
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -30,7 +26,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _common import Bench, have_r, time_median
+from _common import Bench, have_r, run_r, time_median
 
 from custval._paths import RAW_DATA_DIR
 from custval.validity import htmt
@@ -45,32 +41,6 @@ ECSI = """
 """
 HS = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
 N_BOOT = 2000
-
-
-def run_r(code: str, timeout: float = 1800) -> dict:
-    """Run an R snippet (timing inside R with system.time) and parse its last JSON line.
-
-    Own helper: ``_common.run_r``'s prelude names an argument ``repeat``, an R
-    reserved word, so it cannot be parsed by R 4.x.
-    """
-    prelude = (
-        "timed <- function(expr, n_rep = 3) { e <- substitute(expr); env <- parent.frame()\n"
-        "  v <- NULL; s <- numeric(n_rep)\n"
-        "  for (i in seq_len(n_rep)) s[i] <- system.time(v <- eval(e, env))[['elapsed']]\n"
-        "  list(sec = median(s), value = v) }\n"
-    )
-    with tempfile.NamedTemporaryFile("w", suffix=".R", delete=False) as fh:
-        fh.write(prelude + code)
-        path = fh.name
-    try:
-        proc = subprocess.run(["Rscript", path], capture_output=True, text=True, timeout=timeout,
-                              cwd=Path(__file__).resolve().parents[1])
-    finally:
-        os.unlink(path)
-    if proc.returncode != 0:
-        raise RuntimeError(f"Rscript failed:\n{proc.stderr[-2000:]}")
-    lines = [ln for ln in proc.stdout.strip().splitlines() if ln.strip()]
-    return json.loads(lines[-1])
 
 
 def bench_htmt(bench: Bench) -> None:

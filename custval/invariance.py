@@ -446,8 +446,9 @@ def invariance(
     :func:`rank_invariance_candidates` suggests which.  Groups can be
     segments, firms or informant types (managers, operational staff,
     customers).  Latent mean differences (reference = first group, whose
-    means are fixed at 0) are reported from the highest level from scalar on
-    that holds.
+    means are fixed at 0; Wald SEs and intervals; ``std`` divides by the
+    reference group's latent SD) are reported from the scalar (or partial
+    scalar) model once it holds.
 
     Parameters
     ----------
@@ -493,8 +494,26 @@ def invariance(
     >>> hs = pd.read_csv(RAW_DATA_DIR / "holzinger_swineford1939" / "holzinger_swineford1939.csv")
     >>> model = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"],
     ...          "speed": ["x7", "x8", "x9"]}
-    >>> res = invariance(hs, model, "school")                       # doctest: +SKIP
-    >>> print(res.table[["level", "chisq", "df", "verdict"]].round(3))  # doctest: +SKIP
+    >>> res = invariance(hs, model, "school")
+    >>> cols = ["level", "chisq", "df", "delta_chisq", "p_value", "delta_cfi", "verdict"]
+    >>> print(res.table[cols].round(4).to_string(index=False))
+         level    chisq   df  delta_chisq  p_value  delta_cfi  verdict
+    configural 115.8513 48.0          NaN      NaN        NaN baseline
+        metric 124.0435 54.0       8.1922   0.2244    -0.0025    holds
+        scalar 164.1028 60.0      40.0593   0.0000    -0.0385    fails
+    >>> print(res.verdict)
+    metric invariance holds; scalar fails; latent means are not compared (needs scalar invariance)
+
+    Partial scalar invariance with the x3 and x7 intercepts free, then latent means:
+
+    >>> res = invariance(hs, model, "school", free=("x3 ~ 1", "x7 ~ 1"), levels=("configural", "metric", "scalar"))
+    >>> print(res.verdict)
+    scalar invariance holds with x3 ~ 1; x7 ~ 1 free (partial invariance)
+    >>> print(res.latent_means[["construct", "group", "estimate", "se"]].round(3).to_string(index=False))
+    construct       group  estimate    se
+       visual Grant-White     0.051 0.129
+      textual Grant-White     0.576 0.117
+        speed Grant-White    -0.071 0.089
 
     In R: ``lavaan::cfa(model, data, group = "school", group.equal = ...)`` per level and
     ``lavaan::lavTestLRT(configural, metric, scalar, strict)``.
@@ -561,11 +580,9 @@ def invariance(
 
     lm_level = None
     latent = None
-    for level in ("strict", "scalar"):
-        if highest is not None and order.index(highest) >= order.index(level) and level in fits:
-            lm_level = level
-            break
-    if lm_level is not None:
+    # latent means from the scalar model (strict invariance is not needed to compare them)
+    if highest is not None and order.index(highest) >= order.index("scalar") and "scalar" in fits:
+        lm_level = "scalar"
         latent = _latent_means(fits[lm_level], ci)
     crit_text = (
         "user criterion" if callable(criteria)
