@@ -363,7 +363,9 @@ def _cell_text(v) -> str:
     return str(v)
 
 
-def read_xlsx_table(path: Path, wanted: set[str], *, sheet, header_row: int | None) -> RawTable:
+def read_xlsx_table(path: Path, wanted: set[str], *, sheet, header_row: int | None,
+                    chunksize: int = CHUNK_ROWS) -> RawTable:
+    """Excel workbook, streamed row by row (openpyxl read-only mode) in chunks of strings."""
     import openpyxl
 
     wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
@@ -377,44 +379,78 @@ def read_xlsx_table(path: Path, wanted: set[str], *, sheet, header_row: int | No
                 raise DataValidationError(
                     f"{path.name}: no sheet {sheet!r}; the sheets are {wb.sheetnames}.", path=path)
             ws = wb[sheet]
-        rows = [[_cell_text(v) for v in r] for r in ws.iter_rows(min_row=1, values_only=True)]
-        sheet_name = ws.title
-    finally:
+        rows_iter = ws.iter_rows(min_row=1, values_only=True)
+        head: list[list[str]] = []
+        limit = max(_HEADER_SEARCH_ROWS, header_row or 0)
+        for r in rows_iter:
+            head.append([_cell_text(v) for v in r])
+            if len(head) >= limit:
+                break
+    except BaseException:
         wb.close()
-    if not rows:
+        raise
+    sheet_name = ws.title
+    if not head:
+        wb.close()
         raise DataValidationError(f"{path.name}: sheet {sheet_name!r} is empty.", path=path)
-    h = header_row - 1 if header_row is not None else find_header(rows, wanted)[0]
-    header = [c.strip() for c in rows[h]]
+    h = header_row - 1 if header_row is not None else find_header(head, wanted)[0]
+    header = [c.strip() for c in head[h]]
     while header and header[-1] == "":
         header.pop()
     width = len(header)
-    body = [(r + [""] * width)[:width] for r in rows[h + 1:]]
-    extra = [i for i, r in enumerate(rows[h + 1:]) if any(c != "" for c in r[width:])]
-    preamble = [(i + 1, "title or note row above the column-name header" if any(rows[i])
+    preamble = [(i + 1, "title or note row above the column-name header" if any(head[i])
                  else "blank row above the column-name header") for i in range(h)]
-    frame = pd.DataFrame(body, columns=range(width), dtype="str") if body else \
-        pd.DataFrame({i: pd.Series([], dtype="str") for i in range(width)})
+    extra: list[int] = []
+
+    def frame(rows: list[list[str]], start: int) -> pd.DataFrame:
+        for i, r in enumerate(rows):
+            if any(c != "" for c in r[width:]):
+                extra.append(start + i)
+        body = [(r + [""] * width)[:width] for r in rows]
+        if not body:
+            return pd.DataFrame({i: pd.Series([], dtype="str") for i in range(width)})
+        return pd.DataFrame(body, columns=range(width), dtype="str")
+
+    def chunks():
+        try:
+            start = 0
+            buf = head[h + 1:]
+            for r in rows_iter:
+                buf.append([_cell_text(v) for v in r])
+                if len(buf) >= chunksize:
+                    yield frame(buf, start), start
+                    start += len(buf)
+                    buf = []
+            if buf or start == 0:
+                yield frame(buf, start), start
+        finally:
+            wb.close()
+
     info = {"sheet": sheet_name, "header_row": h + 1}
     counting = RowCounting("Excel row", h + 2, "Excel rows are the row numbers Excel shows")
-    table = RawTable("xlsx", header, iter([(frame, 0)]), counting, info, preamble=preamble)
-    if extra:
-        table.finish = lambda n: [(
-            "cells_without_header", "(right of the last named column)", extra,
-            ["" for _ in extra], f"data only in the {width} named columns",
-            "rows with values in columns that have no header name")]
+    table = RawTable("xlsx", header, chunks(), counting, info, preamble=preamble)
+
+    def finish(n):
+        if not extra:
+            return []
+        return [("cells_without_header", "(right of the last named column)", extra,
+                 ["" for _ in extra], f"data only in the {width} named columns",
+                 "rows with values in columns that have no header name")]
+
+    table.finish = finish
     return table
 
 
 # --------------------------------------------------------------------------- SPSS
-def read_sav_table(path: Path, *, encoding: str | None) -> RawTable:
+def read_sav_table(path: Path, *, encoding: str | None, chunksize: int = CHUNK_ROWS) -> RawTable:
+    """SPSS file read in chunks; user-missing codes kept as values, value labels handed on."""
     import pyreadstat
 
     kwargs = {"user_missing": True, "apply_value_formats": False}
     if encoding:
         kwargs["encoding"] = encoding
-    df, meta = pyreadstat.read_sav(str(path), **kwargs)
-    columns = [str(c) for c in df.columns]
-    df.columns = range(len(columns))
+    _, meta = pyreadstat.read_sav(str(path), metadataonly=True, **kwargs)
+    columns = [str(c) for c in meta.column_names]
     user_missing: dict[str, list[tuple[float, float]]] = {}
     for col, vals in (meta.missing_user_values or {}).items():
         user_missing.setdefault(col, []).extend((float(v), float(v)) for v in vals
@@ -426,11 +462,23 @@ def read_sav_table(path: Path, *, encoding: str | None) -> RawTable:
                 pair = (float(lo), float(hi))
                 if pair not in user_missing.setdefault(col, []):
                     user_missing[col].append(pair)
-    info = {"file_encoding": meta.file_encoding, "file_label": meta.file_label}
+
+    def chunks():
+        start = 0
+        for df, _ in pyreadstat.read_file_in_chunks(pyreadstat.read_sav, str(path),
+                                                    chunksize=chunksize, **kwargs):
+            df.columns = range(len(columns))
+            yield df, start
+            start += len(df)
+        if start == 0:
+            yield pd.DataFrame({i: pd.Series([], dtype=float) for i in range(len(columns))}), 0
+
+    info = {"file_encoding": meta.file_encoding, "file_label": meta.file_label,
+            "num_rows": meta.number_rows}
     counting = RowCounting("SPSS case", 1, "SPSS cases are 1-based, as in SPSS's Data View")
     labels = {str(k): {float(c): str(lab) for c, lab in v.items()}
               for k, v in (meta.variable_value_labels or {}).items()}
-    return RawTable("sav", columns, iter([(df, 0)]), counting, info,
+    return RawTable("sav", columns, chunks(), counting, info,
                     value_labels=labels, user_missing=user_missing)
 
 
@@ -463,9 +511,10 @@ def open_table(path: Path, wanted: set[str], *, encoding=None, delimiter=None, d
         table = read_csv_table(path, compression, wanted, encoding=encoding, delimiter=delimiter,
                                decimal=decimal, header_row=header_row, chunksize=chunksize)
     elif fmt == "xlsx":
-        table = read_xlsx_table(path, wanted, sheet=sheet, header_row=header_row)
+        table = read_xlsx_table(path, wanted, sheet=sheet, header_row=header_row,
+                                chunksize=chunksize)
     elif fmt == "sav":
-        table = read_sav_table(path, encoding=encoding)
+        table = read_sav_table(path, encoding=encoding, chunksize=chunksize)
     else:
         table = read_parquet_table(path, chunksize=chunksize)
     return table

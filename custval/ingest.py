@@ -240,6 +240,8 @@ def _convert_item(s: pd.Series, column: str, positions: np.ndarray, spec: _Spec,
                     kind[u], code[u] = "label_to_code", spec.labels[k]
                 elif k in spec.ambiguous:
                     kind[u] = "ambiguous_label"
+                elif (c := _numbered_label(u, spec)) is not None:
+                    kind[u], code[u] = "numbered_label_to_code", c
                 else:
                     kind[u] = "unmapped"
             kinds = texts.map(kind).to_numpy(dtype=object)
@@ -249,6 +251,12 @@ def _convert_item(s: pd.Series, column: str, positions: np.ndarray, spec: _Spec,
                 vals[idx[lab]] = texts[lab].map(code).to_numpy(dtype=float)
                 log.rule("label_to_code", column, int(lab.sum()),
                          "label text mapped to its code through the codebook's scale labels")
+            lab = kinds == "numbered_label_to_code"
+            if lab.any():
+                vals[idx[lab]] = texts[lab].map(code).to_numpy(dtype=float)
+                log.rule("numbered_label_to_code", column, int(lab.sum()),
+                         "text such as '5 = Strongly agree' read as its code: the number and "
+                         "the codebook's label for that number agree")
             log.rule("dont_know_label", column, int((kinds == "dont_know_label").sum()),
                      "\"don't know\" labels declared in the codebook are missing")
             log.rule("caller_missing_text", column, int((kinds == "caller_missing_text").sum()),
@@ -290,7 +298,7 @@ def _convert_item(s: pd.Series, column: str, positions: np.ndarray, spec: _Spec,
         looks = out & (np.isin(vals, _MISSING_LOOKING) | (vals == spec.smax + 1))
         plain = out & ~looks
         allowed = (f"codes {spec.smin:g}..{spec.smax:g}" +
-                   (f"; declared missing codes {sorted(spec.missing | spec.dk_codes)}"
+                   (f"; declared missing codes {[_num(c) for c in sorted(spec.missing | spec.dk_codes)]}"
                     if spec.missing | spec.dk_codes else ""))
         if looks.any():
             log.problem("undeclared_missing_code", column, positions[looks],
@@ -310,6 +318,22 @@ def _convert_item(s: pd.Series, column: str, positions: np.ndarray, spec: _Spec,
     if value_labels:
         _check_value_labels(column, value_labels, spec, log)
     return vals
+
+
+_NUMBERED = (re.compile(r"^\s*([+-]?\d+)\s*(?:[=:.)\-\u2013]\s*|\s+)(.+?)\s*$"),
+             re.compile(r"^\s*(.+?)\s*[(\[]\s*([+-]?\d+)\s*[)\]]\s*$"))
+
+
+def _numbered_label(text: str, spec: _Spec) -> float | None:
+    """Code of '5 = Strongly agree' / 'Strongly agree (5)' when number and codebook label agree."""
+    for i, pat in enumerate(_NUMBERED):
+        m = pat.match(text)
+        if m:
+            num, label = (m.group(1), m.group(2)) if i == 0 else (m.group(2), m.group(1))
+            code = spec.labels.get(_norm(label))
+            if code is not None and code == float(num):
+                return code
+    return None
 
 
 def _fast_integers(s: pd.Series):
@@ -609,7 +633,8 @@ def _validate(chunks, src: _Source, spec: _Spec, *, id_column, columns, exclude,
         "flagged_kept": [{"reason": r, "n": len(p), "rows": _numbers(src.counting, p)}
                          for r, p in flagged.items()],
         "preamble": [{"row": int(n), "reason": r} for n, r in preamble],
-        "rules": list(log.rules.values()),
+        "rules": [_ordered(r, names) for r in sorted(log.rules.values(),
+                                                     key=lambda r: r["rule"])],
         "personal_data_columns": personal,
         "id_column": id_column,
         "item_dtype": "float64 (NaN = missing)",
@@ -617,6 +642,13 @@ def _validate(chunks, src: _Source, spec: _Spec, *, id_column, columns, exclude,
     if log.problems:
         raise _error(log, src, spec, prov)
     return df, prov
+
+
+def _ordered(rule: dict, names: list[str]) -> dict:
+    """A rule record with its per-column counts in the data's column order."""
+    order = {c: i for i, c in enumerate(names)}
+    cols = dict(sorted(rule["columns"].items(), key=lambda kv: order.get(kv[0], -1)))
+    return {**rule, "columns": cols}
 
 
 def _numbers(counting: RowCounting, positions: list[int]) -> list[int]:
@@ -697,7 +729,8 @@ def _error(log: _Log, src: _Source, spec: _Spec, prov: dict) -> DataValidationEr
         shown = min(_SHOW, rec["n"])
         where = ""
         if nums:
-            where = (f" at {src.counting.plural()} {', '.join(map(str, nums[:_SHOW]))}"
+            kind = src.counting.plural() if len(nums) > 1 else src.counting.kind
+            where = (f" at {kind} {', '.join(map(str, nums[:_SHOW]))}"
                      f"{' ...' if rec['n'] > _SHOW else ''}")
         more = f" (first {shown} of {rec['n']})" if rec["n"] > _SHOW else ""
         col = f"column {rec['column']!r}" if rec["rule"] not in (

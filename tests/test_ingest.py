@@ -118,11 +118,14 @@ def test_sav_user_missing_and_detected_formats(tmp_path):
     assert counts(fi, "numeric_column") > 0
 
 
-def test_chunked_reading_gives_the_same_frame(tmp_path):
-    path = F.write_csv_gzip(tmp_path / "s.csv.gz", n=300)
+@pytest.mark.parametrize("fmt", ["gzip_csv", "xlsx_title_rows", "sav", "parquet"])
+def test_chunked_reading_gives_the_same_frame(tmp_path, fmt):
+    writer, name, kw = FORMATS[fmt]
+    path = writer(tmp_path / name, n=300, **kw)
     one = read_survey(path, INST, id_column="id")
     many = read_survey(path, INST, id_column="id", chunksize=7)
     pd.testing.assert_frame_equal(one, many)
+    pd.testing.assert_frame_equal(one[list(EXPECTED.columns)], F.expected_frame(n=300))
     assert one.attrs["custval"]["rules"] == many.attrs["custval"]["rules"]
 
 
@@ -155,7 +158,7 @@ def test_bad_file_fails_with_one_error_naming_everything(tmp_path):
     assert (by["duplicate_id"][0]["rows"], by["duplicate_id"][0]["values"]) == ([3, 5], [2, 2])
     msg = str(err)
     assert "bad.csv" in msg and "file lines are 1-based" in msg
-    for piece in ("'B3'", "file lines 3", "[7]", "'Maybe'", "file lines 3, 5", "codes 1..5"):
+    for piece in ("'B3'", "file line 3", "[7]", "'Maybe'", "file lines 3, 5", "codes 1..5"):
         assert piece in msg
     assert all(p["file"] == "bad.csv" for p in err.problems)
 
@@ -329,21 +332,21 @@ def test_rows_are_named_as_the_file_numbers_them(tmp_path):
     for r in (["Kysely"], [], ["A1"], ["Question text"], [1], [8]):
         ws.append(r)
     wb.save(tmp_path / "x.xlsx")
-    with pytest.raises(DataValidationError, match="Excel rows 6") as info:
+    with pytest.raises(DataValidationError, match="Excel row 6") as info:
         read_checked(tmp_path / "x.xlsx", inst)
     assert info.value.problems[0]["row_counting"] == "Excel row"
 
     pyreadstat.write_sav(pd.DataFrame({"A1": [1.0, 2.0, 8.0]}), str(tmp_path / "s.sav"))
-    with pytest.raises(DataValidationError, match="SPSS cases 3"):
+    with pytest.raises(DataValidationError, match="SPSS case 3"):
         read_checked(tmp_path / "s.sav", inst)
 
     # a quoted field over two lines: file lines are no longer exact -> data records
     (tmp_path / "m.csv").write_text('A1,comment\n1,"two\nlines"\n8,x\n', encoding="utf-8")
-    with pytest.raises(DataValidationError, match="data records 2") as info:
+    with pytest.raises(DataValidationError, match="data record 2") as info:
         read_checked(tmp_path / "m.csv", inst)
     assert info.value.problems[0]["row_counting"] == "data record"
 
-    with pytest.raises(DataValidationError, match="data rows 2"):
+    with pytest.raises(DataValidationError, match="data row 2"):
         validate_frame(pd.DataFrame({"A1": [1, 8]}), inst)
 
 
@@ -428,3 +431,19 @@ def test_raw_data_files_read_unchanged(raw_dir):
     prov = df.attrs["custval"]
     assert prov["rows_read"] == prov["rows_returned"] + prov["rows_excluded"]
     assert df[list(inst.items)].dtypes.eq(np.float64).all()
+
+
+def test_numbered_labels_map_only_when_number_and_label_agree(tmp_path):
+    path = tmp_path / "n.csv"
+    path.write_text("A1,A2,A3,B1,B2,B3\n"
+                    "5 = Strongly agree,1 - Täysin eri mieltä,Agree (4),1,1,1\n"
+                    "5 = Strongly disagree,2,3,1,1,1\n", encoding="utf-8")
+    with pytest.raises(DataValidationError) as info:
+        read_checked(path, INST)
+    (p,) = info.value.problems
+    assert (p["column"], p["rows"], p["values"]) == ("A1", [3], ["5 = Strongly disagree"])
+    path.write_text(path.read_text(encoding="utf-8").replace("5 = Strongly disagree", "5"),
+                    encoding="utf-8")
+    df = read_checked(path, INST)
+    assert df[["A1", "A2", "A3"]].to_numpy().tolist() == [[5, 1, 4], [5, 2, 3]]
+    assert counts(df, "numbered_label_to_code") == 3
