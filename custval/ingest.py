@@ -398,11 +398,22 @@ def _leading_header_rows(chunk: pd.DataFrame, item_pos: list[int], spec: _Spec,
         items = [cells[i] for i in item_pos]
         if items and all(c != "" for c in items) and not any(
                 numre.fullmatch(c) or _norm(c) in spec.labels or _norm(c) in spec.dk_labels
-                or _norm(c) in spec.caller_text for c in items):
+                or _norm(c) in spec.caller_text for c in items) and _question_like(items):
             k += 1
             continue
         break
     return k
+
+
+def _question_like(cells: list[str]) -> bool:
+    """Item cells that read like question texts (distinct and long), not like answers.
+
+    A respondent who answered every item with the same unlabelled text ("Agree") is not
+    taken for a header row; that row then fails as unmapped labels instead.
+    """
+    distinct = len({_norm(c) for c in cells}) >= max(1, 0.8 * len(cells))
+    lengths = sorted(len(c) for c in cells)
+    return distinct and lengths[len(lengths) // 2] >= 12
 
 
 def _status_rules(columns: list[str]):
@@ -909,4 +920,9 @@ def validate_frame(df: pd.DataFrame, instrument, *, id_column: str | None = None
     from . import __version__
 
     out.attrs["custval"] = {"source": None, **prov, "custval_version": __version__}
+    if prov["personal_data_columns"]:
+        cols = [p["column"] for p in prov["personal_data_columns"]]
+        warnings.warn(f"columns that look like personal data: {cols} (values not shown). They "
+                      "are kept in this frame but left out of write_processed() unless "
+                      "personal_data=True.", PersonalDataWarning, stacklevel=2)
     return out

@@ -447,3 +447,21 @@ def test_numbered_labels_map_only_when_number_and_label_agree(tmp_path):
     df = read_checked(path, INST)
     assert df[["A1", "A2", "A3"]].to_numpy().tolist() == [[5, 1, 4], [5, 2, 3]]
     assert counts(df, "numbered_label_to_code") == 3
+
+
+def test_a_respondent_is_not_taken_for_a_header_row(tmp_path):
+    inst = custval.Instrument.from_dict({"A": ["A1", "A2", "A3"]}, scale=(1, 5),
+                                        labels={1: "Strongly disagree", 5: "Strongly agree"})
+    path = tmp_path / "h.csv"
+    path.write_text("A1,A2,A3\nAgree,Agree,Agree\n5,5,1\n", encoding="utf-8")
+    with pytest.raises(DataValidationError) as info:
+        read_checked(path, inst)
+    assert {p["rule"] for p in info.value.problems} == {"unmapped"}
+    assert info.value.problems[0]["rows"] == [2]
+
+
+def test_validate_frame_warns_about_personal_data():
+    inst = custval.Instrument.from_dict({"A": ["A1"]}, scale=(1, 5))
+    with pytest.warns(PersonalDataWarning, match="'email'"):
+        df = validate_frame(pd.DataFrame({"email": ["a@b.fi"], "A1": [3]}), inst)
+    assert df.attrs["custval"]["personal_data_columns"][0]["column"] == "email"
