@@ -208,12 +208,16 @@ class MLProblem:
             return out / self.ntotal
 
         nx = len(x)
-        curv = np.zeros((nx, nx))
-        for j in range(nx):
-            e = np.zeros(nx)
-            e[j] = h
-            curv[:, j] = (contracted(x - 2 * e) - 8 * contracted(x - e) + 8 * contracted(x + e)
-                          - contracted(x + 2 * e)) / (12 * h)
+        if hasattr(self.model, "curvature") and not self.model.has_beta:
+            curv = self.model.curvature(x, [(gs.reshape(self.model.p, -1), gm) for gs, gm in gmom],
+                                        self.means) / self.ntotal
+        else:
+            curv = np.zeros((nx, nx))
+            for j in range(nx):
+                e = np.zeros(nx)
+                e[j] = h
+                curv[:, j] = (contracted(x - 2 * e) - 8 * contracted(x - e) + 8 * contracted(x + e)
+                              - contracted(x + 2 * e)) / (12 * h)
         hess = base + curv
         return (hess + hess.T) / 2
 

@@ -69,6 +69,7 @@ class SemModel:
         self.free = partable["free"].to_numpy(int)
         self.ustart = partable["ustart"].to_numpy(float)
         self.meanstructure = bool((partable["op"] == "~1").any())
+        self.has_beta = any(r[1] == "beta" for r in self.rows)
 
     # ------------------------------------------------------------------ matrices
     def row_values(self, x: np.ndarray) -> np.ndarray:
@@ -166,6 +167,49 @@ class SemModel:
                 dm[k, i] += 1.0
             elif name == "alpha":
                 dm[k] += la[:, i]
+        return out
+
+    def curvature(self, x: np.ndarray, grads, means: bool) -> np.ndarray:
+        """``sum_ij G_ij d2 Sigma_ij / dx dx' + g_mu' d2 mu / dx dx'`` (no latent regressions).
+
+        ``grads``: per group ``(G, g_mu)``, the gradient of the fit function with
+        respect to Sigma (p x p) and mu.  With ``B = 0`` only loading x loading,
+        loading x Psi and loading x alpha pairs have second derivatives:
+        ``2 G_ik Phi_jl``, ``2 (G Lambda)_ik delta_lj (+ sym.)`` and
+        ``g_mu,i delta_jk``.
+        """
+        nx = self.nx
+        out = np.zeros((nx, nx))
+        mats = self.matrices(x)
+        rows = np.array([(g, f, i, j) for (g, _name, i, j), f in zip(self.rows, self.free)], dtype=int).reshape(-1, 4)
+        names = np.array([r[1] for r in self.rows])
+        for g, (gsig, gmu) in enumerate(grads):
+            gm = mats[g]
+            sel = rows[:, 0] == g
+            lam = rows[sel & (names == "lam") & (rows[:, 1] > 0)]
+            if len(lam) == 0:
+                continue
+            fa, ia, ja = lam[:, 1] - 1, lam[:, 2], lam[:, 3]
+            # loading x loading
+            block = 2 * gsig[np.ix_(ia, ia)] * gm.psi[np.ix_(ja, ja)]
+            np.add.at(out, (fa[:, None], fa[None, :]), block)
+            # loading x psi (both orders)
+            gl = gsig @ gm.lam  # p x m
+            psi = rows[sel & (names == "psi") & (rows[:, 1] > 0)]
+            if len(psi):
+                fb, kb, lb = psi[:, 1] - 1, psi[:, 2], psi[:, 3]
+                val = 2 * gl[np.ix_(ia, kb)] * (ja[:, None] == lb[None, :])
+                off = kb != lb
+                val += np.where(off[None, :], 2 * gl[np.ix_(ia, lb)] * (ja[:, None] == kb[None, :]), 0.0)
+                np.add.at(out, (fa[:, None], fb[None, :]), val)
+                np.add.at(out, (fb[:, None], fa[None, :]), val.T)
+            if means:
+                alpha = rows[sel & (names == "alpha") & (rows[:, 1] > 0)]
+                if len(alpha):
+                    fb, kb = alpha[:, 1] - 1, alpha[:, 2]
+                    val = gmu[ia][:, None] * (ja[:, None] == kb[None, :])
+                    np.add.at(out, (fa[:, None], fb[None, :]), val)
+                    np.add.at(out, (fb[:, None], fa[None, :]), val.T)
         return out
 
     def check_identification_counts(self, n_moments: int) -> None:

@@ -380,25 +380,18 @@ class CFA:
             )
 
     def _r2(self) -> pd.DataFrame:
-        p = self.params_
+        """R² of every indicator (1 - theta_ii / sigma_ii) and endogenous latent (1 - psi_kk / phi_kk)."""
+        model = self._model
+        mats = model.matrices(self.x_)
+        lvm = model.lv_moments(self.x_)
         cols = {}
         for g, lab in enumerate(self.group_labels_):
             sigma, _ = self._implied[g]
-            phi, _ = self._model.lv_moments(self.x_)[g]
-            sub = p[(p["group"] == g + 1) & (p["op"] == "~~") & (p["lhs"] == p["rhs"])]
-            vals = {}
-            for r in sub.itertuples():
-                if r.lhs in self.observed_:
-                    i = self.observed_.index(r.lhs)
-                    if (self.partable_.query("op == '=~' and rhs == @r.lhs and group == @g + 1")).shape[0]:
-                        vals[r.lhs] = 1 - r.est / sigma[i, i]
-                else:
-                    k = self.latent_.index(r.lhs)
-                    endo = ((p["op"] == "~") & (p["lhs"] == r.lhs)).any() or (
-                        (p["op"] == "=~") & (p["rhs"] == r.lhs)
-                    ).any()
-                    if endo:
-                        vals[r.lhs] = 1 - r.est / phi[k, k]
+            phi, _ = lvm[g]
+            ind = sorted({i for (gg, name, i, _j) in model.rows if gg == g and name == "lam"})
+            endo = sorted({i for (gg, name, i, _j) in model.rows if gg == g and name == "beta"})
+            vals = {self.observed_[i]: 1 - mats[g].theta[i, i] / sigma[i, i] for i in ind}
+            vals.update({self.latent_[k]: 1 - mats[g].psi[k, k] / phi[k, k] for k in endo})
             cols[lab] = pd.Series(vals, dtype=float)
         out = pd.DataFrame(cols)
         out.index.name = "variable"
