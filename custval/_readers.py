@@ -128,7 +128,14 @@ def _open_binary(path: Path, compression: str | None):
 
 
 def sniff_encoding(sample: bytes) -> str:
-    """Encoding of a text sample: BOMs, UTF-16 without BOM, UTF-8, else cp1252/latin-1."""
+    r"""Encoding of a text sample: BOMs, UTF-16 without BOM, UTF-8, else cp1252/latin-1.
+
+    Examples
+    --------
+    >>> [sniff_encoding(t) for t in ("Jyväskylä".encode("utf-8"), "Jyväskylä".encode("cp1252"),
+    ...                              "id\tA1".encode("utf-16"), b"\xef\xbb\xbfid;A1")]
+    ['utf-8', 'cp1252', 'utf-16', 'utf-8-sig']
+    """
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -180,7 +187,14 @@ def find_header(rows: list[list], wanted: set[str]) -> tuple[int, int]:
 
 
 def sniff_csv(text: str, wanted: set[str]) -> tuple[str, int, list[list[str]]]:
-    """(delimiter, header row index, parsed sample rows) for a decoded text sample."""
+    r"""(delimiter, header row index, parsed sample rows) for a decoded text sample.
+
+    Examples
+    --------
+    >>> d, h, rows = sniff_csv("Kysely 2024\n\nid;A1;A2\n1;3,5;4\n", {"A1", "A2"})
+    >>> d, h, rows[h], sniff_decimal(rows[h + 1:], d)
+    (';', 2, ['id', 'A1', 'A2'], ',')
+    """
     best = None
     for delim in _DELIMITERS:
         rows = _rows_of(text, delim, _HEADER_SEARCH_ROWS + 5)

@@ -38,6 +38,18 @@ The rules
     * Rows are named the way the file numbers them: ``file line`` (CSV, 1-based,
       header included), ``Excel row``, ``SPSS case``, ``data row`` (Parquet and
       frames, 1-based); every message says which.
+    * Columns that look like personal data are named (never their values) in
+      the provenance and a :class:`~custval.exceptions.PersonalDataWarning`;
+      :func:`custval.write_processed` leaves them out unless asked.
+
+Choices
+    Items are ``float64`` with ``NaN`` (not nullable ``Float64``) so that numpy,
+    scipy and the rest of custval use them directly.  Declared missing codes
+    apply to item columns only; other columns keep their values.  Row numbers
+    kept in ``attrs`` are capped at 1,000 per reason (``n`` is always the full
+    count) because pandas copies ``attrs`` on every operation.  Big files are
+    read in chunks (pyarrow's streaming CSV reader, openpyxl read-only mode,
+    pyreadstat chunks, Parquet row batches): memory is the result plus a chunk.
 """
 
 from __future__ import annotations
