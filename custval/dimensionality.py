@@ -28,7 +28,7 @@ from scipy import stats
 from . import _factor_extraction as fx
 from ._results import ResultMixin
 from .correlation import correlation_input
-from .exceptions import NotPositiveDefiniteError, SpecificationError
+from .exceptions import InsufficientDataError, NotPositiveDefiniteError, SpecificationError
 
 __all__ = [
     "BartlettResult",
@@ -327,9 +327,29 @@ def _fa_values(r: np.ndarray) -> np.ndarray:
 def _batched_cor(x: np.ndarray) -> np.ndarray:
     """Pearson correlations of a stack of complete data sets (iter × n × p)."""
     xc = x - x.mean(axis=1, keepdims=True)
-    c = np.einsum("kni,knj->kij", xc, xc)
-    d = np.sqrt(np.einsum("kii->ki", c))
+    c = np.matmul(xc.transpose(0, 2, 1), xc)
+    d = np.sqrt(np.diagonal(c, axis1=1, axis2=2))
     return c / (d[:, :, None] * d[:, None, :])
+
+
+def _batched_pairwise_cor(x: np.ndarray) -> np.ndarray:
+    """R's ``cor(x, use = "pairwise")`` for a stack of data sets (iter × n × p) with NaNs."""
+    miss = np.isnan(x)
+    m = (~miss).astype(float)
+    x0 = np.where(miss, 0.0, x - np.nanmean(x, axis=1, keepdims=True))
+    mt = m.transpose(0, 2, 1)
+    x0t = x0.transpose(0, 2, 1)
+    nij = mt @ m
+    sxy = x0t @ x0
+    sx = x0t @ m
+    sxx = (x0t * x0t) @ m
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = sxy - sx * sx.transpose(0, 2, 1) / nij
+        vi = sxx - sx * sx / nij
+        r = cov / np.sqrt(vi * vi.transpose(0, 2, 1))
+    idx = np.arange(x.shape[2])
+    r[:, idx, idx] = 1.0
+    return r
 
 
 def parallel_analysis(
@@ -431,30 +451,51 @@ def _parallel(ci, n_iter, quantile, kind, cor, seed, nan_policy, progress) -> Pa
     fa_obs = _fa_values(ci.r) if do_fa else None
     rng = np.random.default_rng(seed)
 
-    iterator = range(n_iter)
+    iterator = None
     if progress:
         from tqdm.auto import tqdm
 
-        iterator = tqdm(iterator, desc="parallel analysis")
+        iterator = tqdm(total=n_iter, desc="parallel analysis")
     samp = np.empty((n_iter, p))
     samp_fa = np.full((n_iter, p), np.nan)
-    has_nan = np.isnan(x).any()
-    for it in iterator:
+    has_nan = bool(np.isnan(x).any())
+    cols = np.arange(p)
+
+    def resampled_cor():
+        # psych: each column resampled independently; redraw when a correlation is undefined
         while True:
-            idx = rng.integers(0, n, size=(n, p))
-            xs = np.take_along_axis(x, idx, axis=0)
+            xs = x[rng.integers(0, n, size=(n, p)), cols]
             if cor == "pearson":
-                c = pairwise_pearson(xs)[0] if has_nan else _batched_cor(xs[None])[0]
+                c = pairwise_pearson(xs)[0]
             else:
                 try:
                     c = _polychoric_matrix(xs, ci.names, correct=0.5)[0]
-                except Exception:  # a resample with a single category: redraw, as psych
+                except InsufficientDataError:  # a resample with a single category
                     continue
             if not np.isnan(c).any():
-                break
-        samp[it] = np.linalg.eigvalsh(c)[::-1]
-        if do_fa:
-            samp_fa[it] = _fa_values(c)
+                return c
+
+    chunk = 20 if cor == "pearson" else 1
+    done = 0
+    while done < n_iter:
+        k = min(chunk, n_iter - done)
+        if cor == "pearson":
+            xs = x[rng.integers(0, n, size=(k, n, p)), cols]
+            cs = _batched_pairwise_cor(xs) if has_nan else _batched_cor(xs)
+        else:
+            cs = np.stack([resampled_cor() for _ in range(k)])
+        for j in range(k):
+            c = cs[j]
+            if np.isnan(c).any():
+                c = resampled_cor()
+            samp[done + j] = np.linalg.eigvalsh(c)[::-1]
+            if do_fa:
+                samp_fa[done + j] = _fa_values(c)
+            if progress:
+                iterator.update(1)
+        done += k
+    if progress:
+        iterator.close()
     sim_cor = _batched_cor(rng.standard_normal((n_iter, n, p)))
     sim = np.linalg.eigvalsh(sim_cor)[:, ::-1]
     sim_fa = np.full((n_iter, p), np.nan)
