@@ -50,9 +50,9 @@ def _describe(x: np.ndarray, mom: dict | None = None) -> dict[str, np.ndarray]:
     return out
 
 
-def _scale_block(x: np.ndarray, names, nan_policy: str, cov: np.ndarray | None = None) -> dict[str, np.ndarray]:
+def _scale_block(x: np.ndarray | None, names, nan_policy: str, cov: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Item-total statistics of one scale (psych::alpha ``item.stats`` / ``alpha.drop``)."""
-    k = x.shape[1]
+    k = len(names)
     nan = np.full(k, np.nan)
     if k < 2:
         return {"raw_r": nan, "r_cor": nan, "r_drop": nan, "alpha_if_deleted": nan, "mean_r": nan}
@@ -211,7 +211,9 @@ def item_analysis(data, instrument=None, *, items=None, nan_policy: str = "pairw
         if ok.sum() >= 2:
             sel = np.flatnonzero(ok)
             cov = None if mom is None else mom["cov"][np.ix_(sel, sel)]
-            res = _scale_block(xb[:, sel], [its[j] for j in sel], nan_policy, cov)
+            # complete data: the scale statistics follow from C alone (no copy of the data)
+            xs = None if cov is not None else (xb if ok.all() else xb[:, sel])
+            res = _scale_block(xs, [its[j] for j in sel], nan_policy, cov)
             for key, val in res.items():
                 block[key][ok] = val
         frame = pd.DataFrame({"construct": cid, **desc}, index=list(its))
