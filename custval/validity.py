@@ -338,6 +338,8 @@ def htmt(
     n_boot = int(n_boot)
     strict, liberal = (float(t) for t in thresholds)
     blocks = _blocks(instrument_or_model)
+    items = tuple(i for its in blocks.values() for i in its)
+    prep = _prepare(data, items, instrument_or_model, missing=missing, what="htmt")
     single = [c for c, its in blocks.items() if len(its) < 2]
     if single:
         warnings.warn(
@@ -346,8 +348,6 @@ def htmt(
             FewItemsWarning,
             stacklevel=2,
         )
-    items = tuple(i for its in blocks.values() for i in its)
-    prep = _prepare(data, items, instrument_or_model, missing=missing, what="htmt")
     names = list(blocks)
     pos = {it: j for j, it in enumerate(items)}
     index = [np.array([pos[i] for i in its]) for its in blocks.values()]

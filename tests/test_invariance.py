@@ -288,3 +288,14 @@ def test_free_in_named_groups_bad_input(hs):
         _group_specific(syntax, blocks, named, ["A", "B"])
     _, named = _split_free({"visual =~ x2": ["B"]})
     assert _group_specific(syntax, blocks, named, ["A", "B", "C"]) == "visual =~ x1 + c(cv0eq, cv0g1, cv0eq)*x2 + x3"
+
+
+@needs_cfa
+def test_candidate_ranking_agrees_with_lavtestscore_on_hs39(hs):
+    ranked = rank_invariance_candidates(hs, HS_MODEL, "school", level="scalar")
+    score = sorted(load_golden("validity", "invariance_hs39")["score_scalar_ml"], key=lambda r: -r["X2"])
+    top_score = [r["lhs"].split(" [")[0].replace("~1 ", "~ 1").strip() for r in score[:2]]
+    assert list(ranked["parameter"][:2]) == ["x3 ~ 1", "x7 ~ 1"]
+    assert [t.replace("  ", " ") for t in top_score] == ["x3 ~ 1", "x7 ~ 1"]
+    assert (ranked["delta_df"] == 1).all() and ranked["delta_chisq"].is_monotonic_decreasing
+    assert list(ranked["rank"]) == list(range(1, 10))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -339,3 +340,32 @@ def test_measurement_table_gathers_the_frames(hs):
     assert mt.htmt.at["textual", "visual"] > mt.htmt.at["visual", "textual"]  # upper bound below
     assert mt.fit["chisq"] == fit.fit_measures_["chisq"]
     assert "Fornell-Larcker" in mt.summary() and "<h4>HTMT</h4>" in mt._repr_html_()
+
+
+# --------------------------------------------------------------------------- with shipped instruments
+def test_htmt_with_shipped_instruments(mobi):
+    import custval
+
+    ecsi = custval.load_instrument("ecsi")
+    with pytest.warns(FewItemsWarning, match="COMPL"):
+        res = htmt(mobi, ecsi, n_boot=0)
+    gold = load_golden("validity", "htmt")["mobi_ecsi"]["htmt"]
+    names = gold["names"]
+    np.testing.assert_allclose(res.matrix.loc[names, names].to_numpy(), np.array(gold["values"]), atol=1e-10)
+    assert np.isnan(res.matrix.loc["COMPL", "IMAG"])
+
+    corp_inst = custval.load_instrument("corp_rep")
+    raw = _read("corp_rep")
+    with pytest.raises(DataValidationError, match="-99"):
+        htmt(raw, corp_inst, n_boot=0)
+    clean = raw.replace(-99, np.nan)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = htmt(clean, corp_inst, n_boot=0)
+    kinds = {type(w.message) for w in caught}
+    assert kinds == {FewItemsWarning, MissingDataWarning}
+    g = load_golden("validity", "htmt")["corp_rep"]["htmt"]
+    # listwise over all instrument items (cusa too): 335 rows instead of 336, so only the
+    # construct structure is compared here, not the values
+    assert res.n == int((clean[list(corp_inst.items)].notna().all(axis=1)).sum())
+    assert list(res.matrix.loc[g["names"], g["names"]].index) == g["names"]
