@@ -18,6 +18,8 @@ Conventions
 from __future__ import annotations
 
 import dataclasses
+import sys
+import types
 import warnings
 from dataclasses import dataclass
 
@@ -728,3 +730,14 @@ def reliability(
         convention="omega_total: observed-variance denominator 1'R1; omega_total_implied: model-implied",
     )
     return out[list(RELIABILITY_COLUMNS)]
+
+
+# ``custval.reliability`` names both this module and its main function.  Once the module is
+# imported, Python binds the package attribute to the module, so make the module callable:
+# ``custval.reliability(data, instrument)`` then works either way.
+class _CallableModule(types.ModuleType):
+    def __call__(self, *args, **kwargs):
+        return reliability(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

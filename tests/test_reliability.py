@@ -363,3 +363,11 @@ def test_reliability_with_shipped_bfi_codebook():
         np.testing.assert_allclose([t.loc[s, "alpha_ci_low"], t.loc[s, "alpha_ci_high"]],
                                    [g["listwise"][s]["duhachek_low"], g["listwise"][s]["duhachek_high"]],
                                    rtol=RTOL)
+
+
+def test_package_attribute_reliability_is_callable():
+    import custval
+    import custval.reliability  # binds the package attribute to the module
+
+    t = custval.reliability(bfi(keyed=False), bfi_instrument(), ci_method=None)
+    assert list(t.index) == list(BFI_SCALES)
