@@ -61,7 +61,7 @@ def summary_text(fit, digits: int = 3) -> str:
             _line("Degrees of freedom", int(f["baseline.df"])), _line("P-value", f["baseline.pvalue"]), "",
             "User Model versus Baseline Model:", "",
             _line("Comparative Fit Index (CFI)", f["cfi"]), _line("Tucker-Lewis Index (TLI)", f["tli"])]
-    if robust and not np.isnan(f.get("cfi.robust", np.nan)):
+    if not np.isnan(f.get("cfi.robust", np.nan)):
         out += ["", _line("Robust Comparative Fit Index (CFI)", f["cfi.robust"]),
                 _line("Robust Tucker-Lewis Index (TLI)", f["tli.robust"])]
     out += ["", "Loglikelihood and Information Criteria:", "",
@@ -74,7 +74,7 @@ def summary_text(fit, digits: int = 3) -> str:
             _line("90 Percent confidence interval - upper", f["rmsea.ci.upper"]),
             _line("P-value H_0: RMSEA <= 0.050", f["rmsea.pvalue"]),
             _line("P-value H_0: RMSEA >= 0.080", f["rmsea.notclose.pvalue"])]
-    if robust and not np.isnan(f.get("rmsea.robust", np.nan)):
+    if not np.isnan(f.get("rmsea.robust", np.nan)):
         out += ["", _line("Robust RMSEA", f["rmsea.robust"]),
                 _line("90 Percent confidence interval - lower", f["rmsea.ci.lower.robust"]),
                 _line("90 Percent confidence interval - upper", f["rmsea.ci.upper.robust"])]

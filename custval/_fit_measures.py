@@ -281,6 +281,11 @@ def compute_fit_measures(fit) -> pd.Series:
     out.update({"baseline.chisq": chisq_b, "baseline.df": df_b, "baseline.pvalue": float(stats.chi2.sf(chisq_b, df_b))})
 
     robust = fit._estimator == "MLR"
+    fiml = fit._missing == "fiml"
+    if fiml:
+        from ._robust import fiml_corrected
+
+        fc = fiml_corrected(fit, "V3" if robust else "V6")
     if robust:
         h1_moments = [(gd.sample_cov, gd.sample_mean) for gd in groups]
         trace, t_h1, t_h0 = yb_trace(groups, h1_moments, means, fit._b0, fit._e_inv, ntotal)
@@ -320,11 +325,12 @@ def compute_fit_measures(fit) -> pd.Series:
     if robust:
         out["cfi.scaled"] = cfi(chisq_s, df, chisq_b_s, df_b)
         out["tli.scaled"] = tli(chisq_s, df, chisq_b_s, df_b)
-        if fit._missing == "fiml":
-            out["cfi.robust"] = out["tli.robust"] = np.nan
-        else:
+        if not fiml:
             out["cfi.robust"] = cfi(chisq, df, chisq_b, df_b, c, c_b)
             out["tli.robust"] = tli(chisq, df, chisq_b, df_b, c, c_b)
+    if fiml:
+        out["cfi.robust"] = cfi(fc["XX3"], df, fc["XX3.null"], df_b, fc["c.hat3"], fc["c.hat3.null"])
+        out["tli.robust"] = tli(fc["XX3"], df, fc["XX3.null"], df_b, fc["c.hat3"], fc["c.hat3.null"])
     out["nnfi"] = out["tli"]
     out["nfi"] = (chisq_b - chisq) / chisq_b
     out["pnfi"] = (df / df_b) * out["nfi"]
@@ -351,16 +357,16 @@ def compute_fit_measures(fit) -> pd.Series:
         out["rmsea.ci.lower.scaled"], out["rmsea.ci.upper.scaled"] = lo, hi
         out["rmsea.pvalue.scaled"] = rmsea_pvalue(chisq, trace, ntotal, ng)
         out["rmsea.notclose.pvalue.scaled"] = rmsea_notclose_pvalue(chisq, trace, ntotal, ng)
-        if fit._missing == "fiml":
-            for k in ("rmsea.robust", "rmsea.ci.lower.robust", "rmsea.ci.upper.robust",
-                      "rmsea.pvalue.robust", "rmsea.notclose.pvalue.robust"):
-                out[k] = np.nan
+    if robust or fiml:
+        if fiml:  # Savalei's FIML-corrected version, as lavaan
+            x3, df3, c3, x3s = fc["XX3"], fc["df3"], fc["c.hat3"], fc["XX3.scaled"]
         else:
-            out["rmsea.robust"] = rmsea(chisq, df, ntotal, ng, c)
-            lo, hi = rmsea_ci(chisq_s, df, ntotal, ng, c)
-            out["rmsea.ci.lower.robust"], out["rmsea.ci.upper.robust"] = lo, hi
-            out["rmsea.pvalue.robust"] = rmsea_pvalue(chisq_s, df, ntotal, ng, c)
-            out["rmsea.notclose.pvalue.robust"] = rmsea_notclose_pvalue(chisq_s, df, ntotal, ng, c)
+            x3, df3, c3, x3s = chisq, df, c, chisq_s
+        out["rmsea.robust"] = rmsea(x3, df3, ntotal, ng, c3)
+        lo, hi = rmsea_ci(x3s, df3, ntotal, ng, c3)
+        out["rmsea.ci.lower.robust"], out["rmsea.ci.upper.robust"] = lo, hi
+        out["rmsea.pvalue.robust"] = rmsea_pvalue(x3s, df3, ntotal, ng, c3)
+        out["rmsea.notclose.pvalue.robust"] = rmsea_notclose_pvalue(x3s, df3, ntotal, ng, c3)
     # residual-based
     acc = {k: 0.0 for k in ("rmr", "rmr_nomean", "srmr_bentler", "srmr_bentler_nomean", "crmr", "crmr_nomean")}
     for gd, (sigma, mu) in zip(groups, fit._implied):

@@ -122,3 +122,97 @@ def first_order_groups(scores: list[np.ndarray]) -> list[np.ndarray]:
 def sandwich(e_inv: np.ndarray, b0_groups: list[np.ndarray], groups, ntotal: int) -> np.ndarray:
     b0 = sum(gd.n / ntotal * b for gd, b in zip(groups, b0_groups))
     return e_inv @ b0 @ e_inv / ntotal
+
+
+def _vech_delta(ds: np.ndarray, dm: np.ndarray) -> np.ndarray:
+    """(mu, vech Sigma) x params Jacobian from full dSigma (k, p, p) and dmu (k, p)."""
+    p = ds.shape[1]
+    ii, jj = [], []
+    for j in range(p):
+        for i in range(j, p):
+            ii.append(i)
+            jj.append(j)
+    return np.vstack([dm.T, ds[:, ii, jj].T])
+
+
+def _f_ml(sigma, mu, s, m) -> float:
+    p = s.shape[0]
+    si = np.linalg.inv(sigma)
+    d = m - mu
+    return (np.linalg.slogdet(sigma)[1] + np.sum(si * s) - np.linalg.slogdet(s)[1] - p + d @ si @ d)
+
+
+def fiml_corrected(fit, version: str) -> dict:
+    """Robust (FIML-corrected) chi-square ingredients as ``lavaan:::lav_fit_fiml_corrected``.
+
+    Savalei's FIML-C corrections behind lavaan's ``cfi.robust``, ``tli.robust``
+    and ``rmsea.robust`` under ``missing = "ml"``: the model and independence
+    chi-squares re-evaluated at the EM (h1) moments (``XX3``) and their scaling
+    factors ``c.hat3`` ("V3" for MLR, "V6" for ML).
+    """
+    from ._ml import GroupData, Pattern
+
+    model, groups = fit._model, fit._groups
+    ntotal = sum(gd.n for gd in groups)
+    p = len(fit.observed_)
+    x = fit.x_
+    deltas = model.delta(x)
+    implied = model.implied(x)
+    wm, jm, wc, dl, fg = [], [], [], [], []
+    xx3 = 0.0
+    for gd, (ds, dm), (sig, mu) in zip(groups, deltas, implied):
+        s_t, m_t = gd.sample_cov, gd.sample_mean
+        a1, b1 = h1_information(gd, s_t, m_t, True)
+        wm.append(a1)
+        jm.append(b1)
+        fake = GroupData(1, [Pattern(np.arange(p), 1, m_t, s_t, m_t[None, :])], True, s_t, m_t)
+        wc.append(h1_information(fake, s_t, m_t, True)[0])
+        dl.append(_vech_delta(ds, dm))
+        fg.append(gd.n / ntotal)
+        xx3 += gd.n * _f_ml(sig, mu, s_t, m_t)
+    npar_moments = ng_dim = wm[0].shape[0]
+    ng = len(groups)
+    wm_all = np.zeros((ng * ng_dim, ng * ng_dim))
+    wmi_all = np.zeros_like(wm_all)
+    wc_all = np.zeros_like(wm_all)
+    gamma_all = np.zeros_like(wm_all)
+    for g in range(ng):
+        sl = slice(g * npar_moments, (g + 1) * npar_moments)
+        wmi = np.linalg.inv(wm[g])
+        wm_all[sl, sl] = fg[g] * wm[g]
+        wmi_all[sl, sl] = wmi / fg[g]
+        wc_all[sl, sl] = fg[g] * wc[g]
+        gamma_all[sl, sl] = wmi @ jm[g] @ wmi / fg[g]
+    delta_all = np.vstack(dl)
+
+    def k_fimlc(dmat):
+        e = dmat.T @ wm_all @ dmat
+        u = wm_all - wm_all @ dmat @ np.linalg.inv(e) @ dmat.T @ wm_all
+        if version == "V3":
+            return float(np.trace(u @ wmi_all @ wc_all @ wmi_all @ u @ gamma_all))
+        return float(np.trace(wc_all @ wmi_all @ u @ wmi_all))
+
+    means = True
+    n_moments = ng * (p * (p + 1) // 2 + p)
+    df3 = n_moments - model.nx
+    c3 = k_fimlc(delta_all) / df3
+    # independence model: FIML means and variances of the observed values
+    nb = 2 * p
+    db_all = np.zeros((ng * npar_moments, ng * nb))
+    xx3_null = 0.0
+    for g, gd in enumerate(groups):
+        y = gd.extra["y"] if not gd.complete else gd.patterns[0].y
+        mean_b = np.nanmean(y, axis=0)
+        var_b = np.nanmean((y - mean_b) ** 2, axis=0)
+        ds = np.zeros((nb, p, p))
+        dm = np.zeros((nb, p))
+        for j in range(p):
+            dm[j, j] = 1.0
+            ds[p + j, j, j] = 1.0
+        db_all[g * npar_moments:(g + 1) * npar_moments, g * nb:(g + 1) * nb] = _vech_delta(ds, dm)
+        xx3_null += gd.n * _f_ml(np.diag(var_b), mean_b, gd.sample_cov, gd.sample_mean)
+    df3_null = n_moments - ng * nb
+    c3_null = k_fimlc(db_all) / df3_null
+    del means
+    return {"XX3": xx3, "df3": df3, "c.hat3": c3, "XX3.scaled": xx3 / c3,
+            "XX3.null": xx3_null, "df3.null": df3_null, "c.hat3.null": c3_null}

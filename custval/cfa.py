@@ -122,7 +122,20 @@ class CFA:
     ``sqrt(max(chisq/(N df) - 1/N, 0)) sqrt(G)`` with ``N`` (lavaan), SRMR is
     lavaan's default ``srmr`` (Bentler's, with the mean residuals when there is
     a mean structure).  Robust CFI/TLI/RMSEA follow Brosseau-Liard & Savalei
-    (2014) and Brosseau-Liard, Savalei & Li (2012) as lavaan's ``*.robust``.
+    (2014) and Brosseau-Liard, Savalei & Li (2012) as lavaan's ``*.robust``;
+    under FIML they are Savalei's FIML-corrected versions (lavaan's
+    ``lav_fit_fiml_corrected``: "V3" with MLR, "V6" with ML).  The FIML
+    saturated model is estimated by EM with lavaan's start values and stopping
+    rule (change < 1e-5), so the chi-square is lavaan's.
+
+    Known differences from lavaan: the optimizer (Fisher scoring, then Newton
+    steps) converges further than lavaan's default nlminb; where nlminb stops
+    early (gradient ~1e-6, e.g. the ECSI model on mobi) the estimates differ
+    by up to ~3e-5.  Equality constraints are imposed by reparametrisation
+    (shared parameters) instead of lavaan's ``==`` rows; estimates, standard
+    errors and test statistics are the same.  ``==`` supports ``label ==
+    label`` and ``label == number`` only; ``:=``, ``<`` and ``>`` are not
+    supported.
 
     References
     ----------
