@@ -228,22 +228,21 @@ def sniff_decimal(rows: list[list[str]], delimiter: str) -> str:
 
 
 def count_lines(path: Path, compression: str | None, encoding: str) -> int:
-    """Number of lines in the file (a last line without newline counts)."""
+    """Number of lines in the file: \\n, \\r\\n and bare \\r end a line; a last line
+    without a line end counts."""
+    utf16 = encoding.lower().replace("_", "-").startswith("utf-16")
+    nl, cr, crlf = ("\n", "\r", "\r\n") if utf16 else (b"\n", b"\r", b"\r\n")
     n = 0
-    last = b""
-    if encoding.lower().replace("_", "-").startswith("utf-16"):
-        with _open_binary(path, compression) as fh:
-            text = io.TextIOWrapper(fh, encoding=encoding, newline="")
-            last_c = ""
-            while block := text.read(1 << 20):
-                n += block.count("\n")
-                last_c = block[-1]
-            return n + (1 if last_c and last_c != "\n" else 0)
+    prev = nl[:0]
+    last = nl[:0]
     with _open_binary(path, compression) as fh:
-        while block := fh.read(1 << 20):
-            n += block.count(b"\n")
-            last = block[-1:]
-    return n + (1 if last and last != b"\n" else 0)
+        src = io.TextIOWrapper(fh, encoding=encoding, newline="") if utf16 else fh
+        while block := src.read(1 << 20):
+            n += block.count(nl) + block.count(cr) - block.count(crlf)
+            if prev == cr and block[:1] == nl:  # a \r\n split between two blocks
+                n -= 1
+            prev = last = block[-1:]
+    return n + (1 if last and last not in (nl, cr) else 0)
 
 
 # --------------------------------------------------------------------------- CSV

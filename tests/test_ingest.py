@@ -475,3 +475,12 @@ def test_validate_frame_warns_about_personal_data():
     with pytest.warns(PersonalDataWarning, match="'email'"):
         df = validate_frame(pd.DataFrame({"email": ["a@b.fi"], "A1": [3]}), inst)
     assert df.attrs["custval"]["personal_data_columns"][0]["column"] == "email"
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"])
+def test_line_numbers_with_any_line_end(tmp_path, end):
+    inst = custval.Instrument.from_dict({"A": ["A1", "A2"]}, scale=(1, 5))
+    path = tmp_path / "e.csv"
+    path.write_bytes(end.join(["A1,A2", "1,2", "3,9", "4,4"]).encode())
+    with pytest.raises(DataValidationError, match="file line 3"):
+        read_checked(path, inst)
