@@ -919,6 +919,7 @@ def validate_frame(df: pd.DataFrame, instrument, *, id_column: str | None = None
     ... except custval.DataValidationError as err:
     ...     print(err.problems[0]["rule"], err.problems[0]["rows"], err.problems[0]["values"])
     undeclared_missing_code [2] [9]
+    >>> # In R: no equivalent; checks written by hand (e.g. stopifnot(all(x$A1 %in% 1:5)))
     """
     spec = _spec(instrument, missing_codes)
     frame = df.copy()

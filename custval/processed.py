@@ -104,6 +104,7 @@ def write_processed(df: pd.DataFrame, name: str, *, directory=None,
     >>> back = read_processed("demo", directory=d)
     >>> list(back.columns), back.attrs["custval"]["processed"]["personal_data_dropped"]
     (['A1'], ['email'])
+    >>> # In R: arrow::write_parquet(df, "demo.parquet") plus jsonlite::write_json(manifest, ...)
     """
     _check_name(name)
     out_dir = _dir(directory)
@@ -179,6 +180,7 @@ def read_processed(name: str, *, directory=None, verify: bool = True) -> pd.Data
     >>> _ = write_processed(pd.DataFrame({"A1": [1.0, None]}), "x", directory=d)
     >>> read_processed("x", directory=d)["A1"].tolist()
     [1.0, nan]
+    >>> # In R: arrow::read_parquet("x.parquet"); jsonlite::read_json("x.json")
     """
     _check_name(name)
     base = _dir(directory)
