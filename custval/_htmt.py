@@ -34,6 +34,7 @@ def weighted_correlations(x: np.ndarray, weights: np.ndarray) -> np.ndarray:
     xc = x - x.mean(axis=0)
     iu, ju = np.triu_indices(p)
     z = xc[:, iu] * xc[:, ju]  # (n, p(p+1)/2)
+    var_ref = (xc**2).mean(axis=0)
     out = np.empty((weights.shape[0], p, p))
     for start in range(0, weights.shape[0], _CHUNK):
         w = weights[start : start + _CHUNK]
@@ -44,7 +45,11 @@ def weighted_correlations(x: np.ndarray, weights: np.ndarray) -> np.ndarray:
         full = np.empty((w.shape[0], p, p))
         full[:, iu, ju] = cov
         full[:, ju, iu] = cov
-        sd = np.sqrt(np.diagonal(full, axis1=1, axis2=2))
+        var = np.diagonal(full, axis1=1, axis2=2).copy()
+        # a resample in which an item is constant: its variance is rounding noise, its
+        # correlations undefined (NaN), never +-inf
+        var[var <= 1e-10 * var_ref] = np.nan
+        sd = np.sqrt(var)
         with np.errstate(invalid="ignore", divide="ignore"):
             r = full / sd[:, :, None] / sd[:, None, :]
         idx = np.arange(p)

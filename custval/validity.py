@@ -20,6 +20,7 @@ from ._htmt import htmt_from_correlations, multinomial_weights, weighted_correla
 from ._results import ResultMixin
 from .exceptions import (
     ConstantItemError,
+    ConstantItemWarning,
     DataValidationError,
     FewItemsWarning,
     InsufficientDataError,
@@ -373,8 +374,15 @@ def htmt(
             rb = weighted_correlations(prep.x, w)
             parts.append(htmt_from_correlations(rb, index, kind=kind, absolute=absolute)[:, iu, ju])
         boot = np.concatenate(parts, axis=0)
-        finite = np.isfinite(boot).all(axis=1)
-        n_failed = int((~finite & np.isfinite(est[iu, ju]).all()).sum())
+        defined = np.isfinite(est[iu, ju])
+        n_failed = int((~np.isfinite(boot[:, defined])).any(axis=1).sum())
+        if n_failed:
+            warnings.warn(
+                f"htmt: {n_failed} of {n_boot} bootstrap resamples had a constant item (undefined "
+                "correlation) and are left out of the intervals; recorded in n_boot_failed",
+                ConstantItemWarning,
+                stacklevel=2,
+            )
         lo, hi = _percentile(boot, [(1 - ci) / 2, (1 + ci) / 2])
         upper = _percentile(boot, ci)
         with warnings.catch_warnings():

@@ -369,3 +369,19 @@ def test_htmt_with_shipped_instruments(mobi):
     # construct structure is compared here, not the values
     assert res.n == int((clean[list(corp_inst.items)].notna().all(axis=1)).sum())
     assert list(res.matrix.loc[g["names"], g["names"]].index) == g["names"]
+
+
+def test_htmt_bootstrap_with_degenerate_resamples_warns():
+    from custval.exceptions import ConstantItemWarning
+
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((12, 4)) + rng.standard_normal((12, 1))
+    data = pd.DataFrame(x, columns=["a1", "a2", "b1", "b2"])
+    data.loc[1:, "b2"] = 0.0  # one non-zero value: resamples without row 1 have a constant b2
+    data.loc[0, "b2"] = 0.0
+    data.loc[1, "b2"] = 1.0
+    with pytest.warns(ConstantItemWarning, match="constant item"):
+        res = htmt(data, {"A": ["a1", "a2"], "B": ["b1", "b2"]}, n_boot=200, seed=0)
+    # P(row 1 never drawn) = (11/12)^12 ~ 0.35
+    assert 30 < res.n_boot_failed < 110
+    assert np.isfinite(res.table["upper_bound"]).all()
