@@ -484,3 +484,30 @@ def test_line_numbers_with_any_line_end(tmp_path, end):
     path.write_bytes(end.join(["A1,A2", "1,2", "3,9", "4,4"]).encode())
     with pytest.raises(DataValidationError, match="file line 3"):
         read_checked(path, inst)
+
+
+def test_explicit_header_row_delimiter_and_encoding(tmp_path):
+    inst = custval.Instrument.from_dict({"A": ["A1", "A2"]}, scale=(1, 5))
+    path = tmp_path / "x.txt"
+    path.write_bytes("Kysely|Jyväskylä\nQ1|Q2\n1|2\n3|4\n".encode("latin-1"))
+    df = read_checked(path, inst, header_row=2, delimiter="|", encoding="latin-1",
+                      columns={"Q1": "A1", "Q2": "A2"})
+    prov = df.attrs["custval"]
+    assert df[["A1", "A2"]].to_numpy().tolist() == [[1, 2], [3, 4]]
+    assert (prov["source"]["encoding_source"], prov["source"]["header_line"]) == ("given", 2)
+    assert prov["preamble"][0]["row"] == 1
+
+
+def test_instrument_by_name_and_sheet_by_name(tmp_path):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.title = "notes"
+    ws = wb.create_sheet("data")
+    ws.append(list(custval.load_instrument("bfi").items))
+    ws.append([3] * 25)
+    wb.save(tmp_path / "b.xlsx")
+    df = read_checked(tmp_path / "b.xlsx", "bfi", sheet="data")
+    assert df.attrs["custval"]["source"]["sheet"] == "data" and len(df) == 1
+    with pytest.raises(DataValidationError, match="no sheet 'x'"):
+        read_checked(tmp_path / "b.xlsx", "bfi", sheet="x")
