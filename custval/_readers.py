@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ._pii import mask_value
 from .exceptions import DataValidationError
 
 __all__ = ["RawTable", "RowCounting", "file_sha256", "open_table"]
@@ -285,7 +286,7 @@ def read_csv_table(path: Path, compression: str | None, wanted: set[str], *,
     info["bad_rows"] = bad_rows
 
     def on_bad_row(row):
-        first_field = row.text.split(delim, 1)[0][:40] if row.text else ""
+        first_field = mask_value(row.text.split(delim, 1)[0][:40]) if row.text else ""
         bad_rows.append({"line": row.number, "fields": row.actual_columns,
                          "expected": row.expected_columns, "first_field": first_field})
         return "skip"
