@@ -112,7 +112,8 @@ class _Data:
 
 
 def _prepare(data, items: tuple[str, ...], spec, *, missing: str, what: str) -> _Data:
-    """Validated complete-case item matrix; never recodes or imputes."""
+    """Validated complete-case item matrix; never imputes.  Reverse-keyed items of an
+    Instrument are recoded as ``scale_min + scale_max - x`` (as ``Instrument.keyed``)."""
     if missing != "listwise":
         raise SpecificationError(f"missing must be 'listwise' (the semTools default); got {missing!r}")
     if not isinstance(data, pd.DataFrame):
@@ -144,6 +145,13 @@ def _prepare(data, items: tuple[str, ...], spec, *, missing: str, what: str) -> 
                 f"{', '.join(map(str, codes))}; convert them to NaN first (custval.read_survey does) - "
                 "they are not numbers to correlate"
             )
+    reverse = [c for c in items if c in (getattr(spec, "reverse_items", None) or ())]
+    if reverse:
+        # reverse keying as Instrument.keyed: scale_min + scale_max - x (after the code check)
+        lo, hi = float(spec.scale_min), float(spec.scale_max)
+        for j, c in enumerate(items):
+            if c in reverse:
+                x[:, j] = lo + hi - x[:, j]
     complete = ~np.isnan(x).any(axis=1)
     n_rows = x.shape[0]
     n_used = int(complete.sum())
@@ -166,13 +174,6 @@ def _prepare(data, items: tuple[str, ...], spec, *, missing: str, what: str) -> 
             "their correlations are undefined"
         )
     return _Data(x=x, items=items, n_rows=n_rows, n_used=n_used, n_excluded=n_rows - n_used)
-
-
-def _keyed(data: pd.DataFrame, spec) -> pd.DataFrame:
-    """Reverse-key items when an Instrument declares them (documented, not silent)."""
-    if hasattr(spec, "keyed") and getattr(spec, "reverse_items", None):
-        return spec.keyed(data)
-    return data
 
 
 # --------------------------------------------------------------------------- HTMT
@@ -504,7 +505,6 @@ def cross_loadings(
     """
     blocks = _blocks(instrument)
     items = tuple(i for its in blocks.values() for i in its)
-    data = _keyed(data, instrument)
     prep = _prepare(data, items, instrument, missing=missing, what="cross_loadings")
     pos = {it: j for j, it in enumerate(items)}
     x = prep.x

@@ -385,3 +385,23 @@ def test_htmt_bootstrap_with_degenerate_resamples_warns():
     # P(row 1 never drawn) = (11/12)^12 ~ 0.35
     assert 30 < res.n_boot_failed < 110
     assert np.isfinite(res.table["upper_bound"]).all()
+
+
+def test_reverse_keyed_items_are_keyed_once():
+    import custval
+
+    inst = custval.Instrument.from_dict({"A": ["a1", "a2", "a3"], "B": ["b1", "b2", "b3"]},
+                                        scale=(1, 5), reverse=["a3"])
+    rng = np.random.default_rng(4)
+    f = rng.standard_normal((200, 2))
+    x = np.column_stack([f[:, [0]] + 0.7 * rng.standard_normal((200, 3)),
+                         f[:, [1]] + 0.7 * rng.standard_normal((200, 3))])
+    data = pd.DataFrame(np.clip(np.round(3 + x), 1, 5), columns=["a1", "a2", "a3", "b1", "b2", "b3"])
+    data["a3"] = 6 - data["a3"]  # stored reverse-keyed
+    res = cross_loadings(data, inst)
+    keyed = data.assign(a3=6 - data["a3"])
+    ref = keyed["a3"].corr(keyed[["a1", "a2", "a3"]].mean(axis=1))
+    assert res.loadings.at["a3", "A"] == pytest.approx(ref, abs=1e-12) and ref > 0.5
+    signed = htmt(data, inst, n_boot=0, absolute=False)
+    plain = htmt(keyed, {"A": ["a1", "a2", "a3"], "B": ["b1", "b2", "b3"]}, n_boot=0, absolute=False)
+    np.testing.assert_allclose(signed.matrix, plain.matrix, atol=1e-14)
