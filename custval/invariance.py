@@ -406,8 +406,19 @@ class InvarianceResult(ResultMixin):
     def to_frame(self) -> pd.DataFrame:
         return self.table
 
+    def _notes(self) -> list[str]:
+        notes = [f"Verdict: {self.verdict}", *super()._notes()]
+        if self.latent_means is not None:
+            with pd.option_context("display.width", 120):
+                lm = self.latent_means[["construct", "group", "estimate", "se", "p_value", "std"]]
+                notes.append(f"Latent means ({self.latent_means_level} model; reference "
+                             f"{self.latent_means['reference'].iloc[0]} = 0):\n{lm.round(3).to_string(index=False)}")
+        return notes
+
     def _display_frame(self) -> pd.DataFrame:
-        cols = ["level", "chisq", "df", "cfi", "rmsea", "srmr", "delta_chisq", "delta_df", "p_value",
+        fit_cols = (["chisq", "df", "chisq_scaled", "scaling_factor", "cfi_robust", "rmsea_robust"]
+                    if self.estimator == "MLR" else ["chisq", "df", "cfi", "rmsea"])
+        cols = ["level", *fit_cols, "srmr", "delta_chisq", "delta_df", "p_value",
                 "delta_cfi", "delta_rmsea", "delta_srmr", "verdict"]
         return self.table[[c for c in cols if c in self.table.columns]].set_index("level")
 
@@ -561,7 +572,10 @@ def invariance(
             row.update(delta_chisq=np.nan, delta_df=np.nan, p_value=np.nan, delta_cfi=np.nan,
                        delta_rmsea=np.nan, delta_srmr=np.nan)
             row["verdict"] = "baseline"
-            row["reason"] = "first level: judged by its own fit"
+            row["reason"] = (
+                f"first level, judged by its own fit: CFI {row['cfi']:.3f}, RMSEA {row['rmsea']:.3f}, "
+                f"SRMR {row['srmr']:.3f} (e.g. Hu & Bentler, 1999: CFI >= .95, RMSEA <= .06, SRMR <= .08)"
+            )
             highest = level
         else:
             diff = _difference(rows[-1], row, estimator)
