@@ -379,3 +379,72 @@ def compute_fit_measures(fit) -> pd.Series:
     out["srmr"] = acc["srmr_bentler"]
     out.update(acc)
     return pd.Series(out, dtype=float, name="fit_measures")
+
+
+def standardized_residuals(fit, kind: str = "cor.bentler"):
+    """z-statistics of residuals as ``lavaan::lavResiduals(fit)`` (ML, complete data).
+
+    ``ACOV(res) = Q (A1u^-1 / n_g) Q'`` with ``Q = I - w_g Delta E^-1 Delta' A1``,
+    ``A1u`` the saturated (unstructured) and ``A1`` the structured h1
+    information, ``E`` the expected information (``lavaan:::lav_residuals_acov``,
+    ``z.type = "standardized"``); for "cor.bentler" both sides are rescaled by
+    the observed standard deviations.  Returns per group ``(cov_z, mean_z)``.
+    """
+    from ._robust import _vech_delta, _vech_index
+
+    model, groups = fit._model, fit._groups
+    means = fit._meanstructure
+    ntotal = sum(gd.n for gd in groups)
+    p = len(fit.observed_)
+    e_inv = np.linalg.inv(fit._e_info)
+    out = []
+    vidx = _vech_index(p)
+    ii, jj = [], []
+    for j in range(p):
+        for i in range(j, p):
+            ii.append(i)
+            jj.append(j)
+    ii, jj = np.array(ii), np.array(jj)
+    dup = np.zeros((p * p, len(ii)))
+    for a in range(p):
+        for b in range(p):
+            dup[a + b * p, vidx[a, b]] = 1.0
+
+    def h1_info(sig):
+        si = np.linalg.inv(sig)
+        i22 = 0.5 * dup.T @ np.kron(si, si) @ dup
+        if not means:
+            return i22
+        out_ = np.zeros((p + len(ii), p + len(ii)))
+        out_[:p, :p] = si
+        out_[p:, p:] = i22
+        return out_
+
+    for gd, (ds, dm), (sigma, mu) in zip(groups, model.delta(fit.x_), fit._implied):
+        s, m = gd.sample_cov, gd.sample_mean
+        delta = _vech_delta(ds, dm)
+        if not means:
+            delta = delta[p:]
+        acov_obs = np.linalg.inv(h1_info(s)) / gd.n
+        a1 = h1_info(sigma)
+        acov_est = gd.n / ntotal * delta @ e_inv @ delta.T
+        q = np.eye(len(acov_est)) - acov_est @ a1
+        acov = q @ acov_obs @ q.T
+        sd = 1 / np.sqrt(np.diag(s))
+        if kind == "cor.bentler":
+            gg = np.concatenate([sd if means else [], sd[ii] * sd[jj]])
+            acov = acov * np.outer(gg, gg)
+        rc, rm = residuals(s, m, sigma, mu if means else None, kind)
+        diag = np.diag(acov).copy()
+        diag[~np.isfinite(diag) | (diag < 0)] = np.nan
+        se = np.sqrt(diag)
+        se_cov = np.zeros((p, p))
+        se_cov[ii, jj] = se[-len(ii):]
+        se_cov[jj, ii] = se[-len(ii):]
+        # lavaan: residuals below 1e-4 in absolute value are divided by 1
+        z = rc / np.where(np.abs(rc) < 1e-4, 1.0, se_cov)
+        zm = None
+        if means:
+            zm = rm / np.where(np.abs(rm) < 1e-4, 1.0, se[:p])
+        out.append((z, zm))
+    return out

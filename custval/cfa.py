@@ -429,18 +429,30 @@ class CFA:
         out = out[out["mi"] >= minimum_value] if minimum_value > 0 else out
         return out.sort_values("mi", ascending=False) if sort else out
 
-    def residuals(self, type: str = "cor") -> dict:
+    def residuals(self, type: str = "cor", z: bool = False) -> dict:
         """Residual moments per group, as ``lavaan::residuals(fit, type)``.
 
         ``type``: "raw" (S - Sigma), "cor" / "cor.bollen" (observed minus
         implied correlations), "cor.bentler" (both rescaled by the observed
         variances; the residuals behind SRMR).  Returns ``{"cov": DataFrame,
         "mean": Series or None}`` (a dict of those keyed by group label when
-        there are several groups).
+        there are several groups).  ``z=True`` (with ``type="cor.bentler"``,
+        ML, complete data) adds ``"cov_z"`` / ``"mean_z"``: the standardized
+        residuals of ``lavaan::lavResiduals(fit)`` (residual / its standard
+        error; residuals below 1e-4 are left as they are, as lavaan does).
         """
         kind = {"cor": "cor.bollen"}.get(type, type)
         if kind not in ("raw", "cor.bollen", "cor.bentler"):
             raise SpecificationError(f"type={type!r}; allowed: 'raw', 'cor', 'cor.bollen', 'cor.bentler'")
+        zs = None
+        if z:
+            if self._estimator != "ML" or self._missing != "listwise":
+                raise SpecificationError(
+                    "standardized residuals (z=True) are available for estimator='ML' with complete data only"
+                )
+            if kind != "cor.bentler":
+                raise SpecificationError("z=True needs type='cor.bentler' (lavaan::lavResiduals' default)")
+            zs = fm.standardized_residuals(self, kind)
         out = {}
         for g, lab in enumerate(self.group_labels_):
             gd = self._groups[g]
@@ -450,6 +462,9 @@ class CFA:
                 "cov": pd.DataFrame(rc, index=self.observed_, columns=self.observed_),
                 "mean": None if rm is None else pd.Series(rm, index=self.observed_),
             }
+            if zs is not None:
+                out[lab]["cov_z"] = pd.DataFrame(zs[g][0], index=self.observed_, columns=self.observed_)
+                out[lab]["mean_z"] = None if zs[g][1] is None else pd.Series(zs[g][1], index=self.observed_)
         return out[self.group_labels_[0]] if len(out) == 1 else out
 
     # ------------------------------------------------------------------ display

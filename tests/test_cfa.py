@@ -208,6 +208,23 @@ def test_residuals_r2_implied_match_lavaan(case):
         np.testing.assert_allclose(fit.r2_[lab].loc[r2.index], r2, atol=tol)
 
 
+@pytest.mark.parametrize("case", ["hs39-ml", "hs39-mean", "sim-ml", "school-ml", "school-scalar"])
+def test_standardized_residuals_match_lavresiduals(case):
+    fit, gold = _fit(case)
+    tol = 1e-2 if _lavaan_not_converged(case) else 1e-6  # z = res / se amplifies lavaan's optimizer error
+    res = fit.residuals("cor.bentler", z=True)
+    labels = fit.group_labels_
+    if len(labels) == 1:
+        res = {labels[0]: res}
+    for g, lab in enumerate(labels):
+        entry = gold["lavres_cor_z"]
+        exp = _mat(entry[lab] if isinstance(entry, dict) else entry[g])
+        np.testing.assert_allclose(res[lab]["cov_z"].loc[exp.index, exp.columns], exp, atol=tol)
+        entry = gold["lavres_cor"]
+        exp = _mat(entry[lab] if isinstance(entry, dict) else entry[g])
+        np.testing.assert_allclose(res[lab]["cov"].loc[exp.index, exp.columns], exp, atol=1e-5)
+
+
 def test_lavaan_options_checked():
     # the SE / test rules implemented are the ones lavaan used for these golden values
     gold = load_golden("cfa", "hs39")
