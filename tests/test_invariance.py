@@ -299,3 +299,38 @@ def test_candidate_ranking_agrees_with_lavtestscore_on_hs39(hs):
     assert [t.replace("  ", " ") for t in top_score] == ["x3 ~ 1", "x7 ~ 1"]
     assert (ranked["delta_df"] == 1).all() and ranked["delta_chisq"].is_monotonic_decreasing
     assert list(ranked["rank"]) == list(range(1, 10))
+
+
+def _simulate_intercept_shift(seed: int = 11, n: int = 500) -> pd.DataFrame:
+    """Simulated (seeded) two-group data: loadings invariant, the intercept of y6 is 0.8
+    higher in group B, and the latent mean of F1 is 0.5 higher in group B (F2: 0)."""
+    rng = np.random.default_rng(seed)
+    lam = np.array([[0.8, 0], [0.7, 0], [0.75, 0], [0.7, 0], [0, 0.8], [0, 0.7], [0, 0.75], [0, 0.7]])
+    nu = np.array([3.0, 3.2, 2.8, 3.1, 3.0, 2.9, 3.3, 3.1])
+    frames = []
+    for g, mean, shift in (("A", [0.0, 0.0], 0.0), ("B", [0.5, 0.0], 0.8)):
+        eta = rng.multivariate_normal(mean, [[1, 0.3], [0.3, 1]], size=n)
+        y = nu + eta @ lam.T + 0.6 * rng.standard_normal((n, 8))
+        y[:, 5] += shift
+        frames.append(pd.DataFrame(y, columns=[f"y{i}" for i in range(1, 9)]).assign(grp=g))
+    return pd.concat(frames, ignore_index=True)
+
+
+@needs_cfa
+def test_simulation_recovers_non_invariant_intercept_and_latent_mean():
+    data = _simulate_intercept_shift()
+    model = {"F1": ["y1", "y2", "y3", "y4"], "F2": ["y5", "y6", "y7", "y8"]}
+    res = invariance(data, model, "grp", criteria="chisq")
+    assert res.highest == "metric" and list(res.table["verdict"]) == ["baseline", "holds", "fails"]
+    ranked = rank_invariance_candidates(data, model, "grp", level="scalar")
+    assert ranked.iloc[0]["parameter"] == "y6 ~ 1"
+    partial = invariance(data, model, "grp", free=("y6 ~ 1",), levels=("configural", "metric", "scalar"))
+    assert partial.highest == "scalar"  # default Chen (2007) criteria
+    assert abs(partial.table["delta_cfi"].iloc[2]) < 0.01
+    lm = partial.latent_means.set_index("construct")
+    # true differences 0.5 SD (F1) and 0 (F2); in the marker metric (y1 loading 0.8 fixed
+    # to 1) F1's difference is 0.5 * 0.8 = 0.4.  Wald intervals cover them.
+    assert lm.at["F1", "ci_low"] < 0.4 < lm.at["F1", "ci_high"]
+    assert lm.at["F1", "std"] == pytest.approx(0.5, abs=0.15)
+    assert lm.at["F2", "ci_low"] < 0.0 < lm.at["F2", "ci_high"]
+    assert lm.at["F1", "p_value"] < 1e-6
