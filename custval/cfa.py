@@ -36,6 +36,7 @@ from .exceptions import (
     InsufficientDataError,
     MissingDataWarning,
     NotPositiveDefiniteError,
+    NotPositiveDefiniteWarning,
     SpecificationError,
 )
 
@@ -380,6 +381,17 @@ class CFA:
             )
 
     def _heywood(self) -> None:
+        for g, (phi, _) in enumerate(self._model.lv_moments(self.x_)):
+            ev = np.linalg.eigvalsh(phi)
+            if ev.min() < 0:
+                where = "" if self._model.ngroups == 1 else f" in group {self.group_labels_[g]!r}"
+                warnings.warn(
+                    f"the model-implied covariance matrix of the latent variables{where} is not positive "
+                    f"definite (smallest eigenvalue {ev.min():.4g}); inspect the latent correlations "
+                    "(lavaan warns the same way)",
+                    NotPositiveDefiniteWarning,
+                    stacklevel=3,
+                )
         p = self.params_
         neg = p[(p["op"] == "~~") & (p["lhs"] == p["rhs"]) & (p["est"] < 0)]
         for r in neg.itertuples():

@@ -19,6 +19,7 @@ from custval.exceptions import (
     MissingDataWarning,
     ModelSyntaxError,
     NotPositiveDefiniteError,
+    NotPositiveDefiniteWarning,
     SpecificationError,
 )
 from tests.conftest import load_golden
@@ -68,12 +69,27 @@ CASES = {
 }
 
 
+_WARNINGS: dict[str, list] = {}
+
+
 @functools.cache
 def _fit(case: str):
     gfile, gcase, data, kwargs = CASES[case]
     gold = load_golden("cfa", gfile)[gcase]
-    fit = CFA(gold["model"], **kwargs).fit(_data(data))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = CFA(gold["model"], **kwargs).fit(_data(data))
+    _WARNINGS[case] = [w.category for w in caught]
     return fit, gold
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_warnings_are_the_expected_ones(case):
+    _fit(case)
+    # lavaan warns that the latent covariance matrix of the ECSI model on mobi
+    # is not positive definite; custval says the same, and nothing else anywhere
+    expected = [NotPositiveDefiniteWarning] if case.startswith("mobi") else []
+    assert _WARNINGS[case] == expected
 
 
 def _key(df: pd.DataFrame) -> pd.Index:
@@ -279,6 +295,16 @@ def test_recovers_simulated_population_model():
     assert p.loc["f1~~f2", "est"] == pytest.approx(0.25, abs=0.03)
     assert p.loc["y3~~y3", "est"] == pytest.approx(0.6, abs=0.03)
     assert fit.fit_measures_["pvalue"] > 0.001  # correctly specified
+
+
+def test_per_group_label_vector_equals_shared_label():
+    hs = _data("holzinger_swineford1939")
+    a = CFA(HS_MODEL.replace("x1 + x2", "x1 + c(l2, l2)*x2"), group="school").fit(hs)
+    b = CFA(HS_MODEL.replace("x1 + x2", "x1 + l2*x2"), group="school").fit(hs)
+    np.testing.assert_allclose(a.params_["est"], b.params_["est"], atol=1e-9)
+    assert a.fit_measures_["df"] == 49  # one more than the unconstrained model
+    c = CFA(HS_MODEL.replace("x1 + x2 + x3", "x1 + c(0.5, NA)*x2 + start(0.7)*x3"), group="school").fit(hs)
+    assert c.params_.query("rhs == 'x2' and group == 1")["est"].iloc[0] == 0.5
 
 
 def test_instrument_like_object_and_str_give_same_fit():
