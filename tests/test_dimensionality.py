@@ -71,6 +71,14 @@ def test_parallel_analysis_matches_psych(dataset):
     np.testing.assert_allclose(ev["pc_resampled_mean"].to_numpy(), g["pc_simr"], atol=0.03)
 
 
+def test_parallel_analysis_polychoric_observed_matches_psych():
+    g = PARALLEL["simulated_poly"]
+    res = custval.parallel_analysis(data("simulated"), n_iter=5, cor="polychoric")
+    np.testing.assert_allclose(res.eigenvalues["pc_observed"].to_numpy(), g["pc_values"], atol=1e-8)
+    np.testing.assert_allclose(res.eigenvalues["fa_observed"].to_numpy(), g["fa_values"], atol=1e-8)
+    assert res.cor == "polychoric" and 'cor = "poly"' in res.r_call
+
+
 def test_parallel_analysis_is_reproducible_and_plots():
     x = data("hs")
     a = custval.parallel_analysis(x, n_iter=10, seed=7)

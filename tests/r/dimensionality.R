@@ -121,6 +121,11 @@ for (nm in c("bfi_complete", "bfi_pairwise", "hs", "sq", "simulated")) {
                        pc_sim = as.numeric(pa$pc.sim), fa_sim = as.numeric(pa$fa.sim),
                        pc_simr = as.numeric(pa$pc.simr), fa_simr = as.numeric(pa$fa.simr))
 }
+# polychoric parallel analysis (observed eigenvalues are deterministic)
+set.seed(42)
+pp <- suppressWarnings(fa.parallel(sim, n.iter = 20, cor = "poly", plot = FALSE))
+pa_out[["simulated_poly"]] <- list(fa_values = as.numeric(pp$fa.values), pc_values = as.numeric(pp$pc.values),
+                                   nfact = pp$nfact, ncomp = pp$ncomp)
 save(pa_out, "parallel")
 
 # ----------------------------------------------------------------- polychoric
