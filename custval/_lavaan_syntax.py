@@ -70,7 +70,11 @@ def _split_statements(text: str) -> list[tuple[str, int]]:
             part = part.strip()
             if not part:
                 continue
-            if pending:
+            if not pending and out and re.match(r"^(\+|\*)", part):
+                # a line that starts with '+' continues the previous statement
+                prev, prev_no = out.pop()
+                pending, start_no = f"{prev} {part}", prev_no
+            elif pending:
                 pending = f"{pending} {part}"
             else:
                 pending, start_no = part, lineno

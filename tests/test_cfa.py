@@ -318,12 +318,48 @@ def test_instrument_like_object_and_str_give_same_fit():
     np.testing.assert_allclose(a.params_["est"], b.params_["est"])
 
 
+def test_parser_layouts_and_equality_constraints():
+    from custval._lavaan_syntax import build_partable
+
+    text = """
+    # three factors, continuation lines, comments and ';'
+    visual  =~ x1 + a*x2 +
+               b*x3   ! x3 shares nothing yet
+    textual =~ x4 + x5
+             + x6 ; speed =~ x7 + x8 + x9
+    a == b
+    """
+    pt, observed, latent = build_partable(text)
+    assert observed == [f"x{i}" for i in range(1, 10)] and latent == ["visual", "textual", "speed"]
+    free = pt.set_index(pt["lhs"] + pt["op"] + pt["rhs"])["free"]
+    assert free["visual=~x2"] == free["visual=~x3"] > 0
+    hs = _data("holzinger_swineford1939")
+    fit_eq = CFA(text).fit(hs)
+    fit_lab = CFA(HS_MODEL.replace("x1 + x2 + x3", "x1 + a*x2 + a*x3")).fit(hs)
+    np.testing.assert_allclose(fit_eq.params_["est"], fit_lab.params_["est"], atol=1e-9)
+    assert fit_eq.fit_measures_["df"] == 25
+
+
+def test_std_lv_defaults_match_lavaan_partable():
+    gold = load_golden("cfa", "hs39")["ml_stdlv"]
+    fit, _ = _fit("hs39-stdlv")
+    ours, pe = _aligned(fit, gold)
+    lav_fixed = pd.Series(gold["partable"]["free"], index=_key(pd.DataFrame(gold["partable"]))) == 0
+    assert ((ours["free"] == 0) == lav_fixed.loc[ours.index]).all()
+
+
 # ----------------------------------------------------------------- problems
 def test_syntax_error_quotes_the_line():
     with pytest.raises(ModelSyntaxError, match=r"line 2: 'textual x4 \+ x5'.*operator"):
         CFA("visual =~ x1 + x2 + x3\ntextual x4 + x5").fit(_data("holzinger_swineford1939"))
     with pytest.raises(ModelSyntaxError, match="modifier"):
         CFA("visual =~ x1 + 2x*x2 + x3").fit(_data("holzinger_swineford1939"))
+    with pytest.raises(ModelSyntaxError, match="not a label"):
+        CFA("visual =~ x1 + a*x2 + x3\n a == zz").fit(_data("holzinger_swineford1939"))
+    with pytest.raises(ModelSyntaxError, match="not supported"):
+        CFA("visual =~ x1 + a*x2 + x3\n d := a*2").fit(_data("holzinger_swineford1939"))
+    with pytest.raises(SpecificationError, match="latent"):
+        CFA("visual =~ x1 + x2 + x3\n x4 ~ visual").fit(_data("holzinger_swineford1939"))
 
 
 def test_item_not_in_data_is_named():
