@@ -389,15 +389,16 @@ def test_group_smaller_than_free_parameters():
 
 
 def test_heywood_case_warns_and_returns():
-    # Simulated (seeded) data in which x3 has almost no unique variance.
+    # Simulated (seeded) data whose population correlations (.6, .6, .3) imply a
+    # loading above 1 for item a, i.e. a negative residual variance (-0.2).
     rng = np.random.default_rng(3)
-    f = rng.normal(size=300)
-    df = pd.DataFrame({"a": f + rng.normal(scale=0.9, size=300), "b": 0.4 * f + rng.normal(size=300),
-                       "c": 2.5 * f + rng.normal(scale=0.05, size=300)})
-    df["c"] = df["c"] + rng.normal(scale=0.01, size=300)
-    with pytest.warns(HeywoodWarning):
-        fit = CFA("F =~ a + b + c\n c ~~ -0.05*c").fit(df)  # fixed negative variance
-    assert (fit.params_["est"] < 0).any()
+    corr = np.array([[1, 0.6, 0.6], [0.6, 1, 0.3], [0.6, 0.3, 1]])
+    df = pd.DataFrame(rng.multivariate_normal(np.zeros(3), corr, size=2000), columns=["a", "b", "c"])
+    with pytest.warns(HeywoodWarning, match=r"residual variance of 'a'.*-0\.") as rec:
+        fit = CFA("F =~ a + b + c").fit(df)
+    assert len(rec) == 1
+    est = fit.params_.set_index(fit.params_["lhs"] + fit.params_["op"] + fit.params_["rhs"])["est"]
+    assert est["a~~a"] < 0 and np.isfinite(fit.params_["se"]).all()
 
 
 def test_listwise_deletion_is_reported():
