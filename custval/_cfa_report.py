@@ -118,6 +118,7 @@ def summary_text(fit, digits: int = 3) -> str:
                     f"{_fmt(r.std_lv, digits):>9}{_fmt(r.std_all, digits):>9}"
                 )
             out.append("")
+    out += [f"Note: {n}" for n in getattr(fit, "notes_", [])]
     out.append("In R: " + _r_call(fit))
     return "\n".join(out)
 

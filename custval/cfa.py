@@ -36,7 +36,6 @@ from .exceptions import (
     InsufficientDataError,
     MissingDataWarning,
     NotPositiveDefiniteError,
-    NotPositiveDefiniteWarning,
     SpecificationError,
 )
 
@@ -113,6 +112,10 @@ class CFA:
         R² per item (and per endogenous latent), one column per group.
     vcov_ : ndarray
         Covariance matrix of the distinct free parameters (``free`` column).
+    notes_ : list of str
+        Improper-solution notes that are not warnings (a latent covariance
+        matrix that is not positive definite, which lavaan reports with a
+        warning); shown by :meth:`summary`.
 
     Notes
     -----
@@ -381,16 +384,17 @@ class CFA:
             )
 
     def _heywood(self) -> None:
+        # A latent covariance matrix that is not positive definite is recorded
+        # (lavaan prints a warning); callers such as validity.common_method_cfa
+        # judge admissibility themselves and warn once.
+        self.notes_ = []
         for g, (phi, _) in enumerate(self._model.lv_moments(self.x_)):
             ev = np.linalg.eigvalsh(phi)
             if ev.min() < 0:
                 where = "" if self._model.ngroups == 1 else f" in group {self.group_labels_[g]!r}"
-                warnings.warn(
+                self.notes_.append(
                     f"the model-implied covariance matrix of the latent variables{where} is not positive "
-                    f"definite (smallest eigenvalue {ev.min():.4g}); inspect the latent correlations "
-                    "(lavaan warns the same way)",
-                    NotPositiveDefiniteWarning,
-                    stacklevel=3,
+                    f"definite (smallest eigenvalue {ev.min():.4g}); inspect the latent correlations"
                 )
         p = self.params_
         neg = p[(p["op"] == "~~") & (p["lhs"] == p["rhs"]) & (p["est"] < 0)]
