@@ -25,6 +25,7 @@ from .exceptions import (
     FewItemsWarning,
     InsufficientDataError,
     MissingDataWarning,
+    NotPositiveDefiniteWarning,
     SpecificationError,
 )
 
@@ -978,20 +979,29 @@ def common_method_cfa(
     self-reported affect and perceptions at work: Reality or artifact? *Journal of Applied
     Psychology, 74*(3), 462-468.
 
+    Hair, J. F., Hult, G. T. M., Ringle, C. M., & Sarstedt, M. (2017). *A primer on partial
+    least squares structural equation modeling (PLS-SEM)* (2nd ed.). Sage.
+
     Examples
     --------
+    The corporate-reputation reflective constructs (Hair et al., 2017), complete cases:
+
+    >>> import numpy as np
     >>> import pandas as pd
     >>> from custval._paths import RAW_DATA_DIR
     >>> from custval.validity import common_method_cfa
-    >>> hs = pd.read_csv(RAW_DATA_DIR / "holzinger_swineford1939" / "holzinger_swineford1939.csv")
-    >>> res = common_method_cfa(hs, "visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6; speed =~ x7 + x8 + x9")
+    >>> corp = pd.read_csv(RAW_DATA_DIR / "corp_rep" / "corp_rep.csv").replace(-99, np.nan)
+    >>> blocks = {"COMP": ["comp_1", "comp_2", "comp_3"], "LIKE": ["like_1", "like_2", "like_3"],
+    ...           "CUSL": ["cusl_1", "cusl_2", "cusl_3"]}
+    >>> corp = corp.dropna(subset=[i for its in blocks.values() for i in its])
+    >>> res = common_method_cfa(corp, blocks)
     >>> print(res.fit[["chisq", "df", "cfi"]].round(3))
                       chisq    df    cfi
     model
-    traits           85.306  24.0  0.931
-    traits + method  54.897  23.0  0.964
+    traits           90.257  24.0  0.954
+    traits + method  48.272  23.0  0.983
     >>> print(round(res.delta_cfi, 4), round(res.method_variance, 3))
-    0.0333 0.323
+    0.0282 0.375
 
     In R: ``lavaan::cfa(paste(model, "CMF =~ m*x1 + m*x2 + ...", "CMF ~~ 0*F1 + 0*F2"), data)``.
     """
@@ -1009,7 +1019,10 @@ def common_method_cfa(
          f"{method_factor} ~~ {' + '.join('0*' + f for f in blocks)}"]
     )
     base = CFA(syntax, estimator=estimator).fit(data)
-    cmf = CFA(cmf_syntax, estimator=estimator).fit(data)
+    with warnings.catch_warnings():
+        # admissibility of the method-factor model is judged (and warned about) below
+        warnings.simplefilter("ignore", NotPositiveDefiniteWarning)
+        cmf = CFA(cmf_syntax, estimator=estimator).fit(data)
     fit = _fit_table({"traits": base, "traits + method": cmf})
     fb, fc = fit.loc["traits"], fit.loc["traits + method"]
     d_chi = float(fb["chisq"] - fc["chisq"])
@@ -1033,6 +1046,25 @@ def common_method_cfa(
     loadings["change"] = loadings["std_with_method"] - loadings["std_base"]
     mv = float(np.mean(loadings["method_loading"] ** 2))
     max_change = float(loadings["change"].abs().max())
+    # admissibility of the method-factor solution (a common failure of this model)
+    pe = cmf.params_
+    lvs = [*blocks, method_factor]
+    cov = pe[(pe["op"] == "~~") & pe["lhs"].isin(lvs) & pe["rhs"].isin(lvs)]
+    phi = pd.DataFrame(0.0, index=lvs, columns=lvs)
+    for r in cov.itertuples():
+        phi.at[r.lhs, r.rhs] = phi.at[r.rhs, r.lhs] = float(r.est)
+    eig = float(np.linalg.eigvalsh(phi.to_numpy()).min())
+    problems = []
+    if eig <= 0:
+        sd = np.sqrt(np.clip(np.diag(phi.to_numpy()), 1e-300, None))
+        cor = phi.to_numpy() / np.outer(sd, sd)
+        i, j = np.unravel_index(np.argmax(np.abs(cor - np.eye(len(lvs)))), cor.shape)
+        problems.append(
+            f"the method-factor solution is inadmissible: latent covariance matrix not positive definite "
+            f"(smallest eigenvalue {eig:.4g}; {lvs[i]}-{lvs[j]} correlation {cor[i, j]:.3f}), so its "
+            "loadings cannot be interpreted"
+        )
+        warnings.warn("common_method_cfa: " + problems[-1], NotPositiveDefiniteWarning, stacklevel=2)
     flags = []
     if max_change > loading_change:
         big = loadings.loc[loadings["change"].abs() > loading_change, "item"].tolist()
@@ -1042,6 +1074,8 @@ def common_method_cfa(
     verdict = ("no sign of substantial common method variance (heuristics: "
                f"max loading change {max_change:.3f} <= {loading_change:g}, method variance {mv:.3f} <= "
                f"{method_variance_cut:g})") if not flags else "possible common method variance: " + "; ".join(flags)
+    if problems:
+        verdict = "not interpretable: " + "; ".join(problems) + f" (heuristics would say: {verdict})"
     return CommonMethodResult(
         fit=fit, loadings=loadings, delta_cfi=float(fc["cfi"] - fb["cfi"]), delta_chisq=d_chi,
         delta_df=d_df, p_value=p, method_variance=mv, max_loading_change=max_change,

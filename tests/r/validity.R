@@ -142,12 +142,34 @@ fit0 <- cfa(hs_model, data = hs, estimator = "ML", start = fit0, optim.method = 
 std_cmf <- standardizedSolution(fit_cmf)
 std_cmf <- std_cmf[std_cmf$op == "=~", c("lhs", "rhs", "est.std")]
 save(list(model = cmf_model,
+          cov_lv_eigen = eigen(lavInspect(fit_cmf, "cov.lv"))$values,
           note = "both fits polished (BFGS from lavaan's solution, reltol 1e-16)",
           max_gradient = c(max(abs(lavInspect(fit0, "optim.gradient"))),
                            max(abs(lavInspect(fit_cmf, "optim.gradient")))),
           fit_base = vec(fitMeasures(fit0, c("chisq", "df", "cfi", "rmsea", "srmr"))),
           fit_cmf = vec(fitMeasures(fit_cmf, c("chisq", "df", "cfi", "rmsea", "srmr"))),
           std_loadings_cmf = std_cmf), "common_method")
+
+# corp_rep reflective model (listwise, as above): an admissible method-factor solution
+# (the HS39 one above is not: lavaan warns that cov.lv is not positive definite)
+corp_items <- c("comp_1", "comp_2", "comp_3", "like_1", "like_2", "like_3", "cusl_1", "cusl_2", "cusl_3")
+cmf_corp <- paste(corp_model,
+  paste("CMF =~", paste0("m*", corp_items, collapse = " + ")),
+  "CMF ~~ 0*COMP + 0*LIKE + 0*CUSL", sep = "\n")
+polish_fit <- function(model, data, start) {
+  cfa(model, data = data, start = start, optim.method = "BFGS",
+      control = list(reltol = 1e-16, maxit = 10000))
+}
+c0 <- cfa(corp_model, data = corp); c0 <- polish_fit(corp_model, corp, c0)
+c1 <- cfa(cmf_corp, data = corp); c1 <- polish_fit(cmf_corp, corp, c1)
+std_c1 <- standardizedSolution(c1)
+save(list(model = cmf_corp, n = lavInspect(c1, "nobs"),
+          cov_lv_eigen = eigen(lavInspect(c1, "cov.lv"))$values,
+          fit_base = vec(fitMeasures(c0, c("chisq", "df", "cfi", "rmsea", "srmr"))),
+          fit_cmf = vec(fitMeasures(c1, c("chisq", "df", "cfi", "rmsea", "srmr"))),
+          std_loadings_base = {s0 <- standardizedSolution(c0); s0[s0$op == "=~", c("lhs", "rhs", "est.std")]},
+          std_loadings_cmf = std_c1[std_c1$op == "=~", c("lhs", "rhs", "est.std")]),
+     "common_method_corp_rep")
 
 # ----------------------------------------------------------------- invariance
 levels_eq <- list(configural = "",
