@@ -65,6 +65,11 @@ _EXPORTS: dict[str, str] = {
     "measurement_table": "custval.validity",
     "invariance": "custval.invariance",
     "rank_invariance_candidates": "custval.invariance",
+    # gaps / questionnaire
+    "readiness": "custval.gaps",
+    "perception_gap": "custval.gaps",
+    "cocreation_segments": "custval.gaps",
+    "benchmark_firms": "custval.gaps",
 }
 
 __all__ = ["CodebookError", "DataValidationError", "__version__", "exceptions", *_EXPORTS]

@@ -51,7 +51,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from ._results import ResultMixin
 from .codebook import load_instrument
@@ -190,7 +190,7 @@ class CaseStudy(ResultMixin):
 def _expected_code(m, s, tau):
     """E[1 + #(y* > tau)] for y* ~ N(m, s²)."""
     m = np.asarray(m, dtype=float)[..., None]
-    return 1.0 + stats.norm.cdf((m - np.asarray(tau)) / s).sum(axis=-1)
+    return 1.0 + special.ndtr((m - np.asarray(tau)) / s).sum(axis=-1)
 
 
 def case_study(design=None, seed: int = 0) -> CaseStudy:
@@ -269,9 +269,12 @@ def case_study(design=None, seed: int = 0) -> CaseStudy:
         a_eff = float(d["account_sd"]) * rng.standard_normal((n_acc, K)) @ L.T
         # provider respondents: every respondent is assigned to an account they serve
         n_m, n_s = int(_firm(d, f, "n_managers")), int(_firm(d, f, "n_staff"))
-        for role, n in (("manager", n_m), ("staff", n_s)):
+        # every account is served by at least one provider respondent when there are enough of them
+        n_tot = n_m + n_s
+        first = rng.permutation(n_acc)[: min(n_acc, n_tot)]
+        acc_all = rng.permutation(np.r_[first, rng.integers(0, n_acc, size=n_tot - len(first))])
+        for role, n, acc in (("manager", n_m, acc_all[:n_m]), ("staff", n_s, acc_all[n_m:])):
             eta = mu(f, role) + float(d["person_sd"]) * rng.standard_normal((n, K)) @ L.T
-            acc = rng.integers(0, n_acc, size=n)
             for i in range(n):
                 pid += 1
                 rows["provider"].append((f"P{pid:04d}", name, role, accounts[acc[i]], eta[i]))

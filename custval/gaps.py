@@ -1,0 +1,959 @@
+"""Customer-wisdom gaps: readiness indices, provider-customer perception gaps, co-creation
+segments and firm benchmarks for the Customer Wisdom Instrument (CWI).
+
+* :func:`readiness` — the firm's customer-focus readiness from its own (provider) form;
+* :func:`perception_gap` — provider self-view minus the customers' view, per firm and construct;
+* :func:`cocreation_segments` — Gaussian-mixture segments of the customers' willingness to co-create;
+* :func:`benchmark_firms` — ICC(1), ICC(2), r_wg(J), readiness and gaps per firm, with rank intervals.
+
+Conventions
+-----------
+Construct scores are the mean of a respondent's answered, keyed items (reverse
+items as ``scale_min + scale_max - x``; the :func:`custval.scoring.score` rule with
+``min_items=1``).  Item columns must be numeric codes within the scale with
+``NaN`` for missing: run :func:`custval.validate_frame` (or read with
+:func:`custval.read_survey`) first, which turns "don't know" (8) into missing and
+counts it.  Confidence intervals come from a vectorised bootstrap (all resamples
+drawn at once as a count matrix); which units are resampled is stated in each
+result (``resampling``).  Means of independent units (readiness indices, their
+manager-staff differences, account-matched gaps) get studentized (bootstrap-t)
+intervals, ``[θ - q*(1-a/2)·se, θ - q*(a/2)·se]`` with ``t* = (θ* - θ)/se*`` and
+``se = s/sqrt(n)``, which keep their coverage with a few dozen units where the
+percentile interval is too narrow; their p-value is the share of ``|t*|`` at
+least ``|θ - θ0|/se``.  Firm-level gaps of independent groups with clustered
+customers (``match="firm"``) get percentile intervals, ``se`` = SD of the
+replicates, p = ``min(1, 2·min(P*(θ* ≤ 0), P*(θ* ≥ 0)))``.
+
+Efron, B., & Tibshirani, R. J. (1993). *An introduction to the bootstrap*. Chapman & Hall.
+
+References
+----------
+Bliese, P. D. (2000). Within-group agreement, non-independence, and reliability:
+Implications for data aggregation and analysis. In K. J. Klein & S. W. J. Kozlowski
+(Eds.), *Multilevel theory, research, and methods in organizations* (pp. 349–381).
+Jossey-Bass.
+
+Grönroos, C. (2006). Adopting a service logic for marketing. *Marketing Theory, 6*(3),
+317–333. https://doi.org/10.1177/1470593106066794
+
+Grönroos, C. (2017). On value and value creation in service: A management perspective.
+*Journal of Creating Value, 3*(2), 125–141. https://doi.org/10.1177/2394964317727196
+
+Heinonen, K., & Strandvik, T. (2015). Customer-dominant logic: Foundations and
+implications. *Journal of Services Marketing, 29*(6/7), 472–484.
+https://doi.org/10.1108/JSM-02-2015-0096
+
+James, L. R., Demaree, R. G., & Wolf, G. (1984). Estimating within-group interrater
+reliability with and without response bias. *Journal of Applied Psychology, 69*(1),
+85–98. https://doi.org/10.1037/0021-9010.69.1.85
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ._bootstrap import CHUNK, resample_counts
+from ._results import COLUMNS, ResultMixin
+from .exceptions import (
+    CodebookError,
+    DataValidationError,
+    InsufficientDataError,
+    InvarianceWarning,
+    MissingDataWarning,
+    SpecificationError,
+)
+
+__all__ = ["benchmark_firms", "cocreation_segments", "perception_gap", "readiness"]
+
+#: readiness index -> (construct, construct subtracted or None)
+READINESS_INDICES = {
+    "process_understanding": ("CPROC", "OPROC"),
+    "quality_understanding": ("CQUAL", "OQUAL"),
+    "management": ("MGMT", None),
+    "operations": ("OPER", None),
+}
+
+
+# --------------------------------------------------------------------------- input checks
+def _form(instrument, side: str):
+    if isinstance(instrument, str):
+        from .codebook import load_instrument
+
+        instrument = load_instrument(instrument)
+    persp = getattr(instrument, "perspective", None)
+    if persp == side:
+        return instrument, instrument
+    if persp is not None:
+        raise SpecificationError(f"the instrument given is the {persp!r} form; pass the full instrument "
+                                 f"or its {side!r} form")
+    return instrument.form(side), instrument
+
+
+def _check_columns(df: pd.DataFrame, cols, side: str) -> None:
+    if not isinstance(df, pd.DataFrame):
+        raise DataValidationError(f"{side} data must be a pandas DataFrame, got {type(df).__name__}")
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise DataValidationError(f"{side} data lacks column(s) {missing}",
+                                  problems=[{"rule": "missing_column", "column": c, "rows": [],
+                                             "row_counting": "data row", "values": [], "n": 0,
+                                             "allowed": "a column of this name"} for c in missing])
+
+
+def _bare(df: pd.DataFrame) -> pd.DataFrame:
+    """A shallow copy without attrs (pandas deep-copies attrs on every column access)."""
+    out = df.copy(deep=False)
+    out.attrs = {}
+    return out
+
+
+def _item_matrix(df: pd.DataFrame, form, items, side: str) -> np.ndarray:
+    """Item codes as a float matrix after checking them (numeric, in the scale or NaN)."""
+    _check_columns(df, items, side)
+    lo, hi = form.scale_min, form.scale_max
+    frame = _bare(df)
+    problems, cols = [], []
+    dk_codes = tuple(float(c) for c in form.dont_know_codes)
+    for it in items:
+        s = frame[it]
+        if not pd.api.types.is_numeric_dtype(s):
+            problems.append({"rule": "not_numeric", "column": it, "rows": [], "row_counting": "data row",
+                             "values": [str(s.dtype)], "n": len(s), "allowed": "numeric codes"})
+            cols.append(np.full(len(s), np.nan))
+            continue
+        v = s.to_numpy(dtype=float, na_value=np.nan)
+        cols.append(v)
+        bad = ~np.isnan(v) & ((v < lo) | (v > hi))
+        if bad.any():
+            rows = (np.flatnonzero(bad) + 1).tolist()
+            vals = sorted(set(v[bad].tolist()))
+            dk = [x for x in vals if x in dk_codes]
+            problems.append({"rule": "dont_know_code" if dk else "out_of_range", "column": it,
+                             "rows": rows[:50], "row_counting": "data row", "values": vals, "n": int(bad.sum()),
+                             "allowed": f"{lo:g}..{hi:g} or NaN"})
+    if problems:
+        lines = [f"  {p['column']}: {p['n']} value(s) {p['values'][:5]} at data row(s) {p['rows'][:10]}"
+                 + (" (\"don't know\" code)" if p["rule"] == "dont_know_code" else "") for p in problems]
+        raise DataValidationError(
+            f"{side} data: item values outside the scale {lo:g}..{hi:g} (allowed: codes in the scale or NaN; "
+            "run custval.validate_frame(df, instrument.form(...)) first to turn \"don't know\" and missing "
+            "codes into counted missing values):\n" + "\n".join(lines), problems=problems)
+    X = np.column_stack(cols) if cols else np.empty((len(df), 0))
+    rev = np.array([it in form.reverse_items for it in items], dtype=bool)
+    X[:, rev] = lo + hi - X[:, rev]  # keyed: scale_min + scale_max - x (NaN stays NaN)
+    return X
+
+
+def _version(df: pd.DataFrame):
+    info = df.attrs.get("custval", {}) if isinstance(df.attrs, dict) else {}
+    inst = info.get("instrument") if isinstance(info, dict) else None
+    if isinstance(inst, dict):
+        return inst.get("name"), str(inst.get("version"))
+    return None
+
+
+def _check_versions(inst, **frames) -> None:
+    seen = {side: _version(df) for side, df in frames.items() if _version(df) is not None}
+    want = (inst.name, str(inst.version))
+    bad = {side: v for side, v in seen.items() if v != want}
+    if bad:
+        raise CodebookError(
+            "forms from different instrument versions: "
+            + "; ".join(f"{side} data was read with {v[0]} version {v[1]}" for side, v in bad.items())
+            + f"; the instrument given is {want[0]} version {want[1]}. Re-read the data with the matching "
+            "codebook version.")
+
+
+def _scores(df: pd.DataFrame, form, items_by_construct: dict, side: str = "data") -> pd.DataFrame:
+    """Mean of the answered keyed items per construct (NaN when none answered)."""
+    all_items = list(dict.fromkeys(i for its in items_by_construct.values() for i in its))
+    X = _item_matrix(df, form, all_items, side)
+    pos = {it: j for j, it in enumerate(all_items)}
+    out = {}
+    for c, its in items_by_construct.items():
+        sub = X[:, [pos[i] for i in its]]
+        n = (~np.isnan(sub)).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[c] = np.where(n > 0, np.nansum(sub, axis=1) / np.maximum(n, 1), np.nan)
+    return pd.DataFrame(out, index=df.index)
+
+
+# --------------------------------------------------------------------------- bootstrap core
+def _boot_means(values: np.ndarray, strata: np.ndarray | None, n_boot: int, rng,
+                with_se: bool = False):
+    """Bootstrap means of the columns of ``values`` (rows = resampling units, NaN = missing).
+
+    Units are resampled with replacement within each stratum (all strata in one
+    replicate); returns (n_boot, k) means over the non-missing resampled units and,
+    with ``with_se``, their standard errors ``s*/sqrt(n*)`` (for the studentized interval).
+    """
+    v = np.asarray(values, dtype=float)
+    if v.ndim == 1:
+        v = v[:, None]
+    m = ~np.isnan(v)
+    v0 = np.where(m, v, 0.0)
+    if strata is None:
+        strata = np.zeros(len(v), dtype=int)
+    groups = [np.flatnonzero(strata == s) for s in np.unique(strata)]
+    out = np.empty((n_boot, v.shape[1]))
+    se = np.empty((n_boot, v.shape[1])) if with_se else None
+    for start in range(0, n_boot, CHUNK):
+        b = min(CHUNK, n_boot - start)
+        num = np.zeros((b, v.shape[1]))
+        den = np.zeros((b, v.shape[1]))
+        sq = np.zeros((b, v.shape[1]))
+        for g in groups:
+            w = resample_counts(rng, b, len(g))
+            num += w @ v0[g]
+            den += w @ m[g]
+            if with_se:
+                sq += w @ (v0[g] ** 2)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = num / den
+            out[start:start + b] = mean
+            if with_se:
+                var = (sq - den * mean**2) / (den - 1)
+                se[start:start + b] = np.sqrt(np.maximum(var, 0.0) / den)
+    return (out, se) if with_se else out
+
+
+def _mean_se(v: np.ndarray):
+    """Column means, standard errors s/sqrt(n) and n over non-missing values."""
+    n = (~np.isnan(v)).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.nanmean(v, axis=0) if v.size else np.full(v.shape[1], np.nan)
+        se = np.nanstd(v, axis=0, ddof=1) / np.sqrt(n)
+    return mean, se, n
+
+
+def _ci_row(estimate: float, boot: np.ndarray, ci: float, n: int) -> dict:
+    """Percentile interval and bootstrap p-value."""
+    boot = boot[np.isfinite(boot)]
+    if boot.size == 0:
+        return {"estimate": estimate, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan, "n": n}
+    a = 1 - ci
+    lo, hi = np.quantile(boot, [a / 2, 1 - a / 2])
+    p = min(1.0, 2 * min(np.mean(boot <= 0), np.mean(boot >= 0)))
+    return {"estimate": float(estimate), "se": float(np.std(boot, ddof=1)), "ci_low": float(lo),
+            "ci_high": float(hi), "p_value": float(p), "n": int(n)}
+
+
+def _t_row(estimate: float, se: float, boot: np.ndarray, boot_se: np.ndarray, ci: float, n: int,
+           null: float = 0.0) -> dict:
+    """Studentized (bootstrap-t) interval: ``[θ - q*(1-a/2)·se, θ - q*(a/2)·se]``, ``t* = (θ* - θ)/se*``.
+
+    p-value: share of ``|t*|`` at least ``|θ - null| / se`` (Efron & Tibshirani, 1993, ch. 12, 16).
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = (boot - estimate) / boot_se
+    t = t[np.isfinite(t)]
+    if t.size == 0 or not np.isfinite(se) or se <= 0:
+        return {"estimate": float(estimate), "se": float(se), "ci_low": np.nan, "ci_high": np.nan,
+                "p_value": np.nan, "n": int(n)}
+    a = 1 - ci
+    qlo, qhi = np.quantile(t, [a / 2, 1 - a / 2])
+    p = float(np.mean(np.abs(t) >= abs(estimate - null) / se))
+    return {"estimate": float(estimate), "se": float(se), "ci_low": float(estimate - qhi * se),
+            "ci_high": float(estimate - qlo * se), "p_value": p, "n": int(n)}
+
+
+def _check_ci(ci, n_boot):
+    if not 0 < ci < 1:
+        raise SpecificationError(f"ci must be between 0 and 1 (e.g. 0.95), got {ci!r}")
+    if int(n_boot) < 100:
+        raise SpecificationError(f"n_boot must be at least 100 for a percentile interval, got {n_boot!r}")
+
+
+# --------------------------------------------------------------------------- readiness
+@dataclass(frozen=True)
+class ReadinessResult(ResultMixin):
+    """Readiness indices per group (``table``) and managers minus staff (``role_difference``)."""
+
+    table: pd.DataFrame
+    role_difference: pd.DataFrame | None
+    excluded: pd.DataFrame
+    by: tuple
+    ci: float
+    n_boot: int
+    seed: int
+    resampling: str
+    convention: str
+    method_note: str
+    r_call: str
+
+    _title = "Customer-focus readiness (provider form)"
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table
+
+
+def readiness(provider: pd.DataFrame, instrument, *, by=("firm", "role"), ci: float = 0.95,
+              n_boot: int = 2000, seed: int = 0, min_n: int = 2) -> ReadinessResult:
+    r"""Customer-focus readiness indices from the provider form, per group, with bootstrap CIs.
+
+    For respondent *i* with construct scores (means of keyed items) the indices are
+
+    * ``process_understanding``  :math:`R^{P}_i = \mathrm{CPROC}_i - \mathrm{OPROC}_i` — understanding of
+      the customers' processes relative to the firm's own;
+    * ``quality_understanding``  :math:`R^{Q}_i = \mathrm{CQUAL}_i - \mathrm{OQUAL}_i` — understanding of
+      the customers' quality criteria relative to the firm's own quality definition;
+    * ``management``  :math:`\mathrm{MGMT}_i` — customer insight reflected in management;
+    * ``operations``  :math:`\mathrm{OPER}_i` — customer insight reflected in operational processes;
+
+    and a group's index is the mean over its respondents with both scores
+    (``estimate``; ``n`` = those respondents).  A difference index below 0 marks an
+    inside-out (provider-dominant) orientation; readiness in service logic needs
+    the customer's processes and quality to be understood at least as well as the
+    firm's own (Grönroos, 2006, 2017) and the customer's logic and ecosystem to be
+    understood (Heinonen & Strandvik, 2015).
+
+    ``role_difference`` (when ``"role"`` is in ``by``): per remaining group,
+    manager mean minus operational-staff mean of each index,
+    :math:`\bar R_{\text{manager}} - \bar R_{\text{staff}}`.
+
+    Parameters
+    ----------
+    provider : DataFrame
+        Provider-form items (validated codes, NaN = missing) and the ``by`` columns.
+    instrument : Instrument
+        The CWI (full, or its provider form).
+    by : tuple of str
+        Grouping columns (default firm and role; role values ``manager`` and ``staff``).
+    ci, n_boot, seed
+        Studentized bootstrap (bootstrap-t): respondents are resampled with
+        replacement within each group (for the role difference: within each role
+        of the group); ``se = s/sqrt(n)``.
+    min_n : int
+        Fewest respondents with a score a group needs; fewer raises
+        :class:`~custval.exceptions.InsufficientDataError` naming the group.
+
+    Returns
+    -------
+    ReadinessResult
+        ``table``: the ``by`` columns, ``index``, ``estimate, se, ci_low, ci_high, p_value, n``
+        (p: bootstrap-t test of 0; for the level indices MGMT and OPER the test is of the
+        scale midpoint); ``excluded``: respondents without a score for an index.
+
+    References
+    ----------
+    Grönroos (2006, 2017); Heinonen & Strandvik (2015) — see the module docstring.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from custval import load_instrument
+    >>> from custval.gaps import readiness
+    >>> from custval.simulate import case_study
+    >>> prov, _ = case_study(seed=0).validated()
+    >>> res = readiness(prov, load_instrument("cwi"), n_boot=200)
+    >>> row = res.table.query("firm == 'F1' and role == 'staff' and index == 'process_understanding'")
+    >>> print(row[["estimate", "ci_low", "ci_high", "n"]].round(3).to_string(index=False))
+     estimate  ci_low  ci_high  n
+       -0.514  -1.068   -0.153 18
+    >>> # In R: aggregate(CPROC - OPROC ~ firm + role, data = scores, FUN = mean); boot::boot() for the CI
+    """
+    _check_ci(ci, n_boot)
+    form, inst = _form(instrument, "provider")
+    by = (by,) if isinstance(by, str) else tuple(by)
+    _check_columns(provider, by, "provider")
+    _check_versions(inst, provider=provider)
+    need = sorted({c for pair in READINESS_INDICES.values() for c in pair if c is not None})
+    absent = [c for c in need if c not in form.constructs]
+    if absent:
+        raise SpecificationError(f"instrument {inst.name!r} lacks the readiness constructs {absent}")
+    provider = _bare(provider)
+    sc = _scores(provider, form, {c: form.constructs[c] for c in need}, "provider")
+    mid = (form.scale_min + form.scale_max) / 2
+    idx = pd.DataFrame({k: (sc[a] - sc[b]) if b else sc[a] for k, (a, b) in READINESS_INDICES.items()},
+                       index=provider.index)
+    excluded = []
+    for k in idx:
+        for pos in np.flatnonzero(idx[k].isna().to_numpy()):
+            excluded.append({"row": int(pos) + 1, "index": k, "reason": "no score on a construct it needs"})
+    excluded = pd.DataFrame(excluded, columns=["row", "index", "reason"])
+    rng = np.random.default_rng(seed)
+    rows = []
+    keys = provider[list(by)]
+    groups = keys.groupby(list(by), sort=True, dropna=False).indices
+    for key, pos in groups.items():
+        key = key if isinstance(key, tuple) else (key,)
+        v = idx.to_numpy()[pos]
+        n = (~np.isnan(v)).sum(axis=0)
+        if n.min() < min_n:
+            raise InsufficientDataError(
+                f"readiness: group {dict(zip(by, key))} has {int(n.min())} respondent(s) with a score "
+                f"(index {idx.columns[int(n.argmin())]!r}); at least min_n={min_n} are needed. "
+                "Merge or leave out that group, or lower min_n.")
+        boot, boot_se = _boot_means(v, None, n_boot, rng, with_se=True)
+        est, se, _ = _mean_se(v)
+        for j, k in enumerate(idx.columns):
+            null = mid if READINESS_INDICES[k][1] is None else 0.0
+            rows.append({**dict(zip(by, key)), "index": k,
+                         **_t_row(est[j], se[j], boot[:, j], boot_se[:, j], ci, n[j], null)})
+    table = pd.DataFrame(rows, columns=[*by, "index", *COLUMNS])
+    role_diff = None
+    if "role" in by:
+        rest = [b for b in by if b != "role"]
+        drows = []
+        gb = provider.groupby(rest, sort=True, dropna=False).indices if rest else {(): np.arange(len(provider))}
+        roles = provider["role"].to_numpy()
+        for key, pos in gb.items():
+            key = key if isinstance(key, tuple) else (key,)
+            pm, ps = pos[roles[pos] == "manager"], pos[roles[pos] == "staff"]
+            if len(pm) == 0 or len(ps) == 0:
+                continue
+            v = idx.to_numpy()
+            # each role resampled with replacement within itself (independent samples)
+            bm, bm_se = _boot_means(v[pm], None, n_boot, rng, with_se=True)
+            bs, bs_se = _boot_means(v[ps], None, n_boot, rng, with_se=True)
+            em, sem, nm = _mean_se(v[pm])
+            es, ses, ns = _mean_se(v[ps])
+            est, se = em - es, np.sqrt(sem**2 + ses**2)
+            bse = np.sqrt(bm_se**2 + bs_se**2)
+            for j, k in enumerate(idx.columns):
+                drows.append({**dict(zip(rest, key)), "index": k,
+                              **_t_row(est[j], se[j], bm[:, j] - bs[:, j], bse[:, j], ci, nm[j] + ns[j])})
+        role_diff = pd.DataFrame(drows, columns=[*rest, "index", *COLUMNS])
+    return ReadinessResult(
+        table=table, role_difference=role_diff, excluded=excluded, by=by, ci=ci, n_boot=int(n_boot),
+        seed=seed, resampling="respondents within each group (role difference: within each role)",
+        convention="construct score = mean of answered keyed items; index = mean over respondents of "
+                   "CPROC-OPROC, CQUAL-OQUAL, MGMT, OPER; studentized bootstrap CI; p for MGMT/OPER tests the "
+                   "scale midpoint",
+        method_note="Grönroos (2006, 2017); Heinonen & Strandvik (2015)",
+        r_call="aggregate(cbind(CPROC - OPROC, CQUAL - OQUAL, MGMT, OPER) ~ firm + role, scores, mean)")
+
+
+# --------------------------------------------------------------------------- perception gap
+@dataclass(frozen=True)
+class PerceptionGapResult(ResultMixin):
+    """Provider view minus customer view per firm and construct (observed scores)."""
+
+    table: pd.DataFrame
+    match: str
+    resampling: str
+    effect_size: str
+    excluded: pd.DataFrame
+    invariance_checked: bool
+    ci: float
+    n_boot: int
+    seed: int
+    convention: str
+    method_note: str
+    r_call: str
+    boot: dict
+
+    _title = "Perception gap: provider view minus customer view"
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table
+
+
+def _pairs(inst):
+    pairs = inst.pairs()
+    if pairs.empty:
+        raise SpecificationError(f"instrument {inst.name!r} has no paired provider/customer items")
+    prov = {c: tuple(g["provider_item"]) for c, g in pairs.groupby("construct", sort=False)}
+    cust = {c: tuple(g["customer_item"]) for c, g in pairs.groupby("construct", sort=False)}
+    return prov, cust
+
+
+def _check_invariance(invariance) -> bool:
+    if invariance is None:
+        warnings.warn(
+            "perception_gap: observed-score gaps are compared across the provider and customer forms "
+            "without established scalar invariance between the forms; pass invariance= (a "
+            "custval.invariance result with scalar invariance) once it is shown. Gaps may reflect "
+            "items whose meaning differs between the forms.", InvarianceWarning, stacklevel=3)
+        return False
+    highest = getattr(invariance, "highest", None)
+    if highest not in ("scalar", "strict"):
+        raise SpecificationError(
+            f"invariance= must be a custval.invariance result in which scalar invariance holds; its highest "
+            f"level is {highest!r}. Observed-score gaps are not comparable across the forms.")
+    return True
+
+
+def _gap_core(provider, customer, inst, match, ci, n_boot, seed, min_units):
+    if match not in ("account", "firm"):
+        raise SpecificationError(f"match must be 'account' or 'firm', got {match!r}")
+    _check_ci(ci, n_boot)
+    pform, cform = inst.form("provider"), inst.form("customer")
+    pitems, citems = _pairs(inst)
+    key_cols = ["firm", "account"] if match == "account" else ["firm"]
+    _check_columns(provider, key_cols, "provider")
+    _check_columns(customer, key_cols, "customer")
+    _check_versions(inst, provider=provider, customer=customer)
+    provider, customer = _bare(provider), _bare(customer)
+    ps = _scores(provider, pform, pitems, "provider")
+    cs = _scores(customer, cform, citems, "customer")
+    pf, cf = provider["firm"].to_numpy(), customer["firm"].to_numpy()
+    pacc = provider["account"].to_numpy() if "account" in provider.columns else None
+    cacc = customer["account"].to_numpy() if "account" in customer.columns else None
+    # customers that match no provider unit: an error naming them
+    if match == "account":
+        pk = set(zip(pf, pacc))
+        ck = list(zip(cf, cacc))
+        bad = [i for i, k in enumerate(ck) if k not in pk]
+        unit = "account"
+    else:
+        pk = set(pf)
+        ck = list(cf)
+        bad = [i for i, k in enumerate(ck) if k not in pk]
+        unit = "firm"
+    if bad:
+        names = sorted({str(ck[i]) for i in bad})
+        raise DataValidationError(
+            f"customer data: {len(bad)} response(s) whose {unit} matches no provider {unit}: {names[:10]} "
+            f"(data rows {[i + 1 for i in bad[:10]]}). Fix the {unit} codes or leave those customers out "
+            "explicitly.", problems=[{"rule": f"unmatched_{unit}", "column": unit, "rows": [i + 1 for i in bad],
+                                      "row_counting": "data row", "values": names, "n": len(bad),
+                                      "allowed": f"{unit}s present in the provider data"}])
+    excluded = []
+    rng = np.random.default_rng(seed)
+    cons = list(pitems)
+    rows, boots = [], {}
+    for firm in sorted(set(pf), key=str):
+        pm, cm = pf == firm, cf == firm
+        if not cm.any():
+            excluded.append({"side": "provider", "firm": firm, "account": None, "n_rows": int(pm.sum()),
+                             "reason": "no customer responses for this firm"})
+            continue
+        if match == "account":
+            pa = pd.DataFrame(ps[pm].to_numpy(), columns=cons).groupby(pacc[pm]).mean()
+            ca = pd.DataFrame(cs[cm].to_numpy(), columns=cons).groupby(cacc[cm]).mean()
+            only_p = sorted(set(pa.index) - set(ca.index), key=str)
+            for a in only_p:
+                excluded.append({"side": "provider", "firm": firm, "account": a,
+                                 "n_rows": int((pacc[pm] == a).sum()),
+                                 "reason": "provider account without customer responses"})
+            acc = sorted(set(pa.index) & set(ca.index), key=str)
+            P, C = pa.loc[acc].to_numpy(), ca.loc[acc].to_numpy()
+            D = P - C
+            n_units = (~np.isnan(D)).sum(axis=0)
+            if n_units.min() < min_units:
+                raise InsufficientDataError(
+                    f"perception_gap: firm {firm!r} has {int(n_units.min())} matched account(s) with scores on "
+                    f"both sides; match='account' needs at least {min_units}. Use match='firm' or collect more "
+                    "accounts.")
+            bd, bd_se = _boot_means(D, None, n_boot, rng, with_se=True)
+            _, se_d, _ = _mean_se(D)
+            for j, c in enumerate(cons):
+                ok = ~np.isnan(D[:, j])
+                d = D[ok, j]
+                sd = np.std(d, ddof=1)
+                r = _t_row(d.mean(), se_d[j], bd[:, j], bd_se[:, j], ci, ok.sum())
+                rows.append({"firm": firm, "construct": c, "provider": float(P[ok, j].mean()),
+                             "customer": float(C[ok, j].mean()), **r,
+                             "effect_size": float(d.mean() / sd) if sd > 0 else np.nan,
+                             "n_provider": int(ps.loc[pm, c].notna().sum()),
+                             "n_customer": int(cs.loc[cm, c].notna().sum())})
+            boots[firm] = bd
+        else:
+            P, C = ps[pm].to_numpy(), cs[cm].to_numpy()
+            npv, ncv = (~np.isnan(P)).sum(axis=0), (~np.isnan(C)).sum(axis=0)
+            if min(npv.min(), ncv.min()) < min_units:
+                raise InsufficientDataError(
+                    f"perception_gap: firm {firm!r} has {int(npv.min())} provider and {int(ncv.min())} customer "
+                    f"respondent(s) with a score; at least {min_units} per side are needed.")
+            bp = _boot_means(P, None, n_boot, rng)
+            if cacc is not None:
+                # customers are clustered in accounts: resample accounts (cluster sums / counts)
+                acc = cacc[cm]
+                codes, inv = np.unique(acc.astype(str), return_inverse=True)
+                Cm = ~np.isnan(C)
+                S = np.zeros((len(codes), C.shape[1]))
+                N = np.zeros_like(S)
+                np.add.at(S, inv, np.where(Cm, C, 0.0))
+                np.add.at(N, inv, Cm)
+                bc = _ratio_boot(S, N, n_boot, rng)
+            else:
+                bc = _boot_means(C, None, n_boot, rng)
+            bd = bp - bc
+            for j, c in enumerate(cons):
+                p, q = P[~np.isnan(P[:, j]), j], C[~np.isnan(C[:, j]), j]
+                n1, n2 = len(p), len(q)
+                sp = np.sqrt(((n1 - 1) * np.var(p, ddof=1) + (n2 - 1) * np.var(q, ddof=1)) / (n1 + n2 - 2))
+                r = _ci_row(p.mean() - q.mean(), bd[:, j], ci, n1 + n2)
+                rows.append({"firm": firm, "construct": c, "provider": float(p.mean()), "customer": float(q.mean()),
+                             **r, "effect_size": float((p.mean() - q.mean()) / sp) if sp > 0 else np.nan,
+                             "n_provider": n1, "n_customer": n2})
+            boots[firm] = bd
+    table = pd.DataFrame(rows, columns=["firm", "construct", "provider", "customer", *COLUMNS, "effect_size",
+                                        "n_provider", "n_customer"])
+    excluded = pd.DataFrame(excluded, columns=["side", "firm", "account", "n_rows", "reason"])
+    if len(excluded):
+        warnings.warn("perception_gap: provider rows left out (no matching customers): "
+                      + "; ".join(f"firm {r.firm!r} account {r.account!r} ({r.n_rows} row(s))"
+                                  for r in excluded.itertuples()), MissingDataWarning, stacklevel=3)
+    return table, excluded, boots, cons
+
+
+def _ratio_boot(S, N, n_boot, rng):
+    """Cluster bootstrap of a ratio mean: clusters with sums S and counts N resampled."""
+    out = np.empty((n_boot, S.shape[1]))
+    for start in range(0, n_boot, CHUNK):
+        b = min(CHUNK, n_boot - start)
+        w = resample_counts(rng, b, S.shape[0])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[start:start + b] = (w @ S) / (w @ N)
+    return out
+
+
+def perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instrument, *, match: str = "account",
+                   ci: float = 0.95, n_boot: int = 2000, seed: int = 0, invariance=None,
+                   min_units: int = 3) -> PerceptionGapResult:
+    r"""Provider self-view minus the customers' view, per firm and paired construct.
+
+    Only the paired items (``instrument.pairs()``) enter: the provider score of a
+    construct is the mean of its keyed items that have a customer twin, the
+    customer score the mean of the twins.
+
+    ``match="account"`` (matched dyads): for account *a* of a firm,
+    :math:`D_a = \bar P_a - \bar C_a` (mean provider score of the respondents who
+    serve the account minus mean customer score of its respondents); the gap is
+    :math:`\bar D` over the accounts with both sides, ``n`` the number of accounts,
+    the effect size :math:`d_z = \bar D / s_D`; accounts are resampled (cluster
+    bootstrap), studentized (bootstrap-t) interval with ``se`` = :math:`s_D/\sqrt{n}`.  ``provider``/``customer`` are the means of the account means.
+
+    ``match="firm"`` (independent groups): gap :math:`\bar P - \bar C` over
+    respondents, ``n = n_provider + n_customer``, Cohen's
+    :math:`d = (\bar P - \bar C) / s_p` with the pooled SD
+    :math:`s_p^2 = ((n_1-1)s_1^2 + (n_2-1)s_2^2)/(n_1+n_2-2)`; provider respondents
+    are resampled within the firm and customers by account (clusters) when an
+    ``account`` column is there, else as respondents; percentile interval,
+    ``se`` = SD of the replicates.
+
+    A positive gap means the firm rates itself above its customers' experience.
+    Gaps of *latent* means need scalar invariance between the forms; this version
+    always reports observed-score gaps and warns
+    (:class:`~custval.exceptions.InvarianceWarning`) unless ``invariance=`` is a
+    :func:`custval.invariance` result whose highest level is scalar (or strict).
+
+    Parameters
+    ----------
+    provider, customer : DataFrame
+        Validated item codes (NaN = missing), ``firm`` and (for account matching) ``account``.
+    instrument : Instrument
+        The full CWI (both forms).
+    match : {"account", "firm"}
+    ci, n_boot, seed : bootstrap settings.
+    invariance : InvarianceResult, optional
+    min_units : int
+        Fewest accounts (``"account"``) or respondents per side (``"firm"``) a firm needs.
+
+    Returns
+    -------
+    PerceptionGapResult
+        ``table``: firm, construct, provider, customer, estimate (gap), se, ci_low,
+        ci_high, p_value, n, effect_size, n_provider, n_customer; ``excluded``:
+        provider rows without matching customers (also warned).
+
+    Raises
+    ------
+    DataValidationError
+        A customer response whose account (or firm) matches no provider account (firm).
+    InsufficientDataError
+        A firm with too few accounts or respondents.
+    CodebookError
+        Data read with another instrument version than ``instrument``.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from custval import load_instrument
+    >>> from custval.gaps import perception_gap
+    >>> from custval.simulate import case_study
+    >>> prov, cust = case_study(seed=0).validated()
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     res = perception_gap(prov, cust, load_instrument("cwi"), n_boot=200)
+    >>> row = res.table.query("firm == 'F6' and construct == 'CPROC'")
+    >>> print(row[["provider", "customer", "estimate", "ci_low", "ci_high", "n"]].round(3).to_string(index=False))
+     provider  customer  estimate  ci_low  ci_high  n
+        3.958      2.92     1.039   0.146     1.82 10
+    >>> # In R: t.test(P_a, C_a, paired = TRUE) per firm and construct (account means)
+    """
+    if isinstance(instrument, str):
+        from .codebook import load_instrument
+
+        instrument = load_instrument(instrument)
+    checked = _check_invariance(invariance)
+    table, excluded, boots, _ = _gap_core(provider, customer, instrument, match, ci, n_boot, seed, min_units)
+    if match == "account":
+        res = "accounts within firm (cluster bootstrap of matched dyads; studentized interval)"
+        eff = "d_z = mean(D) / sd(D)"
+    else:
+        res = ("provider respondents within firm; customer accounts within firm (clusters) if an account "
+               "column exists; percentile interval")
+        eff = "Cohen's d with pooled SD"
+    return PerceptionGapResult(
+        table=table, match=match, resampling=res, effect_size=eff, excluded=excluded,
+        invariance_checked=checked, ci=ci, n_boot=int(n_boot), seed=seed,
+        convention="observed-score gap = provider minus customer (paired items only); bootstrap CI (see "
+                   "resampling)",
+        method_note="latent-mean gaps need scalar invariance between the forms (not computed in this version)",
+        r_call="t.test(P_a, C_a, paired = TRUE)" if match == "account" else "t.test(P, C, var.equal = TRUE)",
+        boot=boots)
+
+
+# --------------------------------------------------------------------------- co-creation segments
+@dataclass(frozen=True)
+class SegmentResult(ResultMixin):
+    """Gaussian-mixture segments of customers' willingness to co-create."""
+
+    k: int
+    bic: pd.DataFrame
+    profiles: pd.DataFrame
+    sizes: pd.DataFrame
+    labels: pd.Series
+    excluded: pd.DataFrame
+    variables: tuple
+    seed: int
+    convention: str
+    r_call: str
+
+    _title = "Co-creation segments (Gaussian mixture, k by BIC)"
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.profiles.join(self.sizes)
+
+
+def cocreation_segments(customer: pd.DataFrame, instrument, *, k: int | None = None, k_max: int = 6,
+                        use: str = "items", covariance_type: str = "full", seed: int = 0) -> SegmentResult:
+    """Segments of customers by their willingness to co-create (COCR), Gaussian mixture with k by BIC.
+
+    ``sklearn.mixture.GaussianMixture(k, covariance_type, random_state=seed, n_init=5)``
+    is fitted to the keyed COCR item scores (``use="items"``) or to the COCR
+    construct score (``use="construct"``) of the customers with complete answers
+    (the others are listed in ``excluded``); ``k`` minimises BIC over 1..``k_max``
+    unless given.  Segments are numbered by their mean COCR score, 1 = lowest.
+
+    Returns
+    -------
+    SegmentResult
+        ``bic`` (k, bic), ``profiles`` (segment x variables: means, plus ``COCR``),
+        ``sizes`` (n, share), ``labels`` (segment per customer row, ``<NA>`` if excluded).
+
+    Examples
+    --------
+    >>> from custval import load_instrument
+    >>> from custval.gaps import cocreation_segments
+    >>> from custval.simulate import case_study
+    >>> _, cust = case_study(seed=0).validated()
+    >>> seg = cocreation_segments(cust, load_instrument("cwi"), k_max=3)
+    >>> seg.k, int(seg.sizes["n"].sum()) + len(seg.excluded) == len(cust)
+    (1, True)
+    >>> # In R: mclust::Mclust(x, G = 1:6)  (mclust's BIC has the opposite sign)
+    """
+    from sklearn.mixture import GaussianMixture
+
+    form, _ = _form(instrument, "customer")
+    if "COCR" not in form.constructs:
+        raise SpecificationError("the instrument's customer form has no COCR construct")
+    items = list(form.constructs["COCR"])
+    keyed = pd.DataFrame(_item_matrix(customer, form, items, "customer"), columns=items, index=customer.index)
+    X = keyed.copy()
+    if use == "construct":
+        X = keyed.mean(axis=1).to_frame("COCR").where(keyed.notna().all(axis=1))
+    elif use != "items":
+        raise SpecificationError(f"use must be 'items' or 'construct', got {use!r}")
+    ok = X.notna().all(axis=1).to_numpy()
+    excluded = pd.DataFrame({"row": np.flatnonzero(~ok) + 1,
+                             "reason": "missing COCR answer(s) (complete answers needed)"})
+    Xv = X.to_numpy()[ok]
+    if len(Xv) < 2 * max(k or k_max, 1):
+        raise InsufficientDataError(f"cocreation_segments: {len(Xv)} complete customer responses are too few "
+                                    f"for up to {k or k_max} segments")
+    ks = [k] if k is not None else list(range(1, k_max + 1))
+    fits, bic = {}, []
+    for kk in ks:
+        gm = GaussianMixture(kk, covariance_type=covariance_type, random_state=seed, n_init=5).fit(Xv)
+        fits[kk] = gm
+        bic.append({"k": kk, "bic": float(gm.bic(Xv))})
+    bic = pd.DataFrame(bic)
+    best = int(bic.loc[bic["bic"].idxmin(), "k"])
+    gm = fits[best]
+    raw = gm.predict(Xv)
+    score = keyed.mean(axis=1).to_numpy()[ok]
+    order = np.argsort([score[raw == s].mean() if (raw == s).any() else np.inf for s in range(best)])
+    relabel = {int(old): new + 1 for new, old in enumerate(order)}
+    lab = np.array([relabel[int(r)] for r in raw])
+    labels = pd.Series(pd.array([pd.NA] * len(customer), dtype="Int64"), index=customer.index, name="segment")
+    labels[ok] = lab
+    prof = pd.DataFrame(X.to_numpy()[ok], columns=X.columns).assign(COCR_score=score, segment=lab)
+    profiles = prof.groupby("segment").mean()
+    sizes = prof.groupby("segment").size().to_frame("n")
+    sizes["share"] = sizes["n"] / sizes["n"].sum()
+    return SegmentResult(k=best, bic=bic, profiles=profiles, sizes=sizes, labels=labels, excluded=excluded,
+                         variables=tuple(X.columns), seed=seed,
+                         convention=f"GaussianMixture(covariance_type={covariance_type!r}, n_init=5), "
+                                    "k minimising BIC = -2 logL + p log n",
+                         r_call="mclust::Mclust(x, G = 1:k_max)")
+
+
+# --------------------------------------------------------------------------- benchmarks
+@dataclass(frozen=True)
+class BenchmarkResult(ResultMixin):
+    """Per-firm aggregation statistics, readiness, gaps and ranks."""
+
+    aggregation: pd.DataFrame
+    agreement: pd.DataFrame
+    readiness: ReadinessResult
+    gaps: PerceptionGapResult
+    ranking: pd.DataFrame
+    ci: float
+    convention: str
+    r_call: str
+
+    _title = "Firm benchmarks"
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.ranking
+
+
+def icc_oneway(values: np.ndarray, groups: np.ndarray) -> dict:
+    r"""ICC(1) and ICC(2) from a one-way ANOVA (Bliese, 2000).
+
+    :math:`ICC(1) = (MSB - MSW) / (MSB + (\bar k - 1) MSW)`, :math:`ICC(2) = (MSB - MSW) / MSB`,
+    with :math:`\bar k = N / G` the mean group size (as ``multilevel::ICC1``/``ICC2`` in R).
+    Rows with NaN are left out (``n`` counts those used).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from custval.gaps import icc_oneway
+    >>> r = icc_oneway(np.array([1., 2, 3, 4, 5, 6]), np.array(["a", "a", "a", "b", "b", "b"]))
+    >>> round(r["icc1"], 4), round(r["icc2"], 4)
+    (0.8065, 0.9259)
+    >>> # In R: multilevel::ICC1(aov(y ~ g)); multilevel::ICC2(aov(y ~ g))
+    """
+    v = np.asarray(values, dtype=float)
+    ok = ~np.isnan(v)
+    v, g = v[ok], np.asarray(groups)[ok]
+    codes, inv = np.unique(g.astype(str), return_inverse=True)
+    G, N = len(codes), len(v)
+    if G < 2 or N - G < 1:
+        raise InsufficientDataError(f"ICC needs at least 2 groups and more respondents than groups (groups={G}, n={N})")
+    cnt = np.bincount(inv)
+    means = np.bincount(inv, v) / cnt
+    ssb = float(np.sum(cnt * (means - v.mean()) ** 2))
+    ssw = float(np.sum((v - means[inv]) ** 2))
+    msb, msw = ssb / (G - 1), ssw / (N - G)
+    kbar = N / G
+    return {"icc1": (msb - msw) / (msb + (kbar - 1) * msw), "icc2": (msb - msw) / msb if msb > 0 else np.nan,
+            "msb": msb, "msw": msw, "groups": G, "n": N}
+
+
+def rwg_j(items: np.ndarray, n_options: int) -> float:
+    r"""Within-group agreement :math:`r_{wg(J)}` (James, Demaree & Wolf, 1984), uniform null.
+
+    :math:`r_{wg(J)} = J(1 - \bar s^2/\sigma^2_{EU}) / (J(1 - \bar s^2/\sigma^2_{EU}) + \bar s^2/\sigma^2_{EU})`,
+    :math:`\sigma^2_{EU} = (A^2 - 1)/12` for *A* response options, :math:`\bar s^2` the mean of
+    the item variances (``ddof=1``, each over its answered values); set to 0 when
+    :math:`\bar s^2 > \sigma^2_{EU}`, as ``multilevel::rwg.j`` does.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from custval.gaps import rwg_j
+    >>> round(rwg_j(np.array([[4., 5], [5, 5], [4, 4]]), 7), 4)
+    0.9565
+    >>> # In R: multilevel::rwg.j(x, grpid = rep(1, 3), ranvar = 4)
+    """
+    x = np.asarray(items, dtype=float)
+    J = x.shape[1]
+    s2 = float(np.nanmean(np.nanvar(x, axis=0, ddof=1)))
+    sig = (n_options**2 - 1) / 12.0
+    if s2 > sig:
+        return 0.0
+    q = s2 / sig
+    return J * (1 - q) / (J * (1 - q) + q)
+
+
+def benchmark_firms(provider: pd.DataFrame, customer: pd.DataFrame, instrument, *, match: str = "firm",
+                    rank_by: str = "gap", ci: float = 0.95, n_boot: int = 2000, seed: int = 0,
+                    invariance=None, min_units: int = 3) -> BenchmarkResult:
+    """Firm benchmarks: aggregation statistics, readiness, perception gaps and ranks with uncertainty.
+
+    * ``aggregation``: per side and construct, ICC(1) and ICC(2) with firms as groups
+      (:func:`icc_oneway`; Bliese, 2000);
+    * ``agreement``: per side, firm and construct, :func:`rwg_j` (uniform null, ``A`` = number of
+      scale points) and the firm mean;
+    * ``readiness``: :func:`readiness` by firm; ``gaps``: :func:`perception_gap`;
+    * ``ranking``: per construct, firms ranked by the absolute perception gap (rank 1 = smallest
+      gap, i.e. best customer understanding; ``rank_by="gap"``) with a percentile interval of the
+      ranks over the bootstrap replicates of the gaps (``rank_low``, ``rank_high``).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from custval import load_instrument
+    >>> from custval.gaps import benchmark_firms
+    >>> from custval.simulate import case_study
+    >>> prov, cust = case_study(seed=0).validated()
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     b = benchmark_firms(prov, cust, load_instrument("cwi"), n_boot=200)
+    >>> print(b.ranking.query("construct == 'CPROC'")[["firm", "rank", "rank_low", "rank_high"]]
+    ...       .to_string(index=False))
+    firm  rank  rank_low  rank_high
+      F1     1         1          4
+      F2     2         1          4
+      F3     4         2          6
+      F4     3         1          6
+      F5     5         1          6
+      F6     6         2          6
+    >>> # In R: multilevel::ICC1(aov(y ~ firm)); multilevel::rwg.j(x, firm, ranvar = 4)
+    """
+    if isinstance(instrument, str):
+        from .codebook import load_instrument
+
+        instrument = load_instrument(instrument)
+    if rank_by != "gap":
+        raise SpecificationError(f"rank_by must be 'gap', got {rank_by!r}")
+    gaps = perception_gap(provider, customer, instrument, match=match, ci=ci, n_boot=n_boot, seed=seed,
+                          invariance=invariance, min_units=min_units)
+    ready = readiness(provider, instrument, by=("firm",), ci=ci, n_boot=n_boot, seed=seed, min_n=min_units)
+    n_opt = int(instrument.scale_max - instrument.scale_min + 1)
+    agg, agr = [], []
+    for side, df in (("provider", _bare(provider)), ("customer", _bare(customer))):
+        form = instrument.form(side)
+        sc = _scores(df, form, dict(form.constructs), side)
+        keyed = pd.DataFrame(_item_matrix(df, form, list(form.items), side), columns=list(form.items),
+                             index=df.index)
+        firms = df["firm"].to_numpy()
+        for c, its in form.constructs.items():
+            r = icc_oneway(sc[c].to_numpy(), firms)
+            agg.append({"side": side, "construct": c, "icc1": r["icc1"], "icc2": r["icc2"], "msb": r["msb"],
+                        "msw": r["msw"], "groups": r["groups"], "n": r["n"]})
+            for firm in sorted(set(firms), key=str):
+                m = firms == firm
+                agr.append({"side": side, "firm": firm, "construct": c, "mean": float(np.nanmean(sc[c][m])),
+                            "rwg_j": rwg_j(keyed.loc[m, list(its)].to_numpy(), n_opt), "n": int(m.sum())})
+    tab = gaps.table
+    a = 1 - ci
+    rank_rows = []
+    firms = list(gaps.boot)
+    for j, c in enumerate(dict.fromkeys(tab["construct"])):
+        est = tab[tab["construct"] == c].set_index("firm").loc[firms, "estimate"].abs().to_numpy()
+        rank = est.argsort().argsort() + 1
+        B = np.column_stack([np.abs(gaps.boot[f][:, j]) for f in firms])
+        br = B.argsort(axis=1).argsort(axis=1) + 1
+        lo = np.quantile(br, a / 2, axis=0, method="lower")
+        hi = np.quantile(br, 1 - a / 2, axis=0, method="higher")
+        for i, f in enumerate(firms):
+            rank_rows.append({"firm": f, "construct": c, "abs_gap": float(est[i]), "rank": int(rank[i]),
+                              "rank_low": int(lo[i]), "rank_high": int(hi[i])})
+    return BenchmarkResult(
+        aggregation=pd.DataFrame(agg), agreement=pd.DataFrame(agr), readiness=ready, gaps=gaps,
+        ranking=pd.DataFrame(rank_rows), ci=ci,
+        convention="ICC(1), ICC(2) from one-way ANOVA with mean group size N/G (Bliese, 2000); r_wg(J) with "
+                   "uniform null variance (A^2-1)/12, 0 when the observed variance exceeds it; ranks of |gap|, "
+                   "percentile rank intervals over bootstrap replicates",
+        r_call="multilevel::ICC1(aov(y ~ firm)); multilevel::ICC2(aov(y ~ firm)); "
+               "multilevel::rwg.j(x, firm, ranvar = (A^2 - 1) / 12)")
