@@ -568,6 +568,7 @@ def invariance(
             stopped = level
             break
         row = _fit_row(level, fit, estimator)
+        row["notes"] = "; ".join(getattr(fit, "notes_", []) or [])  # e.g. inadmissible latent covariances
         if i == 0:
             row.update(delta_chisq=np.nan, delta_df=np.nan, p_value=np.nan, delta_cfi=np.nan,
                        delta_rmsea=np.nan, delta_srmr=np.nan)

@@ -892,6 +892,11 @@ def fornell_larcker(cfa, *, convention: str = "fornell_larcker") -> FornellLarck
     bad = table.loc[~table["ok"], "construct"].unique().tolist()
     verdict = ("established: every sqrt(AVE) exceeds the construct's latent correlations" if not bad
                else f"not established for: {', '.join(bad)}")
+    npd = [str(p.group) for p in _cfa_parts(cfa) if np.linalg.eigvalsh(p.phi.to_numpy()).min() < 0]
+    if npd:
+        verdict += ("; note: the latent covariance matrix is not positive definite"
+                    + ("" if len(npd) == 1 and len(mats) == 1 else f" (group {', '.join(npd)})")
+                    + ", so latent correlations are not interpretable")
     return FornellLarckerResult(
         matrix=mats[0] if len(mats) == 1 else pd.concat(mats, keys=[p.group for p in _cfa_parts(cfa)]),
         table=table, convention=_CONVENTIONS[convention][0], verdict=verdict,

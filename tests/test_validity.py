@@ -243,6 +243,7 @@ def test_fornell_larcker_on_lavaan_estimates():
                 assert res.matrix.at[f, g] == pytest.approx(cor.at[f, g], abs=1e-8)
     # PERQ and CUSA correlate .96 > sqrt(AVE): the criterion flags them
     assert "PERQ" in res.verdict and "CUSA" in res.verdict
+    assert "not positive definite" in res.verdict  # lavaan warns for this model too
 
 
 def test_single_indicator_factor_warns():
