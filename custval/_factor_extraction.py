@@ -247,6 +247,29 @@ def _setulb_loop(fg, x0, lo, hi, *, m=5, factr=1e7, maxiter=100, maxls=20):
     return x, _Result(nit, ok, "CONVERGENCE" if ok else f"L-BFGS-B stopped (task {int(task[0])}, {int(task[1])})")
 
 
+def one_factor_values(r: np.ndarray) -> np.ndarray:
+    """``extract(r, 1, "minres").values`` without the bookkeeping (parallel analysis calls it often)."""
+    p = r.shape[0]
+    s_smc = smc(r)
+    start = 1.0 - s_smc
+    upper = max(s_smc.max(), 1.0)
+
+    def fg(z):
+        f, g = _minres_fg(z * 0.01, r, 1)
+        return f, g * 0.01
+
+    fast = _setulb_loop(fg, start / 0.01, 0.005 / 0.01, upper / 0.01)
+    if fast is None:  # pragma: no cover - scipy's private API changed
+        return extract(r, 1, "minres").values
+    psi = fast[0] * 0.01
+    s2 = r.copy()
+    s2.flat[:: p + 1] = 1.0 - psi
+    w, v = _top_eigh(s2, 1)
+    h2 = v[:, 0] ** 2 * max(w[0], 0.0)
+    s2.flat[:: p + 1] = h2
+    return np.linalg.eigvalsh(s2)[::-1]
+
+
 class Extraction:
     """Unrotated solution: ``loadings`` (sign-normalised), eigenvalues, psi and bookkeeping."""
 
