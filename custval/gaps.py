@@ -275,6 +275,7 @@ class ReadinessResult(ResultMixin):
 
     table: pd.DataFrame
     role_difference: pd.DataFrame | None
+    construct_means: pd.DataFrame
     excluded: pd.DataFrame
     by: tuple
     ci: float
@@ -336,7 +337,8 @@ def readiness(provider: pd.DataFrame, instrument, *, by=("firm", "role"), ci: fl
     ReadinessResult
         ``table``: the ``by`` columns, ``index``, ``estimate, se, ci_low, ci_high, p_value, n``
         (p: bootstrap-t test of 0; for the level indices MGMT and OPER the test is of the
-        scale midpoint); ``excluded``: respondents without a score for an index.
+        scale midpoint); ``construct_means``: group means of the construct scores (over
+        respondents with a score); ``excluded``: respondents without a score for an index.
 
     References
     ----------
@@ -419,7 +421,8 @@ def readiness(provider: pd.DataFrame, instrument, *, by=("firm", "role"), ci: fl
                               **_t_row(est[j], se[j], bm[:, j] - bs[:, j], bse[:, j], ci, nm[j] + ns[j])})
         role_diff = pd.DataFrame(drows, columns=[*rest, "index", *COLUMNS])
     return ReadinessResult(
-        table=table, role_difference=role_diff, excluded=excluded, by=by, ci=ci, n_boot=int(n_boot),
+        table=table, role_difference=role_diff,
+        construct_means=sc.groupby([provider[b] for b in by], sort=True).mean().reset_index(), excluded=excluded, by=by, ci=ci, n_boot=int(n_boot),
         seed=seed, resampling="respondents within each group (role difference: within each role)",
         convention="construct score = mean of answered keyed items; index = mean over respondents of "
                    "CPROC-OPROC, CQUAL-OQUAL, MGMT, OPER; studentized bootstrap CI; p for MGMT/OPER tests the "
