@@ -618,7 +618,9 @@ def _cfa_parts(cfa) -> list[_Parts]:
         sample = _square(_group_item(cfa.sample_cov_, g, pos), items)
         implied = _square(_group_item(cfa.implied_cov_, g, pos), items)
         n = _group_item(n_obs, g, pos) if n_obs is not None else np.nan
-        out.append(_Parts(g, lam, std, phi, theta, sample, implied, int(n) if np.isfinite(n) else -1))
+        labels = list(getattr(cfa, "group_labels_", []) or [])
+        label = labels[pos] if len(groups) > 1 and pos < len(labels) else g
+        out.append(_Parts(label, lam, std, phi, theta, sample, implied, int(n) if np.isfinite(n) else -1))
     return out
 
 

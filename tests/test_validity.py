@@ -429,3 +429,18 @@ def test_reverse_keyed_items_are_keyed_once():
     signed = htmt(data, inst, n_boot=0, absolute=False)
     plain = htmt(keyed, {"A": ["a1", "a2", "a3"], "B": ["b1", "b2", "b3"]}, n_boot=0, absolute=False)
     np.testing.assert_allclose(signed.matrix, plain.matrix, atol=1e-14)
+
+
+@needs_cfa
+def test_cr_ave_per_group_match_semtools(hs):
+    from custval.cfa import CFA
+    from custval.validity import ave, composite_reliability
+
+    gold = load_golden("validity", "reliability_groups")
+    fit = CFA(HS_MODEL, group="school").fit(hs)
+    cr, av = composite_reliability(fit).wide(), ave(fit).wide()
+    for res, name in [(cr, "cr"), (av, "ave")]:
+        for col, key in [("semtools_observed", "obs"), ("semtools_implied", "implied")]:
+            for row in gold[f"{name}_{key}"]:
+                for f in ("visual", "textual", "speed"):
+                    assert res.at[(row["group"], f), col] == pytest.approx(row[f], rel=1e-7), (name, key, f)

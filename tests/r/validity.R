@@ -123,6 +123,16 @@ cfa_case <- function(model, data) {
     r_call = "semTools::compRelSEM(fit, obs.var = TRUE/FALSE); semTools::AVE(fit, obs.var = TRUE/FALSE)"
   )
 }
+# per group (configural model by school), polished
+mg <- cfa(hs_model, data = hs, group = "school")
+mg <- cfa(hs_model, data = hs, group = "school", start = mg, optim.method = "BFGS",
+          control = list(reltol = 1e-16, maxit = 10000))
+save(list(group_labels = lavInspect(mg, "group.label"),
+          max_gradient = max(abs(lavInspect(mg, "optim.gradient"))),
+          cr_obs = compRelSEM(mg, obs.var = TRUE), cr_implied = compRelSEM(mg, obs.var = FALSE),
+          ave_obs = AVE(mg, obs.var = TRUE), ave_implied = AVE(mg, obs.var = FALSE)),
+     "reliability_groups")
+
 save(list(hs39 = cfa_case(hs_model, hs),
           hs39_rc = cfa_case(hs_model_rc, hs),
           mobi_ecsi = cfa_case(ecsi_model, mobi)), "reliability")
