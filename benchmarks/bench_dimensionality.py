@@ -118,7 +118,7 @@ def main():
 
     t_fa, (fa_obs, nf, nc) = time_median(lambda: factor_analyzer_loop(df), repeat=1, warmup=0)
     bench.add(task, "factor_analyzer loop", t_fa, values=fa_obs,
-              note=f"suggests {nf} factors, {nc} components; listwise-free pandas pairwise corr")
+              note=f"suggests {nf} factors, {nc} components; pandas pairwise correlations")
 
     ratios = {"factor_analyzer_over_custval": t_fa / sec, "custval_cpu_seconds": cpu}
     if have_r("psych", "jsonlite"):
