@@ -70,6 +70,8 @@ _EXPORTS: dict[str, str] = {
     "perception_gap": "custval.gaps",
     "cocreation_segments": "custval.gaps",
     "benchmark_firms": "custval.gaps",
+    "questionnaire": "custval.questionnaire",
+    "data_entry_template": "custval.questionnaire",
 }
 
 __all__ = ["CodebookError", "DataValidationError", "__version__", "exceptions", *_EXPORTS]

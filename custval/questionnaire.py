@@ -1,0 +1,242 @@
+"""Printable questionnaires and data-entry templates from an instrument codebook.
+
+* :func:`questionnaire` — a self-contained, printable HTML questionnaire of one form
+  (provider or customer) in one language (``en``/``fi``), answer boxes for the scale
+  points and the "don't know" option;
+* :func:`data_entry_template` — an ``.xlsx`` workbook (sheet ``data`` with the column
+  header and input validation, sheet ``codebook`` with the items and codes) and a
+  ``.csv`` file with the same header, which :func:`custval.read_survey` reads back
+  with the same columns.
+
+Column order of the templates: ``respondent_id, firm, role, account`` and then the
+form's items in codebook order.  Codes: the scale points, and the "don't know"
+code(s) of the codebook (8 in the CWI), which ``read_survey`` counts as missing.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+from pathlib import Path
+
+from .exceptions import SpecificationError
+
+__all__ = ["META_COLUMNS", "data_entry_template", "questionnaire"]
+
+#: Identification columns written before the items.
+META_COLUMNS = ("respondent_id", "firm", "role", "account")
+
+_TEXT = {
+    "en": {
+        "instructions": "Please indicate how much you agree with each statement. Mark one box per row. "
+                        "If you cannot judge a statement, mark \u201c{dk}\u201d.",
+        "ident": "Respondent", "firm": "Firm", "role": "Role", "account": "Customer account",
+        "statement": "Statement", "section": "Part",
+    },
+    "fi": {
+        "instructions": "Arvioi, missä määrin olet samaa mieltä kunkin väittämän kanssa. Merkitse yksi "
+                        "ruutu kullekin riville. Jos et osaa arvioida väittämää, merkitse \u201c{dk}\u201d.",
+        "ident": "Vastaaja", "firm": "Yritys", "role": "Rooli", "account": "Asiakkuus",
+        "statement": "Väittämä", "section": "Osa",
+    },
+}
+
+_CSS = """
+body { font-family: "DejaVu Sans", Arial, sans-serif; font-size: 10.5pt; margin: 1.5cm; color: #111; }
+h1 { font-size: 15pt; margin-bottom: 0.1em; }
+h2 { font-size: 11.5pt; margin: 1.2em 0 0.3em; page-break-after: avoid; }
+p.form { margin-top: 0; color: #444; }
+table.ident td { padding: 0.2em 0.6em 0.2em 0; }
+table.ident td.line { border-bottom: 1px solid #888; width: 12em; }
+table.items { border-collapse: collapse; width: 100%; page-break-inside: auto; }
+table.items th { font-size: 8pt; font-weight: normal; vertical-align: bottom; padding: 0.2em; }
+table.items td { border-top: 1px solid #ccc; padding: 0.35em 0.2em; vertical-align: middle; }
+table.items tr { page-break-inside: avoid; }
+td.num { width: 2em; color: #555; }
+td.box { width: 3.2em; text-align: center; }
+td.box span { display: inline-block; width: 0.9em; height: 0.9em; border: 1px solid #333; }
+td.id { font-size: 7pt; color: #888; width: 5em; }
+th.dk, td.dk { border-left: 1px solid #999; }
+@media print { body { margin: 0; } }
+"""
+
+
+def _lang_text(mapping, lang: str, what: str) -> str:
+    if mapping is None or lang not in mapping:
+        raise SpecificationError(f"{what} has no {lang!r} text")
+    return mapping[lang]
+
+
+def _form(instrument, form: str):
+    if isinstance(instrument, (str, Path)):
+        from .codebook import load_instrument
+
+        instrument = load_instrument(instrument)
+    if form is None:
+        return instrument
+    if instrument.perspective == form:
+        return instrument
+    return instrument.form(form)
+
+
+def questionnaire(instrument, form: str | None = "provider", lang: str = "en", path=None, *,
+                  show_constructs: bool = False, show_item_ids: bool = True) -> str:
+    """A printable HTML questionnaire of one form of an instrument.
+
+    Parameters
+    ----------
+    instrument : Instrument, str or Path
+        The codebook (e.g. ``load_instrument("cwi")``).
+    form : {"provider", "customer"} or None
+        The form (``None`` for an instrument without forms).
+    lang : str
+        A language of the codebook (``"en"``, ``"fi"``).
+    path : str or Path, optional
+        Also write the HTML there (UTF-8).
+    show_constructs : bool, default False
+        Head each part with the construct label (off by default: construct names can
+        steer answers); parts are numbered either way.
+    show_item_ids : bool, default True
+        Print the item id in small type for data entry.
+
+    Returns
+    -------
+    str
+        The HTML document.
+
+    Examples
+    --------
+    >>> from custval import load_instrument
+    >>> from custval.questionnaire import questionnaire
+    >>> doc = questionnaire(load_instrument("cwi"), "customer", lang="fi")
+    >>> "Tämä toimittaja ymmärtää päivittäiset liiketoimintaprosessimme." in doc
+    True
+    >>> doc.count('<tr class="item"')
+    29
+    >>> # In R: no equivalent (e.g. a hand-made R Markdown form)
+    """
+    inst = _form(instrument, form)
+    if lang not in inst.languages:
+        raise SpecificationError(f"lang {lang!r} is not a language of {inst.name!r}; languages: "
+                                 f"{', '.join(inst.languages)}")
+    t = _TEXT.get(lang, _TEXT["en"])
+    labels = inst.scale_labels(lang)
+    dk_labels = inst.dont_know_labels.get(lang, ()) if inst.dont_know_labels else ()
+    dk_codes = list(inst.dont_know_codes)
+    dk = dk_labels[0] if dk_labels else ""
+    title = inst.title(lang)
+    form_label = ""
+    if form is not None and form in inst.forms:
+        form_label = _lang_text(inst.forms[form].get("label"), lang, f"form {form!r}")
+    e = html.escape
+    head = "".join(f'<th class="box">{int(c) if float(c).is_integer() else c}<br>{e(lab)}</th>'
+                   for c, lab in labels.items())
+    if dk_codes:
+        head += f'<th class="box dk">{e(dk)}</th>'
+    parts = []
+    k = 0
+    for s, (cid, items) in enumerate(inst.constructs.items(), start=1):
+        heading = f"{t['section']} {s}"
+        if show_constructs:
+            heading += f": {e(_lang_text(inst.construct(cid).label, lang, f'construct {cid}'))}"
+        rows = []
+        for iid in items:
+            k += 1
+            text = _lang_text(inst.item(iid).text, lang, f"item {iid}")
+            boxes = "".join('<td class="box"><span></span></td>' for _ in labels)
+            if dk_codes:
+                boxes += '<td class="box dk"><span></span></td>'
+            idcell = f'<td class="id">{e(iid)}</td>' if show_item_ids else ""
+            rows.append(f'<tr class="item" data-item="{e(iid)}"><td class="num">{k}.</td><td>{e(text)}</td>'
+                        f"{boxes}{idcell}</tr>")
+        parts.append(f"<h2>{heading}</h2>\n<table class=\"items\"><thead><tr><th></th>"
+                     f"<th>{e(t['statement'])}</th>{head}{'<th></th>' if show_item_ids else ''}</tr></thead>"
+                     f"<tbody>\n" + "\n".join(rows) + "\n</tbody></table>")
+    ident = "".join(f"<tr><td>{e(t[key])}</td><td class=\"line\"></td></tr>"
+                    for key in ("ident", "firm", "role", "account"))
+    doc = (f'<!DOCTYPE html>\n<html lang="{e(lang)}"><head><meta charset="utf-8">'
+           f"<title>{e(title)}</title><style>{_CSS}</style></head><body>\n"
+           f"<h1>{e(title)}</h1>\n<p class=\"form\">{e(form_label)} \u00b7 {e(inst.name)} "
+           f"{e(str(inst.version))}</p>\n<table class=\"ident\">{ident}</table>\n"
+           f"<p>{e(t['instructions'].format(dk=dk))}</p>\n" + "\n".join(parts) + "\n</body></html>\n")
+    if path is not None:
+        Path(path).write_text(doc, encoding="utf-8")
+    return doc
+
+
+def data_entry_template(instrument, form: str | None, path, *, lang: str = "en") -> tuple[Path, Path]:
+    """Write ``.xlsx`` and ``.csv`` data-entry templates for one form.
+
+    Both have the header ``respondent_id, firm, role, account, <items>``; the
+    workbook's ``data`` sheet (the first, which :func:`custval.read_survey` reads)
+    restricts item cells to the scale's whole numbers and the "don't know" code(s)
+    and freezes the header; its ``codebook`` sheet lists item id, construct, wording
+    (in ``lang``), reverse keying and the codes.
+
+    Parameters
+    ----------
+    instrument : Instrument, str or Path
+    form : {"provider", "customer"} or None
+    path : str or Path
+        Base name: ``path.xlsx`` and ``path.csv`` are written (a given suffix is replaced).
+
+    Returns
+    -------
+    (Path, Path)
+        The workbook and the CSV file.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from custval import load_instrument, read_survey
+    >>> from custval.questionnaire import data_entry_template
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> xlsx, csv_path = data_entry_template(load_instrument("cwi"), "provider", d / "cwi_provider")
+    >>> xlsx.name, csv_path.name
+    ('cwi_provider.xlsx', 'cwi_provider.csv')
+    >>> csv_path.read_text(encoding="utf-8").split(",")[:6]
+    ['respondent_id', 'firm', 'role', 'account', 'CPROC_P1', 'CPROC_P2']
+    >>> # In R: write.csv(setNames(data.frame(matrix(ncol = k, nrow = 0)), cols), "template.csv")
+    """
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    inst = _form(instrument, form)
+    items = list(inst.items)
+    clash = [c for c in META_COLUMNS if c in items]
+    if clash:
+        raise SpecificationError(f"item ids {clash} clash with the template's identification columns")
+    header = [*META_COLUMNS, *items]
+    base = Path(path)
+    base = base.with_suffix("") if base.suffix.lower() in (".xlsx", ".csv") else base
+    xlsx, csv_path = base.with_name(base.name + ".xlsx"), base.with_name(base.name + ".csv")
+    lo, hi = inst.scale_min, inst.scale_max
+    codes = [*range(int(lo), int(hi) + 1), *[int(c) for c in inst.dont_know_codes]]
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "data"
+    ws.append(header)
+    ws.freeze_panes = "B2"
+    first, last = get_column_letter(len(META_COLUMNS) + 1), get_column_letter(len(header))
+    dv = DataValidation(type="list", formula1='"' + ",".join(str(c) for c in codes) + '"', allow_blank=True,
+                        showErrorMessage=True, errorTitle="Code",
+                        error=f"Allowed codes: {', '.join(str(c) for c in codes)} (blank = not answered)")
+    ws.add_data_validation(dv)
+    dv.add(f"{first}2:{last}2000")
+    cb = wb.create_sheet("codebook")
+    cb.append(["item", "construct", "text", "reverse", "codes"])
+    scale = "; ".join(f"{c} = {lab}" for c, lab in inst.scale_labels(lang).items())
+    dk = inst.dont_know_labels.get(lang, ()) if inst.dont_know_labels else ()
+    dk_txt = "; ".join(f"{int(c)} = {dk[0] if dk else 'dont know'}" for c in inst.dont_know_codes)
+    for iid in items:
+        it = inst.item(iid)
+        cb.append([iid, it.construct, it.text.get(lang, ""), bool(it.reverse),
+                   scale + (f"; {dk_txt}" if dk_txt else "")])
+    cb.append([])
+    cb.append([f"{inst.name} {inst.version}", inst.citation])
+    wb.save(xlsx)
+    with open(csv_path, "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerow(header)
+    return xlsx, csv_path
