@@ -94,7 +94,9 @@ def main():
             f"psych: `alpha(n.iter=1000)` + `omega(nfactors=1, n.iter={PSYCH_OMEGA_ITER})` per construct "
             f"(omega time scaled ×{N_BOOT // PSYCH_OMEGA_ITER} to 1,000 resamples), `mc.cores = 1`. "
             "max abs diff = largest difference of the point estimates from custval's. "
-            "1M rows: 50 items, `item_analysis` + `cronbach_alpha` vs plain numpy X'X (centred) + alpha."
+            "1M rows: 50 items, `item_analysis` + `cronbach_alpha` vs plain numpy X'X (centred) + alpha, "
+            "BLAS limited to one thread for both; peak extra memory = largest allocation above the data "
+            "(tracemalloc), so total peak = data × (1 + that)."
         ),
     )
     inst = SimInstrument()
@@ -146,8 +148,13 @@ def main():
         k = c.shape[0]
         return k / (k - 1) * (1 - np.trace(c) / c.sum())
 
-    t_np, a_np = time_median(numpy_big, repeat=3)
-    t_cv, v_cv = time_median(custval_big, repeat=3)
+    # Multi-threaded BLAS on this shared 2-core machine makes one 1M × 50 product 5-20× slower and
+    # erratic; both tools run with BLAS limited to one thread (custval does so internally anyway).
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        t_np, a_np = time_median(numpy_big, repeat=3)
+        t_cv, v_cv = time_median(custval_big, repeat=3)
     mem_cv, _ = peak_memory(custval_big)
     mem_np, _ = peak_memory(numpy_big)
     task2 = "item analysis + alpha, 50 items, n=1,000,000"

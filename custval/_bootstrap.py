@@ -138,6 +138,14 @@ def bootstrap_blocks(
     covariance and correlation matrices (``R`` is R's pairwise correlation with
     missing data, else ``cov2cor(C)``).
     """
+    from ._relcore import single_thread_blas
+
+    with single_thread_blas():  # chunk-sized products and tiny matrices: one BLAS thread is faster
+        return _bootstrap_blocks(x, blocks, stat_fn, n_boot=n_boot, seed=seed, pairwise=pairwise,
+                                 progress=progress, jackknife=jackknife)
+
+
+def _bootstrap_blocks(x, blocks, stat_fn, *, n_boot, seed, pairwise, progress, jackknife) -> BootResult:
     x = np.asarray(x, dtype=float)
     design = _Design(x, blocks, pairwise)
     n = design.n

@@ -205,6 +205,11 @@ def complete_moments(x: np.ndarray, chunk: int = 1 << 15) -> dict:
     negligible.  Returns n, mean, cov (n − 1), m2, m3, m4 (central sums
     Σ(x − x̄)^r per column), min, max.
     """
+    with single_thread_blas():  # many mid-size products: threads only contend on a shared machine
+        return _complete_moments(x, chunk)
+
+
+def _complete_moments(x: np.ndarray, chunk: int) -> dict:
     n, p = x.shape
     shift = x[: min(n, 4096)].mean(axis=0)
     xtx = np.zeros((p, p))

@@ -94,7 +94,7 @@ def test_unkeyed_negative_items_give_negative_covariance_warning_only_when_negat
     x = bfi(keyed=False)[BFI_SCALES["A"]]
     res = cronbach_alpha(x)  # average covariance still positive: no warning (filterwarnings=error)
     np.testing.assert_allclose(res.estimate, g["alpha"], rtol=RTOL)
-    neg = pd.DataFrame({"a": [1, 2, 3, 4, 5.0], "b": [5, 4, 3, 2, 1.0], "c": [1, 3, 2, 5, 4.0]})
+    neg = pd.DataFrame({"a": [1, 2, 3, 4, 5, 3.0], "b": [5, 3, 4, 2, 1, 2.0], "c": [2, 3, 1, 5, 4, 4.0]})
     with pytest.warns(ex.NegativeCovarianceWarning, match="negative"):
         r = cronbach_alpha(neg, ci_method=None)
     assert r.estimate < 0
