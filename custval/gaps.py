@@ -16,13 +16,18 @@ items as ``scale_min + scale_max - x``; the :func:`custval.scoring.score` rule w
 counts it.  Confidence intervals come from a vectorised bootstrap (all resamples
 drawn at once as a count matrix); which units are resampled is stated in each
 result (``resampling``).  Means of independent units (readiness indices, their
-manager-staff differences, account-matched gaps) get studentized (bootstrap-t)
-intervals, ``[θ - q*(1-a/2)·se, θ - q*(a/2)·se]`` with ``t* = (θ* - θ)/se*`` and
-``se = s/sqrt(n)``, which keep their coverage with a few dozen units where the
-percentile interval is too narrow; their p-value is the share of ``|t*|`` at
-least ``|θ - θ0|/se``.  Firm-level gaps of independent groups with clustered
-customers (``match="firm"``) get percentile intervals, ``se`` = SD of the
-replicates, p = ``min(1, 2·min(P*(θ* ≤ 0), P*(θ* ≥ 0)))``.
+manager-staff differences, account-matched gaps) get *expanded percentile*
+intervals (Hesterberg, 2015): the bootstrap quantiles at ``a'/2`` and ``1 - a'/2``
+with ``a' = 2·Phi(-sqrt(n/(n-1))·t_{1-a/2, n-1})``, which corrects the plain
+percentile interval's known narrowness with a few dozen units; ``se = s/sqrt(n)``;
+p-value ``min(1, 2·min(P*(θ* - θ ≥ θ - θ0), P*(θ* - θ ≤ θ - θ0)))`` (the bootstrap
+distribution centred at the null θ0).  Firm-level gaps of independent groups with
+clustered customers (``match="firm"``) get plain percentile intervals, ``se`` = SD of
+the replicates, p = ``min(1, 2·min(P*(θ* ≤ 0), P*(θ* ≥ 0)))``.
+
+Hesterberg, T. C. (2015). What teachers should know about the bootstrap: Resampling in
+the undergraduate statistics curriculum. *The American Statistician, 69*(4), 371–386.
+https://doi.org/10.1080/00031305.2015.1089789
 
 Efron, B., & Tibshirani, R. J. (1993). *An introduction to the bootstrap*. Chapman & Hall.
 
@@ -55,6 +60,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from ._bootstrap import CHUNK, resample_counts
 from ._results import COLUMNS, ResultMixin
@@ -189,7 +195,7 @@ def _boot_means(values: np.ndarray, strata: np.ndarray | None, n_boot: int, rng,
 
     Units are resampled with replacement within each stratum (all strata in one
     replicate); returns (n_boot, k) means over the non-missing resampled units and,
-    with ``with_se``, their standard errors ``s*/sqrt(n*)`` (for the studentized interval).
+    with ``with_se``, their standard errors ``s*/sqrt(n*)``.
     """
     v = np.asarray(values, dtype=float)
     if v.ndim == 1:
@@ -242,23 +248,27 @@ def _ci_row(estimate: float, boot: np.ndarray, ci: float, n: int) -> dict:
             "ci_high": float(hi), "p_value": float(p), "n": int(n)}
 
 
-def _t_row(estimate: float, se: float, boot: np.ndarray, boot_se: np.ndarray, ci: float, n: int,
-           null: float = 0.0) -> dict:
-    """Studentized (bootstrap-t) interval: ``[θ - q*(1-a/2)·se, θ - q*(a/2)·se]``, ``t* = (θ* - θ)/se*``.
+def _expanded_row(estimate: float, se: float, boot: np.ndarray, ci: float, n: int, null: float = 0.0) -> dict:
+    """Expanded percentile interval (Hesterberg, 2015) for a mean of ``n`` independent units.
 
-    p-value: share of ``|t*|`` at least ``|θ - null| / se`` (Efron & Tibshirani, 1993, ch. 12, 16).
+    The percentile interval of a mean is too narrow in small samples (its width follows
+    ``z·s·sqrt((n-1)/n)/sqrt(n)`` instead of ``t_{n-1}·s/sqrt(n)``); the expanded interval
+    takes the bootstrap quantiles at ``a'/2`` and ``1 - a'/2`` with
+    ``a' = 2·Phi(-sqrt(n/(n-1))·t_{1-a/2, n-1})``.  p-value: the bootstrap distribution
+    centred at the null, ``min(1, 2·min(P*(θ* - θ ≥ θ - θ0), P*(θ* - θ ≤ θ - θ0)))``.
     """
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t = (boot - estimate) / boot_se
-    t = t[np.isfinite(t)]
-    if t.size == 0 or not np.isfinite(se) or se <= 0:
+    boot = boot[np.isfinite(boot)]
+    if boot.size == 0 or n < 2:
         return {"estimate": float(estimate), "se": float(se), "ci_low": np.nan, "ci_high": np.nan,
                 "p_value": np.nan, "n": int(n)}
     a = 1 - ci
-    qlo, qhi = np.quantile(t, [a / 2, 1 - a / 2])
-    p = float(np.mean(np.abs(t) >= abs(estimate - null) / se))
-    return {"estimate": float(estimate), "se": float(se), "ci_low": float(estimate - qhi * se),
-            "ci_high": float(estimate - qlo * se), "p_value": p, "n": int(n)}
+    a2 = 2 * stats.norm.cdf(-np.sqrt(n / (n - 1)) * stats.t.ppf(1 - a / 2, n - 1))
+    lo, hi = np.quantile(boot, [a2 / 2, 1 - a2 / 2])
+    # two-sided p: how often the bootstrap distribution, centred at the null, is as far out as θ
+    dev = boot - estimate
+    p = min(1.0, 2 * min(np.mean(dev >= estimate - null), np.mean(dev <= estimate - null)))
+    return {"estimate": float(estimate), "se": float(se), "ci_low": float(lo), "ci_high": float(hi),
+            "p_value": float(p), "n": int(n)}
 
 
 def _check_ci(ci, n_boot):
@@ -325,9 +335,9 @@ def readiness(provider: pd.DataFrame, instrument, *, by=("firm", "role"), ci: fl
     by : tuple of str
         Grouping columns (default firm and role; role values ``manager`` and ``staff``).
     ci, n_boot, seed
-        Studentized bootstrap (bootstrap-t): respondents are resampled with
-        replacement within each group (for the role difference: within each role
-        of the group); ``se = s/sqrt(n)``.
+        Expanded percentile bootstrap interval (module docstring): respondents are
+        resampled with replacement within each group (for the role difference:
+        within each role of the group, expansion by the smaller role); ``se = s/sqrt(n)``.
     min_n : int
         Fewest respondents with a score a group needs; fewer raises
         :class:`~custval.exceptions.InsufficientDataError` naming the group.
@@ -336,7 +346,7 @@ def readiness(provider: pd.DataFrame, instrument, *, by=("firm", "role"), ci: fl
     -------
     ReadinessResult
         ``table``: the ``by`` columns, ``index``, ``estimate, se, ci_low, ci_high, p_value, n``
-        (p: bootstrap-t test of 0; for the level indices MGMT and OPER the test is of the
+        (p: bootstrap test of 0; for the level indices MGMT and OPER the test is of the
         scale midpoint); ``construct_means``: group means of the construct scores (over
         respondents with a score); ``excluded``: respondents without a score for an index.
 
@@ -355,7 +365,7 @@ def readiness(provider: pd.DataFrame, instrument, *, by=("firm", "role"), ci: fl
     >>> row = res.table.query("firm == 'F1' and role == 'staff' and index == 'process_understanding'")
     >>> print(row[["estimate", "ci_low", "ci_high", "n"]].round(3).to_string(index=False))
      estimate  ci_low  ci_high  n
-       -0.514  -1.068   -0.153 18
+       -0.514  -0.924   -0.081 18
     >>> # In R: aggregate(CPROC - OPROC ~ firm + role, data = scores, FUN = mean); boot::boot() for the CI
     """
     _check_ci(ci, n_boot)
@@ -390,12 +400,12 @@ def readiness(provider: pd.DataFrame, instrument, *, by=("firm", "role"), ci: fl
                 f"readiness: group {dict(zip(by, key))} has {int(n.min())} respondent(s) with a score "
                 f"(index {idx.columns[int(n.argmin())]!r}); at least min_n={min_n} are needed. "
                 "Merge or leave out that group, or lower min_n.")
-        boot, boot_se = _boot_means(v, None, n_boot, rng, with_se=True)
+        boot = _boot_means(v, None, n_boot, rng)
         est, se, _ = _mean_se(v)
         for j, k in enumerate(idx.columns):
             null = mid if READINESS_INDICES[k][1] is None else 0.0
             rows.append({**dict(zip(by, key)), "index": k,
-                         **_t_row(est[j], se[j], boot[:, j], boot_se[:, j], ci, n[j], null)})
+                         **_expanded_row(est[j], se[j], boot[:, j], ci, n[j], null)})
     table = pd.DataFrame(rows, columns=[*by, "index", *COLUMNS])
     role_diff = None
     if "role" in by:
@@ -410,22 +420,22 @@ def readiness(provider: pd.DataFrame, instrument, *, by=("firm", "role"), ci: fl
                 continue
             v = idx.to_numpy()
             # each role resampled with replacement within itself (independent samples)
-            bm, bm_se = _boot_means(v[pm], None, n_boot, rng, with_se=True)
-            bs, bs_se = _boot_means(v[ps], None, n_boot, rng, with_se=True)
+            bm = _boot_means(v[pm], None, n_boot, rng)
+            bs = _boot_means(v[ps], None, n_boot, rng)
             em, sem, nm = _mean_se(v[pm])
             es, ses, ns = _mean_se(v[ps])
             est, se = em - es, np.sqrt(sem**2 + ses**2)
-            bse = np.sqrt(bm_se**2 + bs_se**2)
             for j, k in enumerate(idx.columns):
-                drows.append({**dict(zip(rest, key)), "index": k,
-                              **_t_row(est[j], se[j], bm[:, j] - bs[:, j], bse[:, j], ci, nm[j] + ns[j])})
+                # expansion by the smaller group (conservative); n reports both groups
+                r = _expanded_row(est[j], se[j], bm[:, j] - bs[:, j], ci, int(min(nm[j], ns[j])))
+                drows.append({**dict(zip(rest, key)), "index": k, **{**r, "n": int(nm[j] + ns[j])}})
         role_diff = pd.DataFrame(drows, columns=[*rest, "index", *COLUMNS])
     return ReadinessResult(
         table=table, role_difference=role_diff,
         construct_means=sc.groupby([provider[b] for b in by], sort=True).mean().reset_index(), excluded=excluded, by=by, ci=ci, n_boot=int(n_boot),
         seed=seed, resampling="respondents within each group (role difference: within each role)",
         convention="construct score = mean of answered keyed items; index = mean over respondents of "
-                   "CPROC-OPROC, CQUAL-OQUAL, MGMT, OPER; studentized bootstrap CI; p for MGMT/OPER tests the "
+                   "CPROC-OPROC, CQUAL-OQUAL, MGMT, OPER; expanded percentile bootstrap CI; p for MGMT/OPER tests the "
                    "scale midpoint",
         method_note="Grönroos (2006, 2017); Heinonen & Strandvik (2015)",
         r_call="aggregate(cbind(CPROC - OPROC, CQUAL - OQUAL, MGMT, OPER) ~ firm + role, scores, mean)")
@@ -543,13 +553,13 @@ def _gap_core(provider, customer, inst, match, ci, n_boot, seed, min_units):
                     f"perception_gap: firm {firm!r} has {int(n_units.min())} matched account(s) with scores on "
                     f"both sides; match='account' needs at least {min_units}. Use match='firm' or collect more "
                     "accounts.")
-            bd, bd_se = _boot_means(D, None, n_boot, rng, with_se=True)
+            bd = _boot_means(D, None, n_boot, rng)
             _, se_d, _ = _mean_se(D)
             for j, c in enumerate(cons):
                 ok = ~np.isnan(D[:, j])
                 d = D[ok, j]
                 sd = np.std(d, ddof=1)
-                r = _t_row(d.mean(), se_d[j], bd[:, j], bd_se[:, j], ci, ok.sum())
+                r = _expanded_row(d.mean(), se_d[j], bd[:, j], ci, int(ok.sum()))
                 rows.append({"firm": firm, "construct": c, "provider": float(P[ok, j].mean()),
                              "customer": float(C[ok, j].mean()), **r,
                              "effect_size": float(d.mean() / sd) if sd > 0 else np.nan,
@@ -621,7 +631,7 @@ def perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instrument, *
     serve the account minus mean customer score of its respondents); the gap is
     :math:`\bar D` over the accounts with both sides, ``n`` the number of accounts,
     the effect size :math:`d_z = \bar D / s_D`; accounts are resampled (cluster
-    bootstrap), studentized (bootstrap-t) interval with ``se`` = :math:`s_D/\sqrt{n}`.  ``provider``/``customer`` are the means of the account means.
+    bootstrap), expanded percentile interval with ``se`` = :math:`s_D/\sqrt{n}`.  ``provider``/``customer`` are the means of the account means.
 
     ``match="firm"`` (independent groups): gap :math:`\bar P - \bar C` over
     respondents, ``n = n_provider + n_customer``, Cohen's
@@ -678,7 +688,7 @@ def perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instrument, *
     >>> row = res.table.query("firm == 'F6' and construct == 'CPROC'")
     >>> print(row[["provider", "customer", "estimate", "ci_low", "ci_high", "n"]].round(3).to_string(index=False))
      provider  customer  estimate  ci_low  ci_high  n
-        3.958      2.92     1.039   0.146     1.82 10
+        3.958      2.92     1.039   0.201    1.725 10
     >>> # In R: t.test(P_a, C_a, paired = TRUE) per firm and construct (account means)
     """
     if isinstance(instrument, str):
@@ -688,7 +698,7 @@ def perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instrument, *
     checked = _check_invariance(invariance)
     table, excluded, boots, _ = _gap_core(provider, customer, instrument, match, ci, n_boot, seed, min_units)
     if match == "account":
-        res = "accounts within firm (cluster bootstrap of matched dyads; studentized interval)"
+        res = "accounts within firm (cluster bootstrap of matched dyads; expanded percentile interval)"
         eff = "d_z = mean(D) / sd(D)"
     else:
         res = ("provider respondents within firm; customer accounts within firm (clusters) if an account "
@@ -727,7 +737,8 @@ class SegmentResult(ResultMixin):
 
 
 def cocreation_segments(customer: pd.DataFrame, instrument, *, k: int | None = None, k_max: int = 6,
-                        use: str = "items", covariance_type: str = "full", seed: int = 0) -> SegmentResult:
+                        use: str = "items", covariance_type: str = "full", reg_covar: float = 0.01,
+                        seed: int = 0) -> SegmentResult:
     """Segments of customers by their willingness to co-create (COCR), Gaussian mixture with k by BIC.
 
     ``sklearn.mixture.GaussianMixture(k, covariance_type, random_state=seed, n_init=5)``
@@ -735,6 +746,12 @@ def cocreation_segments(customer: pd.DataFrame, instrument, *, k: int | None = N
     construct score (``use="construct"``) of the customers with complete answers
     (the others are listed in ``excluded``); ``k`` minimises BIC over 1..``k_max``
     unless given.  Segments are numbered by their mean COCR score, 1 = lowest.
+
+    ``reg_covar`` (added to the covariance diagonals; default 0.01 in squared scale
+    points, sklearn's default is 1e-6) keeps components from collapsing onto the
+    discrete codes: with 1-7 codes a component on one answer pattern (e.g.
+    straight-liners) has near-zero variance and an unbounded likelihood, which makes
+    BIC pick spurious segments.
 
     Returns
     -------
@@ -775,7 +792,8 @@ def cocreation_segments(customer: pd.DataFrame, instrument, *, k: int | None = N
     ks = [k] if k is not None else list(range(1, k_max + 1))
     fits, bic = {}, []
     for kk in ks:
-        gm = GaussianMixture(kk, covariance_type=covariance_type, random_state=seed, n_init=5).fit(Xv)
+        gm = GaussianMixture(kk, covariance_type=covariance_type, reg_covar=reg_covar, random_state=seed,
+                             n_init=5).fit(Xv)
         fits[kk] = gm
         bic.append({"k": kk, "bic": float(gm.bic(Xv))})
     bic = pd.DataFrame(bic)
@@ -794,7 +812,7 @@ def cocreation_segments(customer: pd.DataFrame, instrument, *, k: int | None = N
     sizes["share"] = sizes["n"] / sizes["n"].sum()
     return SegmentResult(k=best, bic=bic, profiles=profiles, sizes=sizes, labels=labels, excluded=excluded,
                          variables=tuple(X.columns), seed=seed,
-                         convention=f"GaussianMixture(covariance_type={covariance_type!r}, n_init=5), "
+                         convention=f"GaussianMixture(covariance_type={covariance_type!r}, reg_covar={reg_covar}, n_init=5), "
                                     "k minimising BIC = -2 logL + p log n",
                          r_call="mclust::Mclust(x, G = 1:k_max)")
 
