@@ -180,9 +180,10 @@ show_figure(plots.htmt_heatmap(ht.matrix, threshold=HTMT_STRICT), "02-corp-rep-h
 #
 # Can the four providers' customers be compared? We test configural → metric (equal
 # loadings) → scalar (equal intercepts) → strict (equal residual variances) invariance
-# (Vandenberg & Lance, 2000), judging each step by the change in fit (Chen, 2007: ΔCFI ≥ −.010
-# together with ΔRMSEA ≤ .015 and ΔSRMR ≤ .030 for metric / .010 for scalar), with the
-# Satorra–Bentler scaled χ² difference beside it.
+# (Vandenberg & Lance, 2000), judging each step by the change in fit (Chen, 2007: a step fails
+# when CFI drops by .010 or more together with RMSEA rising by .015 or more, or SRMR rising by
+# .030 or more for metric / .010 for scalar invariance), with the Satorra–Bentler scaled χ²
+# difference beside it.
 #
 # Decisions:
 #
