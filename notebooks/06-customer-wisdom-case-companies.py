@@ -1,0 +1,253 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (custval)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Do firms understand their customers as well as they think?
+#
+# **All data in this notebook are SIMULATED** (`custval.simulate.case_study`, a documented
+# six-firm design with a known population truth). No real firm or respondent is behind any
+# number here; the notebook shows the analysis workflow of the Customer Wisdom Instrument (CWI)
+# and checks that the estimates recover the truth that was put in.
+#
+# In service logic, value emerges in the customer's own processes, and a firm can take part in
+# value creation only where it understands those processes (Grönroos, 2006, 2017); in
+# customer-dominant logic, the customer's logic and ecosystem decide what the offering becomes
+# (Heinonen & Strandvik, 2015). The CWI asks the firm's managers and operational staff how well
+# the firm understands its customers (provider form), and asks the customers the twin questions
+# about the same firm (customer form). The questions of this notebook:
+#
+# 1. **Readiness**: do the firms understand their customers' processes and quality criteria as
+#    well as their own? Is that understanding reflected in management and operations? Do
+#    managers see it differently from operational staff?
+# 2. **Perception gap**: does the firm's self-view exceed its customers' experience, and by how
+#    much, firm by firm?
+# 3. **Can the forms be compared at all?** Gaps across forms need measurement invariance.
+# 4. Benchmarks across firms (aggregation statistics, ranks with their uncertainty) and segments
+#    of customers by their willingness to co-create.
+
+# %% tags=["parameters"]
+# Parameters: change them here and re-run the notebook.
+SEED = 0  # seed of the simulation and of every bootstrap
+N_BOOT = 1000  # bootstrap resamples
+MATCH = "account"  # perception gaps from matched provider-customer dyads ("account") or firm level ("firm")
+CI = 0.95
+
+# %%
+import warnings
+
+import custval
+import matplotlib.pyplot as plt
+import pandas as pd
+from custval import plots, plots_gaps
+from custval.simulate import case_study
+from IPython.display import display
+
+
+def show_warning(message, category, filename, lineno, file=None, line=None):
+    """Print a warning as one line (its class and message, no machine-specific file path)."""
+    print(f"{category.__name__}: {message}")
+
+
+def show_figure(fig_or_ax, name):
+    """Save a figure to reports/figures (PNG + SVG) and show it once inline."""
+    fig = getattr(fig_or_ax, "figure", fig_or_ax)
+    plots.save_figure(fig, name)
+    display(fig)
+    plt.close(fig)
+
+
+warnings.showwarning = show_warning
+pd.set_option("display.precision", 3)
+pd.set_option("display.width", 120)
+
+# %% [markdown]
+# ## 1. The simulated case study and its truth
+#
+# Six firms (F1–F6); per firm 6 managers, 18 operational staff and 10 customer accounts with 2–4
+# customer respondents each. The firms differ in how far the provider's self-view exceeds the
+# customers' view (`readiness_gap`, 0 to 1 latent SD), managers rate the firm 0.4 SD higher than
+# staff, and one customer item (`CQUAL_C2`) has a different loading and intercept than its
+# provider twin: its meaning differs between the forms *by design*. About 3% of answers are blank,
+# some are "don't know" (code 8), and a few respondents are straight-liners.
+
+# %%
+cs = case_study(seed=SEED)
+print(cs.summary())
+pd.DataFrame(cs.design["firms"])
+
+# %% [markdown]
+# The exports look like real ones: identification columns and item codes, 8 = don't know.
+# `validate_frame` applies the ingest rules and counts what it turns into missing values.
+
+# %%
+cs.provider.iloc[:5, :10]
+
+# %%
+prov, cust = cs.validated()
+inst = custval.load_instrument("cwi")
+for name, df in (("provider", prov), ("customer", cust)):
+    rules = {r["rule"]: r["n"] for r in df.attrs["custval"]["rules"]}
+    print(f"{name}: {len(df)} respondents; {rules}; simulated = {df.attrs['custval']['simulated']}")
+
+# %% [markdown]
+# ## 2. Can the provider and customer forms be compared? (measurement invariance)
+#
+# A provider-minus-customer gap means the same thing on both sides only if the items measure the
+# same construct in the same way in both forms (scalar invariance for mean comparisons). Here we
+# test it for the quality construct, stacking the paired provider and customer items as one data
+# set with `form` as the group.
+
+# %%
+pairs = inst.pairs().query("construct == 'CQUAL'")
+names = [f"q{k + 1}" for k in range(len(pairs))]
+stack = pd.concat(
+    [prov[list(pairs.provider_item)].set_axis(names, axis=1).assign(form="provider"),
+     cust[list(pairs.customer_item)].set_axis(names, axis=1).assign(form="customer")],
+    ignore_index=True).dropna()
+model = "CQUAL =~ " + " + ".join(names)
+inv = custval.invariance(stack, model, "form", levels=("configural", "metric", "scalar"))
+print(inv.summary())
+
+# %%
+cand = custval.rank_invariance_candidates(stack, model, "form", level="scalar")
+cand.head(3).assign(item=lambda d: d["parameter"].str.split(" ").str[0].map(
+    dict(zip(names, pairs.customer_item))))
+
+# %% [markdown]
+# Metric invariance fails, and the intercept most in need of release is `q2`, i.e. the twin
+# `CQUAL_P2`/`CQUAL_C2` — exactly the item simulated to mean something different to customers.
+# With real data this is the point to revise the item. Because scalar invariance is not
+# established, the gaps below are **observed-score** gaps, and `perception_gap` says so with an
+# `InvarianceWarning`.
+
+# %% [markdown]
+# ## 3. Readiness (provider form)
+#
+# Per firm and role: `process_understanding` = CPROC − OPROC and `quality_understanding` =
+# CQUAL − OQUAL (below 0: the firm knows its own processes and quality standards better than its
+# customers'), and the levels of MGMT and OPER (customer insight reflected in management and in
+# operations). Intervals: expanded percentile bootstrap over respondents (Hesterberg, 2015),
+# which keeps its coverage in groups as small as the six managers per firm.
+
+# %%
+ready = custval.readiness(prov, inst, ci=CI, n_boot=N_BOOT, seed=SEED)
+ready.table.query("index == 'process_understanding'")
+
+# %%
+show_figure(plots_gaps.readiness_quadrant(ready), "cwi_readiness_quadrant")
+
+# %% [markdown]
+# All firms lie below the diagonal: they rate their understanding of their own processes above
+# their understanding of the customers' processes (inside-out), managers (squares) more
+# favourably than operational staff (circles). The manager − staff differences per firm:
+
+# %%
+show_figure(plots_gaps.role_comparison(ready), "cwi_role_comparison")
+
+# %% [markdown]
+# Recovery check (possible only with simulated data): the population values against the
+# intervals.
+
+# %%
+chk = ready.table.merge(cs.readiness, on=["firm", "role", "index"], suffixes=("", "_true"))
+chk["covered"] = (chk.ci_low <= chk.estimate_true) & (chk.estimate_true <= chk.ci_high)
+print(f"{chk.covered.sum()} of {len(chk)} readiness intervals cover the simulated truth")
+
+# %% [markdown]
+# ## 4. Perception gaps: provider self-view minus the customers' view
+#
+# Paired items only (`inst.pairs()`); with `MATCH = "account"` each account's provider mean is
+# set against its customers' mean, the gap is the mean of these differences over accounts, the
+# effect size d_z, and the interval comes from resampling accounts.
+
+# %%
+gaps = custval.perception_gap(prov, cust, inst, match=MATCH, ci=CI, n_boot=N_BOOT, seed=SEED)
+print(gaps.resampling)
+gaps.table.query("construct == 'CPROC'")
+
+# %%
+show_figure(plots_gaps.wisdom_map(gaps), "cwi_wisdom_map")
+
+# %%
+g = gaps.table.merge(cs.gaps, on=["firm", "construct"])
+g["covered"] = (g.ci_low <= g.gap) & (g.gap <= g.ci_high)
+print(f"{g.covered.sum()} of {len(g)} gap intervals cover the simulated (observed-score) truth")
+g.pivot(index="firm", columns="construct", values="estimate").round(2)
+
+# %% [markdown]
+# The gaps are near zero in F1 and F2 and clear in F3–F6, as designed (the sample estimates
+# scatter around the truth). Part of the CQUAL gap is the non-invariant item `CQUAL_C2`: for CQUAL
+# the observed-score truth (`gap`) exceeds the latent truth (`latent_gap`), in every firm. That is
+# why invariance comes first.
+
+# %%
+cs.gaps.query("construct in ['CPROC', 'CQUAL']").pivot(index="firm", columns="construct",
+                                                        values=["gap", "latent_gap"]).round(2)
+
+# %% [markdown]
+# ## 5. Benchmarks across firms
+#
+# ICC(1) and ICC(2) (Bliese, 2000) say whether firm means differ beyond respondent noise and how
+# reliable a firm mean is; r_wg(J) (James et al., 1984) is within-firm agreement against a
+# uniform null. Firms are ranked by the absolute gap, with a bootstrap interval of the rank.
+
+# %%
+bench = custval.benchmark_firms(prov, cust, inst, match="firm", ci=CI, n_boot=N_BOOT, seed=SEED)
+bench.aggregation[["side", "construct", "icc1", "icc2", "groups", "n"]]
+
+# %%
+bench.ranking.query("construct == 'CPROC'")
+
+# %% [markdown]
+# The rank intervals are wide: with 10 accounts and about 30 customers per firm, neighbouring
+# firms cannot be told apart; only the extremes are separated.
+#
+# ## 6. Customers' willingness to co-create
+#
+# A Gaussian mixture on the keyed COCR items, the number of segments chosen by BIC. The
+# simulation built no co-creation segments in: customers differ on a continuum (by firm and
+# account), so BIC should not find distinct groups.
+
+# %%
+seg = custval.cocreation_segments(cust, inst, k_max=4, seed=SEED)
+print(seg.bic.round(1).to_string(index=False))
+seg.sizes
+
+# %%
+seg2 = custval.cocreation_segments(cust, inst, k=2, seed=SEED)
+show_figure(plots_gaps.segment_profiles(seg2), "cwi_cocreation_segments")
+
+# %% [markdown]
+# The two-segment solution is drawn to show the figure; with the BIC table above as the
+# reference it is a split of a continuum, not a finding.
+#
+# ## 7. Collecting real data
+#
+# `questionnaire` renders the printable form (English or Finnish) and `data_entry_template` the
+# spreadsheet whose columns `read_survey` reads back unchanged.
+
+# %%
+html_doc = custval.questionnaire(inst, "customer", lang="fi")
+print(html_doc.count('<tr class="item"'), "items in the Finnish customer form")
+
+# %% [markdown]
+# ## Summary
+#
+# In this simulated study all six firms understand their own processes better than their
+# customers', managers are more optimistic than staff, and the provider's self-view exceeds the
+# customers' view clearly in F3–F6 and hardly in F1–F2. The intervals cover the truth that was
+# simulated at about their nominal rate. The item whose meaning differs between forms is found by the
+# invariance test; with real data it must be revised before latent gaps are compared.
+#
+# References: Bliese (2000); Grönroos (2006, 2017); Heinonen & Strandvik (2015); James, Demaree
+# & Wolf (1984) — full entries in `custval.gaps`.
