@@ -266,3 +266,57 @@ def test_segments_and_benchmarks():
     assert ((b.ranking.rank_low <= b.ranking["rank"]) & (b.ranking["rank"] <= b.ranking.rank_high)).all()
     assert set(b.aggregation.side) == {"provider", "customer"}
     assert b.agreement.rwg_j.between(0, 1).all()
+
+
+# --------------------------------------------------------------------------- golden values from R
+GOLDEN_DATA = "tests/golden/gaps"
+
+
+@pytest.fixture(scope="module")
+def golden_data():
+    from custval import read_survey
+    from custval._paths import PROJECT_ROOT
+
+    d = PROJECT_ROOT / GOLDEN_DATA
+    prov = read_survey(d / "provider.csv", CWI.form("provider"), id_column="respondent_id")
+    cust = read_survey(d / "customer.csv", CWI.form("customer"), id_column="respondent_id")
+    return prov, cust
+
+
+def test_golden_readiness(golden, golden_data):
+    prov, _ = golden_data
+    g = pd.DataFrame(golden("gaps", "gaps")["readiness"]).set_index(["firm", "role", "index"])
+    got = readiness(prov, CWI, n_boot=200).table.set_index(["firm", "role", "index"]).loc[g.index]
+    np.testing.assert_allclose(got["estimate"], g["estimate"], rtol=0, atol=1e-10)
+    np.testing.assert_allclose(got["se"], g["se"], rtol=0, atol=1e-10)
+    np.testing.assert_array_equal(got["n"], g["n"])
+
+
+@pytest.mark.filterwarnings("ignore::custval.exceptions.InvarianceWarning")
+def test_golden_gaps(golden, golden_data):
+    prov, cust = golden_data
+    ga = pd.DataFrame(golden("gaps", "gaps")["gap_account"]).set_index(["firm", "construct"])
+    got = perception_gap(prov, cust, CWI, n_boot=200).table.set_index(["firm", "construct"]).loc[ga.index]
+    for col, gcol in (("provider", "provider"), ("customer", "customer"), ("estimate", "estimate"),
+                      ("se", "se"), ("effect_size", "d_z")):
+        np.testing.assert_allclose(got[col], ga[gcol], rtol=0, atol=1e-10)
+    np.testing.assert_array_equal(got["n"], ga["n"])
+    gf = pd.DataFrame(golden("gaps", "gaps")["gap_firm"]).set_index(["firm", "construct"])
+    got = perception_gap(prov, cust, CWI, match="firm", n_boot=200).table.set_index(["firm", "construct"]).loc[gf.index]
+    np.testing.assert_allclose(got["estimate"], gf["estimate"], rtol=0, atol=1e-10)
+    np.testing.assert_allclose(got["effect_size"], gf["d"], rtol=0, atol=1e-10)
+    np.testing.assert_array_equal(got["n_provider"], gf["n_provider"])
+    np.testing.assert_array_equal(got["n_customer"], gf["n_customer"])
+
+
+@pytest.mark.filterwarnings("ignore::custval.exceptions.InvarianceWarning")
+def test_golden_icc_rwg(golden, golden_data):
+    prov, cust = golden_data
+    b = benchmark_firms(prov, cust, CWI, n_boot=200)
+    ga = pd.DataFrame(golden("gaps", "gaps")["aggregation"]).set_index(["side", "construct"])
+    got = b.aggregation.set_index(["side", "construct"]).loc[ga.index]
+    np.testing.assert_allclose(got["icc1"], ga["icc1"], rtol=0, atol=1e-10)
+    np.testing.assert_allclose(got["icc2"], ga["icc2"], rtol=0, atol=1e-10)
+    gr = pd.DataFrame(golden("gaps", "gaps")["agreement"]).set_index(["side", "firm", "construct"])
+    got = b.agreement.set_index(["side", "firm", "construct"]).loc[gr.index]
+    np.testing.assert_allclose(got["rwg_j"], gr["rwg_j"], rtol=0, atol=1e-10)
