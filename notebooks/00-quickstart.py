@@ -33,10 +33,11 @@ ESTIMATOR = "MLR"  # robust ML: the items are 7-point ratings, not multivariate 
 # %%
 import warnings
 
+from IPython.display import HTML, Markdown, display
+
 import custval
 from custval import tables, validity
 from custval._paths import RAW_DATA_DIR
-from IPython.display import HTML, Markdown, display
 
 
 def show_warning(message, category, filename, lineno, file=None, line=None):

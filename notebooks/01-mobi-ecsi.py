@@ -42,12 +42,13 @@ ESTIMATOR = "MLR"  # robust ML (10-point ratings, skewed; see screening)
 import json
 import warnings
 
-import custval
 import matplotlib.pyplot as plt
 import pandas as pd
+from IPython.display import HTML, Markdown, display
+
+import custval
 from custval import plots, tables, validity
 from custval._paths import PROJECT_ROOT
-from IPython.display import HTML, Markdown, display
 
 
 def show_warning(message, category, filename, lineno, file=None, line=None):

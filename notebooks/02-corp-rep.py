@@ -37,12 +37,13 @@ HTMT_STRICT = 0.85
 import json
 import warnings
 
-import custval
 import matplotlib.pyplot as plt
 import pandas as pd
+from IPython.display import HTML, Markdown, display
+
+import custval
 from custval import plots, tables, validity
 from custval._paths import PROJECT_ROOT, RAW_DATA_DIR
-from IPython.display import HTML, Markdown, display
 
 
 def show_warning(message, category, filename, lineno, file=None, line=None):

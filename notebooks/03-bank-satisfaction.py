@@ -38,12 +38,13 @@ R_DROP_MIN = 0.30
 # %%
 import warnings
 
-import custval
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from custval import plots, tables, validity
 from IPython.display import HTML, Markdown, display
+
+import custval
+from custval import plots, tables, validity
 
 
 def show_warning(message, category, filename, lineno, file=None, line=None):

@@ -43,12 +43,13 @@ LOADING_MIN = 0.30  # salient loading in the EFA tables
 # %%
 import warnings
 
-import custval
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from custval import plots, tables
 from IPython.display import HTML, Markdown, display
+
+import custval
+from custval import plots, tables
 
 
 def show_warning(message, category, filename, lineno, file=None, line=None):

@@ -41,13 +41,14 @@ ITERATIVE_TOL = 1e-4  # "same number" for iteratively fitted models
 import json
 import warnings
 
-import custval
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from IPython.display import Markdown, display
+
+import custval
 from custval import plots
 from custval._paths import PROJECT_ROOT
-from IPython.display import Markdown, display
 
 
 def show_warning(message, category, filename, lineno, file=None, line=None):
