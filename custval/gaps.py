@@ -301,6 +301,12 @@ class ReadinessResult(ResultMixin):
     def to_frame(self) -> pd.DataFrame:
         return self.table
 
+    def _notes(self) -> list[str]:
+        notes = [f"Resampling: {self.resampling}; {self.n_boot} resamples, seed {self.seed}"]
+        if len(self.excluded):
+            notes.append(f"Excluded: {len(self.excluded)} respondent-index value(s) without the scores they need")
+        return [*notes, *super()._notes()]
+
 
 def readiness(provider: pd.DataFrame, instrument, *, by=("firm", "role"), ci: float = 0.95,
               n_boot: int = 2000, seed: int = 0, min_n: int = 2) -> ReadinessResult:
@@ -464,6 +470,15 @@ class PerceptionGapResult(ResultMixin):
 
     def to_frame(self) -> pd.DataFrame:
         return self.table
+
+    def _notes(self) -> list[str]:
+        notes = [f"Match: {self.match}; resampling: {self.resampling}; effect size: {self.effect_size}; "
+                 f"{self.n_boot} resamples, seed {self.seed}",
+                 "Invariance between forms: " + ("scalar invariance shown" if self.invariance_checked else
+                                                  "NOT established (observed-score gaps)")]
+        if len(self.excluded):
+            notes.append(f"Excluded: {int(self.excluded['n_rows'].sum())} provider row(s) without matching customers")
+        return [*notes, *super()._notes()]
 
 
 def _pairs(inst):
