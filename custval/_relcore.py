@@ -116,6 +116,10 @@ def prepare_items(
             problems=problems,
         )
     x = df.to_numpy(dtype=float, na_value=np.nan)
+    n_rows = x.shape[0]
+    if n_rows and np.isfinite(x.sum(axis=0)).all():
+        # fast path (one pass): finite column sums mean no NaN and no inf
+        return _prepared_complete(x, names, nan_policy, check_constant, require_n_gt_p)
     if np.isinf(x).any():
         cols = [names[j] for j in np.flatnonzero(np.isinf(x).any(axis=0))]
         raise DataValidationError(f"items contain infinite values: {', '.join(cols)}")
@@ -158,13 +162,35 @@ def prepare_items(
     )
 
 
+def _prepared_complete(x, names, nan_policy, check_constant, require_n_gt_p) -> Prepared:
+    n = x.shape[0]
+    if require_n_gt_p and n <= len(names):
+        raise InsufficientDataError(
+            f"{n} respondent(s) ({nan_policy} use) but {len(names)} items: need more respondents "
+            "than items for this statistic"
+        )
+    if check_constant:
+        check_constant_items(x, names)
+    if n < 2:
+        raise InsufficientDataError(f"{n} usable respondent(s); at least 2 are needed")
+    return Prepared(x=x, names=names, n_rows=n, n_used=n, n_excluded=0, nan_policy=nan_policy,
+                    has_missing=False)
+
+
 def check_constant_items(x: np.ndarray, names) -> None:
     """Raise :class:`ConstantItemError` naming every item with zero variance."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        lo = np.nanmin(x, axis=0)
-        hi = np.nanmax(x, axis=0)
-    const = np.flatnonzero(lo == hi)
+        first = x[0]
+        if not np.isnan(first).any():  # cheap screen: only columns equal to row 0 everywhere qualify
+            cand = np.flatnonzero([(x[: min(len(x), 64), j] == first[j]).all() for j in range(x.shape[1])])
+            cand = [j for j in cand if np.nanmin(x[:, j]) == np.nanmax(x[:, j])]
+            lo = first
+            const = np.array(cand, dtype=int)
+        else:
+            lo = np.nanmin(x, axis=0)
+            hi = np.nanmax(x, axis=0)
+            const = np.flatnonzero(lo == hi)
     if const.size:
         detail = ", ".join(f"{names[j]} (every valid answer = {lo[j]:g})" for j in const)
         raise ConstantItemError(f"constant item(s) have zero variance, the statistic is undefined: {detail}")
@@ -178,12 +204,12 @@ def covariance(x: np.ndarray, *, pairwise: bool | None = None) -> tuple[np.ndarr
     items are observed, with means over those same rows — exactly R's
     ``cov(x, use = "pairwise")``.
     """
+    n, p = x.shape
+    if np.isfinite(x.sum(axis=0)).all():
+        return complete_moments(x, powers=False)["cov"], np.full((p, p), n, dtype=float)
     miss = np.isnan(x)
     if pairwise is None:
         pairwise = bool(miss.any())
-    n, p = x.shape
-    if not miss.any():
-        return complete_moments(x)["cov"], np.full((p, p), n, dtype=float)
     if not pairwise:
         raise ValueError("covariance: missing values need pairwise=True")
     m = (~miss).astype(float)
@@ -197,7 +223,7 @@ def covariance(x: np.ndarray, *, pairwise: bool | None = None) -> tuple[np.ndarr
     return cov, nij
 
 
-def complete_moments(x: np.ndarray, chunk: int = 1 << 15) -> dict:
+def complete_moments(x: np.ndarray, chunk: int = 1 << 15, powers: bool = True) -> dict:
     """Means, covariance and central power sums of complete data in one chunked pass.
 
     Rows are processed in chunks around a fixed shift (the mean of the first
@@ -206,10 +232,10 @@ def complete_moments(x: np.ndarray, chunk: int = 1 << 15) -> dict:
     Σ(x − x̄)^r per column), min, max.
     """
     with single_thread_blas():  # many mid-size products: threads only contend on a shared machine
-        return _complete_moments(x, chunk)
+        return _complete_moments(x, chunk, powers)
 
 
-def _complete_moments(x: np.ndarray, chunk: int) -> dict:
+def _complete_moments(x: np.ndarray, chunk: int, powers: bool = True) -> dict:
     n, p = x.shape
     shift = x[: min(n, 4096)].mean(axis=0)
     xtx = np.zeros((p, p))
@@ -222,19 +248,20 @@ def _complete_moments(x: np.ndarray, chunk: int) -> dict:
     for start in range(0, n, chunk):
         c = x[start: start + chunk] - shift
         xtx += c.T @ c
-        c2 = c * c
         s1 += c.sum(axis=0)
-        s2 += c2.sum(axis=0)
-        s3 += (c2 * c).sum(axis=0)
-        s4 += (c2 * c2).sum(axis=0)
-        lo = np.minimum(lo, c.min(axis=0))
-        hi = np.maximum(hi, c.max(axis=0))
+        if powers:
+            c2 = c * c
+            s2 += c2.sum(axis=0)
+            s3 += (c2 * c).sum(axis=0)
+            s4 += (c2 * c2).sum(axis=0)
+            lo = np.minimum(lo, c.min(axis=0))
+            hi = np.maximum(hi, c.max(axis=0))
     m1 = s1 / n
     cov = (xtx - np.outer(s1, s1) / n) / (n - 1)
     m2 = s2 - s1 * m1
     m3 = s3 - 3 * m1 * s2 + 2 * n * m1**3
     m4 = s4 - 4 * m1 * s3 + 6 * m1**2 * s2 - 3 * n * m1**4
-    if x.size <= 1 << 22:  # small data: exact two-pass central moments (no expansion error)
+    if powers and x.size <= 1 << 22:  # small data: exact two-pass central moments (no expansion error)
         dev = x - (shift + m1)
         d2 = dev * dev
         m2, m3, m4 = d2.sum(axis=0), (d2 * dev).sum(axis=0), (d2 * d2).sum(axis=0)
