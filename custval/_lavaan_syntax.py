@@ -2,8 +2,9 @@
 
 Parses the subset of lavaan's model syntax that confirmatory factor models
 need and builds a parameter table with lavaan's ``cfa()`` defaults
-(``lavaan::lavaanify(model, auto.fix.first = TRUE, auto.var = TRUE,
-auto.cov.lv.x = TRUE, int.ov.free = TRUE, int.lv.free = FALSE)``).
+(``lavaan::lavaanify(model, auto.fix.first = TRUE, auto.fix.single = TRUE,
+auto.var = TRUE, auto.cov.lv.x = TRUE, int.ov.free = TRUE, int.lv.free = FALSE)``):
+the single indicator of a factor has its residual variance fixed to 0.
 
 Supported operators: ``=~`` (measurement; a latent on the right-hand side
 makes a second-order factor), ``~~`` (variances and covariances), ``~``
@@ -288,6 +289,13 @@ def build_partable(
             )
     endogenous = {s.lhs for s in stmts if s.op == "~"} | {s.rhs for s in stmts if s.op == "=~" and s.rhs in latent}
     exo_lv = [f for f in latent if f not in endogenous]
+    # auto.fix.single (lavaan::lav_partable_flat): the indicator of a factor
+    # with a single '=~' term, if it indicates no other factor, gets its
+    # default (residual) variance fixed to 0 -- the factor *is* the indicator.
+    mm = [s for s in stmts if s.op == "=~"]
+    n_ind = {f: sum(s.lhs == f for s in mm) for f in latent}
+    n_rhs = {v: sum(s.rhs == v for s in mm) for v in {s.rhs for s in mm}}
+    single_ind = {s.rhs for s in mm if n_ind[s.lhs] == 1 and s.lhs != s.rhs and n_rhs[s.rhs] == 1}
 
     rows: list[dict] = []
 
@@ -330,9 +338,9 @@ def build_partable(
             grows.append(row)
 
         for v in observed:
-            default(v, "~~", v)
+            default(v, "~~", v, 0.0 if v in single_ind else np.nan)
         for f in latent:
-            default(f, "~~", f, 1.0 if (std_lv and f in exo_lv) or (std_lv and f in endogenous) else np.nan)
+            default(f, "~~", f, 0.0 if f in single_ind else (1.0 if std_lv else np.nan))
         for i, f1 in enumerate(exo_lv):
             for f2 in exo_lv[i + 1 :]:
                 default(f1, "~~", f2)

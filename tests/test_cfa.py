@@ -61,6 +61,9 @@ CASES = {
                         "group_partial": ("visual=~x2", "x3~1")}),
     "mobi-ml": ("mobi", "ml", "mobi", {}),
     "mobi-mlr": ("mobi", "mlr", "mobi", {"estimator": "MLR"}),
+    # single-indicator factor (COMPL =~ CUSCO: residual variance fixed to 0)
+    "mobi-ecsi-full": ("mobi_ident", "ecsi_full", "mobi", {}),
+    "mobi-ecsi-full-stdlv": ("mobi_ident", "ecsi_full_stdlv", "mobi", {"std_lv": True}),
     "sim-ml": ("sim", "ml", "sim", {}),
     "sim-mlr": ("sim", "mlr", "sim", {"estimator": "MLR"}),
     "bfi-fiml-ml": ("bfi_fiml", "ml", "bfi", {"missing": "fiml"}),
@@ -96,7 +99,13 @@ def test_warnings_are_the_expected_ones(case):
 
 def _key(df: pd.DataFrame) -> pd.Index:
     group = df["group"].astype(int).astype(str) if "group" in df else "1"
-    return pd.Index(df["lhs"] + df["op"] + df["rhs"] + "|" + group)
+    # a covariance is the same parameter either way round: lavaan writes
+    # 'CMF ~~ 0*CUEX' as CUEX ~~ CMF (latent declaration order), custval keeps
+    # the user's order
+    lhs, rhs = df["lhs"].copy(), df["rhs"].copy()
+    swap = (df["op"] == "~~") & (lhs > rhs)
+    lhs[swap], rhs[swap] = df.loc[swap, "rhs"], df.loc[swap, "lhs"]
+    return pd.Index(lhs + df["op"] + rhs + "|" + group)
 
 
 def _aligned(fit, gold):
@@ -351,6 +360,46 @@ def test_std_lv_defaults_match_lavaan_partable():
 
 
 # ----------------------------------------------------------------- problems
+@pytest.mark.parametrize("case", ["mobi-ecsi-full", "mobi-ecsi-full-stdlv"])
+def test_single_indicator_defaults_match_lavaan_partable(case):
+    # lavaan's auto.fix.single: COMPL =~ CUSCO fixes CUSCO's residual variance to 0
+    gfile, gcase, _, _ = CASES[case]
+    gold = load_golden("cfa", gfile)[gcase]
+    fit, _ = _fit(case)
+    ours, pe = _aligned(fit, gold)
+    lav = pd.DataFrame(gold["partable"])
+    lav.index = _key(lav)
+    assert ((ours["free"] == 0) == (lav.loc[ours.index, "free"] == 0)).all()
+    assert lav.loc["CUSCO~~CUSCO|1", "ustart"] == 0
+    assert ours.loc["CUSCO~~CUSCO|1", ["est", "se"]].tolist() == [0.0, 0.0]
+    assert fit.r2_.loc["CUSCO", "all"] == 1.0
+
+
+def test_single_indicator_rule_scope():
+    from custval._lavaan_syntax import build_partable
+
+    def free(text):
+        pt = build_partable(text)[0]
+        return pt.set_index(pt["lhs"] + pt["op"] + pt["rhs"])["free"]
+
+    assert free("F =~ y1 + y2 + y3\nG =~ y4")["y4~~y4"] == 0
+    # a residual variance written by the user stays free; so does that of an
+    # indicator shared with another factor (lavaan: user == 0, not duplicated)
+    assert free("F =~ y1 + y2 + y3\nG =~ y4\ny4 ~~ y4")["y4~~y4"] > 0
+    assert free("F =~ y1 + y2 + y3\nG =~ y3")["y3~~y3"] > 0
+    # a single latent indicator: its disturbance variance is fixed to 0
+    assert free("F =~ y1 + y2 + y3\nG =~ y4 + y5 + y6\nH =~ F")["F~~F"] == 0
+
+
+def test_ecsi_instrument_with_single_indicator_fits():
+    import custval
+
+    fit = CFA(custval.load_instrument("ecsi")).fit(_data("mobi"))
+    gold = load_golden("cfa", "mobi_ident")["ecsi_full"]
+    assert fit.fit_measures_["df"] == gold["fit"]["df"] == 232
+    assert fit.fit_measures_["chisq"] == pytest.approx(gold["fit"]["chisq"], rel=1e-6)
+
+
 def test_syntax_error_quotes_the_line():
     with pytest.raises(ModelSyntaxError, match=r"line 2: 'textual x4 \+ x5'.*operator"):
         CFA("visual =~ x1 + x2 + x3\ntextual x4 + x5").fit(_data("holzinger_swineford1939"))

@@ -166,6 +166,35 @@ save(list(
 save(list(ml = case(ecsi_model, mobi, estimator = "ML"),
           mlr = case(ecsi_model, mobi, estimator = "MLR", mi = FALSE)), "mobi")
 
+# ----------------------------------------------------------------- identification (mobi)
+# Full ECSI measurement model with the single-indicator factor COMPL =~ CUSCO
+# (lavaan's auto.fix.single fixes the residual variance of CUSCO to 0); models
+# whose identification rests on factor covariances (2-indicator PERV) and a
+# method-factor model with equal loadings (singular information at the start
+# values, identified at the solution).
+ecsi_full <- paste(ecsi_model, "  COMPL =~ CUSCO\n")
+perv_model <- "
+  PERQ =~ PERQ1 + PERQ2 + PERQ3 + PERQ4 + PERQ5 + PERQ6 + PERQ7
+  PERV =~ PERV1 + PERV2
+  CUSA =~ CUSA1 + CUSA2 + CUSA3
+"
+perv2_model <- "
+  CUEX =~ CUEX1 + CUEX2 + CUEX3
+  PERV =~ PERV1 + PERV2
+"
+method_model <- "
+  CUEX =~ CUEX1 + CUEX2 + CUEX3
+  PERV =~ PERV1 + PERV2
+  CUSA =~ CUSA1 + CUSA2 + CUSA3
+  CMF =~ m*CUEX1 + m*CUEX2 + m*CUEX3 + m*PERV1 + m*PERV2 + m*CUSA1 + m*CUSA2 + m*CUSA3
+  CMF ~~ 0*CUEX + 0*PERV + 0*CUSA
+"
+save(list(ecsi_full = case(ecsi_full, mobi, estimator = "ML", mi = FALSE),
+          ecsi_full_stdlv = case(ecsi_full, mobi, estimator = "ML", std.lv = TRUE, mi = FALSE),
+          perv = case(perv_model, mobi, estimator = "ML", mi = FALSE),
+          perv2 = case(perv2_model, mobi, estimator = "ML", mi = FALSE),
+          method = case(method_model, mobi, estimator = "ML", mi = FALSE)), "mobi_ident")
+
 # ----------------------------------------------------------------- bfi FIML
 # lavaan missing = "ml" keeps every case with at least one observed item.
 save(list(
