@@ -2,8 +2,8 @@
 
 The public API lives in this namespace and follows a researcher's workflow:
 codebook → ingest → screening → items → reliability → efa → cfa → validity →
-gaps → report.  Submodules are imported on first use, so ``import custval`` is
-fast.
+gaps → report.  Most submodules are imported on first use; public submodules are
+reachable as attributes (``custval.validity.htmt``).
 """
 
 from __future__ import annotations
@@ -74,12 +74,21 @@ _EXPORTS: dict[str, str] = {
     "data_entry_template": "custval.questionnaire",
 }
 
+# Public submodules reachable as attributes (``custval.validity.htmt``) without an explicit import.
+_SUBMODULES = frozenset({
+    "codebook", "scoring", "ingest", "processed", "datasets", "screening", "items", "reliability",
+    "dimensionality", "correlation", "efa", "cfa", "validity", "invariance", "gaps", "simulate",
+    "tables", "plots", "plots_gaps", "questionnaire", "pipeline",
+})
+
 __all__ = ["CodebookError", "DataValidationError", "__version__", "exceptions", *_EXPORTS]
 
 
 def __getattr__(name: str):
     module = _EXPORTS.get(name)
     if module is None:
+        if name in _SUBMODULES:
+            return importlib.import_module(f"custval.{name}")
         raise AttributeError(f"module 'custval' has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
@@ -87,4 +96,12 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+    return sorted(set(globals()) | set(_EXPORTS) | _SUBMODULES)
+
+
+# A function named like its module (``custval.reliability``, ``custval.invariance``, ...) is bound
+# now: importing the submodule later would otherwise leave the module, not the function, here.
+for _name, _module in _EXPORTS.items():
+    if _module == f"custval.{_name}":
+        globals()[_name] = getattr(importlib.import_module(_module), _name)
+del _name, _module

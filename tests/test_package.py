@@ -21,3 +21,12 @@ def test_every_public_name_resolves():
 def test_unknown_attribute_raises_attribute_error():
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         _ = custval.nope
+
+
+def test_functions_named_like_their_module_stay_callable():
+    import custval.invariance
+    import custval.reliability
+
+    assert callable(custval.reliability)
+    assert callable(custval.invariance)
+    assert custval.validity.htmt is importlib.import_module("custval.validity").htmt
