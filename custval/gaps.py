@@ -22,8 +22,9 @@ with ``a' = 2·Phi(-sqrt(n/(n-1))·t_{1-a/2, n-1})``, which corrects the plain
 percentile interval's known narrowness with a few dozen units; ``se = s/sqrt(n)``;
 p-value ``min(1, 2·min(P*(θ* - θ ≥ θ - θ0), P*(θ* - θ ≤ θ - θ0)))`` (the bootstrap
 distribution centred at the null θ0).  Firm-level gaps of independent groups with
-clustered customers (``match="firm"``) get plain percentile intervals, ``se`` = SD of
-the replicates, p = ``min(1, 2·min(P*(θ* ≤ 0), P*(θ* ≥ 0)))``.
+clustered customers (``match="firm"``) get the same expanded interval with ``n`` the
+smaller number of independent units (provider respondents or customer accounts) and
+``se`` = SD of the replicates.
 
 Hesterberg, T. C. (2015). What teachers should know about the bootstrap: Resampling in
 the undergraduate statistics curriculum. *The American Statistician, 69*(4), 371–386.
@@ -234,18 +235,6 @@ def _mean_se(v: np.ndarray):
         mean = np.nanmean(v, axis=0) if v.size else np.full(v.shape[1], np.nan)
         se = np.nanstd(v, axis=0, ddof=1) / np.sqrt(n)
     return mean, se, n
-
-
-def _ci_row(estimate: float, boot: np.ndarray, ci: float, n: int) -> dict:
-    """Percentile interval and bootstrap p-value."""
-    boot = boot[np.isfinite(boot)]
-    if boot.size == 0:
-        return {"estimate": estimate, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan, "n": n}
-    a = 1 - ci
-    lo, hi = np.quantile(boot, [a / 2, 1 - a / 2])
-    p = min(1.0, 2 * min(np.mean(boot <= 0), np.mean(boot >= 0)))
-    return {"estimate": float(estimate), "se": float(np.std(boot, ddof=1)), "ci_low": float(lo),
-            "ci_high": float(hi), "p_value": float(p), "n": int(n)}
 
 
 def _expanded_row(estimate: float, se: float, boot: np.ndarray, ci: float, n: int, null: float = 0.0) -> dict:
@@ -600,13 +589,19 @@ def _gap_core(provider, customer, inst, match, ci, n_boot, seed, min_units):
                 np.add.at(N, inv, Cm)
                 bc = _ratio_boot(S, N, n_boot, rng)
             else:
+                N = None
                 bc = _boot_means(C, None, n_boot, rng)
             bd = bp - bc
             for j, c in enumerate(cons):
                 p, q = P[~np.isnan(P[:, j]), j], C[~np.isnan(C[:, j]), j]
                 n1, n2 = len(p), len(q)
                 sp = np.sqrt(((n1 - 1) * np.var(p, ddof=1) + (n2 - 1) * np.var(q, ddof=1)) / (n1 + n2 - 2))
-                r = _ci_row(p.mean() - q.mean(), bd[:, j], ci, n1 + n2)
+                # expansion by the smaller number of independent units: provider respondents or
+                # customer accounts (clusters) with a score
+                n_cl = int((N[:, j] > 0).sum()) if cacc is not None else n2
+                r = _expanded_row(p.mean() - q.mean(), float(np.std(bd[:, j], ddof=1)), bd[:, j], ci,
+                                  int(min(n1, n_cl)))
+                r["n"] = n1 + n2
                 rows.append({"firm": firm, "construct": c, "provider": float(p.mean()), "customer": float(q.mean()),
                              **r, "effect_size": float((p.mean() - q.mean()) / sp) if sp > 0 else np.nan,
                              "n_provider": n1, "n_customer": n2})
@@ -653,8 +648,8 @@ def perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instrument, *
     :math:`d = (\bar P - \bar C) / s_p` with the pooled SD
     :math:`s_p^2 = ((n_1-1)s_1^2 + (n_2-1)s_2^2)/(n_1+n_2-2)`; provider respondents
     are resampled within the firm and customers by account (clusters) when an
-    ``account`` column is there, else as respondents; percentile interval,
-    ``se`` = SD of the replicates.
+    ``account`` column is there, else as respondents; expanded percentile interval
+    with ``n`` = min(provider respondents, customer accounts), ``se`` = SD of the replicates.
 
     A positive gap means the firm rates itself above its customers' experience.
     Gaps of *latent* means need scalar invariance between the forms; this version
@@ -717,7 +712,7 @@ def perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instrument, *
         eff = "d_z = mean(D) / sd(D)"
     else:
         res = ("provider respondents within firm; customer accounts within firm (clusters) if an account "
-               "column exists; percentile interval")
+               "column exists; expanded percentile interval, n = min(respondents, accounts))")
         eff = "Cohen's d with pooled SD"
     return PerceptionGapResult(
         table=table, match=match, resampling=res, effect_size=eff, excluded=excluded,

