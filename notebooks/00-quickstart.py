@@ -96,8 +96,9 @@ rel[["n", "n_items", "alpha", "alpha_ci_low", "alpha_ci_high", "omega_total", "n
 # Two decisions a careful researcher makes here:
 #
 # * **The single-item construct.** CUSA has one indicator, so its residual variance is not
-#   identified; we fix it to 0 (`cusa ~~ 0*cusa`), i.e. treat the item as error-free. This is
-#   the usual convention (and what lavaan would need too).
+#   identified; it is fixed to 0 (`cusa ~~ 0*cusa`), i.e. the item is treated as error-free.
+#   lavaan's `cfa()` and custval do this automatically (lavaan's `auto.fix.single`); we write
+#   it out so that the decision is visible in the model.
 # * **The estimator.** Seven-point ratings are skewed, so we use MLR (robust standard errors and
 #   the Yuan–Bentler scaled chi-square), and FIML so that the eight respondents with a missing
 #   loyalty or satisfaction answer keep their other answers in the analysis. Under FIML custval

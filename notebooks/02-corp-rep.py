@@ -127,7 +127,8 @@ rel[["n", "n_items", "alpha", "alpha_ci_low", "alpha_ci_high", "omega_total", "o
 # Decisions:
 #
 # * **Single item.** CUSA's residual variance is fixed at 0 (the item is taken as error-free);
-#   otherwise the model is not identified.
+#   otherwise the model is not identified. lavaan and custval do this automatically
+#   (`auto.fix.single`); the model below states it explicitly.
 # * **Estimator and missing data.** MLR with FIML (lavaan `estimator = "MLR", missing = "ml"`),
 #   so the eight incomplete respondents keep their answered items. Under FIML custval does not
 #   compute the robust (Brosseau-Liard & Savalei) CFI/RMSEA, so we report the *scaled* ones.
