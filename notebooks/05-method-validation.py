@@ -224,6 +224,34 @@ comparisons += cfa_rows("HS39 CFA (MLR)", hs_mlr, g_hs["mlr"], mlr_keys)
 hs_ml.fit_measures_[["chisq", "df", "cfi", "tli", "rmsea", "srmr"]].round(3)
 
 # %% [markdown]
+# Reliability and discriminant validity from the same fit, beside semTools (`compRelSEM`,
+# `AVE` with `obs.var = TRUE` and `FALSE`, and `htmt`, arithmetic and geometric-mean
+# versions; golden files `tests/golden/validity/reliability.json` and `htmt.json`).
+
+# %%
+g_val = golden("validity", "reliability")["hs39"]
+g_ht = golden("validity", "htmt")["hs39"]
+cr_hs = custval.composite_reliability(hs_ml, conventions=("semtools_observed", "semtools_implied")).wide()
+ave_hs = custval.ave(hs_ml, conventions=("semtools_observed", "semtools_implied")).wide()
+for conv, key in [("semtools_observed", "obs"), ("semtools_implied", "implied")]:
+    flag = "TRUE" if key == "obs" else "FALSE"
+    comparisons += [
+        beside("HS39 validity", f"CR ({conv})", cr_hs[conv], g_val[f"cr_{key}"],
+               f"semTools::compRelSEM(fit, obs.var = {flag})", "iterative"),
+        beside("HS39 validity", f"AVE ({conv})", ave_hs[conv], g_val[f"ave_{key}"],
+               f"semTools::AVE(fit, obs.var = {flag})", "iterative"),
+    ]
+for kind in ("htmt", "htmt2"):
+    h = custval.htmt(hs, g_ht["model"], kind=kind, n_boot=0).matrix
+    r = pd.DataFrame(g_ht[kind]["values"], index=g_ht[kind]["names"], columns=g_ht[kind]["names"])
+    upper = [(a, b) for i, a in enumerate(h.index) for b in h.index[i + 1:]]
+    comparisons.append(beside("HS39 validity", kind.upper(), {f"{a}-{b}": h.at[a, b] for a, b in upper},
+                              {f"{a}-{b}": r.at[a, b] for a, b in upper},
+                              f"semTools::htmt(htmt2 = {kind == 'htmt2'!s})".replace("True", "TRUE").replace(
+                                  "False", "FALSE"), "closed form"))
+cr_hs.round(4)
+
+# %% [markdown]
 # ## 4. bfi: five-factor CFA with full-information ML (missing answers)
 #
 # lavaan's `missing = "ml"` uses every respondent's observed answers; custval's
@@ -286,18 +314,18 @@ iterative = allc[allc["kind"] == "iterative"]
 worst = allc.loc[allc["rel_diff"].idxmax()]
 display(Markdown(
     f"- **{len(allc)} numbers** from the committed R golden files (psych 2.2.9, GPArotation, lavaan "
-    f"0.6-14) were compared with custval; {n_missing} had no counterpart.\n"
+    f"0.6-14, semTools) were compared with custval; {n_missing} had no counterpart.\n"
     f"- **Closed-form statistics** ({len(closed)} numbers: alpha, item statistics, KMO, Bartlett, "
-    f"eigenvalues, MAP): largest relative difference {fmt_diff(closed['rel_diff'].max())}; "
+    f"eigenvalues, MAP, HTMT): largest relative difference {fmt_diff(closed['rel_diff'].max())}; "
     f"{'all within' if (closed['rel_diff'] <= CLOSED_FORM_TOL).all() else 'NOT all within'} {CLOSED_FORM_TOL:g}.\n"
     f"- **Iterative fits** ({len(iterative)} numbers: omega, EFA loadings, CFA estimates, standard errors, "
-    f"fit measures): largest relative difference {fmt_diff(iterative['rel_diff'].max())}; "
+    f"fit measures, CR, AVE): largest relative difference {fmt_diff(iterative['rel_diff'].max())}; "
     f"{'all within' if (iterative['rel_diff'] <= ITERATIVE_TOL).all() else 'NOT all within'} {ITERATIVE_TOL:g}.\n"
     f"- **The largest difference overall** is {worst['statistic']} `{worst['label']}` in {worst['area']}: "
     f"custval {worst['custval']:.8g} vs R {worst['R']:.8g} ({worst['R call']}). lavaan's default "
     f"nlminb stopped at a largest gradient of {g_fiml['ml']['max_abs_gradient']:.1e}; where the R script "
     f"ran lavaan to a gradient of {g_hs['ml']['max_abs_gradient']:.0e} (Holzinger–Swineford), the CFA numbers "
-    f"agree to {fmt_diff(allc[allc['area'].str.startswith('HS39')]['rel_diff'].max())}, so the FIML differences "
+    f"agree to {fmt_diff(allc[allc['area'].str.startswith('HS39 CFA')]['rel_diff'].max())}, so the FIML differences "
     f"are consistent with lavaan's looser stopping point, not a different estimator.\n"
     f"- Parallel analysis suggests {pa.n_factors} factors / {pa.n_components} components for bfi "
     f"(psych: {g_pa['nfact']} / {g_pa['ncomp']}); its simulated eigenvalues come from a different random "
