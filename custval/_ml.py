@@ -247,7 +247,15 @@ class MLProblem:
 
     # ------------------------------------------------------------------ optimizer
     def fit(self, x0: np.ndarray, max_iter: int = 1000, tol: float = 1e-10) -> tuple[np.ndarray, bool, int]:
-        """Fisher scoring with step halving; Newton steps (observed information) near the optimum."""
+        """Fisher scoring with step halving; Newton steps (observed information) near the optimum.
+
+        The scoring steps are damped (Levenberg-Marquardt: ``(I + lam diag(I))
+        step = g``, ``lam`` = 0.1 far from the optimum, shrinking as the
+        steps shrink).  Undamped steps (or least-squares steps where the
+        information is singular, as at start values with zero factor
+        covariances) can run into a degenerate region -- e.g. a trait factor
+        whose loadings vanish in a method-factor model -- and stall there.
+        """
         x = np.asarray(x0, float).copy()
         try:
             f = self.objective(x)
@@ -255,11 +263,14 @@ class MLProblem:
             f = np.inf
         converged = False
         newton = False
+        lam = 0.1
         it = 0
         while it < max_iter:
             it += 1
             g = self.gradient(x)
             info = self.observed_information(x) if newton else self.expected_information(x)
+            if not newton:
+                info = info + lam * np.diag(np.diag(info))
             try:
                 step = np.linalg.solve(info, g)
             except np.linalg.LinAlgError:
@@ -284,6 +295,7 @@ class MLProblem:
                 converged = bool(np.max(np.abs(g)) < 1e-7)
                 break
             x, f = xn, fn
+            lam = min(0.1, rel) if t == 1.0 else 0.1
             if rel < tol:
                 converged = True
                 break

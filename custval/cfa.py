@@ -132,6 +132,20 @@ class CFA:
     saturated model is estimated by EM with lavaan's start values and stopping
     rule (change < 1e-5), so the chi-square is lavaan's.
 
+    Identification: lavaan's ``cfa()`` defaults are applied, including
+    ``auto.fix.single`` (the indicator of a single-indicator factor has its
+    residual variance fixed to 0).  Before fitting, the rank of the Jacobian
+    of the implied moments is checked at a seeded random point near the start
+    values (a deficit there means the model is identified for no parameter
+    values); after fitting, the information matrix is checked at the
+    estimates.  Either failure raises
+    :class:`~custval.exceptions.IdentificationError` naming the parameters
+    involved; lavaan instead warns "could not compute standard errors" in the
+    second case.  The start values themselves are not checked: factor
+    covariances start at 0, where a 2-indicator factor or a method factor is
+    not yet identified.  The scoring steps are damped (Levenberg-Marquardt),
+    which keeps such models from stalling in a degenerate region.
+
     Known differences from lavaan: the optimizer (Fisher scoring, then Newton
     steps) converges further than lavaan's default nlminb; where nlminb stops
     early (gradient ~1e-6, e.g. the ECSI model on mobi) the estimates differ
@@ -306,6 +320,7 @@ class CFA:
 
         # ---- estimate
         x0 = start_values(model, [(gd.sample_cov, gd.sample_mean) for gd in groups], self.std_lv)
+        self._check_structurally_identified(model, x0, meanstructure)
         x, converged, iters = problem.fit(x0, max_iter=self.max_iter)
         if not converged:
             warn_not_converged("CFA (ML)", iters)
@@ -370,16 +385,63 @@ class CFA:
 
     # ------------------------------------------------------------------ helpers
     @staticmethod
-    def _check_identified(info: np.ndarray, model: SemModel) -> None:
+    def _involved(model: SemModel, null_vector: np.ndarray) -> str:
+        v = np.abs(null_vector)
+        pars = np.flatnonzero(v > 0.1 * v.max()) + 1
+        return ", ".join(
+            sorted({f"{r.lhs}{r.op}{r.rhs} (group {r.group})" for r in model.pt.itertuples() if r.free in pars})
+        )
+
+    @classmethod
+    def _check_structurally_identified(cls, model: SemModel, x0: np.ndarray, meanstructure: bool) -> None:
+        """Rank of the Jacobian of the model moments at a random point near the starts.
+
+        The rank of ``d (vech Sigma, mu) / d x`` is maximal for almost every
+        ``x``; a rank deficit at a random point (seeded) therefore means the
+        model is not identified for any values of its parameters.  The start
+        values themselves are not used: with zero factor covariances a
+        2-indicator factor (identified through its covariances) or a method
+        factor model is singular there although it is identified (lavaan
+        checks the information at the estimates).
+        """
+        if model.nx == 0:
+            return
+        rng = np.random.default_rng(0)
+        xr = x0 * (1 + 0.2 * rng.uniform(-1, 1, x0.size)) + 0.1 * rng.uniform(-1, 1, x0.size)
+        p = model.p
+        iu = np.triu_indices(p)
+        blocks = []
+        for ds, dm in model.delta(xr):
+            blocks.append(ds[:, iu[0], iu[1]])
+            if meanstructure:
+                blocks.append(dm)
+        jac = np.hstack(blocks)
+        norm = np.linalg.norm(jac, axis=1)
+        if not (norm > 0).all():
+            zero = np.zeros(model.nx)
+            zero[norm == 0] = 1.0
+            raise IdentificationError(
+                "the model is not identified: these parameters do not enter the model-implied moments: "
+                + cls._involved(model, zero)
+            )
+        u, sv, _ = np.linalg.svd(jac / norm[:, None], full_matrices=False)
+        if sv[-1] < 1e-8 * sv[0]:
+            raise IdentificationError(
+                "the model is not identified (for any parameter values: the Jacobian of the implied moments "
+                "is rank deficient); parameters involved: " + cls._involved(model, u[:, -1])
+                + " (fix a loading or a latent variance per factor, or add constraints)"
+            )
+
+    @classmethod
+    def _check_identified(cls, info: np.ndarray, model: SemModel) -> None:
+        """Information matrix at the estimates (lavaan: 'could not compute standard errors! The
+        information matrix could not be inverted'; custval refuses instead of returning no SEs)."""
         ev, vec = np.linalg.eigh(info)
         if ev[0] < 1e-9 * max(ev[-1], 1e-300):
-            v = np.abs(vec[:, 0])
-            pars = np.flatnonzero(v > 0.1 * v.max()) + 1
-            pt = model.pt
-            names = sorted({f"{r.lhs}{r.op}{r.rhs} (group {r.group})" for r in pt.itertuples() if r.free in pars})
             raise IdentificationError(
-                "the model is not identified: the information matrix is singular; parameters involved: "
-                + ", ".join(names)
+                "the model is not identified at the estimates (empirical underidentification: the "
+                "information matrix is singular at the solution); parameters involved: "
+                + cls._involved(model, vec[:, 0])
                 + " (fix a loading or a latent variance per factor, or add constraints)"
             )
 

@@ -61,9 +61,14 @@ CASES = {
                         "group_partial": ("visual=~x2", "x3~1")}),
     "mobi-ml": ("mobi", "ml", "mobi", {}),
     "mobi-mlr": ("mobi", "mlr", "mobi", {"estimator": "MLR"}),
-    # single-indicator factor (COMPL =~ CUSCO: residual variance fixed to 0)
+    # single-indicator factor (COMPL =~ CUSCO: residual variance fixed to 0),
+    # a 2-indicator factor and a method-factor model (singular information at
+    # the start values, identified at the solution)
     "mobi-ecsi-full": ("mobi_ident", "ecsi_full", "mobi", {}),
     "mobi-ecsi-full-stdlv": ("mobi_ident", "ecsi_full_stdlv", "mobi", {"std_lv": True}),
+    "ident-perv": ("mobi_ident", "perv", "mobi", {}),
+    "ident-perv2": ("mobi_ident", "perv2", "mobi", {}),
+    "ident-method": ("mobi_ident", "method", "mobi", {}),
     "sim-ml": ("sim", "ml", "sim", {}),
     "sim-mlr": ("sim", "mlr", "sim", {"estimator": "MLR"}),
     "bfi-fiml-ml": ("bfi_fiml", "ml", "bfi", {"missing": "fiml"}),
@@ -428,8 +433,41 @@ def test_not_positive_definite_sample_covariance():
 def test_not_identified_model():
     with pytest.raises(IdentificationError):
         CFA("f =~ x1 + x2").fit(_data("holzinger_swineford1939"))
-    with pytest.raises(IdentificationError, match="not identified"):
+    with pytest.raises(IdentificationError, match=r"for any parameter values.*f=~x1.*f~~f"):
         CFA("f =~ NA*x1 + x2 + x3 + x4").fit(_data("holzinger_swineford1939"))
+    # a 2-indicator factor with its covariance fixed to 0: positive df, not identified
+    with pytest.raises(IdentificationError, match=r"for any parameter values.*PERV=~PERV2.*PERV~~PERV") as err:
+        CFA("CUEX =~ CUEX1 + CUEX2 + CUEX3\nPERV =~ PERV1 + PERV2\nCUEX ~~ 0*PERV").fit(_data("mobi"))
+    assert "CUEX=~" not in str(err.value)
+
+
+def test_identified_through_factor_covariance_fits():
+    # singular information at the start values (factor covariances 0), identified at the
+    # solution, as lavaan fits them: parameters and fit are checked in the CASES tests
+    for case in ("ident-perv", "ident-perv2", "ident-method"):
+        fit, gold = _fit(case)
+        assert fit.converged_ and np.isfinite(fit.params_["se"]).all()
+        assert fit.fit_measures_["df"] == gold["fit"]["df"]
+
+
+def test_empirically_underidentified_at_the_estimates():
+    # Simulated (seeded): y1, y2 are made exactly uncorrelated with x1..x3, so the
+    # 2-indicator factor G has a zero covariance at the solution and is not identified
+    # there (lavaan: "could not compute standard errors"); custval refuses.
+    rng = np.random.default_rng(1)
+    n = 300
+    f, g = rng.normal(size=n), rng.normal(size=n)
+    x = np.column_stack([0.8 * f + 0.6 * rng.normal(size=n) for _ in range(3)])
+    y = np.column_stack([0.7 * g + 0.7 * rng.normal(size=n) for _ in range(2)])
+    xc = np.column_stack([np.ones(n), x])
+    y = y - xc @ np.linalg.lstsq(xc, y, rcond=None)[0]
+    df = pd.DataFrame(np.column_stack([x, y]), columns=["x1", "x2", "x3", "y1", "y2"])
+    with pytest.raises(IdentificationError, match=r"at the estimates.*G=~y2.*G~~G") as err:
+        CFA("F =~ x1 + x2 + x3\nG =~ y1 + y2").fit(df)
+    assert "F=~" not in str(err.value)
+    # the same structure with correlated blocks is identified
+    df2 = df.assign(y1=df["y1"] + 0.5 * x[:, 0], y2=df["y2"] + 0.5 * x[:, 1])
+    assert CFA("F =~ x1 + x2 + x3\nG =~ y1 + y2").fit(df2).converged_
 
 
 def test_group_smaller_than_free_parameters():
