@@ -227,9 +227,13 @@ def test_four_groups_match_lavaan(hs):
 
 @needs_cfa
 def test_non_convergent_configural_names_the_group(hs, monkeypatch):
+    import importlib
+
     import custval.cfa
-    import custval.invariance as inv
     from custval.exceptions import ConvergenceWarning
+
+    # importlib: the package's lazy export `custval.invariance` (the function) can shadow the module
+    inv = importlib.import_module("custval.invariance")
 
     real_fit = custval.cfa.CFA.fit
 
