@@ -31,7 +31,7 @@ processed: venv
 test: venv
 	$(BIN)/ruff check custval tests benchmarks
 	$(BIN)/python -m pytest -q -n $(JOBS) tests custval
-	@if [ -n "$(NOTEBOOKS)" ]; then $(BIN)/python -m pytest -q -n $(JOBS) --dist loadfile -o addopts="-p no:cacheprovider" --nbval --sanitize-with notebooks/nbval_sanitize.cfg $(NOTEBOOKS); fi
+	@if [ -n "$(NOTEBOOKS)" ]; then $(BIN)/python -m pytest -q -n $(JOBS) --dist loadfile -o addopts="-p no:cacheprovider" --nbval --nbval-sanitize-with notebooks/nbval_sanitize.cfg $(NOTEBOOKS); fi
 
 lint: venv
 	$(BIN)/ruff check custval tests benchmarks
