@@ -169,6 +169,28 @@ def test_parameters_match_lavaan(case):
 
 
 @pytest.mark.parametrize("case", list(CASES))
+def test_standardized_solution_se_match_lavaan(case):
+    fit, gold = _fit(case)
+    ss = pd.DataFrame(gold["std_all"])
+    ss = ss[ss["op"] != "=="].copy()
+    if "group" not in ss:
+        ss["group"] = 1
+    ss.index = _key(ss)
+    ours = fit.standardized_solution()
+    ours.index = _key(ours)
+    ours = ours.loc[ss.index]
+    tol = 1e-4 if _lavaan_not_converged(case) else 1e-5
+    np.testing.assert_allclose(ours["estimate"], ss["est.std"], atol=tol, rtol=0)
+    lav_se = ss["se"].astype(float)
+    known = lav_se.notna() & (lav_se > 0)
+    assert known.sum() >= 10
+    np.testing.assert_allclose(ours.loc[known, "se"], lav_se[known], atol=tol, rtol=0)
+    # lavaan: NA (or 0) where the standardized value is fixed (e.g. a unit latent variance)
+    assert (ours.loc[~known, "se"] < 1e-6).all()
+    np.testing.assert_allclose(ours.loc[known, "ci_low"], ss.loc[known, "ci.lower"], atol=2 * tol, rtol=0)
+
+
+@pytest.mark.parametrize("case", list(CASES))
 def test_fit_measures_match_lavaan(case):
     fit, gold = _fit(case)
     ours = fit.fit_measures_

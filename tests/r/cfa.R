@@ -100,6 +100,9 @@ case <- function(model, data, ..., mi = TRUE) {
     lavres_cor_z = lapply(lres, function(r) mat(r$cov.z)),
     lavres_summary = lapply(lres, function(r) cols(r$summary))
   )
+  # standardized solution with delta-method standard errors (type = "std.all")
+  out$std_all <- cols(standardizedSolution(fit, type = "std.all", remove.eq = FALSE,
+                                           remove.ineq = FALSE, remove.def = FALSE))
   if (mi) {
     m <- modindices(fit, sort. = FALSE)
     out$mi <- cols(m)
