@@ -257,14 +257,13 @@ def test_single_item_construct_warns(hs):
     from custval.exceptions import FewItemsWarning, IdentificationError
 
     # lavaan fixes a single indicator's residual variance (auto.fix.single), as custval's CFA
-    # does: the model fits.  Reference numbers: lavaan 0.6-14,
-    # fitMeasures(cfa(model, HolzingerSwineford1939, group = "school"), c("chisq", "df", "cfi", "rmsea")).
-    model = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8\nextra =~ x9"
+    # does: the model fits and matches lavaan (tests/r/validity.R, "single_item_hs39").
+    gold = load_golden("validity", "single_item_hs39")
+    model = gold["model"]
     with pytest.warns(FewItemsWarning, match="'extra'.*x9"):
-        res = invariance(hs, model, "school", levels=("configural",))
+        res = invariance(hs, model, gold["group"], levels=("configural",))
     row = res.table.set_index("level").loc["configural"]
-    lavaan = {"chisq": 79.1522659674, "df": 44, "cfi": 0.960314411601, "rmsea": 0.072858810152}
-    for k, v in lavaan.items():
+    for k, v in gold["configural"].items():
         assert row[k] == pytest.approx(v, rel=1e-6), k
     # a factor with one indicator and that indicator's residual variance freed is not identified
     with pytest.warns(FewItemsWarning), pytest.raises(IdentificationError, match="extra|x9"):

@@ -348,4 +348,11 @@ save(list(
   score_metric_ml = score_table(sim_seq$fits_obj$metric)
 ), "invariance_sim")
 
+# A single-indicator construct: lavaan fixes the indicator's residual variance (auto.fix.single).
+single_model <- "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8\nextra =~ x9"
+single_fit <- cfa(single_model, data = hs, group = "school")
+save(list(model = single_model, group = "school",
+          configural = vec(fitMeasures(single_fit, c("chisq", "df", "cfi", "rmsea")))),
+     "single_item_hs39")
+
 cat("golden values written to", out_dir, "\n")
