@@ -155,6 +155,8 @@ def main():
     with threadpool_limits(limits=1, user_api="blas"):
         t_np, a_np = time_median(numpy_big, repeat=3)
         t_cv, v_cv = time_median(custval_big, repeat=3)
+        t_ca, v_ca = time_median(lambda: cronbach_alpha(big, ci_method="feldt").estimate, repeat=3)
+    mem_ca, _ = peak_memory(lambda: cronbach_alpha(big, ci_method="feldt"))
     mem_cv, _ = peak_memory(custval_big)
     mem_np, _ = peak_memory(numpy_big)
     task2 = "item analysis + alpha, 50 items, n=1,000,000"
@@ -162,11 +164,14 @@ def main():
               note=f"alpha only; peak extra memory {mem_np / data_bytes:.2f}× data")
     bench.add(task2, "custval", t_cv, values=[v_cv[0]],
               note=f"item_analysis + cronbach_alpha; peak extra memory {mem_cv / data_bytes:.2f}× data")
+    bench.add(task2, "custval cronbach_alpha only", t_ca, values=[v_ca],
+              note=f"validation + covariance + alpha + Feldt CI; peak extra memory {mem_ca / data_bytes:.2f}× data")
 
     ratios = {
         "psych_over_custval": None,
         "pingouin_over_custval": t_pg / sec,
         "custval_over_numpy_1M": t_cv / t_np,
+        "custval_alpha_only_over_numpy_1M": t_ca / t_np,
         "custval_peak_memory_over_data_1M": mem_cv / data_bytes,
         "custval_alpha_only_point_seconds": sec_a,
     }
