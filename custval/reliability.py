@@ -18,8 +18,6 @@ Conventions
 from __future__ import annotations
 
 import dataclasses
-import sys
-import types
 import warnings
 from dataclasses import dataclass
 
@@ -563,13 +561,15 @@ RELIABILITY_COLUMNS = (
 def _cfa_columns(cfa, constructs) -> pd.DataFrame:
     """Hook for CFA-based composite reliability and AVE.
 
-    ``cfa`` is a fitted estimator that offers ``reliability_table()`` returning a
-    frame indexed by construct with ``composite_reliability`` and ``ave``.
+    ``cfa`` is a fitted :class:`custval.CFA`; composite reliability and AVE come from
+    :func:`custval.validity.reliability_table` (semTools ``compRelSEM``/``AVE`` convention).
     Without ``cfa`` both columns are NaN (not computed).
     """
     if cfa is None:
         return pd.DataFrame({"composite_reliability": np.nan, "ave": np.nan}, index=list(constructs))
-    table = cfa.reliability_table()
+    from .validity import reliability_table  # validity imports this module: import late
+
+    table = reliability_table(cfa)
     return table.reindex(list(constructs))[["composite_reliability", "ave"]]
 
 
@@ -731,13 +731,3 @@ def reliability(
     )
     return out[list(RELIABILITY_COLUMNS)]
 
-
-# ``custval.reliability`` names both this module and its main function.  Once the module is
-# imported, Python binds the package attribute to the module, so make the module callable:
-# ``custval.reliability(data, instrument)`` then works either way.
-class _CallableModule(types.ModuleType):
-    def __call__(self, *args, **kwargs):
-        return reliability(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -11,7 +11,8 @@ from _relhelp import BFI_SCALES, MOBI_BLOCKS, bfi, mobi, sim
 from conftest import load_golden
 
 from custval import exceptions as ex
-from custval.reliability import cronbach_alpha, guttman_lambda6, split_half
+from custval._paths import RAW_DATA_DIR
+from custval.reliability import cronbach_alpha, guttman_lambda6, reliability, split_half
 
 RTOL = 1e-10
 
@@ -261,8 +262,6 @@ def test_omega_collinear_items_named():
 # --------------------------------------------------------------------------- reliability table
 from _relhelp import StubInstrument, bfi_instrument  # noqa: E402
 
-from custval.reliability import reliability  # noqa: E402
-
 
 @pytest.mark.parametrize("policy", ["listwise", "pairwise"])
 def test_reliability_table_matches_psych(policy):
@@ -371,3 +370,21 @@ def test_package_attribute_reliability_is_callable():
 
     t = custval.reliability(bfi(keyed=False), bfi_instrument(), ci_method=None)
     assert list(t.index) == list(BFI_SCALES)
+
+
+def test_reliability_takes_cr_and_ave_from_a_fitted_cfa():
+    """With ``cfa=``, CR and AVE are semTools' compRelSEM/AVE (golden: tests/r/validity.R)."""
+    from custval.cfa import CFA
+    from custval.codebook import Instrument
+
+    gold = load_golden("validity", "reliability")["hs39"]
+    hs = pd.read_csv(RAW_DATA_DIR / "holzinger_swineford1939" / "holzinger_swineford1939.csv")
+    inst = Instrument.from_dict(
+        {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"], "speed": ["x7", "x8", "x9"]},
+        scale=(-10, 20),
+    )
+    fit = CFA(gold["model"]).fit(hs)
+    rel = reliability(hs, inst, ci_method=None, cfa=fit)
+    np.testing.assert_allclose(rel["composite_reliability"], pd.Series(gold["polished"]["cr_obs"])[rel.index], rtol=1e-6)
+    np.testing.assert_allclose(rel["ave"], pd.Series(gold["polished"]["ave_obs"])[rel.index], rtol=1e-6)
+    assert rel["alpha"].notna().all()
