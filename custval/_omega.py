@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import optimize
 
+from . import _rotation
 from ._relcore import single_thread_blas, smc
 
 LOWER_PSI = 0.005  # psych's lower bound for uniquenesses in fa(fm = "minres")
@@ -79,63 +80,17 @@ def _minres(r, nf):
 
 
 def varimax(x: np.ndarray, eps: float = 1e-5) -> np.ndarray:
-    """stats::varimax(x, normalize = TRUE, eps = 1e-5), identical iterations."""
-    nc = x.shape[1]
-    if nc < 2:
-        return x
-    sc = np.sqrt(np.sum(x**2, axis=1))
-    x = x / sc[:, None]
-    p = x.shape[0]
-    tt = np.eye(nc)
-    d = 0.0
-    for _ in range(1000):
-        z = x @ tt
-        b = x.T @ (z**3 - z @ np.diag(np.sum(z**2, axis=0)) / p)
-        u, s, vt = np.linalg.svd(b)
-        tt = u @ vt
-        dpast = d
-        d = s.sum()
-        if d < dpast * (1 + eps):
-            break
-    return (x @ tt) * sc[:, None]
-
-
-def _vgq_oblimin(lam):
-    k = lam.shape[1]
-    x = (lam**2) @ (1.0 - np.eye(k))
-    return lam * x, float(np.sum(lam**2 * x) / 4)
+    """stats::varimax(x, normalize = TRUE, eps = 1e-5): the rotation EFA uses."""
+    return _rotation.varimax(x, normalize=True, eps=eps)[0]
 
 
 def oblimin(a: np.ndarray, eps: float = 1e-5, maxit: int = 1000) -> tuple[np.ndarray, np.ndarray, bool]:
     """GPArotation::oblimin(a) (quartimin, gam = 0, no normalisation): GPFoblq iterations.
 
-    Returns (pattern loadings, Phi, converged).
+    Returns (pattern loadings, Phi, converged); the gradient-projection code EFA uses.
     """
-    tmat = np.eye(a.shape[1])
-    al = 1.0
-    lam = a @ np.linalg.inv(tmat).T
-    gq, f = _vgq_oblimin(lam)
-    g = -(lam.T @ gq @ np.linalg.inv(tmat)).T
-    s = np.inf
-    for _ in range(maxit + 1):
-        gp = g - tmat @ np.diag(np.sum(tmat * g, axis=0))
-        s = np.sqrt(np.sum(gp**2))
-        if s < eps:
-            break
-        al *= 2
-        for _ in range(11):
-            x = tmat - al * gp
-            v = 1.0 / np.sqrt(np.sum(x**2, axis=0))
-            tmatt = x * v
-            lam = a @ np.linalg.inv(tmatt).T
-            gqt, ft = _vgq_oblimin(lam)
-            if f - ft > 0.5 * s**2 * al:
-                break
-            al /= 2
-        tmat = tmatt
-        f = ft
-        g = -(lam.T @ gqt @ np.linalg.inv(tmatt)).T
-    return lam, tmat.T @ tmat, bool(s < eps)
+    lam, phi, _, converged = _rotation.gpf_oblique(a, "oblimin", eps=eps, maxit=maxit)
+    return lam, phi, converged
 
 
 def _sort_and_sign(lam, phi=None):
