@@ -38,7 +38,7 @@ import warnings
 from IPython.display import HTML, Markdown, display
 
 import custval
-from custval import tables, validity
+from custval import tables
 from custval._paths import RAW_DATA_DIR
 
 
@@ -118,11 +118,12 @@ fit[["chisq.scaled", "df", "pvalue.scaled", "chisq.scaling.factor", "cfi.scaled"
 #
 # Composite reliability (CR) and average variance extracted (AVE) come from the fitted CFA
 # (semTools' `compRelSEM` / `AVE` convention, observed variances); they join the alpha/omega
-# table. The tables render as Markdown here and export to HTML, LaTeX or Word.
+# table (`reliability(..., cfa=cfa)`). The APA tables render as HTML here and also export to
+# Markdown, LaTeX or Word.
 
 # %%
-cr_ave = validity.reliability_table(cfa)
-rel_cfa = rel.drop(columns=["composite_reliability", "ave"]).join(cr_ave)
+rel_cfa = custval.reliability(survey, instrument, n_boot=N_BOOT, seed=SEED, progress=False, cfa=cfa)
+cr_ave = rel_cfa[["composite_reliability", "ave"]].dropna()
 table = tables.reliability_table(
     rel_cfa, columns=["n_items", "n", "alpha", "omega_total", "composite_reliability", "ave"],
     construct_labels={c: instrument.construct(c).label["en"] for c in instrument.constructs},
