@@ -777,10 +777,10 @@ def invariance_plot(invariance: pd.DataFrame, *, cfi_criterion: float = -0.010,
                 ax.bar(x, v, width=0.6, color=OKABE_ITO["vermilion"] if bad else OKABE_ITO["blue"],
                        hatch="//" if bad else None, edgecolor="white" if not bad else "#7a2e00",
                        linewidth=0.8)
-                label = format_number(v, 3, bounded=True)
-                if label == format_number(crit, 3, bounded=True) and v != crit:
-                    label = format_number(v, 4, bounded=True)  # do not print a value as its criterion
-                ax.annotate(label, (x, v), xytext=(0, 3 if v >= 0 else -3),
+                value_text = format_number(v, 3, bounded=True)
+                if value_text == format_number(crit, 3, bounded=True) and v != crit:
+                    value_text = format_number(v, 4, bounded=True)  # do not print a value as its criterion
+                ax.annotate(value_text, (x, v), xytext=(0, 3 if v >= 0 else -3),
                             textcoords="offset points", ha="center", va="bottom" if v >= 0 else "top",
                             fontsize=8.5)
             for x in xs[~keep]:

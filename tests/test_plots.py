@@ -205,6 +205,8 @@ def test_invariance_plot_bars_and_criteria():
     assert -0.01 in ys
     assert {round(line.get_ydata()[0], 6) for line in ax_rmsea.lines} >= {0.015}
     assert [t.get_text() for t in ax_cfi.get_xticklabels()] == ["Configural", "Metric", "Scalar", "Strict"]
+    assert (ax_cfi.get_title(loc="left"), ax_rmsea.get_title(loc="left")) == ("ΔCFI", "ΔRMSEA")
+    assert ax_cfi.get_ylabel().startswith("ΔCFI") and ax_rmsea.get_ylabel().startswith("ΔRMSEA")
     only_cfi = plots.invariance_plot(inv.drop(columns="delta_rmsea"))
     assert len(only_cfi.axes) == 1
     with pytest.raises(SpecificationError, match="delta_cfi"):
