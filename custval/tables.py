@@ -1277,9 +1277,44 @@ _FIT_COLUMNS = {
 }
 
 
+# lavaan fitMeasures names of the scaled (Yuan-Bentler / Satorra-Bentler) and robust
+# (Brosseau-Liard & Savalei) versions, mapped onto the table's columns by ``fit_table(version=...)``.
+_FIT_VERSIONS = {
+    "scaled": {"chisq.scaled": "chisq", "pvalue.scaled": "pvalue", "cfi.scaled": "cfi",
+               "tli.scaled": "tli", "rmsea.scaled": "rmsea", "rmsea.ci.lower.scaled": "rmsea.ci.lower",
+               "rmsea.ci.upper.scaled": "rmsea.ci.upper"},
+    "robust": {"chisq.scaled": "chisq", "pvalue.scaled": "pvalue", "cfi.robust": "cfi",
+               "tli.robust": "tli", "rmsea.robust": "rmsea", "rmsea.ci.lower.robust": "rmsea.ci.lower",
+               "rmsea.ci.upper.robust": "rmsea.ci.upper"},
+}
+_FIT_VERSION_NOTES = {
+    "scaled": "χ² is the scaled (Yuan–Bentler) statistic; CFI, TLI and RMSEA are computed from scaled χ² values.",
+    "robust": "χ² is the scaled (Yuan–Bentler) statistic; CFI, TLI and RMSEA are the robust versions "
+              "(Brosseau-Liard & Savalei, 2014; Brosseau-Liard et al., 2012).",
+}
+
+
+def _fit_version(frame: pd.DataFrame, version: str) -> pd.DataFrame:
+    if version == "standard":
+        return frame
+    if version not in _FIT_VERSIONS:
+        raise SpecificationError(
+            f"fit_table: version={version!r} is not known; allowed: 'standard', 'scaled', 'robust'."
+        )
+    mapping = {k: v for k, v in _FIT_VERSIONS[version].items() if k in frame.columns}
+    if not mapping:
+        raise SpecificationError(
+            f"fit_table: version={version!r} needs lavaan's {version} columns "
+            f"({', '.join(_FIT_VERSIONS[version])}); none is in the frame (fit with estimator='MLR')."
+        )
+    frame = frame.drop(columns=[v for v in mapping.values() if v in frame.columns])
+    return frame.rename(columns=mapping)
+
+
 def fit_table(
     fit: pd.DataFrame,
     *,
+    version: str = "standard",
     ci_level: float = 0.90,
     title: str = "Model Fit Indices",
     number: int | None = None,
@@ -1294,6 +1329,11 @@ def fit_table(
         chisq, df, p_value, cfi, tli, rmsea, rmsea_ci_low, rmsea_ci_high,
         srmr, aic, bic`` (lavaan ``fitMeasures`` names such as ``pvalue``,
         ``rmsea.ci.lower`` are accepted).  A Series is one model.
+    version : {"standard", "scaled", "robust"}, default "standard"
+        Which version of the test statistic and indices to show when the frame
+        holds lavaan's MLR columns: ``"scaled"`` takes ``chisq.scaled``,
+        ``cfi.scaled``, ... and ``"robust"`` takes ``chisq.scaled`` with
+        ``cfi.robust``, ``tli.robust``, ``rmsea.robust``.  A table note says which.
 
     Notes
     -----
@@ -1312,7 +1352,8 @@ def fit_table(
     ['85.31', '24', '< .001', '.931', '.896', '.092 [.071, .114]', '.065']
     >>> # In R: papaja::apa_table(lavaan::fitMeasures(fit))  (no direct equivalent)
     """
-    frame = _normalise(_as_frame(fit, "fit_table"), _FIT_ALIASES, _FIT_COLUMNS)
+    frame = _as_frame(fit, "fit_table")
+    frame = _normalise(_fit_version(frame, version), _FIT_ALIASES, _FIT_COLUMNS)
     shown = [c for c in _FIT_COLUMNS if c in frame.columns]
     if not shown:
         raise SpecificationError(
@@ -1344,6 +1385,8 @@ def fit_table(
     if has_ci and "rmsea" in shown:
         parts.append("CI = confidence interval")
     default = ["; ".join(parts) + "."] if parts else []
+    if version != "standard":
+        default.append(_FIT_VERSION_NOTES[version])
     return APATable(
         frame=frame.copy(), cells=rows, title=title, number=number,
         notes=_as_notes(default if notes is None else notes), formats=formats, stub_label="Model",

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from custval import tables
 from custval._paths import RAW_DATA_DIR
 from custval.exceptions import DataValidationError, SpecificationError
 from custval.tables import (
@@ -448,3 +449,22 @@ def test_construct_labels_from_codebook_shapes():
     assert item_table(stats, construct_labels=inst).cells.index.tolist() == ["Image", "IMAG1", "Expectation", "CUEX1"]
     with pytest.raises(SpecificationError, match="construct_labels"):
         construct_label_map(["IMAG"])
+
+
+def test_fit_table_shows_the_requested_mlr_version_and_says_so():
+    # lavaan fitMeasures names of an MLR fit (values simulated for the test)
+    fit = pd.Series({"chisq": 100.0, "df": 24, "pvalue": 0.001, "cfi": 0.90, "tli": 0.85,
+                     "rmsea": 0.10, "srmr": 0.06, "chisq.scaled": 90.0, "pvalue.scaled": 0.002,
+                     "cfi.scaled": 0.91, "tli.scaled": 0.86, "rmsea.scaled": 0.095,
+                     "cfi.robust": 0.92, "tli.robust": 0.88, "rmsea.robust": 0.09})
+    standard = tables.fit_table(fit)
+    robust = tables.fit_table(fit, version="robust")
+    scaled = tables.fit_table(fit, version="scaled")
+    assert standard.cells.iloc[0]["CFI"] == ".900"
+    assert robust.cells.iloc[0]["CFI"] == ".920" and robust.cells.iloc[0]["χ²"] == "90.00"
+    assert scaled.cells.iloc[0]["CFI"] == ".910" and scaled.cells.iloc[0]["RMSEA"] == ".095"
+    assert any("robust versions" in n for n in robust.notes)
+    with pytest.raises(SpecificationError, match="version"):
+        tables.fit_table(fit, version="bogus")
+    with pytest.raises(SpecificationError, match="MLR"):
+        tables.fit_table(fit.drop([k for k in fit.index if "." in k]), version="robust")
