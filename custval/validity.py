@@ -888,12 +888,18 @@ def fornell_larcker(cfa, *, convention: str = "fornell_larcker") -> FornellLarck
             rows.append({"group": part.group, "construct": f, "sqrt_ave": m.at[f, f],
                          "max_abs_correlation": float(others.max()) if len(others) else np.nan,
                          "with": str(others.idxmax()) if len(others) else "",
-                         "ok": bool(m.at[f, f] > others.max()) if len(others) else True})
+                         # undefined (NA) where AVE is, e.g. a single-item construct
+                         "ok": (pd.NA if not np.isfinite(m.at[f, f])
+                                else bool(m.at[f, f] > others.max()) if len(others) else True)})
         mats.append(m)
     table = pd.DataFrame(rows)
-    bad = table.loc[~table["ok"], "construct"].unique().tolist()
+    table["ok"] = table["ok"].astype("boolean")
+    bad = table.loc[table["ok"].eq(False).fillna(False), "construct"].unique().tolist()
+    undefined = table.loc[table["ok"].isna(), "construct"].unique().tolist()
     verdict = ("established: every sqrt(AVE) exceeds the construct's latent correlations" if not bad
                else f"not established for: {', '.join(bad)}")
+    if undefined:
+        verdict += f"; undefined for {', '.join(undefined)} (AVE undefined, e.g. a single item)"
     npd = [str(p.group) for p in _cfa_parts(cfa) if np.linalg.eigvalsh(p.phi.to_numpy()).min() < 0]
     if npd:
         verdict += ("; note: the latent covariance matrix is not positive definite"

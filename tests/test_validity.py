@@ -444,3 +444,18 @@ def test_cr_ave_per_group_match_semtools(hs):
             for row in gold[f"{name}_{key}"]:
                 for f in ("visual", "textual", "speed"):
                     assert res.at[(row["group"], f), col] == pytest.approx(row[f], rel=1e-7), (name, key, f)
+
+
+@needs_cfa
+def test_fornell_larcker_single_item_construct_is_undefined_not_failed(hs):
+    from custval.cfa import CFA
+    from custval.exceptions import FewItemsWarning
+    from custval.validity import fornell_larcker
+
+    fit = CFA("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8\nextra =~ x9").fit(hs)
+    with pytest.warns(FewItemsWarning, match="extra"):
+        res = fornell_larcker(fit)
+    row = res.table.set_index("construct").loc["extra"]
+    assert pd.isna(row["ok"])
+    assert "extra" not in res.verdict.split(";")[0]
+    assert "undefined for extra" in res.verdict
