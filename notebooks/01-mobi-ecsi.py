@@ -94,6 +94,18 @@ print(ecsi.summary())
 ia = custval.item_analysis(mobi, ecsi)
 ia[["construct", "mean", "sd", "skew", "kurtosis", "pct_ceiling", "r_drop", "alpha_if_deleted"]]
 
+# %% [markdown]
+# The same statistics as an APA table (exports to LaTeX, Markdown and Word with
+# `.to_latex()`, `.to_markdown()`, `.to_html(word=True)`), and the answer distributions of the
+# value and satisfaction items as diverging bars centred on the scale midpoint.
+
+# %%
+HTML(tables.item_table(ia).to_html())
+
+# %%
+value_items = list(ecsi.constructs["PERV"]) + list(ecsi.constructs["CUSA"])
+show_figure(plots.likert_bars(mobi, value_items, scale=(ecsi.scale_min, ecsi.scale_max)), "01-mobi-likert")
+
 # %%
 weak = ia[ia["r_drop"] < R_DROP_MIN]
 alpha_now = {c: custval.cronbach_alpha(mobi[list(ecsi.constructs[c])], ci_method=None).estimate
@@ -249,7 +261,7 @@ HTML(tables.loadings_table(cfa_r.params_, cr=cr.wide()["semtools_observed"],
 # %%
 fl = validity.fornell_larcker(cfa_r)
 print(fl.verdict)
-fl.matrix
+HTML(tables.discriminant_table(fl).to_html())
 
 # %%
 blocks = {c: [i for i in ecsi.constructs[c] if i != "CUSL2"] for c in constructs}
@@ -260,6 +272,9 @@ value_pairs[["construct_a", "construct_b", "estimate", "ci_low", "ci_high", "upp
 
 # %%
 show_figure(plots.htmt_heatmap(ht.matrix, threshold=HTMT_STRICT), "01-mobi-htmt")
+
+# %%
+HTML(tables.discriminant_table(ht, kind="htmt", threshold=HTMT_STRICT).to_html())
 
 # %% [markdown]
 # **Sensitivity to the screening flags.** We kept the respondents flagged in Section 3. A careful

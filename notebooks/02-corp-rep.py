@@ -239,12 +239,10 @@ if final.latent_means is not None:
     display(final.latent_means[["construct", "group", "estimate", "se", "ci_low", "ci_high", "p_value"]])
 
 # %%
+HTML(tables.invariance_table(inv.table).to_html())
+
+# %%
 fig = plots.invariance_plot(inv.table.set_index("level"))
-# Work-around: this version of plots.invariance_plot titles each panel with its last bar's value
-# instead of the index name; set the intended panel titles explicitly.
-for ax, name in zip(fig.axes, ["ΔCFI", "ΔRMSEA"]):
-    ax.set_title(name, loc="left")
-    ax.set_ylabel(f"{name} (vs. previous level)")
 show_figure(fig, "02-corp-rep-invariance")
 
 # %% [markdown]

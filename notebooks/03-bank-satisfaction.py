@@ -194,11 +194,6 @@ if inv.latent_means is not None:
 
 # %%
 fig = plots.invariance_plot(inv.table.set_index("level"))
-# Work-around: this version of plots.invariance_plot titles each panel with its last bar's value
-# instead of the index name; set the intended panel titles explicitly.
-for ax, name in zip(fig.axes, ["ΔCFI", "ΔRMSEA"]):
-    ax.set_title(name, loc="left")
-    ax.set_ylabel(f"{name} (vs. previous level)")
 show_figure(fig, "03-bank-invariance")
 
 # %% [markdown]
