@@ -70,6 +70,7 @@ _EXPORTS: dict[str, str] = {
     "perception_gap": "custval.gaps",
     "cocreation_segments": "custval.gaps",
     "benchmark_firms": "custval.gaps",
+    "form_invariance": "custval.gaps",
     "questionnaire": "custval.questionnaire",
     "data_entry_template": "custval.questionnaire",
 }
