@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (custval)
 #     language: python
@@ -108,23 +110,16 @@ for name, df in (("provider", prov), ("customer", cust)):
 # set with `form` as the group.
 
 # %%
-pairs = inst.pairs().query("construct == 'CQUAL'")
-names = [f"q{k + 1}" for k in range(len(pairs))]
-stack = pd.concat(
-    [prov[list(pairs.provider_item)].set_axis(names, axis=1).assign(form="provider"),
-     cust[list(pairs.customer_item)].set_axis(names, axis=1).assign(form="customer")],
-    ignore_index=True).dropna()
-model = "CQUAL =~ " + " + ".join(names)
-inv = custval.invariance(stack, model, "form", levels=("configural", "metric", "scalar"))
+fi = custval.form_invariance(prov, cust, inst, constructs=["CQUAL"])
+inv = fi.invariance
 print(inv.summary())
 
 # %%
-cand = custval.rank_invariance_candidates(stack, model, "form", level="scalar")
-cand.head(3).assign(item=lambda d: d["parameter"].str.split(" ").str[0].map(
-    dict(zip(names, pairs.customer_item))))
+print("flagged pair:", fi.flagged)
+fi.candidates.head(3)
 
 # %% [markdown]
-# Metric invariance fails, and the intercept most in need of release is `q2`, i.e. the twin
+# Metric invariance fails, and the intercept most in need of release is `CQUAL_2`, i.e. the twin
 # `CQUAL_P2`/`CQUAL_C2` — exactly the item simulated to mean something different to customers.
 # With real data this is the point to revise the item. Because scalar invariance is not
 # established, the gaps below are **observed-score** gaps, and `perception_gap` says so with an
