@@ -79,7 +79,7 @@ _EXPORTS: dict[str, str] = {
 _SUBMODULES = frozenset({
     "codebook", "scoring", "ingest", "processed", "datasets", "screening", "items", "reliability",
     "dimensionality", "correlation", "efa", "cfa", "validity", "invariance", "gaps", "simulate",
-    "tables", "plots", "plots_gaps", "questionnaire", "pipeline",
+    "tables", "plots", "plots_gaps", "questionnaire", "report", "pipeline",
 })
 
 __all__ = ["CodebookError", "DataValidationError", "__version__", "exceptions", *_EXPORTS]

@@ -38,16 +38,13 @@ import warnings
 from IPython.display import HTML, Markdown, display
 
 import custval
+from custval.report import one_line_warnings, show_figure
 from custval import tables
 from custval._paths import RAW_DATA_DIR
 
 
-def show_warning(message, category, filename, lineno, file=None, line=None):
-    """Print a warning as one line (its class and message, no machine-specific file path)."""
-    print(f"{category.__name__}: {message}")
 
-
-warnings.showwarning = show_warning
+one_line_warnings()
 
 # %% [markdown]
 # ## 1. The codebook

@@ -44,21 +44,11 @@ import pandas as pd
 from IPython.display import HTML, Markdown, display
 
 import custval
+from custval.report import one_line_warnings, show_figure
 from custval import plots, tables, validity
 from custval._paths import PROJECT_ROOT, RAW_DATA_DIR
 
 
-def show_warning(message, category, filename, lineno, file=None, line=None):
-    """Print a warning as one line (its class and message, no machine-specific file path)."""
-    print(f"{category.__name__}: {message}")
-
-
-def show_figure(ax, name):
-    """Save a figure to reports/figures (PNG + SVG) and show it once inline."""
-    fig = ax.figure if hasattr(ax, "figure") else ax
-    plots.save_figure(fig, name)
-    display(fig)
-    plt.close(fig)
 
 
 def quietly(fn, *args, **kwargs):
@@ -78,7 +68,7 @@ def quietly(fn, *args, **kwargs):
     return out
 
 
-warnings.showwarning = show_warning
+one_line_warnings()
 pd.set_option("display.precision", 3)
 
 # %% [markdown]

@@ -46,23 +46,13 @@ import pandas as pd
 from IPython.display import HTML, Markdown, display
 
 import custval
+from custval.report import one_line_warnings, show_figure
 from custval import plots, tables, validity
 
 
-def show_warning(message, category, filename, lineno, file=None, line=None):
-    """Print a warning as one line (its class and message, no machine-specific file path)."""
-    print(f"{category.__name__}: {message}")
 
 
-def show_figure(fig_or_ax, name):
-    """Save a figure to reports/figures (PNG + SVG) and show it once inline."""
-    fig = getattr(fig_or_ax, "figure", fig_or_ax)
-    plots.save_figure(fig, name)
-    display(fig)
-    plt.close(fig)
-
-
-warnings.showwarning = show_warning
+one_line_warnings()
 pd.set_option("display.precision", 3)
 
 # %% [markdown]

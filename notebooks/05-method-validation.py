@@ -49,16 +49,13 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 import custval
+from custval.report import one_line_warnings, show_figure
 from custval import plots
 from custval._paths import PROJECT_ROOT
 
 
-def show_warning(message, category, filename, lineno, file=None, line=None):
-    """Print a warning as one line (its class and message, no machine-specific file path)."""
-    print(f"{category.__name__}: {message}")
 
-
-warnings.showwarning = show_warning
+one_line_warnings()
 GOLDEN = PROJECT_ROOT / "tests" / "golden"
 
 

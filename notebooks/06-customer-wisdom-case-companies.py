@@ -48,6 +48,7 @@ CI = 0.95
 import warnings
 
 import custval
+from custval.report import one_line_warnings, show_figure
 import matplotlib.pyplot as plt
 import pandas as pd
 from custval import plots, plots_gaps
@@ -55,20 +56,9 @@ from custval.simulate import case_study
 from IPython.display import display
 
 
-def show_warning(message, category, filename, lineno, file=None, line=None):
-    """Print a warning as one line (its class and message, no machine-specific file path)."""
-    print(f"{category.__name__}: {message}")
 
 
-def show_figure(fig_or_ax, name):
-    """Save a figure to reports/figures (PNG + SVG) and show it once inline."""
-    fig = getattr(fig_or_ax, "figure", fig_or_ax)
-    plots.save_figure(fig, name)
-    display(fig)
-    plt.close(fig)
-
-
-warnings.showwarning = show_warning
+one_line_warnings()
 pd.set_option("display.precision", 3)
 pd.set_option("display.width", 120)
 
