@@ -55,6 +55,8 @@ _EXPORTS: dict[str, str] = {
     "EFA": "custval.efa",
     # cfa
     "CFA": "custval.cfa",
+    # pls
+    "PLS": "custval.pls",
     # validity / invariance
     "htmt": "custval.validity",
     "cross_loadings": "custval.validity",

@@ -1,0 +1,355 @@
+"""PLS path modelling: model syntax and the PLS/PLSc algorithm (private).
+
+The public estimator is :class:`custval.pls.PLS`.  This module holds
+
+* a small parser for the PLS model syntax (``F =~ a + b`` mode A block,
+  ``F <~ a + b`` mode B block, ``Y ~ X1 + X2`` structural paths), and
+* the estimation itself, written to replicate seminr 2.3.1 step by step
+  (``R/estimate_simplePLS.R``, ``R/library.R``, ``R/feature_consistent.R``,
+  ``R/compute_metrics.R``): the same start weights, the same order of
+  updates, standardisation with the ``n - 1`` standard deviation and the same
+  stopping rule, so that custval and seminr stop after the same iteration and
+  agree to rounding error rather than to the convergence tolerance.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._lavaan_syntax import _split_statements
+from .exceptions import ModelSyntaxError, SingularMatrixError, SpecificationError
+
+_IDENT = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
+_OPS = ("=~", "<~", "~")
+MODES = ("A", "B", "unit")
+SCHEMES = ("path", "factorial", "centroid")
+
+
+# --------------------------------------------------------------------------- syntax
+@dataclass
+class PLSSpec:
+    """A parsed PLS model.
+
+    ``constructs`` in order of first appearance in a measurement line;
+    ``blocks[c]`` the items of construct ``c`` in syntax order; ``modes[c]``
+    the outer weighting mode derived from the operator (``=~`` -> "A",
+    ``<~`` -> "B"); ``operator[c]`` the operator used; ``paths`` the
+    (source, target) pairs in syntax order.
+    """
+
+    constructs: list[str] = field(default_factory=list)
+    blocks: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    modes: dict[str, str] = field(default_factory=dict)
+    operator: dict[str, str] = field(default_factory=dict)
+    paths: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def items(self) -> list[str]:
+        return [i for c in self.constructs for i in self.blocks[c]]
+
+    @property
+    def endogenous(self) -> list[str]:
+        seen: list[str] = []
+        for _, t in self.paths:
+            if t not in seen:
+                seen.append(t)
+        return seen
+
+    def predecessors(self, target: str) -> list[str]:
+        return [s for s, t in self.paths if t == target]
+
+
+def _err(line: str, lineno: int, what: str) -> ModelSyntaxError:
+    return ModelSyntaxError(f"PLS model syntax error in line {lineno}: {line!r}: {what}")
+
+
+def parse_pls_syntax(text: str) -> PLSSpec:
+    """Parse PLS model syntax into a :class:`PLSSpec` (checks names and structure)."""
+    if not isinstance(text, str) or not text.strip():
+        raise ModelSyntaxError(
+            "the PLS model syntax is empty; expected measurement lines such as 'Image =~ IMAG1 + IMAG2' "
+            "(or 'F <~ x1 + x2' for a mode B block) and structural lines such as 'Satisfaction ~ Image'"
+        )
+    spec = PLSSpec()
+    where: dict[str, tuple[str, int]] = {}
+    item_owner: dict[str, str] = {}
+    path_lines: list[tuple[str, str, str, int]] = []
+    for line, lineno in _split_statements(text):
+        op = next((o for o in _OPS if o in line), None)
+        if op is None:
+            raise _err(line, lineno, "no operator found; expected '=~' (mode A), '<~' (mode B) or '~' (paths)")
+        lhs, rhs = (s.strip() for s in line.split(op, 1))
+        for other in _OPS:
+            if other in rhs:
+                raise _err(line, lineno, f"more than one operator ({op!r} and {other!r}); write one statement a line")
+        if not _IDENT.match(lhs):
+            raise _err(line, lineno, f"left-hand side {lhs!r} must be a single construct name")
+        terms = [t.strip() for t in rhs.split("+")]
+        if not rhs or any(not t for t in terms):
+            raise _err(line, lineno, "expected names joined by '+' after the operator (no empty terms)")
+        for t in terms:
+            if "*" in t:
+                raise _err(line, lineno, f"{t!r}: modifiers ('1*x', labels) have no meaning in PLS; give plain names")
+            if not _IDENT.match(t):
+                raise _err(line, lineno, f"{t!r} is not a variable name")
+        if len(set(terms)) != len(terms):
+            raise _err(line, lineno, "a name is listed twice")
+        if op == "~":
+            path_lines.extend((t, lhs, line, lineno) for t in terms)
+            continue
+        if lhs in spec.blocks:
+            raise _err(
+                line, lineno, f"construct {lhs!r} is already defined in line {where[lhs][1]} ({where[lhs][0]!r})"
+            )
+        for t in terms:
+            if t in item_owner:
+                raise _err(line, lineno, f"item {t!r} already measures {item_owner[t]!r}; an item belongs to one block")
+            item_owner[t] = lhs
+        spec.constructs.append(lhs)
+        spec.blocks[lhs] = tuple(terms)
+        spec.modes[lhs] = "A" if op == "=~" else "B"
+        spec.operator[lhs] = op
+        where[lhs] = (line, lineno)
+        if op == "<~" and len(terms) == 1:
+            raise _err(line, lineno, "a mode B block needs at least two items (seminr: 'You cannot define a "
+                       "single item construct as mode B'); use '=~' for a single item")
+
+    for item, owner in item_owner.items():
+        if item in spec.blocks:
+            raise SpecificationError(
+                f"{item!r} is both a construct and an item of {owner!r}; higher-order constructs are not supported"
+            )
+    for src, tgt, line, lineno in path_lines:
+        for name in (src, tgt):
+            if name not in spec.blocks:
+                hint = f" ({name!r} is an item of {item_owner[name]!r})" if name in item_owner else ""
+                raise _err(line, lineno, f"{name!r} has no measurement line ('{name} =~ ...'){hint}")
+        if src == tgt:
+            raise _err(line, lineno, f"{src!r} cannot predict itself")
+        if (src, tgt) in spec.paths:
+            raise _err(line, lineno, f"the path {src} -> {tgt} is given twice")
+        if (tgt, src) in spec.paths:
+            raise _err(line, lineno, f"{src} -> {tgt} and {tgt} -> {src}: reciprocal paths are not supported")
+        spec.paths.append((src, tgt))
+    if not spec.blocks:
+        raise ModelSyntaxError("the PLS model has no measurement line ('F =~ x1 + x2' or 'F <~ x1 + x2')")
+    if not spec.paths:
+        raise ModelSyntaxError(
+            "the PLS model has no structural path ('Y ~ X'); PLS path modelling needs at least one"
+        )
+    in_paths = {c for p in spec.paths for c in p}
+    loose = [c for c in spec.constructs if c not in in_paths]
+    if loose:
+        raise SpecificationError(
+            f"construct(s) {loose} are in no structural path; PLS estimates only constructs connected by "
+            "paths (seminr drops them silently). Add a path or remove the measurement line"
+        )
+    _check_acyclic(spec)
+    return spec
+
+
+def _check_acyclic(spec: PLSSpec) -> None:
+    remaining = {c: set(spec.predecessors(c)) for c in spec.constructs}
+    while remaining:
+        free = [c for c, pred in remaining.items() if not pred]
+        if not free:
+            raise SpecificationError(
+                f"the structural model has a feedback loop among {sorted(remaining)}; only recursive models "
+                "are supported"
+            )
+        for c in free:
+            del remaining[c]
+        for pred in remaining.values():
+            pred.difference_update(free)
+
+
+# --------------------------------------------------------------------------- algorithm
+def standardize(x: np.ndarray) -> np.ndarray:
+    """Centre and divide by the ``n - 1`` standard deviation (R's ``scale(x, TRUE, TRUE)``)."""
+    x = x - x.mean(axis=0)
+    sd = np.sqrt((x * x).sum(axis=0) / (x.shape[0] - 1))
+    return x / sd
+
+
+@dataclass
+class PLSRaw:
+    """Unlabelled output of :func:`estimate` (columns follow ``spec.constructs``)."""
+
+    weights: np.ndarray  # p x k
+    scores: np.ndarray  # n x k
+    loadings: np.ndarray  # p x k
+    paths: np.ndarray  # k x k, [source, target]
+    r2: np.ndarray  # k (NaN for exogenous)
+    score_cor: np.ndarray  # k x k (disattenuated under PLSc)
+    rho_a: np.ndarray  # k
+    n_iter: int
+    converged: bool
+    weight_change: float
+
+
+def _inner_weights(y: np.ndarray, adj: np.ndarray, spec_idx, scheme: str) -> np.ndarray:
+    """seminr's ``path_weighting`` / ``path_factorial`` (and Lohmöller's centroid scheme)."""
+    n = y.shape[0]
+    r = (y.T @ y) / (n - 1)
+    if scheme == "factorial":
+        return r * (adj + adj.T)
+    if scheme == "centroid":
+        return np.sign(r) * (adj + adj.T)
+    inner = r * adj.T  # successors: weighted by their correlation
+    for t, preds in spec_idx:  # predecessors: multiple-regression weights
+        yp = y[:, preds]
+        inner[preds, t] = np.linalg.solve(yp.T @ yp, yp.T @ y[:, t])
+    return inner
+
+
+def estimate(
+    x: np.ndarray,
+    spec: PLSSpec,
+    modes: dict[str, str],
+    *,
+    scheme: str = "path",
+    max_iter: int = 300,
+    tol: float = 1e-7,
+    consistent: frozenset[str] = frozenset(),
+) -> PLSRaw:
+    """Run the PLS algorithm on ``x`` (n x p, columns in ``spec.items`` order).
+
+    ``x`` must already be free of missing values and constant columns.
+    """
+    n = x.shape[0]
+    items = spec.items
+    cons = spec.constructs
+    k = len(cons)
+    col = {c: j for j, c in enumerate(cons)}
+    rows: dict[str, np.ndarray] = {}
+    start = 0
+    for c in cons:
+        rows[c] = np.arange(start, start + len(spec.blocks[c]))
+        start += len(spec.blocks[c])
+    mask = np.zeros((len(items), k))
+    for c in cons:
+        mask[rows[c], col[c]] = 1.0
+    adj = np.zeros((k, k))
+    for s, t in spec.paths:
+        adj[col[s], col[t]] = 1.0
+    spec_idx = [(col[t], [col[s] for s in spec.predecessors(t)]) for t in spec.endogenous]
+
+    z = standardize(x)
+    # Mode B: the inverse item correlation matrix of each block, computed once.
+    inv_r = {}
+    for c in cons:
+        if modes[c] == "B":
+            zb = z[:, rows[c]]
+            rb = (zb.T @ zb) / (n - 1)
+            if np.linalg.cond(rb) > 1e12:
+                raise SingularMatrixError(
+                    f"mode B block {c!r}: the correlation matrix of its items {list(spec.blocks[c])} is singular "
+                    "(an item is a linear combination of the others); drop an item or use mode A ('=~')"
+                )
+            inv_r[c] = np.linalg.inv(rb)
+
+    w = mask.copy()
+    converged = False
+    change = np.inf
+    it = 0
+    while it < max_iter:
+        it += 1
+        y = _scale_checked(z @ w, cons, "outer")
+        inner = _inner_weights(y, adj, spec_idx, scheme)
+        proxy = _scale_checked(y @ inner, cons, "inner")
+        last = w
+        w = np.zeros_like(mask)
+        for c in cons:
+            j, r = col[c], rows[c]
+            mode = modes[c]
+            if mode == "A":
+                w[r, j] = z[:, r].T @ proxy[:, j] / (n - 1)
+            elif mode == "B":
+                w[r, j] = inv_r[c] @ (z[:, r].T @ proxy[:, j] / (n - 1))
+            else:  # unit weights
+                w[r, j] = 1.0
+        s = z @ w
+        w = w / np.sqrt((s * s).sum(axis=0) / (n - 1))
+        change = float(np.abs(w - last).sum())
+        if change < tol:
+            converged = True
+            break
+
+    scores = z @ w
+    loadings = (z.T @ scores) / (n - 1) * mask
+    score_cor = np.corrcoef(scores, rowvar=False)
+    paths = np.zeros((k, k))
+    for t, preds in spec_idx:
+        sp = scores[:, preds]
+        paths[preds, t] = np.linalg.solve(sp.T @ sp, sp.T @ scores[:, t])
+
+    rho = np.ones(k)
+    for c in cons:
+        if modes[c] != "B" and len(spec.blocks[c]) > 1:
+            rho[col[c]] = rho_a(w[rows[c], col[c]], z[:, rows[c]])
+
+    if consistent:
+        # Only the common factors are disattenuated (Dijkstra & Henseler, 2015); composites keep
+        # a reliability of 1.  seminr divides by rho_A of every mode A construct instead, which
+        # is the same whenever all mode A constructs are reflective (see custval.pls.PLS Notes).
+        rho_c = np.array([rho[col[c]] if c in consistent else 1.0 for c in cons])
+        adjust = np.sqrt(np.outer(rho_c, rho_c))
+        np.fill_diagonal(adjust, 1.0)
+        score_cor = score_cor / adjust
+        for t, preds in spec_idx:
+            paths[preds, t] = np.linalg.solve(score_cor[np.ix_(preds, preds)], score_cor[preds, t])
+        for c in consistent:
+            wc = w[rows[c], col[c]]
+            loadings[rows[c], col[c]] = wc * np.sqrt(rho[col[c]]) / (wc @ wc)
+
+    r2 = np.full(k, np.nan)
+    for t, preds in spec_idx:
+        sub = preds + [t]
+        inv = np.linalg.inv(score_cor[np.ix_(sub, sub)])
+        r2[t] = 1.0 - 1.0 / inv[-1, -1]
+    return PLSRaw(w, scores, loadings, paths, r2, score_cor, rho, it, converged, change)
+
+
+def _scale_checked(v: np.ndarray, cons: list[str], what: str) -> np.ndarray:
+    sd = v.std(axis=0, ddof=1)
+    bad = [c for c, s in zip(cons, sd) if not s > 0]
+    if bad:
+        raise SingularMatrixError(
+            f"the {what} proxy of construct(s) {bad} has zero variance during the PLS iterations; "
+            "check the items of these blocks"
+        )
+    return standardize(v)
+
+
+def rho_a(w: np.ndarray, zb: np.ndarray) -> float:
+    """Dijkstra-Henseler rho_A of one block from its weights ``w`` and standardised items ``zb``.
+
+    ``rho_A = (w'w)^2 * w'(S - diag S)w / w'(ww' - diag(ww'))w`` with ``S`` the item
+    correlation matrix (seminr ``compute_construct_rhoA``).
+    """
+    n = zb.shape[0]
+    s = (zb.T @ zb) / (n - 1)
+    np.fill_diagonal(s, 0.0)
+    aa = np.outer(w, w)
+    np.fill_diagonal(aa, 0.0)
+    return float((w @ w) ** 2 * (w @ s @ w) / (w @ aa @ w))
+
+
+def standardized_alpha(zb: np.ndarray) -> float:
+    """Cronbach's alpha from the item correlation matrix (seminr ``cronbachs_alpha``)."""
+    k = zb.shape[1]
+    if k == 1:
+        return 1.0
+    r = np.corrcoef(zb, rowvar=False)
+    return float(k / (k - 1) * (1 - np.trace(r) / r.sum()))
+
+
+def rho_c_ave(lam: np.ndarray) -> tuple[float, float]:
+    """rho_C (Dillon-Goldstein / composite reliability) and AVE from loadings (1, 1 for one item)."""
+    if lam.size == 1:
+        return 1.0, 1.0
+    s = lam.sum()
+    return float(s**2 / (s**2 + (1 - lam**2).sum())), float((lam**2).mean())

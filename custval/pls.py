@@ -1,0 +1,516 @@
+"""PLS path modelling (PLS-SEM) and consistent PLS (PLSc), with seminr's numbers.
+
+:class:`PLS` estimates a composite-based structural equation model with the
+PLS algorithm of Wold (1982) and Lohmöller (1989) and, on request, corrects it
+for measurement error with consistent PLS (Dijkstra & Henseler, 2015).  Its
+algorithm follows seminr 2.3.1 step for step, so the estimates agree with
+seminr's to rounding error (tests/golden/pls holds seminr's own numbers).
+
+:func:`seminr_reference` reads those reference numbers for display beside
+custval's (notebook 01).
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from . import _pls
+from ._paths import PROJECT_ROOT
+from ._results import ResultMixin
+from .exceptions import (
+    ConstantItemError,
+    ConvergenceWarning,
+    DatasetNotFoundError,
+    DataValidationError,
+    InsufficientDataError,
+    MissingDataWarning,
+    RepairWarning,
+    SpecificationError,
+)
+
+__all__ = ["PLS", "seminr_reference"]
+
+_MISSING = ("error", "listwise", "mean")
+_R_SCHEME = {"path": "path_weighting", "factorial": "path_factorial", "centroid": "(not in seminr)"}
+
+
+class PLS(ResultMixin):
+    r"""PLS path model (PLS-SEM), optionally consistent (PLSc).
+
+    Parameters
+    ----------
+    model : str
+        Model syntax.  Measurement: ``F =~ x1 + x2`` (a block estimated in
+        mode A, "reflective"/correlation weights) or ``F <~ x1 + x2`` (mode B,
+        "formative"/regression weights).  Structural: ``Y ~ X1 + X2``.  Every
+        construct must be in at least one path; the model must be recursive.
+    weighting : {"path", "factorial", "centroid"}
+        Inner weighting scheme (Lohmöller, 1989).  "path": a construct's
+        successors enter its inner proxy with their correlations, its
+        predecessors with multiple-regression weights (seminr
+        ``path_weighting``, the default in seminr and SmartPLS).  "factorial":
+        correlations with all adjacent constructs (seminr ``path_factorial``).
+        "centroid": signs of those correlations (not in seminr).
+    mode : None, "A", "B", "unit" or dict
+        Outer weighting mode.  ``None`` takes it from the operator (``=~``: A,
+        ``<~``: B); a string applies to every construct; a dict
+        ``{construct: mode}`` overrides single constructs.  "unit": fixed
+        equal weights (seminr ``unit_weights``; sum score, standardised).
+    consistent : bool or iterable of str
+        Consistent PLS: ``True`` treats every mode A construct as a common
+        factor (seminr ``reflective()``); a list names the common factors.
+        ``False`` (default): all constructs are composites (seminr
+        ``composite(..., weights = mode_A)``).
+    missing : {"error", "listwise", "mean"}
+        Missing item values: "error" (default) raises
+        :class:`~custval.exceptions.DataValidationError` naming the items and
+        rows; "listwise" drops incomplete rows with a
+        :class:`~custval.exceptions.MissingDataWarning` (``n_excluded_``);
+        "mean" replaces them by the item mean as seminr's default
+        ``mean_replacement`` does, with a
+        :class:`~custval.exceptions.RepairWarning` (recorded in ``repairs_``).
+    max_iter : int
+        Maximum number of weight updates (seminr ``maxIt = 300`` allows 301).
+    tol : float
+        Stop when ``sum(|W_new - W_old|) < tol`` over all outer weights
+        (seminr ``stopCriterion = 7`` means ``tol = 1e-7``).
+
+    Attributes
+    ----------
+    weights_ : DataFrame
+        Outer weights, items x constructs (0 outside a block), scaled so that
+        every construct score has variance 1 (``n - 1`` denominator).
+    loadings_ : DataFrame
+        Outer loadings, items x constructs: the correlation of each item with
+        its construct score; for a PLSc common factor
+        ``lambda = w sqrt(rho_A) / (w'w)``.
+    paths_ : DataFrame
+        Path coefficients, rows = predecessor, columns = successor (seminr's
+        ``path_coef`` layout), 0 where there is no path.
+    total_effects_ : DataFrame
+        Total effects ``(I - B)^-1 - I`` in the same layout.
+    r2_ : DataFrame
+        ``r2`` and ``r2_adj = 1 - (1 - R²)(n - 1)/(n - k - 1)`` of each
+        endogenous construct (``k`` predecessors).
+    scores_ : DataFrame
+        Construct scores ``Z W`` (standardised items), indexed like the rows
+        used.  Under PLSc these are the composites, not factor scores.
+    construct_cor_ : DataFrame
+        Correlations of the construct scores; under PLSc the disattenuated
+        correlations ``r_ij / sqrt(rho_A,i rho_A,j)`` used for the paths.
+    rho_a_ : Series
+        Dijkstra-Henseler ``rho_A`` (1 for single items and mode B blocks).
+    reliability_ : DataFrame
+        seminr's ``summary(fit)$reliability``: ``alpha`` (standardised,
+        from item correlations), ``rhoC`` and ``AVE`` (from ``loadings_``, i.e.
+        from the PLSc loadings of common factors), ``rho_A``.
+    n_, n_excluded_ : int
+        Rows used and rows dropped (listwise).
+    n_iter_, converged_, weight_change_ :
+        Weight updates done, whether ``weight_change_ < tol`` was reached.
+    repairs_ : tuple of str
+        Repairs made (mean replacement).
+
+    Notes
+    -----
+    Items are standardised, ``z = (x - mean) / sd`` with the ``n - 1``
+    standard deviation.  Starting from unit weights, each iteration computes
+    outer proxies ``Y = std(Z W)``, inner weights ``E`` by the scheme, inner
+    proxies ``V = std(Y E)``, and new weights per block ``b``:
+    mode A ``w_b = Z_b' v_b / (n - 1)``, mode B ``w_b = R_bb^-1 Z_b' v_b /
+    (n - 1)``, unit ``w_b = 1``; then ``W`` is rescaled so that ``Z W`` has
+    unit variance (Lohmöller, 1989; Wold, 1982).  Paths are OLS regressions
+    of each endogenous score on its predecessors.
+
+    ``rho_A = (w'w)^2 w'(S - diag S) w / w'(ww' - diag ww') w`` with ``S``
+    the item correlations of the block (Dijkstra & Henseler, 2015).  PLSc
+    divides the score correlations by ``sqrt(rho_A,i rho_A,j)`` for common
+    factors (1 for composites) and solves the path equations with them.
+    ``rhoC = (sum lambda)^2 / ((sum lambda)^2 + sum(1 - lambda^2))`` and
+    ``AVE = mean(lambda^2)`` (Hair et al., 2022); single items get 1.
+
+    The order of computations, the standardisation and the stopping rule are
+    seminr's, so both stop after the same iteration; tests compare with
+    seminr's estimates at 1e-10.  seminr's ``iterations`` equals
+    ``n_iter_ - 1``.  Known difference: in a model that mixes ``reflective()``
+    with ``composite(weights = mode_A)`` constructs, seminr also divides the
+    correlations of the mode A composites by their ``rho_A``; custval corrects
+    only the common factors, as Dijkstra & Henseler (2015) and cSEM do
+    (weights, loadings and reliabilities are the same; paths differ).  PLS
+    loadings are item-composite correlations, so they exceed CFA's
+    standardised loadings for the same items (the composite contains the
+    item); PLSc loadings are consistent for the factor loadings.
+
+    Not supported: interaction terms, higher-order constructs, bootstrap
+    standard errors, PLSpredict.
+
+    References
+    ----------
+    Dijkstra, T. K., & Henseler, J. (2015). Consistent partial least squares
+    path modeling. *MIS Quarterly, 39*(2), 297-316.
+    Hair, J. F., Hult, G. T. M., Ringle, C. M., & Sarstedt, M. (2022). *A
+    primer on partial least squares structural equation modeling (PLS-SEM)*
+    (3rd ed.). Sage.
+    Lohmöller, J.-B. (1989). *Latent variable path modeling with partial least
+    squares*. Physica.
+    Wold, H. (1982). Soft modeling: The basic design and some extensions. In
+    K. G. Jöreskog & H. Wold (Eds.), *Systems under indirect observation*
+    (Part II, pp. 1-54). North-Holland.
+
+    Examples
+    --------
+    The model of seminr's tests on the ECSI mobile-phone data:
+
+    >>> from custval import PLS, load_dataset
+    >>> mobi = load_dataset("mobi", with_instrument=False).data
+    >>> model = '''
+    ...   Image        =~ IMAG1 + IMAG2 + IMAG3 + IMAG4 + IMAG5
+    ...   Expectation  =~ CUEX1 + CUEX2 + CUEX3
+    ...   Value        =~ PERV1 + PERV2
+    ...   Satisfaction =~ CUSA1 + CUSA2 + CUSA3
+    ...   Satisfaction ~ Image + Expectation + Value
+    ... '''
+    >>> fit = PLS(model).fit(mobi)
+    >>> print(fit.paths_["Satisfaction"].round(4).to_string())
+    Image           0.4470
+    Expectation     0.1718
+    Value           0.3164
+    Satisfaction    0.0000
+    >>> round(float(fit.r2_.at["Satisfaction", "r2"]), 4), fit.n_
+    (0.5906, 250)
+    >>> plsc = PLS(model, consistent=True, weighting="factorial").fit(mobi)
+    >>> print(plsc.rho_a_.round(4).to_string())
+    Image           0.7453
+    Expectation     0.4615
+    Value           0.8576
+    Satisfaction    0.7826
+
+    # In R: mm <- constructs(composite("Image", multi_items("IMAG", 1:5), weights = mode_A), ...)
+    #       sm <- relationships(paths(to = "Satisfaction", from = c("Image", "Expectation", "Value")))
+    #       fit <- seminr::estimate_pls(mobi, mm, sm, inner_weights = path_weighting)
+    #       fit$path_coef; fit$rSquared
+    #       (reflective(...) instead of composite(...) gives PLSc; path_factorial for "factorial")
+    """
+
+    _title = "PLS path model"
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        weighting: str = "path",
+        mode=None,
+        consistent: bool | Iterable[str] = False,
+        missing: str = "error",
+        max_iter: int = 300,
+        tol: float = 1e-7,
+    ):
+        self.model = model
+        self.weighting = weighting
+        self.mode = mode
+        self.consistent = consistent
+        self.missing = missing
+        self.max_iter = max_iter
+        self.tol = tol
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, data: pd.DataFrame) -> PLS:
+        """Estimate the model on ``data`` (one row per respondent); returns ``self``."""
+        if self.weighting not in _pls.SCHEMES:
+            raise SpecificationError(f"weighting={self.weighting!r}; allowed: {list(_pls.SCHEMES)}")
+        if self.missing not in _MISSING:
+            raise SpecificationError(f"missing={self.missing!r}; allowed: {list(_MISSING)}")
+        if not (isinstance(self.max_iter, (int, np.integer)) and self.max_iter >= 1):
+            raise SpecificationError(f"max_iter={self.max_iter!r}; a positive integer is required")
+        if not (isinstance(self.tol, (int, float)) and self.tol > 0):
+            raise SpecificationError(f"tol={self.tol!r}; a positive number is required")
+        syntax = self.model.model_syntax() if hasattr(self.model, "model_syntax") else self.model
+        spec = _pls.parse_pls_syntax(syntax)
+        modes = self._modes(spec)
+        consistent = self._consistent(spec, modes)
+        x, index, n_excluded, repairs = self._data(data, spec)
+
+        raw = _pls.estimate(
+            x, spec, modes, scheme=self.weighting, max_iter=int(self.max_iter), tol=float(self.tol),
+            consistent=consistent,
+        )
+        if not raw.converged:
+            warnings.warn(
+                f"PLS did not converge in {raw.n_iter} iterations (last change of the outer weights "
+                f"{raw.weight_change:.3g} >= tol = {self.tol:g}); the estimates are from the last iteration. "
+                "Raise max_iter or check the model (e.g. blocks with nearly uncorrelated items)",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        self._store(spec, modes, consistent, raw, x, index, n_excluded, repairs)
+        return self
+
+    def _modes(self, spec: _pls.PLSSpec) -> dict[str, str]:
+        modes = dict(spec.modes)
+        if self.mode is None:
+            return modes
+        given = {c: self.mode for c in spec.constructs} if isinstance(self.mode, str) else self.mode
+        if not isinstance(given, Mapping):
+            raise SpecificationError(f"mode={self.mode!r}; give None, one of {list(_pls.MODES)} or a dict")
+        for c, m in given.items():
+            if c not in spec.blocks:
+                raise SpecificationError(f"mode given for {c!r}, which is not a construct; constructs: {spec.constructs}")
+            if m not in _pls.MODES:
+                raise SpecificationError(f"mode {m!r} for {c!r}; allowed: {list(_pls.MODES)}")
+            if m == "B" and len(spec.blocks[c]) == 1:
+                raise SpecificationError(f"{c!r} has a single item and cannot be estimated in mode B")
+            modes[c] = m
+        return modes
+
+    def _consistent(self, spec: _pls.PLSSpec, modes: dict[str, str]) -> frozenset[str]:
+        if self.consistent is True:
+            return frozenset(c for c in spec.constructs if modes[c] == "A")
+        if self.consistent is False or self.consistent is None:
+            return frozenset()
+        names = [self.consistent] if isinstance(self.consistent, str) else list(self.consistent)
+        for c in names:
+            if c not in spec.blocks:
+                raise SpecificationError(
+                    f"consistent names {c!r}, which is not a construct; constructs: {spec.constructs}"
+                )
+            if modes[c] != "A":
+                raise SpecificationError(
+                    f"consistent PLS treats {c!r} as a common factor, which needs mode A weights; its mode is "
+                    f"{modes[c]!r}"
+                )
+        return frozenset(names)
+
+    def _data(self, data, spec: _pls.PLSSpec):
+        if not isinstance(data, pd.DataFrame):
+            raise DataValidationError("data must be a pandas DataFrame with one column per item")
+        items = spec.items
+        absent = [i for i in items if i not in data.columns]
+        if absent:
+            raise SpecificationError(f"item(s) {absent} are in the model but not in the data columns")
+        sub = data[items]
+        bad = [c for c in items if not pd.api.types.is_numeric_dtype(sub[c]) or pd.api.types.is_bool_dtype(sub[c])]
+        if bad:
+            raise DataValidationError(f"item(s) {bad} are not numeric; PLS needs numeric item scores")
+        x = sub.to_numpy(dtype=float)
+        if not np.isfinite(x[~np.isnan(x)]).all():
+            cols = [c for j, c in enumerate(items) if np.isinf(x[:, j]).any()]
+            raise DataValidationError(f"item(s) {cols} contain infinite values")
+        index = sub.index
+        na = np.isnan(x)
+        n_excluded, repairs = 0, ()
+        if na.any():
+            counts = {c: int(na[:, j].sum()) for j, c in enumerate(items) if na[:, j].any()}
+            rows = np.flatnonzero(na.any(axis=1))
+            if self.missing == "error":
+                raise DataValidationError(
+                    f"missing values in item(s) {counts} (counts), rows {rows[:10].tolist()}"
+                    f"{' ...' if rows.size > 10 else ''} (0-based positions); PLS needs complete items. "
+                    "Pass missing='listwise' to drop these rows or missing='mean' for seminr's mean replacement"
+                )
+            if self.missing == "listwise":
+                keep = ~na.any(axis=1)
+                x, index, n_excluded = x[keep], index[keep], int((~keep).sum())
+                warnings.warn(
+                    f"{n_excluded} row(s) with missing item values were excluded (listwise deletion); "
+                    f"{x.shape[0]} rows used",
+                    MissingDataWarning,
+                    stacklevel=3,
+                )
+            else:
+                means = np.nanmean(x, axis=0)
+                x = np.where(na, means, x)
+                text = (
+                    f"mean replacement of {int(na.sum())} missing value(s) in {len(rows)} row(s) ({counts}), "
+                    "as seminr's default missing = mean_replacement"
+                )
+                repairs = (text,)
+                warnings.warn(text, RepairWarning, stacklevel=3)
+        n = x.shape[0]
+        max_pred = max(len(spec.predecessors(t)) for t in spec.endogenous)
+        if n < max(3, max_pred + 2):
+            raise InsufficientDataError(f"{n} usable rows; PLS needs at least {max(3, max_pred + 2)} for this model")
+        sd = x.std(axis=0, ddof=1)
+        const = [c for c, s in zip(items, sd) if not s > 0]
+        if const:
+            raise ConstantItemError(
+                f"item(s) {const} are constant in the {n} rows used (value "
+                f"{[float(x[0, items.index(c)]) for c in const]}); a constant item cannot be standardised. "
+                "Remove it from the model"
+            )
+        return x, index, n_excluded, repairs
+
+    def _store(self, spec, modes, consistent, raw: _pls.PLSRaw, x, index, n_excluded, repairs) -> None:
+        cons, items = spec.constructs, spec.items
+        n = x.shape[0]
+        self.constructs_, self.items_ = list(cons), list(items)
+        self.modes_ = dict(modes)
+        self.common_factors_ = tuple(c for c in cons if c in consistent)
+        self.paths_list_ = list(spec.paths)
+        self.weights_ = pd.DataFrame(raw.weights, index=items, columns=cons)
+        self.loadings_ = pd.DataFrame(raw.loadings, index=items, columns=cons)
+        self.paths_ = pd.DataFrame(raw.paths, index=cons, columns=cons)
+        k = len(cons)
+        self.total_effects_ = pd.DataFrame(np.linalg.inv(np.eye(k) - raw.paths) - np.eye(k), index=cons, columns=cons)
+        endo = spec.endogenous
+        r2 = np.array([raw.r2[cons.index(t)] for t in endo])
+        npred = np.array([len(spec.predecessors(t)) for t in endo])
+        self.r2_ = pd.DataFrame(
+            {"r2": r2, "r2_adj": 1 - (1 - r2) * (n - 1) / (n - npred - 1)}, index=pd.Index(endo, name="construct")
+        )
+        self.scores_ = pd.DataFrame(raw.scores, index=index, columns=cons)
+        self.construct_cor_ = pd.DataFrame(raw.score_cor, index=cons, columns=cons)
+        self.rho_a_ = pd.Series(raw.rho_a, index=cons, name="rho_A")
+        z = _pls.standardize(x)
+        rel = []
+        start = 0
+        for c in cons:
+            m = len(spec.blocks[c])
+            block = slice(start, start + m)
+            start += m
+            rc, ave = _pls.rho_c_ave(raw.loadings[block, cons.index(c)])
+            rel.append((_pls.standardized_alpha(z[:, block]), rc, ave, raw.rho_a[cons.index(c)]))
+        self.reliability_ = pd.DataFrame(
+            rel, index=pd.Index(cons, name="construct"), columns=["alpha", "rhoC", "AVE", "rho_A"]
+        )
+        self.n_, self.n_excluded_ = int(n), int(n_excluded)
+        self.n_iter_, self.converged_, self.weight_change_ = int(raw.n_iter), bool(raw.converged), raw.weight_change
+        self.repairs_ = tuple(repairs)
+
+    # ------------------------------------------------------------------ display
+    @property
+    def convention(self) -> str:
+        kind = "PLSc (common factors: " + ", ".join(self.common_factors_) + ")" if self.common_factors_ else "PLS"
+        return (
+            f"{kind}; {self.weighting} inner weighting; items standardised (sd with n - 1); stop when "
+            f"sum|dW| < {self.tol:g}"
+        )
+
+    @property
+    def r_call(self) -> str:
+        kinds = "reflective()" if self.consistent is True else "composite(weights = mode_A)"
+        return (
+            f"seminr::estimate_pls(data, mm, sm, inner_weights = {_R_SCHEME[self.weighting]})  # mm: {kinds}"
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        """Path coefficients in long form: ``from, to, estimate, n`` (one row per path)."""
+        self._check_fitted()
+        rows = [(s, t, float(self.paths_.at[s, t]), self.n_) for s, t in self.paths_list_]
+        return pd.DataFrame(rows, columns=["from", "to", "estimate", "n"])
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "paths_"):
+            raise SpecificationError("the PLS model is not fitted yet; call .fit(data) first")
+
+    def _notes(self) -> list[str]:
+        notes = super()._notes()
+        notes.extend(f"Repair: {r}" for r in self.repairs_)
+        notes.append(
+            f"n = {self.n_} (excluded {self.n_excluded_}); {self.n_iter_} iterations, "
+            f"{'converged' if self.converged_ else 'NOT converged'}"
+        )
+        return notes
+
+    def summary(self, digits: int = 3) -> str:
+        """Paths, R², reliability and loadings/weights as text (rounded for display only)."""
+        self._check_fitted()
+        with pd.option_context("display.width", 120, "display.max_columns", 50):
+            parts = [
+                self._title, "-" * len(self._title),
+                "Path coefficients", self.to_frame().round(digits).to_string(index=False),
+                "", "R²", self.r2_.round(digits).to_string(),
+                "", "Reliability", self.reliability_.round(digits).to_string(),
+                "", "Loadings", self._long_outer().round(digits).to_string(index=False),
+                *self._notes(),
+            ]
+        return "\n".join(parts)
+
+    def _long_outer(self) -> pd.DataFrame:
+        rows = []
+        for c in self.constructs_:
+            for i in self.loadings_.index[self.loadings_[c] != 0]:
+                rows.append((c, i, self.modes_[c], self.weights_.at[i, c], self.loadings_.at[i, c]))
+        return pd.DataFrame(rows, columns=["construct", "item", "mode", "weight", "loading"])
+
+    def _repr_html_(self) -> str:
+        import html
+
+        if not hasattr(self, "paths_"):
+            return f"<pre>{html.escape(repr(self))}</pre>"
+        fmt = {"float_format": lambda v: f"{v:.3f}"}
+        notes = "".join(f"<br><small>{html.escape(n)}</small>" for n in self._notes())
+        return (
+            f"<div><strong>{self._title}</strong>{self.to_frame().to_html(index=False, **fmt)}"
+            f"<br>{self.r2_.to_html(**fmt)}<br>{self.reliability_.to_html(**fmt)}{notes}</div>"
+        )
+
+    def __repr__(self) -> str:
+        return f"PLS(weighting={self.weighting!r}, consistent={self.consistent!r}, missing={self.missing!r})"
+
+    def __str__(self) -> str:
+        return self.summary() if hasattr(self, "paths_") else repr(self)
+
+
+# --------------------------------------------------------------------------- reference numbers
+def _golden_path():
+    return PROJECT_ROOT / "tests" / "golden" / "pls" / "seminr.json"
+
+
+def _frame(obj) -> pd.DataFrame:
+    rows = obj["rows"]
+    cols = obj["cols"] if isinstance(obj["cols"], list) else [obj["cols"]]
+    values = np.array(obj["values"], dtype=float).reshape(len(rows), len(cols))
+    return pd.DataFrame(values, index=rows, columns=cols)
+
+
+def seminr_reference(case: str | None = None) -> dict:
+    """seminr's estimates for the cases in ``tests/golden/pls/seminr.json``.
+
+    The file is written by ``tests/r/pls.R``, which evaluates seminr 2.3.1's
+    own R code (commit ae2524aa) on the shipped data.
+
+    Parameters
+    ----------
+    case : str, optional
+        A case name (e.g. ``"ecsi_pls"``, ``"ecsi_plsc"``, ``"composite4_path"``);
+        ``None`` returns the list of case names.
+
+    Returns
+    -------
+    dict or list of str
+        For a case: ``call`` (the seminr call), ``dataset``, ``syntax`` and
+        ``options`` (the equivalent custval model and :class:`PLS`
+        arguments), ``n``, ``iterations`` (seminr's loop index) and labelled
+        DataFrames ``weights``, ``loadings``, ``paths``, ``rsquared`` (rows
+        Rsq, AdjRsq), ``rho_a``, ``reliability`` (alpha, rhoC, AVE, rhoA),
+        ``htmt``, ``construct_cors`` (and ``scores`` for some cases).
+
+    Examples
+    --------
+    >>> from custval.pls import seminr_reference
+    >>> ref = seminr_reference("composite4_path")
+    >>> round(float(ref["paths"].at["Image", "Satisfaction"]), 6), ref["n"]
+    (0.447004, 250)
+
+    # In R: estimate_pls(mobi, mm, sm, inner_weights = path_weighting)$path_coef["Image", "Satisfaction"]
+    """
+    path = _golden_path()
+    if not path.is_file():
+        raise DatasetNotFoundError(
+            f"seminr reference values not found at {path}; they ship with the source checkout (tests/golden/pls)"
+        )
+    cases = json.loads(path.read_text(encoding="utf-8"))["cases"]
+    if case is None:
+        return list(cases)
+    if case not in cases:
+        raise DatasetNotFoundError(f"no seminr reference case {case!r}; available: {list(cases)}")
+    out = dict(cases[case])
+    for key, value in out.items():
+        if isinstance(value, dict) and "rows" in value and "values" in value:
+            out[key] = _frame(value)
+    return out
