@@ -325,16 +325,79 @@ largest.assign(custval=largest["custval"].round(6), R=largest["R"].round(6),
 # nlminb at a gradient of about 1e-6; custval's Fisher scoring runs to a relative step of
 # 1e-11), so the small CR/AVE differences come from lavaan's slightly less converged estimates.
 #
-# **PLS software (seminr, plspm, SmartPLS).** These packages analyse the same data with
-# *composites* rather than common factors, so their published loadings, CR (ρ_C), AVE and
-# Fornell–Larcker diagonals are systematically larger than the factor-model numbers above:
-# a PLS loading is the correlation of an item with a weighted sum that contains the item
-# itself, which inflates it, most for short blocks such as the two value items. Their HTMT
-# uses the same item correlations and the same formula as `custval.htmt(kind="htmt")`, so
-# HTMT point estimates agree with seminr and SmartPLS (bootstrap intervals differ with the
-# random resamples). plspm's `mobile` copy is rescaled to 0–100, which changes no standardized
-# number. custval has no PLS estimator, so we do not print PLS numbers here rather than
-# retype them from a publication.
+# **PLS software (seminr).** PLS path modelling analyses the same data with *composites*
+# (weighted sums of the items) instead of common factors. `custval.PLS` follows seminr's
+# algorithm step by step (same start, updates, standardisation and stopping rule). Below it
+# estimates the ECSI path model of seminr's documentation (all seven constructs, CUSL2
+# included, path weighting) twice: as composites (seminr `composite()`, PLS) and as common
+# factors (seminr `reflective()`, which seminr always estimates as consistent PLS, PLSc). The
+# seminr numbers were computed by seminr 2.3.1's own R code (`tests/r/pls.R`, written to
+# `tests/golden/pls/seminr.json`) and are read with `custval.pls.seminr_reference`, not retyped.
+
+# %%
+from custval.pls import seminr_reference
+
+pls_cases = {"ecsi_pls": "PLS", "ecsi_plsc": "PLSc"}
+pls_fits, pls_refs = {}, {}
+for case in pls_cases:
+    pls_refs[case] = seminr_reference(case)
+    pls_fits[case] = custval.PLS(pls_refs[case]["syntax"], **pls_refs[case]["options"]).fit(mobi)
+print(pls_refs["ecsi_plsc"]["call"])
+
+pls_paths = pls_fits["ecsi_pls"].to_frame()[["from", "to"]]
+for case, label in pls_cases.items():
+    ours, ref = pls_fits[case].paths_, pls_refs[case]["paths"]
+    pls_paths[f"{label} custval"] = [ours.at[a, b] for a, b in zip(pls_paths["from"], pls_paths["to"])]
+    pls_paths[f"{label} seminr"] = [ref.at[a, b] for a, b in zip(pls_paths["from"], pls_paths["to"])]
+pls_paths.round(4)
+
+# %%
+def pls_agreement(fit, ref):
+    """Largest absolute difference between custval and seminr, per quantity."""
+    r2 = fit.r2_.T.set_axis(["Rsq", "AdjRsq"])
+    rel = ref["reliability"].set_axis(fit.reliability_.columns, axis=1)
+    pairs = {"outer weights": (fit.weights_, ref["weights"]), "loadings": (fit.loadings_, ref["loadings"]),
+             "path coefficients": (fit.paths_, ref["paths"]), "R² and adjusted R²": (r2, ref["rsquared"]),
+             "rho_A": (fit.rho_a_.to_frame(), ref["rho_a"].set_axis(["rho_A"], axis=1)),
+             "alpha, rhoC, AVE, rho_A": (fit.reliability_, rel)}
+    return pd.Series({k: (a.loc[b.index, b.columns] - b).abs().to_numpy().max() for k, (a, b) in pairs.items()})
+
+
+pls_agree = pd.DataFrame({label: pls_agreement(pls_fits[case], pls_refs[case]) for case, label in pls_cases.items()})
+pls_agree.map("{:.1e}".format)
+
+# %% [markdown]
+# The differences are rounding errors: both programs stop after the same iteration
+# (seminr's `iterations` counts from 0, custval's `n_iter_` from 1). seminr's HTMT uses the same
+# item correlations and formula as `custval.htmt(kind="htmt")`, so HTMT point estimates agree
+# too (`tests/test_pls.py` checks this against seminr's fixture).
+#
+# **PLS loadings are not CFA loadings.** A PLS loading is the correlation of an item with a
+# weighted sum that contains the item itself, so it is inflated, most in short blocks; a PLSc
+# loading corrects this with rho_A and estimates the same quantity as a CFA standardized
+# loading (the published model, with CUSL2, from Section 5), and PLSc's rhoC and AVE are
+# computed from these corrected loadings. seminr's `alpha` is the standardized alpha (from item
+# correlations), not psych's raw alpha.
+
+# %%
+cfa_items = list(std.index)
+load_cmp = pd.DataFrame({
+    "CFA std. loading": std,
+    "PLSc loading": pls_fits["ecsi_plsc"].loadings_.loc[cfa_items].sum(axis=1),
+    "PLS loading": pls_fits["ecsi_pls"].loadings_.loc[cfa_items].sum(axis=1),
+})
+gap_pls = (load_cmp["PLS loading"] - load_cmp["CFA std. loading"])
+gap_plsc = (load_cmp["PLSc loading"] - load_cmp["CFA std. loading"])
+display(Markdown(
+    f"Over the {len(cfa_items)} items of the CFA, the PLS loading exceeds the CFA standardized loading "
+    f"for {int((gap_pls > 0).sum())} items (mean difference {gap_pls.mean():+.3f}, largest "
+    f"{gap_pls.max():+.3f} for {gap_pls.idxmax()}); the PLSc loading differs from it by "
+    f"{gap_plsc.mean():+.3f} on average (largest absolute difference {gap_plsc.abs().max():.3f} for "
+    f"{gap_plsc.abs().idxmax()}). PLS value items: {load_cmp.at['PERV1', 'PLS loading']:.3f} and "
+    f"{load_cmp.at['PERV2', 'PLS loading']:.3f}; CFA: {load_cmp.at['PERV1', 'CFA std. loading']:.3f} and "
+    f"{load_cmp.at['PERV2', 'CFA std. loading']:.3f}."
+))
+load_cmp.round(3)
 
 # %% [markdown]
 # ## Findings
