@@ -12,7 +12,12 @@ import pandas as pd
 import pytest
 
 from custval._paths import RAW_DATA_DIR
-from custval.exceptions import InsufficientDataError, MissingDataWarning, SpecificationError
+from custval.exceptions import (
+    HeywoodWarning,
+    InsufficientDataError,
+    MissingDataWarning,
+    SpecificationError,
+)
 from custval.invariance import (
     _difference,
     _normalize_free,
@@ -345,3 +350,126 @@ def test_simulation_recovers_non_invariant_intercept_and_latent_mean():
     assert lm.at["F1", "std"] == pytest.approx(0.5, abs=0.15)
     assert lm.at["F2", "ci_low"] < 0.0 < lm.at["F2", "ci_high"]
     assert lm.at["F1", "p_value"] < 1e-6
+
+
+# --------------------------------------------------------------------------- missing data: FIML
+CORP_ITEMS = ["comp_1", "comp_2", "comp_3", "like_1", "like_2", "like_3", "cusl_1", "cusl_2", "cusl_3"]
+CORP_MODEL = "COMP =~ comp_1 + comp_2 + comp_3\nLIKE =~ like_1 + like_2 + like_3\nCUSL =~ cusl_1 + cusl_2 + cusl_3"
+
+
+@pytest.fixture(scope="module")
+def corp():
+    """corp_rep with its missing code -99 as NaN (as tests/r/validity.R does)."""
+    raw = pd.read_csv(RAW_DATA_DIR / "corp_rep" / "corp_rep.csv")
+    return raw.mask(raw == -99)
+
+
+@pytest.fixture(scope="module")
+def corp_fiml(corp):
+    out = {}
+    for est in ("ML", "MLR"):
+        # cusl_2 gets a slightly negative residual variance in provider 3 (n = 44), as in lavaan
+        with pytest.warns(HeywoodWarning, match="cusl_2"):
+            out[est] = invariance(corp, CORP_MODEL, "serviceprovider", estimator=est, missing="fiml", stop=False)
+    return out
+
+
+@needs_cfa
+@pytest.mark.parametrize("estimator", ["ML", "MLR"])
+def test_corp_rep_fiml_sequence_matches_lavaan(corp_fiml, estimator):
+    """lavaan cfa(..., group = "serviceprovider", missing = "ml", group.equal = ...) per level and
+    lavTestLRT (MLR: its default satorra.bentler.2001 for missing = "ml")."""
+    gold = load_golden("validity", "invariance_corp_rep_fiml")[estimator.lower()]
+    res = corp_fiml[estimator]
+    assert gold["lrt_method"] == ("satorra.bentler.2001" if estimator == "MLR" else "standard")
+    t = res.table.set_index("level")
+    # polished lavaan fits (BFGS restart; max |gradient| stored, ~1e-8): fit measures rel 1e-6.
+    # The FIML-corrected robust CFI/TLI are NA on polished fits (see validity.R), so those and
+    # everything else are also compared with lavaan's default fits at rel 1e-5.
+    base = ["chisq", "df", "cfi", "tli", "rmsea", "srmr"]
+    scaled = [("chisq_scaled", "chisq.scaled"), ("scaling_factor", "chisq.scaling.factor"),
+              ("rmsea_robust", "rmsea.robust"), ("cfi_scaled", "cfi.scaled"), ("rmsea_scaled", "rmsea.scaled")]
+    pairs = [(k, k) for k in base] + (scaled if estimator == "MLR" else [])
+    for f in gold["fits_polished"]:
+        for ours, theirs in pairs:
+            assert t.at[f["level"], ours] == pytest.approx(f[theirs], rel=1e-6), (f["level"], ours)
+    robust = [("cfi_robust", "cfi.robust"), ("tli_robust", "tli.robust")] if estimator == "MLR" else []
+    for f in gold["fits"]:
+        for ours, theirs in pairs + robust:
+            assert t.at[f["level"], ours] == pytest.approx(f[theirs], rel=1e-5), (f["level"], ours)
+    for lrt, rel in ((gold["lrt_polished"], 1e-6), (gold["lrt"], 1e-5)):
+        for ref in lrt[1:]:
+            assert t.at[ref["model"], "delta_chisq"] == pytest.approx(ref["Chisq diff"], rel=rel)
+            assert t.at[ref["model"], "delta_df"] == ref["Df diff"]
+            assert t.at[ref["model"], "p_value"] == pytest.approx(ref["Pr(>Chisq)"], rel=10 * rel)
+    assert res.n_per_group == dict(zip(gold["group_labels"], gold["n_per_group"]))
+    assert res.n_rows == gold["n_rows"] == res.n_used and res.n_excluded == {}
+
+
+@needs_cfa
+@pytest.mark.parametrize("estimator", ["ML", "MLR"])
+def test_corp_rep_fiml_estimates_match_lavaan(corp_fiml, estimator):
+    """Estimates and standard errors (ML: observed information under FIML, as lavaan; MLR:
+    sandwich) of every level against the polished lavaan fits, abs 1e-5."""
+    gold = load_golden("validity", "invariance_corp_rep_fiml")[estimator.lower()]
+    res = corp_fiml[estimator]
+    largest = 0.0
+    for level, rows in gold["estimates_polished"].items():
+        pe = res.fits[level].params_
+        pe = pe.set_index(["lhs", "op", "rhs", "group"])
+        assert len(rows) == len(pe[pe.index.get_level_values("op").isin(["=~", "~~", "~1"])])
+        for r in rows:
+            key = (r["lhs"], r["op"], r["rhs"], r["group"])
+            ours = pe.loc[key]
+            assert ours["est"] == pytest.approx(r["est"], abs=1e-5), (level, key)
+            assert ours["se"] == pytest.approx(r["se"], abs=1e-5), (level, key)
+            largest = max(largest, abs(ours["est"] - r["est"]), abs(ours["se"] - r["se"]))
+    assert largest > 0  # a real comparison, not a copy
+
+
+@needs_cfa
+def test_listwise_and_fiml_row_accounting(corp):
+    """rows in = rows used + rows excluded (by reason), and the per-group n is the n used."""
+    gold = load_golden("validity", "invariance_corp_rep_fiml")["ml"]
+    data = corp.copy()
+    data.loc[[3, 7], "serviceprovider"] = np.nan  # two rows without a group
+    data.loc[11, CORP_ITEMS] = np.nan
+    n_incomplete = int(data.dropna(subset=["serviceprovider"])[CORP_ITEMS].isna().any(axis=1).sum())
+    assert n_incomplete == gold["n_rows"] - gold["n_complete"] + 1  # the 8 of corp_rep + row 11
+    with pytest.warns(MissingDataWarning) as rec, warnings.catch_warnings():
+        warnings.simplefilter("ignore", HeywoodWarning)  # cusl_2 in provider 3 (n = 43 complete)
+        lw = invariance(data, CORP_MODEL, "serviceprovider", levels=("configural",))
+    msgs = [str(w.message) for w in rec]
+    assert any("2 of 344 rows have no value in the group column" in m for m in msgs)
+    assert any(f"{n_incomplete} of 342 rows with a group have at least one missing model item" in m for m in msgs)
+    assert len(rec) == 2  # once per reason, not once per refitted level
+    assert lw.n_rows == 344 and lw.n_excluded == {"no group": 2, "incomplete items (listwise)": n_incomplete}
+    assert lw.n_used == 344 - 2 - n_incomplete == sum(lw.n_per_group.values())
+    assert sum(lw.fits["configural"].n_obs_.values()) == lw.n_used and lw.fits["configural"].n_excluded_ == 0
+    with pytest.warns(MissingDataWarning) as rec, warnings.catch_warnings():
+        warnings.simplefilter("ignore", HeywoodWarning)  # cusl_2 in provider 3 under FIML
+        fi = invariance(data, CORP_MODEL, "serviceprovider", levels=("configural",), missing="fiml")
+    msgs = [str(w.message) for w in rec]
+    assert any("1 of 342 rows with a group have no observed model item" in m for m in msgs)
+    assert fi.n_rows == 344 and fi.n_excluded == {"no group": 2, "no observed item": 1}
+    assert fi.n_used == 341 == sum(fi.n_per_group.values()) == sum(fi.fits["configural"].n_obs_.values())
+    assert "Rows: 344 in = 341 used (fiml) + 3 excluded" in fi.summary()
+    assert "missing = 'ml'" in fi.r_call
+    with pytest.raises(SpecificationError, match="missing must be"):
+        invariance(corp, CORP_MODEL, "serviceprovider", missing="pairwise")
+
+
+@needs_cfa
+def test_rank_candidates_under_fiml(corp):
+    """The candidate ranking refits under FIML too: each release improves the FIML chi-square
+    of the scalar model by its own delta_chisq (checked against the sequence's scalar row)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", HeywoodWarning)  # cusl_2 in provider 3, see above
+        ranked = rank_invariance_candidates(corp, CORP_MODEL, "serviceprovider", level="scalar", missing="fiml")
+        res = invariance(corp, CORP_MODEL, "serviceprovider", missing="fiml",
+                         free=(ranked.iloc[0]["parameter"],), levels=("scalar",))
+    gold = load_golden("validity", "invariance_corp_rep_fiml")["ml"]
+    scalar = next(f for f in gold["fits_polished"] if f["level"] == "scalar")
+    assert res.table["chisq"].iloc[0] == pytest.approx(scalar["chisq"] - ranked.iloc[0]["delta_chisq"], rel=1e-9)
+    assert (ranked["delta_df"] == 3).all() and len(ranked) == 9
+    assert ranked["delta_chisq"].is_monotonic_decreasing
