@@ -7,9 +7,12 @@ which keeps re-executed output identical across machines (nbval).
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 
-__all__ = ["one_line_warnings", "show_figure"]
+from .exceptions import SpecificationError
+
+__all__ = ["expected_warnings", "one_line_warnings", "show_figure"]
 
 
 def _one_line(message, category, filename, lineno, file=None, line=None):
@@ -57,3 +60,54 @@ def show_figure(fig_or_ax, name: str, directory=None):
         display(fig)
     plt.close(fig)
     return paths
+
+
+@contextlib.contextmanager
+def expected_warnings(*categories: type[Warning], stream=None):
+    """Collect the expected warnings of a block and print one line per class instead.
+
+    Procedures that refit a model many times (an invariance sequence, a ranking of
+    partial-invariance candidates) repeat the same warning at every refit.  Inside this
+    context, warnings of the given ``categories`` (typed custval warnings such as
+    :class:`~custval.exceptions.HeywoodWarning`) are counted and, when the block ends,
+    summarised as ``Class (expected, n x): first message``; the warning is not lost, only
+    not repeated.  Every other warning is passed on unchanged when the block ends, so an
+    unexpected warning still shows (or fails a test).  The summary goes to ``stream``
+    (default: standard output, which notebooks keep).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from custval.exceptions import HeywoodWarning
+    >>> with expected_warnings(HeywoodWarning):
+    ...     for group in ("A", "B", "C"):
+    ...         warnings.warn(f"Heywood case in group {group}", HeywoodWarning)
+    HeywoodWarning (expected, 3x): Heywood case in group A
+
+    # In R: withCallingHandlers(expr, warning = function(w) {...; invokeRestart("muffleWarning")})
+    """
+    import sys
+
+    if not categories or not all(isinstance(c, type) and issubclass(c, Warning) for c in categories):
+        raise SpecificationError(
+            f"expected_warnings() needs one or more Warning classes (e.g. HeywoodWarning); got {categories!r}"
+        )
+    counts: dict[type, list] = {}
+    passed_on: list = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                yield
+            finally:
+                for w in caught:
+                    if issubclass(w.category, categories):
+                        counts.setdefault(w.category, [0, str(w.message)])[0] += 1
+                    else:
+                        passed_on.append(w)
+    finally:
+        for w in passed_on:  # outside the recording context: the caller's filters apply
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+        out = sys.stdout if stream is None else stream
+        for cat, (n, first) in counts.items():
+            print(f"{cat.__name__} (expected, {n}x): {first}", file=out)
