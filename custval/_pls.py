@@ -353,3 +353,127 @@ def rho_c_ave(lam: np.ndarray) -> tuple[float, float]:
         return 1.0, 1.0
     s = lam.sum()
     return float(s**2 / (s**2 + (1 - lam**2).sum())), float((lam**2).mean())
+
+
+# --------------------------------------------------------------------------- bootstrap (batched)
+@dataclass
+class PLSBatch:
+    """Estimates of ``B`` resamples: ``weights``/``loadings`` (B, p, k), ``paths`` (B, k, k)."""
+
+    weights: np.ndarray
+    loadings: np.ndarray
+    paths: np.ndarray
+    ok: np.ndarray  # (B,) estimable and converged
+
+
+def _diag(a: np.ndarray) -> np.ndarray:
+    return np.diagonal(a, axis1=-2, axis2=-1)
+
+
+def estimate_from_correlations(
+    s: np.ndarray,
+    spec: PLSSpec,
+    modes: dict[str, str],
+    *,
+    scheme: str = "path",
+    max_iter: int = 300,
+    tol: float = 1e-7,
+    consistent: frozenset[str] = frozenset(),
+) -> PLSBatch:
+    """The PLS algorithm of :func:`estimate` for a stack of item correlation matrices ``s`` (B, p, p).
+
+    Every quantity of the algorithm is a function of the item correlation matrix of the
+    standardised data: with ``Y = Z W``, ``cov(Y) = W'SW``, ``cov(Z, Y E) = S W E`` and
+    ``var(Y E) = diag(E' R_Y E)``.  So all resamples are iterated at once as (B, ...) arrays;
+    each resample stops at its own iteration by the same rule as :func:`estimate`.
+    Resamples whose matrix has NaN (a constant item) or that do not converge are marked
+    ``ok = False``.
+    """
+    b, p, _ = s.shape
+    cons = spec.constructs
+    k = len(cons)
+    col = {c: j for j, c in enumerate(cons)}
+    rows: dict[str, np.ndarray] = {}
+    start = 0
+    for c in cons:
+        rows[c] = np.arange(start, start + len(spec.blocks[c]))
+        start += len(spec.blocks[c])
+    mask = np.zeros((p, k))
+    for c in cons:
+        mask[rows[c], col[c]] = 1.0
+    adj = np.zeros((k, k))
+    for src, tgt in spec.paths:
+        adj[col[src], col[tgt]] = 1.0
+    spec_idx = [(col[t], [col[x] for x in spec.predecessors(t)]) for t in spec.endogenous]
+
+    ok = np.isfinite(s).all(axis=(1, 2))
+    s = np.where(ok[:, None, None], s, np.eye(p))  # placeholders, discarded at the end
+    inv_b = {}
+    for c in cons:
+        if modes[c] == "B":
+            sb = s[:, rows[c][:, None], rows[c]]
+            cond = np.linalg.cond(sb)
+            ok &= cond < 1e12
+            inv_b[c] = np.linalg.inv(np.where((cond < 1e12)[:, None, None], sb, np.eye(len(rows[c]))))
+
+    w = np.broadcast_to(mask, (b, p, k)).copy()
+    active = ok.copy()
+    converged = np.zeros(b, dtype=bool)
+    for _ in range(max_iter):
+        idx = np.flatnonzero(active)
+        if idx.size == 0:
+            break
+        sa, wa = s[idx], w[idx]
+        c_y = wa.transpose(0, 2, 1) @ sa @ wa
+        sd = np.sqrt(_diag(c_y))
+        wn = wa / sd[:, None, :]
+        r_y = c_y / sd[:, :, None] / sd[:, None, :]
+        if scheme == "factorial":
+            e = r_y * (adj + adj.T)
+        elif scheme == "centroid":
+            e = np.sign(r_y) * (adj + adj.T)
+        else:
+            e = r_y * adj.T
+            for t, preds in spec_idx:
+                e[:, preds, t] = np.linalg.solve(r_y[:, preds][:, :, preds], r_y[:, preds, t][..., None])[..., 0]
+        var_v = _diag(e.transpose(0, 2, 1) @ r_y @ e)
+        g = sa @ wn @ e / np.sqrt(var_v)[:, None, :]
+        new = np.zeros_like(wa)
+        for c in cons:
+            j, r = col[c], rows[c]
+            if modes[c] == "A":
+                new[:, r, j] = g[:, r, j]
+            elif modes[c] == "B":
+                new[:, r, j] = (inv_b[c][idx] @ g[:, r, j][..., None])[..., 0]
+            else:
+                new[:, r, j] = 1.0
+        new = new / np.sqrt(_diag(new.transpose(0, 2, 1) @ sa @ new))[:, None, :]
+        change = np.abs(new - wa).sum(axis=(1, 2))
+        w[idx] = new
+        done = change < tol
+        converged[idx[done]] = True
+        active[idx[done]] = False
+    ok &= converged
+
+    r_s = w.transpose(0, 2, 1) @ s @ w  # unit diagonal: the weights are normalised
+    loadings = (s @ w) * mask
+    if consistent:
+        rho = np.ones((b, k))
+        for c in consistent:
+            if len(rows[c]) > 1:
+                wc = w[:, rows[c], col[c]]
+                sb = s[:, rows[c][:, None], rows[c]].copy()
+                sb[:, np.arange(len(rows[c])), np.arange(len(rows[c]))] = 0.0
+                ww = (wc * wc).sum(axis=1)
+                num = np.einsum("bi,bij,bj->b", wc, sb, wc)
+                den = ww**2 - (wc**4).sum(axis=1)  # w'(ww' - diag ww')w
+                rho[:, col[c]] = ww**2 * num / den
+            wc = w[:, rows[c], col[c]]
+            loadings[:, rows[c], col[c]] = wc * np.sqrt(rho[:, col[c]])[:, None] / (wc * wc).sum(axis=1)[:, None]
+        adjust = np.sqrt(rho[:, :, None] * rho[:, None, :])
+        adjust[:, np.arange(k), np.arange(k)] = 1.0
+        r_s = r_s / adjust
+    paths = np.zeros((b, k, k))
+    for t, preds in spec_idx:
+        paths[:, preds, t] = np.linalg.solve(r_s[:, preds][:, :, preds], r_s[:, preds, t][..., None])[..., 0]
+    return PLSBatch(w, loadings, paths, ok)

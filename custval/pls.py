@@ -12,6 +12,7 @@ custval's (notebook 01).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import warnings
 from collections.abc import Iterable, Mapping
@@ -20,6 +21,8 @@ import numpy as np
 import pandas as pd
 
 from . import _pls
+from ._bootstrap import resample_counts
+from ._htmt import weighted_correlations
 from ._paths import PROJECT_ROOT
 from ._results import ResultMixin
 from .exceptions import (
@@ -33,7 +36,7 @@ from .exceptions import (
     SpecificationError,
 )
 
-__all__ = ["PLS", "seminr_reference"]
+__all__ = ["PLS", "PLSBootstrapResult", "seminr_reference"]
 
 _MISSING = ("error", "listwise", "mean")
 _R_SCHEME = {"path": "path_weighting", "factorial": "path_factorial", "centroid": "(not in seminr)"}
@@ -146,8 +149,9 @@ class PLS(ResultMixin):
     standardised loadings for the same items (the composite contains the
     item); PLSc loadings are consistent for the factor loadings.
 
-    Not supported: interaction terms, higher-order constructs, bootstrap
-    standard errors, PLSpredict.
+    Bootstrap standard errors and percentile intervals: :meth:`bootstrap`.
+    Not supported: interaction terms, higher-order constructs, PLSpredict,
+    multi-group analysis.
 
     References
     ----------
@@ -380,6 +384,150 @@ class PLS(ResultMixin):
         self.n_, self.n_excluded_ = int(n), int(n_excluded)
         self.n_iter_, self.converged_, self.weight_change_ = int(raw.n_iter), bool(raw.converged), raw.weight_change
         self.repairs_ = tuple(repairs)
+        self._x, self._spec, self._consistent_set = x, spec, frozenset(consistent)
+
+    # ------------------------------------------------------------------ bootstrap
+    def bootstrap(
+        self,
+        n_boot: int = 2000,
+        *,
+        seed: int = 0,
+        ci: float = 0.95,
+        indices=None,
+        progress: bool = False,
+    ) -> PLSBootstrapResult:
+        r"""Bootstrap standard errors and percentile intervals of paths, loadings and weights.
+
+        Ordinary nonparametric bootstrap of the rows used by :meth:`fit` (after
+        listwise deletion or mean replacement).  Every resample is estimated
+        with the fit's settings.  All resamples are estimated at once: the PLS
+        algorithm depends on the data only through the item correlation matrix,
+        so the resamples' correlation matrices (from resampling counts) are
+        iterated together as arrays, each resample stopping by the fit's rule.
+
+        Parameters
+        ----------
+        n_boot : int
+            Number of resamples.
+        seed : int
+            Seed of ``numpy.random.default_rng``.
+        ci : float
+            Level of the two-sided percentile interval (quantiles ``(1 - ci)/2``
+            and ``(1 + ci)/2``, R's default type 7, as seminr).
+        indices : array of int (n_boot, n), optional
+            Row positions (0-based) of each resample instead of random draws,
+            e.g. to reproduce another program's resamples.
+        progress : bool
+            Show a progress bar over chunks of 250 resamples.
+
+        Returns
+        -------
+        PLSBootstrapResult
+            ``paths``, ``loadings``, ``weights``: one row per parameter with
+            ``estimate, boot_mean, se, t, ci_low, ci_high, n`` (``se`` the
+            bootstrap standard deviation with ``n_boot - 1``, ``t = estimate /
+            se``; NaN when ``se = 0``, e.g. the weight of a single item, where seminr
+            gives NA), ``n_boot``, ``n_failed`` (resamples with a constant item or
+            without convergence, excluded as seminr does, with a
+            :class:`~custval.exceptions.ConvergenceWarning`).
+
+        Notes
+        -----
+        seminr's ``bootstrap_model(fit, nboot, seed)`` draws resample ``i`` with R's
+        ``set.seed(seed + i); sample.int(n, replace = TRUE)`` and re-applies mean
+        replacement inside each resample; custval uses numpy's generator and
+        resamples the rows after missing-data handling, so intervals agree with
+        seminr only up to Monte Carlo error, or exactly when ``indices`` holds
+        seminr's resamples (tested).
+
+        Examples
+        --------
+        >>> from custval import PLS, load_dataset
+        >>> mobi = load_dataset("mobi", with_instrument=False).data
+        >>> model = "Image =~ IMAG1 + IMAG2 + IMAG3\nLoyalty =~ CUSL1 + CUSL3\nLoyalty ~ Image"
+        >>> boot = PLS(model).fit(mobi).bootstrap(500, seed=1)
+        >>> print(boot.paths.loc[("Image", "Loyalty"), ["estimate", "se", "ci_low", "ci_high"]].round(3).to_string())
+        estimate    0.453
+        se          0.057
+        ci_low      0.347
+        ci_high     0.573
+
+        # In R: summary(seminr::bootstrap_model(fit, nboot = 500, seed = 1))$bootstrapped_paths
+        """
+        self._check_fitted()
+        if not 0 < ci < 1:
+            raise SpecificationError(f"ci={ci!r}; a level between 0 and 1 is required")
+        x = self._x
+        n = x.shape[0]
+        if indices is not None:
+            idx = np.asarray(indices)
+            if idx.ndim != 2 or idx.shape[1] != n or not np.issubdtype(idx.dtype, np.integer):
+                raise SpecificationError(f"indices must be an integer array of shape (n_boot, {n}); got {idx.shape}")
+            if idx.min() < 0 or idx.max() >= n:
+                raise SpecificationError(f"indices must be 0-based row positions in 0..{n - 1}")
+            counts = np.stack([np.bincount(row, minlength=n) for row in idx]).astype(float)
+            n_boot = idx.shape[0]
+        else:
+            if not (isinstance(n_boot, (int, np.integer)) and n_boot >= 2):
+                raise SpecificationError(f"n_boot={n_boot!r}; at least 2 resamples are needed")
+            counts = resample_counts(np.random.default_rng(seed), int(n_boot), n)
+        from tqdm.auto import tqdm
+
+        chunks = range(0, int(n_boot), 250)
+        parts = []
+        for start in tqdm(chunks, disable=not progress, desc="PLS bootstrap", unit="chunk"):
+            s = weighted_correlations(x, counts[start : start + 250])
+            parts.append(
+                _pls.estimate_from_correlations(
+                    s, self._spec, self.modes_, scheme=self.weighting, max_iter=int(self.max_iter),
+                    tol=float(self.tol), consistent=self._consistent_set,
+                )
+            )
+        ok = np.concatenate([p.ok for p in parts])
+        n_failed = int((~ok).sum())
+        if n_failed:
+            warnings.warn(
+                f"{n_failed} of {n_boot} bootstrap resamples were excluded (a constant item or no convergence "
+                f"within {self.max_iter} iterations); statistics use the other {int(ok.sum())}",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        if ok.sum() < 2:
+            raise InsufficientDataError("fewer than 2 bootstrap resamples could be estimated")
+        arrays = {
+            "paths": np.concatenate([p.paths for p in parts])[ok],
+            "loadings": np.concatenate([p.loadings for p in parts])[ok],
+            "weights": np.concatenate([p.weights for p in parts])[ok],
+        }
+        q = ((1 - ci) / 2, (1 + ci) / 2)
+        paths_idx = [(self.constructs_.index(a), self.constructs_.index(b), a, b) for a, b in self.paths_list_]
+        outer_idx = [
+            (self.items_.index(i), self.constructs_.index(c), c, i)
+            for c in self.constructs_
+            for i in self._spec.blocks[c]
+        ]
+        tables = {}
+        for name, where, est, labels in (
+            ("paths", paths_idx, self.paths_, ("from", "to")),
+            ("loadings", outer_idx, self.loadings_, ("construct", "item")),
+            ("weights", outer_idx, self.weights_, ("construct", "item")),
+        ):
+            rows = []
+            for r, c, a, b in where:
+                vals = arrays[name][:, r, c]
+                e = float(est.iat[r, c])
+                se = float(vals.std(ddof=1))
+                lo, hi = np.quantile(vals, q)
+                rows.append((a, b, e, float(vals.mean()), se, e / se if se > 0 else np.nan, lo, hi, self.n_))
+            frame = pd.DataFrame(rows, columns=[*labels, "estimate", "boot_mean", "se", "t", "ci_low", "ci_high", "n"])
+            tables[name] = frame.set_index(list(labels))
+        kind = "reflective()" if self._consistent_set else "composite()"
+        return PLSBootstrapResult(
+            paths=tables["paths"], loadings=tables["loadings"], weights=tables["weights"],
+            n_boot=int(ok.sum()), n_failed=n_failed, seed=None if indices is not None else int(seed), ci=float(ci),
+            r_call=f"summary(seminr::bootstrap_model(fit, nboot = {n_boot}, seed = {seed}))  # fit with {kind}",
+            method_note="percentile intervals (R quantile type 7); se = bootstrap SD (n_boot - 1); t = estimate / se",
+        )
 
     # ------------------------------------------------------------------ display
     @property
@@ -454,6 +602,26 @@ class PLS(ResultMixin):
 
     def __str__(self) -> str:
         return self.summary() if hasattr(self, "paths_") else repr(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class PLSBootstrapResult(ResultMixin):
+    """Bootstrap of a :class:`PLS` fit (see :meth:`PLS.bootstrap`); ``to_frame()`` gives the paths."""
+
+    paths: pd.DataFrame
+    loadings: pd.DataFrame
+    weights: pd.DataFrame
+    n_boot: int
+    n_failed: int
+    seed: int | None
+    ci: float
+    r_call: str
+    method_note: str
+
+    _title = "PLS bootstrap"
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.paths
 
 
 # --------------------------------------------------------------------------- reference numbers

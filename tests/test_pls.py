@@ -38,7 +38,7 @@ from custval.exceptions import (
 )
 from custval.pls import seminr_reference
 from custval.validity import htmt
-from tests.conftest import GOLDEN_DIR
+from tests.conftest import GOLDEN_DIR, load_golden
 
 TOL = 1e-10
 FIXTURES = GOLDEN_DIR / "pls" / "seminr_fixtures"
@@ -370,3 +370,57 @@ def test_init_only_stores(mobi):
     assert est.model == "not a model" and not hasattr(est, "paths_")
     with pytest.raises(SpecificationError, match="not fitted"):
         est.to_frame()
+
+
+# --------------------------------------------------------------------------- bootstrap
+@pytest.mark.parametrize("case", ["ecsi_pls", "ecsi_plsc"])
+def test_bootstrap_on_seminr_resamples_equals_seminr(case, mobi):
+    """The same resampled rows give seminr's Bootstrap Mean, SD, T Stat. and percentile CI."""
+    gold = load_golden("pls", "seminr_bootstrap")[case]
+    ref = seminr_reference(case)
+    fit = PLS(ref["syntax"], **ref["options"]).fit(mobi)
+    boot = fit.bootstrap(indices=np.array(gold["indices"]) - 1)  # R's indices are 1-based
+    assert boot.n_boot == gold["nboot"] == 100 and boot.n_failed == 0
+    cols = ["estimate", "boot_mean", "se", "t", "ci_low", "ci_high"]
+    for name in ("paths", "loadings", "weights"):
+        g = gold[name]
+        expected = pd.DataFrame(g["values"], index=g["rows"], columns=g["cols"])
+        ours = getattr(boot, name)
+        ours = ours.set_axis([f"{a}  ->  {b}" for a, b in ours.index])
+        if name != "paths":  # seminr labels outer parameters item -> construct
+            ours = getattr(boot, name).set_axis([f"{b}  ->  {a}" for a, b in getattr(boot, name).index])
+        # PLSc resamples are ill-conditioned (paths up to |2|): relative error of the solve ~1e-13
+        tol = 1e-10 if case == "ecsi_pls" else 1e-9
+        assert len(expected) == len(ours)
+        got, want = ours.loc[expected.index, cols].to_numpy(), expected.to_numpy()
+        # t of a single item's weight/loading (se = 0): seminr NA, custval NaN
+        assert (np.isnan(got) == np.isnan(want)).all() and np.isnan(want).sum() == (name != "paths") * 1
+        assert np.nanmax(np.abs(got - want)) < tol
+
+
+def test_bootstrap_seeded_and_single_resample_equals_fit(mobi):
+    fit = PLS(MODEL4, consistent=True).fit(mobi)
+    a = fit.bootstrap(300, seed=5)
+    b = fit.bootstrap(300, seed=5)
+    pd.testing.assert_frame_equal(a.paths, b.paths)
+    assert not a.paths.equals(fit.bootstrap(300, seed=6).paths)
+    assert list(a.to_frame().columns) == ["estimate", "boot_mean", "se", "t", "ci_low", "ci_high", "n"]
+    # the identity resample reproduces the fit: batched correlation-matrix algorithm == data algorithm
+    same = fit.bootstrap(indices=np.tile(np.arange(250), (2, 1)))
+    assert np.allclose(same.paths["boot_mean"].to_numpy(), same.paths["estimate"].to_numpy(), atol=1e-12)
+    assert np.allclose(same.loadings["boot_mean"].to_numpy(), same.loadings["estimate"].to_numpy(), atol=1e-12)
+    assert "bootstrap_model" in a.summary()
+
+
+def test_bootstrap_excludes_resamples_with_a_constant_item():
+    # simulated: x3 is 1 in one row only; resamples without that row have a constant item
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame(rng.standard_normal((30, 4)), columns=["x1", "x2", "y1", "y2"])
+    df["x3"] = 0.0
+    df.loc[0, "x3"] = 1.0
+    fit = PLS("X =~ x1 + x2 + x3\nY =~ y1 + y2\nY ~ X").fit(df)
+    with pytest.warns(ConvergenceWarning, match="bootstrap resamples were excluded"):
+        boot = fit.bootstrap(200, seed=0)
+    assert boot.n_failed > 0 and boot.n_boot + boot.n_failed == 200
+    with pytest.raises(SpecificationError, match="indices"):
+        fit.bootstrap(indices=np.zeros((3, 5), dtype=int))

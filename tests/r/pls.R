@@ -8,7 +8,7 @@
 # in $SEMINR_SRC/R/*.R into an environment, with "seminr::" prefixes removed (estimate_pls() calls
 # seminr::simplePLS()).  Only base R and jsonlite are needed for the PLS functions used here.
 #
-# Writes tests/golden/pls/seminr.json (jsonlite, digits = NA = full precision).  Each case holds
+# Writes tests/golden/pls/seminr.json and seminr_bootstrap.json (jsonlite, digits = NA = full precision).  Each case holds
 # the seminr call, the equivalent custval model syntax and options, and seminr's estimates.
 #
 # Missing-data rule: mobi has no missing values.  corp_rep codes missing as -99; the case
@@ -160,6 +160,42 @@ cases$corp_rep_mean <- run(
         "CUSL =~ cusl_1 + cusl_2 + cusl_3", "CUSA ~ COMP + LIKE", "CUSL ~ COMP + LIKE + CUSA", sep = "\n"),
   list(weighting = "path", consistent = FALSE, missing = "mean", missing_codes = list(-99)),
   corp, corp_mm, corp_sm, missing_value = "-99", dataset = "corp_rep")
+
+# -- bootstrap: seminr's bootstrap_model() resampling loop, run serially (bootstrap_model() calls
+#    seminr::estimate_pls() in parallel workers, which needs an installed seminr).  Each resample i
+#    uses set.seed(seed + i); sample.int(n, replace = TRUE), exactly as getEstimateResults() in
+#    R/estimate_bootstrap.R; the summaries are seminr's parse_boot_array() (Original Est.,
+#    Bootstrap Mean, Bootstrap SD, T Stat., 2.5% CI, 97.5% CI).  The row indices are saved so
+#    that custval can resample the same rows.
+boot_case <- function(fit, mm, sm, nboot, seed) {
+  d <- fit$rawdata
+  idx <- matrix(NA_integer_, nboot, nrow(d))
+  paths <- array(NA_real_, c(dim(fit$path_coef), nboot), dimnames = c(dimnames(fit$path_coef), list(NULL)))
+  loads <- array(NA_real_, c(dim(fit$outer_loadings), nboot), dimnames = c(dimnames(fit$outer_loadings), list(NULL)))
+  wts <- loads
+  for (i in seq_len(nboot)) {
+    set.seed(seed + i)
+    ix <- sample.int(nrow(d), replace = TRUE)
+    idx[i, ] <- ix
+    bm <- suppressMessages(estimate_pls(d[ix, ], mm, sm, inner_weights = fit$inner_weights))
+    paths[, , i] <- bm$path_coef
+    loads[, , i] <- bm$outer_loadings
+    wts[, , i] <- bm$outer_weights
+  }
+  list(nboot = nboot, seed = seed, indices = lapply(seq_len(nboot), function(i) idx[i, ]),
+       paths = mat(parse_boot_array(fit$path_coef, paths)),
+       loadings = mat(parse_boot_array(fit$outer_loadings, loads)),
+       weights = mat(parse_boot_array(fit$outer_weights, wts)))
+}
+ecsi_fit <- suppressMessages(estimate_pls(mobi, ecsi_mm("composite"), ecsi_sm))
+ecsi_fit_c <- suppressMessages(estimate_pls(mobi, ecsi_mm("reflective"), ecsi_sm))
+boot <- list(
+  ecsi_pls = c(list(call = "bootstrap_model(estimate_pls(mobi, mobi_mm, mobi_sm), nboot = 100, seed = 123)  # serial"),
+               boot_case(ecsi_fit, ecsi_mm("composite"), ecsi_sm, 100, 123)),
+  ecsi_plsc = c(list(call = "bootstrap_model(estimate_pls(mobi, mobi_mm_reflective, mobi_sm), nboot = 100, seed = 123)  # serial"),
+                boot_case(ecsi_fit_c, ecsi_mm("reflective"), ecsi_sm, 100, 123)))
+write_json(boot, file.path(out_dir, "seminr_bootstrap.json"), digits = NA, auto_unbox = TRUE,
+           pretty = FALSE, na = "null")
 
 meta <- list(
   source = "https://github.com/sem-in-r/seminr",
