@@ -113,7 +113,8 @@ class PLS(ResultMixin):
         from item correlations), ``rhoC`` and ``AVE`` (from ``loadings_``, i.e.
         from the PLSc loadings of common factors), ``rho_A``.
     n_, n_excluded_ : int
-        Rows used and rows dropped (listwise).
+        Rows used and rows dropped (listwise); ``excluded_index_`` holds the
+        index labels of the dropped rows.
     n_iter_, converged_, weight_change_ :
         Weight updates done, whether ``weight_change_ < tol`` was reached.
     repairs_ : tuple of str
@@ -300,13 +301,17 @@ class PLS(ResultMixin):
         bad = [c for c in items if not pd.api.types.is_numeric_dtype(sub[c]) or pd.api.types.is_bool_dtype(sub[c])]
         if bad:
             raise DataValidationError(f"item(s) {bad} are not numeric; PLS needs numeric item scores")
-        x = sub.to_numpy(dtype=float)
+        x = sub.to_numpy(dtype=float, na_value=np.nan)
         if not np.isfinite(x[~np.isnan(x)]).all():
             cols = [c for j, c in enumerate(items) if np.isinf(x[:, j]).any()]
             raise DataValidationError(f"item(s) {cols} contain infinite values")
         index = sub.index
         na = np.isnan(x)
         n_excluded, repairs = 0, ()
+        excluded = index[:0]
+        empty = [c for j, c in enumerate(items) if na[:, j].all()]
+        if empty:
+            raise DataValidationError(f"item(s) {empty} have no observed value in the {len(x)} rows")
         if na.any():
             counts = {c: int(na[:, j].sum()) for j, c in enumerate(items) if na[:, j].any()}
             rows = np.flatnonzero(na.any(axis=1))
@@ -318,6 +323,7 @@ class PLS(ResultMixin):
                 )
             if self.missing == "listwise":
                 keep = ~na.any(axis=1)
+                excluded = index[~keep]
                 x, index, n_excluded = x[keep], index[keep], int((~keep).sum())
                 warnings.warn(
                     f"{n_excluded} row(s) with missing item values were excluded (listwise deletion); "
@@ -346,6 +352,7 @@ class PLS(ResultMixin):
                 f"{[float(x[0, items.index(c)]) for c in const]}); a constant item cannot be standardised. "
                 "Remove it from the model"
             )
+        self._excluded_index = excluded
         return x, index, n_excluded, repairs
 
     def _store(self, spec, modes, consistent, raw: _pls.PLSRaw, x, index, n_excluded, repairs) -> None:
@@ -382,6 +389,7 @@ class PLS(ResultMixin):
             rel, index=pd.Index(cons, name="construct"), columns=["alpha", "rhoC", "AVE", "rho_A"]
         )
         self.n_, self.n_excluded_ = int(n), int(n_excluded)
+        self.excluded_index_ = self._excluded_index
         self.n_iter_, self.converged_, self.weight_change_ = int(raw.n_iter), bool(raw.converged), raw.weight_change
         self.repairs_ = tuple(repairs)
         self._x, self._spec, self._consistent_set = x, spec, frozenset(consistent)

@@ -311,6 +311,20 @@ def test_mode_b_recovers_a_simulated_composite_population():
     assert abs(fit.scores_["C"].var() - 1) < 1e-12
 
 
+def test_inner_schemes_coincide_for_two_constructs(mobi):
+    # with two blocks every scheme's inner proxy of X is +-Y (and of Y is +-X): same weights
+    model = "Image =~ IMAG1 + IMAG2 + IMAG3 + IMAG4 + IMAG5\nLoyalty =~ CUSL1 + CUSL2 + CUSL3\nLoyalty ~ Image"
+    fits = [PLS(model, weighting=w).fit(mobi) for w in ("path", "factorial", "centroid")]
+    for other in fits[1:]:
+        assert np.max(np.abs(other.weights_.to_numpy() - fits[0].weights_.to_numpy())) < 1e-12
+    # but not for the ECSI model, where centroid ignores the size of the correlations
+    syntax = seminr_reference("ecsi_pls")["syntax"]
+    cen = PLS(syntax, weighting="centroid").fit(mobi)
+    fac = PLS(syntax, weighting="factorial").fit(mobi)
+    assert np.max(np.abs(cen.weights_.to_numpy() - fac.weights_.to_numpy())) > 1e-4
+    assert cen.converged_
+
+
 # --------------------------------------------------------------------------- bad input
 def test_syntax_errors_quote_the_line():
     with pytest.raises(ModelSyntaxError, match=r"line 2: 'Y ~ Z'.*'Z' has no measurement line"):
@@ -343,6 +357,13 @@ def test_items_absent_missing_constant_and_options(mobi):
     with pytest.warns(MissingDataWarning, match="2 row"):
         fit = PLS(MODEL4, missing="listwise").fit(holes)
     assert fit.n_ == 248 and fit.n_excluded_ == 2 and 3 not in fit.scores_.index
+    assert list(fit.excluded_index_) == [3, 7]
+    with pytest.raises(DataValidationError, match=r"'IMAG2'\] have no observed value"):
+        PLS(MODEL4, missing="mean").fit(mobi.assign(IMAG2=np.nan))
+    nullable = mobi.astype("Int64")
+    nullable.loc[5, "CUSA1"] = pd.NA
+    with pytest.warns(RepairWarning):
+        assert PLS(MODEL4, missing="mean").fit(nullable).n_ == 250
     const = mobi.assign(IMAG3=5)
     with pytest.raises(ConstantItemError, match="IMAG3"):
         PLS(MODEL4).fit(const)
