@@ -5,7 +5,9 @@ Each level is a multi-group :class:`custval.cfa.CFA` with lavaan's
 ``group.equal`` constraints; adjacent levels are compared with the
 likelihood-ratio (chi-square difference) test of ``lavaan::lavTestLRT`` --
 for ``estimator="MLR"`` the Satorra-Bentler (2001) scaled difference -- and
-with the changes in CFI, RMSEA and SRMR judged by stated criteria.
+with the changes in CFI, RMSEA and SRMR judged by stated criteria.  Incomplete
+respondents are excluded listwise or kept by full-information ML (``missing="fiml"``,
+lavaan ``missing = "ml"``).
 """
 
 from __future__ import annotations
@@ -421,7 +423,13 @@ def _latent_means(cfa, ci: float) -> pd.DataFrame:
 # --------------------------------------------------------------------------- result
 @dataclasses.dataclass(frozen=True, eq=False)
 class InvarianceResult(ResultMixin):
-    """The invariance sequence: one row per level in ``table``."""
+    """The invariance sequence: one row per level in ``table``.
+
+    ``fits`` holds the fitted :class:`custval.cfa.CFA` per level; ``n_per_group`` the rows
+    used per group; ``missing`` the missing-data method ("listwise" or "fiml"); ``n_rows``
+    (rows in) = ``n_used`` + the rows in ``n_excluded`` ({reason: rows}: "no group",
+    "incomplete items (listwise)" or "no observed item").
+    """
 
     table: pd.DataFrame
     fits: dict
