@@ -529,11 +529,14 @@ class PLS(ResultMixin):
                 rows.append((a, b, e, float(vals.mean()), se, e / se if se > 0 else np.nan, lo, hi, self.n_))
             frame = pd.DataFrame(rows, columns=[*labels, "estimate", "boot_mean", "se", "t", "ci_low", "ci_high", "n"])
             tables[name] = frame.set_index(list(labels))
-        kind = "reflective()" if self._consistent_set else "composite()"
         return PLSBootstrapResult(
             paths=tables["paths"], loadings=tables["loadings"], weights=tables["weights"],
             n_boot=int(ok.sum()), n_failed=n_failed, seed=None if indices is not None else int(seed), ci=float(ci),
-            r_call=f"summary(seminr::bootstrap_model(fit, nboot = {n_boot}, seed = {seed}))  # fit with {kind}",
+            r_call=(
+                f"summary(seminr::bootstrap_model(fit, nboot = {n_boot}"
+                + (f", seed = {seed}))" if indices is None else "))  (resamples given by indices)")
+                + f"; fit <- {self.r_call}"
+            ),
             method_note="percentile intervals (R quantile type 7); se = bootstrap SD (n_boot - 1); t = estimate / se",
         )
 
@@ -548,10 +551,19 @@ class PLS(ResultMixin):
 
     @property
     def r_call(self) -> str:
-        kinds = "reflective()" if self.consistent is True else "composite(weights = mode_A)"
-        return (
-            f"seminr::estimate_pls(data, mm, sm, inner_weights = {_R_SCHEME[self.weighting]})  # mm: {kinds}"
-        )
+        call = f"seminr::estimate_pls(data, mm, sm, inner_weights = {_R_SCHEME[self.weighting]})"
+        if not hasattr(self, "modes_"):
+            return call
+        groups: dict[str, list[str]] = {}
+        for c in self.constructs_:
+            if c in self.common_factors_:
+                kind = "reflective()"
+            else:
+                kind = {"A": "composite(mode_A)", "B": "composite(mode_B)", "unit": "composite(unit_weights)"}[
+                    self.modes_[c]
+                ]
+            groups.setdefault(kind, []).append(c)
+        return call + "  # mm: " + "; ".join(f"{k}: {', '.join(v)}" for k, v in groups.items())
 
     def to_frame(self) -> pd.DataFrame:
         """Path coefficients in long form: ``from, to, estimate, n`` (one row per path)."""
