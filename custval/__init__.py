@@ -73,6 +73,7 @@ _EXPORTS: dict[str, str] = {
     "cocreation_segments": "custval.gaps",
     "benchmark_firms": "custval.gaps",
     "form_invariance": "custval.gaps",
+    "latent_perception_gap": "custval.gaps",
     "questionnaire": "custval.questionnaire",
     "data_entry_template": "custval.questionnaire",
 }

@@ -3,6 +3,8 @@ segments and firm benchmarks for the Customer Wisdom Instrument (CWI).
 
 * :func:`readiness` — the firm's customer-focus readiness from its own (provider) form;
 * :func:`perception_gap` — provider self-view minus the customers' view, per firm and construct;
+* :func:`latent_perception_gap` — the same with latent means once (partial) scalar invariance between
+  the forms holds (:func:`form_invariance`);
 * :func:`cocreation_segments` — Gaussian-mixture segments of the customers' willingness to co-create;
 * :func:`benchmark_firms` — ICC(1), ICC(2), r_wg(J), readiness and gaps per firm, with rank intervals.
 
@@ -64,6 +66,7 @@ import pandas as pd
 from scipy import stats
 
 from ._bootstrap import CHUNK, resample_counts
+from ._latent_gap import _expand_free, latent_perception_gap
 from ._results import COLUMNS, ResultMixin
 from .exceptions import (
     CodebookError,
@@ -74,7 +77,8 @@ from .exceptions import (
     SpecificationError,
 )
 
-__all__ = ["benchmark_firms", "cocreation_segments", "form_invariance", "perception_gap", "readiness"]
+__all__ = ["benchmark_firms", "cocreation_segments", "form_invariance", "latent_perception_gap", "perception_gap",
+           "readiness"]
 
 #: readiness index -> (construct, construct subtracted or None)
 READINESS_INDICES = {
@@ -1021,7 +1025,8 @@ class FormInvarianceResult(ResultMixin):
 
 def form_invariance(provider: pd.DataFrame, customer: pd.DataFrame, instrument, *, constructs=None,
                     level: str = "scalar", estimator: str = "ML", alpha: float = 0.05,
-                    levels: tuple[str, ...] = ("configural", "metric", "scalar")) -> FormInvarianceResult:
+                    levels: tuple[str, ...] = ("configural", "metric", "scalar"),
+                    free=()) -> FormInvarianceResult:
     r"""Test invariance between the provider and customer forms and flag the least invariant twin pair.
 
     The paired items (``instrument.pairs()``) of each construct are stacked
@@ -1051,6 +1056,10 @@ def form_invariance(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
         Significance level of the top release for the pair to be flagged.
     levels : tuple of str
         Levels tested by :func:`custval.invariance`.
+    free : sequence of str
+        Parameters released between the forms (partial invariance): stacked-name parameters
+        (``"CQUAL_2 ~ 1"``, ``"CQUAL =~ CQUAL_2"``) or item ids of a pair (``("CQUAL_P2", "CQUAL_C2")``,
+        e.g. ``flagged``), which release that pair's intercept and, unless it is the marker, its loading.
 
     Returns
     -------
@@ -1107,8 +1116,9 @@ def form_invariance(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
         parts.append(block[keep].astype(float).assign(form=side))
     stack = pd.concat(parts, ignore_index=True)
     model = "\n".join(f"{c} =~ " + " + ".join(g["name"]) for c, g in pairs.groupby("construct", sort=False))
-    inv = _invariance(stack, model, "form", levels=levels, estimator=estimator)
-    cand = rank_invariance_candidates(stack, model, "form", level=level, estimator=estimator)
+    free = _expand_free(free, pairs)
+    inv = _invariance(stack, model, "form", levels=levels, estimator=estimator, free=free)
+    cand = rank_invariance_candidates(stack, model, "form", level=level, estimator=estimator, free=free)
     lookup = pairs.set_index("name")
     # "F =~ x" (loading), "x ~ 1" (intercept), "x ~~ x" (residual variance): the item is the last
     # token, or the first one for an intercept

@@ -76,3 +76,67 @@ out$aggregation <- agg
 out$agreement <- agr
 out$r_version <- R.version.string
 write_json(out, "tests/golden/gaps/gaps.json", digits = NA, auto_unbox = TRUE, pretty = TRUE)
+
+# ---------------------------------------------------------------------------------------------
+# Latent-mean perception gaps (custval.gaps.latent_perception_gap) with lavaan, on the committed
+# SIMULATED exports tests/golden/gaps/latent_{provider,customer}.csv (custval.simulate.case_study(seed=0)
+# through CaseStudy.validated(); only firm, account and the CPROC / CQUAL items are kept).
+# Paired items are stacked as <construct>_<k>; groups firm/form (or the two forms); loadings and
+# intercepts equal across groups, the released pair (CQUAL_2: loading and intercept) labelled per
+# form; gap = (kappa_provider - kappa_customer) / sqrt(psi_provider) as a := parameter (delta method).
+# Each fit is polished (BFGS restarted from lavaan's solution, reltol 1e-16) as in validity.R.
+suppressMessages(library(lavaan))
+lprov <- read.csv("tests/golden/gaps/latent_provider.csv", stringsAsFactors = FALSE)
+lcust <- read.csv("tests/golden/gaps/latent_customer.csv", stringsAsFactors = FALSE)
+stack_forms <- function(cons, k, by_firm) {
+  pn <- paste0(cons, "_P", k); cn <- paste0(cons, "_C", k); nm <- paste0(cons, "_", seq_along(k))
+  firms <- if (by_firm) sort(unique(lprov$firm)) else NA
+  parts <- list()
+  for (f in firms) for (side in c("provider", "customer")) {
+    d <- if (side == "provider") lprov else lcust
+    if (by_firm) d <- d[d$firm == f, ]
+    x <- d[, if (side == "provider") pn else cn]; names(x) <- nm
+    x <- x[complete.cases(x), ]
+    x$group <- if (by_firm) paste0(f, "/", side) else side
+    parts[[length(parts) + 1]] <- x
+  }
+  do.call(rbind, parts)
+}
+latent_case <- function(cons, by_firm, released = integer(0)) {
+  st <- stack_forms(cons, 1:5, by_firm)
+  groups <- unique(st$group); G <- length(groups)
+  form <- ifelse(grepl("provider$", groups), "p", "c")
+  nm <- paste0(cons, "_", 1:5)
+  terms <- ifelse(1:5 %in% released, paste0("c(", sapply(1:5, function(j) paste0("l", j, "_", form, collapse = ", ")), ")*", nm), nm)
+  ints <- sapply(released, function(j) paste0(nm[j], " ~ c(", paste0("i", j, "_", form, collapse = ", "), ")*1"))
+  prov_g <- seq(1, G, 2); cust_g <- seq(2, G, 2)
+  defs <- paste0("d", seq_along(prov_g), " := (m", prov_g, " - m", cust_g, ") / sqrt(v", prov_g, ")")
+  defs <- sub("\\(m1 ", "(0 ", defs)
+  raw <- sub("\\(m1 ", "(0 ", paste0("r", seq_along(prov_g), " := (m", prov_g, " - m", cust_g, ")"))
+  model <- paste(c(paste0(cons, " =~ ", paste(terms, collapse = " + ")), unlist(ints),
+                   paste0(cons, " ~ c(0, ", paste(rep("NA", G - 1), collapse = ", "), ")*1 + c(",
+                          paste0("m", 1:G, collapse = ", "), ")*1"),
+                   paste0(cons, " ~~ c(", paste0("v", 1:G, collapse = ", "), ")*", cons), defs, raw),
+                 collapse = "\n")
+  fit <- cfa(model, st, group = "group", group.label = groups, group.equal = c("loadings", "intercepts"))
+  pol <- cfa(model, st, group = "group", group.label = groups, group.equal = c("loadings", "intercepts"),
+             start = fit, optim.method = "BFGS", control = list(reltol = 1e-16, maxit = 10000))
+  pe <- parameterEstimates(pol)
+  dd <- pe[pe$op == ":=" & grepl("^d", pe$lhs), ]
+  rr <- pe[pe$op == ":=" & grepl("^r", pe$lhs), ]
+  lm <- pe[pe$op == "~1" & pe$lhs == cons, ]
+  lv <- pe[pe$op == "~~" & pe$lhs == cons & pe$rhs == cons, ]
+  list(construct = cons, by = if (by_firm) "firm" else "none", model = model, groups = groups,
+       n = as.list(setNames(lavInspect(pol, "nobs"), groups)),
+       firm = if (by_firm) sub("/provider$", "", groups[prov_g]) else "all",
+       estimate = dd$est, se = dd$se, difference_raw = rr$est, se_raw = rr$se,
+       latent_mean = lm$est, latent_mean_se = lm$se, latent_var = lv$est, latent_var_se = lv$se,
+       chisq = unname(fitMeasures(pol, "chisq")), df = unname(fitMeasures(pol, "df")),
+       max_gradient = max(abs(lavInspect(fit, "optim.gradient"))),
+       max_gradient_polished = max(abs(lavInspect(pol, "optim.gradient"))),
+       r_call = "lavaan::cfa(model, stacked, group = 'group', group.equal = c('loadings', 'intercepts'))")
+}
+latent <- list(CPROC_firm = latent_case("CPROC", TRUE), CQUAL_firm = latent_case("CQUAL", TRUE, 2L),
+               CPROC_none = latent_case("CPROC", FALSE), CQUAL_none = latent_case("CQUAL", FALSE, 2L),
+               r_version = R.version.string, lavaan_version = as.character(packageVersion("lavaan")))
+write_json(latent, "tests/golden/gaps/latent_gap.json", digits = NA, auto_unbox = TRUE, pretty = TRUE)
