@@ -479,11 +479,13 @@ class PLS(ResultMixin):
             if not (isinstance(n_boot, (int, np.integer)) and n_boot >= 2):
                 raise SpecificationError(f"n_boot={n_boot!r}; at least 2 resamples are needed")
             counts = resample_counts(np.random.default_rng(seed), int(n_boot), n)
-        from tqdm.auto import tqdm
-
         chunks = range(0, int(n_boot), 250)
+        if progress:
+            from tqdm.auto import tqdm
+
+            chunks = tqdm(chunks, desc="PLS bootstrap", unit="chunk")
         parts = []
-        for start in tqdm(chunks, disable=not progress, desc="PLS bootstrap", unit="chunk"):
+        for start in chunks:
             s = weighted_correlations(x, counts[start : start + 250])
             parts.append(
                 _pls.estimate_from_correlations(
@@ -656,10 +658,10 @@ def _frame(obj) -> pd.DataFrame:
     return pd.DataFrame(values, index=rows, columns=cols)
 
 
-def seminr_reference(case: str | None = None) -> dict:
+def seminr_reference(case: str | None = None, *, bootstrap: bool = False) -> dict:
     """seminr's estimates for the cases in ``tests/golden/pls/seminr.json``.
 
-    The file is written by ``tests/r/pls.R``, which evaluates seminr 2.3.1's
+    The files are written by ``tests/r/pls.R``, which evaluates seminr 2.3.1's
     own R code (commit ae2524aa) on the shipped data.
 
     Parameters
@@ -667,6 +669,9 @@ def seminr_reference(case: str | None = None) -> dict:
     case : str, optional
         A case name (e.g. ``"ecsi_pls"``, ``"ecsi_plsc"``, ``"composite4_path"``);
         ``None`` returns the list of case names.
+    bootstrap : bool
+        Return seminr's bootstrap summaries instead (``seminr_bootstrap.json``;
+        cases ``"ecsi_pls"`` and ``"ecsi_plsc"``, 100 resamples).
 
     Returns
     -------
@@ -676,7 +681,12 @@ def seminr_reference(case: str | None = None) -> dict:
         arguments), ``n``, ``iterations`` (seminr's loop index) and labelled
         DataFrames ``weights``, ``loadings``, ``paths``, ``rsquared`` (rows
         Rsq, AdjRsq), ``rho_a``, ``reliability`` (alpha, rhoC, AVE, rhoA),
-        ``htmt``, ``construct_cors`` (and ``scores`` for some cases).
+        ``htmt``, ``construct_cors`` (and ``scores`` for some cases).  With
+        ``bootstrap=True``: ``call``, ``nboot``, ``seed``, ``indices`` (0-based
+        row positions of every resample, for :meth:`PLS.bootstrap`) and
+        DataFrames ``paths``, ``loadings``, ``weights`` with seminr's columns
+        (Original Est., Bootstrap Mean, Bootstrap SD, T Stat., 2.5% CI, 97.5% CI)
+        and row labels ``"from  ->  to"`` (``"item  ->  construct"``).
 
     Examples
     --------
@@ -684,15 +694,19 @@ def seminr_reference(case: str | None = None) -> dict:
     >>> ref = seminr_reference("composite4_path")
     >>> round(float(ref["paths"].at["Image", "Satisfaction"]), 6), ref["n"]
     (0.447004, 250)
+    >>> boot = seminr_reference("ecsi_pls", bootstrap=True)
+    >>> boot["indices"].shape, round(float(boot["paths"].at["Image  ->  Loyalty", "Bootstrap SD"]), 4)
+    ((100, 250), 0.0674)
 
     # In R: estimate_pls(mobi, mm, sm, inner_weights = path_weighting)$path_coef["Image", "Satisfaction"]
     """
-    path = _golden_path()
+    path = _golden_path() if not bootstrap else _golden_path().with_name("seminr_bootstrap.json")
     if not path.is_file():
         raise DatasetNotFoundError(
             f"seminr reference values not found at {path}; they ship with the source checkout (tests/golden/pls)"
         )
-    cases = json.loads(path.read_text(encoding="utf-8"))["cases"]
+    content = json.loads(path.read_text(encoding="utf-8"))
+    cases = content if bootstrap else content["cases"]
     if case is None:
         return list(cases)
     if case not in cases:
@@ -701,4 +715,6 @@ def seminr_reference(case: str | None = None) -> dict:
     for key, value in out.items():
         if isinstance(value, dict) and "rows" in value and "values" in value:
             out[key] = _frame(value)
+    if "indices" in out:
+        out["indices"] = np.asarray(out["indices"], dtype=np.int64) - 1  # R's indices are 1-based
     return out

@@ -367,6 +367,34 @@ pls_agree = pd.DataFrame({label: pls_agreement(pls_fits[case], pls_refs[case]) f
 pls_agree.map("{:.1e}".format)
 
 # %% [markdown]
+# **Bootstrap.** seminr's `bootstrap_model()` draws resample *i* with R's `set.seed(seed + i)`;
+# `tests/r/pls.R` saved the rows of 100 such resamples (seed 123) with seminr's summaries. Given
+# the same rows, `PLS.bootstrap(indices=...)` must reproduce seminr's bootstrap SDs and
+# percentile intervals; with its own seeded resamples (`N_BOOT`) the numbers differ only by
+# Monte Carlo error.
+
+# %%
+sb = seminr_reference("ecsi_pls", bootstrap=True)
+boot_same = pls_fits["ecsi_pls"].bootstrap(indices=sb["indices"])
+boot_own = pls_fits["ecsi_pls"].bootstrap(N_BOOT, seed=SEED)
+sb_paths = sb["paths"].set_axis([tuple(k.split("  ->  ")) for k in sb["paths"].index])
+boot_cmp = pd.DataFrame({
+    "estimate": boot_own.paths["estimate"],
+    "SD seminr (100)": sb_paths.loc[list(boot_same.paths.index), "Bootstrap SD"].to_numpy(),
+    "SD custval (same 100)": boot_same.paths["se"],
+    f"SD custval ({N_BOOT})": boot_own.paths["se"],
+    f"2.5% custval ({N_BOOT})": boot_own.paths["ci_low"],
+    f"97.5% custval ({N_BOOT})": boot_own.paths["ci_high"],
+})
+same_cols = ["Original Est.", "Bootstrap Mean", "Bootstrap SD", "2.5% CI", "97.5% CI"]
+ours_cols = ["estimate", "boot_mean", "se", "ci_low", "ci_high"]
+boot_diff = (boot_same.paths[ours_cols].to_numpy()
+             - sb_paths.loc[list(boot_same.paths.index), same_cols].to_numpy())
+print(f"largest |custval - seminr| over the paths' bootstrap mean, SD and CI (same resamples): "
+      f"{abs(boot_diff).max():.1e}")
+boot_cmp.round(3)
+
+# %% [markdown]
 # The differences are rounding errors: both programs stop after the same iteration
 # (seminr's `iterations` counts from 0, custval's `n_iter_` from 1). seminr's HTMT uses the same
 # item correlations and formula as `custval.htmt(kind="htmt")`, so HTMT point estimates agree

@@ -400,7 +400,9 @@ def test_bootstrap_on_seminr_resamples_equals_seminr(case, mobi):
     gold = load_golden("pls", "seminr_bootstrap")[case]
     ref = seminr_reference(case)
     fit = PLS(ref["syntax"], **ref["options"]).fit(mobi)
-    boot = fit.bootstrap(indices=np.array(gold["indices"]) - 1)  # R's indices are 1-based
+    indices = seminr_reference(case, bootstrap=True)["indices"]
+    assert (indices == np.array(gold["indices"]) - 1).all()  # R's indices are 1-based
+    boot = fit.bootstrap(indices=indices)
     assert boot.n_boot == gold["nboot"] == 100 and boot.n_failed == 0
     cols = ["estimate", "boot_mean", "se", "t", "ci_low", "ci_high"]
     for name in ("paths", "loadings", "weights"):
@@ -422,7 +424,7 @@ def test_bootstrap_on_seminr_resamples_equals_seminr(case, mobi):
 def test_bootstrap_seeded_and_single_resample_equals_fit(mobi):
     fit = PLS(MODEL4, consistent=True).fit(mobi)
     a = fit.bootstrap(300, seed=5)
-    b = fit.bootstrap(300, seed=5)
+    b = fit.bootstrap(300, seed=5, progress=True)
     pd.testing.assert_frame_equal(a.paths, b.paths)
     assert not a.paths.equals(fit.bootstrap(300, seed=6).paths)
     assert list(a.to_frame().columns) == ["estimate", "boot_mean", "se", "t", "ci_low", "ci_high", "n"]
