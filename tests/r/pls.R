@@ -17,8 +17,13 @@
 suppressPackageStartupMessages(library(jsonlite))
 
 src <- Sys.getenv("SEMINR_SRC")
-if (!nzchar(src) || !dir.exists(file.path(src, "R"))) {
-  stop("set SEMINR_SRC to a seminr source tree (with an R/ folder), commit ae2524aa")
+if (!nzchar(src)) {
+  # `make golden` runs every tests/r/*.R: without a seminr source tree, keep the committed files.
+  message("SEMINR_SRC is not set: tests/golden/pls left unchanged (see the header of tests/r/pls.R)")
+  quit(save = "no", status = 0)
+}
+if (!dir.exists(file.path(src, "R"))) {
+  stop("SEMINR_SRC must be a seminr source tree with an R/ folder (commit ae2524aa); got ", src)
 }
 seminr <- new.env()
 for (f in sort(list.files(file.path(src, "R"), pattern = "[.]R$", full.names = TRUE))) {
