@@ -247,6 +247,20 @@ def test_weights_give_unit_variance_scores_and_loadings_are_correlations(composi
         assert np.allclose(cors.to_numpy(), fit.loadings_.loc[items, c].to_numpy(), atol=1e-12)
 
 
+def test_invariant_to_item_units_and_row_order(mobi):
+    # PLS works on standardised items: positive rescaling, shifts and row order change nothing
+    rng = np.random.default_rng(11)
+    items = list(mobi.columns)
+    scaled = mobi * rng.uniform(0.1, 10, len(items)) + rng.uniform(-50, 50, len(items))
+    shuffled = scaled.iloc[rng.permutation(len(scaled))]
+    syntax = seminr_reference("ecsi_image_mode_b")["syntax"]
+    base = PLS(syntax, consistent=True).fit(mobi)
+    other = PLS(syntax, consistent=True).fit(shuffled)
+    for attr in ("weights_", "loadings_", "paths_", "reliability_", "r2_"):
+        assert np.max(np.abs(getattr(base, attr).to_numpy() - getattr(other, attr).to_numpy())) < 1e-10
+    assert np.allclose(other.scores_.loc[base.scores_.index].to_numpy(), base.scores_.to_numpy(), atol=1e-10)
+
+
 def test_total_effects_and_to_frame(mobi):
     ref = seminr_reference("ecsi_pls")
     fit = PLS(ref["syntax"]).fit(mobi)
