@@ -5,7 +5,8 @@
 * :func:`readiness_quadrant` — understanding of the customers vs understanding of the firm's
   own (CPROC vs OPROC), one point per firm (and role), the diagonal marking equal understanding;
 * :func:`role_comparison` — managers minus operational staff per readiness index, with CIs;
-* :func:`segment_profiles` — mean COCR item profile per co-creation segment.
+* :func:`segment_profiles` — mean COCR item profile per co-creation segment;
+* :func:`latent_gap_plot` — latent-mean gaps per firm with CIs, beside the observed-score effect sizes.
 
 Every function draws inside custval's style context, uses the Okabe-Ito palette
 and returns the Axes (or Figure).  Save with :func:`custval.plots.save_figure`.
@@ -20,7 +21,7 @@ import pandas as pd
 from ._style import OKABE_ITO, style
 from .exceptions import SpecificationError
 
-__all__ = ["readiness_quadrant", "role_comparison", "segment_profiles", "wisdom_map"]
+__all__ = ["latent_gap_plot", "readiness_quadrant", "role_comparison", "segment_profiles", "wisdom_map"]
 
 PROVIDER_COLOR = OKABE_ITO["blue"]
 CUSTOMER_COLOR = OKABE_ITO["orange"]
@@ -249,3 +250,73 @@ def segment_profiles(segments, *, ax=None, title: str | None = "Co-creation segm
         if title:
             ax.set_title(title)
     return ax
+
+
+def latent_gap_plot(latent, observed=None, *, truth=None, title: str | None = "Latent-mean perception gaps",
+                    figsize=None):
+    """Latent-mean gaps per firm (rows) and construct (panels) with CIs, beside observed-score effect sizes.
+
+    Parameters
+    ----------
+    latent : LatentGapResult or DataFrame
+        From :func:`custval.gaps.latent_perception_gap` with ``by="firm"`` (firm, construct,
+        estimate, ci_low, ci_high): provider minus customer in provider latent SD units.
+    observed : PerceptionGapResult or DataFrame, optional
+        From :func:`custval.perception_gap` (``match="firm"``): its ``effect_size`` (Cohen's *d*,
+        pooled observed SD) is drawn as an open marker.
+    truth : DataFrame, optional
+        firm, construct, truth (e.g. the simulated population value), drawn as a cross.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from custval.plots_gaps import latent_gap_plot
+    >>> t = pd.DataFrame({"firm": ["F1", "F2"], "construct": "CPROC", "estimate": [0.1, 0.8],
+    ...                   "ci_low": [-0.4, 0.2], "ci_high": [0.6, 1.4]})
+    >>> fig = latent_gap_plot(t)
+    >>> fig.axes[0].get_xlabel()
+    'Provider - customer (SD units)'
+    >>> # In R: ggplot(d, aes(estimate, firm, xmin = ci_low, xmax = ci_high)) + geom_pointrange() + facet_wrap(~construct)
+    """
+    t = _table(latent, ["firm", "construct", "estimate", "ci_low", "ci_high"], "latent_gap_plot")
+    obs = None if observed is None else _table(observed, ["firm", "construct", "effect_size"], "latent_gap_plot")
+    cons = list(dict.fromkeys(t["construct"]))
+    firms = list(dict.fromkeys(t["firm"]))
+    ncol = min(3, len(cons))
+    nrow = int(np.ceil(len(cons) / ncol))
+    with style():
+        fig, axes = plt.subplots(nrow, ncol, figsize=figsize or (3.6 * ncol, 0.42 * len(firms) * nrow + 1.8),
+                                 sharex=True, sharey=True, squeeze=False)
+        y = np.arange(len(firms))
+        for ax, c in zip(axes.ravel(), cons):
+            d = t[t["construct"] == c].set_index("firm").reindex(firms)
+            ax.errorbar(d["estimate"], y, xerr=[d["estimate"] - d["ci_low"], d["ci_high"] - d["estimate"]],
+                        fmt="o", ms=5, color=PROVIDER_COLOR, capsize=2, label="Latent gap (95% CI)", zorder=3)
+            if obs is not None:
+                o = obs[obs["construct"] == c].set_index("firm").reindex(firms)
+                ax.scatter(o["effect_size"], y + 0.25, facecolors="none", edgecolors=CUSTOMER_COLOR, s=30,
+                           label="Observed-score d", zorder=2)
+            if truth is not None:
+                tr = truth[truth["construct"] == c].set_index("firm").reindex(firms)
+                ax.scatter(tr["truth"], y, marker="x", color="0.2", s=30, label="Simulated truth", zorder=4)
+            ax.axvline(0, color="0.5", lw=1)
+            ax.set_title(c)
+            ax.set_yticks(y, firms)
+            ax.grid(axis="x", color="0.9")
+        axes.ravel()[0].invert_yaxis()
+        for ax in axes.ravel()[len(cons):]:
+            ax.set_visible(False)
+        for ax in axes[-1]:
+            ax.set_xlabel("Provider - customer (SD units)")
+        handles, labels = axes.ravel()[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False)
+        if title:
+            fig.suptitle(title)
+        fig.tight_layout(rect=(0, 0.08, 1, 1))
+    return fig
