@@ -19,6 +19,7 @@ from custval.exceptions import (
     MissingDataWarning,
     ModelSyntaxError,
     NotPositiveDefiniteError,
+    NotPositiveDefiniteWarning,
     SpecificationError,
 )
 from tests.conftest import load_golden
@@ -94,9 +95,11 @@ def _fit(case: str):
 def test_warnings_are_the_expected_ones(case):
     _fit(case)
     # lavaan warns that the latent covariance matrix of the ECSI model on mobi
-    # is not positive definite; custval records it in notes_ (and summary())
+    # is not positive definite; custval warns too and records it in notes_
+    # (and summary())
     fit, _ = _fit(case)
-    assert _WARNINGS[case] == []
+    expected = [NotPositiveDefiniteWarning] if case.startswith("mobi") else []
+    assert _WARNINGS[case] == expected
     assert bool(fit.notes_) == case.startswith("mobi")
     if fit.notes_:
         assert "not positive definite" in fit.summary()
@@ -130,9 +133,9 @@ def _lavaan_gradient(case: str) -> float:
     """Largest gradient of our objective at lavaan's estimates.
 
     lavaan's default optimizer (nlminb) stops with gradients of ~1e-6 on some
-    models (mobi, bfi, the constrained multi-group fits); tests/r/cfa.R uses
-    its Gauss-Newton optimizer to full convergence where that works.  Where
-    lavaan stopped early its estimates carry that optimizer error.
+    models (mobi, bfi, the constrained multi-group fits); tests/r/cfa.R
+    restarts those fits from lavaan's solution (Gauss-Newton or BFGS) and keeps
+    the restart, so every golden fit is converged to the accuracy checked here.
     """
     fit, gold = _fit(case)
     ours, pe = _aligned(fit, gold)
@@ -143,8 +146,17 @@ def _lavaan_gradient(case: str) -> float:
     return float(np.max(np.abs(fit._problem.gradient(x_lav)))), x_lav
 
 
-def _lavaan_not_converged(case: str) -> bool:
-    return _lavaan_gradient(case)[0] > 1e-7
+@pytest.mark.parametrize("case", list(CASES))
+def test_golden_fits_are_converged(case):
+    # the premise of the tolerances below: lavaan's estimates are a stationary
+    # point of our objective (gradient ~1e-7 or smaller; FIML on bfi: BFGS in
+    # lavaan stalls near 5e-8), and ours is at least as good an optimum
+    fit, _ = _fit(case)
+    grad, x_lav = _lavaan_gradient(case)
+    assert grad < 1e-7
+    problem = fit._problem
+    assert np.max(np.abs(problem.gradient(fit.x_))) < 1e-8
+    assert problem.objective(fit.x_) <= problem.objective(x_lav) + 1e-12
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -152,14 +164,6 @@ def test_parameters_match_lavaan(case):
     fit, gold = _fit(case)
     ours, pe = _aligned(fit, gold)
     tol = 1e-5
-    if _lavaan_not_converged(case):
-        # lavaan stopped early: show that our point is the better optimum,
-        # then compare at the accuracy lavaan reached.
-        x_lav = _lavaan_gradient(case)[1]
-        problem = fit._problem
-        assert problem.objective(fit.x_) <= problem.objective(x_lav)
-        assert np.max(np.abs(problem.gradient(fit.x_))) < 1e-8
-        tol = 1e-4
     np.testing.assert_allclose(ours["est"], pe["est"], atol=tol, rtol=0)
     np.testing.assert_allclose(ours["se"], pe["se"], atol=tol, rtol=0)
     np.testing.assert_allclose(ours["std_all"], pe["std.all"], atol=tol, rtol=0)
@@ -179,7 +183,7 @@ def test_standardized_solution_se_match_lavaan(case):
     ours = fit.standardized_solution()
     ours.index = _key(ours)
     ours = ours.loc[ss.index]
-    tol = 1e-4 if _lavaan_not_converged(case) else 1e-5
+    tol = 1e-5
     np.testing.assert_allclose(ours["estimate"], ss["est.std"], atol=tol, rtol=0)
     lav_se = ss["se"].astype(float)
     known = lav_se.notna() & (lav_se > 0)
@@ -195,7 +199,7 @@ def test_fit_measures_match_lavaan(case):
     fit, gold = _fit(case)
     ours = fit.fit_measures_
     compared = 0
-    rtol = 1e-5 if _lavaan_not_converged(case) else 1e-6
+    rtol = 1e-6
     for name, value in gold["fit"].items():
         if name not in ours.index or value is None:
             continue
@@ -224,14 +228,41 @@ def test_modification_indices_match_lavaan(case):
     mi.index = _key(mi)
     assert set(mi.index) == set(g.index)
     mi = mi.loc[g.index]
-    # where lavaan's optimizer stopped early (gradient ~1e-6) its MIs carry that
-    # error times N (e.g. lavaan gives 1.931762 and 1.931818 for the two
-    # groups' copies of a symmetric MI in the metric model)
-    tol = 1e-3 if _lavaan_not_converged(case) else 1e-4
+    tol = 1e-4
+    if fit._model.ngroups > 1 and gold["call"].get("group.equal"):
+        # with equality constraints lavaan's own MIs are reproducible only to
+        # ~1e-4: the same polished metric model gives MI(visual =~ x1) =
+        # 1.931790 / 1.931785 for the two groups' copies with lavaan's default
+        # constraint handling and 1.931635 / 1.931723 with ceq.simple = TRUE
+        # (lavaan 0.6-14); custval gives 1.931706 for both copies.
+        tol = 2e-4
     np.testing.assert_allclose(mi["mi"], g["mi"], atol=tol, rtol=0)
     np.testing.assert_allclose(mi["epc"], g["epc"], atol=tol, rtol=0)
     np.testing.assert_allclose(mi["sepc_all"], g["sepc.all"], atol=tol, rtol=0)
     np.testing.assert_allclose(mi["sepc_lv"], g["sepc.lv"], atol=tol, rtol=0)
+
+
+def test_modification_indices_mobi_known_divergence():
+    """Known divergence (documented in CFA.modification_indices): on the mobi
+    data lavaan's MIs differ from custval's by up to ~1e-3 although both fits
+    agree to 1e-12 and the information matrix is well conditioned (condition
+    number 2.6e3); the same holds for smaller mobi models whose latent
+    covariance is positive definite.  The cause is not found; the test pins the
+    size of the difference and that the ranking lavaan users act on is the same."""
+    fit, gold = _fit("mobi-ml")
+    mi = fit.modification_indices()
+    g = pd.DataFrame(gold["mi"])
+    g.index = _key(g)
+    mi.index = _key(mi)
+    # lavaan leaves out the candidate that is not identified (PERV1 ~~ PERV2)
+    assert mi.attrs["not_identified"] == ["PERV1 ~~ PERV2"]
+    assert set(mi.index) == set(g.index)
+    mi = mi.loc[g.index]
+    np.testing.assert_allclose(mi["mi"], g["mi"], atol=2e-3, rtol=0)
+    np.testing.assert_allclose(mi["epc"], g["epc"], atol=2e-3, rtol=0)
+    top_ours = mi["mi"].sort_values(ascending=False).index[:10]
+    top_lav = g["mi"].sort_values(ascending=False).index[:10]
+    assert list(top_ours) == list(top_lav)
 
 
 def _mat(m):
@@ -241,7 +272,7 @@ def _mat(m):
 @pytest.mark.parametrize("case", ["hs39-ml", "school-scalar", "mobi-ml", "bfi-fiml-ml"])
 def test_residuals_r2_implied_match_lavaan(case):
     fit, gold = _fit(case)
-    tol = 1e-4 if _lavaan_not_converged(case) else 1e-5
+    tol = 1e-5
     labels = fit.group_labels_
     res_cor = fit.residuals("cor")
     res_raw = fit.residuals("raw")
@@ -262,10 +293,10 @@ def test_residuals_r2_implied_match_lavaan(case):
         np.testing.assert_allclose(fit.r2_[lab].loc[r2.index], r2, atol=tol)
 
 
-@pytest.mark.parametrize("case", ["hs39-ml", "hs39-mean", "sim-ml", "school-ml", "school-scalar"])
+@pytest.mark.parametrize("case", ["hs39-ml", "hs39-mean", "sim-ml", "school-ml", "school-scalar", "mobi-ml"])
 def test_standardized_residuals_match_lavresiduals(case):
     fit, gold = _fit(case)
-    tol = 1e-2 if _lavaan_not_converged(case) else 1e-6  # z = res / se amplifies lavaan's optimizer error
+    tol = 1e-6
     res = fit.residuals("cor.bentler", z=True)
     labels = fit.group_labels_
     if len(labels) == 1:
@@ -273,7 +304,9 @@ def test_standardized_residuals_match_lavresiduals(case):
     for g, lab in enumerate(labels):
         entry = gold["lavres_cor_z"]
         exp = _mat(entry[lab] if isinstance(entry, dict) else entry[g])
-        np.testing.assert_allclose(res[lab]["cov_z"].loc[exp.index, exp.columns], exp, atol=tol)
+        # relative 1e-6 as the fit measures: z = res / se of the constrained
+        # (school-scalar) fit carries lavaan's remaining optimizer error (gradient 1e-8)
+        np.testing.assert_allclose(res[lab]["cov_z"].loc[exp.index, exp.columns], exp, atol=tol, rtol=1e-6)
         entry = gold["lavres_cor"]
         exp = _mat(entry[lab] if isinstance(entry, dict) else entry[g])
         np.testing.assert_allclose(res[lab]["cov"].loc[exp.index, exp.columns], exp, atol=1e-5)
@@ -421,7 +454,8 @@ def test_single_indicator_rule_scope():
 def test_ecsi_instrument_with_single_indicator_fits():
     import custval
 
-    fit = CFA(custval.load_instrument("ecsi")).fit(_data("mobi"))
+    with pytest.warns(NotPositiveDefiniteWarning, match="latent variables is not positive definite"):
+        fit = CFA(custval.load_instrument("ecsi")).fit(_data("mobi"))
     gold = load_golden("cfa", "mobi_ident")["ecsi_full"]
     assert fit.fit_measures_["df"] == gold["fit"]["df"] == 232
     assert fit.fit_measures_["chisq"] == pytest.approx(gold["fit"]["chisq"], rel=1e-6)
