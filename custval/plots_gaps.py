@@ -310,13 +310,17 @@ def latent_gap_plot(latent, observed=None, *, truth=None, title: str | None = "L
             ax.set_yticks(y, firms)
             ax.grid(axis="x", color="0.9")
         axes.ravel()[0].invert_yaxis()
-        for ax in axes.ravel()[len(cons):]:
-            ax.set_visible(False)
-        for ax in axes[-1]:
-            ax.set_xlabel("Provider - customer (SD units)")
+        for k, ax in enumerate(axes.ravel()):
+            if k >= len(cons):
+                ax.set_visible(False)
+            elif k + ncol >= len(cons):  # lowest visible panel of its column
+                ax.tick_params(labelbottom=True)
+                ax.set_xlabel("Provider - customer (SD units)")
         handles, labels = axes.ravel()[0].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False)
+        order = sorted(range(len(labels)), key=lambda i: not labels[i].startswith("Latent"))
+        fig.legend([handles[i] for i in order], [labels[i] for i in order], loc="lower center",
+                   ncol=len(labels), frameon=False)
         if title:
             fig.suptitle(title)
-        fig.tight_layout(rect=(0, 0.08, 1, 1))
+        fig.tight_layout(rect=(0, 0.05, 1, 1))
     return fig
