@@ -82,6 +82,40 @@ def test_against_lavaan(golden, fitted, construct, by):
     assert g["max_gradient_polished"] < 1e-6
 
 
+def test_mlr_against_lavaan(golden, exports, inv):
+    # robust (Huber-White) standard errors: same estimates as ML, lavaan's sandwich for the se
+    g = golden("gaps", "latent_gap")["CQUAL_firm_MLR"]
+    prov, cust = exports
+    res = latent_perception_gap(prov, cust, CWI, invariance=inv["CQUAL"], estimator="MLR")
+    np.testing.assert_allclose(res.table["estimate"], g["estimate"], rtol=0, atol=1e-5)
+    np.testing.assert_allclose(res.table["se"], g["se"], rtol=0, atol=1e-5)
+    np.testing.assert_allclose(res.table["se_raw"], g["se_raw"], rtol=0, atol=1e-5)
+    assert "estimator = 'MLR'" in res.r_call
+
+
+def test_joint_invariance_result_covers_several_constructs(exports, inv, fitted):
+    # one form_invariance result for two constructs gives the same one-factor latent gaps
+    prov, cust = exports
+    both = form_invariance(prov, cust, CWI, constructs=["CPROC", "CQUAL"], free=RELEASE)
+    assert both.invariance.highest == "scalar"
+    res = latent_perception_gap(prov, cust, CWI, invariance=both, by=None)
+    assert list(res.table["construct"]) == ["CPROC", "CQUAL"]
+    assert res.released == {"CPROC": (), "CQUAL": ("CQUAL_2 ~ 1", "CQUAL =~ CQUAL_2")}
+    # listwise deletion now runs over both constructs' items in form_invariance, but the latent
+    # model of each construct uses the rows complete on its own items: same as separate results
+    np.testing.assert_allclose(res.table["estimate"], fitted["none"].table["estimate"], rtol=0, atol=1e-10)
+
+
+def test_released_marker_pair_frees_the_intercept_only(exports):
+    from custval._latent_gap import _expand_free
+
+    pairs = CWI.pairs().reset_index(drop=True)
+    pairs["name"] = pairs["construct"] + "_" + (pairs.groupby("construct").cumcount() + 1).astype(str)
+    assert _expand_free(("CQUAL_P1",), pairs) == ("CQUAL_1 ~ 1",)
+    assert _expand_free(("CQUAL_C2", "CQUAL_P2"), pairs) == ("CQUAL_2 ~ 1", "CQUAL =~ CQUAL_2")
+    assert _expand_free("CPROC_3 ~ 1", pairs) == ("CPROC_3 ~ 1",)
+
+
 def test_two_form_model_is_the_invariance_model(fitted, inv):
     # by=None fits the (partial) scalar model of form_invariance: same chi-square, and the gap is
     # minus the customers' standardized latent mean of custval.invariance (provider = reference)

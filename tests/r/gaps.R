@@ -102,7 +102,7 @@ stack_forms <- function(cons, k, by_firm) {
   }
   do.call(rbind, parts)
 }
-latent_case <- function(cons, by_firm, released = integer(0)) {
+latent_case <- function(cons, by_firm, released = integer(0), estimator = "ML") {
   st <- stack_forms(cons, 1:5, by_firm)
   groups <- unique(st$group); G <- length(groups)
   form <- ifelse(grepl("provider$", groups), "p", "c")
@@ -118,8 +118,10 @@ latent_case <- function(cons, by_firm, released = integer(0)) {
                           paste0("m", 1:G, collapse = ", "), ")*1"),
                    paste0(cons, " ~~ c(", paste0("v", 1:G, collapse = ", "), ")*", cons), defs, raw),
                  collapse = "\n")
-  fit <- cfa(model, st, group = "group", group.label = groups, group.equal = c("loadings", "intercepts"))
+  fit <- cfa(model, st, group = "group", group.label = groups, group.equal = c("loadings", "intercepts"),
+             estimator = estimator)
   pol <- cfa(model, st, group = "group", group.label = groups, group.equal = c("loadings", "intercepts"),
+             estimator = estimator,
              start = fit, optim.method = "BFGS", control = list(reltol = 1e-16, maxit = 10000))
   pe <- parameterEstimates(pol)
   dd <- pe[pe$op == ":=" & grepl("^d", pe$lhs), ]
@@ -134,9 +136,11 @@ latent_case <- function(cons, by_firm, released = integer(0)) {
        chisq = unname(fitMeasures(pol, "chisq")), df = unname(fitMeasures(pol, "df")),
        max_gradient = max(abs(lavInspect(fit, "optim.gradient"))),
        max_gradient_polished = max(abs(lavInspect(pol, "optim.gradient"))),
+       estimator = estimator,
        r_call = "lavaan::cfa(model, stacked, group = 'group', group.equal = c('loadings', 'intercepts'))")
 }
 latent <- list(CPROC_firm = latent_case("CPROC", TRUE), CQUAL_firm = latent_case("CQUAL", TRUE, 2L),
                CPROC_none = latent_case("CPROC", FALSE), CQUAL_none = latent_case("CQUAL", FALSE, 2L),
+               CQUAL_firm_MLR = latent_case("CQUAL", TRUE, 2L, estimator = "MLR"),
                r_version = R.version.string, lavaan_version = as.character(packageVersion("lavaan")))
 write_json(latent, "tests/golden/gaps/latent_gap.json", digits = NA, auto_unbox = TRUE, pretty = TRUE)
