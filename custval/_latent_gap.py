@@ -51,6 +51,8 @@ class LatentGapResult(ResultMixin):
     method_note: str
     r_call: str
 
+    simulated: bool = False
+
     _title = "Latent-mean perception gap: provider minus customer (provider latent SD units)"
 
     def to_frame(self) -> pd.DataFrame:
@@ -442,7 +444,7 @@ def latent_perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instru
             raise SpecificationError(f"constructs {unknown} have no paired items; allowed: "
                                      f"{', '.join(dict.fromkeys(pairs['construct']))}")
     level, released = _resolve(invariance, pairs, constructs)
-    from .gaps import _check_columns, _check_versions
+    from .gaps import _check_columns, _check_versions, simulated_input
 
     _check_versions(inst, provider=provider, customer=customer)
     need = ["firm"] if by == "firm" else []
@@ -507,6 +509,7 @@ def latent_perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instru
     excluded = pd.DataFrame(excluded, columns=["firm", "form", "construct", "n_rows", "reason"])
     groups = "group (firm/form)" if by == "firm" else "group (form)"
     return LatentGapResult(
+        simulated=simulated_input(provider, customer),
         table=table, excluded=excluded, released=released, invariance_level=level, by=by, ci=ci,
         estimator=estimator, n=n_used, models=models, fits=fits, notes=tuple(notes),
         convention="provider minus customer latent mean in the firm's provider latent SD units "

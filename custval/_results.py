@@ -43,6 +43,12 @@ class ResultMixin:
     def _display_frame(self) -> pd.DataFrame:
         return self.to_frame()
 
+    def _shown_title(self) -> str:
+        title = self._title or type(self).__name__
+        if getattr(self, "simulated", False) and "simulated" not in title.lower():
+            title = f"{title} (SIMULATED data)"
+        return title
+
     def _notes(self) -> list[str]:
         notes = []
         for name in ("r_call", "convention", "method_note"):
@@ -56,7 +62,7 @@ class ResultMixin:
 
     def summary(self, digits: int = DISPLAY_DIGITS) -> str:
         """A plain-text table, rounded for display only."""
-        title = self._title or type(self).__name__
+        title = self._shown_title()
         frame = self._display_frame()
         with pd.option_context("display.width", 120, "display.max_columns", 50):
             text = frame.round(digits).to_string()
@@ -67,7 +73,7 @@ class ResultMixin:
         return self.summary()
 
     def _repr_html_(self) -> str:
-        title = html.escape(self._title or type(self).__name__)
+        title = html.escape(self._shown_title())
         table = self._display_frame().to_html(float_format=lambda v: f"{v:.{DISPLAY_DIGITS}f}", na_rep="")
         notes = "".join(f"<br><small>{html.escape(n)}</small>" for n in self._notes())
         return f"<div><strong>{title}</strong>{table}{notes}</div>"

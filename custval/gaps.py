@@ -104,6 +104,12 @@ def _form(instrument, side: str):
     return instrument.form(side), instrument
 
 
+def simulated_input(*frames) -> bool:
+    """True when any input frame is labelled simulated (``attrs["custval"]["simulated"]``, as
+    :func:`custval.simulate.case_study` labels its exports); results carry the label on."""
+    return any(bool((getattr(df, "attrs", {}) or {}).get("custval", {}).get("simulated", False)) for df in frames)
+
+
 def _check_columns(df: pd.DataFrame, cols, side: str) -> None:
     if not isinstance(df, pd.DataFrame):
         raise DataValidationError(f"{side} data must be a pandas DataFrame, got {type(df).__name__}")
@@ -289,6 +295,8 @@ class ReadinessResult(ResultMixin):
     method_note: str
     r_call: str
 
+    simulated: bool = False
+
     _title = "Customer-focus readiness (provider form)"
 
     def to_frame(self) -> pd.DataFrame:
@@ -376,6 +384,7 @@ def readiness(provider: pd.DataFrame, instrument, *, by=("firm", "role"), ci: fl
     absent = [c for c in need if c not in form.constructs]
     if absent:
         raise SpecificationError(f"instrument {inst.name!r} lacks the readiness constructs {absent}")
+    simulated = simulated_input(provider)
     provider = _bare(provider)
     sc = _scores(provider, form, {c: form.constructs[c] for c in need}, "provider")
     mid = (form.scale_min + form.scale_max) / 2
@@ -430,6 +439,7 @@ def readiness(provider: pd.DataFrame, instrument, *, by=("firm", "role"), ci: fl
                 drows.append({**dict(zip(rest, key)), "index": k, **{**r, "n": int(nm[j] + ns[j])}})
         role_diff = pd.DataFrame(drows, columns=[*rest, "index", *COLUMNS])
     return ReadinessResult(
+        simulated=simulated,
         table=table, role_difference=role_diff,
         construct_means=sc.groupby([provider[b] for b in by], sort=True).mean().reset_index(), excluded=excluded, by=by, ci=ci, n_boot=int(n_boot),
         seed=seed, resampling="respondents within each group (role difference: within each role)",
@@ -458,6 +468,8 @@ class PerceptionGapResult(ResultMixin):
     method_note: str
     r_call: str
     boot: dict
+
+    simulated: bool = False
 
     _title = "Perception gap: provider view minus customer view"
 
@@ -719,11 +731,13 @@ def perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instrument, *
                "column exists; expanded percentile interval, n = min(respondents, accounts))")
         eff = "Cohen's d with pooled SD"
     return PerceptionGapResult(
+        simulated=simulated_input(provider, customer),
         table=table, match=match, resampling=res, effect_size=eff, excluded=excluded,
         invariance_checked=checked, ci=ci, n_boot=int(n_boot), seed=seed,
         convention="observed-score gap = provider minus customer (paired items only); bootstrap CI (see "
                    "resampling)",
-        method_note="latent-mean gaps need scalar invariance between the forms (not computed in this version)",
+        method_note="latent-mean gaps: custval.latent_perception_gap, once (partial) scalar invariance between "
+                    "the forms holds",
         r_call="t.test(P_a, C_a, paired = TRUE)" if match == "account" else "t.test(P, C, var.equal = TRUE)",
         boot=boots)
 
@@ -743,6 +757,8 @@ class SegmentResult(ResultMixin):
     seed: int
     convention: str
     r_call: str
+
+    simulated: bool = False
 
     _title = "Co-creation segments (Gaussian mixture, k by BIC)"
 
@@ -824,7 +840,7 @@ def cocreation_segments(customer: pd.DataFrame, instrument, *, k: int | None = N
     profiles = prof.groupby("segment").mean()
     sizes = prof.groupby("segment").size().to_frame("n")
     sizes["share"] = sizes["n"] / sizes["n"].sum()
-    return SegmentResult(k=best, bic=bic, profiles=profiles, sizes=sizes, labels=labels, excluded=excluded,
+    return SegmentResult(simulated=simulated_input(customer), k=best, bic=bic, profiles=profiles, sizes=sizes, labels=labels, excluded=excluded,
                          variables=tuple(X.columns), seed=seed,
                          convention=f"GaussianMixture(covariance_type={covariance_type!r}, reg_covar={reg_covar}, n_init=5), "
                                     "k minimising BIC = -2 logL + p log n",
@@ -844,6 +860,8 @@ class BenchmarkResult(ResultMixin):
     ci: float
     convention: str
     r_call: str
+
+    simulated: bool = False
 
     _title = "Firm benchmarks"
 
@@ -985,6 +1003,7 @@ def benchmark_firms(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
             rank_rows.append({"firm": f, "construct": c, "abs_gap": float(est[i]), "rank": int(rank[i]),
                               "rank_low": int(lo[i]), "rank_high": int(hi[i])})
     return BenchmarkResult(
+        simulated=simulated_input(provider, customer),
         aggregation=pd.DataFrame(agg), agreement=pd.DataFrame(agr), readiness=ready, gaps=gaps,
         ranking=pd.DataFrame(rank_rows), ci=ci,
         convention="ICC(1), ICC(2) from one-way ANOVA with mean group size N/G (Bliese, 2000); r_wg(J) with "
@@ -1010,6 +1029,8 @@ class FormInvarianceResult(ResultMixin):
     model: str
     convention: str
     r_call: str
+
+    simulated: bool = False
 
     _title = "Invariance between the provider and customer forms"
 
@@ -1130,6 +1151,7 @@ def form_invariance(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
     if len(cand) and bool(cand["p_value"].iloc[0] < alpha):
         flagged = (str(cand["provider_item"].iloc[0]), str(cand["customer_item"].iloc[0]))
     return FormInvarianceResult(
+        simulated=simulated_input(provider, customer),
         invariance=inv, candidates=cand, flagged=flagged, pairs=pairs, level=level, alpha=alpha, n=n,
         n_excluded=n_excl, model=model,
         convention=f"paired items stacked with group 'form'; top-ranked {level} release flagged at p < {alpha}",

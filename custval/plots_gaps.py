@@ -27,6 +27,13 @@ PROVIDER_COLOR = OKABE_ITO["blue"]
 CUSTOMER_COLOR = OKABE_ITO["orange"]
 
 
+def _labelled(title: str, result) -> str:
+    """The title, marked when the result comes from simulated data (custval.simulate)."""
+    if getattr(result, "simulated", False) and "simulated" not in title.lower():
+        return f"{title} (simulated data)"
+    return title
+
+
 def _table(result, needed, what):
     table = getattr(result, "table", result)
     if not isinstance(table, pd.DataFrame):
@@ -99,7 +106,7 @@ def wisdom_map(gaps, *, title: str | None = "Customer-wisdom map: provider vs cu
         handles, labels = axes.ravel()[0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="lower center", ncol=2, frameon=False)
         if title:
-            fig.suptitle(title)
+            fig.suptitle(_labelled(title, gaps))
         fig.tight_layout(rect=(0, 0.06, 1, 1))
     return fig
 
@@ -165,7 +172,7 @@ def readiness_quadrant(readiness, *, x: str = "OPROC", y: str = "CPROC", ax=None
                 ax.scatter([], [], marker=mk, color="0.3", label=role)
             ax.legend(frameon=False, loc="lower right", bbox_to_anchor=(1, 0.08))
         if title:
-            ax.set_title(title)
+            ax.set_title(_labelled(title, readiness))
     return ax
 
 
@@ -208,7 +215,7 @@ def role_comparison(readiness, *, ax=None, title: str | None = "Managers minus o
         ax.set_xlabel("Manager - staff (score points)")
         ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
         if title:
-            ax.set_title(title)
+            ax.set_title(_labelled(title, readiness))
     return ax
 
 
@@ -248,7 +255,7 @@ def segment_profiles(segments, *, ax=None, title: str | None = "Co-creation segm
         ax.set_ylabel("Mean keyed score (1-7)")
         ax.legend(frameon=False, fontsize=8)
         if title:
-            ax.set_title(title)
+            ax.set_title(_labelled(title, segments))
     return ax
 
 
@@ -321,6 +328,6 @@ def latent_gap_plot(latent, observed=None, *, truth=None, title: str | None = "L
         fig.legend([handles[i] for i in order], [labels[i] for i in order], loc="lower center",
                    ncol=len(labels), frameon=False)
         if title:
-            fig.suptitle(title)
+            fig.suptitle(_labelled(title, latent))
         fig.tight_layout(rect=(0, 0.05, 1, 1))
     return fig

@@ -277,6 +277,25 @@ def test_segments_and_benchmarks():
     assert b.agreement.rwg_j.between(0, 1).all()
 
 
+
+def test_simulated_label_travels_to_results_and_figures(dyads):
+    import matplotlib.pyplot as plt
+
+    from custval import plots_gaps
+
+    prov, cust = case_study(seed=2).validated()
+    seg = cocreation_segments(cust, CWI, k=2)
+    ready = readiness(prov, CWI, n_boot=100)
+    assert seg.simulated and ready.simulated
+    assert "SIMULATED" in seg.summary() and "SIMULATED" in ready._repr_html_()
+    ax = plots_gaps.role_comparison(ready)
+    assert "simulated data" in ax.get_title()
+    plt.close(ax.figure)
+    # the hand-made frames carry no label
+    hand = readiness(dyads[0], CWI, n_boot=100, min_n=1)
+    assert not hand.simulated and "SIMULATED" not in hand.summary()
+
+
 # --------------------------------------------------------------------------- golden values from R
 GOLDEN_DATA = "tests/golden/gaps"
 
