@@ -9,7 +9,11 @@ the single indicator of a factor has its residual variance fixed to 0.
 Supported operators: ``=~`` (measurement; a latent on the right-hand side
 makes a second-order factor), ``~~`` (variances and covariances), ``~``
 (regressions between latent variables), ``~ 1`` (intercepts / latent means),
-``==`` (equality of two labels, or a label fixed to a number).  Modifiers:
+``==`` (linear equality constraints among labels and numbers, e.g.
+``a == b``, ``a == 2*b``, ``a + b == 1``) and ``:=`` (defined parameters: an
+arithmetic expression of labels, numbers, earlier defined parameters,
+``+ - * / ^``, parentheses and ``sqrt``, ``exp``, ``log``, ``abs``; read by a
+small recursive-descent parser, never evaluated as Python).  Modifiers:
 a number (``1*x``: fixed), ``NA*x`` (free), a label (``a*x``; equal labels
 mean equal parameters), ``start(0.5)*x``, ``equal("f=~x2")*x`` and
 per-group vectors ``c(a, b)*x`` / ``c(1, NA)*x``.
@@ -57,6 +61,193 @@ class Statement:
     mod: Modifier
     line: str
     lineno: int
+    expr: tuple | None = None  # ':=': parsed rhs; '==': parsed (lhs - rhs)
+
+
+# --------------------------------------------------------------------------- expressions
+# A tiny arithmetic language for ':=' and '==' (lavaan evaluates R code there;
+# custval accepts arithmetic only).  Nodes: ("num", v), ("name", s),
+# ("neg", a), ("bin", op, a, b), ("call", f, a).
+_FUNCTIONS = {"sqrt": np.sqrt, "exp": np.exp, "log": np.log, "abs": np.abs}
+_TOKEN = re.compile(
+    r"\s*(?:(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)|(?P<name>[A-Za-z_.][A-Za-z0-9_.]*)"
+    r"|(?P<op>\*\*|[-+*/^(),]))"
+)
+
+
+class _ExprError(ValueError):
+    pass
+
+
+class _NonLinear(ValueError):
+    pass
+
+
+def _tokenize(text: str) -> list[tuple[str, str]]:
+    out, pos = [], 0
+    text = text.rstrip()
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if not m or m.end() == pos:
+            raise _ExprError(f"unexpected character {text[pos:].strip()[:1]!r}")
+        kind = m.lastgroup
+        val = m.group(kind)
+        out.append((kind, "^" if val == "**" else val))
+        pos = m.end()
+    return out
+
+
+def parse_expression(text: str) -> tuple:
+    """Parse an arithmetic expression into a tuple tree (no ``eval``)."""
+    toks = _tokenize(text)
+    pos = 0
+
+    def peek():
+        return toks[pos] if pos < len(toks) else (None, None)
+
+    def take(expected=None):
+        nonlocal pos
+        tok = peek()
+        if tok[0] is None or (expected is not None and tok[1] != expected):
+            raise _ExprError(f"expected {expected or 'a value'!r}" + ("" if tok[1] is None else f" at {tok[1]!r}"))
+        pos += 1
+        return tok
+
+    def expr():
+        node = term()
+        while peek()[1] in ("+", "-"):
+            op = take()[1]
+            node = ("bin", op, node, term())
+        return node
+
+    def term():
+        node = unary()
+        while peek()[1] in ("*", "/"):
+            op = take()[1]
+            node = ("bin", op, node, unary())
+        return node
+
+    def unary():
+        if peek()[1] in ("-", "+"):
+            op = take()[1]
+            inner = unary()
+            return ("neg", inner) if op == "-" else inner
+        return power()
+
+    def power():
+        base = atom()
+        if peek()[1] == "^":
+            take()
+            return ("bin", "^", base, unary())  # right-associative, binds tighter than unary minus on the left
+        return base
+
+    def atom():
+        kind, val = peek()
+        if kind == "num":
+            take()
+            return ("num", float(val))
+        if kind == "name":
+            take()
+            if peek()[1] == "(":
+                if val not in _FUNCTIONS:
+                    raise _ExprError(f"function {val!r} is not supported; allowed: {', '.join(_FUNCTIONS)}")
+                take("(")
+                inner = expr()
+                take(")")
+                return ("call", val, inner)
+            return ("name", val)
+        if val == "(":
+            take()
+            inner = expr()
+            take(")")
+            return inner
+        raise _ExprError("expected a number, a label or '('" + ("" if val is None else f", got {val!r}"))
+
+    node = expr()
+    if pos != len(toks):
+        raise _ExprError(f"unexpected {toks[pos][1]!r}")
+    return node
+
+
+def expression_names(node: tuple) -> list[str]:
+    """Names used in an expression tree, in order of first appearance."""
+    kind = node[0]
+    if kind == "name":
+        return [node[1]]
+    if kind == "num":
+        return []
+    out: list[str] = []
+    for child in node[1:]:
+        if isinstance(child, tuple):
+            out += [n for n in expression_names(child) if n not in out]
+    return out
+
+
+def evaluate(node: tuple, env: dict):
+    """Value of an expression tree; ``env`` maps names to numbers."""
+    kind = node[0]
+    if kind == "num":
+        return node[1]
+    if kind == "name":
+        return env[node[1]]
+    if kind == "neg":
+        return -evaluate(node[1], env)
+    if kind == "call":
+        with np.errstate(all="ignore"):
+            return _FUNCTIONS[node[1]](evaluate(node[2], env))
+    a, b = evaluate(node[2], env), evaluate(node[3], env)
+    op = node[1]
+    with np.errstate(all="ignore"):
+        if op == "+":
+            return a + b
+        if op == "-":
+            return a - b
+        if op == "*":
+            return a * b
+        if op == "/":
+            return a / b if b != 0 else np.nan
+        return np.power(float(a), float(b)) if not (a < 0 and float(b) != int(b)) else np.nan
+
+
+def linear_form(node: tuple, env: dict) -> tuple[float, dict]:
+    """``(constant, {name: coefficient})`` of an affine expression; raises
+    ``_NonLinear`` otherwise.  ``env`` maps a name to its own linear form."""
+    kind = node[0]
+    if kind == "num":
+        return node[1], {}
+    if kind == "name":
+        return env[node[1]]
+    if kind == "neg":
+        c, co = linear_form(node[1], env)
+        return -c, {k: -v for k, v in co.items()}
+    if kind == "call":
+        c, co = linear_form(node[2], env)
+        if any(co.values()):
+            raise _NonLinear(node[1])
+        return float(_FUNCTIONS[node[1]](c)), {}
+    op = node[1]
+    (ca, a), (cb, b) = linear_form(node[2], env), linear_form(node[3], env)
+    if op in ("+", "-"):
+        sgn = 1.0 if op == "+" else -1.0
+        co = dict(a)
+        for k, v in b.items():
+            co[k] = co.get(k, 0.0) + sgn * v
+        return ca + sgn * cb, co
+    if op == "*":
+        if any(a.values()) and any(b.values()):
+            raise _NonLinear("*")
+        if any(a.values()):
+            return ca * cb, {k: v * cb for k, v in a.items()}
+        return ca * cb, {k: v * ca for k, v in b.items()}
+    if any(b.values()):
+        raise _NonLinear(op)
+    if op == "/":
+        return ca / cb, {k: v / cb for k, v in a.items()}
+    if any(a.values()):
+        if cb == 1:
+            return ca, a
+        raise _NonLinear("^")
+    return float(np.power(ca, cb)), {}
 
 
 # --------------------------------------------------------------------------- parsing
@@ -184,14 +375,30 @@ def parse(text: str) -> list[Statement]:
             )
         opname, idx = op
         lhs, rhs = line[:idx].strip(), line[idx + len(opname) :].strip()
-        if opname in (":=", "<", ">"):
+        if opname in ("<", ">"):
             raise _syntax_error(
-                line, lineno, f"operator {opname!r} is not supported by custval's CFA; use '==' or labels"
+                line, lineno,
+                f"inequality constraints ({opname!r}) are not supported by custval's CFA; "
+                "supported: linear equality constraints ('==') and defined parameters (':=')",
             )
+        if opname == ":=":
+            if not _IDENT.match(lhs):
+                raise _syntax_error(line, lineno, f"expected 'name := expression'; {lhs!r} is not a name")
+            try:
+                node = parse_expression(rhs)
+            except _ExprError as exc:
+                raise _syntax_error(line, lineno, f"cannot read the expression {rhs!r}: {exc}") from None
+            statements.append(Statement(lhs, ":=", re.sub(r"\s+", "", rhs), Modifier(), line, lineno, node))
+            continue
         if opname == "==":
             if not lhs or not rhs:
-                raise _syntax_error(line, lineno, "expected 'label1 == label2' or 'label == number'")
-            statements.append(Statement(lhs, "==", rhs, Modifier(), line, lineno))
+                raise _syntax_error(line, lineno, "expected 'expression == expression', e.g. 'a == b' or 'a + b == 1'")
+            try:
+                node = ("bin", "-", parse_expression(lhs), parse_expression(rhs))
+            except _ExprError as exc:
+                raise _syntax_error(line, lineno, f"cannot read the constraint: {exc}") from None
+            statements.append(Statement(re.sub(r"\s+", "", lhs), "==", re.sub(r"\s+", "", rhs), Modifier(),
+                                        line, lineno, node))
             continue
         lhs_names = [s.strip() for s in lhs.split("+")]
         for name in lhs_names:
@@ -240,10 +447,16 @@ def build_partable(
     meanstructure: bool = False,
     group_equal: tuple[str, ...] = (),
     group_partial: tuple[str, ...] = (),
-) -> tuple[pd.DataFrame, list[str], list[str]]:
+    with_extras: bool = False,
+):
     """Build a lavaan-like parameter table.
 
-    Returns ``(partable, observed, latent)``.  Columns: ``id, lhs, op, rhs,
+    Returns ``(partable, observed, latent)``, and with ``with_extras=True``
+    also a dict: ``constraints`` ``(A, b, texts)`` (general linear equality
+    constraints ``A x = b`` over the distinct free parameters ``x``, one row
+    per ``==`` that is not 'label == label' or 'label == number'),
+    ``definitions`` (``(name, rhs text, expression tree)`` per ``:=``, in
+    order) and ``label_rows`` (label or plabel -> first row carrying it).  Columns: ``id, lhs, op, rhs,
     user, group, free, ustart, label, plabel, start, eq`` where ``free`` is
     the 1-based index of the estimated parameter (0 = fixed), shared by rows
     that are constrained equal (lavaan numbers them apart and adds ``==``
@@ -309,7 +522,7 @@ def build_partable(
         first_done: set[str] = set()
         grows: list[dict] = []
         for s in stmts:
-            if s.op == "==":
+            if s.op in ("==", ":="):
                 continue
             fixed = _mod_value(s.mod.fixed, g, ngroups, s)
             label = _mod_value(s.mod.label, g, ngroups, s)
@@ -435,28 +648,41 @@ def build_partable(
                     union(i, j)
                     pt.at[i, "label"] = pt.at[i, "plabel"]
                     pt.at[j, "label"] = pt.at[i, "plabel"]
-    # ---- '==' statements
+    # ---- '==' statements: 'label == label' shares one parameter; any other
+    # linear constraint ('a == 0.5', 'a == 2*b', 'a + b == 1') is kept as a
+    # row of A x = b over the distinct free parameters and imposed by
+    # reparametrisation (custval._sem_model.SemModel.set_constraints); the
+    # rows stay free, as in lavaan's parameter table.
+    lab_rows: dict[str, list[int]] = {lab: list(idx) for lab, idx in by_label.items()}
+    for i, pl in enumerate(pt["plabel"]):
+        lab_rows.setdefault(pl, [i])
+    defined: list[Statement] = []
+    for s in stmts:
+        if s.op != ":=":
+            continue
+        if s.lhs in lab_rows or any(d.lhs == s.lhs for d in defined):
+            raise _syntax_error(s.line, s.lineno, f"{s.lhs!r} is already a label or a defined parameter")
+        known = set(lab_rows) | {d.lhs for d in defined}
+        unknown = [n for n in expression_names(s.expr) if n not in known]
+        if unknown:
+            raise _syntax_error(
+                s.line, s.lineno,
+                f"{unknown[0]!r} is not a label used in the model (nor a parameter defined above this line)",
+            )
+        defined.append(s)
+    general: list[Statement] = []
     for s in stmts:
         if s.op != "==":
             continue
-        lab_rows = {lab: idx for lab, idx in by_label.items()}
-        lab_rows.update({pl: [i] for i, pl in enumerate(pt["plabel"])})
-        left = lab_rows.get(s.lhs)
-        if left is None:
-            raise _syntax_error(s.line, s.lineno, f"{s.lhs!r} is not a label used in the model")
-        if _NUMBER.match(s.rhs):
-            for i in left:
-                pt.at[i, "fixed"] = True
-                pt.at[i, "ustart"] = float(s.rhs)
-            free_mask = ~pt["fixed"].to_numpy(bool)
-            continue
-        right = lab_rows.get(s.rhs)
-        if right is None:
-            raise _syntax_error(
-                s.line, s.lineno,
-                f"{s.rhs!r} is not a label used in the model; custval supports 'label == label' and 'label == number' only",
-            )
-        union(left[0], right[0])
+        known = set(lab_rows) | {d.lhs for d in defined}
+        unknown = [n for n in expression_names(s.expr) if n not in known]
+        if unknown:
+            raise _syntax_error(s.line, s.lineno, f"{unknown[0]!r} is not a label used in the model")
+        left, right = lab_rows.get(s.lhs), lab_rows.get(s.rhs)
+        if left is not None and right is not None:
+            union(left[0], right[0])
+        else:
+            general.append(s)
     free_mask = ~pt["fixed"].to_numpy(bool)
     roots: dict[int, int] = {}
     free = np.zeros(n, dtype=int)
@@ -468,5 +694,50 @@ def build_partable(
             free[i] = roots[r]
     pt["free"] = free
     pt["ustart"] = pt["ustart"].where(~free_mask, np.nan)
+    # label -> first row with that label (its value is the parameter's value)
+    first_row = {lab: idx[0] for lab, idx in lab_rows.items()}
+    nfree = len(roots)
+    a_rows, b_vals = [], []
+    if general:
+        env: dict[str, tuple[float, dict]] = {}
+        for lab, i in first_row.items():
+            env[lab] = (0.0, {int(free[i]): 1.0}) if free[i] > 0 else (float(pt.at[i, "ustart"]), {})
+        for d in defined:
+            try:
+                env[d.lhs] = linear_form(d.expr, env)
+            except _NonLinear:
+                env[d.lhs] = None
+        for s in general:
+            try:
+                const, coef = linear_form(s.expr, {k: v for k, v in env.items() if v is not None})
+            except (_NonLinear, KeyError):
+                raise _syntax_error(
+                    s.line, s.lineno,
+                    "only linear equality constraints are supported (e.g. 'a == b', 'a == 2*b', "
+                    "'a + b == 1'); this one is nonlinear in the parameters",
+                ) from None
+            row = np.zeros(nfree)
+            for k, v in coef.items():
+                row[k - 1] += v
+            if not np.any(row != 0):
+                if abs(const) > 1e-12:
+                    raise SpecificationError(
+                        f"line {s.lineno}: {s.line!r}: the constraint involves no free parameter and "
+                        f"does not hold (difference {const:.6g})"
+                    )
+                continue
+            a_rows.append(row)
+            b_vals.append(-const)
+    extras = {
+        "constraints": (
+            np.array(a_rows).reshape(len(a_rows), nfree),
+            np.array(b_vals, dtype=float),
+            [f"{s.lhs} == {s.rhs}" for s in general],
+        ),
+        "definitions": [(d.lhs, d.rhs, d.expr) for d in defined],
+        "label_rows": first_row,
+    }
     pt = pt.drop(columns=["fixed"])
+    if with_extras:
+        return pt, observed, latent, extras
     return pt, observed, latent

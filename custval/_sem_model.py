@@ -10,6 +10,15 @@ Per group::
 ``x`` is the vector of distinct free parameters (rows constrained equal share
 one entry).  :meth:`SemModel.delta` returns the analytic Jacobians
 ``d vec(Sigma) / d x`` and ``d mu / d x``.
+
+General linear equality constraints ``A x = b`` (lavaan's ``==`` rows) are
+imposed by reparametrisation, as lavaan does for linear constraints
+(``lav_model``'s ``eq.constraints.K``): ``x = x_p + K theta`` with ``K`` an
+orthonormal basis of the null space of ``A`` and ``x_p`` the minimum-norm
+solution of ``A x = b``.  The optimizer works on ``theta`` (``nx`` entries;
+``nfree`` is the length of ``x``); every method accepts either ``theta`` or a
+full ``x`` that satisfies the constraints and returns derivatives with respect
+to ``theta``.  Without constraints ``theta = x``.
 """
 
 from __future__ import annotations
@@ -43,6 +52,9 @@ class SemModel:
         self.m = len(latent)
         self.ngroups = ngroups
         self.nx = int(partable["free"].max()) if len(partable) else 0
+        self.nfree = self.nx
+        self.con_k: np.ndarray | None = None
+        self.con_xp: np.ndarray | None = None
         ov = {v: i for i, v in enumerate(observed)}
         lv = {f: i for i, f in enumerate(latent)}
         # per row: (group0, matrix, i, j)
@@ -71,8 +83,45 @@ class SemModel:
         self.meanstructure = bool((partable["op"] == "~1").any())
         self.has_beta = any(r[1] == "beta" for r in self.rows)
 
+    # ------------------------------------------------------------------ constraints
+    def set_constraints(self, a: np.ndarray, b: np.ndarray) -> None:
+        """Impose ``A x = b`` by ``x = x_p + K theta`` (null space of ``A`` by SVD)."""
+        if a.shape[0] == 0:
+            return
+        u, sv, vt = np.linalg.svd(a, full_matrices=True)
+        rank = int(np.sum(sv > 1e-10 * sv[0]))
+        xp = np.linalg.lstsq(a, b, rcond=None)[0]
+        if np.max(np.abs(a @ xp - b)) > 1e-8 * max(1.0, np.max(np.abs(b))):
+            raise IdentificationError(
+                "the equality constraints ('==') contradict each other: no parameter values satisfy all of them"
+            )
+        self.con_k = vt[rank:].T.copy()
+        self.con_xp = xp
+        self.nx = self.con_k.shape[1]
+
+    def full(self, x: np.ndarray) -> np.ndarray:
+        """The distinct free parameters ``x`` (``theta`` mapped through the constraints)."""
+        x = np.asarray(x, dtype=float)
+        if self.con_k is None or len(x) == self.nfree:
+            return x
+        return self.con_xp + self.con_k @ x
+
+    def reduce(self, x_full: np.ndarray) -> np.ndarray:
+        """``theta`` of a full parameter vector (its projection onto the constraint set)."""
+        x_full = np.asarray(x_full, dtype=float)
+        if self.con_k is None:
+            return x_full
+        return self.con_k.T @ (x_full - self.con_xp)
+
+    def _contract(self, arr: np.ndarray) -> np.ndarray:
+        """Derivatives w.r.t. ``x`` (first axis) -> w.r.t. ``theta``."""
+        if self.con_k is None:
+            return arr
+        return np.tensordot(self.con_k.T, arr, axes=(1, 0))
+
     # ------------------------------------------------------------------ matrices
     def row_values(self, x: np.ndarray) -> np.ndarray:
+        x = self.full(x)
         vals = self.ustart.copy()
         sel = self.free > 0
         vals[sel] = x[self.free[sel] - 1]
@@ -128,7 +177,7 @@ class SemModel:
     # ------------------------------------------------------------------ derivatives
     def delta(self, x: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         """Per group ``(dSigma, dmu)``: arrays of shape (nx, p, p) and (nx, p)."""
-        p, nx = self.p, self.nx
+        p, nx = self.p, self.nfree
         mats = self.matrices(x)
         out = [(np.zeros((nx, p, p)), np.zeros((nx, p))) for _ in range(self.ngroups)]
         cache = []
@@ -167,6 +216,8 @@ class SemModel:
                 dm[k, i] += 1.0
             elif name == "alpha":
                 dm[k] += la[:, i]
+        if self.con_k is not None:
+            out = [(self._contract(ds), self._contract(dm)) for ds, dm in out]
         return out
 
     def curvature(self, x: np.ndarray, grads, means: bool) -> np.ndarray:
@@ -178,7 +229,7 @@ class SemModel:
         ``2 G_ik Phi_jl``, ``2 (G Lambda)_ik delta_lj (+ sym.)`` and
         ``g_mu,i delta_jk``.
         """
-        nx = self.nx
+        nx = self.nfree
         out = np.zeros((nx, nx))
         mats = self.matrices(x)
         rows = np.array([(g, f, i, j) for (g, _name, i, j), f in zip(self.rows, self.free)], dtype=int).reshape(-1, 4)
@@ -210,6 +261,8 @@ class SemModel:
                     val = gmu[ia][:, None] * (ja[:, None] == kb[None, :])
                     np.add.at(out, (fa[:, None], fb[None, :]), val)
                     np.add.at(out, (fb[:, None], fa[None, :]), val.T)
+        if self.con_k is not None:
+            out = self.con_k.T @ out @ self.con_k
         return out
 
     def check_identification_counts(self, n_moments: int) -> None:
@@ -225,8 +278,8 @@ def start_values(model: SemModel, sample: list[tuple[np.ndarray, np.ndarray]], s
     variance, loadings from covariances with the marker, zero covariances."""
     pt = model.pt
     vals = np.zeros(len(pt))
-    counts = np.zeros(model.nx)
-    x0 = np.zeros(model.nx)
+    counts = np.zeros(model.nfree)
+    x0 = np.zeros(model.nfree)
     ov = {v: i for i, v in enumerate(model.observed)}
     for g in range(model.ngroups):
         s, m = sample[g]
@@ -263,4 +316,5 @@ def start_values(model: SemModel, sample: list[tuple[np.ndarray, np.ndarray]], s
         if f > 0:
             x0[f - 1] += v
             counts[f - 1] += 1
-    return x0 / np.maximum(counts, 1)
+    # with general linear constraints: the closest point that satisfies them
+    return model.reduce(x0 / np.maximum(counts, 1))

@@ -265,9 +265,9 @@ class CFA:
             labels = [None]
         ngroups = len(labels)
         meanstructure = bool(self.meanstructure or ngroups > 1 or missing == "fiml")
-        pt, observed, latent = build_partable(
+        pt, observed, latent, extras = build_partable(
             syntax, ngroups=ngroups, std_lv=self.std_lv, meanstructure=meanstructure,
-            group_equal=group_equal, group_partial=group_partial,
+            group_equal=group_equal, group_partial=group_partial, with_extras=True,
         )
         absent = [v for v in observed if v not in data.columns]
         if absent:
@@ -279,6 +279,10 @@ class CFA:
         if bad:
             raise DataValidationError(f"item(s) {bad} are not numeric; CFA needs numeric item scores")
         model = SemModel(pt, observed, latent, ngroups)
+        con_a, con_b, con_text = extras["constraints"]
+        model.set_constraints(con_a, con_b)
+        self.constraints_ = list(con_text)
+        self._definitions, self._label_rows = extras["definitions"], extras["label_rows"]
         self.partable_ = pt
         self.observed_, self.latent_ = observed, latent
 
@@ -328,23 +332,28 @@ class CFA:
         # ---- estimate
         x0 = start_values(model, [(gd.sample_cov, gd.sample_mean) for gd in groups], self.std_lv)
         self._check_structurally_identified(model, x0, meanstructure)
-        x, converged, iters = problem.fit(x0, max_iter=self.max_iter)
+        theta, converged, iters = problem.fit(x0, max_iter=self.max_iter)
         if not converged:
             warn_not_converged("CFA (ML)", iters)
         self.converged_, self.n_iter_ = converged, iters
+        # x_: the distinct free parameters (the 'free' column); with general
+        # '==' constraints the optimizer works on theta (x = x_p + K theta)
+        x = model.full(theta)
         self.x_ = x
 
         # ---- standard errors
-        e_info = problem.expected_information(x)
+        e_info = problem.expected_information(theta)
         self._check_identified(e_info, model)
         use_observed = estimator == "MLR" or missing == "fiml"
-        info = problem.observed_information(x) if use_observed else e_info
+        info = problem.observed_information(theta) if use_observed else e_info
         try:
             e_inv = np.linalg.inv(info)
         except np.linalg.LinAlgError as exc:
             raise IdentificationError("the information matrix is singular: the model is not identified") from exc
-        scores = first_order_groups(problem.casewise_scores(x)) if estimator == "MLR" else None
+        scores = first_order_groups(problem.casewise_scores(theta)) if estimator == "MLR" else None
         vcov = sandwich(e_inv, scores, groups, ntotal) if estimator == "MLR" else e_inv / ntotal
+        if model.con_k is not None:
+            vcov = model.con_k @ vcov @ model.con_k.T
         self.vcov_ = vcov
         self.information_ = info
 
@@ -357,12 +366,19 @@ class CFA:
         se = np.zeros(len(pt))
         free = pt["free"].to_numpy()
         se[free > 0] = np.sqrt(np.clip(np.diag(vcov), 0, None))[free[free > 0] - 1]
+        if model.con_k is not None:
+            # a parameter the constraints determine completely ('a == 0.5')
+            # has no sampling variance: se 0 (exactly), z and p NaN; lavaan
+            # reports NA or 0 there, depending on the rounding of its vcov
+            determined = np.linalg.norm(model.con_k, axis=1) < 1e-10
+            se[(free > 0) & determined[np.maximum(free, 1) - 1]] = 0.0
         with np.errstate(divide="ignore", invalid="ignore"):
-            z = np.where(free > 0, est / se, np.nan)
+            z = np.where((free > 0) & (se > 0), est / se, np.nan)
         pval = 2 * stats.norm.sf(np.abs(z))
         crit = stats.norm.ppf(0.975)
         std_lv_col, std_all_col = standardize(model, x, est)
-        self.params_ = pd.DataFrame(
+        self._model = model
+        params = pd.DataFrame(
             {
                 "lhs": pt["lhs"], "op": pt["op"], "rhs": pt["rhs"], "group": pt["group"],
                 "label": pt["label"], "free": pt["free"], "est": est, "se": se, "z": z,
@@ -370,6 +386,21 @@ class CFA:
                 "std_lv": std_lv_col, "std_all": std_all_col,
             }
         )
+        if self._definitions:
+            d_est, d_se = self._defined_delta(lambda xx: model.row_values(xx), x, vcov)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                d_z = np.where(d_se > 0, d_est / d_se, np.nan)
+            defs = pd.DataFrame(
+                {
+                    "lhs": [d[0] for d in self._definitions], "op": ":=", "rhs": [d[1] for d in self._definitions],
+                    "group": 0 if ngroups > 1 else 1, "label": [d[0] for d in self._definitions], "free": 0,
+                    "est": d_est, "se": d_se, "z": d_z, "p_value": 2 * stats.norm.sf(np.abs(d_z)),
+                    "ci_low": d_est - crit * d_se, "ci_high": d_est + crit * d_se,
+                    "std_lv": self._defined_values(std_lv_col), "std_all": self._defined_values(std_all_col),
+                }
+            )
+            params = pd.concat([params, defs], ignore_index=True)
+        self.params_ = params
         implied = model.implied(x)
         self._implied = implied
         names = observed
@@ -390,9 +421,41 @@ class CFA:
         self._heywood()
         return self
 
+    # ------------------------------------------------------------------ defined parameters
+    def _defined_values(self, row_values: np.ndarray) -> np.ndarray:
+        """Values of the ``:=`` parameters given the values of the table's rows."""
+        from ._lavaan_syntax import evaluate
+
+        env = {lab: row_values[i] for lab, i in self._label_rows.items()}
+        out = []
+        for name, _rhs, node in self._definitions:
+            env[name] = float(evaluate(node, env))
+            out.append(env[name])
+        return np.array(out, dtype=float)
+
+    def _defined_delta(self, rows_of, x: np.ndarray, vcov: np.ndarray):
+        """Delta-method estimates and standard errors of ``:=`` parameters.
+
+        ``rows_of(x)`` gives the row values the definitions use (raw or
+        standardized); ``J = d def / d x`` by central differences (step
+        ``1e-6 max(1, |x_k|)``) and ``se = sqrt(diag(J V J'))``.
+        """
+        est = self._defined_values(rows_of(x))
+        jac = np.zeros((len(est), len(x)))
+        for k in range(len(x)):
+            h = 1e-6 * max(1.0, abs(x[k]))
+            e = np.zeros(len(x))
+            e[k] = h
+            jac[:, k] = (self._defined_values(rows_of(x + e)) - self._defined_values(rows_of(x - e))) / (2 * h)
+        jac[~np.isfinite(jac)] = 0.0
+        se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", jac, vcov, jac), 0, None))
+        return est, se
+
     # ------------------------------------------------------------------ helpers
     @staticmethod
     def _involved(model: SemModel, null_vector: np.ndarray) -> str:
+        if model.con_k is not None and len(null_vector) == model.nx:
+            null_vector = model.con_k @ null_vector
         v = np.abs(null_vector)
         pars = np.flatnonzero(v > 0.1 * v.max()) + 1
         return ", ".join(
@@ -544,6 +607,11 @@ class CFA:
         """
         from ._modindices import modification_indices
 
+        if self._model.con_k is not None:
+            raise SpecificationError(
+                "modification indices are not available for models with general linear equality "
+                f"constraints ({'; '.join(self.constraints_)}); 'label == label' and 'label == number' are supported"
+            )
         out = modification_indices(self)
         undefined = out["mi"].isna()
         dropped = [f"{r.lhs} {r.op} {r.rhs}" + ("" if self._model.ngroups == 1 else f" (group {r.group})")
@@ -586,8 +654,12 @@ class CFA:
 
         model, x = self._model, self.x_
 
-        def std_all(xx):
+        def std_rows(xx):
             return standardize(model, xx, model.row_values(xx))[1]
+
+        def std_all(xx):
+            rows = std_rows(xx)
+            return np.concatenate([rows, self._defined_values(rows)]) if self._definitions else rows
 
         est = std_all(x)
         jac = np.zeros((len(est), len(x)))
@@ -601,7 +673,7 @@ class CFA:
         with np.errstate(divide="ignore", invalid="ignore"):
             z = np.where(se > 0, est / se, np.nan)
         crit = stats.norm.ppf(0.5 + level / 2)
-        pt = self.partable_
+        pt = self.params_
         return pd.DataFrame(
             {
                 "lhs": pt["lhs"], "op": pt["op"], "rhs": pt["rhs"], "group": pt["group"], "label": pt["label"],

@@ -1,7 +1,8 @@
 # Golden values for custval.cfa (lavaan CFA: ML, MLR, FIML, multi-group).
 #
-# Run from the repository root:  Rscript tests/r/cfa.R
-# Writes tests/golden/cfa/*.json (jsonlite, digits = NA = full precision).
+# Run from the repository root:  Rscript tests/r/cfa.R [file ...]
+# Writes tests/golden/cfa/*.json (jsonlite, digits = NA = full precision);
+# with arguments only the named files (e.g. `Rscript tests/r/cfa.R constraints`).
 #
 # Reference: lavaan 0.6-14 (Debian r-cran-lavaan).  Every fit uses lavaan's
 # defaults for cfa() unless stated (ML: expected information, N in the
@@ -12,6 +13,8 @@ suppressPackageStartupMessages({
   library(jsonlite)
 })
 
+only <- commandArgs(trailingOnly = TRUE)
+want <- function(name) length(only) == 0L || name %in% only
 out_dir <- file.path("tests", "golden", "cfa")
 dir.create(out_dir, recursive = TRUE, showWarnings = FALSE)
 raw <- function(name) read.csv(file.path("data", "raw", name, paste0(name, ".csv")))
@@ -183,7 +186,7 @@ bfi_model <- "
 "
 
 # ----------------------------------------------------------------- HS39
-save(list(
+if (want("hs39")) save(list(
   ml = case(hs_model, hs, estimator = "ML"),
   ml_stdlv = case(hs_model, hs, estimator = "ML", std.lv = TRUE, mi = FALSE),
   mlr = case(hs_model, hs, estimator = "MLR"),
@@ -198,7 +201,7 @@ save(list(
   ", hs, estimator = "ML", mi = FALSE)
 ), "hs39")
 
-save(list(
+if (want("hs39_school")) save(list(
   ml = case(hs_model, hs, estimator = "ML", group = "school"),
   mlr = case(hs_model, hs, estimator = "MLR", group = "school", mi = FALSE),
   metric = case(hs_model, hs, estimator = "ML", group = "school", group.equal = "loadings"),
@@ -212,7 +215,7 @@ save(list(
 ), "hs39_school")
 
 # ----------------------------------------------------------------- mobi ECSI
-save(list(ml = case(ecsi_model, mobi, estimator = "ML"),
+if (want("mobi")) save(list(ml = case(ecsi_model, mobi, estimator = "ML"),
           mlr = case(ecsi_model, mobi, estimator = "MLR", mi = FALSE)), "mobi")
 
 # ----------------------------------------------------------------- identification (mobi)
@@ -238,7 +241,7 @@ method_model <- "
   CMF =~ m*CUEX1 + m*CUEX2 + m*CUEX3 + m*PERV1 + m*PERV2 + m*CUSA1 + m*CUSA2 + m*CUSA3
   CMF ~~ 0*CUEX + 0*PERV + 0*CUSA
 "
-save(list(ecsi_full = case(ecsi_full, mobi, estimator = "ML", mi = FALSE),
+if (want("mobi_ident")) save(list(ecsi_full = case(ecsi_full, mobi, estimator = "ML", mi = FALSE),
           ecsi_full_stdlv = case(ecsi_full, mobi, estimator = "ML", std.lv = TRUE, mi = FALSE),
           perv = case(perv_model, mobi, estimator = "ML", mi = FALSE),
           perv2 = case(perv2_model, mobi, estimator = "ML", mi = FALSE),
@@ -246,7 +249,7 @@ save(list(ecsi_full = case(ecsi_full, mobi, estimator = "ML", mi = FALSE),
 
 # ----------------------------------------------------------------- bfi FIML
 # lavaan missing = "ml" keeps every case with at least one observed item.
-save(list(
+if (want("bfi_fiml")) save(list(
   n_rows = nrow(bfi),
   ml = case(bfi_model, bfi, estimator = "ML", missing = "ml", mi = FALSE),
   mlr = case(bfi_model, bfi, estimator = "MLR", missing = "ml", mi = FALSE)
@@ -279,9 +282,67 @@ sim_model <- "
   f1 =~ y1 + y2 + y3 + y4
   f2 =~ y5 + y6 + y7 + y8
 "
-save(list(
+if (want("sim")) save(list(
   data = cols(sim),
   ml = case(sim_model, sim, estimator = "ML"),
   mlr = case(sim_model, sim, estimator = "MLR", mi = FALSE)
 ), "sim")
+
+# ----------------------------------------------------------------- constraints
+# Defined parameters (:=) and linear equality constraints (==).  lavaan
+# reports := rows with delta-method standard errors (MLR: from the sandwich)
+# and counts each == as one degree of freedom.
+hs_def <- "
+  visual  =~ x1 + a*x2 + b*x3
+  textual =~ x4 + x5 + x6
+  speed   =~ x7 + x8 + x9
+  ab := a*b
+  d := a - b
+  q := sqrt(a) / (1 + b^2)
+"
+# latent mean difference between schools after scalar invariance: the group-1
+# mean is labelled m1 and constrained to 0 (lavaan's identification), the
+# group-2 mean m2 is free
+hs_gap <- "
+  visual  =~ x1 + x2 + x3
+  textual =~ x4 + x5 + x6
+  speed   =~ x7 + x8 + x9
+  visual ~ c(m1, m2)*1
+  m1 == 0
+  gap := m2 - m1
+  gap_sd := (m2 - m1) / sqrt(vv)
+  visual ~~ c(vv, vv2)*visual
+"
+# structural model between latent variables with an indirect effect
+hs_ind <- "
+  visual  =~ x1 + x2 + x3
+  textual =~ x4 + x5 + x6
+  speed   =~ x7 + x8 + x9
+  textual ~ a*visual
+  speed ~ b*textual + c*visual
+  ind := a*b
+  total := c + a*b
+"
+# linear equality constraints across factors
+hs_lin <- "
+  visual  =~ x1 + a*x2 + b*x3
+  textual =~ x4 + c*x5 + d*x6
+  speed   =~ x7 + e*x8 + f*x9
+  a == c
+  b + d == 2
+  e == 1.2*f
+  s := a + b + c + d
+"
+if (want("constraints")) save(list(
+  def_ml = case(hs_def, hs, estimator = "ML", mi = FALSE),
+  def_mlr = case(hs_def, hs, estimator = "MLR", mi = FALSE),
+  gap_ml = case(hs_gap, hs, estimator = "ML", group = "school",
+                group.equal = c("loadings", "intercepts"), mi = FALSE),
+  gap_mlr = case(hs_gap, hs, estimator = "MLR", group = "school",
+                 group.equal = c("loadings", "intercepts"), mi = FALSE),
+  ind_ml = case(hs_ind, hs, estimator = "ML", mi = FALSE),
+  ind_mlr = case(hs_ind, hs, estimator = "MLR", mi = FALSE),
+  lin_ml = case(hs_lin, hs, estimator = "ML", mi = FALSE),
+  lin_mlr = case(hs_lin, hs, estimator = "MLR", mi = FALSE)
+), "constraints")
 cat("done\n")
