@@ -64,6 +64,7 @@ class Prepared:
     n_excluded: int  # rows dropped (listwise: incomplete; pairwise: all items missing)
     nan_policy: str
     has_missing: bool
+    colsum: np.ndarray | None = None  # column sums of x when complete (computed by the validation pass)
 
 
 def as_frame(items, names=None) -> pd.DataFrame:
@@ -103,7 +104,8 @@ def prepare_items(
         raise InsufficientDataError(
             f"at least {min_items} items are needed; got {len(names)} ({', '.join(names) or 'none'})"
         )
-    bad = [c for c in df.columns if not (pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]))]
+    bad = [c for c, dt in zip(df.columns, df.dtypes)
+           if not (pd.api.types.is_numeric_dtype(dt) and not pd.api.types.is_bool_dtype(dt))]
     if bad:
         problems = [
             {"rule": "numeric", "column": str(c), "rows": None, "row_counting": None,
@@ -117,9 +119,10 @@ def prepare_items(
         )
     x = df.to_numpy(dtype=float, na_value=np.nan)
     n_rows = x.shape[0]
-    if n_rows and np.isfinite(x.sum(axis=0)).all():
+    colsum = x.sum(axis=0)
+    if n_rows and np.isfinite(colsum).all():
         # fast path (one pass): finite column sums mean no NaN and no inf
-        return _prepared_complete(x, names, nan_policy, check_constant, require_n_gt_p)
+        return _prepared_complete(x, names, nan_policy, check_constant, require_n_gt_p, colsum)
     if np.isinf(x).any():
         cols = [names[j] for j in np.flatnonzero(np.isinf(x).any(axis=0))]
         raise DataValidationError(f"items contain infinite values: {', '.join(cols)}")
@@ -162,7 +165,7 @@ def prepare_items(
     )
 
 
-def _prepared_complete(x, names, nan_policy, check_constant, require_n_gt_p) -> Prepared:
+def _prepared_complete(x, names, nan_policy, check_constant, require_n_gt_p, colsum=None) -> Prepared:
     n = x.shape[0]
     if require_n_gt_p and n <= len(names):
         raise InsufficientDataError(
@@ -174,7 +177,7 @@ def _prepared_complete(x, names, nan_policy, check_constant, require_n_gt_p) -> 
     if n < 2:
         raise InsufficientDataError(f"{n} usable respondent(s); at least 2 are needed")
     return Prepared(x=x, names=names, n_rows=n, n_used=n, n_excluded=0, nan_policy=nan_policy,
-                    has_missing=False)
+                    has_missing=False, colsum=colsum)
 
 
 def check_constant_items(x: np.ndarray, names) -> None:
@@ -197,16 +200,23 @@ def check_constant_items(x: np.ndarray, names) -> None:
 
 
 # --------------------------------------------------------------------------- covariances
-def covariance(x: np.ndarray, *, pairwise: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
+def covariance(x: np.ndarray, *, pairwise: bool | None = None,
+               colsum: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Covariance matrix (n − 1 denominator) and the pairwise counts.
 
     With missing values and ``pairwise``, each entry uses the rows where both
     items are observed, with means over those same rows — exactly R's
-    ``cov(x, use = "pairwise")``.
+    ``cov(x, use = "pairwise")``.  ``colsum``: the column sums of ``x`` if
+    already known (saves a pass over the data).
     """
     n, p = x.shape
-    if np.isfinite(x.sum(axis=0)).all():
-        return complete_moments(x, powers=False)["cov"], np.full((p, p), n, dtype=float)
+    if colsum is None:
+        colsum = x.sum(axis=0)
+    if np.isfinite(colsum).all():
+        cov = gram_cov(x, colsum)
+        if cov is None:
+            cov = complete_moments(x, powers=False)["cov"]
+        return cov, np.full((p, p), n, dtype=float)
     miss = np.isnan(x)
     if pairwise is None:
         pairwise = bool(miss.any())
@@ -221,6 +231,128 @@ def covariance(x: np.ndarray, *, pairwise: bool | None = None) -> tuple[np.ndarr
     with np.errstate(invalid="ignore", divide="ignore"):
         cov = (sxy - sx * sx.T / nij) / (nij - 1)
     return cov, nij
+
+
+# raw cross-products lose about log10(ratio) digits to cancellation, ratio = Σx² / Σ(x − x̄)²;
+# 1e3 keeps >= 12 significant digits (Likert items: ratio ~ 10-60)
+_GRAM_MAX_RATIO = 1e3
+
+
+def gram_cov(x: np.ndarray, colsum: np.ndarray | None = None, *, exact: bool = False) -> np.ndarray | None:
+    """Covariance (n − 1) of complete data from the raw cross-products X'X, without a copy.
+
+    One symmetric BLAS product over the data, C = (X'X − s s'/n)/(n − 1) with the
+    column sums s.  Returned only when it is accurate: ``exact`` data (integer
+    codes, so every product and partial sum is an integer below 2^53 and X'X is
+    exact) or when the cancellation ratio Σx²/Σ(x − x̄)² of every column is at
+    most ``_GRAM_MAX_RATIO``; otherwise ``None`` (use :func:`complete_moments`,
+    which centres chunk by chunk).
+    """
+    n, p = x.shape
+    if n < 2:
+        return None
+    if colsum is None:
+        colsum = x.sum(axis=0)
+    with single_thread_blas():
+        xtx = x.T @ x
+    mean = colsum / n
+    ss = np.diagonal(xtx)
+    css = ss - colsum * mean
+    if exact:
+        if not (ss.max() < 2.0**53):
+            return None
+    elif not (np.all(css > 0) and np.all(ss <= _GRAM_MAX_RATIO * css)):
+        return None
+    return (xtx - np.outer(colsum, colsum) / n) / (n - 1)
+
+
+def integer_codes(x: np.ndarray) -> tuple[np.ndarray, list] | None:
+    """int16 copy of a complete block of integer codes and the value counts of each column.
+
+    Returns ``(codes, [(values, counts), ...])`` or ``None`` as soon as a column
+    holds a value that is not an integer in [-32768, 32767] (the caller then
+    uses the general path).  The copy is a quarter of the data's size.
+    """
+    n, p = x.shape
+    if n == 0:
+        return None
+    codes = np.empty((n, p), dtype=np.int16, order="F")
+    counts = []
+    for j in range(p):
+        vc = integer_counts(x[:, j], out=codes[:, j])
+        if vc is None:
+            return None
+        counts.append(vc)
+    return codes, counts
+
+
+def gram_cov_codes(codes: np.ndarray, colsum: np.ndarray, maxabs: float) -> np.ndarray | None:
+    """Covariance (n − 1) from integer codes, exact cross-products in float32 BLAS chunks.
+
+    A chunk of m rows with |code| <= M has every product and partial sum an
+    integer below m·M² <= 2^24, so the single-precision product is exact; the
+    chunks are accumulated in double precision (exact below 2^53).  ``None``
+    when the codes are too large for chunks of at least 1,024 rows.
+    """
+    n, p = codes.shape
+    chunk = min(1 << 14, int(2**24 // max(maxabs * maxabs, 1.0)))
+    if n < 2 or chunk < 1024 or n * maxabs * maxabs >= 2.0**53:
+        return None
+    xtx = np.zeros((p, p))
+    with single_thread_blas():
+        for start in range(0, n, chunk):
+            c = codes[start : start + chunk].astype(np.float32)
+            xtx += c.T @ c
+    return (xtx - np.outer(colsum, colsum) / n) / (n - 1)
+
+
+def integer_counts(col: np.ndarray, out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(values, counts)`` of a complete 1-D column of integer codes in [-32768, 32767], else None.
+
+    The column is cast to int16 (into ``out`` if given) and compared back with
+    the original, so a fractional, out-of-range or non-finite value returns
+    ``None`` (the caller then uses the general path).  ``values`` runs over
+    every integer from the minimum to the maximum (zero counts included).
+    """
+    if col.size == 0:
+        return None
+    ci = np.empty(col.shape, dtype=np.int16) if out is None else out
+    with np.errstate(invalid="ignore", over="ignore"):
+        np.copyto(ci, col, casting="unsafe")
+    if not np.array_equal(ci, col):
+        return None
+    lo, hi = int(ci.min()), int(ci.max())
+    span = hi - lo + 1
+    if span <= 16:  # a few vectorised comparisons beat a scatter into bins
+        counts = np.array([np.count_nonzero(ci == v) for v in range(lo, hi + 1)], dtype=np.int64)
+    else:
+        counts = np.bincount((ci.astype(np.intp) - lo), minlength=span).astype(np.int64)
+    return np.arange(lo, hi + 1, dtype=float), counts
+
+
+def describe_counts(values: np.ndarray, counts: np.ndarray) -> dict:
+    """n, mean, central sums m2..m4, min, max, median of data given by value counts.
+
+    Exactly the statistics of the expanded data: the median follows numpy's
+    rule (the middle value, or the mean of the two middle values for even n).
+    """
+    n = int(counts.sum())
+    mean = float((values * counts).sum()) / n
+    dev = values - mean
+    d2 = dev * dev
+    m2, m3, m4 = (counts * d2).sum(), (counts * d2 * dev).sum(), (counts * d2 * d2).sum()
+    cum = np.cumsum(counts)
+
+    def order_stat(k):  # 0-based k-th smallest value
+        return values[np.searchsorted(cum, k, side="right")]
+
+    if n % 2:
+        median = order_stat(n // 2)
+    else:
+        median = (order_stat(n // 2 - 1) + order_stat(n // 2)) / 2
+    nz = np.flatnonzero(counts)
+    return {"n": n, "mean": mean, "m2": m2, "m3": m3, "m4": m4,
+            "min": values[nz[0]], "max": values[nz[-1]], "median": float(median)}
 
 
 def complete_moments(x: np.ndarray, chunk: int = 1 << 15, powers: bool = True) -> dict:

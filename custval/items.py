@@ -50,6 +50,26 @@ def _describe(x: np.ndarray, mom: dict | None = None) -> dict[str, np.ndarray]:
     return out
 
 
+def _describe_counts(counts: list) -> dict[str, np.ndarray]:
+    """``_describe`` of complete integer items from their value counts (no sort, no power passes).
+
+    Same formulas as the data path; the median is numpy's (mean of the two middle
+    values for even n), read from the cumulative counts.
+    """
+    rows = [core.describe_counts(v, c) for v, c in counts]
+
+    def col(key):
+        return np.array([r[key] for r in rows], dtype=float)
+
+    n, m2, m3, m4 = col("n"), col("m2"), col("m3"), col("m4")
+    sd = np.sqrt(m2 / (n - 1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        skew = m3 / (n * sd**3)
+        kurt = m4 / (n * sd**4) - 3.0
+    return {"n": n, "mean": col("mean"), "sd": sd, "median": col("median"), "min": col("min"),
+            "max": col("max"), "skew": skew, "kurtosis": kurt}
+
+
 def _scale_block(x: np.ndarray | None, names, nan_policy: str, cov: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Item-total statistics of one scale (psych::alpha ``item.stats`` / ``alpha.drop``)."""
     k = len(names)
@@ -179,26 +199,65 @@ def item_analysis(data, instrument=None, *, items=None, nan_policy: str = "pairw
     sub = df[all_items]
     if instrument is not None:
         sub = instrument.keyed(sub)[all_items]
-    core.prepare_items(sub, nan_policy="pairwise", min_items=1, check_constant=False, require_n_gt_p=False)
-    x_all = sub.to_numpy(dtype=float, na_value=np.nan)  # a view for a float frame
-    if floor is None:
-        floor, ceiling = np.nanmin(x_all), np.nanmax(x_all)
-    frames = []
+    prep = core.prepare_items(sub, nan_policy="pairwise", min_items=1, check_constant=False,
+                              require_n_gt_p=False)
+    if prep.colsum is not None:  # complete data: the validated array and its column sums
+        x_all, sums_all = prep.x, prep.colsum
+    else:
+        x_all, sums_all = sub.to_numpy(dtype=float, na_value=np.nan), None  # a view for a float frame
+    stats = []
+    col_lo, col_hi = [], []  # per-item min / max of all valid answers (before listwise deletion)
     pos = 0
     for cid, its in constructs.items():
         k = len(its)
         xb = x_all[:, pos : pos + k]
+        colsum = xb.sum(axis=0) if sums_all is None else sums_all[pos : pos + k]
         pos += k
-        has_nan = not np.isfinite(xb.sum(axis=0)).all()  # one cheap pass (inputs hold no inf)
+        has_nan = not np.isfinite(colsum).all()  # one cheap pass (inputs hold no inf)
+        if has_nan:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                col_lo.append(np.nanmin(xb, axis=0))
+                col_hi.append(np.nanmax(xb, axis=0))
         if nan_policy == "listwise" and has_nan:
             xb = xb[~np.isnan(xb).any(axis=1)]
             has_nan = False
-        mom = None if has_nan else core.complete_moments(xb)
-        desc = _describe(xb, mom)
+            colsum = xb.sum(axis=0)
+        coded = None if has_nan else core.integer_codes(xb)
+        counts = None if coded is None else coded[1]
+        if coded is not None:  # integer codes: describe from value counts, C from exact cross-products
+            desc = _describe_counts(counts)
+            maxabs = max(np.abs(desc["min"]).max(), np.abs(desc["max"]).max())
+            cov = core.gram_cov_codes(coded[0], colsum, maxabs)
+            del coded
+            if cov is None:
+                cov = core.gram_cov(xb, colsum, exact=True)
+            if cov is None:
+                cov = core.complete_moments(xb, powers=False)["cov"]
+            mom = {"cov": cov}
+        else:
+            mom = None if has_nan else core.complete_moments(xb)
+            desc = _describe(xb, mom)
+        if len(col_lo) == len(stats):  # complete block: its min / max are those of all answers
+            col_lo.append(desc["min"])
+            col_hi.append(desc["max"])
+        stats.append((cid, its, xb, mom, desc, counts))
+    if floor is None:  # the observed minimum / maximum of all items
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            floor, ceiling = np.nanmin(np.concatenate(col_lo)), np.nanmax(np.concatenate(col_hi))
+    frames = []
+    for cid, its, xb, mom, desc, counts in stats:
+        k = len(its)
         with np.errstate(invalid="ignore", divide="ignore"):
             valid = desc["n"]
-            pct_floor = 100.0 * (xb == floor).sum(axis=0) / valid
-            pct_ceiling = 100.0 * (xb == ceiling).sum(axis=0) / valid
+            if counts is not None:
+                at_floor = np.array([c[(v == floor)].sum() for v, c in counts], dtype=float)
+                at_ceiling = np.array([c[(v == ceiling)].sum() for v, c in counts], dtype=float)
+            else:
+                at_floor, at_ceiling = (xb == floor).sum(axis=0), (xb == ceiling).sum(axis=0)
+            pct_floor = 100.0 * at_floor / valid
+            pct_ceiling = 100.0 * at_ceiling / valid
         const = desc["min"] == desc["max"]
         for j in np.flatnonzero(const):
             warnings.warn(

@@ -113,7 +113,7 @@ def _r_data(nan_policy: str) -> str:
 
 def _cov_and_cor(prep: core.Prepared):
     pairwise = prep.nan_policy == "pairwise" and prep.has_missing
-    c, nij = core.covariance(prep.x, pairwise=pairwise)
+    c, nij = core.covariance(prep.x, pairwise=pairwise, colsum=prep.colsum)
     if pairwise:
         core.check_pair_counts(nij, prep.names)
     return c, core.cov2cor(c)

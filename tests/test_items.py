@@ -116,3 +116,74 @@ def test_with_shipped_bfi_codebook():
     g = load_golden("reliability", "bfi")
     table = item_analysis(bfi(keyed=False), inst)
     _check(table, g["pairwise"])
+
+
+# ------------------------------------------------------------ integer-code fast path
+def _likert(n, p, seed, lo=1, hi=7):
+    rng = np.random.default_rng(seed)  # simulated: one factor, rounded and clipped to the scale
+    f = rng.standard_normal((n, 1))
+    x = np.clip(np.round((lo + hi) / 2 + 1.2 * (0.6 * f + 0.8 * rng.standard_normal((n, p)))), lo, hi)
+    return pd.DataFrame(x, columns=[f"x{j + 1}" for j in range(p)])
+
+
+@pytest.mark.parametrize("n", [401, 402])  # odd and even n: the median from counts follows numpy
+def test_integer_path_equals_general_path(n):
+    """Integer codes take the value-count path; halved codes (not integers) the general one."""
+    x = _likert(n, 6, seed=n)
+    x.iloc[0, 2] = 1.0  # make sure the floor is hit in the halved copy too
+    fast = item_analysis(x)
+    slow = item_analysis(x / 2)  # same scale, every statistic scales or stays
+    for col in ("mean", "sd", "median", "min", "max"):
+        np.testing.assert_allclose(fast[col], 2 * slow[col], rtol=1e-13, err_msg=col)
+    for col in ("n", "skew", "kurtosis", "pct_floor", "pct_ceiling", "raw_r", "r_cor", "r_drop",
+                "alpha_if_deleted", "mean_r"):
+        np.testing.assert_allclose(fast[col], slow[col], rtol=1e-12, atol=1e-14, err_msg=col)
+    np.testing.assert_array_equal(fast["median"], x.median().to_numpy())
+
+
+def test_describe_counts_matches_numpy():
+    from custval import _relcore as core
+
+    rng = np.random.default_rng(3)
+    for n in (1, 2, 7, 10):
+        col = rng.integers(-3, 40, n).astype(float)
+        vals, counts = core.integer_counts(col)
+        d = core.describe_counts(vals, counts)
+        assert d["n"] == n and d["median"] == np.median(col)
+        assert (d["min"], d["max"]) == (col.min(), col.max())
+        dev = col - col.mean()
+        np.testing.assert_allclose([d["mean"], d["m2"], d["m3"], d["m4"]],
+                                   [col.mean(), (dev**2).sum(), (dev**3).sum(), (dev**4).sum()],
+                                   rtol=1e-12, atol=1e-12)
+
+
+def test_integer_counts_rejects_non_codes():
+    from custval import _relcore as core
+
+    assert core.integer_counts(np.array([1.0, 2.0, 2.5])) is None
+    assert core.integer_counts(np.array([1.0, 40000.0])) is None  # beyond int16: general path
+    assert core.integer_counts(np.array([1.0, np.inf])) is None
+    vals, counts = core.integer_counts(np.array([3.0, -1.0, 3.0, 0.0]))
+    assert vals.tolist() == [-1, 0, 1, 2, 3] and counts.tolist() == [1, 1, 0, 0, 2]
+
+
+def test_exact_cross_products_match_np_cov():
+    from custval import _relcore as core
+
+    x = _likert(3000, 5, seed=4, lo=0, hi=10).to_numpy()
+    codes, _ = core.integer_codes(x)
+    c = core.gram_cov_codes(codes, x.sum(axis=0), maxabs=10)
+    np.testing.assert_allclose(c, np.cov(x, rowvar=False), rtol=1e-13)
+    assert core.gram_cov_codes(codes, x.sum(axis=0), maxabs=200) is None  # chunks too small to be exact
+
+
+def test_raw_cross_products_refused_under_cancellation():
+    from custval import _relcore as core
+
+    rng = np.random.default_rng(5)
+    x = 1e8 + rng.standard_normal((500, 3))  # mean >> sd: X'X would lose the covariance
+    assert core.gram_cov(x) is None
+    cov, _ = core.covariance(x)
+    np.testing.assert_allclose(cov, np.cov(x, rowvar=False), rtol=1e-9)
+    y = x - 1e8
+    np.testing.assert_allclose(core.gram_cov(y), np.cov(y, rowvar=False), rtol=1e-12)
