@@ -99,6 +99,134 @@ def tli(x2, df, x2_null, df_null, c_hat=1.0, c_hat_null=1.0) -> float:
     return 1.0
 
 
+def _nan(*values) -> bool:
+    return bool(np.any(np.isnan(np.asarray(values, dtype=float))))
+
+
+def nfi(x2, df, x2_null, df_null) -> float:
+    """``lavaan:::lav_fit_nfi``: (X2_0 - X2) / X2_0 (Bentler & Bonett, 1980)."""
+    if _nan(x2, df, x2_null, df_null):
+        return np.nan
+    if df > df_null or np.isclose(x2_null, 0, rtol=0, atol=1.5e-8):
+        return np.nan
+    return float((x2_null - x2) / x2_null) if df > 0 else 1.0
+
+
+def pnfi(x2, df, x2_null, df_null) -> float:
+    """``lavaan:::lav_fit_pnfi``: (df / df_0) NFI (James, Mulaik & Brett, 1982)."""
+    if _nan(x2, df, x2_null, df_null):
+        return np.nan
+    if df_null > 0 and x2_null > 0:
+        return float(df / df_null * (x2_null - x2) / x2_null)
+    return np.nan
+
+
+def rfi(x2, df, x2_null, df_null) -> float:
+    """``lavaan:::lav_fit_rfi``: (X2_0/df_0 - X2/df) / (X2_0/df_0) (Bollen, 1986)."""
+    if _nan(x2, df, x2_null, df_null):
+        return np.nan
+    if df > df_null:
+        return np.nan
+    if df > 0 and df_null > 0:
+        t1 = x2_null / df_null - x2 / df
+        t2 = x2_null / df_null
+        if not (np.isfinite(t1) and np.isfinite(t2)):
+            return np.nan
+        return 1.0 if (t1 < 0 or t2 < 0) else float(t1 / t2)
+    return 1.0
+
+
+def ifi(x2, df, x2_null, df_null) -> float:
+    """``lavaan:::lav_fit_ifi``: (X2_0 - X2) / (X2_0 - df) (Bollen, 1989)."""
+    if _nan(x2, df, x2_null, df_null):
+        return np.nan
+    t1, t2 = x2_null - x2, x2_null - df
+    if not (np.isfinite(t1) and np.isfinite(t2)):
+        return np.nan
+    if t2 < 0:
+        return 1.0
+    if np.isclose(t2, 0, rtol=0, atol=1.5e-8):
+        return np.nan
+    return float(t1 / t2)
+
+
+def rni(x2, df, x2_null, df_null, c_hat=1.0, c_hat_null=1.0) -> float:
+    """``lavaan:::lav_fit_rni``: 1 - (X2 - df) / (X2_0 - df_0) (McDonald & Marsh, 1990);
+    robust version with ``c.hat`` as :func:`cfi`."""
+    if _nan(x2, df, x2_null, df_null, c_hat, c_hat_null):
+        return np.nan
+    if df > 0 and c_hat != 1 and c_hat_null != 1:
+        t1, t2 = x2 - c_hat * df, x2_null - c_hat_null * df_null
+    else:
+        t1, t2 = x2 - df, x2_null - df_null
+    if np.isclose(t2, 0, rtol=0, atol=1.5e-8) or not (np.isfinite(t1) and np.isfinite(t2)):
+        return np.nan
+    return float(1 - t1 / t2)
+
+
+def hoelter_cn(x2, df, n, alpha) -> float:
+    """``lavaan:::lav_fit_cn``: Hoelter's critical N, qchisq(1 - alpha, df) / (X2 / N) + 1."""
+    if df == 0 and x2 < _EPS:
+        return np.nan
+    with np.errstate(divide="ignore"):
+        return float(stats.chi2.ppf(1 - alpha, df) / (x2 / n) + 1)
+
+
+def gfi_group(s, m, sigma, mu, means: bool, patterns=None) -> float:
+    """``lavaan:::lav_fit_gfi`` for one group (ML): ``1 - e' W e / s' W s``.
+
+    ``s`` = (ybar, vech S), ``e`` = s minus the implied moments, ``W`` the
+    expected h1 information at the implied moments (lavaan's default
+    ``h1.information = "structured"``): ``e' W e = tr((Sigma^-1 (S - Sigma))^2) / 2
+    + d' Sigma^-1 d`` (Jöreskog & Sörbom, 1984; Tanaka & Huba, 1985).  Under
+    FIML ``S``, ``ybar`` are the EM (h1) moments and ``W`` is the expected
+    information of the missing-data patterns (``(obs, n_p)``; each term uses
+    the observed block, weighted by ``n_p / n``), as
+    ``lavaan:::lav_mvnorm_missing_information_expected``, and the observed
+    moments are lavaan's ``WLS.obs`` (available-case means and pairwise
+    covariances).
+    """
+    if patterns is None:
+        patterns = [(np.arange(len(m)), 1.0)]
+    total = sum(w for _, w in patterns)
+    t1 = t2 = 0.0
+    for obs, w in patterns:
+        ix = np.ix_(obs, obs)
+        si = np.linalg.inv(sigma[ix])
+        es = si @ (s - sigma)[ix]
+        os_ = si @ s[ix]
+        a1 = 0.5 * np.sum(es * es.T)
+        a2 = 0.5 * np.sum(os_ * os_.T)
+        if means:
+            d = (m - mu)[obs]
+            a1 += d @ si @ d
+            a2 += m[obs] @ si @ m[obs]
+        t1 += w / total * a1
+        t2 += w / total * a2
+    return float(1 - t1 / t2)
+
+
+def srmr_mplus_group(s, m, sigma, mu, means: bool) -> tuple[float, float]:
+    """``lavaan:::lav_fit_srmr_mplus`` for one group: (srmr_mplus, srmr_mplus_nomean).
+
+    Residual correlations (each matrix scaled by its own variances), the mean
+    residuals ``ybar/sd(S) - mu/sd(Sigma)`` and the relative variance
+    residuals ``(s_ii - sigma_ii) / s_ii`` (Muthén, 1998-2004, Mplus technical
+    appendices).
+    """
+    p = s.shape[0]
+    ds, dsig = np.sqrt(np.diag(s)), np.sqrt(np.diag(sigma))
+    r = s / np.outer(ds, ds) - sigma / np.outer(dsig, dsig)
+    off = np.sum(r[np.tril_indices(p, -1)] ** 2)
+    var = np.sum(((np.diag(s) - np.diag(sigma)) / np.diag(s)) ** 2)
+    e = p * (p + 1) / 2
+    nomean = np.sqrt((off + var) / e)
+    if not means:
+        return float(nomean), float(nomean)
+    rm = m / ds - mu / dsig
+    return float(np.sqrt((off + np.sum(rm**2) + var) / (e + p))), float(nomean)
+
+
 def rmsea(x2, df, n, g=1, c_hat=1.0) -> float:
     """``lavaan:::lav_fit_rmsea``: sqrt(max(X2/(N df) - c/N, 0)) * sqrt(G)."""
     if not df > 0:
@@ -252,7 +380,7 @@ def _baseline(fit):
 def compute_fit_measures(fit) -> pd.Series:
     """All fit measures of a fitted :class:`custval.cfa.CFA` with lavaan's names."""
     from ._ml import loglik_group
-    from ._robust import yb_trace
+    from ._robust import cluster_scores, yb_trace
 
     problem, model, groups = fit._problem, fit._model, fit._groups
     means = fit._meanstructure
@@ -307,6 +435,7 @@ def compute_fit_measures(fit) -> pd.Series:
             hess_b[sl, sl] = hb / ntotal
             full = np.zeros((gd.n, ng * nb))
             full[:, sl] = scb
+            full = cluster_scores(full, gd)  # cluster-robust when the data have cluster ids
             b0_b.append(full.T @ full / gd.n)
         eb_inv = np.linalg.inv(hess_b)
         trace_b = sum(t_h1) - sum(gd.n / ntotal * np.sum(b * eb_inv.T) for gd, b in zip(groups, b0_b))
@@ -332,10 +461,24 @@ def compute_fit_measures(fit) -> pd.Series:
         out["cfi.robust"] = cfi(fc["XX3"], df, fc["XX3.null"], df_b, fc["c.hat3"], fc["c.hat3.null"])
         out["tli.robust"] = tli(fc["XX3"], df, fc["XX3.null"], df_b, fc["c.hat3"], fc["c.hat3.null"])
     out["nnfi"] = out["tli"]
-    out["nfi"] = (chisq_b - chisq) / chisq_b
-    out["pnfi"] = (df / df_b) * out["nfi"]
-    out["ifi"] = (chisq_b - chisq) / (chisq_b - df)
-    out["rni"] = 1 - (chisq - df) / (chisq_b - df_b)
+    out["rfi"] = rfi(chisq, df, chisq_b, df_b)
+    out["nfi"] = nfi(chisq, df, chisq_b, df_b)
+    out["pnfi"] = pnfi(chisq, df, chisq_b, df_b)
+    out["ifi"] = ifi(chisq, df, chisq_b, df_b)
+    out["rni"] = rni(chisq, df, chisq_b, df_b)
+    if robust:
+        out["nnfi.scaled"] = out["tli.scaled"]
+        out["rfi.scaled"] = rfi(chisq_s, df, chisq_b_s, df_b)
+        out["nfi.scaled"] = nfi(chisq_s, df, chisq_b_s, df_b)
+        out["pnfi.scaled"] = pnfi(chisq_s, df, chisq_b_s, df_b)
+        out["ifi.scaled"] = ifi(chisq_s, df, chisq_b_s, df_b)
+        out["rni.scaled"] = rni(chisq_s, df, chisq_b_s, df_b)
+    if fiml:
+        out["nnfi.robust"] = out["tli.robust"]
+        out["rni.robust"] = rni(fc["XX3"], df, fc["XX3.null"], df_b, fc["c.hat3"], fc["c.hat3.null"])
+    elif robust:
+        out["nnfi.robust"] = out["tli.robust"]
+        out["rni.robust"] = rni(chisq, df, chisq_b, df_b, c, c_b)
     out["logl"] = logl
     out["unrestricted.logl"] = logl_h1
     out["aic"] = -2 * logl + 2 * npar
@@ -378,6 +521,33 @@ def compute_fit_measures(fit) -> pd.Series:
     out["rmr"], out["rmr_nomean"] = acc["rmr"], acc["rmr_nomean"]
     out["srmr"] = acc["srmr_bentler"]
     out.update(acc)
+    mplus = [srmr_mplus_group(gd.sample_cov, gd.sample_mean, sigma, mu, means)
+             for gd, (sigma, mu) in zip(groups, fit._implied)]
+    weights = [gd.n / ntotal for gd in groups]
+    out["srmr_mplus"] = sum(w * v[0] for w, v in zip(weights, mplus))
+    out["srmr_mplus_nomean"] = sum(w * v[1] for w, v in zip(weights, mplus))
+    # other indices (lavaan:::lav_fit_measures, "fit.other")
+    out["cn_05"] = hoelter_cn(chisq, df, ntotal, 0.05)
+    out["cn_01"] = hoelter_cn(chisq, df, ntotal, 0.01)
+    gfis = []
+    for gd, (sigma, mu) in zip(groups, fit._implied):
+        if gd.complete:
+            gfis.append(gfi_group(gd.sample_cov, gd.sample_mean, sigma, mu, means))
+        else:
+            # lavaan's WLS.obs under FIML: available-case means and pairwise
+            # covariances (denominator n - 1, rescaled by (n - 1) / n), not
+            # the EM estimates
+            y = gd.extra["y"]
+            s_pw = pd.DataFrame(y).cov().to_numpy() * (gd.n - 1) / gd.n
+            gfis.append(gfi_group(s_pw, np.nanmean(y, axis=0), sigma, mu, means,
+                                  [(pt.obs, pt.n) for pt in gd.patterns]))
+    gfi = sum(w * v for w, v in zip(weights, gfis))
+    nel = ng * (p * (p + 1) // 2 + (p if means else 0))
+    out["gfi"] = gfi
+    out["agfi"] = 1 - (nel / df) * (1 - gfi) if df > 0 else 1.0
+    out["pgfi"] = (df / nel) * gfi
+    out["mfi"] = float(np.exp(-0.5 * (chisq - df) / ntotal))
+    out["ecvi"] = chisq / ntotal + 2 * npar / ntotal
     return pd.Series(out, dtype=float, name="fit_measures")
 
 
