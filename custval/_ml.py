@@ -47,8 +47,12 @@ class GroupData:
     extra: dict = field(default_factory=dict)
 
 
-def make_group_data(y: np.ndarray, fiml: bool) -> GroupData:
-    """Split a data matrix (NaN = missing) into patterns."""
+def make_group_data(y: np.ndarray, fiml: bool, cluster: np.ndarray | None = None) -> GroupData:
+    """Split a data matrix (NaN = missing) into patterns.
+
+    ``cluster`` (one id per row, complete data only) is kept in
+    ``extra["cluster"]`` for cluster-robust first-order information.
+    """
     n_all, p = y.shape
     miss = np.isnan(y)
     empty = miss.all(axis=1)
@@ -60,7 +64,10 @@ def make_group_data(y: np.ndarray, fiml: bool) -> GroupData:
         yc = y - mean
         cov = yc.T @ yc / n
         pat = Pattern(np.arange(p), n, mean, cov, y)
-        return GroupData(n, [pat], True, cov, mean, int(empty.sum()))
+        gd = GroupData(n, [pat], True, cov, mean, int(empty.sum()))
+        if cluster is not None:
+            gd.extra["cluster"] = np.asarray(cluster)[~empty]
+        return gd
     codes, inverse = np.unique(miss, axis=0, return_inverse=True)
     inverse = np.asarray(inverse).ravel()
     patterns = []

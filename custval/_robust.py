@@ -93,8 +93,25 @@ def h1_information(gd: GroupData, sigma: np.ndarray, mu: np.ndarray, means: bool
         mult = np.where(ii == jj, 1.0, 2.0)
         sc[:, off + vidx[o[ii], o[jj]]] = gfull[:, ii, jj] * mult
         scores.append(sc)
-    sc = np.vstack(scores)
+    sc = cluster_scores(np.vstack(scores), gd)
     return a1 / gd.n, sc.T @ sc / gd.n
+
+
+def cluster_scores(sc: np.ndarray, gd: GroupData) -> np.ndarray:
+    """Casewise scores, or their sums within clusters times sqrt(C / (C - 1)).
+
+    With ``gd.extra["cluster"]`` (one id per case, complete data, case order)
+    the first-order information ``S'S / n`` becomes the cluster-robust one of
+    ``lavaan:::lav_mvnorm_information_firstorder(cluster.idx = )``: scores are
+    summed within each of the C clusters and scaled by sqrt(C / (C - 1)).
+    """
+    cluster = gd.extra.get("cluster")
+    if cluster is None:
+        return sc
+    codes, inverse = np.unique(cluster, return_inverse=True)
+    summed = np.zeros((len(codes), sc.shape[1]))
+    np.add.at(summed, np.asarray(inverse).ravel(), sc)
+    return summed * np.sqrt(len(codes) / (len(codes) - 1.0))
 
 
 def _full_to_colmajor(arr: np.ndarray) -> np.ndarray:
@@ -114,9 +131,16 @@ def yb_trace(groups, h1_moments, means, b0_groups, e_inv, ntotal):
     return sum(trace_h1) - sum(trace_h0), trace_h1, trace_h0
 
 
-def first_order_groups(scores: list[np.ndarray]) -> list[np.ndarray]:
-    """Per-group first-order information (per case) from casewise scores."""
-    return [s.T @ s / s.shape[0] for s in scores]
+def first_order_groups(scores: list[np.ndarray], groups: list[GroupData] | None = None) -> list[np.ndarray]:
+    """Per-group first-order information (per case) from casewise scores (cluster-robust when
+    the groups carry cluster ids, see :func:`cluster_scores`)."""
+    if groups is None:
+        return [s.T @ s / s.shape[0] for s in scores]
+    out = []
+    for s, gd in zip(scores, groups):
+        c = cluster_scores(s, gd)
+        out.append(c.T @ c / s.shape[0])
+    return out
 
 
 def sandwich(e_inv: np.ndarray, b0_groups: list[np.ndarray], groups, ntotal: int) -> np.ndarray:
