@@ -118,6 +118,25 @@ def summary_text(fit, digits: int = 3) -> str:
                     f"{_fmt(r.std_lv, digits):>9}{_fmt(r.std_all, digits):>9}"
                 )
             out.append("")
+    defs = p[p["op"] == ":="]
+    if not defs.empty:
+        out += ["Defined Parameters:", header]
+        for r in defs.itertuples():
+            name = f"    {r.lhs}"
+            out.append(
+                f"{name:<20}{_fmt(r.est, digits):>9}{_fmt(r.se, digits):>9}{_fmt(r.z, digits):>9}"
+                f"{_fmt(r.p_value, digits):>9}{_fmt(r.std_lv, digits):>9}{_fmt(r.std_all, digits):>9}"
+            )
+            out.append(f"      {r.lhs} := {r.rhs}")
+        out.append("")
+    if getattr(fit, "constraints_", None):
+        model = fit._model
+        a_mat, b_vec = model.con_a, model.con_b
+        slack = np.abs(a_mat @ fit.x_ - b_vec)
+        out += ["Constraints:", f"{'':<44}{'|Slack|':>9}"]
+        for text, sl in zip(fit.constraints_, slack):
+            out.append(f"    {text:<40}{_fmt(float(sl), digits):>9}")
+        out.append("")
     out += [f"Note: {n}" for n in getattr(fit, "notes_", [])]
     out.append("In R: " + _r_call(fit))
     return "\n".join(out)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .exceptions import IdentificationError, SingularMatrixError
+from .exceptions import IdentificationError, SingularMatrixError, SpecificationError
 
 
 @dataclass
@@ -92,11 +92,12 @@ class SemModel:
         rank = int(np.sum(sv > 1e-10 * sv[0]))
         xp = np.linalg.lstsq(a, b, rcond=None)[0]
         if np.max(np.abs(a @ xp - b)) > 1e-8 * max(1.0, np.max(np.abs(b))):
-            raise IdentificationError(
+            raise SpecificationError(
                 "the equality constraints ('==') contradict each other: no parameter values satisfy all of them"
             )
         self.con_k = vt[rank:].T.copy()
         self.con_xp = xp
+        self.con_a, self.con_b = a, b
         self.nx = self.con_k.shape[1]
 
     def full(self, x: np.ndarray) -> np.ndarray:

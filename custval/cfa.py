@@ -6,7 +6,9 @@ Yuan-Bentler scaled test) and full-information ML for incomplete data
 (``missing="fiml"``, lavaan's ``missing = "ml"``), in one or several groups.
 It reports what ``lavaan::cfa()`` reports: the parameter table of
 ``parameterEstimates(fit, standardized = TRUE)``, ``fitMeasures(fit)``,
-``modindices(fit)``, ``residuals(fit)`` and ``lavInspect(fit, "r2")``.
+``modindices(fit)``, ``residuals(fit)`` and ``lavInspect(fit, "r2")``,
+including defined parameters (``:=``, delta-method standard errors) and linear
+equality constraints (``==``).
 
 The parser, the matrix model, the estimator, robust corrections, fit measures,
 standardization and modification indices live in private modules
@@ -69,8 +71,15 @@ class CFA:
     model : str or Instrument
         lavaan model syntax (``=~``, ``~~``, ``~`` between latent variables,
         ``~ 1``, fixed values ``1*x``, ``NA*x``, labels, ``start()``,
-        ``c(...)`` per group, ``==`` between labels), or any object with a
-        ``model_syntax()`` method such as :class:`custval.Instrument`.
+        ``c(...)`` per group, linear equality constraints ``==`` among labels
+        and numbers such as ``a == b``, ``a == 2*b``, ``a + b == 1``,
+        ``m1 == 0``, and defined parameters ``name := expression``), or any
+        object with a ``model_syntax()`` method such as
+        :class:`custval.Instrument`.  A ``:=`` expression may use labels,
+        numbers, parameters defined above it, ``+ - * / ^``, parentheses and
+        ``sqrt``, ``exp``, ``log``, ``abs``; it is parsed, never evaluated as
+        code.  Nonlinear ``==`` constraints and inequalities (``<``, ``>``)
+        raise :class:`~custval.exceptions.ModelSyntaxError`.
     estimator : {"ML", "MLR"}
         ``"ML"``: standard errors from the expected information (observed
         information under FIML), as lavaan.  ``"MLR"``: Huber-White sandwich
@@ -95,14 +104,32 @@ class CFA:
         e.g. ``("visual=~x2", "x3~1")``.
     meanstructure : bool
         Add intercepts in a single-group complete-data fit (automatic with
-        groups or FIML).
+        groups, FIML or clusters).
+    cluster : str, optional
+        Column of cluster ids (e.g. the customer account or the firm) for
+        cluster-robust standard errors and test statistics of a single-level
+        model, as lavaan's ``cfa(..., cluster = "account", estimator = "MLR")``
+        (``se = "robust.cluster"``): in the first-order information the
+        casewise scores are summed within each of the C clusters of a group
+        and scaled by sqrt(C / (C - 1)), ``B = sum_c s_c s_c' C / ((C - 1) n)``
+        (Muthén & Satorra, 1995); estimates are unchanged.  Needs
+        ``estimator="MLR"`` and complete data; ``n_clusters_`` reports C per
+        group.  Muthén, B. O., & Satorra, A. (1995). Complex sample data in
+        structural equation modeling. *Sociological Methodology, 25*, 267-316.
 
     Attributes
     ----------
     params_ : DataFrame
         lhs, op, rhs, group (1-based), label, free, est, se, z, p_value,
         ci_low, ci_high, std_lv, std_all: ``parameterEstimates(fit,
-        standardized = TRUE)`` without the ``==`` rows.
+        standardized = TRUE)`` without the ``==`` rows.  Defined parameters
+        are rows with op ``":="`` (lhs: the name, rhs: the expression, group
+        0 with several groups, as lavaan); their std_lv / std_all are the
+        definition evaluated on the standardized parameters.
+    constraints_ : list of str
+        The general linear ``==`` constraints imposed by reparametrisation
+        (``label == label`` is imposed by sharing one parameter and is not
+        listed); :meth:`summary` shows their slack.
     fit_measures_ : Series
         lavaan's ``fitMeasures(fit)`` names (chisq, df, pvalue, cfi, tli,
         rmsea, rmsea.ci.lower, rmsea.ci.upper, rmsea.pvalue, srmr, aic, bic,
@@ -116,8 +143,11 @@ class CFA:
         Cases used per group label; ``n_excluded_`` rows dropped (listwise).
     r2_ : DataFrame
         R² per item (and per endogenous latent), one column per group.
+    x_ : ndarray
+        Estimates of the distinct free parameters (``free`` column).
     vcov_ : ndarray
-        Covariance matrix of the distinct free parameters (``free`` column).
+        Covariance matrix of ``x_`` (singular under general ``==``
+        constraints: ``K V_theta K'``, see Notes).
     notes_ : list of str
         Improper-solution notes (a latent covariance matrix that is not
         positive definite); each is also raised as a
@@ -158,9 +188,35 @@ class CFA:
     early (gradient ~1e-6, e.g. the ECSI model on mobi) the estimates differ
     by up to ~3e-5.  Equality constraints are imposed by reparametrisation
     (shared parameters) instead of lavaan's ``==`` rows; estimates, standard
-    errors and test statistics are the same.  ``==`` supports ``label ==
-    label`` and ``label == number`` only; ``:=``, ``<`` and ``>`` are not
-    supported.
+    errors and test statistics are the same.  Inequality constraints (``<``,
+    ``>``) and nonlinear ``==`` constraints are not supported, and
+    modification indices are not available when a general linear ``==``
+    constraint is present.  A parameter that the constraints determine
+    (``m1 == 0``) gets ``se = 0`` and NaN z; lavaan prints NA or 0 there
+    depending on rounding.
+
+    Linear equality constraints ``A x = b`` over the distinct free
+    parameters ``x`` (``a == 2*b``, ``a + b == 1``) are imposed as lavaan
+    imposes linear constraints, by reparametrisation: ``x = x_p + K theta``
+    with ``K`` an orthonormal basis of the null space of ``A`` and ``x_p``
+    the minimum-norm solution; the model is fitted in ``theta``,
+    ``V_x = K V_theta K'`` (under MLR ``V_theta`` is the sandwich), and each
+    independent constraint adds one degree of freedom (``npar`` = free
+    parameters minus the rank of ``A``, lavaan's ``npar``).
+
+    Defined parameters ``d = f(x)`` (``:=``) are reported with delta-method
+    standard errors ``se(d) = sqrt(J V_x J')``, ``J = df/dx`` by central
+    differences (step ``1e-6 max(1, |x_k|)``); for an indirect effect
+    ``a*b`` this is Sobel's (1982) first-order standard error
+    ``sqrt(b^2 se_a^2 + a^2 se_b^2 + 2 a b cov_ab)``.  Under MLR ``V_x`` is
+    the sandwich, as in lavaan's ``parameterEstimates``.  In
+    :meth:`standardized_solution` the definition is evaluated on the
+    standardized parameters (lavaan's ``standardizedSolution``) with the
+    delta-method standard error of that composite.
+
+    Fit measures also include lavaan's rfi, nfi, pnfi, ifi, rni (and their
+    ``.scaled`` / ``.robust`` versions), srmr_mplus, Hoelter's cn_05 / cn_01,
+    gfi, agfi, pgfi, mfi and ecvi, with lavaan's formulas.
 
     References
     ----------
@@ -171,6 +227,8 @@ class CFA:
     *Sociological Methodology, 30*, 165-200.
     Brosseau-Liard, P. E., & Savalei, V. (2014). Adjusting incremental fit
     indices for nonnormality. *Multivariate Behavioral Research, 49*(5), 460-470.
+    Sobel, M. E. (1982). Asymptotic confidence intervals for indirect effects
+    in structural equation models. *Sociological Methodology, 13*, 290-312.
 
     Examples
     --------
@@ -202,6 +260,31 @@ class CFA:
 
     # In R: fit <- lavaan::cfa(model, data = HolzingerSwineford1939)
     #       fitMeasures(fit, c("chisq", "df", "cfi", "tli", "rmsea", "srmr"))
+
+    Labelled loadings, a defined product and difference (``:=``) with
+    delta-method standard errors, and a linear constraint (``==``):
+
+    >>> model_def = '''
+    ...   visual  =~ x1 + a*x2 + b*x3
+    ...   textual =~ x4 + x5 + x6
+    ...   speed   =~ x7 + x8 + x9
+    ...   ab := a*b
+    ...   d := a - b
+    ... '''
+    >>> fit = CFA(model_def).fit(hs)
+    >>> defined = fit.params_[fit.params_["op"] == ":="]
+    >>> print(defined[["lhs", "rhs", "est", "se", "std_all"]].round(4).to_string(index=False))
+    lhs rhs     est     se  std_all
+     ab a*b  0.4037 0.1118   0.2462
+      d a-b -0.1759 0.1141  -0.1575
+    >>> fit_eq = CFA(model_def + "a + b == 2").fit(hs)
+    >>> a_plus_b = fit_eq.params_.loc[1, "est"] + fit_eq.params_.loc[2, "est"]
+    >>> print(int(fit_eq.fit_measures_["df"]), round(a_plus_b, 8))
+    25 2.0
+
+    # In R: fit <- lavaan::cfa(model_def, data = HolzingerSwineford1939)
+    #       parameterEstimates(fit, standardized = TRUE)
+    #       fit_eq <- lavaan::cfa(paste(model_def, "a + b == 2"), data = HolzingerSwineford1939)
     """
 
     r_call = "lavaan::cfa(model, data, estimator = 'ML')"
@@ -218,8 +301,10 @@ class CFA:
         group_partial: tuple[str, ...] | list[str] = (),
         meanstructure: bool = False,
         max_iter: int = 1000,
+        cluster: str | None = None,
     ):
         self.model = model
+        self.cluster = cluster
         self.estimator = estimator
         self.missing = missing
         self.group = group
@@ -250,6 +335,25 @@ class CFA:
         group_equal = (self.group_equal,) if isinstance(self.group_equal, str) else tuple(self.group_equal)
         group_partial = (self.group_partial,) if isinstance(self.group_partial, str) else tuple(self.group_partial)
 
+        # ---- clusters (cluster-robust MLR, lavaan's cluster = for single-level models)
+        clusters = None
+        if self.cluster is not None:
+            if estimator != "MLR":
+                raise SpecificationError(
+                    f"cluster={self.cluster!r} needs estimator='MLR' (cluster-robust sandwich and scaled test, "
+                    f"lavaan's se = 'robust.cluster'); got estimator={self.estimator!r}")
+            if missing != "listwise":
+                raise SpecificationError(
+                    "cluster= is supported with complete data (missing='listwise'), not with missing='fiml'")
+            if self.cluster not in data.columns:
+                raise SpecificationError(f"cluster column {self.cluster!r} is not in the data")
+            clusters = data[self.cluster]
+            if clusters.isna().any():
+                rows = list(np.flatnonzero(clusters.isna().to_numpy())[:10])
+                raise SpecificationError(
+                    f"{int(clusters.isna().sum())} row(s) have no value in the cluster column {self.cluster!r} "
+                    f"(0-based positions, first 10: {rows}); every row needs a cluster id")
+
         # ---- groups
         if self.group is not None:
             if self.group not in data.columns:
@@ -264,7 +368,8 @@ class CFA:
         else:
             labels = [None]
         ngroups = len(labels)
-        meanstructure = bool(self.meanstructure or ngroups > 1 or missing == "fiml")
+        # lavaan adds the mean structure with several groups, FIML or clusters
+        meanstructure = bool(self.meanstructure or ngroups > 1 or missing == "fiml" or clusters is not None)
         pt, observed, latent, extras = build_partable(
             syntax, ngroups=ngroups, std_lv=self.std_lv, meanstructure=meanstructure,
             group_equal=group_equal, group_partial=group_partial, with_extras=True,
@@ -292,11 +397,18 @@ class CFA:
         for lab in labels:
             sub = items if lab is None else items[data[self.group] == lab]
             y = sub.to_numpy(dtype=float)
+            cl = None if clusters is None else clusters.loc[sub.index].to_numpy()
             if missing == "listwise":
                 keep = ~np.isnan(y).any(axis=1)
                 n_excluded += int((~keep).sum())
                 y = y[keep]
-            gd = make_group_data(y, fiml=missing == "fiml")
+                cl = None if cl is None else cl[keep]
+            if cl is not None and len(pd.unique(cl)) < 2:
+                raise InsufficientDataError(
+                    f"cluster column {self.cluster!r} has {len(pd.unique(cl))} cluster(s)"
+                    f"{'' if lab is None else f' in group {_plain(lab)!r}'}; cluster-robust standard errors "
+                    "need at least two (many more for trustworthy ones)")
+            gd = make_group_data(y, fiml=missing == "fiml", cluster=cl)
             n_excluded += gd.n_rows_empty
             if gd.n < model.nx / ngroups or gd.n < 2:
                 raise InsufficientDataError(
@@ -350,7 +462,7 @@ class CFA:
             e_inv = np.linalg.inv(info)
         except np.linalg.LinAlgError as exc:
             raise IdentificationError("the information matrix is singular: the model is not identified") from exc
-        scores = first_order_groups(problem.casewise_scores(theta)) if estimator == "MLR" else None
+        scores = first_order_groups(problem.casewise_scores(theta), groups) if estimator == "MLR" else None
         vcov = sandwich(e_inv, scores, groups, ntotal) if estimator == "MLR" else e_inv / ntotal
         if model.con_k is not None:
             vcov = model.con_k @ vcov @ model.con_k.T
@@ -414,6 +526,9 @@ class CFA:
         self.sample_cov_ = per_group([pd.DataFrame(gd.sample_cov, index=names, columns=names) for gd in groups])
         self.sample_mean_ = per_group([pd.Series(gd.sample_mean, index=names) for gd in groups])
         self.n_obs_ = {("all" if lab is None else lab): gd.n for lab, gd in zip(labels, groups)}
+        self.n_clusters_ = (None if clusters is None else
+                            {("all" if lab is None else lab): int(len(np.unique(gd.extra["cluster"])))
+                             for lab, gd in zip(labels, groups)})
         self.n_excluded_ = n_excluded
         self.group_labels_ = [("all" if lab is None else lab) for lab in labels]
         self.fit_measures_ = self._fit_measures()

@@ -584,3 +584,90 @@ def test_no_custval_warning_on_clean_fit():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         CFA(HS_MODEL).fit(_data("holzinger_swineford1939"))
+
+
+# --------------------------------------------------------------------------- := and ==
+def test_expression_parser_precedence_and_linear_forms():
+    from custval._lavaan_syntax import (
+        _ExprError,
+        _NonLinear,
+        evaluate,
+        expression_names,
+        linear_form,
+        parse_expression,
+    )
+
+    env = {"a": 2.0, "b": 3.0, ".p1.": 0.5}
+    cases = {"-2^2": -4.0, "2^-1": 0.5, "2^3^2": 512.0, "a/b*b": 2.0, "a - b - 1": -2.0,
+             "(a + b) * .p1.": 2.5, "sqrt(a*8) + exp(0) - log(1) + abs(-b)": 8.0, "1e-1 * a**2": 0.4}
+    for text, want in cases.items():
+        assert evaluate(parse_expression(text), env) == pytest.approx(want, rel=1e-15), text
+    assert expression_names(parse_expression("a*b + a/.p1.")) == ["a", "b", ".p1."]
+    lin = {"a": (0.0, {1: 1.0}), "b": (0.0, {2: 1.0}), "k": (1.5, {})}
+    const, coef = linear_form(parse_expression("2*(a - 0.5*b)/4 + k*b - 3"), lin)
+    assert const == pytest.approx(-3.0) and coef == pytest.approx({1: 0.5, 2: 1.25})
+    for text in ("a*b", "a/b", "sqrt(a)", "a^2"):
+        with pytest.raises(_NonLinear):
+            linear_form(parse_expression(text), lin)
+    for text in ("a +", "(a", "a b", "2 $ a", "eval(a)"):
+        with pytest.raises(_ExprError):
+            parse_expression(text)
+
+
+def test_indirect_effect_se_is_sobel_delta_method():
+    fit, _ = _fit("ind-mlr")
+    p = fit.params_.set_index(fit.params_["label"].where(fit.params_["label"] != "", fit.params_["lhs"]))
+    ia, ib, ic = (p.loc[k, "free"] - 1 for k in ("a", "b", "c"))
+    v = fit.vcov_
+    a, b = p.loc["a", "est"], p.loc["b", "est"]
+    sobel = np.sqrt(b**2 * v[ia, ia] + a**2 * v[ib, ib] + 2 * a * b * v[ia, ib])
+    assert p.loc["ind", "est"] == pytest.approx(a * b, rel=1e-14)
+    assert p.loc["ind", "se"] == pytest.approx(sobel, rel=1e-8)
+    total_se = np.sqrt(v[ic, ic] + sobel**2 + 2 * (b * v[ia, ic] + a * v[ib, ic]))
+    assert p.loc["total", "se"] == pytest.approx(total_se, rel=1e-8)
+    assert "Defined Parameters:" in fit.summary() and "ind := a*b" in fit.summary()
+
+
+def test_linear_constraints_hold_and_gradient_matches_finite_differences():
+    fit, _ = _fit("lin-ml")
+    model = fit._model
+    assert model.con_a.shape == (2, fit._model.nfree) and model.nx == model.nfree - 2
+    np.testing.assert_allclose(model.con_a @ fit.x_, model.con_b, atol=1e-12)
+    est = fit.params_.set_index("label")["est"]
+    assert est["b"] + est["d"] == pytest.approx(2, abs=1e-12)
+    assert est["e"] == pytest.approx(1.2 * est["f"], abs=1e-12)
+    assert est["a"] == est["c"]
+    problem = fit._problem
+    theta = model.reduce(fit.x_) + 0.01 * np.random.default_rng(0).standard_normal(model.nx)
+    grad = problem.gradient(theta)
+    num = np.array([(problem.objective(theta + h) - problem.objective(theta - h)) / 2e-6
+                    for h in 1e-6 * np.eye(model.nx)])
+    np.testing.assert_allclose(grad, num, atol=1e-7)
+    assert "Constraints:" in fit.summary() and "b+d == 2" in fit.summary()
+    with pytest.raises(SpecificationError, match="modification indices are not available"):
+        fit.modification_indices()
+
+
+def test_constraint_to_a_number_equals_a_fixed_parameter():
+    hs = _data("holzinger_swineford1939")
+    fixed = CFA(HS_MODEL.replace("x1 + x2 + x3", "x1 + 0.5*x2 + x3")).fit(hs)
+    constrained = CFA(HS_MODEL.replace("x1 + x2 + x3", "x1 + a*x2 + x3") + "a == 0.5").fit(hs)
+    np.testing.assert_allclose(constrained.params_["est"], fixed.params_["est"], atol=1e-9)
+    free = fixed.params_["free"] > 0
+    np.testing.assert_allclose(constrained.params_.loc[free, "se"], fixed.params_.loc[free, "se"], atol=1e-9)
+    row = constrained.params_.loc[1]
+    assert row["free"] > 0 and row["se"] == 0 and np.isnan(row["z"])
+    for name in ("chisq", "df", "npar", "cfi", "rmsea", "aic"):
+        assert constrained.fit_measures_[name] == pytest.approx(fixed.fit_measures_[name], rel=1e-9), name
+
+
+def test_contradictory_constraints_are_refused():
+    hs = _data("holzinger_swineford1939")
+    base = HS_MODEL.replace("x1 + x2 + x3", "x1 + a*x2 + b*x3")
+    with pytest.raises(SpecificationError, match="contradict"):
+        CFA(base + "a + b == 1\n 2*a + 2*b == 3").fit(hs)
+    # a redundant constraint counts once (lavaan: the rank of the constraint Jacobian)
+    fit = CFA(base + "a + b == 2\n 2*a + 2*b == 4").fit(hs)
+    assert fit.fit_measures_["df"] == 25
+    with pytest.raises(SpecificationError, match="does not hold"):
+        CFA(base + "a - a == 1").fit(hs)
