@@ -4,9 +4,12 @@ Every reader returns a :class:`RawTable`: the column names found in the file,
 an iterator of chunks and the facts needed to name rows in messages.  Text
 formats (CSV/TSV, Excel) are returned as *strings* -- nothing is converted
 here, so no pandas NA coercion can happen (``dtype=str``, ``na_filter=False``,
-``skip_blank_lines=False``).  Typed formats (SPSS ``.sav``, Parquet) keep their
-column types; SPSS user-missing codes are kept as values (``user_missing=True``)
-and handed on with the value labels, so that the caller decides and reports.
+``skip_blank_lines=False``).  Typed formats (SPSS ``.sav``, Stata ``.dta``,
+Parquet) keep their column types; SPSS user-missing codes are kept as values
+(``user_missing=True``) and handed on with the value labels, so that the caller
+decides and reports.  Stata's extended missing values ``.a``-``.z`` are handed
+on the same way: as the double codes Stata itself stores for them
+(:data:`STATA_MISSING`), declared user-missing for every numeric column.
 
 Files are opened read-only and never written, renamed or added to.
 
@@ -18,6 +21,8 @@ Row counting (used in every message):
   the column-name header row) instead.
 * Excel: ``Excel row`` -- the row number shown by Excel.
 * SPSS: ``SPSS case`` -- 1-based case number in SPSS's Data View.
+* Stata: ``Stata observation`` -- 1-based observation number (``_n``), as in
+  Stata's Data Editor.
 * Parquet and in-memory frames: ``data row`` -- 1-based position.
 """
 
@@ -117,6 +122,10 @@ def detect_format(path: Path) -> tuple[str, str | None]:
         return "sav", None
     if head[:4] == b"PAR1":
         return "parquet", None
+    if head[:8] == b"<stata_d":  # Stata 13+ (dta 117-119)
+        return "dta", None
+    if suffixes and suffixes[-1] == ".dta" and len(head) > 1 and 102 <= head[0] <= 115 and head[1] in (1, 2):
+        return "dta", None  # Stata 5-12: format byte, then byte order (1 = MSF, 2 = LSF)
     if head[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise DataValidationError(
             f"{path.name}: a legacy Excel .xls workbook, which custval does not read; save it "
@@ -496,6 +505,90 @@ def read_sav_table(path: Path, *, encoding: str | None, chunksize: int = CHUNK_R
                     value_labels=labels, user_missing=user_missing)
 
 
+# --------------------------------------------------------------------------- Stata
+# The double codes Stata stores for its missing values: "." is 2^1023 and ".a" ... ".z"
+# follow it in steps of 2^1011 (bit pattern 0x7fe0000000000000 + k * 0x10000000000, k = 1..26).
+STATA_MISSING = {chr(ord("a") + k): float(np.array([0x7FE0000000000000 + (k + 1) * 0x10000000000],
+                                                   dtype=np.int64).view(np.float64)[0])
+                 for k in range(26)}
+STATA_MISSING_RANGE = (STATA_MISSING["a"], STATA_MISSING["z"])
+
+
+def _stata_numeric(s: pd.Series, column: str, path: Path, start: int) -> pd.Series:
+    """A numeric Stata column read with ``user_missing=True``: '.a'..'.z' arrive as the
+    letters 'a'..'z'; return float64 with the letters as Stata's codes for them."""
+    if s.dtype.kind in "biuf":
+        return s
+    vals = s.to_numpy(dtype=object)
+    out = np.full(len(vals), np.nan)
+    bad = []
+    for i, v in enumerate(vals):
+        if isinstance(v, str):
+            code = STATA_MISSING.get(v.strip().lstrip(".").lower())
+            if code is None:
+                bad.append((start + i + 1, v))
+            else:
+                out[i] = code
+        elif v is None or (isinstance(v, float) and np.isnan(v)):
+            continue
+        else:
+            out[i] = float(v)
+    if bad:  # readstat hands missing values on as one letter; anything else is not understood
+        raise DataValidationError(
+            f"{path.name}: numeric Stata column {column!r} holds values that are neither numbers "
+            f"nor missing values .a-.z (Stata observations: {[b[0] for b in bad[:10]]}; values: "
+            f"{[b[1] for b in bad[:10]]})", path=path)
+    return pd.Series(out, index=s.index, name=s.name)
+
+
+def read_dta_table(path: Path, *, encoding: str | None, chunksize: int = CHUNK_ROWS) -> RawTable:
+    """Stata file read in chunks; extended missing values (.a-.z) kept as codes and declared
+    user-missing, value labels and variable labels handed on."""
+    import pyreadstat
+
+    kwargs = {"user_missing": True, "apply_value_formats": False}
+    if encoding:
+        kwargs["encoding"] = encoding
+    _, meta = pyreadstat.read_dta(str(path), metadataonly=True, **kwargs)
+    columns = [str(c) for c in meta.column_names]
+    types = meta.readstat_variable_types or {}
+    numeric = [i for i, c in enumerate(meta.column_names) if types.get(c, "string") != "string"]
+    # every numeric Stata column may hold .a-.z: all of them are missing values by definition
+    user_missing = {columns[i]: [STATA_MISSING_RANGE] for i in numeric}
+
+    def chunks():
+        start = 0
+        for df, _ in pyreadstat.read_file_in_chunks(pyreadstat.read_dta, str(path),
+                                                    chunksize=chunksize, **kwargs):
+            df.columns = range(len(columns))
+            for i in numeric:
+                df[i] = _stata_numeric(df[i], columns[i], path, start)
+            yield df, start
+            start += len(df)
+        if start == 0:
+            yield pd.DataFrame({i: pd.Series([], dtype=float) for i in range(len(columns))}), 0
+
+    labels: dict[str, dict[float, str]] = {}
+    missing_labels: dict[str, dict[str, str]] = {}
+    for k, v in (meta.variable_value_labels or {}).items():
+        for code, lab in v.items():
+            if isinstance(code, str):  # a label of .a-.z
+                missing_labels.setdefault(str(k), {})["." + code.lstrip(".")] = str(lab)
+            else:
+                labels.setdefault(str(k), {})[float(code)] = str(lab)
+    info = {"file_encoding": meta.file_encoding, "file_label": meta.file_label,
+            "num_rows": meta.number_rows,
+            "variable_labels": {str(c): str(lab) for c, lab in (meta.column_names_to_labels or {}).items()
+                                if lab},
+            "extended_missing": "Stata's .a-.z in numeric columns are missing values"}
+    if missing_labels:
+        info["missing_value_labels"] = missing_labels
+    counting = RowCounting("Stata observation", 1,
+                           "Stata observations are 1-based (_n), as in Stata's Data Editor")
+    return RawTable("dta", columns, chunks(), counting, info,
+                    value_labels=labels, user_missing=user_missing)
+
+
 # --------------------------------------------------------------------------- Parquet
 def read_parquet_table(path: Path, *, chunksize: int) -> RawTable:
     import pyarrow.parquet as pq
@@ -529,6 +622,8 @@ def open_table(path: Path, wanted: set[str], *, encoding=None, delimiter=None, d
                                 chunksize=chunksize)
     elif fmt == "sav":
         table = read_sav_table(path, encoding=encoding, chunksize=chunksize)
+    elif fmt == "dta":
+        table = read_dta_table(path, encoding=encoding, chunksize=chunksize)
     else:
         table = read_parquet_table(path, chunksize=chunksize)
     return table

@@ -5,7 +5,7 @@ What comes in
     or without BOM, UTF-16 as in Qualtrics' TSV, cp1252/latin-1 as in older
     Finnish Excel; gzip-compressed too), Excel ``.xlsx`` (also with title rows
     and several header rows), SPSS ``.sav`` (value labels, user-missing codes),
-    Parquet, and the exports of Qualtrics, LimeSurvey, Webropol and Google Forms
+    Stata ``.dta`` (value labels, extended missing values .a-.z), Parquet, and the exports of Qualtrics, LimeSurvey, Webropol and Google Forms
     (answers as codes or as label text).
 
 What goes out
@@ -24,8 +24,8 @@ The rules
       ``"null"``, ``"-"`` ... are *values*), then item columns are converted
       under explicit rules, each counted: empty cell -> missing; declared
       missing codes, "don't know" codes and labels -> missing; label text ->
-      code *only* through the codebook's scale labels; SPSS user-missing ->
-      missing; decimal comma.  Nothing is clipped, rounded or recoded.
+      code *only* through the codebook's scale labels; SPSS user-missing and
+      Stata .a-.z -> missing; decimal comma.  Nothing is clipped, rounded or recoded.
     * rows read = rows returned + rows excluded.  Rows that are not answers
       (title lines, extra header rows such as Qualtrics' question-text and
       ``ImportId`` rows, blank rows, totals rows) are always excluded and
@@ -36,7 +36,7 @@ The rules
       duplicate or missing ids, duplicate columns) is collected and raised at
       once as one :class:`custval.DataValidationError`.
     * Rows are named the way the file numbers them: ``file line`` (CSV, 1-based,
-      header included), ``Excel row``, ``SPSS case``, ``data row`` (Parquet and
+      header included), ``Excel row``, ``SPSS case``, ``Stata observation``, ``data row`` (Parquet and
       frames, 1-based); every message says which.
     * Columns that look like personal data are named (never their values) in
       the provenance and a :class:`~custval.exceptions.PersonalDataWarning`;
@@ -212,7 +212,8 @@ def _as_text(s: pd.Series) -> pd.Series:
 
 
 def _convert_item(s: pd.Series, column: str, positions: np.ndarray, spec: _Spec, log: _Log,
-                  decimal: str, integer_codes: bool, user_missing, value_labels) -> np.ndarray:
+                  decimal: str, integer_codes: bool, user_missing, value_labels,
+                  missing_rule: tuple | None = None) -> np.ndarray:
     """Codes of one item column as float64 (NaN = missing); every conversion is logged."""
     n = len(s)
     vals = np.full(n, np.nan)
@@ -289,8 +290,8 @@ def _convert_item(s: pd.Series, column: str, positions: np.ndarray, spec: _Spec,
         for lo, hi in user_missing:
             um |= finite & (vals >= lo) & (vals <= hi)
         vals[um] = np.nan
-        log.rule("spss_user_missing", column, int(um.sum()),
-                 "codes the SPSS file declares user-missing are missing")
+        rule, desc = missing_rule or _SPSS_MISSING_RULE
+        log.rule(rule, column, int(um.sum()), desc)
         finite &= ~um
     for codes, rule, desc in (
         (spec.caller_codes, "caller_missing_code", "codes declared missing by the caller "
@@ -466,6 +467,12 @@ class _Source:
     string_table: bool = True
     user_missing: dict = field(default_factory=dict)
     value_labels: dict = field(default_factory=dict)
+    missing_rule: tuple = ("spss_user_missing", "codes the SPSS file declares user-missing are missing")
+
+
+_SPSS_MISSING_RULE = _Source.missing_rule
+_STATA_MISSING_RULE = ("stata_extended_missing",
+                       "Stata extended missing values (.a-.z) are missing")
 
 
 def _rows_text(counting: RowCounting, positions) -> str:
@@ -582,7 +589,8 @@ def _validate(chunks, src: _Source, spec: _Spec, *, id_column, columns, exclude,
             if j in item_of:
                 col = _convert_item(
                     part.iloc[:, j], item_of[j], kpos, spec, log, src.decimal, integer_codes,
-                    src.user_missing.get(src.columns[j]), src.value_labels.get(src.columns[j]))
+                    src.user_missing.get(src.columns[j]), src.value_labels.get(src.columns[j]),
+                    src.missing_rule)
             else:
                 col = part.iloc[:, j].reset_index(drop=True)
             acc[j].append(col)
@@ -619,8 +627,7 @@ def _validate(chunks, src: _Source, spec: _Spec, *, id_column, columns, exclude,
                 mask |= (v >= lo) & (v <= hi)
             if mask.any():
                 s = s.where(~mask)
-                log.rule("spss_user_missing", c, int(mask.sum()),
-                         "codes the SPSS file declares user-missing are missing")
+                log.rule(src.missing_rule[0], c, int(mask.sum()), src.missing_rule[1])
         if convert_other:
             s = _convert_other(s, c, src.decimal, log, is_id=(c == id_column))
         df.isetitem(j, s)
@@ -781,8 +788,12 @@ def read_survey(path, instrument, *, id_column: str | None = None, sheet=None,
     Parameters
     ----------
     path : str or Path
-        CSV/TSV (optionally ``.gz``), ``.xlsx``, ``.sav`` or ``.parquet``; the
-        format is recognised from the file's first bytes.  The file is only read.
+        CSV/TSV (optionally ``.gz``), ``.xlsx``, ``.sav``, Stata ``.dta`` or
+        ``.parquet``; the format is recognised from the file's first bytes.  The
+        file is only read.  Stata's extended missing values ``.a``-``.z`` are
+        missing (rule ``stata_extended_missing``, counted per column); value
+        labels are checked against the codebook as for SPSS, and the variable
+        labels are in ``df.attrs["custval"]["source"]["variable_labels"]``.
     instrument : Instrument, str or Path
         The codebook (an :class:`custval.Instrument`, a shipped name or a YAML path).
     id_column : str, optional
@@ -855,6 +866,8 @@ def read_survey(path, instrument, *, id_column: str | None = None, sheet=None,
                   decimal=table.info.get("decimal", "."), string_table=table.format in
                   ("csv", "xlsx"), user_missing=table.user_missing,
                   value_labels=table.value_labels)
+    if table.format == "dta":
+        src.missing_rule = _STATA_MISSING_RULE
 
     def finish(n):
         extra = table.finish(n) if table.finish is not None else []
@@ -881,7 +894,7 @@ def read_survey(path, instrument, *, id_column: str | None = None, sheet=None,
     if table.value_labels:
         source["value_labels"] = {k: {str(_num(c)): lab for c, lab in v.items()}
                                   for k, v in table.value_labels.items()}
-    if table.user_missing:
+    if table.user_missing and table.format != "dta":  # dta: .a-.z in every numeric column (info)
         source["user_missing"] = {k: [list(p) for p in v] for k, v in table.user_missing.items()}
     prov = {"source": source, **{k: v for k, v in table.info.items()
                                  if k in ("encoding", "delimiter", "decimal")}, **prov,

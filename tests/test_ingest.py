@@ -52,6 +52,31 @@ def problems_by_rule(err):
     return out
 
 
+# --------------------------------------------------------------------------- Stata writer
+def write_dta(path: Path, *, version: int = 15, **kw) -> Path:
+    """Stata file of the seeded frame (simulated): declared missing answers as Stata's .a,
+    value labels on the items, variable labels on the items."""
+    import pyreadstat
+
+    codes, kind, ids, gender, town, age, weight = F._draw(**kw)
+    df = pd.DataFrame({"id": ids.astype(float)})
+    for j, it in enumerate(F.ITEMS):
+        col = np.where(kind[:, j] == 0, codes[:, j], np.nan).astype(float).astype(object)
+        col[kind[:, j] == 2] = "a"  # .a: extended missing value
+        col[(kind[:, j] == 3) | (kind[:, j] == 4)] = float(F.DK_CODE)
+        df[it] = col
+    df["gender"] = list(gender)
+    df["town"] = list(town)
+    df["age"] = [np.nan if a is None else float(a) for a in age]
+    df["weight"] = weight
+    labels = {it: {**{int(k): v for k, v in F.LABELS["en"].items()}, F.DK_CODE: "Don't know",
+                   "a": "No answer"} for it in F.ITEMS}
+    pyreadstat.write_dta(df, str(path), version=version, variable_value_labels=labels,
+                         column_labels={it: f"Item {it}" for it in F.ITEMS},
+                         missing_user_values={it: ["a"] for it in F.ITEMS})
+    return path
+
+
 # --------------------------------------------------------------------------- acceptance
 FORMATS = {
     "comma_csv": (F.write_csv_comma, "s.csv", {}),
@@ -62,6 +87,7 @@ FORMATS = {
     "xlsx_two_headers": (F.write_xlsx_two_headers, "s.xlsx", {}),
     "xlsx_title_rows": (F.write_xlsx_two_headers, "s.xlsx", {"title": True}),
     "sav": (F.write_sav, "s.sav", {}),
+    "dta": (write_dta, "s.dta", {}),
     "parquet": (F.write_parquet, "s.parquet", {}),
     "qualtrics_csv": (F.write_qualtrics_csv, "s.csv", {}),
     "qualtrics_labels_en": (F.write_qualtrics_csv, "s.csv", {"as_label": "en"}),
@@ -118,7 +144,7 @@ def test_sav_user_missing_and_detected_formats(tmp_path):
     assert counts(fi, "numeric_column") > 0
 
 
-@pytest.mark.parametrize("fmt", ["gzip_csv", "xlsx_title_rows", "sav", "parquet"])
+@pytest.mark.parametrize("fmt", ["gzip_csv", "xlsx_title_rows", "sav", "dta", "parquet"])
 def test_chunked_reading_gives_the_same_frame(tmp_path, fmt):
     writer, name, kw = FORMATS[fmt]
     path = writer(tmp_path / name, n=300, **kw)
@@ -127,6 +153,62 @@ def test_chunked_reading_gives_the_same_frame(tmp_path, fmt):
     pd.testing.assert_frame_equal(one, many)
     pd.testing.assert_frame_equal(one[list(EXPECTED.columns)], F.expected_frame(n=300))
     assert one.attrs["custval"]["rules"] == many.attrs["custval"]["rules"]
+
+
+def test_dta_extended_missing_labels_and_format(tmp_path):
+    _, kind, *_ = F._draw()
+    df = read_checked(write_dta(tmp_path / "s.dta"), INST, id_column="id")
+    prov = df.attrs["custval"]
+    src = prov["source"]
+    assert src["format"] == "dta" and "user_missing" not in src
+    assert counts(df, "stata_extended_missing") == (kind == 2).sum()
+    assert counts(df, "spss_user_missing") == 0
+    assert counts(df, "dont_know_code") == ((kind == 3) | (kind == 4)).sum()
+    rule = next(r for r in prov["rules"] if r["rule"] == "stata_extended_missing")
+    assert rule["columns"] == {it: int((kind[:, j] == 2).sum()) for j, it in enumerate(F.ITEMS)
+                               if (kind[:, j] == 2).any()}
+    assert src["value_labels"]["A1"]["5"] == "Strongly agree"
+    assert src["missing_value_labels"]["A1"] == {".a": "No answer"}
+    assert src["variable_labels"]["B2"] == "Item B2" and "gender" not in src["variable_labels"]
+
+
+def test_dta_before_stata_13_is_recognised(tmp_path):
+    """dta 115 (Stata 12) has no header tag and no stored encoding: pyreadstat wrote UTF-8."""
+    path = write_dta(tmp_path / "old.dta", version=12)
+    assert path.read_bytes()[:2] == bytes([115, 2])
+    df = read_checked(path, INST, id_column="id", encoding="utf-8")
+    pd.testing.assert_frame_equal(df[list(EXPECTED.columns)], EXPECTED)
+    assert df.attrs["custval"]["source"]["format"] == "dta"
+
+
+def test_dta_every_missing_letter_is_missing_in_items_and_other_columns(tmp_path):
+    import pyreadstat
+
+    inst = custval.Instrument.from_dict({"A": ["A1", "A2"]}, scale=(1, 5))
+    df = pd.DataFrame({"A1": [1.0, "a", "b", "z", 5.0], "A2": [2.0, 3.0, np.nan, "m", 4.0],
+                       "score": [10.0, "c", 12.0, 13.0, 14.0]}).astype(object)
+    path = tmp_path / "m.dta"
+    pyreadstat.write_dta(df, str(path), missing_user_values={"A1": ["a", "b", "z"], "A2": ["m"],
+                                                             "score": ["c"]})
+    out = read_checked(path, inst, chunksize=2)  # one chunk holds only letters in A1
+    np.testing.assert_array_equal(out["A1"].to_numpy(), [1.0, np.nan, np.nan, np.nan, 5.0])
+    np.testing.assert_array_equal(out["A2"].to_numpy(), [2.0, 3.0, np.nan, np.nan, 4.0])
+    assert out["score"].isna().tolist() == [False, True, False, False, False]
+    rule = next(r for r in out.attrs["custval"]["rules"] if r["rule"] == "stata_extended_missing")
+    assert rule["columns"] == {"A1": 3, "A2": 1, "score": 1}
+    assert counts(out, "empty_cell") == 1  # the system-missing "." of A2 is counted apart
+
+
+def test_dta_missing_codes_are_not_taken_for_answers(tmp_path):
+    """A plain -99 in a Stata file is a value, not missing: undeclared, it is reported."""
+    import pyreadstat
+
+    inst = custval.Instrument.from_dict({"A": ["A1", "A2"]}, scale=(1, 5))
+    path = tmp_path / "u.dta"
+    pyreadstat.write_dta(pd.DataFrame({"A1": [1.0, -99.0, 3.0], "A2": [1.0, 2.0, 3.0]}), str(path))
+    with pytest.raises(DataValidationError, match="Stata observation") as err:
+        read_checked(path, inst)
+    assert "undeclared_missing_code" in problems_by_rule(err.value)
 
 
 # --------------------------------------------------------------------------- one error, all problems
