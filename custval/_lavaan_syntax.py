@@ -270,7 +270,7 @@ def _split_statements(text: str) -> list[tuple[str, int]]:
                 pending = f"{pending} {part}"
             else:
                 pending, start_no = part, lineno
-            if re.search(r"(\+|\*|=~|~~|~|==)\s*$", pending):
+            if re.search(r"(\+|\*|=~|~~|~|==|:=|-|/|\^)\s*$", pending):
                 continue  # the statement goes on on the next line
             out.append((pending, start_no))
             pending = ""

@@ -671,3 +671,22 @@ def test_contradictory_constraints_are_refused():
     assert fit.fit_measures_["df"] == 25
     with pytest.raises(SpecificationError, match="does not hold"):
         CFA(base + "a - a == 1").fit(hs)
+
+
+def test_defined_parameter_layouts_and_group_labels():
+    from custval._lavaan_syntax import build_partable
+
+    text = """
+    visual  =~ x1 + c(a1, a2)*x2 + x3
+    textual =~ x4 + x5 + x6
+    ratio := a2 /
+             a1          # continued after an operator
+    diff := a2 - a1; half := 0.5 * (ratio -
+        1)
+    """
+    pt, _, _, extras = build_partable(text, ngroups=2, meanstructure=True, with_extras=True)
+    assert [(n, rhs) for n, rhs, _ in extras["definitions"]] == [("ratio", "a2/a1"), ("diff", "a2-a1"),
+                                                                  ("half", "0.5*(ratio-1)")]
+    rows = extras["label_rows"]
+    assert pt.loc[rows["a1"], "group"] == 1 and pt.loc[rows["a2"], "group"] == 2
+    assert ":=" not in set(pt["op"]) and extras["constraints"][0].shape == (0, pt["free"].max())
