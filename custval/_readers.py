@@ -497,7 +497,9 @@ def read_sav_table(path: Path, *, encoding: str | None, chunksize: int = CHUNK_R
             yield pd.DataFrame({i: pd.Series([], dtype=float) for i in range(len(columns))}), 0
 
     info = {"file_encoding": meta.file_encoding, "file_label": meta.file_label,
-            "num_rows": meta.number_rows}
+            "num_rows": meta.number_rows,
+            "variable_labels": {str(c): str(lab) for c, lab in (meta.column_names_to_labels or {}).items()
+                                if lab}}
     counting = RowCounting("SPSS case", 1, "SPSS cases are 1-based, as in SPSS's Data View")
     labels = {str(k): {float(c): str(lab) for c, lab in v.items()}
               for k, v in (meta.variable_value_labels or {}).items()}
@@ -520,19 +522,15 @@ def _stata_numeric(s: pd.Series, column: str, path: Path, start: int) -> pd.Seri
     if s.dtype.kind in "biuf":
         return s
     vals = s.to_numpy(dtype=object)
-    out = np.full(len(vals), np.nan)
+    out = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan).copy()
     bad = []
-    for i, v in enumerate(vals):
-        if isinstance(v, str):
-            code = STATA_MISSING.get(v.strip().lstrip(".").lower())
-            if code is None:
-                bad.append((start + i + 1, v))
-            else:
-                out[i] = code
-        elif v is None or (isinstance(v, float) and np.isnan(v)):
-            continue
+    for i in np.flatnonzero(np.isnan(out) & s.notna().to_numpy(dtype=bool)):  # the letters only
+        v = vals[i]
+        code = STATA_MISSING.get(v.strip().lstrip(".").lower()) if isinstance(v, str) else None
+        if code is None:
+            bad.append((start + int(i) + 1, v))
         else:
-            out[i] = float(v)
+            out[i] = code
     if bad:  # readstat hands missing values on as one letter; anything else is not understood
         raise DataValidationError(
             f"{path.name}: numeric Stata column {column!r} holds values that are neither numbers "

@@ -172,6 +172,17 @@ def test_dta_extended_missing_labels_and_format(tmp_path):
     assert src["variable_labels"]["B2"] == "Item B2" and "gender" not in src["variable_labels"]
 
 
+def test_sav_variable_labels_in_provenance(tmp_path):
+    import pyreadstat
+
+    inst = custval.Instrument.from_dict({"A": ["A1", "A2"]}, scale=(1, 5))
+    path = tmp_path / "v.sav"
+    pyreadstat.write_sav(pd.DataFrame({"A1": [1.0, 2.0], "A2": [3.0, 4.0]}), str(path),
+                         column_labels={"A1": "I trust this firm"})
+    df = read_checked(path, inst)
+    assert df.attrs["custval"]["source"]["variable_labels"] == {"A1": "I trust this firm"}
+
+
 def test_dta_before_stata_13_is_recognised(tmp_path):
     """dta 115 (Stata 12) has no header tag and no stored encoding: pyreadstat wrote UTF-8."""
     path = write_dta(tmp_path / "old.dta", version=12)

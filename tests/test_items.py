@@ -174,7 +174,16 @@ def test_exact_cross_products_match_np_cov():
     codes, _ = core.integer_codes(x)
     c = core.gram_cov_codes(codes, x.sum(axis=0), maxabs=10)
     np.testing.assert_allclose(c, np.cov(x, rowvar=False), rtol=1e-13)
+    assert codes.dtype == np.int8
     assert core.gram_cov_codes(codes, x.sum(axis=0), maxabs=200) is None  # chunks too small to be exact
+    wide = x * 100.0  # codes 0..1000 need int16; too large for float32 chunks, X'X in double is exact
+    codes, counts = core.integer_codes(wide)
+    assert codes.dtype == np.int16 and counts[0][0][-1] <= 1000
+    assert core.gram_cov_codes(codes, wide.sum(axis=0), maxabs=1000) is None
+    np.testing.assert_allclose(core.gram_cov(wide, exact=True), np.cov(wide, rowvar=False), rtol=1e-13)
+    frame = pd.DataFrame(wide, columns=[f"w{j}" for j in range(wide.shape[1])])
+    np.testing.assert_allclose(item_analysis(frame)["sd"], frame.std(), rtol=1e-13)
+    assert core.integer_codes(wide + 0.5) is None and core.integer_codes(wide * 100) is None
 
 
 def test_raw_cross_products_refused_under_cancellation():
