@@ -98,7 +98,7 @@ def main():
             "BLAS limited to one thread for both; peak extra memory = largest allocation above the data "
             "(tracemalloc), so total peak = data × (1 + that). For integer codes `item_analysis` reads "
             "medians and moments from value counts and C from exact single-precision cross-products of an "
-            "int16 copy (¼ of the data); `cronbach_alpha` uses one X'X over the data (was 7.2× the numpy "
+            "int8 copy (⅛ of the data); `cronbach_alpha` uses one X'X over the data (was 7.2× the numpy "
             "limit with per-item sorting and chunked centring)."
         ),
     )

@@ -152,6 +152,11 @@ def item_analysis(data, instrument=None, *, items=None, nan_policy: str = "pairw
     ``nan_policy="pairwise"`` (psych's default) uses pairwise covariances;
     ``"listwise"`` uses the rows complete on each construct's items.
 
+    Complete integer codes (any Likert scale) take a faster path with the same
+    numbers: the descriptive statistics, median included, come from each
+    item's value counts, and the covariance matrix from exact integer
+    cross-products; other data are sorted and centred as usual.
+
     Warnings: :class:`~custval.exceptions.ItemKeyingWarning` when an item
     correlates negatively with the rest of its scale (``r_drop < 0``) but is not
     declared reverse-keyed, or when a declared reverse item does so after
