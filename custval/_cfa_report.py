@@ -137,6 +137,12 @@ def summary_text(fit, digits: int = 3) -> str:
         for text, sl in zip(fit.constraints_, slack):
             out.append(f"    {text:<40}{_fmt(float(sl), digits):>9}")
         out.append("")
+    ineq = getattr(fit, "inequalities_", [])
+    if ineq:
+        out += ["Inequality Constraints:", f"{'':<44}{'Slack':>9}  active"]
+        for text, sl in zip(ineq, fit._ineq_slack):
+            out.append(f"    {text:<40}{_fmt(float(sl), digits):>9}  {'yes' if text in fit.active_inequalities_ else 'no'}")
+        out.append("")
     out += [f"Note: {n}" for n in getattr(fit, "notes_", [])]
     out.append("In R: " + _r_call(fit))
     return "\n".join(out)

@@ -388,7 +388,9 @@ def compute_fit_measures(fit) -> pd.Series:
     ntotal = problem.ntotal
     ng = len(groups)
     p = len(fit.observed_)
-    npar = model.nx
+    # lavaan's npar: equality constraints subtract their rank, active
+    # inequality constraints do not
+    npar = getattr(fit, "_npar", model.nx)
     logl = problem.loglik(x)
     h1 = []
     for gd in groups:

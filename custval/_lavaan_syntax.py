@@ -10,7 +10,8 @@ Supported operators: ``=~`` (measurement; a latent on the right-hand side
 makes a second-order factor), ``~~`` (variances and covariances), ``~``
 (regressions between latent variables), ``~ 1`` (intercepts / latent means),
 ``==`` (linear equality constraints among labels and numbers, e.g.
-``a == b``, ``a == 2*b``, ``a + b == 1``) and ``:=`` (defined parameters: an
+``a == b``, ``a == 2*b``, ``a + b == 1``), ``<`` / ``>`` (linear inequality constraints, e.g.
+``a > 0``) and ``:=`` (defined parameters: an
 arithmetic expression of labels, numbers, earlier defined parameters,
 ``+ - * / ^``, parentheses and ``sqrt``, ``exp``, ``log``, ``abs``; read by a
 small recursive-descent parser, never evaluated as Python).  Modifiers:
@@ -376,11 +377,17 @@ def parse(text: str) -> list[Statement]:
         opname, idx = op
         lhs, rhs = line[:idx].strip(), line[idx + len(opname) :].strip()
         if opname in ("<", ">"):
-            raise _syntax_error(
-                line, lineno,
-                f"inequality constraints ({opname!r}) are not supported by custval's CFA; "
-                "supported: linear equality constraints ('==') and defined parameters (':=')",
-            )
+            if not lhs or not rhs:
+                raise _syntax_error(line, lineno, "expected 'expression > expression', e.g. 'a > 0'")
+            try:
+                a_node, b_node = parse_expression(lhs), parse_expression(rhs)
+            except _ExprError as exc:
+                raise _syntax_error(line, lineno, f"cannot read the constraint: {exc}") from None
+            # stored as 'expr >= 0'
+            node = ("bin", "-", a_node, b_node) if opname == ">" else ("bin", "-", b_node, a_node)
+            statements.append(Statement(re.sub(r"\s+", "", lhs), opname, re.sub(r"\s+", "", rhs), Modifier(),
+                                        line, lineno, node))
+            continue
         if opname == ":=":
             if not _IDENT.match(lhs):
                 raise _syntax_error(line, lineno, f"expected 'name := expression'; {lhs!r} is not a name")
@@ -522,7 +529,7 @@ def build_partable(
         first_done: set[str] = set()
         grows: list[dict] = []
         for s in stmts:
-            if s.op in ("==", ":="):
+            if s.op in ("==", ":=", "<", ">"):
                 continue
             fixed = _mod_value(s.mod.fixed, g, ngroups, s)
             label = _mod_value(s.mod.label, g, ngroups, s)
@@ -671,6 +678,11 @@ def build_partable(
             )
         defined.append(s)
     general: list[Statement] = []
+    inequalities = [s for s in stmts if s.op in ("<", ">")]
+    for s in inequalities:
+        unknown = [n for n in expression_names(s.expr) if n not in set(lab_rows) | {d.lhs for d in defined}]
+        if unknown:
+            raise _syntax_error(s.line, s.lineno, f"{unknown[0]!r} is not a label used in the model")
     for s in stmts:
         if s.op != "==":
             continue
@@ -698,7 +710,8 @@ def build_partable(
     first_row = {lab: idx[0] for lab, idx in lab_rows.items()}
     nfree = len(roots)
     a_rows, b_vals = [], []
-    if general:
+    g_rows, h_vals = [], []
+    if general or inequalities:
         env: dict[str, tuple[float, dict]] = {}
         for lab, i in first_row.items():
             env[lab] = (0.0, {int(free[i]): 1.0}) if free[i] > 0 else (float(pt.at[i, "ustart"]), {})
@@ -728,11 +741,32 @@ def build_partable(
                 continue
             a_rows.append(row)
             b_vals.append(-const)
+        for s in inequalities:
+            try:
+                const, coef = linear_form(s.expr, {k: v for k, v in env.items() if v is not None})
+            except (_NonLinear, KeyError):
+                raise _syntax_error(
+                    s.line, s.lineno,
+                    "only linear inequality constraints are supported (e.g. 'a > 0', 'a < b'); "
+                    "this one is nonlinear in the parameters",
+                ) from None
+            row = np.zeros(nfree)
+            for k, v in coef.items():
+                row[k - 1] += v
+            if not np.any(row != 0):
+                raise SpecificationError(f"line {s.lineno}: {s.line!r}: the constraint involves no free parameter")
+            g_rows.append(row)  # row @ x + const >= 0
+            h_vals.append(-const)
     extras = {
         "constraints": (
             np.array(a_rows).reshape(len(a_rows), nfree),
             np.array(b_vals, dtype=float),
             [f"{s.lhs} == {s.rhs}" for s in general],
+        ),
+        "inequalities": (
+            np.array(g_rows).reshape(len(g_rows), nfree),
+            np.array(h_vals, dtype=float),
+            [f"{s.lhs} {s.op} {s.rhs}" for s in inequalities],
         ),
         "definitions": [(d.lhs, d.rhs, d.expr) for d in defined],
         "label_rows": first_row,

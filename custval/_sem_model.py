@@ -87,6 +87,8 @@ class SemModel:
     def set_constraints(self, a: np.ndarray, b: np.ndarray) -> None:
         """Impose ``A x = b`` by ``x = x_p + K theta`` (null space of ``A`` by SVD)."""
         if a.shape[0] == 0:
+            self.con_k = self.con_xp = None
+            self.nx = self.nfree
             return
         u, sv, vt = np.linalg.svd(a, full_matrices=True)
         rank = int(np.sum(sv > 1e-10 * sv[0]))

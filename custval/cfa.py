@@ -78,8 +78,9 @@ class CFA:
         :class:`custval.Instrument`.  A ``:=`` expression may use labels,
         numbers, parameters defined above it, ``+ - * / ^``, parentheses and
         ``sqrt``, ``exp``, ``log``, ``abs``; it is parsed, never evaluated as
-        code.  Nonlinear ``==`` constraints and inequalities (``<``, ``>``)
-        raise :class:`~custval.exceptions.ModelSyntaxError`.
+        code.  Linear inequality constraints (``a > 0``, ``a < b``) are
+        imposed by an active-set method; nonlinear ``==``, ``<`` or ``>``
+        constraints raise :class:`~custval.exceptions.ModelSyntaxError`.
     estimator : {"ML", "MLR"}
         ``"ML"``: standard errors from the expected information (observed
         information under FIML), as lavaan.  ``"MLR"``: Huber-White sandwich
@@ -130,6 +131,8 @@ class CFA:
         The general linear ``==`` constraints imposed by reparametrisation
         (``label == label`` is imposed by sharing one parameter and is not
         listed); :meth:`summary` shows their slack.
+    inequalities_, active_inequalities_ : list of str
+        The ``<`` / ``>`` constraints, and those that bind at the solution.
     fit_measures_ : Series
         lavaan's ``fitMeasures(fit)`` names (chisq, df, pvalue, cfi, tli,
         rmsea, rmsea.ci.lower, rmsea.ci.upper, rmsea.pvalue, srmr, aic, bic,
@@ -188,10 +191,10 @@ class CFA:
     early (gradient ~1e-6, e.g. the ECSI model on mobi) the estimates differ
     by up to ~3e-5.  Equality constraints are imposed by reparametrisation
     (shared parameters) instead of lavaan's ``==`` rows; estimates, standard
-    errors and test statistics are the same.  Inequality constraints (``<``,
-    ``>``) and nonlinear ``==`` constraints are not supported, and
-    modification indices are not available when a general linear ``==``
-    constraint is present.  A parameter that the constraints determine
+    errors and test statistics are the same.  Nonlinear ``==``, ``<``, ``>``
+    constraints are not supported, and modification indices are not
+    available when a general linear ``==`` constraint or an active inequality
+    is present.  A parameter that the constraints determine
     (``m1 == 0``) gets ``se = 0`` and NaN z; lavaan prints NA or 0 there
     depending on rounding.
 
@@ -203,6 +206,15 @@ class CFA:
     ``V_x = K V_theta K'`` (under MLR ``V_theta`` is the sandwich), and each
     independent constraint adds one degree of freedom (``npar`` = free
     parameters minus the rank of ``A``, lavaan's ``npar``).
+
+    Linear inequality constraints ``G x >= h`` (``a > 0.7``) are handled by
+    an active-set loop: the most violated constraint is imposed as an
+    equality and the model refitted, an active constraint with a negative
+    Lagrange multiplier is released, until the KKT conditions hold.  Active
+    constraints are imposed like ``==`` for the estimates and standard
+    errors but, as in lavaan, do not change ``npar`` or ``df``.  lavaan's
+    own constrained optimizer (nlminb.constr) stops ~1e-5 short of this
+    solution; the goldens evaluate lavaan at the converged solution.
 
     Defined parameters ``d = f(x)`` (``:=``) are reported with delta-method
     standard errors ``se(d) = sqrt(J V_x J')``, ``J = df/dx`` by central
@@ -445,6 +457,18 @@ class CFA:
         x0 = start_values(model, [(gd.sample_cov, gd.sample_mean) for gd in groups], self.std_lv)
         self._check_structurally_identified(model, x0, meanstructure)
         theta, converged, iters = problem.fit(x0, max_iter=self.max_iter)
+        ineq_g, ineq_h, ineq_text = extras["inequalities"]
+        self.inequalities_ = list(ineq_text)
+        self.active_inequalities_ = []
+        if len(ineq_h):
+            theta, converged, iters, active = self._active_set(
+                model, problem, theta, converged, iters, con_a, con_b, ineq_g, ineq_h
+            )
+            self.active_inequalities_ = [ineq_text[k] for k in active]
+        self._ineq_slack = ineq_g @ model.full(theta) - ineq_h
+        # lavaan's npar: free parameters minus the rank of the equality
+        # constraints (active inequality constraints are not subtracted)
+        self._npar = model.nfree - (np.linalg.matrix_rank(con_a) if con_a.shape[0] else 0)
         if not converged:
             warn_not_converged("CFA (ML)", iters)
         self.converged_, self.n_iter_ = converged, iters
@@ -535,6 +559,49 @@ class CFA:
         self.r2_ = self._r2()
         self._heywood()
         return self
+
+    # ------------------------------------------------------------------ inequality constraints
+    def _active_set(self, model, problem, theta, converged, iters, con_a, con_b, ineq_g, ineq_h):
+        """Linear inequality constraints ``G x >= h`` by an active-set loop.
+
+        The most violated constraint joins the active set (imposed as an
+        equality by reparametrisation) and the model is refitted; an active
+        constraint whose Lagrange multiplier is negative is released.  Stops
+        when the solution is feasible and every multiplier is >= 0 (KKT).
+        """
+        active: list[int] = []
+        x = model.full(theta)
+        for _ in range(4 * len(ineq_h) + 4):
+            slack = ineq_g @ x - ineq_h
+            tol = 1e-9 * np.maximum(1.0, np.abs(ineq_h))
+            viol = [k for k in range(len(slack)) if k not in active and slack[k] < -tol[k]]
+            if viol:
+                active.append(min(viol, key=lambda k: slack[k]))
+            elif active:
+                mu = self._multipliers(model, problem, x, con_a, ineq_g[active])
+                if mu.min() >= -1e-8:
+                    break
+                active.pop(int(np.argmin(mu)))
+            else:
+                break
+            model.set_constraints(np.vstack([con_a, ineq_g[active]]), np.concatenate([con_b, ineq_h[active]]))
+            theta, converged, more = problem.fit(model.reduce(x), max_iter=self.max_iter)
+            iters += more
+            x = model.full(theta)
+        return theta, converged, iters, sorted(active)
+
+    @staticmethod
+    def _multipliers(model, problem, x, con_a, g_active) -> np.ndarray:
+        """Lagrange multipliers of the active inequality constraints (``grad f = A'l + G'mu``)."""
+        saved = (model.con_k, model.con_xp, model.nx)
+        model.con_k, model.con_xp, model.nx = None, None, model.nfree
+        try:
+            grad = problem.gradient(x)
+        finally:
+            model.con_k, model.con_xp, model.nx = saved
+        lhs = np.vstack([con_a, g_active]).T
+        coef = np.linalg.lstsq(lhs, grad, rcond=None)[0]
+        return coef[con_a.shape[0]:]
 
     # ------------------------------------------------------------------ defined parameters
     def _defined_values(self, row_values: np.ndarray) -> np.ndarray:

@@ -85,6 +85,8 @@ CASES = {
     "ind-mlr": ("constraints", "ind_mlr", "holzinger_swineford1939", {"estimator": "MLR"}),
     "lin-ml": ("constraints", "lin_ml", "holzinger_swineford1939", {}),
     "lin-mlr": ("constraints", "lin_mlr", "holzinger_swineford1939", {"estimator": "MLR"}),
+    "ineq-ml": ("constraints", "ineq_ml", "holzinger_swineford1939", {}),
+    "ineq-mlr": ("constraints", "ineq_mlr", "holzinger_swineford1939", {"estimator": "MLR"}),
 }
 
 
@@ -129,7 +131,7 @@ def _key(df: pd.DataFrame) -> pd.Index:
 
 def _aligned(fit, gold):
     pe = pd.DataFrame(gold["pe"])
-    pe = pe[pe["op"] != "=="].copy()
+    pe = pe[~pe["op"].isin(["==", "<", ">"])].copy()
     if "group" not in pe:
         pe["group"] = 1
     pe.index = _key(pe)
@@ -192,7 +194,7 @@ def test_parameters_match_lavaan(case):
 def test_standardized_solution_se_match_lavaan(case):
     fit, gold = _fit(case)
     ss = pd.DataFrame(gold["std_all"])
-    ss = ss[ss["op"] != "=="].copy()
+    ss = ss[~ss["op"].isin(["==", "<", ">"])].copy()
     if "group" not in ss:
         ss["group"] = 1
     ss.index = _key(ss)
@@ -461,8 +463,8 @@ def test_syntax_error_quotes_the_line():
         CFA("visual =~ x1 + 2x*x2 + x3").fit(_data("holzinger_swineford1939"))
     with pytest.raises(ModelSyntaxError, match="not a label"):
         CFA("visual =~ x1 + a*x2 + x3\n a == zz").fit(_data("holzinger_swineford1939"))
-    with pytest.raises(ModelSyntaxError, match=r"line 2: 'a > 0.5'.*inequality constraints.*not supported"):
-        CFA("visual =~ x1 + a*x2 + x3\n a > 0.5").fit(_data("holzinger_swineford1939"))
+    with pytest.raises(ModelSyntaxError, match=r"line 2: 'a\*b > 0.5'.*only linear inequality constraints"):
+        CFA("visual =~ x1 + a*x2 + b*x3\n a*b > 0.5").fit(_data("holzinger_swineford1939"))
     with pytest.raises(ModelSyntaxError, match="only linear equality constraints"):
         CFA("visual =~ x1 + a*x2 + b*x3\n a == b^2").fit(_data("holzinger_swineford1939"))
     with pytest.raises(ModelSyntaxError, match="only linear equality constraints"):
@@ -690,3 +692,18 @@ def test_defined_parameter_layouts_and_group_labels():
     rows = extras["label_rows"]
     assert pt.loc[rows["a1"], "group"] == 1 and pt.loc[rows["a2"], "group"] == 2
     assert ":=" not in set(pt["op"]) and extras["constraints"][0].shape == (0, pt["free"].max())
+
+
+def test_inequality_constraints_active_set():
+    fit, _ = _fit("ineq-ml")
+    # a > 0.7 binds (unconstrained 0.55), b > 0 does not; lavaan's npar does
+    # not subtract active inequality constraints
+    assert fit.inequalities_ == ["a > 0.7", "b > 0"] and fit.active_inequalities_ == ["a > 0.7"]
+    assert fit.fit_measures_["npar"] == 21 and fit.fit_measures_["df"] == 24
+    assert "Inequality Constraints:" in fit.summary()
+    hs = _data("holzinger_swineford1939")
+    loose = CFA(HS_MODEL.replace("x1 + x2 + x3", "x1 + a*x2 + x3") + "a > 0.2\n a < 5").fit(hs)
+    free = CFA(HS_MODEL).fit(hs)
+    assert loose.active_inequalities_ == []
+    np.testing.assert_allclose(loose.params_["est"], free.params_["est"], atol=1e-10)
+    np.testing.assert_allclose(loose.params_["se"], free.params_["se"], atol=1e-10)
