@@ -707,3 +707,16 @@ def test_inequality_constraints_active_set():
     assert loose.active_inequalities_ == []
     np.testing.assert_allclose(loose.params_["est"], free.params_["est"], atol=1e-10)
     np.testing.assert_allclose(loose.params_["se"], free.params_["se"], atol=1e-10)
+
+
+def test_constraint_on_a_defined_parameter():
+    hs = _data("holzinger_swineford1939")
+    base = HS_MODEL.replace("x1 + x2 + x3", "x1 + a*x2 + b*x3")
+    via_def = CFA(base + "d := a - b\n d == 0").fit(hs)
+    via_labels = CFA(base + "a == b").fit(hs)
+    rows = via_def.params_["op"] != ":="
+    np.testing.assert_allclose(via_def.params_.loc[rows, "est"], via_labels.params_["est"], atol=1e-9)
+    np.testing.assert_allclose(via_def.params_.loc[rows, "se"], via_labels.params_["se"], atol=1e-9)
+    assert via_def.fit_measures_["df"] == via_labels.fit_measures_["df"] == 25
+    d = via_def.params_[via_def.params_["op"] == ":="].iloc[0]
+    assert abs(d["est"]) < 1e-12 and d["se"] < 1e-8
