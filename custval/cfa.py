@@ -814,7 +814,10 @@ class CFA:
         step ``1e-6 max(1, |x|)``; lavaan differentiates numerically too).
         Under MLR ``V`` is the sandwich, as in lavaan.  Rows whose
         standardized value does not depend on the parameters (fixed zero
-        covariances) get ``se = 0`` and NaN z / p.
+        covariances) get ``se = 0`` and NaN z / p.  Defined parameters
+        (``:=`` rows) are the definition evaluated on the standardized
+        parameters, with the delta-method standard error of that composite
+        (as lavaan's ``standardizedSolution``).
 
         Examples
         --------
