@@ -5,8 +5,9 @@ What comes in
     or without BOM, UTF-16 as in Qualtrics' TSV, cp1252/latin-1 as in older
     Finnish Excel; gzip-compressed too), Excel ``.xlsx`` (also with title rows
     and several header rows), SPSS ``.sav`` (value labels, user-missing codes),
-    Stata ``.dta`` (value labels, extended missing values .a-.z), Parquet, and the exports of Qualtrics, LimeSurvey, Webropol and Google Forms
-    (answers as codes or as label text).
+    Stata ``.dta`` (value labels, extended missing values .a-.z), Parquet, and
+    the exports of Qualtrics, LimeSurvey, Webropol and Google Forms (answers as
+    codes or as label text).
 
 What goes out
     A :class:`pandas.DataFrame` with the item columns as ``float64`` (codes,
@@ -36,8 +37,8 @@ The rules
       duplicate or missing ids, duplicate columns) is collected and raised at
       once as one :class:`custval.DataValidationError`.
     * Rows are named the way the file numbers them: ``file line`` (CSV, 1-based,
-      header included), ``Excel row``, ``SPSS case``, ``Stata observation``, ``data row`` (Parquet and
-      frames, 1-based); every message says which.
+      header included), ``Excel row``, ``SPSS case``, ``Stata observation``,
+      ``data row`` (Parquet and frames, 1-based); every message says which.
     * Columns that look like personal data are named (never their values) in
       the provenance and a :class:`~custval.exceptions.PersonalDataWarning`;
       :func:`custval.write_processed` leaves them out unless asked.
