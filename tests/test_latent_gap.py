@@ -93,6 +93,22 @@ def test_mlr_against_lavaan(golden, exports, inv):
     assert "estimator = 'MLR'" in res.r_call
 
 
+def test_cluster_robust_against_lavaan(golden, exports, inv):
+    # customers and staff clustered in accounts: lavaan cluster = "account" (robust.cluster)
+    g = golden("gaps", "latent_gap")["CQUAL_firm_MLR_account"]
+    prov, cust = exports
+    res = latent_perception_gap(prov, cust, CWI, invariance=inv["CQUAL"], estimator="MLR", cluster="account")
+    np.testing.assert_allclose(res.table["estimate"], g["estimate"], rtol=0, atol=1e-5)
+    np.testing.assert_allclose(res.table["se"], g["se"], rtol=0, atol=1e-5)
+    np.testing.assert_allclose(res.table["se_raw"], g["se_raw"], rtol=0, atol=1e-5)
+    assert "cluster = 'account'" in res.r_call and "cluster-robust" in res.method_note
+    with pytest.raises(SpecificationError, match="estimator='MLR'"):
+        latent_perception_gap(prov, cust, CWI, invariance=inv["CQUAL"], cluster="account")
+    with pytest.raises(DataValidationError, match="no 'account' at data row"):
+        latent_perception_gap(prov.assign(account=prov["account"].where(prov.index != 3)), cust, CWI,
+                              invariance=inv["CQUAL"], estimator="MLR", cluster="account")
+
+
 def test_joint_invariance_result_covers_several_constructs(exports, inv, fitted):
     # one form_invariance result for two constructs gives the same one-factor latent gaps
     prov, cust = exports

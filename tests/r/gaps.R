@@ -96,13 +96,14 @@ stack_forms <- function(cons, k, by_firm) {
     d <- if (side == "provider") lprov else lcust
     if (by_firm) d <- d[d$firm == f, ]
     x <- d[, if (side == "provider") pn else cn]; names(x) <- nm
-    x <- x[complete.cases(x), ]
+    x$account <- d$account
+    x <- x[complete.cases(x[, nm]), ]
     x$group <- if (by_firm) paste0(f, "/", side) else side
     parts[[length(parts) + 1]] <- x
   }
   do.call(rbind, parts)
 }
-latent_case <- function(cons, by_firm, released = integer(0), estimator = "ML") {
+latent_case <- function(cons, by_firm, released = integer(0), estimator = "ML", cluster = NULL) {
   st <- stack_forms(cons, 1:5, by_firm)
   groups <- unique(st$group); G <- length(groups)
   form <- ifelse(grepl("provider$", groups), "p", "c")
@@ -119,9 +120,9 @@ latent_case <- function(cons, by_firm, released = integer(0), estimator = "ML") 
                    paste0(cons, " ~~ c(", paste0("v", 1:G, collapse = ", "), ")*", cons), defs, raw),
                  collapse = "\n")
   fit <- cfa(model, st, group = "group", group.label = groups, group.equal = c("loadings", "intercepts"),
-             estimator = estimator)
+             estimator = estimator, cluster = cluster)
   pol <- cfa(model, st, group = "group", group.label = groups, group.equal = c("loadings", "intercepts"),
-             estimator = estimator,
+             estimator = estimator, cluster = cluster,
              start = fit, optim.method = "BFGS", control = list(reltol = 1e-16, maxit = 10000))
   pe <- parameterEstimates(pol)
   dd <- pe[pe$op == ":=" & grepl("^d", pe$lhs), ]
@@ -142,5 +143,7 @@ latent_case <- function(cons, by_firm, released = integer(0), estimator = "ML") 
 latent <- list(CPROC_firm = latent_case("CPROC", TRUE), CQUAL_firm = latent_case("CQUAL", TRUE, 2L),
                CPROC_none = latent_case("CPROC", FALSE), CQUAL_none = latent_case("CQUAL", FALSE, 2L),
                CQUAL_firm_MLR = latent_case("CQUAL", TRUE, 2L, estimator = "MLR"),
+               # cluster-robust (customers and staff clustered in accounts within each firm/form group)
+               CQUAL_firm_MLR_account = latent_case("CQUAL", TRUE, 2L, estimator = "MLR", cluster = "account"),
                r_version = R.version.string, lavaan_version = as.character(packageVersion("lavaan")))
 write_json(latent, "tests/golden/gaps/latent_gap.json", digits = NA, auto_unbox = TRUE, pretty = TRUE)
