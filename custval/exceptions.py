@@ -26,6 +26,7 @@ __all__ = [
     "HeywoodWarning",
     "IdentificationError",
     "InsufficientDataError",
+    "IncompleteResponseWarning",
     "InvarianceWarning",
     "ItemKeyingWarning",
     "MissingDataWarning",
@@ -172,3 +173,7 @@ class NotPositiveDefiniteWarning(CustvalWarning):
 
 class InvarianceWarning(CustvalWarning):
     """A comparison across groups or forms is made without the invariance it needs."""
+
+
+class IncompleteResponseWarning(MissingDataWarning):
+    """A survey export holds incomplete responses that were kept (counted in the provenance)."""

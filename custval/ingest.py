@@ -65,7 +65,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import _readers
+from . import _platforms, _readers
 from ._pii import detect_personal_columns, mask_value
 from ._readers import RowCounting
 from .exceptions import DataValidationError, PersonalDataWarning, SpecificationError
@@ -122,6 +122,8 @@ class _Spec:
     dk_codes: set[float]
     caller_codes: set[float]
     caller_text: set[str]
+    answer_map: dict | None = None  # answer_codes= mapping (LimeSurvey "A1" -> 1), see _platforms
+    answer_pattern: re.Pattern | None = None  # answer_codes= regex with one group
 
 
 def _spec(instrument, missing_codes) -> _Spec:
@@ -256,6 +258,8 @@ def _convert_item(s: pd.Series, column: str, positions: np.ndarray, spec: _Spec,
                     kind[u] = "ambiguous_label"
                 elif (c := _numbered_label(u, spec)) is not None:
                     kind[u], code[u] = "numbered_label_to_code", c
+                elif (c := _platforms.answer_code(u, spec)) is not None:
+                    kind[u], code[u] = "answer_code_to_code", c
                 else:
                     kind[u] = "unmapped"
             kinds = texts.map(kind).to_numpy(dtype=object)
@@ -271,6 +275,12 @@ def _convert_item(s: pd.Series, column: str, positions: np.ndarray, spec: _Spec,
                 log.rule("numbered_label_to_code", column, int(lab.sum()),
                          "text such as '5 = Strongly agree' read as its code: the number and "
                          "the codebook's label for that number agree")
+            lab = kinds == "answer_code_to_code"
+            if lab.any():
+                vals[idx[lab]] = texts[lab].map(code).to_numpy(dtype=float)
+                log.rule("answer_code_to_code", column, int(lab.sum()),
+                         "answer codes (e.g. LimeSurvey's 'A1', 'AO01') read as codes through "
+                         "answer_codes=", **_platforms.answer_code_detail(spec))
             log.rule("dont_know_label", column, int((kinds == "dont_know_label").sum()),
                      "\"don't know\" labels declared in the codebook are missing")
             log.rule("caller_missing_text", column, int((kinds == "caller_missing_text").sum()),
@@ -283,6 +293,8 @@ def _convert_item(s: pd.Series, column: str, positions: np.ndarray, spec: _Spec,
                  "languages of the codebook", "labels that name a single code")):
                 m = kinds == bad
                 if m.any():
+                    if bad == "unmapped":
+                        allowed += _platforms.unmapped_hint(texts[m].tolist()[:_KEEP])
                     log.problem(bad, column, positions[idx[m]], texts[m].tolist(), allowed, what)
     # numeric rules
     finite = ~np.isnan(vals)
@@ -469,6 +481,8 @@ class _Source:
     user_missing: dict = field(default_factory=dict)
     value_labels: dict = field(default_factory=dict)
     missing_rule: tuple = ("spss_user_missing", "codes the SPSS file declares user-missing are missing")
+    extra_header_rows: int = 0  # rows below the header known to be header rows (SurveyMonkey)
+    extra_header_reason: str = ""
 
 
 _SPSS_MISSING_RULE = _Source.missing_rule
@@ -552,7 +566,10 @@ def _validate(chunks, src: _Source, spec: _Spec, *, id_column, columns, exclude,
         positions = start + np.arange(m)
         drop = np.zeros(m, dtype=bool)
         reason = np.full(m, "", dtype=object)
-        if first and src.string_table and item_pos:
+        if first and src.extra_header_rows:
+            drop[:src.extra_header_rows] = True
+            reason[:src.extra_header_rows] = src.extra_header_reason
+        elif first and src.string_table and item_pos:
             k = _leading_header_rows(chunk, item_pos, spec, src.decimal)
             drop[:k] = True
             reason[:k] = "extra header row (question text or ImportId row)"
@@ -782,7 +799,9 @@ def read_survey(path, instrument, *, id_column: str | None = None, sheet=None,
                 delimiter: str | None = None, decimal: str | None = None,
                 header_row: int | None = None, columns: Mapping[str, str] | None = None,
                 exclude: Iterable[str] = (), integer_codes: bool = True,
-                convert_other: bool = True, chunksize: int = _readers.CHUNK_ROWS
+                convert_other: bool = True, chunksize: int = _readers.CHUNK_ROWS,
+                platform: str | None = None, header: str | None = None,
+                lang: str | None = None, answer_codes=None, incomplete: str | None = None
                 ) -> pd.DataFrame:
     """Read a survey export and validate it against an instrument.
 
@@ -857,23 +876,39 @@ def read_survey(path, instrument, *, id_column: str | None = None, sheet=None,
     >>> # In R: read.csv2(..., fileEncoding = "latin1") plus hand-written recoding
     """
     path = Path(path)
+    if isinstance(instrument, (str, Path)):
+        from .codebook import load_instrument
+
+        instrument = load_instrument(instrument)
+    if incomplete not in (None, "keep", "drop"):
+        raise SpecificationError(f"incomplete={incomplete!r}: allowed are 'keep', 'drop' or None "
+                                 "(keep, and warn when a LimeSurvey export has incomplete "
+                                 "responses).")
+    exclude = tuple(exclude or ())
+    if incomplete == "drop" and "unfinished" not in exclude:
+        exclude = (*exclude, "unfinished")
     spec = _spec(instrument, missing_codes)
+    spec.answer_map, spec.answer_pattern = _platforms.parse_answer_codes(answer_codes)
     sha, size = _readers.file_sha256(path)
     wanted = set(spec.items) | set(columns or {}) | ({id_column} if id_column else set())
     table = _readers.open_table(path, wanted, encoding=encoding, delimiter=delimiter,
                                 decimal=decimal, sheet=sheet, header_row=header_row,
                                 chunksize=chunksize)
+    plan = _platforms.apply(table, instrument, spec.items, platform=platform, header=header,
+                            lang=lang, user_columns=columns)
     src = _Source(name=path.name, path=path, columns=table.columns, counting=table.counting,
                   decimal=table.info.get("decimal", "."), string_table=table.format in
                   ("csv", "xlsx"), user_missing=table.user_missing,
                   value_labels=table.value_labels)
     if table.format == "dta":
         src.missing_rule = _STATA_MISSING_RULE
+    src.extra_header_rows, src.extra_header_reason = (plan.extra_header_rows,
+                                                      plan.extra_header_reason)
 
     def finish(n):
-        extra = table.finish(n) if table.finish is not None else []
+        extra = list(table.finish(n) or []) if table.finish is not None else []
         src.counting = table.counting
-        return extra
+        return extra + plan.problems
 
     try:
         df, prov = _validate(table.chunks, src, spec, id_column=id_column, columns=columns,
@@ -900,6 +935,7 @@ def read_survey(path, instrument, *, id_column: str | None = None, sheet=None,
     prov = {"source": source, **{k: v for k, v in table.info.items()
                                  if k in ("encoding", "delimiter", "decimal")}, **prov,
             "custval_version": __version__}
+    _platforms.record(prov, plan, incomplete)
     df.attrs["custval"] = prov
     if prov["personal_data_columns"]:
         cols = [p["column"] for p in prov["personal_data_columns"]]
