@@ -172,7 +172,7 @@ def hoelter_cn(x2, df, n, alpha) -> float:
         return float(stats.chi2.ppf(1 - alpha, df) / (x2 / n) + 1)
 
 
-def gfi_group(s, m, sigma, mu, means: bool, patterns=None) -> float:
+def gfi_group(s, m, sigma, mu, means: bool, patterns=None, xi=None) -> float:
     """``lavaan:::lav_fit_gfi`` for one group (ML): ``1 - e' W e / s' W s``.
 
     ``s`` = (ybar, vech S), ``e`` = s minus the implied moments, ``W`` the
@@ -184,8 +184,15 @@ def gfi_group(s, m, sigma, mu, means: bool, patterns=None) -> float:
     the observed block, weighted by ``n_p / n``), as
     ``lavaan:::lav_mvnorm_missing_information_expected``, and the observed
     moments are lavaan's ``WLS.obs`` (available-case means and pairwise
-    covariances).
+    covariances).  ``xi``: the fixed.x covariates, whose moments lavaan's
+    ``WLS.V`` leaves out (their rows and columns are zero).
     """
+    if xi is not None and len(xi):
+        s_w, m_w = s.copy(), m.copy()
+        s_w[np.ix_(xi, xi)] = 0.0
+        m_w[xi] = 0.0
+    else:
+        s_w, m_w = s, m
     if patterns is None:
         patterns = [(np.arange(len(m)), 1.0)]
     total = sum(w for _, w in patterns)
@@ -194,13 +201,13 @@ def gfi_group(s, m, sigma, mu, means: bool, patterns=None) -> float:
         ix = np.ix_(obs, obs)
         si = np.linalg.inv(sigma[ix])
         es = si @ (s - sigma)[ix]
-        os_ = si @ s[ix]
+        os_ = si @ s_w[ix]
         a1 = 0.5 * np.sum(es * es.T)
         a2 = 0.5 * np.sum(os_ * os_.T)
         if means:
             d = (m - mu)[obs]
             a1 += d @ si @ d
-            a2 += m[obs] @ si @ m[obs]
+            a2 += m_w[obs] @ si @ m_w[obs]
         t1 += w / total * a1
         t2 += w / total * a2
     return float(1 - t1 / t2)
@@ -370,11 +377,37 @@ def _baseline(fit):
             mean = np.nanmean(y, axis=0)
             var = np.nanmean((y - mean) ** 2, axis=0)
         sigma = np.diag(var)
+        # fixed.x: lavaan's independence model keeps the covariates'
+        # covariances (fixed at their sample values)
+        xi = getattr(fit._model, "exo_ov", np.zeros(0, dtype=int))
+        if len(xi):
+            sigma[np.ix_(xi, xi)] = gd.sample_cov[np.ix_(xi, xi)]
         from ._ml import loglik_group
 
         logl += loglik_group(gd, sigma, mean if means else None)
         parts.append((sigma, mean))
     return logl, parts, p
+
+
+def _yb_trace_fixed_x(groups, h1_moments, means, b0_groups, e_inv, ntotal, xi):
+    """``_robust.yb_trace`` with fixed.x covariates: as lavaan
+    (``lav_test_yuan_bentler_mplus_trace``), the saturated model's information
+    leaves out the covariates' own moments (their means and the x-x block of
+    vech S)."""
+    from ._robust import _vech_index, h1_information
+
+    trace_h1, trace_h0 = [], []
+    for gd, (sig, mu), b0 in zip(groups, h1_moments, b0_groups):
+        p = sig.shape[0]
+        vidx = _vech_index(p)
+        off = p if means else 0
+        drop = {off + vidx[i, j] for i in xi for j in xi} | (set(int(i) for i in xi) if means else set())
+        keep = np.array([k for k in range(off + p * (p + 1) // 2) if k not in drop])
+        a1, b1 = h1_information(gd, sig, mu, means)
+        a1, b1 = a1[np.ix_(keep, keep)], b1[np.ix_(keep, keep)]
+        trace_h1.append(float(np.sum(b1 * np.linalg.inv(a1).T)))
+        trace_h0.append(float(gd.n / ntotal * np.sum(b0 * e_inv.T)))
+    return sum(trace_h1) - sum(trace_h0), trace_h1, trace_h0
 
 
 def compute_fit_measures(fit) -> pd.Series:
@@ -401,13 +434,15 @@ def compute_fit_measures(fit) -> pd.Series:
             h1.append(loglik_group(gd, gd.sample_cov, gd.sample_mean))
     logl_h1 = float(sum(h1))
     chisq = 2 * (logl_h1 - logl)
-    n_moments = ng * (p * (p + 1) // 2 + (p if means else 0))
+    # fixed.x: the covariates' moments are not data (lavaan's ndat)
+    px = len(getattr(model, "exo", ()))
+    n_moments = ng * (p * (p + 1) // 2 + (p if means else 0) - px * (px + 1) // 2 - (px if means else 0))
     df = n_moments - npar
     out: dict[str, float] = {"npar": npar, "fmin": chisq / (2 * ntotal), "chisq": chisq, "df": df,
                              "pvalue": float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan}
     logl_b, base_parts, _ = _baseline(fit)
     chisq_b = 2 * (logl_h1 - logl_b)
-    df_b = n_moments - ng * (p + (p if means else 0))
+    df_b = n_moments - ng * ((p - px) + ((p - px) if means else 0))
     out.update({"baseline.chisq": chisq_b, "baseline.df": df_b, "baseline.pvalue": float(stats.chi2.sf(chisq_b, df_b))})
 
     robust = fit._estimator == "MLR"
@@ -418,20 +453,27 @@ def compute_fit_measures(fit) -> pd.Series:
         fc = fiml_corrected(fit, "V3" if robust else "V6")
     if robust:
         h1_moments = [(gd.sample_cov, gd.sample_mean) for gd in groups]
-        trace, t_h1, t_h0 = yb_trace(groups, h1_moments, means, fit._b0, fit._e_inv, ntotal)
+        if px:
+            trace, t_h1, t_h0 = _yb_trace_fixed_x(groups, h1_moments, means, fit._b0, fit._e_inv, ntotal,
+                                                  model.exo_ov)
+        else:
+            trace, t_h1, t_h0 = yb_trace(groups, h1_moments, means, fit._b0, fit._e_inv, ntotal)
         c = trace / df if df > 0 else np.nan
         chisq_s = chisq / c
         # baseline (independence) model, Yuan-Bentler scaled the same way
-        nb = p + (p if means else 0)
+        # (fixed.x: the covariates' moments are not parameters)
+        ynox = [j for j in range(p) if j not in set(getattr(model, "exo_ov", np.zeros(0, dtype=int)).tolist())]
+        py = len(ynox)
+        nb = py + (py if means else 0)
         hess_b = np.zeros((ng * nb, ng * nb))
         b0_b = []
         for g, (gd, (sig_b, mu_b)) in enumerate(zip(groups, base_parts)):
             ds = np.zeros((nb, p, p))
             dm = np.zeros((nb, p))
-            for j in range(p):
-                ds[j, j, j] = 1.0
+            for k, j in enumerate(ynox):
+                ds[k, j, j] = 1.0
                 if means:
-                    dm[p + j, j] = 1.0
+                    dm[py + k, j] = 1.0
             hb, scb = _linear_info_scores(gd, sig_b, mu_b, ds, dm, means)
             sl = slice(g * nb, (g + 1) * nb)
             hess_b[sl, sl] = hb / ntotal
@@ -443,7 +485,7 @@ def compute_fit_measures(fit) -> pd.Series:
         trace_b = sum(t_h1) - sum(gd.n / ntotal * np.sum(b * eb_inv.T) for gd, b in zip(groups, b0_b))
         c_b = trace_b / df_b
         chisq_b_s = chisq_b / c_b
-        ndat = sum(p * (p + 1) // 2 + (p if means else 0) for _ in groups)
+        ndat = n_moments
         out.update({
             "chisq.scaled": chisq_s, "df.scaled": df, "pvalue.scaled": float(stats.chi2.sf(chisq_s, df)),
             "chisq.scaling.factor": c,
@@ -481,6 +523,16 @@ def compute_fit_measures(fit) -> pd.Series:
     elif robust:
         out["nnfi.robust"] = out["tli.robust"]
         out["rni.robust"] = rni(chisq, df, chisq_b, df_b, c, c_b)
+    # fixed.x: lavaan's loglikelihoods are conditional on the covariates
+    # (the joint minus the covariates' marginal, which the model reproduces)
+    logl_x = 0.0
+    xi = getattr(model, "exo_ov", np.zeros(0, dtype=int))
+    if len(xi):
+        for gd in groups:
+            _, ldx = np.linalg.slogdet(gd.sample_cov[np.ix_(xi, xi)])
+            logl_x += -0.5 * gd.n * (len(xi) * np.log(2 * np.pi) + ldx + len(xi))
+    logl = logl - logl_x
+    logl_h1 = logl_h1 - logl_x
     out["logl"] = logl
     out["unrestricted.logl"] = logl_h1
     out["aic"] = -2 * logl + 2 * npar
@@ -534,7 +586,8 @@ def compute_fit_measures(fit) -> pd.Series:
     gfis = []
     for gd, (sigma, mu) in zip(groups, fit._implied):
         if gd.complete:
-            gfis.append(gfi_group(gd.sample_cov, gd.sample_mean, sigma, mu, means))
+            gfis.append(gfi_group(gd.sample_cov, gd.sample_mean, sigma, mu, means,
+                                  xi=getattr(model, "exo_ov", None)))
         else:
             # lavaan's WLS.obs under FIML: available-case means and pairwise
             # covariances (denominator n - 1, rescaled by (n - 1) / n), not

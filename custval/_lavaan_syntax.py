@@ -491,14 +491,41 @@ def build_partable(
     for s in stmts:
         if s.op == "=~":
             add_ov(s.rhs)
+    indicators = {s.rhs for s in stmts if s.op == "=~"}
+    # observed exogenous covariates (lavaan's ov.x): observed predictors in
+    # '~' that are not indicators and not outcomes; fixed.x = TRUE: their
+    # variances, covariances (and means) are fixed at the sample values
+    exo_ov: list[str] = []
+    outcomes = {s.lhs for s in stmts if s.op == "~"}
     for s in stmts:
-        if s.op == "~":
-            for name in (s.lhs, s.rhs):
-                if name not in latent:
-                    raise SpecificationError(
-                        f"line {s.lineno}: {s.line!r}: regressions ('~') are supported between latent "
-                        f"variables only; {name!r} is not a latent variable (defined with '=~')"
-                    )
+        if s.op != "~":
+            continue
+        if s.lhs not in latent and s.lhs not in indicators:
+            raise SpecificationError(
+                f"line {s.lineno}: {s.line!r}: {s.lhs!r} is neither a latent variable nor an indicator; "
+                "regressions ('~') of observed outcomes that are not indicators are not supported "
+                "(supported: latent ~ latent, latent ~ covariate, indicator ~ covariate)"
+            )
+        if s.rhs not in latent:
+            if s.rhs in indicators or s.rhs in outcomes:
+                raise SpecificationError(
+                    f"line {s.lineno}: {s.line!r}: {s.rhs!r} is an indicator or an outcome; only exogenous "
+                    "observed covariates (not indicators, not regressed on anything) may predict in '~'"
+                )
+            if s.rhs not in exo_ov:
+                exo_ov.append(s.rhs)
+        elif s.lhs not in latent:
+            raise SpecificationError(
+                f"line {s.lineno}: {s.line!r}: an indicator regressed on a latent variable; write it as a "
+                f"loading ('{s.rhs} =~ {s.lhs}')"
+            )
+    for s in stmts:
+        if s.op in ("~~", "~1") and (s.lhs in exo_ov or s.rhs in exo_ov):
+            raise SpecificationError(
+                f"line {s.lineno}: {s.line!r}: {s.lhs if s.lhs in exo_ov else s.rhs!r} is an exogenous covariate "
+                "whose variances, covariances and means are fixed at their sample values (lavaan's fixed.x = "
+                "TRUE); they cannot be specified in the model"
+            )
         if s.op in ("~~", "~1"):
             for name in (s.lhs, s.rhs):
                 if name:
@@ -507,8 +534,13 @@ def build_partable(
             raise SpecificationError(
                 f"line {s.lineno}: {s.line!r}: a covariance between a latent and an observed variable is not supported"
             )
+    for v in exo_ov:
+        add_ov(v)
     endogenous = {s.lhs for s in stmts if s.op == "~"} | {s.rhs for s in stmts if s.op == "=~" and s.rhs in latent}
     exo_lv = [f for f in latent if f not in endogenous]
+    # lavaan's lv.y: latent outcomes that predict nothing (pure dependents)
+    predictors = {s.rhs for s in stmts if s.op == "~"}
+    lv_y = [f for f in latent if f in outcomes and f not in indicators and f not in predictors]
     # auto.fix.single (lavaan::lav_partable_flat): the indicator of a factor
     # with a single '=~' term, if it indicates no other factor, gets its
     # default (residual) variance fixed to 0 -- the factor *is* the indicator.
@@ -558,20 +590,33 @@ def build_partable(
             grows.append(row)
 
         for v in observed:
-            default(v, "~~", v, 0.0 if v in single_ind else np.nan)
+            if v not in exo_ov:
+                default(v, "~~", v, 0.0 if v in single_ind else np.nan)
         for f in latent:
             default(f, "~~", f, 0.0 if f in single_ind else (1.0 if std_lv else np.nan))
         for i, f1 in enumerate(exo_lv):
             for f2 in exo_lv[i + 1 :]:
                 default(f1, "~~", f2)
+        # auto.cov.y: residual covariances among the dependent latent variables
+        for i, f1 in enumerate(lv_y):
+            for f2 in lv_y[i + 1 :]:
+                default(f1, "~~", f2)
+        # fixed.x: the covariates' (co)variances, fixed; values filled in from the data
+        for i, v1 in enumerate(exo_ov):
+            for v2 in exo_ov[i:]:
+                default(v1, "~~", v2)
+                seen[key(v1, "~~", v2)].update(fixed=True, exo=1)
         if meanstructure:
             for v in observed:
                 default(v, "~1", "")
+                if v in exo_ov:
+                    seen[key(v, "~1", "")].update(fixed=True, exo=1)
             for f in latent:
                 default(f, "~1", "", 0.0)
         rows.extend(grows)
 
     pt = pd.DataFrame(rows)
+    pt["exo"] = (pt["exo"].fillna(0).astype(int) if "exo" in pt else 0)
     pt.insert(0, "id", np.arange(1, len(pt) + 1))
     pt["plabel"] = [f".p{i}." for i in pt["id"]]
 
@@ -770,6 +815,7 @@ def build_partable(
         ),
         "definitions": [(d.lhs, d.rhs, d.expr) for d in defined],
         "label_rows": first_row,
+        "exo": list(exo_ov),
     }
     pt = pt.drop(columns=["fixed"])
     if with_extras:

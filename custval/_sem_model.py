@@ -44,10 +44,16 @@ class GroupMatrices:
 class SemModel:
     """Maps the parameter table onto per-group matrices."""
 
-    def __init__(self, partable: pd.DataFrame, observed: list[str], latent: list[str], ngroups: int):
+    def __init__(self, partable: pd.DataFrame, observed: list[str], latent: list[str], ngroups: int,
+                 exo: list[str] | tuple[str, ...] = ()):
         self.pt = partable
         self.observed = list(observed)
-        self.latent = list(latent)
+        # observed exogenous covariates (fixed.x) enter as "phantom" latent
+        # variables of the same name: loading 1 on their observed variable, no
+        # residual variance, their (co)variances and means in Psi / alpha
+        self.exo = list(exo)
+        self.latent = list(latent) + self.exo
+        latent = self.latent
         self.p = len(observed)
         self.m = len(latent)
         self.ngroups = ngroups
@@ -67,7 +73,10 @@ class SemModel:
                 else:
                     self.rows.append((g, "lam", ov[r.rhs], lv[r.lhs]))
             elif r.op == "~":
-                self.rows.append((g, "beta", lv[r.lhs], lv[r.rhs]))
+                if r.lhs in lv:
+                    self.rows.append((g, "beta", lv[r.lhs], lv[r.rhs]))
+                else:  # an indicator on a covariate (direct effect): a loading on its phantom
+                    self.rows.append((g, "lam", ov[r.lhs], lv[r.rhs]))
             elif r.op == "~~":
                 if r.lhs in lv:
                     self.rows.append((g, "psi", lv[r.lhs], lv[r.rhs]))
@@ -78,8 +87,11 @@ class SemModel:
                     self.rows.append((g, "alpha", lv[r.lhs], 0))
                 else:
                     self.rows.append((g, "nu", ov[r.lhs], 0))
+        self.phantom = [(ov[v], lv[v]) for v in self.exo]
+        self.exo_lv = np.array([lv[v] for v in self.exo], dtype=int)
+        self.exo_ov = np.array([ov[v] for v in self.exo], dtype=int)
         self.free = partable["free"].to_numpy(int)
-        self.ustart = partable["ustart"].to_numpy(float)
+        self.ustart = partable["ustart"].to_numpy(float).copy()
         self.meanstructure = bool((partable["op"] == "~1").any())
         self.has_beta = any(r[1] == "beta" for r in self.rows)
 
@@ -138,6 +150,9 @@ class SemModel:
             for _ in range(self.ngroups)
         ]
         vals = self.row_values(x)
+        for gm in mats:
+            for i, j in self.phantom:
+                gm.lam[i, j] = 1.0
         for (g, name, i, j), v in zip(self.rows, vals):
             gm = mats[g]
             if name in ("nu", "alpha"):

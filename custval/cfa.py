@@ -30,7 +30,7 @@ from ._lavaan_syntax import build_partable
 from ._ml import MLProblem, em_saturated, loglik_group, make_group_data, warn_not_converged
 from ._robust import first_order_groups, sandwich, yb_trace
 from ._sem_model import SemModel, start_values
-from ._standardize import standardize
+from ._standardize import standardize, standardize_nox
 from .exceptions import (
     DataValidationError,
     HeywoodWarning,
@@ -395,13 +395,21 @@ class CFA:
         bad = [c for c in observed if not pd.api.types.is_numeric_dtype(items[c])]
         if bad:
             raise DataValidationError(f"item(s) {bad} are not numeric; CFA needs numeric item scores")
-        model = SemModel(pt, observed, latent, ngroups)
+        exo = extras["exo"]
+        if exo and missing == "fiml":
+            raise SpecificationError(
+                f"observed covariates in regressions ({', '.join(exo)}) are not supported with missing='fiml' "
+                "yet (lavaan's fixed.x with missing = 'ml' conditions on the covariates); use "
+                "missing='listwise'"
+            )
+        model = SemModel(pt, observed, latent, ngroups, exo=exo)
         con_a, con_b, con_text = extras["constraints"]
         model.set_constraints(con_a, con_b)
         self.constraints_ = list(con_text)
         self._definitions, self._label_rows = extras["definitions"], extras["label_rows"]
         self.partable_ = pt
         self.observed_, self.latent_ = observed, latent
+        self.covariates_ = list(exo)
 
         # ---- data per group
         n_excluded = 0
@@ -447,8 +455,21 @@ class CFA:
                     f"is not positive definite (smallest eigenvalue {ev.min():.3g}); check for constant "
                     "or perfectly collinear items"
                 )
+        # fixed.x: the covariates' (co)variances and means are their sample
+        # values (N denominator), per group, and are not counted as data
+        # (lavaan's ndat) nor as free parameters
+        exo_rows = np.flatnonzero(pt["exo"].to_numpy() == 1)
+        for k in exo_rows:
+            r = pt.iloc[k]
+            gd = groups[int(r["group"]) - 1]
+            i = observed.index(r["lhs"])
+            val = gd.sample_mean[i] if r["op"] == "~1" else gd.sample_cov[i, observed.index(r["rhs"])]
+            model.ustart[k] = val
+        pt.loc[exo_rows, "ustart"] = model.ustart[exo_rows]
         p = len(observed)
-        n_moments = ngroups * (p * (p + 1) // 2 + (p if meanstructure else 0))
+        px = len(exo)
+        n_moments = ngroups * (p * (p + 1) // 2 + (p if meanstructure else 0)
+                               - px * (px + 1) // 2 - (px if meanstructure else 0))
         model.check_identification_counts(n_moments)
         problem = MLProblem(model, groups)
         ntotal = problem.ntotal
@@ -522,6 +543,9 @@ class CFA:
                 "std_lv": std_lv_col, "std_all": std_all_col,
             }
         )
+        if exo:
+            # lavaan's std.nox: std.all without rescaling the covariates
+            params["std_nox"] = standardize_nox(model, x, est)
         if self._definitions:
             d_est, d_se = self._defined_delta(lambda xx: model.row_values(xx), x, vcov)
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -789,6 +813,12 @@ class CFA:
         """
         from ._modindices import modification_indices
 
+        if self.covariates_:
+            raise SpecificationError(
+                "modification indices are not available yet for models with observed covariates "
+                f"({', '.join(self.covariates_)}): lavaan's candidate set then also includes latent "
+                "covariances and regressions, which custval does not generate"
+            )
         if self._model.con_k is not None:
             raise SpecificationError(
                 "modification indices are not available for models with general linear equality "

@@ -374,4 +374,23 @@ if (want("constraints")) save(list(
   ineq_ml = case(hs_ineq, hs, estimator = "ML", mi = FALSE, at = ineq_at("ML")),
   ineq_mlr = case(hs_ineq, hs, estimator = "MLR", mi = FALSE, at = ineq_at("MLR"))
 ), "constraints")
+# MIMIC: latent variables regressed on observed exogenous covariates (lavaan's
+# defaults fixed.x = TRUE, conditional.x = FALSE: the covariates' variances,
+# covariances and means are fixed at their sample values, N denominator), and
+# a direct effect of a covariate on an indicator (x3 ~ sex)
+hs_mimic <- paste(hs_model, "
+  visual  ~ ageyr
+  textual ~ ageyr + sex
+")
+hs_direct <- paste(hs_mimic, "
+  x3 ~ sex
+")
+if (want("covariates")) save(list(
+  ml = case(hs_mimic, hs, estimator = "ML"),
+  mlr = case(hs_mimic, hs, estimator = "MLR", mi = FALSE),
+  school_ml = case(hs_mimic, hs, estimator = "ML", group = "school", mi = FALSE),
+  school_mlr = case(hs_mimic, hs, estimator = "MLR", group = "school", mi = FALSE),
+  direct_ml = case(hs_direct, hs, estimator = "ML", mi = FALSE),
+  direct_mlr = case(hs_direct, hs, estimator = "MLR", mi = FALSE)
+), "covariates")
 cat("done\n")
