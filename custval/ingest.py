@@ -6,8 +6,9 @@ What comes in
     Finnish Excel; gzip-compressed too), Excel ``.xlsx`` (also with title rows
     and several header rows), SPSS ``.sav`` (value labels, user-missing codes),
     Stata ``.dta`` (value labels, extended missing values .a-.z), Parquet, and
-    the exports of Qualtrics, LimeSurvey, Webropol and Google Forms (answers as
-    codes or as label text).
+    the exports of Qualtrics, LimeSurvey, Google Forms, Webropol and SurveyMonkey
+    (answers as codes or as label text; headers as item ids, LimeSurvey question
+    codes or question texts; see the table in :func:`read_survey`).
 
 What goes out
     A :class:`pandas.DataFrame` with the item columns as ``float64`` (codes,
@@ -840,6 +841,41 @@ def read_survey(path, instrument, *, id_column: str | None = None, sheet=None,
         numbers stay text.
     chunksize : int
         Rows per chunk for CSV and Parquet (bounded memory for big files).
+    platform : {"limesurvey", "google_forms", "webropol", "surveymonkey"}, optional
+        The survey platform the file was exported from; by default detected from
+        the columns (see the table below; Webropol is never detected, only
+        named).  Recorded as ``attrs["custval"]["platform"]["source"]`` (also
+        ``["source"]["platform"]``), with the evidence in ``detected_by``.
+    header : {"id", "code", "text"}, optional
+        How column headers name the items: item ids; LimeSurvey question codes
+        ``CPROC[P1]`` -> item ``CPROC_P1`` (or ``CPROCP1``); or item texts in
+        ``lang`` (exact match after whitespace normalisation; also
+        ``"question [item text]"`` and ``"question - item text"``).  By default:
+        ids when every item id is a column, else codes, else texts.  Headers
+        matched are listed in ``attrs["custval"]["platform"]["column_map"]``;
+        when items are missing, every header that matched no item is listed in
+        the error (rule ``unmatched_header``) with the closest missing item.
+        ``columns=`` takes precedence for the headers it names.
+    lang : str, optional
+        Language of the question texts in the headers (``"en"``, ``"fi"``); by
+        default the codebook language whose texts match the most headers
+        (recorded in ``platform["lang"]`` and ``platform["notes"]``).
+    answer_codes : mapping or str, optional
+        Answers written as codes of the survey tool rather than numbers, e.g.
+        LimeSurvey's "answer codes" export (``"A1"``..``"A7"``, ``"AO01"``..):
+        a mapping ``{"A1": 1, ...}`` or a regular expression with one group
+        holding the code's digits, e.g. ``r"AO?0*(\\d+)"`` (full match).  Never
+        guessed: without it such answers are errors whose message suggests this
+        argument.  Counted as rule ``answer_code_to_code``, which records the
+        mapping or pattern.
+    incomplete : {"keep", "drop"}, optional
+        Incomplete responses (LimeSurvey: empty ``submitdate``; Qualtrics:
+        ``Finished`` = 0) are flagged as ``unfinished``.  ``"drop"`` excludes
+        them (counted under ``excluded``, like ``exclude=["unfinished"]``);
+        ``"keep"`` keeps them (listed under ``flagged_kept``).  By default they
+        are kept, and for a LimeSurvey export that has any an
+        :class:`~custval.exceptions.IncompleteResponseWarning` is issued.  The counts are
+        in ``attrs["custval"]["incomplete"]``.
 
     Returns
     -------
@@ -851,6 +887,50 @@ def read_survey(path, instrument, *, id_column: str | None = None, sheet=None,
     ------
     DataValidationError
         Every problem at once, each naming the file, column, rows and values.
+
+    Notes
+    -----
+    Survey-platform layouts:
+
+    =============  =========================================  ==========================
+    source         layout read                                modelled on
+    =============  =========================================  ==========================
+    limesurvey     CSV or Excel "Export responses": system    LimeSurvey's export dialog
+                   columns id, submitdate, lastpage,          (heading and response
+                   startlanguage, seed, startdate, datestamp  options) and its default
+                   (also ipaddr, refurl, token: personal      answer codes ``AO01``...
+                   data); headings as question codes          (as stored by LimeSurvey
+                   ``Q[SQ]``, ``Q[SQ]. text`` or full text    4+); the exact cell
+                   ``question [subquestion]`` (system         quoting and the full-text
+                   columns then named "Response ID", "Date    system headings are from
+                   submitted", ...: renamed to their codes);  documentation, not from a
+                   answers as codes (``answer_codes=``) or    real file
+                   full answers (label text)
+    google_forms   CSV of the responses sheet: "Timestamp"    Google Forms' documented
+                   ("Aikaleima" in Finnish) first, optional   sheet layout (grid rows as
+                   "Email Address", question titles as        ``Title [Row]``); timestamp
+                   headers, grid rows as ``Title [Row]``;     formats vary by locale and
+                   answers as label text or numbers           are kept as text
+    surveymonkey   xlsx/CSV "All responses data": row 1       SurveyMonkey's documented
+                   metadata (Respondent ID, Collector ID,     expanded export layout
+                   Start/End Date, IP Address, Email          ("Actual answer text" or
+                   Address, First/Last Name, Custom Data 1)   "Numerical value"); not
+                   and question texts (a matrix text only     checked against a real
+                   above its first column), row 2 matrix      file
+                   row texts or "Response"; row 2 is excluded
+                   and reported; answers as text or numbers
+    webropol       question texts as headers, matrix          ASSUMED: no published raw
+                   subitems as ``question - subitem``;        Webropol export was
+                   answers as label text or numbers;          available; only read when
+                   ``platform="webropol"`` records the source named, otherwise the same
+                                                              headers are read as
+                                                              generic text headers
+    =============  =========================================  ==========================
+
+    LimeSurvey exports with only id, submitdate, lastpage and startlanguage (no
+    seed, startdate, datestamp and no ``Q[SQ]`` heading) are not claimed as
+    LimeSurvey: incomplete responses are flagged and counted as before, without
+    the warning.  Finnish full-text LimeSurvey system headings are not renamed.
 
     Examples
     --------
@@ -874,6 +954,21 @@ def read_survey(path, instrument, *, id_column: str | None = None, sheet=None,
     >>> sorted(r["rule"] for r in prov["rules"])
     ['declared_missing_code', 'dont_know_code', 'label_to_code', 'numeric_column']
     >>> # In R: read.csv2(..., fileEncoding = "latin1") plus hand-written recoding
+
+    A LimeSurvey export with question-code headings and answer codes:
+
+    >>> _ = (d / "ls.csv").write_text(
+    ...     'id,submitdate,lastpage,startlanguage,seed,A[1],A[2],A[3]\\n'
+    ...     '1,2024-05-02 10:00:00,2,en,123,AO05,AO04,AO02\\n'
+    ...     '2,,1,en,456,AO01,,\\n', encoding="utf-8")
+    >>> df = custval.read_survey(d / "ls.csv", inst, id_column="id",
+    ...                          answer_codes=r"AO?0*(\\d+)", incomplete="drop")
+    >>> df[["A1", "A2", "A3"]].to_numpy().tolist()
+    [[5.0, 4.0, 2.0]]
+    >>> p = df.attrs["custval"]
+    >>> p["platform"]["source"], p["platform"]["column_map"], p["incomplete"]["dropped"]
+    ('limesurvey', {'A[1]': 'A1', 'A[2]': 'A2', 'A[3]': 'A3'}, 1)
+    >>> # In R: limer::get_responses(..., sResponseType = "short") plus hand-written recoding
     """
     path = Path(path)
     if isinstance(instrument, (str, Path)):
@@ -888,6 +983,9 @@ def read_survey(path, instrument, *, id_column: str | None = None, sheet=None,
     if incomplete == "drop" and "unfinished" not in exclude:
         exclude = (*exclude, "unfinished")
     spec = _spec(instrument, missing_codes)
+    codes_from_codebook = answer_codes is None and getattr(instrument, "answer_codes", None)
+    if codes_from_codebook:  # a codebook may declare them (attribute answer_codes)
+        answer_codes = instrument.answer_codes
     spec.answer_map, spec.answer_pattern = _platforms.parse_answer_codes(answer_codes)
     sha, size = _readers.file_sha256(path)
     wanted = set(spec.items) | set(columns or {}) | ({id_column} if id_column else set())
@@ -896,6 +994,8 @@ def read_survey(path, instrument, *, id_column: str | None = None, sheet=None,
                                 chunksize=chunksize)
     plan = _platforms.apply(table, instrument, spec.items, platform=platform, header=header,
                             lang=lang, user_columns=columns)
+    if codes_from_codebook:
+        plan.notes.append("answer codes declared by the codebook (answer_codes)")
     src = _Source(name=path.name, path=path, columns=table.columns, counting=table.counting,
                   decimal=table.info.get("decimal", "."), string_table=table.format in
                   ("csv", "xlsx"), user_missing=table.user_missing,
@@ -915,6 +1015,10 @@ def read_survey(path, instrument, *, id_column: str | None = None, sheet=None,
                              exclude=exclude, integer_codes=integer_codes,
                              convert_other=convert_other, finish=finish,
                              preamble=table.preamble)
+    except DataValidationError as err:
+        if isinstance(getattr(err, "provenance", None), dict):
+            err.provenance["platform"] = plan.provenance()
+        raise
     finally:
         close = getattr(table.chunks, "close", None)
         if close is not None:
