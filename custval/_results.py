@@ -45,7 +45,9 @@ class ResultMixin:
 
     def _shown_title(self) -> str:
         title = self._title or type(self).__name__
-        if getattr(self, "simulated", False) and "simulated" not in title.lower():
+        # a result computed from simulated data carries simulated=True (other results may use
+        # the name for something else, e.g. parallel analysis' simulated eigenvalues)
+        if getattr(self, "simulated", None) is True and "simulated" not in title.lower():
             title = f"{title} (SIMULATED data)"
         return title
 

@@ -29,7 +29,7 @@ CUSTOMER_COLOR = OKABE_ITO["orange"]
 
 def _labelled(title: str, result) -> str:
     """The title, marked when the result comes from simulated data (custval.simulate)."""
-    if getattr(result, "simulated", False) and "simulated" not in title.lower():
+    if getattr(result, "simulated", None) is True and "simulated" not in title.lower():
         return f"{title} (simulated data)"
     return title
 
