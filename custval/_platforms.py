@@ -83,7 +83,20 @@ def norm_text(text: str) -> str:
 
 # --------------------------------------------------------------------------- answer codes
 def parse_answer_codes(answer_codes):
-    """``(mapping, pattern)`` from ``answer_codes=`` (a mapping or a regex with one group)."""
+    r"""``(mapping, pattern)`` from ``answer_codes=`` (a mapping or a regex with one group).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> m, pat = parse_answer_codes(r"AO?0*(\d+)")
+    >>> spec = SimpleNamespace(answer_map=m, answer_pattern=pat)
+    >>> [answer_code(c, spec) for c in ("AO01", "AO07", "A3", "B2", "AO")]
+    [1.0, 7.0, 3.0, None, None]
+    >>> m, _ = parse_answer_codes({"A1": 1, "A2": 2})
+    >>> answer_code("A2", SimpleNamespace(answer_map=m, answer_pattern=None))
+    2.0
+    >>> # In R: as.integer(sub("^AO?0*", "", x)) written by hand
+    """
     if answer_codes is None:
         return None, None
     if isinstance(answer_codes, Mapping):
@@ -142,7 +155,17 @@ def unmapped_hint(values) -> str:
 
 # --------------------------------------------------------------------------- detection
 def detect(columns: list[str], second_row: list[str] | None) -> tuple[str | None, str]:
-    """(platform, the evidence) from the column names (and the row below them)."""
+    """(platform, the evidence) from the column names (and the row below them).
+
+    Examples
+    --------
+    >>> detect(["id", "submitdate", "lastpage", "startlanguage", "seed", "Q1[SQ001]"], None)[0]
+    'limesurvey'
+    >>> detect(["Timestamp", "How satisfied are you?"], None)
+    ('google_forms', "first column 'Timestamp'")
+    >>> detect(["id", "A1"], None)
+    (None, '')
+    """
     cols = [c.strip() for c in columns]
     low = {c.casefold() for c in cols}
     if _LIME_CORE <= low and (low & _LIME_EXTRA or any(_LIME_CODE.match(c) for c in cols)):

@@ -281,10 +281,14 @@ def test_google_forms_linear_scale_numbers_full_cwi_customer_form(tmp_path):
     codes = draw(n=20, items=form.items, seed=9)
     rows = google_rows(codes, grid=False, email=True, as_label=False, inst=CWI,
                        items=form.items)
+    for i, j in ((2, 3), (5, 20), (7, 28)):  # "Don't know" (the codebook's label of code 8)
+        rows[i + 1][2 + j] = "Don't know"
+        codes[i, j] = np.nan
     path = write_csv(tmp_path / "cwi customer.csv", rows)
     with pytest.warns(PersonalDataWarning, match="Email Address"):
         df = read_checked(path, form, lang="en")
     items_equal(df, codes, form.items)
+    assert rule_n(df, "dont_know_label") == 3
     assert df.attrs["custval"]["platform"]["metadata_columns"] == ["Timestamp", "Email Address"]
 
 
@@ -359,13 +363,20 @@ def test_webropol_matrix_headings(tmp_path):
 SM_META = list(P.SURVEYMONKEY_META)
 
 
-def sm_rows(codes, *, as_label=True, inst=INST, items=ITEMS):
+def sm_rows(codes, *, as_label=True, inst=INST, items=ITEMS, single_last=False):
     """SurveyMonkey 'All responses data' export (expanded): row 1 metadata names and question
     texts (a matrix question's text only above its first column), row 2 'Response' or the
-    matrix row texts, then one row per respondent."""
+    matrix row texts, then one row per respondent.  single_last: the last item is a question
+    of its own (its text in row 1, 'Response' in row 2)."""
     q = "How well do these statements describe your firm?"
-    row1 = [*SM_META, q, *[""] * (len(items) - 1), "What is your role?"]
-    row2 = [""] * len(SM_META) + [text(it, "en", inst) for it in items] + ["Response"]
+    matrix = items[:-1] if single_last else items
+    row1 = [*SM_META, q, *[""] * (len(matrix) - 1)]
+    row2 = [""] * len(SM_META) + [text(it, "en", inst) for it in matrix]
+    if single_last:
+        row1.append(text(items[-1], "en", inst))
+        row2.append("Response")
+    row1.append("What is your role?")
+    row2.append("Response")
     labels = CWI.scale_labels("en")
     rows = [row1, row2]
     for i, row in enumerate(codes):
@@ -380,7 +391,7 @@ def sm_rows(codes, *, as_label=True, inst=INST, items=ITEMS):
 @pytest.mark.parametrize("fmt", ["xlsx", "csv"])
 def test_surveymonkey_two_header_rows(tmp_path, fmt):
     codes = draw(seed=12)
-    rows = sm_rows(codes)
+    rows = sm_rows(codes, single_last=fmt == "csv")
     path = tmp_path / f"Data_All_240601.{fmt}"
     write_xlsx(path, rows) if fmt == "xlsx" else write_csv(path, rows)
     with pytest.warns(PersonalDataWarning) as rec:
@@ -389,6 +400,7 @@ def test_surveymonkey_two_header_rows(tmp_path, fmt):
     prov = df.attrs["custval"]
     plat = prov["platform"]
     assert plat["source"] == "surveymonkey" and plat["header_mode"] == "two_rows"
+    assert sorted(v for v in plat["column_map"].values() if v in ITEMS) == sorted(ITEMS)
     assert plat["metadata_columns"] == SM_META
     assert prov["excluded"] == [{"reason": "extra header row (SurveyMonkey sub-question / "
                                            "answer-option row)", "n": 1, "rows": [2]}]
@@ -462,3 +474,23 @@ def test_forced_header_modes(tmp_path):
     assert df.attrs["custval"]["platform"]["column_map"] == {
         f"CPROC[{it.split('_')[1]}]": it for it in ITEMS[1:]}
     items_equal(df, codes)
+
+
+def test_answer_codes_declared_by_the_codebook_and_error_provenance(tmp_path):
+    import dataclasses
+
+    class WithCodes(type(INST)):  # a codebook that declares its answer codes
+        answer_codes = {f"A{k}": k for k in range(1, 8)}
+
+    inst = WithCodes(**{f.name: getattr(INST, f.name) for f in dataclasses.fields(INST)})
+    codes = draw(seed=16)
+    path = write_csv(tmp_path / "ls.csv", lime_rows(codes, answer=lambda c: f"A{int(c)}",
+                                                    incomplete=()))
+    df = read_checked(path, inst)
+    items_equal(df, codes)
+    assert "answer codes declared by the codebook (answer_codes)" in \
+        df.attrs["custval"]["platform"]["notes"]
+    with pytest.raises(DataValidationError) as info:  # the same file without the codes
+        read_checked(path, INST)
+    assert info.value.provenance["platform"]["source"] == "limesurvey"
+    assert info.value.provenance["platform"]["header_mode"] == "code"
