@@ -221,14 +221,16 @@ def _texts(instrument, items, lang) -> dict[str, list[str]]:
 
 
 def _candidates(header: str) -> list[str]:
+    """The texts a header may carry an item text as: the whole header, the part in the
+    closing brackets of ``question [item]`` and the part after a `` - `` of
+    ``question - item`` (tried from the first bracket / dash on, so that item texts that
+    themselves hold brackets or dashes still match)."""
     h = norm_text(header)
     out = [h]
-    m = re.match(r"^(.*\S)\s*\[(.+)\]$", h, re.S)
-    if m:
-        out.append(norm_text(m.group(2)))
-    if " - " in h:
-        out.append(norm_text(h.rsplit(" - ", 1)[1]))
-    return out
+    if h.endswith("]"):
+        out += [norm_text(h[m.end():-1]) for m in re.finditer(r"\S\s?\[", h)]
+    out += [norm_text(h[m.end():]) for m in re.finditer(r" - ", h)]
+    return [c for c in out if c]
 
 
 def _match(cands: list[str], texts: dict[str, list[str]]) -> list[str] | None:
@@ -289,12 +291,15 @@ def plan(columns: list[str], second_row: list[str] | None, instrument, items, *,
                 out.column_map[c] = k
         out.metadata_columns = [c for c in out.columns if c in LIME_SYSTEM]
     elif source == "surveymonkey":
-        out.metadata_columns = [c for c in out.columns if c in SURVEYMONKEY_META]
+        out.metadata_columns = [c for c in out.columns if c in SURVEYMONKEY_META
+                                or re.fullmatch(r"Custom Data \d+", c)]
     elif source == "google_forms":
         out.metadata_columns = [c for c in out.columns if c.casefold() in _GOOGLE_META]
     for c in out.metadata_columns:
-        if c in _PERSONAL:
-            out.personal.append({"column": c, "reason": _PERSONAL[c]})
+        reason = _PERSONAL.get(c) or (_PERSONAL["Custom Data 1"] if c.startswith("Custom Data")
+                                      else None)
+        if reason:
+            out.personal.append({"column": c, "reason": reason})
 
     present = {c for c in out.columns if c in itemset}
     if header == "id" or (header is None and sub is None and present >= itemset):

@@ -494,3 +494,18 @@ def test_answer_codes_declared_by_the_codebook_and_error_provenance(tmp_path):
         read_checked(path, INST)
     assert info.value.provenance["platform"]["source"] == "limesurvey"
     assert info.value.provenance["platform"]["header_mode"] == "code"
+
+
+def test_item_texts_holding_dashes_and_brackets(tmp_path):
+    inst = custval.Instrument.from_dict(
+        {"Q": ["Q1", "Q2"]}, scale=(1, 5), languages=("en",),
+        texts={"Q1": "Quality - as we define it - is written down.",
+               "Q2": "Our offering [goods and services] fits customers' needs."})
+    rows = [["Respondent", "Rate - Quality - as we define it - is written down.",
+             "Rate [Our offering [goods and services] fits customers' needs.]"],
+            [1, 4, 5], [2, 2, ""]]
+    path = write_csv(tmp_path / "w.csv", rows)
+    df = read_checked(path, inst, platform="webropol")
+    np.testing.assert_array_equal(df[["Q1", "Q2"]].to_numpy(), [[4, 5], [2, np.nan]])
+    assert df.attrs["custval"]["platform"]["column_map"] == {rows[0][1]: "Q1",
+                                                             rows[0][2]: "Q2"}
