@@ -101,6 +101,11 @@ def summary_text(fit, digits: int = 3) -> str:
                 continue
             out += [title, header]
             last = None
+            # a leading dot marks a residual variance (lavaan): indicators and
+            # latent outcomes, not the observed covariates (fixed.x)
+            covariates = set(getattr(fit, "covariates_", ()))
+            residual = {v for v in fit.observed_ if v not in covariates}
+            residual |= set(fit.params_.loc[(fit.params_["op"] == "~") & fit.params_["lhs"].isin(fit.latent_), "lhs"])
             for r in sub.itertuples():
                 if key in ("=~", "~", "~~c"):
                     if r.lhs != last:
@@ -108,7 +113,7 @@ def summary_text(fit, digits: int = 3) -> str:
                         last = r.lhs
                     name = f"    {r.rhs}"
                 else:
-                    name = f"   .{r.lhs}" if r.lhs in fit.observed_ and key == "~~v" else f"    {r.lhs}"
+                    name = f"   .{r.lhs}" if key == "~~v" and r.lhs in residual else f"    {r.lhs}"
                 if r.label:
                     name = f"{name} ({r.label})"
                 free = r.free > 0

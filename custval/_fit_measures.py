@@ -645,13 +645,35 @@ def standardized_residuals(fit, kind: str = "cor.bentler"):
         out_[p:, p:] = i22
         return out_
 
+    # fixed.x: lavaan zeroes the covariates' own moments (their means, the
+    # x-x block of vech S) in the h1 information and inverts the rest
+    xi = set(getattr(model, "exo_ov", np.zeros(0, dtype=int)).tolist())
+    off = p if means else 0
+    keep = np.ones(off + len(ii), dtype=bool)
+    if xi:
+        for k in range(len(ii)):
+            if ii[k] in xi and jj[k] in xi:
+                keep[off + k] = False
+        if means:
+            keep[sorted(xi)] = False
+
+    def masked(mat):
+        out_ = np.zeros_like(mat)
+        out_[np.ix_(keep, keep)] = mat[np.ix_(keep, keep)]
+        return out_
+
+    def masked_inv(mat):
+        out_ = np.zeros_like(mat)
+        out_[np.ix_(keep, keep)] = np.linalg.inv(mat[np.ix_(keep, keep)])
+        return out_
+
     for gd, (ds, dm), (sigma, mu) in zip(groups, model.delta(fit.x_), fit._implied):
         s, m = gd.sample_cov, gd.sample_mean
         delta = _vech_delta(ds, dm)
         if not means:
             delta = delta[p:]
-        acov_obs = np.linalg.inv(h1_info(s)) / gd.n
-        a1 = h1_info(sigma)
+        acov_obs = masked_inv(h1_info(s)) / gd.n
+        a1 = masked(h1_info(sigma))
         acov_est = gd.n / ntotal * delta @ e_inv @ delta.T
         q = np.eye(len(acov_est)) - acov_est @ a1
         acov = q @ acov_obs @ q.T

@@ -80,8 +80,12 @@ case <- function(model, data, ..., mi = TRUE, at = NULL) {
     grad0 <- max(abs(lavInspect(fit, "optim.gradient")))
     best <- NULL
     best_grad <- grad0 / 10
+    # (a restart with start = <lavaan object> frees the fixed.x covariates'
+    # moments in lavaan 0.6-14, a different model: models with covariates
+    # restart from lavaan's default start values instead)
+    restart_from <- if (any(parTable(fit)$exo == 1L)) "default" else fit
     try_fit <- function(label, ...) {
-      pol <- tryCatch(suppressWarnings(cfa(model, data = data, ..., start = fit)),
+      pol <- tryCatch(suppressWarnings(cfa(model, data = data, ..., start = restart_from)),
                       error = function(e) NULL)
       if (is.null(pol) || !lavInspect(pol, "converged")) return(invisible())
       g <- max(abs(lavInspect(pol, "optim.gradient")))
@@ -391,6 +395,11 @@ if (want("covariates")) save(list(
   school_ml = case(hs_mimic, hs, estimator = "ML", group = "school", mi = FALSE),
   school_mlr = case(hs_mimic, hs, estimator = "MLR", group = "school", mi = FALSE),
   direct_ml = case(hs_direct, hs, estimator = "ML", mi = FALSE),
-  direct_mlr = case(hs_direct, hs, estimator = "MLR", mi = FALSE)
+  direct_mlr = case(hs_direct, hs, estimator = "MLR", mi = FALSE),
+  mean_stdlv = case(hs_mimic, hs, estimator = "ML", meanstructure = TRUE, std.lv = TRUE, mi = FALSE),
+  school_equal = case(hs_mimic, hs, estimator = "ML", group = "school",
+                      group.equal = c("loadings", "intercepts", "regressions"), mi = FALSE),
+  school_equal_mlr = case(hs_direct, hs, estimator = "MLR", group = "school",
+                          group.equal = c("loadings", "intercepts", "regressions"), mi = FALSE)
 ), "covariates")
 cat("done\n")
