@@ -38,8 +38,8 @@ from dataclasses import dataclass, field
 
 from .exceptions import SpecificationError
 
-__all__ = ["PLATFORMS", "HEADER_MODES", "Plan", "answer_code", "answer_code_detail", "plan",
-           "parse_answer_codes"]
+__all__ = ["HEADER_MODES", "PLATFORMS", "Plan", "answer_code", "answer_code_detail", "apply",
+           "detect", "norm_text", "parse_answer_codes", "plan", "record", "unmapped_hint"]
 
 PLATFORMS = ("limesurvey", "google_forms", "webropol", "surveymonkey")
 HEADER_MODES = ("id", "code", "text")
@@ -437,7 +437,8 @@ def record(prov: dict, p: Plan, incomplete: str | None) -> None:
     column = "submitdate" if p.source == "limesurvey" else "the survey tool's status column"
     prov["incomplete"] = {"rule": f"empty {column}" if p.source == "limesurvey" else column,
                           "n": kept + dropped, "kept": kept, "dropped": dropped,
-                          "choice": incomplete or "keep (default)"}
+                          "choice": incomplete or ("drop (exclude=['unfinished'])" if dropped
+                                                   else "keep (default)")}
     if kept and incomplete is None:
         warnings.warn(
             f"{kept} incomplete response(s) (empty {column}) kept; they are listed in "

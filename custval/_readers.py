@@ -420,6 +420,12 @@ def read_xlsx_table(path: Path, wanted: set[str], *, sheet, header_row: int | No
     header = [c.strip() for c in head[h]]
     while header and header[-1] == "":
         header.pop()
+    if {"respondent id", "collector id"} <= {c.casefold() for c in header} and h + 1 < len(head):
+        # SurveyMonkey: a matrix question at the end has its text only above its first
+        # column; the row below names the other columns (see _platforms)
+        below = head[h + 1]
+        last = max((i + 1 for i, c in enumerate(below) if c.strip()), default=0)
+        header += [""] * max(0, last - len(header))
     width = len(header)
     preamble = [(i + 1, "title or note row above the column-name header" if any(head[i])
                  else "blank row above the column-name header") for i in range(h)]

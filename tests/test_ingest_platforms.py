@@ -363,7 +363,8 @@ def test_webropol_matrix_headings(tmp_path):
 SM_META = list(P.SURVEYMONKEY_META)
 
 
-def sm_rows(codes, *, as_label=True, inst=INST, items=ITEMS, single_last=False):
+def sm_rows(codes, *, as_label=True, inst=INST, items=ITEMS, single_last=False,
+            role=True):
     """SurveyMonkey 'All responses data' export (expanded): row 1 metadata names and question
     texts (a matrix question's text only above its first column), row 2 'Response' or the
     matrix row texts, then one row per respondent.  single_last: the last item is a question
@@ -375,8 +376,9 @@ def sm_rows(codes, *, as_label=True, inst=INST, items=ITEMS, single_last=False):
     if single_last:
         row1.append(text(items[-1], "en", inst))
         row2.append("Response")
-    row1.append("What is your role?")
-    row2.append("Response")
+    if role:
+        row1.append("What is your role?")
+        row2.append("Response")
     labels = CWI.scale_labels("en")
     rows = [row1, row2]
     for i, row in enumerate(codes):
@@ -384,7 +386,7 @@ def sm_rows(codes, *, as_label=True, inst=INST, items=ITEMS, single_last=False):
                      f"05/{i + 1:02d}/2024 10:0{i % 10}:00 AM", f"192.168.1.{i + 1}",
                      f"person{i}@example.com", f"First{i}", f"Last{i}", f"cust-{i}",
                      *["" if np.isnan(c) else (labels[int(c)] if as_label else int(c))
-                       for c in row], "Manager"])
+                       for c in row], *(["Manager"] if role else [])])
     return rows
 
 
@@ -416,8 +418,8 @@ def test_surveymonkey_two_header_rows(tmp_path, fmt):
 def test_surveymonkey_numerical_values_full_cwi_customer_form(tmp_path):
     form = CWI.form("customer")
     codes = draw(n=10, items=form.items, seed=13)
-    rows = sm_rows(codes, as_label=False, inst=CWI, items=form.items)
-    path = write_xlsx(tmp_path / "sm.xlsx", rows)
+    rows = sm_rows(codes, as_label=False, inst=CWI, items=form.items, role=False)
+    path = write_xlsx(tmp_path / "sm.xlsx", rows)  # the matrix is the last question
     with pytest.warns(PersonalDataWarning):
         df = read_checked(path, form, id_column="Respondent ID")
     items_equal(df, codes, form.items)
