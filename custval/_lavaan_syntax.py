@@ -8,7 +8,10 @@ the single indicator of a factor has its residual variance fixed to 0.
 
 Supported operators: ``=~`` (measurement; a latent on the right-hand side
 makes a second-order factor), ``~~`` (variances and covariances), ``~``
-(regressions between latent variables), ``~ 1`` (intercepts / latent means),
+(regressions between latent variables, of latent variables or indicators on
+observed exogenous covariates -- lavaan's ``fixed.x = TRUE``: the
+covariates' variance/covariance/mean rows are added fixed, ``exo = 1``, and
+filled with sample values by the caller), ``~ 1`` (intercepts / latent means),
 ``==`` (linear equality constraints among labels and numbers, e.g.
 ``a == b``, ``a == 2*b``, ``a + b == 1``), ``<`` / ``>`` (linear inequality constraints, e.g.
 ``a > 0``) and ``:=`` (defined parameters: an

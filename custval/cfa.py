@@ -69,8 +69,8 @@ class CFA:
     Parameters
     ----------
     model : str or Instrument
-        lavaan model syntax (``=~``, ``~~``, ``~`` between latent variables,
-        ``~ 1``, fixed values ``1*x``, ``NA*x``, labels, ``start()``,
+        lavaan model syntax (``=~``, ``~~``, ``~`` between latent variables
+        and on observed covariates (see Notes), ``~ 1``, fixed values ``1*x``, ``NA*x``, labels, ``start()``,
         ``c(...)`` per group, linear equality constraints ``==`` among labels
         and numbers such as ``a == b``, ``a == 2*b``, ``a + b == 1``,
         ``m1 == 0``, and defined parameters ``name := expression``), or any
@@ -146,6 +146,10 @@ class CFA:
         Cases used per group label; ``n_excluded_`` rows dropped (listwise).
     r2_ : DataFrame
         R² per item (and per endogenous latent), one column per group.
+    covariates_ : list of str
+        The observed exogenous covariates (fixed.x, see Notes); ``params_``
+        then also has lavaan's ``std_nox`` column (``std_all`` without
+        rescaling the covariates).
     x_ : ndarray
         Estimates of the distinct free parameters (``free`` column).
     vcov_ : ndarray
@@ -197,6 +201,28 @@ class CFA:
     is present.  A parameter that the constraints determine
     (``m1 == 0``) gets ``se = 0`` and NaN z; lavaan prints NA or 0 there
     depending on rounding.
+
+    Observed covariates (MIMIC models): ``F ~ z1 + z2`` regresses a latent
+    variable on observed exogenous covariates (e.g. ``SAT ~ tenure +
+    gender``), and ``x ~ z`` with ``x`` an indicator adds a direct effect
+    (the MIMIC test of differential item functioning).  As lavaan's
+    defaults (``fixed.x = TRUE``, ``conditional.x = FALSE``) the covariates'
+    variances, covariances and (with a mean structure) means are fixed at
+    their sample values (denominator ``n``) and are not free parameters;
+    their moments are not counted as data either (``df = ndat - npar``,
+    ``ndat`` without the covariates' moments), ``logl`` is conditional on
+    the covariates, the baseline model keeps their covariances, and the
+    Yuan-Bentler trace leaves their moments out of the saturated model.
+    Internally each covariate is a latent variable with loading 1 and no
+    residual variance.  ``std_all`` scales by the covariates' sample standard
+    deviations, ``std_lv`` and ``std_nox`` leave them unscaled.  Residual
+    covariances among latent outcomes are free (lavaan's ``auto.cov.y``);
+    latent outcomes and exogenous factors are not correlated.  Covariates
+    must be exogenous (not indicators, not outcomes) and their rows cannot be
+    written in the model; ``missing="fiml"`` and
+    :meth:`modification_indices` are not available with covariates yet.
+    Checked against lavaan 0.6-14 (ML, MLR, groups, ``group.equal``
+    including "regressions", direct effects) at ~1e-9.
 
     Linear equality constraints ``A x = b`` over the distinct free
     parameters ``x`` (``a == 2*b``, ``a + b == 1``) are imposed as lavaan
@@ -297,6 +323,30 @@ class CFA:
     # In R: fit <- lavaan::cfa(model_def, data = HolzingerSwineford1939)
     #       parameterEstimates(fit, standardized = TRUE)
     #       fit_eq <- lavaan::cfa(paste(model_def, "a + b == 2"), data = HolzingerSwineford1939)
+
+    A MIMIC model: two factors regressed on age (years) and sex, observed
+    covariates whose (co)variances are fixed at the sample values:
+
+    >>> model_mimic = model + '''
+    ...   visual  ~ ageyr
+    ...   textual ~ ageyr + sex
+    ... '''
+    >>> fit = CFA(model_mimic).fit(hs)
+    >>> reg = fit.params_[fit.params_["op"] == "~"]
+    >>> print(reg[["lhs", "op", "rhs", "est", "se", "std_all", "std_nox"]].round(3).to_string(index=False))
+        lhs op   rhs    est    se  std_all  std_nox
+     visual  ~ ageyr -0.035 0.059   -0.041   -0.039
+    textual  ~ ageyr -0.207 0.058   -0.217   -0.207
+    textual  ~   sex  0.196 0.112    0.098    0.196
+    >>> print(fit.fit_measures_[["npar", "chisq", "df", "cfi"]].round(3).to_string())
+    npar      22.000
+    chisq    170.298
+    df        41.000
+    cfi        0.862
+
+    # In R: fit <- lavaan::cfa(model_mimic, data = HolzingerSwineford1939)  # fixed.x = TRUE
+    #       parameterEstimates(fit, standardized = TRUE)  # std.all, std.nox
+    #       fitMeasures(fit, c("npar", "chisq", "df", "cfi"))
     """
 
     r_call = "lavaan::cfa(model, data, estimator = 'ML')"
