@@ -259,8 +259,10 @@ def plan(columns: list[str], second_row: list[str] | None, instrument, items, *,
     by = "given (platform=)" if platform else evidence
     if platform and detected and detected != platform:
         by += f"; the columns look like {detected} ({evidence})"
-    user = set(user_columns or ())
+    user_map = dict(user_columns or {})
+    user = set(user_map)
     items = tuple(items)
+    taken = set(user_map.values())  # items the caller maps with columns=
     itemset = set(items)
     out = Plan(source=source, detected_by=by, header_mode="id", lang=lang, columns=list(cols))
 
@@ -301,7 +303,7 @@ def plan(columns: list[str], second_row: list[str] | None, instrument, items, *,
         if reason:
             out.personal.append({"column": c, "reason": reason})
 
-    present = {c for c in out.columns if c in itemset}
+    present = {user_map.get(c, c) for c in out.columns} & itemset
     if header == "id" or (header is None and sub is None and present >= itemset):
         out.lang = None
         return out
@@ -313,7 +315,7 @@ def plan(columns: list[str], second_row: list[str] | None, instrument, items, *,
             if not m or c in user or c in itemset:
                 continue
             q, sq = m.group(1), m.group(2)
-            target = next((t for t in (f"{q}_{sq}", f"{q}{sq}") if t in itemset), None)
+            target = next((t for t in (f"{q}_{sq}", f"{q}{sq}") if t in itemset - taken), None)
             if target is not None:
                 out.columns[j] = target
                 out.column_map[c] = target
@@ -322,13 +324,13 @@ def plan(columns: list[str], second_row: list[str] | None, instrument, items, *,
             out.header_mode = "code"
             out.lang = None
             out.notes.append("question-code headings Q[SQ] mapped to item Q_SQ (or QSQ)")
-            if header == "code" or {c for c in out.columns if c in itemset} >= itemset:
+            if header == "code" or {user_map.get(c, c) for c in out.columns} >= itemset:
                 return out
     # ---- question texts
     tries = [lang] if lang is not None else list(languages)
     best = None
     for lg in tries:
-        texts = _texts(instrument, items, lg)
+        texts = _texts(instrument, [it for it in items if it not in taken], lg)
         found = {}
         for j, c in enumerate(out.columns):
             if c in user or c in itemset or c in out.metadata_columns:
@@ -366,7 +368,7 @@ def plan(columns: list[str], second_row: list[str] | None, instrument, items, *,
             continue
         out.column_map[out.columns[js[0]]] = it
         out.columns[js[0]] = it
-    missing = [it for it in items if it not in out.columns]
+    missing = [it for it in items if it not in out.columns and it not in taken]
     if missing:
         others = [c for c in out.columns if c not in itemset and c not in out.metadata_columns
                   and c not in user]

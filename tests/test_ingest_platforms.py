@@ -511,3 +511,13 @@ def test_item_texts_holding_dashes_and_brackets(tmp_path):
     np.testing.assert_array_equal(df[["Q1", "Q2"]].to_numpy(), [[4, 5], [2, np.nan]])
     assert df.attrs["custval"]["platform"]["column_map"] == {rows[0][1]: "Q1",
                                                              rows[0][2]: "Q2"}
+
+
+def test_callers_columns_are_respected_by_text_matching(tmp_path):
+    codes = draw(seed=17)
+    rows = google_rows(codes, grid=False)
+    rows[0][1] = "q1"  # the caller maps this one; the others are matched by their texts
+    path = write_csv(tmp_path / "g.csv", rows)
+    df = read_checked(path, INST, lang="en", columns={"q1": "CPROC_P1"})
+    items_equal(df, codes)
+    assert "q1" not in df.attrs["custval"]["platform"]["column_map"]
