@@ -186,3 +186,21 @@ def test_summary_marks_residual_variances_as_lavaan():
     text = fit.summary()
     assert "   .visual " in text and "   .x1 " in text
     assert "    ageyr " in text and "   .ageyr" not in text and "    speed " in text
+
+
+def test_cluster_robust_mimic_matches_lavaan():
+    # cfa(..., cluster = "cl5", estimator = "MLR") with covariates and a direct effect
+    gold = load_golden("cfa", "covariates")["cluster_mlr"]
+    assert gold["options"]["se"] == "robust.cluster"
+    r = np.arange(1, len(_hs()) + 1)
+    fit = CFA(gold["model"], estimator="MLR", cluster="cl5").fit(_hs().assign(cl5=(r - 1) // 5))
+    ours, pe = _aligned(fit, gold)
+    for ours_col, lav_col in (("est", "est"), ("se", "se"), ("std_all", "std.all"), ("std_nox", "std.nox")):
+        np.testing.assert_allclose(ours[ours_col], pe[lav_col], atol=1e-6, rtol=0, err_msg=ours_col)
+    compared = 0
+    for name, value in gold["fit"].items():
+        if name in fit.fit_measures_.index and value is not None:
+            compared += 1
+            atol = 1e-7 if "pvalue" in name else 0.0
+            assert fit.fit_measures_[name] == pytest.approx(value, rel=1e-6, abs=atol), name
+    assert compared >= 60

@@ -389,6 +389,22 @@ hs_mimic <- paste(hs_model, "
 hs_direct <- paste(hs_mimic, "
   x3 ~ sex
 ")
+hs_cl <- hs
+hs_cl$cl5 <- (seq_len(nrow(hs)) - 1L) %/% 5L  # as tests/r/cfa_cluster.R
+# cluster-robust MLR (lavResiduals is not available with clusters: a smaller record)
+case_cluster <- function(model, data, ...) {
+  fit <- cfa(model, data = data, ..., optim.method = "GN", optim.gn.tol.x = 1e-12,
+             optim.gn.iter.max = 1000L)
+  fm <- fitMeasures(fit)
+  list(call = list(...), model = model, lavaan_version = as.character(packageVersion("lavaan")),
+       converged = lavInspect(fit, "converged"),
+       max_abs_gradient = max(abs(lavInspect(fit, "optim.gradient"))),
+       optimizer = "GN (optim.gn.tol.x = 1e-12)",
+       options = list(se = lavInspect(fit, "options")$se, test = lavInspect(fit, "options")$test),
+       partable = cols(parTable(fit)),
+       pe = cols(parameterEstimates(fit, standardized = TRUE)),
+       fit = as.list(setNames(as.numeric(fm), names(fm))))
+}
 if (want("covariates")) save(list(
   ml = case(hs_mimic, hs, estimator = "ML"),
   mlr = case(hs_mimic, hs, estimator = "MLR", mi = FALSE),
@@ -400,6 +416,7 @@ if (want("covariates")) save(list(
   school_equal = case(hs_mimic, hs, estimator = "ML", group = "school",
                       group.equal = c("loadings", "intercepts", "regressions"), mi = FALSE),
   school_equal_mlr = case(hs_direct, hs, estimator = "MLR", group = "school",
-                          group.equal = c("loadings", "intercepts", "regressions"), mi = FALSE)
+                          group.equal = c("loadings", "intercepts", "regressions"), mi = FALSE),
+  cluster_mlr = case_cluster(hs_direct, hs_cl, estimator = "MLR", cluster = "cl5")
 ), "covariates")
 cat("done\n")
