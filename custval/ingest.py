@@ -17,7 +17,8 @@ What goes out
     ``float64``, and this is reported).  ``df.attrs["custval"]`` holds the
     provenance: source path, SHA-256, format details, rows read / returned /
     excluded (with reasons and row numbers), every rule applied with its
-    counts per column, the columns that look like personal data, and the
+    counts per column, the columns that look like personal data, the survey
+    platform and how its headers were mapped to items (``platform``), and the
     instrument's name and version.
 
 The rules
@@ -931,6 +932,12 @@ def read_survey(path, instrument, *, id_column: str | None = None, sheet=None,
     seed, startdate, datestamp and no ``Q[SQ]`` heading) are not claimed as
     LimeSurvey: incomplete responses are flagged and counted as before, without
     the warning.  Finnish full-text LimeSurvey system headings are not renamed.
+    Not read: LimeSurvey's "abbreviated question text" headings (truncated
+    texts; export with question codes instead) and its SPSS/R exports' flattened
+    names (map them with ``columns=``).  An export that writes ``N/A`` (or any
+    other text) for unanswered questions needs ``missing_codes=["N/A"]``.
+    Google Forms checkbox grids (several answers in one cell) are not item
+    answers and are left as text.
 
     Examples
     --------
