@@ -537,7 +537,8 @@ def _validate(chunks, src: _Source, spec: _Spec, *, id_column, columns, exclude,
 
         hints = {}
         for it in missing_items:
-            close = difflib.get_close_matches(it, names, n=1, cutoff=0.6)
+            close = difflib.get_close_matches(  # an item column is no candidate for another
+                it, [c for c in names if c not in spec.items], n=1, cutoff=0.6)
             ci = [c for c in names if c.casefold() == it.casefold()]
             if ci or close:
                 hints[it] = (ci or close)[0]

@@ -303,6 +303,7 @@ def test_google_forms_whitespace_normalised_but_unmatched_headers_listed(tmp_pat
     probs = {p["rule"]: p for p in info.value.problems}
     assert set(probs) == {"missing_item_column", "unmatched_header"}
     assert probs["missing_item_column"]["values"] == ["CPROC_P2"]
+    assert "CPROC_P5" not in probs["missing_item_column"]["allowed"]  # an item is no hint
     un = [p for p in info.value.problems if p["rule"] == "unmatched_header"]
     assert [p["column"] for p in un] == [rows[0][2].strip(), "What is your role?"]
     assert un[0]["values"] == ["closest missing item: CPROC_P2"]
@@ -486,8 +487,18 @@ def test_answer_codes_declared_by_the_codebook_and_error_provenance(tmp_path):
 
     inst = WithCodes(**{f.name: getattr(INST, f.name) for f in dataclasses.fields(INST)})
     codes = draw(seed=16)
-    path = write_csv(tmp_path / "ls.csv", lime_rows(codes, answer=lambda c: f"A{int(c)}",
-                                                    incomplete=()))
+    rows = lime_rows(codes, answer=lambda c: f"A{int(c)}", incomplete=())
+    rows[3][9] = "A8"  # code 8 = "don't know" in the codebook: missing, counted
+    codes[2, 2] = np.nan
+    path = write_csv(tmp_path / "ls.csv", rows)
+    with pytest.raises(DataValidationError, match="A8"):  # 8 is not in {"A1": 1, .. "A7": 7}
+        read_checked(path, inst)
+    df = read_checked(path, inst, answer_codes={f"A{k}": k for k in range(1, 9)})  # wins
+    items_equal(df, codes)
+    assert rule_n(df, "dont_know_code") == 1
+    rows[3][9] = "A2"
+    codes[2, 2] = 2
+    write_csv(path, rows)
     df = read_checked(path, inst)
     items_equal(df, codes)
     assert "answer codes declared by the codebook (answer_codes)" in \
