@@ -26,6 +26,11 @@ from ._sem_model import SemModel
 def modification_indices(fit) -> pd.DataFrame:
     model, pt = fit._model, fit.partable_
     observed, latent = fit.observed_, fit.latent_
+    covariates = list(getattr(fit, "covariates_", ()))
+    # candidates: loadings on and residual covariances of the indicators (not
+    # of the fixed.x covariates)
+    indicators = [v for v in observed if v not in covariates]
+    direct = set(pt.loc[(pt["op"] == "~") & pt["lhs"].isin(indicators), "lhs"])
     ngroups = model.ngroups
     existing = set()
     for r in pt.itertuples():
@@ -36,11 +41,12 @@ def modification_indices(fit) -> pd.DataFrame:
     extra = []
     for g in range(1, ngroups + 1):
         for f in latent:
-            for v in observed:
-                if (g, "=~", f, v) not in existing:
+            for v in indicators:
+                # (lavaan proposes no loadings onto an indicator with a direct effect, 'x ~ z')
+                if (g, "=~", f, v) not in existing and v not in direct:
                     extra.append({"lhs": f, "op": "=~", "rhs": v, "group": g})
-        for i, v1 in enumerate(observed):
-            for v2 in observed[i + 1 :]:
+        for i, v1 in enumerate(indicators):
+            for v2 in indicators[i + 1 :]:
                 if (g, "~~", frozenset((v1, v2))) not in existing:
                     extra.append({"lhs": v1, "op": "~~", "rhs": v2, "group": g})
     cols = ["lhs", "op", "rhs", "group", "mi", "epc", "sepc_lv", "sepc_all"]
@@ -62,7 +68,7 @@ def modification_indices(fit) -> pd.DataFrame:
     ext["free"] = model.nx + 1 + np.arange(len(ext))
     ext["ustart"] = np.nan
     ext_pt = pd.concat([base, ext], ignore_index=True)
-    ext_model = SemModel(ext_pt, observed, latent, ngroups)
+    ext_model = SemModel(ext_pt, observed, latent, ngroups, exo=covariates)
     ext_model.meanstructure = model.meanstructure
     problem = MLProblem(ext_model, fit._groups)
     x_ext = np.concatenate([fit.x_, start_ext])

@@ -219,8 +219,11 @@ class CFA:
     covariances among latent outcomes are free (lavaan's ``auto.cov.y``);
     latent outcomes and exogenous factors are not correlated.  Covariates
     must be exogenous (not indicators, not outcomes) and their rows cannot be
-    written in the model; ``missing="fiml"`` and
-    :meth:`modification_indices` are not available with covariates yet.
+    written in the model; ``missing="fiml"`` is not available with
+    covariates yet.  :meth:`modification_indices` then covers cross-loadings
+    and residual covariances of the indicators (not onto an indicator with a
+    direct effect, as lavaan); lavaan's list also has latent covariances and
+    regressions, which custval does not generate.
     Checked against lavaan 0.6-14 (ML, MLR, groups, ``group.equal``
     including "regressions", direct effects) at ~1e-9.
 
@@ -842,7 +845,10 @@ class CFA:
         factor's items) has no MI; as ``modindices(na.remove = TRUE)`` it is
         left out, and the removed candidates are listed in
         ``attrs["not_identified"]``.  Verified against lavaan for complete-data
-        ML fits (one and several groups, with equality constraints).
+        ML fits (one and several groups, with equality constraints).  With
+        observed covariates the candidates are the same (the covariates get
+        none, nor do loadings onto an indicator with a direct effect); lavaan
+        additionally lists latent covariances and regressions.
 
         Examples
         --------
@@ -863,12 +869,6 @@ class CFA:
         """
         from ._modindices import modification_indices
 
-        if self.covariates_:
-            raise SpecificationError(
-                "modification indices are not available yet for models with observed covariates "
-                f"({', '.join(self.covariates_)}): lavaan's candidate set then also includes latent "
-                "covariances and regressions, which custval does not generate"
-            )
         if self._model.con_k is not None:
             raise SpecificationError(
                 "modification indices are not available for models with general linear equality "

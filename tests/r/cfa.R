@@ -408,9 +408,9 @@ case_cluster <- function(model, data, ...) {
 if (want("covariates")) save(list(
   ml = case(hs_mimic, hs, estimator = "ML"),
   mlr = case(hs_mimic, hs, estimator = "MLR", mi = FALSE),
-  school_ml = case(hs_mimic, hs, estimator = "ML", group = "school", mi = FALSE),
+  school_ml = case(hs_mimic, hs, estimator = "ML", group = "school"),
   school_mlr = case(hs_mimic, hs, estimator = "MLR", group = "school", mi = FALSE),
-  direct_ml = case(hs_direct, hs, estimator = "ML", mi = FALSE),
+  direct_ml = case(hs_direct, hs, estimator = "ML"),
   direct_mlr = case(hs_direct, hs, estimator = "MLR", mi = FALSE),
   mean_stdlv = case(hs_mimic, hs, estimator = "ML", meanstructure = TRUE, std.lv = TRUE, mi = FALSE),
   school_equal = case(hs_mimic, hs, estimator = "ML", group = "school",
