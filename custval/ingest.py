@@ -919,13 +919,14 @@ def read_survey(path, instrument, *, id_column: str | None = None, sheet=None,
                    Address, First/Last Name, Custom Data 1)   "Numerical value"); not
                    and question texts (a matrix text only     checked against a real
                    above its first column), row 2 matrix      file
-                   row texts or "Response"; row 2 is excluded
-                   and reported; answers as text or numbers
+                   row texts or "Response"; row 2 is
+                   excluded and reported; answers as text
+                   or numbers
     webropol       question texts as headers, matrix          ASSUMED: no published raw
                    subitems as ``question - subitem``;        Webropol export was
-                   answers as label text or numbers;          available; only read when
-                   ``platform="webropol"`` records the source named, otherwise the same
-                                                              headers are read as
+                   answers as label text or numbers; the      available; only claimed
+                   source is recorded when                    when named, otherwise the
+                   ``platform="webropol"`` is given           same headers are read as
                                                               generic text headers
     =============  =========================================  ==========================
 
