@@ -389,6 +389,12 @@ hs_mimic <- paste(hs_model, "
 hs_direct <- paste(hs_mimic, "
   x3 ~ sex
 ")
+# a latent mediator: covariates and a factor predicting factors
+hs_struct <- paste(hs_model, "
+  visual  ~ ageyr + grade
+  textual ~ visual + sex
+  speed   ~ textual + ageyr
+")
 hs_cl <- hs
 hs_cl$cl5 <- (seq_len(nrow(hs)) - 1L) %/% 5L  # as tests/r/cfa_cluster.R
 # cluster-robust MLR (lavResiduals is not available with clusters: a smaller record)
@@ -417,6 +423,8 @@ if (want("covariates")) save(list(
                       group.equal = c("loadings", "intercepts", "regressions"), mi = FALSE),
   school_equal_mlr = case(hs_direct, hs, estimator = "MLR", group = "school",
                           group.equal = c("loadings", "intercepts", "regressions"), mi = FALSE),
-  cluster_mlr = case_cluster(hs_direct, hs_cl, estimator = "MLR", cluster = "cl5")
+  cluster_mlr = case_cluster(hs_direct, hs_cl, estimator = "MLR", cluster = "cl5"),
+  struct_ml = case(hs_struct, hs, estimator = "ML", mi = FALSE),
+  struct_mlr = case(hs_struct, hs, estimator = "MLR", mi = FALSE)
 ), "covariates")
 cat("done\n")
