@@ -494,7 +494,7 @@ class CFA:
             groups.append(gd)
         if n_excluded:
             warnings.warn(
-                f"{n_excluded} row(s) with missing item values were excluded "
+                f"{n_excluded} row(s) with missing {'item' if not exo else 'item or covariate'} values were excluded "
                 f"({'listwise deletion' if missing == 'listwise' else 'no observed item'}); "
                 "use missing='fiml' to keep incomplete rows",
                 MissingDataWarning,
