@@ -78,6 +78,9 @@ class ScaleModel(_Model):
     min: Number
     max: Number
     labels: dict[Lang, dict[Annotated[int, Field(strict=True)], StrictStr]] | None = None
+    # survey-platform answer codes (LimeSurvey "A1"/"AO01"): {code: number} or a regular
+    # expression with one group (the number), e.g. 'AO?0*(\d+)'; read_survey(answer_codes=)
+    answer_codes: dict[StrictStr, Number] | StrictStr | None = None
 
 
 class DontKnowModel(_Model):

@@ -141,6 +141,10 @@ class Instrument:
     missing_codes, dont_know_codes : tuple of numbers
         Codes that mean "missing" / "don't know"; both become missing on ingest.
     dont_know_labels : mapping of language -> tuple of str
+    answer_codes : mapping of str -> number, str or None
+        Answer codes of a survey platform (``scale: answer_codes:`` in the YAML): a mapping
+        ``{"A1": 1, ...}`` or a regular expression with one group (``'AO?0*(\\d+)'``);
+        :func:`custval.read_survey` uses it when its own ``answer_codes=`` is not given.
     forms : mapping of perspective -> {"label": {lang: str}, "respondents": str}
     perspective : str or None
         Set on a sub-instrument made by :meth:`form`.
@@ -166,6 +170,7 @@ class Instrument:
     item_defs: tuple[Item, ...]
     perspective: str | None = None
     source: str | None = dataclasses.field(default=None, compare=False)
+    answer_codes: Mapping[str, float] | str | None = None
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -791,6 +796,8 @@ def _instrument(m: schema.CodebookModel, path) -> Instrument:
         missing_codes=missing_codes, dont_know_codes=dk_codes, dont_know_labels=FrozenMap(dk_labels),
         forms=forms, construct_defs=tuple(cons), item_defs=tuple(items),
         source=str(path) if path is not None else None,
+        answer_codes=(FrozenMap({k: _num(v) for k, v in m.scale.answer_codes.items()})
+                      if isinstance(m.scale.answer_codes, dict) else m.scale.answer_codes),
     )
 
 

@@ -482,10 +482,8 @@ def test_forced_header_modes(tmp_path):
 def test_answer_codes_declared_by_the_codebook_and_error_provenance(tmp_path):
     import dataclasses
 
-    class WithCodes(type(INST)):  # a codebook that declares its answer codes
-        answer_codes = {f"A{k}": k for k in range(1, 8)}
-
-    inst = WithCodes(**{f.name: getattr(INST, f.name) for f in dataclasses.fields(INST)})
+    # a codebook that declares its answer codes (YAML: scale: answer_codes:)
+    inst = dataclasses.replace(INST, answer_codes={f"A{k}": k for k in range(1, 8)})
     codes = draw(seed=16)
     rows = lime_rows(codes, answer=lambda c: f"A{int(c)}", incomplete=())
     rows[3][9] = "A8"  # code 8 = "don't know" in the codebook: missing, counted
@@ -532,3 +530,27 @@ def test_callers_columns_are_respected_by_text_matching(tmp_path):
     df = read_checked(path, INST, lang="en", columns={"q1": "CPROC_P1"})
     items_equal(df, codes)
     assert "q1" not in df.attrs["custval"]["platform"]["column_map"]
+
+
+def test_answer_codes_declared_in_the_codebook(tmp_path):
+    # scale: answer_codes: in a YAML codebook is used when read_survey gets no answer_codes=
+    import json
+
+    codebook = {
+        "format": "custval-codebook/1", "name": "ls_demo", "version": "1.0",
+        "title": {"en": "LimeSurvey demo"}, "citation": "simulated", "languages": ["en"],
+        "scale": {"min": 1, "max": 7, "answer_codes": r"AO?0*(\d+)"},
+        "constructs": [{"id": "CPROC", "label": {"en": "Customer processes"},
+                        "items": [{"id": it, "text": {"en": text(it)}} for it in ITEMS]}],
+    }
+    cb = tmp_path / "ls_demo.yaml"
+    cb.write_text(json.dumps(codebook, indent=1), encoding="utf-8")  # JSON is YAML
+    inst = custval.load_instrument(cb)
+    assert inst.answer_codes == r"AO?0*(\d+)"
+    codes = draw()
+    path = write_csv(tmp_path / "ls.csv", lime_rows(codes), quote_all=True)
+    with pytest.warns(IncompleteResponseWarning):
+        df = read_checked(path, inst, id_column="id")
+    items_equal(df, codes)
+    (rec,) = [r for r in df.attrs["custval"]["rules"] if r["rule"] == "answer_code_to_code"]
+    assert rec["answer_code_pattern"] == r"AO?0*(\d+)"
