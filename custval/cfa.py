@@ -415,7 +415,7 @@ class CFA:
             clusters = data[self.cluster]
             if clusters.isna().any():
                 rows = list(np.flatnonzero(clusters.isna().to_numpy())[:10])
-                raise SpecificationError(
+                raise DataValidationError(
                     f"{int(clusters.isna().sum())} row(s) have no value in the cluster column {self.cluster!r} "
                     f"(0-based positions, first 10: {rows}); every row needs a cluster id")
 

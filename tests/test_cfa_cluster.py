@@ -11,7 +11,12 @@ import pytest
 
 from custval._paths import RAW_DATA_DIR
 from custval.cfa import CFA
-from custval.exceptions import InsufficientDataError, MissingDataWarning, SpecificationError
+from custval.exceptions import (
+    DataValidationError,
+    InsufficientDataError,
+    MissingDataWarning,
+    SpecificationError,
+)
 from tests.conftest import load_golden
 
 KWARGS = {
@@ -90,7 +95,7 @@ def test_cluster_input_errors():
         CFA(model, estimator="MLR", cluster="cl5", missing="fiml").fit(hs)
     bad = hs.assign(cl5=hs["cl5"].astype(float))
     bad.loc[[3, 10], "cl5"] = np.nan
-    with pytest.raises(SpecificationError, match=r"2 row\(s\).*no value in the cluster column 'cl5'"):
+    with pytest.raises(DataValidationError, match=r"2 row\(s\).*no value in the cluster column 'cl5'"):
         CFA(model, estimator="MLR", cluster="cl5").fit(bad)
     with pytest.raises(InsufficientDataError, match="cluster"):
         CFA(model, estimator="MLR", cluster="school").fit(hs.assign(school="one"))
