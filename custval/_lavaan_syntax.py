@@ -768,18 +768,25 @@ def build_partable(
                 env[d.lhs] = linear_form(d.expr, env)
             except _NonLinear:
                 env[d.lhs] = None
-        for s in general:
+        known = {k: v for k, v in env.items() if v is not None}
+
+        def linear_row(s, kind: str, examples: str):
+            """(coefficients over the free parameters, constant) of a linear constraint."""
             try:
-                const, coef = linear_form(s.expr, {k: v for k, v in env.items() if v is not None})
+                const, coef = linear_form(s.expr, known)
             except (_NonLinear, KeyError):
                 raise _syntax_error(
                     s.line, s.lineno,
-                    "only linear equality constraints are supported (e.g. 'a == b', 'a == 2*b', "
-                    "'a + b == 1'); this one is nonlinear in the parameters",
+                    f"only linear {kind} constraints are supported ({examples}); this one is nonlinear "
+                    "in the parameters",
                 ) from None
             row = np.zeros(nfree)
             for k, v in coef.items():
                 row[k - 1] += v
+            return row, const
+
+        for s in general:
+            row, const = linear_row(s, "equality", "e.g. 'a == b', 'a == 2*b', 'a + b == 1'")
             if not np.any(row != 0):
                 if abs(const) > 1e-12:
                     raise SpecificationError(
@@ -790,17 +797,7 @@ def build_partable(
             a_rows.append(row)
             b_vals.append(-const)
         for s in inequalities:
-            try:
-                const, coef = linear_form(s.expr, {k: v for k, v in env.items() if v is not None})
-            except (_NonLinear, KeyError):
-                raise _syntax_error(
-                    s.line, s.lineno,
-                    "only linear inequality constraints are supported (e.g. 'a > 0', 'a < b'); "
-                    "this one is nonlinear in the parameters",
-                ) from None
-            row = np.zeros(nfree)
-            for k, v in coef.items():
-                row[k - 1] += v
+            row, const = linear_row(s, "inequality", "e.g. 'a > 0', 'a < b'")
             if not np.any(row != 0):
                 raise SpecificationError(f"line {s.lineno}: {s.line!r}: the constraint involves no free parameter")
             g_rows.append(row)  # row @ x + const >= 0
