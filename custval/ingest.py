@@ -144,7 +144,7 @@ def _spec(instrument, missing_codes) -> _Spec:
     for lang in langs:
         try:
             lab = instrument.scale_labels(lang) or {}
-        except Exception:  # a language the codebook does not have
+        except SpecificationError:  # a language the codebook does not have
             continue
         for code, text in lab.items():
             key = _norm(text)
