@@ -667,13 +667,32 @@ def standardized_residuals(fit, kind: str = "cor.bentler"):
         out_[np.ix_(keep, keep)] = np.linalg.inv(mat[np.ix_(keep, keep)])
         return out_
 
-    for gd, (ds, dm), (sigma, mu) in zip(groups, model.delta(fit.x_), fit._implied):
-        s, m = gd.sample_cov, gd.sample_mean
+    deltas = []
+    for ds, dm in model.delta(fit.x_):
         delta = _vech_delta(ds, dm)
-        if not means:
-            delta = delta[p:]
-        acov_obs = masked_inv(h1_info(s)) / gd.n
-        a1 = masked(h1_info(sigma))
+        deltas.append(delta if means else delta[p:])
+    robust = fit._estimator == "MLR"
+    if robust:
+        # MLR (lavaan information = "observed"): A1 is the observed h1 information at the
+        # model-implied moments, the model information is sum_g w_g Delta' A1 Delta
+        # (observed.information = "h1"), and the sample statistics' ACOV is the sandwich
+        # A1u^-1 B1u A1u^-1 / n_g of the unstructured h1 model (lavaan:::lav_model_h1_acov)
+        from ._robust import h1_information
+
+        a1_groups = [masked(h1_information(gd, sigma, mu, means)[0])
+                     for gd, (sigma, mu) in zip(groups, fit._implied)]
+        e_h1 = sum(gd.n / ntotal * d.T @ a @ d for gd, d, a in zip(groups, deltas, a1_groups))
+        e_inv = np.linalg.inv(e_h1)
+    for g, (gd, delta, (sigma, mu)) in enumerate(zip(groups, deltas, fit._implied)):
+        s, m = gd.sample_cov, gd.sample_mean
+        if robust:
+            a1u_inv = masked_inv(h1_info(s))
+            b1u = masked(h1_information(gd, s, m, means)[1])
+            acov_obs = a1u_inv @ b1u @ a1u_inv / gd.n
+            a1 = a1_groups[g]
+        else:
+            acov_obs = masked_inv(h1_info(s)) / gd.n
+            a1 = masked(h1_info(sigma))
         acov_est = gd.n / ntotal * delta @ e_inv @ delta.T
         q = np.eye(len(acov_est)) - acov_est @ a1
         acov = q @ acov_obs @ q.T

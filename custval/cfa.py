@@ -955,9 +955,11 @@ class CFA:
         variances; the residuals behind SRMR).  Returns ``{"cov": DataFrame,
         "mean": Series or None}`` (a dict of those keyed by group label when
         there are several groups).  ``z=True`` (with ``type="cor.bentler"``,
-        ML, complete data) adds ``"cov_z"`` / ``"mean_z"``: the standardized
-        residuals of ``lavaan::lavResiduals(fit)`` (residual / its standard
-        error; residuals below 1e-4 are left as they are, as lavaan does).
+        ML or MLR, complete data, no clusters) adds ``"cov_z"`` / ``"mean_z"``:
+        the standardized residuals of ``lavaan::lavResiduals(fit)`` (residual
+        / its standard error; residuals below 1e-4 are left as they are, as
+        lavaan does; under MLR the standard errors use the sandwich ACOV of the
+        sample moments and the observed h1 information, as lavaan).
 
         Examples
         --------
@@ -977,9 +979,10 @@ class CFA:
             raise SpecificationError(f"type={type!r}; allowed: 'raw', 'cor', 'cor.bollen', 'cor.bentler'")
         zs = None
         if z:
-            if self._estimator != "ML" or self._missing != "listwise":
+            if self._missing != "listwise" or self.cluster is not None:
                 raise SpecificationError(
-                    "standardized residuals (z=True) are available for estimator='ML' with complete data only"
+                    "standardized residuals (z=True) are available for complete data (ML or MLR) without "
+                    "clusters only"
                 )
             if kind != "cor.bentler":
                 raise SpecificationError("z=True needs type='cor.bentler' (lavaan::lavResiduals' default)")

@@ -288,7 +288,8 @@ def test_residuals_r2_implied_match_lavaan(case):
         np.testing.assert_allclose(fit.r2_[lab].loc[r2.index], r2, atol=tol)
 
 
-@pytest.mark.parametrize("case", ["hs39-ml", "hs39-mean", "sim-ml", "school-ml", "school-scalar", "mobi-ml"])
+@pytest.mark.parametrize("case", ["hs39-ml", "hs39-mean", "sim-ml", "school-ml", "school-scalar", "mobi-ml",
+                                  "hs39-mlr", "school-mlr", "mobi-mlr", "school-scalar-mlr"])
 def test_standardized_residuals_match_lavresiduals(case):
     fit, gold = _fit(case)
     tol = 1e-6

@@ -106,3 +106,9 @@ def test_cluster_input_errors():
         warnings.simplefilter("ignore", MissingDataWarning)
         fit = CFA(model, estimator="MLR", cluster="cl5").fit(inc)
     assert sum(fit.n_obs_.values()) == len(hs) - 2
+
+
+def test_standardized_residuals_refused_with_clusters():
+    fit, _ = _fit("mlr")
+    with pytest.raises(SpecificationError, match="without clusters"):
+        fit.residuals("cor.bentler", z=True)
