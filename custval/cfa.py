@@ -45,6 +45,19 @@ from .exceptions import (
 __all__ = ["CFA"]
 
 
+def _id_column(data: pd.DataFrame, column: str, what: str) -> pd.Series:
+    """The group or cluster column, which must exist and have a value in every row."""
+    if column not in data.columns:
+        raise SpecificationError(f"{what} column {column!r} is not in the data")
+    col = data[column]
+    if col.isna().any():
+        rows = list(np.flatnonzero(col.isna().to_numpy())[:10])
+        raise DataValidationError(
+            f"{int(col.isna().sum())} row(s) have no value in the {what} column {column!r} "
+            f"(0-based positions, first 10: {rows}); every row needs a {what}")
+    return col
+
+
 def _plain(label):
     """A group label as a plain Python value for messages (``3``, not ``np.int64(3)``)."""
     return label.item() if isinstance(label, np.generic) else label
@@ -410,26 +423,11 @@ class CFA:
             if missing != "listwise":
                 raise SpecificationError(
                     "cluster= is supported with complete data (missing='listwise'), not with missing='fiml'")
-            if self.cluster not in data.columns:
-                raise SpecificationError(f"cluster column {self.cluster!r} is not in the data")
-            clusters = data[self.cluster]
-            if clusters.isna().any():
-                rows = list(np.flatnonzero(clusters.isna().to_numpy())[:10])
-                raise DataValidationError(
-                    f"{int(clusters.isna().sum())} row(s) have no value in the cluster column {self.cluster!r} "
-                    f"(0-based positions, first 10: {rows}); every row needs a cluster id")
+            clusters = _id_column(data, self.cluster, "cluster")
 
         # ---- groups
         if self.group is not None:
-            if self.group not in data.columns:
-                raise SpecificationError(f"group column {self.group!r} is not in the data")
-            gcol = data[self.group]
-            if gcol.isna().any():
-                rows = list(np.flatnonzero(gcol.isna().to_numpy())[:10])
-                raise DataValidationError(
-                    f"group column {self.group!r} has missing values in rows {rows} (0-based positions)"
-                )
-            labels = list(pd.unique(gcol))
+            labels = list(pd.unique(_id_column(data, self.group, "group")))
         else:
             labels = [None]
         ngroups = len(labels)

@@ -97,6 +97,10 @@ def test_cluster_input_errors():
     bad.loc[[3, 10], "cl5"] = np.nan
     with pytest.raises(DataValidationError, match=r"2 row\(s\).*no value in the cluster column 'cl5'"):
         CFA(model, estimator="MLR", cluster="cl5").fit(bad)
+    with pytest.raises(DataValidationError, match=r"1 row\(s\).*no value in the group column 'school'"):
+        CFA(model, group="school").fit(hs.assign(school=hs["school"].where(hs.index != 7)))
+    with pytest.raises(SpecificationError, match="group column 'nope' is not in the data"):
+        CFA(model, group="nope").fit(hs)
     with pytest.raises(InsufficientDataError, match="cluster"):
         CFA(model, estimator="MLR", cluster="school").fit(hs.assign(school="one"))
     # listwise deletion keeps the cluster ids of the rows it keeps
