@@ -8,11 +8,17 @@ which keeps re-executed output identical across machines (nbval).
 from __future__ import annotations
 
 import contextlib
+import math
 import warnings
 
 from .exceptions import SpecificationError
 
-__all__ = ["expected_warnings", "one_line_warnings", "show_figure"]
+__all__ = ["difference_bound", "expected_warnings", "format_difference", "one_line_warnings",
+           "show_figure"]
+
+#: Differences from a reference below this are floating-point noise: their digits change with the
+#: CPU's BLAS kernel, so they are shown as a bound, never as digits.
+NOISE_FLOOR = 1e-12
 
 
 def _one_line(message, category, filename, lineno, file=None, line=None):
@@ -36,6 +42,65 @@ def one_line_warnings() -> None:
     # In R: no equivalent (R prints warnings without file paths already).
     """
     warnings.showwarning = _one_line
+
+
+def difference_bound(x: float, *, floor: float = NOISE_FLOOR) -> float:
+    """The smallest power of ten at or above ``|x|``, and at least ``floor``.
+
+    A difference between custval and a reference (R) is shown by its order of magnitude: the
+    digits of a difference near rounding error vary between CPUs (BLAS kernels sum in different
+    orders), the bound does not.  Sort rows by this bound (with a stable sort), not by the raw
+    difference, so their order does not change between machines either.
+
+    Parameters
+    ----------
+    x : float
+        A difference (its absolute value is used).
+    floor : float, default=1e-12
+        Differences below this are reported as ``floor``.
+
+    Returns
+    -------
+    float
+        ``10 ** ceil(log10(|x|))``, at least ``floor``; NaN stays NaN.
+
+    Examples
+    --------
+    >>> difference_bound(6.7e-16), difference_bound(3.2e-7), difference_bound(-0.02)
+    (1e-12, 1e-06, 0.1)
+
+    # In R: no equivalent (printing a difference rounds it: signif(x, 1)).
+    """
+    x = abs(float(x))
+    if math.isnan(x):
+        return x
+    if x < floor:
+        return floor
+    bound = 10.0 ** math.ceil(math.log10(x))
+    return bound if bound >= x else bound * 10.0
+
+
+def format_difference(x: float, *, floor: float = NOISE_FLOOR) -> str:
+    """A difference from a reference for display: ``"< 1e-12"``, ``"< 1e-06"``, ``"= 0"``.
+
+    The bound of :func:`difference_bound` is printed (``"<= 1e-06"`` when the difference is
+    exactly a power of ten), so a notebook shows the same text on every machine.  An exact zero
+    prints as ``"= 0"``; a missing value as ``"n/a"``.
+
+    Examples
+    --------
+    >>> [format_difference(d) for d in (6.7e-16, 2.5e-15, 3.2e-07, 0.0, 1e-3)]
+    ['< 1e-12', '< 1e-12', '< 1e-06', '= 0', '<= 0.001']
+
+    # In R: no equivalent.
+    """
+    x = abs(float(x))
+    if math.isnan(x):
+        return "n/a"
+    if x == 0.0:
+        return "= 0"
+    bound = difference_bound(x, floor=floor)
+    return f"{'<=' if bound == x else '<'} {bound:g}"
 
 
 def show_figure(fig_or_ax, name: str, directory=None):

@@ -31,4 +31,16 @@ def raw_dir() -> Path:
     return RAW_DATA_DIR
 
 
+def pytest_report_header(config):
+    """Name the BLAS kernel in use: the numerical tests also run under other OpenBLAS kernels."""
+    import os
+
+    from threadpoolctl import threadpool_info
+
+    kernels = sorted({f"{i.get('internal_api')} {i.get('architecture')}" for i in threadpool_info()
+                      if i.get("user_api") == "blas"})
+    forced = os.environ.get("OPENBLAS_CORETYPE")
+    return f"BLAS: {', '.join(kernels) or 'unknown'}" + (f" (OPENBLAS_CORETYPE={forced})" if forced else "")
+
+
 requires_r = pytest.mark.skipif(shutil.which("Rscript") is None, reason="Rscript not installed")
