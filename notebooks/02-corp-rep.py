@@ -46,7 +46,7 @@ import custval
 from custval import plots, tables, validity
 from custval._paths import PROJECT_ROOT, RAW_DATA_DIR
 from custval.exceptions import HeywoodWarning, MissingDataWarning
-from custval.report import expected_warnings, one_line_warnings, show_figure
+from custval.report import expected_warnings, format_difference, one_line_warnings, show_figure
 
 one_line_warnings()
 pd.set_option("display.precision", 3)
@@ -145,7 +145,7 @@ g = json.loads((PROJECT_ROOT / "tests" / "golden" / "validity" / "htmt.json").re
 g_ht = pd.DataFrame(g["htmt"]["values"], index=g["htmt"]["names"], columns=g["htmt"]["names"])
 diff = (ht.matrix - g_ht.loc[ht.matrix.index, ht.matrix.columns]).abs().to_numpy().max()
 print(f"semTools n = {g['n_complete']}, custval n = {ht.n}; largest |custval - semTools| = "
-      f"{'< 1e-12' if diff < 1e-12 else f'{diff:.1e}'}")
+      f"{format_difference(diff)}")
 
 # %%
 show_figure(plots.htmt_heatmap(ht.matrix, threshold=HTMT_STRICT), "02-corp-rep-htmt")

@@ -49,7 +49,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 import custval
-from custval.report import one_line_warnings, show_figure
+from custval.report import difference_bound, format_difference, one_line_warnings, show_figure
 from custval import plots
 from custval._paths import PROJECT_ROOT
 
@@ -78,8 +78,9 @@ def matrix(m):
 
 
 def fmt_diff(x, floor=1e-9):
-    """A difference for display: below `floor` it is rounding noise that varies between machines."""
-    return f"< {floor:g}" if x < floor else f"{x:.1e}"
+    """A difference for display, as its order of magnitude: below `floor` it is rounding noise whose
+    digits vary between machines (custval.report.format_difference)."""
+    return format_difference(x, floor=floor)
 
 
 comparisons = []
@@ -281,7 +282,10 @@ summary.assign(max_abs_diff=summary["max_abs_diff"].map(fmt_diff),
                max_rel_diff=summary["max_rel_diff"].map(fmt_diff))
 
 # %%
-top = allc.sort_values("rel_diff", ascending=False).head(10)
+# ranked by order of magnitude (a stable sort keeps the order of the sections within one decade),
+# so the table is the same on every machine
+allc["rel_bound"] = allc["rel_diff"].map(lambda d: difference_bound(d, floor=1e-9))
+top = allc.sort_values("rel_bound", ascending=False, kind="stable").head(10)
 top.assign(custval=top["custval"].map("{:.8g}".format), R=top["R"].map("{:.8g}".format),
            abs_diff=top["abs_diff"].map(fmt_diff), rel_diff=top["rel_diff"].map(fmt_diff))[
     ["area", "statistic", "label", "custval", "R", "abs_diff", "rel_diff", "R call"]]
@@ -308,7 +312,7 @@ plt.close(fig)
 # %%
 closed = allc[allc["kind"] == "closed form"]
 iterative = allc[allc["kind"] == "iterative"]
-worst = allc.loc[allc["rel_diff"].idxmax()]
+worst = top.iloc[0]
 display(Markdown(
     f"- **{len(allc)} numbers** from the committed R golden files (psych 2.2.9, GPArotation, lavaan "
     f"0.6-14, semTools) were compared with custval; {n_missing} had no counterpart.\n"
@@ -318,7 +322,8 @@ display(Markdown(
     f"- **Iterative fits** ({len(iterative)} numbers: omega, EFA loadings, CFA estimates, standard errors, "
     f"fit measures, CR, AVE): largest relative difference {fmt_diff(iterative['rel_diff'].max())}; "
     f"{'all within' if (iterative['rel_diff'] <= ITERATIVE_TOL).all() else 'NOT all within'} {ITERATIVE_TOL:g}.\n"
-    f"- **The largest difference overall** is {worst['statistic']} `{worst['label']}` in {worst['area']}: "
+    f"- **The largest differences overall** are {fmt_diff(worst['rel_diff'])} (relative); the first of them is "
+    f"{worst['statistic']} `{worst['label']}` in {worst['area']}: "
     f"custval {worst['custval']:.8g} vs R {worst['R']:.8g} ({worst['R call']}).\n"
     f"- **CFA**: the R script runs lavaan past its default stopping point (largest gradient "
     f"{g_hs['ml']['max_abs_gradient']:.0e} for Holzinger–Swineford; {g_fiml['ml']['max_abs_gradient']:.0e} for bfi "
