@@ -46,7 +46,7 @@ from ._paths import INSTRUMENTS_DIR
 from ._yaml import LineMap, YamlSyntaxError, format_key, load_yaml
 from .exceptions import CodebookError, DatasetNotFoundError, SpecificationError
 
-__all__ = ["Construct", "Instrument", "Item", "list_instruments", "load_instrument"]
+__all__ = ["Construct", "Instrument", "Item", "Scale", "Variable", "list_instruments", "load_instrument"]
 
 
 # --------------------------------------------------------------------------- helpers
@@ -184,7 +184,9 @@ class Variable:
     def allowed(self) -> str:
         """The allowed values in words (used in error messages)."""
         if self.type == "categorical":
-            text = "one of " + ", ".join(map(str, self.categories))
+            text = "one of " + ", ".join(
+                f"{c} ({self.category_labels[c]})" if c in self.category_labels else str(c)
+                for c in self.categories)
         elif self.type == "text":
             text = "any text"
         else:
@@ -989,7 +991,7 @@ def _cross_check(m: schema.CodebookModel, problems: _Problems) -> None:
         if v.type == "categorical":
             if not v.categories:
                 problems.add("a categorical variable needs its categories (a list of codes, or "
-                             "{code: label})", vloc + ("categories",))
+                             "{code: label})", vloc + ("categories",), missing_key=v.categories is None)
             for key in ("min", "max"):
                 if getattr(v, key) is not None:
                     problems.add(f"{key} is for integer and number variables; a categorical variable "
