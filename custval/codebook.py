@@ -658,7 +658,7 @@ class Instrument:
         counts: dict[str, int] = {}
         for s in self.item_scales.values():
             counts[str(s)] = counts.get(str(s), 0) + 1
-        return "scales " + ", ".join(f"{k} ({n} items)" for k, n in counts.items())
+        return "scales " + ", ".join(f"{k} ({n} item{'s' if n != 1 else ''})" for k, n in counts.items())
 
     def _header(self) -> str:
         form = f" ({self.perspective} form)" if self.perspective else ""

@@ -21,8 +21,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import custval
+import custval.plots
 from custval import CodebookError, DataValidationError, Instrument, load_instrument, read_survey
-from custval.exceptions import ItemKeyingWarning
+from custval.exceptions import ItemKeyingWarning, SpecificationError
 from custval.ingest import validate_frame
 from custval.items import item_analysis
 from custval.questionnaire import data_entry_template, questionnaire
@@ -206,7 +208,7 @@ def test_item_scale_resolves_inheritance(privacy):
     for iid in privacy.items:
         sc = privacy.item_scale(iid)
         assert (frame.loc[iid, "scale_min"], frame.loc[iid, "scale_max"]) == (sc.min, sc.max)
-    assert "scales 1..5 (4 items), 1..7 (6 items), 0..10 (1 items)" in repr(privacy)
+    assert "scales 1..5 (4 items), 1..7 (6 items), 0..10 (1 item)" in repr(privacy)
     # the top-level scale is still the default (existing API)
     assert (privacy.scale_min, privacy.scale_max) == (1, 7)
 
@@ -336,6 +338,19 @@ def test_questionnaire_and_template_follow_each_items_scale(tmp_path, privacy):
                 allowed[header[j - 1]] = [int(c) for c in codes]
     for iid in privacy.items:
         assert allowed[iid] == list(privacy.item_scale(iid).codes)
+
+
+def test_likert_plot_uses_the_constructs_own_scale(tmp_path, privacy):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from custval.plots import _resolve_items
+
+    df = read_survey(_export(tmp_path / "p.csv", PRIVACY_CSV), privacy)
+    items, scale, labels, *_ = _resolve_items(privacy, "PrCon", None, None, "en")
+    assert scale == (1, 5) and labels == privacy.scale_labels(item="privcon1")
+    with pytest.raises(SpecificationError, match=r"different scales \(0\.\.10, 1\.\.5, 1\.\.7\)"):
+        custval.plots.likert_bars(df, privacy)
 
 
 def test_codebook_errors_in_an_own_scale_name_key_and_line(tmp_path):
