@@ -611,3 +611,16 @@ def test_markdown_tables_escape_html():
     assert "&lt;img src=x" in md and "&lt;script>" in md and "&amp;lt;b&amp;gt;" in md
     assert "< .001" in md  # a p-value stays readable
     assert "& more" in md
+
+
+def test_codebook_saved_with_bom_and_crlf(tmp_path):
+    # Notepad / Excel users save UTF-8 with a BOM and Windows line ends
+    path = tmp_path / "windows.yaml"
+    path.write_bytes(b"\xef\xbb\xbf" + PRIVACY_YAML.replace("\n", "\r\n").encode("utf-8"))
+    inst = load_instrument(path)
+    assert inst.version == "1.0" and inst.item_scale("privcon1").max == 5
+    bad = PRIVACY_YAML.replace("      max: 5\n", "      max: 0\n")
+    path.write_bytes(b"\xef\xbb\xbf" + bad.replace("\n", "\r\n").encode("utf-8"))
+    with pytest.raises(CodebookError) as info:
+        load_instrument(path)
+    assert info.value.line == _line_of(bad, "      max: 0")
