@@ -223,7 +223,9 @@ class Instrument:
     dataset : str or None
         The shipped dataset (``custval.load_dataset``) the instrument belongs to.
     scale_min, scale_max : int or float
-        The response scale; reverse keying maps ``x`` to ``scale_min + scale_max - x``.
+        The instrument's response scale, the default of every item; reverse keying maps ``x``
+        to ``min + max - x`` of the item's own scale (:meth:`item_scale`), which is this one
+        unless the codebook gives the construct or item its own ``scale:``.
     missing_codes, dont_know_codes : tuple of numbers
         Codes that mean "missing" / "don't know"; both become missing on ingest.
     dont_know_labels : mapping of language -> tuple of str

@@ -44,6 +44,11 @@ The rules
     * Columns that look like personal data are named (never their values) in
       the provenance and a :class:`~custval.exceptions.PersonalDataWarning`;
       :func:`custval.write_processed` leaves them out unless asked.
+    * Each item is checked against its own scale (a codebook ``scale:`` under
+      a construct or item: 1-5 concern items beside 1-7 intention items), with
+      that scale's labels.  Non-item columns declared under the codebook's
+      ``variables:`` (type, ``min``/``max`` or categories, missing codes) are
+      checked like items and their problems reported the same way.
 
 Choices
     Items are ``float64`` with ``NaN`` (not nullable ``Float64``) so that numpy,
