@@ -25,6 +25,8 @@ _EXPORTS: dict[str, str] = {
     "Instrument": "custval.codebook",
     "Construct": "custval.codebook",
     "Item": "custval.codebook",
+    "Scale": "custval.codebook",
+    "Variable": "custval.codebook",
     "load_instrument": "custval.codebook",
     "list_instruments": "custval.codebook",
     # scoring

@@ -58,12 +58,25 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
 
 
+Code = Annotated[int, Field(strict=True)]
+ScaleLabels = dict[Lang, dict[Code, StrictStr]]
+
+
+class OwnScaleModel(_Model):
+    """``scale:`` under a construct or an item: overrides the instrument's scale."""
+
+    min: Number
+    max: Number
+    labels: ScaleLabels | None = None
+
+
 class ItemModel(_Model):
     id: Identifier
     text: LangText
     reverse: StrictBool = False
     perspective: Perspective | None = None
     pair: Identifier | None = None
+    scale: OwnScaleModel | None = None
 
 
 class ConstructModel(_Model):
@@ -71,13 +84,14 @@ class ConstructModel(_Model):
     label: LangText
     definition: LangText | None = None
     perspective: Perspective | None = None
+    scale: OwnScaleModel | None = None
     items: list[ItemModel] = Field(min_length=1)
 
 
 class ScaleModel(_Model):
     min: Number
     max: Number
-    labels: dict[Lang, dict[Annotated[int, Field(strict=True)], StrictStr]] | None = None
+    labels: ScaleLabels | None = None
     # survey-platform answer codes (LimeSurvey "A1"/"AO01"): {code: number} or a regular
     # expression with one group (the number), e.g. 'AO?0*(\d+)'; read_survey(answer_codes=)
     answer_codes: dict[StrictStr, Number] | StrictStr | None = None
@@ -98,6 +112,23 @@ class FormModel(_Model):
     respondents: StrictStr | None = None
 
 
+VariableType = Literal["integer", "number", "categorical", "text"]
+
+
+class VariableModel(_Model):
+    """A non-item column (covariate, group, firm, role, global rating) under ``variables:``."""
+
+    type: VariableType
+    label: LangText | None = None
+    description: StrictStr | None = None
+    min: Number | None = None
+    max: Number | None = None
+    # allowed values: a list of codes/texts, or {code: label}
+    categories: list[Code | StrictStr] | dict[Code | StrictStr, StrictStr] | None = None
+    missing: list[Number | StrictStr] = Field(default_factory=list)
+    required: StrictBool = True
+
+
 class CodebookModel(_Model):
     format: Literal["custval-codebook/1"]
     name: Name
@@ -111,3 +142,4 @@ class CodebookModel(_Model):
     missing: MissingModel | None = None
     forms: dict[Perspective, FormModel] | None = None
     constructs: list[ConstructModel] = Field(min_length=1)
+    variables: dict[StrictStr, VariableModel] | None = None

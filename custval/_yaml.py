@@ -6,10 +6,17 @@ returns plain Python data (dicts, lists, scalars) plus a :class:`LineMap` that
 answers "on which 1-based line is ``constructs[2].items[0].pair``?".  pydantic
 error locations (tuples such as ``("constructs", 2, "items", 0, "pair")``) are
 translated into the same key path and line by :meth:`LineMap.locate`.
+
+Limits: YAML aliases are expanded when the data is converted, so a small file
+of nested aliases ("billion laughs") could grow without bound; the conversion
+stops at :data:`MAX_VALUES` values and :data:`MAX_DEPTH` levels of nesting
+and raises :class:`YamlSyntaxError` instead (a codebook needs a few thousand
+values and about ten levels).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -22,6 +29,11 @@ from ruamel.yaml.scalarbool import ScalarBoolean
 __all__ = ["LineMap", "YamlSyntaxError", "format_key", "load_yaml"]
 
 Loc = tuple[Any, ...]
+
+#: most values (mappings, sequences and scalars, aliases counted each time they are used)
+MAX_VALUES = 200_000
+#: deepest nesting of mappings and sequences
+MAX_DEPTH = 64
 
 
 class YamlSyntaxError(ValueError):
@@ -54,9 +66,26 @@ class LineMap:
     or of that item (for a sequence item).  The empty tuple is line 1.
     """
 
-    def __init__(self, data: Any, lines: dict[Loc, int]):
+    def __init__(self, data: Any, lines: dict[Loc, int], text: str | None = None):
         self.data = data
         self.lines = lines
+        self.text = text
+
+    def raw(self, loc: Loc) -> str | None:
+        """The value of the scalar key ``loc`` as written in the file (``None`` if unknown).
+
+        Used to keep ``version: 1.10`` as the text ``"1.10"`` (YAML reads it as the number 1.1).
+        """
+        line = self.lines.get(tuple(loc))
+        if self.text is None or line is None or not loc:
+            return None
+        lines = self.text.splitlines()
+        if not 0 < line <= len(lines):
+            return None
+        m = re.match(rf"\s*{re.escape(str(loc[-1]))}\s*:\s*(.*?)\s*(#.*)?$", lines[line - 1])
+        if m is None or not m.group(1) or m.group(1)[0] in "&*!|>'\"[{":
+            return None
+        return m.group(1)
 
     def line(self, loc: Loc) -> int | None:
         """Line of ``loc`` or of its nearest enclosing key that has a line."""
@@ -114,8 +143,38 @@ def _dict_key(node: dict, part: Any) -> Any:
     return _NOT_FOUND
 
 
-def _plain(node: Any, loc: Loc, lines: dict[Loc, int]) -> Any:
+class _Budget:
+    """Counts converted values; stops alias bombs and runaway nesting."""
+
+    def __init__(self):
+        self.values = 0
+
+    def spend(self, loc: Loc, lines: dict[Loc, int]) -> None:
+        self.values += 1
+        if self.values > MAX_VALUES:
+            raise YamlSyntaxError(
+                f"the YAML expands to more than {MAX_VALUES:,} values (aliases such as *name are "
+                "copied each time they are used); a codebook needs far fewer, so this file is "
+                "refused (check for nested anchors &name / aliases *name)", _line_of(loc[:1], lines))
+        if len(loc) > MAX_DEPTH:
+            raise YamlSyntaxError(
+                f"the YAML is nested more than {MAX_DEPTH} levels deep (a codebook needs about "
+                "ten)", _line_of(loc, lines))
+
+
+def _line_of(loc: Loc, lines: dict[Loc, int]) -> int | None:
+    while loc:
+        if loc in lines:
+            return lines[loc]
+        loc = loc[:-1]
+    return None
+
+
+def _plain(node: Any, loc: Loc, lines: dict[Loc, int], budget: _Budget | None = None) -> Any:
     """Convert ruamel containers to dict/list, recording line numbers."""
+    if budget is None:
+        budget = _Budget()
+    budget.spend(loc, lines)
     if isinstance(node, CommentedMap):
         out = {}
         for key, value in node.items():
@@ -124,7 +183,7 @@ def _plain(node: Any, loc: Loc, lines: dict[Loc, int]) -> Any:
                 lines[key_loc] = node.lc.key(key)[0] + 1
             except (KeyError, TypeError, AttributeError):  # pragma: no cover - merged keys
                 pass
-            out[key] = _plain(value, key_loc, lines)
+            out[key] = _plain(value, key_loc, lines, budget)
         return out
     if isinstance(node, CommentedSeq):
         out_list = []
@@ -134,7 +193,7 @@ def _plain(node: Any, loc: Loc, lines: dict[Loc, int]) -> Any:
                 lines[item_loc] = node.lc.item(i)[0] + 1
             except (KeyError, TypeError, AttributeError):  # pragma: no cover
                 pass
-            out_list.append(_plain(value, item_loc, lines))
+            out_list.append(_plain(value, item_loc, lines, budget))
         return out_list
     if isinstance(node, str):
         return str(node)  # ruamel scalar string subclasses -> str
@@ -150,8 +209,10 @@ def _plain(node: Any, loc: Loc, lines: dict[Loc, int]) -> Any:
 def load_yaml(path: str | Path) -> tuple[Any, LineMap]:
     """Read a YAML file; return (plain data, :class:`LineMap`).
 
-    Raises :class:`YamlSyntaxError` (with the 1-based line) for invalid YAML
-    and :class:`OSError` when the file cannot be read.
+    Raises :class:`YamlSyntaxError` (with the 1-based line) for invalid YAML,
+    for YAML that expands to more than :data:`MAX_VALUES` values (alias bombs)
+    or is nested more than :data:`MAX_DEPTH` levels, and :class:`OSError` when
+    the file cannot be read.
     """
     text = Path(path).read_text(encoding="utf-8")
     yaml = YAML(typ="rt")
@@ -164,6 +225,10 @@ def load_yaml(path: str | Path) -> tuple[Any, LineMap]:
         raise YamlSyntaxError(f"invalid YAML: {problem}", line) from exc
     except YAMLError as exc:  # e.g. duplicate keys without a mark
         raise YamlSyntaxError(f"invalid YAML: {exc}", None) from exc
+    except RecursionError:
+        raise YamlSyntaxError(
+            f"the YAML is nested too deeply to read (more than {MAX_DEPTH} levels are refused; "
+            "a codebook needs about ten)", None) from None
     lines: dict[Loc, int] = {(): 1}
     data = _plain(node, (), lines)
-    return data, LineMap(data, lines)
+    return data, LineMap(data, lines, text)

@@ -46,7 +46,7 @@ from ._paths import INSTRUMENTS_DIR
 from ._yaml import LineMap, YamlSyntaxError, format_key, load_yaml
 from .exceptions import CodebookError, DatasetNotFoundError, SpecificationError
 
-__all__ = ["Construct", "Instrument", "Item", "list_instruments", "load_instrument"]
+__all__ = ["Construct", "Instrument", "Item", "Scale", "Variable", "list_instruments", "load_instrument"]
 
 
 # --------------------------------------------------------------------------- helpers
@@ -91,12 +91,46 @@ def _num(value):
 
 # --------------------------------------------------------------------------- records
 @dataclasses.dataclass(frozen=True)
+class Scale:
+    """A response scale: ``min``, ``max`` and the labels of its codes per language.
+
+    Reverse keying on this scale maps ``x`` to ``min + max - x`` (:meth:`reverse`).
+
+    Examples
+    --------
+    >>> from custval.codebook import Scale
+    >>> s = Scale(1, 5)
+    >>> str(s), s.reverse(2), s.codes
+    ('1..5', 4, (1, 2, 3, 4, 5))
+    """
+
+    min: int | float
+    max: int | float
+    labels: Mapping[str, Mapping[int, str]] = dataclasses.field(default_factory=lambda: FrozenMap())
+
+    def reverse(self, x):
+        """``min + max - x`` (works on numbers, numpy arrays and pandas objects; NaN stays NaN)."""
+        return self.min + self.max - x
+
+    @property
+    def codes(self) -> tuple:
+        """The whole-number codes ``min, min + 1, ..., max``."""
+        return tuple(range(int(self.min), int(self.max) + 1))
+
+    def __str__(self) -> str:
+        return f"{self.min}..{self.max}"
+
+
+@dataclasses.dataclass(frozen=True)
 class Item:
     """One survey item.
 
     ``text`` maps a language code to the item wording; ``perspective`` is
     ``"provider"``/``"customer"`` for instruments with two forms (else
-    ``None``); ``pair`` is the id of the twin item in the other form.
+    ``None``); ``pair`` is the id of the twin item in the other form;
+    ``scale`` is the item's response :class:`Scale` (its own ``scale:``, else
+    its construct's, else the instrument's; ``None`` only for an Item built by
+    hand, which then uses the instrument's scale).
     """
 
     id: str
@@ -105,17 +139,69 @@ class Item:
     reverse: bool = False
     perspective: str | None = None
     pair: str | None = None
+    scale: Scale | None = None
 
 
 @dataclasses.dataclass(frozen=True)
 class Construct:
-    """One construct (scale): its id, label and definition per language, and item ids."""
+    """One construct (scale): its id, label and definition per language, and item ids.
+
+    ``scale`` is the construct's response :class:`Scale` (its own ``scale:``,
+    else the instrument's); an item may override it.
+    """
 
     id: str
     label: Mapping[str, str]
     definition: Mapping[str, str] | None
     items: tuple[str, ...]
     perspective: str | None = None
+    scale: Scale | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Variable:
+    """A non-item column declared under ``variables:`` (covariate, group, firm, role, rating).
+
+    ``type`` is ``"integer"``, ``"number"``, ``"categorical"`` or ``"text"``;
+    ``min``/``max`` bound numbers (either may be ``None``); ``categories`` are
+    the allowed values of a categorical variable (``category_labels`` their
+    labels when the codebook gives ``{code: label}``); ``missing`` are codes or
+    texts that mean missing; ``required`` says that the column must be in the
+    data.  :func:`custval.read_survey` checks the column against all of this.
+    """
+
+    name: str
+    type: str
+    label: Mapping[str, str] | None = None
+    description: str | None = None
+    min: int | float | None = None
+    max: int | float | None = None
+    categories: tuple = ()
+    category_labels: Mapping = dataclasses.field(default_factory=lambda: FrozenMap())
+    missing: tuple = ()
+    required: bool = True
+
+    def allowed(self) -> str:
+        """The allowed values in words (used in error messages)."""
+        if self.type == "categorical":
+            text = "one of " + ", ".join(
+                f"{c} ({self.category_labels[c]})" if c in self.category_labels else str(c)
+                for c in self.categories)
+        elif self.type == "text":
+            text = "any text"
+        else:
+            kind = "whole numbers" if self.type == "integer" else "numbers"
+            if self.min is not None and self.max is not None:
+                text = f"{kind} {self.min}..{self.max}"
+            elif self.min is not None:
+                text = f"{kind} >= {self.min}"
+            elif self.max is not None:
+                text = f"{kind} <= {self.max}"
+            else:
+                text = kind
+        if self.missing:
+            text += f"; declared missing codes {list(self.missing)}"
+        return text
 
 
 # --------------------------------------------------------------------------- instrument
@@ -137,7 +223,9 @@ class Instrument:
     dataset : str or None
         The shipped dataset (``custval.load_dataset``) the instrument belongs to.
     scale_min, scale_max : int or float
-        The response scale; reverse keying maps ``x`` to ``scale_min + scale_max - x``.
+        The instrument's response scale, the default of every item; reverse keying maps ``x``
+        to ``min + max - x`` of the item's own scale (:meth:`item_scale`), which is this one
+        unless the codebook gives the construct or item its own ``scale:``.
     missing_codes, dont_know_codes : tuple of numbers
         Codes that mean "missing" / "don't know"; both become missing on ingest.
     dont_know_labels : mapping of language -> tuple of str
@@ -150,6 +238,17 @@ class Instrument:
         Set on a sub-instrument made by :meth:`form`.
     source : str or None
         The YAML file the instrument was read from.
+    variables : mapping of str -> Variable
+        Non-item columns declared under ``variables:`` (type, range or
+        categories, missing codes); :func:`custval.read_survey` validates them.
+
+    Notes
+    -----
+    ``scale_min``/``scale_max`` are the instrument's (top-level) scale.  A
+    construct or an item may declare its own ``scale:`` (a privacy survey with
+    concern items 1-5 and intention items 1-7); :meth:`item_scale` gives the
+    scale an item uses, and validation, reverse keying (``min + max - x`` of
+    the item's own scale), floor/ceiling, questionnaires and templates use it.
     """
 
     name: str
@@ -171,6 +270,7 @@ class Instrument:
     perspective: str | None = None
     source: str | None = dataclasses.field(default=None, compare=False)
     answer_codes: Mapping[str, float] | str | None = None
+    variables: Mapping[str, Variable] = dataclasses.field(default_factory=lambda: FrozenMap())
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -191,6 +291,7 @@ class Instrument:
         dont_know_codes: Iterable[float] = (),
         languages: Sequence[str] = ("en",),
         dataset: str | None = None,
+        scales: Mapping[str, tuple[float, float]] | None = None,
     ) -> Instrument:
         """An instrument from ``{construct: [item, ...]}``.
 
@@ -207,6 +308,9 @@ class Instrument:
         labels : scale labels, ``{code: label}`` (English) or ``{lang: {code: label}}``.
         missing_codes, dont_know_codes : numeric codes meaning missing / don't know.
         languages : languages of the texts (``en`` is required).
+        scales : mapping of construct or item id -> (min, max), optional
+            Scales that differ from ``scale`` (an item's entry wins over its
+            construct's), e.g. ``{"PRCON": (1, 5)}`` in a 1-7 survey.
 
         The same rules as for a YAML codebook apply; an error raises
         :class:`~custval.CodebookError` whose ``key`` names the offending
@@ -219,6 +323,10 @@ class Instrument:
         ...                             reverse=["VAL3"])
         >>> inst.constructs, sorted(inst.reverse_items), inst.scale_max
         ({'VAL': ('VAL1', 'VAL2', 'VAL3')}, ['VAL3'], 7)
+        >>> mixed = Instrument.from_dict({"CON": ["c1", "c2"], "INT": ["i1"]}, scale=(1, 7),
+        ...                              scales={"CON": (1, 5)})
+        >>> str(mixed.item_scale("c1")), str(mixed.item_scale("i1"))
+        ('1..5', '1..7')
         >>> Instrument.from_dict({"VAL": ["VAL1"]}, scale=(7, 1))
         Traceback (most recent call last):
         ...
@@ -234,6 +342,16 @@ class Instrument:
             raise CodebookError(f"scale must be a (min, max) pair; got {scale!r}", key="scale") from None
         reverse = [reverse] if isinstance(reverse, str) else list(reverse)
         texts = dict(texts or {})
+        scales = dict(scales or {})
+
+        def own_scale(key):
+            try:
+                s_lo, s_hi = scales[key]
+            except (TypeError, ValueError):
+                raise CodebookError(f"scales[{key!r}] must be a (min, max) pair; got {scales[key]!r}",
+                                    key=f"scales[{key!r}]") from None
+            return {"min": s_lo, "max": s_hi}
+
         constructs = []
         all_items: list[str] = []
         for cid, items in mapping.items():
@@ -247,8 +365,12 @@ class Instrument:
                 all_items.append(iid)
                 text = texts.get(iid, iid)
                 item_list.append({"id": iid, "text": text, "reverse": iid in reverse})
+                if iid in scales:
+                    item_list[-1]["scale"] = own_scale(iid)
             constructs.append({"id": cid, "label": {lang: str(cid) for lang in languages},
                                "items": item_list})
+            if cid in scales:
+                constructs[-1]["scale"] = own_scale(cid)
         known = set(all_items)
         unknown_rev = [r for r in reverse if r not in known]
         if unknown_rev:
@@ -257,6 +379,10 @@ class Instrument:
                 f"(items: {', '.join(all_items)})",
                 key="reverse",
             )
+        unknown_sc = [k for k in scales if k not in known and k not in mapping]
+        if unknown_sc:
+            raise CodebookError(f"scales given for {', '.join(map(repr, unknown_sc))}, which is neither "
+                                "a construct nor an item of the instrument", key="scales")
         unknown_txt = [t for t in texts if t not in known]
         if unknown_txt:
             raise CodebookError(f"texts given for unknown item(s) {', '.join(map(repr, unknown_txt))}",
@@ -311,6 +437,35 @@ class Instrument:
         """Ids of the reverse-keyed items."""
         return frozenset(i.id for i in self.item_defs if i.reverse)
 
+    @property
+    def scale(self) -> Scale:
+        """The instrument's (top-level) response :class:`Scale`; the default of every item."""
+        return Scale(self.scale_min, self.scale_max, self.labels)
+
+    def item_scale(self, iid: str) -> Scale:
+        """The :class:`Scale` item ``iid`` is answered on (its own, its construct's or the instrument's).
+
+        Examples
+        --------
+        >>> from custval import Instrument
+        >>> inst = Instrument.from_dict({"PRCON": ["privcon1"], "INT": ["intent1"]}, scale=(1, 7),
+        ...                             scales={"PRCON": (1, 5)})
+        >>> inst.item_scale("privcon1").max, inst.item_scale("intent1").max
+        (5, 7)
+        """
+        return self.item(iid).scale or self.scale
+
+    @property
+    def item_scales(self) -> dict[str, Scale]:
+        """Item id -> its :class:`Scale`, in codebook order (a new dict on each call)."""
+        top = self.scale
+        return {i.id: (i.scale or top) for i in self.item_defs}
+
+    @property
+    def mixed_scales(self) -> bool:
+        """True when some item's scale differs from the instrument's (min or max)."""
+        return any((s.min, s.max) != (self.scale_min, self.scale_max) for s in self.item_scales.values())
+
     def construct(self, cid: str) -> Construct:
         """The :class:`Construct` ``cid``."""
         for c in self.construct_defs:
@@ -342,8 +497,10 @@ class Instrument:
         """The instrument's title in ``lang``."""
         return self.titles[self._lang(lang)]
 
-    def scale_labels(self, lang: str = "en") -> dict[int, str]:
+    def scale_labels(self, lang: str = "en", item: str | None = None) -> dict[int, str]:
         """Scale code -> label in ``lang`` (empty when the codebook declares no labels).
+
+        With ``item``, the labels of that item's own scale (see :meth:`item_scale`).
 
         Examples
         --------
@@ -353,14 +510,17 @@ class Instrument:
         >>> # In R: no equivalent (psychTools documents the labels in ?bfi)
         """
         self._lang(lang)
-        return dict(self.labels.get(lang, {}))
+        labels = self.labels if item is None else self.item_scale(item).labels
+        return dict(labels.get(lang, {}))
 
     # ------------------------------------------------------------------ data
     def keyed(self, data: pd.DataFrame) -> pd.DataFrame:
-        """A copy of ``data`` with reverse items recoded as ``scale_min + scale_max - x``.
+        """A copy of ``data`` with reverse items recoded as ``min + max - x`` of their own scale.
 
-        Only the instrument's item columns present in ``data`` are checked
-        (numeric, within ``scale_min..scale_max``; NaN allowed) and only the
+        Each item's scale is :meth:`item_scale` (``scale_min..scale_max`` unless
+        the construct or item declares its own).  Only the instrument's item
+        columns present in ``data`` are checked (numeric, within the item's
+        scale; NaN allowed) and only the
         reverse items are recoded; other columns are returned unchanged, NaN
         stays NaN.  Nothing is coerced: a non-numeric item column, or a value
         outside the scale (e.g. an unconverted missing code such as -99), raises
@@ -480,22 +640,35 @@ class Instrument:
 
     # ------------------------------------------------------------------ display
     def to_frame(self) -> pd.DataFrame:
-        """One row per item: construct, item, reverse, perspective, pair, text_en."""
+        """One row per item: construct, item, reverse, perspective, pair, scale_min, scale_max, text_en.
+
+        ``scale_min``/``scale_max`` are the item's own scale (:meth:`item_scale`).
+        """
+        scales = self.item_scales
         rows = [
             {"construct": i.construct, "item": i.id, "reverse": i.reverse,
-             "perspective": i.perspective, "pair": i.pair, "text_en": i.text.get("en")}
+             "perspective": i.perspective, "pair": i.pair, "scale_min": scales[i.id].min,
+             "scale_max": scales[i.id].max, "text_en": i.text.get("en")}
             for i in self.item_defs
         ]
         return pd.DataFrame(rows, columns=["construct", "item", "reverse", "perspective", "pair",
-                                           "text_en"])
+                                           "scale_min", "scale_max", "text_en"])
+
+    def _scales_text(self) -> str:
+        if not self.mixed_scales:
+            return f"scale {self.scale_min}..{self.scale_max}"
+        counts: dict[str, int] = {}
+        for s in self.item_scales.values():
+            counts[str(s)] = counts.get(str(s), 0) + 1
+        return "scales " + ", ".join(f"{k} ({n} item{'s' if n != 1 else ''})" for k, n in counts.items())
 
     def _header(self) -> str:
         form = f" ({self.perspective} form)" if self.perspective else ""
         n_rev = len(self.reverse_items)
         return (
             f"{self.name} {self.version}{form}: {len(self.construct_defs)} constructs, "
-            f"{len(self.item_defs)} items ({n_rev} reverse-keyed), scale "
-            f"{self.scale_min}..{self.scale_max}, languages {', '.join(self.languages)}"
+            f"{len(self.item_defs)} items ({n_rev} reverse-keyed), {self._scales_text()}, "
+            f"languages {', '.join(self.languages)}"
         )
 
     def __repr__(self) -> str:
@@ -514,10 +687,18 @@ class Instrument:
             lines.append(f"Missing codes: {', '.join(map(str, self.missing_codes))}")
         if self.dont_know_codes:
             lines.append(f"Don't-know codes: {', '.join(map(str, self.dont_know_codes))}")
+        scales = self.item_scales
         for c in self.construct_defs:
             label = c.label.get("en", "") if c.label else ""
-            lines.append(f"{c.id} ({label}): "
-                         + ", ".join(i + ("(R)" if i in self.reverse_items else "") for i in c.items))
+
+            c_scale = c.scale or self.scale
+            names = [i + ("(R)" if i in self.reverse_items else "")
+                     + (f"[{scales[i]}]" if self.mixed_scales and scales[i] != c_scale else "")
+                     for i in c.items]
+            cs = f" [scale {c_scale}]" if self.mixed_scales else ""
+            lines.append(f"{c.id} ({label}){cs}: " + ", ".join(names))
+        for v in self.variables.values():
+            lines.append(f"Variable {v.name} ({v.type}): {v.allowed()}")
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -547,7 +728,11 @@ def _dict_keyname(data: dict):
                     return f"texts[{item!r}]"
                 if len(loc) >= 5 and loc[4] == "reverse":
                     return "reverse"
+                if len(loc) >= 5 and loc[4] == "scale":
+                    return f"scales[{item!r}]"
                 return f"mapping[{cid!r}][{loc[3]}]"
+            if len(loc) >= 3 and loc[2] == "scale":
+                return f"scales[{cid!r}]"
             return f"mapping[{cid!r}]"
         if head == "scale" and len(loc) >= 2:
             return {"min": "scale[0]", "max": "scale[1]"}.get(loc[1], "labels")
@@ -607,6 +792,9 @@ def _pydantic_message(err: dict) -> str:
         return "required key is missing"
     if kind == "literal_error" and err.get("loc", ("",))[0] == "format":
         return f"format must be {schema.FORMAT!r}"
+    if err.get("loc", ("",))[0] == "version" and len(err.get("loc", ())) == 1:
+        return (f"version must be text such as \"1.0\" (quotes keep it as written); got "
+                f"{err.get('input')!r}")
     if kind == "string_pattern_mismatch":
         pattern = (err.get("ctx") or {}).get("pattern", "")
         return f"{err.get('input')!r} is not a valid identifier (must match {pattern})"
@@ -616,11 +804,26 @@ def _pydantic_message(err: dict) -> str:
     return msg
 
 
+def _version_text(data: dict, linemap: LineMap | None) -> None:
+    """``version: 1.0`` (a YAML number) -> the text as written, ``"1.0"``.
+
+    YAML reads an unquoted 1.0 as a number (and 1.10 as 1.1); the version is
+    kept exactly as written in the file.  A number that did not come from a
+    file (``from_dict``) becomes its usual text.
+    """
+    v = data.get("version")
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return
+    raw = linemap.raw(("version",)) if linemap is not None else None
+    data["version"] = raw if raw is not None else str(v)
+
+
 def _build(data: Any, *, path, linemap: LineMap | None, keyname=None) -> Instrument:
     problems = _Problems(path, linemap, keyname)
     if not isinstance(data, dict):
         problems.add(f"a codebook must be a YAML mapping at the top level; got {type(data).__name__}", ())
         problems.raise_if_any()
+    _version_text(data, linemap)
     try:
         model = schema.CodebookModel.model_validate(data)
     except ValidationError as exc:
@@ -659,35 +862,53 @@ def _cross_check(m: schema.CodebookModel, problems: _Problems) -> None:
                              f"({', '.join(langs)})", loc + (lang,))
 
     text(m.title, ("title",), "title")
-    lo, hi = m.scale.min, m.scale.max
-    if not lo < hi:
-        problems.add(f"scale max ({_num(hi)}) must be greater than min ({_num(lo)})", ("scale", "max"))
-    if m.scale.labels is not None:
-        text(m.scale.labels, ("scale", "labels"), "scale labels")
-        for lang, labs in m.scale.labels.items():
-            for code in labs:
-                if not lo <= code <= hi:
-                    problems.add(f"label code {code} is outside the scale {_num(lo)}..{_num(hi)}",
-                                 ("scale", "labels", lang, code))
-    dk_codes: list = []
+
+    def check_scale(sc, loc, what):
+        lo, hi = sc.min, sc.max
+        if not lo < hi:
+            problems.add(f"{what} max ({_num(hi)}) must be greater than min ({_num(lo)})", loc + ("max",))
+        if sc.labels is not None:
+            text(sc.labels, loc + ("labels",), f"{what} labels")
+            for lang, labs in sc.labels.items():
+                for code in labs:
+                    if not lo <= code <= hi:
+                        problems.add(f"label code {code} is outside the {what} {_num(lo)}..{_num(hi)}",
+                                     loc + ("labels", lang, code))
+
+    # every scale of the codebook (top level, constructs, items): a missing code is no answer of any
+    check_scale(m.scale, ("scale",), "scale")
+    scales = [(m.scale, "scale")]
+    for ci, c in enumerate(m.constructs):
+        if c.scale is not None:
+            check_scale(c.scale, ("constructs", ci, "scale"), f"scale of construct {c.id!r}")
+            scales.append((c.scale, f"scale of construct {c.id!r}"))
+        for ii, it in enumerate(c.items):
+            if it.scale is not None:
+                check_scale(it.scale, ("constructs", ci, "items", ii, "scale"), f"scale of item {it.id!r}")
+                scales.append((it.scale, f"scale of item {it.id!r}"))
+
+    def inside(code):
+        for sc, what in scales:
+            if sc.min <= code <= sc.max:
+                return f"{what} {_num(sc.min)}..{_num(sc.max)}"
+        return None
+
     if m.missing is not None:
         for k, code in enumerate(m.missing.codes):
-            if lo <= code <= hi:
-                problems.add(f"missing code {_num(code)} lies inside the scale {_num(lo)}..{_num(hi)}; "
+            if (where := inside(code)) is not None:
+                problems.add(f"missing code {_num(code)} lies inside the {where}; "
                              "a missing code must not be a valid answer", ("missing", "codes", k))
         if m.missing.dont_know is not None:
             dk = m.missing.dont_know
-            dk_codes = list(dk.codes)
             for k, code in enumerate(dk.codes):
-                if lo <= code <= hi:
-                    problems.add(f"don't-know code {_num(code)} lies inside the scale "
-                                 f"{_num(lo)}..{_num(hi)}", ("missing", "dont_know", "codes", k))
+                if (where := inside(code)) is not None:
+                    problems.add(f"don't-know code {_num(code)} lies inside the {where}",
+                                 ("missing", "dont_know", "codes", k))
                 if code in m.missing.codes:
                     problems.add(f"code {_num(code)} is declared both as missing and as don't know",
                                  ("missing", "dont_know", "codes", k))
             if dk.labels is not None:
                 text(dk.labels, ("missing", "dont_know", "labels"), "don't-know labels")
-    del dk_codes
     if m.forms is not None:
         for p, form in m.forms.items():
             text(form.label, ("forms", p, "label"), f"label of form {p!r}")
@@ -760,22 +981,93 @@ def _cross_check(m: schema.CodebookModel, problems: _Problems) -> None:
                     f"pairing is not mutual: {it.id!r} names {twin.id!r} as its pair but {twin.id!r} "
                     f"{theirs_txt} (at constructs[{pci}].items[{pii}])", loc)
 
+    for name, v in (m.variables or {}).items():
+        vloc = ("variables", name)
+        if name in item_at:
+            problems.add(f"variable {name!r} is also an item of the instrument; declare it once "
+                         "(items are checked against their scale)", vloc)
+        if not name.strip() or name != name.strip():
+            problems.add(f"variable name {name!r} must be a column name without leading or trailing "
+                         "spaces", vloc)
+        text(v.label, vloc + ("label",), f"label of variable {name!r}")
+        if v.type == "categorical":
+            if not v.categories:
+                problems.add("a categorical variable needs its categories (a list of codes, or "
+                             "{code: label})", vloc + ("categories",), missing_key=v.categories is None)
+            for key in ("min", "max"):
+                if getattr(v, key) is not None:
+                    problems.add(f"{key} is for integer and number variables; a categorical variable "
+                                 "lists its categories", vloc + (key,))
+        else:
+            if v.categories is not None:
+                problems.add(f"categories are for categorical variables; this one has type {v.type!r}",
+                             vloc + ("categories",))
+            if v.type == "text":
+                for key in ("min", "max"):
+                    if getattr(v, key) is not None:
+                        problems.add(f"{key} is for integer and number variables; this one has type "
+                                     "'text'", vloc + (key,))
+            elif v.min is not None and v.max is not None and not v.min < v.max:
+                problems.add(f"variable max ({_num(v.max)}) must be greater than min ({_num(v.min)})",
+                             vloc + ("max",))
+        cats = list(v.categories or ())
+        for k, code in enumerate(v.missing):
+            bad = None
+            if isinstance(code, str):
+                bad = code in [str(c) for c in cats]
+            elif v.type in ("integer", "number"):
+                bad = ((v.min is None or code >= v.min) and (v.max is None or code <= v.max)
+                       and (v.min is not None or v.max is not None))
+            elif v.type == "categorical":
+                bad = code in [c for c in cats if not isinstance(c, str)]
+            if bad:
+                problems.add(f"missing code {_num(code) if not isinstance(code, str) else repr(code)} of "
+                             f"variable {name!r} is also an allowed value", vloc + ("missing", k))
+
+
+def _scale(sc, parent: Scale | None = None) -> Scale:
+    """A :class:`Scale` from a model; a scale with the parent's min/max and no labels keeps its labels."""
+    if sc.labels is None and parent is not None and (sc.min, sc.max) == (parent.min, parent.max):
+        labels = parent.labels
+    else:
+        labels = FrozenMap({lang: FrozenMap(sorted(v.items())) for lang, v in (sc.labels or {}).items()})
+    return Scale(_num(sc.min), _num(sc.max), labels)
+
+
+def _variable(name: str, v: schema.VariableModel) -> Variable:
+    cats = v.categories
+    if isinstance(cats, dict):
+        labels, cats = FrozenMap(cats), tuple(cats)
+    else:
+        labels, cats = FrozenMap(), tuple(cats or ())
+    return Variable(name=name, type=v.type, label=FrozenMap(v.label) if v.label else None,
+                    description=v.description,
+                    min=_num(v.min) if v.min is not None else None,
+                    max=_num(v.max) if v.max is not None else None,
+                    categories=cats, category_labels=labels,
+                    missing=tuple(c if isinstance(c, str) else _num(c) for c in v.missing),
+                    required=v.required)
+
 
 def _instrument(m: schema.CodebookModel, path) -> Instrument:
     items: list[Item] = []
     cons: list[Construct] = []
+    top = _scale(m.scale)
     for c in m.constructs:
+        c_scale = _scale(c.scale, top) if c.scale is not None else top
         for it in c.items:
             items.append(Item(id=it.id, construct=c.id, text=FrozenMap(it.text), reverse=it.reverse,
-                              perspective=it.perspective or c.perspective, pair=it.pair))
+                              perspective=it.perspective or c.perspective, pair=it.pair,
+                              scale=_scale(it.scale, c_scale) if it.scale is not None else c_scale))
         cons.append(Construct(
             id=c.id,
             label=FrozenMap(c.label),
             definition=FrozenMap(c.definition) if c.definition is not None else None,
             items=tuple(it.id for it in c.items),
             perspective=c.perspective,
+            scale=c_scale,
         ))
-    labels = FrozenMap({lang: FrozenMap(sorted(v.items())) for lang, v in (m.scale.labels or {}).items()})
+    labels = top.labels
     missing_codes: tuple = ()
     dk_codes: tuple = ()
     dk_labels: dict = {}
@@ -798,6 +1090,7 @@ def _instrument(m: schema.CodebookModel, path) -> Instrument:
         source=str(path) if path is not None else None,
         answer_codes=(FrozenMap({k: _num(v) for k, v in m.scale.answer_codes.items()})
                       if isinstance(m.scale.answer_codes, dict) else m.scale.answer_codes),
+        variables=FrozenMap({name: _variable(name, v) for name, v in (m.variables or {}).items()}),
     )
 
 

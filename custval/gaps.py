@@ -76,6 +76,7 @@ from .exceptions import (
     MissingDataWarning,
     SpecificationError,
 )
+from .scoring import _item_scale, key_codes
 
 __all__ = ["benchmark_firms", "cocreation_segments", "form_invariance", "latent_perception_gap", "perception_gap",
            "readiness"]
@@ -144,14 +145,15 @@ def _item_matrix(df: pd.DataFrame, form, items, side: str) -> np.ndarray:
             continue
         v = s.to_numpy(dtype=float, na_value=np.nan)
         cols.append(v)
-        bad = ~np.isnan(v) & ((v < lo) | (v > hi))
+        ilo, ihi = _item_scale(form, it)  # the item's own scale
+        bad = ~np.isnan(v) & ((v < ilo) | (v > ihi))
         if bad.any():
             rows = (np.flatnonzero(bad) + 1).tolist()
             vals = sorted(set(v[bad].tolist()))
             dk = [x for x in vals if x in dk_codes]
             problems.append({"rule": "dont_know_code" if dk else "out_of_range", "column": it,
                              "rows": rows[:50], "row_counting": "data row", "values": vals, "n": int(bad.sum()),
-                             "allowed": f"{lo:g}..{hi:g} or NaN"})
+                             "allowed": f"{ilo:g}..{ihi:g} or NaN"})
     if problems:
         lines = [f"  {p['column']}: {p['n']} value(s) {p['values'][:5]} at data row(s) {p['rows'][:10]}"
                  + (" (\"don't know\" code)" if p["rule"] == "dont_know_code" else "") for p in problems]
@@ -160,9 +162,7 @@ def _item_matrix(df: pd.DataFrame, form, items, side: str) -> np.ndarray:
             "run custval.validate_frame(df, instrument.form(...)) first to turn \"don't know\" and missing "
             "codes into counted missing values):\n" + "\n".join(lines), problems=problems)
     X = np.column_stack(cols) if cols else np.empty((len(df), 0))
-    rev = np.array([it in form.reverse_items for it in items], dtype=bool)
-    X[:, rev] = lo + hi - X[:, rev]  # keyed: scale_min + scale_max - x (NaN stays NaN)
-    return X
+    return key_codes(form, items, X)  # keyed: min + max - x of each item's own scale (NaN stays NaN)
 
 
 def _version(df: pd.DataFrame):

@@ -44,6 +44,11 @@ The rules
     * Columns that look like personal data are named (never their values) in
       the provenance and a :class:`~custval.exceptions.PersonalDataWarning`;
       :func:`custval.write_processed` leaves them out unless asked.
+    * Each item is checked against its own scale (a codebook ``scale:`` under
+      a construct or item: 1-5 concern items beside 1-7 intention items), with
+      that scale's labels.  Non-item columns declared under the codebook's
+      ``variables:`` (type, ``min``/``max`` or categories, missing codes) are
+      checked like items and their problems reported the same way.
 
 Choices
     Items are ``float64`` with ``NaN`` (not nullable ``Float64``) so that numpy,
@@ -61,7 +66,7 @@ import re
 import unicodedata
 import warnings
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -126,6 +131,19 @@ class _Spec:
     caller_text: set[str]
     answer_map: dict | None = None  # answer_codes= mapping (LimeSurvey "A1" -> 1), see _platforms
     answer_pattern: re.Pattern | None = None  # answer_codes= regex with one group
+    # items whose own scale (codebook scale: under a construct or item) differs from the top level
+    item_specs: dict = field(default_factory=dict)
+    variables: dict = field(default_factory=dict)  # codebook variables: name -> Variable
+    constructs: dict = field(default_factory=dict)  # construct -> item ids
+    source: str | None = None  # the codebook file
+
+    def for_item(self, item: str) -> _Spec:
+        """The spec with the item's own scale (range and labels)."""
+        own = self.item_specs.get(item)
+        if own is None:
+            return self
+        smin, smax, labels, ambiguous = own
+        return replace(self, smin=smin, smax=smax, labels=labels, ambiguous=ambiguous, item_specs={})
 
 
 def _spec(instrument, missing_codes) -> _Spec:
@@ -139,18 +157,7 @@ def _spec(instrument, missing_codes) -> _Spec:
     for lang in ("en", "fi", *dkl):
         if lang not in langs:
             langs.append(lang)
-    labels: dict[str, float] = {}
-    ambiguous: set[str] = set()
-    for lang in langs:
-        try:
-            lab = instrument.scale_labels(lang) or {}
-        except SpecificationError:  # a language the codebook does not have
-            continue
-        for code, text in lab.items():
-            key = _norm(text)
-            if key in labels and labels[key] != float(code):
-                ambiguous.add(key)
-            labels[key] = float(code)
+    labels, ambiguous = _label_codes(instrument, langs)
     dk_labels = {_norm(t) for texts in dkl.values() for t in texts}
     caller_codes, caller_text = set(), set()
     for c in missing_codes or ():
@@ -158,13 +165,51 @@ def _spec(instrument, missing_codes) -> _Spec:
             caller_text.add(_norm(c))
         else:
             caller_codes.update(_as_float_list([c]))
-    return _Spec(
+    spec = _Spec(
         name=str(getattr(instrument, "name", "")), version=str(getattr(instrument, "version", "")),
         items=items, smin=float(instrument.scale_min), smax=float(instrument.scale_max),
         labels={k: v for k, v in labels.items() if k not in ambiguous}, ambiguous=ambiguous,
         dk_labels=dk_labels, missing=set(_as_float_list(instrument.missing_codes)),
         dk_codes=set(_as_float_list(instrument.dont_know_codes)),
-        caller_codes=caller_codes, caller_text=caller_text)
+        caller_codes=caller_codes, caller_text=caller_text,
+        variables=dict(getattr(instrument, "variables", None) or {}),
+        constructs={str(c): tuple(v) for c, v in (getattr(instrument, "constructs", None) or {}).items()},
+        source=getattr(instrument, "source", None))
+    return _with_item_scales(spec, instrument, langs)
+
+
+def _label_codes(instrument, langs, item=None) -> tuple[dict[str, float], set[str]]:
+    """Label text (normalised) -> code over the languages, and the texts that name two codes."""
+    labels: dict[str, float] = {}
+    ambiguous: set[str] = set()
+    for lang in langs:
+        try:
+            lab = (instrument.scale_labels(lang) if item is None
+                   else instrument.scale_labels(lang, item=item)) or {}
+        except SpecificationError:  # a language the codebook does not have
+            continue
+        for code, text in lab.items():
+            key = _norm(text)
+            if key in labels and labels[key] != float(code):
+                ambiguous.add(key)
+            labels[key] = float(code)
+    return labels, ambiguous
+
+
+def _with_item_scales(spec: _Spec, instrument, langs) -> _Spec:
+    """Per-item specs for items answered on their own scale (e.g. 1-5 items in a 1-7 survey)."""
+    item_scale = getattr(instrument, "item_scale", None)
+    if item_scale is None:
+        return spec
+    top = instrument.scale
+    for it in spec.items:
+        sc = item_scale(it)
+        if sc == top:
+            continue
+        labels, ambiguous = _label_codes(instrument, langs, item=it)
+        spec.item_specs[it] = (float(sc.min), float(sc.max),
+                               {k: v for k, v in labels.items() if k not in ambiguous}, ambiguous)
+    return spec
 
 
 class _Log:
@@ -492,6 +537,78 @@ _STATA_MISSING_RULE = ("stata_extended_missing",
                        "Stata extended missing values (.a-.z) are missing")
 
 
+def _codebook_line(spec: _Spec, item: str) -> str:
+    """'codebook.yaml, line 40, constructs[1].items[2].id' for an item id (as much as is known)."""
+    where = [str(spec.source)] if spec.source else []
+    loc = None
+    for ci, (_c, its) in enumerate(spec.constructs.items()):
+        if item in its:
+            loc = ("constructs", ci, "items", its.index(item), "id")
+    if spec.source and loc is not None:
+        try:
+            from ._yaml import format_key, load_yaml
+
+            _, linemap = load_yaml(spec.source)
+            line = linemap.line(loc)
+            where += [f"line {line}"] if line else []
+            where.append(format_key(loc))
+        except (OSError, ValueError):  # the file changed or went away since it was loaded
+            pass
+    return ", ".join(where)
+
+
+def _shape(name: str) -> str:
+    """An item id's naming pattern: 'trust2' -> 'trust#', 'Q1_3' -> 'q#_#'."""
+    return re.sub(r"\d+", "#", name.casefold())
+
+
+def _missing_items(missing_items: list[str], names: list[str], spec: _Spec, log: _Log) -> None:
+    """Item ids with no column: a misspelt codebook id is a codebook problem, otherwise a file one.
+
+    An id is taken to be misspelt in the codebook when the file has a close
+    column that follows the naming of the construct's other items (found in the
+    file) while the codebook's id does not (``trst3`` beside ``trust1, trust2``
+    and a file column ``trust3``).
+    """
+    import difflib
+
+    present = set(names)
+    others = [c for c in names if c not in spec.items]  # an item column is no candidate for another
+    hints, typos = {}, {}
+    for it in missing_items:
+        close = difflib.get_close_matches(it, others, n=1, cutoff=0.6)
+        ci = [c for c in others if c.casefold() == it.casefold()]
+        if not (ci or close):
+            continue
+        cand = (ci or close)[0]
+        siblings = [s for its in spec.constructs.values() if it in its for s in its
+                    if s != it and s in present]
+        shapes = {_shape(s) for s in siblings}
+        if siblings and _shape(cand) in shapes and _shape(it) not in shapes:
+            typos[it] = (cand, siblings)
+        else:
+            hints[it] = cand
+    for it, (cand, siblings) in typos.items():
+        log.problem(
+            "codebook_item_id", it, [], [it],
+            f"correct the item id in the codebook ({_codebook_line(spec, it)}): the file has the "
+            f"column {cand!r}, named like the construct's other items ({', '.join(siblings[:3])}). "
+            f"If the codebook is right and the file is not, rename instead with "
+            f"columns={{{cand!r}: {it!r}}}",
+            "item id of the codebook that is not a column of the file and looks misspelt in the "
+            "codebook")
+    rest = [it for it in missing_items if it not in typos]
+    if rest:
+        hint = ("; similar columns in the file: " + ", ".join(f"{k} ~ {v!r}" for k, v in
+                                                              hints.items())
+                + " (if the file's header differs, rename with columns={file_name: item_id}; "
+                "if the codebook misspells the item, correct its id in the codebook"
+                + (f" {spec.source}" if spec.source else "") + ")") if hints else ""
+        log.problem("missing_item_column", ", ".join(rest), [], rest,
+                    "every item of the instrument as a column" + hint,
+                    "item columns of the instrument that the data does not have")
+
+
 def _rows_text(counting: RowCounting, positions) -> str:
     nums = counting.number(positions)
     return ", ".join(str(int(x)) for x in nums)
@@ -533,21 +650,7 @@ def _validate(chunks, src: _Source, spec: _Spec, *, id_column, columns, exclude,
                         "each column name once", "a column name that occurs more than once")
     missing_items = [it for it in spec.items if it not in seen]
     if missing_items:
-        import difflib
-
-        hints = {}
-        for it in missing_items:
-            close = difflib.get_close_matches(  # an item column is no candidate for another
-                it, [c for c in names if c not in spec.items], n=1, cutoff=0.6)
-            ci = [c for c in names if c.casefold() == it.casefold()]
-            if ci or close:
-                hints[it] = (ci or close)[0]
-        hint = ("; similar columns in the file: " + ", ".join(f"{k} ~ {v!r}" for k, v in
-                                                              hints.items())
-                + " (rename with columns={file_name: item_id})") if hints else ""
-        log.problem("missing_item_column", ", ".join(missing_items), [], missing_items,
-                    "every item of the instrument as a column" + hint,
-                    "item columns of the instrument that the data does not have")
+        _missing_items(missing_items, names, spec, log)
     if id_column is not None and id_column not in seen:
         log.problem("missing_id_column", str(id_column), [], [id_column],
                     f"a column named {id_column!r}", "the id column is not in the data")
@@ -609,7 +712,7 @@ def _validate(chunks, src: _Source, spec: _Spec, *, id_column, columns, exclude,
         for j in range(len(names)):
             if j in item_of:
                 col = _convert_item(
-                    part.iloc[:, j], item_of[j], kpos, spec, log, src.decimal, integer_codes,
+                    part.iloc[:, j], item_of[j], kpos, spec.for_item(item_of[j]), log, src.decimal, integer_codes,
                     src.user_missing.get(src.columns[j]), src.value_labels.get(src.columns[j]),
                     src.missing_rule)
             else:
@@ -652,6 +755,9 @@ def _validate(chunks, src: _Source, spec: _Spec, *, id_column, columns, exclude,
         if convert_other:
             s = _convert_other(s, c, src.decimal, log, is_id=(c == id_column))
         df.isetitem(j, s)
+    # ---- non-item variables declared in the codebook (variables:)
+    if spec.variables:
+        _check_variables(df, seen, spec, log, kept_positions, src.decimal)
     # ---- ids
     if id_column is not None and id_column in seen and len(seen[id_column]) == 1:
         ids = df[id_column]
@@ -693,6 +799,114 @@ def _validate(chunks, src: _Source, spec: _Spec, *, id_column, columns, exclude,
     if log.problems:
         raise _error(log, src, spec, prov)
     return df, prov
+
+
+def _check_variables(df: pd.DataFrame, seen: dict, spec: _Spec, log: _Log, positions: np.ndarray,
+                     decimal: str) -> None:
+    """Check the non-item columns declared under the codebook's ``variables:`` like items.
+
+    A declared variable that is not a column is a problem (unless ``required:
+    false``); its declared missing codes become missing (counted, rule
+    ``variable_missing_code``); text in a number variable, values outside its
+    ``min``/``max``, fractions in an integer variable and values that are not
+    among the categories are problems with the same rules and messages as for
+    items (column, rows, values, what is allowed).
+    """
+    for name, var in spec.variables.items():
+        if name not in seen:
+            if var.required:
+                log.problem("missing_variable_column", name, [], [name],
+                            f"a column {name!r} as declared under variables: in the codebook (write "
+                            "required: false there if a file may lack it)",
+                            "declared variable that the data does not have")
+            continue
+        if len(seen[name]) > 1:  # reported as a duplicate column
+            continue
+        j = seen[name][0] - 1
+        out = _check_variable(df.iloc[:, j], name, var, positions, log, decimal)
+        if out is not None:
+            df.isetitem(j, out)
+
+
+def _check_variable(s: pd.Series, name: str, var, positions: np.ndarray, log: _Log,
+                    decimal: str) -> pd.Series | None:
+    """One declared variable; returns the column with its missing codes as missing (or None)."""
+    n = len(s)
+    empty = s.isna().to_numpy(dtype=bool).copy()
+    numeric_dtype = s.dtype.kind in "iuf" or (s.dtype.kind != "O" and pd.api.types.is_numeric_dtype(s.dtype)
+                                              and not pd.api.types.is_bool_dtype(s.dtype))
+    vals = np.full(n, np.nan)
+    if numeric_dtype:
+        vals = s.to_numpy(dtype=float, na_value=np.nan)
+        text = None
+        is_num = ~empty
+    else:
+        text = _as_text(s).str.strip()
+        empty |= (text == "").to_numpy(dtype=bool)
+        is_num = text.str.fullmatch(_number_regex(decimal)).to_numpy(dtype=bool) & ~empty
+        if is_num.any():
+            tt = text[is_num]
+            if decimal == ",":
+                tt = tt.str.replace(",", ".", regex=False)
+            vals[is_num] = _parse_numbers(tt)
+    num_codes = [float(c) for c in var.missing if not isinstance(c, str)]
+    txt_codes = {_norm(c) for c in var.missing if isinstance(c, str)}
+    missing = np.zeros(n, dtype=bool)
+    if num_codes:
+        missing |= is_num & np.isin(vals, num_codes)
+    if txt_codes and text is not None:
+        missing |= text.map(_norm).isin(txt_codes).to_numpy(dtype=bool) & ~empty
+    answered = ~empty & ~missing
+    allowed = var.allowed()
+    shown = (s.to_numpy(dtype=object) if text is None else text.to_numpy(dtype=object))
+
+    def values(mask):
+        return [_num(v) for v in vals[mask]] if (is_num[mask]).all() else [shown[i] for i in
+                                                                         np.flatnonzero(mask)]
+
+    if var.type in ("integer", "number"):
+        bad = answered & ~is_num
+        if bad.any():
+            log.problem("non_numeric", name, positions[bad], [shown[i] for i in np.flatnonzero(bad)],
+                        allowed, "text in a variable the codebook declares as numbers")
+        ok = answered & is_num
+        lo = -np.inf if var.min is None else float(var.min)
+        hi = np.inf if var.max is None else float(var.max)
+        out = ok & ((vals < lo) | (vals > hi))
+        if out.any():
+            looks = out & (np.isin(vals, _MISSING_LOOKING) | (vals == hi + 1))
+            plain = out & ~looks
+            if looks.any():
+                log.problem("undeclared_missing_code", name, positions[looks], values(looks),
+                            allowed + ". If these codes mean missing, declare them (missing: under "
+                            f"variables: {name} in the codebook)",
+                            "codes outside the declared range that look like undeclared missing codes")
+            if plain.any():
+                log.problem("out_of_range", name, positions[plain], values(plain), allowed,
+                            "values outside the range the codebook declares for this variable")
+        if var.type == "integer":
+            frac = ok & ~out & (vals != np.round(vals))
+            if frac.any():
+                log.problem("non_integer", name, positions[frac], values(frac), allowed,
+                            "non-integer values in a variable the codebook declares as integer")
+    elif var.type == "categorical":
+        num_cats = [float(c) for c in var.categories if not isinstance(c, str)]
+        txt_cats = {str(c) for c in var.categories if isinstance(c, str)}
+        txt_cats |= {str(v) for v in var.category_labels.values()}  # a label stands for its code
+        fine = is_num & np.isin(vals, num_cats) if num_cats else np.zeros(n, dtype=bool)
+        if txt_cats:
+            tv = text if text is not None else _as_text(s).str.strip()
+            fine |= tv.isin(txt_cats).to_numpy(dtype=bool)
+        bad = answered & ~fine
+        if bad.any():
+            log.problem("unknown_category", name, positions[bad], values(bad), allowed,
+                        "values that are not categories the codebook declares for this variable")
+    if missing.any():
+        log.rule("variable_missing_code", name, int(missing.sum()),
+                 "missing codes declared for a variable in the codebook (variables:) are missing",
+                 codes=[c if isinstance(c, str) else _num(float(c)) for c in var.missing])
+        return s.where(~pd.Series(missing, index=s.index))
+    return None
 
 
 def _ordered(rule: dict, names: list[str]) -> dict:
@@ -785,7 +999,8 @@ def _error(log: _Log, src: _Source, spec: _Spec, prov: dict) -> DataValidationEr
                      f"{' ...' if rec['n'] > _SHOW else ''}")
         more = f" (first {shown} of {rec['n']})" if rec["n"] > _SHOW else ""
         col = f"column {rec['column']!r}" if rec["rule"] not in (
-            "missing_item_column",) else "columns"
+            "missing_item_column", "codebook_item_id") else (
+            "columns" if rec["rule"] == "missing_item_column" else f"codebook item {rec['column']!r}")
         lines.append(f"- [{rec['rule']}] {col}: {rec['n']} {rec['what']}{where}; "
                      f"values {vals[:_SHOW]}{more}. Allowed: {rec['allowed']}.")
     head = (f"{src.name}: {len(problems)} problem(s) reading it with instrument "

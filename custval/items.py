@@ -120,6 +120,17 @@ def _pair_cor(a, b) -> float:
     return float((a @ b) / np.sqrt((a @ a) * (b @ b)))
 
 
+def _item_bounds(instrument) -> tuple[dict, dict]:
+    """Item -> floor / ceiling: the item's own scale (duck-typed instruments: their one scale)."""
+    getter = getattr(instrument, "item_scale", None)
+    floor, ceiling = {}, {}
+    for i in (i for its in instrument.constructs.values() for i in its):
+        sc = getter(i) if getter is not None else None
+        floor[i] = sc.min if sc is not None else instrument.scale_min
+        ceiling[i] = sc.max if sc is not None else instrument.scale_max
+    return floor, ceiling
+
+
 def item_analysis(data, instrument=None, *, items=None, nan_policy: str = "pairwise") -> pd.DataFrame:
     r"""Item statistics, item-total correlations and alpha if an item is deleted.
 
@@ -130,9 +141,11 @@ def item_analysis(data, instrument=None, *, items=None, nan_policy: str = "pairw
     * ``skew, kurtosis``: psych::describe's default ``type = 3``,
       :math:`b_1 = m_3/s^3` and :math:`b_2 = m_4/s^4 - 3` with central moments
       :math:`m_r = \sum (x-\bar x)^r/n` and the sample sd *s* (n − 1);
-    * ``pct_floor, pct_ceiling``: percent of valid answers at the instrument's
-      ``scale_min`` / ``scale_max`` (without an instrument: at the observed
-      minimum / maximum of all items);
+    * ``pct_floor, pct_ceiling``: percent of valid answers at the minimum /
+      maximum of the item's own scale (``Instrument.item_scale``; the
+      instrument's ``scale_min`` / ``scale_max`` unless the codebook gives the
+      construct or item its own ``scale:``; without an instrument: at the
+      observed minimum / maximum of all items);
     * ``raw_r``: correlation of the item with the scale mean (psych ``raw.r``);
     * ``r_cor``: item-total correlation corrected for item overlap and
       reliability (psych ``r.cor``: R with the SMCs on its diagonal);
@@ -191,7 +204,7 @@ def item_analysis(data, instrument=None, *, items=None, nan_policy: str = "pairw
             constructs = {c: tuple(i for i in v if i in wanted) for c, v in constructs.items()}
             constructs = {c: v for c, v in constructs.items() if v}
         reverse = frozenset(instrument.reverse_items)
-        floor, ceiling = instrument.scale_min, instrument.scale_max
+        floor, ceiling = _item_bounds(instrument)
     else:
         cols = list(items) if items is not None else [str(c) for c in df.columns]
         constructs = {"scale": tuple(cols)}
@@ -254,13 +267,18 @@ def item_analysis(data, instrument=None, *, items=None, nan_policy: str = "pairw
     frames = []
     for cid, its, xb, mom, desc, counts in stats:
         k = len(its)
+        if isinstance(floor, dict):  # each item's own scale (keying maps it onto itself)
+            fl = np.array([floor[i] for i in its], dtype=float)
+            ce = np.array([ceiling[i] for i in its], dtype=float)
+        else:
+            fl, ce = np.full(k, floor, dtype=float), np.full(k, ceiling, dtype=float)
         with np.errstate(invalid="ignore", divide="ignore"):
             valid = desc["n"]
             if counts is not None:
-                at_floor = np.array([c[(v == floor)].sum() for v, c in counts], dtype=float)
-                at_ceiling = np.array([c[(v == ceiling)].sum() for v, c in counts], dtype=float)
+                at_floor = np.array([c[(v == f)].sum() for (v, c), f in zip(counts, fl)], dtype=float)
+                at_ceiling = np.array([c[(v == h)].sum() for (v, c), h in zip(counts, ce)], dtype=float)
             else:
-                at_floor, at_ceiling = (xb == floor).sum(axis=0), (xb == ceiling).sum(axis=0)
+                at_floor, at_ceiling = (xb == fl).sum(axis=0), (xb == ce).sum(axis=0)
             pct_floor = 100.0 * at_floor / valid
             pct_ceiling = 100.0 * at_ceiling / valid
         const = desc["min"] == desc["max"]

@@ -143,6 +143,16 @@ def _resolve_items(instrument_or_items, construct, scale, labels, lang):
         else:
             items = [i for its in inst.constructs.values() for i in its]
             blocks = list(np.cumsum([len(its) for its in inst.constructs.values()])[:-1])
+        own = getattr(inst, "item_scale", None)
+        if scale is None and own is not None:  # the items' own scale (codebook scale: per construct/item)
+            scales = {(own(i).min, own(i).max) for i in items}
+            if len(scales) > 1:
+                raise SpecificationError(
+                    f"the items are answered on different scales ({', '.join(f'{a}..{b}' for a, b in sorted(scales))}); "
+                    "plot one construct at a time (construct=) or pass scale=(min, max).")
+            scale = scales.pop()
+            if labels is None and hasattr(inst, "scale_labels"):
+                labels = dict(inst.scale_labels(lang, item=items[0]) or {})
         if scale is None:
             scale = (inst.scale_min, inst.scale_max)
         if labels is None and hasattr(inst, "scale_labels"):

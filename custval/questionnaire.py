@@ -2,7 +2,8 @@
 
 * :func:`questionnaire` — a self-contained, printable HTML questionnaire of one form
   (provider or customer) in one language (``en``/``fi``), answer boxes for the scale
-  points and the "don't know" option;
+  points of each item's own scale (a new table header where the scale changes) and the
+  "don't know" option;
 * :func:`data_entry_template` — an ``.xlsx`` workbook (sheet ``data`` with the column
   header and input validation, sheet ``codebook`` with the items and codes) and a
   ``.csv`` file with the same header, which :func:`custval.read_survey` reads back
@@ -120,7 +121,6 @@ def questionnaire(instrument, form: str | None = "provider", lang: str = "en", p
         raise SpecificationError(f"lang {lang!r} is not a language of {inst.name!r}; languages: "
                                  f"{', '.join(inst.languages)}")
     t = _TEXT.get(lang, _TEXT["en"])
-    labels = inst.scale_labels(lang)
     dk_labels = inst.dont_know_labels.get(lang, ()) if inst.dont_know_labels else ()
     dk_codes = list(inst.dont_know_codes)
     dk = dk_labels[0] if dk_labels else ""
@@ -129,29 +129,44 @@ def questionnaire(instrument, form: str | None = "provider", lang: str = "en", p
     if form is not None and form in inst.forms:
         form_label = _lang_text(inst.forms[form].get("label"), lang, f"form {form!r}")
     e = html.escape
-    head = "".join(f'<th class="box">{int(c) if float(c).is_integer() else c}<br>{e(lab)}</th>'
-                   for c, lab in labels.items())
-    if dk_codes:
-        head += f'<th class="box dk">{e(dk)}</th>'
+
+    def head_of(iid):
+        """Header cells of the item's own scale: every code, with its label when there is one."""
+        labels = inst.scale_labels(lang, item=iid)
+        cells = "".join(f'<th class="box">{c}<br>{e(labels.get(c, ""))}</th>'
+                        for c in inst.item_scale(iid).codes)
+        if dk_codes:
+            cells += f'<th class="box dk">{e(dk)}</th>'
+        return cells
+
+    def table(rows, head):
+        return (f"<table class=\"items\"><thead><tr><th></th>"
+                f"<th>{e(t['statement'])}</th>{head}{'<th></th>' if show_item_ids else ''}</tr></thead>"
+                f"<tbody>\n" + "\n".join(rows) + "\n</tbody></table>")
+
     parts = []
     k = 0
     for s, (cid, items) in enumerate(inst.constructs.items(), start=1):
         heading = f"{t['section']} {s}"
         if show_constructs:
             heading += f": {e(_lang_text(inst.construct(cid).label, lang, f'construct {cid}'))}"
-        rows = []
+        tables, rows, head = [], [], None
         for iid in items:
             k += 1
+            item_head = head_of(iid)
+            if rows and item_head != head:  # the scale changes: a new table with its own header
+                tables.append(table(rows, head))
+                rows = []
+            head = item_head
             text = _lang_text(inst.item(iid).text, lang, f"item {iid}")
-            boxes = "".join('<td class="box"><span></span></td>' for _ in labels)
+            boxes = "".join('<td class="box"><span></span></td>' for _ in inst.item_scale(iid).codes)
             if dk_codes:
                 boxes += '<td class="box dk"><span></span></td>'
             idcell = f'<td class="id">{e(iid)}</td>' if show_item_ids else ""
             rows.append(f'<tr class="item" data-item="{e(iid)}"><td class="num">{k}.</td><td>{e(text)}</td>'
                         f"{boxes}{idcell}</tr>")
-        parts.append(f"<h2>{heading}</h2>\n<table class=\"items\"><thead><tr><th></th>"
-                     f"<th>{e(t['statement'])}</th>{head}{'<th></th>' if show_item_ids else ''}</tr></thead>"
-                     f"<tbody>\n" + "\n".join(rows) + "\n</tbody></table>")
+        tables.append(table(rows, head))
+        parts.append(f"<h2>{heading}</h2>\n" + "\n".join(tables))
     ident = "".join(f"<tr><td>{e(t[key])}</td><td class=\"line\"></td></tr>"
                     for key in ("ident", "firm", "role", "account"))
     doc = (f'<!DOCTYPE html>\n<html lang="{e(lang)}"><head><meta charset="utf-8">'
@@ -164,14 +179,50 @@ def questionnaire(instrument, form: str | None = "provider", lang: str = "en", p
     return doc
 
 
+def _runs(letters: list[str]) -> list[tuple[str, str]]:
+    """Consecutive column letters as (first, last) ranges: E, F, G, J -> (E, G), (J, J)."""
+    from openpyxl.utils import column_index_from_string
+
+    runs: list[list[str]] = []
+    for c in letters:
+        if runs and column_index_from_string(c) == column_index_from_string(runs[-1][1]) + 1:
+            runs[-1][1] = c
+        else:
+            runs.append([c, c])
+    return [(a, b) for a, b in runs]
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _append_text_row(ws, values) -> None:
+    """Append a row; text is stored as text, never as a formula.
+
+    openpyxl writes a string that starts with ``=`` as a live formula; a wording
+    such as ``=HYPERLINK(...)`` or ``+1 for service`` must stay the text it is.
+    Such cells get the string type and Excel's quote prefix (shown and edited as
+    text); the stored text is unchanged.
+    """
+    ws.append([None if isinstance(v, str) and v.startswith(_FORMULA_START) else v for v in values])
+    row = ws.max_row
+    for j, v in enumerate(values, start=1):
+        if isinstance(v, str) and v.startswith(_FORMULA_START):
+            cell = ws.cell(row=row, column=j)
+            cell._value = v  # bypass openpyxl's "starts with = -> formula" rule
+            cell.data_type = "s"
+            cell.quotePrefix = True
+
+
 def data_entry_template(instrument, form: str | None, path, *, lang: str = "en") -> tuple[Path, Path]:
     """Write ``.xlsx`` and ``.csv`` data-entry templates for one form.
 
     Both have the header ``respondent_id, firm, role, account, <items>``; the
     workbook's ``data`` sheet (the first, which :func:`custval.read_survey` reads)
-    restricts item cells to the scale's whole numbers and the "don't know" code(s)
-    and freezes the header; its ``codebook`` sheet lists item id, construct, wording
-    (in ``lang``), reverse keying and the codes.
+    restricts each item's cells to the whole numbers of the item's own scale and the
+    "don't know" code(s) and freezes the header; its ``codebook`` sheet lists item id,
+    construct, wording (in ``lang``), reverse keying and the codes.  Text that starts
+    with ``=``, ``+``, ``-`` or ``@`` (a wording, a citation) is stored as text, never
+    as a live formula.
 
     Parameters
     ----------
@@ -211,31 +262,39 @@ def data_entry_template(instrument, form: str | None, path, *, lang: str = "en")
     base = Path(path)
     base = base.with_suffix("") if base.suffix.lower() in (".xlsx", ".csv") else base
     xlsx, csv_path = base.with_name(base.name + ".xlsx"), base.with_name(base.name + ".csv")
-    lo, hi = inst.scale_min, inst.scale_max
-    codes = [*range(int(lo), int(hi) + 1), *[int(c) for c in inst.dont_know_codes]]
+    dk_codes = [int(c) for c in inst.dont_know_codes]
 
     wb = Workbook()
     ws = wb.active
     ws.title = "data"
     ws.append(header)
     ws.freeze_panes = "B2"
-    first, last = get_column_letter(len(META_COLUMNS) + 1), get_column_letter(len(header))
-    dv = DataValidation(type="list", formula1='"' + ",".join(str(c) for c in codes) + '"', allow_blank=True,
-                        showErrorMessage=True, errorTitle="Code",
-                        error=f"Allowed codes: {', '.join(str(c) for c in codes)} (blank = not answered)")
-    ws.add_data_validation(dv)
-    dv.add(f"{first}2:{last}2000")
+    # one input rule per scale: each item column allows its own scale's codes
+    by_codes: dict[tuple, list[str]] = {}
+    for j, iid in enumerate(items, start=len(META_COLUMNS) + 1):
+        codes = (*inst.item_scale(iid).codes, *dk_codes)
+        by_codes.setdefault(codes, []).append(get_column_letter(j))
+    for codes, letters in by_codes.items():
+        listed = ",".join(str(c) for c in codes)
+        dv = DataValidation(type="list", formula1=f'"{listed}"', allow_blank=True,
+                            showErrorMessage=True, errorTitle="Code",
+                            error=f"Allowed codes: {', '.join(str(c) for c in codes)} (blank = not answered)")
+        ws.add_data_validation(dv)
+        for first, last in _runs(letters):
+            dv.add(f"{first}2:{last}2000")
     cb = wb.create_sheet("codebook")
     cb.append(["item", "construct", "text", "reverse", "codes"])
-    scale = "; ".join(f"{c} = {lab}" for c, lab in inst.scale_labels(lang).items())
     dk = inst.dont_know_labels.get(lang, ()) if inst.dont_know_labels else ()
     dk_txt = "; ".join(f"{int(c)} = {dk[0] if dk else 'dont know'}" for c in inst.dont_know_codes)
     for iid in items:
         it = inst.item(iid)
-        cb.append([iid, it.construct, it.text.get(lang, ""), bool(it.reverse),
-                   scale + (f"; {dk_txt}" if dk_txt else "")])
+        sc = inst.item_scale(iid)
+        labels = inst.scale_labels(lang, item=iid)
+        scale = "; ".join(f"{c} = {labels[c]}" if c in labels else str(c) for c in sc.codes)
+        _append_text_row(cb, [iid, it.construct, it.text.get(lang, ""), bool(it.reverse),
+                              scale + (f"; {dk_txt}" if dk_txt else "")])
     cb.append([])
-    cb.append([f"{inst.name} {inst.version}", inst.citation])
+    _append_text_row(cb, [f"{inst.name} {inst.version}", inst.citation])
     wb.save(xlsx)
     with open(csv_path, "w", encoding="utf-8", newline="") as fh:
         csv.writer(fh).writerow(header)

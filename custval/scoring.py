@@ -42,7 +42,7 @@ from .exceptions import DataValidationError, SpecificationError
 if TYPE_CHECKING:  # pragma: no cover
     from .codebook import Instrument
 
-__all__ = ["ScoreResult", "keyed", "score"]
+__all__ = ["ScoreResult", "key_codes", "keyed", "score"]
 
 _MAX_SHOWN = 10
 ROW_COUNTING = "index labels of the DataFrame"
@@ -124,9 +124,17 @@ def _shown(values: Iterable) -> str:
     return head + (f", ... ({len(values)} in all)" if len(values) > _MAX_SHOWN else "")
 
 
+def _item_scale(inst, item):
+    """(min, max) of an item's own scale; duck-typed instruments without item scales use theirs."""
+    getter = getattr(inst, "item_scale", None)
+    if getter is not None:
+        sc = getter(item)
+        return sc.min, sc.max
+    return inst.scale_min, inst.scale_max
+
+
 def _check_items(inst: Instrument, data: pd.DataFrame, cols: list[str]) -> None:
-    """Numeric and within the scale; collect every problem, raise once."""
-    lo, hi = inst.scale_min, inst.scale_max
+    """Numeric and within each item's own scale; collect every problem, raise once."""
     problems: list[dict] = []
     messages: list[str] = []
     dup = sorted({c for c in cols if int((data.columns == c).sum()) > 1})
@@ -138,6 +146,7 @@ def _check_items(inst: Instrument, data: pd.DataFrame, cols: list[str]) -> None:
         )
     codes = set(inst.missing_codes) | set(inst.dont_know_codes)
     for c in cols:
+        lo, hi = _item_scale(inst, c)
         s = data[c]
         if pd.api.types.is_bool_dtype(s.dtype) or not pd.api.types.is_numeric_dtype(s.dtype):
             problems.append({"rule": "numeric", "column": c, "rows": None, "row_counting": None,
@@ -169,8 +178,39 @@ def _check_items(inst: Instrument, data: pd.DataFrame, cols: list[str]) -> None:
 
 
 # --------------------------------------------------------------------------- keying
+def key_codes(inst: Instrument, items, x: np.ndarray) -> np.ndarray:
+    """Reverse keying of a numeric array: the one place custval computes ``min + max - x``.
+
+    ``x`` has one column per id in ``items`` (rows = respondents); the columns
+    of reverse-keyed items become ``min + max - x`` of that item's own scale
+    (:meth:`custval.Instrument.item_scale`), NaN stays NaN.  Returns a new
+    float array; nothing is validated (:func:`keyed` validates a frame first).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from custval import Instrument
+    >>> from custval.scoring import key_codes
+    >>> inst = Instrument.from_dict({"CON": ["c1"], "INT": ["i1"]}, scale=(1, 7),
+    ...                             reverse=["c1", "i1"], scales={"CON": (1, 5)})
+    >>> key_codes(inst, ["c1", "i1"], np.array([[2.0, 2.0]]))
+    array([[4., 6.]])
+    """
+    out = np.array(x, dtype=float, copy=True)
+    items = list(items)
+    if out.ndim != 2 or out.shape[1] != len(items):
+        raise SpecificationError(f"key_codes: x must have one column per item ({len(items)}); "
+                                 f"got shape {out.shape}")
+    rev = inst.reverse_items
+    for j, item in enumerate(items):  # the same rule as keyed()
+        if item in rev:
+            lo, hi = _item_scale(inst, item)
+            out[:, j] = lo + hi - out[:, j]
+    return out
+
+
 def keyed(inst: Instrument, data: pd.DataFrame) -> pd.DataFrame:
-    """Copy of ``data`` with the reverse items recoded as ``scale_min + scale_max - x``.
+    """Copy of ``data`` with the reverse items recoded as ``min + max - x`` of their own scale.
 
     See :meth:`custval.Instrument.keyed`.  The instrument's item columns
     present in ``data`` are validated; at least one must be present.
@@ -186,10 +226,10 @@ def keyed(inst: Instrument, data: pd.DataFrame) -> pd.DataFrame:
         )
     _check_items(inst, data, present)
     out = data.copy()
-    total = inst.scale_min + inst.scale_max
     for c in present:
         if c in inst.reverse_items:
-            out[c] = total - out[c]
+            lo, hi = _item_scale(inst, c)
+            out[c] = (lo + hi) - out[c]  # pandas arithmetic: the column keeps its dtype
     return out
 
 
@@ -244,7 +284,7 @@ def score(inst: Instrument, data: pd.DataFrame, method: str = "mean", min_items=
     Notes
     -----
     ``mean = sum(valid keyed items) / n_valid``; reverse items are keyed as
-    ``scale_min + scale_max - x``.  Nothing is imputed (Revelle, 2022, describes
+    ``min + max - x`` of their own scale (:meth:`custval.Instrument.item_scale`).  Nothing is imputed (Revelle, 2022, describes
     psych's imputing alternatives).
 
     Revelle, W. (2022). *psych: Procedures for psychological, psychometric, and
@@ -312,7 +352,12 @@ def score(inst: Instrument, data: pd.DataFrame, method: str = "mean", min_items=
     scores_df = pd.DataFrame(scores, index=index, columns=list(blocks))
     counts_df = pd.DataFrame(counts, index=index, columns=list(blocks))
     n_scored = scores_df.notna().sum().astype(int)
-    lo, hi = inst.scale_min, inst.scale_max
+    sc = [_item_scale(inst, i) for i in needed]
+    if len(set(sc)) == 1:
+        lo, hi = sc[0]
+    else:  # psych takes one min / max per item
+        lo = "c(" + ", ".join(str(a) for a, _ in sc) + ")"
+        hi = "c(" + ", ".join(str(b) for _, b in sc) + ")"
     if method == "mean":
         rule = ("mean of the valid keyed items; a respondent is scored when at least min_items items "
                 "are valid (default 1; a construct with fewer items needs all of them), otherwise NaN; "

@@ -2,7 +2,11 @@
 
 Indices (Curran, 2016; Meade & Craig, 2012), all on the *raw* answers in the
 instrument's item order (reverse keying is not applied: straight-lining on
-raw answers is what careless responding looks like):
+raw answers is what careless responding looks like).  When the codebook gives
+items their own scales (1-5 and 1-7 items in one survey), a longstring run
+ends where the scale changes, and straight-lining and irv use the answers
+mapped linearly from each item's scale onto the instrument's scale (the
+Mahalanobis distance does not depend on such a mapping):
 
 ``longstring``
     Length of the longest run of identical consecutive answers over all items
@@ -82,8 +86,13 @@ class ScreenResult(ResultMixin):
         return self.summary_table
 
 
-def longstring(x: np.ndarray) -> np.ndarray:
-    """Longest run of identical consecutive non-missing answers per row."""
+def longstring(x: np.ndarray, scales=None) -> np.ndarray:
+    """Longest run of identical consecutive non-missing answers per row.
+
+    ``scales`` (one hashable per column, e.g. ``(min, max)``): a run ends where
+    the response scale changes (a 5 on a 1-5 item and a 5 on a 1-7 item are
+    not the same answer).
+    """
     n, p = x.shape
     best = np.zeros(n, dtype=int)
     run = np.zeros(n, dtype=int)
@@ -91,6 +100,8 @@ def longstring(x: np.ndarray) -> np.ndarray:
     for j in range(p):
         cur = x[:, j]
         same = cur == prev  # False when either is NaN
+        if scales is not None and j > 0 and scales[j] != scales[j - 1]:
+            same = np.zeros(n, dtype=bool)
         run = np.where(np.isnan(cur), 0, np.where(same, run + 1, 1))
         best = np.maximum(best, run)
         prev = cur
@@ -137,6 +148,27 @@ def mahalanobis(x: np.ndarray, names) -> tuple[np.ndarray, np.ndarray]:
         sol = np.linalg.solve(s, dd.T)
         d2[rows] = np.einsum("ij,ji->i", dd, sol)
     return d2, df
+
+
+def _own_scales(instrument, items, x):
+    """Per-item (min, max) (None without mixed scales) and the answers on the instrument's scale.
+
+    With items on different scales, each answer is mapped linearly from its
+    item's own min..max onto the instrument's ``scale_min..scale_max`` so that
+    straight-lining and irv compare like with like; otherwise ``x`` is
+    returned unchanged.
+    """
+    getter = getattr(instrument, "item_scale", None)
+    if getter is None:
+        return None, x
+    sc = [getter(i) for i in items]
+    bounds = [(s.min, s.max) for s in sc]
+    if len(set(bounds)) <= 1:
+        return None, x
+    lo = np.array([b[0] for b in bounds], dtype=float)
+    hi = np.array([b[1] for b in bounds], dtype=float)
+    tlo, thi = float(instrument.scale_min), float(instrument.scale_max)
+    return bounds, tlo + (x - lo) * (thi - tlo) / (hi - lo)
 
 
 def screen(
@@ -216,7 +248,9 @@ def screen(
     n, p = x.shape
     cutoff = int(np.ceil(p / 2)) if longstring_cutoff is None else int(longstring_cutoff)
     out = pd.DataFrame(index=df.index)
-    out["longstring"] = longstring(x)
+    scales, xs = _own_scales(instrument, items, x)
+    out["longstring"] = longstring(x, scales)
+    raw, x = x, xs  # straight-lining and irv on one common scale (the same array without mixed scales)
     pos = 0
     straight_cols = []
     for cid, its in constructs.items():
@@ -236,11 +270,11 @@ def screen(
              else int(straight_min_constructs))
     s_cut = max(s_cut, 1)
     out["irv"] = irv(x)
-    d2, dfree = mahalanobis(x, items)
+    d2, dfree = mahalanobis(raw, items)
     out["mahalanobis"] = d2
     out["mahalanobis_df"] = dfree
     out["mahalanobis_p"] = np.where(dfree > 0, stats.chi2.sf(d2, np.maximum(dfree, 1)), np.nan)
-    out["share_missing"] = np.isnan(x).sum(axis=1) / p
+    out["share_missing"] = np.isnan(raw).sum(axis=1) / p
     rules = {
         "longstring": (out["longstring"] >= cutoff,
                        "longest run of identical consecutive answers (Johnson, 2005)", f">= {cutoff}"),

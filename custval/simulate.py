@@ -56,6 +56,7 @@ from scipy import special
 from ._results import ResultMixin
 from .codebook import load_instrument
 from .exceptions import SpecificationError
+from .scoring import key_codes
 
 __all__ = ["DEFAULT_DESIGN", "CaseStudy", "case_study"]
 
@@ -187,10 +188,25 @@ class CaseStudy(ResultMixin):
         return out[0], out[1]
 
 
-def _expected_code(m, s, tau):
-    """E[1 + #(y* > tau)] for y* ~ N(m, s²)."""
+def _expected_code(m, s, tau, lo: float = 1.0):
+    """E[lo + #(y* > tau)] for y* ~ N(m, s²) (``lo``: the lowest code of the scale)."""
     m = np.asarray(m, dtype=float)[..., None]
-    return 1.0 + special.ndtr((m - np.asarray(tau)) / s).sum(axis=-1)
+    return lo + special.ndtr((m - np.asarray(tau)) / s).sum(axis=-1)
+
+
+def _item_bounds(inst, items, tau) -> tuple[np.ndarray, np.ndarray]:
+    """Each item's own scale (min, max) as arrays; the thresholds must give its number of codes.
+
+    Careless respondents pick one code for all items, so the items must share one scale.
+    """
+    sc = [inst.item_scale(it) for it in items]
+    lo = np.array([s.min for s in sc], dtype=float)
+    hi = np.array([s.max for s in sc], dtype=float)
+    if len({(s.min, s.max) for s in sc}) > 1 or any(s.max - s.min != len(tau) for s in sc):
+        raise SpecificationError(
+            f"design: {len(tau)} thresholds make {len(tau) + 1} codes, but the items are answered on "
+            f"{', '.join(sorted({str(s) for s in sc}))}; give thresholds for one common scale")
+    return lo, hi
 
 
 def case_study(design=None, seed: int = 0) -> CaseStudy:
@@ -298,12 +314,12 @@ def case_study(design=None, seed: int = 0) -> CaseStudy:
         nu = np.array([item_params(side, it)[1] for it in items])
         col = np.array([cidx[inst.item(it).construct] for it in items])
         ystar = nu + lam * eta[:, col] + float(d["residual_sd"]) * rng.standard_normal((n, len(items)))
-        codes = 1.0 + (ystar[:, :, None] > tau).sum(axis=2)
-        rev = np.array([it in inst.reverse_items for it in items])
-        codes[:, rev] = 8.0 - codes[:, rev]
+        lo, hi = _item_bounds(inst, items, tau)
+        codes = lo + (ystar[:, :, None] > tau).sum(axis=2)
+        codes = key_codes(inst, items, codes)  # reverse items: min + max - x of the item's scale
         n_care = min(int(d["careless"][side]), n)
         care = rng.choice(n, size=n_care, replace=False) if n_care else np.array([], dtype=int)
-        codes[care, :] = rng.integers(1, 8, size=n_care)[:, None]
+        codes[care, :] = rng.integers(int(lo.min()), int(hi.max()) + 1, size=n_care)[:, None]
         dk = rng.random(codes.shape) < float(d["missing"]["dont_know"][side])
         codes[dk] = 8.0
         blank = rng.random(codes.shape) < float(d["missing"]["mcar"])
@@ -327,7 +343,7 @@ def case_study(design=None, seed: int = 0) -> CaseStudy:
                 for it in its:
                     lam, nu = item_params(side, it)
                     s = np.sqrt(lam**2 * var + float(d["residual_sd"]) ** 2)
-                    e = float(_expected_code(nu + lam * m_eta[cidx[c]], s, tau))
+                    e = float(_expected_code(nu + lam * m_eta[cidx[c]], s, tau, inst.item_scale(it).min))
                     vals.append(e)
                     if inst.item(it).pair is not None and (side == "customer"
                                                           or inst.item(it).pair in forms["customer"].items):

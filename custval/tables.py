@@ -274,8 +274,19 @@ def _latex(text: str) -> str:
     return _ITALIC.sub(r"\\textit{\1}", out)
 
 
+_MD_TAG = re.compile(r"<(?=[A-Za-z/!?])")  # what could open an HTML tag or comment
+_MD_ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")  # what could be read as an HTML entity
+
+
 def _markdown(text: str) -> str:
-    return _minus(str(text)).replace("|", r"\|")
+    """Cell text for a Markdown table, ``|`` escaped.
+
+    Markdown renders raw HTML, so text that could open a tag (``<script>``,
+    ``<img ...>``, ``<!--``) or form an entity (``&lt;``) is escaped; ``p < .001``
+    stays as it is.
+    """
+    out = _MD_ENTITY.sub("&amp;", _minus(str(text)))
+    return _MD_TAG.sub("&lt;", out).replace("|", r"\|")
 
 
 def _plain(text: str) -> str:

@@ -114,7 +114,7 @@ class _Data:
 
 def _prepare(data, items: tuple[str, ...], spec, *, missing: str, what: str) -> _Data:
     """Validated complete-case item matrix; never imputes.  Reverse-keyed items of an
-    Instrument are recoded as ``scale_min + scale_max - x`` (as ``Instrument.keyed``)."""
+    Instrument are recoded as ``min + max - x`` of the item's own scale (as ``Instrument.keyed``)."""
     if missing != "listwise":
         raise SpecificationError(f"missing must be 'listwise' (the semTools default); got {missing!r}")
     if not isinstance(data, pd.DataFrame):
@@ -148,11 +148,10 @@ def _prepare(data, items: tuple[str, ...], spec, *, missing: str, what: str) -> 
             )
     reverse = [c for c in items if c in (getattr(spec, "reverse_items", None) or ())]
     if reverse:
-        # reverse keying as Instrument.keyed: scale_min + scale_max - x (after the code check)
-        lo, hi = float(spec.scale_min), float(spec.scale_max)
-        for j, c in enumerate(items):
-            if c in reverse:
-                x[:, j] = lo + hi - x[:, j]
+        # reverse keying as Instrument.keyed: min + max - x of each item's own scale (after the code check)
+        from .scoring import key_codes
+
+        x = key_codes(spec, items, x)
     complete = ~np.isnan(x).any(axis=1)
     n_rows = x.shape[0]
     n_used = int(complete.sum())

@@ -99,8 +99,10 @@ def test_base_codebook_loads(tmp_path):
     assert inst.item("OWN_P1").perspective == "provider"
     assert inst.item("UND_C1") == custval.Item(
         id="UND_C1", construct="UND", text={"en": "They understand us.", "fi": "He ymmärtävät meitä."},
-        reverse=False, perspective="customer", pair="UND_P1",
+        reverse=False, perspective="customer", pair="UND_P1", scale=inst.scale,
     )
+    # an item without its own scale carries the instrument's (labels included)
+    assert inst.item("UND_C1").scale.labels == inst.labels
     c = inst.construct("UND")
     assert c.label["fi"] == "Ymmärrys" and c.items == ("UND_P1", "UND_C1", "UND_P2")
     assert inst.source == str(tmp_path / "demo.yaml")
@@ -194,8 +196,10 @@ FAULTS = [
      "constructs[1].items[1].id", "      - text: {en: \"We know our bottl", "required key is missing"),
     ("wrong format", "format: custval-codebook/1", "format: custval-codebook/2", "format",
      "format:", "format must be 'custval-codebook/1'"),
-    ("version not a string", 'version: "1.0"', "version: 1.0", "version", "version: 1.0",
-     "string"),
+    # an unquoted version such as 1.0 is accepted as written (test_unquoted_version_kept_as_written);
+    # a version that is not text or a number is still an error
+    ("version not a string", 'version: "1.0"', "version: true", "version", "version: true",
+     "version must be text"),
     ("quoted number", "  min: 1", '  min: "1"', "scale.min", '  min: "1"', "finite number"),
     ("bad identifier", "  - id: OWN\n", "  - id: 2OWN\n", "constructs[1].id", "  - id: 2OWN",
      "not a valid identifier"),
@@ -355,7 +359,9 @@ def test_model_syntax_subset_and_errors():
 def test_display():
     bfi = load_instrument("bfi")
     frame = bfi.to_frame()
-    assert list(frame.columns) == ["construct", "item", "reverse", "perspective", "pair", "text_en"]
+    assert list(frame.columns) == ["construct", "item", "reverse", "perspective", "pair", "scale_min",
+                                   "scale_max", "text_en"]
+    assert set(frame["scale_min"]) == {bfi.scale_min} and set(frame["scale_max"]) == {bfi.scale_max}
     assert len(frame) == 25 and frame["reverse"].sum() == 7
     assert frame.set_index("item").loc["A1", "text_en"] == "Am indifferent to the feelings of others."
     assert "Revelle" in bfi.summary() and "A1(R)" in bfi.summary()
