@@ -562,10 +562,11 @@ def _header_names(src: _Source, spec: _Spec, columns, log: _Log):
         names.append(c.strip())
         if r != r.strip():
             trimmed.append({"column": j + 1, "from": r, "to": r.strip(), "shown": _visible(r)})
-    if trimmed:
-        log.rule("header_trimmed", "", len(trimmed),
+    for t in trimmed:
+        log.rule("header_trimmed", t["to"], 1,
                  "spaces (also no-break and other invisible spaces) around column names "
                  "removed; every change is listed", changes=trimmed)
+    if trimmed:
         repairs += [f"column {t['column']} {t['shown']} -> {t['to']!r}" for t in trimmed
                     if t["to"] in spec.items and (not columns or t["to"] not in columns)]
     if columns:
@@ -596,10 +597,11 @@ def _header_names(src: _Source, spec: _Spec, columns, log: _Log):
             j = cands[0]
             cased.append({"column": j + 1, "from": names[j], "to": it})
             names[j] = it
-    if cased:
-        log.rule("header_case_matched", "", len(cased),
+    for c in cased:
+        log.rule("header_case_matched", c["to"], 1,
                  "column names that differ from an item id only in letter case read as that "
                  "item; every change is listed", changes=cased)
+    if cased:
         repairs += [f"column {c['column']} {c['from']!r} -> {c['to']!r}" for c in cased]
     return names, repairs
 
@@ -607,6 +609,12 @@ def _header_names(src: _Source, spec: _Spec, columns, log: _Log):
 def _shape(name: str) -> str:
     """How an id is written: letters -> 'A', digit runs -> '9' ('ECO1' -> 'A9', 'ECO_1' -> 'A_9')."""
     return re.sub(r"[0-9]+", "9", re.sub(r"[^\W\d_]+", "A", name))
+
+
+def _prefix(name: str) -> str:
+    """The letters an id starts with ('ECO' of 'ECO1', 'CPROC' of 'CPROC_P1')."""
+    m = re.match(r"[^\W\d_]+", name)
+    return m.group(0).casefold() if m else ""
 
 
 def _compact(name: str) -> str:
@@ -623,6 +631,7 @@ def _missing_items(missing: list[str], names: list[str], spec: _Spec, log: _Log)
     items = set(spec.items)
     others = [c for c in names if c not in items]
     shapes = Counter(_shape(it) for it in spec.items)
+    prefixes = Counter(_prefix(it) for it in spec.items)
     hints, codebook = [], []
     used: set[str] = set()
     for it in missing:
@@ -636,12 +645,13 @@ def _missing_items(missing: list[str], names: list[str], spec: _Spec, log: _Log)
         if close and close[0] not in used:
             c = close[0]
             used.add(c)
-            if conv_ok and _shape(it) != conv and _shape(c) == conv:
+            if (conv_ok and _shape(it) != conv and _shape(c) == conv) or (
+                    prefixes[_prefix(it)] == 1 and prefixes[_prefix(c)] >= 2):
+                like = like or [x for x in spec.items if _prefix(x) == _prefix(c)][:2]
                 codebook.append((it, f"the codebook's item id {it!r} is written unlike its other "
                                      f"ids ({', '.join(map(repr, like))}, ...), and the file has "
                                      f"{c!r}, written like them: the codebook's id looks "
-                                     f"misspelt; correct it there (or map the column with "
-                                     f"columns={{{c!r}: {it!r}}})"))
+                                     f"misspelt"))
             else:
                 hints.append(f"{it} ~ {_visible(c)} (the codebook id {it!r} or the file header "
                              f"{c!r} may be misspelt: correct the codebook, or rename with "
@@ -655,8 +665,10 @@ def _missing_items(missing: list[str], names: list[str], spec: _Spec, log: _Log)
                                  f"like the codebook's items that match no item: {pattern}; the "
                                  f"codebook may have a typo in {it!r} (or the file lacks it)"))
     for it, why in codebook:
-        log.problem("codebook_item_id", it, [], [it], why,
-                    "a codebook item id that no column has, probably misspelt in the codebook")
+        log.problem("codebook_item_id", it, [], [it],
+                    "every item id of the codebook as a column of the file: correct the id in "
+                    "the codebook, or map a column to it with columns={file_header: item_id}",
+                    f"codebook item id that no column has: {why}")
     plain = [it for it in missing if it not in {c[0] for c in codebook}]
     if plain:
         hint = ("; similar columns in the file: " + "; ".join(hints)) if hints else ""
@@ -1124,8 +1136,9 @@ def _error(log: _Log, src: _Source, spec: _Spec, prov: dict) -> DataValidationEr
             where = (f" at {kind} {', '.join(map(str, nums[:limit]))}"
                      f"{' ...' if rec['n'] > limit else ''}")
         more = f" (first {shown} of {rec['n']})" if rec["n"] > limit else ""
-        col = f"column {rec['column']!r}" if rec["rule"] not in (
-            "missing_item_column",) else "columns"
+        col = ("columns" if rec["rule"] == "missing_item_column" else
+               f"codebook item {rec['column']!r}" if rec["rule"] == "codebook_item_id" else
+               f"column {rec['column']!r}")
         present = rec.get("extra", {}).get("columns_present")
         tail = f" The file's columns: {present}." if present is not None else ""
         lines.append(f"- [{rec['rule']}] {col}: {rec['n']} {rec['what']}{where}; "
