@@ -16,10 +16,14 @@ What goes out
     columns whose every non-empty cell is a number become ``Int64`` or
     ``float64``, and this is reported).  ``df.attrs["custval"]`` holds the
     provenance: source path, SHA-256, format details, rows read / returned /
-    excluded (with reasons and row numbers), every rule applied with its
-    counts per column, the columns that look like personal data, the survey
-    platform and how its headers were mapped to items (``platform``), and the
-    instrument's name and version.
+    excluded (with reasons and row numbers; Qualtrics responses also by
+    ``response_ids``), every rule applied with its counts per column (rules
+    that change cell or header text list every change), every column that is
+    not an item (``other_columns``: name, position, dtype, role, whether it
+    looks like personal data), the columns that look like personal data, the
+    survey platform and how its headers were mapped to items (``platform``),
+    the Qualtrics status columns and every status value seen (``qualtrics``),
+    and the instrument's name and version.
 
 The rules
     * The file is only read (byte-identical afterwards).
@@ -28,22 +32,49 @@ The rules
       under explicit rules, each counted: empty cell -> missing; declared
       missing codes, "don't know" codes and labels -> missing; label text ->
       code *only* through the codebook's scale labels; SPSS user-missing and
-      Stata .a-.z -> missing; decimal comma.  Nothing is clipped, rounded or recoded.
+      Stata .a-.z -> missing; decimal comma; digits of other scripts
+      (full-width ``４``, Arabic-Indic ``٤``) -> the digits they are, every
+      converted cell listed (rule ``other_script_digits``: rows and
+      conversions per column).  Nothing is clipped, rounded or recoded.
+    * Column names: spaces around a header (also no-break spaces) are removed
+      and an item header that differs from its item id only in letter case
+      (``eco2``) is read as that item; every change is listed (rules
+      ``header_trimmed``, ``header_case_matched``) and a change to an item
+      header issues a :class:`~custval.exceptions.RepairWarning` that shows
+      the header with its invisible characters (``'COC4\\u00a0'``).
     * rows read = rows returned + rows excluded.  Rows that are not answers
       (title lines, extra header rows such as Qualtrics' question-text and
       ``ImportId`` rows, blank rows, totals rows) are always excluded and
-      reported.  Preview, test, spam and unfinished responses are flagged and
-      reported but *kept* unless named in ``exclude=``.
+      reported.  In a Qualtrics export (``Status`` with ``Finished`` or
+      ``ResponseId``), preview, test and spam responses (Status ``Survey
+      Preview``/1, ``Survey Test``/2, ``Spam``/8, ``Preview Spam``/9,
+      ``Imported Spam``/12) and unfinished ones (``Finished`` 0/False) are
+      *excluded* by default, each listed by row and ResponseId in
+      ``excluded`` and named in an
+      :class:`~custval.exceptions.ExcludedResponseWarning`
+      (``qualtrics_status="keep"`` keeps them, flagged).  Elsewhere such
+      responses are flagged and reported but kept unless named in
+      ``exclude=``.
     * Every problem (missing item columns, out-of-range, non-integer and
       unmapped values, undeclared codes that look like missing codes,
       duplicate or missing ids, duplicate columns) is collected and raised at
-      once as one :class:`custval.DataValidationError`.
+      once as one :class:`custval.DataValidationError`.  Missing item columns
+      are all listed, with the columns the file has and the closest header;
+      a codebook id that looks misspelt (written unlike the codebook's other
+      ids while the file's column is written like them) is its own problem,
+      ``codebook_item_id``.
     * Rows are named the way the file numbers them: ``file line`` (CSV, 1-based,
       header included), ``Excel row``, ``SPSS case``, ``Stata observation``,
       ``data row`` (Parquet and frames, 1-based); every message says which.
     * Columns that look like personal data are named (never their values) in
       the provenance and a :class:`~custval.exceptions.PersonalDataWarning`;
-      :func:`custval.write_processed` leaves them out unless asked.
+      :func:`custval.write_processed` leaves them out unless asked.  Messages
+      never show a value of such a column (e.g. duplicate ids in a name
+      column), nor free text typed into an item column unless it is short and
+      reads like an answer (has a digit, is a missing-value token such as
+      ``N/A``, or is made of scale-label words): other text is shown by its
+      length ("a 14-character text"); the first field of a malformed record
+      is not echoed.
 
 Choices
     Items are ``float64`` with ``NaN`` (not nullable ``Float64``) so that numpy,
@@ -1225,7 +1256,8 @@ def read_survey(path, instrument, *, id_column: str | None = None, sheet=None,
     columns : mapping, optional
         Rename file columns to item ids, ``{"Q5_1": "VAL1", ...}``.
     exclude : iterable of {"preview", "test", "spam", "unfinished"}
-        Flagged responses to exclude (reported either way; kept by default).
+        Flagged responses to exclude (reported either way).  Kept by default,
+        except in a Qualtrics export (see `qualtrics_status`).
     integer_codes : bool, default True
         Require whole-number codes (``False`` for continuous scores).
     convert_other : bool, default True
@@ -1267,8 +1299,23 @@ def read_survey(path, instrument, *, id_column: str | None = None, sheet=None,
         them (counted under ``excluded``, like ``exclude=["unfinished"]``);
         ``"keep"`` keeps them (listed under ``flagged_kept``).  By default they
         are kept, and for a LimeSurvey export that has any an
-        :class:`~custval.exceptions.IncompleteResponseWarning` is issued.  The counts are
-        in ``attrs["custval"]["incomplete"]``.
+        :class:`~custval.exceptions.IncompleteResponseWarning` is issued; a
+        Qualtrics export's unfinished responses are excluded by default (see
+        `qualtrics_status`; ``"keep"`` keeps them).  The counts are in
+        ``attrs["custval"]["incomplete"]``.
+    qualtrics_status : {"exclude", "keep"}, optional
+        A Qualtrics export (columns ``Status`` and ``Finished`` or
+        ``ResponseId``): responses that are not real answers -- Status
+        ``Survey Preview``/1, ``Survey Test``/2, ``Spam``/8, ``Preview
+        Spam``/9, ``Imported Spam``/12 (or DistributionChannel ``preview`` /
+        ``test``) and ``Finished`` 0/False -- are excluded by default, each
+        listed under ``excluded`` with its row and ``response_ids``, and named
+        (ResponseId and row) in an
+        :class:`~custval.exceptions.ExcludedResponseWarning`.  ``"exclude"``
+        does the same without the warning; ``"keep"`` keeps them, flagged
+        (``flagged_kept``, with ``response_ids``).  Status ``IP Address``/0,
+        ``Imported``/4 and ``Offline``/16 are real responses.  Every Status and
+        Finished value seen is counted in ``attrs["custval"]["qualtrics"]``.
 
     Returns
     -------
@@ -1461,6 +1508,8 @@ def validate_frame(df: pd.DataFrame, instrument, *, id_column: str | None = None
 
     Rows are named as ``data row`` (1-based position in `df`).  Non-item columns
     are left as they are unless ``convert_other=True``.  The input is not changed.
+    A frame with Qualtrics' columns (``Status``, ``Finished``, ``ResponseId``) is
+    treated as :func:`read_survey` treats the export (``qualtrics_status=``).
 
     Examples
     --------

@@ -344,9 +344,7 @@ def test_name_columns_recognised_and_left_out(tmp_path, name_col):
 
 def test_names_never_appear_in_error_messages(tmp_path):
     names = ["Matti Meikäläinen", "Anna-Liisa Virtanen", "Matti Meikäläinen", "Pekka Nieminen"]
-    rows = [["customer_name", *ITEMS, "Segment"]]
-    for i, n in enumerate(names):
-        rows.append([n, 1, 2, 3, 4, 5, 1, "SME"])
+    rows = [["customer_name", *ITEMS, "Segment"], *[[n, 1, 2, 3, 4, 5, 1, "SME"] for n in names]]
     rows[4][1] = "Pekka"                    # a name typed into item ECO1
     rows[2][2] = "Jokseenkin samaa mieltä"  # a label in ECO2: read as 4
     rows[3][3] = "N/A"                      # a missing-value token in ECO3: shown
