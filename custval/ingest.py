@@ -525,12 +525,13 @@ def _question_like(cells: list[str]) -> bool:
 
 #: Qualtrics ``Status`` ("Response Type") values, as labels and as numeric codes.
 QUALTRICS_STATUS = {
-    "preview": {"survey preview", "1", "preview"},
+    "preview": {"survey preview", "1", "preview", "offline survey preview", "17"},
     "test": {"survey test", "2", "test"},
     "spam": {"spam", "8", "preview spam", "survey preview spam", "9", "imported spam", "12"},
 }
 #: Status values of real responses (IP Address / 0, Imported / 4, Offline / 16).
 QUALTRICS_NORMAL = {"ip address", "0", "imported", "4", "offline", "16"}
+_QUALTRICS_KNOWN = set().union(QUALTRICS_NORMAL, *QUALTRICS_STATUS.values())
 
 
 def _qualtrics(columns: list[str]) -> dict | None:
@@ -724,6 +725,7 @@ class _Source:
     extra_header_rows: int = 0  # rows below the header known to be header rows (SurveyMonkey)
     raw_columns: list | None = None  # header cells as written (before trimming), by position
     personal: list = field(default_factory=list)  # personal-data columns the platform knows
+    metadata: list = field(default_factory=list)  # the platform's system / metadata columns
     extra_header_reason: str = ""
 
 
@@ -818,10 +820,22 @@ def _validate(chunks, src: _Source, spec: _Spec, *, id_column, columns, exclude,
         if qualtrics is not None:  # every status value seen, counted (nothing unexplained)
             for key in ("status_column", "finished_column"):
                 if qualtrics[key]:
-                    vc = _as_text(chunk.iloc[~drop, names.index(qualtrics[key])]).str.strip()
+                    j = names.index(qualtrics[key])
+                    vc = _as_text(chunk.iloc[~drop, j]).str.strip()
                     tally = status_seen.setdefault(qualtrics[key], {})
                     for v, n in vc.value_counts(sort=False).items():
                         tally[str(v)] = tally.get(str(v), 0) + int(n)
+                    known = (_QUALTRICS_KNOWN if key == "status_column"
+                             else {"0", "1", "true", "false"})
+                    odd = ~vc.str.casefold().isin(known).to_numpy(dtype=bool)
+                    if odd.any() and qualtrics_status != "keep":
+                        log.problem(f"unknown_qualtrics_{key.split('_')[0]}", qualtrics[key],
+                                    positions[~drop][odd], vc[odd].tolist(),
+                                    (f"Qualtrics Status values {sorted(_QUALTRICS_KNOWN)}"
+                                     if key == "status_column" else "Finished 1/0 or True/False")
+                                    + "; pass qualtrics_status='keep' to keep every row "
+                                    "(the values are then only counted)",
+                                    "values that do not say whether the row is a real response")
         done: dict[str, np.ndarray] = {}
         for why, j, fn in statuses:
             f = fn(_as_text(chunk.iloc[:, j])).to_numpy(dtype=bool) & ~drop
@@ -933,7 +947,7 @@ def _validate(chunks, src: _Source, spec: _Spec, *, id_column, columns, exclude,
         "rules": [_ordered(r, names, log, src.counting)
                   for r in sorted(log.rules.values(), key=lambda r: r["rule"])],
         "other_columns": _other_columns(df, names, seen, spec, id_column, personal_cols,
-                                        qualtrics),
+                                        qualtrics, src.metadata),
         "personal_data_columns": personal,
         "id_column": id_column,
         "item_dtype": "float64 (NaN = missing)",
@@ -944,8 +958,8 @@ def _validate(chunks, src: _Source, spec: _Spec, *, id_column, columns, exclude,
             "choice": qualtrics_status or "exclude (default)",
             "excluded_by_default": [r for r in by_default if r in excluded],
             "values_seen": status_seen,
-            "rules": {"preview": "Status 'Survey Preview' / 1, or DistributionChannel "
-                                 "'preview'",
+            "rules": {"preview": "Status 'Survey Preview' / 1, 'Offline Survey Preview' / 17, "
+                                 "or DistributionChannel 'preview'",
                       "test": "Status 'Survey Test' / 2, or DistributionChannel 'test'",
                       "spam": "Status 'Spam' / 8, 'Preview Spam' / 9, 'Imported Spam' / 12",
                       "unfinished": "Finished 0 / False",
@@ -990,15 +1004,26 @@ def _missing_ids(log, df, id_column, miss, kept_positions, names, rid_pos, flagg
     log.problem("missing_id", id_column, pos, values, allowed, "rows without an id")
 
 
-def _other_columns(df, names, seen, spec, id_column, personal_cols, qualtrics) -> list[dict]:
+_QUALTRICS_META = {"startdate", "enddate", "ipaddress", "progress", "duration (in seconds)",
+                   "recordeddate", "responseid", "recipientlastname", "recipientfirstname",
+                   "recipientemail", "externalreference", "externaldatareference",
+                   "locationlatitude", "locationlongitude", "userlanguage", "q_recaptchascore",
+                   "q_relevantidduplicate", "q_relevantidfraudscore"}
+
+
+def _other_columns(df, names, seen, spec, id_column, personal_cols, qualtrics,
+                   metadata=()) -> list[dict]:
     """Every column that is not an item: name, position, dtype and what it is for custval."""
-    status = set((qualtrics or {}).values()) - {None}
+    status = {v for k, v in (qualtrics or {}).items() if v and k != "response_id_column"}
+    meta = set(metadata) | ({c for c in names if c.casefold() in _QUALTRICS_META}
+                            if qualtrics else set())
     out = []
     for j, c in enumerate(names):
         if c in spec.items and len(seen[c]) == 1:
             continue
         role = ("id" if c == id_column else "survey status" if c in status
-                else "duplicate item column" if c in spec.items else "other")
+                else "duplicate item column" if c in spec.items
+                else "survey tool metadata" if c in meta else "other")
         out.append({"column": c, "position": j + 1, "dtype": str(df.iloc[:, j].dtype),
                     "role": role, "personal_data": c in personal_cols})
     return out
@@ -1315,7 +1340,10 @@ def read_survey(path, instrument, *, id_column: str | None = None, sheet=None,
         does the same without the warning; ``"keep"`` keeps them, flagged
         (``flagged_kept``, with ``response_ids``).  Status ``IP Address``/0,
         ``Imported``/4 and ``Offline``/16 are real responses.  Every Status and
-        Finished value seen is counted in ``attrs["custval"]["qualtrics"]``.
+        Finished value seen is counted in ``attrs["custval"]["qualtrics"]``; any
+        other value is an error (``unknown_qualtrics_status`` /
+        ``unknown_qualtrics_finished``, naming rows and values) unless
+        ``"keep"``.
 
     Returns
     -------
@@ -1448,7 +1476,7 @@ def read_survey(path, instrument, *, id_column: str | None = None, sheet=None,
                   decimal=table.info.get("decimal", "."), string_table=table.format in
                   ("csv", "xlsx"), user_missing=table.user_missing,
                   value_labels=table.value_labels, raw_columns=raw_columns,
-                  personal=list(plan.personal))
+                  personal=list(plan.personal), metadata=list(plan.metadata_columns))
     if table.format == "dta":
         src.missing_rule = _STATA_MISSING_RULE
     src.extra_header_rows, src.extra_header_reason = (plan.extra_header_rows,

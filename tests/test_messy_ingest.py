@@ -201,11 +201,37 @@ def test_every_non_item_column_is_named_in_the_provenance(tmp_path):
     by = {o["column"]: o for o in other}
     assert by["customer_id"]["role"] == "id"
     assert by["Status"]["role"] == by["Finished"]["role"] == "survey status"
+    assert by["ResponseId"]["role"] == by["UserLanguage"]["role"] == "survey tool metadata"
+    assert by["Segment"]["role"] == by["Role"]["role"] == "other"
     assert by["UserLanguage"]["dtype"] == by["Segment"]["dtype"] == "str"  # text named too
     personal = {p["column"] for p in df.attrs["custval"]["personal_data_columns"]}
     assert {"IPAddress", "RecipientLastName", "RecipientFirstName", "RecipientEmail",
             "LocationLatitude", "LocationLongitude"} <= personal
     assert {c for c, o in by.items() if o["personal_data"]} == personal
+
+
+def test_limesurvey_system_and_text_columns_named(tmp_path):
+    rng = np.random.default_rng(5)
+    codes = rng.integers(1, 6, size=(4, len(ITEMS)))
+    system = ["id", "submitdate", "lastpage", "startlanguage", "seed", "startdate", "datestamp",
+              "token"]
+    header = [*system, *[f"{it[:3]}[{it[3:]}]" for it in ITEMS], "Your name", "segment"]
+    people = ["Matti Virtanen", "Liisa Korhonen", "Jari Mäkinen", "Sanna Nieminen"]
+    rows = [header, *[[i + 1, f"2024-05-0{i + 1} 10:00:00", 3, "fi", 1000 + i,
+                       f"2024-05-0{i + 1} 09:50:00", f"2024-05-0{i + 1} 10:00:00",
+                       f"tok{i}x9", *[f"AO{c:02d}" for c in codes[i]], people[i], "SME"]
+                      for i in range(4)]]
+    path = write_csv(tmp_path / "results-survey123.csv", rows)
+    with pytest.warns(PersonalDataWarning) as rec:
+        df = read_checked(path, INST, id_column="id", answer_codes=r"AO?0*(\d+)")
+    assert not any(n in str(rec[0].message) for n in people)
+    np.testing.assert_array_equal(df[list(ITEMS)].to_numpy(), codes)
+    other = {o["column"]: o for o in df.attrs["custval"]["other_columns"]}
+    assert list(other) == [c for c in header if "[" not in c]
+    assert {c for c, o in other.items() if o["role"] == "survey tool metadata"} == set(
+        system) - {"id"}
+    assert {c for c, o in other.items() if o["personal_data"]} == {"token", "Your name"}
+    rows_balance(df)
 
 
 # --------------------------------------------------------------------------- item columns
@@ -247,7 +273,8 @@ def test_header_variants_trimmed_and_case_matched_every_change_recorded(tmp_path
     path = write_xlsx(tmp_path / "vastaukset.xlsx",
                       [["Asiakaskysely 2024"], [], ["Vastaaja", *raw],
                        *[[i + 1, *map(int, c), "Yritys"] for i, c in enumerate(codes)],
-                       ["Yhteensä", *map(int, codes.sum(axis=0)), None]])
+                       ["Yhteensä", *map(int, codes.sum(axis=0)), None],
+                       ["Keskiarvo", *map(float, codes.mean(axis=0)), None]])
     with pytest.warns(RepairWarning) as rec:
         df = read_checked(path, INST, id_column="Vastaaja")
     text = str(rec[0].message)
@@ -262,7 +289,7 @@ def test_header_variants_trimmed_and_case_matched_every_change_recorded(tmp_path
                                                            "to": "ECO2"}]
     rows_balance(df)
     assert {e["reason"]: e["rows"] for e in df.attrs["custval"]["excluded"]} == {
-        "totals row": [4 + len(codes)]}
+        "totals row": [4 + len(codes), 5 + len(codes)]}
 
 
 def test_codebook_typo_is_reported_as_a_codebook_problem(tmp_path):
@@ -383,3 +410,20 @@ def test_missing_values_of_a_frame_are_not_text(tmp_path):
         validate_frame(frame, inst)
     (p,) = info.value.problems
     assert (p["rule"], p["rows"]) == ("unmapped", [3])  # pd.NA and None are missing, not '<NA>'
+
+
+def test_unknown_qualtrics_status_is_an_error_not_a_guess(tmp_path):
+    rows, expected = qualtrics_rows(numeric=False)
+    odd = [i for i, (k, *_) in enumerate(expected) if k == "normal"][2]
+    rows[3 + odd][QMETA.index("Status")] = "Esikatselu"  # a status custval does not know
+    path = write_csv(tmp_path / "q.csv", rows, encoding="utf-8-sig")
+    with pytest.raises(DataValidationError) as info:
+        read_checked(path, INST)
+    (p,) = info.value.problems
+    assert (p["rule"], p["column"], p["rows"], p["values"]) == (
+        "unknown_qualtrics_status", "Status", [expected[odd][2]], ["Esikatselu"])
+    with pytest.warns(PersonalDataWarning):
+        df = read_checked(path, INST, qualtrics_status="keep")
+    assert df.attrs["custval"]["qualtrics"]["values_seen"]["Status"]["Esikatselu"] == 1
+    rows_balance(df)
+
