@@ -842,16 +842,17 @@ def _validate(chunks, src: _Source, spec: _Spec, *, id_column, columns, exclude,
             f &= ~done.get(why, np.zeros(m, dtype=bool))
             done[why] = done.get(why, np.zeros(m, dtype=bool)) | f
             if f.any():
-                kind = "excluded" if why in exclude else "flagged"
                 if why in exclude:
                     drop |= f
                     reason[f] = why
-                else:
+                else:  # rows and their response ids in the same order
                     flagged.setdefault(why, []).extend(positions[f].tolist())
-                if rid_pos is not None:
-                    ids = response_ids.setdefault((kind, why), [])
-                    ids.extend(_as_text(chunk.iloc[f, rid_pos]).str.strip().tolist()
-                               [:max(0, _ROWS_IN_ATTRS - len(ids))])
+                    if rid_pos is not None:
+                        _extend_ids(response_ids, ("flagged", why), chunk.iloc[f, rid_pos])
+        if rid_pos is not None:  # excluded rows are listed in file order below: ids too
+            for why in dict.fromkeys(r for r in reason[drop] if r in EXCLUDABLE):
+                _extend_ids(response_ids, ("excluded", why),
+                            chunk.iloc[drop & (reason == why), rid_pos])
         for p, r in zip(positions[drop], reason[drop]):
             excluded.setdefault(r, []).append(int(p))
         keep = ~drop
@@ -978,6 +979,11 @@ def _validate(chunks, src: _Source, spec: _Spec, *, id_column, columns, exclude,
 
 
 _NOT_SHOWN = "<a value of a personal-data column, not shown>"
+
+
+def _extend_ids(response_ids: dict, key: tuple, cells: pd.Series) -> None:
+    ids = response_ids.setdefault(key, [])
+    ids.extend(_as_text(cells).str.strip().tolist()[:max(0, _ROWS_IN_ATTRS - len(ids))])
 
 
 def _missing_ids(log, df, id_column, miss, kept_positions, names, rid_pos, flagged, counting):

@@ -427,3 +427,18 @@ def test_unknown_qualtrics_status_is_an_error_not_a_guess(tmp_path):
     assert df.attrs["custval"]["qualtrics"]["values_seen"]["Status"]["Esikatselu"] == 1
     rows_balance(df)
 
+
+def test_response_ids_stay_aligned_with_rows(tmp_path):
+    """Previews found by Status and by DistributionChannel, interleaved: each row keeps its id."""
+    rows, expected = qualtrics_rows(numeric=True)
+    first = QORDER.index("preview") - 1  # a preview known only from its DistributionChannel,
+    assert QORDER[first] == "normal"     # just before one known from its Status
+    rows[3 + first][QMETA.index("DistributionChannel")] = "preview"
+    path = write_csv(tmp_path / "q.csv", rows, encoding="utf-8-sig")
+    with pytest.warns(PersonalDataWarning), pytest.warns(ExcludedResponseWarning):
+        df = read_checked(path, INST)
+    (e,) = [e for e in df.attrs["custval"]["excluded"] if e["reason"] == "preview"]
+    want = sorted([(line, rid) for k, rid, line, _ in expected if k == "preview"]
+                  + [(expected[first][2], expected[first][1])])
+    assert list(zip(e["rows"], e["response_ids"])) == want
+
