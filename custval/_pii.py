@@ -1,8 +1,11 @@
 """Detection of columns that look like personal data (private).
 
-Two signals: the column *name* (e-mail, phone, name, address, IP, location
-fields of survey tools, in English and Finnish) and the *shape* of its values
-(e-mail addresses, phone numbers, IP addresses, long free text).  Only column
+Two signals: the column *name* (e-mail, phone, name -- also ``customer_name``,
+``Your name``, ``respondent name``, ``contact_name``, ``Vastaajan nimi`` --,
+address, IP, location fields of survey tools, in English and Finnish) and the
+*shape* of its values (e-mail addresses, phone numbers, IP addresses, person
+names written as two or three capitalised words that rarely repeat, long free
+text).  Only column
 names and reasons are ever returned; values are never put into a message.
 """
 
@@ -18,8 +21,12 @@ _NAME_PATTERNS: tuple[tuple[str, str], ...] = (
     (r"e[-_ ]?mail|sähköposti|sahkoposti|^s-?posti", "name suggests an e-mail address"),
     (r"phone|puhelin|^tel(ephone)?$|^tel[-_ ]|mobile|gsm|matkapuhelin|^puh", "name suggests a phone number"),
     (r"^ip$|ip[-_ ]?address|ipaddress|ip[-_ ]?osoite", "name suggests an IP address"),
-    (r"(first|last|full|sur|given|family|recipient)[-_ ]?name|^name$|^nimi$|etunimi|sukunimi"
-     r"|^vastaajan[-_ ]?nimi", "name suggests a person's name"),
+    (r"(first|last|full|sur|given|family|middle|maiden|recipient)[-_ ]?name"
+     r"|\b(your|customer|respondent|contact|client|participant|person|user|employee|"
+     r"interviewee|patient|student|member|owner)('?s)?[-_ ]?name\b"
+     r"|^name\b|^nimi\b|etunimi|sukunimi|\bnimesi\b"
+     r"|(vastaajan|asiakkaan|yhteyshenkilön|yhteyshenkilon|osallistujan|henkilön|koko)[-_ ]?nimi",
+     "name suggests a person's name"),
     (r"(street|home|postal|post)[-_ ]?address|^address$|osoite$|katuosoite|postiosoite",
      "name suggests a postal address"),
     (r"latitude|longitude|^lat$|^lon$|^lng$", "name suggests a location"),
@@ -32,6 +39,9 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 PHONE = re.compile(r"^\+?[\d][\d ()\-]{6,18}\d$")
 IPV4 = re.compile(r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$")
 IPV6 = re.compile(r"^[0-9A-Fa-f]{0,4}(:[0-9A-Fa-f]{0,4}){2,7}$")
+# "Matti Meikäläinen", "Anna-Liisa Virtanen", "Mary O'Neil": two or three capitalised words
+PERSON = re.compile(r"^[^\W\d_a-z][^\W\d_]*(?:['\-][^\W\d_]+)*"
+                    r"(?:\s+[^\W\d_a-z][^\W\d_]*(?:['\-][^\W\d_]+)*){1,2}$")
 _SAMPLE = 500
 
 
@@ -50,6 +60,9 @@ def _value_reason(values: pd.Series) -> str | None:
     phone &= s.str.contains(r"^\+|[ ()\-]", regex=True)
     if phone.sum() >= max(1, 0.5 * n):
         return "values look like phone numbers"
+    person = s.str.match(PERSON)
+    if n >= 3 and person.sum() >= 0.6 * n and s[person].nunique() >= 0.8 * person.sum():
+        return "values look like person names"
     words = s.str.split().str.len()
     if n >= 3 and (words >= 5).mean() >= 0.3 and s.nunique() >= 0.5 * n:
         return "values look like free text"

@@ -370,8 +370,9 @@ def plan(columns: list[str], second_row: list[str] | None, instrument, items, *,
         out.columns[js[0]] = it
     missing = [it for it in items if it not in out.columns and it not in taken]
     if missing:
-        others = [c for c in out.columns if c not in itemset and c not in out.metadata_columns
-                  and c not in user]
+        # a column without a header is named as read_survey names it (unnamed_<n>), never ''
+        others = [c if c else f"unnamed_{j + 1}" for j, c in enumerate(out.columns)
+                  if c not in itemset and c not in out.metadata_columns and c not in user]
         inv = {it: t for t, ids in texts.items() for it in ids}
         for c in others:
             close = difflib.get_close_matches(norm_text(c), [inv[m] for m in missing if m in inv],

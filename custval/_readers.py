@@ -430,11 +430,16 @@ def read_xlsx_table(path: Path, wanted: set[str], *, sheet, header_row: int | No
     preamble = [(i + 1, "title or note row above the column-name header" if any(head[i])
                  else "blank row above the column-name header") for i in range(h)]
     extra: list[int] = []
+    extra_cells: list[str] = []  # what those rows hold there: numbers shown, text by length
 
     def frame(rows: list[list[str]], start: int) -> pd.DataFrame:
         for i, r in enumerate(rows):
             if any(c != "" for c in r[width:]):
                 extra.append(start + i)
+                extra_cells.append(", ".join(
+                    f"column {width + k + 1}: "
+                    + (c if looks_like_number(c) else f"a {len(c.strip())}-character text")
+                    for k, c in enumerate(r[width:]) if c != ""))
         body = [(r + [""] * width)[:width] for r in rows]
         if not body:
             return pd.DataFrame({i: pd.Series([], dtype="str") for i in range(width)})
@@ -463,7 +468,7 @@ def read_xlsx_table(path: Path, wanted: set[str], *, sheet, header_row: int | No
         if not extra:
             return []
         return [("cells_without_header", "(right of the last named column)", extra,
-                 ["" for _ in extra], f"data only in the {width} named columns",
+                 list(extra_cells), f"data only in the {width} named columns",
                  "rows with values in columns that have no header name")]
 
     table.finish = finish

@@ -22,6 +22,7 @@ __all__ = [
     "DataValidationError",
     "DatasetNotFoundError",
     "DatasetIntegrityError",
+    "ExcludedResponseWarning",
     "FewItemsWarning",
     "HeywoodWarning",
     "IdentificationError",
@@ -177,3 +178,8 @@ class InvarianceWarning(CustvalWarning):
 
 class IncompleteResponseWarning(MissingDataWarning):
     """A survey export holds incomplete responses that were kept (counted in the provenance)."""
+
+
+class ExcludedResponseWarning(CustvalWarning):
+    """Responses a survey tool marks as not real answers (preview, test, spam, unfinished)
+    were excluded by default; each is listed in the provenance (row and response id)."""

@@ -16,10 +16,14 @@ What goes out
     columns whose every non-empty cell is a number become ``Int64`` or
     ``float64``, and this is reported).  ``df.attrs["custval"]`` holds the
     provenance: source path, SHA-256, format details, rows read / returned /
-    excluded (with reasons and row numbers), every rule applied with its
-    counts per column, the columns that look like personal data, the survey
-    platform and how its headers were mapped to items (``platform``), and the
-    instrument's name and version.
+    excluded (with reasons and row numbers; Qualtrics responses also by
+    ``response_ids``), every rule applied with its counts per column (rules
+    that change cell or header text list every change), every column that is
+    not an item (``other_columns``: name, position, dtype, role, whether it
+    looks like personal data), the columns that look like personal data, the
+    survey platform and how its headers were mapped to items (``platform``),
+    the Qualtrics status columns and every status value seen (``qualtrics``),
+    and the instrument's name and version.
 
 The rules
     * The file is only read (byte-identical afterwards).
@@ -28,27 +32,54 @@ The rules
       under explicit rules, each counted: empty cell -> missing; declared
       missing codes, "don't know" codes and labels -> missing; label text ->
       code *only* through the codebook's scale labels; SPSS user-missing and
-      Stata .a-.z -> missing; decimal comma.  Nothing is clipped, rounded or recoded.
+      Stata .a-.z -> missing; decimal comma; digits of other scripts
+      (full-width ``４``, Arabic-Indic ``٤``) -> the digits they are, every
+      converted cell listed (rule ``other_script_digits``: rows and
+      conversions per column).  Nothing is clipped, rounded or recoded.
+    * Column names: spaces around a header (also no-break spaces) are removed
+      and an item header that differs from its item id only in letter case
+      (``eco2``) is read as that item; every change is listed (rules
+      ``header_trimmed``, ``header_case_matched``) and a change to an item
+      header issues a :class:`~custval.exceptions.RepairWarning` that shows
+      the header with its invisible characters (``'COC4\\u00a0'``).
     * rows read = rows returned + rows excluded.  Rows that are not answers
       (title lines, extra header rows such as Qualtrics' question-text and
       ``ImportId`` rows, blank rows, totals rows) are always excluded and
-      reported.  Preview, test, spam and unfinished responses are flagged and
-      reported but *kept* unless named in ``exclude=``.
+      reported.  In a Qualtrics export (``Status`` with ``Finished`` or
+      ``ResponseId``), preview, test and spam responses (Status ``Survey
+      Preview``/1, ``Survey Test``/2, ``Spam``/8, ``Preview Spam``/9,
+      ``Imported Spam``/12) and unfinished ones (``Finished`` 0/False) are
+      *excluded* by default, each listed by row and ResponseId in
+      ``excluded`` and named in an
+      :class:`~custval.exceptions.ExcludedResponseWarning`
+      (``qualtrics_status="keep"`` keeps them, flagged).  Elsewhere such
+      responses are flagged and reported but kept unless named in
+      ``exclude=``.
     * Every problem (missing item columns, out-of-range, non-integer and
       unmapped values, undeclared codes that look like missing codes,
       duplicate or missing ids, duplicate columns) is collected and raised at
-      once as one :class:`custval.DataValidationError`.
+      once as one :class:`custval.DataValidationError`.  Missing item columns
+      are all listed, with the columns the file has and the closest header;
+      a codebook id that looks misspelt (written unlike the codebook's other
+      ids while the file's column is written like them) is its own problem,
+      ``codebook_item_id``.
     * Rows are named the way the file numbers them: ``file line`` (CSV, 1-based,
       header included), ``Excel row``, ``SPSS case``, ``Stata observation``,
       ``data row`` (Parquet and frames, 1-based); every message says which.
-    * Columns that look like personal data are named (never their values) in
-      the provenance and a :class:`~custval.exceptions.PersonalDataWarning`;
-      :func:`custval.write_processed` leaves them out unless asked.
     * Each item is checked against its own scale (a codebook ``scale:`` under
       a construct or item: 1-5 concern items beside 1-7 intention items), with
       that scale's labels.  Non-item columns declared under the codebook's
       ``variables:`` (type, ``min``/``max`` or categories, missing codes) are
       checked like items and their problems reported the same way.
+    * Columns that look like personal data are named (never their values) in
+      the provenance and a :class:`~custval.exceptions.PersonalDataWarning`;
+      :func:`custval.write_processed` leaves them out unless asked.  Messages
+      never show a value of such a column (e.g. duplicate ids in a name
+      column), nor free text typed into an item column unless it is short and
+      reads like an answer (has a digit, is a missing-value token such as
+      ``N/A``, or is made of scale-label words): other text is shown by its
+      length ("a 14-character text"); the first field of a malformed record
+      is not echoed.
 
 Choices
     Items are ``float64`` with ``NaN`` (not nullable ``Float64``) so that numpy,
@@ -75,7 +106,13 @@ import pandas as pd
 from . import _platforms, _readers
 from ._pii import detect_personal_columns, mask_value
 from ._readers import RowCounting
-from .exceptions import DataValidationError, PersonalDataWarning, SpecificationError
+from .exceptions import (
+    DataValidationError,
+    ExcludedResponseWarning,
+    PersonalDataWarning,
+    RepairWarning,
+    SpecificationError,
+)
 
 __all__ = ["EXCLUDABLE", "read_survey", "validate_frame"]
 
@@ -99,8 +136,20 @@ def _norm(text: str) -> str:
 
 
 def _number_regex(decimal: str) -> str:
+    # ASCII digits only: digits of other scripts are converted first, and counted
     d = r"[.,]" if decimal == "," else r"\."
-    return rf"[+-]?(\d+({d}\d*)?|{d}\d+)([eE][+-]?\d+)?"
+    return rf"[+-]?([0-9]+({d}[0-9]*)?|{d}[0-9]+)([eE][+-]?[0-9]+)?"
+
+
+def _ascii_digits(text: str) -> str | None:
+    """`text` with digits of other scripts ('４', '٤', '۴', '४') as ASCII digits, or None
+    when it has none.  Only decimal digits (Unicode category Nd) are converted: '²' and
+    '½' are not digits of a number and stay as they are."""
+    if text.isascii():
+        return None
+    out = "".join(str(unicodedata.decimal(ch)) if not ch.isascii() and ch.isdecimal() else ch
+                  for ch in text)
+    return out if out != text else None
 
 
 def _as_float_list(codes) -> list[float]:
@@ -218,15 +267,18 @@ class _Log:
     def __init__(self):
         self.problems: dict[tuple[str, str], dict] = {}
         self.rules: dict[str, dict] = {}
+        # rules whose every converted cell is listed: (rule, column) -> positions, {from: to}
+        self.rule_rows: dict[tuple[str, str], list] = {}
+        self.rule_values: dict[tuple[str, str], dict] = {}
 
-    def problem(self, rule, column, positions, values, allowed, what):
+    def problem(self, rule, column, positions, values, allowed, what, **extra):
         key = (rule, column)
         rec = self.problems.setdefault(key, {"rule": rule, "column": column, "positions": [],
                                              "values": [], "n": 0, "allowed": allowed,
-                                             "what": what})
+                                             "what": what, "extra": extra})
         positions = list(positions)
         values = list(values)
-        room = _KEEP - len(rec["positions"])
+        room = (len(values) if rule in _LIST_ALL else _KEEP) - len(rec["positions"])
         if room > 0:
             rec["positions"].extend(int(p) for p in positions[:room])
             rec["values"].extend(values[:room])
@@ -241,6 +293,15 @@ class _Log:
         rec["columns"][str(column)] = rec["columns"].get(str(column), 0) + int(n)
         for k, v in detail.items():
             rec.setdefault(k, v)
+
+    def cells(self, rule, column, positions, conversions: dict):
+        """Keep the positions (capped) and the distinct conversions of a listed rule."""
+        rows = self.rule_rows.setdefault((rule, str(column)), [])
+        rows.extend(int(p) for p in list(positions)[:max(0, _ROWS_IN_ATTRS - len(rows))])
+        vals = self.rule_values.setdefault((rule, str(column)), {})
+        for k, v in conversions.items():
+            if len(vals) < _KEEP:
+                vals.setdefault(k, v)
 
 
 # --------------------------------------------------------------------------- conversion
@@ -257,8 +318,8 @@ def _as_text(s: pd.Series) -> pd.Series:
     """Text view of a column: missing values as ''."""
     if isinstance(s.dtype, pd.StringDtype) or s.dtype == "str":
         return s.fillna("")
-    return s.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else
-                 str(v)).astype("str")
+    return s.map(lambda v: "" if v is None or v is pd.NA or v is pd.NaT or (
+        isinstance(v, (float, np.floating)) and np.isnan(v)) else str(v)).astype("str")
 
 
 def _convert_item(s: pd.Series, column: str, positions: np.ndarray, spec: _Spec, log: _Log,
@@ -279,6 +340,7 @@ def _convert_item(s: pd.Series, column: str, positions: np.ndarray, spec: _Spec,
         t = _as_text(s).str.strip()
         empty = (t == "").to_numpy(dtype=bool)
         log.rule("empty_cell", column, int(empty.sum()), "empty cells are missing")
+        t = _convert_digits(t, column, positions, log)
         is_num = t.str.fullmatch(_number_regex(decimal)).to_numpy(dtype=bool)
         if is_num.any():
             tt = t[is_num]
@@ -393,8 +455,25 @@ def _convert_item(s: pd.Series, column: str, positions: np.ndarray, spec: _Spec,
     return vals
 
 
-_NUMBERED = (re.compile(r"^\s*([+-]?\d+)\s*(?:[=:.)\-\u2013]\s*|\s+)(.+?)\s*$"),
-             re.compile(r"^\s*(.+?)\s*[(\[]\s*([+-]?\d+)\s*[)\]]\s*$"))
+def _convert_digits(t: pd.Series, column: str, positions: np.ndarray, log: _Log) -> pd.Series:
+    """Digits of other scripts as ASCII digits; every converted cell listed (rule
+    ``other_script_digits``: rows per column and each distinct conversion)."""
+    uniq = pd.unique(t.to_numpy(dtype=object))
+    conv = {u: a for u in uniq if isinstance(u, str) and (a := _ascii_digits(u)) is not None}
+    if not conv:
+        return t
+    hit = t.isin(list(conv)).to_numpy(dtype=bool)
+    log.rule("other_script_digits", column, int(hit.sum()),
+             "digits of another script (full-width '\uff14', Arabic-Indic '\u0664', ...) read as "
+             "the digits they are; every converted cell is listed under 'rows'")
+    log.cells("other_script_digits", column, positions[hit], conv)
+    out = t.astype(object).copy()
+    out[hit] = t[hit].map(conv)
+    return out.astype(t.dtype) if t.dtype != object else out
+
+
+_NUMBERED = (re.compile(r"^\s*([+-]?[0-9]+)\s*(?:[=:.)\-\u2013]\s*|\s+)(.+?)\s*$"),
+             re.compile(r"^\s*(.+?)\s*[(\[]\s*([+-]?[0-9]+)\s*[)\]]\s*$"))
 
 
 def _numbered_label(text: str, spec: _Spec) -> float | None:
@@ -489,16 +568,35 @@ def _question_like(cells: list[str]) -> bool:
     return distinct and lengths[len(lengths) // 2] >= 12
 
 
+#: Qualtrics ``Status`` ("Response Type") values, as labels and as numeric codes.
+QUALTRICS_STATUS = {
+    "preview": {"survey preview", "1", "preview", "offline survey preview", "17"},
+    "test": {"survey test", "2", "test"},
+    "spam": {"spam", "8", "preview spam", "survey preview spam", "9", "imported spam", "12"},
+}
+#: Status values of real responses (IP Address / 0, Imported / 4, Offline / 16).
+QUALTRICS_NORMAL = {"ip address", "0", "imported", "4", "offline", "16"}
+_QUALTRICS_KNOWN = set().union(QUALTRICS_NORMAL, *QUALTRICS_STATUS.values())
+
+
+def _qualtrics(columns: list[str]) -> dict | None:
+    """The Qualtrics status columns when `columns` are a Qualtrics export's, else None."""
+    lower = {c.lower(): c for c in columns}
+    if not (("status" in lower and ("finished" in lower or "responseid" in lower))
+            or ("distributionchannel" in lower and "responseid" in lower)):
+        return None
+    return {"status_column": lower.get("status"), "finished_column": lower.get("finished"),
+            "distribution_channel_column": lower.get("distributionchannel"),
+            "response_id_column": lower.get("responseid")}
+
+
 def _status_rules(columns: list[str]):
     """Flaggers for survey-tool status columns present: list of (reason, column, function)."""
     lower = {c.lower(): i for i, c in enumerate(columns)}
     rules = []
-    qualtrics = "status" in lower and ("finished" in lower or "responseid" in lower)
-    if qualtrics:
+    if _qualtrics(columns) is not None and "status" in lower:
         def status(kind):
-            vals = {"preview": {"survey preview", "1", "preview"},
-                    "test": {"survey test", "2", "test"},
-                    "spam": {"spam", "8", "9", "preview spam", "survey preview spam"}}[kind]
+            vals = QUALTRICS_STATUS[kind]
             return lambda t: t.str.strip().str.casefold().isin(vals)
         for kind in ("preview", "test", "spam"):
             rules.append((kind, lower["status"], status(kind)))
@@ -516,6 +614,161 @@ def _status_rules(columns: list[str]):
     return rules
 
 
+# --------------------------------------------------------------------------- headers
+def _visible(text: str) -> str:
+    """A header quoted with its invisible characters shown: 'COC4\\u00a0', ' ECO1'."""
+    out = []
+    for ch in str(text):
+        if ch != " " and (ch.isspace() or unicodedata.category(ch) in ("Cf", "Cc", "Zs")):
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return "'" + "".join(out) + "'"
+
+
+def _header_names(src: _Source, spec: _Spec, columns, log: _Log):
+    """Column names of the data: headers trimmed (every change recorded), renamed by the
+    caller's ``columns=``, unnamed columns named, and an item header that differs from its
+    item id only in letter case matched to it (recorded).  Returns (names, repairs), the
+    repairs being the changes made to headers of item columns."""
+    raw = list(src.raw_columns or [])
+    names, trimmed, repairs = [], [], []
+    for j, c in enumerate(src.columns):
+        c = str(c)
+        r = raw[j] if j < len(raw) and str(raw[j]).strip() == c.strip() else c
+        names.append(c.strip())
+        if r != r.strip():
+            trimmed.append({"column": j + 1, "from": r, "to": r.strip(), "shown": _visible(r)})
+    for t in trimmed:
+        log.rule("header_trimmed", t["to"], 1,
+                 "spaces (also no-break and other invisible spaces) around column names "
+                 "removed; every change is listed", changes=trimmed)
+    if trimmed:
+        repairs += [f"column {t['column']} {t['shown']} -> {t['to']!r}" for t in trimmed
+                    if t["to"] in spec.items and (not columns or t["to"] not in columns)]
+    if columns:
+        unknown = [k for k in columns if k not in names]
+        if unknown:
+            log.problem("missing_column", ", ".join(map(str, unknown)), [], unknown,
+                        f"columns of the file: {names}",
+                        "columns named in columns= that the file does not have")
+        names = [columns.get(c, c) for c in names]
+        log.rule("renamed_column", "", len([c for c in src.columns if c in columns]),
+                 "columns renamed by the caller (columns=)", mapping=dict(columns))
+    unnamed = [i for i, c in enumerate(names) if c == ""]
+    for i in unnamed:
+        names[i] = f"unnamed_{i + 1}"
+    if unnamed:
+        log.rule("unnamed_column", "", len(unnamed),
+                 "columns without a header name were named unnamed_<1-based column number>",
+                 names=[names[i] for i in unnamed])
+    # letter case: 'eco2' is item ECO2 when no other header or item reads the same
+    items = set(spec.items)
+    folded: dict[str, list[str]] = {}
+    for it in spec.items:
+        folded.setdefault(it.casefold(), []).append(it)
+    cased = []
+    for it in [it for it in spec.items if it not in names]:
+        cands = [j for j, c in enumerate(names) if c not in items and c.casefold() == it.casefold()]
+        if len(cands) == 1 and len(folded[it.casefold()]) == 1:
+            j = cands[0]
+            cased.append({"column": j + 1, "from": names[j], "to": it})
+            names[j] = it
+    for c in cased:
+        log.rule("header_case_matched", c["to"], 1,
+                 "column names that differ from an item id only in letter case read as that "
+                 "item; every change is listed", changes=cased)
+    if cased:
+        repairs += [f"column {c['column']} {c['from']!r} -> {c['to']!r}" for c in cased]
+    return names, repairs
+
+
+def _shape(name: str) -> str:
+    """How an id is written: letters -> 'A', digit runs -> '9' ('ECO1' -> 'A9', 'ECO_1' -> 'A_9')."""
+    return re.sub(r"[0-9]+", "9", re.sub(r"[^\W\d_]+", "A", name))
+
+
+def _prefix(name: str) -> str:
+    """The letters an id starts with ('ECO' of 'ECO1', 'CPROC' of 'CPROC_P1')."""
+    m = re.match(r"[^\W\d_]+", name)
+    return m.group(0).casefold() if m else ""
+
+
+def _id_pattern(name: str) -> str:
+    """An id with its digit runs as '#', case-folded ('trust2' -> 'trust#', 'Q1_3' -> 'q#_#')."""
+    return re.sub(r"\d+", "#", name.casefold())
+
+
+def _compact(name: str) -> str:
+    return re.sub(r"[\s_\-.]+", "", name.casefold())
+
+
+def _missing_items(missing: list[str], names: list[str], spec: _Spec, log: _Log) -> None:
+    """Problems for item columns the data does not have: each with the closest column, and
+    when the evidence points to the codebook (its id written unlike its other ids, the file's
+    column written like them) a separate ``codebook_item_id`` problem."""
+    import difflib
+    from collections import Counter
+
+    items = set(spec.items)
+    others = [c for c in names if c not in items]
+    shapes = Counter(_shape(it) for it in spec.items)
+    prefixes = Counter(_prefix(it) for it in spec.items)
+    hints, codebook = [], []
+    used: set[str] = set()
+    for it in missing:
+        rest = Counter(shapes)
+        rest[_shape(it)] -= 1
+        conv, n_conv = (rest.most_common(1) or [("", 0)])[0]
+        conv_ok = n_conv >= 2 and n_conv >= 0.5 * (len(spec.items) - 1)
+        like = [x for x in spec.items if x != it and _shape(x) == conv][:2]
+        exact = [c for c in others if _compact(c) == _compact(it)]
+        close = exact or difflib.get_close_matches(it, others, n=1, cutoff=0.6)
+        if close and close[0] not in used:
+            c = close[0]
+            used.add(c)
+            # the construct's other items found in the file, and how they are written
+            siblings = [x for its in spec.constructs.values() if it in its for x in its
+                        if x != it and x in names]
+            sib_shapes = {_id_pattern(x) for x in siblings}
+            if (conv_ok and _shape(it) != conv and _shape(c) == conv) or (
+                    prefixes[_prefix(it)] == 1 and prefixes[_prefix(c)] >= 2) or (
+                    siblings and _id_pattern(c) in sib_shapes and _id_pattern(it) not in sib_shapes):
+                like = like or [x for x in spec.items if _prefix(x) == _prefix(c)][:2] or siblings[:2]
+                codebook.append((it, c, f"the codebook's item id {it!r} is written unlike its other "
+                                        f"ids ({', '.join(map(repr, like))}, ...), and the file has "
+                                        f"{c!r}, written like them: the codebook's id looks "
+                                        f"misspelt"))
+            else:
+                hints.append(f"{it} ~ {_visible(c)} (the codebook id {it!r} or the file header "
+                             f"{c!r} may be misspelt: correct its id in the codebook, or rename "
+                             f"with columns={{{c!r}: {it!r}}})")
+            continue
+        pattern = [c for c in others if conv_ok and _shape(c) == conv and c not in used
+                   and re.match(r"[^\W\d_]+", c) and any(
+                       x.startswith(re.match(r"[^\W\d_]+", c).group(0)) for x in spec.items)]
+        if pattern:
+            codebook.append((it, None, f"no column resembles {it!r}, while the file has columns named "
+                                 f"like the codebook's items that match no item: {pattern}; the "
+                                 f"codebook may have a typo in {it!r} (or the file lacks it)"))
+    for it, c, why in codebook:
+        where = _codebook_line(spec, it)
+        rename = (f"columns={{{c!r}: {it!r}}}" if c is not None
+                  else "columns={file_header: item_id}")
+        log.problem("codebook_item_id", it, [], [it],
+                    f"correct the item id in the codebook{f' ({where})' if where else ''}"
+                    + (f" to the file's column {c!r}" if c is not None else "")
+                    + f"; if the codebook is right and the file is not, map the column with {rename}",
+                    f"codebook item id that no column has: {why}")
+    plain = [it for it in missing if it not in {c[0] for c in codebook}]
+    if plain:
+        hint = ("; similar columns in the file: " + "; ".join(hints)) if hints else ""
+        log.problem("missing_item_column", ", ".join(plain), [], plain,
+                    "every item of the instrument as a column" + hint,
+                    "item columns of the instrument that the data does not have",
+                    columns_present=list(names))
+
+
 # --------------------------------------------------------------------------- core
 @dataclass
 class _Source:
@@ -529,6 +782,9 @@ class _Source:
     value_labels: dict = field(default_factory=dict)
     missing_rule: tuple = ("spss_user_missing", "codes the SPSS file declares user-missing are missing")
     extra_header_rows: int = 0  # rows below the header known to be header rows (SurveyMonkey)
+    raw_columns: list | None = None  # header cells as written (before trimming), by position
+    personal: list = field(default_factory=list)  # personal-data columns the platform knows
+    metadata: list = field(default_factory=list)  # the platform's system / metadata columns
     extra_header_reason: str = ""
 
 
@@ -557,65 +813,13 @@ def _codebook_line(spec: _Spec, item: str) -> str:
     return ", ".join(where)
 
 
-def _shape(name: str) -> str:
-    """An item id's naming pattern: 'trust2' -> 'trust#', 'Q1_3' -> 'q#_#'."""
-    return re.sub(r"\d+", "#", name.casefold())
-
-
-def _missing_items(missing_items: list[str], names: list[str], spec: _Spec, log: _Log) -> None:
-    """Item ids with no column: a misspelt codebook id is a codebook problem, otherwise a file one.
-
-    An id is taken to be misspelt in the codebook when the file has a close
-    column that follows the naming of the construct's other items (found in the
-    file) while the codebook's id does not (``trst3`` beside ``trust1, trust2``
-    and a file column ``trust3``).
-    """
-    import difflib
-
-    present = set(names)
-    others = [c for c in names if c not in spec.items]  # an item column is no candidate for another
-    hints, typos = {}, {}
-    for it in missing_items:
-        close = difflib.get_close_matches(it, others, n=1, cutoff=0.6)
-        ci = [c for c in others if c.casefold() == it.casefold()]
-        if not (ci or close):
-            continue
-        cand = (ci or close)[0]
-        siblings = [s for its in spec.constructs.values() if it in its for s in its
-                    if s != it and s in present]
-        shapes = {_shape(s) for s in siblings}
-        if siblings and _shape(cand) in shapes and _shape(it) not in shapes:
-            typos[it] = (cand, siblings)
-        else:
-            hints[it] = cand
-    for it, (cand, siblings) in typos.items():
-        log.problem(
-            "codebook_item_id", it, [], [it],
-            f"correct the item id in the codebook ({_codebook_line(spec, it)}): the file has the "
-            f"column {cand!r}, named like the construct's other items ({', '.join(siblings[:3])}). "
-            f"If the codebook is right and the file is not, rename instead with "
-            f"columns={{{cand!r}: {it!r}}}",
-            "item id of the codebook that is not a column of the file and looks misspelt in the "
-            "codebook")
-    rest = [it for it in missing_items if it not in typos]
-    if rest:
-        hint = ("; similar columns in the file: " + ", ".join(f"{k} ~ {v!r}" for k, v in
-                                                              hints.items())
-                + " (if the file's header differs, rename with columns={file_name: item_id}; "
-                "if the codebook misspells the item, correct its id in the codebook"
-                + (f" {spec.source}" if spec.source else "") + ")") if hints else ""
-        log.problem("missing_item_column", ", ".join(rest), [], rest,
-                    "every item of the instrument as a column" + hint,
-                    "item columns of the instrument that the data does not have")
-
-
 def _rows_text(counting: RowCounting, positions) -> str:
     nums = counting.number(positions)
     return ", ".join(str(int(x)) for x in nums)
 
 
 def _validate(chunks, src: _Source, spec: _Spec, *, id_column, columns, exclude, integer_codes,
-              convert_other, finish=None, preamble=()):
+              convert_other, finish=None, preamble=(), qualtrics_status=None, incomplete=None):
     """Run every rule over the chunks; return (frame, provenance) or raise DataValidationError."""
     log = _Log()
     exclude = tuple(exclude or ())
@@ -623,24 +827,11 @@ def _validate(chunks, src: _Source, spec: _Spec, *, id_column, columns, exclude,
     if bad:
         raise SpecificationError(f"exclude={exclude!r}: unknown reason(s) {bad}; allowed are "
                                  f"{EXCLUDABLE}.")
+    if qualtrics_status not in (None, "exclude", "keep"):
+        raise SpecificationError(f"qualtrics_status={qualtrics_status!r}: allowed are "
+                                 "'exclude', 'keep' or None (exclude, and warn).")
     # ---- columns
-    names = [str(c).strip() for c in src.columns]
-    if columns:
-        unknown = [k for k in columns if k not in names]
-        if unknown:
-            log.problem("missing_column", ", ".join(map(str, unknown)), [], unknown,
-                        f"columns of the file: {names}",
-                        "columns named in columns= that the file does not have")
-        names = [columns.get(c, c) for c in names]
-        log.rule("renamed_column", "", len([c for c in src.columns if c in columns]),
-                 "columns renamed by the caller (columns=)", mapping=dict(columns))
-    unnamed = [i for i, c in enumerate(names) if c == ""]
-    for i in unnamed:
-        names[i] = f"unnamed_{i + 1}"
-    if unnamed:
-        log.rule("unnamed_column", "", len(unnamed),
-                 "columns without a header name were named unnamed_<1-based column number>",
-                 names=[names[i] for i in unnamed])
+    names, repairs = _header_names(src, spec, columns, log)
     seen: dict[str, list[int]] = {}
     for i, c in enumerate(names):
         seen.setdefault(c, []).append(i + 1)
@@ -659,6 +850,18 @@ def _validate(chunks, src: _Source, spec: _Spec, *, id_column, columns, exclude,
     statuses = _status_rules(names)
     first_col = 0
     id_pos = seen[id_column][0] - 1 if id_column is not None and id_column in seen else None
+    # Qualtrics: preview, test, spam and unfinished responses are excluded unless kept
+    qualtrics = _qualtrics(names)
+    by_default: tuple = ()
+    if qualtrics is not None and qualtrics_status != "keep":
+        by_default = ("preview", "test", "spam") + (() if incomplete == "keep" else
+                                                    ("unfinished",))
+        by_default = tuple(r for r in by_default if r not in exclude)
+        exclude = exclude + by_default
+    rid_pos = (names.index(qualtrics["response_id_column"])
+               if qualtrics and qualtrics["response_id_column"] else None)
+    status_seen: dict[str, dict[str, int]] = {}
+    response_ids: dict[tuple[str, str], list] = {}
 
     excluded: dict[str, list[int]] = {}
     flagged: dict[str, list[int]] = {}
@@ -693,6 +896,25 @@ def _validate(chunks, src: _Source, spec: _Spec, *, id_column, columns, exclude,
                     _TOTAL_WORDS).to_numpy(dtype=bool) & ~drop
                 drop |= tot
                 reason[tot] = "totals row"
+        if qualtrics is not None:  # every status value seen, counted (nothing unexplained)
+            for key in ("status_column", "finished_column"):
+                if qualtrics[key]:
+                    j = names.index(qualtrics[key])
+                    vc = _as_text(chunk.iloc[~drop, j]).str.strip()
+                    tally = status_seen.setdefault(qualtrics[key], {})
+                    for v, n in vc.value_counts(sort=False).items():
+                        tally[str(v)] = tally.get(str(v), 0) + int(n)
+                    known = (_QUALTRICS_KNOWN if key == "status_column"
+                             else {"0", "1", "true", "false"})
+                    odd = ~vc.str.casefold().isin(known).to_numpy(dtype=bool)
+                    if odd.any() and qualtrics_status != "keep":
+                        log.problem(f"unknown_qualtrics_{key.split('_')[0]}", qualtrics[key],
+                                    positions[~drop][odd], vc[odd].tolist(),
+                                    (f"Qualtrics Status values {sorted(_QUALTRICS_KNOWN)}"
+                                     if key == "status_column" else "Finished 1/0 or True/False")
+                                    + "; pass qualtrics_status='keep' to keep every row "
+                                    "(the values are then only counted)",
+                                    "values that do not say whether the row is a real response")
         done: dict[str, np.ndarray] = {}
         for why, j, fn in statuses:
             f = fn(_as_text(chunk.iloc[:, j])).to_numpy(dtype=bool) & ~drop
@@ -702,8 +924,14 @@ def _validate(chunks, src: _Source, spec: _Spec, *, id_column, columns, exclude,
                 if why in exclude:
                     drop |= f
                     reason[f] = why
-                else:
+                else:  # rows and their response ids in the same order
                     flagged.setdefault(why, []).extend(positions[f].tolist())
+                    if rid_pos is not None:
+                        _extend_ids(response_ids, ("flagged", why), chunk.iloc[f, rid_pos])
+        if rid_pos is not None:  # excluded rows are listed in file order below: ids too
+            for why in dict.fromkeys(r for r in reason[drop] if r in EXCLUDABLE):
+                _extend_ids(response_ids, ("excluded", why),
+                            chunk.iloc[drop & (reason == why), rid_pos])
         for p, r in zip(positions[drop], reason[drop]):
             excluded.setdefault(r, []).append(int(p))
         keep = ~drop
@@ -758,6 +986,11 @@ def _validate(chunks, src: _Source, spec: _Spec, *, id_column, columns, exclude,
     # ---- non-item variables declared in the codebook (variables:)
     if spec.variables:
         _check_variables(df, seen, spec, log, kept_positions, src.decimal)
+    # ---- personal data (before the ids: an id column may be personal data)
+    personal = detect_personal_columns(df, skip=[c for c in spec.items if c in seen])
+    known = {p["column"] for p in personal}
+    personal += [dict(p) for p in src.personal if p["column"] not in known]
+    personal_cols = {p["column"] for p in personal}
     # ---- ids
     if id_column is not None and id_column in seen and len(seen[id_column]) == 1:
         ids = df[id_column]
@@ -765,18 +998,24 @@ def _validate(chunks, src: _Source, spec: _Spec, *, id_column, columns, exclude,
         if ids.dtype.kind not in "biufc":
             miss |= (_as_text(ids).str.strip() == "").to_numpy(dtype=bool)
         if miss.any():
-            log.problem("missing_id", id_column, kept_positions[miss], [""] * int(miss.sum()),
-                        "a non-empty id in every row", "rows without an id")
+            _missing_ids(log, df, id_column, miss, kept_positions, names, rid_pos, flagged,
+                         src.counting)
         dup = ids.duplicated(keep=False).to_numpy() & ~miss
         if dup.any():
             order = np.argsort(_as_text(ids[dup]).to_numpy(dtype=object), kind="stable")
             vals = ids[dup].tolist()
-            log.problem("duplicate_id", id_column, kept_positions[dup][order],
-                        [mask_value(vals[i]) for i in order],
+            shown = ([_NOT_SHOWN] * len(vals) if id_column in personal_cols
+                     else [mask_value(vals[i]) for i in order])
+            log.problem("duplicate_id", id_column, kept_positions[dup][order], shown,
                         "each id once", "ids that occur in more than one row")
-    # ---- personal data
-    personal = detect_personal_columns(df, skip=[c for c in spec.items if c in seen])
     n_excluded = sum(len(v) for v in excluded.values())
+
+    def listed(kind, r, p):
+        out = {"reason": r, "n": len(p), "rows": _numbers(src.counting, p)}
+        if (kind, r) in response_ids:
+            out["response_ids"] = response_ids[(kind, r)]
+        return out
+
     prov = {
         "instrument": {"name": spec.name, "version": spec.version},
         "items": [it for it in spec.items if it in seen],
@@ -785,20 +1024,121 @@ def _validate(chunks, src: _Source, spec: _Spec, *, id_column, columns, exclude,
         "rows_read": int(rows_read),
         "rows_returned": int(len(df)),
         "rows_excluded": int(n_excluded),
-        "excluded": [{"reason": r, "n": len(p), "rows": _numbers(src.counting, p)}
-                     for r, p in excluded.items()],
-        "flagged_kept": [{"reason": r, "n": len(p), "rows": _numbers(src.counting, p)}
-                         for r, p in flagged.items()],
+        "excluded": [listed("excluded", r, p) for r, p in excluded.items()],
+        "flagged_kept": [listed("flagged", r, p) for r, p in flagged.items()],
         "preamble": [{"row": int(n), "reason": r} for n, r in preamble],
-        "rules": [_ordered(r, names) for r in sorted(log.rules.values(),
-                                                     key=lambda r: r["rule"])],
+        "rules": [_ordered(r, names, log, src.counting)
+                  for r in sorted(log.rules.values(), key=lambda r: r["rule"])],
+        "other_columns": _other_columns(df, names, seen, spec, id_column, personal_cols,
+                                        qualtrics, src.metadata),
         "personal_data_columns": personal,
         "id_column": id_column,
         "item_dtype": "float64 (NaN = missing)",
     }
+    if qualtrics is not None:
+        prov["qualtrics"] = {
+            **{k: v for k, v in qualtrics.items() if v},
+            "choice": qualtrics_status or "exclude (default)",
+            "excluded_by_default": [r for r in by_default if r in excluded],
+            "values_seen": status_seen,
+            "rules": {"preview": "Status 'Survey Preview' / 1, 'Offline Survey Preview' / 17, "
+                                 "or DistributionChannel 'preview'",
+                      "test": "Status 'Survey Test' / 2, or DistributionChannel 'test'",
+                      "spam": "Status 'Spam' / 8, 'Preview Spam' / 9, 'Imported Spam' / 12",
+                      "unfinished": "Finished 0 / False",
+                      "kept": "Status 'IP Address' / 0, 'Imported' / 4, 'Offline' / 16"}}
+    if repairs:
+        prov["header_repairs"] = list(repairs)
     if log.problems:
         raise _error(log, src, spec, prov)
+    if repairs:
+        warnings.warn(f"{src.name}: item column headers read after a repair (recorded in "
+                      f"df.attrs['custval']['rules']): {'; '.join(repairs)}.", RepairWarning,
+                      stacklevel=3)
+    if qualtrics is not None and qualtrics_status is None:
+        _warn_qualtrics(prov, src.name, by_default)
     return df, prov
+
+
+_NOT_SHOWN = "<a value of a personal-data column, not shown>"
+
+
+def _extend_ids(response_ids: dict, key: tuple, cells: pd.Series) -> None:
+    ids = response_ids.setdefault(key, [])
+    ids.extend(_as_text(cells).str.strip().tolist()[:max(0, _ROWS_IN_ATTRS - len(ids))])
+
+
+def _missing_ids(log, df, id_column, miss, kept_positions, names, rid_pos, flagged, counting):
+    """Rows without an id, each named by its row and (Qualtrics) its ResponseId and flag."""
+    rid = None
+    if rid_pos is not None and names[rid_pos] != id_column:
+        rid = _as_text(df.iloc[:, rid_pos]).str.strip().to_numpy(dtype=object)[miss]
+    flag_of = {p: r for r, ps in flagged.items() for p in ps}
+    pos = kept_positions[miss]
+    values, n_flagged = [], 0
+    for i, p in enumerate(pos):
+        v = "empty"
+        if rid is not None and rid[i]:
+            v += f" (ResponseId {rid[i]})"
+        if int(p) in flag_of:
+            v += f", a {flag_of[int(p)]} response"
+            n_flagged += 1
+        values.append(v)
+    allowed = "a non-empty id in every row"
+    if n_flagged:
+        allowed += (f"; {n_flagged} of these rows are responses flagged preview / test / spam "
+                    "/ unfinished, kept by qualtrics_status='keep' or incomplete='keep': "
+                    "exclude them (the default) or give them ids")
+    log.problem("missing_id", id_column, pos, values, allowed, "rows without an id")
+
+
+_QUALTRICS_META = {"startdate", "enddate", "ipaddress", "progress", "duration (in seconds)",
+                   "recordeddate", "responseid", "recipientlastname", "recipientfirstname",
+                   "recipientemail", "externalreference", "externaldatareference",
+                   "locationlatitude", "locationlongitude", "userlanguage", "q_recaptchascore",
+                   "q_relevantidduplicate", "q_relevantidfraudscore"}
+
+
+def _other_columns(df, names, seen, spec, id_column, personal_cols, qualtrics,
+                   metadata=()) -> list[dict]:
+    """Every column that is not an item: name, position, dtype and what it is for custval."""
+    status = {v for k, v in (qualtrics or {}).items() if v and k != "response_id_column"}
+    meta = set(metadata) | ({c for c in names if c.casefold() in _QUALTRICS_META}
+                            if qualtrics else set())
+    out = []
+    for j, c in enumerate(names):
+        if c in spec.items and len(seen[c]) == 1:
+            continue
+        role = ("id" if c == id_column else "survey status" if c in status
+                else "duplicate item column" if c in spec.items
+                else "survey tool metadata" if c in meta else "other")
+        out.append({"column": c, "position": j + 1, "dtype": str(df.iloc[:, j].dtype),
+                    "role": role, "personal_data": c in personal_cols})
+    return out
+
+
+def _warn_qualtrics(prov: dict, name: str, by_default) -> None:
+    """ExcludedResponseWarning naming every response the Qualtrics default excluded."""
+    entries = [e for e in prov["excluded"] if e["reason"] in by_default]
+    if not entries:
+        return
+    n = sum(e["n"] for e in entries)
+    kind = prov["row_counting"]
+    shown, parts = 0, []
+    for e in entries:
+        ids = e.get("response_ids") or [None] * len(e["rows"])
+        for row, rid in zip(e["rows"], ids):
+            if shown < 20:
+                parts.append(f"{e['reason']}: {kind} {row}"
+                             + (f" (ResponseId {rid})" if rid else ""))
+            shown += 1
+    more = f"; ... {n - 20} more" if n > 20 else ""
+    warnings.warn(
+        f"{name}: {n} Qualtrics response(s) that are not real answers were excluded: "
+        f"{'; '.join(parts)}{more}. All are listed in df.attrs['custval']['excluded'] "
+        "(rows and response_ids). Pass qualtrics_status='keep' to keep them (flagged), or "
+        "qualtrics_status='exclude' to exclude them without this warning.",
+        ExcludedResponseWarning, stacklevel=4)
 
 
 def _check_variables(df: pd.DataFrame, seen: dict, spec: _Spec, log: _Log, positions: np.ndarray,
@@ -909,11 +1249,19 @@ def _check_variable(s: pd.Series, name: str, var, positions: np.ndarray, log: _L
     return None
 
 
-def _ordered(rule: dict, names: list[str]) -> dict:
-    """A rule record with its per-column counts in the data's column order."""
+def _ordered(rule: dict, names: list[str], log: _Log | None = None,
+             counting: RowCounting | None = None) -> dict:
+    """A rule record with its per-column counts in the data's column order (and, for the
+    rules that list their cells, the rows and conversions per column)."""
     order = {c: i for i, c in enumerate(names)}
     cols = dict(sorted(rule["columns"].items(), key=lambda kv: order.get(kv[0], -1)))
-    return {**rule, "columns": cols}
+    out = {**rule, "columns": cols}
+    if log is not None and any(r == rule["rule"] for r, _ in log.rule_rows):
+        out["rows"] = {c: _numbers(counting, log.rule_rows.get((rule["rule"], c), []))
+                       for c in cols}
+        out["conversions"] = {c: dict(log.rule_values.get((rule["rule"], c), {})) for c in cols}
+        out["row_counting"] = counting.kind
+    return out
 
 
 def _numbers(counting: RowCounting, positions: list[int]) -> list[int]:
@@ -981,34 +1329,114 @@ def _convert_other(s: pd.Series, column: str, decimal: str, log: _Log, is_id: bo
     return out
 
 
+#: Problems whose values are column or item names: every one is shown.
+_LIST_ALL = ("missing_item_column", "codebook_item_id", "missing_column", "duplicate_column")
+#: Texts that stand for "no answer" in exports and spreadsheets (shown in messages).
+_NA_LIKE = {"na", "n/a", "n.a.", "nan", "null", "none", "-", "--", ".", "..", "?", "x", "#n/a",
+            "#null!", "#value!", "#ref!", "#div/0!", "<na>", "missing", "dk", "eos",
+            "no answer", "ei vastausta", "en tiedä", "tyhjä"}
+
+
+def _showable(text: str, spec: _Spec) -> bool:
+    """Whether an unmapped text of an item column may be shown in a message: short and
+    like an answer (a number or code with digits, a missing-value token, or the words of a
+    scale label).  Anything else may be a name or other personal text typed into an item."""
+    t = text.strip()
+    if len(t) > 30:
+        return False
+    if any(ch.isdigit() for ch in t) or _norm(t) in _NA_LIKE or _norm(t) in spec.caller_text:
+        return True
+    words = set(_norm(t).split())
+    label_words = {w for lab in (*spec.labels, *spec.ambiguous, *spec.dk_labels)
+                   for w in lab.split()}
+    return bool(words) and words <= label_words
+
+
+def _shown_values(rec: dict, spec: _Spec) -> list:
+    """The values of a problem as they may appear in a message and in ``problems``."""
+    out = []
+    for v in rec["values"]:
+        m = mask_value(v)
+        if m is not v and m != v:
+            out.append(m)
+        elif rec["rule"] == "unmapped" and isinstance(v, str) and not _showable(v, spec):
+            out.append(f"<a {len(v.strip())}-character text, not shown>")
+        elif rec["rule"] == "wrong_field_count" and isinstance(v, str) and "first field" in v:
+            # the first field of a record may be a respondent's name: never echoed
+            out.append(v[:v.index("first field")].rstrip(", "))
+        else:
+            out.append(v)
+    return out
+
+
 def _error(log: _Log, src: _Source, spec: _Spec, prov: dict) -> DataValidationError:
     problems = []
     lines = []
     for rec in log.problems.values():
         nums = [int(x) for x in src.counting.number(rec["positions"])] if rec["positions"] else []
-        vals = [mask_value(v) for v in rec["values"]]
+        vals = _shown_values(rec, spec)
         problem = {"rule": rec["rule"], "file": src.name, "column": rec["column"],
                    "rows": nums, "row_counting": src.counting.kind if nums else None,
-                   "values": vals, "n": rec["n"], "allowed": rec["allowed"]}
+                   "values": vals, "n": rec["n"], "allowed": rec["allowed"],
+                   **rec.get("extra", {})}
         problems.append(problem)
-        shown = min(_SHOW, rec["n"])
+        limit = len(vals) if rec["rule"] in _LIST_ALL else _SHOW
+        shown = min(limit, rec["n"])
         where = ""
         if nums:
             kind = src.counting.plural() if len(nums) > 1 else src.counting.kind
-            where = (f" at {kind} {', '.join(map(str, nums[:_SHOW]))}"
-                     f"{' ...' if rec['n'] > _SHOW else ''}")
-        more = f" (first {shown} of {rec['n']})" if rec["n"] > _SHOW else ""
-        col = f"column {rec['column']!r}" if rec["rule"] not in (
-            "missing_item_column", "codebook_item_id") else (
-            "columns" if rec["rule"] == "missing_item_column" else f"codebook item {rec['column']!r}")
+            where = (f" at {kind} {', '.join(map(str, nums[:limit]))}"
+                     f"{' ...' if rec['n'] > limit else ''}")
+        more = f" (first {shown} of {rec['n']})" if rec["n"] > limit else ""
+        col = ("columns" if rec["rule"] == "missing_item_column" else
+               f"codebook item {rec['column']!r}" if rec["rule"] == "codebook_item_id" else
+               f"column {rec['column']!r}")
+        present = rec.get("extra", {}).get("columns_present")
+        tail = f" The file's columns: {present}." if present is not None else ""
         lines.append(f"- [{rec['rule']}] {col}: {rec['n']} {rec['what']}{where}; "
-                     f"values {vals[:_SHOW]}{more}. Allowed: {rec['allowed']}.")
+                     f"values {vals[:limit]}{more}. Allowed: {rec['allowed']}.{tail}")
     head = (f"{src.name}: {len(problems)} problem(s) reading it with instrument "
             f"{spec.name!r} (version {spec.version}); {src.counting.explanation}.")
     msg = "\n".join([head, *lines])
     err = DataValidationError(msg, problems, path=src.path)
     err.provenance = prov
     return err
+
+
+def _raw_header(path: Path, table) -> list | None:
+    """The header cells of a CSV or Excel file as written (the readers trim them), by
+    position; None for other formats or when the header cannot be found again."""
+    info = table.info
+    try:
+        if table.format == "csv" and info.get("header_line"):
+            import csv
+            import gzip
+            import io
+
+            opener = gzip.open if info.get("compression") == "gzip" else open
+            with opener(path, "rb") as fh:
+                sample = fh.read(1 << 18)
+            text = sample.decode(info["encoding"], errors="replace").lstrip("\ufeff")
+            lines = text.splitlines()[: 4 * int(info["header_line"]) + 20]
+            rows = list(csv.reader(io.StringIO("\n".join(lines)),
+                                   delimiter=info["delimiter"]))
+            row = rows[int(info["header_line"]) - 1]
+        elif table.format == "xlsx" and info.get("header_row"):
+            import openpyxl
+
+            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            try:
+                ws = wb[info["sheet"]]
+                h = int(info["header_row"])
+                row = next(ws.iter_rows(min_row=h, max_row=h, values_only=True), ())
+                row = ["" if v is None else str(v) for v in row]
+            finally:
+                wb.close()
+        else:
+            return None
+    except (OSError, LookupError, ValueError, IndexError, StopIteration):
+        return None
+    return [str(c) for c in row]
 
 
 # --------------------------------------------------------------------------- public
@@ -1019,8 +1447,8 @@ def read_survey(path, instrument, *, id_column: str | None = None, sheet=None,
                 exclude: Iterable[str] = (), integer_codes: bool = True,
                 convert_other: bool = True, chunksize: int = _readers.CHUNK_ROWS,
                 platform: str | None = None, header: str | None = None,
-                lang: str | None = None, answer_codes=None, incomplete: str | None = None
-                ) -> pd.DataFrame:
+                lang: str | None = None, answer_codes=None, incomplete: str | None = None,
+                qualtrics_status: str | None = None) -> pd.DataFrame:
     """Read a survey export and validate it against an instrument.
 
     Parameters
@@ -1049,7 +1477,8 @@ def read_survey(path, instrument, *, id_column: str | None = None, sheet=None,
     columns : mapping, optional
         Rename file columns to item ids, ``{"Q5_1": "VAL1", ...}``.
     exclude : iterable of {"preview", "test", "spam", "unfinished"}
-        Flagged responses to exclude (reported either way; kept by default).
+        Flagged responses to exclude (reported either way).  Kept by default,
+        except in a Qualtrics export (see `qualtrics_status`).
     integer_codes : bool, default True
         Require whole-number codes (``False`` for continuous scores).
     convert_other : bool, default True
@@ -1091,8 +1520,26 @@ def read_survey(path, instrument, *, id_column: str | None = None, sheet=None,
         them (counted under ``excluded``, like ``exclude=["unfinished"]``);
         ``"keep"`` keeps them (listed under ``flagged_kept``).  By default they
         are kept, and for a LimeSurvey export that has any an
-        :class:`~custval.exceptions.IncompleteResponseWarning` is issued.  The counts are
-        in ``attrs["custval"]["incomplete"]``.
+        :class:`~custval.exceptions.IncompleteResponseWarning` is issued; a
+        Qualtrics export's unfinished responses are excluded by default (see
+        `qualtrics_status`; ``"keep"`` keeps them).  The counts are in
+        ``attrs["custval"]["incomplete"]``.
+    qualtrics_status : {"exclude", "keep"}, optional
+        A Qualtrics export (columns ``Status`` and ``Finished`` or
+        ``ResponseId``): responses that are not real answers -- Status
+        ``Survey Preview``/1, ``Survey Test``/2, ``Spam``/8, ``Preview
+        Spam``/9, ``Imported Spam``/12 (or DistributionChannel ``preview`` /
+        ``test``) and ``Finished`` 0/False -- are excluded by default, each
+        listed under ``excluded`` with its row and ``response_ids``, and named
+        (ResponseId and row) in an
+        :class:`~custval.exceptions.ExcludedResponseWarning`.  ``"exclude"``
+        does the same without the warning; ``"keep"`` keeps them, flagged
+        (``flagged_kept``, with ``response_ids``).  Status ``IP Address``/0,
+        ``Imported``/4 and ``Offline``/16 are real responses.  Every Status and
+        Finished value seen is counted in ``attrs["custval"]["qualtrics"]``; any
+        other value is an error (``unknown_qualtrics_status`` /
+        ``unknown_qualtrics_finished``, naming rows and values) unless
+        ``"keep"``.
 
     Returns
     -------
@@ -1216,6 +1663,7 @@ def read_survey(path, instrument, *, id_column: str | None = None, sheet=None,
     table = _readers.open_table(path, wanted, encoding=encoding, delimiter=delimiter,
                                 decimal=decimal, sheet=sheet, header_row=header_row,
                                 chunksize=chunksize)
+    raw_columns = _raw_header(path, table)
     plan = _platforms.apply(table, instrument, spec.items, platform=platform, header=header,
                             lang=lang, user_columns=columns)
     if codes_from_codebook:
@@ -1223,7 +1671,8 @@ def read_survey(path, instrument, *, id_column: str | None = None, sheet=None,
     src = _Source(name=path.name, path=path, columns=table.columns, counting=table.counting,
                   decimal=table.info.get("decimal", "."), string_table=table.format in
                   ("csv", "xlsx"), user_missing=table.user_missing,
-                  value_labels=table.value_labels)
+                  value_labels=table.value_labels, raw_columns=raw_columns,
+                  personal=list(plan.personal), metadata=list(plan.metadata_columns))
     if table.format == "dta":
         src.missing_rule = _STATA_MISSING_RULE
     src.extra_header_rows, src.extra_header_reason = (plan.extra_header_rows,
@@ -1238,7 +1687,8 @@ def read_survey(path, instrument, *, id_column: str | None = None, sheet=None,
         df, prov = _validate(table.chunks, src, spec, id_column=id_column, columns=columns,
                              exclude=exclude, integer_codes=integer_codes,
                              convert_other=convert_other, finish=finish,
-                             preamble=table.preamble)
+                             preamble=table.preamble, qualtrics_status=qualtrics_status,
+                             incomplete=incomplete)
     except DataValidationError as err:
         if isinstance(getattr(err, "provenance", None), dict):
             err.provenance["platform"] = plan.provenance()
@@ -1276,11 +1726,14 @@ def read_survey(path, instrument, *, id_column: str | None = None, sheet=None,
 def validate_frame(df: pd.DataFrame, instrument, *, id_column: str | None = None,
                    missing_codes: Iterable | None = None, columns: Mapping[str, str] | None = None,
                    exclude: Iterable[str] = (), integer_codes: bool = True,
-                   convert_other: bool = False, decimal: str = ".") -> pd.DataFrame:
+                   convert_other: bool = False, decimal: str = ".",
+                   qualtrics_status: str | None = None) -> pd.DataFrame:
     """Apply the checks of :func:`read_survey` to an in-memory frame.
 
     Rows are named as ``data row`` (1-based position in `df`).  Non-item columns
     are left as they are unless ``convert_other=True``.  The input is not changed.
+    A frame with Qualtrics' columns (``Status``, ``Finished``, ``ResponseId``) is
+    treated as :func:`read_survey` treats the export (``qualtrics_status=``).
 
     Examples
     --------
@@ -1307,7 +1760,7 @@ def validate_frame(df: pd.DataFrame, instrument, *, id_column: str | None = None
                   counting=_readers.frame_counting(), decimal=decimal, string_table=True)
     out, prov = _validate(iter([(frame, 0)]), src, spec, id_column=id_column, columns=columns,
                           exclude=exclude, integer_codes=integer_codes,
-                          convert_other=convert_other)
+                          convert_other=convert_other, qualtrics_status=qualtrics_status)
     from . import __version__
 
     out.attrs["custval"] = {"source": None, **prov, "custval_version": __version__}

@@ -18,7 +18,7 @@ import pytest
 
 import custval
 from custval import DataValidationError
-from custval.exceptions import PersonalDataWarning, SpecificationError
+from custval.exceptions import ExcludedResponseWarning, PersonalDataWarning, SpecificationError
 from custval.ingest import read_survey, validate_frame
 
 INST = F.make_instrument()
@@ -246,12 +246,15 @@ def test_bad_file_fails_with_one_error_naming_everything(tmp_path):
     assert (oor["A1"]["rows"], oor["A1"]["values"]) == ([3], [7])
     assert (oor["A3"]["rows"], oor["A3"]["values"]) == ([5], [0])
     assert oor["A1"]["row_counting"] == "file line"
+    # free text typed into an item may be a name: its length is shown, not the text
     assert (by["unmapped"][0]["column"], by["unmapped"][0]["rows"],
-            by["unmapped"][0]["values"]) == ("A1", [4], ["Maybe"])
+            by["unmapped"][0]["values"]) == ("A1", [4], ["<a 5-character text, not shown>"])
     assert (by["duplicate_id"][0]["rows"], by["duplicate_id"][0]["values"]) == ([3, 5], [2, 2])
     msg = str(err)
     assert "bad.csv" in msg and "file lines are 1-based" in msg
-    for piece in ("'B3'", "file line 3", "[7]", "'Maybe'", "file lines 3, 5", "codes 1..5"):
+    assert "Maybe" not in msg
+    for piece in ("'B3'", "file line 3", "[7]", "5-character text", "file lines 3, 5",
+                  "codes 1..5"):
         assert piece in msg
     assert all(p["file"] == "bad.csv" for p in err.problems)
 
@@ -332,8 +335,15 @@ def test_sav_value_labels_that_contradict_the_codebook(tmp_path):
 # --------------------------------------------------------------------------- nothing lost
 def test_qualtrics_header_rows_and_flagged_responses(tmp_path):
     path = F.write_qualtrics_csv(tmp_path / "q.csv")
+    # preview / test / spam / unfinished responses are excluded by default (and named)
+    with pytest.warns(PersonalDataWarning), pytest.warns(ExcludedResponseWarning,
+                                                         match="R_preview0001"):
+        default = read_checked(path, INST, id_column="id")
+    ex = {e["reason"]: (e["rows"], e["response_ids"])
+          for e in default.attrs["custval"]["excluded"] if "response_ids" in e}
+    assert ex == {"preview": ([44], ["R_preview0001"]), "unfinished": ([45], ["R_unfinish001"])}
     with pytest.warns(PersonalDataWarning):
-        kept = read_checked(path, INST, id_column="id")
+        kept = read_checked(path, INST, id_column="id", qualtrics_status="keep")
     prov = kept.attrs["custval"]
     assert prov["rows_read"] == 44 and prov["rows_returned"] == 42
     assert prov["excluded"] == [{"reason": "extra header row (question text or ImportId row)",
@@ -406,12 +416,17 @@ def test_missing_ids_and_duplicate_columns(tmp_path):
 def test_missing_item_column_suggests_close_names(tmp_path):
     inst = custval.Instrument.from_dict({"A": ["A1", "A2"]}, scale=(1, 5))
     path = tmp_path / "c.csv"
-    path.write_text("a1,A2\n1,2\n", encoding="utf-8")
-    with pytest.raises(DataValidationError, match=r"A1 ~ 'a1'.*columns=") as info:
+    path.write_text("A_1,A2\n1,2\n", encoding="utf-8")
+    with pytest.raises(DataValidationError, match=r"A1 ~ 'A_1'.*columns=") as info:
         read_checked(path, inst)
     assert info.value.problems[0]["rule"] == "missing_item_column"
-    df = read_checked(path, inst, columns={"a1": "A1"})
+    df = read_checked(path, inst, columns={"A_1": "A1"})
     assert df["A1"].tolist() == [1.0] and counts(df, "renamed_column") == 1
+    # a header that differs only in letter case is read as the item, recorded and warned
+    path.write_text("a1,A2\n1,2\n", encoding="utf-8")
+    with pytest.warns(custval.exceptions.RepairWarning, match="'a1' -> 'A1'"):
+        df = read_checked(path, inst)
+    assert df["A1"].tolist() == [1.0] and counts(df, "header_case_matched") == 1
 
 
 # --------------------------------------------------------------------------- row counting

@@ -26,7 +26,7 @@ INST = F.make_instrument()
 def qualtrics_frame(tmp_path):
     path = F.write_qualtrics_csv(tmp_path / "q.csv")
     with pytest.warns(PersonalDataWarning):
-        df = read_survey(path, INST, id_column="id", exclude=("preview",))
+        df = read_survey(path, INST, id_column="id", exclude=("preview",), incomplete="keep")
     return path, df
 
 
