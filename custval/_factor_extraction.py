@@ -228,6 +228,23 @@ class _Best:
         return f, g
 
 
+def _psych_objective(fn, gr, s, nf):
+    """``z -> (f, g)`` as psych's ``optim`` call sees it: ``psi = z * parscale`` and psych's gradient."""
+    ps = _PS
+    if fn is _minres_fn and np.allclose(np.diag(s), 1.0):
+
+        def fun(z):
+            f, g = _minres_fg(z * ps, s, nf)
+            return f, g * ps
+
+    else:
+
+        def fun(z):
+            return fn(z * ps, s, nf), gr(z * ps, s, nf) * ps
+
+    return fun
+
+
 def _lbfgsb(fn, gr, start, upper, s, nf):
     """R's ``optim(start, fn, gr, method = "L-BFGS-B", lower = .005, upper, parscale = .01)``, made robust.
 
@@ -247,17 +264,7 @@ def _lbfgsb(fn, gr, start, upper, s, nf):
     ps = _PS
     p = len(start)
     minres = fn is _minres_fn
-    if minres and np.allclose(np.diag(s), 1.0):
-
-        def fun(z):
-            f, g = _minres_fg(z * ps, s, nf)
-            return f, g * ps
-
-    else:
-
-        def fun(z):
-            return fn(z * ps, s, nf), gr(z * ps, s, nf) * ps
-
+    fun = _psych_objective(fn, gr, s, nf)
     lo, hi = LOWER / ps, upper / ps
     z0 = np.clip(np.asarray(start, float) / ps, lo, hi)
     best = _Best(fun)
@@ -270,13 +277,14 @@ def _lbfgsb(fn, gr, start, upper, s, nf):
     steps = []
     if not info.success:
         steps.append(f"psych's L-BFGS-B run stopped without converging ({info.message})")
-        r = optimize.minimize(best, best.x, jac=True, method="L-BFGS-B", bounds=[(lo, hi)] * p,
+        z = z0 if best.x is None else best.x
+        r = optimize.minimize(best, z, jac=True, method="L-BFGS-B", bounds=[(lo, hi)] * p,
                               options=_PSYCH_OPTIONS)
-        z = best.x
+        z = z if best.x is None else best.x
         info = _Result(info.nit + int(r.nit), bool(r.success), str(r.message))
         steps.append(f"restarted with scipy.optimize.minimize from the best point: {r.message}")
     psi = z * ps
-    at_bound = bool(np.any((psi <= LOWER) | (psi >= upper)))
+    at_bound = bool(np.any((psi <= LOWER * (1 + 1e-9)) | (psi >= upper * (1 - 1e-9))))
     if not info.success or (minres and at_bound):
         if minres:
             exact = lambda x: _minres_exact_fg(x, s, nf)  # noqa: E731
@@ -305,6 +313,8 @@ def _polish(fg, x0, lo, hi, *, restarts: int = 4):
     p = len(x0)
     best = _Best(fg)
     f0, g0 = best(np.clip(np.asarray(x0, float), lo, hi))
+    if best.x is None:  # the objective is not finite at the start
+        return np.asarray(x0, float), False, float("inf"), 0
     nit = 0
     pg = np.max(np.abs(_projected_gradient(best.x, g0, lo, hi)))
     for _ in range(restarts):
