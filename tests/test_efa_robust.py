@@ -226,7 +226,7 @@ def test_no_minimum_found_warns_with_the_projected_gradient(monkeypatch):
     monkeypatch.setattr(fx, "KKT_TOL", 0.0)  # a tolerance no optimiser can meet
     df = _exact_population_data(POP_R)
     with pytest.warns(ConvergenceWarning, match=r"did not converge: no minimum found: projected gradient .*"
-                      r"psych's L-BFGS-B run stopped without converging"):
+                      r"minimised with the exact gradient"):
         with pytest.warns(HeywoodWarning):
             efa = EFA(1, method="minres").fit(df)
     assert not efa.converged_
