@@ -321,7 +321,7 @@ def _polish(fg, x0, lo, hi, *, restarts: int = 4):
         if pg <= KKT_TOL:
             break
         r = optimize.minimize(best, best.x, jac=True, method="L-BFGS-B", bounds=[(lo, hi)] * p,
-                              options={"maxcor": 10, "ftol": 0.0, "gtol": KKT_TOL / 100, "maxiter": 1000,
+                              options={"maxcor": 10, "ftol": 0.0, "gtol": KKT_TOL / 10, "maxiter": 1000,
                                        "maxfun": 5000})
         nit += int(r.nit)
         prev, pg = pg, np.max(np.abs(_projected_gradient(best.x, fg(best.x)[1], lo, hi)))
