@@ -11,8 +11,18 @@ Matching psych exactly needs the same optimiser: psych minimises with R's
 (Byrd, Lu, Nocedal & Zhu, 1995), so with the same scaling and tolerances it
 takes the same steps and stops at the same point.  Note that psych's minres
 "gradient" is not the gradient of its residual function (it is the
-principal-axis fixed-point residual); we use it anyway, because that is what
+principal-axis fixed-point residual, the gradient of half the residual sum of
+squares *including* the diagonal); we use it anyway, because that is what
 defines psych's solution.
+
+Where that run's stop is not a well-defined minimum, its position depends on
+rounding (the BLAS kernel of the CPU), so it is not used as the answer: a run
+that stops abnormally restarts with the public ``scipy.optimize.minimize``,
+and a run that still fails, or a minres solution with a uniqueness at a bound
+(where the two gradients differ), is continued with the exact gradient of
+psych's objective to a point where the projected gradient is below
+``KKT_TOL`` (see :func:`_lbfgsb`).  The residual sum of squares is then at or
+below psych's and the solution is the same on every CPU.
 """
 
 from __future__ import annotations
