@@ -123,7 +123,11 @@ class EFA:
     -----
     HeywoodWarning
         An item's communality reaches 1 (uniqueness at or below the .005 bound);
-        the item is named.
+        the item is named.  With ``method="minres"`` psych's optimiser stops
+        short of the minimum in such a case; custval goes on to the minimum
+        (see ``optimizer_fallback_``), so its loadings can differ from psych's
+        in the third or fourth decimal while its residual sum of squares is
+        lower.
     ConvergenceWarning
         Extraction or rotation did not converge (for extraction: not even the
         fallback described under ``optimizer_fallback_`` reached a minimum).
@@ -266,14 +270,7 @@ class EFA:
             warnings.warn(
                 "Heywood case: uniqueness at the .005 bound or communality >= 1 for "
                 + ", ".join(f"{n} (h2 = {communality[names.index(n)]:.3f})" for n in heywood)
-                + "; the solution is improper: try fewer factors or drop the item(s)"
-                + (
-                    ". psych's optimiser stops short of the minimum here; custval minimised the residuals "
-                    "further, so loadings may differ from psych's in the third or fourth decimal "
-                    "(optimizer_fallback_ says what was done)"
-                    if ex.fallback and self.method == "minres"
-                    else ""
-                ),
+                + "; the solution is improper: try fewer factors or drop the item(s)",
                 HeywoodWarning,
                 stacklevel=2,
             )
