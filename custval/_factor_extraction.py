@@ -11,8 +11,18 @@ Matching psych exactly needs the same optimiser: psych minimises with R's
 (Byrd, Lu, Nocedal & Zhu, 1995), so with the same scaling and tolerances it
 takes the same steps and stops at the same point.  Note that psych's minres
 "gradient" is not the gradient of its residual function (it is the
-principal-axis fixed-point residual); we use it anyway, because that is what
+principal-axis fixed-point residual, the gradient of half the residual sum of
+squares *including* the diagonal); we use it anyway, because that is what
 defines psych's solution.
+
+Where that run's stop is not a well-defined minimum, its position depends on
+rounding (the BLAS kernel of the CPU), so it is not used as the answer: a run
+that stops abnormally restarts with the public ``scipy.optimize.minimize``,
+and a run that still fails, or a minres solution with a uniqueness at a bound
+(where the two gradients differ), is continued with the exact gradient of
+psych's objective to a point where the projected gradient is below
+``KKT_TOL`` (see :func:`_lbfgsb`).  The residual sum of squares is then at or
+below psych's and the solution is the same on every CPU.
 """
 
 from __future__ import annotations
@@ -165,37 +175,203 @@ def _minres_fg(psi, s, nf):
     return f, g
 
 
-def _lbfgsb(fn, gr, start, upper, s, nf):
-    """R's ``optim(start, fn, gr, method = "L-BFGS-B", lower = .005, upper, parscale = .01)``."""
-    ps = 0.01
-    p = len(start)
+LOWER = 0.005  # psych's lower bound for a uniqueness
+_PS = 0.01  # psych's parscale
+# optim's defaults for L-BFGS-B as psych calls it: lmm = 5, factr = 1e7, pgtol = 0, maxit = 100
+_PSYCH_OPTIONS = {"maxcor": 5, "ftol": 1e7 * EPS, "gtol": 0.0, "maxiter": 100, "maxfun": 15000}
+#: a solution is a minimum when its projected gradient (in uniqueness units) is at most this
+KKT_TOL = 1e-8
+
+
+def _minres_exact_fg(psi, s, nf):
+    """psych's minres objective ``fit.residuals`` and its exact gradient.
+
+    psych's ``FAgr.minres`` is ``-diag(R)`` with ``R = S* - LL'`` the residual
+    matrix (``S*`` = ``S`` with ``1 - psi`` on the diagonal): the gradient of
+    half the *full* residual sum of squares.  The objective sums the
+    off-diagonal residuals only, so the two agree where the diagonal residuals
+    vanish (an interior solution) but not when a uniqueness sits at a bound
+    (a Heywood case), where psych's line search then stops short of the
+    minimum.  With ``R = V_B diag(l_B) V_B'`` (eigenpairs beyond the first
+    ``nf``) the Daleckii-Krein formula gives
+    ``d/dpsi_j sum_i R_ii^2 / 2 = diag(R)_j - (V (M o G) V')_jj`` with
+    ``M = V' diag(R) V`` and ``G`` the divided differences of
+    ``g(l) = l`` (B block), ``0`` (first nf).
+    """
+    p = s.shape[0]
+    a = s.copy()
+    a.flat[:: p + 1] = 1.0 - psi
+    w, v = _eigh_desc(a)
+    load = v[:, :nf] * np.sqrt(np.where(w[:nf] < EPS, 100 * EPS, w[:nf]))
+    res = a - load @ load.T
+    rd = res.flat[:: p + 1].copy()
+    f = float((np.sum(res * res) - np.dot(rd, rd)) / 2)
+    top = np.arange(p) < nf
+    g_dd = np.ones((p, p))
+    g_dd[np.ix_(top, top)] = 0.0
+    gap = w[:nf, None] - w[None, nf:]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cross = np.where(gap != 0, -w[None, nf:] / gap, 0.0)
+    g_dd[:nf, nf:] = cross
+    g_dd[nf:, :nf] = cross.T
+    m = v.T @ (rd[:, None] * v)
+    g = -rd + np.einsum("jk,kl,jl->j", v, m * g_dd, v)
+    return f, g
+
+
+def _projected_gradient(x, g, lo, hi):
+    """The projected gradient of a box-constrained problem (zero at a KKT point)."""
+    return np.where(((x <= lo) & (g > 0)) | ((x >= hi) & (g < 0)), 0.0, g)
+
+
+class _Best:
+    """Wraps ``f, g = fg(x)`` and keeps the lowest point evaluated ("the best point so far")."""
+
+    def __init__(self, fg):
+        self.fg, self.x, self.f, self.nfev = fg, None, np.inf, 0
+
+    def __call__(self, x):
+        f, g = self.fg(x)
+        self.nfev += 1
+        if np.isfinite(f) and f < self.f:
+            self.x, self.f = np.array(x, dtype=float), float(f)
+        return f, g
+
+
+def _psych_objective(fn, gr, s, nf):
+    """``z -> (f, g)`` as psych's ``optim`` call sees it: ``psi = z * parscale`` and psych's gradient."""
+    ps = _PS
     if fn is _minres_fn and np.allclose(np.diag(s), 1.0):
 
-        def fg(z):
+        def fun(z):
             f, g = _minres_fg(z * ps, s, nf)
             return f, g * ps
 
-        fun, jac = fg, True
     else:
-        fun, jac = (lambda z: fn(z * ps, s, nf)), (lambda z: gr(z * ps, s, nf) * ps)
-    if jac is True:
-        fast = _setulb_loop(fun, np.asarray(start, float) / ps, 0.005 / ps, upper / ps)
-        if fast is not None:
-            return fast[0] * ps, fast[1]
-    res = optimize.minimize(
-        fun,
-        np.asarray(start, float) / ps,
-        jac=jac,
-        method="L-BFGS-B",
-        bounds=[(0.005 / ps, upper / ps)] * p,
-        options={"maxcor": 5, "ftol": 1e7 * EPS, "gtol": 0.0, "maxiter": 100, "maxfun": 15000},
-    )
-    return res.x * ps, res
+
+        def fun(z):
+            return fn(z * ps, s, nf), gr(z * ps, s, nf) * ps
+
+    return fun
+
+
+def _lbfgsb(fn, gr, start, upper, s, nf):
+    """R's ``optim(start, fn, gr, method = "L-BFGS-B", lower = .005, upper, parscale = .01)``, made robust.
+
+    1. psych's run: L-BFGS-B with psych's scaling and tolerances (the fast
+       ``setulb`` loop, or ``scipy.optimize.minimize`` if scipy's private
+       routine is unavailable), which reproduces psych's solution.
+    2. If that run stops in any other way than a clean convergence (a line
+       search failure, the iteration limit, an unknown task code), it is
+       restarted with the public ``scipy.optimize.minimize`` from the best
+       point so far (a fresh L-BFGS memory).
+    3. If the restart also fails, or (minres) a uniqueness ends at a bound --
+       where psych's gradient is not the gradient of its objective, so the
+       L-BFGS-B stop is not a minimum -- the objective is minimised with its
+       exact gradient to a projected gradient <= ``KKT_TOL``
+       (:func:`_polish`).  The result's ``fallback`` says which steps ran.
+    """
+    ps = _PS
+    p = len(start)
+    minres = fn is _minres_fn
+    fun = _psych_objective(fn, gr, s, nf)
+    lo, hi = LOWER / ps, upper / ps
+    z0 = np.clip(np.asarray(start, float) / ps, lo, hi)
+    best = _Best(fun)
+    out = _setulb_loop(best, z0, lo, hi)
+    if out is None:  # pragma: no cover - scipy's private API changed
+        r = optimize.minimize(best, z0, jac=True, method="L-BFGS-B", bounds=[(lo, hi)] * p,
+                              options=_PSYCH_OPTIONS)
+        out = (r.x, _Result(int(r.nit), bool(r.success), str(r.message)))
+    z, info = out
+    steps = []
+    if not info.success:
+        steps.append(f"psych's L-BFGS-B run stopped without converging ({info.message})")
+        z = z0 if best.x is None else best.x
+        r = optimize.minimize(best, z, jac=True, method="L-BFGS-B", bounds=[(lo, hi)] * p,
+                              options=_PSYCH_OPTIONS)
+        z = z if best.x is None else best.x
+        info = _Result(info.nit + int(r.nit), bool(r.success), str(r.message))
+        steps.append(f"restarted with scipy.optimize.minimize from the best point: {r.message}")
+    psi = z * ps
+    at_bound = bool(np.any((psi <= LOWER * (1 + 1e-9)) | (psi >= upper * (1 - 1e-9))))
+    if not info.success or (minres and at_bound):
+        if minres:
+            exact = lambda x: _minres_exact_fg(x, s, nf)  # noqa: E731
+        else:
+            exact = lambda x: (fn(x, s, nf), gr(x, s, nf))  # noqa: E731
+        if info.success:
+            steps.append("a uniqueness is at a bound, where psych's minres gradient is not the gradient "
+                         "of the residual sum of squares")
+        psi, ok, pg, nit = _polish(exact, psi, LOWER, upper)
+        steps.append(f"minimised with the exact gradient (projected gradient {pg:.1e})")
+        info = _Result(info.nit + nit, ok,
+                       "CONVERGENCE" if ok else f"no minimum found: projected gradient {pg:.1e} > {KKT_TOL:g}")
+    info.fallback = "; ".join(steps) or None
+    return psi, info
+
+
+def _polish(fg, x0, lo, hi, *, restarts: int = 4):
+    """Minimise ``fg`` (value, exact gradient) on ``[lo, hi]`` from ``x0`` to a KKT point.
+
+    Public ``scipy.optimize.minimize(method="L-BFGS-B")`` at tight tolerances,
+    restarted from its best point (fresh memory) until the projected gradient
+    is at most ``KKT_TOL``; if it is still larger, projected Newton steps on
+    the free variables (Hessian by central differences of the gradient).
+    Returns ``(x, ok, |projected gradient|_inf, iterations)``.
+    """
+    p = len(x0)
+    best = _Best(fg)
+    f0, g0 = best(np.clip(np.asarray(x0, float), lo, hi))
+    if best.x is None:  # the objective is not finite at the start
+        return np.asarray(x0, float), False, float("inf"), 0
+    nit = 0
+    pg = np.max(np.abs(_projected_gradient(best.x, g0, lo, hi)))
+    for _ in range(restarts):
+        if pg <= KKT_TOL:
+            break
+        r = optimize.minimize(best, best.x, jac=True, method="L-BFGS-B", bounds=[(lo, hi)] * p,
+                              options={"maxcor": 10, "ftol": 0.0, "gtol": KKT_TOL / 10, "maxiter": 1000,
+                                       "maxfun": 5000})
+        nit += int(r.nit)
+        prev, pg = pg, np.max(np.abs(_projected_gradient(best.x, fg(best.x)[1], lo, hi)))
+        if pg >= prev:
+            break
+    for _ in range(restarts * 5):
+        if pg <= KKT_TOL:
+            break
+        x = best.x
+        f, g = fg(x)
+        free = ~(((x <= lo) & (g > 0)) | ((x >= hi) & (g < 0)))
+        idx = np.flatnonzero(free)
+        h = np.empty((len(idx), len(idx)))
+        for k, i in enumerate(idx):
+            e = np.zeros(p)
+            e[i] = 1e-6 * max(1.0, abs(x[i]))
+            h[:, k] = (fg(x + e)[1][idx] - fg(x - e)[1][idx]) / (2 * e[i])
+        h = (h + h.T) / 2
+        wv, vv = np.linalg.eigh(h)
+        wv = np.maximum(wv, 1e-8 * max(wv.max(), 1e-12))  # keep the step a descent direction
+        step = np.zeros(p)
+        step[idx] = -(vv / wv) @ (vv.T @ g[idx])
+        t, moved = 1.0, False
+        for _ls in range(30):
+            f_new, _ = best(np.clip(x + t * step, lo, hi))
+            if f_new < f:
+                moved = True
+                break
+            t /= 2
+        nit += 1
+        pg = np.max(np.abs(_projected_gradient(best.x, fg(best.x)[1], lo, hi)))
+        if not moved:
+            break
+    return best.x, bool(pg <= KKT_TOL), float(pg), nit
 
 
 class _Result:
     def __init__(self, nit, success, message):
         self.nit, self.success, self.message = nit, success, message
+        self.fallback = None
 
 
 def _setulb_loop(fg, x0, lo, hi, *, m=5, factr=1e7, maxiter=100, maxls=20):
@@ -205,7 +381,9 @@ def _setulb_loop(fg, x0, lo, hi, *, m=5, factr=1e7, maxiter=100, maxls=20):
     wrapper (ScalarFunction, bounds conversion) costs more than the fit.
     Same Fortran/C routine, same arguments, same iterates; returns ``None``
     (caller falls back to ``optimize.minimize``) if scipy's private routine
-    is unavailable or has another signature.
+    is unavailable or has another signature.  Only task code 4 (CONVERGENCE)
+    counts as success; any other stop, including a code this loop does not
+    know, is reported as unsuccessful so that the caller falls back.
     """
     try:
         from scipy.optimize import _lbfgsb
@@ -241,27 +419,26 @@ def _setulb_loop(fg, x0, lo, hi, *, m=5, factr=1e7, maxiter=100, maxls=20):
                     task[0], task[1] = 5, 504
             else:
                 break
+            if nfev > 15000:
+                task[0], task[1] = 5, 502
+                break
     except (TypeError, ValueError):  # pragma: no cover - scipy changed its private API
         return None
-    ok = task[0] == 4
+    ok = bool(task[0] == 4 and np.all(np.isfinite(x)))
     return x, _Result(nit, ok, "CONVERGENCE" if ok else f"L-BFGS-B stopped (task {int(task[0])}, {int(task[1])})")
 
 
 def one_factor_values(r: np.ndarray) -> np.ndarray:
-    """``extract(r, 1, "minres").values`` without the bookkeeping (parallel analysis calls it often)."""
+    """``extract(r, 1, "minres").values`` without the bookkeeping (parallel analysis calls it often).
+
+    Same optimisation as :func:`extract` (psych's run, then the fallback of
+    :func:`_lbfgsb` when that run stops abnormally or at a bound).
+    """
     p = r.shape[0]
     s_smc = smc(r)
     start = 1.0 - s_smc
     upper = max(s_smc.max(), 1.0)
-
-    def fg(z):
-        f, g = _minres_fg(z * 0.01, r, 1)
-        return f, g * 0.01
-
-    fast = _setulb_loop(fg, start / 0.01, 0.005 / 0.01, upper / 0.01)
-    if fast is None:  # pragma: no cover - scipy's private API changed
-        return extract(r, 1, "minres").values
-    psi = fast[0] * 0.01
+    psi, _info = _lbfgsb(_minres_fn, _minres_gr, start, upper, r, 1)
     s2 = r.copy()
     s2.flat[:: p + 1] = 1.0 - psi
     w, v = _top_eigh(s2, 1)
@@ -273,7 +450,7 @@ def one_factor_values(r: np.ndarray) -> np.ndarray:
 class Extraction:
     """Unrotated solution: ``loadings`` (sign-normalised), eigenvalues, psi and bookkeeping."""
 
-    def __init__(self, loadings, values, e_values, psi, n_iter, converged, message):
+    def __init__(self, loadings, values, e_values, psi, n_iter, converged, message, fallback=None):
         self.loadings = loadings
         self.values = values  # eigenvalues of R with communalities on the diagonal (psych $values)
         self.e_values = e_values  # eigenvalues of R (psych $e.values)
@@ -281,12 +458,14 @@ class Extraction:
         self.n_iter = n_iter
         self.converged = converged
         self.message = message
+        self.fallback = fallback  # None, or what was done after psych's L-BFGS-B run (see _lbfgsb)
 
 
 def extract(r: np.ndarray, nf: int, method: str, *, min_err: float = 0.001, max_iter: int = 50) -> Extraction:
     """Unrotated factor loadings of ``r`` (a correlation matrix), exactly as ``psych:::fac``."""
     p = r.shape[0]
     e_values = np.linalg.eigvalsh(r)[::-1]
+    fallback = None
     if method in ("minres", "ml"):
         s_smc = smc(r)
         upper = max(s_smc.max(), 1.0)
@@ -301,6 +480,7 @@ def extract(r: np.ndarray, nf: int, method: str, *, min_err: float = 0.001, max_
             psi, res = _lbfgsb(_ml_fn, _ml_gr, start, upper, r, nf)
             load = _ml_load(psi, r, nf)
         n_iter, converged, message = int(res.nit), bool(res.success), str(res.message)
+        fallback = res.fallback
         s3 = r.copy()
         s3[np.diag_indices(p)] = np.sum(load**2, axis=1)
         values = np.linalg.eigvalsh(s3)[::-1]
@@ -335,7 +515,7 @@ def extract(r: np.ndarray, nf: int, method: str, *, min_err: float = 0.001, max_
     signs = np.sign(load.sum(axis=0))
     signs[signs == 0] = 1
     load = load * signs
-    return Extraction(load, values, e_values, psi, n_iter, converged, message)
+    return Extraction(load, values, e_values, psi, n_iter, converged, message, fallback)
 
 
 # --------------------------------------------------------------------------- fit statistics

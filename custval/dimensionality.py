@@ -427,7 +427,12 @@ def parallel_analysis(
     their exact sampling distribution (the Wishart cross-product matrix via
     Bartlett's decomposition) instead of from n × p random numbers: the same
     distribution at a fraction of the cost.  The one-factor minres fits use
-    psych's optimiser settings (see :class:`custval.EFA`).
+    psych's optimiser settings (see :class:`custval.EFA`); a fit whose
+    L-BFGS-B run stops abnormally or with a uniqueness at a bound (common for
+    random data: an item with no common variance) is continued to the true
+    minimum of the residual sum of squares, as in ``EFA`` (its
+    ``optimizer_fallback_``), so the simulated eigenvalues are the same on
+    every CPU; this happens in about 10-25% of the simulated fits.
 
     References
     ----------

@@ -105,14 +105,32 @@ class EFA:
         The correlation matrix analysed.
     n_obs_ : int
         Rows used.
+    optimizer_fallback_ : str or None
+        ``None`` when psych's L-BFGS-B run (same algorithm, scaling and
+        tolerances as ``optim`` in psych) converged cleanly, so the solution is
+        psych's.  Otherwise what was done: a run that stopped abnormally (line
+        search failure, iteration limit) is restarted with
+        ``scipy.optimize.minimize`` from its best point; if that also fails, or
+        a minres uniqueness ends at the .005 bound (where psych's minres
+        gradient is not the gradient of its residual sum of squares, so
+        psych's run stops short of the minimum), the residual sum of squares is
+        minimised with its exact gradient until the projected gradient is
+        below 1e-8.  The result is then a true minimum, the same on every CPU,
+        with a residual sum of squares at or below psych's; in a Heywood case
+        its loadings can differ from psych's in the third or fourth decimal.
 
     Warns
     -----
     HeywoodWarning
         An item's communality reaches 1 (uniqueness at or below the .005 bound);
-        the item is named.
+        the item is named.  With ``method="minres"`` psych's optimiser stops
+        short of the minimum in such a case; custval goes on to the minimum
+        (see ``optimizer_fallback_``), so its loadings can differ from psych's
+        in the third or fourth decimal while its residual sum of squares is
+        lower.
     ConvergenceWarning
-        Extraction or rotation did not converge.
+        Extraction or rotation did not converge (for extraction: not even the
+        fallback described under ``optimizer_fallback_`` reached a minimum).
 
     References
     ----------
@@ -213,8 +231,10 @@ class EFA:
         with threadpool_limits(limits=1):  # small matrices: BLAS threads only add overhead
             ex = fx.extract(r, nf, self.method)
         if not ex.converged:
+            steps = f" ({ex.fallback})" if ex.fallback else ""
             warnings.warn(
-                f"EFA(method={self.method!r}) did not converge: {ex.message}", ConvergenceWarning, stacklevel=2
+                f"EFA(method={self.method!r}) did not converge: {ex.message}{steps}", ConvergenceWarning,
+                stacklevel=2,
             )
         L0 = ex.loadings
         if nf == 1:
@@ -287,6 +307,7 @@ class EFA:
         self.n_obs_ = ci.n_obs
         self.n_excluded_ = ci.n_excluded
         self.n_iter_ = ex.n_iter
+        self.optimizer_fallback_ = ex.fallback
         self.converged_ = bool(ex.converged and rot_conv)
         self.unrotated_loadings_ = pd.DataFrame(
             L0, index=names, columns=[f"{_PREFIX[self.method]}{k + 1}" for k in range(nf)]
