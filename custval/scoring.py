@@ -190,6 +190,9 @@ def keyed(inst: Instrument, data: pd.DataFrame) -> pd.DataFrame:
     for c in present:
         if c in inst.reverse_items:
             out[c] = total - out[c]
+    from ._keys import mark_keyed
+
+    mark_keyed(out, data, inst.name, [c for c in present if c in inst.reverse_items])
     return out
 
 

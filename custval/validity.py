@@ -23,9 +23,11 @@ from .exceptions import (
     ConstantItemWarning,
     DataValidationError,
     FewItemsWarning,
+    HeywoodWarning,
     InsufficientDataError,
     MissingDataWarning,
     NotPositiveDefiniteWarning,
+    ReverseKeyWarning,
     SpecificationError,
 )
 
@@ -114,7 +116,8 @@ class _Data:
 
 def _prepare(data, items: tuple[str, ...], spec, *, missing: str, what: str) -> _Data:
     """Validated complete-case item matrix; never imputes.  Reverse-keyed items of an
-    Instrument are recoded as ``scale_min + scale_max - x`` (as ``Instrument.keyed``)."""
+    Instrument are recoded as ``scale_min + scale_max - x`` (as ``Instrument.keyed``),
+    except those a frame from ``Instrument.keyed`` records as keyed already."""
     if missing != "listwise":
         raise SpecificationError(f"missing must be 'listwise' (the semTools default); got {missing!r}")
     if not isinstance(data, pd.DataFrame):
@@ -146,7 +149,12 @@ def _prepare(data, items: tuple[str, ...], spec, *, missing: str, what: str) -> 
                 f"{', '.join(map(str, codes))}; convert them to NaN first (custval.read_survey does) - "
                 "they are not numbers to correlate"
             )
-    reverse = [c for c in items if c in (getattr(spec, "reverse_items", None) or ())]
+    # a frame from Instrument.keyed (attrs record) is not keyed a second time
+    from ._keys import keyed_marker
+
+    mark = keyed_marker(data)
+    done = set(mark["items"]) if mark is not None else set()
+    reverse = [c for c in items if c in (getattr(spec, "reverse_items", None) or ()) and c not in done]
     if reverse:
         # reverse keying as Instrument.keyed: scale_min + scale_max - x (after the code check)
         lo, hi = float(spec.scale_min), float(spec.scale_max)
@@ -672,6 +680,43 @@ class ConstructReliabilityResult(ResultMixin):
         return {"cr": "Composite reliability", "ave": "Average variance extracted"}[self.statistic]
 
 
+def _improper(parts: list[_Parts]) -> list[str]:
+    """Why a CFA solution is improper: negative (residual) variances, a latent covariance
+    matrix that is not positive definite; one text per problem and group."""
+    out = []
+    for part in parts:
+        where = "" if len(parts) == 1 else f" in group {part.group!r}"
+        th = {i: part.theta.at[i, i] for i in part.theta.index if part.theta.at[i, i] < 0}
+        if th:
+            out.append("negative residual variance of " + ", ".join(f"{i} ({v:.4g})" for i, v in th.items())
+                       + where)
+        ph = {f: part.phi.at[f, f] for f in part.phi.index if part.phi.at[f, f] < 0}
+        if ph:
+            out.append("negative latent variance of " + ", ".join(f"{f} ({v:.4g})" for f, v in ph.items())
+                       + where)
+        ev = np.linalg.eigvalsh(part.phi.to_numpy())
+        if not ph and len(ev) and ev.min() < 0:
+            out.append(f"latent covariance matrix not positive definite{where} (smallest eigenvalue "
+                       f"{ev.min():.4g})")
+    return out
+
+
+def _against(cfa, parts: list[_Parts], what: str) -> list[str]:
+    """Factors with items loading against the others (unkeyed reverse items); warns once."""
+    from ._keys import Keying, warn_opposite
+
+    if not parts:
+        return []
+    keying = getattr(cfa, "keying_", None) or Keying(None, "none")
+    std = parts[0].std
+    msg = warn_opposite(std.where(parts[0].lam != 0, 0.0), keying, what, stacklevel=5)
+    if not msg:
+        return []
+    from ._keys import opposite_loadings
+
+    return list(opposite_loadings(std.where(parts[0].lam != 0, 0.0), declared=keying.declared))
+
+
 def _construct_stat(cfa, statistic: str, conventions) -> ConstructReliabilityResult:
     if isinstance(conventions, str):
         conventions = (conventions,)
@@ -682,7 +727,10 @@ def _construct_stat(cfa, statistic: str, conventions) -> ConstructReliabilityRes
     rows = []
     single: list[str] = []
     xload: list[str] = []
-    for part in _cfa_parts(cfa):
+    parts = _cfa_parts(cfa)
+    improper = _improper(parts)
+    against = _against(cfa, parts, "composite_reliability" if statistic == "cr" else "ave")
+    for part in parts:
         lam, std, phi = part.lam, part.std, part.phi
         for f in lam.columns:
             idx = [i for i in lam.index if lam.at[i, f] != 0]
@@ -733,6 +781,17 @@ def _construct_stat(cfa, statistic: str, conventions) -> ConstructReliabilityRes
     )
     if xload:
         verdict += f"; AVE undefined for {', '.join(dict.fromkeys(xload))} (cross-loading indicators)"
+    if against:
+        verdict = (f"{name} of {', '.join(against)} not interpretable: item(s) load against the other "
+                   f"indicators of their factor (reverse-worded items not reverse-keyed?; as computed: {verdict})")
+    if improper:
+        verdict = (f"improper solution ({'; '.join(improper)}): the {name} values are not interpretable "
+                   f"(as computed: {verdict})")
+        if any("negative" in t for t in improper):
+            warnings.warn(
+                f"{'composite_reliability' if statistic == 'cr' else 'ave'}: the CFA solution is improper "
+                f"({'; '.join(improper)}); the {name} values are reported but not interpretable",
+                HeywoodWarning, stacklevel=3)
     return ConstructReliabilityResult(
         table=table, statistic=statistic, conventions={c: _CONVENTIONS[c][0] for c in conventions},
         verdict=verdict,
@@ -757,6 +816,15 @@ def composite_reliability(
     it ignores residual covariances.  The verdict compares the first
     convention with 0.70 (Hair et al., 2017).  Factors with one indicator
     are NaN with a :class:`~custval.exceptions.FewItemsWarning`.
+
+    The verdict says instead that the values are not interpretable when the
+    solution is improper (a negative residual or latent variance, also warned
+    as :class:`~custval.exceptions.HeywoodWarning`; a latent covariance matrix
+    that is not positive definite, which the CFA warned about when fitted) or
+    when items load against the other indicators of their factor, the mark
+    of reverse-worded items fitted without their reverse keys
+    (:class:`~custval.exceptions.ReverseKeyWarning`; fit ``CFA(instrument)``
+    to apply an instrument's keys).
 
     References
     ----------
@@ -797,7 +865,9 @@ def ave(
     (``obs.var = FALSE``); undefined (NaN) when an indicator loads on more
     than one factor, as in semTools.  ``fornell_larcker``: the mean squared
     standardized loading (Fornell & Larcker, 1981; SmartPLS).  The verdict
-    compares the first convention with 0.50.
+    compares the first convention with 0.50; an improper solution or items
+    loading against their factor are warned about and stated in the verdict
+    instead, as in :func:`composite_reliability`.
 
     References
     ----------
@@ -1149,6 +1219,31 @@ def _alpha(x: np.ndarray) -> float:
     return float(k / (k - 1) * (1 - np.trace(c) / c.sum()))
 
 
+def _keyed_as_fit(cfa, data: pd.DataFrame) -> pd.DataFrame:
+    """``data`` with the reverse keys the CFA was fitted with (alpha and HTMT must describe
+    the same items as CR and AVE).  A fit from an Instrument keys raw answers the same
+    way; a keying that cannot be matched is an error naming the items."""
+    from ._keys import apply_keys, keyed_marker
+
+    keying = getattr(cfa, "keying_", None)
+    if keying is None or keying.source == "none" or not isinstance(data, pd.DataFrame):
+        return data
+    items = set(getattr(cfa, "observed_", ()))
+    mark = keyed_marker(data)
+    have = (set(mark["items"]) if mark else set()) & items
+    want = set(keying.reversed) & items
+    if have == want:
+        return data
+    inst = getattr(cfa, "instrument_", None)
+    if inst is not None and have <= want:
+        return apply_keys(data, inst)[0]
+    raise SpecificationError(
+        f"the CFA was fitted with item(s) {', '.join(sorted(want)) or 'none'} reverse-keyed, these data have "
+        f"{', '.join(sorted(have)) or 'none'} reverse-keyed (attrs['custval_keyed']): alpha and HTMT would "
+        f"describe differently keyed items ({', '.join(sorted(want ^ have))}). Pass the data the CFA was "
+        "fitted on (or the raw answers with a CFA fitted as CFA(instrument))")
+
+
 def measurement_table(cfa, data: pd.DataFrame, *, n_boot: int = 2000, seed: int = 0) -> MeasurementTable:
     r"""Everything a paper's measurement section reports, as labelled frames.
 
@@ -1161,6 +1256,13 @@ def measurement_table(cfa, data: pd.DataFrame, *, n_boot: int = 2000, seed: int 
       one-sided bootstrap upper bounds below the diagonal;
     * ``fornell_larcker``: sqrt(AVE) on the diagonal, latent correlations off it;
     * ``fit``: chi-square, df, p, CFI, TLI, RMSEA, SRMR (+ scaled for MLR).
+
+    ``data`` are reverse-keyed as the CFA was: a fit of an Instrument (``CFA(inst)``)
+    keys raw answers itself, so pass the raw answers (or ``inst.keyed(df)``); data keyed
+    differently from the fit raise :class:`~custval.exceptions.SpecificationError`.
+    Items that load against their factor (reverse-worded items fitted unkeyed) and an
+    improper solution are warned about and stated in the notes (see
+    :func:`composite_reliability`).
 
     Examples
     --------
@@ -1181,6 +1283,7 @@ def measurement_table(cfa, data: pd.DataFrame, *, n_boot: int = 2000, seed: int 
     In R: ``standardizedSolution(fit)``, ``psych::alpha``, ``semTools::compRelSEM``,
     ``semTools::AVE``, ``semTools::htmt``, ``fitMeasures(fit)``.
     """
+    data = _keyed_as_fit(cfa, data)
     pe = cfa.params_
     lo = pe[pe["op"] == "=~"]
     blocks: dict[str, list[str]] = {}
@@ -1191,8 +1294,12 @@ def measurement_table(cfa, data: pd.DataFrame, *, n_boot: int = 2000, seed: int 
     if "group" in cols and lo["group"].nunique() == 1:
         cols.remove("group")
     loadings = lo[cols].rename(columns={"lhs": "construct", "rhs": "item", "est": "estimate"}).reset_index(drop=True)
-    cr = composite_reliability(cfa, conventions=("semtools_observed", "fornell_larcker")).wide()
-    av = ave(cfa, conventions=("semtools_observed", "fornell_larcker")).wide()
+    cr_res = composite_reliability(cfa, conventions=("semtools_observed", "fornell_larcker"))
+    cr = cr_res.wide()
+    with warnings.catch_warnings():  # composite_reliability warned about the same fit
+        warnings.simplefilter("ignore", HeywoodWarning)
+        warnings.simplefilter("ignore", ReverseKeyWarning)
+        av = ave(cfa, conventions=("semtools_observed", "fornell_larcker")).wide()
     rows = []
     for f, its in blocks.items():
         sub = data[its].dropna()
@@ -1217,11 +1324,18 @@ def measurement_table(cfa, data: pd.DataFrame, *, n_boot: int = 2000, seed: int 
                      + h.verdict)
     else:
         hm = pd.DataFrame()
-    fl = fornell_larcker(cfa)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", HeywoodWarning)
+        warnings.simplefilter("ignore", ReverseKeyWarning)
+        fl = fornell_larcker(cfa)
     fm = cfa.fit_measures_
     keys = ["chisq", "df", "pvalue", "chisq.scaled", "pvalue.scaled", "cfi", "tli", "rmsea", "srmr",
             "cfi.robust", "rmsea.robust"]
     fit = pd.Series({k: float(fm[k]) for k in keys if k in fm.index}, name="value")
+    keying = getattr(cfa, "keying_", None)
+    if keying is not None and keying.source != "none":
+        notes.append("keying: " + keying.note())
+    notes += [f"CR: {cr_res.verdict}"] if cr_res.verdict.startswith(("improper", "CR of")) else []
     notes += ["alpha: raw Cronbach's alpha on complete cases (psych::alpha raw_alpha)",
               "CR/AVE semtools: semTools obs.var = TRUE; fornell_larcker: standardized-loading formula",
               "Fornell-Larcker: " + fl.verdict]
@@ -1240,7 +1354,10 @@ def reliability_table(cfa, *, convention: str = "semtools_observed") -> pd.DataF
     In R: ``semTools::compRelSEM(fit); semTools::AVE(fit)``.
     """
     cr = composite_reliability(cfa, conventions=(convention,)).table
-    av = ave(cfa, conventions=(convention,)).table
+    with warnings.catch_warnings():  # composite_reliability warned about the same fit
+        warnings.simplefilter("ignore", HeywoodWarning)
+        warnings.simplefilter("ignore", ReverseKeyWarning)
+        av = ave(cfa, conventions=(convention,)).table
     if cr["group"].nunique() > 1:
         raise SpecificationError("reliability_table needs a single-group CFA; use composite_reliability()")
     return pd.DataFrame(
