@@ -1049,6 +1049,8 @@ def common_method_cfa(
     ----------
     data : DataFrame of items.
     model : lavaan measurement syntax, an Instrument or ``{construct: items}``.
+        An Instrument's reverse-keyed items are fitted as ``scale_min + scale_max - x``
+        (not again on a frame from ``Instrument.keyed``).
     estimator : ``"ML"`` or ``"MLR"``.
     equal_loadings : constrain the method loadings to be equal (``False``: free, first fixed at 1).
     method_factor : name of the added factor.
@@ -1089,9 +1091,9 @@ def common_method_cfa(
     In R: ``lavaan::cfa(paste(model, "CMF =~ m*x1 + m*x2 + ...", "CMF ~~ 0*F1 + 0*F2"), data)``.
     """
     from .cfa import CFA
-    from .invariance import _model_syntax
+    from .invariance import _model_and_data
 
-    syntax = _model_syntax(model)
+    syntax, data, _ = _model_and_data(model, data)  # an Instrument's reverse keys apply
     blocks = _parse_measurement(syntax)
     if method_factor in blocks:
         raise SpecificationError(f"method_factor name {method_factor!r} is already a factor of the model")
