@@ -150,7 +150,11 @@ class CFA:
         and numbers such as ``a == b``, ``a == 2*b``, ``a + b == 1``,
         ``m1 == 0``, and defined parameters ``name := expression``), or any
         object with a ``model_syntax()`` method such as
-        :class:`custval.Instrument`.  A ``:=`` expression may use labels,
+        :class:`custval.Instrument`.  An Instrument also gives its reverse
+        keys: its reverse-keyed items are fitted as ``scale_min + scale_max -
+        x`` (:meth:`Instrument.keyed <custval.Instrument.keyed>`), once: a
+        frame returned by ``Instrument.keyed`` is not keyed again.  Model
+        syntax fits the columns as they are.  A ``:=`` expression may use labels,
         numbers, parameters defined above it, ``+ - * / ^``, parentheses and
         ``sqrt``, ``exp``, ``log``, ``abs``; it is parsed, never evaluated as
         code.  Linear inequality constraints (``a > 0``, ``a < b``) are
@@ -235,6 +239,33 @@ class CFA:
         positive definite); each is also raised as a
         :class:`~custval.exceptions.NotPositiveDefiniteWarning`, as lavaan
         warns, and shown by :meth:`summary`.
+    instrument_, keying_, reverse_keyed_ :
+        The Instrument given as the model (else ``None``); how reverse-keyed
+        items entered (``keying_.source``: ``"model"`` keyed here, ``"data"``
+        keyed by ``Instrument.keyed`` before, ``"none"`` model syntax on data
+        without a keying record); the items fitted as ``scale_min + scale_max - x``.
+    keying_notes_ : list of str
+        Items whose standardized loading (>= 0.2 in absolute value) has the
+        opposite sign of their factor's other indicators (factors with at
+        least three indicators that load on that factor only).  With an
+        Instrument, a declared reverse item found here was keyed twice and
+        raises a :class:`~custval.exceptions.ReverseKeyWarning`; with model
+        syntax the finding is recorded and shown by :meth:`summary` (the
+        estimates are lavaan's), and :func:`~custval.validity.composite_reliability`
+        / :func:`~custval.validity.ave` warn when they use the fit.
+
+    Raises
+    ------
+    DataValidationError
+        An infinite item value (names the column and the rows, index labels).
+    ConstantItemError
+        An item with one value in all usable cases (of a group).
+    InsufficientDataError
+        No more usable cases than items (the sample covariance matrix is then
+        singular), or fewer than the free parameters.
+    NotPositiveDefiniteError
+        Two items correlate perfectly (named; e.g. a column exported twice) or
+        the sample covariance matrix is otherwise singular.
 
     Notes
     -----
