@@ -738,9 +738,9 @@ class CFA:
         return self
 
     def _std_loadings(self) -> list[pd.DataFrame]:
-        """Standardized loadings (items x factors) per group."""
+        """Standardized loadings (observed items x factors) per group."""
         p = self.params_
-        lo = p[p["op"] == "=~"]
+        lo = p[(p["op"] == "=~") & p["rhs"].isin(self.observed_)]  # not the loadings of a higher-order factor
         out = []
         for g in range(1, len(self.group_labels_) + 1):
             sub = lo[lo["group"] == g]

@@ -606,6 +606,12 @@ def _cfa_parts(cfa) -> list[_Parts]:
         pe["group"] = 1
     factors = list(dict.fromkeys(pe.loc[pe["op"] == "=~", "lhs"]))
     items = list(dict.fromkeys(pe.loc[pe["op"] == "=~", "rhs"]))
+    higher = [f for f in factors if set(pe.loc[(pe["op"] == "=~") & (pe["lhs"] == f), "rhs"]) & set(factors)]
+    if higher:
+        raise SpecificationError(
+            f"higher-order factor(s) {', '.join(higher)} (measured by other factors): CR, AVE and the "
+            "Fornell-Larcker criterion are computed here for first-order models only (semTools: "
+            "compRelSEM(fit, higher = ...)); fit the first-order model for them")
     groups = list(dict.fromkeys(pe["group"]))
     n_obs = getattr(cfa, "n_obs_", None)
     out = []
@@ -708,13 +714,14 @@ def _against(cfa, parts: list[_Parts], what: str) -> list[str]:
     if not parts:
         return []
     keying = getattr(cfa, "keying_", None) or Keying(None, "none")
-    std = parts[0].std
-    msg = warn_opposite(std.where(parts[0].lam != 0, 0.0), keying, what, stacklevel=5)
+    lam = parts[0].std.where(parts[0].lam != 0, 0.0)
+    lam = lam.loc[[i for i in lam.index if i not in lam.columns]]  # observed items, not first-order factors
+    msg = warn_opposite(lam, keying, what, stacklevel=5)
     if not msg:
         return []
     from ._keys import opposite_loadings
 
-    return list(opposite_loadings(std.where(parts[0].lam != 0, 0.0), declared=keying.declared))
+    return list(opposite_loadings(lam, declared=keying.declared))
 
 
 def _construct_stat(cfa, statistic: str, conventions) -> ConstructReliabilityResult:

@@ -263,3 +263,18 @@ def test_cr_and_ave_of_an_improper_solution_say_so(tmp_path):
     with pytest.warns(HeywoodWarning, match="ave: the CFA solution is improper"):
         res = ave(fit)
     assert res.verdict.startswith("improper solution")
+
+
+def test_higher_order_factor_with_a_negative_facet_is_no_keying_alarm(bfi):
+    # Neuroticism correlates negatively with the other domains: a second-order factor
+    # loading negatively on N is a legitimate model, not a reverse-keying problem
+    df, inst = bfi
+    keyed = inst.keyed(df)
+    model = inst.model_syntax() + "\nG =~ A + C + E + N + O"
+    fit = _quiet(CFA(model).fit, keyed)
+    lo = fit.params_[(fit.params_["op"] == "=~") & (fit.params_["lhs"] == "G")].set_index("rhs")["std_all"]
+    assert np.sign(lo["N"]) != np.sign(lo[["A", "C", "E", "O"]].sum())
+    assert fit.keying_notes_ == []
+    # CR of a higher-order model is an explicit error, not a KeyError from inside pandas
+    with pytest.raises(custval.exceptions.SpecificationError, match="higher-order factor.*G"):
+        composite_reliability(fit)
