@@ -792,9 +792,11 @@ def _construct_stat(cfa, statistic: str, conventions) -> ConstructReliabilityRes
         verdict = (f"{name} of {', '.join(against)} not interpretable: item(s) load against the other "
                    f"indicators of their factor (reverse-worded items not reverse-keyed?; as computed: {verdict})")
     if improper:
-        verdict = (f"improper solution ({'; '.join(improper)}): the {name} values are not interpretable "
-                   f"(as computed: {verdict})")
-        if any("negative" in t for t in improper):
+        heywood = any("negative" in t for t in improper)
+        verdict = (f"improper solution ({'; '.join(improper)}): the {name} values "
+                   + ("are not interpretable" if heywood else "come from an inadmissible solution")
+                   + f" (as computed: {verdict})")
+        if heywood:
             warnings.warn(
                 f"{'composite_reliability' if statistic == 'cr' else 'ave'}: the CFA solution is improper "
                 f"({'; '.join(improper)}); the {name} values are reported but not interpretable",

@@ -278,3 +278,17 @@ def test_higher_order_factor_with_a_negative_facet_is_no_keying_alarm(bfi):
     # CR of a higher-order model is an explicit error, not a KeyError from inside pandas
     with pytest.raises(custval.exceptions.SpecificationError, match="higher-order factor.*G"):
         composite_reliability(fit)
+
+
+def test_cr_of_a_non_positive_definite_latent_covariance_says_so(tmp_path):
+    from custval.exceptions import NotPositiveDefiniteWarning
+    from tests.conftest import load_golden
+
+    path = tmp_path / "mobi_export.csv"
+    _export(path, (RAW_DATA_DIR / "mobi" / "mobi.csv").read_text(encoding="utf-8"))
+    model = load_golden("validity", "reliability")["mobi_ecsi"]["model"]
+    with pytest.warns(NotPositiveDefiniteWarning, match="latent variables is not positive definite"):
+        fit = CFA(model).fit(_read(path))
+    res = composite_reliability(fit)  # the fit warned already; the verdict says it
+    assert res.verdict.startswith("improper solution (latent covariance matrix not positive definite")
+    assert "inadmissible" in res.verdict
