@@ -211,12 +211,14 @@ def fit_reversed(fit, declared: Iterable[str] = ()) -> tuple[set[str] | None, se
     return known, against
 
 
-def check_fit_keying(fit, instrument, keyed_frame, what: str, *, stacklevel: int = 3) -> tuple[list, str | None]:
+def check_fit_keying(fit, instrument, keyed_frame, what: str, *, stacklevel: int = 3,
+                     consequence: str = "would describe other items and are not reported",
+                     ) -> tuple[list, str | None]:
     """Do a fitted CFA and statistics computed on ``keyed_frame`` use the same reverse keys?
 
     ``keyed_frame`` is the frame the other statistics used (its ``Instrument.keyed``
-    record tells which items were recoded; without one, the instrument's reverse
-    items).  Returns ``(constructs affected, message)`` and warns
+    record tells which items were recoded; without one, or with ``None``, the
+    instrument's reverse items).  Returns ``(factors affected, message)`` and warns
     (:class:`~custval.exceptions.ReverseKeyWarning`) on a mismatch; ``([], None)`` when
     they agree or nothing can be told.
     """
@@ -236,13 +238,14 @@ def check_fit_keying(fit, instrument, keyed_frame, what: str, *, stacklevel: int
                "their factor (not reverse-keyed)")
     if not differ:
         return [], None
-    constructs = {c: its for c, its in getattr(instrument, "constructs", {}).items()}
-    affected = [c for c, its in constructs.items() if set(its) & set(differ)]
+    pe = fit.params_
+    loads = pe[(pe["op"] == "=~") & pe["rhs"].isin(differ)]
+    affected = list(dict.fromkeys(loads["lhs"]))
     msg = (
-        f"{what}: item(s) {', '.join(differ)} are keyed differently in the CFA passed as cfa= and in the "
-        f"other statistics ({how}; the others use instrument {getattr(instrument, 'name', '')!r}'s keys: "
+        f"{what}: item(s) {', '.join(differ)} are keyed differently in the CFA and in instrument "
+        f"{getattr(instrument, 'name', '')!r} ({how}; the instrument's keys, used by the other statistics: "
         f"{', '.join(sorted(stat_keyed & set(items))) or 'none'}): composite reliability and AVE of "
-        f"{', '.join(affected) or 'these constructs'} would describe other items and are not reported. "
+        f"{', '.join(affected) or 'these factors'} {consequence}. "
         "Refit with the Instrument as the model, e.g. CFA(inst).fit(df)"
     )
     warnings.warn(msg, ReverseKeyWarning, stacklevel=stacklevel)

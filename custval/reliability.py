@@ -727,6 +727,7 @@ def reliability(
         from ._keys import check_fit_keying
 
         affected, msg = check_fit_keying(cfa, instrument, keyed, "reliability")
+        affected = [c for c in affected if c in extra.index]
         extra.loc[affected, ["composite_reliability", "ave"]] = np.nan
         for cid in affected:
             rows[cid]["note"] = "; ".join(filter(None, [rows[cid]["note"], "CR/AVE not reported: " + msg]))

@@ -724,7 +724,7 @@ def _against(cfa, parts: list[_Parts], what: str) -> list[str]:
     return list(opposite_loadings(lam, declared=keying.declared))
 
 
-def _construct_stat(cfa, statistic: str, conventions) -> ConstructReliabilityResult:
+def _construct_stat(cfa, statistic: str, conventions, instrument=None) -> ConstructReliabilityResult:
     if isinstance(conventions, str):
         conventions = (conventions,)
     conventions = tuple(conventions)
@@ -736,7 +736,14 @@ def _construct_stat(cfa, statistic: str, conventions) -> ConstructReliabilityRes
     xload: list[str] = []
     parts = _cfa_parts(cfa)
     improper = _improper(parts)
-    against = _against(cfa, parts, "composite_reliability" if statistic == "cr" else "ave")
+    what = "composite_reliability" if statistic == "cr" else "ave"
+    mismatch = None
+    if instrument is not None:
+        from ._keys import check_fit_keying
+
+        mismatch = check_fit_keying(cfa, instrument, None, what, stacklevel=4,
+                                    consequence="describe other items than the instrument's keyed scale")[1]
+    against = [] if mismatch else _against(cfa, parts, what)
     for part in parts:
         lam, std, phi = part.lam, part.std, part.phi
         for f in lam.columns:
@@ -788,6 +795,8 @@ def _construct_stat(cfa, statistic: str, conventions) -> ConstructReliabilityRes
     )
     if xload:
         verdict += f"; AVE undefined for {', '.join(dict.fromkeys(xload))} (cross-loading indicators)"
+    if mismatch:
+        verdict = f"not interpretable: {mismatch.split(': ', 1)[1]} (as computed: {verdict})"
     if against:
         verdict = (f"{name} of {', '.join(against)} not interpretable: item(s) load against the other "
                    f"indicators of their factor (reverse-worded items not reverse-keyed?; as computed: {verdict})")
@@ -808,7 +817,7 @@ def _construct_stat(cfa, statistic: str, conventions) -> ConstructReliabilityRes
 
 
 def composite_reliability(
-    cfa, *, conventions=("semtools_observed", "semtools_implied", "fornell_larcker")
+    cfa, *, conventions=("semtools_observed", "semtools_implied", "fornell_larcker"), instrument=None
 ) -> ConstructReliabilityResult:
     r"""Composite (construct) reliability of every factor of a fitted CFA, in labelled conventions.
 
@@ -833,7 +842,10 @@ def composite_reliability(
     when items load against the other indicators of their factor, the mark
     of reverse-worded items fitted without their reverse keys
     (:class:`~custval.exceptions.ReverseKeyWarning`; fit ``CFA(instrument)``
-    to apply an instrument's keys).
+    to apply an instrument's keys).  With ``instrument`` given, the fit's
+    keying is checked against the instrument's reverse keys: items keyed
+    differently (e.g. a fit of model syntax on raw answers, where they load
+    against their factor) are named in a ReverseKeyWarning and the verdict.
 
     References
     ----------
@@ -860,11 +872,11 @@ def composite_reliability(
 
     In R: ``semTools::compRelSEM(fit, obs.var = TRUE)`` and ``obs.var = FALSE``.
     """
-    return _construct_stat(cfa, "cr", conventions)
+    return _construct_stat(cfa, "cr", conventions, instrument)
 
 
 def ave(
-    cfa, *, conventions=("semtools_observed", "semtools_implied", "fornell_larcker")
+    cfa, *, conventions=("semtools_observed", "semtools_implied", "fornell_larcker"), instrument=None
 ) -> ConstructReliabilityResult:
     r"""Average variance extracted of every factor of a fitted CFA, in labelled conventions.
 
@@ -900,7 +912,7 @@ def ave(
 
     In R: ``semTools::AVE(fit, obs.var = TRUE)`` and ``obs.var = FALSE``.
     """
-    return _construct_stat(cfa, "ave", conventions)
+    return _construct_stat(cfa, "ave", conventions, instrument)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -1255,7 +1267,8 @@ def _keyed_as_fit(cfa, data: pd.DataFrame) -> pd.DataFrame:
         "fitted on (or the raw answers with a CFA fitted as CFA(instrument))")
 
 
-def measurement_table(cfa, data: pd.DataFrame, *, n_boot: int = 2000, seed: int = 0) -> MeasurementTable:
+def measurement_table(cfa, data: pd.DataFrame, *, n_boot: int = 2000, seed: int = 0,
+                      instrument=None) -> MeasurementTable:
     r"""Everything a paper's measurement section reports, as labelled frames.
 
     * ``loadings``: standardized loadings (``std_all``) with SE and p of the
@@ -1273,7 +1286,8 @@ def measurement_table(cfa, data: pd.DataFrame, *, n_boot: int = 2000, seed: int 
     differently from the fit raise :class:`~custval.exceptions.SpecificationError`.
     Items that load against their factor (reverse-worded items fitted unkeyed) and an
     improper solution are warned about and stated in the notes (see
-    :func:`composite_reliability`).
+    :func:`composite_reliability`); ``instrument`` checks the fit's keys against an
+    instrument's, as there.
 
     Examples
     --------
@@ -1305,7 +1319,8 @@ def measurement_table(cfa, data: pd.DataFrame, *, n_boot: int = 2000, seed: int 
     if "group" in cols and lo["group"].nunique() == 1:
         cols.remove("group")
     loadings = lo[cols].rename(columns={"lhs": "construct", "rhs": "item", "est": "estimate"}).reset_index(drop=True)
-    cr_res = composite_reliability(cfa, conventions=("semtools_observed", "fornell_larcker"))
+    cr_res = composite_reliability(cfa, conventions=("semtools_observed", "fornell_larcker"),
+                                   instrument=instrument)
     cr = cr_res.wide()
     with warnings.catch_warnings():  # composite_reliability warned about the same fit
         warnings.simplefilter("ignore", HeywoodWarning)
@@ -1346,7 +1361,7 @@ def measurement_table(cfa, data: pd.DataFrame, *, n_boot: int = 2000, seed: int 
     keying = getattr(cfa, "keying_", None)
     if keying is not None and keying.source != "none":
         notes.append("keying: " + keying.note())
-    notes += [f"CR: {cr_res.verdict}"] if cr_res.verdict.startswith(("improper", "CR of")) else []
+    notes += [f"CR: {cr_res.verdict}"] if cr_res.verdict.startswith(("improper", "CR of", "not interp")) else []
     notes += ["alpha: raw Cronbach's alpha on complete cases (psych::alpha raw_alpha)",
               "CR/AVE semtools: semTools obs.var = TRUE; fornell_larcker: standardized-loading formula",
               "Fornell-Larcker: " + fl.verdict]

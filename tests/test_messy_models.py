@@ -292,3 +292,23 @@ def test_cr_of_a_non_positive_definite_latent_covariance_says_so(tmp_path):
     res = composite_reliability(fit)  # the fit warned already; the verdict says it
     assert res.verdict.startswith("improper solution (latent covariance matrix not positive definite")
     assert "inadmissible" in res.verdict
+
+
+def test_cr_given_the_instrument_checks_the_fit_keys(bfi):
+    df, inst = bfi
+    bad = _quiet(CFA(inst.model_syntax()).fit, df)
+    with pytest.warns(ReverseKeyWarning) as rec:
+        res = composite_reliability(bad, instrument=inst)
+    assert len(rec) == 1  # one warning: the instrument check replaces the loading-sign one
+    assert str(rec[0].message).startswith(
+        "composite_reliability: item(s) A1, C4, C5, E1, E2, O2, O5 are keyed differently in the CFA and in "
+        "instrument 'bfi'")
+    assert res.verdict.startswith("not interpretable: item(s) A1, C4")
+    good = _quiet(CFA(inst).fit, df)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ReverseKeyWarning)
+        res = ave(good, instrument=inst)
+    assert not res.verdict.startswith("not interpretable")
+    with pytest.warns(ReverseKeyWarning, match="keyed differently"):
+        mt = _quiet(measurement_table, bad, df, n_boot=0, instrument=inst)
+    assert any(n.startswith("CR: not interpretable: item(s) A1") for n in mt.notes)
