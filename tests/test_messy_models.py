@@ -312,3 +312,14 @@ def test_cr_given_the_instrument_checks_the_fit_keys(bfi):
     with pytest.warns(ReverseKeyWarning, match="keyed differently"):
         mt = _quiet(measurement_table, bad, df, n_boot=0, instrument=inst)
     assert any(n.startswith("CR: not interpretable: item(s) A1") for n in mt.notes)
+
+
+def test_invariance_on_keyed_answers_without_record_warns(bfi, tmp_path):
+    from custval.invariance import invariance
+
+    df, inst = bfi
+    path = tmp_path / "bfi_keyed_by_hand.csv"
+    inst.keyed(df).to_csv(path, index=False)  # keyed elsewhere, saved: the record is gone
+    back = custval.read_survey(path, inst, id_column="id")
+    with pytest.warns(ReverseKeyWarning, match=r"declared reverse-keyed by instrument 'bfi'.*keyed twice"):
+        _quiet(invariance, back, inst, "gender", levels=("configural",))
