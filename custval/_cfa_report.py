@@ -149,6 +149,10 @@ def summary_text(fit, digits: int = 3) -> str:
             out.append(f"    {text:<40}{_fmt(float(sl), digits):>9}  {'yes' if text in fit.active_inequalities_ else 'no'}")
         out.append("")
     out += [f"Note: {n}" for n in getattr(fit, "notes_", [])]
+    keying = getattr(fit, "keying_", None)
+    if keying is not None and keying.source != "none":
+        out.append(f"Note: {keying.note()}")
+    out += [f"Warning: {n}" for n in getattr(fit, "keying_notes_", [])]
     out.append("In R: " + _r_call(fit))
     return "\n".join(out)
 

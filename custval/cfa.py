@@ -26,12 +26,14 @@ import pandas as pd
 from scipy import stats
 
 from . import _fit_measures as fm
+from ._keys import apply_keys, is_instrument, warn_opposite
 from ._lavaan_syntax import build_partable
 from ._ml import MLProblem, em_saturated, loglik_group, make_group_data, warn_not_converged
 from ._robust import first_order_groups, sandwich, yb_trace
 from ._sem_model import SemModel, start_values
 from ._standardize import standardize, standardize_nox
 from .exceptions import (
+    ConstantItemError,
     DataValidationError,
     HeywoodWarning,
     IdentificationError,
@@ -63,6 +65,66 @@ def _plain(label):
     return label.item() if isinstance(label, np.generic) else label
 
 
+def _where(lab) -> str:
+    """`` in group 'A'`` for a group label, nothing for a single-group model."""
+    return "" if lab is None else f" in group {_plain(lab)!r}"
+
+
+def _check_finite(items: pd.DataFrame) -> None:
+    """Infinite item values are a data error naming the columns and rows (index labels)."""
+    problems, lines = [], []
+    for c in items.columns:
+        bad = np.isinf(items[c].to_numpy(dtype=float))
+        if bad.any():
+            rows = [_plain(r) for r in items.index[bad]]
+            vals = [float(v) for v in items[c].to_numpy(dtype=float)[bad]]
+            problems.append({"rule": "finite", "column": c, "rows": rows, "row_counting": "index labels",
+                             "values": vals, "n": len(rows), "allowed": "finite numbers or NaN (missing)"})
+            lines.append(f"column {c!r}: {len(rows)} infinite value(s) at rows (index labels) {rows[:10]}"
+                         f"{' ...' if len(rows) > 10 else ''}: {sorted(set(vals))}")
+    if problems:
+        raise DataValidationError(
+            "CFA needs finite item scores (NaN for a missing answer); "
+            + "; ".join(lines), problems=problems)
+
+
+def _check_group_items(y: np.ndarray, names: list[str], lab) -> None:
+    """Named checks of one group's complete item matrix before the covariance is used.
+
+    Fewer cases than items, a constant item and two identical (r = +-1) items each
+    make the sample covariance matrix singular; the message names what.
+    """
+    y = y[~np.isnan(y).all(axis=1)]
+    n, p = y.shape
+    incomplete = bool(np.isnan(y).any())
+    if n <= p and not incomplete:
+        raise InsufficientDataError(
+            f"{n} usable case(s){_where(lab)} for {p} items: n must exceed the number of items "
+            f"(the sample covariance matrix of {p} items is singular with n <= {p}); collect more "
+            "data or fit fewer items")
+    const = []
+    for j in range(p):
+        col = y[:, j][~np.isnan(y[:, j])]
+        if col.size and not col.std() > 1e-12 * max(1.0, np.abs(col).max()):
+            const.append(f"{names[j]} (every value {col[0]:g})")
+    if const:
+        raise ConstantItemError(
+            f"item(s) {', '.join(const)} are constant in the {n} usable cases{_where(lab)}: a constant "
+            "item has no variance to explain; remove it from the model")
+    if n < 2:
+        return
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = pd.DataFrame(y).corr(min_periods=3).to_numpy() if incomplete else np.corrcoef(y, rowvar=False)
+    iu, ju = np.triu_indices(p, k=1)
+    same = np.abs(r[iu, ju]) > 1 - 1e-10
+    if same.any():
+        pairs = [f"{names[i]} and {names[j]} (r = {r[i, j]:+.6f})" for i, j in zip(iu[same], ju[same])]
+        raise NotPositiveDefiniteError(
+            f"the sample covariance matrix of the items{_where(lab)} is not positive definite: "
+            f"perfectly correlated item pair(s) {'; '.join(pairs[:10])} (a duplicated column?); "
+            "keep one item of each pair")
+
+
 def _single_thread_blas():
     try:
         from threadpoolctl import threadpool_limits
@@ -88,7 +150,11 @@ class CFA:
         and numbers such as ``a == b``, ``a == 2*b``, ``a + b == 1``,
         ``m1 == 0``, and defined parameters ``name := expression``), or any
         object with a ``model_syntax()`` method such as
-        :class:`custval.Instrument`.  A ``:=`` expression may use labels,
+        :class:`custval.Instrument`.  An Instrument also gives its reverse
+        keys: its reverse-keyed items are fitted as ``min + max - x`` of
+        their own scale (:meth:`Instrument.keyed <custval.Instrument.keyed>`), once: a
+        frame returned by ``Instrument.keyed`` is not keyed again.  Model
+        syntax fits the columns as they are.  A ``:=`` expression may use labels,
         numbers, parameters defined above it, ``+ - * / ^``, parentheses and
         ``sqrt``, ``exp``, ``log``, ``abs``; it is parsed, never evaluated as
         code.  Linear inequality constraints (``a > 0``, ``a < b``) are
@@ -173,6 +239,33 @@ class CFA:
         positive definite); each is also raised as a
         :class:`~custval.exceptions.NotPositiveDefiniteWarning`, as lavaan
         warns, and shown by :meth:`summary`.
+    instrument_, keying_, reverse_keyed_ :
+        The Instrument given as the model (else ``None``); how reverse-keyed
+        items entered (``keying_.source``: ``"model"`` keyed here, ``"data"``
+        keyed by ``Instrument.keyed`` before, ``"none"`` model syntax on data
+        without a keying record); the items fitted as ``min + max - x of its own scale``.
+    keying_notes_ : list of str
+        Items whose standardized loading (>= 0.2 in absolute value) has the
+        opposite sign of their factor's other indicators (factors with at
+        least three indicators that load on that factor only).  With an
+        Instrument, a declared reverse item found here was keyed twice and
+        raises a :class:`~custval.exceptions.ReverseKeyWarning`; with model
+        syntax the finding is recorded and shown by :meth:`summary` (the
+        estimates are lavaan's), and :func:`~custval.validity.composite_reliability`
+        / :func:`~custval.validity.ave` warn when they use the fit.
+
+    Raises
+    ------
+    DataValidationError
+        An infinite item value (names the column and the rows, index labels).
+    ConstantItemError
+        An item with one value in all usable cases (of a group).
+    InsufficientDataError
+        No more usable cases than items (the sample covariance matrix is then
+        singular), or fewer than the free parameters.
+    NotPositiveDefiniteError
+        Two items correlate perfectly (named; e.g. a column exported twice) or
+        the sample covariance matrix is otherwise singular.
 
     Notes
     -----
@@ -410,6 +503,8 @@ class CFA:
         syntax = self.model.model_syntax() if hasattr(self.model, "model_syntax") else self.model
         if not isinstance(data, pd.DataFrame):
             raise DataValidationError("data must be a pandas DataFrame with one column per item")
+        # an Instrument as the model: its reverse items enter keyed (once; see custval._keys)
+        data, keying = apply_keys(data, self.model)
         group_equal = (self.group_equal,) if isinstance(self.group_equal, str) else tuple(self.group_equal)
         group_partial = (self.group_partial,) if isinstance(self.group_partial, str) else tuple(self.group_partial)
 
@@ -446,6 +541,7 @@ class CFA:
         bad = [c for c in observed if not pd.api.types.is_numeric_dtype(items[c])]
         if bad:
             raise DataValidationError(f"item(s) {bad} are not numeric; CFA needs numeric item scores")
+        _check_finite(items)
         exo = extras["exo"]
         if exo and missing == "fiml":
             raise SpecificationError(
@@ -479,12 +575,14 @@ class CFA:
                     f"cluster column {self.cluster!r} has {len(pd.unique(cl))} cluster(s)"
                     f"{'' if lab is None else f' in group {_plain(lab)!r}'}; cluster-robust standard errors "
                     "need at least two (many more for trustworthy ones)")
+            _check_group_items(y, observed, lab)
             gd = make_group_data(y, fiml=missing == "fiml", cluster=cl)
             n_excluded += gd.n_rows_empty
             if gd.n < model.nx / ngroups or gd.n < 2:
                 raise InsufficientDataError(
-                    f"group {lab!r} has {gd.n} usable cases, fewer than the model's free parameters "
-                    f"({model.nx}); collect more data or simplify the model"
+                    f"{gd.n} usable case(s){_where(lab)}, fewer than the model's free parameters "
+                    f"({model.nx}{'' if ngroups == 1 else f' in {ngroups} groups'}); collect more data or "
+                    "simplify the model"
                 )
             if missing == "fiml" and not gd.complete:
                 mu, sig = em_saturated(gd)
@@ -502,7 +600,7 @@ class CFA:
             ev = np.linalg.eigvalsh(gd.sample_cov)
             if not ev.min() > 1e-10 * max(ev.max(), 1e-300):
                 raise NotPositiveDefiniteError(
-                    f"the sample covariance matrix of the items{'' if lab is None else f' in group {lab!r}'} "
+                    f"the sample covariance matrix of the items{_where(lab)} "
                     f"is not positive definite (smallest eigenvalue {ev.min():.3g}); check for constant "
                     "or perfectly collinear items"
                 )
@@ -633,7 +731,38 @@ class CFA:
         self.fit_measures_ = self._fit_measures()
         self.r2_ = self._r2()
         self._heywood()
+        self.instrument_ = self.model if is_instrument(self.model) else None
+        self.keying_ = keying.restrict(observed)
+        self.reverse_keyed_ = self.keying_.reversed
+        self._check_keying()
         return self
+
+    def _std_loadings(self) -> list[pd.DataFrame]:
+        """Standardized loadings (observed items x factors) per group."""
+        p = self.params_
+        lo = p[(p["op"] == "=~") & p["rhs"].isin(self.observed_)]  # not the loadings of a higher-order factor
+        out = []
+        for g in range(1, len(self.group_labels_) + 1):
+            sub = lo[lo["group"] == g]
+            out.append(sub.pivot_table(index="rhs", columns="lhs", values="std_all", aggfunc="first",
+                                       sort=False).fillna(0.0))
+        return out
+
+    def _check_keying(self) -> None:
+        """Items that load against the other indicators of their factor (``keying_notes_``).
+
+        With an instrument as the model (or data keyed by ``Instrument.keyed``) a
+        declared reverse item that still loads against its factor was keyed twice:
+        :class:`~custval.exceptions.ReverseKeyWarning`.  With model syntax on data
+        without a keying record the finding is only recorded (the estimates are
+        lavaan's); :func:`~custval.validity.composite_reliability`, :func:`~custval.validity.ave`
+        and :func:`~custval.validity.measurement_table` warn when they use such a fit.
+        """
+        self.keying_notes_ = []
+        for lam in self._std_loadings()[:1]:
+            msg = warn_opposite(lam, self.keying_, "CFA", stacklevel=5, warn=self.keying_.source != "none")
+            if msg:
+                self.keying_notes_.append(msg)
 
     # ------------------------------------------------------------------ inequality constraints
     def _active_set(self, model, problem, theta, converged, iters, con_a, con_b, ineq_g, ineq_h):

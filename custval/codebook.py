@@ -527,6 +527,13 @@ class Instrument:
         :class:`~custval.DataValidationError` naming the column, the rows (index
         labels of ``data``) and the values.  Keying twice gives back the data.
 
+        The result records the recoded items in ``attrs["custval_keyed"]``
+        (``{"instrument": name, "items": [...]}``; keying a keyed frame again
+        removes them from the record).  :class:`~custval.CFA`, :class:`~custval.PLS`,
+        :func:`~custval.validity.htmt` and :func:`~custval.invariance.invariance`
+        given the instrument as their model key the data themselves and do not key
+        such a frame a second time.
+
         Examples
         --------
         >>> import pandas as pd

@@ -37,6 +37,7 @@ __all__ = [
     "NotPositiveDefiniteWarning",
     "PersonalDataWarning",
     "RepairWarning",
+    "ReverseKeyWarning",
     "SingularMatrixError",
     "ConstantItemError",
     "ConstantItemWarning",
@@ -138,6 +139,16 @@ class RepairWarning(CustvalWarning):
 
 class ItemKeyingWarning(CustvalWarning):
     """An item's correlation with its scale contradicts its declared keying."""
+
+
+class ReverseKeyWarning(ItemKeyingWarning):
+    """A model's items and its instrument's reverse keys disagree.
+
+    Raised when items load against the other indicators of their factor (reverse-worded
+    items fitted unkeyed, or keyed twice), or when statistics of differently keyed items
+    would be put side by side (e.g. alphas of keyed items beside a CFA of unkeyed ones).
+    The message names the items and how to fit the keyed data.
+    """
 
 
 class FewItemsWarning(CustvalWarning):

@@ -80,6 +80,18 @@ def _model_syntax(model) -> str:
     )
 
 
+def _model_and_data(model, data):
+    """The model's syntax and the data to fit: an Instrument's reverse-keyed items enter as
+    ``min + max - x of its own scale`` (once: a frame from ``Instrument.keyed`` is not keyed again)."""
+    from ._keys import Keying, apply_keys, is_instrument
+
+    syntax = _model_syntax(model)
+    if is_instrument(model) and isinstance(data, pd.DataFrame):
+        data, keying = apply_keys(data, model)
+        return syntax, data, keying
+    return syntax, data, Keying(None, "none")
+
+
 def _split_free(free) -> tuple[tuple[str, ...], dict[str, tuple]]:
     """``free`` as (parameters free in every group, {parameter: groups it is free in})."""
     if isinstance(free, str):
@@ -519,6 +531,8 @@ def invariance(
     ----------
     data : DataFrame with the items and the group column.
     model : lavaan measurement syntax, an Instrument or ``{construct: items}``.
+        An Instrument's reverse-keyed items are fitted as ``min + max - x of its own scale``
+        (not again on a frame from ``Instrument.keyed``).
     group : name of the grouping column.
     levels : levels to fit, in order.
     estimator : ``"ML"`` or ``"MLR"``.
@@ -626,7 +640,7 @@ def invariance(
             if name not in CRITERIA:
                 raise SpecificationError(f"unknown criterion {name!r}; choose from {', '.join(CRITERIA)}")
     free_all, free_named = _split_free(free)
-    syntax = _model_syntax(model)
+    syntax, data, keying = _model_and_data(model, data)
     data, blocks, counts, accounting = _check_groups(data, group, syntax, missing)
     syntax = _group_specific(syntax, blocks, free_named, list(pd.unique(data[group])))
     free = (*free_all, *free_named)  # lavaan group.partial: exempt from group.equal
@@ -705,7 +719,9 @@ def invariance(
         difference_test=test,
         convention=f"{test}; dCFI/dRMSEA " + ("robust (scaled if unavailable)" if estimator == "MLR" else "ML")
         + f"; criteria: {crit_text}; missing data: "
-        + ("FIML (every row with an observed item)" if missing == "fiml" else "listwise deletion"),
+        + ("FIML (every row with an observed item)" if missing == "fiml" else "listwise deletion")
+        + ("" if keying.source == "none" else "; " + keying.restrict(
+            [i for its in blocks.values() for i in its]).note()),
         r_call=(
             f"lavaan::cfa(model, data, group = '{group}', estimator = '{estimator}'{r_missing}, "
             "group.equal = ...); lavaan::lavTestLRT(configural, metric, scalar, strict)"
@@ -791,7 +807,7 @@ def rank_invariance_candidates(
         raise SpecificationError(f"estimator must be 'ML' or 'MLR'; got {estimator!r}")
     missing = _check_missing(missing)
     free_all, free_named = _split_free(free)
-    syntax = _model_syntax(model)
+    syntax, data, _ = _model_and_data(model, data)
     data, blocks, _, _ = _check_groups(data, group, syntax, missing)
     syntax = _group_specific(syntax, blocks, free_named, list(pd.unique(data[group])))
     free = (*free_all, *free_named)

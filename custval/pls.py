@@ -47,11 +47,15 @@ class PLS(ResultMixin):
 
     Parameters
     ----------
-    model : str
+    model : str or Instrument
         Model syntax.  Measurement: ``F =~ x1 + x2`` (a block estimated in
         mode A, "reflective"/correlation weights) or ``F <~ x1 + x2`` (mode B,
         "formative"/regression weights).  Structural: ``Y ~ X1 + X2``.  Every
         construct must be in at least one path; the model must be recursive.
+        An :class:`~custval.Instrument` gives the measurement blocks of the
+        constructs named in ``paths`` and its reverse keys: its reverse-keyed
+        items enter as ``min + max - x of its own scale`` (``reverse_keyed_``; a
+        frame from ``Instrument.keyed`` is not keyed again).
     weighting : {"path", "factorial", "centroid"}
         Inner weighting scheme (Lohmöller, 1989).  "path": a construct's
         successors enter its inner proxy with their correlations, its
@@ -82,6 +86,9 @@ class PLS(ResultMixin):
     tol : float
         Stop when ``sum(|W_new - W_old|) < tol`` over all outer weights
         (seminr ``stopCriterion = 7`` means ``tol = 1e-7``).
+    paths : str, optional
+        The structural paths (``"Y ~ X1 + X2"`` lines) when ``model`` is an
+        Instrument (required then; not allowed with model syntax).
 
     Attributes
     ----------
@@ -119,6 +126,12 @@ class PLS(ResultMixin):
         Weight updates done, whether ``weight_change_ < tol`` was reached.
     repairs_ : tuple of str
         Repairs made (mean replacement).
+    keying_, reverse_keyed_ :
+        How reverse-keyed items entered (a ``custval._keys.Keying`` record) and
+        the items entered as ``min + max - x of its own scale``.  A mode A item that
+        loads against the other items of its block (a reverse-worded item not
+        keyed, or keyed twice) raises a
+        :class:`~custval.exceptions.ReverseKeyWarning` naming it.
 
     Notes
     -----
@@ -214,8 +227,10 @@ class PLS(ResultMixin):
         missing: str = "error",
         max_iter: int = 300,
         tol: float = 1e-7,
+        paths: str | None = None,
     ):
         self.model = model
+        self.paths = paths
         self.weighting = weighting
         self.mode = mode
         self.consistent = consistent
@@ -234,10 +249,14 @@ class PLS(ResultMixin):
             raise SpecificationError(f"max_iter={self.max_iter!r}; a positive integer is required")
         if not (isinstance(self.tol, (int, float)) and self.tol > 0):
             raise SpecificationError(f"tol={self.tol!r}; a positive number is required")
-        syntax = self.model.model_syntax() if hasattr(self.model, "model_syntax") else self.model
+        from ._keys import apply_keys
+
+        syntax = self._syntax()
         spec = _pls.parse_pls_syntax(syntax)
         modes = self._modes(spec)
         consistent = self._consistent(spec, modes)
+        if isinstance(data, pd.DataFrame):
+            data, keying = apply_keys(data, self.model)
         x, index, n_excluded, repairs = self._data(data, spec)
 
         raw = _pls.estimate(
@@ -253,7 +272,38 @@ class PLS(ResultMixin):
                 stacklevel=2,
             )
         self._store(spec, modes, consistent, raw, x, index, n_excluded, repairs)
+        self._check_keying(keying.restrict(spec.items))
         return self
+
+    def _syntax(self) -> str:
+        from ._keys import is_instrument
+
+        if not is_instrument(self.model):
+            if self.paths is not None:
+                raise SpecificationError("paths= is for an Instrument as the model; write the paths in the syntax")
+            return self.model.model_syntax() if hasattr(self.model, "model_syntax") else self.model
+        if not isinstance(self.paths, str) or "~" not in self.paths:
+            raise SpecificationError(
+                "PLS with an Instrument as the model needs the structural paths, e.g. "
+                "paths='Satisfaction ~ Image + Value'; constructs: " + ", ".join(self.model.constructs))
+        import re
+
+        named = set(re.findall(r"[A-Za-z_.][A-Za-z0-9_.]*", self.paths))
+        used = [c for c in self.model.constructs if c in named]
+        if not used:
+            raise SpecificationError(
+                f"paths name none of the constructs of instrument {getattr(self.model, 'name', '')!r}: "
+                + ", ".join(self.model.constructs))
+        return self.model.model_syntax(constructs=used) + "\n" + self.paths
+
+    def _check_keying(self, keying) -> None:
+        """keying_, reverse_keyed_; ReverseKeyWarning for mode A items loading against their block."""
+        from ._keys import warn_opposite
+
+        self.keying_, self.reverse_keyed_ = keying, keying.reversed
+        mode_a = [c for c in self.constructs_ if self.modes_[c] == "A"]
+        msg = warn_opposite(self.loadings_[mode_a], keying, "PLS", stacklevel=4)
+        self.keying_notes_ = [msg] if msg else []
 
     def _modes(self, spec: _pls.PLSSpec) -> dict[str, str]:
         modes = dict(spec.modes)
@@ -580,6 +630,10 @@ class PLS(ResultMixin):
     def _notes(self) -> list[str]:
         notes = super()._notes()
         notes.extend(f"Repair: {r}" for r in self.repairs_)
+        keying = getattr(self, "keying_", None)
+        if keying is not None and keying.source != "none":
+            notes.append("Keying: " + keying.note())
+        notes.extend(f"Warning: {m}" for m in getattr(self, "keying_notes_", []))
         notes.append(
             f"n = {self.n_} (excluded {self.n_excluded_}); {self.n_iter_} iterations, "
             f"{'converged' if self.converged_ else 'NOT converged'}"

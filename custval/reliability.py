@@ -12,7 +12,7 @@ Conventions
   values.
 * Reverse keying is never guessed: pass keyed data, or use :func:`reliability`
   with an instrument, whose ``keyed()`` recodes reverse items as
-  ``scale_min + scale_max − x`` before *every* coefficient.
+  ``min + max − x`` of the item's own scale before *every* coefficient.
 """
 
 from __future__ import annotations
@@ -594,6 +594,10 @@ def reliability(
     denominator, McDonald's formula), ``lambda6`` (Guttman, psych ``G6(smc)``),
     ``average_r`` (mean inter-item correlation), ``composite_reliability`` and
     ``ave`` (from a fitted CFA passed as ``cfa``; NaN otherwise) and ``note``.
+    The CFA must have the reverse keys the alphas use (fit it as ``CFA(instrument)``
+    on the same answers): items keyed differently raise a
+    :class:`~custval.exceptions.ReverseKeyWarning` naming them, and the CR/AVE of
+    their constructs are NaN with the reason in ``note``.
     See :func:`cronbach_alpha` and :func:`omega` for formulas and references.
 
     Reverse keys come from ``instrument.keyed(data)`` and apply identically to
@@ -719,6 +723,15 @@ def reliability(
                         jack=None if bt.jack is None else bt.jack[name][j])
     out = pd.DataFrame.from_dict(rows, orient="index")
     extra = _cfa_columns(cfa, constructs)
+    if cfa is not None:  # the CFA must use the reverse keys the alphas use (ReverseKeyWarning)
+        from ._keys import check_fit_keying
+
+        affected, msg = check_fit_keying(cfa, instrument, keyed, "reliability")
+        affected = [c for c in affected if c in extra.index]
+        extra.loc[affected, ["composite_reliability", "ave"]] = np.nan
+        for cid in affected:
+            rows[cid]["note"] = "; ".join(filter(None, [rows[cid]["note"], "CR/AVE not reported: " + msg]))
+        out = pd.DataFrame.from_dict(rows, orient="index")
     out["composite_reliability"] = extra["composite_reliability"].to_numpy(dtype=float)
     out["ave"] = extra["ave"].to_numpy(dtype=float)
     out.index.name = "construct"

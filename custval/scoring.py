@@ -178,13 +178,15 @@ def _check_items(inst: Instrument, data: pd.DataFrame, cols: list[str]) -> None:
 
 
 # --------------------------------------------------------------------------- keying
-def key_codes(inst: Instrument, items, x: np.ndarray) -> np.ndarray:
+def key_codes(inst: Instrument, items, x: np.ndarray, *, skip=()) -> np.ndarray:
     """Reverse keying of a numeric array: the one place custval computes ``min + max - x``.
 
     ``x`` has one column per id in ``items`` (rows = respondents); the columns
     of reverse-keyed items become ``min + max - x`` of that item's own scale
-    (:meth:`custval.Instrument.item_scale`), NaN stays NaN.  Returns a new
-    float array; nothing is validated (:func:`keyed` validates a frame first).
+    (:meth:`custval.Instrument.item_scale`), NaN stays NaN.  Items in ``skip``
+    (keyed already, e.g. recorded by :func:`keyed` in a frame's attrs) are left
+    as they are.  Returns a new float array; nothing is validated (:func:`keyed`
+    validates a frame first).
 
     Examples
     --------
@@ -201,7 +203,7 @@ def key_codes(inst: Instrument, items, x: np.ndarray) -> np.ndarray:
     if out.ndim != 2 or out.shape[1] != len(items):
         raise SpecificationError(f"key_codes: x must have one column per item ({len(items)}); "
                                  f"got shape {out.shape}")
-    rev = inst.reverse_items
+    rev = set(inst.reverse_items) - set(skip)
     for j, item in enumerate(items):  # the same rule as keyed()
         if item in rev:
             lo, hi = _item_scale(inst, item)
@@ -230,6 +232,9 @@ def keyed(inst: Instrument, data: pd.DataFrame) -> pd.DataFrame:
         if c in inst.reverse_items:
             lo, hi = _item_scale(inst, c)
             out[c] = (lo + hi) - out[c]  # pandas arithmetic: the column keeps its dtype
+    from ._keys import mark_keyed
+
+    mark_keyed(out, data, inst.name, [c for c in present if c in inst.reverse_items])
     return out
 
 

@@ -23,9 +23,11 @@ from .exceptions import (
     ConstantItemWarning,
     DataValidationError,
     FewItemsWarning,
+    HeywoodWarning,
     InsufficientDataError,
     MissingDataWarning,
     NotPositiveDefiniteWarning,
+    ReverseKeyWarning,
     SpecificationError,
 )
 
@@ -114,7 +116,8 @@ class _Data:
 
 def _prepare(data, items: tuple[str, ...], spec, *, missing: str, what: str) -> _Data:
     """Validated complete-case item matrix; never imputes.  Reverse-keyed items of an
-    Instrument are recoded as ``min + max - x`` of the item's own scale (as ``Instrument.keyed``)."""
+    Instrument are recoded as ``min + max - x`` of the item's own scale (as ``Instrument.keyed``),
+    except those a frame from ``Instrument.keyed`` records as keyed already."""
     if missing != "listwise":
         raise SpecificationError(f"missing must be 'listwise' (the semTools default); got {missing!r}")
     if not isinstance(data, pd.DataFrame):
@@ -146,12 +149,17 @@ def _prepare(data, items: tuple[str, ...], spec, *, missing: str, what: str) -> 
                 f"{', '.join(map(str, codes))}; convert them to NaN first (custval.read_survey does) - "
                 "they are not numbers to correlate"
             )
-    reverse = [c for c in items if c in (getattr(spec, "reverse_items", None) or ())]
+    # a frame from Instrument.keyed (attrs record) is not keyed a second time
+    from ._keys import keyed_marker
+
+    mark = keyed_marker(data)
+    done = set(mark["items"]) if mark is not None else set()
+    reverse = [c for c in items if c in (getattr(spec, "reverse_items", None) or ()) and c not in done]
     if reverse:
         # reverse keying as Instrument.keyed: min + max - x of each item's own scale (after the code check)
         from .scoring import key_codes
 
-        x = key_codes(spec, items, x)
+        x = key_codes(spec, items, x, skip=done)
     complete = ~np.isnan(x).any(axis=1)
     n_rows = x.shape[0]
     n_used = int(complete.sum())
@@ -597,6 +605,12 @@ def _cfa_parts(cfa) -> list[_Parts]:
         pe["group"] = 1
     factors = list(dict.fromkeys(pe.loc[pe["op"] == "=~", "lhs"]))
     items = list(dict.fromkeys(pe.loc[pe["op"] == "=~", "rhs"]))
+    higher = [f for f in factors if set(pe.loc[(pe["op"] == "=~") & (pe["lhs"] == f), "rhs"]) & set(factors)]
+    if higher:
+        raise SpecificationError(
+            f"higher-order factor(s) {', '.join(higher)} (measured by other factors): CR, AVE and the "
+            "Fornell-Larcker criterion are computed here for first-order models only (semTools: "
+            "compRelSEM(fit, higher = ...)); fit the first-order model for them")
     groups = list(dict.fromkeys(pe["group"]))
     n_obs = getattr(cfa, "n_obs_", None)
     out = []
@@ -671,7 +685,45 @@ class ConstructReliabilityResult(ResultMixin):
         return {"cr": "Composite reliability", "ave": "Average variance extracted"}[self.statistic]
 
 
-def _construct_stat(cfa, statistic: str, conventions) -> ConstructReliabilityResult:
+def _improper(parts: list[_Parts]) -> list[str]:
+    """Why a CFA solution is improper: negative (residual) variances, a latent covariance
+    matrix that is not positive definite; one text per problem and group."""
+    out = []
+    for part in parts:
+        where = "" if len(parts) == 1 else f" in group {part.group!r}"
+        th = {i: part.theta.at[i, i] for i in part.theta.index if part.theta.at[i, i] < 0}
+        if th:
+            out.append("negative residual variance of " + ", ".join(f"{i} ({v:.4g})" for i, v in th.items())
+                       + where)
+        ph = {f: part.phi.at[f, f] for f in part.phi.index if part.phi.at[f, f] < 0}
+        if ph:
+            out.append("negative latent variance of " + ", ".join(f"{f} ({v:.4g})" for f, v in ph.items())
+                       + where)
+        ev = np.linalg.eigvalsh(part.phi.to_numpy())
+        if not ph and len(ev) and ev.min() < 0:
+            out.append(f"latent covariance matrix not positive definite{where} (smallest eigenvalue "
+                       f"{ev.min():.4g})")
+    return out
+
+
+def _against(cfa, parts: list[_Parts], what: str) -> list[str]:
+    """Factors with items loading against the others (unkeyed reverse items); warns once."""
+    from ._keys import Keying, warn_opposite
+
+    if not parts:
+        return []
+    keying = getattr(cfa, "keying_", None) or Keying(None, "none")
+    lam = parts[0].std.where(parts[0].lam != 0, 0.0)
+    lam = lam.loc[[i for i in lam.index if i not in lam.columns]]  # observed items, not first-order factors
+    msg = warn_opposite(lam, keying, what, stacklevel=5)
+    if not msg:
+        return []
+    from ._keys import opposite_loadings
+
+    return list(opposite_loadings(lam, declared=keying.declared))
+
+
+def _construct_stat(cfa, statistic: str, conventions, instrument=None) -> ConstructReliabilityResult:
     if isinstance(conventions, str):
         conventions = (conventions,)
     conventions = tuple(conventions)
@@ -681,7 +733,17 @@ def _construct_stat(cfa, statistic: str, conventions) -> ConstructReliabilityRes
     rows = []
     single: list[str] = []
     xload: list[str] = []
-    for part in _cfa_parts(cfa):
+    parts = _cfa_parts(cfa)
+    improper = _improper(parts)
+    what = "composite_reliability" if statistic == "cr" else "ave"
+    mismatch = None
+    if instrument is not None:
+        from ._keys import check_fit_keying
+
+        mismatch = check_fit_keying(cfa, instrument, None, what, stacklevel=4,
+                                    consequence="describe other items than the instrument's keyed scale")[1]
+    against = [] if mismatch else _against(cfa, parts, what)
+    for part in parts:
         lam, std, phi = part.lam, part.std, part.phi
         for f in lam.columns:
             idx = [i for i in lam.index if lam.at[i, f] != 0]
@@ -732,6 +794,21 @@ def _construct_stat(cfa, statistic: str, conventions) -> ConstructReliabilityRes
     )
     if xload:
         verdict += f"; AVE undefined for {', '.join(dict.fromkeys(xload))} (cross-loading indicators)"
+    if mismatch:
+        verdict = f"not interpretable: {mismatch.split(': ', 1)[1]} (as computed: {verdict})"
+    if against:
+        verdict = (f"{name} of {', '.join(against)} not interpretable: item(s) load against the other "
+                   f"indicators of their factor (reverse-worded items not reverse-keyed?; as computed: {verdict})")
+    if improper:
+        heywood = any("negative" in t for t in improper)
+        verdict = (f"improper solution ({'; '.join(improper)}): the {name} values "
+                   + ("are not interpretable" if heywood else "come from an inadmissible solution")
+                   + f" (as computed: {verdict})")
+        if heywood:
+            warnings.warn(
+                f"{'composite_reliability' if statistic == 'cr' else 'ave'}: the CFA solution is improper "
+                f"({'; '.join(improper)}); the {name} values are reported but not interpretable",
+                HeywoodWarning, stacklevel=3)
     return ConstructReliabilityResult(
         table=table, statistic=statistic, conventions={c: _CONVENTIONS[c][0] for c in conventions},
         verdict=verdict,
@@ -739,7 +816,7 @@ def _construct_stat(cfa, statistic: str, conventions) -> ConstructReliabilityRes
 
 
 def composite_reliability(
-    cfa, *, conventions=("semtools_observed", "semtools_implied", "fornell_larcker")
+    cfa, *, conventions=("semtools_observed", "semtools_implied", "fornell_larcker"), instrument=None
 ) -> ConstructReliabilityResult:
     r"""Composite (construct) reliability of every factor of a fitted CFA, in labelled conventions.
 
@@ -756,6 +833,18 @@ def composite_reliability(
     it ignores residual covariances.  The verdict compares the first
     convention with 0.70 (Hair et al., 2017).  Factors with one indicator
     are NaN with a :class:`~custval.exceptions.FewItemsWarning`.
+
+    The verdict says instead that the values are not interpretable when the
+    solution is improper (a negative residual or latent variance, also warned
+    as :class:`~custval.exceptions.HeywoodWarning`; a latent covariance matrix
+    that is not positive definite, which the CFA warned about when fitted) or
+    when items load against the other indicators of their factor, the mark
+    of reverse-worded items fitted without their reverse keys
+    (:class:`~custval.exceptions.ReverseKeyWarning`; fit ``CFA(instrument)``
+    to apply an instrument's keys).  With ``instrument`` given, the fit's
+    keying is checked against the instrument's reverse keys: items keyed
+    differently (e.g. a fit of model syntax on raw answers, where they load
+    against their factor) are named in a ReverseKeyWarning and the verdict.
 
     References
     ----------
@@ -782,11 +871,11 @@ def composite_reliability(
 
     In R: ``semTools::compRelSEM(fit, obs.var = TRUE)`` and ``obs.var = FALSE``.
     """
-    return _construct_stat(cfa, "cr", conventions)
+    return _construct_stat(cfa, "cr", conventions, instrument)
 
 
 def ave(
-    cfa, *, conventions=("semtools_observed", "semtools_implied", "fornell_larcker")
+    cfa, *, conventions=("semtools_observed", "semtools_implied", "fornell_larcker"), instrument=None
 ) -> ConstructReliabilityResult:
     r"""Average variance extracted of every factor of a fitted CFA, in labelled conventions.
 
@@ -796,7 +885,9 @@ def ave(
     (``obs.var = FALSE``); undefined (NaN) when an indicator loads on more
     than one factor, as in semTools.  ``fornell_larcker``: the mean squared
     standardized loading (Fornell & Larcker, 1981; SmartPLS).  The verdict
-    compares the first convention with 0.50.
+    compares the first convention with 0.50; an improper solution or items
+    loading against their factor are warned about and stated in the verdict
+    instead, as in :func:`composite_reliability`.
 
     References
     ----------
@@ -820,7 +911,7 @@ def ave(
 
     In R: ``semTools::AVE(fit, obs.var = TRUE)`` and ``obs.var = FALSE``.
     """
-    return _construct_stat(cfa, "ave", conventions)
+    return _construct_stat(cfa, "ave", conventions, instrument)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -978,6 +1069,8 @@ def common_method_cfa(
     ----------
     data : DataFrame of items.
     model : lavaan measurement syntax, an Instrument or ``{construct: items}``.
+        An Instrument's reverse-keyed items are fitted as ``min + max - x`` of its own scale
+        (not again on a frame from ``Instrument.keyed``).
     estimator : ``"ML"`` or ``"MLR"``.
     equal_loadings : constrain the method loadings to be equal (``False``: free, first fixed at 1).
     method_factor : name of the added factor.
@@ -1018,9 +1111,9 @@ def common_method_cfa(
     In R: ``lavaan::cfa(paste(model, "CMF =~ m*x1 + m*x2 + ...", "CMF ~~ 0*F1 + 0*F2"), data)``.
     """
     from .cfa import CFA
-    from .invariance import _model_syntax
+    from .invariance import _model_and_data
 
-    syntax = _model_syntax(model)
+    syntax, data, _ = _model_and_data(model, data)  # an Instrument's reverse keys apply
     blocks = _parse_measurement(syntax)
     if method_factor in blocks:
         raise SpecificationError(f"method_factor name {method_factor!r} is already a factor of the model")
@@ -1148,7 +1241,33 @@ def _alpha(x: np.ndarray) -> float:
     return float(k / (k - 1) * (1 - np.trace(c) / c.sum()))
 
 
-def measurement_table(cfa, data: pd.DataFrame, *, n_boot: int = 2000, seed: int = 0) -> MeasurementTable:
+def _keyed_as_fit(cfa, data: pd.DataFrame) -> pd.DataFrame:
+    """``data`` with the reverse keys the CFA was fitted with (alpha and HTMT must describe
+    the same items as CR and AVE).  A fit from an Instrument keys raw answers the same
+    way; a keying that cannot be matched is an error naming the items."""
+    from ._keys import apply_keys, keyed_marker
+
+    keying = getattr(cfa, "keying_", None)
+    if keying is None or keying.source == "none" or not isinstance(data, pd.DataFrame):
+        return data
+    items = set(getattr(cfa, "observed_", ()))
+    mark = keyed_marker(data)
+    have = (set(mark["items"]) if mark else set()) & items
+    want = set(keying.reversed) & items
+    if have == want:
+        return data
+    inst = getattr(cfa, "instrument_", None)
+    if inst is not None and have <= want:
+        return apply_keys(data, inst)[0]
+    raise SpecificationError(
+        f"the CFA was fitted with item(s) {', '.join(sorted(want)) or 'none'} reverse-keyed, these data have "
+        f"{', '.join(sorted(have)) or 'none'} reverse-keyed (attrs['custval_keyed']): alpha and HTMT would "
+        f"describe differently keyed items ({', '.join(sorted(want ^ have))}). Pass the data the CFA was "
+        "fitted on (or the raw answers with a CFA fitted as CFA(instrument))")
+
+
+def measurement_table(cfa, data: pd.DataFrame, *, n_boot: int = 2000, seed: int = 0,
+                      instrument=None) -> MeasurementTable:
     r"""Everything a paper's measurement section reports, as labelled frames.
 
     * ``loadings``: standardized loadings (``std_all``) with SE and p of the
@@ -1160,6 +1279,14 @@ def measurement_table(cfa, data: pd.DataFrame, *, n_boot: int = 2000, seed: int 
       one-sided bootstrap upper bounds below the diagonal;
     * ``fornell_larcker``: sqrt(AVE) on the diagonal, latent correlations off it;
     * ``fit``: chi-square, df, p, CFI, TLI, RMSEA, SRMR (+ scaled for MLR).
+
+    ``data`` are reverse-keyed as the CFA was: a fit of an Instrument (``CFA(inst)``)
+    keys raw answers itself, so pass the raw answers (or ``inst.keyed(df)``); data keyed
+    differently from the fit raise :class:`~custval.exceptions.SpecificationError`.
+    Items that load against their factor (reverse-worded items fitted unkeyed) and an
+    improper solution are warned about and stated in the notes (see
+    :func:`composite_reliability`); ``instrument`` checks the fit's keys against an
+    instrument's, as there.
 
     Examples
     --------
@@ -1180,6 +1307,7 @@ def measurement_table(cfa, data: pd.DataFrame, *, n_boot: int = 2000, seed: int 
     In R: ``standardizedSolution(fit)``, ``psych::alpha``, ``semTools::compRelSEM``,
     ``semTools::AVE``, ``semTools::htmt``, ``fitMeasures(fit)``.
     """
+    data = _keyed_as_fit(cfa, data)
     pe = cfa.params_
     lo = pe[pe["op"] == "=~"]
     blocks: dict[str, list[str]] = {}
@@ -1190,8 +1318,13 @@ def measurement_table(cfa, data: pd.DataFrame, *, n_boot: int = 2000, seed: int 
     if "group" in cols and lo["group"].nunique() == 1:
         cols.remove("group")
     loadings = lo[cols].rename(columns={"lhs": "construct", "rhs": "item", "est": "estimate"}).reset_index(drop=True)
-    cr = composite_reliability(cfa, conventions=("semtools_observed", "fornell_larcker")).wide()
-    av = ave(cfa, conventions=("semtools_observed", "fornell_larcker")).wide()
+    cr_res = composite_reliability(cfa, conventions=("semtools_observed", "fornell_larcker"),
+                                   instrument=instrument)
+    cr = cr_res.wide()
+    with warnings.catch_warnings():  # composite_reliability warned about the same fit
+        warnings.simplefilter("ignore", HeywoodWarning)
+        warnings.simplefilter("ignore", ReverseKeyWarning)
+        av = ave(cfa, conventions=("semtools_observed", "fornell_larcker")).wide()
     rows = []
     for f, its in blocks.items():
         sub = data[its].dropna()
@@ -1216,11 +1349,18 @@ def measurement_table(cfa, data: pd.DataFrame, *, n_boot: int = 2000, seed: int 
                      + h.verdict)
     else:
         hm = pd.DataFrame()
-    fl = fornell_larcker(cfa)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", HeywoodWarning)
+        warnings.simplefilter("ignore", ReverseKeyWarning)
+        fl = fornell_larcker(cfa)
     fm = cfa.fit_measures_
     keys = ["chisq", "df", "pvalue", "chisq.scaled", "pvalue.scaled", "cfi", "tli", "rmsea", "srmr",
             "cfi.robust", "rmsea.robust"]
     fit = pd.Series({k: float(fm[k]) for k in keys if k in fm.index}, name="value")
+    keying = getattr(cfa, "keying_", None)
+    if keying is not None and keying.source != "none":
+        notes.append("keying: " + keying.note())
+    notes += [f"CR: {cr_res.verdict}"] if cr_res.verdict.startswith(("improper", "CR of", "not interp")) else []
     notes += ["alpha: raw Cronbach's alpha on complete cases (psych::alpha raw_alpha)",
               "CR/AVE semtools: semTools obs.var = TRUE; fornell_larcker: standardized-loading formula",
               "Fornell-Larcker: " + fl.verdict]
@@ -1239,7 +1379,10 @@ def reliability_table(cfa, *, convention: str = "semtools_observed") -> pd.DataF
     In R: ``semTools::compRelSEM(fit); semTools::AVE(fit)``.
     """
     cr = composite_reliability(cfa, conventions=(convention,)).table
-    av = ave(cfa, conventions=(convention,)).table
+    with warnings.catch_warnings():  # composite_reliability warned about the same fit
+        warnings.simplefilter("ignore", HeywoodWarning)
+        warnings.simplefilter("ignore", ReverseKeyWarning)
+        av = ave(cfa, conventions=(convention,)).table
     if cr["group"].nunique() > 1:
         raise SpecificationError("reliability_table needs a single-group CFA; use composite_reliability()")
     return pd.DataFrame(
