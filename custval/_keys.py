@@ -112,19 +112,34 @@ def apply_keys(data, model) -> tuple[pd.DataFrame, Keying]:
     declared = tuple(i for i in model.items if i in model.reverse_items) if hasattr(model, "items") \
         else tuple(sorted(model.reverse_items))
     present = tuple(i for i in declared if i in getattr(data, "columns", ()))
+    out = keyed_once(data, model)
     if mark is None:
-        return model.keyed(data), Keying(name, "model", reversed=present, declared=declared)
-    done = set(mark["items"])
-    todo = [i for i in present if i not in done]
-    out = data
-    if todo:
-        out = model.keyed(data)
-        for c in present:  # restore the columns that were keyed already
-            if c in done:
-                out[c] = data[c]
-        mark_keyed(out, None, name, sorted(done | set(todo)))
+        return out, Keying(name, "model", reversed=present, declared=declared)
+    todo = [i for i in present if i not in set(mark["items"])]
     rev = tuple(i for i in present) + tuple(i for i in mark["items"] if i not in present)
     return out, Keying(name, "data" if not todo else "model", reversed=rev, declared=declared)
+
+
+def keyed_once(data, instrument):
+    """``instrument.keyed(data)``, except for items ``data`` records as keyed already.
+
+    ``Instrument.keyed`` is its own inverse (keying a keyed frame gives back the
+    answers); an analysis that keys its input must not undo keys a caller applied, so
+    the items in the frame's keying record are left as they are and the others keyed.
+    """
+    mark = keyed_marker(data)
+    if mark is None:
+        return instrument.keyed(data)
+    done = set(mark["items"])
+    todo = [i for i in data.columns if i in instrument.reverse_items and i not in done]
+    if not todo:
+        return data
+    out = instrument.keyed(data)
+    for c in data.columns:  # restore the columns that were keyed already
+        if c in done and c in instrument.reverse_items:
+            out[c] = data[c]
+    mark_keyed(out, None, getattr(instrument, "name", None), sorted(done | set(todo)))
+    return out
 
 
 def opposite_loadings(loadings: pd.DataFrame, *, declared: Iterable[str] = ()) -> dict[str, list]:

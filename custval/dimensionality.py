@@ -758,7 +758,9 @@ def harman_single_factor(
             raise SpecificationError(
                 f"items of instrument {getattr(instrument, 'name', '')!r} not in the data: {', '.join(missing)}"
             )
-        data = instrument.keyed(data[items])[items]
+        from ._keys import keyed_once
+
+        data = keyed_once(data[items], instrument)[items]
     ci = correlation_input(data, nan_policy=nan_policy)
     p = len(ci.names)
     if method == "minres":

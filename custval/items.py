@@ -216,7 +216,9 @@ def item_analysis(data, instrument=None, *, items=None, nan_policy: str = "pairw
         raise SpecificationError(f"item(s) not in the data: {', '.join(missing_cols)}")
     sub = df[all_items]
     if instrument is not None:
-        sub = instrument.keyed(sub)[all_items]
+        from ._keys import keyed_once
+
+        sub = keyed_once(sub, instrument)[all_items]
     prep = core.prepare_items(sub, nan_policy="pairwise", min_items=1, check_constant=False,
                               require_n_gt_p=False)
     if prep.colsum is not None:  # complete data: the validated array and its column sums

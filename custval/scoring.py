@@ -330,7 +330,9 @@ def score(inst: Instrument, data: pd.DataFrame, method: str = "mean", min_items=
         )
     n_items = {c: len(v) for c, v in blocks.items()}
     required = _required(min_items, method, n_items)
-    k_data = keyed(inst, data.loc[:, needed])
+    from ._keys import keyed_once
+
+    k_data = keyed_once(data.loc[:, needed], inst)  # a frame keyed by the caller is not keyed again
     x = k_data.to_numpy(dtype=float, na_value=np.nan)
     scores = {}
     counts = {}
