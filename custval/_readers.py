@@ -34,6 +34,7 @@ import gzip
 import hashlib
 import io
 import re
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,8 +66,11 @@ class RowCounting:
     kind: str  # "file line" | "data record" | "Excel row" | "SPSS case" | "data row"
     first: int  # number of the record at position 0
     explanation: str
+    lines: np.ndarray | None = None  # CSV: the file line each record starts on
 
     def number(self, p):
+        if self.lines is not None:
+            return self.lines[np.asarray(p, dtype=np.int64)]
         return np.asarray(p, dtype=np.int64) + self.first
 
     def plural(self) -> str:
@@ -256,16 +260,354 @@ def count_lines(path: Path, compression: str | None, encoding: str) -> int:
 
 
 # --------------------------------------------------------------------------- CSV
+#: The longest first lines custval looks through to find the header: the sample grows from
+#: 256 KiB until it holds enough lines or reaches this size.
+MAX_SAMPLE_BYTES = 64 << 20
+_FALLBACK = "cp1252"
+_8BIT = ("utf-8", "utf-8-sig", "cp1252", "latin-1")
+
+
+def _read_sample(path: Path, compression: str | None, min_lines: int) -> tuple[bytes, bool]:
+    """(first bytes of the file, whether they are the whole file): at least 256 KiB, more
+    until `min_lines` line ends are in it (a header line may be longer than 256 KiB)."""
+    with _open_binary(path, compression) as fh:
+        sample = fh.read(_SAMPLE_BYTES)
+        whole = len(sample) < _SAMPLE_BYTES
+        while not whole and sample.count(b"\n") + sample.count(b"\r") < min_lines \
+                and len(sample) < MAX_SAMPLE_BYTES:
+            more = fh.read(min(len(sample), MAX_SAMPLE_BYTES - len(sample)))
+            whole = not more
+            sample += more
+        if not whole:
+            whole = not fh.read(1)
+    return sample, whole
+
+
+def _is_utf8(enc: str) -> bool:
+    return enc.lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig")
+
+
+def _decode_line(line: bytes, primary: str) -> tuple[str, str]:
+    """(text, encoding used) of one line: UTF-8 first, cp1252 (latin-1 for the bytes cp1252
+    leaves undefined) for a line that is not valid UTF-8."""
+    if line.isascii():
+        return line.decode("ascii"), primary
+    try:
+        return line.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return line.decode(_FALLBACK), _FALLBACK
+    except UnicodeDecodeError:
+        return line.decode("latin-1"), "latin-1"
+
+
+def _family(enc: str) -> str:
+    return "utf-8" if _is_utf8(enc) else enc
+
+
+def _split_block(data: bytes) -> int:
+    """Index after the last complete line of `data` (0 if none): a \\r at the very end may be
+    the first half of \\r\\n."""
+    return max(data.rfind(b"\n"), data.rfind(b"\r", 0, len(data) - 1)) + 1
+
+
+def _lines_of(block: bytes):
+    return block.splitlines(keepends=True)
+
+
+@dataclass
+class _TextFacts:
+    n_lines: int = 0
+    n_quotes: int = 0
+    mixed: bool = False  # some lines need another 8-bit encoding than the rest
+
+
+def _text_facts(path: Path, compression: str | None, enc: str) -> _TextFacts:
+    """One pass over the bytes: lines, quote characters and whether the lines all decode
+    with `enc` (UTF-8: every line valid UTF-8; cp1252 / latin-1: no line that is valid
+    UTF-8 with non-ASCII bytes, which would be mojibake when read as cp1252)."""
+    facts = _TextFacts()
+    utf8 = _is_utf8(enc)
+    nonascii = re.compile(rb"[^\r\n]*[\x80-\xff][^\r\n]*")
+    carry = b""
+    with _open_binary(path, compression) as fh:
+        while True:
+            block = fh.read(1 << 20)
+            data = carry + block
+            cut = len(data) if not block else _split_block(data)
+            done, carry = data[:cut], data[cut:]
+            if done:
+                facts.n_lines += done.count(b"\n") + done.count(b"\r") - done.count(b"\r\n")
+                if done[-1:] not in (b"\n", b"\r"):
+                    facts.n_lines += 1  # the last line without a line end
+                facts.n_quotes += done.count(b'"')
+                if not facts.mixed:
+                    if utf8:
+                        try:
+                            done.decode("utf-8")
+                        except UnicodeDecodeError:
+                            facts.mixed = True
+                    else:
+                        for m in nonascii.finditer(done):
+                            try:
+                                m.group().decode("utf-8")
+                                facts.mixed = True
+                                break
+                            except UnicodeDecodeError:
+                                pass
+            if not block:
+                return facts
+
+
+class _LineDecoder:
+    """Physical lines of a text file decoded one by one (UTF-8 first, cp1252 for a line
+    that is not valid UTF-8); `odd` holds the 1-based lines decoded otherwise than
+    `primary`."""
+
+    def __init__(self, path: Path, compression: str | None, primary: str):
+        self.path, self.compression, self.primary = path, compression, _family(primary)
+        self.odd: list[tuple[int, str]] = []
+
+    def __iter__(self):
+        n = 0
+        carry = b""
+        with _open_binary(self.path, self.compression) as fh:
+            while True:
+                block = fh.read(1 << 20)
+                data = carry + block
+                cut = len(data) if not block else _split_block(data)
+                done, carry = data[:cut], data[cut:]
+                for raw in _lines_of(done):
+                    n += 1
+                    if n == 1 and raw.startswith(codecs.BOM_UTF8):
+                        raw = raw[3:]
+                    text, used = _decode_line(raw, self.primary)
+                    if used != self.primary:
+                        self.odd.append((n, used))
+                    yield text
+                if not block:
+                    return
+
+
+class _Transcoded(io.RawIOBase):
+    """A readable binary stream: the lines of a _LineDecoder re-encoded as UTF-8 (for
+    pyarrow's CSV reader)."""
+
+    def __init__(self, lines: _LineDecoder):
+        self._it = iter(lines)
+        self._buf = b""
+
+    def readable(self):
+        return True
+
+    def readinto(self, b):
+        want = len(b)
+        parts, size = [self._buf], len(self._buf)
+        while size < want:
+            text = next(self._it, None)
+            if text is None:
+                break
+            enc = text.encode("utf-8")
+            parts.append(enc)
+            size += len(enc)
+        data = b"".join(parts)
+        out, self._buf = data[:want], data[want:]
+        b[:len(out)] = out
+        return len(out)
+
+
+def _quote_opening(text: str, delim: str) -> list[int]:
+    """Offsets in `text` (one record's raw text) of the quotes that open a quoted field
+    still open at the end of the text (at most one) -- [] when every quote is closed."""
+    open_at = None
+    i = 0
+    n = len(text)
+    while True:
+        j = text.find('"', i)
+        if j < 0:
+            break
+        if open_at is None:
+            if j == 0 or text[j - 1] in (delim, "\n", "\r"):
+                open_at = j
+            i = j + 1
+        elif j + 1 < n and text[j + 1] == '"':
+            i = j + 2  # a doubled quote inside a quoted field
+        else:
+            open_at = None
+            i = j + 1
+    return [] if open_at is None else [open_at]
+
+
+def _multiline_field(text: str, delim: str) -> int | None:
+    """Offset of the quote that opens the first quoted field holding a line end."""
+    i = 0
+    while True:
+        j = text.find('"', i)
+        if j < 0:
+            return None
+        if j == 0 or text[j - 1] in (delim, "\n", "\r"):
+            k = j + 1
+            while True:  # the closing quote
+                k = text.find('"', k)
+                if k < 0:
+                    end = len(text)
+                    break
+                if k + 1 < len(text) and text[k + 1] == '"':
+                    k += 2
+                    continue
+                end = k
+                break
+            if "\n" in text[j:end] or "\r" in text[j:end]:
+                return j
+            i = end + 1
+        else:
+            i = j + 1
+
+
+def _record_scan(lines, delim: str, skip: int, header: list[str]) -> dict:
+    """Walk the records after the header with Python's csv module, noting the file line
+    each record starts on and every record that spans lines.  A record spanning lines is
+    fine when its quoted field legitimately holds line ends (a free-text comment); it is
+    a *merge* when the quoting is broken: the record does not have the header's number of
+    fields, a quote closes inside a field, a line inside the quoted field is itself a
+    complete record (as many fields as the header), or the quote is still open at the end
+    of the file."""
+    width = len(header)
+    starts = array("l")
+    merges: list[dict] = []
+    wrong: list[tuple[int, int]] = []  # (line, fields) of records pyarrow skips
+    buf: list[str] = []
+
+    def feed():
+        for ln in lines:
+            buf.append(ln)
+            yield ln
+
+    reader = csv.reader(feed(), delimiter=delim, quotechar='"', doublequote=True, strict=False)
+    prev = 0
+    n_rec = 0
+    last = None
+    while True:
+        try:
+            rec = next(reader)
+        except StopIteration:
+            break
+        except csv.Error:  # e.g. a field beyond the csv module's size limit
+            rec = None
+        end = reader.line_num
+        raw, first = list(buf), prev + 1
+        buf.clear()
+        prev = end
+        n_rec += 1
+        if n_rec <= skip:
+            continue
+        last = (first, end, raw, rec)
+        if rec is not None and (len(rec) == width or rec == []):
+            starts.append(first)
+        elif rec is not None:
+            wrong.append((first, len(rec)))
+        if end > first or rec is None:
+            merges.extend(_judge(first, end, raw, rec, delim, header, at_eof=False))
+    if last is not None:  # an unclosed quote at the end of the file
+        first, end, raw, rec = last
+        text = "".join(raw)
+        if _quote_opening(text, delim) and not any(m["first"] == first for m in merges):
+            merges.extend(_judge(first, end, raw, rec, delim, header, at_eof=True))
+        elif _quote_opening(text, delim):
+            for m in merges:
+                if m["first"] == first:
+                    m["at_eof"] = True
+    return {"starts": starts, "merges": merges, "wrong": wrong}
+
+
+def _judge(first: int, end: int, raw: list[str], rec, delim: str, header: list[str], *,
+           at_eof: bool) -> list[dict]:
+    width = len(header)
+    text = "".join(raw)
+    open_at = _quote_opening(text, delim)
+    at_eof = at_eof or bool(open_at)
+    q = open_at[0] if open_at else _multiline_field(text, delim)
+    q_line = first + (text.count("\n", 0, q) + text.count("\r", 0, q) - text.count("\r\n", 0, q)
+                      if q is not None else 0)
+    field_no = None
+    if q is not None:
+        before = text[:q]
+        field_no = len(next(csv.reader([before], delimiter=delim), [""])) - 1 if before else 0
+    reasons = []
+    if rec is None:
+        reasons.append("the csv reader cannot parse it")
+    elif len(rec) != width:
+        reasons.append(f"it has {len(rec)} fields, the header {width}")
+    try:
+        list(csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=True))
+    except csv.Error:
+        if not at_eof:
+            reasons.append("a quote closes inside a field")
+    looks = []
+    if width >= 3:
+        for k, ln in enumerate(raw[1:], start=first + 1):
+            if k <= q_line:
+                continue
+            fields = next(csv.reader([ln.rstrip("\r\n")], delimiter=delim), [])
+            if len(fields) == width:
+                looks.append(k)
+    if looks:
+        reasons.append("file line(s) " + _span_text(looks) + " inside it look like complete "
+                       f"records ({width} fields)")
+    if at_eof:
+        reasons.insert(0, "the quote is not closed before the end of the file")
+    if not reasons:
+        return []
+    column = header[field_no] if field_no is not None and 0 <= field_no < width else None
+    return [{"first": first, "last": end, "quote_line": q_line, "column": column,
+             "reasons": reasons, "at_eof": at_eof, "looks": looks}]
+
+
+def _span_text(lines: list[int], show: int = 10) -> str:
+    """'8-16' for consecutive lines, else a list (at most `show`)."""
+    if lines and lines[-1] - lines[0] == len(lines) - 1 and len(lines) > 2:
+        return f"{lines[0]}-{lines[-1]}"
+    return ", ".join(map(str, lines[:show])) + (" ..." if len(lines) > show else "")
+
+
+def _delimiter_hint(header: list[str], delim: str) -> str | None:
+    """A likely delimiter when the header is one column holding another delimiter."""
+    if len(header) != 1:
+        return None
+    counts = {d: header[0].count(d) for d in _DELIMITERS if d != delim}
+    best = max(counts, key=counts.get)
+    return best if counts[best] >= 1 else None
+
+
 def read_csv_table(path: Path, compression: str | None, wanted: set[str], *,
                    encoding: str | None, delimiter: str | None, decimal: str | None,
                    header_row: int | None, chunksize: int) -> RawTable:
-    with _open_binary(path, compression) as fh:
-        sample = fh.read(_SAMPLE_BYTES)
+    """Delimited text, streamed by pyarrow as strings.
+
+    The encoding is sniffed from the first bytes; then one pass over the file counts
+    lines and quotes and checks that every line decodes: a line that is not valid UTF-8
+    in a UTF-8 file (or a UTF-8 line in a cp1252 file) is decoded on its own -- UTF-8
+    first, else cp1252 -- and named in a :class:`~custval.exceptions.RepairWarning` and
+    in ``info["decoded_lines"]``; nothing is re-decoded silently.  When the records do
+    not match the lines one to one (a quoted field spans lines) every record is walked
+    to name the line it starts on; a quote that swallows lines which are themselves
+    records, or that is not closed by the end of the file, is an error naming the lines.
+    """
+    min_lines = max(_HEADER_SEARCH_ROWS, header_row or 0) + 5
+    sample, whole = _read_sample(path, compression, min_lines)
     enc_given = encoding is not None
     enc = encoding or sniff_encoding(sample)
     text = _decode_sample(sample, enc)
     if text.startswith("\ufeff"):
         text = text[1:]
+    if not whole and not any(ch in text for ch in "\r\n"):
+        raise DataValidationError(
+            f"{path.name}: no line end in the first {MAX_SAMPLE_BYTES >> 20} MiB "
+            f"(custval._readers.MAX_SAMPLE_BYTES); the header line is longer than that, or the "
+            "file is not a delimited text file.", path=path)
+    if whole and not text.endswith(("\n", "\r")):
+        text += "\n"  # the sample is the whole file: its last line is complete
     if delimiter is None:
         delim, h, rows = sniff_csv(text, wanted)
     else:
@@ -288,6 +630,21 @@ def read_csv_table(path: Path, compression: str | None, wanted: set[str], *,
             "header_line": h + 1}
     counting = RowCounting("file line", h + 2,
                            "file lines are 1-based and count the header and any title lines")
+    eight_bit = enc.lower().replace("_", "-") in _8BIT
+    facts = _text_facts(path, compression, enc) if eight_bit else None
+    decoder = None
+    if facts is not None and facts.mixed:
+        if enc_given and _is_utf8(enc):
+            bad = _LineDecoder(path, compression, enc)
+            for _ in bad:
+                pass
+            lines = [n for n, _ in bad.odd]
+            raise DataValidationError(
+                f"{path.name}: {len(lines)} line(s) are not valid UTF-8 (file lines "
+                f"{_span_text(lines)}), but encoding={encoding!r} was given. Fix these lines "
+                "or pass encoding=None to decode them one by one.", path=path)
+        if not enc_given:
+            decoder = _LineDecoder(path, compression, enc)
     names = [f"__c{i}" for i in range(len(header))]
     avg_line = max(8, len(text.encode("utf-8")) // max(1, len(text.splitlines())))
     block = int(min(64 << 20, max(1 << 16, chunksize * avg_line)))
@@ -304,69 +661,139 @@ def read_csv_table(path: Path, compression: str | None, wanted: set[str], *,
         import pyarrow as pa
         import pyarrow.csv as pacsv
 
-        nonlocal enc
-        for attempt in (0, 1):
-            start = 0
-            try:
+        start = 0
+        try:
+            if decoder is not None:
+                stream = pa.PythonFile(io.BufferedReader(_Transcoded(decoder), 1 << 20),
+                                       mode="r")
+                arrow_enc = "utf8"
+            else:
                 stream = pa.input_stream(str(path), compression=compression)
-                reader = pacsv.open_csv(
-                    stream,
-                    read_options=pacsv.ReadOptions(
-                        skip_rows=h + 1, column_names=names, block_size=block,
-                        encoding="utf8" if enc == "utf-8" else enc),
-                    parse_options=pacsv.ParseOptions(
-                        delimiter=delim, quote_char='"', double_quote=True,
-                        newlines_in_values=True, ignore_empty_lines=False,
-                        invalid_row_handler=on_bad_row),
-                    convert_options=pacsv.ConvertOptions(
-                        column_types={c: pa.string() for c in names}, null_values=[],
-                        strings_can_be_null=False, quoted_strings_can_be_null=False))
-                with stream:
-                    for batch in reader:
-                        frame = batch.to_pandas()
-                        frame.columns = range(len(names))
-                        yield frame, start
-                        start += len(frame)
-                return
-            except (pa.ArrowInvalid, UnicodeDecodeError) as err:
-                utf8_problem = isinstance(err, UnicodeDecodeError) or "utf8" in str(err).lower()
-                if utf8_problem and not enc_given and attempt == 0 and start == 0 \
-                        and enc == "utf-8":
-                    enc = "cp1252"
-                    info["encoding"] = enc
-                    info["encoding_note"] = ("not valid UTF-8 after the first 256 KiB; "
-                                             "read as cp1252")
-                    bad_rows.clear()
-                    continue
-                raise DataValidationError(
-                    f"{path.name}: cannot be read as {enc} text with delimiter {delim!r}: "
-                    f"{err}. Pass encoding= (e.g. 'utf-8', 'cp1252', 'utf-16') or "
-                    "delimiter=.", path=path) from None
+                arrow_enc = "utf8" if enc == "utf-8" else enc
+            reader = pacsv.open_csv(
+                stream,
+                read_options=pacsv.ReadOptions(
+                    skip_rows=h + 1, column_names=names, block_size=block,
+                    encoding=arrow_enc),
+                parse_options=pacsv.ParseOptions(
+                    delimiter=delim, quote_char='"', double_quote=True,
+                    newlines_in_values=True, ignore_empty_lines=False,
+                    invalid_row_handler=on_bad_row),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={c: pa.string() for c in names}, null_values=[],
+                    strings_can_be_null=False, quoted_strings_can_be_null=False))
+            with stream:
+                for batch in reader:
+                    frame = batch.to_pandas()
+                    del batch
+                    frame.columns = range(len(names))
+                    yield frame, start
+                    start += len(frame)
+        except (pa.ArrowInvalid, UnicodeDecodeError, OSError, EOFError) as err:
+            what = "gzip-compressed " if compression else ""
+            raise DataValidationError(
+                f"{path.name}: cannot be read as {what}{enc} text with delimiter {delim!r} "
+                f"(after {start} records): {err}. Pass encoding= (e.g. 'utf-8', 'cp1252', "
+                "'utf-16') or delimiter=, or check that the file is complete.",
+                path=path) from err
 
     table = RawTable("csv", header, chunks(), counting, info,
                      preamble=sorted(preamble + preamble_blank))
 
     def finish(n_records: int) -> list:
-        n_lines = count_lines(path, compression, table.info["encoding"])
+        problems = []
+        if decoder is not None and decoder.odd:
+            lines = [n for n, _ in decoder.odd]
+            used = sorted({u for _, u in decoder.odd})
+            table.info["decoded_lines"] = {"encoding": used, "lines": lines[:1000],
+                                           "n": len(lines)}
+            import warnings
+
+            from .exceptions import RepairWarning
+            warnings.warn(
+                f"{path.name}: {len(lines)} line(s) are in another encoding than the rest of "
+                f"this {_family(enc)} file and were decoded as {' / '.join(used)}, each line on "
+                f"its own: file lines {_span_text(lines)}. Check their text; re-save the file "
+                "in one encoding to silence this.", RepairWarning, stacklevel=4)
+        n_lines = facts.n_lines if facts is not None else \
+            count_lines(path, compression, table.info["encoding"])
         table.info["n_lines"] = n_lines
-        if n_lines != h + 1 + n_records:
-            # a quoted field spans lines (or old Mac \r line ends): line numbers are not exact
-            table.counting = RowCounting(
-                "data record", 1,
-                "data records are 1-based and counted after the column-name header row "
-                "(file lines are not exact: a quoted field spans several lines)")
         bad = table.info.pop("bad_rows", [])
-        if not bad:
-            return []
-        return [("wrong_field_count", "(whole record)", [],
-                 [f"{b['fields']} fields, first field {b['first_field']!r}" for b in bad],
-                 f"{len(header)} fields per record, as in the header (check the delimiter "
-                 "and the quoting)",
-                 "records with a different number of fields than the header; they cannot be "
-                 "read")]
+        odd_quotes = facts is not None and facts.n_quotes % 2 == 1
+        if n_lines != h + 1 + n_records or bad or odd_quotes:
+            lines = decoder if decoder is not None else _text_lines(path, compression, enc)
+            scan = _record_scan(lines, delim, h + 1, header)
+            if len(scan["starts"]) == n_records:
+                # every record named by the file line it starts on
+                table.counting = RowCounting(
+                    "file line", h + 2,
+                    "file lines are 1-based and count the header and any title lines; a "
+                    "record whose quoted field spans lines is named by its first line",
+                    lines=np.frombuffer(scan["starts"], dtype=np.dtype("l")).astype(np.int64))
+            elif n_lines != h + 1 + n_records:
+                table.counting = RowCounting(
+                    "data record", 1,
+                    "data records are 1-based and counted after the column-name header row "
+                    "(file lines are not exact: a quoted field spans several lines)")
+            index = {int(v): i for i, v in enumerate(scan["starts"])} \
+                if scan["merges"] and len(scan["starts"]) == n_records else {}
+            for m in scan["merges"]:
+                pos = [index[m["first"]]] if m["first"] in index else []
+                if m["at_eof"]:
+                    problems.append((
+                        "unclosed_quote", m["column"] or "(whole record)", pos,
+                        [f"quote opened on line {m['quote_line']}, never closed"],
+                        "every quoted field closed; a quote inside a text field doubled (\"\")",
+                        "a quote still open at the end of the file: the lines after it were "
+                        "read as one text (rows would be lost)"))
+                else:
+                    problems.append((
+                        "quote_merges_lines", m["column"] or "(whole record)", pos,
+                        [f"lines {m['first']}-{m['last']} (quote opened on line "
+                         f"{m['quote_line']})"],
+                        "a quoted field may span lines (a multi-line comment) only when no line "
+                        "inside it is a record of its own and it is closed before the next "
+                        "field; a quote inside a text field doubled (\"\")",
+                        "file lines read as one record because a quote opened in this column "
+                        "closes only lines later (" + "; ".join(m["reasons"]) + "): rows would "
+                        "be lost"))
+            if bad and len(scan["wrong"]) == len(bad):
+                merged = {m["first"] for m in scan["merges"]}
+                for b, (line, _) in zip(bad, scan["wrong"]):
+                    b["line"] = line
+                bad = [b for b in bad if b["line"] not in merged]  # reported as merges
+        if bad:
+            problems.append((
+                "wrong_field_count", "(whole record)", [],
+                [(f"file line {b['line']}: " if b.get("line") else "") +
+                 f"{b['fields']} fields, first field {b['first_field']!r}" for b in bad],
+                f"{len(header)} fields per record, as in the header (check the delimiter "
+                "and the quoting)",
+                "records with a different number of fields than the header; they cannot be "
+                "read"))
+        if (d := _delimiter_hint(header, delim)) is not None:
+            problems.append((
+                "wrong_delimiter", header[0][:60], [], [f"delimiter {delim!r}"],
+                f"the header is a single column holding {d!r}: the file looks "
+                f"{ {';': 'semicolon', chr(9): 'tab', '|': 'pipe', ',': 'comma'}[d]}-separated; "
+                f"read it with delimiter={d!r}",
+                "a header that is one column: the delimiter looks wrong"))
+        return problems
 
     table.finish = finish
     return table
+
+
+def _text_lines(path: Path, compression: str | None, enc: str):
+    """Physical lines (\\n, \\r\\n or \\r) of the decoded file, line ends kept."""
+    with _open_binary(path, compression) as fh:
+        with io.TextIOWrapper(fh, encoding=enc, newline="") as src:
+            first = True
+            for line in src:
+                if first and line.startswith("\ufeff"):
+                    line = line[1:]
+                first = False
+                yield line
 
 
 # --------------------------------------------------------------------------- Excel

@@ -433,11 +433,11 @@ def test_rows_are_named_as_the_file_numbers_them(tmp_path):
     with pytest.raises(DataValidationError, match="SPSS case 3"):
         read_checked(tmp_path / "s.sav", inst)
 
-    # a quoted field over two lines: file lines are no longer exact -> data records
+    # a quoted field over two lines: each record is named by the file line it starts on
     (tmp_path / "m.csv").write_text('A1,comment\n1,"two\nlines"\n8,x\n', encoding="utf-8")
-    with pytest.raises(DataValidationError, match="data record 2") as info:
+    with pytest.raises(DataValidationError, match="file line 4") as info:
         read_checked(tmp_path / "m.csv", inst)
-    assert info.value.problems[0]["row_counting"] == "data record"
+    assert info.value.problems[0]["row_counting"] == "file line"
 
     with pytest.raises(DataValidationError, match="data row 2"):
         validate_frame(pd.DataFrame({"A1": [1, 8]}), inst)
