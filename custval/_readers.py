@@ -797,6 +797,107 @@ def _text_lines(path: Path, compression: str | None, enc: str):
 
 
 # --------------------------------------------------------------------------- Excel
+#: The largest uncompressed size (bytes, all members of the .xlsx ZIP together) custval
+#: parses: openpyxl reads about 5 MB of sheet XML per second, so 512 MiB is about 100 s.
+#: A larger workbook is refused (export it as CSV, or raise this value knowingly).
+MAX_XLSX_XML_BYTES = 512 << 20
+
+_COL = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
+_MERGE = re.compile(rb'<mergeCell\s[^>]*ref="([A-Z]{1,3})(\d+):([A-Z]{1,3})(\d+)"')
+_FORMULA = re.compile(rb"<f[\s>/]")
+
+
+def _col_number(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def _check_xlsx_size(path: Path) -> int:
+    """Uncompressed size of the workbook's ZIP members; refuse above MAX_XLSX_XML_BYTES."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        total = sum(i.file_size for i in zf.infolist())
+    if total > MAX_XLSX_XML_BYTES:
+        raise DataValidationError(
+            f"{path.name}: the workbook inflates to {total / 2**20:,.0f} MiB of XML, more than "
+            f"the {MAX_XLSX_XML_BYTES / 2**20:,.0f} MiB custval parses "
+            "(custval._readers.MAX_XLSX_XML_BYTES; parsing takes about 1 s per 5 MB). Export "
+            "the sheet as CSV (read in bounded time and memory) or raise that limit.",
+            [{"rule": "xlsx_too_large", "file": path.name, "values": [total],
+              "allowed": f"at most {MAX_XLSX_XML_BYTES} bytes uncompressed"}], path=path)
+    return total
+
+
+def _sheet_facts(path: Path, member: str) -> tuple[list[tuple[str, int, int]], list]:
+    """One streaming pass over a sheet's XML: cells holding a formula without a cached
+    value (column letters, column number, row) and the merged ranges
+    (first col, first row, last col, last row)."""
+    import zipfile
+
+    no_value: list[tuple[str, int, int]] = []
+    merges = []
+    carry = b""
+    with zipfile.ZipFile(path) as zf, zf.open(member) as fh:
+        while True:
+            block = fh.read(4 << 20)
+            data = carry + block
+            cut = data.rfind(b"</c>") + 4 if block else len(data)
+            if cut < 4:
+                cut = 0 if block else len(data)
+            part, carry = data[:cut], data[cut:]
+            if b"<f" in part:
+                for m in _FORMULA.finditer(part):
+                    start = part.rfind(b"<c", 0, m.start())
+                    end = part.find(b"</c>", m.start())
+                    cell = part[start:end if end >= 0 else len(part)]
+                    if b"<v>" in cell or b"<is>" in cell:
+                        continue
+                    r = _COL.search(cell, 0, 200)
+                    if r is not None:
+                        letters = r.group(1).decode()
+                        no_value.append((letters, _col_number(letters), int(r.group(2))))
+            if not block:
+                break
+            if len(carry) > (64 << 20):  # no cell end in 64 MiB: not worth holding
+                carry = carry[-(1 << 20):]
+    # mergeCells follow sheetData: they are in the last part read
+    for m in _MERGE.finditer(data[-(16 << 20):]):
+        merges.append((_col_number(m.group(1).decode()), int(m.group(2)),
+                       _col_number(m.group(3).decode()), int(m.group(4))))
+    return sorted(set(no_value), key=lambda t: (t[2], t[1])), merges
+
+
+def _merged_header(head: list[list[str]], merges: list, h: int) -> list[str] | None:
+    """Column names combined from two header rows when Excel row h+1 holds question texts
+    merged over several columns and the row below the statement texts: ``"question -
+    statement"`` (read by the ``text`` header rule as ``question - item text``)."""
+    if h + 1 >= len(head):
+        return None
+    row = h + 1  # Excel row of the question texts
+    spans = [(c1, c2) for c1, r1, c2, r2 in merges if r1 == row == r2 and c2 > c1]
+    if not spans:
+        return None
+    top, below = head[h], head[h + 1]
+    width = max(len(top), len(below))
+    top = top + [""] * (width - len(top))
+    below = below + [""] * (width - len(below))
+    names = []
+    for j in range(width):
+        span = next((s for s in spans if s[0] <= j + 1 <= s[1]), None)
+        q = top[span[0] - 1].strip() if span else ""
+        s = below[j].strip()
+        if span and q and s:
+            names.append(f"{q} - {s}")
+        else:
+            names.append(top[j].strip() or s)
+    while names and names[-1] == "":
+        names.pop()
+    return names
+
+
 def _cell_text(v) -> str:
     if v is None:
         return ""
@@ -815,9 +916,19 @@ def _cell_text(v) -> str:
 
 def read_xlsx_table(path: Path, wanted: set[str], *, sheet, header_row: int | None,
                     chunksize: int = CHUNK_ROWS) -> RawTable:
-    """Excel workbook, streamed row by row (openpyxl read-only mode) in chunks of strings."""
+    """Excel workbook, streamed row by row (openpyxl read-only mode) in chunks of strings.
+
+    Before parsing, the workbook's uncompressed size is checked against
+    :data:`MAX_XLSX_XML_BYTES`, and one streaming pass over the sheet's XML finds the
+    formula cells that have no cached value (they read as empty: each is an error naming
+    the cell) and the merged cells.  When the row of the column names has question texts
+    merged over several columns and the row below holds the statement texts, the two
+    rows are combined as ``"question - statement"`` and the second row is reported in the
+    preamble.
+    """
     import openpyxl
 
+    _check_xlsx_size(path)
     wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
         if sheet is None:
@@ -829,9 +940,11 @@ def read_xlsx_table(path: Path, wanted: set[str], *, sheet, header_row: int | No
                 raise DataValidationError(
                     f"{path.name}: no sheet {sheet!r}; the sheets are {wb.sheetnames}.", path=path)
             ws = wb[sheet]
+        member = getattr(ws, "_worksheet_path", None)
+        no_value, merges = _sheet_facts(path, member) if member else ([], [])
         rows_iter = ws.iter_rows(min_row=1, values_only=True)
         head: list[list[str]] = []
-        limit = max(_HEADER_SEARCH_ROWS, header_row or 0)
+        limit = max(_HEADER_SEARCH_ROWS, (header_row or 0) + 1)
         for r in rows_iter:
             head.append([_cell_text(v) for v in r])
             if len(head) >= limit:
@@ -843,11 +956,21 @@ def read_xlsx_table(path: Path, wanted: set[str], *, sheet, header_row: int | No
     if not head:
         wb.close()
         raise DataValidationError(f"{path.name}: sheet {sheet_name!r} is empty.", path=path)
-    h = header_row - 1 if header_row is not None else find_header(head, wanted)[0]
-    header = [c.strip() for c in head[h]]
+    if header_row is not None:
+        h = header_row - 1
+    else:
+        h, hits = find_header(head, wanted)
+        if hits == 0 and merges:  # no column names: the first row with merged question texts
+            rows = sorted({r1 for c1, r1, c2, r2 in merges if r1 == r2 and c2 > c1
+                           and r1 <= len(head) - 1})
+            h = rows[0] - 1 if rows else h
+    combined = _merged_header(head, merges, h)
+    n_header_rows = 2 if combined is not None else 1
+    header = combined if combined is not None else [c.strip() for c in head[h]]
     while header and header[-1] == "":
         header.pop()
-    if {"respondent id", "collector id"} <= {c.casefold() for c in header} and h + 1 < len(head):
+    if combined is None and {"respondent id", "collector id"} <= {c.casefold() for c in header} \
+            and h + 1 < len(head):
         # SurveyMonkey: a matrix question at the end has its text only above its first
         # column; the row below names the other columns (see _platforms)
         below = head[h + 1]
@@ -856,6 +979,11 @@ def read_xlsx_table(path: Path, wanted: set[str], *, sheet, header_row: int | No
     width = len(header)
     preamble = [(i + 1, "title or note row above the column-name header" if any(head[i])
                  else "blank row above the column-name header") for i in range(h)]
+    if combined is not None:
+        preamble.append((h + 2, "second column-name row (statement texts under the question "
+                                "texts merged over several columns; combined as 'question - "
+                                "statement')"))
+    first = h + 1 + n_header_rows  # Excel row of the first record
     extra: list[int] = []
 
     def frame(rows: list[list[str]], start: int) -> pd.DataFrame:
@@ -870,7 +998,7 @@ def read_xlsx_table(path: Path, wanted: set[str], *, sheet, header_row: int | No
     def chunks():
         try:
             start = 0
-            buf = head[h + 1:]
+            buf = head[first - 1:]
             for r in rows_iter:
                 buf.append([_cell_text(v) for v in r])
                 if len(buf) >= chunksize:
@@ -883,18 +1011,45 @@ def read_xlsx_table(path: Path, wanted: set[str], *, sheet, header_row: int | No
             wb.close()
 
     info = {"sheet": sheet_name, "header_row": h + 1}
-    counting = RowCounting("Excel row", h + 2, "Excel rows are the row numbers Excel shows")
+    if combined is not None:
+        info["header_rows"] = [h + 1, h + 2]
+        info["merged_header"] = [f"{_col_letters(c1)}{r1}:{_col_letters(c2)}{r2}"
+                                 for c1, r1, c2, r2 in merges if r1 == r2 == h + 1]
+    counting = RowCounting("Excel row", first, "Excel rows are the row numbers Excel shows")
     table = RawTable("xlsx", header, chunks(), counting, info, preamble=preamble)
 
     def finish(n):
-        if not extra:
-            return []
-        return [("cells_without_header", "(right of the last named column)", extra,
-                 ["" for _ in extra], f"data only in the {width} named columns",
-                 "rows with values in columns that have no header name")]
+        problems = []
+        if extra:
+            problems.append(("cells_without_header", "(right of the last named column)", extra,
+                             ["" for _ in extra], f"data only in the {width} named columns",
+                             "rows with values in columns that have no header name"))
+        allowed = ("cells with values; open the workbook in Excel or LibreOffice and save it "
+                   "(that stores the formulas' results), or replace the formulas by values")
+        what = ("formula cells without a stored result (the workbook was written by a program "
+                "that does not compute formulas): their values are unknown, not missing")
+        for letters, col, row in no_value:
+            if row >= first and col <= width:
+                problems.append(("formula_without_value", header[col - 1] or f"column {letters}",
+                                 [row - first], [f"{sheet_name}!{letters}{row}"], allowed, what))
+            elif row < first:
+                problems.append(("formula_without_value", "(column-name rows)", [],
+                                 [f"{sheet_name}!{letters}{row}"], allowed, what))
+        if no_value:
+            table.info["formula_cells_without_value"] = [f"{letters}{row}" for letters, _, row
+                                                         in no_value[:1000]]
+        return problems
 
     table.finish = finish
     return table
+
+
+def _col_letters(n: int) -> str:
+    s = ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        s = chr(65 + r) + s
+    return s
 
 
 # --------------------------------------------------------------------------- SPSS
@@ -1041,22 +1196,85 @@ def read_parquet_table(path: Path, *, chunksize: int) -> RawTable:
 
 
 # --------------------------------------------------------------------------- entry
+_FORMAT_NAMES = {"csv": "delimited text (CSV/TSV)", "xlsx": "an Excel .xlsx workbook",
+                 "sav": "an SPSS .sav file", "dta": "a Stata .dta file",
+                 "parquet": "a Parquet file"}
+
+
+def _read_errors() -> tuple[type[BaseException], ...]:
+    """What the parsers raise on a damaged, truncated or mislabelled file."""
+    import xml.etree.ElementTree as ET
+    import zipfile
+    import zlib
+
+    errors: list[type[BaseException]] = [OSError, EOFError, ValueError, KeyError, IndexError,
+                                         TypeError, zipfile.BadZipFile, zlib.error,
+                                         ET.ParseError, UnicodeError, csv.Error]
+    try:
+        import pyreadstat
+
+        errors += [pyreadstat.ReadstatError, pyreadstat.PyreadstatError]
+    except (ImportError, AttributeError):
+        pass
+    try:
+        import pyarrow as pa
+
+        errors.append(pa.ArrowException)
+    except ImportError:
+        pass
+    return tuple(errors)
+
+
+def _unreadable(path: Path, fmt: str, compression: str | None, err: BaseException):
+    what = _FORMAT_NAMES.get(fmt, fmt)
+    if compression:
+        what = f"{compression}-compressed {what}"
+    return DataValidationError(
+        f"{path.name}: cannot be read as {what}: the file is damaged, truncated or not what "
+        f"its first bytes say ({type(err).__name__}: {str(err)[:200]}). Check that the "
+        "download or copy is complete, or export the data again.",
+        [{"rule": "unreadable_file", "file": path.name, "format": fmt,
+          "compression": compression, "error": type(err).__name__}], path=path)
+
+
+def _guarded(chunks, path: Path, fmt: str, compression: str | None):
+    """The chunks of a reader; a parser's error becomes a DataValidationError."""
+    try:
+        yield from chunks
+    except DataValidationError:
+        raise
+    except _read_errors() as err:
+        raise _unreadable(path, fmt, compression, err) from err
+
+
 def open_table(path: Path, wanted: set[str], *, encoding=None, delimiter=None, decimal=None,
                sheet=None, header_row=None, chunksize: int = CHUNK_ROWS) -> RawTable:
-    """Open `path` in whatever survey format it is; `wanted` are column names to find the header."""
+    """Open `path` in whatever survey format it is; `wanted` are column names to find the header.
+
+    A file the parser cannot read (damaged, truncated, mislabelled) is a
+    :class:`~custval.exceptions.DataValidationError` naming the file and the format (rule
+    ``unreadable_file``), raised here or while the chunks are read.
+    """
     fmt, compression = detect_format(path)
-    if fmt == "csv":
-        table = read_csv_table(path, compression, wanted, encoding=encoding, delimiter=delimiter,
-                               decimal=decimal, header_row=header_row, chunksize=chunksize)
-    elif fmt == "xlsx":
-        table = read_xlsx_table(path, wanted, sheet=sheet, header_row=header_row,
-                                chunksize=chunksize)
-    elif fmt == "sav":
-        table = read_sav_table(path, encoding=encoding, chunksize=chunksize)
-    elif fmt == "dta":
-        table = read_dta_table(path, encoding=encoding, chunksize=chunksize)
-    else:
-        table = read_parquet_table(path, chunksize=chunksize)
+    try:
+        if fmt == "csv":
+            table = read_csv_table(path, compression, wanted, encoding=encoding,
+                                   delimiter=delimiter, decimal=decimal, header_row=header_row,
+                                   chunksize=chunksize)
+        elif fmt == "xlsx":
+            table = read_xlsx_table(path, wanted, sheet=sheet, header_row=header_row,
+                                    chunksize=chunksize)
+        elif fmt == "sav":
+            table = read_sav_table(path, encoding=encoding, chunksize=chunksize)
+        elif fmt == "dta":
+            table = read_dta_table(path, encoding=encoding, chunksize=chunksize)
+        else:
+            table = read_parquet_table(path, chunksize=chunksize)
+    except DataValidationError:
+        raise
+    except _read_errors() as err:
+        raise _unreadable(path, fmt, compression, err) from err
+    table.chunks = _guarded(table.chunks, path, fmt, compression)
     return table
 
 
