@@ -70,9 +70,9 @@ import pandas as pd
 from . import _platforms, _readers
 from ._pii import detect_personal_columns, mask_value
 from ._readers import RowCounting
-from .exceptions import DataValidationError, PersonalDataWarning, SpecificationError
+from .exceptions import DataValidationError, PersonalDataWarning, RepairWarning, SpecificationError
 
-__all__ = ["EXCLUDABLE", "read_survey", "validate_frame"]
+__all__ = ["EXCLUDABLE", "excluded_rows", "read_survey", "validate_frame"]
 
 #: Reasons a caller may name in ``exclude=``.
 EXCLUDABLE = ("preview", "test", "spam", "unfinished")
@@ -81,7 +81,10 @@ _SHOW = 10  # offending values / rows shown per problem in the message
 _KEEP = 50  # offending values / rows kept per problem in ``problems``
 _ROWS_IN_ATTRS = 1000  # excluded / flagged row numbers kept per reason in df.attrs
 _TOTAL_WORDS = {"total", "totals", "sum", "summa", "yhteensä", "grand total", "average",
-                "mean", "keskiarvo", "kaikki yhteensä"}
+                "mean", "keskiarvo", "kaikki yhteensä",
+                # summary rows under a table: counts, spreads, medians (English and Finnish)
+                "count", "respondents", "vastaajia", "vastaajat", "vastaajamäärä", "median",
+                "mediaani", "std", "sd", "standard deviation", "keskihajonta", "yht."}
 # codes survey tools and analysts use for missing / don't know
 _MISSING_LOOKING = (-1.0, -2.0, -3.0, -7.0, -8.0, -9.0, -77.0, -88.0, -98.0, -99.0, -999.0,
                     9.0, 77.0, 88.0, 98.0, 99.0, 999.0, 9999.0)
@@ -563,6 +566,7 @@ def _validate(chunks, src: _Source, spec: _Spec, *, id_column, columns, exclude,
     kpos_acc: list[np.ndarray] = []
     rows_read = 0
     first = True
+    summary: dict[int, str] = {}  # totals / summary rows: position -> their label
     for chunk, start in chunks:
         m = len(chunk)
         rows_read += m
@@ -586,10 +590,11 @@ def _validate(chunks, src: _Source, spec: _Spec, *, id_column, columns, exclude,
             for j in {first_col, id_pos} - {None}:
                 if j in item_of:
                     continue
-                tot = _as_text(chunk.iloc[:, j]).str.strip().str.lower().isin(
-                    _TOTAL_WORDS).to_numpy(dtype=bool) & ~drop
+                cell = _as_text(chunk.iloc[:, j]).str.strip()
+                tot = cell.str.lower().isin(_TOTAL_WORDS).to_numpy(dtype=bool) & ~drop
                 drop |= tot
                 reason[tot] = "totals row"
+                summary.update(zip(positions[tot].tolist(), cell[tot].tolist()))
         done: dict[str, np.ndarray] = {}
         for why, j, fn in statuses:
             f = fn(_as_text(chunk.iloc[:, j])).to_numpy(dtype=bool) & ~drop
@@ -690,9 +695,28 @@ def _validate(chunks, src: _Source, spec: _Spec, *, id_column, columns, exclude,
         "id_column": id_column,
         "item_dtype": "float64 (NaN = missing)",
     }
+    if summary:
+        _report_summary_rows(prov, summary, src)
     if log.problems:
         raise _error(log, src, spec, prov)
     return df, prov
+
+
+def _report_summary_rows(prov: dict, summary: dict[int, str], src: _Source) -> None:
+    """Totals / summary rows (a "Keskiarvo" mean row, a "Vastaajia" count row) are left
+    out: their labels go to ``excluded`` and each is named in a RepairWarning."""
+    pos = sorted(summary)
+    nums = [int(x) for x in src.counting.number(pos)]
+    labels = [summary[p] for p in pos]
+    for e in prov["excluded"]:
+        if e["reason"] == "totals row":
+            e["labels"] = labels[:_ROWS_IN_ATTRS]
+    shown = ", ".join(f"{n} ({lab!r})" for n, lab in zip(nums[:_SHOW], labels[:_SHOW]))
+    more = f" and {len(nums) - _SHOW} more" if len(nums) > _SHOW else ""
+    kind = src.counting.plural() if len(nums) > 1 else src.counting.kind
+    warnings.warn(f"{src.name}: {len(nums)} totals / summary row(s) are not answers and were "
+                  f"left out: {kind} {shown}{more} (listed in attrs['custval']['excluded'] "
+                  "and by custval.ingest.excluded_rows(df)).", RepairWarning, stacklevel=4)
 
 
 def _ordered(rule: dict, names: list[str]) -> dict:
@@ -1102,3 +1126,51 @@ def validate_frame(df: pd.DataFrame, instrument, *, id_column: str | None = None
                       "are kept in this frame but left out of write_processed() unless "
                       "personal_data=True.", PersonalDataWarning, stacklevel=2)
     return out
+
+
+def excluded_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """Every row of the source that is not in `df`, one per line: title and blank rows
+    above the header, extra header rows, blank rows, totals / summary rows (with their
+    label) and excluded responses.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A frame returned by :func:`read_survey` or :func:`validate_frame`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``row`` (numbered as the file numbers them), ``row_counting``,
+        ``reason`` and ``label`` (the first cell of a totals row, else empty), in
+        row order.  Rows above the column names are numbered as file lines / Excel
+        rows even when the records are numbered otherwise.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, warnings, custval
+    >>> inst = custval.Instrument.from_dict({"A": ["A1", "A2"]}, scale=(1, 5))
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
+    >>> _ = p.write_text("Kysely 2024\\nid;A1;A2\\n1;1;2\\n2;3;4\\nKeskiarvo;2;3\\n",
+    ...                  encoding="utf-8")
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     df = custval.read_survey(p, inst, id_column="id")
+    >>> print(w[0].message)
+    t.csv: 1 totals / summary row(s) are not answers and were left out: file line 5 ('Keskiarvo') ...
+    >>> excluded_rows(df)[["row", "reason", "label"]].to_numpy().tolist()
+    [[1, 'title or note line above the column-name header', ''], [5, 'totals row', 'Keskiarvo']]
+    >>> # In R: no equivalent (rows dropped by hand are not listed)
+    """
+    prov = df.attrs.get("custval") or {}
+    kind = prov.get("row_counting", "data row")
+    out = []
+    for p in prov.get("preamble", []):
+        above = "Excel row" if kind == "Excel row" else "file line"
+        out.append((int(p["row"]), above, p["reason"], ""))
+    for e in prov.get("excluded", []):
+        labels = e.get("labels") or [""] * len(e["rows"])
+        out += [(int(r), kind, e["reason"], lab) for r, lab in zip(e["rows"], labels)]
+    out.sort(key=lambda t: t[0])
+    return pd.DataFrame(out, columns=["row", "row_counting", "reason", "label"]).astype(
+        {"row": "int64"})

@@ -18,7 +18,7 @@ import pytest
 
 import custval
 from custval import DataValidationError
-from custval.exceptions import PersonalDataWarning, SpecificationError
+from custval.exceptions import PersonalDataWarning, RepairWarning, SpecificationError
 from custval.ingest import read_survey, validate_frame
 
 INST = F.make_instrument()
@@ -353,7 +353,9 @@ def test_titles_blank_and_totals_rows_are_reported(tmp_path):
     path = tmp_path / "t.csv"
     path.write_text("Asiakaskysely 2024\n\nid;A1;A2\n1;1;2\n\n2;3;4\nYhteensä;4;6\n",
                     encoding="utf-8")
-    df = read_checked(path, inst, id_column="id")
+    # the totals row is named with its label in a warning (no longer only in attrs)
+    with pytest.warns(RepairWarning, match=r"file line 7 \('Yhteensä'\)"):
+        df = read_checked(path, inst, id_column="id")
     prov = df.attrs["custval"]
     assert df["id"].tolist() == [1, 2]
     assert prov["preamble"] == [{"row": 1, "reason": "title or note line above the column-name "
@@ -361,6 +363,7 @@ def test_titles_blank_and_totals_rows_are_reported(tmp_path):
                                              "column-name header"}]
     ex = {e["reason"]: e["rows"] for e in prov["excluded"]}
     assert ex == {"blank row": [5], "totals row": [7]}
+    assert prov["excluded"][-1]["labels"] == ["Yhteensä"]
     assert prov["rows_read"] == 4 == prov["rows_returned"] + prov["rows_excluded"]
 
 
