@@ -96,6 +96,43 @@ class RawTable:
     finish: object = None  # callable(n_records) run after the last chunk (CSV line check)
 
 
+# --------------------------------------------------------------------------- item arrays
+class ColumnBuffer:
+    """float64 values appended chunk by chunk into one array.
+
+    Sized by ``capacity`` (the records the source says it holds) and doubled when more
+    come: the column is never held twice, as concatenating the chunks at the end would
+    (pages of the unused tail are never touched, so they take no memory).
+
+    Examples
+    --------
+    >>> b = ColumnBuffer(2)
+    >>> for part in ([1.0, 2.0], [3.0]):
+    ...     b.append(np.array(part))
+    >>> b.values().tolist()
+    [1.0, 2.0, 3.0]
+    """
+
+    def __init__(self, capacity: int = 0):
+        self._data = np.empty(max(int(capacity), 16), dtype=np.float64)
+        self._n = 0
+
+    def append(self, values: np.ndarray) -> None:
+        need = self._n + len(values)
+        if need > len(self._data):
+            grown = np.empty(max(need, 2 * len(self._data)), dtype=np.float64)
+            grown[:self._n] = self._data[:self._n]
+            self._data = grown
+        self._data[self._n:need] = values
+        self._n = need
+
+    def values(self) -> np.ndarray:
+        """The values appended (a view; the buffer is handed over)."""
+        out = self._data[:self._n]
+        self._data = np.empty(0, dtype=np.float64)
+        return out
+
+
 # --------------------------------------------------------------------------- hashing
 def file_sha256(path: Path) -> tuple[str, int]:
     """SHA-256 hex digest and size in bytes, read in 1 MiB blocks."""
@@ -338,11 +375,12 @@ def _text_facts(path: Path, compression: str | None, enc: str) -> _TextFacts:
             cut = len(data) if not block else _split_block(data)
             done, carry = data[:cut], data[cut:]
             if done:
-                facts.n_lines += done.count(b"\n") + done.count(b"\r") - done.count(b"\r\n")
+                n_cr = done.count(b"\r")
+                facts.n_lines += done.count(b"\n") + n_cr - (done.count(b"\r\n") if n_cr else 0)
                 if done[-1:] not in (b"\n", b"\r"):
                     facts.n_lines += 1  # the last line without a line end
                 facts.n_quotes += done.count(b'"')
-                if not facts.mixed:
+                if not facts.mixed and not done.isascii():
                     if utf8:
                         try:
                             done.decode("utf-8")
@@ -645,6 +683,8 @@ def read_csv_table(path: Path, compression: str | None, wanted: set[str], *,
                 "or pass encoding=None to decode them one by one.", path=path)
         if not enc_given:
             decoder = _LineDecoder(path, compression, enc)
+    if facts is not None:
+        info["rows_hint"] = max(0, facts.n_lines - h - 1)
     names = [f"__c{i}" for i in range(len(header))]
     avg_line = max(8, len(text.encode("utf-8")) // max(1, len(text.splitlines())))
     block = int(min(64 << 20, max(1 << 16, chunksize * avg_line)))
@@ -689,6 +729,9 @@ def read_csv_table(path: Path, compression: str | None, wanted: set[str], *,
                     frame.columns = range(len(names))
                     yield frame, start
                     start += len(frame)
+                    del frame
+            del reader
+            pa.default_memory_pool().release_unused()  # the chunks' buffers, back to the system
         except (pa.ArrowInvalid, UnicodeDecodeError, OSError, EOFError) as err:
             what = "gzip-compressed " if compression else ""
             raise DataValidationError(
@@ -1085,7 +1128,7 @@ def read_sav_table(path: Path, *, encoding: str | None, chunksize: int = CHUNK_R
             yield pd.DataFrame({i: pd.Series([], dtype=float) for i in range(len(columns))}), 0
 
     info = {"file_encoding": meta.file_encoding, "file_label": meta.file_label,
-            "num_rows": meta.number_rows,
+            "num_rows": meta.number_rows, "rows_hint": meta.number_rows or 0,
             "variable_labels": {str(c): str(lab) for c, lab in (meta.column_names_to_labels or {}).items()
                                 if lab}}
     counting = RowCounting("SPSS case", 1, "SPSS cases are 1-based, as in SPSS's Data View")
@@ -1163,7 +1206,7 @@ def read_dta_table(path: Path, *, encoding: str | None, chunksize: int = CHUNK_R
             else:
                 labels.setdefault(str(k), {})[float(code)] = str(lab)
     info = {"file_encoding": meta.file_encoding, "file_label": meta.file_label,
-            "num_rows": meta.number_rows,
+            "num_rows": meta.number_rows, "rows_hint": meta.number_rows or 0,
             "variable_labels": {str(c): str(lab) for c, lab in (meta.column_names_to_labels or {}).items()
                                 if lab},
             "extended_missing": "Stata's .a-.z in numeric columns are missing values"}
@@ -1192,7 +1235,8 @@ def read_parquet_table(path: Path, *, chunksize: int) -> RawTable:
         pf.close()
 
     counting = RowCounting("data row", 1, "data rows are 1-based positions in the file")
-    return RawTable("parquet", columns, chunks(), counting, {"num_rows": pf.metadata.num_rows})
+    return RawTable("parquet", columns, chunks(), counting, {"num_rows": pf.metadata.num_rows,
+                                                      "rows_hint": pf.metadata.num_rows})
 
 
 # --------------------------------------------------------------------------- entry

@@ -488,6 +488,7 @@ class _Source:
     missing_rule: tuple = ("spss_user_missing", "codes the SPSS file declares user-missing are missing")
     extra_header_rows: int = 0  # rows below the header known to be header rows (SurveyMonkey)
     extra_header_reason: str = ""
+    rows_hint: int = 0  # records the source holds, when known (sizes the item arrays)
 
 
 _SPSS_MISSING_RULE = _Source.missing_rule
@@ -562,7 +563,9 @@ def _validate(chunks, src: _Source, spec: _Spec, *, id_column, columns, exclude,
 
     excluded: dict[str, list[int]] = {}
     flagged: dict[str, list[int]] = {}
-    acc: list[list] = [[] for _ in names]
+    # item codes go straight into one growing float64 array per item (no copy at the end)
+    acc: list = [_readers.ColumnBuffer(src.rows_hint) if j in item_of else []
+                 for j in range(len(names))]
     kpos_acc: list[np.ndarray] = []
     rows_read = 0
     first = True
@@ -630,7 +633,7 @@ def _validate(chunks, src: _Source, spec: _Spec, *, id_column, columns, exclude,
     for j in range(len(names)):
         pieces, acc[j] = acc[j], []
         if j in item_of:
-            data[j] = pd.Series(np.concatenate(pieces) if pieces else np.empty(0), dtype="float64")
+            data[j] = pd.Series(pieces.values(), dtype="float64", copy=False)
         elif not pieces:
             data[j] = pd.Series([], dtype="str")
         else:
@@ -1032,7 +1035,7 @@ def read_survey(path, instrument, *, id_column: str | None = None, sheet=None,
     src = _Source(name=path.name, path=path, columns=table.columns, counting=table.counting,
                   decimal=table.info.get("decimal", "."), string_table=table.format in
                   ("csv", "xlsx"), user_missing=table.user_missing,
-                  value_labels=table.value_labels)
+                  value_labels=table.value_labels, rows_hint=table.info.get("rows_hint") or 0)
     if table.format == "dta":
         src.missing_rule = _STATA_MISSING_RULE
     src.extra_header_rows, src.extra_header_reason = (plan.extra_header_rows,
