@@ -214,7 +214,23 @@ def _decode_sample(sample: bytes, encoding: str) -> str:
     return codecs.getincrementaldecoder(encoding)(errors="replace").decode(sample, final=False)
 
 
+class _csv_field_limit:
+    """Python's csv module refuses fields over 128 KiB; a long header line or a quote
+    left open over many lines holds longer ones (restored afterwards)."""
+
+    def __enter__(self):
+        self.old = csv.field_size_limit(2**31 - 1)
+
+    def __exit__(self, *exc):
+        csv.field_size_limit(self.old)
+
+
 def _rows_of(text: str, delimiter: str, limit: int) -> list[list[str]]:
+    with _csv_field_limit():
+        return _rows_of_text(text, delimiter, limit)
+
+
+def _rows_of_text(text: str, delimiter: str, limit: int) -> list[list[str]]:
     rows = []
     lines = text.splitlines()
     if lines and not text.endswith(("\n", "\r")):
@@ -504,6 +520,11 @@ def _multiline_field(text: str, delim: str) -> int | None:
 
 
 def _record_scan(lines, delim: str, skip: int, header: list[str]) -> dict:
+    with _csv_field_limit():
+        return _record_scan_limited(lines, delim, skip, header)
+
+
+def _record_scan_limited(lines, delim: str, skip: int, header: list[str]) -> dict:
     """Walk the records after the header with Python's csv module, noting the file line
     each record starts on and every record that spans lines.  A record spanning lines is
     fine when its quoted field legitimately holds line ends (a free-text comment); it is
