@@ -366,7 +366,7 @@ WRITERS = {
     "dta": (_dta, "d.dta", "a Stata .dta file"),
     "parquet": (F.write_parquet, "p.parquet", "a Parquet file"),
     "xlsx": (F.write_xlsx_two_headers, "x.xlsx", "an Excel .xlsx workbook"),
-    "gz": (F.write_csv_gzip, "c.csv.gz", "gzip-compressed delimited text"),
+    "gz": (F.write_csv_gzip, "c.csv.gz", "gzip-compressed delimited text (CSV/TSV)"),
 }
 
 
