@@ -11,14 +11,20 @@ decides and reports.  Stata's extended missing values ``.a``-``.z`` are handed
 on the same way: as the double codes Stata itself stores for them
 (:data:`STATA_MISSING`), declared user-missing for every numeric column.
 
-Files are opened read-only and never written, renamed or added to.
+Files are opened read-only and never written, renamed or added to.  A file the
+parser cannot read (damaged, truncated, mislabelled) is a DataValidationError
+naming the file and the format (rule ``unreadable_file``), the parser's error
+chained.  Work is bounded: an ``.xlsx`` that inflates beyond
+:data:`MAX_XLSX_XML_BYTES` is refused before parsing; the header is looked for in
+a sample that grows past 256 KiB up to :data:`MAX_SAMPLE_BYTES` for long header lines.
 
 Row counting (used in every message):
 
 * CSV/TSV: ``file line`` -- the 1-based line in the file, header and title
-  lines included.  When a quoted field spans several lines this is not
-  well defined, and rows are named as ``data record`` (1-based, counted after
-  the column-name header row) instead.
+  lines included.  When a quoted field spans several lines (a multi-line
+  comment) every record is named by the line it starts on; only if Python's csv
+  module and pyarrow disagree on the records are rows named as ``data record``
+  (1-based, counted after the column-name header row) instead.
 * Excel: ``Excel row`` -- the row number shown by Excel.
 * SPSS: ``SPSS case`` -- 1-based case number in SPSS's Data View.
 * Stata: ``Stata observation`` -- 1-based observation number (``_n``), as in

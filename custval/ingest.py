@@ -41,6 +41,22 @@ The rules
     * Rows are named the way the file numbers them: ``file line`` (CSV, 1-based,
       header included), ``Excel row``, ``SPSS case``, ``Stata observation``,
       ``data row`` (Parquet and frames, 1-based); every message says which.
+    * Rows read = records in the file: a quote that merges lines which are
+      records of their own (a stray ``"`` in a comment), or that is still open
+      at the end of the file, is an error naming the lines (rules
+      ``quote_merges_lines``, ``unclosed_quote``); a quoted multi-line comment
+      is read, and its record is named by the line it starts on.
+    * A text file is decoded line by line when its lines are not all in one
+      encoding (UTF-8 first, else cp1252); every such line is named in a
+      :class:`~custval.exceptions.RepairWarning` and in
+      ``source["decoded_lines"]``.
+    * Excel formula cells without a stored result, damaged files of any format
+      (``unreadable_file``) and workbooks larger than
+      ``custval._readers.MAX_XLSX_XML_BYTES`` uncompressed are errors.  Totals and
+      summary rows ("Keskiarvo", "Vastaajia", ...) are named with their label in a
+      RepairWarning; :func:`excluded_rows` lists every row not returned.  Question
+      texts merged over columns above a row of statement texts are combined as
+      ``"question - statement"``.
     * Columns that look like personal data are named (never their values) in
       the provenance and a :class:`~custval.exceptions.PersonalDataWarning`;
       :func:`custval.write_processed` leaves them out unless asked.
@@ -857,7 +873,10 @@ def read_survey(path, instrument, *, id_column: str | None = None, sheet=None,
         Override detection (detected values are recorded in the provenance).
     header_row : int, optional
         1-based file line / Excel row holding the column names; by default the
-        row (among the first 20) that names most items.
+        row (among the first 20) that names most items.  In Excel, question texts
+        merged over several columns in that row are combined with the statement
+        texts of the row below (``"question - statement"``, matched by the
+        ``text`` header rule); the second row is listed in ``preamble``.
     columns : mapping, optional
         Rename file columns to item ids, ``{"Q5_1": "VAL1", ...}``.
     exclude : iterable of {"preview", "test", "spam", "unfinished"}
