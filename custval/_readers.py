@@ -348,13 +348,15 @@ def _is_utf8(enc: str) -> bool:
 
 def _decode_line(line: bytes, primary: str) -> tuple[str, str]:
     """(text, encoding used) of one line: UTF-8 first, cp1252 (latin-1 for the bytes cp1252
-    leaves undefined) for a line that is not valid UTF-8."""
+    leaves undefined, or when the file is latin-1) for a line that is not valid UTF-8."""
     if line.isascii():
         return line.decode("ascii"), primary
     try:
         return line.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
+    if primary == "latin-1":  # a latin-1 file stays latin-1
+        return line.decode("latin-1"), "latin-1"
     try:
         return line.decode(_FALLBACK), _FALLBACK
     except UnicodeDecodeError:
@@ -793,13 +795,15 @@ def read_csv_table(path: Path, compression: str | None, wanted: set[str], *,
         if n_lines != h + 1 + n_records or bad or odd_quotes:
             lines = decoder if decoder is not None else _text_lines(path, compression, enc)
             scan = _record_scan(lines, delim, h + 1, header)
-            if len(scan["starts"]) == n_records:
+            if len(scan["starts"]) == n_records and n_lines != h + 1 + n_records:
                 # every record named by the file line it starts on
                 table.counting = RowCounting(
                     "file line", h + 2,
                     "file lines are 1-based and count the header and any title lines; a "
                     "record whose quoted field spans lines is named by its first line",
                     lines=np.frombuffer(scan["starts"], dtype=np.dtype("l")).astype(np.int64))
+            elif len(scan["starts"]) == n_records:
+                pass  # one line per record: file lines as they are
             elif n_lines != h + 1 + n_records:
                 table.counting = RowCounting(
                     "data record", 1,
@@ -1034,7 +1038,9 @@ def read_xlsx_table(path: Path, wanted: set[str], *, sheet, header_row: int | No
             rows = sorted({r1 for c1, r1, c2, r2 in merges if r1 == r2 and c2 > c1
                            and r1 <= len(head) - 1})
             h = rows[0] - 1 if rows else h
-    combined = _merged_header(head, merges, h)
+    surveymonkey = {"respondent id", "collector id"} <= {c.strip().casefold() for c in head[h]}
+    # SurveyMonkey's two header rows are combined by _platforms (its own rules)
+    combined = None if surveymonkey else _merged_header(head, merges, h)
     n_header_rows = 2 if combined is not None else 1
     header = combined if combined is not None else [c.strip() for c in head[h]]
     while header and header[-1] == "":

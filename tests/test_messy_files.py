@@ -392,3 +392,26 @@ def test_damaged_files_are_custval_errors_naming_file_and_format(tmp_path, fmt, 
     assert err.problems[0]["rule"] == "unreadable_file"
     assert err.problems[0]["format"] == ("csv" if fmt == "gz" else fmt)
     assert err.__cause__ is not None  # the parser's own error is kept
+
+
+def test_surveymonkey_workbook_with_merged_question_keeps_its_own_two_row_rule(tmp_path):
+    import openpyxl
+    from test_ingest_platforms import INST as SM_INST
+    from test_ingest_platforms import ITEMS as SM_ITEMS
+    from test_ingest_platforms import SM_META, draw, sm_rows
+
+    codes = draw(seed=3)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for r in sm_rows(codes):
+        ws.append(list(r))
+    first = len(SM_META) + 1  # the matrix question's text, merged over its columns as exported
+    ws.merge_cells(start_row=1, start_column=first, end_row=1,
+                   end_column=first + len(SM_ITEMS) - 1)
+    path = tmp_path / "Data_All_240601.xlsx"
+    wb.save(path)
+    with pytest.warns(PersonalDataWarning):
+        df = read_checked(path, SM_INST, id_column="Respondent ID")
+    np.testing.assert_array_equal(df[list(SM_ITEMS)].to_numpy(), codes)
+    assert df.attrs["custval"]["platform"]["header_mode"] == "two_rows"
+    assert "header_rows" not in df.attrs["custval"]["source"]
