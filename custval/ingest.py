@@ -1054,7 +1054,7 @@ def read_survey(path, instrument, *, id_column: str | None = None, sheet=None,
     src = _Source(name=path.name, path=path, columns=table.columns, counting=table.counting,
                   decimal=table.info.get("decimal", "."), string_table=table.format in
                   ("csv", "xlsx"), user_missing=table.user_missing,
-                  value_labels=table.value_labels, rows_hint=table.info.get("rows_hint") or 0)
+                  value_labels=table.value_labels, rows_hint=table.info.pop("rows_hint", 0) or 0)
     if table.format == "dta":
         src.missing_rule = _STATA_MISSING_RULE
     src.extra_header_rows, src.extra_header_reason = (plan.extra_header_rows,

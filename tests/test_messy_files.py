@@ -56,6 +56,7 @@ COMMENTS = {
     5: 'Myyjä sanoi "heti", mutta\r\n\r\nmitään ei tapahtunut',  # doubled quotes, blank line
     9: "Kiitos!",
     17: "Hinnat: ok\nHenkilökunta: erinomainen\nParkki: huono",
+    29: "Viimeinen vastaaja,\nkiitos!",  # the last record of the file spans lines too
 }
 
 
@@ -107,6 +108,7 @@ def test_multiline_comments_are_read_and_rows_keep_their_file_lines(tmp_path):
     prov = df.attrs["custval"]
     assert len(df) == 30 and prov["rows_read"] == 32  # two extra header rows excluded
     assert df["Q_comment"].tolist()[2] == COMMENTS[2]
+    assert df["Q_comment"].tolist()[29] == COMMENTS[29]
     assert df["Q_comment"].tolist()[5] == COMMENTS[5]  # CRLF inside the field kept
     pd.testing.assert_frame_equal(df[list(F.ITEMS)], F.expected_frame(n=30)[list(F.ITEMS)])
     assert prov["row_counting"] == "file line"
