@@ -1135,7 +1135,8 @@ def validate_frame(df: pd.DataFrame, instrument, *, id_column: str | None = None
     cols = [str(c) for c in frame.columns]
     frame.columns = range(frame.shape[1])
     src = _Source(name="<frame>", path=None, columns=cols,
-                  counting=_readers.frame_counting(), decimal=decimal, string_table=True)
+                  counting=_readers.frame_counting(), decimal=decimal, string_table=True,
+                  rows_hint=len(frame))
     out, prov = _validate(iter([(frame, 0)]), src, spec, id_column=id_column, columns=columns,
                           exclude=exclude, integer_codes=integer_codes,
                           convert_other=convert_other)
