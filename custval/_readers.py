@@ -432,6 +432,7 @@ class _LineDecoder:
         self.odd: list[tuple[int, str]] = []
 
     def __iter__(self):
+        self.odd = []
         n = 0
         carry = b""
         with _open_binary(self.path, self.compression) as fh:
@@ -1035,8 +1036,10 @@ def read_xlsx_table(path: Path, wanted: set[str], *, sheet, header_row: int | No
     else:
         h, hits = find_header(head, wanted)
         if hits == 0 and merges:  # no column names: the first row with merged question texts
+            def named(r):  # cells with text in Excel row r (a merged title has one)
+                return sum(1 for c in head[r - 1] if c.strip()) if r <= len(head) else 0
             rows = sorted({r1 for c1, r1, c2, r2 in merges if r1 == r2 and c2 > c1
-                           and r1 <= len(head) - 1})
+                           and r1 < len(head) and named(r1) >= 2 and named(r1 + 1) >= 2})
             h = rows[0] - 1 if rows else h
     surveymonkey = {"respondent id", "collector id"} <= {c.strip().casefold() for c in head[h]}
     # SurveyMonkey's two header rows are combined by _platforms (its own rules)

@@ -320,8 +320,11 @@ def test_two_row_merged_header_without_item_codes(tmp_path):
     row1 = ["Vastaajan numero", q1, None, None, q2, None, None, "Sukupuoli", "Kunta", "Ikä",
             "Paino"]
     row2 = [None, *[F.TEXTS[it]["fi"] for it in F.ITEMS], None, None, None, None]
-    wb, ws = _workbook([row1, row2, *[["" if v is None else v for v in r] for r in rows]])
-    for rng in ("B1:D1", "E1:G1", "A1:A2", "H1:H2", "I1:I2", "J1:J2", "K1:K2"):
+    title = ["Asiakastyytyväisyys 2024 (simuloitu)"]
+    wb, ws = _workbook([title, [], row1, row2,
+                        *[["" if v is None else v for v in r] for r in rows]])
+    ws.merge_cells("A1:K1")  # the title, merged over the table as spreadsheet users do
+    for rng in ("B3:D3", "E3:G3", "A3:A4", "H3:H4", "I3:I4", "J3:J4", "K3:K4"):
         ws.merge_cells(rng)
     path = tmp_path / "webropol.xlsx"
     wb.save(path)
@@ -330,15 +333,16 @@ def test_two_row_merged_header_without_item_codes(tmp_path):
     prov = df.attrs["custval"]
     assert prov["platform"]["column_map"][f"{q1} - {F.TEXTS['A2']['fi']}"] == "A2"
     assert prov["platform"]["column_map"][f"{q2} - {F.TEXTS['B3']['fi']}"] == "B3"
-    assert prov["source"]["header_rows"] == [1, 2]
-    assert prov["preamble"][0]["row"] == 2 and "merged" in prov["preamble"][0]["reason"]
-    # rows are still named by Excel's numbers: respondent 1 is on Excel row 3
-    ws.cell(row=3, column=2, value=8)
+    assert prov["source"]["header_rows"] == [3, 4]
+    assert [p["row"] for p in prov["preamble"]] == [1, 2, 4]
+    assert "merged" in prov["preamble"][2]["reason"]
+    # rows are still named by Excel's numbers: respondent 1 is on Excel row 5
+    ws.cell(row=5, column=2, value=8)
     wb.save(path)
     with pytest.raises(DataValidationError) as info:
         read_checked(path, INST, id_column="Vastaajan numero")
     (p,) = info.value.problems
-    assert p["rows"] == [3] and p["column"] == "A1"
+    assert p["rows"] == [5] and p["column"] == "A1"
 
 
 def test_oversized_workbook_is_refused_before_parsing(tmp_path, monkeypatch):
