@@ -27,6 +27,7 @@ import numpy as np
 from _common import Bench
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
 
 PY_RUN = r"""
 import json, os, resource, sys, time
@@ -50,23 +51,6 @@ values = list(np.nanmean(x, axis=0)) + list(np.isnan(x).sum(axis=0).astype(float
 print(json.dumps({"sec": sec, "peak": peak, "end": end, "rows": len(df),
                   "result_bytes": int(df.memory_usage(deep=True).sum()), "values": values}))
 """
-
-
-def write_csv(path: Path, n_rows: int, n_items: int, seed: int = 1) -> Path:
-    """Plain CSV: id + n_items items on 1..5 with ~2% empty cells (pyarrow writer)."""
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    rng = np.random.default_rng(seed)
-    digits = pa.array(["", "1", "2", "3", "4", "5"], type=pa.string())
-    cols = {"id": pa.array(np.arange(1, n_rows + 1, dtype=np.int64))}
-    for j in range(n_items):
-        x = rng.integers(1, 6, size=n_rows).astype(np.int8)
-        x[rng.random(n_rows) < 0.02] = 0
-        cols[f"Q{j + 1}"] = pa.DictionaryArray.from_arrays(pa.array(x), digits).cast(pa.string())
-    pacsv.write_csv(pa.table(cols), str(path),
-                    write_options=pacsv.WriteOptions(quoting_style="none"))
-    return path
 
 
 def py_run(path: Path, tool: str, n_items: int) -> dict:
@@ -96,7 +80,9 @@ def main(argv=None) -> None:
             "of custval took 3.7 s, before and after the change). max abs diff = item "
             "means and missing counts vs custval."))
     with tempfile.TemporaryDirectory() as d:
-        path = write_csv(Path(d) / "big.csv", args.rows, args.items)
+        import _survey_fixtures as F
+
+        path = F.write_big_csv(Path(d) / "big.csv", args.rows, args.items)
         size_mb = path.stat().st_size / 2**20
         for tool, label in (("custval", "custval.read_survey"),
                             ("pandas", "pandas.read_csv (defaults)")):

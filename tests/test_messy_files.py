@@ -421,3 +421,31 @@ def test_surveymonkey_workbook_with_merged_question_keeps_its_own_two_row_rule(t
     np.testing.assert_array_equal(df[list(SM_ITEMS)].to_numpy(), codes)
     assert df.attrs["custval"]["platform"]["header_mode"] == "two_rows"
     assert "header_rows" not in df.attrs["custval"]["source"]
+
+
+# --------------------------------------------------------------------------- memory
+def test_peak_memory_within_twice_the_frame(tmp_path):
+    """400,000 rows x 30 items: the read peaks within 2x the returned frame (the item
+    columns are filled in place, not concatenated from chunks at the end: that peaked at
+    2.6x). benchmarks/bench_ingest_memory.py runs 2,000,000 rows."""
+    import subprocess
+    import sys
+    import textwrap
+
+    path = F.write_big_csv(tmp_path / "big.csv", 400_000, 30)
+    script = textwrap.dedent(f"""
+        import os, resource, custval, pyarrow, pyarrow.csv, pandas
+        from custval.ingest import read_survey
+        inst = custval.Instrument.from_dict({{"Q": [f"Q{{j + 1}}" for j in range(30)]}},
+                                            scale=(1, 5))
+        with open("/proc/self/statm") as f:
+            before = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        df = read_survey({str(path)!r}, inst, id_column="id", chunksize=10_000)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        print(len(df), int(df.memory_usage(deep=True).sum()), peak - before)
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parents[1])
+    n, size, grow = map(int, out.stdout.split())
+    assert n == 400_000
+    assert grow < 2 * size + 16 * 2**20, (grow / 2**20, size / 2**20)
