@@ -801,7 +801,7 @@ def read_csv_table(path: Path, compression: str | None, wanted: set[str], *,
                 table.counting = RowCounting(
                     "file line", h + 2,
                     "file lines are 1-based and count the header and any title lines; a "
-                    "record whose quoted field spans lines is named by its first line",
+                    "record is named by the line it starts on",
                     lines=np.frombuffer(scan["starts"], dtype=np.dtype("l")).astype(np.int64))
             elif len(scan["starts"]) == n_records:
                 pass  # one line per record: file lines as they are
@@ -840,7 +840,8 @@ def read_csv_table(path: Path, compression: str | None, wanted: set[str], *,
         if bad:
             problems.append((
                 "wrong_field_count", "(whole record)", [],
-                [(f"file line {b['line']}: " if b.get("line") else "") +
+                [(f"line {b['line']}: {b['fields']} fields, first field "
+                  f"{b['first_field'][:24]!r}") if b.get("line") else
                  f"{b['fields']} fields, first field {b['first_field']!r}" for b in bad],
                 f"{len(header)} fields per record, as in the header (check the delimiter "
                 "and the quoting)",

@@ -175,6 +175,19 @@ def test_unclosed_quote_at_the_end_of_the_file_is_an_error(tmp_path):
         read_checked(path, INST, id_column="id")
 
 
+def test_ragged_record_after_multiline_comments_is_named_by_its_line(tmp_path):
+    lines = qualtrics_lines()
+    i = index_of(lines, "R_00000024xYz")
+    lines[i] += ",extra"  # one field too many
+    path = write_lines(tmp_path / "ragged.csv", lines)
+    with pytest.raises(DataValidationError) as info:
+        read_checked(path, INST, id_column="id")
+    (p,) = rules(info.value)["wrong_field_count"]
+    k = line_of(lines, "R_00000024xYz")
+    assert p["values"] == [f"line {k}: 19 fields, first field '2024-03-01 10:00:00'"]
+    assert k != 24 + 4  # the comments above shifted it
+
+
 # --------------------------------------------------------------------------- encodings
 def _town_rows(n: int) -> tuple[str, list[str]]:
     header = "id;A1;A2;A3;B1;B2;B3;kunta\n"
