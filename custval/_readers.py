@@ -350,7 +350,7 @@ def _decode_line(line: bytes, primary: str) -> tuple[str, str]:
     """(text, encoding used) of one line: UTF-8 first, cp1252 (latin-1 for the bytes cp1252
     leaves undefined, or when the file is latin-1) for a line that is not valid UTF-8."""
     if line.isascii():
-        return line.decode("ascii"), primary
+        return line.decode("ascii"), "ascii"
     try:
         return line.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -424,15 +424,22 @@ def _text_facts(path: Path, compression: str | None, enc: str) -> _TextFacts:
 
 class _LineDecoder:
     """Physical lines of a text file decoded one by one (UTF-8 first, cp1252 for a line
-    that is not valid UTF-8); `odd` holds the 1-based lines decoded otherwise than
-    `primary`."""
+    that is not valid UTF-8).  For the lines with non-ASCII bytes, `counts` holds how many
+    were decoded with each encoding and `lines` their 1-based numbers (the first 1,000)."""
 
     def __init__(self, path: Path, compression: str | None, primary: str):
         self.path, self.compression, self.primary = path, compression, _family(primary)
-        self.odd: list[tuple[int, str]] = []
+        self.counts: dict[str, int] = {}
+        self.lines: dict[str, list[int]] = {}
+
+    def majority(self) -> str:
+        """The encoding of most non-ASCII lines (UTF-8 on a tie)."""
+        if not self.counts:
+            return self.primary
+        return max(sorted(self.counts), key=lambda e: (self.counts[e], e == "utf-8"))
 
     def __iter__(self):
-        self.odd = []
+        self.counts, self.lines = {}, {}
         n = 0
         carry = b""
         with _open_binary(self.path, self.compression) as fh:
@@ -446,8 +453,11 @@ class _LineDecoder:
                     if n == 1 and raw.startswith(codecs.BOM_UTF8):
                         raw = raw[3:]
                     text, used = _decode_line(raw, self.primary)
-                    if used != self.primary:
-                        self.odd.append((n, used))
+                    if used != "ascii":
+                        self.counts[used] = self.counts.get(used, 0) + 1
+                        got = self.lines.setdefault(used, [])
+                        if len(got) < 1000:
+                            got.append(n)
                     yield text
                 if not block:
                     return
@@ -706,9 +716,10 @@ def read_csv_table(path: Path, compression: str | None, wanted: set[str], *,
             bad = _LineDecoder(path, compression, enc)
             for _ in bad:
                 pass
-            lines = [n for n, _ in bad.odd]
+            lines = sorted(n for e, ns in bad.lines.items() if e != "utf-8" for n in ns)
+            n_bad = sum(c for e, c in bad.counts.items() if e != "utf-8")
             raise DataValidationError(
-                f"{path.name}: {len(lines)} line(s) are not valid UTF-8 (file lines "
+                f"{path.name}: {n_bad} line(s) are not valid UTF-8 (file lines "
                 f"{_span_text(lines)}), but encoding={encoding!r} was given. Fix these lines "
                 "or pass encoding=None to decode them one by one.", path=path)
         if not enc_given:
@@ -775,17 +786,20 @@ def read_csv_table(path: Path, compression: str | None, wanted: set[str], *,
 
     def finish(n_records: int) -> list:
         problems = []
-        if decoder is not None and decoder.odd:
-            lines = [n for n, _ in decoder.odd]
-            used = sorted({u for _, u in decoder.odd})
-            table.info["decoded_lines"] = {"encoding": used, "lines": lines[:1000],
-                                           "n": len(lines)}
+        if decoder is not None:  # the encoding of most lines, each line decoded on its own
+            table.info["encoding"] = main = decoder.majority()
+            table.info["encoding_note"] = "decoded line by line (UTF-8 first, else cp1252)"
+        if decoder is not None and len(decoder.counts) > 1:
+            used = sorted(e for e in decoder.counts if e != main)
+            lines = sorted(n for e in used for n in decoder.lines[e])[:1000]
+            n_odd = sum(decoder.counts[e] for e in used)
+            table.info["decoded_lines"] = {"encoding": used, "lines": lines, "n": n_odd}
             import warnings
 
             from .exceptions import RepairWarning
             warnings.warn(
-                f"{path.name}: {len(lines)} line(s) are in another encoding than the rest of "
-                f"this {_family(enc)} file and were decoded as {' / '.join(used)}, each line on "
+                f"{path.name}: {n_odd} line(s) are in another encoding than the rest of "
+                f"this {main} file and were decoded as {' / '.join(used)}, each line on "
                 f"its own: file lines {_span_text(lines)}. Check their text; re-save the file "
                 "in one encoding to silence this.", RepairWarning, stacklevel=4)
         n_lines = facts.n_lines if facts is not None else \

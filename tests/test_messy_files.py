@@ -462,3 +462,28 @@ def test_peak_memory_within_twice_the_frame(tmp_path):
     n, size, grow = map(int, out.stdout.split())
     assert n == 400_000
     assert grow < 2 * size + 16 * 2**20, (grow / 2**20, size / 2**20)
+
+
+def test_cp1252_file_with_an_ascii_start_is_read_as_cp1252(tmp_path):
+    # the first 256 KiB hold no letter outside ASCII; the towns further down are cp1252
+    header, rows = _town_rows(12_000)
+    ascii_rows = [r.replace("Jyväskylä", "Espoo").replace("Hämeenlinna", "Espoo")
+                  .replace("Seinäjoki", "Espoo") for r in rows[:9_000]]
+    path = tmp_path / "late.csv"
+    path.write_bytes((header + "".join(ascii_rows) + "".join(rows[9_000:])).encode("cp1252"))
+    assert (header + "".join(ascii_rows)).isascii()
+    df = read_checked(path, INST, id_column="id")  # no warning: one encoding throughout
+    assert df["kunta"].tolist()[9_000:] == [r.rstrip("\n").split(";")[-1] for r in rows[9_000:]]
+    assert df.attrs["custval"]["encoding"] == "cp1252"
+
+
+def test_mostly_utf8_file_with_cp1252_sample_names_the_cp1252_lines(tmp_path):
+    header, rows = _town_rows(60)
+    data = header.encode() + rows[0].encode("cp1252") + "".join(rows[1:]).encode("utf-8")
+    path = tmp_path / "mostly_utf8.csv"
+    path.write_bytes(data)
+    with pytest.warns(RepairWarning, match=r"1 line\(s\) .* this utf-8 file .* decoded as "
+                                           r"cp1252.*file lines 2\b"):
+        df = read_checked(path, INST, id_column="id")
+    assert df["kunta"].tolist() == [r.rstrip("\n").split(";")[-1] for r in rows]
+    assert df.attrs["custval"]["encoding"] == "utf-8"
