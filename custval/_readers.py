@@ -665,9 +665,11 @@ def read_csv_table(path: Path, compression: str | None, wanted: set[str], *,
 
     The encoding is sniffed from the first bytes; then one pass over the file counts
     lines and quotes and checks that every line decodes: a line that is not valid UTF-8
-    in a UTF-8 file (or a UTF-8 line in a cp1252 file) is decoded on its own -- UTF-8
-    first, else cp1252 -- and named in a :class:`~custval.exceptions.RepairWarning` and
-    in ``info["decoded_lines"]``; nothing is re-decoded silently.  When the records do
+    in a UTF-8 file (or a UTF-8 line in a cp1252 file) makes every line be decoded on its
+    own -- UTF-8 first, else cp1252; the file's encoding is then that of most of its
+    non-ASCII lines, and the lines in another encoding are named in a
+    :class:`~custval.exceptions.RepairWarning` and in ``info["decoded_lines"]``; nothing
+    is re-decoded silently.  When the records do
     not match the lines one to one (a quoted field spans lines) every record is walked
     to name the line it starts on; a quote that swallows lines which are themselves
     records, or that is not closed by the end of the file, is an error naming the lines.
