@@ -610,8 +610,11 @@ def _judge(first: int, end: int, raw: list[str], rec, delim: str, header: list[s
                       if q is not None else 0)
     field_no = None
     if q is not None:
-        before = text[:q]
-        field_no = len(next(csv.reader([before], delimiter=delim), [""])) - 1 if before else 0
+        try:  # the fields before the quote, as the reader splits them
+            parsed = list(csv.reader(io.StringIO(text[:q], newline=""), delimiter=delim))
+            field_no = sum(len(r) for r in parsed) - (1 if parsed else 0)
+        except csv.Error:
+            field_no = None
     reasons = []
     if rec is None:
         reasons.append("the csv reader cannot parse it")
