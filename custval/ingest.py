@@ -71,6 +71,22 @@ The rules
       that scale's labels.  Non-item columns declared under the codebook's
       ``variables:`` (type, ``min``/``max`` or categories, missing codes) are
       checked like items and their problems reported the same way.
+    * Rows read = records in the file: a quote that merges lines which are
+      records of their own (a stray ``"`` in a comment), or that is still open
+      at the end of the file, is an error naming the lines (rules
+      ``quote_merges_lines``, ``unclosed_quote``); a quoted multi-line comment
+      is read, and its record is named by the line it starts on.
+    * A text file is decoded line by line when its lines are not all in one
+      encoding (UTF-8 first, else cp1252); every such line is named in a
+      :class:`~custval.exceptions.RepairWarning` and in
+      ``source["decoded_lines"]``.
+    * Excel formula cells without a stored result, damaged files of any format
+      (``unreadable_file``) and workbooks larger than
+      ``custval._readers.MAX_XLSX_XML_BYTES`` uncompressed are errors.  Totals and
+      summary rows ("Keskiarvo", "Vastaajia", ...) are named with their label in a
+      RepairWarning; :func:`excluded_rows` lists every row not returned.  Question
+      texts merged over columns above a row of statement texts are combined as
+      ``"question - statement"``.
     * Columns that look like personal data are named (never their values) in
       the provenance and a :class:`~custval.exceptions.PersonalDataWarning`;
       :func:`custval.write_processed` leaves them out unless asked.  Messages
@@ -114,7 +130,7 @@ from .exceptions import (
     SpecificationError,
 )
 
-__all__ = ["EXCLUDABLE", "read_survey", "validate_frame"]
+__all__ = ["EXCLUDABLE", "excluded_rows", "read_survey", "validate_frame"]
 
 #: Reasons a caller may name in ``exclude=``.
 EXCLUDABLE = ("preview", "test", "spam", "unfinished")
@@ -123,7 +139,10 @@ _SHOW = 10  # offending values / rows shown per problem in the message
 _KEEP = 50  # offending values / rows kept per problem in ``problems``
 _ROWS_IN_ATTRS = 1000  # excluded / flagged row numbers kept per reason in df.attrs
 _TOTAL_WORDS = {"total", "totals", "sum", "summa", "yhteensä", "grand total", "average",
-                "mean", "keskiarvo", "kaikki yhteensä"}
+                "mean", "keskiarvo", "kaikki yhteensä",
+                # summary rows under a table: counts, spreads, medians (English and Finnish)
+                "count", "respondents", "vastaajia", "vastaajat", "vastaajamäärä", "median",
+                "mediaani", "std", "sd", "standard deviation", "keskihajonta", "yht."}
 # codes survey tools and analysts use for missing / don't know
 _MISSING_LOOKING = (-1.0, -2.0, -3.0, -7.0, -8.0, -9.0, -77.0, -88.0, -98.0, -99.0, -999.0,
                     9.0, 77.0, 88.0, 98.0, 99.0, 999.0, 9999.0)
@@ -786,6 +805,7 @@ class _Source:
     personal: list = field(default_factory=list)  # personal-data columns the platform knows
     metadata: list = field(default_factory=list)  # the platform's system / metadata columns
     extra_header_reason: str = ""
+    rows_hint: int = 0  # records the source holds, when known (sizes the item arrays)
 
 
 _SPSS_MISSING_RULE = _Source.missing_rule
@@ -865,10 +885,13 @@ def _validate(chunks, src: _Source, spec: _Spec, *, id_column, columns, exclude,
 
     excluded: dict[str, list[int]] = {}
     flagged: dict[str, list[int]] = {}
-    acc: list[list] = [[] for _ in names]
+    # item codes go straight into one growing float64 array per item (no copy at the end)
+    acc: list = [_readers.ColumnBuffer(src.rows_hint) if j in item_of else []
+                 for j in range(len(names))]
     kpos_acc: list[np.ndarray] = []
     rows_read = 0
     first = True
+    summary: dict[int, str] = {}  # totals / summary rows: position -> their label
     for chunk, start in chunks:
         m = len(chunk)
         rows_read += m
@@ -892,10 +915,11 @@ def _validate(chunks, src: _Source, spec: _Spec, *, id_column, columns, exclude,
             for j in {first_col, id_pos} - {None}:
                 if j in item_of:
                     continue
-                tot = _as_text(chunk.iloc[:, j]).str.strip().str.lower().isin(
-                    _TOTAL_WORDS).to_numpy(dtype=bool) & ~drop
+                cell = _as_text(chunk.iloc[:, j]).str.strip()
+                tot = cell.str.lower().isin(_TOTAL_WORDS).to_numpy(dtype=bool) & ~drop
                 drop |= tot
                 reason[tot] = "totals row"
+                summary.update(zip(positions[tot].tolist(), cell[tot].tolist()))
         if qualtrics is not None:  # every status value seen, counted (nothing unexplained)
             for key in ("status_column", "finished_column"):
                 if qualtrics[key]:
@@ -956,7 +980,7 @@ def _validate(chunks, src: _Source, spec: _Spec, *, id_column, columns, exclude,
     for j in range(len(names)):
         pieces, acc[j] = acc[j], []
         if j in item_of:
-            data[j] = pd.Series(np.concatenate(pieces) if pieces else np.empty(0), dtype="float64")
+            data[j] = pd.Series(pieces.values(), dtype="float64", copy=False)
         elif not pieces:
             data[j] = pd.Series([], dtype="str")
         else:
@@ -1049,6 +1073,8 @@ def _validate(chunks, src: _Source, spec: _Spec, *, id_column, columns, exclude,
                       "kept": "Status 'IP Address' / 0, 'Imported' / 4, 'Offline' / 16"}}
     if repairs:
         prov["header_repairs"] = list(repairs)
+    if summary:
+        _report_summary_rows(prov, summary, src)
     if log.problems:
         raise _error(log, src, spec, prov)
     if repairs:
@@ -1249,6 +1275,23 @@ def _check_variable(s: pd.Series, name: str, var, positions: np.ndarray, log: _L
     return None
 
 
+def _report_summary_rows(prov: dict, summary: dict[int, str], src: _Source) -> None:
+    """Totals / summary rows (a "Keskiarvo" mean row, a "Vastaajia" count row) are left
+    out: their labels go to ``excluded`` and each is named in a RepairWarning."""
+    pos = sorted(summary)
+    nums = [int(x) for x in src.counting.number(pos)]
+    labels = [summary[p] for p in pos]
+    for e in prov["excluded"]:
+        if e["reason"] == "totals row":
+            e["labels"] = labels[:_ROWS_IN_ATTRS]
+    shown = ", ".join(f"{n} ({lab!r})" for n, lab in zip(nums[:_SHOW], labels[:_SHOW]))
+    more = f" and {len(nums) - _SHOW} more" if len(nums) > _SHOW else ""
+    kind = src.counting.plural() if len(nums) > 1 else src.counting.kind
+    warnings.warn(f"{src.name}: {len(nums)} totals / summary row(s) are not answers and were "
+                  f"left out: {kind} {shown}{more} (listed in attrs['custval']['excluded'] "
+                  "and by custval.ingest.excluded_rows(df)).", RepairWarning, stacklevel=4)
+
+
 def _ordered(rule: dict, names: list[str], log: _Log | None = None,
              counting: RowCounting | None = None) -> dict:
     """A rule record with its per-column counts in the data's column order (and, for the
@@ -1361,9 +1404,6 @@ def _shown_values(rec: dict, spec: _Spec) -> list:
             out.append(m)
         elif rec["rule"] == "unmapped" and isinstance(v, str) and not _showable(v, spec):
             out.append(f"<a {len(v.strip())}-character text, not shown>")
-        elif rec["rule"] == "wrong_field_count" and isinstance(v, str) and "first field" in v:
-            # the first field of a record may be a respondent's name: never echoed
-            out.append(v[:v.index("first field")].rstrip(", "))
         else:
             out.append(v)
     return out
@@ -1473,7 +1513,10 @@ def read_survey(path, instrument, *, id_column: str | None = None, sheet=None,
         Override detection (detected values are recorded in the provenance).
     header_row : int, optional
         1-based file line / Excel row holding the column names; by default the
-        row (among the first 20) that names most items.
+        row (among the first 20) that names most items.  In Excel, question texts
+        merged over several columns in that row are combined with the statement
+        texts of the row below (``"question - statement"``, matched by the
+        ``text`` header rule); the second row is listed in ``preamble``.
     columns : mapping, optional
         Rename file columns to item ids, ``{"Q5_1": "VAL1", ...}``.
     exclude : iterable of {"preview", "test", "spam", "unfinished"}
@@ -1672,7 +1715,8 @@ def read_survey(path, instrument, *, id_column: str | None = None, sheet=None,
                   decimal=table.info.get("decimal", "."), string_table=table.format in
                   ("csv", "xlsx"), user_missing=table.user_missing,
                   value_labels=table.value_labels, raw_columns=raw_columns,
-                  personal=list(plan.personal), metadata=list(plan.metadata_columns))
+                  personal=list(plan.personal), metadata=list(plan.metadata_columns),
+                  rows_hint=table.info.pop("rows_hint", 0) or 0)
     if table.format == "dta":
         src.missing_rule = _STATA_MISSING_RULE
     src.extra_header_rows, src.extra_header_reason = (plan.extra_header_rows,
@@ -1757,7 +1801,8 @@ def validate_frame(df: pd.DataFrame, instrument, *, id_column: str | None = None
     cols = [str(c) for c in frame.columns]
     frame.columns = range(frame.shape[1])
     src = _Source(name="<frame>", path=None, columns=cols,
-                  counting=_readers.frame_counting(), decimal=decimal, string_table=True)
+                  counting=_readers.frame_counting(), decimal=decimal, string_table=True,
+                  rows_hint=len(frame))
     out, prov = _validate(iter([(frame, 0)]), src, spec, id_column=id_column, columns=columns,
                           exclude=exclude, integer_codes=integer_codes,
                           convert_other=convert_other, qualtrics_status=qualtrics_status)
@@ -1770,3 +1815,51 @@ def validate_frame(df: pd.DataFrame, instrument, *, id_column: str | None = None
                       "are kept in this frame but left out of write_processed() unless "
                       "personal_data=True.", PersonalDataWarning, stacklevel=2)
     return out
+
+
+def excluded_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """Every row of the source that is not in `df`, one per line: title and blank rows
+    above the header, extra header rows, blank rows, totals / summary rows (with their
+    label) and excluded responses.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A frame returned by :func:`read_survey` or :func:`validate_frame`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``row`` (numbered as the file numbers them), ``row_counting``,
+        ``reason`` and ``label`` (the first cell of a totals row, else empty), in
+        row order.  Rows above the column names are numbered as file lines / Excel
+        rows even when the records are numbered otherwise.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, warnings, custval
+    >>> inst = custval.Instrument.from_dict({"A": ["A1", "A2"]}, scale=(1, 5))
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
+    >>> _ = p.write_text("Kysely 2024\\nid;A1;A2\\n1;1;2\\n2;3;4\\nKeskiarvo;2;3\\n",
+    ...                  encoding="utf-8")
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     df = custval.read_survey(p, inst, id_column="id")
+    >>> print(w[0].message)
+    t.csv: 1 totals / summary row(s) are not answers and were left out: file line 5 ('Keskiarvo') ...
+    >>> excluded_rows(df)[["row", "reason", "label"]].to_numpy().tolist()
+    [[1, 'title or note line above the column-name header', ''], [5, 'totals row', 'Keskiarvo']]
+    >>> # In R: no equivalent (rows dropped by hand are not listed)
+    """
+    prov = df.attrs.get("custval") or {}
+    kind = prov.get("row_counting", "data row")
+    out = []
+    for p in prov.get("preamble", []):
+        above = "Excel row" if kind == "Excel row" else "file line"
+        out.append((int(p["row"]), above, p["reason"], ""))
+    for e in prov.get("excluded", []):
+        labels = e.get("labels") or [""] * len(e["rows"])
+        out += [(int(r), kind, e["reason"], lab) for r, lab in zip(e["rows"], labels)]
+    out.sort(key=lambda t: t[0])
+    return pd.DataFrame(out, columns=["row", "row_counting", "reason", "label"]).astype(
+        {"row": "int64"})

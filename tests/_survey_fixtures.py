@@ -296,3 +296,20 @@ def write_big_csv_gzip(path: Path, n_rows: int, n_items: int = 10, seed: int = 1
     pacsv.write_csv(pa.table(cols), buf, write_options=pacsv.WriteOptions(quoting_style="none"))
     path.write_bytes(gzip.compress(buf.getvalue(), compresslevel=1, mtime=0))
     return path
+
+
+def write_big_csv(path: Path, n_rows: int, n_items: int = 30, seed: int = 1) -> Path:
+    """A large plain CSV (id + n_items items Q1.. on 1..5, ~2% empty cells), by pyarrow."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    rng = np.random.default_rng(seed)
+    digits = pa.array(["", "1", "2", "3", "4", "5"], type=pa.string())
+    cols = {"id": pa.array(np.arange(1, n_rows + 1, dtype=np.int64))}
+    for j in range(n_items):
+        x = rng.integers(1, 6, size=n_rows).astype(np.int8)
+        x[rng.random(n_rows) < 0.02] = 0
+        cols[f"Q{j + 1}"] = pa.DictionaryArray.from_arrays(pa.array(x), digits).cast(pa.string())
+    pacsv.write_csv(pa.table(cols), str(path),
+                    write_options=pacsv.WriteOptions(quoting_style="none"))
+    return path

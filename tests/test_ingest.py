@@ -18,7 +18,12 @@ import pytest
 
 import custval
 from custval import DataValidationError
-from custval.exceptions import ExcludedResponseWarning, PersonalDataWarning, SpecificationError
+from custval.exceptions import (
+    ExcludedResponseWarning,
+    PersonalDataWarning,
+    RepairWarning,
+    SpecificationError,
+)
 from custval.ingest import read_survey, validate_frame
 
 INST = F.make_instrument()
@@ -363,7 +368,9 @@ def test_titles_blank_and_totals_rows_are_reported(tmp_path):
     path = tmp_path / "t.csv"
     path.write_text("Asiakaskysely 2024\n\nid;A1;A2\n1;1;2\n\n2;3;4\nYhteensä;4;6\n",
                     encoding="utf-8")
-    df = read_checked(path, inst, id_column="id")
+    # the totals row is named with its label in a warning (no longer only in attrs)
+    with pytest.warns(RepairWarning, match=r"file line 7 \('Yhteensä'\)"):
+        df = read_checked(path, inst, id_column="id")
     prov = df.attrs["custval"]
     assert df["id"].tolist() == [1, 2]
     assert prov["preamble"] == [{"row": 1, "reason": "title or note line above the column-name "
@@ -371,6 +378,7 @@ def test_titles_blank_and_totals_rows_are_reported(tmp_path):
                                              "column-name header"}]
     ex = {e["reason"]: e["rows"] for e in prov["excluded"]}
     assert ex == {"blank row": [5], "totals row": [7]}
+    assert prov["excluded"][-1]["labels"] == ["Yhteensä"]
     assert prov["rows_read"] == 4 == prov["rows_returned"] + prov["rows_excluded"]
 
 
@@ -448,11 +456,11 @@ def test_rows_are_named_as_the_file_numbers_them(tmp_path):
     with pytest.raises(DataValidationError, match="SPSS case 3"):
         read_checked(tmp_path / "s.sav", inst)
 
-    # a quoted field over two lines: file lines are no longer exact -> data records
+    # a quoted field over two lines: each record is named by the file line it starts on
     (tmp_path / "m.csv").write_text('A1,comment\n1,"two\nlines"\n8,x\n', encoding="utf-8")
-    with pytest.raises(DataValidationError, match="data record 2") as info:
+    with pytest.raises(DataValidationError, match="file line 4") as info:
         read_checked(tmp_path / "m.csv", inst)
-    assert info.value.problems[0]["row_counting"] == "data record"
+    assert info.value.problems[0]["row_counting"] == "file line"
 
     with pytest.raises(DataValidationError, match="data row 2"):
         validate_frame(pd.DataFrame({"A1": [1, 8]}), inst)
