@@ -59,7 +59,7 @@ reliability with and without response bias. *Journal of Applied Psychology, 69*(
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -470,6 +470,8 @@ class PerceptionGapResult(ResultMixin):
     boot: dict
 
     simulated: bool = False
+    near_misses: pd.DataFrame = field(default_factory=pd.DataFrame)
+    rows: dict = field(default_factory=dict)
 
     _title = "Perception gap: provider view minus customer view"
 
@@ -481,8 +483,12 @@ class PerceptionGapResult(ResultMixin):
                  f"{self.n_boot} resamples, seed {self.seed}",
                  "Invariance between forms: " + ("scalar invariance shown" if self.invariance_checked else
                                                   "NOT established (observed-score gaps)")]
-        if len(self.excluded):
-            notes.append(f"Excluded: {int(self.excluded['n_rows'].sum())} provider row(s) without matching customers")
+        for side, acc in self.rows.items():
+            excl = "; ".join(f"{n} {reason}" for reason, n in acc["excluded"].items()) or "none"
+            notes.append(f"Rows ({side}): {acc['in']} in = {acc['used']} used + "
+                         f"{acc['in'] - acc['used']} excluded ({excl})")
+        if len(self.near_misses):
+            notes.append(f"Near-miss keys (not matched): {len(self.near_misses)}; see near_misses")
         return [*notes, *super()._notes()]
 
 
@@ -511,7 +517,133 @@ def _check_invariance(invariance) -> bool:
     return True
 
 
-def _gap_core(provider, customer, inst, match, ci, n_boot, seed, min_units):
+_HIDDEN = "<personal data, not shown>"
+
+
+def _personal_key_columns(frames, cols) -> set:
+    """Key columns that look like personal data: flagged by read_survey (``attrs``) or by
+    custval's personal-data rules on the column itself."""
+    from ._pii import detect_personal_columns
+
+    out = set()
+    for df in frames:
+        info = (getattr(df, "attrs", {}) or {}).get("custval", {})
+        for p in (info.get("personal_data_columns") or []) if isinstance(info, dict) else []:
+            if isinstance(p, dict) and p.get("column") in cols:
+                out.add(p["column"])
+        out |= {p["column"] for p in detect_personal_columns(_bare(df[list(cols)]))}
+    return out
+
+
+def _key_label(key, key_cols, personal) -> str:
+    return " ".join(f"{c} {_HIDDEN if c in personal else repr(v)}" for c, v in zip(key_cols, key))
+
+
+def _match_dyads(provider, customer, match, strict):
+    """Exact matching of the provider and customer rows by their key columns.
+
+    Returns ``(p_use, c_use, p_keys, c_keys, excluded, near, personal)``: boolean arrays of the
+    rows in exactly matched units, the key text tuples per row, the excluded rows (one record
+    per side, key and reason, with the 1-based data rows), the near-misses and the key columns
+    that look like personal data.  ``strict`` raises on any unmatched key or row without a key.
+    """
+    from ._dyads import near_misses, row_keys
+
+    key_cols = ["firm", "account"] if match == "account" else ["firm"]
+    unit = key_cols[-1]
+    personal = _personal_key_columns((provider, customer), key_cols)
+    pk, ck = row_keys(provider, key_cols), row_keys(customer, key_cols)
+    pset, cset = {k for k in pk if k is not None}, {k for k in ck if k is not None}
+    matched = pset & cset
+    p_only, c_only = sorted(pset - cset), sorted(cset - pset)
+    c_firms, p_firms = {k[0] for k in cset}, {k[0] for k in pset}
+    near = near_misses(p_only, c_only)
+
+    def show(df, col, key_value):
+        return _HIDDEN if col in personal else key_value
+
+    groups: dict = {}
+    for side, keys, df, other_firms in (("provider", pk, provider, c_firms), ("customer", ck, customer, p_firms)):
+        raw = {c: df[c].tolist() for c in key_cols}
+        for i, k in enumerate(keys):
+            if k is not None and k in matched:
+                continue
+            if k is None:
+                absent = [c for c in key_cols if pd.isna(raw[c][i])]
+                reason = f"no {' and no '.join(absent)} in the row"
+                disp = {c: (None if pd.isna(raw[c][i]) else show(df, c, raw[c][i])) for c in key_cols}
+                gkey = (side, reason, tuple(absent))
+            elif side == "provider":
+                if k[0] not in other_firms:
+                    reason, disp = "no customer responses for this firm", {"firm": raw["firm"][i]}
+                    if match == "account":
+                        disp["account"] = None
+                    gkey = (side, reason, k[:1])
+                else:
+                    reason = "provider account without customer responses"
+                    disp = {c: show(df, c, raw[c][i]) for c in key_cols}
+                    gkey = (side, reason, k)
+            else:
+                if match == "account" and k[0] in other_firms:
+                    reason = "customer account matches no provider account of its firm"
+                else:
+                    reason = "customer firm matches no provider firm"
+                disp = {c: show(df, c, raw[c][i]) for c in key_cols}
+                gkey = (side, reason, k)
+            g = groups.setdefault(gkey, {"side": side, **{c: disp.get(c) for c in key_cols},
+                                         "n_rows": 0, "reason": reason, "rows": []})
+            g["n_rows"] += 1
+            g["rows"].append(i + 1)
+    excluded = list(groups.values())
+    n_rows = {"provider": {}, "customer": {}}
+    for g in excluded:
+        n_rows[g["side"]][g["reason"]] = n_rows[g["side"]].get(g["reason"], 0) + g["n_rows"]
+    near_rows = []
+    for pkey, ckey, how in near:
+        rec = {}
+        for j, c in enumerate(key_cols):
+            rec[f"{c}_provider"] = _HIDDEN if c in personal else pkey[j]
+            rec[f"{c}_customer"] = _HIDDEN if c in personal else ckey[j]
+        rec.update(differs_by=", ".join(how), provider_rows=sum(k == pkey for k in pk),
+                   customer_rows=sum(k == ckey for k in ck))
+        near_rows.append(rec)
+    near_df = pd.DataFrame(near_rows, columns=[*(f"{c}_{s}" for c in key_cols for s in ("provider", "customer")),
+                                               "differs_by", "provider_rows", "customer_rows"])
+    p_use = np.array([k is not None and k in matched for k in pk], dtype=bool)
+    c_use = np.array([k is not None and k in matched for k in ck], dtype=bool)
+    if strict and excluded:
+        order = {"customer": 0, "provider": 1}
+        excluded_sorted = sorted(excluded, key=lambda g: order[g["side"]])
+        lines, problems = [], []
+        for g in excluded_sorted:
+            what = (", ".join(f"{c} {g[c]!r}" for c in key_cols if g.get(c) is not None) or "(no key)")
+            lines.append(f"  {g['side']}: {what}: {g['reason']} ({g['n_rows']} row(s), data rows {g['rows'][:10]})")
+            problems.append({"rule": "unmatched_key" if "no " + unit not in g["reason"] else "missing_key",
+                             "column": unit, "side": g["side"], "rows": g["rows"], "row_counting": "data row",
+                             "values": [] if unit in personal else [g.get(c) for c in key_cols], "n": g["n_rows"],
+                             "allowed": f"a {'/'.join(key_cols)} key present in both the provider and the customer data"})
+        if near_rows:
+            lines.append("  near-misses (equal once case, spaces, leading zeros or dashes are ignored; not "
+                         "matched automatically):")
+            lines += [f"    {_near_text(r, key_cols)}" for r in near_rows]
+        raise DataValidationError(
+            f"perception_gap(strict=True): {sum(g['n_rows'] for g in excluded)} row(s) whose "
+            f"{'/'.join(key_cols)} key has no exact partner in the other file"
+            + (f" (column(s) {sorted(personal)} look like personal data: values not shown)" if personal else "")
+            + ":\n" + "\n".join(lines)
+            + "\nFix the key codes in the files, or call with strict=False to analyse the exactly matched "
+            "pairs and report the rest.", problems=problems)
+    return p_use, c_use, pk, ck, excluded, near_df, personal, n_rows
+
+
+def _near_text(rec: dict, key_cols) -> str:
+    prov = "/".join(repr(rec[f"{c}_provider"]) if rec[f"{c}_provider"] != _HIDDEN else _HIDDEN for c in key_cols)
+    cust = "/".join(repr(rec[f"{c}_customer"]) if rec[f"{c}_customer"] != _HIDDEN else _HIDDEN for c in key_cols)
+    return (f"provider {prov} vs customer {cust} (differs by {rec['differs_by']}; "
+            f"{rec['provider_rows']} and {rec['customer_rows']} row(s))")
+
+
+def _gap_core(provider, customer, inst, match, ci, n_boot, seed, min_units, strict=False):
     if match not in ("account", "firm"):
         raise SpecificationError(f"match must be 'account' or 'firm', got {match!r}")
     _check_ci(ci, n_boot)
@@ -521,49 +653,41 @@ def _gap_core(provider, customer, inst, match, ci, n_boot, seed, min_units):
     _check_columns(provider, key_cols, "provider")
     _check_columns(customer, key_cols, "customer")
     _check_versions(inst, provider=provider, customer=customer)
+    p_use, c_use, pkeys, ckeys, key_excl, near, personal, n_excl = _match_dyads(provider, customer, match, strict)
+    n_in = {"provider": len(provider), "customer": len(customer)}
     provider, customer = _bare(provider), _bare(customer)
     ps = _scores(provider, pform, pitems, "provider")
     cs = _scores(customer, cform, citems, "customer")
-    pf, cf = provider["firm"].to_numpy(), customer["firm"].to_numpy()
-    pacc = provider["account"].to_numpy() if "account" in provider.columns else None
-    cacc = customer["account"].to_numpy() if "account" in customer.columns else None
-    # customers that match no provider unit: an error naming them
+    # rows of matched units without any paired answer add nothing: counted as excluded
+    for side, sc, use in (("provider", ps, p_use), ("customer", cs, c_use)):
+        empty = use & sc.isna().all(axis=1).to_numpy()
+        if empty.any():
+            key_excl.append({"side": side, **dict.fromkeys(key_cols), "n_rows": int(empty.sum()),
+                             "reason": "no answer on any paired item", "rows": (np.flatnonzero(empty) + 1).tolist()})
+            n_excl[side]["no answer on any paired item"] = int(empty.sum())
+    rows_acc = {side: {"in": n_in[side], "used": n_in[side] - sum(n_excl[side].values()),
+                       "excluded": dict(n_excl[side])} for side in ("provider", "customer")}
+    # display values of the keys: the provider's spelling (matched keys are equal as text)
+    firm_raw = dict(zip((k[0] if k else None for k in pkeys), provider["firm"].tolist()))
+    ps, cs = ps[p_use], cs[c_use]
+    pf = np.array([k[0] for k, u in zip(pkeys, p_use) if u], dtype=object)
+    cf = np.array([k[0] for k, u in zip(ckeys, c_use) if u], dtype=object)
+    pacc = np.array([k[1] for k, u in zip(pkeys, p_use) if u], dtype=object) if match == "account" else None
     if match == "account":
-        pk = set(zip(pf, pacc))
-        ck = list(zip(cf, cacc))
-        bad = [i for i, k in enumerate(ck) if k not in pk]
-        unit = "account"
+        cacc = np.array([k[1] for k, u in zip(ckeys, c_use) if u], dtype=object)
+    elif "account" in customer.columns:
+        cacc = customer["account"].to_numpy()[c_use]
     else:
-        pk = set(pf)
-        ck = list(cf)
-        bad = [i for i, k in enumerate(ck) if k not in pk]
-        unit = "firm"
-    if bad:
-        names = sorted({str(ck[i]) for i in bad})
-        raise DataValidationError(
-            f"customer data: {len(bad)} response(s) whose {unit} matches no provider {unit}: {names[:10]} "
-            f"(data rows {[i + 1 for i in bad[:10]]}). Fix the {unit} codes or leave those customers out "
-            "explicitly.", problems=[{"rule": f"unmatched_{unit}", "column": unit, "rows": [i + 1 for i in bad],
-                                      "row_counting": "data row", "values": names, "n": len(bad),
-                                      "allowed": f"{unit}s present in the provider data"}])
-    excluded = []
+        cacc = None
     rng = np.random.default_rng(seed)
     cons = list(pitems)
     rows, boots = [], {}
-    for firm in sorted(set(pf), key=str):
-        pm, cm = pf == firm, cf == firm
-        if not cm.any():
-            excluded.append({"side": "provider", "firm": firm, "account": None, "n_rows": int(pm.sum()),
-                             "reason": "no customer responses for this firm"})
-            continue
+    for key in sorted(set(pf), key=str):
+        firm = firm_raw[key]
+        pm, cm = pf == key, cf == key
         if match == "account":
             pa = pd.DataFrame(ps[pm].to_numpy(), columns=cons).groupby(pacc[pm]).mean()
             ca = pd.DataFrame(cs[cm].to_numpy(), columns=cons).groupby(cacc[cm]).mean()
-            only_p = sorted(set(pa.index) - set(ca.index), key=str)
-            for a in only_p:
-                excluded.append({"side": "provider", "firm": firm, "account": a,
-                                 "n_rows": int((pacc[pm] == a).sum()),
-                                 "reason": "provider account without customer responses"})
             acc = sorted(set(pa.index) & set(ca.index), key=str)
             P, C = pa.loc[acc].to_numpy(), ca.loc[acc].to_numpy()
             D = P - C
@@ -624,12 +748,36 @@ def _gap_core(provider, customer, inst, match, ci, n_boot, seed, min_units):
             boots[firm] = bd
     table = pd.DataFrame(rows, columns=["firm", "construct", "provider", "customer", *COLUMNS, "effect_size",
                                         "n_provider", "n_customer"])
-    excluded = pd.DataFrame(excluded, columns=["side", "firm", "account", "n_rows", "reason"])
-    if len(excluded):
-        warnings.warn("perception_gap: provider rows left out (no matching customers): "
-                      + "; ".join(f"firm {r.firm!r} account {r.account!r} ({r.n_rows} row(s))"
-                                  for r in excluded.itertuples()), MissingDataWarning, stacklevel=3)
-    return table, excluded, boots, cons
+    excluded = pd.DataFrame(key_excl, columns=["side", "firm", "account", "n_rows", "reason", "rows"])
+    if len(excluded) or len(near):
+        warnings.warn(_exclusion_message(excluded, near, key_cols, personal), MissingDataWarning, stacklevel=3)
+    return table, excluded, boots, cons, near, rows_acc
+
+
+def _exclusion_message(excluded: pd.DataFrame, near: pd.DataFrame, key_cols, personal) -> str:
+    """One message for the rows left out of a perception gap and the near-miss keys."""
+    parts = []
+    for (side, reason), g in excluded.groupby(["side", "reason"], sort=False):
+        n = int(g["n_rows"].sum())
+        if reason == "no answer on any paired item" or reason.startswith("no firm") or reason.startswith("no account"):
+            parts.append(f"{side}: {n} row(s) with {reason} (data rows {sum(g['rows'], [])[:10]})")
+            continue
+        cols = [c for c in key_cols if g[c].notna().any()]
+        keys = [" ".join(f"{c} {getattr(r, c)!r}" for c in cols) for r in g.itertuples()]
+        shown = (f"{len(keys)} key(s) (column(s) {sorted(personal)} look like personal data: values not shown)"
+                 if personal else "; ".join(f"{k} ({r} row(s))" for k, r in zip(keys[:10], g["n_rows"]))
+                 + (f"; ... {len(keys) - 10} more" if len(keys) > 10 else ""))
+        parts.append(f"{side}: {n} row(s), {reason}: {shown}")
+    msg = "perception_gap: rows left out (exact key matches only): " + " | ".join(parts) if parts else \
+        "perception_gap: every key matched"
+    if len(near):
+        if personal:
+            msg += (f". {len(near)} near-miss key pair(s) (equal once case, spaces, leading zeros or dashes "
+                    "are ignored; values not shown: personal data); not matched automatically")
+        else:
+            msg += (". Near-misses, not matched automatically (fix the key codes if they are the same unit): "
+                    + "; ".join(_near_text(r, key_cols) for r in near.to_dict("records")[:10]))
+    return msg + ". strict=True makes any unmatched key an error."
 
 
 def _ratio_boot(S, N, n_boot, rng):
@@ -645,7 +793,7 @@ def _ratio_boot(S, N, n_boot, rng):
 
 def perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instrument, *, match: str = "account",
                    ci: float = 0.95, n_boot: int = 2000, seed: int = 0, invariance=None,
-                   min_units: int = 3) -> PerceptionGapResult:
+                   min_units: int = 3, strict: bool = False) -> PerceptionGapResult:
     r"""Provider self-view minus the customers' view, per firm and paired construct.
 
     Only the paired items (``instrument.pairs()``) enter: the provider score of a
@@ -722,7 +870,8 @@ def perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instrument, *
 
         instrument = load_instrument(instrument)
     checked = _check_invariance(invariance)
-    table, excluded, boots, _ = _gap_core(provider, customer, instrument, match, ci, n_boot, seed, min_units)
+    table, excluded, boots, _, near, rows = _gap_core(provider, customer, instrument, match, ci, n_boot, seed,
+                                                      min_units, strict)
     if match == "account":
         res = "accounts within firm (cluster bootstrap of matched dyads; expanded percentile interval)"
         eff = "d_z = mean(D) / sd(D)"
@@ -739,7 +888,7 @@ def perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instrument, *
         method_note="latent-mean gaps: custval.latent_perception_gap, once (partial) scalar invariance between "
                     "the forms holds",
         r_call="t.test(P_a, C_a, paired = TRUE)" if match == "account" else "t.test(P, C, var.equal = TRUE)",
-        boot=boots)
+        boot=boots, near_misses=near, rows=rows)
 
 
 # --------------------------------------------------------------------------- co-creation segments
