@@ -77,8 +77,8 @@ from .exceptions import (
     SpecificationError,
 )
 
-__all__ = ["benchmark_firms", "cocreation_segments", "form_invariance", "latent_perception_gap", "perception_gap",
-           "readiness"]
+__all__ = ["benchmark_firms", "cocreation_segments", "form_invariance", "holm_adjust", "latent_perception_gap",
+           "perception_gap", "readiness"]
 
 #: readiness index -> (construct, construct subtracted or None)
 READINESS_INDICES = {
@@ -1180,6 +1180,7 @@ class FormInvarianceResult(ResultMixin):
     r_call: str
 
     simulated: bool = False
+    decision: str = ""
 
     _title = "Invariance between the provider and customer forms"
 
@@ -1188,9 +1189,58 @@ class FormInvarianceResult(ResultMixin):
 
     def _notes(self) -> list[str]:
         flag = ", ".join(self.flagged) if self.flagged else "none"
-        notes = [f"Highest level: {self.invariance.highest}; flagged pair(s): {flag}",
+        notes = [f"Highest level: {self.invariance.highest}; flagged pair(s): {flag}", f"Flag: {self.decision}",
                  f"n used per form: {self.n}; rows excluded (incomplete on the paired items): {self.n_excluded}"]
         return [*notes, *super()._notes()]
+
+
+def holm_adjust(p) -> np.ndarray:
+    r"""Holm (1979) step-down adjusted p-values of ``m`` tests (family-wise error control).
+
+    With the p-values sorted, :math:`p_{(1)} \le \dots \le p_{(m)}`, the adjusted value is
+    :math:`\tilde p_{(i)} = \max_{j \le i} \min(1, (m - j + 1)\, p_{(j)})`; rejecting every test with
+    :math:`\tilde p < \alpha` keeps the probability of any false rejection at most
+    :math:`\alpha`.  A missing p-value (e.g. a refit that failed) counts as a test with p = 1.
+
+    Examples
+    --------
+    >>> from custval.gaps import holm_adjust
+    >>> holm_adjust([0.01, 0.04, 0.03, 0.20]).round(3).tolist()
+    [0.04, 0.09, 0.09, 0.2]
+    >>> # In R: p.adjust(c(0.01, 0.04, 0.03, 0.20), method = "holm")
+    """
+    p = np.asarray(p, dtype=float)
+    p = np.where(np.isnan(p), 1.0, p)
+    m = p.size
+    order = np.argsort(p, kind="stable")
+    adj = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[order]))
+    out = np.empty(m)
+    out[order] = adj
+    return out
+
+
+def _release_decision(cand: pd.DataFrame, inv, level: str, alpha: float) -> tuple[pd.DataFrame, tuple, str]:
+    """Holm-adjusted p-values of the candidate releases and the flag decision.
+
+    The top-ranked release is flagged only when its Holm-adjusted p-value is below ``alpha``
+    and the invariance verdict does not already say that ``level`` (or a higher level) holds,
+    so a flag never contradicts the verdict."""
+    from .invariance import LEVELS
+
+    cand = cand.assign(p_holm=holm_adjust(cand["p_value"].to_numpy()) if len(cand) else [])
+    order = list(LEVELS)
+    holds = inv.highest in order and order.index(inv.highest) >= order.index(level)
+    if not len(cand):
+        return cand, (), f"no {level} constraint left to release"
+    top = cand.iloc[0]
+    pair = (str(top["provider_item"]), str(top["customer_item"]))
+    what = (f"top {level} release {top['parameter']} ({pair[0]}/{pair[1]}): p = {top['p_value']:.3g}, "
+            f"Holm-adjusted over {len(cand)} candidates p = {top['p_holm']:.3g}")
+    if holds:
+        return cand, (), f"not flagged: the verdict says {inv.highest} invariance holds; {what}"
+    if top["p_holm"] < alpha:
+        return cand, pair, f"flagged: {what} < {alpha}"
+    return cand, (), f"not flagged: {what} >= {alpha}"
 
 
 def form_invariance(provider: pd.DataFrame, customer: pd.DataFrame, instrument, *, constructs=None,
@@ -1206,10 +1256,20 @@ def form_invariance(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
     :func:`custval.rank_invariance_candidates` ranks the constraints of
     ``level`` (scalar: intercepts) by the likelihood-ratio statistic of
     releasing each one, :math:`\Delta\chi^2 = \chi^2_{constrained} -
-    \chi^2_{released}` on 1 df.  The top-ranked pair is *flagged* when its
-    release is significant at ``alpha`` (Byrne, Shavelson & Muthén, 1989).
-    Rows incomplete on the stacked items are excluded (listwise) and counted
-    in ``n_excluded``.
+    \chi^2_{released}` on 1 df.  The top-ranked pair is *flagged* as the first
+    candidate for partial invariance (Byrne, Shavelson & Muthén, 1989) when
+
+    * its release is significant after Holm's (1979) correction over all the
+      candidate releases tested (``candidates["p_holm"]``; the family-wise error
+      rate, the chance of flagging any pair when every pair is invariant, is at
+      most ``alpha``), and
+    * the invariance verdict does not say that ``level`` (or a higher level)
+      holds: a flag never contradicts the verdict.
+
+    ``decision`` states which rule decided.  Rows incomplete on the stacked items
+    are excluded (listwise) and counted in ``n_excluded``.  The data are taken as
+    read (raw codes): reverse-keyed items of the instrument are keyed here
+    (``scale_min + scale_max - x``), so pass unkeyed data.
 
     Parameters
     ----------
@@ -1223,7 +1283,8 @@ def form_invariance(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
         Level whose constraints are ranked (``"metric"``, ``"scalar"`` or ``"strict"``).
     estimator : {"ML", "MLR"}
     alpha : float
-        Significance level of the top release for the pair to be flagged.
+        Family-wise error rate: the top release is flagged when its Holm-adjusted p-value is
+        below ``alpha``.
     levels : tuple of str
         Levels tested by :func:`custval.invariance`.
     free : sequence of str
@@ -1235,11 +1296,15 @@ def form_invariance(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
     -------
     FormInvarianceResult
         ``invariance`` (the :func:`custval.invariance` result), ``candidates``
-        (ranked releases with ``provider_item``/``customer_item`` columns),
-        ``flagged`` (``(provider_item, customer_item)`` or ``()``), ``n``, ``n_excluded``.
+        (ranked releases with ``provider_item``/``customer_item`` columns, ``p_value`` and the
+        Holm-adjusted ``p_holm``), ``flagged`` (``(provider_item, customer_item)`` or ``()``),
+        ``decision`` (why it was or was not flagged), ``n``, ``n_excluded``.
 
     References
     ----------
+    Holm, S. (1979). A simple sequentially rejective multiple test procedure. *Scandinavian
+    Journal of Statistics, 6*(2), 65-70.
+
     Byrne, B. M., Shavelson, R. J., & Muthén, B. (1989). Testing for the equivalence of factor
     covariance and mean structures: The issue of partial measurement invariance.
     *Psychological Bulletin, 105*(3), 456-466.
@@ -1280,7 +1345,9 @@ def form_invariance(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
     names = list(pairs["name"])
     parts, n, n_excl = [], {}, {}
     for side, df in (("provider", provider), ("customer", customer)):
-        block = df[list(pairs[f"{side}_item"])].set_axis(names, axis=1)
+        items = list(pairs[f"{side}_item"])
+        # reverse-keyed items keyed as the instrument says (raw codes in, checked in the scale)
+        block = inst.form(side).keyed(_bare(df)[items])[items].set_axis(names, axis=1)
         keep = block.notna().all(axis=1)
         n[side], n_excl[side] = int(keep.sum()), int((~keep).sum())
         parts.append(block[keep].astype(float).assign(form=side))
@@ -1296,12 +1363,12 @@ def form_invariance(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
     var = tokens.str[-1].where(tokens.str[-1] != "1", tokens.str[0])
     cand = cand.assign(provider_item=var.map(lookup["provider_item"]),
                        customer_item=var.map(lookup["customer_item"]))
-    flagged: tuple = ()
-    if len(cand) and bool(cand["p_value"].iloc[0] < alpha):
-        flagged = (str(cand["provider_item"].iloc[0]), str(cand["customer_item"].iloc[0]))
+    cand, flagged, decision = _release_decision(cand, inv, level, alpha)
     return FormInvarianceResult(
         simulated=simulated_input(provider, customer),
         invariance=inv, candidates=cand, flagged=flagged, pairs=pairs, level=level, alpha=alpha, n=n,
-        n_excluded=n_excl, model=model,
-        convention=f"paired items stacked with group 'form'; top-ranked {level} release flagged at p < {alpha}",
+        n_excluded=n_excl, model=model, decision=decision,
+        convention=f"paired items stacked with group 'form'; top-ranked {level} release flagged when its "
+                   f"Holm-adjusted p < {alpha} over the {len(cand)} candidate release(s) (family-wise error "
+                   f"rate {alpha}) and the verdict does not say {level} invariance holds",
         r_call="lavaan::cfa(model, stacked, group = 'form', group.equal = ...); lavaan::lavTestScore(fit)")
