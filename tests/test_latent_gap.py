@@ -246,10 +246,20 @@ def test_specification_errors(exports, inv):
 
 
 def test_small_firm_is_named(exports, inv):
+    # a firm with too few complete customers is an undefined row with its reason (it used to fail
+    # the whole call); the other firms are estimated
+    from custval.exceptions import MissingDataWarning
+
     prov, cust = exports
     keep = ~((cust["firm"] == "F4").to_numpy() & (np.arange(len(cust)) % 3 != 0))
-    with pytest.raises(InsufficientDataError, match="F4/customer"):
-        latent_perception_gap(prov, cust[keep], CWI, invariance=inv["CPROC"])
+    with pytest.warns(MissingDataWarning, match="F4/CPROC"):
+        res = latent_perception_gap(prov, cust[keep], CWI, invariance=inv["CPROC"])
+    row = res.table.set_index("firm").loc["F4"]
+    assert np.isnan(row["estimate"]) and row["n"] == 0 and "customer" in row["reason"]
+    assert res.table.drop(index=res.table.index[res.table["firm"] == "F4"])["estimate"].notna().all()
+    # nothing estimable at all is still an error naming the groups
+    with pytest.raises(InsufficientDataError, match="F4/CPROC"):
+        latent_perception_gap(prov, cust[keep], CWI, invariance=inv["CPROC"], min_n=10_000)
 
 
 def test_customer_firm_without_provider_is_an_error(exports, inv):
