@@ -17,7 +17,7 @@ import unicodedata
 import numpy as np
 import pandas as pd
 
-__all__ = ["key_text", "normalise_key", "near_misses", "row_keys"]
+__all__ = ["differs_by", "key_text", "near_misses", "normalise_key", "row_keys"]
 
 #: hyphen, non-breaking hyphen, figure dash, en dash, em dash, horizontal bar, minus sign,
 #: small and full-width hyphen-minus: all read as "-" when looking for near-misses
@@ -26,7 +26,7 @@ _SPACE = re.compile(r"\s+")  # str patterns match Unicode whitespace, NBSP (U+00
 
 
 def key_text(v) -> str | None:
-    """The text of one key value; ``None`` when missing.  A whole number gives its digits."""
+    """The text of one key value; ``None`` when missing or blank.  A whole number gives its digits."""
     if v is None or v is pd.NA or v is pd.NaT:
         return None
     if isinstance(v, (bool, np.bool_)):
@@ -38,15 +38,38 @@ def key_text(v) -> str | None:
         if np.isnan(f):
             return None
         return str(int(f)) if f.is_integer() else repr(f)
-    return str(v)
+    t = str(v)
+    return None if not _SPACE.sub("", t) else t  # an empty (or blank) cell is no key
+
+
+_STEPS = ("Unicode composition", "dash", "whitespace", "case", "leading zeros")
+
+
+def _apply(text: str, skip: str | None = None) -> tuple[str, tuple[str, ...]]:
+    how = []
+
+    def step(name, before, after):
+        if name == skip:
+            return before
+        if after != before:
+            how.append(name)
+        return after
+
+    t = step("Unicode composition", text, unicodedata.normalize("NFC", text))
+    t = step("dash", t, t.translate(_DASHES))
+    t = step("whitespace", t, _SPACE.sub(" ", t).strip())
+    t = step("case", t, t.casefold())
+    if t.isdigit() and t.isascii() and len(t) > 1 and t.startswith("0"):
+        t = step("leading zeros", t, t.lstrip("0") or "0")
+    return t, tuple(how)
 
 
 def normalise_key(text: str) -> tuple[str, tuple[str, ...]]:
-    """The key with the usual export slips undone, and which slips that were.
+    """The key with the usual export slips undone, and which slips were undone.
 
-    Steps: Unicode NFC composition ("Unicode composition"); dash and minus variants -> ``-`` ("dash"); every run of whitespace (NBSP too) -> one
-    space, ends stripped ("whitespace"); case folded ("case"); a key of digits only loses its
-    leading zeros ("leading zeros").
+    Steps: Unicode NFC composition ("Unicode composition"); dash and minus variants -> ``-``
+    ("dash"); every run of whitespace (NBSP too) -> one space, ends stripped ("whitespace");
+    case folded ("case"); a key of digits only loses its leading zeros ("leading zeros").
 
     Examples
     --------
@@ -56,23 +79,23 @@ def normalise_key(text: str) -> tuple[str, tuple[str, ...]]:
     >>> normalise_key("000123")
     ('123', ('leading zeros',))
     """
-    how = []
-    u = unicodedata.normalize("NFC", text)
-    if u != text:
-        how.append("Unicode composition")
-    t = u.translate(_DASHES)
-    if t != u:
-        how.append("dash")
-    s = _SPACE.sub(" ", t).strip()
-    if s != t:
-        how.append("whitespace")
-    c = s.casefold()
-    if c != s:
-        how.append("case")
-    if c.isdigit() and c.isascii() and len(c) > 1 and c.startswith("0"):
-        c = c.lstrip("0") or "0"
-        how.append("leading zeros")
-    return c, tuple(how)
+    return _apply(text)
+
+
+def differs_by(a: str, b: str) -> tuple[str, ...]:
+    """The slips that separate two spellings equal once normalised: the steps without which
+    they would still differ.
+
+    Examples
+    --------
+    >>> from custval._dyads import differs_by
+    >>> differs_by("ACME\\u20131", "ACME-1"), differs_by("00123", "123")
+    (('dash',), ('leading zeros',))
+    """
+    if a == b:
+        return ()
+    out = tuple(s for s in _STEPS if _apply(a, skip=s)[0] != _apply(b, skip=s)[0])
+    return out or tuple(dict.fromkeys((*_apply(a)[1], *_apply(b)[1])))
 
 
 def row_keys(df: pd.DataFrame, cols) -> list:
@@ -84,17 +107,14 @@ def row_keys(df: pd.DataFrame, cols) -> list:
 def near_misses(provider_only, customer_only) -> list[tuple[tuple, tuple, tuple]]:
     """Pairs (provider key, customer key, slips) of unmatched keys equal once normalised."""
     def norm(key):
-        parts = [normalise_key(p) for p in key]
-        return tuple(p[0] for p in parts), tuple(dict.fromkeys(h for p in parts for h in p[1]))
+        return tuple(normalise_key(p)[0] for p in key)
 
     by_norm: dict = {}
     for k in customer_only:
-        by_norm.setdefault(norm(k)[0], []).append(k)
+        by_norm.setdefault(norm(k), []).append(k)
     out = []
     for pk in provider_only:
-        npk, how_p = norm(pk)
-        for ck in by_norm.get(npk, ()):
-            how_c = norm(ck)[1]
-            how = tuple(dict.fromkeys((*how_p, *how_c)))
+        for ck in by_norm.get(norm(pk), ()):
+            how = tuple(dict.fromkeys(h for a, b in zip(pk, ck) for h in differs_by(a, b)))
             out.append((pk, ck, how))
     return out

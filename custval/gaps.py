@@ -15,7 +15,9 @@ items as ``scale_min + scale_max - x``; the :func:`custval.scoring.score` rule w
 ``min_items=1``).  Item columns must be numeric codes within the scale with
 ``NaN`` for missing: run :func:`custval.validate_frame` (or read with
 :func:`custval.read_survey`) first, which turns "don't know" (8) into missing and
-counts it.  Confidence intervals come from a vectorised bootstrap (all resamples
+counts it.  Pass the data as read: every function here keys the instrument's
+reverse items itself (the data carry no mark of having been keyed, so keyed data
+passed in would be keyed twice).  Confidence intervals come from a vectorised bootstrap (all resamples
 drawn at once as a count matrix); which units are resampled is stated in each
 result (``resampling``).  Means of independent units (readiness indices, their
 manager-staff differences, account-matched gaps) get *expanded percentile*
@@ -547,7 +549,7 @@ def _match_dyads(provider, customer, match, strict):
     per side, key and reason, with the 1-based data rows), the near-misses and the key columns
     that look like personal data.  ``strict`` raises on any unmatched key or row without a key.
     """
-    from ._dyads import near_misses, row_keys
+    from ._dyads import key_text, near_misses, row_keys
 
     key_cols = ["firm", "account"] if match == "account" else ["firm"]
     unit = key_cols[-1]
@@ -569,9 +571,9 @@ def _match_dyads(provider, customer, match, strict):
             if k is not None and k in matched:
                 continue
             if k is None:
-                absent = [c for c in key_cols if pd.isna(raw[c][i])]
+                absent = [c for c in key_cols if key_text(raw[c][i]) is None]
                 reason = f"no {' and no '.join(absent)} in the row"
-                disp = {c: (None if pd.isna(raw[c][i]) else show(df, c, raw[c][i])) for c in key_cols}
+                disp = {c: (None if c in absent else show(df, c, raw[c][i])) for c in key_cols}
                 gkey = (side, reason, tuple(absent))
             elif side == "provider":
                 if k[0] not in other_firms:
@@ -821,10 +823,27 @@ def perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instrument, *
     (:class:`~custval.exceptions.InvarianceWarning`) unless ``invariance=`` is a
     :func:`custval.invariance` result whose highest level is scalar (or strict).
 
+    Matching the two files (the dyad rule).  The keys (``firm``, and ``account``
+    with ``match="account"``) are identifiers compared as text, exactly; the one
+    allowance is that a whole number read as a number equals its digits (``123``
+    and ``"123"``).  The gaps use the rows whose key is present in both files.
+    Every other row is left out with its reason in ``excluded`` (provider
+    accounts or firms without customer responses, customer accounts or firms
+    without a provider, rows without a key, rows without any paired answer) and
+    one :class:`~custval.exceptions.MissingDataWarning` says so.  An unmatched
+    provider key and an unmatched customer key that are equal once case, spaces
+    (NBSP too), leading zeros of an all-digit key and dash/minus variants are
+    ignored are *near-misses*: reported with both spellings in ``near_misses``
+    and the warning, never matched automatically.  When a key column looks like
+    personal data (flagged by :func:`custval.read_survey` or custval's
+    personal-data rules) only counts are shown.  ``rows`` accounts for every
+    row: rows in = rows used + rows excluded (by reason), per file.
+
     Parameters
     ----------
     provider, customer : DataFrame
-        Validated item codes (NaN = missing), ``firm`` and (for account matching) ``account``.
+        Item codes as read (raw, not reverse-keyed: the instrument's reverse items are keyed
+        here; NaN = missing), ``firm`` and (for account matching) ``account``.
     instrument : Instrument
         The full CWI (both forms).
     match : {"account", "firm"}
@@ -832,18 +851,26 @@ def perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instrument, *
     invariance : InvarianceResult, optional
     min_units : int
         Fewest accounts (``"account"``) or respondents per side (``"firm"``) a firm needs.
+    strict : bool
+        ``True``: any key without an exact partner in the other file (either side) or a row
+        without a key is a :class:`~custval.exceptions.DataValidationError` listing them and the
+        near-misses, instead of being left out.
 
     Returns
     -------
     PerceptionGapResult
         ``table``: firm, construct, provider, customer, estimate (gap), se, ci_low,
-        ci_high, p_value, n, effect_size, n_provider, n_customer; ``excluded``:
-        provider rows without matching customers (also warned).
+        ci_high, p_value, n, effect_size, n_provider, n_customer; ``excluded``: side, firm,
+        account, n_rows, reason, rows (1-based data rows) of the rows left out (also warned);
+        ``near_misses``: pairs of unmatched keys that differ only by case, spaces, leading zeros
+        or dashes (``<key>_provider``, ``<key>_customer``, ``differs_by``, row counts);
+        ``rows``: per file ``{"in", "used", "excluded": {reason: n}}``.
 
     Raises
     ------
     DataValidationError
-        A customer response whose account (or firm) matches no provider account (firm).
+        With ``strict=True``: a key of either file without an exact partner, or a row without
+        a key.  Item codes outside the scale.
     InsufficientDataError
         A firm with too few accounts or respondents.
     CodebookError
@@ -1079,14 +1106,15 @@ def rwg_j(items: np.ndarray, n_options: int) -> float:
 
 def benchmark_firms(provider: pd.DataFrame, customer: pd.DataFrame, instrument, *, match: str = "firm",
                     rank_by: str = "gap", ci: float = 0.95, n_boot: int = 2000, seed: int = 0,
-                    invariance=None, min_units: int = 3) -> BenchmarkResult:
+                    invariance=None, min_units: int = 3, strict: bool = False) -> BenchmarkResult:
     """Firm benchmarks: aggregation statistics, readiness, perception gaps and ranks with uncertainty.
 
     * ``aggregation``: per side and construct, ICC(1) and ICC(2) with firms as groups
       (:func:`icc_oneway`; Bliese, 2000);
     * ``agreement``: per side, firm and construct, :func:`rwg_j` (uniform null, ``A`` = number of
       scale points) and the firm mean;
-    * ``readiness``: :func:`readiness` by firm; ``gaps``: :func:`perception_gap`;
+    * ``readiness``: :func:`readiness` by firm; ``gaps``: :func:`perception_gap` (its key
+      matching rule, ``strict`` passed on);
     * ``ranking``: per construct, firms ranked by the absolute perception gap (rank 1 = smallest
       gap, i.e. best customer understanding; ``rank_by="gap"``) with a percentile interval of the
       ranks over the bootstrap replicates of the gaps (``rank_low``, ``rank_high``).
@@ -1119,7 +1147,7 @@ def benchmark_firms(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
     if rank_by != "gap":
         raise SpecificationError(f"rank_by must be 'gap', got {rank_by!r}")
     gaps = perception_gap(provider, customer, instrument, match=match, ci=ci, n_boot=n_boot, seed=seed,
-                          invariance=invariance, min_units=min_units)
+                          invariance=invariance, min_units=min_units, strict=strict)
     ready = readiness(provider, instrument, by=("firm",), ci=ci, n_boot=n_boot, seed=seed, min_n=min_units)
     n_opt = int(instrument.scale_max - instrument.scale_min + 1)
     agg, agr = [], []
