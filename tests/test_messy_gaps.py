@@ -21,7 +21,11 @@ import pandas as pd
 import pytest
 
 import custval
-from custval.exceptions import DataValidationError, InsufficientDataError, InvarianceWarning, MissingDataWarning
+from custval.exceptions import (
+    DataValidationError,
+    InvarianceWarning,
+    MissingDataWarning,
+)
 from custval.gaps import form_invariance, holm_adjust, latent_perception_gap, perception_gap
 
 CWI = custval.load_instrument("cwi")
@@ -61,7 +65,7 @@ def simulate(seed: int, *, firms=("F1", "F2", "F3", "F4"), accounts: int = 8, st
                            "account": f"{1000 + 10 * f_i + a:05d}"}
                     if side == "provider":
                         row["role"] = "manager" if r == 0 else "staff"
-                    for c, items in form.constructs.items():
+                    for items in form.constructs.values():
                         eta = rng.normal(offset + sign * gap, 1.0)
                         for k, it in enumerate(items):
                             lam, nu = LOADING[k % 5], INTERCEPT[k % 5]
@@ -363,6 +367,18 @@ def test_firm_with_too_few_complete_respondents_is_undefined(tmp_path):
     assert "too few" in " ".join(ex["reason"]) and int(ex["n_rows"].sum()) == len(rc[rc.firm == "F2"]) + len(
         rp[rp.firm == "F2"])
     assert "F2/CPROC" in res.summary() and "reason" in res.summary()
+    # the figure labels the undefined row instead of leaving it blank
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from custval.plots_gaps import latent_gap_plot
+
+    fig = latent_gap_plot(res)
+    texts = {ax.get_title(): [t.get_text() for t in ax.texts] for ax in fig.axes}
+    assert texts["CPROC"] == ["undefined (see reason)"] and texts["MGMT"] == []
+    plt.close(fig)
 
 
 # --------------------------------------------------------------------------- reverse keys
@@ -402,7 +418,7 @@ def test_reverse_keyed_marker_pair_is_keyed(tmp_path):
 
 
 def test_out_of_scale_codes_in_the_latent_gap_are_an_error(tmp_path):
-    prov, cust = simulate(4, firms=("F1", "F2"))
+    prov, cust = simulate(6, firms=("F1", "F2"))  # scalar invariance holds for CPROC in this study
     rp, rc = read_pair(tmp_path, prov, cust)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MissingDataWarning)
