@@ -62,6 +62,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -537,8 +538,11 @@ def _personal_key_columns(frames, cols) -> set:
     return out
 
 
-def _key_label(key, key_cols, personal) -> str:
-    return " ".join(f"{c} {_HIDDEN if c in personal else repr(v)}" for c, v in zip(key_cols, key))
+def _source_path(df) -> str | None:
+    """The file a frame was read from (custval.read_survey provenance), if known."""
+    info = (getattr(df, "attrs", {}) or {}).get("custval", {})
+    src = info.get("source") if isinstance(info, dict) else None
+    return str(src["path"]) if isinstance(src, dict) and src.get("path") else None
 
 
 def _match_dyads(provider, customer, match, strict):
@@ -554,6 +558,8 @@ def _match_dyads(provider, customer, match, strict):
     key_cols = ["firm", "account"] if match == "account" else ["firm"]
     unit = key_cols[-1]
     personal = _personal_key_columns((provider, customer), key_cols)
+    paths = {side: _source_path(df) for side, df in (("provider", provider), ("customer", customer))}
+    files = {side: side + (f" ({Path(p).name})" if p else "") for side, p in paths.items()}
     pk, ck = row_keys(provider, key_cols), row_keys(customer, key_cols)
     pset, cset = {k for k in pk if k is not None}, {k for k in ck if k is not None}
     matched = pset & cset
@@ -619,9 +625,11 @@ def _match_dyads(provider, customer, match, strict):
         lines, problems = [], []
         for g in excluded_sorted:
             what = (", ".join(f"{c} {g[c]!r}" for c in key_cols if g.get(c) is not None) or "(no key)")
-            lines.append(f"  {g['side']}: {what}: {g['reason']} ({g['n_rows']} row(s), data rows {g['rows'][:10]})")
+            lines.append(f"  {files[g['side']]}: {what}: {g['reason']} ({g['n_rows']} row(s), data rows "
+                         f"{g['rows'][:10]})")
             problems.append({"rule": "unmatched_key" if "no " + unit not in g["reason"] else "missing_key",
-                             "column": unit, "side": g["side"], "rows": g["rows"], "row_counting": "data row",
+                             "column": unit, "side": g["side"], "path": paths[g["side"]], "rows": g["rows"],
+                             "row_counting": "data row",
                              "values": [] if unit in personal else [g.get(c) for c in key_cols], "n": g["n_rows"],
                              "allowed": f"a {'/'.join(key_cols)} key present in both the provider and the customer data"})
         if near_rows:
@@ -635,7 +643,7 @@ def _match_dyads(provider, customer, match, strict):
             + ":\n" + "\n".join(lines)
             + "\nFix the key codes in the files, or call with strict=False to analyse the exactly matched "
             "pairs and report the rest.", problems=problems)
-    return p_use, c_use, pk, ck, excluded, near_df, personal, n_rows
+    return p_use, c_use, pk, ck, excluded, near_df, personal, n_rows, files
 
 
 def _near_text(rec: dict, key_cols) -> str:
@@ -655,7 +663,8 @@ def _gap_core(provider, customer, inst, match, ci, n_boot, seed, min_units, stri
     _check_columns(provider, key_cols, "provider")
     _check_columns(customer, key_cols, "customer")
     _check_versions(inst, provider=provider, customer=customer)
-    p_use, c_use, pkeys, ckeys, key_excl, near, personal, n_excl = _match_dyads(provider, customer, match, strict)
+    p_use, c_use, pkeys, ckeys, key_excl, near, personal, n_excl, files = _match_dyads(provider, customer, match,
+                                                                                        strict)
     n_in = {"provider": len(provider), "customer": len(customer)}
     provider, customer = _bare(provider), _bare(customer)
     ps = _scores(provider, pform, pitems, "provider")
@@ -752,24 +761,25 @@ def _gap_core(provider, customer, inst, match, ci, n_boot, seed, min_units, stri
                                         "n_provider", "n_customer"])
     excluded = pd.DataFrame(key_excl, columns=["side", "firm", "account", "n_rows", "reason", "rows"])
     if len(excluded) or len(near):
-        warnings.warn(_exclusion_message(excluded, near, key_cols, personal), MissingDataWarning, stacklevel=3)
+        warnings.warn(_exclusion_message(excluded, near, key_cols, personal, files), MissingDataWarning,
+                      stacklevel=3)
     return table, excluded, boots, cons, near, rows_acc
 
 
-def _exclusion_message(excluded: pd.DataFrame, near: pd.DataFrame, key_cols, personal) -> str:
+def _exclusion_message(excluded: pd.DataFrame, near: pd.DataFrame, key_cols, personal, files) -> str:
     """One message for the rows left out of a perception gap and the near-miss keys."""
     parts = []
     for (side, reason), g in excluded.groupby(["side", "reason"], sort=False):
         n = int(g["n_rows"].sum())
         if reason == "no answer on any paired item" or reason.startswith("no firm") or reason.startswith("no account"):
-            parts.append(f"{side}: {n} row(s) with {reason} (data rows {sum(g['rows'], [])[:10]})")
+            parts.append(f"{files[side]}: {n} row(s) with {reason} (data rows {sum(g['rows'], [])[:10]})")
             continue
         cols = [c for c in key_cols if g[c].notna().any()]
         keys = [" ".join(f"{c} {getattr(r, c)!r}" for c in cols) for r in g.itertuples()]
         shown = (f"{len(keys)} key(s) (column(s) {sorted(personal)} look like personal data: values not shown)"
                  if personal else "; ".join(f"{k} ({r} row(s))" for k, r in zip(keys[:10], g["n_rows"]))
                  + (f"; ... {len(keys) - 10} more" if len(keys) > 10 else ""))
-        parts.append(f"{side}: {n} row(s), {reason}: {shown}")
+        parts.append(f"{files[side]}: {n} row(s), {reason}: {shown}")
     msg = "perception_gap: rows left out (exact key matches only): " + " | ".join(parts) if parts else \
         "perception_gap: every key matched"
     if len(near):
