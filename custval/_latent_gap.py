@@ -64,6 +64,7 @@ class LatentGapResult(ResultMixin):
         cols = [*keys, *COLUMNS, "effect_size", "n_provider", "n_customer"]
         if "reason" in self.table and self.table["reason"].notna().any():
             cols.append("reason")
+            return self.table[cols].assign(reason=self.table["reason"].fillna("")).set_index(keys)
         return self.table[cols].set_index(keys)
 
     def _notes(self) -> list[str]:
