@@ -282,7 +282,7 @@ def _gap_rows(fit, construct, firms, ci):
 # --------------------------------------------------------------------------- public function
 def latent_perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instrument, *, invariance,
                           constructs=None, by: str | None = "firm", estimator: str = "ML", ci: float = 0.95,
-                          min_n: int = 10, cluster: str | None = None) -> LatentGapResult:
+                          min_n: int = 10, cluster: str | None = None, strict: bool = False) -> LatentGapResult:
     r"""Latent-mean perception gaps: the provider's latent mean minus the customers', per firm and construct.
 
     Observed-score gaps (:func:`custval.perception_gap`) mix the difference in
@@ -365,6 +365,12 @@ def latent_perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instru
         ``estimator="MLR"`` the standard errors are then cluster-robust within each firm x form group
         (:class:`custval.CFA` ``cluster=``; lavaan ``cluster = "account"``); a respondent without a
         cluster id is an error.
+    strict : bool
+        With ``by="firm"``, firms are matched exactly by their text, as
+        :func:`custval.perception_gap` matches keys: by default a firm of one file without an
+        exact partner in the other (or a row without a firm) is left out with its reason in
+        ``excluded`` and one :class:`~custval.exceptions.MissingDataWarning` (near-miss spellings
+        named); ``strict=True`` makes it a :class:`~custval.exceptions.DataValidationError`.
 
     Returns
     -------
@@ -483,7 +489,14 @@ def latent_perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instru
             raise SpecificationError(f"constructs {unknown} have no paired items; allowed: "
                                      f"{', '.join(dict.fromkeys(pairs['construct']))}")
     level, released = _resolve(invariance, pairs, constructs)
-    from .gaps import _bare, _check_columns, _check_versions, simulated_input
+    from .gaps import (
+        _bare,
+        _check_columns,
+        _check_versions,
+        _exclusion_message,
+        _match_dyads,
+        simulated_input,
+    )
 
     _check_versions(inst, provider=provider, customer=customer)
     need = ["firm"] if by == "firm" else []
@@ -496,25 +509,28 @@ def latent_perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instru
             raise DataValidationError(f"{side} data: item column(s) {bad} are not numeric; run "
                                       "custval.validate_frame first")
     simulated = simulated_input(provider, customer)
+    provider_in, customer_in = provider, customer
     # reverse-keyed items keyed as the instrument says (raw codes in; values outside the scale raise)
     extra = [*need, *([cluster] if cluster is not None else [])]
     provider = inst.form("provider").keyed(_bare(provider)[list(dict.fromkeys([*extra, *sel["provider_item"]]))])
     customer = inst.form("customer").keyed(_bare(customer)[list(dict.fromkeys([*extra, *sel["customer_item"]]))])
     excluded = []
     if by == "firm":
-        pf, cf = provider["firm"].to_numpy(), customer["firm"].to_numpy()
-        if pd.isna(pf).any() or pd.isna(cf).any():
-            side = "provider" if pd.isna(pf).any() else "customer"
-            rows = (np.flatnonzero(pd.isna(pf if side == "provider" else cf)) + 1).tolist()
-            raise DataValidationError(f"{side} data: missing firm at data row(s) {rows[:10]}")
-        only_c = sorted(set(cf) - set(pf), key=str)
-        if only_c:
-            raise DataValidationError(f"customer data: firm(s) {only_c} have no provider respondents")
-        firms = sorted(set(pf), key=str)
-        for f in [f for f in firms if f not in set(cf)]:
-            excluded.append({"firm": f, "form": "provider", "construct": None, "n_rows": int((pf == f).sum()),
-                             "reason": "no customer responses for this firm"})
-        firms = [f for f in firms if f in set(cf)]
+        # firms matched exactly by their text (the perception_gap dyad rule); the rest is reported
+        p_use, c_use, pk, ck, key_excl, near, personal, _, files = _match_dyads(
+            provider_in, customer_in, "firm", strict, who="latent_perception_gap")
+        for g in key_excl:
+            excluded.append({"firm": g["firm"], "form": g["side"], "construct": None, "n_rows": g["n_rows"],
+                             "reason": g["reason"]})
+        if key_excl or len(near):
+            ex = pd.DataFrame(key_excl, columns=["side", "firm", "n_rows", "reason", "rows"])
+            warnings.warn(_exclusion_message(ex, near, ["firm"], personal, files, who="latent_perception_gap"),
+                          MissingDataWarning, stacklevel=2)
+        # the provider's spelling of a firm names it on both sides (equal as text, e.g. 1 and "1")
+        spelling = dict(zip((k[0] if k else None for k in pk), provider["firm"].tolist()))
+        provider = provider[p_use]
+        customer = customer[c_use].assign(firm=[spelling[k[0]] for k, u in zip(ck, c_use) if u])
+        firms = sorted(set(provider["firm"]), key=str)
     else:
         firms = [None]
 

@@ -545,7 +545,7 @@ def _source_path(df) -> str | None:
     return str(src["path"]) if isinstance(src, dict) and src.get("path") else None
 
 
-def _match_dyads(provider, customer, match, strict):
+def _match_dyads(provider, customer, match, strict, who: str = "perception_gap"):
     """Exact matching of the provider and customer rows by their key columns.
 
     Returns ``(p_use, c_use, p_keys, c_keys, excluded, near, personal)``: boolean arrays of the
@@ -637,7 +637,7 @@ def _match_dyads(provider, customer, match, strict):
                          "matched automatically):")
             lines += [f"    {_near_text(r, key_cols)}" for r in near_rows]
         raise DataValidationError(
-            f"perception_gap(strict=True): {sum(g['n_rows'] for g in excluded)} row(s) whose "
+            f"{who}(strict=True): {sum(g['n_rows'] for g in excluded)} row(s) whose "
             f"{'/'.join(key_cols)} key has no exact partner in the other file"
             + (f" (column(s) {sorted(personal)} look like personal data: values not shown)" if personal else "")
             + ":\n" + "\n".join(lines)
@@ -766,7 +766,8 @@ def _gap_core(provider, customer, inst, match, ci, n_boot, seed, min_units, stri
     return table, excluded, boots, cons, near, rows_acc
 
 
-def _exclusion_message(excluded: pd.DataFrame, near: pd.DataFrame, key_cols, personal, files) -> str:
+def _exclusion_message(excluded: pd.DataFrame, near: pd.DataFrame, key_cols, personal, files,
+                       who: str = "perception_gap") -> str:
     """One message for the rows left out of a perception gap and the near-miss keys."""
     parts = []
     for (side, reason), g in excluded.groupby(["side", "reason"], sort=False):
@@ -780,8 +781,8 @@ def _exclusion_message(excluded: pd.DataFrame, near: pd.DataFrame, key_cols, per
                  if personal else "; ".join(f"{k} ({r} row(s))" for k, r in zip(keys[:10], g["n_rows"]))
                  + (f"; ... {len(keys) - 10} more" if len(keys) > 10 else ""))
         parts.append(f"{files[side]}: {n} row(s), {reason}: {shown}")
-    msg = "perception_gap: rows left out (exact key matches only): " + " | ".join(parts) if parts else \
-        "perception_gap: every key matched"
+    msg = f"{who}: rows left out (exact key matches only): " + " | ".join(parts) if parts else \
+        f"{who}: every key matched"
     if len(near):
         if personal:
             msg += (f". {len(near)} near-miss key pair(s) (equal once case, spaces, leading zeros or dashes "

@@ -262,11 +262,22 @@ def test_small_firm_is_named(exports, inv):
         latent_perception_gap(prov, cust[keep], CWI, invariance=inv["CPROC"], min_n=10_000)
 
 
-def test_customer_firm_without_provider_is_an_error(exports, inv):
+def test_customer_firm_without_provider_is_an_error_only_when_strict(exports, inv):
+    # the dyad rule of perception_gap: by default the unmatched firms are left out and reported;
+    # strict=True makes them an error (this used to be an error always)
+    from custval.exceptions import MissingDataWarning
+
     prov, cust = exports
+    moved = cust.assign(firm=cust["firm"].replace({"F6": "F9"}))
     with pytest.raises(DataValidationError, match="F9"):
-        latent_perception_gap(prov, cust.assign(firm=cust["firm"].replace({"F6": "F9"})), CWI,
-                              invariance=inv["CPROC"])
+        latent_perception_gap(prov, moved, CWI, invariance=inv["CPROC"], strict=True)
+    with pytest.warns(MissingDataWarning, match="F9"):
+        res = latent_perception_gap(prov, moved, CWI, invariance=inv["CPROC"])
+    assert "F6" not in set(res.table["firm"]) and "F9" not in set(res.table["firm"])
+    ex = res.excluded[res.excluded["construct"].isna()].set_index(["form", "firm"])
+    assert ex.loc[("customer", "F9"), "reason"] == "customer firm matches no provider firm"
+    assert ex.loc[("customer", "F9"), "n_rows"] == int((cust["firm"] == "F6").sum())
+    assert ex.loc[("provider", "F6"), "reason"] == "no customer responses for this firm"
 
 
 # --------------------------------------------------------------------------- recovery
