@@ -367,6 +367,13 @@ def test_firm_with_too_few_complete_respondents_is_undefined(tmp_path):
     assert "too few" in " ".join(ex["reason"]) and int(ex["n_rows"].sum()) == len(rc[rc.firm == "F2"]) + len(
         rp[rp.firm == "F2"])
     assert "F2/CPROC" in res.summary() and "reason" in res.summary()
+    # a firm spelled differently in the customer file is not matched: left out, near-miss named
+    rc_case = rc.assign(firm=rc["firm"].replace({"F3": "f3"}))
+    with pytest.warns(MissingDataWarning) as rec:
+        res_case = latent_perception_gap(rp, rc_case, CWI, invariance=inv)
+    msg = " ".join(str(w.message) for w in rec)
+    assert "provider 'F3' vs customer 'f3' (differs by case" in msg
+    assert set(res_case.table["firm"]) == {"F1", "F2"}
     # the figure labels the undefined row instead of leaving it blank
     import matplotlib
 
