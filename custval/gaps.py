@@ -557,7 +557,6 @@ def _match_dyads(provider, customer, match, strict, who: str = "perception_gap")
 
     key_cols = ["firm", "account"] if match == "account" else ["firm"]
     unit = key_cols[-1]
-    personal = _personal_key_columns((provider, customer), key_cols)
     paths = {side: _source_path(df) for side, df in (("provider", provider), ("customer", customer))}
     files = {side: side + (f" ({Path(p).name})" if p else "") for side, p in paths.items()}
     pk, ck = row_keys(provider, key_cols), row_keys(customer, key_cols)
@@ -566,6 +565,9 @@ def _match_dyads(provider, customer, match, strict, who: str = "perception_gap")
     p_only, c_only = sorted(pset - cset), sorted(cset - pset)
     c_firms, p_firms = {k[0] for k in cset}, {k[0] for k in pset}
     near = near_misses(p_only, c_only)
+    # key values are shown only for unmatched keys: check for personal data only then
+    unmatched = bool(p_only or c_only) or None in pk or None in ck
+    personal = _personal_key_columns((provider, customer), key_cols) if unmatched else set()
 
     def show(df, col, key_value):
         return _HIDDEN if col in personal else key_value
