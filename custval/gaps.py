@@ -548,10 +548,12 @@ def _source_path(df) -> str | None:
 def _match_dyads(provider, customer, match, strict, who: str = "perception_gap"):
     """Exact matching of the provider and customer rows by their key columns.
 
-    Returns ``(p_use, c_use, p_keys, c_keys, excluded, near, personal)``: boolean arrays of the
-    rows in exactly matched units, the key text tuples per row, the excluded rows (one record
-    per side, key and reason, with the 1-based data rows), the near-misses and the key columns
-    that look like personal data.  ``strict`` raises on any unmatched key or row without a key.
+    Returns ``(p_use, c_use, p_keys, c_keys, excluded, near, personal, n_excluded, files)``:
+    boolean arrays of the rows in exactly matched units, the key text tuples per row, the
+    excluded rows (one record per side, key and reason, with the 1-based data rows), the
+    near-misses (DataFrame), the key columns that look like personal data, ``{side: {reason:
+    rows}}`` and the label of each side's file.  ``strict`` raises on any unmatched key or row
+    without a key.
     """
     from ._dyads import key_text, near_misses, row_keys
 
@@ -569,7 +571,7 @@ def _match_dyads(provider, customer, match, strict, who: str = "perception_gap")
     unmatched = bool(p_only or c_only) or None in pk or None in ck
     personal = _personal_key_columns((provider, customer), key_cols) if unmatched else set()
 
-    def show(df, col, key_value):
+    def show(col, key_value):
         return _HIDDEN if col in personal else key_value
 
     groups: dict = {}
@@ -581,24 +583,24 @@ def _match_dyads(provider, customer, match, strict, who: str = "perception_gap")
             if k is None:
                 absent = [c for c in key_cols if key_text(raw[c][i]) is None]
                 reason = f"no {' and no '.join(absent)} in the row"
-                disp = {c: (None if c in absent else show(df, c, raw[c][i])) for c in key_cols}
+                disp = {c: (None if c in absent else show(c, raw[c][i])) for c in key_cols}
                 gkey = (side, reason, tuple(absent))
             elif side == "provider":
                 if k[0] not in other_firms:
-                    reason, disp = "no customer responses for this firm", {"firm": raw["firm"][i]}
+                    reason, disp = "no customer responses for this firm", {"firm": show("firm", raw["firm"][i])}
                     if match == "account":
                         disp["account"] = None
                     gkey = (side, reason, k[:1])
                 else:
                     reason = "provider account without customer responses"
-                    disp = {c: show(df, c, raw[c][i]) for c in key_cols}
+                    disp = {c: show(c, raw[c][i]) for c in key_cols}
                     gkey = (side, reason, k)
             else:
                 if match == "account" and k[0] in other_firms:
                     reason = "customer account matches no provider account of its firm"
                 else:
                     reason = "customer firm matches no provider firm"
-                disp = {c: show(df, c, raw[c][i]) for c in key_cols}
+                disp = {c: show(c, raw[c][i]) for c in key_cols}
                 gkey = (side, reason, k)
             g = groups.setdefault(gkey, {"side": side, **{c: disp.get(c) for c in key_cols},
                                          "n_rows": 0, "reason": reason, "rows": []})
@@ -629,10 +631,10 @@ def _match_dyads(provider, customer, match, strict, who: str = "perception_gap")
             what = (", ".join(f"{c} {g[c]!r}" for c in key_cols if g.get(c) is not None) or "(no key)")
             lines.append(f"  {files[g['side']]}: {what}: {g['reason']} ({g['n_rows']} row(s), data rows "
                          f"{g['rows'][:10]})")
-            problems.append({"rule": "unmatched_key" if "no " + unit not in g["reason"] else "missing_key",
+            problems.append({"rule": "missing_key" if g["reason"].endswith("in the row") else "unmatched_key",
                              "column": unit, "side": g["side"], "path": paths[g["side"]], "rows": g["rows"],
                              "row_counting": "data row",
-                             "values": [] if unit in personal else [g.get(c) for c in key_cols], "n": g["n_rows"],
+                             "values": [] if personal else [g.get(c) for c in key_cols], "n": g["n_rows"],
                              "allowed": f"a {'/'.join(key_cols)} key present in both the provider and the customer data"})
         if near_rows:
             lines.append("  near-misses (equal once case, spaces, leading zeros or dashes are ignored; not "
