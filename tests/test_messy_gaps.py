@@ -219,6 +219,11 @@ def test_firm_match_reports_firm_keys_and_missing_keys(tmp_path):
     ex = res.excluded[res.excluded["reason"] == "no account in the row"]
     assert ex["rows"].iloc[0] == [1, 2] and ex["side"].iloc[0] == "customer"
     assert res.rows["customer"]["in"] == res.rows["customer"]["used"] + sum(res.rows["customer"]["excluded"].values())
+    with pytest.raises(DataValidationError, match="no account in the row") as err, pytest.warns(InvarianceWarning):
+        perception_gap(prov, cust, CWI, match="account", n_boot=200, strict=True)
+    missing = [p for p in err.value.problems if p["rule"] == "missing_key"]
+    assert [(p["side"], p["rows"]) for p in missing] == [("customer", [1, 2])]
+    assert all(p["path"].endswith(f"{p['side']}.csv") for p in err.value.problems)
 
 
 def test_personal_data_keys_show_only_counts(tmp_path):
