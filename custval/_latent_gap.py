@@ -23,6 +23,7 @@ from .exceptions import (
     CustvalWarning,
     DataValidationError,
     InsufficientDataError,
+    MissingDataWarning,
     SpecificationError,
 )
 
@@ -61,6 +62,9 @@ class LatentGapResult(ResultMixin):
     def _display_frame(self) -> pd.DataFrame:
         keys = ["construct"] if self.by is None else ["firm", "construct"]
         cols = [*keys, *COLUMNS, "effect_size", "n_provider", "n_customer"]
+        if "reason" in self.table and self.table["reason"].notna().any():
+            cols.append("reason")
+            return self.table[cols].assign(reason=self.table["reason"].fillna("")).set_index(keys)
         return self.table[cols].set_index(keys)
 
     def _notes(self) -> list[str]:
@@ -278,7 +282,7 @@ def _gap_rows(fit, construct, firms, ci):
 # --------------------------------------------------------------------------- public function
 def latent_perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instrument, *, invariance,
                           constructs=None, by: str | None = "firm", estimator: str = "ML", ci: float = 0.95,
-                          min_n: int = 10, cluster: str | None = None) -> LatentGapResult:
+                          min_n: int = 10, cluster: str | None = None, strict: bool = False) -> LatentGapResult:
     r"""Latent-mean perception gaps: the provider's latent mean minus the customers', per firm and construct.
 
     Observed-score gaps (:func:`custval.perception_gap`) mix the difference in
@@ -348,23 +352,41 @@ def latent_perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instru
         ``"MLR"``: sandwich standard errors (robust to non-normal codes).
     ci : float
     min_n : int
-        Fewest complete respondents per firm and form (at least items + 2); a smaller group raises
-        :class:`~custval.exceptions.InsufficientDataError` naming the firm.
+        Fewest complete respondents per firm and form (at least items + 2).  A firm with fewer on a
+        construct's paired items (provider or customer side) gets an *undefined* row for that
+        construct (``estimate`` etc. NaN, ``reason`` saying why, ``n`` = 0) and the construct's
+        model is fitted on the other firms; one :class:`~custval.exceptions.MissingDataWarning`
+        lists the undefined firm-constructs.  With ``by=None`` the same applies to the two forms
+        of a construct.  Only when no gap at all can be estimated is
+        :class:`~custval.exceptions.InsufficientDataError` raised.
     cluster : str, optional
         Column (in both exports) whose values cluster respondents, e.g. ``"account"``: customers of
         one account, and the staff serving it, share more than independent respondents do.  With
         ``estimator="MLR"`` the standard errors are then cluster-robust within each firm x form group
         (:class:`custval.CFA` ``cluster=``; lavaan ``cluster = "account"``); a respondent without a
         cluster id is an error.
+    strict : bool
+        With ``by="firm"``, firms are matched exactly by their text, as
+        :func:`custval.perception_gap` matches keys: by default a firm of one file without an
+        exact partner in the other (or a row without a firm) is left out with its reason in
+        ``excluded`` and one :class:`~custval.exceptions.MissingDataWarning` (near-miss spellings
+        named); ``strict=True`` makes it a :class:`~custval.exceptions.DataValidationError`.
 
     Returns
     -------
     LatentGapResult
         ``table``: [firm,] construct, estimate, se, ci_low, ci_high, p_value, n, effect_size,
         difference_raw, se_raw, provider_mean, customer_mean, provider_var, customer_var,
-        n_provider, n_customer (latent means and variances in the marker metric, first group 0);
-        ``excluded``: rows left out per firm and form with the reason; ``fits``: the CFA per
-        construct; ``models``: its lavaan syntax; ``notes``: warnings raised by the fits.
+        n_provider, n_customer (complete respondents on the construct's paired items), reason
+        (``None``, or why the row is undefined) (latent means and variances in the marker metric,
+        first group 0); ``excluded``: rows left out per firm, form and construct with the reason
+        (incomplete rows; the complete rows of an undefined firm-construct); ``fits``: the CFA per
+        construct; ``models``: its lavaan syntax; ``notes``: warnings raised by the fits and the
+        undefined firm-constructs.
+
+    The data are taken as read (raw codes, NaN missing): reverse-keyed items of the instrument
+    are keyed here (``scale_min + scale_max - x``) before stacking, so pass unkeyed data;
+    codes outside the scale raise :class:`~custval.exceptions.DataValidationError`.
 
     Notes
     -----
@@ -467,7 +489,14 @@ def latent_perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instru
             raise SpecificationError(f"constructs {unknown} have no paired items; allowed: "
                                      f"{', '.join(dict.fromkeys(pairs['construct']))}")
     level, released = _resolve(invariance, pairs, constructs)
-    from .gaps import _check_columns, _check_versions, simulated_input
+    from .gaps import (
+        _bare,
+        _check_columns,
+        _check_versions,
+        _exclusion_message,
+        _match_dyads,
+        simulated_input,
+    )
 
     _check_versions(inst, provider=provider, customer=customer)
     need = ["firm"] if by == "firm" else []
@@ -479,25 +508,33 @@ def latent_perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instru
         if bad:
             raise DataValidationError(f"{side} data: item column(s) {bad} are not numeric; run "
                                       "custval.validate_frame first")
+    simulated = simulated_input(provider, customer)
+    provider_in, customer_in = provider, customer
+    # reverse-keyed items keyed as the instrument says (raw codes in; values outside the scale raise)
+    extra = [*need, *([cluster] if cluster is not None else [])]
+    provider = inst.form("provider").keyed(_bare(provider)[list(dict.fromkeys([*extra, *sel["provider_item"]]))])
+    customer = inst.form("customer").keyed(_bare(customer)[list(dict.fromkeys([*extra, *sel["customer_item"]]))])
     excluded = []
     if by == "firm":
-        pf, cf = provider["firm"].to_numpy(), customer["firm"].to_numpy()
-        if pd.isna(pf).any() or pd.isna(cf).any():
-            side = "provider" if pd.isna(pf).any() else "customer"
-            rows = (np.flatnonzero(pd.isna(pf if side == "provider" else cf)) + 1).tolist()
-            raise DataValidationError(f"{side} data: missing firm at data row(s) {rows[:10]}")
-        only_c = sorted(set(cf) - set(pf), key=str)
-        if only_c:
-            raise DataValidationError(f"customer data: firm(s) {only_c} have no provider respondents")
-        firms = sorted(set(pf), key=str)
-        for f in [f for f in firms if f not in set(cf)]:
-            excluded.append({"firm": f, "form": "provider", "construct": None, "n_rows": int((pf == f).sum()),
-                             "reason": "no customer responses for this firm"})
-        firms = [f for f in firms if f in set(cf)]
+        # firms matched exactly by their text (the perception_gap dyad rule); the rest is reported
+        p_use, c_use, pk, ck, key_excl, near, personal, _, files = _match_dyads(
+            provider_in, customer_in, "firm", strict, who="latent_perception_gap")
+        for g in key_excl:
+            excluded.append({"firm": g["firm"], "form": g["side"], "construct": None, "n_rows": g["n_rows"],
+                             "reason": g["reason"]})
+        if key_excl or len(near):
+            ex = pd.DataFrame(key_excl, columns=["side", "firm", "n_rows", "reason", "rows"])
+            warnings.warn(_exclusion_message(ex, near, ["firm"], personal, files, who="latent_perception_gap"),
+                          MissingDataWarning, stacklevel=2)
+        # the provider's spelling of a firm names it on both sides (equal as text, e.g. 1 and "1")
+        spelling = dict(zip((k[0] if k else None for k in pk), provider["firm"].tolist()))
+        provider = provider[p_use]
+        customer = customer[c_use].assign(firm=[spelling[k[0]] for k, u in zip(ck, c_use) if u])
+        firms = sorted(set(provider["firm"]), key=str)
     else:
         firms = [None]
 
-    rows, fits, models, n_used, notes = [], {}, {}, {}, []
+    rows, fits, models, n_used, notes, undefined = [], {}, {}, {}, [], []
     for c in level:
         g = sel[sel["construct"] == c]
         names = list(g["name"])
@@ -506,13 +543,27 @@ def latent_perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instru
         excluded += [{**e, "construct": c} for e in excl]
         counts = stack["group"].value_counts(sort=False)
         need_n = max(int(min_n), len(names) + 2)
-        expected = [s if f is None else f"{f}/{s}" for f in firms for s in ("provider", "customer")]
-        small = {k: int(counts.get(k, 0)) for k in expected if counts.get(k, 0) < need_n}
-        if small:
-            raise InsufficientDataError(
-                f"latent_perception_gap, {c}: group(s) {small} (firm/form: complete respondents on the "
-                f"{len(names)} paired items) have fewer than {need_n} (min_n, at least items + 2). Leave these "
-                "firms out of the data, lower min_n, or use by=None.")
+        ok_firms = []
+        for f in firms:
+            lab = {s: s if f is None else f"{f}/{s}" for s in ("provider", "customer")}
+            n_pc = {s: int(counts.get(lab[s], 0)) for s in lab}
+            if min(n_pc.values()) >= need_n:
+                ok_firms.append(f)
+                continue
+            reason = (f"n < {need_n} complete respondents on the {len(names)} paired items (provider "
+                      f"{n_pc['provider']}, customer {n_pc['customer']}; min_n={min_n}, at least items + 2)")
+            undefined.append({"firm": f, "construct": c, "reason": reason})
+            rows.append({**({} if f is None else {"firm": f}), "construct": c, "n": 0,
+                         "n_provider": n_pc["provider"], "n_customer": n_pc["customer"], "reason": reason})
+            for side in ("provider", "customer"):
+                if n_pc[side]:
+                    excluded.append({"firm": f, "form": side, "construct": c, "n_rows": n_pc[side],
+                                     "reason": "complete, but too few for this firm-construct's latent model"})
+        if not ok_firms:
+            continue
+        if len(ok_firms) < len(firms):
+            keep = {s if f is None else f"{f}/{s}" for f in ok_firms for s in ("provider", "customer")}
+            stack = stack[stack["group"].isin(keep)].reset_index(drop=True)
         forms = ["provider" if lab.endswith("provider") else "customer" for lab in pd.unique(stack["group"])]
         syntax, _ = _syntax(c, names, released[c], forms)
         with warnings.catch_warnings(record=True) as caught:
@@ -525,15 +576,30 @@ def latent_perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instru
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         fits[c], models[c] = fit, syntax
         n_used[c] = {lab: int(v) for lab, v in fit.n_obs_.items()}
-        rows += _gap_rows(fit, c, firms, ci)
+        rows += [{**r, "reason": None} for r in _gap_rows(fit, c, ok_firms, ci)]
     keys = ["construct"] if by is None else ["firm", "construct"]
+    if undefined:
+        what = "; ".join(("" if u["firm"] is None else f"{u['firm']}/") + f"{u['construct']}: {u['reason']}"
+                         for u in undefined)
+        if not fits:
+            raise InsufficientDataError(
+                f"latent_perception_gap: no gap can be estimated; {what}. Lower min_n (at least items + 2), "
+                "use by=None, or collect more complete responses.")
+        msg = (f"latent_perception_gap: {len(undefined)} {'firm-construct' if by == 'firm' else 'construct'} "
+               f"gap(s) undefined (reported with their reason, the others estimated"
+               + (" without these firms' groups" if by == "firm" else "") + f"): {what}")
+        notes.append(msg)
+        warnings.warn(msg, MissingDataWarning, stacklevel=2)
+    order = {(None if by is None else f, c): i for i, (c, f) in
+             enumerate((c, f) for c in level for f in firms)}
+    rows.sort(key=lambda r: order[(r.get("firm"), r["construct"])])
     table = pd.DataFrame(rows, columns=[*keys, *COLUMNS, "effect_size", "difference_raw", "se_raw",
                                         "provider_mean", "customer_mean", "provider_var", "customer_var",
-                                        "n_provider", "n_customer"])
+                                        "n_provider", "n_customer", "reason"])
     excluded = pd.DataFrame(excluded, columns=["firm", "form", "construct", "n_rows", "reason"])
     groups = "group (firm/form)" if by == "firm" else "group (form)"
     return LatentGapResult(
-        simulated=simulated_input(provider, customer),
+        simulated=simulated,
         table=table, excluded=excluded, released=released, invariance_level=level, by=by, ci=ci,
         estimator=estimator, n=n_used, models=models, fits=fits, notes=tuple(notes),
         convention="provider minus customer latent mean in the firm's provider latent SD units "

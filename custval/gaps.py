@@ -15,7 +15,9 @@ items as ``scale_min + scale_max - x``; the :func:`custval.scoring.score` rule w
 ``min_items=1``).  Item columns must be numeric codes within the scale with
 ``NaN`` for missing: run :func:`custval.validate_frame` (or read with
 :func:`custval.read_survey`) first, which turns "don't know" (8) into missing and
-counts it.  Confidence intervals come from a vectorised bootstrap (all resamples
+counts it.  Pass the data as read: every function here keys the instrument's
+reverse items itself (the data carry no mark of having been keyed, so keyed data
+passed in would be keyed twice).  Confidence intervals come from a vectorised bootstrap (all resamples
 drawn at once as a count matrix); which units are resampled is stated in each
 result (``resampling``).  Means of independent units (readiness indices, their
 manager-staff differences, account-matched gaps) get *expanded percentile*
@@ -59,7 +61,8 @@ reliability with and without response bias. *Journal of Applied Psychology, 69*(
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -78,8 +81,8 @@ from .exceptions import (
 )
 from .scoring import _item_scale, key_codes
 
-__all__ = ["benchmark_firms", "cocreation_segments", "form_invariance", "latent_perception_gap", "perception_gap",
-           "readiness"]
+__all__ = ["benchmark_firms", "cocreation_segments", "form_invariance", "holm_adjust", "latent_perception_gap",
+           "perception_gap", "readiness"]
 
 #: readiness index -> (construct, construct subtracted or None)
 READINESS_INDICES = {
@@ -470,6 +473,8 @@ class PerceptionGapResult(ResultMixin):
     boot: dict
 
     simulated: bool = False
+    near_misses: pd.DataFrame = field(default_factory=pd.DataFrame)
+    rows: dict = field(default_factory=dict)
 
     _title = "Perception gap: provider view minus customer view"
 
@@ -481,8 +486,12 @@ class PerceptionGapResult(ResultMixin):
                  f"{self.n_boot} resamples, seed {self.seed}",
                  "Invariance between forms: " + ("scalar invariance shown" if self.invariance_checked else
                                                   "NOT established (observed-score gaps)")]
-        if len(self.excluded):
-            notes.append(f"Excluded: {int(self.excluded['n_rows'].sum())} provider row(s) without matching customers")
+        for side, acc in self.rows.items():
+            excl = "; ".join(f"{n} {reason}" for reason, n in acc["excluded"].items()) or "none"
+            notes.append(f"Rows ({side}): {acc['in']} in = {acc['used']} used + "
+                         f"{acc['in'] - acc['used']} excluded ({excl})")
+        if len(self.near_misses):
+            notes.append(f"Near-miss keys (not matched): {len(self.near_misses)}; see near_misses")
         return [*notes, *super()._notes()]
 
 
@@ -511,7 +520,144 @@ def _check_invariance(invariance) -> bool:
     return True
 
 
-def _gap_core(provider, customer, inst, match, ci, n_boot, seed, min_units):
+_HIDDEN = "<personal data, not shown>"
+
+
+def _personal_key_columns(frames, cols) -> set:
+    """Key columns that look like personal data: flagged by read_survey (``attrs``) or by
+    custval's personal-data rules on the column itself."""
+    from ._pii import detect_personal_columns
+
+    out = set()
+    for df in frames:
+        info = (getattr(df, "attrs", {}) or {}).get("custval", {})
+        for p in (info.get("personal_data_columns") or []) if isinstance(info, dict) else []:
+            if isinstance(p, dict) and p.get("column") in cols:
+                out.add(p["column"])
+        out |= {p["column"] for p in detect_personal_columns(_bare(df[list(cols)]))}
+    return out
+
+
+def _source_path(df) -> str | None:
+    """The file a frame was read from (custval.read_survey provenance), if known."""
+    info = (getattr(df, "attrs", {}) or {}).get("custval", {})
+    src = info.get("source") if isinstance(info, dict) else None
+    return str(src["path"]) if isinstance(src, dict) and src.get("path") else None
+
+
+def _match_dyads(provider, customer, match, strict, who: str = "perception_gap"):
+    """Exact matching of the provider and customer rows by their key columns.
+
+    Returns ``(p_use, c_use, p_keys, c_keys, excluded, near, personal, n_excluded, files)``:
+    boolean arrays of the rows in exactly matched units, the key text tuples per row, the
+    excluded rows (one record per side, key and reason, with the 1-based data rows), the
+    near-misses (DataFrame), the key columns that look like personal data, ``{side: {reason:
+    rows}}`` and the label of each side's file.  ``strict`` raises on any unmatched key or row
+    without a key.
+    """
+    from ._dyads import key_text, near_misses, row_keys
+
+    key_cols = ["firm", "account"] if match == "account" else ["firm"]
+    unit = key_cols[-1]
+    paths = {side: _source_path(df) for side, df in (("provider", provider), ("customer", customer))}
+    files = {side: side + (f" ({Path(p).name})" if p else "") for side, p in paths.items()}
+    pk, ck = row_keys(provider, key_cols), row_keys(customer, key_cols)
+    pset, cset = {k for k in pk if k is not None}, {k for k in ck if k is not None}
+    matched = pset & cset
+    p_only, c_only = sorted(pset - cset), sorted(cset - pset)
+    c_firms, p_firms = {k[0] for k in cset}, {k[0] for k in pset}
+    near = near_misses(p_only, c_only)
+    # key values are shown only for unmatched keys: check for personal data only then
+    unmatched = bool(p_only or c_only) or None in pk or None in ck
+    personal = _personal_key_columns((provider, customer), key_cols) if unmatched else set()
+
+    def show(col, key_value):
+        return _HIDDEN if col in personal else key_value
+
+    groups: dict = {}
+    for side, keys, df, other_firms in (("provider", pk, provider, c_firms), ("customer", ck, customer, p_firms)):
+        raw = {c: df[c].tolist() for c in key_cols}
+        for i, k in enumerate(keys):
+            if k is not None and k in matched:
+                continue
+            if k is None:
+                absent = [c for c in key_cols if key_text(raw[c][i]) is None]
+                reason = f"no {' and no '.join(absent)} in the row"
+                disp = {c: (None if c in absent else show(c, raw[c][i])) for c in key_cols}
+                gkey = (side, reason, tuple(absent))
+            elif side == "provider":
+                if k[0] not in other_firms:
+                    reason, disp = "no customer responses for this firm", {"firm": show("firm", raw["firm"][i])}
+                    if match == "account":
+                        disp["account"] = None
+                    gkey = (side, reason, k[:1])
+                else:
+                    reason = "provider account without customer responses"
+                    disp = {c: show(c, raw[c][i]) for c in key_cols}
+                    gkey = (side, reason, k)
+            else:
+                if match == "account" and k[0] in other_firms:
+                    reason = "customer account matches no provider account of its firm"
+                else:
+                    reason = "customer firm matches no provider firm"
+                disp = {c: show(c, raw[c][i]) for c in key_cols}
+                gkey = (side, reason, k)
+            g = groups.setdefault(gkey, {"side": side, **{c: disp.get(c) for c in key_cols},
+                                         "n_rows": 0, "reason": reason, "rows": []})
+            g["n_rows"] += 1
+            g["rows"].append(i + 1)
+    excluded = list(groups.values())
+    n_rows = {"provider": {}, "customer": {}}
+    for g in excluded:
+        n_rows[g["side"]][g["reason"]] = n_rows[g["side"]].get(g["reason"], 0) + g["n_rows"]
+    near_rows = []
+    for pkey, ckey, how in near:
+        rec = {}
+        for j, c in enumerate(key_cols):
+            rec[f"{c}_provider"] = _HIDDEN if c in personal else pkey[j]
+            rec[f"{c}_customer"] = _HIDDEN if c in personal else ckey[j]
+        rec.update(differs_by=", ".join(how), provider_rows=sum(k == pkey for k in pk),
+                   customer_rows=sum(k == ckey for k in ck))
+        near_rows.append(rec)
+    near_df = pd.DataFrame(near_rows, columns=[*(f"{c}_{s}" for c in key_cols for s in ("provider", "customer")),
+                                               "differs_by", "provider_rows", "customer_rows"])
+    p_use = np.array([k is not None and k in matched for k in pk], dtype=bool)
+    c_use = np.array([k is not None and k in matched for k in ck], dtype=bool)
+    if strict and excluded:
+        order = {"customer": 0, "provider": 1}
+        excluded_sorted = sorted(excluded, key=lambda g: order[g["side"]])
+        lines, problems = [], []
+        for g in excluded_sorted:
+            what = (", ".join(f"{c} {g[c]!r}" for c in key_cols if g.get(c) is not None) or "(no key)")
+            lines.append(f"  {files[g['side']]}: {what}: {g['reason']} ({g['n_rows']} row(s), data rows "
+                         f"{g['rows'][:10]})")
+            problems.append({"rule": "missing_key" if g["reason"].endswith("in the row") else "unmatched_key",
+                             "column": unit, "side": g["side"], "path": paths[g["side"]], "rows": g["rows"],
+                             "row_counting": "data row",
+                             "values": [] if personal else [g.get(c) for c in key_cols], "n": g["n_rows"],
+                             "allowed": f"a {'/'.join(key_cols)} key present in both the provider and the customer data"})
+        if near_rows:
+            lines.append("  near-misses (equal once case, spaces, leading zeros or dashes are ignored; not "
+                         "matched automatically):")
+            lines += [f"    {_near_text(r, key_cols)}" for r in near_rows]
+        raise DataValidationError(
+            f"{who}(strict=True): {sum(g['n_rows'] for g in excluded)} row(s) whose "
+            f"{'/'.join(key_cols)} key has no exact partner in the other file"
+            + (f" (column(s) {sorted(personal)} look like personal data: values not shown)" if personal else "")
+            + ":\n" + "\n".join(lines)
+            + "\nFix the key codes in the files, or call with strict=False to analyse the exactly matched "
+            "pairs and report the rest.", problems=problems)
+    return p_use, c_use, pk, ck, excluded, near_df, personal, n_rows, files
+
+
+def _near_text(rec: dict, key_cols) -> str:
+    prov = "/".join(repr(rec[f"{c}_provider"]) if rec[f"{c}_provider"] != _HIDDEN else _HIDDEN for c in key_cols)
+    cust = "/".join(repr(rec[f"{c}_customer"]) if rec[f"{c}_customer"] != _HIDDEN else _HIDDEN for c in key_cols)
+    return (f"provider {prov} vs customer {cust} (differs by {rec['differs_by']}; "
+            f"{rec['provider_rows']} and {rec['customer_rows']} row(s))")
+
+
+def _gap_core(provider, customer, inst, match, ci, n_boot, seed, min_units, strict=False):
     if match not in ("account", "firm"):
         raise SpecificationError(f"match must be 'account' or 'firm', got {match!r}")
     _check_ci(ci, n_boot)
@@ -521,49 +667,42 @@ def _gap_core(provider, customer, inst, match, ci, n_boot, seed, min_units):
     _check_columns(provider, key_cols, "provider")
     _check_columns(customer, key_cols, "customer")
     _check_versions(inst, provider=provider, customer=customer)
+    p_use, c_use, pkeys, ckeys, key_excl, near, personal, n_excl, files = _match_dyads(provider, customer, match,
+                                                                                        strict)
+    n_in = {"provider": len(provider), "customer": len(customer)}
     provider, customer = _bare(provider), _bare(customer)
     ps = _scores(provider, pform, pitems, "provider")
     cs = _scores(customer, cform, citems, "customer")
-    pf, cf = provider["firm"].to_numpy(), customer["firm"].to_numpy()
-    pacc = provider["account"].to_numpy() if "account" in provider.columns else None
-    cacc = customer["account"].to_numpy() if "account" in customer.columns else None
-    # customers that match no provider unit: an error naming them
+    # rows of matched units without any paired answer add nothing: counted as excluded
+    for side, sc, use in (("provider", ps, p_use), ("customer", cs, c_use)):
+        empty = use & sc.isna().all(axis=1).to_numpy()
+        if empty.any():
+            key_excl.append({"side": side, **dict.fromkeys(key_cols), "n_rows": int(empty.sum()),
+                             "reason": "no answer on any paired item", "rows": (np.flatnonzero(empty) + 1).tolist()})
+            n_excl[side]["no answer on any paired item"] = int(empty.sum())
+    rows_acc = {side: {"in": n_in[side], "used": n_in[side] - sum(n_excl[side].values()),
+                       "excluded": dict(n_excl[side])} for side in ("provider", "customer")}
+    # display values of the keys: the provider's spelling (matched keys are equal as text)
+    firm_raw = dict(zip((k[0] if k else None for k in pkeys), provider["firm"].tolist()))
+    ps, cs = ps[p_use], cs[c_use]
+    pf = np.array([k[0] for k, u in zip(pkeys, p_use) if u], dtype=object)
+    cf = np.array([k[0] for k, u in zip(ckeys, c_use) if u], dtype=object)
+    pacc = np.array([k[1] for k, u in zip(pkeys, p_use) if u], dtype=object) if match == "account" else None
     if match == "account":
-        pk = set(zip(pf, pacc))
-        ck = list(zip(cf, cacc))
-        bad = [i for i, k in enumerate(ck) if k not in pk]
-        unit = "account"
+        cacc = np.array([k[1] for k, u in zip(ckeys, c_use) if u], dtype=object)
+    elif "account" in customer.columns:
+        cacc = customer["account"].to_numpy()[c_use]
     else:
-        pk = set(pf)
-        ck = list(cf)
-        bad = [i for i, k in enumerate(ck) if k not in pk]
-        unit = "firm"
-    if bad:
-        names = sorted({str(ck[i]) for i in bad})
-        raise DataValidationError(
-            f"customer data: {len(bad)} response(s) whose {unit} matches no provider {unit}: {names[:10]} "
-            f"(data rows {[i + 1 for i in bad[:10]]}). Fix the {unit} codes or leave those customers out "
-            "explicitly.", problems=[{"rule": f"unmatched_{unit}", "column": unit, "rows": [i + 1 for i in bad],
-                                      "row_counting": "data row", "values": names, "n": len(bad),
-                                      "allowed": f"{unit}s present in the provider data"}])
-    excluded = []
+        cacc = None
     rng = np.random.default_rng(seed)
     cons = list(pitems)
     rows, boots = [], {}
-    for firm in sorted(set(pf), key=str):
-        pm, cm = pf == firm, cf == firm
-        if not cm.any():
-            excluded.append({"side": "provider", "firm": firm, "account": None, "n_rows": int(pm.sum()),
-                             "reason": "no customer responses for this firm"})
-            continue
+    for key in sorted(set(pf), key=str):
+        firm = firm_raw[key]
+        pm, cm = pf == key, cf == key
         if match == "account":
             pa = pd.DataFrame(ps[pm].to_numpy(), columns=cons).groupby(pacc[pm]).mean()
             ca = pd.DataFrame(cs[cm].to_numpy(), columns=cons).groupby(cacc[cm]).mean()
-            only_p = sorted(set(pa.index) - set(ca.index), key=str)
-            for a in only_p:
-                excluded.append({"side": "provider", "firm": firm, "account": a,
-                                 "n_rows": int((pacc[pm] == a).sum()),
-                                 "reason": "provider account without customer responses"})
             acc = sorted(set(pa.index) & set(ca.index), key=str)
             P, C = pa.loc[acc].to_numpy(), ca.loc[acc].to_numpy()
             D = P - C
@@ -624,12 +763,38 @@ def _gap_core(provider, customer, inst, match, ci, n_boot, seed, min_units):
             boots[firm] = bd
     table = pd.DataFrame(rows, columns=["firm", "construct", "provider", "customer", *COLUMNS, "effect_size",
                                         "n_provider", "n_customer"])
-    excluded = pd.DataFrame(excluded, columns=["side", "firm", "account", "n_rows", "reason"])
-    if len(excluded):
-        warnings.warn("perception_gap: provider rows left out (no matching customers): "
-                      + "; ".join(f"firm {r.firm!r} account {r.account!r} ({r.n_rows} row(s))"
-                                  for r in excluded.itertuples()), MissingDataWarning, stacklevel=3)
-    return table, excluded, boots, cons
+    excluded = pd.DataFrame(key_excl, columns=["side", "firm", "account", "n_rows", "reason", "rows"])
+    if len(excluded) or len(near):
+        warnings.warn(_exclusion_message(excluded, near, key_cols, personal, files), MissingDataWarning,
+                      stacklevel=3)
+    return table, excluded, boots, cons, near, rows_acc
+
+
+def _exclusion_message(excluded: pd.DataFrame, near: pd.DataFrame, key_cols, personal, files,
+                       who: str = "perception_gap") -> str:
+    """One message for the rows left out of a perception gap and the near-miss keys."""
+    parts = []
+    for (side, reason), g in excluded.groupby(["side", "reason"], sort=False):
+        n = int(g["n_rows"].sum())
+        if reason == "no answer on any paired item" or reason.startswith("no firm") or reason.startswith("no account"):
+            parts.append(f"{files[side]}: {n} row(s) with {reason} (data rows {sum(g['rows'], [])[:10]})")
+            continue
+        cols = [c for c in key_cols if g[c].notna().any()]
+        keys = [" ".join(f"{c} {getattr(r, c)!r}" for c in cols) for r in g.itertuples()]
+        shown = (f"{len(keys)} key(s) (column(s) {sorted(personal)} look like personal data: values not shown)"
+                 if personal else "; ".join(f"{k} ({r} row(s))" for k, r in zip(keys[:10], g["n_rows"]))
+                 + (f"; ... {len(keys) - 10} more" if len(keys) > 10 else ""))
+        parts.append(f"{files[side]}: {n} row(s), {reason}: {shown}")
+    msg = f"{who}: rows left out (exact key matches only): " + " | ".join(parts) if parts else \
+        f"{who}: every key matched"
+    if len(near):
+        if personal:
+            msg += (f". {len(near)} near-miss key pair(s) (equal once case, spaces, leading zeros or dashes "
+                    "are ignored; values not shown: personal data); not matched automatically")
+        else:
+            msg += (". Near-misses, not matched automatically (fix the key codes if they are the same unit): "
+                    + "; ".join(_near_text(r, key_cols) for r in near.to_dict("records")[:10]))
+    return msg + ". strict=True makes any unmatched key an error."
 
 
 def _ratio_boot(S, N, n_boot, rng):
@@ -645,7 +810,7 @@ def _ratio_boot(S, N, n_boot, rng):
 
 def perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instrument, *, match: str = "account",
                    ci: float = 0.95, n_boot: int = 2000, seed: int = 0, invariance=None,
-                   min_units: int = 3) -> PerceptionGapResult:
+                   min_units: int = 3, strict: bool = False) -> PerceptionGapResult:
     r"""Provider self-view minus the customers' view, per firm and paired construct.
 
     Only the paired items (``instrument.pairs()``) enter: the provider score of a
@@ -673,10 +838,27 @@ def perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instrument, *
     (:class:`~custval.exceptions.InvarianceWarning`) unless ``invariance=`` is a
     :func:`custval.invariance` result whose highest level is scalar (or strict).
 
+    Matching the two files (the dyad rule).  The keys (``firm``, and ``account``
+    with ``match="account"``) are identifiers compared as text, exactly; the one
+    allowance is that a whole number read as a number equals its digits (``123``
+    and ``"123"``).  The gaps use the rows whose key is present in both files.
+    Every other row is left out with its reason in ``excluded`` (provider
+    accounts or firms without customer responses, customer accounts or firms
+    without a provider, rows without a key, rows without any paired answer) and
+    one :class:`~custval.exceptions.MissingDataWarning` says so.  An unmatched
+    provider key and an unmatched customer key that are equal once case, spaces
+    (NBSP too), leading zeros of an all-digit key and dash/minus variants are
+    ignored are *near-misses*: reported with both spellings in ``near_misses``
+    and the warning, never matched automatically.  When a key column looks like
+    personal data (flagged by :func:`custval.read_survey` or custval's
+    personal-data rules) only counts are shown.  ``rows`` accounts for every
+    row: rows in = rows used + rows excluded (by reason), per file.
+
     Parameters
     ----------
     provider, customer : DataFrame
-        Validated item codes (NaN = missing), ``firm`` and (for account matching) ``account``.
+        Item codes as read (raw, not reverse-keyed: the instrument's reverse items are keyed
+        here; NaN = missing), ``firm`` and (for account matching) ``account``.
     instrument : Instrument
         The full CWI (both forms).
     match : {"account", "firm"}
@@ -684,18 +866,26 @@ def perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instrument, *
     invariance : InvarianceResult, optional
     min_units : int
         Fewest accounts (``"account"``) or respondents per side (``"firm"``) a firm needs.
+    strict : bool
+        ``True``: any key without an exact partner in the other file (either side) or a row
+        without a key is a :class:`~custval.exceptions.DataValidationError` listing them and the
+        near-misses, instead of being left out.
 
     Returns
     -------
     PerceptionGapResult
         ``table``: firm, construct, provider, customer, estimate (gap), se, ci_low,
-        ci_high, p_value, n, effect_size, n_provider, n_customer; ``excluded``:
-        provider rows without matching customers (also warned).
+        ci_high, p_value, n, effect_size, n_provider, n_customer; ``excluded``: side, firm,
+        account, n_rows, reason, rows (1-based data rows) of the rows left out (also warned);
+        ``near_misses``: pairs of unmatched keys that differ only by case, spaces, leading zeros
+        or dashes (``<key>_provider``, ``<key>_customer``, ``differs_by``, row counts);
+        ``rows``: per file ``{"in", "used", "excluded": {reason: n}}``.
 
     Raises
     ------
     DataValidationError
-        A customer response whose account (or firm) matches no provider account (firm).
+        With ``strict=True``: a key of either file without an exact partner, or a row without
+        a key.  Item codes outside the scale.
     InsufficientDataError
         A firm with too few accounts or respondents.
     CodebookError
@@ -722,7 +912,8 @@ def perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instrument, *
 
         instrument = load_instrument(instrument)
     checked = _check_invariance(invariance)
-    table, excluded, boots, _ = _gap_core(provider, customer, instrument, match, ci, n_boot, seed, min_units)
+    table, excluded, boots, _, near, rows = _gap_core(provider, customer, instrument, match, ci, n_boot, seed,
+                                                      min_units, strict)
     if match == "account":
         res = "accounts within firm (cluster bootstrap of matched dyads; expanded percentile interval)"
         eff = "d_z = mean(D) / sd(D)"
@@ -739,7 +930,7 @@ def perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instrument, *
         method_note="latent-mean gaps: custval.latent_perception_gap, once (partial) scalar invariance between "
                     "the forms holds",
         r_call="t.test(P_a, C_a, paired = TRUE)" if match == "account" else "t.test(P, C, var.equal = TRUE)",
-        boot=boots)
+        boot=boots, near_misses=near, rows=rows)
 
 
 # --------------------------------------------------------------------------- co-creation segments
@@ -930,14 +1121,15 @@ def rwg_j(items: np.ndarray, n_options: int) -> float:
 
 def benchmark_firms(provider: pd.DataFrame, customer: pd.DataFrame, instrument, *, match: str = "firm",
                     rank_by: str = "gap", ci: float = 0.95, n_boot: int = 2000, seed: int = 0,
-                    invariance=None, min_units: int = 3) -> BenchmarkResult:
+                    invariance=None, min_units: int = 3, strict: bool = False) -> BenchmarkResult:
     """Firm benchmarks: aggregation statistics, readiness, perception gaps and ranks with uncertainty.
 
     * ``aggregation``: per side and construct, ICC(1) and ICC(2) with firms as groups
       (:func:`icc_oneway`; Bliese, 2000);
     * ``agreement``: per side, firm and construct, :func:`rwg_j` (uniform null, ``A`` = number of
       scale points) and the firm mean;
-    * ``readiness``: :func:`readiness` by firm; ``gaps``: :func:`perception_gap`;
+    * ``readiness``: :func:`readiness` by firm; ``gaps``: :func:`perception_gap` (its key
+      matching rule, ``strict`` passed on);
     * ``ranking``: per construct, firms ranked by the absolute perception gap (rank 1 = smallest
       gap, i.e. best customer understanding; ``rank_by="gap"``) with a percentile interval of the
       ranks over the bootstrap replicates of the gaps (``rank_low``, ``rank_high``).
@@ -970,7 +1162,7 @@ def benchmark_firms(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
     if rank_by != "gap":
         raise SpecificationError(f"rank_by must be 'gap', got {rank_by!r}")
     gaps = perception_gap(provider, customer, instrument, match=match, ci=ci, n_boot=n_boot, seed=seed,
-                          invariance=invariance, min_units=min_units)
+                          invariance=invariance, min_units=min_units, strict=strict)
     ready = readiness(provider, instrument, by=("firm",), ci=ci, n_boot=n_boot, seed=seed, min_n=min_units)
     n_opt = int(instrument.scale_max - instrument.scale_min + 1)
     agg, agr = [], []
@@ -1031,6 +1223,7 @@ class FormInvarianceResult(ResultMixin):
     r_call: str
 
     simulated: bool = False
+    decision: str = ""
 
     _title = "Invariance between the provider and customer forms"
 
@@ -1039,9 +1232,58 @@ class FormInvarianceResult(ResultMixin):
 
     def _notes(self) -> list[str]:
         flag = ", ".join(self.flagged) if self.flagged else "none"
-        notes = [f"Highest level: {self.invariance.highest}; flagged pair(s): {flag}",
+        notes = [f"Highest level: {self.invariance.highest}; flagged pair(s): {flag}", f"Flag: {self.decision}",
                  f"n used per form: {self.n}; rows excluded (incomplete on the paired items): {self.n_excluded}"]
         return [*notes, *super()._notes()]
+
+
+def holm_adjust(p) -> np.ndarray:
+    r"""Holm (1979) step-down adjusted p-values of ``m`` tests (family-wise error control).
+
+    With the p-values sorted, :math:`p_{(1)} \le \dots \le p_{(m)}`, the adjusted value is
+    :math:`\tilde p_{(i)} = \max_{j \le i} \min(1, (m - j + 1)\, p_{(j)})`; rejecting every test with
+    :math:`\tilde p < \alpha` keeps the probability of any false rejection at most
+    :math:`\alpha`.  A missing p-value (e.g. a refit that failed) counts as a test with p = 1.
+
+    Examples
+    --------
+    >>> from custval.gaps import holm_adjust
+    >>> holm_adjust([0.01, 0.04, 0.03, 0.20]).round(3).tolist()
+    [0.04, 0.09, 0.09, 0.2]
+    >>> # In R: p.adjust(c(0.01, 0.04, 0.03, 0.20), method = "holm")
+    """
+    p = np.asarray(p, dtype=float)
+    p = np.where(np.isnan(p), 1.0, p)
+    m = p.size
+    order = np.argsort(p, kind="stable")
+    adj = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[order]))
+    out = np.empty(m)
+    out[order] = adj
+    return out
+
+
+def _release_decision(cand: pd.DataFrame, inv, level: str, alpha: float) -> tuple[pd.DataFrame, tuple, str]:
+    """Holm-adjusted p-values of the candidate releases and the flag decision.
+
+    The top-ranked release is flagged only when its Holm-adjusted p-value is below ``alpha``
+    and the invariance verdict does not already say that ``level`` (or a higher level) holds,
+    so a flag never contradicts the verdict."""
+    from .invariance import LEVELS
+
+    cand = cand.assign(p_holm=holm_adjust(cand["p_value"].to_numpy()) if len(cand) else [])
+    order = list(LEVELS)
+    holds = inv.highest in order and order.index(inv.highest) >= order.index(level)
+    if not len(cand):
+        return cand, (), f"no {level} constraint left to release"
+    top = cand.iloc[0]
+    pair = (str(top["provider_item"]), str(top["customer_item"]))
+    what = (f"top {level} release {top['parameter']} ({pair[0]}/{pair[1]}): p = {top['p_value']:.3g}, "
+            f"Holm-adjusted over {len(cand)} candidates p = {top['p_holm']:.3g}")
+    if holds:
+        return cand, (), f"not flagged: the verdict says {inv.highest} invariance holds; {what}"
+    if top["p_holm"] < alpha:
+        return cand, pair, f"flagged: {what} < {alpha}"
+    return cand, (), f"not flagged: {what} >= {alpha}"
 
 
 def form_invariance(provider: pd.DataFrame, customer: pd.DataFrame, instrument, *, constructs=None,
@@ -1057,10 +1299,20 @@ def form_invariance(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
     :func:`custval.rank_invariance_candidates` ranks the constraints of
     ``level`` (scalar: intercepts) by the likelihood-ratio statistic of
     releasing each one, :math:`\Delta\chi^2 = \chi^2_{constrained} -
-    \chi^2_{released}` on 1 df.  The top-ranked pair is *flagged* when its
-    release is significant at ``alpha`` (Byrne, Shavelson & Muthén, 1989).
-    Rows incomplete on the stacked items are excluded (listwise) and counted
-    in ``n_excluded``.
+    \chi^2_{released}` on 1 df.  The top-ranked pair is *flagged* as the first
+    candidate for partial invariance (Byrne, Shavelson & Muthén, 1989) when
+
+    * its release is significant after Holm's (1979) correction over all the
+      candidate releases tested (``candidates["p_holm"]``; the family-wise error
+      rate, the chance of flagging any pair when every pair is invariant, is at
+      most ``alpha``), and
+    * the invariance verdict does not say that ``level`` (or a higher level)
+      holds: a flag never contradicts the verdict.
+
+    ``decision`` states which rule decided.  Rows incomplete on the stacked items
+    are excluded (listwise) and counted in ``n_excluded``.  The data are taken as
+    read (raw codes): reverse-keyed items of the instrument are keyed here
+    (``scale_min + scale_max - x``), so pass unkeyed data.
 
     Parameters
     ----------
@@ -1074,7 +1326,8 @@ def form_invariance(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
         Level whose constraints are ranked (``"metric"``, ``"scalar"`` or ``"strict"``).
     estimator : {"ML", "MLR"}
     alpha : float
-        Significance level of the top release for the pair to be flagged.
+        Family-wise error rate: the top release is flagged when its Holm-adjusted p-value is
+        below ``alpha``.
     levels : tuple of str
         Levels tested by :func:`custval.invariance`.
     free : sequence of str
@@ -1086,11 +1339,15 @@ def form_invariance(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
     -------
     FormInvarianceResult
         ``invariance`` (the :func:`custval.invariance` result), ``candidates``
-        (ranked releases with ``provider_item``/``customer_item`` columns),
-        ``flagged`` (``(provider_item, customer_item)`` or ``()``), ``n``, ``n_excluded``.
+        (ranked releases with ``provider_item``/``customer_item`` columns, ``p_value`` and the
+        Holm-adjusted ``p_holm``), ``flagged`` (``(provider_item, customer_item)`` or ``()``),
+        ``decision`` (why it was or was not flagged), ``n``, ``n_excluded``.
 
     References
     ----------
+    Holm, S. (1979). A simple sequentially rejective multiple test procedure. *Scandinavian
+    Journal of Statistics, 6*(2), 65-70.
+
     Byrne, B. M., Shavelson, R. J., & Muthén, B. (1989). Testing for the equivalence of factor
     covariance and mean structures: The issue of partial measurement invariance.
     *Psychological Bulletin, 105*(3), 456-466.
@@ -1131,7 +1388,9 @@ def form_invariance(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
     names = list(pairs["name"])
     parts, n, n_excl = [], {}, {}
     for side, df in (("provider", provider), ("customer", customer)):
-        block = df[list(pairs[f"{side}_item"])].set_axis(names, axis=1)
+        items = list(pairs[f"{side}_item"])
+        # reverse-keyed items keyed as the instrument says (raw codes in, checked in the scale)
+        block = inst.form(side).keyed(_bare(df)[items])[items].set_axis(names, axis=1)
         keep = block.notna().all(axis=1)
         n[side], n_excl[side] = int(keep.sum()), int((~keep).sum())
         parts.append(block[keep].astype(float).assign(form=side))
@@ -1147,12 +1406,12 @@ def form_invariance(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
     var = tokens.str[-1].where(tokens.str[-1] != "1", tokens.str[0])
     cand = cand.assign(provider_item=var.map(lookup["provider_item"]),
                        customer_item=var.map(lookup["customer_item"]))
-    flagged: tuple = ()
-    if len(cand) and bool(cand["p_value"].iloc[0] < alpha):
-        flagged = (str(cand["provider_item"].iloc[0]), str(cand["customer_item"].iloc[0]))
+    cand, flagged, decision = _release_decision(cand, inv, level, alpha)
     return FormInvarianceResult(
         simulated=simulated_input(provider, customer),
         invariance=inv, candidates=cand, flagged=flagged, pairs=pairs, level=level, alpha=alpha, n=n,
-        n_excluded=n_excl, model=model,
-        convention=f"paired items stacked with group 'form'; top-ranked {level} release flagged at p < {alpha}",
+        n_excluded=n_excl, model=model, decision=decision,
+        convention=f"paired items stacked with group 'form'; top-ranked {level} release flagged when its "
+                   f"Holm-adjusted p < {alpha} over the {len(cand)} candidate release(s) (family-wise error "
+                   f"rate {alpha}) and the verdict does not say {level} invariance holds",
         r_call="lavaan::cfa(model, stacked, group = 'form', group.equal = ...); lavaan::lavTestScore(fit)")

@@ -267,7 +267,9 @@ def latent_gap_plot(latent, observed=None, *, truth=None, title: str | None = "L
     ----------
     latent : LatentGapResult or DataFrame
         From :func:`custval.gaps.latent_perception_gap` with ``by="firm"`` (firm, construct,
-        estimate, ci_low, ci_high): provider minus customer in provider latent SD units.
+        estimate, ci_low, ci_high): provider minus customer in provider latent SD units.  An
+        undefined firm-construct (NaN estimate; its ``reason`` in the table) is labelled
+        "undefined (see reason)" in its row.
     observed : PerceptionGapResult or DataFrame, optional
         From :func:`custval.perception_gap` (``match="firm"``): its ``effect_size`` (Cohen's *d*,
         pooled observed SD) is drawn as an open marker.
@@ -305,6 +307,10 @@ def latent_gap_plot(latent, observed=None, *, truth=None, title: str | None = "L
             d = t[t["construct"] == c].set_index("firm").reindex(firms)
             ax.errorbar(d["estimate"], y, xerr=[d["estimate"] - d["ci_low"], d["ci_high"] - d["estimate"]],
                         fmt="o", ms=5, color=PROVIDER_COLOR, capsize=2, label="Latent gap (95% CI)", zorder=3)
+            # an undefined firm-construct (too few complete respondents) is labelled, not left blank
+            for yi in y[d["estimate"].isna().to_numpy() & d.index.isin(t.loc[t["construct"] == c, "firm"])]:
+                ax.text(0.02, yi, "undefined (see reason)", transform=ax.get_yaxis_transform(), va="center",
+                        fontsize=7, color="0.35")
             if obs is not None:
                 o = obs[obs["construct"] == c].set_index("firm").reindex(firms)
                 ax.scatter(o["effect_size"], y + 0.25, facecolors="none", edgecolors=CUSTOMER_COLOR, s=30,

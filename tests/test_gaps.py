@@ -196,13 +196,23 @@ def test_invariance_argument(dyads):
 
 
 @pytest.mark.filterwarnings("ignore::custval.exceptions.InvarianceWarning")
-def test_unmatched_customer_account_is_an_error(dyads):
+def test_unmatched_customer_account_is_an_error_only_when_strict(dyads):
+    # an unmatched customer account is an error with strict=True; by default the exact pairs are
+    # analysed and the unmatched customer rows are reported (dyad rule)
     prov, cust = dyads
     bad = cust.copy()
     bad.loc[2, "account"] = "A9"
     with pytest.raises(DataValidationError, match=r"A9") as err:
-        perception_gap(prov, bad, CWI, n_boot=200)
+        perception_gap(prov, bad, CWI, n_boot=200, strict=True)
     assert err.value.problems[0]["rows"] == [3]
+    from custval.exceptions import MissingDataWarning
+
+    with pytest.warns(MissingDataWarning, match="A9"):
+        res = perception_gap(prov, bad, CWI, n_boot=200)
+    ex = res.excluded[res.excluded["side"] == "customer"]
+    assert ex["account"].tolist() == ["A9"] and ex["rows"].tolist() == [[3]]
+    assert res.rows["customer"] == {"in": len(bad), "used": len(bad) - 1,
+                                    "excluded": {"customer account matches no provider account of its firm": 1}}
 
 
 @pytest.mark.filterwarnings("ignore::custval.exceptions.InvarianceWarning")

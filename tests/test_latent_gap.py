@@ -246,17 +246,38 @@ def test_specification_errors(exports, inv):
 
 
 def test_small_firm_is_named(exports, inv):
+    # a firm with too few complete customers is an undefined row with its reason (it used to fail
+    # the whole call); the other firms are estimated
+    from custval.exceptions import MissingDataWarning
+
     prov, cust = exports
     keep = ~((cust["firm"] == "F4").to_numpy() & (np.arange(len(cust)) % 3 != 0))
-    with pytest.raises(InsufficientDataError, match="F4/customer"):
-        latent_perception_gap(prov, cust[keep], CWI, invariance=inv["CPROC"])
+    with pytest.warns(MissingDataWarning, match="F4/CPROC"):
+        res = latent_perception_gap(prov, cust[keep], CWI, invariance=inv["CPROC"])
+    row = res.table.set_index("firm").loc["F4"]
+    assert np.isnan(row["estimate"]) and row["n"] == 0 and "customer" in row["reason"]
+    assert res.table.drop(index=res.table.index[res.table["firm"] == "F4"])["estimate"].notna().all()
+    # nothing estimable at all is still an error naming the groups
+    with pytest.raises(InsufficientDataError, match="F4/CPROC"):
+        latent_perception_gap(prov, cust[keep], CWI, invariance=inv["CPROC"], min_n=10_000)
 
 
-def test_customer_firm_without_provider_is_an_error(exports, inv):
+def test_customer_firm_without_provider_is_an_error_only_when_strict(exports, inv):
+    # the dyad rule of perception_gap: by default the unmatched firms are left out and reported;
+    # strict=True makes them an error (this used to be an error always)
+    from custval.exceptions import MissingDataWarning
+
     prov, cust = exports
+    moved = cust.assign(firm=cust["firm"].replace({"F6": "F9"}))
     with pytest.raises(DataValidationError, match="F9"):
-        latent_perception_gap(prov, cust.assign(firm=cust["firm"].replace({"F6": "F9"})), CWI,
-                              invariance=inv["CPROC"])
+        latent_perception_gap(prov, moved, CWI, invariance=inv["CPROC"], strict=True)
+    with pytest.warns(MissingDataWarning, match="F9"):
+        res = latent_perception_gap(prov, moved, CWI, invariance=inv["CPROC"])
+    assert "F6" not in set(res.table["firm"]) and "F9" not in set(res.table["firm"])
+    ex = res.excluded[res.excluded["construct"].isna()].set_index(["form", "firm"])
+    assert ex.loc[("customer", "F9"), "reason"] == "customer firm matches no provider firm"
+    assert ex.loc[("customer", "F9"), "n_rows"] == int((cust["firm"] == "F6").sum())
+    assert ex.loc[("provider", "F6"), "reason"] == "no customer responses for this firm"
 
 
 # --------------------------------------------------------------------------- recovery

@@ -86,8 +86,9 @@ write_json(out, "tests/golden/gaps/gaps.json", digits = NA, auto_unbox = TRUE, p
 # form; gap = (kappa_provider - kappa_customer) / sqrt(psi_provider) as a := parameter (delta method).
 # Each fit is polished (BFGS restarted from lavaan's solution, reltol 1e-16) as in validity.R.
 suppressMessages(library(lavaan))
-lprov <- read.csv("tests/golden/gaps/latent_provider.csv", stringsAsFactors = FALSE)
-lcust <- read.csv("tests/golden/gaps/latent_customer.csv", stringsAsFactors = FALSE)
+# reverse-keyed items (CPROC_P5 / CPROC_C5) keyed as 8 - x before stacking, as custval does
+lprov <- key(read.csv("tests/golden/gaps/latent_provider.csv", stringsAsFactors = FALSE))
+lcust <- key(read.csv("tests/golden/gaps/latent_customer.csv", stringsAsFactors = FALSE))
 stack_forms <- function(cons, k, by_firm) {
   pn <- paste0(cons, "_P", k); cn <- paste0(cons, "_C", k); nm <- paste0(cons, "_", seq_along(k))
   firms <- if (by_firm) sort(unique(lprov$firm)) else NA
