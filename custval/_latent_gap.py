@@ -489,6 +489,7 @@ def latent_perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instru
             raise SpecificationError(f"constructs {unknown} have no paired items; allowed: "
                                      f"{', '.join(dict.fromkeys(pairs['construct']))}")
     level, released = _resolve(invariance, pairs, constructs)
+    from ._keys import keyed_once
     from .gaps import (
         _bare,
         _check_columns,
@@ -512,8 +513,10 @@ def latent_perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instru
     provider_in, customer_in = provider, customer
     # reverse-keyed items keyed as the instrument says (raw codes in; values outside the scale raise)
     extra = [*need, *([cluster] if cluster is not None else [])]
-    provider = inst.form("provider").keyed(_bare(provider)[list(dict.fromkeys([*extra, *sel["provider_item"]]))])
-    customer = inst.form("customer").keyed(_bare(customer)[list(dict.fromkeys([*extra, *sel["customer_item"]]))])
+    provider = keyed_once(_bare(provider)[list(dict.fromkeys([*extra, *sel["provider_item"]]))],
+                          inst.form("provider"))
+    customer = keyed_once(_bare(customer)[list(dict.fromkeys([*extra, *sel["customer_item"]]))],
+                          inst.form("customer"))
     excluded = []
     if by == "firm":
         # firms matched exactly by their text (the perception_gap dyad rule); the rest is reported

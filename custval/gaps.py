@@ -69,6 +69,7 @@ import pandas as pd
 from scipy import stats
 
 from ._bootstrap import CHUNK, resample_counts
+from ._keys import KEYED_ATTR, keyed_marker, keyed_once
 from ._latent_gap import _expand_free, latent_perception_gap
 from ._results import COLUMNS, ResultMixin
 from .exceptions import (
@@ -126,9 +127,13 @@ def _check_columns(df: pd.DataFrame, cols, side: str) -> None:
 
 
 def _bare(df: pd.DataFrame) -> pd.DataFrame:
-    """A shallow copy without attrs (pandas deep-copies attrs on every column access)."""
+    """A shallow copy without attrs (pandas deep-copies attrs on every column access), except
+    the small keying record of ``Instrument.keyed`` (items keyed already are not keyed again)."""
+    mark = keyed_marker(df)
     out = df.copy(deep=False)
     out.attrs = {}
+    if mark is not None:
+        out.attrs[KEYED_ATTR] = {"instrument": mark["instrument"], "items": list(mark["items"])}
     return out
 
 
@@ -165,7 +170,10 @@ def _item_matrix(df: pd.DataFrame, form, items, side: str) -> np.ndarray:
             "run custval.validate_frame(df, instrument.form(...)) first to turn \"don't know\" and missing "
             "codes into counted missing values):\n" + "\n".join(lines), problems=problems)
     X = np.column_stack(cols) if cols else np.empty((len(df), 0))
-    return key_codes(form, items, X)  # keyed: min + max - x of each item's own scale (NaN stays NaN)
+    # keyed: min + max - x of each item's own scale (NaN stays NaN), except items a frame from
+    # Instrument.keyed records as keyed already
+    mark = keyed_marker(df)
+    return key_codes(form, items, X, skip=mark["items"] if mark else ())
 
 
 def _version(df: pd.DataFrame):
@@ -1390,7 +1398,7 @@ def form_invariance(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
     for side, df in (("provider", provider), ("customer", customer)):
         items = list(pairs[f"{side}_item"])
         # reverse-keyed items keyed as the instrument says (raw codes in, checked in the scale)
-        block = inst.form(side).keyed(_bare(df)[items])[items].set_axis(names, axis=1)
+        block = keyed_once(_bare(df)[items], inst.form(side))[items].set_axis(names, axis=1)
         keep = block.notna().all(axis=1)
         n[side], n_excl[side] = int(keep.sum()), int((~keep).sum())
         parts.append(block[keep].astype(float).assign(form=side))

@@ -439,3 +439,24 @@ def test_out_of_scale_codes_in_the_latent_gap_are_an_error(tmp_path):
     bad.loc[bad.index[3], "CPROC_C2"] = 8.0  # an unconverted "don't know" code
     with pytest.raises(DataValidationError, match=re.escape("CPROC_C2")):
         latent_perception_gap(rp, bad, CWI, invariance=inv)
+
+
+def test_frames_keyed_by_the_caller_are_not_keyed_again(tmp_path):
+    # inst.form(side).keyed(df) records the items it recoded; the gap functions key the rest
+    # and leave those, so keyed and raw exports give the same gaps
+    prov, cust = simulate(21, firms=("F1", "F2", "F3"), accounts=8, gap=0.6)
+    rp, rc = read_pair(tmp_path, prov, cust)
+    kp, kc = CWI.form("provider").keyed(rp), CWI.form("customer").keyed(rc)
+    assert kp.attrs["custval_keyed"]["items"] and kc.attrs["custval_keyed"]["items"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MissingDataWarning)
+        inv = form_invariance(rp, rc, CWI, constructs=["CPROC"])
+        inv_k = form_invariance(kp, kc, CWI, constructs=["CPROC"])
+        a = latent_perception_gap(rp, rc, CWI, invariance=inv, by=None).table
+        b = latent_perception_gap(kp, kc, CWI, invariance=inv_k, by=None).table
+    np.testing.assert_allclose(b["estimate"], a["estimate"], rtol=0, atol=1e-8)
+    with pytest.warns(InvarianceWarning):
+        obs = perception_gap(rp, rc, CWI, match="firm", n_boot=100, seed=1).table
+    with pytest.warns(InvarianceWarning):
+        obs_k = perception_gap(kp, kc, CWI, match="firm", n_boot=100, seed=1).table
+    np.testing.assert_allclose(obs_k["estimate"], obs["estimate"], rtol=0, atol=1e-12)
