@@ -98,14 +98,15 @@ class _Design:
                 cov = (sxy - s1[:, pi] * s1[:, pj] / nn) / (nn - 1)
                 cor = None
         out = []
-        for loc in self.local:
+        for loc in self.local:  # an item constant in a resample: its correlations are NaN (counted later)
             k = len(loc)
             idx = np.array([[self.pair_index[(min(loc[a], loc[b]), max(loc[a], loc[b]))]
                              for b in range(k)] for a in range(k)])
             c = cov[:, idx]
             if cor is None:
                 d = np.sqrt(np.diagonal(c, axis1=1, axis2=2))
-                r = c / (d[:, :, None] * d[:, None, :])
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    r = c / (d[:, :, None] * d[:, None, :])
             else:
                 r = cor[:, idx]
                 r[:, np.arange(k), np.arange(k)] = 1.0
@@ -162,7 +163,9 @@ def _bootstrap_blocks(x, blocks, stat_fn, *, n_boot, seed, pairwise, progress, j
             w = resample_counts(rng, b, n)
             sums = w @ design.z
             for j, (c, r) in enumerate(design.moments(sums, n)):
-                for name, v in stat_fn(c, r).items():
+                with np.errstate(invalid="ignore", divide="ignore"):  # undefined values are NaN, counted
+                    got = stat_fn(c, r)
+                for name, v in got.items():
                     values.setdefault(name, [[] for _ in design.blocks])[j].append(np.asarray(v, float))
             if bar is not None:
                 bar.update(b)
@@ -184,7 +187,9 @@ def jackknife_blocks(x, design: _Design, stat_fn, chunk: int = 2000) -> dict:
     for start in range(0, n, chunk):
         sums = total[None, :] - design.z[start: start + chunk]
         for j, (c, r) in enumerate(design.moments(sums, n - 1)):
-            for name, v in stat_fn(c, r).items():
+            with np.errstate(invalid="ignore", divide="ignore"):
+                got = stat_fn(c, r)
+            for name, v in got.items():
                 out.setdefault(name, [[] for _ in design.blocks])[j].append(np.asarray(v, float))
     return {k: [np.concatenate(p) for p in per] for k, per in out.items()}
 

@@ -500,6 +500,22 @@ def duhachek_q(c: np.ndarray) -> np.ndarray:
     return (2 * k**2 / ((k - 1) ** 2 * s**3)) * (s * (_tr(c2) + _tr(c) ** 2) - 2 * _tr(c) * _sum(c2))
 
 
+def regular_cor(r: np.ndarray, tol: float = 1e-10) -> np.ndarray:
+    """Which matrices of a stack (B, p, p) of correlation matrices have an inverse.
+
+    True where every entry is finite (an item constant in the sample makes its
+    correlations NaN) and the smallest eigenvalue exceeds ``tol`` (fewer
+    distinct rows than items, or collinear items, make R singular): the
+    criterion statistics that need R⁻¹ (SMCs, minres, lambda-6) use.
+    """
+    r = np.asarray(r, dtype=float)
+    finite = np.isfinite(r).all(axis=(-2, -1))
+    out = np.zeros(r.shape[:-2], dtype=bool)
+    if finite.any():
+        out[finite] = np.linalg.eigvalsh(r[finite])[..., 0] > tol
+    return out
+
+
 def check_singular(r: np.ndarray, names, *, what: str = "this statistic", tol: float = 1e-10) -> None:
     """Raise :class:`SingularMatrixError` naming collinear items (never a LinAlgError)."""
     p = r.shape[0]
