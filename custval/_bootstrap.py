@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from .exceptions import CustvalWarning
+from .exceptions import BootstrapWarning
 
 CHUNK = 250  # resamples per chunk (fixed: part of the seeded stream's definition)
 
@@ -204,6 +204,53 @@ def bootstrap_coefficients(x, spec: dict, **kw) -> BootResult:
     return bootstrap_blocks(x, spec["alpha"], fn, **kw)
 
 
+#: the interval is reported as undefined (NaN) when more than this share of the resamples is undefined
+MAX_FAILED_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A bootstrap interval with the number of undefined resamples and, if any, a note saying so."""
+
+    low: float
+    high: float
+    n_failed: int
+    n_boot: int
+    note: str = ""
+
+
+def interval_with_failures(boot: np.ndarray, estimate: float, *, ci: float = 0.95, method: str = "percentile",
+                           jack: np.ndarray | None = None, what: str = "the statistic",
+                           why: str = "") -> Interval:
+    """Percentile or BCa interval from the *defined* bootstrap values, with the count of undefined ones.
+
+    Rule (deterministic for a seed): a resample whose statistic is undefined
+    (NaN: e.g. an item constant in the resample, or fewer distinct respondents
+    than items so that R is singular) is left out and counted in ``n_failed``;
+    the interval is the one of the remaining resamples, i.e. conditional on a
+    defined statistic.  When more than ``MAX_FAILED_SHARE`` (half) of the
+    resamples are undefined, that conditional distribution no longer stands for
+    the sampling distribution and the interval is NaN.  ``note`` states either
+    case (``what``: the statistic's name, ``why``: the usual cause); the caller
+    warns with it.  With no undefined resample the interval is exactly that of
+    :func:`interval`.
+    """
+    boot = np.asarray(boot, dtype=float)
+    bad = ~np.isfinite(boot)
+    nf = int(bad.sum())
+    cause = f" ({why})" if why else ""
+    if nf > MAX_FAILED_SHARE * boot.size:
+        return Interval(float("nan"), float("nan"), nf, boot.size,
+                        f"{what}: {nf} of {boot.size} bootstrap resamples are undefined{cause}, more than "
+                        f"{MAX_FAILED_SHARE:.0%}; the confidence interval is undefined (NaN)")
+    lo, hi = _interval(boot[~bad], estimate, ci=ci, method=method, jack=jack)
+    note = ""
+    if nf:
+        note = (f"{what}: {nf} of {boot.size} bootstrap resamples are undefined{cause} and left out of "
+                "the interval")
+    return Interval(lo, hi, nf, boot.size, note)
+
+
 def interval(boot: np.ndarray, estimate: float, *, ci: float = 0.95, method: str = "percentile",
              jack: np.ndarray | None = None) -> tuple[float, float]:
     """Percentile or BCa interval from bootstrap values (NaN resamples are dropped with a warning)."""
@@ -213,10 +260,14 @@ def interval(boot: np.ndarray, estimate: float, *, ci: float = 0.95, method: str
         warnings.warn(
             f"{int(bad.sum())} of {boot.size} bootstrap resamples gave an undefined value and were "
             "left out of the interval",
-            CustvalWarning,
+            BootstrapWarning,
             stacklevel=3,
         )
         boot = boot[~bad]
+    return _interval(boot, estimate, ci=ci, method=method, jack=jack)
+
+
+def _interval(boot, estimate, *, ci, method, jack) -> tuple[float, float]:
     a = 1 - ci
     if method == "percentile":
         lo, hi = np.quantile(boot, [a / 2, 1 - a / 2])

@@ -114,6 +114,29 @@ def _scale_block(x: np.ndarray | None, names, nan_policy: str, cov: np.ndarray |
     return {"raw_r": raw_r, "r_cor": r_cor, "r_drop": r_drop, "alpha_if_deleted": alpha_del, "mean_r": mean_r}
 
 
+def _alpha_if_deleted_all(xb, mom, nan_policy, names) -> np.ndarray:
+    """Raw alpha of the k − 1 other items for every item, constant items included (they count in k − 1).
+
+    Uses the covariances of all k items (a constant item has a zero row), the
+    same pairwise / listwise covariances as :func:`_scale_block`.  NaN only
+    where the other items are all constant (their total has no variance).
+    """
+    if mom is not None:
+        c = mom["cov"]
+    else:
+        x = xb[~np.isnan(xb).any(axis=1)] if nan_policy == "listwise" else xb
+        c, nij = core.covariance(x, pairwise=bool(np.isnan(x).any()))
+        if np.isnan(x).any():
+            core.check_pair_counts(nij, names)
+    k = c.shape[0]
+    diag = np.diag(c)
+    v_rest = c.sum() - 2 * c.sum(axis=0) + diag
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = (1 - (np.trace(c) - diag) / v_rest) * ((k - 1) / (k - 2))
+    out[~(v_rest > 0)] = np.nan
+    return out
+
+
 def _pair_cor(a, b) -> float:
     ok = ~(np.isnan(a) | np.isnan(b))
     a, b = a[ok] - a[ok].mean(), b[ok] - b[ok].mean()
@@ -140,7 +163,11 @@ def item_analysis(data, instrument=None, *, items=None, nan_policy: str = "pairw
       items, from the covariance matrix (psych ``r.drop``);
     * ``alpha_if_deleted``: raw alpha of the scale without the item (psych
       ``alpha.drop$raw_alpha``); NaN for a two-item scale, where one item is
-      left (psych then reports the ratio C12/C22, which is not an alpha);
+      left (psych then reports the ratio C12/C22, which is not an alpha).
+      A constant item still counts in the scale: its row gives the alpha of
+      the other items, and the other rows the alpha of k − 1 items including
+      it (psych::alpha instead drops a constant item from the scale first, so
+      its ``alpha.drop`` has no row for it and k − 2 items in the others);
     * ``mean_r``: the item's mean correlation with the other items of its scale.
 
     With an ``instrument``, reverse items are recoded by ``instrument.keyed`` and
@@ -162,7 +189,9 @@ def item_analysis(data, instrument=None, *, items=None, nan_policy: str = "pairw
     declared reverse-keyed, or when a declared reverse item does so after
     keying (it looks reversed already in the data);
     :class:`~custval.exceptions.ConstantItemWarning` for a constant item (its
-    correlations are then NaN).
+    correlations are then NaN).  Values whose powers overflow double precision
+    (e.g. ``1e300``; inf) raise :class:`~custval.exceptions.DataValidationError`
+    naming the column, rows and values.
 
     Examples
     --------
@@ -230,6 +259,12 @@ def item_analysis(data, instrument=None, *, items=None, nan_policy: str = "pairw
             colsum = xb.sum(axis=0)
         coded = None if has_nan else core.integer_codes(xb)
         counts = None if coded is None else coded[1]
+        if coded is None:  # not small integer codes: values whose 4th powers overflow are data errors
+            with np.errstate(invalid="ignore"):
+                big = np.nanmax(np.abs(xb)) if xb.size else 0.0
+            if big > core.overflow_limit(len(xb), k, power=4):
+                rows = None if len(xb) == len(sub) else ~sub.iloc[:, pos - k : pos].isna().any(axis=1).to_numpy()
+                core.check_magnitude(sub.iloc[:, pos - k : pos], power=4, n=len(xb), rows=rows, force=True)
         if coded is not None:  # integer codes: describe from value counts, C from exact cross-products
             desc = _describe_counts(counts)
             maxabs = max(np.abs(desc["min"]).max(), np.abs(desc["max"]).max())
@@ -267,7 +302,8 @@ def item_analysis(data, instrument=None, *, items=None, nan_policy: str = "pairw
         for j in np.flatnonzero(const):
             warnings.warn(
                 f"item {its[j]} is constant (every valid answer = {desc['min'][j]:g}); its "
-                "correlations and alpha-if-deleted are undefined (NaN)",
+                "correlations (raw_r, r_cor, r_drop, mean_r) are undefined (NaN); alpha_if_deleted is given "
+                "for every item of the scale, the constant one counted in it",
                 ConstantItemWarning, stacklevel=2,
             )
         block = {key: np.full(k, np.nan) for key in ("raw_r", "r_cor", "r_drop", "alpha_if_deleted", "mean_r")}
@@ -280,6 +316,8 @@ def item_analysis(data, instrument=None, *, items=None, nan_policy: str = "pairw
             res = _scale_block(xs, [its[j] for j in sel], nan_policy, cov)
             for key, val in res.items():
                 block[key][ok] = val
+        if const.any() and k > 2:  # alpha of the scale as scored without each item (constant ones count)
+            block["alpha_if_deleted"] = _alpha_if_deleted_all(xb, mom, nan_policy, its)
         frame = pd.DataFrame({"construct": cid, **desc}, index=list(its))
         frame["pct_floor"] = pct_floor
         frame["pct_ceiling"] = pct_ceiling
