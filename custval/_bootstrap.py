@@ -63,6 +63,9 @@ class _Design:
         self.n = x.shape[0]
         shift = np.nanmean(xs, axis=0)
         x0 = np.where(miss, 0.0, xs - shift)
+        # each item's variance in the data: a resample variance below 1e-10 of it is a constant item
+        # (the sums give roundoff, not 0), whose correlations are then NaN
+        self.scale = (x0**2).sum(axis=0) / np.maximum((~miss).sum(axis=0) - 1, 1)
         m = (~miss).astype(float)
         # all pairs (i <= j) within blocks, in local (cols) indices
         pairs = sorted({(pos[a], pos[b]) if pos[a] <= pos[b] else (pos[b], pos[a])
@@ -91,7 +94,11 @@ class _Design:
                 nij, sx, sy, sxx, syy = (sums[:, q * k: q * (k + 1)] for k in range(1, 6))
                 cov = (sxy - sx * sy / nij) / (nij - 1)
                 cxy = sxy - sx * sy / nij
-                cor = cxy / np.sqrt((sxx - sx**2 / nij) * (syy - sy**2 / nij))
+                vx, vy = sxx - sx**2 / nij, syy - sy**2 / nij
+                cor = cxy / np.sqrt(vx * vy)
+                # an item constant on the rows of a pair (roundoff, not 0): that correlation is NaN
+                tiny = 1e-10 * (nij - 1)
+                cor[~((vx > tiny * self.scale[pi]) & (vy > tiny * self.scale[pj]))] = np.nan
             else:
                 s1 = sums[:, q:]
                 nn = np.asarray(n, dtype=float).reshape(-1, 1)
@@ -103,13 +110,18 @@ class _Design:
             idx = np.array([[self.pair_index[(min(loc[a], loc[b]), max(loc[a], loc[b]))]
                              for b in range(k)] for a in range(k)])
             c = cov[:, idx]
+            var = np.diagonal(c, axis1=1, axis2=2)
             if cor is None:
-                d = np.sqrt(np.diagonal(c, axis1=1, axis2=2))
                 with np.errstate(invalid="ignore", divide="ignore"):
+                    d = np.sqrt(var)
                     r = c / (d[:, :, None] * d[:, None, :])
             else:
                 r = cor[:, idx]
                 r[:, np.arange(k), np.arange(k)] = 1.0
+            with np.errstate(invalid="ignore"):
+                flat = ~(var > 1e-10 * self.scale[loc])  # constant in this resample (or NaN)
+            if flat.any():
+                r = np.where(flat[:, :, None] | flat[:, None, :], np.nan, r)
             out.append((c.reshape(B, k, k), r.reshape(B, k, k)))
         return out
 
