@@ -260,8 +260,9 @@ def item_analysis(data, instrument=None, *, items=None, nan_policy: str = "pairw
         coded = None if has_nan else core.integer_codes(xb)
         counts = None if coded is None else coded[1]
         if coded is None:  # not small integer codes: values whose 4th powers overflow are data errors
-            with np.errstate(invalid="ignore"):
-                big = np.nanmax(np.abs(xb)) if xb.size else 0.0
+            with warnings.catch_warnings():  # (no full-size temporary: max and min, not abs)
+                warnings.simplefilter("ignore", RuntimeWarning)
+                big = max(np.nanmax(xb), -np.nanmin(xb)) if xb.size else 0.0
             if big > core.overflow_limit(len(xb), k, power=4):
                 rows = None if len(xb) == len(sub) else ~sub.iloc[:, pos - k : pos].isna().any(axis=1).to_numpy()
                 core.check_magnitude(sub.iloc[:, pos - k : pos], power=4, n=len(xb), rows=rows, force=True)
