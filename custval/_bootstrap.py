@@ -20,6 +20,11 @@ row's contribution (no refitting loop).
 Resampling is seeded (``numpy.random.default_rng(seed)``) and drawn in chunks of
 fixed size, so results are reproducible and independent of memory settings.
 
+A resample can make a statistic undefined (an item constant in the resample:
+its correlations are NaN; fewer distinct rows than items: R is singular).  Such
+values are NaN; :func:`interval_with_failures` leaves them out, counts them, and
+gives no interval (NaN) when they are more than half of the resamples.
+
 Reference: Efron, B. (1987). Better bootstrap confidence intervals. *Journal of
 the American Statistical Association, 82*(397), 171–185.
 """

@@ -13,6 +13,11 @@ Conventions
 * Reverse keying is never guessed: pass keyed data, or use :func:`reliability`
   with an instrument, whose ``keyed()`` recodes reverse items as
   ``scale_min + scale_max − x`` before *every* coefficient.
+* Messy input never gives a raw numpy error or an unexplained NaN: a constant
+  item keeps raw alpha (NaN correlation-based coefficients, with the reason),
+  bootstrap resamples with an undefined statistic are counted and left out
+  (``n_boot_failed``), values that overflow are a
+  :class:`~custval.exceptions.DataValidationError` naming column, rows and values.
 """
 
 from __future__ import annotations
