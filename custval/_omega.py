@@ -211,7 +211,9 @@ def _omega1(r: np.ndarray, *, tol: float = 1e-12, maxit: int = 200) -> dict:
 
     Gauss-Newton on the loadings for Σ_{i<j} (r_ij − λ_i λ_j)², started from the
     first principal axis with SMC communalities; λ_i² is kept ≤ 1 − 0.005
-    (psych's bound on uniquenesses).  Returns loadings and both omegas.
+    (psych's bound on uniquenesses).  Returns loadings and both omegas, with
+    items of negative loading reversed first (psych's ``flip = TRUE``, as
+    :func:`omega_from_sl`).
     """
     r = np.asarray(r, dtype=float)
     single = r.ndim == 2
@@ -258,8 +260,16 @@ def _omega1(r: np.ndarray, *, tol: float = 1e-12, maxit: int = 200) -> dict:
     flip[flip == 0] = 1
     lam = lam * flip[:, None]
     u2 = np.diagonal(r, axis1=1, axis2=2) - lam**2
-    vt = r.sum(axis=(1, 2))
-    gsq = lam.sum(axis=1) ** 2
+    # psych::omega (flip = TRUE) reverses items with a negative loading before the sums, as
+    # omega_from_sl does for the point estimate; with all loadings positive this changes nothing
+    key = np.sign(lam)
+    key[key == 0] = 1
+    if (key < 0).any():
+        vt = np.einsum("bi,bij,bj->b", key, r, key)
+        gsq = np.abs(lam).sum(axis=1) ** 2
+    else:
+        vt = r.sum(axis=(1, 2))
+        gsq = lam.sum(axis=1) ** 2
     out = {
         "loadings": lam,
         "u2": u2,

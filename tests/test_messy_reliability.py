@@ -348,3 +348,20 @@ def test_large_but_safe_values_are_used():
     res = cronbach_alpha(df)
     np.testing.assert_allclose(res.estimate, cronbach_alpha(_survey_frame()).estimate, rtol=1e-10)
     assert np.isfinite(item_analysis(df)["kurtosis"]).all()
+
+
+def test_bootstrap_omega_flips_a_negative_item_as_the_point_estimate():
+    """A resample in which an item loads negatively (an unkeyed reverse item, a weak item in a
+    small sample) gets psych's flip = TRUE treatment, like the point estimate."""
+    from custval import _omega
+    from custval import _relcore as core
+
+    rng = np.random.default_rng(12)
+    x = pd.DataFrame(_likert(rng, 40, 5, loading=0.75), columns=[f"v{i}" for i in range(1, 6)])
+    x["v5"] = 6 - x["v5"]  # reverse-worded item left unkeyed
+    point = omega(x, ci=None)
+    assert point.loadings.loc["v5", "flipped"]
+    batch = _omega.omega1_batch(core.cov2cor(np.cov(x.to_numpy(), rowvar=False)))
+    assert batch["loadings"][4] < 0
+    np.testing.assert_allclose(batch["omega_total"], point.omega_total, atol=1e-5)  # minres stop rule
+    np.testing.assert_allclose(batch["omega_h"], point.omega_h, atol=1e-5)
