@@ -200,7 +200,9 @@ def constant_items(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         warnings.simplefilter("ignore", RuntimeWarning)
         first = x[0]
         if not np.isnan(first).any():  # cheap screen: only columns equal to row 0 everywhere qualify
-            cand = np.flatnonzero([(x[: min(len(x), 64), j] == first[j]).all() for j in range(x.shape[1])])
+            head = x[: min(len(x), 64)]  # (a missing answer does not break constancy)
+            cand = np.flatnonzero([((head[:, j] == first[j]) | np.isnan(head[:, j])).all()
+                                   for j in range(x.shape[1])])
             cand = [j for j in cand if np.nanmin(x[:, j]) == np.nanmax(x[:, j])]
             lo = first
             const = np.array(cand, dtype=int)
@@ -264,10 +266,13 @@ def check_magnitude(items, *, power: int = 2, n: int | None = None, rows=None, f
 def check_cov_finite(c: np.ndarray, items, *, n: int, rows=None) -> None:
     """After a covariance matrix: raise the :func:`check_magnitude` error if it overflowed (cheap check)."""
     limit = overflow_limit(n, c.shape[0], 2)
-    with np.errstate(invalid="ignore", over="ignore"):
-        ok = np.isfinite(c).all() and float(np.abs(c).max()) <= limit * limit
-    if not ok:
+    finite = np.isfinite(c)
+    if finite.all() and float(np.abs(c).max()) <= limit * limit:
+        return
+    if np.isinf(c).any() or (finite.any() and float(np.abs(c[finite]).max()) > limit * limit):
         check_magnitude(items, power=2, n=n, rows=rows, force=True)
+    else:  # NaN: an overflow (inf - inf) or an undefined pairwise entry, reported by the caller's checks
+        check_magnitude(items, power=2, n=n, rows=rows)
 
 
 # --------------------------------------------------------------------------- covariances

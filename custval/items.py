@@ -62,8 +62,8 @@ def _describe_counts(counts: list) -> dict[str, np.ndarray]:
         return np.array([r[key] for r in rows], dtype=float)
 
     n, m2, m3, m4 = col("n"), col("m2"), col("m3"), col("m4")
-    sd = np.sqrt(m2 / (n - 1))
     with np.errstate(invalid="ignore", divide="ignore"):
+        sd = np.sqrt(m2 / (n - 1))
         skew = m3 / (n * sd**3)
         kurt = m4 / (n * sd**4) - 3.0
     return {"n": n, "mean": col("mean"), "sd": sd, "median": col("median"), "min": col("min"),
@@ -106,7 +106,9 @@ def _scale_block(x: np.ndarray | None, names, nan_policy: str, cov: np.ndarray |
         # raw.r: cor(rowMeans(x, na.rm = TRUE), x, use = "pairwise"); with complete data
         # cov(x_j, mean) = colSum_j(C)/k and var(mean) = 1'C1/k², so raw.r = colSum_j(C)/sqrt(C_jj 1'C1)
         if pairwise:
-            total = np.nanmean(x, axis=1)
+            with warnings.catch_warnings():  # a row without answers has no mean (left out below)
+                warnings.simplefilter("ignore", RuntimeWarning)
+                total = np.nanmean(x, axis=1)
             raw_r = np.array([_pair_cor(total, x[:, j]) for j in range(k)])
         else:
             raw_r = colsum / np.sqrt(diag * csum)
@@ -257,6 +259,10 @@ def item_analysis(data, instrument=None, *, items=None, nan_policy: str = "pairw
             xb = xb[~np.isnan(xb).any(axis=1)]
             has_nan = False
             colsum = xb.sum(axis=0)
+            if len(xb) < 2:
+                raise core.InsufficientDataError(
+                    f"construct {cid}: {len(xb)} of {len(x_all)} rows answer all its items "
+                    f"({', '.join(its)}); nan_policy='listwise' needs at least 2 (use 'pairwise')")
         coded = None if has_nan else core.integer_codes(xb)
         counts = None if coded is None else coded[1]
         if coded is None:  # not small integer codes: values whose 4th powers overflow are data errors

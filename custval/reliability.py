@@ -36,6 +36,7 @@ from .exceptions import (
     BootstrapWarning,
     ConstantItemError,
     ConstantItemWarning,
+    InsufficientDataError,
     NotPositiveDefiniteWarning,
     SpecificationError,
 )
@@ -293,8 +294,18 @@ def cronbach_alpha(
     core.warn_scale(c, prep.names)
     n = prep.n_used
     notes: list[str] = []
-    est = float(core.alpha_raw(c))
-    se = float(np.sqrt(core.duhachek_q(c) / n))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        est = float(core.alpha_raw(c))
+        q = float(core.duhachek_q(c))
+    if not np.isfinite(est):  # only when 1'C1 = 0: the items cancel out in the total
+        raise InsufficientDataError(
+            f"the total score of {', '.join(prep.names)} has no variance (1'C1 = 0, e.g. two items with "
+            f"r = -1 in {n} rows): alpha is undefined")
+    se = float(np.sqrt(q / n)) if q >= 0 else float("nan")
+    if not q >= 0:
+        notes.append("se (Duhachek) is undefined (NaN): its Q is negative because the pairwise covariance "
+                     "matrix is not positive semi-definite")
+        warnings.warn(notes[-1], NotPositiveDefiniteWarning, stacklevel=2)
     if const.size:
         notes.append(_constant_note(const, const_lo, prep.names, c))
         warnings.warn(notes[-1], ConstantItemWarning, stacklevel=2)
@@ -341,7 +352,12 @@ def cronbach_alpha(
         notes.append(f"lambda6 is undefined (NaN): {reason}")
         warnings.warn(notes[-1], NotPositiveDefiniteWarning, stacklevel=2)
     if not const.size:
-        std, avg_r = float(core.alpha_std(r)), float(core.average_r(r))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            std, avg_r = float(core.alpha_std(r)), float(core.average_r(r))
+        if not np.isfinite(std):
+            std = float("nan")
+            notes.append("std_alpha is undefined (NaN): the item correlations sum to 0 (1'R1 = 0)")
+            warnings.warn(notes[-1], NotPositiveDefiniteWarning, stacklevel=2)
     r_call = f"psych::alpha({_r_data(nan_policy)})"
     if ci_method in ("bootstrap", "bca"):
         r_call = f"psych::alpha({_r_data(nan_policy)}, n.iter = {n_boot})"
@@ -354,7 +370,7 @@ def cronbach_alpha(
 
 
 def _invertible(r) -> bool:
-    return bool(np.linalg.eigvalsh(r)[0] > 1e-10)
+    return bool(core.regular_cor(r))
 
 
 # --------------------------------------------------------------------------- lambda 6, split-half
@@ -828,14 +844,25 @@ def reliability(
             continue
         c, r = _cov_and_cor(prep, keyed.iloc[:, cols], keep)
         core.warn_scale(c, prep.names, label=f"construct {cid}")
-        row["alpha"] = float(core.alpha_raw(c))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            row["alpha"] = float(core.alpha_raw(c))
+        if not np.isfinite(row["alpha"]):
+            row["alpha"] = np.nan
+            note.append("the total score has no variance (1'C1 = 0, the items cancel out): every "
+                        "coefficient is undefined")
+            warnings.warn(f"construct {cid}: {note[-1]}", NotPositiveDefiniteWarning, stacklevel=2)
+            continue
         regular = False
         if const.size:
             note.append(_constant_note(const, const_lo, its, c) + "; omega is undefined")
             warnings.warn(f"construct {cid}: {note[-1]}", ConstantItemWarning, stacklevel=2)
         else:
-            row["std_alpha"] = float(core.alpha_std(r))
-            row["average_r"] = float(core.average_r(r))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                row["std_alpha"] = float(core.alpha_std(r))
+                row["average_r"] = float(core.average_r(r))
+            if not np.isfinite(row["std_alpha"]):
+                row["std_alpha"] = np.nan
+                note.append("std_alpha is undefined: the item correlations sum to 0 (1'R1 = 0)")
             regular = _invertible(r)
             if regular:
                 row["lambda6"] = float(core.lambda6(r))
@@ -850,14 +877,24 @@ def reliability(
             row["alpha_ci_low"], row["alpha_ci_high"] = feldt_ci(row["alpha"], row["n"], k, ci)
         elif ci_method == "duhachek":
             z = stats.norm.ppf(0.5 + ci / 2)
-            se = float(np.sqrt(core.duhachek_q(c) / row["n"]))
-            row["alpha_ci_low"], row["alpha_ci_high"] = row["alpha"] - z * se, row["alpha"] + z * se
+            q = float(core.duhachek_q(c))
+            if q >= 0:
+                se = float(np.sqrt(q / row["n"]))
+                row["alpha_ci_low"], row["alpha_ci_high"] = row["alpha"] - z * se, row["alpha"] + z * se
+            else:
+                note.append("Duhachek interval undefined: Q < 0 (pairwise covariance matrix not positive "
+                            "semi-definite)")
         groups.setdefault(keep.tobytes(), []).append((cid, cols))  # alpha (and omega) intervals
         if k < 3:
             note.append("2 items: one-factor omega not identified")
             continue
+        ro = _omega_r(prep.x, prep.has_missing) if regular else None
+        if regular and not _invertible(ro):  # pairwise: R's cor(x, use = "pairwise") differs from cov2cor
+            regular = False
+            note.append("the pairwise correlation matrix (cor(x, use = \"pairwise\")) is undefined or "
+                        "singular: omega undefined")
+            warnings.warn(f"construct {cid}: {note[-1]}", NotPositiveDefiniteWarning, stacklevel=2)
         if regular:
-            ro = _omega_r(prep.x, prep.has_missing)
             sl = _omega.schmid_leiman(ro, 1)
             co = _omega.omega_from_sl(ro, sl)
             row["omega_total"] = float(co["omega_total"])

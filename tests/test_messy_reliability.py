@@ -365,3 +365,31 @@ def test_bootstrap_omega_flips_a_negative_item_as_the_point_estimate():
     assert batch["loadings"][4] < 0
     np.testing.assert_allclose(batch["omega_total"], point.omega_total, atol=1e-5)  # minres stop rule
     np.testing.assert_allclose(batch["omega_h"], point.omega_h, atol=1e-5)
+
+
+def test_constant_item_with_a_skipped_answer_is_still_constant(tmp_path, golden):
+    """Everybody who answered sat3 chose 4, one respondent skipped it (-99 in the export)."""
+    inst = _instrument(tmp_path)
+    items = list(inst.constructs["SAT"])
+    frame = _golden_frame(golden, "data")[items]
+    frame.loc[5, "sat3"] = np.nan
+    df = _read(_export(tmp_path, frame), inst)
+    assert df["sat3"].isna().sum() == 1
+    for policy in ("pairwise", "listwise"):
+        with pytest.warns(ex.ConstantItemWarning, match=r"sat3 \(every valid answer = 4\)"):
+            res = cronbach_alpha(df[items], nan_policy=policy)
+        assert np.isnan(res.std_alpha) and np.isfinite(res.estimate)
+    with pytest.warns(ex.ConstantItemWarning, match="sat3"):
+        table = reliability(df, inst, nan_policy="pairwise", n_boot=100)
+    assert np.isnan(table.loc["SAT", "omega_total"]) and "sat3" in table.loc["SAT", "note"]
+
+
+def test_item_analysis_listwise_without_complete_rows_names_the_construct(tmp_path):
+    inst = _instrument(tmp_path)
+    items = list(inst.constructs["SAT"])
+    x = _likert(np.random.default_rng(2), 6, 4)
+    x[np.arange(6), np.arange(6) % 4] = np.nan  # every respondent skipped one statement
+    df = _read(_export(tmp_path, pd.DataFrame(x, columns=items)), inst)
+    with pytest.raises(ex.InsufficientDataError, match=r"construct SAT: 0 of 6 rows answer all its items"):
+        item_analysis(df, inst, nan_policy="listwise")
+    assert len(item_analysis(df, inst)) == 4  # pairwise (the default) uses every answer
