@@ -168,6 +168,11 @@ class ConvergenceWarning(CustvalWarning):
     """An iterative estimator did not converge."""
 
 
+class BootstrapWarning(CustvalWarning):
+    """Some bootstrap resamples gave an undefined statistic: they are left out of the interval
+    (and counted in the result), or, when they are more than half, the interval is undefined."""
+
+
 class NotPositiveDefiniteWarning(CustvalWarning):
     """A matrix was not positive definite; what was done about it is stated."""
 
@@ -178,8 +183,3 @@ class InvarianceWarning(CustvalWarning):
 
 class IncompleteResponseWarning(MissingDataWarning):
     """A survey export holds incomplete responses that were kept (counted in the provenance)."""
-
-
-class BootstrapWarning(CustvalWarning):
-    """Some bootstrap resamples gave an undefined statistic: they are left out of the interval
-    (and counted in the result), or, when they are more than half, the interval is undefined."""

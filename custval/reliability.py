@@ -4,6 +4,12 @@ Every coefficient reproduces R's psych (and names the equivalent call in
 ``r_call``); the golden tests in ``tests/test_reliability.py`` compare against
 values written by ``tests/r/reliability.R``.
 
+Messy input never gives a raw numpy error or an unexplained NaN: a constant
+item keeps raw alpha (NaN correlation-based coefficients, with the reason),
+bootstrap resamples with an undefined statistic are counted and left out
+(``n_boot_failed``), values that overflow are a
+:class:`~custval.exceptions.DataValidationError` naming column, rows and values.
+
 Conventions
 -----------
 * Data are respondents × items.  ``nan_policy="listwise"`` uses complete rows
@@ -13,11 +19,6 @@ Conventions
 * Reverse keying is never guessed: pass keyed data, or use :func:`reliability`
   with an instrument, whose ``keyed()`` recodes reverse items as
   ``scale_min + scale_max − x`` before *every* coefficient.
-* Messy input never gives a raw numpy error or an unexplained NaN: a constant
-  item keeps raw alpha (NaN correlation-based coefficients, with the reason),
-  bootstrap resamples with an undefined statistic are counted and left out
-  (``n_boot_failed``), values that overflow are a
-  :class:`~custval.exceptions.DataValidationError` naming column, rows and values.
 """
 
 from __future__ import annotations
