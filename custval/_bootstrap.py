@@ -20,6 +20,11 @@ row's contribution (no refitting loop).
 Resampling is seeded (``numpy.random.default_rng(seed)``) and drawn in chunks of
 fixed size, so results are reproducible and independent of memory settings.
 
+A resample can make a statistic undefined (an item constant in the resample:
+its correlations are NaN; fewer distinct rows than items: R is singular).  Such
+values are NaN; :func:`interval_with_failures` leaves them out, counts them, and
+gives no interval (NaN) when they are more than half of the resamples.
+
 Reference: Efron, B. (1987). Better bootstrap confidence intervals. *Journal of
 the American Statistical Association, 82*(397), 171–185.
 """
@@ -32,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from .exceptions import CustvalWarning
+from .exceptions import BootstrapWarning
 
 CHUNK = 250  # resamples per chunk (fixed: part of the seeded stream's definition)
 
@@ -63,6 +68,9 @@ class _Design:
         self.n = x.shape[0]
         shift = np.nanmean(xs, axis=0)
         x0 = np.where(miss, 0.0, xs - shift)
+        # each item's variance in the data: a resample variance below 1e-10 of it is a constant item
+        # (the sums give roundoff, not 0), whose correlations are then NaN
+        self.scale = (x0**2).sum(axis=0) / np.maximum((~miss).sum(axis=0) - 1, 1)
         m = (~miss).astype(float)
         # all pairs (i <= j) within blocks, in local (cols) indices
         pairs = sorted({(pos[a], pos[b]) if pos[a] <= pos[b] else (pos[b], pos[a])
@@ -91,24 +99,34 @@ class _Design:
                 nij, sx, sy, sxx, syy = (sums[:, q * k: q * (k + 1)] for k in range(1, 6))
                 cov = (sxy - sx * sy / nij) / (nij - 1)
                 cxy = sxy - sx * sy / nij
-                cor = cxy / np.sqrt((sxx - sx**2 / nij) * (syy - sy**2 / nij))
+                vx, vy = sxx - sx**2 / nij, syy - sy**2 / nij
+                cor = cxy / np.sqrt(vx * vy)
+                # an item constant on the rows of a pair (roundoff, not 0): that correlation is NaN
+                tiny = 1e-10 * (nij - 1)
+                cor[~((vx > tiny * self.scale[pi]) & (vy > tiny * self.scale[pj]))] = np.nan
             else:
                 s1 = sums[:, q:]
                 nn = np.asarray(n, dtype=float).reshape(-1, 1)
                 cov = (sxy - s1[:, pi] * s1[:, pj] / nn) / (nn - 1)
                 cor = None
         out = []
-        for loc in self.local:
+        for loc in self.local:  # an item constant in a resample: its correlations are NaN (counted later)
             k = len(loc)
             idx = np.array([[self.pair_index[(min(loc[a], loc[b]), max(loc[a], loc[b]))]
                              for b in range(k)] for a in range(k)])
             c = cov[:, idx]
+            var = np.diagonal(c, axis1=1, axis2=2)
             if cor is None:
-                d = np.sqrt(np.diagonal(c, axis1=1, axis2=2))
-                r = c / (d[:, :, None] * d[:, None, :])
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    d = np.sqrt(var)
+                    r = c / (d[:, :, None] * d[:, None, :])
             else:
                 r = cor[:, idx]
                 r[:, np.arange(k), np.arange(k)] = 1.0
+            with np.errstate(invalid="ignore"):
+                flat = ~(var > 1e-10 * self.scale[loc])  # constant in this resample (or NaN)
+            if flat.any():
+                r = np.where(flat[:, :, None] | flat[:, None, :], np.nan, r)
             out.append((c.reshape(B, k, k), r.reshape(B, k, k)))
         return out
 
@@ -162,7 +180,9 @@ def _bootstrap_blocks(x, blocks, stat_fn, *, n_boot, seed, pairwise, progress, j
             w = resample_counts(rng, b, n)
             sums = w @ design.z
             for j, (c, r) in enumerate(design.moments(sums, n)):
-                for name, v in stat_fn(c, r).items():
+                with np.errstate(invalid="ignore", divide="ignore"):  # undefined values are NaN, counted
+                    got = stat_fn(c, r)
+                for name, v in got.items():
                     values.setdefault(name, [[] for _ in design.blocks])[j].append(np.asarray(v, float))
             if bar is not None:
                 bar.update(b)
@@ -184,7 +204,9 @@ def jackknife_blocks(x, design: _Design, stat_fn, chunk: int = 2000) -> dict:
     for start in range(0, n, chunk):
         sums = total[None, :] - design.z[start: start + chunk]
         for j, (c, r) in enumerate(design.moments(sums, n - 1)):
-            for name, v in stat_fn(c, r).items():
+            with np.errstate(invalid="ignore", divide="ignore"):
+                got = stat_fn(c, r)
+            for name, v in got.items():
                 out.setdefault(name, [[] for _ in design.blocks])[j].append(np.asarray(v, float))
     return {k: [np.concatenate(p) for p in per] for k, per in out.items()}
 
@@ -199,6 +221,53 @@ def bootstrap_coefficients(x, spec: dict, **kw) -> BootResult:
     return bootstrap_blocks(x, spec["alpha"], fn, **kw)
 
 
+#: the interval is reported as undefined (NaN) when more than this share of the resamples is undefined
+MAX_FAILED_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A bootstrap interval with the number of undefined resamples and, if any, a note saying so."""
+
+    low: float
+    high: float
+    n_failed: int
+    n_boot: int
+    note: str = ""
+
+
+def interval_with_failures(boot: np.ndarray, estimate: float, *, ci: float = 0.95, method: str = "percentile",
+                           jack: np.ndarray | None = None, what: str = "the statistic",
+                           why: str = "") -> Interval:
+    """Percentile or BCa interval from the *defined* bootstrap values, with the count of undefined ones.
+
+    Rule (deterministic for a seed): a resample whose statistic is undefined
+    (NaN: e.g. an item constant in the resample, or fewer distinct respondents
+    than items so that R is singular) is left out and counted in ``n_failed``;
+    the interval is the one of the remaining resamples, i.e. conditional on a
+    defined statistic.  When more than ``MAX_FAILED_SHARE`` (half) of the
+    resamples are undefined, that conditional distribution no longer stands for
+    the sampling distribution and the interval is NaN.  ``note`` states either
+    case (``what``: the statistic's name, ``why``: the usual cause); the caller
+    warns with it.  With no undefined resample the interval is exactly that of
+    :func:`interval`.
+    """
+    boot = np.asarray(boot, dtype=float)
+    bad = ~np.isfinite(boot)
+    nf = int(bad.sum())
+    cause = f" ({why})" if why else ""
+    if nf > MAX_FAILED_SHARE * boot.size:
+        return Interval(float("nan"), float("nan"), nf, boot.size,
+                        f"{what}: {nf} of {boot.size} bootstrap resamples are undefined{cause}, more than "
+                        f"{MAX_FAILED_SHARE:.0%}; the confidence interval is undefined (NaN)")
+    lo, hi = _interval(boot[~bad], estimate, ci=ci, method=method, jack=jack)
+    note = ""
+    if nf:
+        note = (f"{what}: {nf} of {boot.size} bootstrap resamples are undefined{cause} and left out of "
+                "the interval")
+    return Interval(lo, hi, nf, boot.size, note)
+
+
 def interval(boot: np.ndarray, estimate: float, *, ci: float = 0.95, method: str = "percentile",
              jack: np.ndarray | None = None) -> tuple[float, float]:
     """Percentile or BCa interval from bootstrap values (NaN resamples are dropped with a warning)."""
@@ -208,10 +277,14 @@ def interval(boot: np.ndarray, estimate: float, *, ci: float = 0.95, method: str
         warnings.warn(
             f"{int(bad.sum())} of {boot.size} bootstrap resamples gave an undefined value and were "
             "left out of the interval",
-            CustvalWarning,
+            BootstrapWarning,
             stacklevel=3,
         )
         boot = boot[~bad]
+    return _interval(boot, estimate, ci=ci, method=method, jack=jack)
+
+
+def _interval(boot, estimate, *, ci, method, jack) -> tuple[float, float]:
     a = 1 - ci
     if method == "percentile":
         lo, hi = np.quantile(boot, [a / 2, 1 - a / 2])

@@ -21,7 +21,7 @@ import numpy as np
 from scipy import optimize
 
 from . import _rotation
-from ._relcore import single_thread_blas, smc
+from ._relcore import regular_cor, single_thread_blas, smc
 
 LOWER_PSI = 0.005  # psych's lower bound for uniquenesses in fa(fm = "minres")
 
@@ -176,9 +176,34 @@ def omega_from_sl(r: np.ndarray, sl: dict) -> dict:
 
 # --------------------------------------------------------------------------- one factor, batched
 def omega1_batch(r: np.ndarray, *, tol: float = 1e-12, maxit: int = 200) -> dict:
-    """One-factor minres on a stack of correlation matrices (B, p, p), vectorised (see ``_omega1``)."""
+    """One-factor minres on a stack of correlation matrices (B, p, p), vectorised (see ``_omega1``).
+
+    A matrix of the stack that is undefined or singular (see
+    :func:`custval._relcore.regular_cor`: an item constant in a bootstrap
+    resample, fewer distinct rows than items) has no minres solution (its SMCs
+    need R⁻¹): its results are NaN, and the other matrices are fitted as one
+    stack.  When every matrix is regular the stack is fitted exactly as before
+    (same iterations, same numbers).
+    """
+    r = np.asarray(r, dtype=float)
+    single = r.ndim == 2
+    stack = r[None] if single else r
+    ok = regular_cor(stack)
     with single_thread_blas():
-        return _omega1(r, tol=tol, maxit=maxit)
+        if ok.all():
+            out = _omega1(stack, tol=tol, maxit=maxit)
+        else:
+            b, p, _ = stack.shape
+            out = {"loadings": np.full((b, p), np.nan), "u2": np.full((b, p), np.nan),
+                   "omega_total": np.full(b, np.nan), "omega_h": np.full(b, np.nan),
+                   "omega_total_implied": np.full(b, np.nan)}
+            if ok.any():
+                fit = _omega1(stack[ok], tol=tol, maxit=maxit)
+                for key, val in fit.items():
+                    out[key][ok] = val
+    if single:
+        out = {k: val[0] for k, val in out.items()}
+    return out
 
 
 def _omega1(r: np.ndarray, *, tol: float = 1e-12, maxit: int = 200) -> dict:
@@ -186,7 +211,9 @@ def _omega1(r: np.ndarray, *, tol: float = 1e-12, maxit: int = 200) -> dict:
 
     Gauss-Newton on the loadings for Σ_{i<j} (r_ij − λ_i λ_j)², started from the
     first principal axis with SMC communalities; λ_i² is kept ≤ 1 − 0.005
-    (psych's bound on uniquenesses).  Returns loadings and both omegas.
+    (psych's bound on uniquenesses).  Returns loadings and both omegas, with
+    items of negative loading reversed first (psych's ``flip = TRUE``, as
+    :func:`omega_from_sl`).
     """
     r = np.asarray(r, dtype=float)
     single = r.ndim == 2
@@ -222,7 +249,10 @@ def _omega1(r: np.ndarray, *, tol: float = 1e-12, maxit: int = 200) -> dict:
             step = dg - dt * (np.sum(t * dg, axis=1) / (1 + np.sum(t * dt, axis=1)))[:, None]
         else:  # a dominant loading makes D singular: general solve
             jtj = dvec[:, :, None] * eye + t[:, :, None] * t[:, None, :]
-            step = np.linalg.solve(jtj, g[..., None])[..., 0]
+            try:
+                step = np.linalg.solve(jtj, g[..., None])[..., 0]
+            except np.linalg.LinAlgError:  # J'J singular for a matrix of the stack: minimum-norm step
+                step = (np.linalg.pinv(jtj) @ g[..., None])[..., 0]
         lam = np.clip(lam + step, -bound, bound)
         if np.max(np.abs(step)) < tol:
             break
@@ -230,8 +260,16 @@ def _omega1(r: np.ndarray, *, tol: float = 1e-12, maxit: int = 200) -> dict:
     flip[flip == 0] = 1
     lam = lam * flip[:, None]
     u2 = np.diagonal(r, axis1=1, axis2=2) - lam**2
-    vt = r.sum(axis=(1, 2))
-    gsq = lam.sum(axis=1) ** 2
+    # psych::omega (flip = TRUE) reverses items with a negative loading before the sums, as
+    # omega_from_sl does for the point estimate; with all loadings positive this changes nothing
+    key = np.sign(lam)
+    key[key == 0] = 1
+    if (key < 0).any():
+        vt = np.einsum("bi,bij,bj->b", key, r, key)
+        gsq = np.abs(lam).sum(axis=1) ** 2
+    else:
+        vt = r.sum(axis=(1, 2))
+        gsq = lam.sum(axis=1) ** 2
     out = {
         "loadings": lam,
         "u2": u2,

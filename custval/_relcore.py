@@ -119,13 +119,13 @@ def prepare_items(
         )
     x = df.to_numpy(dtype=float, na_value=np.nan)
     n_rows = x.shape[0]
-    colsum = x.sum(axis=0)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflowing sum is located below
+        colsum = x.sum(axis=0)
     if n_rows and np.isfinite(colsum).all():
         # fast path (one pass): finite column sums mean no NaN and no inf
         return _prepared_complete(x, names, nan_policy, check_constant, require_n_gt_p, colsum)
     if np.isinf(x).any():
-        cols = [names[j] for j in np.flatnonzero(np.isinf(x).any(axis=0))]
-        raise DataValidationError(f"items contain infinite values: {', '.join(cols)}")
+        check_magnitude(df, power=2, n=n_rows, force=True)  # names column, rows and values
     n_rows = x.shape[0]
     miss = np.isnan(x)
     n_valid = (~miss).sum(axis=0)
@@ -182,11 +182,27 @@ def _prepared_complete(x, names, nan_policy, check_constant, require_n_gt_p, col
 
 def check_constant_items(x: np.ndarray, names) -> None:
     """Raise :class:`ConstantItemError` naming every item with zero variance."""
+    const, lo = constant_items(x)
+    if const.size:
+        raise ConstantItemError(
+            f"constant item(s) have zero variance, the statistic is undefined: {describe_constant(const, lo, names)}"
+        )
+
+
+def describe_constant(const, lo, names) -> str:
+    """``"A3 (every valid answer = 4), ..."`` for the constant items ``const``."""
+    return ", ".join(f"{names[j]} (every valid answer = {lo[j]:g})" for j in const)
+
+
+def constant_items(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the items with zero variance (every valid answer equal) and each item's value there."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         first = x[0]
         if not np.isnan(first).any():  # cheap screen: only columns equal to row 0 everywhere qualify
-            cand = np.flatnonzero([(x[: min(len(x), 64), j] == first[j]).all() for j in range(x.shape[1])])
+            head = x[: min(len(x), 64)]  # (a missing answer does not break constancy)
+            cand = np.flatnonzero([((head[:, j] == first[j]) | np.isnan(head[:, j])).all()
+                                   for j in range(x.shape[1])])
             cand = [j for j in cand if np.nanmin(x[:, j]) == np.nanmax(x[:, j])]
             lo = first
             const = np.array(cand, dtype=int)
@@ -194,9 +210,69 @@ def check_constant_items(x: np.ndarray, names) -> None:
             lo = np.nanmin(x, axis=0)
             hi = np.nanmax(x, axis=0)
             const = np.flatnonzero(lo == hi)
-    if const.size:
-        detail = ", ".join(f"{names[j]} (every valid answer = {lo[j]:g})" for j in const)
-        raise ConstantItemError(f"constant item(s) have zero variance, the statistic is undefined: {detail}")
+    return const, lo
+
+
+# --------------------------------------------------------------------------- magnitude (overflow)
+def overflow_limit(n: int, p: int, power: int = 2) -> float:
+    """Largest |value| for which sums of ``power``-th powers and cross-products stay finite.
+
+    Covariances (power 2) and the bootstrap's weighted sums of n rows of p items
+    stay below the largest double with a margin when every |x| is at most
+    (max_double / (16 n² p²))^(1/power); kurtosis needs ``power = 4``.
+    """
+    n, p = max(int(n), 1), max(int(p), 1)
+    return float((np.finfo(float).max / (16.0 * n * n * p * p)) ** (1.0 / power))
+
+
+def check_magnitude(items, *, power: int = 2, n: int | None = None, rows=None, force: bool = False) -> None:
+    """Raise :class:`DataValidationError` naming the column, rows and values that are too large.
+
+    ``items``: the DataFrame as given (its index labels name the rows);
+    ``rows``: a boolean mask of the rows used (default all); values beyond
+    :func:`overflow_limit` (and infinite values) are reported.  With ``force``
+    an error is raised even when no single value passes the limit (the sums
+    overflowed anyway).
+    """
+    df = as_frame(items)
+    used = df if rows is None else df[np.asarray(rows, dtype=bool)]
+    n = len(used) if n is None else n
+    limit = overflow_limit(n, df.shape[1], power)
+    problems, parts = [], []
+    for col in used.columns:
+        v = used[col].to_numpy(dtype=float, na_value=np.nan)
+        with np.errstate(invalid="ignore"):
+            bad = np.abs(v) > limit
+        if bad.any():
+            labels = [lab.item() if hasattr(lab, "item") else lab for lab in used.index[bad]]
+            vals = v[bad].tolist()
+            problems.append({"rule": "finite_moments", "column": str(col), "rows": labels[:50],
+                             "row_counting": "index labels of the DataFrame", "values": vals[:50],
+                             "n": int(bad.sum()), "allowed": f"finite values within ±{limit:.3g}"})
+            parts.append(f"{col!r} at rows (index labels) {labels[:10]}: values {[f'{x:g}' for x in vals[:10]]}")
+    if not problems and not force:
+        return
+    what = {2: "variances and covariances", 4: "skewness and kurtosis (4th powers)"}.get(power, "moments")
+    if problems:
+        msg = (f"item values too large to compute {what} in double precision (they overflow): "
+               + "; ".join(parts) + f". Allowed: finite values within ±{limit:.3g} for {n} rows and "
+               f"{df.shape[1]} items; check for a data-entry or export error (e.g. a code such as 1e300 or inf)")
+    else:
+        msg = (f"the {what} of the items overflow double precision (values of very large magnitude); "
+               f"columns: {', '.join(map(str, used.columns))}")
+    raise DataValidationError(msg, problems=problems)
+
+
+def check_cov_finite(c: np.ndarray, items, *, n: int, rows=None) -> None:
+    """After a covariance matrix: raise the :func:`check_magnitude` error if it overflowed (cheap check)."""
+    limit = overflow_limit(n, c.shape[0], 2)
+    finite = np.isfinite(c)
+    if finite.all() and float(np.abs(c).max()) <= limit * limit:
+        return
+    if np.isinf(c).any() or (finite.any() and float(np.abs(c[finite]).max()) > limit * limit):
+        check_magnitude(items, power=2, n=n, rows=rows, force=True)
+    else:  # NaN: an overflow (inf - inf) or an undefined pairwise entry, reported by the caller's checks
+        check_magnitude(items, power=2, n=n, rows=rows)
 
 
 # --------------------------------------------------------------------------- covariances
@@ -498,6 +574,22 @@ def duhachek_q(c: np.ndarray) -> np.ndarray:
     s = _sum(c)
     c2 = c @ c
     return (2 * k**2 / ((k - 1) ** 2 * s**3)) * (s * (_tr(c2) + _tr(c) ** 2) - 2 * _tr(c) * _sum(c2))
+
+
+def regular_cor(r: np.ndarray, tol: float = 1e-10) -> np.ndarray:
+    """Which matrices of a stack (B, p, p) of correlation matrices have an inverse.
+
+    True where every entry is finite (an item constant in the sample makes its
+    correlations NaN) and the smallest eigenvalue exceeds ``tol`` (fewer
+    distinct rows than items, or collinear items, make R singular): the
+    criterion statistics that need R⁻¹ (SMCs, minres, lambda-6) use.
+    """
+    r = np.asarray(r, dtype=float)
+    finite = np.isfinite(r).all(axis=(-2, -1))
+    out = np.zeros(r.shape[:-2], dtype=bool)
+    if finite.any():
+        out[finite] = np.linalg.eigvalsh(r[finite])[..., 0] > tol
+    return out
 
 
 def check_singular(r: np.ndarray, names, *, what: str = "this statistic", tol: float = 1e-10) -> None:

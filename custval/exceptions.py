@@ -15,6 +15,7 @@ Repairs (something custval changed to be able to go on) always warn with a
 from __future__ import annotations
 
 __all__ = [
+    "BootstrapWarning",
     "CodebookError",
     "ConvergenceWarning",
     "CustvalError",
@@ -177,6 +178,11 @@ class HeywoodWarning(CustvalWarning):
 
 class ConvergenceWarning(CustvalWarning):
     """An iterative estimator did not converge."""
+
+
+class BootstrapWarning(CustvalWarning):
+    """Some bootstrap resamples gave an undefined statistic: they are left out of the interval
+    (and counted in the result), or, when they are more than half, the interval is undefined."""
 
 
 class NotPositiveDefiniteWarning(CustvalWarning):

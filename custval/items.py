@@ -62,8 +62,8 @@ def _describe_counts(counts: list) -> dict[str, np.ndarray]:
         return np.array([r[key] for r in rows], dtype=float)
 
     n, m2, m3, m4 = col("n"), col("m2"), col("m3"), col("m4")
-    sd = np.sqrt(m2 / (n - 1))
     with np.errstate(invalid="ignore", divide="ignore"):
+        sd = np.sqrt(m2 / (n - 1))
         skew = m3 / (n * sd**3)
         kurt = m4 / (n * sd**4) - 3.0
     return {"n": n, "mean": col("mean"), "sd": sd, "median": col("median"), "min": col("min"),
@@ -106,12 +106,37 @@ def _scale_block(x: np.ndarray | None, names, nan_policy: str, cov: np.ndarray |
         # raw.r: cor(rowMeans(x, na.rm = TRUE), x, use = "pairwise"); with complete data
         # cov(x_j, mean) = colSum_j(C)/k and var(mean) = 1'C1/k², so raw.r = colSum_j(C)/sqrt(C_jj 1'C1)
         if pairwise:
-            total = np.nanmean(x, axis=1)
+            with warnings.catch_warnings():  # a row without answers has no mean (left out below)
+                warnings.simplefilter("ignore", RuntimeWarning)
+                total = np.nanmean(x, axis=1)
             raw_r = np.array([_pair_cor(total, x[:, j]) for j in range(k)])
         else:
             raw_r = colsum / np.sqrt(diag * csum)
         mean_r = (r.sum(axis=0) - 1.0) / (k - 1)
     return {"raw_r": raw_r, "r_cor": r_cor, "r_drop": r_drop, "alpha_if_deleted": alpha_del, "mean_r": mean_r}
+
+
+def _alpha_if_deleted_all(xb, mom, nan_policy, names) -> np.ndarray:
+    """Raw alpha of the k − 1 other items for every item, constant items included (they count in k − 1).
+
+    Uses the covariances of all k items (a constant item has a zero row), the
+    same pairwise / listwise covariances as :func:`_scale_block`.  NaN only
+    where the other items are all constant (their total has no variance).
+    """
+    if mom is not None:
+        c = mom["cov"]
+    else:
+        x = xb[~np.isnan(xb).any(axis=1)] if nan_policy == "listwise" else xb
+        c, nij = core.covariance(x, pairwise=bool(np.isnan(x).any()))
+        if np.isnan(x).any():
+            core.check_pair_counts(nij, names)
+    k = c.shape[0]
+    diag = np.diag(c)
+    v_rest = c.sum() - 2 * c.sum(axis=0) + diag
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = (1 - (np.trace(c) - diag) / v_rest) * ((k - 1) / (k - 2))
+    out[~(v_rest > 0)] = np.nan
+    return out
 
 
 def _pair_cor(a, b) -> float:
@@ -153,7 +178,11 @@ def item_analysis(data, instrument=None, *, items=None, nan_policy: str = "pairw
       items, from the covariance matrix (psych ``r.drop``);
     * ``alpha_if_deleted``: raw alpha of the scale without the item (psych
       ``alpha.drop$raw_alpha``); NaN for a two-item scale, where one item is
-      left (psych then reports the ratio C12/C22, which is not an alpha);
+      left (psych then reports the ratio C12/C22, which is not an alpha).
+      A constant item still counts in the scale: its row gives the alpha of
+      the other items, and the other rows the alpha of k − 1 items including
+      it (psych::alpha instead drops a constant item from the scale first, so
+      its ``alpha.drop`` has no row for it and k − 2 items in the others);
     * ``mean_r``: the item's mean correlation with the other items of its scale.
 
     With an ``instrument``, reverse items are recoded by ``instrument.keyed`` and
@@ -175,7 +204,9 @@ def item_analysis(data, instrument=None, *, items=None, nan_policy: str = "pairw
     declared reverse-keyed, or when a declared reverse item does so after
     keying (it looks reversed already in the data);
     :class:`~custval.exceptions.ConstantItemWarning` for a constant item (its
-    correlations are then NaN).
+    correlations are then NaN).  Values whose powers overflow double precision
+    (e.g. ``1e300``; inf) raise :class:`~custval.exceptions.DataValidationError`
+    naming the column, rows and values.
 
     Examples
     --------
@@ -243,8 +274,19 @@ def item_analysis(data, instrument=None, *, items=None, nan_policy: str = "pairw
             xb = xb[~np.isnan(xb).any(axis=1)]
             has_nan = False
             colsum = xb.sum(axis=0)
+            if len(xb) < 2:
+                raise core.InsufficientDataError(
+                    f"construct {cid}: {len(xb)} of {len(x_all)} rows answer all its items "
+                    f"({', '.join(its)}); nan_policy='listwise' needs at least 2 (use 'pairwise')")
         coded = None if has_nan else core.integer_codes(xb)
         counts = None if coded is None else coded[1]
+        if coded is None:  # not small integer codes: values whose 4th powers overflow are data errors
+            with warnings.catch_warnings():  # (no full-size temporary: max and min, not abs)
+                warnings.simplefilter("ignore", RuntimeWarning)
+                big = max(np.nanmax(xb), -np.nanmin(xb)) if xb.size else 0.0
+            if big > core.overflow_limit(len(xb), k, power=4):
+                rows = None if len(xb) == len(sub) else ~sub.iloc[:, pos - k : pos].isna().any(axis=1).to_numpy()
+                core.check_magnitude(sub.iloc[:, pos - k : pos], power=4, n=len(xb), rows=rows, force=True)
         if coded is not None:  # integer codes: describe from value counts, C from exact cross-products
             desc = _describe_counts(counts)
             maxabs = max(np.abs(desc["min"]).max(), np.abs(desc["max"]).max())
@@ -287,7 +329,8 @@ def item_analysis(data, instrument=None, *, items=None, nan_policy: str = "pairw
         for j in np.flatnonzero(const):
             warnings.warn(
                 f"item {its[j]} is constant (every valid answer = {desc['min'][j]:g}); its "
-                "correlations and alpha-if-deleted are undefined (NaN)",
+                "correlations (raw_r, r_cor, r_drop, mean_r) are undefined (NaN); alpha_if_deleted is given "
+                "for every item of the scale, the constant one counted in it",
                 ConstantItemWarning, stacklevel=2,
             )
         block = {key: np.full(k, np.nan) for key in ("raw_r", "r_cor", "r_drop", "alpha_if_deleted", "mean_r")}
@@ -300,6 +343,8 @@ def item_analysis(data, instrument=None, *, items=None, nan_policy: str = "pairw
             res = _scale_block(xs, [its[j] for j in sel], nan_policy, cov)
             for key, val in res.items():
                 block[key][ok] = val
+        if const.any() and k > 2:  # alpha of the scale as scored without each item (constant ones count)
+            block["alpha_if_deleted"] = _alpha_if_deleted_all(xb, mom, nan_policy, its)
         frame = pd.DataFrame({"construct": cid, **desc}, index=list(its))
         frame["pct_floor"] = pct_floor
         frame["pct_ceiling"] = pct_ceiling

@@ -4,6 +4,12 @@ Every coefficient reproduces R's psych (and names the equivalent call in
 ``r_call``); the golden tests in ``tests/test_reliability.py`` compare against
 values written by ``tests/r/reliability.R``.
 
+Messy input never gives a raw numpy error or an unexplained NaN: a constant
+item keeps raw alpha (NaN correlation-based coefficients, with the reason),
+bootstrap resamples with an undefined statistic are counted and left out
+(``n_boot_failed``), values that overflow are a
+:class:`~custval.exceptions.DataValidationError` naming column, rows and values.
+
 Conventions
 -----------
 * Data are respondents × items.  ``nan_policy="listwise"`` uses complete rows
@@ -27,7 +33,14 @@ from scipy import stats
 
 from . import _relcore as core
 from ._results import ResultMixin
-from .exceptions import SpecificationError
+from .exceptions import (
+    BootstrapWarning,
+    ConstantItemError,
+    ConstantItemWarning,
+    InsufficientDataError,
+    NotPositiveDefiniteWarning,
+    SpecificationError,
+)
 
 __all__ = [
     "AlphaResult", "OmegaResult", "SplitHalfResult", "cronbach_alpha", "guttman_lambda6", "omega",
@@ -46,6 +59,8 @@ class AlphaResult(ResultMixin):
     standardised alpha (correlation metric), ``se`` the asymptotic standard
     error of Duhachek & Iacobucci (2004) (psych's ``ase``), ``lambda6`` Guttman's
     lambda-6 and ``average_r`` the mean inter-item correlation.
+    ``n_boot_failed`` counts bootstrap resamples with an undefined alpha (left
+    out of the interval); ``notes`` explains every NaN and every such count.
     """
 
     estimate: float
@@ -67,8 +82,13 @@ class AlphaResult(ResultMixin):
         "alpha = k/(k-1)(1 - tr C / 1'C1) on the item covariance matrix C (n-1 denominator)"
     )
     boot: np.ndarray | None = dataclasses.field(default=None, repr=False, compare=False)
+    n_boot_failed: int = 0
+    notes: tuple[str, ...] = ()
 
     _title = "Cronbach's alpha"
+
+    def _notes(self) -> list[str]:
+        return [*super()._notes(), *(f"Note: {n}" for n in self.notes)]
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame(
@@ -111,12 +131,54 @@ def _r_data(nan_policy: str) -> str:
     return "na.omit(x)" if nan_policy == "listwise" else "x"
 
 
-def _cov_and_cor(prep: core.Prepared):
+def _cov_and_cor(prep: core.Prepared, items=None, rows=None):
+    """Covariance and correlation matrices; ``items`` (the frame given, ``rows`` its rows used) lets an
+    overflow be reported by column, rows and values.  A constant item's correlations are NaN."""
     pairwise = prep.nan_policy == "pairwise" and prep.has_missing
-    c, nij = core.covariance(prep.x, pairwise=pairwise, colsum=prep.colsum)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is checked and reported below
+        c, nij = core.covariance(prep.x, pairwise=pairwise, colsum=prep.colsum)
+    if items is not None:
+        core.check_cov_finite(c, items, n=prep.n_used, rows=rows)
     if pairwise:
         core.check_pair_counts(nij, prep.names)
-    return c, core.cov2cor(c)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = core.cov2cor(c)
+    return c, r
+
+
+def _used_rows(items, prep: core.Prepared):
+    """Boolean mask of the rows of ``items`` that ``prep`` uses (None: all), to name a row by its label."""
+    if not prep.n_excluded:
+        return None
+    miss = core.as_frame(items).isna().to_numpy()
+    return ~miss.any(axis=1) if prep.nan_policy == "listwise" else ~miss.all(axis=1)
+
+
+def _constant_note(const, lo, names, c) -> str:
+    """The note (and warning text) for constant items in an alpha computation."""
+    k = len(names)
+    keep = np.setdiff1d(np.arange(k), const)
+    text = (f"constant item(s) {core.describe_constant(const, lo, names)}: raw alpha counts them "
+            f"(k = {k}); std_alpha, average_r and lambda6 are undefined (NaN) because a constant item has "
+            "no correlations")
+    if keep.size >= 2:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            other = float(core.alpha_raw(c[np.ix_(keep, keep)]))
+        text += (f". psych::alpha drops constant items and reports the alpha of the other {keep.size} "
+                 f"items ({other:.4f})")
+    return text
+
+
+def _check_ci_level(ci, ci_method):
+    """``ci=None`` means no interval (as ``ci_method=None``)."""
+    if ci is None:
+        if ci_method not in CI_METHODS:
+            raise SpecificationError(f"ci_method must be one of {CI_METHODS}; got {ci_method!r}")
+        return 0.95, None
+    if isinstance(ci, bool) or not isinstance(ci, (int, float, np.integer, np.floating)):
+        raise SpecificationError(f"ci must be a confidence level in (0, 1) or None; got {ci!r}")
+    _check_ci(ci, ci_method)
+    return float(ci), ci_method
 
 
 def feldt_ci(alpha: float, n: int, k: int, level: float = 0.95) -> tuple[float, float]:
@@ -166,15 +228,31 @@ def cronbach_alpha(
       (psych's ``ase``; psych prints it with z = 1.96, custval uses the exact
       normal quantile).
     * ``"bootstrap"`` (percentile) and ``"bca"``: ``n_boot`` case resamples,
-      seeded by ``seed`` (vectorised; see :mod:`custval._bootstrap`).
+      seeded by ``seed`` (vectorised; see :mod:`custval._bootstrap`).  A
+      resample in which every item is constant has no alpha: it is left out
+      and counted in ``n_boot_failed`` (:class:`~custval.exceptions.BootstrapWarning`);
+      with more than half of the resamples undefined the interval is NaN.
+
+    A **constant item** (zero variance) leaves raw alpha defined: it counts in
+    k and adds nothing to the variances, so alpha is that of the scale as
+    scored.  std_alpha, average_r and lambda6 need its correlations and are
+    NaN; the reason is in ``notes`` and in a
+    :class:`~custval.exceptions.ConstantItemWarning`, which also gives the
+    value psych::alpha reports (psych drops the constant item and computes
+    alpha of the other items).  Only when every item is constant is alpha
+    undefined (:class:`~custval.exceptions.ConstantItemError`).
+
+    Values so large that the covariances overflow (e.g. ``1e300`` or ``inf``)
+    raise :class:`~custval.exceptions.DataValidationError` naming the column,
+    rows and values.
 
     Parameters
     ----------
     items : DataFrame
         Respondents × items, already keyed (reverse items recoded).
     nan_policy : {"listwise", "pairwise", "raise"}
-    ci : float
-        Confidence level.
+    ci : float or None
+        Confidence level; ``None``: no interval (as ``ci_method=None``).
     ci_method : {"feldt", "duhachek", "bootstrap", "bca", None}
     n_boot, seed, progress
         Bootstrap settings (ignored by analytic intervals).
@@ -204,15 +282,36 @@ def cronbach_alpha(
     0.8133 0.8019 0.8242 2694
     >>> # In R: psych::alpha(na.omit(bfi[c("N1","N2","N3","N4","N5")]))
     """
-    _check_ci(ci, ci_method)
-    prep = core.prepare_items(items, nan_policy=nan_policy)
-    c, r = _cov_and_cor(prep)
-    core.warn_scale(c, prep.names)
+    ci, ci_method = _check_ci_level(ci, ci_method)
+    prep = core.prepare_items(items, nan_policy=nan_policy, check_constant=False)
+    used = _used_rows(items, prep)
+    const, const_lo = core.constant_items(prep.x)
     k = len(prep.names)
+    if const.size == k:
+        raise ConstantItemError(
+            "every item is constant, so the total score has no variance and alpha is undefined: "
+            + core.describe_constant(const, const_lo, prep.names))
+    c, r = _cov_and_cor(prep, items, used)
+    core.warn_scale(c, prep.names)
     n = prep.n_used
-    est = float(core.alpha_raw(c))
-    se = float(np.sqrt(core.duhachek_q(c) / n))
+    notes: list[str] = []
+    with np.errstate(invalid="ignore", divide="ignore"):
+        est = float(core.alpha_raw(c))
+        q = float(core.duhachek_q(c))
+    if not np.isfinite(est):  # only when 1'C1 = 0: the items cancel out in the total
+        raise InsufficientDataError(
+            f"the total score of {', '.join(prep.names)} has no variance (1'C1 = 0, e.g. two items with "
+            f"r = -1 in {n} rows): alpha is undefined")
+    se = float(np.sqrt(q / n)) if q >= 0 else float("nan")
+    if not q >= 0:
+        notes.append("se (Duhachek) is undefined (NaN): its Q is negative because the pairwise covariance "
+                     "matrix is not positive semi-definite")
+        warnings.warn(notes[-1], NotPositiveDefiniteWarning, stacklevel=2)
+    if const.size:
+        notes.append(_constant_note(const, const_lo, prep.names, c))
+        warnings.warn(notes[-1], ConstantItemWarning, stacklevel=2)
     boot = None
+    n_failed = 0
     if ci_method is None:
         lo = hi = float("nan")
         method = "none"
@@ -224,17 +323,25 @@ def cronbach_alpha(
         lo, hi = est - z * se, est + z * se
         method = "duhachek"
     else:
-        from ._bootstrap import bootstrap_coefficients, interval
+        from ._bootstrap import bootstrap_coefficients, interval_with_failures
 
         bt = bootstrap_coefficients(
             prep.x, {"alpha": [list(range(k))]}, n_boot=n_boot, seed=seed,
             pairwise=prep.nan_policy == "pairwise", progress=progress, jackknife=ci_method == "bca",
         )
         boot = bt.values["alpha"][0]
-        lo, hi = interval(boot, est, ci=ci, method="bca" if ci_method == "bca" else "percentile",
-                          jack=None if bt.jack is None else bt.jack["alpha"][0])
+        iv = interval_with_failures(
+            boot, est, ci=ci, method="bca" if ci_method == "bca" else "percentile",
+            jack=None if bt.jack is None else bt.jack["alpha"][0], what="alpha",
+            why="every item constant in the resample")
+        lo, hi, n_failed = iv.low, iv.high, iv.n_failed
+        if iv.note:
+            notes.append(iv.note)
+            warnings.warn(iv.note, BootstrapWarning, stacklevel=2)
         method = f"{'bca' if ci_method == 'bca' else 'percentile'} bootstrap ({n_boot} resamples, seed {seed})"
-    if _invertible(r):
+    if const.size:
+        l6 = std = avg_r = float("nan")
+    elif _invertible(r):
         l6 = float(core.lambda6(r))
     else:
         l6 = float("nan")
@@ -243,21 +350,28 @@ def cronbach_alpha(
             reason = "the correlation matrix is numerically singular"
         except core.SingularMatrixError as err:
             reason = str(err)
-        from .exceptions import NotPositiveDefiniteWarning
-
-        warnings.warn(f"lambda6 is undefined (NaN): {reason}", NotPositiveDefiniteWarning, stacklevel=2)
+        notes.append(f"lambda6 is undefined (NaN): {reason}")
+        warnings.warn(notes[-1], NotPositiveDefiniteWarning, stacklevel=2)
+    if not const.size:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            std, avg_r = float(core.alpha_std(r)), float(core.average_r(r))
+        if not np.isfinite(std):
+            std = float("nan")
+            notes.append("std_alpha is undefined (NaN): the item correlations sum to 0 (1'R1 = 0)")
+            warnings.warn(notes[-1], NotPositiveDefiniteWarning, stacklevel=2)
     r_call = f"psych::alpha({_r_data(nan_policy)})"
     if ci_method in ("bootstrap", "bca"):
         r_call = f"psych::alpha({_r_data(nan_policy)}, n.iter = {n_boot})"
     return AlphaResult(
-        estimate=est, std_alpha=float(core.alpha_std(r)), se=se, ci_low=float(lo), ci_high=float(hi),
-        n=n, n_items=k, method=method, ci=ci, lambda6=l6, average_r=float(core.average_r(r)),
+        estimate=est, std_alpha=std, se=se, ci_low=float(lo), ci_high=float(hi),
+        n=n, n_items=k, method=method, ci=ci, lambda6=l6, average_r=avg_r,
         nan_policy=nan_policy, n_excluded=prep.n_excluded, items=prep.names, r_call=r_call, boot=boot,
+        n_boot_failed=n_failed, notes=tuple(notes),
     )
 
 
 def _invertible(r) -> bool:
-    return bool(np.linalg.eigvalsh(r)[0] > 1e-10)
+    return bool(core.regular_cor(r))
 
 
 # --------------------------------------------------------------------------- lambda 6, split-half
@@ -347,6 +461,9 @@ class OmegaResult(ResultMixin):
     total variance (Σg)² + Σ_k(Σ_i s_ik)² + Σu² (for one factor:
     (Σλ)² / ((Σλ)² + Σψ), McDonald's 1999 formula).  All in the correlation
     metric (standardised items), as psych's default.
+
+    ``n_boot_failed`` counts bootstrap resamples in which omega is undefined
+    (left out of the intervals); ``notes`` explains it and any NaN interval.
     """
 
     omega_total: float
@@ -374,8 +491,13 @@ class OmegaResult(ResultMixin):
         "*_implied use the model-implied total variance; minres factors, oblimin, Schmid-Leiman"
     )
     boot: dict | None = dataclasses.field(default=None, repr=False, compare=False)
+    n_boot_failed: int = 0
+    notes: tuple[str, ...] = ()
 
     _title = "McDonald's omega"
+
+    def _notes(self) -> list[str]:
+        return [*super()._notes(), *(f"Note: {n}" for n in self.notes)]
 
     @property
     def estimate(self) -> float:
@@ -397,10 +519,14 @@ class OmegaResult(ResultMixin):
         return frame.set_index("coefficient")
 
 
-def _omega_r(x_used: np.ndarray, pairwise: bool) -> np.ndarray:
-    if pairwise:
-        return core.pairwise_cor(x_used)
-    return core.cov2cor(core.covariance(x_used)[0])
+def _omega_r(x_used: np.ndarray, pairwise: bool, items=None, rows=None) -> np.ndarray:
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        c = core.covariance(x_used, pairwise=pairwise)[0]
+        if items is not None:  # an overflow is reported by column, rows and values
+            core.check_cov_finite(c, items, n=len(x_used), rows=rows)
+        if pairwise:
+            return core.pairwise_cor(x_used)
+        return core.cov2cor(c)
 
 
 def omega(
@@ -434,7 +560,13 @@ def omega(
     refit the model on each resample; for one factor this is vectorised
     (Gauss-Newton minres on all resamples at once), otherwise a loop with a
     progress bar.  psych's own ``n.iter`` intervals (Fisher-z normal) differ by
-    design.
+    design.  A resample whose correlation matrix is undefined or singular (an
+    item constant in the resample, fewer distinct respondents than items) has
+    no factor model: it is left out of the interval and counted in
+    ``n_boot_failed``, with a :class:`~custval.exceptions.BootstrapWarning`;
+    when more than half of the resamples are undefined the interval is NaN
+    (the reason is in ``notes``).  Results for a seed are reproducible, and
+    equal to those without this rule when no resample is undefined.
 
     Parameters
     ----------
@@ -443,6 +575,11 @@ def omega(
     n_factors : int
     nan_policy : {"listwise", "pairwise", "raise"}
         ``"pairwise"`` uses R's ``cor(x, use = "pairwise")`` as psych::omega.
+    ci : float or None
+        Confidence level; ``None``: no interval (as ``ci_method=None``).
+    ci_method : {"bootstrap", "bca", None}
+    n_boot, seed, progress
+        Bootstrap settings.
 
     References
     ----------
@@ -465,7 +602,7 @@ def omega(
     """
     from . import _omega
 
-    _check_ci(ci, ci_method)
+    ci, ci_method = _check_ci_level(ci, ci_method)
     if ci_method in ("feldt", "duhachek"):
         raise SpecificationError("omega has bootstrap intervals only: ci_method='bootstrap', 'bca' or None")
     if not isinstance(n_factors, (int, np.integer)) or n_factors < 1:
@@ -479,7 +616,7 @@ def omega(
             core.FewItemsWarning, stacklevel=2,
         )
     pairwise = prep.nan_policy == "pairwise" and prep.has_missing
-    r = _omega_r(prep.x, pairwise)
+    r = _omega_r(prep.x, pairwise, items, _used_rows(items, prep))
     core.check_singular(r, prep.names, what="omega (minres needs SMCs)")
     sl = _omega.schmid_leiman(r, n_factors)
     co = _omega.omega_from_sl(r, sl)
@@ -508,8 +645,10 @@ def omega(
     lo = hi = hlo = hhi = float("nan")
     boot = None
     method = "none"
+    notes: list[str] = []
+    n_failed = 0
     if ci_method is not None:
-        from ._bootstrap import bootstrap_blocks, interval
+        from ._bootstrap import bootstrap_blocks, interval_with_failures
 
         kind = "bca" if ci_method == "bca" else "percentile"
         if n_factors == 1:
@@ -519,7 +658,12 @@ def omega(
         else:
             def fn(c, rr):
                 tot, hh = [], []
-                for m in rr:
+                regular = core.regular_cor(rr)
+                for m, ok in zip(rr, regular):
+                    if not ok:  # no factor model for an undefined or singular R: counted as undefined
+                        tot.append(np.nan)
+                        hh.append(np.nan)
+                        continue
                     try:
                         o = _omega.omega_from_sl(m, _omega.schmid_leiman(m, n_factors))
                         tot.append(o["omega_total"])
@@ -534,10 +678,18 @@ def omega(
         if kind == "bca" and n_factors > 1:
             raise SpecificationError("BCa intervals for Schmid-Leiman omega are not available; use 'bootstrap'")
         jk = bt.jack
-        lo, hi = interval(boot["omega_total"], co["omega_total"], ci=ci, method=kind,
-                          jack=None if jk is None else jk["omega_total"][0])
-        hlo, hhi = interval(boot["omega_h"], co["omega_h"], ci=ci, method=kind,
-                            jack=None if jk is None else jk["omega_h"][0])
+        why = "an item constant in the resample or a singular correlation matrix: no factor model"
+        ivs = [interval_with_failures(boot[name], co[name], ci=ci, method=kind, what=name, why=why,
+                                      jack=None if jk is None else jk[name][0])
+               for name in ("omega_total", "omega_h")]
+        (lo, hi), (hlo, hhi) = ((iv.low, iv.high) for iv in ivs)
+        n_failed = max(iv.n_failed for iv in ivs)
+        said = [iv.note for iv in ivs if iv.note]
+        if len(said) == 2 and said[0].split(":", 1)[1] == said[1].split(":", 1)[1]:  # same resamples
+            said = ["omega_total and omega_h:" + said[0].split(":", 1)[1]]
+        for note in said:
+            notes.append(note)
+            warnings.warn(note, BootstrapWarning, stacklevel=2)
         method = f"{kind} bootstrap ({n_boot} resamples, seed {seed})"
     return OmegaResult(
         omega_total=float(co["omega_total"]), omega_h=float(co["omega_h"]),
@@ -546,7 +698,7 @@ def omega(
         omega_h_ci_low=hlo, omega_h_ci_high=hhi, n=prep.n_used, n_items=k, n_factors=int(n_factors),
         method=method, ci=ci, nan_policy=nan_policy, converged=sl["converged"], items=prep.names,
         loadings=loadings, r_call=f"psych::omega({_r_data(nan_policy)}, nfactors = {int(n_factors)})",
-        boot=boot,
+        boot=boot, n_boot_failed=n_failed, notes=tuple(notes),
     )
 
 
@@ -608,9 +760,27 @@ def reliability(
     ``nan_policy="listwise"`` uses, per construct, the rows complete on its
     items; ``"pairwise"`` uses pairwise covariances (psych's default).
 
-    Constructs with one item get NaN coefficients; with two items omega is not
-    identified (NaN) — both are explained in ``note`` and warned about
-    (:class:`~custval.exceptions.FewItemsWarning`).
+    ``ci=None`` gives no intervals (as ``ci_method=None``).
+
+    Every NaN is explained in ``note`` and by a typed warning:
+
+    * one item: every coefficient is NaN; two items: omega is not identified
+      (:class:`~custval.exceptions.FewItemsWarning`);
+    * a constant item: raw alpha (and its interval) is defined and counts the
+      item; std_alpha, average_r, lambda6 and omega need its correlations and
+      are NaN (:class:`~custval.exceptions.ConstantItemWarning`, which also gives
+      psych::alpha's value without the item); every item constant: all NaN;
+    * as many or fewer respondents than items, or collinear items (singular
+      correlation matrix): alpha, std_alpha and average_r are given, lambda6,
+      omega and omega's interval are NaN
+      (:class:`~custval.exceptions.NotPositiveDefiniteWarning`);
+    * bootstrap resamples with an undefined statistic (an item constant in
+      the resample, a singular resample) are left out of that interval and
+      counted in ``table.attrs["n_boot_failed"][construct]`` (per statistic);
+      with more than half of them undefined the interval is NaN
+      (:class:`~custval.exceptions.BootstrapWarning`).  A given seed gives the
+      same numbers, and the same as without this rule when no resample is
+      undefined.
 
     Examples
     --------
@@ -632,9 +802,9 @@ def reliability(
     >>> # In R: psych::alpha(na.omit(x)); psych::omega(na.omit(x), nfactors = 1)
     """
     from . import _omega
-    from ._bootstrap import bootstrap_blocks, interval
+    from ._bootstrap import bootstrap_blocks, interval_with_failures
 
-    _check_ci(ci, ci_method)
+    ci, ci_method = _check_ci_level(ci, ci_method)
     if nan_policy not in core.NAN_POLICIES:
         raise SpecificationError(f"nan_policy must be one of {core.NAN_POLICIES}; got {nan_policy!r}")
     constructs = {str(c): tuple(v) for c, v in instrument.constructs.items()}
@@ -651,6 +821,8 @@ def reliability(
     rows: dict[str, dict] = {}
     groups: dict[bytes, list] = {}  # constructs sharing the same rows -> one bootstrap
     pos = 0
+    notes: dict[str, list[str]] = {}
+    failed: dict[str, dict[str, int]] = {}
     for cid, its in constructs.items():
         k = len(its)
         cols = np.arange(pos, pos + k)
@@ -660,47 +832,90 @@ def reliability(
         keep = ~miss[:, cols].any(axis=1) if nan_policy != "pairwise" else ~miss[:, cols].all(axis=1)
         row["n"] = int(keep.sum())
         rows[cid] = row
+        note = notes[cid] = []
         if k < 2:
-            row["note"] = "single item: internal consistency undefined"
+            note.append("single item: internal consistency undefined")
             warnings.warn(f"construct {cid} has 1 item ({its[0]}); alpha and omega are undefined",
                           core.FewItemsWarning, stacklevel=2)
             continue
         xb = x_all[np.ix_(keep, cols)]
-        prep = core.prepare_items(pd.DataFrame(xb, columns=list(its)), nan_policy="pairwise")
-        c, r = _cov_and_cor(prep)
+        prep = core.prepare_items(pd.DataFrame(xb, columns=list(its)), nan_policy="pairwise",
+                                  check_constant=False, require_n_gt_p=False)
+        const, const_lo = core.constant_items(prep.x)
+        if const.size == k:
+            note.append("every item constant (" + core.describe_constant(const, const_lo, its)
+                        + "): the total score has no variance, alpha and omega are undefined")
+            warnings.warn(f"construct {cid}: {note[-1]}", ConstantItemWarning, stacklevel=2)
+            continue
+        c, r = _cov_and_cor(prep, keyed.iloc[:, cols], keep)
         core.warn_scale(c, prep.names, label=f"construct {cid}")
-        row["alpha"] = float(core.alpha_raw(c))
-        row["std_alpha"] = float(core.alpha_std(r))
-        row["average_r"] = float(core.average_r(r))
-        if _invertible(r):
-            row["lambda6"] = float(core.lambda6(r))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            row["alpha"] = float(core.alpha_raw(c))
+        if not np.isfinite(row["alpha"]):
+            row["alpha"] = np.nan
+            note.append("the total score has no variance (1'C1 = 0, the items cancel out): every "
+                        "coefficient is undefined")
+            warnings.warn(f"construct {cid}: {note[-1]}", NotPositiveDefiniteWarning, stacklevel=2)
+            continue
+        regular = False
+        if const.size:
+            note.append(_constant_note(const, const_lo, its, c) + "; omega is undefined")
+            warnings.warn(f"construct {cid}: {note[-1]}", ConstantItemWarning, stacklevel=2)
         else:
-            row["note"] = "singular correlation matrix: lambda6 and omega undefined"
+            with np.errstate(divide="ignore", invalid="ignore"):
+                row["std_alpha"] = float(core.alpha_std(r))
+                row["average_r"] = float(core.average_r(r))
+            if not np.isfinite(row["std_alpha"]):
+                row["std_alpha"] = np.nan
+                note.append("std_alpha is undefined: the item correlations sum to 0 (1'R1 = 0)")
+            regular = _invertible(r)
+            if regular:
+                row["lambda6"] = float(core.lambda6(r))
+            else:
+                if row["n"] <= k:
+                    note.append(f"{row['n']} respondents for {k} items: the correlation matrix is singular, so "
+                                "lambda6, omega and omega's interval are undefined (alpha is defined)")
+                else:
+                    note.append("singular correlation matrix: lambda6 and omega undefined")
+                warnings.warn(f"construct {cid}: {note[-1]}", NotPositiveDefiniteWarning, stacklevel=2)
         if ci_method == "feldt":
             row["alpha_ci_low"], row["alpha_ci_high"] = feldt_ci(row["alpha"], row["n"], k, ci)
         elif ci_method == "duhachek":
             z = stats.norm.ppf(0.5 + ci / 2)
-            se = float(np.sqrt(core.duhachek_q(c) / row["n"]))
-            row["alpha_ci_low"], row["alpha_ci_high"] = row["alpha"] - z * se, row["alpha"] + z * se
+            q = float(core.duhachek_q(c))
+            if q >= 0:
+                se = float(np.sqrt(q / row["n"]))
+                row["alpha_ci_low"], row["alpha_ci_high"] = row["alpha"] - z * se, row["alpha"] + z * se
+            else:
+                note.append("Duhachek interval undefined: Q < 0 (pairwise covariance matrix not positive "
+                            "semi-definite)")
+        groups.setdefault(keep.tobytes(), []).append((cid, cols))  # alpha (and omega) intervals
         if k < 3:
-            row["note"] = "2 items: one-factor omega not identified"
+            note.append("2 items: one-factor omega not identified")
             continue
-        if not row["note"]:
-            ro = _omega_r(prep.x, prep.has_missing)
+        ro = _omega_r(prep.x, prep.has_missing) if regular else None
+        if regular and not _invertible(ro):  # pairwise: R's cor(x, use = "pairwise") differs from cov2cor
+            regular = False
+            note.append("the pairwise correlation matrix (cor(x, use = \"pairwise\")) is undefined or "
+                        "singular: omega undefined")
+            warnings.warn(f"construct {cid}: {note[-1]}", NotPositiveDefiniteWarning, stacklevel=2)
+        if regular:
             sl = _omega.schmid_leiman(ro, 1)
             co = _omega.omega_from_sl(ro, sl)
             row["omega_total"] = float(co["omega_total"])
             row["omega_total_implied"] = float(co["omega_total_implied"])
             if len(sl["heywood"]):
-                row["note"] = "Heywood case in the one-factor model: " + ", ".join(
-                    its[j] for j in sl["heywood"])
-            groups.setdefault(keep.tobytes(), []).append((cid, cols))
+                note.append("Heywood case in the one-factor model: " + ", ".join(its[j] for j in sl["heywood"]))
     if ci_method in ("bootstrap", "bca"):
         kind = "bca" if ci_method == "bca" else "percentile"
         total = sum(len(v) for v in groups.values())
         show = progress if progress is not None else n_boot * total * len(x_all) > 5e8
+        why = {"alpha": "every item constant in the resample",
+               "omega": "an item constant in the resample or a singular correlation matrix: no factor model"}
 
         def fn(c, r):
+            if r.shape[-1] < 3:  # two items: omega not identified
+                return {"alpha": core.alpha_raw(c), "omega": np.full(r.shape[0], np.nan)}
             o = _omega.omega1_batch(r)
             return {"alpha": core.alpha_raw(c), "omega": o["omega_total"]}
 
@@ -718,9 +933,18 @@ def reliability(
                 row = rows[cid]
                 for name, est, lo, hi in (("alpha", "alpha", "alpha_ci_low", "alpha_ci_high"),
                                           ("omega", "omega_total", "omega_ci_low", "omega_ci_high")):
-                    row[lo], row[hi] = interval(
-                        bt.values[name][j], row[est], ci=ci, method=kind,
+                    if not np.isfinite(row[est]):  # undefined estimate: explained in the note
+                        continue
+                    iv = interval_with_failures(
+                        bt.values[name][j], row[est], ci=ci, method=kind, what=name, why=why[name],
                         jack=None if bt.jack is None else bt.jack[name][j])
+                    row[lo], row[hi] = iv.low, iv.high
+                    failed.setdefault(cid, {})[name] = iv.n_failed
+                    if iv.note:
+                        notes[cid].append(iv.note)
+                        warnings.warn(f"construct {cid}: {iv.note}", BootstrapWarning, stacklevel=2)
+    for cid, row in rows.items():
+        row["note"] = "; ".join(notes[cid])
     out = pd.DataFrame.from_dict(rows, orient="index")
     extra = _cfa_columns(cfa, constructs)
     if cfa is not None:  # the CFA must use the reverse keys the alphas use (ReverseKeyWarning)
@@ -740,6 +964,7 @@ def reliability(
     out.attrs.update(
         ci=ci, ci_method=ci_method, n_boot=n_boot, seed=seed, nan_policy=nan_policy,
         r_call="psych::alpha(x); psych::omega(x, nfactors = 1)  # per construct",
+        n_boot_failed=failed,
         convention="omega_total: observed-variance denominator 1'R1; omega_total_implied: model-implied",
     )
     return out[list(RELIABILITY_COLUMNS)]

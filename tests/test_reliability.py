@@ -101,10 +101,17 @@ def test_unkeyed_negative_items_give_negative_covariance_warning_only_when_negat
     assert r.estimate < 0
 
 
-def test_constant_item_error_names_item():
+def test_constant_item_warning_names_item():
+    # a constant item leaves raw alpha defined (it counts in k); std_alpha etc. are NaN with the reason
     x = bfi()[BFI_SCALES["A"]].dropna().copy()
     x["A3"] = 4.0
-    with pytest.raises(ex.ConstantItemError, match=r"A3 \(every valid answer = 4\)"):
+    with pytest.warns(ex.ConstantItemWarning, match=r"A3 \(every valid answer = 4\)"):
+        res = cronbach_alpha(x)
+    c = x.cov().to_numpy()
+    np.testing.assert_allclose(res.estimate, 5 / 4 * (1 - np.trace(c) / c.sum()), rtol=1e-12)
+    assert np.isnan(res.std_alpha) and any("std_alpha" in n for n in res.notes)
+    x[BFI_SCALES["A"]] = 4.0
+    with pytest.raises(ex.ConstantItemError, match="every item is constant"):
         cronbach_alpha(x)
 
 
