@@ -752,7 +752,8 @@ def reliability(
     their constructs are NaN with the reason in ``note``.
     See :func:`cronbach_alpha` and :func:`omega` for formulas and references.
 
-    Reverse keys come from ``instrument.keyed(data)`` and apply identically to
+    Reverse keys come from ``instrument.keyed(data)`` (items that a frame returned by
+    ``Instrument.keyed`` records as keyed are not keyed again) and apply identically to
     every coefficient.  Intervals: ``ci_method="bootstrap"`` (percentile) or
     ``"bca"`` bootstrap both alpha and omega from the same ``n_boot`` seeded
     resamples (all constructs at once, vectorised); ``"feldt"`` / ``"duhachek"``
@@ -813,7 +814,9 @@ def reliability(
     missing_cols = [i for i in all_items if i not in df.columns]
     if missing_cols:
         raise SpecificationError(f"item(s) of the instrument not in the data: {', '.join(missing_cols)}")
-    keyed = instrument.keyed(df[all_items])[all_items]
+    from ._keys import keyed_once
+
+    keyed = keyed_once(df[all_items], instrument)[all_items]  # a keyed frame is not keyed again
     core.prepare_items(keyed, nan_policy="raise" if nan_policy == "raise" else "pairwise", min_items=1,
                        check_constant=False, require_n_gt_p=False)
     x_all = keyed.to_numpy(dtype=float, na_value=np.nan)

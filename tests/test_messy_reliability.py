@@ -393,3 +393,28 @@ def test_item_analysis_listwise_without_complete_rows_names_the_construct(tmp_pa
     with pytest.raises(ex.InsufficientDataError, match=r"construct SAT: 0 of 6 rows answer all its items"):
         item_analysis(df, inst, nan_policy="listwise")
     assert len(item_analysis(df, inst)) == 4  # pairwise (the default) uses every answer
+
+
+def test_a_frame_keyed_by_the_caller_is_not_keyed_again():
+    # Instrument.keyed is its own inverse; passing inst.keyed(df) back to an analysis that keys
+    # its input must not undo the keys (the frame records the items it recoded)
+    import custval
+
+    inst = load_instrument("bfi")
+    df = custval.load_dataset("bfi").data.iloc[:400]
+    keyed = inst.keyed(df)
+    assert set(keyed.attrs["custval_keyed"]["items"]) == set(inst.reverse_items)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ex.CustvalWarning)
+        a = reliability(df, inst, ci_method=None)
+        b = reliability(keyed, inst, ci_method=None)
+        ia = item_analysis(df, inst)
+        ib = item_analysis(keyed, inst)
+    cols = ["alpha", "std_alpha", "omega_total"]
+    np.testing.assert_allclose(b[cols].to_numpy(float), a[cols].to_numpy(float), rtol=0,
+                               atol=1e-12)
+    num = ia.select_dtypes("number").columns
+    np.testing.assert_allclose(ib[num].to_numpy(float), ia[num].to_numpy(float), rtol=0,
+                               atol=1e-12)
+    np.testing.assert_allclose(inst.score(keyed).to_frame().to_numpy(float),
+                               inst.score(df).to_frame().to_numpy(float), rtol=0, atol=1e-12)
