@@ -10,7 +10,7 @@ A simulated file (``tests/_survey_fixtures.write_big_csv_gzip``: id + 10 items o
 * R ``read.csv(gzfile(...))`` and ``data.table::fread`` when Rscript (and data.table)
   are installed.
 
-Each run is a fresh subprocess so that its peak RSS growth (``ru_maxrss`` after
+Each run is a fresh subprocess so that its peak RSS growth (``VmHWM`` after
 the imports) is measured alone; seconds are the median of ``--repeat`` runs.
 ``max abs diff`` compares the item means and missing counts with custval's.
 
@@ -36,14 +36,14 @@ sys.path.insert(0, str(ROOT))
 N_ITEMS = 10
 
 PY_RUN = r"""
-import json, resource, sys, time
+import json, sys, time
 import numpy as np, pandas as pd, pyarrow, pyarrow.csv, openpyxl, pyreadstat
 import custval
 from custval.ingest import read_survey
 path, tool = sys.argv[1], sys.argv[2]
 items = [f"Q{j + 1}" for j in range(10)]
 inst = custval.Instrument.from_dict({"Q": items}, scale=(1, 5))
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = peak_rss()
 t0 = time.perf_counter()
 if tool == "custval":
     df = read_survey(path, inst, id_column="id")
@@ -52,7 +52,7 @@ elif tool == "pandas":
 else:
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
 sec = time.perf_counter() - t0
-grow = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024
+grow = peak_rss() - before
 x = df[items].replace("", np.nan).astype(float).to_numpy() if tool == "text" else \
     df[items].to_numpy(dtype=float)
 values = list(np.nanmean(x, axis=0)) + list(np.isnan(x).sum(axis=0).astype(float))
@@ -62,7 +62,7 @@ print(json.dumps({"sec": sec, "rss_growth": grow, "rows": len(df),
 
 
 def py_run(path: Path, tool: str) -> dict:
-    out = subprocess.run([sys.executable, "-c", PY_RUN, str(path), tool], capture_output=True,
+    out = subprocess.run([sys.executable, "-c", _peak_rss_code() + PY_RUN, str(path), tool], capture_output=True,
                          text=True, check=True, cwd=ROOT)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -77,6 +77,12 @@ x <- as.matrix(t$value[, items])
 v <- c(colMeans(x, na.rm = TRUE), colSums(is.na(x)))
 cat(jsonlite::toJSON(list(sec = t$sec, values = unname(v)), auto_unbox = TRUE, digits = NA))
 """
+
+
+def _peak_rss_code() -> str:
+    from _survey_fixtures import PEAK_RSS_CODE  # peak_rss(): VmHWM of the measuring process
+
+    return PEAK_RSS_CODE
 
 
 def main(argv=None) -> None:

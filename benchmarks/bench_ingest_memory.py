@@ -7,7 +7,7 @@ about 135 MB; ``--rows`` / ``--items`` to change) is read by
 * ``pandas.read_csv`` with its defaults (no checks),
 
 each in a fresh subprocess.  Peak memory is the growth of the peak resident set
-(``ru_maxrss``) over the resident set just before the read; the ratio divides it by
+(``VmHWM``) over the resident set just before the read; the ratio divides it by
 the returned frame's own size (``memory_usage(deep=True)``).  The goal is a peak within
 2x of the frame.  ``max abs diff`` compares item means and missing counts with custval.
 
@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 PY_RUN = r"""
-import json, os, resource, sys, time
+import json, os, sys, time
 import numpy as np, pandas as pd, pyarrow, pyarrow.csv
 import custval
 from custval.ingest import read_survey
@@ -44,7 +44,7 @@ before = rss()
 t0 = time.perf_counter()
 df = read_survey(path, inst, id_column="id") if tool == "custval" else pd.read_csv(path)
 sec = time.perf_counter() - t0
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before
+peak = peak_rss() - before
 end = rss() - before
 x = df[items].to_numpy(dtype=float)
 values = list(np.nanmean(x, axis=0)) + list(np.isnan(x).sum(axis=0).astype(float))
@@ -54,9 +54,15 @@ print(json.dumps({"sec": sec, "peak": peak, "end": end, "rows": len(df),
 
 
 def py_run(path: Path, tool: str, n_items: int) -> dict:
-    out = subprocess.run([sys.executable, "-c", PY_RUN, str(path), tool, str(n_items)],
+    out = subprocess.run([sys.executable, "-c", _peak_rss_code() + PY_RUN, str(path), tool, str(n_items)],
                          capture_output=True, text=True, check=True, cwd=ROOT)
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _peak_rss_code() -> str:
+    from _survey_fixtures import PEAK_RSS_CODE  # peak_rss(): VmHWM of the measuring process
+
+    return PEAK_RSS_CODE
 
 
 def main(argv=None) -> None:
@@ -71,7 +77,7 @@ def main(argv=None) -> None:
         description=(
             f"Simulated CSV, {args.rows:,} rows (id + {args.items} items on 1..5, ~2% empty "
             "cells). Each run is a fresh process; peak = growth of the peak resident set "
-            "(ru_maxrss) over the resident set before the read, end = resident growth after "
+            "(VmHWM) over the resident set before the read, end = resident growth after "
             "it, both divided by the returned frame's size (memory_usage(deep=True)). Goal: "
             "custval's peak within 2x of the frame. Before item codes were appended into one "
             "preallocated array per item (and the arrow pool released after reading), the "

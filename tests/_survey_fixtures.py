@@ -280,6 +280,17 @@ def write_label_csv(path: Path, lang: str = "fi", **kw) -> Path:
     return path
 
 
+#: Source of ``peak_rss()`` for the memory-measuring subprocesses of tests and benchmarks: the
+#: process's own peak resident set (``VmHWM``).  ``ru_maxrss`` is not used: Linux keeps the
+#: high-water mark of the process that forked across ``exec``, so a child of a big process (a
+#: pytest worker late in the suite) reports its parent's peak.
+PEAK_RSS_CODE = """
+def peak_rss():
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmHWM:"))
+"""
+
+
 def write_big_csv_gzip(path: Path, n_rows: int, n_items: int = 10, seed: int = 1) -> Path:
     """A large gzip CSV (id + n_items items on 1..5, ~2% empty cells), written by pyarrow."""
     import pyarrow as pa

@@ -520,14 +520,14 @@ def test_big_gzip_csv_is_read_in_bounded_memory(tmp_path):
     runs the 1-2 million row case against pandas.read_csv.
     """
     path = F.write_big_csv_gzip(tmp_path / "big.csv.gz", 300_000)
-    script = textwrap.dedent(f"""
-        import resource, custval, pyarrow, openpyxl, pyreadstat, pandas
+    script = F.PEAK_RSS_CODE + textwrap.dedent(f"""
+        import custval, pyarrow, openpyxl, pyreadstat, pandas
         from custval.ingest import read_survey
         inst = custval.Instrument.from_dict({{"Q": [f"Q{{j + 1}}" for j in range(10)]}},
                                             scale=(1, 5))
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        before = peak_rss()
         df = read_survey({str(path)!r}, inst, id_column="id", chunksize=50_000)
-        after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        after = peak_rss()
         n_missing = int(df[[f"Q{{j + 1}}" for j in range(10)]].isna().sum().sum())
         import tracemalloc
         del df
@@ -535,7 +535,7 @@ def test_big_gzip_csv_is_read_in_bounded_memory(tmp_path):
         df = read_survey({str(path)!r}, inst, id_column="id", chunksize=50_000)
         py_peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
-        print(len(df), df.memory_usage(deep=True).sum(), (after - before) * 1024, n_missing,
+        print(len(df), df.memory_usage(deep=True).sum(), after - before, n_missing,
               py_peak)
     """)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,

@@ -446,16 +446,15 @@ def test_peak_memory_within_twice_the_frame(tmp_path):
     import textwrap
 
     path = F.write_big_csv(tmp_path / "big.csv", 400_000, 30)
-    script = textwrap.dedent(f"""
-        import os, resource, custval, pyarrow, pyarrow.csv, pandas
+    script = F.PEAK_RSS_CODE + textwrap.dedent(f"""
+        import os, custval, pyarrow, pyarrow.csv, pandas
         from custval.ingest import read_survey
         inst = custval.Instrument.from_dict({{"Q": [f"Q{{j + 1}}" for j in range(30)]}},
                                             scale=(1, 5))
         with open("/proc/self/statm") as f:
             before = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
         df = read_survey({str(path)!r}, inst, id_column="id", chunksize=10_000)
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-        print(len(df), int(df.memory_usage(deep=True).sum()), peak - before)
+        print(len(df), int(df.memory_usage(deep=True).sum()), peak_rss() - before)
     """)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          check=True, cwd=Path(__file__).resolve().parents[1])
