@@ -150,7 +150,7 @@ def summary_text(fit, digits: int = 3) -> str:
         out.append("")
     out += [f"Note: {n}" for n in getattr(fit, "notes_", [])]
     keying = getattr(fit, "keying_", None)
-    if keying is not None and keying.source != "none":
+    if keying is not None and (keying.source != "none" or keying.declared):
         out.append(f"Note: {keying.note()}")
     out += [f"Warning: {n}" for n in getattr(fit, "keying_notes_", [])]
     out.append("In R: " + _r_call(fit))

@@ -38,6 +38,19 @@ def is_instrument(obj) -> bool:
     return all(hasattr(obj, a) for a in ("reverse_items", "keyed", "constructs", "model_syntax"))
 
 
+def declared_on_reading(data) -> tuple[str | None, tuple[str, ...]]:
+    """(instrument, items it declares reverse-keyed) from the provenance of ``read_survey``.
+
+    ``read_survey`` records the codebook's reverse keys without applying them; a frame
+    without that record gives ``(None, ())``.
+    """
+    attrs = getattr(data, "attrs", None) or {}
+    rec = (attrs.get("custval") or {}).get("instrument") if isinstance(attrs, Mapping) else None
+    if not isinstance(rec, Mapping) or not rec.get("reverse_items"):
+        return None, ()
+    return rec.get("name"), tuple(rec["reverse_items"])
+
+
 def keyed_marker(data) -> dict | None:
     """The keying record of a frame returned by ``Instrument.keyed`` (``None`` when it has none)."""
     attrs = getattr(data, "attrs", None) or {}
@@ -91,8 +104,10 @@ class Keying:
             return f"reverse-keyed from instrument {self.instrument!r} (min + max - x of its own scale): {rev}"
         if self.source == "data":
             return f"data reverse-keyed before fitting (Instrument.keyed, {self.instrument!r}): {rev}"
+        read = (f"; the data were read with instrument {self.instrument!r}, which declares "
+                f"{', '.join(self.declared)} reverse-keyed" if self.declared else "")
         return ("model syntax on data without a keying record: reverse-worded items enter as they are "
-                "(pass the Instrument as the model to apply its reverse keys)")
+                f"(pass the Instrument as the model to apply its reverse keys){read}")
 
 
 def apply_keys(data, model) -> tuple[pd.DataFrame, Keying]:
@@ -105,8 +120,9 @@ def apply_keys(data, model) -> tuple[pd.DataFrame, Keying]:
     """
     mark = keyed_marker(data)
     if not is_instrument(model):
-        if mark is None:
-            return data, Keying(None, "none")
+        if mark is None:  # data read with a codebook say which items it declares reverse-keyed
+            name, declared = declared_on_reading(data)
+            return data, Keying(name, "none", declared=declared)
         return data, Keying(mark["instrument"], "data", reversed=tuple(mark["items"]))
     name = getattr(model, "name", None)
     declared = tuple(i for i in model.items if i in model.reverse_items) if hasattr(model, "items") \
@@ -189,7 +205,18 @@ def warn_opposite(loadings: pd.DataFrame, keying: Keying, what: str, *, stacklev
     if not found:
         return None
     items = [i for its in found.values() for i, _ in its]
-    if keying.instrument is not None and keying.source in ("model", "data"):
+    unkeyed = [i for i in items if i in keying.declared]
+    if keying.source == "none" and keying.declared:
+        if not unkeyed:
+            return None  # items the codebook does not declare reverse-keyed: ItemKeyingWarning's business
+        msg = (
+            f"{what}: item(s) {', '.join(unkeyed)}, which instrument {keying.instrument!r} (the codebook "
+            f"the data were read with) declares reverse-keyed, were fitted as answered and load against "
+            f"the other indicators of their factor ({_listing(found)}): their composite reliability, "
+            "AVE and HTMT are wrong until they are keyed. Pass the Instrument as the model (e.g. "
+            "CFA(inst).fit(df)) or fit inst.keyed(df)"
+        )
+    elif keying.instrument is not None and keying.source in ("model", "data"):
         keyed_twice = [i for i in items if i in keying.reversed]
         if not keyed_twice:
             return None  # items the instrument does not declare reverse-keyed: ItemKeyingWarning's business

@@ -760,7 +760,10 @@ class CFA:
         """
         self.keying_notes_ = []
         for lam in self._std_loadings()[:1]:
-            msg = warn_opposite(lam, self.keying_, "CFA", stacklevel=5, warn=self.keying_.source != "none")
+            # model syntax on data of unknown keying: noted only (a negative loading may be intended);
+            # warned when the codebook the data were read with declares the item reverse-keyed
+            msg = warn_opposite(lam, self.keying_, "CFA", stacklevel=5,
+                                warn=self.keying_.source != "none" or bool(self.keying_.declared))
             if msg:
                 self.keying_notes_.append(msg)
 

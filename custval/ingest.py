@@ -204,6 +204,7 @@ class _Spec:
     variables: dict = field(default_factory=dict)  # codebook variables: name -> Variable
     constructs: dict = field(default_factory=dict)  # construct -> item ids
     source: str | None = None  # the codebook file
+    reverse: tuple[str, ...] = ()  # items the codebook declares reverse-keyed (not keyed on reading)
 
     def for_item(self, item: str) -> _Spec:
         """The spec with the item's own scale (range and labels)."""
@@ -242,7 +243,8 @@ def _spec(instrument, missing_codes) -> _Spec:
         caller_codes=caller_codes, caller_text=caller_text,
         variables=dict(getattr(instrument, "variables", None) or {}),
         constructs={str(c): tuple(v) for c, v in (getattr(instrument, "constructs", None) or {}).items()},
-        source=getattr(instrument, "source", None))
+        source=getattr(instrument, "source", None),
+        reverse=tuple(i for i in items if i in set(getattr(instrument, "reverse_items", ()) or ())))
     return _with_item_scales(spec, instrument, langs)
 
 
@@ -1041,7 +1043,10 @@ def _validate(chunks, src: _Source, spec: _Spec, *, id_column, columns, exclude,
         return out
 
     prov = {
-        "instrument": {"name": spec.name, "version": spec.version},
+        # the codebook's reverse keys are recorded, not applied: analyses key (Instrument.keyed) and
+        # warn when a model fits these items as answered while they load against their factor
+        "instrument": {"name": spec.name, "version": spec.version,
+                       "reverse_items": [it for it in spec.reverse if it in seen]},
         "items": [it for it in spec.items if it in seen],
         "row_counting": src.counting.kind,
         "row_counting_explained": src.counting.explanation,

@@ -114,7 +114,10 @@ def test_every_format_loads_to_the_same_frame(tmp_path, fmt):
     prov = df.attrs["custval"]
     assert prov["source"]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     assert prov["rows_read"] == prov["rows_returned"] + prov["rows_excluded"]
-    assert prov["instrument"] == {"name": "demo", "version": "1.0"}
+    # the codebook's reverse keys are recorded (not applied), in item order
+    assert prov["instrument"] == {"name": "demo", "version": "1.0",
+                                  "reverse_items": [i for i in INST.items if i in INST.reverse_items]}
+    assert prov["instrument"]["reverse_items"]  # the demo codebook has reverse-keyed items
 
 
 def test_rule_counts_match_the_seeded_missing_cells(tmp_path):

@@ -68,7 +68,8 @@ def _cr(fit, construct):
 def test_cfa_of_the_instrument_applies_its_reverse_keys(bfi):
     df, inst = bfi
     before = df.copy()
-    raw_fit = _quiet(CFA(inst.model_syntax()).fit, df)
+    with pytest.warns(ReverseKeyWarning, match="declares reverse-keyed"):
+        raw_fit = _quiet(CFA(inst.model_syntax()).fit, df)
     inst_fit = _quiet(CFA(inst).fit, df)
     keyed_fit = _quiet(CFA(inst.model_syntax()).fit, inst.keyed(df))
     # the numbers: unkeyed C4/C5 cancel C1-C3 (CR near 0); keyed, CR is that of
@@ -83,9 +84,31 @@ def test_cfa_of_the_instrument_applies_its_reverse_keys(bfi):
     pd.testing.assert_frame_equal(df, before)  # the answers passed in are not changed
 
 
+def test_syntax_fit_of_unkeyed_items_declared_reverse_on_reading_warns(bfi):
+    # read_survey records the codebook's reverse keys; a model of the unkeyed items where they
+    # load against their factor warns at fit time, naming them and the instrument
+    df, inst = bfi
+    assert df.attrs["custval"]["instrument"]["reverse_items"] == sorted(inst.reverse_items)
+    with pytest.warns(ReverseKeyWarning, match=r"A1, C4, C5, E1, E2, O2, O5, which instrument 'bfi'"):
+        fit = _quiet(CFA(inst.model_syntax()).fit, df)
+    assert fit.keying_.source == "none" and fit.keying_.declared == tuple(sorted(inst.reverse_items))
+    assert "declares A1, C4, C5, E1, E2, O2, O5 reverse-keyed" in fit.summary()
+    # keyed by the caller: nothing to warn about; the same data without a reading record (a
+    # dataset, a frame built in code): the syntax fit does not know the codebook, so it only notes
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ReverseKeyWarning)
+        _quiet(CFA(inst.model_syntax()).fit, inst.keyed(df))
+        bare = df.copy()
+        bare.attrs = {}
+        quiet_fit = _quiet(CFA(inst.model_syntax()).fit, bare)
+    assert quiet_fit.keying_notes_ and not quiet_fit.keying_.declared
+
+
 def test_cr_of_unkeyed_reverse_items_warns_and_says_so(bfi):
     df, inst = bfi
-    fit = _quiet(CFA(inst.model_syntax()).fit, df)  # the lavaan numbers: no warning at fit time
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ReverseKeyWarning)  # at fit time: the test above
+        fit = _quiet(CFA(inst.model_syntax()).fit, df)
     assert fit.keying_.source == "none" and fit.keying_notes_
     with pytest.warns(ReverseKeyWarning, match=r"C4.*C5.*Pass the Instrument as the model") as rec:
         res = composite_reliability(fit)
@@ -127,7 +150,8 @@ def test_keyed_export_read_back_and_keyed_again_warns(bfi, tmp_path):
 def test_reliability_with_a_cfa_of_unkeyed_items_warns(bfi):
     df, inst = bfi
     sub = inst  # every construct
-    bad = _quiet(CFA(inst.model_syntax()).fit, df)
+    with pytest.warns(ReverseKeyWarning, match="declares reverse-keyed"):
+        bad = _quiet(CFA(inst.model_syntax()).fit, df)
     good = _quiet(CFA(inst).fit, df)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -296,7 +320,8 @@ def test_cr_of_a_non_positive_definite_latent_covariance_says_so(tmp_path):
 
 def test_cr_given_the_instrument_checks_the_fit_keys(bfi):
     df, inst = bfi
-    bad = _quiet(CFA(inst.model_syntax()).fit, df)
+    with pytest.warns(ReverseKeyWarning, match="declares reverse-keyed"):
+        bad = _quiet(CFA(inst.model_syntax()).fit, df)
     with pytest.warns(ReverseKeyWarning) as rec:
         res = composite_reliability(bad, instrument=inst)
     assert len(rec) == 1  # one warning: the instrument check replaces the loading-sign one

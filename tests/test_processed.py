@@ -38,7 +38,8 @@ def test_round_trip_and_manifest(tmp_path, qualtrics_frame):
     manifest = json.loads((out / "demo.json").read_text(encoding="utf-8"))
     assert manifest["format"] == "custval-processed/1"
     assert manifest["source"]["sha256"] == hashlib.sha256(src.read_bytes()).hexdigest()
-    assert manifest["instrument"] == {"name": "demo", "version": "1.0"}
+    assert manifest["instrument"] == {"name": "demo", "version": "1.0",
+                                      "reverse_items": [i for i in INST.items if i in INST.reverse_items]}
     assert manifest["custval_version"] == custval.__version__
     assert manifest["data_sha256"] == hashlib.sha256(parquet.read_bytes()).hexdigest()
     rows = manifest["rows"]
