@@ -204,7 +204,7 @@ def polychoric_matrix(x: np.ndarray, names, *, correct: float = 0.5, max_cat: in
     nvalues = int(gmax - gmin + 1)
     if nvalues > max_cat:
         raise InsufficientDataError(
-            f"items span {nvalues} values ({gmin:g} to {gmax:g}); polychoric allows at most {max_cat} "
+            f"items span {gmax - gmin + 1:.6g} values ({gmin:g} to {gmax:g}); polychoric allows at most {max_cat} "
             "categories (as psych): use Pearson correlations"
         )
     xi = np.where(obs, x - gmin, -1).astype(int)  # 0..nvalues-1, -1 = missing

@@ -84,8 +84,10 @@ def correlation_input(
 
     Errors name the items: non-numeric columns, items without values, constant
     items (:class:`~custval.exceptions.ConstantItemError`), fewer respondents
-    than items (:class:`~custval.exceptions.InsufficientDataError`) and item
-    pairs never observed together.
+    than items (:class:`~custval.exceptions.InsufficientDataError`), item
+    pairs never observed together, and infinite values or values so large that
+    their cross-products overflow (``DataValidationError`` naming column, rows
+    and values).
     """
     if cor not in COR_KINDS:
         raise SpecificationError(f"cor must be one of {COR_KINDS}; got {cor!r}")
@@ -93,6 +95,11 @@ def correlation_input(
         data, nan_policy=nan_policy, min_items=2, check_constant=True, require_n_gt_p=require_n_gt_p
     )
     x = prep.x
+    with np.errstate(invalid="ignore"):
+        big = float(np.nanmax(np.abs(x))) if x.size and not np.isnan(x).all() else 0.0
+    if not big <= _relcore.overflow_limit(prep.n_rows, x.shape[1], 2):  # inf, or products overflow
+        frame = data[list(prep.names)] if isinstance(data, pd.DataFrame) else x
+        _relcore.check_magnitude(frame, power=2, n=prep.n_rows, force=True)  # names column and rows
     if cor == "pearson":
         r, nij = pairwise_pearson(x)
     else:

@@ -341,6 +341,15 @@ def test_huge_values_are_a_data_error_naming_column_rows_values(bad):
 
     with pytest.raises(ex.DataValidationError, match="R_1007"):
         reliability(df, Inst())
+    # the dimensionality functions and the EFA share the correlation input: the same error
+    import custval
+
+    big = pd.concat([df] * 3)  # n > items for every procedure
+    for call in [custval.kmo, custval.bartlett, custval.velicer_map,
+                 lambda d: custval.parallel_analysis(d, n_iter=5, seed=1),
+                 lambda d: custval.EFA(n_factors=1).fit(d)]:
+        with pytest.raises(ex.DataValidationError, match=r"'sat4' at rows \(index labels\) \['R_1007'"):
+            call(big)
 
 
 def test_large_but_safe_values_are_used():
