@@ -291,10 +291,9 @@ def peak_rss():
 """
 
 
-def write_big_csv_gzip(path: Path, n_rows: int, n_items: int = 10, seed: int = 1) -> Path:
-    """A large gzip CSV (id + n_items items on 1..5, ~2% empty cells), written by pyarrow."""
+def _big_table(n_rows: int, n_items: int, seed: int):
+    """id + n_items items Q1.. on 1..5 with ~2% empty cells, as a pyarrow table of strings."""
     import pyarrow as pa
-    import pyarrow.csv as pacsv
 
     rng = np.random.default_rng(seed)
     digits = pa.array(["", "1", "2", "3", "4", "5"], type=pa.string())
@@ -303,24 +302,64 @@ def write_big_csv_gzip(path: Path, n_rows: int, n_items: int = 10, seed: int = 1
         x = rng.integers(1, 6, size=n_rows).astype(np.int8)
         x[rng.random(n_rows) < 0.02] = 0
         cols[f"Q{j + 1}"] = pa.DictionaryArray.from_arrays(pa.array(x), digits).cast(pa.string())
+    return pa.table(cols)
+
+
+def write_big_csv_gzip(path: Path, n_rows: int, n_items: int = 10, seed: int = 1) -> Path:
+    """A large gzip CSV (id + n_items items on 1..5, ~2% empty cells), written by pyarrow."""
+    import pyarrow.csv as pacsv
+
     buf = io.BytesIO()
-    pacsv.write_csv(pa.table(cols), buf, write_options=pacsv.WriteOptions(quoting_style="none"))
+    pacsv.write_csv(_big_table(n_rows, n_items, seed), buf,
+                    write_options=pacsv.WriteOptions(quoting_style="none"))
     path.write_bytes(gzip.compress(buf.getvalue(), compresslevel=1, mtime=0))
     return path
 
 
 def write_big_csv(path: Path, n_rows: int, n_items: int = 30, seed: int = 1) -> Path:
     """A large plain CSV (id + n_items items Q1.. on 1..5, ~2% empty cells), by pyarrow."""
-    import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    rng = np.random.default_rng(seed)
-    digits = pa.array(["", "1", "2", "3", "4", "5"], type=pa.string())
-    cols = {"id": pa.array(np.arange(1, n_rows + 1, dtype=np.int64))}
-    for j in range(n_items):
-        x = rng.integers(1, 6, size=n_rows).astype(np.int8)
-        x[rng.random(n_rows) < 0.02] = 0
-        cols[f"Q{j + 1}"] = pa.DictionaryArray.from_arrays(pa.array(x), digits).cast(pa.string())
-    pacsv.write_csv(pa.table(cols), str(path),
+    pacsv.write_csv(_big_table(n_rows, n_items, seed), str(path),
                     write_options=pacsv.WriteOptions(quoting_style="none"))
+    return path
+
+
+# --------------------------------------------------------------------------- reading and writing
+def snapshot(path: Path):
+    """Bytes of the file and the folder listing (the raw file must never change)."""
+    return path.read_bytes(), sorted(p.name for p in path.parent.iterdir())
+
+
+def read_checked(path: Path, *args, **kw):
+    """``custval.read_survey``, asserting that the file and its folder are unchanged afterwards."""
+    from custval.ingest import read_survey
+
+    before = snapshot(path)
+    try:
+        return read_survey(path, *args, **kw)
+    finally:
+        assert snapshot(path) == before
+
+
+def write_rows_csv(path: Path, rows, *, delimiter=",", quote_all=False, encoding="utf-8") -> Path:
+    """Rows (lists) as a CSV export: CRLF line ends, None as an empty field."""
+    buf = io.StringIO()
+    wr = csv.writer(buf, delimiter=delimiter, lineterminator="\r\n",
+                    quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL)
+    for r in rows:
+        wr.writerow(["" if v is None else v for v in r])
+    path.write_text(buf.getvalue(), encoding=encoding, newline="")
+    return path
+
+
+def write_rows_xlsx(path: Path, rows) -> Path:
+    """Rows (lists) as the first sheet of a workbook."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for r in rows:
+        ws.append(list(r))
+    wb.save(path)
     return path

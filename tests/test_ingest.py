@@ -30,19 +30,6 @@ INST = F.make_instrument()
 EXPECTED = F.expected_frame()
 
 
-def snapshot(path: Path):
-    """Bytes of the file and the folder listing (the raw file must never change)."""
-    return path.read_bytes(), sorted(p.name for p in path.parent.iterdir())
-
-
-def read_checked(path: Path, *args, **kw):
-    before = snapshot(path)
-    try:
-        return read_survey(path, *args, **kw)
-    finally:
-        assert snapshot(path) == before
-
-
 def counts(df, rule):
     for r in df.attrs["custval"]["rules"]:
         if r["rule"] == rule:
@@ -238,6 +225,9 @@ BAD = (
     "3,Maybe,2,3,4,5\n"        # line 4: A1 label not in the codebook
     "2,1,2,0,4,5\n"            # line 5: duplicate id 2, A3 = 0 out of range
 )
+
+snapshot = F.snapshot
+read_checked = F.read_checked
 
 
 def test_bad_file_fails_with_one_error_naming_everything(tmp_path):

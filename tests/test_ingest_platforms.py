@@ -8,11 +8,9 @@ which are assumed is stated in :func:`custval.read_survey`'s docstring.
 
 from __future__ import annotations
 
-import csv
-import io
 import warnings
-from pathlib import Path
 
+import _survey_fixtures as F
 import numpy as np
 import pytest
 
@@ -25,6 +23,10 @@ from custval.exceptions import (
     SpecificationError,
 )
 from custval.ingest import read_survey
+
+write_csv = F.write_rows_csv
+write_xlsx = F.write_rows_xlsx
+read_checked = F.read_checked
 
 CWI = custval.load_instrument("cwi")
 ITEMS = ("CPROC_P1", "CPROC_P2", "CPROC_P3", "CPROC_P4", "CPROC_P5")
@@ -47,35 +49,6 @@ def draw(n=12, items=ITEMS, seed=7, p_missing=0.1):
     codes[rng.random(codes.shape) < p_missing] = np.nan
     codes[0] = rng.integers(1, 8, size=len(items))  # first respondent answered everything
     return codes
-
-
-def write_csv(path: Path, rows, *, delimiter=",", quote_all=False, encoding="utf-8"):
-    buf = io.StringIO()
-    wr = csv.writer(buf, delimiter=delimiter, lineterminator="\r\n",
-                    quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL)
-    for r in rows:
-        wr.writerow(["" if v is None else v for v in r])
-    path.write_text(buf.getvalue(), encoding=encoding, newline="")
-    return path
-
-
-def write_xlsx(path: Path, rows):
-    import openpyxl
-
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    for r in rows:
-        ws.append(list(r))
-    wb.save(path)
-    return path
-
-
-def read_checked(path: Path, *args, **kw):
-    before = (path.read_bytes(), sorted(p.name for p in path.parent.iterdir()))
-    try:
-        return read_survey(path, *args, **kw)
-    finally:
-        assert (path.read_bytes(), sorted(p.name for p in path.parent.iterdir())) == before
 
 
 def rule_n(df, rule):

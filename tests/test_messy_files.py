@@ -24,23 +24,13 @@ import pytest
 
 from custval import DataValidationError, _readers
 from custval.exceptions import PersonalDataWarning, RepairWarning
-from custval.ingest import excluded_rows, read_survey
+from custval.ingest import excluded_rows
+
+snapshot = F.snapshot
+read_checked = F.read_checked
 
 INST = F.make_instrument()
 EXPECTED = F.expected_frame()
-
-
-def snapshot(path: Path):
-    return path.read_bytes(), sorted(p.name for p in path.parent.iterdir())
-
-
-def read_checked(path: Path, *args, **kw):
-    """read_survey, asserting the file and its folder are untouched."""
-    before = snapshot(path)
-    try:
-        return read_survey(path, *args, **kw)
-    finally:
-        assert snapshot(path) == before
 
 
 def rules(err):

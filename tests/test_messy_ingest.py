@@ -8,12 +8,10 @@ default_rng with fixed seeds); names and e-mail addresses are invented.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
-from pathlib import Path
 
+import _survey_fixtures as F
 import numpy as np
 import pandas as pd
 import pytest
@@ -25,7 +23,11 @@ from custval.exceptions import (
     PersonalDataWarning,
     RepairWarning,
 )
-from custval.ingest import read_survey, validate_frame
+from custval.ingest import validate_frame
+
+write_csv = F.write_rows_csv
+write_xlsx = F.write_rows_xlsx
+read_checked = F.read_checked
 
 ITEMS = ("ECO1", "ECO2", "ECO3", "COC4", "COC5", "COC6")
 INST = custval.Instrument.from_dict(
@@ -39,15 +41,6 @@ INST = custval.Instrument.from_dict(
     languages=("en", "fi"))
 
 
-def read_checked(path: Path, *args, **kw):
-    """read_survey, checking that the file and its folder are unchanged afterwards."""
-    before = (path.read_bytes(), sorted(p.name for p in path.parent.iterdir()))
-    try:
-        return read_survey(path, *args, **kw)
-    finally:
-        assert (path.read_bytes(), sorted(p.name for p in path.parent.iterdir())) == before
-
-
 def rows_balance(df_or_prov) -> None:
     p = df_or_prov.attrs["custval"] if hasattr(df_or_prov, "attrs") else df_or_prov
     assert p["rows_read"] == p["rows_returned"] + p["rows_excluded"]
@@ -56,26 +49,6 @@ def rows_balance(df_or_prov) -> None:
 
 def rule(df, name):
     return next((r for r in df.attrs["custval"]["rules"] if r["rule"] == name), None)
-
-
-def write_csv(path: Path, rows, *, encoding="utf-8", delimiter=","):
-    buf = io.StringIO()
-    wr = csv.writer(buf, delimiter=delimiter, lineterminator="\r\n")
-    for r in rows:
-        wr.writerow(["" if v is None else v for v in r])
-    path.write_text(buf.getvalue(), encoding=encoding, newline="")
-    return path
-
-
-def write_xlsx(path: Path, rows):
-    import openpyxl
-
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    for r in rows:
-        ws.append(list(r))
-    wb.save(path)
-    return path
 
 
 # --------------------------------------------------------------------------- Qualtrics
