@@ -1,16 +1,17 @@
 """Private minres factor analysis and Schmid-Leiman transformation, as psych::omega.
 
-This is a small, self-contained re-implementation of exactly the pieces of
-psych 2.2.9 that ``psych::omega`` uses (``fa(fm = "minres")``,
-``stats::varimax``, ``GPArotation::oblimin`` and ``schmid``); custval's
-public EFA estimator (``custval.efa``) is more general, and the two could share
-the minres core later.
+This is a small re-implementation of exactly the pieces of psych 2.2.9 that
+``psych::omega`` uses (``fa(fm = "minres")``, ``stats::varimax``,
+``GPArotation::oblimin`` and ``schmid``); the minres extraction is the one
+custval's EFA uses (``custval._factor_extraction.extract``).
 
 Differences from psych, by design:
 
 * none for point estimates: minres uses L-BFGS-B with R ``optim``'s settings
   (parameter scale 0.01, ``factr = 1e7``, 5 corrections), so it stops where
-  psych stops (agreement ~1e-12);
+  psych stops (agreement ~1e-12); a stop that is not a minimum (an abnormal
+  line-search end, a uniqueness at the .005 bound) is continued to the minimum,
+  as in the EFA, so the result does not depend on the CPU's BLAS kernel;
 * the one-factor case has a vectorised Gauss-Newton solver (``omega1_batch``)
   used by the bootstrap; it reaches the same minimum.
 """
@@ -18,8 +19,8 @@ Differences from psych, by design:
 from __future__ import annotations
 
 import numpy as np
-from scipy import optimize
 
+from . import _factor_extraction as _fx
 from . import _rotation
 from ._relcore import regular_cor, single_thread_blas, smc
 
@@ -27,26 +28,6 @@ LOWER_PSI = 0.005  # psych's lower bound for uniquenesses in fa(fm = "minres")
 
 
 # --------------------------------------------------------------------------- minres
-def _loadings_from_psi(psi, r, nf):
-    s = r.copy()
-    np.fill_diagonal(s, np.diag(r) - psi)
-    w, v = np.linalg.eigh(s)
-    w, v = w[::-1][:nf], v[:, ::-1][:, :nf]
-    return v * np.sqrt(np.maximum(w, 0.0))
-
-
-def _fit_residuals(psi, r, nf):
-    lam = _loadings_from_psi(psi, r, nf)
-    res = r - lam @ lam.T
-    iu = np.tril_indices_from(r, -1)
-    return float(np.sum(res[iu] ** 2))
-
-
-def _grad(psi, r, nf):
-    lam = _loadings_from_psi(psi, r, nf)
-    return np.sum(lam**2, axis=1) + psi - np.diag(r)
-
-
 def minres(r: np.ndarray, nf: int) -> tuple[np.ndarray, np.ndarray, bool]:
     """psych::fa(r, nf, fm = "minres", rotate = "none") on a correlation matrix.
 
@@ -57,26 +38,13 @@ def minres(r: np.ndarray, nf: int) -> tuple[np.ndarray, np.ndarray, bool]:
 
 
 def _minres(r, nf):
-    start = np.diag(r) - smc(r)
-    upper = max(float(np.max(smc(r))), 1.0)
-    # R: optim(method = "L-BFGS-B", control = list(parscale = rep(0.01, p))) with optim's defaults
-    # factr = 1e7, pgtol = 0, lmm = 5.  The same settings (parameters divided by parscale) make
-    # scipy's L-BFGS-B stop where R's does: loadings then agree with psych to ~1e-14, whereas a
-    # fully converged minimum differs from psych's by up to ~1e-5.
-    ps = 0.01
-    res = optimize.minimize(
-        lambda u: _fit_residuals(u * ps, r, nf), start / ps,
-        jac=lambda u: _grad(u * ps, r, nf) * ps, method="L-BFGS-B",
-        bounds=[(LOWER_PSI / ps, upper / ps)] * len(start),
-        options={"ftol": 1e7 * np.finfo(float).eps, "gtol": 0.0, "maxcor": 5, "maxiter": 1000},
-    )
-    res.x = res.x * ps
-    lam = _loadings_from_psi(res.x, r, nf)
-    sign = np.sign(lam.sum(axis=0))
-    sign[sign == 0] = 1
-    lam = lam * sign
+    # the extraction EFA uses (custval._factor_extraction): R optim's L-BFGS-B settings (parameter
+    # scale 0.01, factr = 1e7, 5 corrections), so it stops where psych stops, and every abnormal
+    # stop restarts with scipy's public minimize (the same result on every BLAS kernel)
+    ex = _fx.extract(r, nf, "minres")
+    lam = ex.loadings.copy()  # column signs as psych (positive column sums)
     lam[lam == 0] = 1e-15
-    return lam, res.x, bool(res.success)
+    return lam, ex.psi, bool(ex.converged)
 
 
 def varimax(x: np.ndarray, eps: float = 1e-5) -> np.ndarray:
