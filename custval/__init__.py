@@ -2,12 +2,16 @@
 
 The public API lives in this namespace and follows a researcher's workflow:
 codebook → ingest → screening → items → reliability → efa → cfa → validity →
-gaps → report.  Most submodules are imported on first use; public submodules are
-reachable as attributes (``custval.validity.htmt``).
+gaps → report.  Public submodules are reachable as attributes
+(``custval.validity.htmt``, ``custval.reliability.cronbach_alpha``); no public function
+is named like a submodule (the reliability table is :func:`scale_reliability`, the
+invariance sequence :func:`measurement_invariance`, the printable form
+:func:`make_questionnaire`).
 
 ``import custval`` itself imports only :mod:`custval.exceptions` (no numpy, pandas or
-scipy): every public name and submodule is imported on first use, so a script or a
-test that needs one function pays for that function's dependencies only.
+scipy): every public name and submodule is imported on first use, so a script that
+needs one function pays for that function's dependencies only.  ``dir(custval)`` and
+``from custval import *`` list and bind every public name.
 """
 
 from __future__ import annotations
