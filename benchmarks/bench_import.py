@@ -6,9 +6,10 @@ first), which is what a user sees from the second start on.  Per statement:
 
 * seconds = median wall time of ``--repeat`` whole processes (interpreter start
   included; the ``python -c pass`` row is that start alone);
-* the note gives the median time of the statement itself inside the process
-  (``time.perf_counter`` around it), the cumulative ``-X importtime`` figure of
-  the top-level modules it imports, and what it loaded (custval modules, pandas, scipy.stats,
+* the note gives the process's CPU time (user + system, median), the median time
+  of the statement itself inside the process (``time.perf_counter`` around it),
+  the cumulative ``-X importtime`` figure of the top-level modules it imports,
+  and what it loaded (custval modules, pandas, scipy.stats,
   matplotlib).
 
 With ``--before REV`` (default: the commit before the package became lazy) the
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -64,12 +66,18 @@ def _env(src: Path) -> dict:
     return {**os.environ, "PYTHONPATH": str(src)}
 
 
-def run_once(src: Path, stmt: str) -> tuple[float, dict]:
-    t0 = time.perf_counter()
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_once(src: Path, stmt: str) -> tuple[float, float, dict]:
+    """Wall and CPU (user + system) seconds of one fresh process running ``stmt``, and what it reports."""
+    cpu0, t0 = _children_cpu(), time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", CHILD, stmt], capture_output=True, text=True, env=_env(src),
                           cwd=src, check=True)
-    wall = time.perf_counter() - t0
-    return wall, json.loads(proc.stdout.strip().splitlines()[-1])
+    wall, cpu = time.perf_counter() - t0, _children_cpu() - cpu0
+    return wall, cpu, json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def _top_level_imports(src: Path, stmt: str) -> dict[str, int]:
@@ -111,21 +119,26 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         trees = {"custval": ROOT}
         if args.before:
-            rev = subprocess.run(["git", "rev-parse", "--short", args.before], cwd=ROOT, capture_output=True,
-                                 text=True, check=True).stdout.strip()
-            trees[f"custval at {rev} (before)"] = checkout(rev, Path(tmp))
+            found = subprocess.run(["git", "rev-parse", "--short", "--verify", "--quiet", f"{args.before}^{{commit}}"],
+                                   cwd=ROOT, capture_output=True, text=True)
+            if found.returncode == 0:
+                rev = found.stdout.strip()
+                trees[f"custval at {rev} (before)"] = checkout(rev, Path(tmp))
+            else:  # e.g. a shallow clone or an unpacked wheel: measure the current tree only
+                print(f"revision {args.before!r} not found: no 'before' rows", file=sys.stderr)
         results: dict[tuple[str, str], dict] = {}
         for task, stmt in STATEMENTS.items():
             tools = {"python": ROOT} if stmt == "pass" else trees
             for tool, src in tools.items():
                 run_once(src, stmt)  # warm the file cache
-                results[(task, tool)] = {"wall": [], "sec": [], "info": None,
+                results[(task, tool)] = {"wall": [], "cpu": [], "sec": [], "info": None,
                                          "importtime": importtime(src, stmt) if stmt != "pass" else None}
             for _ in range(args.repeat):  # interleaved, so that load drifts hit every tree alike
                 for tool, src in tools.items():
-                    wall, info = run_once(src, stmt)
+                    wall, cpu, info = run_once(src, stmt)
                     r = results[(task, tool)]
                     r["wall"].append(wall)
+                    r["cpu"].append(cpu)
                     r["sec"].append(info["sec"])
                     r["info"] = info
 
@@ -136,7 +149,8 @@ def main():
             f"Wall time of a fresh `python -c \"<statement>\"` process, median of {args.repeat} runs after a "
             "warm-up (warm file cache), interpreter start included (the first row is the start alone). Note: "
             "the statement's own time inside the process (median), the `-X importtime` cumulative time of "
-            "its top-level imports (one run), and what it loaded. Before: the package bound "
+            "its top-level imports (one run), the process's CPU time (user + system, median; steadier than "
+            "wall time on a shared machine) and what it loaded. Before: the package bound "
             "`custval.reliability`, `custval.invariance` and `custval.questionnaire` to functions at import, "
             "which imported those modules (and numpy, pandas, scipy.stats) on every `import custval`; now "
             "`import custval` imports only `custval.exceptions` and every public name is imported on first "
@@ -150,8 +164,10 @@ def main():
         loaded = f"{len(info['custval'])} custval module(s)"
         if info["heavy"]:
             loaded += " + " + ", ".join(info["heavy"])
-        note = "" if r["importtime"] is None else (
-            f"in-process {statistics.median(r['sec']):.3f} s; -X importtime {r['importtime']:.3f} s; {loaded}")
+        note = f"process CPU {statistics.median(r['cpu']):.3f} s"
+        if r["importtime"] is not None:
+            note += (f"; in-process {statistics.median(r['sec']):.3f} s; -X importtime {r['importtime']:.3f} s; "
+                     f"{loaded}")
         bench.add(task, tool, statistics.median(r["wall"]), note=note)
     bench.extra["raw"] = {f"{task} | {tool}": r for (task, tool), r in results.items()}
     path = bench.write()
