@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _common import Bench, have_r, peak_memory, run_r, time_median
 
 from custval.items import item_analysis
-from custval.reliability import cronbach_alpha, reliability
+from custval.reliability import cronbach_alpha, scale_reliability
 
 N_BOOT = 1000
 PSYCH_OMEGA_ITER = 100  # psych::omega(n.iter) refits fa() per resample; timed at 100, scaled to 1000
@@ -89,7 +89,7 @@ def main():
         title="Reliability: bootstrap CIs and the 1M-row limit",
         description=(
             f"Simulated 6 constructs × 5 items, n = 5,000: {N_BOOT}-resample bootstrap CIs of alpha and "
-            "omega for all constructs. custval: `reliability(df, inst, n_boot=1000)` (alpha and omega). "
+            "omega for all constructs. custval: `scale_reliability(df, inst, n_boot=1000)` (alpha and omega). "
             "pingouin: a loop of `pingouin.cronbach_alpha` over the same number of resamples (alpha only). "
             f"psych: `alpha(n.iter=1000)` + `omega(nfactors=1, n.iter={PSYCH_OMEGA_ITER})` per construct "
             f"(omega time scaled ×{N_BOOT // PSYCH_OMEGA_ITER} to 1,000 resamples), `mc.cores = 1`. "
@@ -105,12 +105,12 @@ def main():
     inst = SimInstrument()
     df = simulate()
 
-    sec, table = time_median(lambda: reliability(df, inst, n_boot=N_BOOT, seed=0), repeat=3)
+    sec, table = time_median(lambda: scale_reliability(df, inst, n_boot=N_BOOT, seed=0), repeat=3)
     point_alpha = table["alpha"].to_numpy()
     point_omega = table["omega_total"].to_numpy()
     task = "bootstrap alpha+omega, 6×5 items, n=5,000"
     bench.add(task, "custval", sec, values=point_alpha, reference=True, note="alpha and omega CIs")
-    sec_a, _ = time_median(lambda: reliability(df, inst, n_boot=N_BOOT, seed=0, ci_method=None), repeat=3)
+    sec_a, _ = time_median(lambda: scale_reliability(df, inst, n_boot=N_BOOT, seed=0, ci_method=None), repeat=3)
 
     t_pg, (pg_point, _) = time_median(lambda: pingouin_loop(df, inst, N_BOOT), repeat=1, warmup=0)
     bench.add(task, "pingouin loop", t_pg, values=pg_point, note="alpha CIs only")

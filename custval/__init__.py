@@ -2,19 +2,21 @@
 
 The public API lives in this namespace and follows a researcher's workflow:
 codebook → ingest → screening → items → reliability → efa → cfa → validity →
-gaps → report.  Most submodules are imported on first use; public submodules are
-reachable as attributes (``custval.validity.htmt``).
+gaps → report.  Public submodules are reachable as attributes
+(``custval.validity.htmt``, ``custval.reliability.cronbach_alpha``); no public function
+is named like a submodule (the reliability table is :func:`scale_reliability`, the
+invariance sequence :func:`measurement_invariance`, the printable form
+:func:`make_questionnaire`).
+
+``import custval`` itself imports only :mod:`custval.exceptions` (no numpy, pandas or
+scipy): every public name and submodule is imported on first use, so a script that
+needs one function pays for that function's dependencies only.  ``dir(custval)`` and
+``from custval import *`` list and bind every public name.
 """
 
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("custval")
-except PackageNotFoundError:  # a source checkout that is not installed
-    __version__ = "0.1.0"
 
 from . import exceptions  # cheap, and needed for warning filters
 from .exceptions import CodebookError, DataValidationError
@@ -46,7 +48,7 @@ _EXPORTS: dict[str, str] = {
     "guttman_lambda6": "custval.reliability",
     "split_half": "custval.reliability",
     "omega": "custval.reliability",
-    "reliability": "custval.reliability",
+    "scale_reliability": "custval.reliability",
     # dimensionality / efa
     "kmo": "custval.dimensionality",
     "bartlett": "custval.dimensionality",
@@ -67,7 +69,7 @@ _EXPORTS: dict[str, str] = {
     "fornell_larcker": "custval.validity",
     "common_method_cfa": "custval.validity",
     "measurement_table": "custval.validity",
-    "invariance": "custval.invariance",
+    "measurement_invariance": "custval.invariance",
     "rank_invariance_candidates": "custval.invariance",
     # gaps / questionnaire
     "readiness": "custval.gaps",
@@ -76,25 +78,39 @@ _EXPORTS: dict[str, str] = {
     "benchmark_firms": "custval.gaps",
     "form_invariance": "custval.gaps",
     "latent_perception_gap": "custval.gaps",
-    "questionnaire": "custval.questionnaire",
+    "make_questionnaire": "custval.questionnaire",
     "data_entry_template": "custval.questionnaire",
 }
 
 # Public submodules reachable as attributes (``custval.validity.htmt``) without an explicit import.
+# No public function is named like a submodule: ``custval.reliability`` is always the module.
 _SUBMODULES = frozenset({
     "codebook", "scoring", "ingest", "processed", "datasets", "screening", "items", "reliability",
-    "dimensionality", "correlation", "efa", "cfa", "validity", "invariance", "gaps", "simulate",
+    "dimensionality", "correlation", "efa", "cfa", "pls", "validity", "invariance", "gaps", "simulate",
     "tables", "plots", "plots_gaps", "questionnaire", "report", "pipeline",
 })
 
 __all__ = ["CodebookError", "DataValidationError", "__version__", "exceptions", *_EXPORTS]
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version  # not at import: it costs ~10 ms
+
+    try:
+        return version("custval")
+    except PackageNotFoundError:  # a source checkout that is not installed
+        return "0.1.0"
+
+
 def __getattr__(name: str):
+    """Import a public name's module (or a public submodule) on first use."""
     module = _EXPORTS.get(name)
     if module is None:
         if name in _SUBMODULES:
             return importlib.import_module(f"custval.{name}")
+        if name == "__version__":
+            value = globals()["__version__"] = _version()
+            return value
         raise AttributeError(f"module 'custval' has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
@@ -102,12 +118,5 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS) | _SUBMODULES)
+    return sorted(set(globals()) | set(_EXPORTS) | _SUBMODULES | {"__version__"})
 
-
-# A function named like its module (``custval.reliability``, ``custval.invariance``, ...) is bound
-# now: importing the submodule later would otherwise leave the module, not the function, here.
-for _name, _module in _EXPORTS.items():
-    if _module == f"custval.{_name}":
-        globals()[_name] = getattr(importlib.import_module(_module), _name)
-del _name, _module

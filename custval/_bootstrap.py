@@ -35,7 +35,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy.special import ndtr, ndtri  # normal cdf and quantile (what scipy.stats.norm calls)
 
 from .exceptions import BootstrapWarning
 
@@ -294,12 +294,12 @@ def _interval(boot, estimate, *, ci, method, jack) -> tuple[float, float]:
     if jack is None:
         raise ValueError("BCa needs jackknife values")
     prop = (np.sum(boot < estimate) + 0.5 * np.sum(boot == estimate)) / boot.size
-    z0 = stats.norm.ppf(np.clip(prop, 1e-10, 1 - 1e-10))
+    z0 = ndtri(np.clip(prop, 1e-10, 1 - 1e-10))
     jack = jack[np.isfinite(jack)]
     d = jack.mean() - jack
     den = 6.0 * np.sum(d**2) ** 1.5
     acc = float(np.sum(d**3) / den) if den > 0 else 0.0
-    z = stats.norm.ppf([a / 2, 1 - a / 2])
-    adj = stats.norm.cdf(z0 + (z0 + z) / (1 - acc * (z0 + z)))
+    z = ndtri(np.array([a / 2, 1 - a / 2]))
+    adj = ndtr(z0 + (z0 + z) / (1 - acc * (z0 + z)))
     lo, hi = np.quantile(boot, adj)
     return float(lo), float(hi)

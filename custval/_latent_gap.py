@@ -111,7 +111,7 @@ def _invariance_parts(invariance) -> list:
     """The invariance result(s) as a list of (InvarianceResult, pairs or None)."""
     if invariance is None:
         raise SpecificationError(
-            "latent_perception_gap needs invariance=: a custval.form_invariance (or custval.invariance) "
+            "latent_perception_gap needs invariance=: a custval.form_invariance (or custval.measurement_invariance) "
             "result in which scalar or partial scalar invariance between the forms holds. Without it "
             "latent means are not comparable; custval.perception_gap gives observed-score gaps (with an "
             "InvarianceWarning).")
@@ -125,7 +125,7 @@ def _invariance_parts(invariance) -> list:
             out.append((res, None))
         else:
             raise SpecificationError(
-                f"invariance= takes custval.form_invariance or custval.invariance results (or a list / dict "
+                f"invariance= takes custval.form_invariance or custval.measurement_invariance results (or a list / dict "
                 f"of them); got {type(res).__name__}")
     return out
 
@@ -341,7 +341,7 @@ def latent_perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instru
     instrument : Instrument or str
         The full instrument with paired items (``"cwi"``).
     invariance : FormInvarianceResult, InvarianceResult, or a list / dict of them
-        Results of :func:`custval.gaps.form_invariance` (or :func:`custval.invariance` on the same
+        Results of :func:`custval.gaps.form_invariance` (or :func:`custval.measurement_invariance` on the same
         stacked data) in which scalar or strict invariance holds for every construct analysed; their
         released loadings / intercepts (``free=``) are form-specific here.  A result below scalar
         raises :class:`~custval.exceptions.SpecificationError`.

@@ -530,7 +530,7 @@ class Instrument:
         The result records the recoded items in ``attrs["custval_keyed"]``
         (``{"instrument": name, "items": [...]}``; keying a keyed frame again
         removes them from the record).  :class:`~custval.CFA`, :class:`~custval.PLS`,
-        :func:`~custval.validity.htmt` and :func:`~custval.invariance.invariance`
+        :func:`~custval.validity.htmt` and :func:`~custval.invariance.measurement_invariance`
         given the instrument as their model key the data themselves and do not key
         such a frame a second time.
 

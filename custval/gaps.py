@@ -517,13 +517,13 @@ def _check_invariance(invariance) -> bool:
         warnings.warn(
             "perception_gap: observed-score gaps are compared across the provider and customer forms "
             "without established scalar invariance between the forms; pass invariance= (a "
-            "custval.invariance result with scalar invariance) once it is shown. Gaps may reflect "
+            "custval.measurement_invariance result with scalar invariance) once it is shown. Gaps may reflect "
             "items whose meaning differs between the forms.", InvarianceWarning, stacklevel=3)
         return False
     highest = getattr(invariance, "highest", None)
     if highest not in ("scalar", "strict"):
         raise SpecificationError(
-            f"invariance= must be a custval.invariance result in which scalar invariance holds; its highest "
+            f"invariance= must be a custval.measurement_invariance result in which scalar invariance holds; its highest "
             f"level is {highest!r}. Observed-score gaps are not comparable across the forms.")
     return True
 
@@ -844,7 +844,7 @@ def perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instrument, *
     Gaps of *latent* means need scalar invariance between the forms; this version
     always reports observed-score gaps and warns
     (:class:`~custval.exceptions.InvarianceWarning`) unless ``invariance=`` is a
-    :func:`custval.invariance` result whose highest level is scalar (or strict).
+    :func:`custval.measurement_invariance` result whose highest level is scalar (or strict).
 
     Matching the two files (the dyad rule).  The keys (``firm``, and ``account``
     with ``match="account"``) are identifiers compared as text, exactly; the one
@@ -1303,7 +1303,7 @@ def form_invariance(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
     The paired items (``instrument.pairs()``) of each construct are stacked
     under common names ``<construct>_<k>`` (provider rows, then customer rows)
     with a ``form`` group column, one factor per construct, and
-    :func:`custval.invariance` runs the ``levels`` sequence.  Then
+    :func:`custval.measurement_invariance` runs the ``levels`` sequence.  Then
     :func:`custval.rank_invariance_candidates` ranks the constraints of
     ``level`` (scalar: intercepts) by the likelihood-ratio statistic of
     releasing each one, :math:`\Delta\chi^2 = \chi^2_{constrained} -
@@ -1337,7 +1337,7 @@ def form_invariance(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
         Family-wise error rate: the top release is flagged when its Holm-adjusted p-value is
         below ``alpha``.
     levels : tuple of str
-        Levels tested by :func:`custval.invariance`.
+        Levels tested by :func:`custval.measurement_invariance`.
     free : sequence of str
         Parameters released between the forms (partial invariance): stacked-name parameters
         (``"CQUAL_2 ~ 1"``, ``"CQUAL =~ CQUAL_2"``) or item ids of a pair (``("CQUAL_P2", "CQUAL_C2")``,
@@ -1346,7 +1346,7 @@ def form_invariance(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
     Returns
     -------
     FormInvarianceResult
-        ``invariance`` (the :func:`custval.invariance` result), ``candidates``
+        ``invariance`` (the :func:`custval.measurement_invariance` result), ``candidates``
         (ranked releases with ``provider_item``/``customer_item`` columns, ``p_value`` and the
         Holm-adjusted ``p_holm``), ``flagged`` (``(provider_item, customer_item)`` or ``()``),
         ``decision`` (why it was or was not flagged), ``n``, ``n_excluded``.
@@ -1371,7 +1371,7 @@ def form_invariance(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
     >>> # In R: lavaan::cfa(model, stacked, group = "form", group.equal = c("loadings", "intercepts"));
     >>> #       lavaan::lavTestScore(fit)
     """
-    from .invariance import invariance as _invariance
+    from .invariance import measurement_invariance as _invariance
     from .invariance import rank_invariance_candidates
 
     inst = instrument

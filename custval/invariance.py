@@ -34,7 +34,7 @@ from .exceptions import (
 __all__ = [
     "CRITERIA",
     "InvarianceResult",
-    "invariance",
+    "measurement_invariance",
     "rank_invariance_candidates",
     "scaled_difference_test",
 ]
@@ -488,7 +488,7 @@ class InvarianceResult(ResultMixin):
         return self.table[[c for c in cols if c in self.table.columns]].set_index("level")
 
 
-def invariance(
+def measurement_invariance(
     data: pd.DataFrame,
     model,
     group: str,
@@ -583,11 +583,11 @@ def invariance(
     --------
     >>> import pandas as pd
     >>> from custval._paths import RAW_DATA_DIR
-    >>> from custval.invariance import invariance
+    >>> from custval.invariance import measurement_invariance
     >>> hs = pd.read_csv(RAW_DATA_DIR / "holzinger_swineford1939" / "holzinger_swineford1939.csv")
     >>> model = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"],
     ...          "speed": ["x7", "x8", "x9"]}
-    >>> res = invariance(hs, model, "school")
+    >>> res = measurement_invariance(hs, model, "school")
     >>> cols = ["level", "chisq", "df", "delta_chisq", "p_value", "delta_cfi", "verdict"]
     >>> print(res.table[cols].round(4).to_string(index=False))
          level    chisq   df  delta_chisq  p_value  delta_cfi  verdict
@@ -599,7 +599,7 @@ def invariance(
 
     Partial scalar invariance with the x3 and x7 intercepts free, then latent means:
 
-    >>> res = invariance(hs, model, "school", free=("x3 ~ 1", "x7 ~ 1"), levels=("configural", "metric", "scalar"))
+    >>> res = measurement_invariance(hs, model, "school", free=("x3 ~ 1", "x7 ~ 1"), levels=("configural", "metric", "scalar"))
     >>> print(res.verdict)
     scalar invariance holds with x3 ~ 1; x7 ~ 1 free (partial invariance)
     >>> print(res.latent_means[["construct", "group", "estimate", "se"]].round(3).to_string(index=False))
@@ -614,7 +614,7 @@ def invariance(
     >>> import numpy as np
     >>> hs_na = hs.copy()
     >>> hs_na.loc[np.arange(0, 300, 30), "x1"] = np.nan
-    >>> res = invariance(hs_na, model, "school", missing="fiml", levels=("configural", "metric"))
+    >>> res = measurement_invariance(hs_na, model, "school", missing="fiml", levels=("configural", "metric"))
     >>> print(res.n_rows, res.n_used, res.n_excluded)
     301 301 {}
     >>> print(res.table[["level", "chisq", "df", "delta_chisq"]].round(4).to_string(index=False))
@@ -787,7 +787,7 @@ def rank_invariance_candidates(
     asymptotically equivalent to lavaan's univariate score test
     (``lavTestScore``), which ranks the same candidates without refitting;
     the two statistics are close but not identical.  ``missing`` is
-    ``"listwise"`` or ``"fiml"``, as in :func:`invariance`.
+    ``"listwise"`` or ``"fiml"``, as in :func:`measurement_invariance`.
 
     Returns
     -------

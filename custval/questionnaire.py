@@ -1,6 +1,6 @@
 """Printable questionnaires and data-entry templates from an instrument codebook.
 
-* :func:`questionnaire` — a self-contained, printable HTML questionnaire of one form
+* :func:`make_questionnaire` — a self-contained, printable HTML questionnaire of one form
   (provider or customer) in one language (``en``/``fi``), answer boxes for the scale
   points of each item's own scale (a new table header where the scale changes) and the
   "don't know" option;
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .exceptions import SpecificationError
 
-__all__ = ["META_COLUMNS", "data_entry_template", "questionnaire"]
+__all__ = ["META_COLUMNS", "data_entry_template", "make_questionnaire"]
 
 #: Identification columns written before the items.
 META_COLUMNS = ("respondent_id", "firm", "role", "account")
@@ -80,7 +80,7 @@ def _form(instrument, form: str):
     return instrument.form(form)
 
 
-def questionnaire(instrument, form: str | None = "provider", lang: str = "en", path=None, *,
+def make_questionnaire(instrument, form: str | None = "provider", lang: str = "en", path=None, *,
                   show_constructs: bool = False, show_item_ids: bool = True) -> str:
     """A printable HTML questionnaire of one form of an instrument.
 
@@ -108,8 +108,8 @@ def questionnaire(instrument, form: str | None = "provider", lang: str = "en", p
     Examples
     --------
     >>> from custval import load_instrument
-    >>> from custval.questionnaire import questionnaire
-    >>> doc = questionnaire(load_instrument("cwi"), "customer", lang="fi")
+    >>> from custval.questionnaire import make_questionnaire
+    >>> doc = make_questionnaire(load_instrument("cwi"), "customer", lang="fi")
     >>> "Tämä toimittaja ymmärtää päivittäiset liiketoimintaprosessimme." in doc
     True
     >>> doc.count('<tr class="item"')

@@ -16,7 +16,7 @@ Conventions
   (as ``psych::alpha(na.omit(x))``); ``"pairwise"`` uses R's
   ``cov(x, use = "pairwise")`` (psych's default); ``"raise"`` refuses missing
   values.
-* Reverse keying is never guessed: pass keyed data, or use :func:`reliability`
+* Reverse keying is never guessed: pass keyed data, or use :func:`scale_reliability`
   with an instrument, whose ``keyed()`` recodes reverse items as
   ``min + max − x`` of the item's own scale before *every* coefficient.
 """
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import fdtri, ndtri  # F / normal quantiles, as scipy.stats (a slow import)
 
 from . import _relcore as core
 from ._results import ResultMixin
@@ -44,7 +44,7 @@ from .exceptions import (
 
 __all__ = [
     "AlphaResult", "OmegaResult", "SplitHalfResult", "cronbach_alpha", "guttman_lambda6", "omega",
-    "reliability", "split_half",
+    "scale_reliability", "split_half",
 ]
 
 CI_METHODS = ("feldt", "duhachek", "bootstrap", "bca", None)
@@ -188,8 +188,8 @@ def feldt_ci(alpha: float, n: int, k: int, level: float = 0.95) -> tuple[float, 
     """
     a = 1 - level
     df1, df2 = n - 1, (n - 1) * (k - 1)
-    lo = 1 - (1 - alpha) * stats.f.ppf(1 - a / 2, df1, df2)
-    hi = 1 - (1 - alpha) * stats.f.ppf(a / 2, df1, df2)
+    lo = 1 - (1 - alpha) * fdtri(df1, df2, 1 - a / 2)
+    hi = 1 - (1 - alpha) * fdtri(df1, df2, a / 2)
     return float(lo), float(hi)
 
 
@@ -319,7 +319,7 @@ def cronbach_alpha(
         lo, hi = feldt_ci(est, n, k, ci)
         method = "feldt"
     elif ci_method == "duhachek":
-        z = stats.norm.ppf(0.5 + ci / 2)
+        z = ndtri(0.5 + ci / 2)
         lo, hi = est - z * se, est + z * se
         method = "duhachek"
     else:
@@ -725,7 +725,7 @@ def _cfa_columns(cfa, constructs) -> pd.DataFrame:
     return table.reindex(list(constructs))[["composite_reliability", "ave"]]
 
 
-def reliability(
+def scale_reliability(
     data,
     instrument,
     *,
@@ -787,14 +787,14 @@ def reliability(
     --------
     >>> import pandas as pd
     >>> from custval._paths import RAW_DATA_DIR
-    >>> from custval.reliability import reliability
+    >>> from custval.reliability import scale_reliability
     >>> class Bfi:  # any object with the Instrument attributes used here
     ...     constructs = {"N": ("N1", "N2", "N3", "N4", "N5"), "C": ("C1", "C2", "C3", "C4", "C5")}
     ...     reverse_items = frozenset({"C4", "C5"})
     ...     def keyed(self, df):
     ...         out = df.copy(); out[["C4", "C5"]] = 7 - out[["C4", "C5"]]; return out
     >>> bfi = pd.read_csv(RAW_DATA_DIR / "bfi" / "bfi.csv")
-    >>> table = reliability(bfi, Bfi(), n_boot=200)
+    >>> table = scale_reliability(bfi, Bfi(), n_boot=200)
     >>> print(table[["n", "alpha", "omega_total"]].round(3))
                   n  alpha  omega_total
     construct
@@ -884,7 +884,7 @@ def reliability(
         if ci_method == "feldt":
             row["alpha_ci_low"], row["alpha_ci_high"] = feldt_ci(row["alpha"], row["n"], k, ci)
         elif ci_method == "duhachek":
-            z = stats.norm.ppf(0.5 + ci / 2)
+            z = ndtri(0.5 + ci / 2)
             q = float(core.duhachek_q(c))
             if q >= 0:
                 se = float(np.sqrt(q / row["n"]))

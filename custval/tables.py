@@ -1538,7 +1538,7 @@ def reliability_table(
         alpha_ci_low, alpha_ci_high, std_alpha, lambda6, omega_total, omega_h,
         cr, ave, average_r`` (``raw_alpha``, ``k``, ``omega``,
         ``composite_reliability`` ... accepted), e.g. the frame of
-        :func:`custval.reliability.reliability`.  With ``alpha_ci_low`` /
+        :func:`custval.reliability.scale_reliability`.  With ``alpha_ci_low`` /
         ``alpha_ci_high`` (``omega_ci_low`` / ``omega_ci_high``) alpha (omega)
         is shown as ``.85 [.82, .88]``.
     columns : sequence, optional

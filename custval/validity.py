@@ -1371,7 +1371,7 @@ def measurement_table(cfa, data: pd.DataFrame, *, n_boot: int = 2000, seed: int 
 def reliability_table(cfa, *, convention: str = "semtools_observed") -> pd.DataFrame:
     """Construct-indexed ``composite_reliability`` and ``ave`` of a fitted single-group CFA.
 
-    The shape ``custval.reliability.reliability(..., cfa=fit)`` joins as its
+    The shape ``custval.reliability.scale_reliability(..., cfa=fit)`` joins as its
     CR/AVE columns.  ``convention`` is one of ``semtools_observed`` (default,
     ``semTools::compRelSEM(fit)``/``AVE(fit)``), ``semtools_implied`` or
     ``fornell_larcker`` (see :func:`composite_reliability`).

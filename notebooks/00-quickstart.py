@@ -83,7 +83,7 @@ print(f"answers recoded to missing (codes {recoded['codes']}): {recoded['columns
 # says so in a warning and in the `note` column rather than printing a number.
 
 # %%
-rel = custval.reliability(survey, instrument, n_boot=N_BOOT, seed=SEED, progress=False)
+rel = custval.scale_reliability(survey, instrument, n_boot=N_BOOT, seed=SEED, progress=False)
 rel[["n", "n_items", "alpha", "alpha_ci_low", "alpha_ci_high", "omega_total", "note"]].round(3)
 
 # %% [markdown]
@@ -115,11 +115,11 @@ fit[["chisq.scaled", "df", "pvalue.scaled", "chisq.scaling.factor", "cfi.robust"
 #
 # Composite reliability (CR) and average variance extracted (AVE) come from the fitted CFA
 # (semTools' `compRelSEM` / `AVE` convention, observed variances); they join the alpha/omega
-# table (`reliability(..., cfa=cfa)`). The APA tables render as HTML here and also export to
+# table (`scale_reliability(..., cfa=cfa)`). The APA tables render as HTML here and also export to
 # Markdown, LaTeX or Word.
 
 # %%
-rel_cfa = custval.reliability(survey, instrument, n_boot=N_BOOT, seed=SEED, progress=False, cfa=cfa)
+rel_cfa = custval.scale_reliability(survey, instrument, n_boot=N_BOOT, seed=SEED, progress=False, cfa=cfa)
 cr_ave = rel_cfa[["composite_reliability", "ave"]].dropna()
 table = tables.reliability_table(
     rel_cfa, columns=["n_items", "n", "alpha", "omega_total", "composite_reliability", "ave"],

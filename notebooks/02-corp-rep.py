@@ -89,7 +89,7 @@ ia = custval.item_analysis(survey, inst)
 ia[["construct", "n", "mean", "sd", "skew", "r_drop", "alpha_if_deleted"]]
 
 # %%
-rel = custval.reliability(survey, inst, n_boot=N_BOOT, seed=SEED, progress=False)
+rel = custval.scale_reliability(survey, inst, n_boot=N_BOOT, seed=SEED, progress=False)
 rel[["n", "n_items", "alpha", "alpha_ci_low", "alpha_ci_high", "omega_total", "omega_ci_low", "omega_ci_high"]]
 
 # %% [markdown]
@@ -189,7 +189,7 @@ print("respondents per provider:", {int(k): int(v) for k, v in survey[GROUP].val
 inv_model = inst.model_syntax(multi)
 print("reference group (first in the data):", survey[GROUP].iloc[0])
 with expected_warnings(HeywoodWarning):
-    inv = custval.invariance(survey, inv_model, GROUP, estimator=ESTIMATOR, missing=MISSING)
+    inv = custval.measurement_invariance(survey, inv_model, GROUP, estimator=ESTIMATOR, missing=MISSING)
 excluded = ", ".join(f"{n} {why}" for why, n in inv.n_excluded.items()) or "none"
 print(f"rows: {inv.n_rows} in = {inv.n_used} used ({inv.missing}) + {inv.n_rows - inv.n_used} excluded ({excluded})")
 print(inv.verdict)
@@ -211,8 +211,9 @@ if scalar_failed:
     display(ranked.head(5))
     freed = (ranked.iloc[0]["parameter"],)
     with expected_warnings(HeywoodWarning):
-        partial = custval.invariance(survey, inv_model, GROUP, estimator=ESTIMATOR, missing=MISSING,
-                                     free=freed, levels=("configural", "metric", "scalar"))
+        partial = custval.measurement_invariance(survey, inv_model, GROUP, estimator=ESTIMATOR,
+                                                 missing=MISSING, free=freed,
+                                                 levels=("configural", "metric", "scalar"))
     print(partial.verdict)
     display(partial.table[["level", "delta_cfi", "delta_rmsea", "delta_srmr", "verdict"]])
 else:
@@ -227,7 +228,8 @@ if final.latent_means is not None:
 
 # %%
 with expected_warnings(HeywoodWarning, MissingDataWarning):
-    inv_lw = custval.invariance(survey, inv_model, GROUP, estimator=ESTIMATOR, missing="listwise")
+    inv_lw = custval.measurement_invariance(survey, inv_model, GROUP, estimator=ESTIMATOR,
+                                            missing="listwise")
 cmp = pd.DataFrame({
     "FIML": inv.table.set_index("level")[["delta_chisq", "p_value", "delta_cfi"]].stack(),
     "listwise": inv_lw.table.set_index("level")[["delta_chisq", "p_value", "delta_cfi"]].stack(),

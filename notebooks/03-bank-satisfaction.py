@@ -91,7 +91,7 @@ print(f"items with r_drop < {R_DROP_MIN}: {weak if weak else 'none'}; lowest: {l
 # equal loadings (tau-equivalence); omega does not, so omega ≥ alpha is the usual pattern.
 
 # %%
-rel = custval.reliability(bank, inst, n_boot=N_BOOT, seed=SEED, progress=False)
+rel = custval.scale_reliability(bank, inst, n_boot=N_BOOT, seed=SEED, progress=False)
 rel[["n_items", "alpha", "alpha_ci_low", "alpha_ci_high", "omega_total", "omega_ci_low", "omega_ci_high"]]
 
 # %% [markdown]
@@ -177,7 +177,7 @@ show_figure(plots.htmt_heatmap(ht.matrix, threshold=HTMT_STRICT), "03-bank-htmt"
 # %%
 print("reference group (first in the data):", bank[GROUP].iloc[0])
 with expected_warnings(NotPositiveDefiniteWarning):
-    inv = custval.invariance(bank, inst, GROUP, estimator=ESTIMATOR)
+    inv = custval.measurement_invariance(bank, inst, GROUP, estimator=ESTIMATOR)
 print(inv.verdict)
 inv.table[["level", "chisq_scaled", "df", "cfi_robust", "rmsea_robust", "srmr", "delta_chisq", "delta_df",
            "p_value", "delta_cfi", "delta_rmsea", "delta_srmr", "verdict"]]

@@ -97,7 +97,7 @@ bfi = custval.load_dataset("bfi")
 bfi_df, bfi_inst = bfi.data, bfi.instrument
 g_rel = golden("reliability", "bfi")
 print("reverse items, codebook:", sorted(bfi_inst.reverse_items), "| R script:", sorted(g_rel["reverse"]))
-rel = custval.reliability(bfi_df, bfi_inst, nan_policy="listwise", ci_method=None)
+rel = custval.scale_reliability(bfi_df, bfi_inst, nan_policy="listwise", ci_method=None)
 scales = list(bfi_inst.constructs)
 for col, key, call in [("alpha", "alpha", "psych::alpha()$total$raw_alpha"),
                        ("std_alpha", "std_alpha", "psych::alpha()$total$std.alpha"),

@@ -287,11 +287,11 @@ show_figure(plots_gaps.segment_profiles(seg2), "cwi_cocreation_segments")
 #
 # ## 8. Collecting real data
 #
-# `questionnaire` renders the printable form (English or Finnish) and `data_entry_template` the
+# `make_questionnaire` renders the printable form (English or Finnish) and `data_entry_template` the
 # spreadsheet whose columns `read_survey` reads back unchanged.
 
 # %%
-html_doc = custval.questionnaire(inst, "customer", lang="fi")
+html_doc = custval.make_questionnaire(inst, "customer", lang="fi")
 print(html_doc.count('<tr class="item"'), "items in the Finnish customer form")
 
 # %% [markdown]

@@ -134,7 +134,7 @@ def test_released_marker_pair_frees_the_intercept_only(exports):
 
 def test_two_form_model_is_the_invariance_model(fitted, inv):
     # by=None fits the (partial) scalar model of form_invariance: same chi-square, and the gap is
-    # minus the customers' standardized latent mean of custval.invariance (provider = reference)
+    # minus the customers' standardized latent mean of custval.measurement_invariance (provider = reference)
     res = fitted["none"]
     for c in ("CPROC", "CQUAL"):
         iv = inv[c].invariance
@@ -305,7 +305,7 @@ def _stacked(prov, cust, construct):
 
 
 def coverage(seeds, constructs=("CPROC",)) -> pd.DataFrame:
-    """Per study: scalar invariance between the forms (custval.invariance on the stacked items;
+    """Per study: scalar invariance between the forms (custval.measurement_invariance on the stacked items;
     CQUAL with the simulated non-invariant pair released), then the latent gaps and the truth."""
     rows = []
     for seed in seeds:
@@ -314,7 +314,7 @@ def coverage(seeds, constructs=("CPROC",)) -> pd.DataFrame:
         for c in constructs:
             stack, model = _stacked(prov, cust, c)
             free = ("CQUAL_2 ~ 1", "CQUAL =~ CQUAL_2") if c == "CQUAL" else ()
-            iv = custval.invariance(stack, model, "form", levels=("configural", "metric", "scalar"), free=free)
+            iv = custval.measurement_invariance(stack, model, "form", levels=("configural", "metric", "scalar"), free=free)
             if iv.highest not in ("scalar", "strict"):
                 continue
             with warnings.catch_warnings():

@@ -27,7 +27,7 @@ from custval import CodebookError, DataValidationError, Instrument, load_instrum
 from custval.exceptions import ItemKeyingWarning, SpecificationError
 from custval.ingest import validate_frame
 from custval.items import item_analysis
-from custval.questionnaire import data_entry_template, questionnaire
+from custval.questionnaire import data_entry_template, make_questionnaire
 from custval.scoring import key_codes
 from custval.screening import screen
 
@@ -316,7 +316,7 @@ def test_floor_ceiling_and_screening_use_the_items_own_scale(tmp_path, privacy):
 
 
 def test_questionnaire_and_template_follow_each_items_scale(tmp_path, privacy):
-    doc = questionnaire(privacy, None)
+    doc = make_questionnaire(privacy, None)
     rows = re.findall(r'<tr class="item" data-item="([^"]+)">(.*?)</tr>', doc)
     boxes = {iid: body.count('class="box"') for iid, body in rows}
     for iid in privacy.items:

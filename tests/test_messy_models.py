@@ -27,7 +27,7 @@ from custval.exceptions import (
     NotPositiveDefiniteError,
     ReverseKeyWarning,
 )
-from custval.reliability import reliability
+from custval.reliability import scale_reliability
 from custval.validity import ave, composite_reliability, htmt, measurement_table
 
 HS_MODEL = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
@@ -155,7 +155,7 @@ def test_reliability_with_a_cfa_of_unkeyed_items_warns(bfi):
     good = _quiet(CFA(inst).fit, df)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        table = reliability(df, sub, cfa=bad, ci_method=None)
+        table = scale_reliability(df, sub, cfa=bad, ci_method=None)
     msgs = [str(w.message) for w in caught if w.category is ReverseKeyWarning]
     assert any(m.startswith("reliability: item(s) A1, C4, C5, E1, E2, O2, O5 are keyed differently") for m in msgs)
     assert np.isnan(table.loc[["A", "C", "E", "O"], "composite_reliability"]).all()
@@ -164,7 +164,7 @@ def test_reliability_with_a_cfa_of_unkeyed_items_warns(bfi):
     assert table.at["C", "alpha"] > 0.7
     with warnings.catch_warnings():
         warnings.simplefilter("error", ReverseKeyWarning)
-        table = reliability(df, sub, cfa=good, ci_method=None)
+        table = scale_reliability(df, sub, cfa=good, ci_method=None)
     assert table.at["C", "composite_reliability"] == pytest.approx(_cr(good, "C"), rel=1e-12)
 
 
@@ -188,15 +188,15 @@ def test_measurement_table_keys_the_data_as_the_fit(bfi):
 
 def test_invariance_and_pls_with_the_instrument(bfi):
     from custval import PLS
-    from custval.invariance import invariance
+    from custval.invariance import measurement_invariance
 
     df, inst = bfi
     keyed = inst.keyed(df)
     model = inst.model_syntax(["C", "E"])
     small = custval.Instrument.from_dict({"C": list(inst.constructs["C"]), "E": list(inst.constructs["E"])},
                                          scale=(1, 6), reverse=["C4", "C5", "E1", "E2"], name="bfi_ce")
-    a = _quiet(invariance, df, small, "gender", levels=("configural", "metric"))
-    b = _quiet(invariance, keyed, model, "gender", levels=("configural", "metric"))
+    a = _quiet(measurement_invariance, df, small, "gender", levels=("configural", "metric"))
+    b = _quiet(measurement_invariance, keyed, model, "gender", levels=("configural", "metric"))
     np.testing.assert_allclose(a.table["chisq"], b.table["chisq"], rtol=1e-10)
     assert "reverse-keyed from instrument 'bfi_ce'" in a.convention
     p1 = _quiet(PLS(small, paths="C ~ E", missing="listwise").fit, df)
@@ -340,11 +340,11 @@ def test_cr_given_the_instrument_checks_the_fit_keys(bfi):
 
 
 def test_invariance_on_keyed_answers_without_record_warns(bfi, tmp_path):
-    from custval.invariance import invariance
+    from custval.invariance import measurement_invariance
 
     df, inst = bfi
     path = tmp_path / "bfi_keyed_by_hand.csv"
     inst.keyed(df).to_csv(path, index=False)  # keyed elsewhere, saved: the record is gone
     back = custval.read_survey(path, inst, id_column="id")
     with pytest.warns(ReverseKeyWarning, match=r"declared reverse-keyed by instrument 'bfi'.*keyed twice"):
-        _quiet(invariance, back, inst, "gender", levels=("configural",))
+        _quiet(measurement_invariance, back, inst, "gender", levels=("configural",))

@@ -20,7 +20,7 @@ from custval import exceptions as ex
 from custval.codebook import load_instrument
 from custval.ingest import read_survey
 from custval.items import item_analysis
-from custval.reliability import cronbach_alpha, omega, reliability
+from custval.reliability import cronbach_alpha, omega, scale_reliability
 
 # numpy must not leak overflow / invalid-value warnings from these inputs
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
@@ -153,7 +153,7 @@ def test_item_analysis_alpha_if_deleted_for_every_item(pilot, golden, case, data
 def test_reliability_table_with_constant_item(pilot, golden):
     inst, items, frames = pilot
     with pytest.warns(ex.ConstantItemWarning, match="construct SAT: constant item") as rec:
-        table = reliability(frames["data"], inst, n_boot=200)
+        table = scale_reliability(frames["data"], inst, n_boot=200)
     row = table.loc["SAT"]
     np.testing.assert_allclose(row["alpha"], golden["complete"]["alpha"], rtol=TOL)
     assert row["alpha_ci_low"] < row["alpha"] < row["alpha_ci_high"]
@@ -169,7 +169,7 @@ def test_every_item_constant_is_an_error_naming_them(tmp_path):
     with pytest.raises(ex.ConstantItemError, match=r"every item is constant.*sat1 \(every valid answer = 3\)"):
         cronbach_alpha(df[list(inst.constructs["SAT"])])
     with pytest.warns(ex.ConstantItemWarning, match="no variance"):
-        table = reliability(df, inst)
+        table = scale_reliability(df, inst)
     assert np.isnan(table.loc["SAT", "alpha"]) and "every item constant" in table.loc["SAT", "note"]
 
 
@@ -190,7 +190,7 @@ def test_fewer_respondents_than_items_gives_alpha_and_reasons(tmp_path):
     df = _read(_export(tmp_path, pd.DataFrame(x, columns=items)), inst, id_column="ResponseId")
     with warnings.catch_warnings(record=True) as rec:
         warnings.simplefilter("always")
-        table = reliability(df, inst)  # default settings: 1000 bootstrap resamples
+        table = scale_reliability(df, inst)  # default settings: 1000 bootstrap resamples
     row = table.loc["SAT"]
     c = np.cov(x, rowvar=False)
     np.testing.assert_allclose(row["alpha"], 5 / 4 * (1 - np.trace(c) / c.sum()), rtol=1e-12)
@@ -204,7 +204,7 @@ def test_fewer_respondents_than_items_gives_alpha_and_reasons(tmp_path):
     x6 = _likert(np.random.default_rng(4), 6, 5, loading=0.8)  # R regular (rank 5)
     df6 = _read(_export(tmp_path, pd.DataFrame(x6, columns=items), "six.csv"), inst)
     with pytest.warns(ex.BootstrapWarning, match=r"omega: \d+ of 1000 bootstrap resamples are undefined"):
-        t6 = reliability(df6, inst)
+        t6 = scale_reliability(df6, inst)
     r6 = t6.loc["SAT"]
     assert np.isfinite(r6["omega_total"]) and np.isnan(r6["omega_ci_low"]) and np.isnan(r6["omega_ci_high"])
     assert "confidence interval is undefined" in r6["note"]
@@ -213,9 +213,9 @@ def test_fewer_respondents_than_items_gives_alpha_and_reasons(tmp_path):
 
 # --------------------------------------------------------------------------- small samples, bootstrap
 def test_small_samples_never_raise_raw_errors():
-    """300 simulated pilots (n 8-19, 4 items) made omega()/reliability() raise LinAlgError in
+    """300 simulated pilots (n 8-19, 4 items) made omega()/scale_reliability() raise LinAlgError in
     ~40% of cases (singular bootstrap resamples); a sample of them must now all run."""
-    class Inst:  # the Instrument attributes reliability() uses
+    class Inst:  # the Instrument attributes scale_reliability() uses
         constructs = {"S": ("q1", "q2", "q3", "q4")}
         reverse_items = frozenset()
 
@@ -234,7 +234,7 @@ def test_small_samples_never_raise_raw_errors():
                     om = omega(df, nan_policy=policy, n_boot=200)
                 except (ex.InsufficientDataError, ex.ConstantItemError, ex.SingularMatrixError):
                     om = None  # a documented custval error for an undefined point estimate
-                table = reliability(df, Inst(), nan_policy=policy, n_boot=200)
+                table = scale_reliability(df, Inst(), nan_policy=policy, n_boot=200)
             if om is not None:
                 nan_boot = int(np.isnan(om.boot["omega_total"]).sum())
                 assert om.n_boot_failed == nan_boot
@@ -301,7 +301,7 @@ def test_ci_none_means_no_interval():
         def keyed(self, d):
             return d.copy()
 
-    t = reliability(x, Inst(), ci=None)
+    t = scale_reliability(x, Inst(), ci=None)
     assert t[["alpha_ci_low", "omega_ci_low"]].isna().all().all() and t["note"].eq("").all()
     with pytest.raises(ex.SpecificationError, match="confidence level"):
         omega(x, ci="95%")
@@ -340,7 +340,7 @@ def test_huge_values_are_a_data_error_naming_column_rows_values(bad):
             return d.copy()
 
     with pytest.raises(ex.DataValidationError, match="R_1007"):
-        reliability(df, Inst())
+        scale_reliability(df, Inst())
     # the dimensionality functions and the EFA share the correlation input: the same error
     import custval
 
@@ -389,7 +389,7 @@ def test_constant_item_with_a_skipped_answer_is_still_constant(tmp_path, golden)
             res = cronbach_alpha(df[items], nan_policy=policy)
         assert np.isnan(res.std_alpha) and np.isfinite(res.estimate)
     with pytest.warns(ex.ConstantItemWarning, match="sat3"):
-        table = reliability(df, inst, nan_policy="pairwise", n_boot=100)
+        table = scale_reliability(df, inst, nan_policy="pairwise", n_boot=100)
     assert np.isnan(table.loc["SAT", "omega_total"]) and "sat3" in table.loc["SAT", "note"]
 
 
@@ -415,8 +415,8 @@ def test_a_frame_keyed_by_the_caller_is_not_keyed_again():
     assert set(keyed.attrs["custval_keyed"]["items"]) == set(inst.reverse_items)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ex.CustvalWarning)
-        a = reliability(df, inst, ci_method=None)
-        b = reliability(keyed, inst, ci_method=None)
+        a = scale_reliability(df, inst, ci_method=None)
+        b = scale_reliability(keyed, inst, ci_method=None)
         ia = item_analysis(df, inst)
         ib = item_analysis(keyed, inst)
     cols = ["alpha", "std_alpha", "omega_total"]

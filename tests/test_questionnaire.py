@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from custval import load_instrument, read_survey
 from custval.exceptions import SpecificationError
-from custval.questionnaire import META_COLUMNS, data_entry_template, questionnaire
+from custval.questionnaire import META_COLUMNS, data_entry_template, make_questionnaire
 from custval.simulate import case_study
 
 CWI = load_instrument("cwi")
@@ -22,7 +22,7 @@ CWI = load_instrument("cwi")
 @pytest.mark.parametrize("lang", ["en", "fi"])
 def test_questionnaire_has_every_item_and_option(form, lang, tmp_path):
     sub = CWI.form(form)
-    doc = questionnaire(CWI, form, lang=lang, path=tmp_path / "q.html")
+    doc = make_questionnaire(CWI, form, lang=lang, path=tmp_path / "q.html")
     assert (tmp_path / "q.html").read_text(encoding="utf-8") == doc
     assert doc.count('<tr class="item"') == len(sub.items)
     for iid in sub.items:
@@ -39,7 +39,7 @@ def test_questionnaire_has_every_item_and_option(form, lang, tmp_path):
 
 def test_questionnaire_bad_language():
     with pytest.raises(SpecificationError, match="sv"):
-        questionnaire(CWI, "provider", lang="sv")
+        make_questionnaire(CWI, "provider", lang="sv")
 
 
 @pytest.mark.parametrize("form", ["provider", "customer"])

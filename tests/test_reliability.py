@@ -12,7 +12,7 @@ from conftest import load_golden
 
 from custval import exceptions as ex
 from custval._paths import RAW_DATA_DIR
-from custval.reliability import cronbach_alpha, guttman_lambda6, reliability, split_half
+from custval.reliability import cronbach_alpha, guttman_lambda6, scale_reliability, split_half
 
 RTOL = 1e-10
 
@@ -273,7 +273,7 @@ from _relhelp import StubInstrument, bfi_instrument  # noqa: E402
 @pytest.mark.parametrize("policy", ["listwise", "pairwise"])
 def test_reliability_table_matches_psych(policy):
     g = load_golden("reliability", "bfi")
-    table = reliability(bfi(keyed=False), bfi_instrument(), nan_policy=policy, ci_method="feldt")
+    table = scale_reliability(bfi(keyed=False), bfi_instrument(), nan_policy=policy, ci_method="feldt")
     assert list(table.index) == list(BFI_SCALES)
     for s in BFI_SCALES:
         ref, ro = g[policy][s], g[f"omega1_{policy}"][s]
@@ -290,8 +290,8 @@ def test_reliability_table_matches_psych(policy):
 
 def test_reliability_bootstrap_all_constructs_reproducible():
     inst = bfi_instrument()
-    a = reliability(bfi(keyed=False), inst, n_boot=300, seed=2)
-    b = reliability(bfi(keyed=False), inst, n_boot=300, seed=2)
+    a = scale_reliability(bfi(keyed=False), inst, n_boot=300, seed=2)
+    b = scale_reliability(bfi(keyed=False), inst, n_boot=300, seed=2)
     pd.testing.assert_frame_equal(a, b)
     assert ((a["alpha_ci_low"] < a["alpha"]) & (a["alpha"] < a["alpha_ci_high"])).all()
     assert ((a["omega_ci_low"] < a["omega_total"]) & (a["omega_total"] < a["omega_ci_high"])).all()
@@ -302,7 +302,7 @@ def test_reliability_bootstrap_all_constructs_reproducible():
 
 
 def test_reliability_bca_pairwise_runs():
-    t = reliability(bfi(keyed=False), bfi_instrument(), nan_policy="pairwise", ci_method="bca", n_boot=200)
+    t = scale_reliability(bfi(keyed=False), bfi_instrument(), nan_policy="pairwise", ci_method="bca", n_boot=200)
     assert ((t["alpha_ci_low"] < t["alpha"]) & (t["alpha"] < t["alpha_ci_high"])).all()
 
 
@@ -310,7 +310,7 @@ def test_reliability_mobi_single_and_two_item_constructs():
     blocks = {**MOBI_BLOCKS, "CUSCO": ["CUSCO"]}
     inst = StubInstrument(blocks, (), (1, 10))
     with pytest.warns(ex.FewItemsWarning) as rec:
-        t = reliability(mobi(), inst, ci_method=None)
+        t = scale_reliability(mobi(), inst, ci_method=None)
     msgs = " ".join(str(w.message) for w in rec)
     assert "CUSCO" in msgs and "PERV" in msgs
     assert np.isnan(t.loc["CUSCO", "alpha"]) and "single item" in t.loc["CUSCO", "note"]
@@ -321,7 +321,7 @@ def test_reliability_mobi_single_and_two_item_constructs():
 
 def test_reliability_keys_apply_to_every_coefficient():
     raw = bfi(keyed=False)
-    t = reliability(raw, StubInstrument({"C": BFI_SCALES["C"]}, ["C4", "C5"]), ci_method=None)
+    t = scale_reliability(raw, StubInstrument({"C": BFI_SCALES["C"]}, ["C4", "C5"]), ci_method=None)
     a = cronbach_alpha(bfi()[BFI_SCALES["C"]], ci_method=None)
     o = omega(bfi()[BFI_SCALES["C"]], ci_method=None)
     np.testing.assert_allclose(t.loc["C", ["alpha", "std_alpha", "lambda6", "omega_total"]].to_numpy(float),
@@ -363,7 +363,7 @@ def test_alpha_ci_coverage(lam, method):
 def test_reliability_with_shipped_bfi_codebook():
     codebook = pytest.importorskip("custval.codebook")
     g = load_golden("reliability", "bfi")
-    t = reliability(bfi(keyed=False), codebook.load_instrument("bfi"), ci_method="duhachek")
+    t = scale_reliability(bfi(keyed=False), codebook.load_instrument("bfi"), ci_method="duhachek")
     for s in BFI_SCALES:
         np.testing.assert_allclose(t.loc[s, "alpha"], g["listwise"][s]["alpha"], rtol=RTOL)
         np.testing.assert_allclose([t.loc[s, "alpha_ci_low"], t.loc[s, "alpha_ci_high"]],
@@ -371,11 +371,12 @@ def test_reliability_with_shipped_bfi_codebook():
                                    rtol=RTOL)
 
 
-def test_package_attribute_reliability_is_callable():
+def test_package_attribute_scale_reliability_is_callable():
     import custval
-    import custval.reliability  # binds the package attribute to the module
+    import custval.reliability  # the module stays a module; the function has its own name
 
-    t = custval.reliability(bfi(keyed=False), bfi_instrument(), ci_method=None)
+    assert custval.scale_reliability is custval.reliability.scale_reliability
+    t = custval.scale_reliability(bfi(keyed=False), bfi_instrument(), ci_method=None)
     assert list(t.index) == list(BFI_SCALES)
 
 
@@ -391,7 +392,7 @@ def test_reliability_takes_cr_and_ave_from_a_fitted_cfa():
         scale=(-10, 20),
     )
     fit = CFA(gold["model"]).fit(hs)
-    rel = reliability(hs, inst, ci_method=None, cfa=fit)
+    rel = scale_reliability(hs, inst, ci_method=None, cfa=fit)
     np.testing.assert_allclose(rel["composite_reliability"], pd.Series(gold["polished"]["cr_obs"])[rel.index], rtol=1e-6)
     np.testing.assert_allclose(rel["ave"], pd.Series(gold["polished"]["ave_obs"])[rel.index], rtol=1e-6)
     assert rel["alpha"].notna().all()
