@@ -356,8 +356,8 @@ def seminr_reference(case, *, bootstrap=False):
     for key, value in ref.items():
         if isinstance(value, dict) and "rows" in value and "values" in value:
             cols = value["cols"] if isinstance(value["cols"], list) else [value["cols"]]
-            ref[key] = pd.DataFrame(np.reshape(value["values"], (len(value["rows"]), len(cols))),
-                                    index=value["rows"], columns=cols)
+            values = np.array(value["values"], dtype=float).reshape(len(value["rows"]), len(cols))
+            ref[key] = pd.DataFrame(values, index=value["rows"], columns=cols)
     if "indices" in ref:
         ref["indices"] = np.asarray(ref["indices"], dtype=np.int64) - 1
     return ref
