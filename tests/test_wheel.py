@@ -157,3 +157,22 @@ def test_an_unchecked_scipy_uses_the_public_minimize_with_the_same_solution(vers
     assert public.converged_ and fast.converged_
     assert public.optimizer_fallback_ == fast.optimizer_fallback_
     np.testing.assert_allclose(public_ml.psi, fast_ml.psi, rtol=0, atol=1e-10)
+
+
+# --------------------------------------------------------------------------- the project's folders
+def test_project_root_is_the_checkout_or_else_the_working_directory(tmp_path, monkeypatch):
+    """An installed wheel has no checkout around it: reports and data/processed then go to the
+    working directory, never into site-packages."""
+    from custval import _paths
+
+    monkeypatch.delenv("CUSTVAL_PROJECT_ROOT", raising=False)
+    assert _paths.project_root() == ROOT  # this checkout (it has pyproject.toml)
+    site = tmp_path / "venv" / "lib" / "python3.11" / "site-packages"
+    (site / "custval").mkdir(parents=True)
+    project = tmp_path / "my survey project"
+    project.mkdir()
+    monkeypatch.setattr(_paths, "PACKAGE_DIR", site / "custval")
+    monkeypatch.chdir(project)
+    assert _paths.project_root() == project.resolve()
+    monkeypatch.setenv("CUSTVAL_PROJECT_ROOT", str(tmp_path))
+    assert _paths.project_root() == tmp_path.resolve()
