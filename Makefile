@@ -14,7 +14,7 @@ BLAS_KERNELS ?= Sandybridge Prescott
 # nbval compares the committed outputs under another kernel than the one that wrote them.
 NOTEBOOK_BLAS_KERNEL ?= Sandybridge
 
-.PHONY: venv reproduce processed notebooks test test-kernels lint bench lab golden clean
+.PHONY: venv reproduce processed notebooks test test-kernels wheel-test lint bench lab golden clean
 
 venv: $(STAMP)
 
@@ -41,6 +41,7 @@ test: venv
 	$(BIN)/ruff check custval tests benchmarks
 	$(BIN)/python -m pytest -q -n $(JOBS) tests custval
 	$(MAKE) --no-print-directory test-kernels
+	$(MAKE) --no-print-directory wheel-test
 	@if [ -n "$(NOTEBOOKS)" ]; then OPENBLAS_CORETYPE=$(NOTEBOOK_BLAS_KERNEL) $(BIN)/python -m pytest -q -n $(JOBS) --dist loadfile -o addopts="-p no:cacheprovider" --nbval --nbval-sanitize-with notebooks/nbval_sanitize.cfg $(NOTEBOOKS); fi
 
 test-kernels: venv
@@ -48,6 +49,20 @@ test-kernels: venv
 	  echo "== numerical tests under OPENBLAS_CORETYPE=$$k"; \
 	  OPENBLAS_CORETYPE=$$k $(BIN)/python -m pytest -q -n $(JOBS) $(NUMERICAL_TESTS) || exit 1; \
 	done
+
+## The wheel as a user gets it: built, installed with the locked dependencies into a fresh virtual
+## environment in a temporary folder, and smoke-tested from an empty folder (the checkout is not importable).
+WHEEL_LOCK ?= requirements.lock
+wheel-test: venv
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && set -e && \
+	$(BIN)/python -m pip wheel --quiet --disable-pip-version-check --no-deps --no-build-isolation . -w "$$tmp/dist" && \
+	echo "== wheel: $$(cd "$$tmp/dist" && ls custval-*.whl) ($$(du -k "$$tmp"/dist/custval-*.whl | cut -f1) kB)" && \
+	$(BIN)/python -m venv "$$tmp/venv" && \
+	"$$tmp/venv/bin/python" -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r $(WHEEL_LOCK) && \
+	"$$tmp/venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps "$$tmp"/dist/custval-*.whl && \
+	"$$tmp/venv/bin/python" -m pip check --disable-pip-version-check && \
+	mkdir "$$tmp/empty" && cd "$$tmp/empty" && \
+	env -u CUSTVAL_PROJECT_ROOT "$$tmp/venv/bin/python" -I - < "$(CURDIR)/tests/wheel_smoke.py"
 
 lint: venv
 	$(BIN)/ruff check custval tests benchmarks

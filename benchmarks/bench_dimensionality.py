@@ -75,7 +75,7 @@ def factor_analyzer_loop(df: pd.DataFrame, n_iter: int = N_ITER, seed: int = 0):
 
 R_CODE = r"""
 suppressPackageStartupMessages(library(psych)); options(mc.cores = {cores})
-x <- read.csv("data/raw/bfi/bfi.csv")[, 2:26]
+x <- read.csv("custval/_data/bfi/bfi.csv")[, 2:26]
 set.seed(1)
 st <- system.time(v <- suppressMessages(fa.parallel(x, n.iter = {niter}, plot = FALSE)))
 cat(jsonlite::toJSON(list(sec = st[["elapsed"]],

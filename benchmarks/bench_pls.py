@@ -33,7 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _common import Bench, have_r, run_r, time_median
 
 from custval._paths import RAW_DATA_DIR
-from custval.pls import PLS, seminr_reference
+from custval.pls import PLS
+from tests._seminr import seminr_reference
 
 N_BOOT = 500
 
@@ -45,7 +46,7 @@ for (f in sort(list.files(file.path("{src}", "R"), pattern = "[.]R$", full.names
        envir = seminr)
 }}
 attach(seminr, name = "seminr_src", warn.conflicts = FALSE)
-mobi <- read.csv(file.path("data", "raw", "mobi", "mobi.csv"))
+mobi <- read.csv(file.path("custval", "_data", "mobi", "mobi.csv"))
 blocks <- list(Image = multi_items("IMAG", 1:5), Expectation = multi_items("CUEX", 1:3),
                Quality = multi_items("PERQ", 1:7), Value = multi_items("PERV", 1:2),
                Satisfaction = multi_items("CUSA", 1:3), Complaints = "CUSCO",

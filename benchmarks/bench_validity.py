@@ -55,7 +55,7 @@ def bench_htmt(bench: Bench) -> None:
         return
     code = f"""
 suppressPackageStartupMessages({{library(semTools); library(boot); library(jsonlite)}})
-mobi <- read.csv("data/raw/mobi/mobi.csv")
+mobi <- read.csv("custval/_data/mobi/mobi.csv")
 model <- "{ECSI}"
 stat <- function(d, i) {{ h <- htmt(model, data = d[i, ], htmt2 = FALSE); h[upper.tri(h)] }}
 set.seed(1)
@@ -94,7 +94,7 @@ def bench_invariance(bench: Bench) -> None:
         return
     code = f"""
 suppressPackageStartupMessages({{library(lavaan); library(jsonlite)}})
-hs <- read.csv("data/raw/holzinger_swineford1939/holzinger_swineford1939.csv")
+hs <- read.csv("custval/_data/holzinger_swineford1939/holzinger_swineford1939.csv")
 model <- "{HS}"
 run <- function() {{
   eq <- list("", "loadings", c("loadings", "intercepts"), c("loadings", "intercepts", "residuals"))

@@ -27,6 +27,7 @@ below psych's and the solution is the same on every CPU.
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -259,8 +260,9 @@ def _lbfgsb(fn, gr, start, upper, s, nf):
     """R's ``optim(start, fn, gr, method = "L-BFGS-B", lower = .005, upper, parscale = .01)``, made robust.
 
     1. psych's run: L-BFGS-B with psych's scaling and tolerances (the fast
-       ``setulb`` loop, or ``scipy.optimize.minimize`` if scipy's private
-       routine is unavailable), which reproduces psych's solution.
+       ``setulb`` loop on the scipy versions it was checked against,
+       ``SETULB_VERIFIED_SCIPY``; the public ``scipy.optimize.minimize``
+       otherwise), which reproduces psych's solution.
     2. If that run stops in any other way than a clean convergence (a line
        search failure, the iteration limit, an unknown task code), it is
        restarted with the public ``scipy.optimize.minimize`` from the best
@@ -279,7 +281,7 @@ def _lbfgsb(fn, gr, start, upper, s, nf):
     z0 = np.clip(np.asarray(start, float) / ps, lo, hi)
     best = _Best(fun)
     out = _setulb_loop(best, z0, lo, hi)
-    if out is None:  # pragma: no cover - scipy's private API changed
+    if out is None:  # a scipy version the fast loop was not checked against, or its private API changed
         r = optimize.minimize(best, z0, jac=True, method="L-BFGS-B", bounds=[(lo, hi)] * p,
                               options=_PSYCH_OPTIONS)
         out = (r.x, _Result(int(r.nit), bool(r.success), str(r.message)))
@@ -368,6 +370,26 @@ def _polish(fg, x0, lo, hi, *, restarts: int = 4):
     return best.x, bool(pg <= KKT_TOL), float(pg), nit
 
 
+#: scipy releases (major, minor) whose private ``scipy.optimize._lbfgsb.setulb`` the fast loop
+#: below was checked against: on these it takes the same iterates as the public
+#: ``scipy.optimize.minimize(method="L-BFGS-B")`` (tests/test_efa_robust.py).  Any other scipy
+#: version uses the public ``minimize`` (same solution, slower parallel analysis).
+SETULB_VERIFIED_SCIPY = frozenset({(1, 16), (1, 17)})
+
+
+def _scipy_version() -> tuple[int, int] | None:
+    """``(major, minor)`` of the installed scipy, or ``None`` if its version string is unusual."""
+    import scipy
+
+    match = re.match(r"(\d+)\.(\d+)", getattr(scipy, "__version__", ""))
+    return None if match is None else (int(match[1]), int(match[2]))
+
+
+def _setulb_verified() -> bool:
+    """Whether the fast ``setulb`` loop may be used with the installed scipy."""
+    return _scipy_version() in SETULB_VERIFIED_SCIPY
+
+
 class _Result:
     def __init__(self, nit, success, message):
         self.nit, self.success, self.message = nit, success, message
@@ -380,11 +402,14 @@ def _setulb_loop(fg, x0, lo, hi, *, m=5, factr=1e7, maxiter=100, maxls=20):
     Parallel analysis fits hundreds of small minres models, where scipy's
     wrapper (ScalarFunction, bounds conversion) costs more than the fit.
     Same Fortran/C routine, same arguments, same iterates; returns ``None``
-    (caller falls back to ``optimize.minimize``) if scipy's private routine
-    is unavailable or has another signature.  Only task code 4 (CONVERGENCE)
+    (caller falls back to ``optimize.minimize``) if the installed scipy is not
+    one of ``SETULB_VERIFIED_SCIPY``, or if scipy's private routine is
+    unavailable or has another signature.  Only task code 4 (CONVERGENCE)
     counts as success; any other stop, including a code this loop does not
     know, is reported as unsuccessful so that the caller falls back.
     """
+    if not _setulb_verified():
+        return None
     try:
         from scipy.optimize import _lbfgsb
     except ImportError:  # pragma: no cover

@@ -382,9 +382,9 @@ class CFA:
     The Holzinger & Swineford (1939) three-factor model of the lavaan tutorial:
 
     >>> import pandas as pd
-    >>> from custval._paths import RAW_DATA_DIR
+    >>> from custval import load_dataset
     >>> from custval.cfa import CFA
-    >>> hs = pd.read_csv(RAW_DATA_DIR / "holzinger_swineford1939" / "holzinger_swineford1939.csv")
+    >>> hs = load_dataset("holzinger_swineford1939").data
     >>> model = '''
     ...   visual  =~ x1 + x2 + x3
     ...   textual =~ x4 + x5 + x6
@@ -983,9 +983,9 @@ class CFA:
         Examples
         --------
         >>> import pandas as pd
-        >>> from custval._paths import RAW_DATA_DIR
+        >>> from custval import load_dataset
         >>> from custval.cfa import CFA
-        >>> hs = pd.read_csv(RAW_DATA_DIR / "holzinger_swineford1939" / "holzinger_swineford1939.csv")
+        >>> hs = load_dataset("holzinger_swineford1939").data
         >>> fit = CFA("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6; speed =~ x7 + x8 + x9").fit(hs)
         >>> mi = fit.modification_indices(sort=True)
         >>> print(mi.iloc[0][["lhs", "op", "rhs", "mi", "sepc_all"]].to_string())
@@ -1032,9 +1032,9 @@ class CFA:
         Examples
         --------
         >>> import pandas as pd
-        >>> from custval._paths import RAW_DATA_DIR
+        >>> from custval import load_dataset
         >>> from custval.cfa import CFA
-        >>> hs = pd.read_csv(RAW_DATA_DIR / "holzinger_swineford1939" / "holzinger_swineford1939.csv")
+        >>> hs = load_dataset("holzinger_swineford1939").data
         >>> fit = CFA("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6; speed =~ x7 + x8 + x9").fit(hs)
         >>> print(fit.standardized_solution().loc[0, ["lhs", "op", "rhs", "estimate", "se"]].to_string())
         lhs            visual
@@ -1094,9 +1094,9 @@ class CFA:
         Examples
         --------
         >>> import pandas as pd
-        >>> from custval._paths import RAW_DATA_DIR
+        >>> from custval import load_dataset
         >>> from custval.cfa import CFA
-        >>> hs = pd.read_csv(RAW_DATA_DIR / "holzinger_swineford1939" / "holzinger_swineford1939.csv")
+        >>> hs = load_dataset("holzinger_swineford1939").data
         >>> fit = CFA("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6; speed =~ x7 + x8 + x9").fit(hs)
         >>> res = fit.residuals("cor.bentler", z=True)
         >>> print(round(res["cov"].loc["x7", "x8"], 3), round(res["cov_z"].loc["x7", "x8"], 3))

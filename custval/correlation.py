@@ -211,8 +211,8 @@ def polychoric(data, *, correct: float = 0.5, nan_policy: str = "pairwise") -> P
     Examples
     --------
     >>> import pandas as pd, custval
-    >>> from custval._paths import RAW_DATA_DIR
-    >>> bfi = pd.read_csv(RAW_DATA_DIR / "bfi" / "bfi.csv")
+    >>> from custval import load_dataset
+    >>> bfi = load_dataset("bfi").data
     >>> res = custval.polychoric(bfi[["A1", "A2", "A3"]].dropna())
     >>> print(res.rho.round(3))
            A1     A2     A3

@@ -1,9 +1,12 @@
 """The real survey datasets shipped with custval, read exactly as they are on disk.
 
-Every dataset lives in ``data/raw/<name>/<name>.csv`` next to a ``README.md`` (origin, APA
-citation, licence, coding notes and a ``SHA-256: `<hex>``` line) and a ``PROVENANCE.md``
-(where exactly the file came from).  :func:`load_dataset` checks the file's SHA-256 against
-the README before reading it, so an analysis can only run on the documented bytes.
+Every dataset ships inside the package, in ``custval/_data/<name>/<name>.csv`` next to a
+``README.md`` (origin, APA citation, licence, coding notes and a ``SHA-256: `<hex>``` line)
+and a ``PROVENANCE.md`` (where exactly the file came from); an installed wheel has the same
+files as the source checkout, whose raw inputs they are.  :func:`load_dataset` checks the
+file's SHA-256 against the README before reading it, so an analysis can only run on the
+documented bytes; ``load_dataset(name).path`` is the file on disk (to pass to
+:func:`custval.read_survey`, say).
 
 Reading rules (the same for every dataset):
 
@@ -14,7 +17,7 @@ Reading rules (the same for every dataset):
   dtype), and declared missing codes such as corp_rep's ``-99`` stay in the data.  Use
   :func:`custval.read_survey` (or the files in ``data/processed``, written by
   :func:`build_processed`) to apply an instrument's missing codes and checks.
-* Nothing is ever written to ``data/raw``.
+* Nothing is ever written to the shipped dataset folders.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from ._paths import RAW_DATA_DIR
+from ._paths import DATASETS_DIR
 from ._results import ResultMixin
 from .exceptions import DatasetIntegrityError, DatasetNotFoundError
 
@@ -255,7 +258,7 @@ def _info(name: str) -> DatasetInfo:
 
 
 def _dataset_dir(info: DatasetInfo) -> Path:
-    return RAW_DATA_DIR / info.name
+    return DATASETS_DIR / info.name
 
 
 def _readme_text(info: DatasetInfo) -> tuple[Path, str]:
@@ -271,7 +274,7 @@ def _readme_text(info: DatasetInfo) -> tuple[Path, str]:
 
 
 def expected_sha256(name: str) -> str:
-    """The SHA-256 that ``data/raw/<name>/README.md`` records for the dataset's CSV.
+    """The SHA-256 that the dataset's ``README.md`` records for its CSV.
 
     The README must hold exactly one line ``SHA-256: `<64 lower-case hex digits>```.
 
@@ -322,7 +325,8 @@ def _read_verified(info: DatasetInfo) -> tuple[Path, bytes, str]:
         raise DatasetIntegrityError(
             f"dataset {info.name!r}: SHA-256 of {path} does not match its README: "
             f"expected {expected}, actual {actual}. The file was changed or replaced; "
-            "restore it from version control (data/raw is read-only).",
+            "reinstall custval or restore the file from version control (the shipped "
+            "datasets are read-only).",
             path=path, expected=expected, actual=actual,
         )
     return path, raw, actual
@@ -337,7 +341,7 @@ def list_datasets() -> pd.DataFrame:
     pandas.DataFrame
         Index ``name``; columns ``description``, ``n_rows``, ``n_columns``, ``instrument``
         (codebook name or ``None``), ``id_column`` (or ``None``), ``licence``, ``citation``,
-        ``file``.
+        ``file`` (the CSV's absolute path inside the installed package).
         The names are ``list_datasets().index``.
 
     Examples
@@ -360,7 +364,7 @@ def list_datasets() -> pd.DataFrame:
             "id_column": info.id_column,
             "licence": info.licence,
             "citation": info.citation,
-            "file": str(Path("data") / "raw" / info.name / info.file),
+            "file": str(_dataset_dir(info) / info.file),
         }
         for info in sorted(_REGISTRY.values(), key=lambda i: i.name)
     ]
@@ -374,9 +378,9 @@ def list_datasets() -> pd.DataFrame:
 def load_dataset(name: str, *, with_instrument: bool = True) -> Dataset:
     """Load a shipped dataset, verified against the SHA-256 in its README.
 
-    The file ``data/raw/<name>/<name>.csv`` is read once; its bytes are hashed and compared
-    with the ``SHA-256: `<hex>``` line of ``data/raw/<name>/README.md`` before they are
-    parsed with ``pandas.read_csv(keep_default_na=False, na_values=[""])``.  Nothing is
+    The file ``<name>/<name>.csv`` of the package's dataset folder is read once; its bytes
+    are hashed and compared with the ``SHA-256: `<hex>``` line of the README beside it before
+    they are parsed with ``pandas.read_csv(keep_default_na=False, na_values=[""])``.  Nothing is
     coerced, recoded or dropped: declared missing codes (corp_rep's ``-99``) stay in
     ``data``; apply them with :func:`custval.read_survey` or use ``data/processed``.
 
@@ -441,7 +445,7 @@ def load_dataset(name: str, *, with_instrument: bool = True) -> Dataset:
 
 
 def build_processed() -> list:
-    """Rebuild ``data/processed`` from ``data/raw`` for every dataset with an instrument.
+    """Rebuild ``data/processed`` from the shipped datasets that have an instrument.
 
     For each such dataset the raw file is first verified against its README SHA-256, then
     read through :func:`custval.read_survey` with the dataset's instrument (declared missing

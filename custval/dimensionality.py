@@ -115,8 +115,8 @@ def kmo(data, *, nan_policy: str = "pairwise") -> KMOResult:
     Examples
     --------
     >>> import pandas as pd, custval
-    >>> from custval._paths import RAW_DATA_DIR
-    >>> bfi = pd.read_csv(RAW_DATA_DIR / "bfi" / "bfi.csv").loc[:, "A1":"O5"]
+    >>> from custval import load_dataset
+    >>> bfi = load_dataset("bfi").data.loc[:, "A1":"O5"]
     >>> res = custval.kmo(bfi)
     >>> round(res.estimate, 4)
     0.8459
@@ -220,8 +220,8 @@ def bartlett(data, *, nan_policy: str = "pairwise") -> BartlettResult:
     Examples
     --------
     >>> import pandas as pd, custval
-    >>> from custval._paths import RAW_DATA_DIR
-    >>> hs = pd.read_csv(RAW_DATA_DIR / "holzinger_swineford1939" / "holzinger_swineford1939.csv")
+    >>> from custval import load_dataset
+    >>> hs = load_dataset("holzinger_swineford1939").data
     >>> res = custval.bartlett(hs.loc[:, "x1":"x9"])
     >>> round(res.chisq, 2), res.df, res.n
     (904.1, 36, 301)
@@ -442,8 +442,8 @@ def parallel_analysis(
     Examples
     --------
     >>> import pandas as pd, custval
-    >>> from custval._paths import RAW_DATA_DIR
-    >>> hs = pd.read_csv(RAW_DATA_DIR / "holzinger_swineford1939" / "holzinger_swineford1939.csv")
+    >>> from custval import load_dataset
+    >>> hs = load_dataset("holzinger_swineford1939").data
     >>> res = custval.parallel_analysis(hs.loc[:, "x1":"x9"], n_iter=20, seed=1)
     >>> res.n_factors, res.n_components
     (3, 3)
@@ -622,8 +622,8 @@ def velicer_map(data, *, max_factors: int = 8, nan_policy: str = "pairwise") -> 
     Examples
     --------
     >>> import pandas as pd, custval
-    >>> from custval._paths import RAW_DATA_DIR
-    >>> bfi = pd.read_csv(RAW_DATA_DIR / "bfi" / "bfi.csv").loc[:, "A1":"O5"]
+    >>> from custval import load_dataset
+    >>> bfi = load_dataset("bfi").data.loc[:, "A1":"O5"]
     >>> res = custval.velicer_map(bfi)
     >>> res.n_factors
     5
@@ -739,8 +739,8 @@ def harman_single_factor(
     Examples
     --------
     >>> import pandas as pd, custval
-    >>> from custval._paths import RAW_DATA_DIR
-    >>> hs = pd.read_csv(RAW_DATA_DIR / "holzinger_swineford1939" / "holzinger_swineford1939.csv")
+    >>> from custval import load_dataset
+    >>> hs = load_dataset("holzinger_swineford1939").data
     >>> res = custval.harman_single_factor(hs.loc[:, "x1":"x9"])
     >>> round(res.estimate, 4), res.exceeds_half
     (0.2925, False)

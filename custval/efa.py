@@ -144,8 +144,8 @@ class EFA:
     Examples
     --------
     >>> import pandas as pd, custval
-    >>> from custval._paths import RAW_DATA_DIR
-    >>> hs = pd.read_csv(RAW_DATA_DIR / "holzinger_swineford1939" / "holzinger_swineford1939.csv")
+    >>> from custval import load_dataset
+    >>> hs = load_dataset("holzinger_swineford1939").data
     >>> efa = custval.EFA(3, method="minres", rotation="oblimin").fit(hs.loc[:, "x1":"x9"])
     >>> print(efa.loadings_.round(2))
          MR1   MR3   MR2

@@ -582,9 +582,9 @@ def measurement_invariance(
     Examples
     --------
     >>> import pandas as pd
-    >>> from custval._paths import RAW_DATA_DIR
+    >>> from custval import load_dataset
     >>> from custval.invariance import measurement_invariance
-    >>> hs = pd.read_csv(RAW_DATA_DIR / "holzinger_swineford1939" / "holzinger_swineford1939.csv")
+    >>> hs = load_dataset("holzinger_swineford1939").data
     >>> model = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"],
     ...          "speed": ["x7", "x8", "x9"]}
     >>> res = measurement_invariance(hs, model, "school")

@@ -211,9 +211,9 @@ def item_analysis(data, instrument=None, *, items=None, nan_policy: str = "pairw
     Examples
     --------
     >>> import pandas as pd
-    >>> from custval._paths import RAW_DATA_DIR
+    >>> from custval import load_dataset
     >>> from custval.items import item_analysis
-    >>> bfi = pd.read_csv(RAW_DATA_DIR / "bfi" / "bfi.csv")
+    >>> bfi = load_dataset("bfi").data
     >>> ia = item_analysis(bfi, items=["N1", "N2", "N3", "N4", "N5"])
     >>> print(ia[["mean", "skew", "r_drop", "alpha_if_deleted"]].round(3))
            mean   skew  r_drop  alpha_if_deleted

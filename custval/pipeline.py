@@ -1,7 +1,7 @@
 """The main job behind ``make reproduce``.
 
 ``python -m custval.pipeline processed`` rebuilds ``data/processed`` from
-``data/raw``; ``python -m custval.pipeline notebooks`` executes every notebook
+the shipped datasets (``custval.load_dataset``); ``python -m custval.pipeline notebooks`` executes every notebook
 into ``reports/`` (HTML).
 """
 

@@ -277,8 +277,8 @@ def likert_bars(
     --------
     >>> import matplotlib; matplotlib.use("Agg")
     >>> import pandas as pd
-    >>> from custval._paths import RAW_DATA_DIR
-    >>> mobi = pd.read_csv(RAW_DATA_DIR / "mobi" / "mobi.csv")
+    >>> from custval import load_dataset
+    >>> mobi = load_dataset("mobi").data
     >>> ax = likert_bars(mobi, ["CUEX1", "CUEX2", "CUEX3"], scale=(1, 10), construct="Expectation")
     >>> len(ax.containers), len(ax.containers[0])     # 10 categories x 3 items
     (10, 3)

@@ -4,16 +4,12 @@
 PLS algorithm of Wold (1982) and Lohmöller (1989) and, on request, corrects it
 for measurement error with consistent PLS (Dijkstra & Henseler, 2015).  Its
 algorithm follows seminr 2.3.1 step for step, so the estimates agree with
-seminr's to rounding error (tests/golden/pls holds seminr's own numbers).
-
-:func:`seminr_reference` reads those reference numbers for display beside
-custval's (notebook 01).
+seminr's to rounding error (the test suite compares them with seminr's own numbers).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import warnings
 from collections.abc import Iterable, Mapping
 
@@ -23,12 +19,10 @@ import pandas as pd
 from . import _pls
 from ._bootstrap import resample_counts
 from ._htmt import weighted_correlations
-from ._paths import PROJECT_ROOT
 from ._results import ResultMixin
 from .exceptions import (
     ConstantItemError,
     ConvergenceWarning,
-    DatasetNotFoundError,
     DataValidationError,
     InsufficientDataError,
     MissingDataWarning,
@@ -36,7 +30,7 @@ from .exceptions import (
     SpecificationError,
 )
 
-__all__ = ["PLS", "PLSBootstrapResult", "seminr_reference"]
+__all__ = ["PLS", "PLSBootstrapResult"]
 
 _MISSING = ("error", "listwise", "mean")
 _R_SCHEME = {"path": "path_weighting", "factorial": "path_factorial", "centroid": "(not in seminr)"}
@@ -698,77 +692,3 @@ class PLSBootstrapResult(ResultMixin):
 
     def to_frame(self) -> pd.DataFrame:
         return self.paths
-
-
-# --------------------------------------------------------------------------- reference numbers
-def _golden_path():
-    return PROJECT_ROOT / "tests" / "golden" / "pls" / "seminr.json"
-
-
-def _frame(obj) -> pd.DataFrame:
-    rows = obj["rows"]
-    cols = obj["cols"] if isinstance(obj["cols"], list) else [obj["cols"]]
-    values = np.array(obj["values"], dtype=float).reshape(len(rows), len(cols))
-    return pd.DataFrame(values, index=rows, columns=cols)
-
-
-def seminr_reference(case: str | None = None, *, bootstrap: bool = False) -> dict:
-    """seminr's estimates for the cases in ``tests/golden/pls/seminr.json``.
-
-    The files are written by ``tests/r/pls.R``, which evaluates seminr 2.3.1's
-    own R code (commit ae2524aa) on the shipped data.
-
-    Parameters
-    ----------
-    case : str, optional
-        A case name (e.g. ``"ecsi_pls"``, ``"ecsi_plsc"``, ``"composite4_path"``);
-        ``None`` returns the list of case names.
-    bootstrap : bool
-        Return seminr's bootstrap summaries instead (``seminr_bootstrap.json``;
-        cases ``"ecsi_pls"`` and ``"ecsi_plsc"``, 100 resamples).
-
-    Returns
-    -------
-    dict or list of str
-        For a case: ``call`` (the seminr call), ``dataset``, ``syntax`` and
-        ``options`` (the equivalent custval model and :class:`PLS`
-        arguments), ``n``, ``iterations`` (seminr's loop index) and labelled
-        DataFrames ``weights``, ``loadings``, ``paths``, ``rsquared`` (rows
-        Rsq, AdjRsq), ``rho_a``, ``reliability`` (alpha, rhoC, AVE, rhoA),
-        ``htmt``, ``construct_cors`` (and ``scores`` for some cases).  With
-        ``bootstrap=True``: ``call``, ``nboot``, ``seed``, ``indices`` (0-based
-        row positions of every resample, for :meth:`PLS.bootstrap`) and
-        DataFrames ``paths``, ``loadings``, ``weights`` with seminr's columns
-        (Original Est., Bootstrap Mean, Bootstrap SD, T Stat., 2.5% CI, 97.5% CI)
-        and row labels ``"from  ->  to"`` (``"item  ->  construct"``).
-
-    Examples
-    --------
-    >>> from custval.pls import seminr_reference
-    >>> ref = seminr_reference("composite4_path")
-    >>> round(float(ref["paths"].at["Image", "Satisfaction"]), 6), ref["n"]
-    (0.447004, 250)
-    >>> boot = seminr_reference("ecsi_pls", bootstrap=True)
-    >>> boot["indices"].shape, round(float(boot["paths"].at["Image  ->  Loyalty", "Bootstrap SD"]), 4)
-    ((100, 250), 0.0674)
-
-    # In R: estimate_pls(mobi, mm, sm, inner_weights = path_weighting)$path_coef["Image", "Satisfaction"]
-    """
-    path = _golden_path() if not bootstrap else _golden_path().with_name("seminr_bootstrap.json")
-    if not path.is_file():
-        raise DatasetNotFoundError(
-            f"seminr reference values not found at {path}; they ship with the source checkout (tests/golden/pls)"
-        )
-    content = json.loads(path.read_text(encoding="utf-8"))
-    cases = content if bootstrap else content["cases"]
-    if case is None:
-        return list(cases)
-    if case not in cases:
-        raise DatasetNotFoundError(f"no seminr reference case {case!r}; available: {list(cases)}")
-    out = dict(cases[case])
-    for key, value in out.items():
-        if isinstance(value, dict) and "rows" in value and "values" in value:
-            out[key] = _frame(value)
-    if "indices" in out:
-        out["indices"] = np.asarray(out["indices"], dtype=np.int64) - 1  # R's indices are 1-based
-    return out

@@ -274,9 +274,9 @@ def cronbach_alpha(
     Examples
     --------
     >>> import pandas as pd
-    >>> from custval._paths import RAW_DATA_DIR
+    >>> from custval import load_dataset
     >>> from custval.reliability import cronbach_alpha
-    >>> bfi = pd.read_csv(RAW_DATA_DIR / "bfi" / "bfi.csv")
+    >>> bfi = load_dataset("bfi").data
     >>> res = cronbach_alpha(bfi[["N1", "N2", "N3", "N4", "N5"]])
     >>> print(round(res.estimate, 4), round(res.ci_low, 4), round(res.ci_high, 4), res.n)
     0.8133 0.8019 0.8242 2694
@@ -392,9 +392,9 @@ def guttman_lambda6(items, *, nan_policy: str = "listwise") -> float:
     Examples
     --------
     >>> import pandas as pd
-    >>> from custval._paths import RAW_DATA_DIR
+    >>> from custval import load_dataset
     >>> from custval.reliability import guttman_lambda6
-    >>> bfi = pd.read_csv(RAW_DATA_DIR / "bfi" / "bfi.csv")
+    >>> bfi = load_dataset("bfi").data
     >>> round(guttman_lambda6(bfi[["N1", "N2", "N3", "N4", "N5"]]), 4)
     0.8...
     >>> # In R: psych::alpha(na.omit(bfi[c("N1","N2","N3","N4","N5")]))$total$`G6(smc)`
@@ -425,9 +425,9 @@ def split_half(items, *, nan_policy: str = "listwise", splits: str = "all") -> S
     Examples
     --------
     >>> import pandas as pd
-    >>> from custval._paths import RAW_DATA_DIR
+    >>> from custval import load_dataset
     >>> from custval.reliability import split_half
-    >>> bfi = pd.read_csv(RAW_DATA_DIR / "bfi" / "bfi.csv")
+    >>> bfi = load_dataset("bfi").data
     >>> res = split_half(bfi[["N1", "N2", "N3", "N4", "N5"]], splits="psych")
     >>> print(round(res.max, 4), round(res.min, 4))
     0.8... 0.7...
@@ -592,9 +592,9 @@ def omega(
     Examples
     --------
     >>> import pandas as pd
-    >>> from custval._paths import RAW_DATA_DIR
+    >>> from custval import load_dataset
     >>> from custval.reliability import omega
-    >>> bfi = pd.read_csv(RAW_DATA_DIR / "bfi" / "bfi.csv")
+    >>> bfi = load_dataset("bfi").data
     >>> res = omega(bfi[["N1", "N2", "N3", "N4", "N5"]], n_boot=200)
     >>> print(round(res.omega_total, 4), round(res.omega_total_implied, 4))
     0.8... 0.8...
@@ -786,14 +786,14 @@ def scale_reliability(
     Examples
     --------
     >>> import pandas as pd
-    >>> from custval._paths import RAW_DATA_DIR
+    >>> from custval import load_dataset
     >>> from custval.reliability import scale_reliability
     >>> class Bfi:  # any object with the Instrument attributes used here
     ...     constructs = {"N": ("N1", "N2", "N3", "N4", "N5"), "C": ("C1", "C2", "C3", "C4", "C5")}
     ...     reverse_items = frozenset({"C4", "C5"})
     ...     def keyed(self, df):
     ...         out = df.copy(); out[["C4", "C5"]] = 7 - out[["C4", "C5"]]; return out
-    >>> bfi = pd.read_csv(RAW_DATA_DIR / "bfi" / "bfi.csv")
+    >>> bfi = load_dataset("bfi").data
     >>> table = scale_reliability(bfi, Bfi(), n_boot=200)
     >>> print(table[["n", "alpha", "omega_total"]].round(3))
                   n  alpha  omega_total

@@ -215,11 +215,11 @@ def screen(
     Examples
     --------
     >>> import pandas as pd
-    >>> from custval._paths import RAW_DATA_DIR
+    >>> from custval import load_dataset
     >>> from custval.screening import screen
     >>> class Bfi:
     ...     constructs = {s: tuple(f"{s}{i}" for i in range(1, 6)) for s in "ACENO"}
-    >>> bfi = pd.read_csv(RAW_DATA_DIR / "bfi" / "bfi.csv")
+    >>> bfi = load_dataset("bfi").data
     >>> res = screen(bfi, Bfi())
     >>> print(res.summary_table[["n_flagged"]])
                      n_flagged

@@ -318,9 +318,9 @@ def htmt(
     Examples
     --------
     >>> import pandas as pd
-    >>> from custval._paths import RAW_DATA_DIR
+    >>> from custval import load_dataset
     >>> from custval.validity import htmt
-    >>> mobi = pd.read_csv(RAW_DATA_DIR / "mobi" / "mobi.csv")
+    >>> mobi = load_dataset("mobi").data
     >>> blocks = {"IMAG": ["IMAG1", "IMAG2", "IMAG3", "IMAG4", "IMAG5"],
     ...           "CUSA": ["CUSA1", "CUSA2", "CUSA3"],
     ...           "CUSL": ["CUSL1", "CUSL2", "CUSL3"]}
@@ -495,9 +495,9 @@ def cross_loadings(
     Examples
     --------
     >>> import pandas as pd
-    >>> from custval._paths import RAW_DATA_DIR
+    >>> from custval import load_dataset
     >>> from custval.validity import cross_loadings
-    >>> hs = pd.read_csv(RAW_DATA_DIR / "holzinger_swineford1939" / "holzinger_swineford1939.csv")
+    >>> hs = load_dataset("holzinger_swineford1939").data
     >>> res = cross_loadings(hs, {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"]})
     >>> print(res.loadings.round(3))
           visual  textual
@@ -857,10 +857,10 @@ def composite_reliability(
     Examples
     --------
     >>> import pandas as pd
-    >>> from custval._paths import RAW_DATA_DIR
+    >>> from custval import load_dataset
     >>> from custval.cfa import CFA
     >>> from custval.validity import composite_reliability
-    >>> hs = pd.read_csv(RAW_DATA_DIR / "holzinger_swineford1939" / "holzinger_swineford1939.csv")
+    >>> hs = load_dataset("holzinger_swineford1939").data
     >>> fit = CFA("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6; speed =~ x7 + x8 + x9").fit(hs)
     >>> print(composite_reliability(fit).wide().round(3))
     convention  semtools_observed  semtools_implied  fornell_larcker
@@ -897,10 +897,10 @@ def ave(
     Examples
     --------
     >>> import pandas as pd
-    >>> from custval._paths import RAW_DATA_DIR
+    >>> from custval import load_dataset
     >>> from custval.cfa import CFA
     >>> from custval.validity import ave
-    >>> hs = pd.read_csv(RAW_DATA_DIR / "holzinger_swineford1939" / "holzinger_swineford1939.csv")
+    >>> hs = load_dataset("holzinger_swineford1939").data
     >>> fit = CFA("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6; speed =~ x7 + x8 + x9").fit(hs)
     >>> print(ave(fit).wide().round(3))
     convention  semtools_observed  semtools_implied  fornell_larcker
@@ -947,10 +947,10 @@ def fornell_larcker(cfa, *, convention: str = "fornell_larcker") -> FornellLarck
     Examples
     --------
     >>> import pandas as pd
-    >>> from custval._paths import RAW_DATA_DIR
+    >>> from custval import load_dataset
     >>> from custval.cfa import CFA
     >>> from custval.validity import fornell_larcker
-    >>> hs = pd.read_csv(RAW_DATA_DIR / "holzinger_swineford1939" / "holzinger_swineford1939.csv")
+    >>> hs = load_dataset("holzinger_swineford1939").data
     >>> fit = CFA("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6; speed =~ x7 + x8 + x9").fit(hs)
     >>> res = fornell_larcker(fit)
     >>> print(res.matrix.round(3))
@@ -1093,9 +1093,9 @@ def common_method_cfa(
 
     >>> import numpy as np
     >>> import pandas as pd
-    >>> from custval._paths import RAW_DATA_DIR
+    >>> from custval import load_dataset
     >>> from custval.validity import common_method_cfa
-    >>> corp = pd.read_csv(RAW_DATA_DIR / "corp_rep" / "corp_rep.csv").replace(-99, np.nan)
+    >>> corp = load_dataset("corp_rep").data.replace(-99, np.nan)
     >>> blocks = {"COMP": ["comp_1", "comp_2", "comp_3"], "LIKE": ["like_1", "like_2", "like_3"],
     ...           "CUSL": ["cusl_1", "cusl_2", "cusl_3"]}
     >>> corp = corp.dropna(subset=[i for its in blocks.values() for i in its])
@@ -1291,10 +1291,10 @@ def measurement_table(cfa, data: pd.DataFrame, *, n_boot: int = 2000, seed: int 
     Examples
     --------
     >>> import pandas as pd
-    >>> from custval._paths import RAW_DATA_DIR
+    >>> from custval import load_dataset
     >>> from custval.cfa import CFA
     >>> from custval.validity import measurement_table
-    >>> hs = pd.read_csv(RAW_DATA_DIR / "holzinger_swineford1939" / "holzinger_swineford1939.csv")
+    >>> hs = load_dataset("holzinger_swineford1939").data
     >>> fit = CFA("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6; speed =~ x7 + x8 + x9").fit(hs)
     >>> mt = measurement_table(fit, hs, n_boot=200)
     >>> print(mt.constructs[["alpha", "cr_semtools", "ave_semtools"]].round(3))

@@ -40,7 +40,6 @@ from IPython.display import HTML, Markdown, display
 import custval
 from custval.report import one_line_warnings, show_figure
 from custval import tables
-from custval._paths import RAW_DATA_DIR
 
 
 
@@ -59,14 +58,15 @@ print(instrument.summary())
 # %% [markdown]
 # ## 2. The raw export
 #
-# `read_survey` reads the file as exported (here the CSV under `data/raw`, whose location
-# comes from `custval._paths`, never from the working directory), checks every item
+# `read_survey` reads the file as exported (here the CSV shipped with custval, whose location
+# `load_dataset(...).path` gives, never the working directory; put your own file's path
+# instead), checks every item
 # against the codebook's scale and turns the declared missing code `-99` into a missing
 # value. Nothing is imputed or dropped silently: the ingest log in `attrs["custval"]` counts
 # what was recoded.
 
 # %%
-raw_path = RAW_DATA_DIR / INSTRUMENT / f"{INSTRUMENT}.csv"
+raw_path = custval.load_dataset(INSTRUMENT, with_instrument=False).path
 survey = custval.read_survey(raw_path, instrument)
 ingest = survey.attrs["custval"]
 recoded = next(r for r in ingest["rules"] if r["rule"] == "declared_missing_code")

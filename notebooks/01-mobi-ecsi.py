@@ -45,6 +45,7 @@ import json
 import warnings
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
@@ -343,10 +344,24 @@ largest.assign(custval=largest["custval"].round(6), R=largest["R"].round(6),
 # included, path weighting) twice: as composites (seminr `composite()`, PLS) and as common
 # factors (seminr `reflective()`, which seminr always estimates as consistent PLS, PLSc). The
 # seminr numbers were computed by seminr 2.3.1's own R code (`tests/r/pls.R`, written to
-# `tests/golden/pls/seminr.json`) and are read with `custval.pls.seminr_reference`, not retyped.
+# `tests/golden/pls/seminr.json`, with the 100 bootstrap resamples in `seminr_bootstrap.json`)
+# and are read here, not retyped.
 
 # %%
-from custval.pls import seminr_reference
+def seminr_reference(case, *, bootstrap=False):
+    """One case of seminr's committed numbers: matrices as labelled frames, R's 1-based rows 0-based."""
+    name = "seminr_bootstrap.json" if bootstrap else "seminr.json"
+    content = json.loads((golden / "pls" / name).read_text())
+    ref = dict(content[case] if bootstrap else content["cases"][case])
+    for key, value in ref.items():
+        if isinstance(value, dict) and "rows" in value and "values" in value:
+            cols = value["cols"] if isinstance(value["cols"], list) else [value["cols"]]
+            values = np.array(value["values"], dtype=float).reshape(len(value["rows"]), len(cols))
+            ref[key] = pd.DataFrame(values, index=value["rows"], columns=cols)
+    if "indices" in ref:
+        ref["indices"] = np.asarray(ref["indices"], dtype=np.int64) - 1
+    return ref
+
 
 pls_cases = {"ecsi_pls": "PLS", "ecsi_plsc": "PLSc"}
 pls_fits, pls_refs = {}, {}

@@ -44,7 +44,7 @@ from IPython.display import HTML, Markdown, display
 
 import custval
 from custval import plots, tables, validity
-from custval._paths import PROJECT_ROOT, RAW_DATA_DIR
+from custval._paths import PROJECT_ROOT
 from custval.exceptions import HeywoodWarning, MissingDataWarning
 from custval.report import expected_warnings, format_difference, one_line_warnings, show_figure
 
@@ -63,11 +63,12 @@ pd.set_option("display.precision", 3)
 
 # %%
 inst = custval.load_instrument(INSTRUMENT)
-raw = custval.load_dataset(INSTRUMENT, with_instrument=False).data  # bytes as shipped, SHA-256 checked
+shipped = custval.load_dataset(INSTRUMENT, with_instrument=False)
+raw = shipped.data  # bytes as shipped, SHA-256 checked
 items = list(inst.items)
 print("declared missing codes:", inst.missing_codes)
 print("cells equal to -99 in the raw export:", (raw[items] == -99).sum()[lambda s: s > 0].to_dict())
-survey = custval.read_survey(RAW_DATA_DIR / INSTRUMENT / f"{INSTRUMENT}.csv", inst)
+survey = custval.read_survey(shipped.path, inst)
 print("missing after read_survey:", survey[items].isna().sum()[lambda s: s > 0].to_dict())
 print(f"complete on all {len(items)} items: {int(survey[items].notna().all(axis=1).sum())} of {len(survey)}")
 

@@ -15,7 +15,7 @@ import pytest
 
 import custval
 import custval.datasets as dsmod
-from custval._paths import INSTRUMENTS_DIR, RAW_DATA_DIR
+from custval._paths import DATASETS_DIR, INSTRUMENTS_DIR
 from custval.datasets import expected_sha256, list_datasets, load_dataset
 from custval.exceptions import CustvalError, DatasetIntegrityError, DatasetNotFoundError
 
@@ -36,7 +36,7 @@ WITH_INSTRUMENT = [n for n in NAMES if n != "holzinger_swineford1939"]
 
 
 def _readme(name: str) -> str:
-    return (RAW_DATA_DIR / name / "README.md").read_text(encoding="utf-8")
+    return (DATASETS_DIR / name / "README.md").read_text(encoding="utf-8")
 
 
 def _codebook_available(instrument: str) -> bool:
@@ -48,7 +48,7 @@ def _codebook_available(instrument: str) -> bool:
 
 # --------------------------------------------------------------------------- integrity
 def test_registry_lists_every_raw_folder():
-    folders = sorted(p.name for p in RAW_DATA_DIR.iterdir() if p.is_dir())
+    folders = sorted(p.name for p in DATASETS_DIR.iterdir() if p.is_dir())
     assert folders == NAMES
     assert list(list_datasets().index) == NAMES
 
@@ -59,10 +59,10 @@ def test_raw_file_matches_readme_sha256(name):
     text = _readme(name)
     lines = re.findall(r"^SHA-256: `([0-9a-f]{64})`$", text, flags=re.MULTILINE)
     assert len(lines) == 1, f"{name}/README.md must have exactly one SHA-256 line"
-    actual = hashlib.sha256((RAW_DATA_DIR / name / f"{name}.csv").read_bytes()).hexdigest()
+    actual = hashlib.sha256((DATASETS_DIR / name / f"{name}.csv").read_bytes()).hexdigest()
     assert actual == lines[0] == expected_sha256(name)
     # PROVENANCE.md (kept next to the README) records the same hash.
-    assert lines[0] in (RAW_DATA_DIR / name / "PROVENANCE.md").read_text(encoding="utf-8")
+    assert lines[0] in (DATASETS_DIR / name / "PROVENANCE.md").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -88,7 +88,7 @@ def test_loads_with_documented_shape(name):
     assert ds.n == SHAPES[name][0]
     assert ds.name == name
     assert ds.instrument is None
-    assert ds.path == RAW_DATA_DIR / name / f"{name}.csv"
+    assert ds.path == DATASETS_DIR / name / f"{name}.csv"
     assert ds.sha256 == expected_sha256(name)
     assert ds.licence.startswith("GPL")
     assert re.search(r"\(\d{4}\)", ds.citation)
@@ -153,12 +153,12 @@ def _fake_raw(tmp_path, monkeypatch, csv: bytes, readme: str | None):
     (folder / "mobi.csv").write_bytes(csv)
     if readme is not None:
         (folder / "README.md").write_text(readme, encoding="utf-8")
-    monkeypatch.setattr(dsmod, "RAW_DATA_DIR", tmp_path)
+    monkeypatch.setattr(dsmod, "DATASETS_DIR", tmp_path)
     return folder / "mobi.csv"
 
 
 def test_hash_mismatch_names_file_expected_and_actual(tmp_path, monkeypatch):
-    original = (RAW_DATA_DIR / "mobi" / "mobi.csv").read_bytes()
+    original = (DATASETS_DIR / "mobi" / "mobi.csv").read_bytes()
     tampered = original.replace(b"\n10,", b"\n9,", 1)
     assert tampered != original
     expected = hashlib.sha256(original).hexdigest()
@@ -202,8 +202,8 @@ def test_only_empty_fields_are_missing(tmp_path, monkeypatch):
 
 
 def test_load_never_writes_to_raw(tmp_path, monkeypatch):
-    shutil.copytree(RAW_DATA_DIR / "bfi", tmp_path / "bfi")
-    monkeypatch.setattr(dsmod, "RAW_DATA_DIR", tmp_path)
+    shutil.copytree(DATASETS_DIR / "bfi", tmp_path / "bfi")
+    monkeypatch.setattr(dsmod, "DATASETS_DIR", tmp_path)
     before = {p: (p.stat().st_mtime_ns, p.stat().st_size) for p in tmp_path.rglob("*")}
     load_dataset("bfi", with_instrument=False)
     after = {p: (p.stat().st_mtime_ns, p.stat().st_size) for p in tmp_path.rglob("*")}

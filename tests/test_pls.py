@@ -28,7 +28,6 @@ from custval._pls import parse_pls_syntax
 from custval.exceptions import (
     ConstantItemError,
     ConvergenceWarning,
-    DatasetNotFoundError,
     DataValidationError,
     MissingDataWarning,
     ModelSyntaxError,
@@ -36,8 +35,8 @@ from custval.exceptions import (
     SingularMatrixError,
     SpecificationError,
 )
-from custval.pls import seminr_reference
 from custval.validity import htmt
+from tests._seminr import seminr_reference
 from tests.conftest import GOLDEN_DIR, load_golden
 
 TOL = 1e-10
@@ -231,8 +230,23 @@ def test_mixed_model_paths_differ_from_seminr_only_by_its_composite_correction(d
 
 
 def test_seminr_reference_errors():
-    with pytest.raises(DatasetNotFoundError, match="available"):
+    with pytest.raises(KeyError, match="available"):
         seminr_reference("nope")
+
+
+def test_seminr_reference_reads_labelled_frames_and_zero_based_indices(mobi):
+    ref = seminr_reference("composite4_path")
+    assert ref["n"] == len(mobi)
+    assert ref["paths"].index.is_unique and "Satisfaction" in ref["paths"].columns
+    boot = seminr_reference("ecsi_pls", bootstrap=True)
+    assert boot["indices"].shape == (boot["nboot"], len(mobi))
+    assert boot["indices"].min() == 0 and boot["indices"].max() == len(mobi) - 1
+
+
+def test_library_does_not_read_the_test_fixtures():
+    import custval.pls
+
+    assert not hasattr(custval.pls, "seminr_reference")
 
 
 # --------------------------------------------------------------------------- properties

@@ -17,7 +17,7 @@ suppressPackageStartupMessages({
 })
 
 out_dir <- file.path("tests", "golden", "cfa")
-raw <- function(name) read.csv(file.path("data", "raw", name, paste0(name, ".csv")))
+raw <- function(name) read.csv(file.path("custval", "_data", name, paste0(name, ".csv")))
 cols <- function(df) {
   df <- as.data.frame(df)
   out <- lapply(df, function(v) if (is.factor(v)) as.character(v) else unclass(v))

@@ -22,7 +22,7 @@ suppressPackageStartupMessages({
 
 out_dir <- file.path("tests", "golden", "dimensionality")
 dir.create(out_dir, recursive = TRUE, showWarnings = FALSE)
-raw <- function(name) read.csv(file.path("data", "raw", name, paste0(name, ".csv")))
+raw <- function(name) read.csv(file.path("custval", "_data", name, paste0(name, ".csv")))
 save <- function(x, name) {
   write_json(x, file.path(out_dir, paste0(name, ".json")), digits = NA,
              auto_unbox = TRUE, pretty = FALSE, na = "null")

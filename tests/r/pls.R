@@ -34,7 +34,7 @@ attach(seminr, name = "seminr_src", warn.conflicts = FALSE)
 
 out_dir <- file.path("tests", "golden", "pls")
 dir.create(out_dir, recursive = TRUE, showWarnings = FALSE)
-raw <- function(name) read.csv(file.path("data", "raw", name, paste0(name, ".csv")))
+raw <- function(name) read.csv(file.path("custval", "_data", name, paste0(name, ".csv")))
 mat <- function(m) {
   m <- as.matrix(unclass(m))
   list(rows = rownames(m), cols = colnames(m),

@@ -87,8 +87,8 @@ omega_sl <- function(x, nf, policy) {
        call = sprintf("psych::omega(%s, nfactors = %d)", if (policy == "listwise") "na.omit(x)" else "x", nf))
 }
 
-# ---------------------------------------------------------------- bfi (psychTools data as shipped in data/raw)
-bfi <- read.csv(file.path("data", "raw", "bfi", "bfi.csv"))
+# ---------------------------------------------------------------- bfi (psychTools data as shipped in custval/_data)
+bfi <- read.csv(file.path("custval", "_data", "bfi", "bfi.csv"))
 rev_items <- c("A1", "C4", "C5", "E1", "E2", "O2", "O5")
 keyed <- bfi
 keyed[rev_items] <- 7 - keyed[rev_items]
@@ -109,7 +109,7 @@ res$unkeyed_A_listwise <- scale_stats(bfi[scales$A], "listwise")
 wj(res, "bfi")
 
 # ---------------------------------------------------------------- mobi ECSI blocks (1-10, no NA)
-mobi <- read.csv(file.path("data", "raw", "mobi", "mobi.csv"))
+mobi <- read.csv(file.path("custval", "_data", "mobi", "mobi.csv"))
 blocks <- list(IMAG = paste0("IMAG", 1:5), CUEX = paste0("CUEX", 1:3), PERQ = paste0("PERQ", 1:7),
                PERV = paste0("PERV", 1:2), CUSA = paste0("CUSA", 1:3), CUSL = paste0("CUSL", 1:3))
 res <- list(versions = versions)

@@ -20,7 +20,7 @@ cols <- function(m) {
 }
 
 # ---------------------------------------------------------------- bfi, all 2800 rows (with NA)
-bfi <- read.csv(file.path("data", "raw", "bfi", "bfi.csv"))
+bfi <- read.csv(file.path("custval", "_data", "bfi", "bfi.csv"))
 keys_list <- list(
   A = c("-A1", "A2", "A3", "A4", "A5"),
   C = c("C1", "C2", "C3", "-C4", "-C5"),
@@ -61,7 +61,7 @@ write_golden(list(
 ), "bfi_complete")
 
 # ---------------------------------------------------------------- corp_rep, -99 declared missing
-cr <- read.csv(file.path("data", "raw", "corp_rep", "corp_rep.csv"))
+cr <- read.csv(file.path("custval", "_data", "corp_rep", "corp_rep.csv"))
 cr_keys <- list(
   COMP = c("comp_1", "comp_2", "comp_3"),
   LIKE = c("like_1", "like_2", "like_3"),
