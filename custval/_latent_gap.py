@@ -18,7 +18,17 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._gap_input import (
+    _bare,
+    _check_columns,
+    _check_versions,
+    _exclusion_message,
+    _match_dyads,
+    simulated_input,
+)
+from ._keys import keyed_once
 from ._results import COLUMNS, ResultMixin
+from ._spec import as_instrument, measurement_blocks
 from .exceptions import (
     CustvalWarning,
     DataValidationError,
@@ -135,9 +145,7 @@ def _model_blocks(inv) -> dict:
     fit = next(iter(inv.fits.values()), None)
     if fit is None:
         return {}
-    pt = fit.partable_
-    mm = pt[(pt["op"] == "=~") & (pt["group"] == 1)]
-    return {f: tuple(g["rhs"]) for f, g in mm.groupby("lhs", sort=False)}
+    return measurement_blocks(fit.model)
 
 
 def _released(free, construct: str, names: list[str]) -> tuple[str, ...]:
@@ -455,11 +463,7 @@ def latent_perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instru
     """
     from .cfa import CFA
 
-    inst = instrument
-    if isinstance(inst, str):
-        from .codebook import load_instrument
-
-        inst = load_instrument(inst)
+    inst = as_instrument(instrument)
     if by not in ("firm", None):
         raise SpecificationError(f"by must be 'firm' or None, got {by!r}")
     if estimator not in ("ML", "MLR"):
@@ -489,16 +493,6 @@ def latent_perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instru
             raise SpecificationError(f"constructs {unknown} have no paired items; allowed: "
                                      f"{', '.join(dict.fromkeys(pairs['construct']))}")
     level, released = _resolve(invariance, pairs, constructs)
-    from ._keys import keyed_once
-    from .gaps import (
-        _bare,
-        _check_columns,
-        _check_versions,
-        _exclusion_message,
-        _match_dyads,
-        simulated_input,
-    )
-
     _check_versions(inst, provider=provider, customer=customer)
     need = ["firm"] if by == "firm" else []
     sel = pairs[pairs["construct"].isin(list(level))]
