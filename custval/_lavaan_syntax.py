@@ -257,11 +257,14 @@ def linear_form(node: tuple, env: dict) -> tuple[float, dict]:
 
 # --------------------------------------------------------------------------- parsing
 def split_statements(text: str) -> list[tuple[str, int]]:
-    """Strip comments, split on newlines/';', join continuation lines."""
+    """Strip comments, split on newlines/';', join continuation lines.
+
+    A byte-order mark opening the text (a model saved by a Windows editor and read as
+    UTF-8) is not part of the first name; line ends may be ``\n``, ``\r\n`` or ``\r``."""
     out: list[tuple[str, int]] = []
     pending = ""
     start_no = 0
-    for lineno, raw in enumerate(text.splitlines(), start=1):
+    for lineno, raw in enumerate(text.removeprefix("\ufeff").splitlines(), start=1):
         line = re.split(r"[#!]", raw, maxsplit=1)[0]
         for part in line.split(";"):
             part = part.strip()
