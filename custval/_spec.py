@@ -86,6 +86,8 @@ def as_syntax(model, constructs=None) -> str:
         return _mapping_syntax(model, constructs)
     if hasattr(model, "model_syntax"):
         return model.model_syntax() if constructs is None else model.model_syntax(constructs=constructs)
+    if isinstance(getattr(model, "constructs", None), Mapping):  # an object with the Instrument's blocks
+        return _mapping_syntax(model.constructs, constructs)
     raise SpecificationError(f"the model must be {MODEL_KINDS}; got {type(model).__name__}")
 
 
