@@ -17,7 +17,7 @@ import pandas as pd
 
 from ._htmt import htmt_from_correlations, multinomial_weights, weighted_correlations
 from ._results import ResultMixin
-from ._spec import measurement_blocks, model_and_data
+from ._spec import as_instrument, measurement_blocks, model_and_data
 from .exceptions import (
     ConstantItemError,
     ConstantItemWarning,
@@ -710,6 +710,7 @@ def _construct_stat(cfa, statistic: str, conventions, instrument=None) -> Constr
     if instrument is not None:
         from ._keys import check_fit_keying
 
+        instrument = as_instrument(instrument)  # a name is loaded, not ignored
         mismatch = check_fit_keying(cfa, instrument, None, what, stacklevel=4,
                                     consequence="describe other items than the instrument's keyed scale")[1]
     against = [] if mismatch else _against(cfa, parts, what)
@@ -811,7 +812,8 @@ def composite_reliability(
     when items load against the other indicators of their factor, the mark
     of reverse-worded items fitted without their reverse keys
     (:class:`~custval.exceptions.ReverseKeyWarning`; fit ``CFA(instrument)``
-    to apply an instrument's keys).  With ``instrument`` given, the fit's
+    to apply an instrument's keys).  With ``instrument`` given (an Instrument,
+    a shipped instrument's name or a codebook path), the fit's
     keying is checked against the instrument's reverse keys: items keyed
     differently (e.g. a fit of model syntax on raw answers, where they load
     against their factor) are named in a ReverseKeyWarning and the verdict.

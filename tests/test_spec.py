@@ -228,6 +228,20 @@ N =~ N1 + N2 + N3 + N4 + N5
         PLS(syntax + paths, paths=paths).fit(keyed)
 
 
+def test_composite_reliability_checks_keys_of_an_instrument_given_by_name(bfi):
+    raw, keyed, inst = bfi
+    with pytest.warns(custval.exceptions.ReverseKeyWarning, match="declares reverse-keyed"):
+        unkeyed_fit = CFA(inst.model_syntax()).fit(raw)  # syntax on the raw answers: not keyed
+    texts = []
+    for given in (inst, "bfi", inst.source):
+        with pytest.warns(custval.exceptions.ReverseKeyWarning, match="keyed differently") as rec:
+            res = custval.composite_reliability(unkeyed_fit, instrument=given)
+        texts.append((str(rec[0].message), res.verdict))
+    assert texts[0] == texts[1] == texts[2]
+    with pytest.raises(SpecificationError, match="no scale, answer codes"):
+        custval.composite_reliability(unkeyed_fit, instrument={"C": ["C1", "C2", "C3"]})
+
+
 # --------------------------------------------------------------------------- same bad model, same error
 def _fitters(keyed):
     return {
