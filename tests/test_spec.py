@@ -242,6 +242,25 @@ def test_composite_reliability_checks_keys_of_an_instrument_given_by_name(bfi):
         custval.composite_reliability(unkeyed_fit, instrument={"C": ["C1", "C2", "C3"]})
 
 
+def test_instrument_functions_take_a_name_or_codebook_path_alike(bfi, tmp_path):
+    raw, _, inst = bfi
+    own = tmp_path / "my codebooks" / "bfi.yaml"
+    own.parent.mkdir()
+    own.write_bytes(Path(inst.source).read_bytes())
+    calls = {
+        "screen": lambda i: custval.screen(raw, i).flags,
+        "item_analysis": lambda i: custval.item_analysis(raw, i),
+        "reliability": lambda i: custval.reliability(raw, i, ci_method=None),
+        "harman_single_factor": lambda i: pd.Series({"share": custval.harman_single_factor(raw, i).estimate}),
+    }
+    for name, call in calls.items():
+        ref = call(inst)
+        for given in ("bfi", own):
+            pd.testing.assert_frame_equal(pd.DataFrame(call(given)), pd.DataFrame(ref), obj=f"{name}({given})")
+        with pytest.raises(SpecificationError, match="no scale, answer codes"):
+            call({c: list(v) for c, v in inst.constructs.items()})
+
+
 # --------------------------------------------------------------------------- same bad model, same error
 def _fitters(keyed):
     return {
