@@ -142,8 +142,9 @@ def as_instrument(x, *, what: str = "instrument"):
     Model syntax or a ``{construct: [items]}`` mapping is a
     :class:`~custval.exceptions.SpecificationError`: it has no scale, answer codes or item pairs.
     """
-    if is_instrument(x) or (hasattr(x, "constructs") and not isinstance(x, Mapping)):
-        return x  # an Instrument (or an object with its interface)
+    if is_instrument(x) or (not isinstance(x, Mapping)
+                            and any(hasattr(x, a) for a in ("constructs", "items", "keyed"))):
+        return x  # an Instrument, or an object with the part of its interface the caller uses
     if isinstance(x, Path) or (isinstance(x, str) and not _looks_like_syntax(x)):
         from .codebook import load_instrument
 
