@@ -29,15 +29,13 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ._keys import Keying, apply_keys, is_instrument
-from ._lavaan_syntax import NO_LATENT, parse, split_statements, syntax_error
+from ._lavaan_syntax import _IDENT, NO_LATENT, parse, split_statements, syntax_error
 from .exceptions import ModelSyntaxError, SpecificationError
 
 MODEL_KINDS = "lavaan model syntax ('F =~ x1 + x2 + x3'), an Instrument or a mapping {construct: [items]}"
 
 
 def _is_name(text) -> bool:
-    from ._lavaan_syntax import _IDENT
-
     return isinstance(text, str) and bool(_IDENT.match(text))
 
 
@@ -149,12 +147,10 @@ def as_instrument(x, *, what: str = "instrument"):
         from .codebook import load_instrument
 
         return load_instrument(x)
+    allowed = (f"{what} must be an Instrument, the name of a shipped instrument (custval.list_instruments()) "
+               "or the path of a YAML codebook")
     if isinstance(x, (str, Mapping)):
         kind = "model syntax" if isinstance(x, str) else "a mapping {construct: [items]}"
-        raise SpecificationError(
-            f"{what} must be an Instrument, the name of a shipped instrument (custval.list_instruments()) "
-            f"or the path of a YAML codebook; {kind} has no scale, answer codes or provider/customer pairs. "
-            "Build one with custval.Instrument.from_dict(...) or a codebook")
-    raise SpecificationError(
-        f"{what} must be an Instrument, the name of a shipped instrument (custval.list_instruments()) "
-        f"or the path of a YAML codebook; got {type(x).__name__}")
+        raise SpecificationError(f"{allowed}; {kind} has no scale, answer codes or provider/customer pairs. "
+                                 "Build one with custval.Instrument.from_dict(...) or a codebook")
+    raise SpecificationError(f"{allowed}; got {type(x).__name__}")
