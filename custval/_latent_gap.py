@@ -18,7 +18,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import _gap_input
+from ._keys import keyed_once
 from ._results import COLUMNS, ResultMixin
+from ._spec import as_instrument, measurement_blocks
 from .exceptions import (
     CustvalWarning,
     DataValidationError,
@@ -135,9 +138,7 @@ def _model_blocks(inv) -> dict:
     fit = next(iter(inv.fits.values()), None)
     if fit is None:
         return {}
-    pt = fit.partable_
-    mm = pt[(pt["op"] == "=~") & (pt["group"] == 1)]
-    return {f: tuple(g["rhs"]) for f, g in mm.groupby("lhs", sort=False)}
+    return measurement_blocks(fit.model)
 
 
 def _released(free, construct: str, names: list[str]) -> tuple[str, ...]:
@@ -455,11 +456,7 @@ def latent_perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instru
     """
     from .cfa import CFA
 
-    inst = instrument
-    if isinstance(inst, str):
-        from .codebook import load_instrument
-
-        inst = load_instrument(inst)
+    inst = as_instrument(instrument)
     if by not in ("firm", None):
         raise SpecificationError(f"by must be 'firm' or None, got {by!r}")
     if estimator not in ("ML", "MLR"):
@@ -489,46 +486,36 @@ def latent_perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instru
             raise SpecificationError(f"constructs {unknown} have no paired items; allowed: "
                                      f"{', '.join(dict.fromkeys(pairs['construct']))}")
     level, released = _resolve(invariance, pairs, constructs)
-    from ._keys import keyed_once
-    from .gaps import (
-        _bare,
-        _check_columns,
-        _check_versions,
-        _exclusion_message,
-        _match_dyads,
-        simulated_input,
-    )
-
-    _check_versions(inst, provider=provider, customer=customer)
+    _gap_input._check_versions(inst, provider=provider, customer=customer)
     need = ["firm"] if by == "firm" else []
     sel = pairs[pairs["construct"].isin(list(level))]
-    _check_columns(provider, [*need, *sel["provider_item"]], "provider")
-    _check_columns(customer, [*need, *sel["customer_item"]], "customer")
+    _gap_input._check_columns(provider, [*need, *sel["provider_item"]], "provider")
+    _gap_input._check_columns(customer, [*need, *sel["customer_item"]], "customer")
     for side, df, its in (("provider", provider, sel["provider_item"]), ("customer", customer, sel["customer_item"])):
         bad = [c for c in its if not pd.api.types.is_numeric_dtype(df[c])]
         if bad:
             raise DataValidationError(f"{side} data: item column(s) {bad} are not numeric; run "
                                       "custval.validate_frame first")
-    simulated = simulated_input(provider, customer)
+    simulated = _gap_input.simulated_input(provider, customer)
     provider_in, customer_in = provider, customer
     # reverse-keyed items keyed as the instrument says (raw codes in; values outside the scale raise)
     extra = [*need, *([cluster] if cluster is not None else [])]
-    provider = keyed_once(_bare(provider)[list(dict.fromkeys([*extra, *sel["provider_item"]]))],
+    provider = keyed_once(_gap_input._bare(provider)[list(dict.fromkeys([*extra, *sel["provider_item"]]))],
                           inst.form("provider"))
-    customer = keyed_once(_bare(customer)[list(dict.fromkeys([*extra, *sel["customer_item"]]))],
+    customer = keyed_once(_gap_input._bare(customer)[list(dict.fromkeys([*extra, *sel["customer_item"]]))],
                           inst.form("customer"))
     excluded = []
     if by == "firm":
         # firms matched exactly by their text (the perception_gap dyad rule); the rest is reported
-        p_use, c_use, pk, ck, key_excl, near, personal, _, files = _match_dyads(
+        p_use, c_use, pk, ck, key_excl, near, personal, _, files = _gap_input._match_dyads(
             provider_in, customer_in, "firm", strict, who="latent_perception_gap")
         for g in key_excl:
             excluded.append({"firm": g["firm"], "form": g["side"], "construct": None, "n_rows": g["n_rows"],
                              "reason": g["reason"]})
         if key_excl or len(near):
             ex = pd.DataFrame(key_excl, columns=["side", "firm", "n_rows", "reason", "rows"])
-            warnings.warn(_exclusion_message(ex, near, ["firm"], personal, files, who="latent_perception_gap"),
-                          MissingDataWarning, stacklevel=2)
+            msg = _gap_input._exclusion_message(ex, near, ["firm"], personal, files, who="latent_perception_gap")
+            warnings.warn(msg, MissingDataWarning, stacklevel=2)
         # the provider's spelling of a firm names it on both sides (equal as text, e.g. 1 and "1")
         spelling = dict(zip((k[0] if k else None for k in pk), provider["firm"].tolist()))
         provider = provider[p_use]

@@ -44,6 +44,7 @@ GROUP_EQUAL_TYPES = (
     "lv.covariances",
     "regressions",
 )
+NO_LATENT = "the model defines no latent variable; expected at least one line like 'F =~ x1 + x2 + x3'"
 _IDENT = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
 _NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 
@@ -255,12 +256,15 @@ def linear_form(node: tuple, env: dict) -> tuple[float, dict]:
 
 
 # --------------------------------------------------------------------------- parsing
-def _split_statements(text: str) -> list[tuple[str, int]]:
-    """Strip comments, split on newlines/';', join continuation lines."""
+def split_statements(text: str) -> list[tuple[str, int]]:
+    """Strip comments, split on newlines/';', join continuation lines.
+
+    A byte-order mark opening the text (a model saved by a Windows editor and read as
+    UTF-8) is not part of the first name; line ends may be ``\n``, ``\r\n`` or ``\r``."""
     out: list[tuple[str, int]] = []
     pending = ""
     start_no = 0
-    for lineno, raw in enumerate(text.splitlines(), start=1):
+    for lineno, raw in enumerate(text.removeprefix("\ufeff").splitlines(), start=1):
         line = re.split(r"[#!]", raw, maxsplit=1)[0]
         for part in line.split(";"):
             part = part.strip()
@@ -283,7 +287,7 @@ def _split_statements(text: str) -> list[tuple[str, int]]:
     return out
 
 
-def _syntax_error(line: str, lineno: int, expected: str) -> ModelSyntaxError:
+def syntax_error(line: str, lineno: int, expected: str) -> ModelSyntaxError:
     return ModelSyntaxError(f"model syntax error in line {lineno}: {line!r}: {expected}")
 
 
@@ -323,7 +327,7 @@ def _parse_value(tok: str, line: str, lineno: int):
         arg = arg.strip()
         if kind == "start":
             if not _NUMBER.match(arg):
-                raise _syntax_error(line, lineno, f"start() needs a number, got {arg!r}")
+                raise syntax_error(line, lineno, f"start() needs a number, got {arg!r}")
             return ("start", float(arg))
         arg = arg.strip("\"'")
         if kind == "label":
@@ -333,7 +337,7 @@ def _parse_value(tok: str, line: str, lineno: int):
         return ("label", tok[1:-1])
     if _IDENT.match(tok):
         return ("label", tok)
-    raise _syntax_error(
+    raise syntax_error(
         line, lineno, f"cannot read modifier {tok!r}; expected a number, NA, a label, start(...) or c(...)"
     )
 
@@ -349,14 +353,14 @@ def _parse_modifier(text: str, line: str, lineno: int, mod: Modifier) -> None:
         vector = True
     kinds = {k for k, _ in values}
     if len(kinds) != 1 and not kinds <= {"fixed", "free"}:
-        raise _syntax_error(line, lineno, f"c(...) mixes labels and numbers: {text!r}")
+        raise syntax_error(line, lineno, f"c(...) mixes labels and numbers: {text!r}")
     kind = kinds.pop() if len(kinds) == 1 else "fixed"
     vals = [v for _, v in values]
     target = {"fixed": mod.fixed, "free": mod.fixed, "label": mod.label, "start": mod.start, "equal": mod.label}[
         kind
     ]
     if target:
-        raise _syntax_error(line, lineno, f"modifier {text!r} given twice for the same term")
+        raise syntax_error(line, lineno, f"modifier {text!r} given twice for the same term")
     target.extend(vals)
     if not vector:
         target.append("__recycle__")
@@ -367,25 +371,25 @@ def parse(text: str) -> list[Statement]:
     if not isinstance(text, str) or not text.strip():
         raise ModelSyntaxError("the model syntax is empty; expected lines like 'F =~ x1 + x2 + x3'")
     statements: list[Statement] = []
-    for line, lineno in _split_statements(text):
+    for line, lineno in split_statements(text):
         op = None
         for cand in OPERATORS:
             idx = line.find(cand)
             if idx >= 0 and (op is None or idx < op[1] or (idx == op[1] and len(cand) > len(op[0]))):
                 op = (cand, idx)
         if op is None:
-            raise _syntax_error(
+            raise syntax_error(
                 line, lineno, "no operator found; expected one of '=~', '~~', '~', '==' (e.g. 'F =~ x1 + x2')"
             )
         opname, idx = op
         lhs, rhs = line[:idx].strip(), line[idx + len(opname) :].strip()
         if opname in ("<", ">"):
             if not lhs or not rhs:
-                raise _syntax_error(line, lineno, "expected 'expression > expression', e.g. 'a > 0'")
+                raise syntax_error(line, lineno, "expected 'expression > expression', e.g. 'a > 0'")
             try:
                 a_node, b_node = parse_expression(lhs), parse_expression(rhs)
             except _ExprError as exc:
-                raise _syntax_error(line, lineno, f"cannot read the constraint: {exc}") from None
+                raise syntax_error(line, lineno, f"cannot read the constraint: {exc}") from None
             # stored as 'expr >= 0'
             node = ("bin", "-", a_node, b_node) if opname == ">" else ("bin", "-", b_node, a_node)
             statements.append(Statement(re.sub(r"\s+", "", lhs), opname, re.sub(r"\s+", "", rhs), Modifier(),
@@ -393,32 +397,32 @@ def parse(text: str) -> list[Statement]:
             continue
         if opname == ":=":
             if not _IDENT.match(lhs):
-                raise _syntax_error(line, lineno, f"expected 'name := expression'; {lhs!r} is not a name")
+                raise syntax_error(line, lineno, f"expected 'name := expression'; {lhs!r} is not a name")
             try:
                 node = parse_expression(rhs)
             except _ExprError as exc:
-                raise _syntax_error(line, lineno, f"cannot read the expression {rhs!r}: {exc}") from None
+                raise syntax_error(line, lineno, f"cannot read the expression {rhs!r}: {exc}") from None
             statements.append(Statement(lhs, ":=", re.sub(r"\s+", "", rhs), Modifier(), line, lineno, node))
             continue
         if opname == "==":
             if not lhs or not rhs:
-                raise _syntax_error(line, lineno, "expected 'expression == expression', e.g. 'a == b' or 'a + b == 1'")
+                raise syntax_error(line, lineno, "expected 'expression == expression', e.g. 'a == b' or 'a + b == 1'")
             try:
                 node = ("bin", "-", parse_expression(lhs), parse_expression(rhs))
             except _ExprError as exc:
-                raise _syntax_error(line, lineno, f"cannot read the constraint: {exc}") from None
+                raise syntax_error(line, lineno, f"cannot read the constraint: {exc}") from None
             statements.append(Statement(re.sub(r"\s+", "", lhs), "==", re.sub(r"\s+", "", rhs), Modifier(),
                                         line, lineno, node))
             continue
         lhs_names = [s.strip() for s in lhs.split("+")]
         for name in lhs_names:
             if not _IDENT.match(name):
-                raise _syntax_error(line, lineno, f"left-hand side {name!r} is not a variable name")
+                raise syntax_error(line, lineno, f"left-hand side {name!r} is not a variable name")
         if not rhs:
-            raise _syntax_error(line, lineno, f"nothing after {opname!r}; expected variable names joined by '+'")
+            raise syntax_error(line, lineno, f"nothing after {opname!r}; expected variable names joined by '+'")
         for term in _split_top(rhs, "+"):
             if not term:
-                raise _syntax_error(line, lineno, "empty term (two '+' in a row or a trailing '+')")
+                raise syntax_error(line, lineno, "empty term (two '+' in a row or a trailing '+')")
             pieces = _split_top(term, "*")
             var = pieces[-1]
             mod = Modifier()
@@ -427,7 +431,7 @@ def parse(text: str) -> list[Statement]:
             if var == "1" and opname == "~":
                 op2, var = "~1", ""
             elif not _IDENT.match(var):
-                raise _syntax_error(line, lineno, f"{var!r} is not a variable name")
+                raise syntax_error(line, lineno, f"{var!r} is not a variable name")
             else:
                 op2 = opname
             for name in lhs_names:
@@ -482,9 +486,7 @@ def build_partable(
         if s.op == "=~" and s.lhs not in latent:
             latent.append(s.lhs)
     if not latent:
-        raise ModelSyntaxError(
-            "the model defines no latent variable; expected at least one line like 'F =~ x1 + x2 + x3'"
-        )
+        raise ModelSyntaxError(NO_LATENT)
     observed: list[str] = []
 
     def add_ov(name):
@@ -579,7 +581,7 @@ def build_partable(
                     row.update(ustart=1.0, fixed=True)
             k = key(s.lhs, s.op, s.rhs)
             if k in seen:
-                raise _syntax_error(s.line, s.lineno, f"parameter '{s.lhs} {s.op} {s.rhs}' is specified twice")
+                raise syntax_error(s.line, s.lineno, f"parameter '{s.lhs} {s.op} {s.rhs}' is specified twice")
             seen[k] = row
             grows.append(row)
 
@@ -716,11 +718,11 @@ def build_partable(
         if s.op != ":=":
             continue
         if s.lhs in lab_rows or any(d.lhs == s.lhs for d in defined):
-            raise _syntax_error(s.line, s.lineno, f"{s.lhs!r} is already a label or a defined parameter")
+            raise syntax_error(s.line, s.lineno, f"{s.lhs!r} is already a label or a defined parameter")
         known = set(lab_rows) | {d.lhs for d in defined}
         unknown = [n for n in expression_names(s.expr) if n not in known]
         if unknown:
-            raise _syntax_error(
+            raise syntax_error(
                 s.line, s.lineno,
                 f"{unknown[0]!r} is not a label used in the model (nor a parameter defined above this line)",
             )
@@ -730,14 +732,14 @@ def build_partable(
     for s in inequalities:
         unknown = [n for n in expression_names(s.expr) if n not in set(lab_rows) | {d.lhs for d in defined}]
         if unknown:
-            raise _syntax_error(s.line, s.lineno, f"{unknown[0]!r} is not a label used in the model")
+            raise syntax_error(s.line, s.lineno, f"{unknown[0]!r} is not a label used in the model")
     for s in stmts:
         if s.op != "==":
             continue
         known = set(lab_rows) | {d.lhs for d in defined}
         unknown = [n for n in expression_names(s.expr) if n not in known]
         if unknown:
-            raise _syntax_error(s.line, s.lineno, f"{unknown[0]!r} is not a label used in the model")
+            raise syntax_error(s.line, s.lineno, f"{unknown[0]!r} is not a label used in the model")
         left, right = lab_rows.get(s.lhs), lab_rows.get(s.rhs)
         if left is not None and right is not None:
             union(left[0], right[0])
@@ -775,7 +777,7 @@ def build_partable(
             try:
                 const, coef = linear_form(s.expr, known)
             except (_NonLinear, KeyError):
-                raise _syntax_error(
+                raise syntax_error(
                     s.line, s.lineno,
                     f"only linear {kind} constraints are supported ({examples}); this one is nonlinear "
                     "in the parameters",

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._lavaan_syntax import _split_statements
+from ._lavaan_syntax import split_statements
 from .exceptions import ModelSyntaxError, SingularMatrixError, SpecificationError
 
 _IDENT = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
@@ -77,7 +77,7 @@ def parse_pls_syntax(text: str) -> PLSSpec:
     where: dict[str, tuple[str, int]] = {}
     item_owner: dict[str, str] = {}
     path_lines: list[tuple[str, str, str, int]] = []
-    for line, lineno in _split_statements(text):
+    for line, lineno in split_statements(text):
         op = next((o for o in _OPS if o in line), None)
         if op is None:
             raise _err(line, lineno, "no operator found; expected '=~' (mode A), '<~' (mode B) or '~' (paths)")

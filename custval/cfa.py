@@ -26,11 +26,12 @@ import pandas as pd
 from scipy import stats
 
 from . import _fit_measures as fm
-from ._keys import apply_keys, is_instrument, warn_opposite
+from ._keys import is_instrument, warn_opposite
 from ._lavaan_syntax import build_partable
 from ._ml import MLProblem, em_saturated, loglik_group, make_group_data, warn_not_converged
 from ._robust import first_order_groups, sandwich, yb_trace
 from ._sem_model import SemModel, start_values
+from ._spec import model_and_data
 from ._standardize import standardize, standardize_nox
 from .exceptions import (
     ConstantItemError,
@@ -143,14 +144,17 @@ class CFA:
 
     Parameters
     ----------
-    model : str or Instrument
+    model : str, Instrument or dict
         lavaan model syntax (``=~``, ``~~``, ``~`` between latent variables
         and on observed covariates (see Notes), ``~ 1``, fixed values ``1*x``, ``NA*x``, labels, ``start()``,
         ``c(...)`` per group, linear equality constraints ``==`` among labels
         and numbers such as ``a == b``, ``a == 2*b``, ``a + b == 1``,
         ``m1 == 0``, and defined parameters ``name := expression``), or any
         object with a ``model_syntax()`` method such as
-        :class:`custval.Instrument`.  An Instrument also gives its reverse
+        :class:`custval.Instrument`, or a mapping ``{factor: [items]}`` (one
+        ``factor =~ item + item`` line each).  A statement continues on the next
+        line after a trailing ``+`` or operator; ``#`` and ``!`` start comments.
+        An Instrument also gives its reverse
         keys: its reverse-keyed items are fitted as ``min + max - x`` of
         their own scale (:meth:`Instrument.keyed <custval.Instrument.keyed>`), once: a
         frame returned by ``Instrument.keyed`` is not keyed again.  Model
@@ -500,11 +504,10 @@ class CFA:
         missing = {"ml": "fiml"}.get(self.missing, self.missing)
         if missing not in _MISSING:
             raise SpecificationError(f"missing={self.missing!r} is not supported; allowed: 'listwise', 'fiml'")
-        syntax = self.model.model_syntax() if hasattr(self.model, "model_syntax") else self.model
         if not isinstance(data, pd.DataFrame):
             raise DataValidationError("data must be a pandas DataFrame with one column per item")
         # an Instrument as the model: its reverse items enter keyed (once; see custval._keys)
-        data, keying = apply_keys(data, self.model)
+        syntax, data, keying = model_and_data(self.model, data)
         group_equal = (self.group_equal,) if isinstance(self.group_equal, str) else tuple(self.group_equal)
         group_partial = (self.group_partial,) if isinstance(self.group_partial, str) else tuple(self.group_partial)
 

@@ -27,6 +27,7 @@ from scipy import stats
 
 from . import _factor_extraction as fx
 from ._results import ResultMixin
+from ._spec import as_instrument
 from .correlation import correlation_input
 from .exceptions import InsufficientDataError, NotPositiveDefiniteError, SpecificationError
 
@@ -721,7 +722,7 @@ def harman_single_factor(
     data : DataFrame
         Respondents × items (raw codes; keying is applied here).
     instrument : custval.Instrument, optional
-        Supplies the items (``instrument.items``) and their keying.  Without it,
+        (or a shipped instrument's name or a codebook path) Supplies the items (``instrument.items``) and their keying.  Without it,
         all columns of ``data`` are used as given.
     method : {"minres", "pc"}
     nan_policy : {"pairwise", "listwise", "raise"}
@@ -750,6 +751,7 @@ def harman_single_factor(
     if method not in ("minres", "pc"):
         raise SpecificationError(f"method must be 'minres' or 'pc'; got {method!r}")
     if instrument is not None:
+        instrument = as_instrument(instrument)
         if not isinstance(data, pd.DataFrame):
             raise SpecificationError("with an instrument, data must be a DataFrame with its item columns")
         items = list(instrument.items)

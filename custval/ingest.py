@@ -122,6 +122,7 @@ import pandas as pd
 from . import _platforms, _readers
 from ._pii import detect_personal_columns, mask_value
 from ._readers import RowCounting
+from ._spec import as_instrument
 from .exceptions import (
     DataValidationError,
     ExcludedResponseWarning,
@@ -216,10 +217,7 @@ class _Spec:
 
 
 def _spec(instrument, missing_codes) -> _Spec:
-    if isinstance(instrument, (str, Path)):
-        from .codebook import load_instrument
-
-        instrument = load_instrument(instrument)
+    instrument = as_instrument(instrument)
     items = tuple(instrument.items)
     langs = list(getattr(instrument, "languages", None) or ())
     dkl = getattr(instrument, "dont_know_labels", None) or {}
@@ -1690,10 +1688,7 @@ def read_survey(path, instrument, *, id_column: str | None = None, sheet=None,
     >>> # In R: limer::get_responses(..., sResponseType = "short") plus hand-written recoding
     """
     path = Path(path)
-    if isinstance(instrument, (str, Path)):
-        from .codebook import load_instrument
-
-        instrument = load_instrument(instrument)
+    instrument = as_instrument(instrument)
     if incomplete not in (None, "keep", "drop"):
         raise SpecificationError(f"incomplete={incomplete!r}: allowed are 'keep', 'drop' or None "
                                  "(keep, and warn when a LimeSurvey export has incomplete "

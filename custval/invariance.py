@@ -22,6 +22,7 @@ import pandas as pd
 from scipy import stats
 
 from ._results import ResultMixin
+from ._spec import measurement_blocks, model_and_data, one_statement_per_line
 from .exceptions import (
     ConvergenceWarning,
     FewItemsWarning,
@@ -68,30 +69,6 @@ _REFERENCES = (
 
 
 # --------------------------------------------------------------------------- helpers
-def _model_syntax(model) -> str:
-    if isinstance(model, str):
-        return model
-    if isinstance(model, Mapping):
-        return "\n".join(f"{k} =~ {' + '.join(v)}" for k, v in model.items())
-    if hasattr(model, "model_syntax"):
-        return model.model_syntax()
-    raise SpecificationError(
-        f"model must be lavaan syntax, an Instrument or {{construct: items}}; got {type(model).__name__}"
-    )
-
-
-def _model_and_data(model, data):
-    """The model's syntax and the data to fit: an Instrument's reverse-keyed items enter as
-    ``min + max - x of its own scale`` (once: a frame from ``Instrument.keyed`` is not keyed again)."""
-    from ._keys import Keying, apply_keys, is_instrument
-
-    syntax = _model_syntax(model)
-    if is_instrument(model) and isinstance(data, pd.DataFrame):
-        data, keying = apply_keys(data, model)
-        return syntax, data, keying
-    return syntax, data, Keying(None, "none")
-
-
 def _split_free(free) -> tuple[tuple[str, ...], dict[str, tuple]]:
     """``free`` as (parameters free in every group, {parameter: groups it is free in})."""
     if isinstance(free, str):
@@ -144,7 +121,7 @@ def _group_specific(syntax: str, blocks: dict, named: dict, labels: list) -> str
     equal across the others, through per-group labels (lavaan ``c(a, a, b)*x``)."""
     if not named:
         return syntax
-    lines = syntax.split("\n")
+    lines = one_statement_per_line(syntax).split("\n")  # continuation lines joined, comments dropped
     str_labels = [str(g) for g in labels]
     for n, (param, groups) in enumerate(named.items()):
         unknown = [g for g in groups if str(g) not in str_labels]
@@ -303,12 +280,6 @@ def _passes(level: str, diff: dict, criteria, alpha: float) -> tuple[bool, str]:
     return ok_all, "; ".join(reasons)
 
 
-def _blocks(syntax: str) -> dict[str, tuple[str, ...]]:
-    from .validity import _parse_measurement
-
-    return _parse_measurement(syntax)
-
-
 _MISSING = {"listwise": "listwise", "fiml": "fiml", "ml": "fiml"}
 
 
@@ -343,7 +314,7 @@ def _check_groups(data: pd.DataFrame, group: str, syntax: str, missing: str = "l
         )
         excluded["no group"] = int(missing_g.sum())
         data = data.loc[~missing_g]
-    blocks = _blocks(syntax)
+    blocks = measurement_blocks(syntax)
     for construct, items in blocks.items():
         if len(items) < 2:
             warnings.warn(
@@ -640,7 +611,7 @@ def measurement_invariance(
             if name not in CRITERIA:
                 raise SpecificationError(f"unknown criterion {name!r}; choose from {', '.join(CRITERIA)}")
     free_all, free_named = _split_free(free)
-    syntax, data, keying = _model_and_data(model, data)
+    syntax, data, keying = model_and_data(model, data)
     data, blocks, counts, accounting = _check_groups(data, group, syntax, missing)
     syntax = _group_specific(syntax, blocks, free_named, list(pd.unique(data[group])))
     free = (*free_all, *free_named)  # lavaan group.partial: exempt from group.equal
@@ -807,7 +778,7 @@ def rank_invariance_candidates(
         raise SpecificationError(f"estimator must be 'ML' or 'MLR'; got {estimator!r}")
     missing = _check_missing(missing)
     free_all, free_named = _split_free(free)
-    syntax, data, _ = _model_and_data(model, data)
+    syntax, data, _ = model_and_data(model, data)
     data, blocks, _, _ = _check_groups(data, group, syntax, missing)
     syntax = _group_specific(syntax, blocks, free_named, list(pd.unique(data[group])))
     free = (*free_all, *free_named)

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from . import _relcore as core
+from ._spec import as_instrument
 from .exceptions import ConstantItemWarning, ItemKeyingWarning, SpecificationError
 
 __all__ = ["item_analysis"]
@@ -185,7 +186,8 @@ def item_analysis(data, instrument=None, *, items=None, nan_policy: str = "pairw
       its ``alpha.drop`` has no row for it and k − 2 items in the others);
     * ``mean_r``: the item's mean correlation with the other items of its scale.
 
-    With an ``instrument``, reverse items are recoded by ``instrument.keyed`` and
+    With an ``instrument`` (an Instrument, a shipped instrument's name or a codebook
+    path), reverse items are recoded by ``instrument.keyed`` and
     the scale statistics are computed within each construct (column
     ``construct``); without one, ``items`` (or all columns) form one scale named
     ``"scale"``.  Rows follow the instrument's codebook order, otherwise the
@@ -229,6 +231,7 @@ def item_analysis(data, instrument=None, *, items=None, nan_policy: str = "pairw
         raise SpecificationError(f"nan_policy must be 'pairwise' or 'listwise'; got {nan_policy!r}")
     df = core.as_frame(data)
     if instrument is not None:
+        instrument = as_instrument(instrument)
         constructs = {str(c): tuple(v) for c, v in instrument.constructs.items()}
         if items is not None:
             wanted = set(items)

@@ -41,7 +41,7 @@ class PLS(ResultMixin):
 
     Parameters
     ----------
-    model : str or Instrument
+    model : str, Instrument or dict
         Model syntax.  Measurement: ``F =~ x1 + x2`` (a block estimated in
         mode A, "reflective"/correlation weights) or ``F <~ x1 + x2`` (mode B,
         "formative"/regression weights).  Structural: ``Y ~ X1 + X2``.  Every
@@ -49,7 +49,10 @@ class PLS(ResultMixin):
         An :class:`~custval.Instrument` gives the measurement blocks of the
         constructs named in ``paths`` and its reverse keys: its reverse-keyed
         items enter as ``min + max - x of its own scale`` (``reverse_keyed_``; a
-        frame from ``Instrument.keyed`` is not keyed again).
+        frame from ``Instrument.keyed`` is not keyed again).  A mapping
+        ``{construct: [items]}`` gives mode A blocks (no reverse keys), also with
+        ``paths``.  A statement continues on the next line after a trailing ``+``
+        or operator; ``#`` and ``!`` start comments.
     weighting : {"path", "factorial", "centroid"}
         Inner weighting scheme (Lohmöller, 1989).  "path": a construct's
         successors enter its inner proxy with their correlations, its
@@ -82,7 +85,7 @@ class PLS(ResultMixin):
         (seminr ``stopCriterion = 7`` means ``tol = 1e-7``).
     paths : str, optional
         The structural paths (``"Y ~ X1 + X2"`` lines) when ``model`` is an
-        Instrument (required then; not allowed with model syntax).
+        Instrument or a mapping (required then; not allowed with model syntax).
 
     Attributes
     ----------
@@ -270,25 +273,34 @@ class PLS(ResultMixin):
         return self
 
     def _syntax(self) -> str:
-        from ._keys import is_instrument
+        """The PLS syntax: model syntax as given, or the blocks of an Instrument or a mapping
+        (the constructs named in ``paths``) followed by ``paths``."""
+        from collections.abc import Mapping
 
-        if not is_instrument(self.model):
+        from ._keys import is_instrument
+        from ._spec import as_syntax
+
+        if not (is_instrument(self.model) or isinstance(self.model, Mapping)):
             if self.paths is not None:
-                raise SpecificationError("paths= is for an Instrument as the model; write the paths in the syntax")
-            return self.model.model_syntax() if hasattr(self.model, "model_syntax") else self.model
+                raise SpecificationError(
+                    "paths= is for an Instrument or a mapping {construct: [items]} as the model; "
+                    "write the paths in the syntax")
+            return as_syntax(self.model)
+        what = (f"instrument {getattr(self.model, 'name', '')!r}" if is_instrument(self.model)
+                else "the model mapping")
+        constructs = list(self.model.constructs if is_instrument(self.model) else self.model)
         if not isinstance(self.paths, str) or "~" not in self.paths:
             raise SpecificationError(
-                "PLS with an Instrument as the model needs the structural paths, e.g. "
-                "paths='Satisfaction ~ Image + Value'; constructs: " + ", ".join(self.model.constructs))
+                f"PLS with {'an Instrument' if is_instrument(self.model) else 'a mapping'} as the model needs "
+                "the structural paths, e.g. paths='Satisfaction ~ Image + Value'; constructs: "
+                + ", ".join(map(str, constructs)))
         import re
 
         named = set(re.findall(r"[A-Za-z_.][A-Za-z0-9_.]*", self.paths))
-        used = [c for c in self.model.constructs if c in named]
+        used = [c for c in constructs if c in named]
         if not used:
-            raise SpecificationError(
-                f"paths name none of the constructs of instrument {getattr(self.model, 'name', '')!r}: "
-                + ", ".join(self.model.constructs))
-        return self.model.model_syntax(constructs=used) + "\n" + self.paths
+            raise SpecificationError(f"paths name none of the constructs of {what}: " + ", ".join(map(str, constructs)))
+        return as_syntax(self.model, constructs=used) + "\n" + self.paths
 
     def _check_keying(self, keying) -> None:
         """keying_, reverse_keyed_; ReverseKeyWarning for mode A items loading against their block."""

@@ -69,10 +69,9 @@ def _lang_text(mapping, lang: str, what: str) -> str:
 
 
 def _form(instrument, form: str):
-    if isinstance(instrument, (str, Path)):
-        from .codebook import load_instrument
+    from ._spec import as_instrument
 
-        instrument = load_instrument(instrument)
+    instrument = as_instrument(instrument)
     if form is None:
         return instrument
     if instrument.perspective == form:

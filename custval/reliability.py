@@ -752,6 +752,7 @@ def scale_reliability(
     their constructs are NaN with the reason in ``note``.
     See :func:`cronbach_alpha` and :func:`omega` for formulas and references.
 
+    ``instrument``: an Instrument, a shipped instrument's name or a codebook path.
     Reverse keys come from ``instrument.keyed(data)`` (items that a frame returned by
     ``Instrument.keyed`` records as keyed are not keyed again) and apply identically to
     every coefficient.  Intervals: ``ci_method="bootstrap"`` (percentile) or
@@ -804,7 +805,9 @@ def scale_reliability(
     """
     from . import _omega
     from ._bootstrap import bootstrap_blocks, interval_with_failures
+    from ._spec import as_instrument
 
+    instrument = as_instrument(instrument)
     ci, ci_method = _check_ci_level(ci, ci_method)
     if nan_policy not in core.NAN_POLICIES:
         raise SpecificationError(f"nan_policy must be one of {core.NAN_POLICIES}; got {nan_policy!r}")

@@ -60,6 +60,7 @@ from scipy import stats
 
 from . import _relcore as core
 from ._results import ResultMixin
+from ._spec import as_instrument
 from .exceptions import DataValidationError, SingularMatrixError, SpecificationError
 
 __all__ = ["ScreenResult", "screen"]
@@ -189,7 +190,8 @@ def screen(
     data : DataFrame
         Raw answers (one row per respondent) with the instrument's items.
     instrument
-        Supplies ``constructs`` (item order = codebook order).
+        Supplies ``constructs`` (item order = codebook order): an Instrument, a
+        shipped instrument's name or the path of a YAML codebook.
     duration : str, optional
         Name of a column with the completion time (any unit).
     longstring_cutoff : int, optional
@@ -232,6 +234,7 @@ def screen(
     >>> # In R: careless::longstring(x); stats::mahalanobis(x, colMeans(x), cov(x))  (complete data)
     """
     df = core.as_frame(data)
+    instrument = as_instrument(instrument)
     constructs = {str(c): tuple(v) for c, v in instrument.constructs.items()}
     items = [i for v in constructs.values() for i in v]
     absent = [i for i in items if i not in df.columns]

@@ -9,7 +9,6 @@ precision; see ``tests/r/validity.R`` for the golden values.
 from __future__ import annotations
 
 import dataclasses
-import re
 import warnings
 from collections.abc import Mapping
 
@@ -18,6 +17,7 @@ import pandas as pd
 
 from ._htmt import htmt_from_correlations, multinomial_weights, weighted_correlations
 from ._results import ResultMixin
+from ._spec import as_instrument, measurement_blocks, model_and_data
 from .exceptions import (
     ConstantItemError,
     ConstantItemWarning,
@@ -53,40 +53,10 @@ HTMT_THRESHOLDS = (0.85, 0.90)
 
 
 # --------------------------------------------------------------------------- blocks
-def _parse_measurement(syntax: str) -> dict[str, tuple[str, ...]]:
-    """The ``=~`` lines of lavaan syntax as ``{factor: items}`` (modifiers like ``1*x`` dropped)."""
-    blocks: dict[str, list[str]] = {}
-    for raw_line in re.split(r"[\n;]", syntax):
-        line = re.split(r"[#!]", raw_line, maxsplit=1)[0].strip()
-        if "=~" not in line:
-            continue
-        lhs, rhs = line.split("=~", 1)
-        lhs = lhs.strip()
-        if not re.fullmatch(r"[A-Za-z_.][A-Za-z0-9_.]*", lhs):
-            raise SpecificationError(f"cannot read the factor name in the model line {raw_line.strip()!r}")
-        for term in rhs.split("+"):
-            name = term.strip().rsplit("*", 1)[-1].strip()
-            if not name:
-                raise SpecificationError(f"empty indicator in the model line {raw_line.strip()!r}")
-            blocks.setdefault(lhs, []).append(name)
-    if not blocks:
-        raise SpecificationError("the model syntax has no measurement ('=~') lines")
-    return {k: tuple(v) for k, v in blocks.items()}
-
-
 def _blocks(spec) -> dict[str, tuple[str, ...]]:
-    """Constructs -> items from an Instrument, lavaan syntax or a mapping."""
-    if isinstance(spec, str):
-        blocks = _parse_measurement(spec)
-    elif isinstance(spec, Mapping):
-        blocks = {str(k): tuple(v) for k, v in spec.items()}
-    elif hasattr(spec, "constructs"):
-        blocks = {str(k): tuple(v) for k, v in dict(spec.constructs).items()}
-    else:
-        raise SpecificationError(
-            "instrument_or_model must be an Instrument, lavaan model syntax ('F =~ a + b + c') "
-            f"or a mapping {{construct: [items]}}; got {type(spec).__name__}"
-        )
+    """Constructs -> items from an Instrument, lavaan syntax or a mapping (:mod:`custval._spec`),
+    each item in one construct, at least two constructs."""
+    blocks = measurement_blocks(spec)
     seen: dict[str, str] = {}
     for construct, items in blocks.items():
         if len(items) == 0:
@@ -740,6 +710,7 @@ def _construct_stat(cfa, statistic: str, conventions, instrument=None) -> Constr
     if instrument is not None:
         from ._keys import check_fit_keying
 
+        instrument = as_instrument(instrument)  # a name is loaded, not ignored
         mismatch = check_fit_keying(cfa, instrument, None, what, stacklevel=4,
                                     consequence="describe other items than the instrument's keyed scale")[1]
     against = [] if mismatch else _against(cfa, parts, what)
@@ -841,7 +812,8 @@ def composite_reliability(
     when items load against the other indicators of their factor, the mark
     of reverse-worded items fitted without their reverse keys
     (:class:`~custval.exceptions.ReverseKeyWarning`; fit ``CFA(instrument)``
-    to apply an instrument's keys).  With ``instrument`` given, the fit's
+    to apply an instrument's keys).  With ``instrument`` given (an Instrument,
+    a shipped instrument's name or a codebook path), the fit's
     keying is checked against the instrument's reverse keys: items keyed
     differently (e.g. a fit of model syntax on raw answers, where they load
     against their factor) are named in a ReverseKeyWarning and the verdict.
@@ -1111,10 +1083,9 @@ def common_method_cfa(
     In R: ``lavaan::cfa(paste(model, "CMF =~ m*x1 + m*x2 + ...", "CMF ~~ 0*F1 + 0*F2"), data)``.
     """
     from .cfa import CFA
-    from .invariance import _model_and_data
 
-    syntax, data, _ = _model_and_data(model, data)  # an Instrument's reverse keys apply
-    blocks = _parse_measurement(syntax)
+    syntax, data, _ = model_and_data(model, data)  # an Instrument's reverse keys apply
+    blocks = measurement_blocks(syntax)
     if method_factor in blocks:
         raise SpecificationError(f"method_factor name {method_factor!r} is already a factor of the model")
     items = list(dict.fromkeys(i for its in blocks.values() for i in its))

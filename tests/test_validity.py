@@ -11,6 +11,7 @@ import pytest
 
 from custval._htmt import htmt_from_correlations, multinomial_weights, weighted_correlations
 from custval._paths import RAW_DATA_DIR
+from custval._spec import measurement_blocks as _parse_measurement
 from custval.exceptions import (
     ConstantItemError,
     DataValidationError,
@@ -18,7 +19,7 @@ from custval.exceptions import (
     MissingDataWarning,
     SpecificationError,
 )
-from custval.validity import _parse_measurement, cross_loadings, htmt
+from custval.validity import cross_loadings, htmt
 from tests.conftest import load_golden
 
 
