@@ -35,7 +35,7 @@ from custval.gaps import (
     perception_gap,
     readiness,
 )
-from custval.invariance import invariance
+from custval.invariance import measurement_invariance as invariance
 from custval.pls import PLS
 from custval.validity import common_method_cfa, cross_loadings, htmt
 
@@ -250,7 +250,7 @@ def test_instrument_functions_take_a_name_or_codebook_path_alike(bfi, tmp_path):
     calls = {
         "screen": lambda i: custval.screen(raw, i).flags,
         "item_analysis": lambda i: custval.item_analysis(raw, i),
-        "reliability": lambda i: custval.reliability(raw, i, ci_method=None),
+        "reliability": lambda i: custval.scale_reliability(raw, i, ci_method=None),
         "harman_single_factor": lambda i: pd.Series({"share": custval.harman_single_factor(raw, i).estimate}),
     }
     for name, call in calls.items():
