@@ -558,21 +558,8 @@ class CFA:
             group_equal=group_equal, group_partial=group_partial, with_extras=True,
         )
         items = _model_items(data, observed)
+        model = self._sem_model(pt, observed, latent, ngroups, extras, missing)
         exo = extras["exo"]
-        if exo and missing == "fiml":
-            raise SpecificationError(
-                f"observed covariates in regressions ({', '.join(exo)}) are not supported with missing='fiml' "
-                "yet (lavaan's fixed.x with missing = 'ml' conditions on the covariates); use "
-                "missing='listwise'"
-            )
-        model = SemModel(pt, observed, latent, ngroups, exo=exo)
-        con_a, con_b, con_text = extras["constraints"]
-        model.set_constraints(con_a, con_b)
-        self.constraints_ = list(con_text)
-        self._definitions, self._label_rows = extras["definitions"], extras["label_rows"]
-        self.partable_ = pt
-        self.observed_, self.latent_ = observed, latent
-        self.covariates_ = list(exo)
 
         groups, n_excluded = self._group_data(data, items, labels, clusters, model, missing)
         if n_excluded:
@@ -635,6 +622,25 @@ class CFA:
         if not isinstance(data, pd.DataFrame):
             raise DataValidationError("data must be a pandas DataFrame with one column per item")
         return estimator, missing
+
+    def _sem_model(self, pt, observed, latent, ngroups, extras, missing) -> SemModel:
+        """The model of the parameter table, with its equality constraints; what it records."""
+        exo = extras["exo"]
+        if exo and missing == "fiml":
+            raise SpecificationError(
+                f"observed covariates in regressions ({', '.join(exo)}) are not supported with missing='fiml' "
+                "yet (lavaan's fixed.x with missing = 'ml' conditions on the covariates); use "
+                "missing='listwise'"
+            )
+        model = SemModel(pt, observed, latent, ngroups, exo=exo)
+        con_a, con_b, con_text = extras["constraints"]
+        model.set_constraints(con_a, con_b)
+        self.constraints_ = list(con_text)
+        self._definitions, self._label_rows = extras["definitions"], extras["label_rows"]
+        self.partable_ = pt
+        self.observed_, self.latent_ = observed, latent
+        self.covariates_ = list(exo)
+        return model
 
     def _clusters(self, data: pd.DataFrame, estimator: str, missing: str) -> pd.Series | None:
         """The cluster ids (cluster-robust MLR, lavaan's cluster = for single-level models)."""
