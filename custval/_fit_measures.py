@@ -5,6 +5,8 @@ Each function follows the lavaan 0.6 function named in its docstring.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -410,10 +412,39 @@ def _yb_trace_fixed_x(groups, h1_moments, means, b0_groups, e_inv, ntotal, xi):
     return sum(trace_h1) - sum(trace_h0), trace_h1, trace_h0
 
 
-def compute_fit_measures(fit) -> pd.Series:
-    """All fit measures of a fitted :class:`custval.cfa.CFA` with lavaan's names."""
+@dataclass
+class _Tests:
+    """The test statistics the fit measures are computed from (one fitted model)."""
+
+    ntotal: int
+    ng: int
+    p: int
+    means: bool
+    npar: int
+    logl: float
+    logl_h1: float
+    chisq: float
+    df: int
+    n_moments: int
+    chisq_b: float
+    df_b: int
+    base_parts: list
+    robust: bool
+    fiml: bool
+    fc: dict | None = None  # FIML-corrected statistics (Savalei), with missing='fiml'
+    # Yuan-Bentler scaling (MLR)
+    trace: float = np.nan
+    t_h1: list = field(default_factory=list)
+    t_h0: list = field(default_factory=list)
+    c: float = np.nan
+    chisq_s: float = np.nan
+    c_b: float = np.nan
+    chisq_b_s: float = np.nan
+
+
+def _test_statistics(fit, out: dict) -> _Tests:
+    """Loglikelihoods, the chi-square test of the model and of the baseline model."""
     from ._ml import loglik_group
-    from ._robust import cluster_scores, yb_trace
 
     problem, model, groups = fit._problem, fit._model, fit._groups
     means = fit._meanstructure
@@ -438,61 +469,77 @@ def compute_fit_measures(fit) -> pd.Series:
     px = len(getattr(model, "exo", ()))
     n_moments = ng * (p * (p + 1) // 2 + (p if means else 0) - px * (px + 1) // 2 - (px if means else 0))
     df = n_moments - npar
-    out: dict[str, float] = {"npar": npar, "fmin": chisq / (2 * ntotal), "chisq": chisq, "df": df,
-                             "pvalue": float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan}
+    out.update({"npar": npar, "fmin": chisq / (2 * ntotal), "chisq": chisq, "df": df,
+                "pvalue": float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan})
     logl_b, base_parts, _ = _baseline(fit)
     chisq_b = 2 * (logl_h1 - logl_b)
     df_b = n_moments - ng * ((p - px) + ((p - px) if means else 0))
     out.update({"baseline.chisq": chisq_b, "baseline.df": df_b, "baseline.pvalue": float(stats.chi2.sf(chisq_b, df_b))})
-
-    robust = fit._estimator == "MLR"
-    fiml = fit._missing == "fiml"
-    if fiml:
+    t = _Tests(ntotal=ntotal, ng=ng, p=p, means=means, npar=npar, logl=logl, logl_h1=logl_h1,
+               chisq=chisq, df=df, n_moments=n_moments, chisq_b=chisq_b, df_b=df_b,
+               base_parts=base_parts, robust=fit._estimator == "MLR", fiml=fit._missing == "fiml")
+    if t.fiml:
         from ._robust import fiml_corrected
 
-        fc = fiml_corrected(fit, "V3" if robust else "V6")
-    if robust:
-        h1_moments = [(gd.sample_cov, gd.sample_mean) for gd in groups]
-        if px:
-            trace, t_h1, t_h0 = _yb_trace_fixed_x(groups, h1_moments, means, fit._b0, fit._e_inv, ntotal,
-                                                  model.exo_ov)
-        else:
-            trace, t_h1, t_h0 = yb_trace(groups, h1_moments, means, fit._b0, fit._e_inv, ntotal)
-        c = trace / df if df > 0 else np.nan
-        chisq_s = chisq / c
-        # baseline (independence) model, Yuan-Bentler scaled the same way
-        # (fixed.x: the covariates' moments are not parameters)
-        ynox = [j for j in range(p) if j not in set(getattr(model, "exo_ov", np.zeros(0, dtype=int)).tolist())]
-        py = len(ynox)
-        nb = py + (py if means else 0)
-        hess_b = np.zeros((ng * nb, ng * nb))
-        b0_b = []
-        for g, (gd, (sig_b, mu_b)) in enumerate(zip(groups, base_parts)):
-            ds = np.zeros((nb, p, p))
-            dm = np.zeros((nb, p))
-            for k, j in enumerate(ynox):
-                ds[k, j, j] = 1.0
-                if means:
-                    dm[py + k, j] = 1.0
-            hb, scb = _linear_info_scores(gd, sig_b, mu_b, ds, dm, means)
-            sl = slice(g * nb, (g + 1) * nb)
-            hess_b[sl, sl] = hb / ntotal
-            full = np.zeros((gd.n, ng * nb))
-            full[:, sl] = scb
-            full = cluster_scores(full, gd)  # cluster-robust when the data have cluster ids
-            b0_b.append(full.T @ full / gd.n)
-        eb_inv = np.linalg.inv(hess_b)
-        trace_b = sum(t_h1) - sum(gd.n / ntotal * np.sum(b * eb_inv.T) for gd, b in zip(groups, b0_b))
-        c_b = trace_b / df_b
-        chisq_b_s = chisq_b / c_b
-        ndat = n_moments
-        out.update({
-            "chisq.scaled": chisq_s, "df.scaled": df, "pvalue.scaled": float(stats.chi2.sf(chisq_s, df)),
-            "chisq.scaling.factor": c,
-            "baseline.chisq.scaled": chisq_b_s, "baseline.df.scaled": df_b,
-            "baseline.pvalue.scaled": float(stats.chi2.sf(chisq_b_s, df_b)),
-            "baseline.chisq.scaling.factor": c_b,
-        })
+        t.fc = fiml_corrected(fit, "V3" if t.robust else "V6")
+    return t
+
+
+def _scaled_statistics(fit, t: _Tests, out: dict) -> None:
+    """MLR: the Yuan-Bentler scaled tests of the model and of the baseline model."""
+    from ._robust import cluster_scores, yb_trace
+
+    model, groups, means, p, ng, ntotal = fit._model, fit._groups, t.means, t.p, t.ng, t.ntotal
+    h1_moments = [(gd.sample_cov, gd.sample_mean) for gd in groups]
+    if len(getattr(model, "exo", ())):
+        trace, t_h1, t_h0 = _yb_trace_fixed_x(groups, h1_moments, means, fit._b0, fit._e_inv, ntotal,
+                                              model.exo_ov)
+    else:
+        trace, t_h1, t_h0 = yb_trace(groups, h1_moments, means, fit._b0, fit._e_inv, ntotal)
+    c = trace / t.df if t.df > 0 else np.nan
+    chisq_s = t.chisq / c
+    # baseline (independence) model, Yuan-Bentler scaled the same way
+    # (fixed.x: the covariates' moments are not parameters)
+    ynox = [j for j in range(p) if j not in set(getattr(model, "exo_ov", np.zeros(0, dtype=int)).tolist())]
+    py = len(ynox)
+    nb = py + (py if means else 0)
+    hess_b = np.zeros((ng * nb, ng * nb))
+    b0_b = []
+    for g, (gd, (sig_b, mu_b)) in enumerate(zip(groups, t.base_parts)):
+        ds = np.zeros((nb, p, p))
+        dm = np.zeros((nb, p))
+        for k, j in enumerate(ynox):
+            ds[k, j, j] = 1.0
+            if means:
+                dm[py + k, j] = 1.0
+        hb, scb = _linear_info_scores(gd, sig_b, mu_b, ds, dm, means)
+        sl = slice(g * nb, (g + 1) * nb)
+        hess_b[sl, sl] = hb / ntotal
+        full = np.zeros((gd.n, ng * nb))
+        full[:, sl] = scb
+        full = cluster_scores(full, gd)  # cluster-robust when the data have cluster ids
+        b0_b.append(full.T @ full / gd.n)
+    eb_inv = np.linalg.inv(hess_b)
+    trace_b = sum(t_h1) - sum(gd.n / ntotal * np.sum(b * eb_inv.T) for gd, b in zip(groups, b0_b))
+    c_b = trace_b / t.df_b
+    chisq_b_s = t.chisq_b / c_b
+    df, df_b = t.df, t.df_b
+    out.update({
+        "chisq.scaled": chisq_s, "df.scaled": df, "pvalue.scaled": float(stats.chi2.sf(chisq_s, df)),
+        "chisq.scaling.factor": c,
+        "baseline.chisq.scaled": chisq_b_s, "baseline.df.scaled": df_b,
+        "baseline.pvalue.scaled": float(stats.chi2.sf(chisq_b_s, df_b)),
+        "baseline.chisq.scaling.factor": c_b,
+    })
+    t.trace, t.t_h1, t.t_h0 = trace, t_h1, t_h0
+    t.c, t.chisq_s, t.c_b, t.chisq_b_s = c, chisq_s, c_b, chisq_b_s
+
+
+def _incremental_indices(t: _Tests, out: dict) -> None:
+    """CFI, TLI (NNFI), RFI, NFI, PNFI, IFI, RNI; scaled and robust versions."""
+    chisq, df, chisq_b, df_b = t.chisq, t.df, t.chisq_b, t.df_b
+    robust, fiml, fc = t.robust, t.fiml, t.fc
+    chisq_s, chisq_b_s, c, c_b = t.chisq_s, t.chisq_b_s, t.c, t.c_b
     out["cfi"] = cfi(chisq, df, chisq_b, df_b)
     out["tli"] = tli(chisq, df, chisq_b, df_b)
     if robust:
@@ -523,6 +570,12 @@ def compute_fit_measures(fit) -> pd.Series:
     elif robust:
         out["nnfi.robust"] = out["tli.robust"]
         out["rni.robust"] = rni(chisq, df, chisq_b, df_b, c, c_b)
+
+
+def _likelihood_criteria(fit, t: _Tests, out: dict) -> None:
+    """Loglikelihoods (conditional on the covariates), AIC, BIC, sample-size adjusted BIC;
+    the MLR scaling factors of h1 and h0."""
+    model, groups, npar, ntotal = fit._model, fit._groups, t.npar, t.ntotal
     # fixed.x: lavaan's loglikelihoods are conditional on the covariates
     # (the joint minus the covariates' marginal, which the model reproduces)
     logl_x = 0.0
@@ -531,40 +584,51 @@ def compute_fit_measures(fit) -> pd.Series:
         for gd in groups:
             _, ldx = np.linalg.slogdet(gd.sample_cov[np.ix_(xi, xi)])
             logl_x += -0.5 * gd.n * (len(xi) * np.log(2 * np.pi) + ldx + len(xi))
-    logl = logl - logl_x
-    logl_h1 = logl_h1 - logl_x
+    logl = t.logl - logl_x
+    logl_h1 = t.logl_h1 - logl_x
     out["logl"] = logl
     out["unrestricted.logl"] = logl_h1
     out["aic"] = -2 * logl + 2 * npar
     out["bic"] = -2 * logl + npar * np.log(ntotal)
     out["ntotal"] = ntotal
     out["bic2"] = -2 * logl + npar * np.log((ntotal + 2) / 24)
-    if robust:
-        out["scaling.factor.h1"] = sum(t_h1) / ndat
+    if t.robust:
+        out["scaling.factor.h1"] = sum(t.t_h1) / t.n_moments
         # lavaan divides by the number of free rows (before equality constraints)
-        out["scaling.factor.h0"] = sum(t_h0) / int((model.pt["free"] > 0).sum())
+        out["scaling.factor.h0"] = sum(t.t_h0) / int((model.pt["free"] > 0).sum())
+
+
+def _rmsea_measures(t: _Tests, out: dict) -> None:
+    """RMSEA, its confidence interval and close-fit tests; scaled and robust versions."""
+    chisq, df, ntotal, ng = t.chisq, t.df, t.ntotal, t.ng
     out["rmsea"] = rmsea(chisq, df, ntotal, ng)
     lo, hi = rmsea_ci(chisq, df, ntotal, ng)
     out.update({"rmsea.ci.lower": lo, "rmsea.ci.upper": hi, "rmsea.ci.level": 0.9,
                 "rmsea.pvalue": rmsea_pvalue(chisq, df, ntotal, ng), "rmsea.close.h0": 0.05,
                 "rmsea.notclose.pvalue": rmsea_notclose_pvalue(chisq, df, ntotal, ng), "rmsea.notclose.h0": 0.08})
-    if robust:
+    if t.robust:
+        trace = t.trace
         out["rmsea.scaled"] = rmsea(chisq, trace, ntotal, ng)
         lo, hi = rmsea_ci(chisq, trace, ntotal, ng)
         out["rmsea.ci.lower.scaled"], out["rmsea.ci.upper.scaled"] = lo, hi
         out["rmsea.pvalue.scaled"] = rmsea_pvalue(chisq, trace, ntotal, ng)
         out["rmsea.notclose.pvalue.scaled"] = rmsea_notclose_pvalue(chisq, trace, ntotal, ng)
-    if robust or fiml:
-        if fiml:  # Savalei's FIML-corrected version, as lavaan
+    if t.robust or t.fiml:
+        if t.fiml:  # Savalei's FIML-corrected version, as lavaan
+            fc = t.fc
             x3, df3, c3, x3s = fc["XX3"], fc["df3"], fc["c.hat3"], fc["XX3.scaled"]
         else:
-            x3, df3, c3, x3s = chisq, df, c, chisq_s
+            x3, df3, c3, x3s = chisq, df, t.c, t.chisq_s
         out["rmsea.robust"] = rmsea(x3, df3, ntotal, ng, c3)
         lo, hi = rmsea_ci(x3s, df3, ntotal, ng, c3)
         out["rmsea.ci.lower.robust"], out["rmsea.ci.upper.robust"] = lo, hi
         out["rmsea.pvalue.robust"] = rmsea_pvalue(x3s, df3, ntotal, ng, c3)
         out["rmsea.notclose.pvalue.robust"] = rmsea_notclose_pvalue(x3s, df3, ntotal, ng, c3)
-    # residual-based
+
+
+def _residual_measures(fit, t: _Tests, out: dict) -> None:
+    """RMR, SRMR (Bentler, Mplus), CRMR, with and without the means."""
+    groups, means, ntotal = fit._groups, t.means, t.ntotal
     acc = {k: 0.0 for k in ("rmr", "rmr_nomean", "srmr_bentler", "srmr_bentler_nomean", "crmr", "crmr_nomean")}
     for gd, (sigma, mu) in zip(groups, fit._implied):
         w = gd.n / ntotal
@@ -580,7 +644,12 @@ def compute_fit_measures(fit) -> pd.Series:
     weights = [gd.n / ntotal for gd in groups]
     out["srmr_mplus"] = sum(w * v[0] for w, v in zip(weights, mplus))
     out["srmr_mplus_nomean"] = sum(w * v[1] for w, v in zip(weights, mplus))
-    # other indices (lavaan:::lav_fit_measures, "fit.other")
+
+
+def _other_indices(fit, t: _Tests, out: dict) -> None:
+    """Hoelter's CN, GFI, AGFI, PGFI, MFI, ECVI (lavaan:::lav_fit_measures, "fit.other")."""
+    model, groups, means, ntotal = fit._model, fit._groups, t.means, t.ntotal
+    chisq, df, p, ng = t.chisq, t.df, t.p, t.ng
     out["cn_05"] = hoelter_cn(chisq, df, ntotal, 0.05)
     out["cn_01"] = hoelter_cn(chisq, df, ntotal, 0.01)
     gfis = []
@@ -596,13 +665,32 @@ def compute_fit_measures(fit) -> pd.Series:
             s_pw = pd.DataFrame(y).cov().to_numpy() * (gd.n - 1) / gd.n
             gfis.append(gfi_group(s_pw, np.nanmean(y, axis=0), sigma, mu, means,
                                   [(pt.obs, pt.n) for pt in gd.patterns]))
+    weights = [gd.n / ntotal for gd in groups]
     gfi = sum(w * v for w, v in zip(weights, gfis))
     nel = ng * (p * (p + 1) // 2 + (p if means else 0))
     out["gfi"] = gfi
     out["agfi"] = 1 - (nel / df) * (1 - gfi) if df > 0 else 1.0
     out["pgfi"] = (df / nel) * gfi
     out["mfi"] = float(np.exp(-0.5 * (chisq - df) / ntotal))
-    out["ecvi"] = chisq / ntotal + 2 * npar / ntotal
+    out["ecvi"] = chisq / ntotal + 2 * t.npar / ntotal
+
+
+def compute_fit_measures(fit) -> pd.Series:
+    """All fit measures of a fitted :class:`custval.cfa.CFA` with lavaan's names.
+
+    In lavaan's order: test statistics (model, baseline; scaled with MLR), incremental
+    indices, loglikelihood and information criteria, RMSEA, residual-based measures, other
+    indices.
+    """
+    out: dict[str, float] = {}
+    t = _test_statistics(fit, out)
+    if t.robust:
+        _scaled_statistics(fit, t, out)
+    _incremental_indices(t, out)
+    _likelihood_criteria(fit, t, out)
+    _rmsea_measures(t, out)
+    _residual_measures(fit, t, out)
+    _other_indices(fit, t, out)
     return pd.Series(out, dtype=float, name="fit_measures")
 
 

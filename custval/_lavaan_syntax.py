@@ -453,34 +453,28 @@ def _mod_value(values: list, g: int, ngroups: int, stmt: Statement):
     return values[g]
 
 
-def build_partable(
-    text: str,
-    *,
-    ngroups: int = 1,
-    std_lv: bool = False,
-    meanstructure: bool = False,
-    group_equal: tuple[str, ...] = (),
-    group_partial: tuple[str, ...] = (),
-    with_extras: bool = False,
-):
-    """Build a lavaan-like parameter table.
+def _key(lhs, op, rhs):
+    """A parameter's identity within a group ('a ~~ b' is 'b ~~ a')."""
+    if op == "~~" and lhs != rhs:
+        return (op, frozenset((lhs, rhs)))
+    return (op, lhs, rhs)
 
-    Returns ``(partable, observed, latent)``, and with ``with_extras=True``
-    also a dict: ``constraints`` ``(A, b, texts)`` (general linear equality
-    constraints ``A x = b`` over the distinct free parameters ``x``, one row
-    per ``==`` that is not 'label == label' or 'label == number'),
-    ``definitions`` (``(name, rhs text, expression tree)`` per ``:=``, in
-    order) and ``label_rows`` (label or plabel -> first row carrying it).  Columns: ``id, lhs, op, rhs,
-    user, group, free, ustart, label, plabel, start, eq`` where ``free`` is
-    the 1-based index of the estimated parameter (0 = fixed), shared by rows
-    that are constrained equal (lavaan numbers them apart and adds ``==``
-    rows; the estimates and standard errors are the same).
-    """
-    stmts = parse(text)
-    for ge in group_equal:
-        if ge not in GROUP_EQUAL_TYPES:
-            raise SpecificationError(f"group_equal: unknown type {ge!r}; allowed: {', '.join(GROUP_EQUAL_TYPES)}")
-    # ---- variables
+
+@dataclass
+class _Variables:
+    """The model's variables and the roles lavaan's defaults depend on."""
+
+    latent: list[str]
+    observed: list[str]
+    exo_ov: list[str]  # observed exogenous covariates (lavaan's ov.x)
+    exo_lv: list[str]  # latent variables that are not outcomes (their covariances are free)
+    lv_y: list[str]  # latent outcomes that predict nothing (lavaan's lv.y)
+    single_ind: set[str]  # indicators whose (residual) variance is fixed to 0 (auto.fix.single)
+
+
+def _variables(stmts: list[Statement]) -> _Variables:
+    """Latent and observed variables, in order of appearance; the roles of each; what is not
+    supported among regressions and covariances is an error naming the line."""
     latent: list[str] = []
     for s in stmts:
         if s.op == "=~" and s.lhs not in latent:
@@ -553,79 +547,93 @@ def build_partable(
     n_ind = {f: sum(s.lhs == f for s in mm) for f in latent}
     n_rhs = {v: sum(s.rhs == v for s in mm) for v in {s.rhs for s in mm}}
     single_ind = {s.rhs for s in mm if n_ind[s.lhs] == 1 and s.lhs != s.rhs and n_rhs[s.rhs] == 1}
+    return _Variables(latent, observed, exo_ov, exo_lv, lv_y, single_ind)
 
-    rows: list[dict] = []
 
-    def key(lhs, op, rhs):
-        if op == "~~" and lhs != rhs:
-            return (op, frozenset((lhs, rhs)))
-        return (op, lhs, rhs)
+def _group_rows(stmts: list[Statement], v: _Variables, g: int, ngroups: int, std_lv: bool,
+                meanstructure: bool) -> list[dict]:
+    """The rows of group `g` (0-based): the statements' parameters, then lavaan's defaults for
+    those the model does not name (variances, factor covariances, fixed.x, means)."""
+    seen: dict = {}
+    first_done: set[str] = set()
+    grows: list[dict] = []
+    for s in stmts:
+        if s.op in ("==", ":=", "<", ">"):
+            continue
+        fixed = _mod_value(s.mod.fixed, g, ngroups, s)
+        label = _mod_value(s.mod.label, g, ngroups, s)
+        start = _mod_value(s.mod.start, g, ngroups, s)
+        row = dict(lhs=s.lhs, op=s.op, rhs=s.rhs, user=1, group=g + 1, ustart=np.nan, fixed=False,
+                   label=label or "", start=start, _line=s)
+        if fixed is not None and fixed != "NA":
+            row.update(ustart=float(fixed), fixed=True)
+        if s.op == "=~" and s.lhs not in first_done:
+            first_done.add(s.lhs)
+            if not std_lv and fixed is None:
+                row.update(ustart=1.0, fixed=True)
+        k = _key(s.lhs, s.op, s.rhs)
+        if k in seen:
+            raise syntax_error(s.line, s.lineno, f"parameter '{s.lhs} {s.op} {s.rhs}' is specified twice")
+        seen[k] = row
+        grows.append(row)
 
-    for g in range(ngroups):
-        seen: dict = {}
-        first_done: set[str] = set()
-        grows: list[dict] = []
-        for s in stmts:
-            if s.op in ("==", ":=", "<", ">"):
-                continue
-            fixed = _mod_value(s.mod.fixed, g, ngroups, s)
-            label = _mod_value(s.mod.label, g, ngroups, s)
-            start = _mod_value(s.mod.start, g, ngroups, s)
-            row = dict(lhs=s.lhs, op=s.op, rhs=s.rhs, user=1, group=g + 1, ustart=np.nan, fixed=False,
-                       label=label or "", start=start, _line=s)
-            if fixed is not None and fixed != "NA":
-                row.update(ustart=float(fixed), fixed=True)
-            if s.op == "=~" and s.lhs not in first_done:
-                first_done.add(s.lhs)
-                if not std_lv and fixed is None:
-                    row.update(ustart=1.0, fixed=True)
-            k = key(s.lhs, s.op, s.rhs)
-            if k in seen:
-                raise syntax_error(s.line, s.lineno, f"parameter '{s.lhs} {s.op} {s.rhs}' is specified twice")
-            seen[k] = row
-            grows.append(row)
+    def default(lhs, op, rhs, ustart=np.nan):
+        k = _key(lhs, op, rhs)
+        if k in seen:
+            return
+        row = dict(lhs=lhs, op=op, rhs=rhs, user=0, group=g + 1, ustart=ustart,
+                   fixed=not np.isnan(ustart), label="", start=None, _line=None)
+        seen[k] = row
+        grows.append(row)
 
-        def default(lhs, op, rhs, ustart=np.nan, grows=grows, seen=seen, g=g):
-            k = key(lhs, op, rhs)
-            if k in seen:
-                return
-            row = dict(lhs=lhs, op=op, rhs=rhs, user=0, group=g + 1, ustart=ustart,
-                       fixed=not np.isnan(ustart), label="", start=None, _line=None)
-            seen[k] = row
-            grows.append(row)
+    for ov in v.observed:
+        if ov not in v.exo_ov:
+            default(ov, "~~", ov, 0.0 if ov in v.single_ind else np.nan)
+    for f in v.latent:
+        default(f, "~~", f, 0.0 if f in v.single_ind else (1.0 if std_lv else np.nan))
+    for i, f1 in enumerate(v.exo_lv):
+        for f2 in v.exo_lv[i + 1 :]:
+            default(f1, "~~", f2)
+    # auto.cov.y: residual covariances among the dependent latent variables
+    for i, f1 in enumerate(v.lv_y):
+        for f2 in v.lv_y[i + 1 :]:
+            default(f1, "~~", f2)
+    # fixed.x: the covariates' (co)variances, fixed; values filled in from the data
+    for i, v1 in enumerate(v.exo_ov):
+        for v2 in v.exo_ov[i:]:
+            default(v1, "~~", v2)
+            seen[_key(v1, "~~", v2)].update(fixed=True, exo=1)
+    if meanstructure:
+        for ov in v.observed:
+            default(ov, "~1", "")
+            if ov in v.exo_ov:
+                seen[_key(ov, "~1", "")].update(fixed=True, exo=1)
+        for f in v.latent:
+            default(f, "~1", "", 0.0)
+    return grows
 
-        for v in observed:
-            if v not in exo_ov:
-                default(v, "~~", v, 0.0 if v in single_ind else np.nan)
-        for f in latent:
-            default(f, "~~", f, 0.0 if f in single_ind else (1.0 if std_lv else np.nan))
-        for i, f1 in enumerate(exo_lv):
-            for f2 in exo_lv[i + 1 :]:
-                default(f1, "~~", f2)
-        # auto.cov.y: residual covariances among the dependent latent variables
-        for i, f1 in enumerate(lv_y):
-            for f2 in lv_y[i + 1 :]:
-                default(f1, "~~", f2)
-        # fixed.x: the covariates' (co)variances, fixed; values filled in from the data
-        for i, v1 in enumerate(exo_ov):
-            for v2 in exo_ov[i:]:
-                default(v1, "~~", v2)
-                seen[key(v1, "~~", v2)].update(fixed=True, exo=1)
-        if meanstructure:
-            for v in observed:
-                default(v, "~1", "")
-                if v in exo_ov:
-                    seen[key(v, "~1", "")].update(fixed=True, exo=1)
-            for f in latent:
-                default(f, "~1", "", 0.0)
-        rows.extend(grows)
 
-    pt = pd.DataFrame(rows)
-    pt["exo"] = (pt["exo"].fillna(0).astype(int) if "exo" in pt else 0)
-    pt.insert(0, "id", np.arange(1, len(pt) + 1))
-    pt["plabel"] = [f".p{i}." for i in pt["id"]]
+class _Equal:
+    """Rows constrained equal (union-find; the root of a set is its first row)."""
 
-    # ---- group.equal / group.partial: free latent means when intercepts are equal
+    def __init__(self, n: int):
+        self.parent = list(range(n))
+
+    def find(self, i):
+        parent = self.parent
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def union(self, i, j):
+        ri, rj = self.find(i), self.find(j)
+        if ri != rj:
+            self.parent[max(ri, rj)] = min(ri, rj)
+
+
+def _partial_keys(group_partial: tuple[str, ...]) -> set:
+    """The parameters ``group_partial`` frees from ``group_equal`` ('f1=~x2', 'x3~1')."""
     partial = set()
     for item in group_partial:
         m = re.match(r"^\s*([A-Za-z_.][\w.]*)\s*(=~|~~|~1|~)\s*([A-Za-z_.][\w.]*|1)?\s*$", item)
@@ -634,41 +642,12 @@ def build_partable(
         lhs, op, rhs = m.group(1), m.group(2), m.group(3) or ""
         if op == "~" and rhs == "1":
             op, rhs = "~1", ""
-        partial.add(key(lhs, op, rhs))
-    if ngroups > 1 and "intercepts" in group_equal and "means" not in group_equal:
-        sel = (pt["op"] == "~1") & pt["lhs"].isin(latent) & (pt["group"] > 1) & (pt["user"] == 0)
-        pt.loc[sel, "fixed"] = False
-        pt.loc[sel, "ustart"] = np.nan
+        partial.add(_key(lhs, op, rhs))
+    return partial
 
-    def eq_type(r) -> str | None:
-        op, lhs, rhs = r["op"], r["lhs"], r["rhs"]
-        if op == "=~":
-            return "loadings"
-        if op == "~":
-            return "regressions"
-        if op == "~1":
-            return "intercepts" if lhs in observed else "means"
-        if op == "~~":
-            if lhs in latent:
-                return "lv.variances" if lhs == rhs else "lv.covariances"
-            return "residuals" if lhs == rhs else "residual.covariances"
-        return None
 
-    # ---- assign parameter numbers (union-find over equal rows)
-    n = len(pt)
-    parent = list(range(n))
-
-    def find(i):
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    def union(i, j):
-        ri, rj = find(i), find(j)
-        if ri != rj:
-            parent[max(ri, rj)] = min(ri, rj)
-
+def _equal_labels(pt: pd.DataFrame, eq: _Equal) -> dict[str, list[int]]:
+    """Rows sharing a label share one parameter (all fixed if one of them is); label -> rows."""
     free_mask = ~pt["fixed"].to_numpy(bool)
     by_label: dict[str, list[int]] = {}
     for i, lab in enumerate(pt["label"]):
@@ -678,7 +657,7 @@ def build_partable(
     for idx in by_label.values():
         fr = [i for i in idx if free_mask[i]]
         for i in fr[1:]:
-            union(fr[0], i)
+            eq.union(fr[0], i)
         fixed_vals = {pt.at[i, "ustart"] for i in idx if not free_mask[i]}
         if fr and fixed_vals:
             # a label shared by a fixed and a free row: lavaan fixes all of them
@@ -686,33 +665,53 @@ def build_partable(
                 pt.at[i, "fixed"] = True
                 pt.at[i, "ustart"] = next(iter(fixed_vals))
             free_mask = ~pt["fixed"].to_numpy(bool)
-    if ngroups > 1 and group_equal:
-        keyed = {}
-        for i in range(n):
-            r = pt.iloc[i]
-            keyed.setdefault((r["group"], key(r["lhs"], r["op"], r["rhs"])), i)
-        for i in range(n):
-            r = pt.iloc[i]
-            if r["group"] != 1 or not free_mask[i] or r["label"]:
-                continue
-            t = eq_type(r)
-            k = key(r["lhs"], r["op"], r["rhs"])
-            if t not in group_equal or k in partial:
-                continue
-            for g in range(2, ngroups + 1):
-                j = keyed.get((g, k))
-                if j is not None and free_mask[j] and not pt.at[j, "label"]:
-                    union(i, j)
-                    pt.at[i, "label"] = pt.at[i, "plabel"]
-                    pt.at[j, "label"] = pt.at[i, "plabel"]
-    # ---- '==' statements: 'label == label' shares one parameter; any other
-    # linear constraint ('a == 0.5', 'a == 2*b', 'a + b == 1') is kept as a
-    # row of A x = b over the distinct free parameters and imposed by
-    # reparametrisation (custval._sem_model.SemModel.set_constraints); the
-    # rows stay free, as in lavaan's parameter table.
-    lab_rows: dict[str, list[int]] = {lab: list(idx) for lab, idx in by_label.items()}
-    for i, pl in enumerate(pt["plabel"]):
-        lab_rows.setdefault(pl, [i])
+    return by_label
+
+
+def _equal_groups(pt: pd.DataFrame, eq: _Equal, v: _Variables, ngroups: int,
+                  group_equal: tuple[str, ...], partial: set) -> None:
+    """group.equal: a free unlabelled parameter of a type in `group_equal` (and not in
+    `partial`) is one parameter across the groups, labelled with group 1's plabel."""
+    free_mask = ~pt["fixed"].to_numpy(bool)
+
+    def eq_type(r) -> str | None:
+        op, lhs, rhs = r["op"], r["lhs"], r["rhs"]
+        if op == "=~":
+            return "loadings"
+        if op == "~":
+            return "regressions"
+        if op == "~1":
+            return "intercepts" if lhs in v.observed else "means"
+        if op == "~~":
+            if lhs in v.latent:
+                return "lv.variances" if lhs == rhs else "lv.covariances"
+            return "residuals" if lhs == rhs else "residual.covariances"
+        return None
+
+    n = len(pt)
+    keyed = {}
+    for i in range(n):
+        r = pt.iloc[i]
+        keyed.setdefault((r["group"], _key(r["lhs"], r["op"], r["rhs"])), i)
+    for i in range(n):
+        r = pt.iloc[i]
+        if r["group"] != 1 or not free_mask[i] or r["label"]:
+            continue
+        t = eq_type(r)
+        k = _key(r["lhs"], r["op"], r["rhs"])
+        if t not in group_equal or k in partial:
+            continue
+        for g in range(2, ngroups + 1):
+            j = keyed.get((g, k))
+            if j is not None and free_mask[j] and not pt.at[j, "label"]:
+                eq.union(i, j)
+                pt.at[i, "label"] = pt.at[i, "plabel"]
+                pt.at[j, "label"] = pt.at[i, "plabel"]
+
+
+def _constraint_statements(stmts: list[Statement], lab_rows: dict[str, list[int]], eq: _Equal):
+    """Check the ':=', '<'/'>' and '==' statements against the labels; 'label == label' shares
+    one parameter (`eq`); returns (definitions, general '==' statements, inequalities)."""
     defined: list[Statement] = []
     for s in stmts:
         if s.op != ":=":
@@ -742,23 +741,34 @@ def build_partable(
             raise syntax_error(s.line, s.lineno, f"{unknown[0]!r} is not a label used in the model")
         left, right = lab_rows.get(s.lhs), lab_rows.get(s.rhs)
         if left is not None and right is not None:
-            union(left[0], right[0])
+            eq.union(left[0], right[0])
         else:
             general.append(s)
+    return defined, general, inequalities
+
+
+def _number_free(pt: pd.DataFrame, eq: _Equal) -> int:
+    """The 'free' column: 1-based parameter numbers, shared by equal rows (0 = fixed); the
+    free rows' ustart is NaN.  Returns the number of distinct free parameters."""
     free_mask = ~pt["fixed"].to_numpy(bool)
     roots: dict[int, int] = {}
-    free = np.zeros(n, dtype=int)
-    for i in range(n):
+    free = np.zeros(len(pt), dtype=int)
+    for i in range(len(pt)):
         if free_mask[i]:
-            r = find(i)
+            r = eq.find(i)
             if r not in roots:
                 roots[r] = len(roots) + 1
             free[i] = roots[r]
     pt["free"] = free
     pt["ustart"] = pt["ustart"].where(~free_mask, np.nan)
-    # label -> first row with that label (its value is the parameter's value)
-    first_row = {lab: idx[0] for lab, idx in lab_rows.items()}
-    nfree = len(roots)
+    return len(roots)
+
+
+def _linear_constraints(pt: pd.DataFrame, nfree: int, first_row: dict[str, int], defined: list,
+                        general: list, inequalities: list):
+    """Rows of A x = b ('==' other than label == label) and G x >= h ('<', '>') over the
+    distinct free parameters x; nonlinear constraints are an error naming the line."""
+    free = pt["free"].to_numpy()
     a_rows, b_vals = [], []
     g_rows, h_vals = [], []
     if general or inequalities:
@@ -804,20 +814,80 @@ def build_partable(
                 raise SpecificationError(f"line {s.lineno}: {s.line!r}: the constraint involves no free parameter")
             g_rows.append(row)  # row @ x + const >= 0
             h_vals.append(-const)
+    return ((np.array(a_rows).reshape(len(a_rows), nfree), np.array(b_vals, dtype=float)),
+            (np.array(g_rows).reshape(len(g_rows), nfree), np.array(h_vals, dtype=float)))
+
+
+def build_partable(
+    text: str,
+    *,
+    ngroups: int = 1,
+    std_lv: bool = False,
+    meanstructure: bool = False,
+    group_equal: tuple[str, ...] = (),
+    group_partial: tuple[str, ...] = (),
+    with_extras: bool = False,
+):
+    """Build a lavaan-like parameter table.
+
+    Returns ``(partable, observed, latent)``, and with ``with_extras=True``
+    also a dict: ``constraints`` ``(A, b, texts)`` (general linear equality
+    constraints ``A x = b`` over the distinct free parameters ``x``, one row
+    per ``==`` that is not 'label == label' or 'label == number'),
+    ``definitions`` (``(name, rhs text, expression tree)`` per ``:=``, in
+    order) and ``label_rows`` (label or plabel -> first row carrying it).  Columns: ``id, lhs, op, rhs,
+    user, group, free, ustart, label, plabel, start, eq`` where ``free`` is
+    the 1-based index of the estimated parameter (0 = fixed), shared by rows
+    that are constrained equal (lavaan numbers them apart and adds ``==``
+    rows; the estimates and standard errors are the same).
+
+    The phases: statements -> variables (:func:`_variables`) -> rows per group with lavaan's
+    defaults (:func:`_group_rows`) -> equal parameters (labels, ``group_equal``, 'label ==
+    label') -> parameter numbers (:func:`_number_free`) -> linear constraints.
+    """
+    stmts = parse(text)
+    for ge in group_equal:
+        if ge not in GROUP_EQUAL_TYPES:
+            raise SpecificationError(f"group_equal: unknown type {ge!r}; allowed: {', '.join(GROUP_EQUAL_TYPES)}")
+    v = _variables(stmts)
+    observed, latent = v.observed, v.latent
+    rows: list[dict] = []
+    for g in range(ngroups):
+        rows.extend(_group_rows(stmts, v, g, ngroups, std_lv, meanstructure))
+    pt = pd.DataFrame(rows)
+    pt["exo"] = (pt["exo"].fillna(0).astype(int) if "exo" in pt else 0)
+    pt.insert(0, "id", np.arange(1, len(pt) + 1))
+    pt["plabel"] = [f".p{i}." for i in pt["id"]]
+
+    # ---- group.equal / group.partial: free latent means when intercepts are equal
+    partial = _partial_keys(group_partial)
+    if ngroups > 1 and "intercepts" in group_equal and "means" not in group_equal:
+        sel = (pt["op"] == "~1") & pt["lhs"].isin(latent) & (pt["group"] > 1) & (pt["user"] == 0)
+        pt.loc[sel, "fixed"] = False
+        pt.loc[sel, "ustart"] = np.nan
+    # ---- equal parameters: shared labels, group.equal, 'label == label'
+    eq = _Equal(len(pt))
+    by_label = _equal_labels(pt, eq)
+    if ngroups > 1 and group_equal:
+        _equal_groups(pt, eq, v, ngroups, group_equal, partial)
+    # any other linear '==' constraint ('a == 0.5', 'a == 2*b', 'a + b == 1') is kept as a
+    # row of A x = b over the distinct free parameters and imposed by
+    # reparametrisation (custval._sem_model.SemModel.set_constraints); the
+    # rows stay free, as in lavaan's parameter table.
+    lab_rows: dict[str, list[int]] = {lab: list(idx) for lab, idx in by_label.items()}
+    for i, pl in enumerate(pt["plabel"]):
+        lab_rows.setdefault(pl, [i])
+    defined, general, inequalities = _constraint_statements(stmts, lab_rows, eq)
+    nfree = _number_free(pt, eq)
+    # label -> first row with that label (its value is the parameter's value)
+    first_row = {lab: idx[0] for lab, idx in lab_rows.items()}
+    (a, b), (gm, h) = _linear_constraints(pt, nfree, first_row, defined, general, inequalities)
     extras = {
-        "constraints": (
-            np.array(a_rows).reshape(len(a_rows), nfree),
-            np.array(b_vals, dtype=float),
-            [f"{s.lhs} == {s.rhs}" for s in general],
-        ),
-        "inequalities": (
-            np.array(g_rows).reshape(len(g_rows), nfree),
-            np.array(h_vals, dtype=float),
-            [f"{s.lhs} {s.op} {s.rhs}" for s in inequalities],
-        ),
+        "constraints": (a, b, [f"{s.lhs} == {s.rhs}" for s in general]),
+        "inequalities": (gm, h, [f"{s.lhs} {s.op} {s.rhs}" for s in inequalities]),
         "definitions": [(d.lhs, d.rhs, d.expr) for d in defined],
         "label_rows": first_row,
-        "exo": list(exo_ov),
+        "exo": list(v.exo_ov),
     }
     pt = pt.drop(columns=["fixed"])
     if with_extras:

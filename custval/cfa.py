@@ -126,6 +126,47 @@ def _check_group_items(y: np.ndarray, names: list[str], lab) -> None:
             "keep one item of each pair")
 
 
+def _model_items(data: pd.DataFrame, observed: list[str]) -> pd.DataFrame:
+    """The model's observed variables from `data`: present, numeric and finite."""
+    absent = [v for v in observed if v not in data.columns]
+    if absent:
+        raise SpecificationError(
+            f"item(s) {absent} are in the model but not in the data; data columns: {list(data.columns)}"
+        )
+    items = data[observed]
+    bad = [c for c in observed if not pd.api.types.is_numeric_dtype(items[c])]
+    if bad:
+        raise DataValidationError(f"item(s) {bad} are not numeric; CFA needs numeric item scores")
+    _check_finite(items)
+    return items
+
+
+def _check_sample_cov(labels: list, groups: list) -> None:
+    """Each group's sample covariance matrix is positive definite."""
+    for lab, gd in zip(labels, groups):
+        ev = np.linalg.eigvalsh(gd.sample_cov)
+        if not ev.min() > 1e-10 * max(ev.max(), 1e-300):
+            raise NotPositiveDefiniteError(
+                f"the sample covariance matrix of the items{_where(lab)} "
+                f"is not positive definite (smallest eigenvalue {ev.min():.3g}); check for constant "
+                "or perfectly collinear items"
+            )
+
+
+def _fix_covariates(pt: pd.DataFrame, model, groups: list, observed: list[str]) -> None:
+    """fixed.x: the covariates' (co)variances and means are their sample values (N
+    denominator), per group, and are not counted as data (lavaan's ndat) nor as free
+    parameters; written into the model's and the table's ustart."""
+    exo_rows = np.flatnonzero(pt["exo"].to_numpy() == 1)
+    for k in exo_rows:
+        r = pt.iloc[k]
+        gd = groups[int(r["group"]) - 1]
+        i = observed.index(r["lhs"])
+        val = gd.sample_mean[i] if r["op"] == "~1" else gd.sample_cov[i, observed.index(r["rhs"])]
+        model.ustart[k] = val
+    pt.loc[exo_rows, "ustart"] = model.ustart[exo_rows]
+
+
 def _single_thread_blas():
     try:
         from threadpoolctl import threadpool_limits
@@ -498,32 +539,13 @@ class CFA:
             return self._fit(data)
 
     def _fit(self, data: pd.DataFrame) -> CFA:
-        estimator = str(self.estimator).upper()
-        if estimator not in _ESTIMATORS:
-            raise SpecificationError(f"estimator={self.estimator!r} is not supported; allowed: 'ML', 'MLR'")
-        missing = {"ml": "fiml"}.get(self.missing, self.missing)
-        if missing not in _MISSING:
-            raise SpecificationError(f"missing={self.missing!r} is not supported; allowed: 'listwise', 'fiml'")
-        if not isinstance(data, pd.DataFrame):
-            raise DataValidationError("data must be a pandas DataFrame with one column per item")
+        # options and data -> model -> data per group -> estimates -> standard errors -> tables
+        estimator, missing = self._check_options(data)
         # an Instrument as the model: its reverse items enter keyed (once; see custval._keys)
         syntax, data, keying = model_and_data(self.model, data)
         group_equal = (self.group_equal,) if isinstance(self.group_equal, str) else tuple(self.group_equal)
         group_partial = (self.group_partial,) if isinstance(self.group_partial, str) else tuple(self.group_partial)
-
-        # ---- clusters (cluster-robust MLR, lavaan's cluster = for single-level models)
-        clusters = None
-        if self.cluster is not None:
-            if estimator != "MLR":
-                raise SpecificationError(
-                    f"cluster={self.cluster!r} needs estimator='MLR' (cluster-robust sandwich and scaled test, "
-                    f"lavaan's se = 'robust.cluster'); got estimator={self.estimator!r}")
-            if missing != "listwise":
-                raise SpecificationError(
-                    "cluster= is supported with complete data (missing='listwise'), not with missing='fiml'")
-            clusters = _id_column(data, self.cluster, "cluster")
-
-        # ---- groups
+        clusters = self._clusters(data, estimator, missing)
         if self.group is not None:
             labels = list(pd.unique(_id_column(data, self.group, "group")))
         else:
@@ -535,16 +557,74 @@ class CFA:
             syntax, ngroups=ngroups, std_lv=self.std_lv, meanstructure=meanstructure,
             group_equal=group_equal, group_partial=group_partial, with_extras=True,
         )
-        absent = [v for v in observed if v not in data.columns]
-        if absent:
-            raise SpecificationError(
-                f"item(s) {absent} are in the model but not in the data; data columns: {list(data.columns)}"
+        items = _model_items(data, observed)
+        model = self._sem_model(pt, observed, latent, ngroups, extras, missing)
+        exo = extras["exo"]
+
+        groups, n_excluded = self._group_data(data, items, labels, clusters, model, missing)
+        if n_excluded:
+            warnings.warn(
+                f"{n_excluded} row(s) with missing {'item' if not exo else 'item or covariate'} values were excluded "
+                f"({'listwise deletion' if missing == 'listwise' else 'no observed item'}); "
+                "use missing='fiml' to keep incomplete rows",
+                MissingDataWarning,
+                stacklevel=2,
             )
-        items = data[observed]
-        bad = [c for c in observed if not pd.api.types.is_numeric_dtype(items[c])]
-        if bad:
-            raise DataValidationError(f"item(s) {bad} are not numeric; CFA needs numeric item scores")
-        _check_finite(items)
+        _check_sample_cov(labels, groups)
+        _fix_covariates(pt, model, groups, observed)
+        p = len(observed)
+        px = len(exo)
+        n_moments = ngroups * (p * (p + 1) // 2 + (p if meanstructure else 0)
+                               - px * (px + 1) // 2 - (px if meanstructure else 0))
+        model.check_identification_counts(n_moments)
+        problem = MLProblem(model, groups)
+
+        theta, converged, iters = self._estimate(model, problem, groups, meanstructure, extras)
+        if not converged:
+            warn_not_converged("CFA (ML)", iters)
+        self.converged_, self.n_iter_ = converged, iters
+        # x_: the distinct free parameters (the 'free' column); with general
+        # '==' constraints the optimizer works on theta (x = x_p + K theta)
+        x = model.full(theta)
+        self.x_ = x
+
+        e_info, info, e_inv, scores, vcov = self._standard_errors(problem, model, theta, groups,
+                                                                  estimator, missing)
+        self.vcov_ = vcov
+        self.information_ = info
+
+        # ---- tables
+        self._problem, self._model, self._groups, self._labels = problem, model, groups, labels
+        self._estimator, self._missing, self._meanstructure = estimator, missing, meanstructure
+        self._group_equal = group_equal
+        self._e_info, self._e_inv, self._b0 = e_info, e_inv, scores
+        self.params_ = self._parameter_table(model, pt, x, vcov, ngroups, exo)
+        self._moment_tables(model, x, groups, labels, observed, meanstructure, clusters)
+        self.n_excluded_ = n_excluded
+        self.group_labels_ = [("all" if lab is None else lab) for lab in labels]
+        self.fit_measures_ = self._fit_measures()
+        self.r2_ = self._r2()
+        self._heywood()
+        self.instrument_ = self.model if is_instrument(self.model) else None
+        self.keying_ = keying.restrict(observed)
+        self.reverse_keyed_ = self.keying_.reversed
+        self._check_keying()
+        return self
+
+    def _check_options(self, data) -> tuple[str, str]:
+        """The estimator and missing-data options, checked and normalised; `data` is a frame."""
+        estimator = str(self.estimator).upper()
+        if estimator not in _ESTIMATORS:
+            raise SpecificationError(f"estimator={self.estimator!r} is not supported; allowed: 'ML', 'MLR'")
+        missing = {"ml": "fiml"}.get(self.missing, self.missing)
+        if missing not in _MISSING:
+            raise SpecificationError(f"missing={self.missing!r} is not supported; allowed: 'listwise', 'fiml'")
+        if not isinstance(data, pd.DataFrame):
+            raise DataValidationError("data must be a pandas DataFrame with one column per item")
+        return estimator, missing
+
+    def _sem_model(self, pt, observed, latent, ngroups, extras, missing) -> SemModel:
+        """The model of the parameter table, with its equality constraints; what it records."""
         exo = extras["exo"]
         if exo and missing == "fiml":
             raise SpecificationError(
@@ -560,8 +640,24 @@ class CFA:
         self.partable_ = pt
         self.observed_, self.latent_ = observed, latent
         self.covariates_ = list(exo)
+        return model
 
-        # ---- data per group
+    def _clusters(self, data: pd.DataFrame, estimator: str, missing: str) -> pd.Series | None:
+        """The cluster ids (cluster-robust MLR, lavaan's cluster = for single-level models)."""
+        if self.cluster is None:
+            return None
+        if estimator != "MLR":
+            raise SpecificationError(
+                f"cluster={self.cluster!r} needs estimator='MLR' (cluster-robust sandwich and scaled test, "
+                f"lavaan's se = 'robust.cluster'); got estimator={self.estimator!r}")
+        if missing != "listwise":
+            raise SpecificationError(
+                "cluster= is supported with complete data (missing='listwise'), not with missing='fiml'")
+        return _id_column(data, self.cluster, "cluster")
+
+    def _group_data(self, data, items, labels, clusters, model, missing) -> tuple[list, int]:
+        """Each group's data and sample moments (EM moments with FIML); the rows excluded."""
+        ngroups = len(labels)
         n_excluded = 0
         groups = []
         for lab in labels:
@@ -578,7 +674,7 @@ class CFA:
                     f"cluster column {self.cluster!r} has {len(pd.unique(cl))} cluster(s)"
                     f"{'' if lab is None else f' in group {_plain(lab)!r}'}; cluster-robust standard errors "
                     "need at least two (many more for trustworthy ones)")
-            _check_group_items(y, observed, lab)
+            _check_group_items(y, list(items.columns), lab)
             gd = make_group_data(y, fiml=missing == "fiml", cluster=cl)
             n_excluded += gd.n_rows_empty
             if gd.n < model.nx / ngroups or gd.n < 2:
@@ -591,42 +687,11 @@ class CFA:
                 mu, sig = em_saturated(gd)
                 gd.sample_cov, gd.sample_mean = sig, mu
             groups.append(gd)
-        if n_excluded:
-            warnings.warn(
-                f"{n_excluded} row(s) with missing {'item' if not exo else 'item or covariate'} values were excluded "
-                f"({'listwise deletion' if missing == 'listwise' else 'no observed item'}); "
-                "use missing='fiml' to keep incomplete rows",
-                MissingDataWarning,
-                stacklevel=2,
-            )
-        for lab, gd in zip(labels, groups):
-            ev = np.linalg.eigvalsh(gd.sample_cov)
-            if not ev.min() > 1e-10 * max(ev.max(), 1e-300):
-                raise NotPositiveDefiniteError(
-                    f"the sample covariance matrix of the items{_where(lab)} "
-                    f"is not positive definite (smallest eigenvalue {ev.min():.3g}); check for constant "
-                    "or perfectly collinear items"
-                )
-        # fixed.x: the covariates' (co)variances and means are their sample
-        # values (N denominator), per group, and are not counted as data
-        # (lavaan's ndat) nor as free parameters
-        exo_rows = np.flatnonzero(pt["exo"].to_numpy() == 1)
-        for k in exo_rows:
-            r = pt.iloc[k]
-            gd = groups[int(r["group"]) - 1]
-            i = observed.index(r["lhs"])
-            val = gd.sample_mean[i] if r["op"] == "~1" else gd.sample_cov[i, observed.index(r["rhs"])]
-            model.ustart[k] = val
-        pt.loc[exo_rows, "ustart"] = model.ustart[exo_rows]
-        p = len(observed)
-        px = len(exo)
-        n_moments = ngroups * (p * (p + 1) // 2 + (p if meanstructure else 0)
-                               - px * (px + 1) // 2 - (px if meanstructure else 0))
-        model.check_identification_counts(n_moments)
-        problem = MLProblem(model, groups)
-        ntotal = problem.ntotal
+        return groups, n_excluded
 
-        # ---- estimate
+    def _estimate(self, model, problem, groups, meanstructure, extras) -> tuple[np.ndarray, bool, int]:
+        """ML estimates (theta), with the inequality constraints by active set; lavaan's npar."""
+        con_a, con_b, _ = extras["constraints"]
         x0 = start_values(model, [(gd.sample_cov, gd.sample_mean) for gd in groups], self.std_lv)
         self._check_structurally_identified(model, x0, meanstructure)
         theta, converged, iters = problem.fit(x0, max_iter=self.max_iter)
@@ -642,15 +707,10 @@ class CFA:
         # lavaan's npar: free parameters minus the rank of the equality
         # constraints (active inequality constraints are not subtracted)
         self._npar = model.nfree - (np.linalg.matrix_rank(con_a) if con_a.shape[0] else 0)
-        if not converged:
-            warn_not_converged("CFA (ML)", iters)
-        self.converged_, self.n_iter_ = converged, iters
-        # x_: the distinct free parameters (the 'free' column); with general
-        # '==' constraints the optimizer works on theta (x = x_p + K theta)
-        x = model.full(theta)
-        self.x_ = x
+        return theta, converged, iters
 
-        # ---- standard errors
+    def _standard_errors(self, problem, model, theta, groups, estimator, missing):
+        """Expected and used information, its inverse, casewise scores (MLR) and the vcov of x."""
         e_info = problem.expected_information(theta)
         self._check_identified(e_info, model)
         use_observed = estimator == "MLR" or missing == "fiml"
@@ -660,17 +720,13 @@ class CFA:
         except np.linalg.LinAlgError as exc:
             raise IdentificationError("the information matrix is singular: the model is not identified") from exc
         scores = first_order_groups(problem.casewise_scores(theta), groups) if estimator == "MLR" else None
-        vcov = sandwich(e_inv, scores, groups, ntotal) if estimator == "MLR" else e_inv / ntotal
+        vcov = sandwich(e_inv, scores, groups, problem.ntotal) if estimator == "MLR" else e_inv / problem.ntotal
         if model.con_k is not None:
             vcov = model.con_k @ vcov @ model.con_k.T
-        self.vcov_ = vcov
-        self.information_ = info
+        return e_info, info, e_inv, scores, vcov
 
-        # ---- tables
-        self._problem, self._model, self._groups, self._labels = problem, model, groups, labels
-        self._estimator, self._missing, self._meanstructure = estimator, missing, meanstructure
-        self._group_equal = group_equal
-        self._e_info, self._e_inv, self._b0 = e_info, e_inv, scores
+    def _parameter_table(self, model, pt, x, vcov, ngroups, exo) -> pd.DataFrame:
+        """params_: estimates, SEs, z, p, Wald CIs and standardized values; defined parameters."""
         est = model.row_values(x)
         se = np.zeros(len(pt))
         free = pt["free"].to_numpy()
@@ -686,7 +742,6 @@ class CFA:
         pval = 2 * stats.norm.sf(np.abs(z))
         crit = stats.norm.ppf(0.975)
         std_lv_col, std_all_col = standardize(model, x, est)
-        self._model = model
         params = pd.DataFrame(
             {
                 "lhs": pt["lhs"], "op": pt["op"], "rhs": pt["rhs"], "group": pt["group"],
@@ -712,10 +767,14 @@ class CFA:
                 }
             )
             params = pd.concat([params, defs], ignore_index=True)
-        self.params_ = params
+        return params
+
+    def _moment_tables(self, model, x, groups, labels, observed, meanstructure, clusters) -> None:
+        """Implied and sample moments, cases and clusters, per group (plain with one group)."""
         implied = model.implied(x)
         self._implied = implied
         names = observed
+        ngroups = len(labels)
 
         def per_group(values):
             return values[0] if ngroups == 1 else dict(zip(labels, values))
@@ -729,16 +788,6 @@ class CFA:
         self.n_clusters_ = (None if clusters is None else
                             {("all" if lab is None else lab): int(len(np.unique(gd.extra["cluster"])))
                              for lab, gd in zip(labels, groups)})
-        self.n_excluded_ = n_excluded
-        self.group_labels_ = [("all" if lab is None else lab) for lab in labels]
-        self.fit_measures_ = self._fit_measures()
-        self.r2_ = self._r2()
-        self._heywood()
-        self.instrument_ = self.model if is_instrument(self.model) else None
-        self.keying_ = keying.restrict(observed)
-        self.reverse_keyed_ = self.keying_.reversed
-        self._check_keying()
-        return self
 
     def _std_loadings(self) -> list[pd.DataFrame]:
         """Standardized loadings (observed items x factors) per group."""

@@ -347,22 +347,49 @@ def readiness(provider: pd.DataFrame, instrument, *, by=("firm", "role"), ci: fl
     by = (by,) if isinstance(by, str) else tuple(by)
     _check_columns(provider, by, "provider")
     _check_versions(inst, provider=provider)
+    simulated = simulated_input(provider)
+    provider = _bare(provider)
+    sc, idx = _readiness_scores(provider, form, inst)
+    mid = (form.scale_min + form.scale_max) / 2
+    rng = np.random.default_rng(seed)  # groups first, then the role differences
+    table = _readiness_groups(provider, idx, by, mid, ci, n_boot, rng, min_n)
+    role_diff = _readiness_roles(provider, idx, by, ci, n_boot, rng) if "role" in by else None
+    return ReadinessResult(
+        simulated=simulated,
+        table=table, role_difference=role_diff,
+        construct_means=sc.groupby([provider[b] for b in by], sort=True).mean().reset_index(),
+        excluded=_readiness_excluded(idx), by=by, ci=ci, n_boot=int(n_boot),
+        seed=seed, resampling="respondents within each group (role difference: within each role)",
+        convention="construct score = mean of answered keyed items; index = mean over respondents of "
+                   "CPROC-OPROC, CQUAL-OQUAL, MGMT, OPER; expanded percentile bootstrap CI; p for MGMT/OPER tests the "
+                   "scale midpoint",
+        method_note="Grönroos (2006, 2017); Heinonen & Strandvik (2015)",
+        r_call="aggregate(cbind(CPROC - OPROC, CQUAL - OQUAL, MGMT, OPER) ~ firm + role, scores, mean)")
+
+
+def _readiness_scores(provider: pd.DataFrame, form, inst) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The construct scores the indices need and each respondent's indices (NaN: no score)."""
     need = sorted({c for pair in READINESS_INDICES.values() for c in pair if c is not None})
     absent = [c for c in need if c not in form.constructs]
     if absent:
         raise SpecificationError(f"instrument {inst.name!r} lacks the readiness constructs {absent}")
-    simulated = simulated_input(provider)
-    provider = _bare(provider)
     sc = _scores(provider, form, {c: form.constructs[c] for c in need}, "provider")
-    mid = (form.scale_min + form.scale_max) / 2
     idx = pd.DataFrame({k: (sc[a] - sc[b]) if b else sc[a] for k, (a, b) in READINESS_INDICES.items()},
                        index=provider.index)
+    return sc, idx
+
+
+def _readiness_excluded(idx: pd.DataFrame) -> pd.DataFrame:
+    """Respondents (1-based rows) without a score for an index, per index."""
     excluded = []
     for k in idx:
         for pos in np.flatnonzero(idx[k].isna().to_numpy()):
             excluded.append({"row": int(pos) + 1, "index": k, "reason": "no score on a construct it needs"})
-    excluded = pd.DataFrame(excluded, columns=["row", "index", "reason"])
-    rng = np.random.default_rng(seed)
+    return pd.DataFrame(excluded, columns=["row", "index", "reason"])
+
+
+def _readiness_groups(provider, idx, by, mid, ci, n_boot, rng, min_n) -> pd.DataFrame:
+    """Each group's indices with expanded bootstrap CIs (respondents resampled in the group)."""
     rows = []
     keys = provider[list(by)]
     groups = keys.groupby(list(by), sort=True, dropna=False).indices
@@ -381,40 +408,33 @@ def readiness(provider: pd.DataFrame, instrument, *, by=("firm", "role"), ci: fl
             null = mid if READINESS_INDICES[k][1] is None else 0.0
             rows.append({**dict(zip(by, key)), "index": k,
                          **_expanded_row(est[j], se[j], boot[:, j], ci, n[j], null)})
-    table = pd.DataFrame(rows, columns=[*by, "index", *COLUMNS])
-    role_diff = None
-    if "role" in by:
-        rest = [b for b in by if b != "role"]
-        drows = []
-        gb = provider.groupby(rest, sort=True, dropna=False).indices if rest else {(): np.arange(len(provider))}
-        roles = provider["role"].to_numpy()
-        for key, pos in gb.items():
-            key = key if isinstance(key, tuple) else (key,)
-            pm, ps = pos[roles[pos] == "manager"], pos[roles[pos] == "staff"]
-            if len(pm) == 0 or len(ps) == 0:
-                continue
-            v = idx.to_numpy()
-            # each role resampled with replacement within itself (independent samples)
-            bm = _boot_means(v[pm], None, n_boot, rng)
-            bs = _boot_means(v[ps], None, n_boot, rng)
-            em, sem, nm = _mean_se(v[pm])
-            es, ses, ns = _mean_se(v[ps])
-            est, se = em - es, np.sqrt(sem**2 + ses**2)
-            for j, k in enumerate(idx.columns):
-                # expansion by the smaller group (conservative); n reports both groups
-                r = _expanded_row(est[j], se[j], bm[:, j] - bs[:, j], ci, int(min(nm[j], ns[j])))
-                drows.append({**dict(zip(rest, key)), "index": k, **{**r, "n": int(nm[j] + ns[j])}})
-        role_diff = pd.DataFrame(drows, columns=[*rest, "index", *COLUMNS])
-    return ReadinessResult(
-        simulated=simulated,
-        table=table, role_difference=role_diff,
-        construct_means=sc.groupby([provider[b] for b in by], sort=True).mean().reset_index(), excluded=excluded, by=by, ci=ci, n_boot=int(n_boot),
-        seed=seed, resampling="respondents within each group (role difference: within each role)",
-        convention="construct score = mean of answered keyed items; index = mean over respondents of "
-                   "CPROC-OPROC, CQUAL-OQUAL, MGMT, OPER; expanded percentile bootstrap CI; p for MGMT/OPER tests the "
-                   "scale midpoint",
-        method_note="Grönroos (2006, 2017); Heinonen & Strandvik (2015)",
-        r_call="aggregate(cbind(CPROC - OPROC, CQUAL - OQUAL, MGMT, OPER) ~ firm + role, scores, mean)")
+    return pd.DataFrame(rows, columns=[*by, "index", *COLUMNS])
+
+
+def _readiness_roles(provider, idx, by, ci, n_boot, rng) -> pd.DataFrame:
+    """Manager minus staff mean of each index per remaining group (each role resampled within
+    itself); groups without both roles are left out."""
+    rest = [b for b in by if b != "role"]
+    drows = []
+    gb = provider.groupby(rest, sort=True, dropna=False).indices if rest else {(): np.arange(len(provider))}
+    roles = provider["role"].to_numpy()
+    for key, pos in gb.items():
+        key = key if isinstance(key, tuple) else (key,)
+        pm, ps = pos[roles[pos] == "manager"], pos[roles[pos] == "staff"]
+        if len(pm) == 0 or len(ps) == 0:
+            continue
+        v = idx.to_numpy()
+        # each role resampled with replacement within itself (independent samples)
+        bm = _boot_means(v[pm], None, n_boot, rng)
+        bs = _boot_means(v[ps], None, n_boot, rng)
+        em, sem, nm = _mean_se(v[pm])
+        es, ses, ns = _mean_se(v[ps])
+        est, se = em - es, np.sqrt(sem**2 + ses**2)
+        for j, k in enumerate(idx.columns):
+            # expansion by the smaller group (conservative); n reports both groups
+            r = _expanded_row(est[j], se[j], bm[:, j] - bs[:, j], ci, int(min(nm[j], ns[j])))
+            drows.append({**dict(zip(rest, key)), "index": k, **{**r, "n": int(nm[j] + ns[j])}})
+    return pd.DataFrame(drows, columns=[*rest, "index", *COLUMNS])
 
 
 # --------------------------------------------------------------------------- perception gap

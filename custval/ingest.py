@@ -838,144 +838,245 @@ def _rows_text(counting: RowCounting, positions) -> str:
     return ", ".join(str(int(x)) for x in nums)
 
 
-def _validate(chunks, src: _Source, spec: _Spec, *, id_column, columns, exclude, integer_codes,
-              convert_other, finish=None, preamble=(), qualtrics_status=None, incomplete=None):
-    """Run every rule over the chunks; return (frame, provenance) or raise DataValidationError."""
-    log = _Log()
-    exclude = tuple(exclude or ())
-    bad = [e for e in exclude if e not in EXCLUDABLE]
+# --------------------------------------------------------------------------- rules
+# _validate runs three lists of rules, in this order:
+#   _COLUMN_RULES  rule(run)        once, on the header: options, names, items present, status
+#                                   columns;
+#   _ROW_RULES     rule(run, rows)  on each chunk, in file order: each rule marks rows to exclude
+#                                   (with the reason) among those not yet excluded, or flags them;
+#                                   the rows kept are then converted (items) and collected;
+#   _FRAME_RULES   rule(run, df)    once, on the assembled frame: other columns, codebook
+#                                   variables, personal data, ids.
+# A rule records problems (errors) and rules (reported conversions) in run.log; _validate raises
+# once at the end, so one run lists every problem of the file.
+@dataclass
+class _Run:
+    """What the rules of one validation share: source, codebook, options, log and tallies.
+
+    The column rules fill in the header fields (``names`` .. ``rid_pos``), the row rules
+    add to the tallies chunk by chunk, the frame rules fill in ``personal``.
+    """
+
+    src: _Source
+    spec: _Spec
+    id_column: str | None
+    columns: Mapping[str, str] | None
+    exclude: tuple
+    integer_codes: bool
+    convert_other: bool
+    qualtrics_status: str | None
+    incomplete: str | None
+    log: _Log = field(default_factory=_Log)
+    # the header (column rules)
+    names: list = field(default_factory=list)
+    repairs: list = field(default_factory=list)
+    seen: dict = field(default_factory=dict)  # column name -> its 1-based positions
+    item_pos: list = field(default_factory=list)
+    item_of: dict = field(default_factory=dict)  # 0-based position -> item id
+    id_pos: int | None = None
+    first_col: int = 0
+    statuses: list = field(default_factory=list)
+    qualtrics: dict | None = None
+    by_default: tuple = ()  # Qualtrics reasons excluded because nothing else was asked
+    rid_pos: int | None = None
+    # tallies over the chunks (row rules)
+    rows_read: int = 0
+    excluded: dict = field(default_factory=dict)  # reason -> positions
+    flagged: dict = field(default_factory=dict)  # reason -> positions (kept)
+    status_seen: dict = field(default_factory=dict)  # Qualtrics column -> {value: count}
+    response_ids: dict = field(default_factory=dict)  # ("excluded"|"flagged", reason) -> ids
+    summary: dict = field(default_factory=dict)  # totals / summary rows: position -> label
+    # the assembled frame (frame rules)
+    kept_positions: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    personal: list = field(default_factory=list)
+    personal_cols: set = field(default_factory=set)
+
+
+class _Rows:
+    """One chunk under the row rules: its rows' positions, which are excluded so far and why."""
+
+    def __init__(self, frame: pd.DataFrame, start: int, first: bool):
+        m = len(frame)
+        self.frame = frame
+        self.first = first  # the first chunk (the only one that can hold extra header rows)
+        self.positions = start + np.arange(m)
+        self.drop = np.zeros(m, dtype=bool)
+        self.reason = np.full(m, "", dtype=object)
+
+    def exclude(self, mask: np.ndarray, why: str) -> None:
+        self.drop |= mask
+        self.reason[mask] = why
+
+
+# ---- column rules
+def _check_options(run: _Run) -> None:
+    """``exclude=`` and ``qualtrics_status=`` take only the values they document."""
+    bad = [e for e in run.exclude if e not in EXCLUDABLE]
     if bad:
-        raise SpecificationError(f"exclude={exclude!r}: unknown reason(s) {bad}; allowed are "
+        raise SpecificationError(f"exclude={run.exclude!r}: unknown reason(s) {bad}; allowed are "
                                  f"{EXCLUDABLE}.")
-    if qualtrics_status not in (None, "exclude", "keep"):
-        raise SpecificationError(f"qualtrics_status={qualtrics_status!r}: allowed are "
+    if run.qualtrics_status not in (None, "exclude", "keep"):
+        raise SpecificationError(f"qualtrics_status={run.qualtrics_status!r}: allowed are "
                                  "'exclude', 'keep' or None (exclude, and warn).")
-    # ---- columns
-    names, repairs = _header_names(src, spec, columns, log)
-    seen: dict[str, list[int]] = {}
-    for i, c in enumerate(names):
-        seen.setdefault(c, []).append(i + 1)
-    for c, where in seen.items():
+
+
+def _columns_named(run: _Run) -> None:
+    """The header's names (item headers repaired as recorded); each name occurs once."""
+    run.names, run.repairs = _header_names(run.src, run.spec, run.columns, run.log)
+    for i, c in enumerate(run.names):
+        run.seen.setdefault(c, []).append(i + 1)
+    for c, where in run.seen.items():
         if len(where) > 1:
-            log.problem("duplicate_column", c, [], [f"column {w}" for w in where],
-                        "each column name once", "a column name that occurs more than once")
+            run.log.problem("duplicate_column", c, [], [f"column {w}" for w in where],
+                            "each column name once", "a column name that occurs more than once")
+
+
+def _columns_present(run: _Run) -> None:
+    """Every codebook item, and the id column if one is named, is a column of the data."""
+    spec, seen, id_column = run.spec, run.seen, run.id_column
     missing_items = [it for it in spec.items if it not in seen]
     if missing_items:
-        _missing_items(missing_items, names, spec, log)
+        _missing_items(missing_items, run.names, spec, run.log)
     if id_column is not None and id_column not in seen:
-        log.problem("missing_id_column", str(id_column), [], [id_column],
-                    f"a column named {id_column!r}", "the id column is not in the data")
-    item_pos = [seen[it][0] - 1 for it in spec.items if it in seen]
-    item_of = {seen[it][0] - 1: it for it in spec.items if it in seen}
-    statuses = _status_rules(names)
-    first_col = 0
-    id_pos = seen[id_column][0] - 1 if id_column is not None and id_column in seen else None
-    # Qualtrics: preview, test, spam and unfinished responses are excluded unless kept
-    qualtrics = _qualtrics(names)
-    by_default: tuple = ()
-    if qualtrics is not None and qualtrics_status != "keep":
-        by_default = ("preview", "test", "spam") + (() if incomplete == "keep" else
-                                                    ("unfinished",))
-        by_default = tuple(r for r in by_default if r not in exclude)
-        exclude = exclude + by_default
-    rid_pos = (names.index(qualtrics["response_id_column"])
-               if qualtrics and qualtrics["response_id_column"] else None)
-    status_seen: dict[str, dict[str, int]] = {}
-    response_ids: dict[tuple[str, str], list] = {}
+        run.log.problem("missing_id_column", str(id_column), [], [id_column],
+                        f"a column named {id_column!r}", "the id column is not in the data")
+    run.item_pos = [seen[it][0] - 1 for it in spec.items if it in seen]
+    run.item_of = {seen[it][0] - 1: it for it in spec.items if it in seen}
+    run.id_pos = seen[id_column][0] - 1 if id_column is not None and id_column in seen else None
 
-    excluded: dict[str, list[int]] = {}
-    flagged: dict[str, list[int]] = {}
-    # item codes go straight into one growing float64 array per item (no copy at the end)
-    acc: list = [_readers.ColumnBuffer(src.rows_hint) if j in item_of else []
-                 for j in range(len(names))]
-    kpos_acc: list[np.ndarray] = []
-    rows_read = 0
-    first = True
-    summary: dict[int, str] = {}  # totals / summary rows: position -> their label
-    for chunk, start in chunks:
-        m = len(chunk)
-        rows_read += m
-        positions = start + np.arange(m)
-        drop = np.zeros(m, dtype=bool)
-        reason = np.full(m, "", dtype=object)
-        if first and src.extra_header_rows:
-            drop[:src.extra_header_rows] = True
-            reason[:src.extra_header_rows] = src.extra_header_reason
-        elif first and src.string_table and item_pos:
-            k = _leading_header_rows(chunk, item_pos, spec, src.decimal)
-            drop[:k] = True
-            reason[:k] = "extra header row (question text or ImportId row)"
-        first = False
-        empties = np.column_stack([_empty_mask(chunk.iloc[:, j]) for j in range(chunk.shape[1])]) \
-            if chunk.shape[1] else np.ones((m, 1), dtype=bool)
-        blank = empties.all(axis=1) & ~drop
-        drop |= blank
-        reason[blank] = "blank row"
-        if src.string_table:
-            for j in {first_col, id_pos} - {None}:
-                if j in item_of:
-                    continue
-                cell = _as_text(chunk.iloc[:, j]).str.strip()
-                tot = cell.str.lower().isin(_TOTAL_WORDS).to_numpy(dtype=bool) & ~drop
-                drop |= tot
-                reason[tot] = "totals row"
-                summary.update(zip(positions[tot].tolist(), cell[tot].tolist()))
-        if qualtrics is not None:  # every status value seen, counted (nothing unexplained)
-            for key in ("status_column", "finished_column"):
-                if qualtrics[key]:
-                    j = names.index(qualtrics[key])
-                    vc = _as_text(chunk.iloc[~drop, j]).str.strip()
-                    tally = status_seen.setdefault(qualtrics[key], {})
-                    for v, n in vc.value_counts(sort=False).items():
-                        tally[str(v)] = tally.get(str(v), 0) + int(n)
-                    known = (_QUALTRICS_KNOWN if key == "status_column"
-                             else {"0", "1", "true", "false"})
-                    odd = ~vc.str.casefold().isin(known).to_numpy(dtype=bool)
-                    if odd.any() and qualtrics_status != "keep":
-                        log.problem(f"unknown_qualtrics_{key.split('_')[0]}", qualtrics[key],
-                                    positions[~drop][odd], vc[odd].tolist(),
-                                    (f"Qualtrics Status values {sorted(_QUALTRICS_KNOWN)}"
-                                     if key == "status_column" else "Finished 1/0 or True/False")
-                                    + "; pass qualtrics_status='keep' to keep every row "
-                                    "(the values are then only counted)",
-                                    "values that do not say whether the row is a real response")
-        done: dict[str, np.ndarray] = {}
-        for why, j, fn in statuses:
-            f = fn(_as_text(chunk.iloc[:, j])).to_numpy(dtype=bool) & ~drop
-            f &= ~done.get(why, np.zeros(m, dtype=bool))
-            done[why] = done.get(why, np.zeros(m, dtype=bool)) | f
-            if f.any():
-                if why in exclude:
-                    drop |= f
-                    reason[f] = why
-                else:  # rows and their response ids in the same order
-                    flagged.setdefault(why, []).extend(positions[f].tolist())
-                    if rid_pos is not None:
-                        _extend_ids(response_ids, ("flagged", why), chunk.iloc[f, rid_pos])
-        if rid_pos is not None:  # excluded rows are listed in file order below: ids too
-            for why in dict.fromkeys(r for r in reason[drop] if r in EXCLUDABLE):
-                _extend_ids(response_ids, ("excluded", why),
-                            chunk.iloc[drop & (reason == why), rid_pos])
-        for p, r in zip(positions[drop], reason[drop]):
-            excluded.setdefault(r, []).append(int(p))
-        keep = ~drop
-        part = chunk.loc[keep] if not keep.all() else chunk
-        kpos = positions[keep]
-        for j in range(len(names)):
-            if j in item_of:
-                col = _convert_item(
-                    part.iloc[:, j], item_of[j], kpos, spec.for_item(item_of[j]), log, src.decimal, integer_codes,
-                    src.user_missing.get(src.columns[j]), src.value_labels.get(src.columns[j]),
-                    src.missing_rule)
-            else:
-                col = part.iloc[:, j].reset_index(drop=True)
-            acc[j].append(col)
-        kpos_acc.append(kpos)
-    if finish is not None:
-        for rule, column, pos, values, allowed, what in finish(rows_read) or ():
-            log.problem(rule, column, pos, values, allowed, what)
-    # ---- assemble column by column (peak memory: the result plus one column)
-    kept_positions = np.concatenate(kpos_acc) if kpos_acc else np.empty(0, dtype=np.int64)
+
+def _columns_status(run: _Run) -> None:
+    """Status columns; Qualtrics' preview, test, spam and unfinished responses are excluded
+    unless kept (``qualtrics_status='keep'``, ``incomplete='keep'``)."""
+    run.statuses = _status_rules(run.names)
+    qualtrics = run.qualtrics = _qualtrics(run.names)
+    if qualtrics is not None and run.qualtrics_status != "keep":
+        by_default = ("preview", "test", "spam") + (() if run.incomplete == "keep" else
+                                                    ("unfinished",))
+        run.by_default = tuple(r for r in by_default if r not in run.exclude)
+        run.exclude = run.exclude + run.by_default
+    run.rid_pos = (run.names.index(qualtrics["response_id_column"])
+                   if qualtrics and qualtrics["response_id_column"] else None)
+
+
+_COLUMN_RULES = (_check_options, _columns_named, _columns_present, _columns_status)
+
+
+# ---- row rules
+def _rows_header(run: _Run, rows: _Rows) -> None:
+    """Rows below the header that are header rows (first chunk only): those the platform
+    declares, else, in a text table, question-text or ImportId rows above the first answer."""
+    if not rows.first:
+        return
+    src = run.src
+    if src.extra_header_rows:
+        rows.drop[:src.extra_header_rows] = True
+        rows.reason[:src.extra_header_rows] = src.extra_header_reason
+    elif src.string_table and run.item_pos:
+        k = _leading_header_rows(rows.frame, run.item_pos, run.spec, src.decimal)
+        rows.drop[:k] = True
+        rows.reason[:k] = "extra header row (question text or ImportId row)"
+
+
+def _rows_blank(run: _Run, rows: _Rows) -> None:
+    """A row whose every cell is empty is excluded as a blank row."""
+    chunk = rows.frame
+    empties = np.column_stack([_empty_mask(chunk.iloc[:, j]) for j in range(chunk.shape[1])]) \
+        if chunk.shape[1] else np.ones((len(chunk), 1), dtype=bool)
+    rows.exclude(empties.all(axis=1) & ~rows.drop, "blank row")
+
+
+def _rows_totals(run: _Run, rows: _Rows) -> None:
+    """In a text table, a row whose first (or id) column says Total, Sum, ... is a totals
+    row: excluded, its label kept for the report."""
+    if not run.src.string_table:
+        return
+    for j in {run.first_col, run.id_pos} - {None}:
+        if j in run.item_of:
+            continue
+        cell = _as_text(rows.frame.iloc[:, j]).str.strip()
+        tot = cell.str.lower().isin(_TOTAL_WORDS).to_numpy(dtype=bool) & ~rows.drop
+        rows.exclude(tot, "totals row")
+        run.summary.update(zip(rows.positions[tot].tolist(), cell[tot].tolist()))
+
+
+def _rows_qualtrics_values(run: _Run, rows: _Rows) -> None:
+    """Every value of Qualtrics' Status and Finished columns is counted; a value that does not
+    say whether the row is a real response is an error unless ``qualtrics_status='keep'``."""
+    qualtrics = run.qualtrics
+    if qualtrics is None:
+        return
+    drop, positions = rows.drop, rows.positions
+    for key in ("status_column", "finished_column"):
+        if qualtrics[key]:
+            j = run.names.index(qualtrics[key])
+            vc = _as_text(rows.frame.iloc[~drop, j]).str.strip()
+            tally = run.status_seen.setdefault(qualtrics[key], {})
+            for v, n in vc.value_counts(sort=False).items():
+                tally[str(v)] = tally.get(str(v), 0) + int(n)
+            known = (_QUALTRICS_KNOWN if key == "status_column"
+                     else {"0", "1", "true", "false"})
+            odd = ~vc.str.casefold().isin(known).to_numpy(dtype=bool)
+            if odd.any() and run.qualtrics_status != "keep":
+                run.log.problem(f"unknown_qualtrics_{key.split('_')[0]}", qualtrics[key],
+                                positions[~drop][odd], vc[odd].tolist(),
+                                (f"Qualtrics Status values {sorted(_QUALTRICS_KNOWN)}"
+                                 if key == "status_column" else "Finished 1/0 or True/False")
+                                + "; pass qualtrics_status='keep' to keep every row "
+                                "(the values are then only counted)",
+                                "values that do not say whether the row is a real response")
+
+
+def _rows_status(run: _Run, rows: _Rows) -> None:
+    """Rows a status column marks (preview, test, spam, unfinished) are excluded if the reason
+    is in ``exclude``, else kept and flagged (with their response ids)."""
+    m = len(rows.frame)
+    done: dict[str, np.ndarray] = {}
+    for why, j, fn in run.statuses:
+        f = fn(_as_text(rows.frame.iloc[:, j])).to_numpy(dtype=bool) & ~rows.drop
+        f &= ~done.get(why, np.zeros(m, dtype=bool))
+        done[why] = done.get(why, np.zeros(m, dtype=bool)) | f
+        if f.any():
+            if why in run.exclude:
+                rows.exclude(f, why)
+            else:  # rows and their response ids in the same order
+                run.flagged.setdefault(why, []).extend(rows.positions[f].tolist())
+                if run.rid_pos is not None:
+                    _extend_ids(run.response_ids, ("flagged", why),
+                                rows.frame.iloc[f, run.rid_pos])
+
+
+_ROW_RULES = (_rows_header, _rows_blank, _rows_totals, _rows_qualtrics_values, _rows_status)
+
+
+def _take_rows(run: _Run, rows: _Rows, acc: list) -> np.ndarray:
+    """Record the chunk's excluded rows; convert and collect the kept ones; their positions."""
+    drop, reason, chunk = rows.drop, rows.reason, rows.frame
+    if run.rid_pos is not None:  # excluded rows are listed in file order: ids too
+        for why in dict.fromkeys(r for r in reason[drop] if r in EXCLUDABLE):
+            _extend_ids(run.response_ids, ("excluded", why),
+                        chunk.iloc[drop & (reason == why), run.rid_pos])
+    for p, r in zip(rows.positions[drop], reason[drop]):
+        run.excluded.setdefault(r, []).append(int(p))
+    keep = ~drop
+    part = chunk.loc[keep] if not keep.all() else chunk
+    kpos = rows.positions[keep]
+    src, spec = run.src, run.spec
+    for j in range(len(run.names)):
+        if j in run.item_of:
+            it = run.item_of[j]
+            col = _convert_item(
+                part.iloc[:, j], it, kpos, spec.for_item(it), run.log, src.decimal,
+                run.integer_codes, src.user_missing.get(src.columns[j]),
+                src.value_labels.get(src.columns[j]), src.missing_rule)
+        else:
+            col = part.iloc[:, j].reset_index(drop=True)
+        acc[j].append(col)
+    return kpos
+
+
+def _assemble(names: list, item_of: dict, acc: list) -> pd.DataFrame:
+    """The frame, column by column (peak memory: the result plus one column); empties `acc`."""
     data = {}
     for j in range(len(names)):
         pieces, acc[j] = acc[j], []
@@ -989,9 +1090,16 @@ def _validate(chunks, src: _Source, spec: _Spec, *, id_column, columns, exclude,
     df = pd.DataFrame(data, copy=False)
     del data
     df.columns = names
-    # ---- other columns
-    for j, c in enumerate(names):
-        if c in spec.items or len(seen[c]) > 1:
+    return df
+
+
+# ---- frame rules
+def _frame_other_columns(run: _Run, df: pd.DataFrame) -> None:
+    """Columns other than items: codes the file declares user-missing are missing; converted
+    like items' text only with ``convert_other=True``."""
+    src = run.src
+    for j, c in enumerate(run.names):
+        if c in run.spec.items or len(run.seen[c]) > 1:
             continue
         orig = src.columns[j]
         s = df.iloc[:, j]
@@ -1003,41 +1111,62 @@ def _validate(chunks, src: _Source, spec: _Spec, *, id_column, columns, exclude,
                 mask |= (v >= lo) & (v <= hi)
             if mask.any():
                 s = s.where(~mask)
-                log.rule(src.missing_rule[0], c, int(mask.sum()), src.missing_rule[1])
-        if convert_other:
-            s = _convert_other(s, c, src.decimal, log, is_id=(c == id_column))
+                run.log.rule(src.missing_rule[0], c, int(mask.sum()), src.missing_rule[1])
+        if run.convert_other:
+            s = _convert_other(s, c, src.decimal, run.log, is_id=(c == run.id_column))
         df.isetitem(j, s)
-    # ---- non-item variables declared in the codebook (variables:)
-    if spec.variables:
-        _check_variables(df, seen, spec, log, kept_positions, src.decimal)
-    # ---- personal data (before the ids: an id column may be personal data)
-    personal = detect_personal_columns(df, skip=[c for c in spec.items if c in seen])
+
+
+def _frame_variables(run: _Run, df: pd.DataFrame) -> None:
+    """Non-item variables the codebook declares (``variables:``) hold what it allows."""
+    if run.spec.variables:
+        _check_variables(df, run.seen, run.spec, run.log, run.kept_positions, run.src.decimal)
+
+
+def _frame_personal(run: _Run, df: pd.DataFrame) -> None:
+    """Columns that look like personal data, and those the platform knows to be (before the
+    ids: an id column may be personal data)."""
+    personal = detect_personal_columns(df, skip=[c for c in run.spec.items if c in run.seen])
     known = {p["column"] for p in personal}
-    personal += [dict(p) for p in src.personal if p["column"] not in known]
-    personal_cols = {p["column"] for p in personal}
-    # ---- ids
-    if id_column is not None and id_column in seen and len(seen[id_column]) == 1:
-        ids = df[id_column]
-        miss = ids.isna().to_numpy().copy()
-        if ids.dtype.kind not in "biufc":
-            miss |= (_as_text(ids).str.strip() == "").to_numpy(dtype=bool)
-        if miss.any():
-            _missing_ids(log, df, id_column, miss, kept_positions, names, rid_pos, flagged,
-                         src.counting)
-        dup = ids.duplicated(keep=False).to_numpy() & ~miss
-        if dup.any():
-            order = np.argsort(_as_text(ids[dup]).to_numpy(dtype=object), kind="stable")
-            vals = ids[dup].tolist()
-            shown = ([_NOT_SHOWN] * len(vals) if id_column in personal_cols
-                     else [mask_value(vals[i]) for i in order])
-            log.problem("duplicate_id", id_column, kept_positions[dup][order], shown,
+    personal += [dict(p) for p in run.src.personal if p["column"] not in known]
+    run.personal = personal
+    run.personal_cols = {p["column"] for p in personal}
+
+
+def _frame_ids(run: _Run, df: pd.DataFrame) -> None:
+    """Each row has an id, and each id occurs once (personal-data ids are not shown)."""
+    id_column, kept_positions = run.id_column, run.kept_positions
+    if id_column is None or id_column not in run.seen or len(run.seen[id_column]) != 1:
+        return
+    ids = df[id_column]
+    miss = ids.isna().to_numpy().copy()
+    if ids.dtype.kind not in "biufc":
+        miss |= (_as_text(ids).str.strip() == "").to_numpy(dtype=bool)
+    if miss.any():
+        _missing_ids(run.log, df, id_column, miss, kept_positions, run.names, run.rid_pos,
+                     run.flagged, run.src.counting)
+    dup = ids.duplicated(keep=False).to_numpy() & ~miss
+    if dup.any():
+        order = np.argsort(_as_text(ids[dup]).to_numpy(dtype=object), kind="stable")
+        vals = ids[dup].tolist()
+        shown = ([_NOT_SHOWN] * len(vals) if id_column in run.personal_cols
+                 else [mask_value(vals[i]) for i in order])
+        run.log.problem("duplicate_id", id_column, kept_positions[dup][order], shown,
                         "each id once", "ids that occur in more than one row")
-    n_excluded = sum(len(v) for v in excluded.values())
+
+
+_FRAME_RULES = (_frame_other_columns, _frame_variables, _frame_personal, _frame_ids)
+
+
+def _provenance(run: _Run, df: pd.DataFrame, preamble) -> dict:
+    """The record of what was read, excluded, flagged and converted (``df.attrs['custval']``)."""
+    src, spec, seen = run.src, run.spec, run.seen
+    n_excluded = sum(len(v) for v in run.excluded.values())
 
     def listed(kind, r, p):
         out = {"reason": r, "n": len(p), "rows": _numbers(src.counting, p)}
-        if (kind, r) in response_ids:
-            out["response_ids"] = response_ids[(kind, r)]
+        if (kind, r) in run.response_ids:
+            out["response_ids"] = run.response_ids[(kind, r)]
         return out
 
     prov = {
@@ -1048,44 +1177,80 @@ def _validate(chunks, src: _Source, spec: _Spec, *, id_column, columns, exclude,
         "items": [it for it in spec.items if it in seen],
         "row_counting": src.counting.kind,
         "row_counting_explained": src.counting.explanation,
-        "rows_read": int(rows_read),
+        "rows_read": int(run.rows_read),
         "rows_returned": int(len(df)),
         "rows_excluded": int(n_excluded),
-        "excluded": [listed("excluded", r, p) for r, p in excluded.items()],
-        "flagged_kept": [listed("flagged", r, p) for r, p in flagged.items()],
+        "excluded": [listed("excluded", r, p) for r, p in run.excluded.items()],
+        "flagged_kept": [listed("flagged", r, p) for r, p in run.flagged.items()],
         "preamble": [{"row": int(n), "reason": r} for n, r in preamble],
-        "rules": [_ordered(r, names, log, src.counting)
-                  for r in sorted(log.rules.values(), key=lambda r: r["rule"])],
-        "other_columns": _other_columns(df, names, seen, spec, id_column, personal_cols,
-                                        qualtrics, src.metadata),
-        "personal_data_columns": personal,
-        "id_column": id_column,
+        "rules": [_ordered(r, run.names, run.log, src.counting)
+                  for r in sorted(run.log.rules.values(), key=lambda r: r["rule"])],
+        "other_columns": _other_columns(df, run.names, seen, spec, run.id_column,
+                                        run.personal_cols, run.qualtrics, src.metadata),
+        "personal_data_columns": run.personal,
+        "id_column": run.id_column,
         "item_dtype": "float64 (NaN = missing)",
     }
-    if qualtrics is not None:
+    if run.qualtrics is not None:
         prov["qualtrics"] = {
-            **{k: v for k, v in qualtrics.items() if v},
-            "choice": qualtrics_status or "exclude (default)",
-            "excluded_by_default": [r for r in by_default if r in excluded],
-            "values_seen": status_seen,
+            **{k: v for k, v in run.qualtrics.items() if v},
+            "choice": run.qualtrics_status or "exclude (default)",
+            "excluded_by_default": [r for r in run.by_default if r in run.excluded],
+            "values_seen": run.status_seen,
             "rules": {"preview": "Status 'Survey Preview' / 1, 'Offline Survey Preview' / 17, "
                                  "or DistributionChannel 'preview'",
                       "test": "Status 'Survey Test' / 2, or DistributionChannel 'test'",
                       "spam": "Status 'Spam' / 8, 'Preview Spam' / 9, 'Imported Spam' / 12",
                       "unfinished": "Finished 0 / False",
                       "kept": "Status 'IP Address' / 0, 'Imported' / 4, 'Offline' / 16"}}
-    if repairs:
-        prov["header_repairs"] = list(repairs)
-    if summary:
-        _report_summary_rows(prov, summary, src)
-    if log.problems:
-        raise _error(log, src, spec, prov)
-    if repairs:
+    if run.repairs:
+        prov["header_repairs"] = list(run.repairs)
+    if run.summary:
+        _report_summary_rows(prov, run.summary, src)
+    return prov
+
+
+def _validate(chunks, src: _Source, spec: _Spec, *, id_column, columns, exclude, integer_codes,
+              convert_other, finish=None, preamble=(), qualtrics_status=None, incomplete=None):
+    """Run every rule over the chunks; return (frame, provenance) or raise DataValidationError.
+
+    The column rules run once on the header, the row rules on each chunk (then its kept rows
+    are converted), the reader's own problems (`finish`) are added, and the frame rules run
+    on the assembled frame (see ``_COLUMN_RULES``, ``_ROW_RULES``, ``_FRAME_RULES``).  Every
+    problem is collected before one DataValidationError lists them all.
+    """
+    run = _Run(src, spec, id_column=id_column, columns=columns, exclude=tuple(exclude or ()),
+               integer_codes=integer_codes, convert_other=convert_other,
+               qualtrics_status=qualtrics_status, incomplete=incomplete)
+    for column_rule in _COLUMN_RULES:
+        column_rule(run)
+    # item codes go straight into one growing float64 array per item (no copy at the end)
+    acc: list = [_readers.ColumnBuffer(src.rows_hint) if j in run.item_of else []
+                 for j in range(len(run.names))]
+    kpos_acc: list[np.ndarray] = []
+    for i, (chunk, start) in enumerate(chunks):
+        run.rows_read += len(chunk)
+        rows = _Rows(chunk, start, first=(i == 0))
+        for row_rule in _ROW_RULES:
+            row_rule(run, rows)
+        kpos_acc.append(_take_rows(run, rows, acc))
+    if finish is not None:
+        for rule, column, pos, values, allowed, what in finish(run.rows_read) or ():
+            run.log.problem(rule, column, pos, values, allowed, what)
+    run.kept_positions = (np.concatenate(kpos_acc) if kpos_acc
+                          else np.empty(0, dtype=np.int64))
+    df = _assemble(run.names, run.item_of, acc)
+    for frame_rule in _FRAME_RULES:
+        frame_rule(run, df)
+    prov = _provenance(run, df, preamble)
+    if run.log.problems:
+        raise _error(run.log, src, spec, prov)
+    if run.repairs:
         warnings.warn(f"{src.name}: item column headers read after a repair (recorded in "
-                      f"df.attrs['custval']['rules']): {'; '.join(repairs)}.", RepairWarning,
+                      f"df.attrs['custval']['rules']): {'; '.join(run.repairs)}.", RepairWarning,
                       stacklevel=3)
-    if qualtrics is not None and qualtrics_status is None:
-        _warn_qualtrics(prov, src.name, by_default)
+    if run.qualtrics is not None and qualtrics_status is None:
+        _warn_qualtrics(prov, src.name, run.by_default)
     return df, prov
 
 
