@@ -36,7 +36,7 @@ _LEVELS_OK = ("scalar", "strict")
 
 
 # --------------------------------------------------------------------------- result
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LatentGapResult(ResultMixin):
     """Latent-mean perception gaps (provider minus customer, provider latent SD units)."""
 

@@ -118,7 +118,7 @@ def correlation_input(
 
 
 # --------------------------------------------------------------------------- polychoric
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PolychoricResult(ResultMixin):
     """Polychoric correlation matrix with the thresholds of every item.
 

@@ -245,7 +245,7 @@ def _check_ci(ci, n_boot):
 
 
 # --------------------------------------------------------------------------- readiness
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ReadinessResult(ResultMixin):
     """Readiness indices per group (``table``) and managers minus staff (``role_difference``)."""
 
@@ -418,7 +418,7 @@ def readiness(provider: pd.DataFrame, instrument, *, by=("firm", "role"), ci: fl
 
 
 # --------------------------------------------------------------------------- perception gap
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PerceptionGapResult(ResultMixin):
     """Provider view minus customer view per firm and construct (observed scores)."""
 
@@ -731,7 +731,7 @@ def perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instrument, *
 
 
 # --------------------------------------------------------------------------- co-creation segments
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class SegmentResult(ResultMixin):
     """Gaussian-mixture segments of customers' willingness to co-create."""
 
@@ -836,7 +836,7 @@ def cocreation_segments(customer: pd.DataFrame, instrument, *, k: int | None = N
 
 
 # --------------------------------------------------------------------------- benchmarks
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class BenchmarkResult(ResultMixin):
     """Per-firm aggregation statistics, readiness, gaps and ranks."""
 
@@ -1000,7 +1000,7 @@ def benchmark_firms(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
 
 
 # --------------------------------------------------------------------------- invariance between forms
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class FormInvarianceResult(ResultMixin):
     """Measurement invariance between the provider and customer forms (paired items)."""
 

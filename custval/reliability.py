@@ -51,7 +51,7 @@ CI_METHODS = ("feldt", "duhachek", "bootstrap", "bca", None)
 
 
 # --------------------------------------------------------------------------- results
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class AlphaResult(ResultMixin):
     """Cronbach's alpha with its confidence interval.
 
@@ -108,7 +108,7 @@ class AlphaResult(ResultMixin):
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class SplitHalfResult(ResultMixin):
     """Split-half reliabilities (psych ``splitHalf``): maximum, mean and minimum over splits."""
 
@@ -451,7 +451,7 @@ def split_half(items, *, nan_policy: str = "listwise", splits: str = "all") -> S
 
 
 # --------------------------------------------------------------------------- omega
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class OmegaResult(ResultMixin):
     """McDonald's omega (one-factor) or omega hierarchical / total via Schmid-Leiman.
 

@@ -66,7 +66,7 @@ from .exceptions import DataValidationError, SingularMatrixError, SpecificationE
 __all__ = ["ScreenResult", "screen"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ScreenResult(ResultMixin):
     """``flags``: one row per respondent (same index as the data); ``summary_table``: one row per rule."""
 

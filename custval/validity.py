@@ -408,7 +408,7 @@ def htmt(
 
 
 # --------------------------------------------------------------------------- cross-loadings
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)
 class CrossLoadingsResult(ResultMixin):
     """Item-construct correlations.
 
@@ -626,7 +626,7 @@ _CONVENTIONS = {
 }
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)
 class ConstructReliabilityResult(ResultMixin):
     """CR or AVE per construct in several conventions (long ``table``)."""
 
@@ -886,7 +886,7 @@ def ave(
     return _construct_stat(cfa, "ave", conventions, instrument)
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)
 class FornellLarckerResult(ResultMixin):
     """sqrt(AVE) on the diagonal, latent correlations below it."""
 
