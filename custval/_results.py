@@ -146,8 +146,9 @@ class ResultMixin:
     Subclasses may override :meth:`to_frame`; the default puts every scalar
     field in a one-row frame.  ``_title`` names the result in displays.
 
-    A frozen dataclass result compares by value (same type, every field exactly
-    equal, NaN equal to NaN, arrays and frames by dtype, labels and values) and
+    A frozen dataclass result compares by value: same type and every field exactly
+    equal (NaN equal to NaN; arrays and frames by dtype, labels and values; fields
+    declared ``compare=False``, such as bootstrap replicates, are left out); it
     hashes consistently with that; declare it ``@dataclass(frozen=True, eq=False)``
     so that the dataclass does not replace these methods.  Any other class using
     the mixin (a mutable estimator such as :class:`custval.PLS`) keeps identity
@@ -164,13 +165,14 @@ class ResultMixin:
         if type(other) is not type(self):
             return NotImplemented
         return all(values_equal(getattr(self, f.name), getattr(other, f.name))
-                   for f in dataclasses.fields(self))  # type: ignore[arg-type]
+                   for f in dataclasses.fields(self) if f.compare)  # type: ignore[arg-type]
 
     def __hash__(self) -> int:
         if not _is_frozen_dataclass(self):
             return object.__hash__(self)
         return hash((type(self).__module__, type(self).__qualname__,
-                     *(value_digest(getattr(self, f.name)) for f in dataclasses.fields(self))))  # type: ignore[arg-type]
+                     *(value_digest(getattr(self, f.name))
+                       for f in dataclasses.fields(self) if f.compare)))  # type: ignore[arg-type]
 
     def to_frame(self) -> pd.DataFrame:
         row = {

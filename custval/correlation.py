@@ -22,17 +22,19 @@ from . import _relcore
 from ._results import ResultMixin
 from .exceptions import InsufficientDataError, SpecificationError
 
-__all__ = ["CorrelationInput", "PolychoricResult", "correlation_input", "pairwise_pearson", "polychoric"]
+__all__ = ["CorrelationInput", "PolychoricResult", "correlation_input", "polychoric"]
 
 COR_KINDS = ("pearson", "polychoric")
 
 
 # --------------------------------------------------------------------------- Pearson
-def pairwise_pearson(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _pairwise_pearson(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Pearson correlations and pairwise counts, exactly R's ``cor(x, use = "pairwise")``.
 
     Each entry uses the rows where both items are observed; the means and the
     standard deviations of that entry are computed over those same rows.
+    Internal (bare arrays, used in the parallel-analysis loops); the labelled
+    equivalent is ``DataFrame.corr()`` (pairwise Pearson) or :func:`polychoric`.
     """
     miss = np.isnan(x)
     n, p = x.shape
@@ -101,7 +103,7 @@ def correlation_input(
         frame = data[list(prep.names)] if isinstance(data, pd.DataFrame) else x
         _relcore.check_magnitude(frame, power=2, n=prep.n_rows, force=True)  # names column and rows
     if cor == "pearson":
-        r, nij = pairwise_pearson(x)
+        r, nij = _pairwise_pearson(x)
     else:
         res = _polychoric_matrix(x, prep.names, correct=correct)
         r, nij = res[0], res[2]

@@ -469,7 +469,7 @@ def parallel_analysis(
 
 
 def _parallel(ci, n_iter, quantile, kind, cor, seed, nan_policy, progress) -> ParallelAnalysisResult:
-    from .correlation import _polychoric_matrix, pairwise_pearson
+    from .correlation import _pairwise_pearson, _polychoric_matrix
 
     x = ci.x
     n, p = x.shape
@@ -493,7 +493,7 @@ def _parallel(ci, n_iter, quantile, kind, cor, seed, nan_policy, progress) -> Pa
         while True:
             xs = x[rng.integers(0, n, size=(n, p)), cols]
             if cor == "pearson":
-                c = pairwise_pearson(xs)[0]
+                c = _pairwise_pearson(xs)[0]
             else:
                 try:
                     c = _polychoric_matrix(xs, ci.names, correct=0.5)[0]
