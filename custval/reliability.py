@@ -751,14 +751,14 @@ def _cfa_columns(cfa, constructs) -> pd.DataFrame:
     """Hook for CFA-based composite reliability and AVE.
 
     ``cfa`` is a fitted :class:`custval.CFA`; composite reliability and AVE come from
-    :func:`custval.validity.reliability_table` (semTools ``compRelSEM``/``AVE`` convention).
+    :func:`custval.validity.cr_ave` (semTools ``compRelSEM``/``AVE`` convention).
     Without ``cfa`` both columns are NaN (not computed).
     """
     if cfa is None:
         return pd.DataFrame({"composite_reliability": np.nan, "ave": np.nan}, index=list(constructs))
-    from .validity import reliability_table  # validity imports this module: import late
+    from .validity import cr_ave  # validity imports this module: import late
 
-    table = reliability_table(cfa)
+    table = cr_ave(cfa)
     return table.reindex(list(constructs))[["composite_reliability", "ave"]]
 
 

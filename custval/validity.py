@@ -44,8 +44,8 @@ __all__ = [
     "cross_loadings",
     "fornell_larcker",
     "htmt",
+    "cr_ave",
     "measurement_table",
-    "reliability_table",
 ]
 
 #: Henseler, Ringle & Sarstedt (2015) thresholds: strict HTMT.85, liberal HTMT.90.
@@ -1339,13 +1339,15 @@ def measurement_table(cfa, data: pd.DataFrame, *, n_boot: int = 2000, seed: int 
                             fit=fit, notes=tuple(notes))
 
 
-def reliability_table(cfa, *, convention: str = "semtools_observed") -> pd.DataFrame:
+def cr_ave(cfa, *, convention: str = "semtools_observed") -> pd.DataFrame:
     """Construct-indexed ``composite_reliability`` and ``ave`` of a fitted single-group CFA.
 
-    The shape ``custval.reliability.scale_reliability(..., cfa=fit)`` joins as its
-    CR/AVE columns.  ``convention`` is one of ``semtools_observed`` (default,
+    One DataFrame (index: constructs; columns ``composite_reliability``, ``ave``): the
+    shape ``custval.reliability.scale_reliability(..., cfa=fit)`` joins as its CR/AVE
+    columns.  ``convention`` is one of ``semtools_observed`` (default,
     ``semTools::compRelSEM(fit)``/``AVE(fit)``), ``semtools_implied`` or
-    ``fornell_larcker`` (see :func:`composite_reliability`).
+    ``fornell_larcker`` (see :func:`composite_reliability`).  The APA table of
+    reliability coefficients is :func:`custval.tables.reliability_table`.
 
     In R: ``semTools::compRelSEM(fit); semTools::AVE(fit)``.
     """
@@ -1355,7 +1357,7 @@ def reliability_table(cfa, *, convention: str = "semtools_observed") -> pd.DataF
         warnings.simplefilter("ignore", ReverseKeyWarning)
         av = ave(cfa, conventions=(convention,)).table
     if cr["group"].nunique() > 1:
-        raise SpecificationError("reliability_table needs a single-group CFA; use composite_reliability()")
+        raise SpecificationError("cr_ave needs a single-group CFA; use composite_reliability()")
     return pd.DataFrame(
         {"composite_reliability": cr.set_index("construct")["estimate"],
          "ave": av.set_index("construct")["estimate"]}
