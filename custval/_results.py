@@ -96,9 +96,8 @@ def values_equal(a, b) -> bool:
 def _array_digest(a: np.ndarray):
     if a.dtype.kind == "O":
         return ("O", a.shape, tuple(value_digest(v) for v in a.ravel()))
-    if a.dtype.kind in "fc":
-        a = a + 0  # -0.0 -> 0.0 (equal values, different bytes)
-        a[np.isnan(a)] = np.nan  # one NaN bit pattern
+    if a.dtype.kind in "fc":  # -0.0 -> 0.0 and one NaN bit pattern (equal values, different bytes)
+        a = np.where(np.isnan(a), np.nan, a + 0).astype(a.dtype, copy=False)
     if a.dtype.kind in "fciub":
         data = np.ascontiguousarray(a).tobytes()
     else:  # strings, dates: the bytes of the values as stored
