@@ -147,9 +147,10 @@ class ResultMixin:
 
     A frozen dataclass result compares by value: same type and every field exactly
     equal (NaN equal to NaN; arrays and frames by dtype, labels and values; fields
-    declared ``compare=False``, such as bootstrap replicates, are left out); it
-    hashes consistently with that; declare it ``@dataclass(frozen=True, eq=False)``
-    so that the dataclass does not replace these methods.  Any other class using
+    declared ``compare=False``, such as bootstrap replicates and fitted models, are
+    left out); it hashes consistently with that.  Declare it
+    ``@dataclass(frozen=True, eq=False)`` so that the dataclass does not replace
+    these methods.  Any other class using
     the mixin (a mutable estimator such as :class:`custval.PLS`) keeps identity
     comparison and hash.
     """

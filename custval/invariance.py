@@ -481,14 +481,15 @@ def _latent_means(cfa, ci: float) -> pd.DataFrame:
 class InvarianceResult(ResultMixin):
     """The invariance sequence: one row per level in ``table``.
 
-    ``fits`` holds the fitted :class:`custval.cfa.CFA` per level; ``n_per_group`` the rows
+    ``fits`` holds the fitted :class:`custval.cfa.CFA` per level (left out of ``==``: the
+    numbers are in ``table``, and an estimator compares by identity); ``n_per_group`` the rows
     used per group; ``missing`` the missing-data method ("listwise" or "fiml"); ``n_rows``
     (rows in) = ``n_used`` + the rows in ``n_excluded`` ({reason: rows}: "no group",
     "incomplete items (listwise)" or "no observed item").
     """
 
     table: pd.DataFrame
-    fits: dict
+    fits: dict = dataclasses.field(compare=False)  # fitted models (estimators compare by identity)
     highest: str | None
     verdict: str
     latent_means: pd.DataFrame | None

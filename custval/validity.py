@@ -1001,7 +1001,9 @@ class CommonMethodResult(ResultMixin):
     convention: str
     r_call: str
     model_syntax: str
-    fits: dict = dataclasses.field(repr=False, default_factory=dict)
+    # the fitted models, for inspection; their numbers are in ``fit`` and ``loadings``, so two results
+    # compare equal when those are equal (a CFA estimator compares by identity)
+    fits: dict = dataclasses.field(repr=False, default_factory=dict, compare=False)
 
     _title = "Common method factor (unmeasured latent method construct)"
 

@@ -214,7 +214,7 @@ def _gaps(fn, variant, **kw):
     f = getattr(gaps, fn)
     inst = load_instrument("cwi")
     if fn == "readiness":
-        return _quiet(f, prov, inst, n_boot=50, **kw)
+        return _quiet(f, prov, inst, n_boot=100, **kw)
     if fn == "cocreation_segments":
         return _quiet(f, cust, inst, k_max=2, **kw)
     if fn == "latent_perception_gap":
@@ -251,9 +251,9 @@ FACTORIES = {
     "Dataset": lambda v: load_dataset(("bfi", "mobi")[v]),
     "CaseStudy": _cwi,
     "ReadinessResult": lambda v: _gaps("readiness", v),
-    "PerceptionGapResult": lambda v: _gaps("perception_gap", v, n_boot=50),
+    "PerceptionGapResult": lambda v: _gaps("perception_gap", v, n_boot=100),
     "SegmentResult": lambda v: _gaps("cocreation_segments", v),
-    "BenchmarkResult": lambda v: _gaps("benchmark_firms", v, n_boot=50),
+    "BenchmarkResult": lambda v: _gaps("benchmark_firms", v, n_boot=100),
     "FormInvarianceResult": lambda v: _gaps("form_invariance", v, constructs=["CPROC"]),
     "LatentGapResult": lambda v: _gaps("latent_perception_gap", v),
 }
@@ -307,7 +307,7 @@ def test_kmo_equality_is_exact_and_nan_aware(bfi_survey):
 
 def test_bootstrap_replicates_do_not_enter_equality(bfi_survey):
     df, _ = bfi_survey
-    items = df[["C1", "C2", "C3", "C4", "C5"]]
+    items = df[["N1", "N2", "N3", "N4", "N5"]]
     a = custval.cronbach_alpha(items, ci_method="bootstrap", n_boot=100, seed=3)
     b = dataclasses.replace(a, boot=a.boot[::-1].copy())  # declared compare=False
     assert a == b and hash(a) == hash(b)
