@@ -334,3 +334,15 @@ def test_an_estimator_keeps_identity_semantics():
     a, b = PLS("Image =~ IMAG1 + IMAG2\nLoyalty =~ CUSL1 + CUSL3\nLoyalty ~ Image"), \
         PLS("Image =~ IMAG1 + IMAG2\nLoyalty =~ CUSL1 + CUSL3\nLoyalty ~ Image")
     assert a == a and a != b and hash(a) != hash(b)
+
+
+def test_seminr_reference_has_one_return_type():
+    from tests._seminr import seminr_cases, seminr_reference
+
+    cases = seminr_cases()
+    assert "ecsi_pls" in cases and all(isinstance(c, str) for c in cases)
+    ref = seminr_reference(cases[0])
+    assert isinstance(ref, dict) and isinstance(ref["paths"], pd.DataFrame)
+    assert seminr_cases(bootstrap=True) == ["ecsi_pls", "ecsi_plsc"]
+    with pytest.raises(TypeError):
+        seminr_reference()  # the case is required: no list of names from the same function
