@@ -139,23 +139,12 @@ def _is_frozen_dataclass(obj) -> bool:
     return params is not None and params.frozen
 
 
-class ResultMixin:
-    """``to_frame()``, ``summary()``, ``_repr_html_()``, ``==`` and ``hash`` for a frozen dataclass.
+class ValueEqualityMixin:
+    """``==`` and ``hash`` by value for a frozen dataclass (see :class:`ResultMixin`).
 
-    Subclasses may override :meth:`to_frame`; the default puts every scalar
-    field in a one-row frame.  ``_title`` names the result in displays.
-
-    A frozen dataclass result compares by value: same type and every field exactly
-    equal (NaN equal to NaN; arrays and frames by dtype, labels and values; fields
-    declared ``compare=False``, such as bootstrap replicates and fitted models, are
-    left out); it hashes consistently with that.  Declare it
-    ``@dataclass(frozen=True, eq=False)`` so that the dataclass does not replace
-    these methods.  Any other class using
-    the mixin (a mutable estimator such as :class:`custval.PLS`) keeps identity
-    comparison and hash.
+    Declare the class ``@dataclass(frozen=True, eq=False)`` so that the dataclass does not
+    replace these methods; a class that is not a frozen dataclass keeps identity semantics.
     """
-
-    _title: str = ""
 
     def __eq__(self, other):
         if not _is_frozen_dataclass(self):
@@ -173,6 +162,24 @@ class ResultMixin:
         return hash((type(self).__module__, type(self).__qualname__,
                      *(value_digest(getattr(self, f.name))
                        for f in dataclasses.fields(self) if f.compare)))  # type: ignore[arg-type]
+
+
+class ResultMixin(ValueEqualityMixin):
+    """``to_frame()``, ``summary()``, ``_repr_html_()``, ``==`` and ``hash`` for a frozen dataclass.
+
+    Subclasses may override :meth:`to_frame`; the default puts every scalar
+    field in a one-row frame.  ``_title`` names the result in displays.
+
+    A frozen dataclass result compares by value: same type and every field exactly
+    equal (NaN equal to NaN; arrays and frames by dtype, labels and values; fields
+    declared ``compare=False``, such as bootstrap replicates and fitted models, are
+    left out); it hashes consistently with that.  Declare it
+    ``@dataclass(frozen=True, eq=False)`` so that the dataclass does not replace
+    these methods.  Any other class using the mixin (a mutable estimator such as
+    :class:`custval.PLS`) keeps identity comparison and hash.
+    """
+
+    _title: str = ""
 
     def to_frame(self) -> pd.DataFrame:
         row = {

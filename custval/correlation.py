@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from . import _relcore
-from ._results import ResultMixin
+from ._results import ResultMixin, ValueEqualityMixin
 from .exceptions import InsufficientDataError, SpecificationError
 
 __all__ = ["CorrelationInput", "PolychoricResult", "correlation_input", "polychoric"]
@@ -59,9 +59,12 @@ def _pairwise_pearson(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return r, nij
 
 
-@dataclass(frozen=True)
-class CorrelationInput:
-    """A correlation matrix with the bookkeeping every dimensionality result reports."""
+@dataclass(frozen=True, eq=False)
+class CorrelationInput(ValueEqualityMixin):
+    """A correlation matrix with the bookkeeping every dimensionality result reports.
+
+    Compares and hashes by value, as the result objects do (exact, NaN-aware).
+    """
 
     r: np.ndarray
     names: tuple[str, ...]

@@ -19,7 +19,7 @@ import pytest
 
 import custval
 from custval import load_dataset, read_survey
-from custval._results import ResultMixin, value_digest, values_equal
+from custval._results import ResultMixin, ValueEqualityMixin, value_digest, values_equal
 
 BFI_ITEMS = [f"{c}{i}" for c in "ACENO" for i in range(1, 6)]
 HS_ITEMS = [f"x{i}" for i in range(1, 10)]
@@ -131,7 +131,7 @@ def test_cr_ave_matches_composite_reliability_and_ave(hs):
 def _all_result_classes() -> set[type]:
     for name in sorted(custval._SUBMODULES):
         importlib.import_module(f"custval.{name}")
-    found, todo = set(), [ResultMixin]
+    found, todo = set(), [ValueEqualityMixin]
     while todo:
         for sub in todo.pop().__subclasses__():
             found.add(sub)
@@ -145,9 +145,11 @@ def test_every_frozen_result_uses_the_shared_equality_and_hash():
     # a new result class declared @dataclass(frozen=True) without eq=False would get the
     # dataclass __eq__ (which raises on DataFrame fields) and lose its hash
     for cls in frozen:
-        assert cls.__eq__ is ResultMixin.__eq__, cls
-        assert cls.__hash__ is ResultMixin.__hash__, cls
-    assert {c.__name__ for c in classes - frozen} == {"PLS"}  # the estimator keeps identity semantics
+        assert cls.__eq__ is ValueEqualityMixin.__eq__, cls
+        assert cls.__hash__ is ValueEqualityMixin.__hash__, cls
+    assert {c.__name__ for c in frozen if not issubclass(c, ResultMixin)} == {"CorrelationInput"}
+    # PLS, a mutable estimator, keeps identity semantics
+    assert {c.__name__ for c in classes - frozen} == {"PLS", "ResultMixin"}
     assert set(FACTORIES) == {c.__name__ for c in frozen}
 
 
@@ -234,6 +236,7 @@ FACTORIES = {
     "MAPResult": lambda v: custval.velicer_map(_bfi(v)[BFI_ITEMS]),
     "HarmanResult": lambda v: custval.harman_single_factor(_hs(v)[HS_ITEMS]),
     "PolychoricResult": lambda v: custval.polychoric(_bfi(v)[["A1", "A2", "A3"]].dropna()),
+    "CorrelationInput": lambda v: custval.correlation.correlation_input(_bfi(v)[BFI_ITEMS]),
     "ScaledDifferenceResult": lambda v: custval.invariance.scaled_difference_test(
         100.0, 48, 1.10, 110.0 + v, 54, 1.08),
     "HTMTResult": lambda v: custval.htmt(_hs(v), HS_BLOCKS, n_boot=50),
