@@ -1351,7 +1351,36 @@ def cr_ave(cfa, *, convention: str = "semtools_observed") -> pd.DataFrame:
     ``fornell_larcker`` (see :func:`composite_reliability`).  The APA table of
     reliability coefficients is :func:`custval.tables.reliability_table`.
 
-    In R: ``semTools::compRelSEM(fit); semTools::AVE(fit)``.
+    Parameters
+    ----------
+    cfa : custval.cfa.CFA
+        A fitted single-group CFA.
+    convention : {"semtools_observed", "semtools_implied", "fornell_larcker"}
+
+    Returns
+    -------
+    DataFrame
+        Index ``construct``; columns ``composite_reliability`` and ``ave``.
+
+    Raises
+    ------
+    SpecificationError
+        A multi-group fit (use :func:`composite_reliability` and :func:`ave`).
+
+    Examples
+    --------
+    >>> from custval import load_dataset
+    >>> from custval.cfa import CFA
+    >>> from custval.validity import cr_ave
+    >>> hs = load_dataset("holzinger_swineford1939").data
+    >>> fit = CFA("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6; speed =~ x7 + x8 + x9").fit(hs)
+    >>> print(cr_ave(fit).round(3))
+               composite_reliability    ave
+    construct
+    visual                     0.612  0.371
+    textual                    0.885  0.721
+    speed                      0.686  0.424
+    >>> # In R: semTools::compRelSEM(fit); semTools::AVE(fit)
     """
     cr = composite_reliability(cfa, conventions=(convention,)).table
     with warnings.catch_warnings():  # composite_reliability warned about the same fit
