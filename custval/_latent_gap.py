@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -36,7 +36,7 @@ _LEVELS_OK = ("scalar", "strict")
 
 
 # --------------------------------------------------------------------------- result
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LatentGapResult(ResultMixin):
     """Latent-mean perception gaps (provider minus customer, provider latent SD units)."""
 
@@ -49,7 +49,7 @@ class LatentGapResult(ResultMixin):
     estimator: str
     n: dict
     models: dict
-    fits: dict
+    fits: dict = field(compare=False)  # fitted models (estimators compare by identity)
     notes: tuple
     convention: str
     method_note: str

@@ -19,20 +19,22 @@ import numpy as np
 import pandas as pd
 
 from . import _relcore
-from ._results import ResultMixin
+from ._results import ResultMixin, ValueEqualityMixin
 from .exceptions import InsufficientDataError, SpecificationError
 
-__all__ = ["CorrelationInput", "PolychoricResult", "correlation_input", "pairwise_pearson", "polychoric"]
+__all__ = ["CorrelationInput", "PolychoricResult", "correlation_input", "polychoric"]
 
 COR_KINDS = ("pearson", "polychoric")
 
 
 # --------------------------------------------------------------------------- Pearson
-def pairwise_pearson(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _pairwise_pearson(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Pearson correlations and pairwise counts, exactly R's ``cor(x, use = "pairwise")``.
 
     Each entry uses the rows where both items are observed; the means and the
     standard deviations of that entry are computed over those same rows.
+    Internal (bare arrays, used in the parallel-analysis loops); the labelled
+    equivalent is ``DataFrame.corr()`` (pairwise Pearson) or :func:`polychoric`.
     """
     miss = np.isnan(x)
     n, p = x.shape
@@ -57,9 +59,12 @@ def pairwise_pearson(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return r, nij
 
 
-@dataclass(frozen=True)
-class CorrelationInput:
-    """A correlation matrix with the bookkeeping every dimensionality result reports."""
+@dataclass(frozen=True, eq=False)
+class CorrelationInput(ValueEqualityMixin):
+    """A correlation matrix with the bookkeeping every dimensionality result reports.
+
+    Compares and hashes by value, as the result objects do (exact, NaN-aware).
+    """
 
     r: np.ndarray
     names: tuple[str, ...]
@@ -101,7 +106,7 @@ def correlation_input(
         frame = data[list(prep.names)] if isinstance(data, pd.DataFrame) else x
         _relcore.check_magnitude(frame, power=2, n=prep.n_rows, force=True)  # names column and rows
     if cor == "pearson":
-        r, nij = pairwise_pearson(x)
+        r, nij = _pairwise_pearson(x)
     else:
         res = _polychoric_matrix(x, prep.names, correct=correct)
         r, nij = res[0], res[2]
@@ -118,7 +123,7 @@ def correlation_input(
 
 
 # --------------------------------------------------------------------------- polychoric
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PolychoricResult(ResultMixin):
     """Polychoric correlation matrix with the thresholds of every item.
 

@@ -46,7 +46,7 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- KMO
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class KMOResult(ResultMixin):
     """Kaiser–Meyer–Olkin measure of sampling adequacy.
 
@@ -161,7 +161,7 @@ def kmo(data, *, nan_policy: str = "pairwise") -> KMOResult:
 
 
 # --------------------------------------------------------------------------- Bartlett
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class BartlettResult(ResultMixin):
     """Bartlett's test of sphericity (H0: the population correlation matrix is the identity)."""
 
@@ -251,7 +251,7 @@ def bartlett(data, *, nan_policy: str = "pairwise") -> BartlettResult:
 PA_KINDS = ("both", "pc", "fa")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ParallelAnalysisResult(ResultMixin):
     """Horn's parallel analysis, as ``psych::fa.parallel``.
 
@@ -469,7 +469,7 @@ def parallel_analysis(
 
 
 def _parallel(ci, n_iter, quantile, kind, cor, seed, nan_policy, progress) -> ParallelAnalysisResult:
-    from .correlation import _polychoric_matrix, pairwise_pearson
+    from .correlation import _pairwise_pearson, _polychoric_matrix
 
     x = ci.x
     n, p = x.shape
@@ -493,7 +493,7 @@ def _parallel(ci, n_iter, quantile, kind, cor, seed, nan_policy, progress) -> Pa
         while True:
             xs = x[rng.integers(0, n, size=(n, p)), cols]
             if cor == "pearson":
-                c = pairwise_pearson(xs)[0]
+                c = _pairwise_pearson(xs)[0]
             else:
                 try:
                     c = _polychoric_matrix(xs, ci.names, correct=0.5)[0]
@@ -567,7 +567,7 @@ def _parallel(ci, n_iter, quantile, kind, cor, seed, nan_policy, progress) -> Pa
 
 
 # --------------------------------------------------------------------------- MAP
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class MAPResult(ResultMixin):
     """Velicer's minimum average partial (MAP) criterion, as ``psych::vss(x)$map``."""
 
@@ -662,7 +662,7 @@ def velicer_map(data, *, max_factors: int = 8, nan_policy: str = "pairwise") -> 
 
 
 # --------------------------------------------------------------------------- Harman
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class HarmanResult(ResultMixin):
     """Harman's single-factor test: the variance share of one unrotated factor.
 

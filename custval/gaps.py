@@ -245,7 +245,7 @@ def _check_ci(ci, n_boot):
 
 
 # --------------------------------------------------------------------------- readiness
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ReadinessResult(ResultMixin):
     """Readiness indices per group (``table``) and managers minus staff (``role_difference``)."""
 
@@ -438,7 +438,7 @@ def _readiness_roles(provider, idx, by, ci, n_boot, rng) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- perception gap
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PerceptionGapResult(ResultMixin):
     """Provider view minus customer view per firm and construct (observed scores)."""
 
@@ -751,7 +751,7 @@ def perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instrument, *
 
 
 # --------------------------------------------------------------------------- co-creation segments
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class SegmentResult(ResultMixin):
     """Gaussian-mixture segments of customers' willingness to co-create."""
 
@@ -856,7 +856,7 @@ def cocreation_segments(customer: pd.DataFrame, instrument, *, k: int | None = N
 
 
 # --------------------------------------------------------------------------- benchmarks
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class BenchmarkResult(ResultMixin):
     """Per-firm aggregation statistics, readiness, gaps and ranks."""
 
@@ -877,18 +877,19 @@ class BenchmarkResult(ResultMixin):
         return self.ranking
 
 
-def icc_oneway(values: np.ndarray, groups: np.ndarray) -> dict:
+def _icc_oneway(values: np.ndarray, groups: np.ndarray) -> dict:
     r"""ICC(1) and ICC(2) from a one-way ANOVA (Bliese, 2000).
 
     :math:`ICC(1) = (MSB - MSW) / (MSB + (\bar k - 1) MSW)`, :math:`ICC(2) = (MSB - MSW) / MSB`,
     with :math:`\bar k = N / G` the mean group size (as ``multilevel::ICC1``/``ICC2`` in R).
-    Rows with NaN are left out (``n`` counts those used).
+    Rows with NaN are left out (``n`` counts those used).  Internal: :func:`benchmark_firms`
+    reports these values, labelled, in its ``aggregation`` table.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from custval.gaps import icc_oneway
-    >>> r = icc_oneway(np.array([1., 2, 3, 4, 5, 6]), np.array(["a", "a", "a", "b", "b", "b"]))
+    >>> from custval.gaps import _icc_oneway
+    >>> r = _icc_oneway(np.array([1., 2, 3, 4, 5, 6]), np.array(["a", "a", "a", "b", "b", "b"]))
     >>> round(r["icc1"], 4), round(r["icc2"], 4)
     (0.8065, 0.9259)
     >>> # In R: multilevel::ICC1(aov(y ~ g)); multilevel::ICC2(aov(y ~ g))
@@ -910,19 +911,20 @@ def icc_oneway(values: np.ndarray, groups: np.ndarray) -> dict:
             "msb": msb, "msw": msw, "groups": G, "n": N}
 
 
-def rwg_j(items: np.ndarray, n_options: int) -> float:
+def _rwg_j(items: np.ndarray, n_options: int) -> float:
     r"""Within-group agreement :math:`r_{wg(J)}` (James, Demaree & Wolf, 1984), uniform null.
 
     :math:`r_{wg(J)} = J(1 - \bar s^2/\sigma^2_{EU}) / (J(1 - \bar s^2/\sigma^2_{EU}) + \bar s^2/\sigma^2_{EU})`,
     :math:`\sigma^2_{EU} = (A^2 - 1)/12` for *A* response options, :math:`\bar s^2` the mean of
     the item variances (``ddof=1``, each over its answered values); set to 0 when
-    :math:`\bar s^2 > \sigma^2_{EU}`, as ``multilevel::rwg.j`` does.
+    :math:`\bar s^2 > \sigma^2_{EU}`, as ``multilevel::rwg.j`` does.  Internal:
+    :func:`benchmark_firms` reports these values, labelled, in its ``agreement`` table.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from custval.gaps import rwg_j
-    >>> round(rwg_j(np.array([[4., 5], [5, 5], [4, 4]]), 7), 4)
+    >>> from custval.gaps import _rwg_j
+    >>> round(_rwg_j(np.array([[4., 5], [5, 5], [4, 4]]), 7), 4)
     0.9565
     >>> # In R: multilevel::rwg.j(x, grpid = rep(1, 3), ranvar = 4)
     """
@@ -942,9 +944,9 @@ def benchmark_firms(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
     """Firm benchmarks: aggregation statistics, readiness, perception gaps and ranks with uncertainty.
 
     * ``aggregation``: per side and construct, ICC(1) and ICC(2) with firms as groups
-      (:func:`icc_oneway`; Bliese, 2000);
-    * ``agreement``: per side, firm and construct, :func:`rwg_j` (uniform null, ``A`` = number of
-      scale points) and the firm mean;
+      (one-way ANOVA; Bliese, 2000);
+    * ``agreement``: per side, firm and construct, r_wg(J) (James, Demaree & Wolf, 1984; uniform
+      null, ``A`` = number of scale points) and the firm mean;
     * ``readiness``: :func:`readiness` by firm; ``gaps``: :func:`perception_gap` (its key
       matching rule, ``strict`` passed on);
     * ``ranking``: per construct, firms ranked by the absolute perception gap (rank 1 = smallest
@@ -987,13 +989,13 @@ def benchmark_firms(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
                              index=df.index)
         firms = df["firm"].to_numpy()
         for c, its in form.constructs.items():
-            r = icc_oneway(sc[c].to_numpy(), firms)
+            r = _icc_oneway(sc[c].to_numpy(), firms)
             agg.append({"side": side, "construct": c, "icc1": r["icc1"], "icc2": r["icc2"], "msb": r["msb"],
                         "msw": r["msw"], "groups": r["groups"], "n": r["n"]})
             for firm in sorted(set(firms), key=str):
                 m = firms == firm
                 agr.append({"side": side, "firm": firm, "construct": c, "mean": float(np.nanmean(sc[c][m])),
-                            "rwg_j": rwg_j(keyed.loc[m, list(its)].to_numpy(), n_opt), "n": int(m.sum())})
+                            "rwg_j": _rwg_j(keyed.loc[m, list(its)].to_numpy(), n_opt), "n": int(m.sum())})
     tab = gaps.table
     a = 1 - ci
     rank_rows = []
@@ -1020,7 +1022,7 @@ def benchmark_firms(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
 
 
 # --------------------------------------------------------------------------- invariance between forms
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class FormInvarianceResult(ResultMixin):
     """Measurement invariance between the provider and customer forms (paired items)."""
 

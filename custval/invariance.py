@@ -36,6 +36,7 @@ __all__ = [
     "CRITERIA",
     "InvarianceResult",
     "measurement_invariance",
+    "ScaledDifferenceResult",
     "rank_invariance_candidates",
     "scaled_difference_test",
 ]
@@ -168,7 +169,52 @@ def _group_specific(syntax: str, blocks: dict, named: dict, labels: list) -> str
     return "\n".join(lines)
 
 
-def scaled_difference_test(chisq0, df0, c0, chisq1, df1, c1) -> tuple[float, float]:
+@dataclasses.dataclass(frozen=True, eq=False)
+class ScaledDifferenceResult(ResultMixin):
+    r"""Satorra-Bentler (2001) scaled chi-square difference test of two nested models.
+
+    ``chisq_diff`` is the scaled difference :math:`T_d` (also ``estimate``), ``df_diff``
+    the difference in degrees of freedom, ``scaling_factor`` :math:`c_d` and ``p_value``
+    the upper tail of :math:`\chi^2_{df_{diff}}` at :math:`T_d`.  A non-positive
+    :math:`c_d` makes the test undefined: ``chisq_diff`` and ``p_value`` are NaN and
+    ``note`` says why.
+    """
+
+    chisq_diff: float
+    df_diff: float
+    scaling_factor: float
+    p_value: float
+    note: str = ""
+    r_call: str = 'lavaan::lavTestLRT(fit0, fit1, method = "satorra.bentler.2001")'
+    convention: str = "c_d = (df1 c1 - df0 c0) / (df1 - df0), T_d = (T1 - T0) / c_d; model 0 less restricted"
+
+    _title = "Scaled chi-square difference test (Satorra-Bentler 2001)"
+
+    @property
+    def estimate(self) -> float:
+        """The scaled difference statistic (same as ``chisq_diff``)."""
+        return self.chisq_diff
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            {"estimate": [self.chisq_diff], "df": [self.df_diff], "scaling_factor": [self.scaling_factor],
+             "p_value": [self.p_value]},
+            index=["chisq_diff"],
+        )
+
+    def _notes(self) -> list[str]:
+        return [*super()._notes(), *([f"Note: {self.note}"] if self.note else [])]
+
+
+def _scaled_difference(chisq0, df0, c0, chisq1, df1, c1) -> tuple[float, float]:
+    """``(T_d, c_d)`` of :func:`scaled_difference_test`; ``T_d`` is NaN when ``c_d`` is not positive."""
+    cd = (df1 * c1 - df0 * c0) / (df1 - df0)
+    if not cd > 0:
+        return float("nan"), float(cd)
+    return float((chisq1 - chisq0) / cd), float(cd)
+
+
+def scaled_difference_test(chisq0, df0, c0, chisq1, df1, c1) -> ScaledDifferenceResult:
     r"""Satorra-Bentler (2001) scaled chi-square difference.
 
     Model 0 is the less restricted (smaller df).  With the scaling factors
@@ -177,21 +223,48 @@ def scaled_difference_test(chisq0, df0, c0, chisq1, df1, c1) -> tuple[float, flo
     .. math:: c_d = \frac{df_1 c_1 - df_0 c_0}{df_1 - df_0},\quad
               T_d = \frac{T_1 - T_0}{c_d}
 
-    as ``lavaan::lavTestLRT(method = "satorra.bentler.2001")``.  Returns
-    ``(T_d, c_d)``; a negative :math:`c_d` makes the test undefined (NaN).
+    as ``lavaan::lavTestLRT(method = "satorra.bentler.2001")``; the p-value is the
+    upper tail of :math:`\chi^2` with :math:`df_1 - df_0` degrees of freedom.
+
+    Parameters
+    ----------
+    chisq0, df0, c0 : float
+        Unscaled chi-square, degrees of freedom and scaling factor of the less
+        restricted model.
+    chisq1, df1, c1 : float
+        The same for the more restricted model.
+
+    Returns
+    -------
+    ScaledDifferenceResult
+        ``chisq_diff`` (:math:`T_d`), ``df_diff``, ``scaling_factor`` (:math:`c_d`),
+        ``p_value``.  A non-positive :math:`c_d` makes the test undefined: ``chisq_diff``
+        and ``p_value`` are NaN, with the reason in ``note``.
+
+    Raises
+    ------
+    SpecificationError
+        ``df1`` is not larger than ``df0`` (the models are not nested in that order).
 
     Examples
     --------
-    >>> t, cd = scaled_difference_test(100.0, 48, 1.10, 110.0, 54, 1.08)
-    >>> print(round(t, 4), round(cd, 4))
-    10.8696 0.92
+    >>> res = scaled_difference_test(100.0, 48, 1.10, 110.0, 54, 1.08)
+    >>> print(round(res.chisq_diff, 4), round(res.scaling_factor, 4), res.df_diff, round(res.p_value, 4))
+    10.8696 0.92 6 0.0925
 
     In R: ``lavaan::lavTestLRT(fit0, fit1, method = "satorra.bentler.2001")``.
     """
-    cd = (df1 * c1 - df0 * c0) / (df1 - df0)
-    if not cd > 0:
-        return float("nan"), float(cd)
-    return float((chisq1 - chisq0) / cd), float(cd)
+    if not df1 > df0:
+        raise SpecificationError(
+            f"scaled_difference_test: model 0 must be the less restricted one (df0 < df1); got df0 = {df0}, "
+            f"df1 = {df1}")
+    t, cd = _scaled_difference(chisq0, df0, c0, chisq1, df1, c1)
+    ddf = df1 - df0
+    note = ""
+    if np.isnan(t):
+        note = f"the scaled difference is undefined: its scaling factor c_d = {cd:.4g} is not positive"
+    p = float(stats.chi2.sf(t, ddf)) if np.isfinite(t) else float("nan")
+    return ScaledDifferenceResult(chisq_diff=t, df_diff=ddf, scaling_factor=cd, p_value=p, note=note)
 
 
 def _get(fm, *names):
@@ -231,8 +304,8 @@ def _fit_row(level: str, cfa, estimator: str) -> dict:
 def _difference(prev: dict, cur: dict, estimator: str) -> dict:
     ddf = cur["df"] - prev["df"]
     if estimator == "MLR":
-        d, _ = scaled_difference_test(prev["chisq"], prev["df"], prev["scaling_factor"],
-                                      cur["chisq"], cur["df"], cur["scaling_factor"])
+        d, _ = _scaled_difference(prev["chisq"], prev["df"], prev["scaling_factor"],
+                                  cur["chisq"], cur["df"], cur["scaling_factor"])
         cfi_key = "cfi_robust" if np.isfinite(cur["cfi_robust"]) else "cfi_scaled"
         rmsea_key = "rmsea_robust" if np.isfinite(cur["rmsea_robust"]) else "rmsea_scaled"
     else:
@@ -408,14 +481,15 @@ def _latent_means(cfa, ci: float) -> pd.DataFrame:
 class InvarianceResult(ResultMixin):
     """The invariance sequence: one row per level in ``table``.
 
-    ``fits`` holds the fitted :class:`custval.cfa.CFA` per level; ``n_per_group`` the rows
+    ``fits`` holds the fitted :class:`custval.cfa.CFA` per level (left out of ``==``: the
+    numbers are in ``table``, and an estimator compares by identity); ``n_per_group`` the rows
     used per group; ``missing`` the missing-data method ("listwise" or "fiml"); ``n_rows``
     (rows in) = ``n_used`` + the rows in ``n_excluded`` ({reason: rows}: "no group",
     "incomplete items (listwise)" or "no observed item").
     """
 
     table: pd.DataFrame
-    fits: dict
+    fits: dict = dataclasses.field(compare=False)  # fitted models (estimators compare by identity)
     highest: str | None
     verdict: str
     latent_means: pd.DataFrame | None

@@ -686,7 +686,7 @@ class PLS(ResultMixin):
         return self.summary() if hasattr(self, "paths_") else repr(self)
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)
 class PLSBootstrapResult(ResultMixin):
     """Bootstrap of a :class:`PLS` fit (see :meth:`PLS.bootstrap`); ``to_frame()`` gives the paths."""
 

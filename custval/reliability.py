@@ -43,15 +43,15 @@ from .exceptions import (
 )
 
 __all__ = [
-    "AlphaResult", "OmegaResult", "SplitHalfResult", "cronbach_alpha", "guttman_lambda6", "omega",
-    "scale_reliability", "split_half",
+    "AlphaResult", "Lambda6Result", "OmegaResult", "SplitHalfResult", "cronbach_alpha", "guttman_lambda6",
+    "omega", "scale_reliability", "split_half",
 ]
 
 CI_METHODS = ("feldt", "duhachek", "bootstrap", "bca", None)
 
 
 # --------------------------------------------------------------------------- results
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class AlphaResult(ResultMixin):
     """Cronbach's alpha with its confidence interval.
 
@@ -108,7 +108,7 @@ class AlphaResult(ResultMixin):
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class SplitHalfResult(ResultMixin):
     """Split-half reliabilities (psych ``splitHalf``): maximum, mean and minimum over splits."""
 
@@ -124,6 +124,28 @@ class SplitHalfResult(ResultMixin):
     convention: str = "r_split = 4 r_AB / 1'R1 (Guttman/Flanagan-Rulon, correlation metric)"
 
     _title = "Split-half reliability"
+
+
+@dataclass(frozen=True, eq=False)
+class Lambda6Result(ResultMixin):
+    """Guttman's lambda-6 (psych ``G6(smc)``): ``estimate`` with the rows and items it used."""
+
+    estimate: float
+    n: int
+    n_items: int
+    nan_policy: str
+    n_excluded: int
+    items: tuple[str, ...]
+    r_call: str
+    convention: str = "lambda6 = 1 - (k - sum smc_i) / 1'R1, smc_i = 1 - 1/(R^-1)_ii (correlation metric)"
+
+    _title = "Guttman's lambda-6"
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            {"estimate": [self.estimate], "n": [self.n], "n_items": [self.n_items]},
+            index=pd.Index(["lambda6"], name="coefficient"),
+        )
 
 
 # --------------------------------------------------------------------------- helpers
@@ -181,7 +203,7 @@ def _check_ci_level(ci, ci_method):
     return float(ci), ci_method
 
 
-def feldt_ci(alpha: float, n: int, k: int, level: float = 0.95) -> tuple[float, float]:
+def _feldt_ci(alpha: float, n: int, k: int, level: float = 0.95) -> tuple[float, float]:
     """Feldt (1965) F-based interval, as psych::alpha.ci:
 
     [1 − (1 − α) F_{1−a/2}(n−1, (n−1)(k−1)),  1 − (1 − α) F_{a/2}(n−1, (n−1)(k−1))].
@@ -316,7 +338,7 @@ def cronbach_alpha(
         lo = hi = float("nan")
         method = "none"
     elif ci_method == "feldt":
-        lo, hi = feldt_ci(est, n, k, ci)
+        lo, hi = _feldt_ci(est, n, k, ci)
         method = "feldt"
     elif ci_method == "duhachek":
         z = ndtri(0.5 + ci / 2)
@@ -375,7 +397,7 @@ def _invertible(r) -> bool:
 
 
 # --------------------------------------------------------------------------- lambda 6, split-half
-def guttman_lambda6(items, *, nan_policy: str = "listwise") -> float:
+def guttman_lambda6(items, *, nan_policy: str = "listwise") -> Lambda6Result:
     r"""Guttman's (1945) lambda-6 in the correlation metric, as psych's ``G6(smc)``.
 
     .. math:: \lambda_6 = 1 - \frac{k - \sum_i \mathrm{smc}_i}{\mathbf 1' R \mathbf 1},
@@ -383,6 +405,17 @@ def guttman_lambda6(items, *, nan_policy: str = "listwise") -> float:
 
     Raises :class:`~custval.exceptions.SingularMatrixError` naming the items when R
     is singular (perfectly collinear items).
+
+    Parameters
+    ----------
+    items : DataFrame
+        Respondents × items, already keyed (reverse items recoded).
+    nan_policy : {"listwise", "pairwise", "raise"}
+
+    Returns
+    -------
+    Lambda6Result
+        ``estimate`` (lambda-6), ``n`` (rows used), ``n_items``, ``n_excluded``, ``items``.
 
     References
     ----------
@@ -395,14 +428,18 @@ def guttman_lambda6(items, *, nan_policy: str = "listwise") -> float:
     >>> from custval import load_dataset
     >>> from custval.reliability import guttman_lambda6
     >>> bfi = load_dataset("bfi").data
-    >>> round(guttman_lambda6(bfi[["N1", "N2", "N3", "N4", "N5"]]), 4)
+    >>> round(guttman_lambda6(bfi[["N1", "N2", "N3", "N4", "N5"]]).estimate, 4)
     0.8...
     >>> # In R: psych::alpha(na.omit(bfi[c("N1","N2","N3","N4","N5")]))$total$`G6(smc)`
     """
     prep = core.prepare_items(items, nan_policy=nan_policy)
     _, r = _cov_and_cor(prep)
     core.check_singular(r, prep.names, what="lambda-6")
-    return float(core.lambda6(r))
+    return Lambda6Result(
+        estimate=float(core.lambda6(r)), n=prep.n_used, n_items=len(prep.names), nan_policy=nan_policy,
+        n_excluded=prep.n_excluded, items=prep.names,
+        r_call=f"psych::alpha({_r_data(nan_policy)})$total$`G6(smc)`",
+    )
 
 
 def split_half(items, *, nan_policy: str = "listwise", splits: str = "all") -> SplitHalfResult:
@@ -451,7 +488,7 @@ def split_half(items, *, nan_policy: str = "listwise", splits: str = "all") -> S
 
 
 # --------------------------------------------------------------------------- omega
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class OmegaResult(ResultMixin):
     """McDonald's omega (one-factor) or omega hierarchical / total via Schmid-Leiman.
 
@@ -714,14 +751,14 @@ def _cfa_columns(cfa, constructs) -> pd.DataFrame:
     """Hook for CFA-based composite reliability and AVE.
 
     ``cfa`` is a fitted :class:`custval.CFA`; composite reliability and AVE come from
-    :func:`custval.validity.reliability_table` (semTools ``compRelSEM``/``AVE`` convention).
+    :func:`custval.validity.cr_ave` (semTools ``compRelSEM``/``AVE`` convention).
     Without ``cfa`` both columns are NaN (not computed).
     """
     if cfa is None:
         return pd.DataFrame({"composite_reliability": np.nan, "ave": np.nan}, index=list(constructs))
-    from .validity import reliability_table  # validity imports this module: import late
+    from .validity import cr_ave  # validity imports this module: import late
 
-    table = reliability_table(cfa)
+    table = cr_ave(cfa)
     return table.reindex(list(constructs))[["composite_reliability", "ave"]]
 
 
@@ -885,7 +922,7 @@ def scale_reliability(
                     note.append("singular correlation matrix: lambda6 and omega undefined")
                 warnings.warn(f"construct {cid}: {note[-1]}", NotPositiveDefiniteWarning, stacklevel=2)
         if ci_method == "feldt":
-            row["alpha_ci_low"], row["alpha_ci_high"] = feldt_ci(row["alpha"], row["n"], k, ci)
+            row["alpha_ci_low"], row["alpha_ci_high"] = _feldt_ci(row["alpha"], row["n"], k, ci)
         elif ci_method == "duhachek":
             z = ndtri(0.5 + ci / 2)
             q = float(core.duhachek_q(c))

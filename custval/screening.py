@@ -66,7 +66,7 @@ from .exceptions import DataValidationError, SingularMatrixError, SpecificationE
 __all__ = ["ScreenResult", "screen"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ScreenResult(ResultMixin):
     """``flags``: one row per respondent (same index as the data); ``summary_table``: one row per rule."""
 
@@ -87,7 +87,7 @@ class ScreenResult(ResultMixin):
         return self.summary_table
 
 
-def longstring(x: np.ndarray, scales=None) -> np.ndarray:
+def _longstring(x: np.ndarray, scales=None) -> np.ndarray:
     """Longest run of identical consecutive non-missing answers per row.
 
     ``scales`` (one hashable per column, e.g. ``(min, max)``): a run ends where
@@ -109,7 +109,7 @@ def longstring(x: np.ndarray, scales=None) -> np.ndarray:
     return best
 
 
-def irv(x: np.ndarray) -> np.ndarray:
+def _irv(x: np.ndarray) -> np.ndarray:
     """Within-person sd (n − 1) over answered items; NaN with fewer than 2 answers."""
     k = (~np.isnan(x)).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -120,7 +120,7 @@ def irv(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def mahalanobis(x: np.ndarray, names) -> tuple[np.ndarray, np.ndarray]:
+def _mahalanobis(x: np.ndarray, names) -> tuple[np.ndarray, np.ndarray]:
     """D² on each row's answered items (pairwise mean/covariance) and its df."""
     miss = np.isnan(x)
     cov, nij = core.covariance(x, pairwise=True)
@@ -252,7 +252,7 @@ def screen(
     cutoff = int(np.ceil(p / 2)) if longstring_cutoff is None else int(longstring_cutoff)
     out = pd.DataFrame(index=df.index)
     scales, xs = _own_scales(instrument, items, x)
-    out["longstring"] = longstring(x, scales)
+    out["longstring"] = _longstring(x, scales)
     raw, x = x, xs  # straight-lining and irv on one common scale (the same array without mixed scales)
     pos = 0
     straight_cols = []
@@ -272,8 +272,8 @@ def screen(
     s_cut = (int(np.ceil(len(straight_cols) / 2)) if straight_min_constructs is None
              else int(straight_min_constructs))
     s_cut = max(s_cut, 1)
-    out["irv"] = irv(x)
-    d2, dfree = mahalanobis(raw, items)
+    out["irv"] = _irv(x)
+    d2, dfree = _mahalanobis(raw, items)
     out["mahalanobis"] = d2
     out["mahalanobis_df"] = dfree
     out["mahalanobis_p"] = np.where(dfree > 0, stats.chi2.sf(d2, np.maximum(dfree, 1)), np.nan)

@@ -125,7 +125,7 @@ def _firm(d: dict, f: dict, key: str):
     return f.get(key, d[key])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CaseStudy(ResultMixin):
     """A simulated CWI case study (provider and customer exports plus the truth).
 

@@ -44,8 +44,8 @@ __all__ = [
     "cross_loadings",
     "fornell_larcker",
     "htmt",
+    "cr_ave",
     "measurement_table",
-    "reliability_table",
 ]
 
 #: Henseler, Ringle & Sarstedt (2015) thresholds: strict HTMT.85, liberal HTMT.90.
@@ -408,7 +408,7 @@ def htmt(
 
 
 # --------------------------------------------------------------------------- cross-loadings
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)
 class CrossLoadingsResult(ResultMixin):
     """Item-construct correlations.
 
@@ -626,7 +626,7 @@ _CONVENTIONS = {
 }
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)
 class ConstructReliabilityResult(ResultMixin):
     """CR or AVE per construct in several conventions (long ``table``)."""
 
@@ -886,7 +886,7 @@ def ave(
     return _construct_stat(cfa, "ave", conventions, instrument)
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)
 class FornellLarckerResult(ResultMixin):
     """sqrt(AVE) on the diagonal, latent correlations below it."""
 
@@ -1001,7 +1001,9 @@ class CommonMethodResult(ResultMixin):
     convention: str
     r_call: str
     model_syntax: str
-    fits: dict = dataclasses.field(repr=False, default_factory=dict)
+    # the fitted models, for inspection; their numbers are in ``fit`` and ``loadings``, so two results
+    # compare equal when those are equal (a CFA estimator compares by identity)
+    fits: dict = dataclasses.field(repr=False, default_factory=dict, compare=False)
 
     _title = "Common method factor (unmeasured latent method construct)"
 
@@ -1339,15 +1341,46 @@ def measurement_table(cfa, data: pd.DataFrame, *, n_boot: int = 2000, seed: int 
                             fit=fit, notes=tuple(notes))
 
 
-def reliability_table(cfa, *, convention: str = "semtools_observed") -> pd.DataFrame:
+def cr_ave(cfa, *, convention: str = "semtools_observed") -> pd.DataFrame:
     """Construct-indexed ``composite_reliability`` and ``ave`` of a fitted single-group CFA.
 
-    The shape ``custval.reliability.scale_reliability(..., cfa=fit)`` joins as its
-    CR/AVE columns.  ``convention`` is one of ``semtools_observed`` (default,
+    One DataFrame (index: constructs; columns ``composite_reliability``, ``ave``): the
+    shape ``custval.reliability.scale_reliability(..., cfa=fit)`` joins as its CR/AVE
+    columns.  ``convention`` is one of ``semtools_observed`` (default,
     ``semTools::compRelSEM(fit)``/``AVE(fit)``), ``semtools_implied`` or
-    ``fornell_larcker`` (see :func:`composite_reliability`).
+    ``fornell_larcker`` (see :func:`composite_reliability`).  The APA table of
+    reliability coefficients is :func:`custval.tables.reliability_table`.
 
-    In R: ``semTools::compRelSEM(fit); semTools::AVE(fit)``.
+    Parameters
+    ----------
+    cfa : custval.cfa.CFA
+        A fitted single-group CFA.
+    convention : {"semtools_observed", "semtools_implied", "fornell_larcker"}
+
+    Returns
+    -------
+    DataFrame
+        Index ``construct``; columns ``composite_reliability`` and ``ave``.
+
+    Raises
+    ------
+    SpecificationError
+        A multi-group fit (use :func:`composite_reliability` and :func:`ave`).
+
+    Examples
+    --------
+    >>> from custval import load_dataset
+    >>> from custval.cfa import CFA
+    >>> from custval.validity import cr_ave
+    >>> hs = load_dataset("holzinger_swineford1939").data
+    >>> fit = CFA("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6; speed =~ x7 + x8 + x9").fit(hs)
+    >>> print(cr_ave(fit).round(3))
+               composite_reliability    ave
+    construct
+    visual                     0.612  0.371
+    textual                    0.885  0.721
+    speed                      0.686  0.424
+    >>> # In R: semTools::compRelSEM(fit); semTools::AVE(fit)
     """
     cr = composite_reliability(cfa, conventions=(convention,)).table
     with warnings.catch_warnings():  # composite_reliability warned about the same fit
@@ -1355,7 +1388,7 @@ def reliability_table(cfa, *, convention: str = "semtools_observed") -> pd.DataF
         warnings.simplefilter("ignore", ReverseKeyWarning)
         av = ave(cfa, conventions=(convention,)).table
     if cr["group"].nunique() > 1:
-        raise SpecificationError("reliability_table needs a single-group CFA; use composite_reliability()")
+        raise SpecificationError("cr_ave needs a single-group CFA; use composite_reliability()")
     return pd.DataFrame(
         {"composite_reliability": cr.set_index("construct")["estimate"],
          "ave": av.set_index("construct")["estimate"]}

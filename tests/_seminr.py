@@ -24,10 +24,21 @@ def _frame(obj) -> pd.DataFrame:
     return pd.DataFrame(values, index=rows, columns=cols)
 
 
-def seminr_reference(case: str | None = None, *, bootstrap: bool = False):
-    """seminr's estimates for one case of ``seminr.json`` (or the list of case names).
+def _cases(bootstrap: bool) -> tuple[Path, dict]:
+    path = SEMINR_BOOTSTRAP_JSON if bootstrap else SEMINR_JSON
+    content = json.loads(path.read_text(encoding="utf-8"))
+    return path, (content if bootstrap else content["cases"])
 
-    For a case: ``call`` (the seminr call), ``dataset``, ``syntax`` and ``options`` (the
+
+def seminr_cases(*, bootstrap: bool = False) -> list[str]:
+    """The case names of ``seminr.json`` (``seminr_bootstrap.json`` with ``bootstrap=True``)."""
+    return list(_cases(bootstrap)[1])
+
+
+def seminr_reference(case: str, *, bootstrap: bool = False) -> dict:
+    """seminr's estimates for one case of ``seminr.json`` (case names: :func:`seminr_cases`).
+
+    A dict: ``call`` (the seminr call), ``dataset``, ``syntax`` and ``options`` (the
     equivalent custval model and :class:`custval.PLS` arguments), ``n``, ``iterations``
     (seminr's 0-based loop index) and labelled DataFrames ``weights``, ``loadings``,
     ``paths``, ``rsquared`` (rows Rsq, AdjRsq), ``rho_a``, ``reliability`` (alpha, rhoC, AVE,
@@ -37,11 +48,7 @@ def seminr_reference(case: str | None = None, *, bootstrap: bool = False):
     every resample, for :meth:`custval.PLS.bootstrap`) and DataFrames ``paths``,
     ``loadings``, ``weights`` with seminr's columns and row labels ``"from  ->  to"``.
     """
-    path = SEMINR_BOOTSTRAP_JSON if bootstrap else SEMINR_JSON
-    content = json.loads(path.read_text(encoding="utf-8"))
-    cases = content if bootstrap else content["cases"]
-    if case is None:
-        return list(cases)
+    path, cases = _cases(bootstrap)
     if case not in cases:
         raise KeyError(f"no seminr reference case {case!r} in {path.name}; available: {list(cases)}")
     out = dict(cases[case])

@@ -16,12 +16,12 @@ from custval.exceptions import (
     SpecificationError,
 )
 from custval.gaps import (
+    _icc_oneway,
+    _rwg_j,
     benchmark_firms,
     cocreation_segments,
-    icc_oneway,
     perception_gap,
     readiness,
-    rwg_j,
 )
 from custval.simulate import case_study
 
@@ -261,14 +261,14 @@ def test_icc_and_rwg_by_formula():
     means = df.groupby("g").y.transform("mean")
     msb = ((means - grand) ** 2).sum() / 2
     msw = ((df.y - means) ** 2).sum() / 27
-    r = icc_oneway(y, g)
+    r = _icc_oneway(y, g)
     assert r["icc1"] == pytest.approx((msb - msw) / (msb + 9 * msw), abs=1e-12)
     assert r["icc2"] == pytest.approx((msb - msw) / msb, abs=1e-12)
     x = np.array([[4.0, 5, 4], [5, 5, 6], [4, 4, 5], [6, 5, 5]])
     s2 = x.var(axis=0, ddof=1).mean()
     q = s2 / 4
-    assert rwg_j(x, 7) == pytest.approx(3 * (1 - q) / (3 * (1 - q) + q), abs=1e-12)
-    assert rwg_j(np.array([[1.0, 7], [7, 1], [1, 7]]), 7) == 0.0
+    assert _rwg_j(x, 7) == pytest.approx(3 * (1 - q) / (3 * (1 - q) + q), abs=1e-12)
+    assert _rwg_j(np.array([[1.0, 7], [7, 1], [1, 7]]), 7) == 0.0
 
 
 def test_segments_and_benchmarks():

@@ -71,15 +71,21 @@ def test_partial_scalar_difference_mlr():
     gold = load_golden("validity", "invariance_hs39")
     metric = gold["mlr"]["fits"][1]
     partial = dict(gold["partial"]["mlr"]["fit"])
-    t, cd = scaled_difference_test(metric["chisq"], metric["df"], metric["chisq.scaling.factor"],
-                                   partial["chisq"], partial["df"], partial["chisq.scaling.factor"])
-    assert t == pytest.approx(gold["partial"]["mlr"]["lrt_vs_metric"][1]["Chisq diff"], rel=1e-9)
-    assert cd > 0
+    res = scaled_difference_test(metric["chisq"], metric["df"], metric["chisq.scaling.factor"],
+                                 partial["chisq"], partial["df"], partial["chisq.scaling.factor"])
+    ref = gold["partial"]["mlr"]["lrt_vs_metric"][1]
+    assert res.chisq_diff == pytest.approx(ref["Chisq diff"], rel=1e-9)
+    assert res.estimate == res.chisq_diff and res.scaling_factor > 0
+    assert res.df_diff == ref["Df diff"]
+    assert res.p_value == pytest.approx(ref["Pr(>Chisq)"], rel=1e-8)
+    frame = res.to_frame()
+    assert list(frame.columns) == ["estimate", "df", "scaling_factor", "p_value"]
 
 
 def test_scaled_difference_undefined_when_cd_negative():
-    t, cd = scaled_difference_test(100.0, 48, 1.5, 101.0, 50, 1.0)
-    assert np.isnan(t) and cd < 0
+    res = scaled_difference_test(100.0, 48, 1.5, 101.0, 50, 1.0)
+    assert np.isnan(res.chisq_diff) and np.isnan(res.p_value) and res.scaling_factor < 0
+    assert "not positive" in res.note and "not positive" in res.summary()
 
 
 def test_chen_criteria_on_hs39_and_simulated_sequences():

@@ -36,7 +36,7 @@ from custval.exceptions import (
     SpecificationError,
 )
 from custval.validity import htmt
-from tests._seminr import seminr_reference
+from tests._seminr import seminr_cases, seminr_reference
 from tests.conftest import GOLDEN_DIR, load_golden
 
 TOL = 1e-10
@@ -186,7 +186,7 @@ def _fit_case(case: str, data) -> tuple[PLS, dict]:
     return fit, ref
 
 
-CASES = [c for c in seminr_reference() if c != "mixed_modes"]
+CASES = [c for c in seminr_cases() if c != "mixed_modes"]
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -60,7 +60,9 @@ def test_alpha_matches_psych(x, policy, ref):
 
 @pytest.mark.parametrize(("x", "policy", "ref"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_lambda6_and_split_half_match_psych(x, policy, ref):
-    np.testing.assert_allclose(guttman_lambda6(x, nan_policy=policy), ref["G6"], rtol=RTOL)
+    l6 = guttman_lambda6(x, nan_policy=policy)
+    np.testing.assert_allclose(l6.estimate, ref["G6"], rtol=RTOL)
+    assert l6.n == ref["n"] and l6.n_items == x.shape[1]
     ps = split_half(x, nan_policy=policy, splits="psych")
     np.testing.assert_allclose([ps.max, ps.mean, ps.min], list(ref["splithalf_psych"].values()), rtol=RTOL)
     al = split_half(x, nan_policy=policy, splits="all")

@@ -279,7 +279,7 @@ _CFA_TOL = {"hs39": 1e-8, "hs39_rc": 1e-8, "mobi_ecsi": 1e-8}
 def test_cr_ave_from_custval_cfa_match_semtools(case, hs, mobi):
     from custval.cfa import CFA
     from custval.exceptions import NotPositiveDefiniteWarning
-    from custval.validity import ave, composite_reliability, reliability_table
+    from custval.validity import ave, composite_reliability, cr_ave
 
     gold = load_golden("validity", "reliability")[case]
     if case == "mobi_ecsi":  # latent covariance matrix not positive definite (lavaan warns)
@@ -301,7 +301,7 @@ def test_cr_ave_from_custval_cfa_match_semtools(case, hs, mobi):
         lam = grp["est.std"].to_numpy()
         assert cr.at[f, "fornell_larcker"] == pytest.approx(
             lam.sum() ** 2 / (lam.sum() ** 2 + (1 - lam**2).sum()), rel=_CFA_TOL[case])
-    table = reliability_table(fit)
+    table = cr_ave(fit)
     assert list(table.columns) == ["composite_reliability", "ave"]
     np.testing.assert_allclose(table["composite_reliability"], cr.loc[table.index, "semtools_observed"])
 
