@@ -62,7 +62,7 @@ class ResultMixin:
             notes.append(f"Repair: {repair}")
         return notes
 
-    def summary(self, digits: int = DISPLAY_DIGITS) -> str:
+    def summary(self, *, digits: int = DISPLAY_DIGITS) -> str:
         """A plain-text table, rounded for display only."""
         title = self._shown_title()
         frame = self._display_frame()

@@ -497,7 +497,7 @@ class Instrument:
         """The instrument's title in ``lang``."""
         return self.titles[self._lang(lang)]
 
-    def scale_labels(self, lang: str = "en", item: str | None = None) -> dict[int, str]:
+    def scale_labels(self, lang: str = "en", *, item: str | None = None) -> dict[int, str]:
         """Scale code -> label in ``lang`` (empty when the codebook declares no labels).
 
         With ``item``, the labels of that item's own scale (see :meth:`item_scale`).
@@ -547,17 +547,17 @@ class Instrument:
         """
         from .scoring import keyed
 
-        return keyed(self, data)
+        return keyed(data, self)
 
-    def score(self, data: pd.DataFrame, method: str = "mean", min_items=None, *,
+    def score(self, data: pd.DataFrame, *, method: str = "mean", min_items=None,
               constructs: Iterable[str] | None = None):
         """Construct scores; see :func:`custval.scoring.score` (returns a ScoreResult)."""
         from .scoring import score
 
-        return score(self, data, method=method, min_items=min_items, constructs=constructs)
+        return score(data, self, method=method, min_items=min_items, constructs=constructs)
 
     # ------------------------------------------------------------------ models and forms
-    def model_syntax(self, constructs: Iterable[str] | None = None) -> str:
+    def model_syntax(self, *, constructs: Iterable[str] | None = None) -> str:
         """lavaan measurement syntax, one ``F =~ x1 + x2`` line per construct.
 
         Examples

@@ -293,7 +293,7 @@ class ParallelAnalysisResult(ResultMixin):
             *super()._notes(),
         ]
 
-    def plot(self, ax=None):
+    def plot(self, *, ax=None):
         """Scree plot of observed, simulated and resampled eigenvalues; returns the matplotlib Axes."""
         import matplotlib.pyplot as plt
 

@@ -149,7 +149,7 @@ def _item_matrix(df: pd.DataFrame, form, items, side: str) -> np.ndarray:
     # keyed: min + max - x of each item's own scale (NaN stays NaN), except items a frame from
     # Instrument.keyed records as keyed already
     mark = keyed_marker(df)
-    return key_codes(form, items, X, skip=mark["items"] if mark else ())
+    return key_codes(X, form, items=items, skip=mark["items"] if mark else ())
 
 
 def _scores(df: pd.DataFrame, form, items_by_construct: dict, side: str = "data") -> pd.DataFrame:
@@ -1189,7 +1189,7 @@ def form_invariance(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
     model = "\n".join(f"{c} =~ " + " + ".join(g["name"]) for c, g in pairs.groupby("construct", sort=False))
     free = _expand_free(free, pairs)
     inv = _invariance(stack, model, "form", levels=levels, estimator=estimator, free=free)
-    cand = rank_invariance_candidates(stack, model, "form", level=level, estimator=estimator, free=free)
+    cand = rank_invariance_candidates(stack, model, group="form", level=level, estimator=estimator, free=free)
     lookup = pairs.set_index("name")
     # "F =~ x" (loading), "x ~ 1" (intercept), "x ~~ x" (residual variance): the item is the last
     # token, or the first one for an intercept

@@ -52,7 +52,7 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- saving
-def save_figure(fig, name: str, directory=None, *, formats: Sequence[str] = ("png", "svg"),
+def save_figure(fig, name: str, *, directory=None, formats: Sequence[str] = ("png", "svg"),
                 dpi: int = 200) -> tuple[Path, ...]:
     """Save a figure as PNG and SVG.
 
@@ -88,7 +88,7 @@ def save_figure(fig, name: str, directory=None, *, formats: Sequence[str] = ("pn
     >>> fig, ax = plt.subplots()
     >>> _ = ax.plot([1, 2, 3])
     >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     paths = save_figure(fig, "example", tmp)
+    ...     paths = save_figure(fig, "example", directory=tmp)
     ...     print([p.name for p in paths])
     ['example.png', 'example.svg']
     >>> plt.close(fig)
@@ -422,6 +422,7 @@ def _scree_inputs(observed, simulated, quantile, kind, quantile_level, n_suggest
 
 def scree_plot(
     observed,
+    *,
     simulated=None,
     quantile=None,
     kind: str = "fa",

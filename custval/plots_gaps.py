@@ -259,7 +259,7 @@ def segment_profiles(segments, *, ax=None, title: str | None = "Co-creation segm
     return ax
 
 
-def latent_gap_plot(latent, observed=None, *, truth=None, title: str | None = "Latent-mean perception gaps",
+def latent_gap_plot(latent, *, observed=None, truth=None, title: str | None = "Latent-mean perception gaps",
                     figsize=None):
     """Latent-mean gaps per firm (rows) and construct (panels) with CIs, beside observed-score effect sizes.
 

@@ -395,12 +395,12 @@ class APATable(ResultMixin):
         return out
 
     # ---- text
-    def summary(self, digits: int | None = None) -> str:
+    def summary(self, *, digits: int | None = None) -> str:
         """Plain text: the Markdown rendering without markup."""
         return _plain(self.to_markdown()).rstrip("\n")
 
     # ---- HTML
-    def to_html(self, word: bool = False) -> str:
+    def to_html(self, *, word: bool = False) -> str:
         """HTML with inline styles (APA look).
 
         ``word=True`` gives a complete HTML document in Times New Roman 12 pt
@@ -822,7 +822,7 @@ def item_table(
     )
 
 
-def construct_label_map(labels, lang: str = "en") -> dict[str, str]:
+def construct_label_map(labels, *, lang: str = "en") -> dict[str, str]:
     """Construct id -> display label from a mapping or an Instrument.
 
     ``labels`` may be a mapping of id -> text, a mapping of id -> {language:
@@ -890,6 +890,7 @@ def _mapping(values, what: str) -> dict[str, float]:
 
 def loadings_table(
     loadings: pd.DataFrame,
+    *,
     cr=None,
     ave=None,
     *,
@@ -1109,6 +1110,7 @@ def _square(matrix, what: str) -> pd.DataFrame:
 
 def discriminant_table(
     matrix: pd.DataFrame,
+    *,
     kind: str = "fornell_larcker",
     diag=None,
     *,

@@ -192,7 +192,7 @@ def test_invariance_and_pls_with_the_instrument(bfi):
 
     df, inst = bfi
     keyed = inst.keyed(df)
-    model = inst.model_syntax(["C", "E"])
+    model = inst.model_syntax(constructs=["C", "E"])
     small = custval.Instrument.from_dict({"C": list(inst.constructs["C"]), "E": list(inst.constructs["E"])},
                                          scale=(1, 6), reverse=["C4", "C5", "E1", "E2"], name="bfi_ce")
     a = _quiet(measurement_invariance, df, small, "gender", levels=("configural", "metric"))
