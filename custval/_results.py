@@ -28,9 +28,15 @@ class ResultMixin:
 
     Subclasses may override :meth:`to_frame`; the default puts every scalar
     field in a one-row frame.  ``_title`` names the result in displays.
+
+    Table protocol: ``_table_kind`` names what a builder in :mod:`custval.tables`
+    reads from the result (``"htmt"``, ``"fornell_larcker"``; empty for a result no
+    builder reads specially, which the builders take through :meth:`to_frame`).
+    The builders dispatch on it and never guess a result's kind from its columns.
     """
 
     _title: str = ""
+    _table_kind: str = ""
 
     def to_frame(self) -> pd.DataFrame:
         row = {

@@ -929,7 +929,7 @@ def benchmark_firms(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
       matching rule, ``strict`` passed on);
     * ``ranking``: per construct, firms ranked by the absolute perception gap (rank 1 = smallest
       gap, i.e. best customer understanding; ``rank_by="gap"``) with a percentile interval of the
-      ranks over the bootstrap replicates of the gaps (``rank_low``, ``rank_high``).
+      ranks over the bootstrap replicates of the gaps (``rank_ci_low``, ``rank_ci_high``).
 
     Examples
     --------
@@ -941,15 +941,15 @@ def benchmark_firms(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
     >>> with warnings.catch_warnings():
     ...     warnings.simplefilter("ignore")
     ...     b = benchmark_firms(prov, cust, load_instrument("cwi"), n_boot=200)
-    >>> print(b.ranking.query("construct == 'CPROC'")[["firm", "rank", "rank_low", "rank_high"]]
+    >>> print(b.ranking.query("construct == 'CPROC'")[["firm", "rank", "rank_ci_low", "rank_ci_high"]]
     ...       .to_string(index=False))
-    firm  rank  rank_low  rank_high
-      F1     1         1          4
-      F2     2         1          4
-      F3     4         2          6
-      F4     3         1          6
-      F5     5         1          6
-      F6     6         2          6
+    firm  rank  rank_ci_low  rank_ci_high
+      F1     1            1             4
+      F2     2            1             4
+      F3     4            2             6
+      F4     3            1             6
+      F5     5            1             6
+      F6     6            2             6
     >>> # In R: multilevel::ICC1(aov(y ~ firm)); multilevel::rwg.j(x, firm, ranvar = 4)
     """
     instrument = as_instrument(instrument)
@@ -987,7 +987,7 @@ def benchmark_firms(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
         hi = np.quantile(br, 1 - a / 2, axis=0, method="higher")
         for i, f in enumerate(firms):
             rank_rows.append({"firm": f, "construct": c, "abs_gap": float(est[i]), "rank": int(rank[i]),
-                              "rank_low": int(lo[i]), "rank_high": int(hi[i])})
+                              "rank_ci_low": int(lo[i]), "rank_ci_high": int(hi[i])})
     return BenchmarkResult(
         simulated=simulated_input(provider, customer),
         aggregation=pd.DataFrame(agg), agreement=pd.DataFrame(agr), readiness=ready, gaps=gaps,

@@ -426,7 +426,6 @@ def scree_plot(
     simulated=None,
     quantile=None,
     kind: str = "fa",
-    *,
     quantile_level: float = 0.95,
     n_suggested: int | None = None,
     ax=None,

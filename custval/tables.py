@@ -893,7 +893,6 @@ def loadings_table(
     *,
     cr=None,
     ave=None,
-    *,
     blank_below: float | None = None,
     construct_labels=None,
     digits: int = 2,
@@ -1113,7 +1112,6 @@ def discriminant_table(
     *,
     kind: str = "fornell_larcker",
     diag=None,
-    *,
     ave=None,
     ci_high: pd.DataFrame | None = None,
     ci_level: float = 0.95,
@@ -1167,7 +1165,7 @@ def discriminant_table(
     >>> # In R: semTools::discriminantValidity(fit)  (table layout: no direct equivalent)
     """
     upper_note = None
-    if not isinstance(matrix, pd.DataFrame) and isinstance(getattr(matrix, "matrix", None), pd.DataFrame):
+    if not isinstance(matrix, pd.DataFrame) and getattr(matrix, "_table_kind", "") in ("htmt", "fornell_larcker"):
         matrix, kind, diag, ci_high, ci_level, threshold, upper_note = _from_result(
             matrix, kind, diag, ci_high, ci_level, threshold
         )
@@ -1244,10 +1242,10 @@ def discriminant_table(
 
 
 def _from_result(result, kind, diag, ci_high, ci_level, threshold):
-    """Matrix and options from a custval.validity HTMTResult or FornellLarckerResult."""
-    table = getattr(result, "table", None)
+    """Matrix and options from a custval.validity HTMTResult or FornellLarckerResult (by ``_table_kind``)."""
+    table = result.table
     m = result.matrix
-    if isinstance(table, pd.DataFrame) and "upper_bound" in table.columns:  # HTMTResult
+    if result._table_kind == "htmt":
         names = [str(c) for c in m.columns]
         up = pd.DataFrame(np.nan, index=names, columns=names)
         for a, b, u in zip(table["construct_a"], table["construct_b"], table["upper_bound"]):
@@ -1259,7 +1257,7 @@ def _from_result(result, kind, diag, ci_high, ci_level, threshold):
                 f"({getattr(result, 'n_boot', '')} resamples; Franke & Sarstedt, 2019).")
         return (m, "htmt", None, up if has_boot and ci_high is None else ci_high, level,
                 float(thresholds[0]), note)
-    if isinstance(table, pd.DataFrame) and "sqrt_ave" in table.columns:  # FornellLarckerResult
+    if result._table_kind == "fornell_larcker":
         if isinstance(m.index, pd.MultiIndex):
             raise SpecificationError("discriminant_table: pass one group's Fornell–Larcker matrix.")
         d = pd.Series(np.diag(m.to_numpy(dtype=float)), index=[str(c) for c in m.columns])

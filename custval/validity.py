@@ -188,6 +188,8 @@ class HTMTResult(ResultMixin):
     bound at ``ci``, Franke & Sarstedt, 2019), ``n`` and ``verdict``.
     """
 
+    _table_kind = "htmt"  # read by custval.tables.discriminant_table
+
     matrix: pd.DataFrame
     table: pd.DataFrame
     kind: str
@@ -892,6 +894,8 @@ def ave(
 @dataclasses.dataclass(frozen=True)
 class FornellLarckerResult(ResultMixin):
     """sqrt(AVE) on the diagonal, latent correlations below it."""
+
+    _table_kind = "fornell_larcker"  # read by custval.tables.discriminant_table
 
     matrix: pd.DataFrame
     table: pd.DataFrame

@@ -1,0 +1,262 @@
+"""The public API keeps its own argument rules (docs/conventions.md).
+
+Every public callable -- the names in ``custval.__all__`` and the ``__all__`` of each public
+module, classes' public methods included -- is inspected with :func:`inspect.signature`:
+
+1. at most the first two parameters are positional (data and instrument/model, or one of
+   them); every option is keyword-only.  A positional parameter with a default is an option
+   and must be keyword-only, except the few listed in ``POSITIONAL_EXCEPTIONS`` with a reason;
+2. the randomness parameter is called ``seed``;
+3. missing-data handling has one name per kind of method: functions and estimators that fit a
+   lavaan / seminr model take lavaan's ``missing=`` (``"listwise"``, ``"fiml"``, ...); every
+   closed-form statistic takes ``nan_policy=``; no other name is used;
+4. where data and an instrument (or model) are both taken, the data come first;
+5. defaults are stated: an option whose default is ``None`` says in its docstring what None means.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import inspect
+import re
+
+import pytest
+
+import custval
+
+PUBLIC_MODULES = (
+    "codebook", "ingest", "screening", "items", "reliability", "dimensionality", "correlation", "efa",
+    "cfa", "validity", "invariance", "pls", "gaps", "scoring", "simulate", "tables", "plots",
+    "plots_gaps", "questionnaire", "processed", "datasets", "report",
+)
+
+#: (qualified name, reason) of callables allowed more than two positional parameters, a
+#: positional parameter with a default, or ``*args``.  Each entry is a deliberate choice.
+POSITIONAL_EXCEPTIONS: dict[str, str] = {
+    "perception_gap": "two data sets (provider and customer answers), then the instrument: data first",
+    "benchmark_firms": "two data sets (provider and customer answers), then the instrument: data first",
+    "form_invariance": "two data sets (provider and customer answers), then the instrument: data first",
+    "latent_perception_gap": "two data sets (provider and customer answers), then the instrument: data first",
+    "item_analysis": "the instrument is the second argument; without it the data's columns are the items",
+    "harman_single_factor": "the instrument is the second argument; without it every column is an item",
+    "EFA.fit": "scikit-learn's estimator protocol fit(X, y=None)",
+    "simulate.case_study": "the design is the one input (None: the documented default design)",
+    "tables.format_number": "a formatter's (value, digits), as round(value, digits)",
+    "tables.format_p": "a formatter's (value, digits), as round(value, digits)",
+    "Instrument.title": "a lookup by language: inst.title('fi')",
+    "Instrument.scale_labels": "a lookup by language: inst.scale_labels('fi')",
+    "tables.APATable.with_notes": "notes are a variadic list: table.with_notes('a', 'b')",
+    "report.expected_warnings": "warning classes are a variadic list, as warnings.catch_warnings / pytest.warns",
+    "invariance.scaled_difference_test": "a formula of six numbers in Satorra & Bentler's (2001) order",
+}
+
+#: closed-form statistics take ``nan_policy``; these fit a lavaan / seminr model and take ``missing``
+SEM_ESTIMATORS = frozenset({"CFA", "PLS", "measurement_invariance", "rank_invariance_candidates"})
+MISSING_NAMES = {"missing", "nan_policy"}
+OTHER_MISSING_NAMES = {"na_action", "na_rm", "dropna", "missing_data", "na_policy", "nan_handling",
+                       "handle_missing", "missing_policy", "listwise", "pairwise"}
+RANDOM_NAMES = {"random_state", "rng", "random_seed", "seed_value", "random", "rs", "state"}
+DATA_NAMES = ("data", "df", "frame", "provider", "customer", "x")
+INSTRUMENT_NAMES = ("instrument", "inst", "model", "instrument_or_model", "instrument_or_items", "cfa",
+                    "spec", "form")
+
+
+def _is_record(cls) -> bool:
+    """Dataclass records (results, codebook entries) are built by custval and read by users."""
+    return dataclasses.is_dataclass(cls)
+
+
+def _public_callables():
+    seen: dict[int, tuple[str, object]] = {}
+
+    def add(qual, obj):
+        if id(obj) in seen:
+            return
+        seen[id(obj)] = (qual, obj)
+        if inspect.isclass(obj):
+            for name, member in inspect.getmembers(obj):
+                if name.startswith("_"):
+                    continue
+                raw = inspect.getattr_static(obj, name)
+                if isinstance(raw, (staticmethod, classmethod)):
+                    raw = raw.__func__
+                if inspect.isfunction(raw) and raw.__module__.startswith("custval"):
+                    seen.setdefault(id(raw), (f"{qual}.{name}", raw))
+
+    for name in custval.__all__:
+        obj = getattr(custval, name)
+        if inspect.ismodule(obj) or not callable(obj):
+            continue
+        if inspect.isclass(obj) and issubclass(obj, BaseException):
+            continue
+        add(name, obj)
+    for mod_name in PUBLIC_MODULES:
+        mod = importlib.import_module(f"custval.{mod_name}")
+        for name in mod.__all__:
+            obj = getattr(mod, name)
+            if not callable(obj) or (inspect.isclass(obj) and issubclass(obj, BaseException)):
+                continue
+            add(f"{mod_name}.{name}", obj)
+    return sorted(seen.values(), key=lambda t: t[0])
+
+
+CALLABLES = _public_callables()
+
+
+def _signature(qual, obj):
+    """Parameters without self/cls; None for a record's constructor."""
+    if inspect.isclass(obj):
+        if _is_record(obj):
+            return None
+        params = list(inspect.signature(obj.__init__).parameters.values())[1:]
+    else:
+        params = list(inspect.signature(obj).parameters.values())
+        if params and params[0].name in ("self", "cls"):
+            params = params[1:]
+    return params
+
+
+def _short(qual: str) -> str:
+    """``custval.X`` names and module-qualified names are matched both ways in the exception lists."""
+    return qual
+
+
+def _excepted(qual: str) -> bool:
+    return qual in POSITIONAL_EXCEPTIONS or qual.split(".", 1)[-1] in POSITIONAL_EXCEPTIONS
+
+
+def _base(qual: str) -> str:
+    """The function or class name at the root (``CFA.fit`` -> ``CFA``, ``cfa.CFA`` -> ``CFA``)."""
+    parts = qual.split(".")
+    return parts[1] if parts[0] in PUBLIC_MODULES and len(parts) > 1 else parts[0]
+
+
+def test_the_inspection_covers_the_api():
+    names = {q for q, _ in CALLABLES}
+    for must in ("score", "keyed", "scoring.score", "scoring.keyed", "measurement_table", "CFA", "CFA.fit",
+                 "Instrument.score", "PLS.bootstrap", "EFA", "htmt", "tables.loadings_table"):
+        assert any(n == must or n.endswith("." + must) for n in names | {n.split(".", 1)[-1] for n in names}), must
+    assert len(CALLABLES) > 120
+
+
+@pytest.mark.parametrize("qual,obj", CALLABLES, ids=[q for q, _ in CALLABLES])
+def test_options_are_keyword_only(qual, obj):
+    params = _signature(qual, obj)
+    if params is None:
+        return
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    variadic = [p for p in params if p.kind is p.VAR_POSITIONAL]
+    with_default = [p.name for p in positional if p.default is not p.empty]
+    problems = []
+    if len(positional) > 2:
+        problems.append(f"{len(positional)} positional parameters ({', '.join(p.name for p in positional)})")
+    if with_default:
+        problems.append(f"positional option(s) {', '.join(with_default)} (make them keyword-only)")
+    if variadic:
+        problems.append(f"*{variadic[0].name}")
+    if problems and not _excepted(qual):
+        pytest.fail(f"{qual}{inspect.signature(obj)}: " + "; ".join(problems))
+
+
+def test_positional_exceptions_are_still_needed():
+    """An exception that no callable needs any more is removed from the list."""
+    by_name = {}
+    for q, obj in CALLABLES:
+        by_name.setdefault(q, obj)
+        by_name.setdefault(q.split(".", 1)[-1], obj)
+    for name in POSITIONAL_EXCEPTIONS:
+        assert name in by_name, f"{name} is not a public callable"
+        params = _signature(name, by_name[name])
+        positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        needs = (len(positional) > 2 or any(p.default is not p.empty for p in positional)
+                 or any(p.kind is p.VAR_POSITIONAL for p in params))
+        assert needs, f"{name} keeps the rule now: drop it from POSITIONAL_EXCEPTIONS"
+
+
+@pytest.mark.parametrize("qual,obj", CALLABLES, ids=[q for q, _ in CALLABLES])
+def test_randomness_is_called_seed(qual, obj):
+    params = _signature(qual, obj) or []
+    bad = [p.name for p in params if p.name in RANDOM_NAMES or ("seed" in p.name and p.name != "seed")]
+    assert not bad, f"{qual}: randomness is `seed=`, not {bad}"
+    for p in params:
+        if p.name == "seed":
+            assert p.kind is p.KEYWORD_ONLY and p.default is not p.empty, f"{qual}: seed is a keyword with a default"
+
+
+@pytest.mark.parametrize("qual,obj", CALLABLES, ids=[q for q, _ in CALLABLES])
+def test_one_name_for_missing_data(qual, obj):
+    params = _signature(qual, obj) or []
+    names = {p.name for p in params}
+    assert not names & OTHER_MISSING_NAMES, f"{qual}: missing data are handled by `missing=` or `nan_policy=`"
+    base = _base(qual)
+    if base in SEM_ESTIMATORS:
+        assert "nan_policy" not in names, f"{qual} fits a lavaan/seminr model: lavaan's `missing=`"
+    else:
+        assert "missing" not in names, f"{qual} is a closed-form statistic: `nan_policy=`, not `missing=`"
+    for p in params:
+        if p.name in MISSING_NAMES:
+            assert p.kind is p.KEYWORD_ONLY and isinstance(p.default, str), (
+                f"{qual}: {p.name} is keyword-only with its default stated")
+
+
+def test_sem_estimators_take_missing():
+    for name in SEM_ESTIMATORS:
+        obj = getattr(custval, name)
+        sig = inspect.signature(obj)
+        assert "missing" in sig.parameters, name
+
+
+@pytest.mark.parametrize("qual,obj", CALLABLES, ids=[q for q, _ in CALLABLES])
+def test_data_come_before_the_instrument(qual, obj):
+    params = _signature(qual, obj) or []
+    names = [p.name for p in params]
+    data = [i for i, n in enumerate(names) if n in DATA_NAMES]
+    inst = [i for i, n in enumerate(names) if n in INSTRUMENT_NAMES]
+    if data and inst:
+        assert max(data) < min(inst), f"{qual}{inspect.signature(obj)}: data first, then the instrument/model"
+
+
+def test_scoring_and_measurement_table_take_data_first():
+    from custval import scoring, validity
+
+    assert list(inspect.signature(scoring.score).parameters)[:2] == ["data", "inst"]
+    assert list(inspect.signature(scoring.keyed).parameters)[:2] == ["data", "inst"]
+    assert list(inspect.signature(scoring.key_codes).parameters)[:2] == ["x", "inst"]
+    assert list(inspect.signature(validity.measurement_table).parameters)[:2] == ["data", "cfa"]
+    assert list(inspect.signature(custval.read_survey).parameters)[:2] == ["path", "instrument"]
+
+
+def _param_doc(doc: str, name: str) -> str | None:
+    """The text of ``name``'s entry in a numpydoc Parameters section (None if it is not there)."""
+    m = re.search(rf"^(\s*){re.escape(name)}\b[^\n]*:[^\n]*\n((?:\1\s+[^\n]*\n|\s*\n)*)", doc, re.MULTILINE)
+    if m is None:
+        m = re.search(rf"^\s*{re.escape(name)}\s*:[^\n]*$", doc, re.MULTILINE)
+        return None if m is None else m.group(0)
+    return m.group(0)
+
+
+#: options defaulting to None whose docstring does not (yet) say what None means
+UNDOCUMENTED_NONE: set[str] = set()
+
+
+def _none_options():
+    out = []
+    for qual, obj in CALLABLES:
+        params = _signature(qual, obj) or []
+        target = obj.__init__ if inspect.isclass(obj) else obj
+        doc = inspect.getdoc(obj if inspect.isclass(obj) else target) or ""
+        for p in params:
+            if p.default is None:
+                out.append((qual, p.name, doc))
+    return out
+
+
+@pytest.mark.parametrize("qual,name,doc", _none_options(), ids=[f"{q}:{n}" for q, n, _ in _none_options()])
+def test_a_none_default_is_explained(qual, name, doc):
+    if f"{qual}:{name}" in UNDOCUMENTED_NONE:
+        pytest.skip("listed as not yet documented")
+    entry = _param_doc(doc, name)
+    assert entry is not None, f"{qual}: option {name!r} (default None) is not documented"
+    assert re.search(r"\bNone\b|optional|default", entry), (
+        f"{qual}: the docstring of {name!r} does not say what None means:\n{entry}")
