@@ -1188,7 +1188,7 @@ def form_invariance(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
     stack = pd.concat(parts, ignore_index=True)
     model = "\n".join(f"{c} =~ " + " + ".join(g["name"]) for c, g in pairs.groupby("construct", sort=False))
     free = _expand_free(free, pairs)
-    inv = _invariance(stack, model, "form", levels=levels, estimator=estimator, free=free)
+    inv = _invariance(stack, model, group="form", levels=levels, estimator=estimator, free=free)
     cand = rank_invariance_candidates(stack, model, group="form", level=level, estimator=estimator, free=free)
     lookup = pairs.set_index("name")
     # "F =~ x" (loading), "x ~ 1" (intercept), "x ~~ x" (residual variance): the item is the last

@@ -12,6 +12,11 @@ change), uses colour-blind-safe palettes, and returns the Axes (or Figure) so
 that it can be adjusted further.  Numbers in annotations follow APA style
 (no leading zero for statistics bounded by 1); nothing is rounded except the
 printed text.  The functions work with the non-interactive Agg backend.
+
+Options every plotting function shares (keyword-only):
+
+ax : matplotlib Axes or None, default None
+    Draw into this Axes (None: a new figure and Axes).
 """
 
 from __future__ import annotations

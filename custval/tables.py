@@ -25,6 +25,17 @@ and 7.21):
 * two decimals for correlations, loadings and reliabilities, three for fit
   indices and *p*.
 
+Options every builder shares (keyword-only):
+
+title : str or None
+    The table's title (None: the builder's default title).
+number : int or None, default None
+    The table number printed above the title (None: no number).
+notes : sequence of str, str or None, default None
+    Notes under the table (None: the builder's default notes; ``()``: none).
+construct_labels : mapping, Instrument or None, default None
+    Display labels of the constructs (see :func:`construct_label_map`; None: the ids).
+
 Text in titles, column labels, cells and notes may use a tiny markup:
 ``*italic*`` and ``**bold**`` (statistical symbols such as *M*, *SD*, *p* are
 italic in APA style).

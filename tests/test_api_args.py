@@ -229,26 +229,31 @@ def test_scoring_and_measurement_table_take_data_first():
 
 def _param_doc(doc: str, name: str) -> str | None:
     """The text of ``name``'s entry in a numpydoc Parameters section (None if it is not there)."""
-    m = re.search(rf"^(\s*){re.escape(name)}\b[^\n]*:[^\n]*\n((?:\1\s+[^\n]*\n|\s*\n)*)", doc, re.MULTILINE)
-    if m is None:
-        m = re.search(rf"^\s*{re.escape(name)}\s*:[^\n]*$", doc, re.MULTILINE)
-        return None if m is None else m.group(0)
-    return m.group(0)
+    head = rf"^([ \t]*)(?:\w+, *)*{re.escape(name)}(?:, *\w+)* *:[^\n]*"
+    m = re.search(head + r"\n((?:\1[ \t]+[^\n]*\n?)*)", doc + "\n", re.MULTILINE)
+    return None if m is None else m.group(0)
 
 
 #: options defaulting to None whose docstring does not (yet) say what None means
 UNDOCUMENTED_NONE: set[str] = set()
 
 
+#: options documented once in their module's docstring ("Options every builder shares")
+SHARED_OPTIONS = {"custval.tables": {"title", "number", "notes", "construct_labels"},
+                  "custval.plots": {"ax"}, "custval.plots_gaps": {"ax", "figsize"},
+                  "custval.dimensionality": {"ax"}}
+
+
 def _none_options():
     out = []
     for qual, obj in CALLABLES:
         params = _signature(qual, obj) or []
-        target = obj.__init__ if inspect.isclass(obj) else obj
-        doc = inspect.getdoc(obj if inspect.isclass(obj) else target) or ""
+        doc = inspect.getdoc(obj) or ""
+        module = importlib.import_module(obj.__module__)
         for p in params:
             if p.default is None:
-                out.append((qual, p.name, doc))
+                shared = p.name in SHARED_OPTIONS.get(module.__name__, ())
+                out.append((qual, p.name, inspect.getdoc(module) if shared else doc))
     return out
 
 
@@ -260,3 +265,157 @@ def test_a_none_default_is_explained(qual, name, doc):
     assert entry is not None, f"{qual}: option {name!r} (default None) is not documented"
     assert re.search(r"\bNone\b|optional|default", entry), (
         f"{qual}: the docstring of {name!r} does not say what None means:\n{entry}")
+
+
+# --------------------------------------------------------------------------- column vocabulary
+#: custval's words for these concepts; any of the other spellings is an error outside lavaan's tables
+BANNED_COLUMNS = {"ci_lower", "ci_upper", "ci.lower", "ci.upper", "lower", "upper", "low", "high", "lo", "hi",
+                  "pval", "pvalue", "p.value", "p", "pr", "sig", "ci95", "ci_95", "ci90", "stderr", "std_err",
+                  "std_error", "se_", "nobs", "n_obs", "est"}
+#: lavaan's fitMeasures names, used in fit tables that sit beside lavaan's (docs/conventions.md)
+LAVAAN_FIT = {"npar", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr", "aic", "bic"}
+#: lavaan's parameterEstimates names kept in CFA.params_
+LAVAAN_PARAMS = {"lhs", "op", "rhs", "group", "label", "free", "est", "std_lv", "std_all"}
+
+
+def _bad_columns(columns, allowed=frozenset()) -> list[str]:
+    bad = []
+    for col in columns:
+        c = str(col).strip()
+        low = c.lower()
+        if c in allowed:
+            continue
+        if low in BANNED_COLUMNS or re.search(r"(_lower|_upper|[_.]pval|[_.]pvalue|_p|ci_?95|ci_?90)$", low):
+            bad.append(c)
+        elif re.search(r"_(low|high)$", low) and not re.search(r"(^|_)ci_(low|high)$", low):
+            bad.append(c)
+    return bad
+
+
+def _frame_columns(obj) -> list[str]:
+    import pandas as pd
+
+    frame = obj.to_frame() if hasattr(obj, "to_frame") and not isinstance(obj, pd.DataFrame) else obj
+    if isinstance(frame, pd.Series):
+        frame = frame.to_frame()
+    return [*map(str, frame.columns), *[str(n) for n in frame.index.names if n is not None]]
+
+
+@pytest.fixture(scope="module")
+def sampled_results():
+    """Every kind of public result, computed on small real data (HS 1939) and the simulated CWI study."""
+    import warnings
+
+    import numpy as np
+    import pandas as pd
+
+    from custval import tables
+    from custval.simulate import case_study
+
+    hs = custval.load_dataset("holzinger_swineford1939").data
+    model = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
+    items = hs[[f"x{i}" for i in range(1, 10)]]
+    inst = custval.Instrument.from_dict({"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"],
+                                         "speed": ["x7", "x8", "x9"]}, scale=(-10, 20))
+    out = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = custval.CFA(model).fit(hs)
+        out["cronbach_alpha"] = custval.cronbach_alpha(items[["x1", "x2", "x3"]], n_boot=50)
+        out["omega"] = custval.omega(items[["x1", "x2", "x3", "x4", "x5", "x6"]], n_boot=20)
+        out["split_half"] = custval.split_half(items[["x1", "x2", "x3"]])
+        out["scale_reliability"] = custval.scale_reliability(items, inst, n_boot=20)
+        out["kmo"] = custval.kmo(items)
+        out["bartlett"] = custval.bartlett(items)
+        out["parallel_analysis"] = custval.parallel_analysis(items, n_iter=10)
+        out["velicer_map"] = custval.velicer_map(items)
+        out["harman_single_factor"] = custval.harman_single_factor(items)
+        out["item_analysis"] = custval.item_analysis(items, inst)
+        out["polychoric"] = custval.polychoric(pd.DataFrame(np.round(items.iloc[:, :3].clip(0, 6))))
+        out["score"] = inst.score(hs)
+        out["htmt"] = custval.htmt(hs, model, n_boot=20)
+        out["cross_loadings"] = custval.cross_loadings(hs, inst)
+        out["composite_reliability"] = custval.composite_reliability(fit)
+        out["ave"] = custval.ave(fit)
+        out["fornell_larcker"] = custval.fornell_larcker(fit)
+        mt = custval.measurement_table(hs, fit, n_boot=20)
+        out["measurement_table"] = mt
+        out["measurement_table.loadings"] = mt.loadings
+        out["CFA.standardized_solution"] = fit.standardized_solution()
+        out["CFA.modification_indices"] = fit.modification_indices()
+        out["common_method_cfa"] = custval.common_method_cfa(hs, model)
+        out["rank_invariance_candidates"] = custval.rank_invariance_candidates(hs, model, group="school",
+                                                                               level="metric")
+        pls = custval.PLS(model + "\ntextual ~ visual\nspeed ~ textual").fit(hs)
+        out["PLS"] = pls
+        boot = pls.bootstrap(n_boot=20)
+        out["PLS.bootstrap"] = boot
+        out["PLS.bootstrap.paths"] = boot.paths
+        out["EFA.loadings_"] = custval.EFA(3).fit(items).loadings_
+        prov, cust = case_study(seed=0).validated()
+        cwi = custval.load_instrument("cwi")
+        out["readiness"] = custval.readiness(prov, cwi, n_boot=100)
+        out["perception_gap"] = custval.perception_gap(prov, cust, cwi, n_boot=100)
+        out["benchmark_firms.ranking"] = custval.benchmark_firms(prov, cust, cwi, n_boot=100).ranking
+        out["cocreation_segments"] = custval.cocreation_segments(cust, cwi, k=2)
+        out["tables.loadings_table"] = tables.loadings_table(fit.params_)
+        # lavaan's own tables: their lavaan names are allowed, custval's vocabulary for the rest
+        out["CFA.params_"] = (fit.params_, LAVAAN_PARAMS)
+        out["measurement_invariance"] = (custval.measurement_invariance(
+            hs, model, group="school", levels=("configural", "metric")), LAVAAN_FIT)
+    return out
+
+
+#: known columns outside the vocabulary, each with the reason it stays (none now)
+VOCABULARY_EXCEPTIONS: dict[str, str] = {}
+
+
+def test_result_columns_use_one_vocabulary(sampled_results):
+    problems = {}
+    for name, value in sampled_results.items():
+        obj, allowed = value if isinstance(value, tuple) else (value, frozenset())
+        bad = [c for c in _bad_columns(_frame_columns(obj), allowed) if f"{name}:{c}" not in VOCABULARY_EXCEPTIONS]
+        if bad:
+            problems[name] = bad
+    assert not problems, f"columns outside custval's vocabulary (estimate, se, ci_low, ci_high, p_value, n): {problems}"
+
+
+def test_results_with_an_estimate_carry_the_vocabulary(sampled_results):
+    """Where a result has an interval it is ci_low/ci_high next to estimate; a p is p_value."""
+    seen_interval = seen_p = 0
+    for value in sampled_results.values():
+        obj = value[0] if isinstance(value, tuple) else value
+        cols = set(_frame_columns(obj))
+        if {"ci_low", "ci_high"} <= cols:
+            seen_interval += 1
+            assert "estimate" in cols or "est" in cols
+        seen_p += "p_value" in cols
+    assert seen_interval >= 5 and seen_p >= 5
+
+
+def test_the_vocabulary_check_catches_other_spellings():
+    assert _bad_columns(["estimate", "se", "ci_lower", "pval", "p", "CI95", "upper", "alpha_low"]) == [
+        "ci_lower", "pval", "p", "CI95", "upper", "alpha_low"]
+    assert _bad_columns(["alpha_ci_low", "rank_ci_high", "ci_low", "p_value", "n_provider"]) == []
+    assert _bad_columns(["pvalue", "chisq"], LAVAAN_FIT) == []
+
+
+def test_discriminant_table_reads_results_by_their_kind(sampled_results):
+    """The builder dispatches on the result's _table_kind, not on its columns."""
+    from custval import tables
+    from custval.exceptions import SpecificationError
+
+    ht = sampled_results["htmt"]
+    fl = sampled_results["fornell_larcker"]
+    assert ht._table_kind == "htmt" and fl._table_kind == "fornell_larcker"
+    t = tables.discriminant_table(ht)
+    assert any("upper bound" in n for n in t.notes)
+    t_fl = tables.discriminant_table(fl)
+    assert t_fl.to_frame().shape == (3, 3)
+
+    class LookAlike:  # HTMT-like columns but no declared kind: not guessed from its columns
+        matrix = ht.matrix
+        table = ht.table
+
+    with pytest.raises((SpecificationError, TypeError)):
+        tables.discriminant_table(LookAlike())
