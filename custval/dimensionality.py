@@ -294,7 +294,10 @@ class ParallelAnalysisResult(ResultMixin):
         ]
 
     def plot(self, *, ax=None):
-        """Scree plot of observed, simulated and resampled eigenvalues; returns the matplotlib Axes."""
+        """Scree plot of observed, simulated and resampled eigenvalues; returns the matplotlib Axes.
+
+        ``ax`` is the Axes to draw into (None: a new figure).
+        """
         import matplotlib.pyplot as plt
 
         if ax is None:

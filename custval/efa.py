@@ -197,7 +197,10 @@ class EFA:
             raise SpecificationError(f"n_starts must be a positive integer; got {self.n_starts!r}")
 
     def fit(self, data, y=None) -> EFA:
-        """Fit the factor model to ``data`` (respondents × items); returns ``self``."""
+        """Fit the factor model to ``data`` (respondents × items); returns ``self``.
+
+        ``y`` is ignored (None; scikit-learn's ``fit(X, y=None)`` protocol).
+        """
         self._validate()
         ci = correlation_input(data, nan_policy=self.nan_policy, cor=self.cor)
         names = list(ci.names)

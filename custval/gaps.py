@@ -762,8 +762,8 @@ def cocreation_segments(customer: pd.DataFrame, instrument, *, k: int | None = N
     ``sklearn.mixture.GaussianMixture(k, covariance_type, random_state=seed, n_init=5)``
     is fitted to the keyed COCR item scores (``use="items"``) or to the COCR
     construct score (``use="construct"``) of the customers with complete answers
-    (the others are listed in ``excluded``); ``k`` minimises BIC over 1..``k_max``
-    unless given.  Segments are numbered by their mean COCR score, 1 = lowest.
+    (the others are listed in ``excluded``); ``k=None`` (the default) takes the ``k`` that
+    minimises BIC over 1..``k_max``.  Segments are numbered by their mean COCR score, 1 = lowest.
 
     ``reg_covar`` (added to the covariance diagonals; default 0.01 in squared scale
     points, sklearn's default is 1e-6) keeps components from collapsing onto the
@@ -926,7 +926,8 @@ def benchmark_firms(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
     * ``agreement``: per side, firm and construct, :func:`rwg_j` (uniform null, ``A`` = number of
       scale points) and the firm mean;
     * ``readiness``: :func:`readiness` by firm; ``gaps``: :func:`perception_gap` (its key
-      matching rule, ``strict`` passed on);
+      matching rule, ``strict`` and ``invariance`` passed on; ``invariance=None``: gaps are
+      computed with the warning that scalar invariance is not shown);
     * ``ranking``: per construct, firms ranked by the absolute perception gap (rank 1 = smallest
       gap, i.e. best customer understanding; ``rank_by="gap"``) with a percentile interval of the
       ranks over the bootstrap replicates of the gaps (``rank_ci_low``, ``rank_ci_high``).

@@ -107,7 +107,7 @@ def show_figure(fig_or_ax, name: str, *, directory=None):
     """Save a figure (PNG and SVG, via :func:`custval.plots.save_figure`), show it once, close it.
 
     ``fig_or_ax`` is a matplotlib Figure or Axes; ``name`` the file stem in
-    ``reports/figures`` (or ``directory``).  Returns the saved paths.
+    ``directory`` (None: ``reports/figures``).  Returns the saved paths.
 
     # In R: ggplot2::ggsave() followed by print().
     """

@@ -407,7 +407,11 @@ class APATable(ResultMixin):
 
     # ---- text
     def summary(self, *, digits: int | None = None) -> str:
-        """Plain text: the Markdown rendering without markup."""
+        """Plain text: the Markdown rendering without markup.
+
+        ``digits`` is accepted for the common result interface and not used (None): the
+        cells keep the formatting the builder gave them.
+        """
         return _plain(self.to_markdown()).rstrip("\n")
 
     # ---- HTML
@@ -488,7 +492,8 @@ class APATable(ResultMixin):
         ``\caption`` carries the title (the apa7 document class then typesets
         "Table n" in bold and the title in italics; LaTeX numbers the table).
         ``float_env=False`` writes the number and title as text above the
-        tabular, for documents without floats.
+        tabular, for documents without floats.  ``label`` adds ``\label{...}`` to the float
+        (None: no label).
         """
         ncol = len(self.cells.columns)
         out = ["% APA 7 table; needs \\usepackage{booktabs}"]
@@ -1146,6 +1151,9 @@ def discriminant_table(
     diag : dict or Series, optional
         Fornell–Larcker: the square roots of the AVEs, shown in bold on the
         diagonal.  Give ``ave=`` instead to pass the AVEs themselves.
+    ave : dict or Series, optional
+        Fornell–Larcker: the AVEs, whose square roots are shown on the diagonal
+        (None: ``diag`` or, without it, no diagonal).
     ci_high : DataFrame, optional
         HTMT: upper bounds of the bootstrap confidence interval, shown in
         brackets after each ratio.

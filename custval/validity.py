@@ -821,7 +821,8 @@ def composite_reliability(
     a shipped instrument's name or a codebook path), the fit's
     keying is checked against the instrument's reverse keys: items keyed
     differently (e.g. a fit of model syntax on raw answers, where they load
-    against their factor) are named in a ReverseKeyWarning and the verdict.
+    against their factor) are named in a ReverseKeyWarning and the verdict;
+    without it (``instrument=None``) the keying is not checked.
 
     References
     ----------
@@ -864,7 +865,8 @@ def ave(
     standardized loading (Fornell & Larcker, 1981; SmartPLS).  The verdict
     compares the first convention with 0.50; an improper solution or items
     loading against their factor are warned about and stated in the verdict
-    instead, as in :func:`composite_reliability`.
+    instead, as in :func:`composite_reliability`.  ``instrument`` checks the fit's keying
+    as there (None: not checked).
 
     References
     ----------
