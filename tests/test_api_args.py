@@ -75,7 +75,7 @@ def _public_callables():
             return
         seen[id(obj)] = (qual, obj)
         if inspect.isclass(obj):
-            for name, member in inspect.getmembers(obj):
+            for name, _member in inspect.getmembers(obj):
                 if name.startswith("_"):
                     continue
                 raw = inspect.getattr_static(obj, name)
@@ -115,11 +115,6 @@ def _signature(qual, obj):
         if params and params[0].name in ("self", "cls"):
             params = params[1:]
     return params
-
-
-def _short(qual: str) -> str:
-    """``custval.X`` names and module-qualified names are matched both ways in the exception lists."""
-    return qual
 
 
 def _excepted(qual: str) -> bool:
