@@ -420,3 +420,17 @@ def test_discriminant_table_reads_results_by_their_kind(sampled_results):
 
     with pytest.raises((SpecificationError, TypeError)):
         tables.discriminant_table(LookAlike())
+
+
+def test_conventions_page_states_the_rules_and_every_exception():
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[1] / "docs" / "conventions.md").read_text(encoding="utf-8")
+    for rule in ("seed=", "missing=", "nan_policy=", "keyword-only", "estimate", "ci_low", "ci_high",
+                 "p_value", "_table_kind"):
+        assert rule in page, rule
+    for name in POSITIONAL_EXCEPTIONS:
+        short = name.rsplit(".", 1)[-1]
+        assert short in page, f"docs/conventions.md does not mention the exception {name}"
+    for name in SEM_ESTIMATORS:
+        assert name in page, name
