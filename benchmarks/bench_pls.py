@@ -127,10 +127,10 @@ cat(toJSON(list(sec = s, sd = apply(est, 2, sd), idx = idx), auto_unbox = TRUE, 
         bench.add(task, "R seminr (bootstrap_model's loop, 1 core)", out["sec"], values=out["sd"],
                   note="set.seed(123 + i); sample.int; estimate_pls")
     else:
-        sec, boot = time_median(lambda: fit.bootstrap(N_BOOT, seed=0), repeat=5)
+        sec, boot = time_median(lambda: fit.bootstrap(n_boot=N_BOOT, seed=0), repeat=5)
         bench.add(task, "custval", sec, reference=True, note="all resamples at once")
         bench.skip(task, "R seminr", "Rscript or SEMINR_SRC (seminr source tree) not available")
-    sec, _ = time_median(lambda: fit.bootstrap(5000, seed=0), repeat=3)
+    sec, _ = time_median(lambda: fit.bootstrap(n_boot=5000, seed=0), repeat=3)
     bench.add("ECSI PLS bootstrap, 5,000 resamples", "custval", sec, note="numpy resampling, seed 0")
 
     for t in dict.fromkeys(r.task for r in bench.rows):

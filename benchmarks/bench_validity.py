@@ -85,7 +85,7 @@ def bench_invariance(bench: Bench) -> None:
     def run():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return measurement_invariance(hs, HS, "school", estimator="ML", stop=False)
+            return measurement_invariance(hs, HS, group="school", estimator="ML", stop=False)
 
     sec, res = time_median(run, repeat=3)
     bench.add(task, "custval", sec, values=res.table["chisq"].to_numpy(), reference=True)

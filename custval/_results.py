@@ -177,9 +177,15 @@ class ResultMixin(ValueEqualityMixin):
     ``@dataclass(frozen=True, eq=False)`` so that the dataclass does not replace
     these methods.  Any other class using the mixin (a mutable estimator such as
     :class:`custval.PLS`) keeps identity comparison and hash.
+
+    Table protocol: ``_table_kind`` names what a builder in :mod:`custval.tables`
+    reads from the result (``"htmt"``, ``"fornell_larcker"``; empty for a result no
+    builder reads specially, which the builders take through :meth:`to_frame`).
+    The builders dispatch on it and never guess a result's kind from its columns.
     """
 
     _title: str = ""
+    _table_kind: str = ""
 
     def to_frame(self) -> pd.DataFrame:
         row = {
@@ -211,7 +217,7 @@ class ResultMixin(ValueEqualityMixin):
             notes.append(f"Repair: {repair}")
         return notes
 
-    def summary(self, digits: int = DISPLAY_DIGITS) -> str:
+    def summary(self, *, digits: int = DISPLAY_DIGITS) -> str:
         """A plain-text table, rounded for display only."""
         title = self._shown_title()
         frame = self._display_frame()

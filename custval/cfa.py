@@ -1129,7 +1129,7 @@ class CFA:
             }
         )
 
-    def residuals(self, type: str = "cor", z: bool = False) -> dict:
+    def residuals(self, *, type: str = "cor", z: bool = False) -> dict:
         """Residual moments per group, as ``lavaan::residuals(fit, type)``.
 
         ``type``: "raw" (S - Sigma), "cor" / "cor.bollen" (observed minus
@@ -1150,7 +1150,7 @@ class CFA:
         >>> from custval.cfa import CFA
         >>> hs = load_dataset("holzinger_swineford1939").data
         >>> fit = CFA("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6; speed =~ x7 + x8 + x9").fit(hs)
-        >>> res = fit.residuals("cor.bentler", z=True)
+        >>> res = fit.residuals(type="cor.bentler", z=True)
         >>> print(round(res["cov"].loc["x7", "x8"], 3), round(res["cov_z"].loc["x7", "x8"], 3))
         0.075 4.823
 
@@ -1184,7 +1184,7 @@ class CFA:
         return out[self.group_labels_[0]] if len(out) == 1 else out
 
     # ------------------------------------------------------------------ display
-    def summary(self, digits: int = 3) -> str:
+    def summary(self, *, digits: int = 3) -> str:
         """Text output in lavaan's ``summary(fit, fit.measures = TRUE, standardized = TRUE)`` layout."""
         from ._cfa_report import summary_text
 

@@ -305,7 +305,7 @@ class Instrument:
         name, version, title, citation, description, dataset : optional metadata
         texts : mapping of item id -> text (str = English, or {lang: str}); optional.
             Items without a text get their id as English text.
-        labels : scale labels, ``{code: label}`` (English) or ``{lang: {code: label}}``.
+        labels : scale labels, ``{code: label}`` (English) or ``{lang: {code: label}}``; None: no labels.
         missing_codes, dont_know_codes : numeric codes meaning missing / don't know.
         languages : languages of the texts (``en`` is required).
         scales : mapping of construct or item id -> (min, max), optional
@@ -497,10 +497,11 @@ class Instrument:
         """The instrument's title in ``lang``."""
         return self.titles[self._lang(lang)]
 
-    def scale_labels(self, lang: str = "en", item: str | None = None) -> dict[int, str]:
+    def scale_labels(self, lang: str = "en", *, item: str | None = None) -> dict[int, str]:
         """Scale code -> label in ``lang`` (empty when the codebook declares no labels).
 
-        With ``item``, the labels of that item's own scale (see :meth:`item_scale`).
+        ``item`` selects the labels of that item's own scale (None: the instrument's common
+        scale; see :meth:`item_scale`).
 
         Examples
         --------
@@ -547,18 +548,24 @@ class Instrument:
         """
         from .scoring import keyed
 
-        return keyed(self, data)
+        return keyed(data, self)
 
-    def score(self, data: pd.DataFrame, method: str = "mean", min_items=None, *,
+    def score(self, data: pd.DataFrame, *, method: str = "mean", min_items=None,
               constructs: Iterable[str] | None = None):
-        """Construct scores; see :func:`custval.scoring.score` (returns a ScoreResult)."""
+        """Construct scores; see :func:`custval.scoring.score` (returns a ScoreResult).
+
+        ``min_items`` is the number of valid items a respondent needs (None: 1 for ``"mean"``,
+        all items for ``"sum"``); ``constructs`` selects the constructs scored (None: all).
+        """
         from .scoring import score
 
-        return score(self, data, method=method, min_items=min_items, constructs=constructs)
+        return score(data, self, method=method, min_items=min_items, constructs=constructs)
 
     # ------------------------------------------------------------------ models and forms
-    def model_syntax(self, constructs: Iterable[str] | None = None) -> str:
+    def model_syntax(self, *, constructs: Iterable[str] | None = None) -> str:
         """lavaan measurement syntax, one ``F =~ x1 + x2`` line per construct.
+
+        ``constructs`` selects the constructs (None: all, codebook order).
 
         Examples
         --------

@@ -293,8 +293,11 @@ class ParallelAnalysisResult(ResultMixin):
             *super()._notes(),
         ]
 
-    def plot(self, ax=None):
-        """Scree plot of observed, simulated and resampled eigenvalues; returns the matplotlib Axes."""
+    def plot(self, *, ax=None):
+        """Scree plot of observed, simulated and resampled eigenvalues; returns the matplotlib Axes.
+
+        ``ax`` is the Axes to draw into (None: a new figure).
+        """
         import matplotlib.pyplot as plt
 
         if ax is None:

@@ -67,7 +67,7 @@ class EFA:
         Correlations analysed (psych's ``cor = "cor"`` or ``"poly"``).
     nan_policy : {"pairwise", "listwise", "raise"}
         ``"pairwise"`` is psych's ``use = "pairwise"``.
-    random_state : int, default 0
+    seed : int, default 0
         Seed of the random starting rotations, used only when ``n_starts > 1``.
     n_starts : int, default 1
         Number of starts of the gradient-projection rotation: the first is the
@@ -170,7 +170,7 @@ class EFA:
         rotation: str | None = "oblimin",
         cor: str = "pearson",
         nan_policy: str = "pairwise",
-        random_state: int = 0,
+        seed: int = 0,
         n_starts: int = 1,
     ):
         self.n_factors = n_factors
@@ -178,7 +178,7 @@ class EFA:
         self.rotation = rotation
         self.cor = cor
         self.nan_policy = nan_policy
-        self.random_state = random_state
+        self.seed = seed
         self.n_starts = n_starts
 
     # ------------------------------------------------------------------ fitting
@@ -197,7 +197,10 @@ class EFA:
             raise SpecificationError(f"n_starts must be a positive integer; got {self.n_starts!r}")
 
     def fit(self, data, y=None) -> EFA:
-        """Fit the factor model to ``data`` (respondents × items); returns ``self``."""
+        """Fit the factor model to ``data`` (respondents × items); returns ``self``.
+
+        ``y`` is ignored (None; scikit-learn's ``fit(X, y=None)`` protocol).
+        """
         self._validate()
         ci = correlation_input(data, nan_policy=self.nan_policy, cor=self.cor)
         names = list(ci.names)
@@ -323,7 +326,7 @@ class EFA:
             if self.n_starts > 1:
                 crit = rot._CRITERIA[self.rotation]
                 best_f = crit(best[0])[1]
-                rng = np.random.default_rng(self.random_state)
+                rng = np.random.default_rng(self.seed)
                 k = L0.shape[1]
                 for _ in range(self.n_starts - 1):
                     q, _r = np.linalg.qr(rng.standard_normal((k, k)))
@@ -348,7 +351,7 @@ class EFA:
         tab["u2"] = self.uniquenesses_.round(digits)
         return tab
 
-    def summary(self, cut: float = 0.3, digits: int = 2) -> str:
+    def summary(self, *, cut: float = 0.3, digits: int = 2) -> str:
         """Pattern loadings (|loading| < ``cut`` blanked for display only), variance and fit."""
         self._check_fitted()
         f = self.fit_

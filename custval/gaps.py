@@ -149,7 +149,7 @@ def _item_matrix(df: pd.DataFrame, form, items, side: str) -> np.ndarray:
     # keyed: min + max - x of each item's own scale (NaN stays NaN), except items a frame from
     # Instrument.keyed records as keyed already
     mark = keyed_marker(df)
-    return key_codes(form, items, X, skip=mark["items"] if mark else ())
+    return key_codes(X, form, items=items, skip=mark["items"] if mark else ())
 
 
 def _scores(df: pd.DataFrame, form, items_by_construct: dict, side: str = "data") -> pd.DataFrame:
@@ -782,8 +782,8 @@ def cocreation_segments(customer: pd.DataFrame, instrument, *, k: int | None = N
     ``sklearn.mixture.GaussianMixture(k, covariance_type, random_state=seed, n_init=5)``
     is fitted to the keyed COCR item scores (``use="items"``) or to the COCR
     construct score (``use="construct"``) of the customers with complete answers
-    (the others are listed in ``excluded``); ``k`` minimises BIC over 1..``k_max``
-    unless given.  Segments are numbered by their mean COCR score, 1 = lowest.
+    (the others are listed in ``excluded``); ``k=None`` (the default) takes the ``k`` that
+    minimises BIC over 1..``k_max``.  Segments are numbered by their mean COCR score, 1 = lowest.
 
     ``reg_covar`` (added to the covariance diagonals; default 0.01 in squared scale
     points, sklearn's default is 1e-6) keeps components from collapsing onto the
@@ -948,10 +948,11 @@ def benchmark_firms(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
     * ``agreement``: per side, firm and construct, r_wg(J) (James, Demaree & Wolf, 1984; uniform
       null, ``A`` = number of scale points) and the firm mean;
     * ``readiness``: :func:`readiness` by firm; ``gaps``: :func:`perception_gap` (its key
-      matching rule, ``strict`` passed on);
+      matching rule, ``strict`` and ``invariance`` passed on; ``invariance=None``: gaps are
+      computed with the warning that scalar invariance is not shown);
     * ``ranking``: per construct, firms ranked by the absolute perception gap (rank 1 = smallest
       gap, i.e. best customer understanding; ``rank_by="gap"``) with a percentile interval of the
-      ranks over the bootstrap replicates of the gaps (``rank_low``, ``rank_high``).
+      ranks over the bootstrap replicates of the gaps (``rank_ci_low``, ``rank_ci_high``).
 
     Examples
     --------
@@ -963,15 +964,15 @@ def benchmark_firms(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
     >>> with warnings.catch_warnings():
     ...     warnings.simplefilter("ignore")
     ...     b = benchmark_firms(prov, cust, load_instrument("cwi"), n_boot=200)
-    >>> print(b.ranking.query("construct == 'CPROC'")[["firm", "rank", "rank_low", "rank_high"]]
+    >>> print(b.ranking.query("construct == 'CPROC'")[["firm", "rank", "rank_ci_low", "rank_ci_high"]]
     ...       .to_string(index=False))
-    firm  rank  rank_low  rank_high
-      F1     1         1          4
-      F2     2         1          4
-      F3     4         2          6
-      F4     3         1          6
-      F5     5         1          6
-      F6     6         2          6
+    firm  rank  rank_ci_low  rank_ci_high
+      F1     1            1             4
+      F2     2            1             4
+      F3     4            2             6
+      F4     3            1             6
+      F5     5            1             6
+      F6     6            2             6
     >>> # In R: multilevel::ICC1(aov(y ~ firm)); multilevel::rwg.j(x, firm, ranvar = 4)
     """
     instrument = as_instrument(instrument)
@@ -1009,7 +1010,7 @@ def benchmark_firms(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
         hi = np.quantile(br, 1 - a / 2, axis=0, method="higher")
         for i, f in enumerate(firms):
             rank_rows.append({"firm": f, "construct": c, "abs_gap": float(est[i]), "rank": int(rank[i]),
-                              "rank_low": int(lo[i]), "rank_high": int(hi[i])})
+                              "rank_ci_low": int(lo[i]), "rank_ci_high": int(hi[i])})
     return BenchmarkResult(
         simulated=simulated_input(provider, customer),
         aggregation=pd.DataFrame(agg), agreement=pd.DataFrame(agr), readiness=ready, gaps=gaps,
@@ -1210,8 +1211,8 @@ def form_invariance(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
     stack = pd.concat(parts, ignore_index=True)
     model = "\n".join(f"{c} =~ " + " + ".join(g["name"]) for c, g in pairs.groupby("construct", sort=False))
     free = _expand_free(free, pairs)
-    inv = _invariance(stack, model, "form", levels=levels, estimator=estimator, free=free)
-    cand = rank_invariance_candidates(stack, model, "form", level=level, estimator=estimator, free=free)
+    inv = _invariance(stack, model, group="form", levels=levels, estimator=estimator, free=free)
+    cand = rank_invariance_candidates(stack, model, group="form", level=level, estimator=estimator, free=free)
     lookup = pairs.set_index("name")
     # "F =~ x" (loading), "x ~ 1" (intercept), "x ~~ x" (residual variance): the item is the last
     # token, or the first one for an intercept

@@ -1943,6 +1943,8 @@ def validate_frame(df: pd.DataFrame, instrument, *, id_column: str | None = None
     are left as they are unless ``convert_other=True``.  The input is not changed.
     A frame with Qualtrics' columns (``Status``, ``Finished``, ``ResponseId``) is
     treated as :func:`read_survey` treats the export (``qualtrics_status=``).
+    ``id_column``, ``missing_codes``, ``columns``, ``exclude``, ``integer_codes`` and
+    ``qualtrics_status`` mean what they mean for :func:`read_survey`, None included.
 
     Examples
     --------

@@ -536,8 +536,8 @@ class InvarianceResult(ResultMixin):
 def measurement_invariance(
     data: pd.DataFrame,
     model,
-    group: str,
     *,
+    group: str,
     levels: tuple[str, ...] = ("configural", "metric", "scalar", "strict"),
     estimator: str = "ML",
     missing: str = "listwise",
@@ -632,7 +632,7 @@ def measurement_invariance(
     >>> hs = load_dataset("holzinger_swineford1939").data
     >>> model = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"],
     ...          "speed": ["x7", "x8", "x9"]}
-    >>> res = measurement_invariance(hs, model, "school")
+    >>> res = measurement_invariance(hs, model, group="school")
     >>> cols = ["level", "chisq", "df", "delta_chisq", "p_value", "delta_cfi", "verdict"]
     >>> print(res.table[cols].round(4).to_string(index=False))
          level    chisq   df  delta_chisq  p_value  delta_cfi  verdict
@@ -644,7 +644,7 @@ def measurement_invariance(
 
     Partial scalar invariance with the x3 and x7 intercepts free, then latent means:
 
-    >>> res = measurement_invariance(hs, model, "school", free=("x3 ~ 1", "x7 ~ 1"), levels=("configural", "metric", "scalar"))
+    >>> res = measurement_invariance(hs, model, group="school", free=("x3 ~ 1", "x7 ~ 1"), levels=("configural", "metric", "scalar"))
     >>> print(res.verdict)
     scalar invariance holds with x3 ~ 1; x7 ~ 1 free (partial invariance)
     >>> print(res.latent_means[["construct", "group", "estimate", "se"]].round(3).to_string(index=False))
@@ -659,7 +659,7 @@ def measurement_invariance(
     >>> import numpy as np
     >>> hs_na = hs.copy()
     >>> hs_na.loc[np.arange(0, 300, 30), "x1"] = np.nan
-    >>> res = measurement_invariance(hs_na, model, "school", missing="fiml", levels=("configural", "metric"))
+    >>> res = measurement_invariance(hs_na, model, group="school", missing="fiml", levels=("configural", "metric"))
     >>> print(res.n_rows, res.n_used, res.n_excluded)
     301 301 {}
     >>> print(res.table[["level", "chisq", "df", "delta_chisq"]].round(4).to_string(index=False))
@@ -812,8 +812,8 @@ def _candidates(blocks: dict, kind: str, free: tuple[str, ...]) -> list[str]:
 def rank_invariance_candidates(
     data: pd.DataFrame,
     model,
-    group: str,
     *,
+    group: str,
     level: str = "scalar",
     estimator: str = "ML",
     missing: str = "listwise",

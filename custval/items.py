@@ -191,7 +191,9 @@ def item_analysis(data, instrument=None, *, items=None, nan_policy: str = "pairw
     the scale statistics are computed within each construct (column
     ``construct``); without one, ``items`` (or all columns) form one scale named
     ``"scale"``.  Rows follow the instrument's codebook order, otherwise the
-    order given; no value depends on the order of the items.
+    order given; no value depends on the order of the items.  So ``instrument=None``
+    (the default) means one scale, and ``items=None`` means every column of ``data``
+    (with an instrument: its items).
 
     ``nan_policy="pairwise"`` (psych's default) uses pairwise covariances;
     ``"listwise"`` uses the rows complete on each construct's items.

@@ -12,6 +12,11 @@ change), uses colour-blind-safe palettes, and returns the Axes (or Figure) so
 that it can be adjusted further.  Numbers in annotations follow APA style
 (no leading zero for statistics bounded by 1); nothing is rounded except the
 printed text.  The functions work with the non-interactive Agg backend.
+
+Options every plotting function shares (keyword-only):
+
+ax : matplotlib Axes or None, default None
+    Draw into this Axes (None: a new figure and Axes).
 """
 
 from __future__ import annotations
@@ -52,7 +57,7 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- saving
-def save_figure(fig, name: str, directory=None, *, formats: Sequence[str] = ("png", "svg"),
+def save_figure(fig, name: str, *, directory=None, formats: Sequence[str] = ("png", "svg"),
                 dpi: int = 200) -> tuple[Path, ...]:
     """Save a figure as PNG and SVG.
 
@@ -88,7 +93,7 @@ def save_figure(fig, name: str, directory=None, *, formats: Sequence[str] = ("pn
     >>> fig, ax = plt.subplots()
     >>> _ = ax.plot([1, 2, 3])
     >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     paths = save_figure(fig, "example", tmp)
+    ...     paths = save_figure(fig, "example", directory=tmp)
     ...     print([p.name for p in paths])
     ['example.png', 'example.svg']
     >>> plt.close(fig)
@@ -422,10 +427,10 @@ def _scree_inputs(observed, simulated, quantile, kind, quantile_level, n_suggest
 
 def scree_plot(
     observed,
+    *,
     simulated=None,
     quantile=None,
     kind: str = "fa",
-    *,
     quantile_level: float = 0.95,
     n_suggested: int | None = None,
     ax=None,

@@ -10,6 +10,13 @@
 
 Every function draws inside custval's style context, uses the Okabe-Ito palette
 and returns the Axes (or Figure).  Save with :func:`custval.plots.save_figure`.
+
+Options every function shares (keyword-only):
+
+ax : matplotlib Axes or None, default None
+    Draw into this Axes (None: a new figure and Axes).
+figsize : (float, float) or None, default None
+    Size of a new figure in inches (None: sized to the number of firms and panels).
 """
 
 from __future__ import annotations
@@ -259,7 +266,7 @@ def segment_profiles(segments, *, ax=None, title: str | None = "Co-creation segm
     return ax
 
 
-def latent_gap_plot(latent, observed=None, *, truth=None, title: str | None = "Latent-mean perception gaps",
+def latent_gap_plot(latent, *, observed=None, truth=None, title: str | None = "Latent-mean perception gaps",
                     figsize=None):
     """Latent-mean gaps per firm (rows) and construct (panels) with CIs, beside observed-score effect sizes.
 

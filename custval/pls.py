@@ -453,8 +453,8 @@ class PLS(ResultMixin):
     # ------------------------------------------------------------------ bootstrap
     def bootstrap(
         self,
-        n_boot: int = 2000,
         *,
+        n_boot: int = 2000,
         seed: int = 0,
         ci: float = 0.95,
         indices=None,
@@ -509,7 +509,7 @@ class PLS(ResultMixin):
         >>> from custval import PLS, load_dataset
         >>> mobi = load_dataset("mobi", with_instrument=False).data
         >>> model = "Image =~ IMAG1 + IMAG2 + IMAG3\nLoyalty =~ CUSL1 + CUSL3\nLoyalty ~ Image"
-        >>> boot = PLS(model).fit(mobi).bootstrap(500, seed=1)
+        >>> boot = PLS(model).fit(mobi).bootstrap(n_boot=500, seed=1)
         >>> print(boot.paths.loc[("Image", "Loyalty"), ["estimate", "se", "ci_low", "ci_high"]].round(3).to_string())
         estimate    0.453
         se          0.057
@@ -646,7 +646,7 @@ class PLS(ResultMixin):
         )
         return notes
 
-    def summary(self, digits: int = 3) -> str:
+    def summary(self, *, digits: int = 3) -> str:
         """Paths, R², reliability and loadings/weights as text (rounded for display only)."""
         self._check_fitted()
         with pd.option_context("display.width", 120, "display.max_columns", 50):

@@ -79,7 +79,7 @@ def _form(instrument, form: str):
     return instrument.form(form)
 
 
-def make_questionnaire(instrument, form: str | None = "provider", lang: str = "en", path=None, *,
+def make_questionnaire(instrument, *, form: str | None = "provider", lang: str = "en", path=None,
                   show_constructs: bool = False, show_item_ids: bool = True) -> str:
     """A printable HTML questionnaire of one form of an instrument.
 
@@ -108,7 +108,7 @@ def make_questionnaire(instrument, form: str | None = "provider", lang: str = "e
     --------
     >>> from custval import load_instrument
     >>> from custval.questionnaire import make_questionnaire
-    >>> doc = make_questionnaire(load_instrument("cwi"), "customer", lang="fi")
+    >>> doc = make_questionnaire(load_instrument("cwi"), form="customer", lang="fi")
     >>> "Tämä toimittaja ymmärtää päivittäiset liiketoimintaprosessimme." in doc
     True
     >>> doc.count('<tr class="item"')
@@ -212,7 +212,7 @@ def _append_text_row(ws, values) -> None:
             cell.quotePrefix = True
 
 
-def data_entry_template(instrument, form: str | None, path, *, lang: str = "en") -> tuple[Path, Path]:
+def data_entry_template(instrument, *, form: str | None, path, lang: str = "en") -> tuple[Path, Path]:
     """Write ``.xlsx`` and ``.csv`` data-entry templates for one form.
 
     Both have the header ``respondent_id, firm, role, account, <items>``; the
@@ -241,7 +241,7 @@ def data_entry_template(instrument, form: str | None, path, *, lang: str = "en")
     >>> from custval import load_instrument, read_survey
     >>> from custval.questionnaire import data_entry_template
     >>> d = pathlib.Path(tempfile.mkdtemp())
-    >>> xlsx, csv_path = data_entry_template(load_instrument("cwi"), "provider", d / "cwi_provider")
+    >>> xlsx, csv_path = data_entry_template(load_instrument("cwi"), form="provider", path=d / "cwi_provider")
     >>> xlsx.name, csv_path.name
     ('cwi_provider.xlsx', 'cwi_provider.csv')
     >>> csv_path.read_text(encoding="utf-8").split(",")[:6]

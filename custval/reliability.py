@@ -799,7 +799,10 @@ def scale_reliability(
     ``nan_policy="listwise"`` uses, per construct, the rows complete on its
     items; ``"pairwise"`` uses pairwise covariances (psych's default).
 
-    ``ci=None`` gives no intervals (as ``ci_method=None``).
+    ``ci=None`` gives no intervals (as ``ci_method=None``).  ``cfa=None`` (the default)
+    leaves ``composite_reliability`` and ``ave`` NaN.  ``progress=None`` (the default) shows a
+    progress bar only for a long bootstrap (more than 5e8 resampled values); True or False
+    forces it on or off.
 
     Every NaN is explained in ``note`` and by a typed warning:
 

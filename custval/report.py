@@ -103,11 +103,11 @@ def format_difference(x: float, *, floor: float = NOISE_FLOOR) -> str:
     return f"{'<=' if bound == x else '<'} {bound:g}"
 
 
-def show_figure(fig_or_ax, name: str, directory=None):
+def show_figure(fig_or_ax, name: str, *, directory=None):
     """Save a figure (PNG and SVG, via :func:`custval.plots.save_figure`), show it once, close it.
 
     ``fig_or_ax`` is a matplotlib Figure or Axes; ``name`` the file stem in
-    ``reports/figures`` (or ``directory``).  Returns the saved paths.
+    ``directory`` (None: ``reports/figures``).  Returns the saved paths.
 
     # In R: ggplot2::ggsave() followed by print().
     """
@@ -116,7 +116,7 @@ def show_figure(fig_or_ax, name: str, directory=None):
     from .plots import save_figure
 
     fig = getattr(fig_or_ax, "figure", fig_or_ax)
-    paths = save_figure(fig, name, directory)
+    paths = save_figure(fig, name, directory=directory)
     try:
         from IPython.display import display
     except ImportError:  # outside IPython: saving is enough

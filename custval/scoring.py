@@ -178,7 +178,7 @@ def _check_items(inst: Instrument, data: pd.DataFrame, cols: list[str]) -> None:
 
 
 # --------------------------------------------------------------------------- keying
-def key_codes(inst: Instrument, items, x: np.ndarray, *, skip=()) -> np.ndarray:
+def key_codes(x: np.ndarray, inst: Instrument, *, items, skip=()) -> np.ndarray:
     """Reverse keying of a numeric array: the one place custval computes ``min + max - x``.
 
     ``x`` has one column per id in ``items`` (rows = respondents); the columns
@@ -195,7 +195,7 @@ def key_codes(inst: Instrument, items, x: np.ndarray, *, skip=()) -> np.ndarray:
     >>> from custval.scoring import key_codes
     >>> inst = Instrument.from_dict({"CON": ["c1"], "INT": ["i1"]}, scale=(1, 7),
     ...                             reverse=["c1", "i1"], scales={"CON": (1, 5)})
-    >>> key_codes(inst, ["c1", "i1"], np.array([[2.0, 2.0]]))
+    >>> key_codes(np.array([[2.0, 2.0]]), inst, items=["c1", "i1"])
     array([[4., 6.]])
     """
     out = np.array(x, dtype=float, copy=True)
@@ -211,7 +211,7 @@ def key_codes(inst: Instrument, items, x: np.ndarray, *, skip=()) -> np.ndarray:
     return out
 
 
-def keyed(inst: Instrument, data: pd.DataFrame) -> pd.DataFrame:
+def keyed(data: pd.DataFrame, inst: Instrument) -> pd.DataFrame:
     """Copy of ``data`` with the reverse items recoded as ``min + max - x`` of their own scale.
 
     See :meth:`custval.Instrument.keyed`.  The instrument's item columns
@@ -265,22 +265,22 @@ def _required(min_items, method: str, n_items: dict[str, int]) -> dict[str, int]
     return {c: min(m, k) for c, k in n_items.items()}
 
 
-def score(inst: Instrument, data: pd.DataFrame, method: str = "mean", min_items=None, *,
+def score(data: pd.DataFrame, inst: Instrument, *, method: str = "mean", min_items=None,
           constructs: Iterable[str] | None = None) -> ScoreResult:
     """Construct scores from item responses (reverse items keyed first).
 
     Parameters
     ----------
-    inst : Instrument
     data : DataFrame
         Respondents x items; every item of the scored constructs must be a
         column (numeric, within the scale, NaN = missing).
-    method : {"mean", "sum"}
-    min_items : int, dict {construct: int} or None
-        Valid items a respondent needs to get a score.  Default: 1 for
+    inst : Instrument
+    method : {"mean", "sum"}, default "mean"
+    min_items : int, dict {construct: int} or None, default None
+        Valid items a respondent needs to get a score.  None: 1 for
         ``"mean"``, all items for ``"sum"``.  See the module's missing-data rule.
-    constructs : iterable of str, optional
-        Score only these constructs (default: all, codebook order).
+    constructs : iterable of str or None, default None
+        Score only these constructs (None: all, codebook order).
 
     Returns
     -------

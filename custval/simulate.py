@@ -209,7 +209,7 @@ def _item_bounds(inst, items, tau) -> tuple[np.ndarray, np.ndarray]:
     return lo, hi
 
 
-def case_study(design=None, seed: int = 0) -> CaseStudy:
+def case_study(design=None, *, seed: int = 0) -> CaseStudy:
     """Simulate a multi-firm CWI study with known population truth (labelled simulated).
 
     Parameters
@@ -316,7 +316,7 @@ def case_study(design=None, seed: int = 0) -> CaseStudy:
         ystar = nu + lam * eta[:, col] + float(d["residual_sd"]) * rng.standard_normal((n, len(items)))
         lo, hi = _item_bounds(inst, items, tau)
         codes = lo + (ystar[:, :, None] > tau).sum(axis=2)
-        codes = key_codes(inst, items, codes)  # reverse items: min + max - x of the item's scale
+        codes = key_codes(codes, inst, items=items)  # reverse items: min + max - x of the item's scale
         n_care = min(int(d["careless"][side]), n)
         care = rng.choice(n, size=n_care, replace=False) if n_care else np.array([], dtype=int)
         codes[care, :] = rng.integers(int(lo.min()), int(hi.max()) + 1, size=n_care)[:, None]

@@ -25,6 +25,17 @@ and 7.21):
 * two decimals for correlations, loadings and reliabilities, three for fit
   indices and *p*.
 
+Options every builder shares (keyword-only):
+
+title : str or None
+    The table's title (None: the builder's default title).
+number : int or None, default None
+    The table number printed above the title (None: no number).
+notes : sequence of str, str or None, default None
+    Notes under the table (None: the builder's default notes; ``()``: none).
+construct_labels : mapping, Instrument or None, default None
+    Display labels of the constructs (see :func:`construct_label_map`; None: the ids).
+
 Text in titles, column labels, cells and notes may use a tiny markup:
 ``*italic*`` and ``**bold**`` (statistical symbols such as *M*, *SD*, *p* are
 italic in APA style).
@@ -395,12 +406,16 @@ class APATable(ResultMixin):
         return out
 
     # ---- text
-    def summary(self, digits: int | None = None) -> str:
-        """Plain text: the Markdown rendering without markup."""
+    def summary(self, *, digits: int | None = None) -> str:
+        """Plain text: the Markdown rendering without markup.
+
+        ``digits`` is accepted for the common result interface and not used (None): the
+        cells keep the formatting the builder gave them.
+        """
         return _plain(self.to_markdown()).rstrip("\n")
 
     # ---- HTML
-    def to_html(self, word: bool = False) -> str:
+    def to_html(self, *, word: bool = False) -> str:
         """HTML with inline styles (APA look).
 
         ``word=True`` gives a complete HTML document in Times New Roman 12 pt
@@ -477,7 +492,8 @@ class APATable(ResultMixin):
         ``\caption`` carries the title (the apa7 document class then typesets
         "Table n" in bold and the title in italics; LaTeX numbers the table).
         ``float_env=False`` writes the number and title as text above the
-        tabular, for documents without floats.
+        tabular, for documents without floats.  ``label`` adds ``\label{...}`` to the float
+        (None: no label).
         """
         ncol = len(self.cells.columns)
         out = ["% APA 7 table; needs \\usepackage{booktabs}"]
@@ -822,7 +838,7 @@ def item_table(
     )
 
 
-def construct_label_map(labels, lang: str = "en") -> dict[str, str]:
+def construct_label_map(labels, *, lang: str = "en") -> dict[str, str]:
     """Construct id -> display label from a mapping or an Instrument.
 
     ``labels`` may be a mapping of id -> text, a mapping of id -> {language:
@@ -890,9 +906,9 @@ def _mapping(values, what: str) -> dict[str, float]:
 
 def loadings_table(
     loadings: pd.DataFrame,
+    *,
     cr=None,
     ave=None,
-    *,
     blank_below: float | None = None,
     construct_labels=None,
     digits: int = 2,
@@ -1109,9 +1125,9 @@ def _square(matrix, what: str) -> pd.DataFrame:
 
 def discriminant_table(
     matrix: pd.DataFrame,
+    *,
     kind: str = "fornell_larcker",
     diag=None,
-    *,
     ave=None,
     ci_high: pd.DataFrame | None = None,
     ci_level: float = 0.95,
@@ -1135,6 +1151,9 @@ def discriminant_table(
     diag : dict or Series, optional
         Fornell–Larcker: the square roots of the AVEs, shown in bold on the
         diagonal.  Give ``ave=`` instead to pass the AVEs themselves.
+    ave : dict or Series, optional
+        Fornell–Larcker: the AVEs, whose square roots are shown on the diagonal
+        (None: ``diag`` or, without it, no diagonal).
     ci_high : DataFrame, optional
         HTMT: upper bounds of the bootstrap confidence interval, shown in
         brackets after each ratio.
@@ -1165,7 +1184,7 @@ def discriminant_table(
     >>> # In R: semTools::discriminantValidity(fit)  (table layout: no direct equivalent)
     """
     upper_note = None
-    if not isinstance(matrix, pd.DataFrame) and isinstance(getattr(matrix, "matrix", None), pd.DataFrame):
+    if not isinstance(matrix, pd.DataFrame) and getattr(matrix, "_table_kind", "") in ("htmt", "fornell_larcker"):
         matrix, kind, diag, ci_high, ci_level, threshold, upper_note = _from_result(
             matrix, kind, diag, ci_high, ci_level, threshold
         )
@@ -1242,10 +1261,10 @@ def discriminant_table(
 
 
 def _from_result(result, kind, diag, ci_high, ci_level, threshold):
-    """Matrix and options from a custval.validity HTMTResult or FornellLarckerResult."""
-    table = getattr(result, "table", None)
+    """Matrix and options from a custval.validity HTMTResult or FornellLarckerResult (by ``_table_kind``)."""
+    table = result.table
     m = result.matrix
-    if isinstance(table, pd.DataFrame) and "upper_bound" in table.columns:  # HTMTResult
+    if result._table_kind == "htmt":
         names = [str(c) for c in m.columns]
         up = pd.DataFrame(np.nan, index=names, columns=names)
         for a, b, u in zip(table["construct_a"], table["construct_b"], table["upper_bound"]):
@@ -1257,7 +1276,7 @@ def _from_result(result, kind, diag, ci_high, ci_level, threshold):
                 f"({getattr(result, 'n_boot', '')} resamples; Franke & Sarstedt, 2019).")
         return (m, "htmt", None, up if has_boot and ci_high is None else ci_high, level,
                 float(thresholds[0]), note)
-    if isinstance(table, pd.DataFrame) and "sqrt_ave" in table.columns:  # FornellLarckerResult
+    if result._table_kind == "fornell_larcker":
         if isinstance(m.index, pd.MultiIndex):
             raise SpecificationError("discriminant_table: pass one group's Fornell–Larcker matrix.")
         d = pd.Series(np.diag(m.to_numpy(dtype=float)), index=[str(c) for c in m.columns])

@@ -84,12 +84,13 @@ class _Data:
     n_excluded: int
 
 
-def _prepare(data, items: tuple[str, ...], spec, *, missing: str, what: str) -> _Data:
+def _prepare(data, items: tuple[str, ...], spec, *, nan_policy: str, what: str) -> _Data:
     """Validated complete-case item matrix; never imputes.  Reverse-keyed items of an
     Instrument are recoded as ``min + max - x`` of the item's own scale (as ``Instrument.keyed``),
     except those a frame from ``Instrument.keyed`` records as keyed already."""
-    if missing != "listwise":
-        raise SpecificationError(f"missing must be 'listwise' (the semTools default); got {missing!r}")
+    if nan_policy != "listwise":
+        raise SpecificationError(f"nan_policy must be 'listwise' (semTools' missing = \"listwise\"); "
+                                 f"got {nan_policy!r}")
     if not isinstance(data, pd.DataFrame):
         raise SpecificationError(f"data must be a pandas DataFrame; got {type(data).__name__}")
     absent = [c for c in items if c not in data.columns]
@@ -129,7 +130,7 @@ def _prepare(data, items: tuple[str, ...], spec, *, missing: str, what: str) -> 
         # reverse keying as Instrument.keyed: min + max - x of each item's own scale (after the code check)
         from .scoring import key_codes
 
-        x = key_codes(spec, items, x, skip=done)
+        x = key_codes(x, spec, items=items, skip=done)
     complete = ~np.isnan(x).any(axis=1)
     n_rows = x.shape[0]
     n_used = int(complete.sum())
@@ -187,6 +188,8 @@ class HTMTResult(ResultMixin):
     bound at ``ci``, Franke & Sarstedt, 2019), ``n`` and ``verdict``.
     """
 
+    _table_kind = "htmt"  # read by custval.tables.discriminant_table
+
     matrix: pd.DataFrame
     table: pd.DataFrame
     kind: str
@@ -223,7 +226,7 @@ def htmt(
     n_boot: int = 2000,
     seed: int = 0,
     absolute: bool = True,
-    missing: str = "listwise",
+    nan_policy: str = "listwise",
     thresholds: tuple[float, float] = HTMT_THRESHOLDS,
     progress: bool = False,
 ) -> HTMTResult:
@@ -263,7 +266,8 @@ def htmt(
     n_boot : number of bootstrap resamples (0 = none).
     seed : seed of the resampling.
     absolute : use absolute correlations (semTools default) for ``kind="htmt"``.
-    missing : only ``"listwise"``.
+    nan_policy : {"listwise"}, default "listwise"
+        Only listwise deletion (semTools' ``missing = "listwise"``); the rows dropped are warned about.
     thresholds : (strict, liberal) thresholds.
     progress : show a progress bar over resample chunks.
 
@@ -319,7 +323,7 @@ def htmt(
     strict, liberal = (float(t) for t in thresholds)
     blocks = _blocks(instrument_or_model)
     items = tuple(i for its in blocks.values() for i in its)
-    prep = _prepare(data, items, instrument_or_model, missing=missing, what="htmt")
+    prep = _prepare(data, items, instrument_or_model, nan_policy=nan_policy, what="htmt")
     single = [c for c, its in blocks.items() if len(its) < 2]
     if single:
         warnings.warn(
@@ -433,7 +437,7 @@ class CrossLoadingsResult(ResultMixin):
 
 
 def cross_loadings(
-    data: pd.DataFrame, instrument, *, corrected: bool = False, missing: str = "listwise"
+    data: pd.DataFrame, instrument, *, corrected: bool = False, nan_policy: str = "listwise"
 ) -> CrossLoadingsResult:
     r"""Correlations of every item with every construct's unit-weighted mean score.
 
@@ -451,7 +455,8 @@ def cross_loadings(
     data : DataFrame of numeric items (missing as NaN; listwise deletion).
     instrument : Instrument, lavaan syntax or ``{construct: items}``.
     corrected : leave the item out of its own construct's score.
-    missing : only ``"listwise"``.
+    nan_policy : {"listwise"}, default "listwise"
+        Only listwise deletion; the rows dropped are warned about.
 
     Returns
     -------
@@ -483,7 +488,7 @@ def cross_loadings(
     """
     blocks = _blocks(instrument)
     items = tuple(i for its in blocks.values() for i in its)
-    prep = _prepare(data, items, instrument, missing=missing, what="cross_loadings")
+    prep = _prepare(data, items, instrument, nan_policy=nan_policy, what="cross_loadings")
     pos = {it: j for j, it in enumerate(items)}
     x = prep.x
     names = list(blocks)
@@ -816,7 +821,8 @@ def composite_reliability(
     a shipped instrument's name or a codebook path), the fit's
     keying is checked against the instrument's reverse keys: items keyed
     differently (e.g. a fit of model syntax on raw answers, where they load
-    against their factor) are named in a ReverseKeyWarning and the verdict.
+    against their factor) are named in a ReverseKeyWarning and the verdict;
+    without it (``instrument=None``) the keying is not checked.
 
     References
     ----------
@@ -859,7 +865,8 @@ def ave(
     standardized loading (Fornell & Larcker, 1981; SmartPLS).  The verdict
     compares the first convention with 0.50; an improper solution or items
     loading against their factor are warned about and stated in the verdict
-    instead, as in :func:`composite_reliability`.
+    instead, as in :func:`composite_reliability`.  ``instrument`` checks the fit's keying
+    as there (None: not checked).
 
     References
     ----------
@@ -889,6 +896,8 @@ def ave(
 @dataclasses.dataclass(frozen=True, eq=False)
 class FornellLarckerResult(ResultMixin):
     """sqrt(AVE) on the diagonal, latent correlations below it."""
+
+    _table_kind = "fornell_larcker"  # read by custval.tables.discriminant_table
 
     matrix: pd.DataFrame
     table: pd.DataFrame
@@ -1188,7 +1197,7 @@ class MeasurementTable(ResultMixin):
     def to_frame(self) -> pd.DataFrame:
         return self.constructs
 
-    def summary(self, digits: int = 3) -> str:
+    def summary(self, *, digits: int = 3) -> str:
         parts = [self._title, "=" * len(self._title)]
         with pd.option_context("display.width", 140, "display.max_columns", 50):
             for name, frame in self.frames.items():
@@ -1239,7 +1248,7 @@ def _keyed_as_fit(cfa, data: pd.DataFrame) -> pd.DataFrame:
         "fitted on (or the raw answers with a CFA fitted as CFA(instrument))")
 
 
-def measurement_table(cfa, data: pd.DataFrame, *, n_boot: int = 2000, seed: int = 0,
+def measurement_table(data: pd.DataFrame, cfa, *, n_boot: int = 2000, seed: int = 0,
                       instrument=None) -> MeasurementTable:
     r"""Everything a paper's measurement section reports, as labelled frames.
 
@@ -1261,6 +1270,19 @@ def measurement_table(cfa, data: pd.DataFrame, *, n_boot: int = 2000, seed: int 
     :func:`composite_reliability`); ``instrument`` checks the fit's keys against an
     instrument's, as there.
 
+    Parameters
+    ----------
+    data : DataFrame
+        The data the CFA was fitted on (raw or keyed as the fit was).
+    cfa : CFA
+        A fitted :class:`~custval.cfa.CFA`.
+    n_boot : int, default 2000
+        Bootstrap resamples for the HTMT upper bounds.
+    seed : int, default 0
+        Seed of the bootstrap.
+    instrument : Instrument or None, default None
+        None: the fit's keys are not checked against an instrument.
+
     Examples
     --------
     >>> import pandas as pd
@@ -1269,7 +1291,7 @@ def measurement_table(cfa, data: pd.DataFrame, *, n_boot: int = 2000, seed: int 
     >>> from custval.validity import measurement_table
     >>> hs = load_dataset("holzinger_swineford1939").data
     >>> fit = CFA("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6; speed =~ x7 + x8 + x9").fit(hs)
-    >>> mt = measurement_table(fit, hs, n_boot=200)
+    >>> mt = measurement_table(hs, fit, n_boot=200)
     >>> print(mt.constructs[["alpha", "cr_semtools", "ave_semtools"]].round(3))
                alpha  cr_semtools  ave_semtools
     construct

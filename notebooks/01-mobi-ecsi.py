@@ -187,7 +187,7 @@ efa.phi_
 
 # %%
 constructs = [c for c, items in ecsi.constructs.items() if len(items) > 1]
-model = ecsi.model_syntax(constructs)
+model = ecsi.model_syntax(constructs=constructs)
 print(model)
 cfa = custval.CFA(model, estimator=ESTIMATOR).fit(mobi)
 fit_cols = ["chisq.scaled", "df", "pvalue.scaled", "cfi.robust", "tli.robust", "rmsea.robust", "srmr"]
@@ -402,7 +402,7 @@ pls_agree.map(format_difference)
 # %%
 sb = seminr_reference("ecsi_pls", bootstrap=True)
 boot_same = pls_fits["ecsi_pls"].bootstrap(indices=sb["indices"])
-boot_own = pls_fits["ecsi_pls"].bootstrap(N_BOOT, seed=SEED)
+boot_own = pls_fits["ecsi_pls"].bootstrap(n_boot=N_BOOT, seed=SEED)
 sb_paths = sb["paths"].set_axis([tuple(k.split("  ->  ")) for k in sb["paths"].index])
 boot_cmp = pd.DataFrame({
     "estimate": boot_own.paths["estimate"],

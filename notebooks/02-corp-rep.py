@@ -187,10 +187,10 @@ show_figure(plots.htmt_heatmap(ht.matrix, threshold=HTMT_STRICT), "02-corp-rep-h
 
 # %%
 print("respondents per provider:", {int(k): int(v) for k, v in survey[GROUP].value_counts().sort_index().items()})
-inv_model = inst.model_syntax(multi)
+inv_model = inst.model_syntax(constructs=multi)
 print("reference group (first in the data):", survey[GROUP].iloc[0])
 with expected_warnings(HeywoodWarning):
-    inv = custval.measurement_invariance(survey, inv_model, GROUP, estimator=ESTIMATOR, missing=MISSING)
+    inv = custval.measurement_invariance(survey, inv_model, group=GROUP, estimator=ESTIMATOR, missing=MISSING)
 excluded = ", ".join(f"{n} {why}" for why, n in inv.n_excluded.items()) or "none"
 print(f"rows: {inv.n_rows} in = {inv.n_used} used ({inv.missing}) + {inv.n_rows - inv.n_used} excluded ({excluded})")
 print(inv.verdict)
@@ -207,12 +207,12 @@ inv.table[["level", "chisq_scaled", "df", "cfi_robust", "rmsea_robust", "srmr", 
 scalar_failed = inv.table.set_index("level").get("verdict", pd.Series(dtype=str)).get("scalar") == "fails"
 if scalar_failed:
     with expected_warnings(HeywoodWarning):
-        ranked = custval.rank_invariance_candidates(survey, inv_model, GROUP, level="scalar",
+        ranked = custval.rank_invariance_candidates(survey, inv_model, group=GROUP, level="scalar",
                                                     estimator=ESTIMATOR, missing=MISSING)
     display(ranked.head(5))
     freed = (ranked.iloc[0]["parameter"],)
     with expected_warnings(HeywoodWarning):
-        partial = custval.measurement_invariance(survey, inv_model, GROUP, estimator=ESTIMATOR,
+        partial = custval.measurement_invariance(survey, inv_model, group=GROUP, estimator=ESTIMATOR,
                                                  missing=MISSING, free=freed,
                                                  levels=("configural", "metric", "scalar"))
     print(partial.verdict)
@@ -229,7 +229,7 @@ if final.latent_means is not None:
 
 # %%
 with expected_warnings(HeywoodWarning, MissingDataWarning):
-    inv_lw = custval.measurement_invariance(survey, inv_model, GROUP, estimator=ESTIMATOR,
+    inv_lw = custval.measurement_invariance(survey, inv_model, group=GROUP, estimator=ESTIMATOR,
                                             missing="listwise")
 cmp = pd.DataFrame({
     "FIML": inv.table.set_index("level")[["delta_chisq", "p_value", "delta_cfi"]].stack(),

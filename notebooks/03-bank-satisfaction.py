@@ -177,7 +177,7 @@ show_figure(plots.htmt_heatmap(ht.matrix, threshold=HTMT_STRICT), "03-bank-htmt"
 # %%
 print("reference group (first in the data):", bank[GROUP].iloc[0])
 with expected_warnings(NotPositiveDefiniteWarning):
-    inv = custval.measurement_invariance(bank, inst, GROUP, estimator=ESTIMATOR)
+    inv = custval.measurement_invariance(bank, inst, group=GROUP, estimator=ESTIMATOR)
 print(inv.verdict)
 inv.table[["level", "chisq_scaled", "df", "cfi_robust", "rmsea_robust", "srmr", "delta_chisq", "delta_df",
            "p_value", "delta_cfi", "delta_rmsea", "delta_srmr", "verdict"]]

@@ -228,7 +228,7 @@ side.query("construct in ['CPROC', 'CQUAL']")[
     ["firm", "construct", "effect_size_observed", "estimate", "ci_low", "ci_high", "truth"]]
 
 # %%
-show_figure(plots_gaps.latent_gap_plot(latent, observed, truth=truth), "cwi_latent_gaps")
+show_figure(plots_gaps.latent_gap_plot(latent, observed=observed, truth=truth), "cwi_latent_gaps")
 
 # %%
 side.groupby("construct")[["effect_size_observed", "effect_size", "estimate", "truth"]].mean().round(2)
@@ -291,7 +291,7 @@ show_figure(plots_gaps.segment_profiles(seg2), "cwi_cocreation_segments")
 # spreadsheet whose columns `read_survey` reads back unchanged.
 
 # %%
-html_doc = custval.make_questionnaire(inst, "customer", lang="fi")
+html_doc = custval.make_questionnaire(inst, form="customer", lang="fi")
 print(html_doc.count('<tr class="item"'), "items in the Finnish customer form")
 
 # %% [markdown]

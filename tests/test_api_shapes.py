@@ -200,7 +200,7 @@ def _pls_boot(variant):
 
     mobi = load_dataset("mobi", with_instrument=False).data
     model = "Image =~ IMAG1 + IMAG2 + IMAG3\nLoyalty =~ CUSL1 + CUSL3\nLoyalty ~ Image"
-    return _quiet(PLS(model).fit(mobi).bootstrap, 50, seed=variant)
+    return _quiet(PLS(model).fit(mobi).bootstrap, n_boot=50, seed=variant)
 
 
 def _cfa(variant):
@@ -244,9 +244,9 @@ FACTORIES = {
     "ConstructReliabilityResult": lambda v: _quiet(custval.composite_reliability, _cfa(v)),
     "FornellLarckerResult": lambda v: _quiet(custval.fornell_larcker, _cfa(v)),
     "CommonMethodResult": lambda v: _quiet(custval.common_method_cfa, _hs(v), HS_MODEL),
-    "MeasurementTable": lambda v: _quiet(custval.measurement_table, _cfa(v), _hs(v), n_boot=20),
-    "InvarianceResult": lambda v: _quiet(custval.measurement_invariance, _hs(v), HS_BLOCKS, "school",
-                                         levels=("configural", "metric")),
+    "MeasurementTable": lambda v: _quiet(custval.measurement_table, _hs(v), _cfa(v), n_boot=20),
+    "InvarianceResult": lambda v: _quiet(custval.measurement_invariance, _hs(v), HS_BLOCKS,
+                                         group="school", levels=("configural", "metric")),
     "PLSBootstrapResult": _pls_boot,
     "ScreenResult": _screen,
     "ScoreResult": _score,

@@ -269,8 +269,8 @@ def test_residuals_r2_implied_match_lavaan(case):
     fit, gold = _fit(case)
     tol = 1e-5
     labels = fit.group_labels_
-    res_cor = fit.residuals("cor")
-    res_raw = fit.residuals("raw")
+    res_cor = fit.residuals(type="cor")
+    res_raw = fit.residuals(type="raw")
     if len(labels) == 1:
         res_cor, res_raw = {labels[0]: res_cor}, {labels[0]: res_raw}
     def per_group(entry, g, lab):
@@ -293,7 +293,7 @@ def test_residuals_r2_implied_match_lavaan(case):
 def test_standardized_residuals_match_lavresiduals(case):
     fit, gold = _fit(case)
     tol = 1e-6
-    res = fit.residuals("cor.bentler", z=True)
+    res = fit.residuals(type="cor.bentler", z=True)
     labels = fit.group_labels_
     if len(labels) == 1:
         res = {labels[0]: res}

@@ -115,4 +115,4 @@ def test_cluster_input_errors():
 def test_standardized_residuals_refused_with_clusters():
     fit, _ = _fit("mlr")
     with pytest.raises(SpecificationError, match="without clusters"):
-        fit.residuals("cor.bentler", z=True)
+        fit.residuals(type="cor.bentler", z=True)

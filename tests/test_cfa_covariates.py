@@ -190,8 +190,8 @@ def _per_group(entry, g, lab):
 def test_residuals_match_lavaan(case):
     fit, gold = _fit(case)
     labels = fit.group_labels_
-    raw, cor = fit.residuals("raw"), fit.residuals("cor")
-    zres = fit.residuals("cor.bentler", z=True)
+    raw, cor = fit.residuals(type="raw"), fit.residuals(type="cor")
+    zres = fit.residuals(type="cor.bentler", z=True)
     if len(labels) == 1:
         raw, cor, zres = {labels[0]: raw}, {labels[0]: cor}, {labels[0]: zres}
     for g, lab in enumerate(labels):

@@ -347,9 +347,9 @@ def test_from_dict_errors_name_the_key(kwargs, key, message):
 def test_model_syntax_subset_and_errors():
     inst = load_instrument("corp_rep")
     assert inst.model_syntax(constructs=["COMP"]) == "COMP =~ comp_1 + comp_2 + comp_3"
-    assert inst.model_syntax("CUSA") == "CUSA =~ cusa"
+    assert inst.model_syntax(constructs="CUSA") == "CUSA =~ cusa"
     with pytest.raises(SpecificationError, match="'XX'"):
-        inst.model_syntax(["XX"])
+        inst.model_syntax(constructs=["XX"])
     with pytest.raises(SpecificationError):
         inst.construct("XX")
     with pytest.raises(SpecificationError):

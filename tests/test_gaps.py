@@ -281,8 +281,8 @@ def test_segments_and_benchmarks():
     assert seg2.k == 2 and seg2.profiles["COCR_score"].is_monotonic_increasing
     with pytest.warns(InvarianceWarning):
         b = benchmark_firms(prov, cust, CWI, n_boot=200)
-    assert set(b.ranking.columns) >= {"firm", "construct", "rank", "rank_low", "rank_high"}
-    assert ((b.ranking.rank_low <= b.ranking["rank"]) & (b.ranking["rank"] <= b.ranking.rank_high)).all()
+    assert set(b.ranking.columns) >= {"firm", "construct", "rank", "rank_ci_low", "rank_ci_high"}
+    assert ((b.ranking.rank_ci_low <= b.ranking["rank"]) & (b.ranking["rank"] <= b.ranking.rank_ci_high)).all()
     assert set(b.aggregation.side) == {"provider", "customer"}
     assert b.agreement.rwg_j.between(0, 1).all()
 

@@ -108,19 +108,19 @@ def test_free_and_argument_validation(hs):
     with pytest.raises(SpecificationError, match="only intercepts"):
         _normalize_free("x3 ~ x2")
     with pytest.raises(SpecificationError, match="estimator"):
-        measurement_invariance(hs, HS_MODEL, "school", estimator="WLS")
+        measurement_invariance(hs, HS_MODEL, group="school", estimator="WLS")
     with pytest.raises(SpecificationError, match="order"):
-        measurement_invariance(hs, HS_MODEL, "school", levels=("metric", "configural"))
+        measurement_invariance(hs, HS_MODEL, group="school", levels=("metric", "configural"))
     with pytest.raises(SpecificationError, match="criterion"):
-        measurement_invariance(hs, HS_MODEL, "school", criteria="fancy")
+        measurement_invariance(hs, HS_MODEL, group="school", criteria="fancy")
     with pytest.raises(SpecificationError, match="'nope'"):
-        measurement_invariance(hs, HS_MODEL, "nope")
+        measurement_invariance(hs, HS_MODEL, group="nope")
 
 
 def test_small_group_is_named(hs):
     tiny = pd.concat([hs, hs.head(12).assign(school="Tiny")], ignore_index=True)
     with pytest.raises(InsufficientDataError, match="Tiny.*12"):
-        measurement_invariance(tiny, HS_MODEL, "school")
+        measurement_invariance(tiny, HS_MODEL, group="school")
 
 
 # --------------------------------------------------------------------------- with the CFA estimator
@@ -150,7 +150,7 @@ def _table_vs_gold(res, fits, lrt, estimator, rel):
 @pytest.mark.parametrize("estimator", ["ML", "MLR"])
 def test_hs39_sequence_matches_lavaan(hs, estimator):
     gold = load_golden("validity", "invariance_hs39")[estimator.lower()]
-    res = measurement_invariance(hs, HS_MODEL, "school", estimator=estimator, stop=False)
+    res = measurement_invariance(hs, HS_MODEL, group="school", estimator=estimator, stop=False)
     _table_vs_gold(res, gold["fits_polished"], gold["lrt_polished"], estimator, rel=1e-6)
     _table_vs_gold(res, gold["fits"], gold["lrt"], estimator, rel=1e-5)
     assert res.highest == "metric"
@@ -172,7 +172,7 @@ def test_hs39_sequence_matches_lavaan(hs, estimator):
 @pytest.mark.parametrize("estimator", ["ML", "MLR"])
 def test_partial_scalar_and_latent_means(hs, estimator):
     gold = load_golden("validity", "invariance_hs39")["partial"][estimator.lower()]
-    res = measurement_invariance(hs, HS_MODEL, "school", estimator=estimator, free=("x3 ~ 1",),
+    res = measurement_invariance(hs, HS_MODEL, group="school", estimator=estimator, free=("x3 ~ 1",),
                      levels=("metric", "scalar"), criteria="chisq", stop=False)
     row = res.table.set_index("level").loc["scalar"]
     assert row["chisq"] == pytest.approx(gold["fit_polished"]["chisq"], rel=1e-6)
@@ -194,16 +194,16 @@ def test_partial_scalar_and_latent_means(hs, estimator):
 def test_simulation_finds_the_non_invariant_loading():
     gold = load_golden("validity", "invariance_sim")
     data = pd.DataFrame(gold["data"])
-    res = measurement_invariance(data, gold["model"], "grp")
+    res = measurement_invariance(data, gold["model"], group="grp")
     _table_vs_gold(res, gold["ml"]["fits_polished"][:2], gold["ml"]["lrt_polished"][:2], "ML", rel=1e-6)
     assert res.highest == "configural" and "metric fails" in res.verdict
     assert list(res.table["level"]) == ["configural", "metric"]  # the sequence stops at the failure
-    ranked = rank_invariance_candidates(data, gold["model"], "grp", level="metric")
+    ranked = rank_invariance_candidates(data, gold["model"], group="grp", level="metric")
     assert ranked.iloc[0]["parameter"] == "F1 =~ y3"
     # lavTestScore ranks the same constraint first
     score = max(gold["score_metric_ml"], key=lambda r: r["X2"])
     assert score["lhs"].startswith("F1 =~ y3")
-    partial = measurement_invariance(data, gold["model"], "grp", free=("F1 =~ y3",), levels=("configural", "metric"))
+    partial = measurement_invariance(data, gold["model"], group="grp", free=("F1 =~ y3",), levels=("configural", "metric"))
     assert partial.highest == "metric"
 
 
@@ -212,7 +212,7 @@ def test_missing_group_rows_are_reported(hs):
     data = hs.copy()
     data.loc[[0, 5], "school"] = np.nan
     with pytest.warns(MissingDataWarning, match="2 of 301"), warnings.catch_warnings():
-        res = measurement_invariance(data, HS_MODEL, "school", levels=("configural",))
+        res = measurement_invariance(data, HS_MODEL, group="school", levels=("configural",))
     assert sum(res.n_per_group.values()) == 299
 
 
@@ -221,7 +221,7 @@ def test_four_groups_match_lavaan(hs):
     """Four groups (school x sex), as with several informant types."""
     gold = load_golden("validity", "invariance_hs39_4groups")
     data = hs.assign(school_sex=hs["school"] + "_" + hs["sex"].astype(str))
-    res = measurement_invariance(data, HS_MODEL, "school_sex", levels=("scalar", "strict"), stop=False)
+    res = measurement_invariance(data, HS_MODEL, group="school_sex", levels=("scalar", "strict"), stop=False)
     _table_vs_gold(res, gold["ml"]["fits_polished"][2:], gold["ml"]["lrt_polished"][2:], "ML", rel=1e-6)
     assert res.latent_means is not None and res.latent_means_level == "scalar"
     assert res.n_per_group == dict(zip(gold["ml"]["group_labels"], gold["ml"]["n_per_group"]))
@@ -254,7 +254,7 @@ def test_non_convergent_configural_names_the_group(hs, monkeypatch):
 
     monkeypatch.setattr(custval.cfa.CFA, "fit", fake_fit)
     with pytest.warns(ConvergenceWarning, match=r"configural model did not converge.*Grant-White"):
-        res = inv.measurement_invariance(hs, HS_MODEL, "school")
+        res = inv.measurement_invariance(hs, HS_MODEL, group="school")
     assert list(res.table["verdict"]) == ["did not converge"]
     assert res.highest is None and res.latent_means is None
 
@@ -268,13 +268,13 @@ def test_single_item_construct_warns(hs):
     gold = load_golden("validity", "single_item_hs39")
     model = gold["model"]
     with pytest.warns(FewItemsWarning, match="'extra'.*x9"):
-        res = measurement_invariance(hs, model, gold["group"], levels=("configural",))
+        res = measurement_invariance(hs, model, group=gold["group"], levels=("configural",))
     row = res.table.set_index("level").loc["configural"]
     for k, v in gold["configural"].items():
         assert row[k] == pytest.approx(v, rel=1e-6), k
     # a factor with one indicator and that indicator's residual variance freed is not identified
     with pytest.warns(FewItemsWarning), pytest.raises(IdentificationError, match="extra|x9"):
-        measurement_invariance(hs, model + "\nx9 ~~ x9", "school", levels=("configural",))
+        measurement_invariance(hs, model + "\nx9 ~~ x9", group="school", levels=("configural",))
 
 
 @needs_cfa
@@ -286,7 +286,7 @@ def test_single_item_construct_warns(hs):
 def test_free_in_named_groups_only(hs, free, level, key):
     gold = load_golden("validity", "invariance_hs39_4groups")[key]
     data = hs.assign(school_sex=hs["school"] + "_" + hs["sex"].astype(str))
-    res = measurement_invariance(data, HS_MODEL, "school_sex", levels=(level,), free=free)
+    res = measurement_invariance(data, HS_MODEL, group="school_sex", levels=(level,), free=free)
     row = res.table.set_index("level").loc[level]
     for k in ("chisq", "df", "cfi", "rmsea"):
         assert row[k] == pytest.approx(gold[k], rel=1e-6), k
@@ -310,7 +310,7 @@ def test_free_in_named_groups_bad_input(hs):
 
 @needs_cfa
 def test_candidate_ranking_agrees_with_lavtestscore_on_hs39(hs):
-    ranked = rank_invariance_candidates(hs, HS_MODEL, "school", level="scalar")
+    ranked = rank_invariance_candidates(hs, HS_MODEL, group="school", level="scalar")
     score = sorted(load_golden("validity", "invariance_hs39")["score_scalar_ml"], key=lambda r: -r["X2"])
     top_score = [r["lhs"].split(" [")[0].replace("~1 ", "~ 1").strip() for r in score[:2]]
     assert list(ranked["parameter"][:2]) == ["x3 ~ 1", "x7 ~ 1"]
@@ -338,11 +338,11 @@ def _simulate_intercept_shift(seed: int = 11, n: int = 500) -> pd.DataFrame:
 def test_simulation_recovers_non_invariant_intercept_and_latent_mean():
     data = _simulate_intercept_shift()
     model = {"F1": ["y1", "y2", "y3", "y4"], "F2": ["y5", "y6", "y7", "y8"]}
-    res = measurement_invariance(data, model, "grp", criteria="chisq")
+    res = measurement_invariance(data, model, group="grp", criteria="chisq")
     assert res.highest == "metric" and list(res.table["verdict"]) == ["baseline", "holds", "fails"]
-    ranked = rank_invariance_candidates(data, model, "grp", level="scalar")
+    ranked = rank_invariance_candidates(data, model, group="grp", level="scalar")
     assert ranked.iloc[0]["parameter"] == "y6 ~ 1"
-    partial = measurement_invariance(data, model, "grp", free=("y6 ~ 1",), levels=("configural", "metric", "scalar"))
+    partial = measurement_invariance(data, model, group="grp", free=("y6 ~ 1",), levels=("configural", "metric", "scalar"))
     assert partial.highest == "scalar"  # default Chen (2007) criteria
     assert abs(partial.table["delta_cfi"].iloc[2]) < 0.01
     lm = partial.latent_means.set_index("construct")
@@ -372,7 +372,7 @@ def corp_fiml(corp):
     for est in ("ML", "MLR"):
         # cusl_2 gets a slightly negative residual variance in provider 3 (n = 44), as in lavaan
         with pytest.warns(HeywoodWarning, match="cusl_2"):
-            out[est] = measurement_invariance(corp, CORP_MODEL, "serviceprovider", estimator=est, missing="fiml", stop=False)
+            out[est] = measurement_invariance(corp, CORP_MODEL, group="serviceprovider", estimator=est, missing="fiml", stop=False)
     return out
 
 
@@ -440,7 +440,7 @@ def test_listwise_and_fiml_row_accounting(corp):
     assert n_incomplete == gold["n_rows"] - gold["n_complete"] + 1  # the 8 of corp_rep + row 11
     with pytest.warns(MissingDataWarning) as rec, warnings.catch_warnings():
         warnings.simplefilter("ignore", HeywoodWarning)  # cusl_2 in provider 3 (n = 43 complete)
-        lw = measurement_invariance(data, CORP_MODEL, "serviceprovider", levels=("configural",))
+        lw = measurement_invariance(data, CORP_MODEL, group="serviceprovider", levels=("configural",))
     msgs = [str(w.message) for w in rec]
     assert any("2 of 344 rows have no value in the group column" in m for m in msgs)
     assert any(f"{n_incomplete} of 342 rows with a group have at least one missing model item" in m for m in msgs)
@@ -450,7 +450,7 @@ def test_listwise_and_fiml_row_accounting(corp):
     assert sum(lw.fits["configural"].n_obs_.values()) == lw.n_used and lw.fits["configural"].n_excluded_ == 0
     with pytest.warns(MissingDataWarning) as rec, warnings.catch_warnings():
         warnings.simplefilter("ignore", HeywoodWarning)  # cusl_2 in provider 3 under FIML
-        fi = measurement_invariance(data, CORP_MODEL, "serviceprovider", levels=("configural",), missing="fiml")
+        fi = measurement_invariance(data, CORP_MODEL, group="serviceprovider", levels=("configural",), missing="fiml")
     msgs = [str(w.message) for w in rec]
     assert any("1 of 342 rows with a group have no observed model item" in m for m in msgs)
     assert fi.n_rows == 344 and fi.n_excluded == {"no group": 2, "no observed item": 1}
@@ -458,7 +458,7 @@ def test_listwise_and_fiml_row_accounting(corp):
     assert "Rows: 344 in = 341 used (fiml) + 3 excluded" in fi.summary()
     assert "missing = 'ml'" in fi.r_call
     with pytest.raises(SpecificationError, match="missing must be"):
-        measurement_invariance(corp, CORP_MODEL, "serviceprovider", missing="pairwise")
+        measurement_invariance(corp, CORP_MODEL, group="serviceprovider", missing="pairwise")
 
 
 @needs_cfa
@@ -467,8 +467,8 @@ def test_rank_candidates_under_fiml(corp):
     of the scalar model by its own delta_chisq (checked against the sequence's scalar row)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", HeywoodWarning)  # cusl_2 in provider 3, see above
-        ranked = rank_invariance_candidates(corp, CORP_MODEL, "serviceprovider", level="scalar", missing="fiml")
-        res = measurement_invariance(corp, CORP_MODEL, "serviceprovider", missing="fiml",
+        ranked = rank_invariance_candidates(corp, CORP_MODEL, group="serviceprovider", level="scalar", missing="fiml")
+        res = measurement_invariance(corp, CORP_MODEL, group="serviceprovider", missing="fiml",
                          free=(ranked.iloc[0]["parameter"],), levels=("scalar",))
     gold = load_golden("validity", "invariance_corp_rep_fiml")["ml"]
     scalar = next(f for f in gold["fits_polished"] if f["level"] == "scalar")

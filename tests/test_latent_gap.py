@@ -314,7 +314,7 @@ def coverage(seeds, constructs=("CPROC",)) -> pd.DataFrame:
         for c in constructs:
             stack, model = _stacked(prov, cust, c)
             free = ("CQUAL_2 ~ 1", "CQUAL =~ CQUAL_2") if c == "CQUAL" else ()
-            iv = custval.measurement_invariance(stack, model, "form", levels=("configural", "metric", "scalar"), free=free)
+            iv = custval.measurement_invariance(stack, model, group="form", levels=("configural", "metric", "scalar"), free=free)
             if iv.highest not in ("scalar", "strict"):
                 continue
             with warnings.catch_warnings():

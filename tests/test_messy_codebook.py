@@ -273,7 +273,7 @@ def test_keying_uses_the_items_own_scale(tmp_path, privacy):
     assert np.array_equal(keyed["privcon1"], df["privcon1"])
     # the array form used by the CFA / PLS / gap code gives the same numbers
     items = list(privacy.items)
-    arr = key_codes(privacy, items, df[items].to_numpy(dtype=float))
+    arr = key_codes(df[items].to_numpy(dtype=float), privacy, items=items)
     assert np.array_equal(arr, keyed[items].to_numpy(dtype=float))
     # keying twice gives the data back
     assert privacy.keyed(keyed).equals(df)
@@ -316,13 +316,13 @@ def test_floor_ceiling_and_screening_use_the_items_own_scale(tmp_path, privacy):
 
 
 def test_questionnaire_and_template_follow_each_items_scale(tmp_path, privacy):
-    doc = make_questionnaire(privacy, None)
+    doc = make_questionnaire(privacy, form=None)
     rows = re.findall(r'<tr class="item" data-item="([^"]+)">(.*?)</tr>', doc)
     boxes = {iid: body.count('class="box"') for iid, body in rows}
     for iid in privacy.items:
         assert boxes[iid] == len(privacy.item_scale(iid).codes)
     assert "Extremely concerned" in doc and "Strongly agree" in doc
-    xlsx, _ = data_entry_template(privacy, None, tmp_path / "privacy_template")
+    xlsx, _ = data_entry_template(privacy, form=None, path=tmp_path / "privacy_template")
     from openpyxl import load_workbook
 
     wb = load_workbook(xlsx)
@@ -583,7 +583,7 @@ def test_template_stores_formula_looking_text_as_text(tmp_path):
                "v3": "-10% cheaper than others", "v4": "@SUM(A1:A9)"}
     inst = Instrument.from_dict({"VAL": list(hostile)}, scale=(1, 5), texts=hostile,
                                 citation="=cmd|' /C calc'!A0")
-    xlsx, csv_path = data_entry_template(inst, None, tmp_path / "template")
+    xlsx, csv_path = data_entry_template(inst, form=None, path=tmp_path / "template")
     with zipfile.ZipFile(xlsx) as z:
         sheets = {n: z.read(n).decode("utf-8") for n in z.namelist() if n.startswith("xl/worksheets/")}
     assert not any("<f>" in body for body in sheets.values())  # no formula anywhere

@@ -171,7 +171,7 @@ def test_reliability_with_a_cfa_of_unkeyed_items_warns(bfi):
 def test_measurement_table_keys_the_data_as_the_fit(bfi):
     df, inst = bfi
     fit = _quiet(CFA(inst).fit, df)
-    mt = _quiet(measurement_table, fit, df, n_boot=0)
+    mt = _quiet(measurement_table, df, fit, n_boot=0)
     keyed = inst.keyed(df)
     c = keyed[list(inst.constructs["C"])].dropna().to_numpy(float)
     cov = np.cov(c, rowvar=False)
@@ -183,7 +183,7 @@ def test_measurement_table_keys_the_data_as_the_fit(bfi):
     fit_keyed = _quiet(CFA(inst.model_syntax()).fit, keyed)
     assert fit_keyed.keying_.source == "data"
     with pytest.raises(custval.exceptions.SpecificationError, match=r"fitted with item\(s\) A1, C4, C5"):
-        _quiet(measurement_table, fit_keyed, df, n_boot=0)
+        _quiet(measurement_table, df, fit_keyed, n_boot=0)
 
 
 def test_invariance_and_pls_with_the_instrument(bfi):
@@ -192,11 +192,11 @@ def test_invariance_and_pls_with_the_instrument(bfi):
 
     df, inst = bfi
     keyed = inst.keyed(df)
-    model = inst.model_syntax(["C", "E"])
+    model = inst.model_syntax(constructs=["C", "E"])
     small = custval.Instrument.from_dict({"C": list(inst.constructs["C"]), "E": list(inst.constructs["E"])},
                                          scale=(1, 6), reverse=["C4", "C5", "E1", "E2"], name="bfi_ce")
-    a = _quiet(measurement_invariance, df, small, "gender", levels=("configural", "metric"))
-    b = _quiet(measurement_invariance, keyed, model, "gender", levels=("configural", "metric"))
+    a = _quiet(measurement_invariance, df, small, group="gender", levels=("configural", "metric"))
+    b = _quiet(measurement_invariance, keyed, model, group="gender", levels=("configural", "metric"))
     np.testing.assert_allclose(a.table["chisq"], b.table["chisq"], rtol=1e-10)
     assert "reverse-keyed from instrument 'bfi_ce'" in a.convention
     p1 = _quiet(PLS(small, paths="C ~ E", missing="listwise").fit, df)
@@ -335,7 +335,7 @@ def test_cr_given_the_instrument_checks_the_fit_keys(bfi):
         res = ave(good, instrument=inst)
     assert not res.verdict.startswith("not interpretable")
     with pytest.warns(ReverseKeyWarning, match="keyed differently"):
-        mt = _quiet(measurement_table, bad, df, n_boot=0, instrument=inst)
+        mt = _quiet(measurement_table, df, bad, n_boot=0, instrument=inst)
     assert any(n.startswith("CR: not interpretable: item(s) A1") for n in mt.notes)
 
 
@@ -347,4 +347,4 @@ def test_invariance_on_keyed_answers_without_record_warns(bfi, tmp_path):
     inst.keyed(df).to_csv(path, index=False)  # keyed elsewhere, saved: the record is gone
     back = custval.read_survey(path, inst, id_column="id")
     with pytest.warns(ReverseKeyWarning, match=r"declared reverse-keyed by instrument 'bfi'.*keyed twice"):
-        _quiet(measurement_invariance, back, inst, "gender", levels=("configural",))
+        _quiet(measurement_invariance, back, inst, group="gender", levels=("configural",))

@@ -134,17 +134,17 @@ def test_scree_plot_suggestion_and_lines():
     obs = [3.2, 1.6, 1.05, 0.6, 0.3]  # simulated eigenvalues
     mean = [1.3, 1.15, 1.0, 0.9, 0.8]
     q95 = [1.4, 1.25, 1.1, 0.95, 0.85]
-    ax = plots.scree_plot(obs, mean, q95, kind="pca")
+    ax = plots.scree_plot(obs, simulated=mean, quantile=q95, kind="pca")
     assert len(ax.lines) >= 3
     np.testing.assert_allclose(ax.lines[0].get_ydata(), obs)
     # 1.05 > mean 1.0 but < q95 1.1: the quantile is the reference -> 2
     assert [t.get_text() for t in ax.texts] == ["2 components suggested"]
-    ax2 = plots.scree_plot(obs, mean, kind="fa")
+    ax2 = plots.scree_plot(obs, simulated=mean, kind="fa")
     assert [t.get_text() for t in ax2.texts] == ["3 factors suggested"]
     ax3 = plots.scree_plot(obs, kind="fa")  # no reference: no suggestion
     assert len(ax3.texts) == 0
     with pytest.raises(SpecificationError, match="has 2 values"):
-        plots.scree_plot(obs, [1, 2])
+        plots.scree_plot(obs, simulated=[1, 2])
 
 
 def test_scree_plot_from_parallel_frame():
@@ -216,17 +216,17 @@ def test_invariance_plot_bars_and_criteria():
 # --------------------------------------------------------------------------- saving
 def test_save_figure_png_and_svg(tmp_path, mobi):
     ax = plots.likert_bars(mobi, ["CUSL1", "CUSL2"], scale=(1, 10))
-    paths = plots.save_figure(ax, "likert_cusl.png", tmp_path / "figs")
+    paths = plots.save_figure(ax, "likert_cusl.png", directory=tmp_path / "figs")
     assert [p.name for p in paths] == ["likert_cusl.png", "likert_cusl.svg"]
     png, svg = paths
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     text = svg.read_text(encoding="utf-8")
     assert text.lstrip().startswith("<?xml") and "CUSL2" in text  # text kept as text
     first = svg.read_bytes()
-    plots.save_figure(ax, "likert_cusl", tmp_path / "figs", formats=("svg",))
+    plots.save_figure(ax, "likert_cusl", directory=tmp_path / "figs", formats=("svg",))
     assert svg.read_bytes() == first  # deterministic SVG
     with pytest.raises(SpecificationError, match="Figure or Axes"):
-        plots.save_figure("not a figure", "x", tmp_path)
+        plots.save_figure("not a figure", "x", directory=tmp_path)
 
 
 def test_save_figure_default_directory(tmp_path, monkeypatch):
@@ -238,7 +238,7 @@ def test_save_figure_default_directory(tmp_path, monkeypatch):
 
 def test_style_does_not_leak():
     before = dict(matplotlib.rcParams)
-    plots.scree_plot([2.0, 1.0, 0.5], [1.1, 1.0, 0.9])
+    plots.scree_plot([2.0, 1.0, 0.5], simulated=[1.1, 1.0, 0.9])
     assert dict(matplotlib.rcParams) == before
 
 
@@ -252,5 +252,5 @@ def test_likert_bars_rejects_text_codes():
 
 
 def test_scree_plot_none_suggested():
-    ax = plots.scree_plot([0.9, 0.5, 0.2], [1.0, 0.9, 0.8], kind="pca")
+    ax = plots.scree_plot([0.9, 0.5, 0.2], simulated=[1.0, 0.9, 0.8], kind="pca")
     assert [t.get_text() for t in ax.texts] == ["No component exceeds the reference"]

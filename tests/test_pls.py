@@ -451,10 +451,10 @@ def test_bootstrap_on_seminr_resamples_equals_seminr(case, mobi):
 
 def test_bootstrap_seeded_and_single_resample_equals_fit(mobi):
     fit = PLS(MODEL4, consistent=True).fit(mobi)
-    a = fit.bootstrap(300, seed=5)
-    b = fit.bootstrap(300, seed=5, progress=True)
+    a = fit.bootstrap(n_boot=300, seed=5)
+    b = fit.bootstrap(n_boot=300, seed=5, progress=True)
     pd.testing.assert_frame_equal(a.paths, b.paths)
-    assert not a.paths.equals(fit.bootstrap(300, seed=6).paths)
+    assert not a.paths.equals(fit.bootstrap(n_boot=300, seed=6).paths)
     assert list(a.to_frame().columns) == ["estimate", "boot_mean", "se", "t", "ci_low", "ci_high", "n"]
     # the identity resample reproduces the fit: batched correlation-matrix algorithm == data algorithm
     same = fit.bootstrap(indices=np.tile(np.arange(250), (2, 1)))
@@ -471,7 +471,7 @@ def test_bootstrap_excludes_resamples_with_a_constant_item():
     df.loc[0, "x3"] = 1.0
     fit = PLS("X =~ x1 + x2 + x3\nY =~ y1 + y2\nY ~ X").fit(df)
     with pytest.warns(ConvergenceWarning, match="bootstrap resamples were excluded"):
-        boot = fit.bootstrap(200, seed=0)
+        boot = fit.bootstrap(n_boot=200, seed=0)
     assert boot.n_failed > 0 and boot.n_boot + boot.n_failed == 200
     with pytest.raises(SpecificationError, match="indices"):
         fit.bootstrap(indices=np.zeros((3, 5), dtype=int))

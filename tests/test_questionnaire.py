@@ -22,7 +22,7 @@ CWI = load_instrument("cwi")
 @pytest.mark.parametrize("lang", ["en", "fi"])
 def test_questionnaire_has_every_item_and_option(form, lang, tmp_path):
     sub = CWI.form(form)
-    doc = make_questionnaire(CWI, form, lang=lang, path=tmp_path / "q.html")
+    doc = make_questionnaire(CWI, form=form, lang=lang, path=tmp_path / "q.html")
     assert (tmp_path / "q.html").read_text(encoding="utf-8") == doc
     assert doc.count('<tr class="item"') == len(sub.items)
     for iid in sub.items:
@@ -39,13 +39,13 @@ def test_questionnaire_has_every_item_and_option(form, lang, tmp_path):
 
 def test_questionnaire_bad_language():
     with pytest.raises(SpecificationError, match="sv"):
-        make_questionnaire(CWI, "provider", lang="sv")
+        make_questionnaire(CWI, form="provider", lang="sv")
 
 
 @pytest.mark.parametrize("form", ["provider", "customer"])
 def test_template_round_trip(form, tmp_path):
     sub = CWI.form(form)
-    xlsx, csv_path = data_entry_template(CWI, form, tmp_path / f"cwi_{form}")
+    xlsx, csv_path = data_entry_template(CWI, form=form, path=tmp_path / f"cwi_{form}")
     header = [*META_COLUMNS, *sub.items]
     # empty templates read back with the same columns
     for p in (xlsx, csv_path):
@@ -80,7 +80,7 @@ def test_template_round_trip(form, tmp_path):
 
 
 def test_template_codebook_sheet(tmp_path):
-    xlsx, _ = data_entry_template("cwi", "customer", tmp_path / "c.xlsx", lang="fi")
+    xlsx, _ = data_entry_template("cwi", form="customer", path=tmp_path / "c.xlsx", lang="fi")
     wb = load_workbook(xlsx)
     assert wb.sheetnames == ["data", "codebook"]
     rows = list(wb["codebook"].iter_rows(values_only=True))

@@ -185,12 +185,12 @@ def test_invariance_same_model_three_ways(bfi, models):
     two = custval.Instrument.from_dict(sub, scale=(1, 6), reverse=["C4", "C5"], name="bfi_cn")
     # partial invariance with a loading freed in one group rewrites the statement that was continued
     free = {"C =~ C3": [1]}
-    ref = invariance(keyed, model, "gender", free=free, stop=False)
+    ref = invariance(keyed, model, group="gender", free=free, stop=False)
     for name, m, data in (("dict", sub, keyed), ("instrument", two, raw)):
-        res = invariance(data, m, "gender", free=free, stop=False)
+        res = invariance(data, m, group="gender", free=free, stop=False)
         _same(res.table[["chisq", "df", "cfi", "rmsea"]], ref.table[["chisq", "df", "cfi", "rmsea"]], name)
     # the loading freed in one group: the metric model has one equality constraint less
-    plain = invariance(keyed, model, "gender", stop=False)
+    plain = invariance(keyed, model, group="gender", stop=False)
     assert plain.table["df"].iloc[1] == ref.table["df"].iloc[1] + 1
 
 
@@ -267,7 +267,7 @@ def _fitters(keyed):
         "CFA": lambda m: CFA(m).fit(keyed),
         "htmt": lambda m: htmt(keyed, m, n_boot=0),
         "cross_loadings": lambda m: cross_loadings(keyed, m),
-        "invariance": lambda m: invariance(keyed, m, "gender"),
+        "invariance": lambda m: invariance(keyed, m, group="gender"),
         "common_method_cfa": lambda m: common_method_cfa(keyed, m),
         "PLS": lambda m: PLS(m, paths=None if isinstance(m, (str, int)) else "N ~ C").fit(keyed),
     }

@@ -399,13 +399,15 @@ def test_discriminant_table_from_result_objects():
     tab = pd.DataFrame({"construct_a": ["visual", "visual", "textual"],
                         "construct_b": ["textual", "speed", "speed"],
                         "estimate": [0.42, 0.47, 0.29], "upper_bound": [0.55, 0.58, 0.40]})
-    res = SimpleNamespace(matrix=m, table=tab, n_boot=200, ci=0.95, thresholds=(0.85, 0.90))
+    # a result declares its kind (custval's table protocol); the builder does not guess it from columns
+    res = SimpleNamespace(_table_kind="htmt", matrix=m, table=tab, n_boot=200, ci=0.95, thresholds=(0.85, 0.90))
     t = discriminant_table(res)
     assert t.cells.iloc[2, 1] == "0.29 [0.40]"
     assert "one-sided 95%" in " ".join(t.notes)
     fl_m = pd.DataFrame([[0.61, 0.46, 0.63], [0.46, 0.85, 0.28], [0.63, 0.28, 0.66]],
                         index=names, columns=names)
-    fl = SimpleNamespace(matrix=fl_m, table=pd.DataFrame({"construct": names, "sqrt_ave": [0.61, 0.85, 0.66]}))
+    fl = SimpleNamespace(_table_kind="fornell_larcker", matrix=fl_m,
+                         table=pd.DataFrame({"construct": names, "sqrt_ave": [0.61, 0.85, 0.66]}))
     t = discriminant_table(fl)
     assert [t.cells.iloc[i, i] for i in range(3)] == ["**.61**", "**.85**", "**.66**"]
     assert t.notes[-1] == "The Fornell–Larcker criterion is not met for: visual–speed."

@@ -349,7 +349,7 @@ def test_measurement_table_gathers_the_frames(hs):
     from custval.validity import composite_reliability, measurement_table
 
     fit = CFA(HS_MODEL).fit(hs)
-    mt = measurement_table(fit, hs, n_boot=100)
+    mt = measurement_table(hs, fit, n_boot=100)
     assert list(mt.frames) == ["Standardized loadings", "Reliability and convergent validity", "HTMT",
                                "Fornell-Larcker", "Fit"]
     c = mt.constructs
