@@ -297,24 +297,37 @@ class Instrument:
 
         Parameters
         ----------
-        mapping : mapping of construct id -> sequence of item ids (= data columns)
+        mapping : mapping of str to sequence of str
+            Construct id -> its item ids (= data columns).
         scale : (min, max)
             The response scale, e.g. ``(1, 7)``.
         reverse : iterable of item ids
             Reverse-keyed items; each must be an item of ``mapping``.
-        name, version, title, citation, description, dataset : optional metadata
-        texts : mapping of item id -> text (str = English, or {lang: str}); optional.
-            Items without a text get their id as English text.
-        labels : scale labels, ``{code: label}`` (English) or ``{lang: {code: label}}``.
-        missing_codes, dont_know_codes : numeric codes meaning missing / don't know.
-        languages : languages of the texts (``en`` is required).
-        scales : mapping of construct or item id -> (min, max), optional
-            Scales that differ from ``scale`` (an item's entry wins over its
-            construct's), e.g. ``{"PRCON": (1, 5)}`` in a 1-7 survey.
+        name, version, title, citation, description, dataset : str, optional
+            Metadata, as the same keys of a YAML codebook.
+        texts : mapping of str to (str or mapping), optional
+            Item id -> text (a str is English, or ``{lang: str}``).  Items without a
+            text get their id as English text.
+        labels : mapping, optional
+            Scale labels, ``{code: label}`` (English) or ``{lang: {code: label}}``.
+        missing_codes, dont_know_codes : iterable of float
+            Numeric codes meaning missing / don't know.
+        languages : sequence of str
+            Languages of the texts (``en`` is required).
+        scales : mapping of str to (min, max), optional
+            Construct or item id -> its scale, where it differs from ``scale`` (an
+            item's entry wins over its construct's), e.g. ``{"PRCON": (1, 5)}`` in a
+            1-7 survey.
 
-        The same rules as for a YAML codebook apply; an error raises
-        :class:`~custval.CodebookError` whose ``key`` names the offending
-        argument (``line`` is ``None``).
+        Returns
+        -------
+        Instrument
+            Checked by the same rules as a YAML codebook.
+
+        Raises
+        ------
+        CodebookError
+            Whose ``key`` names the offending argument (``line`` is ``None``).
 
         Examples
         --------

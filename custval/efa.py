@@ -349,7 +349,20 @@ class EFA:
         return tab
 
     def summary(self, cut: float = 0.3, digits: int = 2) -> str:
-        """Pattern loadings (|loading| < ``cut`` blanked for display only), variance and fit."""
+        """Pattern loadings, variance accounted for and fit, as text.
+
+        Parameters
+        ----------
+        cut : float
+            Loadings with an absolute value below ``cut`` are blanked, for display only.
+        digits : int
+            Decimals shown.
+
+        Returns
+        -------
+        str
+            The printed summary (``print(fit.summary())``), like ``print(psych::fa(...))``.
+        """
         self._check_fitted()
         f = self.fit_
         lines = [

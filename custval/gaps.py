@@ -111,7 +111,8 @@ def _form(instrument, side: str):
 
 def simulated_input(*frames) -> bool:
     """True when any input frame is labelled simulated (``attrs["custval"]["simulated"]``, as
-    :func:`custval.simulate.case_study` labels its exports); results carry the label on."""
+    :func:`custval.simulate.case_study` labels its exports); results carry the label on.
+    """
     return any(bool((getattr(df, "attrs", {}) or {}).get("custval", {}).get("simulated", False)) for df in frames)
 
 

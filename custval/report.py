@@ -140,6 +140,23 @@ def expected_warnings(*categories: type[Warning], stream=None):
     unexpected warning still shows (or fails a test).  The summary goes to ``stream``
     (default: standard output, which notebooks keep).
 
+    Parameters
+    ----------
+    *categories : type
+        The expected warning classes (subclasses of :class:`Warning`).
+    stream : file-like, optional
+        Where the summary is printed; standard output by default.
+
+    Yields
+    ------
+    None
+        The block runs inside the context.
+
+    Raises
+    ------
+    SpecificationError
+        No warning class was given.
+
     Examples
     --------
     >>> import warnings
