@@ -18,12 +18,13 @@ ROOT = DOCS.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(DOCS))
 
-import custval  # noqa: E402
 from _rtable import write_r_table  # noqa: E402
+
+import custval  # noqa: E402
 
 project = "custval"
 author = "custval developers"
-copyright = "custval developers, GPL-3.0-or-later"  # noqa: A001
+copyright = "custval developers, GPL-3.0-or-later"
 release = custval.__version__
 version = release
 
