@@ -293,7 +293,18 @@ class ParallelAnalysisResult(ResultMixin):
         ]
 
     def plot(self, ax=None):
-        """Scree plot of observed, simulated and resampled eigenvalues; returns the matplotlib Axes."""
+        """Scree plot of observed, simulated and resampled eigenvalues.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+            Where to draw; a new figure by default.
+
+        Returns
+        -------
+        matplotlib Axes
+            The plot.
+        """
         import matplotlib.pyplot as plt
 
         if ax is None:

@@ -197,7 +197,20 @@ class EFA:
             raise SpecificationError(f"n_starts must be a positive integer; got {self.n_starts!r}")
 
     def fit(self, data, y=None) -> EFA:
-        """Fit the factor model to ``data`` (respondents × items); returns ``self``."""
+        """Fit the factor model to ``data``.
+
+        Parameters
+        ----------
+        data : DataFrame
+            Respondents × items.
+        y : None
+            Ignored (scikit-learn's estimator signature).
+
+        Returns
+        -------
+        EFA
+            ``self``, with the fitted attributes set.
+        """
         self._validate()
         ci = correlation_input(data, nan_policy=self.nan_policy, cor=self.cor)
         names = list(ci.names)

@@ -174,7 +174,11 @@ class CaseStudy(ResultMixin):
     def validated(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Both exports through :func:`custval.validate_frame` (8 -> missing, counted).
 
-        The simulated labels are kept in ``attrs["custval"]``.
+        Returns
+        -------
+        provider, customer : DataFrame
+            The validated provider and customer exports; the simulated labels are
+            kept in ``attrs["custval"]``.
         """
         from .ingest import validate_frame
 
