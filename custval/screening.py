@@ -89,9 +89,19 @@ class ScreenResult(ResultMixin):
 def longstring(x: np.ndarray, scales=None) -> np.ndarray:
     """Longest run of identical consecutive non-missing answers per row.
 
-    ``scales`` (one hashable per column, e.g. ``(min, max)``): a run ends where
-    the response scale changes (a 5 on a 1-5 item and a 5 on a 1-7 item are
-    not the same answer).
+    Parameters
+    ----------
+    x : ndarray
+        Respondents × items, NaN for missing.
+    scales : sequence, optional
+        One hashable per column, e.g. ``(min, max)``: a run ends where the
+        response scale changes (a 5 on a 1-5 item and a 5 on a 1-7 item are not
+        the same answer).
+
+    Returns
+    -------
+    ndarray
+        The longest run per row.
     """
     n, p = x.shape
     best = np.zeros(n, dtype=int)
@@ -109,7 +119,18 @@ def longstring(x: np.ndarray, scales=None) -> np.ndarray:
 
 
 def irv(x: np.ndarray) -> np.ndarray:
-    """Within-person sd (n − 1) over answered items; NaN with fewer than 2 answers."""
+    """Within-person sd (n − 1) over answered items; NaN with fewer than 2 answers.
+
+    Parameters
+    ----------
+    x : ndarray
+        Respondents × items, NaN for missing.
+
+    Returns
+    -------
+    ndarray
+        The sd per row.
+    """
     k = (~np.isnan(x)).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         m = np.nansum(x, axis=1) / k
@@ -120,7 +141,21 @@ def irv(x: np.ndarray) -> np.ndarray:
 
 
 def mahalanobis(x: np.ndarray, names) -> tuple[np.ndarray, np.ndarray]:
-    """D² on each row's answered items (pairwise mean/covariance) and its df."""
+    """D² on each row's answered items (pairwise mean/covariance) and its df.
+
+    Parameters
+    ----------
+    x : ndarray
+        Respondents × items, NaN for missing.
+    names : sequence of str
+        The item names, for error messages.
+
+    Returns
+    -------
+    d2, df : ndarray
+        Squared Mahalanobis distance per row and its degrees of freedom (the
+        number of items the row answered).
+    """
     miss = np.isnan(x)
     cov, nij = core.covariance(x, pairwise=True)
     core.check_pair_counts(nij, names)
