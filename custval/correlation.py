@@ -33,6 +33,16 @@ def pairwise_pearson(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     Each entry uses the rows where both items are observed; the means and the
     standard deviations of that entry are computed over those same rows.
+
+    Parameters
+    ----------
+    x : ndarray
+        Respondents × items, NaN for missing.
+
+    Returns
+    -------
+    r, n : ndarray
+        The correlation matrix and the number of rows behind each entry.
     """
     miss = np.isnan(x)
     n, p = x.shape
@@ -88,6 +98,24 @@ def correlation_input(
     pairs never observed together, and infinite values or values so large that
     their cross-products overflow (``DataValidationError`` naming column, rows
     and values).
+
+    Parameters
+    ----------
+    data : DataFrame or ndarray
+        Respondents × items.
+    nan_policy : {"pairwise", "listwise", "raise"}
+        How missing values enter the correlations.
+    cor : {"pearson", "polychoric"}
+        The kind of correlation.
+    require_n_gt_p : bool
+        Fewer respondents than items is an error.
+    correct : float
+        Continuity correction of empty cells (polychoric only), as psych's ``correct``.
+
+    Returns
+    -------
+    CorrelationInput
+        The matrix with its names, counts and excluded rows.
     """
     if cor not in COR_KINDS:
         raise SpecificationError(f"cor must be one of {COR_KINDS}; got {cor!r}")
