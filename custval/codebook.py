@@ -109,7 +109,18 @@ class Scale:
     labels: Mapping[str, Mapping[int, str]] = dataclasses.field(default_factory=lambda: FrozenMap())
 
     def reverse(self, x):
-        """``min + max - x`` (works on numbers, numpy arrays and pandas objects; NaN stays NaN)."""
+        """``min + max - x`` (works on numbers, numpy arrays and pandas objects; NaN stays NaN).
+
+        Parameters
+        ----------
+        x : float, ndarray, Series or DataFrame
+            Answers on this scale.
+
+        Returns
+        -------
+        same type as ``x``
+            The reversed answers.
+        """
         return self.min + self.max - x
 
     @property
@@ -182,7 +193,13 @@ class Variable:
     required: bool = True
 
     def allowed(self) -> str:
-        """The allowed values in words (used in error messages)."""
+        """The allowed values in words (used in error messages).
+
+        Returns
+        -------
+        str
+            E.g. ``"whole numbers 1..7"`` or ``"one of 1 (yes), 2 (no)"``.
+        """
         if self.type == "categorical":
             text = "one of " + ", ".join(
                 f"{c} ({self.category_labels[c]})" if c in self.category_labels else str(c)
@@ -431,7 +448,23 @@ class Instrument:
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> Instrument:
-        """Read and validate a YAML codebook file (see :func:`load_instrument`)."""
+        """Read and validate a YAML codebook file (see :func:`load_instrument`).
+
+        Parameters
+        ----------
+        path : str or Path
+            The YAML file.
+
+        Returns
+        -------
+        Instrument
+            The checked instrument.
+
+        Raises
+        ------
+        CodebookError
+            Every problem of the file at once, with its key and line.
+        """
         return load_instrument(Path(path))
 
     # ------------------------------------------------------------------ structure
@@ -458,6 +491,16 @@ class Instrument:
     def item_scale(self, iid: str) -> Scale:
         """The :class:`Scale` item ``iid`` is answered on (its own, its construct's or the instrument's).
 
+        Parameters
+        ----------
+        iid : str
+            An item id.
+
+        Returns
+        -------
+        Scale
+            The item's scale.
+
         Examples
         --------
         >>> from custval import Instrument
@@ -480,7 +523,18 @@ class Instrument:
         return any((s.min, s.max) != (self.scale_min, self.scale_max) for s in self.item_scales.values())
 
     def construct(self, cid: str) -> Construct:
-        """The :class:`Construct` ``cid``."""
+        """The :class:`Construct` ``cid``.
+
+        Parameters
+        ----------
+        cid : str
+            A construct id.
+
+        Returns
+        -------
+        Construct
+            Its items, label and scale.
+        """
         for c in self.construct_defs:
             if c.id == cid:
                 return c
@@ -490,7 +544,18 @@ class Instrument:
         )
 
     def item(self, iid: str) -> Item:
-        """The :class:`Item` ``iid``."""
+        """The :class:`Item` ``iid``.
+
+        Parameters
+        ----------
+        iid : str
+            An item id.
+
+        Returns
+        -------
+        Item
+            Its construct, texts, keying and form.
+        """
         for i in self.item_defs:
             if i.id == iid:
                 return i
@@ -507,13 +572,36 @@ class Instrument:
         return lang
 
     def title(self, lang: str = "en") -> str:
-        """The instrument's title in ``lang``."""
+        """The instrument's title in ``lang``.
+
+        Parameters
+        ----------
+        lang : str
+            A language of the codebook.
+
+        Returns
+        -------
+        str
+            The title.
+        """
         return self.titles[self._lang(lang)]
 
     def scale_labels(self, lang: str = "en", item: str | None = None) -> dict[int, str]:
         """Scale code -> label in ``lang`` (empty when the codebook declares no labels).
 
         With ``item``, the labels of that item's own scale (see :meth:`item_scale`).
+
+        Parameters
+        ----------
+        lang : str
+            A language of the codebook.
+        item : str, optional
+            An item id: the labels of its own scale.
+
+        Returns
+        -------
+        dict of int to str
+            Code -> label.
 
         Examples
         --------
@@ -547,6 +635,21 @@ class Instrument:
         given the instrument as their model key the data themselves and do not key
         such a frame a second time.
 
+        Parameters
+        ----------
+        data : DataFrame
+            The answers (not changed).
+
+        Returns
+        -------
+        DataFrame
+            A copy with the reverse items recoded.
+
+        Raises
+        ------
+        DataValidationError
+            A non-numeric item column or a value outside the item's scale.
+
         Examples
         --------
         >>> import pandas as pd
@@ -564,7 +667,28 @@ class Instrument:
 
     def score(self, data: pd.DataFrame, method: str = "mean", min_items=None, *,
               constructs: Iterable[str] | None = None):
-        """Construct scores; see :func:`custval.scoring.score` (returns a ScoreResult)."""
+        """Construct scores; see :func:`custval.scoring.score` (returns a ScoreResult).
+
+        Parameters
+        ----------
+        data : DataFrame
+            The answers.
+        method : {"mean", "sum"}
+            Mean or sum of the keyed items.
+        min_items : int or mapping, optional
+            Fewest answered items for a score (per construct with a mapping).
+        constructs : iterable of str, optional
+            Score only these constructs.
+
+        Returns
+        -------
+        ScoreResult
+            The scores with the number of valid items behind each.
+
+        See Also
+        --------
+        custval.scoring.score : The function this method calls.
+        """
         from .scoring import score
 
         return score(self, data, method=method, min_items=min_items, constructs=constructs)
@@ -572,6 +696,16 @@ class Instrument:
     # ------------------------------------------------------------------ models and forms
     def model_syntax(self, constructs: Iterable[str] | None = None) -> str:
         """lavaan measurement syntax, one ``F =~ x1 + x2`` line per construct.
+
+        Parameters
+        ----------
+        constructs : iterable of str, optional
+            Only these constructs (default: all, in codebook order).
+
+        Returns
+        -------
+        str
+            The model syntax, for :class:`~custval.cfa.CFA` or ``lavaan::cfa``.
 
         Examples
         --------
@@ -605,6 +739,16 @@ class Instrument:
 
         Constructs without items in that form are left out; ``pair`` still names
         the twin item in the other form.
+
+        Parameters
+        ----------
+        perspective : {"provider", "customer"}
+            The form.
+
+        Returns
+        -------
+        Instrument
+            The sub-instrument.
 
         Examples
         --------
@@ -640,6 +784,11 @@ class Instrument:
         One row per pair, in the provider items' codebook order: ``construct``
         (of the provider item), ``provider_item``, ``customer_item``.
 
+        Returns
+        -------
+        DataFrame
+            Columns ``construct``, ``provider_item``, ``customer_item``.
+
         Examples
         --------
         >>> from custval import load_instrument
@@ -663,6 +812,11 @@ class Instrument:
         """One row per item: construct, item, reverse, perspective, pair, scale_min, scale_max, text_en.
 
         ``scale_min``/``scale_max`` are the item's own scale (:meth:`item_scale`).
+
+        Returns
+        -------
+        DataFrame
+            One row per item, in codebook order.
         """
         scales = self.item_scales
         rows = [
@@ -695,7 +849,13 @@ class Instrument:
         return f"<Instrument {self._header()}>"
 
     def summary(self) -> str:
-        """Plain-text overview: title, citation, scale, constructs with their items."""
+        """Plain-text overview: title, citation, scale, constructs with their items.
+
+        Returns
+        -------
+        str
+            The overview (``print(inst.summary())``).
+        """
         lines = [f"{self.title()} — {self._header()}"]
         if self.dataset:
             lines.append(f"Dataset: {self.dataset}")
@@ -1120,6 +1280,11 @@ _CACHE: dict[tuple, Instrument] = {}
 
 def list_instruments() -> list[str]:
     """Names of the shipped instruments (``custval/instruments/<name>.yaml``).
+
+    Returns
+    -------
+    list of str
+        Instrument names, for :func:`load_instrument`.
 
     Examples
     --------
