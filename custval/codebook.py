@@ -96,6 +96,13 @@ class Scale:
 
     Reverse keying on this scale maps ``x`` to ``min + max - x`` (:meth:`reverse`).
 
+    Attributes
+    ----------
+    min, max : int or float
+        The lowest and highest code.
+    labels : mapping of str to mapping of int to str
+        Language -> {code: label}; empty when the codebook gives no labels.
+
     Examples
     --------
     >>> from custval.codebook import Scale
@@ -136,12 +143,24 @@ class Scale:
 class Item:
     """One survey item.
 
-    ``text`` maps a language code to the item wording; ``perspective`` is
-    ``"provider"``/``"customer"`` for instruments with two forms (else
-    ``None``); ``pair`` is the id of the twin item in the other form;
-    ``scale`` is the item's response :class:`Scale` (its own ``scale:``, else
-    its construct's, else the instrument's; ``None`` only for an Item built by
-    hand, which then uses the instrument's scale).
+    Attributes
+    ----------
+    id : str
+        The item id (= its data column).
+    construct : str
+        The id of its construct.
+    text : mapping of str to str
+        Language code -> item wording.
+    reverse : bool
+        The item is reverse-keyed.
+    perspective : str or None
+        ``"provider"`` or ``"customer"`` for instruments with two forms, else ``None``.
+    pair : str or None
+        The id of the twin item in the other form.
+    scale : Scale or None
+        The item's response scale (its own ``scale:``, else its construct's, else the
+        instrument's; ``None`` only for an Item built by hand, which then uses the
+        instrument's scale).
     """
 
     id: str
@@ -157,8 +176,21 @@ class Item:
 class Construct:
     """One construct (scale): its id, label and definition per language, and item ids.
 
-    ``scale`` is the construct's response :class:`Scale` (its own ``scale:``,
-    else the instrument's); an item may override it.
+    Attributes
+    ----------
+    id : str
+        The construct id (lavaan's latent variable name).
+    label : mapping of str to str
+        Language -> label.
+    definition : mapping of str to str or None
+        Language -> definition.
+    items : tuple of str
+        Its item ids, in codebook order.
+    perspective : str or None
+        ``"provider"`` or ``"customer"`` for instruments with two forms, else ``None``.
+    scale : Scale or None
+        The construct's response scale (its own ``scale:``, else the instrument's); an
+        item may override it.
     """
 
     id: str
@@ -173,12 +205,28 @@ class Construct:
 class Variable:
     """A non-item column declared under ``variables:`` (covariate, group, firm, role, rating).
 
-    ``type`` is ``"integer"``, ``"number"``, ``"categorical"`` or ``"text"``;
-    ``min``/``max`` bound numbers (either may be ``None``); ``categories`` are
-    the allowed values of a categorical variable (``category_labels`` their
-    labels when the codebook gives ``{code: label}``); ``missing`` are codes or
-    texts that mean missing; ``required`` says that the column must be in the
-    data.  :func:`custval.read_survey` checks the column against all of this.
+    :func:`custval.read_survey` checks the column against all of the attributes.
+
+    Attributes
+    ----------
+    name : str
+        The column name.
+    type : {"integer", "number", "categorical", "text"}
+        What the column holds.
+    label : mapping of str to str or None
+        Language -> label.
+    description : str or None
+        Free text from the codebook.
+    min, max : int, float or None
+        Bounds of a number (either may be ``None``).
+    categories : tuple
+        The allowed values of a categorical variable.
+    category_labels : mapping
+        Their labels, when the codebook gives ``{code: label}``.
+    missing : tuple
+        Codes or texts that mean missing.
+    required : bool
+        The column must be in the data.
     """
 
     name: str
@@ -232,9 +280,13 @@ class Instrument:
     Attributes
     ----------
     name, version : str
+        The instrument's name and version.
+    titles : mapping of str to str
+        Language -> title (see :meth:`title`).
     citation : str
         APA citation of the instrument or its source.
     description : str or None
+        Free text from the codebook.
     languages : tuple of str
         Languages every text of the codebook is given in (``en`` first).
     dataset : str or None
@@ -246,11 +298,17 @@ class Instrument:
     missing_codes, dont_know_codes : tuple of numbers
         Codes that mean "missing" / "don't know"; both become missing on ingest.
     dont_know_labels : mapping of language -> tuple of str
+        Answer texts that mean "don't know", per language.
+    labels : mapping of str to mapping of int to str
+        Language -> {code: label} of the instrument's scale (see :meth:`scale_labels`).
+    construct_defs, item_defs : tuple of Construct, tuple of Item
+        The constructs and items in codebook order (see :meth:`construct`, :meth:`item`).
     answer_codes : mapping of str -> number, str or None
         Answer codes of a survey platform (``scale: answer_codes:`` in the YAML): a mapping
         ``{"A1": 1, ...}`` or a regular expression with one group (``'AO?0*(\\d+)'``);
         :func:`custval.read_survey` uses it when its own ``answer_codes=`` is not given.
     forms : mapping of perspective -> {"label": {lang: str}, "respondents": str}
+        The forms of an instrument with provider and customer versions.
     perspective : str or None
         Set on a sub-instrument made by :meth:`form`.
     source : str or None

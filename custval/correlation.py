@@ -69,7 +69,29 @@ def pairwise_pearson(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass(frozen=True)
 class CorrelationInput:
-    """A correlation matrix with the bookkeeping every dimensionality result reports."""
+    """A correlation matrix with the bookkeeping every dimensionality result reports.
+
+    Attributes
+    ----------
+    r : ndarray
+        The correlation matrix.
+    names : tuple of str
+        The item names, in the order of ``r``.
+    n_obs : int
+        Rows entering the statistic (listwise: complete rows; pairwise: rows with any value).
+    np_obs : ndarray
+        Number of rows behind each correlation.
+    n_rows : int
+        Rows in the input.
+    n_excluded : int
+        Rows left out, e.g. incomplete rows under listwise deletion.
+    nan_policy : str
+        How missing values entered the statistic.
+    cor : str
+        The kind of correlation.
+    x : ndarray
+        The rows used (may hold NaN under pairwise deletion).
+    """
 
     r: np.ndarray
     names: tuple[str, ...]
@@ -153,6 +175,25 @@ class PolychoricResult(ResultMixin):
     ``rho`` is the labelled correlation matrix, ``tau`` the thresholds
     (items × cut points, NaN where an item has fewer categories), ``n`` the
     rows used.
+
+    Attributes
+    ----------
+    rho : DataFrame
+        The correlation matrix, labelled by item.
+    tau : DataFrame
+        The thresholds, items × cut points (NaN where an item has fewer categories).
+    n : int
+        Rows (respondents) used.
+    n_excluded : int
+        Rows left out, e.g. incomplete rows under listwise deletion.
+    nan_policy : str
+        How missing values entered the statistic.
+    correct : float
+        Continuity correction added to empty cells (psych's ``correct``).
+    r_call : str
+        The R call that gives the same numbers.
+    convention : str
+        The formula or rule behind the numbers (shown by ``summary()``).
     """
 
     rho: pd.DataFrame

@@ -67,7 +67,25 @@ __all__ = ["ScreenResult", "screen"]
 
 @dataclass(frozen=True)
 class ScreenResult(ResultMixin):
-    """``flags``: one row per respondent (same index as the data); ``summary_table``: one row per rule."""
+    """Careless-response indices and flags; nobody is removed.
+
+    Attributes
+    ----------
+    flags : DataFrame
+        One row per respondent (same index as the data): the indices and a flag per rule.
+    summary_table : DataFrame
+        One row per rule: its definition, its cutoff and how many respondents it flags.
+    n : int
+        Respondents screened.
+    n_flagged : int
+        Respondents flagged by at least one rule.
+    cutoffs : dict
+        The cutoff of each rule, as applied.
+    r_call : str
+        The R calls that give the same indices.
+    convention : str
+        How the indices are computed (shown by ``summary()``).
+    """
 
     flags: pd.DataFrame = field(repr=False)
     summary_table: pd.DataFrame = field(repr=False)

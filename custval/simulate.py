@@ -144,9 +144,17 @@ class CaseStudy(ResultMixin):
     readiness : DataFrame
         firm, role, index, estimate (truth for :func:`custval.readiness`).
     non_invariant_item : str
+        The item whose intercept differs between the forms in the population.
     careless_ids : tuple of str
+        Respondents simulated as careless responders.
     design : dict
+        The population design the data were drawn from.
     seed : int
+        Seed of the random numbers.
+    simulated : bool
+        Always True: these are not real responses.
+    method_note : str
+        Says so in every display.
     """
 
     provider: pd.DataFrame

@@ -259,3 +259,27 @@ def test_docstrings_of_every_public_module_keep_the_site_layout():
 def test_docstrings_document_parameters_and_returns(module):
     problems = _validate([module], FULL_CHECKS)
     assert not problems, "\n".join(problems)
+
+
+def _undocumented_fields(cls) -> list[str]:
+    import dataclasses
+
+    from numpydoc.docscrape import ClassDoc
+
+    doc = ClassDoc(cls, config={"show_class_members": False})
+    documented = {n.strip() for sec in ("Attributes", "Parameters") for p in doc[sec]
+                  for n in p.name.split(",")}
+    return [f.name for f in dataclasses.fields(cls)
+            if not f.name.startswith("_") and f.name not in documented]
+
+
+@pytest.mark.parametrize("module", FULL_MODULES)
+def test_result_classes_document_every_field(module):
+    import dataclasses
+
+    mod = importlib.import_module(f"custval.{module}")
+    problems = [f"{qualname}: {missing}"
+                for qualname, obj in _objects(mod)
+                if inspect.isclass(obj) and dataclasses.is_dataclass(obj)
+                and (missing := _undocumented_fields(obj))]
+    assert not problems, "fields missing from the Attributes section:\n" + "\n".join(problems)
