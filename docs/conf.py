@@ -48,7 +48,8 @@ myst_heading_anchors = 3
 suppress_warnings = ["myst.header"]
 
 # --- API pages ----------------------------------------------------------------------------------
-autodoc_default_options = {"members": True, "member-order": "bysource", "show-inheritance": True}
+autodoc_default_options = {"members": True, "show-inheritance": True}
+autodoc_member_order = "bysource"
 autodoc_typehints = "none"  # numpydoc's Parameters sections carry the types
 autodoc_inherit_docstrings = False
 numpydoc_show_class_members = False
