@@ -44,8 +44,6 @@ nb_execution_mode = "off"
 nb_merge_streams = True
 myst_enable_extensions = ["colon_fence", "dollarmath"]
 myst_heading_anchors = 3
-# the notebooks' own headings start at level 1 and may skip levels (## after #### in a cell)
-suppress_warnings = ["myst.header"]
 
 # --- API pages ----------------------------------------------------------------------------------
 autodoc_default_options = {"members": True, "show-inheritance": True}
