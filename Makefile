@@ -14,7 +14,7 @@ BLAS_KERNELS ?= Sandybridge Prescott
 # nbval compares the committed outputs under another kernel than the one that wrote them.
 NOTEBOOK_BLAS_KERNEL ?= Sandybridge
 
-.PHONY: venv lock reproduce processed notebooks test test-kernels lint docs bench lab golden clean
+.PHONY: venv lock test-min reproduce processed notebooks test test-kernels lint docs bench lab golden clean
 
 venv: $(STAMP)
 
@@ -31,6 +31,14 @@ $(STAMP): requirements.lock pyproject.toml
 ## in the lock.  Versions already in the lock are kept unless pyproject.toml rules them out.
 lock: venv
 	$(BIN)/uv pip compile --quiet --python-version 3.11 --generate-hashes --extra dev pyproject.toml -o requirements.lock
+	$(BIN)/uv pip compile --quiet --python-version 3.11 --generate-hashes --resolution lowest-direct --extra test pyproject.toml -o requirements-min.lock
+
+## The lower bounds pyproject.toml declares: the test suite in .venv-min, installed from
+## requirements-min.lock (every dependency at the oldest version its bound allows).
+test-min:
+	test -x .venv-min/bin/python || $(PYTHON) -m venv .venv-min
+	.venv-min/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements-min.lock
+	PYTHONPATH=$(CURDIR) .venv-min/bin/python -m pytest -q -n $(JOBS) tests
 
 ## The main job: data/processed from data/raw, then every notebook executed into reports/.
 reproduce: venv
@@ -77,4 +85,4 @@ lab: venv
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
 clean:
-	rm -rf $(VENV) reports .pytest_cache docs/_build docs/notebooks docs/guide/r-equivalents-table.md
+	rm -rf $(VENV) .venv-min reports .pytest_cache docs/_build docs/notebooks docs/guide/r-equivalents-table.md

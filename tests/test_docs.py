@@ -163,6 +163,29 @@ def test_lock_is_compiled_from_pyproject_and_pins_every_declared_requirement():
     assert not problems, "\n".join(problems)
 
 
+def test_min_lock_pins_every_dependency_at_its_lower_bound():
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+    text = (ROOT / "requirements-min.lock").read_text(encoding="utf-8")
+    assert "--resolution lowest-direct" in text.splitlines()[1]
+    pins = {}
+    for block in re.split(r"\n(?=[A-Za-z0-9])", text):
+        m = re.match(r"([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)", block)
+        if m:
+            assert "--hash=sha256:" in block, f"{m.group(1)} is pinned without a hash"
+            pins[_norm(m.group(1))] = m.group(2)
+    problems = []
+    for req in map(Requirement, PYPROJECT["project"]["dependencies"]):
+        lower = [s.version for s in req.specifier if s.operator == ">="]
+        if not lower:
+            problems.append(f"{req.name} declares no lower bound")
+        elif Version(pins.get(_norm(req.name), "0")) != Version(lower[0]):
+            problems.append(f"requirements-min.lock pins {req.name}=={pins.get(_norm(req.name))}, "
+                            f"not its lower bound {lower[0]}")
+    assert not problems, "\n".join(problems)
+
+
 # --- the site's sources -------------------------------------------------------------------------
 
 
