@@ -126,9 +126,9 @@ def write_r_table(path: Path) -> int:
         Rows written.
     """
     rows = r_table()
-    out = ["| module | custval | R |", "|---|---|---|"]
-    for short, qualname, call, is_code in rows:
-        out.append(f"| `{short}` | {{py:obj}}`{qualname.removeprefix('custval.')} <{qualname}>` "
+    out = ["| custval | R |", "|---|---|"]
+    for _module, qualname, call, is_code in rows:
+        out.append(f"| {{py:obj}}`{qualname.removeprefix('custval.')} <{qualname}>` "
                    f"| {_cell(call, is_code)} |")
     text = "\n".join(out) + "\n"
     if not path.exists() or path.read_text(encoding="utf-8") != text:

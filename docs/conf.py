@@ -76,9 +76,11 @@ html_title = f"custval {release}"
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
-    "secondary_sidebar_items": ["page-toc"],
+    # the table of R equivalents gets the full width
+    "secondary_sidebar_items": {"**": ["page-toc"], "guide/r-equivalents": []},
 }
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+html_css_files = ["custval.css"]
 html_show_sourcelink = False
 
 
