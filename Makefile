@@ -34,11 +34,12 @@ lock: venv
 	$(BIN)/uv pip compile --quiet --python-version 3.11 --generate-hashes --resolution lowest-direct --extra test pyproject.toml -o requirements-min.lock
 
 ## The lower bounds pyproject.toml declares: the test suite in .venv-min, installed from
-## requirements-min.lock (every dependency at the oldest version its bound allows).
+## requirements-min.lock (every dependency at the oldest version its bound allows; the checks of
+## the repository's own metadata in tests/test_docs.py run in `make test`).
 test-min:
 	test -x .venv-min/bin/python || $(PYTHON) -m venv .venv-min
 	.venv-min/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements-min.lock
-	PYTHONPATH=$(CURDIR) .venv-min/bin/python -m pytest -q -n $(JOBS) tests
+	PYTHONPATH=$(CURDIR) .venv-min/bin/python -m pytest -q -n $(JOBS) --ignore=tests/test_docs.py tests
 
 ## The main job: data/processed from data/raw, then every notebook executed into reports/.
 reproduce: venv
