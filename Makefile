@@ -14,7 +14,7 @@ BLAS_KERNELS ?= Sandybridge Prescott
 # nbval compares the committed outputs under another kernel than the one that wrote them.
 NOTEBOOK_BLAS_KERNEL ?= Sandybridge
 
-.PHONY: venv reproduce processed notebooks test test-kernels wheel-test lint bench lab golden clean
+.PHONY: venv lock test-min reproduce processed notebooks test test-kernels wheel-test lint docs bench lab golden clean
 
 venv: $(STAMP)
 
@@ -27,6 +27,20 @@ $(STAMP): requirements.lock pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
+## Re-compile the hashed lock from pyproject.toml (the one list of dependencies) with the uv pinned
+## in the lock.  Versions already in the lock are kept unless pyproject.toml rules them out.
+lock: venv
+	$(BIN)/uv pip compile --quiet --python-version 3.11 --generate-hashes --extra dev pyproject.toml -o requirements.lock
+	$(BIN)/uv pip compile --quiet --python-version 3.11 --generate-hashes --resolution lowest-direct --extra test pyproject.toml -o requirements-min.lock
+
+## The lower bounds pyproject.toml declares: the test suite in .venv-min, installed from
+## requirements-min.lock (every dependency at the oldest version its bound allows; the checks of
+## the repository's own metadata in tests/test_docs.py run in `make test`).
+test-min:
+	test -x .venv-min/bin/python || $(PYTHON) -m venv .venv-min
+	.venv-min/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements-min.lock
+	PYTHONPATH=$(CURDIR) .venv-min/bin/python -m pytest -q -n $(JOBS) --ignore=tests/test_docs.py tests
+
 ## The main job: data/processed from data/raw, then every notebook executed into reports/.
 reproduce: venv
 	$(BIN)/python -m custval.pipeline processed
@@ -35,11 +49,12 @@ reproduce: venv
 processed: venv
 	$(BIN)/python -m custval.pipeline processed
 
-## The whole suite: unit, golden, doctests, the numerical tests again under other BLAS kernels,
-## then every notebook under nbval.
+## The whole suite: unit, golden, doctests, the documentation site, the numerical tests again under
+## other BLAS kernels, then every notebook under nbval.
 test: venv
-	$(BIN)/ruff check custval tests benchmarks
+	$(BIN)/ruff check custval tests benchmarks docs
 	$(BIN)/python -m pytest -q -n $(JOBS) tests custval
+	$(MAKE) --no-print-directory docs
 	$(MAKE) --no-print-directory test-kernels
 	$(MAKE) --no-print-directory wheel-test
 	@if [ -n "$(NOTEBOOKS)" ]; then OPENBLAS_CORETYPE=$(NOTEBOOK_BLAS_KERNEL) $(BIN)/python -m pytest -q -n $(JOBS) --dist loadfile -o addopts="-p no:cacheprovider" --nbval --nbval-sanitize-with notebooks/nbval_sanitize.cfg $(NOTEBOOKS); fi
@@ -65,7 +80,14 @@ wheel-test: venv
 	env -u CUSTVAL_PROJECT_ROOT "$$tmp/venv/bin/python" -I - < "$(CURDIR)/tests/wheel_smoke.py"
 
 lint: venv
-	$(BIN)/ruff check custval tests benchmarks
+	$(BIN)/ruff check custval tests benchmarks docs
+
+## The documentation site into docs/_build/html: API pages, user guide, the notebooks rendered from
+## their committed outputs (nothing is executed).  Every warning is an error.
+docs: venv
+	rm -rf docs/_build/html docs/_build/doctrees
+	$(BIN)/python -m sphinx -b html -q -W --keep-going -d docs/_build/doctrees docs docs/_build/html
+	@echo "documentation: docs/_build/html/index.html"
 
 ## Speed: every benchmarks/bench_*.py; R rows run when Rscript is installed.
 bench: venv
@@ -79,4 +101,4 @@ lab: venv
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
 clean:
-	rm -rf $(VENV) reports .pytest_cache
+	rm -rf $(VENV) .venv-min reports .pytest_cache docs/_build docs/notebooks docs/guide/r-equivalents-table.md

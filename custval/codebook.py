@@ -96,6 +96,13 @@ class Scale:
 
     Reverse keying on this scale maps ``x`` to ``min + max - x`` (:meth:`reverse`).
 
+    Attributes
+    ----------
+    min, max : int or float
+        The lowest and highest code.
+    labels : mapping of str to mapping of int to str
+        Language -> {code: label}; empty when the codebook gives no labels.
+
     Examples
     --------
     >>> from custval.codebook import Scale
@@ -109,7 +116,18 @@ class Scale:
     labels: Mapping[str, Mapping[int, str]] = dataclasses.field(default_factory=lambda: FrozenMap())
 
     def reverse(self, x):
-        """``min + max - x`` (works on numbers, numpy arrays and pandas objects; NaN stays NaN)."""
+        """``min + max - x`` (works on numbers, numpy arrays and pandas objects; NaN stays NaN).
+
+        Parameters
+        ----------
+        x : float, ndarray, Series or DataFrame
+            Answers on this scale.
+
+        Returns
+        -------
+        same type as ``x``
+            The reversed answers.
+        """
         return self.min + self.max - x
 
     @property
@@ -125,12 +143,24 @@ class Scale:
 class Item:
     """One survey item.
 
-    ``text`` maps a language code to the item wording; ``perspective`` is
-    ``"provider"``/``"customer"`` for instruments with two forms (else
-    ``None``); ``pair`` is the id of the twin item in the other form;
-    ``scale`` is the item's response :class:`Scale` (its own ``scale:``, else
-    its construct's, else the instrument's; ``None`` only for an Item built by
-    hand, which then uses the instrument's scale).
+    Attributes
+    ----------
+    id : str
+        The item id (= its data column).
+    construct : str
+        The id of its construct.
+    text : mapping of str to str
+        Language code -> item wording.
+    reverse : bool
+        The item is reverse-keyed.
+    perspective : str or None
+        ``"provider"`` or ``"customer"`` for instruments with two forms, else ``None``.
+    pair : str or None
+        The id of the twin item in the other form.
+    scale : Scale or None
+        The item's response scale (its own ``scale:``, else its construct's, else the
+        instrument's; ``None`` only for an Item built by hand, which then uses the
+        instrument's scale).
     """
 
     id: str
@@ -146,8 +176,21 @@ class Item:
 class Construct:
     """One construct (scale): its id, label and definition per language, and item ids.
 
-    ``scale`` is the construct's response :class:`Scale` (its own ``scale:``,
-    else the instrument's); an item may override it.
+    Attributes
+    ----------
+    id : str
+        The construct id (lavaan's latent variable name).
+    label : mapping of str to str
+        Language -> label.
+    definition : mapping of str to str or None
+        Language -> definition.
+    items : tuple of str
+        Its item ids, in codebook order.
+    perspective : str or None
+        ``"provider"`` or ``"customer"`` for instruments with two forms, else ``None``.
+    scale : Scale or None
+        The construct's response scale (its own ``scale:``, else the instrument's); an
+        item may override it.
     """
 
     id: str
@@ -162,12 +205,28 @@ class Construct:
 class Variable:
     """A non-item column declared under ``variables:`` (covariate, group, firm, role, rating).
 
-    ``type`` is ``"integer"``, ``"number"``, ``"categorical"`` or ``"text"``;
-    ``min``/``max`` bound numbers (either may be ``None``); ``categories`` are
-    the allowed values of a categorical variable (``category_labels`` their
-    labels when the codebook gives ``{code: label}``); ``missing`` are codes or
-    texts that mean missing; ``required`` says that the column must be in the
-    data.  :func:`custval.read_survey` checks the column against all of this.
+    :func:`custval.read_survey` checks the column against all of the attributes.
+
+    Attributes
+    ----------
+    name : str
+        The column name.
+    type : {"integer", "number", "categorical", "text"}
+        What the column holds.
+    label : mapping of str to str or None
+        Language -> label.
+    description : str or None
+        Free text from the codebook.
+    min, max : int, float or None
+        Bounds of a number (either may be ``None``).
+    categories : tuple
+        The allowed values of a categorical variable.
+    category_labels : mapping
+        Their labels, when the codebook gives ``{code: label}``.
+    missing : tuple
+        Codes or texts that mean missing.
+    required : bool
+        The column must be in the data.
     """
 
     name: str
@@ -182,7 +241,13 @@ class Variable:
     required: bool = True
 
     def allowed(self) -> str:
-        """The allowed values in words (used in error messages)."""
+        """The allowed values in words (used in error messages).
+
+        Returns
+        -------
+        str
+            E.g. ``"whole numbers 1..7"`` or ``"one of 1 (yes), 2 (no)"``.
+        """
         if self.type == "categorical":
             text = "one of " + ", ".join(
                 f"{c} ({self.category_labels[c]})" if c in self.category_labels else str(c)
@@ -215,9 +280,13 @@ class Instrument:
     Attributes
     ----------
     name, version : str
+        The instrument's name and version.
+    titles : mapping of str to str
+        Language -> title (see :meth:`title`).
     citation : str
         APA citation of the instrument or its source.
     description : str or None
+        Free text from the codebook.
     languages : tuple of str
         Languages every text of the codebook is given in (``en`` first).
     dataset : str or None
@@ -229,11 +298,17 @@ class Instrument:
     missing_codes, dont_know_codes : tuple of numbers
         Codes that mean "missing" / "don't know"; both become missing on ingest.
     dont_know_labels : mapping of language -> tuple of str
+        Answer texts that mean "don't know", per language.
+    labels : mapping of str to mapping of int to str
+        Language -> {code: label} of the instrument's scale (see :meth:`scale_labels`).
+    construct_defs, item_defs : tuple of Construct, tuple of Item
+        The constructs and items in codebook order (see :meth:`construct`, :meth:`item`).
     answer_codes : mapping of str -> number, str or None
         Answer codes of a survey platform (``scale: answer_codes:`` in the YAML): a mapping
         ``{"A1": 1, ...}`` or a regular expression with one group (``'AO?0*(\\d+)'``);
         :func:`custval.read_survey` uses it when its own ``answer_codes=`` is not given.
     forms : mapping of perspective -> {"label": {lang: str}, "respondents": str}
+        The forms of an instrument with provider and customer versions.
     perspective : str or None
         Set on a sub-instrument made by :meth:`form`.
     source : str or None
@@ -297,24 +372,37 @@ class Instrument:
 
         Parameters
         ----------
-        mapping : mapping of construct id -> sequence of item ids (= data columns)
+        mapping : mapping of str to sequence of str
+            Construct id -> its item ids (= data columns).
         scale : (min, max)
             The response scale, e.g. ``(1, 7)``.
         reverse : iterable of item ids
             Reverse-keyed items; each must be an item of ``mapping``.
-        name, version, title, citation, description, dataset : optional metadata
-        texts : mapping of item id -> text (str = English, or {lang: str}); optional.
-            Items without a text get their id as English text.
-        labels : scale labels, ``{code: label}`` (English) or ``{lang: {code: label}}``; None: no labels.
-        missing_codes, dont_know_codes : numeric codes meaning missing / don't know.
-        languages : languages of the texts (``en`` is required).
-        scales : mapping of construct or item id -> (min, max), optional
-            Scales that differ from ``scale`` (an item's entry wins over its
-            construct's), e.g. ``{"PRCON": (1, 5)}`` in a 1-7 survey.
+        name, version, title, citation, description, dataset : str, optional
+            Metadata, as the same keys of a YAML codebook.
+        texts : mapping of str to (str or mapping), optional
+            Item id -> text (a str is English, or ``{lang: str}``).  Items without a
+            text get their id as English text.
+        labels : mapping, optional
+            Scale labels, ``{code: label}`` (English) or ``{lang: {code: label}}``.
+        missing_codes, dont_know_codes : iterable of float
+            Numeric codes meaning missing / don't know.
+        languages : sequence of str
+            Languages of the texts (``en`` is required).
+        scales : mapping of str to (min, max), optional
+            Construct or item id -> its scale, where it differs from ``scale`` (an
+            item's entry wins over its construct's), e.g. ``{"PRCON": (1, 5)}`` in a
+            1-7 survey.
 
-        The same rules as for a YAML codebook apply; an error raises
-        :class:`~custval.CodebookError` whose ``key`` names the offending
-        argument (``line`` is ``None``).
+        Returns
+        -------
+        Instrument
+            Checked by the same rules as a YAML codebook.
+
+        Raises
+        ------
+        CodebookError
+            Whose ``key`` names the offending argument (``line`` is ``None``).
 
         Examples
         --------
@@ -418,7 +506,23 @@ class Instrument:
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> Instrument:
-        """Read and validate a YAML codebook file (see :func:`load_instrument`)."""
+        """Read and validate a YAML codebook file (see :func:`load_instrument`).
+
+        Parameters
+        ----------
+        path : str or Path
+            The YAML file.
+
+        Returns
+        -------
+        Instrument
+            The checked instrument.
+
+        Raises
+        ------
+        CodebookError
+            Every problem of the file at once, with its key and line.
+        """
         return load_instrument(Path(path))
 
     # ------------------------------------------------------------------ structure
@@ -445,6 +549,16 @@ class Instrument:
     def item_scale(self, iid: str) -> Scale:
         """The :class:`Scale` item ``iid`` is answered on (its own, its construct's or the instrument's).
 
+        Parameters
+        ----------
+        iid : str
+            An item id.
+
+        Returns
+        -------
+        Scale
+            The item's scale.
+
         Examples
         --------
         >>> from custval import Instrument
@@ -467,7 +581,18 @@ class Instrument:
         return any((s.min, s.max) != (self.scale_min, self.scale_max) for s in self.item_scales.values())
 
     def construct(self, cid: str) -> Construct:
-        """The :class:`Construct` ``cid``."""
+        """The :class:`Construct` ``cid``.
+
+        Parameters
+        ----------
+        cid : str
+            A construct id.
+
+        Returns
+        -------
+        Construct
+            Its items, label and scale.
+        """
         for c in self.construct_defs:
             if c.id == cid:
                 return c
@@ -477,7 +602,18 @@ class Instrument:
         )
 
     def item(self, iid: str) -> Item:
-        """The :class:`Item` ``iid``."""
+        """The :class:`Item` ``iid``.
+
+        Parameters
+        ----------
+        iid : str
+            An item id.
+
+        Returns
+        -------
+        Item
+            Its construct, texts, keying and form.
+        """
         for i in self.item_defs:
             if i.id == iid:
                 return i
@@ -494,7 +630,18 @@ class Instrument:
         return lang
 
     def title(self, lang: str = "en") -> str:
-        """The instrument's title in ``lang``."""
+        """The instrument's title in ``lang``.
+
+        Parameters
+        ----------
+        lang : str
+            A language of the codebook.
+
+        Returns
+        -------
+        str
+            The title.
+        """
         return self.titles[self._lang(lang)]
 
     def scale_labels(self, lang: str = "en", *, item: str | None = None) -> dict[int, str]:
@@ -502,6 +649,18 @@ class Instrument:
 
         ``item`` selects the labels of that item's own scale (None: the instrument's common
         scale; see :meth:`item_scale`).
+
+        Parameters
+        ----------
+        lang : str
+            A language of the codebook.
+        item : str, optional
+            An item id: the labels of its own scale.
+
+        Returns
+        -------
+        dict of int to str
+            Code -> label.
 
         Examples
         --------
@@ -535,6 +694,21 @@ class Instrument:
         given the instrument as their model key the data themselves and do not key
         such a frame a second time.
 
+        Parameters
+        ----------
+        data : DataFrame
+            The answers (not changed).
+
+        Returns
+        -------
+        DataFrame
+            A copy with the reverse items recoded.
+
+        Raises
+        ------
+        DataValidationError
+            A non-numeric item column or a value outside the item's scale.
+
         Examples
         --------
         >>> import pandas as pd
@@ -554,8 +728,26 @@ class Instrument:
               constructs: Iterable[str] | None = None):
         """Construct scores; see :func:`custval.scoring.score` (returns a ScoreResult).
 
-        ``min_items`` is the number of valid items a respondent needs (None: 1 for ``"mean"``,
-        all items for ``"sum"``); ``constructs`` selects the constructs scored (None: all).
+        Parameters
+        ----------
+        data : DataFrame
+            The answers.
+        method : {"mean", "sum"}
+            Mean or sum of the keyed items.
+        min_items : int or mapping, optional
+            Fewest answered items for a score (per construct with a mapping); None: 1
+            for ``"mean"``, all items for ``"sum"``.
+        constructs : iterable of str, optional
+            Score only these constructs (None: all).
+
+        Returns
+        -------
+        ScoreResult
+            The scores with the number of valid items behind each.
+
+        See Also
+        --------
+        custval.scoring.score : The function this method calls.
         """
         from .scoring import score
 
@@ -565,7 +757,15 @@ class Instrument:
     def model_syntax(self, *, constructs: Iterable[str] | None = None) -> str:
         """lavaan measurement syntax, one ``F =~ x1 + x2`` line per construct.
 
-        ``constructs`` selects the constructs (None: all, codebook order).
+        Parameters
+        ----------
+        constructs : iterable of str, optional
+            Only these constructs (None: all, in codebook order).
+
+        Returns
+        -------
+        str
+            The model syntax, for :class:`~custval.cfa.CFA` or ``lavaan::cfa``.
 
         Examples
         --------
@@ -599,6 +799,16 @@ class Instrument:
 
         Constructs without items in that form are left out; ``pair`` still names
         the twin item in the other form.
+
+        Parameters
+        ----------
+        perspective : {"provider", "customer"}
+            The form.
+
+        Returns
+        -------
+        Instrument
+            The sub-instrument.
 
         Examples
         --------
@@ -634,6 +844,11 @@ class Instrument:
         One row per pair, in the provider items' codebook order: ``construct``
         (of the provider item), ``provider_item``, ``customer_item``.
 
+        Returns
+        -------
+        DataFrame
+            Columns ``construct``, ``provider_item``, ``customer_item``.
+
         Examples
         --------
         >>> from custval import load_instrument
@@ -657,6 +872,11 @@ class Instrument:
         """One row per item: construct, item, reverse, perspective, pair, scale_min, scale_max, text_en.
 
         ``scale_min``/``scale_max`` are the item's own scale (:meth:`item_scale`).
+
+        Returns
+        -------
+        DataFrame
+            One row per item, in codebook order.
         """
         scales = self.item_scales
         rows = [
@@ -689,7 +909,13 @@ class Instrument:
         return f"<Instrument {self._header()}>"
 
     def summary(self) -> str:
-        """Plain-text overview: title, citation, scale, constructs with their items."""
+        """Plain-text overview: title, citation, scale, constructs with their items.
+
+        Returns
+        -------
+        str
+            The overview (``print(inst.summary())``).
+        """
         lines = [f"{self.title()} — {self._header()}"]
         if self.dataset:
             lines.append(f"Dataset: {self.dataset}")
@@ -1114,6 +1340,11 @@ _CACHE: dict[tuple, Instrument] = {}
 
 def list_instruments() -> list[str]:
     """Names of the shipped instruments (``custval/instruments/<name>.yaml``).
+
+    Returns
+    -------
+    list of str
+        Instrument names, for :func:`load_instrument`.
 
     Examples
     --------

@@ -35,6 +35,16 @@ def _pairwise_pearson(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     standard deviations of that entry are computed over those same rows.
     Internal (bare arrays, used in the parallel-analysis loops); the labelled
     equivalent is ``DataFrame.corr()`` (pairwise Pearson) or :func:`polychoric`.
+
+    Parameters
+    ----------
+    x : ndarray
+        Respondents × items, NaN for missing.
+
+    Returns
+    -------
+    r, n : ndarray
+        The correlation matrix and the number of rows behind each entry.
     """
     miss = np.isnan(x)
     n, p = x.shape
@@ -64,6 +74,27 @@ class CorrelationInput(ValueEqualityMixin):
     """A correlation matrix with the bookkeeping every dimensionality result reports.
 
     Compares and hashes by value, as the result objects do (exact, NaN-aware).
+
+    Attributes
+    ----------
+    r : ndarray
+        The correlation matrix.
+    names : tuple of str
+        The item names, in the order of ``r``.
+    n_obs : int
+        Rows entering the statistic (listwise: complete rows; pairwise: rows with any value).
+    np_obs : ndarray
+        Number of rows behind each correlation.
+    n_rows : int
+        Rows in the input.
+    n_excluded : int
+        Rows left out, e.g. incomplete rows under listwise deletion.
+    nan_policy : str
+        How missing values entered the statistic.
+    cor : str
+        The kind of correlation.
+    x : ndarray
+        The rows used (may hold NaN under pairwise deletion).
     """
 
     r: np.ndarray
@@ -93,6 +124,24 @@ def correlation_input(
     pairs never observed together, and infinite values or values so large that
     their cross-products overflow (``DataValidationError`` naming column, rows
     and values).
+
+    Parameters
+    ----------
+    data : DataFrame or ndarray
+        Respondents × items.
+    nan_policy : {"pairwise", "listwise", "raise"}
+        How missing values enter the correlations.
+    cor : {"pearson", "polychoric"}
+        The kind of correlation.
+    require_n_gt_p : bool
+        Fewer respondents than items is an error.
+    correct : float
+        Continuity correction of empty cells (polychoric only), as psych's ``correct``.
+
+    Returns
+    -------
+    CorrelationInput
+        The matrix with its names, counts and excluded rows.
     """
     if cor not in COR_KINDS:
         raise SpecificationError(f"cor must be one of {COR_KINDS}; got {cor!r}")
@@ -130,6 +179,25 @@ class PolychoricResult(ResultMixin):
     ``rho`` is the labelled correlation matrix, ``tau`` the thresholds
     (items × cut points, NaN where an item has fewer categories), ``n`` the
     rows used.
+
+    Attributes
+    ----------
+    rho : DataFrame
+        The correlation matrix, labelled by item.
+    tau : DataFrame
+        The thresholds, items × cut points (NaN where an item has fewer categories).
+    n : int
+        Rows (respondents) used.
+    n_excluded : int
+        Rows left out, e.g. incomplete rows under listwise deletion.
+    nan_policy : str
+        How missing values entered the statistic.
+    correct : float
+        Continuity correction added to empty cells (psych's ``correct``).
+    r_call : str
+        The R call that gives the same numbers.
+    convention : str
+        The formula or rule behind the numbers (shown by ``summary()``).
     """
 
     rho: pd.DataFrame

@@ -52,6 +52,23 @@ class KMOResult(ResultMixin):
 
     ``estimate`` is the overall MSA, ``msa`` the per-item MSA (a Series
     labelled by item), ``n`` the rows used.
+
+    Attributes
+    ----------
+    estimate : float
+        The overall MSA.
+    msa : Series
+        The MSA of each item, labelled by item.
+    n : int
+        Rows (respondents) used.
+    n_excluded : int
+        Rows left out, e.g. incomplete rows under listwise deletion.
+    nan_policy : str
+        How missing values entered the statistic.
+    r_call : str
+        The R call that gives the same numbers.
+    convention : str
+        The formula or rule behind the numbers (shown by ``summary()``).
     """
 
     estimate: float
@@ -163,7 +180,27 @@ def kmo(data, *, nan_policy: str = "pairwise") -> KMOResult:
 # --------------------------------------------------------------------------- Bartlett
 @dataclass(frozen=True, eq=False)
 class BartlettResult(ResultMixin):
-    """Bartlett's test of sphericity (H0: the population correlation matrix is the identity)."""
+    """Bartlett's test of sphericity (H0: the population correlation matrix is the identity).
+
+    Attributes
+    ----------
+    chisq : float
+        The test statistic.
+    df : int
+        Its degrees of freedom, p(p - 1)/2.
+    p_value : float
+        The p value of the chi-square test.
+    n : int
+        Rows (respondents) used.
+    n_excluded : int
+        Rows left out, e.g. incomplete rows under listwise deletion.
+    nan_policy : str
+        How missing values entered the statistic.
+    r_call : str
+        The R call that gives the same numbers.
+    convention : str
+        The formula or rule behind the numbers (shown by ``summary()``).
+    """
 
     chisq: float
     df: int
@@ -261,6 +298,35 @@ class ParallelAnalysisResult(ResultMixin):
     sets, their mean and ``quantile``.  ``n_factors`` / ``n_components`` are the
     suggested numbers: how many leading observed eigenvalues exceed the
     ``quantile`` of the normal simulated ones (psych's rule).
+
+    Attributes
+    ----------
+    eigenvalues : DataFrame
+        Per position 1..p, the observed, resampled and simulated eigenvalues (see above).
+    n_factors, n_components : int or None
+        The suggested numbers of factors and components (``None`` when not computed for ``kind``).
+    n_iter : int
+        Resampled and simulated data sets.
+    seed : int
+        Seed of the random numbers.
+    quantile : float
+        The quantile of the random eigenvalues used as the reference.
+    kind : str
+        ``"fa"``, ``"pc"`` or ``"both"``.
+    cor : str
+        The correlation (``"pearson"`` or ``"polychoric"``).
+    n : int
+        Rows (respondents) used.
+    n_excluded : int
+        Rows left out, e.g. incomplete rows under listwise deletion.
+    nan_policy : str
+        How missing values entered the statistic.
+    r_call : str
+        The R call that gives the same numbers.
+    convention : str
+        The formula or rule behind the numbers (shown by ``summary()``).
+    simulated : ndarray or None
+        The eigenvalues of every simulated data set (not shown in displays).
     """
 
     eigenvalues: pd.DataFrame
@@ -294,9 +360,17 @@ class ParallelAnalysisResult(ResultMixin):
         ]
 
     def plot(self, *, ax=None):
-        """Scree plot of observed, simulated and resampled eigenvalues; returns the matplotlib Axes.
+        """Scree plot of observed, simulated and resampled eigenvalues.
 
-        ``ax`` is the Axes to draw into (None: a new figure).
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+            Where to draw; a new figure by default.
+
+        Returns
+        -------
+        matplotlib Axes
+            The plot.
         """
         import matplotlib.pyplot as plt
 
@@ -572,7 +646,25 @@ def _parallel(ci, n_iter, quantile, kind, cor, seed, nan_policy, progress) -> Pa
 # --------------------------------------------------------------------------- MAP
 @dataclass(frozen=True, eq=False)
 class MAPResult(ResultMixin):
-    """Velicer's minimum average partial (MAP) criterion, as ``psych::vss(x)$map``."""
+    """Velicer's minimum average partial (MAP) criterion, as ``psych::vss(x)$map``.
+
+    Attributes
+    ----------
+    map : Series
+        The average squared partial correlation after removing m components, indexed by m.
+    n_factors : int
+        The m with the smallest MAP.
+    n : int
+        Rows (respondents) used.
+    n_excluded : int
+        Rows left out, e.g. incomplete rows under listwise deletion.
+    nan_policy : str
+        How missing values entered the statistic.
+    r_call : str
+        The R call that gives the same numbers.
+    convention : str
+        The formula or rule behind the numbers (shown by ``summary()``).
+    """
 
     map: pd.Series
     n_factors: int
@@ -672,6 +764,31 @@ class HarmanResult(ResultMixin):
     ``estimate`` is the proportion of total item variance explained by one
     unrotated factor; ``exceeds_half`` says whether it is above .50, the usual
     (weak) flag for common-method variance.
+
+    Attributes
+    ----------
+    estimate : float
+        Share of the total item variance explained by one unrotated factor.
+    ss_loadings : float
+        Sum of the squared loadings of that factor.
+    exceeds_half : bool
+        ``estimate`` > .50.
+    method : str
+        The extraction method of the factor.
+    loadings : Series
+        The loadings, labelled by item.
+    n : int
+        Rows (respondents) used.
+    n_items : int
+        Number of items.
+    n_excluded : int
+        Rows left out, e.g. incomplete rows under listwise deletion.
+    nan_policy : str
+        How missing values entered the statistic.
+    r_call : str
+        The R call that gives the same numbers.
+    convention : str
+        The formula or rule behind the numbers (shown by ``summary()``).
     """
 
     estimate: float

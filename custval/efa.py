@@ -197,9 +197,19 @@ class EFA:
             raise SpecificationError(f"n_starts must be a positive integer; got {self.n_starts!r}")
 
     def fit(self, data, y=None) -> EFA:
-        """Fit the factor model to ``data`` (respondents × items); returns ``self``.
+        """Fit the factor model to ``data``.
 
-        ``y`` is ignored (None; scikit-learn's ``fit(X, y=None)`` protocol).
+        Parameters
+        ----------
+        data : DataFrame
+            Respondents × items.
+        y : None
+            Ignored (scikit-learn's estimator signature).
+
+        Returns
+        -------
+        EFA
+            ``self``, with the fitted attributes set.
         """
         self._validate()
         ci = correlation_input(data, nan_policy=self.nan_policy, cor=self.cor)
@@ -352,7 +362,20 @@ class EFA:
         return tab
 
     def summary(self, *, cut: float = 0.3, digits: int = 2) -> str:
-        """Pattern loadings (|loading| < ``cut`` blanked for display only), variance and fit."""
+        """Pattern loadings, variance accounted for and fit, as text.
+
+        Parameters
+        ----------
+        cut : float
+            Loadings with an absolute value below ``cut`` are blanked, for display only.
+        digits : int
+            Decimals shown.
+
+        Returns
+        -------
+        str
+            The printed summary (``print(fit.summary())``), like ``print(psych::fa(...))``.
+        """
         self._check_fitted()
         f = self.fit_
         lines = [

@@ -182,7 +182,8 @@ class ConvergenceWarning(CustvalWarning):
 
 class BootstrapWarning(CustvalWarning):
     """Some bootstrap resamples gave an undefined statistic: they are left out of the interval
-    (and counted in the result), or, when they are more than half, the interval is undefined."""
+    (and counted in the result), or, when they are more than half, the interval is undefined.
+    """
 
 
 class NotPositiveDefiniteWarning(CustvalWarning):
@@ -199,4 +200,5 @@ class IncompleteResponseWarning(MissingDataWarning):
 
 class ExcludedResponseWarning(CustvalWarning):
     """Responses a survey tool marks as not real answers (preview, test, spam, unfinished)
-    were excluded by default; each is listed in the provenance (row and response id)."""
+    were excluded by default; each is listed in the provenance (row and response id).
+    """

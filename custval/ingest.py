@@ -1946,6 +1946,31 @@ def validate_frame(df: pd.DataFrame, instrument, *, id_column: str | None = None
     ``id_column``, ``missing_codes``, ``columns``, ``exclude``, ``integer_codes`` and
     ``qualtrics_status`` mean what they mean for :func:`read_survey`, None included.
 
+    Parameters
+    ----------
+    df : DataFrame
+        The answers, one row per respondent; not changed.
+    instrument : Instrument
+        The codebook the columns are checked against.
+    id_column, missing_codes, columns, exclude, integer_codes, decimal, qualtrics_status : optional
+        As in :func:`read_survey`.
+    convert_other : bool
+        Also convert the non-item columns as :func:`read_survey` does.
+
+    Returns
+    -------
+    DataFrame
+        A checked copy, with the provenance in ``attrs["custval"]``.
+
+    Raises
+    ------
+    DataValidationError
+        Every problem of the frame at once, naming column, rows and values.
+
+    See Also
+    --------
+    read_survey : The same checks on a file.
+
     Examples
     --------
     >>> import pandas as pd, custval

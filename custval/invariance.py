@@ -591,7 +591,8 @@ def measurement_invariance(
         Satorra-Bentler (2001) scaled difference of those statistics -- what
         ``lavTestLRT`` computes by default for ``missing = "ml"``.  The result reports
         ``n_rows`` (rows in) = ``n_used`` + the rows in ``n_excluded`` (by reason).
-    free : parameters released for partial invariance: a string or a tuple of strings
+    free : str, tuple of str, mapping or pairs
+        Parameters released for partial invariance: a string or a tuple of strings
         (free in every group, lavaan ``group.partial``), or a mapping
         ``{"x3 ~ 1": ["Grant-White"]}`` / pairs ``("x3 ~ 1", ["managers"])`` that free the
         parameter in the named groups only while it stays equal across the others

@@ -195,22 +195,43 @@ def item_analysis(data, instrument=None, *, items=None, nan_policy: str = "pairw
     (the default) means one scale, and ``items=None`` means every column of ``data``
     (with an instrument: its items).
 
-    ``nan_policy="pairwise"`` (psych's default) uses pairwise covariances;
-    ``"listwise"`` uses the rows complete on each construct's items.
-
     Complete integer codes (any Likert scale) take a faster path with the same
     numbers: the descriptive statistics, median included, come from each
     item's value counts, and the covariance matrix from exact integer
     cross-products; other data are sorted and centred as usual.
 
-    Warnings: :class:`~custval.exceptions.ItemKeyingWarning` when an item
-    correlates negatively with the rest of its scale (``r_drop < 0``) but is not
-    declared reverse-keyed, or when a declared reverse item does so after
-    keying (it looks reversed already in the data);
-    :class:`~custval.exceptions.ConstantItemWarning` for a constant item (its
-    correlations are then NaN).  Values whose powers overflow double precision
-    (e.g. ``1e300``; inf) raise :class:`~custval.exceptions.DataValidationError`
-    naming the column, rows and values.
+    Parameters
+    ----------
+    data : DataFrame
+        Respondents × items (other columns are ignored when an instrument or
+        ``items`` names the items).
+    instrument : Instrument, optional
+        Gives the constructs, reverse keys and item scales.
+    items : sequence of str, optional
+        Without an instrument: the item columns (default: all columns).
+    nan_policy : {"pairwise", "listwise"}
+        ``"pairwise"`` (psych's default) uses pairwise covariances;
+        ``"listwise"`` uses the rows complete on each construct's items.
+
+    Returns
+    -------
+    DataFrame
+        One row per item, the columns above.
+
+    Raises
+    ------
+    DataValidationError
+        Values whose powers overflow double precision (e.g. ``1e300``; inf),
+        naming the column, rows and values.
+
+    Warns
+    -----
+    ItemKeyingWarning
+        An item correlates negatively with the rest of its scale (``r_drop < 0``)
+        but is not declared reverse-keyed, or a declared reverse item does so after
+        keying (it looks reversed already in the data).
+    ConstantItemWarning
+        A constant item (its correlations are then NaN).
 
     Examples
     --------

@@ -15,14 +15,26 @@ from ._paths import NOTEBOOKS_DIR, REPORTS_DIR
 
 
 def build_processed() -> list:
-    """Read every shipped dataset through its instrument and write it to data/processed."""
+    """Read every shipped dataset through its instrument and write it to data/processed.
+
+    Returns
+    -------
+    list of Path
+        The Parquet files written.
+    """
     from .datasets import build_processed as _build
 
     return _build()
 
 
 def run_notebooks() -> list:
-    """Execute every notebook in notebooks/ and render it as HTML into reports/."""
+    """Execute every notebook in notebooks/ and render it as HTML into reports/.
+
+    Returns
+    -------
+    list of Path
+        The HTML files written.
+    """
     REPORTS_DIR.mkdir(parents=True, exist_ok=True)
     done = []
     for nb in sorted(NOTEBOOKS_DIR.glob("*.ipynb")):

@@ -260,6 +260,14 @@ def likert_bars(
         Lowest and highest response code (default: the instrument's).
     wording : bool
         Show the item wording (wrapped at ``wrap`` characters) next to the id.
+    lang : str
+        Language of the wording and labels.
+    wrap : int
+        Characters per line of the wording.
+    annotate : bool
+        Print the totals below and above the midpoint at the ends of each bar.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure by default.
 
     Returns
     -------
@@ -456,6 +464,10 @@ def scree_plot(
     n_suggested : int, optional
         Override the suggested number (default: the number of leading
         observed eigenvalues greater than the reference).
+    quantile_level : float
+        The level of ``quantile``, for the legend.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure by default.
 
     Returns
     -------
@@ -580,6 +592,10 @@ def loadings_heatmap(loadings: pd.DataFrame, *, blank_below: float | None = None
         Cells with absolute loading below this are left white and unlabelled.
     digits : int
         Decimals in the annotations (APA: no leading zero).
+    title : str or None
+        The plot title (``None``: no title).
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure by default.
 
     Returns
     -------
@@ -640,6 +656,19 @@ def htmt_heatmap(htmt: pd.DataFrame, *, threshold: float = 0.85, digits: int = 2
     The colour scale runs from 0 to max(1, largest ratio); the threshold is
     marked on the colour bar.  Henseler et al. (2015) suggest .85 (conceptually
     distinct constructs) or .90 (similar constructs).
+
+    Parameters
+    ----------
+    htmt : DataFrame
+        Constructs × constructs HTMT ratios (only the lower triangle is read).
+    threshold : float
+        Cells above it are outlined and the value is marked on the colour bar.
+    digits : int
+        Decimals in the annotations.
+    title : str or None
+        The plot title (``None``: no title).
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure by default.
 
     Returns
     -------
@@ -740,6 +769,8 @@ def invariance_plot(invariance: pd.DataFrame, *, cfi_criterion: float = -0.010,
         more (or a ΔSRMR of .030 for metric, .010 for scalar invariance)
         indicates non-invariance.  Each panel marks its own criterion; bars
         beyond it are drawn in vermilion and hatched (readable in greyscale).
+    title : str or None
+        The plot title (``None``: no title).
 
     Returns
     -------

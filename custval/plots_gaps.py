@@ -59,6 +59,10 @@ def wisdom_map(gaps, *, title: str | None = "Customer-wisdom map: provider vs cu
     gaps : PerceptionGapResult or DataFrame
         From :func:`custval.perception_gap` (columns firm, construct, provider, customer,
         estimate, ci_low, ci_high).
+    title : str or None
+        The plot title (``None``: no title).
+    figsize : (float, float), optional
+        Figure size in inches; by default it grows with the number of firms and panels.
 
     Returns
     -------
@@ -132,6 +136,12 @@ def readiness_quadrant(readiness, *, x: str = "OPROC", y: str = "CPROC", ax=None
     readiness : ReadinessResult or DataFrame
         A :func:`custval.readiness` result (its ``construct_means``) or a frame with
         ``firm``, optionally ``role``, and the two construct columns (rows are averaged).
+    x, y : str
+        The constructs on the horizontal and vertical axes.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure by default.
+    title : str or None
+        The plot title (``None``: no title).
 
     Returns
     -------
@@ -186,6 +196,25 @@ def readiness_quadrant(readiness, *, x: str = "OPROC", y: str = "CPROC", ax=None
 def role_comparison(readiness, *, ax=None, title: str | None = "Managers minus operational staff"):
     """Forest plot of the manager-minus-staff difference per firm and readiness index, with CIs.
 
+    Parameters
+    ----------
+    readiness : ReadinessResult or DataFrame
+        A :func:`custval.readiness` result computed ``by=("firm", "role")`` (its
+        ``role_difference``) or a frame with firm, index, estimate, ci_low, ci_high.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure by default.
+    title : str or None
+        The plot title (``None``: no title).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    SpecificationError
+        The readiness result has no role difference.
+
     Examples
     --------
     >>> import matplotlib
@@ -228,6 +257,24 @@ def role_comparison(readiness, *, ax=None, title: str | None = "Managers minus o
 
 def segment_profiles(segments, *, ax=None, title: str | None = "Co-creation segments"):
     """Mean keyed COCR item scores per segment (lines), segment sizes in the legend.
+
+    Parameters
+    ----------
+    segments : SegmentResult
+        The result of :func:`custval.cocreation_segments` (its ``profiles`` and ``sizes``).
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure by default.
+    title : str or None
+        The plot title (``None``: no title).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    SpecificationError
+        ``segments`` is not a co-creation segmentation result.
 
     Examples
     --------
@@ -282,6 +329,10 @@ def latent_gap_plot(latent, *, observed=None, truth=None, title: str | None = "L
         pooled observed SD) is drawn as an open marker.
     truth : DataFrame, optional
         firm, construct, truth (e.g. the simulated population value), drawn as a cross.
+    title : str or None
+        The plot title (``None``: no title).
+    figsize : (float, float), optional
+        Figure size in inches; by default it grows with the number of firms and panels.
 
     Returns
     -------

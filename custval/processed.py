@@ -168,12 +168,25 @@ def write_processed(df: pd.DataFrame, name: str, *, directory=None,
 def read_processed(name: str, *, directory=None, verify: bool = True) -> pd.DataFrame:
     """Read a frame written by :func:`write_processed`, with its manifest in ``attrs``.
 
-    ``directory`` is where it was written (None: ``custval._paths.PROCESSED_DATA_DIR``, as
-    :func:`write_processed`).
+    Parameters
+    ----------
+    name : str
+        The name given to :func:`write_processed`.
+    directory : path, optional
+        Where the files are (None: ``data/processed`` of the project, as :func:`write_processed`).
+    verify : bool
+        The Parquet file's SHA-256 must match the manifest.
 
-    ``df.attrs["custval"]`` is the reading provenance; its ``"processed"`` entry
-    is the manifest.  With ``verify`` (default) the Parquet file's SHA-256 must
-    match the manifest, otherwise :class:`~custval.DataValidationError`.
+    Returns
+    -------
+    DataFrame
+        ``df.attrs["custval"]`` is the reading provenance; its ``"processed"``
+        entry is the manifest.
+
+    Raises
+    ------
+    DataValidationError
+        With ``verify``, the file's SHA-256 differs from the manifest's.
 
     Examples
     --------

@@ -204,7 +204,9 @@ def _check_ci_level(ci, ci_method):
 
 
 def _feldt_ci(alpha: float, n: int, k: int, level: float = 0.95) -> tuple[float, float]:
-    """Feldt (1965) F-based interval, as psych::alpha.ci:
+    """Feldt (1965) F-based interval of alpha, as ``psych::alpha.ci``.
+
+    The interval is
 
     [1 − (1 − α) F_{1−a/2}(n−1, (n−1)(k−1)),  1 − (1 − α) F_{a/2}(n−1, (n−1)(k−1))].
     """

@@ -87,6 +87,22 @@ def format_difference(x: float, *, floor: float = NOISE_FLOOR) -> str:
     exactly a power of ten), so a notebook shows the same text on every machine.  An exact zero
     prints as ``"= 0"``; a missing value as ``"n/a"``.
 
+    Parameters
+    ----------
+    x : float
+        The difference (its absolute value is used).
+    floor : float
+        Differences below ``floor`` print as ``"< floor"``.
+
+    Returns
+    -------
+    str
+        The bound as text.
+
+    See Also
+    --------
+    difference_bound : The bound as a number.
+
     Examples
     --------
     >>> [format_difference(d) for d in (6.7e-16, 2.5e-15, 3.2e-07, 0.0, 1e-3)]
@@ -106,8 +122,19 @@ def format_difference(x: float, *, floor: float = NOISE_FLOOR) -> str:
 def show_figure(fig_or_ax, name: str, *, directory=None):
     """Save a figure (PNG and SVG, via :func:`custval.plots.save_figure`), show it once, close it.
 
-    ``fig_or_ax`` is a matplotlib Figure or Axes; ``name`` the file stem in
-    ``directory`` (None: ``reports/figures``).  Returns the saved paths.
+    Parameters
+    ----------
+    fig_or_ax : matplotlib Figure or Axes
+        The figure (or an Axes of it).
+    name : str
+        The file stem.
+    directory : path, optional
+        Where to save (None: ``reports/figures``).
+
+    Returns
+    -------
+    list of Path
+        The saved files.
 
     # In R: ggplot2::ggsave() followed by print().
     """
@@ -139,6 +166,23 @@ def expected_warnings(*categories: type[Warning], stream=None):
     not repeated.  Every other warning is passed on unchanged when the block ends, so an
     unexpected warning still shows (or fails a test).  The summary goes to ``stream``
     (default: standard output, which notebooks keep).
+
+    Parameters
+    ----------
+    *categories : type
+        The expected warning classes (subclasses of :class:`Warning`).
+    stream : file-like, optional
+        Where the summary is printed; standard output by default.
+
+    Yields
+    ------
+    None
+        The block runs inside the context.
+
+    Raises
+    ------
+    SpecificationError
+        No warning class was given.
 
     Examples
     --------

@@ -90,7 +90,13 @@ class ScoreResult(ResultMixin):
     _title = "Construct scores"
 
     def to_frame(self) -> pd.DataFrame:
-        """The scores (index = the data's index, one column per construct)."""
+        """The scores as a frame.
+
+        Returns
+        -------
+        DataFrame
+            Index = the data's index, one column per construct.
+        """
         return self.scores
 
     def _display_frame(self) -> pd.DataFrame:
@@ -185,8 +191,23 @@ def key_codes(x: np.ndarray, inst: Instrument, *, items, skip=()) -> np.ndarray:
     of reverse-keyed items become ``min + max - x`` of that item's own scale
     (:meth:`custval.Instrument.item_scale`), NaN stays NaN.  Items in ``skip``
     (keyed already, e.g. recorded by :func:`keyed` in a frame's attrs) are left
-    as they are.  Returns a new float array; nothing is validated (:func:`keyed`
-    validates a frame first).
+    as they are.  Nothing is validated (:func:`keyed` validates a frame first).
+
+    Parameters
+    ----------
+    inst : Instrument
+        Gives the reverse-keyed items and their scales.
+    items : sequence of str
+        The item id of each column of ``x``.
+    x : ndarray
+        Respondents × items.
+    skip : iterable of str
+        Items keyed already.
+
+    Returns
+    -------
+    ndarray
+        A new float array.
 
     Examples
     --------
@@ -216,6 +237,18 @@ def keyed(data: pd.DataFrame, inst: Instrument) -> pd.DataFrame:
 
     See :meth:`custval.Instrument.keyed`.  The instrument's item columns
     present in ``data`` are validated; at least one must be present.
+
+    Parameters
+    ----------
+    inst : Instrument
+        Gives the reverse-keyed items and their scales.
+    data : DataFrame
+        The answers.
+
+    Returns
+    -------
+    DataFrame
+        A copy; the keyed items are recorded in its ``attrs``.
     """
     data = _check_frame(data)
     present = [i for i in inst.items if i in data.columns]

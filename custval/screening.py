@@ -68,7 +68,25 @@ __all__ = ["ScreenResult", "screen"]
 
 @dataclass(frozen=True, eq=False)
 class ScreenResult(ResultMixin):
-    """``flags``: one row per respondent (same index as the data); ``summary_table``: one row per rule."""
+    """Careless-response indices and flags; nobody is removed.
+
+    Attributes
+    ----------
+    flags : DataFrame
+        One row per respondent (same index as the data): the indices and a flag per rule.
+    summary_table : DataFrame
+        One row per rule: its definition, its cutoff and how many respondents it flags.
+    n : int
+        Respondents screened.
+    n_flagged : int
+        Respondents flagged by at least one rule.
+    cutoffs : dict
+        The cutoff of each rule, as applied.
+    r_call : str
+        The R calls that give the same indices.
+    convention : str
+        How the indices are computed (shown by ``summary()``).
+    """
 
     flags: pd.DataFrame = field(repr=False)
     summary_table: pd.DataFrame = field(repr=False)
@@ -90,9 +108,19 @@ class ScreenResult(ResultMixin):
 def _longstring(x: np.ndarray, scales=None) -> np.ndarray:
     """Longest run of identical consecutive non-missing answers per row.
 
-    ``scales`` (one hashable per column, e.g. ``(min, max)``): a run ends where
-    the response scale changes (a 5 on a 1-5 item and a 5 on a 1-7 item are
-    not the same answer).
+    Parameters
+    ----------
+    x : ndarray
+        Respondents × items, NaN for missing.
+    scales : sequence, optional
+        One hashable per column, e.g. ``(min, max)``: a run ends where the
+        response scale changes (a 5 on a 1-5 item and a 5 on a 1-7 item are not
+        the same answer).
+
+    Returns
+    -------
+    ndarray
+        The longest run per row.
     """
     n, p = x.shape
     best = np.zeros(n, dtype=int)
@@ -110,7 +138,18 @@ def _longstring(x: np.ndarray, scales=None) -> np.ndarray:
 
 
 def _irv(x: np.ndarray) -> np.ndarray:
-    """Within-person sd (n − 1) over answered items; NaN with fewer than 2 answers."""
+    """Within-person sd (n − 1) over answered items; NaN with fewer than 2 answers.
+
+    Parameters
+    ----------
+    x : ndarray
+        Respondents × items, NaN for missing.
+
+    Returns
+    -------
+    ndarray
+        The sd per row.
+    """
     k = (~np.isnan(x)).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         m = np.nansum(x, axis=1) / k
@@ -121,7 +160,21 @@ def _irv(x: np.ndarray) -> np.ndarray:
 
 
 def _mahalanobis(x: np.ndarray, names) -> tuple[np.ndarray, np.ndarray]:
-    """D² on each row's answered items (pairwise mean/covariance) and its df."""
+    """D² on each row's answered items (pairwise mean/covariance) and its df.
+
+    Parameters
+    ----------
+    x : ndarray
+        Respondents × items, NaN for missing.
+    names : sequence of str
+        The item names, for error messages.
+
+    Returns
+    -------
+    d2, df : ndarray
+        Squared Mahalanobis distance per row and its degrees of freedom (the
+        number of items the row answered).
+    """
     miss = np.isnan(x)
     cov, nij = core.covariance(x, pairwise=True)
     core.check_pair_counts(nij, names)

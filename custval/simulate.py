@@ -144,9 +144,17 @@ class CaseStudy(ResultMixin):
     readiness : DataFrame
         firm, role, index, estimate (truth for :func:`custval.readiness`).
     non_invariant_item : str
+        The item whose intercept differs between the forms in the population.
     careless_ids : tuple of str
+        Respondents simulated as careless responders.
     design : dict
+        The population design the data were drawn from.
     seed : int
+        Seed of the random numbers.
+    simulated : bool
+        Always True: these are not real responses.
+    method_note : str
+        Says so in every display.
     """
 
     provider: pd.DataFrame
@@ -174,7 +182,11 @@ class CaseStudy(ResultMixin):
     def validated(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Both exports through :func:`custval.validate_frame` (8 -> missing, counted).
 
-        The simulated labels are kept in ``attrs["custval"]``.
+        Returns
+        -------
+        provider, customer : DataFrame
+            The validated provider and customer exports; the simulated labels are
+            kept in ``attrs["custval"]``.
         """
         from .ingest import validate_frame
 

@@ -150,6 +150,20 @@ def format_p(value, digits: int = 3, *, threshold: float = 0.001) -> str:
 
     Values that round to 1 are shown as ``> .999`` (``> .99`` with two digits).
 
+    Parameters
+    ----------
+    value : float
+        The p value; a missing value gives an empty string.
+    digits : int
+        Decimals shown.
+    threshold : float
+        Smaller values are shown as ``< threshold``.
+
+    Returns
+    -------
+    str
+        The formatted p value.
+
     Examples
     --------
     >>> format_p(0.0342)
@@ -367,15 +381,43 @@ class APATable(ResultMixin):
         return self.title
 
     def to_frame(self) -> pd.DataFrame:
-        """The unrounded numbers (a copy)."""
+        """The unrounded numbers.
+
+        Returns
+        -------
+        DataFrame
+            A copy of the numbers behind the table.
+        """
         return self.frame.copy()
 
     def with_number(self, number: int | None) -> APATable:
-        """The same table with another table number."""
+        """The same table with another table number.
+
+        Parameters
+        ----------
+        number : int or None
+            The new number (``None``: no number).
+
+        Returns
+        -------
+        APATable
+            A new table; this one is unchanged.
+        """
         return dataclasses.replace(self, number=number)
 
     def with_notes(self, *notes: str) -> APATable:
-        """The same table with these notes appended."""
+        """The same table with these notes appended.
+
+        Parameters
+        ----------
+        *notes : str
+            Notes added after the existing ones.
+
+        Returns
+        -------
+        APATable
+            A new table; this one is unchanged.
+        """
         return dataclasses.replace(self, notes=(*self.notes, *notes))
 
     # ---- helpers
@@ -409,8 +451,15 @@ class APATable(ResultMixin):
     def summary(self, *, digits: int | None = None) -> str:
         """Plain text: the Markdown rendering without markup.
 
-        ``digits`` is accepted for the common result interface and not used (None): the
-        cells keep the formatting the builder gave them.
+        Parameters
+        ----------
+        digits : int, optional
+            Not used: the table's column formats fix the decimals.
+
+        Returns
+        -------
+        str
+            The table as text.
         """
         return _plain(self.to_markdown()).rstrip("\n")
 
@@ -422,6 +471,16 @@ class APATable(ResultMixin):
         whose table pastes into Word with its rules (borders are set on the
         cells, which Word keeps); ``word=False`` gives the fragment shown in
         notebooks.
+
+        Parameters
+        ----------
+        word : bool
+            A complete document for Word instead of a fragment.
+
+        Returns
+        -------
+        str
+            The HTML.
         """
         font = "font-family:'Times New Roman',Times,serif;" + ("font-size:12pt;" if word else "")
         rule = "1px solid #000"
@@ -492,8 +551,19 @@ class APATable(ResultMixin):
         ``\caption`` carries the title (the apa7 document class then typesets
         "Table n" in bold and the title in italics; LaTeX numbers the table).
         ``float_env=False`` writes the number and title as text above the
-        tabular, for documents without floats.  ``label`` adds ``\label{...}`` to the float
-        (None: no label).
+        tabular, for documents without floats.
+
+        Parameters
+        ----------
+        float_env : bool
+            Wrap the tabular in a ``table`` float.
+        label : str, optional
+            A ``\label`` for cross-references (with ``float_env``; None: no label).
+
+        Returns
+        -------
+        str
+            The LaTeX source.
         """
         ncol = len(self.cells.columns)
         out = ["% APA 7 table; needs \\usepackage{booktabs}"]
@@ -545,6 +615,11 @@ class APATable(ResultMixin):
 
         Column spanners have no Markdown form; they are written as a line
         above the table instead.  Group rows show their label in bold.
+
+        Returns
+        -------
+        str
+            The Markdown source.
         """
         head = [self.stub_label, *map(str, self.cells.columns)]
         body = []
@@ -572,7 +647,21 @@ class APATable(ResultMixin):
 
         ``.html``/``.htm``: Word-friendly HTML; ``.tex``: LaTeX; ``.md``:
         Markdown; ``.csv``: the unrounded numbers.  Parent folders are created.
-        Returns the path written.
+
+        Parameters
+        ----------
+        path : str or Path
+            The file to write.
+
+        Returns
+        -------
+        Path
+            The path written.
+
+        Raises
+        ------
+        SpecificationError
+            An unknown suffix.
         """
         path = Path(path)
         suffix = path.suffix.lower()
@@ -626,6 +715,11 @@ def apa_table(
         Columns shown, in order (default: all).  ``to_frame()`` keeps all.
     notes, number, stub_label, spanners
         See :class:`APATable` (spanners name headings after ``labels``).
+
+    Returns
+    -------
+    APATable
+        The formatted table; ``to_frame()`` keeps the unrounded numbers.
 
     Examples
     --------
@@ -772,6 +866,13 @@ def item_table(
         two decimals.
     construct_labels : mapping or Instrument, optional
         Construct id -> label for the group rows (see :func:`construct_label_map`).
+    title, number, notes : optional
+        Table title, number and notes below it (see :class:`APATable`).
+
+    Returns
+    -------
+    APATable
+        The formatted table; ``to_frame()`` keeps the unrounded numbers.
 
     Examples
     --------
@@ -845,6 +946,18 @@ def construct_label_map(labels, *, lang: str = "en") -> dict[str, str]:
     text} (the codebook's form), or an Instrument (duck-typed:
     ``constructs`` and ``construct(id).label``).  Language dictionaries give
     the ``lang`` entry, else their first one.
+
+    Parameters
+    ----------
+    labels : mapping or Instrument
+        The labels, in one of the forms above.
+    lang : str
+        The language picked from language dictionaries.
+
+    Returns
+    -------
+    dict of str to str
+        Construct id -> label.
 
     Examples
     --------
@@ -934,6 +1047,17 @@ def loadings_table(
     blank_below : float, optional
         Wide form: loadings with absolute value below this are left blank
         (the frame keeps them).
+    construct_labels : mapping or Instrument, optional
+        Construct id -> label (see :func:`construct_label_map`).
+    digits : int
+        Decimals shown.
+    title, number, notes : optional
+        Table title, number and notes below it (see :class:`APATable`).
+
+    Returns
+    -------
+    APATable
+        The formatted table; ``to_frame()`` keeps the unrounded numbers.
 
     Examples
     --------
@@ -1160,6 +1284,23 @@ def discriminant_table(
     threshold : float
         HTMT: ratios above it are listed in the note (Henseler et al., 2015,
         use .85 or .90).
+    kind : {"fornell_larcker", "htmt"}
+        What ``matrix`` holds.
+    ave : dict or Series, optional
+        Fornell–Larcker: the AVEs (their square roots go on the diagonal).
+    ci_level : float
+        The level of the confidence intervals, for the column headings and notes.
+    digits : int
+        Decimals shown.
+    construct_labels : mapping or Instrument, optional
+        Construct id -> label (see :func:`construct_label_map`).
+    title, number, notes : optional
+        Table title, number and notes below it (see :class:`APATable`).
+
+    Returns
+    -------
+    APATable
+        The formatted table; ``to_frame()`` keeps the unrounded numbers.
 
     Notes
     -----
@@ -1364,6 +1505,15 @@ def fit_table(
         holds lavaan's MLR columns: ``"scaled"`` takes ``chisq.scaled``,
         ``cfi.scaled``, ... and ``"robust"`` takes ``chisq.scaled`` with
         ``cfi.robust``, ``tli.robust``, ``rmsea.robust``.  A table note says which.
+    ci_level : float
+        The level of the RMSEA confidence interval, for the column headings and notes.
+    title, number, notes : optional
+        Table title, number and notes below it (see :class:`APATable`).
+
+    Returns
+    -------
+    APATable
+        The formatted table; ``to_frame()`` keeps the unrounded numbers.
 
     Notes
     -----
@@ -1463,6 +1613,13 @@ def invariance_table(
         level ``delta_chisq, delta_df, p_value`` (of the χ² difference test),
         ``delta_cfi, delta_rmsea, delta_srmr``; ``verdict`` (text, or
         True/False for invariance supported / not supported).
+    title, number, notes : optional
+        Table title, number and notes below it (see :class:`APATable`).
+
+    Returns
+    -------
+    APATable
+        The formatted table; ``to_frame()`` keeps the unrounded numbers.
 
     Examples
     --------
@@ -1562,6 +1719,17 @@ def reliability_table(
         is shown as ``.85 [.82, .88]``.
     columns : sequence, optional
         Coefficients to show, in order (default: every known one present).
+    ci_level : float
+        The level of the confidence intervals, for the column headings and notes.
+    construct_labels : mapping or Instrument, optional
+        Construct id -> label (see :func:`construct_label_map`).
+    title, number, notes : optional
+        Table title, number and notes below it (see :class:`APATable`).
+
+    Returns
+    -------
+    APATable
+        The formatted table; ``to_frame()`` keeps the unrounded numbers.
 
     Examples
     --------
