@@ -551,19 +551,14 @@ def _incremental_indices(t: _Tests, out: dict) -> None:
     if fiml:
         out["cfi.robust"] = cfi(fc["XX3"], df, fc["XX3.null"], df_b, fc["c.hat3"], fc["c.hat3.null"])
         out["tli.robust"] = tli(fc["XX3"], df, fc["XX3.null"], df_b, fc["c.hat3"], fc["c.hat3.null"])
+    incremental = (("rfi", rfi), ("nfi", nfi), ("pnfi", pnfi), ("ifi", ifi), ("rni", rni))
     out["nnfi"] = out["tli"]
-    out["rfi"] = rfi(chisq, df, chisq_b, df_b)
-    out["nfi"] = nfi(chisq, df, chisq_b, df_b)
-    out["pnfi"] = pnfi(chisq, df, chisq_b, df_b)
-    out["ifi"] = ifi(chisq, df, chisq_b, df_b)
-    out["rni"] = rni(chisq, df, chisq_b, df_b)
+    for name, index in incremental:
+        out[name] = index(chisq, df, chisq_b, df_b)
     if robust:
         out["nnfi.scaled"] = out["tli.scaled"]
-        out["rfi.scaled"] = rfi(chisq_s, df, chisq_b_s, df_b)
-        out["nfi.scaled"] = nfi(chisq_s, df, chisq_b_s, df_b)
-        out["pnfi.scaled"] = pnfi(chisq_s, df, chisq_b_s, df_b)
-        out["ifi.scaled"] = ifi(chisq_s, df, chisq_b_s, df_b)
-        out["rni.scaled"] = rni(chisq_s, df, chisq_b_s, df_b)
+        for name, index in incremental:
+            out[f"{name}.scaled"] = index(chisq_s, df, chisq_b_s, df_b)
     if fiml:
         out["nnfi.robust"] = out["tli.robust"]
         out["rni.robust"] = rni(fc["XX3"], df, fc["XX3.null"], df_b, fc["c.hat3"], fc["c.hat3.null"])
