@@ -1155,14 +1155,21 @@ def _col_letters(n: int) -> str:
 
 
 # --------------------------------------------------------------------------- SPSS
+def _readstat_metadata(read, path: Path, encoding: str | None):
+    """The file's metadata by pyreadstat reader ``read``, and the options every chunk is read
+    with: user-missing codes kept as values, value formats not applied."""
+    kwargs = {"user_missing": True, "apply_value_formats": False}
+    if encoding:
+        kwargs["encoding"] = encoding
+    _, meta = read(str(path), metadataonly=True, **kwargs)
+    return meta, kwargs
+
+
 def read_sav_table(path: Path, *, encoding: str | None, chunksize: int = CHUNK_ROWS) -> RawTable:
     """SPSS file read in chunks; user-missing codes kept as values, value labels handed on."""
     import pyreadstat
 
-    kwargs = {"user_missing": True, "apply_value_formats": False}
-    if encoding:
-        kwargs["encoding"] = encoding
-    _, meta = pyreadstat.read_sav(str(path), metadataonly=True, **kwargs)
+    meta, kwargs = _readstat_metadata(pyreadstat.read_sav, path, encoding)
     columns = [str(c) for c in meta.column_names]
     user_missing: dict[str, list[tuple[float, float]]] = {}
     for col, vals in (meta.missing_user_values or {}).items():
@@ -1234,10 +1241,7 @@ def read_dta_table(path: Path, *, encoding: str | None, chunksize: int = CHUNK_R
     user-missing, value labels and variable labels handed on."""
     import pyreadstat
 
-    kwargs = {"user_missing": True, "apply_value_formats": False}
-    if encoding:
-        kwargs["encoding"] = encoding
-    _, meta = pyreadstat.read_dta(str(path), metadataonly=True, **kwargs)
+    meta, kwargs = _readstat_metadata(pyreadstat.read_dta, path, encoding)
     columns = [str(c) for c in meta.column_names]
     types = meta.readstat_variable_types or {}
     numeric = [i for i, c in enumerate(meta.column_names) if types.get(c, "string") != "string"]
