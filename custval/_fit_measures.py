@@ -336,18 +336,14 @@ def rms_residual(s, m, sigma, mu, kind: str, meanstructure: bool) -> dict:
 def _linear_info_scores(gd, sigma, mu, ds, dm, means):
     """Observed information (summed over cases) and casewise scores for a model
     that is linear in its parameters (saturated or independence model)."""
-    from ._ml import _inv_logdet
+    from ._robust import _pattern_terms
 
     k = ds.shape[0]
     hess = np.zeros((k, k))
     rows = []
     for pt in gd.patterns:
         o = pt.obs
-        si, _ = _inv_logdet(sigma[np.ix_(o, o)])
-        center = mu[o] if means else pt.mean
-        d = pt.mean - center
-        w = pt.cov + np.outer(d, d)
-        aaa = si @ (2 * w - sigma[np.ix_(o, o)]) @ si
+        si, center, d, aaa = _pattern_terms(pt, sigma, mu, means)
         dso = ds[:, o][:, :, o]
         hess += 0.5 * pt.n * np.einsum("kij,jl,mli->km", si @ dso, aaa, dso, optimize=True)
         z = (pt.y - center) @ si
