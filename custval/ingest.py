@@ -1923,11 +1923,7 @@ def read_survey(path, instrument, *, id_column: str | None = None, sheet=None,
             "custval_version": __version__}
     _platforms.record(prov, plan, incomplete)
     df.attrs["custval"] = prov
-    if prov["personal_data_columns"]:
-        cols = [p["column"] for p in prov["personal_data_columns"]]
-        warnings.warn(f"{path.name}: columns that look like personal data: {cols} (values not "
-                      "shown). They are kept in this frame but left out of write_processed() "
-                      "unless personal_data=True.", PersonalDataWarning, stacklevel=2)
+    _warn_personal_data(prov, f"{path.name}: ")
     return df
 
 
@@ -2000,12 +1996,18 @@ def validate_frame(df: pd.DataFrame, instrument, *, id_column: str | None = None
     from . import __version__
 
     out.attrs["custval"] = {"source": None, **prov, "custval_version": __version__}
+    _warn_personal_data(prov)
+    return out
+
+
+def _warn_personal_data(prov: dict, where: str = "") -> None:
+    """PersonalDataWarning naming the columns that look like personal data (values not shown),
+    at the caller of the public reader (``where``: the file, as ``"name.csv: "``)."""
     if prov["personal_data_columns"]:
         cols = [p["column"] for p in prov["personal_data_columns"]]
-        warnings.warn(f"columns that look like personal data: {cols} (values not shown). They "
+        warnings.warn(f"{where}columns that look like personal data: {cols} (values not shown). They "
                       "are kept in this frame but left out of write_processed() unless "
-                      "personal_data=True.", PersonalDataWarning, stacklevel=2)
-    return out
+                      "personal_data=True.", PersonalDataWarning, stacklevel=3)
 
 
 def excluded_rows(df: pd.DataFrame) -> pd.DataFrame:
