@@ -336,18 +336,14 @@ def rms_residual(s, m, sigma, mu, kind: str, meanstructure: bool) -> dict:
 def _linear_info_scores(gd, sigma, mu, ds, dm, means):
     """Observed information (summed over cases) and casewise scores for a model
     that is linear in its parameters (saturated or independence model)."""
-    from ._ml import _inv_logdet
+    from ._robust import _pattern_terms
 
     k = ds.shape[0]
     hess = np.zeros((k, k))
     rows = []
     for pt in gd.patterns:
         o = pt.obs
-        si, _ = _inv_logdet(sigma[np.ix_(o, o)])
-        center = mu[o] if means else pt.mean
-        d = pt.mean - center
-        w = pt.cov + np.outer(d, d)
-        aaa = si @ (2 * w - sigma[np.ix_(o, o)]) @ si
+        si, center, d, aaa = _pattern_terms(pt, sigma, mu, means)
         dso = ds[:, o][:, :, o]
         hess += 0.5 * pt.n * np.einsum("kij,jl,mli->km", si @ dso, aaa, dso, optimize=True)
         z = (pt.y - center) @ si
@@ -551,19 +547,14 @@ def _incremental_indices(t: _Tests, out: dict) -> None:
     if fiml:
         out["cfi.robust"] = cfi(fc["XX3"], df, fc["XX3.null"], df_b, fc["c.hat3"], fc["c.hat3.null"])
         out["tli.robust"] = tli(fc["XX3"], df, fc["XX3.null"], df_b, fc["c.hat3"], fc["c.hat3.null"])
+    incremental = (("rfi", rfi), ("nfi", nfi), ("pnfi", pnfi), ("ifi", ifi), ("rni", rni))
     out["nnfi"] = out["tli"]
-    out["rfi"] = rfi(chisq, df, chisq_b, df_b)
-    out["nfi"] = nfi(chisq, df, chisq_b, df_b)
-    out["pnfi"] = pnfi(chisq, df, chisq_b, df_b)
-    out["ifi"] = ifi(chisq, df, chisq_b, df_b)
-    out["rni"] = rni(chisq, df, chisq_b, df_b)
+    for name, index in incremental:
+        out[name] = index(chisq, df, chisq_b, df_b)
     if robust:
         out["nnfi.scaled"] = out["tli.scaled"]
-        out["rfi.scaled"] = rfi(chisq_s, df, chisq_b_s, df_b)
-        out["nfi.scaled"] = nfi(chisq_s, df, chisq_b_s, df_b)
-        out["pnfi.scaled"] = pnfi(chisq_s, df, chisq_b_s, df_b)
-        out["ifi.scaled"] = ifi(chisq_s, df, chisq_b_s, df_b)
-        out["rni.scaled"] = rni(chisq_s, df, chisq_b_s, df_b)
+        for name, index in incremental:
+            out[f"{name}.scaled"] = index(chisq_s, df, chisq_b_s, df_b)
     if fiml:
         out["nnfi.robust"] = out["tli.robust"]
         out["rni.robust"] = rni(fc["XX3"], df, fc["XX3.null"], df_b, fc["c.hat3"], fc["c.hat3.null"])

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ._keys import KEYED_ATTR, keyed_marker
-from .exceptions import CodebookError, DataValidationError
+from .exceptions import CodebookError, DataValidationError, SpecificationError
 
 
 def simulated_input(*frames) -> bool:
@@ -222,3 +222,18 @@ def _exclusion_message(excluded: pd.DataFrame, near: pd.DataFrame, key_cols, per
             msg += (". Near-misses, not matched automatically (fix the key codes if they are the same unit): "
                     + "; ".join(_near_text(r, key_cols) for r in near.to_dict("records")[:10]))
     return msg + ". strict=True makes any unmatched key an error."
+
+
+def _paired_items(inst, constructs) -> tuple[pd.DataFrame, list | None]:
+    """The instrument's provider/customer item pairs and the constructs asked for
+    (a list, or None for all), checked: the instrument has pairs, each construct has some."""
+    pairs = inst.pairs()
+    if pairs.empty:
+        raise SpecificationError(f"instrument {inst.name!r} has no paired provider/customer items")
+    if constructs is not None:
+        constructs = list(constructs)
+        unknown = [c for c in constructs if c not in set(pairs["construct"])]
+        if unknown:
+            raise SpecificationError(f"constructs {unknown} have no paired items; allowed: "
+                                     f"{', '.join(dict.fromkeys(pairs['construct']))}")
+    return pairs, constructs

@@ -474,17 +474,9 @@ def latent_perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instru
                 raise DataValidationError(f"{side} data: no {cluster!r} at data row(s) {rows[:10]} "
                                           f"({int(df[cluster].isna().sum())} in all); every respondent "
                                           "needs a cluster id")
-    pairs = inst.pairs()
-    if pairs.empty:
-        raise SpecificationError(f"instrument {inst.name!r} has no paired provider/customer items")
+    pairs, constructs = _gap_input._paired_items(inst, constructs)
     pairs = pairs.reset_index(drop=True)
     pairs["name"] = pairs["construct"] + "_" + (pairs.groupby("construct").cumcount() + 1).astype(str)
-    if constructs is not None:
-        constructs = list(constructs)
-        unknown = [c for c in constructs if c not in set(pairs["construct"])]
-        if unknown:
-            raise SpecificationError(f"constructs {unknown} have no paired items; allowed: "
-                                     f"{', '.join(dict.fromkeys(pairs['construct']))}")
     level, released = _resolve(invariance, pairs, constructs)
     _gap_input._check_versions(inst, provider=provider, customer=customer)
     need = ["firm"] if by == "firm" else []

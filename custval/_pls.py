@@ -205,6 +205,28 @@ def _inner_weights(y: np.ndarray, adj: np.ndarray, spec_idx, scheme: str) -> np.
     return inner
 
 
+def _layout(spec: PLSSpec):
+    """Index the model: construct -> column, construct -> its item rows, the item x
+    construct block mask, the path adjacency matrix and, per endogenous construct,
+    the columns of its predecessors."""
+    cons = spec.constructs
+    k = len(cons)
+    col = {c: j for j, c in enumerate(cons)}
+    rows: dict[str, np.ndarray] = {}
+    start = 0
+    for c in cons:
+        rows[c] = np.arange(start, start + len(spec.blocks[c]))
+        start += len(spec.blocks[c])
+    mask = np.zeros((start, k))
+    for c in cons:
+        mask[rows[c], col[c]] = 1.0
+    adj = np.zeros((k, k))
+    for src, tgt in spec.paths:
+        adj[col[src], col[tgt]] = 1.0
+    spec_idx = [(col[t], [col[x] for x in spec.predecessors(t)]) for t in spec.endogenous]
+    return col, rows, mask, adj, spec_idx
+
+
 def estimate(
     x: np.ndarray,
     spec: PLSSpec,
@@ -220,22 +242,9 @@ def estimate(
     ``x`` must already be free of missing values and constant columns.
     """
     n = x.shape[0]
-    items = spec.items
     cons = spec.constructs
     k = len(cons)
-    col = {c: j for j, c in enumerate(cons)}
-    rows: dict[str, np.ndarray] = {}
-    start = 0
-    for c in cons:
-        rows[c] = np.arange(start, start + len(spec.blocks[c]))
-        start += len(spec.blocks[c])
-    mask = np.zeros((len(items), k))
-    for c in cons:
-        mask[rows[c], col[c]] = 1.0
-    adj = np.zeros((k, k))
-    for s, t in spec.paths:
-        adj[col[s], col[t]] = 1.0
-    spec_idx = [(col[t], [col[s] for s in spec.predecessors(t)]) for t in spec.endogenous]
+    col, rows, mask, adj, spec_idx = _layout(spec)
 
     z = standardize(x)
     # Mode B: the inverse item correlation matrix of each block, computed once.
@@ -392,19 +401,7 @@ def estimate_from_correlations(
     b, p, _ = s.shape
     cons = spec.constructs
     k = len(cons)
-    col = {c: j for j, c in enumerate(cons)}
-    rows: dict[str, np.ndarray] = {}
-    start = 0
-    for c in cons:
-        rows[c] = np.arange(start, start + len(spec.blocks[c]))
-        start += len(spec.blocks[c])
-    mask = np.zeros((p, k))
-    for c in cons:
-        mask[rows[c], col[c]] = 1.0
-    adj = np.zeros((k, k))
-    for src, tgt in spec.paths:
-        adj[col[src], col[tgt]] = 1.0
-    spec_idx = [(col[t], [col[x] for x in spec.predecessors(t)]) for t in spec.endogenous]
+    col, rows, mask, adj, spec_idx = _layout(spec)
 
     ok = np.isfinite(s).all(axis=(1, 2))
     s = np.where(ok[:, None, None], s, np.eye(p))  # placeholders, discarded at the end

@@ -372,6 +372,20 @@ def _split_block(data: bytes) -> int:
     return max(data.rfind(b"\n"), data.rfind(b"\r", 0, len(data) - 1)) + 1
 
 
+def _line_blocks(path: Path, compression: str | None):
+    """The file's bytes in blocks of about 1 MiB that end at a line end (the last: the rest)."""
+    carry = b""
+    with _open_binary(path, compression) as fh:
+        while True:
+            block = fh.read(1 << 20)
+            data = carry + block
+            cut = len(data) if not block else _split_block(data)
+            done, carry = data[:cut], data[cut:]
+            yield done
+            if not block:
+                return
+
+
 def _lines_of(block: bytes):
     return block.splitlines(keepends=True)
 
@@ -390,35 +404,28 @@ def _text_facts(path: Path, compression: str | None, enc: str) -> _TextFacts:
     facts = _TextFacts()
     utf8 = _is_utf8(enc)
     nonascii = re.compile(rb"[^\r\n]*[\x80-\xff][^\r\n]*")
-    carry = b""
-    with _open_binary(path, compression) as fh:
-        while True:
-            block = fh.read(1 << 20)
-            data = carry + block
-            cut = len(data) if not block else _split_block(data)
-            done, carry = data[:cut], data[cut:]
-            if done:
-                n_cr = done.count(b"\r")
-                facts.n_lines += done.count(b"\n") + n_cr - (done.count(b"\r\n") if n_cr else 0)
-                if done[-1:] not in (b"\n", b"\r"):
-                    facts.n_lines += 1  # the last line without a line end
-                facts.n_quotes += done.count(b'"')
-                if not facts.mixed and not done.isascii():
-                    if utf8:
+    for done in _line_blocks(path, compression):
+        if done:
+            n_cr = done.count(b"\r")
+            facts.n_lines += done.count(b"\n") + n_cr - (done.count(b"\r\n") if n_cr else 0)
+            if done[-1:] not in (b"\n", b"\r"):
+                facts.n_lines += 1  # the last line without a line end
+            facts.n_quotes += done.count(b'"')
+            if not facts.mixed and not done.isascii():
+                if utf8:
+                    try:
+                        done.decode("utf-8")
+                    except UnicodeDecodeError:
+                        facts.mixed = True
+                else:
+                    for m in nonascii.finditer(done):
                         try:
-                            done.decode("utf-8")
-                        except UnicodeDecodeError:
+                            m.group().decode("utf-8")
                             facts.mixed = True
-                    else:
-                        for m in nonascii.finditer(done):
-                            try:
-                                m.group().decode("utf-8")
-                                facts.mixed = True
-                                break
-                            except UnicodeDecodeError:
-                                pass
-            if not block:
-                return facts
+                            break
+                        except UnicodeDecodeError:
+                            pass
+    return facts
 
 
 class _LineDecoder:
@@ -440,26 +447,18 @@ class _LineDecoder:
     def __iter__(self):
         self.counts, self.lines = {}, {}
         n = 0
-        carry = b""
-        with _open_binary(self.path, self.compression) as fh:
-            while True:
-                block = fh.read(1 << 20)
-                data = carry + block
-                cut = len(data) if not block else _split_block(data)
-                done, carry = data[:cut], data[cut:]
-                for raw in _lines_of(done):
-                    n += 1
-                    if n == 1 and raw.startswith(codecs.BOM_UTF8):
-                        raw = raw[3:]
-                    text, used = _decode_line(raw, self.primary)
-                    if used != "ascii":
-                        self.counts[used] = self.counts.get(used, 0) + 1
-                        got = self.lines.setdefault(used, [])
-                        if len(got) < 1000:
-                            got.append(n)
-                    yield text
-                if not block:
-                    return
+        for done in _line_blocks(self.path, self.compression):
+            for raw in _lines_of(done):
+                n += 1
+                if n == 1 and raw.startswith(codecs.BOM_UTF8):
+                    raw = raw[3:]
+                text, used = _decode_line(raw, self.primary)
+                if used != "ascii":
+                    self.counts[used] = self.counts.get(used, 0) + 1
+                    got = self.lines.setdefault(used, [])
+                    if len(got) < 1000:
+                        got.append(n)
+                yield text
 
 
 class _Transcoded(io.RawIOBase):
@@ -1155,14 +1154,21 @@ def _col_letters(n: int) -> str:
 
 
 # --------------------------------------------------------------------------- SPSS
+def _readstat_metadata(read, path: Path, encoding: str | None):
+    """The file's metadata by pyreadstat reader ``read``, and the options every chunk is read
+    with: user-missing codes kept as values, value formats not applied."""
+    kwargs = {"user_missing": True, "apply_value_formats": False}
+    if encoding:
+        kwargs["encoding"] = encoding
+    _, meta = read(str(path), metadataonly=True, **kwargs)
+    return meta, kwargs
+
+
 def read_sav_table(path: Path, *, encoding: str | None, chunksize: int = CHUNK_ROWS) -> RawTable:
     """SPSS file read in chunks; user-missing codes kept as values, value labels handed on."""
     import pyreadstat
 
-    kwargs = {"user_missing": True, "apply_value_formats": False}
-    if encoding:
-        kwargs["encoding"] = encoding
-    _, meta = pyreadstat.read_sav(str(path), metadataonly=True, **kwargs)
+    meta, kwargs = _readstat_metadata(pyreadstat.read_sav, path, encoding)
     columns = [str(c) for c in meta.column_names]
     user_missing: dict[str, list[tuple[float, float]]] = {}
     for col, vals in (meta.missing_user_values or {}).items():
@@ -1234,10 +1240,7 @@ def read_dta_table(path: Path, *, encoding: str | None, chunksize: int = CHUNK_R
     user-missing, value labels and variable labels handed on."""
     import pyreadstat
 
-    kwargs = {"user_missing": True, "apply_value_formats": False}
-    if encoding:
-        kwargs["encoding"] = encoding
-    _, meta = pyreadstat.read_dta(str(path), metadataonly=True, **kwargs)
+    meta, kwargs = _readstat_metadata(pyreadstat.read_dta, path, encoding)
     columns = [str(c) for c in meta.column_names]
     types = meta.readstat_variable_types or {}
     numeric = [i for i, c in enumerate(meta.column_names) if types.get(c, "string") != "string"]

@@ -150,32 +150,30 @@ def prepare_items(
         keep = ~miss.all(axis=1)
     xu = x if keep.all() else x[keep]  # no copy of complete data
     n_used = int(keep.sum())
-    if require_n_gt_p and n_used <= len(names):
-        raise InsufficientDataError(
-            f"{n_used} respondent(s) ({nan_policy} use) but {len(names)} items: need more respondents "
-            "than items for this statistic"
-        )
-    if check_constant:
-        check_constant_items(xu, names)
-    if n_used < 2:
-        raise InsufficientDataError(f"{n_used} usable respondent(s); at least 2 are needed")
+    _check_usable(xu, n_used, names, nan_policy, check_constant, require_n_gt_p)
     return Prepared(
         x=xu, names=names, n_rows=n_rows, n_used=n_used, n_excluded=n_rows - n_used,
         nan_policy=nan_policy, has_missing=bool(np.isnan(xu).any()),
     )
 
 
-def _prepared_complete(x, names, nan_policy, check_constant, require_n_gt_p, colsum=None) -> Prepared:
-    n = x.shape[0]
-    if require_n_gt_p and n <= len(names):
+def _check_usable(x, n_used, names, nan_policy, check_constant, require_n_gt_p) -> None:
+    """Raise when the ``n_used`` rows ``x`` cannot give the statistic: no more rows than items
+    (``require_n_gt_p``), a constant item (``check_constant``) or fewer than 2 rows."""
+    if require_n_gt_p and n_used <= len(names):
         raise InsufficientDataError(
-            f"{n} respondent(s) ({nan_policy} use) but {len(names)} items: need more respondents "
+            f"{n_used} respondent(s) ({nan_policy} use) but {len(names)} items: need more respondents "
             "than items for this statistic"
         )
     if check_constant:
         check_constant_items(x, names)
-    if n < 2:
-        raise InsufficientDataError(f"{n} usable respondent(s); at least 2 are needed")
+    if n_used < 2:
+        raise InsufficientDataError(f"{n_used} usable respondent(s); at least 2 are needed")
+
+
+def _prepared_complete(x, names, nan_policy, check_constant, require_n_gt_p, colsum=None) -> Prepared:
+    n = x.shape[0]
+    _check_usable(x, n, names, nan_policy, check_constant, require_n_gt_p)
     return Prepared(x=x, names=names, n_rows=n, n_used=n, n_excluded=0, nan_policy=nan_policy,
                     has_missing=False, colsum=colsum)
 

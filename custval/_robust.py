@@ -32,6 +32,19 @@ def _vech_index(p: int) -> np.ndarray:
     return idx
 
 
+def _pattern_terms(pt, sigma: np.ndarray, mu: np.ndarray, means: bool):
+    """For the missing-data pattern ``pt``: the inverse of its observed block of ``sigma``, the
+    centre (``mu`` or the pattern mean), the pattern mean minus the centre and
+    ``S^-1 (2 W - Sigma) S^-1`` with ``W`` the pattern's moments about the centre."""
+    o = pt.obs
+    si, _ = _inv_logdet(sigma[np.ix_(o, o)])
+    center = mu[o] if means else pt.mean
+    d = pt.mean - center
+    w = pt.cov + np.outer(d, d)
+    aaa = si @ (2 * w - sigma[np.ix_(o, o)]) @ si
+    return si, center, d, aaa
+
+
 def h1_information(gd: GroupData, sigma: np.ndarray, mu: np.ndarray, means: bool):
     """Observed information A1 and first-order information B1 (per case) of the saturated model."""
     p = sigma.shape[0]
@@ -44,11 +57,7 @@ def h1_information(gd: GroupData, sigma: np.ndarray, mu: np.ndarray, means: bool
     for pt in gd.patterns:
         o = pt.obs
         po = len(o)
-        si, _ = _inv_logdet(sigma[np.ix_(o, o)])
-        center = mu[o] if means else pt.mean
-        d = pt.mean - center
-        w = pt.cov + np.outer(d, d)
-        aaa = si @ (2 * w - sigma[np.ix_(o, o)]) @ si
+        si, center, d, aaa = _pattern_terms(pt, sigma, mu, means)
         kfull = 0.5 * pt.n * np.kron(si, aaa)  # full-vec (column-major) coordinates
         # reduce to local vech with the duplication matrix D: D' K D
         lv = _vech_index(po)

@@ -881,16 +881,7 @@ class CFA:
         standardized); ``J = d def / d x`` by central differences (step
         ``1e-6 max(1, |x_k|)``) and ``se = sqrt(diag(J V J'))``.
         """
-        est = self._defined_values(rows_of(x))
-        jac = np.zeros((len(est), len(x)))
-        for k in range(len(x)):
-            h = 1e-6 * max(1.0, abs(x[k]))
-            e = np.zeros(len(x))
-            e[k] = h
-            jac[:, k] = (self._defined_values(rows_of(x + e)) - self._defined_values(rows_of(x - e))) / (2 * h)
-        jac[~np.isfinite(jac)] = 0.0
-        se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", jac, vcov, jac), 0, None))
-        return est, se
+        return _delta_method(lambda xx: self._defined_values(rows_of(xx)), x, vcov)
 
     # ------------------------------------------------------------------ helpers
     @staticmethod
@@ -1108,15 +1099,7 @@ class CFA:
             rows = std_rows(xx)
             return np.concatenate([rows, self._defined_values(rows)]) if self._definitions else rows
 
-        est = std_all(x)
-        jac = np.zeros((len(est), len(x)))
-        for k in range(len(x)):
-            h = 1e-6 * max(1.0, abs(x[k]))
-            e = np.zeros(len(x))
-            e[k] = h
-            jac[:, k] = (std_all(x + e) - std_all(x - e)) / (2 * h)
-        jac[~np.isfinite(jac)] = 0.0
-        se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", jac, self.vcov_, jac), 0, None))
+        est, se = _delta_method(std_all, x, self.vcov_)
         with np.errstate(divide="ignore", invalid="ignore"):
             z = np.where(se > 0, est / se, np.nan)
         crit = stats.norm.ppf(0.5 + level / 2)
@@ -1210,3 +1193,18 @@ class CFA:
 
     def _yb(self, x, groups, h1_moments, means, b0_groups, e_inv):
         return yb_trace(groups, h1_moments, means, b0_groups, e_inv, self._problem.ntotal)
+
+
+def _delta_method(f, x: np.ndarray, vcov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``f(x)`` and its delta-method standard errors ``sqrt(diag(J V J'))``, with ``J = df/dx``
+    by central differences (step ``1e-6 max(1, |x_k|)``; a non-finite derivative counts as 0)."""
+    est = f(x)
+    jac = np.zeros((len(est), len(x)))
+    for k in range(len(x)):
+        h = 1e-6 * max(1.0, abs(x[k]))
+        e = np.zeros(len(x))
+        e[k] = h
+        jac[:, k] = (f(x + e) - f(x - e)) / (2 * h)
+    jac[~np.isfinite(jac)] = 0.0
+    se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", jac, vcov, jac), 0, None))
+    return est, se

@@ -74,6 +74,7 @@ from ._gap_input import (
     _check_versions,
     _exclusion_message,
     _match_dyads,
+    _paired_items,
     simulated_input,
 )
 from ._keys import keyed_marker, keyed_once
@@ -1185,15 +1186,8 @@ def form_invariance(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
 
     inst = instrument
     inst = as_instrument(inst)
-    pairs = inst.pairs()
-    if pairs.empty:
-        raise SpecificationError(f"instrument {inst.name!r} has no paired provider/customer items")
+    pairs, constructs = _paired_items(inst, constructs)
     if constructs is not None:
-        constructs = list(constructs)
-        unknown = [c for c in constructs if c not in set(pairs["construct"])]
-        if unknown:
-            raise SpecificationError(f"constructs {unknown} have no paired items; allowed: "
-                                     f"{', '.join(dict.fromkeys(pairs['construct']))}")
         pairs = pairs[pairs["construct"].isin(constructs)]
     pairs = pairs.reset_index(drop=True)
     pairs["name"] = pairs["construct"] + "_" + (pairs.groupby("construct").cumcount() + 1).astype(str)

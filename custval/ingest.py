@@ -341,6 +341,16 @@ def _as_text(s: pd.Series) -> pd.Series:
         isinstance(v, (float, np.floating)) and np.isnan(v)) else str(v)).astype("str")
 
 
+# answer texts read as codes: the kind ``_convert_item`` gives them, and the reason it logs
+_TEXT_TO_CODE = (
+    ("label_to_code", "label text mapped to its code through the codebook's scale labels"),
+    ("numbered_label_to_code", "text such as '5 = Strongly agree' read as its code: the number and "
+     "the codebook's label for that number agree"),
+    ("answer_code_to_code", "answer codes (e.g. LimeSurvey's 'A1', 'AO01') read as codes through "
+     "answer_codes="),
+)
+
+
 def _convert_item(s: pd.Series, column: str, positions: np.ndarray, spec: _Spec, log: _Log,
                   decimal: str, integer_codes: bool, user_missing, value_labels,
                   missing_rule: tuple | None = None) -> np.ndarray:
@@ -392,23 +402,12 @@ def _convert_item(s: pd.Series, column: str, positions: np.ndarray, spec: _Spec,
                     kind[u] = "unmapped"
             kinds = texts.map(kind).to_numpy(dtype=object)
             idx = np.flatnonzero(other)
-            lab = kinds == "label_to_code"
-            if lab.any():
-                vals[idx[lab]] = texts[lab].map(code).to_numpy(dtype=float)
-                log.rule("label_to_code", column, int(lab.sum()),
-                         "label text mapped to its code through the codebook's scale labels")
-            lab = kinds == "numbered_label_to_code"
-            if lab.any():
-                vals[idx[lab]] = texts[lab].map(code).to_numpy(dtype=float)
-                log.rule("numbered_label_to_code", column, int(lab.sum()),
-                         "text such as '5 = Strongly agree' read as its code: the number and "
-                         "the codebook's label for that number agree")
-            lab = kinds == "answer_code_to_code"
-            if lab.any():
-                vals[idx[lab]] = texts[lab].map(code).to_numpy(dtype=float)
-                log.rule("answer_code_to_code", column, int(lab.sum()),
-                         "answer codes (e.g. LimeSurvey's 'A1', 'AO01') read as codes through "
-                         "answer_codes=", **_platforms.answer_code_detail(spec))
+            for rule, why in _TEXT_TO_CODE:
+                lab = kinds == rule
+                if lab.any():
+                    vals[idx[lab]] = texts[lab].map(code).to_numpy(dtype=float)
+                    detail = _platforms.answer_code_detail(spec) if rule == "answer_code_to_code" else {}
+                    log.rule(rule, column, int(lab.sum()), why, **detail)
             log.rule("dont_know_label", column, int((kinds == "dont_know_label").sum()),
                      "\"don't know\" labels declared in the codebook are missing")
             log.rule("caller_missing_text", column, int((kinds == "caller_missing_text").sum()),
@@ -1924,11 +1923,7 @@ def read_survey(path, instrument, *, id_column: str | None = None, sheet=None,
             "custval_version": __version__}
     _platforms.record(prov, plan, incomplete)
     df.attrs["custval"] = prov
-    if prov["personal_data_columns"]:
-        cols = [p["column"] for p in prov["personal_data_columns"]]
-        warnings.warn(f"{path.name}: columns that look like personal data: {cols} (values not "
-                      "shown). They are kept in this frame but left out of write_processed() "
-                      "unless personal_data=True.", PersonalDataWarning, stacklevel=2)
+    _warn_personal_data(prov, f"{path.name}: ")
     return df
 
 
@@ -2001,12 +1996,18 @@ def validate_frame(df: pd.DataFrame, instrument, *, id_column: str | None = None
     from . import __version__
 
     out.attrs["custval"] = {"source": None, **prov, "custval_version": __version__}
+    _warn_personal_data(prov)
+    return out
+
+
+def _warn_personal_data(prov: dict, where: str = "") -> None:
+    """PersonalDataWarning naming the columns that look like personal data (values not shown),
+    at the caller of the public reader (``where``: the file, as ``"name.csv: "``)."""
     if prov["personal_data_columns"]:
         cols = [p["column"] for p in prov["personal_data_columns"]]
-        warnings.warn(f"columns that look like personal data: {cols} (values not shown). They "
+        warnings.warn(f"{where}columns that look like personal data: {cols} (values not shown). They "
                       "are kept in this frame but left out of write_processed() unless "
-                      "personal_data=True.", PersonalDataWarning, stacklevel=2)
-    return out
+                      "personal_data=True.", PersonalDataWarning, stacklevel=3)
 
 
 def excluded_rows(df: pd.DataFrame) -> pd.DataFrame:

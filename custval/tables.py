@@ -238,6 +238,45 @@ def _bracket(low, high, spec: str) -> str:
     return f"[{_format_value(low, spec)}, {_format_value(high, spec)}]"
 
 
+def _none_known(who: str, what: str, known, frame: pd.DataFrame, hint: str = "") -> SpecificationError:
+    """The error for a frame that holds none of the statistics a table knows."""
+    return SpecificationError(
+        f"{who}: none of the known {what} {list(known)} is in the frame "
+        f"(columns: {list(frame.columns)}){hint}."
+    )
+
+
+def _formatted_columns(
+    frame: pd.DataFrame, shown, columns: Mapping[str, tuple[str, str]], intervals, ci_level: float
+) -> tuple[dict, dict]:
+    """Format the shown columns under their headings; where a column's interval
+    columns are both present (``intervals``: column -> (low, high, label)), the
+    interval follows the value in brackets and the heading says its level."""
+    body, formats = {}, {}
+    for c in shown:
+        head, spec = columns[c]
+        text = _format_column(frame[c], spec, c)
+        formats[c] = spec
+        if c in intervals and {intervals[c][0], intervals[c][1]} <= set(frame.columns):
+            low, high, label = intervals[c]
+            head = f"{label} [{round(ci_level * 100)}% CI]"
+            text = [
+                f"{t} {_bracket(lo, hi, spec)}".strip()
+                for t, lo, hi in zip(text, frame[low], frame[high])
+            ]
+            formats[low] = formats[high] = spec
+        body[head] = text
+    return body, formats
+
+
+def _abbreviation_note(shown, abbrev: Mapping[str, str], with_ci: bool) -> list[str]:
+    """The default note spelling out the abbreviations of the shown columns."""
+    parts = [abbrev[c] for c in shown if c in abbrev]
+    if with_ci:
+        parts.append("CI = confidence interval")
+    return ["; ".join(parts) + "."] if parts else []
+
+
 # --------------------------------------------------------------------------- markup
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 _ITALIC = re.compile(r"\*(.+?)\*")
@@ -908,9 +947,8 @@ def item_table(
                 f"(columns: {list(frame.columns)})."
             )
     if not shown:
-        raise SpecificationError(
-            f"item_table: none of the known item statistics {list(ITEM_COLUMNS)} is in the frame "
-            f"(columns: {list(frame.columns)}); name the columns to show with columns=."
+        raise _none_known(
+            "item_table", "item statistics", ITEM_COLUMNS, frame, "; name the columns to show with columns="
         )
     specs = {c: ITEM_COLUMNS.get(c, (c, "num:2"))[1] for c in shown}
     heads = {c: ITEM_COLUMNS.get(c, (c, ""))[0] for c in shown}
@@ -1536,24 +1574,11 @@ def fit_table(
     frame = _normalise(_fit_version(frame, version), _FIT_ALIASES, _FIT_COLUMNS)
     shown = [c for c in _FIT_COLUMNS if c in frame.columns]
     if not shown:
-        raise SpecificationError(
-            f"fit_table: none of the known fit indices {list(_FIT_COLUMNS)} is in the frame "
-            f"(columns: {list(frame.columns)})."
-        )
-    body, formats = {}, {}
+        raise _none_known("fit_table", "fit indices", _FIT_COLUMNS, frame)
     has_ci = {"rmsea_ci_low", "rmsea_ci_high"} <= set(frame.columns)
-    for c in shown:
-        head, spec = _FIT_COLUMNS[c]
-        text = _format_column(frame[c], spec, c)
-        formats[c] = spec
-        if c == "rmsea" and has_ci:
-            head = f"RMSEA [{round(ci_level * 100)}% CI]"
-            text = [
-                f"{t} {_bracket(lo, hi, spec)}".strip()
-                for t, lo, hi in zip(text, frame["rmsea_ci_low"], frame["rmsea_ci_high"])
-            ]
-            formats["rmsea_ci_low"] = formats["rmsea_ci_high"] = spec
-        body[head] = text
+    body, formats = _formatted_columns(
+        frame, shown, _FIT_COLUMNS, {"rmsea": ("rmsea_ci_low", "rmsea_ci_high", "RMSEA")}, ci_level
+    )
     rows = pd.DataFrame(body, index=[str(i) for i in frame.index])
     abbrev = {
         "cfi": "CFI = comparative fit index", "tli": "TLI = Tucker–Lewis index",
@@ -1561,10 +1586,7 @@ def fit_table(
         "srmr": "SRMR = standardized root mean square residual",
         "aic": "AIC = Akaike information criterion", "bic": "BIC = Bayesian information criterion",
     }
-    parts = [abbrev[c] for c in shown if c in abbrev]
-    if has_ci and "rmsea" in shown:
-        parts.append("CI = confidence interval")
-    default = ["; ".join(parts) + "."] if parts else []
+    default = _abbreviation_note(shown, abbrev, has_ci and "rmsea" in shown)
     if version != "standard":
         default.append(_FIT_VERSION_NOTES[version])
     return APATable(
@@ -1762,35 +1784,18 @@ def reliability_table(
             )
     shown = [c for c in _REL_COLUMNS if c in frame.columns]
     if not shown:
-        raise SpecificationError(
-            f"reliability_table: none of the known coefficients {list(_REL_COLUMNS)} is in the frame "
-            f"(columns: {list(frame.columns)})."
-        )
+        raise _none_known("reliability_table", "coefficients", _REL_COLUMNS, frame)
     order = ["n_items", "n"] + [c for c in _REL_COLUMNS if c not in ("n_items", "n")]
     shown = [c for c in order if c in shown] if columns is None else wanted
     labels = construct_label_map(construct_labels)
     has_ci = {"alpha_ci_low", "alpha_ci_high"} <= set(frame.columns)
     has_omega_ci = {"omega_ci_low", "omega_ci_high"} <= set(frame.columns)
-    body, formats = {}, {}
-    for c in shown:
-        head, spec = _REL_COLUMNS[c]
-        text = _format_column(frame[c], spec, c)
-        formats[c] = spec
-        if c == "alpha" and has_ci:
-            head = f"α [{round(ci_level * 100)}% CI]"
-            text = [
-                f"{t} {_bracket(lo, hi, spec)}".strip()
-                for t, lo, hi in zip(text, frame["alpha_ci_low"], frame["alpha_ci_high"])
-            ]
-            formats["alpha_ci_low"] = formats["alpha_ci_high"] = spec
-        if c == "omega_total" and has_omega_ci:
-            head = f"ω total [{round(ci_level * 100)}% CI]"
-            text = [
-                f"{t} {_bracket(lo, hi, spec)}".strip()
-                for t, lo, hi in zip(text, frame["omega_ci_low"], frame["omega_ci_high"])
-            ]
-            formats["omega_ci_low"] = formats["omega_ci_high"] = spec
-        body[head] = text
+    body, formats = _formatted_columns(
+        frame, shown, _REL_COLUMNS,
+        {"alpha": ("alpha_ci_low", "alpha_ci_high", "α"),
+         "omega_total": ("omega_ci_low", "omega_ci_high", "ω total")},
+        ci_level,
+    )
     rows = pd.DataFrame(body, index=[labels.get(str(i), str(i)) for i in frame.index])
     abbrev = {
         "n_items": "*k* = number of items", "alpha": "α = Cronbach's alpha",
@@ -1799,10 +1804,9 @@ def reliability_table(
         "cr": "CR = composite reliability", "ave": "AVE = average variance extracted",
         "average_r": "Mean *r* = mean inter-item correlation",
     }
-    parts = [abbrev[c] for c in shown if c in abbrev]
-    if (has_ci and "alpha" in shown) or (has_omega_ci and "omega_total" in shown):
-        parts.append("CI = confidence interval")
-    default = ["; ".join(parts) + "."] if parts else []
+    default = _abbreviation_note(
+        shown, abbrev, (has_ci and "alpha" in shown) or (has_omega_ci and "omega_total" in shown)
+    )
     return APATable(
         frame=frame.copy(), cells=rows, title=title, number=number,
         notes=_as_notes(default if notes is None else notes), formats=formats, stub_label="Scale",
