@@ -58,6 +58,27 @@ class DatasetInfo:
     ``instrument`` names the shipped codebook (``custval/instruments/<instrument>.yaml``)
     or is ``None`` when the data have none; ``id_column`` is the respondent id column or
     ``None``; ``n_rows``/``n_columns`` are the documented shape of the CSV.
+
+    Attributes
+    ----------
+    name : str
+        The name :func:`load` takes (``"mobi"``, ...).
+    file : str
+        File name of the shipped CSV.
+    description : str
+        One line on what the data are.
+    instrument : str or None
+        Name of the shipped codebook, or ``None`` when the data have none.
+    id_column : str or None
+        Respondent id column, or ``None`` when the data have none.
+    n_rows : int
+        Documented number of data rows of the CSV.
+    n_columns : int
+        Documented number of columns of the CSV.
+    licence : str
+        Licence of the data.
+    citation : str
+        How to cite the data.
     """
 
     name: str
@@ -231,7 +252,14 @@ class Dataset(ResultMixin):
         )
 
     def to_frame(self) -> pd.DataFrame:
-        """One row describing the dataset (name, n, columns, instrument, licence, ...)."""
+        """One row describing the dataset (name, n, columns, instrument, licence, ...).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row indexed by the dataset name, with columns ``n``, ``columns``,
+            ``instrument``, ``id_column``, ``licence``, ``sha256``, ``path`` and ``citation``.
+        """
         inst = None if self.instrument is None else getattr(self.instrument, "name", None)
         row = {
             "n": self.n,
@@ -277,6 +305,16 @@ def expected_sha256(name: str) -> str:
     """The SHA-256 that the dataset's ``README.md`` records for its CSV.
 
     The README must hold exactly one line ``SHA-256: `<64 lower-case hex digits>```.
+
+    Parameters
+    ----------
+    name : str
+        A shipped dataset's name (see :func:`list_datasets`).
+
+    Returns
+    -------
+    str
+        The 64 lower-case hex digits recorded in the README.
 
     Raises
     ------

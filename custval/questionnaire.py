@@ -226,14 +226,23 @@ def data_entry_template(instrument, *, form: str | None, path, lang: str = "en")
     Parameters
     ----------
     instrument : Instrument, str or Path
+        The instrument, the name of a shipped instrument or the path of a codebook.
     form : {"provider", "customer"} or None
+        The form whose items the template holds; ``None`` uses the instrument as given.
     path : str or Path
         Base name: ``path.xlsx`` and ``path.csv`` are written (a given suffix is replaced).
+    lang : str, default "en"
+        Language of the wordings on the ``codebook`` sheet.
 
     Returns
     -------
     (Path, Path)
         The workbook and the CSV file.
+
+    Raises
+    ------
+    SpecificationError
+        An item id clashes with an identification column, or an item has no ``lang`` text.
 
     Examples
     --------
