@@ -237,7 +237,30 @@ class PLS(ResultMixin):
 
     # ------------------------------------------------------------------ fit
     def fit(self, data: pd.DataFrame) -> PLS:
-        """Estimate the model on ``data`` (one row per respondent); returns ``self``."""
+        """Estimate the model on ``data`` (one row per respondent); returns ``self``.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            One row per respondent, one column per indicator of the model (other columns
+            are ignored); missing values are handled as ``missing`` says.
+
+        Returns
+        -------
+        PLS
+            ``self``, with the fitted attributes set.
+
+        Raises
+        ------
+        SpecificationError
+            An unknown ``weighting`` or ``missing``, a ``max_iter`` or ``tol`` out of range,
+            or a model that cannot be estimated.
+
+        Warns
+        -----
+        ConvergenceWarning
+            The outer weights did not converge in ``max_iter`` iterations.
+        """
         if self.weighting not in _pls.SCHEMES:
             raise SpecificationError(f"weighting={self.weighting!r}; allowed: {list(_pls.SCHEMES)}")
         if self.missing not in _MISSING:
@@ -624,7 +647,13 @@ class PLS(ResultMixin):
         return call + "  # mm: " + "; ".join(f"{k}: {', '.join(v)}" for k, v in groups.items())
 
     def to_frame(self) -> pd.DataFrame:
-        """Path coefficients in long form: ``from, to, estimate, n`` (one row per path)."""
+        """Path coefficients in long form: ``from, to, estimate, n`` (one row per path).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per structural path, columns ``from, to, estimate, n``.
+        """
         self._check_fitted()
         rows = [(s, t, float(self.paths_.at[s, t]), self.n_) for s, t in self.paths_list_]
         return pd.DataFrame(rows, columns=["from", "to", "estimate", "n"])
@@ -647,7 +676,18 @@ class PLS(ResultMixin):
         return notes
 
     def summary(self, *, digits: int = 3) -> str:
-        """Paths, R², reliability and loadings/weights as text (rounded for display only)."""
+        """Paths, R², reliability and loadings/weights as text (rounded for display only).
+
+        Parameters
+        ----------
+        digits : int, default 3
+            Decimals shown.
+
+        Returns
+        -------
+        str
+            The report; the fitted attributes keep the unrounded values.
+        """
         self._check_fitted()
         with pd.option_context("display.width", 120, "display.max_columns", 50):
             parts = [
@@ -688,7 +728,25 @@ class PLS(ResultMixin):
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class PLSBootstrapResult(ResultMixin):
-    """Bootstrap of a :class:`PLS` fit (see :meth:`PLS.bootstrap`); ``to_frame()`` gives the paths."""
+    """Bootstrap of a :class:`PLS` fit (see :meth:`PLS.bootstrap`); ``to_frame()`` gives the paths.
+
+    Attributes
+    ----------
+    paths, loadings, weights : pandas.DataFrame
+        One row per parameter with ``estimate, boot_mean, se, t, ci_low, ci_high, n``.
+    n_boot : int
+        Resamples used.
+    n_failed : int
+        Resamples excluded (a constant item or no convergence).
+    seed : int or None
+        Seed of the resamples; ``None`` when the resamples were given by ``indices``.
+    ci : float
+        Confidence level of the percentile intervals.
+    r_call : str
+        The equivalent seminr call.
+    method_note : str
+        How the intervals, ``se`` and ``t`` are computed.
+    """
 
     paths: pd.DataFrame
     loadings: pd.DataFrame
