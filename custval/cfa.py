@@ -532,7 +532,34 @@ class CFA:
 
     # ------------------------------------------------------------------ fit
     def fit(self, data: pd.DataFrame) -> CFA:
-        """Fit the model to ``data`` (one row per respondent); returns ``self``."""
+        """Fit the model to ``data`` (one row per respondent); returns ``self``.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            One row per respondent, one column per observed variable of the model (and the
+            ``group`` / ``cluster`` columns when given); other columns are ignored.
+
+        Returns
+        -------
+        CFA
+            ``self``, with the fitted attributes set.
+
+        Raises
+        ------
+        SpecificationError
+            An unsupported ``estimator`` or ``missing``, a model item missing from ``data``,
+            or a model that cannot be fitted.
+        DataValidationError
+            ``data`` is not a DataFrame, or a model item is not numeric.
+
+        Warns
+        -----
+        MissingDataWarning
+            Rows with missing values were excluded (listwise deletion).
+        ConvergenceWarning
+            The optimiser did not converge.
+        """
         # The matrices are small: multi-threaded BLAS only adds overhead (and
         # slows down by an order of magnitude on a busy machine).
         with _single_thread_blas():
@@ -1032,6 +1059,18 @@ class CFA:
         none, nor do loadings onto an indicator with a direct effect); lavaan
         additionally lists latent covariances and regressions.
 
+        Parameters
+        ----------
+        minimum_value : float, default 0.0
+            Only rows with ``mi >= minimum_value`` (as ``modindices(minimum.value = )``).
+        sort : bool, default False
+            Sort by ``mi``, largest first (as ``modindices(sort. = TRUE)``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per candidate parameter.
+
         Examples
         --------
         >>> import pandas as pd
@@ -1080,6 +1119,16 @@ class CFA:
         (``:=`` rows) are the definition evaluated on the standardized
         parameters, with the delta-method standard error of that composite
         (as lavaan's ``standardizedSolution``).
+
+        Parameters
+        ----------
+        level : float, default 0.95
+            Confidence level of ``ci_low`` / ``ci_high``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per parameter.
 
         Examples
         --------
@@ -1143,6 +1192,26 @@ class CFA:
         lavaan does; under MLR the standard errors use the sandwich ACOV of the
         sample moments and the observed h1 information, as lavaan).
 
+        Parameters
+        ----------
+        type : {"cor", "raw", "cor.bollen", "cor.bentler"}, default "cor"
+            Which residuals (see above).
+        z : bool, default False
+            Add the standardized residuals ``"cov_z"`` / ``"mean_z"`` (needs
+            ``type="cor.bentler"``).
+
+        Returns
+        -------
+        dict
+            ``{"cov": DataFrame, "mean": Series or None}`` (plus ``"cov_z"`` /
+            ``"mean_z"`` with ``z=True``), or a dict of those keyed by group label.
+
+        Raises
+        ------
+        SpecificationError
+            An unknown ``type``, or ``z=True`` where the standardized residuals are not
+            available.
+
         Examples
         --------
         >>> import pandas as pd
@@ -1185,7 +1254,18 @@ class CFA:
 
     # ------------------------------------------------------------------ display
     def summary(self, *, digits: int = 3) -> str:
-        """Text output in lavaan's ``summary(fit, fit.measures = TRUE, standardized = TRUE)`` layout."""
+        """Text output in lavaan's ``summary(fit, fit.measures = TRUE, standardized = TRUE)`` layout.
+
+        Parameters
+        ----------
+        digits : int, default 3
+            Decimals shown.
+
+        Returns
+        -------
+        str
+            The report; the fitted attributes keep the unrounded values.
+        """
         from ._cfa_report import summary_text
 
         return summary_text(self, digits)
