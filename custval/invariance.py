@@ -178,6 +178,23 @@ class ScaledDifferenceResult(ResultMixin):
     the upper tail of :math:`\chi^2_{df_{diff}}` at :math:`T_d`.  A non-positive
     :math:`c_d` makes the test undefined: ``chisq_diff`` and ``p_value`` are NaN and
     ``note`` says why.
+
+    Attributes
+    ----------
+    chisq_diff : float
+        The scaled difference statistic :math:`T_d`; NaN when :math:`c_d \le 0`.
+    df_diff : float
+        Difference in degrees of freedom.
+    scaling_factor : float
+        The scaling factor :math:`c_d` of the difference.
+    p_value : float
+        Upper tail of :math:`\chi^2_{df_{diff}}` at :math:`T_d`; NaN when :math:`c_d \le 0`.
+    note : str
+        Why the test is undefined, or ``""``.
+    r_call : str
+        The equivalent lavaan call.
+    convention : str
+        The formulas used.
     """
 
     chisq_diff: float
@@ -486,6 +503,47 @@ class InvarianceResult(ResultMixin):
     used per group; ``missing`` the missing-data method ("listwise" or "fiml"); ``n_rows``
     (rows in) = ``n_used`` + the rows in ``n_excluded`` ({reason: rows}: "no group",
     "incomplete items (listwise)" or "no observed item").
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per level fitted: fit measures, the difference test and the change in
+        CFI / RMSEA / SRMR against the previous level, and the level's verdict.
+    fits : dict
+        ``{level: fitted CFA}``.
+    highest : str or None
+        The highest level that holds; ``None`` when the configural model did not converge.
+    verdict : str
+        The conclusion in words.
+    latent_means : pandas.DataFrame or None
+        Latent means against the reference group, from the scalar model (``None`` when
+        scalar invariance does not hold).
+    latent_means_level : str or None
+        The level whose model gives ``latent_means`` (``"scalar"``), or ``None``.
+    estimator : str
+        ``"ML"`` or ``"MLR"``.
+    group : str
+        The grouping column.
+    n_per_group : dict
+        ``{group: rows used}``.
+    free : tuple of str
+        Parameters released for partial invariance.
+    criteria : str
+        The decision criteria applied.
+    difference_test : str
+        The chi-square difference test used (plain or Satorra-Bentler scaled).
+    convention : str
+        The decision rule in words.
+    r_call : str
+        The equivalent lavaan / semTools calls.
+    missing : str
+        ``"listwise"`` or ``"fiml"``.
+    n_rows : int or None
+        Rows in; ``None`` when not recorded.
+    n_used : int or None
+        Rows used; ``None`` when not recorded.
+    n_excluded : dict
+        ``{reason: rows}`` excluded.
     """
 
     table: pd.DataFrame
@@ -835,9 +893,37 @@ def rank_invariance_candidates(
     the two statistics are close but not identical.  ``missing`` is
     ``"listwise"`` or ``"fiml"``, as in :func:`measurement_invariance`.
 
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        The items and the group column, one row per respondent.
+    model : str, Instrument or dict
+        lavaan measurement syntax, an Instrument or ``{construct: items}``.
+    group : str
+        Name of the grouping column.
+    level : {"scalar", "metric", "strict"}, default "scalar"
+        The level whose equality constraints are ranked.
+    estimator : {"ML", "MLR"}, default "ML"
+        Estimator; MLR uses the Satorra-Bentler scaled difference.
+    missing : {"listwise", "fiml"}, default "listwise"
+        Missing-data method, as in :func:`measurement_invariance`.
+    free : str, tuple of str, mapping or pairs, default ()
+        Parameters already released, as in :func:`measurement_invariance`; they are not
+        candidates.
+    progress : bool, default False
+        Show a progress bar over the refits (needs ``tqdm``).
+
     Returns
     -------
-    DataFrame with ``parameter, delta_chisq, delta_df, p_value, delta_cfi, rank``.
+    pandas.DataFrame
+        One row per candidate: ``parameter, delta_chisq, delta_df, p_value, delta_cfi, rank``.
+
+    Raises
+    ------
+    SpecificationError
+        An unknown ``level``, ``estimator`` or ``missing``.
+    InsufficientDataError
+        The ``level`` model does not converge.
 
     References
     ----------
