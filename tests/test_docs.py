@@ -252,9 +252,8 @@ SITE_CHECKS = {"GL02", "GL06", "GL07", "PR02", "PR06", "PR10", "SA04", "SS03", "
 FULL_CHECKS = SITE_CHECKS | {"PR01", "RT01"}
 FULL_MODULES = ("codebook", "ingest", "processed", "screening", "items", "scoring", "dimensionality",
                 "correlation", "efa", "simulate", "tables", "plots", "plots_gaps", "report",
-                "pipeline", "exceptions")
-#: not yet held to PR01 / RT01 (their docstrings describe parameters in prose): reliability,
-#: validity, invariance, gaps, cfa, pls, questionnaire, datasets
+                "pipeline", "exceptions", "reliability", "validity", "invariance", "gaps", "cfa",
+                "pls", "questionnaire", "datasets")
 
 
 def _validate(modules, checks):
