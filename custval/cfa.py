@@ -312,6 +312,12 @@ class CFA:
         Two items correlate perfectly (named; e.g. a column exported twice) or
         the sample covariance matrix is otherwise singular.
 
+    See Also
+    --------
+    custval.efa.EFA : Exploratory factor analysis.
+    custval.validity.measurement_table : The measurement section of a paper from a fitted CFA.
+    custval.invariance.measurement_invariance : Invariance across groups.
+
     Notes
     -----
     ML minimises ``F = sum_g (n_g/N) [log|Sigma_g| + tr(S_g Sigma_g^-1)

@@ -103,6 +103,10 @@ class Scale:
     labels : mapping of str to mapping of int to str
         Language -> {code: label}; empty when the codebook gives no labels.
 
+    See Also
+    --------
+    custval.codebook.Item : The items answered on a scale.
+
     Examples
     --------
     >>> from custval.codebook import Scale
@@ -161,6 +165,11 @@ class Item:
         The item's response scale (its own ``scale:``, else its construct's, else the
         instrument's; ``None`` only for an Item built by hand, which then uses the
         instrument's scale).
+
+    See Also
+    --------
+    custval.codebook.Construct : The construct an item belongs to.
+    custval.codebook.Scale : The item's response scale.
     """
 
     id: str
@@ -191,6 +200,11 @@ class Construct:
     scale : Scale or None
         The construct's response scale (its own ``scale:``, else the instrument's); an
         item may override it.
+
+    See Also
+    --------
+    custval.codebook.Instrument : The codebook that holds the constructs.
+    custval.codebook.Item : One item of a construct.
     """
 
     id: str
@@ -227,6 +241,11 @@ class Variable:
         Codes or texts that mean missing.
     required : bool
         The column must be in the data.
+
+    See Also
+    --------
+    custval.codebook.Instrument : The codebook that declares the variables.
+    custval.codebook.Item : A survey item (the other kind of column).
     """
 
     name: str
@@ -316,6 +335,11 @@ class Instrument:
     variables : mapping of str -> Variable
         Non-item columns declared under ``variables:`` (type, range or
         categories, missing codes); :func:`custval.read_survey` validates them.
+
+    See Also
+    --------
+    custval.codebook.load_instrument : Load and validate a codebook.
+    custval.ingest.read_survey : Read a survey export against an instrument.
 
     Notes
     -----
@@ -1346,6 +1370,10 @@ def list_instruments() -> list[str]:
     list of str
         Instrument names, for :func:`load_instrument`.
 
+    See Also
+    --------
+    custval.codebook.load_instrument : Load one of them.
+
     Examples
     --------
     >>> from custval import list_instruments
@@ -1384,6 +1412,11 @@ def load_instrument(name_or_path: str | Path) -> Instrument:
         The file cannot be read, is not valid YAML, or breaks a rule of the
         format; ``path``, ``key`` (e.g. ``constructs[2].items[0].pair``) and
         the 1-based ``line`` locate the problem.
+
+    See Also
+    --------
+    custval.codebook.list_instruments : Names of the shipped instruments.
+    custval.codebook.Instrument : The object returned.
 
     Examples
     --------

@@ -79,6 +79,10 @@ class DatasetInfo:
         Licence of the data.
     citation : str
         How to cite the data.
+
+    See Also
+    --------
+    custval.datasets.list_datasets : The registry as a table.
     """
 
     name: str
@@ -229,6 +233,11 @@ class Dataset(ResultMixin):
         The respondent id column, if the data have one.
     description : str
         One-line description.
+
+    See Also
+    --------
+    custval.datasets.load_dataset : Load a shipped dataset.
+    custval.datasets.list_datasets : The shipped datasets.
     """
 
     name: str
@@ -259,6 +268,10 @@ class Dataset(ResultMixin):
         pandas.DataFrame
             One row indexed by the dataset name, with columns ``n``, ``columns``,
             ``instrument``, ``id_column``, ``licence``, ``sha256``, ``path`` and ``citation``.
+
+        See Also
+        --------
+        custval.datasets.list_datasets : One such row per shipped dataset.
         """
         inst = None if self.instrument is None else getattr(self.instrument, "name", None)
         row = {
@@ -323,6 +336,10 @@ def expected_sha256(name: str) -> str:
     DatasetIntegrityError
         README missing, or no / more than one / a malformed hash line.
 
+    See Also
+    --------
+    custval.datasets.load_dataset : Loads a dataset verified against this hash.
+
     Examples
     --------
     >>> from custval.datasets import expected_sha256
@@ -381,6 +398,10 @@ def list_datasets() -> pd.DataFrame:
         (codebook name or ``None``), ``id_column`` (or ``None``), ``licence``, ``citation``,
         ``file`` (the CSV's absolute path inside the installed package).
         The names are ``list_datasets().index``.
+
+    See Also
+    --------
+    custval.datasets.load_dataset : Load one of them.
 
     Examples
     --------
@@ -444,6 +465,11 @@ def load_dataset(name: str, *, with_instrument: bool = True) -> Dataset:
         The file's SHA-256 differs from the README's (the message names the file, the
         expected and the actual hash), or the file / README hash line is missing.
 
+    See Also
+    --------
+    custval.datasets.list_datasets : The shipped datasets.
+    custval.datasets.Dataset : The object returned.
+
     Examples
     --------
     >>> from custval import load_dataset
@@ -497,6 +523,11 @@ def build_processed() -> list:
     list
         What :func:`custval.write_processed` returned for each dataset (the written paths),
         in ``list_datasets()`` order.
+
+    See Also
+    --------
+    custval.pipeline.build_processed : The pipeline step that calls it.
+    custval.processed.read_processed : Read a processed frame back.
     """
     from .codebook import load_instrument
     from .ingest import read_survey

@@ -125,6 +125,11 @@ def kmo(data, *, nan_policy: str = "pairwise") -> KMOResult:
     ConstantItemError, InsufficientDataError
         A constant item; fewer respondents than items.
 
+    See Also
+    --------
+    custval.dimensionality.bartlett : Bartlett's test of sphericity.
+    custval.dimensionality.parallel_analysis : How many factors to extract.
+
     References
     ----------
     Kaiser, H. F. (1970). A second generation little jiffy. *Psychometrika, 35*(4), 401–415.
@@ -249,6 +254,11 @@ def bartlett(data, *, nan_policy: str = "pairwise") -> BartlettResult:
     ------
     NotPositiveDefiniteError
         :math:`|R| \le 0` (possible with pairwise deletion); the items are named.
+
+    See Also
+    --------
+    custval.dimensionality.kmo : Sampling adequacy.
+    custval.dimensionality.parallel_analysis : How many factors to extract.
 
     References
     ----------
@@ -495,6 +505,11 @@ def parallel_analysis(
         Observed and simulated eigenvalues, the suggested numbers, ``n_iter``
         and ``seed``; ``.plot()`` draws the scree plot.
 
+    See Also
+    --------
+    custval.dimensionality.velicer_map : Velicer's MAP test.
+    custval.efa.EFA : Fit the chosen number of factors.
+
     Notes
     -----
     The observed eigenvalues are deterministic and equal psych's; the random
@@ -710,6 +725,11 @@ def velicer_map(data, *, max_factors: int = 8, nan_policy: str = "pairwise") -> 
     MAPResult
         ``map`` (indexed by m) and the suggested ``n_factors``.
 
+    See Also
+    --------
+    custval.dimensionality.parallel_analysis : Horn's parallel analysis.
+    custval.efa.EFA : Fit the chosen number of factors.
+
     References
     ----------
     Velicer, W. F. (1976). Determining the number of components from the matrix
@@ -850,6 +870,10 @@ def harman_single_factor(
     Returns
     -------
     HarmanResult
+
+    See Also
+    --------
+    custval.validity.common_method_cfa : The common-method-factor CFA check.
 
     References
     ----------

@@ -58,6 +58,11 @@ class DataValidationError(CustvalError, ValueError):
     one record per problem (a dict with at least ``rule``, ``column``,
     ``rows``, ``row_counting``, ``values``, ``n`` and ``allowed``), ``path`` the
     file (or ``None`` for an in-memory frame).
+
+    See Also
+    --------
+    custval.ingest.read_survey : Reads a survey export and raises this error.
+    custval.ingest.validate_frame : The same checks on an in-memory frame.
     """
 
     def __init__(self, message: str, problems: list[dict] | None = None, path=None):
@@ -70,6 +75,11 @@ class CodebookError(CustvalError, ValueError):
     """An instrument codebook (YAML or dict) is faulty.
 
     ``path``, ``key`` and ``line`` (1-based, ``None`` for a dict) locate the problem.
+
+    See Also
+    --------
+    custval.codebook.load_instrument : Reads and checks a codebook.
+    custval.exceptions.DataValidationError : A data file that does not satisfy its instrument.
     """
 
     def __init__(self, message: str, *, path=None, key: str | None = None, line: int | None = None):

@@ -355,6 +355,11 @@ def readiness(provider: pd.DataFrame, instrument, *, by=("firm", "role"), ci: fl
         scale midpoint); ``construct_means``: group means of the construct scores (over
         respondents with a score); ``excluded``: respondents without a score for an index.
 
+    See Also
+    --------
+    custval.gaps.perception_gap : Provider view minus customer view.
+    custval.gaps.benchmark_firms : Readiness, gaps and ranks per firm.
+
     References
     ----------
     Grönroos (2006, 2017); Heinonen & Strandvik (2015) — see the module docstring.
@@ -780,6 +785,11 @@ def perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instrument, *
     CodebookError
         Data read with another instrument version than ``instrument``.
 
+    See Also
+    --------
+    custval.gaps.latent_perception_gap : The same with latent means.
+    custval.gaps.form_invariance : Invariance between the forms, which the gaps assume.
+
     Examples
     --------
     >>> import warnings
@@ -918,6 +928,10 @@ def cocreation_segments(customer: pd.DataFrame, instrument, *, k: int | None = N
         The instrument has no COCR construct, or an unknown ``use``.
     InsufficientDataError
         Too few complete customer responses for the mixture.
+
+    See Also
+    --------
+    custval.gaps.readiness : Readiness indices from the provider form.
 
     Examples
     --------
@@ -1137,6 +1151,11 @@ def benchmark_firms(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
     -----
     InvarianceWarning
         ``invariance=None``: scalar invariance between the forms is not shown.
+
+    See Also
+    --------
+    custval.gaps.readiness : Readiness indices.
+    custval.gaps.perception_gap : Perception gaps.
 
     Examples
     --------
@@ -1384,6 +1403,11 @@ def form_invariance(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
         (ranked releases with ``provider_item``/``customer_item`` columns, ``p_value`` and the
         Holm-adjusted ``p_holm``), ``flagged`` (``(provider_item, customer_item)`` or ``()``),
         ``decision`` (why it was or was not flagged), ``n``, ``n_excluded``.
+
+    See Also
+    --------
+    custval.invariance.measurement_invariance : Invariance between groups of respondents.
+    custval.gaps.perception_gap : Observed-score gaps, once invariance holds.
 
     References
     ----------

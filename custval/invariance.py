@@ -195,6 +195,10 @@ class ScaledDifferenceResult(ResultMixin):
         The equivalent lavaan call.
     convention : str
         The formulas used.
+
+    See Also
+    --------
+    custval.invariance.scaled_difference_test : The function that returns it.
     """
 
     chisq_diff: float
@@ -209,7 +213,12 @@ class ScaledDifferenceResult(ResultMixin):
 
     @property
     def estimate(self) -> float:
-        """The scaled difference statistic (same as ``chisq_diff``)."""
+        """The scaled difference statistic (same as ``chisq_diff``).
+
+        See Also
+        --------
+        custval.invariance.ScaledDifferenceResult.p_value : The test's p-value.
+        """
         return self.chisq_diff
 
     def to_frame(self) -> pd.DataFrame:
@@ -262,6 +271,10 @@ def scaled_difference_test(chisq0, df0, c0, chisq1, df1, c1) -> ScaledDifference
     ------
     SpecificationError
         ``df1`` is not larger than ``df0`` (the models are not nested in that order).
+
+    See Also
+    --------
+    custval.invariance.measurement_invariance : Uses this test for MLR fits.
 
     Examples
     --------
@@ -544,6 +557,10 @@ class InvarianceResult(ResultMixin):
         Rows used; ``None`` when not recorded.
     n_excluded : dict
         ``{reason: rows}`` excluded.
+
+    See Also
+    --------
+    custval.invariance.measurement_invariance : The function that returns it.
     """
 
     table: pd.DataFrame
@@ -664,6 +681,11 @@ def measurement_invariance(
     Returns
     -------
     InvarianceResult
+
+    See Also
+    --------
+    custval.invariance.rank_invariance_candidates : Which constraint to release for partial invariance.
+    custval.gaps.form_invariance : Invariance between the provider and customer forms.
 
     References
     ----------
@@ -924,6 +946,10 @@ def rank_invariance_candidates(
         An unknown ``level``, ``estimator`` or ``missing``.
     InsufficientDataError
         The ``level`` model does not converge.
+
+    See Also
+    --------
+    custval.invariance.measurement_invariance : The invariance sequence.
 
     References
     ----------

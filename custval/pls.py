@@ -130,6 +130,11 @@ class PLS(ResultMixin):
         keyed, or keyed twice) raises a
         :class:`~custval.exceptions.ReverseKeyWarning` naming it.
 
+    See Also
+    --------
+    custval.cfa.CFA : Covariance-based confirmatory factor analysis.
+    custval.validity.htmt : Discriminant validity.
+
     Notes
     -----
     Items are standardised, ``z = (x - mean) / sd`` with the ``n - 1``

@@ -104,6 +104,10 @@ def make_questionnaire(instrument, *, form: str | None = "provider", lang: str =
     str
         The HTML document.
 
+    See Also
+    --------
+    custval.questionnaire.data_entry_template : Data-entry templates for the same form.
+
     Examples
     --------
     >>> from custval import load_instrument
@@ -243,6 +247,11 @@ def data_entry_template(instrument, *, form: str | None, path, lang: str = "en")
     ------
     SpecificationError
         An item id clashes with an identification column, or an item has no ``lang`` text.
+
+    See Also
+    --------
+    custval.questionnaire.make_questionnaire : The printable questionnaire.
+    custval.ingest.read_survey : Read the filled-in template.
 
     Examples
     --------

@@ -369,6 +369,12 @@ def cronbach_alpha(
     -------
     AlphaResult
 
+    See Also
+    --------
+    custval.reliability.omega : McDonald's omega.
+    custval.reliability.scale_reliability : Alpha, omega and lambda-6 of every construct.
+    custval.items.item_analysis : Alpha if an item is deleted.
+
     References
     ----------
     Cronbach, L. J. (1951). Coefficient alpha and the internal structure of tests.
@@ -503,6 +509,11 @@ def guttman_lambda6(items, *, nan_policy: str = "listwise") -> Lambda6Result:
     Lambda6Result
         ``estimate`` (lambda-6), ``n`` (rows used), ``n_items``, ``n_excluded``, ``items``.
 
+    See Also
+    --------
+    custval.reliability.cronbach_alpha : Alpha, which reports lambda-6 too.
+    custval.reliability.split_half : Split-half bounds.
+
     References
     ----------
     Guttman, L. (1945). A basis for analyzing test-retest reliability.
@@ -558,6 +569,11 @@ def split_half(items, *, nan_policy: str = "listwise", splits: str = "all") -> S
     -------
     SplitHalfResult
         ``max``, ``mean`` and ``min`` over the splits.
+
+    See Also
+    --------
+    custval.reliability.cronbach_alpha : Alpha (the mean split for an even number of items).
+    custval.reliability.guttman_lambda6 : Guttman's lambda-6.
 
     Examples
     --------
@@ -786,6 +802,12 @@ def omega(
         A uniqueness reached psych's lower bound 0.005.
     BootstrapWarning
         Bootstrap resamples with an undefined omega.
+
+    See Also
+    --------
+    custval.reliability.cronbach_alpha : Cronbach's alpha.
+    custval.reliability.scale_reliability : Alpha and omega of every construct.
+    custval.validity.composite_reliability : Composite reliability of a fitted CFA.
 
     References
     ----------
@@ -1033,6 +1055,12 @@ def scale_reliability(
         As listed above, each with its NaN explained in ``note``.
     ReverseKeyWarning
         The CFA's reverse keys differ from the instrument's.
+
+    See Also
+    --------
+    custval.reliability.cronbach_alpha : Alpha of one set of items.
+    custval.reliability.omega : Omega of one set of items.
+    custval.validity.composite_reliability : Composite reliability of a fitted CFA.
 
     Examples
     --------

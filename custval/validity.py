@@ -308,6 +308,11 @@ def htmt(
     -------
     HTMTResult
 
+    See Also
+    --------
+    custval.validity.fornell_larcker : The Fornell-Larcker criterion.
+    custval.validity.cross_loadings : Item-construct correlations.
+
     References
     ----------
     Henseler, J., Ringle, C. M., & Sarstedt, M. (2015). A new criterion for assessing
@@ -513,6 +518,11 @@ def cross_loadings(
     Returns
     -------
     CrossLoadingsResult
+
+    See Also
+    --------
+    custval.validity.htmt : Heterotrait-monotrait ratios.
+    custval.validity.fornell_larcker : The Fornell-Larcker criterion.
 
     References
     ----------
@@ -922,6 +932,12 @@ def composite_reliability(
     ReverseKeyWarning
         Items load against their factor, or are keyed differently from ``instrument``.
 
+    See Also
+    --------
+    custval.validity.ave : Average variance extracted.
+    custval.reliability.omega : Omega from a minres factor analysis.
+    custval.validity.measurement_table : CR, AVE, HTMT and fit in one table.
+
     References
     ----------
     Fornell, C., & Larcker, D. F. (1981). Evaluating structural equation models with
@@ -993,6 +1009,11 @@ def ave(
         A negative residual or latent variance.
     ReverseKeyWarning
         Items load against their factor, or are keyed differently from ``instrument``.
+
+    See Also
+    --------
+    custval.validity.composite_reliability : Composite reliability.
+    custval.validity.fornell_larcker : The square root of AVE against the latent correlations.
 
     References
     ----------
@@ -1078,6 +1099,11 @@ def fornell_larcker(cfa, *, convention: str = "fornell_larcker") -> FornellLarck
     -------
     FornellLarckerResult
         ``.matrix`` and ``.table`` (one row per group and construct) with the verdict.
+
+    See Also
+    --------
+    custval.validity.ave : Average variance extracted.
+    custval.validity.htmt : Heterotrait-monotrait ratios (recommended beside it).
 
     Examples
     --------
@@ -1260,6 +1286,10 @@ def common_method_cfa(
     NotPositiveDefiniteWarning
         The method-factor solution is inadmissible (latent covariance matrix not positive
         definite); the verdict says so.
+
+    See Also
+    --------
+    custval.dimensionality.harman_single_factor : Harman's single-factor test.
 
     References
     ----------
@@ -1512,6 +1542,12 @@ def measurement_table(data: pd.DataFrame, cfa, *, n_boot: int = 2000, seed: int 
     ------
     SpecificationError
         ``data`` are reverse-keyed differently from the fit.
+
+    See Also
+    --------
+    custval.validity.composite_reliability : Composite reliability in several conventions.
+    custval.validity.htmt : HTMT with bootstrap intervals.
+    custval.validity.fornell_larcker : The Fornell-Larcker criterion.
 
     Examples
     --------

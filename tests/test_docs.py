@@ -247,13 +247,13 @@ def test_r_table_covers_the_main_estimators():
 
 #: checked by ``make docs`` on every documented object (docs/conf.py numpydoc_validation_checks)
 SITE_CHECKS = {"GL02", "GL06", "GL07", "PR02", "PR06", "PR10", "SA04", "SS03", "YD01"}
-#: checked here, in the modules listed, on every public function and method: every parameter
+#: checked here, in every public module, on every public function and method: every parameter
 #: documented (PR01) and a Returns section (RT01)
 FULL_CHECKS = SITE_CHECKS | {"PR01", "RT01"}
-FULL_MODULES = ("codebook", "ingest", "processed", "screening", "items", "scoring", "dimensionality",
-                "correlation", "efa", "simulate", "tables", "plots", "plots_gaps", "report",
-                "pipeline", "exceptions", "reliability", "validity", "invariance", "gaps", "cfa",
-                "pls", "questionnaire", "datasets")
+FULL_MODULES = tuple(PUBLIC_MODULES)
+#: also checked here: every public function, method and class has a See Also section (SA01)
+SEE_ALSO_MODULES = ("ingest", "processed", "datasets", "screening", "items", "scoring", "correlation",
+                    "efa", "invariance", "simulate", "questionnaire", "report", "pipeline")
 
 
 def _validate(modules, checks):
@@ -282,6 +282,26 @@ def test_docstrings_of_every_public_module_keep_the_site_layout():
 @pytest.mark.parametrize("module", FULL_MODULES)
 def test_docstrings_document_parameters_and_returns(module):
     problems = _validate([module], FULL_CHECKS)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("module", SEE_ALSO_MODULES)
+def test_docstrings_point_to_related_functions(module):
+    problems = _validate([module], FULL_CHECKS | {"SA01"})
+    assert not problems, "\n".join(problems)
+
+
+def test_every_top_level_export_has_see_also():
+    from numpydoc.validate import validate
+
+    problems = []
+    for name in custval.__all__:
+        obj = getattr(custval, name)
+        if not (inspect.isclass(obj) or inspect.isfunction(obj)):
+            continue  # __version__, the exceptions module
+        qualname = f"{obj.__module__}.{obj.__qualname__}"
+        problems += [f"custval.{name} ({qualname}): {msg}"
+                     for code, msg in validate(qualname)["errors"] if code in {"SA01", "SA04"}]
     assert not problems, "\n".join(problems)
 
 
