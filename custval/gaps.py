@@ -339,10 +339,14 @@ def readiness(provider: pd.DataFrame, instrument, *, by=("firm", "role"), ci: fl
         The CWI (full, or its provider form).
     by : tuple of str
         Grouping columns (default firm and role; role values ``manager`` and ``staff``).
-    ci, n_boot, seed
-        Expanded percentile bootstrap interval (module docstring): respondents are
-        resampled with replacement within each group (for the role difference:
+    ci : float, default 0.95
+        Level of the expanded percentile bootstrap interval (module docstring): respondents
+        are resampled with replacement within each group (for the role difference:
         within each role of the group, expansion by the smaller role); ``se = s/sqrt(n)``.
+    n_boot : int, default 2000
+        Bootstrap resamples.
+    seed : int, default 0
+        Seed of the resampling.
     min_n : int
         Fewest respondents with a score a group needs; fewer raises
         :class:`~custval.exceptions.InsufficientDataError` naming the group.
@@ -755,9 +759,18 @@ def perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instrument, *
         here; NaN = missing), ``firm`` and (for account matching) ``account``.
     instrument : Instrument
         The full CWI (both forms).
-    match : {"account", "firm"}
-    ci, n_boot, seed : bootstrap settings.
-    invariance : InvarianceResult, optional
+    match : {"account", "firm"}, default "account"
+        Pair provider and customer answers by account within each firm, or by firm.
+    ci : float, default 0.95
+        Confidence level of the bootstrap intervals.
+    n_boot : int, default 2000
+        Bootstrap resamples.
+    seed : int, default 0
+        Seed of the resampling.
+    invariance : InvarianceResult or None, default None
+        A :func:`custval.measurement_invariance` result of the two forms in which scalar
+        invariance holds; ``None``: the gaps are computed with an
+        :class:`~custval.exceptions.InvarianceWarning` that it is not shown.
     min_units : int
         Fewest accounts (``"account"``) or respondents per side (``"firm"``) a firm needs.
     strict : bool
@@ -1385,7 +1398,8 @@ def form_invariance(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
         Constructs to model (default: all paired constructs).
     level : str
         Level whose constraints are ranked (``"metric"``, ``"scalar"`` or ``"strict"``).
-    estimator : {"ML", "MLR"}
+    estimator : {"ML", "MLR"}, default "ML"
+        Estimator of the fits.
     alpha : float
         Family-wise error rate: the top release is flagged when its Holm-adjusted p-value is
         below ``alpha``.

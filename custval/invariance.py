@@ -649,14 +649,20 @@ def measurement_invariance(
 
     Parameters
     ----------
-    data : DataFrame with the items and the group column.
-    model : lavaan measurement syntax, an Instrument or ``{construct: items}``.
+    data : pandas.DataFrame
+        The items and the group column, one row per respondent.
+    model : str, Instrument or dict
+        lavaan measurement syntax, an Instrument or ``{construct: items}``.
         An Instrument's reverse-keyed items are fitted as ``min + max - x of its own scale``
         (not again on a frame from ``Instrument.keyed``).
-    group : name of the grouping column.
-    levels : levels to fit, in order.
-    estimator : ``"ML"`` or ``"MLR"``.
-    missing : ``"listwise"`` (default; rows with any missing model item are excluded, with a
+    group : str
+        Name of the grouping column.
+    levels : tuple of str, default ("configural", "metric", "scalar", "strict")
+        Levels to fit, in order.
+    estimator : {"ML", "MLR"}, default "ML"
+        Estimator of every fit.
+    missing : {"listwise", "fiml"}, default "listwise"
+        ``"listwise"`` (default; rows with any missing model item are excluded, with a
         :class:`~custval.exceptions.MissingDataWarning`) or ``"fiml"`` (full-information ML,
         lavaan ``missing = "ml"``; ``"ml"`` is accepted as an alias): every row with at least
         one observed model item is used, which is unbiased when the data are missing at random
@@ -672,11 +678,15 @@ def measurement_invariance(
         ``{"x3 ~ 1": ["Grant-White"]}`` / pairs ``("x3 ~ 1", ["managers"])`` that free the
         parameter in the named groups only while it stays equal across the others
         (per-group labels, lavaan ``x3 ~ c(a, a, b)*1``).
-    criteria : a name in :data:`CRITERIA`, a tuple of names (all must pass) or
+    criteria : str, tuple of str or callable, default "chen2007"
+        A name in :data:`CRITERIA`, a tuple of names (all must pass) or
         ``callable(level, diff) -> bool``.
-    alpha : level of the chi-square difference test when ``"chisq"`` is a criterion.
-    stop : stop at the first level that fails.
-    ci : level of the latent-mean Wald intervals.
+    alpha : float, default 0.05
+        Level of the chi-square difference test when ``"chisq"`` is a criterion.
+    stop : bool, default True
+        Stop at the first level that fails.
+    ci : float, default 0.95
+        Level of the latent-mean Wald intervals.
 
     Returns
     -------

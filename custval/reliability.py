@@ -358,12 +358,20 @@ def cronbach_alpha(
     ----------
     items : DataFrame
         Respondents × items, already keyed (reverse items recoded).
-    nan_policy : {"listwise", "pairwise", "raise"}
-    ci : float or None
+    nan_policy : {"listwise", "pairwise", "raise"}, default "listwise"
+        ``"listwise"``: rows with a missing item are excluded (counted in ``n_excluded``);
+        ``"pairwise"``: pairwise covariances (psych's default); ``"raise"``: a missing
+        value is a :class:`~custval.exceptions.DataValidationError`.
+    ci : float or None, default 0.95
         Confidence level; ``None``: no interval (as ``ci_method=None``).
-    ci_method : {"feldt", "duhachek", "bootstrap", "bca", None}
-    n_boot, seed, progress
-        Bootstrap settings (ignored by analytic intervals).
+    ci_method : {"feldt", "duhachek", "bootstrap", "bca", None}, default "feldt"
+        Interval method; ``None``: no interval.
+    n_boot : int, default 1000
+        Bootstrap resamples (ignored by analytic intervals).
+    seed : int, default 0
+        Seed of the resampling.
+    progress : bool, default False
+        Show a progress bar over the resamples.
 
     Returns
     -------
@@ -502,7 +510,10 @@ def guttman_lambda6(items, *, nan_policy: str = "listwise") -> Lambda6Result:
     ----------
     items : DataFrame
         Respondents × items, already keyed (reverse items recoded).
-    nan_policy : {"listwise", "pairwise", "raise"}
+    nan_policy : {"listwise", "pairwise", "raise"}, default "listwise"
+        ``"listwise"``: rows with a missing item are excluded (counted in ``n_excluded``);
+        ``"pairwise"``: pairwise covariances (psych's default); ``"raise"``: a missing
+        value is a :class:`~custval.exceptions.DataValidationError`.
 
     Returns
     -------
@@ -772,14 +783,20 @@ def omega(
     ----------
     items : DataFrame
         Respondents × items, keyed.
-    n_factors : int
-    nan_policy : {"listwise", "pairwise", "raise"}
+    n_factors : int, default 1
+        Number of group factors; 1: a one-factor model.
+    nan_policy : {"listwise", "pairwise", "raise"}, default "listwise"
         ``"pairwise"`` uses R's ``cor(x, use = "pairwise")`` as psych::omega.
-    ci : float or None
+    ci : float or None, default 0.95
         Confidence level; ``None``: no interval (as ``ci_method=None``).
-    ci_method : {"bootstrap", "bca", None}
-    n_boot, seed, progress
-        Bootstrap settings.
+    ci_method : {"bootstrap", "bca", None}, default "bootstrap"
+        Interval method; ``None``: no interval.
+    n_boot : int, default 1000
+        Bootstrap resamples.
+    seed : int, default 0
+        Seed of the resampling.
+    progress : bool, default False
+        Show a progress bar over the resamples.
 
     Returns
     -------

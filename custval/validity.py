@@ -292,17 +292,26 @@ def htmt(
 
     Parameters
     ----------
-    data : DataFrame of numeric items (missing as NaN).
-    instrument_or_model : Instrument, lavaan syntax (``=~`` lines) or ``{construct: items}``.
-    kind : ``"htmt"`` or ``"htmt2"``.
-    ci : interval level in (0, 1).
-    n_boot : number of bootstrap resamples (0 = none).
-    seed : seed of the resampling.
-    absolute : use absolute correlations (semTools default) for ``kind="htmt"``.
+    data : pandas.DataFrame
+        Numeric items (missing as NaN).
+    instrument_or_model : Instrument, str or dict
+        Instrument, lavaan syntax (``=~`` lines) or ``{construct: items}``.
+    kind : {"htmt", "htmt2"}, default "htmt"
+        Arithmetic or geometric means.
+    ci : float, default 0.95
+        Interval level in (0, 1).
+    n_boot : int, default 2000
+        Number of bootstrap resamples (0 = none).
+    seed : int, default 0
+        Seed of the resampling.
+    absolute : bool, default True
+        Use absolute correlations (semTools default) for ``kind="htmt"``.
     nan_policy : {"listwise"}, default "listwise"
         Only listwise deletion (semTools' ``missing = "listwise"``); the rows dropped are warned about.
-    thresholds : (strict, liberal) thresholds.
-    progress : show a progress bar over resample chunks.
+    thresholds : tuple of float, default (0.85, 0.90)
+        The (strict, liberal) thresholds.
+    progress : bool, default False
+        Show a progress bar over resample chunks.
 
     Returns
     -------
@@ -509,9 +518,12 @@ def cross_loadings(
 
     Parameters
     ----------
-    data : DataFrame of numeric items (missing as NaN; listwise deletion).
-    instrument : Instrument, lavaan syntax or ``{construct: items}``.
-    corrected : leave the item out of its own construct's score.
+    data : pandas.DataFrame
+        Numeric items (missing as NaN; listwise deletion).
+    instrument : Instrument, str or dict
+        Instrument, lavaan syntax or ``{construct: items}``.
+    corrected : bool, default False
+        Leave the item out of its own construct's score.
     nan_policy : {"listwise"}, default "listwise"
         Only listwise deletion; the rows dropped are warned about.
 
@@ -1643,7 +1655,8 @@ def cr_ave(cfa, *, convention: str = "semtools_observed") -> pd.DataFrame:
     ----------
     cfa : custval.cfa.CFA
         A fitted single-group CFA.
-    convention : {"semtools_observed", "semtools_implied", "fornell_larcker"}
+    convention : {"semtools_observed", "semtools_implied", "fornell_larcker"}, default "semtools_observed"
+        The CR and AVE convention (see :func:`composite_reliability`).
 
     Returns
     -------
