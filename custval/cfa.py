@@ -565,6 +565,10 @@ class CFA:
             Rows with missing values were excluded (listwise deletion).
         ConvergenceWarning
             The optimiser did not converge.
+
+        See Also
+        --------
+        custval.cfa.CFA.summary : The fitted model as text.
         """
         # The matrices are small: multi-threaded BLAS only adds overhead (and
         # slows down by an order of magnitude on a busy machine).
@@ -1077,6 +1081,11 @@ class CFA:
         pandas.DataFrame
             One row per candidate parameter.
 
+        See Also
+        --------
+        custval.cfa.CFA.residuals : Residual correlations.
+        custval.invariance.rank_invariance_candidates : Which equality constraint to release.
+
         Examples
         --------
         >>> import pandas as pd
@@ -1135,6 +1144,10 @@ class CFA:
         -------
         pandas.DataFrame
             One row per parameter.
+
+        See Also
+        --------
+        custval.validity.measurement_table : Standardized loadings in a paper's table.
 
         Examples
         --------
@@ -1218,6 +1231,10 @@ class CFA:
             An unknown ``type``, or ``z=True`` where the standardized residuals are not
             available.
 
+        See Also
+        --------
+        custval.cfa.CFA.modification_indices : Modification indices.
+
         Examples
         --------
         >>> import pandas as pd
@@ -1271,6 +1288,10 @@ class CFA:
         -------
         str
             The report; the fitted attributes keep the unrounded values.
+
+        See Also
+        --------
+        custval.cfa.CFA.fit : Fit the model first.
         """
         from ._cfa_report import summary_text
 

@@ -69,6 +69,10 @@ class KMOResult(ResultMixin):
         The R call that gives the same numbers.
     convention : str
         The formula or rule behind the numbers (shown by ``summary()``).
+
+    See Also
+    --------
+    custval.dimensionality.kmo : The function that returns it.
     """
 
     estimate: float
@@ -85,7 +89,12 @@ class KMOResult(ResultMixin):
 
     @property
     def overall(self) -> float:
-        """The overall MSA (same as ``estimate``)."""
+        """The overall MSA (same as ``estimate``).
+
+        See Also
+        --------
+        custval.dimensionality.KMOResult.msa : The per-item MSA.
+        """
         return self.estimate
 
     def to_frame(self) -> pd.DataFrame:
@@ -205,6 +214,10 @@ class BartlettResult(ResultMixin):
         The R call that gives the same numbers.
     convention : str
         The formula or rule behind the numbers (shown by ``summary()``).
+
+    See Also
+    --------
+    custval.dimensionality.bartlett : The function that returns it.
     """
 
     chisq: float
@@ -337,6 +350,10 @@ class ParallelAnalysisResult(ResultMixin):
         The formula or rule behind the numbers (shown by ``summary()``).
     simulated : ndarray or None
         The eigenvalues of every simulated data set (not shown in displays).
+
+    See Also
+    --------
+    custval.dimensionality.parallel_analysis : The function that returns it.
     """
 
     eigenvalues: pd.DataFrame
@@ -381,6 +398,10 @@ class ParallelAnalysisResult(ResultMixin):
         -------
         matplotlib Axes
             The plot.
+
+        See Also
+        --------
+        custval.plots.save_figure : Save the figure.
         """
         import matplotlib.pyplot as plt
 
@@ -679,6 +700,10 @@ class MAPResult(ResultMixin):
         The R call that gives the same numbers.
     convention : str
         The formula or rule behind the numbers (shown by ``summary()``).
+
+    See Also
+    --------
+    custval.dimensionality.velicer_map : The function that returns it.
     """
 
     map: pd.Series
@@ -809,6 +834,10 @@ class HarmanResult(ResultMixin):
         The R call that gives the same numbers.
     convention : str
         The formula or rule behind the numbers (shown by ``summary()``).
+
+    See Also
+    --------
+    custval.dimensionality.harman_single_factor : The function that returns it.
     """
 
     estimate: float

@@ -278,6 +278,10 @@ class ReadinessResult(ResultMixin):
     simulated : bool
         True when an input frame is labelled simulated (as :func:`custval.simulate.case_study`
         labels its exports).
+
+    See Also
+    --------
+    custval.gaps.readiness : The function that returns it.
     """
 
     table: pd.DataFrame
@@ -518,6 +522,10 @@ class PerceptionGapResult(ResultMixin):
         Pairs of unmatched keys that differ only by case, spaces, leading zeros or dashes.
     rows : dict
         Per file ``{"in", "used", "excluded": {reason: n}}``.
+
+    See Also
+    --------
+    custval.gaps.perception_gap : The function that returns it.
     """
 
     table: pd.DataFrame
@@ -872,6 +880,10 @@ class SegmentResult(ResultMixin):
     simulated : bool
         True when an input frame is labelled simulated (as :func:`custval.simulate.case_study`
         labels its exports).
+
+    See Also
+    --------
+    custval.gaps.cocreation_segments : The function that returns it.
     """
 
     k: int
@@ -1030,6 +1042,10 @@ class BenchmarkResult(ResultMixin):
     simulated : bool
         True when an input frame is labelled simulated (as :func:`custval.simulate.case_study`
         labels its exports).
+
+    See Also
+    --------
+    custval.gaps.benchmark_firms : The function that returns it.
     """
 
     aggregation: pd.DataFrame
@@ -1272,6 +1288,10 @@ class FormInvarianceResult(ResultMixin):
         labels its exports).
     decision : str
         Why the top release was or was not flagged.
+
+    See Also
+    --------
+    custval.gaps.form_invariance : The function that returns it.
     """
 
     invariance: object
@@ -1318,6 +1338,10 @@ def holm_adjust(p) -> np.ndarray:
     -------
     numpy.ndarray
         The adjusted p-values, in the order given.
+
+    See Also
+    --------
+    custval.gaps.form_invariance : Flags a twin pair by its Holm-adjusted p-value.
 
     Examples
     --------

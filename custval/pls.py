@@ -265,6 +265,11 @@ class PLS(ResultMixin):
         -----
         ConvergenceWarning
             The outer weights did not converge in ``max_iter`` iterations.
+
+        See Also
+        --------
+        custval.pls.PLS.bootstrap : Bootstrap intervals of the estimates.
+        custval.pls.PLS.summary : The fitted model as text.
         """
         if self.weighting not in _pls.SCHEMES:
             raise SpecificationError(f"weighting={self.weighting!r}; allowed: {list(_pls.SCHEMES)}")
@@ -523,6 +528,10 @@ class PLS(ResultMixin):
             without convergence, excluded as seminr does, with a
             :class:`~custval.exceptions.ConvergenceWarning`).
 
+        See Also
+        --------
+        custval.pls.PLSBootstrapResult : The result returned.
+
         Notes
         -----
         seminr's ``bootstrap_model(fit, nboot, seed)`` draws resample ``i`` with R's
@@ -658,6 +667,10 @@ class PLS(ResultMixin):
         -------
         pandas.DataFrame
             One row per structural path, columns ``from, to, estimate, n``.
+
+        See Also
+        --------
+        custval.pls.PLS.bootstrap : The paths with intervals.
         """
         self._check_fitted()
         rows = [(s, t, float(self.paths_.at[s, t]), self.n_) for s, t in self.paths_list_]
@@ -692,6 +705,10 @@ class PLS(ResultMixin):
         -------
         str
             The report; the fitted attributes keep the unrounded values.
+
+        See Also
+        --------
+        custval.pls.PLS.fit : Fit the model first.
         """
         self._check_fitted()
         with pd.option_context("display.width", 120, "display.max_columns", 50):
@@ -751,6 +768,10 @@ class PLSBootstrapResult(ResultMixin):
         The equivalent seminr call.
     method_note : str
         How the intervals, ``se`` and ``t`` are computed.
+
+    See Also
+    --------
+    custval.pls.PLS.bootstrap : The method that returns it.
     """
 
     paths: pd.DataFrame

@@ -101,6 +101,10 @@ class AlphaResult(ResultMixin):
         Bootstrap resamples with an undefined alpha.
     notes : tuple of str
         Why a value is NaN or resamples failed.
+
+    See Also
+    --------
+    custval.reliability.cronbach_alpha : The function that returns it.
     """
 
     estimate: float
@@ -174,6 +178,10 @@ class SplitHalfResult(ResultMixin):
         The equivalent psych call.
     convention : str
         The formula used.
+
+    See Also
+    --------
+    custval.reliability.split_half : The function that returns it.
     """
 
     max: float
@@ -212,6 +220,10 @@ class Lambda6Result(ResultMixin):
         The equivalent psych call.
     convention : str
         The formula used.
+
+    See Also
+    --------
+    custval.reliability.guttman_lambda6 : The function that returns it.
     """
 
     estimate: float
@@ -675,6 +687,10 @@ class OmegaResult(ResultMixin):
         Bootstrap resamples in which omega is undefined.
     notes : tuple of str
         Why a value is NaN or resamples failed.
+
+    See Also
+    --------
+    custval.reliability.omega : The function that returns it.
     """
 
     omega_total: float
@@ -712,7 +728,12 @@ class OmegaResult(ResultMixin):
 
     @property
     def estimate(self) -> float:
-        """omega total (observed-variance denominator)."""
+        """omega total (observed-variance denominator).
+
+        See Also
+        --------
+        custval.reliability.OmegaResult.omega_h : Omega hierarchical.
+        """
         return self.omega_total
 
     def to_frame(self) -> pd.DataFrame:

@@ -219,6 +219,10 @@ class HTMTResult(ResultMixin):
         The equivalent semTools call.
     boot : numpy.ndarray or None
         The bootstrap replicates (resamples × pairs); ``None`` without a bootstrap.
+
+    See Also
+    --------
+    custval.validity.htmt : The function that returns it.
     """
 
     _table_kind = "htmt"  # read by custval.tables.discriminant_table
@@ -246,7 +250,12 @@ class HTMTResult(ResultMixin):
 
     @property
     def established(self) -> bool:
-        """True when every pair's upper bound is below the strict threshold."""
+        """True when every pair's upper bound is below the strict threshold.
+
+        See Also
+        --------
+        custval.validity.HTMTResult.verdict : The conclusion in words.
+        """
         return bool((self.table["upper_bound"] < self.thresholds[0]).all())
 
 
@@ -485,6 +494,10 @@ class CrossLoadingsResult(ResultMixin):
         What was computed, in words.
     r_call : str
         The equivalent R code.
+
+    See Also
+    --------
+    custval.validity.cross_loadings : The function that returns it.
     """
 
     loadings: pd.DataFrame
@@ -719,6 +732,11 @@ class ConstructReliabilityResult(ResultMixin):
         ``{convention: what it computes}``, in the order asked for.
     verdict : str
         The conclusion in words (from the first convention).
+
+    See Also
+    --------
+    custval.validity.composite_reliability : Returns it for CR.
+    custval.validity.ave : Returns it for AVE.
     """
 
     table: pd.DataFrame
@@ -736,6 +754,10 @@ class ConstructReliabilityResult(ResultMixin):
         -------
         pandas.DataFrame
             The estimates, constructs (and groups) by conventions.
+
+        See Also
+        --------
+        custval.validity.cr_ave : CR and AVE side by side.
         """
         idx = ["group", "construct"] if self.table["group"].nunique() > 1 else ["construct"]
         return self.table.pivot_table(index=idx, columns="convention", values="estimate", sort=False,
@@ -1070,6 +1092,10 @@ class FornellLarckerResult(ResultMixin):
         The conclusion in words.
     r_call : str
         The equivalent R code.
+
+    See Also
+    --------
+    custval.validity.fornell_larcker : The function that returns it.
     """
 
     _table_kind = "fornell_larcker"  # read by custval.tables.discriminant_table
@@ -1216,6 +1242,10 @@ class CommonMethodResult(ResultMixin):
         The lavaan syntax of the model with the method factor.
     fits : dict
         The fitted models, ``{"traits": CFA, "traits + method": CFA}``.
+
+    See Also
+    --------
+    custval.validity.common_method_cfa : The function that returns it.
     """
 
     fit: pd.DataFrame
@@ -1439,6 +1469,10 @@ class MeasurementTable(ResultMixin):
         The fit measures.
     notes : tuple of str
         Warnings and conventions stated under the tables.
+
+    See Also
+    --------
+    custval.validity.measurement_table : The function that returns it.
     """
 
     loadings: pd.DataFrame
@@ -1667,6 +1701,11 @@ def cr_ave(cfa, *, convention: str = "semtools_observed") -> pd.DataFrame:
     ------
     SpecificationError
         A multi-group fit (use :func:`composite_reliability` and :func:`ave`).
+
+    See Also
+    --------
+    custval.validity.composite_reliability : CR in several conventions.
+    custval.validity.ave : AVE in several conventions.
 
     Examples
     --------
