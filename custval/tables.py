@@ -116,6 +116,10 @@ def format_number(value, digits: int = 2, *, bounded: bool = False) -> str:
         The text, with the minus sign U+2212 for negatives, a thousands comma,
         and no "negative zero".
 
+    See Also
+    --------
+    custval.tables.format_p : Format a p value.
+
     Examples
     --------
     >>> format_number(0.4567, 2, bounded=True)
@@ -163,6 +167,10 @@ def format_p(value, digits: int = 3, *, threshold: float = 0.001) -> str:
     -------
     str
         The formatted p value.
+
+    See Also
+    --------
+    custval.tables.format_number : Format any other number.
 
     Examples
     --------
@@ -348,6 +356,10 @@ class APATable(ResultMixin):
         construct above its items); the rows that follow are indented.
     stub_label : str
         Heading of the stub (row-label) column.
+
+    See Also
+    --------
+    custval.tables.apa_table : Any labelled frame as an APA table.
     """
 
     frame: pd.DataFrame
@@ -387,6 +399,10 @@ class APATable(ResultMixin):
         -------
         DataFrame
             A copy of the numbers behind the table.
+
+        See Also
+        --------
+        custval.tables.APATable.summary : The formatted table as text.
         """
         return self.frame.copy()
 
@@ -402,6 +418,10 @@ class APATable(ResultMixin):
         -------
         APATable
             A new table; this one is unchanged.
+
+        See Also
+        --------
+        custval.tables.APATable.with_notes : The same table with more notes.
         """
         return dataclasses.replace(self, number=number)
 
@@ -417,6 +437,10 @@ class APATable(ResultMixin):
         -------
         APATable
             A new table; this one is unchanged.
+
+        See Also
+        --------
+        custval.tables.APATable.with_number : The same table with another number.
         """
         return dataclasses.replace(self, notes=(*self.notes, *notes))
 
@@ -460,6 +484,10 @@ class APATable(ResultMixin):
         -------
         str
             The table as text.
+
+        See Also
+        --------
+        custval.tables.APATable.to_markdown : The same with Markdown markup.
         """
         return _plain(self.to_markdown()).rstrip("\n")
 
@@ -481,6 +509,10 @@ class APATable(ResultMixin):
         -------
         str
             The HTML.
+
+        See Also
+        --------
+        custval.tables.APATable.save : Write the table to a file.
         """
         font = "font-family:'Times New Roman',Times,serif;" + ("font-size:12pt;" if word else "")
         rule = "1px solid #000"
@@ -564,6 +596,10 @@ class APATable(ResultMixin):
         -------
         str
             The LaTeX source.
+
+        See Also
+        --------
+        custval.tables.APATable.save : Write the table to a file.
         """
         ncol = len(self.cells.columns)
         out = ["% APA 7 table; needs \\usepackage{booktabs}"]
@@ -620,6 +656,10 @@ class APATable(ResultMixin):
         -------
         str
             The Markdown source.
+
+        See Also
+        --------
+        custval.tables.APATable.save : Write the table to a file.
         """
         head = [self.stub_label, *map(str, self.cells.columns)]
         body = []
@@ -662,6 +702,11 @@ class APATable(ResultMixin):
         ------
         SpecificationError
             An unknown suffix.
+
+        See Also
+        --------
+        custval.tables.APATable.to_html : The HTML rendering.
+        custval.tables.APATable.to_latex : The LaTeX rendering.
         """
         path = Path(path)
         suffix = path.suffix.lower()
@@ -720,6 +765,10 @@ def apa_table(
     -------
     APATable
         The formatted table; ``to_frame()`` keeps the unrounded numbers.
+
+    See Also
+    --------
+    custval.tables.APATable : The object returned.
 
     Examples
     --------
@@ -874,6 +923,10 @@ def item_table(
     APATable
         The formatted table; ``to_frame()`` keeps the unrounded numbers.
 
+    See Also
+    --------
+    custval.items.item_analysis : The statistics tabulated.
+
     Examples
     --------
     >>> import numpy as np, pandas as pd
@@ -958,6 +1011,10 @@ def construct_label_map(labels, *, lang: str = "en") -> dict[str, str]:
     -------
     dict of str to str
         Construct id -> label.
+
+    See Also
+    --------
+    custval.codebook.Instrument : The codebook that holds the labels.
 
     Examples
     --------
@@ -1058,6 +1115,10 @@ def loadings_table(
     -------
     APATable
         The formatted table; ``to_frame()`` keeps the unrounded numbers.
+
+    See Also
+    --------
+    custval.validity.measurement_table : The measurement section as frames.
 
     Examples
     --------
@@ -1302,6 +1363,11 @@ def discriminant_table(
     APATable
         The formatted table; ``to_frame()`` keeps the unrounded numbers.
 
+    See Also
+    --------
+    custval.validity.fornell_larcker : The Fornell-Larcker criterion.
+    custval.validity.htmt : Heterotrait-monotrait ratios.
+
     Notes
     -----
     Correlations are bounded by 1 and written without leading zero; HTMT is
@@ -1515,6 +1581,10 @@ def fit_table(
     APATable
         The formatted table; ``to_frame()`` keeps the unrounded numbers.
 
+    See Also
+    --------
+    custval.cfa.CFA : The fitted models.
+
     Notes
     -----
     CFI, TLI, RMSEA and SRMR are written without leading zero (conventional;
@@ -1620,6 +1690,10 @@ def invariance_table(
     -------
     APATable
         The formatted table; ``to_frame()`` keeps the unrounded numbers.
+
+    See Also
+    --------
+    custval.invariance.measurement_invariance : The sequence tabulated.
 
     Examples
     --------
@@ -1730,6 +1804,10 @@ def reliability_table(
     -------
     APATable
         The formatted table; ``to_frame()`` keeps the unrounded numbers.
+
+    See Also
+    --------
+    custval.reliability.scale_reliability : The coefficients tabulated.
 
     Examples
     --------

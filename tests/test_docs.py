@@ -254,8 +254,9 @@ FULL_MODULES = tuple(PUBLIC_MODULES)
 #: also checked here: every public function, method and class has a See Also section (SA01)
 SEE_ALSO_MODULES = ("ingest", "processed", "datasets", "screening", "items", "scoring", "correlation",
                     "efa", "invariance", "simulate", "questionnaire", "report", "pipeline", "cfa",
-                    "pls", "reliability", "gaps", "dimensionality", "validity")
-#: not yet held to SA01: codebook, tables, plots, plots_gaps, exceptions
+                    "pls", "reliability", "gaps", "dimensionality", "validity", "plots", "plots_gaps",
+                    "tables")
+#: not yet held to SA01: codebook, exceptions
 
 
 def _validate(modules, checks):
