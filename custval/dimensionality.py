@@ -93,7 +93,7 @@ class KMOResult(ResultMixin):
 
         See Also
         --------
-        custval.dimensionality.KMOResult.msa : The per-item MSA.
+        custval.dimensionality.kmo : Computes it with the per-item MSA.
         """
         return self.estimate
 

@@ -115,7 +115,7 @@ class DatasetIntegrityError(CustvalError, ValueError):
 
     See Also
     --------
-    custval.datasets.expected_sha256 : The hash a dataset's README records.
+    custval.datasets.load_dataset : Verifies a dataset against the hash in its README.
     """
 
     def __init__(self, message: str, *, path=None, expected: str | None = None,

@@ -217,7 +217,7 @@ class ScaledDifferenceResult(ResultMixin):
 
         See Also
         --------
-        custval.invariance.ScaledDifferenceResult.p_value : The test's p-value.
+        custval.invariance.scaled_difference_test : Computes the statistic.
         """
         return self.chisq_diff
 

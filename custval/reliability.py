@@ -732,7 +732,7 @@ class OmegaResult(ResultMixin):
 
         See Also
         --------
-        custval.reliability.OmegaResult.omega_h : Omega hierarchical.
+        custval.reliability.omega : Computes it.
         """
         return self.omega_total
 

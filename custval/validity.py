@@ -254,7 +254,7 @@ class HTMTResult(ResultMixin):
 
         See Also
         --------
-        custval.validity.HTMTResult.verdict : The conclusion in words.
+        custval.validity.htmt : Computes the ratios and the verdict.
         """
         return bool((self.table["upper_bound"] < self.thresholds[0]).all())
 
