@@ -297,6 +297,46 @@ def test_every_top_level_export_has_see_also():
     assert not problems, "\n".join(problems)
 
 
+def _resolve(name: str):
+    parts = name.split(".")
+    for i in range(len(parts), 1, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        for attr in parts[i:]:
+            obj = inspect.getattr_static(obj, attr, None)
+            if obj is None:
+                return None
+        return obj
+    return None
+
+
+def test_see_also_entries_name_documented_functions_and_classes():
+    import warnings
+
+    from numpydoc.docscrape import NumpyDocString
+
+    problems = []
+    for short in PUBLIC_MODULES:
+        module = importlib.import_module(f"custval.{short}")
+        for qualname, obj in _objects(module):
+            doc = inspect.getdoc(obj.fget if isinstance(obj, property) else obj) or ""
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # module docstrings have free-form headings
+                see_also = NumpyDocString(doc)["See Also"]
+            for funcs, _ in see_also:
+                for name, _ in funcs:
+                    full = name if name.startswith("custval.") else f"custval.{short}.{name}"
+                    target = _resolve(full)
+                    if isinstance(target, (staticmethod, classmethod)):
+                        target = target.__func__
+                    if not (inspect.isclass(target) or inspect.isfunction(target)
+                            or isinstance(target, property)):
+                        problems.append(f"{qualname}: See Also {name} is not a function, method or class")
+    assert not problems, "\n".join(problems)
+
+
 def _undocumented_fields(cls) -> list[str]:
     import dataclasses
 
