@@ -1081,6 +1081,11 @@ class CFA:
         pandas.DataFrame
             One row per candidate parameter.
 
+        Raises
+        ------
+        SpecificationError
+            The model has general linear equality constraints.
+
         See Also
         --------
         custval.cfa.CFA.residuals : Residual correlations.

@@ -1442,6 +1442,11 @@ def form_invariance(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
         Holm-adjusted ``p_holm``), ``flagged`` (``(provider_item, customer_item)`` or ``()``),
         ``decision`` (why it was or was not flagged), ``n``, ``n_excluded``.
 
+    Raises
+    ------
+    SpecificationError
+        The instrument has no paired items, or a construct in ``constructs`` has none.
+
     See Also
     --------
     custval.invariance.measurement_invariance : Invariance between groups of respondents.

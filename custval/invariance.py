@@ -692,6 +692,16 @@ def measurement_invariance(
     -------
     InvarianceResult
 
+    Raises
+    ------
+    SpecificationError
+        An unknown ``estimator``, level or criterion, or ``levels`` out of order.
+
+    Warns
+    -----
+    ConvergenceWarning
+        A level's model did not converge; the sequence stops there.
+
     See Also
     --------
     custval.invariance.rank_invariance_candidates : Which constraint to release for partial invariance.
@@ -956,6 +966,11 @@ def rank_invariance_candidates(
         An unknown ``level``, ``estimator`` or ``missing``.
     InsufficientDataError
         The ``level`` model does not converge.
+
+    Warns
+    -----
+    InvarianceWarning
+        No constraints of ``level`` are left to release.
 
     See Also
     --------

@@ -528,6 +528,13 @@ class PLS(ResultMixin):
             without convergence, excluded as seminr does, with a
             :class:`~custval.exceptions.ConvergenceWarning`).
 
+        Raises
+        ------
+        SpecificationError
+            A ``ci`` outside (0, 1), fewer than 2 resamples, or ``indices`` of the wrong shape or range.
+        InsufficientDataError
+            Fewer than 2 resamples could be estimated.
+
         See Also
         --------
         custval.pls.PLSBootstrapResult : The result returned.

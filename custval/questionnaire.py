@@ -104,6 +104,11 @@ def make_questionnaire(instrument, *, form: str | None = "provider", lang: str =
     str
         The HTML document.
 
+    Raises
+    ------
+    SpecificationError
+        ``lang`` is not a language of the instrument.
+
     See Also
     --------
     custval.questionnaire.data_entry_template : Data-entry templates for the same form.

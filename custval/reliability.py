@@ -389,6 +389,23 @@ def cronbach_alpha(
     -------
     AlphaResult
 
+    Raises
+    ------
+    ConstantItemError
+        Every item is constant.
+    InsufficientDataError
+        The total score has no variance.
+
+    Warns
+    -----
+    ConstantItemWarning
+        A constant item: the correlation-based values are NaN.
+    NotPositiveDefiniteWarning
+        A singular correlation matrix (lambda-6 NaN), item correlations summing to 0
+        (std_alpha NaN) or a negative Duhachek Q (se NaN).
+    BootstrapWarning
+        Bootstrap resamples with an undefined alpha.
+
     See Also
     --------
     custval.reliability.omega : McDonald's omega.

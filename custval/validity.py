@@ -326,6 +326,18 @@ def htmt(
     -------
     HTMTResult
 
+    Raises
+    ------
+    SpecificationError
+        An unknown ``kind``, a ``ci`` outside (0, 1) or a negative ``n_boot``.
+
+    Warns
+    -----
+    FewItemsWarning
+        A construct with a single item (its HTMT values are NaN).
+    ConstantItemWarning
+        Bootstrap resamples with a constant item, left out of the intervals.
+
     See Also
     --------
     custval.validity.fornell_larcker : The Fornell-Larcker criterion.
@@ -1322,6 +1334,11 @@ def common_method_cfa(
     -------
     CommonMethodResult
         Both fits, the loading changes, the method variance and the verdict.
+
+    Raises
+    ------
+    SpecificationError
+        ``method_factor`` is already a factor of the model.
 
     Warns
     -----
