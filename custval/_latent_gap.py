@@ -389,6 +389,11 @@ def latent_perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instru
     are keyed here (``scale_min + scale_max - x``) before stacking, so pass unkeyed data;
     codes outside the scale raise :class:`~custval.exceptions.DataValidationError`.
 
+    See Also
+    --------
+    custval.gaps.perception_gap : Observed-score gaps.
+    custval.gaps.form_invariance : Invariance between the forms.
+
     Notes
     -----
     Coverage, measured over 200 simulated studies of the default design

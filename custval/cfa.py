@@ -312,6 +312,12 @@ class CFA:
         Two items correlate perfectly (named; e.g. a column exported twice) or
         the sample covariance matrix is otherwise singular.
 
+    See Also
+    --------
+    custval.efa.EFA : Exploratory factor analysis.
+    custval.validity.measurement_table : The measurement section of a paper from a fitted CFA.
+    custval.invariance.measurement_invariance : Invariance across groups.
+
     Notes
     -----
     ML minimises ``F = sum_g (n_g/N) [log|Sigma_g| + tr(S_g Sigma_g^-1)
@@ -532,7 +538,38 @@ class CFA:
 
     # ------------------------------------------------------------------ fit
     def fit(self, data: pd.DataFrame) -> CFA:
-        """Fit the model to ``data`` (one row per respondent); returns ``self``."""
+        """Fit the model to ``data`` (one row per respondent); returns ``self``.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            One row per respondent, one column per observed variable of the model (and the
+            ``group`` / ``cluster`` columns when given); other columns are ignored.
+
+        Returns
+        -------
+        CFA
+            ``self``, with the fitted attributes set.
+
+        Raises
+        ------
+        SpecificationError
+            An unsupported ``estimator`` or ``missing``, a model item missing from ``data``,
+            or a model that cannot be fitted.
+        DataValidationError
+            ``data`` is not a DataFrame, or a model item is not numeric.
+
+        Warns
+        -----
+        MissingDataWarning
+            Rows with missing values were excluded (listwise deletion).
+        ConvergenceWarning
+            The optimiser did not converge.
+
+        See Also
+        --------
+        custval.cfa.CFA.summary : The fitted model as text.
+        """
         # The matrices are small: multi-threaded BLAS only adds overhead (and
         # slows down by an order of magnitude on a busy machine).
         with _single_thread_blas():
@@ -1023,6 +1060,28 @@ class CFA:
         none, nor do loadings onto an indicator with a direct effect); lavaan
         additionally lists latent covariances and regressions.
 
+        Parameters
+        ----------
+        minimum_value : float, default 0.0
+            Only rows with ``mi >= minimum_value`` (as ``modindices(minimum.value = )``).
+        sort : bool, default False
+            Sort by ``mi``, largest first (as ``modindices(sort. = TRUE)``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per candidate parameter.
+
+        Raises
+        ------
+        SpecificationError
+            The model has general linear equality constraints.
+
+        See Also
+        --------
+        custval.cfa.CFA.residuals : Residual correlations.
+        custval.invariance.rank_invariance_candidates : Which equality constraint to release.
+
         Examples
         --------
         >>> import pandas as pd
@@ -1071,6 +1130,20 @@ class CFA:
         (``:=`` rows) are the definition evaluated on the standardized
         parameters, with the delta-method standard error of that composite
         (as lavaan's ``standardizedSolution``).
+
+        Parameters
+        ----------
+        level : float, default 0.95
+            Confidence level of ``ci_low`` / ``ci_high``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per parameter.
+
+        See Also
+        --------
+        custval.validity.measurement_table : Standardized loadings in a paper's table.
 
         Examples
         --------
@@ -1126,6 +1199,30 @@ class CFA:
         lavaan does; under MLR the standard errors use the sandwich ACOV of the
         sample moments and the observed h1 information, as lavaan).
 
+        Parameters
+        ----------
+        type : {"cor", "raw", "cor.bollen", "cor.bentler"}, default "cor"
+            Which residuals (see above).
+        z : bool, default False
+            Add the standardized residuals ``"cov_z"`` / ``"mean_z"`` (needs
+            ``type="cor.bentler"``).
+
+        Returns
+        -------
+        dict
+            ``{"cov": DataFrame, "mean": Series or None}`` (plus ``"cov_z"`` /
+            ``"mean_z"`` with ``z=True``), or a dict of those keyed by group label.
+
+        Raises
+        ------
+        SpecificationError
+            An unknown ``type``, or ``z=True`` where the standardized residuals are not
+            available.
+
+        See Also
+        --------
+        custval.cfa.CFA.modification_indices : Modification indices.
+
         Examples
         --------
         >>> import pandas as pd
@@ -1168,7 +1265,22 @@ class CFA:
 
     # ------------------------------------------------------------------ display
     def summary(self, *, digits: int = 3) -> str:
-        """Text output in lavaan's ``summary(fit, fit.measures = TRUE, standardized = TRUE)`` layout."""
+        """Text output in lavaan's ``summary(fit, fit.measures = TRUE, standardized = TRUE)`` layout.
+
+        Parameters
+        ----------
+        digits : int, default 3
+            Decimals shown.
+
+        Returns
+        -------
+        str
+            The report; the fitted attributes keep the unrounded values.
+
+        See Also
+        --------
+        custval.cfa.CFA.fit : Fit the model first.
+        """
         from ._cfa_report import summary_text
 
         return summary_text(self, digits)

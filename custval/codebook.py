@@ -51,7 +51,12 @@ __all__ = ["Construct", "Instrument", "Item", "Scale", "Variable", "list_instrum
 
 # --------------------------------------------------------------------------- helpers
 class FrozenMap(Mapping):
-    """A read-only, hashable mapping (keeps insertion order)."""
+    """A read-only, hashable mapping (keeps insertion order).
+
+    See Also
+    --------
+    custval.codebook.Instrument : Uses it for its read-only mappings.
+    """
 
     __slots__ = ("_d", "_h")
 
@@ -103,6 +108,10 @@ class Scale:
     labels : mapping of str to mapping of int to str
         Language -> {code: label}; empty when the codebook gives no labels.
 
+    See Also
+    --------
+    custval.codebook.Item : The items answered on a scale.
+
     Examples
     --------
     >>> from custval.codebook import Scale
@@ -127,12 +136,21 @@ class Scale:
         -------
         same type as ``x``
             The reversed answers.
+
+        See Also
+        --------
+        custval.scoring.key_codes : The reverse keying of a numeric array.
         """
         return self.min + self.max - x
 
     @property
     def codes(self) -> tuple:
-        """The whole-number codes ``min, min + 1, ..., max``."""
+        """The whole-number codes ``min, min + 1, ..., max``.
+
+        See Also
+        --------
+        custval.codebook.Scale.reverse : Reverse a code.
+        """
         return tuple(range(int(self.min), int(self.max) + 1))
 
     def __str__(self) -> str:
@@ -161,6 +179,11 @@ class Item:
         The item's response scale (its own ``scale:``, else its construct's, else the
         instrument's; ``None`` only for an Item built by hand, which then uses the
         instrument's scale).
+
+    See Also
+    --------
+    custval.codebook.Construct : The construct an item belongs to.
+    custval.codebook.Scale : The item's response scale.
     """
 
     id: str
@@ -191,6 +214,11 @@ class Construct:
     scale : Scale or None
         The construct's response scale (its own ``scale:``, else the instrument's); an
         item may override it.
+
+    See Also
+    --------
+    custval.codebook.Instrument : The codebook that holds the constructs.
+    custval.codebook.Item : One item of a construct.
     """
 
     id: str
@@ -227,6 +255,11 @@ class Variable:
         Codes or texts that mean missing.
     required : bool
         The column must be in the data.
+
+    See Also
+    --------
+    custval.codebook.Instrument : The codebook that declares the variables.
+    custval.codebook.Item : A survey item (the other kind of column).
     """
 
     name: str
@@ -247,6 +280,10 @@ class Variable:
         -------
         str
             E.g. ``"whole numbers 1..7"`` or ``"one of 1 (yes), 2 (no)"``.
+
+        See Also
+        --------
+        custval.ingest.read_survey : Names the allowed values in its errors.
         """
         if self.type == "categorical":
             text = "one of " + ", ".join(
@@ -316,6 +353,11 @@ class Instrument:
     variables : mapping of str -> Variable
         Non-item columns declared under ``variables:`` (type, range or
         categories, missing codes); :func:`custval.read_survey` validates them.
+
+    See Also
+    --------
+    custval.codebook.load_instrument : Load and validate a codebook.
+    custval.ingest.read_survey : Read a survey export against an instrument.
 
     Notes
     -----
@@ -403,6 +445,10 @@ class Instrument:
         ------
         CodebookError
             Whose ``key`` names the offending argument (``line`` is ``None``).
+
+        See Also
+        --------
+        custval.codebook.Instrument.from_yaml : An instrument from a codebook file.
 
         Examples
         --------
@@ -522,28 +568,52 @@ class Instrument:
         ------
         CodebookError
             Every problem of the file at once, with its key and line.
+
+        See Also
+        --------
+        custval.codebook.load_instrument : Load a shipped instrument or a codebook path.
         """
         return load_instrument(Path(path))
 
     # ------------------------------------------------------------------ structure
     @property
     def items(self) -> tuple[str, ...]:
-        """Item ids in codebook order."""
+        """Item ids in codebook order.
+
+        See Also
+        --------
+        custval.codebook.Instrument.constructs : Item ids per construct.
+        """
         return tuple(i.id for i in self.item_defs)
 
     @property
     def constructs(self) -> dict[str, tuple[str, ...]]:
-        """Construct id -> its item ids, in codebook order (a new dict on each call)."""
+        """Construct id -> its item ids, in codebook order (a new dict on each call).
+
+        See Also
+        --------
+        custval.codebook.Instrument.items : All item ids in codebook order.
+        """
         return {c.id: c.items for c in self.construct_defs}
 
     @property
     def reverse_items(self) -> frozenset[str]:
-        """Ids of the reverse-keyed items."""
+        """Ids of the reverse-keyed items.
+
+        See Also
+        --------
+        custval.codebook.Instrument.keyed : Recode the reverse items.
+        """
         return frozenset(i.id for i in self.item_defs if i.reverse)
 
     @property
     def scale(self) -> Scale:
-        """The instrument's (top-level) response :class:`Scale`; the default of every item."""
+        """The instrument's (top-level) response :class:`Scale`; the default of every item.
+
+        See Also
+        --------
+        custval.codebook.Instrument.item_scale : The scale of one item.
+        """
         return Scale(self.scale_min, self.scale_max, self.labels)
 
     def item_scale(self, iid: str) -> Scale:
@@ -559,6 +629,10 @@ class Instrument:
         Scale
             The item's scale.
 
+        See Also
+        --------
+        custval.codebook.Instrument.item_scales : The scale of every item.
+
         Examples
         --------
         >>> from custval import Instrument
@@ -571,13 +645,23 @@ class Instrument:
 
     @property
     def item_scales(self) -> dict[str, Scale]:
-        """Item id -> its :class:`Scale`, in codebook order (a new dict on each call)."""
+        """Item id -> its :class:`Scale`, in codebook order (a new dict on each call).
+
+        See Also
+        --------
+        custval.codebook.Instrument.mixed_scales : Whether the items' scales differ.
+        """
         top = self.scale
         return {i.id: (i.scale or top) for i in self.item_defs}
 
     @property
     def mixed_scales(self) -> bool:
-        """True when some item's scale differs from the instrument's (min or max)."""
+        """True when some item's scale differs from the instrument's (min or max).
+
+        See Also
+        --------
+        custval.codebook.Instrument.item_scales : The scale of every item.
+        """
         return any((s.min, s.max) != (self.scale_min, self.scale_max) for s in self.item_scales.values())
 
     def construct(self, cid: str) -> Construct:
@@ -592,6 +676,10 @@ class Instrument:
         -------
         Construct
             Its items, label and scale.
+
+        See Also
+        --------
+        custval.codebook.Instrument.item : One item.
         """
         for c in self.construct_defs:
             if c.id == cid:
@@ -613,6 +701,10 @@ class Instrument:
         -------
         Item
             Its construct, texts, keying and form.
+
+        See Also
+        --------
+        custval.codebook.Instrument.construct : One construct.
         """
         for i in self.item_defs:
             if i.id == iid:
@@ -641,6 +733,10 @@ class Instrument:
         -------
         str
             The title.
+
+        See Also
+        --------
+        custval.codebook.Instrument.summary : A plain-text overview.
         """
         return self.titles[self._lang(lang)]
 
@@ -661,6 +757,10 @@ class Instrument:
         -------
         dict of int to str
             Code -> label.
+
+        See Also
+        --------
+        custval.codebook.Instrument.scale : The instrument's response scale.
 
         Examples
         --------
@@ -708,6 +808,10 @@ class Instrument:
         ------
         DataValidationError
             A non-numeric item column or a value outside the item's scale.
+
+        See Also
+        --------
+        custval.scoring.keyed : The same as a function.
 
         Examples
         --------
@@ -767,6 +871,10 @@ class Instrument:
         str
             The model syntax, for :class:`~custval.cfa.CFA` or ``lavaan::cfa``.
 
+        See Also
+        --------
+        custval.cfa.CFA : Fits the syntax (or the instrument itself).
+
         Examples
         --------
         >>> from custval import Instrument
@@ -810,6 +918,10 @@ class Instrument:
         Instrument
             The sub-instrument.
 
+        See Also
+        --------
+        custval.codebook.Instrument.pairs : The twin items of the two forms.
+
         Examples
         --------
         >>> from custval import load_instrument
@@ -849,6 +961,10 @@ class Instrument:
         DataFrame
             Columns ``construct``, ``provider_item``, ``customer_item``.
 
+        See Also
+        --------
+        custval.codebook.Instrument.form : The items of one form.
+
         Examples
         --------
         >>> from custval import load_instrument
@@ -877,6 +993,10 @@ class Instrument:
         -------
         DataFrame
             One row per item, in codebook order.
+
+        See Also
+        --------
+        custval.codebook.Instrument.summary : A plain-text overview.
         """
         scales = self.item_scales
         rows = [
@@ -915,6 +1035,10 @@ class Instrument:
         -------
         str
             The overview (``print(inst.summary())``).
+
+        See Also
+        --------
+        custval.codebook.Instrument.to_frame : One row per item.
         """
         lines = [f"{self.title()} — {self._header()}"]
         if self.dataset:
@@ -1346,6 +1470,10 @@ def list_instruments() -> list[str]:
     list of str
         Instrument names, for :func:`load_instrument`.
 
+    See Also
+    --------
+    custval.codebook.load_instrument : Load one of them.
+
     Examples
     --------
     >>> from custval import list_instruments
@@ -1384,6 +1512,11 @@ def load_instrument(name_or_path: str | Path) -> Instrument:
         The file cannot be read, is not valid YAML, or breaks a rule of the
         format; ``path``, ``key`` (e.g. ``constructs[2].items[0].pair``) and
         the 1-based ``line`` locate the problem.
+
+    See Also
+    --------
+    custval.codebook.list_instruments : Names of the shipped instruments.
+    custval.codebook.Instrument : The object returned.
 
     Examples
     --------

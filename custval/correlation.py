@@ -95,6 +95,10 @@ class CorrelationInput(ValueEqualityMixin):
         The kind of correlation.
     x : ndarray
         The rows used (may hold NaN under pairwise deletion).
+
+    See Also
+    --------
+    custval.correlation.correlation_input : The function that returns it.
     """
 
     r: np.ndarray
@@ -142,6 +146,11 @@ def correlation_input(
     -------
     CorrelationInput
         The matrix with its names, counts and excluded rows.
+
+    See Also
+    --------
+    custval.correlation.polychoric : Polychoric correlations of ordinal items.
+    custval.dimensionality.kmo : A dimensionality statistic computed from it.
     """
     if cor not in COR_KINDS:
         raise SpecificationError(f"cor must be one of {COR_KINDS}; got {cor!r}")
@@ -198,6 +207,10 @@ class PolychoricResult(ResultMixin):
         The R call that gives the same numbers.
     convention : str
         The formula or rule behind the numbers (shown by ``summary()``).
+
+    See Also
+    --------
+    custval.correlation.polychoric : The function that returns it.
     """
 
     rho: pd.DataFrame
@@ -262,6 +275,11 @@ def polychoric(data, *, correct: float = 0.5, nan_policy: str = "pairwise") -> P
     ------
     InsufficientDataError
         An item with a single observed category (named).
+
+    See Also
+    --------
+    custval.efa.EFA : Factor analysis, which can use polychoric correlations.
+    custval.dimensionality.parallel_analysis : Parallel analysis.
 
     Notes
     -----

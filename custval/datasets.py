@@ -58,6 +58,31 @@ class DatasetInfo:
     ``instrument`` names the shipped codebook (``custval/instruments/<instrument>.yaml``)
     or is ``None`` when the data have none; ``id_column`` is the respondent id column or
     ``None``; ``n_rows``/``n_columns`` are the documented shape of the CSV.
+
+    Attributes
+    ----------
+    name : str
+        The name :func:`load` takes (``"mobi"``, ...).
+    file : str
+        File name of the shipped CSV.
+    description : str
+        One line on what the data are.
+    instrument : str or None
+        Name of the shipped codebook, or ``None`` when the data have none.
+    id_column : str or None
+        Respondent id column, or ``None`` when the data have none.
+    n_rows : int
+        Documented number of data rows of the CSV.
+    n_columns : int
+        Documented number of columns of the CSV.
+    licence : str
+        Licence of the data.
+    citation : str
+        How to cite the data.
+
+    See Also
+    --------
+    custval.datasets.list_datasets : The registry as a table.
     """
 
     name: str
@@ -208,6 +233,11 @@ class Dataset(ResultMixin):
         The respondent id column, if the data have one.
     description : str
         One-line description.
+
+    See Also
+    --------
+    custval.datasets.load_dataset : Load a shipped dataset.
+    custval.datasets.list_datasets : The shipped datasets.
     """
 
     name: str
@@ -231,7 +261,18 @@ class Dataset(ResultMixin):
         )
 
     def to_frame(self) -> pd.DataFrame:
-        """One row describing the dataset (name, n, columns, instrument, licence, ...)."""
+        """One row describing the dataset (name, n, columns, instrument, licence, ...).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row indexed by the dataset name, with columns ``n``, ``columns``,
+            ``instrument``, ``id_column``, ``licence``, ``sha256``, ``path`` and ``citation``.
+
+        See Also
+        --------
+        custval.datasets.list_datasets : One such row per shipped dataset.
+        """
         inst = None if self.instrument is None else getattr(self.instrument, "name", None)
         row = {
             "n": self.n,
@@ -278,12 +319,26 @@ def expected_sha256(name: str) -> str:
 
     The README must hold exactly one line ``SHA-256: `<64 lower-case hex digits>```.
 
+    Parameters
+    ----------
+    name : str
+        A shipped dataset's name (see :func:`list_datasets`).
+
+    Returns
+    -------
+    str
+        The 64 lower-case hex digits recorded in the README.
+
     Raises
     ------
     DatasetNotFoundError
         Unknown dataset name.
     DatasetIntegrityError
         README missing, or no / more than one / a malformed hash line.
+
+    See Also
+    --------
+    custval.datasets.load_dataset : Loads a dataset verified against this hash.
 
     Examples
     --------
@@ -343,6 +398,10 @@ def list_datasets() -> pd.DataFrame:
         (codebook name or ``None``), ``id_column`` (or ``None``), ``licence``, ``citation``,
         ``file`` (the CSV's absolute path inside the installed package).
         The names are ``list_datasets().index``.
+
+    See Also
+    --------
+    custval.datasets.load_dataset : Load one of them.
 
     Examples
     --------
@@ -406,6 +465,11 @@ def load_dataset(name: str, *, with_instrument: bool = True) -> Dataset:
         The file's SHA-256 differs from the README's (the message names the file, the
         expected and the actual hash), or the file / README hash line is missing.
 
+    See Also
+    --------
+    custval.datasets.list_datasets : The shipped datasets.
+    custval.datasets.Dataset : The object returned.
+
     Examples
     --------
     >>> from custval import load_dataset
@@ -459,6 +523,11 @@ def build_processed() -> list:
     list
         What :func:`custval.write_processed` returned for each dataset (the written paths),
         in ``list_datasets()`` order.
+
+    See Also
+    --------
+    custval.pipeline.build_processed : The pipeline step that calls it.
+    custval.processed.read_processed : Read a processed frame back.
     """
     from .codebook import load_instrument
     from .ingest import read_survey

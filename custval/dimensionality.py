@@ -69,6 +69,10 @@ class KMOResult(ResultMixin):
         The R call that gives the same numbers.
     convention : str
         The formula or rule behind the numbers (shown by ``summary()``).
+
+    See Also
+    --------
+    custval.dimensionality.kmo : The function that returns it.
     """
 
     estimate: float
@@ -85,7 +89,12 @@ class KMOResult(ResultMixin):
 
     @property
     def overall(self) -> float:
-        """The overall MSA (same as ``estimate``)."""
+        """The overall MSA (same as ``estimate``).
+
+        See Also
+        --------
+        custval.dimensionality.kmo : Computes it with the per-item MSA.
+        """
         return self.estimate
 
     def to_frame(self) -> pd.DataFrame:
@@ -124,6 +133,11 @@ def kmo(data, *, nan_policy: str = "pairwise") -> KMOResult:
         The correlation matrix cannot be inverted (collinear items are named).
     ConstantItemError, InsufficientDataError
         A constant item; fewer respondents than items.
+
+    See Also
+    --------
+    custval.dimensionality.bartlett : Bartlett's test of sphericity.
+    custval.dimensionality.parallel_analysis : How many factors to extract.
 
     References
     ----------
@@ -200,6 +214,10 @@ class BartlettResult(ResultMixin):
         The R call that gives the same numbers.
     convention : str
         The formula or rule behind the numbers (shown by ``summary()``).
+
+    See Also
+    --------
+    custval.dimensionality.bartlett : The function that returns it.
     """
 
     chisq: float
@@ -249,6 +267,11 @@ def bartlett(data, *, nan_policy: str = "pairwise") -> BartlettResult:
     ------
     NotPositiveDefiniteError
         :math:`|R| \le 0` (possible with pairwise deletion); the items are named.
+
+    See Also
+    --------
+    custval.dimensionality.kmo : Sampling adequacy.
+    custval.dimensionality.parallel_analysis : How many factors to extract.
 
     References
     ----------
@@ -327,6 +350,10 @@ class ParallelAnalysisResult(ResultMixin):
         The formula or rule behind the numbers (shown by ``summary()``).
     simulated : ndarray or None
         The eigenvalues of every simulated data set (not shown in displays).
+
+    See Also
+    --------
+    custval.dimensionality.parallel_analysis : The function that returns it.
     """
 
     eigenvalues: pd.DataFrame
@@ -371,6 +398,10 @@ class ParallelAnalysisResult(ResultMixin):
         -------
         matplotlib Axes
             The plot.
+
+        See Also
+        --------
+        custval.plots.save_figure : Save the figure.
         """
         import matplotlib.pyplot as plt
 
@@ -494,6 +525,11 @@ def parallel_analysis(
     ParallelAnalysisResult
         Observed and simulated eigenvalues, the suggested numbers, ``n_iter``
         and ``seed``; ``.plot()`` draws the scree plot.
+
+    See Also
+    --------
+    custval.dimensionality.velicer_map : Velicer's MAP test.
+    custval.efa.EFA : Fit the chosen number of factors.
 
     Notes
     -----
@@ -664,6 +700,10 @@ class MAPResult(ResultMixin):
         The R call that gives the same numbers.
     convention : str
         The formula or rule behind the numbers (shown by ``summary()``).
+
+    See Also
+    --------
+    custval.dimensionality.velicer_map : The function that returns it.
     """
 
     map: pd.Series
@@ -709,6 +749,11 @@ def velicer_map(data, *, max_factors: int = 8, nan_policy: str = "pairwise") -> 
     -------
     MAPResult
         ``map`` (indexed by m) and the suggested ``n_factors``.
+
+    See Also
+    --------
+    custval.dimensionality.parallel_analysis : Horn's parallel analysis.
+    custval.efa.EFA : Fit the chosen number of factors.
 
     References
     ----------
@@ -789,6 +834,10 @@ class HarmanResult(ResultMixin):
         The R call that gives the same numbers.
     convention : str
         The formula or rule behind the numbers (shown by ``summary()``).
+
+    See Also
+    --------
+    custval.dimensionality.harman_single_factor : The function that returns it.
     """
 
     estimate: float
@@ -850,6 +899,10 @@ def harman_single_factor(
     Returns
     -------
     HarmanResult
+
+    See Also
+    --------
+    custval.validity.common_method_cfa : The common-method-factor CFA check.
 
     References
     ----------

@@ -132,6 +132,11 @@ class EFA:
         Extraction or rotation did not converge (for extraction: not even the
         fallback described under ``optimizer_fallback_`` reached a minimum).
 
+    See Also
+    --------
+    custval.dimensionality.parallel_analysis : How many factors to extract.
+    custval.cfa.CFA : Confirmatory factor analysis.
+
     References
     ----------
     Bernaards, C. A., & Jennrich, R. I. (2005). Gradient projection algorithms and
@@ -210,6 +215,11 @@ class EFA:
         -------
         EFA
             ``self``, with the fitted attributes set.
+
+        See Also
+        --------
+        custval.dimensionality.parallel_analysis : How many factors to extract.
+        custval.efa.EFA.summary : The fitted model as text.
         """
         self._validate()
         ci = correlation_input(data, nan_policy=self.nan_policy, cor=self.cor)
@@ -375,6 +385,10 @@ class EFA:
         -------
         str
             The printed summary (``print(fit.summary())``), like ``print(psych::fa(...))``.
+
+        See Also
+        --------
+        custval.efa.EFA.fit : Fit the model first.
         """
         self._check_fitted()
         f = self.fit_

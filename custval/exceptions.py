@@ -48,7 +48,12 @@ __all__ = [
 
 # --------------------------------------------------------------------------- errors
 class CustvalError(Exception):
-    """Base class of every error custval raises on purpose."""
+    """Base class of every error custval raises on purpose.
+
+    See Also
+    --------
+    custval.exceptions.CustvalWarning : The base class of every custval warning.
+    """
 
 
 class DataValidationError(CustvalError, ValueError):
@@ -58,6 +63,11 @@ class DataValidationError(CustvalError, ValueError):
     one record per problem (a dict with at least ``rule``, ``column``,
     ``rows``, ``row_counting``, ``values``, ``n`` and ``allowed``), ``path`` the
     file (or ``None`` for an in-memory frame).
+
+    See Also
+    --------
+    custval.ingest.read_survey : Reads a survey export and raises this error.
+    custval.ingest.validate_frame : The same checks on an in-memory frame.
     """
 
     def __init__(self, message: str, problems: list[dict] | None = None, path=None):
@@ -70,6 +80,11 @@ class CodebookError(CustvalError, ValueError):
     """An instrument codebook (YAML or dict) is faulty.
 
     ``path``, ``key`` and ``line`` (1-based, ``None`` for a dict) locate the problem.
+
+    See Also
+    --------
+    custval.codebook.load_instrument : Reads and checks a codebook.
+    custval.exceptions.DataValidationError : A data file that does not satisfy its instrument.
     """
 
     def __init__(self, message: str, *, path=None, key: str | None = None, line: int | None = None):
@@ -80,7 +95,13 @@ class CodebookError(CustvalError, ValueError):
 
 
 class DatasetNotFoundError(CustvalError, KeyError):
-    """An unknown dataset or instrument name; the message lists the valid names."""
+    """An unknown dataset or instrument name; the message lists the valid names.
+
+    See Also
+    --------
+    custval.datasets.list_datasets : The shipped datasets.
+    custval.codebook.list_instruments : The shipped instruments.
+    """
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else ""
@@ -91,6 +112,10 @@ class DatasetIntegrityError(CustvalError, ValueError):
 
     ``path`` is the data file, ``expected`` the hash from the README (``None`` if the
     README has no valid hash line) and ``actual`` the hash of the file's bytes.
+
+    See Also
+    --------
+    custval.datasets.load_dataset : Verifies a dataset against the hash in its README.
     """
 
     def __init__(self, message: str, *, path=None, expected: str | None = None,
@@ -102,44 +127,94 @@ class DatasetIntegrityError(CustvalError, ValueError):
 
 
 class InsufficientDataError(CustvalError, ValueError):
-    """Too few respondents, items or valid values for the requested statistic."""
+    """Too few respondents, items or valid values for the requested statistic.
+
+    See Also
+    --------
+    custval.exceptions.CustvalError : The base class of every custval error.
+    """
 
 
 class ConstantItemError(CustvalError, ValueError):
-    """An item has zero variance (or no valid values), so the statistic is undefined."""
+    """An item has zero variance (or no valid values), so the statistic is undefined.
+
+    See Also
+    --------
+    custval.exceptions.ConstantItemWarning : The warning where a constant item leaves a value NaN instead.
+    """
 
 
 class SingularMatrixError(CustvalError, ValueError):
-    """A covariance or correlation matrix is singular (e.g. perfectly collinear items)."""
+    """A covariance or correlation matrix is singular (e.g. perfectly collinear items).
+
+    See Also
+    --------
+    custval.exceptions.NotPositiveDefiniteError : A matrix that is not positive definite.
+    """
 
 
 class NotPositiveDefiniteError(CustvalError, ValueError):
-    """A matrix that must be positive definite is not."""
+    """A matrix that must be positive definite is not.
+
+    See Also
+    --------
+    custval.exceptions.NotPositiveDefiniteWarning : The warning where the result states what was done instead.
+    """
 
 
 class SpecificationError(CustvalError, ValueError):
-    """A model or argument specification is invalid (unknown option, item not in data, ...)."""
+    """A model or argument specification is invalid (unknown option, item not in data, ...).
+
+    See Also
+    --------
+    custval.exceptions.ModelSyntaxError : Model syntax that cannot be parsed.
+    """
 
 
 class ModelSyntaxError(SpecificationError):
-    """lavaan-style model syntax cannot be parsed; the message quotes the line."""
+    """lavaan-style model syntax cannot be parsed; the message quotes the line.
+
+    See Also
+    --------
+    custval.exceptions.SpecificationError : Any other invalid specification.
+    """
 
 
 class IdentificationError(SpecificationError):
-    """A model is not identified."""
+    """A model is not identified.
+
+    See Also
+    --------
+    custval.exceptions.SpecificationError : Any other invalid specification.
+    """
 
 
 # --------------------------------------------------------------------------- warnings
 class CustvalWarning(UserWarning):
-    """Base class of every warning custval issues."""
+    """Base class of every warning custval issues.
+
+    See Also
+    --------
+    custval.exceptions.CustvalError : The base class of every custval error.
+    """
 
 
 class RepairWarning(CustvalWarning):
-    """custval changed something to be able to go on; the change is recorded in the result."""
+    """custval changed something to be able to go on; the change is recorded in the result.
+
+    See Also
+    --------
+    custval.exceptions.CustvalWarning : The base class of every custval warning.
+    """
 
 
 class ItemKeyingWarning(CustvalWarning):
-    """An item's correlation with its scale contradicts its declared keying."""
+    """An item's correlation with its scale contradicts its declared keying.
+
+    See Also
+    --------
+    custval.exceptions.ReverseKeyWarning : A model's items disagree with the instrument's reverse keys.
+    """
 
 
 class ReverseKeyWarning(ItemKeyingWarning):
@@ -149,56 +224,118 @@ class ReverseKeyWarning(ItemKeyingWarning):
     items fitted unkeyed, or keyed twice), or when statistics of differently keyed items
     would be put side by side (e.g. alphas of keyed items beside a CFA of unkeyed ones).
     The message names the items and how to fit the keyed data.
+
+    See Also
+    --------
+    custval.exceptions.ItemKeyingWarning : An item's correlation contradicts its keying.
     """
 
 
 class FewItemsWarning(CustvalWarning):
-    """A scale has fewer items than a coefficient needs to be informative (e.g. < 3)."""
+    """A scale has fewer items than a coefficient needs to be informative (e.g. < 3).
+
+    See Also
+    --------
+    custval.exceptions.CustvalWarning : The base class of every custval warning.
+    """
 
 
 class NegativeCovarianceWarning(CustvalWarning):
-    """The average inter-item covariance is negative: check the item keying."""
+    """The average inter-item covariance is negative: check the item keying.
+
+    See Also
+    --------
+    custval.exceptions.ItemKeyingWarning : An item's correlation contradicts its keying.
+    """
 
 
 class ConstantItemWarning(CustvalWarning):
-    """An item has zero variance in the data used."""
+    """An item has zero variance in the data used.
+
+    See Also
+    --------
+    custval.exceptions.ConstantItemError : The error where a constant item makes the statistic undefined.
+    """
 
 
 class MissingDataWarning(CustvalWarning):
-    """Missing data affects a result in a way the user should know about."""
+    """Missing data affects a result in a way the user should know about.
+
+    See Also
+    --------
+    custval.exceptions.IncompleteResponseWarning : Incomplete responses kept from a survey export.
+    """
 
 
 class PersonalDataWarning(CustvalWarning):
-    """Columns that look like personal data were found (named, values never shown)."""
+    """Columns that look like personal data were found (named, values never shown).
+
+    See Also
+    --------
+    custval.ingest.read_survey : Reads a survey export and names such columns.
+    """
 
 
 class HeywoodWarning(CustvalWarning):
-    """A Heywood case: a negative (or > 1 standardized) residual variance / communality."""
+    """A Heywood case: a negative (or > 1 standardized) residual variance / communality.
+
+    See Also
+    --------
+    custval.exceptions.NotPositiveDefiniteWarning : A matrix that is not positive definite.
+    """
 
 
 class ConvergenceWarning(CustvalWarning):
-    """An iterative estimator did not converge."""
+    """An iterative estimator did not converge.
+
+    See Also
+    --------
+    custval.exceptions.CustvalWarning : The base class of every custval warning.
+    """
 
 
 class BootstrapWarning(CustvalWarning):
     """Some bootstrap resamples gave an undefined statistic: they are left out of the interval
     (and counted in the result), or, when they are more than half, the interval is undefined.
+
+    See Also
+    --------
+    custval.exceptions.CustvalWarning : The base class of every custval warning.
     """
 
 
 class NotPositiveDefiniteWarning(CustvalWarning):
-    """A matrix was not positive definite; what was done about it is stated."""
+    """A matrix was not positive definite; what was done about it is stated.
+
+    See Also
+    --------
+    custval.exceptions.NotPositiveDefiniteError : The error where nothing sensible can be done.
+    """
 
 
 class InvarianceWarning(CustvalWarning):
-    """A comparison across groups or forms is made without the invariance it needs."""
+    """A comparison across groups or forms is made without the invariance it needs.
+
+    See Also
+    --------
+    custval.invariance.measurement_invariance : Shows the invariance needed.
+    """
 
 
 class IncompleteResponseWarning(MissingDataWarning):
-    """A survey export holds incomplete responses that were kept (counted in the provenance)."""
+    """A survey export holds incomplete responses that were kept (counted in the provenance).
+
+    See Also
+    --------
+    custval.exceptions.ExcludedResponseWarning : Responses left out as not real answers.
+    """
 
 
 class ExcludedResponseWarning(CustvalWarning):
     """Responses a survey tool marks as not real answers (preview, test, spam, unfinished)
     were excluded by default; each is listed in the provenance (row and response id).
+
+    See Also
+    --------
+    custval.exceptions.IncompleteResponseWarning : Incomplete responses that were kept.
     """

@@ -248,7 +248,42 @@ def _check_ci(ci, n_boot):
 # --------------------------------------------------------------------------- readiness
 @dataclass(frozen=True, eq=False)
 class ReadinessResult(ResultMixin):
-    """Readiness indices per group (``table``) and managers minus staff (``role_difference``)."""
+    """Readiness indices per group (``table``) and managers minus staff (``role_difference``).
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        The ``by`` columns, ``index``, ``estimate, se, ci_low, ci_high, p_value, n``.
+    role_difference : pandas.DataFrame or None
+        Managers minus staff per group and index; ``None`` when ``by`` has no role column.
+    construct_means : pandas.DataFrame
+        Group means of the construct scores.
+    excluded : pandas.DataFrame
+        Respondents without a score for an index.
+    by : tuple
+        The grouping columns.
+    ci : float
+        Confidence level.
+    n_boot : int
+        Bootstrap resamples.
+    seed : int
+        Seed of the resampling.
+    resampling : str
+        What is resampled.
+    convention : str
+        The indices and the interval, in words.
+    method_note : str
+        The sources of the method.
+    r_call : str
+        The equivalent R code.
+    simulated : bool
+        True when an input frame is labelled simulated (as :func:`custval.simulate.case_study`
+        labels its exports).
+
+    See Also
+    --------
+    custval.gaps.readiness : The function that returns it.
+    """
 
     table: pd.DataFrame
     role_difference: pd.DataFrame | None
@@ -309,10 +344,14 @@ def readiness(provider: pd.DataFrame, instrument, *, by=("firm", "role"), ci: fl
         The CWI (full, or its provider form).
     by : tuple of str
         Grouping columns (default firm and role; role values ``manager`` and ``staff``).
-    ci, n_boot, seed
-        Expanded percentile bootstrap interval (module docstring): respondents are
-        resampled with replacement within each group (for the role difference:
+    ci : float, default 0.95
+        Level of the expanded percentile bootstrap interval (module docstring): respondents
+        are resampled with replacement within each group (for the role difference:
         within each role of the group, expansion by the smaller role); ``se = s/sqrt(n)``.
+    n_boot : int, default 2000
+        Bootstrap resamples.
+    seed : int, default 0
+        Seed of the resampling.
     min_n : int
         Fewest respondents with a score a group needs; fewer raises
         :class:`~custval.exceptions.InsufficientDataError` naming the group.
@@ -324,6 +363,11 @@ def readiness(provider: pd.DataFrame, instrument, *, by=("firm", "role"), ci: fl
         (p: bootstrap test of 0; for the level indices MGMT and OPER the test is of the
         scale midpoint); ``construct_means``: group means of the construct scores (over
         respondents with a score); ``excluded``: respondents without a score for an index.
+
+    See Also
+    --------
+    custval.gaps.perception_gap : Provider view minus customer view.
+    custval.gaps.benchmark_firms : Readiness, gaps and ranks per firm.
 
     References
     ----------
@@ -441,7 +485,49 @@ def _readiness_roles(provider, idx, by, ci, n_boot, rng) -> pd.DataFrame:
 # --------------------------------------------------------------------------- perception gap
 @dataclass(frozen=True, eq=False)
 class PerceptionGapResult(ResultMixin):
-    """Provider view minus customer view per firm and construct (observed scores)."""
+    """Provider view minus customer view per firm and construct (observed scores).
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per firm and construct: provider, customer, estimate (gap), se, ci_low,
+        ci_high, p_value, n, effect_size, n_provider, n_customer.
+    match : str
+        ``"account"`` or ``"firm"``.
+    resampling : str
+        What is resampled.
+    effect_size : str
+        The effect size reported, in words.
+    excluded : pandas.DataFrame
+        Rows left out: side, firm, account, n_rows, reason, rows (1-based data rows).
+    invariance_checked : bool
+        Whether an invariance result showing scalar invariance was given.
+    ci : float
+        Confidence level.
+    n_boot : int
+        Bootstrap resamples.
+    seed : int
+        Seed of the resampling.
+    convention : str
+        The gap and its interval, in words.
+    method_note : str
+        What the observed-score gaps assume.
+    r_call : str
+        The equivalent R code.
+    boot : dict
+        The bootstrap replicates of the gaps.
+    simulated : bool
+        True when an input frame is labelled simulated (as :func:`custval.simulate.case_study`
+        labels its exports).
+    near_misses : pandas.DataFrame
+        Pairs of unmatched keys that differ only by case, spaces, leading zeros or dashes.
+    rows : dict
+        Per file ``{"in", "used", "excluded": {reason: n}}``.
+
+    See Also
+    --------
+    custval.gaps.perception_gap : The function that returns it.
+    """
 
     table: pd.DataFrame
     match: str
@@ -682,9 +768,18 @@ def perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instrument, *
         here; NaN = missing), ``firm`` and (for account matching) ``account``.
     instrument : Instrument
         The full CWI (both forms).
-    match : {"account", "firm"}
-    ci, n_boot, seed : bootstrap settings.
-    invariance : InvarianceResult, optional
+    match : {"account", "firm"}, default "account"
+        Pair provider and customer answers by account within each firm, or by firm.
+    ci : float, default 0.95
+        Confidence level of the bootstrap intervals.
+    n_boot : int, default 2000
+        Bootstrap resamples.
+    seed : int, default 0
+        Seed of the resampling.
+    invariance : InvarianceResult or None, default None
+        A :func:`custval.measurement_invariance` result of the two forms in which scalar
+        invariance holds; ``None``: the gaps are computed with an
+        :class:`~custval.exceptions.InvarianceWarning` that it is not shown.
     min_units : int
         Fewest accounts (``"account"``) or respondents per side (``"firm"``) a firm needs.
     strict : bool
@@ -711,6 +806,11 @@ def perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instrument, *
         A firm with too few accounts or respondents.
     CodebookError
         Data read with another instrument version than ``instrument``.
+
+    See Also
+    --------
+    custval.gaps.latent_perception_gap : The same with latent means.
+    custval.gaps.form_invariance : Invariance between the forms, which the gaps assume.
 
     Examples
     --------
@@ -754,7 +854,38 @@ def perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instrument, *
 # --------------------------------------------------------------------------- co-creation segments
 @dataclass(frozen=True, eq=False)
 class SegmentResult(ResultMixin):
-    """Gaussian-mixture segments of customers' willingness to co-create."""
+    """Gaussian-mixture segments of customers' willingness to co-create.
+
+    Attributes
+    ----------
+    k : int
+        Number of segments.
+    bic : pandas.DataFrame
+        BIC per number of segments tried.
+    profiles : pandas.DataFrame
+        Segment × variables means, plus ``COCR``.
+    sizes : pandas.DataFrame
+        Segment sizes (``n``, ``share``).
+    labels : pandas.Series
+        Segment per customer row, ``<NA>`` if excluded.
+    excluded : pandas.DataFrame
+        Customers without complete answers.
+    variables : tuple
+        The variables clustered.
+    seed : int
+        Seed of the mixture fits.
+    convention : str
+        The model, in words.
+    r_call : str
+        The equivalent R code.
+    simulated : bool
+        True when an input frame is labelled simulated (as :func:`custval.simulate.case_study`
+        labels its exports).
+
+    See Also
+    --------
+    custval.gaps.cocreation_segments : The function that returns it.
+    """
 
     k: int
     bic: pd.DataFrame
@@ -792,11 +923,41 @@ def cocreation_segments(customer: pd.DataFrame, instrument, *, k: int | None = N
     straight-liners) has near-zero variance and an unbounded likelihood, which makes
     BIC pick spurious segments.
 
+    Parameters
+    ----------
+    customer : pandas.DataFrame
+        Customer-form item codes (NaN = missing).
+    instrument : Instrument
+        The CWI (full, or its customer form).
+    k : int or None, default None
+        Number of segments; ``None``: the ``k`` minimising BIC over 1..``k_max``.
+    k_max : int, default 6
+        Largest number of segments tried when ``k`` is None.
+    use : {"items", "construct"}, default "items"
+        Cluster the keyed COCR items or the COCR construct score.
+    covariance_type : {"full", "tied", "diag", "spherical"}, default "full"
+        Covariance structure of the components (as sklearn).
+    reg_covar : float, default 0.01
+        Added to the covariance diagonals (see above).
+    seed : int, default 0
+        ``random_state`` of the mixture fits.
+
     Returns
     -------
     SegmentResult
         ``bic`` (k, bic), ``profiles`` (segment x variables: means, plus ``COCR``),
         ``sizes`` (n, share), ``labels`` (segment per customer row, ``<NA>`` if excluded).
+
+    Raises
+    ------
+    SpecificationError
+        The instrument has no COCR construct, or an unknown ``use``.
+    InsufficientDataError
+        Too few complete customer responses for the mixture.
+
+    See Also
+    --------
+    custval.gaps.readiness : Readiness indices from the provider form.
 
     Examples
     --------
@@ -859,7 +1020,34 @@ def cocreation_segments(customer: pd.DataFrame, instrument, *, k: int | None = N
 # --------------------------------------------------------------------------- benchmarks
 @dataclass(frozen=True, eq=False)
 class BenchmarkResult(ResultMixin):
-    """Per-firm aggregation statistics, readiness, gaps and ranks."""
+    """Per-firm aggregation statistics, readiness, gaps and ranks.
+
+    Attributes
+    ----------
+    aggregation : pandas.DataFrame
+        ICC(1) and ICC(2) per side and construct.
+    agreement : pandas.DataFrame
+        r_wg(J) and the mean per side, firm and construct.
+    readiness : ReadinessResult
+        :func:`readiness` by firm.
+    gaps : PerceptionGapResult
+        :func:`perception_gap`.
+    ranking : pandas.DataFrame
+        Per construct, firms ranked by the absolute gap with ``rank_ci_low``, ``rank_ci_high``.
+    ci : float
+        Confidence level.
+    convention : str
+        The statistics, in words.
+    r_call : str
+        The equivalent R code.
+    simulated : bool
+        True when an input frame is labelled simulated (as :func:`custval.simulate.case_study`
+        labels its exports).
+
+    See Also
+    --------
+    custval.gaps.benchmark_firms : The function that returns it.
+    """
 
     aggregation: pd.DataFrame
     agreement: pd.DataFrame
@@ -955,6 +1143,50 @@ def benchmark_firms(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
       gap, i.e. best customer understanding; ``rank_by="gap"``) with a percentile interval of the
       ranks over the bootstrap replicates of the gaps (``rank_ci_low``, ``rank_ci_high``).
 
+    Parameters
+    ----------
+    provider, customer : pandas.DataFrame
+        Item codes as read, ``firm`` and (for account matching) ``account``.
+    instrument : Instrument
+        The full CWI (both forms).
+    match : {"firm", "account"}, default "firm"
+        Key matching rule of the gaps (see :func:`perception_gap`).
+    rank_by : {"gap"}, default "gap"
+        What firms are ranked by.
+    ci : float, default 0.95
+        Confidence level.
+    n_boot : int, default 2000
+        Bootstrap resamples.
+    seed : int, default 0
+        Seed of the resampling.
+    invariance : InvarianceResult or None, default None
+        Passed to :func:`perception_gap`; ``None``: gaps carry the warning that scalar
+        invariance is not shown.
+    min_units : int, default 3
+        Fewest accounts or respondents per side a firm needs.
+    strict : bool, default False
+        Passed to :func:`perception_gap`.
+
+    Returns
+    -------
+    BenchmarkResult
+        ``aggregation``, ``agreement``, ``readiness``, ``gaps`` and ``ranking``.
+
+    Raises
+    ------
+    SpecificationError
+        An unknown ``rank_by``, or an ``invariance`` result without scalar invariance.
+
+    Warns
+    -----
+    InvarianceWarning
+        ``invariance=None``: scalar invariance between the forms is not shown.
+
+    See Also
+    --------
+    custval.gaps.readiness : Readiness indices.
+    custval.gaps.perception_gap : Perception gaps.
+
     Examples
     --------
     >>> import warnings
@@ -1026,7 +1258,42 @@ def benchmark_firms(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
 # --------------------------------------------------------------------------- invariance between forms
 @dataclass(frozen=True, eq=False)
 class FormInvarianceResult(ResultMixin):
-    """Measurement invariance between the provider and customer forms (paired items)."""
+    """Measurement invariance between the provider and customer forms (paired items).
+
+    Attributes
+    ----------
+    invariance : InvarianceResult
+        The :func:`custval.measurement_invariance` result of the stacked forms.
+    candidates : pandas.DataFrame
+        Ranked releases with ``provider_item``/``customer_item``, ``p_value`` and ``p_holm``.
+    flagged : tuple
+        ``(provider_item, customer_item)`` of the flagged pair, or ``()``.
+    pairs : pandas.DataFrame
+        The paired items: ``construct``, ``provider_item``, ``customer_item``.
+    level : str
+        The level whose constraints are ranked.
+    alpha : float
+        Family-wise error rate.
+    n : dict
+        Rows used per form.
+    n_excluded : dict
+        Rows excluded per form (incomplete on the paired items).
+    model : str
+        The lavaan syntax of the stacked model.
+    convention : str
+        The flagging rule, in words.
+    r_call : str
+        The equivalent lavaan calls.
+    simulated : bool
+        True when an input frame is labelled simulated (as :func:`custval.simulate.case_study`
+        labels its exports).
+    decision : str
+        Why the top release was or was not flagged.
+
+    See Also
+    --------
+    custval.gaps.form_invariance : The function that returns it.
+    """
 
     invariance: object
     candidates: pd.DataFrame
@@ -1062,6 +1329,20 @@ def holm_adjust(p) -> np.ndarray:
     :math:`\tilde p_{(i)} = \max_{j \le i} \min(1, (m - j + 1)\, p_{(j)})`; rejecting every test with
     :math:`\tilde p < \alpha` keeps the probability of any false rejection at most
     :math:`\alpha`.  A missing p-value (e.g. a refit that failed) counts as a test with p = 1.
+
+    Parameters
+    ----------
+    p : array_like
+        The p-values; NaN counts as 1.
+
+    Returns
+    -------
+    numpy.ndarray
+        The adjusted p-values, in the order given.
+
+    See Also
+    --------
+    custval.gaps.form_invariance : Flags a twin pair by its Holm-adjusted p-value.
 
     Examples
     --------
@@ -1142,7 +1423,8 @@ def form_invariance(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
         Constructs to model (default: all paired constructs).
     level : str
         Level whose constraints are ranked (``"metric"``, ``"scalar"`` or ``"strict"``).
-    estimator : {"ML", "MLR"}
+    estimator : {"ML", "MLR"}, default "ML"
+        Estimator of the fits.
     alpha : float
         Family-wise error rate: the top release is flagged when its Holm-adjusted p-value is
         below ``alpha``.
@@ -1160,6 +1442,16 @@ def form_invariance(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
         (ranked releases with ``provider_item``/``customer_item`` columns, ``p_value`` and the
         Holm-adjusted ``p_holm``), ``flagged`` (``(provider_item, customer_item)`` or ``()``),
         ``decision`` (why it was or was not flagged), ``n``, ``n_excluded``.
+
+    Raises
+    ------
+    SpecificationError
+        The instrument has no paired items, or a construct in ``constructs`` has none.
+
+    See Also
+    --------
+    custval.invariance.measurement_invariance : Invariance between groups of respondents.
+    custval.gaps.perception_gap : Observed-score gaps, once invariance holds.
 
     References
     ----------

@@ -1762,6 +1762,12 @@ def read_survey(path, instrument, *, id_column: str | None = None, sheet=None,
     DataValidationError
         Every problem at once, each naming the file, column, rows and values.
 
+    See Also
+    --------
+    custval.ingest.validate_frame : The same checks on an in-memory frame.
+    custval.processed.write_processed : Store the validated frame with its manifest.
+    custval.screening.screen : Flag careless respondents in the validated data.
+
     Notes
     -----
     Survey-platform layouts:
@@ -2027,6 +2033,10 @@ def excluded_rows(df: pd.DataFrame) -> pd.DataFrame:
         ``reason`` and ``label`` (the first cell of a totals row, else empty), in
         row order.  Rows above the column names are numbered as file lines / Excel
         rows even when the records are numbered otherwise.
+
+    See Also
+    --------
+    custval.ingest.read_survey : Reads the file and records the rows it leaves out.
 
     Examples
     --------

@@ -178,6 +178,27 @@ class ScaledDifferenceResult(ResultMixin):
     the upper tail of :math:`\chi^2_{df_{diff}}` at :math:`T_d`.  A non-positive
     :math:`c_d` makes the test undefined: ``chisq_diff`` and ``p_value`` are NaN and
     ``note`` says why.
+
+    Attributes
+    ----------
+    chisq_diff : float
+        The scaled difference statistic :math:`T_d`; NaN when :math:`c_d \le 0`.
+    df_diff : float
+        Difference in degrees of freedom.
+    scaling_factor : float
+        The scaling factor :math:`c_d` of the difference.
+    p_value : float
+        Upper tail of :math:`\chi^2_{df_{diff}}` at :math:`T_d`; NaN when :math:`c_d \le 0`.
+    note : str
+        Why the test is undefined, or ``""``.
+    r_call : str
+        The equivalent lavaan call.
+    convention : str
+        The formulas used.
+
+    See Also
+    --------
+    custval.invariance.scaled_difference_test : The function that returns it.
     """
 
     chisq_diff: float
@@ -192,7 +213,12 @@ class ScaledDifferenceResult(ResultMixin):
 
     @property
     def estimate(self) -> float:
-        """The scaled difference statistic (same as ``chisq_diff``)."""
+        """The scaled difference statistic (same as ``chisq_diff``).
+
+        See Also
+        --------
+        custval.invariance.scaled_difference_test : Computes the statistic.
+        """
         return self.chisq_diff
 
     def to_frame(self) -> pd.DataFrame:
@@ -245,6 +271,10 @@ def scaled_difference_test(chisq0, df0, c0, chisq1, df1, c1) -> ScaledDifference
     ------
     SpecificationError
         ``df1`` is not larger than ``df0`` (the models are not nested in that order).
+
+    See Also
+    --------
+    custval.invariance.measurement_invariance : Uses this test for MLR fits.
 
     Examples
     --------
@@ -486,6 +516,51 @@ class InvarianceResult(ResultMixin):
     used per group; ``missing`` the missing-data method ("listwise" or "fiml"); ``n_rows``
     (rows in) = ``n_used`` + the rows in ``n_excluded`` ({reason: rows}: "no group",
     "incomplete items (listwise)" or "no observed item").
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per level fitted: fit measures, the difference test and the change in
+        CFI / RMSEA / SRMR against the previous level, and the level's verdict.
+    fits : dict
+        ``{level: fitted CFA}``.
+    highest : str or None
+        The highest level that holds; ``None`` when the configural model did not converge.
+    verdict : str
+        The conclusion in words.
+    latent_means : pandas.DataFrame or None
+        Latent means against the reference group, from the scalar model (``None`` when
+        scalar invariance does not hold).
+    latent_means_level : str or None
+        The level whose model gives ``latent_means`` (``"scalar"``), or ``None``.
+    estimator : str
+        ``"ML"`` or ``"MLR"``.
+    group : str
+        The grouping column.
+    n_per_group : dict
+        ``{group: rows used}``.
+    free : tuple of str
+        Parameters released for partial invariance.
+    criteria : str
+        The decision criteria applied.
+    difference_test : str
+        The chi-square difference test used (plain or Satorra-Bentler scaled).
+    convention : str
+        The decision rule in words.
+    r_call : str
+        The equivalent lavaan / semTools calls.
+    missing : str
+        ``"listwise"`` or ``"fiml"``.
+    n_rows : int or None
+        Rows in; ``None`` when not recorded.
+    n_used : int or None
+        Rows used; ``None`` when not recorded.
+    n_excluded : dict
+        ``{reason: rows}`` excluded.
+
+    See Also
+    --------
+    custval.invariance.measurement_invariance : The function that returns it.
     """
 
     table: pd.DataFrame
@@ -574,14 +649,20 @@ def measurement_invariance(
 
     Parameters
     ----------
-    data : DataFrame with the items and the group column.
-    model : lavaan measurement syntax, an Instrument or ``{construct: items}``.
+    data : pandas.DataFrame
+        The items and the group column, one row per respondent.
+    model : str, Instrument or dict
+        lavaan measurement syntax, an Instrument or ``{construct: items}``.
         An Instrument's reverse-keyed items are fitted as ``min + max - x of its own scale``
         (not again on a frame from ``Instrument.keyed``).
-    group : name of the grouping column.
-    levels : levels to fit, in order.
-    estimator : ``"ML"`` or ``"MLR"``.
-    missing : ``"listwise"`` (default; rows with any missing model item are excluded, with a
+    group : str
+        Name of the grouping column.
+    levels : tuple of str, default ("configural", "metric", "scalar", "strict")
+        Levels to fit, in order.
+    estimator : {"ML", "MLR"}, default "ML"
+        Estimator of every fit.
+    missing : {"listwise", "fiml"}, default "listwise"
+        ``"listwise"`` (default; rows with any missing model item are excluded, with a
         :class:`~custval.exceptions.MissingDataWarning`) or ``"fiml"`` (full-information ML,
         lavaan ``missing = "ml"``; ``"ml"`` is accepted as an alias): every row with at least
         one observed model item is used, which is unbiased when the data are missing at random
@@ -597,15 +678,34 @@ def measurement_invariance(
         ``{"x3 ~ 1": ["Grant-White"]}`` / pairs ``("x3 ~ 1", ["managers"])`` that free the
         parameter in the named groups only while it stays equal across the others
         (per-group labels, lavaan ``x3 ~ c(a, a, b)*1``).
-    criteria : a name in :data:`CRITERIA`, a tuple of names (all must pass) or
+    criteria : str, tuple of str or callable, default "chen2007"
+        A name in :data:`CRITERIA`, a tuple of names (all must pass) or
         ``callable(level, diff) -> bool``.
-    alpha : level of the chi-square difference test when ``"chisq"`` is a criterion.
-    stop : stop at the first level that fails.
-    ci : level of the latent-mean Wald intervals.
+    alpha : float, default 0.05
+        Level of the chi-square difference test when ``"chisq"`` is a criterion.
+    stop : bool, default True
+        Stop at the first level that fails.
+    ci : float, default 0.95
+        Level of the latent-mean Wald intervals.
 
     Returns
     -------
     InvarianceResult
+
+    Raises
+    ------
+    SpecificationError
+        An unknown ``estimator``, level or criterion, or ``levels`` out of order.
+
+    Warns
+    -----
+    ConvergenceWarning
+        A level's model did not converge; the sequence stops there.
+
+    See Also
+    --------
+    custval.invariance.rank_invariance_candidates : Which constraint to release for partial invariance.
+    custval.gaps.form_invariance : Invariance between the provider and customer forms.
 
     References
     ----------
@@ -835,9 +935,46 @@ def rank_invariance_candidates(
     the two statistics are close but not identical.  ``missing`` is
     ``"listwise"`` or ``"fiml"``, as in :func:`measurement_invariance`.
 
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        The items and the group column, one row per respondent.
+    model : str, Instrument or dict
+        lavaan measurement syntax, an Instrument or ``{construct: items}``.
+    group : str
+        Name of the grouping column.
+    level : {"scalar", "metric", "strict"}, default "scalar"
+        The level whose equality constraints are ranked.
+    estimator : {"ML", "MLR"}, default "ML"
+        Estimator; MLR uses the Satorra-Bentler scaled difference.
+    missing : {"listwise", "fiml"}, default "listwise"
+        Missing-data method, as in :func:`measurement_invariance`.
+    free : str, tuple of str, mapping or pairs, default ()
+        Parameters already released, as in :func:`measurement_invariance`; they are not
+        candidates.
+    progress : bool, default False
+        Show a progress bar over the refits (needs ``tqdm``).
+
     Returns
     -------
-    DataFrame with ``parameter, delta_chisq, delta_df, p_value, delta_cfi, rank``.
+    pandas.DataFrame
+        One row per candidate: ``parameter, delta_chisq, delta_df, p_value, delta_cfi, rank``.
+
+    Raises
+    ------
+    SpecificationError
+        An unknown ``level``, ``estimator`` or ``missing``.
+    InsufficientDataError
+        The ``level`` model does not converge.
+
+    Warns
+    -----
+    InvarianceWarning
+        No constraints of ``level`` are left to release.
+
+    See Also
+    --------
+    custval.invariance.measurement_invariance : The invariance sequence.
 
     References
     ----------

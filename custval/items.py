@@ -233,6 +233,11 @@ def item_analysis(data, instrument=None, *, items=None, nan_policy: str = "pairw
     ConstantItemWarning
         A constant item (its correlations are then NaN).
 
+    See Also
+    --------
+    custval.reliability.cronbach_alpha : Alpha with its confidence interval.
+    custval.reliability.scale_reliability : Reliability of every construct of an instrument.
+
     Examples
     --------
     >>> import pandas as pd

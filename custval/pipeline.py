@@ -21,6 +21,11 @@ def build_processed() -> list:
     -------
     list of Path
         The Parquet files written.
+
+    See Also
+    --------
+    custval.processed.write_processed : Writes each validated frame.
+    custval.pipeline.run_notebooks : Execute the notebooks on the processed data.
     """
     from .datasets import build_processed as _build
 
@@ -34,6 +39,10 @@ def run_notebooks() -> list:
     -------
     list of Path
         The HTML files written.
+
+    See Also
+    --------
+    custval.pipeline.build_processed : Build the processed data the notebooks read.
     """
     REPORTS_DIR.mkdir(parents=True, exist_ok=True)
     done = []

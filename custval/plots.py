@@ -80,6 +80,10 @@ def save_figure(fig, name: str, *, directory=None, formats: Sequence[str] = ("pn
     tuple of Path
         The files written, in the order of ``formats``.
 
+    See Also
+    --------
+    custval.report.show_figure : Save, show once and close.
+
     Notes
     -----
     SVG text is kept as text and element ids are seeded, and no creation date
@@ -280,6 +284,10 @@ def likert_bars(
         An item is not in the data, has no valid answer, or has values outside
         the response codes (the message names the item, rows and values).
 
+    See Also
+    --------
+    custval.items.item_analysis : Item statistics of the same answers.
+
     References
     ----------
     Heiberger, R. M., & Robbins, N. B. (2014). Design of diverging stacked bar
@@ -473,6 +481,10 @@ def scree_plot(
     -------
     matplotlib.axes.Axes
 
+    See Also
+    --------
+    custval.dimensionality.parallel_analysis : The reference eigenvalues.
+
     Examples
     --------
     >>> import matplotlib; matplotlib.use("Agg")
@@ -602,6 +614,11 @@ def loadings_heatmap(loadings: pd.DataFrame, *, blank_below: float | None = None
     matplotlib.axes.Axes
         Annotations are ``Text`` artists with gid ``"custval-annotation"``.
 
+    See Also
+    --------
+    custval.efa.EFA : Exploratory loadings.
+    custval.tables.loadings_table : The loadings as an APA table.
+
     Examples
     --------
     >>> import matplotlib; matplotlib.use("Agg")
@@ -674,6 +691,10 @@ def htmt_heatmap(htmt: pd.DataFrame, *, threshold: float = 0.85, digits: int = 2
     -------
     matplotlib.axes.Axes
         Outlines are ``Rectangle`` patches with gid ``"custval-above-threshold"``.
+
+    See Also
+    --------
+    custval.validity.htmt : The ratios plotted.
 
     References
     ----------
@@ -776,6 +797,11 @@ def invariance_plot(invariance: pd.DataFrame, *, cfi_criterion: float = -0.010,
     -------
     matplotlib.figure.Figure
         One Axes per panel (ΔCFI, then ΔRMSEA when present).
+
+    See Also
+    --------
+    custval.invariance.measurement_invariance : The sequence plotted.
+    custval.tables.invariance_table : The same sequence as an APA table.
 
     References
     ----------

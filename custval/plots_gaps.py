@@ -68,6 +68,10 @@ def wisdom_map(gaps, *, title: str | None = "Customer-wisdom map: provider vs cu
     -------
     matplotlib.figure.Figure
 
+    See Also
+    --------
+    custval.gaps.perception_gap : The gaps plotted.
+
     Examples
     --------
     >>> import warnings, matplotlib
@@ -147,6 +151,10 @@ def readiness_quadrant(readiness, *, x: str = "OPROC", y: str = "CPROC", ax=None
     -------
     matplotlib.axes.Axes
 
+    See Also
+    --------
+    custval.gaps.readiness : The indices plotted.
+
     Examples
     --------
     >>> import matplotlib
@@ -215,6 +223,10 @@ def role_comparison(readiness, *, ax=None, title: str | None = "Managers minus o
     SpecificationError
         The readiness result has no role difference.
 
+    See Also
+    --------
+    custval.gaps.readiness : The role differences plotted.
+
     Examples
     --------
     >>> import matplotlib
@@ -275,6 +287,10 @@ def segment_profiles(segments, *, ax=None, title: str | None = "Co-creation segm
     ------
     SpecificationError
         ``segments`` is not a co-creation segmentation result.
+
+    See Also
+    --------
+    custval.gaps.cocreation_segments : The segments plotted.
 
     Examples
     --------
@@ -337,6 +353,10 @@ def latent_gap_plot(latent, *, observed=None, truth=None, title: str | None = "L
     Returns
     -------
     matplotlib.figure.Figure
+
+    See Also
+    --------
+    custval.gaps.latent_perception_gap : The latent-mean gaps plotted.
 
     Examples
     --------

@@ -130,6 +130,11 @@ class PLS(ResultMixin):
         keyed, or keyed twice) raises a
         :class:`~custval.exceptions.ReverseKeyWarning` naming it.
 
+    See Also
+    --------
+    custval.cfa.CFA : Covariance-based confirmatory factor analysis.
+    custval.validity.htmt : Discriminant validity.
+
     Notes
     -----
     Items are standardised, ``z = (x - mean) / sd`` with the ``n - 1``
@@ -237,7 +242,35 @@ class PLS(ResultMixin):
 
     # ------------------------------------------------------------------ fit
     def fit(self, data: pd.DataFrame) -> PLS:
-        """Estimate the model on ``data`` (one row per respondent); returns ``self``."""
+        """Estimate the model on ``data`` (one row per respondent); returns ``self``.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            One row per respondent, one column per indicator of the model (other columns
+            are ignored); missing values are handled as ``missing`` says.
+
+        Returns
+        -------
+        PLS
+            ``self``, with the fitted attributes set.
+
+        Raises
+        ------
+        SpecificationError
+            An unknown ``weighting`` or ``missing``, a ``max_iter`` or ``tol`` out of range,
+            or a model that cannot be estimated.
+
+        Warns
+        -----
+        ConvergenceWarning
+            The outer weights did not converge in ``max_iter`` iterations.
+
+        See Also
+        --------
+        custval.pls.PLS.bootstrap : Bootstrap intervals of the estimates.
+        custval.pls.PLS.summary : The fitted model as text.
+        """
         if self.weighting not in _pls.SCHEMES:
             raise SpecificationError(f"weighting={self.weighting!r}; allowed: {list(_pls.SCHEMES)}")
         if self.missing not in _MISSING:
@@ -495,6 +528,17 @@ class PLS(ResultMixin):
             without convergence, excluded as seminr does, with a
             :class:`~custval.exceptions.ConvergenceWarning`).
 
+        Raises
+        ------
+        SpecificationError
+            A ``ci`` outside (0, 1), fewer than 2 resamples, or ``indices`` of the wrong shape or range.
+        InsufficientDataError
+            Fewer than 2 resamples could be estimated.
+
+        See Also
+        --------
+        custval.pls.PLSBootstrapResult : The result returned.
+
         Notes
         -----
         seminr's ``bootstrap_model(fit, nboot, seed)`` draws resample ``i`` with R's
@@ -624,7 +668,17 @@ class PLS(ResultMixin):
         return call + "  # mm: " + "; ".join(f"{k}: {', '.join(v)}" for k, v in groups.items())
 
     def to_frame(self) -> pd.DataFrame:
-        """Path coefficients in long form: ``from, to, estimate, n`` (one row per path)."""
+        """Path coefficients in long form: ``from, to, estimate, n`` (one row per path).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per structural path, columns ``from, to, estimate, n``.
+
+        See Also
+        --------
+        custval.pls.PLS.bootstrap : The paths with intervals.
+        """
         self._check_fitted()
         rows = [(s, t, float(self.paths_.at[s, t]), self.n_) for s, t in self.paths_list_]
         return pd.DataFrame(rows, columns=["from", "to", "estimate", "n"])
@@ -647,7 +701,22 @@ class PLS(ResultMixin):
         return notes
 
     def summary(self, *, digits: int = 3) -> str:
-        """Paths, R², reliability and loadings/weights as text (rounded for display only)."""
+        """Paths, R², reliability and loadings/weights as text (rounded for display only).
+
+        Parameters
+        ----------
+        digits : int, default 3
+            Decimals shown.
+
+        Returns
+        -------
+        str
+            The report; the fitted attributes keep the unrounded values.
+
+        See Also
+        --------
+        custval.pls.PLS.fit : Fit the model first.
+        """
         self._check_fitted()
         with pd.option_context("display.width", 120, "display.max_columns", 50):
             parts = [
@@ -688,7 +757,29 @@ class PLS(ResultMixin):
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class PLSBootstrapResult(ResultMixin):
-    """Bootstrap of a :class:`PLS` fit (see :meth:`PLS.bootstrap`); ``to_frame()`` gives the paths."""
+    """Bootstrap of a :class:`PLS` fit (see :meth:`PLS.bootstrap`); ``to_frame()`` gives the paths.
+
+    Attributes
+    ----------
+    paths, loadings, weights : pandas.DataFrame
+        One row per parameter with ``estimate, boot_mean, se, t, ci_low, ci_high, n``.
+    n_boot : int
+        Resamples used.
+    n_failed : int
+        Resamples excluded (a constant item or no convergence).
+    seed : int or None
+        Seed of the resamples; ``None`` when the resamples were given by ``indices``.
+    ci : float
+        Confidence level of the percentile intervals.
+    r_call : str
+        The equivalent seminr call.
+    method_note : str
+        How the intervals, ``se`` and ``t`` are computed.
+
+    See Also
+    --------
+    custval.pls.PLS.bootstrap : The method that returns it.
+    """
 
     paths: pd.DataFrame
     loadings: pd.DataFrame

@@ -93,6 +93,11 @@ def write_processed(df: pd.DataFrame, name: str, *, directory=None,
     pathlib.Path
         The Parquet file (the manifest is next to it, suffix ``.json``).
 
+    See Also
+    --------
+    custval.processed.read_processed : Read the frame back with its manifest.
+    custval.ingest.read_survey : Read and validate the raw export first.
+
     Examples
     --------
     >>> import tempfile, pandas as pd
@@ -187,6 +192,10 @@ def read_processed(name: str, *, directory=None, verify: bool = True) -> pd.Data
     ------
     DataValidationError
         With ``verify``, the file's SHA-256 differs from the manifest's.
+
+    See Also
+    --------
+    custval.processed.write_processed : Write a validated frame and its manifest.
 
     Examples
     --------

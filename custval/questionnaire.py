@@ -104,6 +104,15 @@ def make_questionnaire(instrument, *, form: str | None = "provider", lang: str =
     str
         The HTML document.
 
+    Raises
+    ------
+    SpecificationError
+        ``lang`` is not a language of the instrument.
+
+    See Also
+    --------
+    custval.questionnaire.data_entry_template : Data-entry templates for the same form.
+
     Examples
     --------
     >>> from custval import load_instrument
@@ -226,14 +235,28 @@ def data_entry_template(instrument, *, form: str | None, path, lang: str = "en")
     Parameters
     ----------
     instrument : Instrument, str or Path
+        The instrument, the name of a shipped instrument or the path of a codebook.
     form : {"provider", "customer"} or None
+        The form whose items the template holds; ``None`` uses the instrument as given.
     path : str or Path
         Base name: ``path.xlsx`` and ``path.csv`` are written (a given suffix is replaced).
+    lang : str, default "en"
+        Language of the wordings on the ``codebook`` sheet.
 
     Returns
     -------
     (Path, Path)
         The workbook and the CSV file.
+
+    Raises
+    ------
+    SpecificationError
+        An item id clashes with an identification column, or an item has no ``lang`` text.
+
+    See Also
+    --------
+    custval.questionnaire.make_questionnaire : The printable questionnaire.
+    custval.ingest.read_survey : Read the filled-in template.
 
     Examples
     --------

@@ -61,6 +61,50 @@ class AlphaResult(ResultMixin):
     lambda-6 and ``average_r`` the mean inter-item correlation.
     ``n_boot_failed`` counts bootstrap resamples with an undefined alpha (left
     out of the interval); ``notes`` explains every NaN and every such count.
+
+    Attributes
+    ----------
+    estimate : float
+        Raw alpha (covariance metric).
+    std_alpha : float
+        Standardised alpha (correlation metric).
+    se : float
+        Asymptotic standard error (Duhachek & Iacobucci, 2004).
+    ci_low, ci_high : float
+        The confidence interval (NaN without one).
+    n : int
+        Rows used.
+    n_items : int
+        Number of items.
+    method : str
+        The interval method: ``"feldt"``, ``"duhachek"``, ``"none"`` or e.g.
+        ``"percentile bootstrap (1000 resamples, seed 0)"``.
+    ci : float
+        Confidence level.
+    lambda6 : float
+        Guttman's lambda-6.
+    average_r : float
+        Mean inter-item correlation.
+    nan_policy : str
+        How missing values were handled.
+    n_excluded : int
+        Rows excluded (listwise deletion).
+    items : tuple of str
+        The items, in order.
+    r_call : str
+        The equivalent psych call.
+    convention : str
+        The formula used.
+    boot : numpy.ndarray or None
+        The bootstrap replicates; ``None`` without a bootstrap.
+    n_boot_failed : int
+        Bootstrap resamples with an undefined alpha.
+    notes : tuple of str
+        Why a value is NaN or resamples failed.
+
+    See Also
+    --------
+    custval.reliability.cronbach_alpha : The function that returns it.
     """
 
     estimate: float
@@ -110,7 +154,35 @@ class AlphaResult(ResultMixin):
 
 @dataclass(frozen=True, eq=False)
 class SplitHalfResult(ResultMixin):
-    """Split-half reliabilities (psych ``splitHalf``): maximum, mean and minimum over splits."""
+    """Split-half reliabilities (psych ``splitHalf``): maximum, mean and minimum over splits.
+
+    Attributes
+    ----------
+    max : float
+        The best split (Revelle's beta-max, "lambda-4").
+    mean : float
+        The average over splits.
+    min : float
+        The worst split (beta).
+    n_splits : int
+        Number of splits visited.
+    splits : str
+        ``"all"`` or ``"psych"``.
+    n : int
+        Rows used.
+    n_items : int
+        Number of items.
+    items : tuple of str
+        The items, in order.
+    r_call : str
+        The equivalent psych call.
+    convention : str
+        The formula used.
+
+    See Also
+    --------
+    custval.reliability.split_half : The function that returns it.
+    """
 
     max: float
     mean: float
@@ -128,7 +200,31 @@ class SplitHalfResult(ResultMixin):
 
 @dataclass(frozen=True, eq=False)
 class Lambda6Result(ResultMixin):
-    """Guttman's lambda-6 (psych ``G6(smc)``): ``estimate`` with the rows and items it used."""
+    """Guttman's lambda-6 (psych ``G6(smc)``): ``estimate`` with the rows and items it used.
+
+    Attributes
+    ----------
+    estimate : float
+        Lambda-6.
+    n : int
+        Rows used.
+    n_items : int
+        Number of items.
+    nan_policy : str
+        How missing values were handled.
+    n_excluded : int
+        Rows excluded (listwise deletion).
+    items : tuple of str
+        The items, in order.
+    r_call : str
+        The equivalent psych call.
+    convention : str
+        The formula used.
+
+    See Also
+    --------
+    custval.reliability.guttman_lambda6 : The function that returns it.
+    """
 
     estimate: float
     n: int
@@ -274,16 +370,47 @@ def cronbach_alpha(
     ----------
     items : DataFrame
         Respondents × items, already keyed (reverse items recoded).
-    nan_policy : {"listwise", "pairwise", "raise"}
-    ci : float or None
+    nan_policy : {"listwise", "pairwise", "raise"}, default "listwise"
+        ``"listwise"``: rows with a missing item are excluded (counted in ``n_excluded``);
+        ``"pairwise"``: pairwise covariances (psych's default); ``"raise"``: a missing
+        value is a :class:`~custval.exceptions.DataValidationError`.
+    ci : float or None, default 0.95
         Confidence level; ``None``: no interval (as ``ci_method=None``).
-    ci_method : {"feldt", "duhachek", "bootstrap", "bca", None}
-    n_boot, seed, progress
-        Bootstrap settings (ignored by analytic intervals).
+    ci_method : {"feldt", "duhachek", "bootstrap", "bca", None}, default "feldt"
+        Interval method; ``None``: no interval.
+    n_boot : int, default 1000
+        Bootstrap resamples (ignored by analytic intervals).
+    seed : int, default 0
+        Seed of the resampling.
+    progress : bool, default False
+        Show a progress bar over the resamples.
 
     Returns
     -------
     AlphaResult
+
+    Raises
+    ------
+    ConstantItemError
+        Every item is constant.
+    InsufficientDataError
+        The total score has no variance.
+
+    Warns
+    -----
+    ConstantItemWarning
+        A constant item: the correlation-based values are NaN.
+    NotPositiveDefiniteWarning
+        A singular correlation matrix (lambda-6 NaN), item correlations summing to 0
+        (std_alpha NaN) or a negative Duhachek Q (se NaN).
+    BootstrapWarning
+        Bootstrap resamples with an undefined alpha.
+
+    See Also
+    --------
+    custval.reliability.omega : McDonald's omega.
+    custval.reliability.scale_reliability : Alpha, omega and lambda-6 of every construct.
+    custval.items.item_analysis : Alpha if an item is deleted.
 
     References
     ----------
@@ -412,12 +539,20 @@ def guttman_lambda6(items, *, nan_policy: str = "listwise") -> Lambda6Result:
     ----------
     items : DataFrame
         Respondents × items, already keyed (reverse items recoded).
-    nan_policy : {"listwise", "pairwise", "raise"}
+    nan_policy : {"listwise", "pairwise", "raise"}, default "listwise"
+        ``"listwise"``: rows with a missing item are excluded (counted in ``n_excluded``);
+        ``"pairwise"``: pairwise covariances (psych's default); ``"raise"``: a missing
+        value is a :class:`~custval.exceptions.DataValidationError`.
 
     Returns
     -------
     Lambda6Result
         ``estimate`` (lambda-6), ``n`` (rows used), ``n_items``, ``n_excluded``, ``items``.
+
+    See Also
+    --------
+    custval.reliability.cronbach_alpha : Alpha, which reports lambda-6 too.
+    custval.reliability.split_half : Split-half bounds.
 
     References
     ----------
@@ -461,6 +596,25 @@ def split_half(items, *, nan_policy: str = "listwise", splits: str = "all") -> S
     ``choose(k, k %/% 2) / 2``); for an even number both agree.  psych samples
     10,000 random splits when there are more; custval always enumerates.
 
+    Parameters
+    ----------
+    items : pandas.DataFrame
+        Respondents × items, already keyed (reverse items recoded).
+    nan_policy : {"listwise", "pairwise", "raise"}, default "listwise"
+        How missing values are handled (as in :func:`cronbach_alpha`).
+    splits : {"all", "psych"}, default "all"
+        Every distinct split, or psych 2.2.9's visiting order (see above).
+
+    Returns
+    -------
+    SplitHalfResult
+        ``max``, ``mean`` and ``min`` over the splits.
+
+    See Also
+    --------
+    custval.reliability.cronbach_alpha : Alpha (the mean split for an even number of items).
+    custval.reliability.guttman_lambda6 : Guttman's lambda-6.
+
     Examples
     --------
     >>> import pandas as pd
@@ -503,6 +657,57 @@ class OmegaResult(ResultMixin):
 
     ``n_boot_failed`` counts bootstrap resamples in which omega is undefined
     (left out of the intervals); ``notes`` explains it and any NaN interval.
+
+    Attributes
+    ----------
+    omega_total : float
+        Omega total, observed-variance denominator (psych ``omega.tot``).
+    omega_h : float
+        Omega hierarchical, observed-variance denominator.
+    omega_total_implied : float
+        Omega total, model-implied denominator.
+    omega_h_implied : float
+        Omega hierarchical, model-implied denominator.
+    omega_lim : float
+        Omega limit (common variance 1'R1 - Σu² in the denominator).
+    ecv : float
+        Explained common variance of the general factor.
+    ci_low, ci_high : float
+        Interval of ``omega_total`` (NaN without one).
+    omega_h_ci_low, omega_h_ci_high : float
+        Interval of ``omega_h`` (NaN without one).
+    n : int
+        Rows used.
+    n_items : int
+        Number of items.
+    n_factors : int
+        Number of group factors.
+    method : str
+        The interval method: ``"none"`` or e.g. ``"percentile bootstrap (1000 resamples, seed 0)"``.
+    ci : float
+        Confidence level.
+    nan_policy : str
+        How missing values were handled.
+    converged : bool
+        Whether the minres fit and the rotation converged.
+    items : tuple of str
+        The items, in order.
+    loadings : pandas.DataFrame
+        The loadings (general and group factors, or the one factor) and uniquenesses.
+    r_call : str
+        The equivalent psych call.
+    convention : str
+        The formulas used.
+    boot : dict or None
+        The bootstrap replicates per coefficient; ``None`` without a bootstrap.
+    n_boot_failed : int
+        Bootstrap resamples in which omega is undefined.
+    notes : tuple of str
+        Why a value is NaN or resamples failed.
+
+    See Also
+    --------
+    custval.reliability.omega : The function that returns it.
     """
 
     omega_total: float
@@ -540,7 +745,12 @@ class OmegaResult(ResultMixin):
 
     @property
     def estimate(self) -> float:
-        """omega total (observed-variance denominator)."""
+        """omega total (observed-variance denominator).
+
+        See Also
+        --------
+        custval.reliability.omega : Computes it.
+        """
         return self.omega_total
 
     def to_frame(self) -> pd.DataFrame:
@@ -611,14 +821,48 @@ def omega(
     ----------
     items : DataFrame
         Respondents × items, keyed.
-    n_factors : int
-    nan_policy : {"listwise", "pairwise", "raise"}
+    n_factors : int, default 1
+        Number of group factors; 1: a one-factor model.
+    nan_policy : {"listwise", "pairwise", "raise"}, default "listwise"
         ``"pairwise"`` uses R's ``cor(x, use = "pairwise")`` as psych::omega.
-    ci : float or None
+    ci : float or None, default 0.95
         Confidence level; ``None``: no interval (as ``ci_method=None``).
-    ci_method : {"bootstrap", "bca", None}
-    n_boot, seed, progress
-        Bootstrap settings.
+    ci_method : {"bootstrap", "bca", None}, default "bootstrap"
+        Interval method; ``None``: no interval.
+    n_boot : int, default 1000
+        Bootstrap resamples.
+    seed : int, default 0
+        Seed of the resampling.
+    progress : bool, default False
+        Show a progress bar over the resamples.
+
+    Returns
+    -------
+    OmegaResult
+        The coefficients with their intervals and the loadings.
+
+    Raises
+    ------
+    SpecificationError
+        An analytic ``ci_method``, ``n_factors`` not a positive integer, or BCa intervals
+        with ``n_factors > 1``.
+
+    Warns
+    -----
+    FewItemsWarning
+        Fewer than 3 items per group factor.
+    ConvergenceWarning
+        The minres fit or the rotation did not converge.
+    HeywoodWarning
+        A uniqueness reached psych's lower bound 0.005.
+    BootstrapWarning
+        Bootstrap resamples with an undefined omega.
+
+    See Also
+    --------
+    custval.reliability.cronbach_alpha : Cronbach's alpha.
+    custval.reliability.scale_reliability : Alpha and omega of every construct.
+    custval.validity.composite_reliability : Composite reliability of a fitted CFA.
 
     References
     ----------
@@ -825,6 +1069,53 @@ def scale_reliability(
       (:class:`~custval.exceptions.BootstrapWarning`).  A given seed gives the
       same numbers, and the same as without this rule when no resample is
       undefined.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        The answers, one row per respondent (raw: the instrument's reverse keys are applied).
+    instrument : Instrument, str or Path
+        An Instrument, a shipped instrument's name or a codebook path.
+    nan_policy : {"listwise", "pairwise", "raise"}, default "listwise"
+        Per construct, the rows complete on its items, or pairwise covariances.
+    ci : float or None, default 0.95
+        Confidence level; ``None``: no intervals.
+    ci_method : {"bootstrap", "bca", "feldt", "duhachek", None}, default "bootstrap"
+        Interval method (see above); ``None``: no intervals.
+    n_boot : int, default 1000
+        Bootstrap resamples.
+    seed : int, default 0
+        Seed of the resampling.
+    progress : bool or None, default None
+        Progress bar; ``None``: only for a long bootstrap.
+    cfa : CFA or None, default None
+        A fitted :class:`~custval.cfa.CFA` for ``composite_reliability`` and ``ave``;
+        ``None`` leaves them NaN.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per construct (index ``construct``), the columns listed above;
+        ``attrs["n_boot_failed"]`` counts the undefined resamples.
+
+    Raises
+    ------
+    SpecificationError
+        An unknown ``nan_policy`` or ``ci_method``, a ``ci`` outside (0, 1), or an item of
+        the instrument missing from ``data``.
+
+    Warns
+    -----
+    FewItemsWarning, ConstantItemWarning, NotPositiveDefiniteWarning, BootstrapWarning
+        As listed above, each with its NaN explained in ``note``.
+    ReverseKeyWarning
+        The CFA's reverse keys differ from the instrument's.
+
+    See Also
+    --------
+    custval.reliability.cronbach_alpha : Alpha of one set of items.
+    custval.reliability.omega : Omega of one set of items.
+    custval.validity.composite_reliability : Composite reliability of a fitted CFA.
 
     Examples
     --------

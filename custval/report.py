@@ -28,6 +28,10 @@ def _one_line(message, category, filename, lineno, file=None, line=None):
 def one_line_warnings() -> None:
     """Print every warning as ``Class: message`` (no file path or line number).
 
+    See Also
+    --------
+    custval.report.expected_warnings : Collect the expected warnings of a block.
+
     Examples
     --------
     >>> import warnings
@@ -63,6 +67,10 @@ def difference_bound(x: float, *, floor: float = NOISE_FLOOR) -> float:
     -------
     float
         ``10 ** ceil(log10(|x|))``, at least ``floor``; NaN stays NaN.
+
+    See Also
+    --------
+    custval.report.format_difference : The bound as text.
 
     Examples
     --------
@@ -137,6 +145,10 @@ def show_figure(fig_or_ax, name: str, *, directory=None):
         The saved files.
 
     # In R: ggplot2::ggsave() followed by print().
+
+    See Also
+    --------
+    custval.plots.save_figure : Saves the figure.
     """
     import matplotlib.pyplot as plt
 
@@ -183,6 +195,10 @@ def expected_warnings(*categories: type[Warning], stream=None):
     ------
     SpecificationError
         No warning class was given.
+
+    See Also
+    --------
+    custval.report.one_line_warnings : Print every warning on one line.
 
     Examples
     --------

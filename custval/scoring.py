@@ -74,6 +74,11 @@ class ScoreResult(ResultMixin):
         Respondents with a score, per construct.
     r_call : str
         The equivalent R call.
+
+    See Also
+    --------
+    custval.scoring.score : The function that returns it.
+    custval.reliability.scale_reliability : Reliability of the constructs scored.
     """
 
     scores: pd.DataFrame
@@ -96,6 +101,10 @@ class ScoreResult(ResultMixin):
         -------
         DataFrame
             Index = the data's index, one column per construct.
+
+        See Also
+        --------
+        custval.scoring.score : The function that returns the result.
         """
         return self.scores
 
@@ -209,6 +218,10 @@ def key_codes(x: np.ndarray, inst: Instrument, *, items, skip=()) -> np.ndarray:
     ndarray
         A new float array.
 
+    See Also
+    --------
+    custval.scoring.keyed : Reverse keying of a frame by its instrument.
+
     Examples
     --------
     >>> import numpy as np
@@ -249,6 +262,11 @@ def keyed(data: pd.DataFrame, inst: Instrument) -> pd.DataFrame:
     -------
     DataFrame
         A copy; the keyed items are recorded in its ``attrs``.
+
+    See Also
+    --------
+    custval.scoring.key_codes : The recoding of one array.
+    custval.scoring.score : Construct scores from the keyed items.
     """
     data = _check_frame(data)
     present = [i for i in inst.items if i in data.columns]
@@ -318,6 +336,11 @@ def score(data: pd.DataFrame, inst: Instrument, *, method: str = "mean", min_ite
     Returns
     -------
     ScoreResult
+
+    See Also
+    --------
+    custval.scoring.keyed : The reverse keying applied first.
+    custval.reliability.scale_reliability : Reliability of the constructs scored.
 
     Notes
     -----

@@ -86,6 +86,10 @@ class ScreenResult(ResultMixin):
         The R calls that give the same indices.
     convention : str
         How the indices are computed (shown by ``summary()``).
+
+    See Also
+    --------
+    custval.screening.screen : The function that returns it.
     """
 
     flags: pd.DataFrame = field(repr=False)
@@ -266,6 +270,11 @@ def screen(
         ``flags`` (indices, one boolean ``flag_*`` column per rule and
         ``n_flags``) and ``summary_table`` (per rule: definition, cutoff, number and
         percent flagged).  See the module docstring for each definition.
+
+    See Also
+    --------
+    custval.ingest.read_survey : Read and validate the export first.
+    custval.items.item_analysis : Item statistics of the screened data.
 
     Examples
     --------

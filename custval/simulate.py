@@ -155,6 +155,10 @@ class CaseStudy(ResultMixin):
         Always True: these are not real responses.
     method_note : str
         Says so in every display.
+
+    See Also
+    --------
+    custval.simulate.case_study : The function that returns it.
     """
 
     provider: pd.DataFrame
@@ -187,6 +191,10 @@ class CaseStudy(ResultMixin):
         provider, customer : DataFrame
             The validated provider and customer exports; the simulated labels are
             kept in ``attrs["custval"]``.
+
+        See Also
+        --------
+        custval.ingest.validate_frame : The checks applied to each export.
         """
         from .ingest import validate_frame
 
@@ -236,6 +244,11 @@ def case_study(design=None, *, seed: int = 0) -> CaseStudy:
     Returns
     -------
     CaseStudy
+
+    See Also
+    --------
+    custval.gaps.perception_gap : Perception gaps of the simulated firms.
+    custval.gaps.readiness : Readiness indices of the simulated firms.
 
     Examples
     --------

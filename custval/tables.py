@@ -116,6 +116,10 @@ def format_number(value, digits: int = 2, *, bounded: bool = False) -> str:
         The text, with the minus sign U+2212 for negatives, a thousands comma,
         and no "negative zero".
 
+    See Also
+    --------
+    custval.tables.format_p : Format a p value.
+
     Examples
     --------
     >>> format_number(0.4567, 2, bounded=True)
@@ -163,6 +167,10 @@ def format_p(value, digits: int = 3, *, threshold: float = 0.001) -> str:
     -------
     str
         The formatted p value.
+
+    See Also
+    --------
+    custval.tables.format_number : Format any other number.
 
     Examples
     --------
@@ -387,6 +395,10 @@ class APATable(ResultMixin):
         construct above its items); the rows that follow are indented.
     stub_label : str
         Heading of the stub (row-label) column.
+
+    See Also
+    --------
+    custval.tables.apa_table : Any labelled frame as an APA table.
     """
 
     frame: pd.DataFrame
@@ -426,6 +438,10 @@ class APATable(ResultMixin):
         -------
         DataFrame
             A copy of the numbers behind the table.
+
+        See Also
+        --------
+        custval.tables.APATable.summary : The formatted table as text.
         """
         return self.frame.copy()
 
@@ -441,6 +457,10 @@ class APATable(ResultMixin):
         -------
         APATable
             A new table; this one is unchanged.
+
+        See Also
+        --------
+        custval.tables.APATable.with_notes : The same table with more notes.
         """
         return dataclasses.replace(self, number=number)
 
@@ -456,6 +476,10 @@ class APATable(ResultMixin):
         -------
         APATable
             A new table; this one is unchanged.
+
+        See Also
+        --------
+        custval.tables.APATable.with_number : The same table with another number.
         """
         return dataclasses.replace(self, notes=(*self.notes, *notes))
 
@@ -499,6 +523,10 @@ class APATable(ResultMixin):
         -------
         str
             The table as text.
+
+        See Also
+        --------
+        custval.tables.APATable.to_markdown : The same with Markdown markup.
         """
         return _plain(self.to_markdown()).rstrip("\n")
 
@@ -520,6 +548,10 @@ class APATable(ResultMixin):
         -------
         str
             The HTML.
+
+        See Also
+        --------
+        custval.tables.APATable.save : Write the table to a file.
         """
         font = "font-family:'Times New Roman',Times,serif;" + ("font-size:12pt;" if word else "")
         rule = "1px solid #000"
@@ -603,6 +635,10 @@ class APATable(ResultMixin):
         -------
         str
             The LaTeX source.
+
+        See Also
+        --------
+        custval.tables.APATable.save : Write the table to a file.
         """
         ncol = len(self.cells.columns)
         out = ["% APA 7 table; needs \\usepackage{booktabs}"]
@@ -659,6 +695,10 @@ class APATable(ResultMixin):
         -------
         str
             The Markdown source.
+
+        See Also
+        --------
+        custval.tables.APATable.save : Write the table to a file.
         """
         head = [self.stub_label, *map(str, self.cells.columns)]
         body = []
@@ -701,6 +741,11 @@ class APATable(ResultMixin):
         ------
         SpecificationError
             An unknown suffix.
+
+        See Also
+        --------
+        custval.tables.APATable.to_html : The HTML rendering.
+        custval.tables.APATable.to_latex : The LaTeX rendering.
         """
         path = Path(path)
         suffix = path.suffix.lower()
@@ -759,6 +804,10 @@ def apa_table(
     -------
     APATable
         The formatted table; ``to_frame()`` keeps the unrounded numbers.
+
+    See Also
+    --------
+    custval.tables.APATable : The object returned.
 
     Examples
     --------
@@ -913,6 +962,10 @@ def item_table(
     APATable
         The formatted table; ``to_frame()`` keeps the unrounded numbers.
 
+    See Also
+    --------
+    custval.items.item_analysis : The statistics tabulated.
+
     Examples
     --------
     >>> import numpy as np, pandas as pd
@@ -996,6 +1049,10 @@ def construct_label_map(labels, *, lang: str = "en") -> dict[str, str]:
     -------
     dict of str to str
         Construct id -> label.
+
+    See Also
+    --------
+    custval.codebook.Instrument : The codebook that holds the labels.
 
     Examples
     --------
@@ -1096,6 +1153,10 @@ def loadings_table(
     -------
     APATable
         The formatted table; ``to_frame()`` keeps the unrounded numbers.
+
+    See Also
+    --------
+    custval.validity.measurement_table : The measurement section as frames.
 
     Examples
     --------
@@ -1340,6 +1401,11 @@ def discriminant_table(
     APATable
         The formatted table; ``to_frame()`` keeps the unrounded numbers.
 
+    See Also
+    --------
+    custval.validity.fornell_larcker : The Fornell-Larcker criterion.
+    custval.validity.htmt : Heterotrait-monotrait ratios.
+
     Notes
     -----
     Correlations are bounded by 1 and written without leading zero; HTMT is
@@ -1553,6 +1619,10 @@ def fit_table(
     APATable
         The formatted table; ``to_frame()`` keeps the unrounded numbers.
 
+    See Also
+    --------
+    custval.cfa.CFA : The fitted models.
+
     Notes
     -----
     CFI, TLI, RMSEA and SRMR are written without leading zero (conventional;
@@ -1642,6 +1712,10 @@ def invariance_table(
     -------
     APATable
         The formatted table; ``to_frame()`` keeps the unrounded numbers.
+
+    See Also
+    --------
+    custval.invariance.measurement_invariance : The sequence tabulated.
 
     Examples
     --------
@@ -1752,6 +1826,10 @@ def reliability_table(
     -------
     APATable
         The formatted table; ``to_frame()`` keeps the unrounded numbers.
+
+    See Also
+    --------
+    custval.reliability.scale_reliability : The coefficients tabulated.
 
     Examples
     --------

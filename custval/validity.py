@@ -186,6 +186,43 @@ class HTMTResult(ResultMixin):
     row per construct pair with ``estimate, se, ci_low, ci_high`` (two-sided
     percentile interval at ``ci``), ``upper_bound`` (the one-sided percentile
     bound at ``ci``, Franke & Sarstedt, 2019), ``n`` and ``verdict``.
+
+    Attributes
+    ----------
+    matrix : pandas.DataFrame
+        The k × k HTMT matrix.
+    table : pandas.DataFrame
+        One row per construct pair: ``estimate, se, ci_low, ci_high, upper_bound, n, verdict``.
+    kind : str
+        ``"htmt"`` or ``"htmt2"``.
+    absolute : bool
+        Whether absolute correlations were used.
+    ci : float
+        Interval level.
+    n_boot : int
+        Bootstrap resamples drawn (0: none).
+    n_boot_failed : int
+        Resamples with a constant item (undefined HTMT), left out of the intervals.
+    seed : int
+        Seed of the resampling.
+    n : int
+        Rows used (complete cases).
+    n_excluded : int
+        Rows excluded (listwise deletion).
+    thresholds : tuple of float
+        The (strict, liberal) thresholds.
+    verdict : str
+        The conclusion in words.
+    convention : str
+        What was computed, in words.
+    r_call : str
+        The equivalent semTools call.
+    boot : numpy.ndarray or None
+        The bootstrap replicates (resamples × pairs); ``None`` without a bootstrap.
+
+    See Also
+    --------
+    custval.validity.htmt : The function that returns it.
     """
 
     _table_kind = "htmt"  # read by custval.tables.discriminant_table
@@ -213,7 +250,12 @@ class HTMTResult(ResultMixin):
 
     @property
     def established(self) -> bool:
-        """True when every pair's upper bound is below the strict threshold."""
+        """True when every pair's upper bound is below the strict threshold.
+
+        See Also
+        --------
+        custval.validity.htmt : Computes the ratios and the verdict.
+        """
         return bool((self.table["upper_bound"] < self.thresholds[0]).all())
 
 
@@ -259,21 +301,47 @@ def htmt(
 
     Parameters
     ----------
-    data : DataFrame of numeric items (missing as NaN).
-    instrument_or_model : Instrument, lavaan syntax (``=~`` lines) or ``{construct: items}``.
-    kind : ``"htmt"`` or ``"htmt2"``.
-    ci : interval level in (0, 1).
-    n_boot : number of bootstrap resamples (0 = none).
-    seed : seed of the resampling.
-    absolute : use absolute correlations (semTools default) for ``kind="htmt"``.
+    data : pandas.DataFrame
+        Numeric items (missing as NaN).
+    instrument_or_model : Instrument, str or dict
+        Instrument, lavaan syntax (``=~`` lines) or ``{construct: items}``.
+    kind : {"htmt", "htmt2"}, default "htmt"
+        Arithmetic or geometric means.
+    ci : float, default 0.95
+        Interval level in (0, 1).
+    n_boot : int, default 2000
+        Number of bootstrap resamples (0 = none).
+    seed : int, default 0
+        Seed of the resampling.
+    absolute : bool, default True
+        Use absolute correlations (semTools default) for ``kind="htmt"``.
     nan_policy : {"listwise"}, default "listwise"
         Only listwise deletion (semTools' ``missing = "listwise"``); the rows dropped are warned about.
-    thresholds : (strict, liberal) thresholds.
-    progress : show a progress bar over resample chunks.
+    thresholds : tuple of float, default (0.85, 0.90)
+        The (strict, liberal) thresholds.
+    progress : bool, default False
+        Show a progress bar over resample chunks.
 
     Returns
     -------
     HTMTResult
+
+    Raises
+    ------
+    SpecificationError
+        An unknown ``kind``, a ``ci`` outside (0, 1) or a negative ``n_boot``.
+
+    Warns
+    -----
+    FewItemsWarning
+        A construct with a single item (its HTMT values are NaN).
+    ConstantItemWarning
+        Bootstrap resamples with a constant item, left out of the intervals.
+
+    See Also
+    --------
+    custval.validity.fornell_larcker : The Fornell-Larcker criterion.
+    custval.validity.cross_loadings : Item-construct correlations.
 
     References
     ----------
@@ -419,6 +487,29 @@ class CrossLoadingsResult(ResultMixin):
     ``loadings``: items × constructs correlations; ``table``: per item its
     construct, the own correlation, the largest other one and whether the own
     one is the largest (``ok``).
+
+    Attributes
+    ----------
+    loadings : pandas.DataFrame
+        Items × constructs correlations.
+    table : pandas.DataFrame
+        One row per item: its construct, own correlation, ``max_other`` and ``ok``.
+    corrected : bool
+        Whether the item was left out of its own construct's score.
+    n : int
+        Rows used (complete cases).
+    n_excluded : int
+        Rows excluded (listwise deletion).
+    verdict : str
+        The conclusion in words.
+    convention : str
+        What was computed, in words.
+    r_call : str
+        The equivalent R code.
+
+    See Also
+    --------
+    custval.validity.cross_loadings : The function that returns it.
     """
 
     loadings: pd.DataFrame
@@ -452,15 +543,23 @@ def cross_loadings(
 
     Parameters
     ----------
-    data : DataFrame of numeric items (missing as NaN; listwise deletion).
-    instrument : Instrument, lavaan syntax or ``{construct: items}``.
-    corrected : leave the item out of its own construct's score.
+    data : pandas.DataFrame
+        Numeric items (missing as NaN; listwise deletion).
+    instrument : Instrument, str or dict
+        Instrument, lavaan syntax or ``{construct: items}``.
+    corrected : bool, default False
+        Leave the item out of its own construct's score.
     nan_policy : {"listwise"}, default "listwise"
         Only listwise deletion; the rows dropped are warned about.
 
     Returns
     -------
     CrossLoadingsResult
+
+    See Also
+    --------
+    custval.validity.htmt : Heterotrait-monotrait ratios.
+    custval.validity.fornell_larcker : The Fornell-Larcker criterion.
 
     References
     ----------
@@ -633,7 +732,24 @@ _CONVENTIONS = {
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class ConstructReliabilityResult(ResultMixin):
-    """CR or AVE per construct in several conventions (long ``table``)."""
+    """CR or AVE per construct in several conventions (long ``table``).
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per group, construct and convention, with the ``estimate``.
+    statistic : str
+        ``"cr"`` or ``"ave"``.
+    conventions : dict
+        ``{convention: what it computes}``, in the order asked for.
+    verdict : str
+        The conclusion in words (from the first convention).
+
+    See Also
+    --------
+    custval.validity.composite_reliability : Returns it for CR.
+    custval.validity.ave : Returns it for AVE.
+    """
 
     table: pd.DataFrame
     statistic: str
@@ -644,7 +760,17 @@ class ConstructReliabilityResult(ResultMixin):
         return self.table
 
     def wide(self) -> pd.DataFrame:
-        """Constructs × conventions (one column per convention; extra index level per group)."""
+        """Constructs × conventions (one column per convention; extra index level per group).
+
+        Returns
+        -------
+        pandas.DataFrame
+            The estimates, constructs (and groups) by conventions.
+
+        See Also
+        --------
+        custval.validity.cr_ave : CR and AVE side by side.
+        """
         idx = ["group", "construct"] if self.table["group"].nunique() > 1 else ["construct"]
         return self.table.pivot_table(index=idx, columns="convention", values="estimate", sort=False,
                                      dropna=False)
@@ -824,6 +950,40 @@ def composite_reliability(
     against their factor) are named in a ReverseKeyWarning and the verdict;
     without it (``instrument=None``) the keying is not checked.
 
+    Parameters
+    ----------
+    cfa : CFA
+        A fitted :class:`~custval.cfa.CFA`.
+    conventions : tuple of str, default ("semtools_observed", "semtools_implied", "fornell_larcker")
+        The conventions computed, in order; the first one gives the verdict.
+    instrument : Instrument, str, Path or None, default None
+        The instrument whose reverse keys the fit is checked against; ``None``: not checked.
+
+    Returns
+    -------
+    ConstructReliabilityResult
+        ``.table`` long, ``.wide()`` constructs × conventions.
+
+    Raises
+    ------
+    SpecificationError
+        An unknown convention.
+
+    Warns
+    -----
+    FewItemsWarning
+        A factor with one indicator (NaN).
+    HeywoodWarning
+        A negative residual or latent variance.
+    ReverseKeyWarning
+        Items load against their factor, or are keyed differently from ``instrument``.
+
+    See Also
+    --------
+    custval.validity.ave : Average variance extracted.
+    custval.reliability.omega : Omega from a minres factor analysis.
+    custval.validity.measurement_table : CR, AVE, HTMT and fit in one table.
+
     References
     ----------
     Fornell, C., & Larcker, D. F. (1981). Evaluating structural equation models with
@@ -868,6 +1028,39 @@ def ave(
     instead, as in :func:`composite_reliability`.  ``instrument`` checks the fit's keying
     as there (None: not checked).
 
+    Parameters
+    ----------
+    cfa : CFA
+        A fitted :class:`~custval.cfa.CFA`.
+    conventions : tuple of str, default ("semtools_observed", "semtools_implied", "fornell_larcker")
+        The conventions computed, in order; the first one gives the verdict.
+    instrument : Instrument, str, Path or None, default None
+        The instrument whose reverse keys the fit is checked against; ``None``: not checked.
+
+    Returns
+    -------
+    ConstructReliabilityResult
+        ``.table`` long, ``.wide()`` constructs × conventions.
+
+    Raises
+    ------
+    SpecificationError
+        An unknown convention.
+
+    Warns
+    -----
+    FewItemsWarning
+        A factor with one indicator (NaN).
+    HeywoodWarning
+        A negative residual or latent variance.
+    ReverseKeyWarning
+        Items load against their factor, or are keyed differently from ``instrument``.
+
+    See Also
+    --------
+    custval.validity.composite_reliability : Composite reliability.
+    custval.validity.fornell_larcker : The square root of AVE against the latent correlations.
+
     References
     ----------
     Fornell, C., & Larcker, D. F. (1981). Evaluating structural equation models with
@@ -895,7 +1088,27 @@ def ave(
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class FornellLarckerResult(ResultMixin):
-    """sqrt(AVE) on the diagonal, latent correlations below it."""
+    """sqrt(AVE) on the diagonal, latent correlations below it.
+
+    Attributes
+    ----------
+    matrix : pandas.DataFrame
+        sqrt(AVE) on the diagonal, latent correlations off it (stacked by group when there
+        are several).
+    table : pandas.DataFrame
+        One row per group and construct: ``sqrt_ave``, ``max_abs_correlation``, ``with``
+        (the construct it is reached with) and ``ok`` (NA where AVE is undefined).
+    convention : str
+        The AVE convention, in words.
+    verdict : str
+        The conclusion in words.
+    r_call : str
+        The equivalent R code.
+
+    See Also
+    --------
+    custval.validity.fornell_larcker : The function that returns it.
+    """
 
     _table_kind = "fornell_larcker"  # read by custval.tables.discriminant_table
 
@@ -924,6 +1137,23 @@ def fornell_larcker(cfa, *, convention: str = "fornell_larcker") -> FornellLarck
     et al. (2015) show the criterion misses many violations; report
     :func:`htmt` too.  Single-group fits only use their one group; with
     several groups ``table`` has a row per group.
+
+    Parameters
+    ----------
+    cfa : CFA
+        A fitted :class:`~custval.cfa.CFA`.
+    convention : str, default "fornell_larcker"
+        The AVE convention (see :func:`ave`).
+
+    Returns
+    -------
+    FornellLarckerResult
+        ``.matrix`` and ``.table`` (one row per group and construct) with the verdict.
+
+    See Also
+    --------
+    custval.validity.ave : Average variance extracted.
+    custval.validity.htmt : Heterotrait-monotrait ratios (recommended beside it).
 
     Examples
     --------
@@ -995,7 +1225,40 @@ def _fit_table(fits: dict) -> pd.DataFrame:
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class CommonMethodResult(ResultMixin):
-    """Trait model vs the same model with an unmeasured common method factor."""
+    """Trait model vs the same model with an unmeasured common method factor.
+
+    Attributes
+    ----------
+    fit : pandas.DataFrame
+        Fit measures of both models, one row per model.
+    loadings : pandas.DataFrame
+        One row per item: standardized loading without and with the method factor, the
+        method loading and the ``change``.
+    delta_cfi : float
+        CFI with the method factor minus CFI without it.
+    delta_chisq, delta_df, p_value : float
+        The chi-square difference test of the two models.
+    method_variance : float
+        Mean squared standardized method loading.
+    max_loading_change : float
+        Largest absolute change of a standardized trait loading.
+    equal_loadings : bool
+        Whether the method loadings were constrained to be equal.
+    verdict : str
+        The conclusion in words (heuristics, stated as such).
+    convention : str
+        The method-factor model and the method variance, in words.
+    r_call : str
+        The equivalent lavaan calls.
+    model_syntax : str
+        The lavaan syntax of the model with the method factor.
+    fits : dict
+        The fitted models, ``{"traits": CFA, "traits + method": CFA}``.
+
+    See Also
+    --------
+    custval.validity.common_method_cfa : The function that returns it.
+    """
 
     fit: pd.DataFrame
     loadings: pd.DataFrame
@@ -1050,13 +1313,42 @@ def common_method_cfa(
 
     Parameters
     ----------
-    data : DataFrame of items.
-    model : lavaan measurement syntax, an Instrument or ``{construct: items}``.
+    data : pandas.DataFrame
+        The items, one row per respondent.
+    model : str, Instrument or dict
+        lavaan measurement syntax, an Instrument or ``{construct: items}``.
         An Instrument's reverse-keyed items are fitted as ``min + max - x`` of its own scale
         (not again on a frame from ``Instrument.keyed``).
-    estimator : ``"ML"`` or ``"MLR"``.
-    equal_loadings : constrain the method loadings to be equal (``False``: free, first fixed at 1).
-    method_factor : name of the added factor.
+    estimator : {"ML", "MLR"}, default "ML"
+        Estimator of both fits.
+    equal_loadings : bool, default True
+        Constrain the method loadings to be equal (``False``: free, first fixed at 1).
+    method_factor : str, default "CMF"
+        Name of the added factor.
+    loading_change : float, default 0.20
+        A standardized trait loading changing by more than this flags common method variance.
+    method_variance_cut : float, default 0.25
+        A method variance above this flags common method variance.
+
+    Returns
+    -------
+    CommonMethodResult
+        Both fits, the loading changes, the method variance and the verdict.
+
+    Raises
+    ------
+    SpecificationError
+        ``method_factor`` is already a factor of the model.
+
+    Warns
+    -----
+    NotPositiveDefiniteWarning
+        The method-factor solution is inadmissible (latent covariance matrix not positive
+        definite); the verdict says so.
+
+    See Also
+    --------
+    custval.dimensionality.harman_single_factor : Harman's single-factor test.
 
     References
     ----------
@@ -1178,7 +1470,27 @@ def common_method_cfa(
 # --------------------------------------------------------------------------- measurement table
 @dataclasses.dataclass(frozen=True, eq=False)
 class MeasurementTable(ResultMixin):
-    """The frames of a paper's measurement section (``frames`` keeps them in order)."""
+    """The frames of a paper's measurement section (``frames`` keeps them in order).
+
+    Attributes
+    ----------
+    loadings : pandas.DataFrame
+        Standardized loadings with SE and p, per item.
+    constructs : pandas.DataFrame
+        Per construct: items, alpha, CR, AVE and sqrt(AVE).
+    htmt : pandas.DataFrame
+        The HTMT matrix with the bootstrap upper bounds below the diagonal.
+    fornell_larcker : pandas.DataFrame
+        sqrt(AVE) on the diagonal, latent correlations off it.
+    fit : pandas.Series
+        The fit measures.
+    notes : tuple of str
+        Warnings and conventions stated under the tables.
+
+    See Also
+    --------
+    custval.validity.measurement_table : The function that returns it.
+    """
 
     loadings: pd.DataFrame
     constructs: pd.DataFrame
@@ -1283,6 +1595,23 @@ def measurement_table(data: pd.DataFrame, cfa, *, n_boot: int = 2000, seed: int 
     instrument : Instrument or None, default None
         None: the fit's keys are not checked against an instrument.
 
+    Returns
+    -------
+    MeasurementTable
+        The frames ``loadings``, ``constructs``, ``htmt``, ``fornell_larcker``, ``fit`` and
+        the ``notes``.
+
+    Raises
+    ------
+    SpecificationError
+        ``data`` are reverse-keyed differently from the fit.
+
+    See Also
+    --------
+    custval.validity.composite_reliability : Composite reliability in several conventions.
+    custval.validity.htmt : HTMT with bootstrap intervals.
+    custval.validity.fornell_larcker : The Fornell-Larcker criterion.
+
     Examples
     --------
     >>> import pandas as pd
@@ -1377,7 +1706,8 @@ def cr_ave(cfa, *, convention: str = "semtools_observed") -> pd.DataFrame:
     ----------
     cfa : custval.cfa.CFA
         A fitted single-group CFA.
-    convention : {"semtools_observed", "semtools_implied", "fornell_larcker"}
+    convention : {"semtools_observed", "semtools_implied", "fornell_larcker"}, default "semtools_observed"
+        The CR and AVE convention (see :func:`composite_reliability`).
 
     Returns
     -------
@@ -1388,6 +1718,11 @@ def cr_ave(cfa, *, convention: str = "semtools_observed") -> pd.DataFrame:
     ------
     SpecificationError
         A multi-group fit (use :func:`composite_reliability` and :func:`ave`).
+
+    See Also
+    --------
+    custval.validity.composite_reliability : CR in several conventions.
+    custval.validity.ave : AVE in several conventions.
 
     Examples
     --------

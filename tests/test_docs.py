@@ -3,7 +3,7 @@
 ``make docs`` builds the site with every warning an error; these tests check, without building it,
 what the build cannot: that every public module has an API page, that every third-party package
 the library imports is a declared dependency, that the hashed lock pins every declared requirement,
-and that the docstrings of the modules listed below keep the numpydoc layout
+and that the docstrings of every public module keep the numpydoc layout
 (Parameters / Returns / See Also) beyond the subset the build enforces everywhere.
 """
 
@@ -247,14 +247,11 @@ def test_r_table_covers_the_main_estimators():
 
 #: checked by ``make docs`` on every documented object (docs/conf.py numpydoc_validation_checks)
 SITE_CHECKS = {"GL02", "GL06", "GL07", "PR02", "PR06", "PR10", "SA04", "SS03", "YD01"}
-#: checked here, in the modules listed, on every public function and method: every parameter
-#: documented (PR01) and a Returns section (RT01)
-FULL_CHECKS = SITE_CHECKS | {"PR01", "RT01"}
-FULL_MODULES = ("codebook", "ingest", "processed", "screening", "items", "scoring", "dimensionality",
-                "correlation", "efa", "simulate", "tables", "plots", "plots_gaps", "report",
-                "pipeline", "exceptions")
-#: not yet held to PR01 / RT01 (their docstrings describe parameters in prose): reliability,
-#: validity, invariance, gaps, cfa, pls, questionnaire, datasets
+#: checked here, in every public module, on every public function, method and class: every
+#: parameter documented (PR01, not for classes: they list their fields under Attributes), a
+#: Returns section (RT01) and a See Also section (SA01)
+FULL_CHECKS = SITE_CHECKS | {"PR01", "RT01", "SA01"}
+FULL_MODULES = tuple(PUBLIC_MODULES)
 
 
 def _validate(modules, checks):
@@ -281,8 +278,62 @@ def test_docstrings_of_every_public_module_keep_the_site_layout():
 
 
 @pytest.mark.parametrize("module", FULL_MODULES)
-def test_docstrings_document_parameters_and_returns(module):
+def test_docstrings_document_parameters_returns_and_see_also(module):
     problems = _validate([module], FULL_CHECKS)
+    assert not problems, "\n".join(problems)
+
+
+def test_every_top_level_export_has_see_also():
+    from numpydoc.validate import validate
+
+    problems = []
+    for name in custval.__all__:
+        obj = getattr(custval, name)
+        if not (inspect.isclass(obj) or inspect.isfunction(obj)):
+            continue  # __version__, the exceptions module
+        qualname = f"{obj.__module__}.{obj.__qualname__}"
+        problems += [f"custval.{name} ({qualname}): {msg}"
+                     for code, msg in validate(qualname)["errors"] if code in {"SA01", "SA04"}]
+    assert not problems, "\n".join(problems)
+
+
+def _resolve(name: str):
+    parts = name.split(".")
+    for i in range(len(parts), 1, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        for attr in parts[i:]:
+            obj = inspect.getattr_static(obj, attr, None)
+            if obj is None:
+                return None
+        return obj
+    return None
+
+
+def test_see_also_entries_name_documented_functions_and_classes():
+    import warnings
+
+    from numpydoc.docscrape import NumpyDocString
+
+    problems = []
+    for short in PUBLIC_MODULES:
+        module = importlib.import_module(f"custval.{short}")
+        for qualname, obj in _objects(module):
+            doc = inspect.getdoc(obj.fget if isinstance(obj, property) else obj) or ""
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # module docstrings have free-form headings
+                see_also = NumpyDocString(doc)["See Also"]
+            for funcs, _ in see_also:
+                for name, _ in funcs:
+                    full = name if name.startswith("custval.") else f"custval.{short}.{name}"
+                    target = _resolve(full)
+                    if isinstance(target, (staticmethod, classmethod)):
+                        target = target.__func__
+                    if not (inspect.isclass(target) or inspect.isfunction(target)
+                            or isinstance(target, property)):
+                        problems.append(f"{qualname}: See Also {name} is not a function, method or class")
     assert not problems, "\n".join(problems)
 
 
