@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _common import Bench, have_r, run_r, time_median
 
-from custval._paths import RAW_DATA_DIR
+from custval._io.paths import RAW_DATA_DIR
 from custval.pls import PLS
 from tests._seminr import seminr_reference
 

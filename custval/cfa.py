@@ -25,14 +25,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import _fit_measures as fm
 from ._keys import is_instrument, warn_opposite
-from ._lavaan_syntax import build_partable
-from ._ml import MLProblem, em_saturated, loglik_group, make_group_data, warn_not_converged
-from ._robust import first_order_groups, sandwich, yb_trace
-from ._sem_model import SemModel, start_values
-from ._spec import model_and_data
-from ._standardize import standardize, standardize_nox
+from ._sem import fit_measures as fm
+from ._sem.ml import MLProblem, em_saturated, loglik_group, make_group_data, warn_not_converged
+from ._sem.model import SemModel, start_values
+from ._sem.robust import first_order_groups, sandwich, yb_trace
+from ._sem.spec import model_and_data
+from ._sem.standardize import standardize, standardize_nox
+from ._sem.syntax import build_partable
 from .exceptions import (
     ConstantItemError,
     DataValidationError,
@@ -902,7 +902,7 @@ class CFA:
     # ------------------------------------------------------------------ defined parameters
     def _defined_values(self, row_values: np.ndarray) -> np.ndarray:
         """Values of the ``:=`` parameters given the values of the table's rows."""
-        from ._lavaan_syntax import evaluate
+        from ._sem.syntax import evaluate
 
         env = {lab: row_values[i] for lab, i in self._label_rows.items()}
         out = []
@@ -1037,7 +1037,7 @@ class CFA:
 
     # ------------------------------------------------------------------ fit measures
     def _fit_measures(self) -> pd.Series:
-        from ._fit_measures import compute_fit_measures
+        from ._sem.fit_measures import compute_fit_measures
 
         return compute_fit_measures(self)
 
@@ -1099,7 +1099,7 @@ class CFA:
 
         # In R: modindices(fit, sort. = TRUE)
         """
-        from ._modindices import modification_indices
+        from ._sem.modindices import modification_indices
 
         if self._model.con_k is not None:
             raise SpecificationError(
@@ -1161,7 +1161,7 @@ class CFA:
 
         # In R: standardizedSolution(fit, type = "std.all")
         """
-        from ._standardize import standardize
+        from ._sem.standardize import standardize
 
         model, x = self._model, self.x_
 
@@ -1281,7 +1281,7 @@ class CFA:
         --------
         custval.cfa.CFA.fit : Fit the model first.
         """
-        from ._cfa_report import summary_text
+        from ._sem.report import summary_text
 
         return summary_text(self, digits)
 
@@ -1294,7 +1294,7 @@ class CFA:
     def _repr_html_(self) -> str:
         if not hasattr(self, "params_"):
             return f"<pre>{html.escape(repr(self))}</pre>"
-        from ._cfa_report import summary_html
+        from ._sem.report import summary_html
 
         return summary_html(self)
 

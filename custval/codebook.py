@@ -41,9 +41,9 @@ from typing import Any
 import pandas as pd
 from pydantic import ValidationError
 
-from . import _codebook_schema as schema
-from ._paths import INSTRUMENTS_DIR
-from ._yaml import LineMap, YamlSyntaxError, format_key, load_yaml
+from ._io import codebook_schema as schema
+from ._io.paths import INSTRUMENTS_DIR
+from ._io.yaml import LineMap, YamlSyntaxError, format_key, load_yaml
 from .exceptions import CodebookError, DatasetNotFoundError, SpecificationError
 
 __all__ = ["Construct", "Instrument", "Item", "Scale", "Variable", "list_instruments", "load_instrument"]

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import _relcore
 from ._results import ResultMixin, ValueEqualityMixin
+from ._stats import relcore as _relcore
 from .exceptions import InsufficientDataError, SpecificationError
 
 __all__ = ["CorrelationInput", "PolychoricResult", "correlation_input", "polychoric"]
@@ -235,7 +235,7 @@ class PolychoricResult(ResultMixin):
 
 
 def _polychoric_matrix(x: np.ndarray, names, *, correct: float):
-    from . import _polychoric
+    from ._stats import polychoric as _polychoric
 
     return _polychoric.polychoric_matrix(x, names, correct=correct)
 
@@ -313,7 +313,7 @@ def polychoric(data, *, correct: float = 0.5, nan_policy: str = "pairwise") -> P
 
     # In R: psych::polychoric(na.omit(bfi[, c("A1", "A2", "A3")]))$rho
     """
-    from . import _polychoric
+    from ._stats import polychoric as _polychoric
 
     prep = _relcore.prepare_items(
         data, nan_policy=nan_policy, min_items=2, check_constant=False, require_n_gt_p=False

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from ._paths import DATASETS_DIR
+from ._io.paths import DATASETS_DIR
 from ._results import ResultMixin
 from .exceptions import DatasetIntegrityError, DatasetNotFoundError
 

@@ -25,9 +25,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import _factor_extraction as fx
 from ._results import ResultMixin
-from ._spec import as_instrument
+from ._sem.spec import as_instrument
+from ._stats import factor_extraction as fx
 from .correlation import correlation_input
 from .exceptions import InsufficientDataError, NotPositiveDefiniteError, SpecificationError
 

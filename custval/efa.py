@@ -17,8 +17,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from . import _factor_extraction as fx
-from . import _rotation as rot
+from ._stats import factor_extraction as fx
+from ._stats import rotation as rot
 from .correlation import correlation_input
 from .exceptions import (
     ConvergenceWarning,

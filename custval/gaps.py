@@ -67,8 +67,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._bootstrap import CHUNK, resample_counts
-from ._gap_input import (
+from ._gaps.inputs import (
     _bare,
     _check_columns,
     _check_versions,
@@ -77,10 +76,11 @@ from ._gap_input import (
     _paired_items,
     simulated_input,
 )
+from ._gaps.latent import _expand_free, latent_perception_gap
 from ._keys import keyed_marker, keyed_once
-from ._latent_gap import _expand_free, latent_perception_gap
 from ._results import COLUMNS, ResultMixin
-from ._spec import as_instrument
+from ._sem.spec import as_instrument
+from ._stats.bootstrap import CHUNK, resample_counts
 from .exceptions import (
     DataValidationError,
     InsufficientDataError,

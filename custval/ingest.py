@@ -82,7 +82,7 @@ The rules
       ``source["decoded_lines"]``.
     * Excel formula cells without a stored result, damaged files of any format
       (``unreadable_file``) and workbooks larger than
-      ``custval._readers.MAX_XLSX_XML_BYTES`` uncompressed are errors.  Totals and
+      ``custval._io.readers.MAX_XLSX_XML_BYTES`` uncompressed are errors.  Totals and
       summary rows ("Keskiarvo", "Vastaajia", ...) are named with their label in a
       RepairWarning; :func:`excluded_rows` lists every row not returned.  Question
       texts merged over columns above a row of statement texts are combined as
@@ -119,10 +119,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import _platforms, _readers
-from ._pii import detect_personal_columns, mask_value
-from ._readers import RowCounting
-from ._spec import as_instrument
+from ._io import platforms as _platforms
+from ._io import readers as _readers
+from ._io.pii import detect_personal_columns, mask_value
+from ._io.readers import RowCounting
+from ._sem.spec import as_instrument
 from .exceptions import (
     DataValidationError,
     ExcludedResponseWarning,
@@ -821,7 +822,7 @@ def _codebook_line(spec: _Spec, item: str) -> str:
             loc = ("constructs", ci, "items", its.index(item), "id")
     if spec.source and loc is not None:
         try:
-            from ._yaml import format_key, load_yaml
+            from ._io.yaml import format_key, load_yaml
 
             _, linemap = load_yaml(spec.source)
             line = linemap.line(loc)

@@ -22,7 +22,7 @@ import pandas as pd
 from scipy import stats
 
 from ._results import ResultMixin
-from ._spec import measurement_blocks, model_and_data, one_statement_per_line
+from ._sem.spec import measurement_blocks, model_and_data, one_statement_per_line
 from .exceptions import (
     ConvergenceWarning,
     FewItemsWarning,

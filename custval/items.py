@@ -11,8 +11,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from . import _relcore as core
-from ._spec import as_instrument
+from ._sem.spec import as_instrument
+from ._stats import relcore as core
 from .exceptions import ConstantItemWarning, ItemKeyingWarning, SpecificationError
 
 __all__ = ["item_analysis"]

@@ -11,7 +11,7 @@ import argparse
 import subprocess
 import sys
 
-from ._paths import NOTEBOOKS_DIR, REPORTS_DIR
+from ._io.paths import NOTEBOOKS_DIR, REPORTS_DIR
 
 
 def build_processed() -> list:

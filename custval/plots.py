@@ -34,7 +34,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.patches import Patch, Rectangle
 
-from . import _paths
+from ._io import paths as _paths
 from ._style import (
     DIVERGING_CMAP,
     OKABE_ITO,
@@ -69,7 +69,7 @@ def save_figure(fig, name: str, *, directory=None, formats: Sequence[str] = ("pn
         File name without suffix (a given ``.png``/``.svg`` suffix is dropped).
     directory : path, optional
         Target folder, created if needed.  Default:
-        ``custval._paths.FIGURES_DIR`` (``reports/figures/``).
+        ``custval._io.paths.FIGURES_DIR`` (``reports/figures/``).
     formats : sequence of str
         File types written.
     dpi : int

@@ -16,10 +16,10 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from . import _pls
-from ._bootstrap import resample_counts
-from ._htmt import weighted_correlations
 from ._results import ResultMixin
+from ._sem import pls as _pls
+from ._stats.bootstrap import resample_counts
+from ._stats.htmt import weighted_correlations
 from .exceptions import (
     ConstantItemError,
     ConvergenceWarning,
@@ -311,7 +311,7 @@ class PLS(ResultMixin):
         from collections.abc import Mapping
 
         from ._keys import is_instrument
-        from ._spec import as_syntax
+        from ._sem.spec import as_syntax
 
         if not (is_instrument(self.model) or isinstance(self.model, Mapping)):
             if self.paths is not None:

@@ -25,9 +25,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import _paths
-from ._pii import detect_personal_columns
-from ._readers import file_sha256
+from ._io import paths as _paths
+from ._io.pii import detect_personal_columns
+from ._io.readers import file_sha256
 from .exceptions import DatasetNotFoundError, DataValidationError, SpecificationError
 
 __all__ = ["MANIFEST_FORMAT", "read_processed", "write_processed"]
@@ -83,7 +83,7 @@ def write_processed(df: pd.DataFrame, name: str, *, directory=None,
     name : str
         File stem, e.g. ``"bfi"``.
     directory : path, optional
-        Default ``custval._paths.PROCESSED_DATA_DIR`` (``data/processed``).
+        Default ``custval._io.paths.PROCESSED_DATA_DIR`` (``data/processed``).
     personal_data : bool or iterable of str, default False
         Columns that look like personal data are left out unless ``True`` (keep
         all) or named here.

@@ -69,7 +69,7 @@ def _lang_text(mapping, lang: str, what: str) -> str:
 
 
 def _form(instrument, form: str):
-    from ._spec import as_instrument
+    from ._sem.spec import as_instrument
 
     instrument = as_instrument(instrument)
     if form is None:

@@ -31,8 +31,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import fdtri, ndtri  # F / normal quantiles, as scipy.stats (a slow import)
 
-from . import _relcore as core
 from ._results import ResultMixin
+from ._stats import relcore as core
 from .exceptions import (
     BootstrapWarning,
     ConstantItemError,
@@ -348,7 +348,7 @@ def cronbach_alpha(
       (psych's ``ase``; psych prints it with z = 1.96, custval uses the exact
       normal quantile).
     * ``"bootstrap"`` (percentile) and ``"bca"``: ``n_boot`` case resamples,
-      seeded by ``seed`` (vectorised; see :mod:`custval._bootstrap`).  A
+      seeded by ``seed`` (vectorised; see :mod:`custval._stats.bootstrap`).  A
       resample in which every item is constant has no alpha: it is left out
       and counted in ``n_boot_failed`` (:class:`~custval.exceptions.BootstrapWarning`);
       with more than half of the resamples undefined the interval is NaN.
@@ -474,7 +474,7 @@ def cronbach_alpha(
         lo, hi = est - z * se, est + z * se
         method = "duhachek"
     else:
-        from ._bootstrap import bootstrap_coefficients, interval_with_failures
+        from ._stats.bootstrap import bootstrap_coefficients, interval_with_failures
 
         bt = bootstrap_coefficients(
             prep.x, {"alpha": [list(range(k))]}, n_boot=n_boot, seed=seed,
@@ -883,7 +883,7 @@ def omega(
     0.8... 0.8...
     >>> # In R: psych::omega(na.omit(bfi[c("N1","N2","N3","N4","N5")]), nfactors = 1)
     """
-    from . import _omega
+    from ._stats import omega as _omega
 
     ci, ci_method = _check_ci_level(ci, ci_method)
     if ci_method in ("feldt", "duhachek"):
@@ -931,7 +931,7 @@ def omega(
     notes: list[str] = []
     n_failed = 0
     if ci_method is not None:
-        from ._bootstrap import bootstrap_blocks, interval_with_failures
+        from ._stats.bootstrap import bootstrap_blocks, interval_with_failures
 
         kind = "bca" if ci_method == "bca" else "percentile"
         if n_factors == 1:
@@ -1136,9 +1136,9 @@ def scale_reliability(
     C          2707  0.729        0.734
     >>> # In R: psych::alpha(na.omit(x)); psych::omega(na.omit(x), nfactors = 1)
     """
-    from . import _omega
-    from ._bootstrap import bootstrap_blocks, interval_with_failures
-    from ._spec import as_instrument
+    from ._sem.spec import as_instrument
+    from ._stats import omega as _omega
+    from ._stats.bootstrap import bootstrap_blocks, interval_with_failures
 
     instrument = as_instrument(instrument)
     ci, ci_method = _check_ci_level(ci, ci_method)

@@ -58,9 +58,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import _relcore as core
 from ._results import ResultMixin
-from ._spec import as_instrument
+from ._sem.spec import as_instrument
+from ._stats import relcore as core
 from .exceptions import DataValidationError, SingularMatrixError, SpecificationError
 
 __all__ = ["ScreenResult", "screen"]

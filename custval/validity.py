@@ -15,9 +15,9 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from ._htmt import htmt_from_correlations, multinomial_weights, weighted_correlations
 from ._results import ResultMixin
-from ._spec import as_instrument, measurement_blocks, model_and_data
+from ._sem.spec import as_instrument, measurement_blocks, model_and_data
+from ._stats.htmt import htmt_from_correlations, multinomial_weights, weighted_correlations
 from .exceptions import (
     ConstantItemError,
     ConstantItemWarning,
@@ -54,7 +54,7 @@ HTMT_THRESHOLDS = (0.85, 0.90)
 
 # --------------------------------------------------------------------------- blocks
 def _blocks(spec) -> dict[str, tuple[str, ...]]:
-    """Constructs -> items from an Instrument, lavaan syntax or a mapping (:mod:`custval._spec`),
+    """Constructs -> items from an Instrument, lavaan syntax or a mapping (:mod:`custval._sem.spec`),
     each item in one construct, at least two constructs."""
     blocks = measurement_blocks(spec)
     seen: dict[str, str] = {}
@@ -159,7 +159,7 @@ def _prepare(data, items: tuple[str, ...], spec, *, nan_policy: str, what: str) 
 def _percentile(boot: np.ndarray, q) -> np.ndarray:
     """Percentile of bootstrap draws along axis 0 ignoring failed (NaN) draws.
 
-    numpy's default (linear) interpolation; ``custval._bootstrap`` did not
+    numpy's default (linear) interpolation; ``custval._stats.bootstrap`` did not
     exist when this was written, so this small helper is kept private here.
     """
     with warnings.catch_warnings():

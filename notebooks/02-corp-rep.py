@@ -42,9 +42,11 @@ import json
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
+from pathlib import Path
+
 import custval
 from custval import plots, tables, validity
-from custval._paths import PROJECT_ROOT
+PROJECT_ROOT = Path("..").resolve()  # the checkout: notebooks run from notebooks/; R goldens are in tests/golden
 from custval.exceptions import HeywoodWarning, MissingDataWarning
 from custval.report import expected_warnings, format_difference, one_line_warnings, show_figure
 

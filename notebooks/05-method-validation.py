@@ -48,10 +48,12 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
+from pathlib import Path
+
 import custval
 from custval.report import difference_bound, format_difference, one_line_warnings, show_figure
 from custval import plots
-from custval._paths import PROJECT_ROOT
+PROJECT_ROOT = Path("..").resolve()  # the checkout: notebooks run from notebooks/; R goldens are in tests/golden
 
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from conftest import load_golden
 
-from custval._paths import RAW_DATA_DIR
+from custval._io.paths import RAW_DATA_DIR
 
 BFI_SCALES = {s: [f"{s}{i}" for i in range(1, 6)] for s in "ACENO"}
 BFI_REVERSE = ["A1", "C4", "C5", "E1", "E2", "O2", "O5"]

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from _relhelp import BFI_SCALES, bfi
 
-from custval import _bootstrap as bt
-from custval import _relcore as core
+from custval._stats import bootstrap as bt
+from custval._stats import relcore as core
 
 
 def _loop_reference(x, blocks, n_boot, seed, pairwise):

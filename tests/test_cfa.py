@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from custval._paths import RAW_DATA_DIR
+from custval._io.paths import RAW_DATA_DIR
 from custval.cfa import CFA
 from custval.exceptions import (
     ConvergenceWarning,
@@ -386,7 +386,7 @@ def test_instrument_like_object_and_str_give_same_fit():
 
 
 def test_parser_layouts_and_equality_constraints():
-    from custval._lavaan_syntax import build_partable
+    from custval._sem.syntax import build_partable
 
     text = """
     # three factors, continuation lines, comments and ';'
@@ -432,7 +432,7 @@ def test_single_indicator_defaults_match_lavaan_partable(case):
 
 
 def test_single_indicator_rule_scope():
-    from custval._lavaan_syntax import build_partable
+    from custval._sem.syntax import build_partable
 
     def free(text):
         pt = build_partable(text)[0]
@@ -591,7 +591,7 @@ def test_no_custval_warning_on_clean_fit():
 
 # --------------------------------------------------------------------------- := and ==
 def test_expression_parser_precedence_and_linear_forms():
-    from custval._lavaan_syntax import (
+    from custval._sem.syntax import (
         _ExprError,
         _NonLinear,
         evaluate,
@@ -677,7 +677,7 @@ def test_contradictory_constraints_are_refused():
 
 
 def test_defined_parameter_layouts_and_group_labels():
-    from custval._lavaan_syntax import build_partable
+    from custval._sem.syntax import build_partable
 
     text = """
     visual  =~ x1 + c(a1, a2)*x2 + x3

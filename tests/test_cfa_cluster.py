@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from custval._paths import RAW_DATA_DIR
+from custval._io.paths import RAW_DATA_DIR
 from custval.cfa import CFA
 from custval.exceptions import (
     DataValidationError,

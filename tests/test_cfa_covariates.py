@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from custval._paths import RAW_DATA_DIR
+from custval._io.paths import RAW_DATA_DIR
 from custval.cfa import CFA
 from custval.exceptions import MissingDataWarning, SpecificationError
 from tests.conftest import load_golden

@@ -9,7 +9,7 @@ import pytest
 
 import custval
 from custval import CodebookError, Instrument, list_instruments, load_instrument
-from custval._paths import RAW_DATA_DIR
+from custval._io.paths import RAW_DATA_DIR
 from custval.exceptions import DatasetNotFoundError, SpecificationError
 
 SHIPPED = ("bfi", "ecsi", "corp_rep", "cwi")

@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 from ruamel.yaml import YAML
 
-from custval._paths import INSTRUMENTS_DIR
+from custval._io.paths import INSTRUMENTS_DIR
 
 CWI = INSTRUMENTS_DIR / "cwi.yaml"
 FORMS = ("provider", "customer")

@@ -15,7 +15,7 @@ import pytest
 
 import custval
 import custval.datasets as dsmod
-from custval._paths import DATASETS_DIR, INSTRUMENTS_DIR
+from custval._io.paths import DATASETS_DIR, INSTRUMENTS_DIR
 from custval.datasets import expected_sha256, list_datasets, load_dataset
 from custval.exceptions import CustvalError, DatasetIntegrityError, DatasetNotFoundError
 

@@ -191,7 +191,7 @@ def test_non_positive_definite_pairwise_matrix_warns():
 def test_harman_with_the_shipped_bfi_instrument():
     # reverse keying flips loading signs only, so the share equals psych's on the raw items
     inst = custval.load_instrument("bfi")
-    raw = pd.read_csv(custval._paths.RAW_DATA_DIR / "bfi" / "bfi.csv")
+    raw = pd.read_csv(custval._io.paths.RAW_DATA_DIR / "bfi" / "bfi.csv")
     res = custval.harman_single_factor(raw, inst)
     want = mat(GOLD["bfi_pairwise/minres/one_factor"]["vaccounted"]).loc["Proportion Var", "MR1"]
     np.testing.assert_allclose(res.estimate, want, atol=1e-6)

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from custval import EFA
-from custval._factor_extraction import _minres_fn, _ml_fn, _ml_gr, extract
-from custval._paths import RAW_DATA_DIR
-from custval._rotation import _vgq_geomin, _vgq_oblimin, gpf_oblique
+from custval._io.paths import RAW_DATA_DIR
+from custval._stats.factor_extraction import _minres_fn, _ml_fn, _ml_gr, extract
+from custval._stats.rotation import _vgq_geomin, _vgq_oblimin, gpf_oblique
 from custval.exceptions import (
     ConstantItemError,
     HeywoodWarning,

@@ -17,8 +17,8 @@ from scipy import optimize
 
 import custval
 from custval import EFA
-from custval import _factor_extraction as fx
-from custval._paths import RAW_DATA_DIR
+from custval._io.paths import RAW_DATA_DIR
+from custval._stats import factor_extraction as fx
 from custval.exceptions import ConvergenceWarning, HeywoodWarning
 from tests.conftest import GOLDEN_DIR, load_golden
 
@@ -254,7 +254,7 @@ _KERNEL_SCRIPT = r"""
 import json, sys, warnings
 import numpy as np, pandas as pd
 import custval
-from custval import _factor_extraction as fx
+from custval._stats import factor_extraction as fx
 warnings.simplefilter("ignore")
 df = pd.read_csv(sys.argv[1])
 efa = custval.EFA(4).fit(df)

@@ -313,7 +313,7 @@ GOLDEN_DATA = "tests/golden/gaps"
 @pytest.fixture(scope="module")
 def golden_data():
     from custval import read_survey
-    from custval._paths import PROJECT_ROOT
+    from custval._io.paths import PROJECT_ROOT
 
     d = PROJECT_ROOT / GOLDEN_DATA
     prov = read_survey(d / "provider.csv", CWI.form("provider"), id_column="respondent_id")

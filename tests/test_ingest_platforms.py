@@ -16,7 +16,7 @@ import pytest
 
 import custval
 from custval import DataValidationError
-from custval import _platforms as P
+from custval._io import platforms as P
 from custval.exceptions import (
     IncompleteResponseWarning,
     PersonalDataWarning,

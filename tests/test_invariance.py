@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from custval._paths import RAW_DATA_DIR
+from custval._io.paths import RAW_DATA_DIR
 from custval.exceptions import (
     HeywoodWarning,
     InsufficientDataError,

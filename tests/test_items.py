@@ -142,7 +142,7 @@ def test_integer_path_equals_general_path(n):
 
 
 def test_describe_counts_matches_numpy():
-    from custval import _relcore as core
+    from custval._stats import relcore as core
 
     rng = np.random.default_rng(3)
     for n in (1, 2, 7, 10):
@@ -158,7 +158,7 @@ def test_describe_counts_matches_numpy():
 
 
 def test_integer_counts_rejects_non_codes():
-    from custval import _relcore as core
+    from custval._stats import relcore as core
 
     assert core.integer_counts(np.array([1.0, 2.0, 2.5])) is None
     assert core.integer_counts(np.array([1.0, 40000.0])) is None  # beyond int16: general path
@@ -168,7 +168,7 @@ def test_integer_counts_rejects_non_codes():
 
 
 def test_exact_cross_products_match_np_cov():
-    from custval import _relcore as core
+    from custval._stats import relcore as core
 
     x = _likert(3000, 5, seed=4, lo=0, hi=10).to_numpy()
     codes, _ = core.integer_codes(x)
@@ -187,7 +187,7 @@ def test_exact_cross_products_match_np_cov():
 
 
 def test_raw_cross_products_refused_under_cancellation():
-    from custval import _relcore as core
+    from custval._stats import relcore as core
 
     rng = np.random.default_rng(5)
     x = 1e8 + rng.standard_normal((500, 3))  # mean >> sd: X'X would lose the covariance

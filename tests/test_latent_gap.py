@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 import custval
-from custval._paths import PROJECT_ROOT
+from custval._io.paths import PROJECT_ROOT
 from custval.exceptions import (
     DataValidationError,
     InsufficientDataError,
@@ -123,7 +123,7 @@ def test_joint_invariance_result_covers_several_constructs(exports, inv, fitted)
 
 
 def test_released_marker_pair_frees_the_intercept_only(exports):
-    from custval._latent_gap import _expand_free
+    from custval._gaps.latent import _expand_free
 
     pairs = CWI.pairs().reset_index(drop=True)
     pairs["name"] = pairs["construct"] + "_" + (pairs.groupby("construct").cumcount() + 1).astype(str)

@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from custval import DataValidationError, _readers
+from custval import DataValidationError
+from custval._io import readers as _readers
 from custval.exceptions import PersonalDataWarning, RepairWarning
 from custval.ingest import excluded_rows
 

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 import custval
-from custval._paths import RAW_DATA_DIR
+from custval._io.paths import RAW_DATA_DIR
 from custval.cfa import CFA
 from custval.exceptions import (
     ConstantItemError,

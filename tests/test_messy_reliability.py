@@ -261,8 +261,8 @@ def test_bootstrap_with_failures_is_deterministic():
     np.testing.assert_array_equal(a.boot["omega_total"], b.boot["omega_total"])
     assert (a.ci_low, a.ci_high, a.n_boot_failed) == (b.ci_low, b.ci_high, b.n_boot_failed)
     # the defined resamples of the stack are fitted as when no resample is undefined
-    from custval import _omega
-    from custval import _relcore as core
+    from custval._stats import omega as _omega
+    from custval._stats import relcore as core
 
     rr = np.stack([core.cov2cor(np.cov(x.sample(frac=1, replace=True, random_state=s).to_numpy().T))
                    for s in range(40) if x.sample(frac=1, replace=True, random_state=s).nunique().min() > 1])
@@ -362,8 +362,8 @@ def test_large_but_safe_values_are_used():
 def test_bootstrap_omega_flips_a_negative_item_as_the_point_estimate():
     """A resample in which an item loads negatively (an unkeyed reverse item, a weak item in a
     small sample) gets psych's flip = TRUE treatment, like the point estimate."""
-    from custval import _omega
-    from custval import _relcore as core
+    from custval._stats import omega as _omega
+    from custval._stats import relcore as core
 
     rng = np.random.default_rng(12)
     x = pd.DataFrame(_likert(rng, 40, 5, loading=0.75), columns=[f"v{i}" for i in range(1, 6)])

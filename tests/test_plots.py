@@ -17,7 +17,7 @@ import pytest
 from matplotlib.patches import Rectangle
 
 from custval import plots
-from custval._paths import RAW_DATA_DIR
+from custval._io.paths import RAW_DATA_DIR
 from custval.exceptions import DataValidationError, SpecificationError
 from custval.tables import MINUS
 

@@ -23,8 +23,8 @@ import pandas as pd
 import pytest
 
 from custval import PLS
-from custval._paths import RAW_DATA_DIR
-from custval._pls import parse_pls_syntax
+from custval._io.paths import RAW_DATA_DIR
+from custval._sem.pls import parse_pls_syntax
 from custval.exceptions import (
     ConstantItemError,
     ConvergenceWarning,

@@ -8,7 +8,7 @@ import pytest
 from scipy.stats import multivariate_normal
 
 import custval
-from custval._polychoric import _bvnu, brent_fmin, cell_probabilities
+from custval._stats.polychoric import _bvnu, brent_fmin, cell_probabilities
 from custval.exceptions import InsufficientDataError
 from tests.conftest import load_golden
 from tests.test_efa import data, mat

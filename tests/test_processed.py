@@ -109,7 +109,7 @@ def test_names_and_missing_datasets(tmp_path):
 
 
 def test_default_directory_is_processed_data_dir(tmp_path, monkeypatch):
-    monkeypatch.setattr(custval._paths, "PROCESSED_DATA_DIR", tmp_path / "p")
+    monkeypatch.setattr(custval._io.paths, "PROCESSED_DATA_DIR", tmp_path / "p")
     proc.write_processed(pd.DataFrame({"a": [1.5]}), "d")
     assert (tmp_path / "p" / "d.parquet").exists()
     assert proc.read_processed("d")["a"].tolist() == [1.5]

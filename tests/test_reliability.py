@@ -11,7 +11,7 @@ from _relhelp import BFI_SCALES, MOBI_BLOCKS, bfi, mobi, sim
 from conftest import load_golden
 
 from custval import exceptions as ex
-from custval._paths import RAW_DATA_DIR
+from custval._io.paths import RAW_DATA_DIR
 from custval.reliability import cronbach_alpha, guttman_lambda6, scale_reliability, split_half
 
 RTOL = 1e-10

@@ -5,7 +5,7 @@ import pytest
 
 import custval
 from custval import ingest
-from custval._readers import frame_counting
+from custval._io.readers import frame_counting
 from custval.exceptions import SpecificationError
 
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from custval import DataValidationError, Instrument, load_instrument
-from custval._paths import RAW_DATA_DIR
+from custval._io.paths import RAW_DATA_DIR
 from custval.exceptions import SpecificationError
 from custval.scoring import ScoreResult
 

@@ -1,4 +1,4 @@
-"""One model and instrument layer (custval._spec) and no import cycles.
+"""One model and instrument layer (custval._sem.spec) and no import cycles.
 
 The same measurement model, given as lavaan syntax (comments, continuation lines, saved by a
 Windows editor: BOM, CRLF), as the shipped Instrument and as a ``{construct: [items]}``
@@ -19,8 +19,8 @@ import pandas as pd
 import pytest
 
 import custval
-from custval._paths import RAW_DATA_DIR
-from custval._spec import as_instrument, as_syntax, measurement_blocks
+from custval._io.paths import RAW_DATA_DIR
+from custval._sem.spec import as_instrument, as_syntax, measurement_blocks
 from custval.cfa import CFA
 from custval.exceptions import (
     DatasetNotFoundError,
@@ -336,18 +336,33 @@ def test_gap_functions_refuse_a_model_without_pairs_the_same_way(case, bad):
 
 # --------------------------------------------------------------------------- import cycles
 def _import_graph() -> dict[str, set[str]]:
-    """custval module -> custval modules it imports (module level and inside functions;
-    ``if TYPE_CHECKING:`` imports and ``custval/__init__.py``'s lazy exports are not edges)."""
+    """custval module -> custval modules it imports, by dotted name under ``custval``
+    (``cfa``, ``_sem.spec``; module level and inside functions; ``if TYPE_CHECKING:``
+    imports and ``custval/__init__.py``'s lazy exports are not edges)."""
     init = ast.parse((PACKAGE / "__init__.py").read_text(encoding="utf-8"))
     exports: dict[str, str] = {}
     for node in ast.walk(init):
         if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == "_EXPORTS":
-            exports = {k.value: v.value.split(".")[-1] for k, v in zip(node.value.keys, node.value.values)}
+            exports = {k.value: v.value.removeprefix("custval.") for k, v in zip(node.value.keys, node.value.values)}
     assert exports, "custval/__init__.py has no _EXPORTS table"
-    modules = {p.stem for p in PACKAGE.glob("*.py")} - {"__init__"}
+    files: dict[str, Path] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(PACKAGE).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        files[name] = path  # the package itself is ""
+    modules = set(files) - {""}
+
+    def target(name: str) -> str:
+        """The module a dotted name belongs to (a name inside a module maps to the module)."""
+        while name and name not in modules:
+            name = name.rpartition(".")[0]
+        return name or "__init__"
+
     graph: dict[str, set[str]] = {}
     for name in sorted(modules):
-        tree = ast.parse((PACKAGE / f"{name}.py").read_text(encoding="utf-8"))
+        path = files[name]
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        tree = ast.parse(path.read_text(encoding="utf-8"))
         type_only = set()
         for node in ast.walk(tree):
             if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
@@ -357,20 +372,25 @@ def _import_graph() -> dict[str, set[str]]:
             if id(node) in type_only:
                 continue
             if isinstance(node, ast.ImportFrom):
-                if node.level == 1:
-                    base = node.module
-                elif node.level == 0 and node.module and node.module.split(".")[0] == "custval":
-                    base = node.module.partition(".")[2] or None
+                if node.level:
+                    anchor = package.split(".") if package else []
+                    anchor = anchor[: len(anchor) - (node.level - 1)]
+                    base = ".".join(anchor + ([node.module] if node.module else []))
+                elif node.module and node.module.split(".")[0] == "custval":
+                    base = node.module.partition(".")[2]
                 else:
                     continue
-                if base is None:  # from . import x / from custval import Name
-                    for alias in node.names:
-                        out.add(alias.name if alias.name in modules else exports.get(alias.name, "__init__"))
-                else:
-                    out.add(base.split(".")[0])
+                for alias in node.names:
+                    full = f"{base}.{alias.name}" if base else alias.name
+                    if full in modules:
+                        out.add(full)
+                    elif not base:  # from custval import Name: the module that defines it
+                        out.add(target(exports.get(alias.name, "__init__")))
+                    else:
+                        out.add(target(base))
             elif isinstance(node, ast.Import):
-                out |= {a.name.split(".")[1] for a in node.names if a.name.startswith("custval.")}
-        graph[name] = out - {name, "__init__"}
+                out |= {target(a.name.partition(".")[2]) for a in node.names if a.name.startswith("custval.")}
+        graph[name] = out - {name, "__init__", ""}
     return graph
 
 
@@ -415,8 +435,8 @@ def test_the_cycle_finder_finds_a_cycle():
 
 def test_no_import_cycles_among_custval_modules():
     graph = _import_graph()
-    assert {"_spec", "_gap_input"} <= set(graph)
-    assert "_spec" in graph["validity"] and "_spec" in graph["invariance"] and "_spec" in graph["cfa"]
+    assert {"_sem.spec", "_gaps.inputs", "_sem.syntax"} <= set(graph)
+    assert all("_sem.spec" in graph[m] for m in ("validity", "invariance", "cfa", "pls", "gaps"))
     cycles = _cycles(graph)
     detail = {tuple(c): {m: sorted(graph[m] & set(c)) for m in c} for c in cycles}
     assert cycles == [], f"import cycles among custval modules: {detail}"

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from custval import tables
-from custval._paths import RAW_DATA_DIR
+from custval._io.paths import RAW_DATA_DIR
 from custval.exceptions import DataValidationError, SpecificationError
 from custval.tables import (
     MINUS,

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from custval._htmt import htmt_from_correlations, multinomial_weights, weighted_correlations
-from custval._paths import RAW_DATA_DIR
-from custval._spec import measurement_blocks as _parse_measurement
+from custval._io.paths import RAW_DATA_DIR
+from custval._sem.spec import measurement_blocks as _parse_measurement
+from custval._stats.htmt import htmt_from_correlations, multinomial_weights, weighted_correlations
 from custval.exceptions import (
     ConstantItemError,
     DataValidationError,

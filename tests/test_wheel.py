@@ -21,8 +21,8 @@ import pytest
 
 import custval
 from custval import EFA
-from custval import _factor_extraction as fx
-from custval._paths import DATASETS_DIR, INSTRUMENTS_DIR, PACKAGE_DIR
+from custval._io.paths import DATASETS_DIR, INSTRUMENTS_DIR, PACKAGE_DIR
+from custval._stats import factor_extraction as fx
 
 ROOT = PACKAGE_DIR.parent
 
@@ -79,14 +79,14 @@ def test_every_shipped_dataset_lives_in_the_package_and_nothing_is_left_in_data_
 
 def test_library_code_and_its_examples_read_nothing_outside_the_package():
     """Docstring examples load data with the public ``load_dataset``; no module reaches into the
-    test suite, the project's data/raw or ``custval._paths``' project folders for data."""
+    test suite, the project's data/raw or ``custval._io.paths``' project folders for data."""
     offenders = []
-    for path in sorted(PACKAGE_DIR.glob("*.py")):
+    for path in sorted(PACKAGE_DIR.rglob("*.py")):
         text = path.read_text(encoding="utf-8")
         for pattern in (r"tests/golden", r"PROJECT_ROOT\s*/\s*[\"']tests", r"RAW_DATA_DIR",
-                        r">>> .*custval\._paths", r"data/raw"):
-            if path.name != "_paths.py" and re.search(pattern, text):
-                offenders.append(f"{path.name}: {pattern}")
+                        r">>> .*custval\._io\.paths", r"data/raw"):
+            if path.relative_to(PACKAGE_DIR).as_posix() != "_io/paths.py" and re.search(pattern, text):
+                offenders.append(f"{path.relative_to(PACKAGE_DIR)}: {pattern}")
     assert not offenders
 
 
@@ -163,7 +163,7 @@ def test_an_unchecked_scipy_uses_the_public_minimize_with_the_same_solution(vers
 def test_project_root_is_the_checkout_or_else_the_working_directory(tmp_path, monkeypatch):
     """An installed wheel has no checkout around it: reports and data/processed then go to the
     working directory, never into site-packages."""
-    from custval import _paths
+    from custval._io import paths as _paths
 
     monkeypatch.delenv("CUSTVAL_PROJECT_ROOT", raising=False)
     assert _paths.project_root() == ROOT  # this checkout (it has pyproject.toml)

@@ -336,7 +336,7 @@ def rms_residual(s, m, sigma, mu, kind: str, meanstructure: bool) -> dict:
 def _linear_info_scores(gd, sigma, mu, ds, dm, means):
     """Observed information (summed over cases) and casewise scores for a model
     that is linear in its parameters (saturated or independence model)."""
-    from ._robust import _pattern_terms
+    from .robust import _pattern_terms
 
     k = ds.shape[0]
     hess = np.zeros((k, k))
@@ -380,7 +380,7 @@ def _baseline(fit):
         xi = getattr(fit._model, "exo_ov", np.zeros(0, dtype=int))
         if len(xi):
             sigma[np.ix_(xi, xi)] = gd.sample_cov[np.ix_(xi, xi)]
-        from ._ml import loglik_group
+        from .ml import loglik_group
 
         logl += loglik_group(gd, sigma, mean if means else None)
         parts.append((sigma, mean))
@@ -392,7 +392,7 @@ def _yb_trace_fixed_x(groups, h1_moments, means, b0_groups, e_inv, ntotal, xi):
     (``lav_test_yuan_bentler_mplus_trace``), the saturated model's information
     leaves out the covariates' own moments (their means and the x-x block of
     vech S)."""
-    from ._robust import _vech_index, h1_information
+    from .robust import _vech_index, h1_information
 
     trace_h1, trace_h0 = [], []
     for gd, (sig, mu), b0 in zip(groups, h1_moments, b0_groups):
@@ -440,7 +440,7 @@ class _Tests:
 
 def _test_statistics(fit, out: dict) -> _Tests:
     """Loglikelihoods, the chi-square test of the model and of the baseline model."""
-    from ._ml import loglik_group
+    from .ml import loglik_group
 
     problem, model, groups = fit._problem, fit._model, fit._groups
     means = fit._meanstructure
@@ -475,7 +475,7 @@ def _test_statistics(fit, out: dict) -> _Tests:
                chisq=chisq, df=df, n_moments=n_moments, chisq_b=chisq_b, df_b=df_b,
                base_parts=base_parts, robust=fit._estimator == "MLR", fiml=fit._missing == "fiml")
     if t.fiml:
-        from ._robust import fiml_corrected
+        from .robust import fiml_corrected
 
         t.fc = fiml_corrected(fit, "V3" if t.robust else "V6")
     return t
@@ -483,7 +483,7 @@ def _test_statistics(fit, out: dict) -> _Tests:
 
 def _scaled_statistics(fit, t: _Tests, out: dict) -> None:
     """MLR: the Yuan-Bentler scaled tests of the model and of the baseline model."""
-    from ._robust import cluster_scores, yb_trace
+    from .robust import cluster_scores, yb_trace
 
     model, groups, means, p, ng, ntotal = fit._model, fit._groups, t.means, t.p, t.ng, t.ntotal
     h1_moments = [(gd.sample_cov, gd.sample_mean) for gd in groups]
@@ -694,7 +694,7 @@ def standardized_residuals(fit, kind: str = "cor.bentler"):
     ``z.type = "standardized"``); for "cor.bentler" both sides are rescaled by
     the observed standard deviations.  Returns per group ``(cov_z, mean_z)``.
     """
-    from ._robust import _vech_delta, _vech_index
+    from .robust import _vech_delta, _vech_index
 
     model, groups = fit._model, fit._groups
     means = fit._meanstructure
@@ -756,7 +756,7 @@ def standardized_residuals(fit, kind: str = "cor.bentler"):
         # model-implied moments, the model information is sum_g w_g Delta' A1 Delta
         # (observed.information = "h1"), and the sample statistics' ACOV is the sandwich
         # A1u^-1 B1u A1u^-1 / n_g of the unstructured h1 model (lavaan:::lav_model_h1_acov)
-        from ._robust import h1_information
+        from .robust import h1_information
 
         a1_groups = [masked(h1_information(gd, sigma, mu, means)[0])
                      for gd, (sigma, mu) in zip(groups, fit._implied)]

@@ -48,7 +48,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .exceptions import DataValidationError
+from ..exceptions import DataValidationError
 
 __all__ = ["RawTable", "RowCounting", "file_sha256", "open_table"]
 
@@ -685,7 +685,7 @@ def read_csv_table(path: Path, compression: str | None, wanted: set[str], *,
     if not whole and not any(ch in text for ch in "\r\n"):
         raise DataValidationError(
             f"{path.name}: no line end in the first {MAX_SAMPLE_BYTES >> 20} MiB "
-            f"(custval._readers.MAX_SAMPLE_BYTES); the header line is longer than that, or the "
+            f"(custval._io.readers.MAX_SAMPLE_BYTES); the header line is longer than that, or the "
             "file is not a delimited text file.", path=path)
     if whole and not text.endswith(("\n", "\r")):
         text += "\n"  # the sample is the whole file: its last line is complete
@@ -798,7 +798,7 @@ def read_csv_table(path: Path, compression: str | None, wanted: set[str], *,
             table.info["decoded_lines"] = {"encoding": used, "lines": lines, "n": n_odd}
             import warnings
 
-            from .exceptions import RepairWarning
+            from ..exceptions import RepairWarning
             warnings.warn(
                 f"{path.name}: {n_odd} line(s) are in another encoding than the rest of "
                 f"this {main} file and were decoded as {' / '.join(used)}, each line on "
@@ -916,7 +916,7 @@ def _check_xlsx_size(path: Path) -> int:
         raise DataValidationError(
             f"{path.name}: the workbook inflates to {total / 2**20:,.0f} MiB of XML, more than "
             f"the {MAX_XLSX_XML_BYTES / 2**20:,.0f} MiB custval parses "
-            "(custval._readers.MAX_XLSX_XML_BYTES; parsing takes about 1 s per 5 MB). Export "
+            "(custval._io.readers.MAX_XLSX_XML_BYTES; parsing takes about 1 s per 5 MB). Export "
             "the sheet as CSV (read in bounded time and memory) or raise that limit.",
             [{"rule": "xlsx_too_large", "file": path.name, "values": [total],
               "allowed": f"at most {MAX_XLSX_XML_BYTES} bytes uncompressed"}], path=path)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._ml import GroupData, _inv_logdet
+from .ml import GroupData, _inv_logdet
 
 
 def _vech_index(p: int) -> np.ndarray:
@@ -183,7 +183,7 @@ def fiml_corrected(fit, version: str) -> dict:
     chi-squares re-evaluated at the EM (h1) moments (``XX3``) and their scaling
     factors ``c.hat3`` ("V3" for MLR, "V6" for ML).
     """
-    from ._ml import GroupData, Pattern
+    from .ml import GroupData, Pattern
 
     model, groups = fit._model, fit._groups
     ntotal = sum(gd.n for gd in groups)

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr, ndtri  # normal cdf and quantile (what scipy.stats.norm calls)
 
-from .exceptions import BootstrapWarning
+from ..exceptions import BootstrapWarning
 
 CHUNK = 250  # resamples per chunk (fixed: part of the seeded stream's definition)
 
@@ -156,7 +156,7 @@ def bootstrap_blocks(
     covariance and correlation matrices (``R`` is R's pairwise correlation with
     missing data, else ``cov2cor(C)``).
     """
-    from ._relcore import single_thread_blas
+    from .relcore import single_thread_blas
 
     with single_thread_blas():  # chunk-sized products and tiny matrices: one BLAS thread is faster
         return _bootstrap_blocks(x, blocks, stat_fn, n_boot=n_boot, seed=seed, pairwise=pairwise,
@@ -213,7 +213,7 @@ def jackknife_blocks(x, design: _Design, stat_fn, chunk: int = 2000) -> dict:
 
 def bootstrap_coefficients(x, spec: dict, **kw) -> BootResult:
     """Bootstrap alpha-family coefficients; ``spec`` maps "alpha" to a list of blocks."""
-    from . import _relcore as core
+    from . import relcore as core
 
     def fn(c, r):
         return {"alpha": core.alpha_raw(c)}

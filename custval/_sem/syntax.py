@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .exceptions import ModelSyntaxError, SpecificationError
+from ..exceptions import ModelSyntaxError, SpecificationError
 
 OPERATORS = ("=~", "~~", "==", ":=", "<", ">", "~")
 GROUP_EQUAL_TYPES = (
@@ -872,7 +872,7 @@ def build_partable(
         _equal_groups(pt, eq, v, ngroups, group_equal, partial)
     # any other linear '==' constraint ('a == 0.5', 'a == 2*b', 'a + b == 1') is kept as a
     # row of A x = b over the distinct free parameters and imposed by
-    # reparametrisation (custval._sem_model.SemModel.set_constraints); the
+    # reparametrisation (custval._sem.model.SemModel.set_constraints); the
     # rows stay free, as in lavaan's parameter table.
     lab_rows: dict[str, list[int]] = {lab: list(idx) for lab, idx in by_label.items()}
     for i, pl in enumerate(pt["plabel"]):

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
 INSTRUMENTS_DIR = PACKAGE_DIR / "instruments"
 #: The shipped datasets, one folder per dataset (read them with ``custval.load_dataset``).
 DATASETS_DIR = PACKAGE_DIR / "_data"

@@ -7,7 +7,7 @@ Every public function that takes a measurement model (:class:`~custval.cfa.CFA`,
 instrument (the gap functions, ``read_survey``, the questionnaire) loads it here, so that
 one model is read one way everywhere and gives the same errors:
 
-* lavaan model syntax: read by the one parser, :mod:`custval._lavaan_syntax` (comments
+* lavaan model syntax: read by the one parser, :mod:`custval._sem.syntax` (comments
   after ``#`` or ``!``, statements split by ``;`` or new lines, a statement continued on the
   next line after a trailing ``+`` or operator, modifiers ``1*x``, ``NA*x``, ``a*x``,
   ``start(.5)*x``, ``c(a, b)*x``);
@@ -28,9 +28,9 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from ._keys import Keying, apply_keys, is_instrument
-from ._lavaan_syntax import _IDENT, NO_LATENT, parse, split_statements, syntax_error
-from .exceptions import ModelSyntaxError, SpecificationError
+from .._keys import Keying, apply_keys, is_instrument
+from ..exceptions import ModelSyntaxError, SpecificationError
+from .syntax import _IDENT, NO_LATENT, parse, split_statements, syntax_error
 
 MODEL_KINDS = "lavaan model syntax ('F =~ x1 + x2 + x3'), an Instrument or a mapping {construct: [items]}"
 
@@ -90,7 +90,7 @@ def as_syntax(model, constructs=None) -> str:
 
 
 def statements(model) -> list:
-    """The parsed statements of ``model`` (:func:`custval._lavaan_syntax.parse`)."""
+    """The parsed statements of ``model`` (:func:`custval._sem.syntax.parse`)."""
     return parse(as_syntax(model))
 
 
@@ -144,7 +144,7 @@ def as_instrument(x, *, what: str = "instrument"):
                             and any(hasattr(x, a) for a in ("constructs", "items", "keyed"))):
         return x  # an Instrument, or an object with the part of its interface the caller uses
     if isinstance(x, Path) or (isinstance(x, str) and not _looks_like_syntax(x)):
-        from .codebook import load_instrument
+        from ..codebook import load_instrument
 
         return load_instrument(x)
     allowed = (f"{what} must be an Instrument, the name of a shipped instrument (custval.list_instruments()) "

@@ -30,7 +30,7 @@ import warnings
 import numpy as np
 from scipy.special import ndtr
 
-from .exceptions import InsufficientDataError, NotPositiveDefiniteWarning
+from ..exceptions import InsufficientDataError, NotPositiveDefiniteWarning
 
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(20)
 TWOPI = 2 * math.pi
@@ -238,7 +238,7 @@ def polychoric_matrix(x: np.ndarray, names, *, correct: float = 0.5, max_cat: in
             est = brent_fmin(lambda r, tx=tx, ty=ty, tab=tab: _poly_f(r, tx, ty, tab), -1.0, 1.0)
             rho[i, j] = rho[j, i] = est
     if not np.isnan(rho).any():
-        from ._factor_extraction import cor_smooth
+        from .factor_extraction import cor_smooth
 
         rho, smoothed = cor_smooth(rho)
         if smoothed:

@@ -3,7 +3,7 @@
 This is a small re-implementation of exactly the pieces of psych 2.2.9 that
 ``psych::omega`` uses (``fa(fm = "minres")``, ``stats::varimax``,
 ``GPArotation::oblimin`` and ``schmid``); the minres extraction is the one
-custval's EFA uses (``custval._factor_extraction.extract``).
+custval's EFA uses (``custval._stats.factor_extraction.extract``).
 
 Differences from psych, by design:
 
@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _factor_extraction as _fx
-from . import _rotation
-from ._relcore import regular_cor, single_thread_blas, smc
+from . import factor_extraction as _fx
+from . import rotation as _rotation
+from .relcore import regular_cor, single_thread_blas, smc
 
 LOWER_PSI = 0.005  # psych's lower bound for uniquenesses in fa(fm = "minres")
 
@@ -38,7 +38,7 @@ def minres(r: np.ndarray, nf: int) -> tuple[np.ndarray, np.ndarray, bool]:
 
 
 def _minres(r, nf):
-    # the extraction EFA uses (custval._factor_extraction): R optim's L-BFGS-B settings (parameter
+    # the extraction EFA uses (custval._stats.factor_extraction): R optim's L-BFGS-B settings (parameter
     # scale 0.01, factr = 1e7, 5 corrections), so it stops where psych stops, and every abnormal
     # stop restarts with scipy's public minimize (the same result on every BLAS kernel)
     ex = _fx.extract(r, nf, "minres")
@@ -147,7 +147,7 @@ def omega1_batch(r: np.ndarray, *, tol: float = 1e-12, maxit: int = 200) -> dict
     """One-factor minres on a stack of correlation matrices (B, p, p), vectorised (see ``_omega1``).
 
     A matrix of the stack that is undefined or singular (see
-    :func:`custval._relcore.regular_cor`: an item constant in a bootstrap
+    :func:`custval._stats.relcore.regular_cor`: an item constant in a bootstrap
     resample, fewer distinct rows than items) has no minres solution (its SMCs
     need R⁻¹): its results are NaN, and the other matrices are fitted as one
     stack.  When every matrix is regular the stack is fitted exactly as before

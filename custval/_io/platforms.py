@@ -36,7 +36,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .exceptions import SpecificationError
+from ..exceptions import SpecificationError
 
 __all__ = ["HEADER_MODES", "PLATFORMS", "Plan", "answer_code", "answer_code_detail", "apply",
            "detect", "norm_text", "parse_answer_codes", "plan", "record", "unmapped_hint"]
@@ -391,7 +391,7 @@ def plan(columns: list[str], second_row: list[str] | None, instrument, items, *,
 
 def apply(table, instrument, items, *, platform=None, header=None, lang=None,
           user_columns=None) -> Plan:
-    """Plan the platform rules for an open :class:`~custval._readers.RawTable` and apply
+    """Plan the platform rules for an open :class:`~custval._io.readers.RawTable` and apply
     them to it: new column names; the chunks re-joined after peeking at the first row."""
     cols = [str(c) for c in table.columns]
     second = None
@@ -424,7 +424,7 @@ def record(prov: dict, p: Plan, incomplete: str | None) -> None:
     kept incomplete responses of a LimeSurvey export."""
     import warnings
 
-    from .exceptions import IncompleteResponseWarning
+    from ..exceptions import IncompleteResponseWarning
 
     prov["platform"] = p.provenance()
     if isinstance(prov.get("source"), dict):

@@ -17,7 +17,7 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-from .exceptions import (
+from ..exceptions import (
     ConstantItemError,
     DataValidationError,
     FewItemsWarning,

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .exceptions import ConvergenceWarning, NotPositiveDefiniteError
+from ..exceptions import ConvergenceWarning, NotPositiveDefiniteError
 
 LOG2PI = np.log(2.0 * np.pi)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._bootstrap import resample_counts
+from .bootstrap import resample_counts
 
 #: rows of W handled per matrix product (bounds memory at about chunk × p² doubles)
 _CHUNK = 500
@@ -103,6 +103,6 @@ def htmt_from_correlations(
 def multinomial_weights(rng: np.random.Generator, n: int, n_boot: int) -> np.ndarray:
     """(n_boot, n) counts of an ordinary nonparametric bootstrap (Efron, 1979).
 
-    The shared engine's ``custval._bootstrap.resample_counts`` (same stream).
+    The shared engine's ``custval._stats.bootstrap.resample_counts`` (same stream).
     """
     return resample_counts(rng, n_boot, n)

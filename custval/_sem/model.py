@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .exceptions import IdentificationError, SingularMatrixError, SpecificationError
+from ..exceptions import IdentificationError, SingularMatrixError, SpecificationError
 
 
 @dataclass

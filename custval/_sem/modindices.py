@@ -19,8 +19,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._ml import MLProblem
-from ._sem_model import SemModel
+from .ml import MLProblem
+from .model import SemModel
 
 
 def modification_indices(fit) -> pd.DataFrame:

@@ -1,5 +1,5 @@
 """Input checks and provider-customer row matching shared by the gap functions (private):
-:mod:`custval.gaps` and :mod:`custval._latent_gap` (``latent_perception_gap``)."""
+:mod:`custval.gaps` and :mod:`custval._gaps.latent` (``latent_perception_gap``)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._keys import KEYED_ATTR, keyed_marker
-from .exceptions import CodebookError, DataValidationError, SpecificationError
+from .._keys import KEYED_ATTR, keyed_marker
+from ..exceptions import CodebookError, DataValidationError, SpecificationError
 
 
 def simulated_input(*frames) -> bool:
@@ -66,7 +66,7 @@ _HIDDEN = "<personal data, not shown>"
 def _personal_key_columns(frames, cols) -> set:
     """Key columns that look like personal data: flagged by read_survey (``attrs``) or by
     custval's personal-data rules on the column itself."""
-    from ._pii import detect_personal_columns
+    from .._io.pii import detect_personal_columns
 
     out = set()
     for df in frames:
@@ -95,7 +95,7 @@ def _match_dyads(provider, customer, match, strict, who: str = "perception_gap")
     rows}}`` and the label of each side's file.  ``strict`` raises on any unmatched key or row
     without a key.
     """
-    from ._dyads import key_text, near_misses, row_keys
+    from .dyads import key_text, near_misses, row_keys
 
     key_cols = ["firm", "account"] if match == "account" else ["firm"]
     unit = key_cols[-1]

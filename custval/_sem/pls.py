@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._lavaan_syntax import split_statements
-from .exceptions import ModelSyntaxError, SingularMatrixError, SpecificationError
+from ..exceptions import ModelSyntaxError, SingularMatrixError, SpecificationError
+from .syntax import split_statements
 
 _IDENT = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
 _OPS = ("=~", "<~", "~")

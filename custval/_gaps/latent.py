@@ -18,17 +18,17 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import _gap_input
-from ._keys import keyed_once
-from ._results import COLUMNS, ResultMixin
-from ._spec import as_instrument, measurement_blocks
-from .exceptions import (
+from .._keys import keyed_once
+from .._results import COLUMNS, ResultMixin
+from .._sem.spec import as_instrument, measurement_blocks
+from ..exceptions import (
     CustvalWarning,
     DataValidationError,
     InsufficientDataError,
     MissingDataWarning,
     SpecificationError,
 )
+from . import inputs as _gap_input
 
 __all__ = ["LatentGapResult", "latent_perception_gap"]
 
@@ -459,7 +459,7 @@ def latent_perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instru
     #       with  CPROC ~ c(0, NA, ...)*1 + c(m1, m2, ...)*1;  CPROC ~~ c(v1, v2, ...)*CPROC;
     #       d2 := (m3 - m4) / sqrt(v3)   (delta-method SE; tests/r/gaps.R)
     """
-    from .cfa import CFA
+    from ..cfa import CFA
 
     inst = as_instrument(instrument)
     if by not in ("firm", None):

@@ -73,7 +73,7 @@ def normalise_key(text: str) -> tuple[str, tuple[str, ...]]:
 
     Examples
     --------
-    >>> from custval._dyads import normalise_key
+    >>> from custval._gaps.dyads import normalise_key
     >>> normalise_key("\\u00a0Acme\\u2013Oy ")
     ('acme-oy', ('dash', 'whitespace', 'case'))
     >>> normalise_key("000123")
@@ -88,7 +88,7 @@ def differs_by(a: str, b: str) -> tuple[str, ...]:
 
     Examples
     --------
-    >>> from custval._dyads import differs_by
+    >>> from custval._gaps.dyads import differs_by
     >>> differs_by("ACME\\u20131", "ACME-1"), differs_by("00123", "123")
     (('dash',), ('leading zeros',))
     """

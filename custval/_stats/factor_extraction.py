@@ -34,11 +34,7 @@ import numpy as np
 from scipy import optimize, stats
 from scipy.linalg import lapack
 
-from .exceptions import (
-    NotPositiveDefiniteError,
-    NotPositiveDefiniteWarning,
-    SingularMatrixError,
-)
+from ..exceptions import NotPositiveDefiniteError, NotPositiveDefiniteWarning, SingularMatrixError
 
 EPS = np.finfo(float).eps
 METHODS = ("minres", "ml", "pa")

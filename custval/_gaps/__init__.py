@@ -1,0 +1,1 @@
+"""Gap-analysis machinery: input checks, dyad matching and the latent perception gap."""
