@@ -414,8 +414,12 @@ class Instrument:
 
         Parameters
         ----------
-        mapping : mapping of str to sequence of str
-            Construct id -> its item ids (= data columns).
+        mapping : mapping of str to (sequence of str or mapping)
+            Construct id -> its item ids (= data columns).  A construct asked on the two
+            forms of a provider/customer instrument maps to ``{"provider": [...],
+            "customer": [...]}``: the items get those perspectives, and the i-th provider
+            item is paired with the i-th customer item (the twins of
+            :meth:`Instrument.pairs`); give one key for a construct on one form only.
         scale : (min, max)
             The response scale, e.g. ``(1, 7)``.
         reverse : iterable of item ids
@@ -461,6 +465,12 @@ class Instrument:
         ...                              scales={"CON": (1, 5)})
         >>> str(mixed.item_scale("c1")), str(mixed.item_scale("i1"))
         ('1..5', '1..7')
+        >>> forms = Instrument.from_dict({"PROC": {"provider": ["p1", "p2"], "customer": ["c1", "c2"]},
+        ...                               "MGMT": {"provider": ["m1", "m2", "m3"]}}, scale=(1, 7))
+        >>> print(forms.pairs())
+          construct provider_item customer_item
+        0      PROC            p1            c1
+        1      PROC            p2            c2
         >>> Instrument.from_dict({"VAL": ["VAL1"]}, scale=(7, 1))
         Traceback (most recent call last):
         ...
@@ -488,7 +498,15 @@ class Instrument:
 
         constructs = []
         all_items: list[str] = []
+        sides_used: list[str] = []
         for cid, items in mapping.items():
+            if isinstance(items, Mapping):
+                item_list = _form_items(cid, items, texts, reverse, scales, own_scale, all_items, sides_used)
+                constructs.append({"id": cid, "label": {lang: str(cid) for lang in languages},
+                                   "items": item_list})
+                if cid in scales:
+                    constructs[-1]["scale"] = own_scale(cid)
+                continue
             if isinstance(items, str) or not isinstance(items, Iterable):
                 raise CodebookError(
                     f"the items of construct {cid!r} must be a list of item ids; got {items!r}",
@@ -535,6 +553,9 @@ class Instrument:
             "scale": {"min": lo, "max": hi},
             "constructs": constructs,
         }
+        if sides_used:
+            data["forms"] = {side: {"label": {lang: f"{side.capitalize()} form" for lang in languages}}
+                             for side in ("provider", "customer") if side in sides_used}
         if description is not None:
             data["description"] = description
         if dataset is not None:
@@ -1556,3 +1577,40 @@ def load_instrument(name_or_path: str | Path) -> Instrument:
     inst = _build(data, path=path, linemap=linemap)
     _CACHE[cache_key] = inst
     return inst
+
+
+def _form_items(cid, forms, texts, reverse, scales, own_scale, all_items, sides_used) -> list[dict]:
+    """The item entries of ``{"provider": [...], "customer": [...]}`` for
+    :meth:`Instrument.from_dict`: perspectives set, twins paired by position."""
+    unknown = [k for k in forms if k not in ("provider", "customer")]
+    lists: dict[str, list[str]] = {}
+    for side, items in forms.items():
+        if side in unknown:
+            continue
+        if isinstance(items, str) or not isinstance(items, Iterable):
+            raise CodebookError(f"the {side} items of construct {cid!r} must be a list of item ids; "
+                                f"got {items!r}", key=f"mapping[{cid!r}][{side!r}]")
+        lists[side] = list(items)
+    if unknown or not lists:
+        raise CodebookError(f"construct {cid!r}: the forms are 'provider' and 'customer'; got "
+                            f"{', '.join(map(repr, forms)) or 'none'}", key=f"mapping[{cid!r}]")
+    paired = len(lists) == 2
+    if paired and len(lists["provider"]) != len(lists["customer"]):
+        raise CodebookError(
+            f"construct {cid!r}: {len(lists['provider'])} provider and {len(lists['customer'])} customer "
+            "items; the forms pair their items by position, so both lists need the same length (a "
+            "construct asked on one form only gives that form alone)", key=f"mapping[{cid!r}]")
+    out = []
+    for side, items in lists.items():
+        if side not in sides_used:
+            sides_used.append(side)
+        twins = lists["customer" if side == "provider" else "provider"] if paired else [None] * len(items)
+        for iid, twin in zip(items, twins):
+            all_items.append(iid)
+            entry = {"id": iid, "text": texts.get(iid, iid), "reverse": iid in reverse, "perspective": side}
+            if twin is not None:
+                entry["pair"] = twin
+            if iid in scales:
+                entry["scale"] = own_scale(iid)
+            out.append(entry)
+    return out

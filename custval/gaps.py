@@ -74,12 +74,12 @@ from ._gaps.inputs import (
     _exclusion_message,
     _match_dyads,
     _paired_items,
+    gap_instrument,
     simulated_input,
 )
 from ._gaps.latent import _expand_free, latent_perception_gap
 from ._keys import keyed_marker, keyed_once
 from ._results import COLUMNS, ResultMixin
-from ._sem.spec import as_instrument
 from ._stats.bootstrap import CHUNK, resample_counts
 from .exceptions import (
     DataValidationError,
@@ -103,8 +103,8 @@ READINESS_INDICES = {
 
 
 # --------------------------------------------------------------------------- input checks
-def _form(instrument, side: str):
-    instrument = as_instrument(instrument)
+def _form(instrument, side: str, scale=None):
+    instrument = gap_instrument(instrument, scale=scale)
     persp = getattr(instrument, "perspective", None)
     if persp == side:
         return instrument, instrument
@@ -313,7 +313,7 @@ class ReadinessResult(ResultMixin):
 
 
 def readiness(provider: pd.DataFrame, instrument, *, by=("firm", "role"), ci: float = 0.95,
-              n_boot: int = 2000, seed: int = 0, min_n: int = 2) -> ReadinessResult:
+              n_boot: int = 2000, seed: int = 0, min_n: int = 2, scale=None) -> ReadinessResult:
     r"""Customer-focus readiness indices from the provider form, per group, with bootstrap CIs.
 
     For respondent *i* with construct scores (means of keyed items) the indices are
@@ -340,8 +340,11 @@ def readiness(provider: pd.DataFrame, instrument, *, by=("firm", "role"), ci: fl
     ----------
     provider : DataFrame
         Provider-form items (validated codes, NaN = missing) and the ``by`` columns.
-    instrument : Instrument
-        The CWI (full, or its provider form).
+    instrument : Instrument, str, lavaan syntax or mapping
+        The CWI (full, or its provider form).  Model syntax or ``{construct: [items]}``
+        (with ``scale=``) means the same items under the same column names in both forms;
+        ``{construct: {"provider": [...], "customer": [...]}}`` (with ``scale=``) pairs
+        differently named twins by position.
     by : tuple of str
         Grouping columns (default firm and role; role values ``manager`` and ``staff``).
     ci : float, default 0.95
@@ -355,6 +358,9 @@ def readiness(provider: pd.DataFrame, instrument, *, by=("firm", "role"), ci: fl
     min_n : int
         Fewest respondents with a score a group needs; fewer raises
         :class:`~custval.exceptions.InsufficientDataError` naming the group.
+    scale : (min, max), optional
+        The response scale of a model given as syntax or a mapping (an Instrument or
+        codebook carries its own; then leave it ``None``).
 
     Returns
     -------
@@ -388,7 +394,7 @@ def readiness(provider: pd.DataFrame, instrument, *, by=("firm", "role"), ci: fl
     >>> # In R: aggregate(CPROC - OPROC ~ firm + role, data = scores, FUN = mean); boot::boot() for the CI
     """
     _check_ci(ci, n_boot)
-    form, inst = _form(instrument, "provider")
+    form, inst = _form(instrument, "provider", scale)
     by = (by,) if isinstance(by, str) else tuple(by)
     _check_columns(provider, by, "provider")
     _check_versions(inst, provider=provider)
@@ -717,7 +723,7 @@ def _ratio_boot(S, N, n_boot, rng):
 
 def perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instrument, *, match: str = "account",
                    ci: float = 0.95, n_boot: int = 2000, seed: int = 0, invariance=None,
-                   min_units: int = 3, strict: bool = False) -> PerceptionGapResult:
+                   min_units: int = 3, strict: bool = False, scale=None) -> PerceptionGapResult:
     r"""Provider self-view minus the customers' view, per firm and paired construct.
 
     Only the paired items (``instrument.pairs()``) enter: the provider score of a
@@ -766,8 +772,11 @@ def perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instrument, *
     provider, customer : DataFrame
         Item codes as read (raw, not reverse-keyed: the instrument's reverse items are keyed
         here; NaN = missing), ``firm`` and (for account matching) ``account``.
-    instrument : Instrument
-        The full CWI (both forms).
+    instrument : Instrument, str, lavaan syntax or mapping
+        The full CWI (both forms).  Model syntax or ``{construct: [items]}``
+        (with ``scale=``) means the same items under the same column names in both forms;
+        ``{construct: {"provider": [...], "customer": [...]}}`` (with ``scale=``) pairs
+        differently named twins by position.
     match : {"account", "firm"}, default "account"
         Pair provider and customer answers by account within each firm, or by firm.
     ci : float, default 0.95
@@ -786,6 +795,9 @@ def perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instrument, *
         ``True``: any key without an exact partner in the other file (either side) or a row
         without a key is a :class:`~custval.exceptions.DataValidationError` listing them and the
         near-misses, instead of being left out.
+    scale : (min, max), optional
+        The response scale of a model given as syntax or a mapping (an Instrument or
+        codebook carries its own; then leave it ``None``).
 
     Returns
     -------
@@ -828,7 +840,7 @@ def perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instrument, *
         3.958      2.92     1.039   0.201    1.725 10
     >>> # In R: t.test(P_a, C_a, paired = TRUE) per firm and construct (account means)
     """
-    instrument = as_instrument(instrument)
+    instrument = gap_instrument(instrument, scale=scale)
     checked = _check_invariance(invariance)
     table, excluded, boots, _, near, rows = _gap_core(provider, customer, instrument, match, ci, n_boot, seed,
                                                       min_units, strict)
@@ -908,7 +920,7 @@ class SegmentResult(ResultMixin):
 
 def cocreation_segments(customer: pd.DataFrame, instrument, *, k: int | None = None, k_max: int = 6,
                         use: str = "items", covariance_type: str = "full", reg_covar: float = 0.01,
-                        seed: int = 0) -> SegmentResult:
+                        seed: int = 0, scale=None) -> SegmentResult:
     """Segments of customers by their willingness to co-create (COCR), Gaussian mixture with k by BIC.
 
     ``sklearn.mixture.GaussianMixture(k, covariance_type, random_state=seed, n_init=5)``
@@ -927,8 +939,11 @@ def cocreation_segments(customer: pd.DataFrame, instrument, *, k: int | None = N
     ----------
     customer : pandas.DataFrame
         Customer-form item codes (NaN = missing).
-    instrument : Instrument
-        The CWI (full, or its customer form).
+    instrument : Instrument, str, lavaan syntax or mapping
+        The CWI (full, or its customer form).  Model syntax or ``{construct: [items]}``
+        (with ``scale=``) means the same items under the same column names in both forms;
+        ``{construct: {"provider": [...], "customer": [...]}}`` (with ``scale=``) pairs
+        differently named twins by position.
     k : int or None, default None
         Number of segments; ``None``: the ``k`` minimising BIC over 1..``k_max``.
     k_max : int, default 6
@@ -941,6 +956,9 @@ def cocreation_segments(customer: pd.DataFrame, instrument, *, k: int | None = N
         Added to the covariance diagonals (see above).
     seed : int, default 0
         ``random_state`` of the mixture fits.
+    scale : (min, max), optional
+        The response scale of a model given as syntax or a mapping (an Instrument or
+        codebook carries its own; then leave it ``None``).
 
     Returns
     -------
@@ -972,7 +990,7 @@ def cocreation_segments(customer: pd.DataFrame, instrument, *, k: int | None = N
     """
     from sklearn.mixture import GaussianMixture
 
-    form, _ = _form(instrument, "customer")
+    form, _ = _form(instrument, "customer", scale)
     if "COCR" not in form.constructs:
         raise SpecificationError("the instrument's customer form has no COCR construct")
     items = list(form.constructs["COCR"])
@@ -1129,7 +1147,7 @@ def _rwg_j(items: np.ndarray, n_options: int) -> float:
 
 def benchmark_firms(provider: pd.DataFrame, customer: pd.DataFrame, instrument, *, match: str = "firm",
                     rank_by: str = "gap", ci: float = 0.95, n_boot: int = 2000, seed: int = 0,
-                    invariance=None, min_units: int = 3, strict: bool = False) -> BenchmarkResult:
+                    invariance=None, min_units: int = 3, strict: bool = False, scale=None) -> BenchmarkResult:
     """Firm benchmarks: aggregation statistics, readiness, perception gaps and ranks with uncertainty.
 
     * ``aggregation``: per side and construct, ICC(1) and ICC(2) with firms as groups
@@ -1147,8 +1165,11 @@ def benchmark_firms(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
     ----------
     provider, customer : pandas.DataFrame
         Item codes as read, ``firm`` and (for account matching) ``account``.
-    instrument : Instrument
-        The full CWI (both forms).
+    instrument : Instrument, str, lavaan syntax or mapping
+        The full CWI (both forms).  Model syntax or ``{construct: [items]}``
+        (with ``scale=``) means the same items under the same column names in both forms;
+        ``{construct: {"provider": [...], "customer": [...]}}`` (with ``scale=``) pairs
+        differently named twins by position.
     match : {"firm", "account"}, default "firm"
         Key matching rule of the gaps (see :func:`perception_gap`).
     rank_by : {"gap"}, default "gap"
@@ -1166,6 +1187,9 @@ def benchmark_firms(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
         Fewest accounts or respondents per side a firm needs.
     strict : bool, default False
         Passed to :func:`perception_gap`.
+    scale : (min, max), optional
+        The response scale of a model given as syntax or a mapping (an Instrument or
+        codebook carries its own; then leave it ``None``).
 
     Returns
     -------
@@ -1208,7 +1232,7 @@ def benchmark_firms(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
       F6     6            2             6
     >>> # In R: multilevel::ICC1(aov(y ~ firm)); multilevel::rwg.j(x, firm, ranvar = 4)
     """
-    instrument = as_instrument(instrument)
+    instrument = gap_instrument(instrument, scale=scale)
     if rank_by != "gap":
         raise SpecificationError(f"rank_by must be 'gap', got {rank_by!r}")
     gaps = perception_gap(provider, customer, instrument, match=match, ci=ci, n_boot=n_boot, seed=seed,
@@ -1388,7 +1412,7 @@ def _release_decision(cand: pd.DataFrame, inv, level: str, alpha: float) -> tupl
 def form_invariance(provider: pd.DataFrame, customer: pd.DataFrame, instrument, *, constructs=None,
                     level: str = "scalar", estimator: str = "ML", alpha: float = 0.05,
                     levels: tuple[str, ...] = ("configural", "metric", "scalar"),
-                    free=()) -> FormInvarianceResult:
+                    free=(), scale=None) -> FormInvarianceResult:
     r"""Test invariance between the provider and customer forms and flag the least invariant twin pair.
 
     The paired items (``instrument.pairs()``) of each construct are stacked
@@ -1417,8 +1441,11 @@ def form_invariance(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
     ----------
     provider, customer : DataFrame
         Validated exports of the two forms (numeric codes, ``NaN`` missing).
-    instrument : Instrument or str
-        The full instrument with paired items (e.g. ``"cwi"``).
+    instrument : Instrument, str, lavaan syntax or mapping
+        The full instrument with paired items (e.g. ``"cwi"``).  Model syntax or ``{construct: [items]}``
+        (with ``scale=``) means the same items under the same column names in both forms;
+        ``{construct: {"provider": [...], "customer": [...]}}`` (with ``scale=``) pairs
+        differently named twins by position.
     constructs : sequence of str, optional
         Constructs to model (default: all paired constructs).
     level : str
@@ -1434,6 +1461,9 @@ def form_invariance(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
         Parameters released between the forms (partial invariance): stacked-name parameters
         (``"CQUAL_2 ~ 1"``, ``"CQUAL =~ CQUAL_2"``) or item ids of a pair (``("CQUAL_P2", "CQUAL_C2")``,
         e.g. ``flagged``), which release that pair's intercept and, unless it is the marker, its loading.
+    scale : (min, max), optional
+        The response scale of a model given as syntax or a mapping (an Instrument or
+        codebook carries its own; then leave it ``None``).
 
     Returns
     -------
@@ -1476,8 +1506,7 @@ def form_invariance(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
     from .invariance import measurement_invariance as _invariance
     from .invariance import rank_invariance_candidates
 
-    inst = instrument
-    inst = as_instrument(inst)
+    inst = gap_instrument(instrument, scale=scale)
     pairs, constructs = _paired_items(inst, constructs)
     if constructs is not None:
         pairs = pairs[pairs["construct"].isin(constructs)]

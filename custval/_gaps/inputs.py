@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -237,3 +238,75 @@ def _paired_items(inst, constructs) -> tuple[pd.DataFrame, list | None]:
             raise SpecificationError(f"constructs {unknown} have no paired items; allowed: "
                                      f"{', '.join(dict.fromkeys(pairs['construct']))}")
     return pairs, constructs
+
+
+# --------------------------------------------------------------------------- the instrument argument
+class MirrorForms:
+    """Provider and customer forms that ask the same items under the same column names.
+
+    Built from model syntax or a ``{construct: [items]}`` mapping given to a gap function with
+    ``scale=``: each item is its own twin (``pairs()`` lists it on both sides), and both forms
+    are the one instrument the model describes.  Everything else is the wrapped
+    :class:`~custval.Instrument`'s.
+    """
+
+    perspective = None
+
+    def __init__(self, instrument) -> None:
+        self._instrument = instrument
+
+    def __getattr__(self, name):
+        return getattr(self._instrument, name)
+
+    def __repr__(self) -> str:
+        return f"MirrorForms({self._instrument!r})"
+
+    def form(self, perspective: str):
+        if perspective not in ("provider", "customer"):
+            raise SpecificationError(f"the forms are 'provider' and 'customer'; got {perspective!r}")
+        return self._instrument
+
+    def pairs(self) -> pd.DataFrame:
+        rows = [(c, it, it) for c, its in self._instrument.constructs.items() for it in its]
+        return pd.DataFrame(rows, columns=["construct", "provider_item", "customer_item"])
+
+
+def gap_instrument(instrument, *, scale=None):
+    """The instrument of a gap analysis, from any of the model arguments custval accepts.
+
+    * an :class:`~custval.Instrument`, a shipped instrument's name or a codebook path: as given
+      (``scale=`` must then be ``None``: the codebook carries the scales);
+    * ``{construct: {"provider": [...], "customer": [...]}}`` with ``scale=(min, max)``: the two
+      forms, twins paired by position (:meth:`custval.Instrument.from_dict`);
+    * lavaan syntax (continuation lines, comments and modifiers as everywhere) or
+      ``{construct: [items]}`` with ``scale=(min, max)``: the same items under the same column
+      names in the provider and customer data (:class:`MirrorForms`).  Items enter as coded:
+      syntax says nothing of reverse keys, so key such items first or use an Instrument.
+    """
+    from .._sem.spec import _looks_like_syntax, as_instrument, measurement_blocks
+
+    is_model = isinstance(instrument, Mapping) or (isinstance(instrument, str) and _looks_like_syntax(instrument))
+    if not is_model:
+        if scale is not None:
+            raise SpecificationError(
+                "scale= is for a model given as syntax or a mapping; an Instrument or codebook carries its "
+                f"own scales (got scale={scale!r})")
+        return as_instrument(instrument)
+    if scale is None:
+        kind = "model syntax" if isinstance(instrument, str) else "a mapping"
+        raise SpecificationError(
+            f"{kind} says which items measure which construct, not the response scale the gap analysis checks "
+            "and keys them on: pass scale=(min, max), e.g. scale=(1, 7), or give an Instrument or codebook")
+    from ..codebook import Instrument
+
+    if isinstance(instrument, Mapping) and any(isinstance(v, Mapping) for v in instrument.values()):
+        try:
+            return Instrument.from_dict(instrument, scale=scale, name="custom")
+        except CodebookError as err:
+            raise SpecificationError(f"the forms mapping: {err}") from None
+    blocks = measurement_blocks(instrument)
+    try:
+        inst = Instrument.from_dict({c: list(its) for c, its in blocks.items()}, scale=scale, name="custom")
+    except CodebookError as err:
+        raise SpecificationError(f"the model: {err}") from None
+    return MirrorForms(inst)

@@ -20,7 +20,7 @@ from scipy import stats
 
 from .._keys import keyed_once
 from .._results import COLUMNS, ResultMixin
-from .._sem.spec import as_instrument, measurement_blocks
+from .._sem.spec import measurement_blocks
 from ..exceptions import (
     CustvalWarning,
     DataValidationError,
@@ -283,7 +283,8 @@ def _gap_rows(fit, construct, firms, ci):
 # --------------------------------------------------------------------------- public function
 def latent_perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instrument, *, invariance,
                           constructs=None, by: str | None = "firm", estimator: str = "ML", ci: float = 0.95,
-                          min_n: int = 10, cluster: str | None = None, strict: bool = False) -> LatentGapResult:
+                          min_n: int = 10, cluster: str | None = None, strict: bool = False,
+                          scale=None) -> LatentGapResult:
     r"""Latent-mean perception gaps: the provider's latent mean minus the customers', per firm and construct.
 
     Observed-score gaps (:func:`custval.perception_gap`) mix the difference in
@@ -339,8 +340,11 @@ def latent_perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instru
     ----------
     provider, customer : DataFrame
         Validated exports (numeric codes, NaN missing) with a ``firm`` column when ``by="firm"``.
-    instrument : Instrument or str
-        The full instrument with paired items (``"cwi"``).
+    instrument : Instrument, str, lavaan syntax or mapping
+        The full instrument with paired items (``"cwi"``).  Model syntax or
+        ``{construct: [items]}`` (with ``scale=``) means the same items under the same
+        column names in both forms; ``{construct: {"provider": [...], "customer": [...]}}``
+        (with ``scale=``) pairs differently named twins by position.
     invariance : FormInvarianceResult, InvarianceResult, or a list / dict of them
         Results of :func:`custval.gaps.form_invariance` (or :func:`custval.measurement_invariance` on the same
         stacked data) in which scalar or strict invariance holds for every construct analysed; their
@@ -372,6 +376,9 @@ def latent_perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instru
         exact partner in the other (or a row without a firm) is left out with its reason in
         ``excluded`` and one :class:`~custval.exceptions.MissingDataWarning` (near-miss spellings
         named); ``strict=True`` makes it a :class:`~custval.exceptions.DataValidationError`.
+    scale : (min, max), optional
+        The response scale of a model given as syntax or a mapping (an Instrument or
+        codebook carries its own; then leave it ``None``).
 
     Returns
     -------
@@ -461,7 +468,7 @@ def latent_perception_gap(provider: pd.DataFrame, customer: pd.DataFrame, instru
     """
     from ..cfa import CFA
 
-    inst = as_instrument(instrument)
+    inst = _gap_input.gap_instrument(instrument, scale=scale)
     if by not in ("firm", None):
         raise SpecificationError(f"by must be 'firm' or None, got {by!r}")
     if estimator not in ("ML", "MLR"):
