@@ -117,6 +117,19 @@ def test_benchmark_and_test_imports_are_declared():
     assert not problems, "imported but declared nowhere in pyproject.toml:\n" + "\n".join(problems)
 
 
+def test_notebook_imports_are_in_the_notebooks_extra():
+    """A teacher who installs ``custval[notebooks]`` can run every notebook."""
+    extra = {_req_name(r) for r in PYPROJECT["project"]["optional-dependencies"]["notebooks"]}
+    available = _declared(extras=False) | extra
+    problems = []
+    for path in sorted((ROOT / "notebooks").glob("*.py")):
+        for module in _third_party_imports(path):
+            dists = _distributions_of(module)
+            if not dists & available:
+                problems.append(f"{path.relative_to(ROOT)} imports {module} ({', '.join(sorted(dists))})")
+    assert not problems, "imported by a notebook but not in custval[notebooks]:\n" + "\n".join(problems)
+
+
 def test_packages_only_benchmarks_use_are_not_library_dependencies():
     required = _declared(extras=False)
     bench = {_req_name(r) for r in PYPROJECT["project"]["optional-dependencies"]["bench"]}

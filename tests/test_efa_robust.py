@@ -148,6 +148,20 @@ def test_exact_minres_gradient_matches_finite_differences_at_a_bound():
 
 
 # --------------------------------------------------------------------------- fast path = public scipy
+needs_fast_path = pytest.mark.skipif(
+    not fx._setulb_verified(),
+    reason="the private L-BFGS-B loop is verified for scipy 1.16-1.17 only; with this scipy the public "
+           "scipy.optimize.minimize runs (test_fast_path_is_off_outside_the_verified_scipy)")
+
+
+def test_fast_path_is_off_outside_the_verified_scipy(monkeypatch):
+    monkeypatch.setattr(fx, "_scipy_version", lambda: (1, 15))
+    assert fx._setulb_loop(lambda z: (0.0, np.zeros_like(z)), np.ones(3), 0.0, 2.0) is None
+    ex = fx.extract(_corr("hs"), 3, "minres")
+    assert ex.converged
+
+
+@needs_fast_path
 @pytest.mark.parametrize("name,nf", CASES)
 @pytest.mark.parametrize("method", ["minres", "ml"])
 def test_fast_path_takes_the_steps_of_public_minimize(name, nf, method):
@@ -186,6 +200,7 @@ def _hs():
     return pd.read_csv(RAW_DATA_DIR / "holzinger_swineford1939" / "holzinger_swineford1939.csv").loc[:, "x1":"x9"]
 
 
+@needs_fast_path
 @pytest.mark.parametrize("task", [(8, 0), (9, 0), (5, 504), (6, 601), (0, 0)])
 def test_fast_path_stop_other_than_convergence_falls_back(task, monkeypatch):
     """Every stop of the private loop but task 4 (CONVERGENCE), also task codes the loop does not
@@ -212,6 +227,7 @@ def test_fast_path_stop_other_than_convergence_falls_back(task, monkeypatch):
     np.testing.assert_allclose(efa.fit_["chisq"], want["chisq"], rtol=1e-4)
 
 
+@needs_fast_path
 def test_iteration_limit_with_a_large_gradient_falls_back(monkeypatch):
     real = fx._setulb_loop
     monkeypatch.setattr(fx, "_setulb_loop", lambda fg, x0, lo, hi: real(fg, x0, lo, hi, maxiter=2))
