@@ -1551,7 +1551,8 @@ def load_instrument(name_or_path: str | Path) -> Instrument:
         from ._io.survey_platforms import read_survey_file
 
         return read_survey_file(path, platform="limesurvey" if path.suffix.lower() == ".lss"
-                                else "qualtrics")
+                                else "qualtrics",
+                                build=lambda data, where: _build(data, path=where, linemap=None))
     cache_key = (str(path), stat.st_mtime_ns, stat.st_size)
     if cache_key in _CACHE:
         return _CACHE[cache_key]

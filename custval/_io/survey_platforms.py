@@ -206,7 +206,7 @@ def _answer_options(inst, scale, langs) -> list:
     opts = []
     for code in scale.codes:
         opts.append((code, {lg: scale.labels.get(lg, {}).get(code, str(code)) for lg in langs}))
-    for j, code in enumerate(inst.dont_know_codes):
+    for code in inst.dont_know_codes:
         if float(code).is_integer() and code >= 0:
             labels = {lg: (inst.dont_know_labels.get(lg) or ("Don't know",))[0] for lg in langs}
             opts.append((int(code), labels))
@@ -737,7 +737,7 @@ def _read_qsf(path: Path):
     upper = {_qlang(lg): lg for lg in langs}
     # the survey's name is set anew when a .qsf is imported: the title stays the codebook's
     visible = {"title": {}, "questions": {}}
-    for qid, p in sqs.items():
+    for p in sqs.values():
         tag = p.get("DataExportTag")
         if tag == META_CODE:
             continue
@@ -772,20 +772,21 @@ def _read_qsf(path: Path):
 
 
 # --------------------------------------------------------------------------- reading
-def read_survey_file(path: Path, *, platform: str):
-    """An :class:`~custval.codebook.Instrument` from a ``.lss`` or ``.qsf`` written by custval."""
-    from .. import codebook as cb
+def read_survey_file(path: Path, *, platform: str, build):
+    """An :class:`~custval.codebook.Instrument` from a ``.lss`` or ``.qsf`` written by custval.
 
+    ``build(data, path)`` checks a ``custval-codebook/1`` mapping and returns the instrument
+    (``custval.codebook`` passes its own builder, so that this module does not import it).
+    """
     meta, visible = (_read_lss if platform == "limesurvey" else _read_qsf)(path)
     data = meta["codebook"]
     langs = data["languages"]
-    base = meta.get("base_language", "en")
     for lg in langs:
         if visible["title"].get(lg):
             data["title"][lg] = visible["title"][lg]
     cons = {c["id"]: c for c in data["constructs"]}
     items = {it["id"]: it for c in data["constructs"] for it in c["items"]}
-    inst0 = cb._build(_without_pairs(data), path=path, linemap=None)
+    inst0 = build(_without_pairs(data), path)
     order: dict[str, list] = {}
     for q in meta["questions"]:
         vq = visible["questions"].get(q["code"])
@@ -815,7 +816,7 @@ def read_survey_file(path: Path, *, platform: str):
     for cid, ids in order.items():
         cons[cid]["items"] = [items[i] for i in ids]
     clean = _without_pairs(data)
-    inst = cb._build(clean, path=path, linemap=None)
+    inst = build(clean, path)
     pairs = meta.get("pairs") or {}
     inst = dataclasses.replace(
         inst, item_defs=tuple(dataclasses.replace(i, pair=pairs.get(i.id)) for i in inst.item_defs),
