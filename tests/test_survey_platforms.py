@@ -74,7 +74,7 @@ def test_lss_structure_as_limesurvey_documents_it(tmp_path):
     headings = {}
     for s in subs:
         parent = questions[s["parent_qid"]]
-        assert parent["type"] == "F" == s["type"]
+        assert (parent["type"], s["type"]) == ("F", "T")
         headings[f"{parent['title']}[{s['title']}]"] = (l10n[(s["qid"], "en")], l10n[(s["qid"], "fi")])
         assert s["title"].isalnum() and parent["title"].isalnum()
     assert len(headings) == len(customer.items)
@@ -300,3 +300,103 @@ def test_item_id_limesurvey_cannot_hold(tmp_path):
     with pytest.raises(SpecificationError, match="'val.1' cannot be written"):
         custval.export_survey(inst, tmp_path / "x.lss")
     assert not (tmp_path / "x.lss").exists()
+
+
+# --------------------------------------------------------------------------- variables
+CODEBOOK = """\
+format: custval-codebook/1
+name: privacy
+version: "2.1"
+title: {en: "Privacy and intention", fi: "Yksityisyys ja aikomus"}
+citation: "Example, A. (2026). Privacy survey."
+languages: [en, fi]
+scale:
+  min: 1
+  max: 7
+  labels:
+    en: {1: "Strongly disagree", 7: "Strongly agree"}
+    fi: {1: "Täysin eri mieltä", 7: "Täysin samaa mieltä"}
+missing: {codes: [-99]}
+constructs:
+  - id: PRCON
+    label: {en: "Privacy concern", fi: "Yksityisyyshuoli"}
+    scale: {min: 1, max: 5}
+    items:
+      - {id: privcon1, text: {en: "I worry about my data.", fi: "Olen huolissani tiedoistani."}}
+      - {id: privcon2, text: {en: "Firms misuse data.", fi: "Yritykset käyttävät tietoja väärin."},
+         reverse: true}
+  - id: INT
+    label: {en: "Intention", fi: "Aikomus"}
+    items:
+      - {id: intent1, text: {en: "I will use the service.", fi: "Aion käyttää palvelua."}}
+      - {id: intent2, text: {en: "I will recommend it.", fi: "Aion suositella sitä."}}
+variables:
+  firm: {type: categorical, categories: {1: "Alpha Oy", 2: "Beta Ab"},
+         label: {en: "Your firm", fi: "Yrityksesi"}}
+  staff_count: {type: integer, min: 1, max: 100000, missing: [-99]}
+  age: {type: number, min: 15, max: 100, required: false}
+"""
+
+
+def test_variables_are_questions_and_read_back(tmp_path):
+    yaml_path = tmp_path / "privacy.yaml"
+    yaml_path.write_text(CODEBOOK, encoding="utf-8")
+    inst = custval.load_instrument(yaml_path)
+    assert inst.mixed_scales and set(inst.variables) == {"firm", "staff_count", "age"}
+    lss = custval.export_survey(inst, tmp_path / "privacy.lss", lang="fi")
+    root = ET.parse(lss).getroot()
+    questions = {r["title"]: r for r in _rows(root, "questions")}
+    assert (questions["firm"]["type"], questions["age"]["type"]) == ("L", "N")
+    # staff_count is not a LimeSurvey code: written staff[count] (a number array with one row)
+    parent = questions["staff"]
+    assert parent["type"] == "K"
+    assert [s["title"] for s in _rows(root, "subquestions") if s["parent_qid"] == parent["qid"]] == ["count"]
+    # items on their own scales: PRCON 1-5, INT 1-7
+    codes = {}
+    for r in _rows(root, "answers"):
+        codes.setdefault(r["qid"], []).append(r["code"])
+    assert codes[questions["privcon"]["qid"]] == ["1", "2", "3", "4", "5"]
+    assert codes[questions["intent"]["qid"]] == [str(k) for k in range(1, 8)]
+    assert codes[questions["firm"]["qid"]] == ["1", "2"]
+    assert custval.load_instrument(lss) == inst
+    # the response export: firm[size] heading, -99 missing code in the integer variable
+    heads = ["id", "submitdate", "lastpage", "startlanguage", "seed", "privcon[1]", "privcon[2]",
+             "intent[1]", "intent[2]", "firm", "staff[count]", "age"]
+    lines = [heads,
+             [1, "2026-04-01 10:00:00", 3, "fi", 11, 1, 5, 7, 6, 1, 250, 41],
+             [2, "2026-04-01 11:00:00", 3, "fi", 12, 4, "", 2, 3, 2, -99, ""],
+             [3, "2026-04-02 09:30:00", 3, "en", 13, 3, 3, 4, 4, 2, 12000, 37.5]]
+    buf = io.StringIO()
+    csv.writer(buf, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(lines)
+    export = tmp_path / "results-survey555.csv"
+    export.write_text(buf.getvalue(), encoding="utf-8")
+    df = read_survey(export, custval.load_instrument(lss))
+    assert df.attrs["custval"]["platform"]["column_map"]["staff[count]"] == "staff_count"
+    np.testing.assert_array_equal(df["privcon2"].to_numpy(), [5, np.nan, 3])
+    assert df["staff_count"].tolist()[0] == 250
+    assert df["staff_count"].isna().tolist() == [False, True, False]  # -99 declared missing
+    assert df["firm"].tolist() == [1, 2, 2]
+    # Qualtrics: the variables are columns of their own names
+    qsf = custval.export_survey(inst, tmp_path / "privacy.qsf", platform="qualtrics")
+    doc = json.loads(qsf.read_text(encoding="utf-8"))
+    tags = {e["Payload"]["DataExportTag"]: e["Payload"] for e in doc["SurveyElements"] if e["Element"] == "SQ"}
+    assert tags["firm"]["RecodeValues"] == {"1": "1", "2": "2"}
+    assert tags["staff_count"]["Validation"]["Settings"]["ValidNumber"]["Min"] == "1"
+    assert custval.load_instrument(qsf) == inst
+
+
+def test_variable_that_a_platform_cannot_hold(tmp_path):
+    clash = tmp_path / "clash.yaml"
+    clash.write_text(CODEBOOK.replace("staff_count:", "firm_size:"), encoding="utf-8")
+    with pytest.raises(SpecificationError, match=r"'firm_size' cannot be .*'firm' \(firm\[size\]\) is "
+                                                 "already the code"):
+        custval.export_survey(custval.load_instrument(clash), tmp_path / "clash.lss")
+    text = CODEBOOK.replace('firm: {type: categorical, categories: {1: "Alpha Oy", 2: "Beta Ab"},',
+                            'firm: {type: categorical, categories: ["Alpha Oy", "Beta Ab"],')
+    path = tmp_path / "p.yaml"
+    path.write_text(text, encoding="utf-8")
+    inst = custval.load_instrument(path)
+    with pytest.raises(SpecificationError, match="'Alpha Oy' cannot be a LimeSurvey answer code"):
+        custval.export_survey(inst, tmp_path / "p.lss")
+    with pytest.raises(SpecificationError, match="Qualtrics exports answers as numeric"):
+        custval.export_survey(inst, tmp_path / "p.qsf", platform="qualtrics")

@@ -25,8 +25,14 @@ Question codes (so that a response export maps to the items by itself)
     the codes.
 
 What only custval reads
+    The codebook's ``variables:`` are questions of a last group / block: numbers as number
+    inputs with their bounds, categories as a single-choice list with the categories as
+    answer codes (Qualtrics: numeric recode values), text as a short text; the column is
+    the variable's name (LimeSurvey: ``name`` or, for ``name_suffix``, ``name[suffix]``,
+    which :func:`custval.read_survey` maps back).
+
     Reverse keys, pairs, perspectives, forms, scales per construct or item, missing codes,
-    variables, citation and description have no place on the platforms.  They are kept as
+    the variables' declarations, citation and description have no place on the platforms.  They are kept as
     JSON (ASCII, with ``<``, ``>`` and ``&`` escaped so that HTML filters leave it alone) in
     a hidden text-display question (LimeSurvey type ``X`` with ``hidden=1``, code
     ``custvalmeta``) or a descriptive-text question in a block that is not in the survey
@@ -267,6 +273,53 @@ def _layout(inst, langs) -> list[_Question]:
     return questions
 
 
+_BACKGROUND = {"en": "Background", "fi": "Taustatiedot", "sv": "Bakgrundsuppgifter",
+               "de": "Angaben zur Person", "fr": "Informations générales", "es": "Datos generales"}
+
+
+def _variables(inst, langs, questions, platform) -> list[dict]:
+    """The codebook's variables as questions: code, row code (None: a question of its own)."""
+    out = []
+    taken = {q.code for q in questions}
+    for name, v in inst.variables.items():
+        if _QCODE.match(name) and len(name) <= 20:
+            code, row = name, None
+        else:
+            every = _splits(name, {name})
+            splits = [sp for sp in every if sp[0] not in taken]
+            if not splits or platform == "qualtrics":
+                code, row = name, None
+            else:
+                code, row = splits[0]
+            if platform == "limesurvey" and row is None:
+                why = (f"; its question code {every[0][0]!r} ({every[0][0]}[{every[0][1]}]) is "
+                       "already the code of another question" if every else "")
+                raise SpecificationError(
+                    f"variable {name!r} cannot be a LimeSurvey question code (letters and digits, "
+                    f"or name_suffix written as name[suffix]){why}; rename it in the codebook")
+        if code in taken:
+            raise SpecificationError(f"variable {name!r}: its question code {code!r} is already the "
+                                     "code of another question; rename the variable")
+        taken.add(code)
+        cats = []
+        if v.type == "categorical":
+            for c in v.categories:
+                label = str(v.category_labels.get(c, c))
+                if platform == "limesurvey" and not (_ALNUM.match(str(c)) and len(str(c)) <= 5):
+                    raise SpecificationError(
+                        f"variable {name!r}: category {c!r} cannot be a LimeSurvey answer code "
+                        "(letters and digits, at most 5); give the categories as {code: label}")
+                if platform == "qualtrics" and (isinstance(c, bool) or not isinstance(c, int)):
+                    raise SpecificationError(
+                        f"variable {name!r}: category {c!r} is not a number; Qualtrics exports "
+                        "answers as numeric recode values, so give the categories as {1: label, ...}")
+                cats.append((str(c), {lg: label for lg in langs}))
+        text = {lg: (v.label or {}).get(lg) or name for lg in langs}
+        out.append({"name": name, "code": code, "row": row, "type": v.type, "text": text,
+                    "categories": cats, "min": v.min, "max": v.max})
+    return out
+
+
 def _checks(inst, attention_checks, langs, questions) -> list[dict]:
     """Validated attention checks: id, text per language, answer code, construct to follow."""
     out = []
@@ -306,8 +359,9 @@ def _checks(inst, attention_checks, langs, questions) -> list[dict]:
     return out
 
 
-def _meta(inst, form, lang, questions, checks) -> dict:
+def _meta(inst, form, lang, questions, checks, variables=()) -> dict:
     return {"format": META_FORMAT, "codebook": codebook_dict(inst),
+            "variables": [v["code"] for v in variables],
             "perspective": inst.perspective, "form": form, "base_language": lang,
             "pairs": {i.id: i.pair for i in inst.item_defs if i.pair is not None},
             "questions": [{"code": q.code, "construct": q.construct, "kind": q.kind,
@@ -442,13 +496,38 @@ def write_lss(inst, path: Path, *, lang: str, attention_checks=None, form=None) 
             qid = question(g, "L", chk["id"], order, {lg: _html(chk["text"][lg]) for lg in langs})
             options(qid, _answer_options(inst, inst.scale, langs))
     g = len(inst.construct_defs)
-    meta_qid = question(g, "X", META_CODE, 9999, {lg: _meta_text(_meta(inst, form, lang, questions, checks))
-                                                  for lg in langs})
+    variables = _variables(inst, langs, questions, "limesurvey")
+    if variables:
+        g += 1
+        groups.append({"gid": g, "sid": sid, "group_order": g, "grelevance": "1"})
+        for lg in langs:
+            group_l10ns.append({"id": nxt("l"), "gid": g, "group_name": _BACKGROUND.get(lg, "Background"),
+                                "description": "", "language": lg})
+        for order, v in enumerate(variables, 1):
+            text = {lg: _html(v["text"][lg]) for lg in langs}
+            single = {"integer": "N", "number": "N", "categorical": "L", "text": "S"}[v["type"]]
+            array = {"integer": "K", "number": "K", "categorical": "F", "text": "Q"}[v["type"]]
+            qid = question(g, single if v["row"] is None else array, v["code"], order, text)
+            if v["row"] is not None:
+                question(g, "T", v["row"], 1, text, parent=qid, target=sqrows)
+            if v["type"] == "categorical":
+                options(qid, v["categories"])
+            if v["type"] in ("integer", "number"):
+                suffix = "" if v["row"] is None else "_n"
+                for a, x in (("min_num_value", v["min"]), ("max_num_value", v["max"])):
+                    if x is not None:
+                        attrs.append({"qid": qid, "attribute": a + suffix, "value": _num_text(x),
+                                      "language": ""})
+                if v["type"] == "integer":
+                    attrs.append({"qid": qid, "attribute": "num_value_int_only", "value": "1",
+                                  "language": ""})
+    meta_qid = question(g, "X", META_CODE, 9999,
+                        {lg: _meta_text(_meta(inst, form, lang, questions, checks, variables))
+                         for lg in langs})
     attrs.append({"qid": meta_qid, "attribute": "hidden", "value": "1", "language": ""})
-    # subquestion rows carry their parent's type
-    ptype = {r["qid"]: r["type"] for r in qrows}
+    # subquestion rows are type "T", as LimeSurvey's own exports write them
     for r in sqrows:
-        r["type"] = ptype[r["parent_qid"]]
+        r["type"] = "T"
 
     root = ET.Element("document")
     ET.SubElement(root, "LimeSurveyDocType").text = "Survey"
@@ -554,8 +633,9 @@ def _read_lss(path: Path):
     titles = {r["surveyls_language"]: _plain(r.get("surveyls_title"))
               for r in _rows(root, "surveys_languagesettings")}
     visible = {"title": titles, "questions": {}}
+    skip = {META_CODE, *meta.get("variables", [])}
     for q in qrows:
-        if q["title"] == META_CODE:
+        if q["title"] in skip:
             continue
         subs = sorted((s for s in sqrows if s["parent_qid"] == q["qid"]),
                       key=lambda s: int(s.get("question_order") or 0))
@@ -668,7 +748,46 @@ def write_qsf(inst, path: Path, *, lang: str, attention_checks=None, form=None) 
         blocks[str(b)] = {"Type": "Standard", "SubType": "", "Description": c.label[lang], "ID": bid,
                           "BlockElements": elems}
         flow.append({"ID": bid, "Type": "Block", "FlowID": f"FL_{b + 1}"})
-    meta = _meta(inst, form, lang, questions, checks)
+    variables = _variables(inst, langs, questions, "qualtrics")
+    if variables:
+        elems = []
+        for v in variables:
+            text = {lg: _html(v["text"][lg]) for lg in langs}
+            trans = {_qlang(lg): {"QuestionText": text[lg]} for lg in langs[1:]}
+            if v["type"] == "categorical":
+                opts = v["categories"]
+                for lg in langs[1:]:
+                    trans[_qlang(lg)]["Choices"] = {str(k): {"Display": _html(lab[lg])}
+                                                    for k, (_, lab) in enumerate(opts, 1)}
+
+                def make(qid, text=text, opts=opts, trans=trans):
+                    return {"QuestionText": text[lang], "QuestionType": "MC", "Selector": "SAVR",
+                            "SubSelector": "TX", "Configuration": {"QuestionDescriptionOption": "UseText"},
+                            "Choices": {str(k): {"Display": _html(lab[lang])}
+                                        for k, (_, lab) in enumerate(opts, 1)},
+                            "ChoiceOrder": [str(k) for k in range(1, len(opts) + 1)],
+                            "RecodeValues": {str(k): code for k, (code, _) in enumerate(opts, 1)},
+                            "Validation": {"Settings": {"ForceResponse": "OFF", "Type": "None"}},
+                            "Language": trans, "NextChoiceId": len(opts) + 1, "NextAnswerId": 1}
+            else:
+                valid = {"Type": "None"}
+                if v["type"] in ("integer", "number"):
+                    valid = {"Type": "ContentType", "ContentType": "ValidNumber",
+                             "ValidNumber": {"Min": "" if v["min"] is None else _num_text(v["min"]),
+                                             "Max": "" if v["max"] is None else _num_text(v["max"]),
+                                             "NumDecimals": "0" if v["type"] == "integer" else ""}}
+
+                def make(qid, text=text, trans=trans, valid=valid):
+                    return {"QuestionText": text[lang], "QuestionType": "TE", "Selector": "SL",
+                            "Configuration": {"QuestionDescriptionOption": "UseText"},
+                            "Validation": {"Settings": {"ForceResponse": "OFF", **valid}},
+                            "Language": trans, "DefaultChoices": False}
+            elems.append({"Type": "Question", "QuestionID": sq(make, v["code"], v["name"])})
+        b = len(blocks) + 1
+        blocks[str(b)] = {"Type": "Standard", "SubType": "", "Description": _BACKGROUND.get(lang, "Background"),
+                          "ID": "BL_custvalvars", "BlockElements": elems}
+        flow.append({"ID": "BL_custvalvars", "Type": "Block", "FlowID": f"FL_{b + 1}"})
+    meta = _meta(inst, form, lang, questions, checks, variables)
 
     def meta_q(qid):
         return {"QuestionText": _meta_text(meta), "QuestionType": "DB", "Selector": "TB",
@@ -737,9 +856,10 @@ def _read_qsf(path: Path):
     upper = {_qlang(lg): lg for lg in langs}
     # the survey's name is set anew when a .qsf is imported: the title stays the codebook's
     visible = {"title": {}, "questions": {}}
+    skip = {META_CODE, *meta.get("variables", [])}
     for p in sqs.values():
         tag = p.get("DataExportTag")
-        if tag == META_CODE:
+        if tag in skip:
             continue
 
         def by_lang(key, sub=None, p=p):
