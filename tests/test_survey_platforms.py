@@ -189,7 +189,8 @@ def test_limesurvey_response_export_reads_without_a_mapping(tmp_path):
     assert df["ATT1"].tolist() == [2, 2, 2, 5, 2, 2, 2, 2, 2]
 
 
-def test_qualtrics_response_export_reads_without_a_mapping(tmp_path):
+@pytest.mark.parametrize("download", ["csv", "tsv"])
+def test_qualtrics_response_export_reads_without_a_mapping(tmp_path, download):
     bfi = custval.load_instrument("bfi")
     qsf = custval.export_survey(bfi, tmp_path / "bfi.qsf", platform="qualtrics", lang="fi",
                                 attention_checks=[{**ATT[0], "after": "C",
@@ -214,9 +215,14 @@ def test_qualtrics_response_export_reads_without_a_mapping(tmp_path):
                      "2026-03-01 09:09:01", f"R_{i:015d}", "anonymous", "FI",
                      *["" if np.isnan(c) else str(int(c)) for c in row]])
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\r\n").writerows(rows)
-    export = tmp_path / "bfi_responses.csv"
-    export.write_text(buf.getvalue(), encoding="utf-8-sig")
+    if download == "csv":  # UTF-8 with BOM, comma, CRLF
+        csv.writer(buf, lineterminator="\r\n").writerows(rows)
+        export = tmp_path / "bfi_responses.csv"
+        export.write_text(buf.getvalue(), encoding="utf-8-sig")
+    else:  # Qualtrics' TSV download: UTF-16 with BOM, tab-delimited
+        csv.writer(buf, delimiter="\t", lineterminator="\r\n").writerows(rows)
+        export = tmp_path / "bfi_responses.tsv"
+        export.write_text(buf.getvalue(), encoding="utf-16")
     with pytest.warns(custval.exceptions.ExcludedResponseWarning):
         df = read_survey(export, custval.load_instrument(qsf))
     assert len(df) == 7  # the preview response is excluded, counted
@@ -226,6 +232,47 @@ def test_qualtrics_response_export_reads_without_a_mapping(tmp_path):
     np.testing.assert_array_equal(df[[tags[j] for j in item_cols]].to_numpy(), codes[:7, item_cols])
     assert sorted(tags[j] for j in item_cols) == sorted(items)
     np.testing.assert_array_equal(df["ATT1"].to_numpy(dtype=float), codes[:7, att])
+
+
+def test_limesurvey_full_answers_in_finnish(tmp_path):
+    """'Full answers' export: the answers as the Finnish labels of the survey, DK as its label."""
+    cwi = custval.load_instrument("cwi")
+    provider = cwi.form("provider")
+    lss = custval.export_survey(cwi, tmp_path / "cwi_p.lss", form="provider", lang="fi")
+    root = ET.parse(lss).getroot()
+    questions = {r["qid"]: r for r in _rows(root, "questions")}
+    subs = [s for s in _rows(root, "subquestions")]
+    headings = [f"{questions[s['parent_qid']]['title']}[{s['title']}]" for s in subs]
+    labels = {(r["aid"]): r["answer"] for r in _rows(root, "answer_l10ns") if r["language"] == "fi"}
+    by_code = {}
+    for r in _rows(root, "answers"):
+        by_code.setdefault(r["qid"], {})[r["code"]] = labels[r["aid"]]
+    codes = _draw(6, len(headings), seed=23)
+    lines = [["id", "submitdate", "lastpage", "startlanguage", *headings]]
+    for i, row in enumerate(codes):
+        lines.append([i + 1, f"2026-05-0{i + 1} 08:00:00", 9, "fi",
+                      *["" if np.isnan(c) else by_code[s["parent_qid"]][str(int(c))]
+                        for s, c in zip(subs, row)]])
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=";", quoting=csv.QUOTE_ALL, lineterminator="\r\n").writerows(lines)
+    export = tmp_path / "results-survey654321.csv"
+    export.write_text(buf.getvalue(), encoding="utf-8-sig")
+    df = read_survey(export, custval.load_instrument(lss))
+    items = [f"{questions[s['parent_qid']]['title']}_{s['title']}" for s in subs]
+    assert items == list(provider.items)
+    np.testing.assert_array_equal(df[items].to_numpy(), np.where(codes == 8, np.nan, codes))
+    assert "En osaa sanoa" in by_code[subs[0]["parent_qid"]].values()
+
+
+def test_special_characters_survive(tmp_path):
+    texts = {"q1": {"en": 'R&D <b>matters</b> & "quotes" *here*', "fi": "Tuotekehitys (T&K) ≥ 5 % – “lainaus”"},
+             "q2": {"en": "Line one\nline two", "fi": "Ääkköset: åäö ÅÄÖ"}}
+    inst = custval.Instrument.from_dict({"Q": ["q1", "q2"]}, scale=(1, 5), texts=texts,
+                                        languages=("en", "fi"), reverse=["q2"],
+                                        labels={"en": {1: "<none>", 5: "A & B"}, "fi": {1: "ei", 5: "kyllä"}})
+    for platform in SUFFIX:
+        path = custval.export_survey(inst, tmp_path / f"s{SUFFIX[platform]}", platform=platform)
+        assert custval.load_instrument(path) == inst
 
 
 # --------------------------------------------------------------------------- edits and errors
