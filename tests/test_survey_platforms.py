@@ -142,6 +142,11 @@ def test_number_inputs_for_a_wide_unlabelled_scale(tmp_path):
              if e["Element"] == "SQ" and e["Payload"]["DataExportTag"] != "custvalmeta")
     assert (p["QuestionType"], p["Selector"]) == ("TE", "FORM")
     assert p["Validation"]["Settings"]["ValidNumber"] == {"Min": "0", "Max": "100", "NumDecimals": ""}
+    assert custval.load_instrument(tmp_path / "sq.qsf") == sq
+    p["Validation"]["Settings"]["ValidNumber"]["Max"] = "10"  # narrowed on the platform
+    (tmp_path / "sq.qsf").write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(CodebookError, match=r"accept \('0', '10'\) \(min, max\), not the codebook's scale 0..100"):
+        custval.load_instrument(tmp_path / "sq.qsf")
 
 
 # --------------------------------------------------------------------------- response exports

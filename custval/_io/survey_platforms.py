@@ -647,7 +647,8 @@ def _read_lss(path: Path):
                      for s in subs],
             "text": {lg: _plain(r.get("question")) for lg, r in l10n.get(q["qid"], {}).items()},
             "options": [(code, labels) for code, labels in answers.get(q["qid"], [])],
-            "attributes": attrs.get(q["qid"], {}),
+            "bounds": (attrs.get(q["qid"], {}).get("min_num_value_n"),
+                       attrs.get(q["qid"], {}).get("max_num_value_n")),
         }
     return meta, visible
 
@@ -886,7 +887,9 @@ def _read_qsf(path: Path):
             "type": {"Matrix": "F", "TE": "K"}.get(p.get("QuestionType"), p.get("QuestionType")),
             "group": group, "rows": rows,
             "text": {lg: _plain(t) for lg, t in by_lang("QuestionText").items()},
-            "options": opts, "attributes": {},
+            "options": opts,
+            "bounds": tuple(((p.get("Validation") or {}).get("Settings") or {}).get("ValidNumber", {})
+                            .get(k) for k in ("Min", "Max")),
         }
     return meta, visible
 
@@ -963,9 +966,15 @@ def _row_item(q, code, items, platform):
 
 def _check_options(path, q, vq, inst) -> None:
     """The answer options on the platform must be the codebook's codes for the question's items."""
-    if q["kind"] != "radio":
-        return
     scale = inst.item_scale(q["items"][0])
+    if q["kind"] != "radio":
+        want = (_num_text(scale.min), _num_text(scale.max))
+        if tuple(vq.get("bounds") or ()) != want:
+            raise CodebookError(
+                f"{path}: the number inputs of question {q['code']!r} accept "
+                f"{vq.get('bounds')} (min, max), not the codebook's scale {scale}; change the scale "
+                "in the codebook and export the survey again", path=path)
+        return
     want = [str(c) for c in scale.codes] + [str(int(c)) for c in inst.dont_know_codes
                                             if float(c).is_integer() and c >= 0]
     have = [code for code, _ in vq["options"]]
