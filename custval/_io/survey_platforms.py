@@ -712,7 +712,8 @@ def write_qsf(inst, path: Path, *, lang: str, attention_checks=None, form=None) 
                     "Answers": answers, "AnswerOrder": [str(k) for k in range(1, len(opts) + 1)],
                     "RecodeValues": {str(k): str(code) for k, (code, _) in enumerate(opts, 1)},
                     "Validation": {"Settings": {"ForceResponse": "OFF", "Type": "None"}},
-                    "Language": trans, "NextChoiceId": len(rows) + 1, "NextAnswerId": len(opts) + 1}
+                    "Language": trans or [], "NextChoiceId": len(rows) + 1,
+                    "NextAnswerId": len(opts) + 1}
         return make
 
     def numbers(text, rows, scale):
@@ -730,7 +731,7 @@ def write_qsf(inst, path: Path, *, lang: str, attention_checks=None, form=None) 
                                                 "ValidNumber": {"Min": _num_text(scale.min),
                                                                 "Max": _num_text(scale.max),
                                                                 "NumDecimals": ""}}},
-                    "Language": trans, "NextChoiceId": len(rows) + 1, "NextAnswerId": 1}
+                    "Language": trans or [], "NextChoiceId": len(rows) + 1, "NextAnswerId": 1}
         return make
 
     for b, c in enumerate(inst.construct_defs, 1):
@@ -769,7 +770,7 @@ def write_qsf(inst, path: Path, *, lang: str, attention_checks=None, form=None) 
                             "ChoiceOrder": [str(k) for k in range(1, len(opts) + 1)],
                             "RecodeValues": {str(k): code for k, (code, _) in enumerate(opts, 1)},
                             "Validation": {"Settings": {"ForceResponse": "OFF", "Type": "None"}},
-                            "Language": trans, "NextChoiceId": len(opts) + 1, "NextAnswerId": 1}
+                            "Language": trans or [], "NextChoiceId": len(opts) + 1, "NextAnswerId": 1}
             else:
                 valid = {"Type": "None"}
                 if v["type"] in ("integer", "number"):
@@ -782,7 +783,7 @@ def write_qsf(inst, path: Path, *, lang: str, attention_checks=None, form=None) 
                     return {"QuestionText": text[lang], "QuestionType": "TE", "Selector": "SL",
                             "Configuration": {"QuestionDescriptionOption": "UseText"},
                             "Validation": {"Settings": {"ForceResponse": "OFF", **valid}},
-                            "Language": trans, "DefaultChoices": False}
+                            "Language": trans or [], "DefaultChoices": False}
             elems.append({"Type": "Question", "QuestionID": sq(make, v["code"], v["name"])})
         b = len(blocks) + 1
         blocks[str(b)] = {"Type": "Standard", "SubType": "", "Description": _BACKGROUND.get(lang, "Background"),
