@@ -113,11 +113,23 @@ def write_docx(table, path: Path, *, minus) -> Path:
         el = OxmlElement(f"w:{side}")
         el.set(qn("w:val"), "nil")
         tb.append(el)
-    tbl_pr.append(tb)
+    # schema order of w:tblPr: tblBorders comes before shd, tblLayout, tblCellMar, tblLook
+    later = [tbl_pr.find(qn(f"w:{n}")) for n in ("shd", "tblLayout", "tblCellMar", "tblLook")]
+    later = [el for el in later if el is not None]
+    if later:
+        later[0].addprevious(tb)
+    else:
+        tbl_pr.append(tb)
 
-    stub_w = min(2.5, max(1.2, _WIDTH_IN - 0.85 * len(cols)))
-    col_w = max(0.6, (_WIDTH_IN - stub_w) / max(1, len(cols)))
+    # the stub as wide as its longest label (about 0.09 in per character of 12-pt Times),
+    # 1 to 2.5 in, leaving at least 0.6 in per column
+    longest = max([len(table.stub_label), *(len(lab) + (3 if kind == "member" else 0)
+                                            for kind, lab, _ in rows)])
+    stub_w = min(2.5, max(1.0, 0.09 * longest + 0.2), max(1.0, _WIDTH_IN - 0.6 * len(cols)))
+    col_w = min(1.1, max(0.6, (_WIDTH_IN - stub_w) / max(1, len(cols))))
     widths = [stub_w] + [col_w] * len(cols)
+    for j, w in enumerate(widths):  # the grid (fixed layout) and each cell carry the width
+        t.columns[j].width = Inches(w)
     numeric = []
     for j in range(len(cols)):
         vals = [values[j].strip() for _, _, values in rows if values[j].strip() not in ("", "—", "–")]
