@@ -306,6 +306,18 @@ def test_answer_options_changed_on_the_platform_are_an_error(tmp_path):
         custval.load_instrument(path)
 
 
+def test_item_deleted_on_the_platform_is_an_error(tmp_path):
+    path = custval.export_survey("bfi", tmp_path / "bfi.qsf", platform="qualtrics")
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    p = next(e["Payload"] for e in doc["SurveyElements"]
+             if e["Element"] == "SQ" and e["Payload"]["DataExportTag"] == "C")
+    gone = p["ChoiceOrder"].pop(3)  # C4, a reverse-keyed item, deleted in the survey editor
+    assert p["ChoiceDataExportTags"][gone] == "C4"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(CodebookError, match=r"item\(s\) C4 of the custval codebook are not rows"):
+        custval.load_instrument(path)
+
+
 def test_survey_without_custval_codebook_is_an_error(tmp_path):
     lss = tmp_path / "other.lss"
     lss.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<document><LimeSurveyDocType>Survey'

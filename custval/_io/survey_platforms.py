@@ -937,6 +937,14 @@ def read_survey_file(path: Path, *, platform: str, build):
             if definition and c.get("definition"):
                 c["definition"][lg] = definition
         _check_options(path, q, vq, inst0)
+    expected = [i for q in meta["questions"] for i in q["items"]]
+    found = [i for ids in order.values() for i in ids]
+    gone = [i for i in expected if i not in found]
+    if gone:
+        raise CodebookError(
+            f"{path}: item(s) {', '.join(gone)} of the custval codebook are not rows of their "
+            "questions in the survey any more (deleted on the platform?); an item is dropped in "
+            "the codebook, then the survey is exported again", path=path)
     for cid, ids in order.items():
         cons[cid]["items"] = [items[i] for i in ids]
     clean = _without_pairs(data)
