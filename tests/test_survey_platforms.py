@@ -464,3 +464,45 @@ def test_variable_that_a_platform_cannot_hold(tmp_path):
         custval.export_survey(inst, tmp_path / "p.lss")
     with pytest.raises(SpecificationError, match="Qualtrics exports answers as numeric"):
         custval.export_survey(inst, tmp_path / "p.qsf", platform="qualtrics")
+
+
+def _as_limesurvey_exports_it(path, out):
+    """The survey as LimeSurvey's own "Export survey structure (.lss)" writes it after an import:
+    new ids, every value in CDATA, extra fields, rows in another order."""
+    root = ET.parse(path).getroot()
+    shift = {"qid": 5000, "parent_qid": 5000, "gid": 70, "aid": 900, "id": 300, "sid": 0}
+    parts = ['<?xml version="1.0" encoding="UTF-8"?>', "<document>",
+             " <LimeSurveyDocType>Survey</LimeSurveyDocType>", " <DBVersion>624</DBVersion>",
+             " <languages>"]
+    parts += [f"  <language>{e.text}</language>" for e in root.iterfind("languages/language")]
+    parts.append(" </languages>")
+    for table in root:
+        if table.tag in ("LimeSurveyDocType", "DBVersion", "languages"):
+            continue
+        fields = [f.text for f in table.iterfind("fields/fieldname")]
+        rows = [{el.tag: el.text or "" for el in row} for row in table.iterfind("rows/row")]
+        if table.tag == "group_l10ns":
+            fields.append("sid")
+        parts += [f" <{table.tag}>", "  <fields>", *[f"   <fieldname>{f}</fieldname>" for f in fields],
+                  "  </fields>", "  <rows>"]
+        for row in reversed(rows):
+            parts.append("   <row>")
+            for f in fields:
+                v = row.get(f, "123456" if f == "sid" else "")
+                if f in shift and v.isdigit() and not (f == "parent_qid" and v == "0"):
+                    v = str(int(v) + shift[f])
+                parts.append(f"    <{f}><![CDATA[{v}]]></{f}>" if v else f"    <{f}/>")
+            parts.append("   </row>")
+        parts += ["  </rows>", f" </{table.tag}>"]
+    parts.append("</document>")
+    out.write_text("\n".join(parts) + "\n", encoding="utf-8")
+    return out
+
+
+def test_lss_as_limesurvey_exports_it_again(tmp_path):
+    cwi = custval.load_instrument("cwi")
+    ours = custval.export_survey(cwi, tmp_path / "ours.lss", form="provider", lang="fi",
+                                 attention_checks=ATT)
+    theirs = _as_limesurvey_exports_it(ours, tmp_path / "limesurvey_survey_123456.lss")
+    assert "<![CDATA[" in theirs.read_text(encoding="utf-8")
+    assert custval.load_instrument(theirs) == cwi.form("provider")
