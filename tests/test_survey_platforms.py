@@ -506,3 +506,34 @@ def test_lss_as_limesurvey_exports_it_again(tmp_path):
     theirs = _as_limesurvey_exports_it(ours, tmp_path / "limesurvey_survey_123456.lss")
     assert "<![CDATA[" in theirs.read_text(encoding="utf-8")
     assert custval.load_instrument(theirs) == cwi.form("provider")
+
+
+def test_round_trip_of_every_codebook_feature(tmp_path):
+    text = CODEBOOK.replace('''missing: {codes: [-99]}''', '''  answer_codes: 'AO?0*(\\d+)'
+missing:
+  codes: [-99, -98]
+  dont_know: {codes: [11], labels: {en: ["Don't know", "DK"], fi: ["En osaa sanoa", "EOS"]}}
+forms:
+  provider: {label: {en: "Provider form", fi: "Toimittajan lomake"}, respondents: "staff"}
+  customer: {label: {en: "Customer form", fi: "Asiakkaan lomake"}}
+dataset: privacy_data
+description: |
+  Two lines
+  of description.''').replace('''      - {id: intent2, text: {en: "I will recommend it.", fi: "Aion suositella sitä."}}''',
+                                '''      - {id: intent2, text: {en: "I will recommend it.", fi: "Aion suositella sitä."},
+         scale: {min: 0, max: 10, labels: {en: {0: "Not at all", 10: "Certainly"},
+                                           fi: {0: "En lainkaan", 10: "Varmasti"}}},
+         perspective: customer, pair: intent1}''').replace(
+        '''      - {id: intent1, text: {en: "I will use the service.", fi: "Aion käyttää palvelua."}}''',
+        '''      - {id: intent1, text: {en: "I will use the service.", fi: "Aion käyttää palvelua."},
+         perspective: provider, pair: intent2}''')
+    path = tmp_path / "full.yaml"
+    path.write_text(text, encoding="utf-8")
+    inst = custval.load_instrument(path)
+    assert inst.dont_know_labels["en"] == ("Don't know", "DK") and inst.answer_codes == r"AO?0*(\d+)"
+    assert str(inst.item_scale("intent2")) == "0..10" and inst.forms["provider"]["respondents"] == "staff"
+    for platform in SUFFIX:
+        for form in (None, "provider", "customer"):
+            out = tmp_path / f"full_{form}{SUFFIX[platform]}"
+            custval.export_survey(inst, out, platform=platform, form=form, lang="fi")
+            assert custval.load_instrument(out) == (inst if form is None else inst.form(form))

@@ -208,12 +208,18 @@ def _is_radio(scale) -> bool:
     return integral and (bool(scale.labels) or scale.max - scale.min + 1 <= _MAX_RADIO)
 
 
+def _dk_option(code) -> bool:
+    """A don't-know code is an answer option when it can be a LimeSurvey answer code (a whole
+    number 0..99999); others (-9) stay codes of the codebook only."""
+    return float(code).is_integer() and 0 <= code <= 99999
+
+
 def _answer_options(inst, scale, langs) -> list:
     opts = []
     for code in scale.codes:
         opts.append((code, {lg: scale.labels.get(lg, {}).get(code, str(code)) for lg in langs}))
     for code in inst.dont_know_codes:
-        if float(code).is_integer() and code >= 0:
+        if _dk_option(code):
             labels = {lg: (inst.dont_know_labels.get(lg) or ("Don't know",))[0] for lg in langs}
             opts.append((int(code), labels))
     return opts
@@ -985,7 +991,7 @@ def _check_options(path, q, vq, inst) -> None:
                 "in the codebook and export the survey again", path=path)
         return
     want = [str(c) for c in scale.codes] + [str(int(c)) for c in inst.dont_know_codes
-                                            if float(c).is_integer() and c >= 0]
+                                            if _dk_option(c)]
     have = [code for code, _ in vq["options"]]
     if have != want:
         raise CodebookError(
