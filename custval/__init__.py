@@ -80,6 +80,7 @@ _EXPORTS: dict[str, str] = {
     "latent_perception_gap": "custval.gaps",
     "make_questionnaire": "custval.questionnaire",
     "data_entry_template": "custval.questionnaire",
+    "export_survey": "custval.questionnaire",
 }
 
 # Public submodules reachable as attributes (``custval.validity.htmt``) without an explicit import.

@@ -1509,7 +1509,7 @@ def _is_path(spec) -> bool:
     if isinstance(spec, Path):
         return True
     s = str(spec)
-    return "/" in s or "\\" in s or s.endswith((".yaml", ".yml"))
+    return "/" in s or "\\" in s or s.endswith((".yaml", ".yml", ".lss", ".qsf"))
 
 
 def load_instrument(name_or_path: str | Path) -> Instrument:
@@ -1518,8 +1518,11 @@ def load_instrument(name_or_path: str | Path) -> Instrument:
     Parameters
     ----------
     name_or_path : str or pathlib.Path
-        A shipped instrument's name (see :func:`list_instruments`) or the path
-        of a YAML codebook file.
+        A shipped instrument's name (see :func:`list_instruments`), the path
+        of a YAML codebook file, or of a LimeSurvey ``.lss`` / Qualtrics ``.qsf``
+        survey file written by :func:`custval.questionnaire.export_survey` (the
+        wording, labels and definitions as the platform file has them, the rest
+        from the codebook kept in the file).
 
     Returns
     -------
@@ -1565,6 +1568,12 @@ def load_instrument(name_or_path: str | Path) -> Instrument:
         stat = path.stat()
     except OSError as exc:
         raise CodebookError(f"{path}: cannot read the codebook file ({exc.strerror})", path=path) from None
+    if path.suffix.lower() in (".lss", ".qsf"):
+        from ._io.survey_platforms import read_survey_file
+
+        return read_survey_file(path, platform="limesurvey" if path.suffix.lower() == ".lss"
+                                else "qualtrics",
+                                build=lambda data, where: _build(data, path=where, linemap=None))
     cache_key = (str(path), stat.st_mtime_ns, stat.st_size)
     if cache_key in _CACHE:
         return _CACHE[cache_key]

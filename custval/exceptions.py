@@ -27,6 +27,7 @@ __all__ = [
     "FewItemsWarning",
     "HeywoodWarning",
     "IdentificationError",
+    "MissingDependencyError",
     "InsufficientDataError",
     "IncompleteResponseWarning",
     "InvarianceWarning",
@@ -186,6 +187,15 @@ class IdentificationError(SpecificationError):
     See Also
     --------
     custval.exceptions.SpecificationError : Any other invalid specification.
+    """
+
+
+class MissingDependencyError(CustvalError, ImportError):
+    """An optional package a feature needs is not installed; the message names it and its extra.
+
+    See Also
+    --------
+    custval.tables.APATable.to_docx : Needs python-docx.
     """
 
 

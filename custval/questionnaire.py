@@ -7,7 +7,11 @@
 * :func:`data_entry_template` — an ``.xlsx`` workbook (sheet ``data`` with the column
   header and input validation, sheet ``codebook`` with the items and codes) and a
   ``.csv`` file with the same header, which :func:`custval.read_survey` reads back
-  with the same columns.
+  with the same columns;
+* :func:`export_survey` — the instrument as a LimeSurvey ``.lss`` or Qualtrics ``.qsf``
+  survey file, whose response exports :func:`custval.read_survey` reads without a
+  column mapping, and which :func:`custval.load_instrument` reads back as the same
+  instrument.
 
 Column order of the templates: ``respondent_id, firm, role, account`` and then the
 form's items in codebook order.  Codes: the scale points, and the "don't know"
@@ -22,7 +26,7 @@ from pathlib import Path
 
 from .exceptions import SpecificationError
 
-__all__ = ["META_COLUMNS", "data_entry_template", "make_questionnaire"]
+__all__ = ["META_COLUMNS", "data_entry_template", "export_survey", "make_questionnaire"]
 
 #: Identification columns written before the items.
 META_COLUMNS = ("respondent_id", "firm", "role", "account")
@@ -321,3 +325,101 @@ def data_entry_template(instrument, *, form: str | None, path, lang: str = "en")
     with open(csv_path, "w", encoding="utf-8", newline="") as fh:
         csv.writer(fh).writerow(header)
     return xlsx, csv_path
+
+
+_SUFFIX = {"limesurvey": ".lss", "qualtrics": ".qsf"}
+
+
+def export_survey(instrument, path, *, platform: str = "limesurvey", form: str | None = None,
+                  lang: str = "en", attention_checks=None, overwrite: bool = False) -> Path:
+    """Write the instrument as a LimeSurvey ``.lss`` or a Qualtrics ``.qsf`` survey file.
+
+    One question group (LimeSurvey) or block (Qualtrics) per construct, titled by its
+    label (LimeSurvey shows the definition as the group description); the items are the
+    rows of an array / matrix question per construct with the scale's codes as answer
+    options, labelled in every language of the codebook (``lang`` is the base language),
+    and the "don't know" option.  Scales wider than 11 points without labels (0-100) are
+    number inputs with the scale's bounds.  The question codes are chosen so that the
+    platform's response export maps to the item ids by itself: LimeSurvey's heading
+    ``CPROC[P1]`` is read by :func:`custval.read_survey` as item ``CPROC_P1`` (``A[1]`` as
+    ``A1``), and the Qualtrics columns are the item ids (``ChoiceDataExportTags``) with
+    the codes as values (``RecodeValues``).  What the platforms have no place for (reverse
+    keys, pairs, forms, scales per construct, missing codes, variables, citation) is kept
+    as JSON in a hidden question (``custvalmeta``) that respondents never see, so that
+    :func:`custval.load_instrument` reads the file back as the same instrument.
+
+    Parameters
+    ----------
+    instrument : Instrument, str or Path
+        The instrument, the name of a shipped instrument or the path of a codebook.
+    path : str or Path
+        The file to write (``.lss`` for LimeSurvey, ``.qsf`` for Qualtrics).
+    platform : {"limesurvey", "qualtrics"}
+        The survey platform.
+    form : {"provider", "customer"} or None
+        Write only the items of this form; ``None`` writes the instrument as given (all
+        its items).
+    lang : str
+        The survey's base language (a language of the codebook); the others are its
+        translations.
+    attention_checks : sequence of mapping, optional
+        Instructed-response items, each ``{"id": "ATT1", "text": str or {lang: str},
+        "answer": code, "after": construct id}`` ("after" defaults to the middle
+        construct).  Each is a question of its own after that construct's items, whose
+        export column is its ``id``; compare it with ``answer`` to screen respondents.
+        They are not items of the instrument.  ``None``: no attention checks.
+    overwrite : bool
+        Replace an existing file; by default an existing file is an error.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Raises
+    ------
+    SpecificationError
+        An unknown platform or language, a suffix that does not match the platform, an
+        existing file without ``overwrite=True``, an item id that LimeSurvey cannot hold
+        as a question code, or a malformed attention check.
+
+    See Also
+    --------
+    custval.codebook.load_instrument : Reads the file back (``load_instrument("x.lss")``).
+    custval.ingest.read_survey : Reads the platform's response export.
+    custval.questionnaire.make_questionnaire : A printable questionnaire instead.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, custval
+    >>> cwi = custval.load_instrument("cwi")
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "cwi_customer.lss"
+    >>> custval.export_survey(cwi, out, platform="limesurvey", form="customer", lang="fi").name
+    'cwi_customer.lss'
+    >>> custval.load_instrument(out) == cwi.form("customer")
+    True
+    >>> qsf = out.with_suffix(".qsf")
+    >>> custval.export_survey("bfi", qsf, platform="qualtrics",
+    ...                       attention_checks=[{"id": "ATT1", "answer": 2,
+    ...                                          "text": {"en": "Choose 'Moderately Inaccurate'.",
+    ...                                                   "fi": "Valitse 'Kuvaa minua melko huonosti'."}}]).suffix
+    '.qsf'
+    >>> custval.load_instrument(qsf) == custval.load_instrument("bfi")
+    True
+    >>> # In R: no equivalent (limer and qualtRics read responses, they do not write surveys)
+    """
+    from ._io import survey_platforms as sp
+
+    if platform not in _SUFFIX:
+        raise SpecificationError(f"platform={platform!r}: allowed are 'limesurvey' (.lss) and "
+                                 "'qualtrics' (.qsf)")
+    path = Path(path)
+    if path.suffix.lower() != _SUFFIX[platform]:
+        raise SpecificationError(f"{path}: a {platform} survey file ends in {_SUFFIX[platform]!r}, "
+                                 f"not {path.suffix!r}")
+    if path.exists() and not overwrite:
+        raise SpecificationError(f"{path} exists; pass overwrite=True to replace it")
+    inst = _form(instrument, form)
+    writer = sp.write_lss if platform == "limesurvey" else sp.write_qsf
+    writer(inst, path, lang=lang, attention_checks=attention_checks, form=form)
+    return path

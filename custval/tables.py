@@ -7,9 +7,9 @@ formatted cells.  Rounding happens here and only here, for display.
 
 An :class:`APATable` renders as HTML in Jupyter (table number in bold, title in
 italics, horizontal rules only, notes under *Note.*) and exports to LaTeX
-(booktabs), Markdown (pipe table) and Word-friendly HTML (inline styles that
-survive copy-and-paste into Word); :meth:`APATable.save` picks the format
-from the file suffix.
+(booktabs), Markdown (pipe table), Word-friendly HTML (inline styles that
+survive copy-and-paste into Word) and Word documents (:meth:`APATable.to_docx`,
+with python-docx); :meth:`APATable.save` picks the format from the file suffix.
 
 Number formatting follows the APA Publication Manual (7th ed., sections 6.36
 and 7.21):
@@ -720,12 +720,71 @@ class APATable(ResultMixin):
             out += ["", "*Note.* " + " ".join(_markdown(n) for n in self.notes)]
         return "\n".join(out) + "\n"
 
+    # ---- Word
+    def to_docx(self, path) -> Path:
+        """Write the table as a Word document (``.docx``) in APA 7 style.
+
+        "Table n" in bold, the title in italics on the next line, then the table in
+        Times New Roman 12 pt with horizontal rules only: above the column headings,
+        below them (and under each column spanner), and below the last row; no vertical
+        rules.  The numbers are the cells as the table formats them (decimals, no
+        leading zero for statistics bounded by 1, the minus sign); a column of numbers
+        is aligned on the decimal point (a decimal tab stop), text is centred, the stub
+        is left-aligned with the rows of a group indented under the group's italic
+        label.  The heading rows repeat on each page.  *Note.* and the notes follow.
+        Copy the table from this file into the manuscript; its rules and alignment
+        come along.
+
+        Parameters
+        ----------
+        path : str or Path
+            The ``.docx`` file to write (replaced if it exists).
+
+        Returns
+        -------
+        Path
+            The path written.
+
+        Raises
+        ------
+        MissingDependencyError
+            python-docx is not installed (``pip install python-docx``).
+        SpecificationError
+            ``path`` does not end in ``.docx``.
+
+        See Also
+        --------
+        custval.tables.APATable.to_html : HTML for Word (``word=True``).
+        custval.tables.APATable.save : Picks the format from the suffix.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> import pandas as pd
+        >>> from custval.tables import apa_table
+        >>> t = apa_table(pd.DataFrame({"M": [4.123, 10.5], "r": [0.456, -0.1]}, index=["A", "B"]),
+        ...               "Means and Correlations", formats={"M": "num:2", "r": "prop:2"},
+        ...               labels={"M": "*M*", "r": "*r*"}, number=2, notes=["Simulated data."])
+        >>> out = t.to_docx(pathlib.Path(tempfile.mkdtemp()) / "table2.docx")  # doctest: +SKIP
+        >>> import docx  # doctest: +SKIP
+        >>> [c.text for c in docx.Document(out).tables[0].rows[2].cells]  # doctest: +SKIP
+        ['B', '10.50', '−.10']
+        >>> # In R: papaja::apa_table() in an R Markdown document knitted to Word
+        """
+        from ._io.word import write_docx
+
+        path = Path(path)
+        if path.suffix.lower() != ".docx":
+            raise SpecificationError(f"to_docx writes a .docx file; got {path.name!r}.")
+        return write_docx(self, path, minus=_minus)
+
     # ---- files
     def save(self, path) -> Path:
         """Write the table; the format follows the suffix.
 
-        ``.html``/``.htm``: Word-friendly HTML; ``.tex``: LaTeX; ``.md``:
-        Markdown; ``.csv``: the unrounded numbers.  Parent folders are created.
+        ``.html``/``.htm``: Word-friendly HTML; ``.docx``: a Word document
+        (:meth:`to_docx`); ``.tex``: LaTeX; ``.md``: Markdown; ``.csv``: the
+        unrounded numbers.  Parent folders are created.
 
         Parameters
         ----------
@@ -746,9 +805,13 @@ class APATable(ResultMixin):
         --------
         custval.tables.APATable.to_html : The HTML rendering.
         custval.tables.APATable.to_latex : The LaTeX rendering.
+        custval.tables.APATable.to_docx : The Word rendering.
         """
         path = Path(path)
         suffix = path.suffix.lower()
+        if suffix == ".docx":
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return self.to_docx(path)
         writers = {
             ".html": lambda: self.to_html(word=True),
             ".htm": lambda: self.to_html(word=True),
@@ -758,7 +821,7 @@ class APATable(ResultMixin):
         if suffix not in writers and suffix != ".csv":
             raise SpecificationError(
                 f"cannot save an APA table as {path.name!r}: unknown suffix {suffix!r}; "
-                "allowed: .html, .htm, .tex, .md, .csv."
+                "allowed: .html, .htm, .docx, .tex, .md, .csv."
             )
         path.parent.mkdir(parents=True, exist_ok=True)
         if suffix == ".csv":

@@ -163,7 +163,7 @@ def test_exports_contain_the_numbers(sim_fit, tmp_path):
     back = pd.read_csv(tmp_path / "sub" / "fit.csv", index_col=0)
     np.testing.assert_allclose(back["cfi"], sim_fit["cfi"], rtol=1e-14)
     with pytest.raises(SpecificationError, match="unknown suffix"):
-        t.save(tmp_path / "fit.docx")
+        t.save(tmp_path / "fit.xlsx")
 
 
 def test_with_number_and_notes(sim_fit):

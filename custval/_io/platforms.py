@@ -10,7 +10,8 @@ Header rules (every one explicit, recorded in the provenance):
 * ``id`` -- the item ids are column names (nothing to map).
 * ``code`` -- LimeSurvey "question code" headings: ``CPROC[P1]`` (question
   code, subquestion code in brackets) is the item ``CPROC_P1`` or, if that is
-  not an item, ``CPROCP1``; ``CPROC[P1]. Question text`` (LimeSurvey's
+  not an item, ``CPROCP1`` (a variable declared in the codebook likewise:
+  ``firm[size]`` is ``firm_size``); ``CPROC[P1]. Question text`` (LimeSurvey's
   "question code & question text" heading) is read the same way.
 * ``text`` -- the header is an item's text in language ``lang`` (exact match
   after Unicode NFC, straight quotes and whitespace normalisation; case
@@ -307,15 +308,16 @@ def plan(columns: list[str], second_row: list[str] | None, instrument, items, *,
     if header == "id" or (header is None and sub is None and present >= itemset):
         out.lang = None
         return out
-    # ---- question codes (LimeSurvey Q[SQ])
+    # ---- question codes (LimeSurvey Q[SQ]); a declared variable is mapped like an item
     if header in (None, "code") and sub is None:
         n_code = 0
+        codeset = itemset | set(getattr(instrument, "variables", None) or ())
         for j, c in enumerate(out.columns):
             m = _LIME_CODE.match(c)
             if not m or c in user or c in itemset:
                 continue
             q, sq = m.group(1), m.group(2)
-            target = next((t for t in (f"{q}_{sq}", f"{q}{sq}") if t in itemset - taken), None)
+            target = next((t for t in (f"{q}_{sq}", f"{q}{sq}") if t in codeset - taken), None)
             if target is not None:
                 out.columns[j] = target
                 out.column_map[c] = target
