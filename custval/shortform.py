@@ -103,8 +103,8 @@ class ShortFormResult(ResultMixin):
     n_calibration, n_validation : int
         Rows of each half.
     excluded : pandas.DataFrame
-        The rows not used: ``row`` (the data's index label) and ``reason``;
-        ``n_rows == n + len(excluded)``.
+        The rows not used: ``row`` (the data's index label), the id (with ``id_column``)
+        and ``reason``; ``n_rows == n + len(excluded)``.
     seed : int
         Seed of the split and of the ant colony.
     holdout : float
@@ -308,7 +308,7 @@ def _facets(instrument, pool, facets, required_facets, coverage):
     return found, required
 
 
-def _prepare(data, instrument, construct, nan_policy):
+def _prepare(data, instrument, construct, nan_policy, id_column=None):
     from ._keys import keyed_once
     from ._sem.spec import as_instrument
     from ._stats import relcore as core
@@ -329,6 +329,8 @@ def _prepare(data, instrument, construct, nan_policy):
     if missing_cols:
         raise SpecificationError(f"item(s) of construct {construct} not in the data: {', '.join(missing_cols)}; "
                                  f"the data have {len(df.columns)} columns")
+    if id_column is not None and id_column not in df.columns:
+        raise SpecificationError(f"id_column {id_column!r} is not a column of the data")
     keyed = keyed_once(df[list(pool)], instrument)[list(pool)]
     core.prepare_items(keyed, nan_policy="raise" if nan_policy == "raise" else "pairwise", min_items=1,
                        check_constant=False, require_n_gt_p=False)
@@ -339,6 +341,8 @@ def _prepare(data, instrument, construct, nan_policy):
         "row": [df.index[i] for i in bad_rows],
         "reason": ["missing answer to " + ", ".join(pool[j] for j in np.flatnonzero(miss[i])) for i in bad_rows],
     }, columns=["row", "reason"])
+    if id_column is not None:
+        excluded.insert(1, id_column, df[id_column].to_numpy()[bad_rows])
     if len(bad_rows):
         per_item = {pool[j]: int(miss[:, j].sum()) for j in np.flatnonzero(miss.any(axis=0))}
         warnings.warn(
@@ -379,6 +383,7 @@ def short_form(
     coverage: str = "score",
     allow_improper: bool = False,
     nan_policy: str = "listwise",
+    id_column: str | None = None,
     top: int = 10,
     max_exhaustive: int = 200_000,
     ants: int = 16,
@@ -471,6 +476,9 @@ def short_form(
         ``"listwise"``: rows with a missing answer to a pool item are excluded (listed in
         ``excluded`` with the items, and a :class:`~custval.exceptions.MissingDataWarning`);
         ``"raise"``: they are an error.
+    id_column : str, optional
+        A respondent-id column of ``data``: ``excluded`` then names each excluded row by its
+        id too; None: by the row's index label only.
     top : int, default 10
         Number of ranked candidate subsets reported.
     max_exhaustive : int, default 200000
@@ -554,7 +562,7 @@ def short_form(
                           evaporation, pbest, max_colonies, max_exhaustive)
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
         raise SpecificationError(f"seed must be an integer; got {seed!r}")
-    inst, construct, pool, x, excluded, n_rows = _prepare(data, instrument, construct, nan_policy)
+    inst, construct, pool, x, excluded, n_rows = _prepare(data, instrument, construct, nan_policy, id_column)
     p, k = len(pool), int(n_items)
     if k < 3:
         raise IdentificationError(
