@@ -74,7 +74,7 @@ class ShortFormResult(ResultMixin):
         (``colony``, ``n_new``, ``n_evaluated``, ``best_in_colony``, ``global_best``,
         ``improved``, ``pheromone_min``, ``pheromone_max``).
     n_subsets : int
-        C(n, k), the number of possible short forms.
+        The number of possible short forms: C(n, k), or with ``keep``/``drop`` C(free, k - kept).
     n_evaluated : int
         Subsets whose criteria were computed.
     n_eligible : int
@@ -351,6 +351,27 @@ def _prepare(data, instrument, construct, nan_policy, id_column=None):
     return instrument, construct, pool, x[~miss.any(axis=1)], excluded, len(df)
 
 
+def _keep_drop(pool, keep, drop, k, construct):
+    keep = [keep] if isinstance(keep, str) else list(keep)
+    drop = [drop] if isinstance(drop, str) else list(drop)
+    for name, given in (("keep", keep), ("drop", drop)):
+        bad = [i for i in given if i not in pool]
+        if bad:
+            raise SpecificationError(f"{name}: item(s) {', '.join(map(repr, bad))} are not items of {construct} "
+                                     f"({', '.join(pool)})")
+    both = [i for i in keep if i in drop]
+    if both:
+        raise SpecificationError(f"item(s) {', '.join(both)} are both in keep and in drop")
+    if len(keep) >= k:
+        raise SpecificationError(f"keep names {len(keep)} items for a short form of {k}: nothing left to choose")
+    free = np.array([j for j, i in enumerate(pool) if i not in keep and i not in drop], dtype=np.int64)
+    if len(free) < k - len(keep):
+        raise SpecificationError(f"after drop ({', '.join(drop)}) {len(free) + len(keep)} items of {construct} "
+                                 f"remain for a short form of {k}")
+    kept_idx = np.array(sorted(pool.index(i) for i in keep), dtype=np.int64)
+    return kept_idx, free
+
+
 def _check_half(x, pool, what):
     from ._stats import relcore as core
 
@@ -381,6 +402,8 @@ def short_form(
     facets: Mapping[str, str] | None = None,
     required_facets=None,
     coverage: str = "score",
+    keep=(),
+    drop=(),
     allow_improper: bool = False,
     nan_policy: str = "listwise",
     id_column: str | None = None,
@@ -470,6 +493,11 @@ def short_form(
         The facets to cover; None: every facet of the pool.
     coverage : {"score", "require"}, default "score"
         Coverage as a criterion of the objective, or as a constraint.
+    keep : str or sequence of str, default ()
+        Items every short form must contain (e.g. a marker item); the search chooses the others.
+    drop : str or sequence of str, default ()
+        Items no short form may contain (e.g. items an expert panel judged not essential); they
+        still count in the full scale of ``r_full``.
     allow_improper : bool, default False
         Let subsets with an improper (Heywood) or non-converged one-factor solution be chosen.
     nan_policy : {"listwise", "raise"}, default "listwise"
@@ -575,7 +603,17 @@ def short_form(
     if coverage == "require" and len(required) > k:
         raise SpecificationError(f"{len(required)} required facets ({', '.join(required)}) cannot be covered "
                                  f"by {k} items")
-    total = math.comb(p, k)
+    kept_idx, free = _keep_drop(pool, keep, drop, k, construct)
+    k_free = k - len(kept_idx)
+
+    def full_sets(sub_free):
+        """Free-item subsets -> pool positions (the kept items added), each row sorted."""
+        sub_free = np.asarray(sub_free, dtype=np.int64).reshape(-1, k_free)
+        rows = np.concatenate([np.broadcast_to(kept_idx, (len(sub_free), len(kept_idx))),
+                               free[sub_free]], axis=1)
+        return np.sort(rows, axis=1)
+
+    total = math.comb(len(free), k_free)
     if method == "auto":
         method = "exhaustive" if total <= max_exhaustive else "aco"
     elif method == "exhaustive" and total > max_exhaustive:
@@ -615,7 +653,7 @@ def short_form(
     show = progress
     log_rows: list[dict] = []
     if method == "exhaustive":
-        subsets = itemsel.all_subsets(p, k)
+        subsets = full_sets(itemsel.all_subsets(len(free), k_free))
         chunk = 4096
         if show is None:
             show = total > 20_000
@@ -638,14 +676,16 @@ def short_form(
         bar = _bar(show, total=None, desc=f"short_form {construct}: ant colonies")
         aco_rng = np.random.default_rng(np.random.SeedSequence([int(seed), 1]))
         best, _, cache, log_rows, stop_reason = itemsel.mmas(
-            lambda s: evaluate(s)[0], p, k, rng=aco_rng, ants=int(ants), colonies=int(colonies),
+            lambda s: evaluate(full_sets(s))[0], len(free), k_free, rng=aco_rng, ants=int(ants), colonies=int(colonies),
             evaporation=float(evaporation), pbest=float(pbest), max_colonies=int(max_colonies), progress=bar)
         if bar is not None:
             bar.close()
-        evaluated = np.array(sorted(s for s, _ in cache.values()), dtype=np.int64).reshape(-1, k)
-        lookup = {s: v for s, v in cache.values()}
-        values = np.array([lookup[tuple(int(j) for j in s)] for s in evaluated])
+        found = sorted(cache.values())
+        evaluated = full_sets([s for s, _ in found])
+        values = np.array([v for _, v in found])
         n_evaluated = len(evaluated)
+    lex = np.lexsort(evaluated.T[::-1])  # codebook (lexicographic) order of the item positions
+    evaluated, values = evaluated[lex], values[lex]
     ok = np.isfinite(values)
     if not ok.any():
         raise SpecificationError(
@@ -696,6 +736,11 @@ def short_form(
                      + (", or a required facet missing" if coverage == "require" else "") + ")")
     if not required:
         notes.append("no item of the pool has a facet: coverage is not scored")
+    if len(kept_idx):
+        notes.append("kept in every candidate: " + ", ".join(pool[j] for j in kept_idx))
+    dropped = [i for j, i in enumerate(pool) if j not in set(free.tolist()) and j not in set(kept_idx.tolist())]
+    if dropped:
+        notes.append("dropped from the search (still in the full scale): " + ", ".join(dropped))
     if method == "aco":
         notes.append("ant-colony search: the best subset found, not guaranteed optimal "
                      f"({n_evaluated} of {total} subsets evaluated)")

@@ -114,7 +114,7 @@ def test_aco_finds_the_exhaustive_optimum(request, name, construct, k):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MissingDataWarning)
         aco = short_form(data, inst, construct=construct, n_items=k, method="aco")
-    assert ex.n_evaluated == ex.n_subsets and len(ex.candidates) == min(10, ex.n_subsets)
+    assert ex.n_evaluated == ex.n_subsets and len(ex.candidates) == min(10, ex.n_eligible)
     assert aco.items == ex.items
     assert aco.criteria.equals(ex.criteria)
     assert aco.n_evaluated <= aco.n_subsets
@@ -201,6 +201,29 @@ def test_weights_and_targets_change_the_objective(mobi):
         short_form(data, inst, construct="PERQ", n_items=4, weights={"alpha": 1})
     with pytest.raises(SpecificationError, match="targets"):
         short_form(data, inst, construct="PERQ", n_items=4, targets={"omega": (0.8, 0)})
+
+
+def test_keep_and_drop_restrict_the_search(mobi):
+    data, inst = mobi
+    free = short_form(data, inst, construct="PERQ", n_items=4)
+    kept = short_form(data, inst, construct="PERQ", n_items=4, keep=["PERQ3"])
+    assert "PERQ3" not in free.items and "PERQ3" in kept.items
+    assert kept.n_subsets == 20  # C(6, 3)
+    assert kept.candidates["items"].str.contains("PERQ3").all()
+    gone = short_form(data, inst, construct="PERQ", n_items=4, drop=list(free.items[:1]))
+    assert free.items[0] not in gone.items and gone.n_subsets == 15  # C(6, 4)
+    # r_full still against the whole pool: the full-pool column is unchanged
+    assert gone.criteria["full_pool_calibration"].equals(free.criteria["full_pool_calibration"])
+    aco = short_form(data, inst, construct="PERQ", n_items=4, keep=["PERQ3"], method="aco")
+    assert aco.items == kept.items
+    with pytest.raises(SpecificationError, match="both in keep and in drop"):
+        short_form(data, inst, construct="PERQ", n_items=4, keep="PERQ1", drop="PERQ1")
+    with pytest.raises(SpecificationError, match="nothing left to choose"):
+        short_form(data, inst, construct="PERQ", n_items=3, keep=["PERQ1", "PERQ2", "PERQ3"])
+    with pytest.raises(SpecificationError, match="not items of PERQ"):
+        short_form(data, inst, construct="PERQ", n_items=3, drop=["IMAG1"])
+    with pytest.raises(SpecificationError, match="remain for a short form of 4"):
+        short_form(data, inst, construct="PERQ", n_items=4, drop=["PERQ1", "PERQ2", "PERQ3", "PERQ4"])
 
 
 # --------------------------------------------------------------------------- facets
