@@ -84,6 +84,30 @@ def test_batched_ml_fit_equals_cfa_and_omega_equals_custval_omega(bfi, items):
     assert crit["omega"][0] == pytest.approx(om.omega_total, abs=1e-6)
 
 
+def test_improper_subsets_are_the_heywood_cases_of_cfa(mobi):
+    """IMAG, 3 of 5 items: the subsets the batch flags improper have a negative residual variance
+    in custval.CFA too, and those are not eligible."""
+    import itertools
+
+    data, inst = mobi
+    data = data.iloc[80:160]  # a pilot of 80 respondents
+    pool = list(inst.constructs["IMAG"])
+    subsets = np.array(list(itertools.combinations(range(5), 3)))
+    crit = itemsel.Pool(data[pool].to_numpy(float), [None] * 5, ()).criteria(subsets)
+    flags = []
+    for s in subsets:
+        cols = [pool[j] for j in s]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pt = CFA("F =~ " + " + ".join(cols)).fit(data).params_
+        resid = pt[(pt["op"] == "~~") & (pt["lhs"] == pt["rhs"]) & pt["lhs"].isin(cols)]["est"]
+        flags.append(bool((resid < 0).any()))
+    assert crit["improper"].tolist() == flags and any(flags) and not all(flags)
+    res = short_form(data, inst, construct="IMAG", n_items=3, holdout=0)
+    assert res.n_eligible == 10 - sum(flags)
+    assert any("not eligible" in n for n in res.notes)
+
+
 def test_three_items_are_just_identified(bfi):
     data, inst = bfi
     x = inst.keyed(data)[["E1", "E2", "E3"]].dropna()

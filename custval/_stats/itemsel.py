@@ -62,14 +62,30 @@ def submatrices(m: np.ndarray, subsets: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- one-factor ML
-def _discrepancy(sigma, r, logdet_r):
-    sign, logdet = np.linalg.slogdet(sigma)
-    ok = sign > 0
-    out = np.full(sigma.shape[0], np.inf)
-    if ok.any():
-        w = np.linalg.inv(sigma[ok])
-        tr = np.einsum("bij,bji->b", r[ok], w)
-        out[ok] = logdet[ok] + tr - logdet_r[ok] - sigma.shape[1]
+def _disc(lam, psi, r, logdet_r):
+    """F_ML of Sigma = lam lam' + diag(psi) for each row, by the Woodbury identity (O(k^2) per row).
+
+    Sigma is positive definite iff no psi is negative, or exactly one is and det(Sigma) > 0
+    (a rank-one update of diag(psi) has at most one eigenvalue below the smallest psi); rows
+    that are not, or that have a psi within 1e-10 of 0, get +inf.
+    """
+    k = lam.shape[1]
+    out = np.full(lam.shape[0], np.inf)
+    neg = (psi < 0).sum(axis=1)
+    ok = (neg <= 1) & (np.abs(psi) > 1e-10).all(axis=1)
+    if not ok.any():
+        return out
+    la, pa, ra = lam[ok], psi[ok], r[ok]
+    v = la / pa
+    q = 1.0 + np.einsum("bi,bi->b", la, v)
+    sign = np.where(neg[ok] == 1, -1.0, 1.0) * np.sign(q)
+    good = sign > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        logdet = np.log(np.abs(pa)).sum(axis=1) + np.log(np.abs(q))
+        diag_r = np.diagonal(ra, axis1=1, axis2=2)
+        tr = (diag_r / pa).sum(axis=1) - np.einsum("bi,bij,bj->b", v, ra, v) / q
+        f = logdet + tr - logdet_r[ok] - k
+    out[np.flatnonzero(ok)[good]] = f[good]
     return out
 
 
@@ -78,8 +94,9 @@ def ml1_batch(r: np.ndarray, n_obs: int, *, start: np.ndarray | None = None, tol
     """One-factor ML CFA of each correlation matrix of a stack (B, k, k), vectorised.
 
     The ML discrepancy of one factor can have more than one minimum when a subset mixes
-    two clusters of items; two starts are fitted (the minres loadings ``start`` and a
-    start anchored on the first item, as lavaan's marker) and the lower minimum is kept.
+    two clusters of items; where the fit from the minres loadings ``start`` misfits
+    (RMSEA > .05), is improper or did not converge, a second start anchored on the first
+    item (as lavaan's marker) is fitted and the lower minimum is kept.
 
     Returns loadings (standardized, = lavaan's std.all), residual variances, chisq, df,
     cfi, rmsea, srmr, F_ML, converged and improper (a residual variance below 0).
@@ -93,12 +110,16 @@ def ml1_batch(r: np.ndarray, n_obs: int, *, start: np.ndarray | None = None, tol
     anchor = np.clip(r[:, 0, :] / l1[:, None], -0.95, 0.95)
     anchor[:, 0] = l1
     a = _ml1(r, n_obs, start, tol, maxit)
-    b = _ml1(r, n_obs, anchor, tol, maxit)
-    better = (b["f"] < a["f"] - 1e-12) & b["converged"] | (~a["converged"] & b["converged"])
-    if better.any():
+    # a second minimum needs a misfitting first one: refit from the anchor where the first
+    # solution misfits (RMSEA > .05), is improper or did not converge
+    redo = (a["rmsea"] > 0.05) | a["improper"] | ~a["converged"]
+    if a["df"] > 0 and redo.any():
+        j = np.flatnonzero(redo)
+        b = _ml1(r[j], n_obs, anchor[j], tol, maxit)
+        better = ((b["f"] < a["f"][j] - 1e-12) & b["converged"]) | (~a["converged"][j] & b["converged"])
         for key, val in a.items():
-            if isinstance(val, np.ndarray) and val.shape[:1] == better.shape:
-                val[better] = b[key][better]
+            if isinstance(val, np.ndarray) and val.shape[:1] == redo.shape:
+                val[j[better]] = b[key][better]
     return a
 
 
@@ -109,9 +130,7 @@ def _ml1(r, n_obs, start, tol, maxit):
         sign, logdet_r = np.linalg.slogdet(r)
         lam = start.copy()
         psi = np.maximum(1.0 - lam**2, 0.005)
-        sigma = lam[:, :, None] * lam[:, None, :]
-        sigma[:, idx, idx] += psi
-        f = _discrepancy(sigma, r, logdet_r)
+        f = _disc(lam, psi, r, logdet_r)
         active = np.ones(b, dtype=bool)
         converged = np.zeros(b, dtype=bool)
         for _ in range(maxit):
@@ -119,10 +138,10 @@ def _ml1(r, n_obs, start, tol, maxit):
                 break
             a = np.flatnonzero(active)
             la, pa, ra = lam[a], psi[a], r[a]
-            sg = la[:, :, None] * la[:, None, :]
-            sg[:, idx, idx] += pa
-            w = np.linalg.inv(sg)
-            m = w @ (sg - ra) @ w
+            v = la / pa  # Woodbury: W = diag(1/psi) - v v' / (1 + lam'v)
+            w = -v[:, :, None] * v[:, None, :] / (1.0 + np.einsum("bi,bi->b", la, v))[:, None, None]
+            w[:, idx, idx] += 1.0 / pa
+            m = w - w @ ra @ w
             u = np.einsum("bij,bj->bi", w, la)
             c = np.einsum("bi,bi->b", la, u)
             grad = np.concatenate([2 * np.einsum("bij,bj->bi", m, la), m[:, idx, idx]], axis=1)
@@ -147,9 +166,7 @@ def _ml1(r, n_obs, start, tol, maxit):
                     break
                 nl = la[j] - t[j, None] * step[j, :k]
                 npsi = pa[j] - t[j, None] * step[j, k:]
-                sgn = nl[:, :, None] * nl[:, None, :]
-                sgn[:, idx, idx] += npsi
-                fj = _discrepancy(sgn, ra[j], logdet_r[a][j])
+                fj = _disc(nl, npsi, ra[j], logdet_r[a][j])
                 good = fj <= f_old[j] + 1e-14
                 new_l[j[good]], new_p[j[good]], f_new[j[good]] = nl[good], npsi[good], fj[good]
                 todo[j[good]] = False
