@@ -180,6 +180,36 @@ class ShortFormResult(ResultMixin):
         out += [f"Note: {n}" for n in self.notes]
         return [*out, *super()._notes()]
 
+    def summary(self, *, digits: int = 3) -> str:
+        """The criteria on both halves, the best candidates and the notes, as plain text.
+
+        Parameters
+        ----------
+        digits : int, default 3
+            Decimals shown (display only; the result keeps every digit).
+
+        Returns
+        -------
+        str
+            The text.
+
+        See Also
+        --------
+        custval.shortform.ShortFormResult.to_frame : The criteria as a frame.
+        """
+        text = super().summary(digits=digits)
+        cols = ["rank", "items", "omega_calibration", "rmsea_calibration", "r_full_calibration",
+                "objective_calibration", "objective_validation"]
+        with pd.option_context("display.width", 160, "display.max_columns", 20):
+            top = self.candidates[cols].head(5).round(digits).to_string(index=False)
+        return f"{text}\n\nBest candidates (calibration half):\n{top}"
+
+    def _repr_html_(self) -> str:
+        cols = ["rank", "items", "omega_calibration", "rmsea_calibration", "r_full_calibration",
+                "objective_calibration", "objective_validation"]
+        table = self.candidates[cols].head(5).to_html(index=False, float_format=lambda v: f"{v:.3f}", na_rep="")
+        return super()._repr_html_() + f"<div><small>Best candidates (calibration half)</small>{table}</div>"
+
     def instrument(self, *, other_constructs: bool = False):
         """The short form as an :class:`~custval.Instrument` (e.g. for :func:`custval.make_questionnaire`).
 
@@ -697,10 +727,10 @@ def short_form(
     rank_order = rank_order[ok[rank_order]][:top]
     chosen = evaluated[rank_order[0]]
     top_sets = evaluated[rank_order]
-    crit_c = cal.criteria(top_sets)
+    crit_c = _one_by_one(cal, top_sets)
     obj_c = itemsel.objective(crit_c, score_w, t)
     if val is not None:
-        crit_v = val.criteria(top_sets)
+        crit_v = _one_by_one(val, top_sets)
         obj_v = itemsel.objective(crit_v, score_w, t)
     else:
         crit_v, obj_v = None, np.full(len(top_sets), np.nan)
@@ -762,6 +792,13 @@ def short_form(
         n_calibration=int(len(cal_rows)), n_validation=int(n_val), excluded=excluded, seed=int(seed),
         holdout=float(holdout), notes=tuple(notes), convention=conv, r_call=r_call, _source=inst,
     )
+
+
+def _one_by_one(pool, sets):
+    """Criteria of each subset fitted on its own, so that the reported numbers of a subset do not
+    depend on which other subsets shared its batch (the search's batched solvers stop together)."""
+    parts = [pool.criteria(s[None, :]) for s in sets]
+    return {key: np.concatenate([np.atleast_1d(p[key]) for p in parts]) for key in parts[0]}
 
 
 def _bar(show, *, total, desc):
