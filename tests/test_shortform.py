@@ -387,3 +387,31 @@ def test_result_displays(mobi):
     assert "Short form of PERQ" in text and "35 of 35 subsets" in text and "250 given = 250 used" in text
     assert "<table" in res._repr_html_()
     assert list(res.to_frame().columns) == ["calibration", "validation", "full_pool_calibration"]
+
+
+# --------------------------------------------------------------------------- against R (tests/r/short_form.R)
+@pytest.mark.parametrize("case", ["mobi_PERQ_4", "mobi_PERQ_5", "bfi_C_4"])
+def test_every_subset_and_the_optimum_agree_with_lavaan_and_psych(case, mobi, bfi):
+    """lavaan::cfa fit measures and psych::omega of every subset, and the argmax of the
+    documented objective (stuart's bruteforce written out in R), with holdout=0."""
+    from tests.conftest import load_golden
+
+    gold = load_golden("shortform", "subsets")[case]
+    name, construct, k = case.split("_")
+    data, inst = mobi if name == "mobi" else bfi
+    pool = list(inst.constructs[construct])
+    x = inst.keyed(data)[pool].dropna()
+    assert len(x) == gold["n"]
+    cal = itemsel.Pool(x.to_numpy(float), [None] * len(pool), ())
+    subsets = np.array([[pool.index(i) for i in s["items"]] for s in gold["subsets"]])
+    crit = cal.criteria(subsets)
+    for name_ in ("chisq", "cfi", "rmsea", "srmr", "r_full"):
+        want = np.array([s[name_] for s in gold["subsets"]])
+        np.testing.assert_allclose(crit[name_], want, rtol=1e-6, atol=1e-8, err_msg=name_)
+    np.testing.assert_allclose(crit["omega"], [s["omega"] for s in gold["subsets"]], atol=1e-6)
+    ctx = pytest.warns(MissingDataWarning) if len(x) < len(data) else warnings.catch_warnings()
+    with ctx:
+        res = short_form(data, inst, construct=construct, n_items=int(k), holdout=0)
+    assert list(res.items) == gold["best"]
+    best = next(s for s in gold["subsets"] if s["items"] == gold["best"])
+    assert res.criteria.loc["objective", "calibration"] == pytest.approx(best["objective"], abs=1e-6)
