@@ -206,6 +206,14 @@ def test_same_seed_same_result_other_seed_other_split(mobi):
     assert not c.criteria["calibration"].equals(a.criteria["calibration"])
 
 
+def test_a_capped_colony_says_it_may_have_missed_the_optimum(mobi, capsys):
+    data, inst = mobi
+    res = short_form(data, inst, construct="PERQ", n_items=4, method="aco", max_colonies=2, progress=True)
+    assert res.stop_reason == "maximum number of colonies reached" and len(res.search_log) == 2
+    assert res.n_evaluated <= 32 and any("not guaranteed optimal" in n for n in res.notes)
+    assert "ant colonies" in capsys.readouterr().err  # the tqdm progress bar
+
+
 def test_holdout_zero_uses_every_row_and_leaves_validation_empty(mobi):
     data, inst = mobi
     res = short_form(data, inst, construct="PERQ", n_items=4, holdout=0)
