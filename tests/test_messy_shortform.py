@@ -85,3 +85,13 @@ def test_an_item_constant_in_one_half_is_named(tmp_path):
     data = pd.DataFrame(x, columns=[f"p{i}" for i in range(1, 6)])
     with pytest.raises(ConstantItemError, match=r"p5 \(every valid answer = 4\)"):
         short_form(data, inst, n_items=3, seed=0)
+
+
+def test_an_undeclared_code_in_the_answers_is_an_error_naming_column_and_row(mobi_export):
+    """A '99' left in the answers (the file read without missing_codes=) is never scored as an answer."""
+    path, ds = mobi_export
+    frame = pd.read_csv(path, sep=";", encoding="utf-8-sig")  # read by hand: the 99 stays a number
+    assert frame.loc[200, "PERQ6"] == 99
+    with pytest.raises(custval.DataValidationError, match=r"column 'PERQ6': 1 value\(s\) outside the scale "
+                                                          r"1..10 at rows \(index labels\) 200: values 99"):
+        short_form(frame, ds.instrument, construct="PERQ", n_items=4)
