@@ -83,7 +83,8 @@ class ShortFormResult(ResultMixin):
     stop_reason : str
         Why the search ended.
     weights : dict
-        Weight of each criterion in the objective.
+        Weight of each criterion in the objective as used (``coverage`` is 0 when the pool has
+        no facets or with ``coverage="require"``).
     targets : dict
         ``(side, m, s)`` of each criterion's desirability.
     facets : dict
@@ -788,7 +789,7 @@ def short_form(
     return ShortFormResult(
         construct=construct, items=items, pool=tuple(pool), n_items=k, method=method, criteria=criteria,
         candidates=candidates, search_log=pd.DataFrame(log_rows), n_subsets=total, n_evaluated=int(n_evaluated),
-        n_eligible=int(ok.sum()), stop_reason=stop_reason, weights=dict(w), targets=dict(t),
+        n_eligible=int(ok.sum()), stop_reason=stop_reason, weights=dict(score_w), targets=dict(t),
         facets={i: fac_map[i] for i in pool if i in fac_map}, required_facets=tuple(required),
         covered_facets=covered, coverage=coverage, just_identified=k == 3, n_rows=int(n_rows), n=int(n),
         n_calibration=int(len(cal_rows)), n_validation=int(n_val), excluded=excluded, seed=int(seed),
