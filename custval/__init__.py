@@ -79,6 +79,9 @@ _EXPORTS: dict[str, str] = {
     "form_invariance": "custval.gaps",
     "latent_perception_gap": "custval.gaps",
     "make_questionnaire": "custval.questionnaire",
+    # item reduction
+    "short_form": "custval.shortform",
+    "ShortFormResult": "custval.shortform",
     "data_entry_template": "custval.questionnaire",
     "export_survey": "custval.questionnaire",
 }
@@ -89,6 +92,7 @@ _SUBMODULES = frozenset({
     "codebook", "scoring", "ingest", "processed", "datasets", "screening", "items", "reliability",
     "dimensionality", "correlation", "efa", "cfa", "pls", "validity", "invariance", "gaps", "simulate",
     "tables", "plots", "plots_gaps", "questionnaire", "report", "pipeline",
+    "shortform",
 })
 
 __all__ = ["CodebookError", "DataValidationError", "__version__", "exceptions", *_EXPORTS]

@@ -179,6 +179,10 @@ class Item:
         The item's response scale (its own ``scale:``, else its construct's, else the
         instrument's; ``None`` only for an Item built by hand, which then uses the
         instrument's scale).
+    facet : str or None
+        The content facet (sub-domain) of its construct the item covers (``facet:`` in
+        the codebook), e.g. ``"speed"`` or ``"empathy"``; :func:`custval.short_form`
+        keeps facets covered.  ``None`` when the codebook gives none.
 
     See Also
     --------
@@ -193,6 +197,7 @@ class Item:
     perspective: str | None = None
     pair: str | None = None
     scale: Scale | None = None
+    facet: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -1443,7 +1448,8 @@ def _instrument(m: schema.CodebookModel, path) -> Instrument:
         for it in c.items:
             items.append(Item(id=it.id, construct=c.id, text=FrozenMap(it.text), reverse=it.reverse,
                               perspective=it.perspective or c.perspective, pair=it.pair,
-                              scale=_scale(it.scale, c_scale) if it.scale is not None else c_scale))
+                              scale=_scale(it.scale, c_scale) if it.scale is not None else c_scale,
+                              facet=it.facet))
         cons.append(Construct(
             id=c.id,
             label=FrozenMap(c.label),

@@ -259,6 +259,8 @@ FACTORIES = {
     "BenchmarkResult": lambda v: _gaps("benchmark_firms", v, n_boot=100),
     "FormInvarianceResult": lambda v: _gaps("form_invariance", v, constructs=["CPROC"]),
     "LatentGapResult": lambda v: _gaps("latent_perception_gap", v),
+    "ShortFormResult": lambda v: custval.short_form(load_dataset("mobi").data, "ecsi", construct="PERQ",
+                                                    n_items=4, seed=v),
 }
 
 

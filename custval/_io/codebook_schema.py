@@ -77,6 +77,8 @@ class ItemModel(_Model):
     perspective: Perspective | None = None
     pair: Identifier | None = None
     scale: OwnScaleModel | None = None
+    # the content facet the item covers (custval.short_form keeps facets covered)
+    facet: Identifier | None = None
 
 
 class ConstructModel(_Model):
