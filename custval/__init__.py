@@ -49,6 +49,8 @@ _EXPORTS: dict[str, str] = {
     "split_half": "custval.reliability",
     "omega": "custval.reliability",
     "scale_reliability": "custval.reliability",
+    # content validity (expert panel)
+    "content_validity": "custval.content",
     # dimensionality / efa
     "kmo": "custval.dimensionality",
     "bartlett": "custval.dimensionality",
@@ -88,6 +90,7 @@ _SUBMODULES = frozenset({
     "codebook", "scoring", "ingest", "processed", "datasets", "screening", "items", "reliability",
     "dimensionality", "correlation", "efa", "cfa", "pls", "validity", "invariance", "gaps", "simulate",
     "tables", "plots", "plots_gaps", "questionnaire", "report", "pipeline",
+    "content",
 })
 
 __all__ = ["CodebookError", "DataValidationError", "__version__", "exceptions", *_EXPORTS]

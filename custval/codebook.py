@@ -179,6 +179,10 @@ class Item:
         The item's response scale (its own ``scale:``, else its construct's, else the
         instrument's; ``None`` only for an Item built by hand, which then uses the
         instrument's scale).
+    content_validity : mapping or None
+        An expert panel's verdict from the codebook's optional ``content_validity:`` field
+        (``verdict`` ``"keep"``/``"drop"``, and ``kind``, ``n_raters``, ``i_cvi`` or ``cvr``
+        when given; see :meth:`custval.content.ContentValidityResult.to_codebook`), else ``None``.
 
     See Also
     --------
@@ -193,6 +197,7 @@ class Item:
     perspective: str | None = None
     pair: str | None = None
     scale: Scale | None = None
+    content_validity: Mapping | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -1422,7 +1427,9 @@ def _instrument(m: schema.CodebookModel, path) -> Instrument:
         for it in c.items:
             items.append(Item(id=it.id, construct=c.id, text=FrozenMap(it.text), reverse=it.reverse,
                               perspective=it.perspective or c.perspective, pair=it.pair,
-                              scale=_scale(it.scale, c_scale) if it.scale is not None else c_scale))
+                              scale=_scale(it.scale, c_scale) if it.scale is not None else c_scale,
+                              content_validity=(FrozenMap(it.content_validity.model_dump(exclude_none=True))
+                                                if it.content_validity is not None else None)))
         cons.append(Construct(
             id=c.id,
             label=FrozenMap(c.label),

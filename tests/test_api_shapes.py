@@ -259,6 +259,8 @@ FACTORIES = {
     "BenchmarkResult": lambda v: _gaps("benchmark_firms", v, n_boot=100),
     "FormInvarianceResult": lambda v: _gaps("form_invariance", v, constructs=["CPROC"]),
     "LatentGapResult": lambda v: _gaps("latent_perception_gap", v),
+    "ContentValidityResult": lambda v: custval.content_validity(
+        pd.DataFrame({"q1": [4, 3, 4, 2 + v], "q2": [1, 3, 4, 4]}, index=["e1", "e2", "e3", "e4"])),
 }
 
 
