@@ -51,6 +51,8 @@ _EXPORTS: dict[str, str] = {
     "scale_reliability": "custval.reliability",
     # content validity (expert panel)
     "content_validity": "custval.content",
+    # test-retest
+    "test_retest": "custval.retest",
     # dimensionality / efa
     "kmo": "custval.dimensionality",
     "bartlett": "custval.dimensionality",
@@ -90,7 +92,7 @@ _SUBMODULES = frozenset({
     "codebook", "scoring", "ingest", "processed", "datasets", "screening", "items", "reliability",
     "dimensionality", "correlation", "efa", "cfa", "pls", "validity", "invariance", "gaps", "simulate",
     "tables", "plots", "plots_gaps", "questionnaire", "report", "pipeline",
-    "content",
+    "content", "retest",
 })
 
 __all__ = ["CodebookError", "DataValidationError", "__version__", "exceptions", *_EXPORTS]
