@@ -53,6 +53,9 @@ _EXPORTS: dict[str, str] = {
     "content_validity": "custval.content",
     # test-retest
     "test_retest": "custval.retest",
+    # known-groups and criterion validity
+    "known_groups": "custval.criterion",
+    "criterion_validity": "custval.criterion",
     # dimensionality / efa
     "kmo": "custval.dimensionality",
     "bartlett": "custval.dimensionality",
@@ -92,7 +95,7 @@ _SUBMODULES = frozenset({
     "codebook", "scoring", "ingest", "processed", "datasets", "screening", "items", "reliability",
     "dimensionality", "correlation", "efa", "cfa", "pls", "validity", "invariance", "gaps", "simulate",
     "tables", "plots", "plots_gaps", "questionnaire", "report", "pipeline",
-    "content", "retest",
+    "content", "retest", "criterion",
 })
 
 __all__ = ["CodebookError", "DataValidationError", "__version__", "exceptions", *_EXPORTS]

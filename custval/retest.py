@@ -254,8 +254,9 @@ def _check_items(frame: pd.DataFrame, items: list[str], wave: str) -> None:
         raise SpecificationError(f"{wave} has no column(s) {missing[:_SHOW]}")
     bad = [i for i in items if not pd.api.types.is_numeric_dtype(frame[i]) or pd.api.types.is_bool_dtype(frame[i])]
     if bad:
-        shown = {c: sorted({repr(v) for v in frame[c].dropna() if not isinstance(v, (int, float, np.number))})[:3]
-                 for c in bad}
+        from .criterion import _not_numbers
+
+        shown = {c: _not_numbers(frame[c]) for c in bad}
         raise DataValidationError(
             f"{wave}: item column(s) {bad[:_SHOW]} are not numeric (e.g. {shown}); read the file with "
             f"custval.read_survey and its codebook so that missing-value codes and texts are handled",

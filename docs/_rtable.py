@@ -18,7 +18,7 @@ PUBLIC_MODULES = (
     "reliability", "dimensionality", "correlation", "efa", "cfa", "validity", "invariance",
     "pls", "gaps", "simulate", "tables", "plots", "plots_gaps", "questionnaire", "report",
     "pipeline", "exceptions",
-    "content", "retest",
+    "content", "retest", "criterion",
 )
 
 _IN_R = re.compile(r"^\s*(?:>>>\s*)?#\s*In R:\s*(.*)$")  # a comment in the Examples

@@ -29,7 +29,7 @@ PUBLIC_MODULES = (
     "codebook", "ingest", "screening", "items", "reliability", "dimensionality", "correlation", "efa",
     "cfa", "validity", "invariance", "pls", "gaps", "scoring", "simulate", "tables", "plots",
     "plots_gaps", "questionnaire", "processed", "datasets", "report",
-    "content", "retest",
+    "content", "retest", "criterion",
 )
 
 #: (qualified name, reason) of callables allowed more than two positional parameters, a
