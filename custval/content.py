@@ -491,7 +491,7 @@ def content_validity(
         raise SpecificationError(f"kind must be 'relevance' or 'essential'; got {kind!r}")
     if not (0 < level < 1):
         raise SpecificationError(f"level must be strictly between 0 and 1; got {level!r}")
-    alpha_exact = _alpha_fraction(alpha)
+    _alpha_fraction(alpha)  # checked here, used exactly in lawshe_critical
     if (not isinstance(scale, (tuple, list)) or len(scale) != 2
             or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in scale)
             or scale[0] >= scale[1]):
@@ -595,7 +595,6 @@ def content_validity(
                       f"number at one-sided alpha {alpha} (Ayre & Scally 2014); CVI = mean CVR of kept items; "
                       f"skipped ratings drop out per item")
         r_call = "(colSums(ratings == 1, na.rm = TRUE) - N/2) / (N/2)"
-    del alpha_exact
     return ContentValidityResult(
         items=table, scales=scales, kind=kind, scale=(lo, hi), relevant_from=relevant_from,
         experts=tuple(experts), n_experts=len(experts), level=float(level), alpha=float(alpha),
