@@ -182,8 +182,8 @@ class ContentValidityResult(ResultMixin):
         One row per item (index ``item``).  Both kinds: ``construct``, ``n_raters`` (experts
         who rated the item), ``verdict`` (``"keep"`` / ``"drop"``).  ``kind="relevance"``:
         ``n_relevant``, ``i_cvi``, ``p_chance``, ``kappa`` (modified kappa k*),
-        ``kappa_rating`` (excellent / good / fair / poor), ``aiken_v``, ``ci_low``,
-        ``ci_high`` (score interval of V).  ``kind="essential"``: ``n_essential``, ``cvr``,
+        ``kappa_rating`` (excellent / good / fair / poor), ``aiken_v``, ``aiken_v_ci_low``,
+        ``aiken_v_ci_high`` (score interval of V).  ``kind="essential"``: ``n_essential``, ``cvr``,
         ``p_value`` (exact one-sided binomial), ``n_critical``, ``cvr_critical``.
     scales : pandas.DataFrame
         One row per construct (``"all"`` without an instrument): ``n_items``, and
@@ -559,7 +559,8 @@ def content_validity(
             rows.append({"construct": construct_of[item], "n_raters": int(n[j]), "n_relevant": a,
                          "i_cvi": a / int(n[j]), "p_chance": float(pc), "kappa": float(kappa),
                          "kappa_rating": rating, "aiken_v": v,
-                         "ci_low": (2 * nk * v + z * z - half) / den, "ci_high": (2 * nk * v + z * z + half) / den,
+                         "aiken_v_ci_low": (2 * nk * v + z * z - half) / den,
+                         "aiken_v_ci_high": (2 * nk * v + z * z + half) / den,
                          "verdict": "keep" if rating == "excellent" else "drop"})
     else:
         for j, item in enumerate(item_names):

@@ -178,7 +178,7 @@ class KnownGroupsResult(ResultMixin):
         out = pd.DataFrame({
             "n_1": desc.xs(g1, level="group")["n"], "mean_1": desc.xs(g1, level="group")["mean"],
             "n_2": desc.xs(g2, level="group")["n"], "mean_2": desc.xs(g2, level="group")["mean"],
-            "cohen_d": d["estimate"], "ci_low": d["ci_low"], "ci_high": d["ci_high"],
+            "cohen_d": d["estimate"], "d_ci_low": d["ci_low"], "d_ci_high": d["ci_high"],
             "hedges_g": g["estimate"], "g_ci_low": g["ci_low"], "g_ci_high": g["ci_high"],
             "p_value": d["p_value"]})
         if len(self.verdicts):
@@ -307,7 +307,7 @@ def known_groups(
     >>> inst = custval.load_instrument("bfi")
     >>> res = custval.known_groups(data, inst, group="gender", expected={"A": "higher"})
     >>> row = res.to_frame().loc["A"]
-    >>> [round(float(row[c]), 3) for c in ("cohen_d", "ci_low", "ci_high")], row["verdict"]
+    >>> [round(float(row[c]), 3) for c in ("cohen_d", "d_ci_low", "d_ci_high")], row["verdict"]
     ([0.452, 0.372, 0.531], 'supported')
 
     # In R: psych::cohen.d(scores, group = bfi$gender)

@@ -112,13 +112,13 @@ def test_aiken_v_interval_is_the_score_interval_of_penfield_and_giacobbi():
         lo, hi = binomtest(s, nk).proportion_ci(confidence_level=0.90, method="wilson")
         row = res.items.loc[item]
         assert row["aiken_v"] == pytest.approx(s / nk, abs=1e-15)
-        assert row["ci_low"] == pytest.approx(lo, abs=1e-12)
-        assert row["ci_high"] == pytest.approx(hi, abs=1e-12)
+        assert row["aiken_v_ci_low"] == pytest.approx(lo, abs=1e-12)
+        assert row["aiken_v_ci_high"] == pytest.approx(hi, abs=1e-12)
     # Penfield & Giacobbi's formula written out
     z = 1.6448536269514722
     v = res.items.loc["a", "aiken_v"]
     low = (2 * 40 * v + z**2 - z * math.sqrt(4 * 40 * v * (1 - v) + z**2)) / (2 * (40 + z**2))
-    assert res.items.loc["a", "ci_low"] == pytest.approx(low, abs=1e-12)
+    assert res.items.loc["a", "aiken_v_ci_low"] == pytest.approx(low, abs=1e-12)
 
 
 def test_scale_level_indices_per_construct_follow_polit_and_beck():

@@ -53,7 +53,7 @@ def test_cohen_d_and_hedges_g_equal_psych(kg):
 def test_verdicts_follow_the_interval(kg):
     frame = kg.to_frame()
     assert frame.loc["A", "verdict"] == "supported"  # women higher on agreeableness
-    assert frame.loc["O", "ci_high"] < 0 and frame.loc["O", "verdict"] == "contradicted"
+    assert frame.loc["O", "d_ci_high"] < 0 and frame.loc["O", "verdict"] == "contradicted"
     assert kg.groups == (1, 2)
     assert "gender 2 minus gender 1" in kg.summary()
     assert isinstance(kg, KnownGroupsResult) and "<table" in kg._repr_html_()
