@@ -352,8 +352,9 @@ def test_retest(
         its items is an error.  Default None: items only, no construct scores.
     id : str, default "id"
         The respondent id column of both waves.  Ids are compared as values when both
-        columns are numeric, else as stripped text.  When the column looks like personal
-        data (e-mail addresses, names), unmatched respondents are only counted.
+        columns are numeric, else as stripped text.  When the column is personal data
+        (recorded so by :func:`custval.read_survey`, or looking like e-mail addresses or
+        names), unmatched respondents are only counted, never listed.
     items : list of str, optional
         The items to analyse; default None: the instrument's items, or without an instrument
         every column of wave 1 (except ``id``) that wave 2 also has.
@@ -406,7 +407,12 @@ def test_retest(
     k1, k2 = _key(ids1, as_text), _key(ids2, as_text)
     from ._io.pii import detect_personal_columns
 
-    personal = bool(detect_personal_columns(time1[[id]])) or bool(detect_personal_columns(time2[[id]]))
+    def _recorded(frame):  # read_survey's record of personal-data columns (platform-known included)
+        rec = frame.attrs.get("custval", {}) if isinstance(frame.attrs.get("custval"), dict) else {}
+        return id in {p.get("column") for p in rec.get("personal_data_columns", []) or [] if isinstance(p, dict)}
+
+    personal = (_recorded(time1) or _recorded(time2) or bool(detect_personal_columns(time1[[id]]))
+                or bool(detect_personal_columns(time2[[id]])))
     for wave, keys in (("time1", k1), ("time2", k2)):
         dup = keys[keys.duplicated()].unique().tolist()
         if dup:

@@ -141,3 +141,13 @@ def test_an_item_nobody_changed_is_nan_with_a_warning():
     assert any("'q' has the same value for every matched respondent in wave 1" in str(w.message) for w in rec)
     assert np.isnan(res.to_frame().loc[("item", "q"), "icc2_1"])
     assert np.isfinite(res.to_frame().loc[("item", "r"), "icc2_1"])
+
+
+def test_an_id_column_read_survey_records_as_personal_is_counted_never_listed(waves):
+    inst, w1, w2 = waves
+    w1 = w1.copy()
+    w1.attrs = {"custval": {"personal_data_columns": [{"column": "resp", "reason": "platform: panel id"}]}}
+    with pytest.warns(MissingDataWarning) as rec:
+        res = test_retest(w1, w2, instrument=inst, id="resp")
+    assert "R08" not in str(rec[0].message) and "R09" not in res.summary()
+    assert res.unmatched_time1 == () and (res.n_unmatched_time1, res.n_unmatched_time2) == (1, 1)
