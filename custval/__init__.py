@@ -49,6 +49,13 @@ _EXPORTS: dict[str, str] = {
     "split_half": "custval.reliability",
     "omega": "custval.reliability",
     "scale_reliability": "custval.reliability",
+    # content validity (expert panel)
+    "content_validity": "custval.content",
+    # test-retest
+    "test_retest": "custval.retest",
+    # known-groups and criterion validity
+    "known_groups": "custval.criterion",
+    "criterion_validity": "custval.criterion",
     # dimensionality / efa
     "kmo": "custval.dimensionality",
     "bartlett": "custval.dimensionality",
@@ -93,6 +100,7 @@ _SUBMODULES = frozenset({
     "dimensionality", "correlation", "efa", "cfa", "pls", "validity", "invariance", "gaps", "simulate",
     "tables", "plots", "plots_gaps", "questionnaire", "report", "pipeline",
     "shortform",
+    "content", "retest", "criterion",
 })
 
 __all__ = ["CodebookError", "DataValidationError", "__version__", "exceptions", *_EXPORTS]

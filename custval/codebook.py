@@ -183,6 +183,10 @@ class Item:
         The content facet (sub-domain) of its construct the item covers (``facet:`` in
         the codebook), e.g. ``"speed"`` or ``"empathy"``; :func:`custval.short_form`
         keeps facets covered.  ``None`` when the codebook gives none.
+    content_validity : mapping or None
+        An expert panel's verdict from the codebook's optional ``content_validity:`` field
+        (``verdict`` ``"keep"``/``"drop"``, and ``kind``, ``n_raters``, ``i_cvi`` or ``cvr``
+        when given; see :meth:`custval.content.ContentValidityResult.to_codebook`), else ``None``.
 
     See Also
     --------
@@ -198,6 +202,7 @@ class Item:
     pair: str | None = None
     scale: Scale | None = None
     facet: str | None = None
+    content_validity: Mapping | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -1449,7 +1454,9 @@ def _instrument(m: schema.CodebookModel, path) -> Instrument:
             items.append(Item(id=it.id, construct=c.id, text=FrozenMap(it.text), reverse=it.reverse,
                               perspective=it.perspective or c.perspective, pair=it.pair,
                               scale=_scale(it.scale, c_scale) if it.scale is not None else c_scale,
-                              facet=it.facet))
+                              facet=it.facet,
+                              content_validity=(FrozenMap(it.content_validity.model_dump(exclude_none=True))
+                                                if it.content_validity is not None else None)))
         cons.append(Construct(
             id=c.id,
             label=FrozenMap(c.label),

@@ -330,6 +330,7 @@ def cronbach_alpha(
     n_boot: int = 1000,
     seed: int = 0,
     progress: bool = False,
+    cor: str = "pearson",
 ) -> AlphaResult:
     r"""Cronbach's alpha with a Feldt, Duhachek or bootstrap confidence interval.
 
@@ -384,6 +385,15 @@ def cronbach_alpha(
         Seed of the resampling.
     progress : bool, default False
         Show a progress bar over the resamples.
+    cor : {"pearson", "polychoric"}, default "pearson"
+        ``"polychoric"``: ordinal alpha (Zumbo, Gadermann & Zeisser, 2007), the
+        standardised alpha of the polychoric correlation matrix (custval's
+        :func:`~custval.correlation.polychoric`, equal to psych's), as
+        ``psych::alpha(psych::polychoric(x)$rho)``; ``estimate`` and ``std_alpha`` are
+        then equal, ``lambda6`` and ``average_r`` come from the polychoric matrix, and
+        there is no interval or standard error (psych gives none for a matrix; the
+        reason is in ``notes``).  ``nan_policy="listwise"`` drops incomplete rows
+        first, ``"pairwise"`` gives psych's pairwise polychorics.
 
     Returns
     -------
@@ -433,6 +443,8 @@ def cronbach_alpha(
     0.8133 0.8019 0.8242 2694
     >>> # In R: psych::alpha(na.omit(bfi[c("N1","N2","N3","N4","N5")]))
     """
+    if cor != "pearson":
+        return _ordinal_alpha(items, cor=cor, nan_policy=nan_policy, ci_method=ci_method)
     ci, ci_method = _check_ci_level(ci, ci_method)
     prep = core.prepare_items(items, nan_policy=nan_policy, check_constant=False)
     used = _used_rows(items, prep)
@@ -788,6 +800,7 @@ def omega(
     n_boot: int = 1000,
     seed: int = 0,
     progress: bool = False,
+    cor: str = "pearson",
 ) -> OmegaResult:
     r"""McDonald's omega from a minres factor analysis, as ``psych::omega``.
 
@@ -835,6 +848,12 @@ def omega(
         Seed of the resampling.
     progress : bool, default False
         Show a progress bar over the resamples.
+    cor : {"pearson", "polychoric"}, default "pearson"
+        ``"polychoric"``: ordinal omega from the polychoric correlation matrix (custval's
+        :func:`~custval.correlation.polychoric`, equal to psych's), as
+        ``psych::omega(x, nfactors = n_factors, poly = TRUE)``.  No bootstrap interval is
+        computed for it (each resample would need its own polychoric matrix); the
+        interval is NaN with the reason in ``notes`` unless ``ci_method=None``.
 
     Returns
     -------
@@ -899,7 +918,10 @@ def omega(
             core.FewItemsWarning, stacklevel=2,
         )
     pairwise = prep.nan_policy == "pairwise" and prep.has_missing
-    r = _omega_r(prep.x, pairwise, items, _used_rows(items, prep))
+    if cor != "pearson":
+        r = _polychoric_r(prep, cor)
+    else:
+        r = _omega_r(prep.x, pairwise, items, _used_rows(items, prep))
     core.check_singular(r, prep.names, what="omega (minres needs SMCs)")
     sl = _omega.schmid_leiman(r, n_factors)
     co = _omega.omega_from_sl(r, sl)
@@ -930,7 +952,10 @@ def omega(
     method = "none"
     notes: list[str] = []
     n_failed = 0
-    if ci_method is not None:
+    if ci_method is not None and cor != "pearson":
+        notes.append("no bootstrap interval for the polychoric omega (each resample would need its own "
+                      "polychoric matrix); pass ci_method=None to ask for none")
+    elif ci_method is not None:
         from ._stats.bootstrap import bootstrap_blocks, interval_with_failures
 
         kind = "bca" if ci_method == "bca" else "percentile"
@@ -980,7 +1005,8 @@ def omega(
         omega_lim=float(co["omega_lim"]), ecv=float(co["ecv"]), ci_low=lo, ci_high=hi,
         omega_h_ci_low=hlo, omega_h_ci_high=hhi, n=prep.n_used, n_items=k, n_factors=int(n_factors),
         method=method, ci=ci, nan_policy=nan_policy, converged=sl["converged"], items=prep.names,
-        loadings=loadings, r_call=f"psych::omega({_r_data(nan_policy)}, nfactors = {int(n_factors)})",
+        loadings=loadings, r_call=f"psych::omega({_r_data(nan_policy)}, nfactors = {int(n_factors)}"
+                                  + (", poly = TRUE)" if cor != "pearson" else ")"),
         boot=boot, n_boot_failed=n_failed, notes=tuple(notes),
     )
 
@@ -1308,3 +1334,47 @@ def scale_reliability(
     )
     return out[list(RELIABILITY_COLUMNS)]
 
+
+# --------------------------------------------------------------------------- ordinal alpha and omega
+def _check_cor(cor: str) -> None:
+    if cor not in ("pearson", "polychoric"):
+        raise SpecificationError(f"cor must be 'pearson' or 'polychoric'; got {cor!r}")
+
+
+def _polychoric_r(prep: core.Prepared, cor: str) -> np.ndarray:
+    """psych::polychoric(x)$rho of the rows ``prep`` uses (complete rows under listwise)."""
+    _check_cor(cor)
+    from .correlation import polychoric
+
+    frame = pd.DataFrame(prep.x, columns=list(prep.names))
+    return polychoric(frame, nan_policy="pairwise").rho.to_numpy()
+
+
+def _ordinal_alpha(items, *, cor: str, nan_policy: str, ci_method) -> AlphaResult:
+    """Ordinal alpha: psych::alpha(psych::polychoric(x)$rho) (Zumbo, Gadermann & Zeisser, 2007)."""
+    _check_cor(cor)
+    if ci_method not in (None, "feldt"):
+        raise SpecificationError(
+            f"cor='polychoric' has no interval (psych::alpha of a correlation matrix gives none); "
+            f"ci_method={ci_method!r} is not available with it")
+    prep = core.prepare_items(items, nan_policy=nan_policy)
+    r = _polychoric_r(prep, cor)
+    k = len(prep.names)
+    total = float(r.sum())
+    est = k / (k - 1) * (1 - k / total)
+    off = r[~np.eye(k, dtype=bool)]
+    try:
+        lam6 = float(core.lambda6(r))
+    except (np.linalg.LinAlgError, ValueError):
+        lam6 = float("nan")
+    notes = ["ordinal alpha of the polychoric matrix: no standard error or interval (psych::alpha of a "
+             "correlation matrix gives none)"]
+    if not np.isfinite(lam6):
+        notes.append("lambda6 is NaN: the polychoric matrix is singular")
+    return AlphaResult(
+        estimate=float(est), std_alpha=float(est), se=float("nan"), ci_low=float("nan"), ci_high=float("nan"),
+        n=prep.n_used, n_items=k, method="none", ci=float("nan"), lambda6=lam6, average_r=float(off.mean()),
+        nan_policy=nan_policy, n_excluded=prep.n_excluded, items=prep.names,
+        r_call=f"psych::alpha(psych::polychoric({_r_data(nan_policy)})$rho)",
+        convention="ordinal alpha = k/(k-1)(1 - k / 1'R1) on the polychoric matrix R (Zumbo et al. 2007)",
+        notes=tuple(notes))

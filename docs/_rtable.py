@@ -19,6 +19,7 @@ PUBLIC_MODULES = (
     "pls", "gaps", "simulate", "tables", "plots", "plots_gaps", "questionnaire", "report",
     "pipeline", "exceptions",
     "shortform",
+    "content", "retest", "criterion",
 )
 
 _IN_R = re.compile(r"^\s*(?:>>>\s*)?#\s*In R:\s*(.*)$")  # a comment in the Examples

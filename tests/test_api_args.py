@@ -30,6 +30,7 @@ PUBLIC_MODULES = (
     "cfa", "validity", "invariance", "pls", "gaps", "scoring", "simulate", "tables", "plots",
     "plots_gaps", "questionnaire", "processed", "datasets", "report",
     "shortform",
+    "content", "retest", "criterion",
 )
 
 #: (qualified name, reason) of callables allowed more than two positional parameters, a
@@ -352,6 +353,13 @@ def sampled_results():
         out["benchmark_firms.ranking"] = custval.benchmark_firms(prov, cust, cwi, n_boot=100).ranking
         out["cocreation_segments"] = custval.cocreation_segments(cust, cwi, k=2)
         out["tables.loadings_table"] = tables.loadings_table(fit.params_)
+        out["content_validity"] = custval.content_validity(
+            pd.DataFrame({"q1": [4, 3, 4, 2], "q2": [1, 3, 4, 4]}, index=["e1", "e2", "e3", "e4"]))
+        out["test_retest"] = custval.test_retest(hs[["id", "x1", "x2"]], hs[["id", "x1", "x2"]].iloc[::-1])
+        out["test_retest.table"] = out["test_retest"].table
+        out["known_groups"] = custval.known_groups(hs, inst, group="school")
+        out["known_groups.table"] = out["known_groups"].table
+        out["criterion_validity"] = custval.criterion_validity(hs, inst, criteria=["ageyr"])
         # lavaan's own tables: their lavaan names are allowed, custval's vocabulary for the rest
         out["CFA.params_"] = (fit.params_, LAVAAN_PARAMS)
         out["measurement_invariance"] = (custval.measurement_invariance(

@@ -261,6 +261,14 @@ FACTORIES = {
     "LatentGapResult": lambda v: _gaps("latent_perception_gap", v),
     "ShortFormResult": lambda v: custval.short_form(load_dataset("mobi").data, "ecsi", construct="PERQ",
                                                     n_items=4, seed=v),
+    "ContentValidityResult": lambda v: custval.content_validity(
+        pd.DataFrame({"q1": [4, 3, 4, 2 + v], "q2": [1, 3, 4, 4]}, index=["e1", "e2", "e3", "e4"])),
+    "KnownGroupsResult": lambda v: custval.known_groups(
+        _bfi(v), custval.load_instrument("bfi"), group="gender", constructs=["A"]),
+    "CriterionValidityResult": lambda v: custval.criterion_validity(
+        _bfi(v), custval.load_instrument("bfi"), criteria=["age"], constructs=["A"]),
+    "RetestResult": lambda v: custval.retest.test_retest(
+        pd.DataFrame({"id": [1, 2, 3, 4], "q": [1, 3, 4, 2]}), pd.DataFrame({"id": [1, 2, 3, 4], "q": [2, 3, 4, 1 + v]})),
 }
 
 

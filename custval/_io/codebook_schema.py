@@ -70,6 +70,16 @@ class OwnScaleModel(_Model):
     labels: ScaleLabels | None = None
 
 
+class ContentValidityModel(_Model):
+    """``content_validity:`` under an item: an expert panel's verdict (custval.content_validity)."""
+
+    kind: Literal["relevance", "essential"] | None = None
+    n_raters: Annotated[int, Field(strict=True, ge=1)] | None = None
+    i_cvi: Annotated[float, Field(ge=0, le=1)] | None = None
+    cvr: Annotated[float, Field(ge=-1, le=1)] | None = None
+    verdict: Literal["keep", "drop"]
+
+
 class ItemModel(_Model):
     id: Identifier
     text: LangText
@@ -79,6 +89,7 @@ class ItemModel(_Model):
     scale: OwnScaleModel | None = None
     # the content facet the item covers (custval.short_form keeps facets covered)
     facet: Identifier | None = None
+    content_validity: ContentValidityModel | None = None
 
 
 class ConstructModel(_Model):
