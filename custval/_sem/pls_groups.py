@@ -285,7 +285,15 @@ def ols_predict(xtr: np.ndarray, ytr: np.ndarray, wtr: np.ndarray, xall: np.ndar
     xa = np.column_stack([np.ones(xall.shape[0]), xall])
     g = np.einsum("bn,ni,nj->bij", wtr, x1, x1)
     h = np.einsum("bn,ni,ne->bie", wtr, x1, ytr)
-    coef = np.linalg.solve(g, h)  # (B, q+1, e)
+    try:
+        coef = np.linalg.solve(g, h)  # (B, q+1, e)
+    except np.linalg.LinAlgError:
+        from ..exceptions import SingularMatrixError
+
+        raise SingularMatrixError(
+            "plspredict: the linear benchmark cannot be estimated in a training set: its predictor items are "
+            "collinear there (an item is a linear combination of others); drop an item or use fewer folds"
+        ) from None
     return np.einsum("ni,bie->bne", xa, coef)
 
 
@@ -491,8 +499,9 @@ def _batch_predict(fit, x, train: np.ndarray, technique: str, endo_cols: np.ndar
     mean = train @ x / ntr
     var = (train @ (x * x) - ntr * mean * mean) / (ntr - 1)
     sd = np.sqrt(var)
-    z = (x[None] - mean[:, None, :]) / sd[:, None, :]
-    scores = z @ est.weights  # (B, n, k)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a constant training item: marked not ok
+        z = (x[None] - mean[:, None, :]) / sd[:, None, :]
+        scores = z @ est.weights  # (B, n, k)
     paths = est.paths
     if technique == "earliest":
         eye = np.eye(k)
@@ -535,8 +544,11 @@ def run_plspredict(fit, *, fold_matrix: np.ndarray, technique: str, benchmark: s
     for start in it:
         sl = slice(start, start + step)
         tr = train[sl]
-        items_hat, means, ok = _batch_predict(fit, x, tr, technique, endo_cols)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            items_hat, means, ok = _batch_predict(fit, x, tr, technique, endo_cols)
         ok_all[sl] = ok
+        if not ok.all():
+            break
         if benchmark == "exogenous":
             lm = ols_predict(xc[:, exo_cols], x[:, endo_cols], tr, xc[:, exo_cols])
         else:  # seminr: each endogenous construct's items on every other item of the model
