@@ -896,6 +896,7 @@ def micom(
     group,
     permutations=1000,
     alpha: float = 0.05,
+    pooled: str = "standardized",
     seed: int = 0,
     progress: bool = False,
 ) -> MICOMResult:
@@ -927,6 +928,11 @@ def micom(
         by the pooled fit), e.g. to reproduce another program's permutations.
     alpha : float
         Significance level: the quantile of step 2 and the interval of step 3.
+    pooled : {"standardized", "raw"}
+        The pooled data the step-2 composites are built from: "standardized" (items
+        standardised with the pooled means and SDs, the scale the weights belong to; SmartPLS,
+        Henseler et al., 2016) or "raw" (unstandardised items, as cSEM's ``testMICOM``
+        does; ``c`` then depends on the items' SDs).
     seed : int
         Seed of ``numpy.random.default_rng`` for the permutations.
     progress : bool
@@ -964,9 +970,12 @@ def micom(
     through its item correlation matrix, which is a weighted correlation of the pooled data.
     Conventions follow cSEM's ``testMICOM`` (Schuberth et al.): step 2 ``p`` = share of
     permutation ``c`` at or below the observed ``c``; step 3 ``p`` = share of permutation
-    differences beyond ``|observed|`` in either direction; variances with ``n - 1``; composites
-    of steps 2 and 3 on the pooled data standardised with the pooled means and SDs.  cSEM
-    draws fresh permutations for step 3; custval uses the same permutations for both steps.
+    differences beyond ``|observed|`` in either direction; variances with ``n - 1``.  Known
+    differences: cSEM builds the step-2 composites from the raw pooled data (``pooled="raw"``
+    reproduces it; custval's default standardises them, the scale of the weights), and draws
+    fresh permutations for step 3 (custval uses the same permutations for both steps).  cSEM
+    up to its fix of issue #632 (2026) paired the group labels of step 3 with the wrong rows when
+    the data were not sorted by group; tests compare with cSEM on data sorted by group.
     SmartPLS reports the same quantities (its step 3 variance statistic is the log ratio too).
     Single-item and unit-weight constructs have ``c = 1`` by construction.  MICOM is meant for
     composites; under PLSc the weights of common factors are compared all the same.
@@ -993,9 +1002,11 @@ def micom(
     from ._sem import pls_groups as _g
 
     _check_options("micom", alpha=alpha, seed=seed)
+    if pooled not in ("standardized", "raw"):
+        raise SpecificationError(f"micom: pooled={pooled!r}; allowed: ['standardized', 'raw']")
     prep = _g.prepare(PLS, model, data, group, who="micom")
     frames, n_failed = _g.run_micom(prep, permutations=permutations, seed=int(seed), alpha=float(alpha),
-                                    progress=progress)
+                                    progress=progress, pooled=pooled)
     given = not isinstance(permutations, (int, np.integer))
     b = int(np.asarray(permutations).shape[0]) if given else int(permutations)
     return MICOMResult(
@@ -1004,7 +1015,7 @@ def micom(
         n_failed=int(n_failed), seed=None if given else int(seed), alpha=float(alpha),
         r_call=f"cSEM::testMICOM(cSEM::csem(data, model, .id = \"group\"), .R = {b})",
         method_note=(
-            "step 2: c = cor(Z w_g1, Z w_g2) on the pooled standardised data, invariant if c >= its permutation "
+            f"step 2: c = cor(X w_g1, X w_g2) on the pooled {pooled} data, invariant if c >= its permutation "
             f"{alpha:g} quantile; step 3: mean difference and log variance ratio of the pooled composites, "
             f"equal if inside the permutation [{alpha / 2:g}, {1 - alpha / 2:g}] interval"
         ),
@@ -1149,7 +1160,10 @@ def mga(
     -----
     All permutations and resamples are estimated at once from weighted item correlation
     matrices (as :meth:`PLS.bootstrap`).  p values are not adjusted for the number of paths
-    or pairs.  seminr's ``estimate_pls_mga`` truncates both groups' bootstrap draws to the
+    or pairs.  The permutation test permutes the rows of the data as given (Chin & Dibbern,
+    2010); cSEM's ``testMGD`` permutes the rows of the data standardised within each group
+    (group differences in item means and SDs removed first), which gives other p values:
+    standardise the items within each group before the call to reproduce it (tested).  seminr's ``estimate_pls_mga`` truncates both groups' bootstrap draws to the
     smaller number of admissible ones; custval uses all admissible draws of each group
     (identical when none fails).
 

@@ -222,3 +222,50 @@ def test_mga_finds_a_path_difference_of_point_3_with_two_groups_of_250(method):
     assert 0.18 < np.mean(diffs) < 0.32
     assert np.mean(hits) >= 0.8
     assert np.mean(null_hits) <= 0.2
+
+
+# --------------------------------------------------------------------------- cSEM's testMICOM / testMGD
+CSEM = GOLDEN.with_name("csem_groups.json")
+
+
+@pytest.fixture(scope="module")
+def csem(mobi):
+    g = json.loads(CSEM.read_text(encoding="utf-8"))
+    data = mobi.iloc[g["sorted_rows"]].reset_index(drop=True)  # cSEM ran on data sorted by group
+    return g, data, np.where(data["CUEX1"] >= 8, "B", "A")
+
+
+def test_micom_reproduces_csem_testmicom_on_its_permutations(csem):
+    g, data, grp = csem
+    step2 = micom(data, g["syntax"], group=grp, permutations=np.array(g["step2_permutations"]), pooled="raw")
+    assert list(step2.compositional.index.get_level_values("construct")) == g["constructs"]
+    # cSEM stops by its own rule (tolerance 1e-12 here): weights agree to ~1e-10
+    np.testing.assert_allclose(step2.compositional["c"], g["c"], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(step2.compositional["p_value"], g["c_p"], rtol=0, atol=1e-12)
+    # custval's default builds the composites from standardised pooled data: c differs from cSEM's
+    std = micom(data, g["syntax"], group=grp, permutations=np.array(g["step2_permutations"]))
+    assert np.abs(std.compositional["c"].to_numpy() - g["c"]).max() > 1e-3
+    # step 3: cSEM draws new permutations after those of step 2
+    step3 = micom(data, g["syntax"], group=grp, permutations=np.array(g["step3_permutations"]))
+    np.testing.assert_allclose(step3.means["estimate"], g["mean_diff"], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(step3.variances["estimate"], g["log_var_ratio"], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(step3.means["p_value"], g["mean_p"], rtol=0, atol=1e-12)  # counts / 100
+    np.testing.assert_allclose(step3.variances["p_value"], g["var_p"], rtol=0, atol=1e-12)
+
+
+def test_mga_permutation_reproduces_csem_chin_on_group_standardised_data(csem):
+    g, data, grp = csem
+    perms = np.array(g["mgd_permutations"])
+    names = {f"{t} ~ {s}": j for j, (s, t) in enumerate(PLS(g["syntax"]).fit(data).paths_list_)}
+    order = [names[nm] for nm in g["chin_names"][:4]]
+    res = mga(data, g["syntax"], group=grp, permutations=perms)
+    np.testing.assert_allclose(res.paths["estimate"].to_numpy()[order], g["chin_diff"][:4], rtol=0, atol=1e-9)
+    # testMGD permutes the rows of the group-wise standardised data; so does custval when given them
+    items = list(PLS(g["syntax"]).fit(data).items_)
+    z = data.astype({c: float for c in items})
+    for v in ("A", "B"):
+        z.loc[grp == v, items] = (data.loc[grp == v, items] - data.loc[grp == v, items].mean()) / \
+            data.loc[grp == v, items].std()
+    same = mga(z, g["syntax"], group=grp, permutations=perms)
+    np.testing.assert_allclose(same.paths["p_value"].to_numpy()[order], g["chin_p"][:4], rtol=0, atol=1e-12)
+    assert not np.array_equal(res.paths["p_value"].to_numpy()[order], g["chin_p"][:4])

@@ -329,7 +329,8 @@ def _drop_failed(ok: np.ndarray, total: int, who: str, what: str) -> None:
         raise InsufficientDataError(f"{who}: fewer than 2 {what} could be estimated")
 
 
-def run_micom(prep: Prepared, *, permutations, seed: int, alpha: float, progress: bool, who: str = "micom"):
+def run_micom(prep: Prepared, *, permutations, seed: int, alpha: float, progress: bool, pooled: str = "standardized",
+              who: str = "micom"):
     fit, x, labels, groups = prep.fit, prep.x, prep.labels, prep.groups
     spec = fit._spec
     cons = spec.constructs
@@ -340,7 +341,8 @@ def run_micom(prep: Prepared, *, permutations, seed: int, alpha: float, progress
     b = perm.shape[0]
 
     raws = [estimate_group(fit, x[labels == g], who=who, name=groups[g]) for g in range(n_groups)]
-    s_pooled = np.corrcoef(x, rowvar=False)
+    # composites of step 2 on the pooled data: standardised (correlations) or raw (covariances, cSEM)
+    s_pooled = np.corrcoef(x, rowvar=False) if pooled == "standardized" else np.cov(x, rowvar=False)
     fixed = np.array([len(spec.blocks[c]) == 1 or fit.modes_[c] == "unit" for c in cons])
 
     w_perm = np.empty((b, n_groups, x.shape[1], len(cons)))
