@@ -1232,6 +1232,12 @@ class PLSPredictResult(ResultMixin):
     predictions : pandas.DataFrame
         Out-of-sample predictions, rows used x (``("PLS", item)``, ``("LM", item)``), each the
         mean over the repetitions.
+    cvpat : pandas.DataFrame
+        CVPAT of PLS against the indicator averages ("IA") and the linear model ("LM"):
+        ``loss_pls``, ``loss_benchmark`` (mean squared error averaged over the endogenous
+        indicators), ``estimate`` (mean loss difference benchmark - PLS; positive when PLS
+        predicts better), ``se``, ``t``, ``df``, ``p_value`` (one-sided, PLS better),
+        ``p_two_sided``, ``n``.
     folds : int
     repetitions : int
     technique : str
@@ -1251,6 +1257,7 @@ class PLSPredictResult(ResultMixin):
 
     metrics: pd.DataFrame
     predictions: pd.DataFrame
+    cvpat: pd.DataFrame
     folds: int
     repetitions: int
     technique: str
@@ -1261,6 +1268,11 @@ class PLSPredictResult(ResultMixin):
     method_note: str
 
     _title = "PLSpredict"
+
+    def _notes(self) -> list[str]:
+        cv = "; ".join(f"vs {b}: mean loss difference {r.estimate:.3f}, t({int(r.df)}) = {r.t:.2f}, "
+                       f"one-sided p = {r.p_value:.3g}" for b, r in self.cvpat.iterrows())
+        return [f"CVPAT {cv}", *super()._notes()]
 
     def to_frame(self) -> pd.DataFrame:
         """The metrics table (one row per endogenous indicator).
@@ -1289,7 +1301,7 @@ def plspredict(
     progress: bool = False,
 ) -> PLSPredictResult:
     r"""PLSpredict (Shmueli et al., 2016, 2019): k-fold cross-validated prediction of the
-    endogenous indicators, with Q²predict, RMSE and MAE for PLS and a linear benchmark.
+    endogenous indicators, with Q²predict, RMSE and MAE for PLS and a linear benchmark, and CVPAT.
 
     In each of ``repetitions`` random splits of the rows into ``folds`` folds, the model is
     estimated on all but one fold; the held-out rows are standardised with the training means
@@ -1352,10 +1364,26 @@ def plspredict(
     one shuffle and repeats the same split ``reps`` times (so its repetitions are identical);
     custval draws a new shuffle per repetition.  Folds are cut like seminr's
     ``cut(seq(1, n), breaks = folds)`` on the shuffled rows.  seminr does not report
-    Q²predict.  CVPAT (Sharma et al., 2023) is not implemented.
+    Q²predict.
+
+    CVPAT (Liengaard et al., 2021; Sharma et al., 2023): per observation the loss is the
+    squared prediction error averaged over the endogenous indicators (original scale); the
+    mean of ``D = L_benchmark - L_PLS`` is tested with a paired t test, ``n - 1`` df, as cSEM's
+    ``testCVPAT(.testtype = "onesided")`` (``p_value``; ``p_two_sided`` as its default).  The
+    benchmarks are the training-fold indicator averages (IA) and the linear model (LM).  The
+    losses use the repetition-averaged predictions.  Sharma et al. (2023) also describe a
+    bootstrap of ``D``; it is not implemented.
 
     References
     ----------
+    Liengaard, B. D., Sharma, P. N., Hult, G. T. M., Jensen, M. B., Sarstedt, M., Hair, J. F., &
+    Ringle, C. M. (2021). Prediction: Coveted, yet forsaken? Introducing a cross-validated
+    predictive ability test in partial least squares path modeling. *Decision Sciences, 52*(2),
+    362-392.
+    Sharma, P. N., Liengaard, B. D., Hair, J. F., Sarstedt, M., & Ringle, C. M. (2023).
+    Predictive model assessment and selection in composite-based modeling using PLS-SEM:
+    extensions and guidelines for using CVPAT. *European Journal of Marketing, 57*(6),
+    1662-1677.
     Shmueli, G., Ray, S., Velasquez Estrada, J. M., & Chatla, S. B. (2016). The elephant in
     the room: Predictive performance of PLS models. *Journal of Business Research, 69*(10),
     4552-4564.
@@ -1417,7 +1445,7 @@ def plspredict(
     k = int(fm.max()) + 1
     tech = "predict_EA" if technique == "earliest" else "predict_DA"
     return PLSPredictResult(
-        metrics=metrics, predictions=predictions, folds=k, repetitions=int(fm.shape[0]), technique=technique,
+        metrics=metrics, predictions=predictions, cvpat=out["CVPAT"], folds=k, repetitions=int(fm.shape[0]), technique=technique,
         benchmark=benchmark, exogenous_items=tuple(exo_items), seed=None if given else int(seed),
         r_call=f"seminr::predict_pls(fit, technique = {tech}, noFolds = {k}, reps = {int(fm.shape[0])})",
         method_note=(

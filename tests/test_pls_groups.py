@@ -269,3 +269,24 @@ def test_mga_permutation_reproduces_csem_chin_on_group_standardised_data(csem):
     same = mga(z, g["syntax"], group=grp, permutations=perms)
     np.testing.assert_allclose(same.paths["p_value"].to_numpy()[order], g["chin_p"][:4], rtol=0, atol=1e-12)
     assert not np.array_equal(res.paths["p_value"].to_numpy()[order], g["chin_p"][:4])
+
+
+def test_cvpat_is_a_paired_t_test_of_the_losses(mobi):
+    from scipy import stats
+
+    syntax = "Image =~ IMAG1 + IMAG2 + IMAG3\nExpectation =~ CUEX1 + CUEX2 + CUEX3\n" \
+             "Loyalty =~ CUSL1 + CUSL2 + CUSL3\nLoyalty ~ Image + Expectation"
+    res = plspredict(mobi, syntax, folds=10, repetitions=3, seed=2)
+    y = mobi[["CUSL1", "CUSL2", "CUSL3"]].to_numpy(float)
+    loss_pls = ((y - res.predictions["PLS"].to_numpy()) ** 2).mean(axis=1)
+    loss_lm = ((y - res.predictions["LM"].to_numpy()) ** 2).mean(axis=1)
+    t = stats.ttest_rel(loss_lm, loss_pls, alternative="greater")
+    row = res.cvpat.loc["LM"]
+    assert row["t"] == pytest.approx(t.statistic, abs=1e-10) and row["p_value"] == pytest.approx(t.pvalue, abs=1e-12)
+    assert row["estimate"] == pytest.approx((loss_lm - loss_pls).mean(), abs=1e-12) and row["df"] == len(mobi) - 1
+    two = stats.ttest_rel(loss_lm, loss_pls)
+    assert row["p_two_sided"] == pytest.approx(two.pvalue, abs=1e-12)
+    # IA: the naive benchmark whose errors define Q2predict
+    ia = res.cvpat.loc["IA"]
+    assert ia["loss_benchmark"] > ia["loss_pls"] and ia["t"] > 2
+    assert "CVPAT vs IA" in res.summary()

@@ -576,11 +576,33 @@ def run_plspredict(fit, *, fold_matrix: np.ndarray, technique: str, benchmark: s
     preds = {"PLS": pls_pred.mean(axis=0), "LM": lm_pred.mean(axis=0)}
     naive_m = naive.mean(axis=0)
     sse_naive = ((y - naive_m) ** 2).sum(axis=0)
-    for name, yhat in preds.items():
-        e = y - yhat
+    for name in ("PLS", "LM"):
+        e = y - preds[name]
         out[name] = pd.DataFrame({
             "q2_predict": 1 - (e**2).sum(axis=0) / sse_naive,
             "rmse": np.sqrt((e**2).mean(axis=0)),
             "mae": np.abs(e).mean(axis=0),
         }, index=pd.Index(endo_items, name="item"))
+    out["CVPAT"] = cvpat(y, preds["PLS"], {"IA": naive_m, "LM": preds["LM"]})
     return out, preds, endo_items, exo_items
+
+
+def cvpat(y: np.ndarray, pls_pred: np.ndarray, benchmarks: dict) -> pd.DataFrame:
+    """CVPAT (Liengaard et al., 2021; Sharma et al., 2023) against each benchmark: per observation the
+    loss ``L_i`` = mean squared prediction error over the endogenous indicators; ``D_i = L_bench,i -
+    L_PLS,i``; ``t = mean(D) / (sd(D) / sqrt(n))`` with ``n - 1`` df; one-sided p for "PLS predicts
+    better" (``1 - pt(t, n - 1)``) and the two-sided p (cSEM ``testCVPAT``)."""
+    from scipy import stats
+
+    n = y.shape[0]
+    loss_pls = ((y - pls_pred) ** 2).mean(axis=1)
+    rows = []
+    for name, pred in benchmarks.items():
+        loss_b = ((y - pred) ** 2).mean(axis=1)
+        d = loss_b - loss_pls
+        se = d.std(ddof=1) / np.sqrt(n)
+        t = d.mean() / se
+        rows.append((name, loss_pls.mean(), loss_b.mean(), d.mean(), se, t, n - 1,
+                     float(stats.t.sf(t, n - 1)), float(2 * stats.t.sf(abs(t), n - 1)), n))
+    return pd.DataFrame(rows, columns=["benchmark", "loss_pls", "loss_benchmark", "estimate", "se", "t", "df",
+                                       "p_value", "p_two_sided", "n"]).set_index("benchmark")
