@@ -290,3 +290,19 @@ def test_cvpat_is_a_paired_t_test_of_the_losses(mobi):
     ia = res.cvpat.loc["IA"]
     assert ia["loss_benchmark"] > ia["loss_pls"] and ia["t"] > 2
     assert "CVPAT vs IA" in res.summary()
+
+
+def test_three_groups_give_every_pair_and_single_items_are_invariant(mobi, capsys):
+    syntax = "Image =~ IMAG1 + IMAG2 + IMAG3\nComplaints =~ CUSCO\nLoyalty =~ CUSL1 + CUSL3\n" \
+             "Loyalty ~ Image + Complaints"
+    segment = pd.cut(mobi["CUEX1"], [0, 6, 8, 10], labels=["low", "mid", "high"]).astype(str)
+    res = micom(mobi, syntax, group=segment, permutations=60, seed=3, progress=True)
+    assert res.groups == ("high", "low", "mid")
+    pairs = sorted(set(res.verdict.index.droplevel("construct")))
+    assert pairs == [("high", "low"), ("high", "mid"), ("low", "mid")]
+    single = res.compositional.xs("Complaints", level="construct")
+    assert (single["c"] == 1).all() and (single["p_value"] == 1).all() and single["invariant"].all()
+    assert res.configural["n"].sum() == len(mobi)
+    assert "MICOM permutations" in capsys.readouterr().err  # the progress bar
+    m = mga(mobi, syntax, group=segment, method="welch", n_boot=50, seed=3)
+    assert len(m.paths) == 3 * 2 and set(m.paths["df"]) <= set(range(1, 250))
