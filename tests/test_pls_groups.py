@@ -306,3 +306,14 @@ def test_three_groups_give_every_pair_and_single_items_are_invariant(mobi, capsy
     assert "MICOM permutations" in capsys.readouterr().err  # the progress bar
     m = mga(mobi, syntax, group=segment, method="welch", n_boot=50, seed=3)
     assert len(m.paths) == 3 * 2 and set(m.paths["df"]) <= set(range(1, 250))
+
+
+def test_improper_plsc_resamples_are_excluded_with_a_warning(mobi):
+    # PLSc with a weak two-item factor: some bootstrap resamples have a negative rho_A (NaN paths)
+    syntax = "Image <~ IMAG1 + IMAG2 + IMAG3\nExpectation =~ CUEX1 + CUEX2 + CUEX3\n" \
+             "Loyalty =~ CUSL1 + CUSL3\nLoyalty ~ Image + Expectation"
+    est = PLS(syntax, consistent=True, weighting="factorial")
+    with pytest.warns(ConvergenceWarning, match=r"bootstrap resamples of group False were excluded"):
+        res = mga(mobi, est, group=mobi["CUSCO"] >= 7, method="henseler", n_boot=100, seed=0)
+    assert np.isfinite(res.paths[["boot_mean_1", "boot_mean_2", "p_value"]].to_numpy()).all()
+    assert (res.paths["n_boot_1"] < 100).all() and (res.paths["n_boot_2"] <= 100).all()

@@ -114,6 +114,7 @@ def prepare(pls_cls, model, data, group, *, who: str, min_groups: int = 2) -> Pr
         )
     code = {g: i for i, g in enumerate(groups)}
     labels = np.array([code[v] for v in values], dtype=np.intp)
+    groups = [g.item() if isinstance(g, np.generic) else g for g in groups]  # plain Python values
     x = fit._x
     items = fit.items_
     p = len(items)
@@ -163,9 +164,15 @@ def subset_correlations(x: np.ndarray, member: np.ndarray) -> np.ndarray:
 
 
 def batch_estimates(fit, x: np.ndarray, member: np.ndarray) -> _pls.PLSBatch:
-    """PLS estimates of every row subset in ``member`` (B, n), all at once."""
+    """PLS estimates of every row subset in ``member`` (B, n), all at once; ``ok`` is False where the
+    estimation failed (a constant item, no convergence, or non-finite estimates such as PLSc paths
+    from a negative rho_A)."""
     s = subset_correlations(x, member)
-    return _pls.estimate_from_correlations(s, fit._spec, fit.modes_, **settings(fit))
+    with np.errstate(invalid="ignore", divide="ignore"):  # e.g. a negative rho_A under PLSc: marked not ok
+        est = _pls.estimate_from_correlations(s, fit._spec, fit.modes_, **settings(fit))
+    est.ok &= np.isfinite(est.paths).all(axis=(1, 2)) & np.isfinite(est.weights).all(axis=(1, 2))
+    est.ok &= np.isfinite(est.loadings).all(axis=(1, 2))
+    return est
 
 
 def permutation_labels(rng: np.random.Generator, labels: np.ndarray, b: int) -> np.ndarray:
@@ -322,7 +329,7 @@ def _drop_failed(ok: np.ndarray, total: int, who: str, what: str) -> None:
     if n_failed:
         warnings.warn(
             f"{who}: {n_failed} of {total} {what} could not be estimated in every group (a constant indicator "
-            f"in a group or no convergence) and were excluded; the reference distribution uses the other "
+            f"in a group, no convergence or non-finite estimates) and were excluded; the reference distribution uses the other "
             f"{int(ok.sum())}", ConvergenceWarning, stacklevel=4,
         )
     if ok.sum() < 2:
@@ -426,7 +433,8 @@ def group_bootstrap(fit, x, labels, g, n_boot, rng, progress, who, name):
     n_failed = int((~ok).sum())
     if n_failed:
         warnings.warn(f"{who}: {n_failed} of {n_boot} bootstrap resamples of group {name!r} were excluded "
-                      "(a constant indicator or no convergence)", ConvergenceWarning, stacklevel=4)
+                      "(a constant indicator, no convergence or non-finite estimates such as a negative rho_A under "
+                      "PLSc)", ConvergenceWarning, stacklevel=4)
     if ok.sum() < 2:
         raise InsufficientDataError(f"{who}: fewer than 2 bootstrap resamples of group {name!r} could be estimated")
     return np.concatenate(out)[ok]
