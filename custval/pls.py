@@ -1199,7 +1199,7 @@ def mga(
         raise SpecificationError(f"mga: method={method!r}; allowed: {list(_MGA_METHODS)}")
     _check_options("mga", n_boot=n_boot if method != "permutation" else None, seed=seed)
     prep = _g.prepare(PLS, model, data, group, who="mga")
-    table, groups, _ = _g.run_mga(prep, method=method, permutations=permutations, n_boot=int(n_boot),
+    table, groups = _g.run_mga(prep, method=method, permutations=permutations, n_boot=int(n_boot),
                                   seed=int(seed), progress=progress)
     given = method == "permutation" and not isinstance(permutations, (int, np.integer))
     b = (int(np.asarray(permutations).shape[0]) if given else int(permutations)) if method == "permutation" \

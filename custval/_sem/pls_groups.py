@@ -449,7 +449,6 @@ def run_mga(prep: Prepared, *, method: str, permutations, n_boot: int, seed: int
     rr = [r for r, _, _, _ in pidx]
     cc = [c for _, c, _, _ in pidx]
     est = np.array([[raw.paths[r, c] for r, c, _, _ in pidx] for raw in raws])  # (G, m)
-    extra = {}
     n_used = None
     if method == "permutation":
         perm = _perm_matrix(permutations, labels, rng, who=who)
@@ -493,7 +492,7 @@ def run_mga(prep: Prepared, *, method: str, permutations, n_boot: int, seed: int
     groups_frame = pd.DataFrame(
         [(g, int(prep.sizes[i]), raws[i].n_iter, raws[i].converged) for i, g in enumerate(groups)],
         columns=["group", "n", "iterations", "converged"]).set_index("group")
-    return table, groups_frame, extra
+    return table, groups_frame
 
 
 def _batch_predict(fit, x, train: np.ndarray, technique: str, endo_cols: np.ndarray):
