@@ -68,6 +68,9 @@ _EXPORTS: dict[str, str] = {
     "CFA": "custval.cfa",
     # pls
     "PLS": "custval.pls",
+    "micom": "custval.pls",
+    "mga": "custval.pls",
+    "plspredict": "custval.pls",
     # validity / invariance
     "htmt": "custval.validity",
     "cross_loadings": "custval.validity",

@@ -30,7 +30,8 @@ from .exceptions import (
     SpecificationError,
 )
 
-__all__ = ["PLS", "PLSBootstrapResult"]
+__all__ = ["PLS", "PLSBootstrapResult", "micom", "MICOMResult", "mga", "MGAResult", "plspredict",
+           "PLSPredictResult"]
 
 _MISSING = ("error", "listwise", "mean")
 _R_SCHEME = {"path": "path_weighting", "factorial": "path_factorial", "centroid": "(not in seminr)"}
@@ -795,3 +796,662 @@ class PLSBootstrapResult(ResultMixin):
 
     def to_frame(self) -> pd.DataFrame:
         return self.paths
+
+
+# =========================================================================== group comparisons, prediction
+# The machinery is in custval/_sem/pls_groups.py; these are the public entry points and results.
+def _check_options(who: str, *, alpha=None, n_boot=None, seed=None) -> None:
+    if alpha is not None and not (isinstance(alpha, (int, float)) and 0 < alpha < 1):
+        raise SpecificationError(f"{who}: alpha={alpha!r}; a level between 0 and 1 is required")
+    if n_boot is not None and not (isinstance(n_boot, (int, np.integer)) and not isinstance(n_boot, bool)
+                                   and n_boot >= 2):
+        raise SpecificationError(f"{who}: n_boot={n_boot!r}; at least 2 resamples are needed")
+    if seed is not None and not isinstance(seed, (int, np.integer)):
+        raise SpecificationError(f"{who}: seed={seed!r}; an integer is required")
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class MICOMResult(ResultMixin):
+    """Measurement invariance of composites (see :func:`micom`); ``to_frame()`` gives the verdicts.
+
+    Attributes
+    ----------
+    configural : pandas.DataFrame
+        Step 1, one row per group: ``n``, ``iterations``, ``converged`` of the group's own
+        estimation (same model, indicators, data treatment and algorithm settings in every group).
+    compositional : pandas.DataFrame
+        Step 2, one row per pair of groups and construct: ``c`` (correlation of the pooled-data
+        composites built with each group's weights), ``c_quantile`` (the ``alpha`` quantile of
+        its permutation distribution), ``p_value`` (share of permutations with ``c`` at or
+        below the observed one), ``invariant`` (``c >= c_quantile``), ``permutations``.
+    means, variances : pandas.DataFrame
+        Step 3: ``estimate`` (difference of the composite means, group 1 - group 2, and log of
+        the ratio of the composite variances, on the pooled-data composites), the permutation
+        interval ``ci_low, ci_high`` (quantiles ``alpha/2`` and ``1 - alpha/2``), the two-sided
+        permutation ``p_value``, ``equal`` (the estimate lies in the interval).
+    verdict : pandas.DataFrame
+        Per pair and construct: ``configural, compositional, equal_means, equal_variances`` and
+        ``invariance``: "full" (steps 2 and 3 hold), "partial" (step 2 holds, step 3 not),
+        "none" (step 2 fails).
+    groups : tuple
+        The group values; pairs compare them in this order.
+    permutations, n_failed : int
+        Permutations drawn and those excluded (a constant item or no convergence in a group).
+    seed : int or None
+        Seed of the permutations (None when they were given).
+    alpha : float
+        Significance level.
+    r_call, method_note : str
+        The cSEM call and how the statistics are computed.
+
+    See Also
+    --------
+    custval.pls.micom : The function that returns it.
+    """
+
+    configural: pd.DataFrame
+    compositional: pd.DataFrame
+    means: pd.DataFrame
+    variances: pd.DataFrame
+    verdict: pd.DataFrame
+    groups: tuple
+    permutations: int
+    n_failed: int
+    seed: int | None
+    alpha: float
+    r_call: str
+    method_note: str
+
+    _title = "MICOM: measurement invariance of composites"
+
+    def to_frame(self) -> pd.DataFrame:
+        """The verdict table (one row per pair of groups and construct).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``verdict``.
+
+        See Also
+        --------
+        custval.pls.micom : The function that returns the result.
+        """
+        return self.verdict
+
+    def _display_frame(self) -> pd.DataFrame:
+        out = self.compositional[["c", "c_quantile", "p_value"]].copy()
+        out.columns = ["c", "c_q", "p_c"]
+        out["mean_diff"] = self.means["estimate"]
+        out["p_mean"] = self.means["p_value"]
+        out["log_var_ratio"] = self.variances["estimate"]
+        out["p_var"] = self.variances["p_value"]
+        out["invariance"] = self.verdict["invariance"]
+        return out
+
+
+def micom(
+    data: pd.DataFrame,
+    model,
+    *,
+    group,
+    permutations=1000,
+    alpha: float = 0.05,
+    pooled: str = "standardized",
+    seed: int = 0,
+    progress: bool = False,
+) -> MICOMResult:
+    r"""Measurement invariance of composites, MICOM (Henseler, Ringle & Sarstedt, 2016).
+
+    Step 1 (configural invariance) is reported: every group is estimated with the same
+    model, indicators, data treatment and algorithm settings.  Step 2 (compositional
+    invariance): per construct, ``c = cor(Z w_1, Z w_2)``, the correlation of the composites
+    built on the pooled, standardised data ``Z`` with the weights estimated in group 1 and
+    group 2; it is compared with its permutation distribution (group labels permuted, group
+    sizes kept, both groups re-estimated); invariance holds when ``c`` is at least the
+    ``alpha`` quantile of that distribution.  Step 3: the difference of the composite means
+    and the log ratio of the composite variances between the groups, on the composites of
+    the pooled estimation, against their permutation intervals.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per respondent with the indicators (and the grouping column).
+    model : str or PLS
+        PLS model syntax (as for :class:`PLS`) or a :class:`PLS` estimator whose settings
+        (weighting, mode, consistent, missing, max_iter, tol) are used; it is fitted on the
+        pooled ``data``.
+    group : str or array-like
+        A column of ``data`` or one value per row.  Two or more groups; with more, every pair
+        is compared (no multiplicity adjustment).
+    permutations : int or array of int (B, n)
+        Number of permutations, or the row orders of each permutation (0-based; the rows used
+        by the pooled fit), e.g. to reproduce another program's permutations.
+    alpha : float
+        Significance level: the quantile of step 2 and the interval of step 3.
+    pooled : {"standardized", "raw"}
+        The pooled data the step-2 composites are built from: "standardized" (items
+        standardised with the pooled means and SDs, the scale the weights belong to; SmartPLS,
+        Henseler et al., 2016) or "raw" (unstandardised items, as cSEM's ``testMICOM``
+        does; ``c`` then depends on the items' SDs).
+    seed : int
+        Seed of ``numpy.random.default_rng`` for the permutations.
+    progress : bool
+        Show a progress bar over chunks of permutations.
+
+    Returns
+    -------
+    MICOMResult
+        Steps 1-3 and the verdict per pair of groups and construct.
+
+    Raises
+    ------
+    SpecificationError
+        An unknown grouping column, fewer than 2 permutations, bad options.
+    DataValidationError
+        Rows without a group value.
+    InsufficientDataError
+        Fewer than two groups, or a group with fewer respondents than indicators.
+    ConstantItemError
+        An indicator is constant within a group (naming the group and the indicator).
+
+    Warns
+    -----
+    ConvergenceWarning
+        A group's estimation did not converge, or permutations were excluded.
+
+    See Also
+    --------
+    custval.pls.mga : Differences of path coefficients between groups.
+    custval.invariance.measurement_invariance : Invariance of common-factor (CFA) models.
+
+    Notes
+    -----
+    All permutations are estimated at once: a group's PLS estimates depend on its data only
+    through its item correlation matrix, which is a weighted correlation of the pooled data.
+    Conventions follow cSEM's ``testMICOM`` (Schuberth et al.): step 2 ``p`` = share of
+    permutation ``c`` at or below the observed ``c``; step 3 ``p`` = share of permutation
+    differences beyond ``|observed|`` in either direction; variances with ``n - 1``.  Known
+    differences: cSEM builds the step-2 composites from the raw pooled data (``pooled="raw"``
+    reproduces it; custval's default standardises them, the scale of the weights), and draws
+    fresh permutations for step 3 (custval uses the same permutations for both steps).  cSEM
+    up to its fix of issue #632 (2026) paired the group labels of step 3 with the wrong rows when
+    the data were not sorted by group; tests compare with cSEM on data sorted by group.
+    SmartPLS reports the same quantities (its step 3 variance statistic is the log ratio too).
+    Single-item and unit-weight constructs have ``c = 1`` by construction.  MICOM is meant for
+    composites; under PLSc the weights of common factors are compared all the same.
+
+    References
+    ----------
+    Henseler, J., Ringle, C. M., & Sarstedt, M. (2016). Testing measurement invariance of
+    composites using partial least squares. *International Marketing Review, 33*(3), 405-431.
+
+    Examples
+    --------
+    >>> from custval import load_dataset
+    >>> from custval.pls import micom
+    >>> mobi = load_dataset("mobi", with_instrument=False).data
+    >>> model = "Image =~ IMAG1 + IMAG2 + IMAG3\nLoyalty =~ CUSL1 + CUSL2 + CUSL3\nLoyalty ~ Image"
+    >>> res = micom(mobi, model, group=mobi["CUEX1"] >= 8, permutations=200, seed=1)
+    >>> print(res.verdict["invariance"].to_string())
+    group_1  group_2  construct
+    False    True     Image        partial
+                      Loyalty      partial
+
+    # In R: cSEM::testMICOM(cSEM::csem(mobi, model, .id = "grp"), .R = 200)
+    """
+    from ._sem import pls_groups as _g
+
+    _check_options("micom", alpha=alpha, seed=seed)
+    if pooled not in ("standardized", "raw"):
+        raise SpecificationError(f"micom: pooled={pooled!r}; allowed: ['standardized', 'raw']")
+    prep = _g.prepare(PLS, model, data, group, who="micom")
+    frames, n_failed = _g.run_micom(prep, permutations=permutations, seed=int(seed), alpha=float(alpha),
+                                    progress=progress, pooled=pooled)
+    given = not isinstance(permutations, (int, np.integer))
+    b = int(np.asarray(permutations).shape[0]) if given else int(permutations)
+    return MICOMResult(
+        configural=frames["configural"], compositional=frames["compositional"], means=frames["means"],
+        variances=frames["variances"], verdict=frames["verdict"], groups=tuple(prep.groups), permutations=b,
+        n_failed=int(n_failed), seed=None if given else int(seed), alpha=float(alpha),
+        r_call=f"cSEM::testMICOM(cSEM::csem(data, model, .id = \"group\"), .R = {b})",
+        method_note=(
+            f"step 2: c = cor(X w_g1, X w_g2) on the pooled {pooled} data, invariant if c >= its permutation "
+            f"{alpha:g} quantile; step 3: mean difference and log variance ratio of the pooled composites, "
+            f"equal if inside the permutation [{alpha / 2:g}, {1 - alpha / 2:g}] interval"
+        ),
+    )
+
+
+_MGA_METHODS = ("permutation", "henseler", "welch")
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class MGAResult(ResultMixin):
+    """Multigroup analysis of path coefficients (see :func:`mga`); ``to_frame()`` gives the table.
+
+    Attributes
+    ----------
+    paths : pandas.DataFrame
+        One row per pair of groups and path (index ``group_1, group_2, from, to``):
+        ``estimate_1, estimate_2`` (the groups' own estimates), ``estimate`` (their
+        difference, group 1 - group 2), the method's statistics and ``p_value``
+        (two-sided), ``n_1, n_2``.  "permutation": ``permutations``; "henseler":
+        ``boot_mean_1, boot_mean_2, p_one_sided`` (for group 1 > group 2, seminr's
+        ``pls_mga_p``), ``n_boot_1, n_boot_2``; "welch": ``se_1, se_2`` (bootstrap SDs),
+        ``t``, ``df``.
+    groups : pandas.DataFrame
+        Per group: ``n``, ``iterations``, ``converged``.
+    method : str
+        "permutation", "henseler" or "welch".
+    resamples : int
+        Permutations or bootstrap resamples per group requested.
+    seed : int or None
+        Seed (None when permutations were given).
+    r_call, method_note : str
+        The equivalent R call and how ``p_value`` is computed.
+
+    See Also
+    --------
+    custval.pls.mga : The function that returns it.
+    """
+
+    paths: pd.DataFrame
+    groups: pd.DataFrame
+    method: str
+    resamples: int
+    seed: int | None
+    r_call: str
+    method_note: str
+
+    _title = "PLS multigroup analysis"
+
+    def to_frame(self) -> pd.DataFrame:
+        """The path-difference table.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``paths``.
+
+        See Also
+        --------
+        custval.pls.mga : The function that returns the result.
+        """
+        return self.paths
+
+
+def mga(
+    data: pd.DataFrame,
+    model,
+    *,
+    group,
+    method: str = "permutation",
+    permutations=1000,
+    n_boot: int = 1000,
+    seed: int = 0,
+    progress: bool = False,
+) -> MGAResult:
+    r"""Multigroup analysis: differences of path coefficients between groups, with p values.
+
+    Every group is estimated with the same model and settings; for every pair of groups and
+    every path the difference ``b_1 - b_2`` is tested by
+
+    * ``"permutation"`` (Chin & Dibbern, 2010): group labels are permuted (group sizes kept)
+      and both groups re-estimated; ``p`` = share of permutation differences at or beyond
+      ``|b_1 - b_2|`` in either direction (cSEM ``testMGD(.approach_mgd = "Chin")``; SmartPLS
+      "permutation");
+    * ``"henseler"`` (Henseler et al., 2009, "PLS-MGA"): each group is bootstrapped;
+      ``p_one_sided = 1 - mean over all pairs (i, j) of [2 mean(b_1*) - b_1i* - 2 mean(b_2*)
+      + b_2j* > 0]``, the one-sided p value for group 1 > group 2, exactly seminr's
+      ``estimate_pls_mga`` ``pls_mga_p``; ``p_value = 2 min(p_one_sided, 1 - p_one_sided)``
+      (SmartPLS reports both sides the same way: significant if below .025 or above .975);
+    * ``"welch"`` (Welch-Satterthwaite test, Sarstedt et al., 2011): ``t = (b_1 - b_2) /
+      sqrt((n_1-1)/n_1 se_1^2 + (n_2-1)/n_2 se_2^2)`` with the groups' bootstrap standard
+      errors, ``df = round(((n_1-1)/n_1 se_1^2 + (n_2-1)/n_2 se_2^2)^2 / ((n_1-1)/n_1^2 se_1^4
+      + (n_2-1)/n_2^2 se_2^4) - 2)``, two-sided Student ``t`` p value (cSEM ``"Nitzl"``, SmartPLS
+      "Welch-Satterthwaite test").
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per respondent with the indicators (and the grouping column).
+    model : str or PLS
+        PLS model syntax or a :class:`PLS` estimator whose settings are used.
+    group : str or array-like
+        A column of ``data`` or one value per row; every pair of groups is compared.
+    method : {"permutation", "henseler", "welch"}
+        The test (see above).
+    permutations : int or array of int (B, n)
+        For "permutation": the number of permutations, or the row orders of each permutation.
+    n_boot : int
+        For "henseler" and "welch": bootstrap resamples per group.
+    seed : int
+        Seed of ``numpy.random.default_rng``.
+    progress : bool
+        Show progress bars.
+
+    Returns
+    -------
+    MGAResult
+        The path differences with their p values.
+
+    Raises
+    ------
+    SpecificationError
+        An unknown ``method`` or grouping column, bad options.
+    DataValidationError
+        Rows without a group value.
+    InsufficientDataError
+        Fewer than two groups, or a group with fewer respondents than indicators.
+    ConstantItemError
+        An indicator is constant within a group.
+
+    Warns
+    -----
+    ConvergenceWarning
+        A group's estimation did not converge, or resamples or permutations were excluded.
+
+    See Also
+    --------
+    custval.pls.micom : Check measurement invariance before comparing paths.
+    custval.pls.PLS.bootstrap : Bootstrap of one group.
+
+    Notes
+    -----
+    All permutations and resamples are estimated at once from weighted item correlation
+    matrices (as :meth:`PLS.bootstrap`).  p values are not adjusted for the number of paths
+    or pairs.  The permutation test permutes the rows of the data as given (Chin & Dibbern,
+    2010); cSEM's ``testMGD`` permutes the rows of the data standardised within each group
+    (group differences in item means and SDs removed first), which gives other p values:
+    standardise the items within each group before the call to reproduce it (tested).  seminr's ``estimate_pls_mga`` truncates both groups' bootstrap draws to the
+    smaller number of admissible ones; custval uses all admissible draws of each group
+    (identical when none fails).
+
+    References
+    ----------
+    Chin, W. W., & Dibbern, J. (2010). An introduction to a permutation based procedure for
+    multi-group PLS analysis. In V. Esposito Vinzi et al. (Eds.), *Handbook of partial least
+    squares* (pp. 171-193). Springer.
+    Henseler, J., Ringle, C. M., & Sinkovics, R. R. (2009). The use of partial least squares
+    path modeling in international marketing. *Advances in International Marketing, 20*,
+    277-319.
+    Sarstedt, M., Henseler, J., & Ringle, C. M. (2011). Multigroup analysis in partial least
+    squares (PLS) path modeling. *Advances in International Marketing, 22*, 195-218.
+
+    Examples
+    --------
+    >>> from custval import load_dataset
+    >>> from custval.pls import mga
+    >>> mobi = load_dataset("mobi", with_instrument=False).data
+    >>> model = "Image =~ IMAG1 + IMAG2 + IMAG3\nLoyalty =~ CUSL1 + CUSL2 + CUSL3\nLoyalty ~ Image"
+    >>> res = mga(mobi, model, group=mobi["CUEX1"] >= 8, permutations=500, seed=1)
+    >>> print(res.paths[["estimate_1", "estimate_2", "estimate", "p_value"]].round(3).to_string())
+                                        estimate_1  estimate_2  estimate  p_value
+    group_1 group_2 from  to
+    False   True    Image Loyalty        0.604       0.299     0.305    0.006
+
+    # In R: seminr::estimate_pls_mga(fit, mobi$CUEX1 < 8, nboot = 2000)  (method = "henseler");
+    #       cSEM::testMGD(cSEM::csem(mobi, model, .id = "grp"), .approach_mgd = "Chin")
+    """
+    from ._sem import pls_groups as _g
+
+    if method not in _MGA_METHODS:
+        raise SpecificationError(f"mga: method={method!r}; allowed: {list(_MGA_METHODS)}")
+    _check_options("mga", n_boot=n_boot if method != "permutation" else None, seed=seed)
+    prep = _g.prepare(PLS, model, data, group, who="mga")
+    table, groups = _g.run_mga(prep, method=method, permutations=permutations, n_boot=int(n_boot),
+                                  seed=int(seed), progress=progress)
+    given = method == "permutation" and not isinstance(permutations, (int, np.integer))
+    b = (int(np.asarray(permutations).shape[0]) if given else int(permutations)) if method == "permutation" \
+        else int(n_boot)
+    notes = {
+        "permutation": "Chin & Dibbern (2010): p = share of permutation differences with |d*| >= |d| (both tails)",
+        "henseler": "Henseler et al. (2009) PLS-MGA on the groups' bootstrap draws; p_value = 2 min(p, 1 - p)",
+        "welch": "Welch-Satterthwaite t test with bootstrap SEs (SmartPLS / cSEM 'Nitzl'), df rounded",
+    }
+    calls = {
+        "permutation": f"cSEM::testMGD(cSEM::csem(data, model, .id = \"group\"), .approach_mgd = \"Chin\", "
+                       f".R_permutation = {b})",
+        "henseler": f"seminr::estimate_pls_mga(fit, condition, nboot = {b})",
+        "welch": f"cSEM::testMGD(cSEM::csem(data, model, .id = \"group\"), .approach_mgd = \"Nitzl\", "
+                 f".R_bootstrap = {b})",
+    }
+    return MGAResult(paths=table, groups=groups, method=method, resamples=b, seed=None if given else int(seed),
+                     r_call=calls[method], method_note=notes[method])
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class PLSPredictResult(ResultMixin):
+    """Out-of-sample prediction of a PLS model (see :func:`plspredict`); ``to_frame()`` gives the metrics.
+
+    Attributes
+    ----------
+    metrics : pandas.DataFrame
+        One row per endogenous indicator: ``q2_predict``, ``rmse``, ``mae`` of PLS
+        (``pls_*``) and of the linear-model benchmark (``lm_*``), and ``pls_minus_lm_rmse``.
+    predictions : pandas.DataFrame
+        Out-of-sample predictions, rows used x (``("PLS", item)``, ``("LM", item)``), each the
+        mean over the repetitions.
+    cvpat : pandas.DataFrame
+        CVPAT of PLS against the indicator averages ("IA") and the linear model ("LM"):
+        ``loss_pls``, ``loss_benchmark`` (mean squared error averaged over the endogenous
+        indicators), ``estimate`` (mean loss difference benchmark - PLS; positive when PLS
+        predicts better), ``se``, ``t``, ``df``, ``p_value`` (one-sided, PLS better),
+        ``p_two_sided``, ``n``.
+    folds : int
+    repetitions : int
+    technique : str
+        "earliest" or "direct" antecedents.
+    benchmark : str
+        "exogenous" (Shmueli et al., 2019) or "seminr".
+    exogenous_items : tuple of str
+        The predictors of the "exogenous" benchmark.
+    seed : int or None
+        Seed of the fold assignment (None when folds were given).
+    r_call, method_note : str
+
+    See Also
+    --------
+    custval.pls.plspredict : The function that returns it.
+    """
+
+    metrics: pd.DataFrame
+    predictions: pd.DataFrame
+    cvpat: pd.DataFrame
+    folds: int
+    repetitions: int
+    technique: str
+    benchmark: str
+    exogenous_items: tuple
+    seed: int | None
+    r_call: str
+    method_note: str
+
+    _title = "PLSpredict"
+
+    def _notes(self) -> list[str]:
+        cv = "; ".join(f"vs {b}: mean loss difference {r.estimate:.3f}, t({int(r.df)}) = {r.t:.2f}, "
+                       f"one-sided p = {r.p_value:.3g}" for b, r in self.cvpat.iterrows())
+        return [f"CVPAT {cv}", *super()._notes()]
+
+    def to_frame(self) -> pd.DataFrame:
+        """The metrics table (one row per endogenous indicator).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``metrics``.
+
+        See Also
+        --------
+        custval.pls.plspredict : The function that returns the result.
+        """
+        return self.metrics
+
+
+def plspredict(
+    data: pd.DataFrame,
+    model,
+    *,
+    folds=10,
+    repetitions: int = 10,
+    technique: str = "earliest",
+    benchmark: str = "exogenous",
+    seed: int = 0,
+    progress: bool = False,
+) -> PLSPredictResult:
+    r"""PLSpredict (Shmueli et al., 2016, 2019): k-fold cross-validated prediction of the
+    endogenous indicators, with Q²predict, RMSE and MAE for PLS and a linear benchmark, and CVPAT.
+
+    In each of ``repetitions`` random splits of the rows into ``folds`` folds, the model is
+    estimated on all but one fold; the held-out rows are standardised with the training means
+    and SDs, their exogenous construct scores computed with the training weights, the
+    endogenous scores predicted from them, and the endogenous indicators predicted as
+    ``loading x score`` (unstandardised with the training means and SDs).  Predictions are
+    averaged over the repetitions; then per indicator ``RMSE = sqrt(mean(e^2))``,
+    ``MAE = mean(|e|)`` and ``Q²predict = 1 - sum(e^2) / sum((y - ybar_train)^2)`` with
+    ``ybar_train`` the training-fold mean (the naive benchmark).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per respondent with the indicators.
+    model : str or PLS
+        PLS model syntax or a :class:`PLS` estimator whose settings are used.
+    folds : int or array of int
+        Number of folds, or the fold of every row used (0-based), shape ``(n,)`` or
+        ``(repetitions, n)``, e.g. to reproduce another program's split.
+    repetitions : int
+        Repetitions of the k-fold split (ignored when ``folds`` is an array).
+    technique : {"earliest", "direct"}
+        "earliest": endogenous scores from the exogenous scores through the total effects
+        (earliest antecedents, Shmueli et al., 2016; SmartPLS; seminr ``predict_EA``).
+        "direct": from the measured scores of the direct predecessors (seminr's default
+        ``predict_DA``; the held-out rows' own endogenous indicators then enter the
+        prediction of later constructs).
+    benchmark : {"exogenous", "seminr"}
+        The linear model (OLS with intercept, fitted on the training folds): "exogenous"
+        regresses every endogenous indicator on all indicators of the exogenous constructs
+        (Shmueli et al., 2019; SmartPLS); "seminr" regresses each endogenous construct's
+        indicators on all other indicators of the model, including those of other endogenous
+        constructs (seminr ``predict_pls``).  They are the same when the model has one
+        endogenous construct.
+    seed : int
+        Seed of ``numpy.random.default_rng`` for the fold assignment.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    PLSPredictResult
+        Metrics per endogenous indicator and the out-of-sample predictions.
+
+    Raises
+    ------
+    SpecificationError
+        Bad ``folds``, ``repetitions``, ``technique`` or ``benchmark``.
+    InsufficientDataError
+        A training set on which the model cannot be estimated (a constant indicator).
+
+    See Also
+    --------
+    custval.pls.PLS : The model estimated in every training set.
+
+    Notes
+    -----
+    All ``folds x repetitions`` training sets are estimated at once from weighted item
+    correlation matrices.  seminr's ``predict_pls(model, technique, noFolds, reps)`` draws
+    one shuffle and repeats the same split ``reps`` times (so its repetitions are identical);
+    custval draws a new shuffle per repetition.  Folds are cut like seminr's
+    ``cut(seq(1, n), breaks = folds)`` on the shuffled rows.  seminr does not report
+    Q²predict.
+
+    CVPAT (Liengaard et al., 2021; Sharma et al., 2023): per observation the loss is the
+    squared prediction error averaged over the endogenous indicators (original scale); the
+    mean of ``D = L_benchmark - L_PLS`` is tested with a paired t test, ``n - 1`` df, as cSEM's
+    ``testCVPAT(.testtype = "onesided")`` (``p_value``; ``p_two_sided`` as its default).  The
+    benchmarks are the training-fold indicator averages (IA) and the linear model (LM).  The
+    losses use the repetition-averaged predictions.  Sharma et al. (2023) also describe a
+    bootstrap of ``D``; it is not implemented.
+
+    References
+    ----------
+    Liengaard, B. D., Sharma, P. N., Hult, G. T. M., Jensen, M. B., Sarstedt, M., Hair, J. F., &
+    Ringle, C. M. (2021). Prediction: Coveted, yet forsaken? Introducing a cross-validated
+    predictive ability test in partial least squares path modeling. *Decision Sciences, 52*(2),
+    362-392.
+    Sharma, P. N., Liengaard, B. D., Hair, J. F., Sarstedt, M., & Ringle, C. M. (2023).
+    Predictive model assessment and selection in composite-based modeling using PLS-SEM:
+    extensions and guidelines for using CVPAT. *European Journal of Marketing, 57*(6),
+    1662-1677.
+    Shmueli, G., Ray, S., Velasquez Estrada, J. M., & Chatla, S. B. (2016). The elephant in
+    the room: Predictive performance of PLS models. *Journal of Business Research, 69*(10),
+    4552-4564.
+    Shmueli, G., Sarstedt, M., Hair, J. F., Cheah, J.-H., Ting, H., Vaithilingam, S., &
+    Ringle, C. M. (2019). Predictive model assessment in PLS-SEM: guidelines for using
+    PLSpredict. *European Journal of Marketing, 53*(11), 2322-2347.
+
+    Examples
+    --------
+    >>> from custval import load_dataset
+    >>> from custval.pls import plspredict
+    >>> mobi = load_dataset("mobi", with_instrument=False).data
+    >>> model = "Image =~ IMAG1 + IMAG2 + IMAG3\nLoyalty =~ CUSL1 + CUSL2 + CUSL3\nLoyalty ~ Image"
+    >>> res = plspredict(mobi, model, folds=10, repetitions=10, seed=1)
+    >>> print(res.metrics[["pls_q2_predict", "pls_rmse", "lm_rmse"]].round(3).to_string())
+           pls_q2_predict  pls_rmse  lm_rmse
+    item
+    CUSL1           0.093     2.538    2.553
+    CUSL2          -0.004     2.855    2.870
+    CUSL3           0.185     2.007    2.028
+
+    # In R: seminr::predict_pls(fit, technique = predict_EA, noFolds = 10, reps = 10)
+    """
+    from ._sem import pls_groups as _g
+
+    if technique not in ("earliest", "direct"):
+        raise SpecificationError(f"plspredict: technique={technique!r}; allowed: ['earliest', 'direct']")
+    if benchmark not in ("exogenous", "seminr"):
+        raise SpecificationError(f"plspredict: benchmark={benchmark!r}; allowed: ['exogenous', 'seminr']")
+    _check_options("plspredict", seed=seed)
+    fit = _g.pls_from(PLS, model, data, who="plspredict")
+    n = fit.n_
+    given = not isinstance(folds, (int, np.integer)) or isinstance(folds, bool)
+    if given:
+        fm = np.asarray(folds)
+        if fm.ndim == 1:
+            fm = fm[None]
+        if fm.ndim != 2 or fm.shape[1] != n or not np.issubdtype(fm.dtype, np.integer):
+            raise SpecificationError(f"plspredict: folds must be a count or an integer array of shape (n,) or "
+                                     f"(repetitions, n) with n = {n} rows used; got {np.shape(folds)}")
+        k = int(fm.max()) + 1
+        for r in range(fm.shape[0]):
+            if fm[r].min() < 0 or len(np.unique(fm[r])) != k:
+                raise SpecificationError("plspredict: the fold numbers of every repetition must be 0..folds-1, "
+                                         "each used at least once")
+    else:
+        if not 2 <= folds <= n:
+            raise SpecificationError(f"plspredict: folds={folds!r}; between 2 and the {n} rows used")
+        if not (isinstance(repetitions, (int, np.integer)) and repetitions >= 1):
+            raise SpecificationError(f"plspredict: repetitions={repetitions!r}; a positive integer is required")
+        fm = _g.fold_labels(np.random.default_rng(seed), n, int(folds), int(repetitions))
+    out, preds, endo_items, exo_items = _g.run_plspredict(fit, fold_matrix=fm, technique=technique,
+                                                          benchmark=benchmark, progress=progress)
+    metrics = pd.concat({"pls": out["PLS"], "lm": out["LM"]}, axis=1)
+    metrics.columns = [f"{a}_{b}" for a, b in metrics.columns]
+    metrics["pls_minus_lm_rmse"] = metrics["pls_rmse"] - metrics["lm_rmse"]
+    predictions = pd.concat({name: pd.DataFrame(v, index=fit.scores_.index, columns=endo_items)
+                             for name, v in preds.items()}, axis=1)
+    k = int(fm.max()) + 1
+    tech = "predict_EA" if technique == "earliest" else "predict_DA"
+    return PLSPredictResult(
+        metrics=metrics, predictions=predictions, cvpat=out["CVPAT"], folds=k, repetitions=int(fm.shape[0]), technique=technique,
+        benchmark=benchmark, exogenous_items=tuple(exo_items), seed=None if given else int(seed),
+        r_call=f"seminr::predict_pls(fit, technique = {tech}, noFolds = {k}, reps = {int(fm.shape[0])})",
+        method_note=(
+            f"{k}-fold cross-validation x {int(fm.shape[0])}; predictions averaged over repetitions; "
+            f"Q2predict against the training-fold mean; LM benchmark: "
+            + ("endogenous indicators on all exogenous indicators" if benchmark == "exogenous"
+               else "each endogenous construct's indicators on all other indicators (seminr)")
+        ),
+    )

@@ -203,6 +203,18 @@ def _pls_boot(variant):
     return _quiet(PLS(model).fit(mobi).bootstrap, n_boot=50, seed=variant)
 
 
+def _pls_groups(fn, variant, **kw):
+    from custval import pls
+
+    mobi = load_dataset("mobi", with_instrument=False).data
+    model = "Image =~ IMAG1 + IMAG2 + IMAG3\nLoyalty =~ CUSL1 + CUSL3\nLoyalty ~ Image"
+    return _quiet(getattr(pls, fn), mobi, model, seed=variant, **kw)
+
+
+def _mobi_split():
+    return load_dataset("mobi", with_instrument=False).data["CUEX1"] >= 8
+
+
 def _cfa(variant):
     from custval.cfa import CFA
 
@@ -248,6 +260,9 @@ FACTORIES = {
     "InvarianceResult": lambda v: _quiet(custval.measurement_invariance, _hs(v), HS_BLOCKS,
                                          group="school", levels=("configural", "metric")),
     "PLSBootstrapResult": _pls_boot,
+    "MICOMResult": lambda v: _pls_groups("micom", v, group=_mobi_split(), permutations=50),
+    "MGAResult": lambda v: _pls_groups("mga", v, group=_mobi_split(), permutations=50),
+    "PLSPredictResult": lambda v: _pls_groups("plspredict", v, folds=5, repetitions=2),
     "ScreenResult": _screen,
     "ScoreResult": _score,
     "APATable": _apa,
