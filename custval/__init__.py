@@ -94,6 +94,7 @@ _EXPORTS: dict[str, str] = {
     "ShortFormResult": "custval.shortform",
     "data_entry_template": "custval.questionnaire",
     "export_survey": "custval.questionnaire",
+    "dynamic_fit_cutoffs": "custval.planning",
 }
 
 # Public submodules reachable as attributes (``custval.validity.htmt``) without an explicit import.
@@ -104,6 +105,7 @@ _SUBMODULES = frozenset({
     "tables", "plots", "plots_gaps", "questionnaire", "report", "pipeline",
     "shortform",
     "content", "retest", "criterion",
+    "planning",
 })
 
 __all__ = ["CodebookError", "DataValidationError", "__version__", "exceptions", *_EXPORTS]

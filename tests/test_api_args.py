@@ -31,6 +31,7 @@ PUBLIC_MODULES = (
     "plots_gaps", "questionnaire", "processed", "datasets", "report",
     "shortform",
     "content", "retest", "criterion",
+    "planning",
 )
 
 #: (qualified name, reason) of callables allowed more than two positional parameters, a

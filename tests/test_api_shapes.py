@@ -252,6 +252,8 @@ FACTORIES = {
     "ScaledDifferenceResult": lambda v: custval.invariance.scaled_difference_test(
         100.0, 48, 1.10, 110.0 + v, 54, 1.08),
     "HTMTResult": lambda v: custval.htmt(_hs(v), HS_BLOCKS, n_boot=50),
+    "DynamicCutoffsResult": lambda v: custval.planning.dynamic_fit_cutoffs(
+        _cfa(0), replications=10, seed=v, progress=False),
     "CrossLoadingsResult": lambda v: custval.cross_loadings(_hs(v), HS_BLOCKS),
     "ConstructReliabilityResult": lambda v: _quiet(custval.composite_reliability, _cfa(v)),
     "FornellLarckerResult": lambda v: _quiet(custval.fornell_larcker, _cfa(v)),
