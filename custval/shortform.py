@@ -502,7 +502,9 @@ def short_form(
     Cross-validation: the complete rows are split at random (``seed``) into a validation
     half (share ``holdout``) and a calibration half; the search uses the calibration half
     only, and the criteria of the chosen short form and of the ``top`` candidates are
-    reported on both (``holdout=0``: no validation, the columns are NaN).
+    reported on both (``holdout=0``: no validation, the columns are NaN).  The result names
+    the rows of each half (``calibration_rows``, ``validation_rows``), so that further
+    analyses (an EFA of the pool, the CFA of the short form) can use the same halves.
 
     Parameters
     ----------

@@ -45,6 +45,7 @@ K = 3  # items per construct in the short form
 N_BOOT = 500  # bootstrap resamples of the reliability intervals
 
 # %%
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -209,17 +210,19 @@ pilot["value"] = np.clip(np.round(value), 0, 10).astype(int)
 pilot.head()
 
 # %% [markdown]
-# Item analysis: the corrected item-total correlation (`r_drop`) and alpha if the item is
-# deleted flag items that do not belong; the reliability table gives alpha and omega with
-# bootstrap intervals.
+# Item analysis: floor and ceiling shares (% of answers at 1 and 7) flag items that cannot
+# discriminate; the corrected item-total correlation (`r_drop`) and alpha if the item is
+# deleted flag items that do not belong. The reliability table gives alpha and omega with
+# bootstrap intervals (`N_BOOT` resamples).
 
 # %%
 ia = custval.item_analysis(pilot, pilot_inst)
-ia.round(3)
+ia[["construct", "n", "mean", "sd", "skew", "pct_floor", "pct_ceiling", "r_drop", "alpha_if_deleted"]].round(3)
 
 # %%
 rel = custval.scale_reliability(pilot, pilot_inst, n_boot=N_BOOT, seed=SEED)
-rel.round(3)
+rel[["n", "n_items", "alpha", "alpha_ci_low", "alpha_ci_high", "omega_total", "omega_ci_low", "omega_ci_high",
+     "average_r"]].round(3)
 
 # %% [markdown]
 # **Conclusion of step 2:** both five-item scales are reliable as a whole (alpha and omega
@@ -431,6 +434,7 @@ lss = custval.export_survey(short_inst, workdir / "cwi_short.lss", platform="lim
 back = custval.load_instrument(lss)
 print(f"{lss.name}: {len(back.items)} questions; read back: "
       f"{'same items' if set(back.items) == set(short_inst.items) else 'DIFFERENT items'}")
+shutil.rmtree(workdir)  # the temporary codebook, questionnaire and LimeSurvey file
 
 # %% [markdown]
 # ## Summary
