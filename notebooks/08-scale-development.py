@@ -286,6 +286,11 @@ for c in CONSTRUCTS:
     print(short[c].summary())
     print()
 
+# %% [markdown]
+# The exhaustive search evaluates every subset; the ant-colony search (`method="aco"`, the
+# MAX-MIN ant system of R's stuart) is what one uses on a pool too large to enumerate (e.g.
+# 8 of 30 items). On these small pools it must find the exhaustive optimum, and it does:
+
 # %%
 agree = {}
 for c in CONSTRUCTS:
@@ -296,11 +301,6 @@ for c in CONSTRUCTS:
                 "same items": aco.items == short[c].items, "objective, aco - exhaustive": format_difference(gap),
                 "subsets evaluated (aco)": f"{aco.n_evaluated} of {aco.n_subsets}"}
 pd.DataFrame(agree).T
-
-# %% [markdown]
-# The exhaustive search evaluates every subset; the ant-colony search (`method="aco"`, the
-# MAX-MIN ant system of R's stuart) is what one uses on a pool too large to enumerate (e.g.
-# 8 of 30 items). On these small pools it must find the exhaustive optimum, and it does:
 
 # %% [markdown]
 # The criteria of the chosen short forms on both halves, against the full pool:
@@ -359,7 +359,7 @@ print(av.summary())
 # ## 4. Test-retest reliability on a (simulated) second wave
 #
 # **Real data:** the same customers answer the short form again after two to four weeks,
-# identified by the panel's respondent id; some do not answer, and an id may be mistyped.
+# identified by the survey's respondent id; some do not answer, and an id may be mistyped.
 #
 # **Simulated here:** 150 pilot respondents are invited; the stable part of their opinion
 # correlates .9 between the waves; 12 do not answer and 2 answers come with ids that are not in
