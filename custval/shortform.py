@@ -110,6 +110,9 @@ class ShortFormResult(ResultMixin):
         Seed of the split and of the ant colony.
     holdout : float
         Share of the rows held out for validation.
+    calibration_rows, validation_rows : tuple
+        The data's index labels of the rows in each half, in data order (e.g. to fit the
+        CFA of the short form on the validation half: ``data.loc[list(res.validation_rows)]``).
     notes : tuple of str
         What the reader must know (just-identified short form, excluded subsets, ...).
     convention : str
@@ -149,6 +152,8 @@ class ShortFormResult(ResultMixin):
     excluded: pd.DataFrame
     seed: int
     holdout: float
+    calibration_rows: tuple = ()
+    validation_rows: tuple = ()
     notes: tuple[str, ...] = ()
     convention: str = ""
     r_call: str = ""
@@ -379,7 +384,8 @@ def _prepare(data, instrument, construct, nan_policy, id_column=None):
         warnings.warn(
             f"short_form: {len(bad_rows)} of {len(df)} rows excluded (listwise) for a missing answer to an item "
             f"of {construct} (per item: {per_item}); result.excluded lists them", MissingDataWarning, stacklevel=3)
-    return instrument, construct, pool, x[~miss.any(axis=1)], excluded, len(df)
+    complete = ~miss.any(axis=1)
+    return instrument, construct, pool, x[complete], excluded, len(df), tuple(df.index[complete])
 
 
 def _keep_drop(pool, keep, drop, k, construct):
@@ -496,7 +502,9 @@ def short_form(
     Cross-validation: the complete rows are split at random (``seed``) into a validation
     half (share ``holdout``) and a calibration half; the search uses the calibration half
     only, and the criteria of the chosen short form and of the ``top`` candidates are
-    reported on both (``holdout=0``: no validation, the columns are NaN).
+    reported on both (``holdout=0``: no validation, the columns are NaN).  The result names
+    the rows of each half (``calibration_rows``, ``validation_rows``), so that further
+    analyses (an EFA of the pool, the CFA of the short form) can use the same halves.
 
     Parameters
     ----------
@@ -623,7 +631,7 @@ def short_form(
                           evaporation, pbest, max_colonies, max_exhaustive)
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
         raise SpecificationError(f"seed must be an integer; got {seed!r}")
-    inst, construct, pool, x, excluded, n_rows = _prepare(data, instrument, construct, nan_policy, id_column)
+    inst, construct, pool, x, excluded, n_rows, labels = _prepare(data, instrument, construct, nan_policy, id_column)
     p, k = len(pool), int(n_items)
     if k < 3:
         raise IdentificationError(
@@ -793,7 +801,8 @@ def short_form(
         facets={i: fac_map[i] for i in pool if i in fac_map}, required_facets=tuple(required),
         covered_facets=covered, coverage=coverage, just_identified=k == 3, n_rows=int(n_rows), n=int(n),
         n_calibration=int(len(cal_rows)), n_validation=int(n_val), excluded=excluded, seed=int(seed),
-        holdout=float(holdout), notes=tuple(notes), convention=conv, r_call=r_call, _source=inst,
+        holdout=float(holdout), calibration_rows=tuple(labels[i] for i in cal_rows),
+        validation_rows=tuple(labels[i] for i in val_rows), notes=tuple(notes), convention=conv, r_call=r_call, _source=inst,
     )
 
 

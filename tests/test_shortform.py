@@ -382,6 +382,25 @@ def test_missing_answers_exclude_rows_with_reasons(mobi):
         short_form(d, inst, construct="PERQ", n_items=4, nan_policy="raise")
 
 
+def test_halves_name_their_rows_and_the_validation_criteria_are_computed_on_them(mobi):
+    data, inst = mobi
+    d = data.copy()
+    d.index = [f"r{i:03d}" for i in range(len(d))]  # labels, not positions
+    d.loc[["r003", "r010"], "PERQ2"] = np.nan
+    with pytest.warns(MissingDataWarning, match="2 of 250 rows excluded"):
+        res = short_form(d, inst, construct="PERQ", n_items=4, seed=3)
+    cal, val = list(res.calibration_rows), list(res.validation_rows)
+    assert (len(cal), len(val)) == (res.n_calibration, res.n_validation)
+    assert set(cal).isdisjoint(val) and set(cal) | set(val) == set(d.index) - {"r003", "r010"}
+    assert cal == [i for i in d.index if i in set(cal)]  # data order
+    pool = d.loc[val, list(res.pool)]
+    r = np.corrcoef(pool[list(res.items)].sum(axis=1), pool.sum(axis=1))[0, 1]
+    assert r == pytest.approx(res.criteria.loc["r_full", "validation"], abs=1e-12)
+    with pytest.warns(MissingDataWarning):
+        other = short_form(d, inst, construct="PERQ", n_items=4, seed=4)
+    assert other.validation_rows != res.validation_rows
+
+
 def test_too_few_rows_in_a_half(mobi):
     data, inst = mobi
     with pytest.raises(InsufficientDataError, match="validation half"):
