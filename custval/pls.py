@@ -230,9 +230,15 @@ class PLS(ResultMixin):
         max_iter: int = 300,
         tol: float = 1e-7,
         paths: str | None = None,
+        interaction: str = "two_stage",
+        hoc: str = "two_stage",
+        standardize: bool = True,
     ):
         self.model = model
         self.paths = paths
+        self.interaction = interaction
+        self.hoc = hoc
+        self.standardize = standardize
         self.weighting = weighting
         self.mode = mode
         self.consistent = consistent
@@ -281,29 +287,102 @@ class PLS(ResultMixin):
             raise SpecificationError(f"tol={self.tol!r}; a positive number is required")
         from ._keys import apply_keys
 
+        if self.interaction not in _pls.INTERACTIONS:
+            raise SpecificationError(f"interaction={self.interaction!r}; allowed: {list(_pls.INTERACTIONS)}")
+        if self.hoc not in _pls.HOC_METHODS:
+            raise SpecificationError(f"hoc={self.hoc!r}; allowed: {list(_pls.HOC_METHODS)}")
+        if self.standardize not in (True, False):
+            raise SpecificationError(f"standardize={self.standardize!r}; True or False")
         syntax = self._syntax()
         spec = _pls.parse_pls_syntax(syntax)
+        if spec.interactions and spec.hocs:
+            raise SpecificationError(
+                f"interaction terms {list(spec.interactions)} together with higher-order constructs "
+                f"{list(spec.hocs)} are not supported in one model; estimate the higher-order model first and "
+                "use its scores")
         modes = self._modes(spec)
         consistent = self._consistent(spec, modes)
+        if consistent and not self.standardize:
+            raise SpecificationError(
+                "consistent PLS needs standardised items (rho_A and the disattenuation are defined on "
+                "correlations); use standardize=True with consistent")
         if isinstance(data, pd.DataFrame):
             data, keying = apply_keys(data, self.model)
         x, index, n_excluded, repairs = self._data(data, spec)
+        settings = dict(scheme=self.weighting, max_iter=int(self.max_iter), tol=float(self.tol))
 
-        raw = _pls.estimate(
-            x, spec, modes, scheme=self.weighting, max_iter=int(self.max_iter), tol=float(self.tol),
-            consistent=consistent,
-        )
+        plan = None
+        self.first_stage_ = None
+        if spec.interactions or spec.hocs or not self.standardize:
+            plan = _pls.make_plan(spec, modes, interaction=self.interaction, hoc=self.hoc)
+            w1 = None
+            if plan.stage1 is not None:
+                s1 = plan.stage1
+                cons1 = consistent & set(s1.constructs)
+                raw1 = _pls.estimate(x[:, plan.stage1_items], s1, {c: modes[c] for c in s1.constructs},
+                                     consistent=cons1, **settings)
+                self._warn_convergence(raw1, "the first stage of ")
+                w1 = raw1.weights[None]
+                first = PLS(self.model, weighting=self.weighting, mode=self.mode, consistent=self.consistent,
+                            missing=self.missing, max_iter=self.max_iter, tol=self.tol, paths=self.paths)
+                first._excluded_index = self._excluded_index
+                first._store(s1, {c: modes[c] for c in s1.constructs}, cons1, raw1, x[:, plan.stage1_items],
+                             index, n_excluded, repairs)
+                self.first_stage_ = first
+            xf = plan.columns(x, np.ones((1, x.shape[0])), w1)[0]
+            est_spec = plan.final
+            est_modes = dict(est_spec.modes)
+            est_cons = frozenset(c for c in consistent if c in est_spec.constructs)
+            bad = [plan.item_names[j] for j in range(xf.shape[1]) if not xf[:, j].std() > 0]
+            if bad:
+                raise ConstantItemError(f"the indicator(s) {bad} of the model are constant in the {x.shape[0]} rows "
+                                        "used; they cannot be standardised")
+            raw = _pls.estimate(xf, est_spec, est_modes, consistent=est_cons, scaled=bool(self.standardize),
+                                rescale=frozenset(spec.interactions), **settings)
+            self.interaction_scale_ = pd.Series(raw.scale, name="scale", dtype=float)
+            self._warn_convergence(raw, "")
+            self._store(est_spec, est_modes, est_cons, raw, xf, index, n_excluded, repairs)
+            self._combine(plan, x)
+        else:
+            raw = _pls.estimate(x, spec, modes, consistent=consistent, **settings)
+            self._warn_convergence(raw, "")
+            self._store(spec, modes, consistent, raw, x, index, n_excluded, repairs)
+        self._x_items, self._plan, self._full_spec = x, plan, spec
+        self.interactions_ = dict(spec.interactions)
+        self.hocs_ = dict(spec.hocs)
+        self._check_keying(keying.restrict(spec.items))
+        return self
+
+    def _warn_convergence(self, raw, what: str) -> None:
         if not raw.converged:
             warnings.warn(
-                f"PLS did not converge in {raw.n_iter} iterations (last change of the outer weights "
+                f"{what}PLS did not converge in {raw.n_iter} iterations (last change of the outer weights "
                 f"{raw.weight_change:.3g} >= tol = {self.tol:g}); the estimates are from the last iteration. "
                 "Raise max_iter or check the model (e.g. blocks with nearly uncorrelated items)",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
-        self._store(spec, modes, consistent, raw, x, index, n_excluded, repairs)
-        self._check_keying(keying.restrict(spec.items))
-        return self
+
+    def _combine(self, plan, x) -> None:
+        """Labels of a model estimated through a plan: repeated items collapsed into one row;
+        for a two-stage higher-order model the lower-order constructs added from stage 1."""
+        if len(set(self.items_)) != len(self.items_):
+            self.weights_ = self.weights_.groupby(level=0, sort=False).sum()
+            self.loadings_ = self.loadings_.groupby(level=0, sort=False).sum()
+            self.items_ = list(self.weights_.index)
+        if plan.hoc == "two_stage" and plan.locs:
+            fs = self.first_stage_
+            locs = list(plan.locs)
+            loc_items = [i for c in locs for i in fs._spec.blocks[c]]
+            for name in ("weights_", "loadings_"):
+                top = getattr(self, name)
+                low = getattr(fs, name).loc[loc_items, locs]
+                frame = pd.concat([top, low], axis=0).fillna(0.0)
+                setattr(self, name, frame.loc[[*top.index, *loc_items], [*top.columns, *locs]])
+            self.scores_ = pd.concat([self.scores_, fs.scores_[locs]], axis=1)
+            self.reliability_ = pd.concat([self.reliability_, fs.reliability_.loc[locs]])
+            self.rho_a_ = pd.concat([self.rho_a_, fs.rho_a_[locs]])
+            self.modes_.update({c: fs.modes_[c] for c in locs})
 
     def _syntax(self) -> str:
         """The PLS syntax: model syntax as given, or the blocks of an Instrument or a mapping
@@ -340,8 +419,11 @@ class PLS(ResultMixin):
         from ._keys import warn_opposite
 
         self.keying_, self.reverse_keyed_ = keying, keying.reversed
-        mode_a = [c for c in self.constructs_ if self.modes_[c] == "A"]
-        msg = warn_opposite(self.loadings_[mode_a], keying, "PLS", stacklevel=4)
+        full = getattr(self, "_full_spec", None)
+        skip = set(full.interactions) | set(full.hocs) if full is not None else set()
+        observed = [i for i in self.loadings_.index if full is None or i in set(full.items)]
+        mode_a = [c for c in self.loadings_.columns if self.modes_.get(c) == "A" and c not in skip]
+        msg = warn_opposite(self.loadings_.loc[observed, mode_a], keying, "PLS", stacklevel=4)
         self.keying_notes_ = [msg] if msg else []
 
     def _modes(self, spec: _pls.PLSSpec) -> dict[str, str]:
@@ -362,8 +444,8 @@ class PLS(ResultMixin):
         return modes
 
     def _consistent(self, spec: _pls.PLSSpec, modes: dict[str, str]) -> frozenset[str]:
-        if self.consistent is True:
-            return frozenset(c for c in spec.constructs if modes[c] == "A")
+        if self.consistent is True:  # interaction terms stay composites (seminr: rho_A of 1)
+            return frozenset(c for c in spec.constructs if modes[c] == "A" and c not in spec.interactions)
         if self.consistent is False or self.consistent is None:
             return frozenset()
         names = [self.consistent] if isinstance(self.consistent, str) else list(self.consistent)
@@ -565,7 +647,8 @@ class PLS(ResultMixin):
         self._check_fitted()
         if not 0 < ci < 1:
             raise SpecificationError(f"ci={ci!r}; a level between 0 and 1 is required")
-        x = self._x
+        plan = self._plan
+        x = self._x if plan is None else self._x_items
         n = x.shape[0]
         if indices is not None:
             idx = np.asarray(indices)
@@ -579,20 +662,45 @@ class PLS(ResultMixin):
             if not (isinstance(n_boot, (int, np.integer)) and n_boot >= 2):
                 raise SpecificationError(f"n_boot={n_boot!r}; at least 2 resamples are needed")
             counts = resample_counts(np.random.default_rng(seed), int(n_boot), n)
-        chunks = range(0, int(n_boot), 250)
+        size = 250 if plan is None else int(max(1, min(250, 4e6 // (n * max(1, len(plan.sources))))))
+        chunks = range(0, int(n_boot), size)
         if progress:
             from tqdm.auto import tqdm
 
             chunks = tqdm(chunks, desc="PLS bootstrap", unit="chunk")
-        parts = []
+        settings = dict(scheme=self.weighting, max_iter=int(self.max_iter), tol=float(self.tol))
+        parts, firsts = [], []
         for start in chunks:
-            s = weighted_correlations(x, counts[start : start + 250])
-            parts.append(
-                _pls.estimate_from_correlations(
-                    s, self._spec, self.modes_, scheme=self.weighting, max_iter=int(self.max_iter),
-                    tol=float(self.tol), consistent=self._consistent_set,
+            c = counts[start : start + size]
+            if plan is None:
+                s = weighted_correlations(x, c)
+                parts.append(
+                    _pls.estimate_from_correlations(
+                        s, self._spec, self.modes_, consistent=self._consistent_set, **settings
+                    )
                 )
-            )
+                continue
+            w1, ok1 = None, np.ones(c.shape[0], dtype=bool)
+            if plan.stage1 is not None:
+                fs = self.first_stage_
+                b1 = _pls.estimate_from_correlations(
+                    weighted_correlations(x[:, plan.stage1_items], c), plan.stage1, fs.modes_,
+                    consistent=fs._consistent_set, **settings)
+                w1, ok1 = b1.weights, b1.ok
+                firsts.append(b1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                d = plan.columns(x, c, w1)
+                s = _pls.batch_correlations(d, c, center_only=not self.standardize)
+            item_sd = None
+            if plan.spec.interactions:
+                m = np.einsum("bn,bnp->bp", c, d) / n
+                item_sd = np.sqrt(np.einsum("bn,bnp->bp", c, (d - m[:, None, :]) ** 2) / (n - 1))
+            part = _pls.estimate_from_correlations(
+                s, self._spec, {k: v for k, v in self.modes_.items() if k in self._spec.constructs},
+                consistent=self._consistent_set, covariance=not self.standardize,
+                rescale=frozenset(plan.spec.interactions), item_sd=item_sd, **settings)
+            part.ok &= ok1
+            parts.append(part)
         ok = np.concatenate([p.ok for p in parts])
         n_failed = int((~ok).sum())
         if n_failed:
@@ -610,12 +718,23 @@ class PLS(ResultMixin):
             "weights": np.concatenate([p.weights for p in parts])[ok],
         }
         q = ((1 - ci) / 2, (1 + ci) / 2)
-        paths_idx = [(self.constructs_.index(a), self.constructs_.index(b), a, b) for a, b in self.paths_list_]
-        outer_idx = [
-            (self.items_.index(i), self.constructs_.index(c), c, i)
-            for c in self.constructs_
-            for i in self._spec.blocks[c]
-        ]
+        spec = self._spec
+        cons = spec.constructs
+        paths_idx = [(cons.index(a), cons.index(b), a, b) for a, b in self.paths_list_]
+        outer_idx = []
+        pos = 0
+        for c in cons:  # positions in the estimated layout (repeated indicators appear twice)
+            for i in spec.blocks[c]:
+                outer_idx.append((pos, cons.index(c), c, i))
+                pos += 1
+        if firsts and self._plan.locs:  # two-stage higher-order: outer estimates of the dimensions
+            s1 = self._plan.stage1
+            loc_rows = [(p_, s1.constructs.index(c), c, i) for p_, (c, i) in enumerate(
+                (c, i) for c in s1.constructs for i in s1.blocks[c]) if c in self._plan.locs]
+            for name in ("loadings", "weights"):
+                low = np.concatenate([getattr(f, name) for f in firsts])[ok]
+                extra = np.stack([low[:, r, c] for r, c, _, _ in loc_rows], axis=1)
+                arrays[name + "_loc"] = extra
         tables = {}
         for name, where, est, labels in (
             ("paths", paths_idx, self.paths_, ("from", "to")),
@@ -623,9 +742,15 @@ class PLS(ResultMixin):
             ("weights", outer_idx, self.weights_, ("construct", "item")),
         ):
             rows = []
+            if name + "_loc" in arrays:
+                where = [*where, *[(j, None, c, i) for j, (_, _, c, i) in enumerate(loc_rows)]]
             for r, c, a, b in where:
-                vals = arrays[name][:, r, c]
-                e = float(est.iat[r, c])
+                if c is None:
+                    vals = arrays[name + "_loc"][:, r]
+                    e = float(est.at[b, a])
+                else:
+                    vals = arrays[name][:, r, c]
+                    e = float(est.at[b, a]) if name != "paths" else float(est.at[a, b])
                 se = float(vals.std(ddof=1))
                 lo, hi = np.quantile(vals, q)
                 rows.append((a, b, e, float(vals.mean()), se, e / se if se > 0 else np.nan, lo, hi, self.n_))

