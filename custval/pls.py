@@ -555,15 +555,57 @@ class PLS(ResultMixin):
             block = slice(start, start + m)
             start += m
             rc, ave = _pls.rho_c_ave(raw.loadings[block, cons.index(c)])
-            rel.append((_pls.standardized_alpha(z[:, block]), rc, ave, raw.rho_a[cons.index(c)]))
+            dg = np.nan if modes[c] == "B" else _pls.dillon_goldstein_rho(z[:, block])
+            rel.append((_pls.standardized_alpha(z[:, block]), rc, ave, raw.rho_a[cons.index(c)], dg))
         self.reliability_ = pd.DataFrame(
-            rel, index=pd.Index(cons, name="construct"), columns=["alpha", "rhoC", "AVE", "rho_A"]
+            rel, index=pd.Index(cons, name="construct"), columns=["alpha", "rhoC", "AVE", "rho_A", "dg_rho"]
         )
+        self._plspm_statistics(spec, raw, consistent)
         self.n_, self.n_excluded_ = int(n), int(n_excluded)
         self.excluded_index_ = self._excluded_index
         self.n_iter_, self.converged_, self.weight_change_ = int(raw.n_iter), bool(raw.converged), raw.weight_change
         self.repairs_ = tuple(repairs)
         self._x, self._spec, self._consistent_set = x, spec, frozenset(consistent)
+
+    def _plspm_statistics(self, spec, raw, consistent) -> None:
+        """plspm's outer model (communality, redundancy), inner summary, GoF and OLS path tests."""
+        cons = spec.constructs
+        r2 = pd.Series(0.0, index=cons)
+        r2[self.r2_.index] = self.r2_["r2"]
+        rows, pos = [], 0
+        for c in cons:
+            for i in spec.blocks[c]:
+                lam = float(raw.loadings[pos, cons.index(c)])
+                rows.append((c, i, float(raw.weights[pos, cons.index(c)]), lam, lam**2, lam**2 * r2[c]))
+                pos += 1
+        outer = pd.DataFrame(rows, columns=["construct", "item", "weight", "loading", "communality", "redundancy"])
+        self.redundancy_ = outer.set_index(["construct", "item"])
+        by = outer.groupby("construct", sort=False)
+        self.inner_summary_ = pd.DataFrame({
+            "type": ["endogenous" if c in self.r2_.index else "exogenous" for c in cons],
+            "r2": r2.to_numpy(),
+            "block_communality": by["communality"].mean()[cons].to_numpy(),
+            "mean_redundancy": by["redundancy"].mean()[cons].to_numpy(),
+        }, index=pd.Index(cons, name="construct"))
+        multi = outer[outer["construct"].map(lambda c: len(spec.blocks[c]) > 1)]
+        self.gof_ = float(np.sqrt(multi["communality"].mean() * self.r2_["r2"].mean())) if len(multi) else np.nan
+        if consistent:
+            self.path_inference_ = None  # OLS on composite scores does not test PLSc paths
+            return
+        import statsmodels.api as sm
+
+        out = []
+        for t in spec.endogenous:
+            preds = spec.predecessors(t)
+            xmat = sm.add_constant(pd.DataFrame(raw.scores[:, [cons.index(p) for p in preds]], columns=preds),
+                                   has_constant="add")
+            res = sm.OLS(raw.scores[:, cons.index(t)], xmat).fit()
+            for term in ["const", *preds]:
+                out.append((t, "Intercept" if term == "const" else term, float(res.params[term]),
+                            float(res.bse[term]), float(res.tvalues[term]), float(res.pvalues[term]),
+                            int(res.nobs)))
+        self.path_inference_ = pd.DataFrame(
+            out, columns=["to", "from", "estimate", "se", "t", "p_value", "n"]).set_index(["to", "from"])
 
     # ------------------------------------------------------------------ bootstrap
     def bootstrap(

@@ -123,3 +123,72 @@ def test_hoc_levels_reported(mobi):
     rep = PLS(gold["syntax"], hoc="repeated_indicators").fit(mobi)
     assert rep.paths_.at["Satisfaction", "Image"] > 0.7  # HOC -> dimension in a mode A repeated model
     assert rep.weights_.loc["IMAG1", ["Image", "Satisfaction"]].ne(0).all()
+
+
+# --------------------------------------------------------------------------- plspm (tests/r/plspm.R)
+PLSPM = load_golden("pls", "plspm")["cases"]
+
+
+@pytest.fixture(scope="module")
+def datasets(mobi):
+    corp = pd.read_csv(RAW_DATA_DIR / "corp_rep" / "corp_rep.csv").replace(-99, np.nan)
+    return {"mobi": mobi, "corp_rep": corp}
+
+
+@pytest.mark.parametrize("case", list(PLSPM))
+def test_unstandardised_pls_and_statistics_match_plspm(case, datasets):
+    """standardize=False is plspm's scaled = FALSE; gof_, redundancy_, dg_rho and path_inference_
+    are plspm's gof, outer_model, unidim$DG.rho and inner_model (at its fixed point)."""
+    import warnings
+
+    from custval.exceptions import MissingDataWarning
+
+    gold = PLSPM[case]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MissingDataWarning)
+        fit = PLS(gold["syntax"], **gold["options"]).fit(datasets[gold["dataset"]])
+    n = fit.n_
+    assert n == gold["n"]
+    outer = _frame(gold["outer"])
+    ours = fit.redundancy_.set_axis([f"{a}|{b}" for a, b in fit.redundancy_.index]).loc[outer.index]
+    # plspm scales scores to variance 1 with the n denominator, custval (and seminr) with n - 1
+    factor = 1.0 if gold["options"]["standardize"] else np.sqrt(n / (n - 1))
+    ours = ours.assign(weight=ours["weight"] * factor)
+    assert np.abs(ours.to_numpy() - outer.to_numpy()).max() < 1e-8
+    paths = _frame(gold["path_coefs"]).T
+    assert maxdiff(fit.paths_, paths) < 1e-8
+    assert fit.gof_ == pytest.approx(gold["gof"], abs=1e-8)
+    unidim = _frame(gold["unidim"])
+    modes_b = [c for c in unidim.index if fit.modes_[c] == "B"]
+    assert fit.reliability_.loc[modes_b, "dg_rho"].isna().all()  # plspm prints 0 for mode B blocks
+    a = unidim.index.difference(modes_b)
+    assert np.abs(fit.reliability_.loc[a, "dg_rho"] - unidim.loc[a, "DG.rho"]).max() < 1e-10
+    summ = _frame(gold["inner_summary"])
+    assert np.abs(fit.inner_summary_["mean_redundancy"] - summ.loc[fit.inner_summary_.index, "Mean_Redundancy"]).max() < 1e-8
+    inner = _frame(gold["inner"])
+    pi = fit.path_inference_.set_axis([f"{t}|{f}" for t, f in fit.path_inference_.index])
+    slopes = [i for i in inner.index if not i.endswith("|Intercept")]
+    assert np.abs(pi.loc[slopes, ["estimate", "se", "t"]].to_numpy() - inner.loc[slopes, ["estimate", "se", "t"]].to_numpy()).max() < 1e-8
+    p_ours, p_ref = pi.loc[slopes, "p_value"].to_numpy(), inner.loc[slopes, "p_value"].to_numpy()
+    assert np.all(np.abs(p_ours - p_ref) <= 1e-8 * np.maximum(p_ref, 1e-300) + 1e-15)
+    icpt = [i for i in inner.index if i.endswith("|Intercept")]
+    assert np.abs(pi.loc[icpt, "estimate"]).max() < 1e-12
+    assert np.allclose(pi.loc[icpt, "se"] * np.sqrt(n / (n - 1)), inner.loc[icpt, "se"], rtol=1e-8, atol=0)
+
+
+def test_unstandardised_weights_are_in_item_units(mobi):
+    """standardize=False: scores are the centred items times weights_, and a rescaled item
+    changes its weight by the inverse factor (standardize=True is blind to item units)."""
+    gold = PLSPM["mobi4_raw_path"]
+    fit = PLS(gold["syntax"], standardize=False).fit(mobi)
+    items = fit.weights_.index
+    xc = mobi[items] - mobi[items].mean()
+    scores = xc.to_numpy() @ fit.weights_.to_numpy()
+    assert np.abs(scores - fit.scores_[fit.weights_.columns].to_numpy()).max() < 1e-10
+    scaled = mobi.assign(IMAG1=mobi["IMAG1"] * 10)
+    std = PLS(gold["syntax"]).fit(mobi).paths_
+    assert maxdiff(PLS(gold["syntax"]).fit(scaled).paths_, std) < 1e-10
+    assert not np.allclose(PLS(gold["syntax"], standardize=False).fit(scaled).paths_, fit.paths_)
+    boot = fit.bootstrap(indices=np.tile(np.arange(250), (2, 1)))
+    assert np.allclose(boot.weights["boot_mean"], boot.weights["estimate"], atol=1e-10)
+    assert np.allclose(boot.loadings["boot_mean"], boot.loadings["estimate"], atol=1e-10)

@@ -473,6 +473,19 @@ def standardized_alpha(zb: np.ndarray) -> float:
     return float(k / (k - 1) * (1 - np.trace(r) / r.sum()))
 
 
+def dillon_goldstein_rho(zb: np.ndarray) -> float:
+    """plspm's Dillon-Goldstein rho of a block: from the correlations of the standardised items with
+    the block's first principal component (plspm ``get_unidim``; 1 for a single item)."""
+    k = zb.shape[1]
+    if k == 1:
+        return 1.0
+    r = np.corrcoef(zb, rowvar=False)
+    vals, vecs = np.linalg.eigh(r)
+    c = vecs[:, -1] * np.sqrt(vals[-1])  # item-component correlations
+    num = c.sum() ** 2
+    return float(num / (num + k - (c**2).sum()))
+
+
 def rho_c_ave(lam: np.ndarray) -> tuple[float, float]:
     """rho_C (Dillon-Goldstein / composite reliability) and AVE from loadings (1, 1 for one item)."""
     if lam.size == 1:
