@@ -53,6 +53,13 @@ class PLS(ResultMixin):
         ``{construct: [items]}`` gives mode A blocks (no reverse keys), also with
         ``paths``.  A statement continues on the next line after a trailing ``+``
         or operator; ``#`` and ``!`` start comments.
+
+        Interaction terms: ``Y ~ A + B + A:B`` (the main effects ``A`` and ``B``
+        must predict ``Y`` too); the construct is labelled ``"A:B"``.
+        Higher-order constructs: a measurement line whose right side names
+        constructs, ``HOC =~ LOC1 + LOC2`` (mode A) or ``HOC <~ LOC1 + LOC2``
+        (mode B); the lower-order constructs are in no path themselves (give the
+        paths of ``HOC``), belong to one higher-order construct and do not share items.
     weighting : {"path", "factorial", "centroid"}
         Inner weighting scheme (Lohmöller, 1989).  "path": a construct's
         successors enter its inner proxy with their correlations, its
@@ -86,6 +93,31 @@ class PLS(ResultMixin):
     paths : str, optional
         The structural paths (``"Y ~ X1 + X2"`` lines) when ``model`` is an
         Instrument or a mapping (required then; not allowed with model syntax).
+    interaction : {"two_stage", "product_indicator", "orthogonal"}
+        How an interaction term ``A:B`` is measured (seminr
+        ``interaction_term(iv, moderator, method = ...)``, mode A).  "two_stage"
+        (default, recommended by Hair et al., 2022): the model without
+        interactions is estimated first and the term's single indicator
+        ``"A:B_intxn"`` is the product of the two construct scores.
+        "product_indicator": all products ``x*y`` of the standardised items of
+        ``A`` and ``B``.  "orthogonal": those products residualised on all items
+        of ``A`` and ``B`` (Henseler & Chin, 2010).  (seminr 2.3.1's own default is
+        ``product_indicator``.)
+    hoc : {"two_stage", "repeated_indicators"}
+        How a higher-order construct is estimated.  "two_stage" (default; seminr
+        ``higher_composite(..., method = two_stage)``): stage 1 estimates the model
+        with the higher-order construct replaced by its dimensions (its
+        antecedents point to every dimension, every dimension to its outcomes);
+        stage 2 measures it by the dimensions' scores.  "repeated_indicators"
+        (Lohmöller, 1989; Becker et al., 2012): one model in which it is measured
+        by all items of its dimensions, with paths ``HOC -> LOC`` for ``=~`` and
+        ``LOC -> HOC`` for ``<~``.
+    standardize : bool
+        ``True`` (default; seminr, SmartPLS): items are standardised.  ``False``
+        (plspm ``scaled = FALSE``): items are only centred, so items with larger
+        variances weigh more in mode A and ``weights_`` are in the items' units
+        (scores stay standardised; loadings stay correlations).  Not with
+        ``consistent``.
 
     Attributes
     ----------
@@ -115,7 +147,44 @@ class PLS(ResultMixin):
     reliability_ : DataFrame
         seminr's ``summary(fit)$reliability``: ``alpha`` (standardised,
         from item correlations), ``rhoC`` and ``AVE`` (from ``loadings_``, i.e.
-        from the PLSc loadings of common factors), ``rho_A``.
+        from the PLSc loadings of common factors), ``rho_A``; and plspm's
+        ``dg_rho`` (``unidim$DG.rho``: Dillon-Goldstein's rho from the loadings
+        of the block's first principal component, not from the PLS loadings as
+        ``rhoC`` is, which seminr and SmartPLS also call Dillon-Goldstein's rho; NaN for
+        mode B blocks, where plspm prints 0).  With two-stage higher-order
+        constructs it has a row for every construct of both levels, as seminr's.
+    gof_ : float
+        plspm's goodness of fit (Tenenhaus et al., 2005): ``sqrt(mean communality
+        of the multi-item blocks x mean R²)``.
+    redundancy_ : DataFrame
+        plspm's ``outer_model``, one row per (construct, item): ``weight, loading,
+        communality`` (loading²) and ``redundancy`` (communality x R² of the
+        construct, 0 for exogenous constructs).
+    inner_summary_ : DataFrame
+        plspm's ``inner_summary``: ``type, r2, block_communality, mean_redundancy``.
+    path_inference_ : DataFrame or None
+        plspm's ``inner_model``: per (to, from) the OLS regression of the scores
+        (statsmodels) with ``estimate, se, t, p_value, n``, intercept included.
+        These are the classical tests plspm prints, not bootstrap tests; the
+        intercept's ``se`` is plspm's times ``sqrt((n - 1)/n)`` (plspm's scores have
+        variance 1 with the ``n`` denominator), slopes are identical.  ``None``
+        under PLSc (OLS on composites does not test the corrected paths).
+    interactions_, hocs_ : dict
+        The interaction terms ``{"A:B": (A, B)}`` and higher-order constructs
+        ``{HOC: (LOC, ...)}`` of the model.
+    interaction_scale_ : Series
+        Per interaction term, seminr's scale ``a = sum(sd_i |lambda_i|) /
+        sum(|lambda_i|)`` over its indicators (the raw, unstandardised products):
+        the term's score is multiplied by ``a`` before the paths are estimated, so
+        ``paths_`` gives the coefficient of the product of the standardised
+        constructs (Henseler & Chin, 2010), the one simple slopes use; its
+        coefficient as a standardised term is ``paths_ x a``.  The term's
+        ``loadings_`` are seminr's covariances with that rescaled score (the
+        correlations times ``a``).  Empty without interactions.
+    first_stage_ : PLS or None
+        For two-stage interactions and higher-order constructs, the fitted first
+        stage (the lower-order level: its ``reliability_``, ``loadings_``,
+        ``construct_cor_`` for validity); ``None`` otherwise.
     n_, n_excluded_ : int
         Rows used and rows dropped (listwise); ``excluded_index_`` holds the
         index labels of the dropped rows.
@@ -166,13 +235,39 @@ class PLS(ResultMixin):
     item); PLSc loadings are consistent for the factor loadings.
 
     Bootstrap standard errors and percentile intervals: :meth:`bootstrap`.
-    Not supported: interaction terms, higher-order constructs, PLSpredict,
-    multi-group analysis.
+    Each resample repeats the construction of interaction terms and both
+    stages, as seminr's ``bootstrap_model()`` does (tested on seminr's resamples).
+
+    Conventions of the peers, where they differ.  Interactions: seminr rescales
+    the interaction score (``interaction_scale_``) so that its path is the
+    coefficient of the product of standardised constructs; SmartPLS 4 reports
+    by default the path of the standardised product term (``paths_ x a``); cSEM
+    estimates interactions as products of composites inside its own model
+    (``A.B``) and standardises them.  seminr keeps the term a composite with
+    ``rho_A = 1`` under PLSc (custval too).  Higher-order constructs: seminr
+    and SmartPLS two-stage use the first-stage scores of the dimensions as
+    indicators (custval too; SmartPLS's "embedded two-stage" estimates stage 1
+    without the higher-order construct's antecedents, which differs when it
+    has any); cSEM's ``.approach_2ndorder = "2stage"`` is the same idea for
+    composites; repeated indicators follow Becker et al. (2012).  Interaction
+    terms together with higher-order constructs in one model are not supported.
+    plspm: scores are scaled with the ``n`` denominator (custval, seminr: ``n - 1``),
+    so plspm's weights are custval's times ``sqrt(n/(n - 1))`` with
+    ``standardize=False``; plspm flips a score whose block loads mostly
+    negatively (custval, seminr do not); plspm stops on ``sum((|w_old| -
+    |w_new|)^2) < tol``.  Tests compare with plspm at its fixed point.
 
     References
     ----------
+    Becker, J.-M., Klein, K., & Wetzels, M. (2012). Hierarchical latent
+    variable models in PLS-SEM. *Long Range Planning, 45*(5-6), 359-394.
     Dijkstra, T. K., & Henseler, J. (2015). Consistent partial least squares
     path modeling. *MIS Quarterly, 39*(2), 297-316.
+    Henseler, J., & Chin, W. W. (2010). A comparison of approaches for the
+    analysis of interaction effects between latent variables using partial
+    least squares path modeling. *Structural Equation Modeling, 17*(1), 82-109.
+    Tenenhaus, M., Esposito Vinzi, V., Chatelin, Y.-M., & Lauro, C. (2005). PLS
+    path modeling. *Computational Statistics & Data Analysis, 48*(1), 159-205.
     Hair, J. F., Hult, G. T. M., Ringle, C. M., & Sarstedt, M. (2022). *A
     primer on partial least squares structural equation modeling (PLS-SEM)*
     (3rd ed.). Sage.
@@ -215,6 +310,34 @@ class PLS(ResultMixin):
     #       fit <- seminr::estimate_pls(mobi, mm, sm, inner_weights = path_weighting)
     #       fit$path_coef; fit$rSquared
     #       (reflective(...) instead of composite(...) gives PLSc; path_factorial for "factorial")
+
+    A moderation (two-stage interaction) and a higher-order construct:
+
+    >>> moderated = PLS(model.replace("Image + Expectation + Value",
+    ...                               "Image + Expectation + Value + Image:Expectation")).fit(mobi)
+    >>> round(float(moderated.paths_.at["Image:Expectation", "Satisfaction"]), 4)
+    -0.0431
+    >>> hoc = PLS('''
+    ...   Image =~ IMAG1 + IMAG2 + IMAG3 + IMAG4 + IMAG5
+    ...   Value =~ PERV1 + PERV2
+    ...   Expectation =~ CUEX1 + CUEX2 + CUEX3
+    ...   Satisfaction =~ Image + Value
+    ...   Loyalty =~ CUSL1 + CUSL2 + CUSL3
+    ...   Satisfaction ~ Expectation
+    ...   Loyalty ~ Satisfaction
+    ... ''').fit(mobi)
+    >>> print(hoc.reliability_.loc[["Satisfaction", "Image", "Value"], ["rhoC", "AVE"]].round(3).to_string())
+                   rhoC    AVE
+    construct
+    Satisfaction  0.858  0.752
+    Image         0.819  0.478
+    Value         0.918  0.849
+    >>> round(PLS(model, standardize=False).fit(mobi).gof_, 4)
+    0.5723
+
+    # In R: interaction_term(iv = "Image", moderator = "Expectation", method = two_stage);
+    #       higher_composite("Satisfaction", c("Image", "Value"), method = two_stage) (seminr);
+    #       plspm::plspm(mobi, path_matrix, blocks, scaled = FALSE, scheme = "path")$gof
     """
 
     _title = "PLS path model"
