@@ -150,8 +150,9 @@ class PLS(ResultMixin):
         from the PLSc loadings of common factors), ``rho_A``; and plspm's
         ``dg_rho`` (``unidim$DG.rho``: Dillon-Goldstein's rho from the loadings
         of the block's first principal component, not from the PLS loadings as
-        ``rhoC`` is, which seminr and SmartPLS also call Dillon-Goldstein's rho; NaN for
-        mode B blocks, where plspm prints 0).  With two-stage higher-order
+        ``rhoC`` is, which seminr and SmartPLS also call Dillon-Goldstein's rho; plspm
+        prints 0 for mode B blocks, custval the same formula as for any block, though
+        internal consistency is not expected of a formative block).  With two-stage higher-order
         constructs it has a row for every construct of both levels, as seminr's.
     gof_ : float
         plspm's goodness of fit (Tenenhaus et al., 2005): ``sqrt(mean communality
@@ -678,7 +679,7 @@ class PLS(ResultMixin):
             block = slice(start, start + m)
             start += m
             rc, ave = _pls.rho_c_ave(raw.loadings[block, cons.index(c)])
-            dg = np.nan if modes[c] == "B" else _pls.dillon_goldstein_rho(z[:, block])
+            dg = _pls.dillon_goldstein_rho(z[:, block])
             rel.append((_pls.standardized_alpha(z[:, block]), rc, ave, raw.rho_a[cons.index(c)], dg))
         self.reliability_ = pd.DataFrame(
             rel, index=pd.Index(cons, name="construct"), columns=["alpha", "rhoC", "AVE", "rho_A", "dg_rho"]

@@ -160,7 +160,8 @@ def test_unstandardised_pls_and_statistics_match_plspm(case, datasets):
     assert fit.gof_ == pytest.approx(gold["gof"], abs=1e-8)
     unidim = _frame(gold["unidim"])
     modes_b = [c for c in unidim.index if fit.modes_[c] == "B"]
-    assert fit.reliability_.loc[modes_b, "dg_rho"].isna().all()  # plspm prints 0 for mode B blocks
+    assert (unidim.loc[modes_b, "DG.rho"] == 0).all()  # plspm prints 0 for mode B blocks
+    assert (fit.reliability_.loc[modes_b, "dg_rho"] > 0.5).all()  # custval: the block's own value
     a = unidim.index.difference(modes_b)
     assert np.abs(fit.reliability_.loc[a, "dg_rho"] - unidim.loc[a, "DG.rho"]).max() < 1e-10
     summ = _frame(gold["inner_summary"])
