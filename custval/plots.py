@@ -5,6 +5,7 @@
 * :func:`loadings_heatmap` — a loading matrix, annotated, diverging around 0;
 * :func:`htmt_heatmap` — HTMT ratios (lower triangle), values above a threshold outlined;
 * :func:`invariance_plot` — ΔCFI (and ΔRMSEA) across invariance levels with Chen's criteria;
+* :func:`simple_slopes_plot` — simple-slope lines of a PLS moderation;
 * :func:`save_figure` — PNG (200 dpi) and SVG into ``reports/figures/``.
 
 Every function draws inside custval's style context (no global ``rcParams``
@@ -53,6 +54,7 @@ __all__ = [
     "loadings_heatmap",
     "save_figure",
     "scree_plot",
+    "simple_slopes_plot",
 ]
 
 
@@ -884,3 +886,77 @@ def invariance_plot(invariance: pd.DataFrame, *, cfi_criterion: float = -0.010,
         if title:
             fig.suptitle(title + " (criteria: Chen, 2007)", x=0.02, ha="left", fontsize=11, fontweight="bold")
     return fig
+
+
+# --------------------------------------------------------------------------- PLS moderation
+def simple_slopes_plot(fit, interaction: str, *, target: str | None = None,
+                       levels: Sequence[float] = (-1.0, 0.0, 1.0), title: str | None = None, ax=None):
+    """Simple-slope lines of a PLS moderation ``Y ~ A + B + A:B``.
+
+    One line per moderator level (standard deviations of ``B``), ``Y = intercept +
+    slope * A`` over ``A`` from -2 to +2 standard deviations, from
+    :meth:`custval.pls.PLS.simple_slopes` (seminr's ``slope_analysis()``).
+
+    Parameters
+    ----------
+    fit : custval.pls.PLS
+        A fitted PLS model with the interaction term.
+    interaction : str
+        The term, ``"A:B"`` (``A`` on the x axis, ``B`` the moderator).
+    target : str, optional
+        The construct on the y axis when the term predicts more than one.
+    levels : sequence of float
+        Moderator levels in standard deviations.
+    title : str or None
+        Plot title; default names the three constructs.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure by default.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One ``Line2D`` per level with gid ``"custval-slope"``; the legend gives each slope.
+
+    See Also
+    --------
+    custval.pls.PLS.simple_slopes : The slopes and intercepts drawn.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> from custval import PLS, load_dataset
+    >>> mobi = load_dataset("mobi", with_instrument=False).data
+    >>> fit = PLS('''Image =~ IMAG1 + IMAG2 + IMAG3 + IMAG4 + IMAG5
+    ...              Expectation =~ CUEX1 + CUEX2 + CUEX3
+    ...              Satisfaction =~ CUSA1 + CUSA2 + CUSA3
+    ...              Satisfaction ~ Image + Expectation + Image:Expectation''').fit(mobi)
+    >>> ax = simple_slopes_plot(fit, "Image:Expectation")
+    >>> sum(line.get_gid() == "custval-slope" for line in ax.lines)
+    3
+    >>> # In R: seminr::slope_analysis(fit, dv = "Satisfaction", moderator = "Expectation", iv = "Image")
+    """
+    table = fit.simple_slopes(interaction, target=target, levels=levels)
+    iv, mod, tgt = table.attrs["iv"], table.attrs["moderator"], table.attrs["target"]
+    x = np.linspace(-2, 2, 2)
+    colors = [OKABE_ITO["vermilion"], OKABE_ITO["black"], OKABE_ITO["blue"], OKABE_ITO["green"],
+              OKABE_ITO["purple"], OKABE_ITO["orange"]]
+    dashes = ["--", "-", ":", "-.", (0, (5, 1)), (0, (1, 1))]
+    with style():
+        if ax is None:
+            _, ax = plt.subplots(figsize=(5.2, 4.0), layout="constrained")
+        for k, row in enumerate(table.itertuples(index=False)):
+            level = "mean" if row.moderator_sd == 0 else f"{row.moderator_sd:+g} SD"
+            ax.plot(x, row.intercept + row.slope * x, color=colors[k % len(colors)], linestyle=dashes[k % len(dashes)],
+                    linewidth=2, gid="custval-slope",
+                    label=f"{mod} at {level} (slope {format_number(row.slope, 2)})")
+        ax.axhline(0, color="0.8", linewidth=0.8, zorder=0)
+        ax.axvline(0, color="0.8", linewidth=0.8, zorder=0)
+        ax.set_xlabel(f"{iv} (SD)")
+        ax.set_ylabel(f"{tgt} (SD)")
+        ax.set_xlim(-2, 2)
+        ax.legend(loc="best", frameon=False, fontsize=8.5)
+        b = float(fit.paths_.at[interaction, tgt])
+        ax.set_title(title if title is not None else
+                     f"{iv} → {tgt}, moderated by {mod}\ninteraction {interaction}: {format_number(b, 3)}",
+                     loc="left", fontsize=10.5)
+    return ax

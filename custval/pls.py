@@ -731,6 +731,81 @@ class PLS(ResultMixin):
         self.path_inference_ = pd.DataFrame(
             out, columns=["to", "from", "estimate", "se", "t", "p_value", "n"]).set_index(["to", "from"])
 
+    # ------------------------------------------------------------------ moderation
+    def simple_slopes(self, interaction: str, *, target: str | None = None,
+                      levels: Iterable[float] = (-1.0, 0.0, 1.0)) -> pd.DataFrame:
+        """Simple slopes of a moderation: the effect of ``A`` on the target at levels of ``B``.
+
+        With the paths of ``Y ~ A + B + A:B`` (``paths_``; seminr's convention, the
+        coefficient of the product of standardised constructs), the line of ``Y`` on ``A``
+        at ``B = m`` standard deviations is ``slope = b_A + b_AB m`` and ``intercept =
+        b_B m`` (seminr ``slope_analysis()``, the lines of ``plot_interaction()``).
+
+        Parameters
+        ----------
+        interaction : str
+            The interaction term, ``"A:B"``: ``A`` the independent variable, ``B`` the
+            moderator.
+        target : str, optional
+            The construct it predicts; required when it predicts more than one.
+        levels : iterable of float
+            Moderator levels in standard deviations (default -1, 0, +1).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per level: ``moderator_sd, slope, intercept`` with attributes
+            ``iv``, ``moderator``, ``target`` in ``df.attrs``.
+
+        Raises
+        ------
+        SpecificationError
+            ``interaction`` is not a term of the model, or ``target`` is missing or not
+            predicted by it.
+
+        See Also
+        --------
+        custval.plots.simple_slopes_plot : The lines as a figure.
+
+        Examples
+        --------
+        >>> from custval import PLS, load_dataset
+        >>> mobi = load_dataset("mobi", with_instrument=False).data
+        >>> model = '''
+        ...   Image =~ IMAG1 + IMAG2 + IMAG3 + IMAG4 + IMAG5
+        ...   Expectation =~ CUEX1 + CUEX2 + CUEX3
+        ...   Satisfaction =~ CUSA1 + CUSA2 + CUSA3
+        ...   Satisfaction ~ Image + Expectation + Image:Expectation
+        ... '''
+        >>> print(PLS(model).fit(mobi).simple_slopes("Image:Expectation").round(3).to_string(index=False))
+         moderator_sd  slope  intercept
+                 -1.0  0.630     -0.215
+                  0.0  0.586      0.000
+                  1.0  0.543      0.215
+
+        # In R: seminr::slope_analysis(fit, dv = "Satisfaction", moderator = "Expectation",
+        #       iv = "Image")  (plot_interaction() draws the same lines)
+        """
+        self._check_fitted()
+        if interaction not in getattr(self, "interactions_", {}):
+            raise SpecificationError(
+                f"{interaction!r} is not an interaction term of the model; terms: {list(self.interactions_)}")
+        iv, mod = self.interactions_[interaction]
+        targets = [t for s_, t in self.paths_list_ if s_ == interaction]
+        if target is None:
+            if len(targets) != 1:
+                raise SpecificationError(f"{interaction!r} predicts {targets}; give target=")
+            target = targets[0]
+        if target not in targets:
+            raise SpecificationError(f"{interaction!r} does not predict {target!r}; it predicts {targets}")
+        b_iv = float(self.paths_.at[iv, target])
+        b_mod = float(self.paths_.at[mod, target])
+        b_int = float(self.paths_.at[interaction, target])
+        m = np.asarray(list(levels), dtype=float)
+        out = pd.DataFrame({"moderator_sd": m, "slope": b_iv + b_int * m, "intercept": b_mod * m})
+        out.attrs.update(iv=iv, moderator=mod, target=target)
+        return out
+
     # ------------------------------------------------------------------ bootstrap
     def bootstrap(
         self,

@@ -193,3 +193,33 @@ def test_unstandardised_weights_are_in_item_units(mobi):
     boot = fit.bootstrap(indices=np.tile(np.arange(250), (2, 1)))
     assert np.allclose(boot.weights["boot_mean"], boot.weights["estimate"], atol=1e-10)
     assert np.allclose(boot.loadings["boot_mean"], boot.loadings["estimate"], atol=1e-10)
+
+
+def test_simple_slopes_are_seminr_slope_analysis(mobi, tmp_path):
+    """seminr slope_analysis(): mat %*% path_coef[c(iv, iv*mod, mod), dv] at mod = -1, 0, 1."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from custval.exceptions import SpecificationError
+    from custval.plots import save_figure, simple_slopes_plot
+
+    gold = GOLD["interaction_two_stage"]
+    fit = PLS(gold["syntax"]).fit(mobi)
+    p = ref("interaction_two_stage", "paths")
+    b = p.loc[["Image", "Image:Value", "Value"], "Satisfaction"].to_numpy()
+    table = fit.simple_slopes("Image:Value")
+    for m, row in zip((-1, 0, 1), table.itertuples()):
+        at_x1 = np.array([1, m, m]) @ b  # seminr's line at iv = +1
+        assert row.intercept + row.slope == pytest.approx(at_x1, abs=1e-10)
+    assert table.attrs == {"iv": "Image", "moderator": "Value", "target": "Satisfaction"}
+    with pytest.raises(SpecificationError, match="not an interaction term"):
+        fit.simple_slopes("Value:Image")
+    with pytest.raises(SpecificationError, match="does not predict 'Image'"):
+        fit.simple_slopes("Image:Value", target="Image")
+    ax = simple_slopes_plot(fit, "Image:Value", levels=(-2, 0, 2))
+    lines = [ln for ln in ax.lines if ln.get_gid() == "custval-slope"]
+    assert len(lines) == 3
+    slopes = np.diff([ln.get_ydata() for ln in lines], axis=1)[:, 0] / 4
+    assert np.allclose(slopes, fit.simple_slopes("Image:Value", levels=(-2, 0, 2))["slope"])
+    written = save_figure(ax.figure, "slopes", directory=tmp_path)
+    assert all(p.stat().st_size > 0 for p in written)
