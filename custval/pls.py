@@ -30,7 +30,7 @@ from .exceptions import (
     SpecificationError,
 )
 
-__all__ = ["PLS", "PLSBootstrapResult"]
+__all__ = ["IPMAResult", "PLS", "PLSBootstrapResult"]
 
 _MISSING = ("error", "listwise", "mean")
 _R_SCHEME = {"path": "path_weighting", "factorial": "path_factorial", "centroid": "(not in seminr)"}
@@ -806,6 +806,188 @@ class PLS(ResultMixin):
         out.attrs.update(iv=iv, moderator=mod, target=target)
         return out
 
+    # ------------------------------------------------------------------ IPMA
+    def ipma(self, *, target: str, scales=None, instrument=None) -> IPMAResult:
+        r"""Importance-performance map analysis (IPMA) of the constructs and indicators for ``target``.
+
+        Performance is the mean of a 0-100 rescaled score, importance the unstandardised
+        total effect on ``target`` (Ringle & Sarstedt, 2016; SmartPLS's IPMA; cSEM
+        ``doIPMA()``).  Each indicator is rescaled with its response scale,
+        ``x' = 100 (x - min) / (max - min)``, where ``min`` and ``max`` are the ends of the
+        scale the item is answered on (1 and 10 for mobi), never the observed extremes.
+
+        Parameters
+        ----------
+        target : str
+            The target construct (an endogenous construct of the model).
+        scales : tuple or dict, optional
+            ``(min, max)`` of every item, or ``{item: (min, max)}``.  Default: the scales of
+            the codebook, from ``instrument`` or from the model when it is an
+            :class:`~custval.Instrument`.
+        instrument : Instrument, optional
+            The codebook whose item scales to use.
+
+        Returns
+        -------
+        IPMAResult
+            ``constructs``: one row per construct with a total effect on ``target``,
+            columns ``importance, performance, n`` (the target's own performance is
+            ``target_performance``); ``indicators``: one row per (construct, item) of
+            those constructs with ``weight`` (the rescaled weight, summing to 1 per
+            construct), ``importance`` (weight x the construct's importance),
+            ``performance`` (mean of the rescaled item), ``n``.
+
+        Raises
+        ------
+        SpecificationError
+            ``target`` is not an endogenous construct; no scale is known for an item; an
+            outer weight is negative (IPMA needs positive weights: a reverse-worded item
+            not keyed, or a mode B block with a suppressor); the model has interaction terms
+            or higher-order constructs (not supported).
+        DataValidationError
+            An item has values outside the scale given for it.
+
+        See Also
+        --------
+        custval.plots.ipma_map : The map as a figure.
+
+        Notes
+        -----
+        With standardised weights ``w_i`` (``weights_``) and ``sd'_i`` the standard
+        deviation of the rescaled item, the rescaled weights are ``v_i = (w_i / sd'_i) /
+        sum_j (w_j / sd'_j)``, so the construct's rescaled score ``sum v_i x'_i`` lies in
+        0-100 and is a linear function of its PLS score.  The unstandardised path
+        ``s -> t`` is the path in ``paths_`` times ``sd(t') / sd(s')`` of the rescaled
+        scores; importance is the total effect ``(I - B)^-1 - I`` of those paths (for a
+        PLSc fit, of the PLSc paths, as SmartPLS).  Indicator importance is ``v_i`` times
+        its construct's importance.
+
+        References
+        ----------
+        Ringle, C. M., & Sarstedt, M. (2016). Gain more insight from your PLS-SEM
+        results: The importance-performance map analysis. *Industrial Management & Data
+        Systems, 116*(9), 1865-1886.
+
+        Examples
+        --------
+        >>> from custval import PLS, load_dataset
+        >>> ds = load_dataset("mobi")
+        >>> model = '''
+        ...   Image        =~ IMAG1 + IMAG2 + IMAG3 + IMAG4 + IMAG5
+        ...   Expectation  =~ CUEX1 + CUEX2 + CUEX3
+        ...   Value        =~ PERV1 + PERV2
+        ...   Satisfaction =~ CUSA1 + CUSA2 + CUSA3
+        ...   Satisfaction ~ Image + Expectation + Value
+        ... '''
+        >>> res = PLS(model).fit(ds.data).ipma(target="Satisfaction", instrument=ds.instrument)
+        >>> print(res.constructs[["importance", "performance"]].round(2).to_string())
+                     importance  performance
+        construct
+        Image              0.47        73.59
+        Expectation        0.18        72.47
+        Value              0.22        62.37
+
+        # In R: cSEM::doIPMA(csem(mobi, model), .level_of_interest = "Satisfaction")
+        #       (cSEM rescales with the observed min/max unless told the scale)
+        """
+        self._check_fitted()
+        full = self._full_spec
+        if full.interactions or full.hocs:
+            raise SpecificationError(
+                "IPMA of a model with interaction terms or higher-order constructs is not supported")
+        if target not in self.r2_.index:
+            raise SpecificationError(
+                f"target {target!r} is not an endogenous construct; endogenous: {list(self.r2_.index)}")
+        x = self._x_items if self._plan is not None else self._x
+        items = full.items
+        bounds = self._ipma_scales(items, scales, instrument)
+        lo = np.array([bounds[i][0] for i in items], dtype=float)
+        hi = np.array([bounds[i][1] for i in items], dtype=float)
+        outside = [(i, float(x[:, j].min()), float(x[:, j].max())) for j, i in enumerate(items)
+                   if x[:, j].min() < lo[j] or x[:, j].max() > hi[j]]
+        if outside:
+            raise DataValidationError(
+                "values outside the response scale given for IPMA: "
+                + "; ".join(f"{i}: observed {a:g}..{b:g}, scale {bounds[i][0]:g}..{bounds[i][1]:g}"
+                            for i, a, b in outside))
+        xr = 100 * (x - lo) / (hi - lo)
+        sd_r = xr.std(axis=0, ddof=1)
+        cons = self.constructs_
+        col = {i: j for j, i in enumerate(items)}
+        # standardised weights: weights_ are in item units when standardize=False
+        sd_x = x.std(axis=0, ddof=1)
+        negative = []
+        v = {}
+        scores = {}
+        for c in cons:
+            idx = [col[i] for i in full.blocks[c]]
+            w = self.weights_.loc[list(full.blocks[c]), c].to_numpy(float)
+            w_std = w if self.standardize else w * sd_x[idx]
+            negative += [(c, i, float(a)) for i, a in zip(full.blocks[c], w_std) if a < 0]
+            u = w_std / sd_r[idx]
+            v[c] = u / u.sum()
+            scores[c] = xr[:, idx] @ v[c]
+        if negative:
+            raise SpecificationError(
+                "IPMA needs positive outer weights (Ringle & Sarstedt, 2016); negative: "
+                + ", ".join(f"{i} of {c} ({a:.3f})" for c, i, a in negative)
+                + ". Reverse-key the item or remove it")
+        sd_c = np.array([scores[c].std(ddof=1) for c in cons])
+        b = self.paths_.to_numpy(float) * sd_c[None, :] / sd_c[:, None]
+        k = len(cons)
+        total = np.linalg.inv(np.eye(k) - b) - np.eye(k)
+        t = cons.index(target)
+        reach = [c for c in cons if c != target and abs(total[cons.index(c), t]) > 0]
+        n = int(x.shape[0])
+        cframe = pd.DataFrame(
+            {"importance": [float(total[cons.index(c), t]) for c in reach],
+             "performance": [float(scores[c].mean()) for c in reach], "n": n},
+            index=pd.Index(reach, name="construct"))
+        rows = []
+        for c in reach:
+            for i, vi in zip(full.blocks[c], v[c]):
+                rows.append((c, i, float(vi), float(vi * cframe.at[c, "importance"]),
+                             float(xr[:, col[i]].mean()), n))
+        iframe = pd.DataFrame(rows, columns=["construct", "item", "weight", "importance", "performance", "n"])
+        return IPMAResult(
+            constructs=cframe, indicators=iframe.set_index(["construct", "item"]), target=target,
+            target_performance=float(scores[target].mean()),
+            scales=tuple((i, float(bounds[i][0]), float(bounds[i][1])) for i in items),
+            method_note=("performance: mean of the 0-100 rescaled score (response-scale ends); importance: "
+                         "unstandardised total effect on the target (Ringle & Sarstedt, 2016)"),
+        )
+
+    def _ipma_scales(self, items, scales, instrument) -> dict:
+        from ._keys import is_instrument
+
+        if scales is not None:
+            if isinstance(scales, Mapping):
+                missing = [i for i in items if i not in scales]
+                if missing:
+                    raise SpecificationError(f"scales gives no (min, max) for item(s) {missing}")
+                out = {i: tuple(scales[i]) for i in items}
+            else:
+                pair = tuple(scales)
+                out = {i: pair for i in items}
+        else:
+            inst = instrument if instrument is not None else (self.model if is_instrument(self.model) else None)
+            if inst is None:
+                raise SpecificationError(
+                    "IPMA rescales every item with its response scale; give scales=(min, max) (e.g. (1, 10) for "
+                    "mobi), scales={item: (min, max)} or instrument= (a codebook). The observed minimum and "
+                    "maximum are not used")
+            out = {}
+            for i in items:
+                try:
+                    sc = inst.item_scale(i)
+                except Exception as exc:  # unknown item in this codebook
+                    raise SpecificationError(f"item {i!r} is not in the codebook {inst.name!r}") from exc
+                out[i] = (sc.min, sc.max)
+        bad = [i for i, p in out.items() if len(p) != 2 or not float(p[1]) > float(p[0])]
+        if bad:
+            raise SpecificationError(f"scales need (min, max) with max > min; got {[(i, out[i]) for i in bad]}")
+        return {i: (float(p[0]), float(p[1])) for i, p in out.items()}
+
     # ------------------------------------------------------------------ bootstrap
     def bootstrap(
         self,
@@ -1161,3 +1343,43 @@ class PLSBootstrapResult(ResultMixin):
 
     def to_frame(self) -> pd.DataFrame:
         return self.paths
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class IPMAResult(ResultMixin):
+    """Importance-performance map of a :class:`PLS` fit (see :meth:`PLS.ipma`).
+
+    Attributes
+    ----------
+    constructs : pandas.DataFrame
+        Per construct reaching the target: ``importance`` (unstandardised total effect),
+        ``performance`` (0-100), ``n``.
+    indicators : pandas.DataFrame
+        Per (construct, item): ``weight`` (rescaled, summing to 1 per construct),
+        ``importance``, ``performance``, ``n``.
+    target : str
+        The target construct.
+    target_performance : float
+        Mean 0-100 score of the target.
+    scales : tuple
+        ``(item, min, max)`` used for the rescaling.
+    method_note : str
+        How the numbers are computed.
+
+    See Also
+    --------
+    custval.pls.PLS.ipma : The method that returns it.
+    custval.plots.ipma_map : The map as a figure.
+    """
+
+    constructs: pd.DataFrame
+    indicators: pd.DataFrame
+    target: str
+    target_performance: float
+    scales: tuple
+    method_note: str
+
+    _title = "Importance-performance map"
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.constructs

@@ -203,6 +203,14 @@ def _pls_boot(variant):
     return _quiet(PLS(model).fit(mobi).bootstrap, n_boot=50, seed=variant)
 
 
+def _ipma(variant):
+    from custval import PLS
+
+    mobi = load_dataset("mobi", with_instrument=False).data
+    model = "Image =~ IMAG1 + IMAG2 + IMAG3\nLoyalty =~ CUSL1 + CUSL3\nLoyalty ~ Image"
+    return PLS(model).fit(mobi.iloc[: 250 - 50 * variant]).ipma(target="Loyalty", scales=(1, 10))
+
+
 def _cfa(variant):
     from custval.cfa import CFA
 
@@ -248,6 +256,7 @@ FACTORIES = {
     "InvarianceResult": lambda v: _quiet(custval.measurement_invariance, _hs(v), HS_BLOCKS,
                                          group="school", levels=("configural", "metric")),
     "PLSBootstrapResult": _pls_boot,
+    "IPMAResult": _ipma,
     "ScreenResult": _screen,
     "ScoreResult": _score,
     "APATable": _apa,

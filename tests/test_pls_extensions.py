@@ -223,3 +223,79 @@ def test_simple_slopes_are_seminr_slope_analysis(mobi, tmp_path):
     assert np.allclose(slopes, fit.simple_slopes("Image:Value", levels=(-2, 0, 2))["slope"])
     written = save_figure(ax.figure, "slopes", directory=tmp_path)
     assert all(p.stat().st_size > 0 for p in written)
+
+
+# --------------------------------------------------------------------------- IPMA
+def test_ipma_by_its_definition_on_mobi(mobi):
+    """Performance: mean of the 0-100 score rescaled with the 1-10 response scale; importance:
+    unstandardised total effects, i.e. OLS of the rescaled scores along the structural model."""
+    import custval
+
+    inst = custval.load_dataset("mobi").instrument
+    syntax = load_golden("pls", "seminr")["cases"]["ecsi_pls"]["syntax"]
+    fit = PLS(syntax).fit(mobi)
+    res = fit.ipma(target="Loyalty", instrument=inst)
+    assert res == fit.ipma(target="Loyalty", scales=(1, 10))  # the codebook says 1-10 for every item
+    ind = res.indicators
+    xr = (mobi - 1) / 9 * 100
+    scores = {}
+    for c in fit.constructs_:
+        items = [i for i in fit.weights_.index if fit.weights_.at[i, c] != 0]
+        w = fit.weights_.loc[items, c] / xr[items].std()
+        scores[c] = xr[items] @ (w / w.sum())
+        if c in res.constructs.index:
+            assert np.allclose(ind.loc[c, "weight"].to_numpy(), (w / w.sum()).to_numpy(), atol=1e-12)
+            assert res.constructs.at[c, "performance"] == pytest.approx(scores[c].mean(), abs=1e-10)
+    assert 0 < res.constructs["performance"].min() and res.constructs["performance"].max() < 100
+    # unstandardised paths by OLS with intercept on the rescaled scores, then total effects
+    cons = fit.constructs_
+    b = np.zeros((len(cons), len(cons)))
+    for t in fit.r2_.index:
+        preds = [s for s, u in fit.paths_list_ if u == t]
+        xmat = np.column_stack([np.ones(len(mobi)), *[scores[p] for p in preds]])
+        coef = np.linalg.lstsq(xmat, scores[t].to_numpy(), rcond=None)[0]
+        for p, c in zip(preds, coef[1:]):
+            b[cons.index(p), cons.index(t)] = c
+    total = np.linalg.inv(np.eye(len(cons)) - b) - np.eye(len(cons))
+    for c in res.constructs.index:
+        assert res.constructs.at[c, "importance"] == pytest.approx(total[cons.index(c), cons.index("Loyalty")], abs=1e-10)
+    # Image reaches Loyalty directly and through Satisfaction: importance is the total effect
+    assert res.constructs.at["Image", "importance"] > b[cons.index("Image"), cons.index("Loyalty")]
+    assert np.allclose(ind["importance"], ind["weight"] * res.constructs.loc[ind.index.get_level_values(0), "importance"].to_numpy())
+    # observed min/max would give other numbers: the response scale is what counts
+    observed = {i: (mobi[i].min(), mobi[i].max()) for i in fit.items_}
+    assert any(mobi[i].min() > 1 for i in fit.items_)
+    assert not np.allclose(fit.ipma(target="Loyalty", scales=observed).constructs["performance"],
+                           res.constructs["performance"])
+
+
+def test_ipma_errors_and_map(mobi, tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from custval.exceptions import DataValidationError, SpecificationError
+    from custval.plots import ipma_map
+
+    model = ("Image =~ IMAG1 + IMAG2 + IMAG3 + IMAG4 + IMAG5\nValue =~ PERV1 + PERV2\n"
+             "Satisfaction =~ CUSA1 + CUSA2 + CUSA3\nSatisfaction ~ Image + Value")
+    fit = PLS(model).fit(mobi)
+    with pytest.raises(SpecificationError, match=r"scales=\(min, max\).*observed minimum and maximum are not used"):
+        fit.ipma(target="Satisfaction")
+    with pytest.raises(SpecificationError, match="'Image' is not an endogenous"):
+        fit.ipma(target="Image", scales=(1, 10))
+    with pytest.raises(DataValidationError, match=r"IMAG1: observed 1..10, scale 1..7"):
+        fit.ipma(target="Satisfaction", scales={**{i: (1, 10) for i in fit.items_}, "IMAG1": (1, 7)})
+    with pytest.raises(SpecificationError, match=r"no \(min, max\) for item\(s\) \['CUSA3'\]"):
+        fit.ipma(target="Satisfaction", scales={i: (1, 10) for i in fit.items_ if i != "CUSA3"})
+    reversed_item = mobi.assign(IMAG3=11 - mobi["IMAG3"])  # a reverse-worded item not keyed
+    bad = PLS(model, mode="B").fit(reversed_item)  # mode B: the weight turns negative, no keying check
+    with pytest.raises(SpecificationError, match="IMAG3 of Image"):
+        bad.ipma(target="Satisfaction", scales=(1, 10))
+    res = fit.ipma(target="Satisfaction", scales=(1, 10))
+    for level, n in (("constructs", 2), ("indicators", 7)):
+        ax = ipma_map(res, level=level)
+        (points,) = [c for c in ax.collections if c.get_gid() == "custval-ipma"]
+        assert len(points.get_offsets()) == n
+        assert np.allclose(points.get_offsets()[:, 0], getattr(res, level)["importance"])
+    with pytest.raises(SpecificationError, match="level="):
+        ipma_map(res, level="items")
