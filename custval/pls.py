@@ -182,6 +182,12 @@ class PLS(ResultMixin):
         coefficient as a standardised term is ``paths_ x a``.  The term's
         ``loadings_`` are seminr's covariances with that rescaled score (the
         correlations times ``a``).  Empty without interactions.
+    htmt_ : DataFrame
+        seminr's ``HTMT(fit)`` of the constructs (symmetric, diagonal 1): a single item's
+        monotrait mean is taken as 1 (semTools and :func:`custval.validity.htmt` give
+        NaN there).  With two-stage higher-order constructs it covers both levels: the
+        dimensions with their items, the higher-order construct with the dimensions'
+        scores as its items, as seminr's.
     first_stage_ : PLS or None
         For two-stage interactions and higher-order constructs, the fitted first
         stage (the lower-order level: its ``reliability_``, ``loadings_``,
@@ -504,6 +510,16 @@ class PLS(ResultMixin):
                 frame = pd.concat([top, low], axis=0).fillna(0.0)
                 setattr(self, name, frame.loc[[*top.index, *loc_items], [*top.columns, *locs]])
             self.scores_ = pd.concat([self.scores_, fs.scores_[locs]], axis=1)
+            # HTMT at both levels on the second-stage data plus the dimensions' items (seminr HTMT())
+            xs = [self._x, *[fs._x[:, [fs._spec.items.index(i)]] for i in loc_items]]
+            blocks, start = [], 0
+            for c in self.constructs_:
+                blocks.append(np.arange(start, start + len(self._spec.blocks[c])))
+                start += len(self._spec.blocks[c])
+            for c in locs:
+                blocks.append(np.arange(start, start + len(fs._spec.blocks[c])))
+                start += len(fs._spec.blocks[c])
+            self.htmt_ = _seminr_htmt(np.hstack(xs), blocks, [*self.constructs_, *locs])
             self.reliability_ = pd.concat([self.reliability_, fs.reliability_.loc[locs]])
             self.rho_a_ = pd.concat([self.rho_a_, fs.rho_a_[locs]])
             self.modes_.update({c: fs.modes_[c] for c in locs})
@@ -685,6 +701,11 @@ class PLS(ResultMixin):
             rel, index=pd.Index(cons, name="construct"), columns=["alpha", "rhoC", "AVE", "rho_A", "dg_rho"]
         )
         self._plspm_statistics(spec, raw, consistent)
+        blocks, start = [], 0
+        for c in cons:
+            blocks.append(np.arange(start, start + len(spec.blocks[c])))
+            start += len(spec.blocks[c])
+        self.htmt_ = _seminr_htmt(x, blocks, cons)
         self.n_, self.n_excluded_ = int(n), int(n_excluded)
         self.excluded_index_ = self._excluded_index
         self.n_iter_, self.converged_, self.weight_change_ = int(raw.n_iter), bool(raw.converged), raw.weight_change
@@ -1301,6 +1322,22 @@ class PLS(ResultMixin):
 
     def __str__(self) -> str:
         return self.summary() if hasattr(self, "paths_") else repr(self)
+
+
+def _seminr_htmt(x: np.ndarray, blocks: list[np.ndarray], names: list[str]) -> pd.DataFrame:
+    """seminr's ``HTMT()``: mean absolute heterotrait correlation over the geometric mean of the
+    mean absolute monotrait correlations, a single item's monotrait mean taken as 1."""
+    r = np.abs(np.corrcoef(x, rowvar=False))
+    within = []
+    for b in blocks:
+        m = len(b)
+        within.append(1.0 if m == 1 else float((r[np.ix_(b, b)].sum() - m) / (m * (m - 1))))
+    k = len(blocks)
+    out = np.eye(k)
+    for i in range(k):
+        for j in range(i + 1, k):
+            out[i, j] = out[j, i] = r[np.ix_(blocks[i], blocks[j])].mean() / np.sqrt(within[i] * within[j])
+    return pd.DataFrame(out, index=names, columns=names)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

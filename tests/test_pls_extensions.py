@@ -59,11 +59,36 @@ def test_matches_seminr_code(case, mobi):
     assert maxdiff(r2, ref(case, "rsquared")) < TOL
     scores = ref(case, "scores")
     assert np.max(np.abs(fit.scores_[scores.columns].to_numpy() - scores.to_numpy())) < 1e-9
+    _check_htmt(fit.htmt_, _frame(gold["htmt"]).rename(index=_label, columns=_label))
     if "first_stage" in gold:  # reliability and estimates of the lower-order level
         fs = fit.first_stage_
         assert maxdiff(fs.paths_, ref(case, "paths", True)) < TOL
         rel1 = ref(case, "reliability", True).set_axis(["alpha", "rhoC", "AVE", "rho_A"], axis=1)
         assert maxdiff(fs.reliability_, rel1) < TOL
+
+
+def _check_htmt(ours: pd.DataFrame, want: pd.DataFrame) -> None:
+    """seminr fills the upper triangle of its HTMT table; every construct of both levels is there."""
+    pairs = [(a, b) for a in want.index for b in want.columns if not np.isnan(want.at[a, b])]
+    assert len(pairs) == len(want) * (len(want) - 1) // 2
+    assert max(abs(ours.at[a, b] - want.at[a, b]) for a, b in pairs) < TOL
+    assert np.allclose(ours.to_numpy(), ours.to_numpy().T)
+
+
+@pytest.mark.parametrize("case", ["ecsi_pls", "ecsi_image_mode_b", "corp_rep_mean", "composite4_path"])
+def test_htmt_is_seminr_htmt_with_single_items(case):
+    from tests._seminr import seminr_reference
+
+    data = {"mobi": pd.read_csv(RAW_DATA_DIR / "mobi" / "mobi.csv"),
+            "corp_rep": pd.read_csv(RAW_DATA_DIR / "corp_rep" / "corp_rep.csv").replace(-99, np.nan)}
+    r = seminr_reference(case)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        options = {k: v for k, v in r["options"].items() if k != "missing_codes"}
+        fit = PLS(r["syntax"], **options).fit(data[r["dataset"]])
+    _check_htmt(fit.htmt_, r["htmt"])
 
 
 @pytest.mark.parametrize("case", [c for c in GOLD if "bootstrap" in GOLD[c]])

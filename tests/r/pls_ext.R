@@ -44,7 +44,7 @@ summarise <- function(fit, call, syntax, options) {
               weights = mat(fit$outer_weights), loadings = mat(fit$outer_loadings),
               paths = mat(fit$path_coef), rsquared = mat(fit$rSquared),
               reliability = mat(rel[, c("alpha", "rhoC", "AVE", "rhoA")]),
-              scores = mat(fit$construct_scores))
+              scores = mat(fit$construct_scores), htmt = mat(HTMT(fit)))
   if (!is.null(fit$first_stage_model)) {
     fs <- fit$first_stage_model
     frel <- suppressMessages(reliability(fs))
