@@ -1215,10 +1215,8 @@ class PLS(ResultMixin):
     @property
     def convention(self) -> str:
         kind = "PLSc (common factors: " + ", ".join(self.common_factors_) + ")" if self.common_factors_ else "PLS"
-        return (
-            f"{kind}; {self.weighting} inner weighting; items standardised (sd with n - 1); stop when "
-            f"sum|dW| < {self.tol:g}"
-        )
+        scaling = "items standardised (sd with n - 1)" if self.standardize else "items centred, not scaled"
+        return f"{kind}; {self.weighting} inner weighting; {scaling}; stop when sum|dW| < {self.tol:g}"
 
     @property
     def r_call(self) -> str:
@@ -1234,7 +1232,16 @@ class PLS(ResultMixin):
                     self.modes_[c]
                 ]
             groups.setdefault(kind, []).append(c)
-        return call + "  # mm: " + "; ".join(f"{k}: {', '.join(v)}" for k, v in groups.items())
+        call += "  # mm: " + "; ".join(f"{k}: {', '.join(v)}" for k, v in groups.items())
+        for name, (iv, mod) in getattr(self, "interactions_", {}).items():
+            call += f"; interaction_term(iv = {iv!r}, moderator = {mod!r}, method = {self.interaction})"
+        for h, locs in getattr(self, "hocs_", {}).items():
+            call += (f"; higher_composite({h!r}, c({', '.join(map(repr, locs))}), method = two_stage)"
+                     if self.hoc == "two_stage" else f"; {h}: repeated indicators (no seminr call)")
+        if not self.standardize:
+            call = ("plspm::plspm(data, path_matrix, blocks, scheme = "
+                    f"{self.weighting!r}, scaled = FALSE)  # seminr has no unstandardised PLS")
+        return call
 
     def to_frame(self) -> pd.DataFrame:
         """Path coefficients in long form: ``from, to, estimate, n`` (one row per path).
