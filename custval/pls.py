@@ -1018,8 +1018,11 @@ class PLS(ResultMixin):
         ci: float = 0.95,
         indices=None,
         progress: bool = False,
+        ci_method: str = "percentile",
     ) -> PLSBootstrapResult:
-        r"""Bootstrap standard errors and percentile intervals of paths, loadings and weights.
+        r"""Bootstrap standard errors and percentile or BCa intervals of the PLS estimates.
+
+        Paths, loadings, weights, total and indirect effects, R² and HTMT.
 
         Ordinary nonparametric bootstrap of the rows used by :meth:`fit` (after
         listwise deletion or mean replacement).  Every resample is estimated
@@ -1042,11 +1045,18 @@ class PLS(ResultMixin):
             e.g. to reproduce another program's resamples.
         progress : bool
             Show a progress bar over chunks of 250 resamples.
+        ci_method : {"percentile", "bca"}
+            Percentile intervals (seminr, SmartPLS's default) or bias-corrected and
+            accelerated intervals (Efron, 1987; the acceleration from the jackknife,
+            every row left out once and estimated in batches as the resamples are).
 
         Returns
         -------
         PLSBootstrapResult
-            ``paths``, ``loadings``, ``weights``: one row per parameter with
+            ``paths``, ``loadings``, ``weights``, ``total_effects``,
+            ``indirect_effects`` (total minus direct, for pairs joined by a chain of
+            two or more paths), ``r2`` and ``htmt`` (seminr's convention, pairs of
+            the estimated constructs): one row per parameter with
             ``estimate, boot_mean, se, t, ci_low, ci_high, n`` (``se`` the
             bootstrap standard deviation with ``n_boot - 1``, ``t = estimate /
             se``; NaN when ``se = 0``, e.g. the weight of a single item, where seminr
@@ -1106,46 +1116,17 @@ class PLS(ResultMixin):
             if not (isinstance(n_boot, (int, np.integer)) and n_boot >= 2):
                 raise SpecificationError(f"n_boot={n_boot!r}; at least 2 resamples are needed")
             counts = resample_counts(np.random.default_rng(seed), int(n_boot), n)
+        if ci_method not in ("percentile", "bca"):
+            raise SpecificationError(f"ci_method={ci_method!r}; 'percentile' or 'bca'")
         size = 250 if plan is None else int(max(1, min(250, 4e6 // (n * max(1, len(plan.sources))))))
         chunks = range(0, int(n_boot), size)
         if progress:
             from tqdm.auto import tqdm
 
             chunks = tqdm(chunks, desc="PLS bootstrap", unit="chunk")
-        settings = dict(scheme=self.weighting, max_iter=int(self.max_iter), tol=float(self.tol))
-        parts, firsts = [], []
-        for start in chunks:
-            c = counts[start : start + size]
-            if plan is None:
-                s = weighted_correlations(x, c)
-                parts.append(
-                    _pls.estimate_from_correlations(
-                        s, self._spec, self.modes_, consistent=self._consistent_set, **settings
-                    )
-                )
-                continue
-            w1, ok1 = None, np.ones(c.shape[0], dtype=bool)
-            if plan.stage1 is not None:
-                fs = self.first_stage_
-                b1 = _pls.estimate_from_correlations(
-                    weighted_correlations(x[:, plan.stage1_items], c), plan.stage1, fs.modes_,
-                    consistent=fs._consistent_set, **settings)
-                w1, ok1 = b1.weights, b1.ok
-                firsts.append(b1)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                d = plan.columns(x, c, w1)
-                s = _pls.batch_correlations(d, c, center_only=not self.standardize)
-            item_sd = None
-            if plan.spec.interactions:
-                m = np.einsum("bn,bnp->bp", c, d) / n
-                item_sd = np.sqrt(np.einsum("bn,bnp->bp", c, (d - m[:, None, :]) ** 2) / (n - 1))
-            part = _pls.estimate_from_correlations(
-                s, self._spec, {k: v for k, v in self.modes_.items() if k in self._spec.constructs},
-                consistent=self._consistent_set, covariance=not self.standardize,
-                rescale=frozenset(plan.spec.interactions), item_sd=item_sd, **settings)
-            part.ok &= ok1
-            parts.append(part)
-        ok = np.concatenate([p.ok for p in parts])
+        targets = self._boot_targets()
+        parts = [self._boot_batch(x, counts[start : start + size], targets) for start in chunks]
+        ok = np.concatenate([p_["ok"] for p_ in parts])
         n_failed = int((~ok).sum())
         if n_failed:
             warnings.warn(
@@ -1156,60 +1137,181 @@ class PLS(ResultMixin):
             )
         if ok.sum() < 2:
             raise InsufficientDataError("fewer than 2 bootstrap resamples could be estimated")
-        arrays = {
-            "paths": np.concatenate([p.paths for p in parts])[ok],
-            "loadings": np.concatenate([p.loadings for p in parts])[ok],
-            "weights": np.concatenate([p.weights for p in parts])[ok],
-        }
-        q = ((1 - ci) / 2, (1 + ci) / 2)
-        spec = self._spec
-        cons = spec.constructs
-        paths_idx = [(cons.index(a), cons.index(b), a, b) for a, b in self.paths_list_]
-        outer_idx = []
-        pos = 0
-        for c in cons:  # positions in the estimated layout (repeated indicators appear twice)
-            for i in spec.blocks[c]:
-                outer_idx.append((pos, cons.index(c), c, i))
-                pos += 1
-        if firsts and self._plan.locs:  # two-stage higher-order: outer estimates of the dimensions
-            s1 = self._plan.stage1
-            loc_rows = [(p_, s1.constructs.index(c), c, i) for p_, (c, i) in enumerate(
-                (c, i) for c in s1.constructs for i in s1.blocks[c]) if c in self._plan.locs]
-            for name in ("loadings", "weights"):
-                low = np.concatenate([getattr(f, name) for f in firsts])[ok]
-                extra = np.stack([low[:, r, c] for r, c, _, _ in loc_rows], axis=1)
-                arrays[name + "_loc"] = extra
+        jack = None
+        if ci_method == "bca":  # jackknife: every row left out once, estimated in batches
+            jparts = []
+            for start in range(0, n, size):
+                stop = min(n, start + size)
+                c = np.ones((stop - start, n))
+                c[np.arange(stop - start), np.arange(start, stop)] = 0.0
+                jparts.append(self._boot_batch(x, c, targets))
+            jack = {name: np.concatenate([j[name] for j in jparts]) for name in targets}
+            jok = np.concatenate([j["ok"] for j in jparts])
+            jack = {name: v[jok] for name, v in jack.items()}
+        from ._stats.bootstrap import _interval
+
         tables = {}
-        for name, where, est, labels in (
-            ("paths", paths_idx, self.paths_, ("from", "to")),
-            ("loadings", outer_idx, self.loadings_, ("construct", "item")),
-            ("weights", outer_idx, self.weights_, ("construct", "item")),
-        ):
+        for name, (labels, index_names, est) in targets.items():
+            vals = np.concatenate([p_[name] for p_ in parts])[ok]
             rows = []
-            if name + "_loc" in arrays:
-                where = [*where, *[(j, None, c, i) for j, (_, _, c, i) in enumerate(loc_rows)]]
-            for r, c, a, b in where:
-                if c is None:
-                    vals = arrays[name + "_loc"][:, r]
-                    e = float(est.at[b, a])
+            for j, lab in enumerate(labels):
+                v = vals[:, j]
+                e = float(est[j])
+                se = float(v.std(ddof=1))
+                if ci_method == "bca" and se > 0:
+                    lo, hi = _interval(v, e, ci=ci, method="bca", jack=jack[name][:, j])
                 else:
-                    vals = arrays[name][:, r, c]
-                    e = float(est.at[b, a]) if name != "paths" else float(est.at[a, b])
-                se = float(vals.std(ddof=1))
-                lo, hi = np.quantile(vals, q)
-                rows.append((a, b, e, float(vals.mean()), se, e / se if se > 0 else np.nan, lo, hi, self.n_))
-            frame = pd.DataFrame(rows, columns=[*labels, "estimate", "boot_mean", "se", "t", "ci_low", "ci_high", "n"])
-            tables[name] = frame.set_index(list(labels))
+                    lo, hi = (float(q) for q in np.quantile(v, ((1 - ci) / 2, (1 + ci) / 2)))
+                rows.append((*lab, e, float(v.mean()), se, e / se if se > 0 else np.nan, lo, hi, self.n_))
+            frame = pd.DataFrame(rows, columns=[*index_names, "estimate", "boot_mean", "se", "t", "ci_low",
+                                                "ci_high", "n"])
+            tables[name] = frame.set_index(list(index_names))
         return PLSBootstrapResult(
             paths=tables["paths"], loadings=tables["loadings"], weights=tables["weights"],
+            total_effects=tables["total_effects"], indirect_effects=tables["indirect_effects"],
+            r2=tables["r2"], htmt=tables["htmt"],
             n_boot=int(ok.sum()), n_failed=n_failed, seed=None if indices is not None else int(seed), ci=float(ci),
             r_call=(
                 f"summary(seminr::bootstrap_model(fit, nboot = {n_boot}"
                 + (f", seed = {seed}))" if indices is None else "))  (resamples given by indices)")
                 + f"; fit <- {self.r_call}"
             ),
-            method_note="percentile intervals (R quantile type 7); se = bootstrap SD (n_boot - 1); t = estimate / se",
+            method_note=(("BCa intervals (Efron, 1987; acceleration from the jackknife)" if ci_method == "bca"
+                          else "percentile intervals (R quantile type 7)")
+                         + "; se = bootstrap SD (n_boot - 1); t = estimate / se"),
+            ci_method=ci_method,
         )
+
+    def _boot_targets(self) -> dict:
+        """Per table: labels, index names and the fit's estimates of the bootstrapped parameters."""
+        spec = self._spec
+        cons = spec.constructs
+        out = {}
+        labels = list(self.paths_list_)
+        out["paths"] = (labels, ("from", "to"), np.array([self.paths_.at[a, b] for a, b in labels]))
+        outer = [(c, i) for c in cons for i in spec.blocks[c]]
+        if self._plan is not None and self._plan.locs:  # two-stage higher-order: the dimensions' items
+            fs = self.first_stage_
+            outer += [(c, i) for c in self._plan.locs for i in fs._spec.blocks[c]]
+        for name, est in (("loadings", self.loadings_), ("weights", self.weights_)):
+            out[name] = (outer, ("construct", "item"), np.array([est.at[i, c] for c, i in outer]))
+        te = self.total_effects_
+        direct = self.paths_
+        total = [(a, b) for a in cons for b in cons if a != b and te.at[a, b] != 0]
+        out["total_effects"] = (total, ("from", "to"), np.array([te.at[a, b] for a, b in total]))
+        adj = np.zeros((len(cons), len(cons)), dtype=int)
+        for a, b in labels:
+            adj[cons.index(a), cons.index(b)] = 1
+        longer, power = np.zeros_like(adj), adj.copy()
+        for _ in range(len(cons)):  # pairs joined by a chain of two or more paths
+            power = (power @ adj > 0).astype(int)
+            longer |= power
+        ind = [(a, b) for a, b in total if longer[cons.index(a), cons.index(b)]]
+        out["indirect_effects"] = (ind, ("from", "to"),
+                                   np.array([te.at[a, b] - direct.at[a, b] for a, b in ind]))
+        endo = list(self.r2_.index)
+        out["r2"] = ([(t,) for t in endo], ("construct",), self.r2_["r2"].to_numpy(float))
+        pairs = [(a, b) for j, a in enumerate(cons) for b in cons[j + 1:]]
+        out["htmt"] = (pairs, ("construct_a", "construct_b"), np.array([self.htmt_.at[a, b] for a, b in pairs]))
+        return out
+
+    def _boot_batch(self, x: np.ndarray, c: np.ndarray, targets: dict) -> dict:
+        """The bootstrapped parameters of the resamples given by counts ``c`` (B, n), flattened as
+        in ``targets``, and ``ok`` (resample estimable and converged)."""
+        plan = self._plan
+        spec = self._spec
+        cons = spec.constructs
+        settings = dict(scheme=self.weighting, max_iter=int(self.max_iter), tol=float(self.tol))
+        first = None
+        if plan is None:
+            s = weighted_correlations(x, c)
+            part = _pls.estimate_from_correlations(s, spec, self.modes_, consistent=self._consistent_set,
+                                                   **settings)
+        else:
+            w1, ok1 = None, np.ones(c.shape[0], dtype=bool)
+            if plan.stage1 is not None:
+                fs = self.first_stage_
+                first = _pls.estimate_from_correlations(
+                    weighted_correlations(x[:, plan.stage1_items], c), plan.stage1, fs.modes_,
+                    consistent=fs._consistent_set, **settings)
+                w1, ok1 = first.weights, first.ok
+            with np.errstate(invalid="ignore", divide="ignore"):
+                d = plan.columns(x, c, w1)
+                s = _pls.batch_correlations(d, c, center_only=not self.standardize)
+            item_sd = None
+            if plan.spec.interactions:
+                tot = c.sum(axis=1)
+                m = np.einsum("bn,bnp->bp", c, d) / tot[:, None]
+                item_sd = np.sqrt(np.einsum("bn,bnp->bp", c, (d - m[:, None, :]) ** 2) / (tot - 1)[:, None])
+            part = _pls.estimate_from_correlations(
+                s, spec, {k: v for k, v in self.modes_.items() if k in cons},
+                consistent=self._consistent_set, covariance=not self.standardize,
+                rescale=frozenset(plan.spec.interactions), item_sd=item_sd, **settings)
+            part.ok &= ok1
+        b = c.shape[0]
+        k = len(cons)
+        col = {name: j for j, name in enumerate(cons)}
+        out = {"ok": part.ok}
+        out["paths"] = np.stack([part.paths[:, col[a], col[t]] for a, t in targets["paths"][0]], axis=1) \
+            if targets["paths"][0] else np.zeros((b, 0))
+        pos = {}
+        p_ = 0
+        for cc in cons:
+            for i in spec.blocks[cc]:
+                pos.setdefault((cc, i), p_)
+                p_ += 1
+        pos1 = {}
+        if first is not None and plan.locs:
+            p_ = 0
+            for cc in plan.stage1.constructs:
+                for i in plan.stage1.blocks[cc]:
+                    pos1[(cc, i)] = p_
+                    p_ += 1
+        for name in ("loadings", "weights"):
+            arr = getattr(part, name)
+            cols = []
+            for cc, i in targets[name][0]:
+                if (cc, i) in pos:
+                    cols.append(arr[:, pos[(cc, i)], col[cc]])
+                else:
+                    cols.append(getattr(first, name)[:, pos1[(cc, i)], plan.stage1.constructs.index(cc)])
+            out[name] = np.stack(cols, axis=1)
+        with np.errstate(invalid="ignore"):
+            eye = np.eye(k)
+            good = np.isfinite(part.paths).all(axis=(1, 2))
+            paths = np.where(good[:, None, None], part.paths, 0.0)
+            total = np.linalg.inv(eye - paths) - eye
+        out["total_effects"] = np.stack([total[:, col[a], col[t]] for a, t in targets["total_effects"][0]], axis=1) \
+            if targets["total_effects"][0] else np.zeros((b, 0))
+        out["indirect_effects"] = np.stack(
+            [total[:, col[a], col[t]] - paths[:, col[a], col[t]] for a, t in targets["indirect_effects"][0]],
+            axis=1) if targets["indirect_effects"][0] else np.zeros((b, 0))
+        r = np.where(np.isfinite(part.score_cor), part.score_cor, 0.0)
+        r2 = []
+        for (t,) in targets["r2"][0]:
+            preds = [col[a] for a, u in self.paths_list_ if u == t]
+            rpp = r[:, preds][:, :, preds] + np.where(good, 0.0, 1.0)[:, None, None] * np.eye(len(preds))
+            rpt = r[:, preds, col[t]]
+            r2.append((rpt * np.linalg.solve(rpp, rpt[..., None])[..., 0]).sum(axis=1))
+        out["r2"] = np.stack(r2, axis=1)
+        # HTMT (seminr's convention) from the resample's item correlations
+        if not self.standardize:
+            sd = np.sqrt(_pls._diag(s))
+            s = s / sd[:, :, None] / sd[:, None, :]
+        ra = np.abs(s)
+        blocks, start = [], 0
+        for cc in cons:
+            blocks.append(np.arange(start, start + len(spec.blocks[cc])))
+            start += len(spec.blocks[cc])
+        within = np.stack([np.ones(b) if len(bl) == 1 else
+                           (ra[:, bl][:, :, bl].sum(axis=(1, 2)) - len(bl)) / (len(bl) * (len(bl) - 1))
+                           for bl in blocks], axis=1)
+        h = []
+        for a, t in targets["htmt"][0]:
+            i, j = col[a], col[t]
+            h.append(ra[:, blocks[i]][:, :, blocks[j]].mean(axis=(1, 2)) / np.sqrt(within[:, i] * within[:, j]))
+        out["htmt"] = np.stack(h, axis=1) if h else np.zeros((b, 0))
+        return out
 
     # ------------------------------------------------------------------ display
     @property
@@ -1233,7 +1335,7 @@ class PLS(ResultMixin):
                 ]
             groups.setdefault(kind, []).append(c)
         call += "  # mm: " + "; ".join(f"{k}: {', '.join(v)}" for k, v in groups.items())
-        for name, (iv, mod) in getattr(self, "interactions_", {}).items():
+        for iv, mod in getattr(self, "interactions_", {}).values():
             call += f"; interaction_term(iv = {iv!r}, moderator = {mod!r}, method = {self.interaction})"
         for h, locs in getattr(self, "hocs_", {}).items():
             call += (f"; higher_composite({h!r}, c({', '.join(map(repr, locs))}), method = two_stage)"
@@ -1353,7 +1455,7 @@ class PLSBootstrapResult(ResultMixin):
 
     Attributes
     ----------
-    paths, loadings, weights : pandas.DataFrame
+    paths, loadings, weights, total_effects, indirect_effects, r2, htmt : pandas.DataFrame
         One row per parameter with ``estimate, boot_mean, se, t, ci_low, ci_high, n``.
     n_boot : int
         Resamples used.
@@ -1367,6 +1469,8 @@ class PLSBootstrapResult(ResultMixin):
         The equivalent seminr call.
     method_note : str
         How the intervals, ``se`` and ``t`` are computed.
+    ci_method : str
+        "percentile" or "bca".
 
     See Also
     --------
@@ -1382,6 +1486,11 @@ class PLSBootstrapResult(ResultMixin):
     ci: float
     r_call: str
     method_note: str
+    total_effects: pd.DataFrame | None = None
+    indirect_effects: pd.DataFrame | None = None
+    r2: pd.DataFrame | None = None
+    htmt: pd.DataFrame | None = None
+    ci_method: str = "percentile"
 
     _title = "PLS bootstrap"
 

@@ -324,3 +324,32 @@ def test_ipma_errors_and_map(mobi, tmp_path):
         assert np.allclose(points.get_offsets()[:, 0], getattr(res, level)["importance"])
     with pytest.raises(SpecificationError, match="level="):
         ipma_map(res, level="items")
+
+
+def test_bootstrap_of_effects_r2_htmt_and_bca(mobi):
+    """The identity resample reproduces every estimate; BCa differs from percentile by the
+    bias correction and acceleration, from the same resamples."""
+    syntax = load_golden("pls", "seminr")["cases"]["ecsi_pls"]["syntax"]
+    fit = PLS(syntax).fit(mobi)
+    same = fit.bootstrap(indices=np.tile(np.arange(250), (2, 1)))
+    for name in ("total_effects", "indirect_effects", "r2", "htmt", "paths"):
+        table = getattr(same, name)
+        assert len(table) > 0
+        assert np.allclose(table["boot_mean"], table["estimate"], atol=1e-10), name
+    # Image reaches Loyalty directly and via Satisfaction; Quality only indirectly
+    assert ("Image", "Loyalty") in same.indirect_effects.index
+    assert ("Quality", "Loyalty") in same.total_effects.index and ("Quality", "Loyalty") not in same.paths.index
+    assert ("Complaints", "Loyalty") not in same.indirect_effects.index  # a direct path only
+    te = same.total_effects.loc[("Image", "Loyalty"), "estimate"]
+    assert te == pytest.approx(fit.paths_.at["Image", "Loyalty"] + same.indirect_effects.loc[("Image", "Loyalty"), "estimate"])
+    pct = fit.bootstrap(n_boot=400, seed=2)
+    bca = fit.bootstrap(n_boot=400, seed=2, ci_method="bca")
+    assert bca.ci_method == "bca" and "BCa" in bca.method_note
+    pd.testing.assert_series_equal(pct.r2["se"], bca.r2["se"])  # same resamples
+    assert not np.allclose(pct.htmt["ci_low"], bca.htmt["ci_low"])
+    for table in (bca.paths, bca.r2, bca.htmt, bca.total_effects):
+        assert ((table["ci_low"] <= table["estimate"]) & (table["estimate"] <= table["ci_high"])).mean() > 0.9
+    from custval.exceptions import SpecificationError
+
+    with pytest.raises(SpecificationError, match="ci_method"):
+        fit.bootstrap(n_boot=10, ci_method="normal")

@@ -503,6 +503,7 @@ class PLSBatch:
     loadings: np.ndarray
     paths: np.ndarray
     ok: np.ndarray  # (B,) estimable and converged
+    score_cor: np.ndarray | None = None  # (B, k, k) construct correlations (disattenuated under PLSc)
 
 
 def _diag(a: np.ndarray) -> np.ndarray:
@@ -616,7 +617,7 @@ def estimate_from_correlations(
         paths[:, preds, t] = np.linalg.solve(r_s[:, preds][:, :, preds], r_s[:, preds, t][..., None])[..., 0]
     if rescale and not consistent:  # OLS on rescaled scores: the interaction's coefficient / scale
         paths = paths / scale[:, :, None]
-    return PLSBatch(w, loadings, paths, ok)
+    return PLSBatch(w, loadings, paths, ok, r_s)
 
 
 # --------------------------------------------------------------------------- interactions, higher-order
@@ -668,9 +669,10 @@ class Plan:
         """The final model's data for each resample: (B, n, p') from ``x`` (n, p) and
         resampling counts (B, n); ``w1`` (B, p1, k1) the stage-1 weights."""
         b, n = counts.shape[0], x.shape[0]
-        m = counts @ x / n
+        tot = counts.sum(axis=1, keepdims=True)  # n for a resample, n - 1 for a jackknife sample
+        m = counts @ x / tot
         xc = x[None] - m[:, None, :]
-        sd = np.sqrt(np.einsum("bn,bnp->bp", counts, xc * xc) / (n - 1))
+        sd = np.sqrt(np.einsum("bn,bnp->bp", counts, xc * xc) / (tot - 1))
         z = xc / sd[:, None, :]
         scores = None
         if w1 is not None:
@@ -783,10 +785,10 @@ def make_plan(spec: PLSSpec, modes: dict[str, str], *, interaction: str, hoc: st
 
 def batch_correlations(d: np.ndarray, counts: np.ndarray, *, center_only: bool = False) -> np.ndarray:
     """Weighted correlation (or, ``center_only``, covariance) matrices of (B, n, p) data."""
-    n = d.shape[1]
-    m = np.einsum("bn,bnp->bp", counts, d) / n
+    tot = counts.sum(axis=1)
+    m = np.einsum("bn,bnp->bp", counts, d) / tot[:, None]
     dc = d - m[:, None, :]
-    cov = (dc * counts[:, :, None]).transpose(0, 2, 1) @ dc / (n - 1)
+    cov = (dc * counts[:, :, None]).transpose(0, 2, 1) @ dc / (tot - 1)[:, None, None]
     if center_only:
         return cov
     sd = np.sqrt(_diag(cov))
