@@ -353,3 +353,19 @@ def test_bootstrap_of_effects_r2_htmt_and_bca(mobi):
 
     with pytest.raises(SpecificationError, match="ci_method"):
         fit.bootstrap(n_boot=10, ci_method="normal")
+
+
+def test_plsc_with_an_orthogonal_interaction_matches_seminr_fixture(mobi):
+    """seminr tests/testthat/test-consistent-interactions.R: reflective() constructs (PLSc) and an
+    orthogonal interaction, which stays a composite with rho_A = 1."""
+    from tests.test_pls import fixture
+
+    model = ("Image =~ IMAG1 + IMAG2 + IMAG3 + IMAG4 + IMAG5\nExpectation =~ CUEX3\nValue =~ PERV1 + PERV2\n"
+             "Satisfaction =~ CUSA1 + CUSA2 + CUSA3\nSatisfaction ~ Image + Expectation + Value + Image:Expectation")
+    fit = PLS(model, interaction="orthogonal", consistent=True).fit(mobi)
+    assert "Image:Expectation" not in fit.common_factors_
+    paths = fixture("plsc-interaction-paths").rename(index=_label)
+    assert np.abs(fit.paths_.loc[paths.index[2:], "Satisfaction"] - paths["Satisfaction"].iloc[2:]).max() < 5e-4
+    assert np.abs(fit.r2_.loc["Satisfaction"].to_numpy() - paths["Satisfaction"].iloc[:2].to_numpy()).max() < 5e-4
+    rel = fixture("plsc-interaction-reliability").rename(index=_label).set_axis(["alpha", "rhoC", "AVE", "rho_A"], axis=1)
+    assert maxdiff(fit.reliability_, rel) < TOL
