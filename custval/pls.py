@@ -1401,6 +1401,7 @@ class PLS(ResultMixin):
                 self._title, "-" * len(self._title),
                 "Path coefficients", self.to_frame().round(digits).to_string(index=False),
                 "", "R²", self.r2_.round(digits).to_string(),
+                f"GoF (plspm, Tenenhaus et al., 2005) = {self.gof_:.{digits}f}",
                 "", "Reliability", self.reliability_.round(digits).to_string(),
                 "", "Loadings", self._long_outer().round(digits).to_string(index=False),
                 *self._notes(),
