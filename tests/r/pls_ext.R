@@ -154,6 +154,34 @@ cases$hoc_repeated <- summarise(
              "paths Satisfaction -> Image, Value"),
   hoc_syn, list(hoc = "repeated_indicators"))
 
+# -- corp_rep (Hair et al., 2022): -99 = missing, seminr's default mean replacement (custval missing = "mean")
+corp <- raw("corp_rep")
+corp_blocks <- list(
+  composite("COMP", multi_items("comp_", 1:3)), composite("LIKE", multi_items("like_", 1:3)),
+  composite("CUSA", single_item("cusa")), composite("CUSL", multi_items("cusl_", 1:3)))
+# moderation: switching costs (SC) moderate CUSA -> CUSL (Hair et al., 2022, ch. 7)
+mm_sc <- do.call(constructs, c(corp_blocks, list(composite("SC", multi_items("switch_", 1:4)),
+  interaction_term(iv = "CUSA", moderator = "SC", method = two_stage))))
+sm_sc <- relationships(paths(from = c("COMP", "LIKE"), to = "CUSA"),
+                       paths(from = c("COMP", "LIKE", "CUSA", "SC", "CUSA*SC"), to = "CUSL"))
+fit <- suppressMessages(estimate_pls(corp, mm_sc, sm_sc, missing_value = "-99"))
+cases$corp_rep_moderation <- c(summarise(
+  fit, "estimate_pls(corp_rep, mm, sm, missing_value = '-99')  # SC = switch_1-4; interaction_term('CUSA', 'SC', method = two_stage)",
+  paste("COMP =~ comp_1 + comp_2 + comp_3", "LIKE =~ like_1 + like_2 + like_3", "CUSA =~ cusa",
+        "CUSL =~ cusl_1 + cusl_2 + cusl_3", "SC =~ switch_1 + switch_2 + switch_3 + switch_4",
+        "CUSA ~ COMP + LIKE", "CUSL ~ COMP + LIKE + CUSA + SC + CUSA:SC", sep = "\n"),
+  list(interaction = "two_stage", missing = "mean")), list(dataset = "corp_rep"))
+# higher-order: corporate reputation as a higher-order composite of competence and likeability
+mm_rep <- do.call(constructs, c(corp_blocks, list(
+  higher_composite("REP", dimensions = c("COMP", "LIKE"), method = two_stage, weights = mode_A))))
+sm_rep <- relationships(paths(from = "REP", to = c("CUSA", "CUSL")), paths(from = "CUSA", to = "CUSL"))
+fit <- suppressMessages(estimate_pls(corp, mm_rep, sm_rep, missing_value = "-99"))
+cases$corp_rep_hoc <- c(summarise(
+  fit, "estimate_pls(corp_rep, mm, sm, missing_value = '-99')  # higher_composite('REP', c('COMP', 'LIKE'), method = two_stage)",
+  paste("COMP =~ comp_1 + comp_2 + comp_3", "LIKE =~ like_1 + like_2 + like_3", "CUSA =~ cusa",
+        "CUSL =~ cusl_1 + cusl_2 + cusl_3", "REP =~ COMP + LIKE", "CUSA ~ REP", "CUSL ~ REP + CUSA", sep = "\n"),
+  list(hoc = "two_stage", missing = "mean")), list(dataset = "corp_rep"))
+
 meta <- list(source = "https://github.com/sem-in-r/seminr", commit = "ae2524aae5f4f0bda3eb87faf80378af5baccea1",
              seminr_version = "2.3.1 (R/*.R evaluated from source; stopCriterion = 7, maxIt = 300)",
              r_version = R.version.string,
