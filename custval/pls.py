@@ -1211,7 +1211,8 @@ class PLS(ResultMixin):
                                    np.array([te.at[a, b] - direct.at[a, b] for a, b in ind]))
         endo = list(self.r2_.index)
         out["r2"] = ([(t,) for t in endo], ("construct",), self.r2_["r2"].to_numpy(float))
-        pairs = [(a, b) for j, a in enumerate(cons) for b in cons[j + 1:]]
+        names = list(self.htmt_.index)  # with two-stage higher-order constructs: both levels
+        pairs = [(a, b) for j, a in enumerate(names) for b in names[j + 1:]]
         out["htmt"] = (pairs, ("construct_a", "construct_b"), np.array([self.htmt_.at[a, b] for a, b in pairs]))
         return out
 
@@ -1295,14 +1296,26 @@ class PLS(ResultMixin):
             r2.append((rpt * np.linalg.solve(rpp, rpt[..., None])[..., 0]).sum(axis=1))
         out["r2"] = np.stack(r2, axis=1)
         # HTMT (seminr's convention) from the resample's item correlations
-        if not self.standardize:
-            sd = np.sqrt(_pls._diag(s))
-            s = s / sd[:, :, None] / sd[:, None, :]
-        ra = np.abs(s)
         blocks, start = [], 0
         for cc in cons:
             blocks.append(np.arange(start, start + len(spec.blocks[cc])))
             start += len(spec.blocks[cc])
+        names = list(cons)
+        if plan is not None and plan.locs:  # the dimensions with their own items, as in htmt_
+            items = plan.spec.items
+            extra = [items.index(i) for loc in plan.locs for i in plan.spec.blocks[loc]]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                dd = np.concatenate([d, np.broadcast_to(x[None][:, :, extra], (b, *x[:, extra].shape))], axis=2)
+                s = _pls.batch_correlations(dd, c)
+            for loc in plan.locs:
+                blocks.append(np.arange(start, start + len(plan.spec.blocks[loc])))
+                start += len(plan.spec.blocks[loc])
+                names.append(loc)
+        elif not self.standardize:
+            sd = np.sqrt(_pls._diag(s))
+            s = s / sd[:, :, None] / sd[:, None, :]
+        ra = np.abs(s)
+        col = {name: j for j, name in enumerate(names)}
         within = np.stack([np.ones(b) if len(bl) == 1 else
                            (ra[:, bl][:, :, bl].sum(axis=(1, 2)) - len(bl)) / (len(bl) * (len(bl) - 1))
                            for bl in blocks], axis=1)

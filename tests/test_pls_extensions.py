@@ -114,14 +114,19 @@ def test_bootstrap_on_seminr_resamples_equals_seminr(case, mobi):
     boot = fit.bootstrap(indices=idx)
     assert boot.n_boot == b["nboot"] and boot.n_failed == 0
     cols = ["estimate", "boot_mean", "se", "t", "ci_low", "ci_high"]
-    for name in ("paths", "loadings"):
+    for name in ("paths", "loadings", "htmt"):
         want = _frame(b[name])
         ours = getattr(boot, name)
-        if name == "paths":
+        if name != "loadings":  # HTMT: every pair of both levels, as seminr's HTMT()
             labels = [f"{a}  ->  {c}".replace(":", "*") for a, c in ours.index]
         else:
             labels = [f"{i}  ->  {c}".replace(":", "*") for c, i in ours.index]
+        if name == "htmt":  # a pair in either order (the constructs are ordered differently)
+            key = lambda lab: "  ->  ".join(sorted(lab.split("  ->  ")))  # noqa: E731
+            labels = [key(lab) for lab in labels]
+            want = want.set_axis([key(lab) for lab in want.index])
         ours = ours.set_axis(labels)
+        assert len(ours) == len(want), name
         got = ours.loc[want.index, cols].to_numpy()
         ok = ~np.isnan(want.to_numpy())
         assert np.isnan(got[~ok]).all()

@@ -58,6 +58,8 @@ boot <- function(fit, data, mm, sm, nboot, seed) {
   idx <- matrix(NA_integer_, nboot, nrow(data))
   paths <- array(NA_real_, c(dim(fit$path_coef), nboot), dimnames = c(dimnames(fit$path_coef), list(NULL)))
   loads <- array(NA_real_, c(dim(fit$outer_loadings), nboot), dimnames = c(dimnames(fit$outer_loadings), list(NULL)))
+  h0 <- HTMT(fit)
+  htmts <- array(NA_real_, c(dim(h0), nboot), dimnames = c(dimnames(h0), list(NULL)))
   for (i in seq_len(nboot)) {
     set.seed(seed + i)
     ix <- sample.int(nrow(data), replace = TRUE)
@@ -65,10 +67,12 @@ boot <- function(fit, data, mm, sm, nboot, seed) {
     bm <- suppressMessages(estimate_pls(data[ix, ], mm, sm))
     paths[, , i] <- bm$path_coef[rownames(fit$path_coef), colnames(fit$path_coef)]
     loads[, , i] <- bm$outer_loadings[rownames(fit$outer_loadings), colnames(fit$outer_loadings)]
+    htmts[, , i] <- HTMT(bm)[rownames(h0), colnames(h0)]
   }
   list(nboot = nboot, seed = seed, indices = lapply(seq_len(nboot), function(i) idx[i, ]),
        paths = mat(parse_boot_array(fit$path_coef, paths)),
-       loadings = mat(parse_boot_array(fit$outer_loadings, loads)))
+       loadings = mat(parse_boot_array(fit$outer_loadings, loads)),
+       htmt = mat(parse_boot_array(h0, htmts)))
 }
 
 cases <- list()
