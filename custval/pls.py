@@ -1055,8 +1055,9 @@ class PLS(ResultMixin):
         PLSBootstrapResult
             ``paths``, ``loadings``, ``weights``, ``total_effects``,
             ``indirect_effects`` (total minus direct, for pairs joined by a chain of
-            two or more paths), ``r2`` and ``htmt`` (seminr's convention, pairs of
-            the estimated constructs): one row per parameter with
+            two or more paths), ``r2`` and ``htmt`` (seminr's convention, every pair
+            of ``htmt_``, both levels of a two-stage higher-order model): one row per
+            parameter with
             ``estimate, boot_mean, se, t, ci_low, ci_high, n`` (``se`` the
             bootstrap standard deviation with ``n_boot - 1``, ``t = estimate /
             se``; NaN when ``se = 0``, e.g. the weight of a single item, where seminr
