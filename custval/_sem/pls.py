@@ -665,7 +665,7 @@ class Plan:
         base = self.spec.items
         return [base.index(i) for i in self.stage1.items] if self.stage1 is not None else []
 
-    def columns(self, x: np.ndarray, counts: np.ndarray, w1: np.ndarray | None = None, center_only=False):
+    def columns(self, x: np.ndarray, counts: np.ndarray, w1: np.ndarray | None = None):
         """The final model's data for each resample: (B, n, p') from ``x`` (n, p) and
         resampling counts (B, n); ``w1`` (B, p1, k1) the stage-1 weights."""
         b, n = counts.shape[0], x.shape[0]
@@ -683,7 +683,7 @@ class Plan:
         for j, src in enumerate(self.sources):
             kind = src[0]
             if kind == "item":
-                out[:, :, j] = x[None, :, src[1]] if not center_only else xc[:, :, src[1]]
+                out[:, :, j] = x[None, :, src[1]]
             elif kind == "prod":
                 out[:, :, j] = z[:, :, src[1]] * z[:, :, src[2]]
             elif kind == "ortho":
