@@ -5,6 +5,8 @@
 * :func:`loadings_heatmap` — a loading matrix, annotated, diverging around 0;
 * :func:`htmt_heatmap` — HTMT ratios (lower triangle), values above a threshold outlined;
 * :func:`invariance_plot` — ΔCFI (and ΔRMSEA) across invariance levels with Chen's criteria;
+* :func:`simple_slopes_plot` — simple-slope lines of a PLS moderation;
+* :func:`ipma_map` — importance-performance map of a PLS fit;
 * :func:`save_figure` — PNG (200 dpi) and SVG into ``reports/figures/``.
 
 Every function draws inside custval's style context (no global ``rcParams``
@@ -49,10 +51,12 @@ from .tables import format_number
 __all__ = [
     "htmt_heatmap",
     "invariance_plot",
+    "ipma_map",
     "likert_bars",
     "loadings_heatmap",
     "save_figure",
     "scree_plot",
+    "simple_slopes_plot",
 ]
 
 
@@ -884,3 +888,160 @@ def invariance_plot(invariance: pd.DataFrame, *, cfi_criterion: float = -0.010,
         if title:
             fig.suptitle(title + " (criteria: Chen, 2007)", x=0.02, ha="left", fontsize=11, fontweight="bold")
     return fig
+
+
+# --------------------------------------------------------------------------- PLS moderation
+def simple_slopes_plot(fit, interaction: str, *, target: str | None = None,
+                       levels: Sequence[float] = (-1.0, 0.0, 1.0), title: str | None = None, ax=None):
+    """Simple-slope lines of a PLS moderation ``Y ~ A + B + A:B``.
+
+    One line per moderator level (standard deviations of ``B``), ``Y = intercept +
+    slope * A`` over ``A`` from -2 to +2 standard deviations, from
+    :meth:`custval.pls.PLS.simple_slopes` (seminr's ``slope_analysis()``).
+
+    Parameters
+    ----------
+    fit : custval.pls.PLS
+        A fitted PLS model with the interaction term.
+    interaction : str
+        The term, ``"A:B"`` (``A`` on the x axis, ``B`` the moderator).
+    target : str, optional
+        The construct on the y axis when the term predicts more than one.
+    levels : sequence of float
+        Moderator levels in standard deviations.
+    title : str or None
+        Plot title; default names the three constructs.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure by default.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One ``Line2D`` per level with gid ``"custval-slope"``; the legend gives each slope.
+
+    See Also
+    --------
+    custval.pls.PLS.simple_slopes : The slopes and intercepts drawn.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> from custval import PLS, load_dataset
+    >>> mobi = load_dataset("mobi", with_instrument=False).data
+    >>> fit = PLS('''Image =~ IMAG1 + IMAG2 + IMAG3 + IMAG4 + IMAG5
+    ...              Expectation =~ CUEX1 + CUEX2 + CUEX3
+    ...              Satisfaction =~ CUSA1 + CUSA2 + CUSA3
+    ...              Satisfaction ~ Image + Expectation + Image:Expectation''').fit(mobi)
+    >>> ax = simple_slopes_plot(fit, "Image:Expectation")
+    >>> sum(line.get_gid() == "custval-slope" for line in ax.lines)
+    3
+    >>> # In R: seminr::slope_analysis(fit, dv = "Satisfaction", moderator = "Expectation", iv = "Image")
+    """
+    table = fit.simple_slopes(interaction, target=target, levels=levels)
+    iv, mod, tgt = table.attrs["iv"], table.attrs["moderator"], table.attrs["target"]
+    x = np.linspace(-2, 2, 2)
+    colors = [OKABE_ITO["vermilion"], OKABE_ITO["black"], OKABE_ITO["blue"], OKABE_ITO["green"],
+              OKABE_ITO["purple"], OKABE_ITO["orange"]]
+    dashes = ["--", "-", ":", "-.", (0, (5, 1)), (0, (1, 1))]
+    with style():
+        if ax is None:
+            _, ax = plt.subplots(figsize=(5.2, 4.0), layout="constrained")
+        for k, row in enumerate(table.itertuples(index=False)):
+            level = "mean" if row.moderator_sd == 0 else f"{row.moderator_sd:+g} SD"
+            ax.plot(x, row.intercept + row.slope * x, color=colors[k % len(colors)], linestyle=dashes[k % len(dashes)],
+                    linewidth=2, gid="custval-slope",
+                    label=f"{mod} at {level} (slope {format_number(row.slope, 2)})")
+        ax.axhline(0, color="0.8", linewidth=0.8, zorder=0)
+        ax.axvline(0, color="0.8", linewidth=0.8, zorder=0)
+        ax.set_xlabel(f"{iv} (SD)")
+        ax.set_ylabel(f"{tgt} (SD)")
+        ax.set_xlim(-2, 2)
+        ax.legend(loc="best", frameon=False, fontsize=8.5)
+        b = float(fit.paths_.at[interaction, tgt])
+        ax.set_title(title if title is not None else
+                     f"{iv} → {tgt}, moderated by {mod}\ninteraction {interaction}: {format_number(b, 3)}",
+                     loc="left", fontsize=10.5)
+    return ax
+
+
+def ipma_map(result, *, level: str = "constructs", title: str | None = None, ax=None):
+    """Importance-performance map of a PLS fit (:meth:`custval.pls.PLS.ipma`).
+
+    Importance (unstandardised total effect on the target) on the x axis, performance
+    (0-100) on the y axis, one labelled point per construct or indicator; dashed lines at
+    the mean importance and mean performance split the map into the four quadrants of
+    Ringle & Sarstedt (2016): the lower-right one (important, low performance) is where
+    managerial action pays most.
+
+    Parameters
+    ----------
+    result : custval.pls.IPMAResult
+        The analysis to draw.
+    level : {"constructs", "indicators"}
+        Which rows to draw.
+    title : str or None
+        Plot title; default names the target and the level.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure by default.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The points are one ``PathCollection`` with gid ``"custval-ipma"``.
+
+    Raises
+    ------
+    SpecificationError
+        ``level`` is neither "constructs" nor "indicators".
+
+    See Also
+    --------
+    custval.pls.PLS.ipma : The numbers drawn.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> from custval import PLS, load_dataset
+    >>> ds = load_dataset("mobi")
+    >>> fit = PLS('''Image =~ IMAG1 + IMAG2 + IMAG3 + IMAG4 + IMAG5
+    ...              Value =~ PERV1 + PERV2
+    ...              Satisfaction =~ CUSA1 + CUSA2 + CUSA3
+    ...              Satisfaction ~ Image + Value''').fit(ds.data)
+    >>> ax = ipma_map(fit.ipma(target="Satisfaction", instrument=ds.instrument))
+    >>> [c.get_gid() for c in ax.collections]
+    ['custval-ipma']
+    >>> # In R: cSEM::doIPMA(fit); plot(ipma)  (cSEM's plot)
+    """
+    if level not in ("constructs", "indicators"):
+        raise SpecificationError(f"level={level!r}; 'constructs' or 'indicators'")
+    frame = result.constructs if level == "constructs" else result.indicators
+    labels = [str(i) if level == "constructs" else str(i[1]) for i in frame.index]
+    x = frame["importance"].to_numpy(float)
+    y = frame["performance"].to_numpy(float)
+    with style():
+        if ax is None:
+            _, ax = plt.subplots(figsize=(5.6, 4.4), layout="constrained")
+        if level == "indicators":
+            groups = list(dict.fromkeys(c for c, _ in frame.index))
+            palette = [OKABE_ITO[k] for k in ("blue", "orange", "green", "vermilion", "purple", "black", "sky")]
+            colors = [palette[groups.index(c) % len(palette)] for c, _ in frame.index]
+        else:
+            colors = OKABE_ITO["blue"]
+        ax.scatter(x, y, s=46, color=colors, edgecolor="white", linewidth=0.8, zorder=3, gid="custval-ipma")
+        for xi, yi, lab in zip(x, y, labels):
+            ax.annotate(lab, (xi, yi), xytext=(5, 4), textcoords="offset points", fontsize=8.5)
+        ax.axvline(float(np.mean(x)), color="0.6", linestyle="--", linewidth=1, zorder=1)
+        ax.axhline(float(np.mean(y)), color="0.6", linestyle="--", linewidth=1, zorder=1)
+        span = max(float(x.max() - min(0.0, float(x.min()))), 1e-9)
+        ax.set_xlim(min(0.0, float(x.min())) - 0.05 * span, float(x.max()) + 0.25 * span)
+        lo, hi = float(y.min()), float(y.max())
+        pad = max(5.0, 0.15 * (hi - lo))
+        ax.set_ylim(max(0.0, lo - pad), min(100.0, hi + pad))
+        ax.set_xlabel(f"Importance (total effect on {result.target})")
+        ax.set_ylabel("Performance (0–100)")
+        if level == "indicators":
+            handles = [Patch(color=palette[k % len(palette)], label=g) for k, g in enumerate(groups)]
+            ax.legend(handles=handles, frameon=False, fontsize=8, loc="best")
+        ax.set_title(title if title is not None else
+                     f"Importance-performance map: {result.target} ({level})", loc="left", fontsize=10.5)
+    return ax

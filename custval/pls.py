@@ -30,7 +30,7 @@ from .exceptions import (
     SpecificationError,
 )
 
-__all__ = ["PLS", "PLSBootstrapResult", "micom", "MICOMResult", "mga", "MGAResult", "plspredict",
+__all__ = ["IPMAResult", "PLS", "PLSBootstrapResult", "micom", "MICOMResult", "mga", "MGAResult", "plspredict",
            "PLSPredictResult"]
 
 _MISSING = ("error", "listwise", "mean")
@@ -54,6 +54,13 @@ class PLS(ResultMixin):
         ``{construct: [items]}`` gives mode A blocks (no reverse keys), also with
         ``paths``.  A statement continues on the next line after a trailing ``+``
         or operator; ``#`` and ``!`` start comments.
+
+        Interaction terms: ``Y ~ A + B + A:B`` (the main effects ``A`` and ``B``
+        must predict ``Y`` too); the construct is labelled ``"A:B"``.
+        Higher-order constructs: a measurement line whose right side names
+        constructs, ``HOC =~ LOC1 + LOC2`` (mode A) or ``HOC <~ LOC1 + LOC2``
+        (mode B); the lower-order constructs are in no path themselves (give the
+        paths of ``HOC``), belong to one higher-order construct and do not share items.
     weighting : {"path", "factorial", "centroid"}
         Inner weighting scheme (Lohmöller, 1989).  "path": a construct's
         successors enter its inner proxy with their correlations, its
@@ -87,6 +94,31 @@ class PLS(ResultMixin):
     paths : str, optional
         The structural paths (``"Y ~ X1 + X2"`` lines) when ``model`` is an
         Instrument or a mapping (required then; not allowed with model syntax).
+    interaction : {"two_stage", "product_indicator", "orthogonal"}
+        How an interaction term ``A:B`` is measured (seminr
+        ``interaction_term(iv, moderator, method = ...)``, mode A).  "two_stage"
+        (default, recommended by Hair et al., 2022): the model without
+        interactions is estimated first and the term's single indicator
+        ``"A:B_intxn"`` is the product of the two construct scores.
+        "product_indicator": all products ``x*y`` of the standardised items of
+        ``A`` and ``B``.  "orthogonal": those products residualised on all items
+        of ``A`` and ``B`` (Henseler & Chin, 2010).  (seminr 2.3.1's own default is
+        ``product_indicator``.)
+    hoc : {"two_stage", "repeated_indicators"}
+        How a higher-order construct is estimated.  "two_stage" (default; seminr
+        ``higher_composite(..., method = two_stage)``): stage 1 estimates the model
+        with the higher-order construct replaced by its dimensions (its
+        antecedents point to every dimension, every dimension to its outcomes);
+        stage 2 measures it by the dimensions' scores.  "repeated_indicators"
+        (Lohmöller, 1989; Becker et al., 2012): one model in which it is measured
+        by all items of its dimensions, with paths ``HOC -> LOC`` for ``=~`` and
+        ``LOC -> HOC`` for ``<~``.
+    standardize : bool
+        ``True`` (default; seminr, SmartPLS): items are standardised.  ``False``
+        (plspm ``scaled = FALSE``): items are only centred, so items with larger
+        variances weigh more in mode A and ``weights_`` are in the items' units
+        (scores stay standardised; loadings stay correlations).  Not with
+        ``consistent``.
 
     Attributes
     ----------
@@ -116,7 +148,51 @@ class PLS(ResultMixin):
     reliability_ : DataFrame
         seminr's ``summary(fit)$reliability``: ``alpha`` (standardised,
         from item correlations), ``rhoC`` and ``AVE`` (from ``loadings_``, i.e.
-        from the PLSc loadings of common factors), ``rho_A``.
+        from the PLSc loadings of common factors), ``rho_A``; and plspm's
+        ``dg_rho`` (``unidim$DG.rho``: Dillon-Goldstein's rho from the loadings
+        of the block's first principal component, not from the PLS loadings as
+        ``rhoC`` is, which seminr and SmartPLS also call Dillon-Goldstein's rho; plspm
+        prints 0 for mode B blocks, custval the same formula as for any block, though
+        internal consistency is not expected of a formative block).  With two-stage higher-order
+        constructs it has a row for every construct of both levels, as seminr's.
+    gof_ : float
+        plspm's goodness of fit (Tenenhaus et al., 2005): ``sqrt(mean communality
+        of the multi-item blocks x mean R²)``.
+    redundancy_ : DataFrame
+        plspm's ``outer_model``, one row per (construct, item): ``weight, loading,
+        communality`` (loading²) and ``redundancy`` (communality x R² of the
+        construct, 0 for exogenous constructs).
+    inner_summary_ : DataFrame
+        plspm's ``inner_summary``: ``type, r2, block_communality, mean_redundancy``.
+    path_inference_ : DataFrame or None
+        plspm's ``inner_model``: per (to, from) the OLS regression of the scores
+        (statsmodels) with ``estimate, se, t, p_value, n``, intercept included.
+        These are the classical tests plspm prints, not bootstrap tests; the
+        intercept's ``se`` is plspm's times ``sqrt((n - 1)/n)`` (plspm's scores have
+        variance 1 with the ``n`` denominator), slopes are identical.  ``None``
+        under PLSc (OLS on composites does not test the corrected paths).
+    interactions_, hocs_ : dict
+        The interaction terms ``{"A:B": (A, B)}`` and higher-order constructs
+        ``{HOC: (LOC, ...)}`` of the model.
+    interaction_scale_ : Series
+        Per interaction term, seminr's scale ``a = sum(sd_i |lambda_i|) /
+        sum(|lambda_i|)`` over its indicators (the raw, unstandardised products):
+        the term's score is multiplied by ``a`` before the paths are estimated, so
+        ``paths_`` gives the coefficient of the product of the standardised
+        constructs (Henseler & Chin, 2010), the one simple slopes use; its
+        coefficient as a standardised term is ``paths_ x a``.  The term's
+        ``loadings_`` are seminr's covariances with that rescaled score (the
+        correlations times ``a``).  Empty without interactions.
+    htmt_ : DataFrame
+        seminr's ``HTMT(fit)`` of the constructs (symmetric, diagonal 1): a single item's
+        monotrait mean is taken as 1 (semTools and :func:`custval.validity.htmt` give
+        NaN there).  With two-stage higher-order constructs it covers both levels: the
+        dimensions with their items, the higher-order construct with the dimensions'
+        scores as its items, as seminr's.
+    first_stage_ : PLS or None
+        For two-stage interactions and higher-order constructs, the fitted first
+        stage (the lower-order level: its ``reliability_``, ``loadings_``,
+        ``construct_cor_`` for validity); ``None`` otherwise.
     n_, n_excluded_ : int
         Rows used and rows dropped (listwise); ``excluded_index_`` holds the
         index labels of the dropped rows.
@@ -167,13 +243,39 @@ class PLS(ResultMixin):
     item); PLSc loadings are consistent for the factor loadings.
 
     Bootstrap standard errors and percentile intervals: :meth:`bootstrap`.
-    Not supported: interaction terms, higher-order constructs, PLSpredict,
-    multi-group analysis.
+    Each resample repeats the construction of interaction terms and both
+    stages, as seminr's ``bootstrap_model()`` does (tested on seminr's resamples).
+
+    Conventions of the peers, where they differ.  Interactions: seminr rescales
+    the interaction score (``interaction_scale_``) so that its path is the
+    coefficient of the product of standardised constructs; SmartPLS 4 reports
+    by default the path of the standardised product term (``paths_ x a``); cSEM
+    estimates interactions as products of composites inside its own model
+    (``A.B``) and standardises them.  seminr keeps the term a composite with
+    ``rho_A = 1`` under PLSc (custval too).  Higher-order constructs: seminr
+    and SmartPLS two-stage use the first-stage scores of the dimensions as
+    indicators (custval too; SmartPLS's "embedded two-stage" estimates stage 1
+    without the higher-order construct's antecedents, which differs when it
+    has any); cSEM's ``.approach_2ndorder = "2stage"`` is the same idea for
+    composites; repeated indicators follow Becker et al. (2012).  Interaction
+    terms together with higher-order constructs in one model are not supported.
+    plspm: scores are scaled with the ``n`` denominator (custval, seminr: ``n - 1``),
+    so plspm's weights are custval's times ``sqrt(n/(n - 1))`` with
+    ``standardize=False``; plspm flips a score whose block loads mostly
+    negatively (custval, seminr do not); plspm stops on ``sum((|w_old| -
+    |w_new|)^2) < tol``.  Tests compare with plspm at its fixed point.
 
     References
     ----------
+    Becker, J.-M., Klein, K., & Wetzels, M. (2012). Hierarchical latent
+    variable models in PLS-SEM. *Long Range Planning, 45*(5-6), 359-394.
     Dijkstra, T. K., & Henseler, J. (2015). Consistent partial least squares
     path modeling. *MIS Quarterly, 39*(2), 297-316.
+    Henseler, J., & Chin, W. W. (2010). A comparison of approaches for the
+    analysis of interaction effects between latent variables using partial
+    least squares path modeling. *Structural Equation Modeling, 17*(1), 82-109.
+    Tenenhaus, M., Esposito Vinzi, V., Chatelin, Y.-M., & Lauro, C. (2005). PLS
+    path modeling. *Computational Statistics & Data Analysis, 48*(1), 159-205.
     Hair, J. F., Hult, G. T. M., Ringle, C. M., & Sarstedt, M. (2022). *A
     primer on partial least squares structural equation modeling (PLS-SEM)*
     (3rd ed.). Sage.
@@ -216,6 +318,34 @@ class PLS(ResultMixin):
     #       fit <- seminr::estimate_pls(mobi, mm, sm, inner_weights = path_weighting)
     #       fit$path_coef; fit$rSquared
     #       (reflective(...) instead of composite(...) gives PLSc; path_factorial for "factorial")
+
+    A moderation (two-stage interaction) and a higher-order construct:
+
+    >>> moderated = PLS(model.replace("Image + Expectation + Value",
+    ...                               "Image + Expectation + Value + Image:Expectation")).fit(mobi)
+    >>> round(float(moderated.paths_.at["Image:Expectation", "Satisfaction"]), 4)
+    -0.0431
+    >>> hoc = PLS('''
+    ...   Image =~ IMAG1 + IMAG2 + IMAG3 + IMAG4 + IMAG5
+    ...   Value =~ PERV1 + PERV2
+    ...   Expectation =~ CUEX1 + CUEX2 + CUEX3
+    ...   Satisfaction =~ Image + Value
+    ...   Loyalty =~ CUSL1 + CUSL2 + CUSL3
+    ...   Satisfaction ~ Expectation
+    ...   Loyalty ~ Satisfaction
+    ... ''').fit(mobi)
+    >>> print(hoc.reliability_.loc[["Satisfaction", "Image", "Value"], ["rhoC", "AVE"]].round(3).to_string())
+                   rhoC    AVE
+    construct
+    Satisfaction  0.858  0.752
+    Image         0.819  0.478
+    Value         0.918  0.849
+    >>> round(PLS(model, standardize=False).fit(mobi).gof_, 4)
+    0.5723
+
+    # In R: interaction_term(iv = "Image", moderator = "Expectation", method = two_stage);
+    #       higher_composite("Satisfaction", c("Image", "Value"), method = two_stage) (seminr);
+    #       plspm::plspm(mobi, path_matrix, blocks, scaled = FALSE, scheme = "path")$gof
     """
 
     _title = "PLS path model"
@@ -231,9 +361,15 @@ class PLS(ResultMixin):
         max_iter: int = 300,
         tol: float = 1e-7,
         paths: str | None = None,
+        interaction: str = "two_stage",
+        hoc: str = "two_stage",
+        standardize: bool = True,
     ):
         self.model = model
         self.paths = paths
+        self.interaction = interaction
+        self.hoc = hoc
+        self.standardize = standardize
         self.weighting = weighting
         self.mode = mode
         self.consistent = consistent
@@ -282,29 +418,112 @@ class PLS(ResultMixin):
             raise SpecificationError(f"tol={self.tol!r}; a positive number is required")
         from ._keys import apply_keys
 
+        if self.interaction not in _pls.INTERACTIONS:
+            raise SpecificationError(f"interaction={self.interaction!r}; allowed: {list(_pls.INTERACTIONS)}")
+        if self.hoc not in _pls.HOC_METHODS:
+            raise SpecificationError(f"hoc={self.hoc!r}; allowed: {list(_pls.HOC_METHODS)}")
+        if self.standardize not in (True, False):
+            raise SpecificationError(f"standardize={self.standardize!r}; True or False")
         syntax = self._syntax()
         spec = _pls.parse_pls_syntax(syntax)
+        if spec.interactions and spec.hocs:
+            raise SpecificationError(
+                f"interaction terms {list(spec.interactions)} together with higher-order constructs "
+                f"{list(spec.hocs)} are not supported in one model; estimate the higher-order model first and "
+                "use its scores")
         modes = self._modes(spec)
         consistent = self._consistent(spec, modes)
+        if consistent and not self.standardize:
+            raise SpecificationError(
+                "consistent PLS needs standardised items (rho_A and the disattenuation are defined on "
+                "correlations); use standardize=True with consistent")
         if isinstance(data, pd.DataFrame):
             data, keying = apply_keys(data, self.model)
         x, index, n_excluded, repairs = self._data(data, spec)
+        settings = dict(scheme=self.weighting, max_iter=int(self.max_iter), tol=float(self.tol))
 
-        raw = _pls.estimate(
-            x, spec, modes, scheme=self.weighting, max_iter=int(self.max_iter), tol=float(self.tol),
-            consistent=consistent,
-        )
+        plan = None
+        self.first_stage_ = None
+        if spec.interactions or spec.hocs or not self.standardize:
+            plan = _pls.make_plan(spec, modes, interaction=self.interaction, hoc=self.hoc)
+            w1 = None
+            if plan.stage1 is not None:
+                s1 = plan.stage1
+                cons1 = consistent & set(s1.constructs)
+                raw1 = _pls.estimate(x[:, plan.stage1_items], s1, {c: modes[c] for c in s1.constructs},
+                                     consistent=cons1, **settings)
+                self._warn_convergence(raw1, "the first stage of ")
+                w1 = raw1.weights[None]
+                first = PLS(self.model, weighting=self.weighting, mode=self.mode, consistent=self.consistent,
+                            missing=self.missing, max_iter=self.max_iter, tol=self.tol, paths=self.paths)
+                first._excluded_index = self._excluded_index
+                first._store(s1, {c: modes[c] for c in s1.constructs}, cons1, raw1, x[:, plan.stage1_items],
+                             index, n_excluded, repairs)
+                self.first_stage_ = first
+            xf = plan.columns(x, np.ones((1, x.shape[0])), w1)[0]
+            est_spec = plan.final
+            est_modes = dict(est_spec.modes)
+            est_cons = frozenset(c for c in consistent if c in est_spec.constructs)
+            bad = [plan.item_names[j] for j in range(xf.shape[1]) if not xf[:, j].std() > 0]
+            if bad:
+                raise ConstantItemError(f"the indicator(s) {bad} of the model are constant in the {x.shape[0]} rows "
+                                        "used; they cannot be standardised")
+            raw = _pls.estimate(xf, est_spec, est_modes, consistent=est_cons, scaled=bool(self.standardize),
+                                rescale=frozenset(spec.interactions), **settings)
+            self.interaction_scale_ = pd.Series(raw.scale, name="scale", dtype=float)
+            self._warn_convergence(raw, "")
+            self._store(est_spec, est_modes, est_cons, raw, xf, index, n_excluded, repairs)
+            self._combine(plan, x)
+        else:
+            raw = _pls.estimate(x, spec, modes, consistent=consistent, **settings)
+            self._warn_convergence(raw, "")
+            self._store(spec, modes, consistent, raw, x, index, n_excluded, repairs)
+        self._x_items, self._plan, self._full_spec = x, plan, spec
+        self.interactions_ = dict(spec.interactions)
+        self.hocs_ = dict(spec.hocs)
+        self._check_keying(keying.restrict(spec.items))
+        return self
+
+    def _warn_convergence(self, raw, what: str) -> None:
         if not raw.converged:
             warnings.warn(
-                f"PLS did not converge in {raw.n_iter} iterations (last change of the outer weights "
+                f"{what}PLS did not converge in {raw.n_iter} iterations (last change of the outer weights "
                 f"{raw.weight_change:.3g} >= tol = {self.tol:g}); the estimates are from the last iteration. "
                 "Raise max_iter or check the model (e.g. blocks with nearly uncorrelated items)",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
-        self._store(spec, modes, consistent, raw, x, index, n_excluded, repairs)
-        self._check_keying(keying.restrict(spec.items))
-        return self
+
+    def _combine(self, plan, x) -> None:
+        """Labels of a model estimated through a plan: repeated items collapsed into one row;
+        for a two-stage higher-order model the lower-order constructs added from stage 1."""
+        if len(set(self.items_)) != len(self.items_):
+            self.weights_ = self.weights_.groupby(level=0, sort=False).sum()
+            self.loadings_ = self.loadings_.groupby(level=0, sort=False).sum()
+            self.items_ = list(self.weights_.index)
+        if plan.hoc == "two_stage" and plan.locs:
+            fs = self.first_stage_
+            locs = list(plan.locs)
+            loc_items = [i for c in locs for i in fs._spec.blocks[c]]
+            for name in ("weights_", "loadings_"):
+                top = getattr(self, name)
+                low = getattr(fs, name).loc[loc_items, locs]
+                frame = pd.concat([top, low], axis=0).fillna(0.0)
+                setattr(self, name, frame.loc[[*top.index, *loc_items], [*top.columns, *locs]])
+            self.scores_ = pd.concat([self.scores_, fs.scores_[locs]], axis=1)
+            # HTMT at both levels on the second-stage data plus the dimensions' items (seminr HTMT())
+            xs = [self._x, *[fs._x[:, [fs._spec.items.index(i)]] for i in loc_items]]
+            blocks, start = [], 0
+            for c in self.constructs_:
+                blocks.append(np.arange(start, start + len(self._spec.blocks[c])))
+                start += len(self._spec.blocks[c])
+            for c in locs:
+                blocks.append(np.arange(start, start + len(fs._spec.blocks[c])))
+                start += len(fs._spec.blocks[c])
+            self.htmt_ = _seminr_htmt(np.hstack(xs), blocks, [*self.constructs_, *locs])
+            self.reliability_ = pd.concat([self.reliability_, fs.reliability_.loc[locs]])
+            self.rho_a_ = pd.concat([self.rho_a_, fs.rho_a_[locs]])
+            self.modes_.update({c: fs.modes_[c] for c in locs})
 
     def _syntax(self) -> str:
         """The PLS syntax: model syntax as given, or the blocks of an Instrument or a mapping
@@ -341,8 +560,11 @@ class PLS(ResultMixin):
         from ._keys import warn_opposite
 
         self.keying_, self.reverse_keyed_ = keying, keying.reversed
-        mode_a = [c for c in self.constructs_ if self.modes_[c] == "A"]
-        msg = warn_opposite(self.loadings_[mode_a], keying, "PLS", stacklevel=4)
+        full = getattr(self, "_full_spec", None)
+        skip = set(full.interactions) | set(full.hocs) if full is not None else set()
+        observed = [i for i in self.loadings_.index if full is None or i in set(full.items)]
+        mode_a = [c for c in self.loadings_.columns if self.modes_.get(c) == "A" and c not in skip]
+        msg = warn_opposite(self.loadings_.loc[observed, mode_a], keying, "PLS", stacklevel=4)
         self.keying_notes_ = [msg] if msg else []
 
     def _modes(self, spec: _pls.PLSSpec) -> dict[str, str]:
@@ -363,8 +585,8 @@ class PLS(ResultMixin):
         return modes
 
     def _consistent(self, spec: _pls.PLSSpec, modes: dict[str, str]) -> frozenset[str]:
-        if self.consistent is True:
-            return frozenset(c for c in spec.constructs if modes[c] == "A")
+        if self.consistent is True:  # interaction terms stay composites (seminr: rho_A of 1)
+            return frozenset(c for c in spec.constructs if modes[c] == "A" and c not in spec.interactions)
         if self.consistent is False or self.consistent is None:
             return frozenset()
         names = [self.consistent] if isinstance(self.consistent, str) else list(self.consistent)
@@ -474,15 +696,319 @@ class PLS(ResultMixin):
             block = slice(start, start + m)
             start += m
             rc, ave = _pls.rho_c_ave(raw.loadings[block, cons.index(c)])
-            rel.append((_pls.standardized_alpha(z[:, block]), rc, ave, raw.rho_a[cons.index(c)]))
+            dg = _pls.dillon_goldstein_rho(z[:, block])
+            rel.append((_pls.standardized_alpha(z[:, block]), rc, ave, raw.rho_a[cons.index(c)], dg))
         self.reliability_ = pd.DataFrame(
-            rel, index=pd.Index(cons, name="construct"), columns=["alpha", "rhoC", "AVE", "rho_A"]
+            rel, index=pd.Index(cons, name="construct"), columns=["alpha", "rhoC", "AVE", "rho_A", "dg_rho"]
         )
+        self._plspm_statistics(spec, raw, consistent)
+        blocks, start = [], 0
+        for c in cons:
+            blocks.append(np.arange(start, start + len(spec.blocks[c])))
+            start += len(spec.blocks[c])
+        self.htmt_ = _seminr_htmt(x, blocks, cons)
         self.n_, self.n_excluded_ = int(n), int(n_excluded)
         self.excluded_index_ = self._excluded_index
         self.n_iter_, self.converged_, self.weight_change_ = int(raw.n_iter), bool(raw.converged), raw.weight_change
         self.repairs_ = tuple(repairs)
         self._x, self._spec, self._consistent_set = x, spec, frozenset(consistent)
+
+    def _plspm_statistics(self, spec, raw, consistent) -> None:
+        """plspm's outer model (communality, redundancy), inner summary, GoF and OLS path tests."""
+        cons = spec.constructs
+        r2 = pd.Series(0.0, index=cons)
+        r2[self.r2_.index] = self.r2_["r2"]
+        rows, pos = [], 0
+        for c in cons:
+            for i in spec.blocks[c]:
+                lam = float(raw.loadings[pos, cons.index(c)])
+                rows.append((c, i, float(raw.weights[pos, cons.index(c)]), lam, lam**2, lam**2 * r2[c]))
+                pos += 1
+        outer = pd.DataFrame(rows, columns=["construct", "item", "weight", "loading", "communality", "redundancy"])
+        self.redundancy_ = outer.set_index(["construct", "item"])
+        by = outer.groupby("construct", sort=False)
+        self.inner_summary_ = pd.DataFrame({
+            "type": ["endogenous" if c in self.r2_.index else "exogenous" for c in cons],
+            "r2": r2.to_numpy(),
+            "block_communality": by["communality"].mean()[cons].to_numpy(),
+            "mean_redundancy": by["redundancy"].mean()[cons].to_numpy(),
+        }, index=pd.Index(cons, name="construct"))
+        multi = outer[outer["construct"].map(lambda c: len(spec.blocks[c]) > 1)]
+        self.gof_ = float(np.sqrt(multi["communality"].mean() * self.r2_["r2"].mean())) if len(multi) else np.nan
+        if consistent:
+            self.path_inference_ = None  # OLS on composite scores does not test PLSc paths
+            return
+        import statsmodels.api as sm
+
+        out = []
+        for t in spec.endogenous:
+            preds = spec.predecessors(t)
+            xmat = sm.add_constant(pd.DataFrame(raw.scores[:, [cons.index(p) for p in preds]], columns=preds),
+                                   has_constant="add")
+            res = sm.OLS(raw.scores[:, cons.index(t)], xmat).fit()
+            for term in ["const", *preds]:
+                out.append((t, "Intercept" if term == "const" else term, float(res.params[term]),
+                            float(res.bse[term]), float(res.tvalues[term]), float(res.pvalues[term]),
+                            int(res.nobs)))
+        self.path_inference_ = pd.DataFrame(
+            out, columns=["to", "from", "estimate", "se", "t", "p_value", "n"]).set_index(["to", "from"])
+
+    # ------------------------------------------------------------------ moderation
+    def simple_slopes(self, interaction: str, *, target: str | None = None,
+                      levels: Iterable[float] = (-1.0, 0.0, 1.0)) -> pd.DataFrame:
+        """Simple slopes of a moderation: the effect of ``A`` on the target at levels of ``B``.
+
+        With the paths of ``Y ~ A + B + A:B`` (``paths_``; seminr's convention, the
+        coefficient of the product of standardised constructs), the line of ``Y`` on ``A``
+        at ``B = m`` standard deviations is ``slope = b_A + b_AB m`` and ``intercept =
+        b_B m`` (seminr ``slope_analysis()``, the lines of ``plot_interaction()``).
+
+        Parameters
+        ----------
+        interaction : str
+            The interaction term, ``"A:B"``: ``A`` the independent variable, ``B`` the
+            moderator.
+        target : str, optional
+            The construct it predicts; required when it predicts more than one.
+        levels : iterable of float
+            Moderator levels in standard deviations (default -1, 0, +1).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per level: ``moderator_sd, slope, intercept`` with attributes
+            ``iv``, ``moderator``, ``target`` in ``df.attrs``.
+
+        Raises
+        ------
+        SpecificationError
+            ``interaction`` is not a term of the model, or ``target`` is missing or not
+            predicted by it.
+
+        See Also
+        --------
+        custval.plots.simple_slopes_plot : The lines as a figure.
+
+        Examples
+        --------
+        >>> from custval import PLS, load_dataset
+        >>> mobi = load_dataset("mobi", with_instrument=False).data
+        >>> model = '''
+        ...   Image =~ IMAG1 + IMAG2 + IMAG3 + IMAG4 + IMAG5
+        ...   Expectation =~ CUEX1 + CUEX2 + CUEX3
+        ...   Satisfaction =~ CUSA1 + CUSA2 + CUSA3
+        ...   Satisfaction ~ Image + Expectation + Image:Expectation
+        ... '''
+        >>> print(PLS(model).fit(mobi).simple_slopes("Image:Expectation").round(3).to_string(index=False))
+         moderator_sd  slope  intercept
+                 -1.0  0.630     -0.215
+                  0.0  0.586      0.000
+                  1.0  0.543      0.215
+
+        # In R: seminr::slope_analysis(fit, dv = "Satisfaction", moderator = "Expectation",
+        #       iv = "Image")  (plot_interaction() draws the same lines)
+        """
+        self._check_fitted()
+        if interaction not in getattr(self, "interactions_", {}):
+            raise SpecificationError(
+                f"{interaction!r} is not an interaction term of the model; terms: {list(self.interactions_)}")
+        iv, mod = self.interactions_[interaction]
+        targets = [t for s_, t in self.paths_list_ if s_ == interaction]
+        if target is None:
+            if len(targets) != 1:
+                raise SpecificationError(f"{interaction!r} predicts {targets}; give target=")
+            target = targets[0]
+        if target not in targets:
+            raise SpecificationError(f"{interaction!r} does not predict {target!r}; it predicts {targets}")
+        b_iv = float(self.paths_.at[iv, target])
+        b_mod = float(self.paths_.at[mod, target])
+        b_int = float(self.paths_.at[interaction, target])
+        m = np.asarray(list(levels), dtype=float)
+        out = pd.DataFrame({"moderator_sd": m, "slope": b_iv + b_int * m, "intercept": b_mod * m})
+        out.attrs.update(iv=iv, moderator=mod, target=target)
+        return out
+
+    # ------------------------------------------------------------------ IPMA
+    def ipma(self, *, target: str, scales=None, instrument=None) -> IPMAResult:
+        r"""Importance-performance map analysis (IPMA) of the constructs and indicators for ``target``.
+
+        Performance is the mean of a 0-100 rescaled score, importance the unstandardised
+        total effect on ``target`` (Ringle & Sarstedt, 2016; SmartPLS's IPMA; cSEM
+        ``doIPMA()``).  Each indicator is rescaled with its response scale,
+        ``x' = 100 (x - min) / (max - min)``, where ``min`` and ``max`` are the ends of the
+        scale the item is answered on (1 and 10 for mobi), never the observed extremes.
+
+        Parameters
+        ----------
+        target : str
+            The target construct (an endogenous construct of the model).
+        scales : tuple or dict, optional
+            ``(min, max)`` of every item, or ``{item: (min, max)}``.  Default: the scales of
+            the codebook, from ``instrument`` or from the model when it is an
+            :class:`~custval.Instrument`.
+        instrument : Instrument, optional
+            The codebook whose item scales to use.
+
+        Returns
+        -------
+        IPMAResult
+            ``constructs``: one row per construct with a total effect on ``target``,
+            columns ``importance, performance, n`` (the target's own performance is
+            ``target_performance``); ``indicators``: one row per (construct, item) of
+            those constructs with ``weight`` (the rescaled weight, summing to 1 per
+            construct), ``importance`` (weight x the construct's importance),
+            ``performance`` (mean of the rescaled item), ``n``.
+
+        Raises
+        ------
+        SpecificationError
+            ``target`` is not an endogenous construct; no scale is known for an item; an
+            outer weight is negative (IPMA needs positive weights: a reverse-worded item
+            not keyed, or a mode B block with a suppressor); the model has interaction terms
+            or higher-order constructs (not supported).
+        DataValidationError
+            An item has values outside the scale given for it.
+
+        See Also
+        --------
+        custval.plots.ipma_map : The map as a figure.
+
+        Notes
+        -----
+        With standardised weights ``w_i`` (``weights_``) and ``sd'_i`` the standard
+        deviation of the rescaled item, the rescaled weights are ``v_i = (w_i / sd'_i) /
+        sum_j (w_j / sd'_j)``, so the construct's rescaled score ``sum v_i x'_i`` lies in
+        0-100 and is a linear function of its PLS score.  The unstandardised path
+        ``s -> t`` is the path in ``paths_`` times ``sd(t') / sd(s')`` of the rescaled
+        scores; importance is the total effect ``(I - B)^-1 - I`` of those paths (for a
+        PLSc fit, of the PLSc paths, as SmartPLS).  Indicator importance is ``v_i`` times
+        its construct's importance.
+
+        References
+        ----------
+        Ringle, C. M., & Sarstedt, M. (2016). Gain more insight from your PLS-SEM
+        results: The importance-performance map analysis. *Industrial Management & Data
+        Systems, 116*(9), 1865-1886.
+
+        Examples
+        --------
+        >>> from custval import PLS, load_dataset
+        >>> ds = load_dataset("mobi")
+        >>> model = '''
+        ...   Image        =~ IMAG1 + IMAG2 + IMAG3 + IMAG4 + IMAG5
+        ...   Expectation  =~ CUEX1 + CUEX2 + CUEX3
+        ...   Value        =~ PERV1 + PERV2
+        ...   Satisfaction =~ CUSA1 + CUSA2 + CUSA3
+        ...   Satisfaction ~ Image + Expectation + Value
+        ... '''
+        >>> res = PLS(model).fit(ds.data).ipma(target="Satisfaction", instrument=ds.instrument)
+        >>> print(res.constructs[["importance", "performance"]].round(2).to_string())
+                     importance  performance
+        construct
+        Image              0.47        73.59
+        Expectation        0.18        72.47
+        Value              0.22        62.37
+
+        # In R: cSEM::doIPMA(csem(mobi, model), .level_of_interest = "Satisfaction")
+        #       (cSEM rescales with the observed min/max unless told the scale)
+        """
+        self._check_fitted()
+        full = self._full_spec
+        if full.interactions or full.hocs:
+            raise SpecificationError(
+                "IPMA of a model with interaction terms or higher-order constructs is not supported")
+        if target not in self.r2_.index:
+            raise SpecificationError(
+                f"target {target!r} is not an endogenous construct; endogenous: {list(self.r2_.index)}")
+        x = self._x_items if self._plan is not None else self._x
+        items = full.items
+        bounds = self._ipma_scales(items, scales, instrument)
+        lo = np.array([bounds[i][0] for i in items], dtype=float)
+        hi = np.array([bounds[i][1] for i in items], dtype=float)
+        outside = [(i, float(x[:, j].min()), float(x[:, j].max())) for j, i in enumerate(items)
+                   if x[:, j].min() < lo[j] or x[:, j].max() > hi[j]]
+        if outside:
+            raise DataValidationError(
+                "values outside the response scale given for IPMA: "
+                + "; ".join(f"{i}: observed {a:g}..{b:g}, scale {bounds[i][0]:g}..{bounds[i][1]:g}"
+                            for i, a, b in outside))
+        xr = 100 * (x - lo) / (hi - lo)
+        sd_r = xr.std(axis=0, ddof=1)
+        cons = self.constructs_
+        col = {i: j for j, i in enumerate(items)}
+        # standardised weights: weights_ are in item units when standardize=False
+        sd_x = x.std(axis=0, ddof=1)
+        negative = []
+        v = {}
+        scores = {}
+        for c in cons:
+            idx = [col[i] for i in full.blocks[c]]
+            w = self.weights_.loc[list(full.blocks[c]), c].to_numpy(float)
+            w_std = w if self.standardize else w * sd_x[idx]
+            negative += [(c, i, float(a)) for i, a in zip(full.blocks[c], w_std) if a < 0]
+            u = w_std / sd_r[idx]
+            v[c] = u / u.sum()
+            scores[c] = xr[:, idx] @ v[c]
+        if negative:
+            raise SpecificationError(
+                "IPMA needs positive outer weights (Ringle & Sarstedt, 2016); negative: "
+                + ", ".join(f"{i} of {c} ({a:.3f})" for c, i, a in negative)
+                + ". Reverse-key the item or remove it")
+        sd_c = np.array([scores[c].std(ddof=1) for c in cons])
+        b = self.paths_.to_numpy(float) * sd_c[None, :] / sd_c[:, None]
+        k = len(cons)
+        total = np.linalg.inv(np.eye(k) - b) - np.eye(k)
+        t = cons.index(target)
+        reach = [c for c in cons if c != target and abs(total[cons.index(c), t]) > 0]
+        n = int(x.shape[0])
+        cframe = pd.DataFrame(
+            {"importance": [float(total[cons.index(c), t]) for c in reach],
+             "performance": [float(scores[c].mean()) for c in reach], "n": n},
+            index=pd.Index(reach, name="construct"))
+        rows = []
+        for c in reach:
+            for i, vi in zip(full.blocks[c], v[c]):
+                rows.append((c, i, float(vi), float(vi * cframe.at[c, "importance"]),
+                             float(xr[:, col[i]].mean()), n))
+        iframe = pd.DataFrame(rows, columns=["construct", "item", "weight", "importance", "performance", "n"])
+        return IPMAResult(
+            constructs=cframe, indicators=iframe.set_index(["construct", "item"]), target=target,
+            target_performance=float(scores[target].mean()),
+            scales=tuple((i, float(bounds[i][0]), float(bounds[i][1])) for i in items),
+            method_note=("performance: mean of the 0-100 rescaled score (response-scale ends); importance: "
+                         "unstandardised total effect on the target (Ringle & Sarstedt, 2016)"),
+        )
+
+    def _ipma_scales(self, items, scales, instrument) -> dict:
+        from ._keys import is_instrument
+
+        if scales is not None:
+            if isinstance(scales, Mapping):
+                missing = [i for i in items if i not in scales]
+                if missing:
+                    raise SpecificationError(f"scales gives no (min, max) for item(s) {missing}")
+                out = {i: tuple(scales[i]) for i in items}
+            else:
+                pair = tuple(scales)
+                out = {i: pair for i in items}
+        else:
+            inst = instrument if instrument is not None else (self.model if is_instrument(self.model) else None)
+            if inst is None:
+                raise SpecificationError(
+                    "IPMA rescales every item with its response scale; give scales=(min, max) (e.g. (1, 10) for "
+                    "mobi), scales={item: (min, max)} or instrument= (a codebook). The observed minimum and "
+                    "maximum are not used")
+            out = {}
+            for i in items:
+                try:
+                    sc = inst.item_scale(i)
+                except Exception as exc:  # unknown item in this codebook
+                    raise SpecificationError(f"item {i!r} is not in the codebook {inst.name!r}") from exc
+                out[i] = (sc.min, sc.max)
+        bad = [i for i, p in out.items() if len(p) != 2 or not float(p[1]) > float(p[0])]
+        if bad:
+            raise SpecificationError(f"scales need (min, max) with max > min; got {[(i, out[i]) for i in bad]}")
+        return {i: (float(p[0]), float(p[1])) for i, p in out.items()}
 
     # ------------------------------------------------------------------ bootstrap
     def bootstrap(
@@ -493,8 +1019,11 @@ class PLS(ResultMixin):
         ci: float = 0.95,
         indices=None,
         progress: bool = False,
+        ci_method: str = "percentile",
     ) -> PLSBootstrapResult:
-        r"""Bootstrap standard errors and percentile intervals of paths, loadings and weights.
+        r"""Bootstrap standard errors and percentile or BCa intervals of the PLS estimates.
+
+        Paths, loadings, weights, total and indirect effects, R² and HTMT.
 
         Ordinary nonparametric bootstrap of the rows used by :meth:`fit` (after
         listwise deletion or mean replacement).  Every resample is estimated
@@ -517,11 +1046,19 @@ class PLS(ResultMixin):
             e.g. to reproduce another program's resamples.
         progress : bool
             Show a progress bar over chunks of 250 resamples.
+        ci_method : {"percentile", "bca"}
+            Percentile intervals (seminr, SmartPLS's default) or bias-corrected and
+            accelerated intervals (Efron, 1987; the acceleration from the jackknife,
+            every row left out once and estimated in batches as the resamples are).
 
         Returns
         -------
         PLSBootstrapResult
-            ``paths``, ``loadings``, ``weights``: one row per parameter with
+            ``paths``, ``loadings``, ``weights``, ``total_effects``,
+            ``indirect_effects`` (total minus direct, for pairs joined by a chain of
+            two or more paths), ``r2`` and ``htmt`` (seminr's convention, every pair
+            of ``htmt_``, both levels of a two-stage higher-order model): one row per
+            parameter with
             ``estimate, boot_mean, se, t, ci_low, ci_high, n`` (``se`` the
             bootstrap standard deviation with ``n_boot - 1``, ``t = estimate /
             se``; NaN when ``se = 0``, e.g. the weight of a single item, where seminr
@@ -566,7 +1103,8 @@ class PLS(ResultMixin):
         self._check_fitted()
         if not 0 < ci < 1:
             raise SpecificationError(f"ci={ci!r}; a level between 0 and 1 is required")
-        x = self._x
+        plan = self._plan
+        x = self._x if plan is None else self._x_items
         n = x.shape[0]
         if indices is not None:
             idx = np.asarray(indices)
@@ -580,21 +1118,17 @@ class PLS(ResultMixin):
             if not (isinstance(n_boot, (int, np.integer)) and n_boot >= 2):
                 raise SpecificationError(f"n_boot={n_boot!r}; at least 2 resamples are needed")
             counts = resample_counts(np.random.default_rng(seed), int(n_boot), n)
-        chunks = range(0, int(n_boot), 250)
+        if ci_method not in ("percentile", "bca"):
+            raise SpecificationError(f"ci_method={ci_method!r}; 'percentile' or 'bca'")
+        size = 250 if plan is None else int(max(1, min(250, 4e6 // (n * max(1, len(plan.sources))))))
+        chunks = range(0, int(n_boot), size)
         if progress:
             from tqdm.auto import tqdm
 
             chunks = tqdm(chunks, desc="PLS bootstrap", unit="chunk")
-        parts = []
-        for start in chunks:
-            s = weighted_correlations(x, counts[start : start + 250])
-            parts.append(
-                _pls.estimate_from_correlations(
-                    s, self._spec, self.modes_, scheme=self.weighting, max_iter=int(self.max_iter),
-                    tol=float(self.tol), consistent=self._consistent_set,
-                )
-            )
-        ok = np.concatenate([p.ok for p in parts])
+        targets = self._boot_targets()
+        parts = [self._boot_batch(x, counts[start : start + size], targets) for start in chunks]
+        ok = np.concatenate([p_["ok"] for p_ in parts])
         n_failed = int((~ok).sum())
         if n_failed:
             warnings.warn(
@@ -605,52 +1139,201 @@ class PLS(ResultMixin):
             )
         if ok.sum() < 2:
             raise InsufficientDataError("fewer than 2 bootstrap resamples could be estimated")
-        arrays = {
-            "paths": np.concatenate([p.paths for p in parts])[ok],
-            "loadings": np.concatenate([p.loadings for p in parts])[ok],
-            "weights": np.concatenate([p.weights for p in parts])[ok],
-        }
-        q = ((1 - ci) / 2, (1 + ci) / 2)
-        paths_idx = [(self.constructs_.index(a), self.constructs_.index(b), a, b) for a, b in self.paths_list_]
-        outer_idx = [
-            (self.items_.index(i), self.constructs_.index(c), c, i)
-            for c in self.constructs_
-            for i in self._spec.blocks[c]
-        ]
+        jack = None
+        if ci_method == "bca":  # jackknife: every row left out once, estimated in batches
+            jparts = []
+            for start in range(0, n, size):
+                stop = min(n, start + size)
+                c = np.ones((stop - start, n))
+                c[np.arange(stop - start), np.arange(start, stop)] = 0.0
+                jparts.append(self._boot_batch(x, c, targets))
+            jack = {name: np.concatenate([j[name] for j in jparts]) for name in targets}
+            jok = np.concatenate([j["ok"] for j in jparts])
+            jack = {name: v[jok] for name, v in jack.items()}
+        from ._stats.bootstrap import _interval
+
         tables = {}
-        for name, where, est, labels in (
-            ("paths", paths_idx, self.paths_, ("from", "to")),
-            ("loadings", outer_idx, self.loadings_, ("construct", "item")),
-            ("weights", outer_idx, self.weights_, ("construct", "item")),
-        ):
+        for name, (labels, index_names, est) in targets.items():
+            vals = np.concatenate([p_[name] for p_ in parts])[ok]
             rows = []
-            for r, c, a, b in where:
-                vals = arrays[name][:, r, c]
-                e = float(est.iat[r, c])
-                se = float(vals.std(ddof=1))
-                lo, hi = np.quantile(vals, q)
-                rows.append((a, b, e, float(vals.mean()), se, e / se if se > 0 else np.nan, lo, hi, self.n_))
-            frame = pd.DataFrame(rows, columns=[*labels, "estimate", "boot_mean", "se", "t", "ci_low", "ci_high", "n"])
-            tables[name] = frame.set_index(list(labels))
+            for j, lab in enumerate(labels):
+                v = vals[:, j]
+                e = float(est[j])
+                se = float(v.std(ddof=1))
+                if ci_method == "bca" and se > 0:
+                    lo, hi = _interval(v, e, ci=ci, method="bca", jack=jack[name][:, j])
+                else:
+                    lo, hi = (float(q) for q in np.quantile(v, ((1 - ci) / 2, (1 + ci) / 2)))
+                rows.append((*lab, e, float(v.mean()), se, e / se if se > 0 else np.nan, lo, hi, self.n_))
+            frame = pd.DataFrame(rows, columns=[*index_names, "estimate", "boot_mean", "se", "t", "ci_low",
+                                                "ci_high", "n"])
+            tables[name] = frame.set_index(list(index_names))
         return PLSBootstrapResult(
             paths=tables["paths"], loadings=tables["loadings"], weights=tables["weights"],
+            total_effects=tables["total_effects"], indirect_effects=tables["indirect_effects"],
+            r2=tables["r2"], htmt=tables["htmt"],
             n_boot=int(ok.sum()), n_failed=n_failed, seed=None if indices is not None else int(seed), ci=float(ci),
             r_call=(
                 f"summary(seminr::bootstrap_model(fit, nboot = {n_boot}"
                 + (f", seed = {seed}))" if indices is None else "))  (resamples given by indices)")
                 + f"; fit <- {self.r_call}"
             ),
-            method_note="percentile intervals (R quantile type 7); se = bootstrap SD (n_boot - 1); t = estimate / se",
+            method_note=(("BCa intervals (Efron, 1987; acceleration from the jackknife)" if ci_method == "bca"
+                          else "percentile intervals (R quantile type 7)")
+                         + "; se = bootstrap SD (n_boot - 1); t = estimate / se"),
+            ci_method=ci_method,
         )
+
+    def _boot_targets(self) -> dict:
+        """Per table: labels, index names and the fit's estimates of the bootstrapped parameters."""
+        spec = self._spec
+        cons = spec.constructs
+        out = {}
+        labels = list(self.paths_list_)
+        out["paths"] = (labels, ("from", "to"), np.array([self.paths_.at[a, b] for a, b in labels]))
+        outer = [(c, i) for c in cons for i in spec.blocks[c]]
+        if self._plan is not None and self._plan.locs:  # two-stage higher-order: the dimensions' items
+            fs = self.first_stage_
+            outer += [(c, i) for c in self._plan.locs for i in fs._spec.blocks[c]]
+        for name, est in (("loadings", self.loadings_), ("weights", self.weights_)):
+            out[name] = (outer, ("construct", "item"), np.array([est.at[i, c] for c, i in outer]))
+        te = self.total_effects_
+        direct = self.paths_
+        total = [(a, b) for a in cons for b in cons if a != b and te.at[a, b] != 0]
+        out["total_effects"] = (total, ("from", "to"), np.array([te.at[a, b] for a, b in total]))
+        adj = np.zeros((len(cons), len(cons)), dtype=int)
+        for a, b in labels:
+            adj[cons.index(a), cons.index(b)] = 1
+        longer, power = np.zeros_like(adj), adj.copy()
+        for _ in range(len(cons)):  # pairs joined by a chain of two or more paths
+            power = (power @ adj > 0).astype(int)
+            longer |= power
+        ind = [(a, b) for a, b in total if longer[cons.index(a), cons.index(b)]]
+        out["indirect_effects"] = (ind, ("from", "to"),
+                                   np.array([te.at[a, b] - direct.at[a, b] for a, b in ind]))
+        endo = list(self.r2_.index)
+        out["r2"] = ([(t,) for t in endo], ("construct",), self.r2_["r2"].to_numpy(float))
+        names = list(self.htmt_.index)  # with two-stage higher-order constructs: both levels
+        pairs = [(a, b) for j, a in enumerate(names) for b in names[j + 1:]]
+        out["htmt"] = (pairs, ("construct_a", "construct_b"), np.array([self.htmt_.at[a, b] for a, b in pairs]))
+        return out
+
+    def _boot_batch(self, x: np.ndarray, c: np.ndarray, targets: dict) -> dict:
+        """The bootstrapped parameters of the resamples given by counts ``c`` (B, n), flattened as
+        in ``targets``, and ``ok`` (resample estimable and converged)."""
+        plan = self._plan
+        spec = self._spec
+        cons = spec.constructs
+        settings = dict(scheme=self.weighting, max_iter=int(self.max_iter), tol=float(self.tol))
+        first = None
+        if plan is None:
+            s = weighted_correlations(x, c)
+            part = _pls.estimate_from_correlations(s, spec, self.modes_, consistent=self._consistent_set,
+                                                   **settings)
+        else:
+            w1, ok1 = None, np.ones(c.shape[0], dtype=bool)
+            if plan.stage1 is not None:
+                fs = self.first_stage_
+                first = _pls.estimate_from_correlations(
+                    weighted_correlations(x[:, plan.stage1_items], c), plan.stage1, fs.modes_,
+                    consistent=fs._consistent_set, **settings)
+                w1, ok1 = first.weights, first.ok
+            with np.errstate(invalid="ignore", divide="ignore"):
+                d = plan.columns(x, c, w1)
+                s = _pls.batch_correlations(d, c, center_only=not self.standardize)
+            item_sd = None
+            if plan.spec.interactions:
+                tot = c.sum(axis=1)
+                m = np.einsum("bn,bnp->bp", c, d) / tot[:, None]
+                item_sd = np.sqrt(np.einsum("bn,bnp->bp", c, (d - m[:, None, :]) ** 2) / (tot - 1)[:, None])
+            part = _pls.estimate_from_correlations(
+                s, spec, {k: v for k, v in self.modes_.items() if k in cons},
+                consistent=self._consistent_set, covariance=not self.standardize,
+                rescale=frozenset(plan.spec.interactions), item_sd=item_sd, **settings)
+            part.ok &= ok1
+        b = c.shape[0]
+        k = len(cons)
+        col = {name: j for j, name in enumerate(cons)}
+        out = {"ok": part.ok}
+        out["paths"] = np.stack([part.paths[:, col[a], col[t]] for a, t in targets["paths"][0]], axis=1) \
+            if targets["paths"][0] else np.zeros((b, 0))
+        pos = {}
+        p_ = 0
+        for cc in cons:
+            for i in spec.blocks[cc]:
+                pos.setdefault((cc, i), p_)
+                p_ += 1
+        pos1 = {}
+        if first is not None and plan.locs:
+            p_ = 0
+            for cc in plan.stage1.constructs:
+                for i in plan.stage1.blocks[cc]:
+                    pos1[(cc, i)] = p_
+                    p_ += 1
+        for name in ("loadings", "weights"):
+            arr = getattr(part, name)
+            cols = []
+            for cc, i in targets[name][0]:
+                if (cc, i) in pos:
+                    cols.append(arr[:, pos[(cc, i)], col[cc]])
+                else:
+                    cols.append(getattr(first, name)[:, pos1[(cc, i)], plan.stage1.constructs.index(cc)])
+            out[name] = np.stack(cols, axis=1)
+        with np.errstate(invalid="ignore"):
+            eye = np.eye(k)
+            good = np.isfinite(part.paths).all(axis=(1, 2))
+            paths = np.where(good[:, None, None], part.paths, 0.0)
+            total = np.linalg.inv(eye - paths) - eye
+        out["total_effects"] = np.stack([total[:, col[a], col[t]] for a, t in targets["total_effects"][0]], axis=1) \
+            if targets["total_effects"][0] else np.zeros((b, 0))
+        out["indirect_effects"] = np.stack(
+            [total[:, col[a], col[t]] - paths[:, col[a], col[t]] for a, t in targets["indirect_effects"][0]],
+            axis=1) if targets["indirect_effects"][0] else np.zeros((b, 0))
+        r = np.where(np.isfinite(part.score_cor), part.score_cor, 0.0)
+        r2 = []
+        for (t,) in targets["r2"][0]:
+            preds = [col[a] for a, u in self.paths_list_ if u == t]
+            rpp = r[:, preds][:, :, preds] + np.where(good, 0.0, 1.0)[:, None, None] * np.eye(len(preds))
+            rpt = r[:, preds, col[t]]
+            r2.append((rpt * np.linalg.solve(rpp, rpt[..., None])[..., 0]).sum(axis=1))
+        out["r2"] = np.stack(r2, axis=1)
+        # HTMT (seminr's convention) from the resample's item correlations
+        blocks, start = [], 0
+        for cc in cons:
+            blocks.append(np.arange(start, start + len(spec.blocks[cc])))
+            start += len(spec.blocks[cc])
+        names = list(cons)
+        if plan is not None and plan.locs:  # the dimensions with their own items, as in htmt_
+            items = plan.spec.items
+            extra = [items.index(i) for loc in plan.locs for i in plan.spec.blocks[loc]]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                dd = np.concatenate([d, np.broadcast_to(x[None][:, :, extra], (b, *x[:, extra].shape))], axis=2)
+                s = _pls.batch_correlations(dd, c)
+            for loc in plan.locs:
+                blocks.append(np.arange(start, start + len(plan.spec.blocks[loc])))
+                start += len(plan.spec.blocks[loc])
+                names.append(loc)
+        elif not self.standardize:
+            sd = np.sqrt(_pls._diag(s))
+            s = s / sd[:, :, None] / sd[:, None, :]
+        ra = np.abs(s)
+        col = {name: j for j, name in enumerate(names)}
+        within = np.stack([np.ones(b) if len(bl) == 1 else
+                           (ra[:, bl][:, :, bl].sum(axis=(1, 2)) - len(bl)) / (len(bl) * (len(bl) - 1))
+                           for bl in blocks], axis=1)
+        h = []
+        for a, t in targets["htmt"][0]:
+            i, j = col[a], col[t]
+            h.append(ra[:, blocks[i]][:, :, blocks[j]].mean(axis=(1, 2)) / np.sqrt(within[:, i] * within[:, j]))
+        out["htmt"] = np.stack(h, axis=1) if h else np.zeros((b, 0))
+        return out
 
     # ------------------------------------------------------------------ display
     @property
     def convention(self) -> str:
         kind = "PLSc (common factors: " + ", ".join(self.common_factors_) + ")" if self.common_factors_ else "PLS"
-        return (
-            f"{kind}; {self.weighting} inner weighting; items standardised (sd with n - 1); stop when "
-            f"sum|dW| < {self.tol:g}"
-        )
+        scaling = "items standardised (sd with n - 1)" if self.standardize else "items centred, not scaled"
+        return f"{kind}; {self.weighting} inner weighting; {scaling}; stop when sum|dW| < {self.tol:g}"
 
     @property
     def r_call(self) -> str:
@@ -666,7 +1349,16 @@ class PLS(ResultMixin):
                     self.modes_[c]
                 ]
             groups.setdefault(kind, []).append(c)
-        return call + "  # mm: " + "; ".join(f"{k}: {', '.join(v)}" for k, v in groups.items())
+        call += "  # mm: " + "; ".join(f"{k}: {', '.join(v)}" for k, v in groups.items())
+        for iv, mod in getattr(self, "interactions_", {}).values():
+            call += f"; interaction_term(iv = {iv!r}, moderator = {mod!r}, method = {self.interaction})"
+        for h, locs in getattr(self, "hocs_", {}).items():
+            call += (f"; higher_composite({h!r}, c({', '.join(map(repr, locs))}), method = two_stage)"
+                     if self.hoc == "two_stage" else f"; {h}: repeated indicators (no seminr call)")
+        if not self.standardize:
+            call = ("plspm::plspm(data, path_matrix, blocks, scheme = "
+                    f"{self.weighting!r}, scaled = FALSE)  # seminr has no unstandardised PLS")
+        return call
 
     def to_frame(self) -> pd.DataFrame:
         """Path coefficients in long form: ``from, to, estimate, n`` (one row per path).
@@ -724,6 +1416,7 @@ class PLS(ResultMixin):
                 self._title, "-" * len(self._title),
                 "Path coefficients", self.to_frame().round(digits).to_string(index=False),
                 "", "R²", self.r2_.round(digits).to_string(),
+                f"GoF (plspm, Tenenhaus et al., 2005) = {self.gof_:.{digits}f}",
                 "", "Reliability", self.reliability_.round(digits).to_string(),
                 "", "Loadings", self._long_outer().round(digits).to_string(index=False),
                 *self._notes(),
@@ -756,13 +1449,29 @@ class PLS(ResultMixin):
         return self.summary() if hasattr(self, "paths_") else repr(self)
 
 
+def _seminr_htmt(x: np.ndarray, blocks: list[np.ndarray], names: list[str]) -> pd.DataFrame:
+    """seminr's ``HTMT()``: mean absolute heterotrait correlation over the geometric mean of the
+    mean absolute monotrait correlations, a single item's monotrait mean taken as 1."""
+    r = np.abs(np.corrcoef(x, rowvar=False))
+    within = []
+    for b in blocks:
+        m = len(b)
+        within.append(1.0 if m == 1 else float((r[np.ix_(b, b)].sum() - m) / (m * (m - 1))))
+    k = len(blocks)
+    out = np.eye(k)
+    for i in range(k):
+        for j in range(i + 1, k):
+            out[i, j] = out[j, i] = r[np.ix_(blocks[i], blocks[j])].mean() / np.sqrt(within[i] * within[j])
+    return pd.DataFrame(out, index=names, columns=names)
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class PLSBootstrapResult(ResultMixin):
     """Bootstrap of a :class:`PLS` fit (see :meth:`PLS.bootstrap`); ``to_frame()`` gives the paths.
 
     Attributes
     ----------
-    paths, loadings, weights : pandas.DataFrame
+    paths, loadings, weights, total_effects, indirect_effects, r2, htmt : pandas.DataFrame
         One row per parameter with ``estimate, boot_mean, se, t, ci_low, ci_high, n``.
     n_boot : int
         Resamples used.
@@ -776,6 +1485,8 @@ class PLSBootstrapResult(ResultMixin):
         The equivalent seminr call.
     method_note : str
         How the intervals, ``se`` and ``t`` are computed.
+    ci_method : str
+        "percentile" or "bca".
 
     See Also
     --------
@@ -791,6 +1502,11 @@ class PLSBootstrapResult(ResultMixin):
     ci: float
     r_call: str
     method_note: str
+    total_effects: pd.DataFrame | None = None
+    indirect_effects: pd.DataFrame | None = None
+    r2: pd.DataFrame | None = None
+    htmt: pd.DataFrame | None = None
+    ci_method: str = "percentile"
 
     _title = "PLS bootstrap"
 
@@ -1455,3 +2171,43 @@ def plspredict(
                else "each endogenous construct's indicators on all other indicators (seminr)")
         ),
     )
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class IPMAResult(ResultMixin):
+    """Importance-performance map of a :class:`PLS` fit (see :meth:`PLS.ipma`).
+
+    Attributes
+    ----------
+    constructs : pandas.DataFrame
+        Per construct reaching the target: ``importance`` (unstandardised total effect),
+        ``performance`` (0-100), ``n``.
+    indicators : pandas.DataFrame
+        Per (construct, item): ``weight`` (rescaled, summing to 1 per construct),
+        ``importance``, ``performance``, ``n``.
+    target : str
+        The target construct.
+    target_performance : float
+        Mean 0-100 score of the target.
+    scales : tuple
+        ``(item, min, max)`` used for the rescaling.
+    method_note : str
+        How the numbers are computed.
+
+    See Also
+    --------
+    custval.pls.PLS.ipma : The method that returns it.
+    custval.plots.ipma_map : The map as a figure.
+    """
+
+    constructs: pd.DataFrame
+    indicators: pd.DataFrame
+    target: str
+    target_performance: float
+    scales: tuple
+    method_note: str
+
+    _title = "Importance-performance map"
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.constructs

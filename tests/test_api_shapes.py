@@ -213,6 +213,12 @@ def _pls_groups(fn, variant, **kw):
 
 def _mobi_split():
     return load_dataset("mobi", with_instrument=False).data["CUEX1"] >= 8
+def _ipma(variant):
+    from custval import PLS
+
+    mobi = load_dataset("mobi", with_instrument=False).data
+    model = "Image =~ IMAG1 + IMAG2 + IMAG3\nLoyalty =~ CUSL1 + CUSL3\nLoyalty ~ Image"
+    return PLS(model).fit(mobi.iloc[: 250 - 50 * variant]).ipma(target="Loyalty", scales=(1, 10))
 
 
 def _cfa(variant):
@@ -265,6 +271,7 @@ FACTORIES = {
     "MICOMResult": lambda v: _pls_groups("micom", v, group=_mobi_split(), permutations=50),
     "MGAResult": lambda v: _pls_groups("mga", v, group=_mobi_split(), permutations=50),
     "PLSPredictResult": lambda v: _pls_groups("plspredict", v, folds=5, repetitions=2),
+    "IPMAResult": _ipma,
     "ScreenResult": _screen,
     "ScoreResult": _score,
     "APATable": _apa,

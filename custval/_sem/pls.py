@@ -45,10 +45,15 @@ class PLSSpec:
     modes: dict[str, str] = field(default_factory=dict)
     operator: dict[str, str] = field(default_factory=dict)
     paths: list[tuple[str, str]] = field(default_factory=list)
+    #: interaction constructs ``"A:B" -> (A, B)`` named in structural lines, in order
+    interactions: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: higher-order constructs ``HOC -> (LOC1, LOC2, ...)`` (a measurement line naming constructs)
+    hocs: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def items(self) -> list[str]:
-        return [i for c in self.constructs for i in self.blocks[c]]
+        """The observed items (blocks of the constructs that are not higher-order), in order."""
+        return [i for c in self.constructs if c not in self.hocs for i in self.blocks[c]]
 
     @property
     def endogenous(self) -> list[str]:
@@ -77,6 +82,7 @@ def parse_pls_syntax(text: str) -> PLSSpec:
     where: dict[str, tuple[str, int]] = {}
     item_owner: dict[str, str] = {}
     path_lines: list[tuple[str, str, str, int]] = []
+    shared: list[tuple[str, str, str, str, int]] = []
     for line, lineno in split_statements(text):
         op = next((o for o in _OPS if o in line), None)
         if op is None:
@@ -92,9 +98,20 @@ def parse_pls_syntax(text: str) -> PLSSpec:
             raise _err(line, lineno, "expected names joined by '+' after the operator (no empty terms)")
         for t in terms:
             if "*" in t:
-                raise _err(line, lineno, f"{t!r}: modifiers ('1*x', labels) have no meaning in PLS; give plain names")
+                raise _err(line, lineno, f"{t!r}: modifiers ('1*x', labels) have no meaning in PLS; give plain names"
+                           + (" (an interaction term is written 'A:B')" if op == "~" else ""))
+            if op == "~" and ":" in t:
+                parts = [u.strip() for u in t.split(":")]
+                if len(parts) != 2 or not all(_IDENT.match(u) for u in parts):
+                    raise _err(line, lineno, f"{t!r}: an interaction term joins two construct names, 'A:B'")
+                if parts[0] == parts[1]:
+                    raise _err(line, lineno, f"{t!r}: the interaction of construct {parts[0]!r} with itself "
+                               "(a quadratic term) is not supported; an interaction joins two different constructs")
+                continue
             if not _IDENT.match(t):
                 raise _err(line, lineno, f"{t!r} is not a variable name")
+        if op == "~":
+            terms = [":".join(u.strip() for u in t.split(":")) for t in terms]
         if len(set(terms)) != len(terms):
             raise _err(line, lineno, "a name is listed twice")
         if op == "~":
@@ -106,7 +123,8 @@ def parse_pls_syntax(text: str) -> PLSSpec:
             )
         for t in terms:
             if t in item_owner:
-                raise _err(line, lineno, f"item {t!r} already measures {item_owner[t]!r}; an item belongs to one block")
+                shared.append((t, item_owner[t], lhs, line, lineno))
+                continue
             item_owner[t] = lhs
         spec.constructs.append(lhs)
         spec.blocks[lhs] = tuple(terms)
@@ -117,16 +135,46 @@ def parse_pls_syntax(text: str) -> PLSSpec:
             raise _err(line, lineno, "a mode B block needs at least two items (seminr: 'You cannot define a "
                        "single item construct as mode B'); use '=~' for a single item")
 
-    for item, owner in item_owner.items():
+    _find_hocs(spec, where)
+    for item, first, second, line, lineno in shared:
         if item in spec.blocks:
-            raise SpecificationError(
-                f"{item!r} is both a construct and an item of {owner!r}; higher-order constructs are not supported"
-            )
+            continue  # a lower-order construct named twice: reported by _find_hocs
+        hoc_of = {loc: h for h, locs in spec.hocs.items() for loc in locs}
+        if first in hoc_of and hoc_of.get(first) == hoc_of.get(second):
+            raise _err(line, lineno, f"item {item!r} measures both {first!r} and {second!r}, the lower-order "
+                       f"constructs of the higher-order construct {hoc_of[first]!r}; lower-order constructs must "
+                       "not share items")
+        raise _err(line, lineno, f"item {item!r} already measures {first!r}; an item belongs to one block")
+    hoc_of = {loc: h for h, locs in spec.hocs.items() for loc in locs}
     for src, tgt, line, lineno in path_lines:
+        if ":" in src:
+            iv, mod = src.split(":")
+            for name in (iv, mod):
+                if name not in spec.blocks:
+                    raise _err(line, lineno, f"interaction {src!r}: {name!r} has no measurement line")
+                if name in spec.hocs:
+                    raise _err(line, lineno, f"interaction {src!r}: {name!r} is a higher-order construct; "
+                               "interactions with higher-order constructs are not supported")
+            swapped = f"{mod}:{iv}"
+            if swapped in spec.interactions:
+                raise _err(line, lineno, f"{src!r} and {swapped!r} are the same interaction")
+            spec.interactions.setdefault(src, (iv, mod))
+            if src not in spec.blocks:
+                spec.blocks[src] = ()
+                spec.modes[src] = "A"
+                spec.operator[src] = ":"
+            if (src, tgt) in spec.paths:
+                raise _err(line, lineno, f"the path {src} -> {tgt} is given twice")
+            spec.paths.append((src, tgt))
+            continue
         for name in (src, tgt):
             if name not in spec.blocks:
                 hint = f" ({name!r} is an item of {item_owner[name]!r})" if name in item_owner else ""
                 raise _err(line, lineno, f"{name!r} has no measurement line ('{name} =~ ...'){hint}")
+            if name in hoc_of:
+                raise _err(line, lineno, f"{name!r} is a lower-order construct of the higher-order construct "
+                           f"{hoc_of[name]!r}; give the paths of {hoc_of[name]!r} instead (two-stage and "
+                           "repeated-indicator estimation route them to its dimensions)")
         if src == tgt:
             raise _err(line, lineno, f"{src!r} cannot predict itself")
         if (src, tgt) in spec.paths:
@@ -140,7 +188,17 @@ def parse_pls_syntax(text: str) -> PLSSpec:
         raise ModelSyntaxError(
             "the PLS model has no structural path ('Y ~ X'); PLS path modelling needs at least one"
         )
-    in_paths = {c for p in spec.paths for c in p}
+    for name, (iv, mod) in spec.interactions.items():
+        spec.constructs.append(name)
+        targets = [t for s_, t in spec.paths if s_ == name]
+        for part in (iv, mod):
+            for t in targets:
+                if (part, t) not in spec.paths:
+                    raise SpecificationError(
+                        f"the interaction {name!r} predicts {t!r} but {part!r} does not: give the main effects "
+                        f"too ('{t} ~ {iv} + {mod} + {name}'); a moderation model without them is misspecified "
+                        "(Hair et al., 2022, ch. 7)")
+    in_paths = {c for p in spec.paths for c in p} | set(hoc_of)
     loose = [c for c in spec.constructs if c not in in_paths]
     if loose:
         raise SpecificationError(
@@ -151,14 +209,53 @@ def parse_pls_syntax(text: str) -> PLSSpec:
     return spec
 
 
+def _find_hocs(spec: PLSSpec, where: dict) -> None:
+    """Measurement lines whose right side names constructs define higher-order constructs."""
+    for c in list(spec.constructs):
+        named = [t for t in spec.blocks[c] if t in spec.blocks]
+        if not named:
+            continue
+        line, lineno = where[c]
+        if len(named) != len(spec.blocks[c]):
+            items = [t for t in spec.blocks[c] if t not in spec.blocks]
+            raise _err(line, lineno, f"{c!r} is measured by constructs {named} and items {items}: a higher-order "
+                       "construct is measured by lower-order constructs only")
+        if len(named) < 2:
+            raise _err(line, lineno, f"higher-order construct {c!r} needs at least two lower-order constructs")
+        for loc in named:
+            if loc in spec.hocs:
+                raise _err(line, lineno, f"{loc!r} is itself a higher-order construct; third-order constructs "
+                           "are not supported")
+            other = next((h for h, locs in spec.hocs.items() if loc in locs), None)
+            if other is not None:
+                raise _err(line, lineno, f"lower-order construct {loc!r} already belongs to the higher-order "
+                           f"construct {other!r}")
+        spec.hocs[c] = tuple(named)
+    for c in spec.hocs:
+        for loc in spec.hocs[c]:
+            if loc in spec.hocs:
+                line, lineno = where[c]
+                raise _err(line, lineno, f"{loc!r} is itself a higher-order construct; third-order constructs "
+                           "are not supported")
+
+
 def _check_acyclic(spec: PLSSpec) -> None:
     remaining = {c: set(spec.predecessors(c)) for c in spec.constructs}
     while remaining:
         free = [c for c, pred in remaining.items() if not pred]
         if not free:
+            # name one cycle: follow predecessors until a construct repeats
+            start = sorted(remaining)[0]
+            chain, node = [start], start
+            while True:
+                node = sorted(remaining[node])[0]
+                if node in chain:
+                    cycle = [*chain[chain.index(node):], node]
+                    break
+                chain.append(node)
             raise SpecificationError(
-                f"the structural model has a feedback loop among {sorted(remaining)}; only recursive models "
-                "are supported"
+                f"the structural model has a feedback loop: {' <- '.join(cycle)} (constructs involved: "
+                f"{sorted(remaining)}); only recursive models are supported"
             )
         for c in free:
             del remaining[c]
@@ -236,17 +333,21 @@ def estimate(
     max_iter: int = 300,
     tol: float = 1e-7,
     consistent: frozenset[str] = frozenset(),
+    scaled: bool = True,
+    rescale: frozenset[str] = frozenset(),
 ) -> PLSRaw:
     """Run the PLS algorithm on ``x`` (n x p, columns in ``spec.items`` order).
 
-    ``x`` must already be free of missing values and constant columns.
+    ``x`` must already be free of missing values and constant columns.  ``scaled=False``
+    centres the items without dividing by their standard deviations (plspm ``scaled =
+    FALSE``): the weights then apply to the centred items in their own units.
     """
     n = x.shape[0]
     cons = spec.constructs
     k = len(cons)
     col, rows, mask, adj, spec_idx = _layout(spec)
 
-    z = standardize(x)
+    z = standardize(x) if scaled else x - x.mean(axis=0)
     # Mode B: the inverse item correlation matrix of each block, computed once.
     inv_r = {}
     for c in cons:
@@ -289,6 +390,20 @@ def estimate(
 
     scores = z @ w
     loadings = (z.T @ scores) / (n - 1) * mask
+    if not scaled:  # loadings are correlations; rho_A from the standardised items and weights
+        sd = np.sqrt((z * z).sum(axis=0) / (n - 1))
+        loadings = loadings / sd[:, None]
+        w_std, z = w * sd[:, None], z / sd
+    else:
+        w_std = w
+    scale = {}
+    for c in rescale:  # seminr adjust_interaction (Henseler & Chin, 2010)
+        j, r = col[c], rows[c]
+        sd_items = x[:, r].std(axis=0, ddof=1)
+        lam = np.abs(loadings[r, j])
+        scale[c] = float((sd_items * lam).sum() / lam.sum())
+        scores[:, j] = scores[:, j] * scale[c]
+        loadings[r, j] = loadings[r, j] * scale[c]
     score_cor = np.corrcoef(scores, rowvar=False)
     paths = np.zeros((k, k))
     for t, preds in spec_idx:
@@ -297,8 +412,8 @@ def estimate(
 
     rho = np.ones(k)
     for c in cons:
-        if modes[c] != "B" and len(spec.blocks[c]) > 1:
-            rho[col[c]] = rho_a(w[rows[c], col[c]], z[:, rows[c]])
+        if modes[c] != "B" and len(spec.blocks[c]) > 1 and c not in rescale:  # interactions: 1 (seminr)
+            rho[col[c]] = rho_a(w_std[rows[c], col[c]], z[:, rows[c]])
 
     if consistent:
         # Only the common factors are disattenuated (Dijkstra & Henseler, 2015); composites keep
@@ -319,7 +434,9 @@ def estimate(
         sub = preds + [t]
         inv = np.linalg.inv(score_cor[np.ix_(sub, sub)])
         r2[t] = 1.0 - 1.0 / inv[-1, -1]
-    return PLSRaw(w, scores, loadings, paths, r2, score_cor, rho, it, converged, change)
+    raw = PLSRaw(w, scores, loadings, paths, r2, score_cor, rho, it, converged, change)
+    raw.scale = scale
+    return raw
 
 
 def _scale_checked(v: np.ndarray, cons: list[str], what: str) -> np.ndarray:
@@ -356,6 +473,19 @@ def standardized_alpha(zb: np.ndarray) -> float:
     return float(k / (k - 1) * (1 - np.trace(r) / r.sum()))
 
 
+def dillon_goldstein_rho(zb: np.ndarray) -> float:
+    """plspm's Dillon-Goldstein rho of a block: from the correlations of the standardised items with
+    the block's first principal component (plspm ``get_unidim``; 1 for a single item)."""
+    k = zb.shape[1]
+    if k == 1:
+        return 1.0
+    r = np.corrcoef(zb, rowvar=False)
+    vals, vecs = np.linalg.eigh(r)
+    c = vecs[:, -1] * np.sqrt(vals[-1])  # item-component correlations
+    num = c.sum() ** 2
+    return float(num / (num + k - (c**2).sum()))
+
+
 def rho_c_ave(lam: np.ndarray) -> tuple[float, float]:
     """rho_C (Dillon-Goldstein / composite reliability) and AVE from loadings (1, 1 for one item)."""
     if lam.size == 1:
@@ -373,6 +503,7 @@ class PLSBatch:
     loadings: np.ndarray
     paths: np.ndarray
     ok: np.ndarray  # (B,) estimable and converged
+    score_cor: np.ndarray | None = None  # (B, k, k) construct correlations (disattenuated under PLSc)
 
 
 def _diag(a: np.ndarray) -> np.ndarray:
@@ -388,6 +519,9 @@ def estimate_from_correlations(
     max_iter: int = 300,
     tol: float = 1e-7,
     consistent: frozenset[str] = frozenset(),
+    covariance: bool = False,
+    rescale: frozenset[str] = frozenset(),
+    item_sd: np.ndarray | None = None,
 ) -> PLSBatch:
     """The PLS algorithm of :func:`estimate` for a stack of item correlation matrices ``s`` (B, p, p).
 
@@ -454,6 +588,14 @@ def estimate_from_correlations(
 
     r_s = w.transpose(0, 2, 1) @ s @ w  # unit diagonal: the weights are normalised
     loadings = (s @ w) * mask
+    if covariance:  # s holds covariances of centred items: loadings as correlations
+        loadings = loadings / np.sqrt(_diag(s))[:, :, None]
+    scale = np.ones((b, k))
+    for c in rescale:  # seminr adjust_interaction, per resample (item_sd: (B, p) raw item sds)
+        j, r = col[c], rows[c]
+        lam = np.abs(loadings[:, r, j])
+        scale[:, j] = (item_sd[:, r] * lam).sum(axis=1) / lam.sum(axis=1)
+        loadings[:, r, j] = loadings[:, r, j] * scale[:, j][:, None]
     if consistent:
         rho = np.ones((b, k))
         for c in consistent:
@@ -473,4 +615,187 @@ def estimate_from_correlations(
     paths = np.zeros((b, k, k))
     for t, preds in spec_idx:
         paths[:, preds, t] = np.linalg.solve(r_s[:, preds][:, :, preds], r_s[:, preds, t][..., None])[..., 0]
-    return PLSBatch(w, loadings, paths, ok)
+    if rescale and not consistent:  # OLS on rescaled scores: the interaction's coefficient / scale
+        paths = paths / scale[:, :, None]
+    return PLSBatch(w, loadings, paths, ok, r_s)
+
+
+# --------------------------------------------------------------------------- interactions, higher-order
+INTERACTIONS = ("two_stage", "product_indicator", "orthogonal")
+HOC_METHODS = ("two_stage", "repeated_indicators")
+
+
+def flat_spec(constructs, blocks, modes, paths) -> PLSSpec:
+    """A plain PLS model (no interaction, no higher-order construct) from its parts."""
+    spec = PLSSpec()
+    spec.constructs = list(constructs)
+    spec.blocks = {c: tuple(blocks[c]) for c in constructs}
+    spec.modes = {c: modes[c] for c in constructs}
+    spec.operator = {c: "=~" if modes[c] != "B" else "<~" for c in constructs}
+    spec.paths = list(paths)
+    return spec
+
+
+@dataclass
+class Plan:
+    """How a model with interactions or higher-order constructs is estimated.
+
+    ``final`` is the plain model estimated last; its data columns are built by
+    :meth:`columns` from the observed items (``spec.items``) and, for two-stage
+    approaches, the construct scores of the plain model ``stage1``.  ``sources[j]``
+    says what column ``j`` of the final data is: ``("item", i)`` observed item ``i``;
+    ``("prod", i, k)`` product of standardised items; ``("ortho", i, k, name)`` the
+    same product residualised on the items of both constructs of interaction ``name``;
+    ``("sprod", a, b)`` product of stage-1 scores ``a`` and ``b``; ``("score", a)`` a
+    stage-1 score.  ``item_names`` labels the final columns; ``locs`` lists the
+    lower-order constructs estimated in stage 1 only (two-stage higher-order).
+    """
+
+    spec: PLSSpec
+    final: PLSSpec
+    stage1: PLSSpec | None
+    sources: list[tuple]
+    item_names: list[str]
+    interaction: str
+    hoc: str
+    locs: tuple[str, ...] = ()
+
+    @property
+    def stage1_items(self) -> list[int]:
+        base = self.spec.items
+        return [base.index(i) for i in self.stage1.items] if self.stage1 is not None else []
+
+    def columns(self, x: np.ndarray, counts: np.ndarray, w1: np.ndarray | None = None):
+        """The final model's data for each resample: (B, n, p') from ``x`` (n, p) and
+        resampling counts (B, n); ``w1`` (B, p1, k1) the stage-1 weights."""
+        b, n = counts.shape[0], x.shape[0]
+        tot = counts.sum(axis=1, keepdims=True)  # n for a resample, n - 1 for a jackknife sample
+        m = counts @ x / tot
+        xc = x[None] - m[:, None, :]
+        sd = np.sqrt(np.einsum("bn,bnp->bp", counts, xc * xc) / (tot - 1))
+        z = xc / sd[:, None, :]
+        scores = None
+        if w1 is not None:
+            scores = z[:, :, self.stage1_items] @ w1
+            cons1 = self.stage1.constructs
+        out = np.empty((b, n, len(self.sources)))
+        ortho_cache: dict[str, np.ndarray] = {}
+        for j, src in enumerate(self.sources):
+            kind = src[0]
+            if kind == "item":
+                out[:, :, j] = x[None, :, src[1]]
+            elif kind == "prod":
+                out[:, :, j] = z[:, :, src[1]] * z[:, :, src[2]]
+            elif kind == "ortho":
+                name = src[3]
+                if name not in ortho_cache:
+                    iv, mod = self.spec.interactions[name]
+                    base = self.spec.items
+                    cols = [base.index(i) for i in (*self.spec.blocks[iv], *self.spec.blocks[mod])]
+                    ortho_cache[name] = np.concatenate([np.ones((b, n, 1)), z[:, :, cols]], axis=2)
+                r = ortho_cache[name]
+                y = z[:, :, src[1]] * z[:, :, src[2]]
+                rc = r * counts[:, :, None]
+                beta = np.linalg.solve(rc.transpose(0, 2, 1) @ r, (rc.transpose(0, 2, 1) @ y[..., None]))
+                out[:, :, j] = y - (r @ beta)[..., 0]
+            elif kind == "sprod":
+                out[:, :, j] = scores[:, :, cons1.index(src[1])] * scores[:, :, cons1.index(src[2])]
+            else:  # score
+                out[:, :, j] = scores[:, :, cons1.index(src[1])]
+        return out
+
+
+def make_plan(spec: PLSSpec, modes: dict[str, str], *, interaction: str, hoc: str) -> Plan:
+    """The estimation plan of a model with interaction terms or higher-order constructs."""
+    base = spec.items
+    plain = [c for c in spec.constructs if c not in spec.interactions and c not in spec.hocs]
+    sources: list[tuple] = [("item", base.index(i)) for i in base]
+    names = list(base)
+    blocks = {c: spec.blocks[c] for c in plain}
+    final_cons = list(plain)
+    paths = [p for p in spec.paths if p[0] not in spec.interactions]
+    stage1 = None
+    locs: tuple[str, ...] = ()
+    if spec.hocs:
+        locs = tuple(loc for h in spec.hocs for loc in spec.hocs[h])
+        if hoc == "two_stage":
+            # stage 1: every higher-order construct replaced by its dimensions (seminr
+            # substitute_dimensions_for_HOC: antecedents -> each dimension, each dimension -> outcomes)
+            p1: list[tuple[str, str]] = []
+            for s, t in paths:
+                srcs = spec.hocs.get(s, (s,))
+                tgts = spec.hocs.get(t, (t,))
+                p1.extend((a, b) for a in srcs for b in tgts if (a, b) not in p1)
+            stage1 = flat_spec(plain, blocks, modes, p1)
+            keep = [c for c in plain if c not in locs]
+            sources = [("item", base.index(i)) for c in keep for i in spec.blocks[c]]
+            names = [i for c in keep for i in spec.blocks[c]]
+            final_cons = []
+            for c in spec.constructs:
+                if c in spec.hocs:
+                    final_cons.append(c)
+                    blocks[c] = spec.hocs[c]
+                    sources += [("score", loc) for loc in spec.hocs[c]]
+                    names += list(spec.hocs[c])
+                elif c in keep:
+                    final_cons.append(c)
+        else:  # repeated indicators: the HOC is measured by all items of its dimensions
+            final_cons = []
+            for c in spec.constructs:
+                if c in spec.interactions:
+                    continue
+                final_cons.append(c)
+                if c in spec.hocs:
+                    items = tuple(i for loc in spec.hocs[c] for i in spec.blocks[loc])
+                    blocks[c] = items
+            sources = [("item", base.index(i)) for c in final_cons for i in blocks[c]]
+            names = [i for c in final_cons for i in blocks[c]]
+            for h, dims in spec.hocs.items():
+                for loc in dims:
+                    paths.append((loc, h) if modes[h] == "B" else (h, loc))
+            locs = ()
+    if spec.interactions:
+        first = flat_spec(plain, blocks, modes, paths)
+        if interaction == "two_stage":
+            stage1 = first
+        for name, (iv, mod) in spec.interactions.items():
+            final_cons.append(name)
+            if interaction == "two_stage":
+                item = f"{name}_intxn"
+                blocks[name] = (item,)
+                sources.append(("sprod", iv, mod))
+                names.append(item)
+            else:
+                items = []
+                for a in spec.blocks[iv]:
+                    for b in spec.blocks[mod]:
+                        items.append(f"{a}*{b}")
+                        sources.append(("prod", base.index(a), base.index(b)) if interaction == "product_indicator"
+                                       else ("ortho", base.index(a), base.index(b), name))
+                blocks[name] = tuple(items)
+                names += items
+        paths = list(spec.paths)
+    fmodes = {c: modes.get(c, "A") for c in final_cons}
+    final = flat_spec(final_cons, blocks, fmodes, paths)
+    # the final data columns follow final.items (block order); a repeated item has one source
+    source_of = dict(zip(names, sources))
+    names2 = list(final.items)
+    return Plan(spec, final, stage1, [source_of[i] for i in names2], names2, interaction, hoc, locs)
+
+
+def batch_correlations(d: np.ndarray, counts: np.ndarray, *, center_only: bool = False) -> np.ndarray:
+    """Weighted correlation (or, ``center_only``, covariance) matrices of (B, n, p) data."""
+    tot = counts.sum(axis=1)
+    m = np.einsum("bn,bnp->bp", counts, d) / tot[:, None]
+    dc = d - m[:, None, :]
+    cov = (dc * counts[:, :, None]).transpose(0, 2, 1) @ dc / (tot - 1)[:, None, None]
+    if center_only:
+        return cov
+    sd = np.sqrt(_diag(cov))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = cov / sd[:, :, None] / sd[:, None, :]
+    small = sd <= 1e-12 * max(1.0, float(np.nanmax(sd)) if sd.size else 1.0)
+    r[small[:, :, None] | small[:, None, :]] = np.nan
+    idx = np.arange(r.shape[1])
+    r[:, idx, idx] = np.where(small, np.nan, 1.0)
+    return r

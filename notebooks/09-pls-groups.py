@@ -109,7 +109,7 @@ axes[1].set_yticks(y, [])
 axes[1].set_xlabel(f"composite mean, {mic.groups[0]} - {mic.groups[1]} (step 3)")
 axes[1].legend(loc="lower left", fontsize=8)
 fig.tight_layout()
-show_figure(fig, "07-pls-groups-micom")
+show_figure(fig, "09-pls-groups-micom")
 
 # %% [markdown]
 # ## 3. Multigroup analysis of the paths
@@ -147,7 +147,7 @@ ax.set_ylabel("path coefficient")
 ax.axhline(0, color="grey", lw=0.5)
 ax.legend(fontsize=8)
 fig.tight_layout()
-show_figure(fig, "07-pls-groups-mga")
+show_figure(fig, "09-pls-groups-mga")
 
 # %% [markdown]
 # ## 4. PLSpredict and CVPAT
