@@ -765,6 +765,7 @@ class CFA:
                 f"missing={self.missing!r} is not supported with ordered items; allowed: 'listwise'")
         if not isinstance(data, pd.DataFrame):
             raise DataValidationError("data must be a pandas DataFrame with one column per item")
+        levels = self._scale_points(data)
         syntax, data, keying = model_and_data(self.model, data)
         pt, observed, latent, extras = build_partable(
             syntax, ngroups=1, std_lv=self.std_lv, meanstructure=False, with_extras=True)
@@ -789,17 +790,7 @@ class CFA:
             warnings.warn(
                 f"{n_excluded} row(s) with missing item values were excluded (listwise deletion)",
                 MissingDataWarning, stacklevel=3)
-        levels = None
-        if is_instrument(self.model):
-            levels = {}
-            for v in observed:
-                try:
-                    sc = self.model.item_scale(v)
-                except (KeyError, ValueError, AttributeError):
-                    continue
-                if float(sc.min).is_integer() and float(sc.max).is_integer():
-                    levels[v] = list(range(int(sc.min), int(sc.max) + 1))
-        codes, lev = ordinal.categories(items[keep], levels=levels)
+        codes, lev = ordinal.categories(items[keep])
         if keep.sum() <= len(observed):
             raise InsufficientDataError(
                 f"{int(keep.sum())} complete case(s) for {len(observed)} ordered items; collect more data or fit "
@@ -820,6 +811,18 @@ class CFA:
         self.reverse_keyed_ = self.keying_.reversed
         self._check_keying()
         return self
+
+    def _scale_points(self, data: pd.DataFrame) -> dict | None:
+        """An Instrument's scale points per item, checked on the raw (unkeyed) answers."""
+        if not is_instrument(self.model):
+            return None
+        levels = {}
+        for v in self.model.item_scales:
+            sc = self.model.item_scale(v)
+            if v in data.columns and float(sc.min).is_integer() and float(sc.max).is_integer():
+                levels[v] = list(range(int(sc.min), int(sc.max) + 1))
+        ordinal.categories(data[list(levels)], levels=levels)
+        return levels
 
     def _check_options(self, data) -> tuple[str, str]:
         """The estimator and missing-data options, checked and normalised; `data` is a frame."""

@@ -32,6 +32,7 @@ categorical, and continuous latent variable indicators. *Psychometrika, 49*(1), 
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,6 +45,7 @@ from ..exceptions import (
     ConstantItemError,
     DataValidationError,
     NotPositiveDefiniteError,
+    NotPositiveDefiniteWarning,
     SpecificationError,
 )
 
@@ -207,13 +209,25 @@ def polychoric_pair(tab: np.ndarray, t1: np.ndarray, t2: np.ndarray, y_names=(""
         pi, dpi = _cells(t1, t2, rho)
         return float(np.sum(tab * dpi / pi))
 
-    lo, hi = -0.999, 0.999
+    def negll(rho):
+        pi = np.maximum(cell_probabilities(t1, t2, rho), _SQRT_EPS)
+        return -float(np.sum(tab[tab > 0] * np.log(pi[tab > 0])))
+
+    # the maximum on [-0.999, 0.999] (lavaan's bounds): the best point of a grid, then the
+    # root of the score in its bracket (or the bound, when the likelihood rises towards it)
+    grid = np.linspace(-0.999, 0.999, 41)
+    vals = np.array([negll(r) for r in grid])
+    k = int(np.argmin(vals))
+    if k == 0 and score(grid[0]) <= 0:
+        return float(grid[0])
+    if k == len(grid) - 1 and score(grid[-1]) >= 0:
+        return float(grid[-1])
+    lo, hi = grid[max(k - 1, 0)], grid[min(k + 1, len(grid) - 1)]
     s_lo, s_hi = score(lo), score(hi)
-    if s_lo <= 0:
-        return lo
-    if s_hi >= 0:
-        return hi
-    return optimize.brentq(score, lo, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=200)
+    if s_lo > 0 > s_hi:
+        return optimize.brentq(score, lo, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=200)
+    res = optimize.minimize_scalar(negll, bounds=(lo, hi), method="bounded", options={"xatol": 1e-12})
+    return float(res.x)
 
 
 def ordinal_stats(codes: np.ndarray, names: list[str], levels: list[np.ndarray], *, group=None,
@@ -229,25 +243,35 @@ def ordinal_stats(codes: np.ndarray, names: list[str], levels: list[np.ndarray],
         th.append(t)
         freqs.append(f)
     cor = np.eye(p)
-    near_one = []
+    at_bound, near_one = [], []
     for j in range(p):
         for i in range(j + 1, p):
             tab = _table(codes[:, i], codes[:, j], nlev[i], nlev[j])
             r = polychoric_pair(tab, th[i], th[j])
             cor[i, j] = cor[j, i] = r
-            if abs(r) > 0.99:
-                near_one.append(f"{names[i]} and {names[j]} ({r:+.4f})")
-    if near_one:
+            if abs(r) >= 0.999:
+                at_bound.append(f"{names[j]} and {names[i]} ({r:+.3f})")
+            elif abs(r) > 0.99:
+                near_one.append(f"{names[j]} and {names[i]} ({r:+.4f})")
+    if at_bound:
         raise NotPositiveDefiniteError(
-            f"polychoric correlation(s) of (nearly) 1{_where(group)}: {'; '.join(near_one[:10])}; "
-            "two items that order the respondents (almost) identically carry the same information "
-            "(a duplicated column, or one item recoded from the other?); keep one item of each pair")
+            f"polychoric correlation of 1{_where(group)} (the estimate reached the bound +-0.999): "
+            f"{'; '.join(at_bound[:10])}; the two items order the respondents identically in their "
+            "table (a duplicated column, one item recoded from the other, or a table with empty "
+            "off-diagonal cells); keep one item of each pair")
+    if near_one:
+        warnings.warn(
+            f"polychoric correlation(s) of nearly 1{_where(group)}: {'; '.join(near_one[:10])} "
+            "(as lavaan's 'correlation ... is (nearly) 1.0'); the fit goes on, but check for a "
+            "duplicated or recoded item", NotPositiveDefiniteWarning, stacklevel=4)
     ev = np.linalg.eigvalsh(cor)
     if ev.min() <= 0:
-        raise NotPositiveDefiniteError(
+        warnings.warn(
             f"the polychoric correlation matrix of {', '.join(names)}{_where(group)} is not positive "
-            f"definite (smallest eigenvalue {ev.min():.3g}); pairwise estimates can contradict each "
-            "other with sparse tables: collapse sparse categories (explicitly, and report it) or drop an item")
+            f"definite (smallest eigenvalue {ev.min():.3g}): the pairwise estimates contradict each "
+            "other, as happens with sparse tables; (D)WLS still fits (as lavaan), but the solution may "
+            "be improper; collapse sparse categories (explicitly, and report it) or drop an item",
+            NotPositiveDefiniteWarning, stacklevel=4)
     gamma = _gamma(codes, th, cor, nlev) if with_gamma else None
     return OrdinalStats(list(names), levels, codes, th, cor, gamma, n)
 
