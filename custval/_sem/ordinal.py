@@ -176,9 +176,8 @@ def _cells(t1, t2, rho):
 
 def _table(y1, y2, k1, k2):
     ok = (y1 > 0) & (y2 > 0)
-    tab = np.zeros((k1, k2))
-    np.add.at(tab, (y1[ok] - 1, y2[ok] - 1), 1.0)
-    return tab
+    idx = (y1[ok] - 1) * k2 + (y2[ok] - 1)
+    return np.bincount(idx, minlength=k1 * k2).reshape(k1, k2).astype(float)
 
 
 def _zero_add(tab: np.ndarray) -> np.ndarray:
@@ -215,7 +214,7 @@ def polychoric_pair(tab: np.ndarray, t1: np.ndarray, t2: np.ndarray, y_names=(""
 
     # the maximum on [-0.999, 0.999] (lavaan's bounds): the best point of a grid, then the
     # root of the score in its bracket (or the bound, when the likelihood rises towards it)
-    grid = np.linspace(-0.999, 0.999, 41)
+    grid = np.linspace(-0.999, 0.999, 9)
     vals = np.array([negll(r) for r in grid])
     k = int(np.argmin(vals))
     if k == 0 and score(grid[0]) <= 0:
@@ -228,6 +227,158 @@ def polychoric_pair(tab: np.ndarray, t1: np.ndarray, t2: np.ndarray, y_names=(""
         return optimize.brentq(score, lo, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=200)
     res = optimize.minimize_scalar(negll, bounds=(lo, hi), method="bounded", options={"xatol": 1e-12})
     return float(res.x)
+
+
+_GLX, _GLW = np.polynomial.legendre.leggauss(20)
+_TWOPI = 2 * math.pi
+
+
+def _bvn_upper(h: np.ndarray, k: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """P(X > h, Y > k) of standard bivariate normals with correlations ``r`` (arrays; finite
+    h, k; Genz's (2004) algorithm with 20-point Gauss-Legendre, vectorised over r)."""
+    out = np.empty(h.shape)
+    small = np.abs(r) < 0.925
+    if small.any():
+        hh, kk, rr = h[small], k[small], r[small]
+        hk = hh * kk
+        hs = (hh * hh + kk * kk) / 2
+        asr = np.arcsin(rr)
+        sn = np.sin(asr[None, :] * (1 + _GLX[:, None]) / 2)
+        terms = np.exp((sn * hk[None, :] - hs[None, :]) / (1 - sn * sn))
+        out[small] = (_GLW @ terms) * asr / (2 * _TWOPI) + ndtr(-hh) * ndtr(-kk)
+    big = ~small
+    if big.any():
+        hh, kk, rr = h[big], k[big], r[big]
+        neg = rr < 0
+        kk = np.where(neg, -kk, kk)
+        hk = hh * kk
+        as_ = (1 - rr) * (1 + rr)
+        a = np.sqrt(as_)
+        bs = (hh - kk) ** 2
+        c = (4 - hk) / 8
+        d = (12 - hk) / 16
+        bvn = a * np.exp(-(bs / as_ + hk) / 2) * (1 - c * (bs - as_) * (1 - d * bs / 5) / 3 + c * d * as_ * as_ / 5)
+        b = np.sqrt(bs)
+        with np.errstate(over="ignore", invalid="ignore"):
+            corr = np.exp(-hk / 2) * math.sqrt(_TWOPI) * ndtr(-b / a) * b * (1 - c * bs * (1 - d * bs / 5) / 3)
+        bvn = bvn - np.where(hk > -160, corr, 0.0)
+        xs = (a[None, :] * (_GLX[:, None] + 1) / 2) ** 2
+        rs = np.sqrt(1 - xs)
+        asr = -(bs[None, :] / xs + hk[None, :]) / 2
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            val = np.exp(asr) * (np.exp(-hk[None, :] * xs / (2 * (1 + rs) ** 2)) / rs
+                                 - (1 + c[None, :] * xs * (1 + d[None, :] * xs)))
+        val = np.where(asr > -100, val, 0.0)
+        bvn = -(bvn + a / 2 * (_GLW @ val)) / _TWOPI
+        pos_val = bvn + ndtr(-np.maximum(hh, kk))
+        kk0 = np.where(neg, -kk, kk)  # the original k
+        neg_val = -bvn + np.maximum(0.0, ndtr(-hh) - ndtr(-kk0))
+        out[big] = np.where(neg, neg_val, pos_val)
+    return out
+
+
+class _PairGrid:
+    """The cut-point grids of all item pairs, flattened, for batched cell probabilities."""
+
+    def __init__(self, pairs, th):
+        self.pairs = pairs
+        base, fin_pos, xs, ys, owner = [], [], [], [], []
+        c00, c01, c10, c11, cell_owner, self.shapes, self.cell_bounds = [], [], [], [], [], [], [0]
+        off = 0
+        for q, (i, j) in enumerate(pairs):
+            c1 = np.concatenate([[-np.inf], th[i], [np.inf]])
+            c2 = np.concatenate([[-np.inf], th[j], [np.inf]])
+            X, Y = np.meshgrid(c1, c2, indexing="ij")
+            fin = np.isfinite(X) & np.isfinite(Y)
+            b = np.zeros(X.shape)
+            xinf = np.isposinf(X) & np.isfinite(Y)
+            b[xinf] = ndtr(Y[xinf])
+            yinf = np.isposinf(Y) & np.isfinite(X)
+            b[yinf] = ndtr(X[yinf])
+            b[np.isposinf(X) & np.isposinf(Y)] = 1.0
+            base.append(b.ravel())
+            fin_pos.append(off + np.flatnonzero(fin.ravel()))
+            xs.append(X[fin])
+            ys.append(Y[fin])
+            owner.append(np.full(int(fin.sum()), q))
+            nr, nc = X.shape
+            rr, cc = np.meshgrid(np.arange(nr - 1), np.arange(nc - 1), indexing="ij")
+            rr, cc = rr.ravel(), cc.ravel()
+            c00.append(off + rr * nc + cc)
+            c01.append(off + rr * nc + cc + 1)
+            c10.append(off + (rr + 1) * nc + cc)
+            c11.append(off + (rr + 1) * nc + cc + 1)
+            cell_owner.append(np.full(rr.size, q))
+            self.shapes.append((nr - 1, nc - 1))
+            self.cell_bounds.append(self.cell_bounds[-1] + rr.size)
+            off += X.size
+
+        def cat(v, dtype=float):
+            return np.concatenate(v).astype(dtype) if v else np.zeros(0, dtype)
+
+        self.base, self.fin_pos = cat(base), cat(fin_pos, int)
+        self.x, self.y, self.owner = cat(xs), cat(ys), cat(owner, int)
+        self.c00, self.c01, self.c10, self.c11 = cat(c00, int), cat(c01, int), cat(c10, int), cat(c11, int)
+        self.cell_owner = cat(cell_owner, int)
+
+    def cells(self, rho: np.ndarray):
+        """Clamped cell probabilities and their derivatives w.r.t. rho, flat over all pairs."""
+        r = rho[self.owner]
+        F = self.base.copy()
+        F[self.fin_pos] = _bvn_upper(-self.x, -self.y, r)
+        r2 = 1 - r * r
+        D = np.zeros(self.base.shape)
+        D[self.fin_pos] = np.exp(-(self.x ** 2 - 2 * r * self.x * self.y + self.y ** 2) / (2 * r2)) / (
+            _TWOPI * np.sqrt(r2))
+        pi = F[self.c11] - F[self.c01] - F[self.c10] + F[self.c00]
+        dpi = D[self.c11] - D[self.c01] - D[self.c10] + D[self.c00]
+        return np.maximum(pi, _SQRT_EPS), dpi
+
+    def per_pair(self, flat: np.ndarray, q: int) -> np.ndarray:
+        return flat[self.cell_bounds[q]:self.cell_bounds[q + 1]].reshape(self.shapes[q])
+
+
+def _polychorics(pairs, tabs, th, start):
+    """Pairwise two-step ML correlations of all pairs at once: Fisher scoring from ``start``
+    (batched bivariate-normal probabilities); a pair where scoring does not settle inside
+    (-0.999, 0.999), and every 2 x 2 table, is solved alone by :func:`polychoric_pair`.
+    Returns the correlations and each pair's final (cell probabilities, derivatives)."""
+    m = len(pairs)
+    rho = np.clip(np.asarray(start, float), -0.9, 0.9)
+    done = np.zeros(m, dtype=bool)
+    special = {}
+    for q, tab in enumerate(tabs):
+        if tab.shape == (2, 2):
+            special[q] = polychoric_pair(tab, th[pairs[q][0]], th[pairs[q][1]])
+            done[q] = True
+    if m == 0:
+        return rho, {}
+    grid = _PairGrid(pairs, th)
+    tab_flat = np.concatenate([_zero_add(t).ravel() for t in tabs])
+    n_pair = np.array([t.sum() for t in tabs])
+    ok = np.zeros(m, dtype=bool)
+    for _ in range(60):
+        if done.all():
+            break
+        pi, dpi = grid.cells(rho)
+        s = np.bincount(grid.cell_owner, tab_flat * dpi / pi, minlength=m)
+        info = n_pair * np.bincount(grid.cell_owner, dpi * dpi / pi, minlength=m)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = np.where(info > 0, s / info, np.nan)
+        bad = ~np.isfinite(step) & ~done
+        new = np.clip(rho + np.where(np.isfinite(step), step, 0.0), -0.999, 0.999)
+        conv = (~done) & (np.abs(new - rho) < 1e-13)
+        rho = np.where(done, rho, new)
+        ok |= conv & (np.abs(rho) < 0.999)
+        done |= conv | bad
+    for q in range(m):
+        if q in special:
+            rho[q] = special[q]
+        elif not ok[q]:
+            i, j = pairs[q]
+            rho[q] = polychoric_pair(tabs[q], th[i], th[j])
+    pi, dpi = grid.cells(rho)
+    return rho, {pair: (grid.per_pair(pi, q), grid.per_pair(dpi, q)) for q, pair in enumerate(pairs)}
 
 
 def ordinal_stats(codes: np.ndarray, names: list[str], levels: list[np.ndarray], *, group=None,
@@ -244,15 +395,22 @@ def ordinal_stats(codes: np.ndarray, names: list[str], levels: list[np.ndarray],
         freqs.append(f)
     cor = np.eye(p)
     at_bound, near_one = [], []
-    for j in range(p):
-        for i in range(j + 1, p):
-            tab = _table(codes[:, i], codes[:, j], nlev[i], nlev[j])
-            r = polychoric_pair(tab, th[i], th[j])
-            cor[i, j] = cor[j, i] = r
-            if abs(r) >= 0.999:
-                at_bound.append(f"{names[j]} and {names[i]} ({r:+.3f})")
-            elif abs(r) > 0.99:
-                near_one.append(f"{names[j]} and {names[i]} ({r:+.4f})")
+    pairs = [(i, j) for j in range(p) for i in range(j + 1, p)]
+    tabs = [_table(codes[:, i], codes[:, j], nlev[i], nlev[j]) for i, j in pairs]
+    # start: the Pearson correlations of the codes (lavaan's start), pairwise-complete
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if (codes > 0).all():
+            pear = np.corrcoef(codes.T.astype(float))
+        else:
+            pear = pd.DataFrame(np.where(codes > 0, codes, np.nan)).corr().to_numpy()
+    start = [pear[i, j] if np.isfinite(pear[i, j]) else 0.0 for i, j in pairs]
+    rhos, cells = _polychorics(pairs, tabs, th, start)
+    for (i, j), r in zip(pairs, rhos):
+        cor[i, j] = cor[j, i] = r
+        if abs(r) >= 0.999:
+            at_bound.append(f"{names[j]} and {names[i]} ({r:+.3f})")
+        elif abs(r) > 0.99:
+            near_one.append(f"{names[j]} and {names[i]} ({r:+.4f})")
     if at_bound:
         raise NotPositiveDefiniteError(
             f"polychoric correlation of 1{_where(group)} (the estimate reached the bound +-0.999): "
@@ -272,12 +430,16 @@ def ordinal_stats(codes: np.ndarray, names: list[str], levels: list[np.ndarray],
             "other, as happens with sparse tables; (D)WLS still fits (as lavaan), but the solution may "
             "be improper; collapse sparse categories (explicitly, and report it) or drop an item",
             NotPositiveDefiniteWarning, stacklevel=4)
-    gamma = _gamma(codes, th, cor, nlev) if with_gamma else None
+    gamma = _gamma(codes, th, cor, nlev, cells) if with_gamma else None
     return OrdinalStats(list(names), levels, codes, th, cor, gamma, n)
 
 
-def _gamma(codes, th, cor, nlev) -> np.ndarray:
-    """``N A^-1 B A^-T`` of lavaan's ``muthen1984`` (no covariates, unit weights)."""
+def _gamma(codes, th, cor, nlev, cells=None) -> np.ndarray:
+    """``N A^-1 B A^-T`` of lavaan's ``muthen1984`` (no covariates, unit weights).
+
+    Every score is a function of the case's category (pair of categories): the scores are
+    tabulated per category (cell) and looked up; a missing answer scores 0.
+    """
     n, p = codes.shape
     nth = [len(t) for t in th]
     start = np.concatenate([[0], np.cumsum(nth)])
@@ -285,58 +447,43 @@ def _gamma(codes, th, cor, nlev) -> np.ndarray:
     ii, jj = offdiag_index(p)
     pstar = len(ii)
     sc = np.zeros((n, nth_all + pstar))
-    # univariate threshold scores
+    # univariate threshold scores: category c (1..K) scores +phi(t_c)/P_c on t_c and
+    # -phi(t_{c-1})/P_c on t_{c-1}
     for j in range(p):
-        y = codes[:, j]
-        ok = y > 0
         t = th[j]
-        cuts = np.concatenate([[-np.inf], t, [np.inf]])
-        pc = np.diff(ndtr(cuts))  # category probabilities
-        yy = y[ok]
-        rows = np.flatnonzero(ok)
-        up = yy  # threshold index of the upper cut (1..K; K = +inf)
-        lo = yy - 1
         k = nth[j]
-        s = np.zeros((rows.size, k))
-        m_up = up <= k
-        s[np.flatnonzero(m_up), up[m_up] - 1] += _phi(t[up[m_up] - 1]) / pc[yy[m_up] - 1]
-        m_lo = lo >= 1
-        s[np.flatnonzero(m_lo), lo[m_lo] - 1] -= _phi(t[lo[m_lo] - 1]) / pc[yy[m_lo] - 1]
-        sc[np.ix_(rows, np.arange(start[j], start[j + 1]))] = s
+        pc = np.diff(ndtr(np.concatenate([[-np.inf], t, [np.inf]])))
+        table = np.zeros((k + 2, k))  # row 0: missing
+        ph = _phi(t)
+        for c in range(1, k + 2):
+            if c <= k:
+                table[c, c - 1] += ph[c - 1] / pc[c - 1]
+            if c >= 2:
+                table[c, c - 2] -= ph[c - 2] / pc[c - 1]
+        sc[:, start[j]:start[j + 1]] = table[codes[:, j]]
     a21 = np.zeros((pstar, nth_all))
     for q, (i, j) in enumerate(zip(ii, jj)):
-        yi, yj = codes[:, i], codes[:, j]
-        ok = (yi > 0) & (yj > 0)
         ti, tj = th[i], th[j]
         rho = cor[i, j]
-        pi, dpi = _cells(ti, tj, rho)
-        a, b = yi[ok] - 1, yj[ok] - 1
-        lik = pi[a, b]
-        sc[ok, nth_all + q] = dpi[a, b] / lik
-        # bivariate threshold scores, per cell: d log P_ab / d t_i, d t_j
+        if cells is not None and (i, j) in cells:
+            pi, dpi = cells[(i, j)]
+        else:
+            pi, dpi = _cells(ti, tj, rho)
+        tab = _table(codes[:, i], codes[:, j], len(ti) + 1, len(tj) + 1)
+        rsc = dpi / pi  # the correlation score of each cell
+        lookup = np.zeros((len(ti) + 2, len(tj) + 2))
+        lookup[1:, 1:] = rsc
+        sc[:, nth_all + q] = lookup[codes[:, i], codes[:, j]]
+        # A21: sum over cells of n_ab * rho-score * d log P_ab / d t (the bivariate threshold scores)
         r = math.sqrt(1 - rho * rho)
-        ci = np.concatenate([[-np.inf], ti, [np.inf]])
-        cj = np.concatenate([[-np.inf], tj, [np.inf]])
-        tab = _table(yi, yj, len(ti) + 1, len(tj) + 1)
-        tab_sc = np.where(tab > 0, dpi / pi, 0.0)  # rho score of each cell
-        for (t_own, c_own, c_oth, axis, col0) in ((ti, ci, cj, 0, start[i]), (tj, cj, ci, 1, start[j])):
-            # dP(cell a,b)/dt_k for the own item's threshold k: +phi(t_k)[...] when k is the
-            # cell's upper cut, -phi(t_k)[...] when its lower cut
-            kk = len(t_own)
-            with np.errstate(invalid="ignore"):
-                zt = (c_oth[None, :] - rho * t_own[:, None]) / r  # kk x (K_oth + 1)
-            cdf = ndtr(zt)
-            band = _phi(t_own)[:, None] * (cdf[:, 1:] - cdf[:, :-1])  # kk x K_oth: d/dt_k of the band
-            for k in range(kk):
-                # cells with upper cut k (category k) and lower cut k (category k+1)
-                if axis == 0:
-                    contrib = tab_sc[k, :] * tab[k, :] * band[k] / pi[k, :] \
-                        - tab_sc[k + 1, :] * tab[k + 1, :] * band[k] / pi[k + 1, :]
-                else:
-                    contrib = tab_sc[:, k] * tab[:, k] * band[k] / pi[:, k] \
-                        - tab_sc[:, k + 1] * tab[:, k + 1] * band[k] / pi[:, k + 1]
-                a21[q, col0 + k] = contrib.sum()
-            del c_own
+        w = tab * rsc / pi  # n_ab * (dP/drho / P) / P
+        for t_own, t_oth, axis, col0 in ((ti, tj, 0, start[i]), (tj, ti, 1, start[j])):
+            c_oth = np.concatenate([[-np.inf], t_oth, [np.inf]])
+            cdf = ndtr((c_oth[None, :] - rho * t_own[:, None]) / r)
+            band = _phi(t_own)[:, None] * (cdf[:, 1:] - cdf[:, :-1])  # kk x K_oth
+            ww = w if axis == 0 else w.T  # own categories x other categories
+            # threshold k is the upper cut of own category k and the lower cut of category k + 1
+            a21[q, col0:col0 + len(t_own)] = np.sum((ww[:-1] - ww[1:]) * band, axis=1)
     inner = sc.T @ sc
     a11 = np.zeros((nth_all, nth_all))
     for j in range(p):
