@@ -765,7 +765,7 @@ class CFA:
                 f"missing={self.missing!r} is not supported with ordered items; allowed: 'listwise'")
         if not isinstance(data, pd.DataFrame):
             raise DataValidationError("data must be a pandas DataFrame with one column per item")
-        levels = self._scale_points(data)
+        self._scale_points(data)  # an Instrument's scale points, on the raw answers
         syntax, data, keying = model_and_data(self.model, data)
         pt, observed, latent, extras = build_partable(
             syntax, ngroups=1, std_lv=self.std_lv, meanstructure=False, with_extras=True)
