@@ -760,9 +760,9 @@ class CFA:
                 f"parameterization={self.parameterization!r} is not supported; allowed: 'delta'")
         if self.group is not None or self.cluster is not None:
             raise SpecificationError("group= and cluster= are not supported with ordered items yet")
-        if self.missing != "listwise":
+        if self.missing not in ("listwise", "pairwise"):
             raise SpecificationError(
-                f"missing={self.missing!r} is not supported with ordered items; allowed: 'listwise'")
+                f"missing={self.missing!r} is not supported with ordered items; allowed: 'listwise', 'pairwise'")
         if not isinstance(data, pd.DataFrame):
             raise DataValidationError("data must be a pandas DataFrame with one column per item")
         self._scale_points(data)  # an Instrument's scale points, on the raw answers
@@ -784,12 +784,18 @@ class CFA:
                     f"item(s) {cont} are not in ordered=: a mix of ordered and continuous indicators is not "
                     "supported; give ordered=True or list every item")
         items = data[observed] if all(v in data.columns for v in observed) else _model_items(data, observed)
-        keep = ~items.isna().any(axis=1).to_numpy()
+        if self.missing == "pairwise":
+            # lavaan's missing = "pairwise": every row with an answer stays; thresholds use the
+            # answers to the item, polychorics the rows that answered both items
+            keep = ~items.isna().all(axis=1).to_numpy()
+            how = "no answer to any item of the model"
+        else:
+            keep = ~items.isna().any(axis=1).to_numpy()
+            how = "missing item values were excluded (listwise deletion); missing='pairwise' keeps them"
         n_excluded = int((~keep).sum())
         if n_excluded:
-            warnings.warn(
-                f"{n_excluded} row(s) with missing item values were excluded (listwise deletion)",
-                MissingDataWarning, stacklevel=3)
+            warnings.warn(f"{n_excluded} row(s) with {how}" + (" were excluded" if self.missing == "pairwise" else ""),
+                          MissingDataWarning, stacklevel=3)
         codes, lev = ordinal.categories(items[keep])
         if keep.sum() <= len(observed):
             raise InsufficientDataError(
@@ -800,7 +806,7 @@ class CFA:
         self.covariates_, self.constraints_ = [], []
         self.inequalities_, self.active_inequalities_ = [], []
         self._definitions, self._label_rows = extras["definitions"], extras["label_rows"]
-        self._estimator, self._missing, self._meanstructure = estimator, "listwise", True
+        self._estimator, self._missing, self._meanstructure = estimator, self.missing, True
         self._labels, self._group_equal = [None], ()
         wls.fit_ordinal(self, syntax, items, st, estimator, extras, pt, observed, latent, self.std_lv,
                         self.max_iter)

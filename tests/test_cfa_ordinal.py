@@ -38,6 +38,9 @@ CASES = {
     "bfi_ulsmv": ("bfi", AC, {"ordered": True, "estimator": "ULSMV"}),
     "sim_skewed": ("sim_skewed", SIM, {"ordered": [f"q{i}" for i in range(1, 13)]}),
     "corp_rep_wlsmv": ("corp_rep", CR, {"ordered": True}),
+    "bfi_pairwise": ("bfi", AC, {"ordered": True, "missing": "pairwise"}),
+    "bfi_defined": ("bfi", AC.replace("A2", "a2*A2").replace("A3", "a3*A3").replace("C2", "c2*C2")
+                    + "\nd := a2 - a3\nq := a2 * c2", {"ordered": True}),
 }
 
 

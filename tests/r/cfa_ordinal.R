@@ -116,3 +116,12 @@ cr[cr == -99] <- NA
 cr <- cr[complete.cases(cr[, cr_items]), ]
 m_cr <- "LIKE =~ like_1 + like_2 + like_3\nCOMP =~ comp_1 + comp_2 + comp_3\nCUSL =~ cusl_1 + cusl_2 + cusl_3"
 case("corp_rep_wlsmv", m_cr, cr, ordered = TRUE, estimator = "WLSMV")
+
+# 6. pairwise missing: every bfi row with an answer (the file's own missing answers)
+bfi_any <- bfi[rowSums(!is.na(bfi[, ac])) > 0, ]
+case("bfi_pairwise", m_ac, bfi_any, ordered = TRUE, estimator = "WLSMV", missing = "pairwise")
+
+# 7. labels and defined parameters (:=)
+m_def <- paste("A =~ A1 + a2*A2 + a3*A3 + A4 + A5", "C =~ C1 + c2*C2 + C3 + C4 + C5",
+               "d := a2 - a3", "q := a2 * c2", sep = "\n")
+case("bfi_defined", m_def, bfi_ac, ordered = TRUE, estimator = "WLSMV")
