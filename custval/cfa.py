@@ -456,8 +456,11 @@ class CFA:
     intercepts and latent means; ``sample_cov_`` is the polychoric matrix,
     ``sample_th_`` the thresholds, ``gamma_`` lavaan's ``lavInspect(fit,
     "gamma")``.  Complete cases only (``missing="listwise"``), one group, no
-    ``==`` constraints yet; lavaan's ``.robust`` fit indices (from a catML
-    refit) are not computed.  Checked against lavaan 0.6-14 on bfi (6
+    ``==`` constraints yet.  The ``.robust`` CFI / TLI / RNI / RMSEA are lavaan's
+    for categorical data (``lav_fit_catml_dwls``; Savalei, 2021): the normal-
+    theory ML discrepancy of the polychoric matrix at the DWLS estimates with
+    the correction ``c = tr(U' V U Gamma) / df``; they are NaN when the
+    polychoric matrix is not positive definite, as in lavaan.  Checked against lavaan 0.6-14 on bfi (6
     categories), corp_rep (7 points) and a skewed simulated set: estimates and
     standard errors to 1e-6, test statistics to 1e-6 relative (the remaining
     difference is lavaan's polychoric search, which stops at ~1e-8).
@@ -465,6 +468,8 @@ class CFA:
     correction. Mplus technical appendix.  Muthén, B. (1984). A general
     structural equation model with dichotomous, ordered categorical, and
     continuous latent variable indicators. *Psychometrika, 49*(1), 115-132.
+    Savalei, V. (2021). Improving fit indices in structural equation modeling
+    with categorical data. *Multivariate Behavioral Research, 56*(3), 390-407.
 
     Fit measures also include lavaan's rfi, nfi, pnfi, ifi, rni (and their
     ``.scaled`` / ``.robust`` versions), srmr_mplus, Hoelter's cn_05 / cn_01,

@@ -79,9 +79,13 @@ INDICES = ["cfi", "tli", "cfi.scaled", "tli.scaled", "nnfi", "rfi", "nfi", "pnfi
            "nfi.scaled", "rfi.scaled", "pnfi.scaled", "ifi.scaled", "rni.scaled",
            "rmsea", "rmsea.ci.lower", "rmsea.ci.upper", "rmsea.scaled", "rmsea.ci.lower.scaled",
            "rmsea.ci.upper.scaled", "srmr", "rmr", "rmr_nomean", "srmr_bentler", "srmr_bentler_nomean",
-           "crmr", "crmr_nomean", "cn_05", "cn_01"]
+           "crmr", "crmr_nomean", "cn_05", "cn_01",
+           # lavaan's categorical robust indices (catML discrepancy, Savalei 2021)
+           "cfi.robust", "tli.robust", "nnfi.robust", "rni.robust", "rmsea.robust", "rmsea.ci.lower.robust",
+           "rmsea.ci.upper.robust"]
 PVALUES = ["pvalue", "pvalue.scaled", "baseline.pvalue", "rmsea.pvalue", "rmsea.notclose.pvalue",
-           "rmsea.pvalue.scaled", "rmsea.notclose.pvalue.scaled"]
+           "rmsea.pvalue.scaled", "rmsea.notclose.pvalue.scaled", "rmsea.pvalue.robust",
+           "rmsea.notclose.pvalue.robust"]
 
 
 @pytest.mark.parametrize("name", list(CASES))

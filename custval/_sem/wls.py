@@ -357,6 +357,8 @@ def _fit_measures(est, prob: OrdinalProblem, x, chisq, df, npar, tr_ug, tr_ug2, 
         out["rmsea.ci.lower.scaled"], out["rmsea.ci.upper.scaled"] = lo, hi
         out["rmsea.pvalue.scaled"] = fm.rmsea_pvalue(x2s, df, n)
         out["rmsea.notclose.pvalue.scaled"] = fm.rmsea_notclose_pvalue(x2s, df, n)
+    if scaled:
+        _robust_indices(prob, x, chisq, df, x2b, dfb, n, out)
     # residual correlations (thresholds fit exactly)
     e = prob.s - prob.implied(x)
     p = prob.p
@@ -374,3 +376,48 @@ def _fit_measures(est, prob: OrdinalProblem, x, chisq, df, npar, tr_ug, tr_ug2, 
     out["cn_01"] = fm.hoelter_cn(chisq, df, n, 0.01)
     out["ntotal"] = float(ntotal)
     return pd.Series(out, dtype=float)
+
+
+def _robust_indices(prob: OrdinalProblem, x, chisq, df, x2b, dfb, n, out: dict) -> None:
+    """lavaan's ``.robust`` CFI / TLI / RNI / RMSEA for categorical data (``lav_fit_catml_dwls``,
+    Savalei, 2021): the ML discrepancy of the polychoric matrix at the DWLS estimates (lavaan's
+    catML, evaluated without refitting) with its correction ``c = tr(U' V U Gamma) / df``."""
+    st = prob.st
+    nth = prob.nth
+    r = st.cor
+    p = prob.p
+    ev = np.linalg.eigvalsh(r)
+    if ev.min() < np.sqrt(np.finfo(float).eps):
+        # lavaan returns NA here (lav_fit_catml_dwls with check.pd = TRUE)
+        return
+    sigma = prob.model.implied(x[: prob.ns])[0][0]
+    sig = sigma.copy()
+    np.fill_diagonal(sig, 1.0)
+    si = np.linalg.inv(sig)
+    ntot = prob.n
+    f_ml = np.linalg.slogdet(sig)[1] + np.trace(r @ si) - np.linalg.slogdet(r)[1] - p
+    xx3 = ntot * f_ml
+    df3 = float(len(prob.ii)) - float(prob.ns)
+    ii, jj = prob.ii, prob.jj
+    v = si[np.ix_(ii, ii)] * si[np.ix_(jj, jj)] + si[np.ix_(ii, jj)] * si[np.ix_(jj, ii)]
+    d, a = prob.information(x)
+    # lavaan's inverted.information of the WLS fit, as lav_fit_catml_dwls uses it
+    e_inv = np.linalg.inv(a)
+    dc = d[nth:]
+    wc = prob.w[nth:]
+    wiu = np.eye(len(wc)) - dc @ e_inv @ dc.T * wc[None, :]
+    gam = st.gamma[nth:, nth:]
+    ks = float(np.trace(wiu.T @ v @ wiu @ gam))
+    c3 = ks / df3
+    xx3_scaled = xx3 / c3
+    xx3_null = -ntot * np.linalg.slogdet(r)[1]
+    c3_null = float(np.trace(gam)) / dfb
+    out["cfi.robust"] = fm.cfi(xx3, df, xx3_null, dfb, c3, c3_null)
+    out["tli.robust"] = fm.tli(xx3, df, xx3_null, dfb, c3, c3_null)
+    out["nnfi.robust"] = out["tli.robust"]
+    out["rni.robust"] = fm.rni(xx3, df, xx3_null, dfb, c3, c3_null)
+    out["rmsea.robust"] = fm.rmsea(xx3, df3, n, c_hat=c3)
+    lo, hi = fm.rmsea_ci(xx3_scaled, df3, n, c_hat=c3)
+    out["rmsea.ci.lower.robust"], out["rmsea.ci.upper.robust"] = lo, hi
+    out["rmsea.pvalue.robust"] = fm.rmsea_pvalue(xx3_scaled, df3, n, c_hat=c3)
+    out["rmsea.notclose.pvalue.robust"] = fm.rmsea_notclose_pvalue(xx3_scaled, df3, n, c_hat=c3)
