@@ -11,7 +11,7 @@ import pytest
 
 from custval._io.paths import RAW_DATA_DIR
 from custval.cfa import CFA
-from custval.exceptions import MissingDataWarning, SpecificationError
+from custval.exceptions import MissingDataWarning, ReverseKeyWarning, SpecificationError
 from tests.conftest import GOLDEN_DIR, load_golden
 
 AC = "A =~ A1 + A2 + A3 + A4 + A5\nC =~ C1 + C2 + C3 + C4 + C5"
@@ -142,3 +142,37 @@ def test_delta_residual_variances_are_one_minus_r2():
     np.testing.assert_allclose(res["est"].to_numpy() + r2.loc[res["lhs"]].to_numpy(), 1.0, atol=1e-12)
     assert (res["free"] == 0).all() and (res["se"] == 0).all()
     np.testing.assert_allclose(np.diag(fit.implied_cov_.to_numpy()), 1.0, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["bfi_wlsmv", "sim_skewed", "corp_rep_wlsmv", "bfi_pairwise"])
+def test_composite_reliability_matches_semtools_comprelsem(name):
+    """Green & Yang's categorical omega (compRelSEM(fit)) and the latent-response omega."""
+    from custval.validity import composite_reliability
+
+    g = load_golden("cfa_ordinal", name)["compRelSEM"]
+    fit = _fit(name)
+    if name.startswith("bfi"):  # raw bfi: A1, C4, C5 are reverse-worded and not keyed here
+        with pytest.warns(ReverseKeyWarning, match="C4"):
+            res = composite_reliability(fit)
+        assert "not interpretable" in res.verdict
+    else:
+        res = composite_reliability(fit)
+    wide = res.wide()
+    assert list(wide.columns) == ["ordinal", "latent_response"]
+    for conv in ("ordinal", "latent_response"):
+        for factor, want in g[conv].items():
+            np.testing.assert_allclose(wide.at[factor, conv], want, rtol=1e-6, err_msg=f"{conv} {factor}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ReverseKeyWarning)
+        implied = composite_reliability(fit, conventions=("semtools_implied",)).wide()
+    for factor, want in g["latent_response_implied"].items():
+        np.testing.assert_allclose(implied.at[factor, "semtools_implied"], want, rtol=1e-6)
+
+
+def test_ordinal_convention_needs_an_ordinal_fit():
+    from custval.validity import composite_reliability
+
+    data = _data("sim_skewed")
+    fit_ml = CFA(SIM).fit(data)
+    with pytest.raises(SpecificationError, match="ordered=True"):
+        composite_reliability(fit_ml, conventions=("ordinal",))

@@ -4,7 +4,7 @@
 # Writes tests/golden/cfa_ordinal/*.json (jsonlite, digits = NA = full precision) and
 # the simulated fixture tests/golden/cfa_ordinal/sim_skewed.csv.
 #
-# Reference: lavaan 0.6-14.  cfa(..., ordered = TRUE, estimator = "WLSMV") uses lavaan's
+# Reference: lavaan 0.6-14, semTools 0.5-6 (compRelSEM of each fit).  cfa(..., ordered = TRUE, estimator = "WLSMV") uses lavaan's
 # defaults: two-stage thresholds and pairwise-ML polychoric correlations (zero.add =
 # c(0.5, 0), zero.keep.margins = TRUE), NACOV from muthen1984, DWLS estimates, se =
 # "robust.sem" (expected information), test = "scaled.shifted", parameterization =
@@ -13,6 +13,7 @@
 # is kept when its gradient is smaller (max_abs_gradient and optimizer are saved).
 suppressPackageStartupMessages({
   library(lavaan)
+  library(semTools)
   library(jsonlite)
 })
 
@@ -59,7 +60,14 @@ case <- function(name, model, data, ..., full = FALSE) {
     ntotal = lavInspect(fit, "ntotal"),
     params = cols(pe),
     fit = as.list(unclass(fm)),
-    sampstat = lapply(ss, function(s) list(cor = mat(s$cov), th = as.list(unclass(s$th))))
+    sampstat = lapply(ss, function(s) list(cor = mat(s$cov), th = as.list(unclass(s$th)))),
+    # semTools 0.5-6 reliability of the ordinal fit
+    semtools_version = as.character(packageVersion("semTools")),
+    compRelSEM = list(
+      ordinal = as.list(compRelSEM(fit)),
+      ordinal_implied = as.list(compRelSEM(fit, obs.var = FALSE)),
+      latent_response = as.list(compRelSEM(fit, ord.scale = FALSE)),
+      latent_response_implied = as.list(compRelSEM(fit, ord.scale = FALSE, obs.var = FALSE)))
   )
   # Gamma (NACOV) and the vcov of the estimates for the cases marked `full`
   if (full) {
