@@ -226,10 +226,12 @@ class CFA:
         categories are the values observed (lavaan's thresholds ``t1..t(K-1)``).
         With an Instrument as the model, a value outside an item's scale points
         is an error.
-    parameterization : {"delta"}
+    parameterization : {"delta", "theta"}
         The scale of the latent responses with ordered items: ``"delta"``
         (lavaan's default) fixes their variances at 1, so the items' residual
-        variances are 1 minus the explained variance (not free parameters).
+        variances are 1 minus the explained variance (not free parameters);
+        ``"theta"`` fixes their residual variances at 1, and the scale factors
+        ``~*~`` are ``diag(Sigma*)^-1/2`` (``scales_``).  Same fit, other scale.
     missing : {"listwise", "fiml"}
         ``"listwise"`` drops incomplete rows (reported in ``n_excluded_`` with
         a :class:`~custval.exceptions.MissingDataWarning`); ``"fiml"`` uses
@@ -455,7 +457,8 @@ class CFA:
     variances (fixed, ``1 - R²``), the scale factors (``~*~``, 1) and the zero
     intercepts and latent means; ``sample_cov_`` is the polychoric matrix,
     ``sample_th_`` the thresholds, ``gamma_`` lavaan's ``lavInspect(fit,
-    "gamma")``.  Complete cases only (``missing="listwise"``), one group, no
+    "gamma")``, ``implied_cov_`` the implied correlations of the latent
+    responses, ``scales_`` the scale factors.  Complete cases only (``missing="listwise"``), one group, no
     ``==`` constraints yet.  The ``.robust`` CFI / TLI / RNI / RMSEA are lavaan's
     for categorical data (``lav_fit_catml_dwls``; Savalei, 2021): the normal-
     theory ML discrepancy of the polychoric matrix at the DWLS estimates with
@@ -760,9 +763,9 @@ class CFA:
             raise SpecificationError(
                 f"estimator={self.estimator!r} fits ordered items: give ordered=True (every item of the model) "
                 "or the list of ordered items")
-        if self.parameterization != "delta":
+        if self.parameterization not in ("delta", "theta"):
             raise SpecificationError(
-                f"parameterization={self.parameterization!r} is not supported; allowed: 'delta'")
+                f"parameterization={self.parameterization!r} is not supported; allowed: 'delta', 'theta'")
         if self.group is not None or self.cluster is not None:
             raise SpecificationError("group= and cluster= are not supported with ordered items yet")
         if self.missing not in ("listwise", "pairwise"):
@@ -814,7 +817,7 @@ class CFA:
         self._estimator, self._missing, self._meanstructure = estimator, self.missing, True
         self._labels, self._group_equal = [None], ()
         wls.fit_ordinal(self, syntax, items, st, estimator, extras, pt, observed, latent, self.std_lv,
-                        self.max_iter)
+                        self.max_iter, self.parameterization)
         self.n_excluded_ = n_excluded
         self.group_labels_ = ["all"]
         self.instrument_ = self.model if is_instrument(self.model) else None

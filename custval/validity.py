@@ -885,10 +885,15 @@ def _construct_stat(cfa, statistic: str, conventions, instrument=None) -> Constr
                         raise SpecificationError("the 'ordinal' convention is a composite reliability (CR) "
                                                  "convention; AVE has no categorical version")
                     lf = lam.loc[idx, f].to_numpy()
-                    val = _omega_categorical(np.outer(lf, lf) * phi.at[f, f], part.sample.loc[idx, idx].to_numpy(),
-                                             [_thresholds(cfa, part, i) for i in idx])
+                    sc = _scales(cfa, part, idx)  # theta parameterization: y* on the correlation scale
+                    val = _omega_categorical(np.outer(lf * sc, lf * sc) * phi.at[f, f],
+                                             part.sample.loc[idx, idx].to_numpy(),
+                                             [_thresholds(cfa, part, i) * s_ for i, s_ in zip(idx, sc)])
                 else:
                     sigma = part.sample if conv in ("semtools_observed", "latent_response") else part.implied
+                    if ordinal_fit:  # correlations of y* -> its covariances (theta parameterization)
+                        sc = _scales(cfa, part, idx)
+                        sigma = sigma.loc[idx, idx] / np.outer(sc, sc)
                     lf = lam.loc[idx, f].to_numpy()
                     if statistic == "cr":
                         # all of the factor's indicators; only this factor's common variance
@@ -951,6 +956,17 @@ def _thresholds(cfa, part, item) -> np.ndarray:
         g = labels.index(part.group) + 1 if part.group in labels else part.group
         sel &= pe["group"] == g
     return pe.loc[sel, "est"].to_numpy(dtype=float)
+
+
+def _scales(cfa, part, items) -> np.ndarray:
+    """lavaan's scale factors (``~*~`` rows) of ``items``: 1 in the delta parameterization."""
+    pe = cfa.params_
+    sel = pe["op"] == "~*~"
+    if "group" in pe.columns and pe.loc[sel, "group"].nunique() > 1:
+        labels = list(getattr(cfa, "group_labels_", []) or [])
+        sel &= pe["group"] == (labels.index(part.group) + 1 if part.group in labels else part.group)
+    sc = dict(zip(pe.loc[sel, "lhs"], pe.loc[sel, "est"]))
+    return np.array([float(sc.get(i, 1.0)) for i in items])
 
 
 def _omega_categorical(common: np.ndarray, total: np.ndarray, thresholds: list[np.ndarray]) -> float:

@@ -37,10 +37,13 @@ ORDINAL_ESTIMATORS = ("WLSMV", "DWLS", "ULSMV", "ULS")
 class OrdinalProblem:
     """DWLS / ULS fit of a delta-parameterized factor model to one group's ordinal statistics."""
 
-    def __init__(self, model: SemModel, st: OrdinalStats, estimator: str):
+    def __init__(self, model: SemModel, st: OrdinalStats, estimator: str, parameterization: str = "delta"):
         self.model = model
         self.st = st
         self.estimator = estimator
+        self.theta = parameterization == "theta"
+        # the item of every threshold
+        self.th_item = np.concatenate([np.full(len(t), i) for i, t in enumerate(st.th)]).astype(int)
         self.p = len(st.names)
         self.ii, self.jj = offdiag_index(self.p)
         self.nth = len(st.th_flat)
@@ -54,24 +57,57 @@ class OrdinalProblem:
         self.n = st.n
 
     def implied(self, x: np.ndarray) -> np.ndarray:
+        """(standardized thresholds, correlations) implied by ``x = (structural, thresholds)``.
+
+        Delta: Sigma* has unit diagonal by construction (only its off-diagonal is used).
+        Theta: Sigma* = Lambda Psi Lambda' + Theta with unit residual variances, rescaled by
+        the scale factors ``Delta = diag(Sigma*)^-1/2``: thresholds ``tau Delta``,
+        correlations ``Delta Sigma* Delta``.
+        """
         sigma = self.model.implied(x[: self.ns])[0][0]
-        return np.concatenate([x[self.ns:], sigma[self.ii, self.jj]])
+        tau = x[self.ns:]
+        if not self.theta:
+            return np.concatenate([tau, sigma[self.ii, self.jj]])
+        with np.errstate(invalid="ignore", divide="ignore"):  # a line-search step may leave the region
+            d = 1.0 / np.sqrt(np.diag(sigma))
+        return np.concatenate([tau * d[self.th_item], sigma[self.ii, self.jj] * d[self.ii] * d[self.jj]])
+
+    def scales(self, x: np.ndarray) -> np.ndarray:
+        """lavaan's scale factors (``~*~``): 1 (delta) or diag(Sigma*)^-1/2 (theta)."""
+        if not self.theta:
+            return np.ones(self.p)
+        return 1.0 / np.sqrt(np.diag(self.model.implied(x[: self.ns])[0][0]))
 
     def jacobian(self, x: np.ndarray) -> np.ndarray:
         ds = self.model.delta(x[: self.ns])[0][0]  # ns x p x p
         d = np.zeros((len(self.s), self.npar))
-        d[: self.nth, self.ns:] = np.eye(self.nth)
-        d[self.nth:, : self.ns] = ds[:, self.ii, self.jj].T
+        if not self.theta:
+            d[: self.nth, self.ns:] = np.eye(self.nth)
+            d[self.nth:, : self.ns] = ds[:, self.ii, self.jj].T
+            return d
+        sigma = self.model.implied(x[: self.ns])[0][0]
+        sv = np.diag(sigma)
+        sc = 1.0 / np.sqrt(sv)
+        tau = x[self.ns:]
+        dd = np.einsum("kii->ki", ds)  # ns x p: d sigma_ii
+        ti = self.th_item
+        d[: self.nth, self.ns:] = np.diag(sc[ti])
+        d[: self.nth, : self.ns] = (-0.5 * tau * sc[ti] ** 3)[:, None] * dd[:, ti].T
+        ii, jj = self.ii, self.jj
+        rho = sigma[ii, jj] * sc[ii] * sc[jj]
+        d[self.nth:, : self.ns] = (ds[:, ii, jj] * (sc[ii] * sc[jj])[None, :]
+                                   - 0.5 * rho[None, :] * (dd[:, ii] / sv[ii] + dd[:, jj] / sv[jj])).T
         return d
 
     def objective(self, x: np.ndarray) -> float:
         e = self.s - self.implied(x)
-        return float(e @ (self.w * e))
+        f = float(e @ (self.w * e))
+        return f if np.isfinite(f) else np.inf
 
     def fit(self, x0: np.ndarray, max_iter: int = 500, tol: float = 1e-12) -> tuple[np.ndarray, bool, int]:
         """Gauss-Newton with step halving (the weight is fixed, so GN converges quadratically
         near a good fit)."""
-        x = np.concatenate([x0, self.st.th_flat])
+        x = np.concatenate([x0, self.st.th_flat / self.scales(np.concatenate([x0, self.st.th_flat]))[self.th_item]])
         f = self.objective(x)
         for it in range(1, max_iter + 1):
             e = self.s - self.implied(x)
@@ -130,18 +166,20 @@ def _scaled_shifted(chisq, df, tr_ug, tr_ug2):
     return chisq * a + shift, 1.0 / a, shift
 
 
-def struct_partable(pt: pd.DataFrame, observed: list[str]) -> pd.DataFrame:
+def struct_partable(pt: pd.DataFrame, observed: list[str], parameterization: str = "delta") -> pd.DataFrame:
     """The parameter table of the latent-response model: the ordered items' residual variances
-    are not free (delta parameterization); free numbers renumbered."""
+    are not free (delta: 1 minus the explained variance; theta: fixed at 1); free numbers
+    renumbered."""
     pt = pt.copy()
     resvar = (pt["op"] == "~~") & (pt["lhs"] == pt["rhs"]) & pt["lhs"].isin(observed)
     if (resvar & (pt["user"] == 1) & (pt["free"] > 0)).any():
         bad = pt.loc[resvar & (pt["user"] == 1), "lhs"].tolist()
         raise SpecificationError(
-            f"the residual variances of ordered items ({', '.join(bad)}) are not free parameters in the delta "
-            "parameterization (they are 1 minus the explained variance); remove those lines")
+            f"the residual variances of ordered items ({', '.join(bad)}) are not free parameters in the "
+            f"{parameterization} parameterization (delta: 1 minus the explained variance; theta: 1); "
+            "remove those lines")
     pt.loc[resvar, "free"] = 0
-    pt.loc[resvar, "ustart"] = 0.0
+    pt.loc[resvar, "ustart"] = 1.0 if parameterization == "theta" else 0.0
     old = pt["free"].to_numpy()
     mapping = {}
     for f in old:
@@ -152,13 +190,14 @@ def struct_partable(pt: pd.DataFrame, observed: list[str]) -> pd.DataFrame:
 
 
 def fit_ordinal(est, syntax: str, items: pd.DataFrame, st: OrdinalStats, estimator: str, extras, pt, observed,
-                latent, std_lv: bool, max_iter: int):
+                latent, std_lv: bool, max_iter: int, parameterization: str = "delta"):
     """Fit, standard errors, tables; sets the fitted attributes of ``est`` (a CFA)."""
-    spt = struct_partable(pt, observed)
+    theta = parameterization == "theta"
+    spt = struct_partable(pt, observed, parameterization)
     if extras["constraints"][0].shape[0] or extras["inequalities"][0].shape[0]:
         raise SpecificationError("'==', '<' and '>' constraints are not supported with ordered items yet")
     model = SemModel(spt, observed, latent, 1)
-    prob = OrdinalProblem(model, st, estimator)
+    prob = OrdinalProblem(model, st, estimator, parameterization)
     npar = prob.npar
     ndat = len(prob.s)
     df = ndat - npar
@@ -184,9 +223,11 @@ def fit_ordinal(est, syntax: str, items: pd.DataFrame, st: OrdinalStats, estimat
     sig0 = model.implied(xs)[0][0]
     resvar_rows = np.flatnonzero(((spt["op"] == "~~") & (spt["lhs"] == spt["rhs"]) & spt["lhs"].isin(observed)).to_numpy())
     ov = {v: i for i, v in enumerate(observed)}
-    for k in resvar_rows:
-        i = ov[spt.iloc[k]["lhs"]]
-        model.ustart[k] = 1.0 - sig0[i, i]
+    if not theta:
+        for k in resvar_rows:
+            i = ov[spt.iloc[k]["lhs"]]
+            model.ustart[k] = 1.0 - sig0[i, i]
+        sig0 = model.implied(xs)[0][0]
     est.converged_, est.n_iter_ = converged, iters
     est._ord = dict(model=model, prob=prob, x=x, spt=spt, chisq=chisq, df=df, tr_ug=tr_ug, tr_ug2=tr_ug2,
                     vcov_int=vcov_int, npar=npar, f=f)
@@ -195,16 +236,21 @@ def fit_ordinal(est, syntax: str, items: pd.DataFrame, st: OrdinalStats, estimat
     est.vcov_ = vcov_int[np.ix_(order, order)]
     est.information_ = a[np.ix_(order, order)]
     est.fit_measures_ = _fit_measures(est, prob, x, chisq, df, npar, tr_ug, tr_ug2, f)
-    sigma = model.implied(xs)[0][0]
+    sc = prob.scales(x)
+    sigma = sig0 * np.outer(sc, sc)  # the implied correlations of the latent responses
+    est.scales_ = pd.Series(sc, index=observed)
     est.implied_cov_ = pd.DataFrame(sigma, index=observed, columns=observed)
     est.sample_cov_ = pd.DataFrame(st.cor, index=observed, columns=observed)
     est.sample_th_ = pd.Series(st.th_flat, index=[f"{v}|{t}" for v, t in st.th_names])
     est.implied_mean_ = est.sample_mean_ = None
     est.gamma_ = pd.DataFrame(st.gamma, index=_wls_names(st), columns=_wls_names(st))
     est.n_obs_ = {"all": n}
-    r2 = pd.Series({v: sig0[ov[v], ov[v]] for v in observed}, name="all")
+    # R2 of the latent responses: explained over total variance of y*
+    # (theta: residual variance 1 of a total diag(Sigma*) = sc^-2; delta: 1 - the residual)
+    resid = {spt.iloc[k]["lhs"]: model.ustart[k] for k in resvar_rows}
+    r2 = pd.Series([1.0 - (sc[ov[v]] ** 2 if theta else resid[v]) for v in observed], index=observed, name="all")
     est.r2_ = r2.to_frame()
-    neg = [v for v in observed if 1.0 - sig0[ov[v], ov[v]] < 0]
+    neg = [v for v in observed if r2[v] > 1.0]
     est.notes_ = []
     if neg:
         msg = (f"the latent responses of {', '.join(neg)} have negative residual variances (1 - explained "
@@ -243,12 +289,13 @@ def _params(est, model: SemModel, spt: pd.DataFrame, prob: OrdinalProblem, x: np
                 est_rows[k], std_lv[k], std_all[k])
 
     struct_rows(user)
+    sc = prob.scales(x)
     for q, (v, t) in enumerate(st.th_names):
         val = x[ns + q]
-        add(v, "|", t, "", ns + q, val, val, val)
+        add(v, "|", t, "", ns + q, val, val, val * sc[prob.th_item[q]])
     struct_rows(~user)
-    for v in st.names:
-        add(v, "~*~", v, "", -1, 1.0, 1.0, 1.0)
+    for i, v in enumerate(st.names):
+        add(v, "~*~", v, "", -1, sc[i], sc[i], 1.0)
     for v in list(st.names) + list(model.latent):
         add(v, "~1", "", "", -1, 0.0, 0.0, 0.0)
     tab = pd.DataFrame(rows)
@@ -390,9 +437,8 @@ def _robust_indices(prob: OrdinalProblem, x, chisq, df, x2b, dfb, n, out: dict) 
     if ev.min() < np.sqrt(np.finfo(float).eps):
         # lavaan returns NA here (lav_fit_catml_dwls with check.pd = TRUE)
         return
-    sigma = prob.model.implied(x[: prob.ns])[0][0]
-    sig = sigma.copy()
-    np.fill_diagonal(sig, 1.0)
+    sig = np.eye(p)
+    sig[prob.ii, prob.jj] = sig[prob.jj, prob.ii] = prob.implied(x)[nth:]  # implied correlations
     si = np.linalg.inv(sig)
     ntot = prob.n
     f_ml = np.linalg.slogdet(sig)[1] + np.trace(r @ si) - np.linalg.slogdet(r)[1] - p

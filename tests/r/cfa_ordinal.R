@@ -133,3 +133,8 @@ case("bfi_pairwise", m_ac, bfi_any, ordered = TRUE, estimator = "WLSMV", missing
 m_def <- paste("A =~ A1 + a2*A2 + a3*A3 + A4 + A5", "C =~ C1 + c2*C2 + C3 + C4 + C5",
                "d := a2 - a3", "q := a2 * c2", sep = "\n")
 case("bfi_defined", m_def, bfi_ac, ordered = TRUE, estimator = "WLSMV")
+
+# 8. theta parameterization (residual variances of the latent responses fixed at 1)
+case("sim_theta", m_sim, sim, ordered = TRUE, estimator = "WLSMV", parameterization = "theta")
+case("bfi_theta_rescov", paste(m_ac, "A1 ~~ A2", sep = "\n"), bfi_ac, ordered = TRUE,
+     estimator = "WLSMV", parameterization = "theta")
