@@ -27,7 +27,7 @@ from scipy import stats
 
 from ._keys import is_instrument, warn_opposite
 from ._sem import fit_measures as fm
-from ._sem import ordinal, wls
+from ._sem import ordinal, wls, wls_mg
 from ._sem.ml import MLProblem, em_saturated, loglik_group, make_group_data, warn_not_converged
 from ._sem.model import SemModel, start_values
 from ._sem.robust import first_order_groups, sandwich, yb_trace
@@ -458,7 +458,20 @@ class CFA:
     intercepts and latent means; ``sample_cov_`` is the polychoric matrix,
     ``sample_th_`` the thresholds, ``gamma_`` lavaan's ``lavInspect(fit,
     "gamma")``, ``implied_cov_`` the implied correlations of the latent
-    responses, ``scales_`` the scale factors.  Complete cases only (``missing="listwise"``), one group, no
+    responses, ``scales_`` the scale factors (dicts keyed by group label with
+    several groups).
+
+    Several groups (``group=``, delta parameterization): every category of
+    every item must be used in every group (lavaan's rule; an empty one is a
+    :class:`~custval.exceptions.DataValidationError` naming the item, the
+    group and the counts).  As lavaan 0.6-14, without ``group_equal`` the
+    groups are fitted side by side (scale factors 1, latent means 0); with
+    ``group_equal=("thresholds", ...)`` the thresholds are equal across groups
+    (``group_partial`` may free one, e.g. ``"A1|t2"``) and the scale factors
+    and latent means of the other groups are free; item intercepts stay 0.
+    The fit function weights group g by ``(n_g - 1) / N`` and the sandwich is
+    divided by ``N - G``, as lavaan.  The ``.robust`` fit indices are not
+    computed for several groups.  Complete cases only (``missing="listwise"``), one group, no
     ``==`` constraints yet.  The ``.robust`` CFI / TLI / RNI / RMSEA are lavaan's
     for categorical data (``lav_fit_catml_dwls``; Savalei, 2021): the normal-
     theory ML discrepancy of the polychoric matrix at the DWLS estimates with
@@ -766,8 +779,11 @@ class CFA:
         if self.parameterization not in ("delta", "theta"):
             raise SpecificationError(
                 f"parameterization={self.parameterization!r} is not supported; allowed: 'delta', 'theta'")
-        if self.group is not None or self.cluster is not None:
-            raise SpecificationError("group= and cluster= are not supported with ordered items yet")
+        if self.cluster is not None:
+            raise SpecificationError("cluster= is not supported with ordered items yet")
+        if self.group is not None and self.parameterization != "delta":
+            raise SpecificationError("several groups with ordered items are supported in the delta "
+                                     "parameterization only")
         if self.missing not in ("listwise", "pairwise"):
             raise SpecificationError(
                 f"missing={self.missing!r} is not supported with ordered items; allowed: 'listwise', 'pairwise'")
@@ -775,8 +791,13 @@ class CFA:
             raise DataValidationError("data must be a pandas DataFrame with one column per item")
         self._scale_points(data)  # an Instrument's scale points, on the raw answers
         syntax, data, keying = model_and_data(self.model, data)
+        group_equal = (self.group_equal,) if isinstance(self.group_equal, str) else tuple(self.group_equal)
+        group_partial = (self.group_partial,) if isinstance(self.group_partial, str) else tuple(self.group_partial)
+        labels = [None] if self.group is None else list(pd.unique(_id_column(data, self.group, "group")))
         pt, observed, latent, extras = build_partable(
-            syntax, ngroups=1, std_lv=self.std_lv, meanstructure=False, with_extras=True)
+            syntax, ngroups=len(labels), std_lv=self.std_lv, meanstructure=len(labels) > 1, with_extras=True,
+            group_equal=tuple(e for e in group_equal if e not in ("thresholds", "intercepts")),
+            group_partial=tuple(e for e in group_partial if "|" not in e))
         if extras["exo"]:
             raise SpecificationError(
                 f"observed covariates ({', '.join(extras['exo'])}) are not supported with ordered items yet")
@@ -809,6 +830,28 @@ class CFA:
             raise InsufficientDataError(
                 f"{int(keep.sum())} complete case(s) for {len(observed)} ordered items; collect more data or fit "
                 "fewer items")
+        if len(labels) > 1:
+            gcol = data[self.group].to_numpy()[keep]
+            stats_ = []
+            for lab in labels:
+                sub = codes[gcol == lab]
+                ordinal.check_group_categories(sub, observed, lev, _plain(lab))
+                stats_.append(ordinal.ordinal_stats(sub, observed, lev, group=_plain(lab)))
+            self.partable_, self.observed_, self.latent_ = pt, observed, latent
+            self.covariates_, self.constraints_ = [], []
+            self.inequalities_, self.active_inequalities_ = [], []
+            self._definitions, self._label_rows = extras["definitions"], extras["label_rows"]
+            self._estimator, self._missing, self._meanstructure = estimator, self.missing, True
+            self._labels, self._group_equal = labels, group_equal
+            wls_mg.fit_ordinal_groups(self, stats_, labels, estimator, extras, pt, observed, latent, self.std_lv,
+                                      self.max_iter, group_equal, group_partial)
+            self.n_excluded_ = n_excluded
+            self.group_labels_ = labels
+            self.instrument_ = self.model if is_instrument(self.model) else None
+            self.keying_ = keying.restrict(observed)
+            self.reverse_keyed_ = self.keying_.reversed
+            self._check_keying()
+            return self
         st = ordinal.ordinal_stats(codes, observed, lev)
         self.partable_, self.observed_, self.latent_ = pt, observed, latent
         self.covariates_, self.constraints_ = [], []

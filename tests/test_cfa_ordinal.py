@@ -40,6 +40,9 @@ CASES = {
     "corp_rep_wlsmv": ("corp_rep", CR, {"ordered": True}),
     "sim_theta": ("sim_skewed", SIM, {"ordered": True, "parameterization": "theta"}),
     "bfi_theta_rescov": ("bfi", AC + "\nA1 ~~ A2", {"ordered": True, "parameterization": "theta"}),
+    "bfi_groups": ("bfi", AC, {"ordered": True, "group": "gender"}),
+    "bfi_groups_thload": ("bfi", AC, {"ordered": True, "group": "gender",
+                                      "group_equal": ("thresholds", "loadings")}),
     "bfi_pairwise": ("bfi", AC, {"ordered": True, "missing": "pairwise"}),
     "bfi_defined": ("bfi", AC.replace("A2", "a2*A2").replace("A3", "a3*A3").replace("C2", "c2*C2")
                     + "\nd := a2 - a3\nq := a2 * c2", {"ordered": True}),
@@ -59,6 +62,7 @@ def test_parameters_match_lavaan(name):
     g = load_golden("cfa_ordinal", name)
     fit = _fit(name)
     pe = pd.DataFrame(g["params"])
+    pe = pe[pe["op"] != "=="].reset_index(drop=True)  # lavaan's equality rows (custval shares parameters)
     ours = fit.params_
     # lavaan's rows, in lavaan's order: loadings, thresholds, variances, scale factors, intercepts
     assert ours["lhs"].tolist() == pe["lhs"].tolist()
@@ -98,6 +102,8 @@ def test_fit_measures_match_lavaan(name):
     checked = 0
     for key in TEST_STATS + INDICES + PVALUES:
         want = g["fit"].get(key)
+        if "robust" in key and "group" in CASES[name][2]:
+            continue  # not computed for several groups (documented)
         if want is None:
             assert key not in fm.index or np.isnan(fm[key]), key
             continue

@@ -147,3 +147,16 @@ def test_text_answers_are_rejected(tmp_path):
     df.loc[0, "sat_1"] = "Strongly agree"
     with pytest.raises(DataValidationError, match="sat_1"):
         CFA(MODEL, ordered=True).fit(_export(df, tmp_path))
+
+
+def test_category_empty_in_one_group_is_named(tmp_path):
+    df = _survey(n=600)
+    df["channel"] = np.where(np.arange(len(df)) % 3 == 0, "store", "online")
+    store = df["channel"] == "store"
+    df.loc[store & (df["sat_1"] == 1), "sat_1"] = 2  # no store customer answered 1
+    data = _export(df, tmp_path)
+    with pytest.raises(DataValidationError, match=r"group 'store'.*sat_1 \(1: 0, 2: \d+"):
+        CFA(MODEL, ordered=True, group="channel", group_equal=("thresholds", "loadings")).fit(data)
+    # the other group alone is fine, and so is a fit without groups
+    fit = CFA(MODEL, ordered=True).fit(data)
+    assert fit.n_obs_["all"] == len(df)

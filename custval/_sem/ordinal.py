@@ -506,6 +506,22 @@ def _gamma(codes, th, cor, nlev, cells=None) -> np.ndarray:
     return (out + out.T) / 2
 
 
+def check_group_categories(codes: np.ndarray, names: list[str], levels: list[np.ndarray], group) -> None:
+    """Every category of every item is used in the group (lavaan: "some categories of variable
+    ... are empty in group"); an empty one is an error naming the item, the group and the counts."""
+    empty = []
+    for j, (v, lev) in enumerate(zip(names, levels)):
+        freq = np.bincount(codes[:, j][codes[:, j] > 0], minlength=len(lev) + 1)[1:]
+        if (freq == 0).any():
+            counts = ", ".join(f"{lv:g}: {int(c)}" for lv, c in zip(lev, freq))
+            empty.append(f"{v} ({counts})")
+    if empty:
+        raise DataValidationError(
+            f"in group {group!r} some categories are empty: {'; '.join(empty)}; thresholds are compared across "
+            "groups, so every category must be used in every group (lavaan's rule). Collapse the sparse "
+            "categories in every group (explicitly, and report it) or drop the item")
+
+
 def check_option(name: str, value, allowed) -> None:
     if value not in allowed:
         raise SpecificationError(f"{name}={value!r} is not supported; allowed: {', '.join(map(repr, allowed))}")

@@ -48,6 +48,15 @@ case <- function(name, model, data, ..., full = FALSE) {
     g2 <- max(abs(lavInspect(fit_gn, "gradient")))
     if (g2 < grad) { fit <- fit_gn; grad <- g2; optimizer <- "GN (from the nlminb solution)" }
   }
+  if (grad > 1e-6) {  # GN does not take equality constraints: BFGS restarts from the solution
+    for (k in 1:3) {
+      fit_b <- try(suppressWarnings(do.call("cfa", c(list(model = model, data = data, start = fit,
+        optim.method = "BFGS", control = list(reltol = 1e-16, maxit = 5000)), args))), silent = TRUE)
+      if (inherits(fit_b, "try-error")) break
+      g2 <- max(abs(lavInspect(fit_b, "gradient")))
+      if (g2 < grad) { fit <- fit_b; grad <- g2; optimizer <- "BFGS (restarted from nlminb)" } else break
+    }
+  }
   pe <- parameterEstimates(fit, standardized = TRUE)
   fm <- fitMeasures(fit)
   ss <- lavInspect(fit, "sampstat")
@@ -138,3 +147,10 @@ case("bfi_defined", m_def, bfi_ac, ordered = TRUE, estimator = "WLSMV")
 case("sim_theta", m_sim, sim, ordered = TRUE, estimator = "WLSMV", parameterization = "theta")
 case("bfi_theta_rescov", paste(m_ac, "A1 ~~ A2", sep = "\n"), bfi_ac, ordered = TRUE,
      estimator = "WLSMV", parameterization = "theta")
+
+# 9. two groups (bfi gender): configural, and thresholds + loadings equal (lavaan frees the
+#    scale factors and latent means of the second group)
+bfi_acg <- bfi[complete.cases(bfi[, c(ac, "gender")]), ]
+case("bfi_groups", m_ac, bfi_acg, ordered = TRUE, estimator = "WLSMV", group = "gender")
+case("bfi_groups_thload", m_ac, bfi_acg, ordered = TRUE, estimator = "WLSMV", group = "gender",
+     group.equal = c("thresholds", "loadings"))
