@@ -470,8 +470,8 @@ class CFA:
     (``group_partial`` may free one, e.g. ``"A1|t2"``) and the scale factors
     and latent means of the other groups are free; item intercepts stay 0.
     The fit function weights group g by ``(n_g - 1) / N`` and the sandwich is
-    divided by ``N - G``, as lavaan.  The ``.robust`` fit indices are not
-    computed for several groups.  Complete cases only (``missing="listwise"``), one group, no
+    divided by ``N - G``, as lavaan.  With equal thresholds the ``.robust``
+    fit indices are NaN, as in lavaan 0.6-14 (its catML refit fails there).  Complete cases only (``missing="listwise"``), one group, no
     ``==`` constraints yet.  The ``.robust`` CFI / TLI / RNI / RMSEA are lavaan's
     for categorical data (``lav_fit_catml_dwls``; Savalei, 2021): the normal-
     theory ML discrepancy of the polychoric matrix at the DWLS estimates with

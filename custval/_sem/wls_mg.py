@@ -399,6 +399,8 @@ def _fit_measures_mg(prob: GroupsProblem, x, chisq, df, jacs, a_inv, f) -> pd.Se
             out["rmsea.ci.level"] = 0.9
         out["rmsea.pvalue" + suffix] = fm.rmsea_pvalue(x2, df, n, g)
         out["rmsea.notclose.pvalue" + suffix] = fm.rmsea_notclose_pvalue(x2, df, n, g)
+    if scaled:
+        _robust_indices_mg(prob, x, chisq, df, dfb, n, g, fg, jacs, a_inv, out)
     acc = dict.fromkeys(("rmr", "rmr_nomean", "crmr", "crmr_nomean"), 0.0)
     p = prob.p
     for fgi, s, imp in zip(fg, prob.s, prob.implied(x)):
@@ -415,3 +417,52 @@ def _fit_measures_mg(prob: GroupsProblem, x, chisq, df, jacs, a_inv, f) -> pd.Se
     out["cn_01"] = fm.hoelter_cn(chisq, df, n, 0.01)
     out["ntotal"] = ntot
     return pd.Series(out, dtype=float)
+
+
+def _robust_indices_mg(prob: GroupsProblem, x, chisq, df, dfb, n, g, fg, jacs, a_inv, out) -> None:
+    """lavaan's categorical ``.robust`` indices over groups (``lav_fit_catml_dwls``); NaN with equal
+    thresholds (lavaan's catML refit fails there: its ``==`` rows name removed thresholds)."""
+    keys = ["cfi.robust", "tli.robust", "nnfi.robust", "rni.robust", "rmsea.robust", "rmsea.ci.lower.robust",
+            "rmsea.ci.upper.robust", "rmsea.pvalue.robust", "rmsea.notclose.pvalue.robust"]
+    if prob.ndl or any(not np.linalg.eigvalsh(st.cor).min() >= np.sqrt(np.finfo(float).eps) for st in prob.stats):
+        out.update(dict.fromkeys(keys, np.nan))
+        return
+    nth, p = prob.nth, prob.p
+    ii, jj = prob.ii, prob.jj
+    xx3 = xx3_null = 0.0
+    vs, ws, gs, ds = [], [], [], []
+    for gg, (st, imp) in enumerate(zip(prob.stats, prob.implied(x))):
+        sig = np.eye(p)
+        sig[ii, jj] = sig[jj, ii] = imp[nth:]
+        si = np.linalg.inv(sig)
+        r = st.cor
+        xx3 += st.n * (np.linalg.slogdet(sig)[1] + np.trace(r @ si) - np.linalg.slogdet(r)[1] - p)
+        xx3_null += -st.n * np.linalg.slogdet(r)[1]
+        vs.append(fg[gg] * (si[np.ix_(ii, ii)] * si[np.ix_(jj, jj)] + si[np.ix_(ii, jj)] * si[np.ix_(jj, ii)]))
+        ws.append(fg[gg] * prob.w[gg][nth:])
+        gs.append(st.gamma[nth:, nth:] / fg[gg])
+        ds.append(jacs[gg][nth:])
+    k = len(ii)
+    big = lambda mats: _bdiag(mats, k)  # noqa: E731
+    v_all, g_all = big(vs), big(gs)
+    w_all = np.concatenate(ws)
+    d_all = np.vstack(ds)
+    wiu = np.eye(len(w_all)) - d_all @ a_inv @ d_all.T * w_all[None, :]
+    df3 = float(df)
+    c3 = float(np.trace(wiu.T @ v_all @ wiu @ g_all)) / df3
+    c3_null = float(np.trace(g_all)) / dfb
+    out["cfi.robust"] = fm.cfi(xx3, df, xx3_null, dfb, c3, c3_null)
+    out["tli.robust"] = out["nnfi.robust"] = fm.tli(xx3, df, xx3_null, dfb, c3, c3_null)
+    out["rni.robust"] = fm.rni(xx3, df, xx3_null, dfb, c3, c3_null)
+    out["rmsea.robust"] = fm.rmsea(xx3, df3, n, g, c_hat=c3)
+    lo, hi = fm.rmsea_ci(xx3 / c3, df3, n, g, c_hat=c3)
+    out["rmsea.ci.lower.robust"], out["rmsea.ci.upper.robust"] = lo, hi
+    out["rmsea.pvalue.robust"] = fm.rmsea_pvalue(xx3 / c3, df3, n, g, c_hat=c3)
+    out["rmsea.notclose.pvalue.robust"] = fm.rmsea_notclose_pvalue(xx3 / c3, df3, n, g, c_hat=c3)
+
+
+def _bdiag(mats, k):
+    out = np.zeros((k * len(mats), k * len(mats)))
+    for i, m in enumerate(mats):
+        out[i * k:(i + 1) * k, i * k:(i + 1) * k] = m
+    return out
