@@ -461,6 +461,17 @@ class CFA:
     responses, ``scales_`` the scale factors (dicts keyed by group label with
     several groups).
 
+    ``missing="pairwise"`` keeps every row with an answer (thresholds from the
+    answers to each item, polychorics from the rows that answered both, the
+    total N), as lavaan's ``missing = "pairwise"``; labels, ``:=`` (delta-
+    method standard errors from the robust covariance) and linear ``==``
+    constraints among the structural parameters work as with ML.  The
+    ``.robust`` CFI / TLI / RNI / RMSEA are lavaan's for categorical data
+    (``lav_fit_catml_dwls``; Savalei, 2021): the normal-theory ML discrepancy
+    of the polychoric matrix at the DWLS estimates with the correction ``c =
+    tr(U' V U Gamma) / df``; they are NaN when a polychoric matrix is not
+    positive definite, as in lavaan.
+
     Several groups (``group=``, delta parameterization): every category of
     every item must be used in every group (lavaan's rule; an empty one is a
     :class:`~custval.exceptions.DataValidationError` naming the item, the
@@ -471,15 +482,16 @@ class CFA:
     and latent means of the other groups are free; item intercepts stay 0.
     The fit function weights group g by ``(n_g - 1) / N`` and the sandwich is
     divided by ``N - G``, as lavaan.  With equal thresholds the ``.robust``
-    fit indices are NaN, as in lavaan 0.6-14 (its catML refit fails there).  Complete cases only (``missing="listwise"``), one group, no
-    ``==`` constraints yet.  The ``.robust`` CFI / TLI / RNI / RMSEA are lavaan's
-    for categorical data (``lav_fit_catml_dwls``; Savalei, 2021): the normal-
-    theory ML discrepancy of the polychoric matrix at the DWLS estimates with
-    the correction ``c = tr(U' V U Gamma) / df``; they are NaN when the
-    polychoric matrix is not positive definite, as in lavaan.  Checked against lavaan 0.6-14 on bfi (6
-    categories), corp_rep (7 points) and a skewed simulated set: estimates and
-    standard errors to 1e-6, test statistics to 1e-6 relative (the remaining
-    difference is lavaan's polychoric search, which stops at ~1e-8).
+    fit indices are NaN, as in lavaan 0.6-14 (its catML refit fails there).
+    Not available with ordered items yet: the theta parameterization with
+    several groups, ``<`` / ``>`` constraints, covariates, clusters, and a mix
+    of ordered and continuous items.
+
+    Checked against lavaan 0.6-14 on bfi (6 categories; complete, pairwise,
+    two groups), corp_rep (7 points) and a skewed simulated set (2 to 4
+    categories), delta and theta: estimates and standard errors to ~1e-8,
+    test statistics to ~1e-7 relative (the remaining difference is lavaan's
+    polychoric search, which stops ~1e-8 short).
     Asparouhov, T., & Muthén, B. (2010). Simple second order chi-square
     correction. Mplus technical appendix.  Muthén, B. (1984). A general
     structural equation model with dichotomous, ordered categorical, and

@@ -43,6 +43,8 @@ CASES = {
     "bfi_groups": ("bfi", AC, {"ordered": True, "group": "gender"}),
     "bfi_groups_thload": ("bfi", AC, {"ordered": True, "group": "gender",
                                       "group_equal": ("thresholds", "loadings")}),
+    "bfi_constraint": ("bfi", AC.replace("A2", "a2*A2").replace("A3", "a3*A3").replace("C3", "c3*C3")
+                       + "\na2 + a3 == -3.6\nc3 == 1", {"ordered": True}),
     "bfi_pairwise": ("bfi", AC, {"ordered": True, "missing": "pairwise"}),
     "bfi_defined": ("bfi", AC.replace("A2", "a2*A2").replace("A3", "a3*A3").replace("C2", "c2*C2")
                     + "\nd := a2 - a3\nq := a2 * c2", {"ordered": True}),

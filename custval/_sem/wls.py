@@ -194,9 +194,25 @@ def fit_ordinal(est, syntax: str, items: pd.DataFrame, st: OrdinalStats, estimat
     """Fit, standard errors, tables; sets the fitted attributes of ``est`` (a CFA)."""
     theta = parameterization == "theta"
     spt = struct_partable(pt, observed, parameterization)
-    if extras["constraints"][0].shape[0] or extras["inequalities"][0].shape[0]:
-        raise SpecificationError("'==', '<' and '>' constraints are not supported with ordered items yet")
+    if extras["inequalities"][0].shape[0]:
+        raise SpecificationError("'<' and '>' constraints are not supported with ordered items yet")
     model = SemModel(spt, observed, latent, 1)
+    con_a, con_b, con_text = extras["constraints"]
+    if con_a.shape[0]:
+        # linear '==' constraints over the structural parameters, renumbered as in spt
+        old_free, new_free = pt["free"].to_numpy(), spt["free"].to_numpy()
+        a_new = np.zeros((con_a.shape[0], model.nfree))
+        for f_old in range(1, con_a.shape[1] + 1):
+            col = con_a[:, f_old - 1]
+            if not np.any(col):
+                continue
+            f_new = new_free[np.flatnonzero(old_free == f_old)]
+            if f_new.size == 0 or f_new[0] == 0:
+                raise SpecificationError("an '==' constraint involves a residual variance of an ordered item, "
+                                         "which is not a free parameter")
+            a_new[:, f_new[0] - 1] += col
+        model.set_constraints(a_new, con_b)
+    est.constraints_ = list(con_text)
     prob = OrdinalProblem(model, st, estimator, parameterization)
     npar = prob.npar
     ndat = len(prob.s)
@@ -231,10 +247,18 @@ def fit_ordinal(est, syntax: str, items: pd.DataFrame, st: OrdinalStats, estimat
     est.converged_, est.n_iter_ = converged, iters
     est._ord = dict(model=model, prob=prob, x=x, spt=spt, chisq=chisq, df=df, tr_ug=tr_ug, tr_ug2=tr_ug2,
                     vcov_int=vcov_int, npar=npar, f=f)
-    est.params_, order = _params(est, model, spt, prob, x, vcov_int)
-    est.x_ = x[order]
-    est.vcov_ = vcov_int[np.ix_(order, order)]
-    est.information_ = a[np.ix_(order, order)]
+    # the distinct free parameters: structural ones through the '==' constraints (x = x_p + K theta)
+    x_full = np.concatenate([model.full(x[: prob.ns]), x[prob.ns:]])
+    t = np.eye(len(x))
+    if model.con_k is not None:
+        t = np.zeros((len(x_full), len(x)))
+        t[: model.nfree, : prob.ns] = model.con_k
+        t[model.nfree:, prob.ns:] = np.eye(prob.nth)
+    vcov_full = t @ vcov_int @ t.T
+    est.params_, order = _params(est, model, spt, prob, x, x_full, vcov_full)
+    est.x_ = x_full[order]
+    est.vcov_ = vcov_full[np.ix_(order, order)]
+    est.information_ = a if model.con_k is not None else a[np.ix_(order, order)]
     est.fit_measures_ = _fit_measures(est, prob, x, chisq, df, npar, tr_ug, tr_ug2, f)
     sc = prob.scales(x)
     sigma = sig0 * np.outer(sc, sc)  # the implied correlations of the latent responses
@@ -264,9 +288,11 @@ def _wls_names(st: OrdinalStats) -> list[str]:
     return [f"{v}|{t}" for v, t in st.th_names] + [f"{st.names[i]}~~{st.names[j]}" for i, j in zip(ii, jj)]
 
 
-def _params(est, model: SemModel, spt: pd.DataFrame, prob: OrdinalProblem, x: np.ndarray, vcov: np.ndarray):
-    """lavaan's parameterEstimates(fit, standardized = TRUE) rows for a delta-parameterized fit."""
-    ns = prob.ns
+def _params(est, model: SemModel, spt: pd.DataFrame, prob: OrdinalProblem, x_opt: np.ndarray, x: np.ndarray,
+            vcov: np.ndarray):
+    """lavaan's parameterEstimates(fit, standardized = TRUE) rows; ``x`` and ``vcov`` over the
+    distinct free parameters (structural, thresholds), ``x_opt`` the optimizer's vector."""
+    ns = model.nfree
     xs = x[:ns]
     st = prob.st
     est_rows = model.row_values(xs)
@@ -289,7 +315,7 @@ def _params(est, model: SemModel, spt: pd.DataFrame, prob: OrdinalProblem, x: np
                 est_rows[k], std_lv[k], std_all[k])
 
     struct_rows(user)
-    sc = prob.scales(x)
+    sc = prob.scales(x_opt)
     for q, (v, t) in enumerate(st.th_names):
         val = x[ns + q]
         add(v, "|", t, "", ns + q, val, val, val * sc[prob.th_item[q]])

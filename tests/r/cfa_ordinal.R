@@ -154,3 +154,8 @@ bfi_acg <- bfi[complete.cases(bfi[, c(ac, "gender")]), ]
 case("bfi_groups", m_ac, bfi_acg, ordered = TRUE, estimator = "WLSMV", group = "gender")
 case("bfi_groups_thload", m_ac, bfi_acg, ordered = TRUE, estimator = "WLSMV", group = "gender",
      group.equal = c("thresholds", "loadings"))
+
+# 10. a linear equality constraint among loadings (==)
+m_eq <- paste("A =~ A1 + a2*A2 + a3*A3 + A4 + A5", "C =~ C1 + C2 + c3*C3 + C4 + C5",
+              "a2 + a3 == -3.6", "c3 == 1", sep = "\n")
+case("bfi_constraint", m_eq, bfi_ac, ordered = TRUE, estimator = "WLSMV")
