@@ -232,10 +232,12 @@ class CFA:
         variances are 1 minus the explained variance (not free parameters);
         ``"theta"`` fixes their residual variances at 1, and the scale factors
         ``~*~`` are ``diag(Sigma*)^-1/2`` (``scales_``).  Same fit, other scale.
-    missing : {"listwise", "fiml"}
+    missing : {"listwise", "fiml", "pairwise"}
         ``"listwise"`` drops incomplete rows (reported in ``n_excluded_`` with
         a :class:`~custval.exceptions.MissingDataWarning`); ``"fiml"`` uses
-        every case with at least one observed item (lavaan ``missing = "ml"``).
+        every case with at least one observed item (lavaan ``missing = "ml"``);
+        ``"pairwise"`` (ordered items only, lavaan's ``missing = "pairwise"``)
+        estimates each threshold and polychoric from the answers available.
     group : str, optional
         Column defining groups (ordered by first appearance, as lavaan).
     std_lv : bool
@@ -290,6 +292,11 @@ class CFA:
         estimates of the saturated model, as lavaan's ``sampstat``.
     n_obs_ : dict
         Cases used per group label; ``n_excluded_`` rows dropped (listwise).
+    sample_th_, gamma_, scales_ :
+        With ordered items: the sample thresholds (``"item|t1"``, ...), lavaan's
+        Gamma (NACOV) of (thresholds, polychorics) and the scale factors
+        (``~*~``), per group label with several groups; ``sample_th_`` is
+        ``None`` for a fit with continuous items.
     r2_ : DataFrame
         R² per item (and per endogenous latent), one column per group.
     covariates_ : list of str
@@ -697,6 +704,7 @@ class CFA:
 
     def _fit(self, data: pd.DataFrame) -> CFA:
         # options and data -> model -> data per group -> estimates -> standard errors -> tables
+        self.sample_th_ = None
         if self._is_ordinal():
             return self._fit_ordinal(data)
         estimator, missing = self._check_options(data)
@@ -769,6 +777,13 @@ class CFA:
         self.reverse_keyed_ = self.keying_.reversed
         self._check_keying()
         return self
+
+    def _not_ordinal(self, what: str) -> None:
+        """Methods of the ML machinery that have no ordinal version yet."""
+        if getattr(self, "sample_th_", None) is not None:
+            raise SpecificationError(
+                f"CFA.{what}() is not available for a fit with ordered items yet; params_ has the "
+                "standardized estimates (std_all) and fit_measures_ the fit")
 
     def _is_ordinal(self) -> bool:
         """Ordered items (``ordered=``) or an ordinal estimator (WLSMV, DWLS, ULSMV)."""
@@ -1344,6 +1359,7 @@ class CFA:
 
         # In R: modindices(fit, sort. = TRUE)
         """
+        self._not_ordinal('modification_indices')
         from ._sem.modindices import modification_indices
 
         if self._model.con_k is not None:
@@ -1406,6 +1422,7 @@ class CFA:
 
         # In R: standardizedSolution(fit, type = "std.all")
         """
+        self._not_ordinal('standardized_solution')
         from ._sem.standardize import standardize
 
         model, x = self._model, self.x_
@@ -1481,6 +1498,7 @@ class CFA:
 
         # In R: lavResiduals(fit)$cov["x7", "x8"]; lavResiduals(fit)$cov.z["x7", "x8"]
         """
+        self._not_ordinal('residuals')
         kind = {"cor": "cor.bollen"}.get(type, type)
         if kind not in ("raw", "cor.bollen", "cor.bentler"):
             raise SpecificationError(f"type={type!r}; allowed: 'raw', 'cor', 'cor.bollen', 'cor.bentler'")

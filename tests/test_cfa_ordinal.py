@@ -188,3 +188,21 @@ def test_ordinal_convention_needs_an_ordinal_fit():
     fit_ml = CFA(SIM).fit(data)
     with pytest.raises(SpecificationError, match="ordered=True"):
         composite_reliability(fit_ml, conventions=("ordinal",))
+
+
+def test_summary_shows_thresholds_scaled_test_and_scales():
+    text = _fit("sim_skewed").summary()
+    assert "Thresholds:" in text and "q1|t1" in text and "Scales y*:" in text
+    assert "Scaled and shifted" in text and "Robust.sem" in text and "Loglikelihood" not in text
+    g = load_golden("cfa_ordinal", "sim_skewed")
+    assert f"{g['fit']['chisq.scaled']:.3f}" in text
+
+
+def test_ml_only_methods_say_so_for_ordinal_fits():
+    fit = _fit("sim_skewed")
+    for call in (fit.modification_indices, fit.standardized_solution, fit.residuals):
+        with pytest.raises(SpecificationError, match="ordered items"):
+            call()
+    # the same estimator object refitted with continuous items is an ML fit again
+    ml = CFA(SIM).fit(_data("sim_skewed"))
+    assert ml.sample_th_ is None and not ml.modification_indices().empty
