@@ -852,11 +852,12 @@ class CFA:
         if n_excluded:
             warnings.warn(f"{n_excluded} row(s) with {how}" + (" were excluded" if self.missing == "pairwise" else ""),
                           MissingDataWarning, stacklevel=3)
-        codes, lev = ordinal.categories(items[keep])
         if keep.sum() <= len(observed):
             raise InsufficientDataError(
-                f"{int(keep.sum())} complete case(s) for {len(observed)} ordered items; collect more data or fit "
-                "fewer items")
+                f"{int(keep.sum())} usable row(s) ({'with an answer' if self.missing == 'pairwise' else 'complete'}) "
+                f"for {len(observed)} ordered items; collect more data, fit fewer items"
+                + ("" if self.missing == "pairwise" else ", or use missing='pairwise'"))
+        codes, lev = ordinal.categories(items[keep])
         if len(labels) > 1:
             gcol = data[self.group].to_numpy()[keep]
             stats_ = []

@@ -12,6 +12,7 @@ from custval.exceptions import (
     ConstantItemError,
     DataValidationError,
     HeywoodWarning,
+    InsufficientDataError,
     MissingDataWarning,
     NotPositiveDefiniteError,
     NotPositiveDefiniteWarning,
@@ -160,3 +161,17 @@ def test_category_empty_in_one_group_is_named(tmp_path):
     # the other group alone is fine, and so is a fit without groups
     fit = CFA(MODEL, ordered=True).fit(data)
     assert fit.n_obs_["all"] == len(df)
+
+
+def test_routed_items_never_answered_together_are_named(tmp_path):
+    df = _survey()
+    df["sat_3"] = df["sat_3"].astype(float)
+    df["loy_3"] = df["loy_3"].astype(float)
+    df.loc[: len(df) // 2, "sat_3"] = np.nan  # routing: only half the sample saw sat_3 ...
+    df.loc[len(df) // 2 + 1:, "loy_3"] = np.nan  # ... and the other half loy_3
+    data = _export(df, tmp_path)
+    with pytest.raises(InsufficientDataError, match=r"sat_3 and loy_3 were answered together by fewer than 2"):
+        CFA(MODEL, ordered=True, missing="pairwise").fit(data)
+    with pytest.warns(MissingDataWarning, match=f"{len(df)} row"):  # listwise: every row loses one of them
+        with pytest.raises(InsufficientDataError, match=r"0 usable row\(s\) \(complete\).*missing='pairwise'"):
+            CFA(MODEL, ordered=True).fit(data)

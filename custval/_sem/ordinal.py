@@ -44,6 +44,7 @@ from .._stats.polychoric import cell_probabilities
 from ..exceptions import (
     ConstantItemError,
     DataValidationError,
+    InsufficientDataError,
     NotPositiveDefiniteError,
     NotPositiveDefiniteWarning,
     SpecificationError,
@@ -397,6 +398,12 @@ def ordinal_stats(codes: np.ndarray, names: list[str], levels: list[np.ndarray],
     at_bound, near_one = [], []
     pairs = [(i, j) for j in range(p) for i in range(j + 1, p)]
     tabs = [_table(codes[:, i], codes[:, j], nlev[i], nlev[j]) for i, j in pairs]
+    never = [f"{names[j]} and {names[i]}" for (i, j), t in zip(pairs, tabs) if t.sum() < 2]
+    if never:
+        raise InsufficientDataError(
+            f"item pair(s) {'; '.join(never[:10])} were answered together by fewer than 2 respondents"
+            f"{_where(group)} (a split or routed questionnaire?): their polychoric correlation cannot be "
+            "estimated; fit those items in separate models")
     # start: the Pearson correlations of the codes (lavaan's start), pairwise-complete
     with np.errstate(invalid="ignore", divide="ignore"):
         if (codes > 0).all():
