@@ -45,6 +45,8 @@ CASES = {
                                       "group_equal": ("thresholds", "loadings")}),
     "bfi_constraint": ("bfi", AC.replace("A2", "a2*A2").replace("A3", "a3*A3").replace("C3", "c3*C3")
                        + "\na2 + a3 == -3.6\nc3 == 1", {"ordered": True}),
+    "bfi_groups_theta": ("bfi", AC, {"ordered": True, "group": "gender", "parameterization": "theta",
+                                     "group_equal": ("thresholds", "loadings")}),
     "bfi_pairwise": ("bfi", AC, {"ordered": True, "missing": "pairwise"}),
     "bfi_defined": ("bfi", AC.replace("A2", "a2*A2").replace("A3", "a3*A3").replace("C2", "c2*C2")
                     + "\nd := a2 - a3\nq := a2 * c2", {"ordered": True}),
@@ -72,12 +74,18 @@ def test_parameters_match_lavaan(name):
     assert ours["rhs"].tolist() == pe["rhs"].fillna("").tolist()
     # lavaan's optimizer gradient (ULSMV: nlminb, ~1e-6) limits the agreement there
     tol = 1e-5 if g["max_abs_gradient"] > 1e-9 else 1e-6
+    if name == "bfi_groups_theta":
+        # lavaan's nlminb stops ~1.3e-5 short here (BFGS and GN restarts do not move it): its own
+        # chisq at custval's estimates is 604.840004277 against 604.840004387 at its solution
+        # (checked with optim.method = "none" from custval's estimates)
+        tol = 3e-5
     for ours_col, r_col in [("est", "est"), ("se", "se"), ("std_all", "std.all"), ("std_lv", "std.lv"),
                             ("ci_low", "ci.lower")]:
         np.testing.assert_allclose(ours[ours_col].to_numpy(float), pe[r_col].to_numpy(float), atol=tol,
                                    err_msg=f"{name}: {ours_col}")
     z = pe["z"].to_numpy(float)
-    np.testing.assert_allclose(ours["z"].to_numpy(float)[np.isfinite(z)], z[np.isfinite(z)], rtol=1e-5)
+    np.testing.assert_allclose(ours["z"].to_numpy(float)[np.isfinite(z)], z[np.isfinite(z)],
+                               rtol=1e-4 if name == "bfi_groups_theta" else 1e-5)
     assert np.isnan(ours["z"].to_numpy(float)[~np.isfinite(z)]).all()
 
 

@@ -32,8 +32,11 @@ from .wls import _scaled_shifted
 class GroupsProblem:
     """The parameter vector ``x = (structural, thresholds, scale factors)`` over all groups."""
 
-    def __init__(self, model: SemModel, stats_: list[OrdinalStats], estimator: str, th_index, dl_index):
+    def __init__(self, model: SemModel, stats_: list[OrdinalStats], estimator: str, th_index, dl_index,
+                 theta: bool = False, eq_thresholds: bool = False):
         self.model = model
+        self.theta = theta
+        self.eq_thresholds = eq_thresholds
         self.stats = stats_
         self.estimator = estimator
         self.g = len(stats_)
@@ -59,6 +62,9 @@ class GroupsProblem:
         return x[: self.ns], x[self.ns:self.ns + self.ntau], x[self.ns + self.ntau:]
 
     def scales(self, x, g) -> np.ndarray:
+        if self.theta:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return 1.0 / np.sqrt(np.diag(self.model.implied(x[: self.ns])[g][0]))
         dl = self.split(x)[2]
         ix = self.dl_index[g]
         return np.where(ix >= 0, dl[np.maximum(ix, 0)] if dl.size else 1.0, 1.0)
@@ -67,7 +73,11 @@ class GroupsProblem:
         xs, tau, _ = self.split(x)
         out = []
         for g, (sigma, mu) in enumerate(self.model.implied(xs)):
-            d = self.scales(x, g)
+            if self.theta:
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    d = 1.0 / np.sqrt(np.diag(sigma))
+            else:
+                d = self.scales(x, g)
             t = (tau[self.th_index[g]] - mu[self.th_item]) * d[self.th_item]
             r = sigma[self.ii, self.jj] * d[self.ii] * d[self.jj]
             out.append(np.concatenate([t, r]))
@@ -93,6 +103,12 @@ class GroupsProblem:
             # correlations
             ii, jj = self.ii, self.jj
             jac[self.nth:, : self.ns] = (ds[:, ii, jj] * (d[ii] * d[jj])[None, :]).T
+            if self.theta:  # the scale factors diag(Sigma*)^-1/2 depend on the parameters
+                dd = -0.5 * np.einsum("kii->ki", ds) * (d**3)[None, :]  # ns x p: d Delta_i
+                jac[: self.nth, : self.ns] += (dd[:, ti] * t_raw[None, :]).T
+                rho_raw = sigma[ii, jj]
+                jac[self.nth:, : self.ns] += (rho_raw[None, :] * (dd[:, ii] * d[jj][None, :]
+                                                                  + dd[:, jj] * d[ii][None, :])).T
             for k, (i, j) in enumerate(zip(ii, jj)):
                 if ix[i] >= 0:
                     jac[self.nth + k, self.ns + self.ntau + ix[i]] += sigma[i, j] * d[j]
@@ -140,7 +156,7 @@ class GroupsProblem:
         return x, False, max_iter
 
 
-def _index_blocks(stats_, group_equal, group_partial):
+def _index_blocks(stats_, group_equal, group_partial, theta=False):
     """Threshold and scale-factor parameter indices per group (lavaan's group.equal rules)."""
     g = len(stats_)
     names = stats_[0].th_names
@@ -161,7 +177,7 @@ def _index_blocks(stats_, group_equal, group_partial):
     p = len(stats_[0].names)
     dl_index, nxt = [], 0
     for gg in range(g):
-        if eq and gg > 0:
+        if eq and gg > 0 and not theta:
             dl_index.append(np.arange(nxt, nxt + p))
             nxt += p
         else:
@@ -169,15 +185,20 @@ def _index_blocks(stats_, group_equal, group_partial):
     return th_index, dl_index
 
 
-def struct_partable_mg(pt: pd.DataFrame, observed, latent, group_equal) -> pd.DataFrame:
-    """Residual variances not free, item intercepts 0, latent means free in groups 2+ only
-    with equal thresholds (lavaan); free numbers renumbered (shared numbers kept shared)."""
+def struct_partable_mg(pt: pd.DataFrame, observed, latent, group_equal, theta=False) -> pd.DataFrame:
+    """Residual variances not free (theta: 1, free in groups 2+ with equal thresholds), item
+    intercepts 0, latent means free in groups 2+ only with equal thresholds (lavaan); free
+    numbers renumbered (shared numbers kept shared)."""
     pt = pt.copy()
     resvar = (pt["op"] == "~~") & (pt["lhs"] == pt["rhs"]) & pt["lhs"].isin(observed)
     if (resvar & (pt["user"] == 1) & (pt["free"] > 0)).any():
-        raise SpecificationError("the residual variances of ordered items are not free parameters in the delta "
-                                 "parameterization; remove those lines")
-    pt.loc[resvar, ["free", "ustart"]] = [0, 0.0]
+        raise SpecificationError("the residual variances of ordered items are not free parameters (delta: 1 "
+                                 "minus the explained variance; theta: 1); remove those lines")
+    pt.loc[resvar, ["free", "ustart"]] = [0, 1.0 if theta else 0.0]
+    if theta and "thresholds" in group_equal:
+        rest = resvar & (pt["group"] > 1)
+        top = int(pt["free"].max()) + 1
+        pt.loc[rest, "free"] = np.arange(top, top + int(rest.sum()))
     ov_int = (pt["op"] == "~1") & pt["lhs"].isin(observed)
     pt.loc[ov_int, ["free", "ustart"]] = [0, 0.0]
     lv_mean = (pt["op"] == "~1") & pt["lhs"].isin(latent)
@@ -200,15 +221,17 @@ def struct_partable_mg(pt: pd.DataFrame, observed, latent, group_equal) -> pd.Da
 
 
 def fit_ordinal_groups(est, stats_, labels, estimator, extras, pt, observed, latent, std_lv, max_iter,
-                       group_equal, group_partial):
+                       group_equal, group_partial, parameterization="delta"):
     """Multi-group fit; sets the fitted attributes of ``est`` (a CFA)."""
     if extras["constraints"][0].shape[0] or extras["inequalities"][0].shape[0]:
-        raise SpecificationError("'==', '<' and '>' constraints are not supported with ordered items yet")
-    spt = struct_partable_mg(pt, observed, latent, group_equal)
+        raise SpecificationError("'==', '<' and '>' constraints are not supported with ordered items in "
+                                 "several groups yet")
+    theta = parameterization == "theta"
+    spt = struct_partable_mg(pt, observed, latent, group_equal, theta)
     g = len(stats_)
     model = SemModel(spt, observed, latent, g)
-    th_index, dl_index = _index_blocks(stats_, group_equal, group_partial)
-    prob = GroupsProblem(model, stats_, estimator, th_index, dl_index)
+    th_index, dl_index = _index_blocks(stats_, group_equal, group_partial, theta)
+    prob = GroupsProblem(model, stats_, estimator, th_index, dl_index, theta, "thresholds" in group_equal)
     ndat = sum(len(s) for s in prob.s)
     df = ndat - prob.npar
     if df < 0:
@@ -245,6 +268,8 @@ def fit_ordinal_groups(est, stats_, labels, estimator, extras, pt, observed, lat
     resvar = np.flatnonzero(((spt["op"] == "~~") & (spt["lhs"] == spt["rhs"]) & spt["lhs"].isin(observed)).to_numpy())
     ov = {v: i for i, v in enumerate(observed)}
     for k in resvar:
+        if theta:
+            break
         gg = int(spt.iloc[k]["group"]) - 1
         i = ov[spt.iloc[k]["lhs"]]
         d = prob.scales(x, gg)[i]
@@ -265,7 +290,8 @@ def fit_ordinal_groups(est, stats_, labels, estimator, extras, pt, observed, lat
         est.sample_cov_[lab] = pd.DataFrame(st.cor, index=observed, columns=observed)
         est.sample_th_[lab] = pd.Series(st.th_flat, index=[f"{v}|{t}" for v, t in st.th_names])
         est.scales_[lab] = pd.Series(d, index=observed)
-        resid = {spt.iloc[k]["lhs"]: model.ustart[k] for k in resvar if int(spt.iloc[k]["group"]) == gg + 1}
+        rv = model.row_values(xs)
+        resid = {spt.iloc[k]["lhs"]: rv[k] for k in resvar if int(spt.iloc[k]["group"]) == gg + 1}
         r2[lab] = pd.Series([1.0 - resid[v] * d[ov[v]] ** 2 for v in observed], index=observed)
         neg = [v for v in observed if resid[v] < 0]
         if neg:
@@ -424,7 +450,7 @@ def _robust_indices_mg(prob: GroupsProblem, x, chisq, df, dfb, n, g, fg, jacs, a
     thresholds (lavaan's catML refit fails there: its ``==`` rows name removed thresholds)."""
     keys = ["cfi.robust", "tli.robust", "nnfi.robust", "rni.robust", "rmsea.robust", "rmsea.ci.lower.robust",
             "rmsea.ci.upper.robust", "rmsea.pvalue.robust", "rmsea.notclose.pvalue.robust"]
-    if prob.ndl or any(not np.linalg.eigvalsh(st.cor).min() >= np.sqrt(np.finfo(float).eps) for st in prob.stats):
+    if prob.eq_thresholds or any(not np.linalg.eigvalsh(st.cor).min() >= np.sqrt(np.finfo(float).eps) for st in prob.stats):
         out.update(dict.fromkeys(keys, np.nan))
         return
     nth, p = prob.nth, prob.p

@@ -159,3 +159,8 @@ case("bfi_groups_thload", m_ac, bfi_acg, ordered = TRUE, estimator = "WLSMV", gr
 m_eq <- paste("A =~ A1 + a2*A2 + a3*A3 + A4 + A5", "C =~ C1 + C2 + c3*C3 + C4 + C5",
               "a2 + a3 == -3.6", "c3 == 1", sep = "\n")
 case("bfi_constraint", m_eq, bfi_ac, ordered = TRUE, estimator = "WLSMV")
+
+# 11. two groups, theta parameterization (residual variances free in the second group with
+#     equal thresholds)
+case("bfi_groups_theta", m_ac, bfi_acg, ordered = TRUE, estimator = "WLSMV", group = "gender",
+     parameterization = "theta", group.equal = c("thresholds", "loadings"))
