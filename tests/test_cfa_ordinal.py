@@ -214,3 +214,22 @@ def test_ml_only_methods_say_so_for_ordinal_fits():
     # the same estimator object refitted with continuous items is an ML fit again
     ml = CFA(SIM).fit(_data("sim_skewed"))
     assert ml.sample_th_ is None and not ml.modification_indices().empty
+
+
+@pytest.mark.parametrize("name", ["bfi_groups", "bfi_groups_thload", "bfi_groups_theta"])
+def test_composite_reliability_per_group_matches_semtools(name):
+    from custval.validity import composite_reliability
+
+    g = load_golden("cfa_ordinal", name)["compRelSEM"]
+    fit = _fit(name)
+    with pytest.warns(ReverseKeyWarning):  # raw bfi: A1, C4, C5 not keyed
+        tab = composite_reliability(fit).table
+    for conv in ("ordinal", "latent_response"):
+        for pos, glab in enumerate(g[conv]["group"]):
+            lab = fit.group_labels_[int(glab) - 1]
+            for factor in ("A", "C"):
+                got = tab[(tab["group"] == lab) & (tab["construct"] == factor) & (tab["convention"] == conv)]
+                # bfi_groups_theta: lavaan's estimates stop ~1e-5 short (see test_parameters_match_lavaan)
+                np.testing.assert_allclose(got["estimate"].to_numpy(), g[conv][factor][pos], rtol=1e-6,
+                                           atol=5e-6 if name == "bfi_groups_theta" else 0.0,
+                                           err_msg=f"{conv} {factor} group {lab}")
