@@ -47,6 +47,8 @@ CASES = {
                        + "\na2 + a3 == -3.6\nc3 == 1", {"ordered": True}),
     "bfi_groups_theta": ("bfi", AC, {"ordered": True, "group": "gender", "parameterization": "theta",
                                      "group_equal": ("thresholds", "loadings")}),
+    "bfi_groups_pairwise": ("bfi", AC, {"ordered": True, "group": "gender", "missing": "pairwise",
+                                        "group_equal": ("thresholds", "loadings")}),
     "bfi_pairwise": ("bfi", AC, {"ordered": True, "missing": "pairwise"}),
     "bfi_defined": ("bfi", AC.replace("A2", "a2*A2").replace("A3", "a3*A3").replace("C2", "c2*C2")
                     + "\nd := a2 - a3\nq := a2 * c2", {"ordered": True}),

@@ -164,3 +164,8 @@ case("bfi_constraint", m_eq, bfi_ac, ordered = TRUE, estimator = "WLSMV")
 #     equal thresholds)
 case("bfi_groups_theta", m_ac, bfi_acg, ordered = TRUE, estimator = "WLSMV", group = "gender",
      parameterization = "theta", group.equal = c("thresholds", "loadings"))
+
+# 12. two groups with pairwise missing answers (every row with a gender and an answer)
+bfi_gany <- bfi[!is.na(bfi$gender) & rowSums(!is.na(bfi[, ac])) > 0, ]
+case("bfi_groups_pairwise", m_ac, bfi_gany, ordered = TRUE, estimator = "WLSMV", group = "gender",
+     missing = "pairwise", group.equal = c("thresholds", "loadings"))
