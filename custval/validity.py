@@ -712,6 +712,18 @@ def _cfa_parts(cfa) -> list[_Parts]:
 
 
 _CONVENTIONS = {
+    "ordinal": (
+        "Green & Yang (2009) categorical omega of the summed item scores, as semTools::compRelSEM(fit) "
+        "for ordered items (ord.scale = TRUE, obs.var = TRUE): the model-implied over the observed "
+        "(polychoric) covariance of the item scores, both from bivariate-normal cell probabilities at "
+        "the thresholds",
+        "semTools::{fn}(fit)  # ordered items, ord.scale = TRUE",
+    ),
+    "latent_response": (
+        "omega of the latent responses y* (semTools::compRelSEM(fit, ord.scale = FALSE)): common "
+        "variance over the polychoric total variance of the items",
+        "semTools::{fn}(fit, ord.scale = FALSE)",
+    ),
     "semtools_observed": (
         "semTools::compRelSEM/AVE with obs.var = TRUE: common variance over the *observed* (sample) "
         "total variance of the items",
@@ -831,6 +843,12 @@ def _construct_stat(cfa, statistic: str, conventions, instrument=None) -> Constr
     bad = [c for c in conventions if c not in _CONVENTIONS]
     if bad or not conventions:
         raise SpecificationError(f"unknown convention(s) {bad}; choose from {', '.join(_CONVENTIONS)}")
+    ordinal_fit = getattr(cfa, "sample_th_", None) is not None
+    cat_conv = [c for c in conventions if c in ("ordinal", "latent_response")]
+    if cat_conv and not ordinal_fit:
+        raise SpecificationError(
+            f"convention(s) {cat_conv} need a CFA fitted with ordered items (CFA(model, ordered=True)); "
+            "this fit treats the items as continuous")
     rows = []
     single: list[str] = []
     xload: list[str] = []
@@ -862,8 +880,20 @@ def _construct_stat(cfa, statistic: str, conventions, instrument=None) -> Constr
                         val = s / (s + (1 - lstd**2).sum())
                     else:
                         val = float(np.mean(lstd**2))
+                elif conv == "ordinal":
+                    if statistic != "cr":
+                        raise SpecificationError("the 'ordinal' convention is a composite reliability (CR) "
+                                                 "convention; AVE has no categorical version")
+                    lf = lam.loc[idx, f].to_numpy()
+                    sc = _scales(cfa, part, idx)  # theta parameterization: y* on the correlation scale
+                    val = _omega_categorical(np.outer(lf * sc, lf * sc) * phi.at[f, f],
+                                             part.sample.loc[idx, idx].to_numpy(),
+                                             [_thresholds(cfa, part, i) * s_ for i, s_ in zip(idx, sc)])
                 else:
-                    sigma = part.sample if conv == "semtools_observed" else part.implied
+                    sigma = part.sample if conv in ("semtools_observed", "latent_response") else part.implied
+                    if ordinal_fit:  # correlations of y* -> its covariances (theta parameterization)
+                        sc = _scales(cfa, part, idx)
+                        sigma = sigma.loc[idx, idx] / np.outer(sc, sc)
                     lf = lam.loc[idx, f].to_numpy()
                     if statistic == "cr":
                         # all of the factor's indicators; only this factor's common variance
@@ -915,6 +945,57 @@ def _construct_stat(cfa, statistic: str, conventions, instrument=None) -> Constr
         table=table, statistic=statistic, conventions={c: _CONVENTIONS[c][0] for c in conventions},
         verdict=verdict,
     )
+
+
+def _thresholds(cfa, part, item) -> np.ndarray:
+    """The item's thresholds in the group of ``part`` (``op == "|"`` rows of an ordinal fit)."""
+    pe = cfa.params_
+    sel = (pe["op"] == "|") & (pe["lhs"] == item)
+    if "group" in pe.columns and pe.loc[sel, "group"].nunique() > 1:
+        labels = list(getattr(cfa, "group_labels_", []) or [])
+        g = labels.index(part.group) + 1 if part.group in labels else part.group
+        sel &= pe["group"] == g
+    return pe.loc[sel, "est"].to_numpy(dtype=float)
+
+
+def _scales(cfa, part, items) -> np.ndarray:
+    """lavaan's scale factors (``~*~`` rows) of ``items``: 1 in the delta parameterization."""
+    pe = cfa.params_
+    sel = pe["op"] == "~*~"
+    if "group" in pe.columns and pe.loc[sel, "group"].nunique() > 1:
+        labels = list(getattr(cfa, "group_labels_", []) or [])
+        sel &= pe["group"] == (labels.index(part.group) + 1 if part.group in labels else part.group)
+    sc = dict(zip(pe.loc[sel, "lhs"], pe.loc[sel, "est"]))
+    return np.array([float(sc.get(i, 1.0)) for i in items])
+
+
+def _omega_categorical(common: np.ndarray, total: np.ndarray, thresholds: list[np.ndarray]) -> float:
+    """semTools' ``omegaCat`` (Green & Yang, 2009) in the delta parameterization.
+
+    ``sum_jk sum_cc' [Phi2(t_jc, t_kc'; r_jk) - Phi(t_jc) Phi(t_kc')]`` with ``r`` the common
+    covariance of the latent responses (numerator) and their observed correlation (denominator;
+    1 on the diagonal, where ``Phi2(a, b; 1) = Phi(min(a, b))``).
+    """
+    from scipy.special import ndtr
+
+    from ._stats.polychoric import _bvnu
+
+    d = np.sqrt(np.diag(total))
+    total = total / np.outer(d, d)
+
+    def phi2(a, b, r):
+        a, b = np.meshgrid(a, b, indexing="ij")
+        if r >= 1:
+            return ndtr(np.minimum(a, b))
+        return _bvnu(-a, -b, float(r))
+
+    num = den = 0.0
+    for j, tj in enumerate(thresholds):
+        for k, tk in enumerate(thresholds):
+            marg = ndtr(tj).sum() * ndtr(tk).sum()
+            num += phi2(tj, tk, common[j, k]).sum() - marg
+            den += phi2(tj, tk, total[j, k]).sum() - marg
+    return float(num / den)
 
 
 def composite_reliability(
@@ -1008,7 +1089,36 @@ def composite_reliability(
     speed                   0.686             0.688            0.691
 
     In R: ``semTools::compRelSEM(fit, obs.var = TRUE)`` and ``obs.var = FALSE``.
+
+    A fit with ordered items (``CFA(model, ordered=True)``, WLSMV) gets
+    semTools' conventions for ordinal indicators by default: ``ordinal``,
+    Green & Yang's (2009) reliability of the summed item scores
+    (``compRelSEM(fit)``, ``ord.scale = TRUE``, ``obs.var = TRUE``), and
+    ``latent_response``, the omega of the latent responses y* (``ord.scale =
+    FALSE``: common variance over the polychoric total); ``semtools_implied``
+    on such a fit is the y* omega over the model-implied correlations:
+
+    >>> corp = load_dataset("corp_rep").data.replace(-99, float("nan"))
+    >>> items = [f"{c}_{i}" for c in ("like", "comp") for i in (1, 2, 3)]
+    >>> fit = CFA("LIKE =~ like_1 + like_2 + like_3; COMP =~ comp_1 + comp_2 + comp_3",
+    ...           ordered=True).fit(corp.dropna(subset=items))
+    >>> print(composite_reliability(fit).wide().round(3))
+    convention  ordinal  latent_response
+    construct
+    LIKE          0.831            0.857
+    COMP          0.813            0.839
+
+    In R: ``semTools::compRelSEM(fit)`` and ``compRelSEM(fit, ord.scale = FALSE)``
+    with ``fit <- lavaan::cfa(model, data, ordered = TRUE)``.
+
+    Green, S. B., & Yang, Y. (2009). Reliability of summed item scores using
+    structural equation modeling: An alternative to coefficient alpha.
+    *Psychometrika, 74*(1), 155-167.
     """
+    if (getattr(cfa, "sample_th_", None) is not None
+            and tuple(np.atleast_1d(conventions)) == ("semtools_observed", "semtools_implied", "fornell_larcker")):
+        # a fit with ordered items: semTools' default for it (ord.scale = TRUE) and the y* version
+        conventions = ("ordinal", "latent_response")
     return _construct_stat(cfa, "cr", conventions, instrument)
 
 

@@ -29,12 +29,13 @@ def _fmt(v, digits):
 
 def summary_text(fit, digits: int = 3) -> str:
     f = fit.fit_measures_
-    robust = fit._estimator == "MLR"
+    robust = fit._estimator in ("MLR", "WLSMV", "ULSMV")
+    ordinal = getattr(fit, "sample_th_", None) is not None
     out = [
         f"custval CFA ({'converged' if fit.converged_ else 'NOT converged'} after {fit.n_iter_} iterations)",
         "",
         _line("Estimator", fit._estimator),
-        _line("Optimization method", "Fisher scoring"),
+        _line("Optimization method", "Gauss-Newton" if ordinal else "Fisher scoring"),
         _line("Number of model parameters", int(f["npar"])),
         "",
     ]
@@ -55,7 +56,8 @@ def summary_text(fit, digits: int = 3) -> str:
     if robust:
         out += [
             _line("Scaling correction factor", "") + f"  {f['chisq.scaling.factor']:>10.{digits}f}",
-            "    Yuan-Bentler correction (Mplus variant)",
+            "    Scaled and shifted (lavaan's scaled.shifted)" if ordinal
+            else "    Yuan-Bentler correction (Mplus variant)",
         ]
     out += ["", "Model Test Baseline Model:", "", _line("Test statistic", f["baseline.chisq"]),
             _line("Degrees of freedom", int(f["baseline.df"])), _line("P-value", f["baseline.pvalue"]), "",
@@ -64,12 +66,13 @@ def summary_text(fit, digits: int = 3) -> str:
     if not np.isnan(f.get("cfi.robust", np.nan)):
         out += ["", _line("Robust Comparative Fit Index (CFI)", f["cfi.robust"]),
                 _line("Robust Tucker-Lewis Index (TLI)", f["tli.robust"])]
-    out += ["", "Loglikelihood and Information Criteria:", "",
-            _line("Loglikelihood user model (H0)", f["logl"]),
-            _line("Loglikelihood unrestricted model (H1)", f["unrestricted.logl"]), "",
-            _line("Akaike (AIC)", f["aic"]), _line("Bayesian (BIC)", f["bic"]),
-            _line("Sample-size adjusted Bayesian (SABIC)", f["bic2"]), "",
-            "Root Mean Square Error of Approximation:", "",
+    if "logl" in f.index:
+        out += ["", "Loglikelihood and Information Criteria:", "",
+                _line("Loglikelihood user model (H0)", f["logl"]),
+                _line("Loglikelihood unrestricted model (H1)", f["unrestricted.logl"]), "",
+                _line("Akaike (AIC)", f["aic"]), _line("Bayesian (BIC)", f["bic"]),
+                _line("Sample-size adjusted Bayesian (SABIC)", f["bic2"])]
+    out += ["", "Root Mean Square Error of Approximation:", "",
             _line("RMSEA", f["rmsea"]), _line("90 Percent confidence interval - lower", f["rmsea.ci.lower"]),
             _line("90 Percent confidence interval - upper", f["rmsea.ci.upper"]),
             _line("P-value H_0: RMSEA <= 0.050", f["rmsea.pvalue"]),
@@ -80,11 +83,13 @@ def summary_text(fit, digits: int = 3) -> str:
                 _line("90 Percent confidence interval - upper", f["rmsea.ci.upper.robust"])]
     out += ["", "Standardized Root Mean Square Residual:", "", _line("SRMR", f["srmr"]), "",
             "Parameter Estimates:", "",
-            _line("Standard errors", "Robust.huber.white" if robust else "Standard"),
-            _line("Information", "Observed" if (robust or fit._missing == "fiml") else "Expected"), ""]
+            _line("Standard errors", "Robust.sem" if robust and ordinal
+                  else "Robust.huber.white" if robust else "Standard"),
+            _line("Information", "Observed" if ((robust and not ordinal) or fit._missing == "fiml")
+                  else "Expected"), ""]
     p = fit.params_
     sections = [("=~", "Latent Variables:"), ("~", "Regressions:"), ("~~c", "Covariances:"),
-                ("~1", "Intercepts:"), ("~~v", "Variances:")]
+                ("~1", "Intercepts:"), ("|", "Thresholds:"), ("~~v", "Variances:"), ("~*~", "Scales y*:")]
     header = f"{'':<20}{'Estimate':>9}{'Std.Err':>9}{'z-value':>9}{'P(>|z|)':>9}{'Std.lv':>9}{'Std.all':>9}"
     for g, lab in enumerate(fit.group_labels_, start=1):
         if len(fit.group_labels_) > 1:
@@ -112,6 +117,8 @@ def summary_text(fit, digits: int = 3) -> str:
                         out.append(f"  {r.lhs} {r.op}")
                         last = r.lhs
                     name = f"    {r.rhs}"
+                elif key == "|":
+                    name = f"    {r.lhs}|{r.rhs}"
                 else:
                     name = f"   .{r.lhs}" if key == "~~v" and r.lhs in residual else f"    {r.lhs}"
                 if r.label:
@@ -134,7 +141,7 @@ def summary_text(fit, digits: int = 3) -> str:
             )
             out.append(f"      {r.lhs} := {r.rhs}")
         out.append("")
-    if getattr(fit, "constraints_", None):
+    if getattr(fit, "constraints_", None) and not ordinal:
         model = fit._model
         a_mat, b_vec = model.con_a, model.con_b
         slack = np.abs(a_mat @ fit.x_ - b_vec)

@@ -1,5 +1,10 @@
 """Polychoric correlations, a port of ``psych::polychoric`` (psych 2.2.9).
 
+These are psych's correlations (global thresholds, ``correct = 0.5``, smoothing,
+``max.cat = 8``).  A CFA with ordered items uses lavaan's two-step pairwise-ML
+correlations instead (``zero.add = c(0.5, 0)``, ``zero.keep.margins = TRUE``, per-item
+thresholds): :mod:`custval._sem.ordinal`.
+
 Why not another package: no maintained Python package implements psych's
 two-step polychoric; semopy's and factor_analyzer's do not exist / differ.
 The port keeps psych's choices so that the numbers agree:

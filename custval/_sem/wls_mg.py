@@ -1,0 +1,494 @@
+"""Multi-group categorical CFA by DWLS / ULS, as lavaan 0.6-14 (private; delta parameterization).
+
+Per group ``g`` the latent responses follow ``y* = Lambda eta + eps`` with latent means
+``alpha_g`` and scale factors ``Delta_g`` (lavaan's ``~*~``); the implied statistics are
+
+* thresholds ``(tau_g - Lambda_g alpha_g) Delta_g`` (item intercepts fixed at 0),
+* correlations ``Delta_i Delta_j (Lambda Psi Lambda' + Theta)_ij`` (off the diagonal),
+
+and the residual variances ``1 / Delta_i^2 - diag(Lambda Psi Lambda')`` are not free.  As
+lavaan: without ``group_equal = "thresholds"`` the scale factors are 1 and the latent means
+0 in every group; with it, the thresholds are equal across groups and the scale factors
+and latent means are free in every group but the first.  The fit function is lavaan's
+``sum_g (n_g - 1) e_g' W_g e_g / N`` (``chisq = N`` times it).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..exceptions import ConvergenceWarning, HeywoodWarning, IdentificationError, SpecificationError
+from . import fit_measures as fm
+from .model import SemModel, start_values
+from .ordinal import OrdinalStats, offdiag_index
+from .standardize import standardize
+from .wls import _scaled_shifted
+
+
+class GroupsProblem:
+    """The parameter vector ``x = (structural, thresholds, scale factors)`` over all groups."""
+
+    def __init__(self, model: SemModel, stats_: list[OrdinalStats], estimator: str, th_index, dl_index,
+                 theta: bool = False, eq_thresholds: bool = False):
+        self.model = model
+        self.theta = theta
+        self.eq_thresholds = eq_thresholds
+        self.stats = stats_
+        self.estimator = estimator
+        self.g = len(stats_)
+        self.p = len(stats_[0].names)
+        self.ii, self.jj = offdiag_index(self.p)
+        self.th_item = np.concatenate([np.full(len(t), i) for i, t in enumerate(stats_[0].th)]).astype(int)
+        self.nth = len(self.th_item)
+        self.ns = model.nx
+        self.th_index = th_index  # per group: index (into the threshold block) of each threshold
+        self.dl_index = dl_index  # per group: index of each item's scale factor, -1 = fixed at 1
+        self.ntau = int(max(ix.max() for ix in th_index)) + 1
+        self.ndl = int(max([ix.max() for ix in dl_index] + [-1])) + 1
+        self.npar = self.ns + self.ntau + self.ndl
+        self.s = [st.wls_obs for st in stats_]
+        if estimator in ("ULSMV", "ULS"):
+            self.w = [np.ones(len(s)) for s in self.s]
+        else:
+            self.w = [1.0 / np.diag(st.gamma) for st in stats_]
+        self.n = np.array([st.n for st in stats_], dtype=float)
+        self.ntotal = float(self.n.sum())
+
+    def split(self, x):
+        return x[: self.ns], x[self.ns:self.ns + self.ntau], x[self.ns + self.ntau:]
+
+    def scales(self, x, g) -> np.ndarray:
+        if self.theta:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return 1.0 / np.sqrt(np.diag(self.model.implied(x[: self.ns])[g][0]))
+        dl = self.split(x)[2]
+        ix = self.dl_index[g]
+        return np.where(ix >= 0, dl[np.maximum(ix, 0)] if dl.size else 1.0, 1.0)
+
+    def implied(self, x) -> list[np.ndarray]:
+        xs, tau, _ = self.split(x)
+        out = []
+        for g, (sigma, mu) in enumerate(self.model.implied(xs)):
+            if self.theta:
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    d = 1.0 / np.sqrt(np.diag(sigma))
+            else:
+                d = self.scales(x, g)
+            t = (tau[self.th_index[g]] - mu[self.th_item]) * d[self.th_item]
+            r = sigma[self.ii, self.jj] * d[self.ii] * d[self.jj]
+            out.append(np.concatenate([t, r]))
+        return out
+
+    def jacobians(self, x) -> list[np.ndarray]:
+        xs, tau, _ = self.split(x)
+        imp = self.model.implied(xs)
+        out = []
+        for g, (ds, dm) in enumerate(self.model.delta(xs)):
+            sigma, mu = imp[g]
+            d = self.scales(x, g)
+            ti = self.th_item
+            jac = np.zeros((self.nth + len(self.ii), self.npar))
+            # thresholds
+            jac[: self.nth, : self.ns] = -(dm[:, ti] * d[ti][None, :]).T
+            jac[np.arange(self.nth), self.ns + self.th_index[g]] += d[ti]
+            ix = self.dl_index[g]
+            t_raw = tau[self.th_index[g]] - mu[ti]
+            for q in range(self.nth):
+                if ix[ti[q]] >= 0:
+                    jac[q, self.ns + self.ntau + ix[ti[q]]] += t_raw[q]
+            # correlations
+            ii, jj = self.ii, self.jj
+            jac[self.nth:, : self.ns] = (ds[:, ii, jj] * (d[ii] * d[jj])[None, :]).T
+            if self.theta:  # the scale factors diag(Sigma*)^-1/2 depend on the parameters
+                dd = -0.5 * np.einsum("kii->ki", ds) * (d**3)[None, :]  # ns x p: d Delta_i
+                jac[: self.nth, : self.ns] += (dd[:, ti] * t_raw[None, :]).T
+                rho_raw = sigma[ii, jj]
+                jac[self.nth:, : self.ns] += (rho_raw[None, :] * (dd[:, ii] * d[jj][None, :]
+                                                                  + dd[:, jj] * d[ii][None, :])).T
+            for k, (i, j) in enumerate(zip(ii, jj)):
+                if ix[i] >= 0:
+                    jac[self.nth + k, self.ns + self.ntau + ix[i]] += sigma[i, j] * d[j]
+                if ix[j] >= 0:
+                    jac[self.nth + k, self.ns + self.ntau + ix[j]] += sigma[i, j] * d[i]
+            out.append(jac)
+        return out
+
+    def weights(self) -> np.ndarray:
+        """lavaan's group weights of the fit function: (n_g - 1) / N."""
+        return (self.n - 1) / self.ntotal
+
+    def objective(self, x) -> float:
+        f = 0.0
+        for wg, s, w, imp in zip(self.weights(), self.s, self.w, self.implied(x)):
+            e = s - imp
+            f += wg * float(e @ (w * e))
+        return f if np.isfinite(f) else np.inf
+
+    def fit(self, x0, max_iter=500, tol=1e-12):
+        x = x0.copy()
+        f = self.objective(x)
+        for it in range(1, max_iter + 1):
+            a = np.zeros((self.npar, self.npar))
+            grad = np.zeros(self.npar)
+            for wg, s, w, imp, jac in zip(self.weights(), self.s, self.w, self.implied(x), self.jacobians(x)):
+                jw = jac * w[:, None]
+                a += wg * jac.T @ jw
+                grad += wg * jw.T @ (s - imp)
+            try:
+                step = np.linalg.solve(a + 1e-12 * np.eye(len(a)) * np.trace(a) / len(a), grad)
+            except np.linalg.LinAlgError as exc:
+                raise IdentificationError("the DWLS information matrix is singular: the model is not identified") from exc
+            t = 1.0
+            while True:
+                xn = x + t * step
+                fn = self.objective(xn)
+                if fn <= f + 1e-15 * max(1.0, f) or t < 1e-8:
+                    break
+                t /= 2
+            x, f_old, f = xn, f, fn
+            if np.max(np.abs(t * step)) < tol * max(1.0, np.max(np.abs(x))) or (
+                    abs(f_old - f) < 1e-15 * max(f, 1e-300) and np.max(np.abs(t * step)) < 1e-9):
+                return x, True, it
+        return x, False, max_iter
+
+
+def _index_blocks(stats_, group_equal, group_partial, theta=False):
+    """Threshold and scale-factor parameter indices per group (lavaan's group.equal rules)."""
+    g = len(stats_)
+    names = stats_[0].th_names
+    eq = "thresholds" in group_equal
+    partial = {str(p).replace(" ", "") for p in group_partial}
+    th_index, nxt, first = [], 0, {}
+    for gg in range(g):
+        ix = np.zeros(len(names), dtype=int)
+        for q, (v, t) in enumerate(names):
+            key = f"{v}|{t}"
+            if eq and gg > 0 and key not in partial:
+                ix[q] = first[key]
+            else:
+                ix[q] = nxt
+                first.setdefault(key, nxt)
+                nxt += 1
+        th_index.append(ix)
+    p = len(stats_[0].names)
+    dl_index, nxt = [], 0
+    for gg in range(g):
+        if eq and gg > 0 and not theta:
+            dl_index.append(np.arange(nxt, nxt + p))
+            nxt += p
+        else:
+            dl_index.append(np.full(p, -1))
+    return th_index, dl_index
+
+
+def struct_partable_mg(pt: pd.DataFrame, observed, latent, group_equal, theta=False) -> pd.DataFrame:
+    """Residual variances not free (theta: 1, free in groups 2+ with equal thresholds), item
+    intercepts 0, latent means free in groups 2+ only with equal thresholds (lavaan); free
+    numbers renumbered (shared numbers kept shared)."""
+    pt = pt.copy()
+    resvar = (pt["op"] == "~~") & (pt["lhs"] == pt["rhs"]) & pt["lhs"].isin(observed)
+    if (resvar & (pt["user"] == 1) & (pt["free"] > 0)).any():
+        raise SpecificationError("the residual variances of ordered items are not free parameters (delta: 1 "
+                                 "minus the explained variance; theta: 1); remove those lines")
+    pt.loc[resvar, ["free", "ustart"]] = [0, 1.0 if theta else 0.0]
+    if theta and "thresholds" in group_equal:
+        rest = resvar & (pt["group"] > 1)
+        top = int(pt["free"].max()) + 1
+        pt.loc[rest, "free"] = np.arange(top, top + int(rest.sum()))
+    ov_int = (pt["op"] == "~1") & pt["lhs"].isin(observed)
+    pt.loc[ov_int, ["free", "ustart"]] = [0, 0.0]
+    lv_mean = (pt["op"] == "~1") & pt["lhs"].isin(latent)
+    if "thresholds" in group_equal:
+        g1 = lv_mean & (pt["group"] == 1)
+        pt.loc[g1, ["free", "ustart"]] = [0, 0.0]
+        rest = lv_mean & (pt["group"] > 1)
+        # a distinct free mean per group (not shared by group_equal "means")
+        top = int(pt["free"].max()) + 1
+        pt.loc[rest, "free"] = np.arange(top, top + int(rest.sum()))
+    else:
+        pt.loc[lv_mean, ["free", "ustart"]] = [0, 0.0]
+    old = pt["free"].to_numpy()
+    mapping = {}
+    for f in old:
+        if f > 0 and f not in mapping:
+            mapping[f] = len(mapping) + 1
+    pt["free"] = [mapping.get(f, 0) for f in old]
+    return pt
+
+
+def fit_ordinal_groups(est, stats_, labels, estimator, extras, pt, observed, latent, std_lv, max_iter,
+                       group_equal, group_partial, parameterization="delta"):
+    """Multi-group fit; sets the fitted attributes of ``est`` (a CFA)."""
+    if extras["constraints"][0].shape[0] or extras["inequalities"][0].shape[0]:
+        raise SpecificationError("'==', '<' and '>' constraints are not supported with ordered items in "
+                                 "several groups yet")
+    theta = parameterization == "theta"
+    spt = struct_partable_mg(pt, observed, latent, group_equal, theta)
+    g = len(stats_)
+    model = SemModel(spt, observed, latent, g)
+    th_index, dl_index = _index_blocks(stats_, group_equal, group_partial, theta)
+    prob = GroupsProblem(model, stats_, estimator, th_index, dl_index, theta, "thresholds" in group_equal)
+    ndat = sum(len(s) for s in prob.s)
+    df = ndat - prob.npar
+    if df < 0:
+        raise IdentificationError(f"the model has {prob.npar} free parameters but the ordinal data give only "
+                                  f"{ndat} statistics: not identified")
+    x0s = start_values(model, [(st.cor, np.zeros(len(observed))) for st in stats_], std_lv)
+    tau0 = np.zeros(prob.ntau)
+    for gg, st in enumerate(stats_):
+        tau0[th_index[gg]] = st.th_flat if gg == 0 else tau0[th_index[gg]]
+        if gg > 0:
+            fresh = np.setdiff1d(th_index[gg], np.concatenate(th_index[:gg]))
+            pos = np.flatnonzero(np.isin(th_index[gg], fresh))
+            tau0[th_index[gg][pos]] = st.th_flat[pos]
+    x0 = np.concatenate([x0s, tau0, np.ones(prob.ndl)])
+    x, converged, iters = prob.fit(x0, max_iter=max_iter)
+    if not converged:
+        warnings.warn(f"CFA ({estimator}) did not converge in {iters} iterations", ConvergenceWarning, stacklevel=3)
+    jacs = prob.jacobians(x)
+    # lavaan: groups weighted by n_g / N, the sandwich divided by N - G (single group: N - 1)
+    fg = prob.n / prob.ntotal
+    a = sum(f * j.T @ (j * w[:, None]) for f, j, w in zip(fg, jacs, prob.w))
+    ev = np.linalg.eigvalsh(a)
+    if not ev.min() > 1e-10 * ev.max():
+        raise IdentificationError("the information matrix is singular at the estimates: the model is not identified")
+    a_inv = np.linalg.inv(a)
+    robust = estimator in ("WLSMV", "ULSMV")
+    b = sum(f * (j * w[:, None]).T @ st.gamma @ (j * w[:, None]) for f, j, w, st in zip(fg, jacs, prob.w, stats_))
+    vcov = (a_inv @ b @ a_inv if robust else a_inv) / (prob.ntotal - g)
+    f = prob.objective(x)
+    chisq = prob.ntotal * f
+    # residual variances (delta): 1 / Delta^2 - explained
+    xs = x[: prob.ns]
+    imp = model.implied(xs)
+    resvar = np.flatnonzero(((spt["op"] == "~~") & (spt["lhs"] == spt["rhs"]) & spt["lhs"].isin(observed)).to_numpy())
+    ov = {v: i for i, v in enumerate(observed)}
+    for k in resvar:
+        if theta:
+            break
+        gg = int(spt.iloc[k]["group"]) - 1
+        i = ov[spt.iloc[k]["lhs"]]
+        d = prob.scales(x, gg)[i]
+        model.ustart[k] = 1.0 / d**2 - imp[gg][0][i, i]
+    est.converged_, est.n_iter_ = converged, iters
+    est.params_, order = _params_mg(est, model, spt, prob, x, vcov)
+    est.x_ = x[order]
+    est.vcov_ = vcov[np.ix_(order, order)]
+    est.information_ = a[np.ix_(order, order)]
+    est.fit_measures_ = _fit_measures_mg(prob, x, chisq, df, jacs, a_inv, f)
+    imp = model.implied(xs)
+    est.implied_cov_, est.sample_cov_, est.sample_th_, est.scales_, r2 = {}, {}, {}, {}, {}
+    notes = []
+    for gg, (lab, st) in enumerate(zip(labels, stats_)):
+        d = prob.scales(x, gg)
+        sig = imp[gg][0] * np.outer(d, d)
+        est.implied_cov_[lab] = pd.DataFrame(sig, index=observed, columns=observed)
+        est.sample_cov_[lab] = pd.DataFrame(st.cor, index=observed, columns=observed)
+        est.sample_th_[lab] = pd.Series(st.th_flat, index=[f"{v}|{t}" for v, t in st.th_names])
+        est.scales_[lab] = pd.Series(d, index=observed)
+        rv = model.row_values(xs)
+        resid = {spt.iloc[k]["lhs"]: rv[k] for k in resvar if int(spt.iloc[k]["group"]) == gg + 1}
+        r2[lab] = pd.Series([1.0 - resid[v] * d[ov[v]] ** 2 for v in observed], index=observed)
+        neg = [v for v in observed if resid[v] < 0]
+        if neg:
+            notes.append(f"the latent responses of {', '.join(neg)} in group {lab!r} have negative residual "
+                         "variances (a Heywood case): the solution is improper")
+    est.r2_ = pd.DataFrame(r2)
+    est.implied_mean_ = est.sample_mean_ = None
+    est.gamma_ = {lab: st.gamma for lab, st in zip(labels, stats_)}
+    est.n_obs_ = {lab: st.n for lab, st in zip(labels, stats_)}
+    est.notes_ = notes
+    for msg in notes:
+        warnings.warn(msg, HeywoodWarning, stacklevel=3)
+
+
+def _params_mg(est, model, spt, prob: GroupsProblem, x, vcov):
+    ns = prob.ns
+    xs = x[:ns]
+    est_rows = model.row_values(xs)
+    std_lv, std_all = standardize(model, xs, est_rows)
+    se_int = np.sqrt(np.clip(np.diag(vcov), 0, None))
+    free = spt["free"].to_numpy()
+    user = spt["user"].to_numpy() == 1
+    rows = []
+    st0 = prob.stats[0]
+    tau = x[ns:ns + prob.ntau]
+    imp = model.implied(xs)
+    for gg in range(prob.g):
+        grp = spt["group"].to_numpy() == gg + 1
+        d = prob.scales(x, gg)
+        sd = np.sqrt(np.diag(imp[gg][0]))  # the latent responses' SD (1 / Delta)
+
+        def struct(mask, gg=gg):
+            for k in np.flatnonzero(mask):
+                r = spt.iloc[k]
+                idx = int(free[k]) - 1 if free[k] > 0 else -1
+                rows.append(dict(lhs=r["lhs"], op=r["op"], rhs=r["rhs"], group=gg + 1,
+                                 label=r["label"] if isinstance(r["label"], str) else "", _idx=idx,
+                                 est=est_rows[k], std_lv=std_lv[k], std_all=std_all[k]))
+
+        struct(user & grp)
+        for q, (v, t) in enumerate(st0.th_names):
+            k = ns + int(prob.th_index[gg][q])
+            val = tau[prob.th_index[gg][q]]
+            i = prob.th_item[q]
+            rows.append(dict(lhs=v, op="|", rhs=t, group=gg + 1, label="", _idx=k, est=val,
+                             std_lv=val, std_all=val / sd[i]))
+        struct(~user & grp & (spt["op"].to_numpy() != "~1"))
+        for i, v in enumerate(st0.names):
+            ix = prob.dl_index[gg][i]
+            rows.append(dict(lhs=v, op="~*~", rhs=v, group=gg + 1, label="",
+                             _idx=(ns + prob.ntau + ix) if ix >= 0 else -1, est=d[i], std_lv=d[i], std_all=1.0))
+        struct(~user & grp & (spt["op"].to_numpy() == "~1") & spt["lhs"].isin(model.observed).to_numpy())
+        struct(~user & grp & (spt["op"].to_numpy() == "~1") & ~spt["lhs"].isin(model.observed).to_numpy())
+    tab = pd.DataFrame(rows)
+    idx = tab["_idx"].to_numpy()
+    tab["se"] = np.where(idx >= 0, se_int[np.maximum(idx, 0)], 0.0)
+    order, free_col, seen = [], np.zeros(len(tab), dtype=int), {}
+    for r, i in enumerate(idx):
+        if i >= 0:
+            if i not in seen:
+                seen[i] = len(seen) + 1
+                order.append(i)
+            free_col[r] = seen[i]
+    tab["free"] = free_col
+    e, se = tab["est"].to_numpy(), tab["se"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where((free_col > 0) & (se > 0), e / se, np.nan)
+    crit = stats.norm.ppf(0.975)
+    tab["z"] = z
+    tab["p_value"] = 2 * stats.norm.sf(np.abs(z))
+    tab["ci_low"] = e - crit * se
+    tab["ci_high"] = e + crit * se
+    tab = tab[["lhs", "op", "rhs", "group", "label", "free", "est", "se", "z", "p_value", "ci_low", "ci_high",
+               "std_lv", "std_all"]]
+    return tab, np.array(order, dtype=int)
+
+
+def _fit_measures_mg(prob: GroupsProblem, x, chisq, df, jacs, a_inv, f) -> pd.Series:
+    ntot = prob.ntotal
+    g = prob.g
+    n = ntot - g  # lavaan's N - G for the (D)WLS estimators
+    fg = prob.n / ntot
+    out = {"npar": float(prob.npar), "fmin": f / 2, "chisq": chisq, "df": float(df)}
+    uls = prob.estimator in ("ULS", "ULSMV")
+    out["pvalue"] = float(stats.chi2.sf(chisq, df)) if df > 0 and not uls else np.nan
+    scaled = prob.estimator in ("WLSMV", "ULSMV")
+    # U Gamma over all groups (lavaan: W_g weighted by n_g/N, Gamma_g by N/n_g)
+    wall = np.concatenate([fgi * w for fgi, w in zip(fg, prob.w)])
+    dall = np.vstack(jacs)
+    gam = [st.gamma / fgi for st, fgi in zip(prob.stats, fg)]
+    sizes = [len(s) for s in prob.s]
+    gall = np.zeros((sum(sizes), sum(sizes)))
+    o = 0
+    for gm, sz in zip(gam, sizes):
+        gall[o:o + sz, o:o + sz] = gm
+        o += sz
+    wd = dall * wall[:, None]
+    u = np.diag(wall) - wd @ a_inv @ wd.T
+    ug = u @ gall
+    if scaled:
+        x2s, c, _ = _scaled_shifted(chisq, df, float(np.trace(ug)), float(np.sum(ug * ug.T)))
+        out.update({"chisq.scaled": x2s, "df.scaled": float(df), "pvalue.scaled": float(stats.chi2.sf(x2s, df)),
+                    "chisq.scaling.factor": c})
+    nth = prob.nth
+    x2b = sum((ng - 1) * float(np.sum(w[nth:] * s[nth:] ** 2)) for ng, w, s in zip(prob.n, prob.w, prob.s))
+    dfb = float(g * len(prob.ii))
+    out.update({"baseline.chisq": x2b, "baseline.df": dfb,
+                "baseline.pvalue": np.nan if uls else float(stats.chi2.sf(x2b, dfb))})
+    if scaled:
+        ub = np.concatenate([np.r_[np.zeros(nth), fgi * w[nth:]] for fgi, w in zip(fg, prob.w)])
+        ugb = ub[:, None] * gall
+        x2bs, cb, _ = _scaled_shifted(x2b, dfb, float(np.trace(ugb)), float(np.sum(ugb * ugb.T)))
+        out.update({"baseline.chisq.scaled": x2bs, "baseline.df.scaled": dfb,
+                    "baseline.pvalue.scaled": float(stats.chi2.sf(x2bs, dfb)), "baseline.chisq.scaling.factor": cb})
+    versions = [("", chisq, x2b)] + ([(".scaled", x2s, x2bs)] if scaled else [])
+    for suffix, x2, x2n in versions:
+        out["cfi" + suffix] = fm.cfi(x2, df, x2n, dfb)
+        out["tli" + suffix] = fm.tli(x2, df, x2n, dfb)
+    for suffix, x2, x2n in versions:
+        out["nnfi" + suffix] = out["tli" + suffix]
+        out["rfi" + suffix] = fm.rfi(x2, df, x2n, dfb)
+        out["nfi" + suffix] = fm.nfi(x2, df, x2n, dfb)
+        out["pnfi" + suffix] = fm.pnfi(x2, df, x2n, dfb)
+        out["ifi" + suffix] = fm.ifi(x2, df, x2n, dfb)
+        out["rni" + suffix] = fm.rni(x2, df, x2n, dfb)
+    for suffix, x2, _ in versions:
+        out["rmsea" + suffix] = fm.rmsea(x2, df, n, g)
+        lo, hi = fm.rmsea_ci(x2, df, n, g)
+        out["rmsea.ci.lower" + suffix], out["rmsea.ci.upper" + suffix] = lo, hi
+        if not suffix:
+            out["rmsea.ci.level"] = 0.9
+        out["rmsea.pvalue" + suffix] = fm.rmsea_pvalue(x2, df, n, g)
+        out["rmsea.notclose.pvalue" + suffix] = fm.rmsea_notclose_pvalue(x2, df, n, g)
+    if scaled:
+        _robust_indices_mg(prob, x, chisq, df, dfb, n, g, fg, jacs, a_inv, out)
+    acc = dict.fromkeys(("rmr", "rmr_nomean", "crmr", "crmr_nomean"), 0.0)
+    p = prob.p
+    for fgi, s, imp in zip(fg, prob.s, prob.implied(x)):
+        e = s - imp
+        ssq, ssq_th = float(np.sum(e[nth:] ** 2)), float(np.sum(e[:nth] ** 2))
+        acc["rmr"] += fgi * np.sqrt((ssq + ssq_th) / (p * (p + 1) / 2 + nth))
+        acc["rmr_nomean"] += fgi * np.sqrt(ssq / (p * (p + 1) / 2))
+        acc["crmr"] += fgi * np.sqrt((ssq + ssq_th) / (p * (p - 1) / 2 + nth))
+        acc["crmr_nomean"] += fgi * np.sqrt(ssq / (p * (p - 1) / 2))
+    out.update(acc)
+    out["srmr"] = out["srmr_bentler_nomean"] = acc["rmr_nomean"]
+    out["srmr_bentler"] = acc["rmr"]
+    out["cn_05"] = fm.hoelter_cn(chisq, df, n, 0.05)
+    out["cn_01"] = fm.hoelter_cn(chisq, df, n, 0.01)
+    out["ntotal"] = ntot
+    return pd.Series(out, dtype=float)
+
+
+def _robust_indices_mg(prob: GroupsProblem, x, chisq, df, dfb, n, g, fg, jacs, a_inv, out) -> None:
+    """lavaan's categorical ``.robust`` indices over groups (``lav_fit_catml_dwls``); NaN with equal
+    thresholds (lavaan's catML refit fails there: its ``==`` rows name removed thresholds)."""
+    keys = ["cfi.robust", "tli.robust", "nnfi.robust", "rni.robust", "rmsea.robust", "rmsea.ci.lower.robust",
+            "rmsea.ci.upper.robust", "rmsea.pvalue.robust", "rmsea.notclose.pvalue.robust"]
+    if prob.eq_thresholds or any(not np.linalg.eigvalsh(st.cor).min() >= np.sqrt(np.finfo(float).eps) for st in prob.stats):
+        out.update(dict.fromkeys(keys, np.nan))
+        return
+    nth, p = prob.nth, prob.p
+    ii, jj = prob.ii, prob.jj
+    xx3 = xx3_null = 0.0
+    vs, ws, gs, ds = [], [], [], []
+    for gg, (st, imp) in enumerate(zip(prob.stats, prob.implied(x))):
+        sig = np.eye(p)
+        sig[ii, jj] = sig[jj, ii] = imp[nth:]
+        si = np.linalg.inv(sig)
+        r = st.cor
+        xx3 += st.n * (np.linalg.slogdet(sig)[1] + np.trace(r @ si) - np.linalg.slogdet(r)[1] - p)
+        xx3_null += -st.n * np.linalg.slogdet(r)[1]
+        vs.append(fg[gg] * (si[np.ix_(ii, ii)] * si[np.ix_(jj, jj)] + si[np.ix_(ii, jj)] * si[np.ix_(jj, ii)]))
+        ws.append(fg[gg] * prob.w[gg][nth:])
+        gs.append(st.gamma[nth:, nth:] / fg[gg])
+        ds.append(jacs[gg][nth:])
+    k = len(ii)
+    big = lambda mats: _bdiag(mats, k)  # noqa: E731
+    v_all, g_all = big(vs), big(gs)
+    w_all = np.concatenate(ws)
+    d_all = np.vstack(ds)
+    wiu = np.eye(len(w_all)) - d_all @ a_inv @ d_all.T * w_all[None, :]
+    df3 = float(df)
+    c3 = float(np.trace(wiu.T @ v_all @ wiu @ g_all)) / df3
+    c3_null = float(np.trace(g_all)) / dfb
+    out["cfi.robust"] = fm.cfi(xx3, df, xx3_null, dfb, c3, c3_null)
+    out["tli.robust"] = out["nnfi.robust"] = fm.tli(xx3, df, xx3_null, dfb, c3, c3_null)
+    out["rni.robust"] = fm.rni(xx3, df, xx3_null, dfb, c3, c3_null)
+    out["rmsea.robust"] = fm.rmsea(xx3, df3, n, g, c_hat=c3)
+    lo, hi = fm.rmsea_ci(xx3 / c3, df3, n, g, c_hat=c3)
+    out["rmsea.ci.lower.robust"], out["rmsea.ci.upper.robust"] = lo, hi
+    out["rmsea.pvalue.robust"] = fm.rmsea_pvalue(xx3 / c3, df3, n, g, c_hat=c3)
+    out["rmsea.notclose.pvalue.robust"] = fm.rmsea_notclose_pvalue(xx3 / c3, df3, n, g, c_hat=c3)
+
+
+def _bdiag(mats, k):
+    out = np.zeros((k * len(mats), k * len(mats)))
+    for i, m in enumerate(mats):
+        out[i * k:(i + 1) * k, i * k:(i + 1) * k] = m
+    return out
