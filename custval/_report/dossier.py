@@ -108,14 +108,24 @@ class _Page:
             return f"<td>{'yes' if value else 'no'}</td>"
         v = float(value)
         is_int = digits == 0 or (float(v).is_integer() and isinstance(value, (int, np.integer)))
-        shown = f"{v:.0f}" if is_int else _fmt(v, digits)
+        if digits == -1:  # a p-value
+            shown = "&lt; .001" if v < 0.001 else f"{v:.3f}"
+        else:
+            shown = f"{v:.0f}" if is_int else _fmt(v, digits)
         self.numbers.append(_Number(key, v, self._n if n is None else int(n), self._conv, self._r))
-        return (f'<td class="num" data-key="{html.escape(key)}" data-value="{v!r}">{shown}</td>')
+        return (f'<td class="num" data-key="{html.escape(key)}" data-value="{v!r}" '
+                f'title="{v!r}">{shown}</td>')
 
     def table(self, frame: pd.DataFrame, prefix: str, columns: dict, *, index: str = "",
-              digits: dict | None = None, n_column: str | None = None) -> None:
-        """Write ``frame`` (rows = its index) with the given ``{column: header}``."""
-        digits = digits or {}
+              digits: dict | None = None, n_column: str | None = None,
+              row_digits: dict | None = None) -> None:
+        """Write ``frame`` (rows = its index) with the given ``{column: header}``.
+
+        ``digits`` maps a column (``row_digits`` a row label) to its decimals: 0 for counts,
+        -1 for p-values (shown as "< .001" below .001); 3 by default.
+        """
+        digits = {c: -1 for c in columns if c in _P_COLUMNS} | (digits or {})
+        row_digits = row_digits or {}
         head = (f"<th>{html.escape(index)}</th>" if index else "") + "".join(
             f"<th>{html.escape(h)}</th>" for h in columns.values())
         rows = []
@@ -126,8 +136,11 @@ class _Page:
             n = None if n is None or pd.isna(n) else int(n)
             for col in columns:
                 v = row.get(col)
-                if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
-                    cells.append(self.cell(v, f"{prefix}|{lab}|{col}", digits=digits.get(col, 3), n=n))
+                if isinstance(v, (bool, np.bool_)):
+                    cells.append(f"<td>{'yes' if v else 'no'}</td>")
+                elif isinstance(v, (int, float, np.integer, np.floating)):
+                    d = row_digits.get(lab, digits.get(col, 3))
+                    cells.append(self.cell(v, f"{prefix}|{lab}|{col}", digits=d, n=n))
                 else:
                     cells.append(f"<td>{html.escape('' if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v))}</td>")
             rows.append("<tr>" + "".join(cells) + "</tr>")
@@ -145,10 +158,12 @@ class _Page:
                           f'src="data:image/svg+xml;base64,{b64}">')
 
 
+_P_COLUMNS = ("p_value", "pvalue", "p")
+
+
 def _fmt(v: float, digits: int) -> str:
-    if v != 0 and abs(v) < 10 ** -digits:
-        return f"{v:.{digits}e}" if abs(v) >= 1e-300 else "0"
-    return f"{v:.{digits}f}"
+    out = f"{v:.{digits}f}"
+    return out[1:] if out.startswith("-") and float(out) == 0 else out
 
 
 def _sha256(path) -> str:
@@ -432,7 +447,7 @@ def _jars(inst, prov, res, mplan, devs, group, data_path, plan_src) -> pd.DataFr
                     f"languages: {langs}; translation procedure: MISSING (author to state)"),
         ("Data collection", "Methods used to collect the data (mode, platform, setting)",
          "partial", f"file read: {prov.get('source', {}).get('path', 'data frame') if isinstance(prov.get('source'), dict) else data_path or 'data frame'}; "
-                    f"platform: {(prov.get('platform') or {}).get('source', 'not detected') if isinstance(prov.get('platform'), dict) else 'not detected'}; "
+                    f"platform: {((prov.get('platform') or {}).get('source') if isinstance(prov.get('platform'), dict) else None) or 'not detected'}; "
                     "mode, setting and dates: MISSING (author to state)"),
         ("Quality of measurement", "Methods used to enhance the quality of measurement",
          "missing", "MISSING: training, attention checks, pilot testing (author to state)"),
@@ -479,7 +494,7 @@ def _render(inst, df, used, res, mplan, devs, log, *, plan_src, plan_sha, data_p
     page = _Page()
     prov = res["read"]
     n_in = len(df)
-    title = inst.title if isinstance(inst.title, str) else (inst.title or {}).get("en", inst.name) if hasattr(inst.title, "get") else str(inst.title or inst.name)
+    title = inst.title() or inst.name
     page.add(f"<header><h1>Validation dossier: {html.escape(str(title))}</h1>"
              f"<p class=\"lead\">Instrument <code>{html.escape(inst.name)}</code>, "
              f"{len(inst.constructs)} constructs; data: "
@@ -535,7 +550,7 @@ def _render(inst, df, used, res, mplan, devs, log, *, plan_src, plan_sha, data_p
         ("respondents analysed", len(used)),
     ], columns=["what", "value"]).set_index("what")
     del src
-    page.table(readinfo, "data", {"value": "Value"}, index="", digits={"value": 0})
+    page.table(readinfo, "data", {"value": "Value"}, index="Reading", digits={"value": 0})
     try:
         from ..ingest import excluded_rows
 
@@ -606,7 +621,7 @@ def _render(inst, df, used, res, mplan, devs, log, *, plan_src, plan_sha, data_p
                         ("Velicer's MAP", mp.n_factors), ("retained (plan)", k),
                         ("constructs in the codebook", len(inst.constructs))],
                        columns=["what", "k"]).set_index("what")
-    page.table(sug, "dimensionality", {"k": "Factors"}, index="", digits={"k": 0})
+    page.table(sug, "dimensionality", {"k": "Factors"}, index="Rule", digits={"k": 0})
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
     pa.plot(ax=ax)
     ax.set_title("Scree plot with parallel analysis")
@@ -632,7 +647,8 @@ def _render(inst, df, used, res, mplan, devs, log, *, plan_src, plan_sha, data_p
             "chisq.scaled", "cfi.robust", "rmsea.robust"]
     fit = pd.DataFrame({"value": [fm[w] for w in want if w in fm.index]},
                        index=[w for w in want if w in fm.index])
-    page.table(fit, "cfa_fit", {"value": "Value"}, index="Fit measure", digits={"value": 3})
+    page.table(fit, "cfa_fit", {"value": "Value"}, index="Fit measure", digits={"value": 3},
+               row_digits={"df": 0, "pvalue": -1})
     lam = cfa.params_[cfa.params_["op"] == "=~"].copy()
     lam.index = [f"{a} =~ {b}" for a, b in zip(lam["lhs"], lam["rhs"], strict=True)]
     page.add("<h3>Loadings</h3>")
@@ -684,7 +700,12 @@ def _render(inst, df, used, res, mplan, devs, log, *, plan_src, plan_sha, data_p
                      n=getattr(inv, "n_used", None), convention=getattr(inv, "convention", ""),
                      r_call=getattr(inv, "r_call", ""))
         if inv is not None:
-            page.table(inv.table, "invariance", {c: c for c in inv.table.columns}, index="Level")
+            it = inv.table.set_index("level") if "level" in inv.table.columns else inv.table
+            cols = [c for c in ("chisq", "df", "cfi", "rmsea", "srmr", "delta_chisq", "delta_df",
+                                "p_value", "delta_cfi", "delta_rmsea", "delta_srmr", "verdict")
+                    if c in it.columns]
+            page.table(it, "invariance", {c: c.replace("_", " ") for c in cols}, index="Level",
+                       digits={"df": 0, "delta_df": 0})
             page.para(f"Verdict: {inv.verdict}")
         else:
             page.para("Not computed: " + res["invariance_error"], "missing")

@@ -39,8 +39,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..exceptions import SpecificationError
 from .._io.yaml import YamlSyntaxError, load_yaml
+from ..exceptions import SpecificationError
 
 FORMAT = "custval-plan/1"
 #: screening rules of :func:`custval.screen` a plan may use to exclude respondents
@@ -146,7 +146,11 @@ def load_plan(path) -> tuple[MeasurementPlan, str]:
         plan = MeasurementPlan.model_validate(data)
     except ValidationError as exc:
         problems = []
-        for err in exc.errors():
+        errors = exc.errors()
+        nested = {e["loc"][0] for e in errors if len(e["loc"]) > 2}
+        for err in errors:
+            if err.get("type") == "literal_error" and len(err["loc"]) <= 2 and err["loc"][0] in nested:
+                continue  # the other member of a union (estimator: a name or a rule)
             missing = err.get("type") == "missing"
             key, line = lines.locate(err["loc"], missing_key=missing)
             msg = err.get("msg", "invalid value")
@@ -156,6 +160,8 @@ def load_plan(path) -> tuple[MeasurementPlan, str]:
                 msg = "required key is missing"
             elif key == "format":
                 msg = f"format must be {FORMAT!r}"
+            else:
+                msg = f"{msg}; got {err.get('input')!r}"
             problems.append(f"  {key or '(top)'}" + (f" (line {line})" if line else "") + f": {msg}")
         raise SpecificationError(f"{path}: the measurement plan has {len(problems)} problem(s):\n"
                                  + "\n".join(dict.fromkeys(problems))) from None
