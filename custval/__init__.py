@@ -94,6 +94,8 @@ _EXPORTS: dict[str, str] = {
     "ShortFormResult": "custval.shortform",
     "data_entry_template": "custval.questionnaire",
     "export_survey": "custval.questionnaire",
+    # report
+    "dossier": "custval.report",
 }
 
 # Public submodules reachable as attributes (``custval.validity.htmt``) without an explicit import.

@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
 
         try:
             d = dossier(args.data, args.instrument, out=args.out, plan=args.plan, group=args.group,
-                        seed=args.seed, customer=args.customer, id_column=args.id_column,
+                        seed=args.seed, customer_data=args.customer, id_column=args.id_column,
                         n_boot=args.n_boot, overwrite=args.overwrite)
         except CustvalError as exc:
             print(f"custval: error: {exc}", file=sys.stderr)

@@ -304,7 +304,7 @@ class Dossier(ResultMixin):
 
 
 def dossier(data, instrument, *, out=None, plan=None, group: str | None = None, seed: int = 0,
-            customer=None, id_column: str | None = None, n_boot: int = 500,
+            customer_data=None, id_column: str | None = None, n_boot: int = 500,
             overwrite: bool = False) -> Dossier:
     """Validate an instrument on one data set and write everything into one HTML file.
 
@@ -314,7 +314,7 @@ def dossier(data, instrument, *, out=None, plan=None, group: str | None = None, 
     reliability (alpha, omega) with bootstrap intervals; dimensionality (parallel analysis,
     Velicer's MAP, EFA with the plan's number of factors); the CFA of the codebook's structure
     with its fit; CR, AVE and HTMT; measurement invariance when `group` is given; perception
-    gaps when a `customer` form is given; the APA JARS-Quant measurement items (Appelbaum et al.,
+    gaps when a `customer_data` form is given; the APA JARS-Quant measurement items (Appelbaum et al.,
     2018) filled in from the results, with what is missing marked; the warnings of the run; and
     the seed, the versions (custval, numpy, scipy, pandas, matplotlib) and the SHA-256 of the
     data file, the codebook, the plan and the lock file (``requirements.lock`` found in the
@@ -344,7 +344,7 @@ def dossier(data, instrument, *, out=None, plan=None, group: str | None = None, 
         A column of the data: measurement invariance across its groups.
     seed : int, default 0
         Seed of every resampling step (bootstrap intervals, parallel analysis).
-    customer : str, Path or DataFrame, optional
+    customer_data : str, Path or DataFrame, optional
         The customer form's answers when `data` holds the provider form of an instrument with
         provider/customer pairs: adds :func:`custval.gaps.perception_gap`.
     id_column : str, optional
@@ -398,7 +398,7 @@ def dossier(data, instrument, *, out=None, plan=None, group: str | None = None, 
                                      "or --overwrite on the command line)")
         if not out.parent.is_dir():
             raise SpecificationError(f"{out}: the folder {out.parent} does not exist")
-    run = build(data, instrument, plan=plan, group=group, seed=seed, customer=customer,
+    run = build(data, instrument, plan=plan, group=group, seed=seed, customer=customer_data,
                 id_column=id_column, n_boot=n_boot)
     if out is not None:
         tmp = out.with_name(out.name + ".part")

@@ -148,10 +148,13 @@ class _Page:
                           + "".join(rows) + "</tbody></table></div>")
 
     def figure(self, fig, alt: str) -> None:
+        import matplotlib
         import matplotlib.pyplot as plt
 
         buf = io.BytesIO()
-        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+        # a fixed salt for the SVG's element ids: the same run writes the same bytes
+        with matplotlib.rc_context({"svg.hashsalt": "custval-dossier"}):
+            fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
         plt.close(fig)
         b64 = base64.b64encode(buf.getvalue()).decode("ascii")
         self.parts.append(f'<img class="fig" alt="{html.escape(alt)}" '
