@@ -32,6 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--group", metavar="COL", help="column whose groups are compared (invariance)")
     rep.add_argument("--customer", metavar="DATA",
                      help="the customer form's export when DATA holds the provider form")
+    rep.add_argument("--form", choices=("provider", "customer"),
+                     help="the form DATA holds, for an instrument with provider and customer forms")
     rep.add_argument("--id-column", metavar="COL", help="respondent id column")
     rep.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the resampling (default 0)")
     rep.add_argument("--n-boot", type=int, default=500, metavar="N",
@@ -59,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
 
         try:
             d = dossier(args.data, args.instrument, out=args.out, plan=args.plan, group=args.group,
-                        seed=args.seed, customer_data=args.customer, id_column=args.id_column,
+                        seed=args.seed, customer_data=args.customer, form=args.form,
+                        id_column=args.id_column,
                         n_boot=args.n_boot, overwrite=args.overwrite)
         except CustvalError as exc:
             print(f"custval: error: {exc}", file=sys.stderr)

@@ -304,8 +304,8 @@ class Dossier(ResultMixin):
 
 
 def dossier(data, instrument, *, out=None, plan=None, group: str | None = None, seed: int = 0,
-            customer_data=None, id_column: str | None = None, n_boot: int = 500,
-            overwrite: bool = False) -> Dossier:
+            customer_data=None, form: str | None = None, id_column: str | None = None,
+            n_boot: int = 500, overwrite: bool = False) -> Dossier:
     """Validate an instrument on one data set and write everything into one HTML file.
 
     The page, for a reader who does not write code, has: the measurement plan and every
@@ -346,7 +346,11 @@ def dossier(data, instrument, *, out=None, plan=None, group: str | None = None, 
         Seed of every resampling step (bootstrap intervals, parallel analysis).
     customer_data : str, Path or DataFrame, optional
         The customer form's answers when `data` holds the provider form of an instrument with
-        provider/customer pairs: adds :func:`custval.gaps.perception_gap`.
+        provider/customer pairs: adds :func:`custval.gaps.perception_gap` (units matched by
+        its default ``match="account"``).
+    form : {"provider", "customer"}, optional
+        For an instrument with provider and customer forms: the form `data` holds; the
+        measurement sections use that form's items.  Default ``"provider"``.
     id_column : str, optional
         Respondent id column, passed to :func:`custval.read_survey`.
     n_boot : int, default 500
@@ -399,7 +403,7 @@ def dossier(data, instrument, *, out=None, plan=None, group: str | None = None, 
         if not out.parent.is_dir():
             raise SpecificationError(f"{out}: the folder {out.parent} does not exist")
     run = build(data, instrument, plan=plan, group=group, seed=seed, customer=customer_data,
-                id_column=id_column, n_boot=n_boot)
+                id_column=id_column, n_boot=n_boot, form=form)
     if out is not None:
         tmp = out.with_name(out.name + ".part")
         tmp.write_text(run.html, encoding="utf-8")

@@ -5,6 +5,7 @@ codebook and a measurement plan written for it here."""
 
 from __future__ import annotations
 
+import html
 import html.parser
 import os
 import shutil
@@ -357,3 +358,30 @@ def test_the_dossier_of_a_frame_has_no_file_hash_and_says_so():
     assert "not available (data given as a frame)" in d.html
     assert d == d and d.path is None
     assert textwrap.dedent(d.html).startswith("<!DOCTYPE html>")
+
+
+def test_provider_and_customer_forms_add_the_perception_gaps_and_a_failed_cfa_is_shown_not_fatal(tmp_path):
+    """The simulated case study: provider answers as data, customer answers as the second form;
+    with don't-know answers, listwise deletion leaves too few rows for the 8-construct CFA, which
+    the page says instead of stopping."""
+    import warnings
+
+    from custval.simulate import case_study
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", custval.exceptions.CustvalWarning)
+        prov, cust = case_study(seed=0).validated()
+    (tmp_path / "provider.csv").write_bytes(prov.to_csv(index=False, sep=";").encode("utf-8-sig"))
+    (tmp_path / "customer.csv").write_bytes(cust.to_csv(index=False, sep=";").encode("utf-8-sig"))
+    d = dossier(tmp_path / "provider.csv", "cwi", customer_data=tmp_path / "customer.csv",
+                id_column="respondent_id", n_boot=100, seed=3)
+    gaps = d.results["gaps"].to_frame()
+    assert {"firm", "construct", "estimate", "ci_low", "ci_high"} <= set(gaps.columns)
+    assert "Perception gaps between the provider and customer forms" in d.html
+    keys = [k for k in d.numbers.index if k.startswith("gaps|") and k.endswith("|estimate")]
+    assert sorted(d.numbers.loc[keys, "value"]) == sorted(gaps["estimate"])
+    assert "InsufficientDataError" not in d.html and "cfa_error" in d.results
+    assert html.escape("Not computed: " + d.results["cfa_error"].splitlines()[0][:40]) in d.html
+    assert set(d.results["items"].index) == set(custval.load_instrument("cwi").form("provider").items)
+    with pytest.raises(SpecificationError, match="no provider/customer forms"):
+        dossier(tmp_path / "provider.csv", "bfi", form="provider")

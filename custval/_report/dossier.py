@@ -241,8 +241,17 @@ def _capture(log: list, func, *args, **kwargs):
     return out
 
 
+def _try(res: dict, name: str, log: list, func, *args, **kwargs):
+    """``res[name] = func(...)``; a custval error is kept as ``res[name + "_error"]`` (shown in the page)."""
+    try:
+        res[name] = _capture(log, func, *args, **kwargs)
+    except CustvalError as exc:
+        res[name + "_error"] = str(exc)
+    return res.get(name)
+
+
 def build(data, instrument, *, plan=None, group=None, seed: int = 0, customer=None,
-          id_column=None, n_boot: int = N_BOOT) -> Run:
+          id_column=None, n_boot: int = N_BOOT, form: str | None = None) -> Run:
     """Compute every section and render the page (see :func:`custval.report.dossier`)."""
     import matplotlib
 
@@ -255,7 +264,19 @@ def build(data, instrument, *, plan=None, group=None, seed: int = 0, customer=No
     devs: list[Deviation] = []
     res: dict = {}
 
-    inst = instrument if isinstance(instrument, Instrument) else load_instrument(instrument)
+    full = instrument if isinstance(instrument, Instrument) else load_instrument(instrument)
+    inst = full
+    if full.forms:
+        form = form or "provider"
+        if form not in full.forms:
+            raise SpecificationError(f"form={form!r} is not a form of instrument '{full.name}'; "
+                                     f"its forms: {sorted(full.forms)}")
+        inst = full.form(form)
+    elif form is not None:
+        raise SpecificationError(f"form={form!r}: instrument '{full.name}' has no provider/customer forms")
+    if customer is not None and form != "provider":
+        raise SpecificationError("customer data (perception gaps) need an instrument with provider and "
+                                 "customer forms, with the provider form's answers as the data")
     # ---- plan
     if plan is None:
         mplan, plan_sha, plan_src = _plan.default_plan(), None, None
@@ -336,28 +357,35 @@ def build(data, instrument, *, plan=None, group=None, seed: int = 0, customer=No
 
     # ---- item analysis and reliability
     res["items"] = _capture(log, items.item_analysis, used, inst)
-    res["reliability"] = _capture(log, reliability.scale_reliability, used, inst, n_boot=n_boot,
-                                  seed=seed, progress=False)
+    _try(res, "reliability", log, reliability.scale_reliability, used, inst, n_boot=n_boot,
+         seed=seed, progress=False)
 
     # ---- dimensionality
     keyed = inst.keyed(used)[item_ids]
     ret = mplan.retention
-    pa = _capture(log, dimensionality.parallel_analysis, keyed, n_iter=ret.n_iter, seed=seed)
-    mp = _capture(log, dimensionality.velicer_map, keyed, max_factors=min(8, len(item_ids) - 1))
-    res["parallel_analysis"], res["map"] = pa, mp
-    k = {"parallel_analysis": pa.n_factors, "map": mp.n_factors, "fixed": ret.k}[ret.rule]
+    pa = _try(res, "parallel_analysis", log, dimensionality.parallel_analysis, keyed,
+              n_iter=ret.n_iter, seed=seed)
+    mp = _try(res, "map", log, dimensionality.velicer_map, keyed,
+              max_factors=min(8, len(item_ids) - 1))
+    k = {"parallel_analysis": getattr(pa, "n_factors", None), "map": getattr(mp, "n_factors", None),
+         "fixed": ret.k}[ret.rule]
+    if k is None:
+        k = len(constructs)
+        devs.append(Deviation("retention", ret.rule, f"EFA with the codebook's {k} constructs",
+                              f"the {ret.rule.replace('_', ' ')} could not be computed: "
+                              + str(res.get(f"{'map' if ret.rule == 'map' else 'parallel_analysis'}_error", "")).splitlines()[0]))
     k = max(int(k), 1)
     if k != len(constructs):
         devs.append(Deviation("retention", f"{ret.rule}" + (f" (k = {ret.k})" if ret.rule == "fixed" else ""),
                               f"EFA with {k} factor(s); CFA with the codebook's {len(constructs)} constructs",
                               f"the plan's retention rule gives {k} factor(s) but the codebook has "
                               f"{len(constructs)} constructs"))
-    res["efa"] = _capture(log, efa.EFA(k, seed=seed).fit, keyed)
+    _try(res, "efa", log, efa.EFA(k, seed=seed).fit, keyed)
 
     # ---- CFA (and the plan's item-drop policy)
-    cfa = _capture(log, CFA(inst, estimator=estimator, missing=missing).fit, used)
-    res["cfa"] = cfa
-    lam = cfa.params_[cfa.params_["op"] == "=~"].set_index("rhs")
+    cfa = _try(res, "cfa", log, CFA(inst, estimator=estimator, missing=missing).fit, used)
+    lam = (cfa.params_[cfa.params_["op"] == "=~"].set_index("rhs") if cfa is not None
+           else pd.DataFrame(columns=["std_all"]))
     weak = [i for i in item_ids if i in lam.index and abs(lam.loc[i, "std_all"]) < mplan.item_drop.min_loading]
     res["weak_items"] = weak
     model_for_validity, data_for_validity = inst, used
@@ -381,14 +409,19 @@ def build(data, instrument, *, plan=None, group=None, seed: int = 0, customer=No
             syntax = "\n".join(f"{c} =~ " + " + ".join(its) for c, its in blocks.items())
             data_for_validity = inst.keyed(used)
             model_for_validity = syntax
-            cfa = _capture(log, CFA(syntax, estimator=estimator, missing=missing).fit, data_for_validity)
-            res["cfa_initial"], res["cfa"] = res["cfa"], cfa
+            res["cfa_initial"] = res.pop("cfa")
+            cfa = _try(res, "cfa", log, CFA(syntax, estimator=estimator, missing=missing).fit,
+                       data_for_validity)
     res["dropped_items"] = dropped
 
     # ---- CR / AVE / HTMT
-    res["cr_ave"] = validity.cr_ave(cfa)
-    ht = _capture(log, validity.htmt, data_for_validity, model_for_validity, n_boot=n_boot, seed=seed)
-    res["htmt"] = ht
+    if cfa is not None:
+        _try(res, "cr_ave", log, validity.cr_ave, cfa)
+    else:
+        res["cr_ave_error"] = "no CFA: " + res["cfa_error"].splitlines()[0]
+    b = mplan.htmt.bound
+    _try(res, "htmt", log, validity.htmt, data_for_validity, model_for_validity, n_boot=n_boot,
+         seed=seed, thresholds=(min(b, 0.9), max(b, 0.9)))
 
     # ---- invariance
     inv_rule = mplan.invariance
@@ -412,14 +445,19 @@ def build(data, instrument, *, plan=None, group=None, seed: int = 0, customer=No
         from ..gaps import perception_gap
 
         try:
-            cust = customer
+            cform = full.form("customer")
             if isinstance(customer, (str, os.PathLike)):
-                cust = _capture(log, ingest.read_survey, Path(customer), inst, id_column=id_column)
-            res["gaps"] = _capture(log, perception_gap, used, cust, inst, n_boot=n_boot, seed=seed)
+                cust = _capture(log, ingest.read_survey, Path(customer), cform, id_column=id_column)
+            elif customer.attrs.get("custval"):
+                cust = customer
+            else:
+                cust = _capture(log, ingest.validate_frame, customer, cform, id_column=id_column)
+            res["gaps"] = _capture(log, perception_gap, used, cust, full, n_boot=n_boot, seed=seed)
         except CustvalError as exc:
             res["gaps_error"] = str(exc)
 
     page = _render(inst, df, used, res, mplan, devs, log, plan_src=plan_src, plan_sha=plan_sha,
+                   source=full.source, form=form if full.forms else None,
                    data_path=data_path, group=group, seed=seed, n_boot=n_boot,
                    estimator=estimator, planned_estimator=planned, k=k, points=points)
     return page
@@ -436,12 +474,12 @@ def _versions() -> dict:
 
 def _jars(inst, prov, res, mplan, devs, group, data_path, plan_src) -> pd.DataFrame:
     """APA JARS-Quant (Appelbaum et al., 2018, Table 1) items on measurement, filled from the run."""
-    rel = res["reliability"]
-    cfa = res["cfa"]
-    fm = cfa.fit_measures_
+    rel = res.get("reliability")
+    cfa = res.get("cfa")
+    fm = cfa.fit_measures_ if cfa is not None else None
     n_items = sum(len(v) for v in inst.constructs.values())
     langs = ", ".join(getattr(inst, "languages", ()) or ()) or "not stated"
-    rows = [
+    rows = [(a, i, *sr) if len(sr) == 2 else (a, i, sr[0][0], sr[0][1]) for a, i, *sr in [
         ("Measures", "Define all primary and secondary measures",
          "filled", f"{len(inst.constructs)} constructs, {n_items} items from codebook '{inst.name}' "
                    f"(scale {inst.scale}; reverse-keyed: {', '.join(sorted(inst.reverse_items)) or 'none'})"),
@@ -462,15 +500,17 @@ def _jars(inst, prov, res, mplan, devs, group, data_path, plan_src) -> pd.DataFr
          "filled", f"{float(res['used'][list(res['items'].index)].isna().to_numpy().mean()) * 100:.1f}% of item answers "
                    f"missing; CFA: {mplan.missing}; reliability: listwise per construct"),
         ("Psychometrics", "Reliability coefficients for the scores analysed in this sample",
-         "filled", "alpha and omega with bootstrap intervals per construct: "
-                   + "; ".join(f"{c} alpha {rel.loc[c, 'alpha']:.2f}" for c in rel.index)),
+         ("filled", "alpha and omega with bootstrap intervals per construct: "
+                    + "; ".join(f"{c} alpha {rel.loc[c, 'alpha']:.2f}" for c in rel.index))
+         if rel is not None else ("missing", "MISSING: not computed: " + res["reliability_error"].splitlines()[0])),
         ("Psychometrics", "Test-retest and inter-rater reliability",
          "missing", "MISSING: not estimable from one administration (see custval.test_retest)"),
         ("Psychometrics", "Convergent and discriminant validity",
          "filled", "CR, AVE and HTMT with bootstrap upper bounds (section 'Convergent and discriminant validity')"),
         ("Psychometrics", "Factor structure (dimensionality) and model fit",
-         "filled", f"parallel analysis, MAP, EFA; CFA {cfa._estimator} chi2({fm['df']:.0f}) = {fm['chisq']:.2f}, "
-                   f"CFI = {fm['cfi']:.3f}, RMSEA = {fm['rmsea']:.3f}, SRMR = {fm['srmr']:.3f}"),
+         *(("filled", f"parallel analysis, MAP, EFA; CFA {cfa._estimator} chi2({fm['df']:.0f}) = {fm['chisq']:.2f}, "
+                      f"CFI = {fm['cfi']:.3f}, RMSEA = {fm['rmsea']:.3f}, SRMR = {fm['srmr']:.3f}")
+           if cfa is not None else ("partial", "CFA not computed: " + res["cfa_error"].splitlines()[0]))),
         ("Psychometrics", "Measurement invariance across groups compared",
          "filled" if "invariance" in res else "missing",
          (f"across '{group}': {res['invariance'].verdict}" if "invariance" in res
@@ -482,11 +522,12 @@ def _jars(inst, prov, res, mplan, devs, group, data_path, plan_src) -> pd.DataFr
         ("Data diagnostics", "Criteria for outliers and careless responding",
          "filled", "longstring, straight-lining, Mahalanobis D² (p < "
                    f"{mplan.exclusions.mahalanobis_alpha}) and share missing (> {mplan.exclusions.max_missing}) flagged"),
-    ]
+    ]]
     return pd.DataFrame(rows, columns=["area", "item", "status", "reported"])
 
 
-def _render(inst, df, used, res, mplan, devs, log, *, plan_src, plan_sha, data_path, group, seed,
+def _render(inst, df, used, res, mplan, devs, log, *, plan_src, plan_sha, source, form, data_path,
+            group, seed,
             n_boot, estimator, planned_estimator, k, points) -> Run:
     import matplotlib.pyplot as plt
 
@@ -596,101 +637,129 @@ def _render(inst, df, used, res, mplan, devs, log, *, plan_src, plan_sha, data_p
                index="Item", digits={"n": 0, "pct_floor": 1, "pct_ceiling": 1}, n_column="n")
     page.end()
 
+    def failed(name: str) -> None:
+        page.para(f"Not computed: {res.get(name + '_error', 'an earlier step failed')}", "missing")
+
     # reliability
-    rel = res["reliability"]
+    rel = res.get("reliability")
+    attrs = rel.attrs if rel is not None else {}
     page.section("reliability", "Reliability",
                  "How consistently the items of each construct measure it: Cronbach's alpha and "
-                 f"McDonald's omega with {rel.attrs.get('ci', 0.95):.0%} bootstrap intervals "
+                 f"McDonald's omega with {attrs.get('ci', 0.95):.0%} bootstrap intervals "
                  f"({n_boot} resamples, seed {seed}).",
-                 n=len(used), convention=f"listwise per construct; {rel.attrs.get('convention', '')}",
-                 r_call=_r_of(scale_reliability) + "; " + str(rel.attrs.get("r_call", "")))
-    page.table(rel, "reliability", {"n": "n", "n_items": "Items", "alpha": "alpha",
-                                    "alpha_ci_low": "alpha low", "alpha_ci_high": "alpha high",
-                                    "omega_total": "omega", "omega_ci_low": "omega low",
-                                    "omega_ci_high": "omega high", "average_r": "mean r"},
-               index="Construct", digits={"n": 0, "n_items": 0}, n_column="n")
+                 n=len(used), convention=f"listwise per construct; {attrs.get('convention', '')}",
+                 r_call=_r_of(scale_reliability) + "; " + str(attrs.get("r_call", "")))
+    if rel is not None:
+        page.table(rel, "reliability", {"n": "n", "n_items": "Items", "alpha": "alpha",
+                                        "alpha_ci_low": "alpha low", "alpha_ci_high": "alpha high",
+                                        "omega_total": "omega", "omega_ci_low": "omega low",
+                                        "omega_ci_high": "omega high", "average_r": "mean r"},
+                   index="Construct", digits={"n": 0, "n_items": 0}, n_column="n")
+    else:
+        failed("reliability")
     page.end()
 
     # dimensionality
-    pa, mp, fa = res["parallel_analysis"], res["map"], res["efa"]
+    pa, mp, fa = res.get("parallel_analysis"), res.get("map"), res.get("efa")
     page.section("dimensionality", "Dimensionality",
                  "How many factors the answers support: parallel analysis compares the eigenvalues "
                  "with those of random data, Velicer's MAP looks for the smallest average partial "
                  f"correlation. The plan's rule ({mplan.retention.rule}) retains {k} factor(s); the "
                  f"codebook has {len(inst.constructs)} constructs.",
-                 n=pa.n, convention=pa.convention, r_call=f"{pa.r_call}; {mp.r_call}")
-    sug = pd.DataFrame([("parallel analysis (factors)", pa.n_factors),
-                        ("parallel analysis (components)", pa.n_components),
-                        ("Velicer's MAP", mp.n_factors), ("retained (plan)", k),
+                 n=getattr(pa, "n", None) or getattr(mp, "n", None),
+                 convention=getattr(pa, "convention", ""),
+                 r_call="; ".join(r.r_call for r in (pa, mp) if r is not None))
+    sug = pd.DataFrame([("parallel analysis (factors)", getattr(pa, "n_factors", None)),
+                        ("parallel analysis (components)", getattr(pa, "n_components", None)),
+                        ("Velicer's MAP", getattr(mp, "n_factors", None)), ("retained (plan)", k),
                         ("constructs in the codebook", len(inst.constructs))],
                        columns=["what", "k"]).set_index("what")
     page.table(sug, "dimensionality", {"k": "Factors"}, index="Rule", digits={"k": 0})
-    fig, ax = plt.subplots(figsize=(6.4, 3.6))
-    pa.plot(ax=ax)
-    ax.set_title("Scree plot with parallel analysis")
-    page.figure(fig, "Scree plot: observed eigenvalues against those of random data")
-    page.add(f"<h3>EFA: {k} factor(s), {fa.r_call_}</h3>")
-    lo = fa.loadings_.copy()
-    lo.columns = [str(c) for c in lo.columns]
-    page.table(lo, "efa", {c: c for c in lo.columns}, index="Item")
+    for name in ("parallel_analysis", "map"):
+        if name + "_error" in res:
+            failed(name)
+    if pa is not None:
+        fig, ax = plt.subplots(figsize=(6.4, 3.6))
+        pa.plot(ax=ax)
+        ax.set_title("Scree plot with parallel analysis")
+        page.figure(fig, "Scree plot: observed eigenvalues against those of random data")
+    if fa is not None:
+        page.add(f"<h3>EFA: {k} factor(s), {html.escape(fa.r_call_)}</h3>")
+        lo = fa.loadings_.copy()
+        lo.columns = [str(c) for c in lo.columns]
+        page.table(lo, "efa", {c: c for c in lo.columns}, index="Item")
+    else:
+        page.add(f"<h3>EFA: {k} factor(s)</h3>")
+        failed("efa")
     page.end()
 
     # CFA
-    cfa = res["cfa"]
-    fm = cfa.fit_measures_
+    cfa = res.get("cfa")
+    fm = cfa.fit_measures_ if cfa is not None else None
+    n_cfa = int(fm["ntotal"]) if fm is not None else None
     page.section("cfa", "Confirmatory factor analysis",
                  "Does the codebook's structure (each item on its own construct) fit the answers? "
                  "Common guides: CFI and TLI near .95 or above, RMSEA below .06-.08, SRMR below .08 "
                  "(Hu & Bentler, 1999); they are guides, not tests.",
-                 n=int(fm["ntotal"]), convention=f"estimator {cfa._estimator}"
-                 + (f" (plan: {planned_estimator})" if planned_estimator != cfa._estimator else "")
-                 + f"; missing {cfa._missing}; marker-variable identification; standardized = std.all",
-                 r_call=_r_of(cfa))
-    want = ["chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea.ci.lower", "rmsea.ci.upper", "srmr",
-            "chisq.scaled", "cfi.robust", "rmsea.robust"]
-    fit = pd.DataFrame({"value": [fm[w] for w in want if w in fm.index]},
-                       index=[w for w in want if w in fm.index])
-    page.table(fit, "cfa_fit", {"value": "Value"}, index="Fit measure", digits={"value": 3},
-               row_digits={"df": 0, "pvalue": -1})
-    lam = cfa.params_[cfa.params_["op"] == "=~"].copy()
-    lam.index = [f"{a} =~ {b}" for a, b in zip(lam["lhs"], lam["rhs"], strict=True)]
-    page.add("<h3>Loadings</h3>")
-    page.table(lam, "cfa_loadings", {"est": "Estimate", "se": "SE", "p_value": "p",
-                                     "std_all": "Standardized"}, index="Loading")
-    fig, ax = plt.subplots(figsize=(6.4, max(2.5, 0.22 * len(lam))))
-    ax.barh(range(len(lam)), lam["std_all"].to_numpy(), color="#4c72b0")
-    ax.axvline(mplan.item_drop.min_loading, color="#cf222e", ls="--", lw=1,
-               label=f"plan's minimum {mplan.item_drop.min_loading}")
-    ax.set_yticks(range(len(lam)), list(lam["rhs"]))
-    ax.invert_yaxis()
-    ax.set_xlabel("standardized loading (std.all)")
-    ax.legend(loc="lower right", fontsize=8)
-    page.figure(fig, "Standardized CFA loadings per item")
-    if res["weak_items"]:
-        page.para(f"Items below the plan's minimum standardized loading {mplan.item_drop.min_loading}: "
-                  f"{', '.join(res['weak_items'])} (policy: {mplan.item_drop.policy}"
-                  + (f"; dropped and refitted: {', '.join(res['dropped_items'])}" if res["dropped_items"] else "")
-                  + ").")
+                 n=n_cfa, convention=f"estimator {estimator}"
+                 + (f" (plan: {planned_estimator})" if planned_estimator != estimator else "")
+                 + f"; missing {mplan.missing}; marker-variable identification; standardized = std.all",
+                 r_call=_r_of(cfa) if cfa is not None else "")
+    if cfa is not None:
+        want = ["chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea.ci.lower", "rmsea.ci.upper",
+                "srmr", "chisq.scaled", "cfi.robust", "rmsea.robust"]
+        fit = pd.DataFrame({"value": [fm[w] for w in want if w in fm.index]},
+                           index=[w for w in want if w in fm.index])
+        page.table(fit, "cfa_fit", {"value": "Value"}, index="Fit measure", digits={"value": 3},
+                   row_digits={"df": 0, "pvalue": -1})
+        lam = cfa.params_[cfa.params_["op"] == "=~"].copy()
+        lam.index = [f"{a} =~ {b}" for a, b in zip(lam["lhs"], lam["rhs"], strict=True)]
+        page.add("<h3>Loadings</h3>")
+        page.table(lam, "cfa_loadings", {"est": "Estimate", "se": "SE", "p_value": "p",
+                                         "std_all": "Standardized"}, index="Loading")
+        fig, ax = plt.subplots(figsize=(6.4, max(2.5, 0.22 * len(lam))))
+        ax.barh(range(len(lam)), lam["std_all"].to_numpy(), color="#4c72b0")
+        ax.axvline(mplan.item_drop.min_loading, color="#cf222e", ls="--", lw=1,
+                   label=f"plan's minimum {mplan.item_drop.min_loading}")
+        ax.set_yticks(range(len(lam)), list(lam["rhs"]))
+        ax.invert_yaxis()
+        ax.set_xlabel("standardized loading (std.all)")
+        ax.legend(loc="lower right", fontsize=8)
+        page.figure(fig, "Standardized CFA loadings per item")
+        if res["weak_items"]:
+            page.para(f"Items below the plan's minimum standardized loading {mplan.item_drop.min_loading}: "
+                      f"{', '.join(res['weak_items'])} (policy: {mplan.item_drop.policy}"
+                      + (f"; dropped and refitted: {', '.join(res['dropped_items'])}" if res["dropped_items"] else "")
+                      + ").")
+    else:
+        failed("cfa")
     page.end()
 
     # validity
-    ca = res["cr_ave"]
-    ht = res["htmt"]
+    ca, ht = res.get("cr_ave"), res.get("htmt")
     page.section("validity", "Convergent and discriminant validity",
                  "Composite reliability (CR) and average variance extracted (AVE) of each construct "
                  "(AVE of .50 or more: the construct explains most of its items' variance), and the "
                  "heterotrait-monotrait ratio (HTMT) of each pair of constructs, judged by its "
                  f"one-sided bootstrap upper bound against the plan's bound {mplan.htmt.bound}.",
-                 n=int(fm["ntotal"]), convention="CR/AVE: semTools observed-variance convention; " + ht.convention,
-                 r_call=_r_of(cr_ave) + "; " + ht.r_call)
-    page.table(ca, "cr_ave", {"composite_reliability": "CR", "ave": "AVE"}, index="Construct")
-    t = ht.table.copy()
-    t["below_bound"] = t["upper_bound"] < mplan.htmt.bound
-    t.index = [f"{a} - {b}" for a, b in zip(t["construct_a"], t["construct_b"], strict=True)]
+                 n=n_cfa, convention="CR/AVE: semTools observed-variance convention"
+                 + ("; " + ht.convention if ht is not None else ""),
+                 r_call=_r_of(cr_ave) + ("; " + ht.r_call if ht is not None else ""))
+    if ca is not None:
+        page.table(ca, "cr_ave", {"composite_reliability": "CR", "ave": "AVE"}, index="Construct")
+    else:
+        failed("cr_ave")
     page.add(f"<h3>HTMT ({n_boot} bootstrap resamples, seed {seed})</h3>")
-    page.table(t, "htmt", {"estimate": "HTMT", "ci_low": "CI low", "ci_high": "CI high",
-                           "upper_bound": "Upper bound", "n": "n", "below_bound": f"Below {mplan.htmt.bound}"},
-               index="Pair", digits={"n": 0}, n_column="n")
+    if ht is not None:
+        t = ht.table.copy()
+        t["below_bound"] = t["upper_bound"] < mplan.htmt.bound
+        t.index = [f"{a} - {b}" for a, b in zip(t["construct_a"], t["construct_b"], strict=True)]
+        page.table(t, "htmt", {"estimate": "HTMT", "ci_low": "CI low", "ci_high": "CI high",
+                               "upper_bound": "Upper bound", "n": "n",
+                               "below_bound": f"Below {mplan.htmt.bound}"},
+                   index="Pair", digits={"n": 0}, n_column="n")
+    else:
+        failed("htmt")
     page.end()
 
     # invariance
@@ -756,15 +825,16 @@ def _render(inst, df, used, res, mplan, devs, log, *, plan_src, plan_sha, data_p
     page.end()
 
     # reproducibility
-    codebook_sha = (_sha256(inst.source) if inst.source and Path(inst.source).is_file()
+    codebook_sha = (_sha256(source) if source and Path(source).is_file()
                     else "not available (instrument given in memory)")
     lock = _find_lock(data_path.parent if data_path else None,
-                      Path(inst.source).parent if inst.source else None, Path.cwd())
+                      Path(source).parent if source else None, Path.cwd())
     repro = {"seed": str(seed), "bootstrap resamples": f"{n_boot} (alpha/omega intervals, HTMT)",
              "parallel-analysis iterations": str(mplan.retention.n_iter),
              "data file": str(data_path) if data_path else "a data frame (no file)",
              "SHA-256 of the data file": _sha256(data_path) if data_path else "not available (data given as a frame)",
-             "codebook": str(inst.source or "in memory"), "SHA-256 of the codebook": codebook_sha,
+             "codebook": str(source or "in memory") + (f" ({form} form)" if form else ""),
+             "SHA-256 of the codebook": codebook_sha,
              "lock file": str(lock) if lock else "not available",
              "SHA-256 of the lock file": _sha256(lock) if lock else "not available",
              "measurement plan": plan_src or "none", "SHA-256 of the plan": plan_sha or "not available"}
@@ -776,7 +846,8 @@ def _render(inst, df, used, res, mplan, devs, log, *, plan_src, plan_sha, data_p
         f"<tr><th>{html.escape(k)}</th><td><code>{html.escape(v)}</code></td></tr>"
         for k, v in repro.items()) + "</tbody></table></div>")
     cli = (f"custval report {data_path.name if data_path else 'DATA'} --instrument "
-           f"{Path(inst.source).name if inst.source else 'CODEBOOK'} --out dossier.html"
+           f"{Path(source).name if source else 'CODEBOOK'} --out dossier.html"
+           + (f" --form {form}" if form else "")
            + (f" --plan {Path(plan_src).name}" if plan_src and plan_src != 'given in memory' else "")
            + (f" --group {group}" if group else "") + f" --seed {seed}")
     page.para(f"Command: {cli}")
