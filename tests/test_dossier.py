@@ -187,6 +187,8 @@ def test_the_command_writes_one_self_contained_page_for_a_survey_the_project_doe
     assert "<th>seed</th><td><code>7</code>" in page
     for lib in ("custval", "numpy", "scipy", "pandas"):
         assert f"version of {lib}" in page
+    # run in a folder without requirements.lock (nor above it): the page says so
+    assert "<th>lock file</th><td><code>not available</code>" in page
     # without a plan, the page says the rules were not fixed before the data
     assert "none given" in page and "not fixed before the data" in page
 
@@ -356,6 +358,11 @@ def test_the_dossier_of_a_frame_has_no_file_hash_and_says_so():
     ds = custval.load_dataset("bfi")
     d = dossier(ds.data.iloc[:300], ds.instrument, n_boot=30)
     assert "not available (data given as a frame)" in d.html
+    lock = custval.report.Path.cwd() / "requirements.lock"
+    if lock.is_file():  # a checkout: the lock's SHA-256 is recorded
+        import hashlib
+
+        assert hashlib.sha256(lock.read_bytes()).hexdigest() in d.html
     assert d == d and d.path is None
     assert textwrap.dedent(d.html).startswith("<!DOCTYPE html>")
 
