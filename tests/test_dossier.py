@@ -392,3 +392,30 @@ def test_provider_and_customer_forms_add_the_perception_gaps_and_a_failed_cfa_is
     assert set(d.results["items"].index) == set(custval.load_instrument("cwi").form("provider").items)
     with pytest.raises(SpecificationError, match="no provider/customer forms"):
         dossier(tmp_path / "provider.csv", "bfi", form="provider")
+
+
+def test_the_console_script_is_declared_and_an_unknown_group_column_is_one_message(survey, tmp_path):
+    import tomllib
+
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
+    assert scripts["custval"] == "custval.__main__:main"
+    from custval.__main__ import main
+
+    _, data, codebook = survey
+    proc = _run_cli(data, "--instrument", codebook, "--out", tmp_path / "d.html", "--group", "regoin",
+                    "--id-column", "resp", cwd=tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "group='regoin' is not a column" in proc.stderr and "region" in proc.stderr
+    assert main(["report", str(data), "--instrument", str(codebook), "--out",
+                 str(tmp_path / "d.html"), "--plan", str(tmp_path / "absent.yaml")]) == 2
+
+
+def test_an_exclusion_rule_that_cannot_be_computed_is_a_deviation(survey, tmp_path):
+    _, data, codebook = survey
+    plan = tmp_path / "plan.yaml"
+    plan.write_text("format: custval-plan/1\nexclusions:\n  rules: [speed]\n", encoding="utf-8")
+    d = dossier(data, codebook, plan=plan, id_column="resp", n_boot=30)
+    dev = d.deviations.set_index("rule")
+    assert dev.loc["exclusions.rules", "done"] == "not applied"
+    assert "exclusions.duration" in dev.loc["exclusions.rules", "reason"]
+    assert len(d.results["excluded"]) == 0 and len(d.results["used"]) == N
