@@ -178,6 +178,9 @@ def test_the_command_writes_one_self_contained_page_for_a_survey_the_project_doe
     assert "totals row" in page and "Keskiarvo" in page
     assert parsed.values["data|rows returned|value"] == N
     assert parsed.values["data|respondents analysed|value"] == N
+    assert parsed.values["data|rows read below the column names|value"] == N + 1   # + totals row
+    assert parsed.values["data|rows left out while reading (below the column names)|value"] == 1
+    assert parsed.values["data|lines above the column names (titles, notes)|value"] == 1
     # reproducibility: the data file's and the codebook's SHA-256, the seed, versions
     import hashlib
 

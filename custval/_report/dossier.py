@@ -588,8 +588,10 @@ def _render(inst, df, used, res, mplan, devs, log, *, plan_src, plan_sha, source
     readinfo = pd.DataFrame([
         ("file", (data_path.name if data_path else "data frame")),
         ("encoding", str(prov.get("encoding", ""))), ("delimiter", repr(prov.get("delimiter", ""))),
-        ("rows read", prov.get("rows_read", n_in)), ("rows returned", prov.get("rows_returned", n_in)),
-        ("rows left out while reading", prov.get("rows_excluded", 0)),
+        ("rows read below the column names", prov.get("rows_read", n_in)),
+        ("rows returned", prov.get("rows_returned", n_in)),
+        ("rows left out while reading (below the column names)", prov.get("rows_excluded", 0)),
+        ("lines above the column names (titles, notes)", len(prov.get("preamble") or ())),
         ("respondents excluded by the plan", len(res["excluded"])),
         ("respondents analysed", len(used)),
     ], columns=["what", "value"]).set_index("what")
@@ -603,6 +605,9 @@ def _render(inst, df, used, res, mplan, devs, log, *, plan_src, plan_sha, source
         xr = pd.DataFrame()
     if len(xr):
         page.add("<h3>Rows left out while reading</h3>")
+        if prov.get("row_counting_explained"):
+            page.para(f"Rows are numbered as {prov.get('row_counting', 'rows')}s: "
+                      f"{prov['row_counting_explained']}.")
         page.table(xr.set_index("row"), "read_excluded", {"reason": "Reason", "label": "Label"}, index="Row")
     rules_counted = prov.get("rules") or {}
     if isinstance(rules_counted, dict) and rules_counted:
