@@ -262,7 +262,7 @@ def build(data, instrument, *, plan=None, group=None, seed: int = 0, customer=No
     matplotlib.use("Agg", force=False)
     log: list[tuple[str, str]] = []
     devs: list[Deviation] = []
-    res: dict = {}
+    res: dict = {"n_boot": n_boot}
 
     full = instrument if isinstance(instrument, Instrument) else load_instrument(instrument)
     inst = full
@@ -352,8 +352,6 @@ def build(data, instrument, *, plan=None, group=None, seed: int = 0, customer=No
                               "custval.CFA fits ML and MLR only; MLR (robust standard errors and "
                               "scaled test statistic) is the closest available"))
     missing = mplan.missing
-    if missing == "fiml" and estimator == "ML":
-        pass
 
     # ---- item analysis and reliability
     res["items"] = _capture(log, items.item_analysis, used, inst)
@@ -483,6 +481,13 @@ def _jars(inst, prov, res, mplan, devs, group, data_path, plan_src) -> pd.DataFr
         ("Measures", "Define all primary and secondary measures",
          "filled", f"{len(inst.constructs)} constructs, {n_items} items from codebook '{inst.name}' "
                    f"(scale {inst.scale}; reverse-keyed: {', '.join(sorted(inst.reverse_items)) or 'none'})"),
+        ("Measures", "Measures collected but not used in this report",
+         "partial", "columns of the file besides the items: "
+                    + (", ".join(str(c) for c in res["used"].columns if c not in set(res["items"].index)) or "none")
+                    + "; other measures of the study: MISSING (author to state)"),
+        ("Sample", "Sample size and precision of the estimates",
+         "filled", f"{len(res['used'])} respondents analysed; 95% intervals from {res.get('n_boot', '')} "
+                   "bootstrap resamples (reliability, HTMT)"),
         ("Measures", "Instrument: validated or ad hoc; its source and language",
          "partial", f"citation: {getattr(inst, 'citation', None) or 'MISSING: add the instrument citation to the codebook'}; "
                     f"languages: {langs}; translation procedure: MISSING (author to state)"),
@@ -503,6 +508,10 @@ def _jars(inst, prov, res, mplan, devs, group, data_path, plan_src) -> pd.DataFr
          ("filled", "alpha and omega with bootstrap intervals per construct: "
                     + "; ".join(f"{c} alpha {rel.loc[c, 'alpha']:.2f}" for c in rel.index))
          if rel is not None else ("missing", "MISSING: not computed: " + res["reliability_error"].splitlines()[0])),
+        ("Data diagnostics", "Analyses of data distributions",
+         "filled", "mean, SD, skew, kurtosis, floor and ceiling per item (section 'Item analysis')"),
+        ("Psychometrics", "Reliability or validity taken from other samples, with those samples' characteristics",
+         "missing", "MISSING: earlier validation samples of the instrument (author to state)"),
         ("Psychometrics", "Test-retest and inter-rater reliability",
          "missing", "MISSING: not estimable from one administration (see custval.test_retest)"),
         ("Psychometrics", "Convergent and discriminant validity",
@@ -584,7 +593,6 @@ def _render(inst, df, used, res, mplan, devs, log, *, plan_src, plan_sha, source
                  "respondents the screening flagged or the plan excluded. Nobody is left out silently: "
                  "rows read = rows analysed + rows excluded.",
                  n=n_in, convention=res["screen"].convention, r_call=_r_of(res["screen"]))
-    src = prov.get("source") if isinstance(prov.get("source"), dict) else {}
     readinfo = pd.DataFrame([
         ("file", (data_path.name if data_path else "data frame")),
         ("encoding", str(prov.get("encoding", ""))), ("delimiter", repr(prov.get("delimiter", ""))),
@@ -595,7 +603,6 @@ def _render(inst, df, used, res, mplan, devs, log, *, plan_src, plan_sha, source
         ("respondents excluded by the plan", len(res["excluded"])),
         ("respondents analysed", len(used)),
     ], columns=["what", "value"]).set_index("what")
-    del src
     page.table(readinfo, "data", {"value": "Value"}, index="Reading", digits={"value": 0})
     try:
         from ..ingest import excluded_rows
