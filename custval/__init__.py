@@ -95,6 +95,8 @@ _EXPORTS: dict[str, str] = {
     "data_entry_template": "custval.questionnaire",
     "export_survey": "custval.questionnaire",
     "dynamic_fit_cutoffs": "custval.planning",
+    # report
+    "dossier": "custval.report",
 }
 
 # Public submodules reachable as attributes (``custval.validity.htmt``) without an explicit import.

@@ -325,8 +325,10 @@ def screen(
         if k < 2:
             continue
         answered = (~np.isnan(xb)).sum(axis=1)
-        with np.errstate(invalid="ignore"):
-            same = (np.nanmax(xb, axis=1) == np.nanmin(xb, axis=1)) if answered.any() else np.zeros(n, bool)
+        # rows with no answer in this construct: all-NaN slice (not straight-lining; masked below)
+        filled = np.where(np.isnan(xb), np.inf, xb)
+        same = ((filled.min(axis=1) == np.where(np.isnan(xb), -np.inf, xb).max(axis=1))
+                if answered.any() else np.zeros(n, bool))
         col = f"straight_{cid}"
         out[col] = same & (answered >= 2)
         straight_cols.append(col)

@@ -291,6 +291,8 @@ FACTORIES = {
         _bfi(v), custval.load_instrument("bfi"), group="gender", constructs=["A"]),
     "CriterionValidityResult": lambda v: custval.criterion_validity(
         _bfi(v), custval.load_instrument("bfi"), criteria=["age"], constructs=["A"]),
+    "Dossier": lambda v: custval.report.dossier(_bfi(v).iloc[:300], custval.load_instrument("bfi"),
+                                                n_boot=30, seed=v),
     "RetestResult": lambda v: custval.retest.test_retest(
         pd.DataFrame({"id": [1, 2, 3, 4], "q": [1, 3, 4, 2]}), pd.DataFrame({"id": [1, 2, 3, 4], "q": [2, 3, 4, 1 + v]})),
 }
