@@ -155,10 +155,10 @@ def check(name: str, value, *, expected, what: str, hint: str | None = None, tol
         return
     if isinstance(expected, numbers.Real) and not isinstance(expected, bool):
         _as_number(name, what, value, hint)
-    for bad, bad_hint in (wrong.items() if isinstance(wrong, Mapping) else wrong or ()):
-        if _same(value, bad, tol):
-            _fail(name, what, value, "", bad_hint)
     if not _same(value, expected, tol):
+        for bad, bad_hint in (wrong.items() if isinstance(wrong, Mapping) else wrong or ()):
+            if _same(value, bad, tol):
+                _fail(name, what, value, "", bad_hint)
         detail = f"expected {_describe(expected)}" if SHOW_EXPECTED else "not the expected value"
         if isinstance(expected, pd.Series | pd.DataFrame) and hasattr(value, "shape") \
                 and value.shape != expected.shape:
@@ -167,7 +167,8 @@ def check(name: str, value, *, expected, what: str, hint: str | None = None, tol
     print(f"{name}: correct")
 
 
-def check_true(name: str, condition: bool | Callable[[], bool], *, what: str, hint: str | None = None) -> None:
+def check_true(name: str, condition: bool | Callable[[], bool], *, what: str, hint: str | None = None,
+               value=...) -> None:
     """Check a condition about a student's answer (for answers with more than one right form).
 
     Parameters
@@ -181,12 +182,17 @@ def check_true(name: str, condition: bool | Callable[[], bool], *, what: str, hi
         What the variable should be, in words.
     hint : str, optional
         Said when the condition does not hold.
+    value : object, optional
+        The variable itself: when it is None (the placeholder left in place) the message says so.
 
     Raises
     ------
     CheckFailed
         When the condition does not hold.
     """
+    if value is None:
+        raise CheckFailed(f"{name} should be {what}; got None -- replace the placeholder "
+                          f"`{name} = None` with your code" + (f" ({hint})" if hint else ""))
     if callable(condition):
         try:
             condition = condition()

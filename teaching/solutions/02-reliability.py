@@ -107,7 +107,7 @@ items_A[["mean", "sd", "r_drop", "alpha_if_deleted"]]
 # %% tags=["check"]
 _k = bfi[A_items].assign(A1=7 - bfi["A1"]).dropna()
 _r_drop = {i: np.corrcoef(_k[i], _k.drop(columns=i).sum(axis=1))[0, 1] for i in A_items}
-check_true("items_A", lambda: list(items_A.index) == A_items and "r_drop" in items_A,
+check_true("items_A", value=items_A, condition=lambda: list(items_A.index) == A_items and "r_drop" in items_A,
            what="the item-analysis rows of A1-A5", hint="custval.item_analysis(bfi, inst).loc[A_items]")
 check("weakest_A", weakest_A, expected=min(_r_drop, key=_r_drop.get),
       what="the A item with the lowest corrected item-total correlation (r_drop)",
@@ -155,7 +155,7 @@ print(om)
 _om = custval.omega(bfi[A_items].assign(A1=7 - bfi["A1"]), ci_method=None)
 check("omega_A", omega_A, expected=_om.estimate, what="omega total of the keyed A items (one factor)",
       hint="custval.omega(keyed[A_items], n_boot=N_BOOT, seed=SEED).estimate")
-check_true("omega_ci", lambda: len(omega_ci) == 2 and omega_ci[0] < omega_A < omega_ci[1] < 1,
+check_true("omega_ci", value=omega_ci, condition=lambda: len(omega_ci) == 2 and omega_ci[0] < omega_A < omega_ci[1] < 1,
            what="the (low, high) bootstrap interval around omega_A", hint="(om.ci_low, om.ci_high)")
 
 # %% [markdown]
