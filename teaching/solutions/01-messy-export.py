@@ -46,7 +46,7 @@ import pandas as pd
 import custval
 
 sys.path.insert(0, str(Path.cwd().parent))  # the folder holding _checks.py
-from _checks import check, check_true  # noqa: E402
+from _checks import check, check_true
 
 DATA = Path.cwd().parent / "data"
 

@@ -39,7 +39,7 @@ import numpy as np
 import custval
 
 sys.path.insert(0, str(Path.cwd().parent))  # the folder holding _checks.py
-from _checks import check, check_true  # noqa: E402
+from _checks import check, check_true
 
 inst = custval.load_instrument("bfi")
 bfi = custval.read_survey(custval.load_dataset("bfi").path, inst)

@@ -38,13 +38,12 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 import custval
 from custval.exceptions import MissingDataWarning
 
 sys.path.insert(0, str(Path.cwd().parent))  # the folder holding _checks.py
-from _checks import check, check_true  # noqa: E402
+from _checks import check
 
 inst = custval.load_instrument("corp_rep")
 df = custval.read_survey(custval.load_dataset("corp_rep").path, inst)  # -99 -> missing
