@@ -4,8 +4,9 @@ Every ``teaching/solutions/NN-name.py`` (a jupytext percent notebook) becomes
 ``teaching/student/NN-name.ipynb``:
 
 * a code cell tagged ``solution`` is replaced by a placeholder: ``# YOUR CODE HERE`` and
-  ``name = None`` for every name the solution assigns at the top level, so the notebook runs to
-  the next ``check`` cell, which then fails with a message saying what ``name`` should hold.  When
+  ``name = None`` for every name the solution assigns at the top level and a later check (or
+  other non-solution) cell reads, so the notebook runs to the next ``check`` cell, which then
+  fails with a message saying what ``name`` should hold.  When
   the cell marks its solution with ``### BEGIN SOLUTION`` / ``### END SOLUTION`` lines, only the
   part between them is replaced and the rest of the cell (the scaffold) is kept;
 * a markdown cell tagged ``solution`` (a written answer) becomes "*Write your answer here.*";
@@ -53,9 +54,18 @@ def _targets(node: ast.AST) -> list[str]:
 
 
 def assigned_names(source: str) -> list[str]:
-    """Names a block of code assigns at its top level, in order of first assignment."""
+    """Names a block of code assigns in its own scope, in order of first assignment.
+
+    Assignments inside ``with``, ``for``, ``while``, ``if`` and ``try`` blocks count; those inside
+    function and class bodies do not.
+    """
     names: list[str] = []
-    for stmt in ast.parse(source).body:
+    _collect(ast.parse(source).body, names)
+    return names
+
+
+def _collect(body: list[ast.stmt], names: list[str]) -> None:
+    for stmt in body:
         if isinstance(stmt, ast.Assign):
             found = [n for t in stmt.targets for n in _targets(t)]
         elif isinstance(stmt, ast.AnnAssign | ast.AugAssign):
@@ -72,21 +82,40 @@ def assigned_names(source: str) -> list[str]:
         else:
             found = []
         names += [n for n in found if n not in names and not n.startswith("_")]
-    return names
+        if not isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            for field in ("body", "orelse", "finalbody"):
+                _collect(getattr(stmt, field, []) or [], names)
+            for handler in getattr(stmt, "handlers", []) or []:
+                _collect(handler.body, names)
 
 
-def _placeholder(solution: str, indent: str = "") -> list[str]:
+def used_names(source: str) -> set[str]:
+    """Every name a block of code reads (``ast.Name`` in load context), nested scopes included."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # a cell with IPython magics: no name is taken from it
+        return set()
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def _placeholder(solution: str, indent: str = "", keep: set[str] | None = None) -> list[str]:
     names = assigned_names(solution)
+    if keep is not None:
+        names = [n for n in names if n in keep]
     return [indent + PLACEHOLDER] + [f"{indent}{n} = None" for n in names]
 
 
-def student_source(source: str, where: str) -> str:
-    """The placeholder version of one solution cell's source."""
+def student_source(source: str, where: str, keep: set[str] | None = None) -> str:
+    """The placeholder version of one solution cell's source.
+
+    ``keep``: the names later cells read; only those of the solution's names get a placeholder
+    ``name = None`` (helper variables of the solution are left out).  None keeps every name.
+    """
     lines = source.splitlines()
     marked = [i for i, line in enumerate(lines) if line.strip() in (BEGIN, END)]
     if not marked:
         try:
-            return "\n".join(_placeholder(source))
+            return "\n".join(_placeholder(source, keep=keep))
         except SyntaxError as exc:
             raise ExerciseError(f"{where}: the solution is not valid Python ({exc})") from None
     out: list[str] = []
@@ -109,7 +138,7 @@ def student_source(source: str, where: str) -> str:
         block = "\n".join(line[len(indent):] if line.startswith(indent) else line
                           for line in lines[start + 1: stop])
         try:
-            out += _placeholder(block, indent)
+            out += _placeholder(block, indent, keep)
         except SyntaxError as exc:
             raise ExerciseError(f"{where}: the solution block on lines {start + 2}-{stop} is not "
                                 f"valid Python on its own ({exc})") from None
@@ -128,7 +157,9 @@ def make_exercise(solution_path: Path) -> nbformat.NotebookNode:
             raise ExerciseError(f"{where}: a cell is either a solution or a check, not both")
         if "solution" in tags:
             n_solutions += 1
-            cell.source = (student_source(cell.source, where) if cell.cell_type == "code"
+            later = set().union(*(used_names(c.source) for c in nb.cells[k + 1:]
+                                  if c.cell_type == "code" and "solution" not in c.metadata.get("tags", [])))
+            cell.source = (student_source(cell.source, where, keep=later) if cell.cell_type == "code"
                            else ANSWER_PLACEHOLDER)
         n_checks += "check" in tags
         cell.id = f"cell-{k:03d}"

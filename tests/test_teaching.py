@@ -93,6 +93,11 @@ def test_placeholders_assign_none_to_every_name_the_solution_defines():
            "cfi += 0\nd['k'] = 1\n_hidden = 2\n")
     assert make_exercises.student_source(src, "t") == "\n".join(
         ["# YOUR CODE HERE", *(f"{n} = None" for n in ["fit", "x", "y", "z", "i", "fh", "helper", "cfi"])])
+    # names assigned inside with/if/try blocks count; helper names no later cell reads are left out
+    src = ("with warnings.catch_warnings(record=True) as caught:\n    df = read(path)\n"
+           "if df is not None:\n    n = len(df)\nelse:\n    n = 0\ntry:\n    m = 1\nexcept ValueError:\n    m = 2\n")
+    assert make_exercises.student_source(src, "t") == "# YOUR CODE HERE\ncaught = None\ndf = None\nn = None\nm = None"
+    assert make_exercises.student_source(src, "t", keep={"df", "m", "check"}) == "# YOUR CODE HERE\ndf = None\nm = None"
     scaffold = "rows = []\nfor firm in firms:\n    ### BEGIN SOLUTION\n    gap = f(firm)\n    ### END SOLUTION\n    rows.append(gap)\n"
     assert make_exercises.student_source(scaffold, "t") == (
         "rows = []\nfor firm in firms:\n    # YOUR CODE HERE\n    gap = None\n    rows.append(gap)")
