@@ -68,7 +68,7 @@ check("fit", fit, expected=custval.CFA, what="the fitted CFA of the codebook's m
 _f = custval.CFA(inst.model_syntax(), std_lv=True).fit(df)
 _lam = _f.params_.query("op == '=~'").set_index("rhs")["est"]
 _std = _lam / np.sqrt(np.diag(_f.implied_cov_.loc[_lam.index, _lam.index]))
-check("loadings", loadings, expected=_std, what="the standardized loadings (std.all), indexed by item",
+check("loadings", loadings, expected=_std, what="the standardized loadings (std.all), indexed by item", tol=1e-5,
       wrong=[(_lam, "these are unstandardized loadings (est): take std_all")],
       hint="fit.params_.query(\"op == '=~'\").set_index('rhs')['std_all']")
 
@@ -94,10 +94,10 @@ convergent_ok = bool(cr_LIKE >= 0.70 and ave_LIKE >= 0.50)
 _l = _std[["like_1", "like_2", "like_3"]]
 _cr = _l.sum() ** 2 / (_l.sum() ** 2 + (1 - _l**2).sum())
 _cr_obs = custval.composite_reliability(fit).wide().loc["LIKE", "semtools_observed"]
-check("cr_LIKE", cr_LIKE, expected=_cr, what="the Fornell-Larcker composite reliability of LIKE",
+check("cr_LIKE", cr_LIKE, expected=_cr, what="the Fornell-Larcker composite reliability of LIKE", tol=1e-5,
       wrong={_cr_obs: "that is semTools' convention (semtools_observed): take the fornell_larcker column"},
       hint="composite_reliability(fit).wide().loc['LIKE', 'fornell_larcker']")
-check("ave_LIKE", ave_LIKE, expected=(_l**2).mean(), what="the Fornell-Larcker AVE of LIKE",
+check("ave_LIKE", ave_LIKE, expected=(_l**2).mean(), what="the Fornell-Larcker AVE of LIKE", tol=1e-5,
       hint="ave(fit).wide().loc['LIKE', 'fornell_larcker']")
 check("convergent_ok", convergent_ok, expected=bool(_cr >= 0.70 and (_l**2).mean() >= 0.50),
       what="True if LIKE's CR >= .70 and AVE >= .50, else False (a bool)")
