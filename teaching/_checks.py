@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import numbers
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
@@ -53,6 +54,14 @@ def _describe(value) -> str:
     if isinstance(value, list | tuple | set | frozenset) and len(value) <= 12:
         return repr(sorted(value, key=str) if isinstance(value, set | frozenset) else value)
     return f"a {type(value).__name__}"
+
+
+def _placeholder_text(name: str) -> str:
+    """'replace the placeholder `x = None` ...' for ``x``, ``x['col']`` or ``x.attr``."""
+    var = re.match(r"([A-Za-z_]\w*)(?:\[|\.|$)", name)
+    if var is None:
+        return "replace the placeholder with your code"
+    return f"replace the placeholder `{var.group(1)} = None` with your code"
 
 
 def _fail(name: str, what: str, value, detail: str = "", hint: str | None = None) -> None:
@@ -144,8 +153,7 @@ def check(name: str, value, *, expected, what: str, hint: str | None = None, tol
         When ``value`` is None (the placeholder left in place) or differs from ``expected``.
     """
     if value is None and expected is not None:
-        placeholder = f"replace the placeholder `{name} = None` with your code"
-        raise CheckFailed(f"{name} should be {what}; got None -- {placeholder}"
+        raise CheckFailed(f"{name} should be {what}; got None -- {_placeholder_text(name)}"
                           + (f" ({hint})" if hint else ""))
     if isinstance(expected, type):
         if not isinstance(value, expected):
@@ -191,8 +199,8 @@ def check_true(name: str, condition: bool | Callable[[], bool], *, what: str, hi
         When the condition does not hold.
     """
     if value is None:
-        raise CheckFailed(f"{name} should be {what}; got None -- replace the placeholder "
-                          f"`{name} = None` with your code" + (f" ({hint})" if hint else ""))
+        raise CheckFailed(f"{name} should be {what}; got None -- {_placeholder_text(name)}"
+                          + (f" ({hint})" if hint else ""))
     if callable(condition):
         try:
             condition = condition()

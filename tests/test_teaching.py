@@ -10,6 +10,7 @@ error in a cell the student did not touch).
 
 from __future__ import annotations
 
+import doctest
 import importlib.util
 import subprocess
 import sys
@@ -122,6 +123,8 @@ def test_check_messages_say_what_is_expected_and_why():
         estimate = 0.7
     with pytest.raises(checks.CheckFailed, match=r"take the number from it, e.g. its .estimate"):
         checks.check("alpha_A", Result(), expected=0.70, what="alpha")
+    with pytest.raises(checks.CheckFailed, match=r"replace the placeholder `keyed = None`"):
+        checks.check("keyed['PRICE3']", None, expected=1.0, what="PRICE3 keyed")
     with pytest.raises(checks.CheckFailed, match="checking it raised TypeError"):
         checks.check_true("df", lambda: len(None) == 3, what="a frame")
     assert issubclass(checks.CheckFailed, AssertionError)
@@ -147,6 +150,26 @@ def test_unchanged_student_notebook_fails_its_first_check_helpfully(path):
         f"not at its first check cell {first_check + 1}")
     assert error["ename"] == "CheckFailed", f"{error['ename']}: {error['evalue']}"
     assert " should be " in error["evalue"] and "got None" in error["evalue"], error["evalue"]
+
+
+def test_checker_docstring_examples():
+    result = doctest.testmod(checks)
+    assert result.attempted >= 2 and result.failed == 0
+
+
+def test_a_common_mistake_gets_its_own_hint():
+    """Alpha of the raw agreeableness items (A1 not keyed) is named as such in exercise 2."""
+    path = next(p for p in SOLUTIONS if p.stem.startswith("02"))
+    solution = jupytext.read(path)
+    nb = jupytext.read(STUDENT / f"{path.stem}.ipynb")
+    tasks = [i for i, c in enumerate(nb.cells) if "solution" in c.metadata.get("tags", [])]
+    nb.cells[tasks[0]].source = solution.cells[tasks[0]].source  # task 1 done right
+    nb.cells[tasks[1]].source = ("alpha_A = custval.cronbach_alpha(bfi[A_items]).estimate\n"
+                                 "alpha_A_raw = alpha_A")
+    failed, error = _execute(nb, STUDENT)
+    assert error is not None and error["ename"] == "CheckFailed", error
+    assert "alpha_A should be Cronbach's alpha of the keyed A items; got 0.43" in error["evalue"]
+    assert "did you key the reverse items?" in error["evalue"]
 
 
 def test_make_exercises_runs_as_a_script(tmp_path):
