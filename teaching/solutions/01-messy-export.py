@@ -20,7 +20,8 @@
 # `data/cafe_export.csv` (**simulated** data). Open it in a text editor first: above the header
 # there is a title line and a blank line, two column names are written unlike the codebook
 # (`" QUAL2"`, `"price1"`), skipped questions are `-99`, "don't know" is `9`, there is an e-mail
-# column, and the last row holds the means the tool added.
+# column, and the last row holds the means the tool added. A second, later export
+# (`data/cafe_late_answers.csv`) has a typing error.
 #
 # The codebook `data/cafe.yaml` says what the survey measures: four constructs of perceived value
 # with three items each on a 1-5 scale, one of them worded in reverse (`PRICE3`: "I pay too much
@@ -30,7 +31,8 @@
 #
 # 1. load the codebook with `custval.load_instrument`;
 # 2. read the export with `custval.read_survey` and find, in what it reports, every change it made;
-# 3. key the reverse-worded item.
+# 3. key the reverse-worded item;
+# 4. see what custval does with a value that breaks the codebook.
 #
 # Each task assigns one or more variables; the cell after it checks them. Run the check cells:
 # a message tells you what is wrong.
@@ -169,7 +171,44 @@ check("price_score", None if price_score is None else price_score.reset_index(dr
               "you averaged the raw PRICE3: average the keyed items")])
 
 # %% [markdown]
-# ## Task 5: in your own words
+# ## Task 5: a value that cannot be right
+#
+# A week later the tool exported the late answers, `DATA / "cafe_late_answers.csv"`. Read it the
+# same way. custval refuses: a `custval.exceptions.DataValidationError` says which value in which
+# column and file line breaks the codebook, and it carries the same facts as a list of dicts,
+# `err.problems`. Catch the error (`try: ... except custval.exceptions.DataValidationError as err:`),
+# print it, and set `bad_column`, `bad_line` and `bad_value` to the column, the file line and the
+# value of the problem.
+
+# %% tags=["solution"]
+try:
+    custval.read_survey(DATA / "cafe_late_answers.csv", inst, id_column="ResponseId")
+except custval.exceptions.DataValidationError as err:
+    print(err)
+    problem = err.problems[0]
+    bad_column, bad_line, bad_value = problem["column"], problem["rows"][0], problem["values"][0]
+
+# %% tags=["check"]
+_late = (DATA / "cafe_late_answers.csv").read_text(encoding="utf-8-sig").splitlines()
+_header = [h.strip().upper() for h in _late[0].split(";")]
+_bad = [(_header[j], n, int(v)) for n, line in enumerate(_late[1:], start=2)
+        for j, v in enumerate(line.split(";")) if j >= 5 and v not in ("1", "2", "3", "4", "5", "-99", "9")]
+check("bad_column", bad_column, expected=_bad[0][0], what="the item column with the impossible value",
+      hint="err.problems[0]['column']")
+check("bad_line", bad_line, expected=_bad[0][1], what="the file line of the impossible value (the header is line 1)",
+      wrong={_bad[0][1] - 2: "that is the 0-based row of a DataFrame; custval counts file lines",
+             _bad[0][1] - 1: "that is the respondent's number; custval counts file lines, the header included"},
+      hint="err.problems[0]['rows']")
+check("bad_value", bad_value, expected=_bad[0][2], what="the impossible value itself",
+      hint="err.problems[0]['values']")
+
+# %% [markdown]
+# custval does not guess that 55 meant 5: the person who entered the data, or the respondent, has
+# to say. Correct the *source* (or exclude the respondent, saying so in the report) and read the
+# file again.
+
+# %% [markdown]
+# ## Task 6: in your own words
 #
 # The file's last row holds the means the survey tool computed. What would have happened to the
 # mean of each item, and to the number of respondents, if that row had been read as a respondent?
