@@ -152,6 +152,16 @@ def test_unchanged_student_notebook_fails_its_first_check_helpfully(path):
     assert " should be " in error["evalue"] and "got None" in error["evalue"], error["evalue"]
 
 
+def test_exercise_data_are_what_make_data_writes(tmp_path):
+    spec = importlib.util.spec_from_file_location("make_data", TEACHING / "data" / "make_data.py")
+    make_data = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_data)
+    make_data.main(tmp_path)
+    for name in ("cafe_export.csv", "cafe_late_answers.csv"):
+        assert (tmp_path / name).read_bytes() == (TEACHING / "data" / name).read_bytes(), (
+            f"teaching/data/{name} differs from what teaching/data/make_data.py writes")
+
+
 def test_checker_docstring_examples():
     result = doctest.testmod(checks)
     assert result.attempted >= 2 and result.failed == 0

@@ -11,6 +11,7 @@ the typing error 55 for a 5 in QUAL3.  ``python teaching/data/make_data.py`` rew
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +39,10 @@ def responses(rng: np.random.Generator, n: int = N) -> np.ndarray:
     return np.clip(np.round(3.4 + 1.1 * latent), 1, 5).astype(int)
 
 
-def main() -> None:
+def main(out_dir: Path | None = None) -> None:
+    """Write both files into ``out_dir`` (default: this folder)."""
+    out = OUT if out_dir is None else Path(out_dir) / OUT.name
+    late_path = out.with_name(LATE.name)
     rng = np.random.default_rng(SEED)
     x = responses(rng).astype(object)
     cells = rng.random(x.shape)
@@ -56,8 +60,8 @@ def main() -> None:
     numeric = np.where(np.isin(x, (-99, 9)), np.nan, x).astype(float)
     means = [f"{m:.2f}" for m in np.nanmean(numeric, axis=0)]
     lines.append(";".join(["Mean", "", "", "", "", *means]))
-    OUT.write_bytes(("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8"))
-    print(f"wrote {OUT} ({N} respondents)")
+    out.write_bytes(("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8"))
+    print(f"wrote {out} ({N} respondents)")
 
     late = responses(rng, N_LATE).astype(object)
     late[5, 2] = 55  # respondent R_2005 typed 55 for 5 in QUAL3
@@ -66,9 +70,9 @@ def main() -> None:
         row = [f"R_{2000 + i}", f"2026-04-{1 + i:02d} 12:{(11 * i) % 60:02d}", str(1 + i % 3), str(2 + i),
                f"late{i}@example.com", *(str(v) for v in late[i])]
         lines.append(";".join(row))
-    LATE.write_bytes(("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8"))
-    print(f"wrote {LATE} ({N_LATE} respondents)")
+    late_path.write_bytes(("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8"))
+    print(f"wrote {late_path} ({N_LATE} respondents)")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1] if len(sys.argv) > 1 else None)
