@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import doctest
 import importlib.util
-import subprocess
 import sys
 from pathlib import Path
 
@@ -180,10 +179,3 @@ def test_a_common_mistake_gets_its_own_hint():
     assert error is not None and error["ename"] == "CheckFailed", error
     assert "alpha_A should be Cronbach's alpha of the keyed A items; got 0.43" in error["evalue"]
     assert "did you key the reverse items?" in error["evalue"]
-
-
-def test_make_exercises_runs_as_a_script(tmp_path):
-    done = subprocess.run([sys.executable, str(TEACHING / "make_exercises.py"), "--out", str(tmp_path)],
-                          capture_output=True, text=True, check=False)
-    assert done.returncode == 0, done.stderr
-    assert sorted(p.stem for p in tmp_path.glob("*.ipynb")) == [p.stem for p in SOLUTIONS]
