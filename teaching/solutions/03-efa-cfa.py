@@ -13,7 +13,6 @@
 #     name: python3
 # ---
 
-
 # %% [markdown]
 # # Exercise 3: Exploratory, then confirmatory factor analysis on split halves
 #

@@ -13,7 +13,6 @@
 #     name: python3
 # ---
 
-
 # %% [markdown]
 # # Exercise 4: Convergent and discriminant validity, and measurement invariance
 #

@@ -13,7 +13,6 @@
 #     name: python3
 # ---
 
-
 # %% [markdown]
 # # Exercise 5: The perception gap between a firm and its customers
 #
@@ -101,7 +100,7 @@ check("firm_gap", firm_gap, expected=_cproc["estimate"].rename(None),
 #
 # Run `custval.perception_gap(prov, cust, inst, match="account", n_boot=N_BOOT, seed=SEED)` into
 # `gaps` and print `gaps.resampling` (how the interval was made). Set `cproc` to the CPROC rows of
-# `gaps.table`, indexed by firm. Read the warning it gives: it comes back in task 4.
+# `gaps.table`, indexed by firm. Read the warning it gives: it comes back in task 5.
 
 # %% tags=["solution"]
 gaps = custval.perception_gap(prov, cust, inst, match="account", n_boot=N_BOOT, seed=SEED)
