@@ -57,6 +57,7 @@ processed: venv
 test: venv
 	$(BIN)/ruff check custval tests benchmarks docs
 	$(BIN)/python -m pytest -q -n $(JOBS) tests custval
+	$(BIN)/python teaching/make_exercises.py --check
 	$(MAKE) --no-print-directory docs
 	$(MAKE) --no-print-directory test-kernels
 	$(MAKE) --no-print-directory test-min
@@ -106,3 +107,10 @@ lab: venv
 
 clean:
 	rm -rf $(VENV) .venv-min reports .pytest_cache docs/_build docs/notebooks docs/guide/r-equivalents-table.md
+
+## Teaching exercises: teaching/student/*.ipynb from the solution notebooks teaching/solutions/*.py
+## (solution cells replaced by placeholders, checks kept, outputs cleared).  `make test` runs every
+## solution and each unchanged student notebook (tests/test_teaching.py) and checks they are up to date.
+.PHONY: exercises
+exercises: venv
+	$(BIN)/python teaching/make_exercises.py
