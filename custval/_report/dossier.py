@@ -349,8 +349,10 @@ def build(data, instrument, *, plan=None, group=None, seed: int = 0, customer=No
     if planned == "WLSMV":
         estimator = "MLR"
         devs.append(Deviation("estimator", "WLSMV (ordinal items)", "MLR",
-                              "custval.CFA fits ML and MLR only; MLR (robust standard errors and "
-                              "scaled test statistic) is the closest available"))
+                              "the dossier's CFA sections (standardized loadings, CR/AVE, measurement "
+                              "table) need a continuous fit; custval.CFA(model, ordered=...) fits WLSMV on "
+                              "its own. MLR (robust standard errors and scaled test statistic) is the closest "
+                              "continuous estimator"))
     missing = mplan.missing
 
     # ---- item analysis and reliability

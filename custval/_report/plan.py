@@ -11,7 +11,7 @@ Example (every key optional except ``format``)::
     estimator:
       min_categories: 5      # items with fewer scale points are ordinal
       continuous: ML         # ML or MLR
-      ordinal: WLSMV         # WLSMV (not available in custval.CFA: the run records a deviation)
+      ordinal: WLSMV         # WLSMV (the dossier runs MLR and records the deviation)
     missing: listwise        # listwise or fiml
     exclusions:
       rules: [missing, mahalanobis]   # screening rules whose flagged respondents are excluded
