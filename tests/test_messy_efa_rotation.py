@@ -98,3 +98,15 @@ def test_target_with_wrong_rows_names_them(hs):
     inf[4, 2] = np.inf
     with pytest.raises(SpecificationError, match="infinite value for item x5, factor 3"):
         custval.EFA(3, rotation="target", rotation_kwargs={"target": inf}).fit(hs)
+
+
+def test_esem_block_in_cfa_syntax_is_a_clear_error(tmp_path, hs):
+    """A model file written for lavaan's ESEM (CRLF, comments) names the unsupported block."""
+    path = tmp_path / "esem_model.lav"
+    path.write_bytes(b"# ESEM: two exploratory factors and one CFA factor\r\n"
+                     b"efa(\"b1\")*f1 + efa(\"b1\")*f2 =~ x1 + x2 + x3 + x4 + x5 + x6\r\n"
+                     b"speed =~ x7 + x8 + x9\r\n")
+    from custval.exceptions import ModelSyntaxError
+
+    with pytest.raises(ModelSyntaxError, match=r"line 2.*ESEM\) blocks.*convention='lavaan'"):
+        custval.CFA(path.read_text(encoding="utf-8")).fit(hs)
