@@ -103,7 +103,7 @@ def rotate_best(A: np.ndarray, vgq, *, orthogonal: bool, n_starts: int, seed, la
     L, phi, T, conv, fb = runs[best]
     if lavaan and conv:  # best effort: go on from lavaan's tolerance towards the stationary point
         Lp, phip, Tp, _conv2, fp = rot.gpa(A, vgq, orthogonal=orthogonal, tmat=T, eps=POLISH_TOL,
-                                           maxit=2000, halvings=60)
+                                           maxit=2000, halvings=60, stop_on_stall=True)
         if fp <= fb:
             L, phi, T, fb = Lp, phip, Tp, fp
     return L, phi, conv, fb, best, f

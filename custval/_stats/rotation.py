@@ -158,13 +158,15 @@ def criterion(name: str, *, delta: float = 0.01, gamma: float = 0.0, target=None
 
 
 def gpa(A: np.ndarray, vgq, *, orthogonal: bool = False, tmat=None, eps: float = 1e-5,
-        maxit: int = 1000, halvings: int = 11):
+        maxit: int = 1000, halvings: int = 11, stop_on_stall: bool = False):
     """Gradient projection rotation: ``GPArotation::GPFoblq`` / ``GPForth``, step for step.
 
     ``vgq`` is a criterion from :func:`criterion`.  GPArotation's defaults are
     ``eps = 1e-5``, ``maxit = 1000`` and 11 step halvings; lavaan 0.6-14's
     ``lav_matrix_rotate_gpa`` is the same algorithm with ``max.iter = 10000``
-    and up to 1000 halvings.  Returns ``(loadings, phi or None, T, converged, f)``
+    and up to 1000 halvings.  ``stop_on_stall=True`` (not GPArotation's
+    behaviour) stops when no step size decreases the criterion, keeping the
+    last accepted point.  Returns ``(loadings, phi or None, T, converged, f)``
     where ``T`` is GPArotation's ``Th`` (``L = A T'^{-1}`` oblique, ``L = A T`` orthogonal).
     """
     k = A.shape[1]
@@ -203,6 +205,9 @@ def gpa(A: np.ndarray, vgq, *, orthogonal: bool = False, tmat=None, eps: float =
             if f - ft > 0.5 * s**2 * al:
                 break
             al /= 2
+        else:
+            if stop_on_stall:
+                break
         T, L, f = Tt, Lt, ft
         G = (A.T @ Gqt) if orthogonal else -(L.T @ Gqt @ np.linalg.inv(T)).T
     converged = bool(s < eps)
