@@ -75,6 +75,7 @@ _EXPORTS: dict[str, str] = {
     "htmt": "custval.validity",
     "cross_loadings": "custval.validity",
     "composite_reliability": "custval.validity",
+    "omega_hierarchical": "custval.validity",
     "ave": "custval.validity",
     "fornell_larcker": "custval.validity",
     "common_method_cfa": "custval.validity",

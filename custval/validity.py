@@ -46,6 +46,7 @@ __all__ = [
     "htmt",
     "cr_ave",
     "measurement_table",
+    "omega_hierarchical",
 ]
 
 #: Henseler, Ringle & Sarstedt (2015) thresholds: strict HTMT.85, liberal HTMT.90.
@@ -1800,6 +1801,147 @@ def measurement_table(data: pd.DataFrame, cfa, *, n_boot: int = 2000, seed: int 
               "Fornell-Larcker: " + fl.verdict]
     return MeasurementTable(loadings=loadings, constructs=constructs, htmt=hm, fornell_larcker=fl.matrix,
                             fit=fit, notes=tuple(notes))
+
+
+def omega_hierarchical(cfa, *, general: str | None = None) -> pd.DataFrame:
+    r"""Omega hierarchical, omega_hs and omega total of a fitted bifactor CFA (semTools' convention).
+
+    The CFA is a bifactor model: a general factor measured by every item and
+    specific factors measured by disjoint subsets of the items, all factors
+    uncorrelated (lavaan's ``cfa(..., orthogonal = TRUE)``; in custval's syntax
+    fix every factor covariance, ``g ~~ 0*s1``).  For each factor :math:`f`
+    with unstandardised loadings :math:`\lambda_{if}` on its items :math:`I_f`
+    and variance :math:`\psi_f`
+
+    .. math:: \omega_f = \frac{(\sum_{i \in I_f} \lambda_{if})^2 \psi_f}{\mathbf 1' S_{I_f} \mathbf 1},
+
+    the share of the variance of the raw sum of the factor's items due to
+    that factor: omega hierarchical for the general factor, omega_hs for a
+    specific one; ``total`` is :math:`\mathbf 1'\Lambda\Psi\Lambda'\mathbf 1 / \mathbf 1'S\mathbf 1`
+    over all items (omega total).  This is
+    ``semTools::compRelSEM(fit, return.total = TRUE)`` (semTools 0.5-6) with the
+    observed covariance matrix :math:`S` (divisor N, ``obs.var = TRUE``, column
+    ``omega``) and with the model-implied :math:`\hat\Sigma` (``obs.var = FALSE``,
+    column ``omega_implied``: the formula of Rodriguez, Reise & Haviland, 2016,
+    applied to the raw items rather than standardised ones).  ``attrs["ecv"]``
+    is the explained common variance of the general factor,
+    :math:`\sum\lambda_g^2 / \sum_f \sum\lambda_f^2` with standardised
+    loadings (Rodriguez et al., 2016).
+
+    Parameters
+    ----------
+    cfa : custval.cfa.CFA
+        A fitted single-group bifactor CFA.
+    general : str, optional
+        The general factor; by default the one factor measured by every item.
+
+    Returns
+    -------
+    DataFrame
+        Index: the general factor, the specific factors, ``total``; columns
+        ``role`` (``general`` / ``specific`` / ``total``), ``n_items``, ``omega``,
+        ``omega_implied``.  ``attrs``: ``ecv``, ``general``.
+
+    Raises
+    ------
+    SpecificationError
+        The fit is multi-group; no (or more than one) factor is measured by every
+        item and ``general`` is not given; an item loads on two specific factors;
+        two factors are allowed to correlate (their covariance is named).
+
+    See Also
+    --------
+    custval.validity.composite_reliability : The same ratio for the factors of any CFA.
+    custval.reliability.omega : Omega of one set of items from an EFA (psych).
+
+    References
+    ----------
+    Rodriguez, A., Reise, S. P., & Haviland, M. G. (2016). Evaluating bifactor models:
+    Calculating and interpreting statistical indices. *Psychological Methods, 21*(2), 137–150.
+
+    Examples
+    --------
+    >>> from custval import load_dataset
+    >>> from custval.cfa import CFA
+    >>> from custval.validity import omega_hierarchical
+    >>> bfi = load_dataset("bfi").data
+    >>> items = [f"{s}{i}" for s in "ACE" for i in range(1, 6)]
+    >>> x = bfi[items].dropna().copy()
+    >>> x[["A1", "C4", "C5", "E1", "E2"]] = 7 - x[["A1", "C4", "C5", "E1", "E2"]]
+    >>> model = ("g =~ " + " + ".join(items) + "\n"
+    ...          "sA =~ A1 + A2 + A3 + A4 + A5\nsC =~ C1 + C2 + C3 + C4 + C5\nsE =~ E1 + E2 + E3 + E4 + E5\n"
+    ...          "g ~~ 0*sA\ng ~~ 0*sC\ng ~~ 0*sE\nsA ~~ 0*sC\nsA ~~ 0*sE\nsC ~~ 0*sE")
+    >>> om = omega_hierarchical(CFA(model, std_lv=True).fit(x))
+    >>> print(om[["omega", "omega_implied"]].round(3))
+           omega  omega_implied
+    g      0.585          0.597
+    sA     0.307          0.306
+    sC     0.620          0.619
+    sE     0.311          0.311
+    total  0.833          0.850
+    >>> round(om.attrs["ecv"], 3)
+    0.468
+
+    # In R: semTools::compRelSEM(cfa(model, x, orthogonal = TRUE, std.lv = TRUE), return.total = TRUE)
+    """
+    pt = cfa.params_
+    if "group" in pt.columns and pt["group"].nunique() > 1:
+        raise SpecificationError("omega_hierarchical needs a single-group CFA")
+    load = pt[pt["op"] == "=~"]
+    observed = list(cfa.observed_)
+    factors = list(dict.fromkeys(load["lhs"]))
+    items_of = {f: list(load.loc[load["lhs"] == f, "rhs"]) for f in factors}
+    if general is None:
+        full = [f for f in factors if set(items_of[f]) == set(observed)]
+        if len(full) != 1:
+            raise SpecificationError(
+                "omega_hierarchical: " + ("no factor is" if not full else f"{', '.join(full)} are all")
+                + " measured by every item; name the general factor with general=..."
+            )
+        general = full[0]
+    if general not in factors:
+        raise SpecificationError(f"omega_hierarchical: general={general!r} is not a factor of the CFA ({factors})")
+    specific = [f for f in factors if f != general]
+    seen: dict = {}
+    for f in specific:
+        for it in items_of[f]:
+            if it in seen:
+                raise SpecificationError(
+                    f"omega_hierarchical: item {it} loads on the specific factors {seen[it]} and {f}; a bifactor "
+                    "model has one specific factor per item"
+                )
+            seen[it] = f
+    cov = pt[(pt["op"] == "~~") & (pt["lhs"] != pt["rhs"]) & pt["lhs"].isin(factors) & pt["rhs"].isin(factors)]
+    free_cov = cov[(cov["free"] != 0) | (cov["est"].abs() > 0)]
+    if len(free_cov):
+        pairs = ", ".join(f"{a} ~~ {b}" for a, b in zip(free_cov["lhs"], free_cov["rhs"]))
+        raise SpecificationError(
+            f"omega_hierarchical needs uncorrelated factors (lavaan's orthogonal = TRUE); fix {pairs} to 0 "
+            "(e.g. 'g ~~ 0*s1')"
+        )
+    var = pt[(pt["op"] == "~~") & (pt["lhs"] == pt["rhs"]) & pt["lhs"].isin(factors)]
+    psi = {f: float(var.loc[var["lhs"] == f, "est"].iloc[0]) for f in factors}
+    s = cfa.sample_cov_.loc[observed, observed].to_numpy(float)
+    sig = cfa.implied_cov_.loc[observed, observed].to_numpy(float)
+    idx = {v: k for k, v in enumerate(observed)}
+    lam = np.zeros((len(observed), len(factors)))
+    for f_i, f in enumerate(factors):
+        sub = load[load["lhs"] == f]
+        for it, est in zip(sub["rhs"], sub["est"]):
+            lam[idx[it], f_i] = est
+    rows = {}
+    for f in [general, *specific]:
+        k = [idx[it] for it in items_of[f]]
+        num = float(lam[k, factors.index(f)].sum() ** 2 * psi[f])
+        rows[f] = ("general" if f == general else "specific", len(k),
+                   num / float(s[np.ix_(k, k)].sum()), num / float(sig[np.ix_(k, k)].sum()))
+    common = float(np.sum(lam @ np.diag([psi[f] for f in factors]) @ lam.T))
+    rows["total"] = ("total", len(observed), common / float(s.sum()), common / float(sig.sum()))
+    out = pd.DataFrame.from_dict(rows, orient="index", columns=["role", "n_items", "omega", "omega_implied"])
+    std = load["std_all"].to_numpy(float)
+    out.attrs["ecv"] = float(np.sum(std[load["lhs"].to_numpy() == general] ** 2) / np.sum(std**2))
+    out.attrs["general"] = general
+    return out
 
 
 def cr_ave(cfa, *, convention: str = "semtools_observed") -> pd.DataFrame:

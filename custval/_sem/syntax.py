@@ -416,6 +416,13 @@ def parse(text: str) -> list[Statement]:
             continue
         lhs_names = [s.strip() for s in lhs.split("+")]
         for name in lhs_names:
+            if re.match(r"""efa\s*\(\s*["'][^"']*["']\s*\)\s*\*""", name):
+                raise syntax_error(
+                    line, lineno,
+                    "exploratory (ESEM) blocks, efa(\"block\")*factor, are not supported by CFA; for an "
+                    "exploratory block of all items use custval.EFA(k, method='ml', rotation='geomin', "
+                    "convention='lavaan'), which reproduces lavaan::efa()",
+                )
             if not _IDENT.match(name):
                 raise syntax_error(line, lineno, f"left-hand side {name!r} is not a variable name")
         if not rhs:

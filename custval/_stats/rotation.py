@@ -12,6 +12,14 @@
   different algorithm and stopping rule, so its loadings differ from psych's
   in the 4th decimal; the port below reproduces GPArotation step for step.
 
+* ``target`` (``GPArotation::targetQ`` / ``targetT``; a target with NaN for
+  unspecified cells is ``pstQ`` / ``pstT`` with ``W = !is.na(target)``),
+  ``biquartimin`` (``GPArotation::bifactorQ`` / ``bifactorT``: quartimin on
+  all factors but the first, the general one) and ``bigeomin`` (lavaan 0.6-14's
+  ``lav_matrix_rotate_bigeomin``: geomin on all factors but the first;
+  GPArotation 2022.10-2 has no bi-geomin): :func:`gpa` with the criteria of
+  :func:`criterion`, oblique (``GPFoblq``) or orthogonal (``GPForth``).
+
 Each function returns ``(loadings, phi, rotmat, converged)``; ``phi`` is
 ``None`` for orthogonal rotations.
 """
@@ -20,8 +28,12 @@ from __future__ import annotations
 
 import numpy as np
 
-ROTATIONS = ("oblimin", "geomin", "promax", "varimax", "quartimin")
-OBLIQUE = ("oblimin", "geomin", "promax", "quartimin")
+ROTATIONS = ("oblimin", "geomin", "promax", "varimax", "quartimin", "target", "biquartimin", "bigeomin")
+OBLIQUE = ("oblimin", "geomin", "promax", "quartimin", "target", "biquartimin", "bigeomin")
+#: rotations done by gradient projection (criteria of :func:`criterion`)
+GPA_ROTATIONS = ("oblimin", "quartimin", "geomin", "target", "biquartimin", "bigeomin")
+#: rotations whose columns mean something fixed (the target's columns, the general factor first)
+FIXED_COLUMNS = ("target", "biquartimin", "bigeomin")
 
 
 def varimax(x: np.ndarray, *, normalize: bool = True, eps: float = 1e-5):
@@ -93,6 +105,116 @@ _CRITERIA = {
 }
 
 
+def _vgq_target(L, target):
+    """``GPArotation:::vgQ.target``: NaN cells of the target are left out (= ``vgQ.pst``)."""
+    d = L - target
+    g = 2 * d
+    g[np.isnan(g)] = 0.0
+    return g, float(np.nansum(d**2))
+
+
+def _vgq_pst(L, w, target):
+    """``GPArotation:::vgQ.pst`` (partially specified target, weights ``W``)."""
+    d = w * L - w * target
+    return 2 * d, float(np.sum(d**2))
+
+
+def _vgq_biquartimin(L):
+    """``GPArotation:::vgQ.bifactor``: quartimin on all columns but the first, times 4."""
+    g = np.zeros_like(L)
+    x = L[:, 1:]
+    k = x.shape[1]
+    x2n = (x**2) @ (1.0 - np.eye(k))
+    g[:, 1:] = 4 * x * x2n
+    return g, float(np.sum(x**2 * x2n))
+
+
+def _vgq_bigeomin(L, delta=0.01):
+    """lavaan's ``lav_matrix_rotate_bigeomin``: geomin on all columns but the first."""
+    g = np.zeros_like(L)
+    g[:, 1:], f = _vgq_geomin(L[:, 1:], delta)
+    return g, f
+
+
+def criterion(name: str, *, delta: float = 0.01, gamma: float = 0.0, target=None):
+    """The criterion ``L -> (gradient, value)`` of a gradient-projection rotation.
+
+    ``delta`` is geomin's epsilon (GPArotation's ``delta``, lavaan's ``geomin.epsilon``),
+    ``gamma`` oblimin's gamma, ``target`` a target matrix (NaN = unspecified cell).
+    """
+    if name in ("oblimin", "quartimin"):
+        g = gamma if name == "oblimin" else 0.0
+        return lambda L: _vgq_oblimin(L, g)
+    if name == "geomin":
+        return lambda L: _vgq_geomin(L, delta)
+    if name == "target":
+        t = np.asarray(target, float)
+        return lambda L: _vgq_target(L, t)
+    if name == "biquartimin":
+        return _vgq_biquartimin
+    if name == "bigeomin":
+        return lambda L: _vgq_bigeomin(L, delta)
+    raise ValueError(name)  # pragma: no cover - validated by the caller
+
+
+def gpa(A: np.ndarray, vgq, *, orthogonal: bool = False, tmat=None, eps: float = 1e-5,
+        maxit: int = 1000, halvings: int = 11, stop_on_stall: bool = False):
+    """Gradient projection rotation: ``GPArotation::GPFoblq`` / ``GPForth``, step for step.
+
+    ``vgq`` is a criterion from :func:`criterion`.  GPArotation's defaults are
+    ``eps = 1e-5``, ``maxit = 1000`` and 11 step halvings; lavaan 0.6-14's
+    ``lav_matrix_rotate_gpa`` is the same algorithm with ``max.iter = 10000``
+    and up to 1000 halvings.  ``stop_on_stall=True`` (not GPArotation's
+    behaviour) stops when no step size decreases the criterion, keeping the
+    last accepted point.  Returns ``(loadings, phi or None, T, converged, f)``
+    where ``T`` is GPArotation's ``Th`` (``L = A T'^{-1}`` oblique, ``L = A T`` orthogonal).
+    """
+    k = A.shape[1]
+    T = np.eye(k) if tmat is None else np.array(tmat, float)
+    al = 1.0
+    if orthogonal:
+        L = A @ T
+        Gq, f = vgq(L)
+        G = A.T @ Gq
+    else:
+        L = A @ np.linalg.inv(T).T
+        Gq, f = vgq(L)
+        G = -(L.T @ Gq @ np.linalg.inv(T)).T
+    s = np.inf
+    Tt, Lt, ft, Gqt = T, L, f, Gq
+    for _ in range(maxit + 1):
+        if orthogonal:
+            M = T.T @ G
+            Gp = G - T @ ((M + M.T) / 2)
+        else:
+            Gp = G - T * np.sum(T * G, axis=0)
+        s = np.sqrt(np.sum(Gp**2))
+        if s < eps:
+            break
+        al *= 2
+        for _i in range(halvings):
+            X = T - al * Gp
+            if orthogonal:
+                u, _d, vt = np.linalg.svd(X)
+                Tt = u @ vt
+                Lt = A @ Tt
+            else:
+                Tt = X / np.sqrt(np.sum(X**2, axis=0))
+                Lt = A @ np.linalg.inv(Tt).T
+            Gqt, ft = vgq(Lt)
+            if f - ft > 0.5 * s**2 * al:
+                break
+            al /= 2
+        else:
+            if stop_on_stall:
+                break
+        T, L, f = Tt, Lt, ft
+        G = (A.T @ Gqt) if orthogonal else -(L.T @ Gqt @ np.linalg.inv(T)).T
+    converged = bool(s < eps)
+    phi = None if orthogonal else T.T @ T
+    return L, phi, T, converged, float(f)
+
+
 def gpf_oblique(A: np.ndarray, method: str, *, eps: float = 1e-5, maxit: int = 1000, tmat=None):
     """``GPArotation::GPFoblq`` (oblique gradient projection), step for step."""
     vgq = _CRITERIA[method]
@@ -127,12 +249,20 @@ def gpf_oblique(A: np.ndarray, method: str, *, eps: float = 1e-5, maxit: int = 1
     return L, phi, rotmat, converged
 
 
-def rotate(loadings: np.ndarray, rotation: str | None):
-    """Rotate unrotated loadings; returns ``(loadings, phi or None, rotmat, converged)``."""
+def rotate(loadings: np.ndarray, rotation: str | None, **kwargs):
+    """Rotate unrotated loadings; returns ``(loadings, phi or None, rotmat, converged)``.
+
+    ``kwargs`` (``delta``, ``gamma``, ``target``, ``orthogonal``) go to the
+    gradient-projection rotations (:func:`criterion`, :func:`gpa`).
+    """
     if rotation is None or loadings.shape[1] < 2:
         return loadings, None, np.eye(loadings.shape[1]), True
     if rotation == "varimax":
         return varimax(loadings)
     if rotation == "promax":
         return promax(loadings)
-    return gpf_oblique(loadings, rotation)
+    if not kwargs and rotation in _CRITERIA:
+        return gpf_oblique(loadings, rotation)
+    orthogonal = bool(kwargs.pop("orthogonal", False))
+    L, phi, T, conv, _f = gpa(loadings, criterion(rotation, **kwargs), orthogonal=orthogonal)
+    return L, phi, T, conv
