@@ -427,9 +427,12 @@ def dynamic_fit_cutoffs(fit, *, replications: int = 500, seed: int = 0, executor
         raise SpecificationError("dynamic_fit_cutoffs needs a fitted custval.CFA (CFA(model).fit(data))")
     if getattr(fit, "group", None) is not None or len(getattr(fit, "n_obs_", {})) > 1:
         raise SpecificationError("dynamic_fit_cutoffs is for one-group models; fit each group on its own")
-    if getattr(fit, "estimator", "ML") not in ("ML",):
+    estimator = getattr(fit, "estimator", None)
+    ordered = getattr(fit, "ordered", None)
+    if (estimator is not None and str(estimator).upper() != "ML") or ordered not in (None, False):
+        used = estimator if estimator is not None else "WLSMV (ordered items)"
         raise SpecificationError(f"dynamic_fit_cutoffs simulates multivariate-normal data, for which ML is the "
-                                 f"estimator; the fit uses {fit.estimator!r}")
+                                 f"estimator; the fit uses {used!r}")
     task_plan(replications)  # checks replications
     pop = _standardized_population(fit)
     names = list(pop["loadings"].index)

@@ -297,6 +297,27 @@ def test_formulas_with_cached_values_are_read(tmp_path):
     assert df["A1"].iloc[1] == 2.0
 
 
+@pytest.mark.parametrize("stored", [b"<v></v>", b"<v/>", b""])
+def test_a_formula_with_an_empty_stored_result_has_no_value(tmp_path, stored):
+    """openpyxl with lxml writes formulas it cannot compute as <v></v>; other writers as <v/> or
+    nothing: in every case the value is unknown, never read as a missing answer."""
+    header, rows = F.table_rows(n=6)
+    wb, ws = _workbook([header, *[["" if v is None else v for v in r] for r in rows]])
+    path = tmp_path / "empty-results.xlsx"
+    wb.save(path)
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    parts[sheet] = re.sub(rb'<c r="B3"( [^>]*)?>.*?</c>', b'<c r="B3"><f>1+1</f>' + stored + b"</c>",
+                          parts[sheet], count=1)
+    with zipfile.ZipFile(path, "w") as z:
+        for n, b in parts.items():
+            z.writestr(n, b)
+    with pytest.raises(DataValidationError) as info:
+        read_checked(path, INST, id_column="id")
+    assert [(p["column"], tuple(p["rows"])) for p in rules(info.value)["formula_without_value"]] == [("A1", (3,))]
+
+
 def test_title_and_summary_rows_are_named_with_their_labels(tmp_path):
     header, rows = F.table_rows(n=8)
     body = [["" if v is None else v for v in r] for r in rows]

@@ -896,6 +896,7 @@ MAX_XLSX_XML_BYTES = 512 << 20
 
 _COL = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
 _MERGE = re.compile(rb'<mergeCell\s[^>]*ref="([A-Z]{1,3})(\d+):([A-Z]{1,3})(\d+)"')
+_CACHED_VALUE = re.compile(rb"<v>[^<]")
 _FORMULA = re.compile(rb"<f[\s>/]")
 
 
@@ -945,7 +946,9 @@ def _sheet_facts(path: Path, member: str) -> tuple[list[tuple[str, int, int]], l
                     start = part.rfind(b"<c", 0, m.start())
                     end = part.find(b"</c>", m.start())
                     cell = part[start:end if end >= 0 else len(part)]
-                    if b"<v>" in cell or b"<is>" in cell:
+                    # a stored result is a non-empty <v>; openpyxl (with lxml installed) writes
+                    # formulas it cannot compute as <v></v>, which is no result at all
+                    if _CACHED_VALUE.search(cell) or b"<is>" in cell:
                         continue
                     r = _COL.search(cell, 0, 200)
                     if r is not None:
