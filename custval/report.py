@@ -152,21 +152,32 @@ def show_figure(fig_or_ax, name: str, *, directory=None):
 
     Returns
     -------
-    list of Path
-        The saved files.
-
-    # In R: ggplot2::ggsave() followed by print().
+    None
+        Nothing, so that a notebook cell ending in this call shows the figure and not the
+        paths of the saved files (which name the machine's folders);
+        :func:`custval.plots.save_figure` returns them.
 
     See Also
     --------
-    custval.plots.save_figure : Saves the figure.
+    custval.plots.save_figure : Saves the figure and returns the paths.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt, tempfile
+    >>> fig, ax = plt.subplots()
+    >>> print(show_figure(fig, "example", directory=tempfile.mkdtemp()))  # doctest: +ELLIPSIS
+    Figure(...)
+    None
+    >>> # In R: ggplot2::ggsave() followed by print().
     """
     import matplotlib.pyplot as plt
 
     from .plots import save_figure
 
     fig = getattr(fig_or_ax, "figure", fig_or_ax)
-    paths = save_figure(fig, name, directory=directory)
+    save_figure(fig, name, directory=directory)
     try:
         from IPython.display import display
     except ImportError:  # outside IPython: saving is enough
@@ -174,7 +185,6 @@ def show_figure(fig_or_ax, name: str, *, directory=None):
     else:
         display(fig)
     plt.close(fig)
-    return paths
 
 
 @contextlib.contextmanager

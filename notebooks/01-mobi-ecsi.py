@@ -383,11 +383,12 @@ pls_paths.round(4)
 def pls_agreement(fit, ref):
     """Largest absolute difference between custval and seminr, per quantity."""
     r2 = fit.r2_.T.set_axis(["Rsq", "AdjRsq"])
-    rel = ref["reliability"].set_axis(fit.reliability_.columns, axis=1)
+    seminr_cols = ["alpha", "rhoC", "AVE", "rho_A"]  # seminr reports these four (custval adds dg_rho)
+    rel = ref["reliability"].set_axis(seminr_cols, axis=1)
     pairs = {"outer weights": (fit.weights_, ref["weights"]), "loadings": (fit.loadings_, ref["loadings"]),
              "path coefficients": (fit.paths_, ref["paths"]), "R² and adjusted R²": (r2, ref["rsquared"]),
              "rho_A": (fit.rho_a_.to_frame(), ref["rho_a"].set_axis(["rho_A"], axis=1)),
-             "alpha, rhoC, AVE, rho_A": (fit.reliability_, rel)}
+             "alpha, rhoC, AVE, rho_A": (fit.reliability_[seminr_cols], rel)}
     return pd.Series({k: (a.loc[b.index, b.columns] - b).abs().to_numpy().max() for k, (a, b) in pairs.items()})
 
 

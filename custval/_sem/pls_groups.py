@@ -44,6 +44,17 @@ class Prepared:
     sizes: np.ndarray  # G
 
 
+#: permuted statistics within this relative distance of the observed one are ties: with Likert
+#: data many permutations give the same group means, and which side of the observed value such a
+#: tie falls on would otherwise depend on the last bit of the arithmetic (the BLAS kernel)
+TIE_TOLERANCE = 1e-10
+
+
+def _tie(x):
+    """The tie margin around ``x`` (:data:`TIE_TOLERANCE` relative, at least absolute)."""
+    return TIE_TOLERANCE * np.maximum(1.0, np.abs(x))
+
+
 def pls_from(pls_cls, model, data, *, who: str):
     """A fitted :class:`custval.pls.PLS` on ``data``: ``model`` is model syntax, an
     Instrument/mapping (then without ``paths`` this fails in PLS) or a PLS estimator whose
@@ -374,7 +385,7 @@ def run_micom(prep: Prepared, *, permutations, seed: int, alpha: float, progress
         c_obs = np.where(fixed, 1.0, c_obs)
         c_ref = np.where(fixed, 1.0, c_ref)
         q = quantile7(c_ref, alpha, axis=0)
-        p_c = (c_ref <= c_obs).mean(axis=0)
+        p_c = (c_ref <= c_obs + _tie(c_obs)).mean(axis=0)
         d_obs = m_obs[0, g1] - m_obs[0, g2]
         d_ref = m_perm[:, g1] - m_perm[:, g2]
         lv_obs = np.log(v_obs[0, g1]) - np.log(v_obs[0, g2])
@@ -382,14 +393,15 @@ def run_micom(prep: Prepared, *, permutations, seed: int, alpha: float, progress
         lo, hi = alpha / 2, 1 - alpha / 2
         for j, c in enumerate(cons):
             key = (groups[g1], groups[g2], c)
-            invariant = bool(c_obs[j] >= q[j])
+            invariant = bool(c_obs[j] >= q[j] - _tie(q[j]))
             comp.append((*key, c_obs[j], q[j], p_c[j], invariant, int(ok.sum())))
             row = {}
             for name, obs, ref, out in (("mean", d_obs[j], d_ref[:, j], means),
                                         ("variance", lv_obs[j], lv_ref[:, j], variances)):
                 ci_low, ci_high = quantile7(ref, [lo, hi])
-                p = float((ref > abs(obs)).mean() + (ref < -abs(obs)).mean())
-                equal = bool(ci_low <= obs <= ci_high)
+                t = _tie(obs)
+                p = float((ref > abs(obs) + t).mean() + (ref < -abs(obs) - t).mean())
+                equal = bool(ci_low - _tie(ci_low) <= obs <= ci_high + _tie(ci_high))
                 row[name] = equal
                 out.append((*key, obs, ci_low, ci_high, p, equal, int(ok.sum())))
             v = "none" if not invariant else ("full" if row["mean"] and row["variance"] else "partial")
@@ -471,7 +483,8 @@ def run_mga(prep: Prepared, *, method: str, permutations, n_boot: int, seed: int
         n1, n2 = int(prep.sizes[g1]), int(prep.sizes[g2])
         if method == "permutation":
             d_ref = ref[:, g1] - ref[:, g2]
-            p = (d_ref >= np.abs(diff)).mean(axis=0) + (d_ref <= -np.abs(diff)).mean(axis=0)
+            t = _tie(diff)
+            p = (d_ref >= np.abs(diff) - t).mean(axis=0) + (d_ref <= -np.abs(diff) + t).mean(axis=0)
             stat = {"p_value": p, "permutations": np.full(diff.size, n_used)}
         elif method == "henseler":
             p1 = henseler_p(boots[g1], boots[g2])
