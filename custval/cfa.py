@@ -33,6 +33,7 @@ from ._sem.robust import first_order_groups, sandwich, yb_trace
 from ._sem.spec import model_and_data
 from ._sem.standardize import standardize, standardize_nox
 from ._sem.syntax import build_partable
+from ._sem.twolevel import build_twolevel_partable, fit_cfa, split_levels
 from .exceptions import (
     ConstantItemError,
     DataValidationError,
@@ -580,6 +581,8 @@ class CFA:
         estimator, missing = self._check_options(data)
         # an Instrument as the model: its reverse items enter keyed (once; see custval._keys)
         syntax, data, keying = model_and_data(self.model, data)
+        if split_levels(syntax) is not None:
+            return self._fit_twolevel(syntax, data, keying, estimator, missing)
         group_equal = (self.group_equal,) if isinstance(self.group_equal, str) else tuple(self.group_equal)
         group_partial = (self.group_partial,) if isinstance(self.group_partial, str) else tuple(self.group_partial)
         clusters = self._clusters(data, estimator, missing)
@@ -646,6 +649,38 @@ class CFA:
         self.keying_ = keying.restrict(observed)
         self.reverse_keyed_ = self.keying_.reversed
         self._check_keying()
+        return self
+
+    def _fit_twolevel(self, syntax, data, keying, estimator, missing) -> CFA:
+        """A model with 'level:' blocks: two-level ML (custval._sem.twolevel), lavaan 0.6-14's conventions."""
+        if self.cluster is None:
+            raise SpecificationError(
+                "the model has 'level:' blocks (a two-level model) but no cluster= column: name the "
+                "column of the level-2 units, e.g. CFA(model, cluster='firm')")
+        if estimator != "ML" or missing != "listwise" or self.group is not None:
+            raise SpecificationError(
+                "two-level models (level blocks) are fitted by ML with complete cases in one group; "
+                f"got estimator={self.estimator!r}, missing={self.missing!r}, group={self.group!r}")
+        ids = _id_column(data, self.cluster, "cluster")
+        _, observed, _ = build_twolevel_partable(syntax, std_lv=self.std_lv)
+        items = _model_items(data, observed)
+        keep = items.notna().all(axis=1).to_numpy()
+        n_excluded = int((~keep).sum())
+        if n_excluded:
+            warnings.warn(
+                f"{n_excluded} row(s) with missing item values were excluded (listwise deletion)",
+                MissingDataWarning, stacklevel=3)
+        res = fit_cfa(syntax, items[keep], ids[keep], cluster=self.cluster, std_lv=self.std_lv)
+        if not res["converged_"]:
+            warn_not_converged("CFA (two-level ML)", res["n_iter_"])
+        for name, value in res.items():
+            setattr(self, name, value)
+        self._estimator, self._missing, self._meanstructure = "ML", "listwise", True
+        self.n_excluded_ = n_excluded
+        self.group_labels_ = ["all"]
+        self.instrument_ = self.model if is_instrument(self.model) else None
+        self.keying_ = keying.restrict(observed)
+        self.reverse_keyed_ = self.keying_.reversed
         return self
 
     def _check_options(self, data) -> tuple[str, str]:
