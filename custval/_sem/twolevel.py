@@ -411,25 +411,30 @@ def check_clusters(cd: ClusterData, cluster: str, names: list[str]) -> None:
             f"(smallest eigenvalue {ev.min():.3g}); check for collinear items")
 
 
-def between_variance_check(cd: ClusterData, sb_h1: np.ndarray, names: list[str], latent_b: list[str],
+def between_variance_check(cd: ClusterData, names: list[str], latent_b: list[str],
                            pt: pd.DataFrame, cluster: str) -> None:
-    """A level-2 construct whose items have no between-cluster variance is an error naming it."""
-    var_b = np.diag(sb_h1)
-    var_w = np.diag(cd.s_pw)
-    flat = var_b <= 1e-6 * (var_b + var_w)
-    if not flat.any():
-        return
+    """A level-2 construct whose items have no between-cluster variance is an error naming it.
+
+    An item has no between variance when its cluster means vary no more than its
+    within-cluster variance predicts: the one-way ANOVA ratio
+    ``F = MS_between / MS_within <= 1`` (ICC(1) <= 0).  A between factor all of
+    whose items are so cannot be estimated.
+    """
+    grand = (cd.ybar * cd.nj[:, None]).sum(axis=0) / cd.n
+    msb = (cd.nj[:, None] * (cd.ybar - grand) ** 2).sum(axis=0) / (cd.nclusters - 1)
+    ratio = msb / np.diag(cd.s_pw)
     ov = {v: i for i, v in enumerate(names)}
     mm = pt[(pt["level"] == 2) & (pt["op"] == "=~")]
     for f in latent_b:
         items = [r for r in mm.loc[mm["lhs"] == f, "rhs"] if r in ov]
-        if items and all(flat[ov[i]] for i in items):
+        if items and all(ratio[ov[i]] <= 1.0 for i in items):
+            shown = ", ".join(f"{i} (F = {ratio[ov[i]]:.3g})" for i in items)
             raise SpecificationError(
-                f"level-2 construct {f!r}: its items {items} have no between-{cluster} variance "
-                f"(the {cluster} means differ no more than the within-{cluster} noise explains; ML estimate "
-                f"of the between variances {[round(float(var_b[ov[i]]), 8) for i in items]}); a between-"
-                f"{cluster} factor cannot be estimated: drop it from 'level: 2' (keep the items' "
-                "between variances) or fit a single-level model")
+                f"level-2 construct {f!r}: its items have no between-{cluster} variance: their {cluster} "
+                f"means vary no more than the within-{cluster} variance predicts (one-way ANOVA "
+                f"F = MS_between / MS_within <= 1: {shown}); a between-{cluster} factor cannot be "
+                f"estimated: remove {f!r} from 'level: 2' or fit a single-level model (were the "
+                f"scores centred within {cluster} before export?)")
 
 
 def icc(cd: ClusterData, sw: np.ndarray, sb: np.ndarray) -> np.ndarray:
@@ -467,10 +472,9 @@ def fit_cfa(syntax: str, items: pd.DataFrame, ids: pd.Series, *, cluster: str, s
     npar = model.nx
     n_h1 = p * (p + 1) + p
     model.check_identification_counts(n_h1)
-    # saturated model first: a between construct without between variance is named before fitting
-    h1_logl, h1_sw, h1_sb, h1_mu, h1_conv = saturated(cd)
     latent_b = [f for f in latent if f in set(pt.loc[pt["level"] == 2, "lhs"])]
-    between_variance_check(cd, h1_sb, observed, latent_b, pt, cluster)
+    between_variance_check(cd, observed, latent_b, pt, cluster)
+    h1_logl, h1_sw, h1_sb, h1_mu, h1_conv = saturated(cd)
     x, converged, iters, problem = fit_model(model, cd, std_lv)
     logl = problem.loglik(x)
     hess = problem.hessian(x)
