@@ -131,7 +131,7 @@ def test_saturated_gradient_and_maximum():
     logl, sw1, sb1, mu1, conv = tl.saturated(cd)
     assert conv and logl > tl.loglik(cd, sw, sb, mu)
     # the H1 maximum is a maximum: no small perturbation increases it
-    for t in range(5):
+    for _ in range(5):
         p = rng.normal(size=(6, 6)) * 1e-3
         p = p + p.T
         assert tl.loglik(cd, sw1 + p, sb1, mu1) <= logl
