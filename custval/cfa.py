@@ -55,7 +55,7 @@ def _id_column(data: pd.DataFrame, column: str, what: str) -> pd.Series:
         raise SpecificationError(f"{what} column {column!r} is not in the data")
     col = data[column]
     if col.isna().any():
-        rows = list(np.flatnonzero(col.isna().to_numpy())[:10])
+        rows = [int(i) for i in np.flatnonzero(col.isna().to_numpy())[:10]]
         raise DataValidationError(
             f"{int(col.isna().sum())} row(s) have no value in the {what} column {column!r} "
             f"(0-based positions, first 10: {rows}); every row needs a {what}")
