@@ -676,12 +676,22 @@ class CFA:
         for name, value in res.items():
             setattr(self, name, value)
         self._estimator, self._missing, self._meanstructure = "ML", "listwise", True
+        self._group_equal, self._definitions = (), []
+        self.observed_ = observed
+        self.latent_ = list(dict.fromkeys(self.params_.loc[self.params_["op"] == "=~", "lhs"]))
+        self.covariates_, self.constraints_, self.notes_ = [], [], []
         self.n_excluded_ = n_excluded
         self.group_labels_ = ["all"]
         self.instrument_ = self.model if is_instrument(self.model) else None
         self.keying_ = keying.restrict(observed)
         self.reverse_keyed_ = self.keying_.reversed
         return self
+
+    def _single_level_only(self, what: str) -> None:
+        if hasattr(self, "_twolevel"):
+            raise SpecificationError(
+                f"CFA.{what}() is not available for two-level models yet; params_ has the estimates "
+                "(std_all per level) and fit_measures_ the fit")
 
     def _check_options(self, data) -> tuple[str, str]:
         """The estimator and missing-data options, checked and normalised; `data` is a frame."""
@@ -1134,6 +1144,7 @@ class CFA:
 
         # In R: modindices(fit, sort. = TRUE)
         """
+        self._single_level_only("modification_indices")
         from ._sem.modindices import modification_indices
 
         if self._model.con_k is not None:
@@ -1196,6 +1207,7 @@ class CFA:
 
         # In R: standardizedSolution(fit, type = "std.all")
         """
+        self._single_level_only("standardized_solution")
         from ._sem.standardize import standardize
 
         model, x = self._model, self.x_
@@ -1271,6 +1283,7 @@ class CFA:
 
         # In R: lavResiduals(fit)$cov["x7", "x8"]; lavResiduals(fit)$cov.z["x7", "x8"]
         """
+        self._single_level_only("residuals")
         kind = {"cor": "cor.bollen"}.get(type, type)
         if kind not in ("raw", "cor.bollen", "cor.bentler"):
             raise SpecificationError(f"type={type!r}; allowed: 'raw', 'cor', 'cor.bollen', 'cor.bentler'")

@@ -190,3 +190,21 @@ def test_without_level_blocks_cluster_stays_cluster_robust_mlr():
     fit = CFA(single, cluster="firm", estimator="MLR").fit(d)
     assert "level" not in fit.params_.columns
     assert fit.n_clusters_ == {"all": 60}
+
+
+def test_summary_shows_levels_and_srmr_per_level(fitted):
+    g, _, fit = fitted
+    text = fit.summary()
+    assert "Level 1 [within]:" in text and "Level 2 [firm]:" in text
+    assert f"{fit.fit_measures_['srmr_within']:.3f}" in text.split("SRMR (within covariance matrix)")[1][:40]
+    assert 'cluster = "firm"' in text
+    assert "<table>" in fit._repr_html_()
+
+
+def test_single_level_tools_say_they_do_not_apply(fitted):
+    from custval.exceptions import SpecificationError
+
+    _, _, fit = fitted
+    for method in ("modification_indices", "standardized_solution", "residuals"):
+        with pytest.raises(SpecificationError, match="two-level"):
+            getattr(fit, method)()

@@ -109,18 +109,23 @@ def loglik(cd: ClusterData, sw: np.ndarray, sb: np.ndarray, mu: np.ndarray, grad
     gw = -0.5 * nw * (wi - wi @ cd.s_pw @ wi) if grad else None
     gb = np.zeros_like(sb) if grad else None
     gmu = np.zeros_like(mu) if grad else None
-    for s, c, a1, a2 in zip(cd.sizes, cd.counts, cd.m1, cd.m2):
-        rv = _chol_inv_logdet(sw + s * sb)
-        if rv is None:
-            return (-np.inf, None) if grad else -np.inf
-        vi, vld = rv
-        q = a2 - np.outer(a1, mu) - np.outer(mu, a1) + c * np.outer(mu, mu)
-        m2 -= c * vld + s * np.sum(vi * q)
-        if grad:
-            t = c * vi - s * (vi @ q @ vi)
-            gw -= 0.5 * t
-            gb -= 0.5 * s * t
-            gmu += s * (vi @ (a1 - c * mu))
+    # all cluster sizes at once: V_s = Sigma_W + s Sigma_B, (k, p, p)
+    sz, cnt = cd.sizes.astype(float), cd.counts.astype(float)
+    try:
+        c = np.linalg.cholesky(sw[None] + sz[:, None, None] * sb[None])
+    except np.linalg.LinAlgError:
+        return (-np.inf, None) if grad else -np.inf
+    ci = np.linalg.inv(c)
+    vi = np.swapaxes(ci, 1, 2) @ ci
+    vld = 2.0 * np.log(np.diagonal(c, axis1=1, axis2=2)).sum(axis=1)
+    a1, mm = cd.m1, cd.m1[:, :, None] * mu[None, None, :]
+    q = cd.m2 - mm - np.swapaxes(mm, 1, 2) + cnt[:, None, None] * np.outer(mu, mu)[None]
+    m2 -= float(cnt @ vld + sz @ np.einsum("kij,kij->k", vi, q))
+    if grad:
+        t = cnt[:, None, None] * vi - sz[:, None, None] * (vi @ q @ vi)
+        gw -= 0.5 * t.sum(axis=0)
+        gb -= 0.5 * np.tensordot(sz, t, axes=1)
+        gmu += np.einsum("k,kij,kj->i", sz, vi, a1 - cnt[:, None] * mu[None])
     ll = 0.5 * m2 - 0.5 * cd.n * cd.p * LOG2PI
     return (ll, (gw, gb, gmu)) if grad else ll
 
@@ -519,6 +524,7 @@ def fit_cfa(syntax: str, items: pd.DataFrame, ids: pd.Series, *, cluster: str, s
         "bic2": -2 * logl + npar * np.log((n + 2) / 24),
         "rmsea": fm.rmsea(chisq, df, n), "rmsea.ci.lower": lo, "rmsea.ci.upper": hi, "rmsea.ci.level": 0.9,
         "rmsea.pvalue": fm.rmsea_pvalue(chisq, df, n), "rmsea.close.h0": 0.05,
+        "rmsea.notclose.pvalue": fm.rmsea_notclose_pvalue(chisq, df, n), "rmsea.notclose.h0": 0.08,
         "srmr": srmr_w + srmr_b, "srmr_within": srmr_w, "srmr_between": srmr_b,
     }
     out["fmin"] = chisq / (2 * n)
