@@ -100,6 +100,8 @@ def loglik(cd: ClusterData, sw: np.ndarray, sb: np.ndarray, mu: np.ndarray, grad
     The matrix gradients treat the entries of the symmetric matrices as distinct (``dl/dS_ij``
     for each ``(i, j)``), so ``sum(G * dSigma)`` chains them through a Jacobian.
     """
+    if not (np.isfinite(sw).all() and np.isfinite(sb).all() and np.isfinite(mu).all()):
+        return (-np.inf, None) if grad else -np.inf
     r = _chol_inv_logdet(sw)
     if r is None:
         return (-np.inf, None) if grad else -np.inf
@@ -282,10 +284,11 @@ def _maximise(f, g, x0, n, tol=1e-9, max_newton=50):
     finite-difference Hessian of the analytic gradient until ``max|g| / n < tol``."""
 
     def obj(x):
-        v = f(x)
-        if not np.isfinite(v):
-            return np.inf, np.zeros_like(x)
-        return -v / n, -g(x) / n
+        with np.errstate(over="ignore", invalid="ignore"):
+            v = f(x)
+            if not np.isfinite(v):
+                return np.inf, np.zeros_like(x)
+            return -v / n, -g(x) / n
 
     res = optimize.minimize(obj, x0, jac=True, method="BFGS", options={"gtol": 1e-7, "maxiter": 5000})
     x = res.x
@@ -293,26 +296,35 @@ def _maximise(f, g, x0, n, tol=1e-9, max_newton=50):
     converged = False
     for _ in range(max_newton):
         gr = g(x) / n
-        if np.max(np.abs(gr)) < tol:
+        gmax = np.max(np.abs(gr))
+        if gmax < tol:
             converged = True
             break
         hs = _fd_hessian(g, x, 1e-6) / n
         try:
-            step = np.linalg.solve(hs, -gr)
+            step = np.linalg.lstsq(hs, -gr, rcond=1e-12)[0]
         except np.linalg.LinAlgError:
             break
         fx = f(x)
-        t = 1.0
+        t, fn = 1.0, -np.inf
         while t > 1e-8:
             xn = x + t * step
-            fn = f(xn)
-            if np.isfinite(fn) and fn >= fx - 1e-12 * abs(fx):
+            with np.errstate(over="ignore", invalid="ignore"):
+                fn = f(xn)
+            if np.isfinite(fn) and fn > fx:
                 break
             t /= 2
-        else:
+        if not (np.isfinite(fn) and fn > fx):
+            # no ascent left: a maximum on the boundary of the parameter space
+            # (a singular between covariance matrix) where the gradient of the
+            # parametrisation cannot vanish; accepted when it is small
+            converged = gmax < 1e-6
             break
         x = xn
         iters += 1
+        if fn - fx < 1e-13 * max(1.0, abs(fx)) and gmax < 1e-6:
+            converged = True
+            break
     return x, converged, iters
 
 
@@ -480,6 +492,15 @@ def fit_cfa(syntax: str, items: pd.DataFrame, ids: pd.Series, *, cluster: str, s
     latent_b = [f for f in latent if f in set(pt.loc[pt["level"] == 2, "lhs"])]
     between_variance_check(cd, observed, latent_b, pt, cluster)
     h1_logl, h1_sw, h1_sb, h1_mu, h1_conv = saturated(cd)
+    if not h1_conv:
+        import warnings
+
+        from ..exceptions import ConvergenceWarning
+
+        warnings.warn(
+            "two-level CFA: the saturated (H1) model did not reach a gradient of 1e-9 per respondent; "
+            "chisq and the fit indices may be inexact (a between covariance matrix near singular?)",
+            ConvergenceWarning, stacklevel=4)
     x, converged, iters, problem = fit_model(model, cd, std_lv)
     logl = problem.loglik(x)
     hess = problem.hessian(x)
