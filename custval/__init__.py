@@ -66,6 +66,7 @@ _EXPORTS: dict[str, str] = {
     "EFA": "custval.efa",
     # cfa
     "CFA": "custval.cfa",
+    "multilevel_omega": "custval.multilevel",
     # pls
     "PLS": "custval.pls",
     "micom": "custval.pls",
@@ -104,6 +105,7 @@ _SUBMODULES = frozenset({
     "tables", "plots", "plots_gaps", "questionnaire", "report", "pipeline",
     "shortform",
     "content", "retest", "criterion",
+    "multilevel",
 })
 
 __all__ = ["CodebookError", "DataValidationError", "__version__", "exceptions", *_EXPORTS]

@@ -429,8 +429,9 @@ class CFA:
     (``lav_mvnorm_cluster_loglik_samplestats_2l``; Muthén & Asparouhov):
     ``y_ij = mu + b_j + w_ij`` with ``cov(w) = Sigma_W`` (the level-1 model)
     and ``cov(b) = Sigma_B`` (the level-2 model), for balanced and unbalanced
-    clusters.  lavaan's conventions: the latent variables have their own names
-    at each level, the first loading of each factor is fixed at 1 per level,
+    clusters.  lavaan's conventions: a factor has its own name at each level
+    (or the same name at both, a different latent variable per level), the
+    first loading of each factor is fixed at 1 per level,
     item intercepts are 0 at level 1 and free at level 2 (``params_`` has a
     ``level`` column; ``std_all`` standardizes with each level's implied
     variances).  The estimates maximise the likelihood (BFGS, then Newton steps

@@ -20,6 +20,7 @@ PUBLIC_MODULES = (
     "pipeline", "exceptions",
     "shortform",
     "content", "retest", "criterion",
+    "multilevel",
 )
 
 _IN_R = re.compile(r"^\s*(?:>>>\s*)?#\s*In R:\s*(.*)$")  # a comment in the Examples

@@ -208,3 +208,39 @@ def test_single_level_tools_say_they_do_not_apply(fitted):
     for method in ("modification_indices", "standardized_solution", "residuals"):
         with pytest.raises(SpecificationError, match="two-level"):
             getattr(fit, method)()
+
+
+def test_multilevel_omega_matches_semtools(fitted):
+    from custval import multilevel_omega
+
+    g, _, fit = fitted
+    # model-implied denominator: semTools::compRelSEM(fit, obs.var = FALSE)
+    om = multilevel_omega(fit, obs_var=False).set_index("construct")
+    ref = {**g["omega_implied"]["within"], **g["omega_implied"]["firm"]}
+    for f, value in ref.items():
+        assert om.loc[f, "omega"] == pytest.approx(value, abs=1e-6), f
+    assert list(om["level"]) == ["within", "within", "between"]
+    # observed denominator: the fully maximised H1 (semTools uses lavaan's EM H1,
+    # which stops short of the maximum: agreement to ~1e-3 only)
+    obs = multilevel_omega(fit).set_index("construct")
+    ref_obs = {**g["omega"]["within"], **g["omega"]["firm"]}
+    pe = pd.DataFrame(g["pe"])
+    for f, value in ref_obs.items():
+        assert obs.loc[f, "omega"] == pytest.approx(value, abs=1e-3), f
+        level = 1 if f.startswith("fw") else 2
+        lam = pe[(pe["lhs"] == f) & (pe["op"] == "=~")]
+        items = [int(v[1:]) - 1 for v in lam["rhs"]]
+        psi = pe[(pe["lhs"] == f) & (pe["op"] == "~~") & (pe["rhs"] == f)]["est"].item()
+        s = np.asarray(g["h1_full"]["sigma_w" if level == 1 else "sigma_b"])
+        expect = lam["est"].sum() ** 2 * psi / s[np.ix_(items, items)].sum()
+        assert obs.loc[f, "omega"] == pytest.approx(expect, abs=1e-5), f
+
+
+def test_multilevel_omega_needs_a_two_level_fit():
+    from custval import multilevel_omega
+    from custval.exceptions import SpecificationError
+
+    _, d = _case("balanced")
+    single = CFA("f =~ y1 + y2 + y3").fit(d)
+    with pytest.raises(SpecificationError, match="two-level CFA"):
+        multilevel_omega(single)

@@ -102,7 +102,6 @@ def test_missing_item_values_are_excluded_with_a_warning(export):
      ModelSyntaxError, "before the first 'level:'"),
     ("level: 1\nfw =~ y1 + y2 + y3\nlevel: 3\nfb =~ y1 + y2 + y3", ModelSyntaxError, "unknown level '3'"),
     ("level: 1\nfw =~ y1 + y2 + y3", ModelSyntaxError, "exactly one 'level: 1'"),
-    ("level: 1\nf =~ y1 + y2 + y3\nlevel: 2\nf =~ y1 + y2 + y3", SpecificationError, "both levels"),
     ("level: 1\nfw =~ y1 + y2 + y3 + y4\nlevel: 2\nfb =~ y1 + y2 + y3", SpecificationError, r"\['y4'\].*one level"),
     ("level: 1\nfw =~ a*y1 + a*y2 + y3\nlevel: 2\nfb =~ y1 + y2 + y3\nfb ~~ v*fb\nv > 0", SpecificationError,
      "not supported with level blocks"),
@@ -117,3 +116,11 @@ def test_two_level_model_with_mlr_is_an_error(export):
     d, _ = export
     with pytest.raises(SpecificationError, match="fitted by ML"):
         CFA(MODEL, cluster="firm", estimator="MLR").fit(d)
+
+
+def test_same_factor_name_at_both_levels_is_two_latent_variables(export):
+    d, _ = export
+    same = CFA("level: 1\nf =~ y1 + y2 + y3\nlevel: 2\nf =~ y1 + y2 + y3", cluster="firm").fit(d)
+    apart = CFA("level: 1\nfw =~ y1 + y2 + y3\nlevel: 2\nfb =~ y1 + y2 + y3", cluster="firm").fit(d)
+    np.testing.assert_allclose(same.params_["est"], apart.params_["est"], atol=1e-8)
+    assert same.fit_measures_["chisq"] == pytest.approx(apart.fit_measures_["chisq"], abs=1e-8)

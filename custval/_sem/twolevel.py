@@ -184,8 +184,9 @@ def build_twolevel_partable(text: str, *, std_lv: bool = False):
     Each level's block is built as a one-group model with a mean structure
     (:func:`custval._sem.syntax.build_partable`); ``group`` is the level (the
     model's block) and ``level`` names it.  lavaan's conventions: the items'
-    intercepts are fixed at 0 at level 1 and free at level 2, latent means are 0,
-    and a latent variable has a different name at each level.
+    intercepts are fixed at 0 at level 1 and free at level 2, latent means are 0;
+    a factor named at both levels (a configural construct) is a different latent
+    variable at each level (its own loadings and variance per block).
     """
     blocks = split_levels(text)
     if blocks is None:
@@ -201,11 +202,6 @@ def build_twolevel_partable(text: str, *, std_lv: bool = False):
                 f"line {s.line!r} (level {lev}): two-level models support '=~', '~~' and '~ 1' statements; "
                 "regressions, constraints and defined parameters are not supported with level blocks")
         pt, ov, lv = build_partable(body, std_lv=std_lv, meanstructure=True)
-        clash = [f for f in lv if f in latent]
-        if clash:
-            raise SpecificationError(
-                f"latent variable(s) {clash} appear at both levels; as in lavaan, give each level's "
-                "latent variables their own names (e.g. 'fw' within and 'fb' between)")
         pt = pt.copy()
         pt["group"] = lev
         pt["level"] = lev
@@ -225,7 +221,7 @@ def build_twolevel_partable(text: str, *, std_lv: bool = False):
         offset = int(pt["free"].max())
         tables.append(pt)
         observed.append(ov)
-        latent.extend(lv)
+        latent.extend(f for f in lv if f not in latent)  # a name may be used at both levels
     only = [v for v in observed[0] if v not in observed[1]] + [v for v in observed[1] if v not in observed[0]]
     if only:
         raise SpecificationError(

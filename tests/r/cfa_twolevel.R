@@ -22,6 +22,7 @@
 # maximised H1 ("h1_full") and the chi-square against it ("chisq_full").
 suppressPackageStartupMessages({
   library(lavaan)
+  library(semTools)
   library(jsonlite)
 })
 out_dir <- file.path("tests", "golden", "cfa_twolevel")
@@ -125,6 +126,10 @@ case <- function(data) {
                    mu_b = unname(full$Mu.B)),
     chisq_full = 2 * (full$logl - fm[["logl"]]),
     icc = as.list(lavInspect(fit, "icc")),
+    # Geldhof, Preacher & Zyphur (2014) omega per level (semTools::compRelSEM)
+    semtools_version = as.character(packageVersion("semTools")),
+    omega = lapply(compRelSEM(fit, return.df = FALSE), as.list),
+    omega_implied = lapply(compRelSEM(fit, obs.var = FALSE, return.df = FALSE), as.list),
     truth = truth
   )
 }
