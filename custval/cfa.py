@@ -753,6 +753,13 @@ class CFA:
         self.observed_ = observed
         self.latent_ = list(dict.fromkeys(self.params_.loc[self.params_["op"] == "=~", "lhs"]))
         self.covariates_, self.constraints_, self.notes_ = [], [], []
+        p = self.params_
+        for r in p[(p["op"] == "~~") & (p["lhs"] == p["rhs"]) & (p["est"] < 0)].itertuples():
+            kind = "residual variance" if r.lhs in observed else "latent variance"
+            level = "level 1 (within)" if r.level == 1 else f"level 2 (between {self.cluster})"
+            warnings.warn(
+                f"Heywood case: negative {kind} of {r.lhs!r} at {level}: {r.est:.6g}; results are returned "
+                "but the solution is improper (lavaan warns the same)", HeywoodWarning, stacklevel=3)
         self.n_excluded_ = n_excluded
         self.group_labels_ = ["all"]
         self.instrument_ = self.model if is_instrument(self.model) else None

@@ -124,3 +124,26 @@ def test_same_factor_name_at_both_levels_is_two_latent_variables(export):
     apart = CFA("level: 1\nfw =~ y1 + y2 + y3\nlevel: 2\nfb =~ y1 + y2 + y3", cluster="firm").fit(d)
     np.testing.assert_allclose(same.params_["est"], apart.params_["est"], atol=1e-8)
     assert same.fit_measures_["chisq"] == pytest.approx(apart.fit_measures_["chisq"], abs=1e-8)
+
+
+def test_negative_between_residual_variance_warns_naming_level(tmp_path):
+    from custval.exceptions import HeywoodWarning
+
+    # 40 firms x 6 respondents; y2 has no between-firm residual variance in the
+    # population, and its estimate falls below zero in this sample
+    rng = np.random.default_rng(6)
+    nclus, size = 40, 6
+    firm = np.repeat(np.arange(nclus), size)
+    lw = np.zeros((6, 2))
+    lw[:3, 0], lw[3:, 1] = [1, .8, .9], [1, .7, .85]
+    fb = rng.normal(0, .6, nclus)
+    tb = np.array([.05, .05, 0, .05, .05, .05])
+    yb = np.outer(fb, [1, .9, .8, .7, .9, 1.1]) + rng.normal(size=(nclus, 6)) * np.sqrt(tb) + 3
+    y = rng.normal(size=(nclus * size, 2)) @ lw.T + rng.normal(0, .7, (nclus * size, 6)) + yb[firm]
+    d = pd.DataFrame(y.round(4), columns=[f"y{i}" for i in range(1, 7)])
+    d.insert(0, "firm", [f"{j:03d}" for j in firm])
+    read = _export(tmp_path / "survey.csv", d)
+    with pytest.warns(HeywoodWarning, match=r"negative residual variance of 'y2' at level 2 \(between firm\)"):
+        fit = CFA(MODEL, cluster="firm").fit(read)
+    row = fit.params_.query("lhs == 'y2' and op == '~~' and rhs == 'y2' and level == 2")
+    assert row["est"].item() < 0 and fit.converged_
