@@ -17,19 +17,20 @@ from custval._sem import twolevel as tl
 from custval._sem.model import SemModel
 
 GOLD = Path(__file__).parent / "golden" / "cfa_twolevel"
-CASES = ["balanced", "unbalanced"]
+# balanced_satb: a saturated between model (no between factor); unbalanced_stdlv: std_lv=True
+CASES = ["balanced", "unbalanced", "balanced_satb", "unbalanced_stdlv"]
 
 
 def _case(name):
     g = json.loads((GOLD / f"{name}.json").read_text())
-    d = pd.read_csv(GOLD / f"{name}.csv")
+    d = pd.read_csv(GOLD / f"{name.split('_')[0]}.csv")
     return g, d
 
 
 @pytest.fixture(scope="module", params=CASES)
 def fitted(request):
     g, d = _case(request.param)
-    return g, d, CFA(g["model"], cluster="firm").fit(d)
+    return g, d, CFA(g["model"], cluster="firm", std_lv=g["std_lv"]).fit(d)
 
 
 def test_estimates_and_standard_errors_match_lavaan(fitted):
@@ -216,14 +217,14 @@ def test_multilevel_omega_matches_semtools(fitted):
     g, _, fit = fitted
     # model-implied denominator: semTools::compRelSEM(fit, obs.var = FALSE)
     om = multilevel_omega(fit, obs_var=False).set_index("construct")
-    ref = {**g["omega_implied"]["within"], **g["omega_implied"]["firm"]}
+    ref = {**g["omega_implied"]["within"], **(g["omega_implied"].get("firm") or {})}
     for f, value in ref.items():
         assert om.loc[f, "omega"] == pytest.approx(value, abs=1e-6), f
-    assert list(om["level"]) == ["within", "within", "between"]
+    assert list(om["level"]) == ["within"] * 2 + ["between"] * len(g["omega_implied"].get("firm") or {})
     # observed denominator: the fully maximised H1 (semTools uses lavaan's EM H1,
     # which stops short of the maximum: agreement to ~1e-3 only)
     obs = multilevel_omega(fit).set_index("construct")
-    ref_obs = {**g["omega"]["within"], **g["omega"]["firm"]}
+    ref_obs = {**g["omega"]["within"], **(g["omega"].get("firm") or {})}
     pe = pd.DataFrame(g["pe"])
     for f, value in ref_obs.items():
         assert obs.loc[f, "omega"] == pytest.approx(value, abs=1e-3), f

@@ -201,7 +201,10 @@ def build_twolevel_partable(text: str, *, std_lv: bool = False):
             raise SpecificationError(
                 f"line {s.line!r} (level {lev}): two-level models support '=~', '~~' and '~ 1' statements; "
                 "regressions, constraints and defined parameters are not supported with level blocks")
-        pt, ov, lv = build_partable(body, std_lv=std_lv, meanstructure=True)
+        if any(st.op == "=~" for st in stmts):
+            pt, ov, lv = build_partable(body, std_lv=std_lv, meanstructure=True)
+        else:
+            pt, ov, lv = _observed_block(stmts, lev)
         pt = pt.copy()
         pt["group"] = lev
         pt["level"] = lev
@@ -231,6 +234,31 @@ def build_twolevel_partable(text: str, *, std_lv: bool = False):
     pt["id"] = np.arange(1, len(pt) + 1)
     pt["plabel"] = [f".p{i}." for i in pt["id"]]
     return pt, list(observed[0]), latent
+
+
+def _observed_block(stmts, lev: int):
+    """A level block without factors (e.g. a saturated between model ``y1 ~~ y1 + y2``):
+    its (co)variances, lavaan's default variances and the intercepts."""
+    from .syntax import _group_rows, _Variables
+
+    observed: list[str] = []
+    for st in stmts:
+        for name in (st.lhs, st.rhs):
+            if name and name not in observed:
+                observed.append(name)
+    labelled = [st for st in stmts if st.mod.label or st.mod.start]
+    if labelled:
+        raise SpecificationError(
+            f"line {labelled[0].line!r} (level {lev}): labels and start values are supported in level blocks "
+            "with factors ('=~') only")
+    v = _Variables(latent=[], observed=observed, exo_ov=[], exo_lv=[], lv_y=[], single_ind=set())
+    pt = pd.DataFrame(_group_rows(stmts, v, 0, 1, False, True))
+    pt["exo"] = 0
+    pt.insert(0, "id", np.arange(1, len(pt) + 1))
+    pt["plabel"] = [f".p{i}." for i in pt["id"]]
+    fixed = pt["fixed"].to_numpy(bool)
+    pt["free"] = np.where(fixed, 0, np.cumsum(~fixed))
+    return pt.drop(columns=["fixed"]), observed, []
 
 
 # --------------------------------------------------------------------------- estimation

@@ -74,9 +74,9 @@ cols <- function(df) {
   out <- lapply(df, function(v) if (is.factor(v)) as.character(v) else unclass(v))
   lapply(out, function(v) { attributes(v) <- NULL; v })
 }
-case <- function(data) {
-  fit0 <- cfa(model, data = data, cluster = "firm")
-  fit <- cfa(model, data = data, cluster = "firm", start = fit0, optim.method = "BFGS",
+case <- function(data, model, std.lv = FALSE) {
+  fit0 <- cfa(model, data = data, cluster = "firm", std.lv = std.lv)
+  fit <- cfa(model, data = data, cluster = "firm", std.lv = std.lv, start = fit0, optim.method = "BFGS",
              control = list(reltol = 1e-16, maxit = 10000L))
   fit@Options$start <- "default"
   if (!lavInspect(fit, "converged")) stop("not converged")
@@ -133,8 +133,24 @@ case <- function(data) {
     truth = truth
   )
 }
-for (nm in c("balanced", "unbalanced")) {
-  res <- case(get(nm))
+# a saturated between model (no between factor) and std.lv = TRUE
+model_satb <- "
+level: 1
+  fw1 =~ y1 + y2 + y3
+  fw2 =~ y4 + y5 + y6
+level: 2
+  y1 ~~ y1 + y2 + y3 + y4 + y5 + y6
+  y2 ~~ y2 + y3 + y4 + y5 + y6
+  y3 ~~ y3 + y4 + y5 + y6
+  y4 ~~ y4 + y5 + y6
+  y5 ~~ y5 + y6
+  y6 ~~ y6
+"
+runs <- list(balanced = list(balanced, model, FALSE), unbalanced = list(unbalanced, model, FALSE),
+             balanced_satb = list(balanced, model_satb, FALSE), unbalanced_stdlv = list(unbalanced, model, TRUE))
+for (nm in names(runs)) {
+  res <- case(runs[[nm]][[1]], runs[[nm]][[2]], runs[[nm]][[3]])
+  res$std_lv <- runs[[nm]][[3]]
   writeLines(toJSON(res, digits = NA, auto_unbox = TRUE, pretty = TRUE), file.path(out_dir, paste0(nm, ".json")))
   cat(nm, ": chisq", res$fit$chisq, " chisq_full", res$chisq_full, " logl", res$fit$logl, "\n")
 }
