@@ -425,7 +425,8 @@ class CFA:
     gfi, agfi, pgfi, mfi and ecvi, with lavaan's formulas.
 
     **Two-level models** (level blocks with ``cluster=``; ML, complete cases,
-    one group; every item at both levels).  The likelihood is lavaan's
+    one group; every item at both levels; a level block may have factors or
+    only (co)variances, e.g. a saturated between model ``y1 ~~ y1 + y2``).  The likelihood is lavaan's
     (``lav_mvnorm_cluster_loglik_samplestats_2l``; Muthén & Asparouhov):
     ``y_ij = mu + b_j + w_ij`` with ``cov(w) = Sigma_W`` (the level-1 model)
     and ``cov(b) = Sigma_B`` (the level-2 model), for balanced and unbalanced
