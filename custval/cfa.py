@@ -512,7 +512,7 @@ class CFA:
     >>> firm = np.repeat(np.arange(80), 6)
     >>> fw = rng.normal(size=(480, 2)); fb = rng.normal(0, 0.6, 80)[firm]
     >>> lw = np.array([[1, .8, .9, 0, 0, 0], [0, 0, 0, 1, .7, .8]])
-    >>> y = fw @ lw + np.outer(fb, [1, .9, .8, .7, .9, 1]) + rng.normal(0, .7, (480, 6)) + 3
+    >>> y = fw @ lw + np.outer(fb, [1, .9, .8, .7, .9, 1]) + rng.normal(0, .3, (80, 6))[firm] + rng.normal(0, .7, (480, 6))
     >>> nested = pd.DataFrame(y, columns=[f"y{i}" for i in range(1, 7)]).assign(firm=firm)
     >>> two_level = '''
     ... level: 1

@@ -221,14 +221,14 @@ def test_multilevel_omega_matches_semtools(fitted):
 
     g, _, fit = fitted
     # model-implied denominator: semTools::compRelSEM(fit, obs.var = FALSE)
-    om = multilevel_omega(fit, obs_var=False).set_index("construct")
+    om = multilevel_omega(fit, obs_var=False).set_index("construct").rename(columns={"value": "omega"})
     ref = {**g["omega_implied"]["within"], **(g["omega_implied"].get("firm") or {})}
     for f, value in ref.items():
         assert om.loc[f, "omega"] == pytest.approx(value, abs=1e-6), f
     assert list(om["level"]) == ["within"] * 2 + ["between"] * len(g["omega_implied"].get("firm") or {})
     # observed denominator: the fully maximised H1 (semTools uses lavaan's EM H1,
     # which stops short of the maximum: agreement to ~1e-3 only)
-    obs = multilevel_omega(fit).set_index("construct")
+    obs = multilevel_omega(fit).set_index("construct").rename(columns={"value": "omega"})
     ref_obs = {**g["omega"]["within"], **(g["omega"].get("firm") or {})}
     pe = pd.DataFrame(g["pe"])
     for f, value in ref_obs.items():
@@ -250,3 +250,28 @@ def test_multilevel_omega_needs_a_two_level_fit():
     single = CFA("f =~ y1 + y2 + y3").fit(d)
     with pytest.raises(SpecificationError, match="two-level CFA"):
         multilevel_omega(single)
+
+
+def test_lai_configural_and_shared_coefficients_match_semtools():
+    from custval import multilevel_omega
+    from custval.exceptions import HeywoodWarning, SpecificationError
+
+    lai = json.loads((GOLD / "omega_lai.json").read_text())
+    _, d = _case("balanced")
+    with pytest.warns(HeywoodWarning, match="'y3' at level 2"):  # lavaan warns the same
+        fc = CFA(lai["model_config"], cluster="firm").fit(d)
+    fs = CFA(lai["model_shared"], cluster="firm").fit(d)
+    for obs_var, key in ((False, "fitted"), (True, "obs")):
+        # lavaan's fits here stop at nlminb's default tolerance (~1e-5 in the estimates);
+        # obs.var = TRUE uses lavaan's EM H1 (~1e-3)
+        tol = 1e-4 if not obs_var else 3e-3
+        c = multilevel_omega(fc, obs_var=obs_var, config=["f"]).set_index("coefficient")
+        assert c.loc["omega_W", "value"] == pytest.approx(lai[f"config_{key}"]["omega_W"], abs=tol)
+        assert c.loc["omega_2L", "value"] == pytest.approx(lai[f"config_{key}"]["omega_2L"], abs=tol)
+        s = multilevel_omega(fs, obs_var=obs_var, shared="fb").set_index("coefficient")
+        assert s.loc["omega_B", "value"] == pytest.approx(lai[f"shared_{key}"]["omega_B"], abs=tol)
+        assert s.loc["IRR", "value"] == pytest.approx(lai[f"shared_{key}"]["IRR"], abs=tol)
+    with pytest.raises(SpecificationError, match="configural construct 'fb'"):
+        multilevel_omega(fs, config=["fb"])
+    with pytest.raises(SpecificationError, match="shared construct 'fw1'"):
+        multilevel_omega(fs, shared=["fw1"])

@@ -154,3 +154,23 @@ for (nm in names(runs)) {
   writeLines(toJSON(res, digits = NA, auto_unbox = TRUE, pretty = TRUE), file.path(out_dir, paste0(nm, ".json")))
   cat(nm, ": chisq", res$fit$chisq, " chisq_full", res$chisq_full, " logl", res$fit$logl, "\n")
 }
+
+# Lai's (2021) coefficients (semTools::compRelSEM config= / shared=): a configural
+# construct (the same factor name and indicators at both levels) and a shared one
+# (the between factor of the main model), on the balanced data
+model_config <- "
+level: 1
+  f =~ y1 + y2 + y3
+level: 2
+  f =~ y1 + y2 + y3
+"
+fc <- cfa(model_config, data = balanced, cluster = "firm")
+fs <- cfa(model, data = balanced, cluster = "firm")
+lai <- list(
+  model_config = model_config, model_shared = model,
+  config_fitted = as.list(suppressWarnings(compRelSEM(fc, config = "f", obs.var = FALSE, return.df = FALSE))$config$f),
+  config_obs = as.list(suppressWarnings(compRelSEM(fc, config = "f", return.df = FALSE))$config$f),
+  shared_fitted = as.list(compRelSEM(fs, shared = "fb", obs.var = FALSE, return.df = FALSE)$shared$fb),
+  shared_obs = as.list(compRelSEM(fs, shared = "fb", return.df = FALSE)$shared$fb)
+)
+writeLines(toJSON(lai, digits = NA, auto_unbox = TRUE, pretty = TRUE), file.path(out_dir, "omega_lai.json"))
