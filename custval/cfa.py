@@ -811,8 +811,10 @@ class CFA:
             return None
         if estimator != "MLR":
             raise SpecificationError(
-                f"cluster={self.cluster!r} needs estimator='MLR' (cluster-robust sandwich and scaled test, "
-                f"lavaan's se = 'robust.cluster'); got estimator={self.estimator!r}")
+                f"cluster={self.cluster!r} on a model without 'level:' blocks needs estimator='MLR' "
+                f"(cluster-robust sandwich and scaled test, lavaan's se = 'robust.cluster'); got "
+                f"estimator={self.estimator!r}. For a two-level model (within- and between-{self.cluster} "
+                "factors) write the model in 'level: 1' / 'level: 2' blocks")
         if missing != "listwise":
             raise SpecificationError(
                 "cluster= is supported with complete data (missing='listwise'), not with missing='fiml'")

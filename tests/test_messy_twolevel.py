@@ -147,3 +147,10 @@ def test_negative_between_residual_variance_warns_naming_level(tmp_path):
         fit = CFA(MODEL, cluster="firm").fit(read)
     row = fit.params_.query("lhs == 'y2' and op == '~~' and rhs == 'y2' and level == 2")
     assert row["est"].item() < 0 and fit.converged_
+
+
+def test_cluster_without_level_blocks_and_ml_points_to_both_options(export):
+    d, tmp = export
+    read = _export(tmp / "survey.csv", d)
+    with pytest.raises(SpecificationError, match=r"without 'level:' blocks needs estimator='MLR'.*'level: 1' / 'level: 2'"):
+        CFA("f =~ y1 + y2 + y3 + y4 + y5 + y6", cluster="firm").fit(read)
