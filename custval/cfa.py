@@ -448,6 +448,7 @@ class CFA:
     ``lav_fit_srmr_twolevel``) and ``srmr`` is their sum.  ``sample_cov_`` /
     ``implied_cov_`` are dicts with ``"within"`` and ``"between"``;
     ``icc_`` the items' ICC(1) ``s_B / (s_B + s_W)`` from the saturated model;
+    ``r2_`` the items' R² per level (columns ``within``, ``between``);
     ``n_clusters_`` the number of clusters.
 
     The saturated (H1) log-likelihood is maximised fully.  lavaan 0.6-14 takes

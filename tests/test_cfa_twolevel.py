@@ -275,3 +275,25 @@ def test_lai_configural_and_shared_coefficients_match_semtools():
         multilevel_omega(fs, config=["fb"])
     with pytest.raises(SpecificationError, match="shared construct 'fw1'"):
         multilevel_omega(fs, shared=["fw1"])
+
+
+def test_r2_per_level_is_one_minus_standardized_residual_variance(fitted):
+    g, _, fit = fitted
+    pe = pd.DataFrame(g["pe"])
+    checked = 0
+    for level, col in ((1, "within"), (2, "between")):
+        if pe[(pe["level"] == level) & (pe["op"] == "=~")].empty:
+            continue  # no factor at this level (saturated between model)
+        res = pe[(pe["op"] == "~~") & (pe["lhs"] == pe["rhs"]) & (pe["level"] == level) & pe["lhs"].str.startswith("y")]
+        for item, std_all in zip(res["lhs"], res["std.all"].astype(float)):
+            assert fit.r2_.loc[item, col] == pytest.approx(1 - std_all, abs=1e-6), (item, col)
+            checked += 1
+    assert checked >= 6
+
+
+def test_two_level_model_with_groups_is_an_error():
+    from custval.exceptions import SpecificationError
+
+    g, d = _case("balanced")
+    with pytest.raises(SpecificationError, match="one group"):
+        CFA(g["model"], cluster="firm", group="y1").fit(d)

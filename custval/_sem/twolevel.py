@@ -586,6 +586,9 @@ def fit_cfa(syntax: str, items: pd.DataFrame, ids: pd.Series, *, cluster: str, s
                         "between": pd.DataFrame(h1_sb, index=names, columns=names)},
         "sample_mean_": pd.Series(h1_mu, index=names),
         "icc_": pd.Series(icc(cd, h1_sw, h1_sb), index=names, name="icc"),
+        # R² of each item per level (lavInspect(fit, "r2")): 1 - residual / implied variance
+        "r2_": pd.DataFrame({"within": 1 - np.diag(model.matrices(x)[0].theta) / np.diag(sw),
+                             "between": 1 - np.diag(model.matrices(x)[1].theta) / np.diag(sb)}, index=names),
         "n_obs_": {"all": n}, "n_clusters_": {"all": cd.nclusters},
         "_twolevel": {"model": model, "problem": problem, "cd": cd, "pt": pt, "h1_converged": h1_conv,
                       "min_information_eigenvalue": float(ev.min())},
