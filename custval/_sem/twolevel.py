@@ -559,7 +559,7 @@ def fit_cfa(syntax: str, items: pd.DataFrame, ids: pd.Series, *, cluster: str, s
     srmr_w, srmr_b = _srmr(h1_sw, sw), _srmr(h1_sb, sb)
     lo, hi = fm.rmsea_ci(chisq, df, n)
     out = {
-        "npar": npar, "fmin": (-logl / n - (-h1_logl / n)), "chisq": chisq, "df": df,
+        "npar": npar, "fmin": np.nan, "chisq": chisq, "df": df,
         "pvalue": float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan,
         "baseline.chisq": base_chisq, "baseline.df": base_df,
         "baseline.pvalue": float(stats.chi2.sf(base_chisq, base_df)),
@@ -572,7 +572,11 @@ def fit_cfa(syntax: str, items: pd.DataFrame, ids: pd.Series, *, cluster: str, s
         "rmsea.notclose.pvalue": fm.rmsea_notclose_pvalue(chisq, df, n), "rmsea.notclose.h0": 0.08,
         "srmr": srmr_w + srmr_b, "srmr_within": srmr_w, "srmr_between": srmr_b,
     }
-    out["fmin"] = chisq / (2 * n)
+    # lavaan's fmin for two-level ML: the objective -logl / N without the 2 pi constant
+    out["fmin"] = -logl / n - 0.5 * p * LOG2PI
+    out.update({"nnfi": out["tli"], "rfi": fm.rfi(chisq, df, base_chisq, base_df),
+                "nfi": fm.nfi(chisq, df, base_chisq, base_df), "pnfi": fm.pnfi(chisq, df, base_chisq, base_df),
+                "ifi": fm.ifi(chisq, df, base_chisq, base_df), "rni": fm.rni(chisq, df, base_chisq, base_df)})
     names = observed
     return {
         "params_": params,
