@@ -620,7 +620,8 @@ class CFA:
         ----------
         data : pandas.DataFrame
             One row per respondent, one column per observed variable of the model (and the
-            ``group`` / ``cluster`` columns when given); other columns are ignored.
+            ``group`` / ``cluster`` columns when given); other columns are ignored.  With
+            level blocks the rows may be in any order and the cluster ids strings or integers.
 
         Returns
         -------
@@ -634,6 +635,8 @@ class CFA:
             or a model that cannot be fitted.
         DataValidationError
             ``data`` is not a DataFrame, or a model item is not numeric.
+        InsufficientDataError
+            Two-level models: a cluster with a single respondent (named), or fewer than 3 clusters.
 
         Warns
         -----
