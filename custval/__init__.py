@@ -66,6 +66,7 @@ _EXPORTS: dict[str, str] = {
     "EFA": "custval.efa",
     # cfa
     "CFA": "custval.cfa",
+    "multilevel_omega": "custval.multilevel",
     # pls
     "PLS": "custval.pls",
     "micom": "custval.pls",
@@ -109,6 +110,7 @@ _SUBMODULES = frozenset({
     "shortform",
     "content", "retest", "criterion",
     "planning",
+    "multilevel",
 })
 
 __all__ = ["CodebookError", "DataValidationError", "__version__", "exceptions", *_EXPORTS]

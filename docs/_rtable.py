@@ -24,6 +24,7 @@ PUBLIC_MODULES = (
     "shortform",
     "content", "retest", "criterion",
     "planning",
+    "multilevel",
 )
 
 def _objects(module):

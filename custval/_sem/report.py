@@ -31,11 +31,12 @@ def summary_text(fit, digits: int = 3) -> str:
     f = fit.fit_measures_
     robust = fit._estimator in ("MLR", "WLSMV", "ULSMV")
     ordinal = getattr(fit, "sample_th_", None) is not None
+    twolevel = "level" in fit.params_.columns
     out = [
         f"custval CFA ({'converged' if fit.converged_ else 'NOT converged'} after {fit.n_iter_} iterations)",
         "",
         _line("Estimator", fit._estimator),
-        _line("Optimization method", "Gauss-Newton" if ordinal else "Fisher scoring"),
+        _line("Optimization method", "Gauss-Newton" if ordinal else "BFGS + Newton" if twolevel else "Fisher scoring"),
         _line("Number of model parameters", int(f["npar"])),
         "",
     ]
@@ -81,20 +82,31 @@ def summary_text(fit, digits: int = 3) -> str:
         out += ["", _line("Robust RMSEA", f["rmsea.robust"]),
                 _line("90 Percent confidence interval - lower", f["rmsea.ci.lower.robust"]),
                 _line("90 Percent confidence interval - upper", f["rmsea.ci.upper.robust"])]
-    out += ["", "Standardized Root Mean Square Residual:", "", _line("SRMR", f["srmr"]), "",
+    out += ["", "Standardized Root Mean Square Residual:", ""]
+    if twolevel:  # lavaan's multilevel layout
+        out += [_line("SRMR (within covariance matrix)", f["srmr_within"]),
+                _line("SRMR (between covariance matrix)", f["srmr_between"])]
+    else:
+        out += [_line("SRMR", f["srmr"])]
+    out += ["",
             "Parameter Estimates:", "",
             _line("Standard errors", "Robust.sem" if robust and ordinal
                   else "Robust.huber.white" if robust else "Standard"),
-            _line("Information", "Observed" if ((robust and not ordinal) or fit._missing == "fiml")
+            _line("Information", "Observed" if ((robust and not ordinal) or fit._missing == "fiml" or twolevel)
                   else "Expected"), ""]
     p = fit.params_
     sections = [("=~", "Latent Variables:"), ("~", "Regressions:"), ("~~c", "Covariances:"),
                 ("~1", "Intercepts:"), ("|", "Thresholds:"), ("~~v", "Variances:"), ("~*~", "Scales y*:")]
     header = f"{'':<20}{'Estimate':>9}{'Std.Err':>9}{'z-value':>9}{'P(>|z|)':>9}{'Std.lv':>9}{'Std.all':>9}"
-    for g, lab in enumerate(fit.group_labels_, start=1):
-        if len(fit.group_labels_) > 1:
-            out += [f"Group {g} [{lab}]:", ""]
-        pg = p[p["group"] == g]
+    if twolevel:
+        blocks = [(p["level"] == 1, "Level 1 [within]:"), (p["level"] == 2, f"Level 2 [{fit.cluster}]:")]
+    else:
+        blocks = [(p["group"] == g, f"Group {g} [{lab}]:" if len(fit.group_labels_) > 1 else None)
+                  for g, lab in enumerate(fit.group_labels_, start=1)]
+    for sel, title_block in blocks:
+        if title_block:
+            out += [title_block, ""]
+        pg = p[sel]
         for key, title in sections:
             if key == "~~c":
                 sub = pg[(pg["op"] == "~~") & (pg["lhs"] != pg["rhs"])]
@@ -179,6 +191,8 @@ def _r_call(fit) -> str:
         args.append("group.partial = c(" + ", ".join(f'"{g}"' for g in gp) + ")")
     if fit.std_lv:
         args.append("std.lv = TRUE")
+    if getattr(fit, "cluster", None) is not None:
+        args.append(f'cluster = "{fit.cluster}"')
     return f"lavaan::cfa({', '.join(args)}); summary(fit, fit.measures = TRUE, standardized = TRUE)"
 
 

@@ -1,0 +1,599 @@
+"""Two-level (within / between) confirmatory factor analysis by ML (private).
+
+The likelihood is lavaan's (``lav_mvnorm_cluster_loglik_samplestats_2l``,
+Muthén & Asparouhov's two-level normal model): respondent ``i`` of cluster
+``j`` (``n_j`` respondents, ``J`` clusters, ``N`` respondents) is
+``y_ij = mu + b_j + w_ij`` with ``cov(w) = Sigma_W`` and ``cov(b) = Sigma_B``.
+With the pooled within-cluster covariance ``S_PW`` (divisor ``N - J``) and
+the cluster means ``ybar_j``::
+
+    -2 logl = N p log(2 pi) + (N - J) [log|Sigma_W| + tr(Sigma_W^-1 S_PW)]
+              + sum_j log|V_j| + n_j (ybar_j - mu)' V_j^-1 (ybar_j - mu),
+    V_j = Sigma_W + n_j Sigma_B.
+
+Clusters of equal size share ``V_j``: the sums run over the distinct sizes.
+The model is a two-"block" :class:`~custval._sem.model.SemModel` (block 1 =
+level 1 = within, block 2 = level 2 = between); the gradient with respect to
+the parameters is the analytic gradient with respect to ``Sigma_W``,
+``Sigma_B`` and ``mu`` chained through the model's Jacobians
+(:meth:`SemModel.delta`).  The saturated (H1) model has free ``Sigma_W``,
+``Sigma_B`` and ``mu``; it is maximised to a gradient of 1e-9, further than
+lavaan 0.6-14's EM (``lav_mvnorm_cluster_em_sat``, stopped at a loglik gain
+below 1e-4), so the chi-square is a little smaller than lavaan's (see
+:class:`custval.CFA`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import optimize
+
+from ..exceptions import (
+    ConstantItemError,
+    InsufficientDataError,
+    ModelSyntaxError,
+    NotPositiveDefiniteError,
+    SpecificationError,
+)
+from .model import SemModel, start_values
+from .syntax import build_partable, parse
+
+LOG2PI = np.log(2 * np.pi)
+
+
+# --------------------------------------------------------------------------- data
+@dataclass
+class ClusterData:
+    """Sufficient statistics of two-level data (complete cases)."""
+
+    n: int  # respondents
+    nclusters: int
+    p: int
+    s_pw: np.ndarray  # pooled within-cluster covariance (divisor N - J)
+    sizes: np.ndarray  # distinct cluster sizes
+    counts: np.ndarray  # clusters of each size
+    m1: np.ndarray  # per size: sum of the cluster means (k x p)
+    m2: np.ndarray  # per size: sum of ybar ybar' (k x p x p)
+    ybar: np.ndarray  # cluster means (J x p)
+    nj: np.ndarray  # cluster sizes (J)
+    labels: list  # cluster ids in order of ybar
+
+
+def cluster_data(y: np.ndarray, ids: np.ndarray) -> ClusterData:
+    """The within / between sufficient statistics of items ``y`` (N x p) nested in ``ids``."""
+    codes, labels = pd.factorize(pd.Series(ids), sort=False)
+    n, p = y.shape
+    nclus = len(labels)
+    nj = np.bincount(codes, minlength=nclus)
+    sums = np.zeros((nclus, p))
+    np.add.at(sums, codes, y)
+    ybar = sums / nj[:, None]
+    dev = y - ybar[codes]
+    s_pw = dev.T @ dev / (n - nclus)
+    sizes, inv = np.unique(nj, return_inverse=True)
+    k = len(sizes)
+    counts = np.bincount(inv, minlength=k)
+    m1 = np.zeros((k, p))
+    np.add.at(m1, inv, ybar)
+    m2 = np.zeros((k, p, p))
+    np.add.at(m2, inv, ybar[:, :, None] * ybar[:, None, :])
+    return ClusterData(n, nclus, p, s_pw, sizes, counts, m1, m2, ybar, nj, list(labels))
+
+
+def _chol_inv_logdet(s: np.ndarray):
+    """Inverse and log-determinant of a positive definite matrix, or None if it is not."""
+    try:
+        c = np.linalg.cholesky(s)
+    except np.linalg.LinAlgError:
+        return None
+    ci = np.linalg.inv(c)
+    return ci.T @ ci, 2.0 * np.log(np.diag(c)).sum()
+
+
+def loglik(cd: ClusterData, sw: np.ndarray, sb: np.ndarray, mu: np.ndarray, grad: bool = False):
+    """Two-level log-likelihood (and its gradient w.r.t. ``Sigma_W``, ``Sigma_B``, ``mu``).
+
+    Returns ``-inf`` (and no gradient) when ``Sigma_W`` or a ``V_j`` is not positive definite.
+    The matrix gradients treat the entries of the symmetric matrices as distinct (``dl/dS_ij``
+    for each ``(i, j)``), so ``sum(G * dSigma)`` chains them through a Jacobian.
+    """
+    if not (np.isfinite(sw).all() and np.isfinite(sb).all() and np.isfinite(mu).all()):
+        return (-np.inf, None) if grad else -np.inf
+    r = _chol_inv_logdet(sw)
+    if r is None:
+        return (-np.inf, None) if grad else -np.inf
+    wi, wld = r
+    nw = cd.n - cd.nclusters
+    m2 = -(nw * (wld + np.sum(wi * cd.s_pw)))
+    gw = -0.5 * nw * (wi - wi @ cd.s_pw @ wi) if grad else None
+    gb = np.zeros_like(sb) if grad else None
+    gmu = np.zeros_like(mu) if grad else None
+    # all cluster sizes at once: V_s = Sigma_W + s Sigma_B, (k, p, p)
+    sz, cnt = cd.sizes.astype(float), cd.counts.astype(float)
+    try:
+        c = np.linalg.cholesky(sw[None] + sz[:, None, None] * sb[None])
+    except np.linalg.LinAlgError:
+        return (-np.inf, None) if grad else -np.inf
+    ci = np.linalg.inv(c)
+    vi = np.swapaxes(ci, 1, 2) @ ci
+    vld = 2.0 * np.log(np.diagonal(c, axis1=1, axis2=2)).sum(axis=1)
+    a1, mm = cd.m1, cd.m1[:, :, None] * mu[None, None, :]
+    q = cd.m2 - mm - np.swapaxes(mm, 1, 2) + cnt[:, None, None] * np.outer(mu, mu)[None]
+    m2 -= float(cnt @ vld + sz @ np.einsum("kij,kij->k", vi, q))
+    if grad:
+        t = cnt[:, None, None] * vi - sz[:, None, None] * (vi @ q @ vi)
+        gw -= 0.5 * t.sum(axis=0)
+        gb -= 0.5 * np.tensordot(sz, t, axes=1)
+        gmu += np.einsum("k,kij,kj->i", sz, vi, a1 - cnt[:, None] * mu[None])
+    ll = 0.5 * m2 - 0.5 * cd.n * cd.p * LOG2PI
+    return (ll, (gw, gb, gmu)) if grad else ll
+
+
+# --------------------------------------------------------------------------- syntax
+_LEVEL_NAMES = {"1": 1, "within": 1, "2": 2, "between": 2}
+
+
+def split_levels(text: str) -> list[tuple[int, str]] | None:
+    """The ``level: 1`` / ``level: 2`` (or ``within`` / ``between``) blocks of lavaan syntax.
+
+    Returns ``None`` when the syntax has no ``level:`` line, else ``[(1, text), (2, text)]``.
+    """
+    if not isinstance(text, str):
+        return None
+    blocks: list[list] = []
+    head: list[tuple[int, str]] = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        code = line.split("#", 1)[0].split("!", 1)[0].strip()
+        lower = code.replace(" ", "").lower()
+        if lower.startswith("level:"):
+            name = lower[len("level:"):]
+            if name not in _LEVEL_NAMES:
+                raise ModelSyntaxError(
+                    f"model syntax error in line {lineno}: {line.strip()!r}: unknown level {name!r}; "
+                    "allowed: 'level: 1' / 'level: 2' (or 'level: within' / 'level: between')")
+            blocks.append([_LEVEL_NAMES[name], [], lineno, line.strip()])
+        elif blocks:
+            blocks[-1][1].append(line)
+        elif code:
+            head.append((lineno, line.strip()))
+    if not blocks:
+        return None
+    if head:
+        lineno, line = head[0]
+        raise ModelSyntaxError(
+            f"model syntax error in line {lineno}: {line!r} comes before the first 'level:' line; "
+            "in a two-level model every statement belongs to 'level: 1' or 'level: 2'")
+    levels = [b[0] for b in blocks]
+    if sorted(levels) != [1, 2]:
+        raise ModelSyntaxError(
+            f"a two-level model needs exactly one 'level: 1' (within) and one 'level: 2' (between) block; "
+            f"got levels {levels} (lines {[b[2] for b in blocks]})")
+    out = sorted(((b[0], "\n".join(b[1])) for b in blocks), key=lambda t: t[0])
+    for lev, body in out:
+        if not body.strip():
+            raise ModelSyntaxError(f"the 'level: {lev}' block of the model is empty")
+    return out
+
+
+def build_twolevel_partable(text: str, *, std_lv: bool = False):
+    """Parameter table of a two-level model: ``(partable, observed, latent)``.
+
+    Each level's block is built as a one-group model with a mean structure
+    (:func:`custval._sem.syntax.build_partable`); ``group`` is the level (the
+    model's block) and ``level`` names it.  lavaan's conventions: the items'
+    intercepts are fixed at 0 at level 1 and free at level 2, latent means are 0;
+    a factor named at both levels (a configural construct) is a different latent
+    variable at each level (its own loadings and variance per block).
+    """
+    blocks = split_levels(text)
+    if blocks is None:
+        raise ModelSyntaxError("the model has no 'level:' blocks")
+    tables, observed, latent = [], [], []
+    offset = 0
+    for lev, body in blocks:
+        stmts = parse(body)
+        bad = [s for s in stmts if s.op in ("==", ":=", "<", ">", "~")]
+        if bad:
+            s = bad[0]
+            raise SpecificationError(
+                f"line {s.line!r} (level {lev}): two-level models support '=~', '~~' and '~ 1' statements; "
+                "regressions, constraints and defined parameters are not supported with level blocks")
+        if any(st.op == "=~" for st in stmts):
+            pt, ov, lv = build_partable(body, std_lv=std_lv, meanstructure=True)
+        else:
+            pt, ov, lv = _observed_block(stmts, lev)
+        pt = pt.copy()
+        pt["group"] = lev
+        pt["level"] = lev
+        if lev == 1:
+            # lavaan: the items' means live at level 2; within intercepts are 0
+            sel = (pt["op"] == "~1") & pt["lhs"].isin(ov)
+            pt.loc[sel, "free"] = 0
+            pt.loc[sel, "ustart"] = 0.0
+        free = pt["free"].to_numpy()
+        if lev == 1:
+            # renumber 1..k after fixing the intercepts, keeping shared numbers shared
+            uniq = sorted(set(free[free > 0]))
+            remap = {f: i + 1 for i, f in enumerate(uniq)}
+            pt["free"] = [remap.get(f, 0) for f in free]
+        else:
+            pt["free"] = np.where(free > 0, free + offset, 0)
+        offset = int(pt["free"].max())
+        tables.append(pt)
+        observed.append(ov)
+        latent.extend(f for f in lv if f not in latent)  # a name may be used at both levels
+    only = [v for v in observed[0] if v not in observed[1]] + [v for v in observed[1] if v not in observed[0]]
+    if only:
+        raise SpecificationError(
+            f"item(s) {only} appear at one level only; two-level models here need every item at both "
+            "levels (within-only or between-only variables are not supported)")
+    pt = pd.concat(tables, ignore_index=True)
+    pt["id"] = np.arange(1, len(pt) + 1)
+    pt["plabel"] = [f".p{i}." for i in pt["id"]]
+    return pt, list(observed[0]), latent
+
+
+def _observed_block(stmts, lev: int):
+    """A level block without factors (e.g. a saturated between model ``y1 ~~ y1 + y2``):
+    its (co)variances, lavaan's default variances and the intercepts."""
+    from .syntax import _group_rows, _Variables
+
+    observed: list[str] = []
+    for st in stmts:
+        for name in (st.lhs, st.rhs):
+            if name and name not in observed:
+                observed.append(name)
+    labelled = [st for st in stmts if st.mod.label or st.mod.start]
+    if labelled:
+        raise SpecificationError(
+            f"line {labelled[0].line!r} (level {lev}): labels and start values are supported in level blocks "
+            "with factors ('=~') only")
+    v = _Variables(latent=[], observed=observed, exo_ov=[], exo_lv=[], lv_y=[], single_ind=set())
+    pt = pd.DataFrame(_group_rows(stmts, v, 0, 1, False, True))
+    pt["exo"] = 0
+    pt.insert(0, "id", np.arange(1, len(pt) + 1))
+    pt["plabel"] = [f".p{i}." for i in pt["id"]]
+    fixed = pt["fixed"].to_numpy(bool)
+    pt["free"] = np.where(fixed, 0, np.cumsum(~fixed))
+    return pt.drop(columns=["fixed"]), observed, []
+
+
+# --------------------------------------------------------------------------- estimation
+class TwoLevelProblem:
+    """The two-level ML problem of a :class:`SemModel` with two blocks (within, between)."""
+
+    def __init__(self, model: SemModel, cd: ClusterData):
+        self.model, self.cd = model, cd
+
+    def moments(self, x):
+        (sw, mw), (sb, mb) = self.model.implied(x)
+        return sw, sb, mw + mb
+
+    def loglik(self, x) -> float:
+        sw, sb, mu = self.moments(x)
+        return loglik(self.cd, sw, sb, mu)
+
+    def gradient(self, x) -> np.ndarray:
+        """Analytic gradient of the log-likelihood w.r.t. the free parameters."""
+        sw, sb, mu = self.moments(x)
+        ll, g = loglik(self.cd, sw, sb, mu, grad=True)
+        if g is None:
+            return np.full(self.model.nx, np.nan)
+        gw, gb, gmu = g
+        (dsw, dmw), (dsb, dmb) = self.model.delta(x)
+        return (np.tensordot(dsw, gw, axes=([1, 2], [0, 1])) + np.tensordot(dsb, gb, axes=([1, 2], [0, 1]))
+                + (dmw + dmb) @ gmu)
+
+    def hessian(self, x, h: float = 1e-6) -> np.ndarray:
+        """Hessian of the log-likelihood: central differences of the analytic gradient."""
+        return _fd_hessian(self.gradient, x, h)
+
+
+def _fd_hessian(grad, x, h):
+    k = len(x)
+    out = np.zeros((k, k))
+    for i in range(k):
+        step = h * max(1.0, abs(x[i]))
+        e = np.zeros(k)
+        e[i] = step
+        out[i] = (grad(x + e) - grad(x - e)) / (2 * step)
+    return 0.5 * (out + out.T)
+
+
+def _maximise(f, g, x0, n, tol=1e-9, max_newton=50):
+    """Maximise ``f`` (gradient ``g``): BFGS on ``-f / n``, then Newton steps on the
+    finite-difference Hessian of the analytic gradient until ``max|g| / n < tol``."""
+
+    def obj(x):
+        with np.errstate(over="ignore", invalid="ignore"):
+            v = f(x)
+            if not np.isfinite(v):
+                return np.inf, np.zeros_like(x)
+            return -v / n, -g(x) / n
+
+    res = optimize.minimize(obj, x0, jac=True, method="BFGS", options={"gtol": 1e-7, "maxiter": 5000})
+    x = res.x
+    iters = int(res.nit)
+    converged = False
+    for _ in range(max_newton):
+        gr = g(x) / n
+        gmax = np.max(np.abs(gr))
+        if gmax < tol:
+            converged = True
+            break
+        hs = _fd_hessian(g, x, 1e-6) / n
+        try:
+            step = np.linalg.lstsq(hs, -gr, rcond=1e-12)[0]
+        except np.linalg.LinAlgError:
+            break
+        fx = f(x)
+        t, fn = 1.0, -np.inf
+        while t > 1e-8:
+            xn = x + t * step
+            with np.errstate(over="ignore", invalid="ignore"):
+                fn = f(xn)
+            if np.isfinite(fn) and fn > fx:
+                break
+            t /= 2
+        if not (np.isfinite(fn) and fn > fx):
+            # no ascent left: a maximum on the boundary of the parameter space
+            # (a singular between covariance matrix) where the gradient of the
+            # parametrisation cannot vanish; accepted when it is small
+            converged = gmax < 1e-6
+            break
+        x = xn
+        iters += 1
+        if fn - fx < 1e-13 * max(1.0, abs(fx)) and gmax < 1e-6:
+            converged = True
+            break
+    return x, converged, iters
+
+
+def between_start(cd: ClusterData) -> tuple[np.ndarray, np.ndarray]:
+    """Moment estimates of ``Sigma_B`` (made positive definite) and ``mu`` for starting values."""
+    mu = cd.ybar.mean(axis=0)
+    dev = cd.ybar - mu
+    s_between = dev.T @ dev / max(cd.nclusters - 1, 1)
+    sb = s_between - cd.s_pw / np.mean(cd.nj)
+    w, v = np.linalg.eigh(sb)
+    floor = 0.01 * np.diag(cd.s_pw).mean()
+    sb = (v * np.maximum(w, floor)) @ v.T
+    return sb, mu
+
+
+def fit_model(model: SemModel, cd: ClusterData, std_lv: bool):
+    """ML estimates of a two-block model: ``(x, converged, iterations, problem)``."""
+    sb, mu = between_start(cd)
+    x0 = start_values(model, [(cd.s_pw, np.zeros(cd.p)), (sb, mu)], std_lv)
+    problem = TwoLevelProblem(model, cd)
+    x, conv, iters = _maximise(problem.loglik, problem.gradient, x0, cd.n)
+    return x, conv, iters, problem
+
+
+def _vech_idx(p):
+    return np.tril_indices(p)
+
+
+def saturated(cd: ClusterData, diagonal: bool = False):
+    """The unrestricted (H1) or independence (baseline, ``diagonal=True``) two-level model.
+
+    Parametrised by the Cholesky factors of ``Sigma_W`` and ``Sigma_B`` (log
+    diagonal) and ``mu``; maximised fully.  Returns ``(logl, Sigma_W, Sigma_B, mu, converged)``.
+    """
+    p = cd.p
+    if diagonal:
+        ii = (np.arange(p), np.arange(p))
+    else:
+        ii = _vech_idx(p)
+    k = len(ii[0])
+    diag_pos = np.flatnonzero(ii[0] == ii[1])
+
+    def unpack(t):
+        lw = np.zeros((p, p))
+        lb = np.zeros((p, p))
+        a, b = t[:k].copy(), t[k:2 * k].copy()
+        a[diag_pos], b[diag_pos] = np.exp(a[diag_pos]), np.exp(b[diag_pos])
+        lw[ii] = a
+        lb[ii] = b
+        return lw, lb, t[2 * k:]
+
+    def f(t):
+        lw, lb, mu = unpack(t)
+        return loglik(cd, lw @ lw.T, lb @ lb.T, mu)
+
+    def g(t):
+        lw, lb, mu = unpack(t)
+        ll, gr = loglik(cd, lw @ lw.T, lb @ lb.T, mu, grad=True)
+        if gr is None:
+            return np.full(len(t), np.nan)
+        gw, gb, gmu = gr
+        dlw = ((gw + gw.T) @ lw)[ii]
+        dlb = ((gb + gb.T) @ lb)[ii]
+        dlw[diag_pos] *= lw[ii][diag_pos]
+        dlb[diag_pos] *= lb[ii][diag_pos]
+        return np.concatenate([dlw, dlb, gmu])
+
+    sb, mu = between_start(cd)
+    sw = cd.s_pw
+    if diagonal:
+        sw, sb = np.diag(np.diag(sw)), np.diag(np.diag(sb))
+    lw0, lb0 = np.linalg.cholesky(sw)[ii], np.linalg.cholesky(sb)[ii]
+    lw0[diag_pos], lb0[diag_pos] = np.log(lw0[diag_pos]), np.log(lb0[diag_pos])
+    t, conv, _ = _maximise(f, g, np.concatenate([lw0, lb0, mu]), cd.n)
+    lw, lb, mu = unpack(t)
+    return f(t), lw @ lw.T, lb @ lb.T, mu, conv
+
+
+def check_clusters(cd: ClusterData, cluster: str, names: list[str]) -> None:
+    """Named errors for data two-level ML cannot use."""
+    single = [lab for lab, n in zip(cd.labels, cd.nj) if n < 2]
+    if single:
+        shown = [lab.item() if isinstance(lab, np.generic) else lab for lab in single[:10]]
+        raise InsufficientDataError(
+            f"{len(single)} {cluster!r} cluster(s) have a single respondent (first 10: {shown}); a two-level "
+            f"CFA separates within-{cluster} from between-{cluster} variance, which a {cluster} with one "
+            f"respondent cannot inform: exclude these {cluster}s or collect more respondents")
+    if cd.nclusters < 3:
+        raise InsufficientDataError(
+            f"the data have {cd.nclusters} {cluster!r} cluster(s); a two-level CFA needs many clusters "
+            "(at least 3 here, far more in practice) to estimate between-cluster covariances")
+    wv = np.diag(cd.s_pw)
+    const = [names[j] for j in range(cd.p) if not wv[j] > 1e-12 * max(1.0, np.abs(cd.ybar[:, j]).max())]
+    if const:
+        raise ConstantItemError(
+            f"item(s) {const} do not vary within any {cluster!r} cluster: no within-{cluster} variance to model")
+    ev = np.linalg.eigvalsh(cd.s_pw)
+    if not ev.min() > 1e-10 * ev.max():
+        raise NotPositiveDefiniteError(
+            f"the pooled within-{cluster} covariance matrix of the items is not positive definite "
+            f"(smallest eigenvalue {ev.min():.3g}); check for collinear items")
+
+
+def between_variance_check(cd: ClusterData, names: list[str], latent_b: list[str],
+                           pt: pd.DataFrame, cluster: str) -> None:
+    """A level-2 construct whose items have no between-cluster variance is an error naming it.
+
+    An item has no between variance when its cluster means vary no more than its
+    within-cluster variance predicts: the one-way ANOVA ratio
+    ``F = MS_between / MS_within <= 1`` (ICC(1) <= 0).  A between factor all of
+    whose items are so cannot be estimated.
+    """
+    grand = (cd.ybar * cd.nj[:, None]).sum(axis=0) / cd.n
+    msb = (cd.nj[:, None] * (cd.ybar - grand) ** 2).sum(axis=0) / (cd.nclusters - 1)
+    ratio = msb / np.diag(cd.s_pw)
+    ov = {v: i for i, v in enumerate(names)}
+    mm = pt[(pt["level"] == 2) & (pt["op"] == "=~")]
+    for f in latent_b:
+        items = [r for r in mm.loc[mm["lhs"] == f, "rhs"] if r in ov]
+        if items and all(ratio[ov[i]] <= 1.0 for i in items):
+            shown = ", ".join(f"{i} (F = {ratio[ov[i]]:.3g})" for i in items)
+            raise SpecificationError(
+                f"level-2 construct {f!r}: its items have no between-{cluster} variance: their {cluster} "
+                f"means vary no more than the within-{cluster} variance predicts (one-way ANOVA "
+                f"F = MS_between / MS_within <= 1: {shown}); a between-{cluster} factor cannot be "
+                f"estimated: remove {f!r} from 'level: 2' or fit a single-level model (were the "
+                f"scores centred within {cluster} before export?)")
+
+
+def icc(cd: ClusterData, sw: np.ndarray, sb: np.ndarray) -> np.ndarray:
+    """ICC(1) of each item from the two-level (H1) variances: ``s_B / (s_B + s_W)``."""
+    vb, vw = np.diag(sb), np.diag(sw)
+    return vb / (vb + vw)
+
+
+# --------------------------------------------------------------------------- CFA
+def _srmr(s: np.ndarray, sigma: np.ndarray) -> float:
+    """lavaan's per-level SRMR (``lav_fit_srmr_twolevel``): correlation residuals, no means."""
+    ds, dm = np.sqrt(np.diag(s)), np.sqrt(np.diag(sigma))
+    r = s / np.outer(ds, ds) - sigma / np.outer(dm, dm)
+    iu = np.tril_indices(len(s))
+    return float(np.sqrt(np.sum(r[iu] ** 2) / len(iu[0])))
+
+
+def fit_cfa(syntax: str, items: pd.DataFrame, ids: pd.Series, *, cluster: str, std_lv: bool) -> dict:
+    """Fit a two-level CFA; the fitted attributes of :class:`custval.CFA` as a dict.
+
+    ``items``: the model's items (rows with a missing item already excluded), ``ids``: the
+    cluster of each row (same index).
+    """
+    from scipy import stats
+
+    from . import fit_measures as fm
+    from .standardize import standardize
+
+    pt, observed, latent = build_twolevel_partable(syntax, std_lv=std_lv)
+    y = items[observed].to_numpy(dtype=float)
+    cd = cluster_data(y, ids.to_numpy())
+    check_clusters(cd, cluster, observed)
+    model = SemModel(pt, observed, latent, 2)
+    p = cd.p
+    npar = model.nx
+    n_h1 = p * (p + 1) + p
+    model.check_identification_counts(n_h1)
+    latent_b = [f for f in latent if f in set(pt.loc[pt["level"] == 2, "lhs"])]
+    between_variance_check(cd, observed, latent_b, pt, cluster)
+    h1_logl, h1_sw, h1_sb, h1_mu, h1_conv = saturated(cd)
+    if not h1_conv:
+        import warnings
+
+        from ..exceptions import ConvergenceWarning
+
+        warnings.warn(
+            "two-level CFA: the saturated (H1) model did not reach a gradient of 1e-9 per respondent; "
+            "chisq and the fit indices may be inexact (a between covariance matrix near singular?)",
+            ConvergenceWarning, stacklevel=4)
+    x, converged, iters, problem = fit_model(model, cd, std_lv)
+    logl = problem.loglik(x)
+    hess = problem.hessian(x)
+    info = -hess / cd.n
+    try:
+        vcov = np.linalg.inv(-hess)
+    except np.linalg.LinAlgError:
+        vcov = np.full_like(hess, np.nan)
+    ev = np.linalg.eigvalsh(info)
+    est = model.row_values(x)
+    free = pt["free"].to_numpy()
+    se = np.zeros(len(pt))
+    se[free > 0] = np.sqrt(np.clip(np.diag(vcov), 0, None))[free[free > 0] - 1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where((free > 0) & (se > 0), est / se, np.nan)
+    crit = stats.norm.ppf(0.975)
+    std_lv_col, std_all_col = standardize(model, x, est)
+    params = pd.DataFrame({
+        "lhs": pt["lhs"], "op": pt["op"], "rhs": pt["rhs"], "level": pt["level"],
+        "group": 1, "label": pt["label"], "free": pt["free"], "est": est, "se": se, "z": z,
+        "p_value": 2 * stats.norm.sf(np.abs(z)), "ci_low": est - crit * se, "ci_high": est + crit * se,
+        "std_lv": std_lv_col, "std_all": std_all_col,
+    })
+    # ---- fit measures (lavaan's names)
+    base_logl, *_ = saturated(cd, diagonal=True)
+    df = n_h1 - npar
+    chisq = 2 * (h1_logl - logl)
+    base_df = n_h1 - 3 * p
+    base_chisq = 2 * (h1_logl - base_logl)
+    n = cd.n
+    (sw, _), (sb, _) = model.implied(x)
+    srmr_w, srmr_b = _srmr(h1_sw, sw), _srmr(h1_sb, sb)
+    lo, hi = fm.rmsea_ci(chisq, df, n)
+    out = {
+        "npar": npar, "fmin": np.nan, "chisq": chisq, "df": df,
+        "pvalue": float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan,
+        "baseline.chisq": base_chisq, "baseline.df": base_df,
+        "baseline.pvalue": float(stats.chi2.sf(base_chisq, base_df)),
+        "cfi": fm.cfi(chisq, df, base_chisq, base_df), "tli": fm.tli(chisq, df, base_chisq, base_df),
+        "logl": logl, "unrestricted.logl": h1_logl,
+        "aic": -2 * logl + 2 * npar, "bic": -2 * logl + npar * np.log(n), "ntotal": n,
+        "bic2": -2 * logl + npar * np.log((n + 2) / 24),
+        "rmsea": fm.rmsea(chisq, df, n), "rmsea.ci.lower": lo, "rmsea.ci.upper": hi, "rmsea.ci.level": 0.9,
+        "rmsea.pvalue": fm.rmsea_pvalue(chisq, df, n), "rmsea.close.h0": 0.05,
+        "rmsea.notclose.pvalue": fm.rmsea_notclose_pvalue(chisq, df, n), "rmsea.notclose.h0": 0.08,
+        "srmr": srmr_w + srmr_b, "srmr_within": srmr_w, "srmr_between": srmr_b,
+    }
+    # lavaan's fmin for two-level ML: the objective -logl / N without the 2 pi constant
+    out["fmin"] = -logl / n - 0.5 * p * LOG2PI
+    out.update({"nnfi": out["tli"], "rfi": fm.rfi(chisq, df, base_chisq, base_df),
+                "nfi": fm.nfi(chisq, df, base_chisq, base_df), "pnfi": fm.pnfi(chisq, df, base_chisq, base_df),
+                "ifi": fm.ifi(chisq, df, base_chisq, base_df), "rni": fm.rni(chisq, df, base_chisq, base_df)})
+    names = observed
+    return {
+        "params_": params,
+        "fit_measures_": pd.Series(out, dtype=float),
+        "x_": model.full(x), "vcov_": vcov, "information_": info,
+        "converged_": bool(converged), "n_iter_": iters,
+        "implied_cov_": {"within": pd.DataFrame(sw, index=names, columns=names),
+                         "between": pd.DataFrame(sb, index=names, columns=names)},
+        "implied_mean_": pd.Series(model.implied(x)[1][1], index=names),
+        "sample_cov_": {"within": pd.DataFrame(h1_sw, index=names, columns=names),
+                        "between": pd.DataFrame(h1_sb, index=names, columns=names)},
+        "sample_mean_": pd.Series(h1_mu, index=names),
+        "icc_": pd.Series(icc(cd, h1_sw, h1_sb), index=names, name="icc"),
+        # R² of each item per level (lavInspect(fit, "r2")): 1 - residual / implied variance
+        "r2_": pd.DataFrame({"within": 1 - np.diag(model.matrices(x)[0].theta) / np.diag(sw),
+                             "between": 1 - np.diag(model.matrices(x)[1].theta) / np.diag(sb)}, index=names),
+        "n_obs_": {"all": n}, "n_clusters_": {"all": cd.nclusters},
+        "_twolevel": {"model": model, "problem": problem, "cd": cd, "pt": pt, "h1_converged": h1_conv,
+                      "min_information_eigenvalue": float(ev.min())},
+    }
