@@ -71,6 +71,7 @@ _EXPORTS: dict[str, str] = {
     "measurement_table": "custval.validity",
     "measurement_invariance": "custval.invariance",
     "rank_invariance_candidates": "custval.invariance",
+    "alignment": "custval.align",
     # gaps / questionnaire
     "readiness": "custval.gaps",
     "perception_gap": "custval.gaps",
@@ -87,7 +88,7 @@ _EXPORTS: dict[str, str] = {
 _SUBMODULES = frozenset({
     "codebook", "scoring", "ingest", "processed", "datasets", "screening", "items", "reliability",
     "dimensionality", "correlation", "efa", "cfa", "pls", "validity", "invariance", "gaps", "simulate",
-    "tables", "plots", "plots_gaps", "questionnaire", "report", "pipeline",
+    "tables", "plots", "plots_gaps", "questionnaire", "report", "pipeline", "align",
 })
 
 __all__ = ["CodebookError", "DataValidationError", "__version__", "exceptions", *_EXPORTS]

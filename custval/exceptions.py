@@ -17,6 +17,7 @@ from __future__ import annotations
 __all__ = [
     "BootstrapWarning",
     "CodebookError",
+    "ConvergenceError",
     "ConvergenceWarning",
     "CustvalError",
     "CustvalWarning",
@@ -186,6 +187,16 @@ class IdentificationError(SpecificationError):
     See Also
     --------
     custval.exceptions.SpecificationError : Any other invalid specification.
+    """
+
+
+class ConvergenceError(CustvalError, RuntimeError):
+    """An estimate the result cannot do without did not converge (e.g. a group's configural
+    model in an alignment); the message names the group.
+
+    See Also
+    --------
+    custval.exceptions.ConvergenceWarning : A non-converged estimate that is still reported.
     """
 
 

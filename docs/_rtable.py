@@ -16,7 +16,7 @@ from pathlib import Path
 PUBLIC_MODULES = (
     "codebook", "ingest", "processed", "datasets", "screening", "items", "scoring",
     "reliability", "dimensionality", "correlation", "efa", "cfa", "validity", "invariance",
-    "pls", "gaps", "simulate", "tables", "plots", "plots_gaps", "questionnaire", "report",
+    "align", "pls", "gaps", "simulate", "tables", "plots", "plots_gaps", "questionnaire", "report",
     "pipeline", "exceptions",
 )
 
