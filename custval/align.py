@@ -39,7 +39,7 @@ from scipy import stats
 
 from ._results import DISPLAY_DIGITS, ResultMixin
 from ._sem import alignment as _al
-from ._sem.spec import measurement_blocks, model_and_data
+from ._sem.spec import model_and_data
 from .exceptions import (
     ConvergenceError,
     ConvergenceWarning,
@@ -300,7 +300,7 @@ def _configural(data, syntax, blocks, group, groups, estimator, missing):
             try:
                 fit = CFA(syntax, std_lv=True, meanstructure=True, estimator=estimator,
                           missing=missing).fit(sub.drop(columns=[group]))
-            except Exception as err:  # noqa: BLE001 - re-raised below naming the firm
+            except Exception as err:  # re-raised naming the firm when it is custval's
                 from .exceptions import CustvalError
 
                 if isinstance(err, CustvalError):
@@ -599,16 +599,16 @@ def alignment(
     for c, items in blocks.items():
         lam = np.array([conf[g][c][0] for g in groups])
         nu = np.array([conf[g][c][1] for g in groups])
-        I = len(items)
+        n_it = len(items)
         sol = _al.align(lam, nu, n, method=method, reference=ref, power=power, eps=eps,
                         starts=starts, seed=seed)
         if not sol.converged:
             warnings.warn(f"alignment of {c!r} stopped short of a stationary point ({sol.message}); "
                           "the aligned means are not reliable", ConvergenceWarning, stacklevel=2)
         G = len(groups)
-        vtheta = np.zeros((2 * G * I, 2 * G * I))
+        vtheta = np.zeros((2 * G * n_it, 2 * G * n_it))
         for k, g in enumerate(groups):
-            s = slice(k * 2 * I, (k + 1) * 2 * I)
+            s = slice(k * 2 * n_it, (k + 1) * 2 * n_it)
             vtheta[s, s] = conf[g][c][2]
         V = _al.vcov(lam, nu, n, sol, vtheta, power, eps)
         se_x = np.sqrt(np.clip(np.diag(V), 0, None))
@@ -624,17 +624,17 @@ def alignment(
         v = nu - sol.alpha[:, None] * u
         noninv = np.zeros(G, dtype=int)
         for i, it in enumerate(items):
-            for par, est, se in (("loading", u[:, i], None), ("intercept", v[:, i], None)):
+            for par, est in (("loading", u[:, i]), ("intercept", v[:, i])):
                 ses = np.empty(G)
                 for k, g in enumerate(groups):
                     Vg = conf[g][c][2]
-                    vl, vn, cln = Vg[i, i], Vg[I + i, I + i], Vg[i, I + i]
+                    vl, vn, cln = Vg[i, i], Vg[n_it + i, n_it + i], Vg[i, n_it + i]
                     a, p_ = sol.alpha[k], sol.psi[k]
                     ses[k] = (np.sqrt(vl) / p_ if par == "loading"
                               else np.sqrt(max(vn + (a / p_) ** 2 * vl - 2 * (a / p_) * cln, 0.0)))
                 member, set_mean = _invariant_set(est, ses, p_pairwise, p_set)
                 noninv += ~member
-                for k, g in enumerate(groups):
+                for k in range(len(groups)):
                     inv_rows.append({"construct": c, "item": it, "parameter": par, "group": labels[k],
                                      "estimate": float(est[k]), "se": float(ses[k]),
                                      "invariant": bool(member[k]), "set_mean": set_mean,
@@ -666,7 +666,7 @@ def alignment(
                 Vg = conf[g][c][2]
                 conf_rows.append({"construct": c, "group": labels[k], "item": it,
                                   "loading": float(lam[k, i]), "se_loading": float(np.sqrt(Vg[i, i])),
-                                  "intercept": float(nu[k, i]), "se_intercept": float(np.sqrt(Vg[I + i, I + i])),
+                                  "intercept": float(nu[k, i]), "se_intercept": float(np.sqrt(Vg[n_it + i, n_it + i])),
                                   "reflected": bool(conf[g][c][3]), "n": int(n[k])})
             al_l.append({"construct": c, "group": labels[k], **row_l})
             al_n.append({"construct": c, "group": labels[k], **row_n})

@@ -184,12 +184,12 @@ def align(lam, nu, n, *, method="FIXED", reference=0, power=0.5, eps=0.01, start
 def _hessians(lam, nu, n, alpha, psi, power, eps):
     """H_xx (2G x 2G, x = (alpha, psi)) and H_xtheta (2G x 2GI, theta = per group
     (lam_1..lam_I, nu_1..nu_I), sirt's order) of the loss, analytic."""
-    G, I = lam.shape
+    G, n_items = lam.shape
     W = _weights(n)
     u, v = _uv(lam, nu, alpha, psi)
     gu, gv, du, dv = _grad_uv(W, u, v, power, eps)
     # Hessian in (u, v) for item i: Laplacian form L[g,h] = -W f''(d_gh), L[g,g] = sum_h W f''
-    Lu = -W[:, :, None] * _d2(du, power, eps)  # (G, G, I)
+    Lu = -W[:, :, None] * _d2(du, power, eps)  # (G, G, n_items)
     Lv = -W[:, :, None] * _d2(dv, power, eps)
     idx = np.arange(G)
     Lu[idx, idx, :] = 0.0
@@ -197,11 +197,11 @@ def _hessians(lam, nu, n, alpha, psi, power, eps):
     Lu[idx, idx, :] = -Lu.sum(axis=1)
     Lv[idx, idx, :] = -Lv.sum(axis=1)
     # first derivatives of (u, v) with respect to x for each (g, i): only group g's alpha, psi
-    du_dpsi = -u / psi[:, None]  # (G, I)
+    du_dpsi = -u / psi[:, None]  # (G, n_items)
     dv_dalpha = -u
     dv_dpsi = alpha[:, None] * u / psi[:, None]
     Hxx = np.zeros((2 * G, 2 * G))
-    for i in range(I):
+    for i in range(n_items):
         # Jx for item i: rows g (u_gi), columns alpha (0..G-1), psi (G..2G-1)
         Ju = np.zeros((G, 2 * G))
         Ju[idx, G + idx] = du_dpsi[:, i]
@@ -217,22 +217,22 @@ def _hessians(lam, nu, n, alpha, psi, power, eps):
     cross = (gv * d2v_ap).sum(axis=1)
     Hxx[idx, G + idx] += cross
     Hxx[G + idx, idx] += cross
-    # H_xtheta: theta index of (g, lam_i) = g*2I + i, of (g, nu_i) = g*2I + I + i
-    Hxt = np.zeros((2 * G, 2 * G * I))
+    # H_xtheta: theta index of (g, lam_i) = g*2I + i, of (g, nu_i) = g*2I + n_items + i
+    Hxt = np.zeros((2 * G, 2 * G * n_items))
     du_dlam = 1 / psi  # (G,)
     dv_dlam = -alpha / psi
-    for i in range(I):
+    for i in range(n_items):
         Ju = np.zeros((G, 2 * G))
         Ju[idx, G + idx] = du_dpsi[:, i]
         Jv = np.zeros((G, 2 * G))
         Jv[idx, idx] = dv_dalpha[:, i]
         Jv[idx, G + idx] = dv_dpsi[:, i]
-        col_l = idx * 2 * I + i
-        col_n = idx * 2 * I + I + i
+        col_l = idx * 2 * n_items + i
+        col_n = idx * 2 * n_items + n_items + i
         # K for item i: u depends on lam (col_l), v on lam and nu
-        Ku = np.zeros((G, 2 * G * I))
+        Ku = np.zeros((G, 2 * G * n_items))
         Ku[idx, col_l] = du_dlam
-        Kv = np.zeros((G, 2 * G * I))
+        Kv = np.zeros((G, 2 * G * n_items))
         Kv[idx, col_l] = dv_dlam
         Kv[idx, col_n] = 1.0
         Hxt += Ju.T @ Lu[:, :, i] @ Ku + Jv.T @ Lv[:, :, i] @ Kv
