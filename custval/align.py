@@ -286,64 +286,96 @@ class AlignmentResult(ResultMixin):
 
 
 # --------------------------------------------------------------------------- configural fits
-def _configural(data, syntax, blocks, group, groups, estimator, missing):
-    """Fit the configural model group by group (factor means 0, variances 1): returns per group
-    (lam (I,), nu (I,), V (2I x 2I) of (lam, nu) in sirt's order) per construct."""
+def _fit_cfa(sub, syntax, estimator, missing, group=None):
     from .cfa import CFA
 
-    out = {}
+    return CFA(syntax, std_lv=True, meanstructure=True, estimator=estimator, missing=missing,
+               group=group).fit(sub)
+
+
+def _relay(caught, prefix):
+    for w in caught:
+        if issubclass(w.category, ConvergenceWarning):
+            continue
+        if issubclass(w.category, CustvalWarning):
+            warnings.warn(f"{prefix}{w.message}", w.category, stacklevel=4)
+        else:
+            warnings.warn(w.message, w.category, stacklevel=4)
+
+
+def _diagnose(data, syntax, group, groups, estimator, missing):
+    """Fit the configural model group by group to name the groups where it fails."""
+    from .exceptions import CustvalError
+
     bad = []
     for g in groups:
-        sub = data.loc[data[group] == g]
+        sub = data.loc[data[group] == g].drop(columns=[group])
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                fit = CFA(syntax, std_lv=True, meanstructure=True, estimator=estimator,
-                          missing=missing).fit(sub.drop(columns=[group]))
-            except Exception as err:  # re-raised naming the firm when it is custval's
-                from .exceptions import CustvalError
-
-                if isinstance(err, CustvalError):
-                    raise type(err)(f"configural model in {group} {g!r} (n = {len(sub)}): {err}") from err
-                raise
-        for w in caught:
-            if issubclass(w.category, ConvergenceWarning):
-                continue
-            if issubclass(w.category, CustvalWarning):
-                warnings.warn(f"configural model in {group} {g!r}: {w.message}", w.category, stacklevel=3)
-            else:
-                warnings.warn(w.message, w.category, stacklevel=3)
+                fit = _fit_cfa(sub, syntax, estimator, missing)
+            except CustvalError as err:
+                raise type(err)(f"configural model in {group} {g!r} (n = {len(sub)}): {err}") from err
         if not bool(getattr(fit, "converged_", True)):
             bad.append(f"{g!r} (n = {len(sub)})")
             continue
-        pe = fit.params_
+        _relay(caught, f"configural model in {group} {g!r}: ")
+    if bad:
+        raise ConvergenceError(
+            f"the configural model did not converge in {group} {', '.join(bad)}; alignment needs "
+            f"every {group}'s own loadings and intercepts: drop or merge these {group}s, or simplify "
+            "the model")
+
+
+def _configural(data, syntax, blocks, group, groups, estimator, missing):
+    """The configural model (factor means 0, variances 1 in every group; lavaan
+    ``cfa(group =, std.lv = TRUE)``), fitted once for all groups; where it fails or does not
+    converge, the groups are fitted one by one to name the culprits.  Returns
+    ``{group: {construct: (lam (I,), nu (I,), V (2I x 2I) of (lam, nu), reflected)}}``."""
+    from .exceptions import CustvalError
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            fit = _fit_cfa(data, syntax, estimator, missing, group=group)
+        except CustvalError:
+            fit = None
+    if fit is None or not bool(getattr(fit, "converged_", True)):
+        _diagnose(data, syntax, group, groups, estimator, missing)
+        if fit is None:  # every group fits alone: the joint fit's error stands
+            _fit_cfa(data, syntax, estimator, missing, group=group)
+        raise ConvergenceError(f"the configural model did not converge across the {len(groups)} "
+                               f"{group}s although each {group} converges alone")
+    _relay(caught, "configural model: ")
+    pe = fit.params_
+    labels = list(fit.group_labels_)
+    vc = np.asarray(fit.vcov_)
+    out = {}
+    for g in groups:
+        gi = labels.index(g) + 1 if g in labels else [str(x) for x in labels].index(str(g)) + 1
+        pg = pe[pe["group"] == gi]
         per = {}
         for c, items in blocks.items():
             lam = np.empty(len(items))
             nu = np.empty(len(items))
             idx = []
             for i, it in enumerate(items):
-                r = pe[(pe["op"] == "=~") & (pe["lhs"] == c) & (pe["rhs"] == it)].iloc[0]
+                r = pg[(pg["op"] == "=~") & (pg["lhs"] == c) & (pg["rhs"] == it)].iloc[0]
                 lam[i] = r["est"]
                 idx.append(int(r["free"]))
             for i, it in enumerate(items):
-                r = pe[(pe["op"] == "~1") & (pe["lhs"] == it)].iloc[0]
+                r = pg[(pg["op"] == "~1") & (pg["lhs"] == it)].iloc[0]
                 nu[i] = r["est"]
                 idx.append(int(r["free"]))
             idx = np.array(idx) - 1
-            V = np.asarray(fit.vcov_)[np.ix_(idx, idx)]
+            V = vc[np.ix_(idx, idx)]
             flip = lam.sum() < 0  # a reflected solution (std_lv leaves the sign free)
             if flip:
                 lam = -lam
                 s = np.concatenate([-np.ones(len(items)), np.ones(len(items))])
                 V = V * s[:, None] * s[None, :]
-            per[c] = (lam, nu, V, flip)
+            per[c] = (lam, nu, V, bool(flip))
         out[g] = per
-    if bad:
-        raise ConvergenceError(
-            f"the configural model did not converge in {group} {', '.join(bad)}; alignment needs "
-            f"every {group}'s own loadings and intercepts: drop or merge these {group}s, or simplify "
-            "the model")
     return out
 
 

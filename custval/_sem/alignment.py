@@ -151,20 +151,24 @@ def align(lam, nu, n, *, method="FIXED", reference=0, power=0.5, eps=0.01, start
             a[reference] = 0.0
         x_start.append(np.concatenate([a[free_alpha], p[free_psi]]))
     bounds = [(None, None)] * na + [(PSI_MIN, None)] * int(free_psi.sum())
+    from .._stats.relcore import single_thread_blas
+
     results = []
-    for x0 in x_start:
-        res = optimize.minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=bounds,
-                                options={"maxiter": 20000, "maxcor": 30, "ftol": 1e-15,
-                                         "gtol": gtol})
-        results.append(res)
-    values = np.array([r.fun for r in results])
-    best = float(values.min())
-    tol = 1e-10 * max(abs(best), 1.0)
-    k = int(np.flatnonzero(values <= best + tol)[0])
-    res = results[k]
-    # polish from the best point (L-BFGS-B's stopping point still moves in the 1e-7 digit)
-    res2 = optimize.minimize(fun, res.x, jac=True, method="L-BFGS-B", bounds=bounds,
-                             options={"maxiter": 20000, "maxcor": 50, "ftol": 0.0, "gtol": gtol})
+    # L-BFGS-B's small vector updates: BLAS threads only add overhead
+    with single_thread_blas():
+        for x0 in x_start:
+            res = optimize.minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=bounds,
+                                    options={"maxiter": 20000, "maxcor": 30, "ftol": 1e-15,
+                                             "gtol": gtol})
+            results.append(res)
+        values = np.array([r.fun for r in results])
+        best = float(values.min())
+        tol = 1e-10 * max(abs(best), 1.0)
+        k = int(np.flatnonzero(values <= best + tol)[0])
+        res = results[k]
+        # polish from the best point (L-BFGS-B's stopping point still moves in the 1e-7 digit)
+        res2 = optimize.minimize(fun, res.x, jac=True, method="L-BFGS-B", bounds=bounds,
+                                 options={"maxiter": 20000, "maxcor": 50, "ftol": 0.0, "gtol": gtol})
     if res2.fun <= res.fun:
         res = res2
     alpha, psi = unpack(res.x)
