@@ -826,14 +826,18 @@ def alignment_plot(result: AlignmentResult, *, construct: str | None = None, sor
         lvl = f"{result.ci:.0%}".replace(".0%", "%")
         ax.set_xlabel(f"Aligned factor mean ({lvl} Wald interval; reference {result.reference!r} = 0)"
                       if result.method == "FIXED" else f"Aligned factor mean ({lvl} Wald interval)")
-        handles = [
-            Line2D([], [], color=OKABE_ITO["blue"], marker="o", label="comparable (≤ 25% non-invariant)"),
-            Line2D([], [], color=OKABE_ITO["vermilion"], marker="o", markerfacecolor="white",
-                   label="> 25% non-invariant parameters"),
-        ]
+        handles = []
+        free = m.loc[~m["fixed"].astype(bool)]
+        if free["comparable"].any():
+            handles.append(Line2D([], [], color=OKABE_ITO["blue"], marker="o",
+                                  label="comparable (≤ 25% non-invariant)"))
+        if (~free["comparable"]).any():
+            handles.append(Line2D([], [], color=OKABE_ITO["vermilion"], marker="o", markerfacecolor="white",
+                                  label="> 25% of its parameters non-invariant"))
         if m["fixed"].any():
             handles.append(Line2D([], [], color="#777777", marker="D", linestyle="none", label="reference (fixed)"))
-        ax.legend(handles=handles, loc="lower right", fontsize=8)
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.55 / max(ax.get_position().height * ax.figure.get_figheight(), 0.8)),
+                  ncol=len(handles), fontsize=8, handlelength=1.6, columnspacing=1.2)
         ax.set_title(title if title is not None else f"{c}: aligned means by {result.group} ({result.method})",
                      loc="left")
     return ax
