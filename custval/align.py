@@ -489,8 +489,8 @@ def alignment(
     The optimiser is :func:`scipy.optimize.minimize` (L-BFGS-B, analytic gradient, SDs
     at least 0.01 as sirt) from ``starts`` starting points: sirt's (medians of the
     configural parameters relative to the reference group) and ``starts - 1`` seeded random
-    ones; the best optimum wins (the first start within a relative 1e-10 of it, so the choice
-    does not depend on the CPU's rounding).
+    ones; the best optimum wins (the first start within a relative 1e-9 of it, so the choice
+    does not depend on the CPU's rounding) and is polished to a tight tolerance.
 
     Parameters
     ----------
