@@ -100,11 +100,12 @@ def main() -> None:
     cases = [
         ("optimisation only, sirt's activity data (9 groups x 5 items)",
          np.array(act["lambda"]["values"]), np.array(act["nu"]["values"]), np.array(act["n"]), 20),
-        ("optimisation only, 200 firms x 6 items", *_simulated_parameters(), 3),
+        ("optimisation only, 200 firms x 6 items", *_simulated_parameters(), 1),
     ]
     with tempfile.TemporaryDirectory() as tmp:
         for task, lam, nu, n, rep in cases:
-            sec, sol = time_median(lambda lam=lam, nu=nu, n=n: core.align(lam, nu, n), repeat=rep)
+            sec, sol = time_median(lambda lam=lam, nu=nu, n=n: core.align(lam, nu, n), repeat=rep,
+                                   warmup=1 if rep > 1 else 0)
             bench.add(task, "custval", sec, values=np.r_[sol.alpha, sol.psi], reference=True,
                       note=f"{sol.n_starts} starts, {sol.n_at_best} at the best value")
             if not r_ok:
@@ -122,7 +123,7 @@ cat(toJSON(list(sec = t$sec, est = c(t$value$pars$alpha0, t$value$pars$psi0)), a
         task = "end to end, 50 firms x 200 respondents x 6 items (configural fit + alignment + SEs)"
         df = _firms()
         syn = "value =~ cv1 + cv2 + cv3 + cv4 + cv5 + cv6"
-        sec, res = time_median(lambda: alignment(df, syn, group="firm"), repeat=3)
+        sec, res = time_median(lambda: alignment(df, syn, group="firm"), repeat=1, warmup=0)
         vals = np.r_[res.means["estimate"], np.sqrt(res.variances["estimate"])]
         bench.add(task, "custval.alignment", sec, values=vals, reference=True,
                   note="one multi-group configural fit, analytic SEs")

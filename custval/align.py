@@ -65,12 +65,13 @@ class AlignmentResult(ResultMixin):
         One row per construct and group: ``construct, group, estimate, se, ci_low,
         ci_high, p_value, n, fixed, noninvariant`` (the factor mean on the reference
         group's scale; ``p_value`` tests mean = 0, i.e. equal to the reference group under
-        ``"FIXED"``; ``fixed`` marks the reference group's fixed mean, se 0 as lavaan;
-        ``noninvariant``: how many of the construct's loadings and intercepts are
+        ``"FIXED"``; ``fixed`` marks the reference group's fixed mean: se 0 as lavaan, and
+        p_value NaN, as there is nothing to test; ``noninvariant``: how many of the construct's loadings and intercepts are
         non-invariant in that group, see ``invariance``).
     variances : pandas.DataFrame
         The same for the factor variances (the reference group's variance is 1); ``se``
-        by the delta method from the factor SD (``2 psi se(psi)``).
+        by the delta method from the factor SD (``2 psi se(psi)``); ``p_value`` is NaN in
+        every row (a test of a variance against 0 says nothing here).
     invariance : pandas.DataFrame
         One row per construct, item, parameter (``"loading"``, ``"intercept"``) and group:
         ``estimate`` (the aligned parameter), ``se``, ``invariant`` (bool), ``set_mean``

@@ -105,6 +105,15 @@ cases$inv4gr <- align(cf$lambda, cf$nu, cf$N, vcov = cf$vcov)
 cases$inv4gr$source <- "sirt data.inv4gr (invariance.alignment example 2), configural cfa(std.lv = TRUE, group = 'group')"
 cases$inv4gr$syntax <- paste("F =~", paste(items, collapse = " + "))
 cases$inv4gr$group <- "group"
+# the documented example 2 call itself, sirt's defaults (eps = .001, weights 1: the four groups
+# have 1000 cases each, so sqrt(N) weights give the same optimum); sirt's help page shows the
+# output of an older sirt version, which today's sirt no longer reproduces
+mod <- invariance.alignment(lambda = cf$lambda, nu = cf$nu, align.pow = c(.5, .5), control = ctrl)
+cases$inv4gr_sirt_defaults <- list(
+  call = "invariance.alignment(lambda = lambda, nu = nu, align.pow = c(.5, .5))  # eps = .001, wgt = 1",
+  lambda = mat(cf$lambda), nu = mat(cf$nu), n = as.numeric(cf$N), groups = rownames(cf$lambda),
+  alpha0 = as.numeric(mod$pars$alpha0), psi0 = as.numeric(mod$pars$psi0), fopt = mod$fopt,
+  R2 = as.list(mod$es.invariance["R2", ]), eps = 0.001)
 
 # -- 3. simulated firms: 12 firms, one factor, six items; a few intercepts / loadings differ
 set.seed(20261207)
