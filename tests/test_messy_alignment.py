@@ -154,3 +154,15 @@ def test_bad_options_and_models_are_errors_that_say_what_is_allowed(export):
         custval.alignment(df, "a =~ cv1 + cv2 + cv3\nb =~ cv3 + cv4 + cv5", group="firm")
     with pytest.raises(SpecificationError, match="group column 'company' is not in the data"):
         custval.alignment(df, MODEL, group="company")
+
+
+def test_fiml_keeps_respondents_who_skipped_a_question(export):
+    path, _ = export
+    df = _read(path)[["firm", *ITEMS]]
+    with pytest.warns(MissingDataWarning, match="2 of 955 rows have no value in the group column"):
+        res = custval.alignment(df, MODEL, group="firm", missing="fiml")
+    assert res.n_used == 953 and res.n_excluded == {"no group": 2}
+    assert "fiml" in res.convention
+    listwise = custval.alignment(df.dropna(), MODEL, group="firm")
+    # three skipped answers among 950 respondents move the aligned means only a little
+    np.testing.assert_allclose(res.means["estimate"], listwise.means["estimate"], atol=0.02)
