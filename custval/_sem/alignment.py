@@ -19,7 +19,8 @@ is the public :func:`scipy.optimize.minimize` (L-BFGS-B, analytic gradient, SDs 
 0.01 as sirt) from several starts (sirt's median start and seeded random ones); the best value
 is kept (the first start among those within a relative 1e-9 of it, so the choice does not hang
 on the last bits of a floating-point sum) and polished to a tight tolerance.  The loss and its gradient use element-wise numpy
-only (no BLAS), so the path of the optimiser is the same on every CPU.
+only (no BLAS); L-BFGS-B's own vector updates use BLAS, so the last bits of the optimum may
+differ between CPUs (tests/test_alignment.py: within 1e-11 under another OpenBLAS kernel).
 
 Standard errors follow sirt (``vcov =``): the optimum ``x(theta)`` is an implicit function of
 the configural estimates ``theta``; ``dx/dtheta = -H_xx^-1 H_xtheta`` and
