@@ -9,7 +9,7 @@ JOBS ?= 2
 # both), so a result that depends on the CPU's BLAS kernel fails here and not on a user's machine.
 NUMERICAL_TESTS := $(sort $(wildcard tests/test_efa*.py tests/test_cfa*.py tests/test_reliability*.py \
 	tests/test_dimensionality*.py tests/test_pls*.py tests/test_invariance*.py tests/test_validity*.py \
-	tests/test_polychoric*.py tests/test_latent_gap*.py))
+	tests/test_polychoric*.py tests/test_latent_gap*.py tests/test_alignment*.py))
 BLAS_KERNELS ?= Sandybridge Prescott
 # nbval compares the committed outputs under another kernel than the one that wrote them.
 NOTEBOOK_BLAS_KERNEL ?= Sandybridge

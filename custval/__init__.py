@@ -83,6 +83,7 @@ _EXPORTS: dict[str, str] = {
     "measurement_table": "custval.validity",
     "measurement_invariance": "custval.invariance",
     "rank_invariance_candidates": "custval.invariance",
+    "alignment": "custval.align",
     # gaps / questionnaire
     "readiness": "custval.gaps",
     "perception_gap": "custval.gaps",
@@ -111,6 +112,7 @@ _SUBMODULES = frozenset({
     "content", "retest", "criterion",
     "planning",
     "multilevel",
+    "align",
 })
 
 __all__ = ["CodebookError", "DataValidationError", "__version__", "exceptions", *_EXPORTS]

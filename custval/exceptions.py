@@ -17,6 +17,7 @@ from __future__ import annotations
 __all__ = [
     "BootstrapWarning",
     "CodebookError",
+    "ConvergenceError",
     "ConvergenceWarning",
     "CustvalError",
     "CustvalWarning",
@@ -196,6 +197,16 @@ class MissingDependencyError(CustvalError, ImportError):
     See Also
     --------
     custval.tables.APATable.to_docx : Needs python-docx.
+    """
+
+
+class ConvergenceError(CustvalError, RuntimeError):
+    """An estimate the result cannot do without did not converge (e.g. a group's configural
+    model in an alignment); the message names the group.
+
+    See Also
+    --------
+    custval.exceptions.ConvergenceWarning : A non-converged estimate that is still reported.
     """
 
 

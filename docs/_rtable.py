@@ -19,7 +19,7 @@ from custval._rlines import r_lines
 PUBLIC_MODULES = (
     "codebook", "ingest", "processed", "datasets", "screening", "items", "scoring",
     "reliability", "dimensionality", "correlation", "efa", "cfa", "validity", "invariance",
-    "pls", "gaps", "simulate", "tables", "plots", "plots_gaps", "questionnaire", "report",
+    "align", "pls", "gaps", "simulate", "tables", "plots", "plots_gaps", "questionnaire", "report",
     "pipeline", "exceptions",
     "shortform",
     "content", "retest", "criterion",

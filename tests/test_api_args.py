@@ -32,6 +32,7 @@ PUBLIC_MODULES = (
     "shortform",
     "content", "retest", "criterion",
     "planning",
+    "align",
 )
 
 #: (qualified name, reason) of callables allowed more than two positional parameters, a
@@ -55,7 +56,8 @@ POSITIONAL_EXCEPTIONS: dict[str, str] = {
 }
 
 #: closed-form statistics take ``nan_policy``; these fit a lavaan / seminr model and take ``missing``
-SEM_ESTIMATORS = frozenset({"CFA", "PLS", "measurement_invariance", "rank_invariance_candidates"})
+SEM_ESTIMATORS = frozenset({"CFA", "PLS", "measurement_invariance", "rank_invariance_candidates",
+                            "alignment"})
 MISSING_NAMES = {"missing", "nan_policy"}
 OTHER_MISSING_NAMES = {"na_action", "na_rm", "dropna", "missing_data", "na_policy", "nan_handling",
                        "handle_missing", "missing_policy", "listwise", "pairwise"}

@@ -153,6 +153,14 @@ def test_every_frozen_result_uses_the_shared_equality_and_hash():
     assert set(FACTORIES) == {c.__name__ for c in frozen}
 
 
+def _firms(variant: int) -> pd.DataFrame:
+    """The simulated firms of tests/golden/alignment (variant 1: without the last firm)."""
+    from pathlib import Path
+
+    df = pd.read_csv(Path(__file__).parent / "golden" / "alignment" / "firms.csv")
+    return df if variant == 0 else df[df["firm"] != "F12"]
+
+
 def _quiet(fn, *args, **kw):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", custval.exceptions.CustvalWarning)
@@ -295,6 +303,8 @@ FACTORIES = {
                                                 n_boot=30, seed=v),
     "RetestResult": lambda v: custval.retest.test_retest(
         pd.DataFrame({"id": [1, 2, 3, 4], "q": [1, 3, 4, 2]}), pd.DataFrame({"id": [1, 2, 3, 4], "q": [2, 3, 4, 1 + v]})),
+    "AlignmentResult": lambda v: custval.alignment(
+        _firms(v), "value =~ cv1 + cv2 + cv3 + cv4 + cv5 + cv6", group="firm", starts=2),
 }
 
 
