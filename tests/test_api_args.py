@@ -33,6 +33,7 @@ PUBLIC_MODULES = (
     "content", "retest", "criterion",
     "planning",
     "align",
+    "multilevel",
 )
 
 #: (qualified name, reason) of callables allowed more than two positional parameters, a
