@@ -113,6 +113,7 @@ def test_dask_client_gives_the_same_numbers(hs_fit, dfi):
     distributed = pytest.importorskip("distributed")
     with distributed.Client(processes=False, n_workers=2, threads_per_worker=1, dashboard_address=None) as client:
         res = planning.dynamic_fit_cutoffs(hs_fit, replications=30, seed=7, executor=client, progress=False)
+    pd.testing.assert_frame_equal(res.simulated, dfi.simulated, check_exact=True)
     assert res == dfi
 
 

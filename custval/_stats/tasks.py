@@ -72,6 +72,24 @@ def run_tasks(fn: Callable, args: Sequence[tuple], *, executor=None, progress: b
     """
     args = list(args)
     weights = list(weights) if weights is not None else [1] * len(args)
+    # BLAS limits are process-wide: tasks on threads of this process (a ThreadPoolExecutor, a Dask
+    # client with processes=False) would otherwise restore each other's limit while still running
+    with _blas_limited():
+        return _run(fn, args, weights, executor=executor, progress=progress, desc=desc)
+
+
+def _blas_limited():
+    """One BLAS thread in this process for the whole run (a no-op without threadpoolctl)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
+        import contextlib
+
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _run(fn: Callable, args: list, weights: list, *, executor, progress: bool, desc: str) -> list:
     bar = None
     if progress:
         from tqdm.auto import tqdm
