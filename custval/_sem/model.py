@@ -94,6 +94,21 @@ class SemModel:
         self.ustart = partable["ustart"].to_numpy(float).copy()
         self.meanstructure = bool((partable["op"] == "~1").any())
         self.has_beta = any(r[1] == "beta" for r in self.rows)
+        self._index_rows()
+
+    def _index_rows(self) -> None:
+        """Index arrays of the rows per matrix, so that :meth:`matrices` and :meth:`delta`
+        fill all entries of a kind at once instead of looping over the table in Python.
+
+        ``self._kind[name] = (row, g, i, j, k)``: the table rows of matrix ``name``,
+        their group, matrix indices and free-parameter index ``k = free - 1`` (-1: fixed).
+        """
+        names = np.array([r[1] for r in self.rows], dtype=object)
+        arr = np.array([(g, i, j) for (g, _n, i, j) in self.rows], dtype=int).reshape(-1, 3)
+        self._kind = {}
+        for name in ("lam", "theta", "psi", "beta", "nu", "alpha"):
+            row = np.flatnonzero(names == name)
+            self._kind[name] = (row, arr[row, 0], arr[row, 1], arr[row, 2], self.free[row] - 1)
 
     # ------------------------------------------------------------------ constraints
     def set_constraints(self, a: np.ndarray, b: np.ndarray) -> None:
@@ -143,26 +158,24 @@ class SemModel:
         return vals
 
     def matrices(self, x: np.ndarray) -> list[GroupMatrices]:
-        p, m = self.p, self.m
-        mats = [
-            GroupMatrices(np.zeros((p, m)), np.zeros((p, p)), np.zeros((m, m)), np.zeros((m, m)),
-                          np.zeros(p), np.zeros(m))
-            for _ in range(self.ngroups)
-        ]
+        p, m, ng = self.p, self.m, self.ngroups
         vals = self.row_values(x)
-        for gm in mats:
-            for i, j in self.phantom:
-                gm.lam[i, j] = 1.0
-        for (g, name, i, j), v in zip(self.rows, vals):
-            gm = mats[g]
-            if name in ("nu", "alpha"):
-                getattr(gm, name)[i] = v
-            else:
-                mat = getattr(gm, name)
-                mat[i, j] = v
-                if name in ("theta", "psi"):
-                    mat[j, i] = v
-        return mats
+        lam = np.zeros((ng, p, m))
+        for i, j in self.phantom:
+            lam[:, i, j] = 1.0
+        theta, psi, beta = np.zeros((ng, p, p)), np.zeros((ng, m, m)), np.zeros((ng, m, m))
+        nu, alpha = np.zeros((ng, p)), np.zeros((ng, m))
+        for name, mat in (("lam", lam), ("beta", beta)):
+            row, g, i, j, _k = self._kind[name]
+            mat[g, i, j] = vals[row]
+        for name, mat in (("theta", theta), ("psi", psi)):  # symmetric
+            row, g, i, j, _k = self._kind[name]
+            mat[g, i, j] = vals[row]
+            mat[g, j, i] = vals[row]
+        for name, vec in (("nu", nu), ("alpha", alpha)):
+            row, g, i, _j, _k = self._kind[name]
+            vec[g, i] = vals[row]
+        return [GroupMatrices(lam[g], theta[g], psi[g], beta[g], nu[g], alpha[g]) for g in range(ng)]
 
     @staticmethod
     def _a(gm: GroupMatrices) -> np.ndarray:
@@ -194,48 +207,53 @@ class SemModel:
 
     # ------------------------------------------------------------------ derivatives
     def delta(self, x: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Per group ``(dSigma, dmu)``: arrays of shape (nx, p, p) and (nx, p)."""
-        p, nx = self.p, self.nfree
+        """Per group ``(dSigma, dmu)``: arrays of shape (nx, p, p) and (nx, p).
+
+        Filled per kind of parameter with ``np.add.at`` (unbuffered, so rows that share
+        a free parameter accumulate, as equality-constrained rows must).
+        """
+        p, nx, ng = self.p, self.nfree, self.ngroups
         mats = self.matrices(x)
-        out = [(np.zeros((nx, p, p)), np.zeros((nx, p))) for _ in range(self.ngroups)]
-        cache = []
+        ds = np.zeros((ng, nx, p, p))
+        dm = np.zeros((ng, nx, p))
+        la_all, lphi_all, ealpha_all = [], [], []
         for gm in mats:
             a = self._a(gm)
-            la = gm.lam @ a
-            phi = a @ gm.psi @ a.T
-            lphi = gm.lam @ phi  # p x m
-            ealpha = a @ gm.alpha
-            cache.append((la, lphi, ealpha))
-        for (g, name, i, j), f in zip(self.rows, self.free):
-            if f == 0:
-                continue
-            k = f - 1
-            ds, dm = out[g]
-            la, lphi, ealpha = cache[g]
-            if name == "lam":
-                v = lphi[:, j]
-                ds[k, i, :] += v
-                ds[k, :, i] += v
-                dm[k, i] += ealpha[j]
-            elif name == "theta":
-                ds[k, i, j] += 1.0
-                if i != j:
-                    ds[k, j, i] += 1.0
-            elif name == "psi":
-                t = np.outer(la[:, i], la[:, j])
-                ds[k] += t
-                if i != j:
-                    ds[k] += t.T
-            elif name == "beta":
-                t = np.outer(la[:, i], lphi[:, j])
-                ds[k] += t + t.T
-                dm[k] += la[:, i] * ealpha[j]
-            elif name == "nu":
-                dm[k, i] += 1.0
-            elif name == "alpha":
-                dm[k] += la[:, i]
+            la_all.append(gm.lam @ a)
+            lphi_all.append(gm.lam @ (a @ gm.psi @ a.T))  # p x m
+            ealpha_all.append(a @ gm.alpha)
+        la_all, lphi_all, ealpha_all = np.array(la_all), np.array(lphi_all), np.array(ealpha_all)
+
+        def free(name):
+            row, g, i, j, k = self._kind[name]
+            sel = k >= 0
+            return g[sel], i[sel], j[sel], k[sel]
+
+        g, i, j, k = free("lam")
+        v = lphi_all[g, :, j]  # one row per loading: n x p
+        np.add.at(ds, (g, k, i), v)  # ds[g, k, i, :] += v
+        np.add.at(ds, (g, k, slice(None), i), v)  # ds[g, k, :, i] += v
+        np.add.at(dm, (g, k, i), ealpha_all[g, j])
+        g, i, j, k = free("theta")
+        np.add.at(ds, (g, k, i, j), 1.0)
+        off = i != j
+        np.add.at(ds, (g[off], k[off], j[off], i[off]), 1.0)
+        g, i, j, k = free("psi")
+        t = la_all[g, :, i][:, :, None] * la_all[g, :, j][:, None, :]  # outer(la[:, i], la[:, j])
+        np.add.at(ds, (g, k), t)
+        off = i != j
+        np.add.at(ds, (g[off], k[off]), t[off].transpose(0, 2, 1))
+        g, i, j, k = free("beta")
+        t = la_all[g, :, i][:, :, None] * lphi_all[g, :, j][:, None, :]
+        np.add.at(ds, (g, k), t + t.transpose(0, 2, 1))
+        np.add.at(dm, (g, k), la_all[g, :, i] * ealpha_all[g, j][:, None])
+        g, i, _j, k = free("nu")
+        np.add.at(dm, (g, k, i), 1.0)
+        g, i, _j, k = free("alpha")
+        np.add.at(dm, (g, k), la_all[g, :, i])
+        out = [(ds[gg], dm[gg]) for gg in range(ng)]
         if self.con_k is not None:
-            out = [(self._contract(ds), self._contract(dm)) for ds, dm in out]
+            out = [(self._contract(d_s), self._contract(d_m)) for d_s, d_m in out]
         return out
 
     def curvature(self, x: np.ndarray, grads, means: bool) -> np.ndarray:
