@@ -209,16 +209,61 @@ class SemModel:
         return out
 
     # ------------------------------------------------------------------ derivatives
+    def _free_rows(self, name: str):
+        """Group, matrix indices and free-parameter index of the free rows of matrix ``name``."""
+        _row, g, i, j, k = self._kind[name]
+        sel = k >= 0
+        return g[sel], i[sel], j[sel], k[sel]
+
+    def _delta_plan(self) -> tuple[np.ndarray, np.ndarray]:
+        """Flat positions in the (group, x, p, p) and (group, x, p) arrays of :meth:`delta`
+        that receive its contributions, in the order :meth:`delta` lists their values.
+        Built once per model: the table does not change."""
+        if getattr(self, "_plan", None) is not None:
+            return self._plan
+        p, nx = self.p, self.nfree
+        q = np.arange(p)
+
+        def cell(g, k, r, c):  # flat position of ds[g, k, r, c]
+            return ((g * nx + k) * p + r) * p + c
+
+        def col(a):
+            return a[:, None]
+
+        def col2(a):
+            return a[:, None, None]
+
+        s_idx, m_idx = [], []
+        g, i, _j, k = self._free_rows("lam")  # rows i and columns i of Sigma
+        s_idx += [cell(col(g), col(k), col(i), q), cell(col(g), col(k), q, col(i))]
+        m_idx.append((g * nx + k) * p + i)
+        g, i, j, k = self._free_rows("theta")
+        off = i != j
+        s_idx += [cell(g, k, i, j), cell(g[off], k[off], j[off], i[off])]
+        g, i, j, k = self._free_rows("psi")  # t, then t' for the covariances
+        off = i != j
+        s_idx += [cell(col2(g), col2(k), col(q), q), cell(col2(g[off]), col2(k[off]), col(q), q)]
+        g, i, j, k = self._free_rows("beta")
+        s_idx.append(cell(col2(g), col2(k), col(q), q))
+        m_idx.append((col(g) * nx + col(k)) * p + q)
+        g, i, _j, k = self._free_rows("nu")
+        m_idx.append((g * nx + k) * p + i)
+        g, i, _j, k = self._free_rows("alpha")
+        m_idx.append((col(g) * nx + col(k)) * p + q)
+        self._plan = (np.concatenate([a.ravel() for a in s_idx]), np.concatenate([a.ravel() for a in m_idx]))
+        return self._plan
+
     def delta(self, x: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         """Per group ``(dSigma, dmu)``: arrays of shape (nx, p, p) and (nx, p).
 
-        Filled per kind of parameter with ``np.add.at`` (unbuffered, so rows that share
-        a free parameter accumulate, as equality-constrained rows must).
+        Every free row adds its derivative to the block of its free parameter (rows that
+        share a parameter, as equal labels do, accumulate).  All contributions are listed
+        at once and summed into place by one ``np.bincount`` (positions from
+        :meth:`_delta_plan`; bincount adds in list order, so the sums are deterministic);
+        a Python loop over the rows costs milliseconds per call.
         """
         p, nx, ng = self.p, self.nfree, self.ngroups
         mats = self.matrices(x)
-        ds = np.zeros((ng, nx, p, p))
-        dm = np.zeros((ng, nx, p))
         la_all, lphi_all, ealpha_all = [], [], []
         for gm in mats:
             a = self._a(gm)
@@ -226,34 +271,28 @@ class SemModel:
             lphi_all.append(gm.lam @ (a @ gm.psi @ a.T))  # p x m
             ealpha_all.append(a @ gm.alpha)
         la_all, lphi_all, ealpha_all = np.array(la_all), np.array(lphi_all), np.array(ealpha_all)
-
-        def free(name):
-            row, g, i, j, k = self._kind[name]
-            sel = k >= 0
-            return g[sel], i[sel], j[sel], k[sel]
-
-        g, i, j, k = free("lam")
-        v = lphi_all[g, :, j]  # one row per loading: n x p
-        np.add.at(ds, (g, k, i), v)  # ds[g, k, i, :] += v
-        np.add.at(ds, (g, k, slice(None), i), v)  # ds[g, k, :, i] += v
-        np.add.at(dm, (g, k, i), ealpha_all[g, j])
-        g, i, j, k = free("theta")
-        np.add.at(ds, (g, k, i, j), 1.0)
-        off = i != j
-        np.add.at(ds, (g[off], k[off], j[off], i[off]), 1.0)
-        g, i, j, k = free("psi")
+        s_val, m_val = [], []
+        g, _i, j, _k = self._free_rows("lam")
+        v = lphi_all[g, :, j]  # d Sigma / d lambda_ij: Lambda Phi's column j in row i and column i
+        s_val += [v, v]
+        m_val.append(ealpha_all[g, j])
+        g, i, j, _k = self._free_rows("theta")
+        s_val += [np.ones(len(g)), np.ones(int(np.sum(i != j)))]
+        g, i, j, _k = self._free_rows("psi")
         t = la_all[g, :, i][:, :, None] * la_all[g, :, j][:, None, :]  # outer(la[:, i], la[:, j])
-        np.add.at(ds, (g, k), t)
-        off = i != j
-        np.add.at(ds, (g[off], k[off]), t[off].transpose(0, 2, 1))
-        g, i, j, k = free("beta")
+        s_val += [t, t[i != j].transpose(0, 2, 1)]
+        g, i, j, _k = self._free_rows("beta")
         t = la_all[g, :, i][:, :, None] * lphi_all[g, :, j][:, None, :]
-        np.add.at(ds, (g, k), t + t.transpose(0, 2, 1))
-        np.add.at(dm, (g, k), la_all[g, :, i] * ealpha_all[g, j][:, None])
-        g, i, _j, k = free("nu")
-        np.add.at(dm, (g, k, i), 1.0)
-        g, i, _j, k = free("alpha")
-        np.add.at(dm, (g, k), la_all[g, :, i])
+        s_val.append(t + t.transpose(0, 2, 1))
+        m_val.append(la_all[g, :, i] * ealpha_all[g, j][:, None])
+        g, _i, _j, _k = self._free_rows("nu")
+        m_val.append(np.ones(len(g)))
+        g, i, _j, _k = self._free_rows("alpha")
+        m_val.append(la_all[g, :, i])
+        s_idx, m_idx = self._delta_plan()
+        ds = np.bincount(s_idx, np.concatenate([a.ravel() for a in s_val]), minlength=ng * nx * p * p)
+        dm = np.bincount(m_idx, np.concatenate([a.ravel() for a in m_val]), minlength=ng * nx * p)
+        ds, dm = ds.reshape(ng, nx, p, p), dm.reshape(ng, nx, p)
         out = [(ds[gg], dm[gg]) for gg in range(ng)]
         if self.con_k is not None:
             out = [(self._contract(d_s), self._contract(d_m)) for d_s, d_m in out]
