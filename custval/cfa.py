@@ -23,7 +23,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
 from ._keys import is_instrument, warn_opposite
 from ._sem import fit_measures as fm
@@ -1038,8 +1038,10 @@ class CFA:
             se[(free > 0) & determined[np.maximum(free, 1) - 1]] = 0.0
         with np.errstate(divide="ignore", invalid="ignore"):
             z = np.where((free > 0) & (se > 0), est / se, np.nan)
-        pval = 2 * stats.norm.sf(np.abs(z))
-        crit = stats.norm.ppf(0.975)
+        # stats.norm.sf / ppf through their special functions (same values, without the
+        # distribution object's ~0.2 ms of argument handling per call)
+        pval = 2 * special.ndtr(-np.abs(z))
+        crit = special.ndtri(0.975)
         std_lv_col, std_all_col = standardize(model, x, est)
         params = pd.DataFrame(
             {
