@@ -18,6 +18,7 @@ standardization and modification indices live in private modules
 
 from __future__ import annotations
 
+import functools
 import html
 import warnings
 
@@ -168,14 +169,24 @@ def _fix_covariates(pt: pd.DataFrame, model, groups: list, observed: list[str]) 
     pt.loc[exo_rows, "ustart"] = model.ustart[exo_rows]
 
 
+@functools.cache
+def _blas_controller():
+    """One threadpoolctl controller per process: building one scans the loaded libraries
+    (~1 ms, as much as a small fit's optimizer); the BLAS libraries are loaded with
+    numpy and scipy, before the first fit."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
 def _single_thread_blas():
     try:
-        from threadpoolctl import threadpool_limits
+        import threadpoolctl  # noqa: F401
     except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
         import contextlib
 
         return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
+    return _blas_controller().limit(limits=1, user_api="blas")
 
 _ESTIMATORS = ("ML", "MLR")
 ORDINAL_ESTIMATORS = wls.ORDINAL_ESTIMATORS
