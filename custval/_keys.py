@@ -171,18 +171,21 @@ def opposite_loadings(loadings: pd.DataFrame, *, declared: Iterable[str] = ()) -
     """
     declared = set(declared)
     lam = loadings.fillna(0.0)
-    single = lam.index[(lam.abs() > 1e-12).sum(axis=1) == 1]
+    # plain arrays: label lookups (lam.at) cost milliseconds per fitted model
+    values = lam.to_numpy(dtype=float)
+    items = list(lam.index)
+    single = np.flatnonzero((np.abs(values) > 1e-12).sum(axis=1) == 1)
     out: dict[str, list] = {}
-    for f in lam.columns:
-        own = [i for i in single if abs(lam.at[i, f]) > 1e-12]
+    for col, f in enumerate(lam.columns):
+        own = [r for r in single if abs(values[r, col]) > 1e-12]
         if len(own) < 3:
             continue
-        ref_items = [i for i in own if i not in declared] or own
-        direction = np.sign(sum(lam.at[i, f] for i in ref_items))
+        ref_items = [r for r in own if items[r] not in declared] or own
+        direction = np.sign(sum(values[r, col] for r in ref_items))
         if direction == 0:
             continue
-        bad = [(i, float(lam.at[i, f])) for i in own
-               if np.sign(lam.at[i, f]) == -direction and abs(lam.at[i, f]) >= MIN_ABS_LOADING]
+        bad = [(items[r], float(values[r, col])) for r in own
+               if np.sign(values[r, col]) == -direction and abs(values[r, col]) >= MIN_ABS_LOADING]
         if bad:
             out[str(f)] = bad
     return out

@@ -331,6 +331,54 @@ def test_analytic_gradient_matches_finite_differences():
     np.testing.assert_allclose(g, num, atol=1e-7, rtol=1e-5)
 
 
+def test_pchisq_equals_scipy_distributions():
+    # the RMSEA limits call scipy.special's chi-square functions directly; same values as the distributions
+    from scipy import stats
+
+    from custval._sem.fit_measures import _pchisq
+
+    for x in (0.0, 1e-3, 0.7, 5.0, 37.2, 85.3, 410.0):
+        for df in (0.5, 1.0, 3.7, 24.0, 265.0):
+            assert _pchisq(x, df, 0.0) == pytest.approx(stats.chi2.cdf(x, df), rel=1e-13, abs=1e-300)
+            for ncp in (1e-6, 0.3, 12.0, 300.0):
+                assert _pchisq(x, df, ncp) == pytest.approx(stats.ncx2.cdf(x, df, ncp), rel=1e-13, abs=1e-300)
+    assert _pchisq(-1e-13, 24.0, 3.0) == stats.ncx2.cdf(-1e-13, 24.0, 3.0) == 0.0
+    assert np.isnan(_pchisq(np.nan, 24.0, 3.0))
+
+
+def test_delta_equals_rowwise_derivatives():
+    # SemModel.delta fills Delta per kind of parameter; compare with the derivative of each
+    # table row written out one at a time (latent regressions, equal labels, means, 2 groups)
+    from custval._sem.model import SemModel
+    from custval._sem.syntax import build_partable
+
+    syntax = ("visual =~ x1 + a*x2 + a*x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\n"
+              "textual ~ visual\nspeed ~ textual\nx1 ~~ x4")
+    pt, observed, latent, _ = build_partable(syntax, ngroups=2, std_lv=False, meanstructure=True,
+                                             group_equal=("loadings",), group_partial=(), with_extras=True)
+    model = SemModel(pt, observed, latent, 2)
+    x = np.random.default_rng(3).uniform(0.2, 0.8, model.nx)
+    h = 1e-6
+    for g, (ds, dm) in enumerate(model.delta(x)):
+        for k in range(model.nx):
+            e = np.zeros(model.nx)
+            e[k] = h
+            (sp, mp), (sm, mm) = model.implied(x + e)[g], model.implied(x - e)[g]
+            np.testing.assert_allclose(ds[k], (sp - sm) / (2 * h), atol=1e-7)
+            np.testing.assert_allclose(dm[k], (mp - mm) / (2 * h), atol=1e-7)
+
+
+def test_std_loadings_equal_pivot_table():
+    fit = CFA("visual =~ x1 + x2 + x3 + x4\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\ng =~ visual + textual + speed",
+              group="school").fit(_raw("holzinger_swineford1939"))
+    p = fit.params_
+    lo = p[(p["op"] == "=~") & p["rhs"].isin(fit.observed_)]
+    for g, lam in enumerate(fit._std_loadings(), start=1):
+        ref = lo[lo["group"] == g].pivot_table(index="rhs", columns="lhs", values="std_all", aggfunc="first",
+                                               sort=False).fillna(0.0)
+        pd.testing.assert_frame_equal(lam, ref)
+
+
 def test_fiml_gradient_matches_finite_differences():
     fit, _ = _fit("bfi-fiml-ml")
     problem = fit._problem

@@ -92,26 +92,36 @@ def _inv_logdet(sigma: np.ndarray) -> tuple[np.ndarray, float]:
     return ci.T @ ci, 2.0 * np.log(np.diag(c)).sum()
 
 
-def loglik_group(gd: GroupData, sigma: np.ndarray, mu: np.ndarray | None) -> float:
+def pattern_inverses(gd: GroupData, sigma: np.ndarray) -> list[tuple[np.ndarray, float]]:
+    """``(Sigma_oo^-1, log|Sigma_oo|)`` of every missing-data pattern of a group."""
+    return [_inv_logdet(sigma[getattr(pt, "ix", None) or np.ix_(pt.obs, pt.obs)]) for pt in gd.patterns]
+
+
+def loglik_group(gd: GroupData, sigma: np.ndarray, mu: np.ndarray | None, inverses=None) -> float:
+    """Log-likelihood of a group; ``inverses``: its :func:`pattern_inverses` when known."""
+    if inverses is None:
+        inverses = pattern_inverses(gd, sigma)
     total = 0.0
-    for pt in gd.patterns:
+    for pt, (si, ld) in zip(gd.patterns, inverses):
         o = pt.obs
-        si, ld = _inv_logdet(sigma[getattr(pt, "ix", None) or np.ix_(o, o)])
         d = pt.mean - (mu[o] if mu is not None else pt.mean)
         w = pt.cov + np.outer(d, d)
         total += -0.5 * pt.n * (len(o) * LOG2PI + ld + np.sum(si * w))
     return total
 
 
-def grad_moments(gd: GroupData, sigma: np.ndarray, mu: np.ndarray | None):
-    """d(-logl)/dSigma (full symmetric p x p, entries treated as distinct) and d(-logl)/dmu."""
+def grad_moments(gd: GroupData, sigma: np.ndarray, mu: np.ndarray | None, inverses=None):
+    """d(-logl)/dSigma (full symmetric p x p, entries treated as distinct) and d(-logl)/dmu.
+
+    ``inverses``: the group's :func:`pattern_inverses` when known."""
+    if inverses is None:
+        inverses = pattern_inverses(gd, sigma)
     p = sigma.shape[0]
     gs = np.zeros((p, p))
     gm = np.zeros(p)
-    for pt in gd.patterns:
+    for pt, (si, _) in zip(gd.patterns, inverses):
         o = pt.obs
         ix = getattr(pt, "ix", None) or np.ix_(o, o)
-        si, _ = _inv_logdet(sigma[ix])
         d = pt.mean - (mu[o] if mu is not None else pt.mean)
         w = pt.cov + np.outer(d, d)
         gs[ix] += 0.5 * pt.n * (si - si @ w @ si)
@@ -120,7 +130,14 @@ def grad_moments(gd: GroupData, sigma: np.ndarray, mu: np.ndarray | None):
 
 
 class MLProblem:
-    """Objective ``-logl(x)/N`` over all groups, with analytic derivatives."""
+    """Objective ``-logl(x)/N`` over all groups, with analytic derivatives.
+
+    The optimizer asks for the objective, the gradient and the information at the
+    same point (the accepted step's objective, then the next iteration's gradient
+    and information): the implied moments, their pattern-wise inverses and the
+    Jacobian ``Delta`` of the last point are kept (:meth:`_moments`, :meth:`_delta`)
+    rather than recomputed; the numbers are the same.
+    """
 
     def __init__(self, model, groups: list[GroupData]):
         self.model = model
@@ -133,11 +150,35 @@ class MLProblem:
                 o = pt.obs
                 pt.ix = np.ix_(o, o)
                 pt.flat = (o[:, None] + o[None, :] * p).ravel()
+        self._cache: dict = {}
+
+    def _cached(self, what: str, x: np.ndarray, compute):
+        """``compute(x)``, reused while ``x`` (and the model's constraint basis) is unchanged."""
+        x = np.asarray(x, dtype=float)
+        # the constraint basis is compared by identity (it is replaced, never modified, by
+        # SemModel.set_constraints; the cache holds a reference, so the id cannot be reused)
+        key = (x.tobytes(), x.shape, self.model.con_k)
+        hit = self._cache.get(what)
+        if hit is not None and hit[0][0] == key[0] and hit[0][1] == key[1] and hit[0][2] is key[2]:
+            return hit[1]
+        value = compute(x)
+        self._cache[what] = (key, value)
+        return value
+
+    def _moments(self, x: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, list]]:
+        """Per group ``(Sigma, mu, pattern_inverses)`` at ``x`` (NotPositiveDefiniteError if not PD)."""
+        def compute(xx):
+            return [(sigma, mu, pattern_inverses(gd, sigma))
+                    for gd, (sigma, mu) in zip(self.groups, self.model.implied(xx))]
+        return self._cached("moments", x, compute)
+
+    def _delta(self, x: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        return self._cached("delta", x, self.model.delta)
 
     def loglik(self, x: np.ndarray) -> float:
         total = 0.0
-        for gd, (sigma, mu) in zip(self.groups, self.model.implied(x)):
-            total += loglik_group(gd, sigma, mu if self.means else None)
+        for gd, (sigma, mu, inv) in zip(self.groups, self._moments(x)):
+            total += loglik_group(gd, sigma, mu if self.means else None, inv)
         return total
 
     def objective(self, x: np.ndarray) -> float:
@@ -145,10 +186,8 @@ class MLProblem:
 
     def gradient(self, x: np.ndarray) -> np.ndarray:
         g = np.zeros(self.model.nx)
-        implied = self.model.implied(x)
-        deltas = self.model.delta(x)
-        for gd, (sigma, mu), (ds, dm) in zip(self.groups, implied, deltas):
-            gs, gm = grad_moments(gd, sigma, mu if self.means else None)
+        for gd, (sigma, mu, inv), (ds, dm) in zip(self.groups, self._moments(x), self._delta(x)):
+            gs, gm = grad_moments(gd, sigma, mu if self.means else None, inv)
             g += ds.reshape(ds.shape[0], -1) @ gs.ravel()
             if self.means:
                 g += dm @ gm
@@ -158,15 +197,12 @@ class MLProblem:
         """Delta' H Delta with H the (expected or observed) Hessian in the moments."""
         nx = self.model.nx
         info = np.zeros((nx, nx))
-        implied = self.model.implied(x)
-        deltas = self.model.delta(x)
-        for gd, (sigma, mu), (ds, dm) in zip(self.groups, implied, deltas):
+        for gd, (sigma, mu, inv), (ds, dm) in zip(self.groups, self._moments(x), self._delta(x)):
             dflat = ds.reshape(nx, -1)
-            for pt in gd.patterns:
+            for pt, (si, _) in zip(gd.patterns, inv):
                 o = pt.obs
                 po = len(o)
                 sig_oo = sigma[pt.ix]
-                si, _ = _inv_logdet(sig_oo)
                 d = dflat[:, pt.flat].reshape(nx, po, po)
                 if observed:
                     center = mu[o] if self.means else pt.mean
@@ -200,10 +236,9 @@ class MLProblem:
         rule, ``lavaan:::lav_model_hessian``; the two agree to ~1e-9).
         """
         base = self._information(x, observed=True)
-        implied = self.model.implied(x)
         gmom = []
-        for gd, (sigma, mu) in zip(self.groups, implied):
-            gs, gm = grad_moments(gd, sigma, mu if self.means else None)
+        for gd, (sigma, mu, inv) in zip(self.groups, self._moments(x)):
+            gs, gm = grad_moments(gd, sigma, mu if self.means else None, inv)
             gmom.append((gs.ravel(), gm))
 
         def contracted(xx):
@@ -230,17 +265,14 @@ class MLProblem:
 
     def casewise_scores(self, x: np.ndarray) -> list[np.ndarray]:
         """Per group: (n_g x nx) derivatives of each case's log-likelihood."""
-        implied = self.model.implied(x)
-        deltas = self.model.delta(x)
         nx = self.model.nx
         out = []
-        for gd, (sigma, mu), (ds, dm) in zip(self.groups, implied, deltas):
+        for gd, (_sigma, mu, inv), (ds, dm) in zip(self.groups, self._moments(x), self._delta(x)):
             dflat = ds.reshape(nx, -1)
             rows = []
-            for pt in gd.patterns:
+            for pt, (si, _) in zip(gd.patterns, inv):
                 o = pt.obs
                 po = len(o)
-                si, _ = _inv_logdet(sigma[pt.ix])
                 center = mu[o] if self.means else pt.mean
                 z = (pt.y - center) @ si
                 d = dflat[:, pt.flat]  # nx x po^2

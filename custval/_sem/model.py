@@ -23,6 +23,7 @@ to ``theta``.  Without constraints ``theta = x``.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,28 +66,30 @@ class SemModel:
         lv = {f: i for i, f in enumerate(latent)}
         # per row: (group0, matrix, i, j)
         self.rows = []
-        for r in partable.itertuples(index=False):
-            g = r.group - 1
-            if r.op == "=~":
-                if r.rhs in lv:
-                    self.rows.append((g, "beta", lv[r.rhs], lv[r.lhs]))
+        # plain column lists (itertuples over the table costs milliseconds per fit)
+        columns = [partable[c].tolist() for c in ("group", "op", "lhs", "rhs")]
+        for group, op, lhs, rhs in zip(*columns):
+            g = int(group) - 1
+            if op == "=~":
+                if rhs in lv:
+                    self.rows.append((g, "beta", lv[rhs], lv[lhs]))
                 else:
-                    self.rows.append((g, "lam", ov[r.rhs], lv[r.lhs]))
-            elif r.op == "~":
-                if r.lhs in lv:
-                    self.rows.append((g, "beta", lv[r.lhs], lv[r.rhs]))
+                    self.rows.append((g, "lam", ov[rhs], lv[lhs]))
+            elif op == "~":
+                if lhs in lv:
+                    self.rows.append((g, "beta", lv[lhs], lv[rhs]))
                 else:  # an indicator on a covariate (direct effect): a loading on its phantom
-                    self.rows.append((g, "lam", ov[r.lhs], lv[r.rhs]))
-            elif r.op == "~~":
-                if r.lhs in lv:
-                    self.rows.append((g, "psi", lv[r.lhs], lv[r.rhs]))
+                    self.rows.append((g, "lam", ov[lhs], lv[rhs]))
+            elif op == "~~":
+                if lhs in lv:
+                    self.rows.append((g, "psi", lv[lhs], lv[rhs]))
                 else:
-                    self.rows.append((g, "theta", ov[r.lhs], ov[r.rhs]))
-            elif r.op == "~1":
-                if r.lhs in lv:
-                    self.rows.append((g, "alpha", lv[r.lhs], 0))
+                    self.rows.append((g, "theta", ov[lhs], ov[rhs]))
+            elif op == "~1":
+                if lhs in lv:
+                    self.rows.append((g, "alpha", lv[lhs], 0))
                 else:
-                    self.rows.append((g, "nu", ov[r.lhs], 0))
+                    self.rows.append((g, "nu", ov[lhs], 0))
         self.phantom = [(ov[v], lv[v]) for v in self.exo]
         self.exo_lv = np.array([lv[v] for v in self.exo], dtype=int)
         self.exo_ov = np.array([ov[v] for v in self.exo], dtype=int)
@@ -94,6 +97,21 @@ class SemModel:
         self.ustart = partable["ustart"].to_numpy(float).copy()
         self.meanstructure = bool((partable["op"] == "~1").any())
         self.has_beta = any(r[1] == "beta" for r in self.rows)
+        self._index_rows()
+
+    def _index_rows(self) -> None:
+        """Index arrays of the rows per matrix, so that :meth:`matrices` and :meth:`delta`
+        fill all entries of a kind at once instead of looping over the table in Python.
+
+        ``self._kind[name] = (row, g, i, j, k)``: the table rows of matrix ``name``,
+        their group, matrix indices and free-parameter index ``k = free - 1`` (-1: fixed).
+        """
+        names = np.array([r[1] for r in self.rows], dtype=object)
+        arr = np.array([(g, i, j) for (g, _n, i, j) in self.rows], dtype=int).reshape(-1, 3)
+        self._kind = {}
+        for name in ("lam", "theta", "psi", "beta", "nu", "alpha"):
+            row = np.flatnonzero(names == name)
+            self._kind[name] = (row, arr[row, 0], arr[row, 1], arr[row, 2], self.free[row] - 1)
 
     # ------------------------------------------------------------------ constraints
     def set_constraints(self, a: np.ndarray, b: np.ndarray) -> None:
@@ -143,26 +161,24 @@ class SemModel:
         return vals
 
     def matrices(self, x: np.ndarray) -> list[GroupMatrices]:
-        p, m = self.p, self.m
-        mats = [
-            GroupMatrices(np.zeros((p, m)), np.zeros((p, p)), np.zeros((m, m)), np.zeros((m, m)),
-                          np.zeros(p), np.zeros(m))
-            for _ in range(self.ngroups)
-        ]
+        p, m, ng = self.p, self.m, self.ngroups
         vals = self.row_values(x)
-        for gm in mats:
-            for i, j in self.phantom:
-                gm.lam[i, j] = 1.0
-        for (g, name, i, j), v in zip(self.rows, vals):
-            gm = mats[g]
-            if name in ("nu", "alpha"):
-                getattr(gm, name)[i] = v
-            else:
-                mat = getattr(gm, name)
-                mat[i, j] = v
-                if name in ("theta", "psi"):
-                    mat[j, i] = v
-        return mats
+        lam = np.zeros((ng, p, m))
+        for i, j in self.phantom:
+            lam[:, i, j] = 1.0
+        theta, psi, beta = np.zeros((ng, p, p)), np.zeros((ng, m, m)), np.zeros((ng, m, m))
+        nu, alpha = np.zeros((ng, p)), np.zeros((ng, m))
+        for name, mat in (("lam", lam), ("beta", beta)):
+            row, g, i, j, _k = self._kind[name]
+            mat[g, i, j] = vals[row]
+        for name, mat in (("theta", theta), ("psi", psi)):  # symmetric
+            row, g, i, j, _k = self._kind[name]
+            mat[g, i, j] = vals[row]
+            mat[g, j, i] = vals[row]
+        for name, vec in (("nu", nu), ("alpha", alpha)):
+            row, g, i, _j, _k = self._kind[name]
+            vec[g, i] = vals[row]
+        return [GroupMatrices(lam[g], theta[g], psi[g], beta[g], nu[g], alpha[g]) for g in range(ng)]
 
     @staticmethod
     def _a(gm: GroupMatrices) -> np.ndarray:
@@ -193,49 +209,93 @@ class SemModel:
         return out
 
     # ------------------------------------------------------------------ derivatives
-    def delta(self, x: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Per group ``(dSigma, dmu)``: arrays of shape (nx, p, p) and (nx, p)."""
+    def _free_rows(self, name: str):
+        """Group, matrix indices and free-parameter index of the free rows of matrix ``name``."""
+        _row, g, i, j, k = self._kind[name]
+        sel = k >= 0
+        return g[sel], i[sel], j[sel], k[sel]
+
+    def _delta_plan(self) -> tuple[np.ndarray, np.ndarray]:
+        """Flat positions in the (group, x, p, p) and (group, x, p) arrays of :meth:`delta`
+        that receive its contributions, in the order :meth:`delta` lists their values.
+        Built once per model: the table does not change."""
+        if getattr(self, "_plan", None) is not None:
+            return self._plan
         p, nx = self.p, self.nfree
+        q = np.arange(p)
+
+        def cell(g, k, r, c):  # flat position of ds[g, k, r, c]
+            return ((g * nx + k) * p + r) * p + c
+
+        def col(a):
+            return a[:, None]
+
+        def col2(a):
+            return a[:, None, None]
+
+        s_idx, m_idx = [], []
+        g, i, _j, k = self._free_rows("lam")  # rows i and columns i of Sigma
+        s_idx += [cell(col(g), col(k), col(i), q), cell(col(g), col(k), q, col(i))]
+        m_idx.append((g * nx + k) * p + i)
+        g, i, j, k = self._free_rows("theta")
+        off = i != j
+        s_idx += [cell(g, k, i, j), cell(g[off], k[off], j[off], i[off])]
+        g, i, j, k = self._free_rows("psi")  # t, then t' for the covariances
+        off = i != j
+        s_idx += [cell(col2(g), col2(k), col(q), q), cell(col2(g[off]), col2(k[off]), col(q), q)]
+        g, i, j, k = self._free_rows("beta")
+        s_idx.append(cell(col2(g), col2(k), col(q), q))
+        m_idx.append((col(g) * nx + col(k)) * p + q)
+        g, i, _j, k = self._free_rows("nu")
+        m_idx.append((g * nx + k) * p + i)
+        g, i, _j, k = self._free_rows("alpha")
+        m_idx.append((col(g) * nx + col(k)) * p + q)
+        self._plan = (np.concatenate([a.ravel() for a in s_idx]), np.concatenate([a.ravel() for a in m_idx]))
+        return self._plan
+
+    def delta(self, x: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per group ``(dSigma, dmu)``: arrays of shape (nx, p, p) and (nx, p).
+
+        Every free row adds its derivative to the block of its free parameter (rows that
+        share a parameter, as equal labels do, accumulate).  All contributions are listed
+        at once and summed into place by one ``np.bincount`` (positions from
+        :meth:`_delta_plan`; bincount adds in list order, so the sums are deterministic);
+        a Python loop over the rows costs milliseconds per call.
+        """
+        p, nx, ng = self.p, self.nfree, self.ngroups
         mats = self.matrices(x)
-        out = [(np.zeros((nx, p, p)), np.zeros((nx, p))) for _ in range(self.ngroups)]
-        cache = []
+        la_all, lphi_all, ealpha_all = [], [], []
         for gm in mats:
             a = self._a(gm)
-            la = gm.lam @ a
-            phi = a @ gm.psi @ a.T
-            lphi = gm.lam @ phi  # p x m
-            ealpha = a @ gm.alpha
-            cache.append((la, lphi, ealpha))
-        for (g, name, i, j), f in zip(self.rows, self.free):
-            if f == 0:
-                continue
-            k = f - 1
-            ds, dm = out[g]
-            la, lphi, ealpha = cache[g]
-            if name == "lam":
-                v = lphi[:, j]
-                ds[k, i, :] += v
-                ds[k, :, i] += v
-                dm[k, i] += ealpha[j]
-            elif name == "theta":
-                ds[k, i, j] += 1.0
-                if i != j:
-                    ds[k, j, i] += 1.0
-            elif name == "psi":
-                t = np.outer(la[:, i], la[:, j])
-                ds[k] += t
-                if i != j:
-                    ds[k] += t.T
-            elif name == "beta":
-                t = np.outer(la[:, i], lphi[:, j])
-                ds[k] += t + t.T
-                dm[k] += la[:, i] * ealpha[j]
-            elif name == "nu":
-                dm[k, i] += 1.0
-            elif name == "alpha":
-                dm[k] += la[:, i]
+            la_all.append(gm.lam @ a)
+            lphi_all.append(gm.lam @ (a @ gm.psi @ a.T))  # p x m
+            ealpha_all.append(a @ gm.alpha)
+        la_all, lphi_all, ealpha_all = np.array(la_all), np.array(lphi_all), np.array(ealpha_all)
+        s_val, m_val = [], []
+        g, _i, j, _k = self._free_rows("lam")
+        v = lphi_all[g, :, j]  # d Sigma / d lambda_ij: Lambda Phi's column j in row i and column i
+        s_val += [v, v]
+        m_val.append(ealpha_all[g, j])
+        g, i, j, _k = self._free_rows("theta")
+        s_val += [np.ones(len(g)), np.ones(int(np.sum(i != j)))]
+        g, i, j, _k = self._free_rows("psi")
+        t = la_all[g, :, i][:, :, None] * la_all[g, :, j][:, None, :]  # outer(la[:, i], la[:, j])
+        s_val += [t, t[i != j].transpose(0, 2, 1)]
+        g, i, j, _k = self._free_rows("beta")
+        t = la_all[g, :, i][:, :, None] * lphi_all[g, :, j][:, None, :]
+        s_val.append(t + t.transpose(0, 2, 1))
+        m_val.append(la_all[g, :, i] * ealpha_all[g, j][:, None])
+        g, _i, _j, _k = self._free_rows("nu")
+        m_val.append(np.ones(len(g)))
+        g, i, _j, _k = self._free_rows("alpha")
+        m_val.append(la_all[g, :, i])
+        s_idx, m_idx = self._delta_plan()
+        ds = np.bincount(s_idx, np.concatenate([a.ravel() for a in s_val]), minlength=ng * nx * p * p)
+        dm = np.bincount(m_idx, np.concatenate([a.ravel() for a in m_val]), minlength=ng * nx * p)
+        ds, dm = ds.reshape(ng, nx, p, p), dm.reshape(ng, nx, p)
+        out = [(ds[gg], dm[gg]) for gg in range(ng)]
         if self.con_k is not None:
-            out = [(self._contract(ds), self._contract(dm)) for ds, dm in out]
+            out = [(self._contract(d_s), self._contract(d_m)) for d_s, d_m in out]
         return out
 
     def curvature(self, x: np.ndarray, grads, means: bool) -> np.ndarray:
@@ -299,19 +359,23 @@ def start_values(model: SemModel, sample: list[tuple[np.ndarray, np.ndarray]], s
     counts = np.zeros(model.nfree)
     x0 = np.zeros(model.nfree)
     ov = {v: i for i, v in enumerate(model.observed)}
+    # the table's rows as plain tuples (itertuples over the table costs milliseconds per fit)
+    Row = namedtuple("Row", "op lhs rhs start")
+    all_rows = [Row(*r) for r in zip(*(pt[c].tolist() for c in Row._fields))]
+    group_col = pt["group"].to_numpy()
     for g in range(model.ngroups):
         s, m = sample[g]
-        sel = pt["group"].to_numpy() == g + 1
-        sub = pt[sel]
+        sel = group_col == g + 1
+        sub = [all_rows[k] for k in np.flatnonzero(sel)]
         # marker of each latent: first indicator that is observed
         marker = {}
-        for r in sub.itertuples():
+        for r in sub:
             if r.op == "=~" and r.rhs in ov and r.lhs not in marker:
                 marker[r.lhs] = ov[r.rhs]
         psi0 = {}
         for f, k in marker.items():
             psi0[f] = 1.0 if std_lv else max(0.5 * s[k, k], 0.05)
-        for idx, r in zip(np.flatnonzero(sel), sub.itertuples()):
+        for idx, r in zip(np.flatnonzero(sel), sub):
             v = 0.0
             if r.op == "=~":
                 if r.rhs in ov and r.lhs in marker:

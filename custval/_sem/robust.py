@@ -24,11 +24,10 @@ from .ml import GroupData, _inv_logdet
 def _vech_index(p: int) -> np.ndarray:
     """(p x p) array: position of element (i, j) in vech (lower triangle, column-wise)."""
     idx = np.zeros((p, p), dtype=int)
-    k = 0
-    for j in range(p):
-        for i in range(j, p):
-            idx[i, j] = idx[j, i] = k
-            k += 1
+    jv, iv = np.triu_indices(p)  # for j, for i >= j: (i, j), the vech order
+    k = np.arange(len(iv))
+    idx[iv, jv] = k
+    idx[jv, iv] = k
     return idx
 
 
@@ -45,8 +44,11 @@ def _pattern_terms(pt, sigma: np.ndarray, mu: np.ndarray, means: bool):
     return si, center, d, aaa
 
 
-def h1_information(gd: GroupData, sigma: np.ndarray, mu: np.ndarray, means: bool):
-    """Observed information A1 and first-order information B1 (per case) of the saturated model."""
+def h1_information(gd: GroupData, sigma: np.ndarray, mu: np.ndarray, means: bool, *, first_order: bool = True):
+    """Observed information A1 and first-order information B1 (per case) of the saturated model.
+
+    ``first_order=False`` skips B1 (returned as None): its casewise scores cost more than A1.
+    """
     p = sigma.shape[0]
     vidx = _vech_index(p)
     nv = p * (p + 1) // 2
@@ -59,27 +61,18 @@ def h1_information(gd: GroupData, sigma: np.ndarray, mu: np.ndarray, means: bool
         po = len(o)
         si, center, d, aaa = _pattern_terms(pt, sigma, mu, means)
         kfull = 0.5 * pt.n * np.kron(si, aaa)  # full-vec (column-major) coordinates
-        # reduce to local vech with the duplication matrix D: D' K D
-        lv = _vech_index(po)
-        nloc = po * (po + 1) // 2
-        first = np.zeros(nloc, dtype=int)
-        second = np.full(nloc, -1)
-        for j in range(po):
-            for i in range(j, po):
-                k = lv[i, j]
-                first[k] = i + j * po
-                if i != j:
-                    second[k] = j + i * po
+        # reduce to local vech with the duplication matrix D: D' K D.  Local vech order:
+        # for j, for i >= j -> (i, j) (np.triu_indices lists (j, i) in that order); an
+        # element's full-vec positions: first = (i, j), second = (j, i) below the diagonal
+        jv, iv = np.triu_indices(po)
+        has2 = iv != jv
+        first = iv + jv * po
+        second = np.where(has2, jv + iv * po, -1)
         kd = kfull[:, first].copy()
-        has2 = second >= 0
         kd[:, has2] += kfull[:, second[has2]]
         dkd = kd[first, :].copy()
         dkd[has2, :] += kd[second[has2], :]
-        # local vech order: for j, for i>=j -> (i, j); build the matching global index
-        gl = np.empty(nloc, dtype=int)
-        for j in range(po):
-            for i in range(j, po):
-                gl[lv[i, j]] = vidx[o[i], o[j]]
+        gl = vidx[o[iv], o[jv]]  # the matching global vech index
         a1[np.ix_(off + gl, off + gl)] += dkd
         if means:
             a1[np.ix_(o, o)] += pt.n * si
@@ -91,6 +84,8 @@ def h1_information(gd: GroupData, sigma: np.ndarray, mu: np.ndarray, means: bool
             cd[has2, :] += cf[second[has2], :]
             a1[np.ix_(off + gl, o)] += cd
             a1[np.ix_(o, off + gl)] += cd.T
+        if not first_order:
+            continue
         # casewise scores of log-likelihood
         r = pt.y - center
         z = r @ si
@@ -102,6 +97,8 @@ def h1_information(gd: GroupData, sigma: np.ndarray, mu: np.ndarray, means: bool
         mult = np.where(ii == jj, 1.0, 2.0)
         sc[:, off + vidx[o[ii], o[jj]]] = gfull[:, ii, jj] * mult
         scores.append(sc)
+    if not first_order:
+        return a1 / gd.n, None
     sc = cluster_scores(np.vstack(scores), gd)
     return a1 / gd.n, sc.T @ sc / gd.n
 
@@ -195,11 +192,12 @@ def fiml_corrected(fit, version: str) -> dict:
     xx3 = 0.0
     for gd, (ds, dm), (sig, mu) in zip(groups, deltas, implied):
         s_t, m_t = gd.sample_cov, gd.sample_mean
-        a1, b1 = h1_information(gd, s_t, m_t, True)
+        # the first-order information (its casewise scores are the costly part) only enters "V3"
+        a1, b1 = h1_information(gd, s_t, m_t, True, first_order=version == "V3")
         wm.append(a1)
         jm.append(b1)
         fake = GroupData(1, [Pattern(np.arange(p), 1, m_t, s_t, m_t[None, :])], True, s_t, m_t)
-        wc.append(h1_information(fake, s_t, m_t, True)[0])
+        wc.append(h1_information(fake, s_t, m_t, True, first_order=False)[0])
         dl.append(_vech_delta(ds, dm))
         fg.append(gd.n / ntotal)
         xx3 += gd.n * _f_ml(sig, mu, s_t, m_t)
@@ -215,7 +213,8 @@ def fiml_corrected(fit, version: str) -> dict:
         wm_all[sl, sl] = fg[g] * wm[g]
         wmi_all[sl, sl] = wmi / fg[g]
         wc_all[sl, sl] = fg[g] * wc[g]
-        gamma_all[sl, sl] = wmi @ jm[g] @ wmi / fg[g]
+        if jm[g] is not None:
+            gamma_all[sl, sl] = wmi @ jm[g] @ wmi / fg[g]
     delta_all = np.vstack(dl)
 
     def k_fimlc(dmat):
