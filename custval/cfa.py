@@ -873,7 +873,8 @@ class CFA:
             self._estimator, self._missing, self._meanstructure = estimator, self.missing, True
             self._labels, self._group_equal = labels, group_equal
             wls_mg.fit_ordinal_groups(self, stats_, labels, estimator, extras, pt, observed, latent, self.std_lv,
-                                      self.max_iter, group_equal, group_partial, self.parameterization)
+                                      self.max_iter, group_equal, group_partial, self.parameterization,
+                                      getattr(self, "_identification", "lavaan"))
             self.n_excluded_ = n_excluded
             self.group_labels_ = labels
             self.instrument_ = self.model if is_instrument(self.model) else None

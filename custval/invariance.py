@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import linalg, stats
 
 from ._results import ResultMixin
 from ._sem.spec import measurement_blocks, model_and_data, one_statement_per_line
@@ -49,6 +49,14 @@ LEVELS: dict[str, tuple[str, ...]] = {
     "strict": ("loadings", "intercepts", "residuals"),
 }
 _NEW_TYPE = {"metric": "loadings", "scalar": "intercepts", "strict": "residuals"}
+
+#: the Wu & Estabrook (2016) ladder for ordered items (``measEq.syntax`` ``group.equal``)
+ORDINAL_LEVELS: dict[str, tuple[str, ...]] = {
+    "configural": (),
+    "thresholds": ("thresholds",),
+    "metric": ("thresholds", "loadings"),
+    "scalar": ("thresholds", "loadings", "intercepts"),
+}
 
 #: the decision rules on offer; ``criteria=`` takes one name or a tuple (all must pass)
 CRITERIA: dict[str, str] = {
@@ -104,11 +112,16 @@ def _normalize_free(free) -> tuple[str, ...]:
             raise SpecificationError(
                 f"free= takes parameter strings such as 'x3 ~ 1' or 'visual =~ x2'; got {entry!r}"
             )
+        th = re.fullmatch(r"\s*([A-Za-z_.][\w.]*)\s*\|\s*(t[0-9]+)\s*", entry)
+        if th:  # a threshold of an ordered item, lavaan's "item|t2"
+            out.append(f"{th.group(1)}|{th.group(2)}")
+            continue
         m = re.fullmatch(r"\s*([A-Za-z_.][\w.]*)\s*(=~|~~|~)\s*([A-Za-z_.0-9][\w.]*)\s*", entry)
         if not m:
             raise SpecificationError(
                 f"cannot read the parameter {entry!r} in free=; use 'item ~ 1' (intercept), "
-                "'factor =~ item' (loading) or 'item ~~ item' (residual variance)"
+                "'factor =~ item' (loading), 'item ~~ item' (residual variance) or 'item|t2' (threshold "
+                "of an ordered item)"
             )
         lhs, op, rhs = m.groups()
         if op == "~" and rhs != "1":
@@ -297,6 +310,41 @@ def scaled_difference_test(chisq0, df0, c0, chisq1, df1, c1) -> ScaledDifference
     return ScaledDifferenceResult(chisq_diff=t, df_diff=ddf, scaling_factor=cd, p_value=p, note=note)
 
 
+def _satorra2000(fit1, fit0) -> tuple[float, float]:
+    """lavaan's scaled-shifted difference test of two nested (D)WLS fits with ordered items
+    (``lav_test_diff_Satorra2000(m1, m0, H1 = TRUE, A.method = "delta", scaled.shifted =
+    TRUE)``, ``lavTestLRT``'s default for WLSMV).  ``fit1`` is the less restricted model; every
+    matrix is taken at its estimates except ``Delta0``.  Returns ``(T_d, df_d)``."""
+    p1, p0 = fit1._wls_parts, fit0._wls_parts
+    t1, r1 = float(fit1.fit_measures_["chisq"]), float(fit1.fit_measures_["df"])
+    t0, r0 = float(fit0.fit_measures_["chisq"]), float(fit0.fit_measures_["df"])
+    m = r0 - r1
+    if m <= 0:
+        return float(t0 - t1), m
+    d1 = np.vstack(p1["jacobians"])
+    # the restrictions: the orthogonal complement of H = Delta1^+ Delta0 (lavaan's A)
+    h = np.linalg.pinv(d1) @ np.vstack(p0["jacobians"])
+    u, sv, _ = np.linalg.svd(h)
+    rank = int(np.sum(sv > max(h.shape) * np.finfo(float).eps * sv[0]))
+    a = u[:, rank:].T
+    p_inv = np.linalg.inv(p1["information"])
+    apa = a @ p_inv @ a.T
+    tol = np.sqrt(np.finfo(float).eps)
+    a = a[~((np.abs(apa.sum(axis=0)) < tol) & (np.abs(apa.sum(axis=1)) < tol))]
+    paap = p_inv @ a.T @ np.linalg.pinv(a @ p_inv @ a.T) @ a @ p_inv
+    fg = p1["n"] / p1["n"].sum()
+    tr = sum(f * float(np.trace((w[:, None] * gm * w[None, :]) @ j @ paap @ j.T))
+             for f, j, w, gm in zip(fg, p1["jacobians"], p1["weights"], p1["gamma"]))
+    v = np.concatenate(p1["weights"])
+    ug = (v[:, None] * (d1 @ paap @ d1.T) * v[None, :]) @ linalg.block_diag(
+        *[f * gm for f, gm in zip(fg, p1["gamma"])])
+    tr2 = float(np.sum(ug * ug.T))
+    if not tr2 > 0:
+        return float("nan"), m
+    scale = np.sqrt(m / tr2)
+    return float((t0 - t1) * scale + m - scale * tr), m
+
+
 def _get(fm, *names):
     for name in names:
         if name in fm.index and pd.notna(fm[name]):
@@ -317,6 +365,15 @@ def _fit_row(level: str, cfa, estimator: str) -> dict:
         "rmsea": _get(fm, "rmsea"),
         "srmr": _get(fm, "srmr"),
     }
+    if estimator == "WLSMV":
+        row.update(
+            chisq_scaled=_get(fm, "chisq.scaled"),
+            scaling_factor=_get(fm, "chisq.scaling.factor"),
+            pvalue_scaled=_get(fm, "pvalue.scaled"),
+            cfi_scaled=_get(fm, "cfi.scaled"),
+            tli_scaled=_get(fm, "tli.scaled"),
+            rmsea_scaled=_get(fm, "rmsea.scaled"),
+        )
     if estimator == "MLR":
         row.update(
             chisq_scaled=_get(fm, "chisq.scaled"),
@@ -331,9 +388,12 @@ def _fit_row(level: str, cfa, estimator: str) -> dict:
     return row
 
 
-def _difference(prev: dict, cur: dict, estimator: str) -> dict:
+def _difference(prev: dict, cur: dict, estimator: str, fits=None) -> dict:
     ddf = cur["df"] - prev["df"]
-    if estimator == "MLR":
+    if estimator == "WLSMV":
+        d, ddf = _satorra2000(*fits)
+        cfi_key, rmsea_key = "cfi_scaled", "rmsea_scaled"
+    elif estimator == "MLR":
         d, _ = _scaled_difference(prev["chisq"], prev["df"], prev["scaling_factor"],
                                   cur["chisq"], cur["df"], cur["scaling_factor"])
         cfi_key = "cfi_robust" if np.isfinite(cur["cfi_robust"]) else "cfi_scaled"
@@ -473,6 +533,16 @@ def _fit(syntax, data, group, estimator, equal, partial, missing="listwise"):
     ).fit(data)
 
 
+def _fit_ordinal(syntax, data, group, equal, partial, parameterization):
+    """One level of the Wu & Estabrook (2016) ladder (WLSMV, ``measEq.syntax``'s identification)."""
+    from .cfa import CFA
+
+    cfa = CFA(syntax, estimator="WLSMV", ordered=True, group=group, std_lv=True, group_equal=tuple(equal),
+              group_partial=tuple(partial), parameterization=parameterization)
+    cfa._identification = "wu_estabrook2016"
+    return cfa.fit(data)
+
+
 def _converged(cfa) -> bool:
     return bool(getattr(cfa, "converged_", True))
 
@@ -602,7 +672,9 @@ class InvarianceResult(ResultMixin):
 
     def _display_frame(self) -> pd.DataFrame:
         fit_cols = (["chisq", "df", "chisq_scaled", "scaling_factor", "cfi_robust", "rmsea_robust"]
-                    if self.estimator == "MLR" else ["chisq", "df", "cfi", "rmsea"])
+                    if self.estimator == "MLR" else
+                    ["chisq", "df", "chisq_scaled", "cfi_scaled", "rmsea_scaled"] if self.estimator == "WLSMV"
+                    else ["chisq", "df", "cfi", "rmsea"])
         cols = ["level", *fit_cols, "srmr", "delta_chisq", "delta_df", "p_value",
                 "delta_cfi", "delta_rmsea", "delta_srmr", "verdict"]
         return self.table[[c for c in cols if c in self.table.columns]].set_index("level")
@@ -613,7 +685,7 @@ def measurement_invariance(
     model,
     *,
     group: str,
-    levels: tuple[str, ...] = ("configural", "metric", "scalar", "strict"),
+    levels: tuple[str, ...] | None = None,
     estimator: str = "ML",
     missing: str = "listwise",
     free=(),
@@ -621,6 +693,8 @@ def measurement_invariance(
     alpha: float = 0.05,
     stop: bool = True,
     ci: float = 0.95,
+    ordered: bool = False,
+    parameterization: str = "delta",
 ) -> InvarianceResult:
     r"""Test configural, metric, scalar and strict invariance in sequence.
 
@@ -771,21 +845,37 @@ def measurement_invariance(
     In R: ``lavaan::cfa(model, data, group = "school", group.equal = ...)`` per level and
     ``lavaan::lavTestLRT(configural, metric, scalar, strict)``.
     """
-    if estimator not in ("ML", "MLR"):
-        raise SpecificationError(f"estimator must be 'ML' or 'MLR'; got {estimator!r}")
+    estimator = str(estimator).upper()
+    ordinal = bool(ordered) or estimator == "WLSMV"
+    if ordinal and (estimator != "WLSMV" or ordered is not True):
+        raise SpecificationError(
+            "ordered items are tested with estimator='WLSMV' and ordered=True (every item of the model); "
+            f"got estimator={estimator!r}, ordered={ordered!r}")
+    if not ordinal and estimator not in ("ML", "MLR"):
+        raise SpecificationError(f"estimator must be 'ML', 'MLR' or, with ordered=True, 'WLSMV'; got {estimator!r}")
+    if parameterization not in ("delta", "theta"):
+        raise SpecificationError(f"parameterization must be 'delta' or 'theta'; got {parameterization!r}")
+    if ordinal and missing != "listwise":
+        raise SpecificationError("the ordinal invariance ladder uses complete cases: missing='listwise'")
     missing = _check_missing(missing)
-    levels = tuple(levels)
-    unknown = [lv for lv in levels if lv not in LEVELS]
+    ladder = ORDINAL_LEVELS if ordinal else LEVELS
+    levels = tuple(ladder) if levels is None else tuple(levels)
+    unknown = [lv for lv in levels if lv not in ladder]
     if unknown or not levels:
-        raise SpecificationError(f"unknown level(s) {unknown}; choose from {', '.join(LEVELS)}")
-    order = list(LEVELS)
+        raise SpecificationError(f"unknown level(s) {unknown}; choose from {', '.join(ladder)}")
+    order = list(ladder)
     if [order.index(lv) for lv in levels] != sorted(order.index(lv) for lv in levels):
-        raise SpecificationError(f"levels must be in the order {', '.join(LEVELS)}; got {levels}")
+        raise SpecificationError(f"levels must be in the order {', '.join(ladder)}; got {levels}")
     if not callable(criteria):
         for name in (criteria,) if isinstance(criteria, str) else criteria:
             if name not in CRITERIA:
                 raise SpecificationError(f"unknown criterion {name!r}; choose from {', '.join(CRITERIA)}")
     free_all, free_named = _split_free(free)
+    if ordinal and free_named:
+        raise SpecificationError("with ordered items free= releases parameters in every group; per-group "
+                                 f"releases ({', '.join(free_named)}) are not supported yet")
+    if not ordinal and any("|" in f for f in free_all):
+        raise SpecificationError("thresholds ('item|t2') can be freed only with ordered items (ordered=True)")
     syntax, data, keying = model_and_data(model, data)
     data, blocks, counts, accounting = _check_groups(data, group, syntax, missing)
     syntax = _group_specific(syntax, blocks, free_named, list(pd.unique(data[group])))
@@ -796,7 +886,10 @@ def measurement_invariance(
     highest = None
     stopped = None
     for i, level in enumerate(levels):
-        fit = _fit(syntax, data, group, estimator, LEVELS[level], free, missing)
+        if ordinal:
+            fit = _fit_ordinal(syntax, data, group, ORDINAL_LEVELS[level], free, parameterization)
+        else:
+            fit = _fit(syntax, data, group, estimator, LEVELS[level], free, missing)
         fits[level] = fit
         if not _converged(fit):
             culprit = _diagnose_groups(syntax, data, group, estimator, missing) if level == "configural" else ""
@@ -822,7 +915,7 @@ def measurement_invariance(
             )
             highest = level
         else:
-            diff = _difference(rows[-1], row, estimator)
+            diff = _difference(rows[-1], row, estimator, fits=(fits[levels[i - 1]], fit))
             row.update(diff)
             ok, reason = _passes(level, diff, criteria, alpha)
             row["verdict"] = "holds" if ok else "fails"
@@ -858,6 +951,27 @@ def measurement_invariance(
         verdict += "; latent means are not compared (needs scalar invariance)"
     test = "Satorra-Bentler (2001) scaled difference" if estimator == "MLR" else "chi-square difference (LRT)"
     r_missing = ", missing = 'ml'" if missing == "fiml" else ""
+    if ordinal:
+        test = "scaled-shifted difference (Satorra, 2000; lavTestLRT's default for WLSMV)"
+        return InvarianceResult(
+            table=table, fits=fits, highest=highest, verdict=verdict, latent_means=latent,
+            latent_means_level=lm_level, estimator=estimator, group=group,
+            n_per_group={str(k): int(v) for k, v in counts.items()}, free=free, criteria=crit_text,
+            difference_test=test,
+            convention=(f"Wu & Estabrook (2016) identification ({parameterization} parameterization, latent "
+                        f"variances 1 and means 0 in the first group); {test}; dCFI/dRMSEA scaled; criteria: "
+                        f"{crit_text} (derived for continuous items under ML); missing data: listwise deletion"
+                        + ("" if keying.source == "none" else "; " + keying.restrict(
+                            [i for its in blocks.values() for i in its]).note())),
+            r_call=(
+                "semTools::measEq.syntax(model, data, ordered = items, parameterization = "
+                f"'{parameterization}', ID.fac = 'std.lv', ID.cat = 'Wu.Estabrook.2016', group = '{group}', "
+                "group.equal = ..., group.partial = ..., return.fit = TRUE) per level; "
+                "lavaan::lavTestLRT(configural, thresholds, metric, scalar)"
+            ),
+            missing=missing, n_rows=accounting["n_rows"], n_used=accounting["n_used"],
+            n_excluded=accounting["n_excluded"],
+        )
     return InvarianceResult(
         table=table, fits=fits, highest=highest, verdict=verdict, latent_means=latent,
         latent_means_level=lm_level, estimator=estimator, group=group,
