@@ -492,8 +492,9 @@ class CFA:
     divided by ``N - G``, as lavaan.  With equal thresholds the ``.robust``
     fit indices are NaN, as in lavaan 0.6-14 (its catML refit fails there).
     Not available with ordered items yet: ``==`` constraints with several
-    groups, ``<`` / ``>`` constraints, covariates, clusters, a mix of ordered
-    and continuous items, and the ordinal invariance ladder.  Known
+    groups, ``<`` / ``>`` constraints, covariates, clusters, and a mix of ordered
+    and continuous items (the ordinal invariance ladder is
+    :func:`custval.invariance.measurement_invariance` with ``ordered=True``).  Known
     divergence: in the two-group theta model with equal thresholds lavaan's
     nlminb stops ~1e-5 short of the minimum (lavaan's own chisq is lower at
     custval's estimates).

@@ -7,7 +7,9 @@ likelihood-ratio (chi-square difference) test of ``lavaan::lavTestLRT`` --
 for ``estimator="MLR"`` the Satorra-Bentler (2001) scaled difference -- and
 with the changes in CFI, RMSEA and SRMR judged by stated criteria.  Incomplete
 respondents are excluded listwise or kept by full-information ML (``missing="fiml"``,
-lavaan ``missing = "ml"``).
+lavaan ``missing = "ml"``).  Ordered items (``estimator="WLSMV", ordered=True``) follow the
+Wu & Estabrook (2016) ladder configural → thresholds → metric → scalar with
+``semTools::measEq.syntax``'s identification and lavaan's scaled-shifted difference tests.
 """
 
 from __future__ import annotations
@@ -731,10 +733,11 @@ def measurement_invariance(
         (not again on a frame from ``Instrument.keyed``).
     group : str
         Name of the grouping column.
-    levels : tuple of str, default ("configural", "metric", "scalar", "strict")
-        Levels to fit, in order.
-    estimator : {"ML", "MLR"}, default "ML"
-        Estimator of every fit.
+    levels : tuple of str, optional
+        Levels to fit, in order.  Default: ``("configural", "metric", "scalar", "strict")``,
+        or with ordered items ``("configural", "thresholds", "metric", "scalar")``.
+    estimator : {"ML", "MLR", "WLSMV"}, default "ML"
+        Estimator of every fit; ``"WLSMV"`` with ``ordered=True``.
     missing : {"listwise", "fiml"}, default "listwise"
         ``"listwise"`` (default; rows with any missing model item are excluded, with a
         :class:`~custval.exceptions.MissingDataWarning`) or ``"fiml"`` (full-information ML,
@@ -761,6 +764,23 @@ def measurement_invariance(
         Stop at the first level that fails.
     ci : float, default 0.95
         Level of the latent-mean Wald intervals.
+    ordered : bool, default False
+        ``True`` (with ``estimator="WLSMV"``): every item is an ordered category (lavaan
+        ``ordered =``) and the Wu & Estabrook (2016) ladder is run -- configural, ``thresholds``
+        (thresholds equal), ``metric`` (+ loadings), ``scalar`` (+ intercepts) -- with the
+        identification of ``semTools::measEq.syntax(ID.cat = "Wu.Estabrook.2016", ID.fac =
+        "std.lv")``: latent variances 1 and means 0 in the first group; once the thresholds are
+        equal the item intercepts and scale factors (theta: residual variances) are free in the
+        other groups, once the loadings are equal their latent variances, and once the
+        intercepts are equal (all 0) their latent means.  Adjacent levels are compared by
+        lavaan's scaled-shifted difference test (``lavTestLRT``'s default for WLSMV,
+        ``lav_test_diff_Satorra2000``), dCFI / dRMSEA use the scaled indices.  ``free=``
+        takes thresholds (``"A1|t2"``) for partial threshold invariance; an item with all its
+        thresholds free keeps its intercept and scale fixed (measEq.syntax's rule; exactly one
+        equal threshold, or a binary item, is a SpecificationError).  Complete cases only;
+        every category of every item must be used in every group.
+    parameterization : {"delta", "theta"}, default "delta"
+        Scale of the latent responses with ordered items (as :class:`custval.cfa.CFA`).
 
     Returns
     -------
@@ -798,6 +818,14 @@ def measurement_invariance(
 
     Vandenberg, R. J., & Lance, C. E. (2000). A review and synthesis of the measurement
     invariance literature. *Organizational Research Methods, 3*(1), 4-70.
+
+    Wu, H., & Estabrook, R. (2016). Identification of confirmatory factor analysis models of
+    different levels of invariance for ordered categorical outcomes. *Psychometrika, 81*(4),
+    1014-1045.
+
+    Satorra, A. (2000). Scaled and adjusted restricted tests in multi-sample analysis of moment
+    structures. In R. D. H. Heijmans et al. (Eds.), *Innovations in multivariate statistical
+    analysis* (pp. 233-247). Kluwer.
 
     Examples
     --------
@@ -842,8 +870,26 @@ def measurement_invariance(
     configural 113.6477 48.0          NaN
         metric 121.8862 54.0       8.2384
 
+    Ordered items (bfi's six-category agreeableness and conscientiousness items by gender),
+    the Wu & Estabrook (2016) ladder with scaled-shifted difference tests:
+
+    >>> bfi = load_dataset("bfi").data
+    >>> items = [f"A{i}" for i in range(1, 6)] + [f"C{i}" for i in range(1, 6)]
+    >>> ac = {"A": items[:5], "C": items[5:]}
+    >>> res = measurement_invariance(bfi.dropna(subset=items + ["gender"]), ac, group="gender",
+    ...                              estimator="WLSMV", ordered=True, criteria="chisq", stop=False)
+    >>> print(res.table[["level", "chisq", "df", "delta_chisq", "delta_df", "p_value"]].round(4).to_string(index=False))
+         level    chisq    df  delta_chisq  delta_df  p_value
+    configural 494.9444  68.0          NaN       NaN      NaN
+    thresholds 510.4384  98.0      34.3708      30.0   0.2663
+        metric 540.3375 106.0      21.0140       8.0   0.0071
+        scalar 604.8400 114.0      44.3689       8.0   0.0000
+
     In R: ``lavaan::cfa(model, data, group = "school", group.equal = ...)`` per level and
-    ``lavaan::lavTestLRT(configural, metric, scalar, strict)``.
+    ``lavaan::lavTestLRT(configural, metric, scalar, strict)``; with ordered items
+    ``semTools::measEq.syntax(model, data, ordered = items, ID.fac = "std.lv", ID.cat =
+    "Wu.Estabrook.2016", group = "gender", group.equal = ..., return.fit = TRUE)`` per level
+    and ``lavaan::lavTestLRT(configural, thresholds, metric, scalar)``.
     """
     estimator = str(estimator).upper()
     ordinal = bool(ordered) or estimator == "WLSMV"
