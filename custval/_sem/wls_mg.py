@@ -535,7 +535,7 @@ def _robust_indices_mg(prob: GroupsProblem, x, chisq, df, dfb, n, g, fg, jacs, a
     thresholds (lavaan's catML refit fails there: its ``==`` rows name removed thresholds)."""
     keys = ["cfi.robust", "tli.robust", "nnfi.robust", "rni.robust", "rmsea.robust", "rmsea.ci.lower.robust",
             "rmsea.ci.upper.robust", "rmsea.pvalue.robust", "rmsea.notclose.pvalue.robust"]
-    if prob.eq_thresholds or any(not np.linalg.eigvalsh(st.cor).min() >= np.sqrt(np.finfo(float).eps) for st in prob.stats):
+    if df <= 0 or prob.eq_thresholds or any(not np.linalg.eigvalsh(st.cor).min() >= np.sqrt(np.finfo(float).eps) for st in prob.stats):
         out.update(dict.fromkeys(keys, np.nan))
         return
     nth, p = prob.nth, prob.p
