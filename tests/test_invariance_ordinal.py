@@ -32,6 +32,7 @@ def _sim():
 CASES = {
     "bfi_gender": lambda: (_bfi(), M_AC, "gender", (), "delta"),
     "bfi_gender_partial": lambda: (_bfi(), M_AC, "gender", ("A1|t2",), "delta"),
+    "bfi_gender_partial_load_int": lambda: (_bfi(), M_AC, "gender", ("A =~ A2", "C3 ~ 1"), "delta"),
     "bfi_gender_theta": lambda: (_bfi(), M_AC, "gender", (), "theta"),
     "sim_thresholds": lambda: (_sim(), M_SIM, "group", (), "delta"),
     "sim_thresholds_partial": lambda: (_sim(), M_SIM, "group", Q2_THRESHOLDS, "delta"),
@@ -73,7 +74,8 @@ def test_scaled_shifted_differences_equal_lavTestLRT(ladders, name):
     np.testing.assert_allclose(tab["p_value"].to_numpy()[1:], gold["pvalue"][1:], rtol=1e-5, atol=1e-12)
 
 
-@pytest.mark.parametrize("name", ["bfi_gender", "bfi_gender_partial", "sim_thresholds_partial"])
+@pytest.mark.parametrize("name", ["bfi_gender", "bfi_gender_partial", "bfi_gender_partial_load_int",
+                                  "sim_thresholds_partial"])
 def test_estimates_and_se_equal_lavaan(ladders, name):
     """Delta cases (in the theta ladder lavaan's nlminb stops ~2e-5 short of the minimum, the known
     divergence of the two-group theta CFA; its statistics are compared above)."""

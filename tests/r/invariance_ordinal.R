@@ -79,6 +79,8 @@ m_ac <- "A =~ A1 + A2 + A3 + A4 + A5\nC =~ C1 + C2 + C3 + C4 + C5"
 ladder("bfi_gender", m_ac, bfi_acg, ac, "gender")
 # 2. partial threshold invariance: one threshold of A1 free (its intercept and scale stay free)
 ladder("bfi_gender_partial", m_ac, bfi_acg, ac, "gender", partial = "A1|t2")
+# 2b. partial metric and scalar invariance: one loading and one intercept free
+ladder("bfi_gender_partial_load_int", m_ac, bfi_acg, ac, "gender", partial = c("A =~ A2", "C3 ~ 1"))
 # 3. theta parameterization
 ladder("bfi_gender_theta", m_ac, bfi_acg, ac, "gender", parameterization = "theta")
 
