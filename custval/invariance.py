@@ -606,7 +606,7 @@ class InvarianceResult(ResultMixin):
     latent_means_level : str or None
         The level whose model gives ``latent_means`` (``"scalar"``), or ``None``.
     estimator : str
-        ``"ML"`` or ``"MLR"``.
+        ``"ML"``, ``"MLR"`` or ``"WLSMV"`` (ordered items).
     group : str
         The grouping column.
     n_per_group : dict
@@ -775,7 +775,8 @@ def measurement_invariance(
         intercepts are equal (all 0) their latent means.  Adjacent levels are compared by
         lavaan's scaled-shifted difference test (``lavTestLRT``'s default for WLSMV,
         ``lav_test_diff_Satorra2000``), dCFI / dRMSEA use the scaled indices.  ``free=``
-        takes thresholds (``"A1|t2"``) for partial threshold invariance; an item with all its
+        takes thresholds (``"A1|t2"``) for partial threshold invariance, and loadings and
+        intercepts (``"A =~ A2"``, ``"C3 ~ 1"``: free in the other groups) as with ML; an item with all its
         thresholds free keeps its intercept and scale fixed (measEq.syntax's rule; exactly one
         equal threshold, or a binary item, is a SpecificationError).  Complete cases only;
         every category of every item must be used in every group.
