@@ -1049,7 +1049,8 @@ def _diagnose_groups(syntax, data, group, estimator, missing="listwise") -> str:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                fit = CFA(syntax, estimator=estimator, missing=missing).fit(sub.drop(columns=[group]))
+                opts = {"ordered": True} if estimator == "WLSMV" else {"missing": missing}
+                fit = CFA(syntax, estimator=estimator, **opts).fit(sub.drop(columns=[group]))
                 if not _converged(fit):
                     bad.append(str(g))
             except Exception as exc:
