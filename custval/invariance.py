@@ -1082,6 +1082,8 @@ def rank_invariance_candidates(
     missing: str = "listwise",
     free=(),
     progress: bool = False,
+    ordered: bool = False,
+    parameterization: str = "delta",
 ) -> pd.DataFrame:
     r"""Rank the equality constraints of ``level`` by how much releasing each improves fit.
 
@@ -1116,6 +1118,14 @@ def rank_invariance_candidates(
         candidates.
     progress : bool, default False
         Show a progress bar over the refits (needs ``tqdm``).
+    ordered : bool, default False
+        ``True`` with ``estimator="WLSMV"``: the ordinal ladder of :func:`measurement_invariance`
+        (levels ``"thresholds"``: each threshold; ``"metric"``: every loading, the latent
+        variances being fixed at 1 in the first group; ``"scalar"``: intercepts), each release
+        compared with the constrained model by lavaan's scaled-shifted difference test.
+        A threshold whose release would leave its item exactly one equal threshold is skipped.
+    parameterization : {"delta", "theta"}, default "delta"
+        Scale of the latent responses with ordered items.
 
     Returns
     -------
@@ -1146,6 +1156,9 @@ def rank_invariance_candidates(
 
     In R: ``lavaan::lavTestScore(fit)`` (score tests) or refits with ``group.partial``.
     """
+    if ordered or str(estimator).upper() == "WLSMV":
+        return _rank_ordinal(data, model, group=group, level=level, estimator=estimator, missing=missing,
+                             free=free, progress=progress, ordered=ordered, parameterization=parameterization)
     if level not in _NEW_TYPE:
         raise SpecificationError(f"level must be one of {', '.join(_NEW_TYPE)}; got {level!r}")
     if estimator not in ("ML", "MLR"):
@@ -1183,6 +1196,61 @@ def rank_invariance_candidates(
         )
     if not out:
         warnings.warn(f"no {level} constraints left to release", InvarianceWarning, stacklevel=2)
+        return pd.DataFrame(columns=["parameter", "delta_chisq", "delta_df", "p_value", "delta_cfi", "rank"])
+    res = pd.DataFrame(out).sort_values("delta_chisq", ascending=False, ignore_index=True)
+    res["rank"] = np.arange(1, len(res) + 1)
+    return res
+
+
+def _rank_ordinal(data, model, *, group, level, estimator, missing, free, progress, ordered,
+                  parameterization) -> pd.DataFrame:
+    """:func:`rank_invariance_candidates` for ordered items (WLSMV, Wu & Estabrook's ladder)."""
+    if str(estimator).upper() != "WLSMV" or ordered is not True:
+        raise SpecificationError(
+            "ordered items are ranked with estimator='WLSMV' and ordered=True (every item of the model); "
+            f"got estimator={estimator!r}, ordered={ordered!r}")
+    if level not in ("thresholds", "metric", "scalar"):
+        raise SpecificationError(f"with ordered items level must be 'thresholds', 'metric' or 'scalar'; got {level!r}")
+    if missing != "listwise":
+        raise SpecificationError("the ordinal invariance ladder uses complete cases: missing='listwise'")
+    free_all, free_named = _split_free(free)
+    if free_named:
+        raise SpecificationError("with ordered items free= releases parameters in every group")
+    syntax, data, _ = model_and_data(model, data)
+    data, blocks, _, _ = _check_groups(data, group, syntax, missing)
+    free = tuple(free_all)
+    base = _fit_ordinal(syntax, data, group, ORDINAL_LEVELS[level], free, parameterization)
+    if not _converged(base):
+        raise InsufficientDataError(f"the {level} model did not converge; cannot rank candidates")
+    items = list(dict.fromkeys(i for its in blocks.values() for i in its))
+    if level == "thresholds":
+        th = list(next(iter(base.sample_th_.values())).index)
+        cands = [t for t in th if t not in free]
+    elif level == "metric":
+        cands = [f"{f} =~ {i}" for f, its in blocks.items() for i in its if f"{f} =~ {i}" not in free]
+    else:
+        cands = [f"{i} ~ 1" for i in items if f"{i} ~ 1" not in free]
+    it = cands
+    if progress:
+        from tqdm.auto import tqdm
+
+        it = tqdm(cands, desc="candidates", unit="refit")
+    base_row = _fit_row(level, base, "WLSMV")
+    out = []
+    for cand in it:
+        try:
+            fit = _fit_ordinal(syntax, data, group, ORDINAL_LEVELS[level], (*free, cand), parameterization)
+        except SpecificationError:  # would leave exactly one equal threshold of the item
+            continue
+        row = _fit_row(level, fit, "WLSMV")
+        d, ddf = _satorra2000(fit, base)
+        out.append({
+            "parameter": cand, "delta_chisq": d, "delta_df": ddf,
+            "p_value": float(stats.chi2.sf(d, ddf)) if ddf > 0 and np.isfinite(d) else float("nan"),
+            "delta_cfi": row["cfi_scaled"] - base_row["cfi_scaled"], "converged": _converged(fit),
+        })
+    if not out:
+        warnings.warn(f"no {level} constraints left to release", InvarianceWarning, stacklevel=3)
         return pd.DataFrame(columns=["parameter", "delta_chisq", "delta_df", "p_value", "delta_cfi", "rank"])
     res = pd.DataFrame(out).sort_values("delta_chisq", ascending=False, ignore_index=True)
     res["rank"] = np.arange(1, len(res) + 1)

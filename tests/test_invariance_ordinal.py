@@ -119,3 +119,27 @@ def test_wrong_options_are_specification_errors():
                                free=("q2|t1", "q2|t2", "q2|t3"))
     with pytest.raises(SpecificationError, match="only with ordered items"):
         measurement_invariance(data, M_SIM, group="group", free=("q2|t1",))
+
+
+def test_ranked_intercept_releases_equal_lavTestLRT_and_find_the_shifted_item():
+    from custval.invariance import rank_invariance_candidates
+
+    gold = json.loads((GOLD / "sim_rank_scalar.json").read_text())["candidates"]
+    res = rank_invariance_candidates(_sim(), M_SIM, group="group", level="scalar", estimator="WLSMV",
+                                     ordered=True)
+    assert res.loc[0, "parameter"] == "q2 ~ 1"
+    assert set(res["parameter"]) == set(gold)
+    for row in res.to_dict("records"):
+        ref = gold[row["parameter"]]
+        assert row["delta_chisq"] == pytest.approx(ref["chisq_diff"], rel=1e-6), row["parameter"]
+        assert row["delta_df"] == ref["df_diff"]
+        assert row["p_value"] == pytest.approx(ref["pvalue"], rel=1e-5)
+
+
+def test_ranked_threshold_releases_skip_those_leaving_one_equal_threshold():
+    from custval.invariance import rank_invariance_candidates
+
+    res = rank_invariance_candidates(_sim(), M_SIM, group="group", level="thresholds", estimator="WLSMV",
+                                     ordered=True, free=("q2|t1", "q2|t2"))
+    assert "q2|t3" not in set(res["parameter"]) and "q1|t1" in set(res["parameter"])
+    assert (res["delta_df"] == 1).all() and res["converged"].all()

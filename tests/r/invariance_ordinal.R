@@ -112,3 +112,23 @@ ladder("sim_thresholds", m_sim, sim, q, "group")
 # 5. the same with q2's thresholds free (partial threshold invariance: its intercept and
 #    scale factor are fixed in both groups, as measEq.syntax does)
 ladder("sim_thresholds_partial", m_sim, sim, q, "group", partial = paste0("q2|t", 1:4))
+
+# 6. ranking the scalar constraints of the simulated set: each intercept released alone,
+#    compared with the scalar model by lavTestLRT (q2, the shifted item, should lead)
+if (want("sim_rank_scalar")) {
+  fit_level <- function(partial) {
+    s <- measEq.syntax(m_sim, data = sim, ordered = q, parameterization = "delta", ID.fac = "std.lv",
+                       ID.cat = "Wu.Estabrook.2016", group = "group",
+                       group.equal = LEVELS$scalar, group.partial = partial)
+    cfa(as.character(s), data = sim, ordered = q, group = "group", estimator = "WLSMV")
+  }
+  base <- fit_level("")
+  out <- list()
+  for (v in q) {
+    lrt <- lavTestLRT(fit_level(paste(v, "~ 1")), base)
+    out[[paste(v, "~ 1")]] <- list(chisq_diff = lrt[["Chisq diff"]][2], df_diff = lrt[["Df diff"]][2],
+                                   pvalue = lrt[["Pr(>Chisq)"]][2])
+  }
+  save(list(lavaan_version = as.character(packageVersion("lavaan")), candidates = out), "sim_rank_scalar")
+  str(out)
+}
