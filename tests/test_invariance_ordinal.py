@@ -143,3 +143,26 @@ def test_ranked_threshold_releases_skip_those_leaving_one_equal_threshold():
                                      ordered=True, free=("q2|t1", "q2|t2"))
     assert "q2|t3" not in set(res["parameter"]) and "q1|t1" in set(res["parameter"])
     assert (res["delta_df"] == 1).all() and res["converged"].all()
+
+
+def test_provider_and_customer_forms_on_ordered_items():
+    """The customer-wisdom forms compared as ordered categories: empty extreme categories are an
+    error until merged on request (recorded); then the ladder runs and the simulated
+    non-invariant pair is flagged, as with ML."""
+    from custval.exceptions import DataValidationError
+    from custval.gaps import form_invariance
+    from custval.items import collapse_categories
+    from custval.simulate import case_study
+
+    prov, cust = case_study(seed=0).validated()
+    with pytest.raises(DataValidationError, match=r"group 'provider' some categories are empty: CQUAL_1 \(1: 0"):
+        form_invariance(prov, cust, "cwi", constructs=["CQUAL"], estimator="WLSMV", ordered=True)
+    merge = {1: 2, 7: 6}
+    prov2 = collapse_categories(prov, {f"CQUAL_P{k}": merge for k in range(1, 6)})
+    cust2 = collapse_categories(cust, {f"CQUAL_C{k}": merge for k in range(1, 6)})
+    assert len(prov2.attrs["collapsed"]) == 10
+    res = form_invariance(prov2, cust2, "cwi", constructs=["CQUAL"], estimator="WLSMV", ordered=True)
+    assert list(res.invariance.table["level"])[:2] == ["configural", "thresholds"]
+    assert res.invariance.estimator == "WLSMV"
+    assert res.flagged == ("CQUAL_P2", "CQUAL_C2")
+    assert res.candidates.loc[0, "parameter"] == "CQUAL_2 ~ 1"
