@@ -44,6 +44,8 @@ _EXPORTS: dict[str, str] = {
     # screening / items / reliability
     "screen": "custval.screening",
     "item_analysis": "custval.items",
+    "estimator_advice": "custval.items",
+    "collapse_categories": "custval.items",
     "cronbach_alpha": "custval.reliability",
     "guttman_lambda6": "custval.reliability",
     "split_half": "custval.reliability",

@@ -511,8 +511,9 @@ class CFA:
     divided by ``N - G``, as lavaan.  With equal thresholds the ``.robust``
     fit indices are NaN, as in lavaan 0.6-14 (its catML refit fails there).
     Not available with ordered items yet: ``==`` constraints with several
-    groups, ``<`` / ``>`` constraints, covariates, clusters, a mix of ordered
-    and continuous items, and the ordinal invariance ladder.  Known
+    groups, ``<`` / ``>`` constraints, covariates, clusters, and a mix of ordered
+    and continuous items (the ordinal invariance ladder is
+    :func:`custval.invariance.measurement_invariance` with ``ordered=True``).  Known
     divergence: in the two-group theta model with equal thresholds lavaan's
     nlminb stops ~1e-5 short of the minimum (lavaan's own chisq is lower at
     custval's estimates).
@@ -965,7 +966,8 @@ class CFA:
             self._estimator, self._missing, self._meanstructure = estimator, self.missing, True
             self._labels, self._group_equal = labels, group_equal
             wls_mg.fit_ordinal_groups(self, stats_, labels, estimator, extras, pt, observed, latent, self.std_lv,
-                                      self.max_iter, group_equal, group_partial, self.parameterization)
+                                      self.max_iter, group_equal, group_partial, self.parameterization,
+                                      getattr(self, "_identification", "lavaan"))
             self.n_excluded_ = n_excluded
             self.group_labels_ = labels
             self.instrument_ = self.model if is_instrument(self.model) else None

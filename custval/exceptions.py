@@ -360,3 +360,12 @@ class ExcludedResponseWarning(CustvalWarning):
     --------
     custval.exceptions.IncompleteResponseWarning : Incomplete responses that were kept.
     """
+
+
+class SparseCategoryWarning(CustvalWarning):
+    """An answer category of an ordered item is empty or sparse (in the sample or in a group).
+
+    See Also
+    --------
+    custval.items.estimator_advice : Reports sparse categories by item and group.
+    """

@@ -1412,7 +1412,7 @@ def _release_decision(cand: pd.DataFrame, inv, level: str, alpha: float) -> tupl
 def form_invariance(provider: pd.DataFrame, customer: pd.DataFrame, instrument, *, constructs=None,
                     level: str = "scalar", estimator: str = "ML", alpha: float = 0.05,
                     levels: tuple[str, ...] = ("configural", "metric", "scalar"),
-                    free=(), scale=None) -> FormInvarianceResult:
+                    free=(), scale=None, ordered: bool = False) -> FormInvarianceResult:
     r"""Test invariance between the provider and customer forms and flag the least invariant twin pair.
 
     The paired items (``instrument.pairs()``) of each construct are stacked
@@ -1464,6 +1464,12 @@ def form_invariance(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
     scale : (min, max), optional
         The response scale of a model given as syntax or a mapping (an Instrument or
         codebook carries its own; then leave it ``None``).
+    ordered : bool, default False
+        ``True`` (with ``estimator="WLSMV"``): the answers are ordered categories and the
+        forms are compared by the Wu & Estabrook (2016) ladder of
+        :func:`custval.measurement_invariance` (``levels`` then defaults to configural,
+        thresholds, metric, scalar) and the releases ranked by lavaan's scaled-shifted
+        difference; every category must be used in both forms.
 
     Returns
     -------
@@ -1526,8 +1532,13 @@ def form_invariance(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
     stack = pd.concat(parts, ignore_index=True)
     model = "\n".join(f"{c} =~ " + " + ".join(g["name"]) for c, g in pairs.groupby("construct", sort=False))
     free = _expand_free(free, pairs)
-    inv = _invariance(stack, model, group="form", levels=levels, estimator=estimator, free=free)
-    cand = rank_invariance_candidates(stack, model, group="form", level=level, estimator=estimator, free=free)
+    if ordered:
+        if tuple(levels) == ("configural", "metric", "scalar"):
+            levels = ("configural", "thresholds", "metric", "scalar")
+        stack[names] = stack[names].astype(int)  # complete, checked codes: categories, not numbers
+    inv = _invariance(stack, model, group="form", levels=levels, estimator=estimator, free=free, ordered=ordered)
+    cand = rank_invariance_candidates(stack, model, group="form", level=level, estimator=estimator, free=free,
+                                      ordered=ordered)
     lookup = pairs.set_index("name")
     # "F =~ x" (loading), "x ~ 1" (intercept), "x ~~ x" (residual variance): the item is the last
     # token, or the first one for an intercept

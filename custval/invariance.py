@@ -7,7 +7,9 @@ likelihood-ratio (chi-square difference) test of ``lavaan::lavTestLRT`` --
 for ``estimator="MLR"`` the Satorra-Bentler (2001) scaled difference -- and
 with the changes in CFI, RMSEA and SRMR judged by stated criteria.  Incomplete
 respondents are excluded listwise or kept by full-information ML (``missing="fiml"``,
-lavaan ``missing = "ml"``).
+lavaan ``missing = "ml"``).  Ordered items (``estimator="WLSMV", ordered=True``) follow the
+Wu & Estabrook (2016) ladder configural → thresholds → metric → scalar with
+``semTools::measEq.syntax``'s identification and lavaan's scaled-shifted difference tests.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import linalg, stats
 
 from ._results import ResultMixin
 from ._sem.spec import measurement_blocks, model_and_data, one_statement_per_line
@@ -49,6 +51,14 @@ LEVELS: dict[str, tuple[str, ...]] = {
     "strict": ("loadings", "intercepts", "residuals"),
 }
 _NEW_TYPE = {"metric": "loadings", "scalar": "intercepts", "strict": "residuals"}
+
+#: the Wu & Estabrook (2016) ladder for ordered items (``measEq.syntax`` ``group.equal``)
+ORDINAL_LEVELS: dict[str, tuple[str, ...]] = {
+    "configural": (),
+    "thresholds": ("thresholds",),
+    "metric": ("thresholds", "loadings"),
+    "scalar": ("thresholds", "loadings", "intercepts"),
+}
 
 #: the decision rules on offer; ``criteria=`` takes one name or a tuple (all must pass)
 CRITERIA: dict[str, str] = {
@@ -104,11 +114,16 @@ def _normalize_free(free) -> tuple[str, ...]:
             raise SpecificationError(
                 f"free= takes parameter strings such as 'x3 ~ 1' or 'visual =~ x2'; got {entry!r}"
             )
+        th = re.fullmatch(r"\s*([A-Za-z_.][\w.]*)\s*\|\s*(t[0-9]+)\s*", entry)
+        if th:  # a threshold of an ordered item, lavaan's "item|t2"
+            out.append(f"{th.group(1)}|{th.group(2)}")
+            continue
         m = re.fullmatch(r"\s*([A-Za-z_.][\w.]*)\s*(=~|~~|~)\s*([A-Za-z_.0-9][\w.]*)\s*", entry)
         if not m:
             raise SpecificationError(
                 f"cannot read the parameter {entry!r} in free=; use 'item ~ 1' (intercept), "
-                "'factor =~ item' (loading) or 'item ~~ item' (residual variance)"
+                "'factor =~ item' (loading), 'item ~~ item' (residual variance) or 'item|t2' (threshold "
+                "of an ordered item)"
             )
         lhs, op, rhs = m.groups()
         if op == "~" and rhs != "1":
@@ -297,6 +312,41 @@ def scaled_difference_test(chisq0, df0, c0, chisq1, df1, c1) -> ScaledDifference
     return ScaledDifferenceResult(chisq_diff=t, df_diff=ddf, scaling_factor=cd, p_value=p, note=note)
 
 
+def _satorra2000(fit1, fit0) -> tuple[float, float]:
+    """lavaan's scaled-shifted difference test of two nested (D)WLS fits with ordered items
+    (``lav_test_diff_Satorra2000(m1, m0, H1 = TRUE, A.method = "delta", scaled.shifted =
+    TRUE)``, ``lavTestLRT``'s default for WLSMV).  ``fit1`` is the less restricted model; every
+    matrix is taken at its estimates except ``Delta0``.  Returns ``(T_d, df_d)``."""
+    p1, p0 = fit1._wls_parts, fit0._wls_parts
+    t1, r1 = float(fit1.fit_measures_["chisq"]), float(fit1.fit_measures_["df"])
+    t0, r0 = float(fit0.fit_measures_["chisq"]), float(fit0.fit_measures_["df"])
+    m = r0 - r1
+    if m <= 0:
+        return float(t0 - t1), m
+    d1 = np.vstack(p1["jacobians"])
+    # the restrictions: the orthogonal complement of H = Delta1^+ Delta0 (lavaan's A)
+    h = np.linalg.pinv(d1) @ np.vstack(p0["jacobians"])
+    u, sv, _ = np.linalg.svd(h)
+    rank = int(np.sum(sv > max(h.shape) * np.finfo(float).eps * sv[0]))
+    a = u[:, rank:].T
+    p_inv = np.linalg.inv(p1["information"])
+    apa = a @ p_inv @ a.T
+    tol = np.sqrt(np.finfo(float).eps)
+    a = a[~((np.abs(apa.sum(axis=0)) < tol) & (np.abs(apa.sum(axis=1)) < tol))]
+    paap = p_inv @ a.T @ np.linalg.pinv(a @ p_inv @ a.T) @ a @ p_inv
+    fg = p1["n"] / p1["n"].sum()
+    tr = sum(f * float(np.trace((w[:, None] * gm * w[None, :]) @ j @ paap @ j.T))
+             for f, j, w, gm in zip(fg, p1["jacobians"], p1["weights"], p1["gamma"]))
+    v = np.concatenate(p1["weights"])
+    ug = (v[:, None] * (d1 @ paap @ d1.T) * v[None, :]) @ linalg.block_diag(
+        *[f * gm for f, gm in zip(fg, p1["gamma"])])
+    tr2 = float(np.sum(ug * ug.T))
+    if not tr2 > 0:
+        return float("nan"), m
+    scale = np.sqrt(m / tr2)
+    return float((t0 - t1) * scale + m - scale * tr), m
+
+
 def _get(fm, *names):
     for name in names:
         if name in fm.index and pd.notna(fm[name]):
@@ -317,6 +367,15 @@ def _fit_row(level: str, cfa, estimator: str) -> dict:
         "rmsea": _get(fm, "rmsea"),
         "srmr": _get(fm, "srmr"),
     }
+    if estimator == "WLSMV":
+        row.update(
+            chisq_scaled=_get(fm, "chisq.scaled"),
+            scaling_factor=_get(fm, "chisq.scaling.factor"),
+            pvalue_scaled=_get(fm, "pvalue.scaled"),
+            cfi_scaled=_get(fm, "cfi.scaled"),
+            tli_scaled=_get(fm, "tli.scaled"),
+            rmsea_scaled=_get(fm, "rmsea.scaled"),
+        )
     if estimator == "MLR":
         row.update(
             chisq_scaled=_get(fm, "chisq.scaled"),
@@ -331,9 +390,12 @@ def _fit_row(level: str, cfa, estimator: str) -> dict:
     return row
 
 
-def _difference(prev: dict, cur: dict, estimator: str) -> dict:
+def _difference(prev: dict, cur: dict, estimator: str, fits=None) -> dict:
     ddf = cur["df"] - prev["df"]
-    if estimator == "MLR":
+    if estimator == "WLSMV":
+        d, ddf = _satorra2000(*fits)
+        cfi_key, rmsea_key = "cfi_scaled", "rmsea_scaled"
+    elif estimator == "MLR":
         d, _ = _scaled_difference(prev["chisq"], prev["df"], prev["scaling_factor"],
                                   cur["chisq"], cur["df"], cur["scaling_factor"])
         cfi_key = "cfi_robust" if np.isfinite(cur["cfi_robust"]) else "cfi_scaled"
@@ -473,6 +535,16 @@ def _fit(syntax, data, group, estimator, equal, partial, missing="listwise"):
     ).fit(data)
 
 
+def _fit_ordinal(syntax, data, group, equal, partial, parameterization):
+    """One level of the Wu & Estabrook (2016) ladder (WLSMV, ``measEq.syntax``'s identification)."""
+    from .cfa import CFA
+
+    cfa = CFA(syntax, estimator="WLSMV", ordered=True, group=group, std_lv=True, group_equal=tuple(equal),
+              group_partial=tuple(partial), parameterization=parameterization)
+    cfa._identification = "wu_estabrook2016"
+    return cfa.fit(data)
+
+
 def _converged(cfa) -> bool:
     return bool(getattr(cfa, "converged_", True))
 
@@ -534,7 +606,7 @@ class InvarianceResult(ResultMixin):
     latent_means_level : str or None
         The level whose model gives ``latent_means`` (``"scalar"``), or ``None``.
     estimator : str
-        ``"ML"`` or ``"MLR"``.
+        ``"ML"``, ``"MLR"`` or ``"WLSMV"`` (ordered items).
     group : str
         The grouping column.
     n_per_group : dict
@@ -602,7 +674,9 @@ class InvarianceResult(ResultMixin):
 
     def _display_frame(self) -> pd.DataFrame:
         fit_cols = (["chisq", "df", "chisq_scaled", "scaling_factor", "cfi_robust", "rmsea_robust"]
-                    if self.estimator == "MLR" else ["chisq", "df", "cfi", "rmsea"])
+                    if self.estimator == "MLR" else
+                    ["chisq", "df", "chisq_scaled", "cfi_scaled", "rmsea_scaled"] if self.estimator == "WLSMV"
+                    else ["chisq", "df", "cfi", "rmsea"])
         cols = ["level", *fit_cols, "srmr", "delta_chisq", "delta_df", "p_value",
                 "delta_cfi", "delta_rmsea", "delta_srmr", "verdict"]
         return self.table[[c for c in cols if c in self.table.columns]].set_index("level")
@@ -613,7 +687,7 @@ def measurement_invariance(
     model,
     *,
     group: str,
-    levels: tuple[str, ...] = ("configural", "metric", "scalar", "strict"),
+    levels: tuple[str, ...] | None = None,
     estimator: str = "ML",
     missing: str = "listwise",
     free=(),
@@ -621,6 +695,8 @@ def measurement_invariance(
     alpha: float = 0.05,
     stop: bool = True,
     ci: float = 0.95,
+    ordered: bool = False,
+    parameterization: str = "delta",
 ) -> InvarianceResult:
     r"""Test configural, metric, scalar and strict invariance in sequence.
 
@@ -657,10 +733,11 @@ def measurement_invariance(
         (not again on a frame from ``Instrument.keyed``).
     group : str
         Name of the grouping column.
-    levels : tuple of str, default ("configural", "metric", "scalar", "strict")
-        Levels to fit, in order.
-    estimator : {"ML", "MLR"}, default "ML"
-        Estimator of every fit.
+    levels : tuple of str, optional
+        Levels to fit, in order.  Default: ``("configural", "metric", "scalar", "strict")``,
+        or with ordered items ``("configural", "thresholds", "metric", "scalar")``.
+    estimator : {"ML", "MLR", "WLSMV"}, default "ML"
+        Estimator of every fit; ``"WLSMV"`` with ``ordered=True``.
     missing : {"listwise", "fiml"}, default "listwise"
         ``"listwise"`` (default; rows with any missing model item are excluded, with a
         :class:`~custval.exceptions.MissingDataWarning`) or ``"fiml"`` (full-information ML,
@@ -687,6 +764,24 @@ def measurement_invariance(
         Stop at the first level that fails.
     ci : float, default 0.95
         Level of the latent-mean Wald intervals.
+    ordered : bool, default False
+        ``True`` (with ``estimator="WLSMV"``): every item is an ordered category (lavaan
+        ``ordered =``) and the Wu & Estabrook (2016) ladder is run -- configural, ``thresholds``
+        (thresholds equal), ``metric`` (+ loadings), ``scalar`` (+ intercepts) -- with the
+        identification of ``semTools::measEq.syntax(ID.cat = "Wu.Estabrook.2016", ID.fac =
+        "std.lv")``: latent variances 1 and means 0 in the first group; once the thresholds are
+        equal the item intercepts and scale factors (theta: residual variances) are free in the
+        other groups, once the loadings are equal their latent variances, and once the
+        intercepts are equal (all 0) their latent means.  Adjacent levels are compared by
+        lavaan's scaled-shifted difference test (``lavTestLRT``'s default for WLSMV,
+        ``lav_test_diff_Satorra2000``), dCFI / dRMSEA use the scaled indices.  ``free=``
+        takes thresholds (``"A1|t2"``) for partial threshold invariance, and loadings and
+        intercepts (``"A =~ A2"``, ``"C3 ~ 1"``: free in the other groups) as with ML; an item with all its
+        thresholds free keeps its intercept and scale fixed (measEq.syntax's rule; exactly one
+        equal threshold, or a binary item, is a SpecificationError).  Complete cases only;
+        every category of every item must be used in every group.
+    parameterization : {"delta", "theta"}, default "delta"
+        Scale of the latent responses with ordered items (as :class:`custval.cfa.CFA`).
 
     Returns
     -------
@@ -724,6 +819,14 @@ def measurement_invariance(
 
     Vandenberg, R. J., & Lance, C. E. (2000). A review and synthesis of the measurement
     invariance literature. *Organizational Research Methods, 3*(1), 4-70.
+
+    Wu, H., & Estabrook, R. (2016). Identification of confirmatory factor analysis models of
+    different levels of invariance for ordered categorical outcomes. *Psychometrika, 81*(4),
+    1014-1045.
+
+    Satorra, A. (2000). Scaled and adjusted restricted tests in multi-sample analysis of moment
+    structures. In R. D. H. Heijmans et al. (Eds.), *Innovations in multivariate statistical
+    analysis* (pp. 233-247). Kluwer.
 
     Examples
     --------
@@ -768,24 +871,58 @@ def measurement_invariance(
     configural 113.6477 48.0          NaN
         metric 121.8862 54.0       8.2384
 
+    Ordered items (bfi's six-category agreeableness and conscientiousness items by gender),
+    the Wu & Estabrook (2016) ladder with scaled-shifted difference tests:
+
+    >>> bfi = load_dataset("bfi").data
+    >>> items = [f"A{i}" for i in range(1, 6)] + [f"C{i}" for i in range(1, 6)]
+    >>> ac = {"A": items[:5], "C": items[5:]}
+    >>> res = measurement_invariance(bfi.dropna(subset=items + ["gender"]), ac, group="gender",
+    ...                              estimator="WLSMV", ordered=True, criteria="chisq", stop=False)
+    >>> print(res.table[["level", "chisq", "df", "delta_chisq", "delta_df", "p_value"]].round(4).to_string(index=False))
+         level    chisq    df  delta_chisq  delta_df  p_value
+    configural 494.9444  68.0          NaN       NaN      NaN
+    thresholds 510.4384  98.0      34.3708      30.0   0.2663
+        metric 540.3375 106.0      21.0140       8.0   0.0071
+        scalar 604.8400 114.0      44.3689       8.0   0.0000
+
     In R: ``lavaan::cfa(model, data, group = "school", group.equal = ...)`` per level and
-    ``lavaan::lavTestLRT(configural, metric, scalar, strict)``.
+    ``lavaan::lavTestLRT(configural, metric, scalar, strict)``; with ordered items
+    ``semTools::measEq.syntax(model, data, ordered = items, ID.fac = "std.lv", ID.cat =
+    "Wu.Estabrook.2016", group = "gender", group.equal = ..., return.fit = TRUE)`` per level
+    and ``lavaan::lavTestLRT(configural, thresholds, metric, scalar)``.
     """
-    if estimator not in ("ML", "MLR"):
-        raise SpecificationError(f"estimator must be 'ML' or 'MLR'; got {estimator!r}")
+    estimator = str(estimator).upper()
+    ordinal = bool(ordered) or estimator == "WLSMV"
+    if ordinal and (estimator != "WLSMV" or ordered is not True):
+        raise SpecificationError(
+            "ordered items are tested with estimator='WLSMV' and ordered=True (every item of the model); "
+            f"got estimator={estimator!r}, ordered={ordered!r}")
+    if not ordinal and estimator not in ("ML", "MLR"):
+        raise SpecificationError(f"estimator must be 'ML', 'MLR' or, with ordered=True, 'WLSMV'; got {estimator!r}")
+    if parameterization not in ("delta", "theta"):
+        raise SpecificationError(f"parameterization must be 'delta' or 'theta'; got {parameterization!r}")
+    if ordinal and missing != "listwise":
+        raise SpecificationError("the ordinal invariance ladder uses complete cases: missing='listwise'")
     missing = _check_missing(missing)
-    levels = tuple(levels)
-    unknown = [lv for lv in levels if lv not in LEVELS]
+    ladder = ORDINAL_LEVELS if ordinal else LEVELS
+    levels = tuple(ladder) if levels is None else tuple(levels)
+    unknown = [lv for lv in levels if lv not in ladder]
     if unknown or not levels:
-        raise SpecificationError(f"unknown level(s) {unknown}; choose from {', '.join(LEVELS)}")
-    order = list(LEVELS)
+        raise SpecificationError(f"unknown level(s) {unknown}; choose from {', '.join(ladder)}")
+    order = list(ladder)
     if [order.index(lv) for lv in levels] != sorted(order.index(lv) for lv in levels):
-        raise SpecificationError(f"levels must be in the order {', '.join(LEVELS)}; got {levels}")
+        raise SpecificationError(f"levels must be in the order {', '.join(ladder)}; got {levels}")
     if not callable(criteria):
         for name in (criteria,) if isinstance(criteria, str) else criteria:
             if name not in CRITERIA:
                 raise SpecificationError(f"unknown criterion {name!r}; choose from {', '.join(CRITERIA)}")
     free_all, free_named = _split_free(free)
+    if ordinal and free_named:
+        raise SpecificationError("with ordered items free= releases parameters in every group; per-group "
+                                 f"releases ({', '.join(free_named)}) are not supported yet")
+    if not ordinal and any("|" in f for f in free_all):
+        raise SpecificationError("thresholds ('item|t2') can be freed only with ordered items (ordered=True)")
     syntax, data, keying = model_and_data(model, data)
     data, blocks, counts, accounting = _check_groups(data, group, syntax, missing)
     syntax = _group_specific(syntax, blocks, free_named, list(pd.unique(data[group])))
@@ -796,7 +933,10 @@ def measurement_invariance(
     highest = None
     stopped = None
     for i, level in enumerate(levels):
-        fit = _fit(syntax, data, group, estimator, LEVELS[level], free, missing)
+        if ordinal:
+            fit = _fit_ordinal(syntax, data, group, ORDINAL_LEVELS[level], free, parameterization)
+        else:
+            fit = _fit(syntax, data, group, estimator, LEVELS[level], free, missing)
         fits[level] = fit
         if not _converged(fit):
             culprit = _diagnose_groups(syntax, data, group, estimator, missing) if level == "configural" else ""
@@ -822,7 +962,7 @@ def measurement_invariance(
             )
             highest = level
         else:
-            diff = _difference(rows[-1], row, estimator)
+            diff = _difference(rows[-1], row, estimator, fits=(fits[levels[i - 1]], fit))
             row.update(diff)
             ok, reason = _passes(level, diff, criteria, alpha)
             row["verdict"] = "holds" if ok else "fails"
@@ -858,6 +998,27 @@ def measurement_invariance(
         verdict += "; latent means are not compared (needs scalar invariance)"
     test = "Satorra-Bentler (2001) scaled difference" if estimator == "MLR" else "chi-square difference (LRT)"
     r_missing = ", missing = 'ml'" if missing == "fiml" else ""
+    if ordinal:
+        test = "scaled-shifted difference (Satorra, 2000; lavTestLRT's default for WLSMV)"
+        return InvarianceResult(
+            table=table, fits=fits, highest=highest, verdict=verdict, latent_means=latent,
+            latent_means_level=lm_level, estimator=estimator, group=group,
+            n_per_group={str(k): int(v) for k, v in counts.items()}, free=free, criteria=crit_text,
+            difference_test=test,
+            convention=(f"Wu & Estabrook (2016) identification ({parameterization} parameterization, latent "
+                        f"variances 1 and means 0 in the first group); {test}; dCFI/dRMSEA scaled; criteria: "
+                        f"{crit_text} (derived for continuous items under ML); missing data: listwise deletion"
+                        + ("" if keying.source == "none" else "; " + keying.restrict(
+                            [i for its in blocks.values() for i in its]).note())),
+            r_call=(
+                "semTools::measEq.syntax(model, data, ordered = items, parameterization = "
+                f"'{parameterization}', ID.fac = 'std.lv', ID.cat = 'Wu.Estabrook.2016', group = '{group}', "
+                "group.equal = ..., group.partial = ..., return.fit = TRUE) per level; "
+                "lavaan::lavTestLRT(configural, thresholds, metric, scalar)"
+            ),
+            missing=missing, n_rows=accounting["n_rows"], n_used=accounting["n_used"],
+            n_excluded=accounting["n_excluded"],
+        )
     return InvarianceResult(
         table=table, fits=fits, highest=highest, verdict=verdict, latent_means=latent,
         latent_means_level=lm_level, estimator=estimator, group=group,
@@ -888,7 +1049,8 @@ def _diagnose_groups(syntax, data, group, estimator, missing="listwise") -> str:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                fit = CFA(syntax, estimator=estimator, missing=missing).fit(sub.drop(columns=[group]))
+                opts = {"ordered": True} if estimator == "WLSMV" else {"missing": missing}
+                fit = CFA(syntax, estimator=estimator, **opts).fit(sub.drop(columns=[group]))
                 if not _converged(fit):
                     bad.append(str(g))
             except Exception as exc:
@@ -920,6 +1082,8 @@ def rank_invariance_candidates(
     missing: str = "listwise",
     free=(),
     progress: bool = False,
+    ordered: bool = False,
+    parameterization: str = "delta",
 ) -> pd.DataFrame:
     r"""Rank the equality constraints of ``level`` by how much releasing each improves fit.
 
@@ -954,6 +1118,14 @@ def rank_invariance_candidates(
         candidates.
     progress : bool, default False
         Show a progress bar over the refits (needs ``tqdm``).
+    ordered : bool, default False
+        ``True`` with ``estimator="WLSMV"``: the ordinal ladder of :func:`measurement_invariance`
+        (levels ``"thresholds"``: each threshold; ``"metric"``: every loading, the latent
+        variances being fixed at 1 in the first group; ``"scalar"``: intercepts), each release
+        compared with the constrained model by lavaan's scaled-shifted difference test.
+        A threshold whose release would leave its item exactly one equal threshold is skipped.
+    parameterization : {"delta", "theta"}, default "delta"
+        Scale of the latent responses with ordered items.
 
     Returns
     -------
@@ -984,6 +1156,9 @@ def rank_invariance_candidates(
 
     In R: ``lavaan::lavTestScore(fit)`` (score tests) or refits with ``group.partial``.
     """
+    if ordered or str(estimator).upper() == "WLSMV":
+        return _rank_ordinal(data, model, group=group, level=level, estimator=estimator, missing=missing,
+                             free=free, progress=progress, ordered=ordered, parameterization=parameterization)
     if level not in _NEW_TYPE:
         raise SpecificationError(f"level must be one of {', '.join(_NEW_TYPE)}; got {level!r}")
     if estimator not in ("ML", "MLR"):
@@ -1021,6 +1196,61 @@ def rank_invariance_candidates(
         )
     if not out:
         warnings.warn(f"no {level} constraints left to release", InvarianceWarning, stacklevel=2)
+        return pd.DataFrame(columns=["parameter", "delta_chisq", "delta_df", "p_value", "delta_cfi", "rank"])
+    res = pd.DataFrame(out).sort_values("delta_chisq", ascending=False, ignore_index=True)
+    res["rank"] = np.arange(1, len(res) + 1)
+    return res
+
+
+def _rank_ordinal(data, model, *, group, level, estimator, missing, free, progress, ordered,
+                  parameterization) -> pd.DataFrame:
+    """:func:`rank_invariance_candidates` for ordered items (WLSMV, Wu & Estabrook's ladder)."""
+    if str(estimator).upper() != "WLSMV" or ordered is not True:
+        raise SpecificationError(
+            "ordered items are ranked with estimator='WLSMV' and ordered=True (every item of the model); "
+            f"got estimator={estimator!r}, ordered={ordered!r}")
+    if level not in ("thresholds", "metric", "scalar"):
+        raise SpecificationError(f"with ordered items level must be 'thresholds', 'metric' or 'scalar'; got {level!r}")
+    if missing != "listwise":
+        raise SpecificationError("the ordinal invariance ladder uses complete cases: missing='listwise'")
+    free_all, free_named = _split_free(free)
+    if free_named:
+        raise SpecificationError("with ordered items free= releases parameters in every group")
+    syntax, data, _ = model_and_data(model, data)
+    data, blocks, _, _ = _check_groups(data, group, syntax, missing)
+    free = tuple(free_all)
+    base = _fit_ordinal(syntax, data, group, ORDINAL_LEVELS[level], free, parameterization)
+    if not _converged(base):
+        raise InsufficientDataError(f"the {level} model did not converge; cannot rank candidates")
+    items = list(dict.fromkeys(i for its in blocks.values() for i in its))
+    if level == "thresholds":
+        th = list(next(iter(base.sample_th_.values())).index)
+        cands = [t for t in th if t not in free]
+    elif level == "metric":
+        cands = [f"{f} =~ {i}" for f, its in blocks.items() for i in its if f"{f} =~ {i}" not in free]
+    else:
+        cands = [f"{i} ~ 1" for i in items if f"{i} ~ 1" not in free]
+    it = cands
+    if progress:
+        from tqdm.auto import tqdm
+
+        it = tqdm(cands, desc="candidates", unit="refit")
+    base_row = _fit_row(level, base, "WLSMV")
+    out = []
+    for cand in it:
+        try:
+            fit = _fit_ordinal(syntax, data, group, ORDINAL_LEVELS[level], (*free, cand), parameterization)
+        except SpecificationError:  # would leave exactly one equal threshold of the item
+            continue
+        row = _fit_row(level, fit, "WLSMV")
+        d, ddf = _satorra2000(fit, base)
+        out.append({
+            "parameter": cand, "delta_chisq": d, "delta_df": ddf,
+            "p_value": float(stats.chi2.sf(d, ddf)) if ddf > 0 and np.isfinite(d) else float("nan"),
+            "delta_cfi": row["cfi_scaled"] - base_row["cfi_scaled"], "converged": _converged(fit),
+        })
+    if not out:
+        warnings.warn(f"no {level} constraints left to release", InvarianceWarning, stacklevel=3)
         return pd.DataFrame(columns=["parameter", "delta_chisq", "delta_df", "p_value", "delta_cfi", "rank"])
     res = pd.DataFrame(out).sort_values("delta_chisq", ascending=False, ignore_index=True)
     res["rank"] = np.arange(1, len(res) + 1)

@@ -13,9 +13,15 @@ import pandas as pd
 
 from ._sem.spec import as_instrument
 from ._stats import relcore as core
-from .exceptions import ConstantItemWarning, ItemKeyingWarning, SpecificationError
+from .exceptions import (
+    ConstantItemWarning,
+    DataValidationError,
+    ItemKeyingWarning,
+    SparseCategoryWarning,
+    SpecificationError,
+)
 
-__all__ = ["item_analysis"]
+__all__ = ["collapse_categories", "estimator_advice", "item_analysis"]
 
 COLUMNS = (
     "construct", "n", "mean", "sd", "median", "min", "max", "skew", "kurtosis",
@@ -395,3 +401,233 @@ def item_analysis(data, instrument=None, *, items=None, nan_policy: str = "pairw
     out.index.name = "item"
     out["n"] = out["n"].astype(int)
     return out[list(COLUMNS)]
+
+
+RHEMTULLA_2012 = (
+    "Rhemtulla, M., Brosseau-Liard, P. E., & Savalei, V. (2012). When can categorical variables be "
+    "treated as continuous? A comparison of robust continuous and categorical SEM estimation methods "
+    "under suboptimal conditions. Psychological Methods, 17(3), 354-373. https://doi.org/10.1037/a0029315"
+)
+
+
+def _skew3(x: np.ndarray) -> float:
+    """psych::describe's skew (type 3): m3 / s^3 with the n - 1 sd."""
+    x = x[~np.isnan(x)]
+    if len(x) < 3 or np.std(x) == 0:
+        return float("nan")
+    d = x - x.mean()
+    return float(np.mean(d**3) / np.std(x, ddof=1) ** 3)
+
+
+def estimator_advice(
+    data: pd.DataFrame,
+    instrument=None,
+    *,
+    items=None,
+    group: str | None = None,
+    min_count: int = 10,
+    skew_cut: float = 1.0,
+) -> pd.DataFrame:
+    r"""Which estimator suits each Likert item: ordinal (WLSMV) or (robust) ML, and its sparse categories.
+
+    One row per item (indexed by item id) with
+
+    * ``n_categories``: the scale points -- from the codebook (``Instrument.item_scale``:
+      ``max - min + 1``) when an ``instrument`` is given, else the distinct answers observed;
+    * ``n_observed``: the distinct answers observed;
+    * ``skew``: psych::describe's skew (type 3, as :func:`item_analysis`);
+    * ``recommendation`` and ``reason``, by Rhemtulla, Brosseau-Liard & Savalei (2012): fewer
+      than 5 categories -> ``"WLSMV"`` (treat the answers as ordered categories); 5 or more
+      with ``|skew| <= skew_cut`` -> ``"ML/MLR"`` (treating them as continuous is fine); 5 or
+      more but skewed -> ``"WLSMV or MLR"`` (asymmetric thresholds bias ML estimates; the
+      ordinal estimator is preferred, robust ML acceptable).  ``skew_cut`` is custval's
+      operationalisation of "asymmetric", not a value from the paper;
+    * ``sparse``: the categories with fewer than ``min_count`` answers, overall or in any
+      group of ``group`` (``"Customer: 1 (0), 2 (4)"``; a code of the codebook's scale that
+      nobody chose counts as 0), or ``""``.
+
+    Nothing is collapsed: sparse or empty categories are reported (and warned about with a
+    :class:`~custval.exceptions.SparseCategoryWarning` naming item, group and counts); merge
+    them only on request with :func:`collapse_categories`, which records the change.  The
+    frame's ``attrs["recommendation"]`` is the advice for the whole model (``"WLSMV"`` when
+    any item asks for it) and ``attrs["reference"]`` the reference.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Item answers (integer codes), one row per respondent.
+    instrument : Instrument, str or None, default None
+        The codebook (its item scales give the number of categories); ``None``: the observed
+        categories.
+    items : list of str, optional
+        Items to check; default the instrument's items, or every column but ``group``.
+    group : str, optional
+        A grouping column: sparse categories are reported per group too.
+    min_count : int, default 10
+        A category with fewer answers than this is reported as sparse.
+    skew_cut : float, default 1.0
+        ``|skew|`` above which a 5+-category item counts as asymmetric.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``n_categories, n_observed, skew, recommendation, reason, sparse`` per item.
+
+    Raises
+    ------
+    DataValidationError
+        An item column is missing, or holds a non-numeric or non-integer answer.
+
+    Warns
+    -----
+    SparseCategoryWarning
+        Some categories are empty or sparse (by item and group).
+
+    See Also
+    --------
+    custval.items.collapse_categories : Merge categories on request, recorded.
+    custval.cfa.CFA : ``ordered=True`` fits the ordinal (WLSMV) model.
+
+    References
+    ----------
+    Rhemtulla, M., Brosseau-Liard, P. E., & Savalei, V. (2012). When can categorical variables
+    be treated as continuous? *Psychological Methods, 17*(3), 354-373.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from custval.items import estimator_advice
+    >>> df = pd.DataFrame({"q1": [1, 2, 2, 3, 4, 4, 4, 4] * 5, "q2": [1, 2, 3, 4, 5, 3, 2, 4] * 5})
+    >>> adv = estimator_advice(df, min_count=1)
+    >>> print(adv[["n_categories", "recommendation"]].to_string())
+        n_categories recommendation
+    q1             4          WLSMV
+    q2             5         ML/MLR
+
+    In R: ``psych::describe(x)$skew`` and ``table(x)`` per item (the rule is Rhemtulla et al.'s).
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise DataValidationError(f"data must be a pandas DataFrame; got {type(data).__name__}")
+    inst = as_instrument(instrument) if instrument is not None else None
+    if items is None:
+        items = ([i for its in inst.constructs.values() for i in its] if inst is not None
+                 else [c for c in data.columns if c != group])
+    items = list(items)
+    absent = [i for i in items if i not in data.columns]
+    if absent:
+        raise DataValidationError(f"item(s) not in the data: {', '.join(absent)}")
+    if group is not None and group not in data.columns:
+        raise DataValidationError(f"group column {group!r} is not in the data")
+    rows, notes = [], []
+    for item in items:
+        col = pd.to_numeric(data[item], errors="coerce")
+        bad = col.isna() & data[item].notna()
+        x = col.to_numpy(dtype=float)
+        frac = ~np.isnan(x) & (x != np.round(x))
+        if bad.any() or frac.any():
+            pos = np.flatnonzero(bad.to_numpy() | frac)[:10].tolist()
+            raise DataValidationError(
+                f"column {item!r} has non-integer answers at rows {pos}: ordered categories are integer codes")
+        observed = np.unique(x[~np.isnan(x)])
+        if inst is not None:
+            sc = inst.item_scale(item)
+            codes = np.arange(sc.min, sc.max + 1)
+        else:
+            codes = observed
+        k = len(codes)
+        skew = _skew3(x)
+        if k < 5:
+            rec, why = "WLSMV", f"{k} categories (< 5): treat as ordered categories"
+        elif not abs(skew) > skew_cut:
+            rec, why = "ML/MLR", f"{k} categories, |skew| {abs(skew):.2f} <= {skew_cut:g}: continuous is fine"
+        else:
+            rec, why = "WLSMV or MLR", (f"{k} categories but |skew| {abs(skew):.2f} > {skew_cut:g}: ordinal "
+                                        "estimator preferred, robust ML acceptable")
+        parts = []
+        frames = [("all", x)] if group is None else [("all", x)] + [
+            (str(g), x[(data[group] == g).to_numpy()]) for g in pd.unique(data[group].dropna())]
+        for lab, xs in frames:
+            counts = {c: int(np.sum(xs == c)) for c in codes}
+            low = [f"{c:g} ({n})" for c, n in counts.items() if n < min_count]
+            if low:
+                parts.append(f"{lab}: {', '.join(low)}")
+        sparse = "; ".join(parts)
+        if sparse:
+            notes.append(f"{item}: {sparse}")
+        rows.append({"item": item, "n_categories": k, "n_observed": len(observed), "skew": skew,
+                     "recommendation": rec, "reason": why, "sparse": sparse})
+    out = pd.DataFrame(rows).set_index("item")
+    out.index.name = None
+    if notes:
+        warnings.warn(
+            f"categories with fewer than {min_count} answers (category (count), by group): {' | '.join(notes)}; "
+            "nothing was collapsed (collapse_categories merges them on request, recorded)",
+            SparseCategoryWarning, stacklevel=2)
+    recs = set(out["recommendation"])
+    out.attrs["recommendation"] = ("WLSMV" if "WLSMV" in recs else
+                                   "WLSMV or MLR" if "WLSMV or MLR" in recs else "ML/MLR")
+    out.attrs["reference"] = RHEMTULLA_2012
+    return out
+
+
+def collapse_categories(data: pd.DataFrame, collapse: dict) -> pd.DataFrame:
+    """Merge answer categories of ordered items on request, and record it.
+
+    ``collapse={"loy_2": {1: 2}}`` recodes the answers 1 of ``loy_2`` as 2 (e.g. an empty or
+    sparse category merged with its neighbour).  The input is not changed; the returned copy
+    carries the record in ``attrs["collapsed"]``: one dict per recode with ``item``, ``from``,
+    ``to`` and ``rows`` (how many answers changed).  custval never collapses categories by
+    itself (see :func:`estimator_advice`); report the record with the results.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Item answers.
+    collapse : dict
+        ``{item: {from_code: to_code, ...}}``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with the recoded answers and ``attrs["collapsed"]``.
+
+    Raises
+    ------
+    DataValidationError
+        An item is not a column, or a target code is not an answer already in use (merging
+        must join an existing category).
+
+    See Also
+    --------
+    custval.items.estimator_advice : Finds the sparse categories.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from custval.items import collapse_categories
+    >>> df = pd.DataFrame({"q1": [1, 2, 2, 3, 3, 3], "q2": [1, 1, 2, 2, 3, 3]})
+    >>> out = collapse_categories(df, {"q1": {1: 2}})
+    >>> print(out["q1"].tolist(), out.attrs["collapsed"])
+    [2, 2, 2, 3, 3, 3] [{'item': 'q1', 'from': 1, 'to': 2, 'rows': 1}]
+
+    In R: ``x[x == 1] <- 2`` (what lavaan users do by hand).
+    """
+    if not isinstance(collapse, dict) or not all(isinstance(v, dict) for v in collapse.values()):
+        raise DataValidationError("collapse must be {item: {from_code: to_code}}, e.g. {'loy_2': {1: 2}}")
+    out = data.copy()
+    record = list(data.attrs.get("collapsed", []))
+    for item, mapping in collapse.items():
+        if item not in out.columns:
+            raise DataValidationError(f"collapse names {item!r}, which is not a column of the data")
+        before = out[item].copy()
+        used = set(before.dropna().unique().tolist())
+        for src, dst in mapping.items():
+            if dst not in used:
+                raise DataValidationError(
+                    f"collapse {item!r}: target {dst!r} is not an answer in use ({sorted(used)}); merge into an "
+                    "existing category")
+            hit = before == src
+            out.loc[hit, item] = dst
+            record.append({"item": item, "from": src, "to": dst, "rows": int(hit.sum())})
+    out.attrs["collapsed"] = record
+    return out

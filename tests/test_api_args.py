@@ -45,6 +45,7 @@ POSITIONAL_EXCEPTIONS: dict[str, str] = {
     "latent_perception_gap": "two data sets (provider and customer answers), then the instrument: data first",
     "item_analysis": "the instrument is the second argument; without it the data's columns are the items",
     "harman_single_factor": "the instrument is the second argument; without it every column is an item",
+    "estimator_advice": "the instrument is the second argument; without it the data's columns are the items",
     "EFA.fit": "scikit-learn's estimator protocol fit(X, y=None)",
     "simulate.case_study": "the design is the one input (None: the documented default design)",
     "tables.format_number": "a formatter's (value, digits), as round(value, digits)",

@@ -220,17 +220,99 @@ def struct_partable_mg(pt: pd.DataFrame, observed, latent, group_equal, theta=Fa
     return pt
 
 
+def _we_fixed_items(stats_, group_equal, group_partial) -> set:
+    """Items whose intercept and scale stay fixed in every group under Wu & Estabrook's (2016)
+    identification: fewer than two of their thresholds are equal across groups (as
+    ``semTools::measEq.syntax``, which fixes both when all of an item's thresholds are free)."""
+    if "thresholds" not in group_equal:
+        return set()
+    partial = {str(p).replace(" ", "") for p in group_partial}
+    out = set()
+    for v, th in zip(stats_[0].names, stats_[0].th):
+        n_eq = sum(f"{v}|t{k + 1}" not in partial for k in range(len(th)))
+        if len(th) < 2:
+            raise SpecificationError(
+                f"item {v!r} has two categories: the Wu & Estabrook (2016) ladder for binary items is not "
+                "supported yet")
+        if n_eq == 1:
+            raise SpecificationError(
+                f"item {v!r} keeps exactly one threshold equal across groups: free all of its thresholds or "
+                "keep at least two equal (Wu & Estabrook, 2016)")
+        if n_eq == 0:
+            out.add(v)
+    return out
+
+
+def struct_partable_we(pt: pd.DataFrame, observed, latent, group_equal, group_partial, theta,
+                       fixed_items: set) -> pd.DataFrame:
+    """The structural parameter table under ``semTools::measEq.syntax(ID.cat = "Wu.Estabrook.2016",
+    ID.fac = "std.lv")``: latent variances 1 and means 0 in group 1; with equal thresholds the
+    item intercepts (and, theta, the residual variances) are free in the other groups; with equal
+    loadings the latent variances there too; with equal intercepts (all 0) the latent means."""
+    pt = pt.copy()
+    resvar = (pt["op"] == "~~") & (pt["lhs"] == pt["rhs"]) & pt["lhs"].isin(observed)
+    if (resvar & (pt["user"] == 1) & (pt["free"] > 0)).any():
+        raise SpecificationError("the residual variances of ordered items are not free parameters (delta: 1 "
+                                 "minus the explained variance; theta: 1); remove those lines")
+    eq_th = "thresholds" in group_equal
+    partial = {str(p).replace(" ", "") for p in group_partial}
+    pt.loc[resvar, ["free", "ustart"]] = [0, 1.0 if theta else 0.0]
+    ov_int = (pt["op"] == "~1") & pt["lhs"].isin(observed)
+    pt.loc[ov_int, ["free", "ustart"]] = [0, 0.0]
+    lv_mean = (pt["op"] == "~1") & pt["lhs"].isin(latent)
+    pt.loc[lv_mean, ["free", "ustart"]] = [0, 0.0]
+    lv_var = (pt["op"] == "~~") & (pt["lhs"] == pt["rhs"]) & pt["lhs"].isin(latent)
+    later = pt["group"] > 1
+    movable = ~pt["lhs"].isin(sorted(fixed_items))
+    free_now = []
+    if eq_th:
+        if theta:
+            free_now.append(resvar & later & movable)
+        int_free = ov_int & later & movable
+        if "intercepts" in group_equal:
+            int_free = int_free & pt["lhs"].map(lambda v: f"{v}~1" in partial)
+        free_now.append(int_free)
+    if "loadings" in group_equal:
+        free_now.append(lv_var & later)
+    if "intercepts" in group_equal:
+        free_now.append(lv_mean & later)
+    for mask in free_now:
+        top = int(pt["free"].max()) + 1
+        pt.loc[mask, "free"] = np.arange(top, top + int(mask.sum()))
+    old = pt["free"].to_numpy()
+    mapping = {}
+    for f in old:
+        if f > 0 and f not in mapping:
+            mapping[f] = len(mapping) + 1
+    pt["free"] = [mapping.get(f, 0) for f in old]
+    return pt
+
+
 def fit_ordinal_groups(est, stats_, labels, estimator, extras, pt, observed, latent, std_lv, max_iter,
-                       group_equal, group_partial, parameterization="delta"):
-    """Multi-group fit; sets the fitted attributes of ``est`` (a CFA)."""
+                       group_equal, group_partial, parameterization="delta", identification="lavaan"):
+    """Multi-group fit; sets the fitted attributes of ``est`` (a CFA).  ``identification`` is
+    ``"lavaan"`` (lavaan 0.6-14's defaults) or ``"wu_estabrook2016"`` (measEq.syntax's)."""
     if extras["constraints"][0].shape[0] or extras["inequalities"][0].shape[0]:
         raise SpecificationError("'==', '<' and '>' constraints are not supported with ordered items in "
                                  "several groups yet")
     theta = parameterization == "theta"
-    spt = struct_partable_mg(pt, observed, latent, group_equal, theta)
     g = len(stats_)
+    if identification == "wu_estabrook2016":
+        fixed_items = _we_fixed_items(stats_, group_equal, group_partial)
+        spt = struct_partable_we(pt, observed, latent, group_equal, group_partial, theta, fixed_items)
+        th_index, dl_index = _index_blocks(stats_, group_equal, group_partial, theta)
+        keep = np.array([v not in fixed_items for v in stats_[0].names])
+        for gg in range(1, g):
+            if dl_index[gg].max() >= 0:
+                dl_index[gg] = np.where(keep, dl_index[gg], -1)
+        # renumber the scale factors that stay free
+        used = np.unique(np.concatenate([ix[ix >= 0] for ix in dl_index] + [np.zeros(0, dtype=int)]))
+        remap = {int(o): k for k, o in enumerate(used)}
+        dl_index = [np.array([remap[int(i)] if i >= 0 else -1 for i in ix], dtype=int) for ix in dl_index]
+    else:
+        spt = struct_partable_mg(pt, observed, latent, group_equal, theta)
+        th_index, dl_index = _index_blocks(stats_, group_equal, group_partial, theta)
     model = SemModel(spt, observed, latent, g)
-    th_index, dl_index = _index_blocks(stats_, group_equal, group_partial, theta)
     prob = GroupsProblem(model, stats_, estimator, th_index, dl_index, theta, "thresholds" in group_equal)
     ndat = sum(len(s) for s in prob.s)
     df = ndat - prob.npar
@@ -279,6 +361,9 @@ def fit_ordinal_groups(est, stats_, labels, estimator, extras, pt, observed, lat
     est.x_ = x[order]
     est.vcov_ = vcov[np.ix_(order, order)]
     est.information_ = a[np.ix_(order, order)]
+    # what a scaled difference test between nested fits needs (lavaan's lav_test_diff_Satorra2000)
+    est._wls_parts = {"jacobians": jacs, "weights": prob.w, "gamma": [st.gamma for st in stats_],
+                      "n": prob.n.copy(), "information": a}
     est.fit_measures_ = _fit_measures_mg(prob, x, chisq, df, jacs, a_inv, f)
     imp = model.implied(xs)
     est.implied_cov_, est.sample_cov_, est.sample_th_, est.scales_, r2 = {}, {}, {}, {}, {}
@@ -450,7 +535,7 @@ def _robust_indices_mg(prob: GroupsProblem, x, chisq, df, dfb, n, g, fg, jacs, a
     thresholds (lavaan's catML refit fails there: its ``==`` rows name removed thresholds)."""
     keys = ["cfi.robust", "tli.robust", "nnfi.robust", "rni.robust", "rmsea.robust", "rmsea.ci.lower.robust",
             "rmsea.ci.upper.robust", "rmsea.pvalue.robust", "rmsea.notclose.pvalue.robust"]
-    if prob.eq_thresholds or any(not np.linalg.eigvalsh(st.cor).min() >= np.sqrt(np.finfo(float).eps) for st in prob.stats):
+    if df <= 0 or prob.eq_thresholds or any(not np.linalg.eigvalsh(st.cor).min() >= np.sqrt(np.finfo(float).eps) for st in prob.stats):
         out.update(dict.fromkeys(keys, np.nan))
         return
     nth, p = prob.nth, prob.p
