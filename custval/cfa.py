@@ -27,7 +27,7 @@ from scipy import stats
 
 from ._keys import is_instrument, warn_opposite
 from ._sem import fit_measures as fm
-from ._sem import ordinal, wls, wls_mg
+from ._sem import esem, ordinal, wls, wls_mg
 from ._sem.ml import MLProblem, em_saturated, loglik_group, make_group_data, warn_not_converged
 from ._sem.model import SemModel, start_values
 from ._sem.robust import first_order_groups, sandwich, yb_trace
@@ -776,6 +776,8 @@ class CFA:
         self.fit_measures_ = self._fit_measures()
         self.r2_ = self._r2()
         self._heywood()
+        if esem.blocks(pt):  # exploratory (ESEM) blocks: rotate the echelon solution (lavaan's rotation)
+            esem.rotate(self, seed=0)
         self.instrument_ = self.model if is_instrument(self.model) else None
         self.keying_ = keying.restrict(observed)
         self.reverse_keyed_ = self.keying_.reversed
