@@ -73,9 +73,10 @@ def rotate(cfa, *, seed=None) -> None:
         if not conv:
             warnings.warn(f"geomin rotation of efa block {b!r} did not converge", ConvergenceWarning,
                           stacklevel=4)
-        L, phi, _order, _signs = el.reflect_order(L, phi)
-        # L = a_std H^-T  ->  H^-T = a_std^+ L
-        h_inv_t = np.linalg.lstsq(a_std, L, rcond=None)[0]
+        # lav_matrix_rotate reflects and orders the columns of the unstandardised loadings
+        L, phi, _order, _signs = el.reflect_order(L * np.sqrt(ov_var)[:, None], phi)
+        # L = a H^-T  ->  H^-T = a^+ L
+        h_inv_t = np.linalg.lstsq(a, L, rcond=None)[0]
         hg[np.ix_(li, li)] = np.linalg.inv(h_inv_t).T
         info_blocks.append((b, li, oi, f, best))
     lam_r = gm.lam @ np.linalg.inv(hg).T

@@ -10,10 +10,10 @@
 #              (= efa(data, nfactors = 3)).
 #   hs_esem:   lavaan's ESEM tutorial: an efa block (visual, textual) on x1-x6 plus the CFA factor
 #              speed =~ x7 + x8 + x9, with the factor correlations.
-#   hs_two:    two efa blocks: (visual, textual) on x1-x6 and (speed, extra) on x4-x9... kept small:
-#              (f1, f2) on x1-x6 and (g1, g2) on x4-x9.
-#   bfi_esem:  bfi agreeableness/conscientiousness items A1-A5, C1-C5 (complete rows) as one efa
-#              block of two factors plus the CFA factor E =~ E1 + ... + E5.
+#   bfi_esem:  bfi agreeableness/conscientiousness items A1-A5, C1-C5 (complete rows of A, C, E) as
+#              one efa block of two factors plus the CFA factor E =~ E1 + ... + E5.
+#   bfi_two:   two efa blocks: (f1, f2) on A1-A5, C1-C5 and (f3, f4) on E1-E5, N1-N5 (complete rows
+#              of the 20 items), their factors correlated across blocks.
 # For each fit: parameterEstimates(fit, standardized = TRUE) (est, se, std.all), the parameter
 # table's free / user / est.unrotated / est.std / se.std, all fitMeasures(), lavaan's npar.
 suppressPackageStartupMessages({
@@ -56,10 +56,12 @@ hs9 <- paste(paste0("x", 1:9), collapse = " + ")
 one(paste0('efa("efa")*f1 + efa("efa")*f2 + efa("efa")*f3 =~ ', hs9), hs, "hs_efa3")
 one('efa("efa")*visual + efa("efa")*textual =~ x1 + x2 + x3 + x4 + x5 + x6
      speed =~ x7 + x8 + x9', hs, "hs_esem")
-one('efa("b1")*f1 + efa("b1")*f2 =~ x1 + x2 + x3 + x4 + x5 + x6
-     efa("b2")*g1 + efa("b2")*g2 =~ x4 + x5 + x6 + x7 + x8 + x9', hs, "hs_two")
 items <- c(paste0("A", 1:5), paste0("C", 1:5), paste0("E", 1:5))
 bfi15 <- bfi[complete.cases(bfi[, items]), items]
 one('efa("ac")*f1 + efa("ac")*f2 =~ A1 + A2 + A3 + A4 + A5 + C1 + C2 + C3 + C4 + C5
      E =~ E1 + E2 + E3 + E4 + E5', bfi15, "bfi_esem")
+items <- c(paste0("A", 1:5), paste0("C", 1:5), paste0("E", 1:5), paste0("N", 1:5))
+bfi20 <- bfi[complete.cases(bfi[, items]), items]
+one('efa("ac")*f1 + efa("ac")*f2 =~ A1 + A2 + A3 + A4 + A5 + C1 + C2 + C3 + C4 + C5
+     efa("en")*f3 + efa("en")*f4 =~ E1 + E2 + E3 + E4 + E5 + N1 + N2 + N3 + N4 + N5', bfi20, "bfi_two")
 cat("done\n")
