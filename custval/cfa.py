@@ -709,6 +709,7 @@ class CFA:
     def _fit(self, data: pd.DataFrame) -> CFA:
         # options and data -> model -> data per group -> estimates -> standard errors -> tables
         self.sample_th_ = None
+        self._vcov_std = None
         if self._is_ordinal():
             return self._fit_ordinal(data)
         estimator, missing = self._check_options(data)
@@ -1438,7 +1439,9 @@ class CFA:
             rows = std_rows(xx)
             return np.concatenate([rows, self._defined_values(rows)]) if self._definitions else rows
 
-        est, se = _delta_method(std_all, x, self.vcov_)
+        # ESEM: the bordered covariance matrix with the exact stationarity conditions (custval._sem.esem)
+        vstd = getattr(self, "_vcov_std", None)
+        est, se = _delta_method(std_all, x, self.vcov_ if vstd is None else vstd)
         with np.errstate(divide="ignore", invalid="ignore"):
             z = np.where(se > 0, est / se, np.nan)
         crit = stats.norm.ppf(0.5 + level / 2)

@@ -97,17 +97,22 @@ def rotate(cfa, *, seed=None) -> None:
     problem = MLProblem(model_full, groups)
     info = problem.expected_information(x_rot)
 
-    def border(xx):
+    def border(xx, lavaan=True):
         g2 = model_full.matrices(xx)[0]
         out = []
         for _b, li, oi, _f, _best in info_blocks:
             a = g2.lam[np.ix_(oi, li)]
-            ov_var = np.sum(a**2, axis=1) + np.diag(g2.theta)[oi]  # lavaan: tcrossprod(A) + THETA
-            out.append(el.border_block(a, ov_var, g2.psi[np.ix_(li, li)], vgq, False))
+            phi = g2.psi[np.ix_(li, li)]
+            # lavaan standardises with tcrossprod(A) + THETA (no Phi): its constraints are not quite the
+            # stationarity conditions of the oblique rotation; with Phi they are (the delta method)
+            ov_var = np.sum(a**2, axis=1) if lavaan else np.einsum("ij,jk,ik->i", a, phi, a)
+            out.append(el.border_block(a, ov_var + np.diag(g2.theta)[oi], phi, vgq, False))
         return np.concatenate(out)
 
     hjac = el.richardson_jacobian(border, x_rot)
     vcov = el.bordered_inverse(info, hjac, problem.ntotal)
+    hjac_std = el.richardson_jacobian(lambda xx: border(xx, False), x_rot)
+    cfa._vcov_std = el.bordered_inverse(info, hjac_std, problem.ntotal)
     exo = cfa.covariates_
     est_unrot = cfa.params_["est"].to_numpy()
     params = cfa._parameter_table(model_full, pt_full, x_rot, vcov, 1, exo)
