@@ -832,6 +832,9 @@ class CFA:
         if extras["exo"]:
             raise SpecificationError(
                 f"observed covariates ({', '.join(extras['exo'])}) are not supported with ordered items yet")
+        if esem.blocks(pt):
+            raise SpecificationError("exploratory (ESEM) blocks, efa(\"block\")*factor, are supported with "
+                                     "continuous items (ML) only, not with ordered items yet")
         if self.ordered is not True:
             ordered = [self.ordered] if isinstance(self.ordered, str) else list(self.ordered)
             unknown = [v for v in ordered if v not in observed]

@@ -647,8 +647,9 @@ def _efa_echelon(pt: pd.DataFrame, stmts: list[Statement], ngroups: int) -> None
         for k, f in enumerate(lvs):
             idx = np.flatnonzero(((pt["op"] == "=~") & (pt["lhs"] == f)).to_numpy())
             if len(idx) < k:
-                raise SpecificationError(f"efa factor {f!r} has not enough indicators for the echelon pattern "
-                                         f"of block {block!r}")
+                raise SpecificationError(f"efa factor {f!r} of block {block!r} has {len(idx)} indicator(s); the "
+                                         f"echelon identification of the block needs at least {k}: use fewer "
+                                         "factors in the block or more items")
             pt.loc[pt.index[idx[:k]], ["fixed", "ustart", "user"]] = [True, 0.0, 7]
         cov = ((pt["op"] == "~~") & (pt["user"] == 0) & pt["lhs"].isin(lvs) & pt["rhs"].isin(lvs)
                & (pt["lhs"] != pt["rhs"])).to_numpy()
