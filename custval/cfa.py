@@ -207,6 +207,9 @@ class CFA:
         code.  Linear inequality constraints (``a > 0``, ``a < b``) are
         imposed by an active-set method; nonlinear ``==``, ``<`` or ``>``
         constraints raise :class:`~custval.exceptions.ModelSyntaxError`.
+        Exploratory (ESEM) blocks ``efa("b1")*F1 + efa("b1")*F2 =~ x1 + ...``
+        are fitted and rotated as lavaan's ``cfa(model, data, rotation =
+        "geomin")`` (see "Exploratory (ESEM) blocks" in the Notes).
     estimator : {"ML", "MLR", "WLSMV", "DWLS", "ULSMV", "ULS"}, optional
         ``"ML"``: standard errors from the expected information (observed
         information under FIML), as lavaan.  ``"MLR"``: Huber-White sandwich
@@ -274,7 +277,13 @@ class CFA:
         standardized = TRUE)`` without the ``==`` rows.  Defined parameters
         are rows with op ``":="`` (lhs: the name, rhs: the expression, group
         0 with several groups, as lavaan); their std_lv / std_all are the
-        definition evaluated on the standardized parameters.
+        definition evaluated on the standardized parameters.  With ESEM
+        blocks: the rotated solution (lavaan's ``free`` numbers of the echelon
+        model, so the block's ``user = 7`` rows have ``free`` 0 but an
+        estimate and a standard error) and ``est_unrotated``.
+    rotation_, efa_blocks_ : dict
+        With ESEM blocks: per block the geomin criterion at the solution and
+        the winning random start; per block its factors.
     constraints_ : list of str
         The general linear ``==`` constraints imposed by reparametrisation
         (``label == label`` is imposed by sharing one parameter and is not
@@ -510,6 +519,36 @@ class CFA:
     Savalei, V. (2021). Improving fit indices in structural equation modeling
     with categorical data. *Multivariate Behavioral Research, 56*(3), 390-407.
 
+    Exploratory (ESEM) blocks (lavaan 0.6-14, ``rotation = "geomin"`` and
+    its ``rotation.args`` defaults: oblique, ``geomin.epsilon = .001``,
+    ``rstarts = 30``, ``std.ov = TRUE``, ``reflect = TRUE``,
+    ``order.lv.by = "index"``, ``rotation.se = "bordered"``): the factors of
+    a block have unit variance, all their loadings on the block's items are
+    free, and the block is identified for the ML fit by the echelon pattern
+    (the k-th factor's first k - 1 loadings and the block's factor
+    covariances fixed to 0; ``user = 7`` in ``partable_``).  The fit
+    (``fit_measures_``, lavaan's ``npar`` and ``df``) is that of this model.
+    Each block's loadings, standardised by ``diag(Lambda Lambda' + Theta)``,
+    are then rotated by geomin from the identity and 29 random orthogonal
+    starts (``seed`` 0; the lowest criterion wins and is continued to the
+    stationary point, see :mod:`custval._stats.efa_lavaan`), the columns
+    reflected to a positive sum and ordered by the mean index of their
+    items, and the factor covariances transformed (``Psi -> H' Psi H``, also
+    the covariances with the CFA factors).  Standard errors (``se``) are
+    lavaan's bordered ones: the inverse of the expected information of the
+    model with every loading and correlation of the block free, bordered by
+    the Jacobian (Richardson) of the rotation's stationarity conditions,
+    lavaan's constraint function included (it standardises without the
+    factor correlations).  :meth:`standardized_solution` uses the bordered
+    matrix with the exact stationarity conditions (the delta method through
+    the rotation); lavaan's ``se.std`` computes that by forward differences of
+    step .001 of re-rotations, within about 1e-3 of custval's.  A model of one
+    efa block is ``lavaan::efa()`` (:class:`custval.EFA` with
+    ``convention="lavaan"``).  ESEM blocks need one group, ML with listwise
+    deletion, continuous items, and no regressions or ``==`` / ``:=`` rows.
+    Asparouhov, T., & Muthén, B. (2009). Exploratory structural equation
+    modeling. *Structural Equation Modeling, 16*(3), 397-438.
+
     Fit measures also include lavaan's rfi, nfi, pnfi, ifi, rni (and their
     ``.scaled`` / ``.robust`` versions), srmr_mplus, Hoelter's cn_05 / cn_01,
     gfi, agfi, pgfi, mfi and ecvi, with lavaan's formulas.
@@ -556,6 +595,29 @@ class CFA:
 
     # In R: fit <- lavaan::cfa(model, data = HolzingerSwineford1939)
     #       fitMeasures(fit, c("chisq", "df", "cfi", "tli", "rmsea", "srmr"))
+
+    ESEM: an exploratory block of two factors on x1-x6 and the
+    confirmatory speed factor (the lavaan ESEM tutorial):
+
+    >>> esem = '''
+    ...   efa("efa")*visual + efa("efa")*textual =~ x1 + x2 + x3 + x4 + x5 + x6
+    ...   speed =~ x7 + x8 + x9
+    ... '''
+    >>> fit_esem = CFA(esem).fit(hs)
+    >>> print(fit_esem.fit_measures_[["npar", "chisq", "df", "cfi"]].round(3).to_string())
+    npar     25.000
+    chisq    64.144
+    df       20.000
+    cfi       0.950
+    >>> p = fit_esem.params_.set_index(["lhs", "op", "rhs"])
+    >>> print(p.loc[[("textual", "=~", "x1"), ("visual", "~~", "textual")], ["est", "se"]].round(3).to_string())
+                           est     se
+    lhs     op rhs
+    textual =~ x1        0.299  0.081
+    visual  ~~ textual   0.281  0.087
+
+    # In R: fit <- lavaan::cfa(esem, data = HolzingerSwineford1939, rotation = "geomin")
+    #       parameterEstimates(fit)
 
     Labelled loadings, a defined product and difference (``:=``) with
     delta-method standard errors, and a linear constraint (``==``):
