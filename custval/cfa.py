@@ -771,7 +771,7 @@ class CFA:
     def _fit(self, data: pd.DataFrame) -> CFA:
         # options and data -> model -> data per group -> estimates -> standard errors -> tables
         self.sample_th_ = None
-        self._vcov_std = None
+        self._vcov_std = self.efa_blocks_ = None
         if self._is_ordinal():
             return self._fit_ordinal(data)
         estimator, missing = self._check_options(data)
@@ -1430,6 +1430,9 @@ class CFA:
         # In R: modindices(fit, sort. = TRUE)
         """
         self._not_ordinal('modification_indices')
+        if getattr(self, "efa_blocks_", None):
+            raise SpecificationError("CFA.modification_indices() is not available for a model with exploratory "
+                                     "(ESEM) blocks: every loading of a block is already free")
         from ._sem.modindices import modification_indices
 
         if self._model.con_k is not None:

@@ -65,3 +65,15 @@ def test_model_file_problems(tmp_path):
     with pytest.raises(SpecificationError, match="not with ordered items"):
         custval.CFA('efa("b")*f1 + efa("b")*f2 =~ x1 + x2 + x3 + x4 + x5 + x6', ordered=True).fit(
             hs.assign(**{f"x{i}": hs[f"x{i}"].round() for i in range(1, 7)}))
+
+
+def test_modification_indices_of_an_esem_fit_is_an_error():
+    hs = load_dataset("holzinger_swineford1939").data
+    fit = custval.CFA('efa("b")*f1 + efa("b")*f2 =~ x1 + x2 + x3 + x4 + x5 + x6\nspeed =~ x7 + x8 + x9').fit(hs)
+    with pytest.raises(SpecificationError, match="exploratory \\(ESEM\\) blocks"):
+        fit.modification_indices()
+    text = fit.summary()
+    assert "GEOMIN OBLIQUE" in text
+    # the block's echelon rows (free 0 in lavaan's table) show their standard errors too
+    line = [t for t in text.splitlines() if t.strip().startswith("x1")][1]
+    assert len(line.split()) == 7
