@@ -26,8 +26,8 @@ import pandas as pd
 from scipy import stats
 
 from ._keys import is_instrument, warn_opposite
-from ._sem import fit_measures as fm
 from ._sem import esem, ordinal, wls, wls_mg
+from ._sem import fit_measures as fm
 from ._sem.ml import MLProblem, em_saturated, loglik_group, make_group_data, warn_not_converged
 from ._sem.model import SemModel, start_values
 from ._sem.robust import first_order_groups, sandwich, yb_trace

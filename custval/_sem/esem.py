@@ -19,9 +19,9 @@ import warnings
 
 import numpy as np
 
-from ..exceptions import ConvergenceWarning, SpecificationError
 from .._stats import efa_lavaan as el
 from .._stats import rotation as rot
+from ..exceptions import ConvergenceWarning, SpecificationError
 from .ml import MLProblem
 from .model import SemModel
 
@@ -82,16 +82,20 @@ def rotate(cfa, *, seed=None) -> None:
     lam_r = gm.lam @ np.linalg.inv(hg).T
     psi_r = hg.T @ gm.psi @ hg
     # the rotated model: the echelon rows free (lavaan's PT.new)
+    # (numbered in row order; rows sharing a parameter through a label keep sharing it)
     pt_full = pt.copy()
-    pt_full.loc[pt_full["user"] == 7, "free"] = 1
-    fr = pt_full["free"].to_numpy().copy()
-    fr[fr > 0] = np.arange(1, int((fr > 0).sum()) + 1)
+    ids: dict = {}
+    fr = np.zeros(len(pt), dtype=int)
+    for k, (f0, user) in enumerate(zip(pt["free"].to_numpy(), pt["user"].to_numpy())):
+        key = ("free", int(f0)) if f0 > 0 else (("echelon", k) if user == 7 else None)
+        if key is not None:
+            fr[k] = ids.setdefault(key, len(ids) + 1)
     pt_full["free"] = fr
     model_full = SemModel(pt_full, model.observed, model.latent[: len(model.latent) - len(model.exo)], 1,
                           exo=model.exo)
     mats = {"lam": lam_r, "psi": psi_r, "theta": gm.theta, "nu": gm.nu, "alpha": hg.T @ gm.alpha}
     x_rot = np.zeros(model_full.nfree)
-    for (g, name, i, j), fidx in zip(model_full.rows, fr):
+    for (_g, name, i, j), fidx in zip(model_full.rows, fr):
         if fidx > 0:
             x_rot[fidx - 1] = mats[name][i] if name in ("nu", "alpha") else mats[name][i, j]
     problem = MLProblem(model_full, groups)
