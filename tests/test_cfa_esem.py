@@ -118,3 +118,15 @@ def test_efa_syntax_errors(data):
         custval.CFA('efa("b")*f1 + efa("b")*f2 =~ x1 + x2 + x3 + x4 + x5 + x6', group="school").fit(hs)
     with pytest.raises(SpecificationError, match="estimator='ML'"):
         custval.CFA('efa("b")*f1 + efa("b")*f2 =~ x1 + x2 + x3 + x4 + x5 + x6', estimator="MLR").fit(hs)
+
+
+def test_block_of_one_factor_is_a_unit_variance_factor(data):
+    """lavaan does not rotate a block of one factor: it is a factor with unit variance, all loadings free."""
+    hs = data["hs"]
+    a = custval.CFA('efa("b")*f1 =~ x1 + x2 + x3\nspeed =~ x7 + x8 + x9').fit(hs)
+    b = custval.CFA('f1 =~ NA*x1 + x2 + x3\nf1 ~~ 1*f1\nspeed =~ x7 + x8 + x9').fit(hs)
+    pa = a.params_.set_index(["lhs", "op", "rhs"])
+    pb = b.params_.set_index(["lhs", "op", "rhs"]).loc[pa.index]
+    np.testing.assert_allclose(np.abs(pa["est"]), np.abs(pb["est"]), atol=1e-6)
+    np.testing.assert_allclose(pa["se"], pb["se"], atol=1e-6)
+    assert a.fit_measures_["chisq"] == pytest.approx(b.fit_measures_["chisq"], rel=1e-9)

@@ -111,7 +111,7 @@ def rotate(cfa, *, seed=None) -> None:
             # stationarity conditions of the oblique rotation; with Phi they are (the delta method)
             ov_var = np.sum(a**2, axis=1) if lavaan else np.einsum("ij,jk,ik->i", a, phi, a)
             out.append(el.border_block(a, ov_var + np.diag(g2.theta)[oi], phi, vgq, False))
-        return np.concatenate(out)
+        return np.concatenate(out) if out else np.zeros(0)
 
     hjac = el.richardson_jacobian(border, x_rot)
     vcov = el.bordered_inverse(info, hjac, problem.ntotal)

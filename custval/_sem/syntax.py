@@ -20,7 +20,10 @@ arithmetic expression of labels, numbers, earlier defined parameters,
 small recursive-descent parser, never evaluated as Python).  Modifiers:
 a number (``1*x``: fixed), ``NA*x`` (free), a label (``a*x``; equal labels
 mean equal parameters), ``start(0.5)*x``, ``equal("f=~x2")*x`` and
-per-group vectors ``c(a, b)*x`` / ``c(1, NA)*x``.
+per-group vectors ``c(a, b)*x`` / ``c(1, NA)*x``.  Exploratory (ESEM) blocks
+``efa("b1")*F1 + efa("b1")*F2 =~ x1 + ...`` add an ``efa`` column and lavaan's
+echelon identification (:func:`_efa_echelon`); the fit is rotated by
+:mod:`custval._sem.esem`.
 """
 
 from __future__ import annotations
