@@ -544,8 +544,10 @@ class CFA:
     the rotation); lavaan's ``se.std`` computes that by forward differences of
     step .001 of re-rotations, within about 1e-3 of custval's.  A model of one
     efa block is ``lavaan::efa()`` (:class:`custval.EFA` with
-    ``convention="lavaan"``).  ESEM blocks need one group, ML with listwise
-    deletion, continuous items, and no regressions or ``==`` / ``:=`` rows.
+    ``convention="lavaan"``).  Regressions among the latent variables
+    (``lavaan::sem()``; ``B -> H' B H^-T``) are supported.  ESEM blocks need
+    one group, ML with listwise deletion, continuous items, no ``==`` /
+    ``:=`` rows and no higher-order factors on or in a block.
     Asparouhov, T., & Muthén, B. (2009). Exploratory structural equation
     modeling. *Structural Equation Modeling, 16*(3), 397-438.
 

@@ -1,6 +1,7 @@
 """ESEM blocks in custval.CFA (``efa("b")*F1 + efa("b")*F2 =~ ...``) against lavaan 0.6-14.
 
-Goldens: ``Rscript tests/r/cfa_esem.R`` (lavaan::cfa(model, data, rotation = "geomin")).
+Goldens: ``Rscript tests/r/cfa_esem.R`` (lavaan::cfa(model, data, rotation = "geomin"); ``hs_sem``:
+lavaan::sem() with the CFA factor regressed on the exploratory ones).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from custval import load_dataset
 from custval.exceptions import MissingDataWarning, ModelSyntaxError, SpecificationError
 
 GOLD = Path(__file__).parent / "golden" / "cfa_esem"
-CASES = ["hs_efa3", "hs_esem", "bfi_esem", "bfi_two"]
+CASES = ["hs_efa3", "hs_esem", "hs_sem", "bfi_esem", "bfi_two"]
 #: lavaan stops its rotation at gpa.tol = 1e-5; custval goes on to the stationary point
 TOL = 1e-5
 
@@ -116,6 +117,9 @@ def test_efa_syntax_errors(data):
         custval.CFA('efa("b")*f1 + efa("b")*f2 =~ x1 + x2 + x3 + x4\nf1 =~ x5').fit(hs)
     with pytest.raises(SpecificationError, match="one group only"):
         custval.CFA('efa("b")*f1 + efa("b")*f2 =~ x1 + x2 + x3 + x4 + x5 + x6', group="school").fit(hs)
+    with pytest.raises(SpecificationError, match="higher-order"):
+        custval.CFA('efa("b")*f1 + efa("b")*f2 =~ x1 + x2 + x3 + x4 + x5 + x6\nspeed =~ x7 + x8 + x9\n'
+                    'g =~ f1 + f2 + speed').fit(hs)
     with pytest.raises(SpecificationError, match="estimator='ML'"):
         custval.CFA('efa("b")*f1 + efa("b")*f2 =~ x1 + x2 + x3 + x4 + x5 + x6', estimator="MLR").fit(hs)
 

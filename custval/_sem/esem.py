@@ -6,7 +6,8 @@ identification, ``user = 7`` rows; :func:`custval._sem.syntax._efa_echelon`),
 then rotates each block (``lav_model_efa_rotate``: the block's loadings
 standardised by ``diag(Lambda Lambda' + Theta)``, rotation with random starts,
 reflection and ``order.lv.by = "index"``; :mod:`custval._stats.efa_lavaan`) and
-transforms the factor covariances (``Psi -> H' Psi H``).  The standard errors
+transforms the factor covariances (``Psi -> H' Psi H``) and the regressions among
+the latent variables (``B -> H' B H^-T``).  The standard errors
 are ``rotation.se = "bordered"``: the expected information of the model with
 every loading and factor correlation of the block free, bordered by the
 Jacobian of the rotation's stationarity conditions.  The fit is the fit of the
@@ -46,10 +47,10 @@ def blocks(pt) -> list[tuple[str, list[str], list[str]]]:
 def rotate(cfa, *, seed=None) -> None:
     """Rotate the fitted echelon solution of ``cfa`` in place: params_, x_, vcov_ of the rotated model."""
     model, pt, groups = cfa._model, cfa.partable_, cfa._groups
-    if model.has_beta or cfa._definitions or model.con_k is not None or len(groups) != 1:
+    if cfa._definitions or model.con_k is not None or len(groups) != 1:
         raise SpecificationError(
-            "exploratory (ESEM) blocks are supported in measurement models with one group, without "
-            "regressions, '==' constraints or ':=' definitions")
+            "exploratory (ESEM) blocks are supported in models with one group, without '==' constraints "
+            "or ':=' definitions")
     if cfa._estimator != "ML" or cfa._missing != "listwise":
         raise SpecificationError("exploratory (ESEM) blocks are supported with estimator='ML' and "
                                  "missing='listwise' (lavaan's rotation.se = 'bordered' of ML)")
@@ -93,7 +94,10 @@ def rotate(cfa, *, seed=None) -> None:
     pt_full["free"] = fr
     model_full = SemModel(pt_full, model.observed, model.latent[: len(model.latent) - len(model.exo)], 1,
                           exo=model.exo)
-    mats = {"lam": lam_r, "psi": psi_r, "theta": gm.theta, "nu": gm.nu, "alpha": hg.T @ gm.alpha}
+    hg_inv = np.linalg.inv(hg)
+    # lavaan: BETA <- t(H) %*% t(solve(H, t(BETA)))
+    beta_r = hg.T @ gm.beta @ hg_inv.T
+    mats = {"lam": lam_r, "psi": psi_r, "theta": gm.theta, "nu": gm.nu, "alpha": hg.T @ gm.alpha, "beta": beta_r}
     x_rot = np.zeros(model_full.nfree)
     for (_g, name, i, j), fidx in zip(model_full.rows, fr):
         if fidx > 0:

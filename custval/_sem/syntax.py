@@ -642,6 +642,12 @@ def _efa_echelon(pt: pd.DataFrame, stmts: list[Statement], ngroups: int) -> None
         if s.op == "=~" and not s.efa and s.lhs in block_of:
             raise syntax_error(s.line, s.lineno, f"factor {s.lhs!r} is in the exploratory block "
                                f"efa({block_of[s.lhs]!r}) elsewhere: give efa(...) on every '=~' line of it")
+    lvs_all = {s.lhs for s in stmts if s.op == "=~"}
+    for s in stmts:
+        if s.op == "=~" and (s.rhs in block_of or (s.efa and s.rhs in lvs_all)):
+            raise SpecificationError(
+                f"line {s.lineno}: {s.line!r}: exploratory (ESEM) blocks of higher-order factors, or exploratory "
+                "factors measured by a higher-order factor, are not supported")
     pt["efa"] = [block_of.get(lhs, "") if op == "=~" else "" for lhs, op in zip(pt["lhs"], pt["op"])]
     for block in dict.fromkeys(block_of.values()):
         lvs = [f for f in dict.fromkeys(pt.loc[(pt["op"] == "=~") & (pt["efa"] == block), "lhs"])]
