@@ -27,8 +27,8 @@ import pandas as pd
 from scipy import special, stats
 
 from ._keys import is_instrument, warn_opposite
+from ._sem import esem, ordinal, wls, wls_mg
 from ._sem import fit_measures as fm
-from ._sem import ordinal, wls, wls_mg
 from ._sem.ml import MLProblem, em_saturated, loglik_group, make_group_data, warn_not_converged
 from ._sem.model import SemModel, start_values
 from ._sem.robust import first_order_groups, sandwich, yb_trace
@@ -219,6 +219,9 @@ class CFA:
         code.  Linear inequality constraints (``a > 0``, ``a < b``) are
         imposed by an active-set method; nonlinear ``==``, ``<`` or ``>``
         constraints raise :class:`~custval.exceptions.ModelSyntaxError`.
+        Exploratory (ESEM) blocks ``efa("b1")*F1 + efa("b1")*F2 =~ x1 + ...``
+        are fitted and rotated as lavaan's ``cfa(model, data, rotation =
+        "geomin")`` (see "Exploratory (ESEM) blocks" in the Notes).
     estimator : {"ML", "MLR", "WLSMV", "DWLS", "ULSMV", "ULS"}, optional
         ``"ML"``: standard errors from the expected information (observed
         information under FIML), as lavaan.  ``"MLR"``: Huber-White sandwich
@@ -293,7 +296,13 @@ class CFA:
         standardized = TRUE)`` without the ``==`` rows.  Defined parameters
         are rows with op ``":="`` (lhs: the name, rhs: the expression, group
         0 with several groups, as lavaan); their std_lv / std_all are the
-        definition evaluated on the standardized parameters.
+        definition evaluated on the standardized parameters.  With ESEM
+        blocks: the rotated solution (lavaan's ``free`` numbers of the echelon
+        model, so the block's ``user = 7`` rows have ``free`` 0 but an
+        estimate and a standard error) and ``est_unrotated``.
+    rotation_, efa_blocks_ : dict
+        With ESEM blocks: per block the geomin criterion at the solution and
+        the winning random start; per block its factors.
     constraints_ : list of str
         The general linear ``==`` constraints imposed by reparametrisation
         (``label == label`` is imposed by sharing one parameter and is not
@@ -530,6 +539,38 @@ class CFA:
     Savalei, V. (2021). Improving fit indices in structural equation modeling
     with categorical data. *Multivariate Behavioral Research, 56*(3), 390-407.
 
+    Exploratory (ESEM) blocks (lavaan 0.6-14, ``rotation = "geomin"`` and
+    its ``rotation.args`` defaults: oblique, ``geomin.epsilon = .001``,
+    ``rstarts = 30``, ``std.ov = TRUE``, ``reflect = TRUE``,
+    ``order.lv.by = "index"``, ``rotation.se = "bordered"``): the factors of
+    a block have unit variance, all their loadings on the block's items are
+    free, and the block is identified for the ML fit by the echelon pattern
+    (the k-th factor's first k - 1 loadings and the block's factor
+    covariances fixed to 0; ``user = 7`` in ``partable_``).  The fit
+    (``fit_measures_``, lavaan's ``npar`` and ``df``) is that of this model.
+    Each block's loadings, standardised by ``diag(Lambda Lambda' + Theta)``,
+    are then rotated by geomin from the identity and 29 random orthogonal
+    starts (``seed`` 0; the lowest criterion wins and is continued to the
+    stationary point, see :mod:`custval._stats.efa_lavaan`), the columns
+    reflected to a positive sum and ordered by the mean index of their
+    items, and the factor covariances transformed (``Psi -> H' Psi H``, also
+    the covariances with the CFA factors).  Standard errors (``se``) are
+    lavaan's bordered ones: the inverse of the expected information of the
+    model with every loading and correlation of the block free, bordered by
+    the Jacobian (Richardson) of the rotation's stationarity conditions,
+    lavaan's constraint function included (it standardises without the
+    factor correlations).  :meth:`standardized_solution` uses the bordered
+    matrix with the exact stationarity conditions (the delta method through
+    the rotation); lavaan's ``se.std`` computes that by forward differences of
+    step .001 of re-rotations, within about 1e-3 of custval's.  A model of one
+    efa block is ``lavaan::efa()`` (:class:`custval.EFA` with
+    ``convention="lavaan"``).  Regressions among the latent variables
+    (``lavaan::sem()``; ``B -> H' B H^-T``) are supported.  ESEM blocks need
+    one group, ML with listwise deletion, continuous items, no ``==`` /
+    ``:=`` rows and no higher-order factors on or in a block.
+    Asparouhov, T., & Muthén, B. (2009). Exploratory structural equation
+    modeling. *Structural Equation Modeling, 16*(3), 397-438.
+
     Fit measures also include lavaan's rfi, nfi, pnfi, ifi, rni (and their
     ``.scaled`` / ``.robust`` versions), srmr_mplus, Hoelter's cn_05 / cn_01,
     gfi, agfi, pgfi, mfi and ecvi, with lavaan's formulas.
@@ -644,6 +685,29 @@ class CFA:
 
     # In R: fit2 <- lavaan::cfa(two_level, data = nested, cluster = "firm")
     #       fitMeasures(fit2, c("npar", "df", "ntotal"))
+
+    ESEM: an exploratory block of two factors on x1-x6 and the
+    confirmatory speed factor (the lavaan ESEM tutorial):
+
+    >>> esem = '''
+    ...   efa("efa")*visual + efa("efa")*textual =~ x1 + x2 + x3 + x4 + x5 + x6
+    ...   speed =~ x7 + x8 + x9
+    ... '''
+    >>> fit_esem = CFA(esem).fit(hs)
+    >>> print(fit_esem.fit_measures_[["npar", "chisq", "df", "cfi"]].round(3).to_string())
+    npar     25.000
+    chisq    64.144
+    df       20.000
+    cfi       0.950
+    >>> p = fit_esem.params_.set_index(["lhs", "op", "rhs"])
+    >>> print(p.loc[[("textual", "=~", "x1"), ("visual", "~~", "textual")], ["est", "se"]].round(3).to_string())
+                           est     se
+    lhs     op rhs
+    textual =~ x1        0.299  0.081
+    visual  ~~ textual   0.281  0.087
+
+    # In R: fit <- lavaan::cfa(esem, data = HolzingerSwineford1939, rotation = "geomin")
+    #       parameterEstimates(fit)
 
     Labelled loadings, a defined product and difference (``:=``) with
     delta-method standard errors, and a linear constraint (``==``):
@@ -800,6 +864,7 @@ class CFA:
     def _fit(self, data: pd.DataFrame) -> CFA:
         # options and data -> model -> data per group -> estimates -> standard errors -> tables
         self.sample_th_ = None
+        self._vcov_std = self.efa_blocks_ = None
         if self._is_ordinal():
             return self._fit_ordinal(data)
         estimator, missing = self._check_options(data)
@@ -869,6 +934,8 @@ class CFA:
         self.fit_measures_ = self._fit_measures()
         self.r2_ = self._r2()
         self._heywood()
+        if esem.blocks(pt):  # exploratory (ESEM) blocks: rotate the echelon solution (lavaan's rotation)
+            esem.rotate(self, seed=0)
         self.instrument_ = self.model if is_instrument(self.model) else None
         self.keying_ = keying.restrict(observed)
         self.reverse_keyed_ = self.keying_.reversed
@@ -922,6 +989,9 @@ class CFA:
         if extras["exo"]:
             raise SpecificationError(
                 f"observed covariates ({', '.join(extras['exo'])}) are not supported with ordered items yet")
+        if esem.blocks(pt):
+            raise SpecificationError("exploratory (ESEM) blocks, efa(\"block\")*factor, are supported with "
+                                     "continuous items (ML) only, not with ordered items yet")
         if self.ordered is not True:
             ordered = [self.ordered] if isinstance(self.ordered, str) else list(self.ordered)
             unknown = [v for v in ordered if v not in observed]
@@ -1529,6 +1599,9 @@ class CFA:
         """
         self._not_ordinal('modification_indices')
         self._single_level_only("modification_indices")
+        if getattr(self, "efa_blocks_", None):
+            raise SpecificationError("CFA.modification_indices() is not available for a model with exploratory "
+                                     "(ESEM) blocks: every loading of a block is already free")
         from ._sem.modindices import modification_indices
 
         if self._model.con_k is not None:
@@ -1604,7 +1677,9 @@ class CFA:
             rows = std_rows(xx)
             return np.concatenate([rows, self._defined_values(rows)]) if self._definitions else rows
 
-        est, se = _delta_method(std_all, x, self.vcov_)
+        # ESEM: the bordered covariance matrix with the exact stationarity conditions (custval._sem.esem)
+        vstd = getattr(self, "_vcov_std", None)
+        est, se = _delta_method(std_all, x, self.vcov_ if vstd is None else vstd)
         with np.errstate(divide="ignore", invalid="ignore"):
             z = np.where(se > 0, est / se, np.nan)
         crit = stats.norm.ppf(0.5 + level / 2)

@@ -100,13 +100,22 @@ def test_target_with_wrong_rows_names_them(hs):
         custval.EFA(3, rotation="target", rotation_kwargs={"target": inf}).fit(hs)
 
 
-def test_esem_block_in_cfa_syntax_is_a_clear_error(tmp_path, hs):
-    """A model file written for lavaan's ESEM (CRLF, comments) names the unsupported block."""
+def test_esem_block_in_cfa_syntax_fits_as_lavaan(tmp_path):
+    """A model file written for lavaan's ESEM (CRLF, comments) now fits as lavaan::cfa(rotation = "geomin").
+
+    (This test used to expect a ModelSyntaxError: ESEM blocks were not supported.)
+    """
+    import json
+    from pathlib import Path
+
     path = tmp_path / "esem_model.lav"
     path.write_bytes(b"# ESEM: two exploratory factors and one CFA factor\r\n"
                      b"efa(\"b1\")*f1 + efa(\"b1\")*f2 =~ x1 + x2 + x3 + x4 + x5 + x6\r\n"
                      b"speed =~ x7 + x8 + x9\r\n")
-    from custval.exceptions import ModelSyntaxError
-
-    with pytest.raises(ModelSyntaxError, match=r"line 2.*ESEM\) blocks.*convention='lavaan'"):
-        custval.CFA(path.read_text(encoding="utf-8")).fit(hs)
+    hs_all = load_dataset("holzinger_swineford1939").data
+    fit = custval.CFA(path.read_text(encoding="utf-8")).fit(hs_all)
+    gold = json.loads((Path(__file__).parent / "golden" / "cfa_esem" / "hs_esem.json").read_text())
+    g = pd.DataFrame(gold["params"]).replace({"visual": "f1", "textual": "f2"}).set_index(["lhs", "op", "rhs"])
+    mine = fit.params_.set_index(["lhs", "op", "rhs"]).loc[g.index]
+    np.testing.assert_allclose(mine["est"], g["est"], atol=1e-5, rtol=0)
+    np.testing.assert_allclose(mine["se"], g["se"], atol=1e-5, rtol=0)

@@ -48,6 +48,10 @@ def summary_text(fit, digits: int = 3) -> str:
         out.append(_line("Number of observations", int(f["ntotal"])))
     if fit._missing == "fiml":
         out.append(_line("Missing data", "FIML (lavaan missing = 'ml')"))
+    if getattr(fit, "efa_blocks_", None):
+        out += ["", _line("Rotation method", "GEOMIN OBLIQUE"), _line("Geomin epsilon", "0.001"),
+                _line("Rotation algorithm (rstarts)", "GPA (30)"), _line("Standardized metric", "TRUE"),
+                _line("Row weights", "None")]
     out += ["", "Model Test User Model:", ""]
     out += [
         _line("Test statistic", f["chisq"]) + (f"  {f['chisq.scaled']:>10.{digits}f}" if robust else ""),
@@ -135,7 +139,7 @@ def summary_text(fit, digits: int = 3) -> str:
                     name = f"   .{r.lhs}" if key == "~~v" and r.lhs in residual else f"    {r.lhs}"
                 if r.label:
                     name = f"{name} ({r.label})"
-                free = r.free > 0
+                free = r.free > 0 or getattr(r, "est_unrotated", None) is not None and r.se > 0  # ESEM rows
                 out.append(
                     f"{name:<20}{_fmt(r.est, digits):>9}{_fmt(r.se if free else np.nan, digits):>9}"
                     f"{_fmt(r.z if free else np.nan, digits):>9}{_fmt(r.p_value if free else np.nan, digits):>9}"

@@ -20,7 +20,10 @@ arithmetic expression of labels, numbers, earlier defined parameters,
 small recursive-descent parser, never evaluated as Python).  Modifiers:
 a number (``1*x``: fixed), ``NA*x`` (free), a label (``a*x``; equal labels
 mean equal parameters), ``start(0.5)*x``, ``equal("f=~x2")*x`` and
-per-group vectors ``c(a, b)*x`` / ``c(1, NA)*x``.
+per-group vectors ``c(a, b)*x`` / ``c(1, NA)*x``.  Exploratory (ESEM) blocks
+``efa("b1")*F1 + efa("b1")*F2 =~ x1 + ...`` add an ``efa`` column and lavaan's
+echelon identification (:func:`_efa_echelon`); the fit is rotated by
+:mod:`custval._sem.esem`.
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ class Statement:
     line: str
     lineno: int
     expr: tuple | None = None  # ':=': parsed rhs; '==': parsed (lhs - rhs)
+    efa: str = ""  # the exploratory block of an 'efa("b")*F =~ ...' factor (ESEM), else ""
 
 
 # --------------------------------------------------------------------------- expressions
@@ -415,14 +419,15 @@ def parse(text: str) -> list[Statement]:
                                         line, lineno, node))
             continue
         lhs_names = [s.strip() for s in lhs.split("+")]
-        for name in lhs_names:
-            if re.match(r"""efa\s*\(\s*["'][^"']*["']\s*\)\s*\*""", name):
-                raise syntax_error(
-                    line, lineno,
-                    "exploratory (ESEM) blocks, efa(\"block\")*factor, are not supported by CFA; for an "
-                    "exploratory block of all items use custval.EFA(k, method='ml', rotation='geomin', "
-                    "convention='lavaan'), which reproduces lavaan::efa()",
-                )
+        efa_of: dict[str, str] = {}
+        for k, name in enumerate(lhs_names):
+            m_efa = re.match(r"""^efa\s*\(\s*["']([^"']*)["']\s*\)\s*\*\s*(.*)$""", name)
+            if m_efa:
+                if opname != "=~" or not m_efa.group(1):
+                    raise syntax_error(line, lineno, 'efa("block")*factor is allowed only on the left of '
+                                       "'=~' and needs a block name, e.g. efa(\"b1\")*F1 + efa(\"b1\")*F2 =~ x1 + x2")
+                name = lhs_names[k] = m_efa.group(2).strip()
+                efa_of[name] = m_efa.group(1)
             if not _IDENT.match(name):
                 raise syntax_error(line, lineno, f"left-hand side {name!r} is not a variable name")
         if not rhs:
@@ -442,7 +447,11 @@ def parse(text: str) -> list[Statement]:
             else:
                 op2 = opname
             for name in lhs_names:
-                statements.append(Statement(name, op2, var, mod, line, lineno))
+                statements.append(Statement(name, op2, var, mod, line, lineno, efa=efa_of.get(name, "")))
+        if efa_of:  # lavaan's order for an ESEM line: factor by factor (it fixes the echelon pattern)
+            mine = [st for st in statements if st.lineno == lineno and st.line == line]
+            rest = statements[: len(statements) - len(mine)]
+            statements = rest + sorted(mine, key=lambda st: lhs_names.index(st.lhs))
     return statements
 
 
@@ -564,6 +573,7 @@ def _group_rows(stmts: list[Statement], v: _Variables, g: int, ngroups: int, std
     seen: dict = {}
     first_done: set[str] = set()
     grows: list[dict] = []
+    efa_lv = {s.lhs for s in stmts if s.op == "=~" and s.efa}  # ESEM factors: variance 1, loadings free
     for s in stmts:
         if s.op in ("==", ":=", "<", ">"):
             continue
@@ -576,7 +586,7 @@ def _group_rows(stmts: list[Statement], v: _Variables, g: int, ngroups: int, std
             row.update(ustart=float(fixed), fixed=True)
         if s.op == "=~" and s.lhs not in first_done:
             first_done.add(s.lhs)
-            if not std_lv and fixed is None:
+            if not std_lv and fixed is None and s.lhs not in efa_lv:
                 row.update(ustart=1.0, fixed=True)
         k = _key(s.lhs, s.op, s.rhs)
         if k in seen:
@@ -597,7 +607,7 @@ def _group_rows(stmts: list[Statement], v: _Variables, g: int, ngroups: int, std
         if ov not in v.exo_ov:
             default(ov, "~~", ov, 0.0 if ov in v.single_ind else np.nan)
     for f in v.latent:
-        default(f, "~~", f, 0.0 if f in v.single_ind else (1.0 if std_lv else np.nan))
+        default(f, "~~", f, 0.0 if f in v.single_ind else (1.0 if std_lv or f in efa_lv else np.nan))
     for i, f1 in enumerate(v.exo_lv):
         for f2 in v.exo_lv[i + 1 :]:
             default(f1, "~~", f2)
@@ -618,6 +628,41 @@ def _group_rows(stmts: list[Statement], v: _Variables, g: int, ngroups: int, std
         for f in v.latent:
             default(f, "~1", "", 0.0)
     return grows
+
+
+def _efa_echelon(pt: pd.DataFrame, stmts: list[Statement], ngroups: int) -> None:
+    """ESEM blocks (lavaan's ``lav_partable_efa_constraints``): an ``efa`` column; in a block of
+    m factors the k-th factor's first k - 1 loadings and the factors' covariances are fixed to 0
+    (``user = 7``), which identifies the unrotated solution that is then rotated."""
+    if ngroups > 1:
+        raise SpecificationError("exploratory (ESEM) blocks, efa(\"block\")*factor, are supported with one "
+                                 "group only (no group=)")
+    block_of = {s.lhs: s.efa for s in stmts if s.op == "=~" and s.efa}
+    for s in stmts:
+        if s.op == "=~" and not s.efa and s.lhs in block_of:
+            raise syntax_error(s.line, s.lineno, f"factor {s.lhs!r} is in the exploratory block "
+                               f"efa({block_of[s.lhs]!r}) elsewhere: give efa(...) on every '=~' line of it")
+    lvs_all = {s.lhs for s in stmts if s.op == "=~"}
+    for s in stmts:
+        if s.op == "=~" and (s.rhs in block_of or (s.efa and s.rhs in lvs_all)):
+            raise SpecificationError(
+                f"line {s.lineno}: {s.line!r}: exploratory (ESEM) blocks of higher-order factors, or exploratory "
+                "factors measured by a higher-order factor, are not supported")
+    pt["efa"] = [block_of.get(lhs, "") if op == "=~" else "" for lhs, op in zip(pt["lhs"], pt["op"])]
+    for block in dict.fromkeys(block_of.values()):
+        lvs = [f for f in dict.fromkeys(pt.loc[(pt["op"] == "=~") & (pt["efa"] == block), "lhs"])]
+        if len(lvs) < 2:
+            continue
+        for k, f in enumerate(lvs):
+            idx = np.flatnonzero(((pt["op"] == "=~") & (pt["lhs"] == f)).to_numpy())
+            if len(idx) < k:
+                raise SpecificationError(f"efa factor {f!r} of block {block!r} has {len(idx)} indicator(s); the "
+                                         f"echelon identification of the block needs at least {k}: use fewer "
+                                         "factors in the block or more items")
+            pt.loc[pt.index[idx[:k]], ["fixed", "ustart", "user"]] = [True, 0.0, 7]
+        cov = ((pt["op"] == "~~") & (pt["user"] == 0) & pt["lhs"].isin(lvs) & pt["rhs"].isin(lvs)
+               & (pt["lhs"] != pt["rhs"])).to_numpy()
+        pt.loc[pt.index[cov], ["fixed", "ustart", "user"]] = [True, 0.0, 7]
 
 
 class _Equal:
@@ -866,6 +911,8 @@ def build_partable(
     pt.insert(0, "id", np.arange(1, len(pt) + 1))
     pt["plabel"] = [f".p{i}." for i in pt["id"]]
 
+    if any(s.efa for s in stmts):
+        _efa_echelon(pt, stmts, ngroups)
     # ---- group.equal / group.partial: free latent means when intercepts are equal
     partial = _partial_keys(group_partial)
     if ngroups > 1 and "intercepts" in group_equal and "means" not in group_equal:

@@ -206,6 +206,13 @@ def _border(x, p, m, orthogonal, vgq, lavaan: bool = True):
         ov_var = np.sum(lam**2, axis=1) + theta  # lavaan uses tcrossprod(A) + THETA here
     else:
         ov_var = np.diag(lam @ phi @ lam.T) + theta
+    return border_block(lam, ov_var, phi, vgq, orthogonal)
+
+
+def border_block(lam, ov_var, phi, vgq, orthogonal):
+    """The rotation's stationarity conditions of one block of loadings ``lam`` standardised by
+    ``ov_var`` (lavaan's ``lav_model_efa_rotate_border_x`` for one efa block)."""
+    m = lam.shape[1]
     a = lam / np.sqrt(ov_var)[:, None]
     gq, _f = vgq(a)
     z = a.T @ gq
@@ -277,6 +284,12 @@ def bordered_vcov(x, p, m, orthogonal, vgq, n, *, lavaan: bool = True):
     """
     info = expected_information(x, p, m, orthogonal)
     h = richardson_jacobian(lambda z: _border(z, p, m, orthogonal, vgq, lavaan), x)
+    return bordered_inverse(info, h, n)
+
+
+def bordered_inverse(info, h, n):
+    """Upper-left block of the inverse of the information bordered by the constraints' Jacobian
+    ``h`` (lavaan's augmented information), divided by ``n``."""
     q = info.shape[0]
     k = h.shape[0]
     e3 = np.zeros((q + k, q + k))
