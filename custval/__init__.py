@@ -95,6 +95,8 @@ _EXPORTS: dict[str, str] = {
     "data_entry_template": "custval.questionnaire",
     "export_survey": "custval.questionnaire",
     "dynamic_fit_cutoffs": "custval.planning",
+    "simulate_study": "custval.planning",
+    "StudyPlanResult": "custval.planning",
 }
 
 # Public submodules reachable as attributes (``custval.validity.htmt``) without an explicit import.
