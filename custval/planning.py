@@ -28,14 +28,21 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import warnings
 
 import numpy as np
 import pandas as pd
 
 from ._results import ResultMixin
-from ._stats.tasks import DEFAULT_CHUNK, run_tasks, task_plan, task_seeds
-from .exceptions import CustvalError, CustvalWarning, SpecificationError
+from ._stats.tasks import DEFAULT_CHUNK, quiet_warnings, run_tasks, task_plan, task_seeds
+from .exceptions import (
+    ConstantItemError,
+    CustvalWarning,
+    DataValidationError,
+    InsufficientDataError,
+    NotPositiveDefiniteError,
+    SingularMatrixError,
+    SpecificationError,
+)
 
 __all__ = ["DynamicCutoffsResult", "StudyPlanResult", "dynamic_fit_cutoffs", "simulate_study"]
 
@@ -314,8 +321,7 @@ def _fit_task(syntax: str, sigma: np.ndarray, names: list[str], n: int, reps: in
         x = rng.standard_normal((n, len(names))) @ chol.T
         data = pd.DataFrame(x, columns=names)
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", CustvalWarning)
+            with quiet_warnings(CustvalWarning):
                 fit = CFA(syntax, std_lv=True).fit(data)
         except Exception:
             continue
@@ -537,7 +543,7 @@ def _as_design_dict(design, i: int) -> dict:
         raise SpecificationError(f"design: unknown key(s) {unknown}; allowed: {', '.join(STUDY_DEFAULTS)}")
     d = {k: copy.deepcopy(v) for k, v in STUDY_DEFAULTS.items()}
     for k, v in design.items():
-        if isinstance(v, dict) and isinstance(d[k], dict) and k in ("respondents", "non_invariant", "n_boot"):
+        if isinstance(v, dict) and isinstance(d[k], dict) and k in ("non_invariant", "n_boot"):
             extra = [x for x in v if x not in d[k]]
             if extra:
                 raise SpecificationError(f"design: unknown key(s) {extra} in {k!r}; allowed: {', '.join(d[k])}")
@@ -743,8 +749,9 @@ def _normalize_design(design, i: int) -> dict:
         d["ni"] = {"construct": c, "item": it, "intercept": _number(name, "non_invariant intercept",
                                                                     ni.get("intercept") or 0.0),
                    "loading": ld}
-    for k in ("htmt", "gaps"):
-        d["n_boot"][k] = _number(name, f"n_boot[{k!r}]", d["n_boot"][k], lo=0, integer=True)
+    d["n_boot"]["htmt"] = _number(name, "n_boot['htmt']", d["n_boot"]["htmt"], lo=0, integer=True)
+    d["n_boot"]["gaps"] = _number(name, "n_boot['gaps'] (perception_gap's percentile intervals)",
+                                  d["n_boot"]["gaps"], lo=100, integer=True)
     _number(name, "rwg_target", d["rwg_target"], lo=0, hi=1)
     _number(name, "share_target", d["share_target"], lo=0, hi=1)
     return d
@@ -816,7 +823,9 @@ def _rwg_shares(customer: pd.DataFrame, d: dict, sizes: list[int]) -> tuple[floa
 
 _COLUMNS = ("loading_ci_width", "p_htmt_below_85", "p_noninvariance_flagged", "gap_ci_width", "gap_power",
             "rwg_share")
-_FAILURES = (CustvalError, np.linalg.LinAlgError, FloatingPointError, ZeroDivisionError)
+#: what a simulated sample can do to an analysis (a bad design is an error before any task runs)
+_FAILURES = (InsufficientDataError, ConstantItemError, SingularMatrixError, NotPositiveDefiniteError,
+             DataValidationError, np.linalg.LinAlgError, FloatingPointError, ZeroDivisionError)
 
 
 def _study_task(d: dict, decisions: tuple, reps: int, seed: np.random.SeedSequence) -> np.ndarray:
@@ -835,8 +844,7 @@ def _study_task(d: dict, decisions: tuple, reps: int, seed: np.random.SeedSequen
     for r in range(reps):
         provider, customer = _simulate_forms(d, rng)
         s_htmt, s_gap = (int(x) for x in rng.integers(0, 2**31 - 1, size=2))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", CustvalWarning)
+        with quiet_warnings(CustvalWarning):  # thread-safe, unlike warnings.catch_warnings
             if "loadings" in decisions:
                 x = customer[items]
                 sd = x.std(ddof=1)

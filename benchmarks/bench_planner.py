@@ -1,0 +1,151 @@
+"""Benchmark the study planner's seeded tasks on 1 and 2 workers, and project a large plan.
+
+Workloads:
+
+1. ``custval.planning.dynamic_fit_cutoffs`` of the Holzinger-Swineford three-factor CFA
+   (n = 301), 100 replications per level, 3 levels: 12 tasks of 25 ML fits.
+2. ``custval.planning.simulate_study`` of two CWI-like designs (3 constructs x 4 items, 10 firms
+   of 15 provider respondents and 10 accounts x 3 customers; every decision: CFA, HTMT with 200
+   resamples, form invariance, per-firm gaps with 200 resamples, rwg), 50 studies each: 4 tasks.
+
+Executors: serial (``executor=None``, one worker), ``ProcessPoolExecutor(2)`` and a dask
+``LocalCluster(n_workers=2, threads_per_worker=1)``.  Each run's numbers are compared with the
+serial run's (max abs diff 0 = bit-identical).  Then the per-task scheduling overhead (empty
+tasks through the same machinery) and the per-study cost at 10 and 40 firms, from which the
+README projects a 200-firm x 2,000-replication plan on a 64-core cluster.
+
+Run: ``.venv/bin/python benchmarks/bench_planner.py``.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from _common import Bench
+
+import custval
+from custval import planning
+from custval._stats.tasks import run_tasks
+
+HS_MODEL = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
+DESIGN = {"constructs": {"CQUAL": 4, "CPROC": 4, "MGMT": 4}, "firms": 10, "respondents": {"manager": 3, "staff": 12},
+          "accounts": 10, "customers_per_account": 3}
+DESIGNS = [{**DESIGN, "name": "gap .3"}, {**DESIGN, "name": "gap .5", "gap": 0.5}]
+REPS_DFI, REPS_STUDY = 100, 50
+
+
+def _noop(i):
+    return i
+
+
+def _timed(fn, *args, **kw):
+    t0 = time.perf_counter()
+    value = fn(*args, **kw)
+    return time.perf_counter() - t0, value
+
+
+def _executors():
+    yield "serial (1 worker)", None, None
+    pool = ProcessPoolExecutor(max_workers=2)
+    pool.submit(_noop, 0).result()  # workers started before timing
+    try:
+        yield "ProcessPoolExecutor(2)", pool, None
+    finally:
+        pool.shutdown()
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        yield "dask LocalCluster(2 x 1 thread)", None, "distributed is not installed"
+        return
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    client = Client(cluster)
+    try:
+        client.submit(_noop, 0).result()
+        yield "dask LocalCluster(2 x 1 thread)", client, None
+    finally:
+        client.close()
+        cluster.close()
+
+
+def main() -> None:
+    bench = Bench(
+        "planner",
+        title="Study planner: seeded simulation tasks on 1 and 2 workers",
+        description=(
+            f"dynamic_fit_cutoffs of the Holzinger-Swineford 3-factor CFA ({REPS_DFI} replications x 3 levels = "
+            f"12 tasks of 25 ML fits) and simulate_study of two designs ({REPS_STUDY} studies each = 4 tasks; "
+            "3 constructs x 4 items, 10 firms, every decision). Serial vs ProcessPoolExecutor(2) vs dask "
+            "LocalCluster(2 workers x 1 thread); one run each (long); max abs diff = largest difference from "
+            "the serial run's numbers (0 = bit-identical). The note gives throughput and the speed-up over "
+            "serial. The machine has 2 cores shared with other jobs while this ran, so the 2-worker speed-ups "
+            "are lower bounds of what 2 free cores give. Projection below the table."
+        ),
+    )
+    hs = custval.load_dataset("holzinger_swineford1939").data
+    fit = custval.CFA(HS_MODEL).fit(hs)
+    planning.dynamic_fit_cutoffs(fit, replications=1, seed=0, progress=False)  # imports warm
+    planning.simulate_study(DESIGNS[0], replications=1, seed=0, progress=False)
+    work = {
+        f"dynamic_fit_cutoffs, HS 3 factors, {REPS_DFI} reps x 3 levels": (
+            lambda ex: planning.dynamic_fit_cutoffs(fit, replications=REPS_DFI, seed=1, executor=ex, progress=False),
+            lambda r: r.simulated[["srmr", "rmsea", "cfi"]].to_numpy(), 3 * REPS_DFI),
+        f"simulate_study, 2 designs x {REPS_STUDY} studies, 10 firms": (
+            lambda ex: planning.simulate_study(DESIGNS, replications=REPS_STUDY, seed=1, executor=ex, progress=False),
+            lambda r: r.simulated[list(planning._COLUMNS)].to_numpy(), 2 * REPS_STUDY),
+    }
+    serial_sec, overhead = {}, {}
+    for tool, ex, skip in _executors():
+        if skip:
+            for task in work:
+                bench.skip(task, tool, skip)
+            continue
+        for task, (call, values, n_rep) in work.items():
+            sec, res = _timed(call, ex)
+            v = values(res)
+            if ex is None:
+                serial_sec[task] = sec
+            speed = serial_sec[task] / sec
+            note = f"{n_rep / sec:.2f} replications/s" + ("" if ex is None else f"; {speed:.2f}x serial")
+            bench.add(task, tool, sec, values=np.nan_to_num(v, nan=-1.0), reference=ex is None, note=note)
+            print(task, tool, round(sec, 2), note, flush=True)
+        # scheduling overhead per task: 200 empty tasks
+        sec, _ = _timed(run_tasks, _noop, [(i,) for i in range(200)], executor=ex, progress=False)
+        overhead[tool] = sec / 200
+    # per-study cost at 10 and 40 firms (serial), for the projection
+    cost = {}
+    for firms in (10, 40):
+        d = {**DESIGN, "name": f"{firms} firms", "firms": firms}
+        reps = 4
+        sec, _ = _timed(planning.simulate_study, d, replications=reps, seed=2, progress=False)
+        cost[firms] = sec / reps
+        print("per study", firms, "firms", cost[firms], flush=True)
+    slope = (cost[40] - cost[10]) / 30
+    per_study_200 = cost[10] + slope * 190
+    tasks = math.ceil(2000 / 25)
+    waves = math.ceil(tasks / 64)
+    per_task = 25 * per_study_200
+    dask_over = overhead.get("dask LocalCluster(2 x 1 thread)", overhead["ProcessPoolExecutor(2)"])
+    makespan = waves * per_task + tasks * dask_over
+    bench.extra["projection"] = {
+        "per_study_seconds": cost, "per_study_seconds_200_firms": per_study_200,
+        "overhead_seconds_per_task": overhead, "tasks": tasks, "cores": 64, "waves": waves,
+        "per_task_seconds_200_firms": per_task, "makespan_seconds": makespan,
+        "serial_seconds": 2000 * per_study_200,
+    }
+    bench.extra["speedups"] = {t: {r.tool: serial_sec[t] / r.seconds for r in bench.rows if r.task == t and r.seconds}
+                               for t in work}
+    print(bench.extra, flush=True)
+    bench.write()
+
+
+if __name__ == "__main__":
+    main()
