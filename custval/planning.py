@@ -719,8 +719,10 @@ def _normalize_design(design, i: int) -> dict:
     dup = sorted({x for x in names if names.count(x) > 1})
     if dup:
         raise _design_error(name, f"firm name(s) {dup} appear more than once")
-    d["firm_table"] = pd.DataFrame(rows).fillna(0)
-    d["roles"] = [r for r in d["respondents"]] if "provider" in forms else []
+    ft = pd.DataFrame(rows)
+    d["roles"] = [c for c in ft.columns if c not in ("firm", "accounts", "customers_per_account")]
+    ft[d["roles"]] = ft[d["roles"]].fillna(0).astype(int)  # a role another firm has: 0 here
+    d["firm_table"] = ft
     # ---- the non-invariant customer item
     ni = d["non_invariant"]
     if ni is None or (isinstance(ni, dict) and not ni.get("intercept") and ni.get("loading") is None):

@@ -76,3 +76,12 @@ def test_other_bad_designs_are_named(tmp_path):
         _plan({**BASE, "n_boot": {"gaps": 50}})
     with pytest.raises(SpecificationError, match="replications must be a positive integer"):
         planning.simulate_study(BASE, replications=0, progress=False)
+
+
+def test_a_role_only_some_firms_have_counts_for_those_firms():
+    firms = [{"name": "North Ltd"}, {"name": "South GmbH", "respondents": {"director": 2}}]
+    d = planning._normalize_design({**BASE, "respondents": {"staff": 4}, "firms": firms}, 0)
+    ft = d["firm_table"].set_index("firm")
+    assert d["roles"] == ["staff", "director"]
+    assert ft.loc["North Ltd", "director"] == 0 and ft.loc["South GmbH", "director"] == 2
+    assert ft.loc["South GmbH", "staff"] == 4
