@@ -38,7 +38,7 @@
 # %% tags=["parameters"]
 # Parameters: change them here and re-run the notebook.
 SEED = 0
-DFI_REPLICATIONS = 50  # per misspecification level; 200-500 for a real analysis
+DFI_REPLICATIONS = 25  # per misspecification level; 200-500 for a real analysis
 STUDY_REPLICATIONS = 6  # simulated studies per design; 500 or more for a real plan
 N_BOOT = {"htmt": 100, "gaps": 100}  # bootstrap resamples inside each simulated study
 USE_DASK = False  # True: run the same plan on a local Dask cluster (needs custval[distributed])
