@@ -182,8 +182,10 @@ paths = show_figure(fig, "11-study-planner-gap-width")
 
 # %%
 if USE_DASK:
-    from dask.distributed import Client
+    import importlib
 
+    # optional, not in custval[notebooks]: pip install "custval[distributed]"
+    Client = importlib.import_module("dask.distributed").Client
     with Client() as client:
         print("dashboard:", client.dashboard_link)
         plan_dask = simulate_study(designs, replications=STUDY_REPLICATIONS, seed=SEED, executor=client)

@@ -161,11 +161,11 @@ def test_warnings_are_quiet_in_tasks_on_threads_and_restored_after():
         start.wait()
         with quiet_warnings(CustvalWarning):
             for _ in range(200):
-                warnings.warn(f"inside task {i}", CustvalWarning)  # an error under pytest if it escaped
+                warnings.warn(f"inside task {i}", CustvalWarning, stacklevel=1)  # an error under pytest if it escaped
         return i
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         assert list(pool.map(task, range(4))) == [0, 1, 2, 3]
     assert warnings.filters == before
     with pytest.warns(CustvalWarning, match="outside"):
-        warnings.warn("outside", CustvalWarning)
+        warnings.warn("outside", CustvalWarning, stacklevel=1)
