@@ -38,6 +38,7 @@ from .exceptions import (
     ConstantItemError,
     CustvalWarning,
     DataValidationError,
+    IdentificationError,
     InsufficientDataError,
     NotPositiveDefiniteError,
     SingularMatrixError,
@@ -826,8 +827,10 @@ def _rwg_shares(customer: pd.DataFrame, d: dict, sizes: list[int]) -> tuple[floa
 _COLUMNS = ("loading_ci_width", "p_htmt_below_85", "p_noninvariance_flagged", "gap_ci_width", "gap_power",
             "rwg_share")
 #: what a simulated sample can do to an analysis (a bad design is an error before any task runs)
+#: (IdentificationError: empirical underidentification of a small simulated sample)
 _FAILURES = (InsufficientDataError, ConstantItemError, SingularMatrixError, NotPositiveDefiniteError,
-             DataValidationError, np.linalg.LinAlgError, FloatingPointError, ZeroDivisionError)
+             IdentificationError, DataValidationError, np.linalg.LinAlgError, FloatingPointError,
+             ZeroDivisionError)
 
 
 def _study_task(d: dict, decisions: tuple, reps: int, seed: np.random.SeedSequence) -> np.ndarray:

@@ -169,3 +169,17 @@ def test_warnings_are_quiet_in_tasks_on_threads_and_restored_after():
     assert warnings.filters == before
     with pytest.warns(CustvalWarning, match="outside"):
         warnings.warn("outside", CustvalWarning, stacklevel=1)
+
+
+def test_failed_analyses_are_counted_and_left_out():
+    """18 customers for a 2-factor CFA: some simulated samples are empirically underidentified."""
+    tiny = {"name": "tiny", "constructs": {"A": 3, "B": 3}, "firms": 3, "accounts": 3, "customers_per_account": 2}
+    res = planning.simulate_study(tiny, replications=3, seed=0, progress=False, decisions=("loadings", "agreement"))
+    sim = res.simulated
+    failed = int(sim["loading_ci_width"].isna().sum())
+    assert failed >= 1 and res.n_failed.loc["tiny", "loading_ci_width"] == failed
+    assert res.n_failed.loc["tiny", "rwg_share"] == 0
+    ok = sim["loading_ci_width"].dropna()
+    if len(ok):
+        assert res.table.loc["tiny", "loading_ci_width"] == ok.mean()
+    assert "analyses failed and are left out" in res.summary()
