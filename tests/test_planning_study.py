@@ -98,7 +98,7 @@ def test_same_numbers_whatever_runs_the_tasks(serial):
 def test_dask_client_gives_the_same_numbers(serial):
     distributed = pytest.importorskip("distributed")
     designs = [SMALL, {**SMALL, "name": "more accounts", "accounts": 8}]
-    with distributed.Client(processes=False, n_workers=2, threads_per_worker=1, dashboard_address=None) as client:
+    with distributed.Client(processes=False, n_workers=2, threads_per_worker=1, dashboard_address=":0") as client:
         res = planning.simulate_study(designs, replications=26, seed=11, executor=client, progress=False,
                                       decisions=CHEAP)
     assert res == serial
