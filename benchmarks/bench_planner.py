@@ -103,7 +103,7 @@ def main() -> None:
             lambda ex: planning.simulate_study(DESIGNS, replications=REPS_STUDY, seed=1, executor=ex, progress=False),
             lambda r: r.simulated[list(planning._COLUMNS)].to_numpy(), 2 * REPS_STUDY),
     }
-    serial_sec, overhead = {}, {}
+    serial_sec, overhead, loads = {}, {}, []
     for tool, ex, skip in _executors():
         if skip:
             for task in work:
@@ -113,6 +113,7 @@ def main() -> None:
             load = os.getloadavg()[0]
             sec, res = _timed(call, ex)
             load = (load + os.getloadavg()[0]) / 2
+            loads.append(load)
             v = values(res)
             if ex is None:
                 serial_sec[task] = sec
@@ -146,6 +147,7 @@ def main() -> None:
         "serial_seconds": 2000 * per_study_200,
     }
     bench.extra["serial_study_seconds"] = serial_sec[list(work)[1]] / (2 * REPS_STUDY)
+    bench.extra["load_average"] = [min(loads), max(loads)]
     bench.extra["speedups"] = {t: {r.tool: serial_sec[t] / r.seconds for r in bench.rows if r.task == t and r.seconds}
                                for t in work}
     print(bench.extra, flush=True)
@@ -162,7 +164,9 @@ def projection_text(extra: dict) -> str:
         "**Speed-up with 2 workers** (target 1.7x; not shown on this machine): "
         + "; ".join(f"{t}: " + ", ".join(f"{k} {v:.2f}x" for k, v in s.items() if not k.startswith("serial"))
                     for t, s in sp.items())
-        + ". The 2 cores were shared with other jobs throughout (load average 8-9), so each configuration got "
+        + ". The 2 cores were shared with other jobs throughout (load average "
+        + ("{:.0f}-{:.0f}".format(*extra["load_average"]) if "load_average" in extra else "8-9")
+        + " during the timed runs), so each configuration got "
         "an unknown, varying share of them: the same serial study cost "
         f"{extra.get('serial_study_seconds', float('nan')):.2f} s in the timed serial run and {c[10]:.2f} s a few "
         "minutes later. These timings do not measure the speed-up on free cores; rerun on an idle machine. "
@@ -198,7 +202,7 @@ def readme_only() -> None:
     data = json.loads((RESULTS_DIR / "planner.json").read_text(encoding="utf-8"))
     bench = Bench("planner", title=data["title"], description=data["description"].split("\n\n")[0])
     bench.rows = [Row(**r) for r in data["rows"]]
-    bench.extra = {k: data[k] for k in ("projection", "speedups")}
+    bench.extra = {k: data[k] for k in ("projection", "speedups", "load_average") if k in data}
     sec = next(r.seconds for r in bench.rows if r.task.startswith("simulate_study") and r.tool.startswith("serial"))
     bench.extra["serial_study_seconds"] = sec / (2 * REPS_STUDY)
     bench.description += "\n\n" + projection_text(bench.extra)
