@@ -42,6 +42,15 @@ DESIGN = {"constructs": {"CQUAL": 4, "CPROC": 4, "MGMT": 4}, "firms": 10, "respo
           "accounts": 10, "customers_per_account": 3}
 DESIGNS = [{**DESIGN, "name": "gap .3"}, {**DESIGN, "name": "gap .5", "gap": 0.5}]
 REPS_DFI, REPS_STUDY = 100, 50
+DESCRIPTION = (
+    f"dynamic_fit_cutoffs of the Holzinger-Swineford 3-factor CFA ({REPS_DFI} replications x 3 levels = "
+    f"12 tasks of 25 ML fits) and simulate_study of two designs ({REPS_STUDY} studies each = 4 tasks; "
+    "3 constructs x 4 items, 10 firms, every decision). Serial vs ProcessPoolExecutor(2) vs dask "
+    "LocalCluster(2 workers x 1 thread); one run each (long); max abs diff = largest difference from "
+    "the serial run's numbers (0 = bit-identical). The note gives throughput and the speed-up over "
+    "serial and the load average during the run (the machine's 2 cores were shared with other jobs). "
+    "Speed-ups and projection below the table."
+)
 
 
 def _noop(i):
@@ -81,15 +90,7 @@ def main() -> None:
     bench = Bench(
         "planner",
         title="Study planner: seeded simulation tasks on 1 and 2 workers",
-        description=(
-            f"dynamic_fit_cutoffs of the Holzinger-Swineford 3-factor CFA ({REPS_DFI} replications x 3 levels = "
-            f"12 tasks of 25 ML fits) and simulate_study of two designs ({REPS_STUDY} studies each = 4 tasks; "
-            "3 constructs x 4 items, 10 firms, every decision). Serial vs ProcessPoolExecutor(2) vs dask "
-            "LocalCluster(2 workers x 1 thread); one run each (long); max abs diff = largest difference from "
-            "the serial run's numbers (0 = bit-identical). The note gives throughput and the speed-up over "
-            "serial. The machine has 2 cores shared with other jobs while this ran, so the 2-worker speed-ups "
-            "are lower bounds of what 2 free cores give. Projection below the table."
-        ),
+        description=DESCRIPTION,
     )
     hs = custval.load_dataset("holzinger_swineford1939").data
     fit = custval.CFA(HS_MODEL).fit(hs)
@@ -200,7 +201,7 @@ def readme_only() -> None:
     from _common import RESULTS_DIR, Row
 
     data = json.loads((RESULTS_DIR / "planner.json").read_text(encoding="utf-8"))
-    bench = Bench("planner", title=data["title"], description=data["description"].split("\n\n")[0])
+    bench = Bench("planner", title=data["title"], description=DESCRIPTION)
     bench.rows = [Row(**r) for r in data["rows"]]
     bench.extra = {k: data[k] for k in ("projection", "speedups", "load_average") if k in data}
     sec = next(r.seconds for r in bench.rows if r.task.startswith("simulate_study") and r.tool.startswith("serial"))
