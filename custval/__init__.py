@@ -102,6 +102,8 @@ _EXPORTS: dict[str, str] = {
     "dynamic_fit_cutoffs": "custval.planning",
     # report
     "dossier": "custval.report",
+    "simulate_study": "custval.planning",
+    "StudyPlanResult": "custval.planning",
 }
 
 # Public submodules reachable as attributes (``custval.validity.htmt``) without an explicit import.

@@ -268,6 +268,9 @@ FACTORIES = {
     "HTMTResult": lambda v: custval.htmt(_hs(v), HS_BLOCKS, n_boot=50),
     "DynamicCutoffsResult": lambda v: custval.planning.dynamic_fit_cutoffs(
         _cfa(0), replications=10, seed=v, progress=False),
+    "StudyPlanResult": lambda v: custval.planning.simulate_study(
+        {"constructs": {"A": 3, "B": 3}, "firms": 3, "accounts": 3, "customers_per_account": 2},
+        replications=2, seed=v, progress=False, decisions=("htmt", "agreement")),
     "CrossLoadingsResult": lambda v: custval.cross_loadings(_hs(v), HS_BLOCKS),
     "ConstructReliabilityResult": lambda v: _quiet(custval.composite_reliability, _cfa(v)),
     "FornellLarckerResult": lambda v: _quiet(custval.fornell_larcker, _cfa(v)),

@@ -11,6 +11,9 @@ does not depend on how many threads the BLAS would otherwise use.
 
 from __future__ import annotations
 
+import contextlib
+import threading
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -120,3 +123,35 @@ def _run(fn: Callable, args: list, weights: list, *, executor, progress: bool, d
     finally:
         if bar is not None:
             bar.close()
+
+
+_QUIET_LOCK = threading.Lock()
+_QUIET_DEPTH = 0
+_QUIET_SAVED: list = []
+
+
+@contextlib.contextmanager
+def quiet_warnings(category: type[Warning]):
+    """Ignore ``category`` warnings while a task runs, safely when tasks run on several threads.
+
+    :class:`warnings.catch_warnings` swaps the process-wide filter list, so two threads that
+    enter and leave it in turn restore each other's state (a warning escapes in one, or the
+    filter outlives both).  Here the first task to enter installs the filter and the last to
+    leave restores the saved list.
+    """
+    global _QUIET_DEPTH
+    with _QUIET_LOCK:
+        if _QUIET_DEPTH == 0:
+            _QUIET_SAVED[:] = [list(warnings.filters)]
+            warnings.filterwarnings("ignore", category=category)
+        _QUIET_DEPTH += 1
+    try:
+        yield
+    finally:
+        with _QUIET_LOCK:
+            _QUIET_DEPTH -= 1
+            if _QUIET_DEPTH == 0:
+                warnings.filters[:] = _QUIET_SAVED.pop()
+                mutated = getattr(warnings, "_filters_mutated", None)  # drop cached filter decisions
+                if mutated is not None:
+                    mutated()
