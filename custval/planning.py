@@ -471,11 +471,8 @@ def dynamic_fit_cutoffs(fit, *, replications: int = 500, seed: int = 0, executor
         for ti, size in enumerate(sizes):
             args.append((syntax, sigma, names, n, size, seeds[li * len(sizes) + ti]))
             weights.append(size)
-    # the simulated fits' warnings (Heywood cases, slow convergence) are part of the simulation:
-    # silenced for the whole run here too, because warning filters are process-wide and tasks on
-    # threads of this process would otherwise restore each other's filters while still fitting
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", CustvalWarning)
+    # the simulated fits' warnings (Heywood cases, slow convergence) are part of the simulation
+    with quiet_warnings(CustvalWarning):
         results = run_tasks(_fit_task, args, executor=executor, progress=progress,
                             desc="dynamic fit cutoffs", weights=weights)
     per_level = [np.vstack(results[li * len(sizes):(li + 1) * len(sizes)]) for li in range(len(sigmas))]
