@@ -333,6 +333,8 @@ def test_analytic_gradient_matches_finite_differences():
 
 def test_pchisq_equals_scipy_distributions():
     # the RMSEA limits call scipy.special's chi-square functions directly; same values as the distributions
+    # (scipy 1.15's ncx2.cdf, the declared lower bound, differs from chndtr by 2.2e-13 relative in the
+    # far tail, at 1.7e-51)
     from scipy import stats
 
     from custval._sem.fit_measures import _pchisq
@@ -341,7 +343,7 @@ def test_pchisq_equals_scipy_distributions():
         for df in (0.5, 1.0, 3.7, 24.0, 265.0):
             assert _pchisq(x, df, 0.0) == pytest.approx(stats.chi2.cdf(x, df), rel=1e-13, abs=1e-300)
             for ncp in (1e-6, 0.3, 12.0, 300.0):
-                assert _pchisq(x, df, ncp) == pytest.approx(stats.ncx2.cdf(x, df, ncp), rel=1e-13, abs=1e-300)
+                assert _pchisq(x, df, ncp) == pytest.approx(stats.ncx2.cdf(x, df, ncp), rel=1e-12, abs=1e-300)
     assert _pchisq(-1e-13, 24.0, 3.0) == stats.ncx2.cdf(-1e-13, 24.0, 3.0) == 0.0
     assert np.isnan(_pchisq(np.nan, 24.0, 3.0))
 
