@@ -36,6 +36,7 @@ from ._results import ResultMixin
 from ._stats.tasks import DEFAULT_CHUNK, quiet_warnings, run_tasks, task_plan, task_seeds
 from .exceptions import (
     ConstantItemError,
+    CustvalError,
     CustvalWarning,
     DataValidationError,
     IdentificationError,
@@ -324,7 +325,7 @@ def _fit_task(syntax: str, sigma: np.ndarray, names: list[str], n: int, reps: in
         try:
             with quiet_warnings(CustvalWarning):
                 fit = CFA(syntax, std_lv=True).fit(data)
-        except Exception:
+        except CustvalError:  # a sample the model cannot be fitted to: counted in n_failed
             continue
         if not fit.converged_:
             continue

@@ -998,13 +998,11 @@ class PLS(ResultMixin):
                     "IPMA rescales every item with its response scale; give scales=(min, max) (e.g. (1, 10) for "
                     "mobi), scales={item: (min, max)} or instrument= (a codebook). The observed minimum and "
                     "maximum are not used")
-            out = {}
-            for i in items:
-                try:
-                    sc = inst.item_scale(i)
-                except Exception as exc:  # unknown item in this codebook
-                    raise SpecificationError(f"item {i!r} is not in the codebook {inst.name!r}") from exc
-                out[i] = (sc.min, sc.max)
+            known = inst.item_scales
+            unknown = [i for i in items if i not in known]
+            if unknown:
+                raise SpecificationError(f"item(s) {unknown} are not in the codebook {inst.name!r}")
+            out = {i: (known[i].min, known[i].max) for i in items}
         bad = [i for i, p in out.items() if len(p) != 2 or not float(p[1]) > float(p[0])]
         if bad:
             raise SpecificationError(f"scales need (min, max) with max > min; got {[(i, out[i]) for i in bad]}")

@@ -34,6 +34,32 @@ from .standardize import standardize
 ORDINAL_ESTIMATORS = ("WLSMV", "DWLS", "ULSMV", "ULS")
 
 
+
+def gauss_newton(objective, normal_equations, x: np.ndarray, *, max_iter: int = 500,
+                 tol: float = 1e-12) -> tuple[np.ndarray, bool, int]:
+    """Gauss-Newton with step halving for a fixed-weight least-squares fit (DWLS, ULS; one or
+    several groups): ``normal_equations(x)`` gives ``(J' W J, J' W e)``.  Returns the estimate,
+    whether it converged and the iterations used."""
+    f = objective(x)
+    for it in range(1, max_iter + 1):
+        a, g = normal_equations(x)
+        try:
+            step = np.linalg.solve(a + 1e-12 * np.eye(len(a)) * np.trace(a) / len(a), g)
+        except np.linalg.LinAlgError as exc:  # pragma: no cover - caught by the identification check
+            raise IdentificationError("the DWLS information matrix is singular: the model is not identified") from exc
+        t = 1.0
+        while True:
+            xn = x + t * step
+            fn = objective(xn)
+            if fn <= f + 1e-15 * max(1.0, f) or t < 1e-8:
+                break
+            t /= 2
+        x, f_old, f = xn, f, fn
+        if np.max(np.abs(t * step)) < tol * max(1.0, np.max(np.abs(x))) or (
+                abs(f_old - f) < 1e-15 * max(f, 1e-300) and np.max(np.abs(t * step)) < 1e-9):
+            return x, True, it
+    return x, False, max_iter
+
 class OrdinalProblem:
     """DWLS / ULS fit of a delta-parameterized factor model to one group's ordinal statistics."""
 
@@ -108,29 +134,13 @@ class OrdinalProblem:
         """Gauss-Newton with step halving (the weight is fixed, so GN converges quadratically
         near a good fit)."""
         x = np.concatenate([x0, self.st.th_flat / self.scales(np.concatenate([x0, self.st.th_flat]))[self.th_item]])
-        f = self.objective(x)
-        for it in range(1, max_iter + 1):
-            e = self.s - self.implied(x)
+
+        def normal_equations(x):
             d = self.jacobian(x)
             dw = d * self.w[:, None]
-            a = d.T @ dw
-            g = dw.T @ e
-            try:
-                step = np.linalg.solve(a + 1e-12 * np.eye(len(a)) * np.trace(a) / len(a), g)
-            except np.linalg.LinAlgError as exc:  # pragma: no cover - caught by the identification check
-                raise IdentificationError("the DWLS information matrix is singular: the model is not identified") from exc
-            t = 1.0
-            while True:
-                xn = x + t * step
-                fn = self.objective(xn)
-                if fn <= f + 1e-15 * max(1.0, f) or t < 1e-8:
-                    break
-                t /= 2
-            x, f_old, f = xn, f, fn
-            if np.max(np.abs(t * step)) < tol * max(1.0, np.max(np.abs(x))) or (
-                    abs(f_old - f) < 1e-15 * max(f, 1e-300) and np.max(np.abs(t * step)) < 1e-9):
-                return x, True, it
-        return x, False, max_iter
+            return d.T @ dw, dw.T @ (self.s - self.implied(x))
+
+        return gauss_newton(self.objective, normal_equations, x, max_iter=max_iter, tol=tol)
 
     def information(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         d = self.jacobian(x)

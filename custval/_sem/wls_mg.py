@@ -26,7 +26,7 @@ from . import fit_measures as fm
 from .model import SemModel, start_values
 from .ordinal import OrdinalStats, offdiag_index
 from .standardize import standardize
-from .wls import _scaled_shifted
+from .wls import _scaled_shifted, gauss_newton
 
 
 class GroupsProblem:
@@ -129,31 +129,16 @@ class GroupsProblem:
         return f if np.isfinite(f) else np.inf
 
     def fit(self, x0, max_iter=500, tol=1e-12):
-        x = x0.copy()
-        f = self.objective(x)
-        for it in range(1, max_iter + 1):
+        def normal_equations(x):
             a = np.zeros((self.npar, self.npar))
             grad = np.zeros(self.npar)
             for wg, s, w, imp, jac in zip(self.weights(), self.s, self.w, self.implied(x), self.jacobians(x)):
                 jw = jac * w[:, None]
                 a += wg * jac.T @ jw
                 grad += wg * jw.T @ (s - imp)
-            try:
-                step = np.linalg.solve(a + 1e-12 * np.eye(len(a)) * np.trace(a) / len(a), grad)
-            except np.linalg.LinAlgError as exc:
-                raise IdentificationError("the DWLS information matrix is singular: the model is not identified") from exc
-            t = 1.0
-            while True:
-                xn = x + t * step
-                fn = self.objective(xn)
-                if fn <= f + 1e-15 * max(1.0, f) or t < 1e-8:
-                    break
-                t /= 2
-            x, f_old, f = xn, f, fn
-            if np.max(np.abs(t * step)) < tol * max(1.0, np.max(np.abs(x))) or (
-                    abs(f_old - f) < 1e-15 * max(f, 1e-300) and np.max(np.abs(t * step)) < 1e-9):
-                return x, True, it
-        return x, False, max_iter
+            return a, grad
+
+        return gauss_newton(self.objective, normal_equations, x0.copy(), max_iter=max_iter, tol=tol)
 
 
 def _index_blocks(stats_, group_equal, group_partial, theta=False):
