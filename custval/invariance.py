@@ -27,6 +27,7 @@ from ._results import ResultMixin
 from ._sem.spec import measurement_blocks, model_and_data, one_statement_per_line
 from .exceptions import (
     ConvergenceWarning,
+    CustvalError,
     FewItemsWarning,
     InsufficientDataError,
     InvarianceWarning,
@@ -1053,7 +1054,7 @@ def _diagnose_groups(syntax, data, group, estimator, missing="listwise") -> str:
                 fit = CFA(syntax, estimator=estimator, **opts).fit(sub.drop(columns=[group]))
                 if not _converged(fit):
                     bad.append(str(g))
-            except Exception as exc:
+            except CustvalError as exc:
                 bad.append(f"{g} ({type(exc).__name__}: {exc})")
     return f" (fitted alone, the model fails in group(s): {', '.join(bad)})" if bad else ""
 

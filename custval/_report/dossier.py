@@ -606,12 +606,9 @@ def _render(inst, df, used, res, mplan, devs, log, *, plan_src, plan_sha, source
         ("respondents analysed", len(used)),
     ], columns=["what", "value"]).set_index("what")
     page.table(readinfo, "data", {"value": "Value"}, index="Reading", digits={"value": 0})
-    try:
-        from ..ingest import excluded_rows
+    from ..ingest import excluded_rows
 
-        xr = excluded_rows(df)
-    except (CustvalError, KeyError, TypeError):
-        xr = pd.DataFrame()
+    xr = excluded_rows(df)
     if len(xr):
         page.add("<h3>Rows left out while reading</h3>")
         if prov.get("row_counting_explained"):
