@@ -86,6 +86,8 @@ class DynamicCutoffsResult(ResultMixin):
         Simulated samples per level.
     seed : int
         The seed.
+    chunk : int
+        Replications per task (with ``seed``, fixes the random stream).
     n_failed : int
         Simulated fits that did not converge (left out of the quantiles).
     convention : str
@@ -108,6 +110,7 @@ class DynamicCutoffsResult(ResultMixin):
     n_failed: int
     convention: str
     r_call: str
+    chunk: int = DEFAULT_CHUNK
 
     _title = "Dynamic fit-index cutoffs"
 
@@ -159,7 +162,7 @@ class DynamicCutoffsResult(ResultMixin):
         return pd.Series(out, name="highest level met")
 
     def _notes(self) -> list[str]:
-        notes = [f"{self.replications} simulated samples of n = {self.n} per level (seed {self.seed}); "
+        notes = [f"{self.replications} simulated samples of n = {self.n} per level (seed {self.seed}, {self.chunk} per task); "
                  f"{self.n_failed} fits did not converge and are left out",
                  "level 0: 95th percentile of SRMR and RMSEA and 5th of CFI when the model is right; "
                  "level k: the misspecified samples' quantile that keeps 95% of right-model samples on the "
@@ -358,7 +361,7 @@ def _cutoffs(true: np.ndarray, mis: np.ndarray) -> dict:
 
 
 def dynamic_fit_cutoffs(fit, *, replications: int = 500, seed: int = 0, executor=None,
-                        progress: bool = True) -> DynamicCutoffsResult:
+                        progress: bool = True, chunk: int = DEFAULT_CHUNK) -> DynamicCutoffsResult:
     r"""Dynamic fit-index cutoffs for a fitted CFA (McNeish & Wolf, 2023), as R's ``dynamic``.
 
     Level 0 simulates ``replications`` samples of the fitted n (at most 2,000) from the fitted
@@ -385,12 +388,17 @@ def dynamic_fit_cutoffs(fit, *, replications: int = 500, seed: int = 0, executor
         Simulated samples per level (``dynamic``'s ``reps``; 200 give stable cutoffs in most
         designs, Wolf & McNeish 2024).
     seed : int, default 0
-        Seed of the simulation (one ``SeedSequence`` child per task of 25 replications).
+        Seed of the simulation (one ``SeedSequence`` child per task of ``chunk`` replications).
     executor : None, concurrent.futures.Executor or dask.distributed.Client
         Where the tasks run; ``None`` runs them here, one after another.  The same seed gives
         bit-identical results whatever the executor and its number of workers.
     progress : bool, default True
         Show a progress bar (``tqdm.auto``).
+    chunk : int, default 25
+        Replications per task (25-100 suit most runs: larger tasks cut the scheduler's share on a
+        cluster, smaller ones balance a few workers better).  Part of the random stream: the same
+        ``seed`` and ``chunk`` give the same numbers; another ``chunk`` gives another (equally
+        valid) Monte Carlo sample.
 
     Returns
     -------
@@ -444,7 +452,7 @@ def dynamic_fit_cutoffs(fit, *, replications: int = 500, seed: int = 0, executor
         used = estimator if estimator is not None else "WLSMV (ordered items)"
         raise SpecificationError(f"dynamic_fit_cutoffs simulates multivariate-normal data, for which ML is the "
                                  f"estimator; the fit uses {used!r}")
-    task_plan(replications)  # checks replications
+    task_plan(replications, chunk)  # checks replications and chunk
     pop = _standardized_population(fit)
     names = list(pop["loadings"].index)
     syntax = as_syntax(fit.model)
@@ -465,7 +473,7 @@ def dynamic_fit_cutoffs(fit, *, replications: int = 500, seed: int = 0, executor
                       "loadings (McNeish & Wolf, one-factor paper)")
         r_call = f"dynamic::cfaOne(fit, reps = {replications})"
     sigmas = [_population_cov(pop)] + [s for _, s in levels]
-    sizes = task_plan(replications, DEFAULT_CHUNK)
+    sizes = task_plan(replications, chunk)
     seeds = task_seeds(seed, len(sigmas) * len(sizes))
     args, weights = [], []
     for li, sigma in enumerate(sigmas):
@@ -496,7 +504,7 @@ def dynamic_fit_cutoffs(fit, *, replications: int = 500, seed: int = 0, executor
     return DynamicCutoffsResult(table=table, fitted=fitted, simulated=sim, population=population, n=n,
                                 replications=int(replications), seed=int(seed),
                                 n_failed=int(sim[["srmr", "rmsea", "cfi"]].isna().any(axis=1).sum()),
-                                convention=convention, r_call=r_call)
+                                convention=convention, r_call=r_call, chunk=int(chunk))
 
 
 # =========================================================================== simulate_study
@@ -936,6 +944,8 @@ class StudyPlanResult(ResultMixin):
         Simulated studies per design.
     seed : int
         The seed.
+    chunk : int
+        Studies per task (with ``seed``, fixes the random stream).
     n_failed : pandas.DataFrame
         Per design and decision, the simulated studies whose analysis failed (left out).
     decisions : tuple of str
@@ -960,6 +970,7 @@ class StudyPlanResult(ResultMixin):
     decisions: tuple
     convention: str
     r_call: str
+    chunk: int = DEFAULT_CHUNK
 
     _title = "Study plan: power and precision by simulation"
 
@@ -980,7 +991,7 @@ class StudyPlanResult(ResultMixin):
     def _notes(self) -> list[str]:
         boots = "; ".join(f"{n}: HTMT {d['n_boot']['htmt']} and gap {d['n_boot']['gaps']} bootstrap resamples"
                           for n, d in self.designs.items())
-        notes = [f"SIMULATED: {self.replications} studies per design (seed {self.seed}); "
+        notes = [f"SIMULATED: {self.replications} studies per design (seed {self.seed}, {self.chunk} per task); "
                  "'_se' columns are Monte Carlo standard errors", boots]
         notes += [f"{k}: {v}" for k, v in _LABELS.items()]
         failed = int(self.n_failed.to_numpy().sum())
@@ -998,7 +1009,7 @@ def _mc_se(v: np.ndarray) -> tuple[float, float, int]:
 
 
 def simulate_study(design, *, replications: int = 200, seed: int = 0, executor=None, progress: bool = True,
-                   decisions=DECISIONS) -> StudyPlanResult:
+                   decisions=DECISIONS, chunk: int = DEFAULT_CHUNK) -> StudyPlanResult:
     r"""Power and precision of a planned multi-firm CWI study, by simulation.
 
     Each design is a population: constructs with standardized loadings and factor correlations,
@@ -1076,7 +1087,7 @@ def simulate_study(design, *, replications: int = 200, seed: int = 0, executor=N
     replications : int, default 200
         Simulated studies per design.
     seed : int, default 0
-        Seed (one ``SeedSequence`` child per task of 25 studies).
+        Seed (one ``SeedSequence`` child per task of ``chunk`` studies).
     executor : None, concurrent.futures.Executor or dask.distributed.Client
         Where the tasks run; ``None`` runs them here.  The same seed gives bit-identical results
         whatever the executor and its number of workers.
@@ -1085,6 +1096,9 @@ def simulate_study(design, *, replications: int = 200, seed: int = 0, executor=N
     decisions : sequence of str
         Which of ``"loadings"``, ``"htmt"``, ``"invariance"``, ``"gaps"``, ``"agreement"`` to
         simulate (invariance costs most: three two-group CFAs and the release tests per study).
+    chunk : int, default 25
+        Studies per task (see :func:`dynamic_fit_cutoffs`): the same ``seed`` and ``chunk`` give
+        the same numbers on any executor.
 
     Returns
     -------
@@ -1126,7 +1140,7 @@ def simulate_study(design, *, replications: int = 200, seed: int = 0, executor=N
     if unknown or not decisions:
         raise SpecificationError(f"decisions: unknown {unknown}; choose from {', '.join(DECISIONS)}")
     decisions = tuple(x for x in DECISIONS if x in decisions)
-    task_plan(replications)
+    task_plan(replications, chunk)
     raw = list(design) if isinstance(design, (list, tuple)) else [design]
     if not raw:
         raise SpecificationError("design: give a design (dict or YAML file) or a list of them")
@@ -1135,7 +1149,7 @@ def simulate_study(design, *, replications: int = 200, seed: int = 0, executor=N
     dup = sorted({x for x in names if names.count(x) > 1})
     if dup:
         raise SpecificationError(f"design names {dup} appear more than once; give each design a 'name'")
-    sizes = task_plan(replications, DEFAULT_CHUNK)
+    sizes = task_plan(replications, chunk)
     seeds = task_seeds(seed, len(designs) * len(sizes))
     args, weights = [], []
     for di, d in enumerate(designs):
@@ -1178,7 +1192,8 @@ def simulate_study(design, *, replications: int = 200, seed: int = 0, executor=N
     return StudyPlanResult(table=table, agreement=pd.DataFrame(agree), simulated=pd.concat(sims, ignore_index=True),
                            designs={d["name"]: _public_design(d) for d in designs}, replications=int(replications),
                            seed=int(seed), n_failed=n_failed, decisions=decisions, convention=convention,
-                           r_call="no single R call; simsem::sim() with lavaan models and semTools::htmt comes closest")
+                           r_call="no single R call; simsem::sim() with lavaan models and semTools::htmt comes closest",
+                           chunk=int(chunk))
 
 
 def _attempted(col: str, d: dict, decisions: tuple) -> bool:

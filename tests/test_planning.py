@@ -139,3 +139,22 @@ def test_bad_input_is_named(hs_fit):
     three = custval.CFA("F =~ x1 + x2 + x3").fit(hs)
     with pytest.raises(SpecificationError, match="at least 4 items"):
         planning.dynamic_fit_cutoffs(three, progress=False)
+
+
+def test_chunk_sets_the_task_size_and_is_part_of_the_random_stream(hs_fit, dfi):
+    assert task_plan(60, 40) == [40, 20]
+    same = planning.dynamic_fit_cutoffs(hs_fit, replications=30, seed=7, progress=False, chunk=25)
+    assert same == dfi and same.chunk == 25
+    big = planning.dynamic_fit_cutoffs(hs_fit, replications=30, seed=7, progress=False, chunk=30)
+    assert big.chunk == 30 and "30 per task" in big.summary()
+    # one task of 30 instead of 25 + 5: the first task's draws coincide, the sixth-and-later differ
+    first = dfi.simulated["replication"] < 25
+    lvl0 = dfi.simulated["level"] == 0
+    pd.testing.assert_frame_equal(big.simulated[first & lvl0], dfi.simulated[first & lvl0], check_exact=True)
+    assert not big.simulated[~first & lvl0].equals(dfi.simulated[~first & lvl0])
+    with ThreadPoolExecutor(2) as ex:
+        assert planning.dynamic_fit_cutoffs(hs_fit, replications=30, seed=7, progress=False, chunk=30,
+                                            executor=ex) == big
+    for bad in (0, -5, 2.5, True, "25"):
+        with pytest.raises(SpecificationError, match="chunk .replications per task. must be a positive integer"):
+            planning.dynamic_fit_cutoffs(hs_fit, replications=30, progress=False, chunk=bad)

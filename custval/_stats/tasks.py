@@ -30,7 +30,9 @@ def task_plan(replications: int, chunk: int = DEFAULT_CHUNK) -> list[int]:
     """The number of replications of each task (all ``chunk`` but the last)."""
     if not isinstance(replications, (int, np.integer)) or isinstance(replications, bool) or replications < 1:
         raise SpecificationError(f"replications must be a positive integer, got {replications!r}")
-    full, rest = divmod(int(replications), chunk)
+    if not isinstance(chunk, (int, np.integer)) or isinstance(chunk, bool) or chunk < 1:
+        raise SpecificationError(f"chunk (replications per task) must be a positive integer, got {chunk!r}")
+    full, rest = divmod(int(replications), int(chunk))
     return [chunk] * full + ([rest] if rest else [])
 
 
