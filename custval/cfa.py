@@ -885,9 +885,9 @@ class CFA:
             ``data`` is not a DataFrame, or a model item is not numeric.
         InsufficientDataError
             Two-level models: a cluster with a single respondent (named), or fewer than 3 clusters.
-        SpecificationError
+        DataValidationError
             Two-level models: a between-only variable that takes more than one value
-            within a cluster (the variable and the first clusters named).
+            within a cluster (the variable, the first clusters and rows named).
         ConstantItemError
             Two-level models: an item with no within-cluster variance, or a between-only
             variable with the same value in every cluster.
@@ -1140,7 +1140,8 @@ class CFA:
             warnings.warn(
                 f"{n_excluded} row(s) with missing item values were excluded (listwise deletion)",
                 MissingDataWarning, stacklevel=3)
-        res = fit_cfa(syntax, items[keep], ids[keep], cluster=self.cluster, std_lv=self.std_lv)
+        res = fit_cfa(syntax, items[keep], ids[keep], cluster=self.cluster, std_lv=self.std_lv,
+                      rows=np.flatnonzero(keep))
         if not res["converged_"]:
             warn_not_converged("CFA (two-level ML)", res["n_iter_"])
         for name, value in res.items():

@@ -4,7 +4,8 @@ Goldens: tests/r/cfa_twolevel_wb.R (simulated nested data with known truth, writ
 as CSV fixtures: 60 firms x 8 with integer ids, 70 firms of 2-15 respondents with
 string ids, rows shuffled).  ``xw`` is a within-only item (named only in
 ``level: 1``), ``z`` a between-only variable (named only in ``level: 2``, one
-value per firm).  Model A has ``xw``, model B ``z``, model C both.
+value per firm).  Model A has ``xw``, model B ``z``, model C both, model D both with
+a saturated between model, model E ``z`` uncorrelated with the between factor.
 """
 
 from __future__ import annotations
@@ -19,13 +20,16 @@ import pytest
 from custval import CFA, multilevel_omega
 from custval.exceptions import (
     ConstantItemError,
+    DataValidationError,
     InsufficientDataError,
     MissingDataWarning,
     SpecificationError,
 )
 
 GOLD = Path(__file__).parent / "golden" / "cfa_twolevel"
-CASES = ["wb_A_balanced", "wb_A_unbalanced", "wb_B_balanced", "wb_B_unbalanced", "wb_C_unbalanced"]
+# D: a saturated between model with z; E: z on its own at level 2 (no factor)
+CASES = ["wb_A_balanced", "wb_A_unbalanced", "wb_B_balanced", "wb_B_unbalanced", "wb_C_unbalanced",
+         "wb_D_unbalanced", "wb_E_unbalanced"]
 
 
 def _case(name):
@@ -145,7 +149,7 @@ def test_icc_and_r2_match_lavaan(fitted):
     for v in w_only:
         assert fit.icc_[v] == 0.0
     for col, key in (("within", "within"), ("between", "firm")):
-        for item, value in g["r2"][key].items():
+        for item, value in (g["r2"][key] or {}).items():  # none without a factor at that level
             assert fit.r2_.loc[item, col] == pytest.approx(value, abs=1e-6), (item, col)
     # NaN exactly where a variable is absent from a level
     assert set(fit.r2_.index[fit.r2_["between"].isna()]) == set(w_only)
@@ -154,13 +158,17 @@ def test_icc_and_r2_match_lavaan(fitted):
 
 def test_multilevel_omega_matches_semtools(fitted):
     g, _, fit = fitted
-    om = multilevel_omega(fit, obs_var=False, shared=["fb"]).set_index(["construct", "coefficient"])["value"]
+    shared = ["fb"] if g["shared_implied"] else []
+    om = multilevel_omega(fit, obs_var=False, shared=shared).set_index(["construct", "coefficient"])["value"]
     assert om["fw", "omega"] == pytest.approx(g["omega_implied"]["within"]["fw"], abs=1e-6)
-    assert om["fb", "omega"] == pytest.approx(g["omega_implied"]["firm"]["fb"], abs=1e-6)
-    assert om["fb", "omega_B"] == pytest.approx(g["shared_implied"]["omega_B"], abs=1e-6)
-    assert om["fb", "IRR"] == pytest.approx(g["shared_implied"]["IRR"], abs=1e-6)
+    if shared:
+        assert om["fb", "omega"] == pytest.approx(g["omega_implied"]["firm"]["fb"], abs=1e-6)
+        assert om["fb", "omega_B"] == pytest.approx(g["shared_implied"]["omega_B"], abs=1e-6)
+        assert om["fb", "IRR"] == pytest.approx(g["shared_implied"]["IRR"], abs=1e-6)
+    else:
+        assert "fb" not in om.index.get_level_values(0)
     # observed denominators over each level's variables: finite and in (0, 1)
-    obs = multilevel_omega(fit, shared=["fb"])["value"]
+    obs = multilevel_omega(fit, shared=shared)["value"]
     assert ((obs > 0) & (obs < 1)).all()
 
 
@@ -220,23 +228,39 @@ def test_export_matches_the_golden_fit(survey):
     assert list(fit.sample_cov_["between"].index) == ["q1", "q2", "q3", "log_employees"]
 
 
-def test_between_only_variable_varying_within_a_firm_is_an_error_naming_firms(survey):
+def test_between_only_variable_varying_within_a_firm_is_an_error_naming_firms_and_rows(survey):
     d, tmp = survey
     bad = d.copy()
-    # one respondent of two firms typed the firm's size (a respondent-level answer)
+    # one respondent of each of two firms typed a different firm size
     firms = list(dict.fromkeys(bad["firm_id"]))[:2]
+    changed = []
     for f in firms:
         row = bad.index[bad["firm_id"] == f][1]
         bad.loc[row, "log_employees"] += 0.5
+        changed.append(int(row))
     read = _export(tmp / "survey.csv", bad)
-    with pytest.raises(SpecificationError) as err:
+    with pytest.raises(DataValidationError) as err:
         CFA(MODEL_C, cluster="firm_id").fit(read)
     msg = str(err.value)
     assert "between-only variable 'log_employees'" in msg and "varies within 2 'firm_id' cluster(s)" in msg
-    for f in firms:
-        assert repr(f) in msg
+    for f, row in zip(firms, changed):
+        size = (read["firm_id"] == f).sum()
+        assert f"{f!r}: " in msg and f"in {size - 1} of {size} rows, other values in rows [{row}]" in msg
     # the frame that was read is untouched
     assert read.loc[read["firm_id"] == firms[0], "log_employees"].nunique() == 2
+
+
+def test_row_positions_count_rows_excluded_for_missing_values(survey):
+    d, tmp = survey
+    bad = d.copy()
+    firm = bad["firm_id"].value_counts().index[0]
+    members = bad.index[bad["firm_id"] == firm]
+    bad.loc[0, "q1"] = np.nan  # an excluded row before the faulty one
+    bad.loc[members[-1], "log_employees"] += 1.0
+    read = _export(tmp / "survey.csv", bad)
+    with pytest.warns(MissingDataWarning), pytest.raises(DataValidationError) as err:
+        CFA(MODEL_C, cluster="firm_id").fit(read)
+    assert f"other values in rows [{int(members[-1])}]" in str(err.value)
 
 
 def test_within_only_item_constant_within_firms_points_to_level_2(survey):

@@ -48,6 +48,7 @@ from scipy import optimize
 
 from ..exceptions import (
     ConstantItemError,
+    DataValidationError,
     InsufficientDataError,
     ModelSyntaxError,
     NotPositiveDefiniteError,
@@ -542,14 +543,16 @@ def check_clusters(cd: ClusterData, cluster: str, names: list[str]) -> None:
 
 
 def check_between_only(y: np.ndarray, ids: np.ndarray, names: list[str], between_only: list[str],
-                       cluster: str) -> None:
+                       cluster: str, rows: np.ndarray | None = None) -> None:
     """A between-only variable must be constant within each cluster: an error names the
-    variable and the first clusters where it takes more than one value.
+    variable, the first clusters where it takes more than one value and the rows (0-based
+    positions ``rows`` in the data) that depart from the cluster's most common value.
 
     lavaan 0.6-14 would silently use its cluster means; custval does not average it.
     """
     if not between_only:
         return
+    rows = np.arange(len(y)) if rows is None else np.asarray(rows)
     codes, labels = pd.factorize(pd.Series(ids), sort=False)
     for v in between_only:
         col = y[:, names.index(v)]
@@ -562,13 +565,19 @@ def check_between_only(y: np.ndarray, ids: np.ndarray, names: list[str], between
             shown = []
             for k in bad[:5]:
                 lab = labels[k].item() if isinstance(labels[k], np.generic) else labels[k]
-                vals = np.unique(col[codes == k])
-                shown.append(f"{lab!r} ({len(vals)} values, {vals.min():.6g} to {vals.max():.6g})")
-            raise SpecificationError(
+                members = np.flatnonzero(codes == k)
+                vals, counts = np.unique(col[members], return_counts=True)
+                modal = vals[np.argmax(counts)]
+                odd = members[col[members] != modal]
+                pos = [int(r) for r in rows[odd][:3]]
+                shown.append(f"{lab!r}: {modal:.6g} in {counts.max()} of {len(members)} rows, other values "
+                             f"in rows {pos}{' ...' if len(odd) > 3 else ''}")
+            raise DataValidationError(
                 f"between-only variable {v!r} (named only in 'level: 2') varies within {len(bad)} "
-                f"{cluster!r} cluster(s) (first {min(len(bad), 5)}: {', '.join(shown)}); a between-only "
-                f"variable must take one value per {cluster} (e.g. firm size): correct the data, or "
-                f"name {v!r} at both levels if it is a respondent-level item")
+                f"{cluster!r} cluster(s) (0-based row positions; first {min(len(bad), 5)}: "
+                f"{'; '.join(shown)}); a between-only variable must take one value per {cluster} "
+                f"(e.g. firm size): correct the data, or name {v!r} at both levels if it is a "
+                "respondent-level item")
 
 
 def between_variance_check(cd: ClusterData, names: list[str], latent_b: list[str],
@@ -613,11 +622,12 @@ def _srmr(s: np.ndarray, sigma: np.ndarray) -> float:
     return float(np.sqrt(np.sum(r[iu] ** 2) / len(iu[0])))
 
 
-def fit_cfa(syntax: str, items: pd.DataFrame, ids: pd.Series, *, cluster: str, std_lv: bool) -> dict:
+def fit_cfa(syntax: str, items: pd.DataFrame, ids: pd.Series, *, cluster: str, std_lv: bool,
+            rows: np.ndarray | None = None) -> dict:
     """Fit a two-level CFA; the fitted attributes of :class:`custval.CFA` as a dict.
 
     ``items``: the model's items (rows with a missing item already excluded), ``ids``: the
-    cluster of each row (same index).
+    cluster of each row (same index), ``rows``: their 0-based positions in the data (for messages).
     """
     from scipy import stats
 
@@ -627,7 +637,7 @@ def fit_cfa(syntax: str, items: pd.DataFrame, ids: pd.Series, *, cluster: str, s
     pt, observed, latent = build_twolevel_partable(syntax, std_lv=std_lv)
     w_only, b_only = level_variables(pt, observed)
     y = items[observed].to_numpy(dtype=float)
-    check_between_only(y, ids.to_numpy(), observed, b_only, cluster)
+    check_between_only(y, ids.to_numpy(), observed, b_only, cluster, rows)
     cd = cluster_data(y, ids.to_numpy(), [observed.index(v) for v in w_only], [observed.index(v) for v in b_only])
     check_clusters(cd, cluster, observed)
     model = SemModel(pt, observed, latent, 2)

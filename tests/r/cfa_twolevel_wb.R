@@ -15,6 +15,8 @@
 #   A (within-only):  level 1: fw =~ y1 + y2 + y3 + xw ; level 2: fb =~ y1 + y2 + y3
 #   B (between-only): level 1: fw =~ y1 + y2 + y3      ; level 2: fb =~ y1 + y2 + y3 + z
 #   C (both):         level 1: fw =~ y1 + y2 + y3 + xw ; level 2: fb =~ y1 + y2 + y3 + z
+#   D (both, saturated between model): level 2: (co)variances of y1-y3 and z
+#   E (between-only variable on its own): level 2: fb =~ y1 + y2 + y3 ; z ~~ z
 # lavaan's conventions (lav_mvnorm_cluster_implied22l): a within-only
 # variable has no between part (Sigma_B row 0) and its mean is its level-1
 # intercept (free); a between-only variable enters the cluster-level
@@ -86,6 +88,22 @@ level: 1
   fw =~ y1 + y2 + y3 + xw
 level: 2
   fb =~ y1 + y2 + y3 + z
+",
+  D = "
+level: 1
+  fw =~ y1 + y2 + y3 + xw
+level: 2
+  y1 ~~ y1 + y2 + y3 + z
+  y2 ~~ y2 + y3 + z
+  y3 ~~ y3 + z
+  z ~~ z
+",
+  E = "
+level: 1
+  fw =~ y1 + y2 + y3
+level: 2
+  fb =~ y1 + y2 + y3
+  z ~~ z
 ")
 cols <- function(df) {
   df <- as.data.frame(df)
@@ -147,13 +165,15 @@ case <- function(data, model, std.lv = FALSE) {
     # Lai's omega_B / IRR of the shared between factor)
     semtools_version = as.character(packageVersion("semTools")),
     omega_implied = lapply(compRelSEM(fit, obs.var = FALSE, return.df = FALSE), as.list),
-    shared_implied = as.list(compRelSEM(fit, obs.var = FALSE, shared = "fb", return.df = FALSE)$shared$fb),
+    shared_implied = if ("fb" %in% lavNames(fit, "lv"))
+      as.list(compRelSEM(fit, obs.var = FALSE, shared = "fb", return.df = FALSE)$shared$fb) else NULL,
     truth = truth
   )
 }
 runs <- list(wb_A_balanced = list(balanced, "A"), wb_A_unbalanced = list(unbalanced, "A"),
              wb_B_balanced = list(balanced, "B"), wb_B_unbalanced = list(unbalanced, "B"),
-             wb_C_unbalanced = list(unbalanced, "C"))
+             wb_C_unbalanced = list(unbalanced, "C"), wb_D_unbalanced = list(unbalanced, "D"),
+             wb_E_unbalanced = list(unbalanced, "E"))
 for (nm in names(runs)) {
   res <- withCallingHandlers(case(runs[[nm]][[1]], models[[runs[[nm]][[2]]]]),
                              warning = function(w) stop("lavaan warned: ", conditionMessage(w)))
