@@ -323,3 +323,12 @@ def test_item_named_only_at_level_1_is_within_only():
     assert fit.implied_mean_["y4"] == pytest.approx(d["y4"].mean(), abs=0.05)
     assert fit.icc_["y4"] == 0.0 and "y4" not in fit.sample_cov_["between"].index
     assert fit.fit_measures_["df"] == 10 + 6 + 4 - fit.fit_measures_["npar"]
+
+
+def test_covariance_of_a_factor_with_a_between_only_variable_points_to_the_loading(survey):
+    d, tmp = survey
+    read = _export(tmp / "survey.csv", d)
+    model = "level: 1\n service =~ q1 + q2 + q3\nlevel: 2\n climate =~ q1 + q2 + q3\n climate ~~ log_employees"
+    with pytest.raises(SpecificationError, match=r"factor 'climate' and observed variable 'log_employees'.*"
+                                                 r"'climate =~ \.\.\. \+ log_employees'"):
+        CFA(model, cluster="firm_id").fit(read)

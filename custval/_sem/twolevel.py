@@ -241,7 +241,16 @@ def build_twolevel_partable(text: str, *, std_lv: bool = False):
             raise SpecificationError(
                 f"line {s.line!r} (level {lev}): two-level models support '=~', '~~' and '~ 1' statements; "
                 "regressions, constraints and defined parameters are not supported with level blocks")
-        if any(st.op == "=~" for st in stmts):
+        factors = {st.lhs for st in stmts if st.op == "=~"}
+        mixed = [st for st in stmts if st.op == "~~" and ((st.lhs in factors) != (st.rhs in factors))]
+        if mixed:
+            st = mixed[0]
+            f, v = (st.lhs, st.rhs) if st.lhs in factors else (st.rhs, st.lhs)
+            raise SpecificationError(
+                f"line {st.line!r} (level {lev}): a covariance between factor {f!r} and observed variable "
+                f"{v!r} is not supported; the same model is the loading '{f} =~ ... + {v}' (for a "
+                f"between-only variable such as firm size, e.g. 'fb =~ y1 + y2 + y3 + {v}')")
+        if factors:
             pt, ov, lv = build_partable(body, std_lv=std_lv, meanstructure=True)
         else:
             pt, ov, lv = _observed_block(stmts, lev)
