@@ -5,6 +5,9 @@ Tasks
 1. The golden balanced data (60 firms x 8 respondents, 6 items; tests/golden/cfa_twolevel).
 2. The golden unbalanced data (70 firms of 2-15 respondents, string firm ids).
 3. A larger simulated study: 200 firms of 5-40 respondents (about 4,500 respondents).
+4. Within-only and between-only variables: the golden unbalanced data of
+   tests/r/cfa_twolevel_wb.R (70 firms of 2-15), a within-only item ``xw`` and a
+   firm-level variable ``z`` (model ``MODEL_WB``, 21 parameters).
 
 Model: two within-firm factors, one between-firm factor (31 parameters).  Both tools
 fit the model, the saturated (H1) and the baseline model and compute standard errors
@@ -39,6 +42,12 @@ level: 1
 level: 2
   fb =~ y1 + y2 + y3 + y4 + y5 + y6
 """
+MODEL_WB = """
+level: 1
+  fw =~ y1 + y2 + y3 + xw
+level: 2
+  fb =~ y1 + y2 + y3 + z
+"""
 
 
 def _large(seed: int = 11) -> pd.DataFrame:
@@ -64,7 +73,8 @@ def main() -> None:
         description=(
             "custval.CFA(model, cluster='firm') with level blocks against lavaan 0.6-14's "
             "cfa(model, data, cluster = 'firm') (nlminb, EM for the saturated model), 6 items, two "
-            "within factors and one between factor (31 parameters). Both compute the saturated and "
+            "within factors and one between factor (31 parameters); the last task has a within-only item "
+            "and a between-only (firm-level) variable, one factor per level (21 parameters). Both compute the saturated and "
             "baseline models and observed-information standard errors. Max abs diff: the parameter "
             "estimates (lavaan run with its default nlminb tolerances, which stop within ~1e-5 of "
             "the maximum; at tight tolerances the goldens agree to 1e-8). 2 shared cores: timings are noisy."
@@ -72,14 +82,16 @@ def main() -> None:
     )
     r_ok = have_r("lavaan", "jsonlite")
     with tempfile.TemporaryDirectory() as tmp:
-        cases = [("balanced: 60 firms x 8 (n = 480)", pd.read_csv(GOLD / "balanced.csv")),
-                 ("unbalanced: 70 firms of 2-15 (n = 589)", pd.read_csv(GOLD / "unbalanced.csv"))]
+        cases = [("balanced: 60 firms x 8 (n = 480)", pd.read_csv(GOLD / "balanced.csv"), MODEL),
+                 ("unbalanced: 70 firms of 2-15 (n = 589)", pd.read_csv(GOLD / "unbalanced.csv"), MODEL)]
         large = _large()
-        cases.append((f"unbalanced: 200 firms of 5-40 (n = {len(large)})", large))
-        for task, data in cases:
+        cases.append((f"unbalanced: 200 firms of 5-40 (n = {len(large)})", large, MODEL))
+        wb = pd.read_csv(GOLD / "wb_unbalanced.csv")
+        cases.append((f"within-only + between-only: 70 firms of 2-15 (n = {len(wb)})", wb, MODEL_WB))
+        for task, data, model in cases:
             path = Path(tmp) / "data.csv"
             data.to_csv(path, index=False)
-            sec, fit = time_median(lambda d=data: CFA(MODEL, cluster="firm").fit(d), repeat=5)
+            sec, fit = time_median(lambda d=data, m=model: CFA(m, cluster="firm").fit(d), repeat=5)
             est = fit.params_["est"].to_numpy()
             bench.add(task, "custval", sec, values=est, reference=True,
                       note=f"chisq {fit.fit_measures_['chisq']:.4f}")
@@ -89,7 +101,7 @@ def main() -> None:
             out = run_r(f"""
 suppressPackageStartupMessages({{library(lavaan); library(jsonlite)}})
 d <- read.csv("{path}")
-model <- "{MODEL}"
+model <- "{model}"
 t <- timed(cfa(model, data = d, cluster = "firm"), 5)
 cat(toJSON(list(sec = t$sec, est = parameterEstimates(t$value)$est,
                 chisq = fitMeasures(t$value, "chisq")[[1]]), auto_unbox = TRUE, digits = NA), "\\n")

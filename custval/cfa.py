@@ -286,7 +286,9 @@ class CFA:
         level-2 units (e.g. ``"firm"``) and the model is a two-level CFA fitted
         by ML, as lavaan 0.6-14's ``cfa(model, data, cluster = "firm")``; see
         Notes.  The cluster ids may be strings or integers and the rows need
-        not be sorted by cluster.
+        not be sorted by cluster.  A variable named only in ``level: 1`` is
+        within-only (no between part), one named only in ``level: 2`` is
+        between-only (one value per cluster, e.g. firm size), as in lavaan.
 
     Attributes
     ----------
@@ -576,12 +578,26 @@ class CFA:
     gfi, agfi, pgfi, mfi and ecvi, with lavaan's formulas.
 
     **Two-level models** (level blocks with ``cluster=``; ML, complete cases,
-    one group; every item at both levels; a level block may have factors or
+    one group; a level block may have factors or
     only (co)variances, e.g. a saturated between model ``y1 ~~ y1 + y2``).  The likelihood is lavaan's
     (``lav_mvnorm_cluster_loglik_samplestats_2l``; Muthén & Asparouhov):
     ``y_ij = mu + b_j + w_ij`` with ``cov(w) = Sigma_W`` (the level-1 model)
     and ``cov(b) = Sigma_B`` (the level-2 model), for balanced and unbalanced
-    clusters.  lavaan's conventions: a factor has its own name at each level
+    clusters.  As in lavaan 0.6-14 (``lav_mvnorm_cluster_implied22l``), an item
+    named only in ``level: 1`` is *within-only*: it has no between part (its
+    row of ``Sigma_B`` is 0, so its cluster means vary by sampling only) and
+    its mean is its level-1 intercept (free); a variable named only in
+    ``level: 2`` is *between-only*: a cluster-level variable such as firm size,
+    which must take one value in each cluster (an error names the clusters
+    where it does not; lavaan would silently use its cluster means), and enters
+    the likelihood jointly with the cluster means of the other items.  The
+    saturated model then has ``Sigma_W`` over the level-1 variables
+    (``p_W``) and ``Sigma_B`` over the level-2 variables (``p_B``), and
+    ``df = p_W (p_W + 1) / 2 + p_B (p_B + 1) / 2 + p - npar``;
+    ``sample_cov_`` / ``implied_cov_`` and ``srmr_within`` / ``srmr_between``
+    cover each level's variables, ``icc_`` the level-1 variables (0 for a
+    within-only item, as ``lavInspect(fit, "icc")``), and ``r2_`` is NaN at the
+    level a variable is absent from.  lavaan's conventions: a factor has its own name at each level
     (or the same name at both, a different latent variable per level), the
     first loading of each factor is fixed at 1 per level,
     item intercepts are 0 at level 1 and free at level 2 (``params_`` has a
@@ -591,7 +607,7 @@ class CFA:
     observed information, the Hessian of the log-likelihood (lavaan's default
     ``information = "observed"``, ``h1.information = "structured"``).
     ``fit_measures_``: ``chisq = 2 (logl_H1 - logl)`` with
-    ``df = p (p + 1) + p - npar``; the baseline model has diagonal
+    ``df = p (p + 1) + p - npar`` (every item at both levels); the baseline model has diagonal
     ``Sigma_W`` and ``Sigma_B``; RMSEA, BIC and ``ntotal`` use the number of
     respondents, not clusters; ``srmr_within`` / ``srmr_between`` are the
     root mean squared correlation residuals of each level against the
@@ -612,6 +628,9 @@ class CFA:
     13.177 and 22.633 vs 22.523); everything of the H0 model (estimates, SEs,
     ``logl``, AIC, BIC) agrees with lavaan to 1e-7.  Modification indices,
     residuals and :meth:`standardized_solution` are single-level tools.
+    With within-only and between-only variables (the goldens of
+    ``tests/r/cfa_twolevel_wb.R``) lavaan's H1 falls short of the maximum by
+    8e-5 to 1.2e-3; the estimates and SEs agree to 7e-8, ``logl`` to 1e-11.
 
     References
     ----------
@@ -685,6 +704,28 @@ class CFA:
 
     # In R: fit2 <- lavaan::cfa(two_level, data = nested, cluster = "firm")
     #       fitMeasures(fit2, c("npar", "df", "ntotal"))
+
+    A within-only item (``tenure``, named only at level 1) and a between-only
+    variable (``size``, one value per firm, named only at level 2):
+
+    >>> nested3 = nested.assign(tenure=0.7 * fw[:, 0] + rng.normal(0, .7, 480),
+    ...                         size=4 + fb + rng.normal(0, .8, 80)[firm])
+    >>> wb = '''
+    ... level: 1
+    ...   fw1 =~ y1 + y2 + y3 + tenure
+    ...   fw2 =~ y4 + y5 + y6
+    ... level: 2
+    ...   fb =~ y1 + y2 + y3 + y4 + y5 + y6 + size
+    ... '''
+    >>> fit3 = CFA(wb, cluster="firm").fit(nested3)
+    >>> print(fit3.fit_measures_[["npar", "df"]].to_string())
+    npar    37.0
+    df      27.0
+    >>> print(fit3.icc_["tenure"], list(fit3.sample_cov_["between"].columns))
+    0.0 ['y1', 'y2', 'y3', 'y4', 'y5', 'y6', 'size']
+
+    # In R: fit3 <- lavaan::cfa(wb, data = nested3, cluster = "firm")
+    #       fitMeasures(fit3, c("npar", "df")); lavInspect(fit3, "icc")
 
     ESEM: an exploratory block of two factors on x1-x6 and the
     confirmatory speed factor (the lavaan ESEM tutorial):
@@ -844,6 +885,12 @@ class CFA:
             ``data`` is not a DataFrame, or a model item is not numeric.
         InsufficientDataError
             Two-level models: a cluster with a single respondent (named), or fewer than 3 clusters.
+        DataValidationError
+            Two-level models: a between-only variable that takes more than one value
+            within a cluster (the variable, the first clusters and rows named).
+        ConstantItemError
+            Two-level models: an item with no within-cluster variance, or a between-only
+            variable with the same value in every cluster.
 
         Warns
         -----
@@ -1093,7 +1140,8 @@ class CFA:
             warnings.warn(
                 f"{n_excluded} row(s) with missing item values were excluded (listwise deletion)",
                 MissingDataWarning, stacklevel=3)
-        res = fit_cfa(syntax, items[keep], ids[keep], cluster=self.cluster, std_lv=self.std_lv)
+        res = fit_cfa(syntax, items[keep], ids[keep], cluster=self.cluster, std_lv=self.std_lv,
+                      rows=np.flatnonzero(keep))
         if not res["converged_"]:
             warn_not_converged("CFA (two-level ML)", res["n_iter_"])
         for name, value in res.items():

@@ -122,7 +122,9 @@ def multilevel_omega(fit, *, obs_var: bool = True, config=(), shared=()) -> pd.D
     implied = model.implied(x)
     observed = list(fit.observed_)
     pt = tl["pt"]
-    total = {lev: (fit.sample_cov_[name].to_numpy() if obs_var else implied[lev - 1][0])
+    # over all variables: a within-only (between-only) variable has no between (within) variance
+    total = {lev: (fit.sample_cov_[name].reindex(index=observed, columns=observed, fill_value=0.0).to_numpy()
+                   if obs_var else implied[lev - 1][0])
              for lev, name in ((1, "within"), (2, "between"))}
 
     def block(f, lev):

@@ -102,7 +102,10 @@ def test_missing_item_values_are_excluded_with_a_warning(export):
      ModelSyntaxError, "before the first 'level:'"),
     ("level: 1\nfw =~ y1 + y2 + y3\nlevel: 3\nfb =~ y1 + y2 + y3", ModelSyntaxError, "unknown level '3'"),
     ("level: 1\nfw =~ y1 + y2 + y3", ModelSyntaxError, "exactly one 'level: 1'"),
-    ("level: 1\nfw =~ y1 + y2 + y3 + y4\nlevel: 2\nfb =~ y1 + y2 + y3", SpecificationError, r"\['y4'\].*one level"),
+    # y4 named only at level 2 is a between-only variable, which must be constant within each firm
+    # (a within-only y4, named only at level 1, is fitted: tests/test_cfa_twolevel_wb.py)
+    ("level: 1\nfw =~ y1 + y2 + y3\nlevel: 2\nfb =~ y1 + y2 + y3 + y4", DataValidationError,
+     r"between-only variable 'y4'.*varies within 70 'firm'"),
     ("level: 1\nfw =~ a*y1 + a*y2 + y3\nlevel: 2\nfb =~ y1 + y2 + y3\nfb ~~ v*fb\nv > 0", SpecificationError,
      "not supported with level blocks"),
 ])

@@ -12,6 +12,21 @@ the cluster means ``ybar_j``::
     V_j = Sigma_W + n_j Sigma_B.
 
 Clusters of equal size share ``V_j``: the sums run over the distinct sizes.
+
+Within-only and between-only variables (lavaan's ``lav_mvnorm_cluster_implied22l``):
+a variable named only in the ``level: 1`` block has no between part (its rows of
+``Sigma_B`` are 0; its mean is its level-1 intercept), a variable named only in
+the ``level: 2`` block (constant within each cluster, e.g. firm size) has no
+within part (its rows of ``Sigma_W`` are 0).  The cluster term is then written
+with ``M_j = Sigma_B + Sigma_W / n_j`` (the covariance of the cluster vector
+``u_j``: the between-only values and the cluster means of the other variables)::
+
+    -2 logl = (N p_W + J p_Z) log(2 pi) + (N - J) [log|S_W| + tr(S_W^-1 S_PW)]
+              + sum_j log|M_j| + p_W log n_j + (u_j - mu)' M_j^-1 (u_j - mu),
+
+with ``S_W`` and ``S_PW`` restricted to the ``p_W`` level-1 variables and ``p_Z``
+between-only variables; without between-only variables ``n_j^p M_j = V_j`` and
+this is the formula above.
 The model is a two-"block" :class:`~custval._sem.model.SemModel` (block 1 =
 level 1 = within, block 2 = level 2 = between); the gradient with respect to
 the parameters is the analytic gradient with respect to ``Sigma_W``,
@@ -33,6 +48,7 @@ from scipy import optimize
 
 from ..exceptions import (
     ConstantItemError,
+    DataValidationError,
     InsufficientDataError,
     ModelSyntaxError,
     NotPositiveDefiniteError,
@@ -60,10 +76,21 @@ class ClusterData:
     ybar: np.ndarray  # cluster means (J x p)
     nj: np.ndarray  # cluster sizes (J)
     labels: list  # cluster ids in order of ybar
+    w_idx: np.ndarray | None = None  # the level-1 variables (all but the between-only ones)
+    b_idx: np.ndarray | None = None  # the level-2 variables (all but the within-only ones)
+
+    def __post_init__(self):
+        if self.w_idx is None:
+            self.w_idx = np.arange(self.p)
+        if self.b_idx is None:
+            self.b_idx = np.arange(self.p)
 
 
-def cluster_data(y: np.ndarray, ids: np.ndarray) -> ClusterData:
-    """The within / between sufficient statistics of items ``y`` (N x p) nested in ``ids``."""
+def cluster_data(y: np.ndarray, ids: np.ndarray, within_only=(), between_only=()) -> ClusterData:
+    """The within / between sufficient statistics of items ``y`` (N x p) nested in ``ids``.
+
+    ``within_only`` / ``between_only``: column indices of the variables of one level only.
+    """
     codes, labels = pd.factorize(pd.Series(ids), sort=False)
     n, p = y.shape
     nclus = len(labels)
@@ -80,7 +107,9 @@ def cluster_data(y: np.ndarray, ids: np.ndarray) -> ClusterData:
     np.add.at(m1, inv, ybar)
     m2 = np.zeros((k, p, p))
     np.add.at(m2, inv, ybar[:, :, None] * ybar[:, None, :])
-    return ClusterData(n, nclus, p, s_pw, sizes, counts, m1, m2, ybar, nj, list(labels))
+    w_idx = np.array([j for j in range(p) if j not in set(between_only)], dtype=int)
+    b_idx = np.array([j for j in range(p) if j not in set(within_only)], dtype=int)
+    return ClusterData(n, nclus, p, s_pw, sizes, counts, m1, m2, ybar, nj, list(labels), w_idx, b_idx)
 
 
 def _chol_inv_logdet(s: np.ndarray):
@@ -96,39 +125,47 @@ def _chol_inv_logdet(s: np.ndarray):
 def loglik(cd: ClusterData, sw: np.ndarray, sb: np.ndarray, mu: np.ndarray, grad: bool = False):
     """Two-level log-likelihood (and its gradient w.r.t. ``Sigma_W``, ``Sigma_B``, ``mu``).
 
-    Returns ``-inf`` (and no gradient) when ``Sigma_W`` or a ``V_j`` is not positive definite.
+    ``sw`` / ``sb`` are p x p over all variables (0 in the rows of the variables
+    absent from a level).  Returns ``-inf`` (and no gradient) when ``Sigma_W`` (of
+    the level-1 variables) or a cluster covariance ``M_s`` is not positive definite.
     The matrix gradients treat the entries of the symmetric matrices as distinct (``dl/dS_ij``
     for each ``(i, j)``), so ``sum(G * dSigma)`` chains them through a Jacobian.
     """
     if not (np.isfinite(sw).all() and np.isfinite(sb).all() and np.isfinite(mu).all()):
         return (-np.inf, None) if grad else -np.inf
-    r = _chol_inv_logdet(sw)
+    w = cd.w_idx
+    pw = len(w)
+    sww = sw[np.ix_(w, w)]
+    r = _chol_inv_logdet(sww)
     if r is None:
         return (-np.inf, None) if grad else -np.inf
     wi, wld = r
     nw = cd.n - cd.nclusters
-    m2 = -(nw * (wld + np.sum(wi * cd.s_pw)))
-    gw = -0.5 * nw * (wi - wi @ cd.s_pw @ wi) if grad else None
-    gb = np.zeros_like(sb) if grad else None
-    gmu = np.zeros_like(mu) if grad else None
-    # all cluster sizes at once: V_s = Sigma_W + s Sigma_B, (k, p, p)
+    spw = cd.s_pw[np.ix_(w, w)]
+    m2 = -(nw * (wld + np.sum(wi * spw)))
+    if grad:
+        gw = np.zeros_like(sw)
+        gw[np.ix_(w, w)] = -0.5 * nw * (wi - wi @ spw @ wi)
+        gb = np.zeros_like(sb)
+        gmu = np.zeros_like(mu)
+    # all cluster sizes at once: M_s = Sigma_B + Sigma_W / s, (k, p, p)
     sz, cnt = cd.sizes.astype(float), cd.counts.astype(float)
     try:
-        c = np.linalg.cholesky(sw[None] + sz[:, None, None] * sb[None])
+        c = np.linalg.cholesky(sb[None] + sw[None] / sz[:, None, None])
     except np.linalg.LinAlgError:
         return (-np.inf, None) if grad else -np.inf
     ci = np.linalg.inv(c)
     vi = np.swapaxes(ci, 1, 2) @ ci
-    vld = 2.0 * np.log(np.diagonal(c, axis1=1, axis2=2)).sum(axis=1)
+    vld = 2.0 * np.log(np.diagonal(c, axis1=1, axis2=2)).sum(axis=1) + pw * np.log(sz)
     a1, mm = cd.m1, cd.m1[:, :, None] * mu[None, None, :]
     q = cd.m2 - mm - np.swapaxes(mm, 1, 2) + cnt[:, None, None] * np.outer(mu, mu)[None]
-    m2 -= float(cnt @ vld + sz @ np.einsum("kij,kij->k", vi, q))
+    m2 -= float(cnt @ vld + np.einsum("kij,kij->", vi, q))
     if grad:
-        t = cnt[:, None, None] * vi - sz[:, None, None] * (vi @ q @ vi)
-        gw -= 0.5 * t.sum(axis=0)
-        gb -= 0.5 * np.tensordot(sz, t, axes=1)
-        gmu += np.einsum("k,kij,kj->i", sz, vi, a1 - cnt[:, None] * mu[None])
-    ll = 0.5 * m2 - 0.5 * cd.n * cd.p * LOG2PI
+        t = cnt[:, None, None] * vi - vi @ q @ vi
+        gb -= 0.5 * t.sum(axis=0)
+        gw[np.ix_(w, w)] -= 0.5 * np.tensordot(1.0 / sz, t, axes=1)[np.ix_(w, w)]
+        gmu += np.einsum("kij,kj->i", vi, a1 - cnt[:, None] * mu[None])
+    ll = 0.5 * m2 - 0.5 * (cd.n * pw + cd.nclusters * (cd.p - pw)) * LOG2PI
     return (ll, (gw, gb, gmu)) if grad else ll
 
 
@@ -186,7 +223,10 @@ def build_twolevel_partable(text: str, *, std_lv: bool = False):
     model's block) and ``level`` names it.  lavaan's conventions: the items'
     intercepts are fixed at 0 at level 1 and free at level 2, latent means are 0;
     a factor named at both levels (a configural construct) is a different latent
-    variable at each level (its own loadings and variance per block).
+    variable at each level (its own loadings and variance per block).  A variable
+    named at one level only is within-only (level 1: its intercept is free at
+    level 1) or between-only (level 2); ``observed`` lists the level-1 variables,
+    then the between-only ones (see :func:`level_variables`).
     """
     blocks = split_levels(text)
     if blocks is None:
@@ -201,7 +241,16 @@ def build_twolevel_partable(text: str, *, std_lv: bool = False):
             raise SpecificationError(
                 f"line {s.line!r} (level {lev}): two-level models support '=~', '~~' and '~ 1' statements; "
                 "regressions, constraints and defined parameters are not supported with level blocks")
-        if any(st.op == "=~" for st in stmts):
+        factors = {st.lhs for st in stmts if st.op == "=~"}
+        mixed = [st for st in stmts if st.op == "~~" and ((st.lhs in factors) != (st.rhs in factors))]
+        if mixed:
+            st = mixed[0]
+            f, v = (st.lhs, st.rhs) if st.lhs in factors else (st.rhs, st.lhs)
+            raise SpecificationError(
+                f"line {st.line!r} (level {lev}): a covariance between factor {f!r} and observed variable "
+                f"{v!r} is not supported; the same model is the loading '{f} =~ ... + {v}' (for a "
+                f"between-only variable such as firm size, e.g. 'fb =~ y1 + y2 + y3 + {v}')")
+        if factors:
             pt, ov, lv = build_partable(body, std_lv=std_lv, meanstructure=True)
         else:
             pt, ov, lv = _observed_block(stmts, lev)
@@ -209,8 +258,10 @@ def build_twolevel_partable(text: str, *, std_lv: bool = False):
         pt["group"] = lev
         pt["level"] = lev
         if lev == 1:
-            # lavaan: the items' means live at level 2; within intercepts are 0
-            sel = (pt["op"] == "~1") & pt["lhs"].isin(ov)
+            # lavaan: the means of the items of both levels live at level 2 (within
+            # intercepts 0); a within-only variable keeps its level-1 intercept
+            level2 = _block_observed(parse(blocks[1][1]))
+            sel = (pt["op"] == "~1") & pt["lhs"].isin([v for v in ov if v in level2])
             pt.loc[sel, "free"] = 0
             pt.loc[sel, "ustart"] = 0.0
         free = pt["free"].to_numpy()
@@ -225,15 +276,38 @@ def build_twolevel_partable(text: str, *, std_lv: bool = False):
         tables.append(pt)
         observed.append(ov)
         latent.extend(f for f in lv if f not in latent)  # a name may be used at both levels
-    only = [v for v in observed[0] if v not in observed[1]] + [v for v in observed[1] if v not in observed[0]]
-    if only:
-        raise SpecificationError(
-            f"item(s) {only} appear at one level only; two-level models here need every item at both "
-            "levels (within-only or between-only variables are not supported)")
+    for lev, ov in ((1, observed[0]), (2, observed[1])):
+        clash = [v for v in ov if v in latent]
+        if clash:
+            raise SpecificationError(
+                f"{clash[0]!r} is a factor at one level and an observed variable at level {lev}; "
+                "name the factors of the two levels differently from the items")
     pt = pd.concat(tables, ignore_index=True)
     pt["id"] = np.arange(1, len(pt) + 1)
     pt["plabel"] = [f".p{i}." for i in pt["id"]]
-    return pt, list(observed[0]), latent
+    return pt, list(observed[0]) + [v for v in observed[1] if v not in observed[0]], latent
+
+
+def _block_observed(stmts) -> set[str]:
+    """The observed variables of one level block (names that are not factors)."""
+    factors = {st.lhs for st in stmts if st.op == "=~"}
+    names = set()
+    for st in stmts:
+        for name in (st.lhs, st.rhs):
+            if name and name not in factors:
+                names.add(name)
+    return names
+
+
+def level_variables(pt: pd.DataFrame, observed: list[str]) -> tuple[list[str], list[str]]:
+    """The within-only and the between-only variables of a two-level parameter table.
+
+    A variable is at a level when that level's block has its intercept row (every
+    observed variable of a block gets one).
+    """
+    at = {lev: set(pt.loc[(pt["level"] == lev) & (pt["op"] == "~1"), "lhs"]) for lev in (1, 2)}
+    return ([v for v in observed if v in at[1] and v not in at[2]],
+            [v for v in observed if v in at[2] and v not in at[1]])
 
 
 def _observed_block(stmts, lev: int):
@@ -353,21 +427,27 @@ def _maximise(f, g, x0, n, tol=1e-9, max_newton=50):
 
 
 def between_start(cd: ClusterData) -> tuple[np.ndarray, np.ndarray]:
-    """Moment estimates of ``Sigma_B`` (made positive definite) and ``mu`` for starting values."""
+    """Moment estimates of ``Sigma_B`` (made positive definite over the level-2
+    variables, 0 in the rows of the within-only ones) and ``mu`` for starting values."""
     mu = cd.ybar.mean(axis=0)
     dev = cd.ybar - mu
     s_between = dev.T @ dev / max(cd.nclusters - 1, 1)
-    sb = s_between - cd.s_pw / np.mean(cd.nj)
-    w, v = np.linalg.eigh(sb)
-    floor = 0.01 * np.diag(cd.s_pw).mean()
-    sb = (v * np.maximum(w, floor)) @ v.T
+    b = cd.b_idx
+    sbb = (s_between - cd.s_pw / np.mean(cd.nj))[np.ix_(b, b)]
+    w, v = np.linalg.eigh(sbb)
+    floor = 0.01 * np.diag(cd.s_pw)[cd.w_idx].mean()
+    sb = np.zeros((cd.p, cd.p))
+    sb[np.ix_(b, b)] = (v * np.maximum(w, floor)) @ v.T
     return sb, mu
 
 
 def fit_model(model: SemModel, cd: ClusterData, std_lv: bool):
     """ML estimates of a two-block model: ``(x, converged, iterations, problem)``."""
     sb, mu = between_start(cd)
-    x0 = start_values(model, [(cd.s_pw, np.zeros(cd.p)), (sb, mu)], std_lv)
+    only_w = np.setdiff1d(cd.w_idx, cd.b_idx)
+    mw = np.zeros(cd.p)
+    mw[only_w] = mu[only_w]  # a within-only variable's mean is its level-1 intercept
+    x0 = start_values(model, [(cd.s_pw, mw), (sb, mu)], std_lv)
     problem = TwoLevelProblem(model, cd)
     x, conv, iters = _maximise(problem.loglik, problem.gradient, x0, cd.n)
     return x, conv, iters, problem
@@ -380,51 +460,63 @@ def _vech_idx(p):
 def saturated(cd: ClusterData, diagonal: bool = False):
     """The unrestricted (H1) or independence (baseline, ``diagonal=True``) two-level model.
 
-    Parametrised by the Cholesky factors of ``Sigma_W`` and ``Sigma_B`` (log
-    diagonal) and ``mu``; maximised fully.  Returns ``(logl, Sigma_W, Sigma_B, mu, converged)``.
+    Parametrised by the Cholesky factors of ``Sigma_W`` (over the level-1
+    variables) and ``Sigma_B`` (over the level-2 variables), log diagonal, and
+    ``mu``; maximised fully.  Returns ``(logl, Sigma_W, Sigma_B, mu, converged)``
+    (p x p, 0 in the rows of the variables absent from a level).
     """
     p = cd.p
+    wv, bv = cd.w_idx, cd.b_idx
+    pw, pb = len(wv), len(bv)
     if diagonal:
-        ii = (np.arange(p), np.arange(p))
+        iw, ib = (np.arange(pw), np.arange(pw)), (np.arange(pb), np.arange(pb))
     else:
-        ii = _vech_idx(p)
-    k = len(ii[0])
-    diag_pos = np.flatnonzero(ii[0] == ii[1])
+        iw, ib = _vech_idx(pw), _vech_idx(pb)
+    kw, kb = len(iw[0]), len(ib[0])
+    dw, db = np.flatnonzero(iw[0] == iw[1]), np.flatnonzero(ib[0] == ib[1])
 
     def unpack(t):
-        lw = np.zeros((p, p))
-        lb = np.zeros((p, p))
-        a, b = t[:k].copy(), t[k:2 * k].copy()
-        a[diag_pos], b[diag_pos] = np.exp(a[diag_pos]), np.exp(b[diag_pos])
-        lw[ii] = a
-        lb[ii] = b
-        return lw, lb, t[2 * k:]
+        lw = np.zeros((pw, pw))
+        lb = np.zeros((pb, pb))
+        a, b = t[:kw].copy(), t[kw:kw + kb].copy()
+        a[dw], b[db] = np.exp(a[dw]), np.exp(b[db])
+        lw[iw] = a
+        lb[ib] = b
+        return lw, lb, t[kw + kb:]
+
+    def full(lw, lb):
+        sw, sb = np.zeros((p, p)), np.zeros((p, p))
+        sw[np.ix_(wv, wv)] = lw @ lw.T
+        sb[np.ix_(bv, bv)] = lb @ lb.T
+        return sw, sb
 
     def f(t):
         lw, lb, mu = unpack(t)
-        return loglik(cd, lw @ lw.T, lb @ lb.T, mu)
+        return loglik(cd, *full(lw, lb), mu)
 
     def g(t):
         lw, lb, mu = unpack(t)
-        ll, gr = loglik(cd, lw @ lw.T, lb @ lb.T, mu, grad=True)
+        ll, gr = loglik(cd, *full(lw, lb), mu, grad=True)
         if gr is None:
             return np.full(len(t), np.nan)
         gw, gb, gmu = gr
-        dlw = ((gw + gw.T) @ lw)[ii]
-        dlb = ((gb + gb.T) @ lb)[ii]
-        dlw[diag_pos] *= lw[ii][diag_pos]
-        dlb[diag_pos] *= lb[ii][diag_pos]
+        gw, gb = gw[np.ix_(wv, wv)], gb[np.ix_(bv, bv)]
+        dlw = ((gw + gw.T) @ lw)[iw]
+        dlb = ((gb + gb.T) @ lb)[ib]
+        dlw[dw] *= lw[iw][dw]
+        dlb[db] *= lb[ib][db]
         return np.concatenate([dlw, dlb, gmu])
 
     sb, mu = between_start(cd)
-    sw = cd.s_pw
+    sw = cd.s_pw[np.ix_(wv, wv)]
+    sb = sb[np.ix_(bv, bv)]
     if diagonal:
         sw, sb = np.diag(np.diag(sw)), np.diag(np.diag(sb))
-    lw0, lb0 = np.linalg.cholesky(sw)[ii], np.linalg.cholesky(sb)[ii]
-    lw0[diag_pos], lb0[diag_pos] = np.log(lw0[diag_pos]), np.log(lb0[diag_pos])
+    lw0, lb0 = np.linalg.cholesky(sw)[iw], np.linalg.cholesky(sb)[ib]
+    lw0[dw], lb0[db] = np.log(lw0[dw]), np.log(lb0[db])
     t, conv, _ = _maximise(f, g, np.concatenate([lw0, lb0, mu]), cd.n)
     lw, lb, mu = unpack(t)
-    return f(t), lw @ lw.T, lb @ lb.T, mu, conv
+    return (f(t), *full(lw, lb), mu, conv)
 
 
 def check_clusters(cd: ClusterData, cluster: str, names: list[str]) -> None:
@@ -441,15 +533,60 @@ def check_clusters(cd: ClusterData, cluster: str, names: list[str]) -> None:
             f"the data have {cd.nclusters} {cluster!r} cluster(s); a two-level CFA needs many clusters "
             "(at least 3 here, far more in practice) to estimate between-cluster covariances")
     wv = np.diag(cd.s_pw)
-    const = [names[j] for j in range(cd.p) if not wv[j] > 1e-12 * max(1.0, np.abs(cd.ybar[:, j]).max())]
+    const = [names[j] for j in cd.w_idx if not wv[j] > 1e-12 * max(1.0, np.abs(cd.ybar[:, j]).max())]
     if const:
         raise ConstantItemError(
-            f"item(s) {const} do not vary within any {cluster!r} cluster: no within-{cluster} variance to model")
-    ev = np.linalg.eigvalsh(cd.s_pw)
+            f"item(s) {const} do not vary within any {cluster!r} cluster: no within-{cluster} variance to "
+            f"model (a {cluster}-level variable belongs in 'level: 2' only, as a between-only variable)")
+    only_b = np.setdiff1d(cd.b_idx, cd.w_idx)
+    flat = [names[j] for j in only_b if not np.ptp(cd.ybar[:, j]) > 0]
+    if flat:
+        raise ConstantItemError(
+            f"between-only variable(s) {flat} take the same value in every {cluster!r} cluster: no "
+            f"between-{cluster} variance to model")
+    ev = np.linalg.eigvalsh(cd.s_pw[np.ix_(cd.w_idx, cd.w_idx)])
     if not ev.min() > 1e-10 * ev.max():
         raise NotPositiveDefiniteError(
             f"the pooled within-{cluster} covariance matrix of the items is not positive definite "
             f"(smallest eigenvalue {ev.min():.3g}); check for collinear items")
+
+
+def check_between_only(y: np.ndarray, ids: np.ndarray, names: list[str], between_only: list[str],
+                       cluster: str, rows: np.ndarray | None = None) -> None:
+    """A between-only variable must be constant within each cluster: an error names the
+    variable, the first clusters where it takes more than one value and the rows (0-based
+    positions ``rows`` in the data) that depart from the cluster's most common value.
+
+    lavaan 0.6-14 would silently use its cluster means; custval does not average it.
+    """
+    if not between_only:
+        return
+    rows = np.arange(len(y)) if rows is None else np.asarray(rows)
+    codes, labels = pd.factorize(pd.Series(ids), sort=False)
+    for v in between_only:
+        col = y[:, names.index(v)]
+        lo = np.full(len(labels), np.inf)
+        hi = np.full(len(labels), -np.inf)
+        np.minimum.at(lo, codes, col)
+        np.maximum.at(hi, codes, col)
+        bad = np.flatnonzero(hi > lo)
+        if len(bad):
+            shown = []
+            for k in bad[:5]:
+                lab = labels[k].item() if isinstance(labels[k], np.generic) else labels[k]
+                members = np.flatnonzero(codes == k)
+                vals, counts = np.unique(col[members], return_counts=True)
+                modal = vals[np.argmax(counts)]
+                odd = members[col[members] != modal]
+                pos = [int(r) for r in rows[odd][:3]]
+                shown.append(f"{lab!r}: {modal:.6g} in {counts.max()} of {len(members)} rows, other values "
+                             f"in rows {pos}{' ...' if len(odd) > 3 else ''}")
+            raise DataValidationError(
+                f"between-only variable {v!r} (named only in 'level: 2') varies within {len(bad)} "
+                f"{cluster!r} cluster(s) (0-based row positions; first {min(len(bad), 5)}: "
+                f"{'; '.join(shown)}); a between-only variable must take one value per {cluster} "
+                f"(e.g. firm size): correct the data, or name {v!r} at both levels if it is a "
+                "respondent-level item")
 
 
 def between_variance_check(cd: ClusterData, names: list[str], latent_b: list[str],
@@ -463,7 +600,8 @@ def between_variance_check(cd: ClusterData, names: list[str], latent_b: list[str
     """
     grand = (cd.ybar * cd.nj[:, None]).sum(axis=0) / cd.n
     msb = (cd.nj[:, None] * (cd.ybar - grand) ** 2).sum(axis=0) / (cd.nclusters - 1)
-    ratio = msb / np.diag(cd.s_pw)
+    ratio = np.full(cd.p, np.inf)  # a between-only variable has between variance (checked)
+    ratio[cd.w_idx] = msb[cd.w_idx] / np.diag(cd.s_pw)[cd.w_idx]
     ov = {v: i for i, v in enumerate(names)}
     mm = pt[(pt["level"] == 2) & (pt["op"] == "=~")]
     for f in latent_b:
@@ -493,11 +631,12 @@ def _srmr(s: np.ndarray, sigma: np.ndarray) -> float:
     return float(np.sqrt(np.sum(r[iu] ** 2) / len(iu[0])))
 
 
-def fit_cfa(syntax: str, items: pd.DataFrame, ids: pd.Series, *, cluster: str, std_lv: bool) -> dict:
+def fit_cfa(syntax: str, items: pd.DataFrame, ids: pd.Series, *, cluster: str, std_lv: bool,
+            rows: np.ndarray | None = None) -> dict:
     """Fit a two-level CFA; the fitted attributes of :class:`custval.CFA` as a dict.
 
     ``items``: the model's items (rows with a missing item already excluded), ``ids``: the
-    cluster of each row (same index).
+    cluster of each row (same index), ``rows``: their 0-based positions in the data (for messages).
     """
     from scipy import stats
 
@@ -505,13 +644,16 @@ def fit_cfa(syntax: str, items: pd.DataFrame, ids: pd.Series, *, cluster: str, s
     from .standardize import standardize
 
     pt, observed, latent = build_twolevel_partable(syntax, std_lv=std_lv)
+    w_only, b_only = level_variables(pt, observed)
     y = items[observed].to_numpy(dtype=float)
-    cd = cluster_data(y, ids.to_numpy())
+    check_between_only(y, ids.to_numpy(), observed, b_only, cluster, rows)
+    cd = cluster_data(y, ids.to_numpy(), [observed.index(v) for v in w_only], [observed.index(v) for v in b_only])
     check_clusters(cd, cluster, observed)
     model = SemModel(pt, observed, latent, 2)
     p = cd.p
+    pw, pb = len(cd.w_idx), len(cd.b_idx)
     npar = model.nx
-    n_h1 = p * (p + 1) + p
+    n_h1 = pw * (pw + 1) // 2 + pb * (pb + 1) // 2 + p
     model.check_identification_counts(n_h1)
     latent_b = [f for f in latent if f in set(pt.loc[pt["level"] == 2, "lhs"])]
     between_variance_check(cd, observed, latent_b, pt, cluster)
@@ -552,11 +694,13 @@ def fit_cfa(syntax: str, items: pd.DataFrame, ids: pd.Series, *, cluster: str, s
     base_logl, *_ = saturated(cd, diagonal=True)
     df = n_h1 - npar
     chisq = 2 * (h1_logl - logl)
-    base_df = n_h1 - 3 * p
+    base_df = n_h1 - (pw + pb + p)
     base_chisq = 2 * (h1_logl - base_logl)
     n = cd.n
-    (sw, _), (sb, _) = model.implied(x)
-    srmr_w, srmr_b = _srmr(h1_sw, sw), _srmr(h1_sb, sb)
+    (sw, mw), (sb, mb) = model.implied(x)
+    wv, bv = cd.w_idx, cd.b_idx
+    srmr_w = _srmr(h1_sw[np.ix_(wv, wv)], sw[np.ix_(wv, wv)])
+    srmr_b = _srmr(h1_sb[np.ix_(bv, bv)], sb[np.ix_(bv, bv)])
     lo, hi = fm.rmsea_ci(chisq, df, n)
     out = {
         "npar": npar, "fmin": np.nan, "chisq": chisq, "df": df,
@@ -573,26 +717,32 @@ def fit_cfa(syntax: str, items: pd.DataFrame, ids: pd.Series, *, cluster: str, s
         "srmr": srmr_w + srmr_b, "srmr_within": srmr_w, "srmr_between": srmr_b,
     }
     # lavaan's fmin for two-level ML: the objective -logl / N without the 2 pi constant
-    out["fmin"] = -logl / n - 0.5 * p * LOG2PI
+    out["fmin"] = -(logl + 0.5 * (n * pw + cd.nclusters * (p - pw)) * LOG2PI) / n
     out.update({"nnfi": out["tli"], "rfi": fm.rfi(chisq, df, base_chisq, base_df),
                 "nfi": fm.nfi(chisq, df, base_chisq, base_df), "pnfi": fm.pnfi(chisq, df, base_chisq, base_df),
                 "ifi": fm.ifi(chisq, df, base_chisq, base_df), "rni": fm.rni(chisq, df, base_chisq, base_df)})
     names = observed
+    wn, bn = [names[j] for j in wv], [names[j] for j in bv]
+    mats = model.matrices(x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r2w = np.where(np.isin(np.arange(p), wv), 1 - np.diag(mats[0].theta) / np.diag(sw), np.nan)
+        r2b = np.where(np.isin(np.arange(p), bv), 1 - np.diag(mats[1].theta) / np.diag(sb), np.nan)
     return {
         "params_": params,
         "fit_measures_": pd.Series(out, dtype=float),
         "x_": model.full(x), "vcov_": vcov, "information_": info,
         "converged_": bool(converged), "n_iter_": iters,
-        "implied_cov_": {"within": pd.DataFrame(sw, index=names, columns=names),
-                         "between": pd.DataFrame(sb, index=names, columns=names)},
-        "implied_mean_": pd.Series(model.implied(x)[1][1], index=names),
-        "sample_cov_": {"within": pd.DataFrame(h1_sw, index=names, columns=names),
-                        "between": pd.DataFrame(h1_sb, index=names, columns=names)},
+        "implied_cov_": {"within": pd.DataFrame(sw[np.ix_(wv, wv)], index=wn, columns=wn),
+                         "between": pd.DataFrame(sb[np.ix_(bv, bv)], index=bn, columns=bn)},
+        "implied_mean_": pd.Series(mw + mb, index=names),
+        "sample_cov_": {"within": pd.DataFrame(h1_sw[np.ix_(wv, wv)], index=wn, columns=wn),
+                        "between": pd.DataFrame(h1_sb[np.ix_(bv, bv)], index=bn, columns=bn)},
         "sample_mean_": pd.Series(h1_mu, index=names),
-        "icc_": pd.Series(icc(cd, h1_sw, h1_sb), index=names, name="icc"),
-        # R² of each item per level (lavInspect(fit, "r2")): 1 - residual / implied variance
-        "r2_": pd.DataFrame({"within": 1 - np.diag(model.matrices(x)[0].theta) / np.diag(sw),
-                             "between": 1 - np.diag(model.matrices(x)[1].theta) / np.diag(sb)}, index=names),
+        # lavInspect(fit, "icc"): the level-1 variables (0 for a within-only one)
+        "icc_": pd.Series(icc(cd, h1_sw, h1_sb)[wv], index=wn, name="icc"),
+        # R² of each item per level (lavInspect(fit, "r2")): 1 - residual / implied variance;
+        # NaN at the level a within-only or between-only variable is absent from
+        "r2_": pd.DataFrame({"within": r2w, "between": r2b}, index=names),
         "n_obs_": {"all": n}, "n_clusters_": {"all": cd.nclusters},
         "_twolevel": {"model": model, "problem": problem, "cd": cd, "pt": pt, "h1_converged": h1_conv,
                       "min_information_eigenvalue": float(ev.min())},
