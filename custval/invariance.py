@@ -58,7 +58,10 @@ ORDINAL_LEVELS: dict[str, tuple[str, ...]] = {
     "thresholds": ("thresholds",),
     "metric": ("thresholds", "loadings"),
     "scalar": ("thresholds", "loadings", "intercepts"),
+    "strict": ("thresholds", "loadings", "intercepts", "residuals"),
 }
+#: the levels fitted by default with ordered items (``"strict"`` on request, theta only)
+ORDINAL_DEFAULT = ("configural", "thresholds", "metric", "scalar")
 
 #: the decision rules on offer; ``criteria=`` takes one name or a tuple (all must pass)
 CRITERIA: dict[str, str] = {
@@ -132,9 +135,10 @@ def _normalize_free(free) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _group_specific(syntax: str, blocks: dict, named: dict, labels: list) -> str:
+def _group_specific(syntax: str, blocks: dict, named: dict, labels: list, marker: bool = True) -> str:
     """Rewrite ``syntax`` so that each parameter in ``named`` is free in the named groups and
-    equal across the others, through per-group labels (lavaan ``c(a, a, b)*x``)."""
+    equal across the others, through per-group labels (lavaan ``c(a, a, b)*x``); ``marker=False``
+    (latent variances fixed instead, as the ordinal ladder's ``std.lv``) lets the first loading be released."""
     if not named:
         return syntax
     lines = one_statement_per_line(syntax).split("\n")  # continuation lines joined, comments dropped
@@ -158,7 +162,7 @@ def _group_specific(syntax: str, blocks: dict, named: dict, labels: list) -> str
         else:
             if lhs not in blocks or rhs not in blocks[lhs]:
                 raise SpecificationError(f"{param!r} is not a loading of the model")
-            if blocks[lhs][0] == rhs:
+            if marker and blocks[lhs][0] == rhs:
                 raise SpecificationError(
                     f"{param!r} is the marker loading (fixed at 1 in every group); free another loading"
                 )
@@ -392,8 +396,18 @@ def _fit_row(level: str, cfa, estimator: str) -> dict:
 
 def _difference(prev: dict, cur: dict, estimator: str, fits=None) -> dict:
     ddf = cur["df"] - prev["df"]
+    note = ""
     if estimator == "WLSMV":
-        d, ddf = _satorra2000(*fits)
+        if cur["df"] < prev["df"]:
+            # not nested (binary items under Wu & Estabrook's identification: the scalar model
+            # frees their scale factors); lavTestLRT sorts the pair by df, as here
+            d, ddf = _satorra2000(fits[1], fits[0])
+            note = (f"not nested in the previous level: this level has {prev['df'] - cur['df']:g} df fewer; the "
+                    "difference is lavTestLRT's for the pair sorted by df (previous level as the restricted model)")
+        else:
+            d, ddf = _satorra2000(*fits)
+            if ddf == 0:
+                note = "0 df: the same fit as the previous level (equivalent models)"
         cfi_key, rmsea_key = "cfi_scaled", "rmsea_scaled"
     elif estimator == "MLR":
         d, _ = _scaled_difference(prev["chisq"], prev["df"], prev["scaling_factor"],
@@ -411,6 +425,7 @@ def _difference(prev: dict, cur: dict, estimator: str, fits=None) -> dict:
         "delta_cfi": cur[cfi_key] - prev[cfi_key],
         "delta_rmsea": cur[rmsea_key] - prev[rmsea_key],
         "delta_srmr": cur["srmr"] - prev["srmr"],
+        **({"note": note} if note else {}),
     }
 
 
@@ -445,11 +460,11 @@ def _passes(level: str, diff: dict, criteria, alpha: float) -> tuple[bool, str]:
     return ok_all, "; ".join(reasons)
 
 
-_MISSING = {"listwise": "listwise", "fiml": "fiml", "ml": "fiml"}
+_MISSING = {"listwise": "listwise", "fiml": "fiml", "ml": "fiml", "pairwise": "pairwise"}
 
 
 def _check_missing(missing: str) -> str:
-    if missing not in _MISSING:
+    if missing not in _MISSING or missing == "pairwise":
         raise SpecificationError(
             f"missing must be 'listwise' (complete cases) or 'fiml' (full-information ML, lavaan "
             f"missing = 'ml'); got {missing!r}"
@@ -499,6 +514,7 @@ def _check_groups(data: pd.DataFrame, group: str, syntax: str, missing: str = "l
         what = (
             "at least one missing model item (listwise deletion; missing='fiml' keeps them)"
             if missing == "listwise" else "no observed model item (FIML needs at least one)"
+            if missing == "fiml" else "no answer to any model item (pairwise deletion needs at least one)"
         )
         warnings.warn(
             f"{int(drop.sum())} of {len(data)} rows with a group have {what} and are excluded "
@@ -535,14 +551,53 @@ def _fit(syntax, data, group, estimator, equal, partial, missing="listwise"):
     ).fit(data)
 
 
-def _fit_ordinal(syntax, data, group, equal, partial, parameterization):
-    """One level of the Wu & Estabrook (2016) ladder (WLSMV, ``measEq.syntax``'s identification)."""
+def _fit_ordinal(syntax, data, group, equal, partial, parameterization, missing="listwise",
+                 partial_groups=None):
+    """One level of the Wu & Estabrook (2016) ladder (WLSMV, ``measEq.syntax``'s identification);
+    ``partial_groups`` ({``"x|t1"`` / ``"x~1"``: 0-based group indices}) releases thresholds and
+    intercepts in the named groups only."""
     from .cfa import CFA
 
     cfa = CFA(syntax, estimator="WLSMV", ordered=True, group=group, std_lv=True, group_equal=tuple(equal),
-              group_partial=tuple(partial), parameterization=parameterization)
+              group_partial=tuple(partial), parameterization=parameterization, missing=missing)
     cfa._identification = "wu_estabrook2016"
-    return cfa.fit(data)
+    cfa._partial_groups = partial_groups or {}
+    with warnings.catch_warnings():
+        if missing == "pairwise":  # the rows without any answer are reported once by the ladder
+            warnings.filterwarnings("ignore", message=r".*no answer to any item of the model",
+                                    category=MissingDataWarning)
+        return cfa.fit(data)
+
+
+def _ordinal_per_group(free_named: dict, labels: list) -> tuple[dict, dict]:
+    """Per-group releases with ordered items: ``(loadings, partial_groups)``.  Loadings are
+    labelled per group in the syntax (:func:`_group_specific`, as for continuous items);
+    thresholds (``"x|t1"``) and intercepts (``"x ~ 1"``) go to the Wu & Estabrook design as
+    ``{"x|t1" / "x~1": 0-based group indices}``."""
+    str_labels = [str(g) for g in labels]
+    loadings, partial_groups = {}, {}
+    for param, groups in free_named.items():
+        unknown = [g for g in groups if str(g) not in str_labels]
+        if unknown:
+            raise SpecificationError(
+                f"free={{{param!r}: {list(groups)}}}: unknown group(s) {unknown}; groups are {str_labels}")
+        idx = {str_labels.index(str(g)) for g in groups}
+        if "|" in param:
+            partial_groups[param] = idx
+        elif param.endswith(" ~ 1"):
+            if 0 in idx:
+                raise SpecificationError(
+                    f"free={{{param!r}: {list(groups)}}}: with ordered items the intercepts of the first group "
+                    f"({str_labels[0]!r}, the reference of the Wu & Estabrook identification) are fixed at 0; name "
+                    "only other groups, or free the intercept in every group")
+            partial_groups[param.replace(" ", "")] = idx
+        elif " =~ " in param:
+            loadings[param] = groups
+        else:
+            raise SpecificationError(
+                f"free={{{param!r}: ...}}: with ordered items only thresholds ('x|t1'), intercepts ('x ~ 1') and "
+                "loadings ('f =~ x') can be released in some groups only")
+    return loadings, partial_groups
 
 
 def _converged(cfa) -> bool:
@@ -902,11 +957,12 @@ def measurement_invariance(
         raise SpecificationError(f"estimator must be 'ML', 'MLR' or, with ordered=True, 'WLSMV'; got {estimator!r}")
     if parameterization not in ("delta", "theta"):
         raise SpecificationError(f"parameterization must be 'delta' or 'theta'; got {parameterization!r}")
-    if ordinal and missing != "listwise":
-        raise SpecificationError("the ordinal invariance ladder uses complete cases: missing='listwise'")
-    missing = _check_missing(missing)
+    if ordinal and missing not in ("listwise", "pairwise"):
+        raise SpecificationError("the ordinal invariance ladder uses complete cases (missing='listwise') or every "
+                                 f"answer (missing='pairwise', lavaan's pairwise polychorics); got missing={missing!r}")
+    missing = missing if ordinal else _check_missing(missing)
     ladder = ORDINAL_LEVELS if ordinal else LEVELS
-    levels = tuple(ladder) if levels is None else tuple(levels)
+    levels = (ORDINAL_DEFAULT if ordinal else tuple(ladder)) if levels is None else tuple(levels)
     unknown = [lv for lv in levels if lv not in ladder]
     if unknown or not levels:
         raise SpecificationError(f"unknown level(s) {unknown}; choose from {', '.join(ladder)}")
@@ -917,16 +973,23 @@ def measurement_invariance(
         for name in (criteria,) if isinstance(criteria, str) else criteria:
             if name not in CRITERIA:
                 raise SpecificationError(f"unknown criterion {name!r}; choose from {', '.join(CRITERIA)}")
+    if ordinal and "strict" in levels and parameterization != "theta":
+        raise SpecificationError(
+            "the strict level (equal residual variances) with ordered items needs parameterization='theta': "
+            "under 'delta' the residual variances are not parameters (semTools::measEq.syntax refuses it too)")
     free_all, free_named = _split_free(free)
-    if ordinal and free_named:
-        raise SpecificationError("with ordered items free= releases parameters in every group; per-group "
-                                 f"releases ({', '.join(free_named)}) are not supported yet")
-    if not ordinal and any("|" in f for f in free_all):
+    if any("|" in f for f in (*free_all, *free_named)) and not ordinal:
         raise SpecificationError("thresholds ('item|t2') can be freed only with ordered items (ordered=True)")
     syntax, data, keying = model_and_data(model, data)
     data, blocks, counts, accounting = _check_groups(data, group, syntax, missing)
-    syntax = _group_specific(syntax, blocks, free_named, list(pd.unique(data[group])))
-    free = (*free_all, *free_named)  # lavaan group.partial: exempt from group.equal
+    partial_groups = None
+    if ordinal:
+        labelled, partial_groups = _ordinal_per_group(free_named, list(pd.unique(data[group])))
+        syntax = _group_specific(syntax, blocks, labelled, list(pd.unique(data[group])), marker=False)
+        free = (*free_all, *labelled)
+    else:
+        syntax = _group_specific(syntax, blocks, free_named, list(pd.unique(data[group])))
+        free = (*free_all, *free_named)  # lavaan group.partial: exempt from group.equal
 
     rows: list[dict] = []
     fits: dict = {}
@@ -934,7 +997,8 @@ def measurement_invariance(
     stopped = None
     for i, level in enumerate(levels):
         if ordinal:
-            fit = _fit_ordinal(syntax, data, group, ORDINAL_LEVELS[level], free, parameterization)
+            fit = _fit_ordinal(syntax, data, group, ORDINAL_LEVELS[level], free, parameterization, missing,
+                               partial_groups)
         else:
             fit = _fit(syntax, data, group, estimator, LEVELS[level], free, missing)
         fits[level] = fit
@@ -963,10 +1027,16 @@ def measurement_invariance(
             highest = level
         else:
             diff = _difference(rows[-1], row, estimator, fits=(fits[levels[i - 1]], fit))
+            note = diff.pop("note", "")
             row.update(diff)
             ok, reason = _passes(level, diff, criteria, alpha)
             row["verdict"] = "holds" if ok else "fails"
-            row["reason"] = reason
+            row["reason"] = reason + (f" ({note})" if note else "")
+            if note.startswith("not nested"):
+                warnings.warn(
+                    f"the {level} model is {note}; with binary items Wu & Estabrook's (2016) {level} level frees "
+                    "their scale factors, so its difference test is not a test of the added equality constraints",
+                    InvarianceWarning, stacklevel=2)
             if ok and stopped is None:
                 highest = level
             if not ok and stopped is None:
@@ -1209,27 +1279,36 @@ def _rank_ordinal(data, model, *, group, level, estimator, missing, free, progre
         raise SpecificationError(
             "ordered items are ranked with estimator='WLSMV' and ordered=True (every item of the model); "
             f"got estimator={estimator!r}, ordered={ordered!r}")
-    if level not in ("thresholds", "metric", "scalar"):
-        raise SpecificationError(f"with ordered items level must be 'thresholds', 'metric' or 'scalar'; got {level!r}")
-    if missing != "listwise":
-        raise SpecificationError("the ordinal invariance ladder uses complete cases: missing='listwise'")
+    if level not in ("thresholds", "metric", "scalar", "strict"):
+        raise SpecificationError(
+            f"with ordered items level must be 'thresholds', 'metric', 'scalar' or 'strict'; got {level!r}")
+    if level == "strict" and parameterization != "theta":
+        raise SpecificationError(
+            "the strict level (equal residual variances) with ordered items needs parameterization='theta'")
+    if missing not in ("listwise", "pairwise"):
+        raise SpecificationError("the ordinal invariance ladder uses complete cases (missing='listwise') or every "
+                                 f"answer (missing='pairwise'); got missing={missing!r}")
     free_all, free_named = _split_free(free)
-    if free_named:
-        raise SpecificationError("with ordered items free= releases parameters in every group")
     syntax, data, _ = model_and_data(model, data)
     data, blocks, _, _ = _check_groups(data, group, syntax, missing)
-    free = tuple(free_all)
-    base = _fit_ordinal(syntax, data, group, ORDINAL_LEVELS[level], free, parameterization)
+    labelled, partial_groups = _ordinal_per_group(free_named, list(pd.unique(data[group])))
+    syntax = _group_specific(syntax, blocks, labelled, list(pd.unique(data[group])), marker=False)
+    free = (*free_all, *labelled)
+    taken = {*free, *(k.replace("~1", " ~ 1") for k in partial_groups)}
+    base = _fit_ordinal(syntax, data, group, ORDINAL_LEVELS[level], free, parameterization, missing,
+                        partial_groups)
     if not _converged(base):
         raise InsufficientDataError(f"the {level} model did not converge; cannot rank candidates")
     items = list(dict.fromkeys(i for its in blocks.values() for i in its))
     if level == "thresholds":
         th = list(next(iter(base.sample_th_.values())).index)
-        cands = [t for t in th if t not in free]
+        cands = [t for t in th if t not in taken]
     elif level == "metric":
-        cands = [f"{f} =~ {i}" for f, its in blocks.items() for i in its if f"{f} =~ {i}" not in free]
+        cands = [f"{f} =~ {i}" for f, its in blocks.items() for i in its if f"{f} =~ {i}" not in taken]
+    elif level == "scalar":
+        cands = [f"{i} ~ 1" for i in items if f"{i} ~ 1" not in taken]
     else:
-        cands = [f"{i} ~ 1" for i in items if f"{i} ~ 1" not in free]
+        cands = [f"{i} ~~ {i}" for i in items if f"{i} ~~ {i}" not in taken]
     it = cands
     if progress:
         from tqdm.auto import tqdm
@@ -1239,7 +1318,8 @@ def _rank_ordinal(data, model, *, group, level, estimator, missing, free, progre
     out = []
     for cand in it:
         try:
-            fit = _fit_ordinal(syntax, data, group, ORDINAL_LEVELS[level], (*free, cand), parameterization)
+            fit = _fit_ordinal(syntax, data, group, ORDINAL_LEVELS[level], (*free, cand), parameterization,
+                               missing, partial_groups)
         except SpecificationError:  # would leave exactly one equal threshold of the item
             continue
         row = _fit_row(level, fit, "WLSMV")
