@@ -8,8 +8,9 @@ for ``estimator="MLR"`` the Satorra-Bentler (2001) scaled difference -- and
 with the changes in CFI, RMSEA and SRMR judged by stated criteria.  Incomplete
 respondents are excluded listwise or kept by full-information ML (``missing="fiml"``,
 lavaan ``missing = "ml"``).  Ordered items (``estimator="WLSMV", ordered=True``) follow the
-Wu & Estabrook (2016) ladder configural → thresholds → metric → scalar with
-``semTools::measEq.syntax``'s identification and lavaan's scaled-shifted difference tests.
+Wu & Estabrook (2016) ladder configural → thresholds → metric → scalar (→ strict, theta
+parameterization) with ``semTools::measEq.syntax``'s identification and lavaan's scaled-shifted
+difference tests, for polytomous and binary items, complete cases or pairwise.
 """
 
 from __future__ import annotations
@@ -790,12 +791,17 @@ def measurement_invariance(
         Name of the grouping column.
     levels : tuple of str, optional
         Levels to fit, in order.  Default: ``("configural", "metric", "scalar", "strict")``,
-        or with ordered items ``("configural", "thresholds", "metric", "scalar")``.
+        or with ordered items ``("configural", "thresholds", "metric", "scalar")`` (add
+        ``"strict"`` with ``parameterization="theta"``).
     estimator : {"ML", "MLR", "WLSMV"}, default "ML"
         Estimator of every fit; ``"WLSMV"`` with ``ordered=True``.
-    missing : {"listwise", "fiml"}, default "listwise"
+    missing : {"listwise", "fiml", "pairwise"}, default "listwise"
         ``"listwise"`` (default; rows with any missing model item are excluded, with a
-        :class:`~custval.exceptions.MissingDataWarning`) or ``"fiml"`` (full-information ML,
+        :class:`~custval.exceptions.MissingDataWarning`), ``"pairwise"`` (ordered items only,
+        lavaan's ``missing = "pairwise"``: every row with at least one answer is kept, each
+        threshold uses the answers to its item and each polychoric correlation the rows that
+        answered both items; rows without any answer are excluded with a MissingDataWarning and
+        counted in ``n_excluded["no observed item"]``) or ``"fiml"`` (full-information ML,
         lavaan ``missing = "ml"``; ``"ml"`` is accepted as an alias): every row with at least
         one observed model item is used, which is unbiased when the data are missing at random
         (MAR; Enders & Bandalos, 2001).  Under FIML the chi-square is the likelihood ratio
@@ -809,7 +815,10 @@ def measurement_invariance(
         (free in every group, lavaan ``group.partial``), or a mapping
         ``{"x3 ~ 1": ["Grant-White"]}`` / pairs ``("x3 ~ 1", ["managers"])`` that free the
         parameter in the named groups only while it stays equal across the others
-        (per-group labels, lavaan ``x3 ~ c(a, a, b)*1``).
+        (per-group labels, lavaan ``x3 ~ c(a, a, b)*1``).  With ordered items a mapping
+        releases thresholds (``{"b2|t1": ["phone"]}``), loadings and intercepts (not in the
+        first group, whose intercepts identify the latent responses) in the named groups only;
+        see ``ordered``.
     criteria : str, tuple of str or callable, default "chen2007"
         A name in :data:`CRITERIA`, a tuple of names (all must pass) or
         ``callable(level, diff) -> bool``.
@@ -831,10 +840,28 @@ def measurement_invariance(
         lavaan's scaled-shifted difference test (``lavTestLRT``'s default for WLSMV,
         ``lav_test_diff_Satorra2000``), dCFI / dRMSEA use the scaled indices.  ``free=``
         takes thresholds (``"A1|t2"``) for partial threshold invariance, and loadings and
-        intercepts (``"A =~ A2"``, ``"C3 ~ 1"``: free in the other groups) as with ML; an item with all its
-        thresholds free keeps its intercept and scale fixed (measEq.syntax's rule; exactly one
-        equal threshold, or a binary item, is a SpecificationError).  Complete cases only;
-        every category of every item must be used in every group.
+        intercepts (``"A =~ A2"``, ``"C3 ~ 1"``: free in the other groups) as with ML.
+
+        The intercept and scale of each item in each later group follow measEq.syntax's rule,
+        with ``n_eq`` the item's thresholds equal to the first group's: the intercept is free when
+        ``n_eq >= 1`` and the intercepts are not equal; the scale factor (theta: residual variance)
+        when ``n_eq >= 2``, or ``n_eq >= 1`` with equal intercepts, and residual variances not
+        equal.  So an item with all its thresholds free keeps its intercept and scale fixed, and
+        a polytomous item with exactly one equal threshold is a SpecificationError (free all of
+        its thresholds or keep two equal).  **Binary items** (two categories, one threshold) and
+        mixtures of binary and polytomous items follow the same rule: a binary item's intercept is
+        freed at the thresholds level, which is then the configural model reparametrised (0 df,
+        the same chi-square; Wu & Estabrook, 2016), and its scale factor only at the scalar level,
+        so with binary items the scalar model is *not nested* in the metric one (fewer df): its
+        difference is lavTestLRT's for the pair sorted by df and an InvarianceWarning says so.
+        **Strict** (``"strict"`` in ``levels``) equates the residual variances, which needs
+        ``parameterization="theta"`` (they are all fixed at 1; measEq.syntax refuses delta).
+        A release in some groups only (a mapping in ``free``) is applied group by group:
+        ``n_eq`` is counted in each group (released thresholds are not equal to the first
+        group's there), as measEq.syntax would do with that group's ``group.partial``.
+        Missing answers: ``missing="listwise"`` or ``"pairwise"``.  Every category of every
+        item must be used in every group (a DataValidationError names the item, group and
+        counts).
     parameterization : {"delta", "theta"}, default "delta"
         Scale of the latent responses with ordered items (as :class:`custval.cfa.CFA`).
 
@@ -845,12 +872,21 @@ def measurement_invariance(
     Raises
     ------
     SpecificationError
-        An unknown ``estimator``, level or criterion, or ``levels`` out of order.
+        An unknown ``estimator``, level or criterion, or ``levels`` out of order; with ordered
+        items ``"strict"`` under ``parameterization="delta"``, a per-group release of an
+        intercept in the first group or of a residual variance, an unknown group in ``free``.
+    DataValidationError
+        With ordered items, a category of an item is empty in one group (named with its counts).
 
     Warns
     -----
     ConvergenceWarning
         A level's model did not converge; the sequence stops there.
+    InvarianceWarning
+        With ordered items, a level has fewer df than the previous one (binary items: scalar
+        after metric), so the two are not nested.
+    MissingDataWarning
+        Rows excluded: no group, or incomplete (listwise) / without any answer (pairwise, FIML).
 
     See Also
     --------
@@ -940,6 +976,31 @@ def measurement_invariance(
     thresholds 510.4384  98.0      34.3708      30.0   0.2663
         metric 540.3375 106.0      21.0140       8.0   0.0071
         scalar 604.8400 114.0      44.3689       8.0   0.0000
+
+    Yes/no items (binary) from a two-channel survey, the strict level under theta: the
+    thresholds level has the configural fit (0 df), and the scalar level frees the binary
+    items' scale factors (fewer df than metric, flagged as not nested):
+
+    >>> import warnings
+    >>> from custval.exceptions import InvarianceWarning
+    >>> yn = pd.DataFrame({"channel": ["web"] * 600 + ["phone"] * 600})
+    >>> rng = np.random.default_rng(3)
+    >>> eta = rng.normal(size=1200)
+    >>> for k in range(1, 6):
+    ...     yn[f"b{k}"] = (0.7 * eta + 0.7 * rng.normal(size=1200) > 0.2 * k - 0.5).astype(int)
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", InvarianceWarning)
+    ...     res = measurement_invariance(yn, {"F": ["b1", "b2", "b3", "b4", "b5"]}, group="channel",
+    ...                                  estimator="WLSMV", ordered=True, parameterization="theta",
+    ...                                  levels=("configural", "thresholds", "metric", "scalar", "strict"),
+    ...                                  criteria="chisq", stop=False)
+    >>> print(res.table[["level", "df", "delta_df"]].to_string(index=False))
+         level   df  delta_df
+    configural 10.0       NaN
+    thresholds 10.0       0.0
+        metric 14.0       4.0
+        scalar 13.0       1.0
+        strict 18.0       5.0
 
     In R: ``lavaan::cfa(model, data, group = "school", group.equal = ...)`` per level and
     ``lavaan::lavTestLRT(configural, metric, scalar, strict)``; with ordered items
@@ -1119,7 +1180,7 @@ def _diagnose_groups(syntax, data, group, estimator, missing="listwise") -> str:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                opts = {"ordered": True} if estimator == "WLSMV" else {"missing": missing}
+                opts = {"ordered": True, "missing": missing} if estimator == "WLSMV" else {"missing": missing}
                 fit = CFA(syntax, estimator=estimator, **opts).fit(sub.drop(columns=[group]))
                 if not _converged(fit):
                     bad.append(str(g))
@@ -1178,22 +1239,30 @@ def rank_invariance_candidates(
     group : str
         Name of the grouping column.
     level : {"scalar", "metric", "strict"}, default "scalar"
-        The level whose equality constraints are ranked.
+        The level whose equality constraints are ranked (with ordered items also
+        ``"thresholds"``).
     estimator : {"ML", "MLR"}, default "ML"
-        Estimator; MLR uses the Satorra-Bentler scaled difference.
+        Estimator; MLR uses the Satorra-Bentler scaled difference (``"WLSMV"`` with ordered items).
     missing : {"listwise", "fiml"}, default "listwise"
-        Missing-data method, as in :func:`measurement_invariance`.
+        Missing-data method, as in :func:`measurement_invariance` (with ordered items
+        ``"listwise"`` or ``"pairwise"``).
     free : str, tuple of str, mapping or pairs, default ()
-        Parameters already released, as in :func:`measurement_invariance`; they are not
-        candidates.
+        Parameters already released, as in :func:`measurement_invariance` (with ordered items
+        also thresholds and releases in some groups only); they are not candidates.
     progress : bool, default False
         Show a progress bar over the refits (needs ``tqdm``).
     ordered : bool, default False
         ``True`` with ``estimator="WLSMV"``: the ordinal ladder of :func:`measurement_invariance`
         (levels ``"thresholds"``: each threshold; ``"metric"``: every loading, the latent
         variances being fixed at 1 in the first group; ``"scalar"``: intercepts), each release
-        compared with the constrained model by lavaan's scaled-shifted difference test.
-        A threshold whose release would leave its item exactly one equal threshold is skipped.
+        compared with the constrained model by lavaan's scaled-shifted difference test;
+        ``"strict"`` (``parameterization="theta"`` only): each residual variance.  Each
+        candidate is released in every group.  A threshold whose release would leave a
+        polytomous item exactly one equal threshold is skipped.  With binary items the
+        identification moves with the release (releasing a binary item's threshold fixes its
+        intercept again; releasing its intercept at the scalar level fixes its scale factor
+        again, as measEq.syntax does), so those candidates differ by 0 df from the
+        constrained model: their ``p_value`` is NaN and only ``delta_chisq`` ranks them.
     parameterization : {"delta", "theta"}, default "delta"
         Scale of the latent responses with ordered items.
 
@@ -1205,7 +1274,8 @@ def rank_invariance_candidates(
     Raises
     ------
     SpecificationError
-        An unknown ``level``, ``estimator`` or ``missing``.
+        An unknown ``level``, ``estimator`` or ``missing``; with ordered items ``"strict"``
+        under ``parameterization="delta"``.
     InsufficientDataError
         The ``level`` model does not converge.
 

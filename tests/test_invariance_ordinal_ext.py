@@ -224,3 +224,14 @@ def test_rank_with_per_group_releases_and_strict_candidates(exports):
     res = rank_invariance_candidates(exports["three"], M_BIN, group="channel", level="thresholds",
                                      estimator="WLSMV", ordered=True, free={"b2|t1": ["phone"]})
     assert "b2|t1" not in set(res["parameter"]) and res["converged"].all()
+
+
+def test_rank_binary_intercepts_finds_the_shifted_item(exports):
+    """With binary items an intercept release at the scalar level fixes the item's scale factor
+    again (measEq.syntax's rule): 0 df, so the candidates are ranked by the chi-square change
+    alone (lavTestLRT's T0 - T1 for equal df) -- and b2, shifted in channel 'phone', leads."""
+    res = rank_invariance_candidates(exports["two"], M_BIN, group="channel", level="scalar", estimator="WLSMV",
+                                     ordered=True)
+    assert res.loc[0, "parameter"] == "b2 ~ 1"
+    assert (res["delta_df"] == 0).all() and res["p_value"].isna().all()
+    assert res.loc[0, "delta_chisq"] > 5 * res.loc[1, "delta_chisq"]
