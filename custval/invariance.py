@@ -571,10 +571,10 @@ def _fit_ordinal(syntax, data, group, equal, partial, parameterization, missing=
 
 
 def _ordinal_per_group(free_named: dict, labels: list) -> tuple[dict, dict]:
-    """Per-group releases with ordered items: ``(loadings, partial_groups)``.  Loadings are
-    labelled per group in the syntax (:func:`_group_specific`, as for continuous items);
-    thresholds (``"x|t1"``) and intercepts (``"x ~ 1"``) go to the Wu & Estabrook design as
-    ``{"x|t1" / "x~1": 0-based group indices}``."""
+    """Per-group releases with ordered items: ``({}, partial_groups)``.  Thresholds
+    (``"x|t1"``), intercepts (``"x ~ 1"``) and loadings (``"f =~ x"``) go to the Wu & Estabrook
+    design as ``{"x|t1" / "x~1" / "f=~x": 0-based group indices}`` (the parameter is released
+    in the named groups only at the levels that equate it; the other groups share one)."""
     str_labels = [str(g) for g in labels]
     loadings, partial_groups = {}, {}
     for param, groups in free_named.items():
@@ -593,7 +593,7 @@ def _ordinal_per_group(free_named: dict, labels: list) -> tuple[dict, dict]:
                     "only other groups, or free the intercept in every group")
             partial_groups[param.replace(" ", "")] = idx
         elif " =~ " in param:
-            loadings[param] = groups
+            partial_groups[param.replace(" ", "")] = idx
         else:
             raise SpecificationError(
                 f"free={{{param!r}: ...}}: with ordered items only thresholds ('x|t1'), intercepts ('x ~ 1') and "

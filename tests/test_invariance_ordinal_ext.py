@@ -68,6 +68,8 @@ CASES = {  # golden name: (export, model, group, free, parameterization, levels,
     "ext_sim3_binary_pergroup": ("three", M_BIN, "channel", {"b2|t1": ["phone"]}, "delta", L4, "listwise"),
     "ext_sim3_mixed_pergroup": ("three", M_MIX, "channel", {"b2|t1": ["phone"], "p1 ~ 1": ["store"]}, "delta",
                                 L4, "listwise"),
+    "ext_sim3_mixed_pergroup_loading": ("three", M_MIX, "channel", {"F1 =~ p2": ["store"], "b2|t1": ["phone"]},
+                                        "delta", L4, "listwise"),
 }
 # theta ladders: lavaan's nlminb stops short of the minimum (the known divergence of two-group
 # theta fits, up to 4e-5 in the estimates here): there the statistics are compared, not the
@@ -235,3 +237,16 @@ def test_rank_binary_intercepts_finds_the_shifted_item(exports):
     assert res.loc[0, "parameter"] == "b2 ~ 1"
     assert (res["delta_df"] == 0).all() and res["p_value"].isna().all()
     assert res.loc[0, "delta_chisq"] > 5 * res.loc[1, "delta_chisq"]
+
+
+def test_loading_released_in_one_group_is_shared_by_the_others(ladders):
+    res = ladders["ext_sim3_mixed_pergroup_loading"]
+    assert "F1 =~ p2 in store" in res.verdict
+    for level in ("metric", "scalar"):
+        pe = res.fits[level].params_
+        lam = pe[(pe["lhs"] == "F1") & (pe["op"] == "=~") & (pe["rhs"] == "p2")].set_index("group")
+        assert lam.loc[1, "est"] == lam.loc[2, "est"] and lam.loc[1, "free"] == lam.loc[2, "free"]
+        assert lam.loc[3, "free"] != lam.loc[1, "free"] and lam.loc[3, "est"] != lam.loc[1, "est"]
+    pe = res.fits["configural"].params_  # free in every group before the loadings are equated
+    lam = pe[(pe["lhs"] == "F1") & (pe["op"] == "=~") & (pe["rhs"] == "p2")]
+    assert lam["free"].nunique() == 3

@@ -257,12 +257,24 @@ def _we_design(stats_, group_equal, group_partial, theta, partial_groups=None):
     return th_index, nu_free, scale_free
 
 
-def struct_partable_we(pt: pd.DataFrame, observed, latent, group_equal, theta, nu_free, scale_free) -> pd.DataFrame:
+def struct_partable_we(pt: pd.DataFrame, observed, latent, group_equal, theta, nu_free, scale_free,
+                       partial_groups=None) -> pd.DataFrame:
     """The structural parameter table under ``semTools::measEq.syntax(ID.cat = "Wu.Estabrook.2016",
     ID.fac = "std.lv")``: latent variances 1 and means 0 in group 1; the item intercepts (and,
     theta, the residual variances) free where :func:`_we_design` says; with equal loadings the
-    latent variances of the other groups free, with equal intercepts their latent means."""
+    latent variances of the other groups free, with equal intercepts their latent means.  A
+    loading in ``partial_groups`` (``{"f=~x": 0-based groups}``) gets its own parameter in the
+    named groups while the other groups share one."""
     pt = pt.copy()
+    if "loadings" in group_equal:
+        for key, groups in (partial_groups or {}).items():
+            if "=~" not in key:
+                continue
+            f, x = key.split("=~")
+            rows = (pt["op"] == "=~") & (pt["lhs"] == f) & (pt["rhs"] == x) & (pt["group"] - 1).isin(sorted(groups))
+            rows &= pt["free"] > 0
+            top = int(pt["free"].max()) + 1
+            pt.loc[rows, "free"] = np.arange(top, top + int(rows.sum()))
     resvar = (pt["op"] == "~~") & (pt["lhs"] == pt["rhs"]) & pt["lhs"].isin(observed)
     if (resvar & (pt["user"] == 1) & (pt["free"] > 0)).any():
         raise SpecificationError("the residual variances of ordered items are not free parameters (delta: 1 "
@@ -317,7 +329,8 @@ def fit_ordinal_groups(est, stats_, labels, estimator, extras, pt, observed, lat
                 "(as semTools::measEq.syntax): use parameterization='theta'")
         th_index, nu_free, scale_free = _we_design(stats_, group_equal, group_partial, theta,
                                                    getattr(est, "_partial_groups", None))
-        spt = struct_partable_we(pt, observed, latent, group_equal, theta, nu_free, scale_free)
+        spt = struct_partable_we(pt, observed, latent, group_equal, theta, nu_free, scale_free,
+                                 getattr(est, "_partial_groups", None))
         dl_index, nxt = [], 0
         for gg in range(g):
             ix = np.full(len(observed), -1)

@@ -184,3 +184,6 @@ ladder("ext_sim_mixed_strict_theta", m_mix, sim2, mix, "channel", parameterizati
 ladder("ext_sim3_binary_pergroup", m_bin, sim, bin, "channel", per_group = list("b2|t1" = "phone"))
 ladder("ext_sim3_mixed_pergroup", m_mix, sim, mix, "channel",
        per_group = list("b2|t1" = "phone", "p1 ~ 1" = "store"))
+#      a loading free in "store" alone (with b2's threshold free in "phone" alone)
+ladder("ext_sim3_mixed_pergroup_loading", m_mix, sim, mix, "channel",
+       per_group = list("F1 =~ p2" = "store", "b2|t1" = "phone"))
