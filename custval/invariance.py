@@ -108,6 +108,14 @@ def _split_free(free) -> tuple[tuple[str, ...], dict[str, tuple]]:
     return tuple(everywhere), named
 
 
+def _named_at(named: dict, equal: tuple[str, ...]) -> dict:
+    """The per-group releases whose parameter type (loadings, intercepts, residuals) ``equal``
+    equates; the others are free in every group at that level anyway."""
+    def kind(param):
+        return "loadings" if " =~ " in param else "intercepts" if param.endswith(" ~ 1") else "residuals"
+    return {p: g for p, g in named.items() if kind(p) in equal}
+
+
 def _normalize_free(free) -> tuple[str, ...]:
     """``free`` entries as ``'lhs op rhs'`` (``'x3 ~ 1'``, ``'visual =~ x2'``, ``'x3 ~~ x3'``)."""
     if isinstance(free, str):
@@ -1049,7 +1057,7 @@ def measurement_invariance(
         syntax = _group_specific(syntax, blocks, labelled, list(pd.unique(data[group])), marker=False)
         free = (*free_all, *labelled)
     else:
-        syntax = _group_specific(syntax, blocks, free_named, list(pd.unique(data[group])))
+        _group_specific(syntax, blocks, free_named, list(pd.unique(data[group])))  # checks the releases
         free = (*free_all, *free_named)  # lavaan group.partial: exempt from group.equal
 
     rows: list[dict] = []
@@ -1061,7 +1069,11 @@ def measurement_invariance(
             fit = _fit_ordinal(syntax, data, group, ORDINAL_LEVELS[level], free, parameterization, missing,
                                partial_groups)
         else:
-            fit = _fit(syntax, data, group, estimator, LEVELS[level], free, missing)
+            # per-group labels only where the level equates that type (with 3+ groups they would
+            # otherwise equate the other groups' parameters already in the configural model)
+            lab_syntax = _group_specific(syntax, blocks, _named_at(free_named, LEVELS[level]),
+                                         list(pd.unique(data[group])))
+            fit = _fit(lab_syntax, data, group, estimator, LEVELS[level], free, missing)
         fits[level] = fit
         if not _converged(fit):
             culprit = _diagnose_groups(syntax, data, group, estimator, missing) if level == "configural" else ""
@@ -1307,7 +1319,7 @@ def rank_invariance_candidates(
     free_all, free_named = _split_free(free)
     syntax, data, _ = model_and_data(model, data)
     data, blocks, _, _ = _check_groups(data, group, syntax, missing)
-    syntax = _group_specific(syntax, blocks, free_named, list(pd.unique(data[group])))
+    syntax = _group_specific(syntax, blocks, _named_at(free_named, LEVELS[level]), list(pd.unique(data[group])))
     free = (*free_all, *free_named)
     base = _fit(syntax, data, group, estimator, LEVELS[level], free, missing)
     if not _converged(base):

@@ -250,3 +250,20 @@ def test_loading_released_in_one_group_is_shared_by_the_others(ladders):
     pe = res.fits["configural"].params_  # free in every group before the loadings are equated
     lam = pe[(pe["lhs"] == "F1") & (pe["op"] == "=~") & (pe["rhs"] == "p2")]
     assert lam["free"].nunique() == 3
+
+
+@pytest.mark.parametrize("case, free", [("intercept", {"x3 ~ 1": ["b"]}), ("loading", {"visual =~ x2": ["b"]})])
+def test_continuous_release_in_one_of_three_groups_is_equated_only_at_its_level(tmp_path, case, free):
+    """The continuous ladder names per-group releases the same way: with three groups, x3's
+    intercept free in group b alone stays free in every group until the scalar level (before,
+    the per-group labels equated groups a and c already in the configural model)."""
+    hs = pd.read_csv(ROOT / "custval" / "_data" / "holzinger_swineford1939" / "holzinger_swineford1939.csv")
+    hs["grp"] = np.array(["a", "b", "c"])[np.arange(len(hs)) % 3]
+    data = _export(hs.drop(columns=["school"]), tmp_path / "hs_three_groups.csv")
+    model = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"], "speed": ["x7", "x8", "x9"]}
+    gold = json.loads((GOLD / "ext_hs3_pergroup.json").read_text())["cases"][case]
+    res = measurement_invariance(data, model, group="grp", free=free, stop=False,
+                                 levels=("configural", "metric", "scalar"))
+    for row in res.table.to_dict("records"):
+        assert row["df"] == gold[row["level"]]["df"], row["level"]
+        assert row["chisq"] == pytest.approx(gold[row["level"]]["chisq"], rel=1e-6), row["level"]

@@ -187,3 +187,29 @@ ladder("ext_sim3_mixed_pergroup", m_mix, sim, mix, "channel",
 #      a loading free in "store" alone (with b2's threshold free in "phone" alone)
 ladder("ext_sim3_mixed_pergroup_loading", m_mix, sim, mix, "channel",
        per_group = list("F1 =~ p2" = "store", "b2|t1" = "phone"))
+
+# continuous items for comparison: a release in one of three groups (lavaan labels), equated
+# only at the level that equates its type -- Holzinger-Swineford split into three groups by
+# row (grp = a, b, c in turn), ML; x3's intercept free in group b alone, visual =~ x2 likewise
+if (want("ext_hs3_pergroup")) {
+  hs <- raw("holzinger_swineford1939")
+  hs$grp <- c("a", "b", "c")[(seq_len(nrow(hs)) - 1) %% 3 + 1]
+  m_hs <- "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
+  run <- function(extra, equal, partial) {
+    model <- if (is.null(extra)) sub("x1 + x2", "x1 + c(l1, l2, l1)*x2", m_hs, fixed = TRUE) else
+      paste(m_hs, extra, sep = "\n")
+    f <- cfa(model, data = hs, group = "grp", group.equal = equal,
+             group.partial = partial)
+    as.list(fitMeasures(f, c("chisq", "df")))
+  }
+  out <- list(
+    intercept = list(
+      configural = run("", "", ""), metric = run("", "loadings", ""),
+      scalar = run("x3 ~ c(i1, i2, i1)*1", c("loadings", "intercepts"), "x3 ~ 1")),
+    loading = list(
+      configural = run("", "", ""),
+      metric = run(NULL, "loadings", "visual =~ x2"),
+      scalar = run(NULL, c("loadings", "intercepts"), "visual =~ x2")))
+  save(list(lavaan_version = as.character(packageVersion("lavaan")), cases = out), "ext_hs3_pergroup")
+  str(out)
+}
