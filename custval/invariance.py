@@ -1146,18 +1146,22 @@ def measurement_invariance(
         return InvarianceResult(
             table=table, fits=fits, highest=highest, verdict=verdict, latent_means=latent,
             latent_means_level=lm_level, estimator=estimator, group=group,
-            n_per_group={str(k): int(v) for k, v in counts.items()}, free=free, criteria=crit_text,
-            difference_test=test,
+            n_per_group={str(k): int(v) for k, v in counts.items()}, free=(*free_all, *free_named),
+            criteria=crit_text, difference_test=test,
             convention=(f"Wu & Estabrook (2016) identification ({parameterization} parameterization, latent "
                         f"variances 1 and means 0 in the first group); {test}; dCFI/dRMSEA scaled; criteria: "
-                        f"{crit_text} (derived for continuous items under ML); missing data: listwise deletion"
+                        f"{crit_text} (derived for continuous items under ML); missing data: "
+                        + ("pairwise (thresholds from each item's answers, polychorics from the rows answering "
+                           "both items; lavaan missing = 'pairwise')" if missing == "pairwise" else "listwise deletion")
                         + ("" if keying.source == "none" else "; " + keying.restrict(
                             [i for its in blocks.values() for i in its]).note())),
             r_call=(
                 "semTools::measEq.syntax(model, data, ordered = items, parameterization = "
                 f"'{parameterization}', ID.fac = 'std.lv', ID.cat = 'Wu.Estabrook.2016', group = '{group}', "
-                "group.equal = ..., group.partial = ..., return.fit = TRUE) per level; "
-                "lavaan::lavTestLRT(configural, thresholds, metric, scalar)"
+                "group.equal = ..., group.partial = ...) per level, fitted by lavaan::cfa(syntax, data, ordered = "
+                f"items, group = '{group}', estimator = 'WLSMV', parameterization = '{parameterization}'"
+                + (", missing = 'pairwise'" if missing == "pairwise" else "") + "); "
+                f"lavaan::lavTestLRT({', '.join(levels)})"
             ),
             missing=missing, n_rows=accounting["n_rows"], n_used=accounting["n_used"],
             n_excluded=accounting["n_excluded"],

@@ -267,3 +267,19 @@ def test_continuous_release_in_one_of_three_groups_is_equated_only_at_its_level(
     for row in res.table.to_dict("records"):
         assert row["df"] == gold[row["level"]]["df"], row["level"]
         assert row["chisq"] == pytest.approx(gold[row["level"]]["chisq"], rel=1e-6), row["level"]
+
+
+def test_result_names_pairwise_and_per_group_releases(ladders):
+    res = ladders["ext_bfi_pairwise"]
+    assert "pairwise" in res.convention and "missing = 'pairwise'" in res.r_call and res.missing == "pairwise"
+    res = ladders["ext_sim3_mixed_pergroup"]
+    assert set(res.free) == {"b2|t1", "p1 ~ 1"}
+    assert "lavTestLRT(configural, thresholds, metric, scalar)" in res.r_call
+
+
+def test_pairwise_category_empty_in_one_group_is_an_error_naming_item_and_group(exports):
+    """Skipped answers do not hide an empty category: no man (gender 1) answered 6 on A1."""
+    data = exports["bfi"].copy()
+    data.loc[(data["gender"] == 1) & (data["A1"] == 6), "A1"] = np.nan
+    with pytest.raises(DataValidationError, match=r"group 1 .*A1 \(1: \d+, .*6: 0\)"):
+        measurement_invariance(data, M_AC, group="gender", estimator="WLSMV", ordered=True, missing="pairwise")
