@@ -220,9 +220,17 @@ def test_binary_category_empty_in_one_group_is_an_error_naming_item_and_group(ex
 
 
 def test_rank_with_per_group_releases_and_strict_candidates(exports):
+    """Strict candidates (theta) as lavTestLRT(released, strict) (statistics at 1e-5: theta)."""
+    gold = json.loads((GOLD / "ext_sim_mixed_rank_strict.json").read_text())["candidates"]
     res = rank_invariance_candidates(exports["two"], M_MIX, group="channel", level="strict", estimator="WLSMV",
                                      ordered=True, parameterization="theta")
-    assert set(res["parameter"]) == {f"{i} ~~ {i}" for i in ["b1", "b2", "p1", "p2", "b5", "b6", "p3", "p4"]}
+    assert set(res["parameter"]) == set(gold) == {f"{i} ~~ {i}" for i in ["b1", "b2", "p1", "p2", "b5", "b6",
+                                                                         "p3", "p4"]}
+    for row in res.to_dict("records"):
+        ref = gold[row["parameter"]]
+        assert row["delta_df"] == ref["df_diff"]
+        assert row["delta_chisq"] == pytest.approx(ref["chisq_diff"], rel=1e-5, abs=1e-6), row["parameter"]
+        assert row["p_value"] == pytest.approx(ref["pvalue"], rel=1e-5), row["parameter"]
     res = rank_invariance_candidates(exports["three"], M_BIN, group="channel", level="thresholds",
                                      estimator="WLSMV", ordered=True, free={"b2|t1": ["phone"]})
     assert "b2|t1" not in set(res["parameter"]) and res["converged"].all()

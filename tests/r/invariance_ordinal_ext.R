@@ -213,3 +213,26 @@ if (want("ext_hs3_pergroup")) {
   save(list(lavaan_version = as.character(packageVersion("lavaan")), cases = out), "ext_hs3_pergroup")
   str(out)
 }
+
+# ranking the strict constraints (theta) of the mixed set: each residual variance released
+# alone, compared with the strict model by lavTestLRT
+if (want("ext_sim_mixed_rank_strict")) {
+  fit_level <- function(partial) {
+    s <- measEq.syntax(m_mix, data = sim2, ordered = mix, parameterization = "theta", ID.fac = "std.lv",
+                       ID.cat = "Wu.Estabrook.2016", group = "channel",
+                       group.equal = LEVELS$strict, group.partial = partial)
+    cfa(as.character(s), data = sim2, ordered = mix, group = "channel", estimator = "WLSMV",
+        parameterization = "theta")
+  }
+  base <- fit_level("")
+  out <- list()
+  for (v in mix) {
+    p <- paste(v, "~~", v)
+    lrt <- lavTestLRT(fit_level(p), base)
+    out[[p]] <- list(chisq_diff = lrt[["Chisq diff"]][2], df_diff = lrt[["Df diff"]][2],
+                     pvalue = lrt[["Pr(>Chisq)"]][2])
+  }
+  save(list(lavaan_version = as.character(packageVersion("lavaan")), candidates = out),
+       "ext_sim_mixed_rank_strict")
+  str(out)
+}
