@@ -8,8 +8,9 @@ for ``estimator="MLR"`` the Satorra-Bentler (2001) scaled difference -- and
 with the changes in CFI, RMSEA and SRMR judged by stated criteria.  Incomplete
 respondents are excluded listwise or kept by full-information ML (``missing="fiml"``,
 lavaan ``missing = "ml"``).  Ordered items (``estimator="WLSMV", ordered=True``) follow the
-Wu & Estabrook (2016) ladder configural → thresholds → metric → scalar with
-``semTools::measEq.syntax``'s identification and lavaan's scaled-shifted difference tests.
+Wu & Estabrook (2016) ladder configural → thresholds → metric → scalar (→ strict, theta
+parameterization) with ``semTools::measEq.syntax``'s identification and lavaan's scaled-shifted
+difference tests, for polytomous and binary items, complete cases or pairwise.
 """
 
 from __future__ import annotations
@@ -59,7 +60,10 @@ ORDINAL_LEVELS: dict[str, tuple[str, ...]] = {
     "thresholds": ("thresholds",),
     "metric": ("thresholds", "loadings"),
     "scalar": ("thresholds", "loadings", "intercepts"),
+    "strict": ("thresholds", "loadings", "intercepts", "residuals"),
 }
+#: the levels fitted by default with ordered items (``"strict"`` on request, theta only)
+ORDINAL_DEFAULT = ("configural", "thresholds", "metric", "scalar")
 
 #: the decision rules on offer; ``criteria=`` takes one name or a tuple (all must pass)
 CRITERIA: dict[str, str] = {
@@ -105,6 +109,14 @@ def _split_free(free) -> tuple[tuple[str, ...], dict[str, tuple]]:
     return tuple(everywhere), named
 
 
+def _named_at(named: dict, equal: tuple[str, ...]) -> dict:
+    """The per-group releases whose parameter type (loadings, intercepts, residuals) ``equal``
+    equates; the others are free in every group at that level anyway."""
+    def kind(param):
+        return "loadings" if " =~ " in param else "intercepts" if param.endswith(" ~ 1") else "residuals"
+    return {p: g for p, g in named.items() if kind(p) in equal}
+
+
 def _normalize_free(free) -> tuple[str, ...]:
     """``free`` entries as ``'lhs op rhs'`` (``'x3 ~ 1'``, ``'visual =~ x2'``, ``'x3 ~~ x3'``)."""
     if isinstance(free, str):
@@ -133,9 +145,10 @@ def _normalize_free(free) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _group_specific(syntax: str, blocks: dict, named: dict, labels: list) -> str:
+def _group_specific(syntax: str, blocks: dict, named: dict, labels: list, marker: bool = True) -> str:
     """Rewrite ``syntax`` so that each parameter in ``named`` is free in the named groups and
-    equal across the others, through per-group labels (lavaan ``c(a, a, b)*x``)."""
+    equal across the others, through per-group labels (lavaan ``c(a, a, b)*x``); ``marker=False``
+    (latent variances fixed instead, as the ordinal ladder's ``std.lv``) lets the first loading be released."""
     if not named:
         return syntax
     lines = one_statement_per_line(syntax).split("\n")  # continuation lines joined, comments dropped
@@ -159,7 +172,7 @@ def _group_specific(syntax: str, blocks: dict, named: dict, labels: list) -> str
         else:
             if lhs not in blocks or rhs not in blocks[lhs]:
                 raise SpecificationError(f"{param!r} is not a loading of the model")
-            if blocks[lhs][0] == rhs:
+            if marker and blocks[lhs][0] == rhs:
                 raise SpecificationError(
                     f"{param!r} is the marker loading (fixed at 1 in every group); free another loading"
                 )
@@ -393,8 +406,18 @@ def _fit_row(level: str, cfa, estimator: str) -> dict:
 
 def _difference(prev: dict, cur: dict, estimator: str, fits=None) -> dict:
     ddf = cur["df"] - prev["df"]
+    note = ""
     if estimator == "WLSMV":
-        d, ddf = _satorra2000(*fits)
+        if cur["df"] < prev["df"]:
+            # not nested (binary items under Wu & Estabrook's identification: the scalar model
+            # frees their scale factors); lavTestLRT sorts the pair by df, as here
+            d, ddf = _satorra2000(fits[1], fits[0])
+            note = (f"not nested in the previous level: this level has {prev['df'] - cur['df']:g} df fewer; the "
+                    "difference is lavTestLRT's for the pair sorted by df (previous level as the restricted model)")
+        else:
+            d, ddf = _satorra2000(*fits)
+            if ddf == 0:
+                note = "0 df: the same fit as the previous level (equivalent models)"
         cfi_key, rmsea_key = "cfi_scaled", "rmsea_scaled"
     elif estimator == "MLR":
         d, _ = _scaled_difference(prev["chisq"], prev["df"], prev["scaling_factor"],
@@ -412,6 +435,7 @@ def _difference(prev: dict, cur: dict, estimator: str, fits=None) -> dict:
         "delta_cfi": cur[cfi_key] - prev[cfi_key],
         "delta_rmsea": cur[rmsea_key] - prev[rmsea_key],
         "delta_srmr": cur["srmr"] - prev["srmr"],
+        **({"note": note} if note else {}),
     }
 
 
@@ -446,11 +470,11 @@ def _passes(level: str, diff: dict, criteria, alpha: float) -> tuple[bool, str]:
     return ok_all, "; ".join(reasons)
 
 
-_MISSING = {"listwise": "listwise", "fiml": "fiml", "ml": "fiml"}
+_MISSING = {"listwise": "listwise", "fiml": "fiml", "ml": "fiml", "pairwise": "pairwise"}
 
 
 def _check_missing(missing: str) -> str:
-    if missing not in _MISSING:
+    if missing not in _MISSING or missing == "pairwise":
         raise SpecificationError(
             f"missing must be 'listwise' (complete cases) or 'fiml' (full-information ML, lavaan "
             f"missing = 'ml'); got {missing!r}"
@@ -500,6 +524,7 @@ def _check_groups(data: pd.DataFrame, group: str, syntax: str, missing: str = "l
         what = (
             "at least one missing model item (listwise deletion; missing='fiml' keeps them)"
             if missing == "listwise" else "no observed model item (FIML needs at least one)"
+            if missing == "fiml" else "no answer to any model item (pairwise deletion needs at least one)"
         )
         warnings.warn(
             f"{int(drop.sum())} of {len(data)} rows with a group have {what} and are excluded "
@@ -536,14 +561,53 @@ def _fit(syntax, data, group, estimator, equal, partial, missing="listwise"):
     ).fit(data)
 
 
-def _fit_ordinal(syntax, data, group, equal, partial, parameterization):
-    """One level of the Wu & Estabrook (2016) ladder (WLSMV, ``measEq.syntax``'s identification)."""
+def _fit_ordinal(syntax, data, group, equal, partial, parameterization, missing="listwise",
+                 partial_groups=None):
+    """One level of the Wu & Estabrook (2016) ladder (WLSMV, ``measEq.syntax``'s identification);
+    ``partial_groups`` ({``"x|t1"`` / ``"x~1"``: 0-based group indices}) releases thresholds and
+    intercepts in the named groups only."""
     from .cfa import CFA
 
     cfa = CFA(syntax, estimator="WLSMV", ordered=True, group=group, std_lv=True, group_equal=tuple(equal),
-              group_partial=tuple(partial), parameterization=parameterization)
+              group_partial=tuple(partial), parameterization=parameterization, missing=missing)
     cfa._identification = "wu_estabrook2016"
-    return cfa.fit(data)
+    cfa._partial_groups = partial_groups or {}
+    with warnings.catch_warnings():
+        if missing == "pairwise":  # the rows without any answer are reported once by the ladder
+            warnings.filterwarnings("ignore", message=r".*no answer to any item of the model",
+                                    category=MissingDataWarning)
+        return cfa.fit(data)
+
+
+def _ordinal_per_group(free_named: dict, labels: list) -> tuple[dict, dict]:
+    """Per-group releases with ordered items: ``({}, partial_groups)``.  Thresholds
+    (``"x|t1"``), intercepts (``"x ~ 1"``) and loadings (``"f =~ x"``) go to the Wu & Estabrook
+    design as ``{"x|t1" / "x~1" / "f=~x": 0-based group indices}`` (the parameter is released
+    in the named groups only at the levels that equate it; the other groups share one)."""
+    str_labels = [str(g) for g in labels]
+    loadings, partial_groups = {}, {}
+    for param, groups in free_named.items():
+        unknown = [g for g in groups if str(g) not in str_labels]
+        if unknown:
+            raise SpecificationError(
+                f"free={{{param!r}: {list(groups)}}}: unknown group(s) {unknown}; groups are {str_labels}")
+        idx = {str_labels.index(str(g)) for g in groups}
+        if "|" in param:
+            partial_groups[param] = idx
+        elif param.endswith(" ~ 1"):
+            if 0 in idx:
+                raise SpecificationError(
+                    f"free={{{param!r}: {list(groups)}}}: with ordered items the intercepts of the first group "
+                    f"({str_labels[0]!r}, the reference of the Wu & Estabrook identification) are fixed at 0; name "
+                    "only other groups, or free the intercept in every group")
+            partial_groups[param.replace(" ", "")] = idx
+        elif " =~ " in param:
+            partial_groups[param.replace(" ", "")] = idx
+        else:
+            raise SpecificationError(
+                f"free={{{param!r}: ...}}: with ordered items only thresholds ('x|t1'), intercepts ('x ~ 1') and "
+                "loadings ('f =~ x') can be released in some groups only")
+    return loadings, partial_groups
 
 
 def _converged(cfa) -> bool:
@@ -736,12 +800,17 @@ def measurement_invariance(
         Name of the grouping column.
     levels : tuple of str, optional
         Levels to fit, in order.  Default: ``("configural", "metric", "scalar", "strict")``,
-        or with ordered items ``("configural", "thresholds", "metric", "scalar")``.
+        or with ordered items ``("configural", "thresholds", "metric", "scalar")`` (add
+        ``"strict"`` with ``parameterization="theta"``).
     estimator : {"ML", "MLR", "WLSMV"}, default "ML"
         Estimator of every fit; ``"WLSMV"`` with ``ordered=True``.
-    missing : {"listwise", "fiml"}, default "listwise"
+    missing : {"listwise", "fiml", "pairwise"}, default "listwise"
         ``"listwise"`` (default; rows with any missing model item are excluded, with a
-        :class:`~custval.exceptions.MissingDataWarning`) or ``"fiml"`` (full-information ML,
+        :class:`~custval.exceptions.MissingDataWarning`), ``"pairwise"`` (ordered items only,
+        lavaan's ``missing = "pairwise"``: every row with at least one answer is kept, each
+        threshold uses the answers to its item and each polychoric correlation the rows that
+        answered both items; rows without any answer are excluded with a MissingDataWarning and
+        counted in ``n_excluded["no observed item"]``) or ``"fiml"`` (full-information ML,
         lavaan ``missing = "ml"``; ``"ml"`` is accepted as an alias): every row with at least
         one observed model item is used, which is unbiased when the data are missing at random
         (MAR; Enders & Bandalos, 2001).  Under FIML the chi-square is the likelihood ratio
@@ -755,7 +824,10 @@ def measurement_invariance(
         (free in every group, lavaan ``group.partial``), or a mapping
         ``{"x3 ~ 1": ["Grant-White"]}`` / pairs ``("x3 ~ 1", ["managers"])`` that free the
         parameter in the named groups only while it stays equal across the others
-        (per-group labels, lavaan ``x3 ~ c(a, a, b)*1``).
+        (per-group labels, lavaan ``x3 ~ c(a, a, b)*1``).  With ordered items a mapping
+        releases thresholds (``{"b2|t1": ["phone"]}``), loadings and intercepts (not in the
+        first group, whose intercepts identify the latent responses) in the named groups only;
+        see ``ordered``.
     criteria : str, tuple of str or callable, default "chen2007"
         A name in :data:`CRITERIA`, a tuple of names (all must pass) or
         ``callable(level, diff) -> bool``.
@@ -777,10 +849,28 @@ def measurement_invariance(
         lavaan's scaled-shifted difference test (``lavTestLRT``'s default for WLSMV,
         ``lav_test_diff_Satorra2000``), dCFI / dRMSEA use the scaled indices.  ``free=``
         takes thresholds (``"A1|t2"``) for partial threshold invariance, and loadings and
-        intercepts (``"A =~ A2"``, ``"C3 ~ 1"``: free in the other groups) as with ML; an item with all its
-        thresholds free keeps its intercept and scale fixed (measEq.syntax's rule; exactly one
-        equal threshold, or a binary item, is a SpecificationError).  Complete cases only;
-        every category of every item must be used in every group.
+        intercepts (``"A =~ A2"``, ``"C3 ~ 1"``: free in the other groups) as with ML.
+
+        The intercept and scale of each item in each later group follow measEq.syntax's rule,
+        with ``n_eq`` the item's thresholds equal to the first group's: the intercept is free when
+        ``n_eq >= 1`` and the intercepts are not equal; the scale factor (theta: residual variance)
+        when ``n_eq >= 2``, or ``n_eq >= 1`` with equal intercepts, and residual variances not
+        equal.  So an item with all its thresholds free keeps its intercept and scale fixed, and
+        a polytomous item with exactly one equal threshold is a SpecificationError (free all of
+        its thresholds or keep two equal).  **Binary items** (two categories, one threshold) and
+        mixtures of binary and polytomous items follow the same rule: a binary item's intercept is
+        freed at the thresholds level, which is then the configural model reparametrised (0 df,
+        the same chi-square; Wu & Estabrook, 2016), and its scale factor only at the scalar level,
+        so with binary items the scalar model is *not nested* in the metric one (fewer df): its
+        difference is lavTestLRT's for the pair sorted by df and an InvarianceWarning says so.
+        **Strict** (``"strict"`` in ``levels``) equates the residual variances, which needs
+        ``parameterization="theta"`` (they are all fixed at 1; measEq.syntax refuses delta).
+        A release in some groups only (a mapping in ``free``) is applied group by group:
+        ``n_eq`` is counted in each group (released thresholds are not equal to the first
+        group's there), as measEq.syntax would do with that group's ``group.partial``.
+        Missing answers: ``missing="listwise"`` or ``"pairwise"``.  Every category of every
+        item must be used in every group (a DataValidationError names the item, group and
+        counts).
     parameterization : {"delta", "theta"}, default "delta"
         Scale of the latent responses with ordered items (as :class:`custval.cfa.CFA`).
 
@@ -791,12 +881,21 @@ def measurement_invariance(
     Raises
     ------
     SpecificationError
-        An unknown ``estimator``, level or criterion, or ``levels`` out of order.
+        An unknown ``estimator``, level or criterion, or ``levels`` out of order; with ordered
+        items ``"strict"`` under ``parameterization="delta"``, a per-group release of an
+        intercept in the first group or of a residual variance, an unknown group in ``free``.
+    DataValidationError
+        With ordered items, a category of an item is empty in one group (named with its counts).
 
     Warns
     -----
     ConvergenceWarning
         A level's model did not converge; the sequence stops there.
+    InvarianceWarning
+        With ordered items, a level has fewer df than the previous one (binary items: scalar
+        after metric), so the two are not nested.
+    MissingDataWarning
+        Rows excluded: no group, or incomplete (listwise) / without any answer (pairwise, FIML).
 
     See Also
     --------
@@ -887,6 +986,31 @@ def measurement_invariance(
         metric 540.3375 106.0      21.0140       8.0   0.0071
         scalar 604.8400 114.0      44.3689       8.0   0.0000
 
+    Yes/no items (binary) from a two-channel survey, the strict level under theta: the
+    thresholds level has the configural fit (0 df), and the scalar level frees the binary
+    items' scale factors (fewer df than metric, flagged as not nested):
+
+    >>> import warnings
+    >>> from custval.exceptions import InvarianceWarning
+    >>> yn = pd.DataFrame({"channel": ["web"] * 600 + ["phone"] * 600})
+    >>> rng = np.random.default_rng(3)
+    >>> eta = rng.normal(size=1200)
+    >>> for k in range(1, 6):
+    ...     yn[f"b{k}"] = (0.7 * eta + 0.7 * rng.normal(size=1200) > 0.2 * k - 0.5).astype(int)
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", InvarianceWarning)
+    ...     res = measurement_invariance(yn, {"F": ["b1", "b2", "b3", "b4", "b5"]}, group="channel",
+    ...                                  estimator="WLSMV", ordered=True, parameterization="theta",
+    ...                                  levels=("configural", "thresholds", "metric", "scalar", "strict"),
+    ...                                  criteria="chisq", stop=False)
+    >>> print(res.table[["level", "df", "delta_df"]].to_string(index=False))
+         level   df  delta_df
+    configural 10.0       NaN
+    thresholds 10.0       0.0
+        metric 14.0       4.0
+        scalar 13.0       1.0
+        strict 18.0       5.0
+
     In R: ``lavaan::cfa(model, data, group = "school", group.equal = ...)`` per level and
     ``lavaan::lavTestLRT(configural, metric, scalar, strict)``; with ordered items
     ``semTools::measEq.syntax(model, data, ordered = items, ID.fac = "std.lv", ID.cat =
@@ -903,11 +1027,12 @@ def measurement_invariance(
         raise SpecificationError(f"estimator must be 'ML', 'MLR' or, with ordered=True, 'WLSMV'; got {estimator!r}")
     if parameterization not in ("delta", "theta"):
         raise SpecificationError(f"parameterization must be 'delta' or 'theta'; got {parameterization!r}")
-    if ordinal and missing != "listwise":
-        raise SpecificationError("the ordinal invariance ladder uses complete cases: missing='listwise'")
-    missing = _check_missing(missing)
+    if ordinal and missing not in ("listwise", "pairwise"):
+        raise SpecificationError("the ordinal invariance ladder uses complete cases (missing='listwise') or every "
+                                 f"answer (missing='pairwise', lavaan's pairwise polychorics); got missing={missing!r}")
+    missing = missing if ordinal else _check_missing(missing)
     ladder = ORDINAL_LEVELS if ordinal else LEVELS
-    levels = tuple(ladder) if levels is None else tuple(levels)
+    levels = (ORDINAL_DEFAULT if ordinal else tuple(ladder)) if levels is None else tuple(levels)
     unknown = [lv for lv in levels if lv not in ladder]
     if unknown or not levels:
         raise SpecificationError(f"unknown level(s) {unknown}; choose from {', '.join(ladder)}")
@@ -918,16 +1043,23 @@ def measurement_invariance(
         for name in (criteria,) if isinstance(criteria, str) else criteria:
             if name not in CRITERIA:
                 raise SpecificationError(f"unknown criterion {name!r}; choose from {', '.join(CRITERIA)}")
+    if ordinal and "strict" in levels and parameterization != "theta":
+        raise SpecificationError(
+            "the strict level (equal residual variances) with ordered items needs parameterization='theta': "
+            "under 'delta' the residual variances are not parameters (semTools::measEq.syntax refuses it too)")
     free_all, free_named = _split_free(free)
-    if ordinal and free_named:
-        raise SpecificationError("with ordered items free= releases parameters in every group; per-group "
-                                 f"releases ({', '.join(free_named)}) are not supported yet")
-    if not ordinal and any("|" in f for f in free_all):
+    if any("|" in f for f in (*free_all, *free_named)) and not ordinal:
         raise SpecificationError("thresholds ('item|t2') can be freed only with ordered items (ordered=True)")
     syntax, data, keying = model_and_data(model, data)
     data, blocks, counts, accounting = _check_groups(data, group, syntax, missing)
-    syntax = _group_specific(syntax, blocks, free_named, list(pd.unique(data[group])))
-    free = (*free_all, *free_named)  # lavaan group.partial: exempt from group.equal
+    partial_groups = None
+    if ordinal:
+        labelled, partial_groups = _ordinal_per_group(free_named, list(pd.unique(data[group])))
+        syntax = _group_specific(syntax, blocks, labelled, list(pd.unique(data[group])), marker=False)
+        free = (*free_all, *labelled)
+    else:
+        _group_specific(syntax, blocks, free_named, list(pd.unique(data[group])))  # checks the releases
+        free = (*free_all, *free_named)  # lavaan group.partial: exempt from group.equal
 
     rows: list[dict] = []
     fits: dict = {}
@@ -935,9 +1067,14 @@ def measurement_invariance(
     stopped = None
     for i, level in enumerate(levels):
         if ordinal:
-            fit = _fit_ordinal(syntax, data, group, ORDINAL_LEVELS[level], free, parameterization)
+            fit = _fit_ordinal(syntax, data, group, ORDINAL_LEVELS[level], free, parameterization, missing,
+                               partial_groups)
         else:
-            fit = _fit(syntax, data, group, estimator, LEVELS[level], free, missing)
+            # per-group labels only where the level equates that type (with 3+ groups they would
+            # otherwise equate the other groups' parameters already in the configural model)
+            lab_syntax = _group_specific(syntax, blocks, _named_at(free_named, LEVELS[level]),
+                                         list(pd.unique(data[group])))
+            fit = _fit(lab_syntax, data, group, estimator, LEVELS[level], free, missing)
         fits[level] = fit
         if not _converged(fit):
             culprit = _diagnose_groups(syntax, data, group, estimator, missing) if level == "configural" else ""
@@ -964,10 +1101,16 @@ def measurement_invariance(
             highest = level
         else:
             diff = _difference(rows[-1], row, estimator, fits=(fits[levels[i - 1]], fit))
+            note = diff.pop("note", "")
             row.update(diff)
             ok, reason = _passes(level, diff, criteria, alpha)
             row["verdict"] = "holds" if ok else "fails"
-            row["reason"] = reason
+            row["reason"] = reason + (f" ({note})" if note else "")
+            if note.startswith("not nested"):
+                warnings.warn(
+                    f"the {level} model is {note}; with binary items Wu & Estabrook's (2016) {level} level frees "
+                    "their scale factors, so its difference test is not a test of the added equality constraints",
+                    InvarianceWarning, stacklevel=2)
             if ok and stopped is None:
                 highest = level
             if not ok and stopped is None:
@@ -1004,18 +1147,22 @@ def measurement_invariance(
         return InvarianceResult(
             table=table, fits=fits, highest=highest, verdict=verdict, latent_means=latent,
             latent_means_level=lm_level, estimator=estimator, group=group,
-            n_per_group={str(k): int(v) for k, v in counts.items()}, free=free, criteria=crit_text,
-            difference_test=test,
+            n_per_group={str(k): int(v) for k, v in counts.items()}, free=(*free_all, *free_named),
+            criteria=crit_text, difference_test=test,
             convention=(f"Wu & Estabrook (2016) identification ({parameterization} parameterization, latent "
                         f"variances 1 and means 0 in the first group); {test}; dCFI/dRMSEA scaled; criteria: "
-                        f"{crit_text} (derived for continuous items under ML); missing data: listwise deletion"
+                        f"{crit_text} (derived for continuous items under ML); missing data: "
+                        + ("pairwise (thresholds from each item's answers, polychorics from the rows answering "
+                           "both items; lavaan missing = 'pairwise')" if missing == "pairwise" else "listwise deletion")
                         + ("" if keying.source == "none" else "; " + keying.restrict(
                             [i for its in blocks.values() for i in its]).note())),
             r_call=(
                 "semTools::measEq.syntax(model, data, ordered = items, parameterization = "
                 f"'{parameterization}', ID.fac = 'std.lv', ID.cat = 'Wu.Estabrook.2016', group = '{group}', "
-                "group.equal = ..., group.partial = ..., return.fit = TRUE) per level; "
-                "lavaan::lavTestLRT(configural, thresholds, metric, scalar)"
+                "group.equal = ..., group.partial = ...) per level, fitted by lavaan::cfa(syntax, data, ordered = "
+                f"items, group = '{group}', estimator = 'WLSMV', parameterization = '{parameterization}'"
+                + (", missing = 'pairwise'" if missing == "pairwise" else "") + "); "
+                f"lavaan::lavTestLRT({', '.join(levels)})"
             ),
             missing=missing, n_rows=accounting["n_rows"], n_used=accounting["n_used"],
             n_excluded=accounting["n_excluded"],
@@ -1050,7 +1197,7 @@ def _diagnose_groups(syntax, data, group, estimator, missing="listwise") -> str:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                opts = {"ordered": True} if estimator == "WLSMV" else {"missing": missing}
+                opts = {"ordered": True, "missing": missing} if estimator == "WLSMV" else {"missing": missing}
                 fit = CFA(syntax, estimator=estimator, **opts).fit(sub.drop(columns=[group]))
                 if not _converged(fit):
                     bad.append(str(g))
@@ -1109,22 +1256,30 @@ def rank_invariance_candidates(
     group : str
         Name of the grouping column.
     level : {"scalar", "metric", "strict"}, default "scalar"
-        The level whose equality constraints are ranked.
+        The level whose equality constraints are ranked (with ordered items also
+        ``"thresholds"``).
     estimator : {"ML", "MLR"}, default "ML"
-        Estimator; MLR uses the Satorra-Bentler scaled difference.
+        Estimator; MLR uses the Satorra-Bentler scaled difference (``"WLSMV"`` with ordered items).
     missing : {"listwise", "fiml"}, default "listwise"
-        Missing-data method, as in :func:`measurement_invariance`.
+        Missing-data method, as in :func:`measurement_invariance` (with ordered items
+        ``"listwise"`` or ``"pairwise"``).
     free : str, tuple of str, mapping or pairs, default ()
-        Parameters already released, as in :func:`measurement_invariance`; they are not
-        candidates.
+        Parameters already released, as in :func:`measurement_invariance` (with ordered items
+        also thresholds and releases in some groups only); they are not candidates.
     progress : bool, default False
         Show a progress bar over the refits (needs ``tqdm``).
     ordered : bool, default False
         ``True`` with ``estimator="WLSMV"``: the ordinal ladder of :func:`measurement_invariance`
         (levels ``"thresholds"``: each threshold; ``"metric"``: every loading, the latent
         variances being fixed at 1 in the first group; ``"scalar"``: intercepts), each release
-        compared with the constrained model by lavaan's scaled-shifted difference test.
-        A threshold whose release would leave its item exactly one equal threshold is skipped.
+        compared with the constrained model by lavaan's scaled-shifted difference test;
+        ``"strict"`` (``parameterization="theta"`` only): each residual variance.  Each
+        candidate is released in every group.  A threshold whose release would leave a
+        polytomous item exactly one equal threshold is skipped.  With binary items the
+        identification moves with the release (releasing a binary item's threshold fixes its
+        intercept again; releasing its intercept at the scalar level fixes its scale factor
+        again, as measEq.syntax does), so those candidates differ by 0 df from the
+        constrained model: their ``p_value`` is NaN and only ``delta_chisq`` ranks them.
     parameterization : {"delta", "theta"}, default "delta"
         Scale of the latent responses with ordered items.
 
@@ -1136,7 +1291,8 @@ def rank_invariance_candidates(
     Raises
     ------
     SpecificationError
-        An unknown ``level``, ``estimator`` or ``missing``.
+        An unknown ``level``, ``estimator`` or ``missing``; with ordered items ``"strict"``
+        under ``parameterization="delta"``.
     InsufficientDataError
         The ``level`` model does not converge.
 
@@ -1168,7 +1324,7 @@ def rank_invariance_candidates(
     free_all, free_named = _split_free(free)
     syntax, data, _ = model_and_data(model, data)
     data, blocks, _, _ = _check_groups(data, group, syntax, missing)
-    syntax = _group_specific(syntax, blocks, free_named, list(pd.unique(data[group])))
+    syntax = _group_specific(syntax, blocks, _named_at(free_named, LEVELS[level]), list(pd.unique(data[group])))
     free = (*free_all, *free_named)
     base = _fit(syntax, data, group, estimator, LEVELS[level], free, missing)
     if not _converged(base):
@@ -1210,27 +1366,36 @@ def _rank_ordinal(data, model, *, group, level, estimator, missing, free, progre
         raise SpecificationError(
             "ordered items are ranked with estimator='WLSMV' and ordered=True (every item of the model); "
             f"got estimator={estimator!r}, ordered={ordered!r}")
-    if level not in ("thresholds", "metric", "scalar"):
-        raise SpecificationError(f"with ordered items level must be 'thresholds', 'metric' or 'scalar'; got {level!r}")
-    if missing != "listwise":
-        raise SpecificationError("the ordinal invariance ladder uses complete cases: missing='listwise'")
+    if level not in ("thresholds", "metric", "scalar", "strict"):
+        raise SpecificationError(
+            f"with ordered items level must be 'thresholds', 'metric', 'scalar' or 'strict'; got {level!r}")
+    if level == "strict" and parameterization != "theta":
+        raise SpecificationError(
+            "the strict level (equal residual variances) with ordered items needs parameterization='theta'")
+    if missing not in ("listwise", "pairwise"):
+        raise SpecificationError("the ordinal invariance ladder uses complete cases (missing='listwise') or every "
+                                 f"answer (missing='pairwise'); got missing={missing!r}")
     free_all, free_named = _split_free(free)
-    if free_named:
-        raise SpecificationError("with ordered items free= releases parameters in every group")
     syntax, data, _ = model_and_data(model, data)
     data, blocks, _, _ = _check_groups(data, group, syntax, missing)
-    free = tuple(free_all)
-    base = _fit_ordinal(syntax, data, group, ORDINAL_LEVELS[level], free, parameterization)
+    labelled, partial_groups = _ordinal_per_group(free_named, list(pd.unique(data[group])))
+    syntax = _group_specific(syntax, blocks, labelled, list(pd.unique(data[group])), marker=False)
+    free = (*free_all, *labelled)
+    taken = {*free, *(k.replace("~1", " ~ 1") for k in partial_groups)}
+    base = _fit_ordinal(syntax, data, group, ORDINAL_LEVELS[level], free, parameterization, missing,
+                        partial_groups)
     if not _converged(base):
         raise InsufficientDataError(f"the {level} model did not converge; cannot rank candidates")
     items = list(dict.fromkeys(i for its in blocks.values() for i in its))
     if level == "thresholds":
         th = list(next(iter(base.sample_th_.values())).index)
-        cands = [t for t in th if t not in free]
+        cands = [t for t in th if t not in taken]
     elif level == "metric":
-        cands = [f"{f} =~ {i}" for f, its in blocks.items() for i in its if f"{f} =~ {i}" not in free]
+        cands = [f"{f} =~ {i}" for f, its in blocks.items() for i in its if f"{f} =~ {i}" not in taken]
+    elif level == "scalar":
+        cands = [f"{i} ~ 1" for i in items if f"{i} ~ 1" not in taken]
     else:
-        cands = [f"{i} ~ 1" for i in items if f"{i} ~ 1" not in free]
+        cands = [f"{i} ~~ {i}" for i in items if f"{i} ~~ {i}" not in taken]
     it = cands
     if progress:
         from tqdm.auto import tqdm
@@ -1240,7 +1405,8 @@ def _rank_ordinal(data, model, *, group, level, estimator, missing, free, progre
     out = []
     for cand in it:
         try:
-            fit = _fit_ordinal(syntax, data, group, ORDINAL_LEVELS[level], (*free, cand), parameterization)
+            fit = _fit_ordinal(syntax, data, group, ORDINAL_LEVELS[level], (*free, cand), parameterization,
+                               missing, partial_groups)
         except SpecificationError:  # would leave exactly one equal threshold of the item
             continue
         row = _fit_row(level, fit, "WLSMV")

@@ -110,10 +110,13 @@ def test_wrong_options_are_specification_errors():
     with pytest.raises(SpecificationError, match="estimator='WLSMV' and ordered=True"):
         measurement_invariance(data, M_SIM, group="group", estimator="MLR", ordered=True)
     with pytest.raises(SpecificationError, match="unknown level"):
+        measurement_invariance(data, M_SIM, group="group", estimator="WLSMV", ordered=True, levels=("partial",))
+    # the strict level exists with ordered items, under the theta parameterization only
+    with pytest.raises(SpecificationError, match="parameterization='theta'"):
         measurement_invariance(data, M_SIM, group="group", estimator="WLSMV", ordered=True, levels=("strict",))
-    with pytest.raises(SpecificationError, match="per-group releases"):
+    with pytest.raises(SpecificationError, match="unknown group"):
         measurement_invariance(data, M_SIM, group="group", estimator="WLSMV", ordered=True,
-                               free={"q2|t1": ["b"]})
+                               free={"q2|t1": ["c"]})
     with pytest.raises(SpecificationError, match="exactly one threshold"):
         measurement_invariance(data, M_SIM, group="group", estimator="WLSMV", ordered=True,
                                free=("q2|t1", "q2|t2", "q2|t3"))

@@ -205,42 +205,80 @@ def struct_partable_mg(pt: pd.DataFrame, observed, latent, group_equal, theta=Fa
     return pt
 
 
-def _we_fixed_items(stats_, group_equal, group_partial) -> set:
-    """Items whose intercept and scale stay fixed in every group under Wu & Estabrook's (2016)
-    identification: fewer than two of their thresholds are equal across groups (as
-    ``semTools::measEq.syntax``, which fixes both when all of an item's thresholds are free)."""
-    if "thresholds" not in group_equal:
-        return set()
+def _we_design(stats_, group_equal, group_partial, theta, partial_groups=None):
+    """The Wu & Estabrook (2016) design of ``semTools::measEq.syntax(ID.cat = "Wu.Estabrook.2016")``.
+
+    Returns ``(th_index, nu_free, scale_free)``: per group the threshold parameter indices,
+    and per group and item whether the item intercept and the scale factor (theta: residual
+    variance) are free.  In group ``g > 1``, with ``n_eq`` of the item's thresholds equal to the
+    first group's (measEq.syntax's ``nEqThr``), ``eq_int`` its intercept equal and ``eq_res``
+    its residual variance equal: the intercept is free when ``n_eq >= 1`` and not ``eq_int``;
+    the scale when ``n_eq >= 2`` or (``n_eq >= 1`` and ``eq_int``), and not ``eq_res``.  A binary
+    item (one threshold) therefore gets a free intercept once its threshold is equal and a free
+    scale only once its intercept is equal too.  ``partial_groups`` ({``"x|t1"`` or ``"x~1"``:
+    0-based group indices}) releases a threshold or an intercept in the named groups only."""
+    partial_groups = partial_groups or {}
+    g = len(stats_)
+    names = stats_[0].th_names
+    eq_th = "thresholds" in group_equal
     partial = {str(p).replace(" ", "") for p in group_partial}
-    out = set()
-    for v, th in zip(stats_[0].names, stats_[0].th):
-        n_eq = sum(f"{v}|t{k + 1}" not in partial for k in range(len(th)))
-        if len(th) < 2:
-            raise SpecificationError(
-                f"item {v!r} has two categories: the Wu & Estabrook (2016) ladder for binary items is not "
-                "supported yet")
-        if n_eq == 1:
-            raise SpecificationError(
-                f"item {v!r} keeps exactly one threshold equal across groups: free all of its thresholds or "
-                "keep at least two equal (Wu & Estabrook, 2016)")
-        if n_eq == 0:
-            out.add(v)
-    return out
+    th_index, nxt, shared = [], 0, {}
+    for gg in range(g):
+        ix = np.zeros(len(names), dtype=int)
+        for q, (v, t) in enumerate(names):
+            key = f"{v}|{t}"
+            if eq_th and key not in partial and gg not in partial_groups.get(key, ()):
+                if key not in shared:
+                    shared[key] = nxt
+                    nxt += 1
+                ix[q] = shared[key]
+            else:
+                ix[q] = nxt
+                nxt += 1
+        th_index.append(ix)
+    th_item = np.concatenate([np.full(len(t), i) for i, t in enumerate(stats_[0].th)]).astype(int)
+    p = len(stats_[0].names)
+    nu_free = np.zeros((g, p), dtype=bool)
+    scale_free = np.zeros((g, p), dtype=bool)
+    for gg in range(1, g):
+        same = th_index[gg] == th_index[0]
+        for i, v in enumerate(stats_[0].names):
+            n_th = int(np.sum(th_item == i))
+            n_eq = int(np.sum(same[th_item == i]))
+            if n_th >= 2 and n_eq == 1:
+                raise SpecificationError(
+                    f"item {v!r} keeps exactly one threshold equal across groups: free all of its thresholds or "
+                    "keep at least two equal (Wu & Estabrook, 2016)")
+            eq_int = ("intercepts" in group_equal and f"{v}~1" not in partial
+                      and gg not in partial_groups.get(f"{v}~1", ()))
+            eq_res = "residuals" in group_equal and f"{v}~~{v}" not in partial
+            nu_free[gg, i] = n_eq >= 1 and not eq_int
+            scale_free[gg, i] = (n_eq >= 2 or (n_eq >= 1 and eq_int)) and not eq_res
+    return th_index, nu_free, scale_free
 
 
-def struct_partable_we(pt: pd.DataFrame, observed, latent, group_equal, group_partial, theta,
-                       fixed_items: set) -> pd.DataFrame:
+def struct_partable_we(pt: pd.DataFrame, observed, latent, group_equal, theta, nu_free, scale_free,
+                       partial_groups=None) -> pd.DataFrame:
     """The structural parameter table under ``semTools::measEq.syntax(ID.cat = "Wu.Estabrook.2016",
-    ID.fac = "std.lv")``: latent variances 1 and means 0 in group 1; with equal thresholds the
-    item intercepts (and, theta, the residual variances) are free in the other groups; with equal
-    loadings the latent variances there too; with equal intercepts (all 0) the latent means."""
+    ID.fac = "std.lv")``: latent variances 1 and means 0 in group 1; the item intercepts (and,
+    theta, the residual variances) free where :func:`_we_design` says; with equal loadings the
+    latent variances of the other groups free, with equal intercepts their latent means.  A
+    loading in ``partial_groups`` (``{"f=~x": 0-based groups}``) gets its own parameter in the
+    named groups while the other groups share one."""
     pt = pt.copy()
+    if "loadings" in group_equal:
+        for key, groups in (partial_groups or {}).items():
+            if "=~" not in key:
+                continue
+            f, x = key.split("=~")
+            rows = (pt["op"] == "=~") & (pt["lhs"] == f) & (pt["rhs"] == x) & (pt["group"] - 1).isin(sorted(groups))
+            rows &= pt["free"] > 0
+            top = int(pt["free"].max()) + 1
+            pt.loc[rows, "free"] = np.arange(top, top + int(rows.sum()))
     resvar = (pt["op"] == "~~") & (pt["lhs"] == pt["rhs"]) & pt["lhs"].isin(observed)
     if (resvar & (pt["user"] == 1) & (pt["free"] > 0)).any():
         raise SpecificationError("the residual variances of ordered items are not free parameters (delta: 1 "
                                  "minus the explained variance; theta: 1); remove those lines")
-    eq_th = "thresholds" in group_equal
-    partial = {str(p).replace(" ", "") for p in group_partial}
     pt.loc[resvar, ["free", "ustart"]] = [0, 1.0 if theta else 0.0]
     ov_int = (pt["op"] == "~1") & pt["lhs"].isin(observed)
     pt.loc[ov_int, ["free", "ustart"]] = [0, 0.0]
@@ -248,15 +286,17 @@ def struct_partable_we(pt: pd.DataFrame, observed, latent, group_equal, group_pa
     pt.loc[lv_mean, ["free", "ustart"]] = [0, 0.0]
     lv_var = (pt["op"] == "~~") & (pt["lhs"] == pt["rhs"]) & pt["lhs"].isin(latent)
     later = pt["group"] > 1
-    movable = ~pt["lhs"].isin(sorted(fixed_items))
+    pos = {v: i for i, v in enumerate(observed)}
+    grp = pt["group"].to_numpy() - 1
+    item = pt["lhs"].map(lambda v: pos.get(v, -1)).to_numpy()
+
+    def where(table):
+        return pd.Series([bool(table[gg, i]) if i >= 0 else False for gg, i in zip(grp, item)], index=pt.index)
+
     free_now = []
-    if eq_th:
-        if theta:
-            free_now.append(resvar & later & movable)
-        int_free = ov_int & later & movable
-        if "intercepts" in group_equal:
-            int_free = int_free & pt["lhs"].map(lambda v: f"{v}~1" in partial)
-        free_now.append(int_free)
+    if theta:
+        free_now.append(resvar & where(scale_free))
+    free_now.append(ov_int & where(nu_free))
     if "loadings" in group_equal:
         free_now.append(lv_var & later)
     if "intercepts" in group_equal:
@@ -283,17 +323,22 @@ def fit_ordinal_groups(est, stats_, labels, estimator, extras, pt, observed, lat
     theta = parameterization == "theta"
     g = len(stats_)
     if identification == "wu_estabrook2016":
-        fixed_items = _we_fixed_items(stats_, group_equal, group_partial)
-        spt = struct_partable_we(pt, observed, latent, group_equal, group_partial, theta, fixed_items)
-        th_index, dl_index = _index_blocks(stats_, group_equal, group_partial, theta)
-        keep = np.array([v not in fixed_items for v in stats_[0].names])
-        for gg in range(1, g):
-            if dl_index[gg].max() >= 0:
-                dl_index[gg] = np.where(keep, dl_index[gg], -1)
-        # renumber the scale factors that stay free
-        used = np.unique(np.concatenate([ix[ix >= 0] for ix in dl_index] + [np.zeros(0, dtype=int)]))
-        remap = {int(o): k for k, o in enumerate(used)}
-        dl_index = [np.array([remap[int(i)] if i >= 0 else -1 for i in ix], dtype=int) for ix in dl_index]
+        if "residuals" in group_equal and not theta:
+            raise SpecificationError(
+                "residual variances cannot be tested for invariance across groups with parameterization='delta' "
+                "(as semTools::measEq.syntax): use parameterization='theta'")
+        th_index, nu_free, scale_free = _we_design(stats_, group_equal, group_partial, theta,
+                                                   getattr(est, "_partial_groups", None))
+        spt = struct_partable_we(pt, observed, latent, group_equal, theta, nu_free, scale_free,
+                                 getattr(est, "_partial_groups", None))
+        dl_index, nxt = [], 0
+        for gg in range(g):
+            ix = np.full(len(observed), -1)
+            if not theta:
+                for i in np.flatnonzero(scale_free[gg]):
+                    ix[i] = nxt
+                    nxt += 1
+            dl_index.append(ix)
     else:
         spt = struct_partable_mg(pt, observed, latent, group_equal, theta)
         th_index, dl_index = _index_blocks(stats_, group_equal, group_partial, theta)
