@@ -660,7 +660,7 @@ def alignment(
         se_psi[sol.free_psi] = se_x[na:]
         free_a = np.flatnonzero(sol.free_alpha)
         vm = np.zeros((G, G))
-        vm[np.ix_(free_a, free_a)] = V[:na, :na]
+        vm[np.ix_(free_a, free_a)] = (V[:na, :na] + V[:na, :na].T) / 2  # symmetric; the diagonal is as is
         mean_vcov[c] = pd.DataFrame(vm, index=labels, columns=labels)
         if method == "FREE":
             _check_free_identified(lam, nu, n, sol, power, eps, c)

@@ -70,6 +70,7 @@ import pandas as pd
 from scipy import stats
 
 from ._gaps import aligned as _aligned
+from ._gaps.dyads import key_text
 from ._gaps.inputs import (
     _bare,
     _check_columns,
@@ -1350,8 +1351,10 @@ def benchmark_firms(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
     InvarianceWarning
         ``invariance=None``: scalar invariance between the forms is not shown.
     MissingDataWarning
-        ``means="aligned"``: rows the configural fits cannot use (no firm; with
-        ``missing="listwise"``, any item missing), counted per form and construct in one warning.
+        Rows with no firm (missing or blank) are left out of readiness, ICC, r_wg(J) and the
+        aligned means (the data rows named; :func:`perception_gap` warns about them too).
+        ``means="aligned"`` with ``missing="listwise"``: rows with a missing item, counted per
+        form and construct in one warning.
 
     See Also
     --------
@@ -1407,7 +1410,17 @@ def benchmark_firms(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
         raise SpecificationError("alignment_options apply to means='aligned' only")
     gaps = perception_gap(provider, customer, instrument, match=match, ci=ci, n_boot=n_boot, seed=seed,
                           invariance=invariance, min_units=min_units, strict=strict)
-    ready = readiness(provider, instrument, by=("firm",), ci=ci, n_boot=n_boot, seed=seed, min_n=min_units)
+    has_firm = {}  # rows with a firm; the others are left out (and counted) of everything below
+    for side, df in (("provider", provider), ("customer", customer)):
+        has_firm[side] = np.array([key_text(v) is not None for v in df["firm"]], dtype=bool)
+        if not has_firm[side].all():
+            rows = (np.flatnonzero(~has_firm[side]) + 1).tolist()
+            warnings.warn(f"benchmark_firms: {side} data: {len(rows)} row(s) with no firm are left out of "
+                          f"readiness, ICC, r_wg(J){' and the aligned means' if means == 'aligned' else ''} "
+                          f"(data rows {rows[:10]}{' ...' if len(rows) > 10 else ''})", MissingDataWarning,
+                          stacklevel=2)
+    ready = readiness(provider if has_firm["provider"].all() else provider[has_firm["provider"]], instrument,
+                      by=("firm",), ci=ci, n_boot=n_boot, seed=seed, min_n=min_units)
     n_opt = int(instrument.scale_max - instrument.scale_min + 1)
     agg, agr, frames = [], [], {}
     for side, df in (("provider", _bare(provider)), ("customer", _bare(customer))):
@@ -1415,6 +1428,9 @@ def benchmark_firms(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
         sc = _scores(df, form, dict(form.constructs), side)
         keyed = pd.DataFrame(_item_matrix(df, form, list(form.items), side), columns=list(form.items),
                              index=df.index)
+        keep = has_firm[side]
+        if not keep.all():
+            df, sc, keyed = df[keep], sc[keep], keyed[keep]
         frames[side] = (df, keyed.to_numpy())
         firms = df["firm"].to_numpy()
         for c, its in form.constructs.items():

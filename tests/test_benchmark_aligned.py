@@ -116,6 +116,22 @@ def test_observed_means_ranks_and_display(case):
             assert msg.startswith("aligned means of the ") and "construct '" in msg
 
 
+def test_integer_firm_ids_stay_integers_and_the_covariance_has_the_reference_fixed(case):
+    prov, cust, bench, _ = case
+    code = {f"F{k}": k for k in range(1, 7)}
+    ints = [df.assign(firm=df["firm"].map(code)) for df in (prov, cust)]
+    got, _ = _quiet(benchmark_firms, *ints, CWI, n_boot=200, means="aligned")
+    assert got.aligned["firm"].map(type).eq(int).all()
+    assert got.aligned.loc[got.aligned["fixed"], "firm"].unique().tolist() == [1]
+    for col in ("estimate", "se", "comparable", "rank"):
+        np.testing.assert_array_equal(got.aligned[col].to_numpy(), bench.aligned[col].to_numpy())
+    for (side, c), res in bench.alignments.items():
+        vc = res.mean_vcov[c]
+        assert list(vc.index) == list(res.means["group"]) == list(vc.columns)
+        v = vc.to_numpy()
+        assert np.array_equal(v, v.T) and (v[0] == 0).all() and np.linalg.eigvalsh(v).min() > -1e-12, (side, c)
+
+
 def test_default_and_observed_are_the_same_call(case):
     prov, cust, _, _ = case
     a, _ = _quiet(benchmark_firms, prov, cust, CWI, n_boot=100)
@@ -133,6 +149,12 @@ def test_two_firms_and_small_firms_are_errors_naming_form_construct_and_firm(cas
     assert 3 <= (small["firm"] == "F4").sum() <= 12
     with pytest.raises(InsufficientDataError, match=r"provider form, construct 'CPROC'.*'F4'"):
         _quiet(benchmark_firms, small, cust, CWI, n_boot=100, means="aligned")
+    # a firm whose respondents all skipped an item: with listwise deletion it would vanish from the
+    # construct; that is an error naming the firm, not a table without it
+    gone = prov.assign(CPROC_P1=prov["CPROC_P1"].where(prov["firm"] != "F2"))
+    with pytest.raises(InsufficientDataError, match=r"provider form, construct 'CPROC': firm\(s\) 'F2' have no"):
+        _quiet(benchmark_firms, gone, cust, CWI, n_boot=100, means="aligned",
+               alignment_options={"missing": "listwise"})
     with pytest.raises(SpecificationError, match="means must be"):
         benchmark_firms(prov, cust, CWI, n_boot=100, means="latent")
     with pytest.raises(SpecificationError, match="unknown option.*'group'"):
@@ -210,6 +232,8 @@ def test_export_with_string_firm_ids_and_unsorted_rows(tmp_path):
     from tests.test_messy_gaps import FORMS, simulate, write_export
 
     prov, cust = simulate(3, firms=("007", "12", "3", "045"), accounts=9)
+    prov = prov.copy()
+    prov.loc[[5, 40], "firm"] = ""  # two respondents left the firm field blank
     rng = np.random.default_rng(0)
     files = {}
     for side, df in (("provider", prov), ("customer", cust)):
@@ -222,9 +246,17 @@ def test_export_with_string_firm_ids_and_unsorted_rows(tmp_path):
             warnings.simplefilter("ignore")
             read[k] = [custval.read_survey(files[s][k], FORMS[s], id_column="respondent_id") for s in SIDES]
     rp, rc = read[0]
-    assert rp["firm"].map(type).eq(str).all() and set(rp["firm"]) == {"007", "12", "3", "045"}
+    assert rp["firm"].map(type).eq(str).all() and set(rp["firm"]) == {"007", "12", "3", "045", ""}
     assert rp["firm"].iloc[:8].nunique() > 1  # really unsorted
-    got, _ = _quiet(benchmark_firms, rp, rc, CWI, n_boot=200, means="aligned")
+    got, caught = _quiet(benchmark_firms, rp, rc, CWI, n_boot=200, means="aligned")
+    blank = np.flatnonzero((rp["firm"] == "").to_numpy()) + 1  # data rows of the file
+    assert len(blank) == 2
+    msgs = [str(w.message) for w in caught if issubclass(w.category, custval.exceptions.MissingDataWarning)]
+    assert any(m.startswith("benchmark_firms: provider data: 2 row(s) with no firm are left out of "
+                            "readiness, ICC, r_wg(J) and the aligned means") and str(blank.tolist()) in m for m in msgs), msgs
+    assert (got.aggregation.query("side == 'provider'")["groups"] == 4).all()
+    for tab in (got.agreement, got.aligned, got.readiness.table):
+        assert "" not in set(tab["firm"])
     ref, _ = _quiet(benchmark_firms, *read[1], CWI, n_boot=200, means="aligned")
     al = got.aligned
     # firm ids stay the strings of the file, in sorted order, the first one the reference
@@ -242,7 +274,7 @@ def test_export_with_string_firm_ids_and_unsorted_rows(tmp_path):
     # rows in = rows used: FIML keeps every respondent with at least one answered item
     for side, df in zip(SIDES, (rp, rc)):
         for c, items in FORMS[side].constructs.items():
-            answered = df[list(items)].notna().any(axis=1)
+            answered = df[list(items)].notna().any(axis=1) & (df["firm"] != "")
             n_used = answered.groupby(df["firm"]).sum()
             sub = a.loc[(side, c)]
             assert sub["n"].to_dict() == {f: int(n_used[f]) for f in sub.index}

@@ -14,7 +14,13 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ..exceptions import CustvalError, CustvalWarning, MissingDataWarning, SpecificationError
+from ..exceptions import (
+    CustvalError,
+    CustvalWarning,
+    InsufficientDataError,
+    MissingDataWarning,
+    SpecificationError,
+)
 
 #: options of custval.alignment a benchmark may set (group, ci and seed are the benchmark's)
 ALIGN_OPTIONS = ("method", "reference", "estimator", "missing", "power", "eps", "starts", "p_pairwise",
@@ -107,6 +113,15 @@ def aligned_means(frames: dict, instrument, *, ci: float, seed: int, n_draws: in
                     warnings.warn(f"{where}: {w.message}", w.category, stacklevel=3)
                 else:
                     warnings.warn(w.message, w.category, stacklevel=3)
+            lost = [f for f in order if str(f) not in res.n_per_group]
+            if lost:
+                why = ("no answered item of the construct" if opts["missing"] == "fiml" else
+                       "no respondent with every item of the construct answered; missing='fiml' keeps "
+                       "respondents with at least one")
+                raise InsufficientDataError(
+                    f"{where}: firm(s) {', '.join(map(repr, lost))} have no respondent the configural model "
+                    f"can use (missing={opts['missing']!r}: {why}); the firm would have no aligned mean on "
+                    "this construct: drop it from both forms' data or collect its answers")
             results[(side, c)] = res
             m = res.means.reset_index(drop=True)
             v = res.variances.reset_index(drop=True)
