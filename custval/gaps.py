@@ -1280,8 +1280,9 @@ def benchmark_firms(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
     ``max_noninvariant`` (default 0.25) of the construct's loadings and intercepts are
     non-invariant in it (:meth:`custval.align.AlignmentResult.comparable`; the approximate-
     invariance test of Asparouhov & Muthén, 2014).  Only comparable firms are ranked (1 =
-    highest aligned mean), with percentile rank intervals over ``n_boot`` draws from the
-    normal distribution of the aligned means with their joint sampling covariance
+    highest aligned mean), with percentile rank intervals over ``n_boot`` draws (seeded by
+    ``seed``, one stream per form and construct) from the normal distribution of the aligned
+    means with their joint sampling covariance
     (:attr:`custval.align.AlignmentResult.mean_vcov`; the means share the reference firm's
     error).  The provider and customer forms are aligned separately, each on its own
     reference scale, so aligned means are compared across firms within a form, never between

@@ -88,7 +88,7 @@ def aligned_means(frames: dict, instrument, *, ci: float, seed: int, n_draws: in
     opts = dict(options)
     max_non = float(opts.pop("max_noninvariant", 0.25))
     opts.setdefault("missing", "fiml")
-    rng = np.random.default_rng(seed)
+    streams = np.random.SeedSequence(seed)  # one stream per form and construct, spawned in order
     a = 1 - ci
     rows, results, missing_notes = [], {}, []
     obs = observed.assign(_key=observed["firm"].astype(str)).set_index(["side", "_key", "construct"])
@@ -98,6 +98,7 @@ def aligned_means(frames: dict, instrument, *, ci: float, seed: int, n_draws: in
         label = {str(f): f for f in order}
         ref = opts.get("reference", order[0] if order else None)
         for c in form.constructs:
+            rng = np.random.default_rng(streams.spawn(1)[0])
             where = f"aligned means of the {side} form, construct {c!r}"
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
