@@ -114,6 +114,12 @@ class AlignmentResult(ResultMixin):
         ``{reason: rows}`` excluded.
     convention, r_call : str
         The conventions in words; the equivalent R / Mplus calls.
+    mean_vcov : dict
+        ``{construct: DataFrame}``: the sampling covariance matrix of the aligned means
+        (groups × groups, in the order of ``means``; the rows and columns of a fixed mean are
+        0), from the same implicit-function formula as ``means["se"]`` (its diagonal is
+        ``se ** 2``).  Needed for statements about several groups at once (differences,
+        ranks): the aligned means share the reference group's sampling error.
 
     See Also
     --------
@@ -144,6 +150,7 @@ class AlignmentResult(ResultMixin):
     n_excluded: dict
     convention: str
     r_call: str
+    mean_vcov: dict = dataclasses.field(default_factory=dict)
 
     _title = "Alignment (approximate measurement invariance)"
 
@@ -628,6 +635,7 @@ def alignment(
 
     means, variances, inv_rows, r2_rows, overall, loss_rows, conf_rows = [], [], [], [], [], [], []
     al_l, al_n = [], []
+    mean_vcov = {}
     all_items = list(owner)
     for c, items in blocks.items():
         lam = np.array([conf[g][c][0] for g in groups])
@@ -650,6 +658,10 @@ def alignment(
         se_alpha[sol.free_alpha] = se_x[:na]
         se_psi = np.zeros(G)
         se_psi[sol.free_psi] = se_x[na:]
+        free_a = np.flatnonzero(sol.free_alpha)
+        vm = np.zeros((G, G))
+        vm[np.ix_(free_a, free_a)] = (V[:na, :na] + V[:na, :na].T) / 2  # symmetric; the diagonal is as is
+        mean_vcov[c] = pd.DataFrame(vm, index=labels, columns=labels)
         if method == "FREE":
             _check_free_identified(lam, nu, n, sol, power, eps, c)
         # aligned parameters and their SEs (the group's alpha, psi held fixed)
@@ -735,7 +747,7 @@ def alignment(
         reference=ref_label, group=group, n_per_group={labels[k]: int(n[k]) for k in range(len(groups))},
         power=float(power), eps=float(eps), seed=int(seed), starts=int(starts), ci=float(ci),
         n_rows=int(acc["n_rows"]), n_used=int(acc["n_used"]), n_excluded=dict(acc["n_excluded"]),
-        convention=conv, r_call=r_call,
+        convention=conv, r_call=r_call, mean_vcov=mean_vcov,
     )
 
 

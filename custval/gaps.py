@@ -6,7 +6,9 @@ segments and firm benchmarks for the Customer Wisdom Instrument (CWI).
 * :func:`latent_perception_gap` — the same with latent means once (partial) scalar invariance between
   the forms holds (:func:`form_invariance`);
 * :func:`cocreation_segments` — Gaussian-mixture segments of the customers' willingness to co-create;
-* :func:`benchmark_firms` — ICC(1), ICC(2), r_wg(J), readiness and gaps per firm, with rank intervals.
+* :func:`benchmark_firms` — ICC(1), ICC(2), r_wg(J), readiness and gaps per firm, with rank intervals;
+  with ``means="aligned"`` also aligned factor means per firm (:func:`custval.alignment`) and which
+  firms are comparable.
 
 Conventions
 -----------
@@ -67,6 +69,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._gaps import aligned as _aligned
+from ._gaps.dyads import key_text
 from ._gaps.inputs import (
     _bare,
     _check_columns,
@@ -1061,6 +1065,22 @@ class BenchmarkResult(ResultMixin):
     simulated : bool
         True when an input frame is labelled simulated (as :func:`custval.simulate.case_study`
         labels its exports).
+    means : {"observed", "aligned"}
+        Whether aligned factor means were computed.
+    aligned : pandas.DataFrame or None
+        ``means="aligned"``: one row per side, construct and firm: ``estimate, se, ci_low,
+        ci_high, p_value`` (the aligned factor mean on the reference firm's scale, Wald
+        interval; ``p_value`` tests mean = 0), ``n`` (respondents in the configural fit),
+        ``fixed`` (the reference firm's mean), ``variance, se_variance`` (aligned factor
+        variance), ``noninvariant, parameters, share_noninvariant, comparable`` (the firm's
+        non-invariant loadings and intercepts of the construct; comparable when the share is
+        at most ``max_noninvariant``, default 0.25), ``observed_mean, n_observed`` (the
+        firm's observed mean score, as in ``agreement``), and ``rank, rank_ci_low,
+        rank_ci_high`` among the comparable firms (1 = highest aligned mean; ``<NA>`` for a
+        firm that is not comparable).  ``None`` with ``means="observed"``.
+    alignments : dict
+        ``{(side, construct): AlignmentResult}`` behind ``aligned`` (for
+        ``invariance_table()``, ``plot()``); empty with ``means="observed"``.
 
     See Also
     --------
@@ -1077,11 +1097,89 @@ class BenchmarkResult(ResultMixin):
     r_call: str
 
     simulated: bool = False
+    means: str = "observed"
+    aligned: pd.DataFrame | None = None
+    alignments: dict = field(default_factory=dict, compare=False, repr=False)
 
     _title = "Firm benchmarks"
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.ranking
+    def to_frame(self, *, table: str = "ranking") -> pd.DataFrame:
+        """One of the result's tables.
+
+        Parameters
+        ----------
+        table : {"ranking", "aligned"}, default "ranking"
+            ``"ranking"``: firms ranked by the absolute perception gap (observed scores);
+            ``"aligned"``: the aligned factor means, comparability and ranks (only with
+            ``means="aligned"``).
+
+        Returns
+        -------
+        pandas.DataFrame
+
+        See Also
+        --------
+        custval.gaps.benchmark_firms : What the tables hold.
+        """
+        if table == "ranking":
+            return self.ranking
+        if table == "aligned":
+            if self.aligned is None:
+                raise SpecificationError("this benchmark has no aligned means; call "
+                                         "benchmark_firms(..., means='aligned')")
+            return self.aligned
+        raise SpecificationError(f"table must be 'ranking' or 'aligned', got {table!r}")
+
+    def _aligned_display(self) -> pd.DataFrame:
+        cols = ["estimate", "se", "ci_low", "ci_high", "observed_mean", "n", "share_noninvariant",
+                "comparable", "rank", "rank_ci_low", "rank_ci_high"]
+        return self.aligned.set_index(["side", "construct", "firm"])[cols]
+
+    def _notes(self) -> list[str]:
+        notes = list(super()._notes())
+        if self.aligned is not None:
+            al = self.aligned
+            bad = al.loc[~al["comparable"]]
+            ref = al.loc[al["fixed"], "firm"].astype(str).unique()
+            notes.append(
+                f"Aligned means (Asparouhov & Muthén, 2014; one alignment per form and construct across "
+                f"{al['firm'].nunique()} firms{'; reference firm ' + ', '.join(ref) if len(ref) else ''}): "
+                f"{int(al['comparable'].sum())} of {len(al)} firm x construct means comparable"
+                + ("; not comparable: " + "; ".join(
+                    f"{s} {c}: {', '.join(map(str, sub['firm']))}"
+                    for (s, c), sub in bad.groupby(["side", "construct"], sort=False)) if len(bad) else ""))
+        return notes
+
+    def summary(self, *, digits: int = 3) -> str:
+        """The gap ranking, the notes and (``means="aligned"``) the aligned means, as text.
+
+        Parameters
+        ----------
+        digits : int, default 3
+            Digits shown (rounded for display only).
+
+        Returns
+        -------
+        str
+
+        See Also
+        --------
+        custval.gaps.BenchmarkResult.to_frame : The unrounded tables.
+        """
+        text = super().summary(digits=digits)
+        if self.aligned is None:
+            return text
+        with pd.option_context("display.width", 120, "display.max_columns", 50):
+            tab = self._aligned_display().round(digits).to_string()
+        return f"{text}\nAligned factor means (rank among comparable firms, 1 = highest):\n{tab}"
+
+    def _repr_html_(self) -> str:
+        base = super()._repr_html_()
+        if self.aligned is None:
+            return base
+        tab = self._aligned_display().to_html(float_format=lambda v: f"{v:.3f}", na_rep="")
+        return base[:-len("</div>")] + ("<br><strong>Aligned factor means (rank among comparable firms, "
+                                        f"1 = highest)</strong>{tab}</div>")
 
 
 def _icc_oneway(values: np.ndarray, groups: np.ndarray) -> dict:
@@ -1147,8 +1245,9 @@ def _rwg_j(items: np.ndarray, n_options: int) -> float:
 
 def benchmark_firms(provider: pd.DataFrame, customer: pd.DataFrame, instrument, *, match: str = "firm",
                     rank_by: str = "gap", ci: float = 0.95, n_boot: int = 2000, seed: int = 0,
-                    invariance=None, min_units: int = 3, strict: bool = False, scale=None) -> BenchmarkResult:
-    """Firm benchmarks: aggregation statistics, readiness, perception gaps and ranks with uncertainty.
+                    invariance=None, min_units: int = 3, strict: bool = False, scale=None,
+                    means: str = "observed", alignment_options: dict | None = None) -> BenchmarkResult:
+    r"""Firm benchmarks: aggregation statistics, readiness, perception gaps and ranks with uncertainty.
 
     * ``aggregation``: per side and construct, ICC(1) and ICC(2) with firms as groups
       (one-way ANOVA; Bliese, 2000);
@@ -1159,7 +1258,36 @@ def benchmark_firms(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
       computed with the warning that scalar invariance is not shown);
     * ``ranking``: per construct, firms ranked by the absolute perception gap (rank 1 = smallest
       gap, i.e. best customer understanding; ``rank_by="gap"``) with a percentile interval of the
-      ranks over the bootstrap replicates of the gaps (``rank_ci_low``, ``rank_ci_high``).
+      ranks over the bootstrap replicates of the gaps (``rank_ci_low``, ``rank_ci_high``);
+    * ``aligned`` (``means="aligned"``): per form and construct, the firms' aligned factor means
+      beside their observed mean scores, which firms are comparable, and ranks of the comparable
+      firms.
+
+    **Aligned means.** Observed mean scores compare firms only if every item means the same in
+    every firm (scalar invariance); with many firms that rarely holds exactly.  With
+    ``means="aligned"`` each construct of each form is aligned across the firms
+    (:func:`custval.alignment`, Asparouhov & Muthén, 2014; sirt's ``invariance.alignment``,
+    Mplus' ``ALIGNMENT = FIXED``): the configural one-factor model per firm (factor mean 0,
+    variance 1; keyed items; ``missing="fiml"`` by default here, so that every answered item
+    counts as in the observed scores), then each firm's factor mean
+    :math:`\alpha_g` and SD :math:`\psi_g` chosen to minimise
+    :math:`\sum_i\sum_{g<h}\sqrt{n_g n_h}\,[f(\Delta\lambda_{i,gh}) + f(\Delta\nu_{i,gh})]`,
+    :math:`f(d) = (d^2 + 0.01)^{1/4}`, over the aligned loadings :math:`\lambda_{gi}/\psi_g` and
+    intercepts :math:`\nu_{gi} - \alpha_g\lambda_{gi}/\psi_g`.  The means are on the
+    reference firm's scale (the first firm in sorted order, mean 0 and variance 1, unless
+    ``alignment_options={"reference": ...}``); rows are sorted by firm before fitting, so the
+    file's row order does not matter.  A firm is *comparable* on a construct when at most
+    ``max_noninvariant`` (default 0.25) of the construct's loadings and intercepts are
+    non-invariant in it (:meth:`custval.align.AlignmentResult.comparable`; the approximate-
+    invariance test of Asparouhov & Muthén, 2014).  Only comparable firms are ranked (1 =
+    highest aligned mean), with percentile rank intervals over ``n_boot`` draws (seeded by
+    ``seed``, one stream per form and construct) from the normal distribution of the aligned
+    means with their joint sampling covariance
+    (:attr:`custval.align.AlignmentResult.mean_vcov`; the means share the reference firm's
+    error).  The provider and customer forms are aligned separately, each on its own
+    reference scale, so aligned means are compared across firms within a form, never between
+    the forms (the gaps between forms need :func:`form_invariance`).  Alignment needs at least
+    three firms and, per firm, more respondents than the configural model has parameters.
 
     Parameters
     ----------
@@ -1190,21 +1318,44 @@ def benchmark_firms(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
     scale : (min, max), optional
         The response scale of a model given as syntax or a mapping (an Instrument or
         codebook carries its own; then leave it ``None``).
+    means : {"observed", "aligned"}, default "observed"
+        ``"aligned"`` adds the ``aligned`` table (see above); ``"observed"`` computes only the
+        observed-score statistics.
+    alignment_options : dict, optional
+        Options of :func:`custval.alignment` for ``means="aligned"``: ``method``,
+        ``reference``, ``estimator``, ``missing`` (default ``"fiml"`` here), ``power``,
+        ``eps``, ``starts``, ``p_pairwise``, ``p_set``, and ``max_noninvariant`` (of
+        :meth:`~custval.align.AlignmentResult.comparable`, default 0.25).  ``group``, ``ci``
+        and ``seed`` are this function's.
 
     Returns
     -------
     BenchmarkResult
-        ``aggregation``, ``agreement``, ``readiness``, ``gaps`` and ``ranking``.
+        ``aggregation``, ``agreement``, ``readiness``, ``gaps``, ``ranking`` and, with
+        ``means="aligned"``, ``aligned`` and ``alignments``.
 
     Raises
     ------
     SpecificationError
-        An unknown ``rank_by``, or an ``invariance`` result without scalar invariance.
+        An unknown ``rank_by`` or ``means``, unknown ``alignment_options``, or an
+        ``invariance`` result without scalar invariance.
+    InsufficientDataError
+        ``means="aligned"`` with fewer than three firms, or a firm with no more respondents
+        than the configural model has parameters (the message names the form, the construct
+        and the firms).
+    ConvergenceError
+        ``means="aligned"``: the configural model does not converge in a firm (named, with the
+        form and construct).
 
     Warns
     -----
     InvarianceWarning
         ``invariance=None``: scalar invariance between the forms is not shown.
+    MissingDataWarning
+        Rows with no firm (missing or blank) are left out of readiness, ICC, r_wg(J) and the
+        aligned means (the data rows named; :func:`perception_gap` warns about them too).
+        ``means="aligned"`` with ``missing="listwise"``: rows with a missing item, counted per
+        form and construct in one warning.
 
     See Also
     --------
@@ -1231,20 +1382,57 @@ def benchmark_firms(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
       F5     5            1             6
       F6     6            2             6
     >>> # In R: multilevel::ICC1(aov(y ~ firm)); multilevel::rwg.j(x, firm, ranvar = 4)
+
+    Aligned means of the customers' view of CPROC (simulated: F1's customers see the firm
+    best, F6's worst):
+
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     a = benchmark_firms(prov, cust, load_instrument("cwi"), n_boot=200, means="aligned")
+    >>> print(a.aligned.query("side == 'customer' and construct == 'CPROC'")[
+    ...     ["firm", "estimate", "se", "observed_mean", "comparable", "rank"]].round(2).to_string(index=False))
+    firm  estimate   se  observed_mean  comparable  rank
+      F1      0.00 0.00           4.80        True     1
+      F2     -0.85 0.46           4.21        True     2
+      F3     -1.42 0.47           3.73        True     3
+      F4     -1.56 0.65           3.74        True     4
+      F5     -2.42 0.75           3.42        True     5
+      F6     -3.00 0.76           2.87        True     6
+    >>> # In R: sirt::invariance.alignment(lambda, nu, wgt = sqrt(N), align.pow = c(.5, .5), eps = .01)
+    >>> #       (lambda, nu: the firms' configural loadings and intercepts, lavaan::cfa(group = "firm", std.lv = TRUE))
     """
     instrument = gap_instrument(instrument, scale=scale)
     if rank_by != "gap":
         raise SpecificationError(f"rank_by must be 'gap', got {rank_by!r}")
+    if means not in ("observed", "aligned"):
+        raise SpecificationError(f"means must be 'observed' or 'aligned', got {means!r}")
+    align_opts = _aligned.check_options(alignment_options)
+    if align_opts and means != "aligned":
+        raise SpecificationError("alignment_options apply to means='aligned' only")
     gaps = perception_gap(provider, customer, instrument, match=match, ci=ci, n_boot=n_boot, seed=seed,
                           invariance=invariance, min_units=min_units, strict=strict)
-    ready = readiness(provider, instrument, by=("firm",), ci=ci, n_boot=n_boot, seed=seed, min_n=min_units)
+    has_firm = {}  # rows with a firm; the others are left out (and counted) of everything below
+    for side, df in (("provider", provider), ("customer", customer)):
+        has_firm[side] = np.array([key_text(v) is not None for v in df["firm"]], dtype=bool)
+        if not has_firm[side].all():
+            rows = (np.flatnonzero(~has_firm[side]) + 1).tolist()
+            warnings.warn(f"benchmark_firms: {side} data: {len(rows)} row(s) with no firm are left out of "
+                          f"readiness, ICC, r_wg(J){' and the aligned means' if means == 'aligned' else ''} "
+                          f"(data rows {rows[:10]}{' ...' if len(rows) > 10 else ''})", MissingDataWarning,
+                          stacklevel=2)
+    ready = readiness(provider if has_firm["provider"].all() else provider[has_firm["provider"]], instrument,
+                      by=("firm",), ci=ci, n_boot=n_boot, seed=seed, min_n=min_units)
     n_opt = int(instrument.scale_max - instrument.scale_min + 1)
-    agg, agr = [], []
+    agg, agr, frames = [], [], {}
     for side, df in (("provider", _bare(provider)), ("customer", _bare(customer))):
         form = instrument.form(side)
         sc = _scores(df, form, dict(form.constructs), side)
         keyed = pd.DataFrame(_item_matrix(df, form, list(form.items), side), columns=list(form.items),
                              index=df.index)
+        keep = has_firm[side]
+        if not keep.all():
+            df, sc, keyed = df[keep], sc[keep], keyed[keep]
+        frames[side] = (df, keyed.to_numpy())
         firms = df["firm"].to_numpy()
         for c, its in form.constructs.items():
             r = _icc_oneway(sc[c].to_numpy(), firms)
@@ -1268,15 +1456,28 @@ def benchmark_firms(provider: pd.DataFrame, customer: pd.DataFrame, instrument, 
         for i, f in enumerate(firms):
             rank_rows.append({"firm": f, "construct": c, "abs_gap": float(est[i]), "rank": int(rank[i]),
                               "rank_ci_low": int(lo[i]), "rank_ci_high": int(hi[i])})
+    aligned, alignments = None, {}
+    agreement = pd.DataFrame(agr)
+    conv_al = r_al = ""
+    if means == "aligned":
+        aligned, alignments = _aligned.aligned_means(frames, instrument, ci=ci, seed=seed, n_draws=n_boot,
+                                                     options=align_opts, observed=agreement)
+        some = next(iter(alignments.values()))
+        conv_al = (f"; aligned means (Asparouhov & Muthén, 2014) per form and construct across firms, "
+                   f"{some.convention}; comparable: at most {align_opts.get('max_noninvariant', 0.25):g} of a "
+                   f"construct's loadings and intercepts non-invariant in the firm; ranks of comparable firms "
+                   f"(1 = highest aligned mean), percentile intervals over {n_boot} draws from "
+                   f"N(aligned means, their covariance)")
+        r_al = "; " + some.r_call
     return BenchmarkResult(
         simulated=simulated_input(provider, customer),
-        aggregation=pd.DataFrame(agg), agreement=pd.DataFrame(agr), readiness=ready, gaps=gaps,
-        ranking=pd.DataFrame(rank_rows), ci=ci,
+        aggregation=pd.DataFrame(agg), agreement=agreement, readiness=ready, gaps=gaps,
+        ranking=pd.DataFrame(rank_rows), ci=ci, means=means, aligned=aligned, alignments=alignments,
         convention="ICC(1), ICC(2) from one-way ANOVA with mean group size N/G (Bliese, 2000); r_wg(J) with "
                    "uniform null variance (A^2-1)/12, 0 when the observed variance exceeds it; ranks of |gap|, "
-                   "percentile rank intervals over bootstrap replicates",
+                   "percentile rank intervals over bootstrap replicates" + conv_al,
         r_call="multilevel::ICC1(aov(y ~ firm)); multilevel::ICC2(aov(y ~ firm)); "
-               "multilevel::rwg.j(x, firm, ranvar = (A^2 - 1) / 12)")
+               "multilevel::rwg.j(x, firm, ranvar = (A^2 - 1) / 12)" + r_al)
 
 
 # --------------------------------------------------------------------------- invariance between forms
