@@ -519,8 +519,17 @@ class CFA:
     The fit function weights group g by ``(n_g - 1) / N`` and the sandwich is
     divided by ``N - G``, as lavaan.  With equal thresholds the ``.robust``
     fit indices are NaN, as in lavaan 0.6-14 (its catML refit fails there).
-    Not available with ordered items yet: ``==`` constraints with several
-    groups, ``<`` / ``>`` constraints, covariates, clusters, and a mix of ordered
+    Labels shared across groups (``c(a, a)*x``) and linear ``==`` constraints
+    across groups (``a1 == a2``, ``l1 == 0.9*l2``, ``a + b == 1``) on loadings,
+    factor (co)variances and latent means are imposed by the same
+    reparametrisation as with one group; the robust standard errors and the
+    scaled-shifted test are those of the constrained model (lavaan's
+    ``se = "robust.sem"`` from the constrained information), ``df`` counts each
+    independent constraint, and ``npar`` is lavaan's (free parameters minus
+    constraints).  A constraint on a parameter that is not free with ordered
+    items (a residual variance, an item intercept) is a
+    :class:`~custval.exceptions.SpecificationError` naming it.
+    Not available with ordered items yet: ``<`` / ``>`` constraints, covariates, clusters, and a mix of ordered
     and continuous items (the ordinal invariance ladder is
     :func:`custval.invariance.measurement_invariance` with ``ordered=True``).  Known
     divergence: in the two-group theta model with equal thresholds lavaan's

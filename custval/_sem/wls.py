@@ -199,6 +199,30 @@ def struct_partable(pt: pd.DataFrame, observed: list[str], parameterization: str
     return pt
 
 
+def remap_constraints(pt: pd.DataFrame, spt: pd.DataFrame, con_a: np.ndarray, nfree: int) -> np.ndarray:
+    """The rows ``A`` of linear ``==`` constraints over the free numbers of ``pt`` (the parsed
+    table) renumbered as in ``spt`` (the latent-response table, one or several groups); a
+    constraint on a parameter that is not free there (a residual variance or an intercept of an
+    ordered item) is an error naming it."""
+    old_free, new_free = pt["free"].to_numpy(), spt["free"].to_numpy()
+    a_new = np.zeros((con_a.shape[0], nfree))
+    for f_old in range(1, con_a.shape[1] + 1):
+        col = con_a[:, f_old - 1]
+        if not np.any(col):
+            continue
+        rows = np.flatnonzero(old_free == f_old)
+        f_new = new_free[rows]
+        if f_new.size == 0 or f_new[0] == 0:
+            r = pt.iloc[rows[0]] if rows.size else None
+            what = "" if r is None else f" ({r['lhs']} {r['op']} {r['rhs']})".replace(" )", ")")
+            raise SpecificationError(
+                f"an '==' constraint involves a parameter{what} that is not free with ordered items (their "
+                "residual variances are 1 minus the explained variance (delta) or 1 (theta), their intercepts "
+                "0); constrain loadings, factor (co)variances or latent means instead")
+        a_new[:, f_new[0] - 1] += col
+    return a_new
+
+
 def fit_ordinal(est, syntax: str, items: pd.DataFrame, st: OrdinalStats, estimator: str, extras, pt, observed,
                 latent, std_lv: bool, max_iter: int, parameterization: str = "delta"):
     """Fit, standard errors, tables; sets the fitted attributes of ``est`` (a CFA)."""
@@ -210,18 +234,7 @@ def fit_ordinal(est, syntax: str, items: pd.DataFrame, st: OrdinalStats, estimat
     con_a, con_b, con_text = extras["constraints"]
     if con_a.shape[0]:
         # linear '==' constraints over the structural parameters, renumbered as in spt
-        old_free, new_free = pt["free"].to_numpy(), spt["free"].to_numpy()
-        a_new = np.zeros((con_a.shape[0], model.nfree))
-        for f_old in range(1, con_a.shape[1] + 1):
-            col = con_a[:, f_old - 1]
-            if not np.any(col):
-                continue
-            f_new = new_free[np.flatnonzero(old_free == f_old)]
-            if f_new.size == 0 or f_new[0] == 0:
-                raise SpecificationError("an '==' constraint involves a residual variance of an ordered item, "
-                                         "which is not a free parameter")
-            a_new[:, f_new[0] - 1] += col
-        model.set_constraints(a_new, con_b)
+        model.set_constraints(remap_constraints(pt, spt, con_a, model.nfree), con_b)
     est.constraints_ = list(con_text)
     prob = OrdinalProblem(model, st, estimator, parameterization)
     npar = prob.npar

@@ -10,7 +10,10 @@ and the residual variances ``1 / Delta_i^2 - diag(Lambda Psi Lambda')`` are not 
 lavaan: without ``group_equal = "thresholds"`` the scale factors are 1 and the latent means
 0 in every group; with it, the thresholds are equal across groups and the scale factors
 and latent means are free in every group but the first.  The fit function is lavaan's
-``sum_g (n_g - 1) e_g' W_g e_g / N`` (``chisq = N`` times it).
+``sum_g (n_g - 1) e_g' W_g e_g / N`` (``chisq = N`` times it).  Linear ``==`` constraints
+among the structural parameters (across groups too) are imposed by reparametrisation
+``x = x_p + K theta`` (:meth:`SemModel.set_constraints`); the sandwich and the scaled-shifted
+test use the Jacobians in ``theta``, which equals lavaan's constrained (bordered) information.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from . import fit_measures as fm
 from .model import SemModel, start_values
 from .ordinal import OrdinalStats, offdiag_index
 from .standardize import standardize
-from .wls import _scaled_shifted, gauss_newton
+from .wls import _scaled_shifted, gauss_newton, remap_constraints
 
 
 class GroupsProblem:
@@ -277,8 +280,8 @@ def fit_ordinal_groups(est, stats_, labels, estimator, extras, pt, observed, lat
                        group_equal, group_partial, parameterization="delta", identification="lavaan"):
     """Multi-group fit; sets the fitted attributes of ``est`` (a CFA).  ``identification`` is
     ``"lavaan"`` (lavaan 0.6-14's defaults) or ``"wu_estabrook2016"`` (measEq.syntax's)."""
-    if extras["constraints"][0].shape[0] or extras["inequalities"][0].shape[0]:
-        raise SpecificationError("'==', '<' and '>' constraints are not supported with ordered items in "
+    if extras["inequalities"][0].shape[0]:
+        raise SpecificationError("'<' and '>' constraints are not supported with ordered items in "
                                  "several groups yet")
     theta = parameterization == "theta"
     g = len(stats_)
@@ -298,6 +301,12 @@ def fit_ordinal_groups(est, stats_, labels, estimator, extras, pt, observed, lat
         spt = struct_partable_mg(pt, observed, latent, group_equal, theta)
         th_index, dl_index = _index_blocks(stats_, group_equal, group_partial, theta)
     model = SemModel(spt, observed, latent, g)
+    con_a, con_b, con_text = extras["constraints"]
+    if con_a.shape[0]:
+        # linear '==' constraints over the structural parameters (one and several groups),
+        # imposed by reparametrisation x = x_p + K theta as in the single-group fit
+        model.set_constraints(remap_constraints(pt, spt, con_a, model.nfree), con_b)
+    est.constraints_ = list(con_text)
     prob = GroupsProblem(model, stats_, estimator, th_index, dl_index, theta, "thresholds" in group_equal)
     ndat = sum(len(s) for s in prob.s)
     df = ndat - prob.npar
@@ -342,10 +351,19 @@ def fit_ordinal_groups(est, stats_, labels, estimator, extras, pt, observed, lat
         d = prob.scales(x, gg)[i]
         model.ustart[k] = 1.0 / d**2 - imp[gg][0][i, i]
     est.converged_, est.n_iter_ = converged, iters
-    est.params_, order = _params_mg(est, model, spt, prob, x, vcov)
-    est.x_ = x[order]
-    est.vcov_ = vcov[np.ix_(order, order)]
-    est.information_ = a[np.ix_(order, order)]
+    # the distinct free parameters: structural ones through the '==' constraints; the robust
+    # vcov of the constrained fit is K V_theta K' (lavaan's constrained information)
+    x_full = np.concatenate([model.full(xs), x[prob.ns:]])
+    t = np.eye(len(x))
+    if model.con_k is not None:
+        t = np.zeros((len(x_full), len(x)))
+        t[: model.nfree, : prob.ns] = model.con_k
+        t[model.nfree:, prob.ns:] = np.eye(len(x) - prob.ns)
+    vcov_full = t @ vcov @ t.T
+    est.params_, order = _params_mg(est, model, spt, prob, x, vcov_full, x_full)
+    est.x_ = x_full[order]
+    est.vcov_ = vcov_full[np.ix_(order, order)]
+    est.information_ = a if model.con_k is not None else a[np.ix_(order, order)]
     # what a scaled difference test between nested fits needs (lavaan's lav_test_diff_Satorra2000)
     est._wls_parts = {"jacobians": jacs, "weights": prob.w, "gamma": [st.gamma for st in stats_],
                       "n": prob.n.copy(), "information": a}
@@ -376,8 +394,11 @@ def fit_ordinal_groups(est, stats_, labels, estimator, extras, pt, observed, lat
         warnings.warn(msg, HeywoodWarning, stacklevel=3)
 
 
-def _params_mg(est, model, spt, prob: GroupsProblem, x, vcov):
-    ns = prob.ns
+def _params_mg(est, model, spt, prob: GroupsProblem, x_opt, vcov, x=None):
+    """lavaan's parameterEstimates rows; ``x`` and ``vcov`` over the distinct free parameters
+    (structural, thresholds, scale factors), ``x_opt`` the optimizer's vector."""
+    x = x_opt if x is None else x
+    ns = model.nfree
     xs = x[:ns]
     est_rows = model.row_values(xs)
     std_lv, std_all = standardize(model, xs, est_rows)
@@ -390,7 +411,7 @@ def _params_mg(est, model, spt, prob: GroupsProblem, x, vcov):
     imp = model.implied(xs)
     for gg in range(prob.g):
         grp = spt["group"].to_numpy() == gg + 1
-        d = prob.scales(x, gg)
+        d = prob.scales(x_opt, gg)
         sd = np.sqrt(np.diag(imp[gg][0]))  # the latent responses' SD (1 / Delta)
 
         def struct(mask, gg=gg):
