@@ -236,8 +236,10 @@ class CFA:
     ordered : bool or list of str
         lavaan's ``ordered =``: ``True`` treats every item of the model as
         ordered categories (Likert answers as categories, not numbers), a list
-        names them (it must name every item: a mix of ordered and continuous
-        indicators is not supported).  Values must be whole numbers; the
+        names them; items not in the list are continuous (for example a 0-100
+        rating next to five-point items; one group, complete rows; see
+        "Ordered and continuous items" in the Notes).  Values must be whole
+        numbers; the
         categories are the values observed (lavaan's thresholds ``t1..t(K-1)``).
         With an Instrument as the model, a value outside an item's scale points
         is an error.
@@ -324,7 +326,14 @@ class CFA:
         With ordered items: the sample thresholds (``"item|t1"``, ...), lavaan's
         Gamma (NACOV) of (thresholds, polychorics) and the scale factors
         (``~*~``), per group label with several groups; ``sample_th_`` is
-        ``None`` for a fit with continuous items.
+        ``None`` for a fit with continuous items.  With continuous items mixed
+        in, ``gamma_`` also covers their means (``"x~1"``, as minus the mean)
+        and variances (``"x~~x"``), ``sample_cov_`` is lavaan's ``cov``
+        (correlations rescaled by the continuous items' SDs) and
+        ``sample_mean_`` / ``implied_mean_`` their means (0 for ordered items).
+    continuous_ : list of str
+        The items fitted as continuous in a fit with ordered items
+        (``ordered=`` naming only some items); empty otherwise.
     r2_ : DataFrame
         R² per item (and per endogenous latent), one column per group.
     covariates_ : list of str
@@ -529,9 +538,34 @@ class CFA:
     constraints).  A constraint on a parameter that is not free with ordered
     items (a residual variance, an item intercept) is a
     :class:`~custval.exceptions.SpecificationError` naming it.
-    Not available with ordered items yet: ``<`` / ``>`` constraints, covariates, clusters, and a mix of ordered
-    and continuous items (the ordinal invariance ladder is
-    :func:`custval.invariance.measurement_invariance` with ``ordered=True``).  Known
+    Not available with ordered items yet: ``<`` / ``>`` constraints, covariates,
+    clusters, and a mix of ordered and continuous items with several groups or
+    pairwise missing answers (the ordinal invariance ladder is
+    :func:`custval.invariance.measurement_invariance` with ``ordered=True``).
+
+    Ordered and continuous items (``ordered=`` naming only some items), as
+    lavaan 0.6-14 (``muthen1984`` with numeric and ordered ``ov.types``): each
+    continuous item contributes its mean and ML variance (divisor N), each
+    pair a polychoric (both ordered), polyserial (two-step ML with the
+    continuous item's mean and variance and the ordered item's thresholds
+    fixed; lavaan's ``lav_bvmix_cor_twostep_fit``, bounds +-0.995) or Pearson
+    (both continuous) correlation; the fitted statistics are (thresholds and
+    minus the means, the continuous items' variances, the covariances
+    ``r_ij sd_i sd_j``), with Gamma from the case-wise scores of all of them.
+    The continuous items' intercepts (``x ~ 1``) and residual variances are
+    free parameters, their scale factor is 1 (no ``~*~`` row) and they have no
+    thresholds.  ``srmr`` is lavaan's over the residual covariances divided by
+    the sample SDs, ``rmr`` over the raw ones; the ``.robust`` indices are NaN
+    (lavaan 0.6-14 reports NA).  A continuous item with two distinct values
+    is a :class:`~custval.exceptions.SpecificationError` (its mean and
+    variance are one statistic: list it in ``ordered=``); a text column
+    (a decimal comma) a :class:`~custval.exceptions.DataValidationError`.
+    :func:`custval.validity.composite_reliability` does not take such a fit
+    yet.  Known divergence: lavaan's polyserial search (``nlminb``) stops up
+    to ~2e-7 short of the maximum that custval finds (the score is 0 there),
+    which moves lavaan's estimates by up to ~3e-7 and its test statistics by
+    ~2e-7 relative; on lavaan's own sample statistics the fits agree to
+    ~1e-8.  Known
     divergence: in the two-group theta model with equal thresholds lavaan's
     nlminb stops ~1e-5 short of the minimum (lavaan's own chisq is lower at
     custval's estimates).
@@ -795,6 +829,28 @@ class CFA:
     # In R: fit <- lavaan::cfa(ac, data = bfi[complete.cases(bfi[, items]), ],
     #                          ordered = TRUE)   # estimator = "WLSMV"
     #       fitMeasures(fit, c("chisq", "chisq.scaled", "cfi.scaled", "rmsea.scaled", "srmr"))
+
+    Some items as ordered categories, the others as numbers (their intercepts
+    and residual variances are free, the pairs' correlations polyserial):
+
+    >>> mixed = CFA(ac, ordered=["A1", "A2", "A3", "C1", "C2"]).fit(bfi.dropna(subset=items))
+    >>> print(mixed.continuous_)
+    ['A4', 'A5', 'C3', 'C4', 'C5']
+    >>> p = mixed.params_
+    >>> print(p[(p["op"] == "~1") & (p["free"] > 0)][["lhs", "est", "se"]].round(3).to_string(index=False))
+    lhs   est    se
+     A4 4.680 0.042
+     A5 4.548 0.030
+     C3 4.291 0.029
+     C4 2.559 0.031
+     C5 3.319 0.032
+    >>> print(mixed.fit_measures_[["chisq", "df", "chisq.scaled"]].round(3).to_string())
+    chisq           314.001
+    df               34.000
+    chisq.scaled    479.443
+
+    # In R: lavaan::cfa(ac, data = bfi[complete.cases(bfi[, items]), ],
+    #                   ordered = c("A1", "A2", "A3", "C1", "C2"))
     """
 
     r_call = "lavaan::cfa(model, data, estimator = 'ML')"
@@ -873,6 +929,7 @@ class CFA:
     def _fit(self, data: pd.DataFrame) -> CFA:
         # options and data -> model -> data per group -> estimates -> standard errors -> tables
         self.sample_th_ = None
+        self.continuous_ = []
         self._vcov_std = self.efa_blocks_ = None
         if self._is_ordinal():
             return self._fit_ordinal(data)
@@ -1001,6 +1058,7 @@ class CFA:
         if esem.blocks(pt):
             raise SpecificationError("exploratory (ESEM) blocks, efa(\"block\")*factor, are supported with "
                                      "continuous items (ML) only, not with ordered items yet")
+        cont: list[str] = []
         if self.ordered is not True:
             ordered = [self.ordered] if isinstance(self.ordered, str) else list(self.ordered)
             unknown = [v for v in ordered if v not in observed]
@@ -1008,10 +1066,14 @@ class CFA:
                 raise SpecificationError(f"ordered item(s) {unknown} are not observed variables of the model "
                                          f"({', '.join(observed)})")
             cont = [v for v in observed if v not in ordered]
-            if cont:
+            if cont and len(labels) > 1:
                 raise SpecificationError(
-                    f"item(s) {cont} are not in ordered=: a mix of ordered and continuous indicators is not "
-                    "supported; give ordered=True or list every item")
+                    f"item(s) {cont} are not in ordered=: a mix of ordered and continuous items is supported in "
+                    "one group only, not with group= yet; give ordered=True or list every item")
+            if cont and self.missing != "listwise":
+                raise SpecificationError(
+                    f"item(s) {cont} are not in ordered=: a mix of ordered and continuous items is supported with "
+                    "missing='listwise' only, not with missing='pairwise' yet")
         items = data[observed] if all(v in data.columns for v in observed) else _model_items(data, observed)
         if self.missing == "pairwise":
             # lavaan's missing = "pairwise": every row with an answer stays; thresholds use the
@@ -1030,6 +1092,9 @@ class CFA:
                 f"{int(keep.sum())} usable row(s) ({'with an answer' if self.missing == 'pairwise' else 'complete'}) "
                 f"for {len(observed)} ordered items; collect more data, fit fewer items"
                 + ("" if self.missing == "pairwise" else ", or use missing='pairwise'"))
+        if cont:
+            return self._fit_mixed(syntax, items[keep], cont, estimator, extras, pt, observed, latent, keying,
+                                   n_excluded)
         codes, lev = ordinal.categories(items[keep])
         if len(labels) > 1:
             gcol = data[self.group].to_numpy()[keep]
@@ -1063,6 +1128,60 @@ class CFA:
         self._labels, self._group_equal = [None], ()
         wls.fit_ordinal(self, syntax, items, st, estimator, extras, pt, observed, latent, self.std_lv,
                         self.max_iter, self.parameterization)
+        self.n_excluded_ = n_excluded
+        self.group_labels_ = ["all"]
+        self.instrument_ = self.model if is_instrument(self.model) else None
+        self.keying_ = keying.restrict(observed)
+        self.reverse_keyed_ = self.keying_.reversed
+        self._check_keying()
+        return self
+
+    def _fit_mixed(self, syntax, items, cont, estimator, extras, pt, observed, latent, keying, n_excluded) -> CFA:
+        """Ordered and continuous items together (``ordered=`` names only some items), one group,
+        complete rows: lavaan's ``muthen1984`` statistics (:func:`custval._sem.ordinal.mixed_stats`)."""
+        bad = [v for v in cont if not pd.api.types.is_numeric_dtype(items[v])]
+        if bad:
+            raise DataValidationError(
+                f"continuous item(s) {bad} are not numeric (dtypes {[str(items[v].dtype) for v in bad]}); "
+                "a continuous item needs numbers (a text column: check the export's decimal mark or a "
+                "label such as 'N/A' left in the column; or list the item in ordered=)")
+        values = np.zeros(items.shape)
+        for k, v in enumerate(observed):
+            if v in cont:
+                values[:, k] = items[v].to_numpy(dtype=float)
+        infinite = [v for k, v in enumerate(observed) if v in cont and not np.isfinite(values[:, k]).all()]
+        if infinite:
+            raise DataValidationError(f"continuous item(s) {infinite} have infinite values; a continuous item "
+                                      "needs finite numbers")
+        two = [f"{v} ({', '.join(f'{u:g}' for u in np.unique(values[:, k]))})" for k, v in enumerate(observed)
+               if v in cont and len(np.unique(values[:, k])) == 2]
+        if two:
+            raise SpecificationError(
+                f"continuous item(s) {'; '.join(two)} have two distinct values: the mean and the variance of a "
+                "two-valued item carry the same information (variance = p(1 - p)), so their asymptotic "
+                "covariance is singular; list the item(s) in ordered= (a binary item is an ordered item with "
+                "one threshold)")
+        num = np.array([v in cont for v in observed])
+        ordered = [v for v in observed if v not in cont]
+        codes_o, lev_o = ordinal.categories(items[ordered])
+        codes = np.zeros(values.shape, dtype=np.int64)
+        levels = []
+        for k, v in enumerate(observed):
+            if num[k]:
+                levels.append(np.zeros(0))
+            else:
+                codes[:, k] = codes_o[:, ordered.index(v)]
+                levels.append(lev_o[ordered.index(v)])
+        st = ordinal.mixed_stats(values, codes, observed, levels, num)
+        self.partable_, self.observed_, self.latent_ = pt, observed, latent
+        self.covariates_, self.constraints_ = [], []
+        self.inequalities_, self.active_inequalities_ = [], []
+        self._definitions, self._label_rows = extras["definitions"], extras["label_rows"]
+        self._estimator, self._missing, self._meanstructure = estimator, self.missing, True
+        self._labels, self._group_equal = [None], ()
+        wls.fit_ordinal(self, syntax, items, st, estimator, extras, pt, observed, latent, self.std_lv,
+                        self.max_iter, self.parameterization)
+        self.continuous_ = list(cont)
         self.n_excluded_ = n_excluded
         self.group_labels_ = ["all"]
         self.instrument_ = self.model if is_instrument(self.model) else None
