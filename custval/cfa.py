@@ -237,8 +237,8 @@ class CFA:
         lavaan's ``ordered =``: ``True`` treats every item of the model as
         ordered categories (Likert answers as categories, not numbers), a list
         names them; items not in the list are continuous (for example a 0-100
-        rating next to five-point items; one group, complete rows; see
-        "Ordered and continuous items" in the Notes).  Values must be whole
+        rating next to five-point items; complete rows, one group or several;
+        see "Ordered and continuous items" in the Notes).  Values must be whole
         numbers; the
         categories are the values observed (lavaan's thresholds ``t1..t(K-1)``).
         With an Instrument as the model, a value outside an item's scale points
@@ -539,8 +539,8 @@ class CFA:
     items (a residual variance, an item intercept) is a
     :class:`~custval.exceptions.SpecificationError` naming it.
     Not available with ordered items yet: ``<`` / ``>`` constraints, covariates,
-    clusters, and a mix of ordered and continuous items with several groups or
-    pairwise missing answers (the ordinal invariance ladder is
+    clusters, and a mix of ordered and continuous items with pairwise missing
+    answers or in the invariance ladder (the ordinal invariance ladder is
     :func:`custval.invariance.measurement_invariance` with ``ordered=True``).
 
     Ordered and continuous items (``ordered=`` naming only some items), as
@@ -554,7 +554,12 @@ class CFA:
     ``r_ij sd_i sd_j``), with Gamma from the case-wise scores of all of them.
     The continuous items' intercepts (``x ~ 1``) and residual variances are
     free parameters, their scale factor is 1 (no ``~*~`` row) and they have no
-    thresholds.  ``srmr`` is lavaan's over the residual covariances divided by
+    thresholds.  With several groups the continuous items' intercepts are
+    free in every group, or equal across groups with ``group_equal``
+    containing ``"intercepts"`` (``group_partial`` ``"x~1"`` frees one); with
+    ``"thresholds"`` the scale factors of the ordered items only and the
+    latent means are free in the other groups, as lavaan.  ``srmr`` is
+    lavaan's over the residual covariances divided by
     the sample SDs, ``rmr`` over the raw ones; the ``.robust`` indices are NaN
     (lavaan 0.6-14 reports NA).  A continuous item with two distinct values
     is a :class:`~custval.exceptions.SpecificationError` (its mean and
@@ -1066,10 +1071,6 @@ class CFA:
                 raise SpecificationError(f"ordered item(s) {unknown} are not observed variables of the model "
                                          f"({', '.join(observed)})")
             cont = [v for v in observed if v not in ordered]
-            if cont and len(labels) > 1:
-                raise SpecificationError(
-                    f"item(s) {cont} are not in ordered=: a mix of ordered and continuous items is supported in "
-                    "one group only, not with group= yet; give ordered=True or list every item")
             if cont and self.missing != "listwise":
                 raise SpecificationError(
                     f"item(s) {cont} are not in ordered=: a mix of ordered and continuous items is supported with "
@@ -1093,8 +1094,9 @@ class CFA:
                 f"for {len(observed)} ordered items; collect more data, fit fewer items"
                 + ("" if self.missing == "pairwise" else ", or use missing='pairwise'"))
         if cont:
+            gcol = None if len(labels) == 1 else data[self.group].to_numpy()[keep]
             return self._fit_mixed(syntax, items[keep], cont, estimator, extras, pt, observed, latent, keying,
-                                   n_excluded)
+                                   n_excluded, labels, gcol, group_equal, group_partial)
         codes, lev = ordinal.categories(items[keep])
         if len(labels) > 1:
             gcol = data[self.group].to_numpy()[keep]
@@ -1136,9 +1138,11 @@ class CFA:
         self._check_keying()
         return self
 
-    def _fit_mixed(self, syntax, items, cont, estimator, extras, pt, observed, latent, keying, n_excluded) -> CFA:
-        """Ordered and continuous items together (``ordered=`` names only some items), one group,
-        complete rows: lavaan's ``muthen1984`` statistics (:func:`custval._sem.ordinal.mixed_stats`)."""
+    def _fit_mixed(self, syntax, items, cont, estimator, extras, pt, observed, latent, keying, n_excluded,
+                   labels, gcol, group_equal, group_partial) -> CFA:
+        """Ordered and continuous items together (``ordered=`` names only some items), complete
+        rows: lavaan's ``muthen1984`` statistics (:func:`custval._sem.ordinal.mixed_stats`), one
+        group or several."""
         bad = [v for v in cont if not pd.api.types.is_numeric_dtype(items[v])]
         if bad:
             raise DataValidationError(
@@ -1172,18 +1176,32 @@ class CFA:
             else:
                 codes[:, k] = codes_o[:, ordered.index(v)]
                 levels.append(lev_o[ordered.index(v)])
-        st = ordinal.mixed_stats(values, codes, observed, levels, num)
         self.partable_, self.observed_, self.latent_ = pt, observed, latent
         self.covariates_, self.constraints_ = [], []
         self.inequalities_, self.active_inequalities_ = [], []
         self._definitions, self._label_rows = extras["definitions"], extras["label_rows"]
         self._estimator, self._missing, self._meanstructure = estimator, self.missing, True
-        self._labels, self._group_equal = [None], ()
-        wls.fit_ordinal(self, syntax, items, st, estimator, extras, pt, observed, latent, self.std_lv,
-                        self.max_iter, self.parameterization)
+        if gcol is not None:
+            ordm = ~num
+            stats_ = []
+            for lab in labels:
+                rows = gcol == lab
+                ordinal.check_group_categories(codes[rows][:, ordm], ordered, [lv for lv, o in zip(levels, ordm) if o],
+                                               _plain(lab))
+                stats_.append(ordinal.mixed_stats(values[rows], codes[rows], observed, levels, num, group=_plain(lab)))
+            self._labels, self._group_equal = labels, group_equal
+            wls_mg.fit_ordinal_groups(self, stats_, labels, estimator, extras, pt, observed, latent, self.std_lv,
+                                      self.max_iter, group_equal, group_partial, self.parameterization,
+                                      getattr(self, "_identification", "lavaan"))
+            self.group_labels_ = labels
+        else:
+            st = ordinal.mixed_stats(values, codes, observed, levels, num)
+            self._labels, self._group_equal = [None], ()
+            wls.fit_ordinal(self, syntax, items, st, estimator, extras, pt, observed, latent, self.std_lv,
+                            self.max_iter, self.parameterization)
+            self.group_labels_ = ["all"]
         self.continuous_ = list(cont)
         self.n_excluded_ = n_excluded
-        self.group_labels_ = ["all"]
         self.instrument_ = self.model if is_instrument(self.model) else None
         self.keying_ = keying.restrict(observed)
         self.reverse_keyed_ = self.keying_.reversed

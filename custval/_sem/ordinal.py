@@ -683,6 +683,11 @@ def mixed_stats(values: np.ndarray, codes: np.ndarray, names: list[str], levels:
             m = float(np.mean(y))
             res = y - m
             v = float(np.mean(res * res))
+            if v > 0 and np.unique(y).size == 2:
+                raise SpecificationError(
+                    f"continuous item {names[j]!r}{_where(group)} has two distinct values: its mean and variance "
+                    "carry the same information (variance = p(1 - p)), so their asymptotic covariance is "
+                    "singular; list it in ordered= (a binary item is an ordered item with one threshold)")
             if not v > 0:
                 raise ConstantItemError(
                     f"continuous item {names[j]!r}{_where(group)} has the same answer {m:g} in every row: "
