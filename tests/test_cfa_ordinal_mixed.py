@@ -26,7 +26,7 @@ from custval.exceptions import (
 from tests.conftest import GOLDEN_DIR, load_golden
 
 CASES = ["bfi_mixed", "bfi_mixed_theta", "bfi_mixed_dwls", "sim_mixed", "sim_mixed_theta",
-         "bfi_mixed_groups", "bfi_mixed_groups_eq", "bfi_mixed_groups_theta"]
+         "bfi_mixed_groups", "bfi_mixed_groups_eq", "bfi_mixed_groups_theta", "sim_mixed_int"]
 
 
 @functools.cache

@@ -198,11 +198,15 @@ def _scaled_shifted(chisq, df, tr_ug, tr_ug2):
     return chisq * a + shift, 1.0 / a, shift
 
 
-def struct_partable(pt: pd.DataFrame, observed: list[str], parameterization: str = "delta") -> pd.DataFrame:
+def struct_partable(pt: pd.DataFrame, observed: list[str], parameterization: str = "delta",
+                    continuous: tuple = ()) -> pd.DataFrame:
     """The parameter table of the latent-response model: the ordered items' residual variances
-    are not free (delta: 1 minus the explained variance; theta: fixed at 1); free numbers
-    renumbered."""
+    are not free (delta: 1 minus the explained variance; theta: fixed at 1); a continuous item's
+    intercept row (``x ~ 1``) is fixed here (its intercept is in the threshold block); free
+    numbers renumbered."""
     pt = pt.copy()
+    cont_int = (pt["op"] == "~1") & pt["lhs"].isin(list(continuous))
+    pt.loc[cont_int, ["free", "ustart"]] = [0, 0.0]
     resvar = (pt["op"] == "~~") & (pt["lhs"] == pt["rhs"]) & pt["lhs"].isin(observed)
     if (resvar & (pt["user"] == 1) & (pt["free"] > 0)).any():
         bad = pt.loc[resvar & (pt["user"] == 1), "lhs"].tolist()
@@ -240,7 +244,8 @@ def remap_constraints(pt: pd.DataFrame, spt: pd.DataFrame, con_a: np.ndarray, nf
             raise SpecificationError(
                 f"an '==' constraint involves a parameter{what} that is not free with ordered items (their "
                 "residual variances are 1 minus the explained variance (delta) or 1 (theta), their intercepts "
-                "0); constrain loadings, factor (co)variances or latent means instead")
+                "0; a continuous item's intercept is estimated with the thresholds and cannot be constrained "
+                "yet); constrain loadings, factor (co)variances or latent means instead")
         a_new[:, f_new[0] - 1] += col
     return a_new
 
@@ -251,7 +256,7 @@ def fit_ordinal(est, syntax: str, items: pd.DataFrame, st: OrdinalStats, estimat
     theta = parameterization == "theta"
     # the ordered items (with continuous ones mixed in, only their residual variances are not free)
     ordered = [v for v, nm in zip(st.names, st.num_mask) if not nm]
-    spt = struct_partable(pt, ordered, parameterization)
+    spt = struct_partable(pt, ordered, parameterization, continuous=tuple(v for v in observed if v not in ordered))
     if extras["inequalities"][0].shape[0]:
         raise SpecificationError("'<' and '>' constraints are not supported with ordered items yet")
     model = SemModel(spt, observed, latent, 1)
@@ -370,19 +375,30 @@ def _params(est, model: SemModel, spt: pd.DataFrame, prob: OrdinalProblem, x_opt
 
     user = spt["user"].to_numpy() == 1
 
+    mean_q = {v: q for q, (v, t) in enumerate(st.th_names) if t == "~1"}
+    sd_all = np.sqrt(np.diag(model.implied(xs)[0][0]))
+    done_means = set()
+
+    def mean_row(v, label=""):
+        i = st.names.index(v)
+        val = x[ns + mean_q[v]]
+        add(v, "~1", "", label, ns + mean_q[v], val, val, val / sd_all[i])
+        done_means.add(v)
+
     def struct_rows(mask):
         for k in np.flatnonzero(mask):
             r = spt.iloc[k]
+            label = r["label"] if isinstance(r["label"], str) else ""
+            if r["op"] == "~1" and r["lhs"] in mean_q:  # a continuous item's intercept, written out
+                mean_row(r["lhs"], label)
+                continue
             idx = int(free[k]) - 1 if free[k] > 0 else -1
-            add(r["lhs"], r["op"], r["rhs"], r["label"] if isinstance(r["label"], str) else "", idx,
-                est_rows[k], std_lv[k], std_all[k])
+            add(r["lhs"], r["op"], r["rhs"], label, idx, est_rows[k], std_lv[k], std_all[k])
 
     struct_rows(user)
     sc = prob.scales(x_opt)
-    mean_q = {}
     for q, (v, t) in enumerate(st.th_names):
         if t == "~1":  # a continuous item's intercept: reported with the intercepts
-            mean_q[v] = q
             continue
         val = x[ns + q]
         add(v, "|", t, "", ns + q, val, val, val * sc[prob.th_item[q]])
@@ -391,12 +407,11 @@ def _params(est, model: SemModel, spt: pd.DataFrame, prob: OrdinalProblem, x_opt
     for i, v in enumerate(st.names):
         if not num[i]:
             add(v, "~*~", v, "", -1, sc[i], sc[i], 1.0)
-    sd_all = np.sqrt(np.diag(model.implied(xs)[0][0]))
-    for i, v in enumerate(st.names):
+    for v in st.names:
         if v in mean_q:
-            val = x[ns + mean_q[v]]
-            add(v, "~1", "", "", ns + mean_q[v], val, val, val / sd_all[i])
-        else:
+            if v not in done_means:
+                mean_row(v)
+        elif not ((spt["op"] == "~1") & (spt["lhs"] == v) & user).any():
             add(v, "~1", "", "", -1, 0.0, 0.0, 0.0)
     for v in model.latent:
         add(v, "~1", "", "", -1, 0.0, 0.0, 0.0)

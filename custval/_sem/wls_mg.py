@@ -454,16 +454,7 @@ def _params_mg(est, model, spt, prob: GroupsProblem, x_opt, vcov, x=None):
         d = prob.scales(x_opt, gg)
         sd = np.sqrt(np.diag(imp[gg][0]))  # the latent responses' SD (1 / Delta)
 
-        def struct(mask, gg=gg):
-            for k in np.flatnonzero(mask):
-                r = spt.iloc[k]
-                idx = int(free[k]) - 1 if free[k] > 0 else -1
-                rows.append(dict(lhs=r["lhs"], op=r["op"], rhs=r["rhs"], group=gg + 1,
-                                 label=r["label"] if isinstance(r["label"], str) else "", _idx=idx,
-                                 est=est_rows[k], std_lv=std_lv[k], std_all=std_all[k]))
-
-        struct(user & grp)
-        mean_rows = {}
+        ths, mean_rows = [], {}
         for q, (v, t) in enumerate(st0.th_names):
             k = ns + int(prob.th_index[gg][q])
             val = tau[prob.th_index[gg][q]]
@@ -471,8 +462,22 @@ def _params_mg(est, model, spt, prob: GroupsProblem, x_opt, vcov, x=None):
             row = dict(lhs=v, op="|", rhs=t, group=gg + 1, label="", _idx=k, est=val, std_lv=val, std_all=val / sd[i])
             if t == "~1":  # a continuous item's intercept: reported with the intercepts
                 mean_rows[v] = dict(row, op="~1", rhs="")
-                continue
-            rows.append(row)
+            else:
+                ths.append(row)
+
+        def struct(mask, gg=gg, mean_rows=mean_rows):
+            for k in np.flatnonzero(mask):
+                r = spt.iloc[k]
+                label = r["label"] if isinstance(r["label"], str) else ""
+                if r["op"] == "~1" and r["lhs"] in mean_rows:  # a continuous item's intercept
+                    rows.append(dict(mean_rows[r["lhs"]], label=label))
+                    continue
+                idx = int(free[k]) - 1 if free[k] > 0 else -1
+                rows.append(dict(lhs=r["lhs"], op=r["op"], rhs=r["rhs"], group=gg + 1, label=label, _idx=idx,
+                                 est=est_rows[k], std_lv=std_lv[k], std_all=std_all[k]))
+
+        struct(user & grp)
+        rows.extend(ths)
         struct(~user & grp & (spt["op"].to_numpy() != "~1"))
         for i, v in enumerate(st0.names):
             if prob.num[i]:
@@ -480,11 +485,7 @@ def _params_mg(est, model, spt, prob: GroupsProblem, x_opt, vcov, x=None):
             ix = prob.dl_index[gg][i]
             rows.append(dict(lhs=v, op="~*~", rhs=v, group=gg + 1, label="",
                              _idx=(ns + prob.ntau + ix) if ix >= 0 else -1, est=d[i], std_lv=d[i], std_all=1.0))
-        n_before = len(rows)
         struct(~user & grp & (spt["op"].to_numpy() == "~1") & spt["lhs"].isin(model.observed).to_numpy())
-        for r in range(n_before, len(rows)):
-            if rows[r]["lhs"] in mean_rows:
-                rows[r] = mean_rows[rows[r]["lhs"]]
         struct(~user & grp & (spt["op"].to_numpy() == "~1") & ~spt["lhs"].isin(model.observed).to_numpy())
     tab = pd.DataFrame(rows)
     idx = tab["_idx"].to_numpy()

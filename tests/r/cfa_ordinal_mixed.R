@@ -138,3 +138,7 @@ case("bfi_mixed_groups_eq", m_ac, bfi_acg, ordered = ord_bfi, estimator = "WLSMV
      group.equal = c("thresholds", "loadings", "intercepts"))
 case("bfi_mixed_groups_theta", m_ac, bfi_acg, ordered = ord_bfi, estimator = "WLSMV", group = "gender",
      parameterization = "theta", group.equal = c("thresholds", "loadings", "intercepts"))
+
+# 5. the continuous item's intercept written out (rating ~ 1: lavaan lists it among the user rows)
+case("sim_mixed_int", paste(m_sim, "rating ~ 1", sep = "\n"), sim, ordered = c("o1", "o2", "o3"),
+     estimator = "WLSMV")
