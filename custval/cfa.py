@@ -237,8 +237,8 @@ class CFA:
         lavaan's ``ordered =``: ``True`` treats every item of the model as
         ordered categories (Likert answers as categories, not numbers), a list
         names them; items not in the list are continuous (for example a 0-100
-        rating next to five-point items; complete rows, one group or several;
-        see "Ordered and continuous items" in the Notes).  Values must be whole
+        rating next to five-point items; one group or several, listwise or
+        pairwise; see "Ordered and continuous items" in the Notes).  Values must be whole
         numbers; the
         categories are the values observed (lavaan's thresholds ``t1..t(K-1)``).
         With an Instrument as the model, a value outside an item's scale points
@@ -539,8 +539,8 @@ class CFA:
     items (a residual variance, an item intercept) is a
     :class:`~custval.exceptions.SpecificationError` naming it.
     Not available with ordered items yet: ``<`` / ``>`` constraints, covariates,
-    clusters, and a mix of ordered and continuous items with pairwise missing
-    answers or in the invariance ladder (the ordinal invariance ladder is
+    clusters, and a mix of ordered and continuous items in the invariance
+    ladder (the ordinal invariance ladder is
     :func:`custval.invariance.measurement_invariance` with ``ordered=True``).
 
     Ordered and continuous items (``ordered=`` naming only some items), as
@@ -558,7 +558,13 @@ class CFA:
     free in every group, or equal across groups with ``group_equal``
     containing ``"intercepts"`` (``group_partial`` ``"x~1"`` frees one); with
     ``"thresholds"`` the scale factors of the ordered items only and the
-    latent means are free in the other groups, as lavaan.  ``srmr`` is
+    latent means are free in the other groups, as lavaan.  With
+    ``missing="pairwise"`` a continuous item's mean and variance come from its
+    answers, polyserial correlations from the rows that answered both, and
+    the correlation of two continuous items is Pearson's when neither has a
+    missing answer, else lavaan's two-step ML correlation of the rows that
+    answered both (means and variances fixed; ``lav_bvreg_cor_twostep_fit``);
+    a missing answer scores 0 in Gamma.  ``srmr`` is
     lavaan's over the residual covariances divided by
     the sample SDs, ``rmr`` over the raw ones; the ``.robust`` indices are NaN
     (lavaan 0.6-14 reports NA).  A continuous item with two distinct values
@@ -568,8 +574,9 @@ class CFA:
     :func:`custval.validity.composite_reliability` does not take such a fit
     yet.  Known divergence: lavaan's polyserial search (``nlminb``) stops up
     to ~2e-7 short of the maximum that custval finds (the score is 0 there),
-    which moves lavaan's estimates by up to ~3e-7 and its test statistics by
-    ~2e-7 relative; on lavaan's own sample statistics the fits agree to
+    and its pairwise ML correlation of two continuous items up to ~1e-6,
+    which moves lavaan's estimates by up to ~1e-6 and its test statistics by
+    up to ~8e-7 relative; on lavaan's own sample statistics the fits agree to
     ~1e-8.  Known
     divergence: in the two-group theta model with equal thresholds lavaan's
     nlminb stops ~1e-5 short of the minimum (lavaan's own chisq is lower at
@@ -1071,10 +1078,6 @@ class CFA:
                 raise SpecificationError(f"ordered item(s) {unknown} are not observed variables of the model "
                                          f"({', '.join(observed)})")
             cont = [v for v in observed if v not in ordered]
-            if cont and self.missing != "listwise":
-                raise SpecificationError(
-                    f"item(s) {cont} are not in ordered=: a mix of ordered and continuous items is supported with "
-                    "missing='listwise' only, not with missing='pairwise' yet")
         items = data[observed] if all(v in data.columns for v in observed) else _model_items(data, observed)
         if self.missing == "pairwise":
             # lavaan's missing = "pairwise": every row with an answer stays; thresholds use the
@@ -1153,12 +1156,16 @@ class CFA:
         for k, v in enumerate(observed):
             if v in cont:
                 values[:, k] = items[v].to_numpy(dtype=float)
-        infinite = [v for k, v in enumerate(observed) if v in cont and not np.isfinite(values[:, k]).all()]
+        infinite = [v for k, v in enumerate(observed) if v in cont and np.isinf(values[:, k]).any()]
         if infinite:
             raise DataValidationError(f"continuous item(s) {infinite} have infinite values; a continuous item "
                                       "needs finite numbers")
-        two = [f"{v} ({', '.join(f'{u:g}' for u in np.unique(values[:, k]))})" for k, v in enumerate(observed)
-               if v in cont and len(np.unique(values[:, k])) == 2]
+        def distinct(k):
+            col = values[:, k]
+            return np.unique(col[~np.isnan(col)])
+
+        two = [f"{v} ({', '.join(f'{u:g}' for u in distinct(k))})" for k, v in enumerate(observed)
+               if v in cont and len(distinct(k)) == 2]
         if two:
             raise SpecificationError(
                 f"continuous item(s) {'; '.join(two)} have two distinct values: the mean and the variance of a "

@@ -28,7 +28,9 @@ scores of a missing answer are 0.
 Continuous items among ordered ones (:func:`mixed_stats`, lavaan's numeric ``ov.types``): step 1
 gives their means and ML variances, step 2 polyserial (:func:`polyserial_pair`) and Pearson
 correlations, and the statistics are (thresholds and minus the means, variances, covariances)
-with ``Gamma`` transformed by the Jacobian ``H`` of the covariances, as ``muthen1984``.
+with ``Gamma`` transformed by the Jacobian ``H`` of the covariances, as ``muthen1984``; with
+pairwise missing answers two continuous items get lavaan's two-step ML correlation
+(:func:`bvreg_pair`) instead of Pearson's.
 
 Muthén, B. (1984). A general structural equation model with dichotomous, ordered
 categorical, and continuous latent variable indicators. *Psychometrika, 49*(1), 115-132.
@@ -609,7 +611,11 @@ def polyserial_pair(y: np.ndarray, mean: float, var: float, code: np.ndarray, t:
     """Two-step ML polyserial correlation of a continuous item ``y`` (its mean and ML variance
     fixed) and an ordered item (categories ``code`` 1..K, thresholds ``t`` fixed), as lavaan's
     ``lav_bvmix_cor_twostep_fit``: the maximum on [-0.995, 0.995] of ``sum log(f(y) P(code |
-    y))``, leaving out cases whose likelihood is below ``sqrt(eps)`` (lavaan's NA)."""
+    y))``, leaving out cases whose likelihood is below ``sqrt(eps)`` (lavaan's NA).  Cases
+    with a missing answer (NaN, code 0) are left out (pairwise)."""
+    both = ~np.isnan(y) & (code > 0)
+    if not both.all():
+        y, code = y[both], code[both]
     sd = math.sqrt(var)
     z = (y - mean) / sd
     z1, z2 = _cuts(code, t)
@@ -636,7 +642,44 @@ def polyserial_pair(y: np.ndarray, mean: float, var: float, code: np.ndarray, t:
         r0 = 0.0
     elif abs(r0) > 0.9:
         r0 /= 2
-    bound = _POLYSERIAL_BOUND
+    return _root_outwards(score, r0, _POLYSERIAL_BOUND)
+
+
+def bvreg_pair(y1: np.ndarray, y2: np.ndarray, m1: float, v1: float, m2: float, v2: float) -> float:
+    """Correlation of two continuous items as lavaan's ``lav_bvreg_cor_twostep_fit``: Pearson's
+    when neither item has a missing answer, else the two-step ML correlation of the
+    bivariate normal over the rows that answered both, with each item's mean and variance fixed
+    at their univariate (available-case) estimates, leaving out rows whose likelihood is below
+    ``sqrt(eps)`` (lavaan's NA); bounds +-0.999."""
+    ok1, ok2 = ~np.isnan(y1), ~np.isnan(y2)
+    if ok1.all() and ok2.all():
+        return float(np.mean((y1 - m1) * (y2 - m2)) / math.sqrt(v1 * v2))
+    both = ok1 & ok2
+    a, b = y1[both] - m1, y2[both] - m2
+    s1, s2 = math.sqrt(v1), math.sqrt(v2)
+
+    def parts(rho):
+        rr = 1 - rho * rho
+        q = a * a / v1 - 2 * rho * a * b / (s1 * s2) + b * b / v2
+        loglik = -math.log(2 * math.pi) - 0.5 * math.log(v1 * v2 * rr) - 0.5 * q / rr
+        keep = np.exp(loglik) >= _SQRT_EPS
+        d = rho / rr + (a * b / (s1 * s2 * rr) - q * rho / (rr * rr))
+        return d, keep
+
+    def score(rho):
+        d, keep = parts(rho)
+        return float(np.sum(d[keep]))
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r0 = float(np.corrcoef(a, b)[0, 1]) if a.size > 1 else 0.0
+    if not np.isfinite(r0) or abs(r0) >= 1:
+        r0 = 0.0
+    return _root_outwards(score, r0, 0.999)
+
+
+def _root_outwards(score, r0: float, bound: float) -> float:
+    """The root of a (decreasing) score next to ``r0``: bracketed by steps of 0.05 outwards,
+    then Brent's method; the bound when the score keeps its sign up to it."""
     r0 = float(np.clip(r0, -bound, bound))
     s0 = score(r0)
     if s0 == 0:
@@ -645,11 +688,10 @@ def polyserial_pair(y: np.ndarray, mean: float, var: float, code: np.ndarray, t:
     lo = r0
     while True:
         hi = float(np.clip(lo + direction * 0.05, -bound, bound))
-        s_hi = score(hi)
-        if np.sign(s_hi) != np.sign(s0):
+        if np.sign(score(hi)) != np.sign(s0):
             break
         if abs(hi) >= bound:
-            return hi  # the likelihood rises up to the bound
+            return hi
         lo = hi
     a, b = (lo, hi) if lo < hi else (hi, lo)
     return optimize.brentq(score, a, b, xtol=1e-15, rtol=4 * _EPS, maxiter=200)
@@ -680,10 +722,11 @@ def mixed_stats(values: np.ndarray, codes: np.ndarray, names: list[str], levels:
     for j in range(p):
         if num[j]:
             y = values[:, j]
-            m = float(np.mean(y))
-            res = y - m
-            v = float(np.mean(res * res))
-            if v > 0 and np.unique(y).size == 2:
+            ok = ~np.isnan(y)
+            m = float(np.mean(y[ok])) if ok.any() else float("nan")
+            res = np.where(ok, y - m, 0.0)  # a missing answer scores 0 (pairwise)
+            v = float(np.sum(res * res) / ok.sum()) if ok.any() else 0.0
+            if v > 0 and np.unique(y[ok]).size == 2:
                 raise SpecificationError(
                     f"continuous item {names[j]!r}{_where(group)} has two distinct values: its mean and variance "
                     "carry the same information (variance = p(1 - p)), so their asymptotic covariance is "
@@ -695,7 +738,7 @@ def mixed_stats(values: np.ndarray, codes: np.ndarray, names: list[str], levels:
             th.append(np.array([m]))
             var[j] = v
             sc_th_cols.append((res / v)[:, None])
-            sc_var_cols.append(-1.0 / (2 * v) + res * res / (2 * v * v))
+            sc_var_cols.append(np.where(ok, -1.0 / (2 * v) + res * res / (2 * v * v), 0.0))
         else:
             t, _ = _uni_thresholds(codes[:, j], len(levels[j]))
             th.append(t)
@@ -724,18 +767,29 @@ def mixed_stats(values: np.ndarray, codes: np.ndarray, names: list[str], levels:
     cells = {}
     if ord_pairs:
         tabs = [_table(codes[:, i], codes[:, j], len(th[i]) + 1, len(th[j]) + 1) for i, j in ord_pairs]
-        sub = codes[:, ordered_idx].astype(float)
+        sub = codes[:, ordered_idx]
         with np.errstate(invalid="ignore", divide="ignore"):
-            pear = np.corrcoef(sub.T) if sub.shape[1] > 1 else np.eye(1)
+            if (sub > 0).all():
+                pear = np.corrcoef(sub.T.astype(float)) if sub.shape[1] > 1 else np.eye(1)
+            else:  # pairwise-complete, as lavaan's start
+                pear = pd.DataFrame(np.where(sub > 0, sub, np.nan)).corr().to_numpy()
         pos = {int(v): k for k, v in enumerate(ordered_idx)}
         start_r = [pear[pos[i], pos[j]] if np.isfinite(pear[pos[i], pos[j]]) else 0.0 for i, j in ord_pairs]
         rhos, cells = _polychorics(ord_pairs, tabs, th, start_r)
         for (i, j), r in zip(ord_pairs, rhos):
             cor[i, j] = cor[j, i] = r
+    answered = np.where(num[None, :], ~np.isnan(values), codes > 0)
+    never = [f"{names[j]} and {names[i]}" for i, j in zip(ii, jj)
+             if int(np.sum(answered[:, i] & answered[:, j])) < 2]
+    if never:
+        raise InsufficientDataError(
+            f"item pair(s) {'; '.join(never[:10])} were answered together by fewer than 2 respondents"
+            f"{_where(group)} (a split or routed questionnaire?): their correlation cannot be estimated; fit "
+            "those items in separate models")
     for i, j in zip(ii, jj):
         i, j = int(i), int(j)
         if num[i] and num[j]:
-            r = float(np.mean((values[:, i] - th[i][0]) * (values[:, j] - th[j][0])) / (sd[i] * sd[j]))
+            r = bvreg_pair(values[:, i], values[:, j], th[i][0], var[i], th[j][0], var[j])
         elif num[i] or num[j]:
             c, o = (i, j) if num[i] else (j, i)
             r = polyserial_pair(values[:, c], th[c][0], var[c], codes[:, o], th[o])
@@ -761,6 +815,9 @@ def mixed_stats(values: np.ndarray, codes: np.ndarray, names: list[str], levels:
             d_var2 = -(0.5 / e2 + (rho * y1c * y2c / (e2 * s1 * s2) - y2c * y2c / (e2 * e2)) / (2 * rr))
             zz = y1c * y1c / e1 - 2 * rho * y1c * y2c / (s1 * s2) + y2c * y2c / e2
             d_rho = rho / rr + (y1c * y2c / (s1 * s2 * rr) - zz * rho / (rr * rr))
+            # a row missing either answer scores 0 (lavaan's NA in lav_matrix_crossprod)
+            d_mu1, d_mu2, d_var1, d_var2, d_rho = (np.nan_to_num(v, nan=0.0)
+                                                   for v in (d_mu1, d_mu2, d_var1, d_var2, d_rho))
             sc_cor[:, q] = d_rho
             a21[q, start[i]] = d_rho @ d_mu1
             a21[q, start[j]] = d_rho @ d_mu2
@@ -771,8 +828,9 @@ def mixed_stats(values: np.ndarray, codes: np.ndarray, names: list[str], levels:
             h22[q] = s1 * s2
         elif num[i] or num[j]:
             c, o = (i, j) if num[i] else (j, i)
-            z = (values[:, c] - th[c][0]) / sd[c]
-            z1, z2 = _cuts(codes[:, o], th[o])
+            both = ~np.isnan(values[:, c]) & (codes[:, o] > 0)
+            z = np.where(both, (values[:, c] - th[c][0]) / sd[c], 0.0)
+            z1, z2 = _cuts(np.where(both, codes[:, o], 1), th[o])
             r, a, b, pr, pa, pb = _bvmix(z, z1, z2, rho)
             inv = 1.0 / pr
             diff = pa - pb
@@ -784,6 +842,9 @@ def mixed_stats(values: np.ndarray, codes: np.ndarray, names: list[str], levels:
             y2 = cat == np.arange(2, k + 2)[None, :]
             d_th = (y1 * pa[:, None] - y2 * pb[:, None]) / r * inv[:, None]
             d_rho = inv / r ** 3 * (pa * (z1 * rho - z) - pb * (z2 * rho - z))
+            # a row missing either answer scores 0 (pairwise)
+            d_mu, d_var, d_rho = (np.where(both, v, 0.0) for v in (d_mu, d_var, d_rho))
+            d_th = d_th * both[:, None]
             sc_cor[:, q] = d_rho
             a21[q, start[c]] = d_rho @ d_mu
             a21[q, start[o]:start[o + 1]] = d_rho @ d_th

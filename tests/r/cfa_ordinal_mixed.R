@@ -142,3 +142,12 @@ case("bfi_mixed_groups_theta", m_ac, bfi_acg, ordered = ord_bfi, estimator = "WL
 # 5. the continuous item's intercept written out (rating ~ 1: lavaan lists it among the user rows)
 case("sim_mixed_int", paste(m_sim, "rating ~ 1", sep = "\n"), sim, ordered = c("o1", "o2", "o3"),
      estimator = "WLSMV")
+
+# 6. pairwise missing answers: every bfi row with an answer (the file's own missing answers);
+#    continuous items' means and variances from their answers, Pearson correlations replaced
+#    by two-step ML ones over the rows that answered both (lav_bvreg_cor_twostep_fit)
+bfi_any <- bfi[rowSums(!is.na(bfi[, ac])) > 0, ]
+case("bfi_mixed_pairwise", m_ac, bfi_any, ordered = ord_bfi, estimator = "WLSMV", missing = "pairwise")
+bfi_gany <- bfi[!is.na(bfi$gender) & rowSums(!is.na(bfi[, ac])) > 0, ]
+case("bfi_mixed_groups_pairwise", m_ac, bfi_gany, ordered = ord_bfi, estimator = "WLSMV", group = "gender",
+     missing = "pairwise", group.equal = c("thresholds", "loadings", "intercepts"))
