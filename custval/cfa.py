@@ -535,7 +535,8 @@ class CFA:
     scaled-shifted test are those of the constrained model (lavaan's
     ``se = "robust.sem"`` from the constrained information), ``df`` counts each
     independent constraint, and ``npar`` is lavaan's (free parameters minus
-    constraints).  A constraint on a parameter that is not free with ordered
+    constraints); defined parameters (``:=``) of several groups are reported
+    with ``group`` 0, as lavaan.  A constraint on a parameter that is not free with ordered
     items (a residual variance, an item intercept) is a
     :class:`~custval.exceptions.SpecificationError` naming it.
     Not available with ordered items yet: ``<`` / ``>`` constraints, covariates,

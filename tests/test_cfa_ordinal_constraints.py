@@ -92,6 +92,11 @@ def test_general_constraints_hold_at_the_estimates_and_count_in_df():
     # the standard errors of the parameters the constraints tie move together
     assert p.loc["a3m", "se"] == pytest.approx(p.loc["a3f", "se"], rel=1e-10)
     assert fit.vcov_.shape == (len(fit.x_), len(fit.x_))
+    # defined parameters of both groups (group 0, as lavaan)
+    defs = fit.params_[fit.params_["op"] == ":="].set_index("lhs")
+    assert defs.index.tolist() == ["dc4", "q"] and (defs["group"] == 0).all()
+    assert defs.loc["dc4", "est"] == pytest.approx(est["c4m"] - est["c4f"], abs=1e-12)
+    assert defs.loc["q", "est"] == pytest.approx(est["a3m"] * est["c3f"], abs=1e-12)
 
 
 # ---------------------------------------------------------------- survey exports

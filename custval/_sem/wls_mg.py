@@ -508,6 +508,19 @@ def _params_mg(est, model, spt, prob: GroupsProblem, x_opt, vcov, x=None):
     tab["ci_high"] = e + crit * se
     tab = tab[["lhs", "op", "rhs", "group", "label", "free", "est", "se", "z", "p_value", "ci_low", "ci_high",
                "std_lv", "std_all"]]
+    if est._definitions:
+        # defined parameters (:=, group 0 as lavaan's): delta-method standard errors with the
+        # robust vcov, the definitions evaluated on the standardized rows too
+        d_est, d_se = est._defined_delta(lambda xx: model.row_values(xx[:ns]), x, vcov)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d_z = np.where(d_se > 0, d_est / d_se, np.nan)
+        defs = pd.DataFrame({
+            "lhs": [d[0] for d in est._definitions], "op": ":=", "rhs": [d[1] for d in est._definitions],
+            "group": 0, "label": [d[0] for d in est._definitions], "free": 0, "est": d_est, "se": d_se,
+            "z": d_z, "p_value": 2 * stats.norm.sf(np.abs(d_z)), "ci_low": d_est - crit * d_se,
+            "ci_high": d_est + crit * d_se, "std_lv": est._defined_values(std_lv),
+            "std_all": est._defined_values(std_all)})
+        tab = pd.concat([tab, defs], ignore_index=True)
     return tab, np.array(order, dtype=int)
 
 

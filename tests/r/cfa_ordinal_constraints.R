@@ -84,11 +84,12 @@ m_lab <- paste("A =~ A1 + c(a2, a2)*A2 + c(a3, a3)*A3 + A4 + A5",
                "C =~ C1 + c(c2, c2)*C2 + C3 + C4 + C5", sep = "\n")
 case("groups_labels", m_lab, bfi_acg, ordered = TRUE, estimator = "WLSMV", group = "gender")
 
-# 2. explicit '==' across groups: a simple equality and general linear constraints, delta
+# 2. explicit '==' across groups: a simple equality and general linear constraints, delta;
+#    defined parameters (:=) of parameters of both groups
 m_eq <- paste("A =~ A1 + c(a2m, a2f)*A2 + c(a3m, a3f)*A3 + A4 + A5",
               "C =~ C1 + C2 + c(c3m, c3f)*C3 + c(c4m, c4f)*C4 + C5",
               "a2m == a2f", "c3m == 0.9 * c3f", "a3m + a3f == -3.8", "c4m - c4f == c3m - c3f",
-              sep = "\n")
+              "dc4 := c4m - c4f", "q := a3m * c3f", sep = "\n")
 case("groups_eq_delta", m_eq, bfi_acg, ordered = TRUE, estimator = "WLSMV", group = "gender")
 
 # 3. the same constraints, theta parameterization
