@@ -1156,7 +1156,7 @@ class CFA:
         values = np.zeros(items.shape)
         for k, v in enumerate(observed):
             if v in cont:
-                values[:, k] = items[v].to_numpy(dtype=float)
+                values[:, k] = items[v].to_numpy(dtype=float, na_value=np.nan)
         infinite = [v for k, v in enumerate(observed) if v in cont and np.isinf(values[:, k]).any()]
         if infinite:
             raise DataValidationError(f"continuous item(s) {infinite} have infinite values; a continuous item "
