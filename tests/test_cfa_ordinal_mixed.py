@@ -27,7 +27,7 @@ from tests.conftest import GOLDEN_DIR, load_golden
 
 CASES = ["bfi_mixed", "bfi_mixed_theta", "bfi_mixed_dwls", "sim_mixed", "sim_mixed_theta",
          "bfi_mixed_groups", "bfi_mixed_groups_eq", "bfi_mixed_groups_theta", "sim_mixed_int",
-         "bfi_mixed_pairwise", "bfi_mixed_groups_pairwise"]
+         "bfi_mixed_pairwise", "bfi_mixed_groups_pairwise", "sim_mixed_ulsmv_stdlv"]
 
 
 @functools.cache
@@ -48,6 +48,8 @@ def _kw(g: dict) -> dict:
         kw["group_equal"] = tuple(args["group.equal"])
     if "missing" in args:
         kw["missing"] = args["missing"]
+    if args.get("std.lv"):
+        kw["std_lv"] = True
     return kw
 
 
@@ -206,7 +208,8 @@ def test_model_matches_lavaan_exactly_on_lavaans_statistics(name, monkeypatch):
             np.testing.assert_allclose(fit.fit_measures_[key], g["fit"][key], rtol=tol, atol=1e-12, err_msg=key)
     vcov = np.array(g["vcov"]["values"])
     if vcov.shape == fit.vcov_.shape:  # with group_equal lavaan keeps every copy and '==' rows
-        np.testing.assert_allclose(fit.vcov_, vcov, rtol=1e-7, atol=1e-10)
+        # ULSMV: lavaan's BFGS stops at a gradient of 6e-9 of the unweighted fit function, 3e-5 away
+        np.testing.assert_allclose(fit.vcov_, vcov, rtol=1e-7 if tol < 1e-6 else 1e-4, atol=1e-10)
 
 
 FIT_KEYS = ["npar", "df", "chisq", "fmin", "chisq.scaled", "df.scaled", "chisq.scaling.factor", "baseline.chisq",
@@ -225,8 +228,9 @@ def test_fit_measures_match_lavaan(name):
         if want is None:  # lavaan's NA: the .robust indices with continuous items; DWLS: no scaled test
             assert key not in fm.index or np.isnan(fm[key]), key
             continue
-        # rmsea.scaled of sim_mixed is sqrt(X2/df - 1)-like of a small difference: 1.2e-6 relative
-        rtol = 2e-6 if key.startswith("rmsea") else 1e-6
+        # rmsea.scaled of the simulated set is sqrt(X2 - df) of a small difference: lavaan's
+        # optimizer and polyserials (5e-7 in chisq) move it by up to 2.4e-6 relative
+        rtol = 3e-6 if key.startswith("rmsea") else 1e-6
         np.testing.assert_allclose(fm[key], want, rtol=rtol, atol=1e-10, err_msg=f"{name}: {key}")
         checked += 1
     assert checked >= (14 if name.endswith("dwls") else 18)

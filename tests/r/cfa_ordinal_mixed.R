@@ -151,3 +151,6 @@ case("bfi_mixed_pairwise", m_ac, bfi_any, ordered = ord_bfi, estimator = "WLSMV"
 bfi_gany <- bfi[!is.na(bfi$gender) & rowSums(!is.na(bfi[, ac])) > 0, ]
 case("bfi_mixed_groups_pairwise", m_ac, bfi_gany, ordered = ord_bfi, estimator = "WLSMV", group = "gender",
      missing = "pairwise", group.equal = c("thresholds", "loadings", "intercepts"))
+
+# 7. ULSMV with std.lv = TRUE
+case("sim_mixed_ulsmv_stdlv", m_sim, sim, ordered = c("o1", "o2", "o3"), estimator = "ULSMV", std.lv = TRUE)
