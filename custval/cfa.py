@@ -236,8 +236,10 @@ class CFA:
     ordered : bool or list of str
         lavaan's ``ordered =``: ``True`` treats every item of the model as
         ordered categories (Likert answers as categories, not numbers), a list
-        names them (it must name every item: a mix of ordered and continuous
-        indicators is not supported).  Values must be whole numbers; the
+        names them; items not in the list are continuous (for example a 0-100
+        rating next to five-point items; one group or several, listwise or
+        pairwise; see "Ordered and continuous items" in the Notes).  Values must be whole
+        numbers; the
         categories are the values observed (lavaan's thresholds ``t1..t(K-1)``).
         With an Instrument as the model, a value outside an item's scale points
         is an error.
@@ -326,7 +328,14 @@ class CFA:
         With ordered items: the sample thresholds (``"item|t1"``, ...), lavaan's
         Gamma (NACOV) of (thresholds, polychorics) and the scale factors
         (``~*~``), per group label with several groups; ``sample_th_`` is
-        ``None`` for a fit with continuous items.
+        ``None`` for a fit with continuous items.  With continuous items mixed
+        in, ``gamma_`` also covers their means (``"x~1"``, as minus the mean)
+        and variances (``"x~~x"``), ``sample_cov_`` is lavaan's ``cov``
+        (correlations rescaled by the continuous items' SDs) and
+        ``sample_mean_`` / ``implied_mean_`` their means (0 for ordered items).
+    continuous_ : list of str
+        The items fitted as continuous in a fit with ordered items
+        (``ordered=`` naming only some items); empty otherwise.
     r2_ : DataFrame
         R² per item (and per endogenous latent), one column per group.
     covariates_ : list of str
@@ -521,10 +530,57 @@ class CFA:
     The fit function weights group g by ``(n_g - 1) / N`` and the sandwich is
     divided by ``N - G``, as lavaan.  With equal thresholds the ``.robust``
     fit indices are NaN, as in lavaan 0.6-14 (its catML refit fails there).
-    Not available with ordered items yet: ``==`` constraints with several
-    groups, ``<`` / ``>`` constraints, covariates, clusters, and a mix of ordered
-    and continuous items (the ordinal invariance ladder is
-    :func:`custval.invariance.measurement_invariance` with ``ordered=True``).  Known
+    Labels shared across groups (``c(a, a)*x``) and linear ``==`` constraints
+    across groups (``a1 == a2``, ``l1 == 0.9*l2``, ``a + b == 1``) on loadings,
+    factor (co)variances and latent means are imposed by the same
+    reparametrisation as with one group; the robust standard errors and the
+    scaled-shifted test are those of the constrained model (lavaan's
+    ``se = "robust.sem"`` from the constrained information), ``df`` counts each
+    independent constraint, and ``npar`` is lavaan's (free parameters minus
+    constraints); defined parameters (``:=``) of several groups are reported
+    with ``group`` 0, as lavaan.  A constraint on a parameter that is not free with ordered
+    items (a residual variance, an item intercept) is a
+    :class:`~custval.exceptions.SpecificationError` naming it.
+    Not available with ordered items yet: ``<`` / ``>`` constraints, covariates,
+    clusters, and a mix of ordered and continuous items in the invariance
+    ladder (the ordinal invariance ladder is
+    :func:`custval.invariance.measurement_invariance` with ``ordered=True``).
+
+    Ordered and continuous items (``ordered=`` naming only some items), as
+    lavaan 0.6-14 (``muthen1984`` with numeric and ordered ``ov.types``): each
+    continuous item contributes its mean and ML variance (divisor N), each
+    pair a polychoric (both ordered), polyserial (two-step ML with the
+    continuous item's mean and variance and the ordered item's thresholds
+    fixed; lavaan's ``lav_bvmix_cor_twostep_fit``, bounds +-0.995) or Pearson
+    (both continuous) correlation; the fitted statistics are (thresholds and
+    minus the means, the continuous items' variances, the covariances
+    ``r_ij sd_i sd_j``), with Gamma from the case-wise scores of all of them.
+    The continuous items' intercepts (``x ~ 1``) and residual variances are
+    free parameters, their scale factor is 1 (no ``~*~`` row) and they have no
+    thresholds.  With several groups the continuous items' intercepts are
+    free in every group, or equal across groups with ``group_equal``
+    containing ``"intercepts"`` (``group_partial`` ``"x~1"`` frees one); with
+    ``"thresholds"`` the scale factors of the ordered items only and the
+    latent means are free in the other groups, as lavaan.  With
+    ``missing="pairwise"`` a continuous item's mean and variance come from its
+    answers, polyserial correlations from the rows that answered both, and
+    the correlation of two continuous items is Pearson's when neither has a
+    missing answer, else lavaan's two-step ML correlation of the rows that
+    answered both (means and variances fixed; ``lav_bvreg_cor_twostep_fit``);
+    a missing answer scores 0 in Gamma.  ``srmr`` is
+    lavaan's over the residual covariances divided by
+    the sample SDs, ``rmr`` over the raw ones; the ``.robust`` indices are NaN
+    (lavaan 0.6-14 reports NA).  A continuous item with two distinct values
+    is a :class:`~custval.exceptions.SpecificationError` (its mean and
+    variance are one statistic: list it in ``ordered=``); a text column
+    (a decimal comma) a :class:`~custval.exceptions.DataValidationError`.
+    :func:`custval.validity.composite_reliability` does not take such a fit
+    yet.  Known divergence: lavaan's polyserial search (``nlminb``) stops up
+    to ~2e-7 short of the maximum that custval finds (the score is 0 there),
+    and its pairwise ML correlation of two continuous items up to ~1e-6,
+    which moves lavaan's estimates by up to ~1e-6 and its test statistics by
+    up to ~8e-7 relative; on lavaan's own sample statistics the fits agree to
+    ~1e-8.  Known
     divergence: in the two-group theta model with equal thresholds lavaan's
     nlminb stops ~1e-5 short of the minimum (lavaan's own chisq is lower at
     custval's estimates).
@@ -827,6 +883,28 @@ class CFA:
     # In R: fit <- lavaan::cfa(ac, data = bfi[complete.cases(bfi[, items]), ],
     #                          ordered = TRUE)   # estimator = "WLSMV"
     #       fitMeasures(fit, c("chisq", "chisq.scaled", "cfi.scaled", "rmsea.scaled", "srmr"))
+
+    Some items as ordered categories, the others as numbers (their intercepts
+    and residual variances are free, the pairs' correlations polyserial):
+
+    >>> mixed = CFA(ac, ordered=["A1", "A2", "A3", "C1", "C2"]).fit(bfi.dropna(subset=items))
+    >>> print(mixed.continuous_)
+    ['A4', 'A5', 'C3', 'C4', 'C5']
+    >>> p = mixed.params_
+    >>> print(p[(p["op"] == "~1") & (p["free"] > 0)][["lhs", "est", "se"]].round(3).to_string(index=False))
+    lhs   est    se
+     A4 4.680 0.042
+     A5 4.548 0.030
+     C3 4.291 0.029
+     C4 2.559 0.031
+     C5 3.319 0.032
+    >>> print(mixed.fit_measures_[["chisq", "df", "chisq.scaled"]].round(3).to_string())
+    chisq           314.001
+    df               34.000
+    chisq.scaled    479.443
+
+    # In R: lavaan::cfa(ac, data = bfi[complete.cases(bfi[, items]), ],
+    #                   ordered = c("A1", "A2", "A3", "C1", "C2"))
     """
 
     r_call = "lavaan::cfa(model, data, estimator = 'ML')"
@@ -911,6 +989,7 @@ class CFA:
     def _fit(self, data: pd.DataFrame) -> CFA:
         # options and data -> model -> data per group -> estimates -> standard errors -> tables
         self.sample_th_ = None
+        self.continuous_ = []
         self._vcov_std = self.efa_blocks_ = None
         if self._is_ordinal():
             return self._fit_ordinal(data)
@@ -1039,6 +1118,7 @@ class CFA:
         if esem.blocks(pt):
             raise SpecificationError("exploratory (ESEM) blocks, efa(\"block\")*factor, are supported with "
                                      "continuous items (ML) only, not with ordered items yet")
+        cont: list[str] = []
         if self.ordered is not True:
             ordered = [self.ordered] if isinstance(self.ordered, str) else list(self.ordered)
             unknown = [v for v in ordered if v not in observed]
@@ -1046,10 +1126,6 @@ class CFA:
                 raise SpecificationError(f"ordered item(s) {unknown} are not observed variables of the model "
                                          f"({', '.join(observed)})")
             cont = [v for v in observed if v not in ordered]
-            if cont:
-                raise SpecificationError(
-                    f"item(s) {cont} are not in ordered=: a mix of ordered and continuous indicators is not "
-                    "supported; give ordered=True or list every item")
         items = data[observed] if all(v in data.columns for v in observed) else _model_items(data, observed)
         if self.missing == "pairwise":
             # lavaan's missing = "pairwise": every row with an answer stays; thresholds use the
@@ -1068,6 +1144,10 @@ class CFA:
                 f"{int(keep.sum())} usable row(s) ({'with an answer' if self.missing == 'pairwise' else 'complete'}) "
                 f"for {len(observed)} ordered items; collect more data, fit fewer items"
                 + ("" if self.missing == "pairwise" else ", or use missing='pairwise'"))
+        if cont:
+            gcol = None if len(labels) == 1 else data[self.group].to_numpy()[keep]
+            return self._fit_mixed(syntax, items[keep], cont, estimator, extras, pt, observed, latent, keying,
+                                   n_excluded, labels, gcol, group_equal, group_partial)
         codes, lev = ordinal.categories(items[keep])
         if len(labels) > 1:
             gcol = data[self.group].to_numpy()[keep]
@@ -1103,6 +1183,80 @@ class CFA:
                         self.max_iter, self.parameterization)
         self.n_excluded_ = n_excluded
         self.group_labels_ = ["all"]
+        self.instrument_ = self.model if is_instrument(self.model) else None
+        self.keying_ = keying.restrict(observed)
+        self.reverse_keyed_ = self.keying_.reversed
+        self._check_keying()
+        return self
+
+    def _fit_mixed(self, syntax, items, cont, estimator, extras, pt, observed, latent, keying, n_excluded,
+                   labels, gcol, group_equal, group_partial) -> CFA:
+        """Ordered and continuous items together (``ordered=`` names only some items), complete
+        rows: lavaan's ``muthen1984`` statistics (:func:`custval._sem.ordinal.mixed_stats`), one
+        group or several."""
+        bad = [v for v in cont if not pd.api.types.is_numeric_dtype(items[v])]
+        if bad:
+            raise DataValidationError(
+                f"continuous item(s) {bad} are not numeric (dtypes {[str(items[v].dtype) for v in bad]}); "
+                "a continuous item needs numbers (a text column: check the export's decimal mark or a "
+                "label such as 'N/A' left in the column; or list the item in ordered=)")
+        values = np.zeros(items.shape)
+        for k, v in enumerate(observed):
+            if v in cont:
+                values[:, k] = items[v].to_numpy(dtype=float, na_value=np.nan)
+        infinite = [v for k, v in enumerate(observed) if v in cont and np.isinf(values[:, k]).any()]
+        if infinite:
+            raise DataValidationError(f"continuous item(s) {infinite} have infinite values; a continuous item "
+                                      "needs finite numbers")
+        def distinct(k):
+            col = values[:, k]
+            return np.unique(col[~np.isnan(col)])
+
+        two = [f"{v} ({', '.join(f'{u:g}' for u in distinct(k))})" for k, v in enumerate(observed)
+               if v in cont and len(distinct(k)) == 2]
+        if two:
+            raise SpecificationError(
+                f"continuous item(s) {'; '.join(two)} have two distinct values: the mean and the variance of a "
+                "two-valued item carry the same information (variance = p(1 - p)), so their asymptotic "
+                "covariance is singular; list the item(s) in ordered= (a binary item is an ordered item with "
+                "one threshold)")
+        num = np.array([v in cont for v in observed])
+        ordered = [v for v in observed if v not in cont]
+        codes_o, lev_o = ordinal.categories(items[ordered])
+        codes = np.zeros(values.shape, dtype=np.int64)
+        levels = []
+        for k, v in enumerate(observed):
+            if num[k]:
+                levels.append(np.zeros(0))
+            else:
+                codes[:, k] = codes_o[:, ordered.index(v)]
+                levels.append(lev_o[ordered.index(v)])
+        self.partable_, self.observed_, self.latent_ = pt, observed, latent
+        self.covariates_, self.constraints_ = [], []
+        self.inequalities_, self.active_inequalities_ = [], []
+        self._definitions, self._label_rows = extras["definitions"], extras["label_rows"]
+        self._estimator, self._missing, self._meanstructure = estimator, self.missing, True
+        if gcol is not None:
+            ordm = ~num
+            stats_ = []
+            for lab in labels:
+                rows = gcol == lab
+                ordinal.check_group_categories(codes[rows][:, ordm], ordered, [lv for lv, o in zip(levels, ordm) if o],
+                                               _plain(lab))
+                stats_.append(ordinal.mixed_stats(values[rows], codes[rows], observed, levels, num, group=_plain(lab)))
+            self._labels, self._group_equal = labels, group_equal
+            wls_mg.fit_ordinal_groups(self, stats_, labels, estimator, extras, pt, observed, latent, self.std_lv,
+                                      self.max_iter, group_equal, group_partial, self.parameterization,
+                                      getattr(self, "_identification", "lavaan"))
+            self.group_labels_ = labels
+        else:
+            st = ordinal.mixed_stats(values, codes, observed, levels, num)
+            self._labels, self._group_equal = [None], ()
+            wls.fit_ordinal(self, syntax, items, st, estimator, extras, pt, observed, latent, self.std_lv,
+                            self.max_iter, self.parameterization)
+            self.group_labels_ = ["all"]
+        self.continuous_ = list(cont)
+        self.n_excluded_ = n_excluded
         self.instrument_ = self.model if is_instrument(self.model) else None
         self.keying_ = keying.restrict(observed)
         self.reverse_keyed_ = self.keying_.reversed

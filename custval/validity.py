@@ -845,6 +845,11 @@ def _construct_stat(cfa, statistic: str, conventions, instrument=None) -> Constr
     if bad or not conventions:
         raise SpecificationError(f"unknown convention(s) {bad}; choose from {', '.join(_CONVENTIONS)}")
     ordinal_fit = getattr(cfa, "sample_th_", None) is not None
+    if ordinal_fit and getattr(cfa, "continuous_", None):
+        raise SpecificationError(
+            f"the fit mixes ordered and continuous items (continuous: {', '.join(cfa.continuous_)}): composite "
+            "reliability and AVE are not available for such a fit yet (semTools' categorical omega assumes "
+            "every item ordered); fit the items either all as ordered (ordered=True) or all as continuous")
     cat_conv = [c for c in conventions if c in ("ordinal", "latent_response")]
     if cat_conv and not ordinal_fit:
         raise SpecificationError(

@@ -25,6 +25,13 @@ With pairwise missing answers (lavaan's ``missing = "pairwise"``) each item's th
 use the cases that answered it, each correlation the cases that answered both, and the
 scores of a missing answer are 0.
 
+Continuous items among ordered ones (:func:`mixed_stats`, lavaan's numeric ``ov.types``): step 1
+gives their means and ML variances, step 2 polyserial (:func:`polyserial_pair`) and Pearson
+correlations, and the statistics are (thresholds and minus the means, variances, covariances)
+with ``Gamma`` transformed by the Jacobian ``H`` of the covariances, as ``muthen1984``; with
+pairwise missing answers two continuous items get lavaan's two-step ML correlation
+(:func:`bvreg_pair`) instead of Pearson's.
+
 Muthén, B. (1984). A general structural equation model with dichotomous, ordered
 categorical, and continuous latent variable indicators. *Psychometrika, 49*(1), 115-132.
 """
@@ -65,19 +72,50 @@ class OrdinalStats:
     cor: np.ndarray  # p x p polychoric correlations
     gamma: np.ndarray | None  # NACOV: N * acov of (thresholds, vech-offdiag correlations)
     n: int
+    # continuous items mixed with ordered ones (lavaan's ov.types "numeric"): their th entry is
+    # [mean], var their ML variance (1 for ordered items); None when every item is ordered
+    numeric: np.ndarray | None = None
+    var: np.ndarray | None = None
 
     @property
     def th_flat(self) -> np.ndarray:
+        """Thresholds (and, for a continuous item, its mean) in item order."""
         return np.concatenate(self.th)
 
     @property
     def th_names(self) -> list[tuple[str, str]]:
-        return [(v, f"t{k + 1}") for v, t in zip(self.names, self.th) for k in range(len(t))]
+        """``(item, "t1")``, ... per threshold; ``(item, "~1")`` for a continuous item's mean."""
+        num = self.num_mask
+        return [(v, "~1" if num[i] else f"t{k + 1}") for i, (v, t) in enumerate(zip(self.names, self.th))
+                for k in range(len(t))]
+
+    @property
+    def num_mask(self) -> np.ndarray:
+        return np.zeros(len(self.names), dtype=bool) if self.numeric is None else self.numeric
+
+    @property
+    def mixed(self) -> bool:
+        return self.numeric is not None and bool(self.numeric.any())
+
+    @property
+    def cov(self) -> np.ndarray:
+        """lavaan's sample ``cov``: the correlations rescaled by the continuous items' SDs."""
+        if not self.mixed:
+            return self.cor
+        sd = np.sqrt(self.var)
+        return self.cor * np.outer(sd, sd)
 
     @property
     def wls_obs(self) -> np.ndarray:
+        """lavaan's ``WLS.obs``: (thresholds with minus the continuous items' means, their
+        variances, the covariances below the diagonal)."""
         i, j = offdiag_index(len(self.names))
-        return np.concatenate([self.th_flat, self.cor[i, j]])
+        if not self.mixed:
+            return np.concatenate([self.th_flat, self.cor[i, j]])
+        num = self.num_mask
+        th_item = np.concatenate([np.full(len(t), k) for k, t in enumerate(self.th)]).astype(int)
+        sign = np.where(num[th_item], -1.0, 1.0)
+        return np.concatenate([sign * self.th_flat, self.var[num], self.cov[i, j]])
 
 
 def offdiag_index(p: int) -> tuple[np.ndarray, np.ndarray]:
@@ -441,6 +479,32 @@ def ordinal_stats(codes: np.ndarray, names: list[str], levels: list[np.ndarray],
     return OrdinalStats(list(names), levels, codes, th, cor, gamma, n)
 
 
+def _ord_pair_parts(ci, cj, ti, tj, rho, cell=None):
+    """One pair of ordered items: the case-wise scores of its polychoric correlation and the two
+    blocks of ``A21`` (the cross-products of that score with the bivariate threshold scores)."""
+    if cell is not None:
+        pi, dpi = cell
+    else:
+        pi, dpi = _cells(ti, tj, rho)
+    tab = _table(ci, cj, len(ti) + 1, len(tj) + 1)
+    rsc = dpi / pi  # the correlation score of each cell
+    lookup = np.zeros((len(ti) + 2, len(tj) + 2))
+    lookup[1:, 1:] = rsc
+    scores = lookup[ci, cj]
+    # A21: sum over cells of n_ab * rho-score * d log P_ab / d t (the bivariate threshold scores)
+    r = math.sqrt(1 - rho * rho)
+    w = tab * rsc / pi  # n_ab * (dP/drho / P) / P
+    out = []
+    for t_own, t_oth, axis in ((ti, tj, 0), (tj, ti, 1)):
+        c_oth = np.concatenate([[-np.inf], t_oth, [np.inf]])
+        cdf = ndtr((c_oth[None, :] - rho * t_own[:, None]) / r)
+        band = _phi(t_own)[:, None] * (cdf[:, 1:] - cdf[:, :-1])  # kk x K_oth
+        ww = w if axis == 0 else w.T  # own categories x other categories
+        # threshold k is the upper cut of own category k and the lower cut of category k + 1
+        out.append(np.sum((ww[:-1] - ww[1:]) * band, axis=1))
+    return scores, out[0], out[1]
+
+
 def _gamma(codes, th, cor, nlev, cells=None) -> np.ndarray:
     """``N A^-1 B A^-T`` of lavaan's ``muthen1984`` (no covariates, unit weights).
 
@@ -470,27 +534,10 @@ def _gamma(codes, th, cor, nlev, cells=None) -> np.ndarray:
         sc[:, start[j]:start[j + 1]] = table[codes[:, j]]
     a21 = np.zeros((pstar, nth_all))
     for q, (i, j) in enumerate(zip(ii, jj)):
-        ti, tj = th[i], th[j]
-        rho = cor[i, j]
-        if cells is not None and (i, j) in cells:
-            pi, dpi = cells[(i, j)]
-        else:
-            pi, dpi = _cells(ti, tj, rho)
-        tab = _table(codes[:, i], codes[:, j], len(ti) + 1, len(tj) + 1)
-        rsc = dpi / pi  # the correlation score of each cell
-        lookup = np.zeros((len(ti) + 2, len(tj) + 2))
-        lookup[1:, 1:] = rsc
-        sc[:, nth_all + q] = lookup[codes[:, i], codes[:, j]]
-        # A21: sum over cells of n_ab * rho-score * d log P_ab / d t (the bivariate threshold scores)
-        r = math.sqrt(1 - rho * rho)
-        w = tab * rsc / pi  # n_ab * (dP/drho / P) / P
-        for t_own, t_oth, axis, col0 in ((ti, tj, 0, start[i]), (tj, ti, 1, start[j])):
-            c_oth = np.concatenate([[-np.inf], t_oth, [np.inf]])
-            cdf = ndtr((c_oth[None, :] - rho * t_own[:, None]) / r)
-            band = _phi(t_own)[:, None] * (cdf[:, 1:] - cdf[:, :-1])  # kk x K_oth
-            ww = w if axis == 0 else w.T  # own categories x other categories
-            # threshold k is the upper cut of own category k and the lower cut of category k + 1
-            a21[q, col0:col0 + len(t_own)] = np.sum((ww[:-1] - ww[1:]) * band, axis=1)
+        cell = cells.get((i, j)) if cells is not None else None
+        sc[:, nth_all + q], a_i, a_j = _ord_pair_parts(codes[:, i], codes[:, j], th[i], th[j], cor[i, j], cell)
+        a21[q, start[i]:start[i + 1]] = a_i
+        a21[q, start[j]:start[j + 1]] = a_j
     inner = sc.T @ sc
     a11 = np.zeros((nth_all, nth_all))
     for j in range(p):
@@ -532,3 +579,341 @@ def check_group_categories(codes: np.ndarray, names: list[str], levels: list[np.
 def check_option(name: str, value, allowed) -> None:
     if value not in allowed:
         raise SpecificationError(f"{name}={value!r} is not supported; allowed: {', '.join(map(repr, allowed))}")
+
+
+# ---------------------------------------------------------------- ordered and continuous items
+
+_EPS = np.finfo(float).eps
+_POLYSERIAL_BOUND = 0.995  # lavaan's bounds of the polyserial search (lav_bvmix_cor_twostep_fit)
+
+
+def _cuts(code: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """lavaan's z1, z2 of an ordered item (lav_uvord_update_fit): the upper and lower threshold
+    of each case's category, 100 above the top and -100 below the bottom category."""
+    th = np.concatenate([[0.0], t, [0.0]])
+    k = len(t)
+    z1 = th[code] + np.where(code == k + 1, 100.0, 0.0)
+    z2 = th[code - 1] + np.where(code == 1, -100.0, 0.0)
+    return z1, z2
+
+
+def _bvmix(z, z1, z2, rho):
+    """Pieces of lavaan's polyserial likelihood (lav_bvmix_*_cache) at ``rho``."""
+    r = math.sqrt(1 - rho * rho)
+    a = (z1 - rho * z) / r
+    b = (z2 - rho * z) / r
+    p = np.maximum(ndtr(a) - ndtr(b), _EPS)
+    pa, pb = _phi(a), _phi(b)
+    return r, a, b, p, pa, pb
+
+
+def polyserial_pair(y: np.ndarray, mean: float, var: float, code: np.ndarray, t: np.ndarray) -> float:
+    """Two-step ML polyserial correlation of a continuous item ``y`` (its mean and ML variance
+    fixed) and an ordered item (categories ``code`` 1..K, thresholds ``t`` fixed), as lavaan's
+    ``lav_bvmix_cor_twostep_fit``: the maximum on [-0.995, 0.995] of ``sum log(f(y) P(code |
+    y))``, leaving out cases whose likelihood is below ``sqrt(eps)`` (lavaan's NA).  Cases
+    with a missing answer (NaN, code 0) are left out (pairwise)."""
+    both = ~np.isnan(y) & (code > 0)
+    if not both.all():
+        y, code = y[both], code[both]
+    sd = math.sqrt(var)
+    z = (y - mean) / sd
+    z1, z2 = _cuts(code, t)
+    logf = -0.5 * z * z - math.log(sd) - 0.5 * math.log(2 * math.pi)
+
+    def pieces(rho):
+        r, a, b, p, pa, pb = _bvmix(z, z1, z2, rho)
+        lik = np.exp(logf) * p
+        keep = lik >= _SQRT_EPS
+        return r, a, b, p, pa, pb, keep
+
+    def score(rho):
+        r, a, b, p, pa, pb, keep = pieces(rho)
+        d = (pa * (z1 * rho - z) - pb * (z2 * rho - z)) / (p * r ** 3)
+        return float(np.sum(d[keep]))
+
+    # lavaan's start (lav_bvmix_init_cache): cor(y, code) sd(code) / sum(dnorm(t)), halved above 0.9;
+    # the objective leaves out cases, so it can fall towards the bounds: the local maximum next to
+    # the start, as lavaan's nlminb finds it (the root of the score, bracketed outwards)
+    cc = code.astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r0 = float(np.corrcoef(y, cc)[0, 1]) * float(np.std(cc)) / float(np.sum(_phi(t)))
+    if not np.isfinite(r0):
+        r0 = 0.0
+    elif abs(r0) > 0.9:
+        r0 /= 2
+    return _root_outwards(score, r0, _POLYSERIAL_BOUND)
+
+
+def bvreg_pair(y1: np.ndarray, y2: np.ndarray, m1: float, v1: float, m2: float, v2: float) -> float:
+    """Correlation of two continuous items as lavaan's ``lav_bvreg_cor_twostep_fit``: Pearson's
+    when neither item has a missing answer, else the two-step ML correlation of the
+    bivariate normal over the rows that answered both, with each item's mean and variance fixed
+    at their univariate (available-case) estimates, leaving out rows whose likelihood is below
+    ``sqrt(eps)`` (lavaan's NA); bounds +-0.999."""
+    ok1, ok2 = ~np.isnan(y1), ~np.isnan(y2)
+    if ok1.all() and ok2.all():
+        return float(np.mean((y1 - m1) * (y2 - m2)) / math.sqrt(v1 * v2))
+    both = ok1 & ok2
+    a, b = y1[both] - m1, y2[both] - m2
+    s1, s2 = math.sqrt(v1), math.sqrt(v2)
+
+    def parts(rho):
+        rr = 1 - rho * rho
+        q = a * a / v1 - 2 * rho * a * b / (s1 * s2) + b * b / v2
+        loglik = -math.log(2 * math.pi) - 0.5 * math.log(v1 * v2 * rr) - 0.5 * q / rr
+        keep = np.exp(loglik) >= _SQRT_EPS
+        d = rho / rr + (a * b / (s1 * s2 * rr) - q * rho / (rr * rr))
+        return d, keep
+
+    def score(rho):
+        d, keep = parts(rho)
+        return float(np.sum(d[keep]))
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r0 = float(np.corrcoef(a, b)[0, 1]) if a.size > 1 else 0.0
+    if not np.isfinite(r0) or abs(r0) >= 1:
+        r0 = 0.0
+    return _root_outwards(score, r0, 0.999)
+
+
+def _root_outwards(score, r0: float, bound: float) -> float:
+    """The root of a (decreasing) score next to ``r0``: bracketed by steps of 0.05 outwards,
+    then Brent's method; the bound when the score keeps its sign up to it."""
+    r0 = float(np.clip(r0, -bound, bound))
+    s0 = score(r0)
+    if s0 == 0:
+        return r0
+    direction = 1.0 if s0 > 0 else -1.0
+    lo = r0
+    while True:
+        hi = float(np.clip(lo + direction * 0.05, -bound, bound))
+        if np.sign(score(hi)) != np.sign(s0):
+            break
+        if abs(hi) >= bound:
+            return hi
+        lo = hi
+    a, b = (lo, hi) if lo < hi else (hi, lo)
+    return optimize.brentq(score, a, b, xtol=1e-15, rtol=4 * _EPS, maxiter=200)
+
+
+def mixed_stats(values: np.ndarray, codes: np.ndarray, names: list[str], levels: list[np.ndarray],
+                numeric: np.ndarray, *, group=None) -> OrdinalStats:
+    """lavaan's sample statistics of ordered and continuous items together (``muthen1984`` with
+    ``ov.types`` numeric and ordered; complete cases, no covariates).
+
+    Step 1, per item: an ordered item's thresholds; a continuous item's mean and ML variance
+    (divisor N; ``lav_uvreg_fit``).  Step 2, per pair: polychoric (ordered-ordered), polyserial
+    (continuous-ordered, :func:`polyserial_pair`) or Pearson (continuous-continuous)
+    correlations.  The statistics are ``(thresholds and means, variances, covariances)`` with
+    the covariances ``r_ij sd_i sd_j`` (sd 1 for an ordered item); ``Gamma = N H A^-1 B A^-T
+    H'`` with ``H`` the Jacobian of the covariances w.r.t. (variances, correlations), and the
+    rows of the means negated (lavaan's thresholds of a continuous item are ``-mean``).
+
+    ``values`` has the continuous items' answers (floats), ``codes`` the ordered items'
+    categories 1..K (0 in a continuous item's column); ``levels`` an empty array for a
+    continuous item.
+    """
+    n, p = values.shape
+    num = np.asarray(numeric, dtype=bool)
+    ordered_idx = np.flatnonzero(~num)
+    th, var = [], np.ones(p)
+    sc_th_cols, sc_var_cols = [], []
+    for j in range(p):
+        if num[j]:
+            y = values[:, j]
+            ok = ~np.isnan(y)
+            m = float(np.mean(y[ok])) if ok.any() else float("nan")
+            res = np.where(ok, y - m, 0.0)  # a missing answer scores 0 (pairwise)
+            v = float(np.sum(res * res) / ok.sum()) if ok.any() else 0.0
+            if v > 0 and np.unique(y[ok]).size == 2:
+                raise SpecificationError(
+                    f"continuous item {names[j]!r}{_where(group)} has two distinct values: its mean and variance "
+                    "carry the same information (variance = p(1 - p)), so their asymptotic covariance is "
+                    "singular; list it in ordered= (a binary item is an ordered item with one threshold)")
+            if not v > 0:
+                raise ConstantItemError(
+                    f"continuous item {names[j]!r}{_where(group)} has the same answer {m:g} in every row: "
+                    "it has no variance to model; remove it from the model")
+            th.append(np.array([m]))
+            var[j] = v
+            sc_th_cols.append((res / v)[:, None])
+            sc_var_cols.append(np.where(ok, -1.0 / (2 * v) + res * res / (2 * v * v), 0.0))
+        else:
+            t, _ = _uni_thresholds(codes[:, j], len(levels[j]))
+            th.append(t)
+            k = len(t)
+            pc = np.diff(ndtr(np.concatenate([[-np.inf], t, [np.inf]])))
+            table = np.zeros((k + 2, k))
+            ph = _phi(t)
+            for c in range(1, k + 2):
+                if c <= k:
+                    table[c, c - 1] += ph[c - 1] / pc[c - 1]
+                if c >= 2:
+                    table[c, c - 2] -= ph[c - 2] / pc[c - 1]
+            sc_th_cols.append(table[codes[:, j]])
+    nth = [len(t) for t in th]
+    start = np.concatenate([[0], np.cumsum(nth)]).astype(int)
+    nth_all = int(start[-1])
+    num_idx = np.flatnonzero(num)
+    nnum = len(num_idx)
+    var_col = {int(j): nth_all + r for r, j in enumerate(num_idx)}  # A11 / score column of each variance
+    sd = np.sqrt(var)
+    ii, jj = offdiag_index(p)
+    pstar = len(ii)
+    cor = np.eye(p)
+    # polychorics of the ordered pairs, all at once
+    ord_pairs = [(int(i), int(j)) for i, j in zip(ii, jj) if not num[i] and not num[j]]
+    cells = {}
+    if ord_pairs:
+        tabs = [_table(codes[:, i], codes[:, j], len(th[i]) + 1, len(th[j]) + 1) for i, j in ord_pairs]
+        sub = codes[:, ordered_idx]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if (sub > 0).all():
+                pear = np.corrcoef(sub.T.astype(float)) if sub.shape[1] > 1 else np.eye(1)
+            else:  # pairwise-complete, as lavaan's start
+                pear = pd.DataFrame(np.where(sub > 0, sub, np.nan)).corr().to_numpy()
+        pos = {int(v): k for k, v in enumerate(ordered_idx)}
+        start_r = [pear[pos[i], pos[j]] if np.isfinite(pear[pos[i], pos[j]]) else 0.0 for i, j in ord_pairs]
+        rhos, cells = _polychorics(ord_pairs, tabs, th, start_r)
+        for (i, j), r in zip(ord_pairs, rhos):
+            cor[i, j] = cor[j, i] = r
+    answered = np.where(num[None, :], ~np.isnan(values), codes > 0)
+    never = [f"{names[j]} and {names[i]}" for i, j in zip(ii, jj)
+             if int(np.sum(answered[:, i] & answered[:, j])) < 2]
+    if never:
+        raise InsufficientDataError(
+            f"item pair(s) {'; '.join(never[:10])} were answered together by fewer than 2 respondents"
+            f"{_where(group)} (a split or routed questionnaire?): their correlation cannot be estimated; fit "
+            "those items in separate models")
+    for i, j in zip(ii, jj):
+        i, j = int(i), int(j)
+        if num[i] and num[j]:
+            r = bvreg_pair(values[:, i], values[:, j], th[i][0], var[i], th[j][0], var[j])
+        elif num[i] or num[j]:
+            c, o = (i, j) if num[i] else (j, i)
+            r = polyserial_pair(values[:, c], th[c][0], var[c], codes[:, o], th[o])
+        else:
+            continue
+        cor[i, j] = cor[j, i] = r
+    _check_cor(cor, names, num, group)
+    # scores and A21, H of every pair (lavaan's muthen1984)
+    sc_cor = np.zeros((n, pstar))
+    a21 = np.zeros((pstar, nth_all + nnum))
+    h21 = np.zeros((pstar, nth_all + nnum))
+    h22 = np.ones(pstar)
+    for q, (i, j) in enumerate(zip(ii, jj)):
+        i, j = int(i), int(j)
+        rho = cor[i, j]
+        if num[i] and num[j]:
+            y1c, y2c = values[:, i] - th[i][0], values[:, j] - th[j][0]
+            e1, e2, s1, s2 = var[i], var[j], sd[i], sd[j]
+            rr = 1 - rho * rho
+            d_mu1 = (2 * y1c / e1 - 2 * rho * y2c / (s1 * s2)) / (2 * rr)
+            d_mu2 = -(2 * rho * y1c / (s1 * s2) - 2 * y2c / e2) / (2 * rr)
+            d_var1 = -(0.5 / e1 - (y1c * y1c / (e1 * e1) - rho * y1c * y2c / (e1 * s1 * s2)) / (2 * rr))
+            d_var2 = -(0.5 / e2 + (rho * y1c * y2c / (e2 * s1 * s2) - y2c * y2c / (e2 * e2)) / (2 * rr))
+            zz = y1c * y1c / e1 - 2 * rho * y1c * y2c / (s1 * s2) + y2c * y2c / e2
+            d_rho = rho / rr + (y1c * y2c / (s1 * s2 * rr) - zz * rho / (rr * rr))
+            # a row missing either answer scores 0 (lavaan's NA in lav_matrix_crossprod)
+            d_mu1, d_mu2, d_var1, d_var2, d_rho = (np.nan_to_num(v, nan=0.0)
+                                                   for v in (d_mu1, d_mu2, d_var1, d_var2, d_rho))
+            sc_cor[:, q] = d_rho
+            a21[q, start[i]] = d_rho @ d_mu1
+            a21[q, start[j]] = d_rho @ d_mu2
+            a21[q, var_col[i]] = d_rho @ d_var1
+            a21[q, var_col[j]] = d_rho @ d_var2
+            h21[q, var_col[i]] = s2 * rho / (2 * s1)
+            h21[q, var_col[j]] = s1 * rho / (2 * s2)
+            h22[q] = s1 * s2
+        elif num[i] or num[j]:
+            c, o = (i, j) if num[i] else (j, i)
+            both = ~np.isnan(values[:, c]) & (codes[:, o] > 0)
+            z = np.where(both, (values[:, c] - th[c][0]) / sd[c], 0.0)
+            z1, z2 = _cuts(np.where(both, codes[:, o], 1), th[o])
+            r, a, b, pr, pa, pb = _bvmix(z, z1, z2, rho)
+            inv = 1.0 / pr
+            diff = pa - pb
+            d_mu = (z + inv * (rho / r) * diff) / sd[c]
+            d_var = ((z * z - 1) + inv * rho * z / r * diff) / (2 * var[c])
+            k = len(th[o])
+            cat = codes[:, o][:, None]
+            y1 = cat == np.arange(1, k + 1)[None, :]
+            y2 = cat == np.arange(2, k + 2)[None, :]
+            d_th = (y1 * pa[:, None] - y2 * pb[:, None]) / r * inv[:, None]
+            d_rho = inv / r ** 3 * (pa * (z1 * rho - z) - pb * (z2 * rho - z))
+            # a row missing either answer scores 0 (pairwise)
+            d_mu, d_var, d_rho = (np.where(both, v, 0.0) for v in (d_mu, d_var, d_rho))
+            d_th = d_th * both[:, None]
+            sc_cor[:, q] = d_rho
+            a21[q, start[c]] = d_rho @ d_mu
+            a21[q, start[o]:start[o + 1]] = d_rho @ d_th
+            a21[q, var_col[c]] = d_rho @ d_var
+            h21[q, var_col[c]] = rho / (2 * sd[c])
+            h22[q] = sd[c]
+        else:
+            sc_cor[:, q], a_i, a_j = _ord_pair_parts(codes[:, i], codes[:, j], th[i], th[j], rho, cells.get((i, j)))
+            a21[q, start[i]:start[i + 1]] = a_i
+            a21[q, start[j]:start[j + 1]] = a_j
+    sc = np.hstack(sc_th_cols + ([np.column_stack(sc_var_cols)] if nnum else []) + [sc_cor])
+    inner = sc.T @ sc
+    m11 = nth_all + nnum
+    a11 = np.zeros((m11, m11))
+    for j in range(p):
+        idx = list(range(start[j], start[j + 1])) + ([var_col[j]] if num[j] else [])
+        a11[np.ix_(idx, idx)] = inner[np.ix_(idx, idx)]
+    a22 = np.diag(inner)[m11:]
+    try:
+        a11_inv = np.linalg.inv(a11)
+    except np.linalg.LinAlgError as exc:  # pragma: no cover - categories are non-empty, variances > 0
+        raise NotPositiveDefiniteError(f"the univariate information matrix is singular{_where(group)}") from exc
+    if np.any(a22 == 0):
+        raise NotPositiveDefiniteError(f"a correlation has no information (all its scores are 0){_where(group)}")
+    binv = np.zeros((m11 + pstar, m11 + pstar))
+    binv[:m11, :m11] = a11_inv
+    binv[m11:, :m11] = -(a21 / a22[:, None]) @ a11_inv
+    binv[m11:, m11:] = np.diag(1.0 / a22)
+    wls_w = binv @ inner @ binv.T
+    h = np.eye(m11 + pstar)
+    h[m11:, :m11] = h21
+    h[m11:, m11:] = np.diag(h22)
+    wls_w = h @ wls_w @ h.T
+    th_item = np.concatenate([np.full(k, j) for j, k in enumerate(nth)]).astype(int)
+    flip = np.ones(m11 + pstar)
+    flip[:nth_all] = np.where(num[th_item], -1.0, 1.0)
+    gamma = wls_w * np.outer(flip, flip) * n
+    gamma = (gamma + gamma.T) / 2
+    codes_out = np.where(num[None, :], 0, codes)
+    return OrdinalStats(list(names), levels, codes_out, th, cor, gamma, n, numeric=num.copy(), var=var)
+
+
+def _check_cor(cor: np.ndarray, names, num, group) -> None:
+    """Correlations at the bound (an error) or near 1 (a warning), and a non-positive-definite
+    matrix (a warning), as for the polychorics."""
+    p = len(names)
+    at_bound, near_one = [], []
+    for j in range(p):
+        for i in range(j + 1, p):
+            r = cor[i, j]
+            # the bounds of the searches: 0.999 (polychoric), 0.995 (polyserial), 1 (Pearson)
+            bound = 1.0 - 1e-12 if num[i] and num[j] else (_POLYSERIAL_BOUND if num[i] or num[j] else 0.999)
+            if abs(r) >= bound - 1e-12:
+                at_bound.append(f"{names[j]} and {names[i]} ({r:+.3f})")
+            elif abs(r) > 0.99:
+                near_one.append(f"{names[j]} and {names[i]} ({r:+.4f})")
+    if at_bound:
+        raise NotPositiveDefiniteError(
+            f"correlation of 1{_where(group)} (the estimate reached its bound): {'; '.join(at_bound[:10])}; "
+            "the two items carry the same information (a duplicated column, or one item derived from the "
+            "other); keep one item of each pair")
+    if near_one:
+        warnings.warn(
+            f"correlation(s) of nearly 1{_where(group)}: {'; '.join(near_one[:10])} (as lavaan's "
+            "'correlation ... is (nearly) 1.0'); the fit goes on, but check for a duplicated or recoded item",
+            NotPositiveDefiniteWarning, stacklevel=4)
+    ev = np.linalg.eigvalsh(cor)
+    if ev.min() <= 0:
+        warnings.warn(
+            f"the correlation matrix of {', '.join(names)}{_where(group)} is not positive definite (smallest "
+            f"eigenvalue {ev.min():.3g}): the pairwise estimates contradict each other; (D)WLS still fits "
+            "(as lavaan), but the solution may be improper", NotPositiveDefiniteWarning, stacklevel=4)

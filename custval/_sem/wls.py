@@ -15,6 +15,10 @@ polychoric correlations below the diagonal)`` and their asymptotic covariance ``
   Delta' W``, ``a = sqrt(df / tr((U Gamma)^2))``, ``chisq.scaled = a chisq + df - a tr(U
   Gamma)``, ``chisq.scaling.factor = 1 / a``; the baseline model has free thresholds and
   zero correlations.
+* Continuous items mixed in (lavaan's numeric ``ov.types``): ``s`` also has minus their
+  means (in the threshold block) and their variances, the correlations become covariances
+  ``r_ij sd_i sd_j``; their intercepts and residual variances are free and their scale
+  factors 1 (theta too).
 """
 
 from __future__ import annotations
@@ -73,6 +77,14 @@ class OrdinalProblem:
         self.p = len(st.names)
         self.ii, self.jj = offdiag_index(self.p)
         self.nth = len(st.th_flat)
+        # continuous items among ordered ones (lavaan's numeric ov.types): their "threshold" is
+        # minus their mean (the parameter is the intercept), their variances are fitted too, and
+        # their scale factor is 1 in both parameterizations
+        self.num = st.num_mask
+        self.ordm = (~self.num).astype(float)
+        self.th_sign = np.where(self.num[self.th_item], -1.0, 1.0)
+        self.num_idx = np.flatnonzero(self.num)
+        self.nvar = len(self.num_idx)
         self.ns = model.nx  # structural parameters (after constraints)
         self.npar = self.ns + self.nth
         self.s = st.wls_obs
@@ -92,37 +104,47 @@ class OrdinalProblem:
         """
         sigma = self.model.implied(x[: self.ns])[0][0]
         tau = x[self.ns:]
+        var = np.diag(sigma)[self.num_idx]
         if not self.theta:
-            return np.concatenate([tau, sigma[self.ii, self.jj]])
+            return np.concatenate([self.th_sign * tau, var, sigma[self.ii, self.jj]])
+        d = self._scale_of(sigma)
+        return np.concatenate([self.th_sign * tau * d[self.th_item], var,
+                               sigma[self.ii, self.jj] * d[self.ii] * d[self.jj]])
+
+    def _scale_of(self, sigma: np.ndarray) -> np.ndarray:
         with np.errstate(invalid="ignore", divide="ignore"):  # a line-search step may leave the region
             d = 1.0 / np.sqrt(np.diag(sigma))
-        return np.concatenate([tau * d[self.th_item], sigma[self.ii, self.jj] * d[self.ii] * d[self.jj]])
+        return np.where(self.num, 1.0, d)
 
     def scales(self, x: np.ndarray) -> np.ndarray:
-        """lavaan's scale factors (``~*~``): 1 (delta) or diag(Sigma*)^-1/2 (theta)."""
+        """lavaan's scale factors (``~*~``): 1 (delta) or diag(Sigma*)^-1/2 (theta); 1 for a
+        continuous item."""
         if not self.theta:
             return np.ones(self.p)
-        return 1.0 / np.sqrt(np.diag(self.model.implied(x[: self.ns])[0][0]))
+        return self._scale_of(self.model.implied(x[: self.ns])[0][0])
 
     def jacobian(self, x: np.ndarray) -> np.ndarray:
         ds = self.model.delta(x[: self.ns])[0][0]  # ns x p x p
         d = np.zeros((len(self.s), self.npar))
+        nth, nv = self.nth, self.nth + self.nvar
+        dd = np.einsum("kii->ki", ds)  # ns x p: d sigma_ii
+        d[nth:nv, : self.ns] = dd[:, self.num_idx].T
         if not self.theta:
-            d[: self.nth, self.ns:] = np.eye(self.nth)
-            d[self.nth:, : self.ns] = ds[:, self.ii, self.jj].T
+            d[: nth, self.ns:] = np.diag(self.th_sign)
+            d[nv:, : self.ns] = ds[:, self.ii, self.jj].T
             return d
         sigma = self.model.implied(x[: self.ns])[0][0]
         sv = np.diag(sigma)
-        sc = 1.0 / np.sqrt(sv)
+        sc = self._scale_of(sigma)
         tau = x[self.ns:]
-        dd = np.einsum("kii->ki", ds)  # ns x p: d sigma_ii
+        ddo = dd * self.ordm[None, :]  # the scale factors of continuous items are constant
         ti = self.th_item
-        d[: self.nth, self.ns:] = np.diag(sc[ti])
-        d[: self.nth, : self.ns] = (-0.5 * tau * sc[ti] ** 3)[:, None] * dd[:, ti].T
+        d[: nth, self.ns:] = np.diag(self.th_sign * sc[ti])
+        d[: nth, : self.ns] = (-0.5 * self.th_sign * tau * sc[ti] ** 3)[:, None] * ddo[:, ti].T
         ii, jj = self.ii, self.jj
         rho = sigma[ii, jj] * sc[ii] * sc[jj]
-        d[self.nth:, : self.ns] = (ds[:, ii, jj] * (sc[ii] * sc[jj])[None, :]
-                                   - 0.5 * rho[None, :] * (dd[:, ii] / sv[ii] + dd[:, jj] / sv[jj])).T
+        d[nv:, : self.ns] = (ds[:, ii, jj] * (sc[ii] * sc[jj])[None, :]
+                             - 0.5 * rho[None, :] * (ddo[:, ii] / sv[ii] + ddo[:, jj] / sv[jj])).T
         return d
 
     def objective(self, x: np.ndarray) -> float:
@@ -176,11 +198,15 @@ def _scaled_shifted(chisq, df, tr_ug, tr_ug2):
     return chisq * a + shift, 1.0 / a, shift
 
 
-def struct_partable(pt: pd.DataFrame, observed: list[str], parameterization: str = "delta") -> pd.DataFrame:
+def struct_partable(pt: pd.DataFrame, observed: list[str], parameterization: str = "delta",
+                    continuous: tuple = ()) -> pd.DataFrame:
     """The parameter table of the latent-response model: the ordered items' residual variances
-    are not free (delta: 1 minus the explained variance; theta: fixed at 1); free numbers
-    renumbered."""
+    are not free (delta: 1 minus the explained variance; theta: fixed at 1); a continuous item's
+    intercept row (``x ~ 1``) is fixed here (its intercept is in the threshold block); free
+    numbers renumbered."""
     pt = pt.copy()
+    cont_int = (pt["op"] == "~1") & pt["lhs"].isin(list(continuous))
+    pt.loc[cont_int, ["free", "ustart"]] = [0, 0.0]
     resvar = (pt["op"] == "~~") & (pt["lhs"] == pt["rhs"]) & pt["lhs"].isin(observed)
     if (resvar & (pt["user"] == 1) & (pt["free"] > 0)).any():
         bad = pt.loc[resvar & (pt["user"] == 1), "lhs"].tolist()
@@ -199,29 +225,45 @@ def struct_partable(pt: pd.DataFrame, observed: list[str], parameterization: str
     return pt
 
 
+def remap_constraints(pt: pd.DataFrame, spt: pd.DataFrame, con_a: np.ndarray, nfree: int) -> np.ndarray:
+    """The rows ``A`` of linear ``==`` constraints over the free numbers of ``pt`` (the parsed
+    table) renumbered as in ``spt`` (the latent-response table, one or several groups); a
+    constraint on a parameter that is not free there (a residual variance or an intercept of an
+    ordered item) is an error naming it."""
+    old_free, new_free = pt["free"].to_numpy(), spt["free"].to_numpy()
+    a_new = np.zeros((con_a.shape[0], nfree))
+    for f_old in range(1, con_a.shape[1] + 1):
+        col = con_a[:, f_old - 1]
+        if not np.any(col):
+            continue
+        rows = np.flatnonzero(old_free == f_old)
+        f_new = new_free[rows]
+        if f_new.size == 0 or f_new[0] == 0:
+            r = pt.iloc[rows[0]] if rows.size else None
+            what = "" if r is None else f" ({r['lhs']} {r['op']} {r['rhs']})".replace(" )", ")")
+            raise SpecificationError(
+                f"an '==' constraint involves a parameter{what} that is not free with ordered items (their "
+                "residual variances are 1 minus the explained variance (delta) or 1 (theta), their intercepts "
+                "0; a continuous item's intercept is estimated with the thresholds and cannot be constrained "
+                "yet); constrain loadings, factor (co)variances or latent means instead")
+        a_new[:, f_new[0] - 1] += col
+    return a_new
+
+
 def fit_ordinal(est, syntax: str, items: pd.DataFrame, st: OrdinalStats, estimator: str, extras, pt, observed,
                 latent, std_lv: bool, max_iter: int, parameterization: str = "delta"):
     """Fit, standard errors, tables; sets the fitted attributes of ``est`` (a CFA)."""
     theta = parameterization == "theta"
-    spt = struct_partable(pt, observed, parameterization)
+    # the ordered items (with continuous ones mixed in, only their residual variances are not free)
+    ordered = [v for v, nm in zip(st.names, st.num_mask) if not nm]
+    spt = struct_partable(pt, ordered, parameterization, continuous=tuple(v for v in observed if v not in ordered))
     if extras["inequalities"][0].shape[0]:
         raise SpecificationError("'<' and '>' constraints are not supported with ordered items yet")
     model = SemModel(spt, observed, latent, 1)
     con_a, con_b, con_text = extras["constraints"]
     if con_a.shape[0]:
         # linear '==' constraints over the structural parameters, renumbered as in spt
-        old_free, new_free = pt["free"].to_numpy(), spt["free"].to_numpy()
-        a_new = np.zeros((con_a.shape[0], model.nfree))
-        for f_old in range(1, con_a.shape[1] + 1):
-            col = con_a[:, f_old - 1]
-            if not np.any(col):
-                continue
-            f_new = new_free[np.flatnonzero(old_free == f_old)]
-            if f_new.size == 0 or f_new[0] == 0:
-                raise SpecificationError("an '==' constraint involves a residual variance of an ordered item, "
-                                         "which is not a free parameter")
-            a_new[:, f_new[0] - 1] += col
-        model.set_constraints(a_new, con_b)
+        model.set_constraints(remap_constraints(pt, spt, con_a, model.nfree), con_b)
     est.constraints_ = list(con_text)
     prob = OrdinalProblem(model, st, estimator, parameterization)
     npar = prob.npar
@@ -231,7 +273,7 @@ def fit_ordinal(est, syntax: str, items: pd.DataFrame, st: OrdinalStats, estimat
         raise IdentificationError(
             f"the model has {npar} free parameters (including {prob.nth} thresholds) but the ordinal data "
             f"give only {ndat} statistics (thresholds and polychoric correlations): not identified")
-    x0 = start_values(model, [(st.cor, np.zeros(len(observed)))], std_lv)
+    x0 = start_values(model, [(st.cov, np.zeros(len(observed)))], std_lv)
     x, converged, iters = prob.fit(x0, max_iter=max_iter)
     if not converged:
         warnings.warn(f"CFA ({estimator}) did not converge in {iters} iterations; the estimates are not a "
@@ -247,7 +289,7 @@ def fit_ordinal(est, syntax: str, items: pd.DataFrame, st: OrdinalStats, estimat
     # residual variances of the latent responses (delta): 1 - explained
     xs = x[: prob.ns]
     sig0 = model.implied(xs)[0][0]
-    resvar_rows = np.flatnonzero(((spt["op"] == "~~") & (spt["lhs"] == spt["rhs"]) & spt["lhs"].isin(observed)).to_numpy())
+    resvar_rows = np.flatnonzero(((spt["op"] == "~~") & (spt["lhs"] == spt["rhs"]) & spt["lhs"].isin(ordered)).to_numpy())
     ov = {v: i for i, v in enumerate(observed)}
     if not theta:
         for k in resvar_rows:
@@ -274,15 +316,28 @@ def fit_ordinal(est, syntax: str, items: pd.DataFrame, st: OrdinalStats, estimat
     sigma = sig0 * np.outer(sc, sc)  # the implied correlations of the latent responses
     est.scales_ = pd.Series(sc, index=observed)
     est.implied_cov_ = pd.DataFrame(sigma, index=observed, columns=observed)
-    est.sample_cov_ = pd.DataFrame(st.cor, index=observed, columns=observed)
-    est.sample_th_ = pd.Series(st.th_flat, index=[f"{v}|{t}" for v, t in st.th_names])
+    est.sample_cov_ = pd.DataFrame(st.cov, index=observed, columns=observed)
+    is_th = np.array([t != "~1" for _, t in st.th_names], dtype=bool)
+    est.sample_th_ = pd.Series(st.th_flat[is_th], index=[f"{v}|{t}" for v, t in st.th_names if t != "~1"])
     est.implied_mean_ = est.sample_mean_ = None
+    if st.mixed:
+        # lavaan's sampstat mean / implied mean: the continuous items' means, 0 for ordered items
+        num = st.num_mask
+        est.sample_mean_ = pd.Series([t[0] if nm else 0.0 for t, nm in zip(st.th, num)], index=observed)
+        nu = dict(zip([v for v, t in st.th_names if t == "~1"], x[prob.ns:][~is_th]))
+        est.implied_mean_ = pd.Series([nu.get(v, 0.0) for v in observed], index=observed)
     est.gamma_ = pd.DataFrame(st.gamma, index=_wls_names(st), columns=_wls_names(st))
     est.n_obs_ = {"all": n}
     # R2 of the latent responses: explained over total variance of y*
     # (theta: residual variance 1 of a total diag(Sigma*) = sc^-2; delta: 1 - the residual)
     resid = {spt.iloc[k]["lhs"]: model.ustart[k] for k in resvar_rows}
-    r2 = pd.Series([1.0 - (sc[ov[v]] ** 2 if theta else resid[v]) for v in observed], index=observed, name="all")
+    # a continuous item: 1 - its residual variance over its implied variance
+    rv = model.row_values(xs)
+    cont_res = {spt.iloc[k]["lhs"]: rv[k] for k in np.flatnonzero(
+        ((spt["op"] == "~~") & (spt["lhs"] == spt["rhs"]) & spt["lhs"].isin(observed)
+         & ~spt["lhs"].isin(ordered)).to_numpy())}
+    r2 = pd.Series([1.0 - cont_res[v] / sig0[ov[v], ov[v]] if v in cont_res
+                    else 1.0 - (sc[ov[v]] ** 2 if theta else resid[v]) for v in observed], index=observed, name="all")
     est.r2_ = r2.to_frame()
     neg = [v for v in observed if r2[v] > 1.0]
     est.notes_ = []
@@ -294,8 +349,11 @@ def fit_ordinal(est, syntax: str, items: pd.DataFrame, st: OrdinalStats, estimat
 
 
 def _wls_names(st: OrdinalStats) -> list[str]:
+    """lavaan's names of the fitted statistics (``lavInspect(fit, "gamma")``'s dimnames)."""
     ii, jj = offdiag_index(len(st.names))
-    return [f"{v}|{t}" for v, t in st.th_names] + [f"{st.names[i]}~~{st.names[j]}" for i, j in zip(ii, jj)]
+    return ([f"{v}~1" if t == "~1" else f"{v}|{t}" for v, t in st.th_names]
+            + [f"{v}~~{v}" for v, nm in zip(st.names, st.num_mask) if nm]
+            + [f"{st.names[j]}~~{st.names[i]}" for i, j in zip(ii, jj)])
 
 
 def _params(est, model: SemModel, spt: pd.DataFrame, prob: OrdinalProblem, x_opt: np.ndarray, x: np.ndarray,
@@ -317,22 +375,45 @@ def _params(est, model: SemModel, spt: pd.DataFrame, prob: OrdinalProblem, x_opt
 
     user = spt["user"].to_numpy() == 1
 
+    mean_q = {v: q for q, (v, t) in enumerate(st.th_names) if t == "~1"}
+    sd_all = np.sqrt(np.diag(model.implied(xs)[0][0]))
+    done_means = set()
+
+    def mean_row(v, label=""):
+        i = st.names.index(v)
+        val = x[ns + mean_q[v]]
+        add(v, "~1", "", label, ns + mean_q[v], val, val, val / sd_all[i])
+        done_means.add(v)
+
     def struct_rows(mask):
         for k in np.flatnonzero(mask):
             r = spt.iloc[k]
+            label = r["label"] if isinstance(r["label"], str) else ""
+            if r["op"] == "~1" and r["lhs"] in mean_q:  # a continuous item's intercept, written out
+                mean_row(r["lhs"], label)
+                continue
             idx = int(free[k]) - 1 if free[k] > 0 else -1
-            add(r["lhs"], r["op"], r["rhs"], r["label"] if isinstance(r["label"], str) else "", idx,
-                est_rows[k], std_lv[k], std_all[k])
+            add(r["lhs"], r["op"], r["rhs"], label, idx, est_rows[k], std_lv[k], std_all[k])
 
     struct_rows(user)
     sc = prob.scales(x_opt)
     for q, (v, t) in enumerate(st.th_names):
+        if t == "~1":  # a continuous item's intercept: reported with the intercepts
+            continue
         val = x[ns + q]
         add(v, "|", t, "", ns + q, val, val, val * sc[prob.th_item[q]])
     struct_rows(~user)
+    num = st.num_mask
     for i, v in enumerate(st.names):
-        add(v, "~*~", v, "", -1, sc[i], sc[i], 1.0)
-    for v in list(st.names) + list(model.latent):
+        if not num[i]:
+            add(v, "~*~", v, "", -1, sc[i], sc[i], 1.0)
+    for v in st.names:
+        if v in mean_q:
+            if v not in done_means:
+                mean_row(v)
+        elif not ((spt["op"] == "~1") & (spt["lhs"] == v) & user).any():
+            add(v, "~1", "", "", -1, 0.0, 0.0, 0.0)
+    for v in model.latent:
         add(v, "~1", "", "", -1, 0.0, 0.0, 0.0)
     tab = pd.DataFrame(rows)
     # lavaan's free numbering: the table's order
@@ -393,8 +474,8 @@ def _fit_measures(est, prob: OrdinalProblem, x, chisq, df, npar, tr_ug, tr_ug2, 
         out["df.scaled"] = float(df)
         out["pvalue.scaled"] = float(stats.chi2.sf(x2s, df)) if df > 0 else np.nan
         out["chisq.scaling.factor"] = c
-    # baseline: free thresholds, zero correlations
-    nth = prob.nth
+    # baseline: free thresholds (means, variances), zero correlations (covariances)
+    nth = prob.nth + prob.nvar
     r = prob.s[nth:]
     w = prob.w[nth:]
     x2b = (ntotal - 1) * float(np.sum(w * r * r))
@@ -440,25 +521,49 @@ def _fit_measures(est, prob: OrdinalProblem, x, chisq, df, npar, tr_ug, tr_ug2, 
         out["rmsea.ci.lower.scaled"], out["rmsea.ci.upper.scaled"] = lo, hi
         out["rmsea.pvalue.scaled"] = fm.rmsea_pvalue(x2s, df, n)
         out["rmsea.notclose.pvalue.scaled"] = fm.rmsea_notclose_pvalue(x2s, df, n)
-    if scaled:
+    if scaled and not st.mixed:
         _robust_indices(prob, x, chisq, df, x2b, dfb, n, out)
-    # residual correlations (thresholds fit exactly)
+    elif scaled:  # lavaan 0.6-14 reports NA with continuous items among the ordered ones
+        for key in ("cfi.robust", "tli.robust", "nnfi.robust", "rni.robust", "rmsea.robust",
+                    "rmsea.ci.lower.robust", "rmsea.ci.upper.robust", "rmsea.pvalue.robust",
+                    "rmsea.notclose.pvalue.robust"):
+            out[key] = np.nan
+    # residual correlations (thresholds fit exactly); with continuous items lavaan's rmr uses
+    # the raw residuals, srmr / crmr those over the sample SDs (cor.bentler), and the
+    # "total" versions add the ordered items' thresholds only
     e = prob.s - prob.implied(x)
+    e_std = _standardized_residuals(prob, e) if st.mixed else e
     p = prob.p
-    ssq = float(np.sum(e[nth:] ** 2))
-    ssq_th = float(np.sum(e[:nth] ** 2))
+    th_ord = ~prob.num[prob.th_item]
+    nth_o = int(th_ord.sum())
+    ssq_raw = float(np.sum(e[nth:] ** 2))
+    ssq = float(np.sum(e_std[nth:] ** 2))
+    ssq_th = float(np.sum(e[: prob.nth][th_ord] ** 2))
     nmom = p * (p + 1) / 2
-    out["rmr"] = np.sqrt((ssq + ssq_th) / (nmom + nth))
-    out["rmr_nomean"] = np.sqrt(ssq / nmom)
+    out["rmr"] = np.sqrt((ssq_raw + ssq_th) / (nmom + nth_o))
+    out["rmr_nomean"] = np.sqrt(ssq_raw / nmom)
     out["srmr"] = np.sqrt(ssq / nmom)
-    out["srmr_bentler"] = out["rmr"]
+    out["srmr_bentler"] = np.sqrt((ssq + ssq_th) / (nmom + nth_o))
     out["srmr_bentler_nomean"] = out["srmr"]
-    out["crmr"] = np.sqrt((ssq + ssq_th) / (p * (p - 1) / 2 + nth))
+    out["crmr"] = np.sqrt((ssq + ssq_th) / (p * (p - 1) / 2 + nth_o))
     out["crmr_nomean"] = np.sqrt(ssq / (p * (p - 1) / 2))
     out["cn_05"] = fm.hoelter_cn(chisq, df, n, 0.05)
     out["cn_01"] = fm.hoelter_cn(chisq, df, n, 0.01)
     out["ntotal"] = float(ntotal)
     return pd.Series(out, dtype=float)
+
+
+def _standardized_residuals(prob: OrdinalProblem, e: np.ndarray) -> np.ndarray:
+    """The residuals of a mixed fit on lavaan's ``cor.bentler`` scale: covariances over the
+    sample SDs, continuous items' means over theirs (ordered items have SD 1)."""
+    st = prob.st
+    sd = np.sqrt(st.var)
+    out = e.copy()
+    out[: prob.nth] = e[: prob.nth] / sd[prob.th_item]
+    nv = prob.nth + prob.nvar
+    out[prob.nth:nv] = e[prob.nth:nv] / st.var[prob.num_idx]
+    out[nv:] = e[nv:] / (sd[prob.ii] * sd[prob.jj])
+    return out
 
 
 def _robust_indices(prob: OrdinalProblem, x, chisq, df, x2b, dfb, n, out: dict) -> None:

@@ -10,7 +10,10 @@ and the residual variances ``1 / Delta_i^2 - diag(Lambda Psi Lambda')`` are not 
 lavaan: without ``group_equal = "thresholds"`` the scale factors are 1 and the latent means
 0 in every group; with it, the thresholds are equal across groups and the scale factors
 and latent means are free in every group but the first.  The fit function is lavaan's
-``sum_g (n_g - 1) e_g' W_g e_g / N`` (``chisq = N`` times it).
+``sum_g (n_g - 1) e_g' W_g e_g / N`` (``chisq = N`` times it).  Linear ``==`` constraints
+among the structural parameters (across groups too) are imposed by reparametrisation
+``x = x_p + K theta`` (:meth:`SemModel.set_constraints`); the sandwich and the scaled-shifted
+test use the Jacobians in ``theta``, which equals lavaan's constrained (bordered) information.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from . import fit_measures as fm
 from .model import SemModel, start_values
 from .ordinal import OrdinalStats, offdiag_index
 from .standardize import standardize
-from .wls import _scaled_shifted, gauss_newton
+from .wls import _scaled_shifted, gauss_newton, remap_constraints
 
 
 class GroupsProblem:
@@ -44,6 +47,12 @@ class GroupsProblem:
         self.ii, self.jj = offdiag_index(self.p)
         self.th_item = np.concatenate([np.full(len(t), i) for i, t in enumerate(stats_[0].th)]).astype(int)
         self.nth = len(self.th_item)
+        # continuous items among the ordered ones: "thresholds" -(intercept + Lambda alpha), their
+        # variances fitted, scale factor 1
+        self.num = stats_[0].num_mask
+        self.th_sign = np.where(self.num[self.th_item], -1.0, 1.0)
+        self.num_idx = np.flatnonzero(self.num)
+        self.nvar = len(self.num_idx)
         self.ns = model.nx
         self.th_index = th_index  # per group: index (into the threshold block) of each threshold
         self.dl_index = dl_index  # per group: index of each item's scale factor, -1 = fixed at 1
@@ -61,10 +70,14 @@ class GroupsProblem:
     def split(self, x):
         return x[: self.ns], x[self.ns:self.ns + self.ntau], x[self.ns + self.ntau:]
 
+    def _scale_of(self, sigma) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            d = 1.0 / np.sqrt(np.diag(sigma))
+        return np.where(self.num, 1.0, d)
+
     def scales(self, x, g) -> np.ndarray:
         if self.theta:
-            with np.errstate(invalid="ignore", divide="ignore"):
-                return 1.0 / np.sqrt(np.diag(self.model.implied(x[: self.ns])[g][0]))
+            return self._scale_of(self.model.implied(x[: self.ns])[g][0])
         dl = self.split(x)[2]
         ix = self.dl_index[g]
         return np.where(ix >= 0, dl[np.maximum(ix, 0)] if dl.size else 1.0, 1.0)
@@ -74,13 +87,13 @@ class GroupsProblem:
         out = []
         for g, (sigma, mu) in enumerate(self.model.implied(xs)):
             if self.theta:
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    d = 1.0 / np.sqrt(np.diag(sigma))
+                d = self._scale_of(sigma)
             else:
                 d = self.scales(x, g)
-            t = (tau[self.th_index[g]] - mu[self.th_item]) * d[self.th_item]
+            sg = self.th_sign
+            t = sg * (tau[self.th_index[g]] - sg * mu[self.th_item]) * d[self.th_item]
             r = sigma[self.ii, self.jj] * d[self.ii] * d[self.jj]
-            out.append(np.concatenate([t, r]))
+            out.append(np.concatenate([t, np.diag(sigma)[self.num_idx], r]))
         return out
 
     def jacobians(self, x) -> list[np.ndarray]:
@@ -91,29 +104,31 @@ class GroupsProblem:
             sigma, mu = imp[g]
             d = self.scales(x, g)
             ti = self.th_item
-            jac = np.zeros((self.nth + len(self.ii), self.npar))
-            # thresholds
+            nv = self.nth + self.nvar
+            jac = np.zeros((nv + len(self.ii), self.npar))
+            # thresholds (a continuous item: -(intercept + mu))
             jac[: self.nth, : self.ns] = -(dm[:, ti] * d[ti][None, :]).T
-            jac[np.arange(self.nth), self.ns + self.th_index[g]] += d[ti]
+            jac[np.arange(self.nth), self.ns + self.th_index[g]] += self.th_sign * d[ti]
+            jac[self.nth:nv, : self.ns] = np.einsum("kii->ki", ds)[:, self.num_idx].T
             ix = self.dl_index[g]
             t_raw = tau[self.th_index[g]] - mu[ti]
             for q in range(self.nth):
                 if ix[ti[q]] >= 0:
                     jac[q, self.ns + self.ntau + ix[ti[q]]] += t_raw[q]
-            # correlations
+            # correlations (covariances with continuous items)
             ii, jj = self.ii, self.jj
-            jac[self.nth:, : self.ns] = (ds[:, ii, jj] * (d[ii] * d[jj])[None, :]).T
+            jac[nv:, : self.ns] = (ds[:, ii, jj] * (d[ii] * d[jj])[None, :]).T
             if self.theta:  # the scale factors diag(Sigma*)^-1/2 depend on the parameters
-                dd = -0.5 * np.einsum("kii->ki", ds) * (d**3)[None, :]  # ns x p: d Delta_i
+                dd = -0.5 * np.einsum("kii->ki", ds) * (d**3)[None, :] * (~self.num)[None, :]  # d Delta_i
                 jac[: self.nth, : self.ns] += (dd[:, ti] * t_raw[None, :]).T
                 rho_raw = sigma[ii, jj]
-                jac[self.nth:, : self.ns] += (rho_raw[None, :] * (dd[:, ii] * d[jj][None, :]
-                                                                  + dd[:, jj] * d[ii][None, :])).T
+                jac[nv:, : self.ns] += (rho_raw[None, :] * (dd[:, ii] * d[jj][None, :]
+                                                            + dd[:, jj] * d[ii][None, :])).T
             for k, (i, j) in enumerate(zip(ii, jj)):
                 if ix[i] >= 0:
-                    jac[self.nth + k, self.ns + self.ntau + ix[i]] += sigma[i, j] * d[j]
+                    jac[nv + k, self.ns + self.ntau + ix[i]] += sigma[i, j] * d[j]
                 if ix[j] >= 0:
-                    jac[self.nth + k, self.ns + self.ntau + ix[j]] += sigma[i, j] * d[i]
+                    jac[nv + k, self.ns + self.ntau + ix[j]] += sigma[i, j] * d[i]
             out.append(jac)
         return out
 
@@ -146,13 +161,14 @@ def _index_blocks(stats_, group_equal, group_partial, theta=False):
     g = len(stats_)
     names = stats_[0].th_names
     eq = "thresholds" in group_equal
+    eq_int = "intercepts" in group_equal  # the continuous items' intercepts
     partial = {str(p).replace(" ", "") for p in group_partial}
     th_index, nxt, first = [], 0, {}
     for gg in range(g):
         ix = np.zeros(len(names), dtype=int)
         for q, (v, t) in enumerate(names):
-            key = f"{v}|{t}"
-            if eq and gg > 0 and key not in partial:
+            key = f"{v}~1" if t == "~1" else f"{v}|{t}"
+            if (eq_int if t == "~1" else eq) and gg > 0 and key not in partial:
                 ix[q] = first[key]
             else:
                 ix[q] = nxt
@@ -160,22 +176,27 @@ def _index_blocks(stats_, group_equal, group_partial, theta=False):
                 nxt += 1
         th_index.append(ix)
     p = len(stats_[0].names)
+    ordm = ~stats_[0].num_mask  # continuous items have no scale factor
     dl_index, nxt = [], 0
     for gg in range(g):
         if eq and gg > 0 and not theta:
-            dl_index.append(np.arange(nxt, nxt + p))
-            nxt += p
+            ix = np.full(p, -1)
+            ix[ordm] = np.arange(nxt, nxt + int(ordm.sum()))
+            dl_index.append(ix)
+            nxt += int(ordm.sum())
         else:
             dl_index.append(np.full(p, -1))
     return th_index, dl_index
 
 
-def struct_partable_mg(pt: pd.DataFrame, observed, latent, group_equal, theta=False) -> pd.DataFrame:
+def struct_partable_mg(pt: pd.DataFrame, observed, latent, group_equal, theta=False, ordered=None) -> pd.DataFrame:
     """Residual variances not free (theta: 1, free in groups 2+ with equal thresholds), item
     intercepts 0, latent means free in groups 2+ only with equal thresholds (lavaan); free
-    numbers renumbered (shared numbers kept shared)."""
+    numbers renumbered (shared numbers kept shared).  With continuous items among them
+    (``ordered`` names the ordered ones) only the ordered items' residual variances are fixed;
+    every item intercept is fixed here (a continuous item's is in the threshold block)."""
     pt = pt.copy()
-    resvar = (pt["op"] == "~~") & (pt["lhs"] == pt["rhs"]) & pt["lhs"].isin(observed)
+    resvar = (pt["op"] == "~~") & (pt["lhs"] == pt["rhs"]) & pt["lhs"].isin(observed if ordered is None else ordered)
     if (resvar & (pt["user"] == 1) & (pt["free"] > 0)).any():
         raise SpecificationError("the residual variances of ordered items are not free parameters (delta: 1 "
                                  "minus the explained variance; theta: 1); remove those lines")
@@ -317,11 +338,15 @@ def fit_ordinal_groups(est, stats_, labels, estimator, extras, pt, observed, lat
                        group_equal, group_partial, parameterization="delta", identification="lavaan"):
     """Multi-group fit; sets the fitted attributes of ``est`` (a CFA).  ``identification`` is
     ``"lavaan"`` (lavaan 0.6-14's defaults) or ``"wu_estabrook2016"`` (measEq.syntax's)."""
-    if extras["constraints"][0].shape[0] or extras["inequalities"][0].shape[0]:
-        raise SpecificationError("'==', '<' and '>' constraints are not supported with ordered items in "
+    if extras["inequalities"][0].shape[0]:
+        raise SpecificationError("'<' and '>' constraints are not supported with ordered items in "
                                  "several groups yet")
     theta = parameterization == "theta"
     g = len(stats_)
+    ordered = [v for v, nm in zip(stats_[0].names, stats_[0].num_mask) if not nm]
+    if identification == "wu_estabrook2016" and len(ordered) < len(observed):
+        raise SpecificationError("the Wu & Estabrook (2016) ladder needs every item ordered; a mix of ordered "
+                                 "and continuous items is not supported there yet")
     if identification == "wu_estabrook2016":
         if "residuals" in group_equal and not theta:
             raise SpecificationError(
@@ -340,16 +365,22 @@ def fit_ordinal_groups(est, stats_, labels, estimator, extras, pt, observed, lat
                     nxt += 1
             dl_index.append(ix)
     else:
-        spt = struct_partable_mg(pt, observed, latent, group_equal, theta)
+        spt = struct_partable_mg(pt, observed, latent, group_equal, theta, ordered=ordered)
         th_index, dl_index = _index_blocks(stats_, group_equal, group_partial, theta)
     model = SemModel(spt, observed, latent, g)
+    con_a, con_b, con_text = extras["constraints"]
+    if con_a.shape[0]:
+        # linear '==' constraints over the structural parameters (one and several groups),
+        # imposed by reparametrisation x = x_p + K theta as in the single-group fit
+        model.set_constraints(remap_constraints(pt, spt, con_a, model.nfree), con_b)
+    est.constraints_ = list(con_text)
     prob = GroupsProblem(model, stats_, estimator, th_index, dl_index, theta, "thresholds" in group_equal)
     ndat = sum(len(s) for s in prob.s)
     df = ndat - prob.npar
     if df < 0:
         raise IdentificationError(f"the model has {prob.npar} free parameters but the ordinal data give only "
                                   f"{ndat} statistics: not identified")
-    x0s = start_values(model, [(st.cor, np.zeros(len(observed))) for st in stats_], std_lv)
+    x0s = start_values(model, [(st.cov, np.zeros(len(observed))) for st in stats_], std_lv)
     tau0 = np.zeros(prob.ntau)
     for gg, st in enumerate(stats_):
         tau0[th_index[gg]] = st.th_flat if gg == 0 else tau0[th_index[gg]]
@@ -377,7 +408,9 @@ def fit_ordinal_groups(est, stats_, labels, estimator, extras, pt, observed, lat
     # residual variances (delta): 1 / Delta^2 - explained
     xs = x[: prob.ns]
     imp = model.implied(xs)
-    resvar = np.flatnonzero(((spt["op"] == "~~") & (spt["lhs"] == spt["rhs"]) & spt["lhs"].isin(observed)).to_numpy())
+    is_resvar = (spt["op"] == "~~") & (spt["lhs"] == spt["rhs"]) & spt["lhs"].isin(observed)
+    resvar = np.flatnonzero((is_resvar & spt["lhs"].isin(ordered)).to_numpy())
+    all_resvar = np.flatnonzero(is_resvar.to_numpy())
     ov = {v: i for i, v in enumerate(observed)}
     for k in resvar:
         if theta:
@@ -387,42 +420,70 @@ def fit_ordinal_groups(est, stats_, labels, estimator, extras, pt, observed, lat
         d = prob.scales(x, gg)[i]
         model.ustart[k] = 1.0 / d**2 - imp[gg][0][i, i]
     est.converged_, est.n_iter_ = converged, iters
-    est.params_, order = _params_mg(est, model, spt, prob, x, vcov)
-    est.x_ = x[order]
-    est.vcov_ = vcov[np.ix_(order, order)]
-    est.information_ = a[np.ix_(order, order)]
+    # the distinct free parameters: structural ones through the '==' constraints; the robust
+    # vcov of the constrained fit is K V_theta K' (lavaan's constrained information)
+    x_full = np.concatenate([model.full(xs), x[prob.ns:]])
+    t = np.eye(len(x))
+    if model.con_k is not None:
+        t = np.zeros((len(x_full), len(x)))
+        t[: model.nfree, : prob.ns] = model.con_k
+        t[model.nfree:, prob.ns:] = np.eye(len(x) - prob.ns)
+    vcov_full = t @ vcov @ t.T
+    est.params_, order = _params_mg(est, model, spt, prob, x, vcov_full, x_full)
+    est.x_ = x_full[order]
+    est.vcov_ = vcov_full[np.ix_(order, order)]
+    est.information_ = a if model.con_k is not None else a[np.ix_(order, order)]
     # what a scaled difference test between nested fits needs (lavaan's lav_test_diff_Satorra2000)
     est._wls_parts = {"jacobians": jacs, "weights": prob.w, "gamma": [st.gamma for st in stats_],
                       "n": prob.n.copy(), "information": a}
     est.fit_measures_ = _fit_measures_mg(prob, x, chisq, df, jacs, a_inv, f)
     imp = model.implied(xs)
     est.implied_cov_, est.sample_cov_, est.sample_th_, est.scales_, r2 = {}, {}, {}, {}, {}
+    sample_mean, implied_mean = {}, {}
     notes = []
     for gg, (lab, st) in enumerate(zip(labels, stats_)):
         d = prob.scales(x, gg)
         sig = imp[gg][0] * np.outer(d, d)
         est.implied_cov_[lab] = pd.DataFrame(sig, index=observed, columns=observed)
-        est.sample_cov_[lab] = pd.DataFrame(st.cor, index=observed, columns=observed)
-        est.sample_th_[lab] = pd.Series(st.th_flat, index=[f"{v}|{t}" for v, t in st.th_names])
+        est.sample_cov_[lab] = pd.DataFrame(st.cov, index=observed, columns=observed)
+        is_th = np.array([t != "~1" for _, t in st.th_names], dtype=bool)
+        est.sample_th_[lab] = pd.Series(st.th_flat[is_th], index=[f"{v}|{t}" for v, t in st.th_names if t != "~1"])
+        if st.mixed:
+            sample_mean[lab] = pd.Series([t[0] if nm else 0.0 for t, nm in zip(st.th, st.num_mask)], index=observed)
+            tau_g = x[prob.ns:prob.ns + prob.ntau][prob.th_index[gg]]
+            mu_g = imp[gg][1]
+            implied_mean[lab] = pd.Series([tau_g[list(st.th_names).index((v, "~1"))] + mu_g[i] if st.num_mask[i]
+                                           else 0.0 for i, v in enumerate(observed)], index=observed)
         est.scales_[lab] = pd.Series(d, index=observed)
         rv = model.row_values(xs)
-        resid = {spt.iloc[k]["lhs"]: rv[k] for k in resvar if int(spt.iloc[k]["group"]) == gg + 1}
-        r2[lab] = pd.Series([1.0 - resid[v] * d[ov[v]] ** 2 for v in observed], index=observed)
+        resid = {spt.iloc[k]["lhs"]: rv[k] for k in all_resvar if int(spt.iloc[k]["group"]) == gg + 1}
+        # explained over total variance (of the latent response or the continuous item)
+        r2[lab] = pd.Series([1.0 - resid[v] / imp[gg][0][ov[v], ov[v]] for v in observed], index=observed)
         neg = [v for v in observed if resid[v] < 0]
         if neg:
             notes.append(f"the latent responses of {', '.join(neg)} in group {lab!r} have negative residual "
                          "variances (a Heywood case): the solution is improper")
     est.r2_ = pd.DataFrame(r2)
     est.implied_mean_ = est.sample_mean_ = None
+    if stats_[0].mixed:
+        est.sample_mean_, est.implied_mean_ = sample_mean, implied_mean
     est.gamma_ = {lab: st.gamma for lab, st in zip(labels, stats_)}
+    if stats_[0].mixed:  # labelled as lavaan's lavInspect(fit, "gamma")
+        from .wls import _wls_names
+
+        est.gamma_ = {lab: pd.DataFrame(st.gamma, index=_wls_names(st), columns=_wls_names(st))
+                      for lab, st in zip(labels, stats_)}
     est.n_obs_ = {lab: st.n for lab, st in zip(labels, stats_)}
     est.notes_ = notes
     for msg in notes:
         warnings.warn(msg, HeywoodWarning, stacklevel=3)
 
 
-def _params_mg(est, model, spt, prob: GroupsProblem, x, vcov):
-    ns = prob.ns
+def _params_mg(est, model, spt, prob: GroupsProblem, x_opt, vcov, x=None):
+    """lavaan's parameterEstimates rows; ``x`` and ``vcov`` over the distinct free parameters
+    (structural, thresholds, scale factors), ``x_opt`` the optimizer's vector."""
+    x = x_opt if x is None else x
+    ns = model.nfree
     xs = x[:ns]
     est_rows = model.row_values(xs)
     std_lv, std_all = standardize(model, xs, est_rows)
@@ -435,26 +496,37 @@ def _params_mg(est, model, spt, prob: GroupsProblem, x, vcov):
     imp = model.implied(xs)
     for gg in range(prob.g):
         grp = spt["group"].to_numpy() == gg + 1
-        d = prob.scales(x, gg)
+        d = prob.scales(x_opt, gg)
         sd = np.sqrt(np.diag(imp[gg][0]))  # the latent responses' SD (1 / Delta)
 
-        def struct(mask, gg=gg):
-            for k in np.flatnonzero(mask):
-                r = spt.iloc[k]
-                idx = int(free[k]) - 1 if free[k] > 0 else -1
-                rows.append(dict(lhs=r["lhs"], op=r["op"], rhs=r["rhs"], group=gg + 1,
-                                 label=r["label"] if isinstance(r["label"], str) else "", _idx=idx,
-                                 est=est_rows[k], std_lv=std_lv[k], std_all=std_all[k]))
-
-        struct(user & grp)
+        ths, mean_rows = [], {}
         for q, (v, t) in enumerate(st0.th_names):
             k = ns + int(prob.th_index[gg][q])
             val = tau[prob.th_index[gg][q]]
             i = prob.th_item[q]
-            rows.append(dict(lhs=v, op="|", rhs=t, group=gg + 1, label="", _idx=k, est=val,
-                             std_lv=val, std_all=val / sd[i]))
+            row = dict(lhs=v, op="|", rhs=t, group=gg + 1, label="", _idx=k, est=val, std_lv=val, std_all=val / sd[i])
+            if t == "~1":  # a continuous item's intercept: reported with the intercepts
+                mean_rows[v] = dict(row, op="~1", rhs="")
+            else:
+                ths.append(row)
+
+        def struct(mask, gg=gg, mean_rows=mean_rows):
+            for k in np.flatnonzero(mask):
+                r = spt.iloc[k]
+                label = r["label"] if isinstance(r["label"], str) else ""
+                if r["op"] == "~1" and r["lhs"] in mean_rows:  # a continuous item's intercept
+                    rows.append(dict(mean_rows[r["lhs"]], label=label))
+                    continue
+                idx = int(free[k]) - 1 if free[k] > 0 else -1
+                rows.append(dict(lhs=r["lhs"], op=r["op"], rhs=r["rhs"], group=gg + 1, label=label, _idx=idx,
+                                 est=est_rows[k], std_lv=std_lv[k], std_all=std_all[k]))
+
+        struct(user & grp)
+        rows.extend(ths)
         struct(~user & grp & (spt["op"].to_numpy() != "~1"))
         for i, v in enumerate(st0.names):
+            if prob.num[i]:
+                continue
             ix = prob.dl_index[gg][i]
             rows.append(dict(lhs=v, op="~*~", rhs=v, group=gg + 1, label="",
                              _idx=(ns + prob.ntau + ix) if ix >= 0 else -1, est=d[i], std_lv=d[i], std_all=1.0))
@@ -481,6 +553,19 @@ def _params_mg(est, model, spt, prob: GroupsProblem, x, vcov):
     tab["ci_high"] = e + crit * se
     tab = tab[["lhs", "op", "rhs", "group", "label", "free", "est", "se", "z", "p_value", "ci_low", "ci_high",
                "std_lv", "std_all"]]
+    if est._definitions:
+        # defined parameters (:=, group 0 as lavaan's): delta-method standard errors with the
+        # robust vcov, the definitions evaluated on the standardized rows too
+        d_est, d_se = est._defined_delta(lambda xx: model.row_values(xx[:ns]), x, vcov)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d_z = np.where(d_se > 0, d_est / d_se, np.nan)
+        defs = pd.DataFrame({
+            "lhs": [d[0] for d in est._definitions], "op": ":=", "rhs": [d[1] for d in est._definitions],
+            "group": 0, "label": [d[0] for d in est._definitions], "free": 0, "est": d_est, "se": d_se,
+            "z": d_z, "p_value": 2 * stats.norm.sf(np.abs(d_z)), "ci_low": d_est - crit * d_se,
+            "ci_high": d_est + crit * d_se, "std_lv": est._defined_values(std_lv),
+            "std_all": est._defined_values(std_all)})
+        tab = pd.concat([tab, defs], ignore_index=True)
     return tab, np.array(order, dtype=int)
 
 
@@ -510,7 +595,7 @@ def _fit_measures_mg(prob: GroupsProblem, x, chisq, df, jacs, a_inv, f) -> pd.Se
         x2s, c, _ = _scaled_shifted(chisq, df, float(np.trace(ug)), float(np.sum(ug * ug.T)))
         out.update({"chisq.scaled": x2s, "df.scaled": float(df), "pvalue.scaled": float(stats.chi2.sf(x2s, df)),
                     "chisq.scaling.factor": c})
-    nth = prob.nth
+    nth = prob.nth + prob.nvar  # thresholds, means and variances: free in the baseline model
     x2b = sum((ng - 1) * float(np.sum(w[nth:] * s[nth:] ** 2)) for ng, w, s in zip(prob.n, prob.w, prob.s))
     dfb = float(g * len(prob.ii))
     out.update({"baseline.chisq": x2b, "baseline.df": dfb,
@@ -540,20 +625,37 @@ def _fit_measures_mg(prob: GroupsProblem, x, chisq, df, jacs, a_inv, f) -> pd.Se
             out["rmsea.ci.level"] = 0.9
         out["rmsea.pvalue" + suffix] = fm.rmsea_pvalue(x2, df, n, g)
         out["rmsea.notclose.pvalue" + suffix] = fm.rmsea_notclose_pvalue(x2, df, n, g)
-    if scaled:
+    mixed = prob.stats[0].mixed
+    if scaled and not mixed:
         _robust_indices_mg(prob, x, chisq, df, dfb, n, g, fg, jacs, a_inv, out)
-    acc = dict.fromkeys(("rmr", "rmr_nomean", "crmr", "crmr_nomean"), 0.0)
+    elif scaled:  # lavaan 0.6-14 reports NA with continuous items among the ordered ones
+        out.update(dict.fromkeys(["cfi.robust", "tli.robust", "nnfi.robust", "rni.robust", "rmsea.robust",
+                                  "rmsea.ci.lower.robust", "rmsea.ci.upper.robust", "rmsea.pvalue.robust",
+                                  "rmsea.notclose.pvalue.robust"], np.nan))
+    # residuals: rmr raw, srmr / crmr over the sample SDs (continuous items); the "total"
+    # versions add the ordered items' thresholds only
+    keys = ("rmr", "rmr_nomean", "srmr_bentler", "srmr_bentler_nomean", "crmr", "crmr_nomean")
+    acc = dict.fromkeys(keys, 0.0)
     p = prob.p
-    for fgi, s, imp in zip(fg, prob.s, prob.implied(x)):
+    th_ord = ~prob.num[prob.th_item]
+    nth_o = int(th_ord.sum())
+    ii, jj = prob.ii, prob.jj
+    nmom, ncor = p * (p + 1) / 2, p * (p - 1) / 2
+    for fgi, s, imp, st in zip(fg, prob.s, prob.implied(x), prob.stats):
         e = s - imp
-        ssq, ssq_th = float(np.sum(e[nth:] ** 2)), float(np.sum(e[:nth] ** 2))
-        acc["rmr"] += fgi * np.sqrt((ssq + ssq_th) / (p * (p + 1) / 2 + nth))
-        acc["rmr_nomean"] += fgi * np.sqrt(ssq / (p * (p + 1) / 2))
-        acc["crmr"] += fgi * np.sqrt((ssq + ssq_th) / (p * (p - 1) / 2 + nth))
-        acc["crmr_nomean"] += fgi * np.sqrt(ssq / (p * (p - 1) / 2))
-    out.update(acc)
-    out["srmr"] = out["srmr_bentler_nomean"] = acc["rmr_nomean"]
-    out["srmr_bentler"] = acc["rmr"]
+        sd = np.sqrt(st.var) if mixed else np.ones(p)
+        ssq_raw = float(np.sum(e[nth:] ** 2))
+        ssq = float(np.sum((e[nth:] / (sd[ii] * sd[jj])) ** 2))
+        ssq_th = float(np.sum(e[: prob.nth][th_ord] ** 2))
+        acc["rmr"] += fgi * np.sqrt((ssq_raw + ssq_th) / (nmom + nth_o))
+        acc["rmr_nomean"] += fgi * np.sqrt(ssq_raw / nmom)
+        acc["srmr_bentler"] += fgi * np.sqrt((ssq + ssq_th) / (nmom + nth_o))
+        acc["srmr_bentler_nomean"] += fgi * np.sqrt(ssq / nmom)
+        acc["crmr"] += fgi * np.sqrt((ssq + ssq_th) / (ncor + nth_o))
+        acc["crmr_nomean"] += fgi * np.sqrt(ssq / ncor)
+    out.update({k: acc[k] for k in ("rmr", "rmr_nomean", "crmr", "crmr_nomean")})
+    out["srmr"] = out["srmr_bentler_nomean"] = acc["srmr_bentler_nomean"]
+    out["srmr_bentler"] = acc["srmr_bentler"]
     out["cn_05"] = fm.hoelter_cn(chisq, df, n, 0.05)
     out["cn_01"] = fm.hoelter_cn(chisq, df, n, 0.01)
     out["ntotal"] = ntot
