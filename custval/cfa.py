@@ -1022,6 +1022,10 @@ class CFA:
                 f"for {len(observed)} ordered items; collect more data, fit fewer items"
                 + ("" if self.missing == "pairwise" else ", or use missing='pairwise'"))
         codes, lev = ordinal.categories(items[keep])
+        # what a bootstrap of the fit resamples (custval._sem.ordinal_boot): the keyed rows used
+        self._ord_boot = dict(syntax=syntax, items=items[keep], codes=codes, levels=lev,
+                              group=None if len(labels) == 1 else data[self.group].to_numpy()[keep],
+                              labels=labels)
         if len(labels) > 1:
             gcol = data[self.group].to_numpy()[keep]
             stats_ = []
