@@ -865,6 +865,7 @@ class CFA:
         # options and data -> model -> data per group -> estimates -> standard errors -> tables
         self.sample_th_ = None
         self._vcov_std = self.efa_blocks_ = None
+        self._ord = self._ord_mg = self._ord_boot = None  # an ordinal fit's internals (set by it)
         if self._is_ordinal():
             return self._fit_ordinal(data)
         estimator, missing = self._check_options(data)
@@ -1555,7 +1556,7 @@ class CFA:
         none, nor do loadings onto an indicator with a direct effect); lavaan
         additionally lists latent covariances and regressions.
 
-        With ordered items (a single-group WLSMV / DWLS / ULSMV fit) the
+        With ordered items (a WLSMV / DWLS / ULSMV fit) the
         candidates are the cross-loadings and residual covariances of the
         latent responses y*, as ``modindices(fit)`` on lavaan's ``ordered =``
         fit: ``I = Delta' W Delta`` (W the DWLS weights, the identity for
@@ -1566,7 +1567,10 @@ class CFA:
         standard deviations for covariances).  Verified against lavaan 0.6-14
         at 1e-6 when evaluated at lavaan's estimates, polychorics and weights;
         at custval's own (which differ by ~1e-8) small MIs differ by up to
-        1e-4 relative.  Several groups: not yet (SpecificationError).
+        1e-4 relative.  Several groups: candidates per group, groups weighted
+        as in lavaan (information by n_g / N, gradient by (n_g - 1) / N), plus
+        the fixed marker loadings when loadings are equal and the fixed
+        intercepts of the latent responses when thresholds are equal.
 
         Parameters
         ----------
@@ -1654,13 +1658,13 @@ class CFA:
         covariances) get ``se = 0`` and NaN z / p.  Defined parameters
         (``:=`` rows) are the definition evaluated on the standardized
         parameters, with the delta-method standard error of that composite
-        (as lavaan's ``standardizedSolution``).  With ordered items (single
-        group) the rows are lavaan's (thresholds ``|`` standardized by the
+        (as lavaan's ``standardizedSolution``).  With ordered items the rows
+        are lavaan's (thresholds ``|`` standardized by the
         standard deviation of y*, scale factors ``~*~`` 1, residual variances
         of y* ``1 - R2`` re-derived at every point of the derivative) and
         ``V`` is the robust (``robust.sem``) covariance; equal to lavaan
         0.6-14's ``standardizedSolution(fit)`` at 1e-6 (delta, theta, WLSMV,
-        ULSMV).  Several groups: not yet (SpecificationError).
+        ULSMV, two groups with and without equal thresholds and loadings).
 
         Parameters
         ----------
@@ -1738,13 +1742,13 @@ class CFA:
         lavaan does; under MLR the standard errors use the sandwich ACOV of the
         sample moments and the observed h1 information, as lavaan).
 
-        With ordered items (single group) ``"cov"`` is the observed minus the
+        With ordered items ``"cov"`` is the observed minus the
         model-implied polychoric correlation matrix of the latent responses
         (every ``type`` gives it: their variances are 1), ``"mean"`` is 0 and
         ``"th"`` the threshold residuals (names ``item|t1`` ...), as
         ``residuals(fit)``; ``z=True`` adds ``"cov_z"`` / ``"th_z"`` of
         ``lavResiduals(fit)``: ``ACOV = Q (Gamma / N) Q'``, ``Q = I - Delta
-        A^-1 Delta' W``.  Several groups: not yet (SpecificationError).
+        A^-1 Delta' W`` (several groups: per group, as lavaan).
 
         Parameters
         ----------

@@ -209,7 +209,7 @@ def make_job(cfa, conventions: tuple, m: int, fns: tuple = ()) -> Job:
         strata = [np.arange(codes.shape[0])]
     else:
         strata = [np.flatnonzero(ob["group"] == lab) for lab in ob["labels"]]
-    fast = ob["group"] is None and hasattr(cfa, "_ord") and len(cfa.observed_) == codes.shape[1]
+    fast = ob["group"] is None and getattr(cfa, "_ord", None) is not None and len(cfa.observed_) == codes.shape[1]
     pe = cfa.params_
     load = pe[pe["op"] == "=~"]
     return Job(cfa, tuple(conventions), m, codes, nlev, strata, fast, list(dict.fromkeys(load["lhs"])),

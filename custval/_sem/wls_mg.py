@@ -343,6 +343,7 @@ def fit_ordinal_groups(est, stats_, labels, estimator, extras, pt, observed, lat
         model.ustart[k] = 1.0 / d**2 - imp[gg][0][i, i]
     est.converged_, est.n_iter_ = converged, iters
     est.params_, order = _params_mg(est, model, spt, prob, x, vcov)
+    est._ord_mg = dict(model=model, prob=prob, x=x, spt=spt, order=order, a_inv=a_inv)  # custval._sem.ordinal_extras
     est.x_ = x[order]
     est.vcov_ = vcov[np.ix_(order, order)]
     est.information_ = a[np.ix_(order, order)]

@@ -6,15 +6,21 @@
 #
 # Reference: lavaan 0.6-14.  cfa(..., ordered = TRUE) with lavaan's defaults (WLSMV: DWLS
 # estimates, se = "robust.sem", expected information), refitted from the nlminb solution with
-# lavaan's Gauss-Newton optimizer when that lowers the gradient (as tests/r/cfa_ordinal.R), then
-#   modindices(fit)                    (expected information, the WLS.V weight; lavaan evaluates it
-#                                      at the fit's starting values, so the solution is refitted
-#                                      once more from itself)
+# lavaan's Gauss-Newton optimizer when that lowers the gradient, or restarted with BFGS when
+# equality constraints keep GN out (as tests/r/cfa_ordinal.R), then
 #   standardizedSolution(fit)          (delta-method SEs with the robust vcov)
 #   residuals(fit, type = "raw" / "cor"), lavResiduals(fit)
+#   modindices(fit_mi)                 (expected information, the WLS.V weight).  modindices()
+#                                      evaluates the extended model at the fit's *starting*
+#                                      values (lav_object_extended uses the start column), so it
+#                                      is computed on a GN refit from the solution (or, with
+#                                      equality constraints, on the solution as its own start,
+#                                      do.fit = FALSE).
+# The sample statistics and DWLS weights are saved too (to evaluate the MI at lavaan's numbers).
 # Data: the shipped bfi (agreeableness and conscientiousness, complete cases), the simulated
 # skewed set of tests/r/cfa_ordinal.R (tests/golden/cfa_ordinal/sim_skewed.csv) in the delta and
-# theta parameterizations, and bfi with a residual correlation and std.lv.
+# theta parameterizations and by ULSMV, bfi with a residual correlation and std.lv, and bfi in two
+# groups (gender; configural, and thresholds + loadings equal).
 suppressPackageStartupMessages({
   library(lavaan)
   library(jsonlite)
@@ -32,47 +38,64 @@ mat <- function(m) {
   list(names = rownames(m), values = unname(lapply(seq_len(nrow(m)), function(i) unname(m[i, ]))))
 }
 vec <- function(v) list(names = names(v), values = unname(as.numeric(v)))
-res_list <- function(r) {
+res_list <- function(r) {  # a list per group, in group order
   if (!is.null(r$cov)) r <- list(r)
-  lapply(r, function(x) {
+  unname(lapply(r, function(x) {
     out <- list(type = x$type, cov = mat(x$cov), th = vec(x$th))
     if (!is.null(x$cov.z)) { out$cov_z <- mat(x$cov.z); out$th_z <- vec(x$th.z) }
-    if (!is.null(x$summary)) out$summary <- list(names = rownames(x$summary), cols = cols(x$summary))
     out
-  })
+  }))
+}
+sampstat <- function(fit) {  # per group
+  ss <- lavInspect(fit, "sampstat")
+  if (!is.null(ss$cov)) ss <- list(ss)
+  wv <- lavTech(fit, "wls.v")
+  lapply(seq_along(ss), function(g) list(cor = mat(ss[[g]]$cov), th = vec(ss[[g]]$th), wls_v = diag(wv[[g]])))
 }
 
 case <- function(name, model, data, ...) {
   args <- list(...)
   fit <- do.call("cfa", c(list(model = model, data = data), args))
   grad <- max(abs(lavInspect(fit, "gradient")))
+  optimizer <- "nlminb (default)"
   fit_gn <- try(suppressWarnings(do.call("cfa", c(list(model = model, data = data,
     start = fit, optim.method = "GN", optim.gn.tol.x = 1e-12), args))), silent = TRUE)
   if (!inherits(fit_gn, "try-error") && isTRUE(lavInspect(fit_gn, "converged"))) {
     g2 <- max(abs(lavInspect(fit_gn, "gradient")))
-    if (g2 < grad) { fit <- fit_gn; grad <- g2 }
+    if (g2 < grad) { fit <- fit_gn; grad <- g2; optimizer <- "GN (from the nlminb solution)" }
   }
-  # modindices() evaluates the extended model at the fit's *starting* values (lav_object_extended
-  # uses the start column): one more GN refit from the solution makes them equal to the estimates
-  fit <- suppressWarnings(do.call("cfa", c(list(model = model, data = data, start = fit,
-    optim.method = "GN", optim.gn.tol.x = 1e-12), args)))
-  grad <- max(abs(lavInspect(fit, "gradient")))  # (ULSMV: GN stops at once, flagged not converged)
+  if (grad > 1e-6) {  # GN does not take equality constraints: BFGS restarts from the solution
+    for (k in 1:3) {
+      fit_b <- try(suppressWarnings(do.call("cfa", c(list(model = model, data = data, start = fit,
+        optim.method = "BFGS", control = list(reltol = 1e-16, maxit = 5000)), args))), silent = TRUE)
+      if (inherits(fit_b, "try-error")) break
+      g2 <- max(abs(lavInspect(fit_b, "gradient")))
+      if (g2 < grad) { fit <- fit_b; grad <- g2; optimizer <- "BFGS (restarted)" } else break
+    }
+  }
+  fit_mi <- try(suppressWarnings(do.call("cfa", c(list(model = model, data = data, start = fit,
+    optim.method = "GN", optim.gn.tol.x = 1e-12), args))), silent = TRUE)
+  if (inherits(fit_mi, "try-error")) {  # equality constraints: the solution, unfitted
+    fit_mi <- suppressWarnings(do.call("cfa", c(list(model = model, data = data, start = fit,
+      do.fit = FALSE), args)))
+  }
   out <- list(
     lavaan_version = as.character(packageVersion("lavaan")),
-    call = deparse(sys.call()), args = args, max_abs_gradient = grad,
+    call = deparse(sys.call()), args = args, optimizer = optimizer, max_abs_gradient = grad,
     params = cols(parameterEstimates(fit)),
-    # the sample statistics (thresholds, polychorics) and the DWLS weights, to evaluate the MI at lavaan's numbers
-    sampstat = list(cor = mat(lavInspect(fit, "sampstat")$cov), th = vec(lavInspect(fit, "sampstat")$th),
-                    wls_v = diag(lavTech(fit, "wls.v")[[1]])),
+    sampstat = sampstat(fit),
     std = cols(standardizedSolution(fit)),
-    mi = cols(suppressWarnings(modindices(fit))),
+    mi = cols(suppressWarnings(modindices(fit_mi))),
+    # the standardization of the EPC (sepc / epc) is that of the fitted object (an unfitted one
+    # standardizes by its starting latent variances)
+    mi_fit = cols(suppressWarnings(modindices(fit))),
     resid_raw = res_list(residuals(fit, type = "raw")),
     resid_cor = res_list(residuals(fit, type = "cor")),
-    lavresid = res_list(lavResiduals(fit))
+    lavresid = res_list(suppressWarnings(lavResiduals(fit)))  # (its summary warns: not compared)
   )
   write_json(out, file.path(out_dir, paste0(name, ".json")), digits = NA, auto_unbox = TRUE,
              pretty = FALSE, na = "null")
-  cat(name, ": gradient", grad, "\n")
+  cat(name, ": optimizer", optimizer, " gradient", grad, "\n")
   invisible(fit)
 }
 
@@ -88,3 +111,7 @@ m_sim <- "F1 =~ q1 + q2 + q3 + q4\nF2 =~ q5 + q6 + q7 + q8\nF3 =~ q9 + q10 + q11
 case("sim_skewed", m_sim, sim, ordered = TRUE, estimator = "WLSMV")
 case("sim_theta", m_sim, sim, ordered = TRUE, estimator = "WLSMV", parameterization = "theta")
 case("sim_ulsmv", m_sim, sim, ordered = TRUE, estimator = "ULSMV")
+bfi_acg <- bfi[complete.cases(bfi[, c(ac, "gender")]), ]
+case("bfi_groups", m_ac, bfi_acg, ordered = TRUE, estimator = "WLSMV", group = "gender")
+case("bfi_groups_thload", m_ac, bfi_acg, ordered = TRUE, estimator = "WLSMV", group = "gender",
+     group.equal = c("thresholds", "loadings"))
