@@ -265,3 +265,17 @@ def test_bootstrap_options_are_checked(survey):
         composite_reliability(fit, ci_method="percentile")
     with pytest.raises(SpecificationError, match="n_boot"):
         composite_reliability(fit, ci_method="bootstrap", n_boot=1)
+
+
+def test_pairwise_missing_and_other_conventions_resample_as_direct_fits(survey):
+    data, inst = survey
+    keyed = inst.keyed(data)[ITEMS]
+    assert keyed.isna().any(axis=1).sum() == 2  # the two -99 codes
+    fit = CFA(MODEL, ordered=True, missing="pairwise").fit(keyed)
+    conv = ("ordinal", "semtools_implied", "fornell_larcker")
+    res = composite_reliability(fit, conventions=conv, ci_method="bootstrap", n_boot=4, seed=8, progress=False)
+    assert res.table["n"].iloc[0] == len(keyed)  # pairwise keeps every row with an answer
+    rows = _draws(fit, 8, 4, 2)[1]
+    direct = CFA(MODEL, ordered=True, missing="pairwise").fit(keyed.iloc[rows])
+    np.testing.assert_array_equal(composite_reliability(direct, conventions=conv).table["estimate"].to_numpy(),
+                                  res.boot[1])
