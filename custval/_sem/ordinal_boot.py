@@ -10,9 +10,11 @@ reliabilities with the very function that computes the point estimates
 
 A single-group fit reuses the fitted structure (the parameter table of the latent-response
 model, its constraint basis, the category codes); a multi-group fit refits a copy of the CFA
-on the resampled rows.  A replicate in which a category of an item is empty (in a group),
-the fit fails (a custval error, a singular matrix) or does not converge gets no value; the
-callers count these by reason and warn.
+on the resampled rows.  A single-group replicate that lacks a category of an item is fitted
+with the categories it uses (fewer thresholds, as a fit of its rows would be) and counted; a
+multi-group replicate with a category empty in a group (which lavaan refuses), a failed fit (a
+custval error, a singular matrix) or one that does not converge gets no value.  The caller
+counts both kinds by reason and warns.
 
 Replicates are cut into tasks of ``custval._stats.tasks.DEFAULT_CHUNK``; task ``t`` draws
 with the ``t``-th child of ``SeedSequence(seed)``, so the values depend only on the seed
