@@ -430,6 +430,10 @@ def fit_ordinal_groups(est, stats_, labels, estimator, extras, pt, observed, lat
         t[model.nfree:, prob.ns:] = np.eye(len(x) - prob.ns)
     vcov_full = t @ vcov @ t.T
     est.params_, order = _params_mg(est, model, spt, prob, x, vcov_full, x_full)
+    # what custval._sem.ordinal_extras needs (x: the distinct free parameters; order: lavaan's
+    # order of the full parameter vector)
+    est._ord_mg = dict(model=model, prob=prob, x=x, spt=spt, order=order, a_inv=a_inv,
+                       constrained=model.con_k is not None)
     est.x_ = x_full[order]
     est.vcov_ = vcov_full[np.ix_(order, order)]
     est.information_ = a if model.con_k is not None else a[np.ix_(order, order)]
