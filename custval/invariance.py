@@ -562,13 +562,14 @@ def _fit(syntax, data, group, estimator, equal, partial, missing="listwise"):
 
 
 def _fit_ordinal(syntax, data, group, equal, partial, parameterization, missing="listwise",
-                 partial_groups=None):
+                 partial_groups=None, ordered=True):
     """One level of the Wu & Estabrook (2016) ladder (WLSMV, ``measEq.syntax``'s identification);
     ``partial_groups`` ({``"x|t1"`` / ``"x~1"``: 0-based group indices}) releases thresholds and
-    intercepts in the named groups only."""
+    intercepts in the named groups only; ``ordered`` is ``True`` or the list of ordered items
+    (the others continuous)."""
     from .cfa import CFA
 
-    cfa = CFA(syntax, estimator="WLSMV", ordered=True, group=group, std_lv=True, group_equal=tuple(equal),
+    cfa = CFA(syntax, estimator="WLSMV", ordered=ordered, group=group, std_lv=True, group_equal=tuple(equal),
               group_partial=tuple(partial), parameterization=parameterization, missing=missing)
     cfa._identification = "wu_estabrook2016"
     cfa._partial_groups = partial_groups or {}
@@ -579,11 +580,13 @@ def _fit_ordinal(syntax, data, group, equal, partial, parameterization, missing=
         return cfa.fit(data)
 
 
-def _ordinal_per_group(free_named: dict, labels: list) -> tuple[dict, dict]:
+def _ordinal_per_group(free_named: dict, labels: list, continuous=()) -> tuple[dict, dict]:
     """Per-group releases with ordered items: ``({}, partial_groups)``.  Thresholds
     (``"x|t1"``), intercepts (``"x ~ 1"``) and loadings (``"f =~ x"``) go to the Wu & Estabrook
     design as ``{"x|t1" / "x~1" / "f=~x": 0-based group indices}`` (the parameter is released
-    in the named groups only at the levels that equate it; the other groups share one)."""
+    in the named groups only at the levels that equate it; the other groups share one).  The
+    intercept of a ``continuous`` item is free in the first group too, so it can be released
+    there."""
     str_labels = [str(g) for g in labels]
     loadings, partial_groups = {}, {}
     for param, groups in free_named.items():
@@ -595,7 +598,7 @@ def _ordinal_per_group(free_named: dict, labels: list) -> tuple[dict, dict]:
         if "|" in param:
             partial_groups[param] = idx
         elif param.endswith(" ~ 1"):
-            if 0 in idx:
+            if 0 in idx and param[:-4].strip() not in continuous:
                 raise SpecificationError(
                     f"free={{{param!r}: {list(groups)}}}: with ordered items the intercepts of the first group "
                     f"({str_labels[0]!r}, the reference of the Wu & Estabrook identification) are fixed at 0; name "
@@ -608,6 +611,43 @@ def _ordinal_per_group(free_named: dict, labels: list) -> tuple[dict, dict]:
                 f"free={{{param!r}: ...}}: with ordered items only thresholds ('x|t1'), intercepts ('x ~ 1') and "
                 "loadings ('f =~ x') can be released in some groups only")
     return loadings, partial_groups
+
+
+def _ordered_arg(ordered):
+    """``ordered=`` as ``False``, ``True`` or a list of item names (a single name is a list)."""
+    if ordered is True or ordered is False or ordered is None:
+        return bool(ordered)
+    if isinstance(ordered, str):
+        return [ordered]
+    try:
+        items = list(ordered)
+    except TypeError:
+        raise SpecificationError(f"ordered must be True, False or a list of item names; got {ordered!r}") from None
+    bad = [v for v in items if not isinstance(v, str)]
+    if bad:
+        raise SpecificationError(f"ordered must be True, False or a list of item names; got non-names {bad}")
+    return items
+
+
+def _ordered_items(ordered, blocks: dict) -> tuple:
+    """``(ordered, continuous)``: ``True`` when every item of the model is ordered, else the list
+    of ordered items; the continuous items of the model in model order."""
+    items = list(dict.fromkeys(i for its in blocks.values() for i in its))
+    if ordered is True:
+        return True, []
+    unknown = [v for v in ordered if v not in items]
+    if unknown:
+        raise SpecificationError(f"ordered item(s) {unknown} are not items of the model ({', '.join(items)})")
+    continuous = [v for v in items if v not in ordered]
+    if not continuous:
+        return True, []
+    return [v for v in items if v in ordered], continuous
+
+
+def _r_items(ordered) -> str:
+    if ordered is True:
+        return "items"
+    return "c(" + ", ".join(f"'{v}'" for v in ordered) + ")"
 
 
 def _converged(cfa) -> bool:
@@ -837,7 +877,7 @@ def measurement_invariance(
         Stop at the first level that fails.
     ci : float, default 0.95
         Level of the latent-mean Wald intervals.
-    ordered : bool, default False
+    ordered : bool or list of str, default False
         ``True`` (with ``estimator="WLSMV"``): every item is an ordered category (lavaan
         ``ordered =``) and the Wu & Estabrook (2016) ladder is run -- configural, ``thresholds``
         (thresholds equal), ``metric`` (+ loadings), ``scalar`` (+ intercepts) -- with the
@@ -871,6 +911,18 @@ def measurement_invariance(
         Missing answers: ``missing="listwise"`` or ``"pairwise"``.  Every category of every
         item must be used in every group (a DataValidationError names the item, group and
         counts).
+
+        A list of item names (``ordered=["A1", "A2"]``, lavaan ``ordered = c("A1", "A2")``) runs
+        the same ladder with the other items **continuous** (numeric columns; e.g. a 0-10
+        recommendation score next to five-point items), as ``semTools::measEq.syntax(ordered =
+        items, ID.cat = "Wu.Estabrook.2016")`` writes it: the ordered items follow the rules
+        above; a continuous item's intercept is free in every group up to the ``scalar`` level
+        (equal from there), its residual variance free in every group up to the ``strict`` level
+        (equal there; ``strict`` still needs ``parameterization="theta"``, as measEq.syntax), its
+        scale factor is 1.  The sample statistics are lavaan's for mixed items (means,
+        variances, polyserial and Pearson correlations; see :class:`custval.cfa.CFA`).  A
+        continuous item's intercept can be released (``"r1 ~ 1"``), also in the first group
+        alone.  Listing every item is the same as ``True``.
     parameterization : {"delta", "theta"}, default "delta"
         Scale of the latent responses with ordered items (as :class:`custval.cfa.CFA`).
 
@@ -883,9 +935,11 @@ def measurement_invariance(
     SpecificationError
         An unknown ``estimator``, level or criterion, or ``levels`` out of order; with ordered
         items ``"strict"`` under ``parameterization="delta"``, a per-group release of an
-        intercept in the first group or of a residual variance, an unknown group in ``free``.
+        ordered item's intercept in the first group or of a residual variance, an unknown group
+        in ``free``, an ``ordered`` name that is not an item of the model.
     DataValidationError
-        With ordered items, a category of an item is empty in one group (named with its counts).
+        With ordered items, a category of an item is empty in one group (named with its counts);
+        with ``ordered=[items]``, a continuous item that is not numeric (named with its dtype).
 
     Warns
     -----
@@ -1018,11 +1072,12 @@ def measurement_invariance(
     and ``lavaan::lavTestLRT(configural, thresholds, metric, scalar)``.
     """
     estimator = str(estimator).upper()
+    ordered = _ordered_arg(ordered)
     ordinal = bool(ordered) or estimator == "WLSMV"
-    if ordinal and (estimator != "WLSMV" or ordered is not True):
+    if ordinal and (estimator != "WLSMV" or not ordered):
         raise SpecificationError(
-            "ordered items are tested with estimator='WLSMV' and ordered=True (every item of the model); "
-            f"got estimator={estimator!r}, ordered={ordered!r}")
+            "ordered items are tested with estimator='WLSMV' and ordered=True (every item of the model) or "
+            f"ordered=[items] (the others continuous); got estimator={estimator!r}, ordered={ordered!r}")
     if not ordinal and estimator not in ("ML", "MLR"):
         raise SpecificationError(f"estimator must be 'ML', 'MLR' or, with ordered=True, 'WLSMV'; got {estimator!r}")
     if parameterization not in ("delta", "theta"):
@@ -1053,8 +1108,10 @@ def measurement_invariance(
     syntax, data, keying = model_and_data(model, data)
     data, blocks, counts, accounting = _check_groups(data, group, syntax, missing)
     partial_groups = None
+    continuous: list[str] = []
     if ordinal:
-        labelled, partial_groups = _ordinal_per_group(free_named, list(pd.unique(data[group])))
+        ordered, continuous = _ordered_items(ordered, blocks)
+        labelled, partial_groups = _ordinal_per_group(free_named, list(pd.unique(data[group])), continuous)
         syntax = _group_specific(syntax, blocks, labelled, list(pd.unique(data[group])), marker=False)
         free = (*free_all, *labelled)
     else:
@@ -1068,7 +1125,7 @@ def measurement_invariance(
     for i, level in enumerate(levels):
         if ordinal:
             fit = _fit_ordinal(syntax, data, group, ORDINAL_LEVELS[level], free, parameterization, missing,
-                               partial_groups)
+                               partial_groups, ordered)
         else:
             # per-group labels only where the level equates that type (with 3+ groups they would
             # otherwise equate the other groups' parameters already in the configural model)
@@ -1077,7 +1134,8 @@ def measurement_invariance(
             fit = _fit(lab_syntax, data, group, estimator, LEVELS[level], free, missing)
         fits[level] = fit
         if not _converged(fit):
-            culprit = _diagnose_groups(syntax, data, group, estimator, missing) if level == "configural" else ""
+            culprit = (_diagnose_groups(syntax, data, group, estimator, missing, ordered)
+                       if level == "configural" else "")
             warnings.warn(
                 f"the {level} model did not converge{culprit}; the sequence stops here",
                 ConvergenceWarning,
@@ -1150,17 +1208,20 @@ def measurement_invariance(
             n_per_group={str(k): int(v) for k, v in counts.items()}, free=(*free_all, *free_named),
             criteria=crit_text, difference_test=test,
             convention=(f"Wu & Estabrook (2016) identification ({parameterization} parameterization, latent "
-                        f"variances 1 and means 0 in the first group); {test}; dCFI/dRMSEA scaled; criteria: "
+                        "variances 1 and means 0 in the first group"
+                        + (f"; continuous items {', '.join(continuous)}: intercepts equal from the scalar level, "
+                           "residual variances from the strict level, as measEq.syntax" if continuous else "")
+                        + f"); {test}; dCFI/dRMSEA scaled; criteria: "
                         f"{crit_text} (derived for continuous items under ML); missing data: "
                         + ("pairwise (thresholds from each item's answers, polychorics from the rows answering "
                            "both items; lavaan missing = 'pairwise')" if missing == "pairwise" else "listwise deletion")
                         + ("" if keying.source == "none" else "; " + keying.restrict(
                             [i for its in blocks.values() for i in its]).note())),
             r_call=(
-                "semTools::measEq.syntax(model, data, ordered = items, parameterization = "
+                f"semTools::measEq.syntax(model, data, ordered = {_r_items(ordered)}, parameterization = "
                 f"'{parameterization}', ID.fac = 'std.lv', ID.cat = 'Wu.Estabrook.2016', group = '{group}', "
                 "group.equal = ..., group.partial = ...) per level, fitted by lavaan::cfa(syntax, data, ordered = "
-                f"items, group = '{group}', estimator = 'WLSMV', parameterization = '{parameterization}'"
+                f"{_r_items(ordered)}, group = '{group}', estimator = 'WLSMV', parameterization = '{parameterization}'"
                 + (", missing = 'pairwise'" if missing == "pairwise" else "") + "); "
                 f"lavaan::lavTestLRT({', '.join(levels)})"
             ),
@@ -1188,7 +1249,7 @@ def measurement_invariance(
     )
 
 
-def _diagnose_groups(syntax, data, group, estimator, missing="listwise") -> str:
+def _diagnose_groups(syntax, data, group, estimator, missing="listwise", ordered=True) -> str:
     """Fit each group alone to name the group(s) where the model fails."""
     from .cfa import CFA
 
@@ -1197,7 +1258,7 @@ def _diagnose_groups(syntax, data, group, estimator, missing="listwise") -> str:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                opts = {"ordered": True, "missing": missing} if estimator == "WLSMV" else {"missing": missing}
+                opts = {"ordered": ordered, "missing": missing} if estimator == "WLSMV" else {"missing": missing}
                 fit = CFA(syntax, estimator=estimator, **opts).fit(sub.drop(columns=[group]))
                 if not _converged(fit):
                     bad.append(str(g))
@@ -1268,7 +1329,7 @@ def rank_invariance_candidates(
         also thresholds and releases in some groups only); they are not candidates.
     progress : bool, default False
         Show a progress bar over the refits (needs ``tqdm``).
-    ordered : bool, default False
+    ordered : bool or list of str, default False
         ``True`` with ``estimator="WLSMV"``: the ordinal ladder of :func:`measurement_invariance`
         (levels ``"thresholds"``: each threshold; ``"metric"``: every loading, the latent
         variances being fixed at 1 in the first group; ``"scalar"``: intercepts), each release
@@ -1280,6 +1341,10 @@ def rank_invariance_candidates(
         intercept again; releasing its intercept at the scalar level fixes its scale factor
         again, as measEq.syntax does), so those candidates differ by 0 df from the
         constrained model: their ``p_value`` is NaN and only ``delta_chisq`` ranks them.
+        A list of items: those are ordered, the others continuous (as in
+        :func:`measurement_invariance`); at ``"scalar"`` the continuous items' intercepts are
+        candidates too, at ``"strict"`` their residual variances, at ``"thresholds"`` only the
+        ordered items' thresholds.
     parameterization : {"delta", "theta"}, default "delta"
         Scale of the latent responses with ordered items.
 
@@ -1362,10 +1427,11 @@ def rank_invariance_candidates(
 def _rank_ordinal(data, model, *, group, level, estimator, missing, free, progress, ordered,
                   parameterization) -> pd.DataFrame:
     """:func:`rank_invariance_candidates` for ordered items (WLSMV, Wu & Estabrook's ladder)."""
-    if str(estimator).upper() != "WLSMV" or ordered is not True:
+    ordered = _ordered_arg(ordered)
+    if str(estimator).upper() != "WLSMV" or not ordered:
         raise SpecificationError(
-            "ordered items are ranked with estimator='WLSMV' and ordered=True (every item of the model); "
-            f"got estimator={estimator!r}, ordered={ordered!r}")
+            "ordered items are ranked with estimator='WLSMV' and ordered=True (every item of the model) or "
+            f"ordered=[items] (the others continuous); got estimator={estimator!r}, ordered={ordered!r}")
     if level not in ("thresholds", "metric", "scalar", "strict"):
         raise SpecificationError(
             f"with ordered items level must be 'thresholds', 'metric', 'scalar' or 'strict'; got {level!r}")
@@ -1378,12 +1444,13 @@ def _rank_ordinal(data, model, *, group, level, estimator, missing, free, progre
     free_all, free_named = _split_free(free)
     syntax, data, _ = model_and_data(model, data)
     data, blocks, _, _ = _check_groups(data, group, syntax, missing)
-    labelled, partial_groups = _ordinal_per_group(free_named, list(pd.unique(data[group])))
+    ordered, continuous = _ordered_items(ordered, blocks)
+    labelled, partial_groups = _ordinal_per_group(free_named, list(pd.unique(data[group])), continuous)
     syntax = _group_specific(syntax, blocks, labelled, list(pd.unique(data[group])), marker=False)
     free = (*free_all, *labelled)
     taken = {*free, *(k.replace("~1", " ~ 1") for k in partial_groups)}
     base = _fit_ordinal(syntax, data, group, ORDINAL_LEVELS[level], free, parameterization, missing,
-                        partial_groups)
+                        partial_groups, ordered)
     if not _converged(base):
         raise InsufficientDataError(f"the {level} model did not converge; cannot rank candidates")
     items = list(dict.fromkeys(i for its in blocks.values() for i in its))
@@ -1406,7 +1473,7 @@ def _rank_ordinal(data, model, *, group, level, estimator, missing, free, progre
     for cand in it:
         try:
             fit = _fit_ordinal(syntax, data, group, ORDINAL_LEVELS[level], (*free, cand), parameterization,
-                               missing, partial_groups)
+                               missing, partial_groups, ordered)
         except SpecificationError:  # would leave exactly one equal threshold of the item
             continue
         row = _fit_row(level, fit, "WLSMV")

@@ -237,18 +237,24 @@ def _we_design(stats_, group_equal, group_partial, theta, partial_groups=None):
     the scale when ``n_eq >= 2`` or (``n_eq >= 1`` and ``eq_int``), and not ``eq_res``.  A binary
     item (one threshold) therefore gets a free intercept once its threshold is equal and a free
     scale only once its intercept is equal too.  ``partial_groups`` ({``"x|t1"`` or ``"x~1"``:
-    0-based group indices}) releases a threshold or an intercept in the named groups only."""
+    0-based group indices}) releases a threshold or an intercept in the named groups only.
+
+    A continuous item among them (its intercept is the ``(x, "~1")`` entry of the threshold
+    block) follows measEq.syntax's continuous rules: its intercept is free in every group and
+    equal across groups with ``"intercepts"`` (scalar), its scale factor is 1, and its residual
+    variance (a structural parameter) is free in every group and equal with ``"residuals"``."""
     partial_groups = partial_groups or {}
     g = len(stats_)
     names = stats_[0].th_names
     eq_th = "thresholds" in group_equal
+    eq_nu = "intercepts" in group_equal
     partial = {str(p).replace(" ", "") for p in group_partial}
     th_index, nxt, shared = [], 0, {}
     for gg in range(g):
         ix = np.zeros(len(names), dtype=int)
         for q, (v, t) in enumerate(names):
-            key = f"{v}|{t}"
-            if eq_th and key not in partial and gg not in partial_groups.get(key, ()):
+            key = f"{v}~1" if t == "~1" else f"{v}|{t}"
+            if (eq_nu if t == "~1" else eq_th) and key not in partial and gg not in partial_groups.get(key, ()):
                 if key not in shared:
                     shared[key] = nxt
                     nxt += 1
@@ -261,9 +267,12 @@ def _we_design(stats_, group_equal, group_partial, theta, partial_groups=None):
     p = len(stats_[0].names)
     nu_free = np.zeros((g, p), dtype=bool)
     scale_free = np.zeros((g, p), dtype=bool)
+    num = stats_[0].num_mask
     for gg in range(1, g):
         same = th_index[gg] == th_index[0]
         for i, v in enumerate(stats_[0].names):
+            if num[i]:  # a continuous item: intercept in the threshold block, scale factor 1
+                continue
             n_th = int(np.sum(th_item == i))
             n_eq = int(np.sum(same[th_item == i]))
             if n_th >= 2 and n_eq == 1:
@@ -279,13 +288,15 @@ def _we_design(stats_, group_equal, group_partial, theta, partial_groups=None):
 
 
 def struct_partable_we(pt: pd.DataFrame, observed, latent, group_equal, theta, nu_free, scale_free,
-                       partial_groups=None) -> pd.DataFrame:
+                       partial_groups=None, ordered=None) -> pd.DataFrame:
     """The structural parameter table under ``semTools::measEq.syntax(ID.cat = "Wu.Estabrook.2016",
     ID.fac = "std.lv")``: latent variances 1 and means 0 in group 1; the item intercepts (and,
     theta, the residual variances) free where :func:`_we_design` says; with equal loadings the
     latent variances of the other groups free, with equal intercepts their latent means.  A
     loading in ``partial_groups`` (``{"f=~x": 0-based groups}``) gets its own parameter in the
-    named groups while the other groups share one."""
+    named groups while the other groups share one.  ``ordered`` names the ordered items when
+    continuous items are among them: only the ordered items' residual variances are fixed (a
+    continuous item's stays free, shared across groups with ``group_equal`` "residuals")."""
     pt = pt.copy()
     if "loadings" in group_equal:
         for key, groups in (partial_groups or {}).items():
@@ -296,7 +307,7 @@ def struct_partable_we(pt: pd.DataFrame, observed, latent, group_equal, theta, n
             rows &= pt["free"] > 0
             top = int(pt["free"].max()) + 1
             pt.loc[rows, "free"] = np.arange(top, top + int(rows.sum()))
-    resvar = (pt["op"] == "~~") & (pt["lhs"] == pt["rhs"]) & pt["lhs"].isin(observed)
+    resvar = (pt["op"] == "~~") & (pt["lhs"] == pt["rhs"]) & pt["lhs"].isin(observed if ordered is None else ordered)
     if (resvar & (pt["user"] == 1) & (pt["free"] > 0)).any():
         raise SpecificationError("the residual variances of ordered items are not free parameters (delta: 1 "
                                  "minus the explained variance; theta: 1); remove those lines")
@@ -344,9 +355,6 @@ def fit_ordinal_groups(est, stats_, labels, estimator, extras, pt, observed, lat
     theta = parameterization == "theta"
     g = len(stats_)
     ordered = [v for v, nm in zip(stats_[0].names, stats_[0].num_mask) if not nm]
-    if identification == "wu_estabrook2016" and len(ordered) < len(observed):
-        raise SpecificationError("the Wu & Estabrook (2016) ladder needs every item ordered; a mix of ordered "
-                                 "and continuous items is not supported there yet")
     if identification == "wu_estabrook2016":
         if "residuals" in group_equal and not theta:
             raise SpecificationError(
@@ -355,7 +363,7 @@ def fit_ordinal_groups(est, stats_, labels, estimator, extras, pt, observed, lat
         th_index, nu_free, scale_free = _we_design(stats_, group_equal, group_partial, theta,
                                                    getattr(est, "_partial_groups", None))
         spt = struct_partable_we(pt, observed, latent, group_equal, theta, nu_free, scale_free,
-                                 getattr(est, "_partial_groups", None))
+                                 getattr(est, "_partial_groups", None), ordered=ordered)
         dl_index, nxt = [], 0
         for gg in range(g):
             ix = np.full(len(observed), -1)
