@@ -369,3 +369,12 @@ class SparseCategoryWarning(CustvalWarning):
     --------
     custval.items.estimator_advice : Reports sparse categories by item and group.
     """
+
+
+class MixedIndicatorsWarning(CustvalWarning):
+    """A statistic is undefined (NaN) for a factor measured by both ordered and continuous items.
+
+    See Also
+    --------
+    custval.validity.composite_reliability : NaN for such factors, as semTools::compRelSEM.
+    """

@@ -27,6 +27,7 @@ from .exceptions import (
     HeywoodWarning,
     InsufficientDataError,
     MissingDataWarning,
+    MixedIndicatorsWarning,
     NotPositiveDefiniteWarning,
     ReverseKeyWarning,
     SpecificationError,
@@ -867,11 +868,7 @@ def _construct_stat(cfa, statistic: str, conventions, instrument=None) -> Constr
     if bad or not conventions:
         raise SpecificationError(f"unknown convention(s) {bad}; choose from {', '.join(_CONVENTIONS)}")
     ordinal_fit = getattr(cfa, "sample_th_", None) is not None
-    if ordinal_fit and getattr(cfa, "continuous_", None):
-        raise SpecificationError(
-            f"the fit mixes ordered and continuous items (continuous: {', '.join(cfa.continuous_)}): composite "
-            "reliability and AVE are not available for such a fit yet (semTools' categorical omega assumes "
-            "every item ordered); fit the items either all as ordered (ordered=True) or all as continuous")
+    continuous = set(getattr(cfa, "continuous_", None) or ()) if ordinal_fit else set()
     cat_conv = [c for c in conventions if c in ("ordinal", "latent_response")]
     if cat_conv and not ordinal_fit:
         raise SpecificationError(
@@ -881,6 +878,9 @@ def _construct_stat(cfa, statistic: str, conventions, instrument=None) -> Constr
     single: list[str] = []
     xload: list[str] = []
     parts = _cfa_parts(cfa)
+    mixed = _mixed_factors(parts[0].lam, continuous) if statistic == "cr" else []
+    if mixed:
+        _check_mixed(parts[0].lam, mixed, continuous, conventions)
     improper = _improper(parts)
     what = "composite_reliability" if statistic == "cr" else "ave"
     mismatch = None
@@ -899,7 +899,7 @@ def _construct_stat(cfa, statistic: str, conventions, instrument=None) -> Constr
                 single.append(f)
             multi = [i for i in idx if (lam.loc[i].round(5) != 0).sum() > 1]
             for conv in conventions:
-                val = _stat_value(cfa, part, f, conv, statistic, ordinal_fit)
+                val = _stat_value(cfa, part, f, conv, statistic, ordinal_fit, continuous)
                 if statistic == "ave" and multi and conv != "fornell_larcker":
                     xload.append(f)
                 rows.append({"group": part.group, "construct": f, "convention": conv, "estimate": val,
@@ -922,6 +922,12 @@ def _construct_stat(cfa, statistic: str, conventions, instrument=None) -> Constr
         if not low
         else f"{name} ({conventions[0]}) below {cut} for: {', '.join(low)}"
     )
+    undefined = [c for c in conventions if c != "fornell_larcker"]
+    if mixed and undefined:
+        if not low:
+            verdict = f"every defined {name} ({conventions[0]}) reaches {cut}"
+        verdict += (f"; undefined (NaN) for {', '.join(mixed)} in {', '.join(undefined)} (ordered and continuous "
+                    "indicators, as semTools::compRelSEM)")
     if xload:
         verdict += f"; AVE undefined for {', '.join(dict.fromkeys(xload))} (cross-loading indicators)"
     if mismatch:
@@ -945,14 +951,63 @@ def _construct_stat(cfa, statistic: str, conventions, instrument=None) -> Constr
     )
 
 
-def _stat_value(cfa, part: _Parts, f, conv: str, statistic: str, ordinal_fit: bool) -> float:
+def _mixed_factors(lam: pd.DataFrame, continuous: set) -> list[str]:
+    """The factors measured by both ordered and continuous items (of a fit with both kinds)."""
+    if not continuous:
+        return []
+    out = []
+    for f in lam.columns:
+        idx = [i for i in lam.index if lam.at[i, f] != 0]
+        if len(idx) >= 2 and any(i in continuous for i in idx) and any(i not in continuous for i in idx):
+            out.append(f)
+    return out
+
+
+def _check_mixed(lam: pd.DataFrame, mixed: list[str], continuous: set, conventions) -> None:
+    """A fit with ordered and continuous items: semTools::compRelSEM's omegas are NA for a factor
+    with both kinds of indicators.  Error when no factor has a value, else a warning."""
+    def items(f):
+        idx = [i for i in lam.index if lam.at[i, f] != 0]
+        return (f"{f} (ordered: {', '.join(i for i in idx if i not in continuous)}; continuous: "
+                f"{', '.join(i for i in idx if i in continuous)})")
+
+    multi = [f for f in lam.columns if (lam[f] != 0).sum() >= 2]
+    semtools = [c for c in conventions if c != "fornell_larcker"]
+    if not semtools:
+        return
+    what = "; ".join(items(f) for f in mixed)
+    if set(multi) <= set(mixed) and len(semtools) == len(conventions):
+        raise SpecificationError(
+            f"composite reliability is undefined for factors measured by both ordered and continuous items, "
+            f"and every factor of this fit is: {what}.  semTools::compRelSEM returns NA for them (neither the "
+            "categorical omega of ordered items nor the omega of continuous scores applies to such a sum); "
+            "fit the items of a factor either all as ordered or all as continuous, or ask for "
+            "conventions=('fornell_larcker',)")
+    warnings.warn(
+        f"composite_reliability: undefined (NaN) for factor(s) measured by both ordered and continuous items, "
+        f"as semTools::compRelSEM (NA): {what}; the other factors get the categorical omega (all items "
+        "ordered) or the continuous omega (all items continuous)",
+        MixedIndicatorsWarning, stacklevel=4)
+
+
+def _stat_value(cfa, part: _Parts, f, conv: str, statistic: str, ordinal_fit: bool, continuous=()) -> float:
     """CR or AVE of factor ``f`` in group ``part`` in one convention (NaN with fewer than two
-    indicators; the bootstrap of an ordinal fit computes its replicates with it too)."""
+    indicators; the bootstrap of an ordinal fit computes its replicates with it too).  With
+    ``continuous`` items in an ordinal fit (semTools::compRelSEM): a CR of a factor with both
+    ordered and continuous indicators is NaN except in ``fornell_larcker``; one with only
+    continuous indicators gets the continuous omega in every semTools convention (``ordinal``
+    and ``latent_response`` as ``semtools_observed``)."""
     lam, std, phi = part.lam, part.std, part.phi
     idx = [i for i in lam.index if lam.at[i, f] != 0]
     multi = [i for i in idx if (lam.loc[i].round(5) != 0).sum() > 1]
     if len(idx) < 2:
         return np.nan
+    if continuous and statistic == "cr" and conv != "fornell_larcker":
+        n_cont = sum(i in continuous for i in idx)
+        if 0 < n_cont < len(idx):
+            return np.nan
+        if n_cont == len(idx) and conv in ("ordinal", "latent_response"):
+            conv = "semtools_observed"
     if conv == "fornell_larcker":
         lstd = std.loc[idx, f].to_numpy()
         if statistic == "cr":
@@ -1100,12 +1155,15 @@ def composite_reliability(
     ------
     SpecificationError
         An unknown convention, an unknown ``ci_method``, or a bootstrap asked of a fit
-        without ordered items.
+        without ordered items or with continuous items among them; a fit with ordered and
+        continuous items whose every factor is measured by both kinds (no value is defined).
 
     Warns
     -----
     FewItemsWarning
         A factor with one indicator (NaN).
+    MixedIndicatorsWarning
+        A factor measured by ordered and continuous items (NaN, as semTools::compRelSEM).
     HeywoodWarning
         A negative residual or latent variance.
     ReverseKeyWarning
@@ -1166,6 +1224,49 @@ def composite_reliability(
     In R: ``semTools::compRelSEM(fit)`` and ``compRelSEM(fit, ord.scale = FALSE)``
     with ``fit <- lavaan::cfa(model, data, ordered = TRUE)``.
 
+    A fit with ordered and continuous items together (``CFA(model, ordered=[items])``) is
+    treated factor by factor as ``semTools::compRelSEM`` 0.5-6 does: a factor whose
+    indicators are all ordered gets the ordinal conventions above; a factor whose indicators
+    are all continuous gets the continuous omega (sum of loadings squared times the factor
+    variance over the sum of the items' sample covariance matrix) in ``ordinal``,
+    ``latent_response`` and ``semtools_observed`` alike (``semtools_implied``: over the
+    model-implied one); a factor measured by both kinds is undefined: NaN in every semTools
+    convention (compRelSEM returns NA; neither the categorical omega of summed categories
+    nor the continuous omega applies to a sum of categories and scores), named in a
+    :class:`~custval.exceptions.MixedIndicatorsWarning` and in the verdict.  When every
+    factor is such a mix, no value is defined and a SpecificationError names the factors and
+    their items.  ``fornell_larcker`` (from standardized loadings) is computed for every
+    factor.  Bootstrap intervals are not available for such fits.  Here the 0-10
+    recommendation score loads with two five-point items:
+
+    >>> import numpy as np
+    >>> import warnings
+    >>> from custval.exceptions import MixedIndicatorsWarning
+    >>> rng = np.random.default_rng(7)
+    >>> eta = rng.multivariate_normal([0, 0], [[1, .5], [.5, 1]], size=600)
+    >>> def five(x):
+    ...     return np.digitize(x, [-1.6, -0.8, 0.1, 0.9]) + 1
+    >>> survey = pd.DataFrame({f"q{j}": five(0.75 * eta[:, 0] + 0.66 * rng.normal(size=600))
+    ...                        for j in (1, 2, 3)})
+    >>> for j in (4, 5):
+    ...     survey[f"q{j}"] = five(0.75 * eta[:, 1] + 0.66 * rng.normal(size=600))
+    >>> survey["nps"] = np.clip(np.round(7 + 1.5 * eta[:, 1] + rng.normal(size=600)), 0, 10)
+    >>> mixed_fit = CFA("SERVICE =~ q1 + q2 + q3; LOYALTY =~ q4 + q5 + nps",
+    ...                 ordered=["q1", "q2", "q3", "q4", "q5"]).fit(survey)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always", MixedIndicatorsWarning)
+    ...     mixed = composite_reliability(mixed_fit)
+    >>> print(mixed.wide().round(3))
+    convention  ordinal  latent_response
+    construct
+    SERVICE       0.735            0.768
+    LOYALTY         NaN              NaN
+    >>> print(caught[0].message)  # doctest: +ELLIPSIS
+    composite_reliability: undefined (NaN) for factor(s) measured by both ordered and continuous items, ...
+
+    In R: ``semTools::compRelSEM(lavaan::cfa(model, data, ordered = c("q1", "q2", "q3",
+    "q4", "q5")))`` (NA for LOYALTY).
+
     Bootstrap intervals of the ordinal reliabilities (``ci_method="bootstrap"`` or ``"bca"``;
     semTools has none): each of ``n_boot`` resamples draws N respondents with replacement
     (within each group of a multi-group fit), seeded by ``seed``, and repeats the whole
@@ -1214,6 +1315,11 @@ def composite_reliability(
     if ci_method not in (None, "bootstrap", "bca"):
         raise SpecificationError(f"ci_method={ci_method!r}; allowed: None, 'bootstrap' (percentile), 'bca'")
     if ci_method is not None:
+        if getattr(cfa, "continuous_", None):
+            raise SpecificationError(
+                f"bootstrap intervals of composite_reliability are not available for a fit with continuous items "
+                f"among the ordered ones (continuous: {', '.join(cfa.continuous_)}); they are for fits with every "
+                "item ordered (CFA(model, ordered=True))")
         if getattr(cfa, "sample_th_", None) is None or getattr(cfa, "_ord_boot", None) is None:
             raise SpecificationError(
                 "bootstrap intervals of composite_reliability are available for CFA fits with ordered items "
@@ -1308,6 +1414,12 @@ def ave(
     speed                   0.424             0.424            0.430
 
     In R: ``semTools::AVE(fit, obs.var = TRUE)`` and ``obs.var = FALSE``.
+
+    On a fit with ordered and continuous items together (``CFA(model, ordered=[items])``)
+    every factor gets a value, as ``semTools::AVE`` 0.5-6 computes it: the common variance
+    over the trace of the factor's items' covariance matrix, with the ordered items' latent
+    responses at variance 1 and the continuous items on their own scale (so a factor mixing
+    both kinds weighs its continuous items by their variances).
     """
     return _construct_stat(cfa, "ave", conventions, instrument)
 

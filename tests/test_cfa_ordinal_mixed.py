@@ -387,5 +387,9 @@ def test_two_survey_waves_and_what_is_not_supported(tmp_path):
         assert pw.fit_measures_["df"] == 20 + 2 + 2 + 21 - pw.fit_measures_["npar"]
     from custval.validity import composite_reliability
 
-    with pytest.raises(SpecificationError, match=r"mixes ordered and continuous items \(continuous: overall, nps\)"):
+    # both factors mix ordered and continuous items: semTools::compRelSEM gives NA for each, so no
+    # factor has a value (factors of one kind: tests/test_cfa_ordinal_mixed_reliability.py)
+    with pytest.raises(SpecificationError, match=r"every factor of this fit is: SAT \(ordered: sat_1, sat_2, "
+                                                 r"sat_3; continuous: overall\); LOY \(ordered: loy_1, loy_2; "
+                                                 r"continuous: nps\)"):
         composite_reliability(fit)
