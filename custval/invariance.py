@@ -1065,11 +1065,26 @@ def measurement_invariance(
         scalar 13.0       1.0
         strict 18.0       5.0
 
+    Five items ordered and five treated as continuous (``ordered=[items]``): the continuous
+    items' intercepts are equated at the scalar level only:
+
+    >>> mixed = measurement_invariance(bfi.dropna(subset=items + ["gender"]), ac, group="gender",
+    ...                                estimator="WLSMV", ordered=["A1", "A2", "A3", "C1", "C2"],
+    ...                                criteria="chisq", stop=False)
+    >>> print(mixed.table[["level", "chisq", "df", "delta_chisq", "delta_df"]].round(4).to_string(index=False))
+         level    chisq   df  delta_chisq  delta_df
+    configural 344.5479 68.0          NaN       NaN
+    thresholds 350.6503 83.0      13.4080      15.0
+        metric 399.9992 91.0      31.4189       8.0
+        scalar 447.2291 99.0      48.2956       8.0
+
     In R: ``lavaan::cfa(model, data, group = "school", group.equal = ...)`` per level and
     ``lavaan::lavTestLRT(configural, metric, scalar, strict)``; with ordered items
     ``semTools::measEq.syntax(model, data, ordered = items, ID.fac = "std.lv", ID.cat =
     "Wu.Estabrook.2016", group = "gender", group.equal = ..., return.fit = TRUE)`` per level
-    and ``lavaan::lavTestLRT(configural, thresholds, metric, scalar)``.
+    and ``lavaan::lavTestLRT(configural, thresholds, metric, scalar)``; with some items
+    continuous the same with ``ordered = c("A1", "A2", "A3", "C1", "C2")``
+    (``tests/r/invariance_ordinal_mixed.R``).
     """
     estimator = str(estimator).upper()
     ordered = _ordered_arg(ordered)
