@@ -48,9 +48,12 @@ def _export(df: pd.DataFrame, path: Path) -> pd.DataFrame:
 def exports(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("exports")
     sim = pd.read_csv(GOLD / "sim_mixed2.csv").drop(columns="id")
+    sim3 = pd.read_csv(GOLD / "sim_mixed3.csv").drop(columns="id")
     bfi = pd.read_csv(ROOT / "custval" / "_data" / "bfi" / "bfi.csv")
     bfi = bfi.loc[bfi["gender"].notna(), AC + ["gender"]].reset_index(drop=True)
-    return {"waves": _export(sim, tmp / "satisfaction_two_waves.csv"), "bfi": _export(bfi, tmp / "bfi_gender.csv")}
+    return {"waves": _export(sim, tmp / "satisfaction_two_waves.csv"),
+            "waves3": _export(sim3, tmp / "satisfaction_three_waves.csv"),
+            "bfi": _export(bfi, tmp / "bfi_gender.csv")}
 
 
 CASES = {  # golden name: (export, model, ordered, group, free, parameterization, levels, missing)
@@ -60,6 +63,9 @@ CASES = {  # golden name: (export, model, ordered, group, free, parameterization
     "mixed_bfi": ("bfi", M_AC, ORD_BFI, "gender", (), "delta", L4, "listwise"),
     "mixed_bfi_theta": ("bfi", M_AC, ORD_BFI, "gender", (), "theta", L5, "listwise"),
     "mixed_bfi_pairwise": ("bfi", M_AC, ORD_BFI, "gender", (), "delta", L4, "pairwise"),
+    # three waves: c2's intercept released in w2 alone, s4's first threshold in w3 alone
+    "mixed_sim3_pergroup": ("waves3", M_SIM, ORD_SIM, "wave", {"c2 ~ 1": ["w2"], "s4|t1": ["w3"]}, "delta", L4,
+                            "listwise"),
 }
 
 
@@ -183,6 +189,14 @@ def test_shifted_continuous_intercept_fails_scalar_and_is_ranked_first(exports, 
     # released, the ladder reaches scalar
     part = _run(exports, "mixed_sim", free=("c2 ~ 1",))
     assert part.highest == "scalar"
+
+
+def test_release_in_one_wave_of_three_frees_only_that_wave(ladders):
+    """c2's intercept (continuous) released in w2 alone: w1 and w3 share one at the scalar level."""
+    pe = ladders["mixed_sim3_pergroup"].fits["scalar"].params_
+    nu = pe[(pe["lhs"] == "c2") & (pe["op"] == "~1")].set_index("group")["est"]
+    assert nu[1] == nu[3] and nu[2] > nu[1] + 0.3  # shifted up by 0.5 in w2 (the simulation's truth)
+    assert "c2 ~ 1 in w2" in ladders["mixed_sim3_pergroup"].verdict
 
 
 def test_release_in_the_first_wave_alone_of_a_continuous_intercept(exports, ladders):

@@ -40,19 +40,50 @@ KEEP <- c("npar", "chisq", "df", "pvalue", "chisq.scaled", "df.scaled", "pvalue.
           "chisq.scaling.factor", "cfi", "tli", "rmsea", "cfi.scaled", "tli.scaled",
           "rmsea.scaled", "srmr", "ntotal")
 
-level_syntax <- function(model, data, items, group, lv, partial, parameterization) {
-  as.character(measEq.syntax(model, data = data, ordered = items, parameterization = parameterization,
-                             ID.fac = "std.lv", ID.cat = "Wu.Estabrook.2016", group = group,
-                             group.equal = LEVELS[[lv]], group.partial = partial))
+# A release in one group only (measEq.syntax's group.partial frees a parameter in every group)
+# is built from two measEq.syntax calls, as in tests/r/invariance_ordinal_ext.R: the released
+# group's column of every c(...) vector of the changed lines comes from the syntax with the
+# release in group.partial, the other groups' columns from the syntax without it.
+vec_re <- "c\\([^()]*\\)"
+merge_group <- function(line_f, line_p, k) {
+  if (line_f == line_p) return(line_f)
+  vf <- regmatches(line_f, gregexpr(vec_re, line_f))[[1]]
+  vp <- regmatches(line_p, gregexpr(vec_re, line_p))[[1]]
+  stopifnot(length(vf) == length(vp))
+  parts <- function(v) trimws(strsplit(sub("^c\\((.*)\\)$", "\\1", v), ",")[[1]])
+  merged <- mapply(function(a, b) {
+    a <- parts(a); b <- parts(b); a[k] <- b[k]
+    paste0("c(", paste(a, collapse = ", "), ")")
+  }, vf, vp)
+  rest <- regmatches(line_f, gregexpr(vec_re, line_f), invert = TRUE)[[1]]
+  paste0(c(rbind(rest, c(merged, ""))), collapse = "")
+}
+
+level_syntax <- function(model, data, items, group, lv, partial, parameterization, per_group = list()) {
+  args <- list(model, data = data, ordered = items, parameterization = parameterization,
+               ID.fac = "std.lv", ID.cat = "Wu.Estabrook.2016", group = group,
+               group.equal = LEVELS[[lv]], group.partial = partial)
+  s <- as.character(do.call(measEq.syntax, args))
+  for (p in names(per_group)) {
+    args$group.partial <- c(if (identical(partial, "")) character(0) else partial, p)
+    sp <- as.character(do.call(measEq.syntax, args))
+    lf <- strsplit(s, "\n", fixed = TRUE)[[1]]
+    lp <- strsplit(sp, "\n", fixed = TRUE)[[1]]
+    stopifnot(length(lf) == length(lp))
+    k <- match(per_group[[p]], unique(as.character(data[[group]])))  # lavaan's group order
+    for (kk in k) lf <- mapply(merge_group, lf, lp, MoreArgs = list(k = kk), USE.NAMES = FALSE)
+    s <- paste(lf, collapse = "\n")
+  }
+  s
 }
 
 ladder <- function(name, model, data, items, group, partial = "", parameterization = "delta",
-                   levels = names(LEVELS)[1:4], missing = "listwise") {
+                   levels = names(LEVELS)[1:4], missing = "listwise", per_group = list()) {
   if (!want(name)) return(invisible(NULL))
   fits <- list()
   syn <- list()
   for (lv in levels) {
-    syn[[lv]] <- level_syntax(model, data, items, group, lv, partial, parameterization)
+    syn[[lv]] <- level_syntax(model, data, items, group, lv, partial, parameterization, per_group)
     fits[[lv]] <- cfa(syn[[lv]], data = data, ordered = items, group = group,
                       estimator = "WLSMV", parameterization = parameterization, missing = missing)
   }
@@ -70,7 +101,7 @@ ladder <- function(name, model, data, items, group, partial = "", parameterizati
   out <- list(
     lavaan_version = as.character(packageVersion("lavaan")),
     semtools_version = as.character(packageVersion("semTools")),
-    ordered = items, partial = partial, parameterization = parameterization,
+    ordered = items, partial = partial, per_group = per_group, parameterization = parameterization,
     missing = missing, group_labels = lavInspect(fits[[1]], "group.label"),
     nobs = lavInspect(fits[[1]], "nobs"),
     levels = lapply(names(fits), function(lv) list(
@@ -87,26 +118,26 @@ ladder <- function(name, model, data, items, group, partial = "", parameterizati
 
 # ---------------------------------------------------------------- simulated two-wave survey
 sim_file <- file.path(out_dir, "sim_mixed2.csv")
+cuts <- c(-1.5, -0.6, 0.3, 1.1)
+make <- function(n, grp, mean, var, shift) {
+  phi <- matrix(c(var, .5 * var, .5 * var, var), 2)
+  eta <- MASS::mvrnorm(n, rep(mean, 2), phi)
+  d <- data.frame(wave = rep(grp, n))
+  lam_s <- c(.75, .7, .65, .8, .7)
+  fac_s <- c(1, 1, 1, 2, 2)
+  for (j in 1:5) {
+    ystar <- lam_s[j] * eta[, fac_s[j]] + sqrt(1 - lam_s[j]^2) * rnorm(n)
+    d[[paste0("s", j)]] <- findInterval(ystar, cuts + (j - 3) * 0.1) + 1L
+  }
+  # continuous scores: intercept + loading * eta + residual, one decimal
+  d$r1 <- round(7 + 1.4 * eta[, 1] + rnorm(n, sd = 1.2), 1)
+  d$c1 <- round(5 + 0.9 * eta[, 2] + rnorm(n, sd = 0.8), 1)
+  d$c2 <- round(4 + shift + 0.8 * eta[, 2] + rnorm(n, sd = 0.9), 1)
+  d$c3 <- round(6 + 1.1 * eta[, 2] + rnorm(n, sd = 1.0), 1)
+  d
+}
 if (!file.exists(sim_file)) {
   set.seed(20261207)
-  cuts <- c(-1.5, -0.6, 0.3, 1.1)
-  make <- function(n, grp, mean, var, shift) {
-    phi <- matrix(c(var, .5 * var, .5 * var, var), 2)
-    eta <- MASS::mvrnorm(n, rep(mean, 2), phi)
-    d <- data.frame(wave = rep(grp, n))
-    lam_s <- c(.75, .7, .65, .8, .7)
-    fac_s <- c(1, 1, 1, 2, 2)
-    for (j in 1:5) {
-      ystar <- lam_s[j] * eta[, fac_s[j]] + sqrt(1 - lam_s[j]^2) * rnorm(n)
-      d[[paste0("s", j)]] <- findInterval(ystar, cuts + (j - 3) * 0.1) + 1L
-    }
-    # continuous scores: intercept + loading * eta + residual, one decimal
-    d$r1 <- round(7 + 1.4 * eta[, 1] + rnorm(n, sd = 1.2), 1)
-    d$c1 <- round(5 + 0.9 * eta[, 2] + rnorm(n, sd = 0.8), 1)
-    d$c2 <- round(4 + shift + 0.8 * eta[, 2] + rnorm(n, sd = 0.9), 1)
-    d$c3 <- round(6 + 1.1 * eta[, 2] + rnorm(n, sd = 1.0), 1)
-    d
-  }
   sim <- rbind(make(650, "w1", 0, 1, 0), make(550, "w2", 0.25, 1.2, 0.5))
   sim <- cbind(id = seq_len(nrow(sim)), sim)
   write.csv(sim, sim_file, row.names = FALSE)
@@ -118,6 +149,19 @@ ladder("mixed_sim", m_sim, sim, ord_sim, "wave")
 ladder("mixed_sim_theta", m_sim, sim, ord_sim, "wave", parameterization = "theta",
        levels = names(LEVELS))
 ladder("mixed_sim_partial", m_sim, sim, ord_sim, "wave", partial = c("c2 ~ 1", "s2|t2"))
+
+# three waves (a third wave w3 like w1, simulated after the two-wave file): c2's intercept
+# released in wave w2 alone, w1 and w3 sharing theirs; and a threshold released in w3 alone
+sim3_file <- file.path(out_dir, "sim_mixed3.csv")
+if (!file.exists(sim3_file)) {
+  set.seed(20261208)
+  w3 <- make(500, "w3", -0.1, 0.9, 0)
+  sim3 <- rbind(sim, cbind(id = nrow(sim) + seq_len(nrow(w3)), w3))
+  write.csv(sim3, sim3_file, row.names = FALSE)
+}
+sim3 <- read.csv(sim3_file)
+ladder("mixed_sim3_pergroup", m_sim, sim3, ord_sim, "wave",
+       per_group = list("c2 ~ 1" = "w2", "s4|t1" = "w3"))
 
 # ranking the scalar constraints of the simulated set: each intercept (ordered and continuous)
 # released alone, compared with the scalar model by lavTestLRT
