@@ -704,10 +704,12 @@ def _cfa_parts(cfa) -> list[_Parts]:
                 phi.at[r.lhs, r.rhs] = phi.at[r.rhs, r.lhs] = float(r.est)
             elif r.lhs in items and r.rhs in items:
                 theta.at[r.lhs, r.rhs] = theta.at[r.rhs, r.lhs] = float(r.est)
-        sample = _square(_group_item(cfa.sample_cov_, g, pos), items)
-        implied = _square(_group_item(cfa.implied_cov_, g, pos), items)
-        n = _group_item(n_obs, g, pos) if n_obs is not None else np.nan
         labels = list(getattr(cfa, "group_labels_", []) or [])
+        # the moments are keyed by group label: the label, not the table's group number (labels 2, 1)
+        key = labels[pos] if len(groups) > 1 and pos < len(labels) else g
+        sample = _square(_group_item(cfa.sample_cov_, key, pos), items)
+        implied = _square(_group_item(cfa.implied_cov_, key, pos), items)
+        n = _group_item(n_obs, key, pos) if n_obs is not None else np.nan
         label = labels[pos] if len(groups) > 1 and pos < len(labels) else g
         out.append(_Parts(label, lam, std, phi, theta, sample, implied, int(n) if np.isfinite(n) else -1))
     return out
@@ -1211,35 +1213,62 @@ def composite_reliability(
             and tuple(np.atleast_1d(conventions)) == ("semtools_observed", "semtools_implied", "fornell_larcker")):
         # a fit with ordered items: semTools' default for it (ord.scale = TRUE) and the y* version
         conventions = ("ordinal", "latent_response")
-    if ci_method not in (None, "bootstrap", "bca"):
-        raise SpecificationError(f"ci_method={ci_method!r}; allowed: None, 'bootstrap' (percentile), 'bca'")
-    if ci_method is not None:
-        if getattr(cfa, "sample_th_", None) is None or getattr(cfa, "_ord_boot", None) is None:
-            raise SpecificationError(
-                "bootstrap intervals of composite_reliability are available for CFA fits with ordered items "
-                "(CFA(model, ordered=True)); for continuous items use custval.reliability.omega(..., "
-                "ci_method='bootstrap') or scale_reliability")
-        if not isinstance(n_boot, (int, np.integer)) or isinstance(n_boot, bool) or n_boot < 2:
-            raise SpecificationError(f"n_boot must be an integer of at least 2, got {n_boot!r}")
-        if not 0 < ci < 1:
-            raise SpecificationError(f"ci must be between 0 and 1, got {ci!r}")
+    _check_boot_options(cfa, ci_method, n_boot, ci, "composite_reliability")
     res = _construct_stat(cfa, "cr", conventions, instrument)
     if ci_method is None:
         return res
+    return _bootstrap(cfa, res, "cr", ci_method=ci_method, n_boot=int(n_boot), seed=seed, ci=ci,
+                      progress=progress, executor=executor)
+
+
+def _check_boot_options(cfa, ci_method, n_boot, ci, what: str) -> None:
+    if ci_method not in (None, "bootstrap", "bca"):
+        raise SpecificationError(f"ci_method={ci_method!r}; allowed: None, 'bootstrap' (percentile), 'bca'")
+    if ci_method is None:
+        return
+    if getattr(cfa, "sample_th_", None) is not None:
+        if getattr(cfa, "_ord_boot", None) is None or what != "composite_reliability":
+            raise SpecificationError(
+                f"bootstrap intervals of {what} are not available for this fit with ordered items"
+                + ("" if what == "composite_reliability" else " (AVE has no categorical version)"))
+    else:
+        from ._sem.ml_boot import check_bootable
+
+        check_bootable(cfa)
+    if not isinstance(n_boot, (int, np.integer)) or isinstance(n_boot, bool) or n_boot < 2:
+        raise SpecificationError(f"n_boot must be an integer of at least 2, got {n_boot!r}")
+    if not 0 < ci < 1:
+        raise SpecificationError(f"ci must be between 0 and 1, got {ci!r}")
+
+
+def _bootstrap(cfa, res: ConstructReliabilityResult, statistic: str, *, ci_method, n_boot, seed, ci, progress,
+               executor) -> ConstructReliabilityResult:
+    """``res`` with bootstrap se / intervals: the ordinal two-stage refit (custval._sem.ordinal_boot)
+    or the ML / MLR / FIML refit (custval._sem.ml_boot), through the same interval code."""
     from ._sem.ordinal_boot import run
 
     conventions = tuple(res.conventions)
-    table, boot, n_failed, notes, method = run(cfa, res.table, conventions, (_cfa_parts, _stat_value, _omega_categorical),
-                                               ci_method=ci_method, n_boot=int(n_boot), seed=seed, ci=ci,
-                                               progress=progress, executor=executor)
+    fns = (_cfa_parts, _stat_value, _omega_categorical)
+    job, desc, reasons = None, "ordinal CFA", None
+    if getattr(cfa, "sample_th_", None) is None:
+        from ._sem import ml_boot
+
+        job = ml_boot.make_job(cfa, statistic, conventions, len(res.table), (_cfa_parts, _stat_value, _improper))
+        desc, reasons = f"{cfa._estimator} CFA", ml_boot.REASONS
+    table, boot, n_failed, notes, method = run(cfa, res.table, conventions, fns, ci_method=ci_method, n_boot=n_boot,
+                                               seed=seed, ci=ci, progress=progress, executor=executor, job=job,
+                                               desc=desc, reasons=reasons)
+    what = "composite_reliability" if statistic == "cr" else "ave"
     for note in notes:
-        warnings.warn(f"composite_reliability: {note}", BootstrapWarning, stacklevel=2)
+        warnings.warn(f"{what}: {note}", BootstrapWarning, stacklevel=3)
     return dataclasses.replace(res, table=table, method=method, ci=ci, n_boot_failed=n_failed, boot=boot,
                                notes=tuple(notes))
 
 
 def ave(
-    cfa, *, conventions=("semtools_observed", "semtools_implied", "fornell_larcker"), instrument=None
+    cfa, *, conventions=("semtools_observed", "semtools_implied", "fornell_larcker"), instrument=None,
+    ci_method: str | None = None, n_boot: int = 1000, seed: int = 0, ci: float = 0.95,
+    progress: bool | None = None, executor=None,
 ) -> ConstructReliabilityResult:
     r"""Average variance extracted of every factor of a fitted CFA, in labelled conventions.
 
@@ -1309,7 +1338,12 @@ def ave(
 
     In R: ``semTools::AVE(fit, obs.var = TRUE)`` and ``obs.var = FALSE``.
     """
-    return _construct_stat(cfa, "ave", conventions, instrument)
+    _check_boot_options(cfa, ci_method, n_boot, ci, "ave")
+    res = _construct_stat(cfa, "ave", conventions, instrument)
+    if ci_method is None:
+        return res
+    return _bootstrap(cfa, res, "ave", ci_method=ci_method, n_boot=int(n_boot), seed=seed, ci=ci,
+                      progress=progress, executor=executor)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
