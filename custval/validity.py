@@ -1078,9 +1078,9 @@ def composite_reliability(
     instrument : Instrument, str, Path or None, default None
         The instrument whose reverse keys the fit is checked against; ``None``: not checked.
     ci_method : {None, "bootstrap", "bca"}, default None
-        Bootstrap intervals for a fit with ordered items (see above): ``"bootstrap"``
-        (percentile) or ``"bca"`` (bias-corrected and accelerated; the acceleration from N
-        leave-one-out refits); ``None``: none.
+        Bootstrap intervals (see below; ML, MLR and FIML fits and fits with ordered items):
+        ``"bootstrap"`` (percentile) or ``"bca"`` (bias-corrected and accelerated; the
+        acceleration from N leave-one-out refits); ``None``: none.
     n_boot : int, default 1000
         Bootstrap resamples.
     seed : int, default 0
@@ -1101,8 +1101,8 @@ def composite_reliability(
     Raises
     ------
     SpecificationError
-        An unknown convention, an unknown ``ci_method``, or a bootstrap asked of a fit
-        without ordered items.
+        An unknown convention, an unknown ``ci_method``, or a bootstrap asked of a fit with
+        clustered respondents (``cluster=``, ``level:`` blocks).
 
     Warns
     -----
@@ -1114,7 +1114,7 @@ def composite_reliability(
         Items load against their factor, or are keyed differently from ``instrument``.
     BootstrapWarning
         Bootstrap resamples without a value (counted by reason in ``n_boot_failed`` and
-        ``notes``).
+        ``notes``), or with an improper solution (counted, kept).
 
     See Also
     --------
@@ -1146,6 +1146,48 @@ def composite_reliability(
     speed                   0.686             0.688            0.691
 
     In R: ``semTools::compRelSEM(fit, obs.var = TRUE)`` and ``obs.var = FALSE``.
+
+    Bootstrap intervals (``ci_method="bootstrap"`` or ``"bca"``; semTools' ``compRelSEM``
+    has none) for ML, MLR and FIML (``missing="fiml"``) fits, one group or several, in every
+    convention: each of ``n_boot`` resamples draws N respondents with replacement from the
+    rows the fit used (within each group of a multi-group fit, so every group keeps its
+    size), seeded by ``seed``, and refits the same model with the same options from the
+    same starting values as a fresh fit (FIML: the EM moments of the resample), then computes
+    CR with the formulas above.  A resample's values are therefore exactly those of
+    ``composite_reliability(CFA(model, ...).fit(rows))`` for its rows.  ``se`` is the
+    standard deviation of the resample values, ``ci_low`` / ``ci_high`` their percentiles
+    (numpy's linear interpolation) or the BCa limits: the same interval code as the ordinal
+    bootstrap below.  A resample whose fit fails (a singular covariance matrix, a constant
+    item, an unidentified solution) or does not converge has no value; such resamples are
+    counted by reason (``n_boot_failed``, ``notes``), left out and warned about
+    (BootstrapWarning), and when they are more than half the intervals are NaN.  A resample
+    with an improper solution (a negative variance, a Heywood case) keeps its values, as in
+    lavaan's ``bootstrapLavaan``, and is counted in a BootstrapWarning.  The values depend
+    only on ``seed`` (the resamples run in tasks seeded by children of ``SeedSequence(seed)``,
+    serially or on ``executor``).  Fits with ``cluster=`` or ``level:`` blocks are refused
+    (their respondents are not independent).
+
+    >>> import warnings
+    >>> from custval.exceptions import BootstrapWarning
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always", BootstrapWarning)
+    ...     res = composite_reliability(fit, conventions=("semtools_observed", "fornell_larcker"),
+    ...                                 ci_method="bootstrap", n_boot=200, seed=1, progress=False)
+    >>> print(caught[0].message)  # doctest: +ELLIPSIS
+    composite_reliability: 1 of 200 bootstrap resamples give an improper solution ...
+    >>> print(res.table[["construct", "convention", "estimate", "se", "ci_low", "ci_high"]].round(2))
+      construct         convention  estimate    se  ci_low  ci_high
+    0    visual  semtools_observed      0.61  0.04    0.54     0.69
+    1    visual    fornell_larcker      0.63  0.04    0.56     0.69
+    2   textual  semtools_observed      0.89  0.01    0.86     0.90
+    3   textual    fornell_larcker      0.89  0.01    0.86     0.90
+    4     speed  semtools_observed      0.69  0.05    0.57     0.75
+    5     speed    fornell_larcker      0.69  0.03    0.61     0.75
+
+    In R (other random draws, so other limits):
+    ``boot <- lavaan::bootstrapLavaan(fit, R = 200, FUN = function(f) semTools::compRelSEM(f))``
+    and ``apply(boot, 2, quantile, c(0.025, 0.975))``.  On the same resampled rows, lavaan's
+    refits give the same values (to its convergence tolerance, ~1e-6; tests/r/cr_bootstrap.R).
 
     A fit with ordered items (``CFA(model, ordered=True)``, WLSMV) gets
     semTools' conventions for ordinal indicators by default: ``ordinal``,
@@ -1291,16 +1333,31 @@ def ave(
         The conventions computed, in order; the first one gives the verdict.
     instrument : Instrument, str, Path or None, default None
         The instrument whose reverse keys the fit is checked against; ``None``: not checked.
+    ci_method : {None, "bootstrap", "bca"}, default None
+        Bootstrap intervals of an ML, MLR or FIML fit, as :func:`composite_reliability`'s:
+        ``"bootstrap"`` (percentile) or ``"bca"``; ``None``: none.
+    n_boot : int, default 1000
+        Bootstrap resamples.
+    seed : int, default 0
+        Seed of the resampling (``numpy.random.SeedSequence``).
+    ci : float, default 0.95
+        Confidence level.
+    progress : bool or None, default None
+        Progress bar (``tqdm.auto``) over the resamples; ``None``: shown.
+    executor : None, concurrent.futures.Executor or dask.distributed.Client, default None
+        Where the resamples run (``None``: serially); the values do not depend on it.
 
     Returns
     -------
     ConstructReliabilityResult
-        ``.table`` long, ``.wide()`` constructs × conventions.
+        ``.table`` long (with ``se``, ``ci_low``, ``ci_high`` after a bootstrap), ``.wide()``
+        constructs × conventions.
 
     Raises
     ------
     SpecificationError
-        An unknown convention.
+        An unknown convention or ``ci_method``; a bootstrap of a fit with ordered items (AVE
+        has no categorical version) or with clustered respondents.
 
     Warns
     -----
@@ -1310,10 +1367,13 @@ def ave(
         A negative residual or latent variance.
     ReverseKeyWarning
         Items load against their factor, or are keyed differently from ``instrument``.
+    BootstrapWarning
+        Bootstrap resamples without a value (counted by reason), or with an improper
+        solution (counted, kept).
 
     See Also
     --------
-    custval.validity.composite_reliability : Composite reliability.
+    custval.validity.composite_reliability : Composite reliability (the bootstrap is described there).
     custval.validity.fornell_larcker : The square root of AVE against the latent correlations.
 
     References
@@ -1337,6 +1397,24 @@ def ave(
     speed                   0.424             0.424            0.430
 
     In R: ``semTools::AVE(fit, obs.var = TRUE)`` and ``obs.var = FALSE``.
+
+    Bootstrap intervals (each resample refits the model on N respondents drawn with
+    replacement; see :func:`composite_reliability`):
+
+    >>> import warnings
+    >>> from custval.exceptions import BootstrapWarning
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", BootstrapWarning)  # one Heywood resample, kept
+    ...     res = ave(fit, conventions="semtools_observed", ci_method="bca", n_boot=200, seed=1,
+    ...               progress=False)
+    >>> print(res.table[["construct", "estimate", "se", "ci_low", "ci_high"]].round(2))
+      construct  estimate    se  ci_low  ci_high
+    0    visual      0.37  0.04    0.28     0.43
+    1   textual      0.72  0.02    0.68     0.76
+    2     speed      0.42  0.04    0.35     0.50
+
+    In R: ``lavaan::bootstrapLavaan(fit, R = 200, FUN = function(f) semTools::AVE(f))`` with
+    percentile limits (R has no BCa for it; other random draws, so other values).
     """
     _check_boot_options(cfa, ci_method, n_boot, ci, "ave")
     res = _construct_stat(cfa, "ave", conventions, instrument)

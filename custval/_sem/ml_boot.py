@@ -105,7 +105,7 @@ class Job:
                 i, f, k = r
                 lam[i, f] = float(est[k])
                 std[i, f] = float(std_all[k])
-            for f, fname in enumerate(factors):
+            for f in range(len(factors)):
                 idx = np.flatnonzero(lam[:, f] != 0)
                 multi = bool(((np.round(lam[idx], 5) != 0).sum(axis=1) > 1).any())
                 phi = float(est[self.phi_rows[g][f]]) if self.phi_rows[g][f] >= 0 else 0.0
@@ -219,7 +219,7 @@ def make_job(cfa, statistic: str, conventions: tuple, m: int, fns: tuple) -> Job
     y, strata = fitted_rows(cfa)
     fast = not (getattr(cfa, "inequalities_", None) or getattr(cfa, "covariates_", None)
                 or getattr(cfa, "efa_blocks_", None))
-    job = Job(cfa, statistic, tuple(conventions), m, y, strata, fast, as_syntax(cfa.model), tuple(fns))
+    job = Job(cfa, statistic, tuple(conventions), m, y, strata, fast, syntax=as_syntax(cfa.model), fns=tuple(fns))
     if fast and set(conventions) <= {"semtools_observed", "semtools_implied", "fornell_larcker"}:
         _plan(job)
     return job
