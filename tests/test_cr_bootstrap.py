@@ -262,3 +262,17 @@ def test_replicates_equal_lavaan_refits_of_the_same_rows(r_golden, name, tol):
             t = res.table[res.table["convention"] == conv]
             np.testing.assert_array_equal(t["ci_low"], [_interval(ours[:, c], 0.0, ci=0.95, method="percentile",
                                                                   jack=None)[0] for c in range(ours.shape[1])])
+
+
+def test_integer_group_labels_use_their_own_groups_moments(hs):
+    # groups coded 2 (Pasteur, first in the file) and 1: CR reads each group's own covariance
+    # matrix (it used to take the group numbered like the label, i.e. the other school's)
+    coded = hs.assign(site=hs["school"].map({"Pasteur": 2, "Grant-White": 1}))
+    named = composite_reliability(CFA(HS_MODEL, group="school").fit(hs))
+    fit = CFA(HS_MODEL, group="site").fit(coded)
+    numbered = composite_reliability(fit)
+    np.testing.assert_array_equal(numbered.table["estimate"], named.table["estimate"])
+    assert list(numbered.table["group"].unique()) == [2, 1]
+    res = composite_reliability(fit, ci_method="bootstrap", n_boot=3, seed=4, progress=False)
+    direct = CFA(HS_MODEL, group="site").fit(coded.iloc[replicate_rows(fit, 3, 4)[2]])
+    np.testing.assert_array_equal(res.boot[2], composite_reliability(direct).table["estimate"].to_numpy())
