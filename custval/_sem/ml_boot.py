@@ -4,8 +4,8 @@ Each replicate draws respondents with replacement (within each group of a multi-
 from the rows the fit used (the item values as fitted: keyed, and for listwise deletion the
 complete rows; for FIML every row with at least one answer) and refits the same model from
 the same starting values as a fresh fit: the group data and sample moments
-(:func:`custval._sem.ml.make_group_data`, the EM moments of FIML), the checks a fit makes,
-:func:`custval._sem.model.start_values` and :meth:`custval._sem.ml.MLProblem.fit`.  The CR /
+(:func:`custval._sem.ml.make_group_data`, the EM moments of FIML), the checks a fit makes, and
+``CFA._estimate`` itself (start values, identification check, optimizer).  The CR /
 AVE values come from the very functions that compute the point estimates
 (``custval.validity._cfa_parts`` and ``_stat_value``) applied to a fit-like record with the
 tables those functions read (``params_`` with ``est`` and ``std_all``, ``sample_cov_``,
@@ -156,7 +156,6 @@ class Job:
         from ..cfa import CFA, _check_group_items, _check_sample_cov
         from ..exceptions import InsufficientDataError
         from .ml import MLProblem, em_saturated, make_group_data
-        from .model import start_values
         from .standardize import standardize
 
         cfa = self.cfa
@@ -175,10 +174,12 @@ class Job:
                 gd.sample_cov, gd.sample_mean = sig, mu
             groups.append(gd)
         _check_sample_cov(labels, groups)
-        x0 = start_values(model, [(gd.sample_cov, gd.sample_mean) for gd in groups], cfa.std_lv)
-        CFA._check_structurally_identified(model, x0, cfa._meanstructure)
         problem = MLProblem(model, groups)
-        theta, converged, _ = problem.fit(x0, max_iter=cfa.max_iter)
+        # CFA._estimate itself (start values, the identification check, the optimizer) on a copy
+        # (it records the constraints' state on the object); no inequality constraints here
+        none = (np.zeros((0, model.nfree)), np.zeros(0), [])
+        theta, converged, _ = copy.copy(cfa)._estimate(model, problem, groups, cfa._meanstructure,
+                                                       {"constraints": none, "inequalities": none})
         if not converged:
             return None
         CFA._check_identified(problem.expected_information(theta), model)
