@@ -1154,9 +1154,16 @@ def composite_reliability(
     size), seeded by ``seed``, and refits the same model with the same options from the
     same starting values as a fresh fit (FIML: the EM moments of the resample), then computes
     CR with the formulas above.  A resample's values are therefore exactly those of
-    ``composite_reliability(CFA(model, ...).fit(rows))`` for its rows.  ``se`` is the
-    standard deviation of the resample values, ``ci_low`` / ``ci_high`` their percentiles
-    (numpy's linear interpolation) or the BCa limits: the same interval code as the ordinal
+    ``composite_reliability(CFA(model, ...).fit(rows))`` for its rows.  With
+    :math:`\hat\omega^*_1, \dots, \hat\omega^*_B` the values of the resamples that have one,
+
+    .. math:: \mathrm{se} = \operatorname{sd}(\hat\omega^*_b), \qquad
+              [\mathrm{ci\_low}, \mathrm{ci\_high}] = [Q_{\alpha/2}(\hat\omega^*),
+              Q_{1-\alpha/2}(\hat\omega^*)], \quad \alpha = 1 - \mathrm{ci}
+
+    (percentiles with numpy's linear interpolation; ``"bca"``: the bias-corrected and
+    accelerated limits, with the bias from the share of resamples below the estimate and the
+    acceleration from the N leave-one-out refits): the same interval code as the ordinal
     bootstrap below.  A resample whose fit fails (a singular covariance matrix, a constant
     item, an unidentified solution) or does not converge has no value; such resamples are
     counted by reason (``n_boot_failed``, ``notes``), left out and warned about
