@@ -276,3 +276,24 @@ def test_integer_group_labels_use_their_own_groups_moments(hs):
     res = composite_reliability(fit, ci_method="bootstrap", n_boot=3, seed=4, progress=False)
     direct = CFA(HS_MODEL, group="site").fit(coded.iloc[replicate_rows(fit, 3, 4)[2]])
     np.testing.assert_array_equal(res.boot[2], composite_reliability(direct).table["estimate"].to_numpy())
+
+
+def test_multigroup_fiml_resamples_within_groups():
+    bfi = custval.load_dataset("bfi").data
+    items = [f"A{i}" for i in range(1, 6)] + [f"C{i}" for i in range(1, 6)]
+    data = bfi[items + ["gender"]].copy()
+    for it in ("A1", "C4", "C5"):
+        data[it] = 7 - data[it]
+    data = data[data[items].notna().any(axis=1)].iloc[:900]
+    assert data[items].isna().any(axis=None)
+    model = "agree =~ A1 + A2 + A3 + A4 + A5; consc =~ C1 + C2 + C3 + C4 + C5"
+    fit = CFA(model, group="gender", missing="fiml").fit(data)
+    res = ave(fit, ci_method="bootstrap", n_boot=4, seed=6, progress=False)
+    labels = list(pd.unique(data["gender"]))
+    ordered = pd.concat([data[data["gender"] == g] for g in labels])
+    sizes = [int((data["gender"] == g).sum()) for g in labels]
+    rows = replicate_rows(fit, 4, 6)
+    assert all((r[: sizes[0]] < sizes[0]).all() and (r[sizes[0]:] >= sizes[0]).all() for r in rows)
+    direct = CFA(model, group="gender", missing="fiml").fit(ordered.iloc[rows[3]])
+    np.testing.assert_array_equal(res.boot[3], ave(direct).table["estimate"].to_numpy())
+    assert res.table["se"].gt(0).all()
