@@ -705,10 +705,12 @@ def _cfa_parts(cfa) -> list[_Parts]:
                 phi.at[r.lhs, r.rhs] = phi.at[r.rhs, r.lhs] = float(r.est)
             elif r.lhs in items and r.rhs in items:
                 theta.at[r.lhs, r.rhs] = theta.at[r.rhs, r.lhs] = float(r.est)
-        sample = _square(_group_item(cfa.sample_cov_, g, pos), items)
-        implied = _square(_group_item(cfa.implied_cov_, g, pos), items)
-        n = _group_item(n_obs, g, pos) if n_obs is not None else np.nan
         labels = list(getattr(cfa, "group_labels_", []) or [])
+        # the moments are keyed by group label: the label, not the table's group number (labels 2, 1)
+        key = labels[pos] if len(groups) > 1 and pos < len(labels) else g
+        sample = _square(_group_item(cfa.sample_cov_, key, pos), items)
+        implied = _square(_group_item(cfa.implied_cov_, key, pos), items)
+        n = _group_item(n_obs, key, pos) if n_obs is not None else np.nan
         label = labels[pos] if len(groups) > 1 and pos < len(labels) else g
         out.append(_Parts(label, lam, std, phi, theta, sample, implied, int(n) if np.isfinite(n) else -1))
     return out
@@ -1131,9 +1133,9 @@ def composite_reliability(
     instrument : Instrument, str, Path or None, default None
         The instrument whose reverse keys the fit is checked against; ``None``: not checked.
     ci_method : {None, "bootstrap", "bca"}, default None
-        Bootstrap intervals for a fit with ordered items (see above): ``"bootstrap"``
-        (percentile) or ``"bca"`` (bias-corrected and accelerated; the acceleration from N
-        leave-one-out refits); ``None``: none.
+        Bootstrap intervals (see below; ML, MLR and FIML fits and fits with ordered items):
+        ``"bootstrap"`` (percentile) or ``"bca"`` (bias-corrected and accelerated; the
+        acceleration from N leave-one-out refits); ``None``: none.
     n_boot : int, default 1000
         Bootstrap resamples.
     seed : int, default 0
@@ -1154,9 +1156,10 @@ def composite_reliability(
     Raises
     ------
     SpecificationError
-        An unknown convention, an unknown ``ci_method``, or a bootstrap asked of a fit
-        without ordered items or with continuous items among them; a fit with ordered and
-        continuous items whose every factor is measured by both kinds (no value is defined).
+        An unknown convention, an unknown ``ci_method``, or a bootstrap asked of a fit with
+        clustered respondents (``cluster=``, ``level:`` blocks) or with continuous items among
+        ordered ones; a fit with ordered and continuous items whose every factor is measured by
+        both kinds (no value is defined).
 
     Warns
     -----
@@ -1170,7 +1173,7 @@ def composite_reliability(
         Items load against their factor, or are keyed differently from ``instrument``.
     BootstrapWarning
         Bootstrap resamples without a value (counted by reason in ``n_boot_failed`` and
-        ``notes``).
+        ``notes``), or with an improper solution (counted, kept).
 
     See Also
     --------
@@ -1202,6 +1205,55 @@ def composite_reliability(
     speed                   0.686             0.688            0.691
 
     In R: ``semTools::compRelSEM(fit, obs.var = TRUE)`` and ``obs.var = FALSE``.
+
+    Bootstrap intervals (``ci_method="bootstrap"`` or ``"bca"``; semTools' ``compRelSEM``
+    has none) for ML, MLR and FIML (``missing="fiml"``) fits, one group or several, in every
+    convention: each of ``n_boot`` resamples draws N respondents with replacement from the
+    rows the fit used (within each group of a multi-group fit, so every group keeps its
+    size), seeded by ``seed``, and refits the same model with the same options from the
+    same starting values as a fresh fit (FIML: the EM moments of the resample), then computes
+    CR with the formulas above.  A resample's values are therefore exactly those of
+    ``composite_reliability(CFA(model, ...).fit(rows))`` for its rows.  With
+    :math:`\hat\omega^*_1, \dots, \hat\omega^*_B` the values of the resamples that have one,
+
+    .. math:: \mathrm{se} = \operatorname{sd}(\hat\omega^*_b), \qquad
+              [\mathrm{ci\_low}, \mathrm{ci\_high}] = [Q_{\alpha/2}(\hat\omega^*),
+              Q_{1-\alpha/2}(\hat\omega^*)], \quad \alpha = 1 - \mathrm{ci}
+
+    (percentiles with numpy's linear interpolation; ``"bca"``: the bias-corrected and
+    accelerated limits, with the bias from the share of resamples below the estimate and the
+    acceleration from the N leave-one-out refits): the same interval code as the ordinal
+    bootstrap below.  A resample whose fit fails (a singular covariance matrix, a constant
+    item, an unidentified solution) or does not converge has no value; such resamples are
+    counted by reason (``n_boot_failed``, ``notes``), left out and warned about
+    (BootstrapWarning), and when they are more than half the intervals are NaN.  A resample
+    with an improper solution (a negative variance, a Heywood case) keeps its values, as in
+    lavaan's ``bootstrapLavaan``, and is counted in a BootstrapWarning.  The values depend
+    only on ``seed`` (the resamples run in tasks seeded by children of ``SeedSequence(seed)``,
+    serially or on ``executor``).  Fits with ``cluster=`` or ``level:`` blocks are refused
+    (their respondents are not independent).
+
+    >>> import warnings
+    >>> from custval.exceptions import BootstrapWarning
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always", BootstrapWarning)
+    ...     res = composite_reliability(fit, conventions=("semtools_observed", "fornell_larcker"),
+    ...                                 ci_method="bootstrap", n_boot=200, seed=1, progress=False)
+    >>> print(caught[0].message)  # doctest: +ELLIPSIS
+    composite_reliability: 1 of 200 bootstrap resamples give an improper solution ...
+    >>> print(res.table[["construct", "convention", "estimate", "se", "ci_low", "ci_high"]].round(2))
+      construct         convention  estimate    se  ci_low  ci_high
+    0    visual  semtools_observed      0.61  0.04    0.54     0.69
+    1    visual    fornell_larcker      0.63  0.04    0.56     0.69
+    2   textual  semtools_observed      0.89  0.01    0.86     0.90
+    3   textual    fornell_larcker      0.89  0.01    0.86     0.90
+    4     speed  semtools_observed      0.69  0.05    0.57     0.75
+    5     speed    fornell_larcker      0.69  0.03    0.61     0.75
+
+    In R (other random draws, so other limits):
+    ``boot <- lavaan::bootstrapLavaan(fit, R = 200, FUN = function(f) semTools::compRelSEM(f))``
+    and ``apply(boot, 2, quantile, c(0.025, 0.975))``.  On the same resampled rows, lavaan's
+    refits give the same values (to its convergence tolerance, ~1e-6; tests/r/cr_bootstrap.R).
 
     A fit with ordered items (``CFA(model, ordered=True)``, WLSMV) gets
     semTools' conventions for ordinal indicators by default: ``ordinal``,
@@ -1312,40 +1364,67 @@ def composite_reliability(
             and tuple(np.atleast_1d(conventions)) == ("semtools_observed", "semtools_implied", "fornell_larcker")):
         # a fit with ordered items: semTools' default for it (ord.scale = TRUE) and the y* version
         conventions = ("ordinal", "latent_response")
-    if ci_method not in (None, "bootstrap", "bca"):
-        raise SpecificationError(f"ci_method={ci_method!r}; allowed: None, 'bootstrap' (percentile), 'bca'")
-    if ci_method is not None:
-        if getattr(cfa, "continuous_", None):
-            raise SpecificationError(
-                f"bootstrap intervals of composite_reliability are not available for a fit with continuous items "
-                f"among the ordered ones (continuous: {', '.join(cfa.continuous_)}); they are for fits with every "
-                "item ordered (CFA(model, ordered=True))")
-        if getattr(cfa, "sample_th_", None) is None or getattr(cfa, "_ord_boot", None) is None:
-            raise SpecificationError(
-                "bootstrap intervals of composite_reliability are available for CFA fits with ordered items "
-                "(CFA(model, ordered=True)); for continuous items use custval.reliability.omega(..., "
-                "ci_method='bootstrap') or scale_reliability")
-        if not isinstance(n_boot, (int, np.integer)) or isinstance(n_boot, bool) or n_boot < 2:
-            raise SpecificationError(f"n_boot must be an integer of at least 2, got {n_boot!r}")
-        if not 0 < ci < 1:
-            raise SpecificationError(f"ci must be between 0 and 1, got {ci!r}")
+    _check_boot_options(cfa, ci_method, n_boot, ci, "composite_reliability")
     res = _construct_stat(cfa, "cr", conventions, instrument)
     if ci_method is None:
         return res
+    return _bootstrap(cfa, res, "cr", ci_method=ci_method, n_boot=int(n_boot), seed=seed, ci=ci,
+                      progress=progress, executor=executor)
+
+
+def _check_boot_options(cfa, ci_method, n_boot, ci, what: str) -> None:
+    if ci_method not in (None, "bootstrap", "bca"):
+        raise SpecificationError(f"ci_method={ci_method!r}; allowed: None, 'bootstrap' (percentile), 'bca'")
+    if ci_method is None:
+        return
+    if getattr(cfa, "continuous_", None) and getattr(cfa, "sample_th_", None) is not None:
+        raise SpecificationError(
+            f"bootstrap intervals of {what} are not available for a fit with continuous items "
+            f"among the ordered ones (continuous: {', '.join(cfa.continuous_)}); they are for fits with every "
+            "item ordered (CFA(model, ordered=True)) or every item continuous")
+    if getattr(cfa, "sample_th_", None) is not None:
+        if getattr(cfa, "_ord_boot", None) is None or what != "composite_reliability":
+            raise SpecificationError(
+                f"bootstrap intervals of {what} are not available for this fit with ordered items"
+                + ("" if what == "composite_reliability" else " (AVE has no categorical version)"))
+    else:
+        from ._sem.ml_boot import check_bootable
+
+        check_bootable(cfa)
+    if not isinstance(n_boot, (int, np.integer)) or isinstance(n_boot, bool) or n_boot < 2:
+        raise SpecificationError(f"n_boot must be an integer of at least 2, got {n_boot!r}")
+    if not 0 < ci < 1:
+        raise SpecificationError(f"ci must be between 0 and 1, got {ci!r}")
+
+
+def _bootstrap(cfa, res: ConstructReliabilityResult, statistic: str, *, ci_method, n_boot, seed, ci, progress,
+               executor) -> ConstructReliabilityResult:
+    """``res`` with bootstrap se / intervals: the ordinal two-stage refit (custval._sem.ordinal_boot)
+    or the ML / MLR / FIML refit (custval._sem.ml_boot), through the same interval code."""
     from ._sem.ordinal_boot import run
 
     conventions = tuple(res.conventions)
-    table, boot, n_failed, notes, method = run(cfa, res.table, conventions, (_cfa_parts, _stat_value, _omega_categorical),
-                                               ci_method=ci_method, n_boot=int(n_boot), seed=seed, ci=ci,
-                                               progress=progress, executor=executor)
+    fns = (_cfa_parts, _stat_value, _omega_categorical)
+    job, desc, reasons = None, "ordinal CFA", None
+    if getattr(cfa, "sample_th_", None) is None:
+        from ._sem import ml_boot
+
+        job = ml_boot.make_job(cfa, statistic, conventions, len(res.table), (_cfa_parts, _stat_value, _improper))
+        desc, reasons = f"{cfa._estimator} CFA", ml_boot.REASONS
+    table, boot, n_failed, notes, method = run(cfa, res.table, conventions, fns, ci_method=ci_method, n_boot=n_boot,
+                                               seed=seed, ci=ci, progress=progress, executor=executor, job=job,
+                                               desc=desc, reasons=reasons)
+    what = "composite_reliability" if statistic == "cr" else "ave"
     for note in notes:
-        warnings.warn(f"composite_reliability: {note}", BootstrapWarning, stacklevel=2)
+        warnings.warn(f"{what}: {note}", BootstrapWarning, stacklevel=3)
     return dataclasses.replace(res, table=table, method=method, ci=ci, n_boot_failed=n_failed, boot=boot,
                                notes=tuple(notes))
 
 
 def ave(
-    cfa, *, conventions=("semtools_observed", "semtools_implied", "fornell_larcker"), instrument=None
+    cfa, *, conventions=("semtools_observed", "semtools_implied", "fornell_larcker"), instrument=None,
+    ci_method: str | None = None, n_boot: int = 1000, seed: int = 0, ci: float = 0.95,
+    progress: bool | None = None, executor=None,
 ) -> ConstructReliabilityResult:
     r"""Average variance extracted of every factor of a fitted CFA, in labelled conventions.
 
@@ -1368,16 +1447,31 @@ def ave(
         The conventions computed, in order; the first one gives the verdict.
     instrument : Instrument, str, Path or None, default None
         The instrument whose reverse keys the fit is checked against; ``None``: not checked.
+    ci_method : {None, "bootstrap", "bca"}, default None
+        Bootstrap intervals of an ML, MLR or FIML fit, as :func:`composite_reliability`'s:
+        ``"bootstrap"`` (percentile) or ``"bca"``; ``None``: none.
+    n_boot : int, default 1000
+        Bootstrap resamples.
+    seed : int, default 0
+        Seed of the resampling (``numpy.random.SeedSequence``).
+    ci : float, default 0.95
+        Confidence level.
+    progress : bool or None, default None
+        Progress bar (``tqdm.auto``) over the resamples; ``None``: shown.
+    executor : None, concurrent.futures.Executor or dask.distributed.Client, default None
+        Where the resamples run (``None``: serially); the values do not depend on it.
 
     Returns
     -------
     ConstructReliabilityResult
-        ``.table`` long, ``.wide()`` constructs × conventions.
+        ``.table`` long (with ``se``, ``ci_low``, ``ci_high`` after a bootstrap), ``.wide()``
+        constructs × conventions.
 
     Raises
     ------
     SpecificationError
-        An unknown convention.
+        An unknown convention or ``ci_method``; a bootstrap of a fit with ordered items (AVE
+        has no categorical version) or with clustered respondents.
 
     Warns
     -----
@@ -1387,10 +1481,13 @@ def ave(
         A negative residual or latent variance.
     ReverseKeyWarning
         Items load against their factor, or are keyed differently from ``instrument``.
+    BootstrapWarning
+        Bootstrap resamples without a value (counted by reason), or with an improper
+        solution (counted, kept).
 
     See Also
     --------
-    custval.validity.composite_reliability : Composite reliability.
+    custval.validity.composite_reliability : Composite reliability (the bootstrap is described there).
     custval.validity.fornell_larcker : The square root of AVE against the latent correlations.
 
     References
@@ -1420,8 +1517,31 @@ def ave(
     over the trace of the factor's items' covariance matrix, with the ordered items' latent
     responses at variance 1 and the continuous items on their own scale (so a factor mixing
     both kinds weighs its continuous items by their variances).
+
+    Bootstrap intervals (each resample refits the model on N respondents drawn with
+    replacement; see :func:`composite_reliability`):
+
+    >>> import warnings
+    >>> from custval.exceptions import BootstrapWarning
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", BootstrapWarning)  # one Heywood resample, kept
+    ...     res = ave(fit, conventions="semtools_observed", ci_method="bca", n_boot=200, seed=1,
+    ...               progress=False)
+    >>> print(res.table[["construct", "estimate", "se", "ci_low", "ci_high"]].round(2))
+      construct  estimate    se  ci_low  ci_high
+    0    visual      0.37  0.04    0.28     0.43
+    1   textual      0.72  0.02    0.68     0.76
+    2     speed      0.42  0.04    0.35     0.50
+
+    In R: ``lavaan::bootstrapLavaan(fit, R = 200, FUN = function(f) semTools::AVE(f))`` with
+    percentile limits (R has no BCa for it; other random draws, so other values).
     """
-    return _construct_stat(cfa, "ave", conventions, instrument)
+    _check_boot_options(cfa, ci_method, n_boot, ci, "ave")
+    res = _construct_stat(cfa, "ave", conventions, instrument)
+    if ci_method is None:
+        return res
+    return _bootstrap(cfa, res, "ave", ci_method=ci_method, n_boot=int(n_boot), seed=seed, ci=ci,
+                      progress=progress, executor=executor)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

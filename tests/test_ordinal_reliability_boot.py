@@ -257,8 +257,10 @@ def test_bca_interval_uses_leave_one_out_refits():
 def test_bootstrap_options_are_checked(survey):
     data, inst = survey
     hs = custval.load_dataset("holzinger_swineford1939").data
-    ml = CFA("visual =~ x1 + x2 + x3").fit(hs)
-    with pytest.raises(SpecificationError, match="ordered items"):
+    # continuous fits have bootstrap intervals too (tests/test_cr_bootstrap.py); a fit with clustered
+    # respondents is refused
+    ml = CFA("visual =~ x1 + x2 + x3", estimator="MLR", cluster="grade").fit(hs.dropna(subset=["grade"]))
+    with pytest.raises(SpecificationError, match="clustered respondents"):
         composite_reliability(ml, ci_method="bootstrap")
     fit = _fit(inst, data)
     with pytest.raises(SpecificationError, match="ci_method='percentile'"):

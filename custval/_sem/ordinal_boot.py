@@ -250,20 +250,34 @@ def jack_task(job: Job, start: int, stop: int) -> tuple[np.ndarray, list]:
     return vals, why
 
 
+KEPT = {
+    "coarser": "{k} of {b} bootstrap resamples lack a category of an item; they are fitted with the categories "
+               "they use (fewer thresholds), as a fit of their rows would be, and kept",
+    "heywood": "{k} of {b} bootstrap resamples give an improper solution (a negative residual or latent "
+               "variance, a Heywood case); their values are kept, as lavaan's bootstrapLavaan keeps them",
+}
+
+
 def run(cfa, table: pd.DataFrame, conventions: tuple, fns: tuple, *, ci_method: str, n_boot: int, seed: int,
-        ci: float, progress, executor):
+        ci: float, progress, executor, job=None, desc: str = "ordinal CFA", reasons: dict | None = None):
     """The bootstrap of ``table``'s estimates: ``(table with se / ci_low / ci_high, replicates,
-    failed count, notes, method text)``."""
+    failed count, notes, method text)``.
+
+    ``job`` (default: the ordinal job of ``cfa``) is any object with ``draw(rng)``,
+    ``replicate(rows) -> (values, reason)``, ``n`` and ``strata`` (custval._sem.ml_boot's for
+    continuous fits); ``reasons`` names its failure reasons; a replicate whose reason is in
+    ``KEPT`` keeps its values and is counted in a note."""
     from .._stats.bootstrap import MAX_FAILED_SHARE, _interval
     from .._stats.tasks import run_tasks, task_plan, task_seeds
 
     est = table["estimate"].to_numpy(dtype=float)
-    job = make_job(cfa, conventions, len(est), fns)
+    job = make_job(cfa, conventions, len(est), fns) if job is None else job
+    reasons = REASONS if reasons is None else reasons
     plan = task_plan(n_boot)
     seeds = task_seeds(seed, len(plan))
     show = bool(progress) if progress is not None else True
     res = run_tasks(boot_task, [(job, s, b) for s, b in zip(seeds, plan)], executor=executor, progress=show,
-                    desc="bootstrap (ordinal CFA)", weights=plan)
+                    desc=f"bootstrap ({desc})", weights=plan)
     boot = np.concatenate([r[0] for r in res], axis=0)
     why = [w for r in res for w in r[1]]
     # a replicate whose fit worked but gave an undefined value where the estimate is defined
@@ -271,8 +285,7 @@ def run(cfa, table: pd.DataFrame, conventions: tuple, fns: tuple, *, ci_method: 
     for r, w in enumerate(why):
         if not w and not np.all(np.isfinite(boot[r, defined])):
             why[r] = "undefined"
-    bad = np.array([w not in ("", "coarser") for w in why])
-    n_coarser = sum(w == "coarser" for w in why)
+    bad = np.array([w not in ("", *KEPT) for w in why])
     boot[bad] = np.nan
     jack = None
     kind = "bca" if ci_method == "bca" else "percentile"
@@ -280,16 +293,17 @@ def run(cfa, table: pd.DataFrame, conventions: tuple, fns: tuple, *, ci_method: 
         n = job.n
         cuts = list(range(0, n, 25)) + [n]
         jres = run_tasks(jack_task, [(job, a, b) for a, b in zip(cuts[:-1], cuts[1:])], executor=executor,
-                         progress=show, desc="jackknife (ordinal CFA)", weights=np.diff(cuts).tolist())
+                         progress=show, desc=f"jackknife ({desc})", weights=np.diff(cuts).tolist())
         jack = np.concatenate([r[0] for r in jres], axis=0)
     n_failed = int(bad.sum())
     notes = []
-    if n_coarser:
-        notes.append(f"{n_coarser} of {n_boot} bootstrap resamples lack a category of an item; they are fitted "
-                     "with the categories they use (fewer thresholds), as a fit of their rows would be, and kept")
+    for kind_kept, text in KEPT.items():
+        k_kept = sum(w == kind_kept for w in why)
+        if k_kept:
+            notes.append(text.format(k=k_kept, b=n_boot))
     if n_failed:
-        counts = {k: sum(w == k for w in why) for k in REASONS}
-        detail = "; ".join(f"{c} {REASONS[k]}" for k, c in counts.items() if c)
+        counts = {k: sum(w == k for w in why) for k in reasons}
+        detail = "; ".join(f"{c} {reasons[k]}" for k, c in counts.items() if c)
         if n_failed > MAX_FAILED_SHARE * n_boot:
             notes.append(f"{n_failed} of {n_boot} bootstrap resamples have no value ({detail}), more than "
                          f"{MAX_FAILED_SHARE:.0%}: the intervals are undefined (NaN)")
