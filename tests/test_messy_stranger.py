@@ -1,0 +1,96 @@
+"""New features on data and situations their own tests do not cover, read from realistic exports.
+
+Each test writes a file the way a user receives it (UTF-8 BOM, semicolons, CRLF, decimal
+commas, xlsx), reads it through :func:`custval.read_survey`, and checks one rule.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import custval
+from custval import CFA
+from custval.exceptions import HeywoodWarning
+
+GOLD = Path(__file__).parent / "golden"
+
+
+def _semicolon_export(frame: pd.DataFrame, path: Path) -> Path:
+    """A European spreadsheet export: BOM, ';' separated, CRLF, quoted text."""
+    text = frame.to_csv(index=False, sep=";", quoting=2, lineterminator="\r\n")
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    return path
+
+
+# --------------------------------------------------------------------------- two-level CFA
+@pytest.fixture
+def bank_branches(tmp_path):
+    """bank_satisfaction's customers in 28 bank branches of uneven size (string ids), read back."""
+    g = json.loads((GOLD / "cfa_twolevel" / "bank_branches.json").read_text())
+    bank = custval.datasets.load_dataset("bank_satisfaction").data
+    frame = bank[["sat1", "sat2", "sat3", "sat4"]].assign(branch=g["branch"])
+    frame.insert(0, "customer", [f"C-{i:04d}" for i in range(len(frame))])
+    path = _semicolon_export(frame, tmp_path / "branch_survey.csv")
+    inst = custval.Instrument.from_dict({"SAT": ["sat1", "sat2", "sat3", "sat4"]}, scale=(0, 10), name="bank")
+    data = custval.read_survey(path, inst, id_column="customer")
+    return data, g
+
+
+def test_two_level_fit_with_little_between_variance_reaches_lavaans_maximum(bank_branches):
+    # customers in branches with almost no between-branch variance: the first optimisation
+    # path ran along a ridge (a between loading growing without bound), never converged and
+    # ended in a raw LinAlgError; now it reaches lavaan's (improper) maximum and says so
+    data, g = bank_branches
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.warns(HeywoodWarning) as rec:
+            fit = CFA(g["model"], cluster="branch").fit(data)
+    assert any("negative latent variance of 'SATb' at level 2" in str(w.message) for w in rec)
+    assert fit.converged_
+    assert fit.n_obs_ == {"all": g["nobs"]} and fit.n_clusters_ == {"all": len(set(g["branch"]))}
+    # the same maximum as lavaan's (its log-likelihood at 1e-6; the likelihood is flat along the
+    # between loading of sat4, so that estimate agrees only to about 2e-3)
+    assert fit.fit_measures_["logl"] == pytest.approx(g["fit"]["logl"], abs=1e-6)
+    ref = pd.DataFrame(g["pe"])
+    assert (fit.params_[["lhs", "op", "rhs", "level"]].to_numpy() == ref[["lhs", "op", "rhs", "level"]].to_numpy()).all()
+    np.testing.assert_allclose(fit.params_["est"], ref["est"], atol=2e-3)
+    within = (ref["level"] == 1).to_numpy()
+    np.testing.assert_allclose(fit.params_["est"][within], ref["est"][within], atol=1e-4)
+
+
+def test_negative_chisq_is_reported_as_zero_as_lavaan(bank_branches):
+    # the improper model fits better than the (positive definite) saturated model: lavaan
+    # reports chisq 0 (lav_model_test), never a negative chi-square
+    data, g = bank_branches
+    with pytest.warns(HeywoodWarning):
+        fit = CFA(g["model"], cluster="branch").fit(data)
+    assert fit.fit_measures_["unrestricted.logl"] < fit.fit_measures_["logl"]
+    assert fit.fit_measures_["chisq"] == g["fit"]["chisq"] == 0
+    assert fit.fit_measures_["rmsea"] == 0
+
+
+def test_srmr_between_with_a_non_positive_definite_implied_matrix(bank_branches):
+    # lavaan forces the implied between matrix positive definite before cov2cor
+    # (lav_fit_srmr_twolevel); custval took the square root of a negative variance
+    # (RuntimeWarning, srmr_between and srmr NaN)
+    data, g = bank_branches
+    assert min(g["implied_between_eigenvalues"]) < 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.warns(HeywoodWarning):
+            fit = CFA(g["model"], cluster="branch").fit(data)
+    fm = fit.fit_measures_
+    # lavaan's formula on the fully maximised H1 (custval's saturated model), computed in R
+    assert fm["srmr_between"] == pytest.approx(g["srmr_between_full_h1"], abs=1e-7)
+    assert fm["srmr"] == pytest.approx(fm["srmr_within"] + fm["srmr_between"], abs=1e-12)
+    # and on lavaan's own (EM) H1 and implied matrices, custval's formula gives lavaan's number
+    from custval._sem.twolevel import _force_pd, _srmr
+
+    got = _srmr(np.array(g["h1_em_between"]), _force_pd(np.array(g["implied_between"])))
+    assert got == pytest.approx(g["fit"]["srmr_between"], abs=1e-10)
