@@ -106,6 +106,14 @@ def _check_group_items(y: np.ndarray, names: list[str], lab) -> None:
             f"{n} usable case(s){_where(lab)} for {p} items: n must exceed the number of items "
             f"(the sample covariance matrix of {p} items is singular with n <= {p}); collect more "
             "data or fit fewer items")
+    answered = (~np.isnan(y)).sum(axis=0)
+    if (answered < 2).any():
+        few = [f"{names[j]} ({int(answered[j])} answer{'' if answered[j] == 1 else 's'})"
+               for j in np.flatnonzero(answered < 2)]
+        raise InsufficientDataError(
+            f"item(s) {', '.join(few)} have fewer than two answers among the {n} usable cases{_where(lab)}: "
+            "their variance cannot be estimated there (a question skipped by everybody, or not asked, "
+            "in that group); drop the item or the group")
     const = []
     for j in range(p):
         col = y[:, j][~np.isnan(y[:, j])]

@@ -519,6 +519,7 @@ def _check_groups(data: pd.DataFrame, group: str, syntax: str, missing: str = "l
         raise SpecificationError(f"item(s) of the model are not columns of the data: {', '.join(absent)}")
     na = data[items].isna()
     drop = na.any(axis=1) if missing == "listwise" else na.all(axis=1)
+    labels_in = list(dict.fromkeys(data[group]))  # a group all of whose rows are excluded is named below
     if drop.any():
         pos = [int(i) for i in np.flatnonzero(drop.to_numpy())[:10]]
         what = (
@@ -541,7 +542,7 @@ def _check_groups(data: pd.DataFrame, group: str, syntax: str, missing: str = "l
     counts = data[group].value_counts(sort=False)
     if len(counts) < 2:
         raise InsufficientDataError(f"the group column {group!r} has {len(counts)} group(s); need >= 2")
-    small = {str(g): int(n) for g, n in counts.items() if n <= max(npar_group, p)}
+    small = {str(g): int(counts.get(g, 0)) for g in labels_in if counts.get(g, 0) <= max(npar_group, p)}
     if small:
         raise InsufficientDataError(
             f"group(s) {small} (n per group, rows used under missing={missing!r}) have no more "

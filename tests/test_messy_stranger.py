@@ -16,7 +16,8 @@ import pytest
 
 import custval
 from custval import CFA
-from custval.exceptions import HeywoodWarning
+from custval.exceptions import HeywoodWarning, InsufficientDataError, MissingDataWarning
+from custval.invariance import measurement_invariance
 
 GOLD = Path(__file__).parent / "golden"
 
@@ -94,3 +95,48 @@ def test_srmr_between_with_a_non_positive_definite_implied_matrix(bank_branches)
 
     got = _srmr(np.array(g["h1_em_between"]), _force_pd(np.array(g["implied_between"])))
     assert got == pytest.approx(g["fit"]["srmr_between"], abs=1e-10)
+
+
+# --------------------------------------------------------------------------- a question not asked in one firm
+FIRMS = ["Acme GmbH", "Bolt AG", "Cora KG", "Delta SE", "Edda & Co", "Fjord AS"]
+BFI_MODEL = "AGR =~ A2 + A3 + A4 + A5\nCON =~ C1 + C2 + C3"  # no reverse-keyed item
+
+
+@pytest.fixture
+def firms_without_c3(tmp_path):
+    """bfi's respondents in six firms (xlsx export); firm 'Cora KG' was never asked C3."""
+    ds = custval.datasets.load_dataset("bfi")
+    rng = np.random.default_rng(11)
+    frame = ds.data.assign(firm=rng.choice(FIRMS, size=len(ds.data), p=[.3, .2, .15, .15, .1, .1]))
+    frame.loc[frame["firm"] == "Cora KG", "C3"] = np.nan
+    path = tmp_path / "firms.xlsx"
+    frame.to_excel(path, index=False)
+    return custval.read_survey(path, ds.instrument, id_column=ds.id_column)
+
+
+def test_fiml_with_an_item_nobody_in_a_group_answered_names_item_and_group(firms_without_c3):
+    # was a raw numpy LinAlgError ("Eigenvalues did not converge") from the EM of the
+    # saturated model
+    data = firms_without_c3
+    with pytest.raises(InsufficientDataError, match=r"C3 \(0 answers\).* in group 'Cora KG'"):
+        CFA(BFI_MODEL, group="firm", missing="fiml").fit(data)
+    with pytest.raises(InsufficientDataError, match=r"firm 'Cora KG'.*C3 \(0 answers\)"):
+        custval.alignment(data, BFI_MODEL, group="firm", missing="fiml")
+
+
+def test_a_group_emptied_by_listwise_deletion_is_named_not_dropped(firms_without_c3):
+    # listwise deletion removed every row of 'Cora KG': the firm vanished from the aligned
+    # means and the invariance ladder without a word (only its rows were counted as excluded)
+    data = firms_without_c3
+    with pytest.warns(MissingDataWarning, match=r"rows with a group have at least one missing model item"):
+        with pytest.raises(InsufficientDataError, match=r"\{'Cora KG': 0\}.*rows used under missing='listwise'"):
+            custval.alignment(data, BFI_MODEL, group="firm")
+    with pytest.warns(MissingDataWarning):
+        with pytest.raises(InsufficientDataError, match=r"\{'Cora KG': 0\}"):
+            measurement_invariance(data, BFI_MODEL, group="firm")
+    # the other firms are fitted as before once the firm is left out on purpose
+    rest = data[data["firm"] != "Cora KG"]
+    with pytest.warns(MissingDataWarning):
+        res = custval.alignment(rest, BFI_MODEL, group="firm")
+    assert set(res.means["group"]) == set(FIRMS) - {"Cora KG"}
+    assert res.n_rows == res.n_used + sum(res.n_excluded.values())
