@@ -16,7 +16,12 @@ import pytest
 
 import custval
 from custval import CFA
-from custval.exceptions import HeywoodWarning, InsufficientDataError, MissingDataWarning
+from custval.exceptions import (
+    HeywoodWarning,
+    InsufficientDataError,
+    MissingDataWarning,
+    SpecificationError,
+)
 from custval.invariance import measurement_invariance
 
 GOLD = Path(__file__).parent / "golden"
@@ -140,3 +145,19 @@ def test_a_group_emptied_by_listwise_deletion_is_named_not_dropped(firms_without
         res = custval.alignment(rest, BFI_MODEL, group="firm")
     assert set(res.means["group"]) == set(FIRMS) - {"Cora KG"}
     assert res.n_rows == res.n_used + sum(res.n_excluded.values())
+
+
+# --------------------------------------------------------------------------- planner on a two-level fit
+def test_dynamic_fit_cutoffs_of_a_two_level_fit_says_so(tmp_path):
+    # was "3 factors need 2 items without cross-loadings ...": the within and between factors
+    # were taken for one single-level model
+    from custval.planning import dynamic_fit_cutoffs
+
+    g = json.loads((GOLD / "cfa_twolevel" / "balanced.json").read_text())
+    frame = pd.read_csv(GOLD / "cfa_twolevel" / "balanced.csv")
+    path = tmp_path / "nested.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + frame.to_csv(index=False, sep=";", decimal=",").encode("utf-8"))
+    data = pd.read_csv(path, sep=";", decimal=",", encoding="utf-8-sig")
+    fit = CFA(g["model"], cluster="firm").fit(data)
+    with pytest.raises(SpecificationError, match=r"two-level CFA \(level: blocks, cluster='firm'\)"):
+        dynamic_fit_cutoffs(fit, replications=20, progress=False)
