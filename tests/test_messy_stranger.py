@@ -20,6 +20,7 @@ from custval.exceptions import (
     HeywoodWarning,
     InsufficientDataError,
     MissingDataWarning,
+    SparseCategoryWarning,
     SpecificationError,
 )
 from custval.invariance import measurement_invariance
@@ -161,3 +162,51 @@ def test_dynamic_fit_cutoffs_of_a_two_level_fit_says_so(tmp_path):
     fit = CFA(g["model"], cluster="firm").fit(data)
     with pytest.raises(SpecificationError, match=r"two-level CFA \(level: blocks, cluster='firm'\)"):
         dynamic_fit_cutoffs(fit, replications=20, progress=False)
+
+
+# --------------------------------------------------------------------------- a 6-point scale stored as 0..100
+@pytest.fixture
+def rescaled_sq(tmp_path):
+    """service_quality_sq: 6-point answers stored as 0, 20, ..., 100; a codebook saying 0..100."""
+    sq = custval.datasets.load_dataset("service_quality_sq").data
+    items = ["a02", "a03", "a04", "a05"]
+    frame = sq[items].assign(resp=[f"K{i:03d}" for i in range(len(sq))])
+    path = _semicolon_export(frame[["resp", *items]], tmp_path / "sq_export.csv")
+    inst = custval.Instrument.from_dict({"SQ": items}, scale=(0, 100), name="sq")
+    return custval.read_survey(path, inst, id_column="resp"), inst, items
+
+
+def test_polychoric_on_rescaled_answers_says_how_to_recode(rescaled_sq):
+    # psych's rule (at most 8 categories, counted over the span of the codes) is kept; the
+    # message now says the answers are 6 values that can be recoded, instead of only
+    # "use Pearson correlations"
+    data, _, items = rescaled_sq
+    msg = r"span 101 values \(0 to 100\).*only 6 distinct values \(0, 20, 40, 60, 80, 100\).*\(x - 0\) / 20 \+ 1"
+    with pytest.raises(InsufficientDataError, match=msg):
+        custval.reliability.cronbach_alpha(data[items], cor="polychoric")
+    with pytest.raises(InsufficientDataError, match=msg):
+        custval.reliability.omega(data[items], cor="polychoric")
+    recoded = data[items] / 20 + 1
+    alpha = custval.reliability.cronbach_alpha(recoded, cor="polychoric")
+    assert 0 < alpha.estimate < 1
+
+
+def test_estimator_advice_counts_the_grid_of_a_rescaled_scale(rescaled_sq):
+    # with the codebook's 0..100 every item had "101 categories: continuous is fine" and the
+    # sparse-category warning listed 95 codes nobody can choose
+    data, inst, items = rescaled_sq
+    with pytest.warns(SparseCategoryWarning) as rec:
+        adv = custval.items.estimator_advice(data, inst)
+    assert (adv["n_categories"] == 6).all()
+    assert adv["reason"].str.contains("every 20th code of the codebook's 0..100").all()
+    assert not any(" 1 (0)" in str(w.message) for w in rec)
+    # the same as the advice on the recoded 1..6 answers
+    recoded = (data[items] / 20 + 1).astype(int)
+    with pytest.warns(SparseCategoryWarning):
+        ref = custval.items.estimator_advice(recoded, custval.Instrument.from_dict({"SQ": items}, scale=(1, 6), name="sq6"))
+    assert adv["recommendation"].equals(ref["recommendation"])
+    # a short codebook scale is taken as it is (a 1..7 item answered only with odd codes keeps 7)
+    odd = pd.DataFrame({"q1": [1, 3, 5, 7] * 10, "q2": [1, 3, 3, 5, 5, 7, 7, 7] * 5})
+    with pytest.warns(SparseCategoryWarning):
+        short = custval.items.estimator_advice(odd, custval.Instrument.from_dict({"F": ["q1", "q2"]}, scale=(1, 7), name="s"))
+    assert (short["n_categories"] == 7).all()
