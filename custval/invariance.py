@@ -30,6 +30,7 @@ from .exceptions import (
     ConvergenceWarning,
     CustvalError,
     FewItemsWarning,
+    IdentificationError,
     InsufficientDataError,
     InvarianceWarning,
     MissingDataWarning,
@@ -1068,8 +1069,13 @@ def measurement_invariance(
     stopped = None
     for i, level in enumerate(levels):
         if ordinal:
-            fit = _fit_ordinal(syntax, data, group, ORDINAL_LEVELS[level], free, parameterization, missing,
-                               partial_groups)
+            try:
+                fit = _fit_ordinal(syntax, data, group, ORDINAL_LEVELS[level], free, parameterization, missing,
+                                   partial_groups)
+            except IdentificationError as exc:  # name the level (the earlier levels were fitted)
+                done = f" (fitted: {', '.join(levels[:i])})" if i else ""
+                stop = f"; levels={tuple(levels[:i])!r} stops before it" if i else ""
+                raise IdentificationError(f"the {level} model of the invariance ladder{done}: {exc}{stop}") from exc
         else:
             # per-group labels only where the level equates that type (with 3+ groups they would
             # otherwise equate the other groups' parameters already in the configural model)

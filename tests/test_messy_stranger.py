@@ -210,3 +210,43 @@ def test_estimator_advice_counts_the_grid_of_a_rescaled_scale(rescaled_sq):
     with pytest.warns(SparseCategoryWarning):
         short = custval.items.estimator_advice(odd, custval.Instrument.from_dict({"F": ["q1", "q2"]}, scale=(1, 7), name="s"))
     assert (short["n_categories"] == 7).all()
+
+
+# --------------------------------------------------------------------------- ordinal ladder: which level failed
+def test_a_level_of_the_ordinal_ladder_that_is_not_identified_is_named(tmp_path, monkeypatch):
+    # yes/no items in three regions (privacy_tracker's items dichotomised gave a scalar model
+    # that neither custval nor lavaan could estimate): the error said only "the information
+    # matrix is singular ... not identified", not at which level of the ladder
+    import custval.invariance as inv
+
+    ds = custval.datasets.load_dataset("bfi")
+    items = ["A2", "A3", "A4", "A5", "C1", "C2", "C3"]
+    rng = np.random.default_rng(4)
+    frame = ds.data[[ds.id_column, *items]].copy()
+    frame["region"] = rng.choice(["Nord", "Süd", "Ost"], size=len(frame), p=[.5, .3, .2])
+    frame = frame.dropna(subset=items)
+    for c in items:
+        frame[c] = np.where(frame[c] >= 4, "ja", "nein")  # the export writes the answer labels
+    path = _semicolon_export(frame, tmp_path / "yes_no.csv")
+    read = pd.read_csv(path, sep=";", encoding="utf-8-sig")
+    data = read.assign(**{c: read[c].map({"nein": 0, "ja": 1}) for c in items})
+    model = "AGR =~ A2 + A3 + A4 + A5\nCON =~ C1 + C2 + C3"
+    real = inv._fit_ordinal
+
+    def fit_level(syntax, data, group, equal, *args, **kwargs):
+        if "intercepts" in equal:  # the scalar level, as with the dichotomised privacy items
+            from custval.exceptions import IdentificationError
+
+            raise IdentificationError("the information matrix is singular at the estimates: the model is not identified")
+        return real(syntax, data, group, equal, *args, **kwargs)
+
+    monkeypatch.setattr(inv, "_fit_ordinal", fit_level)
+    from custval.exceptions import IdentificationError
+
+    with pytest.raises(IdentificationError, match=r"the scalar model of the invariance ladder \(fitted: configural, "
+                       r"thresholds, metric\): the information matrix is singular.*levels=\('configural', "
+                       r"'thresholds', 'metric'\) stops before it"):
+        measurement_invariance(data, model, group="region", estimator="WLSMV", ordered=True)
+    res = measurement_invariance(data, model, group="region", estimator="WLSMV", ordered=True,
+                                 levels=("configural", "thresholds", "metric"))
+    assert res.table["level"].tolist() == ["configural", "thresholds", "metric"]
