@@ -250,3 +250,32 @@ def test_a_level_of_the_ordinal_ladder_that_is_not_identified_is_named(tmp_path,
     res = measurement_invariance(data, model, group="region", estimator="WLSMV", ordered=True,
                                  levels=("configural", "thresholds", "metric"))
     assert res.table["level"].tolist() == ["configural", "thresholds", "metric"]
+
+
+# --------------------------------------------------------------------------- theta and an improper solution
+def test_theta_fit_of_an_improper_solution_points_to_delta(tmp_path):
+    # privacy_tracker's two trust items (one close to the concern items, one not): under delta
+    # a latent response gets a negative residual variance; under theta (residual variances
+    # fixed at 1) the fit ran off and the error said only "the model is not identified"
+    rng = np.random.default_rng(2)
+    cov = np.eye(6)
+    cov[:4, :4] = 0.64 + 0.36 * np.eye(4)
+    cov[4, :4] = cov[:4, 4] = 0.6
+    cov[5, :4] = cov[:4, 5] = 0.1
+    cov[4, 5] = cov[5, 4] = 0.3
+    ystar = rng.multivariate_normal(np.zeros(6), cov, size=800)
+    items = ["pc1", "pc2", "pc3", "pc4", "tr1", "tr2"]
+    frame = pd.DataFrame(np.searchsorted([-1.5, -0.5, 0.3, 1.2], ystar) + 1, columns=items)
+    frame.insert(0, "id", range(1, len(frame) + 1))
+    path = tmp_path / "privacy.xlsx"
+    frame.to_excel(path, index=False)
+    inst = custval.Instrument.from_dict({"PC": items[:4], "TR": items[4:]}, scale=(1, 5), name="privacy")
+    data = custval.read_survey(path, inst, id_column="id")
+    with pytest.warns(HeywoodWarning, match=r"tr1 have negative residual variances"):
+        CFA(inst, ordered=True).fit(data)
+    from custval.exceptions import ConvergenceWarning, IdentificationError
+
+    with pytest.warns(ConvergenceWarning):
+        with pytest.raises(IdentificationError, match=r"not identified; with parameterization='theta'.*"
+                           r"fit parameterization='delta'.*negative residual variance"):
+            CFA(inst, ordered=True, parameterization="theta").fit(data)

@@ -281,7 +281,15 @@ def fit_ordinal(est, syntax: str, items: pd.DataFrame, st: OrdinalStats, estimat
     vcov_int, a, a_inv, tr_ug, tr_ug2 = _robust(prob, x)
     ev = np.linalg.eigvalsh(a)
     if not ev.min() > 1e-10 * ev.max():
-        raise IdentificationError("the information matrix is singular at the estimates: the model is not identified")
+        hint = ""
+        if theta:
+            # theta fixes the residual variances at 1, so a solution whose latent responses would
+            # explain more than all their variance (a Heywood case under delta) runs off to infinity
+            hint = ("; with parameterization='theta' this is also what an improper solution looks like: fit "
+                    "parameterization='delta' to see whether a latent response has a negative residual "
+                    "variance (a Heywood case, e.g. a factor with two items)")
+        raise IdentificationError(
+            f"the information matrix is singular at the estimates: the model is not identified{hint}")
     f = prob.objective(x)
     n = st.n
     # lavaan: fmin = (n - 1) / (2 n) F, chisq = 2 n fmin = (n - 1) F
