@@ -1299,8 +1299,12 @@ class CFA:
         keep = items.notna().all(axis=1).to_numpy()
         n_excluded = int((~keep).sum())
         if n_excluded:
+            kept = set(ids[keep])
+            gone = [c for c in pd.unique(ids) if c not in kept]
+            lost = (f"; {len(gone)} {self.cluster!r} cluster(s) lost every row and are not in the fit "
+                    f"(first 10: {[_plain(c) for c in gone[:10]]})" if gone else "")
             warnings.warn(
-                f"{n_excluded} row(s) with missing item values were excluded (listwise deletion)",
+                f"{n_excluded} row(s) with missing item values were excluded (listwise deletion){lost}",
                 MissingDataWarning, stacklevel=3)
         res = fit_cfa(syntax, items[keep], ids[keep], cluster=self.cluster, std_lv=self.std_lv,
                       rows=np.flatnonzero(keep))

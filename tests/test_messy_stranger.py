@@ -279,3 +279,26 @@ def test_theta_fit_of_an_improper_solution_points_to_delta(tmp_path):
         with pytest.raises(IdentificationError, match=r"not identified; with parameterization='theta'.*"
                            r"fit parameterization='delta'.*negative residual variance"):
             CFA(inst, ordered=True, parameterization="theta").fit(data)
+
+
+def test_a_branch_whose_answers_are_all_missing_is_named(tmp_path):
+    # a branch that skipped the satisfaction block entirely lost all its rows to listwise
+    # deletion: the rows were counted, but the branch left the fit (n_clusters_ one lower)
+    # without being named
+    g = json.loads((GOLD / "cfa_twolevel" / "unbalanced.json").read_text())
+    frame = pd.read_csv(GOLD / "cfa_twolevel" / "unbalanced.csv")
+    items = [f"y{i}" for i in range(1, 7)]
+    skipped = frame["firm"].iloc[0]
+    frame.loc[frame["firm"] == skipped, items] = np.nan
+    frame.loc[frame.index[frame["firm"] != skipped][:3], "y2"] = np.nan  # three single skips elsewhere
+    path = tmp_path / "branches.csv"
+    # a German export: semicolons and decimal commas
+    path.write_bytes(b"\xef\xbb\xbf" + frame.to_csv(index=False, sep=";", decimal=",").encode("utf-8"))
+    data = pd.read_csv(path, sep=";", decimal=",", encoding="utf-8-sig")
+    n_skipped = int((data["firm"] == skipped).sum())
+    with pytest.warns(MissingDataWarning, match=rf"{n_skipped + 3} row\(s\) with missing item values were excluded "
+                      rf"\(listwise deletion\); 1 'firm' cluster\(s\) lost every row and are not in the fit "
+                      rf"\(first 10: \['{skipped}'\]\)"):
+        fit = CFA(g["model"], cluster="firm").fit(data)
+    assert fit.n_clusters_ == {"all": data["firm"].nunique() - 1}
+    assert fit.n_obs_["all"] + fit.n_excluded_ == len(data)
