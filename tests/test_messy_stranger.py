@@ -17,6 +17,7 @@ import pytest
 import custval
 from custval import CFA
 from custval.exceptions import (
+    DataValidationError,
     HeywoodWarning,
     InsufficientDataError,
     MissingDataWarning,
@@ -302,3 +303,12 @@ def test_a_branch_whose_answers_are_all_missing_is_named(tmp_path):
         fit = CFA(g["model"], cluster="firm").fit(data)
     assert fit.n_clusters_ == {"all": data["firm"].nunique() - 1}
     assert fit.n_obs_["all"] + fit.n_excluded_ == len(data)
+
+
+def test_an_ordered_item_nobody_in_a_group_answered_is_named_as_such(firms_without_c3):
+    # was "some categories are empty: C3 (1: 0, 2: 0, 3: 0, 4: 0, 5: 0, 6: 0)"
+    data = firms_without_c3
+    with pytest.raises(DataValidationError, match=r"in group 'Cora KG' nobody answered C3 \(a question not asked"):
+        CFA(BFI_MODEL, ordered=True, group="firm", missing="pairwise").fit(data)
+    with pytest.raises(DataValidationError, match=r"in group 'Cora KG' nobody answered C3"):
+        measurement_invariance(data, BFI_MODEL, group="firm", estimator="WLSMV", ordered=True, missing="pairwise")
