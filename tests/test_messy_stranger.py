@@ -17,6 +17,7 @@ import pytest
 import custval
 from custval import CFA
 from custval.exceptions import (
+    CustvalWarning,
     DataValidationError,
     HeywoodWarning,
     InsufficientDataError,
@@ -312,3 +313,40 @@ def test_an_ordered_item_nobody_in_a_group_answered_is_named_as_such(firms_witho
         CFA(BFI_MODEL, ordered=True, group="firm", missing="pairwise").fit(data)
     with pytest.raises(DataValidationError, match=r"in group 'Cora KG' nobody answered C3"):
         measurement_invariance(data, BFI_MODEL, group="firm", estimator="WLSMV", ordered=True, missing="pairwise")
+
+
+# --------------------------------------------------------------------------- firm ids that lost their zeros
+def test_firm_ids_with_and_without_leading_zeros_are_flagged(tmp_path):
+    # an Excel sheet where some firm ids ('017') were turned into numbers (17): read_survey kept
+    # both as text, silently making two firms of one (a two-level CFA then saw 102 firms, not 70)
+    import openpyxl
+
+    frame = pd.read_csv(GOLD / "cfa_twolevel" / "unbalanced.csv")
+    frame["firm"] = frame["firm"].str.replace("firm_", "", regex=False)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["respondent", *frame.columns])
+    for i, row in enumerate(frame.itertuples(index=False)):
+        cells = list(row)
+        if i % 3 == 0:
+            cells[0] = int(cells[0])  # the cell became a number
+        ws.append([f"R{i:04d}", *cells])
+    path = tmp_path / "nested.xlsx"
+    wb.save(path)
+    inst = custval.Instrument.from_dict({"F": [f"y{i}" for i in range(1, 7)]}, scale=(-20, 20), name="nested")
+    with pytest.warns(CustvalWarning, match=r"column 'firm' has \d+ code\(s\) written both with and without leading "
+                      r"zeros: '0\d\d' = '\d+'"):
+        data = custval.read_survey(path, inst, id_column="respondent", integer_codes=False)
+    assert data["firm"].nunique() > frame["firm"].nunique()  # kept as read, not merged
+    # the same ids written consistently: no warning
+    ws2 = openpyxl.Workbook()
+    sheet = ws2.active
+    sheet.append(["respondent", *frame.columns])
+    for i, row in enumerate(frame.itertuples(index=False)):
+        sheet.append([f"R{i:04d}", *row])
+    path2 = tmp_path / "nested_text.xlsx"
+    ws2.save(path2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CustvalWarning)
+        clean = custval.read_survey(path2, inst, id_column="respondent", integer_codes=False)
+    assert clean["firm"].nunique() == frame["firm"].nunique()
