@@ -350,3 +350,38 @@ def test_firm_ids_with_and_without_leading_zeros_are_flagged(tmp_path):
         warnings.simplefilter("error", CustvalWarning)
         clean = custval.read_survey(path2, inst, id_column="respondent", integer_codes=False)
     assert clean["firm"].nunique() == frame["firm"].nunique()
+
+
+# --------------------------------------------------------------------------- an ordinal model with 0 df
+def test_just_identified_ordinal_cfa_reports_lavaans_fit_measures(tmp_path):
+    # one factor with three ordered items (df 0) ended in a raw ZeroDivisionError (the
+    # robust indices' correction divides by df), and chisq.scaled and the .scaled indices
+    # were NaN where lavaan reports the unscaled statistic and a perfect fit
+    g = json.loads((GOLD / "cfa_ordinal" / "just_identified.json").read_text())
+    bank = custval.datasets.load_dataset("bank_satisfaction").data
+    frame = bank[["sat1", "sat2", "sat3"]].astype(float).assign(client=[f"CL{i:03d}" for i in range(len(bank))])
+    for item, rows in g["holes"].items():
+        frame.loc[rows, item] = np.nan  # skipped questions
+    path = _semicolon_export(frame[["client", "sat1", "sat2", "sat3"]], tmp_path / "bank.csv")
+    inst = custval.Instrument.from_dict({"SAT": ["sat1", "sat2", "sat3"]}, scale=(0, 10), name="bank")
+    data = custval.read_survey(path, inst, id_column="client")
+    fit = CFA(g["model"], ordered=True, missing="pairwise").fit(data)
+    ref = pd.DataFrame(g["pe"])
+    np.testing.assert_allclose(fit.params_["est"], ref["est"], atol=1e-5)
+    np.testing.assert_allclose(fit.params_["se"], ref["se"], atol=1e-5)
+    fm = fit.fit_measures_
+    for key, want in g["fit"].items():
+        if key not in fm.index or key in ("chisq", "chisq.scaled", "fmin", "srmr", "rmr", "crmr",
+                                          "srmr_bentler", "srmr_bentler_nomean", "rmr_nomean",
+                                          "crmr_nomean", "srmr_mplus", "srmr_mplus_nomean",
+                                          # Hoelter's N is NA when chisq < machine epsilon (lav_fit_cn):
+                                          # lavaan's 7e-15 is above it, custval's rounding-level 0 below
+                                          "cn_05", "cn_01"):
+            continue
+        if want is None:
+            assert np.isnan(fm[key]), key
+        else:
+            assert fm[key] == pytest.approx(want, rel=1e-6, abs=1e-8), key
+    # the statistics themselves are 0 up to rounding in both
+    assert abs(fm["chisq"]) < 1e-8 and abs(fm["chisq.scaled"]) < 1e-8 and g["fit"]["chisq.scaled"] < 1e-8
+    assert fm["df"] == 0 and fm["cfi.robust"] == 1 and fm["rmsea.robust"] == 0 and np.isnan(fm["pvalue.scaled"])

@@ -1,0 +1,33 @@
+# Golden values for an ordinal CFA with 0 degrees of freedom (one factor, three items).
+#
+# Run from the repository root:  Rscript tests/r/cfa_ordinal_just_identified.R
+# Writes tests/golden/cfa_ordinal/just_identified.json (jsonlite, digits = NA).
+#
+# lavaan 0.6-14, cfa(..., ordered = TRUE) (WLSMV, delta, scaled.shifted test) on custval's
+# shipped bank_satisfaction (sat1-sat3, 0-10) with answers removed at random positions
+# (written into the JSON) and missing = "pairwise".  With df = 0 lavaan reports the
+# unscaled statistic as chisq.scaled (scaling factor NA) and a perfect fit for the
+# .scaled and .robust indices (CFI/TLI 1, RMSEA 0 with CI 0-0, p-values NA).
+suppressPackageStartupMessages({
+  library(lavaan)
+  library(jsonlite)
+})
+out_dir <- file.path("tests", "golden", "cfa_ordinal")
+d <- read.csv(file.path("custval", "_data", "bank_satisfaction", "bank_satisfaction.csv"))[, c("sat1", "sat2", "sat3")]
+set.seed(16)
+holes <- lapply(names(d), function(v) sort(sample(nrow(d), 12)))
+names(holes) <- names(d)
+for (v in names(d)) d[holes[[v]], v] <- NA
+fit <- cfa("SAT =~ sat1 + sat2 + sat3", data = d, ordered = TRUE, missing = "pairwise")
+stopifnot(lavInspect(fit, "converged"))
+fm <- fitMeasures(fit)
+pe <- parameterEstimates(fit)
+res <- list(
+  model = "SAT =~ sat1 + sat2 + sat3",
+  lavaan_version = as.character(packageVersion("lavaan")),
+  holes = lapply(holes, function(h) h - 1L),  # 0-based rows
+  fit = as.list(setNames(as.numeric(fm), names(fm))),
+  pe = lapply(as.list(pe[, c("lhs", "op", "rhs", "est", "se")]), function(v) { attributes(v) <- NULL; v })
+)
+write_json(res, file.path(out_dir, "just_identified.json"), digits = NA, auto_unbox = TRUE, na = "null")
+cat("df", fm[["df"]], " chisq.scaled", fm[["chisq.scaled"]], " cfi.robust", fm[["cfi.robust"]], "\n")
