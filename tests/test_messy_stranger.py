@@ -385,3 +385,22 @@ def test_just_identified_ordinal_cfa_reports_lavaans_fit_measures(tmp_path):
     # the statistics themselves are 0 up to rounding in both
     assert abs(fm["chisq"]) < 1e-8 and abs(fm["chisq.scaled"]) < 1e-8 and g["fit"]["chisq.scaled"] < 1e-8
     assert fm["df"] == 0 and fm["cfi.robust"] == 1 and fm["rmsea.robust"] == 0 and np.isnan(fm["pvalue.scaled"])
+
+
+def test_just_identified_ordinal_cfa_in_two_groups_reports_lavaans_fit_measures():
+    # the multi-group path gave NaN for every .robust index at df 0; lavaan reports a perfect fit
+    g = json.loads((GOLD / "cfa_ordinal" / "just_identified.json").read_text())
+    bfi = custval.datasets.load_dataset("bfi").data
+    data = bfi.assign(gender=bfi["gender"].map({1: "male", 2: "female"}))
+    with pytest.warns(MissingDataWarning):
+        fit = CFA(g["model_groups"], ordered=True, group="gender").fit(data)
+    fm = fit.fit_measures_
+    assert fm["df"] == 0
+    for key in ("cfi.robust", "tli.robust", "nnfi.robust", "rni.robust", "rmsea.robust", "rmsea.ci.lower.robust",
+                "rmsea.ci.upper.robust", "rmsea.pvalue.robust", "cfi.scaled", "tli.scaled", "rmsea.scaled",
+                "baseline.chisq", "baseline.chisq.scaled"):
+        want = g["fit_groups"][key]
+        if want is None:
+            assert np.isnan(fm[key]), key
+        else:
+            assert fm[key] == pytest.approx(want, rel=1e-6, abs=1e-8), key

@@ -29,5 +29,12 @@ res <- list(
   fit = as.list(setNames(as.numeric(fm), names(fm))),
   pe = lapply(as.list(pe[, c("lhs", "op", "rhs", "est", "se")]), function(v) { attributes(v) <- NULL; v })
 )
+# two groups (bfi's gender, listwise): the multi-group path
+bfi <- read.csv(file.path("custval", "_data", "bfi", "bfi.csv"))
+fit_mg <- cfa("AGR =~ A2 + A3 + A4", data = bfi, ordered = TRUE, group = "gender")
+res$model_groups <- "AGR =~ A2 + A3 + A4"
+stopifnot(lavInspect(fit_mg, "converged"))
+fm_mg <- fitMeasures(fit_mg)
+res$fit_groups <- as.list(setNames(as.numeric(fm_mg), names(fm_mg)))
 write_json(res, file.path(out_dir, "just_identified.json"), digits = NA, auto_unbox = TRUE, na = "null")
 cat("df", fm[["df"]], " chisq.scaled", fm[["chisq.scaled"]], " cfi.robust", fm[["cfi.robust"]], "\n")
