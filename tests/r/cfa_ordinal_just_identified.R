@@ -36,5 +36,10 @@ res$model_groups <- "AGR =~ A2 + A3 + A4"
 stopifnot(lavInspect(fit_mg, "converged"))
 fm_mg <- fitMeasures(fit_mg)
 res$fit_groups <- as.list(setNames(as.numeric(fm_mg), names(fm_mg)))
+# the same three items as continuous, MLR (listwise): lavaan reports chisq.scaled = chisq,
+# .scaled incremental indices 1, rmsea.scaled and its CI / p-values NA, the robust CI 0-0
+fit_mlr <- cfa("AGR =~ A2 + A3 + A4", data = bfi, estimator = "MLR")
+fm_mlr <- fitMeasures(fit_mlr)
+res$fit_mlr <- as.list(setNames(as.numeric(fm_mlr), names(fm_mlr)))
 write_json(res, file.path(out_dir, "just_identified.json"), digits = NA, auto_unbox = TRUE, na = "null")
 cat("df", fm[["df"]], " chisq.scaled", fm[["chisq.scaled"]], " cfi.robust", fm[["cfi.robust"]], "\n")
