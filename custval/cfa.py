@@ -1028,8 +1028,8 @@ class CFA:
         if n_excluded:
             warnings.warn(
                 f"{n_excluded} row(s) with missing {'item' if not exo else 'item or covariate'} values were excluded "
-                f"({'listwise deletion' if missing == 'listwise' else 'no observed item'}); "
-                "use missing='fiml' to keep incomplete rows",
+                + ("(listwise deletion); use missing='fiml' to keep incomplete rows" if missing == "listwise"
+                   else "(no observed item: nothing for FIML to use; lavaan ignores these empty cases too)"),
                 MissingDataWarning,
                 stacklevel=2,
             )

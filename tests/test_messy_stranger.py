@@ -406,26 +406,31 @@ def test_just_identified_ordinal_cfa_in_two_groups_reports_lavaans_fit_measures(
             assert fm[key] == pytest.approx(want, rel=1e-6, abs=1e-8), key
 
 
-def test_just_identified_mlr_fit_reports_lavaans_fit_measures(tmp_path):
+@pytest.mark.parametrize("estimator,missing,key", [("MLR", "listwise", "fit_mlr"), ("ML", "fiml", "fit_fiml_ml"),
+                                                   ("MLR", "fiml", "fit_fiml_mlr")])
+def test_just_identified_mlr_fit_reports_lavaans_fit_measures(tmp_path, estimator, missing, key):
     # MLR with df 0: chisq.scaled and the .scaled incremental indices were NaN, rmsea.scaled
     # 0 with a p-value of 1, and the robust RMSEA interval NaN, where lavaan reports chisq,
-    # a perfect fit, NA and 0-0
+    # a perfect fit, NA and 0-0; FIML ended in a raw ZeroDivisionError (the FIML-corrected
+    # robust indices divide by df)
     g = json.loads((GOLD / "cfa_ordinal" / "just_identified.json").read_text())
     bfi = custval.datasets.load_dataset("bfi").data[["A2", "A3", "A4"]]
     path = tmp_path / "agree.csv"
     path.write_bytes(b"\xef\xbb\xbf" + bfi.to_csv(index=False, sep=";", na_rep="").encode("utf-8"))
     data = pd.read_csv(path, sep=";", encoding="utf-8-sig")
-    with pytest.warns(MissingDataWarning):
-        fit = CFA(g["model_groups"], estimator="MLR").fit(data)
+    # three respondents answered none of the items: excluded (lavaan: "some cases are empty")
+    hint = "use missing='fiml'" if missing == "listwise" else r"no observed item: nothing for FIML to use"
+    with pytest.warns(MissingDataWarning, match=hint):
+        fit = CFA(g["model_groups"], estimator=estimator, missing=missing).fit(data)
     fm = fit.fit_measures_
     assert fm["df"] == 0
     checked = 0
-    for key, want in g["fit_mlr"].items():
-        if key not in fm.index or key.startswith("cn_"):  # Hoelter's N: NA below machine epsilon
+    for name, want in g[key].items():
+        if name not in fm.index or name.startswith("cn_"):  # Hoelter's N: NA below machine epsilon
             continue
         if want is None:
-            assert np.isnan(fm[key]), key
+            assert np.isnan(fm[name]), name
         else:
-            assert fm[key] == pytest.approx(want, rel=1e-6, abs=1e-7), key
+            assert fm[name] == pytest.approx(want, rel=1e-6, abs=1e-7), name
         checked += 1
     assert checked > 40

@@ -1,4 +1,5 @@
-# Golden values for an ordinal CFA with 0 degrees of freedom (one factor, three items).
+# Golden values for CFAs with 0 degrees of freedom (one factor, three items): ordinal (one and
+# two groups), MLR, and FIML (ML, MLR).
 #
 # Run from the repository root:  Rscript tests/r/cfa_ordinal_just_identified.R
 # Writes tests/golden/cfa_ordinal/just_identified.json (jsonlite, digits = NA).
@@ -41,5 +42,10 @@ res$fit_groups <- as.list(setNames(as.numeric(fm_mg), names(fm_mg)))
 fit_mlr <- cfa("AGR =~ A2 + A3 + A4", data = bfi, estimator = "MLR")
 fm_mlr <- fitMeasures(fit_mlr)
 res$fit_mlr <- as.list(setNames(as.numeric(fm_mlr), names(fm_mlr)))
+# FIML (ML and MLR): Savalei's FIML-corrected robust indices with df 0 (kss / 0 = Inf in R)
+for (est in c("ML", "MLR")) {
+  f <- cfa("AGR =~ A2 + A3 + A4", data = bfi, estimator = est, missing = "fiml")
+  res[[paste0("fit_fiml_", tolower(est))]] <- as.list(setNames(as.numeric(fitMeasures(f)), names(fitMeasures(f))))
+}
 write_json(res, file.path(out_dir, "just_identified.json"), digits = NA, auto_unbox = TRUE, na = "null")
 cat("df", fm[["df"]], " chisq.scaled", fm[["chisq.scaled"]], " cfi.robust", fm[["cfi.robust"]], "\n")
