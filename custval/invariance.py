@@ -264,6 +264,8 @@ class ScaledDifferenceResult(ResultMixin):
 
 def _scaled_difference(chisq0, df0, c0, chisq1, df1, c1) -> tuple[float, float]:
     """``(T_d, c_d)`` of :func:`scaled_difference_test`; ``T_d`` is NaN when ``c_d`` is not positive."""
+    if df0 == 0:  # a just-identified model 0 has no scaling factor: lavaan sets c0 = 1 (it drops out)
+        c0 = 1.0
     cd = (df1 * c1 - df0 * c0) / (df1 - df0)
     if not cd > 0:
         return float("nan"), float(cd)
@@ -280,7 +282,9 @@ def scaled_difference_test(chisq0, df0, c0, chisq1, df1, c1) -> ScaledDifference
               T_d = \frac{T_1 - T_0}{c_d}
 
     as ``lavaan::lavTestLRT(method = "satorra.bentler.2001")``; the p-value is the
-    upper tail of :math:`\chi^2` with :math:`df_1 - df_0` degrees of freedom.
+    upper tail of :math:`\chi^2` with :math:`df_1 - df_0` degrees of freedom.  A
+    just-identified model 0 (:math:`df_0 = 0`) has no scaling factor; as lavaan, ``c0``
+    is then taken as 1 (it drops out of :math:`c_d`).
 
     Parameters
     ----------

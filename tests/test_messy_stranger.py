@@ -434,3 +434,22 @@ def test_just_identified_mlr_fit_reports_lavaans_fit_measures(tmp_path, estimato
             assert fm[name] == pytest.approx(want, rel=1e-6, abs=1e-7), name
         checked += 1
     assert checked > 40
+
+
+def test_mlr_ladder_from_a_just_identified_configural_model_has_lavaans_test(tmp_path):
+    # the configural model (df 0) has no scaling factor: the Satorra-Bentler difference was
+    # NaN (0 * NaN) where lavTestLRT sets it to 1
+    g = json.loads((GOLD / "cfa_ordinal" / "just_identified.json").read_text())
+    bfi = custval.datasets.load_dataset("bfi").data
+    frame = bfi[["A2", "A3", "A4", "gender"]].assign(gender=bfi["gender"].map({1: "m", 2: "f"}))
+    path = tmp_path / "agree_by_gender.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + frame.to_csv(index=False, sep=";").encode("utf-8"))
+    data = pd.read_csv(path, sep=";", encoding="utf-8-sig")
+    with pytest.warns(MissingDataWarning):
+        res = measurement_invariance(data, g["model_groups"], group="gender", estimator="MLR",
+                                     levels=("configural", "metric"))
+    row = res.table.set_index("level").loc["metric"]
+    want = g["ladder_mlr"]
+    assert row["df"] == want["df"][1] and row["delta_df"] == want["df_diff"]
+    assert row["delta_chisq"] == pytest.approx(want["chisq_diff"], rel=1e-6)
+    assert row["p_value"] == pytest.approx(want["p_value"], rel=1e-6)
