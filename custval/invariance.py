@@ -487,6 +487,11 @@ def _check_missing(missing: str) -> str:
     return _MISSING[missing]
 
 
+def _plain_label(label):
+    """A group label as a plain Python value for messages (``3``, not ``np.int64(3)``)."""
+    return label.item() if isinstance(label, np.generic) else label
+
+
 def _check_groups(data: pd.DataFrame, group: str, syntax: str, missing: str = "listwise"):
     """Validate the data and exclude, with one warning each, rows without a group and rows the
     chosen missing-data method cannot use (listwise: any model item missing; FIML: every model
@@ -547,6 +552,13 @@ def _check_groups(data: pd.DataFrame, group: str, syntax: str, missing: str = "l
     counts = data[group].value_counts(sort=False)
     if len(counts) < 2:
         raise InsufficientDataError(f"the group column {group!r} has {len(counts)} group(s); need >= 2")
+    emptied = [g for g in labels_in if counts.get(g, 0) == 0]
+    if emptied:  # excluded rows took every respondent of these groups: name them, never drop them
+        why = ("every row has a missing model item (listwise deletion; missing='fiml' keeps rows with at least "
+               "one answer)" if missing == "listwise" else "no row answers any model item")
+        raise InsufficientDataError(
+            f"{group}(s) {', '.join(repr(_plain_label(g)) for g in emptied)} have no respondent left under "
+            f"missing={missing!r}: {why}; drop them from the data or collect their answers")
     small = {str(g): int(counts.get(g, 0)) for g in labels_in if counts.get(g, 0) <= max(npar_group, p)}
     if small:
         raise InsufficientDataError(
