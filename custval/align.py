@@ -67,7 +67,9 @@ class AlignmentResult(ResultMixin):
         group's scale; ``p_value`` tests mean = 0, i.e. equal to the reference group under
         ``"FIXED"``; ``fixed`` marks the reference group's fixed mean: se 0 as lavaan, and
         p_value NaN, as there is nothing to test; ``noninvariant``: how many of the construct's loadings and intercepts are
-        non-invariant in that group, see ``invariance``).
+        non-invariant in that group, see ``invariance``).  Group labels are text in every
+        table of the result (``str`` of the group value: integer firm ids 7, 44 come back as
+        ``"7"``, ``"44"``; convert before merging with the data).
     variances : pandas.DataFrame
         The same for the factor variances (the reference group's variance is 1); ``se``
         by the delta method from the factor SD (``2 psi se(psi)``); ``p_value`` is NaN in

@@ -106,6 +106,14 @@ def _check_group_items(y: np.ndarray, names: list[str], lab) -> None:
             f"{n} usable case(s){_where(lab)} for {p} items: n must exceed the number of items "
             f"(the sample covariance matrix of {p} items is singular with n <= {p}); collect more "
             "data or fit fewer items")
+    answered = (~np.isnan(y)).sum(axis=0)
+    if (answered < 2).any():
+        few = [f"{names[j]} ({int(answered[j])} answer{'' if answered[j] == 1 else 's'})"
+               for j in np.flatnonzero(answered < 2)]
+        raise InsufficientDataError(
+            f"item(s) {', '.join(few)} have fewer than two answers among the {n} usable cases{_where(lab)}: "
+            "their variance cannot be estimated there (a question skipped by everybody, or not asked, "
+            "in that group); drop the item or the group")
     const = []
     for j in range(p):
         col = y[:, j][~np.isnan(y[:, j])]
@@ -1021,8 +1029,8 @@ class CFA:
         if n_excluded:
             warnings.warn(
                 f"{n_excluded} row(s) with missing {'item' if not exo else 'item or covariate'} values were excluded "
-                f"({'listwise deletion' if missing == 'listwise' else 'no observed item'}); "
-                "use missing='fiml' to keep incomplete rows",
+                + ("(listwise deletion); use missing='fiml' to keep incomplete rows" if missing == "listwise"
+                   else "(no observed item: nothing for FIML to use; lavaan ignores these empty cases too)"),
                 MissingDataWarning,
                 stacklevel=2,
             )
@@ -1289,8 +1297,12 @@ class CFA:
         keep = items.notna().all(axis=1).to_numpy()
         n_excluded = int((~keep).sum())
         if n_excluded:
+            kept = set(ids[keep])
+            gone = [c for c in pd.unique(ids) if c not in kept]
+            lost = (f"; {len(gone)} {self.cluster!r} cluster(s) lost every row and are not in the fit "
+                    f"(first 10: {[_plain(c) for c in gone[:10]]})" if gone else "")
             warnings.warn(
-                f"{n_excluded} row(s) with missing item values were excluded (listwise deletion)",
+                f"{n_excluded} row(s) with missing item values were excluded (listwise deletion){lost}",
                 MissingDataWarning, stacklevel=3)
         res = fit_cfa(syntax, items[keep], ids[keep], cluster=self.cluster, std_lv=self.std_lv,
                       rows=np.flatnonzero(keep))

@@ -125,6 +125,7 @@ from ._io.pii import detect_personal_columns, mask_value
 from ._io.readers import RowCounting
 from ._sem.spec import as_instrument
 from .exceptions import (
+    CustvalWarning,
     DataValidationError,
     ExcludedResponseWarning,
     PersonalDataWarning,
@@ -1479,6 +1480,28 @@ def _numbers(counting: RowCounting, positions: list[int]) -> list[int]:
     return [int(x) for x in counting.number(positions[:_ROWS_IN_ATTRS])]
 
 
+def _warn_zero_twins(tt: pd.Series, column: str, is_id: bool) -> None:
+    """Warn when text codes of a column differ only by leading zeros ('017' and '17').
+
+    Spreadsheets turn some cells of an id column into numbers and drop their zeros; the codes
+    stay as they are (two firms to every analysis), so the column is named with examples.
+    """
+    import warnings
+
+    digits = tt[tt.str.fullmatch(r"[+-]?\d+")]
+    stripped = digits.str.replace(r"^([+-]?)0+(?=\d)", r"\1", regex=True)
+    variants = pd.Series(digits.to_numpy()).groupby(stripped.to_numpy()).unique()
+    twins = [sorted(v) for v in variants if len(v) > 1]
+    if not twins:
+        return
+    shown = ("" if is_id else ": " + ", ".join(" = ".join(repr(x) for x in t) for t in twins[:5])
+             + (" ..." if len(twins) > 5 else ""))
+    warnings.warn(
+        f"column {column!r} has {len(twins)} code(s) written both with and without leading zeros{shown}; "
+        "they are kept as different values (e.g. two firms), as read. A spreadsheet may have turned some "
+        "cells into numbers: fix the column if they are the same unit", CustvalWarning, stacklevel=4)
+
+
 def _convert_other(s: pd.Series, column: str, decimal: str, log: _Log, is_id: bool) -> pd.Series:
     """Non-item column: numbers become Int64/float64 (reported); text stays text."""
     kind = s.dtype.kind
@@ -1519,6 +1542,7 @@ def _convert_other(s: pd.Series, column: str, decimal: str, log: _Log, is_id: bo
     if not tt.str.fullmatch(_number_regex(decimal)).all():
         return s
     if tt.str.match(r"[+-]?0\d").any():  # leading zeros: a code or id, keep as text
+        _warn_zero_twins(tt, column, is_id)
         return s
     if decimal == ",":
         tt = tt.str.replace(",", ".", regex=False)

@@ -30,6 +30,7 @@ from .exceptions import (
     ConvergenceWarning,
     CustvalError,
     FewItemsWarning,
+    IdentificationError,
     InsufficientDataError,
     InvarianceWarning,
     MissingDataWarning,
@@ -263,6 +264,8 @@ class ScaledDifferenceResult(ResultMixin):
 
 def _scaled_difference(chisq0, df0, c0, chisq1, df1, c1) -> tuple[float, float]:
     """``(T_d, c_d)`` of :func:`scaled_difference_test`; ``T_d`` is NaN when ``c_d`` is not positive."""
+    if df0 == 0:  # a just-identified model 0 has no scaling factor: lavaan sets c0 = 1 (it drops out)
+        c0 = 1.0
     cd = (df1 * c1 - df0 * c0) / (df1 - df0)
     if not cd > 0:
         return float("nan"), float(cd)
@@ -279,7 +282,9 @@ def scaled_difference_test(chisq0, df0, c0, chisq1, df1, c1) -> ScaledDifference
               T_d = \frac{T_1 - T_0}{c_d}
 
     as ``lavaan::lavTestLRT(method = "satorra.bentler.2001")``; the p-value is the
-    upper tail of :math:`\chi^2` with :math:`df_1 - df_0` degrees of freedom.
+    upper tail of :math:`\chi^2` with :math:`df_1 - df_0` degrees of freedom.  A
+    just-identified model 0 (:math:`df_0 = 0`) has no scaling factor; as lavaan, ``c0``
+    is then taken as 1 (it drops out of :math:`c_d`).
 
     Parameters
     ----------
@@ -482,6 +487,11 @@ def _check_missing(missing: str) -> str:
     return _MISSING[missing]
 
 
+def _plain_label(label):
+    """A group label as a plain Python value for messages (``3``, not ``np.int64(3)``)."""
+    return label.item() if isinstance(label, np.generic) else label
+
+
 def _check_groups(data: pd.DataFrame, group: str, syntax: str, missing: str = "listwise"):
     """Validate the data and exclude, with one warning each, rows without a group and rows the
     chosen missing-data method cannot use (listwise: any model item missing; FIML: every model
@@ -519,6 +529,7 @@ def _check_groups(data: pd.DataFrame, group: str, syntax: str, missing: str = "l
         raise SpecificationError(f"item(s) of the model are not columns of the data: {', '.join(absent)}")
     na = data[items].isna()
     drop = na.any(axis=1) if missing == "listwise" else na.all(axis=1)
+    labels_in = list(dict.fromkeys(data[group]))  # a group all of whose rows are excluded is named below
     if drop.any():
         pos = [int(i) for i in np.flatnonzero(drop.to_numpy())[:10]]
         what = (
@@ -541,7 +552,14 @@ def _check_groups(data: pd.DataFrame, group: str, syntax: str, missing: str = "l
     counts = data[group].value_counts(sort=False)
     if len(counts) < 2:
         raise InsufficientDataError(f"the group column {group!r} has {len(counts)} group(s); need >= 2")
-    small = {str(g): int(n) for g, n in counts.items() if n <= max(npar_group, p)}
+    emptied = [g for g in labels_in if counts.get(g, 0) == 0]
+    if emptied:  # excluded rows took every respondent of these groups: name them, never drop them
+        why = ("every row has a missing model item (listwise deletion; missing='fiml' keeps rows with at least "
+               "one answer)" if missing == "listwise" else "no row answers any model item")
+        raise InsufficientDataError(
+            f"{group}(s) {', '.join(repr(_plain_label(g)) for g in emptied)} have no respondent left under "
+            f"missing={missing!r}: {why}; drop them from the data or collect their answers")
+    small = {str(g): int(counts.get(g, 0)) for g in labels_in if counts.get(g, 0) <= max(npar_group, p)}
     if small:
         raise InsufficientDataError(
             f"group(s) {small} (n per group, rows used under missing={missing!r}) have no more "
@@ -1139,8 +1157,13 @@ def measurement_invariance(
     stopped = None
     for i, level in enumerate(levels):
         if ordinal:
-            fit = _fit_ordinal(syntax, data, group, ORDINAL_LEVELS[level], free, parameterization, missing,
-                               partial_groups, ordered)
+            try:
+                fit = _fit_ordinal(syntax, data, group, ORDINAL_LEVELS[level], free, parameterization, missing,
+                                   partial_groups, ordered)
+            except IdentificationError as exc:  # name the level (the earlier levels were fitted)
+                done = f" (fitted: {', '.join(levels[:i])})" if i else ""
+                stop = f"; levels={tuple(levels[:i])!r} stops before it" if i else ""
+                raise IdentificationError(f"the {level} model of the invariance ladder{done}: {exc}{stop}") from exc
         else:
             # per-group labels only where the level equates that type (with 3+ groups they would
             # otherwise equate the other groups' parameters already in the configural model)

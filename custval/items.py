@@ -433,7 +433,10 @@ def estimator_advice(
     One row per item (indexed by item id) with
 
     * ``n_categories``: the scale points -- from the codebook (``Instrument.item_scale``:
-      ``max - min + 1``) when an ``instrument`` is given, else the distinct answers observed;
+      ``max - min + 1``) when an ``instrument`` is given, else the distinct answers observed.
+      When every answer (and the scale's maximum) lies on a coarser grid of a codebook scale
+      of more than 11 points -- a short scale stored rescaled, e.g. a 6-point item as 0, 20, ..., 100 on a
+      0..100 scale -- the grid's points are the categories, and ``reason`` says so;
     * ``n_observed``: the distinct answers observed;
     * ``skew``: psych::describe's skew (type 3, as :func:`item_analysis`);
     * ``recommendation`` and ``reason``, by Rhemtulla, Brosseau-Liard & Savalei (2012): fewer
@@ -529,19 +532,29 @@ def estimator_advice(
             raise DataValidationError(
                 f"column {item!r} has non-integer answers at rows {pos}: ordered categories are integer codes")
         observed = np.unique(x[~np.isnan(x)])
+        grid = ""
         if inst is not None:
             sc = inst.item_scale(item)
             codes = np.arange(sc.min, sc.max + 1)
+            # a short scale stored rescaled (a 6-point item as 0, 20, ..., 100 on a 0..100 codebook
+            # scale): the answers sit on a coarser grid that spans the scale; its points are the
+            # categories (else 101 "categories" would call any such item continuous)
+            if (observed.size > 1 and float(sc.min).is_integer() and float(sc.max).is_integer()
+                    and sc.max - sc.min + 1 > 11):  # short scales (up to 0..10) are taken as they are
+                step = int(np.gcd.reduce((np.append(observed, sc.max) - sc.min).astype(np.int64)))
+                if step > 1:
+                    codes = np.arange(sc.min, sc.max + 1, step)
+                    grid = f" (the answers use every {step}th code of the codebook's {sc.min:g}..{sc.max:g})"
         else:
             codes = observed
         k = len(codes)
         skew = _skew3(x)
         if k < 5:
-            rec, why = "WLSMV", f"{k} categories (< 5): treat as ordered categories"
+            rec, why = "WLSMV", f"{k} categories{grid} (< 5): treat as ordered categories"
         elif not abs(skew) > skew_cut:
-            rec, why = "ML/MLR", f"{k} categories, |skew| {abs(skew):.2f} <= {skew_cut:g}: continuous is fine"
+            rec, why = "ML/MLR", f"{k} categories{grid}, |skew| {abs(skew):.2f} <= {skew_cut:g}: continuous is fine"
         else:
-            rec, why = "WLSMV or MLR", (f"{k} categories but |skew| {abs(skew):.2f} > {skew_cut:g}: ordinal "
+            rec, why = "WLSMV or MLR", (f"{k} categories{grid} but |skew| {abs(skew):.2f} > {skew_cut:g}: ordinal "
                                         "estimator preferred, robust ML acceptable")
         parts = []
         frames = [("all", x)] if group is None else [("all", x)] + [

@@ -446,6 +446,11 @@ def dynamic_fit_cutoffs(fit, *, replications: int = 500, seed: int = 0, executor
         raise SpecificationError("dynamic_fit_cutoffs needs a fitted custval.CFA (CFA(model).fit(data))")
     if getattr(fit, "group", None) is not None or len(getattr(fit, "n_obs_", {})) > 1:
         raise SpecificationError("dynamic_fit_cutoffs is for one-group models; fit each group on its own")
+    if "level" in getattr(fit, "params_", pd.DataFrame()).columns:
+        raise SpecificationError(
+            "dynamic_fit_cutoffs simulates single-level data; the fit is a two-level CFA (level: blocks, "
+            f"cluster={getattr(fit, 'cluster', None)!r}), for which McNeish & Wolf's cutoffs are not defined "
+            "(read its level-specific srmr_within / srmr_between in fit_measures_)")
     estimator = getattr(fit, "estimator", None)
     ordered = getattr(fit, "ordered", None)
     if (estimator is not None and str(estimator).upper() != "ML") or ordered not in (None, False):

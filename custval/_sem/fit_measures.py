@@ -504,7 +504,8 @@ def _scaled_statistics(fit, t: _Tests, out: dict) -> None:
     else:
         trace, t_h1, t_h0 = yb_trace(groups, h1_moments, means, fit._b0, fit._e_inv, ntotal)
     c = trace / t.df if t.df > 0 else np.nan
-    chisq_s = t.chisq / c
+    # df 0 (just identified): lavaan reports the unscaled statistic (scaling factor NA)
+    chisq_s = t.chisq / c if t.df > 0 else t.chisq
     # baseline (independence) model, Yuan-Bentler scaled the same way
     # (fixed.x: the covariates' moments are not parameters)
     ynox = [j for j in range(p) if j not in set(getattr(model, "exo_ov", np.zeros(0, dtype=int)).tolist())]
@@ -608,7 +609,10 @@ def _rmsea_measures(t: _Tests, out: dict) -> None:
     out.update({"rmsea.ci.lower": lo, "rmsea.ci.upper": hi, "rmsea.ci.level": 0.9,
                 "rmsea.pvalue": rmsea_pvalue(chisq, df, ntotal, ng), "rmsea.close.h0": 0.05,
                 "rmsea.notclose.pvalue": rmsea_notclose_pvalue(chisq, df, ntotal, ng), "rmsea.notclose.h0": 0.08})
-    if t.robust:
+    if t.robust and not df > 0:  # just identified: lavaan 0.6-14 reports NA for these
+        out.update(dict.fromkeys(["rmsea.scaled", "rmsea.ci.lower.scaled", "rmsea.ci.upper.scaled",
+                                  "rmsea.pvalue.scaled", "rmsea.notclose.pvalue.scaled"], np.nan))
+    elif t.robust:
         trace = t.trace
         out["rmsea.scaled"] = rmsea(chisq, trace, ntotal, ng)
         lo, hi = rmsea_ci(chisq, trace, ntotal, ng)

@@ -563,12 +563,18 @@ def _gamma(codes, th, cor, nlev, cells=None) -> np.ndarray:
 def check_group_categories(codes: np.ndarray, names: list[str], levels: list[np.ndarray], group) -> None:
     """Every category of every item is used in the group (lavaan: "some categories of variable
     ... are empty in group"); an empty one is an error naming the item, the group and the counts."""
-    empty = []
+    empty, unanswered = [], []
     for j, (v, lev) in enumerate(zip(names, levels)):
         freq = np.bincount(codes[:, j][codes[:, j] > 0], minlength=len(lev) + 1)[1:]
-        if (freq == 0).any():
+        if freq.sum() == 0:
+            unanswered.append(v)
+        elif (freq == 0).any():
             counts = ", ".join(f"{lv:g}: {int(c)}" for lv, c in zip(lev, freq))
             empty.append(f"{v} ({counts})")
+    if unanswered:
+        raise DataValidationError(
+            f"in group {group!r} nobody answered {', '.join(unanswered)} (a question not asked in that group, or "
+            "the column left empty in its export): the item has no thresholds there; drop the item or the group")
     if empty:
         raise DataValidationError(
             f"in group {group!r} some categories are empty: {'; '.join(empty)}; thresholds are compared across "

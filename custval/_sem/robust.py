@@ -227,7 +227,9 @@ def fiml_corrected(fit, version: str) -> dict:
     means = True
     n_moments = ng * (p * (p + 1) // 2 + p)
     df3 = n_moments - model.nx
-    c3 = k_fimlc(delta_all) / df3
+    # df 0 (just identified): R's kss / 0 is Inf in lavaan's lav_fit_fiml_corrected, which makes
+    # the scaled statistic 0 and the robust indices a perfect fit
+    c3 = k_fimlc(delta_all) / df3 if df3 > 0 else np.inf
     # independence model: FIML means and variances of the observed values
     nb = 2 * p
     db_all = np.zeros((ng * npar_moments, ng * nb))

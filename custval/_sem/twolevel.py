@@ -399,6 +399,8 @@ def _maximise(f, g, x0, n, tol=1e-9, max_newton=50):
             converged = True
             break
         hs = _fd_hessian(g, x, 1e-6) / n
+        if not np.all(np.isfinite(hs)):
+            break  # no finite curvature here (LAPACK would print to stderr on NaN)
         try:
             step = np.linalg.lstsq(hs, -gr, rcond=1e-12)[0]
         except np.linalg.LinAlgError:
@@ -450,6 +452,21 @@ def fit_model(model: SemModel, cd: ClusterData, std_lv: bool):
     x0 = start_values(model, [(cd.s_pw, mw), (sb, mu)], std_lv)
     problem = TwoLevelProblem(model, cd)
     x, conv, iters = _maximise(problem.loglik, problem.gradient, x0, cd.n)
+    if not conv:
+        # lavaan's kind of start (both levels from the pooled within covariance, latent
+        # variances 0.05): with little between variance the first path can run along a
+        # ridge (a between loading growing while the factor variance shrinks to 0) that
+        # never reaches the maximum lavaan finds, which may lie at a negative variance
+        x1 = start_values(model, [(cd.s_pw, mw), (cd.s_pw, mu)], std_lv)
+        pt = model.pt
+        lv_var = (pt["op"] == "~~") & (pt["lhs"] == pt["rhs"]) & pt["lhs"].isin(model.latent) & (pt["free"] > 0)
+        x1[pt.loc[lv_var, "free"].to_numpy(dtype=int) - 1] = 0.05
+        x2, conv2, iters2 = _maximise(problem.loglik, problem.gradient, x1, cd.n)
+        with np.errstate(all="ignore"):
+            better = np.isfinite(problem.loglik(x2)) and (
+                conv2 or not np.isfinite(problem.loglik(x)) or problem.loglik(x2) > problem.loglik(x))
+        if better:
+            x, conv, iters = x2, conv2, iters + iters2
     return x, conv, iters, problem
 
 
@@ -623,6 +640,20 @@ def icc(cd: ClusterData, sw: np.ndarray, sb: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- CFA
+def _force_pd(sigma: np.ndarray, tol: float = 1e-6) -> np.ndarray:
+    """lavaan's ``lav_matrix_symmetric_force_pd``: eigenvalues below ``tol`` times the largest raised to it.
+
+    ``lav_fit_srmr_twolevel`` applies it to the model-implied between matrix, so a Heywood
+    case (a negative implied between variance) still gives lavaan's finite ``srmr_between``.
+    """
+    if sigma.shape[0] == 1:
+        return np.maximum(sigma, tol)
+    ev, vec = np.linalg.eigh(sigma)
+    top = abs(ev[-1])
+    ev = np.where(ev / top < tol, tol * top, ev)
+    return (vec * ev) @ vec.T
+
+
 def _srmr(s: np.ndarray, sigma: np.ndarray) -> float:
     """lavaan's per-level SRMR (``lav_fit_srmr_twolevel``): correlation residuals, no means."""
     ds, dm = np.sqrt(np.diag(s)), np.sqrt(np.diag(sigma))
@@ -670,6 +701,15 @@ def fit_cfa(syntax: str, items: pd.DataFrame, ids: pd.Series, *, cluster: str, s
     x, converged, iters, problem = fit_model(model, cd, std_lv)
     logl = problem.loglik(x)
     hess = problem.hessian(x)
+    if not np.all(np.isfinite(hess)):
+        from ..exceptions import ConvergenceError
+
+        raise ConvergenceError(
+            f"two-level CFA: the estimation did not converge ({iters} iterations) and stopped where the "
+            "log-likelihood has no finite curvature (estimates running off to infinity, typically a "
+            f"level-2 factor with almost no between-{cluster} variance): check the ICCs "
+            "(custval.multilevel) and consider a saturated level 2 or a single-level model with "
+            "cluster-robust standard errors")
     info = -hess / cd.n
     try:
         vcov = np.linalg.inv(-hess)
@@ -693,14 +733,17 @@ def fit_cfa(syntax: str, items: pd.DataFrame, ids: pd.Series, *, cluster: str, s
     # ---- fit measures (lavaan's names)
     base_logl, *_ = saturated(cd, diagonal=True)
     df = n_h1 - npar
-    chisq = 2 * (h1_logl - logl)
+    # lavaan (lav_model_test: chisq.group[chisq.group < 0] <- 0) reports 0 when the model fits
+    # better than the saturated model, which happens when the implied between matrix is not
+    # positive definite (a Heywood case at level 2; the saturated Sigma_B is)
+    chisq = max(2 * (h1_logl - logl), 0.0)
     base_df = n_h1 - (pw + pb + p)
     base_chisq = 2 * (h1_logl - base_logl)
     n = cd.n
     (sw, mw), (sb, mb) = model.implied(x)
     wv, bv = cd.w_idx, cd.b_idx
     srmr_w = _srmr(h1_sw[np.ix_(wv, wv)], sw[np.ix_(wv, wv)])
-    srmr_b = _srmr(h1_sb[np.ix_(bv, bv)], sb[np.ix_(bv, bv)])
+    srmr_b = _srmr(h1_sb[np.ix_(bv, bv)], _force_pd(sb[np.ix_(bv, bv)]))
     lo, hi = fm.rmsea_ci(chisq, df, n)
     out = {
         "npar": npar, "fmin": np.nan, "chisq": chisq, "df": df,

@@ -191,7 +191,11 @@ def _robust(prob: OrdinalProblem, x: np.ndarray):
 
 
 def _scaled_shifted(chisq, df, tr_ug, tr_ug2):
-    if df <= 0 or not tr_ug2 > 0:
+    if df <= 0:
+        # a just-identified model: lavaan 0.6-14 reports the unscaled statistic as chisq.scaled
+        # (its scaling factor NA), so the .scaled indices are those of a perfect fit, not NA
+        return chisq, np.nan, np.nan
+    if not tr_ug2 > 0:
         return np.nan, np.nan, np.nan
     a = np.sqrt(df / tr_ug2)
     shift = df - a * tr_ug
@@ -281,7 +285,15 @@ def fit_ordinal(est, syntax: str, items: pd.DataFrame, st: OrdinalStats, estimat
     vcov_int, a, a_inv, tr_ug, tr_ug2 = _robust(prob, x)
     ev = np.linalg.eigvalsh(a)
     if not ev.min() > 1e-10 * ev.max():
-        raise IdentificationError("the information matrix is singular at the estimates: the model is not identified")
+        hint = ""
+        if theta:
+            # theta fixes the residual variances at 1, so a solution whose latent responses would
+            # explain more than all their variance (a Heywood case under delta) runs off to infinity
+            hint = ("; with parameterization='theta' this is also what an improper solution looks like: fit "
+                    "parameterization='delta' to see whether a latent response has a negative residual "
+                    "variance (a Heywood case, e.g. a factor with two items)")
+        raise IdentificationError(
+            f"the information matrix is singular at the estimates: the model is not identified{hint}")
     f = prob.objective(x)
     n = st.n
     # lavaan: fmin = (n - 1) / (2 n) F, chisq = 2 n fmin = (n - 1) F
@@ -577,6 +589,13 @@ def _robust_indices(prob: OrdinalProblem, x, chisq, df, x2b, dfb, n, out: dict) 
     ev = np.linalg.eigvalsh(r)
     if ev.min() < np.sqrt(np.finfo(float).eps):
         # lavaan returns NA here (lav_fit_catml_dwls with check.pd = TRUE)
+        return
+    if not float(len(prob.ii)) - float(prob.ns) > 0:
+        # a just-identified model (df 0, e.g. one factor with three items): lavaan 0.6-14 reports
+        # a perfect fit (1 and 0) with NA p-values; the correction c = tr(...) / df is undefined
+        out.update({"cfi.robust": 1.0, "tli.robust": 1.0, "nnfi.robust": 1.0, "rni.robust": 1.0,
+                    "rmsea.robust": 0.0, "rmsea.ci.lower.robust": 0.0, "rmsea.ci.upper.robust": 0.0,
+                    "rmsea.pvalue.robust": np.nan, "rmsea.notclose.pvalue.robust": np.nan})
         return
     sig = np.eye(p)
     sig[prob.ii, prob.jj] = sig[prob.jj, prob.ii] = prob.implied(x)[nth:]  # implied correlations

@@ -679,8 +679,11 @@ def _robust_indices_mg(prob: GroupsProblem, x, chisq, df, dfb, n, g, fg, jacs, a
     thresholds (lavaan's catML refit fails there: its ``==`` rows name removed thresholds)."""
     keys = ["cfi.robust", "tli.robust", "nnfi.robust", "rni.robust", "rmsea.robust", "rmsea.ci.lower.robust",
             "rmsea.ci.upper.robust", "rmsea.pvalue.robust", "rmsea.notclose.pvalue.robust"]
-    if df <= 0 or prob.eq_thresholds or any(not np.linalg.eigvalsh(st.cor).min() >= np.sqrt(np.finfo(float).eps) for st in prob.stats):
+    if prob.eq_thresholds or any(not np.linalg.eigvalsh(st.cor).min() >= np.sqrt(np.finfo(float).eps) for st in prob.stats):
         out.update(dict.fromkeys(keys, np.nan))
+        return
+    if df <= 0:  # just identified: lavaan 0.6-14 reports a perfect fit (1, 0, CI 0-0; p-values NA)
+        out.update(dict(zip(keys, [1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, np.nan, np.nan])))
         return
     nth, p = prob.nth, prob.p
     ii, jj = prob.ii, prob.jj

@@ -208,9 +208,19 @@ def polychoric_matrix(x: np.ndarray, names, *, correct: float = 0.5, max_cat: in
     gmin, gmax = vals.min(), vals.max()
     nvalues = int(gmax - gmin + 1)
     if nvalues > max_cat:
+        distinct = np.unique(vals)
+        hint = "use Pearson correlations"
+        if distinct.size <= max_cat:
+            # a rescaled short scale (e.g. a 6-point item stored as 0, 20, ..., 100): psych counts
+            # the span, not the values used, so the codes must be consecutive first
+            step = np.gcd.reduce((distinct - distinct[0]).astype(np.int64)) if distinct.size > 1 else 1
+            hint = (f"the answers take only {distinct.size} distinct values ({', '.join(f'{v:g}' for v in distinct)}): "
+                    "if they are a rescaled short scale, recode them to consecutive codes first"
+                    + (f" (e.g. (x - {distinct[0]:g}) / {step:g} + 1)" if step > 1 else "")
+                    + "; custval does not recode silently")
         raise InsufficientDataError(
             f"items span {gmax - gmin + 1:.6g} values ({gmin:g} to {gmax:g}); polychoric allows at most {max_cat} "
-            "categories (as psych): use Pearson correlations"
+            f"categories (as psych): {hint}"
         )
     xi = np.where(obs, x - gmin, -1).astype(int)  # 0..nvalues-1, -1 = missing
     item_max = np.array([xi[obs[:, j], j].max() for j in range(p)])
