@@ -82,6 +82,8 @@ def test_collapse_only_on_request_and_recorded(tmp_path):
     from custval.cfa import CFA
     fit = CFA("LOY =~ loy_1 + loy_2 + sat_1 + sat_2", ordered=True, group="form").fit(out[[*ITEMS, "form"]])
     assert fit.converged_
-    # a just-identified two-group model (df = 0) has no robust indices rather than a ZeroDivisionError
+    # a just-identified two-group model (df = 0): lavaan's perfect-fit robust indices, not a
+    # ZeroDivisionError (tests/golden/cfa_ordinal/just_identified.json, fit_groups)
     fit0 = CFA("LOY =~ loy_1 + loy_2 + sat_1", ordered=True, group="form").fit(out[["loy_1", "loy_2", "sat_1", "form"]])
-    assert fit0.fit_measures_["df"] == 0 and np.isnan(fit0.fit_measures_["cfi.robust"])
+    fm0 = fit0.fit_measures_
+    assert fm0["df"] == 0 and fm0["cfi.robust"] == pytest.approx(1.0) and fm0["rmsea.robust"] == 0
