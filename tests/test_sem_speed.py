@@ -29,3 +29,99 @@ def test_partable_copies_are_independent():
     b = build_partable(MODEL, ngroups=2, group_equal=("loadings",))[0]
     pd.testing.assert_frame_equal(a, b)
     assert int(a["free"].max()) < int(again["free"].max())
+
+
+def _incomplete_groups():
+    """Two groups of simulated answers with item non-response in many patterns."""
+    from custval._sem.ml import make_group_data
+
+    rng = np.random.default_rng(7)
+    lam = np.array([0.8, 0.7, 0.6, 0.75, 0.65, 0.7])
+    out = []
+    for n in (400, 250):
+        eta = rng.normal(size=(n, 2))
+        y = np.column_stack([lam[j] * eta[:, j // 3] + rng.normal(scale=0.6, size=n) for j in range(6)]) + 3.0
+        y[rng.random(y.shape) < 0.12] = np.nan
+        out.append(make_group_data(y, fiml=True))
+    return out
+
+
+def test_pattern_batch_matches_pattern_loop():
+    """Log-likelihood, gradient and (expected, observed) information of all patterns at once
+    equal the sums over the patterns one at a time."""
+    from custval._sem.ml import MLProblem, grad_moments, loglik_group, pattern_inverses
+    from custval._sem.model import SemModel
+
+    groups = _incomplete_groups()
+    assert all(len(gd.patterns) > 10 for gd in groups)
+    model_text = "f1 =~ y1 + y2 + y3\nf2 =~ y4 + y5 + y6"
+    pt, observed, latent = build_partable(model_text.replace("y", "v"), ngroups=2, meanstructure=True)
+    model = SemModel(pt, observed, latent, 2)
+    rng = np.random.default_rng(3)
+    x = 0.5 + 0.3 * rng.random(model.nx)
+    batched = MLProblem(model, groups)
+    values = {"loglik": batched.loglik(x), "grad": batched.gradient(x),
+              "e": batched.expected_information(x), "o": batched._information(x, observed=True)}
+    assert all(gd.batch is not None for gd in groups)
+    for (sigma, _mu), gd in zip(model.implied(x), groups):
+        si_ld = gd.batch.inverses(sigma)
+        plain = pattern_inverses(gd, sigma)
+        for k, pat in enumerate(gd.patterns):
+            np.testing.assert_allclose(si_ld[0][k][np.ix_(pat.obs, pat.obs)], plain[k][0], rtol=1e-12, atol=1e-14)
+            assert abs(si_ld[1][k] - plain[k][1]) < 1e-12
+    # the same problem without the batches: the per-pattern loops
+    for gd in groups:
+        gd.batch = None
+    looped = MLProblem(model, groups)
+    looped._moments = lambda xx: [(s, m, pattern_inverses(gd, s)) for gd, (s, m) in zip(groups, model.implied(xx))]
+    ll = 0.0
+    for gd, (s, m) in zip(groups, model.implied(x)):
+        for pat, (si, ld) in zip(gd.patterns, pattern_inverses(gd, s)):
+            d = pat.mean - m[pat.obs]
+            ll += -0.5 * pat.n * (len(pat.obs) * np.log(2 * np.pi) + ld + np.sum(si * (pat.cov + np.outer(d, d))))
+    assert abs(loglik_group(groups[0], *model.implied(x)[0]) - loglik_group(
+        groups[0], *model.implied(x)[0], pattern_inverses(groups[0], model.implied(x)[0][0]))) < 1e-9
+    assert abs(values["loglik"] - ll) < 1e-9 * abs(ll)
+    g = np.zeros(model.nx)
+    for gd, (s, m), (ds, dm) in zip(groups, model.implied(x), model.delta(x)):
+        gs = np.zeros_like(s)
+        gm = np.zeros(len(m))
+        for pat, (si, _) in zip(gd.patterns, pattern_inverses(gd, s)):
+            o = pat.obs
+            d = pat.mean - m[o]
+            gs[np.ix_(o, o)] += 0.5 * pat.n * (si - si @ (pat.cov + np.outer(d, d)) @ si)
+            gm[o] += -pat.n * (si @ d)
+        g += ds.reshape(model.nx, -1) @ gs.ravel() + dm @ gm
+    np.testing.assert_allclose(values["grad"], g / looped.ntotal, rtol=1e-10, atol=1e-13)
+    gd0 = groups[0]
+    s0, m0 = model.implied(x)[0]
+    np.testing.assert_allclose(grad_moments(gd0, s0, m0)[0], grad_moments(gd0, s0, m0, pattern_inverses(gd0, s0))[0])
+    for gd in groups:
+        gd.batch = None
+    np.testing.assert_allclose(values["e"], looped.expected_information(x), rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(values["o"], looped._information(x, observed=True), rtol=1e-10, atol=1e-13)
+
+
+def test_h1_information_batch_matches_pattern_loop():
+    """The saturated model's information summed over all patterns at once equals the
+    pattern-by-pattern Kronecker products reduced with the duplication matrix."""
+    from custval._sem.ml import em_saturated
+    from custval._sem.robust import h1_information
+
+    for gd in _incomplete_groups():
+        mu, sigma = em_saturated(gd)
+        for means in (True, False):
+            a_batch, b_batch = h1_information(gd, sigma, mu, means)
+            assert gd.batch is not None
+            gd.batch = None
+            import custval._sem.robust as robust
+
+            saved = robust.pattern_batch
+            robust.pattern_batch = lambda *_a: None
+            try:
+                a_loop, b_loop = h1_information(gd, sigma, mu, means)
+            finally:
+                robust.pattern_batch = saved
+            np.testing.assert_allclose(a_batch, a_loop, rtol=1e-10, atol=1e-13)
+            np.testing.assert_allclose(b_batch, b_loop, rtol=1e-12, atol=1e-15)
+            assert np.abs(a_batch).max() > 0.1
