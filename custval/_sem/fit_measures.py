@@ -346,26 +346,39 @@ def rms_residual(s, m, sigma, mu, kind: str, meanstructure: bool) -> dict:
 # --------------------------------------------------------------------------- all measures
 def _linear_info_scores(gd, sigma, mu, ds, dm, means):
     """Observed information (summed over cases) and casewise scores for a model
-    that is linear in its parameters (saturated or independence model)."""
+    that is linear in its parameters (saturated or independence model).
+
+    Several missing-data patterns of at most 40 variables: the information of all
+    patterns at once (:func:`custval._sem.ml.batch_information`)."""
+    from .ml import batch_information, pattern_batch
     from .robust import _pattern_terms
 
     k = ds.shape[0]
-    hess = np.zeros((k, k))
+    p = sigma.shape[0]
+    batch = pattern_batch(gd, p) if p <= 40 else None
+    if batch is not None:
+        hess = batch_information(batch, sigma, mu, batch.inverses(sigma), ds.reshape(k, p * p), dm, True, means)
+    else:
+        hess = np.zeros((k, k))
     rows = []
     for pt in gd.patterns:
         o = pt.obs
+        po = len(o)
         si, center, d, aaa = _pattern_terms(pt, sigma, mu, means)
         dso = ds[:, o][:, :, o]
-        hess += 0.5 * pt.n * np.einsum("kij,jl,mli->km", si @ dso, aaa, dso, optimize=True)
+        if batch is None:
+            hess += 0.5 * pt.n * np.einsum("kij,jl,mli->km", si @ dso, aaa, dso, optimize=True)
         z = (pt.y - center) @ si
-        quad = np.einsum("ni,kij,nj->nk", z, dso, z, optimize=True)
-        tr = np.einsum("ij,kij->k", si, dso)
-        sc = 0.5 * (quad - tr)
+        flat = dso.reshape(k, po * po)
+        quad = (z[:, :, None] * z[:, None, :]).reshape(pt.n, po * po) @ flat.T
+        tr = flat @ si.ravel()
+        sc = 0.5 * (quad - tr[None, :])
         if means:
             dmo = dm[:, o]
-            hess += pt.n * dmo @ si @ dmo.T
-            cross = pt.n * dmo @ si @ np.einsum("kij,j->ki", dso, si @ d).T
-            hess += cross + cross.T
+            if batch is None:
+                hess += pt.n * dmo @ si @ dmo.T
+                cross = pt.n * dmo @ si @ np.einsum("kij,j->ki", dso, si @ d).T
+                hess += cross + cross.T
             sc = sc + z @ dmo.T
         rows.append(sc)
     return hess, np.vstack(rows)

@@ -46,6 +46,7 @@ class GroupData:
     n_rows_empty: int = 0
     extra: dict = field(default_factory=dict)
     batch: PatternBatch | None = None  # several patterns: their stacked arrays (pattern_batch)
+    cache: dict = field(default_factory=dict)  # results that depend on the data only (h1 information)
 
 
 class PatternBatch:
@@ -117,6 +118,35 @@ class PatternBatch:
         gs = 0.5 * np.einsum("k,kij->ij", self.n, si - si @ w @ si)
         gm = -np.einsum("k,kij,kj->i", self.n, si, d)
         return gs, gm
+
+
+def batch_information(batch: PatternBatch, sigma, mu, inv, dflat, dm, observed: bool, means: bool) -> np.ndarray:
+    """The pattern sum of :meth:`MLProblem._information` for all patterns of a group at once.
+
+    Per pattern the information is ``n/2 sum D_k[a,b] S[x,a] R[b,y] D_l[x,y]`` (``S``:
+    ``Sigma_oo^-1`` embedded, ``R``: ``S`` or, observed, ``S (2 W - Sigma) S``): the
+    pattern sum of ``S[a,x] R[b,y]`` is one ``(p^2 x P) (P x p^2)`` product, rearranged
+    to ``(a,b) x (x,y)`` and contracted with ``Delta`` (``dflat``, ``k x p^2``) once
+    (memory ``p^4``: used up to 40 variables).  ``dm``: the mean part of ``Delta``.
+    """
+    p = batch.p
+    si, _ = inv
+    dev = batch.deviations(mu if means else None)
+    if observed:
+        right = si @ (2 * batch.moments(dev) - sigma[None, :, :]) @ si
+    else:
+        right = si
+    a = (si * batch.n[:, None, None]).reshape(len(batch.n), p * p)
+    w = (a.T @ right.reshape(len(batch.n), p * p)).reshape(p, p, p, p).transpose(0, 2, 1, 3).reshape(p * p, p * p)
+    info = 0.5 * dflat @ w @ dflat.T
+    if means:
+        info += dm @ np.einsum("k,kij->ij", batch.n, si) @ dm.T
+        if observed:
+            u = np.einsum("kij,kj->ki", si, dev)
+            v = (a.T @ u).reshape(p, p * p)  # V[a, (x, y)] = sum_k n_k S_k[a, x] u_k[y]
+            cross = dm @ v @ dflat.T
+            info += cross + cross.T
+    return info
 
 
 def pattern_batch(gd: GroupData, p: int) -> PatternBatch | None:
@@ -301,7 +331,7 @@ class MLProblem:
         for gd, (sigma, mu, inv), (ds, dm) in zip(self.groups, self._moments(x), self._delta(x)):
             dflat = ds.reshape(nx, -1)
             if gd.batch is not None and not isinstance(inv, list) and self.model.p <= 40:
-                info += self._batch_information(gd.batch, sigma, mu, inv, dflat, dm, observed)
+                info += batch_information(gd.batch, sigma, mu, inv, dflat, dm, observed, self.means)
                 continue
             for pt, (si, _) in zip(gd.patterns, self._per_pattern(gd, inv)):
                 o = pt.obs
@@ -325,35 +355,6 @@ class MLProblem:
                         cross = pt.n * (dmo @ si) @ (d @ u).T
                         info += cross + cross.T
         return info / self.ntotal
-
-    def _batch_information(self, batch: PatternBatch, sigma, mu, inv, dflat, dm, observed: bool) -> np.ndarray:
-        """The pattern sum of :meth:`_information` for all patterns of a group at once.
-
-        Per pattern the information is ``n/2 sum D_k[a,b] S[x,a] R[b,y] D_l[x,y]`` (``S``:
-        ``Sigma_oo^-1`` embedded, ``R``: ``S`` or, observed, ``S (2 W - Sigma) S``): the
-        pattern sum of ``S[a,x] R[b,y]`` is one ``(p^2 x P) (P x p^2)`` product, rearranged
-        to ``(a,b) x (x,y)`` and contracted with ``Delta`` once (memory ``p^4``: used up
-        to 40 variables).
-        """
-        p = batch.p
-        si, _ = inv
-        mu_c = mu if self.means else None
-        dev = batch.deviations(mu_c)
-        if observed:
-            right = si @ (2 * batch.moments(dev) - sigma[None, :, :]) @ si
-        else:
-            right = si
-        a = (si * batch.n[:, None, None]).reshape(len(batch.n), p * p)
-        w = (a.T @ right.reshape(len(batch.n), p * p)).reshape(p, p, p, p).transpose(0, 2, 1, 3).reshape(p * p, p * p)
-        info = 0.5 * dflat @ w @ dflat.T
-        if self.means:
-            info += dm @ np.einsum("k,kij->ij", batch.n, si) @ dm.T
-            if observed:
-                u = np.einsum("kij,kj->ki", si, dev)
-                v = (a.T @ u).reshape(p, p * p)  # V[a, (x, y)] = sum_k n_k S_k[a, x] u_k[y]
-                cross = dm @ v @ dflat.T
-                info += cross + cross.T
-        return info
 
     def expected_information(self, x: np.ndarray) -> np.ndarray:
         """Expected (per-N) information; for FIML the pattern-wise expected information."""
@@ -502,25 +503,50 @@ def em_saturated(gd: GroupData, max_iter: int = 500, tol: float = 1e-5) -> tuple
     sigma0 = np.diag(var0)
     mu, sigma = mu0.copy(), sigma0.copy()
     iu = np.triu_indices(p)
+    # the E-step from each pattern's sufficient statistics (n, mean, N-denominator
+    # covariance), as lavaan's lav_mvnorm_missing_estep: the sums over a pattern's rows of
+    # the completed values and their cross-products need no pass over the rows; the
+    # patterns with the same number of observed variables are processed together
+    t1_fixed, t2_fixed = np.zeros(p), np.zeros((p, p))
+    by_size: dict[int, list] = {}
+    for pt in gd.patterns:
+        o = pt.obs
+        t1_fixed[o] += pt.n * pt.mean
+        t2_fixed[np.ix_(o, o)] += pt.n * (pt.cov + np.outer(pt.mean, pt.mean))
+        if len(o) < p:
+            by_size.setdefault(len(o), []).append(pt)
+    sizes = []
+    for pats in by_size.values():
+        obs = np.array([pt.obs for pt in pats], dtype=int)
+        missing = np.ones((len(pats), p), dtype=bool)
+        for k, pt in enumerate(pats):
+            missing[k, pt.obs] = False
+        mis = np.nonzero(missing)[1].reshape(len(pats), p - obs.shape[1])
+        nn = np.array([pt.n for pt in pats], dtype=float)
+        sizes.append((obs, mis, nn, np.array([pt.mean for pt in pats]), np.array([pt.cov for pt in pats])))
     for _ in range(max_iter):
-        t1 = np.zeros(p)
-        t2 = np.zeros((p, p))
-        for pt in gd.patterns:
-            o = pt.obs
-            mis = np.setdiff1d(np.arange(p), o)
-            if len(mis) == 0:
-                t1 += pt.y.sum(axis=0)
-                t2 += pt.y.T @ pt.y
-                continue
-            soo_inv = np.linalg.inv(sigma[np.ix_(o, o)])
-            beta = sigma[np.ix_(mis, o)] @ soo_inv
-            yhat = np.empty((pt.n, p))
-            yhat[:, o] = pt.y
-            yhat[:, mis] = mu[mis] + (pt.y - mu[o]) @ beta.T
-            cmis = sigma[np.ix_(mis, mis)] - beta @ sigma[np.ix_(o, mis)]
-            t1 += yhat.sum(axis=0)
-            t2 += yhat.T @ yhat
-            t2[np.ix_(mis, mis)] += pt.n * cmis
+        t1 = t1_fixed.copy()
+        t2 = t2_fixed.copy()
+        mo_sum = np.zeros((p, p))
+        for obs, mis, nn, ybar, cov in sizes:
+            oo = (obs[:, :, None], obs[:, None, :])
+            mo = (mis[:, :, None], obs[:, None, :])
+            mm = (mis[:, :, None], mis[:, None, :])
+            s_mo = sigma[mo]
+            beta = s_mo @ np.linalg.inv(sigma[oo])
+            c = ybar - mu[obs]
+            mu_m = mu[mis]
+            bc = np.einsum("kij,kj->ki", beta, c)
+            np.add.at(t1, mis, nn[:, None] * (mu_m + bc))  # the completed missing values' means
+            # sum over rows of yhat_m y_o' (added to both off-diagonal blocks below)
+            cross = mu_m[:, :, None] * ybar[:, None, :] + beta @ (cov + c[:, :, None] * ybar[:, None, :])
+            np.add.at(mo_sum, mo, nn[:, None, None] * cross)
+            sc = cov + c[:, :, None] * c[:, None, :]
+            cmis = sigma[mm] - beta @ s_mo.transpose(0, 2, 1)
+            second = (mu_m[:, :, None] * mu_m[:, None, :] + mu_m[:, :, None] * bc[:, None, :]
+                      + bc[:, :, None] * mu_m[:, None, :] + beta @ sc @ beta.transpose(0, 2, 1) + cmis)
+            np.add.at(t2, mm, nn[:, None, None] * second)
+        t2 += mo_sum + mo_sum.T
         mu = t1 / n
         sigma = t2 / n - np.outer(mu, mu)
         ev = np.linalg.eigvalsh(sigma)

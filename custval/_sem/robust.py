@@ -49,8 +49,21 @@ def h1_information(gd: GroupData, sigma: np.ndarray, mu: np.ndarray, means: bool
 
     ``first_order=False`` skips B1 (returned as None): its casewise scores cost more than A1.
     With several missing-data patterns of at most 40 variables A1 is summed over the
-    patterns at once (:func:`_h1_observed_batch`); otherwise pattern by pattern.
+    patterns at once (:func:`_h1_observed_batch`); otherwise pattern by pattern.  The
+    result is kept with the group's data for the same moments (MLR with FIML asks for it
+    twice: the scaled test and the FIML-corrected robust indices); copies are returned.
     """
+    key = (sigma.tobytes(), None if mu is None else np.asarray(mu).tobytes(), bool(means))
+    hit = gd.cache.get(("h1_information", key))
+    if hit is not None and (hit[1] is not None or not first_order):
+        return hit[0].copy(), (None if not first_order else hit[1].copy())
+    a1, b1 = _h1_information(gd, sigma, mu, means, first_order)
+    gd.cache[("h1_information", key)] = (a1, b1)
+    return a1.copy(), (None if b1 is None else b1.copy())
+
+
+def _h1_information(gd: GroupData, sigma: np.ndarray, mu: np.ndarray, means: bool, first_order: bool):
+    """:func:`h1_information` itself."""
     p = sigma.shape[0]
     vidx = _vech_index(p)
     nv = p * (p + 1) // 2
