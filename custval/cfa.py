@@ -76,6 +76,11 @@ def _where(lab) -> str:
 
 def _check_finite(items: pd.DataFrame) -> None:
     """Infinite item values are a data error naming the columns and rows (index labels)."""
+    try:  # one pass over all columns; the columns one by one only to name the problems
+        if not np.isinf(items.to_numpy(dtype=float)).any():
+            return
+    except (TypeError, ValueError):
+        pass
     problems, lines = [], []
     for c in items.columns:
         bad = np.isinf(items[c].to_numpy(dtype=float))
@@ -137,7 +142,7 @@ def _model_items(data: pd.DataFrame, observed: list[str]) -> pd.DataFrame:
             f"item(s) {absent} are in the model but not in the data; data columns: {list(data.columns)}"
         )
     items = data[observed]
-    bad = [c for c in observed if not pd.api.types.is_numeric_dtype(items[c])]
+    bad = [c for c, dtype in zip(observed, items.dtypes) if not pd.api.types.is_numeric_dtype(dtype)]
     if bad:
         raise DataValidationError(f"item(s) {bad} are not numeric; CFA needs numeric item scores")
     _check_finite(items)
@@ -161,6 +166,8 @@ def _fix_covariates(pt: pd.DataFrame, model, groups: list, observed: list[str]) 
     denominator), per group, and are not counted as data (lavaan's ndat) nor as free
     parameters; written into the model's and the table's ustart."""
     exo_rows = np.flatnonzero(pt["exo"].to_numpy() == 1)
+    if not len(exo_rows):
+        return
     for k in exo_rows:
         r = pt.iloc[k]
         gd = groups[int(r["group"]) - 1]
@@ -1258,10 +1265,12 @@ class CFA:
         pval = 2 * special.ndtr(-np.abs(z))
         crit = special.ndtri(0.975)
         std_lv_col, std_all_col = standardize(model, x, est)
+        # the table's columns as arrays (their dtypes kept; no index alignment to do)
+        col = {c: pt[c].array for c in ("lhs", "op", "rhs", "group", "label", "free")}
         params = pd.DataFrame(
             {
-                "lhs": pt["lhs"], "op": pt["op"], "rhs": pt["rhs"], "group": pt["group"],
-                "label": pt["label"], "free": pt["free"], "est": est, "se": se, "z": z,
+                "lhs": col["lhs"], "op": col["op"], "rhs": col["rhs"], "group": col["group"],
+                "label": col["label"], "free": col["free"], "est": est, "se": se, "z": z,
                 "p_value": pval, "ci_low": est - crit * se, "ci_high": est + crit * se,
                 "std_lv": std_lv_col, "std_all": std_all_col,
             }

@@ -192,7 +192,7 @@ class SemModel:
 
     def implied(self, x: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         out = []
-        for gm in self.matrices(x):
+        for gm in self._mats(x):
             a = self._a(gm)
             la = gm.lam @ a
             sigma = la @ gm.psi @ la.T + gm.theta
@@ -203,7 +203,7 @@ class SemModel:
     def lv_moments(self, x: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         """Model-implied covariance and mean of the latent variables per group."""
         out = []
-        for gm in self.matrices(x):
+        for gm in self._mats(x):
             a = self._a(gm)
             out.append((a @ gm.psi @ a.T, a @ gm.alpha))
         return out
@@ -215,14 +215,36 @@ class SemModel:
         sel = k >= 0
         return g[sel], i[sel], j[sel], k[sel]
 
-    def _delta_plan(self) -> tuple[np.ndarray, np.ndarray]:
-        """Flat positions in the (group, x, p, p) and (group, x, p) arrays of :meth:`delta`
-        that receive its contributions, in the order :meth:`delta` lists their values.
-        Built once per model: the table does not change."""
+    def _mats(self, x: np.ndarray) -> list[GroupMatrices]:
+        """:meth:`matrices` for the model's own computations (:meth:`implied`, :meth:`delta`,
+        :meth:`lv_moments`), which read them only: the last point's matrices are reused (the
+        optimizer asks for the implied moments and the Jacobian at the same point)."""
+        x = np.asarray(x, dtype=float)
+        key = (x.tobytes(), self.ustart.tobytes())
+        hit = getattr(self, "_mats_cache", None)
+        if hit is not None and hit[0] == key and hit[1] is self.con_k:
+            return hit[2]
+        mats = self.matrices(x)
+        self._mats_cache = (key, self.con_k, mats)
+        return mats
+
+    def _delta_plan(self):
+        """What :meth:`delta` adds where, built once per model (the table does not change).
+
+        Every contribution to ``dSigma`` (group, x, p, p) and ``dmu`` (group, x, p) is a
+        product of two entries of the per-point vector ``src = (vec LA, vec L Phi, vec
+        A alpha, 1, 0)`` (``LA = Lambda (I - B)^-1``), plus a second product for the latent
+        regressions (``t + t'``).  Returns the flat target positions, in the order of the
+        rows (lam, theta, psi, beta for Sigma; lam, beta, nu, alpha for mu), and the
+        ``src`` indices of the factors.
+        """
         if getattr(self, "_plan", None) is not None:
             return self._plan
-        p, nx = self.p, self.nfree
+        p, m, nx, ng = self.p, self.m, self.nfree, self.ngroups
         q = np.arange(p)
+        o_la, o_lphi, o_eal = 0, ng * p * m, 2 * ng * p * m
+        one = o_eal + ng * m
+        zero = one + 1
 
         def cell(g, k, r, c):  # flat position of ds[g, k, r, c]
             return ((g * nx + k) * p + r) * p + c
@@ -233,65 +255,88 @@ class SemModel:
         def col2(a):
             return a[:, None, None]
 
-        s_idx, m_idx = [], []
-        g, i, _j, k = self._free_rows("lam")  # rows i and columns i of Sigma
-        s_idx += [cell(col(g), col(k), col(i), q), cell(col(g), col(k), q, col(i))]
-        m_idx.append((g * nx + k) * p + i)
+        def la(g, r, i):  # src index of LA[g, r, i]
+            return o_la + (g * p + r) * m + i
+
+        def lphi(g, r, j):
+            return o_lphi + (g * p + r) * m + j
+
+        def full(a, shape):
+            return np.broadcast_to(a, shape).ravel()
+
+        pos, u, v = [], [], []  # Sigma: products src[u] * src[v]
+
+        def add(target, uu, vv, store=(pos, u, v)):
+            shape = np.broadcast(target, uu, vv).shape
+            store[0].append(full(target, shape))
+            store[1].append(full(uu, shape))
+            store[2].append(full(vv, shape))
+
+        g, i, j, k = self._free_rows("lam")  # rows i and columns i of Sigma: (L Phi)[:, j]
+        add(cell(col(g), col(k), col(i), q), lphi(col(g), q, col(j)), one)
+        add(cell(col(g), col(k), q, col(i)), lphi(col(g), q, col(j)), one)
         g, i, j, k = self._free_rows("theta")
         off = i != j
-        s_idx += [cell(g, k, i, j), cell(g[off], k[off], j[off], i[off])]
-        g, i, j, k = self._free_rows("psi")  # t, then t' for the covariances
+        add(cell(g, k, i, j), one, one)
+        add(cell(g[off], k[off], j[off], i[off]), one, one)
+        g, i, j, k = self._free_rows("psi")  # outer(LA[:, i], LA[:, j]), then its transpose
+        add(cell(col2(g), col2(k), col(q), q), la(col2(g), col(q), col2(i)), la(col2(g), q, col2(j)))
         off = i != j
-        s_idx += [cell(col2(g), col2(k), col(q), q), cell(col2(g[off]), col2(k[off]), col(q), q)]
+        g, i, j, k = g[off], i[off], j[off], k[off]
+        add(cell(col2(g), col2(k), col(q), q), la(col2(g), q, col2(i)), la(col2(g), col(q), col2(j)))
+        # latent regressions: t + t' with t = outer(LA[:, i], (L Phi)[:, j])
+        b_pos, b_u, b_v, b_u2, b_v2 = [], [], [], [], []
         g, i, j, k = self._free_rows("beta")
-        s_idx.append(cell(col2(g), col2(k), col(q), q))
-        m_idx.append((col(g) * nx + col(k)) * p + q)
+        add(cell(col2(g), col2(k), col(q), q), la(col2(g), col(q), col2(i)), lphi(col2(g), q, col2(j)),
+            store=(b_pos, b_u, b_v))
+        add(cell(col2(g), col2(k), col(q), q), la(col2(g), q, col2(i)), lphi(col2(g), col(q), col2(j)),
+            store=([], b_u2, b_v2))
+        m_pos, m_u, m_v = [], [], []
+        store = (m_pos, m_u, m_v)
+        g, i, j, k = self._free_rows("lam")
+        add((g * nx + k) * p + i, o_eal + g * m + j, one, store=store)
+        g, i, j, k = self._free_rows("beta")
+        add((col(g) * nx + col(k)) * p + q, la(col(g), q, col(i)), o_eal + col(g) * m + col(j), store=store)
         g, i, _j, k = self._free_rows("nu")
-        m_idx.append((g * nx + k) * p + i)
+        add((g * nx + k) * p + i, one, one, store=store)
         g, i, _j, k = self._free_rows("alpha")
-        m_idx.append((col(g) * nx + col(k)) * p + q)
-        self._plan = (np.concatenate([a.ravel() for a in s_idx]), np.concatenate([a.ravel() for a in m_idx]))
+        add((col(g) * nx + col(k)) * p + q, la(col(g), q, col(i)), one, store=store)
+
+        def cat(parts):
+            return np.concatenate(parts) if parts else np.zeros(0, dtype=int)
+
+        self._plan = {
+            "s_pos": cat(pos + b_pos), "s_u": cat(u), "s_v": cat(v),
+            "b_u": cat(b_u), "b_v": cat(b_v), "b_u2": cat(b_u2), "b_v2": cat(b_v2),
+            "m_pos": cat(m_pos), "m_u": cat(m_u), "m_v": cat(m_v), "zero": zero,
+        }
         return self._plan
 
     def delta(self, x: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         """Per group ``(dSigma, dmu)``: arrays of shape (nx, p, p) and (nx, p).
 
         Every free row adds its derivative to the block of its free parameter (rows that
-        share a parameter, as equal labels do, accumulate).  All contributions are listed
-        at once and summed into place by one ``np.bincount`` (positions from
-        :meth:`_delta_plan`; bincount adds in list order, so the sums are deterministic);
-        a Python loop over the rows costs milliseconds per call.
+        share a parameter, as equal labels do, accumulate).  All contributions are
+        products of entries of ``LA``, ``L Phi`` and ``A alpha`` at fixed positions
+        (:meth:`_delta_plan`, built once), gathered at once and summed into place by one
+        ``np.bincount`` (which adds in list order, so the sums are deterministic); a
+        Python loop over the rows costs milliseconds per call.
         """
         p, nx, ng = self.p, self.nfree, self.ngroups
-        mats = self.matrices(x)
+        mats = self._mats(x)
         la_all, lphi_all, ealpha_all = [], [], []
         for gm in mats:
             a = self._a(gm)
             la_all.append(gm.lam @ a)
             lphi_all.append(gm.lam @ (a @ gm.psi @ a.T))  # p x m
             ealpha_all.append(a @ gm.alpha)
-        la_all, lphi_all, ealpha_all = np.array(la_all), np.array(lphi_all), np.array(ealpha_all)
-        s_val, m_val = [], []
-        g, _i, j, _k = self._free_rows("lam")
-        v = lphi_all[g, :, j]  # d Sigma / d lambda_ij: Lambda Phi's column j in row i and column i
-        s_val += [v, v]
-        m_val.append(ealpha_all[g, j])
-        g, i, j, _k = self._free_rows("theta")
-        s_val += [np.ones(len(g)), np.ones(int(np.sum(i != j)))]
-        g, i, j, _k = self._free_rows("psi")
-        t = la_all[g, :, i][:, :, None] * la_all[g, :, j][:, None, :]  # outer(la[:, i], la[:, j])
-        s_val += [t, t[i != j].transpose(0, 2, 1)]
-        g, i, j, _k = self._free_rows("beta")
-        t = la_all[g, :, i][:, :, None] * lphi_all[g, :, j][:, None, :]
-        s_val.append(t + t.transpose(0, 2, 1))
-        m_val.append(la_all[g, :, i] * ealpha_all[g, j][:, None])
-        g, _i, _j, _k = self._free_rows("nu")
-        m_val.append(np.ones(len(g)))
-        g, i, _j, _k = self._free_rows("alpha")
-        m_val.append(la_all[g, :, i])
-        s_idx, m_idx = self._delta_plan()
-        ds = np.bincount(s_idx, np.concatenate([a.ravel() for a in s_val]), minlength=ng * nx * p * p)
-        dm = np.bincount(m_idx, np.concatenate([a.ravel() for a in m_val]), minlength=ng * nx * p)
+        plan = self._delta_plan()
+        src = np.concatenate([np.ravel(la_all), np.ravel(lphi_all), np.ravel(ealpha_all), [1.0, 0.0]])
+        s_val = src[plan["s_u"]] * src[plan["s_v"]]
+        if len(plan["b_u"]):
+            s_val = np.concatenate([s_val, src[plan["b_u"]] * src[plan["b_v"]] + src[plan["b_u2"]] * src[plan["b_v2"]]])
+        ds = np.bincount(plan["s_pos"], s_val, minlength=ng * nx * p * p)
+        dm = np.bincount(plan["m_pos"], src[plan["m_u"]] * src[plan["m_v"]], minlength=ng * nx * p)
         ds, dm = ds.reshape(ng, nx, p, p), dm.reshape(ng, nx, p)
         out = [(ds[gg], dm[gg]) for gg in range(ng)]
         if self.con_k is not None:
