@@ -428,6 +428,11 @@ class MLProblem:
         information is singular, as at start values with zero factor
         covariances) can run into a degenerate region -- e.g. a trait factor
         whose loadings vanish in a method-factor model -- and stall there.
+        Once a step changes no parameter by more than 1% (relative), Newton steps take
+        over (back to scoring when a Newton step is not a descent direction): scoring
+        converges only linearly when the model does not fit exactly.  The stopping rule
+        (relative step below ``tol``) makes the estimates the optimum's, whichever steps
+        led there.
         """
         x = np.asarray(x0, float).copy()
         try:
@@ -472,7 +477,7 @@ class MLProblem:
             if rel < tol:
                 converged = True
                 break
-            if rel < 1e-4:
+            if rel < 1e-2:
                 newton = True
         return x, converged, it
 
