@@ -97,15 +97,27 @@ def _check_finite(items: pd.DataFrame) -> None:
             + "; ".join(lines), problems=problems)
 
 
-def _check_group_items(y: np.ndarray, names: list[str], lab) -> None:
+def _check_group_items(y: np.ndarray, names: list[str], lab, cov: np.ndarray | None = None) -> None:
     """Named checks of one group's complete item matrix before the covariance is used.
 
     Fewer cases than items, a constant item and two identical (r = +-1) items each
-    make the sample covariance matrix singular; the message names what.
+    make the sample covariance matrix singular; the message names what.  ``cov``: the
+    N-denominator covariance matrix of complete data when already computed (the
+    standard deviations and correlations are taken from it instead of another pass
+    over the rows).
     """
     y = y[~np.isnan(y).all(axis=1)]
     n, p = y.shape
     incomplete = bool(np.isnan(y).any())
+    if cov is not None and not incomplete and n > p:
+        sd = np.sqrt(np.clip(np.diag(cov), 0, None))
+        bad = ~(sd > 1e-12 * np.maximum(1.0, np.abs(y).max(axis=0)))
+        if not bad.any():
+            r = cov / np.outer(sd, sd)
+            iu, ju = np.triu_indices(p, k=1)
+            if not (np.abs(r[iu, ju]) > 1 - 1e-10).any():
+                return
+        # a problem: the checks below name it
     if n <= p and not incomplete:
         raise InsufficientDataError(
             f"{n} usable case(s){_where(lab)} for {p} items: n must exceed the number of items "
@@ -175,6 +187,17 @@ def _fix_covariates(pt: pd.DataFrame, model, groups: list, observed: list[str]) 
         val = gd.sample_mean[i] if r["op"] == "~1" else gd.sample_cov[i, observed.index(r["rhs"])]
         model.ustart[k] = val
     pt.loc[exo_rows, "ustart"] = model.ustart[exo_rows]
+
+
+@functools.lru_cache(maxsize=64)
+def _identification_draws(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The two uniform(-1, 1) vectors of ``np.random.default_rng(0)`` that perturb the start
+    values in the identification check (read-only; a new generator costs ~0.1 ms a fit)."""
+    rng = np.random.default_rng(0)
+    u1, u2 = rng.uniform(-1, 1, n), rng.uniform(-1, 1, n)
+    u1.setflags(write=False)
+    u2.setflags(write=False)
+    return u1, u2
 
 
 @functools.cache
@@ -1195,8 +1218,12 @@ class CFA:
                     f"cluster column {self.cluster!r} has {len(pd.unique(cl))} cluster(s)"
                     f"{'' if lab is None else f' in group {_plain(lab)!r}'}; cluster-robust standard errors "
                     "need at least two (many more for trustworthy ones)")
-            _check_group_items(y, list(items.columns), lab)
-            gd = make_group_data(y, fiml=missing == "fiml", cluster=cl)
+            if y.shape[0] > y.shape[1] and not np.isnan(y).any():  # checked with its covariance matrix
+                gd = make_group_data(y, fiml=missing == "fiml", cluster=cl)
+                _check_group_items(y, list(items.columns), lab, gd.sample_cov)
+            else:
+                _check_group_items(y, list(items.columns), lab)
+                gd = make_group_data(y, fiml=missing == "fiml", cluster=cl)
             n_excluded += gd.n_rows_empty
             if gd.n < model.nx / ngroups or gd.n < 2:
                 raise InsufficientDataError(
@@ -1298,17 +1325,24 @@ class CFA:
         """Implied and sample moments, cases and clusters, per group (plain with one group)."""
         implied = model.implied(x)
         self._implied = implied
-        names = observed
+        # one index built (~0.1 ms each from strings), a copy for every table (their names independent)
+        index = pd.Index(observed)
         ngroups = len(labels)
 
         def per_group(values):
             return values[0] if ngroups == 1 else dict(zip(labels, values))
 
-        self.implied_cov_ = per_group([pd.DataFrame(s, index=names, columns=names) for s, _ in implied])
-        self.implied_mean_ = per_group([pd.Series(m if meanstructure else gd.sample_mean, index=names)
+        def frame(mat):
+            return pd.DataFrame(mat, index=index.copy(), columns=index.copy())
+
+        def series(vec):
+            return pd.Series(vec, index=index.copy())
+
+        self.implied_cov_ = per_group([frame(s) for s, _ in implied])
+        self.implied_mean_ = per_group([series(m if meanstructure else gd.sample_mean)
                                         for (_, m), gd in zip(implied, groups)])
-        self.sample_cov_ = per_group([pd.DataFrame(gd.sample_cov, index=names, columns=names) for gd in groups])
-        self.sample_mean_ = per_group([pd.Series(gd.sample_mean, index=names) for gd in groups])
+        self.sample_cov_ = per_group([frame(gd.sample_cov) for gd in groups])
+        self.sample_mean_ = per_group([series(gd.sample_mean) for gd in groups])
         self.n_obs_ = {("all" if lab is None else lab): gd.n for lab, gd in zip(labels, groups)}
         self.n_clusters_ = (None if clusters is None else
                             {("all" if lab is None else lab): int(len(np.unique(gd.extra["cluster"])))
@@ -1449,8 +1483,8 @@ class CFA:
         """
         if model.nx == 0:
             return
-        rng = np.random.default_rng(0)
-        xr = x0 * (1 + 0.2 * rng.uniform(-1, 1, x0.size)) + 0.1 * rng.uniform(-1, 1, x0.size)
+        u1, u2 = _identification_draws(x0.size)
+        xr = x0 * (1 + 0.2 * u1) + 0.1 * u2
         p = model.p
         iu = np.triu_indices(p)
         blocks = []

@@ -161,3 +161,46 @@ def test_em_from_pattern_statistics_matches_rowwise_em():
             break
     np.testing.assert_allclose(mu_fast, mu, rtol=1e-9)
     np.testing.assert_allclose(sigma_fast, sigma, rtol=1e-9, atol=1e-12)
+
+
+def test_chi2_helpers_equal_scipy_distributions():
+    """The p values and quantiles through scipy's special functions are the distributions' values."""
+    from scipy import stats
+
+    from custval._sem.fit_measures import _chi2_ppf, _chi2_sf
+
+    for df in (0, -1, 0.5, 1, 2, 3.5, 24, 300, np.nan):
+        for x in (-1e-13, -1.0, 0.0, 1e-300, 0.3, 1.0, 5.0, 85.3, 1e4, np.inf, np.nan):
+            expected = stats.chi2.sf(x, df)
+            got = _chi2_sf(x, df)
+            assert got == expected or (np.isnan(got) and np.isnan(expected)), (df, x, got, expected)
+        for q in (0.95, 0.99):
+            expected = stats.chi2.ppf(q, df)
+            got = _chi2_ppf(q, df)
+            assert got == expected or (np.isnan(got) and np.isnan(expected)), (df, q, got, expected)
+
+
+def test_fitted_tables_share_no_mutable_state(tmp_path):
+    """Two fits of the same model (its table and structure built once) keep independent
+    tables: changing one fit's outputs changes nothing in the other."""
+    from custval.cfa import CFA
+
+    rng = np.random.default_rng(11)
+    eta = rng.normal(size=(240, 2))
+    data = {f"q{j + 1}": np.round(3 + 0.8 * eta[:, j // 3] + rng.normal(scale=0.7, size=240)) for j in range(6)}
+    path = tmp_path / "survey.csv"
+    pd.DataFrame(data).to_csv(path, index=False)
+    frame = pd.read_csv(path)
+    model = "trust =~ q1 + q2 + q3\nvalue =~ q4 + q5 + q6"
+    first = CFA(model).fit(frame)
+    second = CFA(model).fit(frame)
+    pd.testing.assert_frame_equal(first.params_, second.params_)
+    first.partable_.loc[:, "ustart"] = 5.0
+    first.params_.loc[:, "est"] = 0.0
+    first.implied_cov_.columns.name = "changed"
+    first._model.free[:] = 0
+    first._model.rows.clear()
+    assert second.implied_cov_.columns.name is None and second.sample_cov_.columns.name is None
+    third = CFA(model).fit(frame)
+    pd.testing.assert_frame_equal(third.params_, second.params_)
+    assert third.partable_["ustart"].isna().sum() == second.partable_["ustart"].isna().sum()

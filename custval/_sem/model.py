@@ -42,6 +42,60 @@ class GroupMatrices:
     alpha: np.ndarray
 
 
+# table structure (observed, latent, groups, and the group/op/lhs/rhs/free columns) ->
+# what SemModel derives from it (_structure); read-only, shared by the models of one structure
+_STRUCTURES: dict = {}
+
+
+def _structure(columns, observed: list[str], latent: list[str], exo: list[str], free: np.ndarray) -> dict:
+    """The rows as (group0, matrix, i, j), their index arrays per matrix (``kind[name] =
+    (row, g, i, j, k)``, ``k = free - 1``, -1: fixed) and the covariates' phantom entries."""
+    ov = {v: i for i, v in enumerate(observed)}
+    lv = {f: i for i, f in enumerate(latent)}
+    rows = []
+    for group, op, lhs, rhs in zip(*columns[:4]):
+        g = int(group) - 1
+        if op == "=~":
+            if rhs in lv:
+                rows.append((g, "beta", lv[rhs], lv[lhs]))
+            else:
+                rows.append((g, "lam", ov[rhs], lv[lhs]))
+        elif op == "~":
+            if lhs in lv:
+                rows.append((g, "beta", lv[lhs], lv[rhs]))
+            else:  # an indicator on a covariate (direct effect): a loading on its phantom
+                rows.append((g, "lam", ov[lhs], lv[rhs]))
+        elif op == "~~":
+            if lhs in lv:
+                rows.append((g, "psi", lv[lhs], lv[rhs]))
+            else:
+                rows.append((g, "theta", ov[lhs], ov[rhs]))
+        elif op == "~1":
+            if lhs in lv:
+                rows.append((g, "alpha", lv[lhs], 0))
+            else:
+                rows.append((g, "nu", ov[lhs], 0))
+    # index arrays of the rows per matrix, so that SemModel.matrices and SemModel.delta
+    # fill all entries of a kind at once instead of looping over the table in Python
+    names = np.array([r[1] for r in rows], dtype=object)
+    arr = np.array([(g, i, j) for (g, _n, i, j) in rows], dtype=int).reshape(-1, 3)
+    kind = {}
+    for name in ("lam", "theta", "psi", "beta", "nu", "alpha"):
+        row = np.flatnonzero(names == name)
+        kind[name] = tuple(a.copy() for a in (row, arr[row, 0], arr[row, 1], arr[row, 2], free[row] - 1))
+        for a in kind[name]:
+            a.setflags(write=False)
+    return {
+        "rows": tuple(rows), "kind": kind,
+        "phantom": tuple((ov[v], lv[v]) for v in exo),
+        "exo_lv": np.array([lv[v] for v in exo], dtype=int),
+        "exo_ov": np.array([ov[v] for v in exo], dtype=int),
+        "meanstructure": "~1" in columns[1],
+        "has_beta": any(r[1] == "beta" for r in rows),
+        "plan": None,
+    }
+
+
 class SemModel:
     """Maps the parameter table onto per-group matrices."""
 
@@ -58,60 +112,30 @@ class SemModel:
         self.p = len(observed)
         self.m = len(latent)
         self.ngroups = ngroups
-        self.nx = int(partable["free"].max()) if len(partable) else 0
-        self.nfree = self.nx
         self.con_k: np.ndarray | None = None
         self.con_xp: np.ndarray | None = None
-        ov = {v: i for i, v in enumerate(observed)}
-        lv = {f: i for i, f in enumerate(latent)}
-        # per row: (group0, matrix, i, j)
-        self.rows = []
         # plain column lists (itertuples over the table costs milliseconds per fit)
-        columns = [partable[c].tolist() for c in ("group", "op", "lhs", "rhs")]
-        for group, op, lhs, rhs in zip(*columns):
-            g = int(group) - 1
-            if op == "=~":
-                if rhs in lv:
-                    self.rows.append((g, "beta", lv[rhs], lv[lhs]))
-                else:
-                    self.rows.append((g, "lam", ov[rhs], lv[lhs]))
-            elif op == "~":
-                if lhs in lv:
-                    self.rows.append((g, "beta", lv[lhs], lv[rhs]))
-                else:  # an indicator on a covariate (direct effect): a loading on its phantom
-                    self.rows.append((g, "lam", ov[lhs], lv[rhs]))
-            elif op == "~~":
-                if lhs in lv:
-                    self.rows.append((g, "psi", lv[lhs], lv[rhs]))
-                else:
-                    self.rows.append((g, "theta", ov[lhs], ov[rhs]))
-            elif op == "~1":
-                if lhs in lv:
-                    self.rows.append((g, "alpha", lv[lhs], 0))
-                else:
-                    self.rows.append((g, "nu", ov[lhs], 0))
-        self.phantom = [(ov[v], lv[v]) for v in self.exo]
-        self.exo_lv = np.array([lv[v] for v in self.exo], dtype=int)
-        self.exo_ov = np.array([ov[v] for v in self.exo], dtype=int)
-        self.free = partable["free"].to_numpy(int)
+        columns = tuple(tuple(partable[c].tolist()) for c in ("group", "op", "lhs", "rhs", "free"))
+        self.nx = int(max(columns[4])) if columns[4] else 0
+        self.nfree = self.nx
+        self.free = np.asarray(columns[4], dtype=int)
         self.ustart = partable["ustart"].to_numpy(float).copy()
-        self.meanstructure = bool((partable["op"] == "~1").any())
-        self.has_beta = any(r[1] == "beta" for r in self.rows)
-        self._index_rows()
-
-    def _index_rows(self) -> None:
-        """Index arrays of the rows per matrix, so that :meth:`matrices` and :meth:`delta`
-        fill all entries of a kind at once instead of looping over the table in Python.
-
-        ``self._kind[name] = (row, g, i, j, k)``: the table rows of matrix ``name``,
-        their group, matrix indices and free-parameter index ``k = free - 1`` (-1: fixed).
-        """
-        names = np.array([r[1] for r in self.rows], dtype=object)
-        arr = np.array([(g, i, j) for (g, _n, i, j) in self.rows], dtype=int).reshape(-1, 3)
-        self._kind = {}
-        for name in ("lam", "theta", "psi", "beta", "nu", "alpha"):
-            row = np.flatnonzero(names == name)
-            self._kind[name] = (row, arr[row, 0], arr[row, 1], arr[row, 2], self.free[row] - 1)
+        # what depends on the table's structure only is built once per structure
+        key = (tuple(self.observed), tuple(latent), tuple(self.exo), ngroups, columns)
+        struct = _STRUCTURES.get(key)
+        if struct is None:
+            struct = _structure(columns, self.observed, latent, self.exo, self.free)
+            if len(_STRUCTURES) >= 256:
+                _STRUCTURES.clear()
+            _STRUCTURES[key] = struct
+        self._struct = struct
+        self.rows = list(struct["rows"])  # per row: (group0, matrix, i, j)
+        self.phantom = list(struct["phantom"])
+        self.exo_lv = struct["exo_lv"].copy()
+        self.exo_ov = struct["exo_ov"].copy()
+        self.meanstructure = struct["meanstructure"]
+        self.has_beta = struct["has_beta"]
+        self._kind = struct["kind"]
 
     # ------------------------------------------------------------------ constraints
     def set_constraints(self, a: np.ndarray, b: np.ndarray) -> None:
@@ -238,8 +262,8 @@ class SemModel:
         rows (lam, theta, psi, beta for Sigma; lam, beta, nu, alpha for mu), and the
         ``src`` indices of the factors.
         """
-        if getattr(self, "_plan", None) is not None:
-            return self._plan
+        if self._struct.get("plan") is not None:
+            return self._struct["plan"]
         p, m, nx, ng = self.p, self.m, self.nfree, self.ngroups
         q = np.arange(p)
         o_la, o_lphi, o_eal = 0, ng * p * m, 2 * ng * p * m
@@ -305,12 +329,16 @@ class SemModel:
         def cat(parts):
             return np.concatenate(parts) if parts else np.zeros(0, dtype=int)
 
-        self._plan = {
+        plan = {
             "s_pos": cat(pos + b_pos), "s_u": cat(u), "s_v": cat(v),
             "b_u": cat(b_u), "b_v": cat(b_v), "b_u2": cat(b_u2), "b_v2": cat(b_v2),
             "m_pos": cat(m_pos), "m_u": cat(m_u), "m_v": cat(m_v), "zero": zero,
         }
-        return self._plan
+        for arr in plan.values():
+            if isinstance(arr, np.ndarray):
+                arr.setflags(write=False)  # shared by the models of one structure
+        self._struct["plan"] = plan
+        return plan
 
     def delta(self, x: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         """Per group ``(dSigma, dmu)``: arrays of shape (nx, p, p) and (nx, p).
