@@ -1386,6 +1386,14 @@ class CFA:
         and :func:`~custval.validity.measurement_table` warn when they use such a fit.
         """
         self.keying_notes_ = []
+        p = self.params_
+        observed = set(self.observed_)
+        rhs = p["rhs"].to_numpy(object)
+        first = ((p["op"].to_numpy(object) == "=~") & (p["group"].to_numpy() == 1)
+                 & np.fromiter((r in observed for r in rhs), bool, len(rhs)))
+        std = p["std_all"].to_numpy(float)[first]
+        if np.all(std[~np.isnan(std)] > 1e-12):  # no item loads against another: nothing to find
+            return
         for lam in self._std_loadings()[:1]:
             # model syntax on data of unknown keying: noted only (a negative loading may be intended);
             # warned when the codebook the data were read with declares the item reverse-keyed

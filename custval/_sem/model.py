@@ -93,6 +93,7 @@ def _structure(columns, observed: list[str], latent: list[str], exo: list[str], 
         "meanstructure": "~1" in columns[1],
         "has_beta": any(r[1] == "beta" for r in rows),
         "plan": None,
+        "curvature": None,
     }
 
 
@@ -214,11 +215,19 @@ class SemModel:
         except np.linalg.LinAlgError as exc:  # pragma: no cover - pathological input
             raise SingularMatrixError("I - B (latent regressions) is singular: the model has a loop") from exc
 
+    def _la(self, gm: GroupMatrices) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(Lambda A, A Psi A', A alpha)`` with ``A = (I - B)^-1``; without latent regressions
+        ``A = I`` and the products are the matrices themselves (a product with the identity
+        changes no bit, so they are not computed)."""
+        if not gm.beta.any():
+            return gm.lam, gm.psi, gm.alpha
+        a = self._a(gm)
+        return gm.lam @ a, a @ gm.psi @ a.T, a @ gm.alpha
+
     def implied(self, x: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         out = []
         for gm in self._mats(x):
-            a = self._a(gm)
-            la = gm.lam @ a
+            la, _phi, _ealpha = self._la(gm)
             sigma = la @ gm.psi @ la.T + gm.theta
             mu = gm.nu + la @ gm.alpha
             out.append((sigma, mu))
@@ -228,8 +237,8 @@ class SemModel:
         """Model-implied covariance and mean of the latent variables per group."""
         out = []
         for gm in self._mats(x):
-            a = self._a(gm)
-            out.append((a @ gm.psi @ a.T, a @ gm.alpha))
+            _la, phi, ealpha = self._la(gm)
+            out.append((phi.copy(), ealpha.copy()))
         return out
 
     # ------------------------------------------------------------------ derivatives
@@ -354,10 +363,10 @@ class SemModel:
         mats = self._mats(x)
         la_all, lphi_all, ealpha_all = [], [], []
         for gm in mats:
-            a = self._a(gm)
-            la_all.append(gm.lam @ a)
-            lphi_all.append(gm.lam @ (a @ gm.psi @ a.T))  # p x m
-            ealpha_all.append(a @ gm.alpha)
+            la, phi, ealpha = self._la(gm)
+            la_all.append(la)
+            lphi_all.append(gm.lam @ phi)  # p x m
+            ealpha_all.append(ealpha)
         plan = self._delta_plan()
         src = np.concatenate([np.ravel(la_all), np.ravel(lphi_all), np.ravel(ealpha_all), [1.0, 0.0]])
         s_val = src[plan["s_u"]] * src[plan["s_v"]]
@@ -383,8 +392,11 @@ class SemModel:
         nx = self.nfree
         out = np.zeros((nx, nx))
         mats = self.matrices(x)
-        rows = np.array([(g, f, i, j) for (g, _name, i, j), f in zip(self.rows, self.free)], dtype=int).reshape(-1, 4)
-        names = np.array([r[1] for r in self.rows])
+        if self._struct.get("curvature") is None:  # the rows as arrays, once per table structure
+            self._struct["curvature"] = (
+                np.array([(g, f, i, j) for (g, _name, i, j), f in zip(self.rows, self.free)], dtype=int).reshape(-1, 4),
+                np.array([r[1] for r in self.rows]))
+        rows, names = self._struct["curvature"]
         for g, (gsig, gmu) in enumerate(grads):
             gm = mats[g]
             sel = rows[:, 0] == g
