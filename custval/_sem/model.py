@@ -380,6 +380,63 @@ class SemModel:
             out = [(self._contract(d_s), self._contract(d_m)) for d_s, d_m in out]
         return out
 
+    def delta_mean(self, x: np.ndarray) -> list[np.ndarray]:
+        """The ``dmu`` part of :meth:`delta` alone (per group, ``nx x p``)."""
+        p, nx, ng = self.p, self.nfree, self.ngroups
+        plan = self._delta_plan()
+        parts = [self._la(gm) for gm in self._mats(x)]
+        lphi_all = [gm.lam @ phi for gm, (_la, phi, _e) in zip(self._mats(x), parts)]
+        src = np.concatenate([np.ravel([q[0] for q in parts]), np.ravel(lphi_all), np.ravel([q[2] for q in parts]),
+                              [1.0, 0.0]])
+        dm = np.bincount(plan["m_pos"], src[plan["m_u"]] * src[plan["m_v"]], minlength=ng * nx * p)
+        dm = dm.reshape(ng, nx, p)
+        return [dm[g] if self.con_k is None else self._contract(dm[g]) for g in range(ng)]
+
+    def pieces(self, x: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """``dSigma / dx_k`` as sums of symmetric rank-2 pieces ``a b' + b a'``, per group.
+
+        Returns per group ``(A, B, k)``: ``p x R`` arrays of the pieces' vectors and the
+        0-based free parameter of each piece (rows sharing a parameter give it several
+        pieces): a loading ``lambda_ij`` is ``e_i`` and column ``j`` of ``Lambda A Psi A'``,
+        a residual (co)variance ``e_i`` and ``e_j`` (``e_i / 2`` on the diagonal), a latent
+        (co)variance columns ``i`` and ``j`` of ``Lambda A`` (one halved on the diagonal), a
+        latent regression ``beta_ij`` column ``i`` of ``Lambda A`` and column ``j`` of
+        ``Lambda A Psi A'``.  The same derivatives as :meth:`delta` (without the
+        constraint basis), in a form whose information needs only ``p x R`` products.
+        """
+        p = self.p
+        out = []
+        eye = np.eye(p)
+        for g, gm in enumerate(self._mats(x)):
+            la, phi, _ealpha = self._la(gm)
+            lphi = gm.lam @ phi
+            a_cols, b_cols, ks = [], [], []
+            gg, i, j, k = self._free_rows("lam")
+            sel = gg == g
+            i, j, k = i[sel], j[sel], k[sel]
+            a_cols.append(eye[:, i])
+            b_cols.append(lphi[:, j])
+            ks.append(k)
+            gg, i, j, k = self._free_rows("theta")
+            sel = gg == g
+            i, j, k = i[sel], j[sel], k[sel]
+            a_cols.append(eye[:, i])
+            b_cols.append(eye[:, j] * np.where(i == j, 0.5, 1.0))
+            ks.append(k)
+            gg, i, j, k = self._free_rows("psi")
+            sel = gg == g
+            i, j, k = i[sel], j[sel], k[sel]
+            a_cols.append(la[:, i])
+            b_cols.append(la[:, j] * np.where(i == j, 0.5, 1.0))
+            ks.append(k)
+            gg, i, j, k = self._free_rows("beta")
+            sel = gg == g
+            a_cols.append(la[:, i[sel]])
+            b_cols.append(lphi[:, j[sel]])
+            ks.append(k[sel])
+            out.append((np.hstack(a_cols), np.hstack(b_cols), np.concatenate(ks)))
+        return out
+
     def curvature(self, x: np.ndarray, grads, means: bool) -> np.ndarray:
         """``sum_ij G_ij d2 Sigma_ij / dx dx' + g_mu' d2 mu / dx dx'`` (no latent regressions).
 
