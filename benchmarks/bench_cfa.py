@@ -124,9 +124,11 @@ def _semopy_fiml(bench: Bench, task: str, model: str, data: pd.DataFrame) -> Non
             est = m.inspect(std_est=True)
             semopy.calc_stats(m)
     except Exception as exc:  # semopy's own failure is the finding here
+        res = locals().get("res")
+        what = ("did not converge" if res is not None and not getattr(res, "success", True)
+                else f"failed ({type(exc).__name__})")
         bench.skip(task, "semopy 2.3.11 Model.fit(obj='FIML')",
-                   f"failed after {time.perf_counter() - t0:.1f} s: {type(exc).__name__} "
-                   f"(solver: {getattr(locals().get('res'), 'message', '?')})")
+                   f"{what} after {time.perf_counter() - t0:.1f} s (solver: {getattr(res, 'message', '?')})")
         return
     sec = time.perf_counter() - t0
     lo = est[est["op"] == "~"]
