@@ -94,6 +94,7 @@ def _structure(columns, observed: list[str], latent: list[str], exo: list[str], 
         "has_beta": any(r[1] == "beta" for r in rows),
         "plan": None,
         "curvature": None,
+        "pieces": None,
     }
 
 
@@ -405,37 +406,44 @@ class SemModel:
         constraint basis), in a form whose information needs only ``p x R`` products.
         """
         p = self.p
+        if self._struct.get("pieces") is None:
+            self._struct["pieces"] = self._pieces_plan()
         out = []
-        eye = np.eye(p)
-        for g, gm in enumerate(self._mats(x)):
+        for (a_cols, b_cols, b_scale, k), gm in zip(self._struct["pieces"], self._mats(x)):
             la, phi, _ealpha = self._la(gm)
-            lphi = gm.lam @ phi
-            a_cols, b_cols, ks = [], [], []
-            gg, i, j, k = self._free_rows("lam")
-            sel = gg == g
-            i, j, k = i[sel], j[sel], k[sel]
-            a_cols.append(eye[:, i])
-            b_cols.append(lphi[:, j])
-            ks.append(k)
-            gg, i, j, k = self._free_rows("theta")
-            sel = gg == g
-            i, j, k = i[sel], j[sel], k[sel]
-            a_cols.append(eye[:, i])
-            b_cols.append(eye[:, j] * np.where(i == j, 0.5, 1.0))
-            ks.append(k)
-            gg, i, j, k = self._free_rows("psi")
-            sel = gg == g
-            i, j, k = i[sel], j[sel], k[sel]
-            a_cols.append(la[:, i])
-            b_cols.append(la[:, j] * np.where(i == j, 0.5, 1.0))
-            ks.append(k)
-            gg, i, j, k = self._free_rows("beta")
-            sel = gg == g
-            a_cols.append(la[:, i[sel]])
-            b_cols.append(lphi[:, j[sel]])
-            ks.append(k[sel])
-            out.append((np.hstack(a_cols), np.hstack(b_cols), np.concatenate(ks)))
+            src = np.hstack([np.eye(p), la, gm.lam @ phi])  # columns: e_1..e_p, LA, L Phi
+            out.append((src[:, a_cols], src[:, b_cols] * b_scale, k))
         return out
+
+    def _pieces_plan(self) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+        """Per group the columns of ``(I_p, Lambda A, Lambda A Psi A')`` that are the pieces'
+        ``a`` and ``b`` vectors (:meth:`pieces`), the factor of ``b`` and the parameter."""
+        p, m = self.p, self.m
+        plan = []
+        for g in range(self.ngroups):
+            a_cols, b_cols, scale, ks = [], [], [], []
+            for name in ("lam", "theta", "psi", "beta"):
+                gg, i, j, k = self._free_rows(name)
+                sel = gg == g
+                i, j, k = i[sel], j[sel], k[sel]
+                half = np.where(i == j, 0.5, 1.0)
+                if name == "lam":  # e_i and column j of L Phi
+                    a, b, f = i, p + m + j, np.ones(len(i))
+                elif name == "theta":  # e_i and e_j (halved on the diagonal)
+                    a, b, f = i, j, half
+                elif name == "psi":  # columns i and j of LA (halved on the diagonal)
+                    a, b, f = p + i, p + j, half
+                else:  # column i of LA and column j of L Phi
+                    a, b, f = p + i, p + m + j, np.ones(len(i))
+                a_cols.append(a)
+                b_cols.append(b)
+                scale.append(f)
+                ks.append(k)
+            arrays = tuple(np.concatenate(v) for v in (a_cols, b_cols, scale, ks))
+            for arr in arrays:
+                arr.setflags(write=False)
+            plan.append(arrays)
+        return plan
 
     def curvature(self, x: np.ndarray, grads, means: bool) -> np.ndarray:
         """``sum_ij G_ij d2 Sigma_ij / dx dx' + g_mu' d2 mu / dx dx'`` (no latent regressions).
