@@ -106,15 +106,14 @@ def _semopy_loadings(model: str, data: pd.DataFrame, repeat: int):
     return sec, np.array(order)
 
 
-def _semopy_fiml(bench: Bench, task: str, model: str, data: pd.DataFrame) -> None:
-    """semopy's FIML objective (``Model.fit(obj="FIML")``), once: a row if it converges."""
-    try:
-        import semopy
-    except ImportError:
-        bench.skip(task, "semopy", "semopy not installed")
-        return
+def _semopy_fiml_run(model: str, data: pd.DataFrame, queue) -> None:
+    """In a child process: semopy's FIML fit, its estimates and statistics; puts
+    ``("ok", seconds, loadings)`` or ``("failed", seconds, reason)`` on ``queue``."""
+    import semopy
+
     m = semopy.Model(model)
     t0 = time.perf_counter()
+    res = None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -124,11 +123,9 @@ def _semopy_fiml(bench: Bench, task: str, model: str, data: pd.DataFrame) -> Non
             est = m.inspect(std_est=True)
             semopy.calc_stats(m)
     except Exception as exc:  # semopy's own failure is the finding here
-        res = locals().get("res")
         what = ("did not converge" if res is not None and not getattr(res, "success", True)
                 else f"failed ({type(exc).__name__})")
-        bench.skip(task, "semopy 2.3.11 Model.fit(obj='FIML')",
-                   f"{what} after {time.perf_counter() - t0:.1f} s (solver: {getattr(res, 'message', '?')})")
+        queue.put(("failed", time.perf_counter() - t0, f"{what} (solver: {getattr(res, 'message', '?')})"))
         return
     sec = time.perf_counter() - t0
     lo = est[est["op"] == "~"]
@@ -137,7 +134,35 @@ def _semopy_fiml(bench: Bench, task: str, model: str, data: pd.DataFrame) -> Non
         f, items = (x.strip() for x in line.split("=~"))
         for item in [x.strip() for x in items.split("+")][1:]:
             vals.append(float(lo[(lo["lval"] == item) & (lo["rval"] == f)]["Estimate"].iloc[0]))
-    bench.add(task, "semopy 2.3.11 Model.fit(obj='FIML')", sec, values=vals, note="one run")
+    queue.put(("ok", sec, vals))
+
+
+def _semopy_fiml(bench: Bench, task: str, model: str, data: pd.DataFrame, limit: float = 120.0) -> None:
+    """semopy's FIML objective (``Model.fit(obj="FIML")``), once, in a child process stopped
+    after ``limit`` seconds: a row if it converges, else the reason."""
+    import multiprocessing as mp
+
+    try:
+        import semopy  # noqa: F401
+    except ImportError:
+        bench.skip(task, "semopy", "semopy not installed")
+        return
+    tool = "semopy 2.3.11 Model.fit(obj='FIML')"
+    ctx = mp.get_context("fork")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_semopy_fiml_run, args=(model, data, queue))
+    proc.start()
+    proc.join(limit)
+    if proc.is_alive():
+        proc.terminate()
+        proc.join()
+        bench.skip(task, tool, f"not finished after {limit:.0f} s (stopped)")
+        return
+    status, sec, payload = queue.get() if not queue.empty() else ("failed", float("nan"), "no result")
+    if status == "ok":
+        bench.add(task, tool, sec, values=payload, note="one run")
+    else:
+        bench.skip(task, tool, f"{payload}, after {sec:.1f} s")
 
 
 def _load() -> float:
