@@ -124,6 +124,7 @@ class Bench:
     rows: list[Row] = field(default_factory=list)
     extra: dict = field(default_factory=dict)
     _refs: dict = field(default_factory=dict)
+    stat: str = "median"  # which statistic of the repeated timings the seconds are (table header)
 
     def add(self, task: str, tool: str, seconds: float | None, *, values=None, reference: bool = False,
             note: str = "", skipped: bool = False) -> Row:
@@ -165,7 +166,7 @@ class Bench:
         }
 
     def table(self) -> str:
-        out = ["| task | tool | median s | × fastest | max abs diff | note |", "|---|---|---:|---:|---:|---|"]
+        out = [f"| task | tool | {self.stat} s | × fastest | max abs diff | note |", "|---|---|---:|---:|---:|---|"]
         for task in dict.fromkeys(r.task for r in self.rows):
             rows = [r for r in self.rows if r.task == task]
             fastest = min((r.seconds for r in rows if r.seconds), default=None)

@@ -76,6 +76,11 @@ def _where(lab) -> str:
 
 def _check_finite(items: pd.DataFrame) -> None:
     """Infinite item values are a data error naming the columns and rows (index labels)."""
+    try:  # one pass over all columns; the columns one by one only to name the problems
+        if not np.isinf(items.to_numpy(dtype=float)).any():
+            return
+    except (TypeError, ValueError):
+        pass
     problems, lines = [], []
     for c in items.columns:
         bad = np.isinf(items[c].to_numpy(dtype=float))
@@ -92,15 +97,27 @@ def _check_finite(items: pd.DataFrame) -> None:
             + "; ".join(lines), problems=problems)
 
 
-def _check_group_items(y: np.ndarray, names: list[str], lab) -> None:
+def _check_group_items(y: np.ndarray, names: list[str], lab, cov: np.ndarray | None = None) -> None:
     """Named checks of one group's complete item matrix before the covariance is used.
 
     Fewer cases than items, a constant item and two identical (r = +-1) items each
-    make the sample covariance matrix singular; the message names what.
+    make the sample covariance matrix singular; the message names what.  ``cov``: the
+    N-denominator covariance matrix of complete data when already computed (the
+    standard deviations and correlations are taken from it instead of another pass
+    over the rows).
     """
     y = y[~np.isnan(y).all(axis=1)]
     n, p = y.shape
     incomplete = bool(np.isnan(y).any())
+    if cov is not None and not incomplete and n > p:
+        sd = np.sqrt(np.clip(np.diag(cov), 0, None))
+        bad = ~(sd > 1e-12 * np.maximum(1.0, np.abs(y).max(axis=0)))
+        if not bad.any():
+            r = cov / np.outer(sd, sd)
+            iu, ju = np.triu_indices(p, k=1)
+            if not (np.abs(r[iu, ju]) > 1 - 1e-10).any():
+                return
+        # a problem: the checks below name it
     if n <= p and not incomplete:
         raise InsufficientDataError(
             f"{n} usable case(s){_where(lab)} for {p} items: n must exceed the number of items "
@@ -145,7 +162,7 @@ def _model_items(data: pd.DataFrame, observed: list[str]) -> pd.DataFrame:
             f"item(s) {absent} are in the model but not in the data; data columns: {list(data.columns)}"
         )
     items = data[observed]
-    bad = [c for c in observed if not pd.api.types.is_numeric_dtype(items[c])]
+    bad = [c for c, dtype in zip(observed, items.dtypes) if not pd.api.types.is_numeric_dtype(dtype)]
     if bad:
         raise DataValidationError(f"item(s) {bad} are not numeric; CFA needs numeric item scores")
     _check_finite(items)
@@ -169,6 +186,8 @@ def _fix_covariates(pt: pd.DataFrame, model, groups: list, observed: list[str]) 
     denominator), per group, and are not counted as data (lavaan's ndat) nor as free
     parameters; written into the model's and the table's ustart."""
     exo_rows = np.flatnonzero(pt["exo"].to_numpy() == 1)
+    if not len(exo_rows):
+        return
     for k in exo_rows:
         r = pt.iloc[k]
         gd = groups[int(r["group"]) - 1]
@@ -176,6 +195,17 @@ def _fix_covariates(pt: pd.DataFrame, model, groups: list, observed: list[str]) 
         val = gd.sample_mean[i] if r["op"] == "~1" else gd.sample_cov[i, observed.index(r["rhs"])]
         model.ustart[k] = val
     pt.loc[exo_rows, "ustart"] = model.ustart[exo_rows]
+
+
+@functools.lru_cache(maxsize=64)
+def _identification_draws(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The two uniform(-1, 1) vectors of ``np.random.default_rng(0)`` that perturb the start
+    values in the identification check (read-only; a new generator costs ~0.1 ms a fit)."""
+    rng = np.random.default_rng(0)
+    u1, u2 = rng.uniform(-1, 1, n), rng.uniform(-1, 1, n)
+    u1.setflags(write=False)
+    u2.setflags(write=False)
+    return u1, u2
 
 
 @functools.cache
@@ -1400,8 +1430,12 @@ class CFA:
                     f"cluster column {self.cluster!r} has {len(pd.unique(cl))} cluster(s)"
                     f"{'' if lab is None else f' in group {_plain(lab)!r}'}; cluster-robust standard errors "
                     "need at least two (many more for trustworthy ones)")
-            _check_group_items(y, list(items.columns), lab)
-            gd = make_group_data(y, fiml=missing == "fiml", cluster=cl)
+            if y.shape[0] > y.shape[1] and not np.isnan(y).any():  # checked with its covariance matrix
+                gd = make_group_data(y, fiml=missing == "fiml", cluster=cl)
+                _check_group_items(y, list(items.columns), lab, gd.sample_cov)
+            else:
+                _check_group_items(y, list(items.columns), lab)
+                gd = make_group_data(y, fiml=missing == "fiml", cluster=cl)
             n_excluded += gd.n_rows_empty
             if gd.n < model.nx / ngroups or gd.n < 2:
                 raise InsufficientDataError(
@@ -1470,10 +1504,12 @@ class CFA:
         pval = 2 * special.ndtr(-np.abs(z))
         crit = special.ndtri(0.975)
         std_lv_col, std_all_col = standardize(model, x, est)
+        # the table's columns as arrays (their dtypes kept; no index alignment to do)
+        col = {c: pt[c].array for c in ("lhs", "op", "rhs", "group", "label", "free")}
         params = pd.DataFrame(
             {
-                "lhs": pt["lhs"], "op": pt["op"], "rhs": pt["rhs"], "group": pt["group"],
-                "label": pt["label"], "free": pt["free"], "est": est, "se": se, "z": z,
+                "lhs": col["lhs"], "op": col["op"], "rhs": col["rhs"], "group": col["group"],
+                "label": col["label"], "free": col["free"], "est": est, "se": se, "z": z,
                 "p_value": pval, "ci_low": est - crit * se, "ci_high": est + crit * se,
                 "std_lv": std_lv_col, "std_all": std_all_col,
             }
@@ -1501,17 +1537,24 @@ class CFA:
         """Implied and sample moments, cases and clusters, per group (plain with one group)."""
         implied = model.implied(x)
         self._implied = implied
-        names = observed
+        # one index built (~0.1 ms each from strings), a copy for every table (their names independent)
+        index = pd.Index(observed)
         ngroups = len(labels)
 
         def per_group(values):
             return values[0] if ngroups == 1 else dict(zip(labels, values))
 
-        self.implied_cov_ = per_group([pd.DataFrame(s, index=names, columns=names) for s, _ in implied])
-        self.implied_mean_ = per_group([pd.Series(m if meanstructure else gd.sample_mean, index=names)
+        def frame(mat):
+            return pd.DataFrame(mat, index=index.copy(), columns=index.copy())
+
+        def series(vec):
+            return pd.Series(vec, index=index.copy())
+
+        self.implied_cov_ = per_group([frame(s) for s, _ in implied])
+        self.implied_mean_ = per_group([series(m if meanstructure else gd.sample_mean)
                                         for (_, m), gd in zip(implied, groups)])
-        self.sample_cov_ = per_group([pd.DataFrame(gd.sample_cov, index=names, columns=names) for gd in groups])
-        self.sample_mean_ = per_group([pd.Series(gd.sample_mean, index=names) for gd in groups])
+        self.sample_cov_ = per_group([frame(gd.sample_cov) for gd in groups])
+        self.sample_mean_ = per_group([series(gd.sample_mean) for gd in groups])
         self.n_obs_ = {("all" if lab is None else lab): gd.n for lab, gd in zip(labels, groups)}
         self.n_clusters_ = (None if clusters is None else
                             {("all" if lab is None else lab): int(len(np.unique(gd.extra["cluster"])))
@@ -1555,6 +1598,14 @@ class CFA:
         and :func:`~custval.validity.measurement_table` warn when they use such a fit.
         """
         self.keying_notes_ = []
+        p = self.params_
+        observed = set(self.observed_)
+        rhs = p["rhs"].to_numpy(object)
+        first = ((p["op"].to_numpy(object) == "=~") & (p["group"].to_numpy() == 1)
+                 & np.fromiter((r in observed for r in rhs), bool, len(rhs)))
+        std = p["std_all"].to_numpy(float)[first]
+        if np.all(std[~np.isnan(std)] > 1e-12):  # no item loads against another: nothing to find
+            return
         for lam in self._std_loadings()[:1]:
             # model syntax on data of unknown keying: noted only (a negative loading may be intended);
             # warned when the codebook the data were read with declares the item reverse-keyed
@@ -1652,8 +1703,8 @@ class CFA:
         """
         if model.nx == 0:
             return
-        rng = np.random.default_rng(0)
-        xr = x0 * (1 + 0.2 * rng.uniform(-1, 1, x0.size)) + 0.1 * rng.uniform(-1, 1, x0.size)
+        u1, u2 = _identification_draws(x0.size)
+        xr = x0 * (1 + 0.2 * u1) + 0.1 * u2
         p = model.p
         iu = np.triu_indices(p)
         blocks = []

@@ -82,6 +82,30 @@ def _pchisq(x, df, ncp):
     return special.chndtr(x, df, ncp)
 
 
+def _chi2_sf(x, df) -> float:
+    """``stats.chi2.sf(x, df)`` through its special function (``chdtrc``) without the
+    distribution object's argument handling (~0.1 ms a call); the same values."""
+    if np.isnan(x) or np.isnan(df) or not df > 0:
+        return np.nan
+    if np.isinf(df):
+        return float(stats.chi2.sf(x, df))
+    if x < 0:  # below the support
+        return 1.0
+    return float(special.chdtrc(df, x))
+
+
+def _chi2_ppf(q, df) -> float:
+    """``stats.chi2.ppf(q, df)`` for ``0 < q < 1`` as scipy computes it (``2 gammaincinv(df/2, q)``)."""
+    if np.isnan(df) or not df > 0 or np.isinf(df):
+        return float(stats.chi2.ppf(q, df))
+    return float(2 * special.gammaincinv(df / 2, q))
+
+
+def _near0(t) -> bool:
+    """``np.isclose(t, 0, rtol=0, atol=1.5e-8)`` (lavaan's ``isTRUE(all.equal(t, 0))`` tolerance)."""
+    return bool(abs(t) <= 1.5e-8)
+
+
 def cfi(x2, df, x2_null, df_null, c_hat=1.0, c_hat_null=1.0) -> float:
     """``lavaan:::lav_fit_cfi`` (robust version when both c.hat differ from 1)."""
     if np.any(np.isnan([x2, df, x2_null, df_null, c_hat, c_hat_null])):
@@ -92,7 +116,7 @@ def cfi(x2, df, x2_null, df_null, c_hat=1.0, c_hat_null=1.0) -> float:
     else:
         t1 = max(x2 - df, 0.0)
         t2 = max(x2 - df, x2_null - df_null, 0.0)
-    if np.isclose(t1, 0, atol=1.5e-8, rtol=0) and np.isclose(t2, 0, atol=1.5e-8, rtol=0):
+    if _near0(t1) and _near0(t2):
         return 1.0
     return 1.0 - t1 / t2
 
@@ -120,7 +144,7 @@ def nfi(x2, df, x2_null, df_null) -> float:
     """``lavaan:::lav_fit_nfi``: (X2_0 - X2) / X2_0 (Bentler & Bonett, 1980)."""
     if _nan(x2, df, x2_null, df_null):
         return np.nan
-    if df > df_null or np.isclose(x2_null, 0, rtol=0, atol=1.5e-8):
+    if df > df_null or _near0(x2_null):
         return np.nan
     return float((x2_null - x2) / x2_null) if df > 0 else 1.0
 
@@ -158,7 +182,7 @@ def ifi(x2, df, x2_null, df_null) -> float:
         return np.nan
     if t2 < 0:
         return 1.0
-    if np.isclose(t2, 0, rtol=0, atol=1.5e-8):
+    if _near0(t2):
         return np.nan
     return float(t1 / t2)
 
@@ -172,7 +196,7 @@ def rni(x2, df, x2_null, df_null, c_hat=1.0, c_hat_null=1.0) -> float:
         t1, t2 = x2 - c_hat * df, x2_null - c_hat_null * df_null
     else:
         t1, t2 = x2 - df, x2_null - df_null
-    if np.isclose(t2, 0, rtol=0, atol=1.5e-8) or not (np.isfinite(t1) and np.isfinite(t2)):
+    if _near0(t2) or not (np.isfinite(t1) and np.isfinite(t2)):
         return np.nan
     return float(1 - t1 / t2)
 
@@ -182,7 +206,7 @@ def hoelter_cn(x2, df, n, alpha) -> float:
     if df == 0 and x2 < _EPS:
         return np.nan
     with np.errstate(divide="ignore"):
-        return float(stats.chi2.ppf(1 - alpha, df) / (x2 / n) + 1)
+        return float(_chi2_ppf(1 - alpha, df) / (x2 / n) + 1)
 
 
 def gfi_group(s, m, sigma, mu, means: bool, patterns=None, xi=None) -> float:
@@ -346,26 +370,39 @@ def rms_residual(s, m, sigma, mu, kind: str, meanstructure: bool) -> dict:
 # --------------------------------------------------------------------------- all measures
 def _linear_info_scores(gd, sigma, mu, ds, dm, means):
     """Observed information (summed over cases) and casewise scores for a model
-    that is linear in its parameters (saturated or independence model)."""
+    that is linear in its parameters (saturated or independence model).
+
+    Several missing-data patterns of at most 40 variables: the information of all
+    patterns at once (:func:`custval._sem.ml.batch_information`)."""
+    from .ml import batch_information, pattern_batch
     from .robust import _pattern_terms
 
     k = ds.shape[0]
-    hess = np.zeros((k, k))
+    p = sigma.shape[0]
+    batch = pattern_batch(gd, p) if p <= 40 else None
+    if batch is not None:
+        hess = batch_information(batch, sigma, mu, batch.inverses(sigma), ds.reshape(k, p * p), dm, True, means)
+    else:
+        hess = np.zeros((k, k))
     rows = []
     for pt in gd.patterns:
         o = pt.obs
+        po = len(o)
         si, center, d, aaa = _pattern_terms(pt, sigma, mu, means)
         dso = ds[:, o][:, :, o]
-        hess += 0.5 * pt.n * np.einsum("kij,jl,mli->km", si @ dso, aaa, dso, optimize=True)
+        if batch is None:
+            hess += 0.5 * pt.n * np.einsum("kij,jl,mli->km", si @ dso, aaa, dso, optimize=True)
         z = (pt.y - center) @ si
-        quad = np.einsum("ni,kij,nj->nk", z, dso, z, optimize=True)
-        tr = np.einsum("ij,kij->k", si, dso)
-        sc = 0.5 * (quad - tr)
+        flat = dso.reshape(k, po * po)
+        quad = (z[:, :, None] * z[:, None, :]).reshape(pt.n, po * po) @ flat.T
+        tr = flat @ si.ravel()
+        sc = 0.5 * (quad - tr[None, :])
         if means:
             dmo = dm[:, o]
-            hess += pt.n * dmo @ si @ dmo.T
-            cross = pt.n * dmo @ si @ np.einsum("kij,j->ki", dso, si @ d).T
-            hess += cross + cross.T
+            if batch is None:
+                hess += pt.n * dmo @ si @ dmo.T
+                cross = pt.n * dmo @ si @ np.einsum("kij,j->ki", dso, si @ d).T
+                hess += cross + cross.T
             sc = sc + z @ dmo.T
         rows.append(sc)
     return hess, np.vstack(rows)
@@ -477,11 +514,11 @@ def _test_statistics(fit, out: dict) -> _Tests:
     n_moments = ng * (p * (p + 1) // 2 + (p if means else 0) - px * (px + 1) // 2 - (px if means else 0))
     df = n_moments - npar
     out.update({"npar": npar, "fmin": chisq / (2 * ntotal), "chisq": chisq, "df": df,
-                "pvalue": float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan})
+                "pvalue": _chi2_sf(chisq, df) if df > 0 else np.nan})
     logl_b, base_parts, _ = _baseline(fit)
     chisq_b = 2 * (logl_h1 - logl_b)
     df_b = n_moments - ng * ((p - px) + ((p - px) if means else 0))
-    out.update({"baseline.chisq": chisq_b, "baseline.df": df_b, "baseline.pvalue": float(stats.chi2.sf(chisq_b, df_b))})
+    out.update({"baseline.chisq": chisq_b, "baseline.df": df_b, "baseline.pvalue": _chi2_sf(chisq_b, df_b)})
     t = _Tests(ntotal=ntotal, ng=ng, p=p, means=means, npar=npar, logl=logl, logl_h1=logl_h1,
                chisq=chisq, df=df, n_moments=n_moments, chisq_b=chisq_b, df_b=df_b,
                base_parts=base_parts, robust=fit._estimator == "MLR", fiml=fit._missing == "fiml")
@@ -533,10 +570,10 @@ def _scaled_statistics(fit, t: _Tests, out: dict) -> None:
     chisq_b_s = t.chisq_b / c_b
     df, df_b = t.df, t.df_b
     out.update({
-        "chisq.scaled": chisq_s, "df.scaled": df, "pvalue.scaled": float(stats.chi2.sf(chisq_s, df)),
+        "chisq.scaled": chisq_s, "df.scaled": df, "pvalue.scaled": _chi2_sf(chisq_s, df),
         "chisq.scaling.factor": c,
         "baseline.chisq.scaled": chisq_b_s, "baseline.df.scaled": df_b,
-        "baseline.pvalue.scaled": float(stats.chi2.sf(chisq_b_s, df_b)),
+        "baseline.pvalue.scaled": _chi2_sf(chisq_b_s, df_b),
         "baseline.chisq.scaling.factor": c_b,
     })
     t.trace, t.t_h1, t.t_h0 = trace, t_h1, t_h0

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .ml import GroupData, _inv_logdet
+from .ml import GroupData, PatternBatch, _inv_logdet, pattern_batch
 
 
 def _vech_index(p: int) -> np.ndarray:
@@ -48,44 +48,66 @@ def h1_information(gd: GroupData, sigma: np.ndarray, mu: np.ndarray, means: bool
     """Observed information A1 and first-order information B1 (per case) of the saturated model.
 
     ``first_order=False`` skips B1 (returned as None): its casewise scores cost more than A1.
+    With several missing-data patterns of at most 40 variables A1 is summed over the
+    patterns at once (:func:`_h1_observed_batch`); otherwise pattern by pattern.  The
+    result is kept with the group's data for the same moments (MLR with FIML asks for it
+    twice: the scaled test and the FIML-corrected robust indices); copies are returned.
     """
+    key = (sigma.tobytes(), None if mu is None else np.asarray(mu).tobytes(), bool(means))
+    hit = gd.cache.get(("h1_information", key))
+    if hit is not None and (hit[1] is not None or not first_order):
+        return hit[0].copy(), (None if not first_order else hit[1].copy())
+    a1, b1 = _h1_information(gd, sigma, mu, means, first_order)
+    gd.cache[("h1_information", key)] = (a1, b1)
+    return a1.copy(), (None if b1 is None else b1.copy())
+
+
+def _h1_information(gd: GroupData, sigma: np.ndarray, mu: np.ndarray, means: bool, first_order: bool):
+    """:func:`h1_information` itself."""
     p = sigma.shape[0]
     vidx = _vech_index(p)
     nv = p * (p + 1) // 2
     dim = (p if means else 0) + nv
     off = p if means else 0
-    a1 = np.zeros((dim, dim))
+    batch = pattern_batch(gd, p) if p <= 40 else None
+    a1 = _h1_observed_batch(batch, sigma, mu, means) if batch is not None else np.zeros((dim, dim))
     scores = []
     for pt in gd.patterns:
         o = pt.obs
         po = len(o)
-        si, center, d, aaa = _pattern_terms(pt, sigma, mu, means)
-        kfull = 0.5 * pt.n * np.kron(si, aaa)  # full-vec (column-major) coordinates
-        # reduce to local vech with the duplication matrix D: D' K D.  Local vech order:
-        # for j, for i >= j -> (i, j) (np.triu_indices lists (j, i) in that order); an
-        # element's full-vec positions: first = (i, j), second = (j, i) below the diagonal
-        jv, iv = np.triu_indices(po)
-        has2 = iv != jv
-        first = iv + jv * po
-        second = np.where(has2, jv + iv * po, -1)
-        kd = kfull[:, first].copy()
-        kd[:, has2] += kfull[:, second[has2]]
-        dkd = kd[first, :].copy()
-        dkd[has2, :] += kd[second[has2], :]
-        gl = vidx[o[iv], o[jv]]  # the matching global vech index
-        a1[np.ix_(off + gl, off + gl)] += dkd
-        if means:
-            a1[np.ix_(o, o)] += pt.n * si
-            u = si @ d
-            # cross term d2/dmu_a dSigma_bc (full coordinates), reduced with D
-            cross_full = 0.5 * pt.n * (np.einsum("ca,b->bca", si, u) + np.einsum("c,ab->bca", u, si))
-            cf = _full_to_colmajor(cross_full)
-            cd = cf[first, :].copy()
-            cd[has2, :] += cf[second[has2], :]
-            a1[np.ix_(off + gl, o)] += cd
-            a1[np.ix_(o, off + gl)] += cd.T
-        if not first_order:
-            continue
+        if batch is not None:
+            if not first_order:
+                break
+            si, _ = _inv_logdet(sigma[np.ix_(o, o)])
+            center = mu[o] if means else pt.mean
+        else:
+            si, center, d, aaa = _pattern_terms(pt, sigma, mu, means)
+            kfull = 0.5 * pt.n * np.kron(si, aaa)  # full-vec (column-major) coordinates
+            # reduce to local vech with the duplication matrix D: D' K D.  Local vech order:
+            # for j, for i >= j -> (i, j) (np.triu_indices lists (j, i) in that order); an
+            # element's full-vec positions: first = (i, j), second = (j, i) below the diagonal
+            jv, iv = np.triu_indices(po)
+            has2 = iv != jv
+            first = iv + jv * po
+            second = np.where(has2, jv + iv * po, -1)
+            kd = kfull[:, first].copy()
+            kd[:, has2] += kfull[:, second[has2]]
+            dkd = kd[first, :].copy()
+            dkd[has2, :] += kd[second[has2], :]
+            gl = vidx[o[iv], o[jv]]  # the matching global vech index
+            a1[np.ix_(off + gl, off + gl)] += dkd
+            if means:
+                a1[np.ix_(o, o)] += pt.n * si
+                u = si @ d
+                # cross term d2/dmu_a dSigma_bc (full coordinates), reduced with D
+                cross_full = 0.5 * pt.n * (np.einsum("ca,b->bca", si, u) + np.einsum("c,ab->bca", u, si))
+                cf = _full_to_colmajor(cross_full)
+                cd = cf[first, :].copy()
+                cd[has2, :] += cf[second[has2], :]
+                a1[np.ix_(off + gl, o)] += cd
+                a1[np.ix_(o, off + gl)] += cd.T
+            if not first_order:
+                continue
         # casewise scores of log-likelihood
         r = pt.y - center
         z = r @ si
@@ -101,6 +123,42 @@ def h1_information(gd: GroupData, sigma: np.ndarray, mu: np.ndarray, means: bool
         return a1 / gd.n, None
     sc = cluster_scores(np.vstack(scores), gd)
     return a1 / gd.n, sc.T @ sc / gd.n
+
+
+def _h1_observed_batch(batch: PatternBatch, sigma: np.ndarray, mu: np.ndarray, means: bool) -> np.ndarray:
+    """The pattern sum of :func:`h1_information`'s A1 (not divided by n) for all patterns at once.
+
+    With ``S`` = ``Sigma_oo^-1`` and ``A = S (2 W - Sigma) S`` embedded in the ``p``
+    variables, the covariance block is ``D' K D`` with ``K[(a,b),(c,d)] = sum_k n_k/2
+    S_k[b,d] A_k[a,c]`` (one ``(p^2 x P) (P x p^2)`` product) and ``D`` the duplication
+    matrix; the mean block is ``sum_k n_k S_k`` and the cross block ``D'`` of
+    ``sum_k n_k/2 (S_k[c,a] u_k[b] + u_k[c] S_k[a,b])``, ``u = S d``.
+    """
+    p = sigma.shape[0]
+    nv = p * (p + 1) // 2
+    off = p if means else 0
+    npat = len(batch.n)
+    si, _ = batch.inverses(sigma)
+    d = batch.deviations(mu if means else None)
+    aaa = si @ (2 * batch.moments(d) - sigma[None, :, :]) @ si
+    half_n = 0.5 * batch.n
+    k4 = ((si * half_n[:, None, None]).reshape(npat, p * p).T @ aaa.reshape(npat, p * p))
+    k2 = k4.reshape(p, p, p, p).transpose(2, 0, 3, 1).reshape(p * p, p * p)  # [(a,b), (c,d)]
+    jv, iv = np.triu_indices(p)  # the global vech order: for j, for i >= j -> (i, j)
+    has2 = (iv != jv).astype(float)
+    first, second = iv * p + jv, jv * p + iv
+    kd = k2[:, first] + k2[:, second] * has2
+    a1 = np.zeros((off + nv, off + nv))
+    a1[off:, off:] = kd[first] + kd[second] * has2[:, None]
+    if means:
+        a1[:p, :p] = np.einsum("k,kij->ij", batch.n, si)
+        u = np.einsum("kij,kj->ki", si, d)
+        cr = (np.einsum("k,kca,kb->bca", half_n, si, u, optimize=True)
+              + np.einsum("k,kc,kab->bca", half_n, u, si, optimize=True)).reshape(p * p, p)
+        cd = cr[first] + cr[second] * has2[:, None]
+        a1[off:, :p] = cd
+        a1[:p, off:] = cd.T
+    return a1
 
 
 def cluster_scores(sc: np.ndarray, gd: GroupData) -> np.ndarray:

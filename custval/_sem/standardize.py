@@ -35,15 +35,18 @@ def _standardize(model, x: np.ndarray, est: np.ndarray, nox: bool) -> tuple[np.n
     mats = model.matrices(x)
     std_lv = np.full(len(est), np.nan)
     std_all = np.full(len(est), np.nan)
-    for r, ((g, name, i, j), value) in enumerate(zip(model.rows, est)):
-        sigma, _mu = implied[g]
-        phi, _ = lvm[g]
+    scales = []  # per group: the standard deviations the rows are scaled by
+    for (sigma, _mu), (phi, _) in zip(implied, lvm):
         sd_lv = np.sqrt(np.clip(np.diag(phi), 0, None))
         sd_ov = np.sqrt(np.clip(np.diag(sigma), 0, None))
         # std_lv scale of the latent variables: covariates keep their raw scale
         sd_l1 = sd_lv.copy()
         sd_l1[exo] = 1.0
-        sd_all = sd_l1 if nox else sd_lv
+        scales.append((sd_lv, sd_ov, sd_l1, sd_l1 if nox else sd_lv))
+    for r, ((g, name, i, j), value) in enumerate(zip(model.rows, est)):
+        sigma, _mu = implied[g]
+        phi, _ = lvm[g]
+        sd_lv, sd_ov, sd_l1, sd_all = scales[g]
         with np.errstate(divide="ignore", invalid="ignore"):
             if name in ("psi", "alpha") and i in exo_set:
                 # a covariate's fixed (co)variance or mean

@@ -28,6 +28,7 @@ echelon identification (:func:`_efa_echelon`); the fit is rotated by
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -896,7 +897,40 @@ def build_partable(
     The phases: statements -> variables (:func:`_variables`) -> rows per group with lavaan's
     defaults (:func:`_group_rows`) -> equal parameters (labels, ``group_equal``, 'label ==
     label') -> parameter numbers (:func:`_number_free`) -> linear constraints.
+
+    The table of a given model text and options is built once per process (a
+    repeated fit, a bootstrap or an invariance ladder rebuild the same tables);
+    every call returns its own copies, so callers may modify what they get.
     """
+    group_equal = (group_equal,) if isinstance(group_equal, str) else tuple(group_equal)
+    group_partial = (group_partial,) if isinstance(group_partial, str) else tuple(group_partial)
+    key = (text, int(ngroups), bool(std_lv), bool(meanstructure), group_equal, group_partial)
+    try:
+        hash(key)
+    except TypeError:  # not a plain string model: built each time
+        built = _build_partable(*key)
+    else:
+        built = _build_partable_cached(*key)
+    pt, observed, latent, extras = built
+    pt = pt.copy(deep=True)
+    observed, latent = list(observed), list(latent)
+    if not with_extras:
+        return pt, observed, latent
+    (a, b, con_text), (gm, h, ineq_text) = extras["constraints"], extras["inequalities"]
+    extras = {
+        "constraints": (a.copy(), b.copy(), list(con_text)),
+        "inequalities": (gm.copy(), h.copy(), list(ineq_text)),
+        # (name, rhs text, expression tree): tuples of strings, numbers and tuples
+        "definitions": list(extras["definitions"]),
+        "label_rows": dict(extras["label_rows"]),
+        "exo": list(extras["exo"]),
+    }
+    return pt, observed, latent, extras
+
+
+def _build_partable(text: str, ngroups: int, std_lv: bool, meanstructure: bool,
+                    group_equal: tuple[str, ...], group_partial: tuple[str, ...]):
+    """:func:`build_partable` itself: ``(partable, observed, latent, extras)``."""
     stmts = parse(text)
     for ge in group_equal:
         if ge not in GROUP_EQUAL_TYPES:
@@ -944,6 +978,9 @@ def build_partable(
         "exo": list(v.exo_ov),
     }
     pt = pt.drop(columns=["fixed"])
-    if with_extras:
-        return pt, observed, latent, extras
-    return pt, observed, latent
+    return pt, observed, latent, extras
+
+
+# the tables of recent (model text, options): a pure function of immutable arguments, whose
+# results are only handed out as copies (build_partable)
+_build_partable_cached = functools.lru_cache(maxsize=128)(_build_partable)
