@@ -336,7 +336,7 @@ cproc = " + ".join(cform.constructs["CPROC"])
 model_2l = f"level: 1\n  CPROC =~ {cproc}\nlevel: 2\n  CPROC =~ {cproc}\n"
 print(model_2l)
 fit_2l = custval.CFA(model_2l, cluster="firm", missing="fiml").fit(cform.keyed(many_cust))
-n_complete = int(many_cust[cform.constructs["CPROC"]].notna().all(axis=1).sum())
+n_complete = int(many_cust[list(cform.constructs["CPROC"])].notna().all(axis=1).sum())
 fm = fit_2l.fit_measures_
 print(f"{many_cust['firm'].nunique()} firms, {fm['ntotal']:g} of {len(many_cust)} customers used "
       f"({fit_2l.n_excluded_} answered no CPROC item; complete cases would keep only {n_complete}); "
@@ -379,7 +379,7 @@ omega
 # above). Nearly all of the between-firm variation of the five items is one firm-level factor
 # (omega between near 1, loadings at the two levels alike): the items rise and fall together
 # from firm to firm, so a firm's mean CPROC score is a coherent measure of how well the firm is
-# seen to understand its customers' processes. The between residual variances of two items come
+# seen to understand its customers' processes. The between residual variances of a few items come
 # out slightly below 0 (the Heywood warnings): in this simulation the firm affects the items
 # only through the factor, so their true between residual variances are 0. A firm's mean needs
 # enough customers to be reliable: the ICC(2) values above (Bliese, 2000) say how many customers
