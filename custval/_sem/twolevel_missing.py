@@ -257,8 +257,7 @@ def _filled(y: np.ndarray, codes: np.ndarray, nclus: int) -> np.ndarray:
     return np.where(mask, y, cm[codes])
 
 
-def fit_cfa_missing(syntax: str, items: pd.DataFrame, ids: pd.Series, *, cluster: str, std_lv: bool,
-                    rows: np.ndarray | None = None) -> dict:
+def fit_cfa_missing(syntax: str, items: pd.DataFrame, ids: pd.Series, *, cluster: str, std_lv: bool) -> dict:
     """Fit a two-level CFA with missing answers by FIML; the fitted attributes of
     :class:`custval.CFA` as a dict (as :func:`custval._sem.twolevel.fit_cfa`).
 
