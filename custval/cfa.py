@@ -1439,7 +1439,9 @@ class CFA:
                 "factors) write the model in 'level: 1' / 'level: 2' blocks")
         if missing != "listwise":
             raise SpecificationError(
-                "cluster= is supported with complete data (missing='listwise'), not with missing='fiml'")
+                "cluster= on a model without 'level:' blocks (cluster-robust MLR) is supported with "
+                "complete data (missing='listwise'), not with missing='fiml'; a two-level model written in "
+                "'level: 1' / 'level: 2' blocks can be fitted with missing='fiml'")
         return _id_column(data, self.cluster, "cluster")
 
     def _group_data(self, data, items, labels, clusters, model, missing) -> tuple[list, int]:

@@ -278,3 +278,9 @@ def test_within_only_item_with_missing_answers_matches_lavaan():
     assert fmz["unrestricted.logl"] >= g["fit"]["unrestricted.logl"] - 1e-9
     assert fmz["chisq"] >= g["fit"]["chisq"] - 2e-9
     assert fit.icc_["xw"] == 0.0
+
+
+def test_fiml_with_cluster_but_no_level_blocks_points_to_level_blocks():
+    _, d = _case("mcar")
+    with pytest.raises(SpecificationError, match="'level: 1' / 'level: 2' blocks can be fitted with missing='fiml'"):
+        CFA("f =~ y1 + y2 + y3", cluster="firm", estimator="MLR", missing="fiml").fit(d)
