@@ -35,7 +35,7 @@ from ._sem.robust import first_order_groups, sandwich, yb_trace
 from ._sem.spec import model_and_data
 from ._sem.standardize import standardize, standardize_nox
 from ._sem.syntax import build_partable
-from ._sem.twolevel import build_twolevel_partable, fit_cfa, split_levels
+from ._sem.twolevel import build_twolevel_partable, fit_cfa, level_variables, split_levels
 from ._sem.twolevel_missing import fit_cfa_missing
 from .exceptions import (
     ConstantItemError,
@@ -1388,14 +1388,18 @@ class CFA:
                 "two-level models (level blocks) are fitted by ML (missing='listwise' or 'fiml') in one "
                 f"group; got estimator={self.estimator!r}, missing={self.missing!r}, group={self.group!r}")
         ids = _id_column(data, self.cluster, "cluster")
-        _, observed, _ = build_twolevel_partable(syntax, std_lv=self.std_lv)
+        pt2, observed, _ = build_twolevel_partable(syntax, std_lv=self.std_lv)
         items = _model_items(data, observed)
         if missing == "fiml":
-            keep = items.notna().any(axis=1).to_numpy()
+            # a row answers a level-1 item or carries nothing of its own (a between-only value
+            # is the cluster's, read from its other rows)
+            level1 = [v for v in observed if v not in set(level_variables(pt2, observed)[1])]
+            keep = items[level1].notna().any(axis=1).to_numpy()
             n_excluded = int((~keep).sum())
             if n_excluded:
                 warnings.warn(_twolevel_empty_rows(ids, keep, self.cluster), MissingDataWarning, stacklevel=3)
-            res = fit_cfa_missing(syntax, items[keep], ids[keep], cluster=self.cluster, std_lv=self.std_lv)
+            res = fit_cfa_missing(syntax, items[keep], ids[keep], cluster=self.cluster, std_lv=self.std_lv,
+                                  rows=np.flatnonzero(keep))
         else:
             keep = items.notna().all(axis=1).to_numpy()
             n_excluded = int((~keep).sum())
