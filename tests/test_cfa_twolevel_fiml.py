@@ -361,7 +361,7 @@ def test_a_survey_export_with_a_firm_level_column(tmp_path):
     # a row that gives only the firm size (no item answered) carries nothing of its own
     extra = pd.DataFrame({"firm": [d.at[0, "firm"]], "y1": [np.nan], "y2": [np.nan], "y3": [np.nan],
                           "z": [d.at[0, "z"]]})
-    with pytest.warns(MissingDataWarning, match="1 row\\(s\\) with no answer"):
+    with pytest.warns(MissingDataWarning, match="1 row\\(s\\) with no answer to any level-1 item"):
         more = CFA(g["model"], cluster="firm", missing="fiml").fit(pd.concat([frame, extra], ignore_index=True))
     assert more.n_excluded_ == 1
     np.testing.assert_allclose(more.params_["est"], ref.params_["est"], atol=1e-7)

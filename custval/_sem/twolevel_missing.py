@@ -21,6 +21,13 @@ The gradient with respect to ``Sigma_W``, ``Sigma_B`` and ``mu`` is analytic
 (``u_i = K_i (r_i - M_j b_j)`` is the respondent's part of ``V_j^-1 r_j``).
 With complete data this is the likelihood of :func:`custval._sem.twolevel.loglik`.
 
+Between-only variables ``z`` (one value per cluster, e.g. firm size; observed part
+``o`` of cluster ``j``, possibly empty): ``log f(z_j,o) + log f(r_j | z_j,o)``, the
+conditional part being the formula above with ``Sigma_B`` of the level-1 items
+replaced by ``S_yy - C S_zy[o]`` and ``mu`` by ``mu + C (z_j,o - mu_z,o)``,
+``C = S_yz[:, o] S_zz[o, o]^-1`` (as lavaan's ``SIGMA.B.Z`` / ``GZ`` terms); the
+gradient is chained through ``C`` analytically.
+
 The saturated (H1) model (free ``Sigma_W``, ``Sigma_B``, ``mu``) is maximised to a
 gradient of 1e-9 per respondent.  lavaan 0.6-14 fits it as an unrestricted
 Cholesky-parametrised model by nlminb with ``rel.tol = 1e-7``
