@@ -281,6 +281,24 @@ def test_between_only_variable_with_missing_answers_matches_lavaan():
     assert "z" not in fit.icc_.index
 
 
+def test_two_between_only_variables_missing_in_different_firms_match_lavaan():
+    """Firm-level z and z2, each blank for other firms (a firm may have one, both or neither):
+    each firm's answers are conditioned on the values it has."""
+    g, d = _case("between_only_two")
+    per_firm = d.groupby("firm")[["z", "z2"]].first().notna()
+    assert len(per_firm.drop_duplicates()) == 4  # all four patterns occur
+    fit = _fit(g, d)
+    m = _merged(g, fit)
+    np.testing.assert_allclose(m["est"], m["est_r"], atol=1e-5)
+    np.testing.assert_allclose(m["se"], m["se_r"], atol=1e-5)
+    fmz = fit.fit_measures_
+    assert fmz["logl"] == pytest.approx(g["fit"]["logl"], abs=1e-8)
+    for k in ("npar", "df", "ntotal", "baseline.df"):
+        assert fmz[k] == g["fit"][k], k
+    assert fmz["unrestricted.logl"] >= g["fit"]["unrestricted.logl"] - 1e-9
+    assert fit.n_clusters_["all"] == g["nclusters"]
+
+
 def _between_problem(d, model):
     from custval._sem.model import start_values
 
