@@ -19,7 +19,12 @@ from custval import CFA, read_survey
 from custval._sem import twolevel as tl
 from custval._sem import twolevel_missing as tm
 from custval._sem.model import SemModel
-from custval.exceptions import InsufficientDataError, MissingDataWarning, SpecificationError
+from custval.exceptions import (
+    DataValidationError,
+    InsufficientDataError,
+    MissingDataWarning,
+    SpecificationError,
+)
 
 GOLD = Path(__file__).parent / "golden" / "cfa_twolevel_fiml"
 CASES = ["mcar", "mar", "mar_stdlv"]
@@ -239,18 +244,145 @@ def test_ml_is_accepted_as_lavaans_name():
     assert a.fit_measures_["logl"] == pytest.approx(g["fit"]["logl"], abs=1e-6)
 
 
-def test_between_only_variable_with_fiml_is_an_error():
-    _, d = _case("mcar")
+def test_between_only_variable_that_varies_within_a_firm_is_an_error_with_fiml():
+    """A firm-level variable (named only in 'level: 2') with two values in one firm is the
+    complete-data DataValidationError under FIML too; blank cells are not a second value."""
+    g, d = _case("between_only")
     d = d.copy()
-    d["size"] = d.groupby("firm")["y1"].transform("size").astype(float)
-    model = """
-    level: 1
-      fw =~ y1 + y2 + y3
-    level: 2
-      fb =~ y1 + y2 + y3 + size
-    """
-    with pytest.raises(SpecificationError, match=r"between-only variable\(s\) \['size'\]"):
-        CFA(model, cluster="firm", missing="fiml").fit(d)
+    firm = d.loc[d["z"].notna(), "firm"].iloc[0]
+    at = np.flatnonzero((d["firm"] == firm).to_numpy() & d["z"].notna().to_numpy())
+    d.loc[at[1], "z"] = d.loc[at[1], "z"] + 1.0
+    with pytest.raises(DataValidationError, match=rf"between-only variable 'z' .* varies within 1 'firm' "
+                                                  rf"cluster\(s\).*'{firm}'.*rows \[{at[1]}\]"):
+        CFA(g["model"], cluster="firm", missing="fiml").fit(d)
+
+
+def test_between_only_variable_with_missing_answers_matches_lavaan():
+    """A between-only variable (z, constant within each firm, blank for 4 firms) with 15% of
+    the items missing: lavaan conditions each firm's answers on its observed z."""
+    g, d = _case("between_only")
+    assert d.groupby("firm")["z"].apply(lambda v: v.isna().all()).sum() == len(g["firms_without_z"]) == 4
+    fit = _fit(g, d)
+    m = _merged(g, fit)
+    np.testing.assert_allclose(m["est"], m["est_r"], atol=1e-5)
+    np.testing.assert_allclose(m["se"], m["se_r"], atol=1e-5)
+    np.testing.assert_allclose(m["std_all"], m["std.all"], atol=1e-5)
+    fmz = fit.fit_measures_
+    assert fmz["logl"] == pytest.approx(g["fit"]["logl"], abs=1e-8)
+    for k in ("npar", "df", "ntotal", "baseline.df"):
+        assert fmz[k] == g["fit"][k], k
+    assert fit.n_obs_["all"] == g["nobs"] == g["n_csv"] == len(d)
+    assert fit.n_clusters_["all"] == g["nclusters"]
+    # lavaan's H1 (nlminb, rel.tol 1e-7) is a lower bound of the full maximum
+    assert fmz["unrestricted.logl"] >= g["fit"]["unrestricted.logl"] - 1e-9
+    assert fmz["chisq"] == pytest.approx(g["fit"]["chisq"], abs=1e-5)
+    assert list(fit.sample_cov_["between"].index) == ["y1", "y2", "y3", "z"]
+    assert list(fit.sample_cov_["within"].index) == ["y1", "y2", "y3"]
+    assert "z" not in fit.icc_.index
+
+
+def test_two_between_only_variables_missing_in_different_firms_match_lavaan():
+    """Firm-level z and z2, each blank for other firms (a firm may have one, both or neither):
+    each firm's answers are conditioned on the values it has."""
+    g, d = _case("between_only_two")
+    per_firm = d.groupby("firm")[["z", "z2"]].first().notna()
+    assert len(per_firm.drop_duplicates()) == 4  # all four patterns occur
+    fit = _fit(g, d)
+    m = _merged(g, fit)
+    np.testing.assert_allclose(m["est"], m["est_r"], atol=1e-5)
+    np.testing.assert_allclose(m["se"], m["se_r"], atol=1e-5)
+    fmz = fit.fit_measures_
+    assert fmz["logl"] == pytest.approx(g["fit"]["logl"], abs=1e-8)
+    for k in ("npar", "df", "ntotal", "baseline.df"):
+        assert fmz[k] == g["fit"][k], k
+    assert fmz["unrestricted.logl"] >= g["fit"]["unrestricted.logl"] - 1e-9
+    assert fit.n_clusters_["all"] == g["nclusters"]
+
+
+def _between_problem(d, model):
+    from custval._sem.model import start_values
+
+    pt, observed, latent = tl.build_twolevel_partable(model)
+    w_only, b_only = tl.level_variables(pt, observed)
+    observed = [v for v in observed if v not in b_only] + b_only
+    codes, labels = pd.factorize(d["firm"], sort=False)
+    z = np.full((len(labels), len(b_only)), np.nan)
+    for k, v in enumerate(b_only):
+        ok = d[v].notna().to_numpy()
+        z[codes[ok], k] = d[v].to_numpy()[ok]
+    py = len(observed) - len(b_only)
+    md = tm.missing_cluster_data(d[observed[:py]].to_numpy(), d["firm"].to_numpy(), (), z)
+    problem = tm.TwoLevelMissingProblem(SemModel(pt, observed, latent, 2), md)
+    p = len(observed)
+    sw = np.eye(p) * 1.2 + 0.3
+    sw[py:, :] = sw[:, py:] = 0.0
+    x = start_values(problem.model, [(sw, np.zeros(p)), (np.eye(p) * 0.2 + 0.2, np.full(p, 1.0))], False)
+    return problem, x
+
+
+def test_gradient_with_a_between_only_variable_matches_finite_differences():
+    g, d = _case("between_only")
+    problem, x = _between_problem(d, g["model"])
+    assert np.isnan(problem.md.z).any() and not np.isnan(problem.md.z).all()
+    gr = problem.gradient(x)
+    h = 1e-6
+    fd = np.array([(problem.loglik(x + h * e) - problem.loglik(x - h * e)) / (2 * h) for e in np.eye(len(x))])
+    np.testing.assert_allclose(gr, fd, rtol=1e-5, atol=1e-4)
+
+
+def test_between_only_with_complete_data_is_the_complete_data_fit():
+    """With every answer and every firm's z present, FIML gives the complete-data two-level
+    fit (tests/golden/cfa_twolevel/wb_B_unbalanced.json, lavaan's complete-data ML)."""
+    root = Path(__file__).parent / "golden" / "cfa_twolevel"
+    gb = json.loads((root / "wb_B_unbalanced.json").read_text())
+    d = pd.read_csv(root / "wb_unbalanced.csv")
+    fi = CFA(gb["model"], cluster="firm", missing="fiml").fit(d)
+    lw = CFA(gb["model"], cluster="firm").fit(d)
+    np.testing.assert_allclose(fi.params_["est"], lw.params_["est"], atol=1e-6)
+    np.testing.assert_allclose(fi.params_["se"], lw.params_["se"], atol=1e-6)
+    assert fi.fit_measures_["logl"] == pytest.approx(gb["fit"]["logl"], abs=1e-8)
+    assert fi.fit_measures_["chisq"] == pytest.approx(lw.fit_measures_["chisq"], abs=1e-6)
+
+
+def test_a_survey_export_with_a_firm_level_column(tmp_path):
+    """A realistic export: BOM, CRLF, semicolon separator, decimal commas in the firm size
+    column (employees, thousands), skipped answers, the firm size filled in only on some of a
+    firm's rows and missing for whole firms, rows unsorted: the same fit as the tidy frame."""
+    g, d = _case("between_only")
+    rng = np.random.default_rng(11)
+    z = d["z"].to_numpy().copy()
+    z[rng.random(len(z)) < 0.3] = np.nan  # the firm's value left blank on some of its rows
+    firms_z = d.groupby("firm")["z"].first()
+    keep_one = d.groupby("firm").head(1).index  # ... but given on its first row
+    z[keep_one] = d.loc[keep_one, "z"].to_numpy()
+    order = rng.permutation(len(d))
+    lines = ['"Respondent";"Company";"Q1";"Q2";"Q3";"Company size (1000 employees)"']
+    for i in order:
+        cells = [f'"R{i:04d}"', f'"{d.at[i, "firm"]}"']
+        for v in ("y1", "y2", "y3"):
+            cells.append("" if np.isnan(d.at[i, v]) else repr(float(d.at[i, v])).replace(".", ","))
+        cells.append("" if np.isnan(z[i]) else repr(float(z[i])).replace(".", ","))
+        lines.append(";".join(cells))
+    path = tmp_path / "kundenumfrage export.csv"
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("utf-8-sig"))
+    raw = pd.read_csv(path, sep=";", decimal=",", encoding="utf-8-sig")
+    assert len(raw) == len(d) and raw.iloc[:, -1].isna().sum() > d["z"].isna().sum()
+    frame = raw.rename(columns={"Company": "firm", "Q1": "y1", "Q2": "y2", "Q3": "y3",
+                                "Company size (1000 employees)": "z"})
+    fit = CFA(g["model"], cluster="firm", missing="fiml").fit(frame)
+    ref = CFA(g["model"], cluster="firm", missing="fiml").fit(d)
+    np.testing.assert_allclose(fit.params_["est"], ref.params_["est"], atol=1e-7)
+    np.testing.assert_allclose(fit.params_["se"], ref.params_["se"], atol=1e-7)
+    assert fit.fit_measures_["logl"] == pytest.approx(ref.fit_measures_["logl"], abs=1e-8)
+    assert fit.n_obs_["all"] + fit.n_excluded_ == len(raw)
+    assert firms_z.isna().sum() == 4
+    # a row that gives only the firm size (no item answered) carries nothing of its own
+    extra = pd.DataFrame({"firm": [d.at[0, "firm"]], "y1": [np.nan], "y2": [np.nan], "y3": [np.nan],
+                          "z": [d.at[0, "z"]]})
+    with pytest.warns(MissingDataWarning, match="1 row\\(s\\) with no answer to any level-1 item"):
+        more = CFA(g["model"], cluster="firm", missing="fiml").fit(pd.concat([frame, extra], ignore_index=True))
+    assert more.n_excluded_ == 1
+    np.testing.assert_allclose(more.params_["est"], ref.params_["est"], atol=1e-7)
 
 
 def test_an_item_nobody_answered_is_an_error():

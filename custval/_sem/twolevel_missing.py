@@ -21,6 +21,13 @@ The gradient with respect to ``Sigma_W``, ``Sigma_B`` and ``mu`` is analytic
 (``u_i = K_i (r_i - M_j b_j)`` is the respondent's part of ``V_j^-1 r_j``).
 With complete data this is the likelihood of :func:`custval._sem.twolevel.loglik`.
 
+Between-only variables ``z`` (one value per cluster, e.g. firm size; observed part
+``o`` of cluster ``j``, possibly empty): ``log f(z_j,o) + log f(r_j | z_j,o)``, the
+conditional part being the formula above with ``Sigma_B`` of the level-1 items
+replaced by ``S_yy - C S_zy[o]`` and ``mu`` by ``mu + C (z_j,o - mu_z,o)``,
+``C = S_yz[:, o] S_zz[o, o]^-1`` (as lavaan's ``SIGMA.B.Z`` / ``GZ`` terms); the
+gradient is chained through ``C`` analytically.
+
 The saturated (H1) model (free ``Sigma_W``, ``Sigma_B``, ``mu``) is maximised to a
 gradient of 1e-9 per respondent.  lavaan 0.6-14 fits it as an unrestricted
 Cholesky-parametrised model by nlminb with ``rel.tol = 1e-7``
@@ -46,6 +53,7 @@ from .twolevel import (
     between_start,
     between_variance_check,
     build_twolevel_partable,
+    check_between_only,
     check_clusters,
     cluster_data,
     level_variables,
@@ -71,12 +79,22 @@ class MissingClusterData:
     w_idx: np.ndarray
     b_idx: np.ndarray
     groups: list | None = None  # cache of _pattern_groups
+    z: np.ndarray | None = None  # J x p_Z: the between-only values of each cluster (NaN = missing)
+    py: int | None = None  # the level-1 variables (the first py columns); p - py between-only ones
+
+    def __post_init__(self):
+        if self.py is None:
+            self.py = self.p
 
 
-def missing_cluster_data(y: np.ndarray, ids: np.ndarray, within_only=()) -> MissingClusterData:
-    """The data of a missing-data two-level fit; rows of ``y`` (NaN = missing) have an answer."""
+def missing_cluster_data(y: np.ndarray, ids: np.ndarray, within_only=(), z: np.ndarray | None = None
+                         ) -> MissingClusterData:
+    """The data of a missing-data two-level fit; rows of ``y`` (the level-1 variables, NaN =
+    missing) have an answer.  ``z``: the between-only values of each cluster (J x p_Z, in the
+    order of first appearance of the cluster ids; NaN = missing), if any."""
     codes, labels = pd.factorize(pd.Series(ids), sort=False)
     n, p = y.shape
+    pz = 0 if z is None else z.shape[1]
     mask = ~np.isnan(y)
     patterns, pat = np.unique(mask, axis=0, return_inverse=True)
     pat = pat.ravel()
@@ -86,9 +104,10 @@ def missing_cluster_data(y: np.ndarray, ids: np.ndarray, within_only=()) -> Miss
     members = np.zeros((nclus, n))
     members[codes, np.arange(n)] = 1.0
     w_idx = np.arange(p)
-    b_idx = np.array([j for j in range(p) if j not in set(within_only)], dtype=int)
+    b_idx = np.array([j for j in range(p + pz) if j not in set(within_only)], dtype=int)
+    n_answers = int(mask.sum()) + (0 if z is None else int((~np.isnan(z)).sum()))
     return MissingClusterData(np.where(mask, y, 0.0), mask, codes, list(labels), pat, patterns, counts,
-                              members, n, nclus, p, int(mask.sum()), w_idx, b_idx)
+                              members, n, nclus, p + pz, n_answers, w_idx, b_idx, None, z, p)
 
 
 def _pattern_groups(md: MissingClusterData) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -107,11 +126,96 @@ def loglik_missing(md: MissingClusterData, sw: np.ndarray, sb: np.ndarray, mu: n
     """Two-level log-likelihood of the answered values (and its gradient w.r.t. ``Sigma_W``,
     ``Sigma_B``, ``mu``, entries of the symmetric matrices treated as distinct, as
     :func:`custval._sem.twolevel.loglik`).  ``-inf`` (no gradient) when a covariance
-    matrix of the answered values is not positive definite."""
+    matrix of the answered values is not positive definite.
+
+    With between-only variables ``z`` (the last ``p - py`` variables, 0 rows in
+    ``Sigma_W``) each cluster's answers are conditioned on its observed ``z_o``
+    (lavaan's ``lav_mvnorm_cluster_missing_loglik_samplestats_2l``): ``z_o`` is
+    normal with ``Sigma_B[o, o]`` and, given ``z_o``, the level-1 answers follow the
+    model above with ``Sigma_B`` replaced by ``S_yy - C S_zy`` and ``mu`` shifted by
+    ``C (z_o - mu_z)``, ``C = S_yz[:, o] S_zz[o, o]^-1``.
+    """
     fail = (-np.inf, None) if grad else -np.inf
     if not (np.isfinite(sw).all() and np.isfinite(sb).all() and np.isfinite(mu).all()):
         return fail
-    p = md.p
+    py = md.py
+    if md.z is None:
+        out = _loglik_y(md, sw, sb[None], mu, None, grad)
+        if not grad or out[1] is None:
+            return out
+        ll, (gw, gbj, s, gmu) = out
+        return ll, (gw, gbj.sum(axis=0), gmu)
+    yi, zi = np.arange(py), np.arange(py, md.p)
+    syy, syz, szz = sb[np.ix_(yi, yi)], sb[np.ix_(yi, zi)], sb[np.ix_(zi, zi)]
+    zmask = ~np.isnan(md.z)
+    zpats, zpat = np.unique(zmask, axis=0, return_inverse=True)
+    zpat = zpat.ravel()
+    nclus = md.nclusters
+    sbj = np.empty((nclus, py, py))
+    shift = np.zeros((nclus, py))
+    ll_z = 0.0
+    parts = []
+    for k, zp in enumerate(zpats):
+        js = np.flatnonzero(zpat == k)
+        o = np.flatnonzero(zp)
+        if len(o) == 0:
+            sbj[js] = syy
+            parts.append((js, o, None, None, None))
+            continue
+        so = szz[np.ix_(o, o)]
+        try:
+            c = np.linalg.cholesky(so)
+        except np.linalg.LinAlgError:
+            return fail
+        ci = np.linalg.inv(c)
+        soi = ci.T @ ci
+        cm = syz[:, o] @ soi  # py x o
+        sbj[js] = syy - cm @ syz[:, o].T
+        d = md.z[np.ix_(js, o)] - mu[zi][o]
+        e = d @ soi  # clusters x o
+        shift[js] = e @ syz[:, o].T
+        ll_z -= 0.5 * (len(js) * 2.0 * np.log(np.diag(c)).sum() + float(np.sum(d * e)))
+        parts.append((js, o, soi, cm, e))
+    out = _loglik_y(md, sw[np.ix_(yi, yi)], sbj, mu[yi], shift, grad)
+    if not grad:
+        return out + ll_z if np.isfinite(out) else fail
+    ll, g = out
+    if g is None:
+        return fail
+    gwy, gbj, s, gmuy = g
+    gw = np.zeros((md.p, md.p))
+    gw[np.ix_(yi, yi)] = gwy
+    gyy = gbj.sum(axis=0)
+    gyz = np.zeros((py, md.p - py))
+    gzz = np.zeros((md.p - py, md.p - py))
+    gmuz = np.zeros(md.p - py)
+    for js, o, soi, cm, e in parts:
+        if soi is None:
+            continue
+        gsum = gbj[js].sum(axis=0)
+        gsym = 0.5 * (gsum + gsum.T)
+        sj = s[js]  # clusters x py
+        # S_B.z = S_yy - S_yz S_zz^-1 S_zy and the shift S_yz S_zz^-1 (z - mu_z)
+        gyz[:, o] += -2.0 * gsym @ cm + sj.T @ e
+        cts = sj @ cm  # clusters x o: C' s_j
+        gzz[np.ix_(o, o)] += cm.T @ gsym @ cm - cts.T @ e
+        gmuz[o] += -cts.sum(axis=0)
+        # the marginal density of z_o
+        gzz[np.ix_(o, o)] += -0.5 * (len(js) * soi - e.T @ e)
+        gmuz[o] += e.sum(axis=0)
+    gb = np.zeros((md.p, md.p))
+    gb[np.ix_(yi, yi)] = gyy
+    gb[np.ix_(yi, zi)] = gyz
+    gb[np.ix_(zi, zi)] = gzz
+    return ll + ll_z, (gw, gb, np.concatenate([gmuy, gmuz]))
+
+
+def _loglik_y(md: MissingClusterData, sw: np.ndarray, sb: np.ndarray, mu: np.ndarray, shift, grad: bool):
+    """The level-1 answers' part: ``sb`` per cluster (J x p x p, or 1 x p x p for all) and the
+    clusters' mean shifts ``shift`` (J x p or None); the gradient per cluster w.r.t. ``sb``
+    (``J x p x p``) and the shifts (``J x p``)."""
+    fail = (-np.inf, None) if grad else -np.inf
+    p = md.py
     npat = len(md.patterns)
     kmat = np.zeros((npat, p, p))
     logdet_w = 0.0
@@ -125,7 +229,8 @@ def loglik_missing(md: MissingClusterData, sw: np.ndarray, sb: np.ndarray, mu: n
         kmat[ks[:, None, None], obs[:, :, None], obs[:, None, :]] = np.swapaxes(ci, 1, 2) @ ci
         logdet_w += float(freq[ks] @ (2.0 * np.log(np.diagonal(c, axis1=1, axis2=2)).sum(axis=1)))
     a = np.tensordot(md.counts, kmat, axes=1)  # J x p x p
-    r = np.where(md.mask, md.y0 - mu, 0.0)
+    centre = mu if shift is None else mu + shift[md.codes]
+    r = np.where(md.mask, md.y0 - centre, 0.0)
     kst = kmat[md.pat]
     kr = np.einsum("nij,nj->ni", kst, r)
     quad = float(np.sum(r * kr))
@@ -133,7 +238,7 @@ def loglik_missing(md: MissingClusterData, sw: np.ndarray, sb: np.ndarray, mu: n
     # A_j = R_j R_j' (eigen square root; A_j is only semi-definite when an item is never answered in j)
     ev, q = np.linalg.eigh(a)
     rr = q * np.sqrt(np.clip(ev, 0.0, None))[:, None, :]
-    h = np.eye(p)[None] + np.swapaxes(rr, 1, 2) @ sb[None] @ rr
+    h = np.eye(p)[None] + np.swapaxes(rr, 1, 2) @ sb @ rr
     try:
         ch = np.linalg.cholesky(h)
     except np.linalg.LinAlgError:
@@ -141,8 +246,8 @@ def loglik_missing(md: MissingClusterData, sw: np.ndarray, sb: np.ndarray, mu: n
     logdet_h = 2.0 * np.log(np.diagonal(ch, axis1=1, axis2=2)).sum()
     chi = np.linalg.inv(ch)
     hinv = np.swapaxes(chi, 1, 2) @ chi
-    sbr = sb[None] @ rr  # J x p x p
-    m = sb[None] - sbr @ hinv @ np.swapaxes(sbr, 1, 2)
+    sbr = sb @ rr  # J x p x p
+    m = sb - sbr @ hinv @ np.swapaxes(sbr, 1, 2)
     mb = np.einsum("jik,jk->ji", m, b)
     quad -= float(np.sum(b * mb))
     ll = -0.5 * (md.n_answers * LOG2PI + logdet_w + logdet_h + quad)
@@ -153,12 +258,12 @@ def loglik_missing(md: MissingClusterData, sw: np.ndarray, sb: np.ndarray, mu: n
     s = md.members @ u  # J x p
     gmu = u.sum(axis=0)
     ama = a @ m @ a
-    gb = -0.5 * (a.sum(axis=0) - ama.sum(axis=0) - s.T @ s)
+    gbj = -0.5 * (a - ama - s[:, :, None] * s[:, None, :])
     msum = np.tensordot(md.counts.T, m, axes=1)  # npat x p x p: sum_j c_jk M_j
     kmk = np.einsum("kij,kjl,klm->im", kmat, msum, kmat)
     ksum = np.tensordot(md.counts.sum(axis=0), kmat, axes=1)
     gw = -0.5 * (ksum - kmk - u.T @ u)
-    return ll, (gw, gb, gmu)
+    return ll, (gw, gbj, s, gmu)
 
 
 class TwoLevelMissingProblem:
@@ -194,27 +299,28 @@ def saturated_missing(md: MissingClusterData, sw0: np.ndarray, sb0: np.ndarray, 
     """The unrestricted (H1) or independence (``diagonal=True``) two-level model with missing
     answers, from the starts ``sw0``, ``sb0``, ``mu0``; Cholesky factors (log diagonal) and
     ``mu``, maximised fully.  Returns ``(logl, Sigma_W, Sigma_B, mu, converged)``."""
-    p = md.p
+    p, py = md.p, md.py
     bv = md.b_idx
     pb = len(bv)
     if diagonal:
-        iw, ib = (np.arange(p), np.arange(p)), (np.arange(pb), np.arange(pb))
+        iw, ib = (np.arange(py), np.arange(py)), (np.arange(pb), np.arange(pb))
     else:
-        iw, ib = np.tril_indices(p), np.tril_indices(pb)
+        iw, ib = np.tril_indices(py), np.tril_indices(pb)
     kw, kb = len(iw[0]), len(ib[0])
     dw, db = np.flatnonzero(iw[0] == iw[1]), np.flatnonzero(ib[0] == ib[1])
 
     def unpack(t):
-        lw, lb = np.zeros((p, p)), np.zeros((pb, pb))
+        lw, lb = np.zeros((py, py)), np.zeros((pb, pb))
         a, b = t[:kw].copy(), t[kw:kw + kb].copy()
         a[dw], b[db] = np.exp(a[dw]), np.exp(b[db])
         lw[iw], lb[ib] = a, b
         return lw, lb, t[kw + kb:]
 
     def full(lw, lb):
-        sb = np.zeros((p, p))
+        sw, sb = np.zeros((p, p)), np.zeros((p, p))
+        sw[:py, :py] = lw @ lw.T
         sb[np.ix_(bv, bv)] = lb @ lb.T
-        return lw @ lw.T, sb
+        return sw, sb
 
     def f(t):
         lw, lb, mu = unpack(t)
@@ -226,14 +332,14 @@ def saturated_missing(md: MissingClusterData, sw0: np.ndarray, sb0: np.ndarray, 
         if gr is None:
             return np.full(len(t), np.nan)
         gw, gb, gmu = gr
-        gb = gb[np.ix_(bv, bv)]
+        gw, gb = gw[:py, :py], gb[np.ix_(bv, bv)]
         dlw = ((gw + gw.T) @ lw)[iw]
         dlb = ((gb + gb.T) @ lb)[ib]
         dlw[dw] *= lw[iw][dw]
         dlb[db] *= lb[ib][db]
         return np.concatenate([dlw, dlb, gmu])
 
-    sw, sb = sw0, sb0[np.ix_(bv, bv)]
+    sw, sb = sw0[:py, :py], sb0[np.ix_(bv, bv)]
     if diagonal:
         sw, sb = np.diag(np.diag(sw)), np.diag(np.diag(sb))
     lw0, lb0 = np.linalg.cholesky(sw)[iw], np.linalg.cholesky(sb)[ib]
@@ -257,12 +363,16 @@ def _filled(y: np.ndarray, codes: np.ndarray, nclus: int) -> np.ndarray:
     return np.where(mask, y, cm[codes])
 
 
-def fit_cfa_missing(syntax: str, items: pd.DataFrame, ids: pd.Series, *, cluster: str, std_lv: bool) -> dict:
+def fit_cfa_missing(syntax: str, items: pd.DataFrame, ids: pd.Series, *, cluster: str, std_lv: bool,
+                     rows: np.ndarray | None = None) -> dict:
     """Fit a two-level CFA with missing answers by FIML; the fitted attributes of
     :class:`custval.CFA` as a dict (as :func:`custval._sem.twolevel.fit_cfa`).
 
-    ``items``: the model's items (rows with no answer at all already excluded; NaN = missing),
-    ``ids``: the cluster of each row.
+    ``items``: the model's items (rows with no answer to any level-1 item already excluded;
+    NaN = missing), ``ids``: the cluster of each row, ``rows``: their 0-based positions in
+    the data (for messages).  A between-only variable takes one value per cluster: the
+    value given in the cluster's rows (blank rows of a cluster that has it are not a
+    second value; a cluster with it blank in every row has it missing).
     """
     from scipy import stats
 
@@ -271,24 +381,34 @@ def fit_cfa_missing(syntax: str, items: pd.DataFrame, ids: pd.Series, *, cluster
 
     pt, observed, latent = build_twolevel_partable(syntax, std_lv=std_lv)
     w_only, b_only = level_variables(pt, observed)
-    if b_only:
-        raise SpecificationError(
-            f"between-only variable(s) {b_only} (named only in 'level: 2') are not supported with "
-            "missing='fiml' in two-level models yet; use missing='listwise' or name them at both levels")
+    # the level-1 variables first, then the between-only ones (the model's order)
+    observed = [v for v in observed if v not in b_only] + list(b_only)
     y = items[observed].to_numpy(dtype=float)
     never = [v for v, seen in zip(observed, (~np.isnan(y)).any(axis=0)) if not seen]
     if never:
         raise SpecificationError(f"item(s) {never} have no answer in any row; they cannot be modelled")
     idv = ids.to_numpy()
-    md = missing_cluster_data(y, idv, [observed.index(v) for v in w_only])
+    py = len(observed) - len(b_only)
+    z = None
+    if b_only:
+        rows = np.arange(len(y)) if rows is None else np.asarray(rows)
+        codes, labels = pd.factorize(pd.Series(idv), sort=False)
+        z = np.full((len(labels), len(b_only)), np.nan)
+        for k, v in enumerate(b_only):
+            col = y[:, py + k]
+            ok = ~np.isnan(col)
+            check_between_only(y[ok], idv[ok], observed, [v], cluster, rows[ok])
+            z[codes[ok], k] = col[ok]
+    md = missing_cluster_data(y[:, :py], idv, [observed.index(v) for v in w_only], z)
     # a complete-data stand-in (missing answers filled by cluster means) for the data checks and starts
-    cd0 = cluster_data(_filled(y, md.codes, md.nclusters), idv, [observed.index(v) for v in w_only], [])
+    cd0 = cluster_data(_filled(y, md.codes, md.nclusters), idv, [observed.index(v) for v in w_only],
+                       [observed.index(v) for v in b_only])
     check_clusters(cd0, cluster, observed)
     model = SemModel(pt, observed, latent, 2)
     p = md.p
     pb = len(md.b_idx)
     npar = model.nx
-    n_h1 = p * (p + 1) // 2 + pb * (pb + 1) // 2 + p
+    n_h1 = py * (py + 1) // 2 + pb * (pb + 1) // 2 + p
     model.check_identification_counts(n_h1)
     latent_b = [f for f in latent if f in set(pt.loc[pt["level"] == 2, "lhs"])]
     between_variance_check(cd0, observed, latent_b, pt, cluster)
@@ -337,12 +457,13 @@ def fit_cfa_missing(syntax: str, items: pd.DataFrame, ids: pd.Series, *, cluster
     base_logl, *_ = saturated_missing(md, h1_sw, h1_sb, h1_mu, diagonal=True)
     df = n_h1 - npar
     chisq = 2 * (h1_logl - logl)
-    base_df = n_h1 - (p + pb + p)
+    base_df = n_h1 - (py + pb + p)
     base_chisq = 2 * (h1_logl - base_logl)
     n = md.n
     (sw, mw_), (sb, mb_) = model.implied(x)
     bv = md.b_idx
-    srmr_w = _srmr(h1_sw, sw)
+    wv = md.w_idx
+    srmr_w = _srmr(h1_sw[np.ix_(wv, wv)], sw[np.ix_(wv, wv)])
     srmr_b = _srmr(h1_sb[np.ix_(bv, bv)], sb[np.ix_(bv, bv)])
     lo, hi = fm.rmsea_ci(chisq, df, n)
     out = {
@@ -363,10 +484,10 @@ def fit_cfa_missing(syntax: str, items: pd.DataFrame, ids: pd.Series, *, cluster
                 "nfi": fm.nfi(chisq, df, base_chisq, base_df), "pnfi": fm.pnfi(chisq, df, base_chisq, base_df),
                 "ifi": fm.ifi(chisq, df, base_chisq, base_df), "rni": fm.rni(chisq, df, base_chisq, base_df)})
     names = observed
-    bn = [names[j] for j in bv]
+    bn, wn = [names[j] for j in bv], [names[j] for j in wv]
     mats = model.matrices(x)
     with np.errstate(divide="ignore", invalid="ignore"):
-        r2w = 1 - np.diag(mats[0].theta) / np.diag(sw)
+        r2w = np.where(np.isin(np.arange(p), wv), 1 - np.diag(mats[0].theta) / np.diag(sw), np.nan)
         r2b = np.where(np.isin(np.arange(p), bv), 1 - np.diag(mats[1].theta) / np.diag(sb), np.nan)
     vb, vw = np.diag(h1_sb), np.diag(h1_sw)
     return {
@@ -374,13 +495,13 @@ def fit_cfa_missing(syntax: str, items: pd.DataFrame, ids: pd.Series, *, cluster
         "fit_measures_": pd.Series(out, dtype=float),
         "x_": model.full(x), "vcov_": vcov, "information_": info,
         "converged_": bool(converged), "n_iter_": iters,
-        "implied_cov_": {"within": pd.DataFrame(sw, index=names, columns=names),
+        "implied_cov_": {"within": pd.DataFrame(sw[np.ix_(wv, wv)], index=wn, columns=wn),
                          "between": pd.DataFrame(sb[np.ix_(bv, bv)], index=bn, columns=bn)},
         "implied_mean_": pd.Series(mw_ + mb_, index=names),
-        "sample_cov_": {"within": pd.DataFrame(h1_sw, index=names, columns=names),
+        "sample_cov_": {"within": pd.DataFrame(h1_sw[np.ix_(wv, wv)], index=wn, columns=wn),
                         "between": pd.DataFrame(h1_sb[np.ix_(bv, bv)], index=bn, columns=bn)},
         "sample_mean_": pd.Series(h1_mu, index=names),
-        "icc_": pd.Series(vb / (vb + vw), index=names, name="icc"),
+        "icc_": pd.Series((vb / (vb + vw))[wv], index=wn, name="icc"),
         "r2_": pd.DataFrame({"within": r2w, "between": r2b}, index=names),
         "n_obs_": {"all": n}, "n_clusters_": {"all": md.nclusters},
         "_twolevel": {"model": model, "problem": problem, "cd": cd0, "md": md, "pt": pt,
