@@ -1910,7 +1910,12 @@ class CFA:
         1e-4 relative.  Several groups: candidates per group, groups weighted
         as in lavaan (information by n_g / N, gradient by (n_g - 1) / N), plus
         the fixed marker loadings when loadings are equal and the fixed
-        intercepts of the latent responses when thresholds are equal.
+        intercepts of the latent responses when thresholds are equal.  With
+        linear ``==`` constraints (several groups) ``I_mm^-1`` is lavaan's
+        inverted information of the constrained fit, ``K (K' I_mm K)^-1 K'``
+        (``K`` the null space of the constraints), and the fixed markers
+        whose release the constraints identify are candidates too (lavaan's
+        list; the others are not identified and not listed).
 
         Parameters
         ----------
@@ -2004,7 +2009,9 @@ class CFA:
         of y* ``1 - R2`` re-derived at every point of the derivative) and
         ``V`` is the robust (``robust.sem``) covariance; equal to lavaan
         0.6-14's ``standardizedSolution(fit)`` at 1e-6 (delta, theta, WLSMV,
-        ULSMV, two groups with and without equal thresholds and loadings).
+        ULSMV, two groups with and without equal thresholds and loadings, two
+        groups with a linear ``==`` constraint: there ``x_`` and ``vcov_`` are
+        the full parameter vector and its constrained covariance).
 
         Parameters
         ----------
