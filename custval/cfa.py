@@ -1911,7 +1911,7 @@ class CFA:
         as in lavaan (information by n_g / N, gradient by (n_g - 1) / N), plus
         the fixed marker loadings when loadings are equal and the fixed
         intercepts of the latent responses when thresholds are equal.  With
-        linear ``==`` constraints (several groups) ``I_mm^-1`` is lavaan's
+        linear ``==`` constraints (one group or several) ``I_mm^-1`` is lavaan's
         inverted information of the constrained fit, ``K (K' I_mm K)^-1 K'``
         (``K`` the null space of the constraints), and the fixed markers
         whose release the constraints identify are candidates too (lavaan's
@@ -1932,7 +1932,9 @@ class CFA:
         Raises
         ------
         SpecificationError
-            The model has general linear equality constraints.
+            The model has general linear equality constraints and continuous
+            items (with ordered items, one group or several, they are
+            supported).
 
         See Also
         --------

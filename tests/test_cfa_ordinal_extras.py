@@ -25,6 +25,8 @@ GOLD = HERE / "golden" / "cfa_ordinal_extras"
 M_AC = "A =~ A1 + A2 + A3 + A4 + A5\nC =~ C1 + C2 + C3 + C4 + C5"
 M_SIM = "F1 =~ q1 + q2 + q3 + q4\nF2 =~ q5 + q6 + q7 + q8\nF3 =~ q9 + q10 + q11 + q12"
 M_AC_CON = "A =~ A1 + c(a1,a2)*A2 + A3 + A4 + A5\nC =~ C1 + C2 + C3 + C4 + C5\na1 == 0.9*a2"
+M_EQ = ("A =~ A1 + a2*A2 + a3*A3 + A4 + A5\nC =~ C1 + C2 + c3*C3 + C4 + C5\n"
+        "a2 + a3 == -3.6\nc3 == 1")
 AC = [f"A{i}" for i in range(1, 6)] + [f"C{i}" for i in range(1, 6)]
 
 
@@ -51,6 +53,8 @@ CASES = {
     # a linear '==' constraint between the groups' A2 loadings (the standardized solution as a function
     # of the full parameter vector, the MI with lavaan's constrained inverted information)
     "bfi_groups_con": (M_AC_CON, _bfi_groups, {"group": "gender"}),
+    # one group, linear constraints that fix the factors' scales (so lavaan lists the markers too)
+    "bfi_constraint": (M_EQ, _bfi, {}),
 }
 
 
@@ -174,7 +178,7 @@ def test_modification_indices_equal_lavaan(case):
     both = at.merge(g, on=keys, suffixes=("", "_r"), validate="1:1")
     # (with equality constraints lavaan's MI come from an unfitted copy of the solution, whose
     # residuals it recomputes: 1e-5 relative there, the same in MI and EPC)
-    rtol = 1e-4 if name in ("bfi_groups_thload", "bfi_groups_con") else 1e-6
+    rtol = 1e-4 if name in ("bfi_groups_thload", "bfi_groups_con", "bfi_constraint") else 1e-6
     np.testing.assert_allclose(both["mi"], both["mi_r"], rtol=rtol, atol=1e-6)
     np.testing.assert_allclose(both["epc"], both["epc_r"], rtol=rtol, atol=1e-8)
     # the standardization of the EPC: lavaan's sepc / epc of the fitted object (which standardizes

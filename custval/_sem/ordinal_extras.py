@@ -25,11 +25,14 @@ groups), as lavaan 0.6-14 computes them for ``ordered =`` (DWLS / ULS) fits (pri
   the factor's; the EPC of a residual covariance is divided by the residual standard deviations
   of the two latent responses (``cov.std = TRUE``).
 
-Several groups with linear ``==`` constraints (``x = x_p + K theta``): the standardized values are
+Linear ``==`` constraints (``x = x_p + K theta``), one group or several: the standardized values are
 functions of the full parameter vector (``fit.x_``, whose ``vcov_`` is ``K V_theta K'``), evaluated
 on a copy of the model without the constraints; the MIs use lavaan's inverted information of the
 constrained fit, ``K (K' I_mm K)^-1 K'``, in ``V`` (lavaan's ``modindices``: ``I22.inv`` is
-``lavTech(fit, "inverted.information")``, the augmented information inverted).
+``lavTech(fit, "inverted.information")``, the augmented information inverted), and the fixed
+marker loadings are candidates too (lavaan frees every fixed parameter; the markers whose
+release the constraints identify keep a V above eps^(1/3), the others are dropped, as lavaan's
+``na.remove``).
 """
 
 from __future__ import annotations
@@ -185,7 +188,7 @@ def residuals(fit, z: bool = False) -> dict:
 
 def modification_indices(fit, x_full: np.ndarray | None = None, s: np.ndarray | None = None,
                          w: np.ndarray | None = None) -> pd.DataFrame:
-    """lavaan's ``modindices(fit)`` for a single-group ordinal fit: candidates, MI, EPC, sEPC
+    """lavaan's ``modindices(fit)`` for an ordinal fit (one group; with '==' constraints too): MI, EPC, sEPC
     (at the estimates, or at the internal vector ``x_full``: structural parameters, thresholds;
     ``s`` and ``w`` replace the sample statistics, thresholds then correlations, and the weights)."""
     from .wls import OrdinalProblem
@@ -197,10 +200,7 @@ def modification_indices(fit, x_full: np.ndarray | None = None, s: np.ndarray | 
     if x_full is None:
         x_full = np.concatenate([od["model"].full(od["x"][: prob.ns]), od["x"][prob.ns:]])
     model = _rows_at(fit, x_full)[0]
-    if model.con_k is not None:
-        raise SpecificationError(
-            "modification indices are not available for models with general linear equality "
-            f"constraints ({'; '.join(fit.constraints_)})")
+    con_k = model.con_k
     observed, latent = list(fit.observed_), list(fit.latent_)
     existing = set()
     for r in spt.itertuples():
@@ -209,12 +209,23 @@ def modification_indices(fit, x_full: np.ndarray | None = None, s: np.ndarray | 
     extra += [{"lhs": v1, "op": "~~", "rhs": v2} for i, v1 in enumerate(observed) for v2 in observed[i + 1:]
               if ("~~", frozenset((v1, v2))) not in existing]
     cols = ["lhs", "op", "rhs", "group", "mi", "epc", "sepc_lv", "sepc_all"]
-    if not extra:
-        return pd.DataFrame(columns=cols)
-    ext = pd.DataFrame(extra)
+    ext = pd.DataFrame(extra, columns=["lhs", "op", "rhs"])
     ext["group"] = 1
     base = spt.copy()
     ns = model.nfree
+    keep = np.arange(len(base))
+    start_ext = np.zeros(len(ext))
+    # with '==' constraints lavaan also lists the fixed marker loadings whose release the
+    # constraints identify (a2 + a3 == -3.6 fixes the factor's scale); the others get V ~ 0 and
+    # are dropped below, as lavaan drops them
+    freed = np.flatnonzero(((base["op"] == "=~") & (base["free"] == 0)).to_numpy()) if con_k is not None else []
+    if len(freed):
+        ext = pd.concat([base.iloc[freed][["lhs", "op", "rhs"]].assign(group=1), ext], ignore_index=True)
+        start_ext = np.concatenate([model.ustart[freed], start_ext])
+        keep = np.setdiff1d(keep, freed)
+        base = base.iloc[keep].reset_index(drop=True)
+    if ext.empty:
+        return pd.DataFrame(columns=cols)
     ext_rows = ext.copy()
     for c in base.columns:
         if c not in ext_rows.columns:
@@ -225,10 +236,10 @@ def modification_indices(fit, x_full: np.ndarray | None = None, s: np.ndarray | 
     ext_pt = pd.concat([base, ext_rows[base.columns]], ignore_index=True)
     ext_model = SemModel(ext_pt, observed, latent, 1)
     # the residual variances of y* as at the estimates (delta: 1 - explained)
-    ext_model.ustart[: len(base)] = model.ustart
+    ext_model.ustart[: len(base)] = model.ustart[keep]
     ext_prob = OrdinalProblem(ext_model, prob.st, prob.estimator, "theta" if prob.theta else "delta")
     x = x_full
-    x_ext = np.concatenate([x[:ns], np.zeros(len(ext)), x[ns:]])
+    x_ext = np.concatenate([x[:ns], start_ext, x[ns:]])
     jac = ext_prob.jacobian(x_ext)
     w = ext_prob.w if w is None else w
     info = jac.T @ (jac * w[:, None])  # lavaan's expected information of the extended model
@@ -238,7 +249,15 @@ def modification_indices(fit, x_full: np.ndarray | None = None, s: np.ndarray | 
     m_idx = np.concatenate([np.arange(ns), np.arange(ns + ne, len(x_ext))])
     i_mm = info[np.ix_(m_idx, m_idx)]
     i_em = info[np.ix_(e_idx, m_idx)]
-    v = info[np.ix_(e_idx, e_idx)] - i_em @ np.linalg.solve(i_mm, i_em.T)
+    if con_k is None:
+        v = info[np.ix_(e_idx, e_idx)] - i_em @ np.linalg.solve(i_mm, i_em.T)
+    else:
+        # lavaan's inverted information of the constrained fit: K (K' I K)^-1 K'
+        t = np.zeros((len(m_idx), con_k.shape[1] + len(m_idx) - ns))
+        t[:ns, : con_k.shape[1]] = con_k
+        t[ns:, con_k.shape[1]:] = np.eye(len(m_idx) - ns)
+        i_em_t = i_em @ t
+        v = info[np.ix_(e_idx, e_idx)] - i_em_t @ np.linalg.solve(t.T @ i_mm @ t, i_em_t.T)
     vd = np.diag(v).copy()
     vd[vd < np.finfo(float).eps ** (1 / 3)] = np.nan
     n = prob.n
@@ -268,6 +287,8 @@ def modification_indices(fit, x_full: np.ndarray | None = None, s: np.ndarray | 
             sepc_all[k] = epc[k] / np.sqrt(th[i, i] * th[j, j])
     out = ext[["lhs", "op", "rhs", "group"]].copy()
     out["mi"], out["epc"], out["sepc_lv"], out["sepc_all"] = mi, epc, sepc_lv, sepc_all
+    if len(freed):
+        out = out[~(np.arange(ne) < len(freed)) | np.isfinite(vd)]
     return out.reset_index(drop=True)
 
 

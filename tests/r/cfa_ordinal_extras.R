@@ -22,7 +22,8 @@
 # skewed set of tests/r/cfa_ordinal.R (tests/golden/cfa_ordinal/sim_skewed.csv) in the delta and
 # theta parameterizations and by ULSMV, bfi with a residual correlation and std.lv, and bfi in two
 # groups (gender; configural, thresholds + loadings equal, and configural with a linear equality
-# constraint a1 == 0.9*a2 between the A2 loadings of the two groups).
+# constraint a1 == 0.9*a2 between the A2 loadings of the two groups), and bfi in one group with
+# linear constraints among the loadings (a2 + a3 == -3.6, c3 == 1).
 suppressPackageStartupMessages({
   library(lavaan)
   library(jsonlite)
@@ -130,3 +131,6 @@ case("bfi_groups_thload", m_ac, bfi_acg, ordered = TRUE, estimator = "WLSMV", gr
 m_ac_con <- paste("A =~ A1 + c(a1,a2)*A2 + A3 + A4 + A5", "C =~ C1 + C2 + C3 + C4 + C5",
                   "a1 == 0.9*a2", sep = "\n")
 case("bfi_groups_con", m_ac_con, bfi_acg, ordered = TRUE, estimator = "WLSMV", group = "gender")
+m_eq <- paste("A =~ A1 + a2*A2 + a3*A3 + A4 + A5", "C =~ C1 + C2 + c3*C3 + C4 + C5",
+              "a2 + a3 == -3.6", "c3 == 1", sep = "\n")
+case("bfi_constraint", m_eq, bfi_ac, ordered = TRUE, estimator = "WLSMV")
