@@ -597,15 +597,14 @@ class CFA:
     with ``group`` 0, as lavaan.  A constraint on a parameter that is not free with ordered
     items (a residual variance, an item intercept) is a
     :class:`~custval.exceptions.SpecificationError` naming it.
-    Linear ``<`` / ``>`` constraints on the structural parameters of a
-    single-group fit with ordered items use the active-set loop of the ML
-    fit (an active constraint is imposed like ``==`` for the estimates, the
-    robust standard errors and the scaled-shifted test, but does not change
-    ``npar`` or ``df``; the bound parameter gets se 0 where lavaan reports
-    NA): equal to lavaan 0.6-14's ``cfa(..., ordered = TRUE)`` with
-    ``a < -2`` at 1e-5.
-    Not available with ordered items yet: ``<`` / ``>`` constraints in
-    several groups, covariates,
+    Linear ``<`` / ``>`` constraints on the structural parameters of a fit
+    with ordered items (one group or several) use the active-set loop of the
+    ML fit (an active constraint is imposed like ``==`` for the estimates,
+    the robust standard errors and the scaled-shifted test, but does not
+    change ``npar`` or ``df``; the bound parameter gets se 0, where lavaan
+    reports NA with one group): equal to lavaan 0.6-14's
+    ``cfa(..., ordered = TRUE)`` with ``a < -2`` at 1e-5.
+    Not available with ordered items yet: covariates,
     clusters, and a mix of ordered and continuous items in the invariance
     ladder (the ordinal invariance ladder is
     :func:`custval.invariance.measurement_invariance` with ``ordered=True``).

@@ -1,5 +1,6 @@
-"""Linear inequality constraints ('<', '>') in CFA fits with ordered items (one group), against
-lavaan 0.6-14 (tests/r/cfa_ordinal_inequality.R: ``cfa(..., ordered = TRUE)`` with ``a < -2``)."""
+"""Linear inequality constraints ('<', '>') in CFA fits with ordered items (one and two groups),
+against lavaan 0.6-14 (tests/r/cfa_ordinal_inequality.R: ``cfa(..., ordered = TRUE)`` with
+``a < -2``)."""
 
 from __future__ import annotations
 
@@ -17,13 +18,21 @@ from custval.exceptions import MissingDataWarning
 GOLD = Path(__file__).parent / "golden" / "cfa_ordinal_inequality"
 M = "A =~ A1 + a*A2 + A3 + A4 + A5\nC =~ C1 + C2 + c*C3 + C4 + C5"
 AC = [f"A{i}" for i in range(1, 6)] + [f"C{i}" for i in range(1, 6)]
-CASES = {"bfi_active": M + "\na < -2\nc > 0.5", "bfi_inactive": M + "\na < -1\nc > 0.5"}
+MG = "A =~ A1 + c(a1, a2)*A2 + A3 + A4 + A5\nC =~ C1 + C2 + C3 + C4 + C5"
+CASES = {
+    "bfi_active": (M + "\na < -2\nc > 0.5", {}),
+    "bfi_inactive": (M + "\na < -1\nc > 0.5", {}),
+    # two groups (gender): a2 binds, a1 does not
+    "bfi_groups_active": (MG + "\na1 > -2.5\na2 < -2", {"group": "gender"}),
+}
+ACTIVE = {"bfi_active": ["a < -2"], "bfi_inactive": [], "bfi_groups_active": ["a2 < -2"]}
 
 
 @pytest.fixture(scope="module", params=list(CASES))
 def case(request):
-    data = custval.load_dataset("bfi").data.dropna(subset=AC)
-    fit = CFA(CASES[request.param], ordered=True).fit(data)
+    model, kw = CASES[request.param]
+    data = custval.load_dataset("bfi").data.dropna(subset=AC + (["gender"] if kw else []))
+    fit = CFA(model, ordered=True, **kw).fit(data)
     return request.param, fit, json.loads((GOLD / f"{request.param}.json").read_text())
 
 
@@ -33,6 +42,8 @@ def test_estimates_standard_errors_and_tests_equal_lavaan(case):
     pe = pe[~pe["op"].isin(["<", ">"])].reset_index(drop=True)
     ours = fit.params_[fit.params_["op"] != "=="].reset_index(drop=True)
     assert list(ours["lhs"] + ours["op"] + ours["rhs"]) == list(pe["lhs"] + pe["op"] + pe["rhs"])
+    if "group" in pe.columns:
+        assert list(ours["group"]) == list(pe["group"])
     np.testing.assert_allclose(ours["est"], pe["est"], atol=1e-5)
     has_se = pe["se"].notna().to_numpy()
     np.testing.assert_allclose(ours["se"][has_se], pe["se"][has_se], atol=1e-5)
@@ -43,10 +54,9 @@ def test_estimates_standard_errors_and_tests_equal_lavaan(case):
         assert fit.fit_measures_[key] == fm[key]
     for key in ("chisq", "chisq.scaled", "cfi.scaled", "rmsea.scaled", "srmr"):
         assert fit.fit_measures_[key] == pytest.approx(fm[key], rel=1e-5)
-    active = ["a < -2"] if name == "bfi_active" else []
-    assert fit.inequalities_ == CASES[name].splitlines()[2:] and fit.active_inequalities_ == active
-    a = fit.params_[(fit.params_["op"] == "=~") & (fit.params_["rhs"] == "A2")]["est"].iloc[0]
-    assert a <= (-2 if name == "bfi_active" else -1) + 1e-9
+    assert fit.inequalities_ == CASES[name][0].splitlines()[2:] and fit.active_inequalities_ == ACTIVE[name]
+    a = fit.params_[(fit.params_["op"] == "=~") & (fit.params_["rhs"] == "A2")]["est"].iloc[-1]
+    assert a <= (-1 if name == "bfi_inactive" else -2) + 1e-9
 
 
 def test_an_active_bound_on_a_survey_export(tmp_path):

@@ -1,4 +1,4 @@
-# Golden values for custval.cfa.CFA with ordered items (one group) and linear inequality
+# Golden values for custval.cfa.CFA with ordered items (one and two groups) and linear inequality
 # constraints ('<', '>'): lavaan 0.6-14, WLSMV, delta parameterization.
 #
 # Run from the repository root:  Rscript tests/r/cfa_ordinal_inequality.R
@@ -47,3 +47,9 @@ case("bfi_active", paste(m, "a < -2", "c > 0.5", sep = "\n"), paste(m, "a == -2"
      ordered = TRUE, estimator = "WLSMV")
 # no active constraint: the unconstrained solution
 case("bfi_inactive", paste(m, "a < -1", "c > 0.5", sep = "\n"), m, bfi_ac, ordered = TRUE, estimator = "WLSMV")
+# two groups (gender): the A2 loading of the second group bound by 'a2 < -2' (-1.77
+# unconstrained), that of the first by 'a1 > -2.5' (-2.01: inactive)
+bfi_acg <- bfi[complete.cases(bfi[, c(ac, "gender")]), ]
+mg <- "A =~ A1 + c(a1, a2)*A2 + A3 + A4 + A5\nC =~ C1 + C2 + C3 + C4 + C5"
+case("bfi_groups_active", paste(mg, "a1 > -2.5", "a2 < -2", sep = "\n"), paste(mg, "a2 == -2", sep = "\n"),
+     bfi_acg, ordered = TRUE, estimator = "WLSMV", group = "gender")
