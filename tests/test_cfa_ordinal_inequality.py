@@ -86,3 +86,10 @@ def test_an_active_bound_on_a_survey_export(tmp_path):
     assert fit.fit_measures_["chisq"] == pytest.approx(eq.fit_measures_["chisq"], rel=1e-8)
     assert fit.fit_measures_["df"] == free.fit_measures_["df"] == eq.fit_measures_["df"] - 1
     assert fit.fit_measures_["chisq"] > free.fit_measures_["chisq"]
+
+
+def test_a_bound_on_a_parameter_that_is_not_free_with_ordered_items_names_it():
+    data = custval.load_dataset("bfi").data.dropna(subset=AC + ["gender"])
+    with pytest.raises(custval.exceptions.SpecificationError,
+                       match=r"an '<' / '>' constraint involves a parameter \(A1 ~1\) that is not free"):
+        CFA(MG + "\nA1 ~ c(i1, i2)*1\ni1 > 0", ordered=True, group="gender").fit(data)

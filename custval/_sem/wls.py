@@ -230,8 +230,9 @@ def struct_partable(pt: pd.DataFrame, observed: list[str], parameterization: str
     return pt
 
 
-def remap_constraints(pt: pd.DataFrame, spt: pd.DataFrame, con_a: np.ndarray, nfree: int) -> np.ndarray:
-    """The rows ``A`` of linear ``==`` constraints over the free numbers of ``pt`` (the parsed
+def remap_constraints(pt: pd.DataFrame, spt: pd.DataFrame, con_a: np.ndarray, nfree: int,
+                      kind: str = "'=='") -> np.ndarray:
+    """The rows ``A`` of linear ``==`` (``kind``: or ``<`` / ``>``) constraints over the free numbers of ``pt`` (the parsed
     table) renumbered as in ``spt`` (the latent-response table, one or several groups); a
     constraint on a parameter that is not free there (a residual variance or an intercept of an
     ordered item) is an error naming it."""
@@ -247,7 +248,7 @@ def remap_constraints(pt: pd.DataFrame, spt: pd.DataFrame, con_a: np.ndarray, nf
             r = pt.iloc[rows[0]] if rows.size else None
             what = "" if r is None else f" ({r['lhs']} {r['op']} {r['rhs']})".replace(" )", ")")
             raise SpecificationError(
-                f"an '==' constraint involves a parameter{what} that is not free with ordered items (their "
+                f"an {kind} constraint involves a parameter{what} that is not free with ordered items (their "
                 "residual variances are 1 minus the explained variance (delta) or 1 (theta), their intercepts "
                 "0; a continuous item's intercept is estimated with the thresholds and cannot be constrained "
                 "yet); constrain loadings, factor (co)variances or latent means instead")
@@ -308,7 +309,8 @@ def fit_ordinal(est, syntax: str, items: pd.DataFrame, st: OrdinalStats, estimat
         model.set_constraints(con_a, con_b)
     est.constraints_ = list(con_text)
     ineq_g, ineq_h, ineq_text = extras["inequalities"]
-    ineq_g = remap_constraints(pt, spt, ineq_g, model.nfree) if len(ineq_h) else np.zeros((0, model.nfree))
+    ineq_g = (remap_constraints(pt, spt, ineq_g, model.nfree, "'<' / '>'") if len(ineq_h)
+              else np.zeros((0, model.nfree)))
     est.inequalities_, est.active_inequalities_ = list(ineq_text), []
     prob = OrdinalProblem(model, st, estimator, parameterization)
     npar = prob.npar

@@ -424,7 +424,8 @@ def fit_ordinal_groups(est, stats_, labels, estimator, extras, pt, observed, lat
         model.set_constraints(con_a, con_b)
     est.constraints_ = list(con_text)
     ineq_g, ineq_h, ineq_text = extras["inequalities"]
-    ineq_g = remap_constraints(pt, spt, ineq_g, model.nfree) if len(ineq_h) else np.zeros((0, model.nfree))
+    ineq_g = (remap_constraints(pt, spt, ineq_g, model.nfree, "'<' / '>'") if len(ineq_h)
+              else np.zeros((0, model.nfree)))
     est.inequalities_, est.active_inequalities_ = list(ineq_text), []
     prob = GroupsProblem(model, stats_, estimator, th_index, dl_index, theta, "thresholds" in group_equal)
     npar_reported = prob.npar  # lavaan's npar: active inequality constraints are not subtracted
