@@ -597,7 +597,14 @@ class CFA:
     with ``group`` 0, as lavaan.  A constraint on a parameter that is not free with ordered
     items (a residual variance, an item intercept) is a
     :class:`~custval.exceptions.SpecificationError` naming it.
-    Not available with ordered items yet: ``<`` / ``>`` constraints, covariates,
+    Linear ``<`` / ``>`` constraints on the structural parameters of a fit
+    with ordered items (one group or several) use the active-set loop of the
+    ML fit (an active constraint is imposed like ``==`` for the estimates,
+    the robust standard errors and the scaled-shifted test, but does not
+    change ``npar`` or ``df``; the bound parameter gets se 0, where lavaan
+    reports NA with one group): equal to lavaan 0.6-14's
+    ``cfa(..., ordered = TRUE)`` with ``a < -2`` at 1e-5.
+    Not available with ordered items yet: covariates,
     clusters, and a mix of ordered and continuous items in the invariance
     ladder (the ordinal invariance ladder is
     :func:`custval.invariance.measurement_invariance` with ``ordered=True``).
@@ -1930,7 +1937,12 @@ class CFA:
         1e-4 relative.  Several groups: candidates per group, groups weighted
         as in lavaan (information by n_g / N, gradient by (n_g - 1) / N), plus
         the fixed marker loadings when loadings are equal and the fixed
-        intercepts of the latent responses when thresholds are equal.
+        intercepts of the latent responses when thresholds are equal.  With
+        linear ``==`` constraints (one group or several) ``I_mm^-1`` is lavaan's
+        inverted information of the constrained fit, ``K (K' I_mm K)^-1 K'``
+        (``K`` the null space of the constraints), and the fixed markers
+        whose release the constraints identify are candidates too (lavaan's
+        list; the others are not identified and not listed).
 
         Parameters
         ----------
@@ -1947,7 +1959,9 @@ class CFA:
         Raises
         ------
         SpecificationError
-            The model has general linear equality constraints.
+            The model has general linear equality constraints and continuous
+            items (with ordered items, one group or several, they are
+            supported).
 
         See Also
         --------
@@ -2024,7 +2038,9 @@ class CFA:
         of y* ``1 - R2`` re-derived at every point of the derivative) and
         ``V`` is the robust (``robust.sem``) covariance; equal to lavaan
         0.6-14's ``standardizedSolution(fit)`` at 1e-6 (delta, theta, WLSMV,
-        ULSMV, two groups with and without equal thresholds and loadings).
+        ULSMV, two groups with and without equal thresholds and loadings, two
+        groups with a linear ``==`` constraint: there ``x_`` and ``vcov_`` are
+        the full parameter vector and its constrained covariance).
 
         Parameters
         ----------

@@ -144,8 +144,15 @@ def test_inequality_and_constraints_on_fixed_parameters_are_named_errors(tmp_pat
     data = _export(tmp_path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MissingDataWarning)
-        with pytest.raises(SpecificationError, match="'<' and '>' constraints are not supported"):
-            CFA(SURVEY + "\nl2a > 0.5", ordered=True, group="region").fit(data)
+        # (formerly a "not supported" error: '<' / '>' now fit by an active set, see
+        # tests/test_cfa_ordinal_inequality.py); a bound above the free estimate binds
+        free = CFA(SURVEY, ordered=True, group="region").fit(data)
+        l2a = float(free.params_.set_index("label").loc["l2a", "est"])
+        bound = round(l2a + 0.3, 3)
+        fit = CFA(SURVEY + f"\nl2a > {bound}", ordered=True, group="region").fit(data)
+        assert fit.active_inequalities_ == [f"l2a > {bound}"]
+        assert float(fit.params_.set_index("label").loc["l2a", "est"]) == pytest.approx(bound, abs=1e-10)
+        assert fit.fit_measures_["df"] == free.fit_measures_["df"]
         # item intercepts of ordered items are fixed at 0: a constraint on them names the row
         with pytest.raises(SpecificationError, match=r"sat_1 ~1.*not free with ordered items"):
             CFA(SURVEY + "\nsat_1 ~ c(i1, i2)*1\ni1 == 2 * i2", ordered=True, group="region").fit(data)

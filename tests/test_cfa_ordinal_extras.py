@@ -24,6 +24,9 @@ HERE = Path(__file__).parent
 GOLD = HERE / "golden" / "cfa_ordinal_extras"
 M_AC = "A =~ A1 + A2 + A3 + A4 + A5\nC =~ C1 + C2 + C3 + C4 + C5"
 M_SIM = "F1 =~ q1 + q2 + q3 + q4\nF2 =~ q5 + q6 + q7 + q8\nF3 =~ q9 + q10 + q11 + q12"
+M_AC_CON = "A =~ A1 + c(a1,a2)*A2 + A3 + A4 + A5\nC =~ C1 + C2 + C3 + C4 + C5\na1 == 0.9*a2"
+M_EQ = ("A =~ A1 + a2*A2 + a3*A3 + A4 + A5\nC =~ C1 + C2 + c3*C3 + C4 + C5\n"
+        "a2 + a3 == -3.6\nc3 == 1")
 AC = [f"A{i}" for i in range(1, 6)] + [f"C{i}" for i in range(1, 6)]
 
 
@@ -47,6 +50,11 @@ CASES = {
     "sim_ulsmv": (M_SIM, _sim, {"estimator": "ULSMV"}),
     "bfi_groups": (M_AC, _bfi_groups, {"group": "gender"}),
     "bfi_groups_thload": (M_AC, _bfi_groups, {"group": "gender", "group_equal": ("thresholds", "loadings")}),
+    # a linear '==' constraint between the groups' A2 loadings (the standardized solution as a function
+    # of the full parameter vector, the MI with lavaan's constrained inverted information)
+    "bfi_groups_con": (M_AC_CON, _bfi_groups, {"group": "gender"}),
+    # one group, linear constraints that fix the factors' scales (so lavaan lists the markers too)
+    "bfi_constraint": (M_EQ, _bfi, {}),
 }
 
 
@@ -63,8 +71,8 @@ def _matrix(m) -> pd.DataFrame:
 
 
 def _lavaan_x(fit, gold) -> np.ndarray:
-    """The internal parameter vector at lavaan's estimates: structural parameters, thresholds
-    (and, with several groups, the scale factors)."""
+    """The internal parameter vector at lavaan's estimates: structural parameters (all of them, also
+    with '==' constraints), thresholds (and, with several groups, the scale factors)."""
     pe = pd.DataFrame(gold["params"])
     if "group" not in pe.columns:
         pe["group"] = 1
@@ -73,7 +81,7 @@ def _lavaan_x(fit, gold) -> np.ndarray:
     od = mg if mg is not None else fit._ord
     spt = od["spt"]
     prob = od["prob"]
-    xs = np.zeros(prob.ns)
+    xs = np.zeros(prob.model.nfree)
     for r in spt.itertuples():
         if r.free > 0:
             xs[r.free - 1] = est[(r.lhs, r.op, r.rhs, int(r.group))]
@@ -170,7 +178,7 @@ def test_modification_indices_equal_lavaan(case):
     both = at.merge(g, on=keys, suffixes=("", "_r"), validate="1:1")
     # (with equality constraints lavaan's MI come from an unfitted copy of the solution, whose
     # residuals it recomputes: 1e-5 relative there, the same in MI and EPC)
-    rtol = 1e-4 if name == "bfi_groups_thload" else 1e-6
+    rtol = 1e-4 if name in ("bfi_groups_thload", "bfi_groups_con", "bfi_constraint") else 1e-6
     np.testing.assert_allclose(both["mi"], both["mi_r"], rtol=rtol, atol=1e-6)
     np.testing.assert_allclose(both["epc"], both["epc_r"], rtol=rtol, atol=1e-8)
     # the standardization of the EPC: lavaan's sepc / epc of the fitted object (which standardizes
@@ -276,19 +284,31 @@ def test_two_waves_of_an_export_give_per_group_extras(export):
         assert len(hit) == 1 and hit["epc"].iloc[0] > 0
 
 
-def test_groups_with_linear_constraints_residuals_work_and_the_rest_says_not_yet():
+def test_groups_with_linear_constraints_residuals_standardized_solution_and_mi():
+    # (formerly: the standardized solution and modification indices of this fit raised "not
+    # available yet"; they now equal lavaan's, case "bfi_groups_con" above)
     from custval._io.paths import RAW_DATA_DIR
-    from custval.exceptions import SpecificationError
 
     bfi = pd.read_csv(RAW_DATA_DIR / "bfi" / "bfi.csv")
     bfi = bfi.dropna(subset=["gender", "A1", "A2", "A3", "A4", "A5", "C1", "C2", "C3", "C4", "C5"])
-    model = ("A =~ A1 + c(a1,a2)*A2 + A3 + A4 + A5\nC =~ C1 + C2 + C3 + C4 + C5\n"
-             "a1 == 0.9*a2")
-    fit = CFA(model, ordered=True, group="gender").fit(bfi)
+    fit = CFA(M_AC_CON, ordered=True, group="gender").fit(bfi)
     res = fit.residuals()
     for g, lab in zip(res, fit.sample_cov_):
         np.testing.assert_allclose(res[g]["cov"].to_numpy(),
                                    (fit.sample_cov_[lab] - fit.implied_cov_[lab]).to_numpy(), atol=1e-12)
-    for method in ("standardized_solution", "modification_indices"):
-        with pytest.raises(SpecificationError, match="'==' constraints is not available yet"):
-            getattr(fit, method)()
+    gold = json.loads((GOLD / "bfi_groups_con.json").read_text())
+    ss = fit.standardized_solution()
+    np.testing.assert_allclose(ss["estimate"], pd.DataFrame(gold["std"])["est.std"], atol=1e-6)
+    np.testing.assert_allclose(ss["se"], pd.DataFrame(gold["std"])["se"], atol=1e-6)
+    # the constraint holds in the raw loadings, not in the standardized ones, whose se both move
+    a2 = ss[(ss["op"] == "=~") & (ss["rhs"] == "A2")]
+    raw = fit.params_[(fit.params_["op"] == "=~") & (fit.params_["rhs"] == "A2")]
+    assert raw["est"].iloc[0] == pytest.approx(0.9 * raw["est"].iloc[1], rel=1e-10)
+    assert (a2["se"] > 0).all()
+    mi = fit.modification_indices(sort=True)
+    # releasing a group's A1 marker frees the A scale that the constraint ties across the groups: the
+    # same MI in both groups (lavaan lists both); the C markers stay unidentified and are not listed
+    markers = mi[(mi["lhs"] == "A") & (mi["op"] == "=~") & (mi["rhs"] == "A1")]
+    assert list(markers["group"].sort_values()) == [1, 2]
+    assert markers["mi"].iloc[0] == pytest.approx(markers["mi"].iloc[1], rel=1e-8)
+    assert mi[(mi["lhs"] == "C") & (mi["op"] == "=~") & (mi["rhs"] == "C1")].empty

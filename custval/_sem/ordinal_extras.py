@@ -24,6 +24,15 @@ groups), as lavaan 0.6-14 computes them for ``ordered =`` (DWLS / ULS) fits (pri
   model-implied standard deviation of y* (1 in the delta parameterization) and multiplies it by
   the factor's; the EPC of a residual covariance is divided by the residual standard deviations
   of the two latent responses (``cov.std = TRUE``).
+
+Linear ``==`` constraints (``x = x_p + K theta``), one group or several: the standardized values are
+functions of the full parameter vector (``fit.x_``, whose ``vcov_`` is ``K V_theta K'``), evaluated
+on a copy of the model without the constraints; the MIs use lavaan's inverted information of the
+constrained fit, ``K (K' I_mm K)^-1 K'``, in ``V`` (lavaan's ``modindices``: ``I22.inv`` is
+``lavTech(fit, "inverted.information")``, the augmented information inverted), and the fixed
+marker loadings are candidates too (lavaan frees every fixed parameter; the markers whose
+release the constraints identify keep a V above eps^(1/3), the others are dropped, as lavaan's
+``na.remove``).
 """
 
 from __future__ import annotations
@@ -179,7 +188,7 @@ def residuals(fit, z: bool = False) -> dict:
 
 def modification_indices(fit, x_full: np.ndarray | None = None, s: np.ndarray | None = None,
                          w: np.ndarray | None = None) -> pd.DataFrame:
-    """lavaan's ``modindices(fit)`` for a single-group ordinal fit: candidates, MI, EPC, sEPC
+    """lavaan's ``modindices(fit)`` for an ordinal fit (one group; with '==' constraints too): MI, EPC, sEPC
     (at the estimates, or at the internal vector ``x_full``: structural parameters, thresholds;
     ``s`` and ``w`` replace the sample statistics, thresholds then correlations, and the weights)."""
     from .wls import OrdinalProblem
@@ -191,10 +200,7 @@ def modification_indices(fit, x_full: np.ndarray | None = None, s: np.ndarray | 
     if x_full is None:
         x_full = np.concatenate([od["model"].full(od["x"][: prob.ns]), od["x"][prob.ns:]])
     model = _rows_at(fit, x_full)[0]
-    if model.con_k is not None:
-        raise SpecificationError(
-            "modification indices are not available for models with general linear equality "
-            f"constraints ({'; '.join(fit.constraints_)})")
+    con_k = model.con_k
     observed, latent = list(fit.observed_), list(fit.latent_)
     existing = set()
     for r in spt.itertuples():
@@ -203,12 +209,23 @@ def modification_indices(fit, x_full: np.ndarray | None = None, s: np.ndarray | 
     extra += [{"lhs": v1, "op": "~~", "rhs": v2} for i, v1 in enumerate(observed) for v2 in observed[i + 1:]
               if ("~~", frozenset((v1, v2))) not in existing]
     cols = ["lhs", "op", "rhs", "group", "mi", "epc", "sepc_lv", "sepc_all"]
-    if not extra:
-        return pd.DataFrame(columns=cols)
-    ext = pd.DataFrame(extra)
+    ext = pd.DataFrame(extra, columns=["lhs", "op", "rhs"])
     ext["group"] = 1
     base = spt.copy()
     ns = model.nfree
+    keep = np.arange(len(base))
+    start_ext = np.zeros(len(ext))
+    # with '==' constraints lavaan also lists the fixed marker loadings whose release the
+    # constraints identify (a2 + a3 == -3.6 fixes the factor's scale); the others get V ~ 0 and
+    # are dropped below, as lavaan drops them
+    freed = np.flatnonzero(((base["op"] == "=~") & (base["free"] == 0)).to_numpy()) if con_k is not None else []
+    if len(freed):
+        ext = pd.concat([base.iloc[freed][["lhs", "op", "rhs"]].assign(group=1), ext], ignore_index=True)
+        start_ext = np.concatenate([model.ustart[freed], start_ext])
+        keep = np.setdiff1d(keep, freed)
+        base = base.iloc[keep].reset_index(drop=True)
+    if ext.empty:
+        return pd.DataFrame(columns=cols)
     ext_rows = ext.copy()
     for c in base.columns:
         if c not in ext_rows.columns:
@@ -219,10 +236,10 @@ def modification_indices(fit, x_full: np.ndarray | None = None, s: np.ndarray | 
     ext_pt = pd.concat([base, ext_rows[base.columns]], ignore_index=True)
     ext_model = SemModel(ext_pt, observed, latent, 1)
     # the residual variances of y* as at the estimates (delta: 1 - explained)
-    ext_model.ustart[: len(base)] = model.ustart
+    ext_model.ustart[: len(base)] = model.ustart[keep]
     ext_prob = OrdinalProblem(ext_model, prob.st, prob.estimator, "theta" if prob.theta else "delta")
     x = x_full
-    x_ext = np.concatenate([x[:ns], np.zeros(len(ext)), x[ns:]])
+    x_ext = np.concatenate([x[:ns], start_ext, x[ns:]])
     jac = ext_prob.jacobian(x_ext)
     w = ext_prob.w if w is None else w
     info = jac.T @ (jac * w[:, None])  # lavaan's expected information of the extended model
@@ -232,7 +249,15 @@ def modification_indices(fit, x_full: np.ndarray | None = None, s: np.ndarray | 
     m_idx = np.concatenate([np.arange(ns), np.arange(ns + ne, len(x_ext))])
     i_mm = info[np.ix_(m_idx, m_idx)]
     i_em = info[np.ix_(e_idx, m_idx)]
-    v = info[np.ix_(e_idx, e_idx)] - i_em @ np.linalg.solve(i_mm, i_em.T)
+    if con_k is None:
+        v = info[np.ix_(e_idx, e_idx)] - i_em @ np.linalg.solve(i_mm, i_em.T)
+    else:
+        # lavaan's inverted information of the constrained fit: K (K' I K)^-1 K'
+        t = np.zeros((len(m_idx), con_k.shape[1] + len(m_idx) - ns))
+        t[:ns, : con_k.shape[1]] = con_k
+        t[ns:, con_k.shape[1]:] = np.eye(len(m_idx) - ns)
+        i_em_t = i_em @ t
+        v = info[np.ix_(e_idx, e_idx)] - i_em_t @ np.linalg.solve(t.T @ i_mm @ t, i_em_t.T)
     vd = np.diag(v).copy()
     vd[vd < np.finfo(float).eps ** (1 / 3)] = np.nan
     n = prob.n
@@ -262,17 +287,45 @@ def modification_indices(fit, x_full: np.ndarray | None = None, s: np.ndarray | 
             sepc_all[k] = epc[k] / np.sqrt(th[i, i] * th[j, j])
     out = ext[["lhs", "op", "rhs", "group"]].copy()
     out["mi"], out["epc"], out["sepc_lv"], out["sepc_all"] = mi, epc, sepc_lv, sepc_all
+    if len(freed):
+        out = out[~(np.arange(ne) < len(freed)) | np.isfinite(vd)]
     return out.reset_index(drop=True)
 
 
 
 # --------------------------------------------------------------------------- several groups
-def _resvar_model(fit, x: np.ndarray):
-    """The multi-group model with the residual variances of y* at ``x`` (delta: 1 / Delta^2 -
-    explained; theta: fixed at 1), as ``custval._sem.wls_mg.fit_ordinal_groups`` sets them."""
+def _free_parts(fit):
+    """``(model, prob, x, t)`` of a multi-group fit over its full vector of free parameters.
+
+    Without ``==`` constraints: the fitted model and problem, ``x`` the estimates, ``t`` None.
+    With them (``x = x_p + K theta``): copies of both without the constraints, ``x`` the full
+    internal vector (structural parameters, thresholds, scale factors) at the estimates, and
+    ``t = d x / d theta`` (``K`` for the structural block, the identity for the others)."""
+    from .wls_mg import GroupsProblem
+
     om = fit._ord_mg
-    spt, prob = om["spt"], om["prob"]
-    model = copy.copy(om["model"])
+    model, prob, x = om["model"], om["prob"], om["x"]
+    if model.con_k is None:
+        return model, prob, x, None
+    free = copy.copy(model)
+    free.set_constraints(np.zeros((0, model.nfree)), np.zeros(0))
+    free_prob = GroupsProblem(free, prob.stats, prob.estimator, prob.th_index, prob.dl_index, prob.theta,
+                              prob.eq_thresholds)
+    x_full = np.concatenate([model.full(x[: prob.ns]), x[prob.ns:]])
+    t = np.zeros((len(x_full), len(x)))
+    t[: model.nfree, : prob.ns] = model.con_k
+    t[model.nfree:, prob.ns:] = np.eye(len(x) - prob.ns)
+    return free, free_prob, x_full, t
+
+
+def _resvar_model(fit, x: np.ndarray, model=None, prob=None):
+    """The multi-group model with the residual variances of y* at ``x`` (delta: 1 / Delta^2 -
+    explained; theta: fixed at 1), as ``custval._sem.wls_mg.fit_ordinal_groups`` sets them
+    (``model`` / ``prob``: those of :func:`_free_parts`, by default the fitted ones)."""
+    om = fit._ord_mg
+    spt = om["spt"]
+    prob = om["prob"] if prob is None else prob
+    model = copy.copy(om["model"] if model is None else model)
     model.ustart = spt["ustart"].to_numpy(float).copy()
     if not prob.theta:
         observed = list(fit.observed_)
@@ -287,17 +340,12 @@ def _resvar_model(fit, x: np.ndarray):
     return model
 
 
-def _no_constraints_mg(fit, what: str) -> None:
-    if fit._ord_mg.get("constrained"):
-        raise SpecificationError(
-            f"{what} of a multi-group fit with ordered items and '==' constraints is not available yet; "
-            "group_equal= and labels shared across groups are (or fit without the '==' lines)")
-
-
 def _std_all_function_mg(fit):
-    _no_constraints_mg(fit, "the standardized solution")
     om = fit._ord_mg
-    spt, prob, order = om["spt"], om["prob"], om["order"]
+    spt, order = om["spt"], om["order"]
+    # with '==' constraints: x_ (and vcov_) hold the full vector, the values are those of the model
+    # without the constraints at that vector
+    free_model, prob, x0, _t = _free_parts(fit)
     ns, ntau = prob.ns, prob.ntau
     spt_row = {(r.lhs, r.op, r.rhs, int(r.group)): k for k, r in enumerate(spt.itertuples())}
     th_pos = {(v, t): q for q, (v, t) in enumerate(prob.stats[0].th_names)}
@@ -313,13 +361,11 @@ def _std_all_function_mg(fit):
         else:
             raise SpecificationError(f"standardized_solution: row {r.lhs} {r.op} {r.rhs} (group {r.group}) "
                                      "of a multi-group ordinal fit is not supported")
-    x0 = om["x"].copy()
-
     def f(xv: np.ndarray) -> np.ndarray:
         x = x0.copy()
         x[order] = xv
         xs = x[:ns]
-        model = _resvar_model(fit, x)
+        model = _resvar_model(fit, x, free_model, prob)
         std_all = standardize(model, xs, model.row_values(xs))[1]
         sd = [np.sqrt(np.diag(sig)) for sig, _ in model.implied(xs)]
         tau = x[ns:ns + ntau]
@@ -380,12 +426,12 @@ def _z(e, acov, nth, p, ii, jj, observed, names) -> dict:
 def _modification_indices_mg(fit, x=None, s=None, w=None) -> pd.DataFrame:
     from .wls_mg import GroupsProblem
 
-    _no_constraints_mg(fit, "modification indices")
     om = fit._ord_mg
-    spt, prob = om["spt"], om["prob"]
-    x = om["x"] if x is None else x
+    spt = om["spt"]
+    free_model, prob, x_est, t = _free_parts(fit)
+    x = x_est if x is None else x
     ns = prob.ns
-    model = _resvar_model(fit, x)
+    model = _resvar_model(fit, x, free_model, prob)
     observed, latent = list(fit.observed_), list(fit.latent_)
     ngroups = prob.g
     existing = set()
@@ -407,7 +453,9 @@ def _modification_indices_mg(fit, x=None, s=None, w=None) -> pd.DataFrame:
     # (fixed at 0) intercepts of the latent responses when thresholds are
     fixed = (base["free"] == 0).to_numpy()
     markers = (base["op"] == "=~").to_numpy() & fixed
-    if "loadings" not in tuple(getattr(fit, "_group_equal", ())):
+    # (and with '==' constraints, which may tie the scales of a factor across groups: the markers
+    # whose release is not identified get V ~ 0 and are dropped below, as lavaan drops them)
+    if "loadings" not in tuple(getattr(fit, "_group_equal", ())) and t is None:
         markers[:] = False
     intercepts = ((base["op"] == "~1") & base["lhs"].isin(observed)).to_numpy() & fixed & bool(prob.eq_thresholds)
     freed = np.flatnonzero(markers | intercepts)
@@ -445,7 +493,13 @@ def _modification_indices_mg(fit, x=None, s=None, w=None) -> pd.DataFrame:
     m_idx = np.concatenate([np.arange(ns), np.arange(ns + ne, len(x_ext))])
     i_mm = info[np.ix_(m_idx, m_idx)]
     i_em = info[np.ix_(e_idx, m_idx)]
-    v = info[np.ix_(e_idx, e_idx)] - i_em @ np.linalg.solve(i_mm, i_em.T)
+    if t is None:
+        v = info[np.ix_(e_idx, e_idx)] - i_em @ np.linalg.solve(i_mm, i_em.T)
+    else:
+        # '==' constraints: lavaan's inverted information of the constrained fit (the augmented
+        # matrix [I H'; H 0] inverted, its upper-left block), which is K (K' I K)^-1 K'
+        i_em_t = i_em @ t
+        v = info[np.ix_(e_idx, e_idx)] - i_em_t @ np.linalg.solve(t.T @ i_mm @ t, i_em_t.T)
     vd = np.diag(v).copy()
     vd[vd < np.finfo(float).eps ** (1 / 3)] = np.nan
     score = grad[e_idx]
@@ -479,4 +533,6 @@ def _modification_indices_mg(fit, x=None, s=None, w=None) -> pd.DataFrame:
     out = ext[["lhs", "op", "rhs", "group"]].copy()
     out["group"] = out["group"].astype(int)
     out["mi"], out["epc"], out["sepc_lv"], out["sepc_all"] = mi, epc, sepc_lv, sepc_all
+    if t is not None and len(freed):
+        out = out[~(np.arange(ne) < len(freed)) | np.isfinite(vd)]
     return out.reset_index(drop=True)

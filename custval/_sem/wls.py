@@ -23,6 +23,7 @@ polychoric correlations below the diagonal)`` and their asymptotic covariance ``
 
 from __future__ import annotations
 
+import copy
 import warnings
 
 import numpy as np
@@ -229,8 +230,9 @@ def struct_partable(pt: pd.DataFrame, observed: list[str], parameterization: str
     return pt
 
 
-def remap_constraints(pt: pd.DataFrame, spt: pd.DataFrame, con_a: np.ndarray, nfree: int) -> np.ndarray:
-    """The rows ``A`` of linear ``==`` constraints over the free numbers of ``pt`` (the parsed
+def remap_constraints(pt: pd.DataFrame, spt: pd.DataFrame, con_a: np.ndarray, nfree: int,
+                      kind: str = "'=='") -> np.ndarray:
+    """The rows ``A`` of linear ``==`` (``kind``: or ``<`` / ``>``) constraints over the free numbers of ``pt`` (the parsed
     table) renumbered as in ``spt`` (the latent-response table, one or several groups); a
     constraint on a parameter that is not free there (a residual variance or an intercept of an
     ordered item) is an error naming it."""
@@ -246,12 +248,50 @@ def remap_constraints(pt: pd.DataFrame, spt: pd.DataFrame, con_a: np.ndarray, nf
             r = pt.iloc[rows[0]] if rows.size else None
             what = "" if r is None else f" ({r['lhs']} {r['op']} {r['rhs']})".replace(" )", ")")
             raise SpecificationError(
-                f"an '==' constraint involves a parameter{what} that is not free with ordered items (their "
+                f"an {kind} constraint involves a parameter{what} that is not free with ordered items (their "
                 "residual variances are 1 minus the explained variance (delta) or 1 (theta), their intercepts "
                 "0; a continuous item's intercept is estimated with the thresholds and cannot be constrained "
                 "yet); constrain loadings, factor (co)variances or latent means instead")
         a_new[:, f_new[0] - 1] += col
     return a_new
+
+
+def _active_set(prob, x, converged, iters, con_a, con_b, ineq_g, ineq_h, max_iter):
+    """Linear inequality constraints ``G x >= h`` over the structural parameters by an active-set
+    loop, as the ML fit (``custval.cfa.CFA._active_set``): the most violated constraint is imposed
+    as an equality (by reparametrisation) and the model refitted; an active constraint with a
+    negative Lagrange multiplier is released; until the KKT conditions hold.  Returns the problem
+    of the final active set, its estimates, convergence, iterations and the active constraints."""
+    model = prob.model
+    ns0 = prob.ns
+    active: list[int] = []
+    xs = model.full(x[:ns0])
+    tau = x[ns0:]
+    free = copy.copy(model)
+    free.set_constraints(np.zeros((0, model.nfree)), np.zeros(0))
+    free_prob = OrdinalProblem(free, prob.st, prob.estimator, "theta" if prob.theta else "delta")
+    for _ in range(4 * len(ineq_h) + 4):
+        slack = ineq_g @ xs - ineq_h
+        tol = 1e-9 * np.maximum(1.0, np.abs(ineq_h))
+        viol = [k for k in range(len(slack)) if k not in active and slack[k] < -tol[k]]
+        if viol:
+            active.append(min(viol, key=lambda k: slack[k]))
+        elif active:
+            xf = np.concatenate([xs, tau])
+            grad = -2 * free_prob.jacobian(xf).T @ (free_prob.w * (free_prob.s - free_prob.implied(xf)))
+            lhs = np.vstack([con_a, ineq_g[active]]).T
+            mu = np.linalg.lstsq(lhs, grad[: model.nfree], rcond=None)[0][con_a.shape[0]:]
+            if mu.min() >= -1e-8:
+                break
+            active.pop(int(np.argmin(mu)))
+        else:
+            break
+        model.set_constraints(np.vstack([con_a, ineq_g[active]]), np.concatenate([con_b, ineq_h[active]]))
+        prob = OrdinalProblem(model, prob.st, prob.estimator, "theta" if prob.theta else "delta")
+        x, converged, more = prob.fit(model.reduce(xs), max_iter=max_iter)
+        iters += more
+        xs, tau = model.full(x[: prob.ns]), x[prob.ns:]
+    return prob, x, converged, iters, sorted(active)
 
 
 def fit_ordinal(est, syntax: str, items: pd.DataFrame, st: OrdinalStats, estimator: str, extras, pt, observed,
@@ -261,14 +301,17 @@ def fit_ordinal(est, syntax: str, items: pd.DataFrame, st: OrdinalStats, estimat
     # the ordered items (with continuous ones mixed in, only their residual variances are not free)
     ordered = [v for v, nm in zip(st.names, st.num_mask) if not nm]
     spt = struct_partable(pt, ordered, parameterization, continuous=tuple(v for v in observed if v not in ordered))
-    if extras["inequalities"][0].shape[0]:
-        raise SpecificationError("'<' and '>' constraints are not supported with ordered items yet")
     model = SemModel(spt, observed, latent, 1)
     con_a, con_b, con_text = extras["constraints"]
+    con_a = remap_constraints(pt, spt, con_a, model.nfree) if con_a.shape[0] else np.zeros((0, model.nfree))
     if con_a.shape[0]:
         # linear '==' constraints over the structural parameters, renumbered as in spt
-        model.set_constraints(remap_constraints(pt, spt, con_a, model.nfree), con_b)
+        model.set_constraints(con_a, con_b)
     est.constraints_ = list(con_text)
+    ineq_g, ineq_h, ineq_text = extras["inequalities"]
+    ineq_g = (remap_constraints(pt, spt, ineq_g, model.nfree, "'<' / '>'") if len(ineq_h)
+              else np.zeros((0, model.nfree)))
+    est.inequalities_, est.active_inequalities_ = list(ineq_text), []
     prob = OrdinalProblem(model, st, estimator, parameterization)
     npar = prob.npar
     ndat = len(prob.s)
@@ -279,6 +322,12 @@ def fit_ordinal(est, syntax: str, items: pd.DataFrame, st: OrdinalStats, estimat
             f"give only {ndat} statistics (thresholds and polychoric correlations): not identified")
     x0 = start_values(model, [(st.cov, np.zeros(len(observed)))], std_lv)
     x, converged, iters = prob.fit(x0, max_iter=max_iter)
+    if len(ineq_h):
+        prob, x, converged, iters, active = _active_set(prob, x, converged, iters, con_a, con_b, ineq_g, ineq_h,
+                                                        max_iter)
+        est.active_inequalities_ = [ineq_text[k] for k in active]
+        model = prob.model
+    est._ineq_slack = ineq_g @ model.full(x[: prob.ns]) - ineq_h
     if not converged:
         warnings.warn(f"CFA ({estimator}) did not converge in {iters} iterations; the estimates are not a "
                       "minimum", ConvergenceWarning, stacklevel=3)

@@ -18,6 +18,7 @@ test use the Jacobians in ``theta``, which equals lavaan's constrained (bordered
 
 from __future__ import annotations
 
+import copy
 import warnings
 
 import numpy as np
@@ -345,13 +346,52 @@ def struct_partable_we(pt: pd.DataFrame, observed, latent, group_equal, theta, n
     return pt
 
 
+def _active_set_mg(prob, x, converged, iters, con_a, con_b, ineq_g, ineq_h, max_iter):
+    """Linear inequality constraints ``G x >= h`` over the structural parameters of several groups
+    by the active-set loop of the single-group fit (``custval._sem.wls._active_set``)."""
+    model = prob.model
+
+    def problem():
+        return GroupsProblem(model, prob.stats, prob.estimator, prob.th_index, prob.dl_index, prob.theta,
+                             prob.eq_thresholds)
+
+    active: list[int] = []
+    xs, rest = model.full(x[: prob.ns]), x[prob.ns:]
+    saved = (model.con_k, model.con_xp, model.nx)
+    model.set_constraints(np.zeros((0, model.nfree)), np.zeros(0))
+    free_prob = problem()
+    free_prob.model = copy.copy(model)
+    model.con_k, model.con_xp, model.nx = saved
+    for _ in range(4 * len(ineq_h) + 4):
+        slack = ineq_g @ xs - ineq_h
+        tol = 1e-9 * np.maximum(1.0, np.abs(ineq_h))
+        viol = [k for k in range(len(slack)) if k not in active and slack[k] < -tol[k]]
+        if viol:
+            active.append(min(viol, key=lambda k: slack[k]))
+        elif active:
+            xf = np.concatenate([xs, rest])
+            grad = -2 * sum(wg * j.T @ (w * (s - imp)) for wg, j, w, s, imp in
+                            zip(free_prob.weights(), free_prob.jacobians(xf), free_prob.w, free_prob.s,
+                                free_prob.implied(xf)))
+            lhs = np.vstack([con_a, ineq_g[active]]).T
+            mu = np.linalg.lstsq(lhs, grad[: model.nfree], rcond=None)[0][con_a.shape[0]:]
+            if mu.min() >= -1e-8:
+                break
+            active.pop(int(np.argmin(mu)))
+        else:
+            break
+        model.set_constraints(np.vstack([con_a, ineq_g[active]]), np.concatenate([con_b, ineq_h[active]]))
+        prob = problem()
+        x, converged, more = prob.fit(np.concatenate([model.reduce(xs), rest]), max_iter=max_iter)
+        iters += more
+        xs, rest = model.full(x[: prob.ns]), x[prob.ns:]
+    return prob, x, converged, iters, sorted(active)
+
+
 def fit_ordinal_groups(est, stats_, labels, estimator, extras, pt, observed, latent, std_lv, max_iter,
                        group_equal, group_partial, parameterization="delta", identification="lavaan"):
     """Multi-group fit; sets the fitted attributes of ``est`` (a CFA).  ``identification`` is
     ``"lavaan"`` (lavaan 0.6-14's defaults) or ``"wu_estabrook2016"`` (measEq.syntax's)."""
-    if extras["inequalities"][0].shape[0]:
-        raise SpecificationError("'<' and '>' constraints are not supported with ordered items in "
-                                 "several groups yet")
     theta = parameterization == "theta"
     g = len(stats_)
     ordered = [v for v, nm in zip(stats_[0].names, stats_[0].num_mask) if not nm]
@@ -377,12 +417,18 @@ def fit_ordinal_groups(est, stats_, labels, estimator, extras, pt, observed, lat
         th_index, dl_index = _index_blocks(stats_, group_equal, group_partial, theta)
     model = SemModel(spt, observed, latent, g)
     con_a, con_b, con_text = extras["constraints"]
+    con_a = remap_constraints(pt, spt, con_a, model.nfree) if con_a.shape[0] else np.zeros((0, model.nfree))
     if con_a.shape[0]:
         # linear '==' constraints over the structural parameters (one and several groups),
         # imposed by reparametrisation x = x_p + K theta as in the single-group fit
-        model.set_constraints(remap_constraints(pt, spt, con_a, model.nfree), con_b)
+        model.set_constraints(con_a, con_b)
     est.constraints_ = list(con_text)
+    ineq_g, ineq_h, ineq_text = extras["inequalities"]
+    ineq_g = (remap_constraints(pt, spt, ineq_g, model.nfree, "'<' / '>'") if len(ineq_h)
+              else np.zeros((0, model.nfree)))
+    est.inequalities_, est.active_inequalities_ = list(ineq_text), []
     prob = GroupsProblem(model, stats_, estimator, th_index, dl_index, theta, "thresholds" in group_equal)
+    npar_reported = prob.npar  # lavaan's npar: active inequality constraints are not subtracted
     ndat = sum(len(s) for s in prob.s)
     df = ndat - prob.npar
     if df < 0:
@@ -398,6 +444,11 @@ def fit_ordinal_groups(est, stats_, labels, estimator, extras, pt, observed, lat
             tau0[th_index[gg][pos]] = st.th_flat[pos]
     x0 = np.concatenate([x0s, tau0, np.ones(prob.ndl)])
     x, converged, iters = prob.fit(x0, max_iter=max_iter)
+    if len(ineq_h):
+        prob, x, converged, iters, active = _active_set_mg(prob, x, converged, iters, con_a, con_b, ineq_g,
+                                                           ineq_h, max_iter)
+        est.active_inequalities_ = [ineq_text[k] for k in active]
+    est._ineq_slack = ineq_g @ model.full(x[: prob.ns]) - ineq_h
     if not converged:
         warnings.warn(f"CFA ({estimator}) did not converge in {iters} iterations", ConvergenceWarning, stacklevel=3)
     jacs = prob.jacobians(x)
@@ -448,7 +499,7 @@ def fit_ordinal_groups(est, stats_, labels, estimator, extras, pt, observed, lat
     # what a scaled difference test between nested fits needs (lavaan's lav_test_diff_Satorra2000)
     est._wls_parts = {"jacobians": jacs, "weights": prob.w, "gamma": [st.gamma for st in stats_],
                       "n": prob.n.copy(), "information": a}
-    est.fit_measures_ = _fit_measures_mg(prob, x, chisq, df, jacs, a_inv, f)
+    est.fit_measures_ = _fit_measures_mg(prob, x, chisq, df, jacs, a_inv, f, npar_reported)
     imp = model.implied(xs)
     est.implied_cov_, est.sample_cov_, est.sample_th_, est.scales_, r2 = {}, {}, {}, {}, {}
     sample_mean, implied_mean = {}, {}
@@ -581,12 +632,12 @@ def _params_mg(est, model, spt, prob: GroupsProblem, x_opt, vcov, x=None):
     return tab, np.array(order, dtype=int)
 
 
-def _fit_measures_mg(prob: GroupsProblem, x, chisq, df, jacs, a_inv, f) -> pd.Series:
+def _fit_measures_mg(prob: GroupsProblem, x, chisq, df, jacs, a_inv, f, npar=None) -> pd.Series:
     ntot = prob.ntotal
     g = prob.g
     n = ntot - g  # lavaan's N - G for the (D)WLS estimators
     fg = prob.n / ntot
-    out = {"npar": float(prob.npar), "fmin": f / 2, "chisq": chisq, "df": float(df)}
+    out = {"npar": float(npar if npar is not None else prob.npar), "fmin": f / 2, "chisq": chisq, "df": float(df)}
     uls = prob.estimator in ("ULS", "ULSMV")
     out["pvalue"] = float(stats.chi2.sf(chisq, df)) if df > 0 and not uls else np.nan
     scaled = prob.estimator in ("WLSMV", "ULSMV")

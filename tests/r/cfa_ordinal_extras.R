@@ -15,12 +15,15 @@
 #                                      values (lav_object_extended uses the start column), so it
 #                                      is computed on a GN refit from the solution (or, with
 #                                      equality constraints, on the solution as its own start,
-#                                      do.fit = FALSE).
+#                                      do.fit = FALSE; with '==' rows the gradient compared is
+#                                      the one projected onto the constraint set).
 # The sample statistics and DWLS weights are saved too (to evaluate the MI at lavaan's numbers).
 # Data: the shipped bfi (agreeableness and conscientiousness, complete cases), the simulated
 # skewed set of tests/r/cfa_ordinal.R (tests/golden/cfa_ordinal/sim_skewed.csv) in the delta and
 # theta parameterizations and by ULSMV, bfi with a residual correlation and std.lv, and bfi in two
-# groups (gender; configural, and thresholds + loadings equal).
+# groups (gender; configural, thresholds + loadings equal, and configural with a linear equality
+# constraint a1 == 0.9*a2 between the A2 loadings of the two groups), and bfi in one group with
+# linear constraints among the loadings (a2 + a3 == -3.6, c3 == 1).
 suppressPackageStartupMessages({
   library(lavaan)
   library(jsonlite)
@@ -53,15 +56,24 @@ sampstat <- function(fit) {  # per group
   lapply(seq_along(ss), function(g) list(cor = mat(ss[[g]]$cov), th = vec(ss[[g]]$th), wls_v = diag(wv[[g]])))
 }
 
+# the gradient projected onto the constraint set (with '==' rows lavaan's gradient of the free
+# parameters is not 0 at the constrained minimum; without them: the gradient)
+pgrad <- function(fit) {
+  g <- lavInspect(fit, "gradient")
+  J <- fit@Model@con.jac
+  if (nrow(J) > 0) g <- g - drop(t(J) %*% solve(J %*% t(J), J %*% g))
+  max(abs(g))
+}
+
 case <- function(name, model, data, ...) {
   args <- list(...)
   fit <- do.call("cfa", c(list(model = model, data = data), args))
-  grad <- max(abs(lavInspect(fit, "gradient")))
+  grad <- pgrad(fit)
   optimizer <- "nlminb (default)"
   fit_gn <- try(suppressWarnings(do.call("cfa", c(list(model = model, data = data,
     start = fit, optim.method = "GN", optim.gn.tol.x = 1e-12), args))), silent = TRUE)
   if (!inherits(fit_gn, "try-error") && isTRUE(lavInspect(fit_gn, "converged"))) {
-    g2 <- max(abs(lavInspect(fit_gn, "gradient")))
+    g2 <- pgrad(fit_gn)
     if (g2 < grad) { fit <- fit_gn; grad <- g2; optimizer <- "GN (from the nlminb solution)" }
   }
   if (grad > 1e-6) {  # GN does not take equality constraints: BFGS restarts from the solution
@@ -69,13 +81,14 @@ case <- function(name, model, data, ...) {
       fit_b <- try(suppressWarnings(do.call("cfa", c(list(model = model, data = data, start = fit,
         optim.method = "BFGS", control = list(reltol = 1e-16, maxit = 5000)), args))), silent = TRUE)
       if (inherits(fit_b, "try-error")) break
-      g2 <- max(abs(lavInspect(fit_b, "gradient")))
+      g2 <- pgrad(fit_b)
       if (g2 < grad) { fit <- fit_b; grad <- g2; optimizer <- "BFGS (restarted)" } else break
     }
   }
-  fit_mi <- try(suppressWarnings(do.call("cfa", c(list(model = model, data = data, start = fit,
-    optim.method = "GN", optim.gn.tol.x = 1e-12), args))), silent = TRUE)
-  if (inherits(fit_mi, "try-error")) {  # equality constraints: the solution, unfitted
+  linear_eq <- nrow(fit@Model@con.jac) > 0  # '==' rows: GN would move off the solution
+  fit_mi <- if (linear_eq) NULL else try(suppressWarnings(do.call("cfa", c(list(model = model,
+    data = data, start = fit, optim.method = "GN", optim.gn.tol.x = 1e-12), args))), silent = TRUE)
+  if (linear_eq || inherits(fit_mi, "try-error")) {  # equality constraints: the solution, unfitted
     fit_mi <- suppressWarnings(do.call("cfa", c(list(model = model, data = data, start = fit,
       do.fit = FALSE), args)))
   }
@@ -115,3 +128,9 @@ bfi_acg <- bfi[complete.cases(bfi[, c(ac, "gender")]), ]
 case("bfi_groups", m_ac, bfi_acg, ordered = TRUE, estimator = "WLSMV", group = "gender")
 case("bfi_groups_thload", m_ac, bfi_acg, ordered = TRUE, estimator = "WLSMV", group = "gender",
      group.equal = c("thresholds", "loadings"))
+m_ac_con <- paste("A =~ A1 + c(a1,a2)*A2 + A3 + A4 + A5", "C =~ C1 + C2 + C3 + C4 + C5",
+                  "a1 == 0.9*a2", sep = "\n")
+case("bfi_groups_con", m_ac_con, bfi_acg, ordered = TRUE, estimator = "WLSMV", group = "gender")
+m_eq <- paste("A =~ A1 + a2*A2 + a3*A3 + A4 + A5", "C =~ C1 + C2 + c3*C3 + C4 + C5",
+              "a2 + a3 == -3.6", "c3 == 1", sep = "\n")
+case("bfi_constraint", m_eq, bfi_ac, ordered = TRUE, estimator = "WLSMV")
