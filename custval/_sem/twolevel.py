@@ -669,11 +669,6 @@ def fit_cfa(syntax: str, items: pd.DataFrame, ids: pd.Series, *, cluster: str, s
     ``items``: the model's items (rows with a missing item already excluded), ``ids``: the
     cluster of each row (same index), ``rows``: their 0-based positions in the data (for messages).
     """
-    from scipy import stats
-
-    from . import fit_measures as fm
-    from .standardize import standardize
-
     pt, observed, latent = build_twolevel_partable(syntax, std_lv=std_lv)
     w_only, b_only = level_variables(pt, observed)
     y = items[observed].to_numpy(dtype=float)
@@ -699,6 +694,53 @@ def fit_cfa(syntax: str, items: pd.DataFrame, ids: pd.Series, *, cluster: str, s
             "chisq and the fit indices may be inexact (a between covariance matrix near singular?)",
             ConvergenceWarning, stacklevel=4)
     x, converged, iters, problem = fit_model(model, cd, std_lv)
+    logl, params, vcov, info, ev = estimates_table(model, pt, problem, x, cd.n, iters, cluster)
+    # ---- fit measures (lavaan's names)
+    base_logl, *_ = saturated(cd, diagonal=True)
+    (sw, mw), (sb, mb) = model.implied(x)
+    wv, bv = cd.w_idx, cd.b_idx
+    out = fit_measures_2l(logl=logl, h1_logl=h1_logl, base_logl=base_logl, npar=npar, n_h1=n_h1,
+                          base_npar=pw + pb + p, n=cd.n, h1_sw=h1_sw, h1_sb=h1_sb, sw=sw, sb=sb, wv=wv, bv=bv)
+    n = cd.n
+    # lavaan's fmin for two-level ML: the objective -logl / N without the 2 pi constant
+    out["fmin"] = -(logl + 0.5 * (n * pw + cd.nclusters * (p - pw)) * LOG2PI) / n
+    out = pd.Series(out, dtype=float)
+    names = observed
+    wn, bn = [names[j] for j in wv], [names[j] for j in bv]
+    mats = model.matrices(x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r2w = np.where(np.isin(np.arange(p), wv), 1 - np.diag(mats[0].theta) / np.diag(sw), np.nan)
+        r2b = np.where(np.isin(np.arange(p), bv), 1 - np.diag(mats[1].theta) / np.diag(sb), np.nan)
+    return {
+        "params_": params,
+        "fit_measures_": out,
+        "x_": model.full(x), "vcov_": vcov, "information_": info,
+        "converged_": bool(converged), "n_iter_": iters,
+        "implied_cov_": {"within": pd.DataFrame(sw[np.ix_(wv, wv)], index=wn, columns=wn),
+                         "between": pd.DataFrame(sb[np.ix_(bv, bv)], index=bn, columns=bn)},
+        "implied_mean_": pd.Series(mw + mb, index=names),
+        "sample_cov_": {"within": pd.DataFrame(h1_sw[np.ix_(wv, wv)], index=wn, columns=wn),
+                        "between": pd.DataFrame(h1_sb[np.ix_(bv, bv)], index=bn, columns=bn)},
+        "sample_mean_": pd.Series(h1_mu, index=names),
+        # lavInspect(fit, "icc"): the level-1 variables (0 for a within-only one)
+        "icc_": pd.Series(icc(cd, h1_sw, h1_sb)[wv], index=wn, name="icc"),
+        # R² of each item per level (lavInspect(fit, "r2")): 1 - residual / implied variance;
+        # NaN at the level a within-only or between-only variable is absent from
+        "r2_": pd.DataFrame({"within": r2w, "between": r2b}, index=names),
+        "n_obs_": {"all": n}, "n_clusters_": {"all": cd.nclusters},
+        "_twolevel": {"model": model, "problem": problem, "cd": cd, "pt": pt, "h1_converged": h1_conv,
+                      "min_information_eigenvalue": float(ev.min())},
+    }
+
+
+def estimates_table(model: SemModel, pt: pd.DataFrame, problem, x: np.ndarray, n: int, iters: int, cluster: str):
+    """Log-likelihood, ``params_`` (lavaan's rows with a ``level`` column; observed-information
+    standard errors), vcov, information per respondent and its eigenvalues at the estimates ``x``
+    of a two-level fit (complete data or FIML: ``problem`` has ``loglik`` and ``hessian``)."""
+    from scipy import stats
+
+    from .standardize import standardize
+
     logl = problem.loglik(x)
     hess = problem.hessian(x)
     if not np.all(np.isfinite(hess)):
@@ -710,7 +752,7 @@ def fit_cfa(syntax: str, items: pd.DataFrame, ids: pd.Series, *, cluster: str, s
             f"level-2 factor with almost no between-{cluster} variance): check the ICCs "
             "(custval.multilevel) and consider a saturated level 2 or a single-level model with "
             "cluster-robust standard errors")
-    info = -hess / cd.n
+    info = -hess / n
     try:
         vcov = np.linalg.inv(-hess)
     except np.linalg.LinAlgError:
@@ -730,18 +772,22 @@ def fit_cfa(syntax: str, items: pd.DataFrame, ids: pd.Series, *, cluster: str, s
         "p_value": 2 * stats.norm.sf(np.abs(z)), "ci_low": est - crit * se, "ci_high": est + crit * se,
         "std_lv": std_lv_col, "std_all": std_all_col,
     })
-    # ---- fit measures (lavaan's names)
-    base_logl, *_ = saturated(cd, diagonal=True)
+    return logl, params, vcov, info, ev
+
+
+def fit_measures_2l(*, logl, h1_logl, base_logl, npar, n_h1, base_npar, n, h1_sw, h1_sb, sw, sb, wv, bv) -> dict:
+    """lavaan's fit measures of a two-level fit (``fmin`` left NaN for the caller)."""
+    from scipy import stats
+
+    from . import fit_measures as fm
+
     df = n_h1 - npar
     # lavaan (lav_model_test: chisq.group[chisq.group < 0] <- 0) reports 0 when the model fits
     # better than the saturated model, which happens when the implied between matrix is not
     # positive definite (a Heywood case at level 2; the saturated Sigma_B is)
     chisq = max(2 * (h1_logl - logl), 0.0)
-    base_df = n_h1 - (pw + pb + p)
+    base_df = n_h1 - base_npar
     base_chisq = 2 * (h1_logl - base_logl)
-    n = cd.n
-    (sw, mw), (sb, mb) = model.implied(x)
-    wv, bv = cd.w_idx, cd.b_idx
     srmr_w = _srmr(h1_sw[np.ix_(wv, wv)], sw[np.ix_(wv, wv)])
     srmr_b = _srmr(h1_sb[np.ix_(bv, bv)], _force_pd(sb[np.ix_(bv, bv)]))
     lo, hi = fm.rmsea_ci(chisq, df, n)
@@ -759,34 +805,7 @@ def fit_cfa(syntax: str, items: pd.DataFrame, ids: pd.Series, *, cluster: str, s
         "rmsea.notclose.pvalue": fm.rmsea_notclose_pvalue(chisq, df, n), "rmsea.notclose.h0": 0.08,
         "srmr": srmr_w + srmr_b, "srmr_within": srmr_w, "srmr_between": srmr_b,
     }
-    # lavaan's fmin for two-level ML: the objective -logl / N without the 2 pi constant
-    out["fmin"] = -(logl + 0.5 * (n * pw + cd.nclusters * (p - pw)) * LOG2PI) / n
     out.update({"nnfi": out["tli"], "rfi": fm.rfi(chisq, df, base_chisq, base_df),
                 "nfi": fm.nfi(chisq, df, base_chisq, base_df), "pnfi": fm.pnfi(chisq, df, base_chisq, base_df),
                 "ifi": fm.ifi(chisq, df, base_chisq, base_df), "rni": fm.rni(chisq, df, base_chisq, base_df)})
-    names = observed
-    wn, bn = [names[j] for j in wv], [names[j] for j in bv]
-    mats = model.matrices(x)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r2w = np.where(np.isin(np.arange(p), wv), 1 - np.diag(mats[0].theta) / np.diag(sw), np.nan)
-        r2b = np.where(np.isin(np.arange(p), bv), 1 - np.diag(mats[1].theta) / np.diag(sb), np.nan)
-    return {
-        "params_": params,
-        "fit_measures_": pd.Series(out, dtype=float),
-        "x_": model.full(x), "vcov_": vcov, "information_": info,
-        "converged_": bool(converged), "n_iter_": iters,
-        "implied_cov_": {"within": pd.DataFrame(sw[np.ix_(wv, wv)], index=wn, columns=wn),
-                         "between": pd.DataFrame(sb[np.ix_(bv, bv)], index=bn, columns=bn)},
-        "implied_mean_": pd.Series(mw + mb, index=names),
-        "sample_cov_": {"within": pd.DataFrame(h1_sw[np.ix_(wv, wv)], index=wn, columns=wn),
-                        "between": pd.DataFrame(h1_sb[np.ix_(bv, bv)], index=bn, columns=bn)},
-        "sample_mean_": pd.Series(h1_mu, index=names),
-        # lavInspect(fit, "icc"): the level-1 variables (0 for a within-only one)
-        "icc_": pd.Series(icc(cd, h1_sw, h1_sb)[wv], index=wn, name="icc"),
-        # R² of each item per level (lavInspect(fit, "r2")): 1 - residual / implied variance;
-        # NaN at the level a within-only or between-only variable is absent from
-        "r2_": pd.DataFrame({"within": r2w, "between": r2b}, index=names),
-        "n_obs_": {"all": n}, "n_clusters_": {"all": cd.nclusters},
-        "_twolevel": {"model": model, "problem": problem, "cd": cd, "pt": pt, "h1_converged": h1_conv,
-                      "min_information_eigenvalue": float(ev.min())},
-    }
+    return out

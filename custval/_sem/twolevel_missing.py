@@ -49,13 +49,14 @@ from .twolevel import (
     LOG2PI,
     _fd_hessian,
     _maximise,
-    _srmr,
     between_start,
     between_variance_check,
     build_twolevel_partable,
     check_between_only,
     check_clusters,
     cluster_data,
+    estimates_table,
+    fit_measures_2l,
     level_variables,
 )
 
@@ -374,11 +375,6 @@ def fit_cfa_missing(syntax: str, items: pd.DataFrame, ids: pd.Series, *, cluster
     value given in the cluster's rows (blank rows of a cluster that has it are not a
     second value; a cluster with it blank in every row has it missing).
     """
-    from scipy import stats
-
-    from . import fit_measures as fm
-    from .standardize import standardize
-
     pt, observed, latent = build_twolevel_partable(syntax, std_lv=std_lv)
     w_only, b_only = level_variables(pt, observed)
     # the level-1 variables first, then the between-only ones (the model's order)
@@ -432,57 +428,14 @@ def fit_cfa_missing(syntax: str, items: pd.DataFrame, ids: pd.Series, *, cluster
         if np.isfinite(problem.loglik(xb)) and (cb or not np.isfinite(problem.loglik(x))
                                                 or problem.loglik(xb) > problem.loglik(x)):
             x, converged, iters = xb, cb, iters + ib
-    logl = problem.loglik(x)
-    hess = problem.hessian(x)
-    info = -hess / md.n
-    try:
-        vcov = np.linalg.inv(-hess)
-    except np.linalg.LinAlgError:
-        vcov = np.full_like(hess, np.nan)
-    ev = np.linalg.eigvalsh(info)
-    est = model.row_values(x)
-    free = pt["free"].to_numpy()
-    se = np.zeros(len(pt))
-    se[free > 0] = np.sqrt(np.clip(np.diag(vcov), 0, None))[free[free > 0] - 1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where((free > 0) & (se > 0), est / se, np.nan)
-    crit = stats.norm.ppf(0.975)
-    std_lv_col, std_all_col = standardize(model, x, est)
-    params = pd.DataFrame({
-        "lhs": pt["lhs"], "op": pt["op"], "rhs": pt["rhs"], "level": pt["level"],
-        "group": 1, "label": pt["label"], "free": pt["free"], "est": est, "se": se, "z": z,
-        "p_value": 2 * stats.norm.sf(np.abs(z)), "ci_low": est - crit * se, "ci_high": est + crit * se,
-        "std_lv": std_lv_col, "std_all": std_all_col,
-    })
+    logl, params, vcov, info, ev = estimates_table(model, pt, problem, x, md.n, iters, cluster)
     base_logl, *_ = saturated_missing(md, h1_sw, h1_sb, h1_mu, diagonal=True)
-    df = n_h1 - npar
-    chisq = 2 * (h1_logl - logl)
-    base_df = n_h1 - (py + pb + p)
-    base_chisq = 2 * (h1_logl - base_logl)
     n = md.n
     (sw, mw_), (sb, mb_) = model.implied(x)
     bv = md.b_idx
     wv = md.w_idx
-    srmr_w = _srmr(h1_sw[np.ix_(wv, wv)], sw[np.ix_(wv, wv)])
-    srmr_b = _srmr(h1_sb[np.ix_(bv, bv)], sb[np.ix_(bv, bv)])
-    lo, hi = fm.rmsea_ci(chisq, df, n)
-    out = {
-        "npar": npar, "fmin": np.nan, "chisq": chisq, "df": df,
-        "pvalue": float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan,
-        "baseline.chisq": base_chisq, "baseline.df": base_df,
-        "baseline.pvalue": float(stats.chi2.sf(base_chisq, base_df)),
-        "cfi": fm.cfi(chisq, df, base_chisq, base_df), "tli": fm.tli(chisq, df, base_chisq, base_df),
-        "logl": logl, "unrestricted.logl": h1_logl,
-        "aic": -2 * logl + 2 * npar, "bic": -2 * logl + npar * np.log(n), "ntotal": n,
-        "bic2": -2 * logl + npar * np.log((n + 2) / 24),
-        "rmsea": fm.rmsea(chisq, df, n), "rmsea.ci.lower": lo, "rmsea.ci.upper": hi, "rmsea.ci.level": 0.9,
-        "rmsea.pvalue": fm.rmsea_pvalue(chisq, df, n), "rmsea.close.h0": 0.05,
-        "rmsea.notclose.pvalue": fm.rmsea_notclose_pvalue(chisq, df, n), "rmsea.notclose.h0": 0.08,
-        "srmr": srmr_w + srmr_b, "srmr_within": srmr_w, "srmr_between": srmr_b,
-    }
-    out.update({"nnfi": out["tli"], "rfi": fm.rfi(chisq, df, base_chisq, base_df),
-                "nfi": fm.nfi(chisq, df, base_chisq, base_df), "pnfi": fm.pnfi(chisq, df, base_chisq, base_df),
-                "ifi": fm.ifi(chisq, df, base_chisq, base_df), "rni": fm.rni(chisq, df, base_chisq, base_df)})
+    out = fit_measures_2l(logl=logl, h1_logl=h1_logl, base_logl=base_logl, npar=npar, n_h1=n_h1,
+                          base_npar=py + pb + p, n=n, h1_sw=h1_sw, h1_sb=h1_sb, sw=sw, sb=sb, wv=wv, bv=bv)
     names = observed
     bn, wn = [names[j] for j in bv], [names[j] for j in wv]
     mats = model.matrices(x)
