@@ -256,20 +256,16 @@ def remap_constraints(pt: pd.DataFrame, spt: pd.DataFrame, con_a: np.ndarray, nf
     return a_new
 
 
-def _active_set(prob, x, converged, iters, con_a, con_b, ineq_g, ineq_h, max_iter):
-    """Linear inequality constraints ``G x >= h`` over the structural parameters by an active-set
-    loop, as the ML fit (``custval.cfa.CFA._active_set``): the most violated constraint is imposed
-    as an equality (by reparametrisation) and the model refitted; an active constraint with a
-    negative Lagrange multiplier is released; until the KKT conditions hold.  Returns the problem
-    of the final active set, its estimates, convergence, iterations and the active constraints."""
-    model = prob.model
-    ns0 = prob.ns
+def active_set_loop(xs, rest, con_a, ineq_g, ineq_h, gradient, refit) -> list[int]:
+    """Linear inequality constraints ``G x >= h`` over the structural parameters ``xs`` by an
+    active-set loop, as the ML fit (``custval.cfa.CFA._active_set``): the most violated constraint
+    is imposed as an equality (by reparametrisation) and the model refitted; an active constraint
+    with a negative Lagrange multiplier is released; until the KKT conditions hold.
+
+    ``gradient(x_full)`` is the discrepancy's gradient of the unconstrained model (structural
+    parameters first); ``refit(active, xs, rest)`` refits under ``==`` plus the active rows of
+    ``G`` and returns the new ``(xs, rest)``.  Returns the active constraints."""
     active: list[int] = []
-    xs = model.full(x[:ns0])
-    tau = x[ns0:]
-    free = copy.copy(model)
-    free.set_constraints(np.zeros((0, model.nfree)), np.zeros(0))
-    free_prob = OrdinalProblem(free, prob.st, prob.estimator, "theta" if prob.theta else "delta")
     for _ in range(4 * len(ineq_h) + 4):
         slack = ineq_g @ xs - ineq_h
         tol = 1e-9 * np.maximum(1.0, np.abs(ineq_h))
@@ -277,21 +273,39 @@ def _active_set(prob, x, converged, iters, con_a, con_b, ineq_g, ineq_h, max_ite
         if viol:
             active.append(min(viol, key=lambda k: slack[k]))
         elif active:
-            xf = np.concatenate([xs, tau])
-            grad = -2 * free_prob.jacobian(xf).T @ (free_prob.w * (free_prob.s - free_prob.implied(xf)))
+            grad = gradient(np.concatenate([xs, rest]))
             lhs = np.vstack([con_a, ineq_g[active]]).T
-            mu = np.linalg.lstsq(lhs, grad[: model.nfree], rcond=None)[0][con_a.shape[0]:]
+            mu = np.linalg.lstsq(lhs, grad[: ineq_g.shape[1]], rcond=None)[0][con_a.shape[0]:]
             if mu.min() >= -1e-8:
                 break
             active.pop(int(np.argmin(mu)))
         else:
             break
+        xs, rest = refit(active, xs, rest)
+    return sorted(active)
+
+
+def _active_set(prob, x, converged, iters, con_a, con_b, ineq_g, ineq_h, max_iter):
+    """:func:`active_set_loop` for one group; returns the problem of the final active set, its
+    estimates, convergence, iterations and the active constraints."""
+    model = prob.model
+    free = copy.copy(model)
+    free.set_constraints(np.zeros((0, model.nfree)), np.zeros(0))
+    free_prob = OrdinalProblem(free, prob.st, prob.estimator, "theta" if prob.theta else "delta")
+    state = {"prob": prob, "x": x, "converged": converged, "iters": iters}
+
+    def gradient(xf):
+        return -2 * free_prob.jacobian(xf).T @ (free_prob.w * (free_prob.s - free_prob.implied(xf)))
+
+    def refit(active, xs, tau):
         model.set_constraints(np.vstack([con_a, ineq_g[active]]), np.concatenate([con_b, ineq_h[active]]))
-        prob = OrdinalProblem(model, prob.st, prob.estimator, "theta" if prob.theta else "delta")
-        x, converged, more = prob.fit(model.reduce(xs), max_iter=max_iter)
-        iters += more
-        xs, tau = model.full(x[: prob.ns]), x[prob.ns:]
-    return prob, x, converged, iters, sorted(active)
+        p = OrdinalProblem(model, prob.st, prob.estimator, "theta" if prob.theta else "delta")
+        xx, conv, more = p.fit(model.reduce(xs), max_iter=max_iter)
+        state.update(prob=p, x=xx, converged=conv, iters=state["iters"] + more)
+        return model.full(xx[: p.ns]), xx[p.ns:]
+
+    active = active_set_loop(model.full(x[: prob.ns]), x[prob.ns:], con_a, ineq_g, ineq_h, gradient, refit)
+    return state["prob"], state["x"], state["converged"], state["iters"], active
 
 
 def fit_ordinal(est, syntax: str, items: pd.DataFrame, st: OrdinalStats, estimator: str, extras, pt, observed,

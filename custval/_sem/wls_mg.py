@@ -348,44 +348,36 @@ def struct_partable_we(pt: pd.DataFrame, observed, latent, group_equal, theta, n
 
 def _active_set_mg(prob, x, converged, iters, con_a, con_b, ineq_g, ineq_h, max_iter):
     """Linear inequality constraints ``G x >= h`` over the structural parameters of several groups
-    by the active-set loop of the single-group fit (``custval._sem.wls._active_set``)."""
+    by the active-set loop of the single-group fit (``custval._sem.wls.active_set_loop``)."""
+    from .wls import active_set_loop
+
     model = prob.model
 
     def problem():
         return GroupsProblem(model, prob.stats, prob.estimator, prob.th_index, prob.dl_index, prob.theta,
                              prob.eq_thresholds)
 
-    active: list[int] = []
-    xs, rest = model.full(x[: prob.ns]), x[prob.ns:]
     saved = (model.con_k, model.con_xp, model.nx)
     model.set_constraints(np.zeros((0, model.nfree)), np.zeros(0))
     free_prob = problem()
     free_prob.model = copy.copy(model)
     model.con_k, model.con_xp, model.nx = saved
-    for _ in range(4 * len(ineq_h) + 4):
-        slack = ineq_g @ xs - ineq_h
-        tol = 1e-9 * np.maximum(1.0, np.abs(ineq_h))
-        viol = [k for k in range(len(slack)) if k not in active and slack[k] < -tol[k]]
-        if viol:
-            active.append(min(viol, key=lambda k: slack[k]))
-        elif active:
-            xf = np.concatenate([xs, rest])
-            grad = -2 * sum(wg * j.T @ (w * (s - imp)) for wg, j, w, s, imp in
-                            zip(free_prob.weights(), free_prob.jacobians(xf), free_prob.w, free_prob.s,
-                                free_prob.implied(xf)))
-            lhs = np.vstack([con_a, ineq_g[active]]).T
-            mu = np.linalg.lstsq(lhs, grad[: model.nfree], rcond=None)[0][con_a.shape[0]:]
-            if mu.min() >= -1e-8:
-                break
-            active.pop(int(np.argmin(mu)))
-        else:
-            break
+    state = {"prob": prob, "x": x, "converged": converged, "iters": iters}
+
+    def gradient(xf):
+        return -2 * sum(wg * j.T @ (w * (s - imp)) for wg, j, w, s, imp in
+                        zip(free_prob.weights(), free_prob.jacobians(xf), free_prob.w, free_prob.s,
+                            free_prob.implied(xf)))
+
+    def refit(active, xs, rest):
         model.set_constraints(np.vstack([con_a, ineq_g[active]]), np.concatenate([con_b, ineq_h[active]]))
-        prob = problem()
-        x, converged, more = prob.fit(np.concatenate([model.reduce(xs), rest]), max_iter=max_iter)
-        iters += more
-        xs, rest = model.full(x[: prob.ns]), x[prob.ns:]
-    return prob, x, converged, iters, sorted(active)
+        p = problem()
+        xx, conv, more = p.fit(np.concatenate([model.reduce(xs), rest]), max_iter=max_iter)
+        state.update(prob=p, x=xx, converged=conv, iters=state["iters"] + more)
+        return model.full(xx[: p.ns]), xx[p.ns:]
+
+    active = active_set_loop(model.full(x[: prob.ns]), x[prob.ns:], con_a, ineq_g, ineq_h, gradient, refit)
+    return state["prob"], state["x"], state["converged"], state["iters"], active
 
 
 def fit_ordinal_groups(est, stats_, labels, estimator, extras, pt, observed, latent, std_lv, max_iter,
